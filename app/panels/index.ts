@@ -1,0 +1,13 @@
+/**
+ * The page's panels. Each subsystem contributes one panel module under app/panels/ and adds it to
+ * this list; app/main.ts mounts them in order once the browser peer has started.
+ */
+import type { AppContext } from '../context.ts'
+
+export interface Panel {
+  id: string
+  title: string
+  mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
+}
+
+export const panels: Panel[] = []

@@ -1,0 +1,84 @@
+/**
+ * Entry point of the `novacron` CLI: dispatches to a command, prints help, turns usage errors into
+ * a clear message and exit code 2.
+ */
+import { parseCommandArgs, UsageError, type CliIO, type Command } from './args.ts'
+import { renderCommandHelp } from './help.ts'
+import { commands, loadCommand } from './registry.ts'
+
+function globalHelp (): string {
+  const width = Math.max(...commands.map(c => c.name.length))
+  return [
+    'Usage: novacron <command> [options]',
+    '',
+    'NovaCron Edge: a browser-native, Byzantine-tolerant peer-to-peer compute mesh.',
+    '',
+    'Commands:',
+    ...commands.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'novacron <command> --help' for a command's options."
+  ].join('\n') + '\n'
+}
+
+function isModuleMissing (err: unknown): boolean {
+  return err instanceof Error && 'code' in err && (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND')
+}
+
+export async function main (argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+  const [name, ...rest] = argv
+  if (name == null || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(globalHelp())
+    return name == null ? 2 : 0
+  }
+  const entry = commands.find(c => c.name === name)
+  if (entry == null) {
+    io.stderr.write(`novacron: unknown command '${name}'\n\n${globalHelp()}`)
+    return 2
+  }
+  let command: Command
+  try {
+    command = await loadCommand(entry.name)
+  } catch (err) {
+    if (isModuleMissing(err)) {
+      io.stderr.write(`novacron: command '${name}' is not available in this build\n`)
+      return 2
+    }
+    throw err
+  }
+  return await runCommand(command, rest, io, 'novacron')
+}
+
+async function runCommand (command: Command, argv: string[], io: CliIO, prefix: string): Promise<number> {
+  if (command.subcommands != null) {
+    const [subName, ...subArgs] = argv
+    if (subName == null || subName === '--help' || subName === '-h') {
+      io.stdout.write(renderCommandHelp(command, prefix))
+      return subName == null ? 2 : 0
+    }
+    const sub = command.subcommands.find(s => s.name === subName)
+    if (sub == null) {
+      io.stderr.write(`${prefix} ${command.name}: unknown subcommand '${subName}'\n\n${renderCommandHelp(command, prefix)}`)
+      return 2
+    }
+    return await runCommand(sub, subArgs, io, `${prefix} ${command.name}`)
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(renderCommandHelp(command, prefix))
+    return 0
+  }
+  try {
+    const args = parseCommandArgs(command, argv)
+    if (command.run == null) throw new UsageError('this command has nothing to run')
+    return await command.run(args, io)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${prefix} ${command.name}: ${err.message}\nRun '${prefix} ${command.name} --help' for usage.\n`)
+      return 2
+    }
+    // Any other failure: one clear line (the error's name and message), the stack only on request.
+    const e = err instanceof Error ? err : new Error(String(err))
+    io.stderr.write(`${prefix} ${command.name}: ${e.name}: ${e.message}\n`)
+    if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`${e.stack ?? ''}\n`)
+    return 1
+  }
+}

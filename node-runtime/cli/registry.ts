@@ -1,0 +1,27 @@
+/**
+ * The table of `novacron` commands. Summaries live here so that `novacron --help` lists every
+ * command without importing heavy modules (libp2p, tfjs); a command's module,
+ * `./commands/<name>.ts`, is loaded only when it runs and exports `command: Command` (./args.ts).
+ */
+import type { Command } from './args.ts'
+
+export interface CommandEntry {
+  name: string
+  summary: string
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'start', summary: 'Start the bootstrap/relay peer and serve the app (what `npm start` runs)' },
+  { name: 'peer', summary: 'Start a headless peer that joins a mesh' },
+  { name: 'compress', summary: 'Compress stdin to an LZ4 frame on stdout' },
+  { name: 'decompress', summary: 'Decompress an LZ4 frame from stdin to stdout' },
+  { name: 'sim', summary: 'Run a seeded consensus simulation (ProBFT or PBFT)' },
+  { name: 'issues', summary: 'Work with the shared issue board' },
+  { name: 'memory', summary: 'Work with the shared memory store' },
+  { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' }
+]
+
+export async function loadCommand (name: string): Promise<Command> {
+  const mod = await import(`./commands/${name}.ts`) as { command: Command }
+  return mod.command
+}

@@ -1,0 +1,57 @@
+/**
+ * Starts `novacron` CLI processes for multi-process tests, collects their output, waits for lines,
+ * and guarantees cleanup: every process started here is killed by `stopAll()` (call it in `after`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { waitFor } from './wait.ts'
+
+const root = new URL('../..', import.meta.url).pathname
+const running = new Set<CliProcess>()
+
+export class CliProcess {
+  readonly child: ChildProcess
+  stdout = ''
+  stderr = ''
+  exitCode: number | null = null
+  readonly exited: Promise<number | null>
+
+  constructor (args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [`${root}bin/novacron.mjs`, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    this.child.stdout?.setEncoding('utf8').on('data', (d: string) => { this.stdout += d })
+    this.child.stderr?.setEncoding('utf8').on('data', (d: string) => { this.stderr += d })
+    this.exited = new Promise(resolve => this.child.on('exit', code => { this.exitCode = code; running.delete(this); resolve(code) }))
+    running.add(this)
+  }
+
+  /** Waits until stdout matches `pattern`; returns the match. */
+  async waitForOutput (pattern: RegExp, timeout = 60_000): Promise<RegExpMatchArray> {
+    return await waitFor(() => {
+      if (this.exitCode !== null && pattern.exec(this.stdout) == null) {
+        throw new Error(`process exited with ${this.exitCode}: ${this.stderr.slice(-2000)}`)
+      }
+      return pattern.exec(this.stdout)
+    }, { timeout, message: `output ${pattern}` })
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  async stop (graceMs = 10_000): Promise<number | null> {
+    if (this.exitCode !== null || this.child.exitCode !== null) return this.exitCode ?? this.child.exitCode
+    this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    const code = await this.exited
+    clearTimeout(timer)
+    return code
+  }
+}
+
+export function startCli (args: string[], env?: NodeJS.ProcessEnv): CliProcess {
+  return new CliProcess(args, env)
+}
+
+export async function stopAll (): Promise<void> {
+  await Promise.all([...running].map(async p => await p.stop()))
+}

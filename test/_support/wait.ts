@@ -1,0 +1,29 @@
+/** Polls a condition until it holds or a deadline passes: tests wait on state, never on sleeps. */
+export interface WaitOptions {
+  /** @default 30000 */
+  timeout?: number
+  /** @default 50 */
+  interval?: number
+  /** Describes what was awaited, for the timeout error. */
+  message?: string
+}
+
+export async function waitFor<T> (check: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
+  const timeout = opts.timeout ?? 30_000
+  const interval = opts.interval ?? 50
+  const deadline = Date.now() + timeout
+  let lastError: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value != null && value !== false) return value as NonNullable<T>
+    } catch (err) {
+      lastError = err
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
+      throw new Error(`timed out after ${timeout} ms waiting for ${opts.message ?? 'condition'}${why}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, interval))
+  }
+}
