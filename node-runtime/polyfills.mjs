@@ -16,6 +16,16 @@ if (typeof Promise.withResolvers !== 'function') {
 }
 
 // @libp2p/websockets dials with the global WebSocket; Node 20 has one only behind a flag.
+// `ws` is an EventEmitter: an 'error' with no listener throws and kills the process. libp2p stops
+// listening for 'error' once a dial is aborted or the socket is open (a browser WebSocket never
+// throws), so a bootstrap that resets a connection (ECONNRESET) would crash a Node peer. Keep one
+// no-op listener; errors still reach libp2p's listeners and are followed by 'close'.
+class NodeWebSocket extends WsWebSocket {
+  constructor (...args) {
+    super(...args)
+    this.on('error', () => {})
+  }
+}
 if (typeof globalThis.WebSocket !== 'function') {
-  globalThis.WebSocket = WsWebSocket
+  globalThis.WebSocket = NodeWebSocket
 }

@@ -1,0 +1,193 @@
+/**
+ * Mesh node configuration: the `Init` a caller passes, its defaults, and its validation.
+ *
+ * Validation runs once, up front, before anything is allocated, and reports EVERY bad field in one
+ * `ConfigError` (not just the first), so a user fixes a bad command line in one go. The validated
+ * config is a fresh, deeply frozen object: arrays are copied, so a caller mutating its own `Init`
+ * afterwards cannot change a running node (the seed's "unsafe config copy" bug).
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { ConfigError, type ConfigIssue } from './errors.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+export type MeshRole = 'bootstrap' | 'peer' | 'browser'
+
+export interface MeshNodeInit {
+  /**
+   * Addresses to listen on. Peers listen on `/p2p-circuit` (reserve a relay slot) and `/webrtc`
+   * (accept WebRTC dials signalled through it); the bootstrap on a WebSockets address.
+   * @default ['/p2p-circuit', '/webrtc']
+   */
+  listen?: string[]
+  /** Bootstrap multiaddrs, each ending in `/p2p/<peer id>`; re-dialled with backoff when lost. @default [] */
+  bootstrap?: string[]
+  /** The node's identity; a fresh Ed25519 key when absent. */
+  privateKey?: PrivateKey
+  /** What this node is, as shown to other peers in topology gossip. @default 'peer' */
+  role?: MeshRole
+  /** Run a circuit-relay v2 server (signalling for WebRTC). @default role === 'bootstrap' */
+  relayServer?: boolean
+  /** Target number of direct WebRTC connections. @default 8 */
+  maxPeers?: number
+  /** Abandon a WebRTC dial after this long (some hang after ICE); retried, also from the other side. @default 6000 */
+  dialTimeoutMs?: number
+  /**
+   * WebRTC dials in flight at once. Each costs a relayed signalling connection, ICE and a DTLS
+   * handshake; many at once starve a small CPU until every dial times out. @default 2
+   */
+  maxParallelDials?: number
+  /** How often the dialer looks for peers to connect to. @default 1000 */
+  maintainIntervalMs?: number
+  /** How often pubsub peer discovery re-announces our addresses. @default 2000 */
+  discoveryIntervalMs?: number
+  /** How often topology gossip re-publishes our neighbour list (also sent on every change). @default 2000 */
+  topologyIntervalMs?: number
+  /** A peer not heard from for this long is dropped from the view. @default 8000 */
+  peerTtlMs?: number
+  /** Ping interval of the connection monitor (RTT per connection, dead connections closed). @default 3000 */
+  pingIntervalMs?: number
+  /** Largest request/response frame accepted or sent, in bytes. @default 1048576 */
+  maxFrameSize?: number
+  /** Default request timeout. @default 10000 */
+  requestTimeoutMs?: number
+  /** First delay before re-dialling a lost bootstrap; doubles up to `bootstrapBackoffMaxMs`. @default 250 */
+  bootstrapBackoffMs?: number
+  /** @default 5000 */
+  bootstrapBackoffMaxMs?: number
+  /** Relay server: maximum reservations (every peer on one host needs one). @default 1024 */
+  maxReservations?: number
+  /**
+   * STUN/TURN server URLs for WebRTC. Empty by default: the mesh runs on a closed network, and
+   * libp2p's default public STUN servers would only make ICE gathering wait for a timeout.
+   * @default []
+   */
+  iceServers?: string[]
+}
+
+/** The validated, frozen configuration. */
+export interface MeshConfig {
+  readonly listen: readonly string[]
+  readonly bootstrap: readonly string[]
+  readonly privateKey: PrivateKey | undefined
+  readonly role: MeshRole
+  readonly relayServer: boolean
+  readonly maxPeers: number
+  readonly dialTimeoutMs: number
+  readonly maxParallelDials: number
+  readonly maintainIntervalMs: number
+  readonly discoveryIntervalMs: number
+  readonly topologyIntervalMs: number
+  readonly peerTtlMs: number
+  readonly pingIntervalMs: number
+  readonly maxFrameSize: number
+  readonly requestTimeoutMs: number
+  readonly bootstrapBackoffMs: number
+  readonly bootstrapBackoffMaxMs: number
+  readonly maxReservations: number
+  readonly iceServers: readonly string[]
+}
+
+const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
+
+const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, number, number]> = [
+  // field, default, min, max
+  ['maxPeers', 8, 1, 256],
+  ['dialTimeoutMs', 6000, 100, 120_000],
+  ['maxParallelDials', 2, 1, 64],
+  ['maintainIntervalMs', 1000, 50, 60_000],
+  ['discoveryIntervalMs', 2000, 100, 600_000],
+  ['topologyIntervalMs', 2000, 100, 600_000],
+  ['peerTtlMs', 8000, 200, 3_600_000],
+  ['pingIntervalMs', 3000, 100, 600_000],
+  ['maxFrameSize', 1 << 20, 16, 64 << 20],
+  ['requestTimeoutMs', 10_000, 10, 600_000],
+  ['bootstrapBackoffMs', 250, 10, 60_000],
+  ['bootstrapBackoffMaxMs', 5000, 10, 600_000],
+  ['maxReservations', 1024, 1, 65_536]
+]
+
+/** Validates `init`, returning a frozen config or throwing one `ConfigError` listing every bad field. */
+export function validateConfig (init: MeshNodeInit): MeshConfig {
+  const issues: ConfigIssue[] = []
+  if (init == null || typeof init !== 'object') throw new ConfigError([{ field: 'init', problem: 'must be an object' }])
+  const listen = addrList(init.listen, 'listen', ['/p2p-circuit', '/webrtc'], false, issues)
+  const bootstrap = addrList(init.bootstrap, 'bootstrap', [], true, issues)
+  const iceServers = stringList(init.iceServers, 'iceServers', issues)
+  const role = init.role ?? 'peer'
+  if (!ROLES.includes(role)) issues.push({ field: 'role', problem: `must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})` })
+  const relayServer = init.relayServer ?? role === 'bootstrap'
+  if (typeof relayServer !== 'boolean') issues.push({ field: 'relayServer', problem: 'must be a boolean' })
+  const privateKey = init.privateKey
+  if (privateKey != null && (typeof privateKey !== 'object' || typeof privateKey.sign !== 'function' || privateKey.publicKey == null)) {
+    issues.push({ field: 'privateKey', problem: 'must be a libp2p PrivateKey' })
+  }
+  const numbers: Record<string, number> = {}
+  for (const [field, def, min, max] of INTEGERS) {
+    const value = init[field] ?? def
+    if (typeof value !== 'number' || !Number.isInteger(value)) issues.push({ field, problem: `must be an integer (got ${JSON.stringify(value)})` })
+    else if (value < min || value > max) issues.push({ field, problem: `must be between ${min} and ${max} (got ${value})` })
+    numbers[field] = value as number
+  }
+  if (issues.length === 0 && numbers.bootstrapBackoffMaxMs < numbers.bootstrapBackoffMs) {
+    issues.push({ field: 'bootstrapBackoffMaxMs', problem: `must be at least bootstrapBackoffMs (${numbers.bootstrapBackoffMs})` })
+  }
+  if (issues.length === 0 && numbers.peerTtlMs <= numbers.topologyIntervalMs) {
+    issues.push({ field: 'peerTtlMs', problem: `must exceed topologyIntervalMs (${numbers.topologyIntervalMs}), or live peers expire` })
+  }
+  if (issues.length > 0) throw new ConfigError(issues)
+  return Object.freeze({
+    listen: Object.freeze(listen),
+    bootstrap: Object.freeze(bootstrap),
+    privateKey,
+    role,
+    relayServer: relayServer as boolean,
+    maxPeers: numbers.maxPeers,
+    dialTimeoutMs: numbers.dialTimeoutMs,
+    maxParallelDials: numbers.maxParallelDials,
+    maintainIntervalMs: numbers.maintainIntervalMs,
+    discoveryIntervalMs: numbers.discoveryIntervalMs,
+    topologyIntervalMs: numbers.topologyIntervalMs,
+    peerTtlMs: numbers.peerTtlMs,
+    pingIntervalMs: numbers.pingIntervalMs,
+    maxFrameSize: numbers.maxFrameSize,
+    requestTimeoutMs: numbers.requestTimeoutMs,
+    bootstrapBackoffMs: numbers.bootstrapBackoffMs,
+    bootstrapBackoffMaxMs: numbers.bootstrapBackoffMaxMs,
+    maxReservations: numbers.maxReservations,
+    iceServers: Object.freeze(iceServers)
+  })
+}
+
+function addrList (value: unknown, field: string, def: string[], needPeerId: boolean, issues: ConfigIssue[]): string[] {
+  if (value == null) return [...def]
+  if (!Array.isArray(value)) {
+    issues.push({ field, problem: 'must be an array of multiaddr strings' })
+    return []
+  }
+  const out: string[] = []
+  value.forEach((item: unknown, i) => {
+    const name = `${field}[${i}]`
+    if (typeof item !== 'string') { issues.push({ field: name, problem: 'must be a multiaddr string' }); return }
+    try {
+      const ma = multiaddr(item)
+      if (needPeerId && ma.getComponents().every(c => c.name !== 'p2p')) {
+        issues.push({ field: name, problem: `must end in /p2p/<peer id> (got ${item})` })
+        return
+      }
+    } catch (err) {
+      issues.push({ field: name, problem: `is not a valid multiaddr (${err instanceof Error ? err.message : String(err)})` })
+      return
+    }
+    out.push(item)
+  })
+  return out
+}
+
+function stringList (value: unknown, field: string, issues: ConfigIssue[]): string[] {
+  if (value == null) return []
+  if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && /^(stun|turn|turns):/.test(v))) {
+    issues.push({ field, problem: 'must be an array of stun:/turn: URLs' })
+    return []
+  }
+  return [...value as string[]]
+}

@@ -1,0 +1,21 @@
+/**
+ * core/net: the NovaCron mesh — one isomorphic peer (`createMeshNode`) for browser tabs and Node,
+ * request/response over libp2p streams, gossipsub publish/subscribe, a broadcast topic, topology
+ * gossip and connection classification. Public names are re-exported here by name.
+ */
+export { createMeshNode, MeshNode, TOPOLOGY_TOPIC, BROADCAST_TOPIC } from './mesh-node.ts'
+export type { MeshNodeEvents, MeshStatus, MeshStats, PeerLink, PubsubMessage } from './mesh-node.ts'
+export { validateConfig } from './config.ts'
+export type { MeshConfig, MeshNodeInit, MeshRole } from './config.ts'
+export { connectionTransport, isDirectWebRTC } from './transport.ts'
+export type { ConnectionTransport, ConnectionLike } from './transport.ts'
+export { encodeFrame, decodeFrames, FrameDecoder } from './frame-codec.ts'
+export type { RequestHandler, RequestContext, RequestOptions } from './rpc.ts'
+export type { ViewPeer, ViewSnapshot } from './topology.ts'
+export type { Neighbour } from './mesh-codec.ts'
+export { DISCOVERY_TOPIC } from './libp2p-options.ts'
+export {
+  MeshError, ConfigError, FrameTooLargeError, TruncatedFrameError, MalformedMessageError,
+  RequestTimeoutError, RemoteError, NotStartedError
+} from './errors.ts'
+export type { ConfigIssue } from './errors.ts'

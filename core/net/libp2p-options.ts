@@ -1,0 +1,105 @@
+/**
+ * Builds the `createLibp2p` options for a mesh node from its validated config.
+ *
+ * Every peer (Node or browser tab) runs the same stack: WebSockets (to reach the bootstrap),
+ * circuit relay v2 (a reservation on the bootstrap, used only to signal WebRTC), WebRTC (the direct
+ * peer-to-peer links), noise + yamux on the non-WebRTC links, identify, ping, gossipsub and
+ * pubsub peer discovery. The bootstrap additionally runs the relay server.
+ *
+ * Limits raised on purpose: every peer on one host shares the address 127.0.0.1, so libp2p's
+ * per-host inbound rate limit (5/s), pending-upgrade limit (10) and the relay's reservation limit
+ * (15) would refuse a mesh of 20 local peers.
+ */
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
+import { webRTC } from '@libp2p/webrtc'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { MeshConfig } from './config.ts'
+import type { ConnectionGater } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
+
+/** Gossipsub topic of pubsub peer discovery for this mesh (not the global one). */
+export const DISCOVERY_TOPIC = 'novacron._peer-discovery._p2p._pubsub'
+
+/**
+ * Allows every dial except insecure WebSockets to hosts that are not one of our bootstraps. The
+ * browser default gater refuses `ws://` and private addresses outright, which would cut a tab off
+ * from a mesh served from 127.0.0.1.
+ */
+export function meshConnectionGater (bootstrap: readonly string[]): ConnectionGater {
+  const hosts = new Set(bootstrap.map(a => hostOf(multiaddr(a))).filter((h): h is string => h != null))
+  return {
+    denyDialMultiaddr: (ma: Multiaddr) => {
+      const names = ma.getComponents().map(c => c.name)
+      if (names.includes('p2p-circuit') || names.includes('webrtc')) return false
+      if (names.includes('ws')) {
+        const host = hostOf(ma)
+        return host == null || !hosts.has(host)
+      }
+      return false
+    }
+  }
+}
+
+function hostOf (ma: Multiaddr): string | undefined {
+  const c = ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6' || c.name === 'dns' || c.name === 'dns4' || c.name === 'dns6')
+  const port = ma.getComponents().find(c => c.name === 'tcp')
+  return c?.value == null ? undefined : `${c.value}:${port?.value ?? ''}`
+}
+
+export function libp2pOptions (config: MeshConfig): Libp2pOptions<Record<string, unknown>> {
+  const services: Record<string, (components: any) => unknown> = {
+    identify: identify(),
+    ping: ping(),
+    pubsub: gossipsub({
+      allowPublishToZeroTopicPeers: true,
+      emitSelf: false,
+      // messages are small (addresses, neighbour lists, broadcast text); keep bursts bounded
+      maxInboundDataLength: config.maxFrameSize
+    })
+  }
+  if (config.relayServer) {
+    services.relay = circuitRelayServer({
+      reservations: { maxReservations: config.maxReservations, applyDefaultLimit: true },
+      maxInboundHopStreams: 4 * config.maxReservations,
+      maxOutboundHopStreams: 4 * config.maxReservations,
+      maxOutboundStopStreams: 4 * config.maxReservations
+    })
+  }
+  return {
+    start: false,
+    ...(config.privateKey != null ? { privateKey: config.privateKey } : {}),
+    addresses: { listen: [...config.listen] },
+    transports: [
+      webSockets(),
+      webRTC({
+        rtcConfiguration: { iceServers: config.iceServers.length > 0 ? [{ urls: [...config.iceServers] }] : [] },
+        dataChannel: { openTimeout: config.dialTimeoutMs }
+      }),
+      circuitRelayTransport({ reservationCompletionTimeout: 10_000 })
+    ],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: meshConnectionGater(config.bootstrap),
+    connectionManager: {
+      // the bootstrap holds one connection per peer; a peer its direct links plus bootstrap and dials in flight
+      maxConnections: config.relayServer ? 4 * config.maxReservations : 4 * config.maxPeers + 8,
+      inboundConnectionThreshold: 10_000,
+      maxIncomingPendingConnections: config.relayServer ? 1024 : 64,
+      maxParallelDials: 32,
+      // the mesh dialer bounds each WebRTC dial itself (growing per peer on failure, up to 4×)
+      dialTimeout: 4 * config.dialTimeoutMs,
+      addressDialTimeout: 4 * config.dialTimeoutMs,
+      inboundUpgradeTimeout: Math.max(10_000, 4 * config.dialTimeoutMs)
+    },
+    connectionMonitor: { pingInterval: config.pingIntervalMs, abortConnectionOnPingFailure: false },
+    peerDiscovery: [pubsubPeerDiscovery({ interval: config.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] })],
+    services
+  } as Libp2pOptions<Record<string, unknown>>
+}

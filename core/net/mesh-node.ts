@@ -1,0 +1,359 @@
+/**
+ * `createMeshNode`: one peer of the NovaCron mesh, the same code in a browser tab and in Node.
+ *
+ * The shell around the pure parts (`TopologyView`, `chooseDials`, the codecs): it owns the libp2p
+ * node, the timers and the event wiring. A peer connects to its bootstrap (kept alive by
+ * `BootstrapKeeper`), reserves a relay slot there, learns of other peers through pubsub peer
+ * discovery, and dials them over `/p2p-circuit/webrtc` — the relay only carries the WebRTC
+ * signalling, after which the link is direct. Every peer gossips its neighbour list on a topology
+ * topic so any peer can draw the whole mesh.
+ *
+ * Lifecycle: `start()`/`stop()` are serialised through one promise chain, so they are idempotent
+ * and safe to call concurrently; `stop()` says goodbye on the topology topic, clears every timer,
+ * aborts dials in flight and stops libp2p (closing every socket and stream).
+ */
+import { createLibp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
+import { libp2pOptions } from './libp2p-options.ts'
+import { connectionTransport, type ConnectionTransport } from './transport.ts'
+import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
+import { TopologyView, type ViewSnapshot } from './topology.ts'
+import { BootstrapKeeper } from './bootstrap-keeper.ts'
+import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
+import { NotStartedError } from './errors.ts'
+import { MeshDialer } from './mesh-dialer.ts'
+
+export const TOPOLOGY_TOPIC = 'novacron/topology/1'
+export const BROADCAST_TOPIC = 'novacron/broadcast/1'
+
+export type MeshStatus = 'stopped' | 'starting' | 'started' | 'stopping'
+
+/** One live connection as the page and tests see it. */
+export interface PeerLink {
+  peerId: string
+  transport: ConnectionTransport
+  /** Remote multiaddr (a direct WebRTC link still reads `/p2p-circuit/webrtc`). */
+  remoteAddr: string
+  /** True when the relay imposes limits (a relayed, signalling-only connection). */
+  limited: boolean
+  multiplexer?: string
+  direction: 'inbound' | 'outbound'
+  /** Last ping round trip (connection monitor), ms. */
+  rttMs?: number
+}
+
+export interface PubsubMessage { from: string, topic: string, data: Uint8Array }
+
+export interface MeshNodeEvents {
+  'peer:connect': CustomEvent<{ peerId: string, transport: ConnectionTransport }>
+  'peer:disconnect': CustomEvent<{ peerId: string }>
+  broadcast: CustomEvent<{ from: string, text: string }>
+  /** The topology view changed (a peer joined, left, or changed neighbours). */
+  view: CustomEvent<ViewSnapshot>
+  status: CustomEvent<MeshStatus>
+}
+
+/** Counters of things that went wrong, per kind (bad peer messages are counted, never thrown). */
+export interface MeshStats { badMessages: number, rpcErrors: number, dialFailures: number, dialSuccesses: number }
+
+export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
+  readonly config: MeshConfig
+  readonly libp2p: Libp2p<{ pubsub: GossipSub }>
+  readonly peerId: PeerId
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0 }
+  private _status: MeshStatus = 'stopped'
+  private lifecycle: Promise<void> = Promise.resolve()
+  private readonly view: TopologyView
+  private readonly keeper: BootstrapKeeper
+  private readonly dialer: MeshDialer
+  private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
+  private readonly log: Logger
+  private timers: Array<ReturnType<typeof setInterval>> = []
+  private announceTimer?: ReturnType<typeof setTimeout>
+  private seq = 0
+  private readonly unlisten: Array<() => void> = []
+
+  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>) {
+    super()
+    this.config = config
+    this.libp2p = libp2p
+    this.peerId = libp2p.peerId
+    this.log = libp2p.logger.forComponent('novacron:mesh')
+    this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
+    this.dialer = new MeshDialer(libp2p, config, this.stats, this.log)
+    this.keeper = new BootstrapKeeper({
+      targets: config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' })),
+      backoffMs: config.bootstrapBackoffMs,
+      backoffMaxMs: config.bootstrapBackoffMaxMs,
+      dial: async addr => { await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(config.dialTimeoutMs) }) },
+      isConnected: id => libp2p.getConnections().some(c => c.remotePeer.toString() === id),
+      onError: (addr, err, next) => { this.log('bootstrap %s unreachable (%s), retry in %d ms', addr, err.message, next) }
+    })
+  }
+
+  get status (): MeshStatus { return this._status }
+
+  /** Starts the node; resolves once listening. Idempotent, safe to call concurrently with `stop()`. */
+  async start (): Promise<void> { await this.enqueue(async () => { await this.doStart() }) }
+
+  /** Stops the node and releases every socket, timer and stream. Idempotent. */
+  async stop (): Promise<void> { await this.enqueue(async () => { await this.doStop() }) }
+
+  private async enqueue (fn: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(fn)
+    // the chain must survive a failed transition; the caller still sees the failure through `run`
+    this.lifecycle = run.catch(() => {})
+    await run
+  }
+
+  private setStatus (s: MeshStatus): void {
+    this._status = s
+    this.safeDispatch('status', s)
+  }
+
+  private async doStart (): Promise<void> {
+    if (this._status === 'started') return
+    this.setStatus('starting')
+    try {
+      this.listen()
+      await this.libp2p.start()
+      const pubsub = this.libp2p.services.pubsub
+      pubsub.subscribe(TOPOLOGY_TOPIC)
+      pubsub.subscribe(BROADCAST_TOPIC)
+      for (const topic of this.handlers.keys()) pubsub.subscribe(topic)
+      this.keeper.start()
+      this.dialer.start()
+      this.timers.push(setInterval(() => { this.maintain() }, this.config.maintainIntervalMs))
+      this.timers.push(setInterval(() => { void this.announce() }, this.config.topologyIntervalMs))
+      this.setStatus('started')
+      this.scheduleAnnounce()
+    } catch (err) {
+      await this.release()
+      this.setStatus('stopped')
+      throw err
+    }
+  }
+
+  private async doStop (): Promise<void> {
+    if (this._status === 'stopped') return
+    this.setStatus('stopping')
+    // say goodbye so peers drop us now rather than after peerTtlMs (best effort, bounded)
+    try {
+      await withTimeout(undefined, TOPOLOGY_TOPIC, 1000, async () => { await this.libp2p.services.pubsub.publish(TOPOLOGY_TOPIC, encodeMessage({ type: MSG_LEAVE })) })
+    } catch (err) {
+      this.log('could not publish leave: %s', err instanceof Error ? err.message : String(err))
+    }
+    await this.release()
+    this.setStatus('stopped')
+  }
+
+  private async release (): Promise<void> {
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+    clearTimeout(this.announceTimer)
+    this.announceTimer = undefined
+    this.keeper.stop()
+    this.dialer.stop()
+    for (const off of this.unlisten.splice(0)) off()
+    await this.libp2p.stop()
+  }
+
+  private listen (): void {
+    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery'>(type: K, fn: (e: any) => void): void => {
+      this.libp2p.addEventListener(type, fn)
+      this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
+    }
+    on('connection:open', (e: CustomEvent<Connection>) => {
+      const conn = e.detail
+      const peerId = conn.remotePeer.toString()
+      const transport = connectionTransport(conn)
+      this.view.touch(peerId, Date.now())
+      this.dialer.connectionOpened(conn)
+      this.safeDispatch('peer:connect', { peerId, transport })
+      this.scheduleAnnounce()
+    })
+    on('peer:disconnect', (e: CustomEvent<PeerId>) => {
+      const peerId = e.detail.toString()
+      this.keeper.peerDisconnected(peerId)
+      this.safeDispatch('peer:disconnect', { peerId })
+      this.scheduleAnnounce()
+    })
+    on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
+      this.dialer.discovered(e.detail.id.toString(), e.detail.multiaddrs.map(String))
+    })
+    const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
+    this.libp2p.services.pubsub.addEventListener('message', onMessage)
+    this.unlisten.push(() => { this.libp2p.services.pubsub.removeEventListener('message', onMessage) })
+  }
+
+  private onPubsub (msg: Message): void {
+    const from = msg.type === 'signed' ? msg.from.toString() : undefined
+    if (msg.topic === TOPOLOGY_TOPIC || msg.topic === BROADCAST_TOPIC) {
+      if (from == null) { this.stats.badMessages++; return }
+      let m
+      try {
+        m = readMeshMessage(msg.data)
+      } catch (err) {
+        this.stats.badMessages++
+        this.log('bad mesh message from %s: %s', from, err instanceof Error ? err.message : String(err))
+        return
+      }
+      if (m.type === MSG_BROADCAST) this.safeDispatch('broadcast', { from, text: m.text })
+      else if (m.type === MSG_LEAVE) {
+        if (this.view.leave(from)) this.emitView()
+        // close our side at once: a WebRTC peer that closed may otherwise linger until ICE notices
+        if (msg.type === 'signed') {
+          this.libp2p.hangUp(msg.from).catch(err => { this.log('hang up on %s failed: %s', from, err instanceof Error ? err.message : String(err)) })
+        }
+      }
+      else if (m.type === MSG_TOPOLOGY && this.view.announce(from, m, Date.now())) this.emitView()
+      return
+    }
+    const handlers = this.handlers.get(msg.topic)
+    if (handlers == null || from == null) return
+    for (const h of handlers) {
+      try { h({ from, topic: msg.topic, data: msg.data }) } catch (err) {
+        this.log.error('subscriber of %s threw: %s', msg.topic, err instanceof Error ? err.message : String(err))
+      }
+    }
+  }
+
+  private maintain (): void {
+    if (this._status !== 'started') return
+    if (this.view.expire(Date.now()).length > 0) this.emitView()
+    this.keeper.check()
+    if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
+  }
+
+  private scheduleAnnounce (): void {
+    if (this.announceTimer != null || this._status !== 'started') return
+    this.announceTimer = setTimeout(() => { this.announceTimer = undefined; void this.announce() }, 150)
+  }
+
+  private async announce (): Promise<void> {
+    if (this._status !== 'started') return
+    this.seq = Math.max(this.seq + 1, Date.now())
+    try {
+      await this.libp2p.services.pubsub.publish(TOPOLOGY_TOPIC, encodeMessage({ type: MSG_TOPOLOGY, role: this.config.role, seq: this.seq, neighbours: this.neighbours() }))
+    } catch (err) {
+      this.log('topology publish failed: %s', err instanceof Error ? err.message : String(err))
+    }
+  }
+
+  private emitView (): void { this.safeDispatch('view', this.topology()) }
+
+  private safeDispatch<K extends keyof MeshNodeEvents> (type: K, detail: MeshNodeEvents[K]['detail']): void {
+    try { this.safeDispatchEvent(type, { detail }) } catch (err) {
+      this.log.error('listener of %s threw: %s', type, err instanceof Error ? err.message : String(err))
+    }
+  }
+
+  /** Current connections (one entry per connection). */
+  links (): PeerLink[] {
+    return this.libp2p.getConnections().filter(c => c.status === 'open').map(c => ({
+      peerId: c.remotePeer.toString(),
+      transport: connectionTransport(c),
+      remoteAddr: c.remoteAddr.toString(),
+      limited: c.limits != null,
+      ...(c.multiplexer != null ? { multiplexer: c.multiplexer } : {}),
+      direction: c.direction,
+      ...(c.rtt != null ? { rttMs: c.rtt } : {})
+    }))
+  }
+
+  /** Our neighbours, one per peer, with the best transport we have to it. */
+  neighbours (): Neighbour[] {
+    const order: ConnectionTransport[] = ['webrtc', 'websocket', 'relayed']
+    const best = new Map<string, Neighbour>()
+    for (const l of this.links()) {
+      const old = best.get(l.peerId)
+      if (old == null || order.indexOf(l.transport) < order.indexOf(old.transport)) best.set(l.peerId, { peerId: l.peerId, transport: l.transport, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })
+    }
+    return [...best.values()]
+  }
+
+  /** The whole mesh as this peer knows it: every announced peer and its neighbour list. */
+  topology (): ViewSnapshot {
+    const snap = this.view.snapshot()
+    snap.peers.push({ peerId: snap.self, role: this.config.role, neighbours: this.neighbours(), lastSeen: Date.now() })
+    snap.peers.sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+    return snap
+  }
+
+  /** Peer ids of non-bootstrap members in the view (self included). */
+  members (): string[] {
+    return [...this.view.ids('peer'), ...this.view.ids('browser'), ...(this.config.role === 'bootstrap' ? [] : [this.peerId.toString()])].sort()
+  }
+
+  getMultiaddrs (): string[] { return this.libp2p.getMultiaddrs().map(String) }
+
+  async broadcast (text: string): Promise<void> {
+    this.assertStarted()
+    await this.libp2p.services.pubsub.publish(BROADCAST_TOPIC, encodeMessage({ type: MSG_BROADCAST, text }))
+  }
+
+  async publish (topic: string, data: Uint8Array): Promise<void> {
+    this.assertStarted()
+    await this.libp2p.services.pubsub.publish(topic, data)
+  }
+
+  /** Subscribes `handler` to `topic`; returns the function that unsubscribes it. */
+  subscribe (topic: string, handler: (msg: PubsubMessage) => void): () => void {
+    let set = this.handlers.get(topic)
+    if (set == null) {
+      set = new Set()
+      this.handlers.set(topic, set)
+      if (this._status === 'started') this.libp2p.services.pubsub.subscribe(topic)
+    }
+    set.add(handler)
+    return () => {
+      const s = this.handlers.get(topic)
+      if (s == null || !s.delete(handler) || s.size > 0) return
+      this.handlers.delete(topic)
+      if (this._status === 'started') this.libp2p.services.pubsub.unsubscribe(topic)
+    }
+  }
+
+  /** Serves request/response calls on `protocol`. */
+  async handle (protocol: string, handler: RequestHandler, opts: { maxFrameSize?: number, timeoutMs?: number } = {}): Promise<void> {
+    const max = opts.maxFrameSize ?? this.config.maxFrameSize
+    const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
+    await this.libp2p.handle(protocol, async (stream: Stream, conn: Connection) => {
+      const err = await serve(stream, handler, { peerId: conn.remotePeer.toString(), protocol }, max, timeout)
+      if (err != null) {
+        this.stats.rpcErrors++
+        this.log('request on %s from %s failed: %s: %s', protocol, conn.remotePeer, err.name, err.message)
+      }
+    }, { runOnLimitedConnection: false })
+  }
+
+  async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }
+
+  /** Sends one request to `peer` and returns its response payload. */
+  async request (peer: PeerId | string, protocol: string, payload: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
+    this.assertStarted()
+    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
+    const max = opts.maxFrameSize ?? this.config.maxFrameSize
+    let stream: Stream | undefined
+    return await withTimeout(undefined, protocol, timeout, async () => {
+      stream = await this.libp2p.dialProtocol(id, protocol, { signal: opts.signal ?? AbortSignal.timeout(timeout) })
+      return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
+    }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
+  }
+
+  private assertStarted (): void {
+    if (this._status !== 'started') throw new NotStartedError(`mesh node is ${this._status}`)
+  }
+}
+
+/** Validates `init` (throwing one `ConfigError` listing every bad field) and builds a stopped node. */
+export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode> {
+  const config = validateConfig(init)
+  const libp2p = await createLibp2p(libp2pOptions(config)) as unknown as Libp2p<{ pubsub: GossipSub }>
+  return new MeshNode(config, libp2p)
+}

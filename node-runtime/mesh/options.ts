@@ -1,0 +1,44 @@
+/**
+ * Options shared by `novacron start` and `novacron peer`, and the checks that turn their values
+ * into a mesh config (a bad value is a `UsageError` naming the flag, exit code 2).
+ */
+import { ConfigError } from '../../core/net/errors.ts'
+import type { MeshNodeInit } from '../../core/net/config.ts'
+import { UsageError, bool, num, str, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import { loadOrCreateIdentity } from './identity.ts'
+
+export const commonOptions: OptionSpec[] = [
+  { name: 'data-dir', type: 'string', value: '<dir>', description: 'Keep the peer identity (libp2p key, peer-key.pb) in this folder, so the peer id survives restarts; without it every run gets a fresh identity' },
+  { name: 'max-peers', type: 'integer', value: '<n>', min: 1, max: 256, default: 8, description: 'Number of direct WebRTC connections to keep' },
+  { name: 'dial-timeout', type: 'integer', value: '<ms>', min: 100, max: 120_000, default: 6000, description: 'Give up a WebRTC dial after this long (it is retried, also from the other side)' },
+  { name: 'json', type: 'boolean', description: 'Print one JSON object per line (events: listening, peer:connect, peer:disconnect, broadcast, members, stopped) instead of text' }
+]
+
+/** Which mesh config field each flag feeds, so a `ConfigError` can name the flag. */
+const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTimeoutMs: '--dial-timeout', bootstrap: '--bootstrap', listen: '--host', maxReservations: '--max-reservations' }
+
+export async function commonInit (args: ParsedArgs): Promise<MeshNodeInit> {
+  const dataDir = str(args, 'data-dir')
+  return {
+    maxPeers: num(args, 'max-peers'),
+    dialTimeoutMs: num(args, 'dial-timeout'),
+    ...(dataDir != null ? { privateKey: await loadOrCreateIdentity(dataDir) } : {})
+  }
+}
+
+export function jsonOutput (args: ParsedArgs): boolean {
+  return bool(args, 'json')
+}
+
+/** Re-throws a mesh `ConfigError` as a `UsageError` naming the first offending flag. */
+export function asUsageError (err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err
+  const field = err.issues[0]?.field.replace(/\[\d+\]$/, '') ?? ''
+  const flag = FLAG_OF_FIELD[field]
+  return new UsageError(err.issues.map(i => `${FLAG_OF_FIELD[i.field.replace(/\[\d+\]$/, '')] ?? i.field}: ${i.problem}`).join('; '), flag)
+}
+
+export function isAddressInUse (err: unknown): boolean {
+  const text = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` : String(err)
+  return /EADDRINUSE|address already in use/i.test(text)
+}

@@ -1,0 +1,134 @@
+/**
+ * A live mesh in one process: a bootstrap (relay) and headless peers on 127.0.0.1, real libp2p
+ * over real WebSockets and WebRTC (node-datachannel). Checks, on connection objects rather than
+ * log lines, that every peer ends with direct WebRTC links to every other; that gossip and
+ * request/response reach every peer; that the mesh survives the bootstrap's death (peers keep
+ * talking directly) and recovers when it returns with the same identity and port; and that a
+ * stopped peer disappears from everyone's view.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { waitFor } from '../_support/wait.ts'
+import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
+
+const FAST: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 2000 }
+const ECHO = '/novacron/test-echo/1.0.0'
+const nodes: MeshNode[] = []
+let boot: MeshNode
+let bootKey: PrivateKey
+let bootAddr: string
+let peers: MeshNode[] = []
+
+async function startBootstrap (port: number): Promise<MeshNode> {
+  const n = await createMeshNode({ ...FAST, role: 'bootstrap', privateKey: bootKey, listen: [`/ip4/127.0.0.1/tcp/${port}/ws`] })
+  nodes.push(n)
+  await n.start()
+  return n
+}
+
+async function startPeer (): Promise<MeshNode> {
+  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr] })
+  nodes.push(n)
+  await n.handle(ECHO, (req, ctx) => new TextEncoder().encode(`${n.peerId.toString()}<-${ctx.peerId}:${new TextDecoder().decode(req)}`))
+  await n.start()
+  return n
+}
+
+function directPeers (n: MeshNode): Set<string> {
+  return new Set(n.libp2p.getConnections().filter(c => c.status === 'open' && isDirectWebRTC(c)).map(c => c.remotePeer.toString()))
+}
+
+function fullyMeshed (group: MeshNode[]): boolean {
+  return group.every(n => group.every(m => m === n || directPeers(n).has(m.peerId.toString())))
+}
+
+before(async () => {
+  bootKey = await generateKeyPair('Ed25519')
+  boot = await startBootstrap(0)
+  bootAddr = boot.getMultiaddrs()[0]
+  for (let i = 0; i < 4; i++) peers.push(await startPeer())
+})
+
+after(async () => {
+  await Promise.all(nodes.map(async n => { await n.stop() }))
+  releaseWebRTC()
+})
+
+test('every peer ends with direct WebRTC connections to every other', async () => {
+  await waitFor(() => fullyMeshed(peers), { timeout: 120_000, interval: 250, message: 'a full WebRTC mesh of 4 peers' })
+  for (const n of peers) {
+    for (const c of n.libp2p.getConnections().filter(c => isDirectWebRTC(c))) {
+      assert.equal(c.limits, undefined, 'a direct link has no relay limits')
+      assert.match(c.multiplexer ?? '', /webrtc/, 'and uses the WebRTC data-channel muxer, not yamux')
+      assert.match(c.remoteAddr.toString(), /\/webrtc\//)
+    }
+    assert.ok(n.links().some(l => l.transport === 'websocket' && l.peerId === boot.peerId.toString()), 'still linked to the bootstrap')
+  }
+  await waitFor(() => peers.every(n => n.members().length === 4), { timeout: 30_000, message: 'full membership in every view' })
+})
+
+test('a broadcast and a gossipsub topic message reach every peer', async () => {
+  const got = peers.map(() => [] as string[])
+  const topic = peers.map(() => [] as string[])
+  peers.forEach((n, i) => {
+    n.addEventListener('broadcast', e => { got[i].push(`${e.detail.from}:${e.detail.text}`) })
+    n.subscribe('novacron/test/1', m => { topic[i].push(new TextDecoder().decode(m.data)) })
+  })
+  await waitFor(() => peers.every(n => n.libp2p.services.pubsub.getSubscribers('novacron/test/1').length >= 3), { timeout: 30_000, message: 'subscriptions to spread' })
+  await peers[0].broadcast('hello mesh')
+  await peers[2].publish('novacron/test/1', new TextEncoder().encode('on a topic'))
+  const from0 = `${peers[0].peerId.toString()}:hello mesh`
+  await waitFor(() => got.every((g, i) => i === 0 || g.includes(from0)), { timeout: 20_000, message: 'the broadcast at every other peer' })
+  await waitFor(() => topic.every((t, i) => i === 2 || t.includes('on a topic')), { timeout: 20_000, message: 'the topic message at every other peer' })
+  assert.equal(got[0].length, 0, 'no echo to the sender')
+})
+
+test('a request/response call reaches every peer', async () => {
+  for (const target of peers.slice(1)) {
+    const res = await peers[0].request(target.peerId, ECHO, new TextEncoder().encode('ping'))
+    assert.equal(new TextDecoder().decode(res), `${target.peerId.toString()}<-${peers[0].peerId.toString()}:ping`)
+  }
+  await assert.rejects(peers[0].request(peers[1].peerId, '/novacron/nope/1.0.0', Uint8Array.of(1), { timeoutMs: 5000 }))
+})
+
+test('killing the bootstrap is survived: peers talk directly, then recover when it returns', async () => {
+  const port = Number(bootAddr.split('/')[4])
+  await boot.stop()
+  await waitFor(() => peers.every(n => !n.links().some(l => l.peerId === boot.peerId.toString())), { timeout: 20_000, message: 'peers to notice the bootstrap is gone' })
+  // with the relay gone, only direct links can carry this
+  const res = await peers[1].request(peers[3].peerId, ECHO, new TextEncoder().encode('no relay'))
+  assert.match(new TextDecoder().decode(res), /no relay$/)
+  assert.ok(fullyMeshed(peers), 'the WebRTC mesh outlives the relay')
+
+  boot = await startBootstrap(port)
+  assert.equal(boot.getMultiaddrs()[0], bootAddr, 'same identity and port')
+  await waitFor(() => peers.every(n => n.links().some(l => l.peerId === boot.peerId.toString() && l.transport === 'websocket')), { timeout: 60_000, message: 'every peer to re-dial the bootstrap' })
+  await waitFor(() => peers.every(n => n.getMultiaddrs().some(a => a.includes('/p2p-circuit/webrtc'))), { timeout: 60_000, message: 'relay reservations to be renewed' })
+  // a newcomer can only reach the old peers through the renewed reservations
+  const late = await startPeer()
+  peers.push(late)
+  await waitFor(() => peers.slice(0, 4).every(n => directPeers(late).has(n.peerId.toString())), { timeout: 120_000, interval: 250, message: 'the newcomer to link to every old peer' })
+})
+
+test('a stopped peer is dropped from every other peer\'s view', async () => {
+  const leaving = peers.pop() as MeshNode
+  const id = leaving.peerId.toString()
+  await waitFor(() => peers.every(n => n.members().includes(id)), { timeout: 30_000, message: 'the peer to be known first' })
+  await leaving.stop()
+  await waitFor(() => peers.every(n => !n.members().includes(id) && !n.links().some(l => l.peerId === id)), { timeout: 20_000, message: 'the stopped peer to vanish' })
+  assert.ok(peers.every(n => !n.topology().peers.some(p => p.neighbours.some(x => x.peerId === id) && p.peerId === n.peerId.toString())))
+})
+
+test('start() and stop() are idempotent and safe to call concurrently', async () => {
+  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr] })
+  nodes.push(n)
+  await Promise.all([n.start(), n.start(), n.stop(), n.start()])
+  assert.equal(n.status, 'started')
+  await Promise.all([n.stop(), n.stop()])
+  assert.equal(n.status, 'stopped')
+  assert.equal(n.libp2p.getConnections().length, 0)
+  await assert.rejects(n.broadcast('x'), (e: Error) => e.name === 'NotStartedError')
+})
