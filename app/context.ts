@@ -1,7 +1,15 @@
 /**
- * What every panel gets from the app shell. The mesh work fills this in with the browser peer.
+ * What every panel gets from the app shell: the page's base URL and the started mesh node
+ * (core/net's `MeshNode`: pubsub, request/response, topology, links), so a panel (shared state,
+ * learning, …) joins the same mesh as the page instead of creating a second peer.
  */
+import type { MeshNode } from '../core/net/index.ts'
+
 export interface AppContext {
   /** Base URL of the page, for fetching assets. */
   baseUrl: string
+  /** The tab's mesh peer, already started. Panels must not stop it. */
+  mesh: MeshNode
+  /** This tab's peer id (same as `mesh.peerId.toString()`). */
+  peerId: string
 }

@@ -3,6 +3,9 @@
  * this list; app/main.ts mounts them in order once the browser peer has started.
  */
 import type { AppContext } from '../context.ts'
+import { learningPanel } from './learning.ts'
+import { boardPanel } from './board.ts'
+import { memoryPanel } from './memory.ts'
 
 export interface Panel {
   id: string
@@ -10,4 +13,4 @@ export interface Panel {
   mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
 }
 
-export const panels: Panel[] = []
+export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel]

@@ -1,15 +1,14 @@
 /**
- * LZ4 block format: a fast greedy compressor (single-probe hash table, the `lz4 -1` algorithm), a
- * hash-chain compressor with lazy matching for levels >= 3 (the "HC" trade: slower, higher ratio),
- * and a bounds-checked decompressor.
+ * LZ4 block format, compression side: a fast greedy compressor (single-probe hash table, the
+ * `lz4 -1` algorithm) and a hash-chain compressor with lazy matching for levels >= 3 (the "HC"
+ * trade: slower, higher ratio). The decompressor is in lz4decode.ts.
  *
- * Buffers handed to these functions are allocated by lz4frame.ts with SLACK spare bytes after
- * their logical end, so the hot loops may copy in 16-byte (v128) or 8-byte strides and overshoot
- * the logical end without leaving their own allocation. Every *logical* bound is still checked:
- * the decompressor never reads past `srcLen` bytes of input it trusts, never writes past
- * `dstCap`, and never follows an offset before `dst - prefixLen`.
+ * Buffers handed to the block functions are allocated by lz4frame.ts / lz4encode.ts with SLACK
+ * spare bytes after their logical end, so the hot loops may copy in 16-byte (v128) or 32-byte
+ * strides and overshoot the logical end without leaving their own allocation. Every *logical*
+ * bound is still checked: the decompressor never reads past `srcLen` bytes of input it trusts,
+ * never writes past `dstCap`, and never follows an offset before `dst - prefixLen`.
  */
-import { E_CORRUPT_BLOCK } from './errors'
 
 /** Spare bytes after every buffer that the wildcopy loops may touch. */
 export const SLACK: usize = 64
@@ -237,103 +236,4 @@ export function compressHC (src: usize, srcLen: usize, dst: usize, table: usize,
     anchor = ip
   }
   return emitLastLiterals(op, anchor, iend - anchor) - dst
-}
-
-// --- decompressor ---------------------------------------------------------------------------
-
-/**
- * Decompresses one block. `src..src+srcLen` is input (SLACK readable bytes after it), output goes
- * to `dst` (capacity `dstCap`, SLACK writable bytes after it), and matches may reach back
- * `prefixLen` bytes before `dst` (the previous 64 KiB of a block-linked frame).
- * Returns the decompressed size, or -E_CORRUPT_BLOCK.
- */
-export function decompressBlock (src: usize, srcLen: usize, dst: usize, dstCap: usize, prefixLen: usize): i32 {
-  let ip = src
-  const iend = src + srcLen
-  let op = dst
-  const oend = dst + dstCap
-  const lowest = dst - prefixLen
-  if (srcLen == 0) return -E_CORRUPT_BLOCK
-  // Past these marks the fast path's fixed-size copies could cross a logical end.
-  const ifast = srcLen > 32 ? iend - 32 : src
-  const ofast = dstCap > 48 ? oend - 48 : dst
-  while (true) {
-    if (ip >= iend) return -E_CORRUPT_BLOCK // a block must end with a literals-only sequence
-    const token = <usize>load<u8>(ip++)
-    let litLen = token >> 4
-    // Fast path (most sequences): short literals, short match, distance >= 16, far from both ends.
-    // Copies a fixed 16 literal bytes and 32 match bytes; SLACK and the marks keep them in bounds.
-    if (litLen < 15 && ip < ifast && op < ofast) {
-      v128.store(op, v128.load(ip))
-      ip += litLen
-      op += litLen
-      const offset = <usize>load<u16>(ip)
-      const ml = token & 15
-      if (ml < 15 && offset >= 8 && offset <= op - lowest) {
-        ip += 2
-        const m = op - offset
-        if (offset >= 16) {
-          v128.store(op, v128.load(m))
-          v128.store(op + 16, v128.load(m + 16))
-        } else {
-          // 8 <= distance < 16: 8-byte steps only ever read bytes already written.
-          store<u64>(op, load<u64>(m))
-          store<u64>(op + 8, load<u64>(m + 8))
-          store<u64>(op + 16, load<u64>(m + 16))
-        }
-        op += ml + MINMATCH
-        continue
-      }
-      litLen = 0 // literals are done; fall through to the general match path
-    } else {
-      // Literals.
-      if (litLen == 15) {
-        let b: usize
-        do {
-          if (ip >= iend) return -E_CORRUPT_BLOCK
-          b = <usize>load<u8>(ip++)
-          litLen += b
-        } while (b == 255)
-      }
-      if (litLen > iend - ip || litLen > oend - op) return -E_CORRUPT_BLOCK
-      // SLACK covers the 16-byte strides' overshoot on both sides; long runs use bulk memory.
-      if (litLen <= 256) wildCopy16(op, ip, litLen)
-      else memory.copy(op, ip, litLen)
-      ip += litLen
-      op += litLen
-      if (ip == iend) break // the last sequence carries literals only
-    }
-    // Match.
-    if (iend - ip < 2) return -E_CORRUPT_BLOCK
-    const offset = <usize>load<u16>(ip)
-    ip += 2
-    if (offset == 0 || offset > op - lowest) return -E_CORRUPT_BLOCK
-    let matchLen = token & 15
-    if (matchLen == 15) {
-      let b: usize
-      do {
-        if (ip >= iend) return -E_CORRUPT_BLOCK
-        b = <usize>load<u8>(ip++)
-        matchLen += b
-      } while (b == 255)
-    }
-    matchLen += MINMATCH
-    if (matchLen > oend - op) return -E_CORRUPT_BLOCK
-    let m = op - offset
-    const mend = op + matchLen
-    if (offset >= 16) {
-      wildCopy16(op, m, matchLen)
-    } else {
-      // Overlapping copy: lay down the first period(s) byte by byte until the distance reaches
-      // 16, then stride from that distance (the repeated pattern is the same).
-      let dist = offset
-      while (dist < 16) dist += offset
-      let head = dist < matchLen ? dist : matchLen
-      let d = op
-      while (head-- > 0) { store<u8>(d, load<u8>(m)); d++; m++ }
-      if (d < mend) wildCopy16(d, d - dist, mend - d)
-    }
-    op = mend
-  }
-  return <i32>(op - dst)
 }

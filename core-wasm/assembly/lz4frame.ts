@@ -14,7 +14,8 @@ import {
   E_CONTENT_SIZE, E_DICTIONARY, E_HEADER_CHECKSUM, E_LEGACY_FORMAT, E_OUTPUT_LIMIT,
   E_RESERVED_BIT, E_TRUNCATED, E_UNSUPPORTED_VERSION
 } from './errors'
-import { SLACK, decompressBlock } from './lz4block'
+import { SLACK } from './lz4block'
+import { decompressBlock } from './lz4decode'
 import { Xxh32State, xxh32, xxh32Digest, xxh32Reset, xxh32Update } from './xxhash'
 
 export const MAGIC: u32 = 0x184D2204
@@ -64,6 +65,7 @@ class Decoder {
   outBuf: usize = 0 // HIST + outCap + SLACK
   outCap: usize = 0
   outLen: usize = 0
+  outPtr: usize = 0 // the decoded block: outBuf + HIST, or a raw block where it lies in inBuf
   histLen: usize = 0
   maxOutput: u64 = 0
   produced: u64 = 0
@@ -88,6 +90,7 @@ export function decCreate (maxOutput: f64): usize {
   d.outBuf = 0
   d.outCap = 0
   d.outLen = 0
+  d.outPtr = 0
   d.histLen = 0
   d.maxOutput = <u64>maxOutput
   d.produced = 0
@@ -109,7 +112,7 @@ export function decFree (ctx: usize): void {
 export function decInputPtr (ctx: usize): usize { const d = changetype<Decoder>(ctx); return d.inBuf + d.inEnd }
 export function decInputSpace (ctx: usize): usize { const d = changetype<Decoder>(ctx); return d.inCap - d.inEnd }
 export function decCommit (ctx: usize, n: usize): void { const d = changetype<Decoder>(ctx); d.inEnd += n }
-export function decOutputPtr (ctx: usize): usize { return changetype<Decoder>(ctx).outBuf + HIST }
+export function decOutputPtr (ctx: usize): usize { return changetype<Decoder>(ctx).outPtr }
 export function decOutputLen (ctx: usize): usize { return changetype<Decoder>(ctx).outLen }
 export function decProduced (ctx: usize): f64 { return <f64>changetype<Decoder>(ctx).produced }
 /** The current frame's declared content size, or -1 when its header has none. */
@@ -152,8 +155,9 @@ function ensure (d: Decoder, need: usize): bool {
 
 /**
  * Advances the decoder as far as one step: R_OUTPUT when a decoded block is ready at
- * decOutputPtr/decOutputLen, R_PROGRESS when it consumed a header or trailer, R_NEED_INPUT when
- * more input must be committed first, or a negative error code (sticky).
+ * decOutputPtr/decOutputLen (valid until the next step or commit), R_PROGRESS when it consumed a
+ * header or trailer, R_NEED_INPUT when more input must be committed first, or a negative error
+ * code (sticky).
  */
 export function decStep (ctx: usize): i32 {
   const d = changetype<Decoder>(ctx)
@@ -246,14 +250,17 @@ function stepBlock (d: Decoder): i32 {
   if (!ensure(d, total)) return R_NEED_INPUT
   const data = d.inBuf + d.inStart + 4
   if (checksummed && xxh32(data, size, 0) != load<u32>(data + size)) return fail(d, E_BLOCK_CHECKSUM)
-  const dst = d.outBuf + HIST
+  let dst = d.outBuf + HIST
   let len: usize
+  const linked = (d.flg & FLG_INDEP) == 0
   if (raw) {
     if (size > d.outCap) return fail(d, E_OUTPUT_LIMIT)
-    memory.copy(dst, data, size)
+    // Independent blocks are handed out where they lie (valid until the next step); only linked
+    // ones are copied, because the history window must follow them.
+    if (linked) memory.copy(dst, data, size)
+    else dst = data
     len = size
   } else {
-    const linked = (d.flg & FLG_INDEP) == 0
     const r = decompressBlock(data, size, dst, d.outCap, linked ? d.histLen : 0)
     if (r < 0) {
       // Running out of a capacity smaller than the block maximum means the limit was hit.
@@ -273,6 +280,7 @@ function stepBlock (d: Decoder): i32 {
   d.frameProduced += <u64>len
   d.inStart += total
   d.outLen = len
+  d.outPtr = dst
   return R_OUTPUT
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The app shell: turns this tab into a mesh peer and shows it.
+ *
+ * Order matters: the bootstrap description comes first (it names the relay to dial), then the
+ * stored identity, then the node; the view is mounted before the node starts so the status line
+ * shows "Connecting…" while libp2p dials. Panels of other subsystems mount below the mesh view
+ * once the node runs, each isolated: a panel that throws shows its error in its own card.
+ * `performance.mark('novacron:…')` at each step lets the benchmark break down the time to the
+ * first direct WebRTC link.
+ */
+import { fetchBootstrap, BootstrapFormatError, type BootstrapInfo } from './bootstrap.ts'
+import type { AppContext } from './context.ts'
+import { loadIdentity, pageStorage } from './identity.ts'
+import { findRoots, mountMeshView } from './mesh-view.ts'
+import { bindPeerToView, createBrowserPeer } from './peer.ts'
+import { panels } from './panels/index.ts'
+import { h } from './view/dom.ts'
+import './styles.css'
+
+const statusEl = document.getElementById('status')
+
+function showStatus (kind: string, text: string): void {
+  if (statusEl == null) return
+  statusEl.dataset.status = kind
+  statusEl.replaceChildren(h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', {}, text))
+}
+
+/** Fetches /bootstrap.json, retrying with backoff while the server is unreachable. */
+async function bootstrapWithRetry (): Promise<BootstrapInfo> {
+  let delay = 250
+  for (;;) {
+    try {
+      return await fetchBootstrap(location.href)
+    } catch (err) {
+      if (err instanceof BootstrapFormatError) throw err
+      showStatus('bootstrap-lost', `Cannot reach the bootstrap server, retrying in ${Math.ceil(delay / 1000)} s… (${(err as Error).message})`)
+      await new Promise(resolve => setTimeout(resolve, delay))
+      delay = Math.min(delay * 2, 5000)
+    }
+  }
+}
+
+/** Mounts every panel in its own card, in list order on the page, all at once (a slow one delays none). */
+async function mountPanels (root: HTMLElement, ctx: AppContext): Promise<void> {
+  await Promise.all(panels.map(async panel => {
+    const body = h('div', { class: 'panel-body' })
+    root.append(h('section', { class: 'card panel', id: `panel-${panel.id}`, 'data-testid': `panel-${panel.id}` }, h('h2', {}, panel.title), body))
+    try {
+      await panel.mount(body, ctx)
+    } catch (err) {
+      console.error(`panel ${panel.id} failed to mount`, err)
+      body.replaceChildren(h('p', { class: 'error' }, `This panel failed to start: ${(err as Error).message}`))
+    }
+  }))
+}
+
+async function main (): Promise<void> {
+  showStatus('starting', 'Fetching the mesh’s bootstrap address…')
+  const bootstrap = await bootstrapWithRetry()
+  performance.mark('novacron:bootstrap-fetched')
+  const { storage, persistent } = pageStorage()
+  const identity = await loadIdentity(storage, {
+    onCorrupt: err => { console.warn('stored identity unreadable, kept under novacron:identity:corrupt; using a new one:', err.message) }
+  })
+  performance.mark('novacron:identity-loaded')
+  const node = await createBrowserPeer({ bootstrap, privateKey: identity.privateKey })
+  const self = node.peerId.toString()
+  const view = mountMeshView(findRoots(document), {
+    self,
+    bootstrap: bootstrap.peerId,
+    bootstrapAddr: bootstrap.multiaddrs[0].toString(),
+    identityOrigin: !persistent ? 'ephemeral' : identity.restored ? 'restored' : 'new',
+    sendBroadcast: async text => {
+      await node.broadcast(text)
+      view.update({ type: 'broadcast', entry: { from: self, text, at: Date.now(), own: true } })
+    }
+  })
+  let bootstrapSeen = false
+  bindPeerToView(node, event => {
+    view.update(event)
+    if (event.type !== 'connections') return
+    if (!bootstrapSeen && event.connections.some(c => c.peerId === bootstrap.peerId)) {
+      bootstrapSeen = true
+      performance.mark('novacron:bootstrap-connected')
+    }
+    // performance.now() is measured from navigation start: "opening the URL to first direct link"
+    if (statusEl != null && statusEl.dataset.firstWebrtcMs == null && event.connections.some(c => c.transport === 'webrtc')) {
+      performance.mark('novacron:first-webrtc')
+      statusEl.dataset.firstWebrtcMs = performance.now().toFixed(1)
+    }
+  })
+  try {
+    await node.start()
+  } catch (err) {
+    view.update({ type: 'failed', error: (err as Error).message })
+    throw err
+  }
+  performance.mark('novacron:started')
+  view.update({ type: 'started' })
+  // No node.stop() on pagehide: stopping unsubscribes the gossipsub topics, which PRUNEs with a
+  // 10 s backoff; the same peer id coming back after a reload then GRAFTs inside that backoff and
+  // the bootstrap penalises it with a 60 s one, cutting the reloaded tab off gossip for a minute.
+  // A vanished tab is noticed anyway: the connection monitor's ping fails and its topology entry
+  // expires (core/net's pingIntervalMs / peerTtlMs).
+  const panelsRoot = document.getElementById('panels')
+  if (panelsRoot != null) await mountPanels(panelsRoot, { baseUrl: location.href, mesh: node, peerId: self })
+}
+
+main().catch((err: Error) => {
+  console.error(err)
+  showStatus('failed', `Failed: ${err.message}`)
+})

@@ -1,0 +1,112 @@
+/**
+ * The cryptography a replica needs, as one small component: ed25519 signatures (@noble/curves)
+ * and ECVRF-EDWARDS25519-SHA512-TAI proofs (core/vrf) over a per-(phase, slot, view) input.
+ *
+ * `memoizeVerification` wraps the verify functions in a cache keyed by the exact bytes (public
+ * key, message, signature/proof). Verification is a pure function of those bytes, so a cache hit
+ * returns what a fresh verification would; forged or altered bytes are different keys and are
+ * verified for real. The in-process simulator shares one cache between all replicas because there
+ * the same signed PREPARE reaches s replicas (each would verify it once on its own machine).
+ */
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import { keygen as vrfKeygen, proofToHash as vrfProofToHash, prove as vrfProve, verify as vrfVerify } from '../vrf/index.ts'
+
+export const PHASE_PREPARE = 1
+export const PHASE_COMMIT = 2
+
+export interface ReplicaKeys {
+  signSecret: Uint8Array
+  signPublic: Uint8Array
+  vrfSecret: Uint8Array
+  vrfPublic: Uint8Array
+}
+
+export interface PublicIdentity {
+  signPublic: Uint8Array
+  vrfPublic: Uint8Array
+}
+
+export interface ConsensusCrypto {
+  sign: (secret: Uint8Array, message: Uint8Array) => Uint8Array
+  verifySignature: (publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) => boolean
+  vrfProve: (secret: Uint8Array, alpha: Uint8Array) => Uint8Array
+  /** beta (64 bytes) or null when the proof is invalid */
+  vrfVerify: (publicKey: Uint8Array, alpha: Uint8Array, proof: Uint8Array) => Uint8Array | null
+  /** beta of one's own (trusted) proof, without verifying it */
+  vrfHash: (proof: Uint8Array) => Uint8Array | null
+  digest: (value: Uint8Array) => Uint8Array
+}
+
+/** Deterministic keys from a 32-byte seed (separate keys for signing and for the VRF). */
+export function deriveReplicaKeys (seed: Uint8Array): ReplicaKeys {
+  const signSeed = sha256(new Uint8Array([...new TextEncoder().encode('sign'), ...seed]))
+  const vrfSeed = sha256(new Uint8Array([...new TextEncoder().encode('vrf'), ...seed]))
+  const s = ed25519.keygen(signSeed)
+  const v = vrfKeygen(vrfSeed)
+  return { signSecret: s.secretKey, signPublic: s.publicKey, vrfSecret: v.secretKey, vrfPublic: v.publicKey }
+}
+
+/** alpha = "novacron/probft/v1" • phase • slot(u32 LE) • view(u32 LE) */
+export function vrfAlpha (phase: number, slot: number, view: number): Uint8Array {
+  const tag = new TextEncoder().encode('novacron/probft/v1')
+  const out = new Uint8Array(tag.length + 9)
+  out.set(tag, 0)
+  const dv = new DataView(out.buffer)
+  dv.setUint8(tag.length, phase)
+  dv.setUint32(tag.length + 1, slot, true)
+  dv.setUint32(tag.length + 5, view, true)
+  return out
+}
+
+export function createConsensusCrypto (): ConsensusCrypto {
+  return {
+    sign: (secret, message) => ed25519.sign(message, secret),
+    verifySignature: (publicKey, message, sig) => {
+      try {
+        // RFC 8032 strict decoding (zip215: false): one valid encoding per signature
+        return ed25519.verify(sig, message, publicKey, { zip215: false })
+      } catch {
+        return false // malformed key/signature bytes from a peer: simply invalid
+      }
+    },
+    vrfProve: (secret, alpha) => vrfProve('TAI', secret, alpha),
+    vrfVerify: (publicKey, alpha, proof) => vrfVerify('TAI', publicKey, alpha, proof),
+    vrfHash: proof => vrfProofToHash('TAI', proof),
+    digest: value => sha256(value)
+  }
+}
+
+/** Counts of real verifications and cache hits, for reports. */
+export interface VerificationStats { signatures: number, vrfProofs: number, hits: number }
+
+export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000): ConsensusCrypto & { stats: VerificationStats } {
+  const sigCache = new Map<string, boolean>()
+  const vrfCache = new Map<string, Uint8Array | null>()
+  const stats: VerificationStats = { signatures: 0, vrfProofs: 0, hits: 0 }
+  const key = (...parts: Uint8Array[]): string => parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
+  const bound = <V>(m: Map<string, V>): void => { if (m.size >= maxEntries) m.clear() }
+  return {
+    ...inner,
+    stats,
+    verifySignature: (publicKey, message, sig) => {
+      const k = key(publicKey, message, sig)
+      const hit = sigCache.get(k)
+      if (hit !== undefined) { stats.hits++; return hit }
+      stats.signatures++
+      const ok = inner.verifySignature(publicKey, message, sig)
+      bound(sigCache); sigCache.set(k, ok)
+      return ok
+    },
+    vrfVerify: (publicKey, alpha, proof) => {
+      const k = key(publicKey, alpha, proof)
+      const hit = vrfCache.get(k)
+      if (hit !== undefined) { stats.hits++; return hit }
+      stats.vrfProofs++
+      const beta = inner.vrfVerify(publicKey, alpha, proof)
+      bound(vrfCache); vrfCache.set(k, beta)
+      return beta
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * One ProBFT (or PBFT-baseline) replica as a deterministic state machine.
+ *
+ * Inputs: `start(now)`, `receive(bytes, now)`, `tick(now)`. Outputs: `Action`s (messages to send,
+ * the next timer, decisions). No I/O, no clock, no randomness of its own: the same inputs give the
+ * same outputs, which is what lets the seeded simulator and a live transport run the same code.
+ * The rules (README.md in this folder has the full list and the choices behind them):
+ *
+ *   slot k, view v, leader (k + v) mod n. Leader: PROPOSE(header(k, v, digest), value) to all.
+ *   Accept the first valid proposal of the current view -> PREPARE to the VRF sample (PBFT: all).
+ *   q matching PREPAREs (own included) -> prepared -> COMMIT to the VRF sample.
+ *   prepared and q matching COMMITs -> decide. A vote carrying a different leader-signed header of
+ *   the same view is proof of leader equivocation: the view is poisoned (no commit, no decision).
+ *   Undecided at the nudge timer -> DECISION-REQUEST to a few peers; a DECISION (certificate of q
+ *   COMMITs) is adopted if PBFT, or if it matches our prepared value, or from f + 1 senders.
+ *   View timer -> VIEW-CHANGE(v + 1, prepared certificate) to all; f + 1 VIEW-CHANGEs for higher
+ *   views -> join; the new leader, with n − f, sends NEW-VIEW re-proposing the highest prepared value.
+ */
+import {
+  MSG_COMMIT, MSG_DECISION, MSG_DECISION_REQUEST, MSG_HEADER, MSG_NEW_VIEW, MSG_PREPARE, MSG_PROPOSE, MSG_VIEW_CHANGE,
+  readMessage, signedPart, writeDecisionBody, writeDecisionRequestBody, writeHeaderBody, writeNewViewBody, writeViewChangeBody,
+  type Decision, type DecisionRequest, type Message, type NewView, type ViewChange
+} from './codec.ts'
+import { MessageDecodeError } from './errors.ts'
+import { ReplicaCore, type Action, type ReplicaComponents, type ReplicaInit } from './replica-core.ts'
+import { viewOf, type SlotState } from './state.ts'
+import { allOthers, checkDecision, checkHeader, checkValue, checkViewChange, hex, leaderOf, selectFromViewChanges } from './validate.ts'
+
+export type { ReplicaInit, ReplicaComponents, Action, ReplicaStats } from './replica-core.ts'
+
+export class Replica extends ReplicaCore {
+  start (now: number): Action[] {
+    this.now = now
+    this.enterSlot(this.slot)
+    return this.flush()
+  }
+
+  tick (now: number): Action[] {
+    this.now = now
+    const st = this.slots.get(this.slot)
+    if (st != null && st.decided == null) {
+      if (now >= st.deadline) this.startViewChange(st, st.view + 1)
+      else if (now >= st.nudgeAt) this.requestDecision(st)
+    }
+    return this.flush()
+  }
+
+  /** Handles one message from the network; never throws on peer input. */
+  receive (bytes: Uint8Array, now: number): Action[] {
+    this.now = now
+    this.stats.received++
+    let msg: Message
+    try {
+      msg = readMessage(bytes)
+    } catch (err) {
+      if (!(err instanceof MessageDecodeError)) throw err
+      this.reject('malformed')
+      return this.flush()
+    }
+    switch (msg.type) {
+      case MSG_PROPOSE: this.onPropose(msg.header, msg.value); break
+      case MSG_PREPARE: case MSG_COMMIT: this.onVote(msg); break
+      case MSG_VIEW_CHANGE: this.onViewChange(msg); break
+      case MSG_NEW_VIEW: this.onNewView(msg); break
+      case MSG_DECISION: this.onDecision(msg); break
+      case MSG_DECISION_REQUEST: this.onDecisionRequest(msg); break
+      case MSG_HEADER: this.reject('malformed'); break // headers travel only inside other messages
+    }
+    return this.flush()
+  }
+
+  // ---------------------------------------------------------------- catch-up
+
+  /**
+   * Asks peers for the slot's decision, in rounds `nudge` ticks apart: `fanout`, then twice as
+   * many new peers each round (so f silent peers cost O(log f) rounds, not f requests up front).
+   * A replica that is not prepared needs f + 1 matching answers, so it asks 2f + 1 at once.
+   */
+  private requestDecision (st: SlotState): void {
+    const { n, f } = this.ctx
+    st.nudgeAt = this.now + this.nudge
+    const wanted = st.prepared?.view === st.view || this.ctx.protocol === 'pbft' ? this.fanout * 2 ** st.requestRounds : 2 * f + 1
+    st.requestRounds++
+    const to: number[] = []
+    for (let i = 1; i < n && to.length < wanted; i++) {
+      const peer = (this.id + st.slot + i) % n
+      if (peer !== this.id && !st.asked.has(peer)) { st.asked.add(peer); to.push(peer) }
+    }
+    // from the second round on, also retransmit our votes of this view (the network may lose them)
+    if (st.requestRounds > 1) for (const v of st.views.get(st.view)?.ownVotes ?? []) this.send(v.to, v.bytes, v.kind)
+    if (to.length === 0) return
+    this.send(to, this.sign(writeDecisionRequestBody(this.id, st.slot)), MSG_DECISION_REQUEST)
+  }
+
+  private onDecisionRequest (m: DecisionRequest): void {
+    if (m.sender >= this.ctx.n) return this.reject('unknownSender')
+    if (!this.components.crypto.verifySignature(this.ctx.identities[m.sender].signPublic, signedPart(m.bytes), m.sig)) return this.reject('badSignature')
+    this.replyDecision(m.slot, m.sender)
+  }
+
+  private replyDecision (slot: number, to: number): void {
+    const st = this.slots.get(slot)
+    const d = st?.decided
+    if (st == null || d == null || st.repliedTo.has(to)) return
+    st.repliedTo.add(to)
+    this.send([to], this.sign(writeDecisionBody(this.id, slot, d.holder, d.cert.map(v => v.bytes), d.value)), MSG_DECISION)
+  }
+
+  private onDecision (m: Decision): void {
+    const st = this.slotFor(m.slot)
+    if (typeof st === 'string') return this.reject(st)
+    if (st.decided != null) return
+    const h = checkDecision(this.ctx, m)
+    if (typeof h === 'string') return this.reject(h)
+    const key = hex(h.digest)
+    let voters = st.decisionVotes.get(key)
+    if (voters == null) { voters = new Set(); st.decisionVotes.set(key, voters) }
+    if (voters.has(m.sender)) return this.reject('duplicate')
+    voters.add(m.sender)
+    // PBFT certificates are self-certifying; a ProBFT one is taken when it matches what we
+    // prepared ourselves, or when f + 1 replicas (one of them correct) vouch for it.
+    const adopt = this.ctx.protocol === 'pbft' || st.prepared?.key === key || voters.size >= this.ctx.f + 1
+    if (!adopt) return
+    this.stats.adoptedDecisions++
+    this.decide(st, h.view, h, m.value, m.commits, m.holder)
+  }
+
+  // ---------------------------------------------------------------- view change
+
+  protected startViewChange (st: SlotState, view: number): void {
+    if (st.vcSent.has(view) || view <= st.view) return
+    st.vcSent.add(view)
+    this.stats.viewChanges++
+    if (st.decided == null) this.enterView(st, view)
+    else st.view = view
+    const cert = st.prepared?.cert.map(v => v.bytes) ?? []
+    const bytes = this.sign(writeViewChangeBody(this.id, st.slot, view, cert, st.prepared?.value ?? new Uint8Array(0)))
+    this.send(allOthers(this.ctx.n, this.id), bytes, MSG_VIEW_CHANGE)
+    this.storeViewChange(st, readMessage(bytes) as ViewChange)
+    this.afterViewChange(st, view)
+  }
+
+  private storeViewChange (st: SlotState, vc: ViewChange): boolean {
+    let m = st.vcs.get(vc.newView)
+    if (m == null) { m = new Map(); st.vcs.set(vc.newView, m) }
+    if (m.has(vc.sender)) return false
+    m.set(vc.sender, vc)
+    return true
+  }
+
+  private onViewChange (vc: ViewChange): void {
+    const st = this.slotFor(vc.slot)
+    if (typeof st === 'string') return this.reject(st)
+    if (vc.newView > st.view + this.viewWindow) return this.reject('future')
+    if (vc.newView < st.view) return this.reject('wrongView')
+    const r = checkViewChange(this.ctx, vc)
+    if (r != null) return this.reject(r)
+    if (!this.storeViewChange(st, vc)) return this.reject('duplicate')
+    if (st.decided != null) this.replyDecision(st.slot, vc.sender)
+    this.afterViewChange(st, vc.newView)
+  }
+
+  /** Join rule (f + 1 replicas want a higher view) and the new leader's NEW-VIEW. */
+  protected afterViewChange (st: SlotState, view: number): void {
+    if (!st.entered) return
+    const { n, f } = this.ctx
+    if (view > st.view) {
+      // the highest view that f + 1 replicas have asked for (or gone beyond): jump there at once
+      const highest = new Map<number, number>()
+      for (const [v, m] of st.vcs) if (v > st.view) for (const s of m.keys()) highest.set(s, Math.max(highest.get(s) ?? 0, v))
+      const wanted = [...highest.values()].sort((a, b) => b - a)
+      if (wanted.length >= f + 1) this.startViewChange(st, wanted[f])
+    }
+    const vcs = st.vcs.get(view)
+    if (vcs == null || vcs.size < n - f || leaderOf(n, st.slot, view) !== this.id || st.newViewSent.has(view)) return
+    st.newViewSent.add(view)
+    const chosen = [...vcs.values()].slice(0, n - f)
+    const sel = selectFromViewChanges(chosen)
+    const value = sel?.value ?? this.components.proposalFor(st.slot, view)
+    const header = this.sign(writeHeaderBody(this.id, st.slot, view, this.components.crypto.digest(value)))
+    const bytes = this.sign(writeNewViewBody(this.id, header, value, chosen.map(v => v.bytes)))
+    this.send(allOthers(n, this.id), bytes, MSG_NEW_VIEW)
+    this.applyNewView(st, readMessage(bytes) as NewView)
+  }
+
+  private onNewView (nv: NewView): void {
+    const h = nv.header
+    const st = this.slotFor(h.slot)
+    if (typeof st === 'string') return this.reject(st)
+    if (h.view < st.view || h.view === 0) return this.reject('wrongView')
+    if (h.view > st.view + this.viewWindow) return this.reject('future')
+    if (nv.sender !== h.leader) return this.reject('wrongLeader')
+    const r = checkHeader(this.ctx, h) ?? (this.components.crypto.verifySignature(this.ctx.identities[nv.sender].signPublic, signedPart(nv.bytes), nv.sig) ? null : 'badSignature')
+    if (r != null) return this.reject(r)
+    if (!checkValue(this.ctx, h, nv.value)) return this.reject('badValue')
+    const senders = new Set<number>()
+    for (const vc of nv.viewChanges) {
+      if (vc.slot !== h.slot || vc.newView !== h.view || senders.has(vc.sender)) return this.reject('badCertificate')
+      if (checkViewChange(this.ctx, vc) != null) return this.reject('badCertificate')
+      senders.add(vc.sender)
+    }
+    if (senders.size < this.ctx.n - this.ctx.f) return this.reject('badCertificate')
+    const sel = selectFromViewChanges(nv.viewChanges)
+    if (sel != null && hex(sel.header.digest) !== hex(h.digest)) return this.reject('badCertificate')
+    this.applyNewView(st, nv)
+  }
+
+  private applyNewView (st: SlotState, nv: NewView): void {
+    const h = nv.header
+    const vs = viewOf(st, h.view)
+    if (vs.newView != null) return this.reject('duplicate')
+    vs.newView = nv
+    if (st.entered && h.view > st.view) {
+      if (st.decided == null) this.enterView(st, h.view)
+      else st.view = h.view
+    }
+    this.acceptProposal(st, h, nv.value)
+  }
+}
+
+export function createReplica (init: ReplicaInit, components: ReplicaComponents): Replica {
+  return new Replica(init, components)
+}

@@ -1,0 +1,229 @@
+/**
+ * The models trained by the federated engine, written functionally on tfjs ops: parameters are a
+ * list of `tf.Variable`s with fixed shapes, and the wire/aggregation view of a model is ONE flat
+ * `Float32Array` in that order. Weights are initialised from our seeded `Rng` (Glorot uniform), not
+ * from tfjs's own RNG, so the same seed gives bit-identical starting weights on every backend —
+ * which is what lets the browser test compare a WebGPU run against a wasm/cpu run.
+ *
+ * Two MNIST models: `mlp` (784-64-10, ~51k params, fast on wasm) and `cnn` (two strided 5x5/3x3
+ * convolutions + a dense layer, ~10k params). Both end in logits; the loss is softmax
+ * cross-entropy. tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so the convolutions
+ * go through `conv2dSame` (conv.ts: native forward, im2col filter gradient) and the `cnn` trains
+ * on every backend, wasm included.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { conv2dSame } from './conv.ts'
+import { LearningConfigError } from './errors.ts'
+import { shuffle, type Rng } from './rng.ts'
+import type { Dataset } from './data.ts'
+
+export type ModelKind = 'mlp' | 'cnn'
+
+export interface ModelSpec {
+  kind: ModelKind
+  /** Flat input size (784 for MNIST). */
+  inputDim: number
+  classes: number
+  /** Hidden units of the MLP. @default 64 */
+  hidden?: number
+}
+
+export interface ParamShape { name: string, shape: number[], fanIn: number, fanOut: number, bias: boolean }
+
+export function paramShapes (spec: ModelSpec): ParamShape[] {
+  if (spec.kind === 'mlp') {
+    const h = spec.hidden ?? 64
+    return [
+      { name: 'w1', shape: [spec.inputDim, h], fanIn: spec.inputDim, fanOut: h, bias: false },
+      { name: 'b1', shape: [h], fanIn: spec.inputDim, fanOut: h, bias: true },
+      { name: 'w2', shape: [h, spec.classes], fanIn: h, fanOut: spec.classes, bias: false },
+      { name: 'b2', shape: [spec.classes], fanIn: h, fanOut: spec.classes, bias: true }
+    ]
+  }
+  const side = Math.round(Math.sqrt(spec.inputDim))
+  if (side * side !== spec.inputDim || side % 4 !== 0) throw new LearningConfigError(`cnn needs a square input with side divisible by 4 (got ${spec.inputDim})`)
+  const flat = (side / 4) * (side / 4) * 16
+  return [
+    { name: 'c1', shape: [5, 5, 1, 8], fanIn: 25, fanOut: 200, bias: false },
+    { name: 'cb1', shape: [8], fanIn: 25, fanOut: 200, bias: true },
+    { name: 'c2', shape: [3, 3, 8, 16], fanIn: 72, fanOut: 144, bias: false },
+    { name: 'cb2', shape: [16], fanIn: 72, fanOut: 144, bias: true },
+    { name: 'w3', shape: [flat, spec.classes], fanIn: flat, fanOut: spec.classes, bias: false },
+    { name: 'b3', shape: [spec.classes], fanIn: flat, fanOut: spec.classes, bias: true }
+  ]
+}
+
+/**
+ * Backends on which `kind` can be trained. Every one since `conv2dSame` supplies the filter
+ * gradient that tfjs-backend-wasm lacks; kept so callers still ask before training.
+ */
+export function trainableOn (_kind: ModelKind, _backend: string): boolean {
+  return true
+}
+
+export function paramCount (spec: ModelSpec): number {
+  return paramShapes(spec).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0)
+}
+
+/** Glorot-uniform weights, zero biases, from the seeded stream. */
+export function initParams (spec: ModelSpec, rng: Rng): Float32Array {
+  const out = new Float32Array(paramCount(spec))
+  let off = 0
+  for (const p of paramShapes(spec)) {
+    const size = p.shape.reduce((x, y) => x * y, 1)
+    if (!p.bias) {
+      const limit = Math.sqrt(6 / (p.fanIn + p.fanOut))
+      for (let i = 0; i < size; i++) out[off + i] = (rng.next() * 2 - 1) * limit
+    }
+    off += size
+  }
+  return out
+}
+
+export interface TrainOptions {
+  epochs: number
+  /** @default 32 */
+  batchSize?: number
+  /** SGD learning rate. @default 0.1 */
+  learningRate?: number
+  /** Stop after this many steps even if epochs remain (for quick browser/test runs). */
+  maxSteps?: number
+}
+
+export interface Metrics { loss: number, accuracy: number }
+
+/**
+ * One model instance bound to the current tfjs backend. In a simulation a single `Trainer` is
+ * reused for every client (weights are swapped in and out), which keeps memory flat.
+ */
+export class Trainer {
+  readonly spec: ModelSpec
+  readonly shapes: ParamShape[]
+  readonly size: number
+  private readonly vars: tf.Variable[]
+
+  constructor (spec: ModelSpec, initial: Float32Array) {
+    this.spec = spec
+    this.shapes = paramShapes(spec)
+    this.size = paramCount(spec)
+    if (initial.length !== this.size) throw new RangeError(`weights: expected ${this.size} values, got ${initial.length}`)
+    let off = 0
+    this.vars = this.shapes.map(p => {
+      const n = p.shape.reduce((x, y) => x * y, 1)
+      const v = tf.variable(tf.tensor(initial.subarray(off, off + n), p.shape, 'float32'), true, undefined, 'float32')
+      off += n
+      return v
+    })
+  }
+
+  setWeights (flat: Float32Array): void {
+    if (flat.length !== this.size) throw new RangeError(`weights: expected ${this.size} values, got ${flat.length}`)
+    let off = 0
+    for (let i = 0; i < this.vars.length; i++) {
+      const n = this.vars[i].size
+      tf.tidy(() => this.vars[i].assign(tf.tensor(flat.subarray(off, off + n), this.shapes[i].shape, 'float32')))
+      off += n
+    }
+  }
+
+  /**
+   * The flat weights. Async on purpose: on WebGPU a synchronous readback (`dataSync`) of freshly
+   * assigned variables returned stale values in tfjs 4.22 (seen with SwiftShader), `data()` does not.
+   */
+  async getWeights (): Promise<Float32Array> {
+    const out = new Float32Array(this.size)
+    let off = 0
+    for (const v of this.vars) {
+      out.set(await v.data() as Float32Array, off)
+      off += v.size
+    }
+    return out
+  }
+
+  /** Logits for a batch `x` of shape [b, inputDim]. */
+  private logits (x: tf.Tensor2D): tf.Tensor2D {
+    const v = this.vars
+    if (this.spec.kind === 'mlp') {
+      const h = tf.relu(tf.add(tf.matMul(x, v[0] as tf.Tensor2D), v[1]))
+      return tf.add(tf.matMul(h, v[2] as tf.Tensor2D), v[3])
+    }
+    const side = Math.round(Math.sqrt(this.spec.inputDim))
+    const img = tf.reshape(x, [-1, side, side, 1]) as tf.Tensor4D
+    const a1 = tf.relu(tf.add(conv2dSame(img, v[0] as tf.Tensor4D, 2), v[1])) as tf.Tensor4D
+    const a2 = tf.relu(tf.add(conv2dSame(a1, v[2] as tf.Tensor4D, 2), v[3]))
+    const flat = tf.reshape(a2, [-1, (side / 4) * (side / 4) * 16]) as tf.Tensor2D
+    return tf.add(tf.matMul(flat, v[4] as tf.Tensor2D), v[5])
+  }
+
+  private batch (ds: Dataset, rows: number[]): { x: tf.Tensor2D, y: tf.Tensor2D } {
+    const xb = new Float32Array(rows.length * ds.dim)
+    const yb = new Float32Array(rows.length * ds.classes)
+    rows.forEach((r, j) => {
+      xb.set(ds.x.subarray(r * ds.dim, (r + 1) * ds.dim), j * ds.dim)
+      yb[j * ds.classes + ds.y[r]] = 1
+    })
+    return { x: tf.tensor2d(xb, [rows.length, ds.dim]), y: tf.tensor2d(yb, [rows.length, ds.classes]) }
+  }
+
+  /**
+   * Plain minibatch SGD over `ds` for `epochs` passes (rows shuffled by `rng`). Returns the mean
+   * training loss and the number of steps taken.
+   */
+  async train (ds: Dataset, opts: TrainOptions, rng: Rng): Promise<{ loss: number, steps: number }> {
+    const bs = opts.batchSize ?? 32
+    const optimizer = tf.train.sgd(opts.learningRate ?? 0.1)
+    const rows = Array.from({ length: ds.n }, (_, i) => i)
+    let steps = 0
+    // the loss stays on the backend and is read once at the end: a read per step would stall the
+    // pipeline (and on WebGPU each read is a GPU->CPU round trip)
+    let lossSum: tf.Tensor = tf.scalar(0)
+    try {
+      for (let e = 0; e < opts.epochs; e++) {
+        shuffle(rng, rows)
+        for (let s = 0; s < rows.length; s += bs) {
+          if (opts.maxSteps != null && steps >= opts.maxSteps) break
+          const { x, y } = this.batch(ds, rows.slice(s, s + bs))
+          const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, this.logits(x)) as tf.Scalar, true, this.vars)
+          x.dispose()
+          y.dispose()
+          if (loss != null) {
+            const next = tf.add(lossSum, loss)
+            lossSum.dispose()
+            loss.dispose()
+            lossSum = next
+          }
+          steps++
+        }
+      }
+      const total = (await lossSum.data())[0]
+      return { loss: steps > 0 ? total / steps : Number.NaN, steps }
+    } finally {
+      lossSum.dispose()
+      optimizer.dispose()
+    }
+  }
+
+  /** Mean cross-entropy and accuracy over `ds`, in chunks to bound memory. */
+  async evaluate (ds: Dataset, chunk = 1000): Promise<Metrics> {
+    let lossSum = 0
+    let correct = 0
+    const rows = Array.from({ length: ds.n }, (_, i) => i)
+    for (let s = 0; s < ds.n; s += chunk) {
+      const { x, y } = this.batch(ds, rows.slice(s, s + chunk))
+      const [l, c] = tf.tidy(() => {
+        const logits = this.logits(x)
+        const loss = tf.sum(tf.losses.softmaxCrossEntropy(y, logits, undefined, 0, tf.Reduction.NONE))
+        const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'))
+        return [loss, hit]
+      })
+      lossSum += (await l.data())[0]
+      correct += (await c.data())[0]
+      l.dispose(); c.dispose(); x.dispose(); y.dispose()
+    }
+    return { loss: lossSum / ds.n, accuracy: correct / ds.n }
+  }
+
+  dispose (): void {
+    for (const v of this.vars) v.dispose()
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Adapts core/net's `MeshNode` to the narrow `StateMesh` the provider depends on (read-only use of
+ * core/net: request/response, gossipsub topics and connection events).
+ */
+import type { MeshNode } from '../net/index.ts'
+import type { StateMesh } from './provider.ts'
+
+export function meshAsStateMesh (node: MeshNode): StateMesh {
+  return {
+    peerId: node.peerId.toString(),
+    handle: async (protocol, handler, opts) => {
+      await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), { maxFrameSize: opts.maxFrameSize })
+    },
+    unhandle: async protocol => { await node.unhandle(protocol) },
+    request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
+    publish: async (topic, data) => { await node.publish(topic, data) },
+    subscribe: (topic, handler) => node.subscribe(topic, msg => { handler({ from: msg.from, data: msg.data }) }),
+    onPeer: (event, fn) => {
+      const type = event === 'connect' ? 'peer:connect' : 'peer:disconnect'
+      // A relayed connection only signals WebRTC and refuses protocol streams: wait for the direct one.
+      const listener = (e: CustomEvent<{ peerId: string, transport?: string }>): void => { if (e.detail.transport !== 'relayed') fn(e.detail.peerId) }
+      node.addEventListener(type, listener)
+      return () => { node.removeEventListener(type, listener) }
+    },
+    connectedPeers: () => [...new Set(node.links().filter(l => !l.limited).map(l => l.peerId))]
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * How a CLI command reaches shared state: it opens the data dir itself when no peer runs there,
+ * and otherwise sends each operation to the running peer's control endpoint. Either way the
+ * command sees one `exec(op, args)` function and gets the same results and typed errors.
+ */
+import { hostname, userInfo } from 'node:os'
+import { readControlInfo, remoteOp } from './control.ts'
+import { DataDirLockedError } from './errors.ts'
+import { runOp, type OpArgs } from './ops.ts'
+import { openPersistentDoc } from './persistence.ts'
+
+export type Exec = (op: string, args?: OpArgs) => Promise<unknown>
+
+export interface StateSession {
+  exec: Exec
+  /** 'local': this process opened the data dir; 'peer': a running peer serves it. */
+  mode: 'local' | 'peer'
+}
+
+export function cliActor (): string {
+  let user = 'user'
+  try { user = userInfo().username } catch { /* no passwd entry in some containers */ }
+  return `cli:${user}@${hostname()}`
+}
+
+export async function withState<T> (dataDir: string, fn: (session: StateSession) => Promise<T>): Promise<T> {
+  let local: Awaited<ReturnType<typeof openPersistentDoc>> | undefined
+  try {
+    local = await openPersistentDoc(dataDir)
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err
+  }
+  if (local == null) {
+    const info = readControlInfo(dataDir)
+    if (info == null) throw new DataDirLockedError(`the state database in ${dataDir} is in use, and no control endpoint is advertised there`)
+    return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(info, op, args) })
+  }
+  const target = { doc: local.doc, actor: cliActor() }
+  try {
+    return await fn({ mode: 'local', exec: async (op, args = {}) => runOp(target, op, args) })
+  } finally {
+    await local.close()
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The control endpoint of a running peer: how the CLI reaches the live, replicated document when
+ * the peer holds the data dir's database lock.
+ *
+ * An HTTP server on 127.0.0.1 (ephemeral port) answers `POST /op` with `{ op, args }` by running the
+ * same dispatcher as the CLI (./ops.ts) on the peer's document, so the edit replicates to the mesh
+ * at once. `<data-dir>/state-control.json` (mode 0600) holds the port and a random bearer token:
+ * only a process that can read the data dir can drive the peer.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import { join } from 'node:path'
+import { StateError } from '../../core/state/errors.ts'
+import { ControlError, DataDirLockedError } from './errors.ts'
+import { runOp, type OpArgs, type OpTarget } from './ops.ts'
+
+export const CONTROL_FILE = 'state-control.json'
+const MAX_BODY = 64 * 1024 * 1024
+
+export interface ControlInfo { port: number, token: string, pid: number }
+
+export interface ControlServer {
+  port: number
+  stop: () => Promise<void>
+}
+
+async function readBody (req: IncomingMessage): Promise<string> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY) throw new StateError('request too large')
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function errorJson (err: unknown): { name: string, message: string, field?: string } {
+  const e = err instanceof Error ? err : new Error(String(err))
+  const field = (e as { field?: unknown }).field
+  return { name: e.name, message: e.message, ...(typeof field === 'string' ? { field } : {}) }
+}
+
+export async function startControlServer (dataDir: string, target: OpTarget, hooks: { afterWrite?: () => Promise<void> } = {}): Promise<ControlServer> {
+  const token = randomBytes(24).toString('hex')
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      let status = 200
+      let body: unknown
+      try {
+        if (req.method !== 'POST' || req.url !== '/op') { status = 404; throw new StateError('not found') }
+        if (req.headers.authorization !== `Bearer ${token}`) { status = 401; throw new StateError('bad token') }
+        const { op, args } = JSON.parse(await readBody(req)) as { op: string, args: OpArgs }
+        const result = runOp(target, op, args ?? {})
+        await hooks.afterWrite?.()
+        body = { ok: true, result }
+      } catch (err) {
+        body = { ok: false, error: errorJson(err) }
+      }
+      res.writeHead(status, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(body))
+    })()
+  })
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve) })
+  const port = (server.address() as { port: number }).port
+  const file = join(dataDir, CONTROL_FILE)
+  writeFileSync(file, JSON.stringify({ port, token, pid: process.pid } satisfies ControlInfo), { mode: 0o600 })
+  let stopped = false
+  return {
+    port,
+    stop: async () => {
+      if (stopped) return
+      stopped = true
+      rmSync(file, { force: true })
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}
+
+export function readControlInfo (dataDir: string): ControlInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(join(dataDir, CONTROL_FILE), 'utf8')) as ControlInfo
+    return typeof info.port === 'number' && typeof info.token === 'string' ? info : null
+  } catch {
+    return null
+  }
+}
+
+/** Runs one operation on the peer that holds `dataDir`. Remote errors come back with their `name`. */
+export async function remoteOp (info: ControlInfo, op: string, args: OpArgs): Promise<unknown> {
+  const payload = JSON.stringify({ op, args })
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: info.port, method: 'POST', path: '/op', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' } }, res => {
+      let data = ''
+      res.setEncoding('utf8').on('data', (d: string) => { data += d }).on('end', () => resolve(data)).on('error', reject)
+    })
+    req.on('error', err => reject(new DataDirLockedError(`the data dir is held by a peer whose control endpoint does not answer (${err.message})`)))
+    req.end(payload)
+  })
+  const reply = JSON.parse(text) as { ok: true, result: unknown } | { ok: false, error: { name: string, message: string, field?: string } }
+  if (reply.ok) return reply.result
+  const err = new ControlError(reply.error.message)
+  err.name = reply.error.name
+  if (reply.error.field != null) Object.assign(err, { field: reply.error.field })
+  throw err
+}

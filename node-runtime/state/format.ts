@@ -1,0 +1,44 @@
+/** Readable output for the state CLI: aligned tables, issue detail, relative times. */
+import type { IssueDetail } from '../../core/state/board.ts'
+import type { MemoryEntry } from '../../core/state/memory.ts'
+import type { Issue } from '../../core/state/schema.ts'
+
+export function table (headers: string[], rows: string[][]): string {
+  if (rows.length === 0) return '(none)\n'
+  const clip = (c: string): string => c.length > 60 ? c.slice(0, 59) + '…' : c
+  const cells = [headers, ...rows.map(r => r.map(c => clip(c.replace(/\s+/g, ' '))))]
+  const widths = headers.map((_, i) => Math.max(...cells.map(r => r[i].length)))
+  return cells.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+export function issueTable (issues: Issue[]): string {
+  return table(['ID', 'P', 'STATUS', 'TYPE', 'PROG', 'ASSIGNEE', 'TITLE'],
+    issues.map(i => [i.id, `P${i.priority}`, i.status, i.type, `${i.progress}%`, i.assignee ?? '-', i.title]))
+}
+
+export function issueDetail (i: IssueDetail): string {
+  const lines = [
+    `${i.id}  ${i.title}`,
+    `  type ${i.type} · status ${i.status} · priority P${i.priority} · progress ${i.progress}%`,
+    `  assignee ${i.assignee ?? '-'} · estimate ${i.estimate == null ? '-' : `${i.estimate} min`} · parent ${i.parent ?? '-'}`,
+    `  labels ${i.labels.length > 0 ? i.labels.join(', ') : '-'}`,
+    `  created ${new Date(i.createdAt).toISOString()} by ${i.createdBy} · updated ${new Date(i.updatedAt).toISOString()}`
+  ]
+  if (i.blockedBy.length > 0) lines.push(`  blocked by: ${i.blockedBy.join(', ')}`)
+  if (i.blocking.length > 0) lines.push(`  blocking:   ${i.blocking.join(', ')}`)
+  if (i.children.length > 0) lines.push(`  children:   ${i.children.join(', ')}`)
+  const related = i.links.filter(l => l.type === 'related').map(l => l.target)
+  if (related.length > 0) lines.push(`  related:    ${related.join(', ')}`)
+  if (i.description !== '') lines.push('', ...i.description.split('\n').map(l => `  ${l}`))
+  if (i.comments.length > 0) {
+    lines.push('', '  comments:')
+    for (const c of i.comments) lines.push(`    [${new Date(c.at).toISOString()}] ${c.author}: ${c.text}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+export function memoryTable (entries: MemoryEntry[], now = Date.now()): string {
+  return table(['NAMESPACE', 'KEY', 'EXPIRES', 'VALUE'], entries.map(e => [
+    e.namespace, e.key, e.expiresAt == null ? '-' : `in ${Math.max(0, Math.round((e.expiresAt - now) / 1000))}s`, JSON.stringify(e.value)
+  ]))
+}

@@ -1,0 +1,68 @@
+/**
+ * On-disk state for a Node peer: the shared Y.Doc in `<data-dir>/state` through y-leveldb.
+ *
+ * y-leveldb appends each update under a clock and merges them into one on load once there are
+ * more than 500 (its own compaction); `compact()` forces that. LevelDB takes a lock on the folder, so
+ * only one process opens it: a second one gets `DataDirLockedError`, and the CLI then talks to the
+ * process holding it through its control endpoint (./control.ts). y-leveldb logs and swallows
+ * write errors inside its queue, so `open` probes the database itself first to surface the lock.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { LeveldbPersistence } from 'y-leveldb'
+import * as Y from 'yjs'
+import { DataDirLockedError } from './errors.ts'
+
+export const DOC_NAME = 'novacron'
+/** Transaction origin for updates loaded from disk (so they are not written back). */
+export const DISK_ORIGIN = Symbol('disk')
+
+export interface PersistentDoc {
+  doc: Y.Doc
+  /** Resolves once every update so far is on disk. */
+  flush: () => Promise<void>
+  /** Merges the update log into one entry. */
+  compact: () => Promise<void>
+  close: () => Promise<void>
+}
+
+export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc> {
+  const location = join(dataDir, 'state')
+  mkdirSync(location, { recursive: true })
+  let db: Level<unknown, unknown> | undefined
+  // y-leveldb constructs the Level instance itself; capture it to open it eagerly.
+  class CapturingLevel extends Level<unknown, unknown> {
+    constructor (loc: string, opts: object) { super(loc, opts); db = this } // eslint-disable-line constructor-super
+  }
+  const persistence = new LeveldbPersistence(location, { Level: CapturingLevel })
+  try {
+    await db?.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw new DataDirLockedError(`the state database in ${dataDir} is in use by another process`)
+    throw err
+  }
+  const doc = await persistence.getYDoc(DOC_NAME)
+  if (doc == null) throw new Error(`could not read the state database in ${dataDir}`)
+  let pending: Promise<unknown> = Promise.resolve()
+  const onUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === DISK_ORIGIN) return
+    pending = persistence.storeUpdate(DOC_NAME, update)
+  }
+  doc.on('update', onUpdate)
+  let closed = false
+  return {
+    doc,
+    flush: async () => { await pending },
+    compact: async () => { await pending; await persistence.flushDocument(DOC_NAME) },
+    close: async () => {
+      if (closed) return
+      closed = true
+      doc.off('update', onUpdate)
+      await pending
+      await persistence.destroy()
+      doc.destroy()
+    }
+  }
+}

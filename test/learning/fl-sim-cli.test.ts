@@ -1,0 +1,71 @@
+/**
+ * `novacron fl-sim`: help and usage errors through the real CLI entry (`main`, in-process: they
+ * never load tfjs, so this stays fast), and a tiny seeded JSON run as a real process.
+ */
+import assert from 'node:assert/strict'
+import { PassThrough } from 'node:stream'
+import { after, test } from 'node:test'
+import { main } from '../../node-runtime/cli/main.ts'
+import { startCli, stopAll } from '../_support/processes.ts'
+
+after(async () => { await stopAll() })
+
+async function runCli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = startCli(['fl-sim', ...args])
+  const code = await p.exited
+  return { code, stdout: p.stdout, stderr: p.stderr }
+}
+
+async function runMain (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+  const code = await main(['fl-sim', ...args], { stdout, stderr, stdin: new PassThrough() })
+  return { code, stdout: out, stderr: err }
+}
+
+test('--help documents every option', async () => {
+  const r = await runMain(['--help'])
+  assert.equal(r.code, 0)
+  for (const flag of ['--clients', '--rounds', '--partition', '--select', '--dp-epsilon', '--quantize', '--byzantine', '--aggregate', '--seed', '--json', '--backend', '--topk']) {
+    assert.ok(r.stdout.includes(flag), `help lacks ${flag}`)
+  }
+})
+
+test('bad flags are usage errors (exit 2) naming the flag', async () => {
+  for (const [args, flag] of [
+    [['--select', 'best'], '--select'],
+    [['--partition', 'dirichlet:-1'], '--partition'],
+    [['--quantize', '9'], '--quantize'],
+    [['--clients', '3', '--byzantine', '4'], '--byzantine'],
+    [['--aggregate', 'mean'], '--aggregate'],
+    [['--rounds', 'x'], '--rounds'],
+    [['--nope'], '--nope']
+  ] as const) {
+    const r = await runMain([...args])
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.ok(r.stderr.includes(flag), `${args.join(' ')}: ${r.stderr}`)
+  }
+})
+
+test('a tiny seeded run prints backend, per-round and summary JSON, identical in a second (in-process) run', async () => {
+  const args = ['--clients', '4', '--rounds', '2', '--train-per-class', '20', '--hidden', '8', '--quantize', '8', '--byzantine', '1', '--aggregate', 'median', '--dp-epsilon', '8', '--seed', '3', '--json']
+  const a = await runCli(args)
+  assert.equal(a.code, 0, a.stderr)
+  const lines = a.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  assert.deepEqual(lines.map(l => l.event), ['backend', 'round', 'round', 'summary'])
+  assert.equal(lines[0].backend, 'wasm')
+  const summary = lines[3]
+  assert.equal(summary.rounds, 2)
+  assert.ok(typeof summary.finalAccuracy === 'number')
+  assert.ok((summary.epsilon as number) > 0 && (summary.epsilon as number) <= 8)
+  assert.ok((summary.totalBytes as number) > 0)
+  assert.match(a.stderr, /round 2\/2 acc/)
+  const b = await runMain(args)
+  assert.equal(b.code, 0, b.stderr)
+  const strip = (s: string): string => s.replace(/"wallSeconds":[0-9.]+/, '')
+  assert.equal(strip(b.stdout), strip(a.stdout))
+})

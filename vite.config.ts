@@ -1,0 +1,24 @@
+/**
+ * Builds the browser app (index.html + app/) into dist/app, which `novacron start` serves.
+ *
+ * libp2p ships browser entry points through package.json `browser` fields (e.g. @libp2p/webrtc
+ * swaps its node-datachannel transport for the browser's RTCPeerConnection), which Vite follows
+ * for a client build, so no Node-only module reaches the bundle. libp2p uses top-level await and
+ * modern syntax: target ES2022.
+ */
+import { defineConfig } from 'vite'
+
+export default defineConfig({
+  root: '.',
+  base: '/',
+  publicDir: false,
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // the libp2p stack alone is ~550 kB minified; one chunk loads fastest for a page that needs all of it
+    chunkSizeWarningLimit: 2048
+  },
+  server: { host: '127.0.0.1' }
+})
