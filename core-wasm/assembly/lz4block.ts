@@ -9,6 +9,7 @@
  * bound is still checked: the decompressor never reads past `srcLen` bytes of input it trusts,
  * never writes past `dstCap`, and never follows an offset before `dst - prefixLen`.
  */
+import { wildCopy16 } from './wildcopy'
 
 /** Spare bytes after every buffer that the wildcopy loops may touch. */
 export const SLACK: usize = 64
@@ -38,15 +39,6 @@ export function compressBound (n: usize): usize {
   return a - start
 }
 
-/** Copies `n` bytes in 16-byte strides; may write up to 15 bytes past `dst + n`. */
-// @ts-ignore: decorator
-@inline function wildCopy16 (dst: usize, src: usize, n: usize): void {
-  const end = dst + n
-  do {
-    v128.store(dst, v128.load(src))
-    dst += 16; src += 16
-  } while (dst < end)
-}
 
 /** Writes a length continuation (the 255-run after a saturated token nibble); returns new op. */
 // @ts-ignore: decorator

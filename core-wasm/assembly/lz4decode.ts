@@ -12,6 +12,7 @@
  * multiple of the period, instead of copying byte by byte.
  */
 import { E_CORRUPT_BLOCK } from './errors'
+import { wildCopy16 } from './wildcopy'
 
 const MINMATCH: usize = 4
 const FAST_IN: usize = 32 // fast loop: input bytes that must remain (16-byte literal read + offset)
