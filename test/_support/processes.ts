@@ -8,6 +8,10 @@ import { waitFor } from './wait.ts'
 const root = new URL('../..', import.meta.url).pathname
 const running = new Set<CliProcess>()
 
+// Safety net: if the test process ends before an `after` hook could run `stopAll()` (a hook threw
+// first, or the runner was interrupted), no child may outlive it.
+process.once('exit', () => { for (const p of running) p.child.kill('SIGKILL') })
+
 export class CliProcess {
   readonly child: ChildProcess
   stdout = ''
@@ -54,4 +58,16 @@ export function startCli (args: string[], env?: NodeJS.ProcessEnv): CliProcess {
 
 export async function stopAll (): Promise<void> {
   await Promise.all([...running].map(async p => await p.stop()))
+}
+
+/**
+ * Runs every cleanup step even when an earlier one throws, then rethrows the first failure:
+ * an `after` hook written with it cannot leave processes or directories behind.
+ */
+export async function cleanup (...steps: Array<() => unknown>): Promise<void> {
+  let first: unknown
+  for (const step of steps) {
+    try { await step() } catch (err) { first ??= err }
+  }
+  if (first !== undefined) throw first
 }

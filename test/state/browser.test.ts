@@ -19,7 +19,7 @@ import { MemoryStore } from '../../core/state/memory.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 import { startStateService, type StateService } from '../../node-runtime/state/service.ts'
 import { launchChromium } from '../_support/chromium.ts'
-import { startCli, stopAll, type CliProcess } from '../_support/processes.ts'
+import { cleanup, startCli, stopAll, type CliProcess } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { seeded } from './_helpers.ts'
 
@@ -81,12 +81,14 @@ describe('state panels: 2 tabs and a Node peer', { timeout: 300_000 }, () => {
   })
 
   after(async () => {
-    await browser?.close()
-    await service?.stop()
-    await mesh?.stop()
-    releaseWebRTC()
-    await stopAll()
-    rmSync(dataDir, { recursive: true, force: true })
+    await cleanup(
+      async () => await browser?.close(),
+      async () => await service?.stop(),
+      async () => await mesh?.stop(),
+      releaseWebRTC,
+      stopAll,
+      () => { rmSync(dataDir, { recursive: true, force: true }) }
+    )
   })
 
   test('an issue created in a tab form reaches the other tab and the Node peer, and back', async () => {
