@@ -40,9 +40,12 @@ function filterGrad (x: tf.Tensor4D, dy: tf.Tensor4D, k: number, s: number): tf.
 
 /**
  * `tf.conv2d(x, filter, stride, 'same')` with a gradient that needs no `Conv2DBackpropFilter`.
- * `filter` is [k, k, Cin, Cout] with k odd or even; `x` is NHWC.
+ * `filter` is [k, k, Cin, Cout] with k odd or even; `x` is NHWC. With `inputGradient: false` the
+ * gradient returned for `x` is zero instead of a transposed convolution: for a first layer, whose
+ * input is data, that skips work nothing uses.
  */
-export function conv2dSame (x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor4D {
+export function conv2dSame (x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, opts: { inputGradient?: boolean } = {}): tf.Tensor4D {
+  const inputGradient = opts.inputGradient ?? true
   const k = filter.shape[0]
   if (filter.shape[1] !== k) throw new RangeError(`conv2dSame: square kernels only (got ${filter.shape[0]}x${filter.shape[1]})`)
   // customGrad's typings take variadic Tensor inputs; the two we pass are NHWC input and filter
@@ -56,7 +59,7 @@ export function conv2dSame (x: tf.Tensor4D, filter: tf.Tensor4D, stride: number)
         const g = dy as tf.Tensor4D
         const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D]
         return [
-          tf.conv2dTranspose(g, fs, xs.shape, stride, 'same'),
+          inputGradient ? tf.conv2dTranspose(g, fs, xs.shape, stride, 'same') : tf.zerosLike(xs),
           filterGrad(xs, g, k, stride)
         ]
       }

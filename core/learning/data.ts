@@ -140,3 +140,18 @@ export function labelHistogram (ds: Dataset, idx?: ArrayLike<number>): number[] 
   else for (let r = 0; r < idx.length; r++) h[ds.y[idx[r]]]++
   return h
 }
+
+/**
+ * Copies the side×side image `src` into `out` shifted by (dx, dy) pixels (right and down when
+ * positive), zero fill: the training-time augmentation of `TrainOptions.augmentShift`.
+ */
+export function shiftImage (src: Float32Array, out: Float32Array, side: number, dx: number, dy: number): void {
+  if (src.length !== side * side || out.length !== side * side) throw new RangeError(`shiftImage: expected ${side * side} pixels (got ${src.length}, ${out.length})`)
+  out.fill(0)
+  for (let r = Math.max(0, dy); r < Math.min(side, side + dy); r++) {
+    const from = (r - dy) * side
+    const c0 = Math.max(0, dx)
+    const c1 = Math.min(side, side + dx)
+    out.set(src.subarray(from + c0 - dx, from + c1 - dx), r * side + c0)
+  }
+}

@@ -25,6 +25,7 @@ import { initParams, Trainer, type ModelSpec } from './model.ts'
 import { ErrorFeedback, topK } from './quantize.ts'
 import { admit, routeDown, routeUp, type HopContext } from './relay.ts'
 import { createRng, shuffle } from './rng.ts'
+import { createServerOptimizer, type ServerOptimizerName } from './server-opt.ts'
 import { buildTree, ROOT, selectClients, type AggregationTree, type SelectionContext, type SelectionName, type TcsOptions } from './selection.ts'
 import { generateTopology, type Topology } from './topology.ts'
 import { emptyRejections, REJECT_REASONS, type RejectionCounts } from './validate.ts'
@@ -39,8 +40,17 @@ export interface FederatedConfig {
   localEpochs?: number
   /** @default 32 */
   batchSize?: number
-  /** Client SGD learning rate. @default 0.1 */
+  /** Client learning rate (of round 1 when `finalLearningRate` is set). @default 0.1 */
   learningRate?: number
+  /**
+   * Client learning rate of the last round: cosine decay over the rounds from `learningRate`.
+   * Smaller late steps cut client drift on non-IID data. @default learningRate (constant)
+   */
+  finalLearningRate?: number
+  /** Client optimiser (a fresh one per round, as every client starts from the global model). @default 'sgd' */
+  localOptimizer?: 'sgd' | 'adam'
+  /** Client data augmentation: max random pixel shift of square images. @default 0 */
+  augmentShift?: number
   partition: PartitionSpec
   selection: SelectionName
   tcs?: TcsOptions
@@ -53,12 +63,17 @@ export interface FederatedConfig {
    */
   clipToMedianNorm?: boolean
   /**
-   * Server momentum β (FedAvgM, Hsu et al. 2019): v ← β·v + aggregate, w ← w + η·v. Recovers
-   * progress lost to averaging short local runs on non-IID data, at no client cost. @default 0
+   * Server optimiser on the aggregate (server-opt.ts): 'sgd' = FedAvg / FedAvgM (Hsu et al. 2019),
+   * 'adam' = FedAdam (Reddi et al. 2021). Recovers progress lost to averaging short local runs on
+   * non-IID data, at no client cost. @default 'sgd'
    */
+  serverOptimizer?: ServerOptimizerName
+  /** Server momentum β (sgd) or β1 (adam). @default 0 (sgd), 0.9 (adam) */
   serverMomentum?: number
-  /** Server learning rate η applied to the (momentum) step. @default 1 */
+  /** Server learning rate η. @default 1 (sgd), 0.01 (adam) */
   serverLearningRate?: number
+  /** FedAdam's adaptivity τ. @default 1e-3 */
+  serverTau?: number
   /** How many clients are Byzantine. @default 0 */
   byzantine?: number
   /** @default 'sign-flip' */
@@ -147,10 +162,9 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
   const bits = cfg.quantizeBits ?? 0
   const kFrac = cfg.topK ?? 1
   if (!(kFrac > 0 && kFrac <= 1)) throw new LearningConfigError(`topK must be in (0, 1] (got ${kFrac})`)
-  const beta = cfg.serverMomentum ?? 0
-  const eta = cfg.serverLearningRate ?? 1
-  if (!(beta >= 0 && beta < 1)) throw new LearningConfigError(`serverMomentum must be in [0, 1) (got ${beta})`)
-  if (!(eta > 0)) throw new LearningConfigError(`serverLearningRate must be > 0 (got ${eta})`)
+  const lr0 = cfg.learningRate ?? 0.1
+  const lrFinal = cfg.finalLearningRate ?? lr0
+  if (!(lr0 > 0 && lrFinal > 0)) throw new LearningConfigError(`learning rates must be > 0 (got ${lr0}, ${lrFinal})`)
   const nByz = cfg.byzantine ?? 0
   if (nByz < 0 || nByz > cfg.clients) throw new LearningConfigError(`byzantine must be in 0..clients (got ${nByz})`)
   const rng = createRng(cfg.seed)
@@ -183,7 +197,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
     accountant = new RdpAccountant(cfg.dp.delta ?? 1e-5)
   }
   const linear = cfg.aggregator === 'fedavg'
-  const velocity = new Float32Array(size)
+  const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau })
   const down = cfg.downlink != null && (cfg.downlink.bits > 0 || cfg.downlink.topK < 1) ? cfg.downlink : null
   const copies = clientData.map(() => Float32Array.from(initial))
   const results: RoundResult[] = []
@@ -202,6 +216,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
           warning = `privacy budget exceeded: ε=${probe.epsilon().toFixed(3)} > ${cfg.dp.targetEpsilon}`
         }
       }
+      const lrRound = lrFinal + (lr0 - lrFinal) * (1 + Math.cos(Math.PI * (r - 1) / Math.max(1, cfg.rounds - 1))) / 2
       const { selected } = selectClients(cfg.selection, selCtx, m, rr.fork('select'), cfg.tcs)
       const tree = buildTree(selected, topology, estUpdateBytes, { ...cfg.tcs, star: cfg.selection === 'random' })
       const start = new Map<number, Float32Array>()
@@ -226,7 +241,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
       for (const c of selected) {
         const from = start.get(c) ?? global
         trainer.setWeights(from)
-        const res = await trainer.train(clientData[c], { epochs: E, batchSize: bs, learningRate: cfg.learningRate ?? 0.1 }, rr.fork(`train:${c}`))
+        const res = await trainer.train(clientData[c], { epochs: E, batchSize: bs, learningRate: lrRound, optimizer: cfg.localOptimizer, augmentShift: cfg.augmentShift }, rr.fork(`train:${c}`))
         trainLoss += res.loss / selected.length
         ready.set(c, (downAt.get(c) ?? 0) + res.steps / topology.stepsPerSec[c])
         const w = await trainer.getWeights()
@@ -260,10 +275,8 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
           agg = aggregate(cfg.aggregator, updates, admitted.map(a => a.samples), { trimFraction: cfg.trimFraction })
         }
         if (sigma != null) addGaussianNoise(agg, sigma * clip / m, rr.fork('noise'))
-        // DP noise is added before momentum: the momentum step is post-processing of a DP release
-        const next = new Float32Array(size)
-        for (let i = 0; i < size; i++) { velocity[i] = beta * velocity[i] + agg[i]; next[i] = global[i] + eta * velocity[i] }
-        global = next
+        // DP noise is added before the server step: the step is post-processing of a DP release
+        global = server.step(global, agg)
       }
       accountant?.step(q, sigma ?? 1)
       trainer.setWeights(global)

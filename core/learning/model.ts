@@ -6,7 +6,8 @@
  * which is what lets the browser test compare a WebGPU run against a wasm/cpu run.
  *
  * Two MNIST models: `mlp` (784-64-10, ~51k params, fast on wasm) and `cnn` (two strided 5x5/3x3
- * convolutions + a dense layer, ~10k params). Both end in logits; the loss is softmax
+ * convolutions, `filters` channels, default 16 and 32, then an optional dense hidden layer and the
+ * output layer: 20,746 params by default). Both end in logits; the loss is softmax
  * cross-entropy. tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel, so the convolutions
  * go through `conv2dSame` (conv.ts: native forward, im2col filter gradient) and the `cnn` trains
  * on every backend, wasm included.
@@ -15,7 +16,7 @@ import * as tf from '@tensorflow/tfjs'
 import { conv2dSame } from './conv.ts'
 import { LearningConfigError } from './errors.ts'
 import { shuffle, type Rng } from './rng.ts'
-import type { Dataset } from './data.ts'
+import { shiftImage, type Dataset } from './data.ts'
 
 export type ModelKind = 'mlp' | 'cnn'
 
@@ -24,8 +25,10 @@ export interface ModelSpec {
   /** Flat input size (784 for MNIST). */
   inputDim: number
   classes: number
-  /** Hidden units of the MLP. @default 64 */
+  /** Hidden units of the MLP; for the CNN, units of an optional dense layer before the output. @default 64 (MLP), 0 (CNN: none) */
   hidden?: number
+  /** CNN output channels of its two strided convolutions (5x5 stride 2, 3x3 stride 2). @default [16, 32] */
+  filters?: [number, number]
 }
 
 export interface ParamShape { name: string, shape: number[], fanIn: number, fanOut: number, bias: boolean }
@@ -42,15 +45,25 @@ export function paramShapes (spec: ModelSpec): ParamShape[] {
   }
   const side = Math.round(Math.sqrt(spec.inputDim))
   if (side * side !== spec.inputDim || side % 4 !== 0) throw new LearningConfigError(`cnn needs a square input with side divisible by 4 (got ${spec.inputDim})`)
-  const flat = (side / 4) * (side / 4) * 16
-  return [
-    { name: 'c1', shape: [5, 5, 1, 8], fanIn: 25, fanOut: 200, bias: false },
-    { name: 'cb1', shape: [8], fanIn: 25, fanOut: 200, bias: true },
-    { name: 'c2', shape: [3, 3, 8, 16], fanIn: 72, fanOut: 144, bias: false },
-    { name: 'cb2', shape: [16], fanIn: 72, fanOut: 144, bias: true },
-    { name: 'w3', shape: [flat, spec.classes], fanIn: flat, fanOut: spec.classes, bias: false },
-    { name: 'b3', shape: [spec.classes], fanIn: flat, fanOut: spec.classes, bias: true }
+  const [f1, f2] = spec.filters ?? [16, 32]
+  const flat = (side / 4) * (side / 4) * f2
+  const hidden = spec.hidden ?? 0
+  const convs: ParamShape[] = [
+    { name: 'c1', shape: [5, 5, 1, f1], fanIn: 25, fanOut: 25 * f1, bias: false },
+    { name: 'cb1', shape: [f1], fanIn: 25, fanOut: 25 * f1, bias: true },
+    { name: 'c2', shape: [3, 3, f1, f2], fanIn: 9 * f1, fanOut: 9 * f2, bias: false },
+    { name: 'cb2', shape: [f2], fanIn: 9 * f1, fanOut: 9 * f2, bias: true }
   ]
+  if (hidden > 0) {
+    return [...convs,
+      { name: 'w3', shape: [flat, hidden], fanIn: flat, fanOut: hidden, bias: false },
+      { name: 'b3', shape: [hidden], fanIn: flat, fanOut: hidden, bias: true },
+      { name: 'w4', shape: [hidden, spec.classes], fanIn: hidden, fanOut: spec.classes, bias: false },
+      { name: 'b4', shape: [spec.classes], fanIn: hidden, fanOut: spec.classes, bias: true }]
+  }
+  return [...convs,
+    { name: 'w3', shape: [flat, spec.classes], fanIn: flat, fanOut: spec.classes, bias: false },
+    { name: 'b3', shape: [spec.classes], fanIn: flat, fanOut: spec.classes, bias: true }]
 }
 
 /**
@@ -84,13 +97,40 @@ export interface TrainOptions {
   epochs: number
   /** @default 32 */
   batchSize?: number
-  /** SGD learning rate. @default 0.1 */
+  /** Learning rate (of the first epoch when `finalLearningRate` is set). @default 0.1 */
   learningRate?: number
+  /** Local optimiser: plain minibatch SGD or Adam (β1 0.9, β2 0.999). @default 'sgd' */
+  optimizer?: 'sgd' | 'adam'
+  /**
+   * Cosine decay, per epoch, from `learningRate` (first epoch) towards this value (reached after the
+   * last epoch). @default learningRate (constant)
+   */
+  finalLearningRate?: number
+  /**
+   * Data augmentation for square images: each training image is shifted by a seeded random
+   * (dx, dy) in [−s, s]² pixels, zero fill. @default 0 (none)
+   */
+  augmentShift?: number
   /** Stop after this many steps even if epochs remain (for quick browser/test runs). */
   maxSteps?: number
+  /** Called after each epoch (1-based), e.g. to evaluate held-out accuracy as training goes. */
+  onEpoch?: (epoch: number) => void | Promise<void>
 }
 
 export interface Metrics { loss: number, accuracy: number }
+
+/**
+ * Changes an optimiser's learning rate between steps. `SGDOptimizer` has `setLearningRate`; tfjs 4.22's
+ * `AdamOptimizer` has none but reads its (protected) `learningRate` field on every step, so it is set
+ * directly — recreating the optimiser instead would throw away Adam's moment estimates.
+ */
+function setLearningRate (opt: tf.Optimizer, lr: number): void {
+  // not `instanceof tf.SGDOptimizer`: tfjs optimisers define Symbol.hasInstance by duck typing, so
+  // every optimiser would pass
+  const o = opt as unknown as { setLearningRate?: (lr: number) => void, learningRate: number }
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr)
+  else o.learningRate = lr
+}
 
 /**
  * One model instance bound to the current tfjs backend. In a simulation a single `Trainer` is
@@ -149,29 +189,40 @@ export class Trainer {
     }
     const side = Math.round(Math.sqrt(this.spec.inputDim))
     const img = tf.reshape(x, [-1, side, side, 1]) as tf.Tensor4D
-    const a1 = tf.relu(tf.add(conv2dSame(img, v[0] as tf.Tensor4D, 2), v[1])) as tf.Tensor4D
+    const a1 = tf.relu(tf.add(conv2dSame(img, v[0] as tf.Tensor4D, 2, { inputGradient: false }), v[1])) as tf.Tensor4D
     const a2 = tf.relu(tf.add(conv2dSame(a1, v[2] as tf.Tensor4D, 2), v[3]))
-    const flat = tf.reshape(a2, [-1, (side / 4) * (side / 4) * 16]) as tf.Tensor2D
-    return tf.add(tf.matMul(flat, v[4] as tf.Tensor2D), v[5])
+    const flat = tf.reshape(a2, [-1, (side / 4) * (side / 4) * (this.spec.filters?.[1] ?? 32)]) as tf.Tensor2D
+    if (v.length === 6) return tf.add(tf.matMul(flat, v[4] as tf.Tensor2D), v[5])
+    const h = tf.relu(tf.add(tf.matMul(flat, v[4] as tf.Tensor2D), v[5]))
+    return tf.add(tf.matMul(h, v[6] as tf.Tensor2D), v[7])
   }
 
-  private batch (ds: Dataset, rows: number[]): { x: tf.Tensor2D, y: tf.Tensor2D } {
+  private batch (ds: Dataset, rows: number[], shift = 0, rng?: Rng): { x: tf.Tensor2D, y: tf.Tensor2D } {
     const xb = new Float32Array(rows.length * ds.dim)
     const yb = new Float32Array(rows.length * ds.classes)
+    const side = Math.round(Math.sqrt(ds.dim))
     rows.forEach((r, j) => {
-      xb.set(ds.x.subarray(r * ds.dim, (r + 1) * ds.dim), j * ds.dim)
+      const src = ds.x.subarray(r * ds.dim, (r + 1) * ds.dim)
+      if (shift > 0 && rng != null) shiftImage(src, xb.subarray(j * ds.dim, (j + 1) * ds.dim), side, rng.int(2 * shift + 1) - shift, rng.int(2 * shift + 1) - shift)
+      else xb.set(src, j * ds.dim)
       yb[j * ds.classes + ds.y[r]] = 1
     })
     return { x: tf.tensor2d(xb, [rows.length, ds.dim]), y: tf.tensor2d(yb, [rows.length, ds.classes]) }
   }
 
   /**
-   * Plain minibatch SGD over `ds` for `epochs` passes (rows shuffled by `rng`). Returns the mean
-   * training loss and the number of steps taken.
+   * Minibatch SGD or Adam over `ds` for `epochs` passes (rows shuffled by `rng`; with
+   * `augmentShift`, the shifts come from `rng` too). Returns the mean training loss and the number
+   * of steps taken.
    */
   async train (ds: Dataset, opts: TrainOptions, rng: Rng): Promise<{ loss: number, steps: number }> {
     const bs = opts.batchSize ?? 32
-    const optimizer = tf.train.sgd(opts.learningRate ?? 0.1)
+    const lr0 = opts.learningRate ?? 0.1
+    const lr1 = opts.finalLearningRate ?? lr0
+    const shift = opts.augmentShift ?? 0
+    if (shift > 0 && Math.round(Math.sqrt(ds.dim)) ** 2 !== ds.dim) throw new LearningConfigError(`augmentShift needs square images (dim ${ds.dim})`)
+    const lrAt = (e: number): number => lr1 + (lr0 - lr1) * (1 + Math.cos(Math.PI * e / opts.epochs)) / 2
+    const optimizer = opts.optimizer === 'adam' ? tf.train.adam(lr0) : tf.train.sgd(lr0)
     const rows = Array.from({ length: ds.n }, (_, i) => i)
     let steps = 0
     // the loss stays on the backend and is read once at the end: a read per step would stall the
@@ -179,10 +230,11 @@ export class Trainer {
     let lossSum: tf.Tensor = tf.scalar(0)
     try {
       for (let e = 0; e < opts.epochs; e++) {
+        if (e > 0 && lr1 !== lr0) setLearningRate(optimizer, lrAt(e))
         shuffle(rng, rows)
         for (let s = 0; s < rows.length; s += bs) {
           if (opts.maxSteps != null && steps >= opts.maxSteps) break
-          const { x, y } = this.batch(ds, rows.slice(s, s + bs))
+          const { x, y } = this.batch(ds, rows.slice(s, s + bs), shift, rng)
           const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, this.logits(x)) as tf.Scalar, true, this.vars)
           x.dispose()
           y.dispose()
@@ -194,6 +246,7 @@ export class Trainer {
           }
           steps++
         }
+        await opts.onEpoch?.(e + 1)
       }
       const total = (await lossSum.data())[0]
       return { loss: steps > 0 ? total / steps : Number.NaN, steps }

@@ -60,4 +60,9 @@ test('conv2dSame matches tf.conv2d (values, input and filter gradients) on cpu a
     const ours = await run(c, 10 * i, (x, f) => conv2dSame(x, f, c.s))
     for (const k of ['y', 'dx', 'dw'] as const) close(`wasm case ${i} ${k}`, ours[k], refs[i][k])
   }
+  // a first layer skips the input gradient: same value and filter gradient, zero input gradient
+  const first = await run(cases[0], 0, (x, f) => conv2dSame(x, f, cases[0].s, { inputGradient: false }))
+  close('first-layer y', first.y, refs[0].y)
+  close('first-layer dw', first.dw, refs[0].dw)
+  assert.ok(first.dx.every(v => v === 0))
 })

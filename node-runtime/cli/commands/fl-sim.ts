@@ -38,8 +38,9 @@ export const command: Command = {
     { name: 'aggregate', type: 'string', description: 'aggregation rule', choices: AGGREGATORS, default: 'fedavg' },
     { name: 'trim', type: 'number', description: 'trimmed-mean fraction cut from each end (also Krum\'s assumed Byzantine share)', default: 0.2, min: 0, max: 0.49 },
     { name: 'clip-median', type: 'boolean', description: 'scale updates longer than the round\'s median L2 norm down to it before aggregating' },
-    { name: 'server-momentum', type: 'number', description: 'server momentum β (FedAvgM; 0 = plain FedAvg step)', default: 0, min: 0, max: 0.999 },
-    { name: 'server-lr', type: 'number', description: 'server learning rate η on the aggregated step', default: 1, min: 1e-6, max: 100 },
+    { name: 'server-momentum', type: 'number', description: 'server momentum β (FedAvgM; 0 = plain FedAvg step; FedAdam\'s β1, absent: 0.9)', min: 0, max: 0.999 },
+    { name: 'server-opt', type: 'string', description: 'server optimiser on the aggregate: sgd (FedAvg / FedAvgM with --server-momentum) or adam (FedAdam; try --server-lr 0.03)', choices: ['sgd', 'adam'], default: 'sgd' },
+    { name: 'server-lr', type: 'number', description: 'server learning rate η on the aggregated step (absent: 1 for sgd, 0.01 for adam)', min: 1e-6, max: 100 },
     { name: 'byzantine', type: 'integer', description: 'number of Byzantine clients', default: 0, min: 0 },
     { name: 'attack', type: 'string', description: 'what Byzantine clients send', choices: ATTACKS, default: 'sign-flip' },
     { name: 'quantize', type: 'integer', description: 'uplink quantisation bits with stochastic rounding (0 = float32)', default: 0, min: 0, max: 8 },
@@ -83,10 +84,11 @@ export function configFromArgs (args: ParsedArgs): FederatedConfig {
     throw err
   }
   const eps = num(args, 'dp-epsilon')
+  const kind = (str(args, 'model') ?? 'mlp') as ModelKind
   const downBits = num(args, 'down-quantize') ?? 0
   const downK = num(args, 'down-topk') ?? 1
   return {
-    model: { kind: (str(args, 'model') ?? 'mlp') as ModelKind, inputDim: 784, classes: 10, hidden: num(args, 'hidden') },
+    model: { kind, inputDim: 784, classes: 10, hidden: kind === 'mlp' ? num(args, 'hidden') : undefined },
     clients,
     rounds: num(args, 'rounds') ?? 30,
     clientsPerRound: perRound > 0 ? perRound : undefined,
@@ -100,6 +102,7 @@ export function configFromArgs (args: ParsedArgs): FederatedConfig {
     clipToMedianNorm: bool(args, 'clip-median'),
     serverMomentum: num(args, 'server-momentum'),
     serverLearningRate: num(args, 'server-lr'),
+    serverOptimizer: (str(args, 'server-opt') ?? 'sgd') as 'sgd' | 'adam',
     byzantine,
     attack: (str(args, 'attack') ?? 'sign-flip') as AttackKind,
     quantizeBits: num(args, 'quantize'),

@@ -1,0 +1,72 @@
+/**
+ * The coordinator's step on the aggregated update Δ (the "server optimiser" of Reddi et al. 2021,
+ * "Adaptive Federated Optimization"). The aggregate is treated as a pseudo-gradient pointing
+ * downhill, and the global weights move along it:
+ *
+ *   sgd  (FedAvg / FedAvgM, Hsu et al. 2019):  v ← β·v + Δ;                       w ← w + η·v
+ *   adam (FedAdam):  m ← β1·m + (1−β1)·Δ;  s ← β2·s + (1−β2)·Δ²;  w ← w + η·m / (√s + τ)
+ *
+ * with no bias correction (as in Reddi et al.). Plain FedAvg is sgd with β = 0, η = 1. Under DP the
+ * noise is already in Δ, so either step is post-processing of the DP release.
+ *
+ * A pure state machine over flat Float32Arrays: the simulation and a live coordinator can share it.
+ */
+import { LearningConfigError } from './errors.ts'
+
+export type ServerOptimizerName = 'sgd' | 'adam'
+
+export interface ServerOptimizerInit {
+  /** @default 'sgd' */
+  kind?: ServerOptimizerName
+  /** Server learning rate η. @default 1 (sgd), 0.01 (adam) */
+  learningRate?: number
+  /** Momentum β (sgd) or β1 (adam). @default 0 (sgd), 0.9 (adam) */
+  momentum?: number
+  /** Adam's second-moment decay β2. @default 0.99 */
+  beta2?: number
+  /** Adam's adaptivity τ: larger = closer to momentum SGD on small coordinates. @default 1e-3 */
+  tau?: number
+}
+
+export interface ServerOptimizer {
+  readonly kind: ServerOptimizerName
+  readonly learningRate: number
+  readonly momentum: number
+  /** The next global weights after applying `aggregate` to `global` (neither input is modified). */
+  step: (global: Float32Array, aggregate: Float32Array) => Float32Array
+}
+
+export function createServerOptimizer (size: number, init: ServerOptimizerInit = {}): ServerOptimizer {
+  const kind = init.kind ?? 'sgd'
+  if (kind !== 'sgd' && kind !== 'adam') throw new LearningConfigError(`unknown server optimiser '${String(kind)}'`)
+  const adam = kind === 'adam'
+  const eta = init.learningRate ?? (adam ? 0.01 : 1)
+  const beta = init.momentum ?? (adam ? 0.9 : 0)
+  const beta2 = init.beta2 ?? 0.99
+  const tau = init.tau ?? 1e-3
+  if (!(eta > 0)) throw new LearningConfigError(`server learning rate must be > 0 (got ${eta})`)
+  if (!(beta >= 0 && beta < 1)) throw new LearningConfigError(`server momentum must be in [0, 1) (got ${beta})`)
+  if (!(beta2 >= 0 && beta2 < 1)) throw new LearningConfigError(`server beta2 must be in [0, 1) (got ${beta2})`)
+  if (!(tau > 0)) throw new LearningConfigError(`server tau must be > 0 (got ${tau})`)
+  const first = new Float32Array(size)
+  const second = adam ? new Float32Array(size) : null
+  return {
+    kind,
+    learningRate: eta,
+    momentum: beta,
+    step (global, agg) {
+      if (global.length !== size || agg.length !== size) throw new RangeError(`server step: expected ${size} values (got ${global.length}, ${agg.length})`)
+      const next = new Float32Array(size)
+      if (second == null) {
+        for (let i = 0; i < size; i++) { first[i] = beta * first[i] + agg[i]; next[i] = global[i] + eta * first[i] }
+        return next
+      }
+      for (let i = 0; i < size; i++) {
+        first[i] = beta * first[i] + (1 - beta) * agg[i]
+        second[i] = beta2 * second[i] + (1 - beta2) * agg[i] * agg[i]
+        next[i] = global[i] + eta * first[i] / (Math.sqrt(second[i]) + tau)
+      }
+      return next
+    }
+  }
+}
