@@ -43,6 +43,9 @@ function step (label, inputs, outputs, cmd, args) {
 if (existsSync(join(root, 'core-wasm/build.mjs'))) {
   step('core-wasm', ['core-wasm/assembly', 'core-wasm/build.mjs'], ['core-wasm/build/.stamp'], process.execPath, ['core-wasm/build.mjs'])
 }
+if (existsSync(join(root, 'node-runtime/build.mjs'))) {
+  step('node runtime bundle', ['core', 'node-runtime', 'core-wasm'], ['dist/node/stamp.json'], process.execPath, ['node-runtime/build.mjs'])
+}
 if (existsSync(join(root, 'index.html'))) {
   step('app', ['index.html', 'app', 'core', 'core-wasm/build', 'vite.config.ts'], ['dist/app/index.html'], process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'])
 }

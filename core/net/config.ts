@@ -29,7 +29,10 @@ export interface MeshNodeInit {
   relayServer?: boolean
   /** Target number of direct WebRTC connections. @default 8 */
   maxPeers?: number
-  /** Abandon a WebRTC dial after this long (some hang after ICE); retried, also from the other side. @default 6000 */
+  /**
+   * Abandon a dial that makes no progress for this long (some WebRTC dials hang after ICE), and any
+   * dial after 4× this; retried, also from the other side. @default 6000
+   */
   dialTimeoutMs?: number
   /**
    * WebRTC dials in flight at once. Each costs a relayed signalling connection, ICE and a DTLS

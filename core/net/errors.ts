@@ -73,3 +73,9 @@ export class NotStartedError extends MeshError {
   static override name = 'NotStartedError'
   override name = 'NotStartedError'
 }
+
+/** The mesh dialer gave up on a WebRTC dial: no progress for its idle limit, or past its hard cap. */
+export class DialStalledError extends MeshError {
+  static override name = 'DialStalledError'
+  override name = 'DialStalledError'
+}

@@ -16,6 +16,6 @@ export type { Neighbour } from './mesh-codec.ts'
 export { DISCOVERY_TOPIC } from './libp2p-options.ts'
 export {
   MeshError, ConfigError, FrameTooLargeError, TruncatedFrameError, MalformedMessageError,
-  RequestTimeoutError, RemoteError, NotStartedError
+  RequestTimeoutError, RemoteError, NotStartedError, DialStalledError
 } from './errors.ts'
 export type { ConfigIssue } from './errors.ts'

@@ -15,7 +15,7 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
+import { pubsubPeerDiscovery, type PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
@@ -53,7 +53,14 @@ function hostOf (ma: Multiaddr): string | undefined {
   return c?.value == null ? undefined : `${c.value}:${port?.value ?? ''}`
 }
 
-export function libp2pOptions (config: MeshConfig): Libp2pOptions<Record<string, unknown>> {
+/** Hooks into the libp2p node being built (the mesh node reaches its discovery instance through them). */
+export interface Libp2pHooks {
+  /** Receives the pubsub peer discovery instance once libp2p creates it. */
+  onDiscovery?: (discovery: PubSubPeerDiscovery) => void
+}
+
+export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Libp2pOptions<Record<string, unknown>> {
+  const discovery = pubsubPeerDiscovery({ interval: config.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] })
   const services: Record<string, (components: any) => unknown> = {
     identify: identify(),
     ping: ping(),
@@ -61,7 +68,13 @@ export function libp2pOptions (config: MeshConfig): Libp2pOptions<Record<string,
       allowPublishToZeroTopicPeers: true,
       emitSelf: false,
       // messages are small (addresses, neighbour lists, broadcast text); keep bursts bounded
-      maxInboundDataLength: config.maxFrameSize
+      maxInboundDataLength: config.maxFrameSize,
+      // gossipsub penalises more than 10 peers on one IP (P6, IP colocation: -5 per surplus peer,
+      // squared). Every peer of a local mesh is 127.0.0.1, tabs behind one NAT share an address,
+      // and relayed links all carry the relay's IP: with 20 local peers the bootstrap scored every
+      // peer at -500, below the graylist threshold, ignored their subscriptions and emptied its
+      // mesh, so late joiners never heard any gossip (full membership was never reached)
+      scoreParams: { IPColocationFactorWeight: 0 }
     })
   }
   if (config.relayServer) {
@@ -88,8 +101,10 @@ export function libp2pOptions (config: MeshConfig): Libp2pOptions<Record<string,
     streamMuxers: [yamux()],
     connectionGater: meshConnectionGater(config.bootstrap),
     connectionManager: {
-      // the bootstrap holds one connection per peer; a peer its direct links plus bootstrap and dials in flight
-      maxConnections: config.relayServer ? 4 * config.maxReservations : 4 * config.maxPeers + 8,
+      // the bootstrap holds one connection per peer; a peer its direct links, the bootstrap, dials in
+      // flight and the relayed signalling links its dials leave behind (they close with the relay's
+      // limits): with a small maxPeers, 4 × maxPeers + 8 made the pruner close links of a late joiner
+      maxConnections: config.relayServer ? 4 * config.maxReservations : 4 * config.maxPeers + 32,
       inboundConnectionThreshold: 10_000,
       maxIncomingPendingConnections: config.relayServer ? 1024 : 64,
       maxParallelDials: 32,
@@ -99,7 +114,13 @@ export function libp2pOptions (config: MeshConfig): Libp2pOptions<Record<string,
       inboundUpgradeTimeout: Math.max(10_000, 4 * config.dialTimeoutMs)
     },
     connectionMonitor: { pingInterval: config.pingIntervalMs, abortConnectionOnPingFailure: false },
-    peerDiscovery: [pubsubPeerDiscovery({ interval: config.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] })],
+    // the instance is kept so the mesh node can announce at once when it matters (our relay
+    // address appeared, a newcomer showed up) instead of waiting up to a whole interval
+    peerDiscovery: [(components: Parameters<typeof discovery>[0]) => {
+      const d = discovery(components)
+      hooks.onDiscovery?.(d as PubSubPeerDiscovery)
+      return d
+    }],
     services
   } as Libp2pOptions<Record<string, unknown>>
 }

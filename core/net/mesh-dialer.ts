@@ -1,13 +1,20 @@
 /**
  * Keeps a peer at its target number of direct WebRTC links: remembers the WebRTC addresses that
- * peer discovery reports, asks `chooseDials` whom to dial, runs those dials with a short timeout,
- * and closes inbound links beyond a hard cap. A peer's dial timeout doubles with each consecutive
- * failure (up to 4× `dialTimeoutMs`), so dials that are slow on a starved CPU, not hung, can
- * finish. All in-flight dials are aborted on `stop()`.
+ * peer discovery reports, asks `chooseDials` whom to dial, runs those dials, and closes inbound
+ * links beyond a hard cap. All in-flight dials are aborted on `stop()`.
+ *
+ * A dial is abandoned when it makes NO progress (no libp2p dial progress event: relay hop, noise,
+ * SDP, ICE candidates…) for `dialTimeoutMs` — not after a fixed total — and in any case after
+ * 4× `dialTimeoutMs`. On a starved CPU every step of a healthy dial is slow but keeps moving; a
+ * fixed 6 s budget aborted every first-round dial of a 20-peer mesh in one process (each had
+ * reached the noise handshake), wasting all of that work. A hung WebRTC dial (see docs/mesh.md)
+ * goes silent after ICE and is still cut off. The idle limit doubles with each consecutive
+ * failure to a peer (up to 4×).
  */
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { chooseDials, type DialCandidate } from './dial-policy.ts'
 import { connectionTransport } from './transport.ts'
+import { DialStalledError } from './errors.ts'
 import type { MeshConfig } from './config.ts'
 import type { TopologyView } from './topology.ts'
 import type { Connection, Libp2p, Logger } from '@libp2p/interface'
@@ -31,7 +38,9 @@ export class MeshDialer {
     private readonly libp2p: Libp2p,
     private readonly config: MeshConfig,
     private readonly stats: { dialFailures: number, dialSuccesses: number },
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Called when a dial settles (a slot is free, or a link was added): the node re-runs the policy at once. */
+    private readonly onSettled: () => void = () => {}
   ) {}
 
   start (): void {
@@ -43,13 +52,17 @@ export class MeshDialer {
     this.dialing.clear()
   }
 
-  /** Records a peer's addresses from peer discovery (only WebRTC ones are dialled). */
-  discovered (peerId: string, addrs: string[]): void {
+  /**
+   * Records a peer's addresses from peer discovery (only WebRTC ones are dialled). Returns true
+   * when the peer was not known before (the node then dials and re-announces at once).
+   */
+  discovered (peerId: string, addrs: string[]): boolean {
     const webrtc = addrs.filter(a => a.includes('/webrtc') && !a.includes('/webrtc-direct'))
-    if (webrtc.length === 0 || peerId === this.libp2p.peerId.toString()) return
+    if (webrtc.length === 0 || peerId === this.libp2p.peerId.toString()) return false
     const now = Date.now()
     const old = this.known.get(peerId)
     this.known.set(peerId, { addrs: webrtc, firstSeen: old?.firstSeen ?? now, lastSeen: now })
+    return old == null
   }
 
   /** Direct WebRTC peers now. */
@@ -97,11 +110,12 @@ export class MeshDialer {
     if (k == null) return
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
-    // a dial that timed out may have been slow rather than hung (a starved CPU): give the next one longer
-    const timeout = this.config.dialTimeoutMs * 2 ** Math.min(this.failures.get(peerId) ?? 0, 2)
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(timeout)])
+    // a dial that stalled may have been slow rather than hung (a starved CPU): give the next one longer
+    const idleMs = this.config.dialTimeoutMs * 2 ** Math.min(this.failures.get(peerId) ?? 0, 2)
+    const started = Date.now()
+    const progress = { stage: 'start' }
     try {
-      const conn = await this.libp2p.dial(k.addrs.map(a => multiaddr(a)), { signal })
+      const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, capMs: 4 * this.config.dialTimeoutMs, signal: this.controller.signal, progress })
       if (connectionTransport(conn) !== 'webrtc') throw new Error(`dial produced a ${connectionTransport(conn)} connection`)
       this.log('dialled %s: %s', peerId, conn.remoteAddr.toString())
       this.stats.dialSuccesses++
@@ -112,9 +126,40 @@ export class MeshDialer {
       this.stats.dialFailures++
       this.lastFailure.set(peerId, Date.now())
       this.failures.set(peerId, (this.failures.get(peerId) ?? 0) + 1)
-      this.log('webrtc dial to %s failed: %s', peerId, err instanceof Error ? err.message : String(err))
+      this.log('webrtc dial to %s failed after %d ms (last step %s): %s', peerId, Date.now() - started, progress.stage, err instanceof Error ? err.message : String(err))
     } finally {
       this.dialing.delete(peerId)
+      if (!this.controller.signal.aborted) this.onSettled()
     }
+  }
+}
+
+/**
+ * `libp2p.dial` that is abandoned when it makes no progress (no dial progress event of a new
+ * kind) for `idleMs`, or after `capMs` in any case (`DialStalledError`), or when `signal` aborts.
+ * `progress.stage` is kept up to date with the last step and when it happened.
+ */
+export async function progressDial (libp2p: Pick<Libp2p, 'dial'>, addrs: Multiaddr[], opts: { idleMs: number, capMs: number, signal?: AbortSignal, progress?: { stage: string } }): Promise<Connection> {
+  const timeout = new AbortController()
+  const expire = (why: string): void => { timeout.abort(new DialStalledError(why)) }
+  let idle = setTimeout(expire, opts.idleMs, `no progress for ${opts.idleMs} ms`)
+  const cap = setTimeout(expire, opts.capMs, `not done after ${opts.capMs} ms`)
+  const started = Date.now()
+  const seen = new Set<string>()
+  const onProgress = (e: { type: string }): void => {
+    // only a step not seen before counts as progress: a hung WebRTC dial keeps receiving the
+    // remote's trickled ICE candidates ('webrtc:add-ice-candidate', 'webrtc:end-of-ice-candidates'
+    // again and again) while its connection is already closed
+    if (seen.has(e.type)) return
+    seen.add(e.type)
+    if (opts.progress != null) opts.progress.stage = `${e.type} at ${Date.now() - started} ms`
+    clearTimeout(idle)
+    idle = setTimeout(expire, opts.idleMs, `no progress for ${opts.idleMs} ms after ${e.type}`)
+  }
+  try {
+    return await libp2p.dial(addrs, { signal: opts.signal == null ? timeout.signal : AbortSignal.any([opts.signal, timeout.signal]), onProgress })
+  } finally {
+    clearTimeout(idle)
+    clearTimeout(cap)
   }
 }

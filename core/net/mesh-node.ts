@@ -17,6 +17,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { libp2pOptions } from './libp2p-options.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
@@ -25,7 +26,7 @@ import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { NotStartedError } from './errors.ts'
-import { MeshDialer } from './mesh-dialer.ts'
+import { MeshDialer, progressDial } from './mesh-dialer.ts'
 
 export const TOPOLOGY_TOPIC = 'novacron/topology/1'
 export const BROADCAST_TOPIC = 'novacron/broadcast/1'
@@ -74,22 +75,32 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly log: Logger
   private timers: Array<ReturnType<typeof setInterval>> = []
   private announceTimer?: ReturnType<typeof setTimeout>
+  private discoveryTimer?: ReturnType<typeof setTimeout>
+  private lastDiscoveryAnnounce = 0
+  private dialTimer?: ReturnType<typeof setTimeout>
+  /** Our WebRTC (relayed signalling) addresses at the last discovery announcement. */
+  private announcedAddrs = ''
+  private readonly discovery: PubSubPeerDiscovery | undefined
   private seq = 0
+  private lastAnnounce = 0
   private readonly unlisten: Array<() => void> = []
 
-  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>) {
+  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery) {
     super()
     this.config = config
     this.libp2p = libp2p
+    this.discovery = discovery
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
-    this.dialer = new MeshDialer(libp2p, config, this.stats, this.log)
+    this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     this.keeper = new BootstrapKeeper({
       targets: config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' })),
       backoffMs: config.bootstrapBackoffMs,
       backoffMaxMs: config.bootstrapBackoffMaxMs,
-      dial: async addr => { await libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(config.dialTimeoutMs) }) },
+      // abandoned only when it stops progressing: a fixed budget made the last peers of a 20-peer
+      // start on a starved CPU restart their bootstrap dial from scratch, again and again
+      dial: async addr => { await progressDial(libp2p, [multiaddr(addr)], { idleMs: config.dialTimeoutMs, capMs: 4 * config.dialTimeoutMs }) },
       isConnected: id => libp2p.getConnections().some(c => c.remotePeer.toString() === id),
       onError: (addr, err, next) => { this.log('bootstrap %s unreachable (%s), retry in %d ms', addr, err.message, next) }
     })
@@ -128,7 +139,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.keeper.start()
       this.dialer.start()
       this.timers.push(setInterval(() => { this.maintain() }, this.config.maintainIntervalMs))
-      this.timers.push(setInterval(() => { void this.announce() }, this.config.topologyIntervalMs))
+      this.timers.push(setInterval(() => { this.announceIfQuiet() }, this.config.topologyIntervalMs))
       this.setStatus('started')
       this.scheduleAnnounce()
     } catch (err) {
@@ -156,6 +167,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.timers = []
     clearTimeout(this.announceTimer)
     this.announceTimer = undefined
+    clearTimeout(this.discoveryTimer)
+    this.discoveryTimer = undefined
+    clearTimeout(this.dialTimer)
+    this.dialTimer = undefined
+    this.announcedAddrs = ''
+    this.lastAnnounce = 0
+    this.lastDiscoveryAnnounce = 0
     this.keeper.stop()
     this.dialer.stop()
     for (const off of this.unlisten.splice(0)) off()
@@ -163,7 +181,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   }
 
   private listen (): void {
-    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery'>(type: K, fn: (e: any) => void): void => {
+    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'self:peer:update'>(type: K, fn: (e: any) => void): void => {
       this.libp2p.addEventListener(type, fn)
       this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
     }
@@ -183,7 +201,17 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.scheduleAnnounce()
     })
     on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
-      this.dialer.discovered(e.detail.id.toString(), e.detail.multiaddrs.map(String))
+      if (!this.dialer.discovered(e.detail.id.toString(), e.detail.multiaddrs.map(String))) return
+      // a newcomer: dial now rather than on the next maintenance tick, and tell it about us now
+      // rather than on our next discovery interval (it knows nobody yet)
+      this.scheduleDials()
+      this.scheduleDiscoveryAnnounce()
+    })
+    on('self:peer:update', () => {
+      // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
+      // discovery announces only at start, when we have no address yet, and then per interval)
+      const addrs = this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
+      if (addrs !== '' && addrs !== this.announcedAddrs) this.scheduleDiscoveryAnnounce(0)
     })
     const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
     this.libp2p.services.pubsub.addEventListener('message', onMessage)
@@ -229,13 +257,57 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
   }
 
+  /** Runs the dial policy soon (coalesced): on discovery of a newcomer and whenever a dial settles. */
+  private scheduleDials (): void {
+    if (this.dialTimer != null || this._status !== 'started' || this.config.role === 'bootstrap') return
+    this.dialTimer = setTimeout(() => {
+      this.dialTimer = undefined
+      if (this._status === 'started') this.dialer.maintain(this.view)
+    }, 10)
+  }
+
+  /**
+   * Re-announces our addresses on the discovery topic soon: at once (`delayMs` 0) when our own
+   * address changed, otherwise at most once per half discovery interval, so a burst of
+   * newcomers costs each peer a few messages, not one per newcomer.
+   */
+  private scheduleDiscoveryAnnounce (delayMs?: number): void {
+    if (this.discoveryTimer != null || this._status !== 'started' || this.discovery == null) return
+    const gap = this.config.discoveryIntervalMs / 2
+    const wait = delayMs ?? Math.max(50, this.lastDiscoveryAnnounce + gap - Date.now())
+    this.discoveryTimer = setTimeout(() => {
+      this.discoveryTimer = undefined
+      if (this._status !== 'started') return
+      this.lastDiscoveryAnnounce = Date.now()
+      this.announcedAddrs = this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
+      try {
+        this.discovery?._broadcast()
+      } catch (err) {
+        this.log('discovery announce failed: %s', err instanceof Error ? err.message : String(err))
+      }
+    }, wait)
+  }
+
+  /**
+   * Announces our neighbour list soon after a connection change: 150 ms later, or a quarter
+   * topology interval after the previous announcement, whichever is later. While a mesh forms,
+   * connections change several times a second per peer (each WebRTC dial opens and closes a
+   * relayed signalling link too) and every announcement is signature-checked by every peer.
+   */
   private scheduleAnnounce (): void {
     if (this.announceTimer != null || this._status !== 'started') return
-    this.announceTimer = setTimeout(() => { this.announceTimer = undefined; void this.announce() }, 150)
+    const wait = Math.max(150, this.lastAnnounce + this.config.topologyIntervalMs / 4 - Date.now())
+    this.announceTimer = setTimeout(() => { this.announceTimer = undefined; void this.announce() }, wait)
+  }
+
+  /** The periodic keep-alive announcement, skipped when a change was announced within half an interval. */
+  private announceIfQuiet (): void {
+    if (Date.now() - this.lastAnnounce >= this.config.topologyIntervalMs / 2) void this.announce()
   }
 
   private async announce (): Promise<void> {
     if (this._status !== 'started') return
+    this.lastAnnounce = Date.now()
     this.seq = Math.max(this.seq + 1, Date.now())
     try {
       await this.libp2p.services.pubsub.publish(TOPOLOGY_TOPIC, encodeMessage({ type: MSG_TOPOLOGY, role: this.config.role, seq: this.seq, neighbours: this.neighbours() }))
@@ -354,6 +426,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 /** Validates `init` (throwing one `ConfigError` listing every bad field) and builds a stopped node. */
 export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode> {
   const config = validateConfig(init)
-  const libp2p = await createLibp2p(libp2pOptions(config)) as unknown as Libp2p<{ pubsub: GossipSub }>
-  return new MeshNode(config, libp2p)
+  let discovery: PubSubPeerDiscovery | undefined
+  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d } })) as unknown as Libp2p<{ pubsub: GossipSub }>
+  return new MeshNode(config, libp2p, discovery)
 }

@@ -10,7 +10,7 @@ import { loadOrCreateIdentity } from './identity.ts'
 export const commonOptions: OptionSpec[] = [
   { name: 'data-dir', type: 'string', value: '<dir>', description: 'Keep the peer identity (libp2p key, peer-key.pb) in this folder, so the peer id survives restarts; without it every run gets a fresh identity' },
   { name: 'max-peers', type: 'integer', value: '<n>', min: 1, max: 256, default: 8, description: 'Number of direct WebRTC connections to keep' },
-  { name: 'dial-timeout', type: 'integer', value: '<ms>', min: 100, max: 120_000, default: 6000, description: 'Give up a WebRTC dial after this long (it is retried, also from the other side)' },
+  { name: 'dial-timeout', type: 'integer', value: '<ms>', min: 100, max: 120_000, default: 6000, description: 'Give up a dial that makes no progress for this long (it is retried, also from the other side)' },
   { name: 'json', type: 'boolean', description: 'Print one JSON object per line (events: listening, peer:connect, peer:disconnect, broadcast, members, stopped) instead of text' }
 ]
 

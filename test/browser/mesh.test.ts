@@ -105,9 +105,13 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
   })
 
   after(async () => {
-    await browser?.close()
-    await stopAll()
-    rmSync(dataDir, { recursive: true, force: true })
+    // every process is stopped even when closing the browser throws
+    try {
+      await browser?.close()
+    } finally {
+      await stopAll()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 
   test('each tab lists the other 4 peers, tab<->tab and tab<->Node over direct WebRTC', async () => {

@@ -4,14 +4,23 @@
  * built app plus `GET /bootstrap.json` over HTTP on --host:--port (two ports: libp2p's
  * WebSockets transport owns its own HTTP server).
  */
+import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { num, str, UsageError, type Command } from '../args.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { close, createAppServer, listen } from '../../mesh/http-server.ts'
 
 export const DEFAULT_PORT = 7420
-const root = new URL('../../..', import.meta.url).pathname
+const root = packageRoot(new URL('.', import.meta.url).pathname)
+
+/** The package root (where package.json is), found upwards: this file also runs bundled from dist/node. */
+function packageRoot (from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    if (dirname(dir) === dir) return process.cwd()
+  }
+}
 
 export const command: Command = {
   name: 'start',
