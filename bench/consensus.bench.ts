@@ -1,12 +1,14 @@
 /**
  * `npm run bench -- consensus [--runs N] [--sizes 16,64,128,256] [--decisions D] [--workers W]`
  *
+ *   0. model: the consensus sizing (quorum.ts) next to core-wasm's solveQuorum at the same sample size
  *   1. crypto: ECVRF prove/verify per second next to @noble/curves ed25519 sign/verify (same run)
  *   2. messages and bytes per decision, ProBFT vs the PBFT baseline (ratio), at each n, with no
  *      Byzantine replica and with f = ⌊(n−1)/3⌋ silent ones
- *   3. safety: N seeded runs at n = 16 with f = 5 Byzantine replicas, each run one view led by an
- *      equivocating Byzantine leader (the strongest attack the simulator has), counting violations
- *      against the model's per-view prediction
+ *   3. safety: N (default 1,000) seeded runs of the sweep in core/consensus/sim/sweep.ts, f =
+ *      ⌊(n−1)/3⌋ Byzantine replicas under every strategy, half of them an equivocating leader;
+ *      violations and the empirical failure rate next to the model's bound (Σ attacked views ×
+ *      the per-view safety failure)
  *
  * Everything uses real signatures and VRF proofs. Seeds of part 3 run in forked workers.
  * Writes bench/results/consensus.json.
@@ -17,9 +19,9 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import * as prng from 'lib0/prng'
-import { binomialCdf, binomialSf, initCoreWasm } from '../core-wasm/index.ts'
-import { simulate, type SimResult } from '../core/consensus/index.ts'
+import { binomialCdf, binomialSf, initCoreWasm, solveQuorum } from '../core-wasm/index.ts'
+import { simulate, solveProbft, type SimResult } from '../core/consensus/index.ts'
+import { summariseSweep, sweepCase, sweepOutcome, type SweepOutcome } from '../core/consensus/sim/sweep.ts'
 import { keygen, prove, verify } from '../core/vrf/index.ts'
 import { median, writeResult } from './_results.ts'
 
@@ -40,21 +42,13 @@ const save = (): string => {
   return writeResult('consensus', { ...previous, ...result })
 }
 
-// Part 3: replica 0 (the leader of slot 0, view 0) is always Byzantine, so every run is one view
-// under attack by an equivocating leader with f − 1 = 4 Byzantine voters on its side.
-const SAFETY = { n: 16, byzantine: 5, decisions: 1, strategy: 'equivocating-leader' as const }
-function safetyRun (seed: number): SimResult {
-  const rng = prng.create(seed)
-  const others = [...Array(15).keys()].map(i => i + 1)
-  for (let i = others.length - 1; i > 0; i--) { const j = prng.int32(rng, 0, i); [others[i], others[j]] = [others[j], others[i]] }
-  return simulate({ protocol: 'probft', ...SAFETY, byzantineIds: [0, ...others.slice(0, 4)], seed, quorumMath, maxTicks: 2000 })
-}
-
+// Part 3: the seeded safety sweep of core/consensus/sim/sweep.ts (mostly n = 16, some 32 and 64,
+// f = ⌊(n−1)/3⌋ Byzantine, half the runs an equivocating leader, the rest every strategy).
 if (arg('worker') != null) {
-  // worker mode: run the given seeds, report each result to the parent as it completes, exit
-  for (const seed of (arg('worker') as string).split(',').map(Number)) {
-    const r = safetyRun(seed)
-    process.send?.({ seed: r.seed, safetyViolations: r.safetyViolations, decided: r.decided, completed: r.completed, leaderEvidence: r.evidence.leader, model: r.model })
+  // worker mode: run the given sweep indexes, report each outcome to the parent as it completes, exit
+  for (const index of (arg('worker') as string).split(',').map(Number)) {
+    const c = sweepCase(index)
+    process.send?.(sweepOutcome(c, simulate({ ...c, quorumMath })))
   }
   process.disconnect?.()
   process.exit(0)
@@ -65,6 +59,22 @@ function perOp (count: number, fn: () => void): number[] {
   const times: number[] = []
   for (let i = 0; i < count; i++) { const t = performance.now(); fn(); times.push(performance.now() - t) }
   return times
+}
+
+// ---- 0. the sizing model (core/consensus/quorum.ts) next to core-wasm's solveQuorum at the same s
+if (parts.has('model') || parts.has('messages')) {
+  result.model = [16, 32, 64, 128, 256].map(n => {
+    const f = Math.floor((n - 1) / 3)
+    const p = solveProbft(quorumMath, { n, f, targetFailure: 1e-3 })
+    const w = solveQuorum({ n, f, sampleSize: p.sampleSize, targetFailure: 1e-3 })
+    return {
+      n, f, s: p.sampleSize,
+      consensus: { q: p.quorum, safetyFailurePerView: p.safetyFailure, livenessFailurePerPhase: p.livenessFailure },
+      coreWasmSolveQuorum: { q: w.q, safetyFailure: w.safetyFailure, livenessFailure: w.livenessFailure, perReplicaLivenessFailure: w.perReplicaLivenessFailure, feasible: w.feasible }
+    }
+  })
+  console.log('model:', JSON.stringify(result.model))
+  save()
 }
 
 // ---- 1. crypto
@@ -105,10 +115,11 @@ for (const n of sizes) {
     const t2 = performance.now()
     const row = {
       n, f, byzantine, decisions,
-      probft: { s: p.sampleSize, q: p.quorum, messagesPerDecision: p.messagesPerDecision, bytesPerDecision: p.bytesPerDecision, latencySteps: p.latencySteps, decided: p.decided, safetyViolations: p.safetyViolations, seconds: +((t1 - t0) / 1000).toFixed(1) },
-      pbft: { q: b.quorum, messagesPerDecision: b.messagesPerDecision, bytesPerDecision: b.bytesPerDecision, latencySteps: b.latencySteps, decided: b.decided, safetyViolations: b.safetyViolations, seconds: +((t2 - t1) / 1000).toFixed(1) },
+      probft: { s: p.sampleSize, q: p.quorum, messagesByKind: p.messagesByKind, viewChanges: p.viewChanges, messagesPerDecision: p.messagesPerDecision, bytesPerDecision: p.bytesPerDecision, latencySteps: p.latencySteps, decided: p.decided, safetyViolations: p.safetyViolations, seconds: +((t1 - t0) / 1000).toFixed(1) },
+      pbft: { q: b.quorum, messagesByKind: b.messagesByKind, viewChanges: b.viewChanges, messagesPerDecision: b.messagesPerDecision, bytesPerDecision: b.bytesPerDecision, latencySteps: b.latencySteps, decided: b.decided, safetyViolations: b.safetyViolations, seconds: +((t2 - t1) / 1000).toFixed(1) },
       messageRatio: +(p.messagesPerDecision / b.messagesPerDecision).toFixed(3),
-      byteRatio: +(p.bytesPerDecision / b.bytesPerDecision).toFixed(3)
+      byteRatio: +(p.bytesPerDecision / b.bytesPerDecision).toFixed(3),
+      loadavg: os.loadavg().map(l => +l.toFixed(2))
     }
     rows.push(row)
     result.messages = rows
@@ -121,40 +132,35 @@ for (const n of sizes) {
 
 // ---- 3. safety over seeded Byzantine runs
 if (parts.has('safety')) {
-const runs = Number(arg('runs') ?? 100)
+const runs = Number(arg('runs') ?? 1000)
 const workers = Math.max(1, Math.min(runs, Number(arg('workers') ?? os.availableParallelism())))
-const seeds = Array.from({ length: runs }, (_, i) => 1000 + i)
+// --from=K runs sweep indexes K … K + runs − 1 (to add runs to an earlier sweep); stored under its own key
+const from = Number(arg('from') ?? 0)
+const key = from === 0 ? 'safety' : `safety_${from}_${from + runs - 1}`
+const indexes = Array.from({ length: runs }, (_, i) => from + i)
 const self = fileURLToPath(import.meta.url)
-type Outcome = { seed: number, safetyViolations: number, decided: number, completed: boolean, leaderEvidence: number, model: SimResult['model'] }
 const t0 = performance.now()
-const outcomes: Outcome[] = []
+const outcomes: SweepOutcome[] = []
+const summary = (): Record<string, unknown> => ({
+  plan: `core/consensus/sim/sweep.ts sweepCase(${from} … ${from + runs - 1})`, runsRequested: runs, workers,
+  seconds: +((performance.now() - t0) / 1000).toFixed(1), loadavg: os.loadavg().map(l => +l.toFixed(2)),
+  ...summariseSweep(outcomes),
+  violatingRuns: outcomes.filter(o => o.safetyViolations > 0).map(o => o.index)
+})
 await Promise.all(Array.from({ length: workers }, async (_, w) => await new Promise<void>((resolve, reject) => {
-  const mine = seeds.filter((_, i) => i % workers === w)
+  const mine = indexes.filter((_, i) => i % workers === w)
   const child = fork(self, ['--worker', mine.join(',')], { execArgv: ['--import', 'tsx', '--import', './node-runtime/polyfills.mjs'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   child.on('message', m => {
-    outcomes.push(m as Outcome)
-    if (outcomes.length % 25 === 0) {
-      console.log(`safety: ${outcomes.length}/${runs} runs, ${outcomes.reduce((s, o) => s + o.safetyViolations, 0)} violations`)
-      result.safety = summary(); save()
+    outcomes.push(m as SweepOutcome)
+    if (outcomes.length % 50 === 0) {
+      console.log(`safety: ${outcomes.length}/${runs} runs, ${outcomes.filter(o => o.safetyViolations > 0).length} with a violation`)
+      result[key] = summary(); save()
     }
   })
   child.once('exit', code => { if (code !== 0) reject(new Error(`worker exited with ${code}`)); else resolve() })
 })))
-function summary (): Record<string, unknown> {
-  const violations = outcomes.reduce((s, o) => s + o.safetyViolations, 0)
-  return {
-    ...SAFETY, f: 5, runsRequested: runs, runsCompleted: outcomes.length, workers,
-    seconds: +((performance.now() - t0) / 1000).toFixed(1),
-    // every run attacks view 0 of slot 0; leader evidence shows the equivocation was seen
-    runsWithEquivocationSeen: outcomes.filter(o => o.leaderEvidence > 0).length,
-    runsNotFinished: outcomes.filter(o => !o.completed).length,
-    safetyViolations: violations,
-    empiricalViolationRatePerAttackedView: violations / Math.max(1, outcomes.length),
-    modelSafetyFailurePerView: outcomes[0]?.model?.safetyFailurePerView ?? null
-  }
-}
 const safety = summary()
-console.log('safety:', safety)
-result.safety = safety
+console.log('safety:', JSON.stringify(safety))
+result[key] = safety
 }
 console.log('results:', save())

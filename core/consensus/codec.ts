@@ -148,6 +148,8 @@ function readList<T> (d: decoding.Decoder, depth: number, what: string, check: (
 
 function asHeader (m: Message): Header | null { return m.type === MSG_HEADER ? m : null }
 function asVote (type: number) { return (m: Message): Vote | null => (m.type === type ? m as Vote : null) }
+/** a view change's certificate: q PREPAREs (prepared) or, from a replica that decided, q COMMITs */
+function asCertVote (m: Message): Vote | null { return m.type === MSG_PREPARE || m.type === MSG_COMMIT ? m : null }
 function asViewChange (m: Message): ViewChange | null { return m.type === MSG_VIEW_CHANGE ? m : null }
 
 function readHeaderField (d: decoding.Decoder, depth: number): Header {
@@ -185,7 +187,7 @@ function readAt (bytes: Uint8Array, depth: number): Message {
       }
       case MSG_VIEW_CHANGE: {
         const sender = readUint(d, 'sender'); const slot = readUint(d, 'slot'); const newView = readUint(d, 'newView')
-        const prepared = readList(d, depth, 'prepares', asVote(MSG_PREPARE))
+        const prepared = readList(d, depth, 'prepares', asCertVote)
         msg = { type, sender, slot, newView, prepared, value: readBytes(d, MAX_VALUE_BYTES, 'value'), sig: readSig(d), bytes }
         break
       }

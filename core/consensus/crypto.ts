@@ -82,31 +82,24 @@ export function createConsensusCrypto (): ConsensusCrypto {
 export interface VerificationStats { signatures: number, vrfProofs: number, hits: number }
 
 export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000): ConsensusCrypto & { stats: VerificationStats } {
-  const sigCache = new Map<string, boolean>()
-  const vrfCache = new Map<string, Uint8Array | null>()
   const stats: VerificationStats = { signatures: 0, vrfProofs: 0, hits: 0 }
-  const key = (...parts: Uint8Array[]): string => parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
-  const bound = <V>(m: Map<string, V>): void => { if (m.size >= maxEntries) m.clear() }
+  // one cache per kind of check, so a signature and a proof over the same bytes never collide
+  const caches = { signatures: new Map<string, unknown>(), vrfProofs: new Map<string, unknown>() }
+  /** Looks the exact bytes up; on a miss counts a real verification, computes and stores it. */
+  const cached = <V>(kind: keyof typeof caches, parts: Uint8Array[], compute: () => V): V => {
+    const cache = caches[kind]
+    const k = parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
+    if (cache.has(k)) { stats.hits++; return cache.get(k) as V }
+    stats[kind]++
+    const v = compute()
+    if (cache.size >= maxEntries) cache.clear()
+    cache.set(k, v)
+    return v
+  }
   return {
     ...inner,
     stats,
-    verifySignature: (publicKey, message, sig) => {
-      const k = key(publicKey, message, sig)
-      const hit = sigCache.get(k)
-      if (hit !== undefined) { stats.hits++; return hit }
-      stats.signatures++
-      const ok = inner.verifySignature(publicKey, message, sig)
-      bound(sigCache); sigCache.set(k, ok)
-      return ok
-    },
-    vrfVerify: (publicKey, alpha, proof) => {
-      const k = key(publicKey, alpha, proof)
-      const hit = vrfCache.get(k)
-      if (hit !== undefined) { stats.hits++; return hit }
-      stats.vrfProofs++
-      const beta = inner.vrfVerify(publicKey, alpha, proof)
-      bound(vrfCache); vrfCache.set(k, beta)
-      return beta
-    }
+    verifySignature: (publicKey, message, sig) => cached('signatures', [publicKey, message, sig], () => inner.verifySignature(publicKey, message, sig)),
+    vrfVerify: (publicKey, alpha, proof) => cached('vrfProofs', [publicKey, alpha, proof], () => inner.vrfVerify(publicKey, alpha, proof))
   }
 }

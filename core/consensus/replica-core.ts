@@ -285,11 +285,13 @@ export abstract class ReplicaCore {
     if (st.decided != null) return
     st.decided = { slot: st.slot, view, key: hex(header.digest), header, value, cert, holder }
     this.out.push({ type: 'decide', slot: st.slot, view, value, digest: header.digest })
+    this.answerRequesters(st)
     while (this.slots.get(this.slot)?.decided != null) this.slot++
     for (const s of [...this.slots.keys()]) if (s < this.slot - 16) this.slots.delete(s)
     if (this.slot < (this.init.slotLimit ?? Infinity) && !(this.slots.get(this.slot)?.entered ?? false)) this.enterSlot(this.slot)
   }
 
+  protected abstract answerRequesters (st: SlotState): void
   protected abstract startViewChange (st: SlotState, view: number): void
   protected abstract afterViewChange (st: SlotState, view: number): void
 }

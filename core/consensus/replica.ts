@@ -75,11 +75,18 @@ export class Replica extends ReplicaCore {
    * Asks peers for the slot's decision, in rounds `nudge` ticks apart: `fanout`, then twice as
    * many new peers each round (so f silent peers cost O(log f) rounds, not f requests up front).
    * A replica that is not prepared needs f + 1 matching answers, so it asks 2f + 1 at once.
+   * A peer that has not decided yet remembers the request and answers when it decides, so one
+   * request per peer suffices; once every peer has been asked, the replica waits at least 4 · nudge
+   * and asks everyone again (requests or answers may have been lost).
    */
   private requestDecision (st: SlotState): void {
     const { n, f } = this.ctx
-    st.nudgeAt = this.now + this.nudge
-    const wanted = st.prepared?.view === st.view || this.ctx.protocol === 'pbft' ? this.fanout * 2 ** st.requestRounds : 2 * f + 1
+    // rounds 1 and 2 are `nudge` apart, then the gap doubles up to 8 · nudge: a view that cannot
+    // complete (too few votes reached anyone) waits for its timer without flooding the network
+    st.nudgeAt = this.now + this.nudge * 2 ** Math.min(Math.max(0, st.requestRounds - 1), 3)
+    // without a proposal in this view nobody is likely to have decided in it: ask few peers
+    const few = st.prepared?.view === st.view || this.ctx.protocol === 'pbft' || st.views.get(st.view)?.proposal == null
+    const wanted = few ? this.fanout * 2 ** st.requestRounds : 2 * f + 1
     st.requestRounds++
     const to: number[] = []
     for (let i = 1; i < n && to.length < wanted; i++) {
@@ -88,22 +95,49 @@ export class Replica extends ReplicaCore {
     }
     // from the second round on, also retransmit our votes of this view (the network may lose them)
     if (st.requestRounds > 1) for (const v of st.views.get(st.view)?.ownVotes ?? []) this.send(v.to, v.bytes, v.kind)
-    if (to.length === 0) return
-    this.send(to, this.sign(writeDecisionRequestBody(this.id, st.slot)), MSG_DECISION_REQUEST)
+    // still waiting for the NEW-VIEW of this view: our VIEW-CHANGE (or the leader's answer) may have
+    // been lost, so send it again to the new leader; from the third round on, once to everyone
+    // (the leader may lack replicas that decided earlier and only join on f + 1 VIEW-CHANGEs)
+    if (st.view > 0 && st.views.get(st.view)?.newView == null) {
+      const own = st.vcs.get(st.view)?.get(this.id)
+      if (own != null && st.requestRounds >= 3 && !st.vcBroadcast.has(st.view)) {
+        st.vcBroadcast.add(st.view)
+        this.send(allOthers(n, this.id), own.bytes, MSG_VIEW_CHANGE)
+      } else if (own != null) this.send([leaderOf(n, st.slot, st.view)], own.bytes, MSG_VIEW_CHANGE)
+    }
+    if (to.length === 0) {
+      st.asked.clear()
+      st.nudgeAt = Math.max(st.nudgeAt, this.now + 4 * this.nudge)
+      return
+    }
+    st.requestBytes ??= this.sign(writeDecisionRequestBody(this.id, st.slot)) // the same bytes every round
+    this.send(to, st.requestBytes, MSG_DECISION_REQUEST)
   }
 
   private onDecisionRequest (m: DecisionRequest): void {
     if (m.sender >= this.ctx.n) return this.reject('unknownSender')
     if (!this.components.crypto.verifySignature(this.ctx.identities[m.sender].signPublic, signedPart(m.bytes), m.sig)) return this.reject('badSignature')
+    const st = this.slotFor(m.slot)
+    if (typeof st === 'string') return this.reject(st)
+    if (st.decided == null) { st.requesters.add(m.sender); return } // at most n entries
     this.replyDecision(m.slot, m.sender)
   }
 
+  /** One DECISION per peer per `4 · nudge` ticks: enough to repair a loss, bounded against replays. */
   private replyDecision (slot: number, to: number): void {
     const st = this.slots.get(slot)
     const d = st?.decided
-    if (st == null || d == null || st.repliedTo.has(to)) return
-    st.repliedTo.add(to)
-    this.send([to], this.sign(writeDecisionBody(this.id, slot, d.holder, d.cert.map(v => v.bytes), d.value)), MSG_DECISION)
+    if (st == null || d == null || to === this.id) return
+    const last = st.repliedTo.get(to)
+    if (last != null && this.now - last < 4 * this.nudge) return
+    st.repliedTo.set(to, this.now)
+    d.message ??= this.sign(writeDecisionBody(this.id, slot, d.holder, d.cert.map(v => v.bytes), d.value)) // signed once
+    this.send([to], d.message, MSG_DECISION)
+  }
+
+  protected answerRequesters (st: SlotState): void {
+    for (const r of st.requesters) this.replyDecision(st.slot, r)
+    st.requesters.clear()
   }
 
   private onDecision (m: Decision): void {
@@ -131,11 +165,22 @@ export class Replica extends ReplicaCore {
     if (st.vcSent.has(view) || view <= st.view) return
     st.vcSent.add(view)
     this.stats.viewChanges++
+    // A replica that saw nothing in its view (no proposal: typically a silent leader) has nothing
+    // to tell anyone but the next leader, and nobody can have decided in that view: its VIEW-CHANGE
+    // goes to the new leader alone (n − f messages per view change instead of (n − f)(n − 1)).
+    // Otherwise, or when the NEW-VIEW does not come (see requestDecision), it goes to everyone.
+    const quiet = st.decided == null && st.views.get(st.view)?.proposal == null
     if (st.decided == null) this.enterView(st, view)
     else st.view = view
-    const cert = st.prepared?.cert.map(v => v.bytes) ?? []
-    const bytes = this.sign(writeViewChangeBody(this.id, st.slot, view, cert, st.prepared?.value ?? new Uint8Array(0)))
-    this.send(allOthers(this.ctx.n, this.id), bytes, MSG_VIEW_CHANGE)
+    // our strongest certificate: the q COMMITs we decided on (when they were addressed to us and
+    // no later view prepared us again), else our prepared certificate, else none
+    const d = st.decided
+    const useDecision = d != null && d.holder === this.id && d.view >= (st.prepared?.view ?? -1)
+    const cert = (useDecision ? d.cert : st.prepared?.cert ?? []).map(v => v.bytes)
+    const value = useDecision ? d.value : st.prepared?.value ?? new Uint8Array(0)
+    const bytes = this.sign(writeViewChangeBody(this.id, st.slot, view, cert, value))
+    if (quiet) this.send([leaderOf(this.ctx.n, st.slot, view)], bytes, MSG_VIEW_CHANGE)
+    else { st.vcBroadcast.add(view); this.send(allOthers(this.ctx.n, this.id), bytes, MSG_VIEW_CHANGE) }
     this.storeViewChange(st, readMessage(bytes) as ViewChange)
     this.afterViewChange(st, view)
   }
@@ -155,9 +200,21 @@ export class Replica extends ReplicaCore {
     if (vc.newView < st.view) return this.reject('wrongView')
     const r = checkViewChange(this.ctx, vc)
     if (r != null) return this.reject(r)
-    if (!this.storeViewChange(st, vc)) return this.reject('duplicate')
+    const fresh = this.storeViewChange(st, vc)
+    // the sender may have missed our NEW-VIEW (or our DECISION): answer again, rate-limited
     if (st.decided != null) this.replyDecision(st.slot, vc.sender)
+    else this.resendNewView(st, vc.newView, vc.sender)
+    if (!fresh) return this.reject('duplicate')
     this.afterViewChange(st, vc.newView)
+  }
+
+  private resendNewView (st: SlotState, view: number, to: number): void {
+    const nv = st.views.get(view)?.newView
+    if (nv == null || nv.sender !== this.id) return
+    const last = st.newViewResent.get(to)
+    if (last != null && this.now - last < 4 * this.nudge) return
+    st.newViewResent.set(to, this.now)
+    this.send([to], nv.bytes, MSG_NEW_VIEW)
   }
 
   /** Join rule (f + 1 replicas want a higher view) and the new leader's NEW-VIEW. */

@@ -24,8 +24,8 @@ export interface ViewState {
 }
 
 export interface Prepared { view: number, key: string, header: Header, value: Uint8Array, cert: Vote[] }
-/** `holder`: the replica the certificate's votes were addressed to (ourselves unless adopted). */
-export interface Decided { slot: number, view: number, key: string, header: Header, value: Uint8Array, cert: Vote[], holder: number }
+/** `holder`: the replica the certificate's votes were addressed to (ourselves unless adopted); `message`: our signed DECISION, built once */
+export interface Decided { slot: number, view: number, key: string, header: Header, value: Uint8Array, cert: Vote[], holder: number, message?: Uint8Array }
 
 export interface SlotState {
   slot: number
@@ -40,12 +40,21 @@ export interface SlotState {
   /** peers asked for the decision in this view, and how many request rounds went out */
   asked: Set<number>
   requestRounds: number
+  /** our signed DECISION-REQUEST for the slot, signed once */
+  requestBytes?: Uint8Array
   entered: boolean
   vcs: Map<number, Map<number, ViewChange>>
   vcSent: Set<number>
+  /** views whose VIEW-CHANGE we sent to everyone (not only to the new leader) */
+  vcBroadcast: Set<number>
   newViewSent: Set<number>
   decisionVotes: Map<string, Set<number>>
-  repliedTo: Set<number>
+  /** tick of our last DECISION to each peer (one answer per peer per `nudge · 4` ticks) */
+  repliedTo: Map<number, number>
+  /** new leader: tick of the last NEW-VIEW re-sent to each peer that re-sent its VIEW-CHANGE */
+  newViewResent: Map<number, number>
+  /** peers that asked before we had decided: answered when we decide */
+  requesters: Set<number>
 }
 
 export function newViewState (): ViewState {
@@ -74,9 +83,12 @@ export function newSlotState (slot: number): SlotState {
     entered: false,
     vcs: new Map(),
     vcSent: new Set(),
+    vcBroadcast: new Set(),
     newViewSent: new Set(),
     decisionVotes: new Map(),
-    repliedTo: new Set()
+    repliedTo: new Map(),
+    newViewResent: new Map(),
+    requesters: new Set()
   }
 }
 

@@ -98,7 +98,8 @@ export function checkViewChange (ctx: ValidationContext, vc: ViewChange): Reject
   if (!ctx.crypto.verifySignature(ctx.identities[vc.sender].signPublic, signedPart(vc.bytes), vc.sig)) return 'badSignature'
   if (vc.newView === 0) return 'wrongView'
   if (vc.prepared.length === 0) return vc.value.length === 0 ? null : 'badCertificate'
-  const h = checkCertificate(ctx, vc.prepared, MSG_PREPARE, vc.sender)
+  // q PREPAREs (the sender prepared) or q COMMITs (the sender decided), all addressed to the sender
+  const h = checkCertificate(ctx, vc.prepared, vc.prepared[0].type, vc.sender)
   if (typeof h === 'string') return h
   if (h.slot !== vc.slot || h.view >= vc.newView) return 'badCertificate'
   if (!checkValue(ctx, h, vc.value)) return 'badValue'
@@ -116,27 +117,34 @@ export function checkDecision (ctx: ValidationContext, d: Decision): Header | Re
 }
 
 /**
- * The NEW-VIEW selection rule: among the view changes' prepared certificates, the one of the
- * highest view; ties (only possible under leader equivocation) go to the digest held by more
- * certificates, then the smaller digest. Null when no view change carries a certificate.
+ * The NEW-VIEW selection rule: among the view changes' certificates, the one of the highest view;
+ * in that view a decision (q COMMITs) beats a prepared certificate (q PREPAREs); remaining ties
+ * (only possible under leader equivocation) go to the digest held by more certificates, then the
+ * smaller digest. Null when no view change carries a certificate.
+ *
+ * Why decisions first: with probabilistic quorums an equivocating leader can leave a few correct
+ * replicas decided on x while more of them hold PREPARE certificates for y from the same view
+ * (e.g. when a partition hid y from the deciders). A certificate of q COMMITs shows q replicas
+ * prepared x; re-proposing x keeps the deciders' value, where counting certificates would not.
  */
 export function selectFromViewChanges (vcs: ViewChange[]): { header: Header, value: Uint8Array } | null {
-  let best: { header: Header, value: Uint8Array, votes: number } | null = null
+  let best: { header: Header, value: Uint8Array, rank: number, votes: number } | null = null
   const support = new Map<string, number>()
+  const keyOf = (h: Header): string => `${h.view}:${hex(h.digest)}`
   for (const vc of vcs) {
     if (vc.prepared.length === 0) continue
-    const h = vc.prepared[0].header
-    const key = `${h.view}:${hex(h.digest)}`
-    support.set(key, (support.get(key) ?? 0) + 1)
+    const k = keyOf(vc.prepared[0].header)
+    support.set(k, (support.get(k) ?? 0) + 1)
   }
   for (const vc of vcs) {
     if (vc.prepared.length === 0) continue
     const h = vc.prepared[0].header
-    const votes = support.get(`${h.view}:${hex(h.digest)}`) ?? 0
-    if (best == null || h.view > best.header.view ||
-      (h.view === best.header.view && (votes > best.votes || (votes === best.votes && hex(h.digest) < hex(best.header.digest))))) {
-      best = { header: h, value: vc.value, votes }
-    }
+    const rank = vc.prepared[0].type === MSG_COMMIT ? 1 : 0
+    const votes = support.get(keyOf(h)) ?? 0
+    const better = best == null || h.view > best.header.view ||
+      (h.view === best.header.view && (rank > best.rank || (rank === best.rank &&
+        (votes > best.votes || (votes === best.votes && hex(h.digest) < hex(best.header.digest))))))
+    if (better) best = { header: h, value: vc.value, rank, votes }
   }
   return best == null ? null : { header: best.header, value: best.value }
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import {
   MSG_COMMIT, MSG_PREPARE, readMessage, seal, writeDecisionBody, writeDecisionRequestBody, writeHeaderBody, writeNewViewBody,
-  writePropose, writeViewChangeBody, writeVoteBody, type Vote
+  writePropose, writeViewChangeBody, writeVoteBody, type ViewChange, type Vote
 } from '../../core/consensus/codec.ts'
 import { MessageDecodeError, NonCanonicalEncodingError, UnknownMessageTypeError } from '../../core/consensus/errors.ts'
 
@@ -97,7 +97,8 @@ test('nesting is depth-limited and a nested message must have the right type', (
   // a vote whose "header" field holds a propose: rejected
   const bad = seal(writeVoteBody(MSG_PREPARE, 0, writePropose(h, new Uint8Array(0)), new Uint8Array(0)), new Uint8Array(64))
   assert.throws(() => readMessage(bad), (e: Error) => e instanceof MessageDecodeError)
-  // a view change carrying a commit where prepares belong: rejected
+  // a view change's certificate holds votes (prepares, or commits of a decided sender); a header there: rejected
   const commit = seal(writeVoteBody(MSG_COMMIT, 0, h, new Uint8Array(0)), new Uint8Array(64))
-  assert.throws(() => readMessage(seal(writeViewChangeBody(0, 0, 1, [commit], new Uint8Array(0)), new Uint8Array(64))), (e: Error) => e instanceof MessageDecodeError)
+  assert.equal((readMessage(seal(writeViewChangeBody(0, 0, 1, [commit], new Uint8Array(0)), new Uint8Array(64))) as ViewChange).prepared[0].type, MSG_COMMIT)
+  assert.throws(() => readMessage(seal(writeViewChangeBody(0, 0, 1, [h], new Uint8Array(0)), new Uint8Array(64))), (e: Error) => e instanceof MessageDecodeError)
 })

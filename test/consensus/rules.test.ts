@@ -6,7 +6,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { MSG_COMMIT, MSG_PREPARE, MSG_VIEW_CHANGE, seal, writeDecisionBody } from '../../core/consensus/codec.ts'
+import {
+  MSG_COMMIT, MSG_DECISION, MSG_PREPARE, MSG_VIEW_CHANGE, readMessage, seal, writeDecisionBody, writeDecisionRequestBody, writeViewChangeBody, type ViewChange
+} from '../../core/consensus/codec.ts'
+import { selectFromViewChanges } from '../../core/consensus/validate.ts'
 import { ConsensusConfigError } from '../../core/consensus/errors.ts'
 import { cluster, decisions, sends } from './_fixtures.ts'
 
@@ -123,6 +126,19 @@ describe('ProBFT rules', () => {
     const ev = r.stats.evidence.find(e => e.kind === 'leader')
     assert.ok(ev != null && ev.offender === 0)
     assert.equal(sends(out, MSG_VIEW_CHANGE).length, 1)
+    assert.deepEqual(sends(out, MSG_VIEW_CHANGE)[0].to, [0, 1, 2, 3, 4, 5, 6].filter(i => i !== target), 'it saw a proposal: to everyone')
+  })
+
+  test('a silent leader: the VIEW-CHANGE goes to the new leader alone, then to everyone if no NEW-VIEW comes', () => {
+    const r = started(3) // replica 0 leads view 0 and stays silent; replica 1 leads view 1
+    const vcs = (from: number, to: number): number[][] => {
+      const out: number[][] = []
+      for (let now = from; now <= to; now++) out.push(...sends(r.tick(now), MSG_VIEW_CHANGE).map(a => a.to))
+      return out
+    }
+    assert.deepEqual(vcs(1, 24), [[1]], 'at the view timer (24 ticks): one message, to the leader of view 1')
+    // catch-up rounds (8, 8, 16 ticks apart): re-sent to the leader twice, then once to everyone
+    assert.deepEqual(vcs(25, 24 + 8 + 8 + 16), [[1], [1], [0, 1, 2, 4, 5, 6]])
   })
 
   test('malformed bytes are counted, never thrown', () => {
@@ -183,6 +199,36 @@ describe('ProBFT rules', () => {
     const body = writeDecisionBody(4, 0, holder, broken, x)
     r2.receive(seal(body, ed25519.sign(body, c.keys[4].signSecret)), 1)
     assert.equal(r2.stats.rejected.badCertificate, 1)
+  })
+
+  test('a DECISION-REQUEST that arrives before the decision is answered when the replica decides', () => {
+    const holder = 3
+    const commitSenders = [0, 1, 2, 4, 5, 6].filter(s => c.sample(s, MSG_COMMIT, 0, 0).includes(holder))
+    const cert = [c.vote(MSG_COMMIT, holder, hx), ...commitSenders.slice(0, 2).map(s => c.vote(MSG_COMMIT, s, hx))]
+    const signed = (sender: number, body: Uint8Array): Uint8Array => seal(body, ed25519.sign(body, c.keys[sender].signSecret))
+    const r = started(5)
+    assert.equal(sends(r.receive(signed(1, writeDecisionRequestBody(1, 0)), 1), MSG_DECISION).length, 0, 'nothing to answer yet')
+    r.receive(signed(holder, writeDecisionBody(holder, 0, holder, cert, x)), 2)
+    r.receive(signed(4, writeDecisionBody(4, 0, holder, cert, x)), 3)
+    const out = r.receive(signed(6, writeDecisionBody(6, 0, holder, cert, x)), 4)
+    assert.equal(decisions(out).length, 1)
+    assert.deepEqual(sends(out, MSG_DECISION).map(a => a.to), [[1]], 'the early requester gets the decision')
+  })
+
+  test('view change selection: a decision beats prepared certificates of the same view; a higher view beats both', () => {
+    const vc = (sender: number, votes: Uint8Array[], value: Uint8Array, newView = 1): ViewChange =>
+      readMessage(seal(writeViewChangeBody(sender, 0, newView, votes, value), new Uint8Array(64))) as ViewChange
+    const decidedX = vc(1, [1, 2, 3].map(s => c.vote(MSG_COMMIT, s, hx)), x)
+    const preparedY = [4, 5].map(h => vc(h, [4, 5, 6].map(s => c.vote(MSG_PREPARE, s, hy)), y))
+    // two prepared certificates for y against one decision for x, all of view 0: x
+    assert.deepEqual(selectFromViewChanges([...preparedY, decidedX])?.value, x)
+    // without the decision, the more widely held prepared value
+    assert.deepEqual(selectFromViewChanges([...preparedY, vc(1, [1, 2, 3].map(s => c.vote(MSG_PREPARE, s, hx)), x)])?.value, y)
+    // a prepared certificate of a later view (here view 1, led by replica 1) beats a decision of view 0
+    const hz = c.header(1, 0, 1, c.value('z'))
+    const preparedZ = vc(2, [2, 3, 4].map(s => c.vote(MSG_PREPARE, s, hz)), c.value('z'), 2)
+    assert.deepEqual(selectFromViewChanges([decidedX, preparedZ])?.value, c.value('z'))
+    assert.equal(selectFromViewChanges([vc(6, [], new Uint8Array(0))]), null)
   })
 
   test('config errors are typed', () => {

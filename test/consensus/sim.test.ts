@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream'
 import { test } from 'node:test'
 import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
 import { simulate } from '../../core/consensus/index.ts'
+import { summariseSweep, sweepCase, sweepOutcome } from '../../core/consensus/sim/sweep.ts'
 import { main } from '../../node-runtime/cli/main.ts'
 import { command as simCommand } from '../../node-runtime/cli/commands/sim.ts'
 
@@ -31,12 +32,14 @@ test('equivocating leaders are caught, kept as evidence, and honest replicas sti
   assert.ok(r.evidence.leader > 0, 'leader equivocation evidence recorded')
 })
 
-test('a partition early in the run heals and every honest replica decides', () => {
-  const r = simulate({ protocol: 'pbft', n: 7, decisions: 3, seed: 3, partitions: 2, partitionTicks: 30, partitionHorizon: 4, quorumMath })
-  assert.ok(r.network.partitioned > 0, 'the partition cut messages')
-  assert.equal(r.decided, 3)
-  assert.equal(r.completed, true)
-  assert.equal(r.safetyViolations, 0)
+test('a partition early in the run heals and every honest replica decides (PBFT, ProBFT)', () => {
+  for (const protocol of ['pbft', 'probft'] as const) {
+    const r = simulate({ protocol, n: protocol === 'pbft' ? 7 : 16, decisions: 3, seed: 3, partitions: 2, partitionTicks: 30, partitionHorizon: 4, quorumMath })
+    assert.ok(r.network.partitioned > 0, 'the partition cut messages')
+    assert.equal(r.decided, 3, protocol)
+    assert.equal(r.completed, true)
+    assert.equal(r.safetyViolations, 0)
+  }
 })
 
 function io (): { io: { stdout: PassThrough, stderr: PassThrough, stdin: PassThrough }, out: () => string, err: () => string } {
@@ -67,4 +70,16 @@ test('novacron sim --help documents every option; bad flags are usage errors', a
     assert.equal(await main(['sim', ...argv], b.io), 2, argv.join(' '))
     assert.match(b.err(), /--[a-z]+/, 'the error names a flag')
   }
+})
+
+test('a small slice of the seeded safety sweep (every strategy, n = 16, f = 5): agreement and termination', () => {
+  // indexes 0 and 3: equivocating leader (3 with a partition), 1 silent, 5 conflicting votes,
+  // 7 forged VRF, 9 garbage; `npm run bench -- consensus` runs 1,000 of these, the slow suite 40
+  const outcomes = [0, 1, 3, 5, 7, 9].map(i => { const c = sweepCase(i); return sweepOutcome(c, simulate({ ...c, quorumMath })) })
+  const s = summariseSweep(outcomes)
+  assert.equal(s.safetyViolations, 0)
+  assert.equal(s.runsNotCompleted, 0)
+  assert.deepEqual(Object.keys(s.byStrategy).sort(), ['conflicting-votes', 'equivocating-leader', 'forged-vrf', 'garbage', 'silent'])
+  assert.ok(s.attackedViews >= 3, 'the equivocating and conflicting runs attacked a view')
+  assert.ok(s.predictedViolationsBound > 0 && s.predictedViolationsBound < 0.01, 'the model bound is computed per attacked view')
 })

@@ -47,6 +47,8 @@ export class Adversary {
   private readonly seen = new Set<string>()
   private readonly ctx: ValidationContext
   private readonly recent: Uint8Array[] = []
+  /** (slot, view) pairs in which a Byzantine leader signed two different headers */
+  readonly equivocatedViews = new Set<string>()
 
   constructor (private readonly init: AdversaryInit) {
     this.byz = new Set(init.byzantine)
@@ -123,7 +125,10 @@ export class Adversary {
 
   private proposeHonestly (leader: number, slot: number): void {
     const value = this.value(slot, 'x')
-    this.sendTo(leader, allOthers(this.init.n, leader), writePropose(this.header(leader, slot, 0, value), value))
+    const propose = writePropose(this.header(leader, slot, 0, value), value)
+    this.sendTo(leader, allOthers(this.init.n, leader), propose)
+    // the Byzantine replicas see their own leader's proposal too (conflicting-votes acts on it)
+    for (const b of this.init.byzantine) this.onDeliver(b, propose)
   }
 
   private equivocate (leader: number, slot: number): void {
@@ -131,6 +136,7 @@ export class Adversary {
     const y = this.value(slot, 'y')
     const hx = this.header(leader, slot, 0, x)
     const hy = this.header(leader, slot, 0, y)
+    this.equivocatedViews.add(`${slot}:0`)
     const sideX = new Set<number>()
     for (const h of this.honest) if (prng.bool(this.rng)) sideX.add(h)
     const xs = this.honest.filter(h => sideX.has(h))
@@ -153,6 +159,7 @@ export class Adversary {
     const other = this.value(slot, `conflict-${b}`)
     // a second header: validly signed when the leader is Byzantine, otherwise signed by b (forged)
     const conflicting = this.byz.has(leader) ? this.header(leader, slot, view, other) : this.sign(b, writeHeaderBody(leader, slot, view, this.init.crypto.digest(other)))
+    if (this.byz.has(leader)) this.equivocatedViews.add(`${slot}:${view}`)
     for (const type of [MSG_PREPARE, MSG_COMMIT] as const) {
       const good = this.vote(b, type, header.bytes, slot, view)
       const bad = this.vote(b, type, conflicting, slot, view)

@@ -64,15 +64,21 @@ export interface SimResult {
   model: { safetyFailurePerView: number, livenessFailurePerPhase: number, byzantineQuorum: number } | null
   messages: number
   bytes: number
+  /** honest messages by type (propose, prepare, commit, viewChange, newView, decision, decisionRequest) */
+  messagesByKind: Record<string, number>
   byzantineMessages: number
   ticks: number
   viewChanges: number
   adoptedDecisions: number
   rejected: Partial<Record<RejectReason, number>>
   evidence: { leader: number, vote: number }
+  /** views in which a Byzantine leader signed two different values (what the safety model bounds) */
+  attackedViews: number
   network: { dropped: number, partitioned: number }
   completed: boolean
 }
+
+const KIND_NAMES: Record<number, string> = { 2: 'propose', 3: 'prepare', 4: 'commit', 5: 'viewChange', 6: 'newView', 7: 'decision', 8: 'decisionRequest' }
 
 function percentile (sorted: number[], p: number): number {
   if (sorted.length === 0) return 0
@@ -116,6 +122,7 @@ export function simulate (opts: SimOptions): SimResult {
 
   let messages = 0
   let bytes = 0
+  const byKind: Record<string, number> = {}
   let byzantineMessages = 0
   const replicas = new Map<number, Replica>()
   for (const id of honest) {
@@ -139,6 +146,8 @@ export function simulate (opts: SimOptions): SimResult {
     for (const a of actions) {
       if (a.type === 'send') {
         for (const to of a.to) { messages++; bytes += a.bytes.length; net.send(id, to, a.bytes, now) }
+        const kind = KIND_NAMES[a.kind] ?? String(a.kind)
+        byKind[kind] = (byKind[kind] ?? 0) + a.to.length
       } else if (a.type === 'timer') {
         timers.set(id, a.at)
       } else {
@@ -195,8 +204,9 @@ export function simulate (opts: SimOptions): SimResult {
     latencySteps: { median: percentile(latencies, 50), p99: percentile(latencies, 99) },
     sampleSize, quorum,
     model: params == null ? null : { safetyFailurePerView: params.safetyFailure, livenessFailurePerPhase: params.livenessFailure, byzantineQuorum: params.byzantineQuorum },
-    messages, bytes, byzantineMessages, ticks: now, viewChanges, adoptedDecisions: adopted, rejected,
+    messages, bytes, messagesByKind: byKind, byzantineMessages, ticks: now, viewChanges, adoptedDecisions: adopted, rejected,
     evidence: { leader: leaderEv, vote: voteEv },
+    attackedViews: adversary.equivocatedViews.size,
     network: { dropped: net.dropped, partitioned: net.partitioned },
     completed: done()
   }

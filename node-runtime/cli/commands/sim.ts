@@ -17,10 +17,12 @@ function table (r: SimResult): string {
     ['safety violations', String(r.safetyViolations)],
     ['messages per decision', String(r.messagesPerDecision)],
     ['bytes per decision', String(r.bytesPerDecision)],
+    ['honest messages by type', Object.entries(r.messagesByKind).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ['latency in steps (median / p99)', `${r.latencySteps.median} / ${r.latencySteps.p99}`],
     ['view changes, adopted decisions', `${r.viewChanges}, ${r.adoptedDecisions}`],
     ['rejected messages', Object.entries(r.rejected).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
-    ['equivocation evidence (leader / vote)', `${r.evidence.leader} / ${r.evidence.vote}`]
+    ['equivocation evidence (leader / vote)', `${r.evidence.leader} / ${r.evidence.vote}`],
+    ['views a Byzantine leader equivocated in', String(r.attackedViews)]
   ]
   if (r.model != null) rows.push(['model: safety failure per view / miss per phase', `${r.model.safetyFailurePerView.toExponential(2)} / ${r.model.livenessFailurePerPhase.toFixed(3)}`])
   if (!r.completed) rows.push(['NOTE', `stopped at tick ${r.ticks} before every honest replica decided`])

@@ -1,0 +1,52 @@
+/**
+ * memoizeVerification: a cache hit returns exactly what a fresh verification returns, every
+ * distinct input (altered signature, proof, message or key) is verified for real, signature and
+ * VRF results never mix, and the cache stays bounded.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createConsensusCrypto, deriveReplicaKeys, memoizeVerification, vrfAlpha, PHASE_PREPARE } from '../../core/consensus/crypto.ts'
+
+const base = createConsensusCrypto()
+const k = deriveReplicaKeys(new Uint8Array(32).fill(7))
+const msg = new TextEncoder().encode('memoized message')
+const sig = base.sign(k.signSecret, msg)
+const alpha = vrfAlpha(PHASE_PREPARE, 3, 1)
+const proof = base.vrfProve(k.vrfSecret, alpha)
+
+test('signatures: hits return the real answer, altered bytes are verified for real', () => {
+  const m = memoizeVerification(base)
+  assert.equal(m.verifySignature(k.signPublic, msg, sig), true)
+  assert.equal(m.verifySignature(k.signPublic, msg, sig), true)
+  assert.deepEqual(m.stats, { signatures: 1, vrfProofs: 0, hits: 1 })
+  const bad = sig.slice(); bad[5] ^= 1
+  assert.equal(m.verifySignature(k.signPublic, msg, bad), false)
+  assert.equal(m.verifySignature(k.signPublic, msg, bad), false, 'a cached rejection stays a rejection')
+  assert.equal(m.verifySignature(k.signPublic, msg.slice(1), sig), false)
+  assert.deepEqual(m.stats, { signatures: 3, vrfProofs: 0, hits: 2 })
+})
+
+test('VRF proofs: the cached beta equals the fresh one; invalid proofs stay null', () => {
+  const m = memoizeVerification(base)
+  const beta = base.vrfVerify(k.vrfPublic, alpha, proof)
+  assert.ok(beta != null)
+  assert.deepEqual(m.vrfVerify(k.vrfPublic, alpha, proof), beta)
+  assert.deepEqual(m.vrfVerify(k.vrfPublic, alpha, proof), beta)
+  const bad = proof.slice(); bad[40] ^= 4
+  assert.equal(m.vrfVerify(k.vrfPublic, alpha, bad), null)
+  assert.equal(m.vrfVerify(k.vrfPublic, alpha, bad), null)
+  assert.deepEqual(m.stats, { signatures: 0, vrfProofs: 2, hits: 2 })
+})
+
+test('signature and VRF caches are separate, and the cache is bounded', () => {
+  const m = memoizeVerification(base, 2)
+  // the same three byte strings asked as a signature and as a proof: two real checks, no cross hit
+  assert.equal(m.verifySignature(k.vrfPublic, alpha, proof), false)
+  assert.ok(m.vrfVerify(k.vrfPublic, alpha, proof) != null)
+  assert.equal(m.stats.hits, 0)
+  for (let i = 0; i < 3; i++) m.verifySignature(k.signPublic, Uint8Array.of(i), sig)
+  // the bound (2) cleared the cache on the way: the first input is verified again, for real
+  const before = m.stats.signatures
+  m.verifySignature(k.signPublic, Uint8Array.of(0), sig)
+  assert.equal(m.stats.signatures, before + 1)
+})
