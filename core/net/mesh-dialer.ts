@@ -72,10 +72,26 @@ export class MeshDialer {
 
   /** Closes a new inbound WebRTC link when it takes us past the hard cap. */
   connectionOpened (conn: Connection): void {
-    if (connectionTransport(conn) !== 'webrtc' || conn.direction !== 'inbound') return
+    if (connectionTransport(conn) !== 'webrtc') return
+    this.closeSignallingLinks(conn)
+    if (conn.direction !== 'inbound') return
     if (this.webrtcPeers().size > hardCap(this.config.maxPeers)) {
       this.log('closing inbound link from %s: over the hard cap', conn.remotePeer)
       void conn.close().catch(err => { this.log('close failed: %s', err instanceof Error ? err.message : String(err)) })
+    }
+  }
+
+  /**
+   * Once a direct link is up, the relayed connection its dial signalled over only costs the relay:
+   * every such link carries identify, pings and yamux keep-alives through the bootstrap until the
+   * relay's 2-minute limit ends it, and with many peers on one relay those links starved the
+   * relay's event loop until new relayed handshakes stalled. Close them at once.
+   */
+  private closeSignallingLinks (direct: Connection): void {
+    for (const c of this.libp2p.getConnections(direct.remotePeer)) {
+      if (c !== direct && connectionTransport(c) === 'relayed') {
+        void c.close().catch(err => { this.log('closing a signalling link failed: %s', err instanceof Error ? err.message : String(err)) })
+      }
     }
   }
 

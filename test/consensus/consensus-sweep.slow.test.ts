@@ -20,7 +20,9 @@ test('the first 40 runs of the seeded safety sweep: no violation, every run term
   const s = summariseSweep(outcomes)
   assert.equal(s.safetyViolations, 0)
   assert.equal(s.runsNotCompleted, 0)
-  assert.ok(s.byStrategy['equivocating-leader'].attackedViews >= 20, 'the equivocating runs really attacked')
+  const equivocating = outcomes.filter(o => o.strategy === 'equivocating-leader').length
+  assert.ok(equivocating >= 15, 'half the plan is an equivocating leader')
+  assert.ok(s.byStrategy['equivocating-leader'].attackedViews >= equivocating, 'every equivocating run really attacked a view')
   assert.ok(s.byStrategy['conflicting-votes'].attackedViews > 0, 'conflicting votes under a Byzantine leader attacked too')
   assert.deepEqual(Object.keys(s.byN).sort(), ['16', '32'])
 })

@@ -8,7 +8,8 @@
  * at n = 64 tens of seconds, so most runs are n = 16 (the smallest n where a VRF sample is a real
  * subset: s = 10 of 15), one in ten is n = 32 and one in a hundred n = 64. Half of the runs use the
  * strongest attack, an equivocating leader (replica 0, the leader of slot 0 view 0, is then always
- * Byzantine, so every such run attacks a view); the other half cycle through all five strategies.
+ * Byzantine, so every such run attacks a view); the other half cycle through all five strategies,
+ * counted within each size class so that the n = 32 and n = 64 runs also meet every strategy.
  * Every third run also has a partition in its first ticks (asynchrony while the attack happens).
  */
 import * as prng from 'lib0/prng'
@@ -21,7 +22,9 @@ export type SweepCase = Omit<SimOptions, 'quorumMath'> & { index: number }
 export function sweepCase (index: number, seedBase = 1000): SweepCase {
   const n = index % 100 === 49 ? 64 : index % 10 === 4 ? 32 : 16
   const f = Math.floor((n - 1) / 3)
-  const strategy: Strategy = index % 2 === 0 ? 'equivocating-leader' : STRATEGIES[(index >> 1) % STRATEGIES.length]
+  // the strategy cycles within each size class, so n = 32 and n = 64 see every strategy too
+  const k = n === 64 ? Math.floor(index / 100) : n === 32 ? Math.floor(index / 10) : index
+  const strategy: Strategy = k % 2 === 0 ? 'equivocating-leader' : STRATEGIES[(k >> 1) % STRATEGIES.length]
   const seed = seedBase + index
   // replica 0 leads slot 0, view 0: Byzantine in every run, so each run starts under a Byzantine leader
   const rng = prng.create(seed)
