@@ -5,18 +5,10 @@
  * /usr/bin/lz4 this test fails with a clear message instead of skipping.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { before, test } from 'node:test'
+import { lz4 } from '../_support/lz4-cli.ts'
 import { compressFrame, decompressFrame, initCoreWasm, type CompressFrameOptions } from '../../core-wasm/index.ts'
 
-function lz4 (args: string[], input: Uint8Array): Buffer {
-  const r = spawnSync('lz4', args, { input, maxBuffer: 1 << 28 })
-  // EPIPE: lz4 stopped reading early (it rejected the input); its stderr says why.
-  if (r.error != null && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the lz4 CLI is required for this test (apt-get install lz4): ${r.error.message}`)
-  if (r.error != null) throw new Error(`lz4 ${args.join(' ')} failed: ${r.error.message}: ${r.stderr?.toString() ?? ''}`)
-  if (r.status !== 0) throw new Error(`lz4 ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`)
-  return r.stdout
-}
 
 /** Deterministic inputs with different shapes: text, runs, noise, mixed, sizes around block edges. */
 function inputs (): Array<[string, Uint8Array]> {

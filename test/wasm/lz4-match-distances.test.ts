@@ -9,8 +9,8 @@
  * data that repeats at those distances, both ways with `lz4`.
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { before, test } from 'node:test'
+import { lz4 } from '../_support/lz4-cli.ts'
 import {
   compressFrame, decompressFrame, decompressFrameInto, initCoreWasm, Lz4Error, Lz4ErrorCode, Lz4FrameDecoder, xxh32
 } from '../../core-wasm/index.ts'
@@ -18,14 +18,6 @@ import {
 const DISTANCES = Array.from({ length: 70 }, (_, i) => i + 1)
 const LENGTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 31, 32, 33, 47, 48, 49, 64, 100, 274, 1000, 4099]
 
-function lz4 (args: string[], input: Uint8Array): Buffer {
-  const r = spawnSync('lz4', args, { input, maxBuffer: 1 << 28 })
-  // EPIPE: lz4 stopped reading early (it rejected the input); its stderr says why.
-  if (r.error != null && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the lz4 CLI is required for this test (apt-get install lz4): ${r.error.message}`)
-  if (r.error != null) throw new Error(`lz4 ${args.join(' ')} failed: ${r.error.message}: ${r.stderr?.toString() ?? ''}`)
-  if (r.status !== 0) throw new Error(`lz4 ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`)
-  return r.stdout
-}
 
 /** xorshift32 bytes: fixed seed, so every run builds the same frames. */
 function noise (seed: number): (n: number) => number[] {
