@@ -21,7 +21,7 @@ import { encodeUpdate, encodeWeights, maxRawBodyLength, type Compressor } from '
 import { labelHistogram, partition, subset, type Dataset, type PartitionSpec } from './data.ts'
 import { addGaussianNoise, clipUpdate, type DpConfig } from './dp.ts'
 import { LearningConfigError, PrivacyBudgetExceededError } from './errors.ts'
-import { initParams, Trainer, type ModelSpec } from './model.ts'
+import { cosineDecay, initParams, Trainer, type ModelSpec } from './model.ts'
 import { ErrorFeedback, topK } from './quantize.ts'
 import { admit, routeDown, routeUp, type HopContext } from './relay.ts'
 import { createRng, shuffle } from './rng.ts'
@@ -216,7 +216,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
           warning = `privacy budget exceeded: ε=${probe.epsilon().toFixed(3)} > ${cfg.dp.targetEpsilon}`
         }
       }
-      const lrRound = lrFinal + (lr0 - lrFinal) * (1 + Math.cos(Math.PI * (r - 1) / Math.max(1, cfg.rounds - 1))) / 2
+      const lrRound = cosineDecay(lr0, lrFinal, (r - 1) / Math.max(1, cfg.rounds - 1))
       const { selected } = selectClients(cfg.selection, selCtx, m, rr.fork('select'), cfg.tcs)
       const tree = buildTree(selected, topology, estUpdateBytes, { ...cfg.tcs, star: cfg.selection === 'random' })
       const start = new Map<number, Float32Array>()

@@ -132,6 +132,11 @@ function setLearningRate (opt: tf.Optimizer, lr: number): void {
   else o.learningRate = lr
 }
 
+/** Cosine decay from `start` (at `t` = 0) to `end` (at `t` = 1): the learning-rate schedule of local and federated training. */
+export function cosineDecay (start: number, end: number, t: number): number {
+  return end + (start - end) * (1 + Math.cos(Math.PI * t)) / 2
+}
+
 /**
  * One model instance bound to the current tfjs backend. In a simulation a single `Trainer` is
  * reused for every client (weights are swapped in and out), which keeps memory flat.
@@ -221,7 +226,7 @@ export class Trainer {
     const lr1 = opts.finalLearningRate ?? lr0
     const shift = opts.augmentShift ?? 0
     if (shift > 0 && Math.round(Math.sqrt(ds.dim)) ** 2 !== ds.dim) throw new LearningConfigError(`augmentShift needs square images (dim ${ds.dim})`)
-    const lrAt = (e: number): number => lr1 + (lr0 - lr1) * (1 + Math.cos(Math.PI * e / opts.epochs)) / 2
+    const lrAt = (e: number): number => cosineDecay(lr0, lr1, e / opts.epochs)
     const optimizer = opts.optimizer === 'adam' ? tf.train.adam(lr0) : tf.train.sgd(lr0)
     const rows = Array.from({ length: ds.n }, (_, i) => i)
     let steps = 0

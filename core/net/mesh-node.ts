@@ -210,7 +210,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     on('self:peer:update', () => {
       // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
       // discovery announces only at start, when we have no address yet, and then per interval)
-      const addrs = this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
+      const addrs = this.webrtcAddrKey()
       if (addrs !== '' && addrs !== this.announcedAddrs) this.scheduleDiscoveryAnnounce(0)
     })
     const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
@@ -279,13 +279,18 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.discoveryTimer = undefined
       if (this._status !== 'started') return
       this.lastDiscoveryAnnounce = Date.now()
-      this.announcedAddrs = this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
+      this.announcedAddrs = this.webrtcAddrKey()
       try {
         this.discovery?._broadcast()
       } catch (err) {
         this.log('discovery announce failed: %s', err instanceof Error ? err.message : String(err))
       }
     }, wait)
+  }
+
+  /** Our WebRTC (relayed signalling) addresses as one comparable string: what discovery announces. */
+  private webrtcAddrKey (): string {
+    return this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
   }
 
   /**
