@@ -20,6 +20,7 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { libp2pOptions } from './libp2p-options.ts'
+import { LinkHealth } from './link-health.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { TopologyView, type ViewSnapshot } from './topology.ts'
@@ -59,18 +60,26 @@ export interface MeshNodeEvents {
 }
 
 /** Counters of things that went wrong, per kind (bad peer messages are counted, never thrown). */
-export interface MeshStats { badMessages: number, rpcErrors: number, dialFailures: number, dialSuccesses: number }
+export interface MeshStats {
+  badMessages: number
+  rpcErrors: number
+  dialFailures: number
+  dialSuccesses: number
+  /** Direct links closed because no data ever crossed them (see link-health.ts). */
+  deadLinks: number
+}
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0 }
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
   private readonly keeper: BootstrapKeeper
   private readonly dialer: MeshDialer
+  private readonly health = new LinkHealth()
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly log: Logger
   private timers: Array<ReturnType<typeof setInterval>> = []
@@ -181,7 +190,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   }
 
   private listen (): void {
-    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'self:peer:update'>(type: K, fn: (e: any) => void): void => {
+    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update'>(type: K, fn: (e: any) => void): void => {
       this.libp2p.addEventListener(type, fn)
       this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
     }
@@ -194,6 +203,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.safeDispatch('peer:connect', { peerId, transport })
       this.scheduleAnnounce()
     })
+    on('peer:identify', (e: CustomEvent<{ connection: Connection }>) => { this.health.markIdentified(e.detail.connection) })
     on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const peerId = e.detail.toString()
       this.keeper.peerDisconnected(peerId)
@@ -254,7 +264,19 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this._status !== 'started') return
     if (this.view.expire(Date.now()).length > 0) this.emitView()
     this.keeper.check()
+    this.pruneLinks()
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
+  }
+
+  /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
+  private pruneLinks (): void {
+    const conns = this.libp2p.getConnections()
+    const graceMs = Math.max(2 * this.config.dialTimeoutMs, 3 * this.config.pingIntervalMs)
+    for (const c of this.health.dead(conns, Date.now(), graceMs)) {
+      this.log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
+      this.stats.deadLinks++
+      c.abort(new Error(`no data over this WebRTC link after ${graceMs} ms`))
+    }
   }
 
   /** Runs the dial policy soon (coalesced): on discovery of a newcomer and whenever a dial settles. */
@@ -418,7 +440,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const max = opts.maxFrameSize ?? this.config.maxFrameSize
     let stream: Stream | undefined
     return await withTimeout(undefined, protocol, timeout, async () => {
-      stream = await this.libp2p.dialProtocol(id, protocol, { signal: opts.signal ?? AbortSignal.timeout(timeout) })
+      const signal = opts.signal ?? AbortSignal.timeout(timeout)
+      // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
+      const conn = this.health.pick(this.libp2p.getConnections(id))
+      stream = conn != null ? await conn.newStream(protocol, { signal }) : await this.libp2p.dialProtocol(id, protocol, { signal })
       return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
     }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
   }

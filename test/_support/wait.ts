@@ -4,8 +4,8 @@ export interface WaitOptions {
   timeout?: number
   /** @default 50 */
   interval?: number
-  /** Describes what was awaited, for the timeout error. */
-  message?: string
+  /** Describes what was awaited, for the timeout error (a function is called then, to show the state). */
+  message?: string | (() => string)
 }
 
 export async function waitFor<T> (check: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
@@ -22,7 +22,8 @@ export async function waitFor<T> (check: () => T | Promise<T>, opts: WaitOptions
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : ''
-      throw new Error(`timed out after ${timeout} ms waiting for ${opts.message ?? 'condition'}${why}`)
+      const what = typeof opts.message === 'function' ? opts.message() : opts.message
+      throw new Error(`timed out after ${timeout} ms waiting for ${what ?? 'condition'}${why}`)
     }
     await new Promise(resolve => setTimeout(resolve, interval))
   }

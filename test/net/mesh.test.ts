@@ -3,13 +3,15 @@
  * over real WebSockets and WebRTC (node-datachannel). Checks, on connection objects rather than
  * log lines, that every peer ends with direct WebRTC links to every other; that gossip and
  * request/response reach every peer; that the mesh survives the bootstrap's death (peers keep
- * talking directly) and recovers when it returns with the same identity and port; and that a
- * stopped peer disappears from everyone's view.
+ * talking directly) and recovers when it returns with the same identity and port; that a
+ * stopped peer disappears from everyone's view; and that a peer restarting with the same identity
+ * is heard and grafted again at once.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
+import { BROADCAST_TOPIC } from '../../core/net/mesh-node.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import { waitFor } from '../_support/wait.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
@@ -29,8 +31,8 @@ async function startBootstrap (port: number): Promise<MeshNode> {
   return n
 }
 
-async function startPeer (): Promise<MeshNode> {
-  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr] })
+async function startPeer (privateKey?: PrivateKey): Promise<MeshNode> {
+  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr], ...(privateKey != null ? { privateKey } : {}) })
   nodes.push(n)
   await n.handle(ECHO, (req, ctx) => new TextEncoder().encode(`${n.peerId.toString()}<-${ctx.peerId}:${new TextDecoder().decode(req)}`))
   await n.start()
@@ -118,8 +120,30 @@ test('a stopped peer is dropped from every other peer\'s view', async () => {
   const id = leaving.peerId.toString()
   await waitFor(() => peers.every(n => n.members().includes(id)), { timeout: 30_000, message: 'the peer to be known first' })
   await leaving.stop()
-  await waitFor(() => peers.every(n => !n.members().includes(id) && !n.links().some(l => l.peerId === id)), { timeout: 20_000, message: 'the stopped peer to vanish' })
+  const lingering = (): string => peers.map(n => `${n.peerId.toString().slice(-6)}: member ${n.members().includes(id)}, links ${JSON.stringify(n.links().filter(l => l.peerId === id))}`).join('; ')
+  await waitFor(() => peers.every(n => !n.members().includes(id) && !n.links().some(l => l.peerId === id)), { timeout: 20_000, message: () => `the stopped peer to vanish (${lingering()})` })
   assert.ok(peers.every(n => !n.topology().peers.some(p => p.neighbours.some(x => x.peerId === id) && p.peerId === n.peerId.toString())))
+})
+
+test('a peer that restarts with the same identity (a reloaded tab) is back in the gossip and the mesh', async () => {
+  const key = await generateKeyPair('Ed25519')
+  let n = await startPeer(key)
+  const id = n.peerId.toString()
+  await waitFor(() => peers.every(p => directPeers(n).has(p.peerId.toString())), { timeout: 120_000, interval: 250, message: 'the new peer to link to every other' })
+  await n.stop()
+  n = await startPeer(key)
+  assert.equal(n.peerId.toString(), id)
+  const heard: string[] = []
+  n.addEventListener('broadcast', e => { heard.push(e.detail.text) })
+  let i = 0
+  // gossipsub remembers a pruned peer for a while (backoff): the rejoined peer must still hear
+  // broadcasts and be grafted back by its direct neighbours
+  await waitFor(async () => { await peers[0].broadcast(`again ${i++}`); return heard.length > 0 }, { timeout: 30_000, interval: 250, message: 'a broadcast to reach the rejoined peer' })
+  // the mesh (grafted peers) is not in GossipSub's public interface; the implementation has it
+  const meshPeers = (p: MeshNode): string[] => (p.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(BROADCAST_TOPIC)
+  const grafted = (): boolean => peers.some(p => directPeers(n).has(p.peerId.toString()) && meshPeers(p).includes(id))
+  await waitFor(grafted, { timeout: 60_000, interval: 250, message: 'a direct neighbour to graft the rejoined peer on the broadcast topic' })
+  await n.stop()
 })
 
 test('start() and stop() are idempotent and safe to call concurrently', async () => {
