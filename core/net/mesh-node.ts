@@ -23,6 +23,7 @@ import { libp2pOptions } from './libp2p-options.ts'
 import { LinkHealth } from './link-health.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
+import { Announcer } from './announcer.ts'
 import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
@@ -80,29 +81,31 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly keeper: BootstrapKeeper
   private readonly dialer: MeshDialer
   private readonly health = new LinkHealth()
+  private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly log: Logger
   private timers: Array<ReturnType<typeof setInterval>> = []
-  private announceTimer?: ReturnType<typeof setTimeout>
-  private discoveryTimer?: ReturnType<typeof setTimeout>
-  private lastDiscoveryAnnounce = 0
   private dialTimer?: ReturnType<typeof setTimeout>
-  /** Our WebRTC (relayed signalling) addresses at the last discovery announcement. */
-  private announcedAddrs = ''
-  private readonly discovery: PubSubPeerDiscovery | undefined
-  private seq = 0
-  private lastAnnounce = 0
   private readonly unlisten: Array<() => void> = []
 
   constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery) {
     super()
     this.config = config
     this.libp2p = libp2p
-    this.discovery = discovery
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
+    this.announcer = new Announcer({
+      config,
+      topic: TOPOLOGY_TOPIC,
+      publish: async (topic, data) => await libp2p.services.pubsub.publish(topic, data),
+      neighbours: () => this.neighbours(),
+      multiaddrs: () => this.getMultiaddrs(),
+      ...(discovery != null ? { discover: () => { discovery._broadcast() } } : {}),
+      isStarted: () => this._status === 'started',
+      log: this.log
+    })
     this.keeper = new BootstrapKeeper({
       targets: config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' })),
       backoffMs: config.bootstrapBackoffMs,
@@ -148,9 +151,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.keeper.start()
       this.dialer.start()
       this.timers.push(setInterval(() => { this.maintain() }, this.config.maintainIntervalMs))
-      this.timers.push(setInterval(() => { this.announceIfQuiet() }, this.config.topologyIntervalMs))
+      this.timers.push(setInterval(() => { this.announcer.topologyIfQuiet() }, this.config.topologyIntervalMs))
       this.setStatus('started')
-      this.scheduleAnnounce()
+      this.announcer.topologySoon()
     } catch (err) {
       await this.release()
       this.setStatus('stopped')
@@ -174,15 +177,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private async release (): Promise<void> {
     for (const t of this.timers) clearInterval(t)
     this.timers = []
-    clearTimeout(this.announceTimer)
-    this.announceTimer = undefined
-    clearTimeout(this.discoveryTimer)
-    this.discoveryTimer = undefined
+    this.announcer.reset()
     clearTimeout(this.dialTimer)
     this.dialTimer = undefined
-    this.announcedAddrs = ''
-    this.lastAnnounce = 0
-    this.lastDiscoveryAnnounce = 0
     this.keeper.stop()
     this.dialer.stop()
     for (const off of this.unlisten.splice(0)) off()
@@ -201,27 +198,26 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.view.touch(peerId, Date.now())
       this.dialer.connectionOpened(conn)
       this.safeDispatch('peer:connect', { peerId, transport })
-      this.scheduleAnnounce()
+      this.announcer.topologySoon()
     })
     on('peer:identify', (e: CustomEvent<{ connection: Connection }>) => { this.health.markIdentified(e.detail.connection) })
     on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const peerId = e.detail.toString()
       this.keeper.peerDisconnected(peerId)
       this.safeDispatch('peer:disconnect', { peerId })
-      this.scheduleAnnounce()
+      this.announcer.topologySoon()
     })
     on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
       if (!this.dialer.discovered(e.detail.id.toString(), e.detail.multiaddrs.map(String))) return
       // a newcomer: dial now rather than on the next maintenance tick, and tell it about us now
       // rather than on our next discovery interval (it knows nobody yet)
       this.scheduleDials()
-      this.scheduleDiscoveryAnnounce()
+      this.announcer.discoverySoon()
     })
     on('self:peer:update', () => {
       // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
       // discovery announces only at start, when we have no address yet, and then per interval)
-      const addrs = this.webrtcAddrKey()
-      if (addrs !== '' && addrs !== this.announcedAddrs) this.scheduleDiscoveryAnnounce(0)
+      this.announcer.addressesChanged()
     })
     const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
     this.libp2p.services.pubsub.addEventListener('message', onMessage)
@@ -286,61 +282,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.dialTimer = undefined
       if (this._status === 'started') this.dialer.maintain(this.view)
     }, 10)
-  }
-
-  /**
-   * Re-announces our addresses on the discovery topic soon: at once (`delayMs` 0) when our own
-   * address changed, otherwise at most once per half discovery interval, so a burst of
-   * newcomers costs each peer a few messages, not one per newcomer.
-   */
-  private scheduleDiscoveryAnnounce (delayMs?: number): void {
-    if (this.discoveryTimer != null || this._status !== 'started' || this.discovery == null) return
-    const gap = this.config.discoveryIntervalMs / 2
-    const wait = delayMs ?? Math.max(50, this.lastDiscoveryAnnounce + gap - Date.now())
-    this.discoveryTimer = setTimeout(() => {
-      this.discoveryTimer = undefined
-      if (this._status !== 'started') return
-      this.lastDiscoveryAnnounce = Date.now()
-      this.announcedAddrs = this.webrtcAddrKey()
-      try {
-        this.discovery?._broadcast()
-      } catch (err) {
-        this.log('discovery announce failed: %s', err instanceof Error ? err.message : String(err))
-      }
-    }, wait)
-  }
-
-  /** Our WebRTC (relayed signalling) addresses as one comparable string: what discovery announces. */
-  private webrtcAddrKey (): string {
-    return this.getMultiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
-  }
-
-  /**
-   * Announces our neighbour list soon after a connection change: 150 ms later, or a quarter
-   * topology interval after the previous announcement, whichever is later. While a mesh forms,
-   * connections change several times a second per peer (each WebRTC dial opens and closes a
-   * relayed signalling link too) and every announcement is signature-checked by every peer.
-   */
-  private scheduleAnnounce (): void {
-    if (this.announceTimer != null || this._status !== 'started') return
-    const wait = Math.max(150, this.lastAnnounce + this.config.topologyIntervalMs / 4 - Date.now())
-    this.announceTimer = setTimeout(() => { this.announceTimer = undefined; void this.announce() }, wait)
-  }
-
-  /** The periodic keep-alive announcement, skipped when a change was announced within half an interval. */
-  private announceIfQuiet (): void {
-    if (Date.now() - this.lastAnnounce >= this.config.topologyIntervalMs / 2) void this.announce()
-  }
-
-  private async announce (): Promise<void> {
-    if (this._status !== 'started') return
-    this.lastAnnounce = Date.now()
-    this.seq = Math.max(this.seq + 1, Date.now())
-    try {
-      await this.libp2p.services.pubsub.publish(TOPOLOGY_TOPIC, encodeMessage({ type: MSG_TOPOLOGY, role: this.config.role, seq: this.seq, neighbours: this.neighbours() }))
-    } catch (err) {
-      this.log('topology publish failed: %s', err instanceof Error ? err.message : String(err))
-    }
   }
 
   private emitView (): void { this.safeDispatch('view', this.topology()) }
