@@ -89,6 +89,19 @@ async function main (): Promise<void> {
       statusEl.dataset.firstWebrtcMs = performance.now().toFixed(1)
     }
   })
+  // where the time to the first direct link goes (read by bench/mesh-tabs.ts)
+  type MarkEvent = 'transport:listening' | 'self:peer:update' | 'peer:discovery' | 'connection:open'
+  const markWhen = (name: string, events: MarkEvent[], done: () => boolean = () => true): void => {
+    const on = (): void => {
+      if (!done()) return
+      performance.mark(`novacron:${name}`)
+      for (const e of events) node.libp2p.removeEventListener(e, on)
+    }
+    for (const e of events) node.libp2p.addEventListener(e, on)
+  }
+  markWhen('relay-reserved', ['transport:listening', 'self:peer:update'], () => node.getMultiaddrs().some(a => a.includes('/p2p-circuit/webrtc')))
+  markWhen('first-peer-discovered', ['peer:discovery'])
+  markWhen('first-signalling-link', ['connection:open'], () => node.links().some(l => l.transport === 'relayed'))
   try {
     await node.start()
   } catch (err) {

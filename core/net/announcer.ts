@@ -7,8 +7,9 @@
  * - Topology: soon after a connection change (150 ms later, or a quarter topology interval after
  *   the previous announcement, whichever is later), plus a keep-alive every interval that is
  *   skipped when a change was announced within half an interval.
- * - Discovery: at once when our own WebRTC address changed (a relay reservation appeared);
- *   otherwise at most once per half discovery interval (a burst of newcomers costs each peer a
+ * - Discovery: at once when our own WebRTC address changed (a relay reservation appeared), and
+ *   again as soon as someone can hear it if nobody could; otherwise at most once per half
+ *   discovery interval (a burst of newcomers costs each peer a
  *   few messages, not one per newcomer). pubsub peer discovery itself announces only at start,
  *   before we have an address, and then once per interval.
  */
@@ -25,6 +26,8 @@ export interface AnnouncerInit {
   multiaddrs: () => string[]
   /** Sends one peer-discovery announcement; absent when discovery is off. */
   discover?: () => void
+  /** Peers known to subscribe to the discovery topic (who an announcement would reach now). */
+  discoveryReach?: () => number
   isStarted: () => boolean
   log: Logger
 }
@@ -37,6 +40,8 @@ export class Announcer {
   private seq = 0
   /** Our WebRTC addresses at the last discovery announcement. */
   private announcedAddrs = ''
+  /** Subscribers of the discovery topic known at the last discovery announcement. */
+  private lastReach = -1
 
   constructor (private readonly init: AnnouncerInit) {}
 
@@ -49,6 +54,7 @@ export class Announcer {
     this.lastTopology = 0
     this.lastDiscovery = 0
     this.announcedAddrs = ''
+    this.lastReach = -1
   }
 
   /** Announces our neighbour list soon (coalesced, see the module comment). */
@@ -80,6 +86,18 @@ export class Announcer {
     if (addrs !== '' && addrs !== this.announcedAddrs) this.discoverySoon(0)
   }
 
+  /**
+   * A peer's topic subscriptions became known. If our addresses went out when no peer was known to
+   * subscribe to the discovery topic (a newcomer announces the moment its relay reservation is
+   * made, which can be before gossipsub has heard the bootstrap's subscriptions), that announcement
+   * reached nobody: send it again now rather than a whole discovery interval later.
+   */
+  subscribersChanged (): void {
+    if (this.lastReach !== 0 || this.announcedAddrs === '' || (this.init.discoveryReach?.() ?? 0) === 0) return
+    this.lastReach = -1
+    this.discoverySoon(0)
+  }
+
   /** Re-announces our addresses on the discovery topic: after `delayMs`, or rate-limited when omitted. */
   discoverySoon (delayMs?: number): void {
     if (this.discoveryTimer != null || !this.init.isStarted() || this.init.discover == null) return
@@ -90,6 +108,7 @@ export class Announcer {
       if (!this.init.isStarted()) return
       this.lastDiscovery = Date.now()
       this.announcedAddrs = this.webrtcAddrKey()
+      this.lastReach = this.init.discoveryReach?.() ?? -1
       try {
         this.init.discover?.()
       } catch (err) {

@@ -47,7 +47,12 @@ export interface MeshNodeInit {
   topologyIntervalMs?: number
   /** A peer not heard from for this long is dropped from the view. @default 8000 */
   peerTtlMs?: number
-  /** Ping interval of the connection monitor (RTT per connection, dead connections closed). @default 3000 */
+  /**
+   * Ping interval of libp2p's connection monitor (the RTT shown per connection; a link that never
+   * answers one is closed as dead, see link-health.ts). Each ping opens a stream, which on WebRTC is
+   * a new data channel: at 3 s, 20 peers in one process spent their CPU on pings and never reached
+   * their target degree (docs/mesh.md). @default 10000
+   */
   pingIntervalMs?: number
   /** Largest request/response frame accepted or sent, in bytes. @default 1048576 */
   maxFrameSize?: number
@@ -101,7 +106,7 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['discoveryIntervalMs', 2000, 100, 600_000],
   ['topologyIntervalMs', 2000, 100, 600_000],
   ['peerTtlMs', 8000, 200, 3_600_000],
-  ['pingIntervalMs', 3000, 100, 600_000],
+  ['pingIntervalMs', 10_000, 100, 600_000],
   ['maxFrameSize', 1 << 20, 16, 64 << 20],
   ['requestTimeoutMs', 10_000, 10, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],

@@ -19,7 +19,7 @@ import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stre
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
-import { libp2pOptions } from './libp2p-options.ts'
+import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
 import { LinkHealth } from './link-health.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
@@ -103,6 +103,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       neighbours: () => this.neighbours(),
       multiaddrs: () => this.getMultiaddrs(),
       ...(discovery != null ? { discover: () => { discovery._broadcast() } } : {}),
+      discoveryReach: () => libp2p.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
       isStarted: () => this._status === 'started',
       log: this.log
     })
@@ -187,7 +188,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   }
 
   private listen (): void {
-    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update'>(type: K, fn: (e: any) => void): void => {
+    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update' | 'transport:listening'>(type: K, fn: (e: any) => void): void => {
       this.libp2p.addEventListener(type, fn)
       this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
     }
@@ -214,14 +215,21 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.scheduleDials()
       this.announcer.discoverySoon()
     })
-    on('self:peer:update', () => {
-      // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
-      // discovery announces only at start, when we have no address yet, and then per interval)
-      this.announcer.addressesChanged()
-    })
+    // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
+    // discovery announces only at start, when we have no address yet, and then per interval).
+    // 'transport:listening' fires the moment the reservation is made; 'self:peer:update' comes up
+    // to 1 s later (libp2p debounces its peer-store update), which a joining tab waited for.
+    on('transport:listening', () => { this.announcer.addressesChanged() })
+    on('self:peer:update', () => { this.announcer.addressesChanged() })
     const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
-    this.libp2p.services.pubsub.addEventListener('message', onMessage)
-    this.unlisten.push(() => { this.libp2p.services.pubsub.removeEventListener('message', onMessage) })
+    const onSubscriptions = (): void => { this.announcer.subscribersChanged() }
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.addEventListener('message', onMessage)
+    pubsub.addEventListener('subscription-change', onSubscriptions)
+    this.unlisten.push(() => {
+      pubsub.removeEventListener('message', onMessage)
+      pubsub.removeEventListener('subscription-change', onSubscriptions)
+    })
   }
 
   private onPubsub (msg: Message): void {
@@ -267,7 +275,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
   private pruneLinks (): void {
     const conns = this.libp2p.getConnections()
-    const graceMs = Math.max(2 * this.config.dialTimeoutMs, 3 * this.config.pingIntervalMs)
+    // identify proves a live link within a round trip or two; failing that, the monitor's first ping
+    // (within one interval of the link opening) does
+    const graceMs = Math.max(2 * this.config.dialTimeoutMs, this.config.pingIntervalMs + this.config.dialTimeoutMs)
     for (const c of this.health.dead(conns, Date.now(), graceMs)) {
       this.log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
       this.stats.deadLinks++

@@ -8,10 +8,10 @@ import { mock, test } from 'node:test'
 import { Announcer } from '../../core/net/announcer.ts'
 import { readMeshMessage, MSG_TOPOLOGY } from '../../core/net/mesh-codec.ts'
 
-function setup (addrs: string[] = []): { a: Announcer, published: Uint8Array[], discovered: number[], addrs: string[] } {
+function setup (addrs: string[] = []): { a: Announcer, published: Uint8Array[], discovered: number[], addrs: string[], reach: number } {
   const published: Uint8Array[] = []
   const discovered: number[] = []
-  const state = { addrs }
+  const state = { addrs, reach: 1 }
   const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as never
   const a = new Announcer({
     config: { role: 'peer', topologyIntervalMs: 2000, discoveryIntervalMs: 2000 },
@@ -20,10 +20,11 @@ function setup (addrs: string[] = []): { a: Announcer, published: Uint8Array[], 
     neighbours: () => [{ peerId: '12D3KooWDWjt7WDpp2bnxtxQe8NhoXGV8hKUFzGYWCnQs5VtQ2jY', transport: 'webrtc' }],
     multiaddrs: () => state.addrs,
     discover: () => { discovered.push(Date.now()) },
+    discoveryReach: () => state.reach,
     isStarted: () => true,
     log
   })
-  return { a, published, discovered, get addrs () { return state.addrs }, set addrs (v) { state.addrs = v } }
+  return { a, published, discovered, get addrs () { return state.addrs }, set addrs (v) { state.addrs = v }, get reach () { return state.reach }, set reach (v) { state.reach = v } }
 }
 
 test('topology changes in a burst cost one announcement, then at most one per quarter interval', () => {
@@ -74,6 +75,34 @@ test('discovery re-announces at once only when our WebRTC addresses changed; oth
     assert.equal(s.discovered.length, 1, 'newcomers wait for half a discovery interval')
     mock.timers.tick(1)
     assert.equal(s.discovered.length, 2)
+    s.a.reset()
+  } finally { mock.timers.reset() }
+})
+
+test('an address announcement that reached nobody is repeated once a subscriber is known, and only then', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 90_000 })
+  try {
+    const s = setup()
+    s.a.subscribersChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 0, 'nothing announced yet: nothing to repeat')
+    s.reach = 0
+    s.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y']
+    s.a.addressesChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 1, 'announced the moment the address appeared, to nobody')
+    s.a.subscribersChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 1, 'still nobody to hear it')
+    s.reach = 1
+    s.a.subscribersChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 2, 'repeated as soon as the bootstrap\'s subscription is known')
+    s.a.subscribersChanged()
+    s.reach = 2
+    s.a.subscribersChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 2, 'an announcement that reached someone is not repeated on every new subscriber')
     s.a.reset()
   } finally { mock.timers.reset() }
 })
