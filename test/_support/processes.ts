@@ -20,7 +20,8 @@ export class CliProcess {
   readonly exited: Promise<number | null>
 
   constructor (args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [`${root}bin/novacron.mjs`, ...args], {
+    // executed through its shebang, as `npx novacron …` runs it (node flags included)
+    this.child = spawn(`${root}bin/novacron.mjs`, args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe']
