@@ -74,6 +74,8 @@ export interface FederatedConfig {
   serverLearningRate?: number
   /** FedAdam's adaptivity τ. @default 1e-3 */
   serverTau?: number
+  /** Linear warm-up of the server learning rate over the first W server steps (server-opt.ts). @default 0 */
+  serverWarmupRounds?: number
   /** How many clients are Byzantine. @default 0 */
   byzantine?: number
   /** @default 'sign-flip' */
@@ -197,7 +199,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
     accountant = new RdpAccountant(cfg.dp.delta ?? 1e-5)
   }
   const linear = cfg.aggregator === 'fedavg'
-  const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau })
+  const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau, warmupRounds: cfg.serverWarmupRounds })
   const down = cfg.downlink != null && (cfg.downlink.bits > 0 || cfg.downlink.topK < 1) ? cfg.downlink : null
   const copies = clientData.map(() => Float32Array.from(initial))
   const results: RoundResult[] = []

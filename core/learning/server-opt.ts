@@ -9,6 +9,11 @@
  * with no bias correction (as in Reddi et al.). Plain FedAvg is sgd with β = 0, η = 1. Under DP the
  * noise is already in Δ, so either step is post-processing of the DP release.
  *
+ * Warm-up: with `warmupRounds` W > 0, step t (1-based) uses η_t = η · min(1, t / W). Without bias
+ * correction FedAdam's first steps are the largest it takes (m/√s starts at (1−β1)/√(1−β2) ≈ 5 per
+ * coordinate with β1 = 0.5, β2 = 0.99, i.e. a sign step of 5η); a linear warm-up keeps those early
+ * steps from throwing a convolutional model far off its initialisation.
+ *
  * A pure state machine over flat Float32Arrays: the simulation and a live coordinator can share it.
  */
 import { LearningConfigError } from './errors.ts'
@@ -26,12 +31,17 @@ export interface ServerOptimizerInit {
   beta2?: number
   /** Adam's adaptivity τ: larger = closer to momentum SGD on small coordinates. @default 1e-3 */
   tau?: number
+  /** Linear warm-up of η over the first W steps (η_t = η · min(1, t / W)); 0 = none. @default 0 */
+  warmupRounds?: number
 }
 
 export interface ServerOptimizer {
   readonly kind: ServerOptimizerName
   readonly learningRate: number
   readonly momentum: number
+  readonly warmupRounds: number
+  /** Steps taken so far. */
+  readonly steps: number
   /** The next global weights after applying `aggregate` to `global` (neither input is modified). */
   step: (global: Float32Array, aggregate: Float32Array) => Float32Array
 }
@@ -44,27 +54,34 @@ export function createServerOptimizer (size: number, init: ServerOptimizerInit =
   const beta = init.momentum ?? (adam ? 0.9 : 0)
   const beta2 = init.beta2 ?? 0.99
   const tau = init.tau ?? 1e-3
+  const warmup = init.warmupRounds ?? 0
   if (!(eta > 0)) throw new LearningConfigError(`server learning rate must be > 0 (got ${eta})`)
   if (!(beta >= 0 && beta < 1)) throw new LearningConfigError(`server momentum must be in [0, 1) (got ${beta})`)
   if (!(beta2 >= 0 && beta2 < 1)) throw new LearningConfigError(`server beta2 must be in [0, 1) (got ${beta2})`)
   if (!(tau > 0)) throw new LearningConfigError(`server tau must be > 0 (got ${tau})`)
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new LearningConfigError(`server warm-up rounds must be an integer >= 0 (got ${warmup})`)
   const first = new Float32Array(size)
   const second = adam ? new Float32Array(size) : null
+  let steps = 0
   return {
     kind,
     learningRate: eta,
     momentum: beta,
+    warmupRounds: warmup,
+    get steps () { return steps },
     step (global, agg) {
       if (global.length !== size || agg.length !== size) throw new RangeError(`server step: expected ${size} values (got ${global.length}, ${agg.length})`)
+      steps++
+      const lr = warmup > 0 ? eta * Math.min(1, steps / warmup) : eta
       const next = new Float32Array(size)
       if (second == null) {
-        for (let i = 0; i < size; i++) { first[i] = beta * first[i] + agg[i]; next[i] = global[i] + eta * first[i] }
+        for (let i = 0; i < size; i++) { first[i] = beta * first[i] + agg[i]; next[i] = global[i] + lr * first[i] }
         return next
       }
       for (let i = 0; i < size; i++) {
         first[i] = beta * first[i] + (1 - beta) * agg[i]
         second[i] = beta2 * second[i] + (1 - beta2) * agg[i] * agg[i]
-        next[i] = global[i] + eta * first[i] / (Math.sqrt(second[i]) + tau)
+        next[i] = global[i] + lr * first[i] / (Math.sqrt(second[i]) + tau)
       }
       return next
     }

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
 import { after, test } from 'node:test'
+import { DEFAULT_TRAINING } from '../../core/learning/defaults.ts'
+import { parseCommandArgs } from '../../node-runtime/cli/args.ts'
+import { command, configFromArgs } from '../../node-runtime/cli/commands/fl-sim.ts'
 import { main } from '../../node-runtime/cli/main.ts'
 import { startCli, stopAll } from '../_support/processes.ts'
 
@@ -35,6 +38,21 @@ test('--help documents every option', async () => {
   }
 })
 
+test('without flags the run uses the documented default configuration (core/learning/defaults.ts)', () => {
+  const cfg = configFromArgs(parseCommandArgs(command, []))
+  for (const [k, v] of Object.entries(DEFAULT_TRAINING)) assert.deepEqual(cfg[k as keyof typeof cfg], v, k)
+  assert.equal(cfg.serverOptimizer, 'adam')
+  assert.equal(cfg.serverLearningRate, 0.03)
+  assert.equal(cfg.finalLearningRate, 0.02)
+  // sgd keeps its own defaults (plain FedAvg: η = 1, β = 0) unless given
+  const sgd = configFromArgs(parseCommandArgs(command, ['--server-opt', 'sgd']))
+  assert.deepEqual([sgd.serverLearningRate, sgd.serverMomentum], [1, 0])
+  const set = configFromArgs(parseCommandArgs(command, ['--server-lr', '0.01', '--server-momentum', '0.9', '--server-tau', '0.01', '--server-warmup', '3', '--final-lr', '0.1']))
+  assert.deepEqual([set.serverLearningRate, set.serverMomentum, set.serverTau, set.serverWarmupRounds, set.finalLearningRate], [0.01, 0.9, 0.01, 3, 0.1])
+  // the final client rate follows --lr unless given: the same 5× decay
+  assert.ok(Math.abs((configFromArgs(parseCommandArgs(command, ['--lr', '0.05'])).finalLearningRate ?? 0) - 0.01) < 1e-12)
+})
+
 test('bad flags are usage errors (exit 2) naming the flag', async () => {
   for (const [args, flag] of [
     [['--select', 'best'], '--select'],
@@ -43,6 +61,8 @@ test('bad flags are usage errors (exit 2) naming the flag', async () => {
     [['--clients', '3', '--byzantine', '4'], '--byzantine'],
     [['--aggregate', 'mean'], '--aggregate'],
     [['--rounds', 'x'], '--rounds'],
+    [['--server-warmup', '-1'], '--server-warmup'],
+    [['--final-lr', '0'], '--final-lr'],
     [['--nope'], '--nope']
   ] as const) {
     const r = await runMain([...args])

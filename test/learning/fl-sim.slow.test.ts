@@ -20,9 +20,19 @@ test('fl-sim --clients 20 --rounds 30 --partition dirichlet:0.5 --select tcs --d
   const summary = lines.at(-1) as Record<string, unknown>
   assert.equal(summary.event, 'summary')
   assert.deepEqual(summary.byzantineClients, [1, 3, 4, 15])
-  // sign-flip ×4 of a C-clipped update has norm 4C > 3C: every selected attacker's update is rejected
-  const attackerRounds = rounds.reduce((s, r) => s + (r.byzantineSelected as number), 0)
-  assert.equal((summary.rejected as Record<string, number>).norm, attackerRounds)
+  // Honest updates are clipped to C, so the 3C norm bound never rejects one: per round, at most the
+  // selected attackers are rejected. Sign-flip ×4 exceeds 3C whenever the honest update it flips is
+  // longer than 0.75 C, which is most rounds; when it is shorter (the default schedule decays the
+  // client lr to 0.02) the attacker passes the bound and is left to the trimmed mean (56 of 59
+  // rejected with seed 1).
+  let attackerRounds = 0
+  for (const r of rounds) {
+    const rej = (r.rejected as Record<string, number>).norm
+    assert.ok(rej <= (r.byzantineSelected as number), `round ${String(r.round)}: ${rej} rejected, ${String(r.byzantineSelected)} attackers`)
+    attackerRounds += r.byzantineSelected as number
+  }
+  const rejected = (summary.rejected as Record<string, number>).norm
+  assert.ok(rejected >= 0.9 * attackerRounds, `${rejected} of ${attackerRounds} attacker updates rejected`)
   assert.ok((summary.bytesRatio as number) < 1)
   assert.match(p.stderr, /round 30\/30 acc/)
 })

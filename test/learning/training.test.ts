@@ -37,8 +37,28 @@ test('server adam (FedAdam): first and second moments without bias correction', 
   assert.equal(createServerOptimizer(1, { kind: 'adam' }).learningRate, 0.01)
 })
 
+test('server warm-up: η_t = η · min(1, t / W) for sgd and adam', () => {
+  const s = createServerOptimizer(1, { learningRate: 2, warmupRounds: 4 })
+  const w1 = s.step(f(0), f(1)) // η_1 = 0.5
+  close(w1, [0.5])
+  const w2 = s.step(w1, f(1)) // η_2 = 1
+  close(w2, [1.5])
+  const w5 = s.step(s.step(s.step(w2, f(1)), f(1)), f(1)) // 1.5, 2, 2: the ramp ends at t = W
+  close(w5, [1.5 + 1.5 + 2 + 2])
+  assert.equal(s.steps, 5)
+  // adam, β1 = 0.5, β2 = 0.99, τ = 1e-3, η = 0.03, W = 3, Δ = 1 each step
+  const a = createServerOptimizer(1, { kind: 'adam', learningRate: 0.03, momentum: 0.5, beta2: 0.99, tau: 1e-3, warmupRounds: 3 })
+  // hand-computed: m_t = 0.5·m + 0.5, s_t = 0.99·s + 0.01, w += η_t·m/(√s + τ) with η_t = 0.01, 0.02, 0.03, 0.03
+  const expected = [0.01 * 0.5 / (0.1 + 1e-3)]
+  expected.push(expected[0] + 0.02 * 0.75 / (Math.sqrt(0.0199) + 1e-3))
+  expected.push(expected[1] + 0.03 * 0.875 / (Math.sqrt(0.029701) + 1e-3))
+  expected.push(expected[2] + 0.03 * 0.9375 / (Math.sqrt(0.03940399) + 1e-3))
+  let w = f(0)
+  for (const want of expected) { w = a.step(w, f(1)); close(w, [want], 1e-6) }
+})
+
 test('server optimiser settings are checked', () => {
-  for (const init of [{ momentum: 1 }, { momentum: -0.1 }, { learningRate: 0 }, { kind: 'adam' as const, tau: 0 }, { kind: 'adam' as const, beta2: 1 }]) {
+  for (const init of [{ momentum: 1 }, { momentum: -0.1 }, { learningRate: 0 }, { kind: 'adam' as const, tau: 0 }, { kind: 'adam' as const, beta2: 1 }, { warmupRounds: -1 }, { warmupRounds: 1.5 }]) {
     assert.throws(() => createServerOptimizer(3, init), (e: Error) => e.name === 'LearningConfigError', JSON.stringify(init))
   }
   assert.throws(() => createServerOptimizer(3).step(f(1, 2), f(1, 2, 3)), RangeError)

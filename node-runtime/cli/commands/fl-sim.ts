@@ -3,11 +3,14 @@
  * `mnist` package. Prints one line per round (accuracy, loss, bytes, ε) and a summary; `--json`
  * prints one JSON object per line (`backend`, `round`…, `summary`) for scripts and tests, with
  * progress on stderr. Every option below is validated up front; a bad value is a usage error.
+ * The defaults are the documented default configuration (core/learning/defaults.ts): FedAdam
+ * η 0.03 β1 0.5 τ 1e-3, client SGD 0.1 with a cosine decay to 0.02, E = 1, batch 32.
  */
 import { UsageError, bool, num, str, type CliIO, type Command, type ParsedArgs } from '../args.ts'
 // Light modules only at load time: `--help` and usage errors never load tfjs (run() imports it).
 import { AGGREGATORS, type AggregatorName } from '../../../core/learning/aggregate.ts'
 import { ATTACKS, type AttackKind } from '../../../core/learning/attacks.ts'
+import { DEFAULT_TRAINING as D } from '../../../core/learning/defaults.ts'
 import type { BackendName } from '../../../core/learning/backend.ts'
 import { parsePartition } from '../../../core/learning/data.ts'
 import { LearningConfigError } from '../../../core/learning/errors.ts'
@@ -28,9 +31,10 @@ export const command: Command = {
     { name: 'clients', type: 'integer', description: 'number of clients', default: 20, min: 1, max: 1000 },
     { name: 'rounds', type: 'integer', description: 'federated rounds', default: 30, min: 1, max: 10000 },
     { name: 'per-round', type: 'integer', description: 'clients selected per round (0 = half of --clients)', default: 0, min: 0 },
-    { name: 'epochs', type: 'integer', description: 'local epochs E per selected client', default: 1, min: 1, max: 100 },
-    { name: 'batch', type: 'integer', description: 'local minibatch size', default: 32, min: 1, max: 4096 },
-    { name: 'lr', type: 'number', description: 'client SGD learning rate', default: 0.1, min: 1e-6, max: 10 },
+    { name: 'epochs', type: 'integer', description: 'local epochs E per selected client', default: D.localEpochs, min: 1, max: 100 },
+    { name: 'batch', type: 'integer', description: 'local minibatch size', default: D.batchSize, min: 1, max: 4096 },
+    { name: 'lr', type: 'number', description: 'client SGD learning rate of round 1', default: D.learningRate, min: 1e-6, max: 10 },
+    { name: 'final-lr', type: 'number', description: `client learning rate of the last round, cosine decay from --lr (absent: --lr × ${D.finalLearningRate / D.learningRate}, i.e. ${D.finalLearningRate}; equal to --lr = constant)`, min: 1e-6, max: 10 },
     { name: 'model', type: 'string', description: 'model', choices: ['mlp', 'cnn'], default: 'mlp' },
     { name: 'hidden', type: 'integer', description: 'hidden units of the MLP', default: 64, min: 1, max: 4096 },
     { name: 'partition', type: 'string', value: '<spec>', description: 'data partition: iid, dirichlet:<alpha>, shards:<labels per client>', default: 'dirichlet:0.5' },
@@ -38,9 +42,11 @@ export const command: Command = {
     { name: 'aggregate', type: 'string', description: 'aggregation rule', choices: AGGREGATORS, default: 'fedavg' },
     { name: 'trim', type: 'number', description: 'trimmed-mean fraction cut from each end (also Krum\'s assumed Byzantine share)', default: 0.2, min: 0, max: 0.49 },
     { name: 'clip-median', type: 'boolean', description: 'scale updates longer than the round\'s median L2 norm down to it before aggregating' },
-    { name: 'server-momentum', type: 'number', description: 'server momentum β (FedAvgM; 0 = plain FedAvg step; FedAdam\'s β1, absent: 0.9)', min: 0, max: 0.999 },
-    { name: 'server-opt', type: 'string', description: 'server optimiser on the aggregate: sgd (FedAvg / FedAvgM with --server-momentum) or adam (FedAdam; try --server-lr 0.03)', choices: ['sgd', 'adam'], default: 'sgd' },
-    { name: 'server-lr', type: 'number', description: 'server learning rate η on the aggregated step (absent: 1 for sgd, 0.01 for adam)', min: 1e-6, max: 100 },
+    { name: 'server-opt', type: 'string', description: 'server optimiser on the aggregate: adam (FedAdam) or sgd (FedAvg / FedAvgM with --server-momentum)', choices: ['adam', 'sgd'], default: D.serverOptimizer },
+    { name: 'server-lr', type: 'number', description: `server learning rate η on the aggregated step (absent: ${D.serverLearningRate} for adam, 1 for sgd)`, min: 1e-6, max: 100 },
+    { name: 'server-momentum', type: 'number', description: `server momentum: FedAdam's β1 (absent: ${D.serverMomentum}) or FedAvgM's β (absent: 0 = plain FedAvg)`, min: 0, max: 0.999 },
+    { name: 'server-tau', type: 'number', description: 'FedAdam\'s adaptivity τ', default: D.serverTau, min: 1e-12, max: 10 },
+    { name: 'server-warmup', type: 'integer', description: 'linear warm-up of the server learning rate over this many rounds (0 = none)', default: D.serverWarmupRounds, min: 0, max: 10000 },
     { name: 'byzantine', type: 'integer', description: 'number of Byzantine clients', default: 0, min: 0 },
     { name: 'attack', type: 'string', description: 'what Byzantine clients send', choices: ATTACKS, default: 'sign-flip' },
     { name: 'quantize', type: 'integer', description: 'uplink quantisation bits with stochastic rounding (0 = float32)', default: 0, min: 0, max: 8 },
@@ -87,22 +93,28 @@ export function configFromArgs (args: ParsedArgs): FederatedConfig {
   const kind = (str(args, 'model') ?? 'mlp') as ModelKind
   const downBits = num(args, 'down-quantize') ?? 0
   const downK = num(args, 'down-topk') ?? 1
+  const serverOpt = (str(args, 'server-opt') ?? D.serverOptimizer) as 'sgd' | 'adam'
+  const adam = serverOpt === 'adam'
+  const lr = num(args, 'lr') ?? D.learningRate
   return {
     model: { kind, inputDim: 784, classes: 10, hidden: kind === 'mlp' ? num(args, 'hidden') : undefined },
     clients,
     rounds: num(args, 'rounds') ?? 30,
     clientsPerRound: perRound > 0 ? perRound : undefined,
-    localEpochs: num(args, 'epochs'),
-    batchSize: num(args, 'batch'),
-    learningRate: num(args, 'lr'),
+    localEpochs: num(args, 'epochs') ?? D.localEpochs,
+    batchSize: num(args, 'batch') ?? D.batchSize,
+    learningRate: lr,
+    finalLearningRate: num(args, 'final-lr') ?? lr * D.finalLearningRate / D.learningRate,
     partition,
     selection: (str(args, 'select') ?? 'tcs') as SelectionName,
     aggregator: (str(args, 'aggregate') ?? 'fedavg') as AggregatorName,
     trimFraction: num(args, 'trim'),
     clipToMedianNorm: bool(args, 'clip-median'),
-    serverMomentum: num(args, 'server-momentum'),
-    serverLearningRate: num(args, 'server-lr'),
-    serverOptimizer: (str(args, 'server-opt') ?? 'sgd') as 'sgd' | 'adam',
+    serverOptimizer: serverOpt,
+    serverLearningRate: num(args, 'server-lr') ?? (adam ? D.serverLearningRate : 1),
+    serverMomentum: num(args, 'server-momentum') ?? (adam ? D.serverMomentum : 0),
+    serverTau: num(args, 'server-tau') ?? D.serverTau,
+    serverWarmupRounds: num(args, 'server-warmup') ?? D.serverWarmupRounds,
     byzantine,
     attack: (str(args, 'attack') ?? 'sign-flip') as AttackKind,
     quantizeBits: num(args, 'quantize'),
