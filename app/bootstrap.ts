@@ -1,16 +1,26 @@
 /**
  * Where the tab learns the mesh: `GET /bootstrap.json` from the origin that served the page,
- * answered by `novacron start` as `{ "peerId": "...", "multiaddrs": ["/ip4/…/ws/p2p/…"] }`.
+ * answered by `novacron start` as `{ "peerId": "...", "multiaddrs": ["/ip4/…/ws/p2p/…"],
+ * "peers": [{ "peerId": "...", "multiaddrs": ["…/p2p-circuit/webrtc/p2p/…"] }] }`.
  * The answer is validated before anything dials it; a bad answer is a `BootstrapFormatError`,
- * an unreachable server a `BootstrapFetchError`, so the page can say which went wrong.
+ * an unreachable server a `BootstrapFetchError`, so the page can say which went wrong. `peers`
+ * is optional and only a hint (the tab dials them before discovery would tell it of anyone):
+ * entries that are not well formed are dropped and counted in `droppedPeers`, never fatal.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { PeerHint } from '../core/net/index.ts'
 
 export interface BootstrapInfo {
   peerId: string
   multiaddrs: Multiaddr[]
+  /** Peers to dial at once (well-formed entries of the answer's `peers`, at most `MAX_HINTS`). */
+  peers: PeerHint[]
+  /** Entries of `peers` that were dropped as malformed or beyond `MAX_HINTS`. */
+  droppedPeers: number
 }
+
+export const MAX_HINTS = 16
 
 export class BootstrapError extends Error {
   static override name = 'BootstrapError'
@@ -53,7 +63,34 @@ export function parseBootstrap (body: unknown): BootstrapInfo {
     }
     return ma
   })
-  return { peerId, multiaddrs: addrs }
+  const { peers, dropped } = parseHints((body as { peers?: unknown }).peers)
+  return { peerId, multiaddrs: addrs, peers, droppedPeers: dropped }
+}
+
+function parseHints (raw: unknown): { peers: PeerHint[], dropped: number } {
+  if (raw == null) return { peers: [], dropped: 0 }
+  if (!Array.isArray(raw)) throw new BootstrapFormatError('bootstrap.json: "peers" must be an array when present')
+  const peers: PeerHint[] = []
+  for (const entry of raw.slice(0, MAX_HINTS)) {
+    const hint = parseHint(entry)
+    if (hint != null) peers.push(hint)
+  }
+  return { peers, dropped: raw.length - peers.length }
+}
+
+function parseHint (entry: unknown): PeerHint | undefined {
+  if (typeof entry !== 'object' || entry == null) return undefined
+  const { peerId, multiaddrs } = entry as { peerId?: unknown, multiaddrs?: unknown }
+  if (typeof peerId !== 'string' || !Array.isArray(multiaddrs) || multiaddrs.length === 0 || multiaddrs.length > 8) return undefined
+  try {
+    peerIdFromString(peerId)
+    for (const a of multiaddrs) {
+      if (typeof a !== 'string' || multiaddr(a).getComponents().at(-1)?.value !== peerId || !a.includes('/webrtc')) return undefined
+    }
+  } catch {
+    return undefined
+  }
+  return { peerId, multiaddrs: multiaddrs as string[] }
 }
 
 /** Fetches and validates the bootstrap description from the origin of `baseUrl` (the page's URL). */

@@ -109,6 +109,9 @@ async function main (): Promise<void> {
     throw err
   }
   performance.mark('novacron:started')
+  // dial the peers the bootstrap named now, rather than once peer discovery tells us of them
+  node.introduce(bootstrap.peers)
+  if (bootstrap.droppedPeers > 0) console.warn(`bootstrap.json: ${bootstrap.droppedPeers} malformed peer hint(s) ignored`)
   view.update({ type: 'started' })
   // No node.stop() on pagehide: stopping unsubscribes the gossipsub topics, which PRUNEs with a
   // 10 s backoff; the same peer id coming back after a reload then GRAFTs inside that backoff and

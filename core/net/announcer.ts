@@ -4,9 +4,12 @@
  * a mesh forms connections change several times a second per peer and every message is
  * signature-checked by every other peer.
  *
- * - Topology: soon after a connection change (150 ms later, or a quarter topology interval after
- *   the previous announcement, whichever is later), plus a keep-alive every interval that is
- *   skipped when a change was announced within half an interval.
+ * - Topology: soon after a change others would see (150 ms later, or a quarter topology interval
+ *   after the previous announcement, whichever is later), plus a keep-alive every interval that is
+ *   skipped when a change was announced within half an interval. Relayed links are not announced
+ *   and do not count as a change: they are the short-lived signalling links of WebRTC dials, and
+ *   each dial opened and closed one, so every dial cost every peer two signed messages to verify
+ *   (20% of a saturated 20-peer process went to ed25519 verification of gossip).
  * - Discovery: at once when our own WebRTC address changed (a relay reservation appeared), and
  *   again as soon as someone can hear it if nobody could; otherwise at most once per half
  *   discovery interval (a burst of newcomers costs each peer a
@@ -40,6 +43,8 @@ export class Announcer {
   private seq = 0
   /** Our WebRTC addresses at the last discovery announcement. */
   private announcedAddrs = ''
+  /** The neighbour list (ids and transports) of the last topology announcement; undefined before the first. */
+  private announcedNeighbours: string | undefined
   /** Subscribers of the discovery topic known at the last discovery announcement. */
   private lastReach = -1
 
@@ -54,12 +59,14 @@ export class Announcer {
     this.lastTopology = 0
     this.lastDiscovery = 0
     this.announcedAddrs = ''
+    this.announcedNeighbours = undefined
     this.lastReach = -1
   }
 
-  /** Announces our neighbour list soon (coalesced, see the module comment). */
+  /** Announces our neighbour list soon if it changed (coalesced, see the module comment). */
   topologySoon (): void {
     if (this.topologyTimer != null || !this.init.isStarted()) return
+    if (neighbourKey(this.announceable()) === this.announcedNeighbours) return
     const wait = Math.max(150, this.lastTopology + this.init.config.topologyIntervalMs / 4 - Date.now())
     this.topologyTimer = setTimeout(() => { this.topologyTimer = undefined; void this.topologyNow() }, wait)
   }
@@ -73,8 +80,10 @@ export class Announcer {
     if (!this.init.isStarted()) return
     this.lastTopology = Date.now()
     this.seq = Math.max(this.seq + 1, Date.now())
+    const neighbours = this.announceable()
+    this.announcedNeighbours = neighbourKey(neighbours)
     try {
-      await this.init.publish(this.init.topic, encodeMessage({ type: MSG_TOPOLOGY, role: this.init.config.role, seq: this.seq, neighbours: this.init.neighbours() }))
+      await this.init.publish(this.init.topic, encodeMessage({ type: MSG_TOPOLOGY, role: this.init.config.role, seq: this.seq, neighbours }))
     } catch (err) {
       this.init.log('topology publish failed: %s', err instanceof Error ? err.message : String(err))
     }
@@ -117,8 +126,17 @@ export class Announcer {
     }, wait)
   }
 
+  private announceable (): Neighbour[] {
+    return this.init.neighbours().filter(n => n.transport !== 'relayed')
+  }
+
   /** Our WebRTC (relayed signalling) addresses as one comparable string: what discovery announces. */
   private webrtcAddrKey (): string {
     return this.init.multiaddrs().filter(a => a.includes('/webrtc')).sort().join(' ')
   }
+}
+
+/** What others see of a neighbour list: ids and transports (round trips change with every ping). */
+function neighbourKey (neighbours: readonly Neighbour[]): string {
+  return neighbours.map(n => `${n.peerId}:${n.transport}`).sort().join(' ')
 }

@@ -5,6 +5,7 @@
  */
 export { createMeshNode, MeshNode, TOPOLOGY_TOPIC, BROADCAST_TOPIC } from './mesh-node.ts'
 export type { MeshNodeEvents, MeshStatus, MeshStats, PeerLink, PubsubMessage } from './mesh-node.ts'
+export type { PeerHint } from './mesh-dialer.ts'
 export { validateConfig } from './config.ts'
 export type { MeshConfig, MeshNodeInit, MeshRole } from './config.ts'
 export { connectionTransport, isDirectWebRTC } from './transport.ts'

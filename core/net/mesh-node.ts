@@ -28,7 +28,7 @@ import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { NotStartedError } from './errors.ts'
-import { MeshDialer, progressDial } from './mesh-dialer.ts'
+import { introductions, MeshDialer, progressDial, type PeerHint } from './mesh-dialer.ts'
 
 export const TOPOLOGY_TOPIC = 'novacron/topology/1'
 export const BROADCAST_TOPIC = 'novacron/broadcast/1'
@@ -334,6 +334,30 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     return snap
   }
 
+  /**
+   * Up to `max` peers we know how to reach over WebRTC, fewest direct links first. `novacron start`
+   * serves them in /bootstrap.json so a joining tab can dial at once (see `introduce`).
+   */
+  async introductions (max = 8): Promise<PeerHint[]> {
+    return await introductions(this.libp2p.peerStore, this.view, max)
+  }
+
+  /**
+   * Tells the node about peers it may dial before peer discovery does (from a bootstrap's
+   * `introductions`). Entries that are not a peer id plus WebRTC multiaddrs ending in it are
+   * skipped; returns how many peers were new to it. The dial policy decides whom to dial, as for
+   * peers found by discovery.
+   */
+  introduce (hints: readonly PeerHint[]): number {
+    let taken = 0
+    for (const h of hints.slice(0, 64)) {
+      if (!isPeerHint(h) || !this.dialer.discovered(h.peerId, h.multiaddrs)) continue
+      taken++
+    }
+    if (taken > 0) this.scheduleDials()
+    return taken
+  }
+
   /** Peer ids of non-bootstrap members in the view (self included). */
   members (): string[] {
     return [...this.view.ids('peer'), ...this.view.ids('browser'), ...(this.config.role === 'bootstrap' ? [] : [this.peerId.toString()])].sort()
@@ -410,4 +434,17 @@ export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode
   let discovery: PubSubPeerDiscovery | undefined
   const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d } })) as unknown as Libp2p<{ pubsub: GossipSub }>
   return new MeshNode(config, libp2p, discovery)
+}
+
+/** A well-formed hint: a valid peer id and at most 8 parseable multiaddrs that end in it. */
+function isPeerHint (h: unknown): h is PeerHint {
+  if (typeof h !== 'object' || h == null) return false
+  const { peerId, multiaddrs } = h as { peerId?: unknown, multiaddrs?: unknown }
+  if (typeof peerId !== 'string' || !Array.isArray(multiaddrs) || multiaddrs.length === 0 || multiaddrs.length > 8) return false
+  try {
+    peerIdFromString(peerId)
+    return multiaddrs.every(a => typeof a === 'string' && multiaddr(a).getComponents().at(-1)?.value === peerId)
+  } catch {
+    return false
+  }
 }

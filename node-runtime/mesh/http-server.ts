@@ -1,6 +1,7 @@
 /**
  * The HTTP side of `novacron start`: serves the built app (`dist/app`) and `GET /bootstrap.json`
- * (the bootstrap's peer id and multiaddrs, which a tab needs before it can join).
+ * (the bootstrap's peer id and multiaddrs, which a tab needs before it can join, and a few peers
+ * it can dial over WebRTC at once instead of waiting for peer discovery).
  *
  * A tiny static server on `node:http` rather than a framework: it serves one folder of vite
  * output, read-only, and refuses any path that escapes that folder.
@@ -24,11 +25,16 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream'
 }
 
-export interface BootstrapInfo { peerId: string, multiaddrs: string[] }
+export interface BootstrapInfo {
+  peerId: string
+  multiaddrs: string[]
+  /** Peers a newcomer can dial at once over WebRTC (the bootstrap's `MeshNode.introductions()`). */
+  peers?: Array<{ peerId: string, multiaddrs: string[] }>
+}
 
 export interface AppServerInit {
   root: string
-  bootstrap: () => BootstrapInfo
+  bootstrap: () => BootstrapInfo | Promise<BootstrapInfo>
 }
 
 const NOT_BUILT = '<!doctype html><meta charset="utf-8"><title>NovaCron Edge</title><p>The app is not built. Run <code>npm start</code> (or <code>npm run build</code>) to build <code>dist/app</code>.</p>'
@@ -39,8 +45,12 @@ export function createAppServer (init: AppServerInit): Server {
     const url = new URL(req.url ?? '/', 'http://localhost')
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
     if (url.pathname === '/bootstrap.json') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify(init.bootstrap()))
+      void Promise.resolve().then(init.bootstrap).then(info => {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        res.end(JSON.stringify(info))
+      }, err => {
+        res.writeHead(500, { 'content-type': TYPES['.txt'] }).end(`error: ${(err as Error).message}\n`)
+      })
       return
     }
     void serveFile(root, url.pathname).then(found => {

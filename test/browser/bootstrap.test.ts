@@ -1,7 +1,10 @@
-/** Validation of `/bootstrap.json` (app/bootstrap.ts): good answers parse, every bad one is a typed error. */
+/**
+ * Validation of `/bootstrap.json` (app/bootstrap.ts): good answers parse, every bad one is a typed
+ * error; malformed peer hints are dropped and counted, never fatal.
+ */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { fetchBootstrap, parseBootstrap } from '../../app/bootstrap.ts'
+import { fetchBootstrap, MAX_HINTS, parseBootstrap } from '../../app/bootstrap.ts'
 
 const ID = '12D3KooWMc8dvqVKv6a6Do2YkX8vVnFXhU8zurcvApxxBCnetx5y'
 const ADDR = `/ip4/127.0.0.1/tcp/4001/ws/p2p/${ID}`
@@ -10,6 +13,28 @@ test('a good answer parses', () => {
   const info = parseBootstrap({ peerId: ID, multiaddrs: [ADDR] })
   assert.equal(info.peerId, ID)
   assert.equal(info.multiaddrs[0].toString(), ADDR)
+})
+
+test('peer hints: well-formed ones are kept, malformed ones dropped and counted, never fatal', () => {
+  const PEER = '12D3KooWDWjt7WDpp2bnxtxQe8NhoXGV8hKUFzGYWCnQs5VtQ2jY'
+  const good = { peerId: PEER, multiaddrs: [`${ADDR}/p2p-circuit/webrtc/p2p/${PEER}`] }
+  assert.deepEqual(parseBootstrap({ peerId: ID, multiaddrs: [ADDR] }).peers, [], 'no "peers": none')
+  const info = parseBootstrap({
+    peerId: ID,
+    multiaddrs: [ADDR],
+    peers: [
+      good, null, 'x', { peerId: PEER }, { peerId: 'nope', multiaddrs: good.multiaddrs },
+      { peerId: PEER, multiaddrs: [`${ADDR}/p2p-circuit/webrtc/p2p/${ID}`] }, // ends in another id
+      { peerId: PEER, multiaddrs: [`/ip4/127.0.0.1/tcp/1/ws/p2p/${PEER}`] }, // not WebRTC
+      { peerId: PEER, multiaddrs: ['/garbage'] }, { peerId: PEER, multiaddrs: Array(9).fill(good.multiaddrs[0]) }
+    ]
+  })
+  assert.deepEqual(info.peers, [good])
+  assert.equal(info.droppedPeers, 8)
+  const many = parseBootstrap({ peerId: ID, multiaddrs: [ADDR], peers: Array(40).fill(good) })
+  assert.equal(many.peers.length, MAX_HINTS, 'at most MAX_HINTS are kept')
+  assert.equal(many.droppedPeers, 40 - MAX_HINTS)
+  assert.throws(() => parseBootstrap({ peerId: ID, multiaddrs: [ADDR], peers: 'all of them' }), { name: 'BootstrapFormatError' })
 })
 
 test('each bad answer is a BootstrapFormatError', () => {

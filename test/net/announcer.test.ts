@@ -6,31 +6,45 @@
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
 import { Announcer } from '../../core/net/announcer.ts'
-import { readMeshMessage, MSG_TOPOLOGY } from '../../core/net/mesh-codec.ts'
+import { readMeshMessage, MSG_TOPOLOGY, type Neighbour } from '../../core/net/mesh-codec.ts'
 
-function setup (addrs: string[] = []): { a: Announcer, published: Uint8Array[], discovered: number[], addrs: string[], reach: number } {
+interface Rig {
+  a: Announcer
+  published: Uint8Array[]
+  discovered: number[]
+  /** What the announcer reads: our addresses, discovery subscribers, our neighbours. */
+  state: { addrs: string[], reach: number, neighbours: Neighbour[] }
+}
+
+/** Runs `body` against a fresh announcer with fake timers and a fake clock starting at `now`. */
+function withClock (now: number, body: (rig: Rig) => void): void {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now })
   const published: Uint8Array[] = []
   const discovered: number[] = []
-  const state = { addrs, reach: 1 }
+  const state: Rig['state'] = { addrs: [], reach: 1, neighbours: [{ peerId: 'a', transport: 'webrtc', rttMs: 5 }] }
   const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as never
   const a = new Announcer({
     config: { role: 'peer', topologyIntervalMs: 2000, discoveryIntervalMs: 2000 },
     topic: 't',
     publish: async (_topic, data) => { published.push(data) },
-    neighbours: () => [{ peerId: '12D3KooWDWjt7WDpp2bnxtxQe8NhoXGV8hKUFzGYWCnQs5VtQ2jY', transport: 'webrtc' }],
+    neighbours: () => state.neighbours,
     multiaddrs: () => state.addrs,
     discover: () => { discovered.push(Date.now()) },
     discoveryReach: () => state.reach,
     isStarted: () => true,
     log
   })
-  return { a, published, discovered, get addrs () { return state.addrs }, set addrs (v) { state.addrs = v }, get reach () { return state.reach }, set reach (v) { state.reach = v } }
+  try {
+    body({ a, published, discovered, state })
+  } finally {
+    a.reset()
+    mock.timers.reset()
+  }
 }
 
 test('topology changes in a burst cost one announcement, then at most one per quarter interval', () => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 10_000 })
-  try {
-    const { a, published } = setup()
+  withClock(10_000, s => {
+    const { a, published } = s
     for (let i = 0; i < 5; i++) a.topologySoon()
     mock.timers.tick(149)
     assert.equal(published.length, 0, 'not before 150 ms')
@@ -38,6 +52,7 @@ test('topology changes in a burst cost one announcement, then at most one per qu
     assert.equal(published.length, 1)
     const m = readMeshMessage(published[0])
     assert.equal(m.type, MSG_TOPOLOGY)
+    s.state.neighbours = [...s.state.neighbours, { peerId: 'b', transport: 'webrtc' }]
     a.topologySoon()
     mock.timers.tick(499)
     assert.equal(published.length, 1, 'a quarter interval (500 ms) after the last one')
@@ -51,18 +66,15 @@ test('topology changes in a burst cost one announcement, then at most one per qu
     mock.timers.tick(1)
     a.topologyIfQuiet()
     assert.equal(published.length, 3)
-    a.reset()
-  } finally { mock.timers.reset() }
+  })
 })
 
 test('discovery re-announces at once only when our WebRTC addresses changed; otherwise rate-limited', () => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 50_000 })
-  try {
-    const s = setup()
+  withClock(50_000, s => {
     s.a.addressesChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 0, 'no WebRTC address yet: nothing to announce')
-    s.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y', '/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/p2p/y']
+    s.state.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y', '/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/p2p/y']
     s.a.addressesChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 1)
@@ -75,34 +87,55 @@ test('discovery re-announces at once only when our WebRTC addresses changed; oth
     assert.equal(s.discovered.length, 1, 'newcomers wait for half a discovery interval')
     mock.timers.tick(1)
     assert.equal(s.discovered.length, 2)
-    s.a.reset()
-  } finally { mock.timers.reset() }
+  })
 })
 
 test('an address announcement that reached nobody is repeated once a subscriber is known, and only then', () => {
-  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 90_000 })
-  try {
-    const s = setup()
+  withClock(90_000, s => {
     s.a.subscribersChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 0, 'nothing announced yet: nothing to repeat')
-    s.reach = 0
-    s.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y']
+    s.state.reach = 0
+    s.state.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y']
     s.a.addressesChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 1, 'announced the moment the address appeared, to nobody')
     s.a.subscribersChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 1, 'still nobody to hear it')
-    s.reach = 1
+    s.state.reach = 1
     s.a.subscribersChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 2, 'repeated as soon as the bootstrap\'s subscription is known')
     s.a.subscribersChanged()
-    s.reach = 2
+    s.state.reach = 2
     s.a.subscribersChanged()
     mock.timers.tick(0)
     assert.equal(s.discovered.length, 2, 'an announcement that reached someone is not repeated on every new subscriber')
-    s.a.reset()
-  } finally { mock.timers.reset() }
+  })
+})
+
+test('only a change others would see is announced: not a new round trip, not a relayed signalling link', () => {
+  withClock(200_000, s => {
+    s.a.topologySoon()
+    mock.timers.tick(150)
+    assert.equal(s.published.length, 1, 'the first announcement always goes out')
+    mock.timers.tick(1000)
+    s.state.neighbours = [{ peerId: 'a', transport: 'webrtc', rttMs: 9 }, { peerId: 'r', transport: 'relayed' }]
+    s.a.topologySoon()
+    mock.timers.tick(1000)
+    assert.equal(s.published.length, 1, 'a changed rtt and a relayed link are no news')
+    s.state.neighbours = [{ peerId: 'a', transport: 'webrtc' }, { peerId: 'r', transport: 'webrtc' }]
+    s.a.topologySoon()
+    // (tick exactly to the timer: mocked Date reads the end of a tick inside its callbacks)
+    mock.timers.tick(150)
+    assert.equal(s.published.length, 2, 'the relayed link became a direct one: news')
+    const m = readMeshMessage(s.published[1])
+    assert.ok(m.type === MSG_TOPOLOGY && m.neighbours.length === 2)
+    s.state.neighbours = [...s.state.neighbours, { peerId: 'q', transport: 'relayed' }]
+    mock.timers.tick(1000)
+    s.a.topologyIfQuiet()
+    const keepAlive = readMeshMessage(s.published[2])
+    assert.ok(keepAlive.type === MSG_TOPOLOGY && keepAlive.neighbours.every(n => n.transport !== 'relayed'), 'relayed links are never announced')
+  })
 })

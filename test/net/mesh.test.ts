@@ -72,6 +72,19 @@ test('every peer ends with direct WebRTC connections to every other', async () =
   await waitFor(() => peers.every(n => n.members().length === 4), { timeout: 30_000, message: 'full membership in every view' })
 })
 
+test('the bootstrap introduces the peers it knows; a newcomer takes well-formed hints only', async () => {
+  await waitFor(async () => (await boot.introductions()).length === peers.length, { timeout: 30_000, message: 'the bootstrap to know every peer\'s WebRTC address' })
+  const hints = await boot.introductions()
+  assert.deepEqual(hints.map(h => h.peerId).sort(), peers.map(p => p.peerId.toString()).sort())
+  for (const h of hints) assert.ok(h.multiaddrs.every(a => a.includes('/p2p-circuit/webrtc') && a.endsWith(`/p2p/${h.peerId}`)), JSON.stringify(h))
+  assert.equal((await boot.introductions(2)).length, 2)
+  assert.equal(peers[0].introduce(hints), 0, 'a peer that knows them all learns nothing new')
+  const newcomer = await createMeshNode({ ...FAST, bootstrap: [bootAddr] })
+  nodes.push(newcomer)
+  const garbage = [{ peerId: 'nope', multiaddrs: hints[0].multiaddrs }, { peerId: hints[0].peerId, multiaddrs: ['/garbage'] }, null, { peerId: hints[1].peerId, multiaddrs: hints[0].multiaddrs }]
+  assert.equal(newcomer.introduce([...garbage as never[], ...hints]), hints.length)
+})
+
 test('a broadcast and a gossipsub topic message reach every peer', async () => {
   const got = peers.map(() => [] as string[])
   const topic = peers.map(() => [] as string[])

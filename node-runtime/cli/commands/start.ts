@@ -67,7 +67,7 @@ export const command: Command = {
     const mesh = node
     const server = createAppServer({
       root: resolve(root, str(args, 'app-dir') ?? 'dist/app'),
-      bootstrap: () => ({ peerId: mesh.peerId.toString(), multiaddrs: mesh.getMultiaddrs() })
+      bootstrap: async () => ({ peerId: mesh.peerId.toString(), multiaddrs: mesh.getMultiaddrs(), peers: await mesh.introductions() })
     })
     let httpPort: number
     try {
