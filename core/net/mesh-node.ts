@@ -20,7 +20,7 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
-import { LinkHealth } from './link-health.ts'
+import { LinkHealth, pingOnce } from './link-health.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
@@ -198,6 +198,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       const transport = connectionTransport(conn)
       this.view.touch(peerId, Date.now())
       this.dialer.connectionOpened(conn)
+      if (conn.limits == null) {
+        pingOnce(conn, this.config.dialTimeoutMs).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
+      }
       this.safeDispatch('peer:connect', { peerId, transport })
       this.announcer.topologySoon()
     })

@@ -32,7 +32,11 @@ async function startBootstrap (port: number): Promise<MeshNode> {
 }
 
 async function startPeer (privateKey?: PrivateKey): Promise<MeshNode> {
-  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr], ...(privateKey != null ? { privateKey } : {}) })
+  return await startPeerWith(privateKey != null ? { privateKey } : {})
+}
+
+async function startPeerWith (init: MeshNodeInit): Promise<MeshNode> {
+  const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr], ...init })
   nodes.push(n)
   await n.handle(ECHO, (req, ctx) => new TextEncoder().encode(`${n.peerId.toString()}<-${ctx.peerId}:${new TextDecoder().decode(req)}`))
   await n.start()
@@ -156,6 +160,13 @@ test('a peer that restarts with the same identity (a reloaded tab) is back in th
   const meshPeers = (p: MeshNode): string[] => (p.libp2p.services.pubsub as unknown as { getMeshPeers: (topic: string) => string[] }).getMeshPeers(BROADCAST_TOPIC)
   const grafted = (): boolean => peers.some(p => directPeers(n).has(p.peerId.toString()) && meshPeers(p).includes(id))
   await waitFor(grafted, { timeout: 60_000, interval: 250, message: 'a direct neighbour to graft the rejoined peer on the broadcast topic' })
+  await n.stop()
+})
+
+test('a new link shows its round trip at once, not after the connection monitor\'s first interval', async () => {
+  const n = await startPeerWith({ pingIntervalMs: 600_000 })
+  await waitFor(() => directPeers(n).size >= 2, { timeout: 60_000, interval: 100, message: 'two direct links' })
+  await waitFor(() => n.links().filter(l => l.transport === 'webrtc' || l.transport === 'websocket').every(l => l.rttMs != null), { timeout: 10_000, interval: 100, message: () => `a round trip on every link: ${JSON.stringify(n.links())}` })
   await n.stop()
 })
 
