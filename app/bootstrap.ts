@@ -9,7 +9,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import type { PeerHint } from '../core/net/index.ts'
+import { isPeerHint, type PeerHint } from '../core/net/index.ts'
 
 export interface BootstrapInfo {
   peerId: string
@@ -72,25 +72,9 @@ function parseHints (raw: unknown): { peers: PeerHint[], dropped: number } {
   if (!Array.isArray(raw)) throw new BootstrapFormatError('bootstrap.json: "peers" must be an array when present')
   const peers: PeerHint[] = []
   for (const entry of raw.slice(0, MAX_HINTS)) {
-    const hint = parseHint(entry)
-    if (hint != null) peers.push(hint)
+    if (isPeerHint(entry)) peers.push({ peerId: entry.peerId, multiaddrs: [...entry.multiaddrs] })
   }
   return { peers, dropped: raw.length - peers.length }
-}
-
-function parseHint (entry: unknown): PeerHint | undefined {
-  if (typeof entry !== 'object' || entry == null) return undefined
-  const { peerId, multiaddrs } = entry as { peerId?: unknown, multiaddrs?: unknown }
-  if (typeof peerId !== 'string' || !Array.isArray(multiaddrs) || multiaddrs.length === 0 || multiaddrs.length > 8) return undefined
-  try {
-    peerIdFromString(peerId)
-    for (const a of multiaddrs) {
-      if (typeof a !== 'string' || multiaddr(a).getComponents().at(-1)?.value !== peerId || !a.includes('/webrtc')) return undefined
-    }
-  } catch {
-    return undefined
-  }
-  return { peerId, multiaddrs: multiaddrs as string[] }
 }
 
 /** Fetches and validates the bootstrap description from the origin of `baseUrl` (the page's URL). */

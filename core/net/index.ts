@@ -5,7 +5,8 @@
  */
 export { createMeshNode, MeshNode, TOPOLOGY_TOPIC, BROADCAST_TOPIC } from './mesh-node.ts'
 export type { MeshNodeEvents, MeshStatus, MeshStats, PeerLink, PubsubMessage } from './mesh-node.ts'
-export type { PeerHint } from './mesh-dialer.ts'
+export { isPeerHint, MAX_HINT_ADDRS } from './peer-hints.ts'
+export type { PeerHint } from './peer-hints.ts'
 export { validateConfig } from './config.ts'
 export type { MeshConfig, MeshNodeInit, MeshRole } from './config.ts'
 export { connectionTransport, isDirectWebRTC } from './transport.ts'

@@ -17,13 +17,9 @@ import { connectionTransport } from './transport.ts'
 import { DialStalledError } from './errors.ts'
 import type { MeshConfig } from './config.ts'
 import type { TopologyView } from './topology.ts'
-import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, Libp2p, Logger, PeerStore } from '@libp2p/interface'
+import type { Connection, Libp2p, Logger } from '@libp2p/interface'
 
 interface Known { addrs: string[], firstSeen: number, lastSeen: number }
-
-/** A peer and its WebRTC (relayed signalling) addresses, as peer discovery or a bootstrap tells it. */
-export interface PeerHint { peerId: string, multiaddrs: string[] }
 
 /** Links beyond `maxPeers` that a peer still accepts, so late joiners are not stranded. */
 export function hardCap (maxPeers: number): number {
@@ -182,25 +178,4 @@ export async function progressDial (libp2p: Pick<Libp2p, 'dial'>, addrs: Multiad
     clearTimeout(idle)
     clearTimeout(cap)
   }
-}
-
-/**
- * Up to `max` peers of `view` whose WebRTC (relayed signalling) addresses the peer store holds
- * (from identify or peer discovery), fewest announced direct links first: they have room for a
- * newcomer. The peer store rather than discovery events: libp2p emits `peer:discovery` only for
- * peers new to the store, and a bootstrap meets every peer by its WebSocket connection first.
- */
-export async function introductions (peerStore: Pick<PeerStore, 'get'>, view: TopologyView, max: number): Promise<PeerHint[]> {
-  const hints: PeerHint[] = []
-  for (const peerId of [...view.ids('peer'), ...view.ids('browser')]) {
-    let addrs: string[]
-    try {
-      addrs = (await peerStore.get(peerIdFromString(peerId))).addresses.map(a => a.multiaddr.toString())
-    } catch {
-      continue // not in the store (any more)
-    }
-    const webrtc = addrs.filter(a => a.includes('/p2p-circuit/webrtc')).map(a => a.endsWith(`/p2p/${peerId}`) ? a : `${a}/p2p/${peerId}`)
-    if (webrtc.length > 0) hints.push({ peerId, multiaddrs: webrtc.slice(0, 8) })
-  }
-  return hints.sort((a, b) => view.degree(a.peerId) - view.degree(b.peerId) || (a.peerId < b.peerId ? -1 : 1)).slice(0, max)
 }

@@ -28,47 +28,14 @@ import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { NotStartedError } from './errors.ts'
-import { introductions, MeshDialer, progressDial, type PeerHint } from './mesh-dialer.ts'
+import { MeshDialer, progressDial } from './mesh-dialer.ts'
+import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
+import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
+
+export type { MeshNodeEvents, MeshStats, MeshStatus, PeerLink, PubsubMessage } from './mesh-types.ts'
 
 export const TOPOLOGY_TOPIC = 'novacron/topology/1'
 export const BROADCAST_TOPIC = 'novacron/broadcast/1'
-
-export type MeshStatus = 'stopped' | 'starting' | 'started' | 'stopping'
-
-/** One live connection as the page and tests see it. */
-export interface PeerLink {
-  peerId: string
-  transport: ConnectionTransport
-  /** Remote multiaddr (a direct WebRTC link still reads `/p2p-circuit/webrtc`). */
-  remoteAddr: string
-  /** True when the relay imposes limits (a relayed, signalling-only connection). */
-  limited: boolean
-  multiplexer?: string
-  direction: 'inbound' | 'outbound'
-  /** Last ping round trip (connection monitor), ms. */
-  rttMs?: number
-}
-
-export interface PubsubMessage { from: string, topic: string, data: Uint8Array }
-
-export interface MeshNodeEvents {
-  'peer:connect': CustomEvent<{ peerId: string, transport: ConnectionTransport }>
-  'peer:disconnect': CustomEvent<{ peerId: string }>
-  broadcast: CustomEvent<{ from: string, text: string }>
-  /** The topology view changed (a peer joined, left, or changed neighbours). */
-  view: CustomEvent<ViewSnapshot>
-  status: CustomEvent<MeshStatus>
-}
-
-/** Counters of things that went wrong, per kind (bad peer messages are counted, never thrown). */
-export interface MeshStats {
-  badMessages: number
-  rpcErrors: number
-  dialFailures: number
-  dialSuccesses: number
-  /** Direct links closed because no data ever crossed them (see link-health.ts). */
-  deadLinks: number
-}
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
@@ -306,28 +273,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   }
 
   /** Current connections (one entry per connection). */
-  links (): PeerLink[] {
-    return this.libp2p.getConnections().filter(c => c.status === 'open').map(c => ({
-      peerId: c.remotePeer.toString(),
-      transport: connectionTransport(c),
-      remoteAddr: c.remoteAddr.toString(),
-      limited: c.limits != null,
-      ...(c.multiplexer != null ? { multiplexer: c.multiplexer } : {}),
-      direction: c.direction,
-      ...(c.rtt != null ? { rttMs: c.rtt } : {})
-    }))
-  }
+  links (): PeerLink[] { return linksOf(this.libp2p.getConnections()) }
 
   /** Our neighbours, one per peer, with the best transport we have to it. */
-  neighbours (): Neighbour[] {
-    const order: ConnectionTransport[] = ['webrtc', 'websocket', 'relayed']
-    const best = new Map<string, Neighbour>()
-    for (const l of this.links()) {
-      const old = best.get(l.peerId)
-      if (old == null || order.indexOf(l.transport) < order.indexOf(old.transport)) best.set(l.peerId, { peerId: l.peerId, transport: l.transport, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })
-    }
-    return [...best.values()]
-  }
+  neighbours (): Neighbour[] { return bestPerPeer(this.links()) }
 
   /** The whole mesh as this peer knows it: every announced peer and its neighbour list. */
   topology (): ViewSnapshot {
@@ -437,17 +386,4 @@ export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode
   let discovery: PubSubPeerDiscovery | undefined
   const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d } })) as unknown as Libp2p<{ pubsub: GossipSub }>
   return new MeshNode(config, libp2p, discovery)
-}
-
-/** A well-formed hint: a valid peer id and at most 8 parseable multiaddrs that end in it. */
-function isPeerHint (h: unknown): h is PeerHint {
-  if (typeof h !== 'object' || h == null) return false
-  const { peerId, multiaddrs } = h as { peerId?: unknown, multiaddrs?: unknown }
-  if (typeof peerId !== 'string' || !Array.isArray(multiaddrs) || multiaddrs.length === 0 || multiaddrs.length > 8) return false
-  try {
-    peerIdFromString(peerId)
-    return multiaddrs.every(a => typeof a === 'string' && multiaddr(a).getComponents().at(-1)?.value === peerId)
-  } catch {
-    return false
-  }
 }

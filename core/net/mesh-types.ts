@@ -1,0 +1,69 @@
+/**
+ * What a mesh node shows the outside: its status, its links as the page and tests see them, its
+ * events and counters, and the pure functions that turn libp2p connections into those views.
+ */
+import { connectionTransport, type ConnectionTransport } from './transport.ts'
+import type { Neighbour } from './mesh-codec.ts'
+import type { ViewSnapshot } from './topology.ts'
+import type { Connection } from '@libp2p/interface'
+
+export type MeshStatus = 'stopped' | 'starting' | 'started' | 'stopping'
+
+/** One live connection as the page and tests see it. */
+export interface PeerLink {
+  peerId: string
+  transport: ConnectionTransport
+  /** Remote multiaddr (a direct WebRTC link still reads `/p2p-circuit/webrtc`). */
+  remoteAddr: string
+  /** True when the relay imposes limits (a relayed, signalling-only connection). */
+  limited: boolean
+  multiplexer?: string
+  direction: 'inbound' | 'outbound'
+  /** Last ping round trip (connection monitor), ms. */
+  rttMs?: number
+}
+
+export interface PubsubMessage { from: string, topic: string, data: Uint8Array }
+
+export interface MeshNodeEvents {
+  'peer:connect': CustomEvent<{ peerId: string, transport: ConnectionTransport }>
+  'peer:disconnect': CustomEvent<{ peerId: string }>
+  broadcast: CustomEvent<{ from: string, text: string }>
+  /** The topology view changed (a peer joined, left, or changed neighbours). */
+  view: CustomEvent<ViewSnapshot>
+  status: CustomEvent<MeshStatus>
+}
+
+/** Counters of things that went wrong, per kind (bad peer messages are counted, never thrown). */
+export interface MeshStats {
+  badMessages: number
+  rpcErrors: number
+  dialFailures: number
+  dialSuccesses: number
+  /** Direct links closed because no data ever crossed them (see link-health.ts). */
+  deadLinks: number
+}
+
+/** Open connections as `PeerLink`s, one per connection. */
+export function linksOf (conns: readonly Connection[]): PeerLink[] {
+  return conns.filter(c => c.status === 'open').map(c => ({
+    peerId: c.remotePeer.toString(),
+    transport: connectionTransport(c),
+    remoteAddr: c.remoteAddr.toString(),
+    limited: c.limits != null,
+    ...(c.multiplexer != null ? { multiplexer: c.multiplexer } : {}),
+    direction: c.direction,
+    ...(c.rtt != null ? { rttMs: c.rtt } : {})
+  }))
+}
+
+/** One neighbour per peer, with the best transport among its links: webrtc, then websocket, then relayed. */
+export function bestPerPeer (links: readonly PeerLink[]): Neighbour[] {
+  const order: ConnectionTransport[] = ['webrtc', 'websocket', 'relayed']
+  const best = new Map<string, Neighbour>()
+  for (const l of links) {
+    const old = best.get(l.peerId)
+    if (old == null || order.indexOf(l.transport) < order.indexOf(old.transport)) best.set(l.peerId, { peerId: l.peerId, transport: l.transport, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })
+  }
+  return [...best.values()]
+}
