@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench [-- name ...]`: runs `bench/<name>.bench.ts` (all of them when no name is given).
- * Each benchmark writes its JSON to `bench/results/<name>.json` and prints a short table.
+ * `npm run bench [-- name ... --flag value ...]`: runs `bench/<name>.bench.ts` (all of them when
+ * no name is given) with the flags passed on. Each benchmark writes its JSON to
+ * `bench/results/<name>.json` and prints a short table.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
@@ -10,10 +11,16 @@ import { join } from 'node:path'
 const root = new URL('..', import.meta.url).pathname
 const available = readdirSync(join(root, 'bench')).filter(f => f.endsWith('.bench.ts')).map(f => f.slice(0, -'.bench.ts'.length)).sort()
 const args = process.argv.slice(2)
-const names = args.filter(a => !a.startsWith('--'))
-const passthrough = args.filter(a => a.startsWith('--'))
+// a word is a benchmark name when it names one; any other word right after a flag is that
+// flag's value (`--fed-cnn-rounds 20` as well as `--fed-cnn-rounds=20`), passed on with it
+const names = []
+const passthrough = []
+for (const [i, a] of args.entries()) {
+  if (a.startsWith('--') || (i > 0 && args[i - 1].startsWith('--') && !args[i - 1].includes('=') && !available.includes(a))) passthrough.push(a)
+  else names.push(a)
+}
 if (args.includes('--help')) {
-  console.log(`Usage: npm run bench [-- <name> ...]\n\nBenchmarks: ${available.join(', ')}\nResults: bench/results/<name>.json`)
+  console.log(`Usage: npm run bench [-- <name> ... [--flag value | --flag=value] ...]\n\nBenchmarks: ${available.join(', ')}\nResults: bench/results/<name>.json`)
   process.exit(0)
 }
 const chosen = names.length > 0 ? names : available
