@@ -76,6 +76,8 @@ export interface FederatedConfig {
   serverTau?: number
   /** Linear warm-up of the server learning rate over the first W server steps (server-opt.ts). @default 0 */
   serverWarmupRounds?: number
+  /** Server learning rate of the last round, reached by a cosine over the rounds (server-opt.ts). @default no decay */
+  serverFinalLearningRate?: number
   /** How many clients are Byzantine. @default 0 */
   byzantine?: number
   /** @default 'sign-flip' */
@@ -199,7 +201,8 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
     accountant = new RdpAccountant(cfg.dp.delta ?? 1e-5)
   }
   const linear = cfg.aggregator === 'fedavg'
-  const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau, warmupRounds: cfg.serverWarmupRounds })
+  const decay = cfg.serverFinalLearningRate != null ? { finalLearningRate: cfg.serverFinalLearningRate, decaySteps: cfg.rounds } : {}
+  const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau, warmupRounds: cfg.serverWarmupRounds, ...decay })
   const down = cfg.downlink != null && (cfg.downlink.bits > 0 || cfg.downlink.topK < 1) ? cfg.downlink : null
   const copies = clientData.map(() => Float32Array.from(initial))
   const results: RoundResult[] = []

@@ -14,8 +14,12 @@
  * coordinate with β1 = 0.5, β2 = 0.99, i.e. a sign step of 5η); a linear warm-up keeps those early
  * steps from throwing a convolutional model far off its initialisation.
  *
+ * Decay: with `finalLearningRate` η_end and `decaySteps` D, η follows a cosine from η at step 1
+ * to η_end at step D and stays there (multiplied by the warm-up factor when both are set).
+ *
  * A pure state machine over flat Float32Arrays: the simulation and a live coordinator can share it.
  */
+import { cosineDecay } from './model.ts'
 import { LearningConfigError } from './errors.ts'
 
 export type ServerOptimizerName = 'sgd' | 'adam'
@@ -33,6 +37,13 @@ export interface ServerOptimizerInit {
   tau?: number
   /** Linear warm-up of η over the first W steps (η_t = η · min(1, t / W)); 0 = none. @default 0 */
   warmupRounds?: number
+  /**
+   * Decay η by a cosine to `finalLearningRate` at step `decaySteps` (and keep it there): the
+   * late rounds then move the model less, so the final round's accuracy does not depend on
+   * which clients it happened to pick. Both or neither. @default no decay
+   */
+  finalLearningRate?: number
+  decaySteps?: number
 }
 
 export interface ServerOptimizer {
@@ -60,6 +71,11 @@ export function createServerOptimizer (size: number, init: ServerOptimizerInit =
   if (!(beta2 >= 0 && beta2 < 1)) throw new LearningConfigError(`server beta2 must be in [0, 1) (got ${beta2})`)
   if (!(tau > 0)) throw new LearningConfigError(`server tau must be > 0 (got ${tau})`)
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new LearningConfigError(`server warm-up rounds must be an integer >= 0 (got ${warmup})`)
+  const etaEnd = init.finalLearningRate
+  const decaySteps = init.decaySteps
+  if ((etaEnd == null) !== (decaySteps == null)) throw new LearningConfigError('server learning-rate decay needs both finalLearningRate and decaySteps')
+  if (etaEnd != null && !(etaEnd > 0 && etaEnd <= eta)) throw new LearningConfigError(`server final learning rate must be in (0, ${eta}] (got ${etaEnd})`)
+  if (decaySteps != null && !(Number.isInteger(decaySteps) && decaySteps >= 1)) throw new LearningConfigError(`server decay steps must be an integer >= 1 (got ${decaySteps})`)
   const first = new Float32Array(size)
   const second = adam ? new Float32Array(size) : null
   let steps = 0
@@ -72,7 +88,8 @@ export function createServerOptimizer (size: number, init: ServerOptimizerInit =
     step (global, agg) {
       if (global.length !== size || agg.length !== size) throw new RangeError(`server step: expected ${size} values (got ${global.length}, ${agg.length})`)
       steps++
-      const lr = warmup > 0 ? eta * Math.min(1, steps / warmup) : eta
+      const base = etaEnd != null && decaySteps != null ? cosineDecay(eta, etaEnd, Math.min(1, (steps - 1) / Math.max(1, decaySteps - 1))) : eta
+      const lr = warmup > 0 ? base * Math.min(1, steps / warmup) : base
       const next = new Float32Array(size)
       if (second == null) {
         for (let i = 0; i < size; i++) { first[i] = beta * first[i] + agg[i]; next[i] = global[i] + lr * first[i] }

@@ -47,8 +47,9 @@ test('without flags the run uses the documented default configuration (core/lear
   // sgd keeps its own defaults (plain FedAvg: η = 1, β = 0) unless given
   const sgd = configFromArgs(parseCommandArgs(command, ['--server-opt', 'sgd']))
   assert.deepEqual([sgd.serverLearningRate, sgd.serverMomentum], [1, 0])
-  const set = configFromArgs(parseCommandArgs(command, ['--server-lr', '0.01', '--server-momentum', '0.9', '--server-tau', '0.01', '--server-warmup', '3', '--final-lr', '0.1']))
-  assert.deepEqual([set.serverLearningRate, set.serverMomentum, set.serverTau, set.serverWarmupRounds, set.finalLearningRate], [0.01, 0.9, 0.01, 3, 0.1])
+  assert.equal(cfg.serverFinalLearningRate, undefined, 'no server decay by default')
+  const set = configFromArgs(parseCommandArgs(command, ['--server-lr', '0.01', '--server-momentum', '0.9', '--server-tau', '0.01', '--server-warmup', '3', '--final-lr', '0.1', '--server-final-lr', '0.002']))
+  assert.deepEqual([set.serverLearningRate, set.serverMomentum, set.serverTau, set.serverWarmupRounds, set.finalLearningRate, set.serverFinalLearningRate], [0.01, 0.9, 0.01, 3, 0.1, 0.002])
   // the final client rate follows --lr unless given: the same 5× decay
   assert.ok(Math.abs((configFromArgs(parseCommandArgs(command, ['--lr', '0.05'])).finalLearningRate ?? 0) - 0.01) < 1e-12)
 })
@@ -63,6 +64,7 @@ test('bad flags are usage errors (exit 2) naming the flag', async () => {
     [['--rounds', 'x'], '--rounds'],
     [['--server-warmup', '-1'], '--server-warmup'],
     [['--final-lr', '0'], '--final-lr'],
+    [['--server-final-lr', '0'], '--server-final-lr'],
     [['--nope'], '--nope']
   ] as const) {
     const r = await runMain([...args])

@@ -57,8 +57,21 @@ test('server warm-up: η_t = η · min(1, t / W) for sgd and adam', () => {
   for (const want of expected) { w = a.step(w, f(1)); close(w, [want], 1e-6) }
 })
 
+test('server decay: η follows a cosine from η to η_end over D steps, then stays', () => {
+  const s = createServerOptimizer(1, { learningRate: 2, finalLearningRate: 1, decaySteps: 3 })
+  // η_1 = 2, η_2 = 1 + (2 − 1)·(1 + cos(π/2))/2 = 1.5, η_3 = 1, η_4 = 1 (Δ = 1, β = 0)
+  let w = f(0)
+  const etas = [2, 1.5, 1, 1]
+  let sum = 0
+  for (const eta of etas) { w = s.step(w, f(1)); sum += eta; close(w, [sum]) }
+  // with a warm-up of 2 on top: η_1 = 2·½, η_2 = 1.5·1
+  const both = createServerOptimizer(1, { learningRate: 2, finalLearningRate: 1, decaySteps: 3, warmupRounds: 2 })
+  close(both.step(both.step(f(0), f(1)), f(1)), [1 + 1.5])
+})
+
 test('server optimiser settings are checked', () => {
-  for (const init of [{ momentum: 1 }, { momentum: -0.1 }, { learningRate: 0 }, { kind: 'adam' as const, tau: 0 }, { kind: 'adam' as const, beta2: 1 }, { warmupRounds: -1 }, { warmupRounds: 1.5 }]) {
+  for (const init of [{ momentum: 1 }, { momentum: -0.1 }, { learningRate: 0 }, { kind: 'adam' as const, tau: 0 }, { kind: 'adam' as const, beta2: 1 }, { warmupRounds: -1 }, { warmupRounds: 1.5 },
+    { finalLearningRate: 0.5 }, { decaySteps: 3 }, { learningRate: 1, finalLearningRate: 2, decaySteps: 3 }, { finalLearningRate: 0, decaySteps: 3 }, { finalLearningRate: 0.5, decaySteps: 0 }]) {
     assert.throws(() => createServerOptimizer(3, init), (e: Error) => e.name === 'LearningConfigError', JSON.stringify(init))
   }
   assert.throws(() => createServerOptimizer(3).step(f(1, 2), f(1, 2, 3)), RangeError)
