@@ -1,7 +1,6 @@
 /**
- * Flag parsing of `npm run bench -- learning`: numbers as `--name value` or `--name=value`
- * (scripts/bench.mjs passes only the `--…` words on to a benchmark, so through npm the `=` form
- * is the one that arrives), booleans as a bare `--name`. A malformed value is a
+ * Flag parsing of `npm run bench -- learning`: numbers as `--name value` or `--name=value` (both
+ * arrive through scripts/bench.mjs), booleans as a bare `--name`. A malformed value is a
  * `LearningBenchFlagError`, never a silent NaN that would skip or distort a row.
  */
 
@@ -28,7 +27,7 @@ function rawValue (args: readonly string[], name: string): string | null {
     if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1)
     if (a === flag) {
       const next = args[i + 1]
-      if (next == null || next.startsWith('--')) throw new LearningBenchFlagError(`${flag} needs a value (write ${flag}=N through npm run bench)`)
+      if (next == null || next.startsWith('--')) throw new LearningBenchFlagError(`${flag} needs a value (e.g. ${flag} N or ${flag}=N)`)
       return next
     }
   }

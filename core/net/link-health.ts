@@ -57,7 +57,7 @@ export class LinkHealth {
       if (direct) return 1
       return this.proven(c) ? 2 : 3
     }
-    return [...open].sort((a, b) => score(a) - score(b) || (a.rtt ?? Infinity) - (b.rtt ?? Infinity))[0]
+    return open.sort((a, b) => score(a) - score(b) || (a.rtt ?? Infinity) - (b.rtt ?? Infinity))[0]
   }
 }
 

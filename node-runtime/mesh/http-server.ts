@@ -9,6 +9,7 @@
 import { createServer, type Server } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
+import type { PeerHint } from '../../core/net/index.ts'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,7 +30,7 @@ export interface BootstrapInfo {
   peerId: string
   multiaddrs: string[]
   /** Peers a newcomer can dial at once over WebRTC (the bootstrap's `MeshNode.introductions()`). */
-  peers?: Array<{ peerId: string, multiaddrs: string[] }>
+  peers?: PeerHint[]
 }
 
 export interface AppServerInit {
