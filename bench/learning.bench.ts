@@ -2,7 +2,9 @@
  * `npm run bench -- learning`: one seeded federated MNIST setup (20 clients, Dirichlet(0.5), MLP
  * 784-64-10, 20 rounds of 10 clients), run several ways side by side in one process. Every row
  * that is compared with another uses the ONE default configuration of core/learning/defaults.ts
- * (FedAdam η 0.03 β1 0.5 τ 1e-3; client SGD 0.1 → 0.02 cosine, E = 1, batch 32): centralised
+ * (FedAdam η 0.03 β1 0.5 τ 1e-3; client SGD 0.1 → 0.02 cosine, E = 1, batch 32; the reported
+ * model is the server's uniform average of its models of the last quarter of the rounds, and every
+ * federated row also gives the raw model's final/best accuracy): centralised
  * training (same model, initial weights, learning-rate schedule and data passes; also with a
  * constant rate), random vs TCS-FEEL selection, each dense, compressed (`COMPRESSED_UPDATES`:
  * uplink top-10 % + 4-bit with error feedback, downlink dense 2-bit with per-client error
@@ -24,10 +26,12 @@
  *        --skip-browser --skip-products --seed N (1; other seeds write learning-seed<N>.json)
  *        --only-cnn: only the centralised CNN and the federated CNN (--fed-cnn-rounds, 60 unless
  *        given), written to learning-cnn.json (learning-cnn-seed<N>.json) so learning.json stays;
- *        the federated CNN's accuracy per round is printed and saved after every round.
+ *        the federated CNN's accuracy per round (reported model and raw model, and other moving
+ *        averages of the same raw models for comparison, `fedCnnAverageProbe`) is printed and
+ *        saved after every round.
  */
 import os from 'node:os'
-import { bandwidthPredictor, COMPRESSED_UPDATES, compressionSelector, consensusLatency, createRng, DEFAULT_TRAINING, initParams, peerReliability, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type FederatedHooks, type FederatedSummary, type ModelSpec, type ProductModelReport, type TrainOptions } from '../core/learning/index.ts'
+import { bandwidthPredictor, COMPRESSED_UPDATES, compressionSelector, consensusLatency, createModelEma, createRng, DEFAULT_TRAINING, initParams, peerReliability, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type FederatedHooks, type FederatedSummary, type ModelSpec, type ProductModelReport, type TrainOptions } from '../core/learning/index.ts'
 import { setupNodeBackend } from '../node-runtime/learning/backend.ts'
 import { loadMnist } from '../node-runtime/learning/mnist.ts'
 import { launchChromium } from '../test/_support/chromium.ts'
@@ -91,17 +95,20 @@ const plan: Array<['random' | 'tcs', 'default' | 'fedavgm', string]> = [
   ['random', 'fedavgm', 'dp'], ['tcs', 'fedavgm', 'dp']
 ]
 
-interface Row { name: string, model: string, finalAccuracy: number, bestAccuracy: number, roundsTo90: number | null, roundsTo95: number | null, totalBytes: number, bytesVsDenseFedAvg: number, uplinkBytes: number, rootIngressBytes: number, simSecondsPerRound: number, epsilon: number | null, noiseMultiplier: number | null, rejected: number, wallSeconds: number }
+interface Row { name: string, model: string, finalAccuracy: number, bestAccuracy: number, rawFinalAccuracy: number | null, rawBestAccuracy: number | null, roundsTo90: number | null, roundsTo95: number | null, totalBytes: number, bytesVsDenseFedAvg: number, uplinkBytes: number, rootIngressBytes: number, simSecondsPerRound: number, epsilon: number | null, noiseMultiplier: number | null, rejected: number, wallSeconds: number }
 const rows: Row[] = []
 let denseBaseline = 0
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`
 
 function row (name: string, spec: ModelSpec, s: FederatedSummary, wall: number): Row {
+  const raw = s.rounds.map(x => x.rawAccuracy).filter((x): x is number => x != null)
   const r: Row = {
     name,
     model: spec.kind,
     finalAccuracy: s.finalAccuracy,
     bestAccuracy: s.bestAccuracy,
+    rawFinalAccuracy: raw.at(-1) ?? null,
+    rawBestAccuracy: raw.length > 0 ? Math.max(...raw) : null,
     roundsTo90: s.rounds.find(x => x.accuracy >= 0.9)?.round ?? null,
     roundsTo95: s.roundsToTarget,
     totalBytes: s.totalBytes,
@@ -114,7 +121,7 @@ function row (name: string, spec: ModelSpec, s: FederatedSummary, wall: number):
     rejected: Object.values(s.rejected).reduce((a, b) => a + b, 0),
     wallSeconds: wall
   }
-  console.log(`${name.padEnd(40)} acc ${pct(r.finalAccuracy)} (best ${pct(r.bestAccuracy)})  to90 ${r.roundsTo90 ?? '-'}  bytes ${(r.totalBytes / 1e6).toFixed(2)} MB (${(r.bytesVsDenseFedAvg * 100).toFixed(1)}%)  root in ${(r.rootIngressBytes / 1e6).toFixed(2)} MB  round ${r.simSecondsPerRound.toFixed(2)} s sim${r.epsilon != null ? `  ε ${r.epsilon.toFixed(2)} σ ${r.noiseMultiplier?.toFixed(2) ?? '-'}` : ''}  [${r.wallSeconds.toFixed(0)} s]`)
+  console.log(`${name.padEnd(40)} acc ${pct(r.finalAccuracy)} (best ${pct(r.bestAccuracy)}${r.rawFinalAccuracy != null ? `; raw ${pct(r.rawFinalAccuracy)}, best ${pct(r.rawBestAccuracy ?? 0)}` : ''})  to90 ${r.roundsTo90 ?? '-'}  bytes ${(r.totalBytes / 1e6).toFixed(2)} MB (${(r.bytesVsDenseFedAvg * 100).toFixed(1)}%)  root in ${(r.rootIngressBytes / 1e6).toFixed(2)} MB  round ${r.simSecondsPerRound.toFixed(2)} s sim${r.epsilon != null ? `  ε ${r.epsilon.toFixed(2)} σ ${r.noiseMultiplier?.toFixed(2) ?? '-'}` : ''}  [${r.wallSeconds.toFixed(0)} s]`)
   return r
 }
 
@@ -138,7 +145,7 @@ async function centralised (spec: ModelSpec, opts: TrainOptions, name: string): 
     }
   }, createRng(SEED).fork('central'))
   trainer.dispose()
-  const r: Row = { name, model: spec.kind, finalAccuracy: acc, bestAccuracy: best, roundsTo90: to90, roundsTo95: to95, totalBytes: 0, bytesVsDenseFedAvg: 0, uplinkBytes: 0, rootIngressBytes: 0, simSecondsPerRound: 0, epsilon: null, noiseMultiplier: null, rejected: 0, wallSeconds: (Date.now() - t0) / 1000 }
+  const r: Row = { name, model: spec.kind, finalAccuracy: acc, bestAccuracy: best, rawFinalAccuracy: null, rawBestAccuracy: null, roundsTo90: to90, roundsTo95: to95, totalBytes: 0, bytesVsDenseFedAvg: 0, uplinkBytes: 0, rootIngressBytes: 0, simSecondsPerRound: 0, epsilon: null, noiseMultiplier: null, rejected: 0, wallSeconds: (Date.now() - t0) / 1000 }
   console.log(`${name.padEnd(40)} acc ${pct(acc)} (best ${pct(best)})  per epoch ${perEpoch.map(pct).join(' ')}  [${r.wallSeconds.toFixed(0)} s]`)
   rows.push(r)
   return r
@@ -154,6 +161,14 @@ const fed: Record<string, Row> = {}
 let fedCnn: Row | null = null
 /** The federated CNN's test accuracy after each round so far (saved as the run goes). */
 const fedCnnCurve: number[] = []
+/** The same for the server's raw model (what the clients train from). */
+const fedCnnRawCurve: number[] = []
+/**
+ * Other averages of the same raw CNN models, for comparison only (the default was chosen on the
+ * MLP rows, bench/learning-ema-probe.ts): [β, start fraction]; each curve holds the rounds it averages.
+ */
+const CNN_AVERAGE_PROBE: Array<[number, number]> = [[0.5, 0.75], [0.8, 0.75], [1, 0.5]]
+const fedCnnAverageProbe: Record<string, { decay: number, start: number, fromRound: number, accuracyByRound: number[] }> = {}
 const products: ProductModelReport[] = []
 const node: Record<string, number> = {}
 const browser: Record<string, number | string> = {}
@@ -169,7 +184,7 @@ function save (partial: boolean): string {
       seed: SEED, trainSamples: train.n, testSamples: test.n, baseline: 'dense float32 both ways, random selection (bytes do not depend on the server step)'
     },
     runs: rows,
-    ...(FED_CNN_ROUNDS > 0 ? { fedCnnAccuracyByRound: fedCnnCurve } : {}),
+    ...(FED_CNN_ROUNDS > 0 ? { fedCnnAccuracyByRound: fedCnnCurve, fedCnnRawAccuracyByRound: fedCnnRawCurve, fedCnnAverageProbe } : {}),
     targets: targets(),
     productModels: products,
     stepsPerSecond: { node, chromium: browser, note: 'Chromium webgpu here is SwiftShader (software); real GPU numbers need a GPU machine' },
@@ -269,13 +284,30 @@ save(!(FED_CNN_ROUNDS > 0))
 // last, as it is the slowest row: the CNN federated with the default configuration (+ the same ±2-pixel shifts as centrally)
 if (FED_CNN_ROUNDS > 0) {
   const t0 = Date.now()
+  const judge = new Trainer(cnn, initParams(cnn, createRng(0)))
+  const probes = CNN_AVERAGE_PROBE.map(([decay, start]) => {
+    const key = `β${decay} from ${start}`
+    const fromRound = Math.floor(start * FED_CNN_ROUNDS) + 1
+    fedCnnAverageProbe[key] = { decay, start, fromRound, accuracyByRound: [] }
+    return { key, fromRound, ema: createModelEma(judge.size, decay) }
+  })
   fedCnn = await federated('random default dense cnn', `random default dense CNN (${FED_CNN_ROUNDS} rounds)`, { ...base, model: cnn, rounds: FED_CNN_ROUNDS, augmentShift: 2 }, {
-    onRound: r => {
+    onRound: async (r, { server }) => {
       fedCnnCurve.push(r.accuracy)
-      console.log(`  federated CNN round ${r.round}/${FED_CNN_ROUNDS}: ${pct(r.accuracy)}  [${((Date.now() - t0) / 1000).toFixed(0)} s, load ${os.loadavg()[0].toFixed(2)}]`)
+      fedCnnRawCurve.push(r.rawAccuracy ?? r.accuracy)
+      const extra: string[] = []
+      for (const p of probes) {
+        if (r.round < p.fromRound) continue
+        judge.setWeights(p.ema.update(server))
+        const a = (await judge.evaluate(test)).accuracy
+        fedCnnAverageProbe[p.key].accuracyByRound.push(a)
+        extra.push(`${p.key} ${pct(a)}`)
+      }
+      console.log(`  federated CNN round ${r.round}/${FED_CNN_ROUNDS}: ${pct(r.accuracy)} (raw ${pct(r.rawAccuracy ?? r.accuracy)}${extra.length > 0 ? `; ${extra.join(', ')}` : ''})  [${((Date.now() - t0) / 1000).toFixed(0)} s, load ${os.loadavg()[0].toFixed(2)}]`)
       save(true)
     }
   })
+  judge.dispose()
   save(false)
 }
 
@@ -301,8 +333,9 @@ function targets (): Record<string, unknown> {
     // while the federated CNN runs: the last round reached so far (complete: false)
     const fin = fedCnn?.finalAccuracy ?? fedCnnCurve[fedCnnCurve.length - 1]
     out.federatedCnnVsCentralisedCnn = {
-      model: 'cnn on both sides (filters 16/32, same initial weights, ±2-pixel shifts on both sides); centralised: Adam 0.003 → 0.0001 cosine, batch 32; federated: the default configuration',
+      model: 'cnn on both sides (filters 16/32, same initial weights, ±2-pixel shifts on both sides); centralised: Adam 0.003 → 0.0001 cosine, batch 32; federated: the default configuration (reported: the uniform average of the server models of the last quarter of the rounds; raw: the server model)',
       centralised: centralCnn.finalAccuracy, federated: fin, bestFederated: fedCnn?.bestAccuracy ?? Math.max(...fedCnnCurve),
+      rawFederated: fedCnnRawCurve[fedCnnRawCurve.length - 1], bestRawFederated: Math.max(...fedCnnRawCurve),
       needed: Math.round((centralCnn.finalAccuracy - 0.015) * 10000) / 10000,
       rounds: FED_CNN_ROUNDS, roundsReached: fedCnnCurve.length, complete: fedCnn != null,
       gapPoints: gap(centralCnn.finalAccuracy, fin),

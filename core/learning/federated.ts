@@ -10,7 +10,8 @@
  *      quantisation and encodes it (Byzantine clients send their attack instead);
  *   4. updates travel up the tree (relays pre-aggregate for FedAvg), every receiver validates;
  *   5. the root aggregates (FedAvg / median / trimmed mean / Krum / multi-Krum), adds DP noise,
- *      applies the step, evaluates on the held-out set, and the accountant books the round.
+ *      applies the step, folds the new model into its moving average when one is kept
+ *      (model-ema.ts), evaluates on the held-out set, and the accountant books the round.
  *
  * The model math runs on whatever tfjs backend is active; everything random comes from `seed`.
  */
@@ -25,6 +26,7 @@ import { cosineDecay, initParams, Trainer, type ModelSpec } from './model.ts'
 import { ErrorFeedback, topK } from './quantize.ts'
 import { admit, routeDown, routeUp, type HopContext } from './relay.ts'
 import { createRng, shuffle } from './rng.ts'
+import { createModelEma } from './model-ema.ts'
 import { createServerOptimizer, type ServerOptimizerName } from './server-opt.ts'
 import { buildTree, ROOT, selectClients, type AggregationTree, type SelectionContext, type SelectionName, type TcsOptions } from './selection.ts'
 import { generateTopology, type Topology } from './topology.ts'
@@ -78,6 +80,19 @@ export interface FederatedConfig {
   serverWarmupRounds?: number
   /** Server learning rate of the last round, reached by a cosine over the rounds (server-opt.ts). @default no decay */
   serverFinalLearningRate?: number
+  /**
+   * Decay β in [0, 1] of the server's moving average of the global model (model-ema.ts: EMA with
+   * bias correction; 1 = uniform mean). When > 0 the average is the model evaluated each round and
+   * returned; the server still steps, and the clients still train from, the raw model. 0 = off.
+   * @default 0
+   */
+  serverEmaDecay?: number
+  /**
+   * When the average starts, as a fraction f in [0, 1) of `rounds`: rounds 1..⌊f·rounds⌋ report
+   * the raw model, the average folds in the models of the rounds after (SWA's tail averaging:
+   * the early, fast-moving models stay out of it). @default 0
+   */
+  serverEmaStart?: number
   /** How many clients are Byzantine. @default 0 */
   byzantine?: number
   /** @default 'sign-flip' */
@@ -105,8 +120,12 @@ export interface RoundResult {
   round: number
   selected: number[]
   byzantineSelected: number
+  /** Held-out accuracy and loss of the model the run reports: the EMA when `serverEmaDecay` > 0. */
   accuracy: number
   loss: number
+  /** With `serverEmaDecay` > 0 only: the same for the server's raw model. */
+  rawAccuracy?: number
+  rawLoss?: number
   trainLoss: number
   bytesUp: number
   /** Uplink bytes arriving on the root's own links (the coordinator's ingress load). */
@@ -124,6 +143,8 @@ export interface RoundResult {
 
 export interface FederatedSummary {
   rounds: RoundResult[]
+  /** The model the run produced (the EMA when `serverEmaDecay` > 0), as flat weights. */
+  weights: Float32Array
   finalAccuracy: number
   finalLoss: number
   bestAccuracy: number
@@ -142,8 +163,16 @@ export interface FederatedSummary {
 
 export interface FederatedData { train: Dataset, test: Dataset }
 
+/** The models at the end of a round (read-only views: copy before keeping or changing them). */
+export interface RoundModels {
+  /** The server's raw model, the one the clients train from. */
+  server: Float32Array
+  /** The model that was evaluated: the EMA when `serverEmaDecay` > 0, else `server`. */
+  evaluated: Float32Array
+}
+
 export interface FederatedHooks {
-  onRound?: (r: RoundResult) => void | Promise<void>
+  onRound?: (r: RoundResult, models: RoundModels) => void | Promise<void>
 }
 
 /** Downlink bytes over a tree when each client gets its own message: an edge carries its subtree's. */
@@ -203,6 +232,13 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
   const linear = cfg.aggregator === 'fedavg'
   const decay = cfg.serverFinalLearningRate != null ? { finalLearningRate: cfg.serverFinalLearningRate, decaySteps: cfg.rounds } : {}
   const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau, warmupRounds: cfg.serverWarmupRounds, ...decay })
+  const ema = createModelEma(size, cfg.serverEmaDecay ?? 0)
+  const averaged = ema.decay > 0
+  const emaFrom = cfg.serverEmaStart ?? 0
+  if (!(emaFrom >= 0 && emaFrom < 1)) throw new LearningConfigError(`serverEmaStart must be in [0, 1) (got ${emaFrom})`)
+  /** First round folded into the average. */
+  const emaRound = Math.floor(emaFrom * cfg.rounds) + 1
+  let evaluated = global
   const down = cfg.downlink != null && (cfg.downlink.bits > 0 || cfg.downlink.topK < 1) ? cfg.downlink : null
   const copies = clientData.map(() => Float32Array.from(initial))
   const results: RoundResult[] = []
@@ -284,20 +320,28 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
         global = server.step(global, agg)
       }
       accountant?.step(q, sigma ?? 1)
-      trainer.setWeights(global)
+      const fold = averaged && r >= emaRound
+      evaluated = fold ? ema.update(global) : global
+      trainer.setWeights(evaluated)
       const metrics = await trainer.evaluate(data.test)
+      let raw: { rawAccuracy: number, rawLoss: number } | null = null
+      if (fold) {
+        trainer.setWeights(global)
+        const m = await trainer.evaluate(data.test)
+        raw = { rawAccuracy: m.accuracy, rawLoss: m.loss }
+      } else if (averaged) raw = { rawAccuracy: metrics.accuracy, rawLoss: metrics.loss }
       bytesTotal += routed.bytesUp + bytesDown
       for (const k of REJECT_REASONS) totals[k] += rejected[k]
       const result: RoundResult = {
         round: r, selected, byzantineSelected: selected.filter(c => byz.has(c)).length,
-        accuracy: metrics.accuracy, loss: metrics.loss, trainLoss,
+        accuracy: metrics.accuracy, loss: metrics.loss, ...raw, trainLoss,
         bytesUp: routed.bytesUp, bytesAtRoot: routed.bytesAtRoot, bytesDown, bytesTotal,
         epsilon: accountant?.epsilon() ?? null, rejected,
         simSeconds: routed.seconds, treeDepth: Math.max(0, ...tree.depth.values()),
         ...(warning != null ? { warning } : {})
       }
       results.push(result)
-      await hooks.onRound?.(result)
+      await hooks.onRound?.(result, { server: global, evaluated })
     }
   } finally {
     trainer.dispose()
@@ -309,6 +353,7 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
   const denseBytes = results.length * m * (weightBytes + denseUpdateBytes)
   return {
     rounds: results,
+    weights: evaluated,
     finalAccuracy: last?.accuracy ?? Number.NaN,
     finalLoss: last?.loss ?? Number.NaN,
     bestAccuracy: Math.max(...results.map(x => x.accuracy)),

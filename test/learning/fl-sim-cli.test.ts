@@ -33,7 +33,7 @@ async function runMain (args: string[]): Promise<{ code: number, stdout: string,
 test('--help documents every option', async () => {
   const r = await runMain(['--help'])
   assert.equal(r.code, 0)
-  for (const flag of ['--clients', '--rounds', '--partition', '--select', '--dp-epsilon', '--quantize', '--byzantine', '--aggregate', '--seed', '--json', '--backend', '--topk']) {
+  for (const flag of ['--clients', '--rounds', '--partition', '--select', '--dp-epsilon', '--quantize', '--byzantine', '--aggregate', '--seed', '--json', '--backend', '--topk', '--server-ema', '--server-ema-start']) {
     assert.ok(r.stdout.includes(flag), `help lacks ${flag}`)
   }
 })
@@ -48,8 +48,9 @@ test('without flags the run uses the documented default configuration (core/lear
   const sgd = configFromArgs(parseCommandArgs(command, ['--server-opt', 'sgd']))
   assert.deepEqual([sgd.serverLearningRate, sgd.serverMomentum], [1, 0])
   assert.equal(cfg.serverFinalLearningRate, undefined, 'no server decay by default')
-  const set = configFromArgs(parseCommandArgs(command, ['--server-lr', '0.01', '--server-momentum', '0.9', '--server-tau', '0.01', '--server-warmup', '3', '--final-lr', '0.1', '--server-final-lr', '0.002']))
-  assert.deepEqual([set.serverLearningRate, set.serverMomentum, set.serverTau, set.serverWarmupRounds, set.finalLearningRate, set.serverFinalLearningRate], [0.01, 0.9, 0.01, 3, 0.1, 0.002])
+  const set = configFromArgs(parseCommandArgs(command, ['--server-lr', '0.01', '--server-momentum', '0.9', '--server-tau', '0.01', '--server-warmup', '3', '--final-lr', '0.1', '--server-final-lr', '0.002', '--server-ema', '0.5', '--server-ema-start', '0.25']))
+  assert.deepEqual([set.serverLearningRate, set.serverMomentum, set.serverTau, set.serverWarmupRounds, set.finalLearningRate, set.serverFinalLearningRate, set.serverEmaDecay, set.serverEmaStart], [0.01, 0.9, 0.01, 3, 0.1, 0.002, 0.5, 0.25])
+  assert.equal(configFromArgs(parseCommandArgs(command, ['--server-ema', '0'])).serverEmaDecay, 0)
   // the final client rate follows --lr unless given: the same 5× decay
   assert.ok(Math.abs((configFromArgs(parseCommandArgs(command, ['--lr', '0.05'])).finalLearningRate ?? 0) - 0.01) < 1e-12)
 })
@@ -65,6 +66,9 @@ test('bad flags are usage errors (exit 2) naming the flag', async () => {
     [['--server-warmup', '-1'], '--server-warmup'],
     [['--final-lr', '0'], '--final-lr'],
     [['--server-final-lr', '0'], '--server-final-lr'],
+    [['--server-ema', '1.5'], '--server-ema'],
+    [['--server-ema-start', '1'], '--server-ema-start'],
+    [['--server-ema', '-0.5'], '--server-ema'],
     [['--nope'], '--nope']
   ] as const) {
     const r = await runMain([...args])

@@ -48,6 +48,8 @@ export const command: Command = {
     { name: 'server-tau', type: 'number', description: 'FedAdam\'s adaptivity τ', default: D.serverTau, min: 1e-12, max: 10 },
     { name: 'server-warmup', type: 'integer', description: 'linear warm-up of the server learning rate over this many rounds (0 = none)', default: D.serverWarmupRounds, min: 0, max: 10000 },
     { name: 'server-final-lr', type: 'number', description: 'server learning rate of the last round, reached by a cosine over the rounds (absent: no decay; at most --server-lr)', min: 1e-6, max: 100 },
+    { name: 'server-ema', type: 'number', description: 'decay β of the moving average of the global model that is evaluated and reported (bias-corrected EMA; 1 = uniform mean; the clients still train from the raw model; 0 = off)', default: D.serverEmaDecay, min: 0, max: 1 },
+    { name: 'server-ema-start', type: 'number', description: 'fraction of --rounds after which the average starts (0 = from round 1)', default: D.serverEmaStart, min: 0, max: 0.99 },
     { name: 'byzantine', type: 'integer', description: 'number of Byzantine clients', default: 0, min: 0 },
     { name: 'attack', type: 'string', description: 'what Byzantine clients send', choices: ATTACKS, default: 'sign-flip' },
     { name: 'quantize', type: 'integer', description: 'uplink quantisation bits with stochastic rounding (0 = float32)', default: 0, min: 0, max: 8 },
@@ -117,6 +119,8 @@ export function configFromArgs (args: ParsedArgs): FederatedConfig {
     serverTau: num(args, 'server-tau') ?? D.serverTau,
     serverWarmupRounds: num(args, 'server-warmup') ?? D.serverWarmupRounds,
     serverFinalLearningRate: num(args, 'server-final-lr'),
+    serverEmaDecay: num(args, 'server-ema') ?? D.serverEmaDecay,
+    serverEmaStart: num(args, 'server-ema-start') ?? D.serverEmaStart,
     byzantine,
     attack: (str(args, 'attack') ?? 'sign-flip') as AttackKind,
     quantizeBits: num(args, 'quantize'),
@@ -162,7 +166,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   const onRound = (r: RoundResult): void => {
     const eps = r.epsilon != null ? ` ε ${r.epsilon.toFixed(3)}` : ''
     const rej = Object.entries(r.rejected).filter(([, v]) => v > 0).map(([k, v]) => `${k}:${v}`).join(',')
-    const line = `round ${r.round}/${cfg.rounds} acc ${(r.accuracy * 100).toFixed(2)}% loss ${r.loss.toFixed(4)} up ${mb(r.bytesUp)} down ${mb(r.bytesDown)}${eps}${rej !== '' ? ` rejected ${rej}` : ''}${r.warning != null ? ` WARNING ${r.warning}` : ''}`
+    const line = `round ${r.round}/${cfg.rounds} acc ${(r.accuracy * 100).toFixed(2)}%${r.rawAccuracy != null ? ` (raw ${(r.rawAccuracy * 100).toFixed(2)}%)` : ''} loss ${r.loss.toFixed(4)} up ${mb(r.bytesUp)} down ${mb(r.bytesDown)}${eps}${rej !== '' ? ` rejected ${rej}` : ''}${r.warning != null ? ` WARNING ${r.warning}` : ''}`
     if (json) {
       emit({ event: 'round', ...r })
       progress(`${line} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
