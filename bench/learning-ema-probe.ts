@@ -9,7 +9,7 @@
  *
  *   node --import tsx --import ./node-runtime/polyfills.mjs bench/learning-ema-probe.ts [--seed N]
  */
-import { COMPRESSED_UPDATES, createModelEma, createRng, DEFAULT_TRAINING, initParams, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type ModelSpec } from '../core/learning/index.ts'
+import { COMPRESSED_UPDATES, createModelEma, createRng, emaStartRound, DEFAULT_TRAINING, initParams, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type ModelSpec } from '../core/learning/index.ts'
 import { setupNodeBackend } from '../node-runtime/learning/backend.ts'
 import { loadMnist } from '../node-runtime/learning/mnist.ts'
 import { writeResult } from './_results.ts'
@@ -37,7 +37,7 @@ const out: Record<string, { raw: number[], ema: Record<string, number[]> }> = {}
 /** Evaluates the averages (a second Trainer: the run's own holds the raw model). */
 const judge = new Trainer(model, initParams(model, createRng(0)))
 for (const [name, over] of rows) {
-  const emas = VARIANTS.map(v => ({ v, start: Math.floor(v[1] * base.rounds) + 1, ema: createModelEma(judge.size, v[0]) }))
+  const emas = VARIANTS.map(v => ({ v, start: emaStartRound(v[1], base.rounds), ema: createModelEma(judge.size, v[0]) }))
   const curve = { raw: [] as number[], ema: Object.fromEntries(VARIANTS.map(v => [key(v), [] as number[]])) }
   await runFederated({ ...base, ...over }, { train, test }, {
     onRound: async (r, { server }) => {

@@ -31,7 +31,7 @@
  *        saved after every round.
  */
 import os from 'node:os'
-import { bandwidthPredictor, COMPRESSED_UPDATES, compressionSelector, consensusLatency, createModelEma, createRng, DEFAULT_TRAINING, initParams, peerReliability, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type FederatedHooks, type FederatedSummary, type ModelSpec, type ProductModelReport, type TrainOptions } from '../core/learning/index.ts'
+import { bandwidthPredictor, COMPRESSED_UPDATES, compressionSelector, consensusLatency, createModelEma, createRng, emaStartRound, DEFAULT_TRAINING, initParams, peerReliability, ROBUST_AGGREGATION, runFederated, trainTestSplit, Trainer, type FederatedConfig, type FederatedHooks, type FederatedSummary, type ModelSpec, type ProductModelReport, type TrainOptions } from '../core/learning/index.ts'
 import { setupNodeBackend } from '../node-runtime/learning/backend.ts'
 import { loadMnist } from '../node-runtime/learning/mnist.ts'
 import { launchChromium } from '../test/_support/chromium.ts'
@@ -287,7 +287,7 @@ if (FED_CNN_ROUNDS > 0) {
   const judge = new Trainer(cnn, initParams(cnn, createRng(0)))
   const probes = CNN_AVERAGE_PROBE.map(([decay, start]) => {
     const key = `β${decay} from ${start}`
-    const fromRound = Math.floor(start * FED_CNN_ROUNDS) + 1
+    const fromRound = emaStartRound(start, FED_CNN_ROUNDS)
     fedCnnAverageProbe[key] = { decay, start, fromRound, accuracyByRound: [] }
     return { key, fromRound, ema: createModelEma(judge.size, decay) }
   })

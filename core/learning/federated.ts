@@ -26,7 +26,7 @@ import { cosineDecay, initParams, Trainer, type ModelSpec } from './model.ts'
 import { ErrorFeedback, topK } from './quantize.ts'
 import { admit, routeDown, routeUp, type HopContext } from './relay.ts'
 import { createRng, shuffle } from './rng.ts'
-import { createModelEma } from './model-ema.ts'
+import { createModelEma, emaStartRound } from './model-ema.ts'
 import { createServerOptimizer, type ServerOptimizerName } from './server-opt.ts'
 import { buildTree, ROOT, selectClients, type AggregationTree, type SelectionContext, type SelectionName, type TcsOptions } from './selection.ts'
 import { generateTopology, type Topology } from './topology.ts'
@@ -234,10 +234,8 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
   const server = createServerOptimizer(size, { kind: cfg.serverOptimizer, learningRate: cfg.serverLearningRate, momentum: cfg.serverMomentum, tau: cfg.serverTau, warmupRounds: cfg.serverWarmupRounds, ...decay })
   const ema = createModelEma(size, cfg.serverEmaDecay ?? 0)
   const averaged = ema.decay > 0
-  const emaFrom = cfg.serverEmaStart ?? 0
-  if (!(emaFrom >= 0 && emaFrom < 1)) throw new LearningConfigError(`serverEmaStart must be in [0, 1) (got ${emaFrom})`)
   /** First round folded into the average. */
-  const emaRound = Math.floor(emaFrom * cfg.rounds) + 1
+  const emaRound = emaStartRound(cfg.serverEmaStart ?? 0, cfg.rounds)
   let evaluated = global
   const down = cfg.downlink != null && (cfg.downlink.bits > 0 || cfg.downlink.topK < 1) ? cfg.downlink : null
   const copies = clientData.map(() => Float32Array.from(initial))

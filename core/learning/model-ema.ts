@@ -25,6 +25,15 @@ export interface ModelEma {
   update: (w: Float32Array) => Float32Array
 }
 
+/**
+ * The first round (1-based) folded into an average that starts after the fraction `start` in
+ * [0, 1) of `rounds`: ⌊start·rounds⌋ + 1 (rounds before it report the raw model).
+ */
+export function emaStartRound (start: number, rounds: number): number {
+  if (!(start >= 0 && start < 1)) throw new LearningConfigError(`serverEmaStart must be in [0, 1) (got ${start})`)
+  return Math.floor(start * rounds) + 1
+}
+
 export function createModelEma (size: number, decay: number): ModelEma {
   if (!(decay >= 0 && decay <= 1)) throw new LearningConfigError(`server EMA decay must be in [0, 1] (got ${decay})`)
   // float64: the weighted sum must not lose the small late models to rounding over many rounds
