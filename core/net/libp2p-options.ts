@@ -20,6 +20,7 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { fastMsgId } from './fast-msg-id.ts'
 import type { MeshConfig } from './config.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
@@ -67,6 +68,8 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
       emitSelf: false,
+      // duplicates are dropped before their signature is checked (see fast-msg-id.ts)
+      fastMsgIdFn: fastMsgId,
       // messages are small (addresses, neighbour lists, broadcast text); keep bursts bounded
       maxInboundDataLength: config.maxFrameSize,
       // gossipsub penalises more than 10 peers on one IP (P6, IP colocation: -5 per surplus peer,

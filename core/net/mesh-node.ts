@@ -24,7 +24,7 @@ import { LinkHealth, pingOnce } from './link-health.ts'
 import { connectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
-import { TopologyView, type ViewSnapshot } from './topology.ts'
+import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { NotStartedError } from './errors.ts'
@@ -54,6 +54,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private timers: Array<ReturnType<typeof setInterval>> = []
   private dialTimer?: ReturnType<typeof setTimeout>
   private readonly unlisten: Array<() => void> = []
+  /** Peer ids of our configured bootstraps: the only peers whose neighbour lists may drop others from the view. */
+  private readonly bootstrapIds: ReadonlySet<string>
 
   constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery) {
     super()
@@ -74,8 +76,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       isStarted: () => this._status === 'started',
       log: this.log
     })
+    const targets = config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' }))
+    this.bootstrapIds = new Set(targets.map(t => t.peerId))
     this.keeper = new BootstrapKeeper({
-      targets: config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' })),
+      targets,
       backoffMs: config.bootstrapBackoffMs,
       backoffMaxMs: config.bootstrapBackoffMaxMs,
       // abandoned only when it stops progressing: a fixed budget made the last peers of a 20-peer
@@ -176,6 +180,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       const peerId = e.detail.toString()
       this.keeper.peerDisconnected(peerId)
       this.safeDispatch('peer:disconnect', { peerId })
+      // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
+      if (this.config.role === 'bootstrap' && this.view.leave(peerId)) this.emitView()
       this.announcer.topologySoon()
     })
     on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
@@ -222,7 +228,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
           this.libp2p.hangUp(msg.from).catch(err => { this.log('hang up on %s failed: %s', from, err instanceof Error ? err.message : String(err)) })
         }
       }
-      else if (m.type === MSG_TOPOLOGY && this.view.announce(from, m, Date.now())) this.emitView()
+      else if (m.type === MSG_TOPOLOGY) {
+        const before = this.bootstrapIds.has(from) ? this.view.get(from)?.neighbours : undefined
+        if (!this.view.announce(from, m, Date.now())) return
+        // our bootstrap lost its link to a peer: a closed tab or a crashed process (module comment of topology.ts)
+        for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.checkGone(id)
+        this.emitView()
+      }
       return
     }
     const handlers = this.handlers.get(msg.topic)
@@ -232,6 +244,26 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
         this.log.error('subscriber of %s threw: %s', msg.topic, err instanceof Error ? err.message : String(err))
       }
     }
+  }
+
+  /**
+   * Our bootstrap lost its link to `peerId`. With no link of our own to it, it is gone; over a
+   * direct link of ours, one ping decides (a closed tab's WebRTC link stays open until pings fail,
+   * measured 8–20 s): no answer closes the link and drops the peer.
+   */
+  private checkGone (peerId: string): void {
+    const conns = this.libp2p.getConnections().filter(c => c.remotePeer.toString() === peerId)
+    if (conns.length === 0) {
+      if (this.view.leave(peerId)) this.log('%s left: its bootstrap link closed', peerId)
+      return
+    }
+    const conn = this.health.pick(conns) ?? conns[0]
+    // half a dial timeout: a live peer answers a ping in milliseconds, a busy one within a second or two
+    pingOnce(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
+      this.log('%s lost its bootstrap link and does not answer a ping (%s): dropping it', peerId, err instanceof Error ? err.message : String(err))
+      for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
+      if (this._status === 'started' && this.view.leave(peerId)) this.emitView()
+    })
   }
 
   private maintain (): void {

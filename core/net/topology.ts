@@ -6,6 +6,12 @@
  * it announces itself, is replaced only by a newer announcement (higher `seq`, or any after it
  * left), and leaves on its `leave` message or when not heard from for `ttlMs` — which bounds how
  * long a crashed peer stays visible.
+ *
+ * A closed browser tab sends no goodbye (see app/main.ts), so waiting for its TTL would keep it on
+ * every page for seconds. But every peer holds a WebSocket link to its bootstrap, and that link
+ * closes the moment the tab does: `unlistedBy` finds the peers one of OUR configured bootstraps
+ * stopped listing, and the node drops those it has no direct link to itself. A peer wrongly dropped
+ * (it only lost its bootstrap link) is back with its next keep-alive announcement.
  */
 import type { MeshRole } from './config.ts'
 import type { Neighbour, TopologyMessage } from './mesh-codec.ts'
@@ -83,6 +89,12 @@ export class TopologyView {
   snapshot (): ViewSnapshot {
     return { self: this.self, peers: [...this.peers.values()].map(copy).sort((a, b) => a.peerId < b.peerId ? -1 : 1) }
   }
+}
+
+/** Peers listed in `before` but not in `after`: the links a neighbour list lost. */
+export function unlistedBy (before: readonly Neighbour[], after: readonly Neighbour[]): string[] {
+  const still = new Set(after.map(n => n.peerId))
+  return before.map(n => n.peerId).filter(id => !still.has(id))
 }
 
 function copy (p: ViewPeer): ViewPeer {

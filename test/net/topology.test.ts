@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { TopologyView } from '../../core/net/topology.ts'
+import { TopologyView, unlistedBy } from '../../core/net/topology.ts'
 import { chooseDials } from '../../core/net/dial-policy.ts'
 import { encodeMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, readMeshMessage, type MeshMessage, type TopologyMessage } from '../../core/net/mesh-codec.ts'
 import { MalformedMessageError } from '../../core/net/index.ts'
@@ -52,4 +52,11 @@ test('garbage mesh messages are MalformedMessageError, never anything else', () 
   fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), bytes => {
     try { readMeshMessage(bytes) } catch (e) { assert.ok(e instanceof MalformedMessageError, String(e)) }
   }), { seed: 42, numRuns: 1000 })
+})
+
+test('unlistedBy: the peers a neighbour list lost, whatever the transport', () => {
+  const n = (peerId: string, transport: 'webrtc' | 'websocket' = 'websocket'): { peerId: string, transport: 'webrtc' | 'websocket' } => ({ peerId, transport })
+  assert.deepEqual(unlistedBy([n('a'), n('b'), n('c')], [n('c'), n('a', 'webrtc'), n('d')]), ['b'])
+  assert.deepEqual(unlistedBy([], [n('a')]), [])
+  assert.deepEqual(unlistedBy([n('a')], []), ['a'])
 })
