@@ -116,8 +116,8 @@ async function main (): Promise<void> {
   // No node.stop() on pagehide: stopping unsubscribes the gossipsub topics, which PRUNEs with a
   // 10 s backoff; the same peer id coming back after a reload then GRAFTs inside that backoff and
   // the bootstrap penalises it with a 60 s one, cutting the reloaded tab off gossip for a minute.
-  // A vanished tab is noticed anyway: the connection monitor's ping fails and its topology entry
-  // expires (core/net's pingIntervalMs / peerTtlMs).
+  // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
+  // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
   const panelsRoot = document.getElementById('panels')
   if (panelsRoot != null) await mountPanels(panelsRoot, { baseUrl: location.href, mesh: node, peerId: self })
 }

@@ -25,10 +25,10 @@ export async function createBrowserPeer (init: BrowserPeerInit): Promise<MeshNod
     privateKey: init.privateKey,
     bootstrap: init.bootstrap.multiaddrs.map(String),
     listen: ['/p2p-circuit', '/webrtc'],
-    // a tab is judged by how fast it joins: announce itself and look for peers to dial more often
-    // than a long-lived Node peer needs to (both are cheap: one small gossip message, one pure
-    // function over the known peers)
-    discoveryIntervalMs: 1000,
+    // a tab is judged by how fast it joins: re-announce itself and look for peers to dial more
+    // often than a long-lived Node peer needs to (its first announcement goes out the moment its
+    // relay reservation is made either way; each re-announcement costs every peer a signature check)
+    discoveryIntervalMs: 2000,
     maintainIntervalMs: 250
   })
 }

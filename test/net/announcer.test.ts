@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
-import { Announcer } from '../../core/net/announcer.ts'
+import { Announcer, MAX_DISCOVERY_GAP_MS } from '../../core/net/announcer.ts'
 import { readMeshMessage, MSG_TOPOLOGY, type Neighbour } from '../../core/net/mesh-codec.ts'
 
 interface Rig {
@@ -17,14 +17,14 @@ interface Rig {
 }
 
 /** Runs `body` against a fresh announcer with fake timers and a fake clock starting at `now`. */
-function withClock (now: number, body: (rig: Rig) => void): void {
+function withClock (now: number, body: (rig: Rig) => void, discoveryIntervalMs = 2000): void {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now })
   const published: Uint8Array[] = []
   const discovered: number[] = []
   const state: Rig['state'] = { addrs: [], reach: 1, neighbours: [{ peerId: 'a', transport: 'webrtc', rttMs: 5 }] }
   const log = Object.assign(() => {}, { enabled: false, trace: () => {}, error: () => {}, newScope: () => log }) as never
   const a = new Announcer({
-    config: { role: 'peer', topologyIntervalMs: 2000, discoveryIntervalMs: 2000 },
+    config: { role: 'peer', topologyIntervalMs: 2000, discoveryIntervalMs },
     topic: 't',
     publish: async (_topic, data) => { published.push(data) },
     neighbours: () => state.neighbours,
@@ -138,4 +138,18 @@ test('only a change others would see is announced: not a new round trip, not a r
     const keepAlive = readMeshMessage(s.published[2])
     assert.ok(keepAlive.type === MSG_TOPOLOGY && keepAlive.neighbours.every(n => n.transport !== 'relayed'), 'relayed links are never announced')
   })
+})
+
+test('with a long discovery interval a newcomer still hears our address within MAX_DISCOVERY_GAP_MS', () => {
+  withClock(50_000, s => {
+    s.state.addrs = ['/ip4/127.0.0.1/tcp/1/ws/p2p/x/p2p-circuit/webrtc/p2p/y']
+    s.a.addressesChanged()
+    mock.timers.tick(0)
+    assert.equal(s.discovered.length, 1)
+    s.a.discoverySoon()
+    mock.timers.tick(MAX_DISCOVERY_GAP_MS - 1)
+    assert.equal(s.discovered.length, 1, 'rate-limited')
+    mock.timers.tick(1)
+    assert.equal(s.discovered.length, 2, 'not half of the 10 s interval')
+  }, 10_000)
 })
