@@ -44,8 +44,9 @@ export interface MeshNodeInit {
   /**
    * How often pubsub peer discovery re-announces our addresses. Our address appearing and a
    * newcomer showing up are announced at once anyway (announcer.ts), so this is only a refresh;
-   * every announcement costs every peer a signature check, and 2 s made 20 peers in one process
-   * take 14–20 s instead of 9–11 s to mesh (docs/mesh.md). @default 10000
+   * every announcement costs every peer a signature check: with 2 s (and a 2 s topology interval)
+   * 20 peers in one process took 20–27 s to mesh, with these defaults 13–16 s (docs/mesh.md).
+   * @default 10000
    */
   discoveryIntervalMs?: number
   /**

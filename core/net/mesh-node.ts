@@ -252,7 +252,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * measured 8–20 s): no answer closes the link and drops the peer.
    */
   private checkGone (peerId: string): void {
-    const conns = this.libp2p.getConnections().filter(c => c.remotePeer.toString() === peerId)
+    const conns = this.libp2p.getConnections(peerIdFromString(peerId))
     if (conns.length === 0) {
       if (this.view.leave(peerId)) this.log('%s left: its bootstrap link closed', peerId)
       return

@@ -10,8 +10,9 @@
  * A closed browser tab sends no goodbye (see app/main.ts), so waiting for its TTL would keep it on
  * every page for seconds. But every peer holds a WebSocket link to its bootstrap, and that link
  * closes the moment the tab does: `unlistedBy` finds the peers one of OUR configured bootstraps
- * stopped listing, and the node drops those it has no direct link to itself. A peer wrongly dropped
- * (it only lost its bootstrap link) is back with its next keep-alive announcement.
+ * stopped listing, and the node drops those it has no link to itself (and pings those it has one
+ * to, dropping them when they do not answer). A peer wrongly dropped (it only lost its bootstrap
+ * link) is back with its next keep-alive announcement.
  */
 import type { MeshRole } from './config.ts'
 import type { Neighbour, TopologyMessage } from './mesh-codec.ts'
