@@ -1,7 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// The `novacron` command: installs the Node 20 polyfills, then runs the CLI. The shebang caps V8's
-// young generation at 2 MB per semi-space (default 16): a `novacron peer` process then stays at
-// ~78 MB resident instead of ~87 (bench/results/mesh.json); `npm start` passes the same flag. The long-running mesh
+#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1 --single-threaded-gc --optimize-for-size
+// The `novacron` command: installs the Node 20 polyfills, then runs the CLI. The shebang trims V8
+// for many small peer processes on few cores: a 1 MB young generation per semi-space (default 16),
+// one V8 worker thread and GC on the main thread (no concurrent/parallel GC helpers), and heap
+// growth that favours size. A `novacron peer` then stays at ~77 MB resident instead of ~83 with
+// the semi-space flag alone, and 10 peer processes mesh faster with less CPU (docs/mesh.md, "V8
+// flags"). `npm start` runs this file through the same shebang. The long-running mesh
 // commands (`start`, `peer`) run from the plain-JavaScript bundle that `npm run build` writes to
 // dist/node (node-runtime/build.mjs) while none of their sources changed since that build: no
 // TypeScript loader, far less resident memory per peer process. Everything else, and any run where
