@@ -3,6 +3,7 @@
  * Each returns a `RejectReason` (a string code the replica counts) or null when the item is valid.
  * Nothing here throws on peer input.
  */
+import { bytesToHex } from '@noble/hashes/utils.js'
 import { vrfAlpha, PHASE_COMMIT, PHASE_PREPARE, type ConsensusCrypto, type PublicIdentity } from './crypto.ts'
 import { MSG_COMMIT, MSG_PREPARE, bytesEqual, signedPart, type Header, type Vote, type ViewChange, type Decision } from './codec.ts'
 import { sampleFromOutput } from '../vrf/sample.ts'
@@ -27,10 +28,9 @@ export function leaderOf (n: number, slot: number, view: number): number {
   return (slot + view) % n
 }
 
+/** Lowercase hex of `b` (a short name for the replica's map keys and the simulation's report). */
 export function hex (b: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0')
-  return s
+  return bytesToHex(b)
 }
 
 export function checkHeader (ctx: ValidationContext, h: Header): RejectReason | null {

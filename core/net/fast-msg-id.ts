@@ -9,15 +9,8 @@
  * (gossipsub caches it after validating), so a forged copy that arrives first is checked, rejected
  * and does not hide the genuine one.
  */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
-function hex (bytes: Uint8Array | undefined): string {
-  if (bytes == null) return ''
-  let s = ''
-  for (const b of bytes) s += HEX[b]
-  return s
-}
+import { bytesToHex } from '@noble/hashes/utils.js'
 
 export function fastMsgId (msg: { from?: Uint8Array, seqno?: Uint8Array }): string {
-  return `${hex(msg.from)}/${hex(msg.seqno)}`
+  return `${msg.from == null ? '' : bytesToHex(msg.from)}/${msg.seqno == null ? '' : bytesToHex(msg.seqno)}`
 }

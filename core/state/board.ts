@@ -8,6 +8,7 @@
  * are a Y.Array (concurrent comments interleave, none is lost). Writes validate first and then run
  * in one transaction, so an error never leaves half an edit; reads go through `readIssue`.
  */
+import { bytesToHex } from '@noble/hashes/utils.js'
 import * as Y from 'yjs'
 import { DependencyCycleError, ImportError, IssueNotFoundError, MissingIssueError, ValidationError } from './errors.ts'
 import { blockersOf, blockingGraph, cycleIfAdded, findCycles, parentGraph, readyIssues } from './graph.ts'
@@ -167,7 +168,7 @@ export class Board {
     if (comments.length >= LIMITS.comments) throw new ValidationError(`at most ${LIMITS.comments} comments per issue`, 'comment')
     const at = this.now()
     const bytes = this.random(4)
-    const c: Comment = { id: `${at.toString(36)}${[...bytes].map(b => b.toString(16).padStart(2, '0')).join('')}`, author: this.actor, at, text: body }
+    const c: Comment = { id: `${at.toString(36)}${bytesToHex(bytes)}`, author: this.actor, at, text: body }
     this.doc.transact(() => {
       comments.push([c])
       m.set('updatedAt', at)
