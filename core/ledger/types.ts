@@ -1,0 +1,128 @@
+/**
+ * The ledger's public shapes: what `node-runtime/` (LevelDB store, CLI, control ops) and `app/`
+ * (IndexedDB store, Ledger panel) program against, independent of how `core/ledger` implements
+ * them. See docs/ledger.md for the design these types describe.
+ */
+
+/** Built-in entry kinds; subsystems may register more (e.g. `job.claim`, `model.commit`). */
+export type BuiltinEntryKind = 'note' | 'config' | 'join' | 'leave' | 'remove' | 'evidence'
+
+export interface Entry {
+  kind: string
+  data: Uint8Array
+}
+
+/** A committed entry as users see it. */
+export interface CommittedEntry {
+  /** global slot (block height) it was committed in */
+  slot: number
+  /** index of the entry inside the block */
+  index: number
+  epoch: number
+  kind: string
+  /** author's peer id (who signed the microblock) */
+  author: string
+  data: Uint8Array
+  /** short human summary (e.g. `mesh.maxPeers = 12`, `join 12D3…abc`) */
+  summary: string
+  /** ms from submission to commit, when this peer submitted it */
+  latencyMs?: number
+  /** wall time at which this peer saw the commit */
+  committedAt: number
+  /** false when the entry was committed but refused at apply (e.g. an invalid config value): every peer refuses it alike */
+  applied: boolean
+  /** why it was refused, when `applied` is false */
+  refusal?: string
+}
+
+/** One stored block with its certificate. */
+export interface BlockRecord {
+  height: number
+  epoch: number
+  /** the decided value (encoded block) */
+  block: Uint8Array
+  /** the certificate: the engine's COMMIT messages as sent (bytes each) */
+  certificate: Uint8Array[]
+  /** replica index (in the epoch) the certificate's votes were addressed to */
+  holder: number
+  /** head hash after this block (32 bytes) */
+  head: Uint8Array
+}
+
+/** Where a peer keeps its ledger: LevelDB in Node, IndexedDB in a tab, a Map in tests. */
+export interface LedgerStore {
+  /** the signed genesis record, or undefined in a fresh store */
+  getGenesis: () => Promise<Uint8Array | undefined>
+  putGenesis: (genesis: Uint8Array) => Promise<void>
+  /** appends the next block (height must be the stored head's + 1, or the first one) */
+  append: (record: BlockRecord) => Promise<void>
+  get: (height: number) => Promise<BlockRecord | undefined>
+  /** the highest stored record, or undefined */
+  last: () => Promise<BlockRecord | undefined>
+  /** records from `from` (inclusive) in height order */
+  iterate: (from: number) => AsyncIterable<BlockRecord>
+  close: () => Promise<void>
+}
+
+export interface ReplicaInfo {
+  peerId: string
+  /** index in the epoch's replica set */
+  index: number
+  /** height (slot) of the block that made it a replica; -1 for genesis */
+  since: number
+}
+
+export interface LedgerStatus {
+  meshId: string
+  epoch: number
+  /** first slot of the current epoch */
+  epochStart: number
+  replicas: ReplicaInfo[]
+  f: number
+  protocol: 'probft' | 'pbft'
+  sampleSize: number
+  quorum: number
+  /** is this peer a replica of the current epoch */
+  replica: boolean
+  /** height of the last committed block (-1 when none) */
+  height: number
+  /** hex head hash */
+  head: string
+  /** peer id of the leader of the current slot (view 0 or current view) */
+  leader?: string
+  /** commit latency of entries this peer submitted, ms */
+  latency: { p50: number | null, p99: number | null, samples: number }
+  /** decided slots per second over the last 10 s */
+  decisionsPerSecond: number
+  /** entries per second over the last 10 s */
+  entriesPerSecond: number
+  /** rejected frames/messages by reason (malformed, notReplica, wrongEpoch, badSignature, badVrf, …) */
+  rejected: Record<string, number>
+  /** bytes and frames that crossed links for the ledger, forwarded copies included */
+  wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
+  /** entries waiting in this peer's pool */
+  pending: number
+}
+
+/** Events a running ledger emits (EventTarget / TypedEventEmitter names). */
+export interface LedgerEvents {
+  /** a block was committed (entries in order) */
+  commit: CustomEvent<{ height: number, epoch: number, entries: CommittedEntry[] }>
+  /** a new epoch became active */
+  epoch: CustomEvent<{ epoch: number, start: number, replicas: ReplicaInfo[] }>
+  /** a committed config entry was applied (every peer applies it at the same slot) */
+  config: CustomEvent<{ key: string, value: unknown, slot: number }>
+}
+
+/** What the CLI and the page call on a running ledger. */
+export interface LedgerApi {
+  status: () => LedgerStatus
+  /** submits one entry; resolves once it is committed (or rejects with a typed error on timeout/refusal) */
+  submit: (entry: Entry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry>
+  /** committed entries from `from` (a slot), at most `limit` */
+  log: (from: number, limit: number) => Promise<CommittedEntry[]>
+  /** re-checks every stored certificate from genesis; returns the head */
+  verify: () => Promise<{ height: number, head: string, blocks: number }>
+  /** the config value committed for `key` (or its default) */
+  config: (key: string) => unknown
+}
