@@ -21,6 +21,7 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { fastMsgId } from './fast-msg-id.ts'
+import type { DuplicateLinkGuard } from './duplicate-links.ts'
 import type { MeshConfig } from './config.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
@@ -31,11 +32,13 @@ export const DISCOVERY_TOPIC = 'novacron._peer-discovery._p2p._pubsub'
 /**
  * Allows every dial except insecure WebSockets to hosts that are not one of our bootstraps. The
  * browser default gater refuses `ws://` and private addresses outright, which would cut a tab off
- * from a mesh served from 127.0.0.1.
+ * from a mesh served from 127.0.0.1. With a `guard`, a second direct WebRTC link to a peer is
+ * refused while it is upgraded, before it becomes a connection (see duplicate-links.ts).
  */
-export function meshConnectionGater (bootstrap: readonly string[]): ConnectionGater {
+export function meshConnectionGater (bootstrap: readonly string[], guard?: DuplicateLinkGuard): ConnectionGater {
   const hosts = new Set(bootstrap.map(a => hostOf(multiaddr(a))).filter((h): h is string => h != null))
   return {
+    ...(guard != null ? guard.gaterMethods() : {}),
     denyDialMultiaddr: (ma: Multiaddr) => {
       const names = ma.getComponents().map(c => c.name)
       if (names.includes('p2p-circuit') || names.includes('webrtc')) return false
@@ -58,6 +61,8 @@ function hostOf (ma: Multiaddr): string | undefined {
 export interface Libp2pHooks {
   /** Receives the pubsub peer discovery instance once libp2p creates it. */
   onDiscovery?: (discovery: PubSubPeerDiscovery) => void
+  /** Refuses duplicate direct links in the connection gater; the node binds it once it exists. */
+  linkGuard?: DuplicateLinkGuard
 }
 
 export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Libp2pOptions<Record<string, unknown>> {
@@ -102,7 +107,7 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: meshConnectionGater(config.bootstrap),
+    connectionGater: meshConnectionGater(config.bootstrap, hooks.linkGuard),
     connectionManager: {
       // the bootstrap holds one connection per peer; a peer its direct links, the bootstrap, dials in
       // flight and the relayed signalling links its dials leave behind (they close with the relay's

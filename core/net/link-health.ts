@@ -14,12 +14,16 @@
  * - `dead()`: direct WebRTC links still unproven `graceMs` after opening; the node closes them
  *   and its dialer replaces them.
  * - `pick()`: the connection a request uses: proven direct first, then any other usable link.
+ * - `redundant()`: direct links to a peer still unproven after their first ping had its time while
+ *   another link to it is proven (duplicates); the node closes them.
  * - `pingOnce()`: one ping as soon as a link opens, so it is proven (and its round trip shown)
  *   without waiting up to a whole connection-monitor interval.
  *
- * Duplicate live links to one peer (both dialled at once) are left open on purpose: gossipsub
- * keeps one stream per peer on whichever link identify reported first and does not move it when
- * that link closes, so closing "the extra one" could silence the pair's gossip.
+ * A second direct link to a peer (both dialled at once) is refused before it opens, in the
+ * connection gater (duplicate-links.ts). One that opened anyway is closed only while unproven
+ * (`redundant()`), never once proven: gossipsub keeps one stream per peer on whichever link
+ * identify reported first and does not move it when that link closes, so closing a proven "extra
+ * one" could silence the pair's gossip.
  */
 import { connectionTransport, type ConnectionLike } from './transport.ts'
 import { withTimeout } from './rpc.ts'
@@ -42,6 +46,18 @@ export class LinkHealth {
   /** Open direct WebRTC links older than `graceMs` that never carried data. */
   dead<C extends LinkLike> (conns: readonly C[], now: number, graceMs: number): C[] {
     return conns.filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc' && now - c.timeline.open > graceMs && !this.proven(c))
+  }
+
+  /**
+   * Direct links to one peer still unproven `minAgeMs` after opening while another direct link to
+   * it is proven: duplicates (see duplicate-links.ts), safe to close because gossipsub only uses a
+   * link that identify completed over (which makes it proven). The age spares a live duplicate
+   * whose first ping and identify are still under way, so both sides do not close different ones.
+   * `conns` are one peer's connections.
+   */
+  redundant<C extends LinkLike> (conns: readonly C[], now: number, minAgeMs: number): C[] {
+    const direct = conns.filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc')
+    return direct.some(c => this.proven(c)) ? direct.filter(c => !this.proven(c) && now - c.timeline.open >= minAgeMs) : []
   }
 
   /**

@@ -65,6 +65,9 @@ export class MeshDialer {
     return old == null
   }
 
+  /** True while our own dial to `peerId` is in flight. */
+  isDialing (peerId: string): boolean { return this.dialing.has(peerId) }
+
   /** Direct WebRTC peers now. */
   webrtcPeers (): Set<string> {
     return new Set(this.libp2p.getConnections().filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))

@@ -21,6 +21,7 @@ import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
 import { LinkHealth, pingOnce } from './link-health.ts'
+import { DuplicateLinkGuard } from './duplicate-links.ts'
 import { connectionTransport } from './transport.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
@@ -41,7 +42,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0 }
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
@@ -57,7 +58,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** Peer ids of our configured bootstraps: the only peers whose neighbour lists may drop others from the view. */
   private readonly bootstrapIds: ReadonlySet<string>
 
-  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery) {
+  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery, linkGuard?: DuplicateLinkGuard) {
     super()
     this.config = config
     this.libp2p = libp2p
@@ -65,6 +66,22 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.log = libp2p.logger.forComponent('novacron:mesh')
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
+    linkGuard?.bind({
+      self: this.peerId.toString(),
+      dialing: id => this.dialer.isDialing(id) || libp2p.getDialQueue().some(d => d.peerId?.toString() === id && d.multiaddrs.some(a => a.getComponents().some(c => c.name === 'webrtc'))),
+      connections: id => libp2p.getConnections(peerIdFromString(id)),
+      proven: conn => this.health.proven(conn),
+      // a live link answers in milliseconds; the upgrade waiting on this has at least 10 s
+      answers: async conn => await pingOnce(conn, Math.max(1500, config.dialTimeoutMs / 2)).then(() => true, err => {
+        this.log('proven link %s to %s no longer answers (%s): closing it', conn.id, conn.remotePeer, err instanceof Error ? err.message : String(err))
+        conn.abort(new Error('a proven link stopped answering pings'))
+        return false
+      }),
+      refused: (id, direction, reason) => {
+        this.stats.duplicateLinksRefused++
+        this.log('refusing a second direct %s link with %s: %s', direction, id, reason)
+      }
+    })
     this.announcer = new Announcer({
       config,
       topic: TOPOLOGY_TOPIC,
@@ -171,6 +188,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.dialer.connectionOpened(conn)
       if (conn.limits == null) {
         pingOnce(conn, this.config.dialTimeoutMs).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
+          .finally(() => { if (transport === 'webrtc') this.closeRedundant(peerId) })
       }
       this.safeDispatch('peer:connect', { peerId, transport })
       this.announcer.topologySoon()
@@ -274,9 +292,25 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
   }
 
+  /**
+   * Closes direct links to `peerId` that stayed unproven for a first ping's time while another
+   * link to it is proven (see link-health.ts). Runs when a link's first ping settles and on
+   * every maintenance tick.
+   */
+  private closeRedundant (peerId: string): void {
+    if (this._status !== 'started') return
+    // a first ping times out after dialTimeoutMs; a live link is proven by then
+    for (const c of this.health.redundant(this.libp2p.getConnections(peerIdFromString(peerId)), Date.now(), this.config.dialTimeoutMs)) {
+      this.log('closing duplicate %s link %s to %s: another direct link to it is proven', c.direction, c.id, peerId)
+      this.stats.duplicateLinksClosed++
+      c.abort(new Error('a duplicate of a proven direct link'))
+    }
+  }
+
   /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
   private pruneLinks (): void {
     const conns = this.libp2p.getConnections()
+    for (const peer of new Set(conns.filter(c => connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))) this.closeRedundant(peer)
     // identify proves a live link within a round trip or two; failing that, the monitor's first ping
     // (within one interval of the link opening) does
     const graceMs = Math.max(2 * this.config.dialTimeoutMs, this.config.pingIntervalMs + this.config.dialTimeoutMs)
@@ -416,6 +450,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode> {
   const config = validateConfig(init)
   let discovery: PubSubPeerDiscovery | undefined
-  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d } })) as unknown as Libp2p<{ pubsub: GossipSub }>
-  return new MeshNode(config, libp2p, discovery)
+  const linkGuard = new DuplicateLinkGuard()
+  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard })) as unknown as Libp2p<{ pubsub: GossipSub }>
+  return new MeshNode(config, libp2p, discovery, linkGuard)
 }

@@ -42,6 +42,10 @@ export interface MeshStats {
   dialSuccesses: number
   /** Direct links closed because no data ever crossed them (see link-health.ts). */
   deadLinks: number
+  /** Second direct links to a peer refused while being upgraded (see duplicate-links.ts). */
+  duplicateLinksRefused: number
+  /** Unproven direct links closed because another link to the same peer is proven (see link-health.ts). */
+  duplicateLinksClosed: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

@@ -66,3 +66,16 @@ test('a request takes a proven direct link over an unproven one, then any unlimi
   assert.equal(h.pick([relayed]), undefined, 'a limited link cannot carry requests: the caller dials')
   assert.equal(h.pick([link('webrtc', 0, { status: 'closed', rtt: 1 })]), undefined)
 })
+
+test('redundant: unproven direct links to a peer that has a proven one, once their first ping had its time', () => {
+  const h = new LinkHealth()
+  const proven = link('webrtc', 0, { rtt: 4 })
+  const stale = link('webrtc', 1_000)
+  const fresh = link('webrtc', 9_000)
+  assert.deepEqual(h.redundant([proven, stale, fresh], 10_000, 5_000), [stale], 'a fresh one may still be proven: spared')
+  assert.deepEqual(h.redundant([stale, fresh], 60_000, 5_000), [], 'no proven link: nothing is redundant (dead() handles those)')
+  const alsoProven = link('webrtc', 1_000)
+  h.markIdentified(alsoProven)
+  assert.deepEqual(h.redundant([proven, alsoProven], 60_000, 5_000), [], 'a proven link is never closed as a duplicate (gossipsub may use it)')
+  assert.deepEqual(h.redundant([proven, link('relayed', 0), link('websocket', 0)], 60_000, 5_000), [], 'only direct WebRTC links count')
+})
