@@ -1,13 +1,11 @@
 /**
- * The tab's libp2p identity, kept across reloads.
+ * The encoding of a libp2p identity in Web Storage (which identity a tab takes: tab-identity.ts).
  *
  * The Ed25519 private key is stored protobuf-marshalled (`@libp2p/crypto`'s own format, the one
  * Node peers write to `--data-dir`) and base64-encoded in `localStorage`, so a reload keeps the
  * peer id. Storage is injected (a `Storage`-shaped object) so the logic runs under Node tests.
- * A stored value that does not decode is never silently overwritten: it is moved to a backup key,
- * reported, and a fresh key is generated.
  */
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** The subset of the Web Storage API used here. */
@@ -16,23 +14,14 @@ export interface KeyStorage {
   setItem: (key: string, value: string) => void
 }
 
-export interface IdentityInit {
-  /** @default 'novacron:identity' */
-  storageKey?: string
-  /** Called when a stored key could not be decoded and was replaced. */
-  onCorrupt?: (err: Error) => void
-}
-
-export interface LoadedIdentity {
-  privateKey: PrivateKey
-  /** True when the key was read from storage, false when it was generated now. */
-  restored: boolean
-}
-
 export const DEFAULT_STORAGE_KEY = 'novacron:identity'
 
-/** Where the identity came from: storage, generated and stored now, or generated for this page only. */
-export type IdentityOrigin = 'restored' | 'new' | 'ephemeral'
+/**
+ * Where the tab's identity came from (see tab-identity.ts): its own from before a reload, the
+ * browser's saved one, generated now (none saved, or the saved one is in use by another tab), or
+ * generated for this page only because the browser refuses storage.
+ */
+export type IdentityOrigin = 'tab' | 'browser' | 'new' | 'new-in-use' | 'ephemeral'
 
 /**
  * The page's `localStorage`, or a throwaway in-memory store when the browser refuses storage
@@ -84,21 +73,4 @@ export function decodeIdentity (text: string): PrivateKey {
 
 export function encodeIdentity (key: PrivateKey): string {
   return bytesToBase64(privateKeyToProtobuf(key))
-}
-
-/** Reads the stored key, or generates and stores a new Ed25519 key. */
-export async function loadIdentity (storage: KeyStorage, init: IdentityInit = {}): Promise<LoadedIdentity> {
-  const storageKey = init.storageKey ?? DEFAULT_STORAGE_KEY
-  const stored = storage.getItem(storageKey)
-  if (stored != null) {
-    try {
-      return { privateKey: decodeIdentity(stored), restored: true }
-    } catch (err) {
-      storage.setItem(`${storageKey}:corrupt`, stored)
-      init.onCorrupt?.(err as Error)
-    }
-  }
-  const privateKey = await generateKeyPair('Ed25519')
-  storage.setItem(storageKey, encodeIdentity(privateKey))
-  return { privateKey, restored: false }
 }

@@ -10,7 +10,8 @@
  */
 import { fetchBootstrap, BootstrapFormatError, type BootstrapInfo } from './bootstrap.ts'
 import type { AppContext } from './context.ts'
-import { loadIdentity, pageStorage } from './identity.ts'
+import { pageStorage } from './identity.ts'
+import { browserClaims, claimTabIdentity } from './tab-identity.ts'
 import { findRoots, mountMeshView } from './mesh-view.ts'
 import { bindPeerToView, createBrowserPeer } from './peer.ts'
 import { panels } from './panels/index.ts'
@@ -58,9 +59,13 @@ async function main (): Promise<void> {
   showStatus('starting', 'Fetching the mesh’s bootstrap address…')
   const bootstrap = await bootstrapWithRetry()
   performance.mark('novacron:bootstrap-fetched')
-  const { storage, persistent } = pageStorage()
-  const identity = await loadIdentity(storage, {
-    onCorrupt: err => { console.warn('stored identity unreadable, kept under novacron:identity:corrupt; using a new one:', err.message) }
+  const local = pageStorage()
+  const session = pageStorage(() => globalThis.sessionStorage)
+  const identity = await claimTabIdentity({
+    session: session.storage,
+    local: local.storage,
+    claims: browserClaims(),
+    onCorrupt: (where, err) => { console.warn(`stored identity in ${where}Storage unreadable, kept under novacron:identity:corrupt; skipped:`, err.message) }
   })
   performance.mark('novacron:identity-loaded')
   const node = await createBrowserPeer({ bootstrap, privateKey: identity.privateKey })
@@ -69,7 +74,7 @@ async function main (): Promise<void> {
     self,
     bootstrap: bootstrap.peerId,
     bootstrapAddr: bootstrap.multiaddrs[0].toString(),
-    identityOrigin: !persistent ? 'ephemeral' : identity.restored ? 'restored' : 'new',
+    identityOrigin: !session.persistent ? 'ephemeral' : identity.source,
     sendBroadcast: async text => {
       await node.broadcast(text)
       view.update({ type: 'broadcast', entry: { from: self, text, at: Date.now(), own: true } })

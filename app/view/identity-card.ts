@@ -6,8 +6,10 @@ import type { IdentityOrigin } from '../identity.ts'
 import { h } from './dom.ts'
 
 const ORIGIN_TEXT: Record<IdentityOrigin, string> = {
-  restored: 'Identity restored from this browser’s storage: reloading keeps the same peer id.',
-  new: 'New identity generated and saved in this browser: reloading keeps the same peer id.',
+  tab: 'This tab’s own identity, kept across reloads: reloading keeps the same peer id.',
+  browser: 'This browser’s saved identity: reloading this tab keeps the same peer id. Other tabs get their own.',
+  new: 'New identity generated and saved for this tab: reloading keeps the same peer id.',
+  'new-in-use': 'Another open tab uses this browser’s saved identity, so this tab is a peer of its own with a new id. Reloading keeps it.',
   ephemeral: 'This browser refused to store the identity: this peer id lasts only until the page is closed or reloaded.'
 }
 

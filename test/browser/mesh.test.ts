@@ -172,7 +172,7 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
     const id = tabIds[1]
     const seen = nodes.map(n => events(n).length)
     await pages[1].reload()
-    await waitFor(async () => await pages[1].getAttribute('[data-testid=identity-origin]', 'data-origin') === 'restored', { timeout: DEADLINE, message: 'identity restored' })
+    await waitFor(async () => await pages[1].getAttribute('[data-testid=identity-origin]', 'data-origin') === 'tab', { timeout: DEADLINE, message: 'the tab\'s own identity taken back' })
     assert.equal(await selfId(pages[1]), id)
     // it is a working peer again: the page shows a direct link, and a Node peer sees the same id reconnect over WebRTC
     await waitFor(async () => [...(await peerRows(pages[1])).values()].includes('webrtc'), { timeout: DEADLINE, interval: 250, message: 'a WebRTC link after the reload' })
