@@ -168,7 +168,7 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
     }
   })
 
-  test('a reloaded tab keeps its identity and rejoins', async () => {
+  test('a reloaded tab keeps its identity and rejoins', async (t) => {
     const id = tabIds[1]
     const seen = nodes.map(n => events(n).length)
     await pages[1].reload()
@@ -178,6 +178,13 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
     await waitFor(async () => [...(await peerRows(pages[1])).values()].includes('webrtc'), { timeout: DEADLINE, interval: 250, message: 'a WebRTC link after the reload' })
     await waitFor(() => nodes.some((n, i) => events(n).slice(seen[i]).some(e => e.event === 'peer:connect' && e.peerId === id && e.transport === 'webrtc')),
       { timeout: DEADLINE, message: 'a Node peer to see the reloaded tab reconnect over WebRTC' })
+    // rejoined means linked again to every other peer, from both ends (the next test needs it:
+    // without the bootstrap no new link can form). Each peer still holds the old page's link when
+    // the new one dials in: the duplicate-link guard pings it, finds it dead and lets the new one in.
+    const reloadedAt = Date.now()
+    await waitForWebrtcPeers(pages[1], [tabIds[0], ...nodeIds], 'the reloaded tab')
+    await waitForWebrtcPeers(pages[0], [id, ...nodeIds], 'tab 0 after the reload')
+    t.diagnostic(`the reloaded tab linked to every other peer ${Date.now() - reloadedAt} ms after its first WebRTC link`)
   })
 
   test('without the bootstrap, tabs keep their direct links and still broadcast; they reconnect when it returns', async () => {
