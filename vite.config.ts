@@ -20,5 +20,8 @@ export default defineConfig({
     // the libp2p stack alone is ~550 kB minified; one chunk loads fastest for a page that needs all of it
     chunkSizeWarningLimit: 2048
   },
+  // the learning panel's worker imports tfjs and its backends: ES module workers (Chromium, Firefox
+  // and Safari all run them), so its chunks load like the page's
+  worker: { format: 'es' },
   server: { host: '127.0.0.1' }
 })

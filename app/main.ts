@@ -3,8 +3,9 @@
  *
  * Order matters: the bootstrap description comes first (it names the relay to dial), then the
  * stored identity, then the node; the view is mounted before the node starts so the status line
- * shows "Connecting…" while libp2p dials. Panels of other subsystems mount below the mesh view
- * once the node runs, each isolated: a panel that throws shows its error in its own card.
+ * shows "Connecting…" while libp2p dials. The nav bar and the panels' cards are there from the
+ * start (app/nav.ts, generated from app/panels/index.ts); panels mount into their cards once the
+ * node runs, each isolated: a panel that throws shows its error in its own card.
  * `performance.mark('novacron:…')` at each step lets the benchmark break down the time to the
  * first direct WebRTC link.
  */
@@ -14,7 +15,8 @@ import { pageStorage } from './identity.ts'
 import { browserClaims, claimTabIdentity } from './tab-identity.ts'
 import { findRoots, mountMeshView } from './mesh-view.ts'
 import { bindPeerToView, createBrowserPeer } from './peer.ts'
-import { panels } from './panels/index.ts'
+import { panels, type Panel } from './panels/index.ts'
+import { MESH_SECTIONS, panelSectionId, renderNav } from './nav.ts'
 import { h } from './view/dom.ts'
 import './styles.css'
 
@@ -41,11 +43,19 @@ async function bootstrapWithRetry (): Promise<BootstrapInfo> {
   }
 }
 
-/** Mounts every panel in its own card, in list order on the page, all at once (a slow one delays none). */
-async function mountPanels (root: HTMLElement, ctx: AppContext): Promise<void> {
-  await Promise.all(panels.map(async panel => {
-    const body = h('div', { class: 'panel-body' })
-    root.append(h('section', { class: 'card panel', id: `panel-${panel.id}`, 'data-testid': `panel-${panel.id}` }, h('h2', {}, panel.title), body))
+/** Creates every panel's card at once, in list order, so the nav bar's links have their targets. */
+function panelCards (root: HTMLElement): Array<{ panel: Panel, body: HTMLElement }> {
+  return panels.map(panel => {
+    const body = h('div', { class: 'panel-body' }, h('p', { class: 'hint' }, 'Starts once this tab has joined the mesh…'))
+    root.append(h('section', { class: 'card panel', id: panelSectionId(panel.id), 'data-testid': `panel-${panel.id}`, 'aria-label': panel.title }, h('h2', {}, panel.title), body))
+    return { panel, body }
+  })
+}
+
+/** Mounts every panel in its own card, all at once (a slow one delays none); one that throws says so in its card. */
+async function mountPanels (cards: Array<{ panel: Panel, body: HTMLElement }>, ctx: AppContext): Promise<void> {
+  await Promise.all(cards.map(async ({ panel, body }) => {
+    body.replaceChildren()
     try {
       await panel.mount(body, ctx)
     } catch (err) {
@@ -56,6 +66,10 @@ async function mountPanels (root: HTMLElement, ctx: AppContext): Promise<void> {
 }
 
 async function main (): Promise<void> {
+  const navRoot = document.getElementById('nav')
+  const panelsRoot = document.getElementById('panels')
+  const cards = panelsRoot != null ? panelCards(panelsRoot) : []
+  if (navRoot != null) renderNav(navRoot, [...MESH_SECTIONS, ...panels.map(p => ({ id: panelSectionId(p.id), title: p.title }))])
   showStatus('starting', 'Fetching the mesh’s bootstrap address…')
   const bootstrap = await bootstrapWithRetry()
   performance.mark('novacron:bootstrap-fetched')
@@ -123,8 +137,7 @@ async function main (): Promise<void> {
   // the bootstrap penalises it with a 60 s one, cutting the reloaded tab off gossip for a minute.
   // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
   // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
-  const panelsRoot = document.getElementById('panels')
-  if (panelsRoot != null) await mountPanels(panelsRoot, { baseUrl: location.href, mesh: node, peerId: self })
+  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self })
 }
 
 main().catch((err: Error) => {

@@ -7,7 +7,7 @@
  */
 import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
-import { h, shortId } from '../view/dom.ts'
+import { errorWords, field, h, shortId } from '../view/dom.ts'
 import { stateSession, type StateSession } from '../state/session.ts'
 import { ISSUE_TYPES, STATUSES, type Issue, type IssueType, type LinkType, type Status } from '../../core/state/schema.ts'
 import { presenceList } from '../../core/state/presence.ts'
@@ -25,8 +25,9 @@ export function presenceBar (s: StateSession): HTMLElement {
   const people = presenceList(s.provider.awareness)
   return h('div', { class: 'presence', 'data-testid': 'presence' },
     h('span', { class: 'presence-label' }, `Online (${people.length}):`),
+    // the same short name as the peer table and the topology picture (shortId), not the peer's own label
     ...people.map(p => h('span', { class: `who k-${p.kind}${p.self ? ' self' : ''}`, title: p.peerId, 'data-peer': p.peerId },
-      `${p.self ? 'you' : p.name} · ${p.view}`)))
+      `${p.self ? 'you' : `${p.kind === 'node' ? 'node' : 'tab'} ${shortId(p.peerId)}`} · ${p.view}`)))
 }
 
 function card (i: Issue, blocked: boolean, onOpen: (id: string) => void): HTMLElement {
@@ -50,7 +51,7 @@ function detail (s: StateSession, id: string, draft: Draft, close: () => void, f
   const priority = select('priority', ['0', '1', '2', '3', '4'], String(i.priority), 'edit-priority')
   const type = select('type', ISSUE_TYPES, i.type)
   const progress = h('input', { type: 'range', min: 0, max: 100, step: 5, value: i.progress, name: 'progress' })
-  const assignee = h('input', { name: 'assignee', value: i.assignee ?? '', placeholder: 'assignee' })
+  const assignee = h('input', { name: 'assignee', value: i.assignee ?? '', placeholder: 'nobody' })
   const description = h('textarea', { name: 'description', rows: 3 }, i.description)
   const save = h('button', { type: 'button', 'data-testid': 'edit-save' }, 'Save')
   save.addEventListener('click', () => {
@@ -62,7 +63,7 @@ function detail (s: StateSession, id: string, draft: Draft, close: () => void, f
     } catch (err) { fail(err) }
   })
   if (draft.id !== id) { draft.id = id; draft.comment = '' }
-  const comment = h('input', { name: 'comment', placeholder: 'Add a comment…', 'data-testid': 'comment-text', value: draft.comment })
+  const comment = h('input', { name: 'comment', placeholder: 'Add a comment…', 'data-testid': 'comment-text', value: draft.comment, 'aria-label': 'Comment' })
   comment.addEventListener('input', () => { draft.comment = comment.value })
   const send = h('button', { type: 'button', class: 'secondary', 'data-testid': 'comment-add' }, 'Comment')
   send.addEventListener('click', () => {
@@ -89,17 +90,17 @@ function detail (s: StateSession, id: string, draft: Draft, close: () => void, f
   closeBtn.addEventListener('click', close)
   return h('div', { class: 'issue-detail', 'data-testid': 'issue-detail' },
     h('div', { class: 'detail-head' }, h('code', {}, i.id), closeBtn),
-    h('div', { class: 'form-row' }, title),
-    h('div', { class: 'form-row' }, status, priority, type, assignee),
-    h('div', { class: 'form-row' }, h('label', {}, 'Progress ', progress, ` ${i.progress}%`)),
-    h('div', { class: 'form-row' }, description),
+    h('div', { class: 'form-row' }, field('Title', title, { grow: true })),
+    h('div', { class: 'form-row' }, field('Status', status), field('Priority', priority), field('Type', type), field('Assignee', assignee)),
+    h('div', { class: 'form-row' }, field(`Progress ${i.progress}%`, progress)),
+    h('div', { class: 'form-row' }, field('Description', description, { grow: true })),
     h('div', { class: 'form-row' }, save),
     h('h3', {}, 'Dependencies'),
     h('ul', { class: 'deps', 'data-testid': 'deps' },
       ids('blocked by', i.blockedBy), ids('blocking', i.blocking), ids('parent', i.parent != null ? [i.parent] : []),
       ids('children', i.children), ids('related', i.links.filter(l => l.type === 'related').map(l => l.target)),
       i.blockedBy.length + i.blocking.length + i.children.length + i.links.length === 0 && i.parent == null ? h('li', { class: 'empty' }, 'none') : null),
-    others.length > 0 ? h('div', { class: 'form-row' }, linkType, target, link) : null,
+    others.length > 0 ? h('div', { class: 'form-row' }, field('Link type', linkType), field('To issue', target), link) : null,
     h('h3', {}, `Comments (${i.comments.length})`),
     h('ul', { class: 'comments', 'data-testid': 'comments' }, ...i.comments.map(c =>
       h('li', {}, h('span', { class: 'who' }, shortId(c.author)), ' ', h('time', {}, new Date(c.at).toLocaleTimeString()), h('div', {}, c.text)))),
@@ -111,8 +112,10 @@ export async function mountBoard (root: HTMLElement, ctx: AppContext): Promise<v
   let open: string | null = null
   const draft: Draft = { id: null, comment: '' }
   let error = ''
-  const fail = (err: unknown): void => { error = err instanceof Error ? `${err.name}: ${err.message}` : String(err); render() }
+  const fail = (err: unknown): void => { error = errorWords(err); render() }
   const titleIn = h('input', { name: 'new-title', placeholder: 'New issue title', 'data-testid': 'new-title' })
+  // an error is about what was just typed: it goes as soon as the user changes it
+  titleIn.addEventListener('input', () => { if (error !== '') { error = ''; render() } })
   const typeIn = select('new-type', ISSUE_TYPES, 'task', 'new-type')
   const prioIn = select('new-priority', ['0', '1', '2', '3', '4'], '2', 'new-priority')
   const create = h('button', { type: 'button', 'data-testid': 'new-create' }, 'Create')
@@ -122,7 +125,7 @@ export async function mountBoard (root: HTMLElement, ctx: AppContext): Promise<v
       titleIn.value = ''; error = ''
     } catch (err) { fail(err) }
   })
-  const form = h('div', { class: 'form-row new-issue' }, titleIn, typeIn, prioIn, create)
+  const form = h('div', { class: 'form-row new-issue' }, field('Title', titleIn, { grow: true }), field('Type', typeIn), field('Priority', prioIn), create)
   const body = h('div', {})
   root.append(h('p', { class: 'hint' }, 'Shared by every peer of the mesh (Yjs CRDT), kept in this browser across reloads.'), form, body)
   const render = (): void => {
@@ -135,13 +138,18 @@ export async function mountBoard (root: HTMLElement, ctx: AppContext): Promise<v
       const list = issues.filter(i => i.status === st).sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt)
       return h('div', { class: 'column', 'data-testid': `column-${st}` },
         h('h3', {}, `${LABEL[st]} `, h('span', { class: 'count' }, String(list.length))),
-        ...list.map(i => card(i, st !== 'closed' && !ready.has(i.id), id => { open = id; s.look(`issue:${id}`); render() })))
+        ...list.map(i => card(i, st !== 'closed' && !ready.has(i.id), id => {
+          open = id
+          s.look(`issue:${id}`)
+          render()
+          body.querySelector('.issue-detail')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' })
+        })))
     })
     let pane: HTMLElement | null = null
     if (open != null && s.board.has(open)) pane = detail(s, open, draft, () => { open = null; s.look('board'); render() }, fail)
     body.replaceChildren(...[
       presenceBar(s),
-      error !== '' ? h('p', { class: 'error', 'data-testid': 'board-error' }, error) : null,
+      error !== '' ? h('p', { class: 'error', 'data-testid': 'board-error', role: 'alert' }, error) : null,
       h('div', { class: 'board-wrap' }, h('div', { class: 'board', 'data-testid': 'board' }, ...columns), pane),
       invalid.length > 0 ? h('p', { class: 'hint', 'data-testid': 'invalid' }, `${invalid.length} invalid entries from other peers skipped.`) : null
     ].filter((n): n is HTMLElement => n != null))

@@ -1,6 +1,8 @@
 /**
- * The page's panels. Each subsystem contributes one panel module under app/panels/ and adds it to
- * this list; app/main.ts mounts them in order once the browser peer has started.
+ * The page's panels. Each subsystem contributes one panel module under app/panels/ and adds ONE
+ * entry to this list (`{ id, title, mount }`): app/main.ts gives it a card (`#panel-<id>`) and a
+ * link in the nav bar (app/nav.ts) at once, in list order, and mounts it once the browser peer
+ * has started. Nothing else needs editing to add a panel.
  */
 import type { AppContext } from '../context.ts'
 import { learningPanel } from './learning.ts'

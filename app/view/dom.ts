@@ -37,3 +37,18 @@ export function s<K extends keyof SVGElementTagNameMap> (tag: K, attrs: Attrs = 
 export function shortId (peerId: string, tail = 8): string {
   return peerId.length <= tail + 1 ? peerId : `…${peerId.slice(-tail)}`
 }
+
+/**
+ * A form control with its label (every field has one, for screen readers and for people): the
+ * label text sits above the control, or is visually hidden with `hidden: true` where the
+ * placeholder and the row already say what the field is.
+ */
+export function field (text: string, control: HTMLElement, opts: { hidden?: boolean, grow?: boolean } = {}): HTMLLabelElement {
+  return h('label', { class: `field${opts.grow === true ? ' grow' : ''}` }, h('span', { class: opts.hidden === true ? 'sr-only' : 'field-label' }, text), control)
+}
+
+/** An error's message in words, without the class name (`IssueNotFoundError: …` reads as code). */
+export function errorWords (err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

@@ -4,6 +4,7 @@
  */
 import type { MeshViewState, PeerRole, Transport } from '../mesh-state.ts'
 import { h, shortId } from './dom.ts'
+import { duration } from './time.ts'
 
 export const TRANSPORT_LABEL: Record<Transport, string> = {
   webrtc: 'WebRTC (direct)',
@@ -18,11 +19,6 @@ export const ROLE_LABEL: Record<PeerRole, string> = {
   unknown: 'peer'
 }
 
-function since (ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000))
-  return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h`
-}
-
 export function renderPeerTable (root: HTMLElement, state: MeshViewState, now: number): void {
   const rows = [...state.peers.values()].sort((a, b) =>
     (a.role === 'bootstrap' ? -1 : 0) - (b.role === 'bootstrap' ? -1 : 0) || (a.peerId < b.peerId ? -1 : 1))
@@ -35,9 +31,10 @@ export function renderPeerTable (root: HTMLElement, state: MeshViewState, now: n
     h('td', {}, h('span', { class: `role role-${p.role}` }, ROLE_LABEL[p.role])),
     h('td', {}, h('span', { class: `badge t-${p.transport}` }, TRANSPORT_LABEL[p.transport])),
     h('td', { class: 'num', 'data-testid': 'peer-rtt' }, p.rttMs == null ? '–' : `${p.rttMs < 10 ? p.rttMs.toFixed(1) : Math.round(p.rttMs)} ms`),
-    h('td', { class: 'num' }, since(now - p.connectedAt))
+    h('td', { class: 'num' }, duration(now - p.connectedAt))
   )))
-  root.replaceChildren(h('table', { class: 'peers', 'data-testid': 'peer-table' },
+  // a narrow screen scrolls the table, not the page
+  root.replaceChildren(h('div', { class: 'table-scroll' }, h('table', { class: 'peers', 'data-testid': 'peer-table' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Peer'), h('th', {}, 'Kind'), h('th', {}, 'Transport'), h('th', { class: 'num' }, 'Ping'), h('th', { class: 'num' }, 'For'))),
-    body))
+    body)))
 }

@@ -16,7 +16,7 @@ export async function buildAndServePages (): Promise<LearningPages> {
   const outDir = mkdtempSync(join(tmpdir(), 'novacron-learning-page-'))
   try {
     await build({
-      root: pages, configFile: false, logLevel: 'error', base: './',
+      root: pages, configFile: false, logLevel: 'error', base: './', worker: { format: 'es' },
       build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 8192, rollupOptions: { input: { index: join(pages, 'index.html'), panel: join(pages, 'panel.html') } } }
     })
     const server = await serveDir(outDir)
