@@ -28,13 +28,13 @@ export function renderPeerTable (root: HTMLElement, state: MeshViewState, now: n
   }
   const body = h('tbody', {}, ...rows.map(p => h('tr', { 'data-testid': 'peer-row', 'data-peer-id': p.peerId, 'data-transport': p.transport, 'data-role': p.role },
     h('td', {}, h('code', { title: p.peerId }, shortId(p.peerId, 8))),
-    h('td', {}, h('span', { class: `role role-${p.role}` }, ROLE_LABEL[p.role])),
+    h('td', { class: 'col-kind' }, h('span', { class: `role role-${p.role}` }, ROLE_LABEL[p.role])),
     h('td', {}, h('span', { class: `badge t-${p.transport}` }, TRANSPORT_LABEL[p.transport])),
     h('td', { class: 'num', 'data-testid': 'peer-rtt' }, p.rttMs == null ? '–' : `${p.rttMs < 10 ? p.rttMs.toFixed(1) : Math.round(p.rttMs)} ms`),
     h('td', { class: 'num' }, duration(now - p.connectedAt))
   )))
   // a narrow screen scrolls the table, not the page
   root.replaceChildren(h('div', { class: 'table-scroll' }, h('table', { class: 'peers', 'data-testid': 'peer-table' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'Peer'), h('th', {}, 'Kind'), h('th', {}, 'Transport'), h('th', { class: 'num' }, 'Ping'), h('th', { class: 'num' }, 'For'))),
+    h('thead', {}, h('tr', {}, h('th', {}, 'Peer'), h('th', { class: 'col-kind' }, 'Kind'), h('th', {}, 'Transport'), h('th', { class: 'num' }, 'Ping'), h('th', { class: 'num' }, 'For'))),
     body)))
 }
