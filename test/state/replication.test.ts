@@ -123,6 +123,8 @@ describe('state replication over libp2p', () => {
     peers.push(d)
     await converged(peers)
     const count = d.board.list().length
+    const held = service.provider?.replica.log.size ?? 0
+    assert.ok(held > 0)
     await service.stop(); await mesh.stop()
     peers[0].board.create({ title: 'while d was down' })
     const reopened = await startStateService({ dataDir: dir, actor: 'd' }) // from disk only, no mesh yet
@@ -130,6 +132,8 @@ describe('state replication over libp2p', () => {
     await reopened.stop()
     const mesh2 = await meshNode()
     const service2 = await startStateService({ dataDir: dir, actor: 'd', mesh: meshAsStateMesh(mesh2) })
+    // the signed entries came back from disk: this peer can relay what it held, signatures and all
+    assert.ok((service2.provider?.replica.log.size ?? 0) >= held)
     peers[3] = { ...d, mesh: mesh2, service: service2, doc: service2.doc, board: new Board({ doc: service2.doc, actor: 'd' }), memory: new MemoryStore({ doc: service2.doc, actor: 'd' }) }
     await converged(peers)
   })
