@@ -1,5 +1,5 @@
 /**
- * The state wire codec (y-protocols sync/awareness inside /novacron/state/1.0.0): round trips,
+ * The state wire codec (/novacron/state/2.0.0: signed entries, entry vectors, y-protocols awareness): round trips,
  * a shared list of junk inputs and fast-check fuzzing of every reader, and a provider fed garbage
  * through an in-memory mesh (a test double of core/net's node, used only here) never throws.
  */
