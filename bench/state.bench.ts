@@ -8,6 +8,11 @@
  * - memory store: store/get/search operations per second on one peer. Baseline: raw Y.Map set/get.
  * - size: bytes on disk (y-leveldb data dir, compacted) and on the wire (full-state step2; the
  *   incremental gossip sent while creating) per 1,000 issues. Baseline: the JSON Lines export.
+ * - authenticated writes: 1,000 single-edit transactions as signed entries (Ed25519 sign + encode on
+ *   the author, decode + binding check + verify + apply on a receiver, through the real
+ *   `SignedReplica`), bytes and CPU per edit. Baseline: the same updates as plain Yjs (the gossip
+ *   frame before this design; apply only). Also a full catch-up: all signed entries vs one
+ *   `encodeStateAsUpdate`.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,6 +25,11 @@ import * as Y from 'yjs'
 import { createMeshNode, type MeshNode } from '../core/net/index.ts'
 import { Board } from '../core/state/board.ts'
 import { meshAsStateMesh } from '../core/state/mesh-adapter.ts'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { randomSession } from '../core/state/author.ts'
+import { DEFAULT_PENDING_LIMITS } from '../core/state/pending.ts'
+import { newReplicaStats, SignedReplica } from '../core/state/replica.ts'
 import { MemoryStore } from '../core/state/memory.ts'
 import { StateProvider } from '../core/state/provider.ts'
 import { STATUSES } from '../core/state/schema.ts'
@@ -149,6 +159,57 @@ async function sizes (): Promise<Record<string, number>> {
   }
 }
 
+async function authenticated (): Promise<Record<string, number>> {
+  const key = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key).toString()
+  const replicaOf = (doc: Y.Doc, id: string): SignedReplica => SignedReplica.for({
+    doc, signer: { peerId: id, sign: data => key.sign(data) }, session: randomSession(), acceptAuthor: () => true,
+    pendingLimits: DEFAULT_PENDING_LIMITS, stats: newReplicaStats(), log: () => {}
+  })
+  const doc = new Y.Doc()
+  const author = replicaOf(doc, peerId)
+  const updates: Uint8Array[] = []
+  doc.on('update', (u: Uint8Array) => { updates.push(u) })
+  edits([new Board({ doc, actor: 'bench' })], 77)
+  const signMs: number[] = []; const entries: Uint8Array[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const signer = run === 0 ? author : replicaOf(new Y.Doc(), peerId) // a fresh log each run, same updates
+    const t0 = performance.now()
+    for (const u of updates) entries.push(await signer.author(u))
+    signMs.push(performance.now() - t0)
+  }
+  const signed = entries.slice(0, updates.length)
+  const verifyMs: number[] = []; const plainMs: number[] = []
+  for (let run = 0; run < RUNS; run++) {
+    const receiver = replicaOf(new Y.Doc(), 'receiver-' + String(run))
+    const t0 = performance.now()
+    for (const e of signed) await receiver.receive('author', [e], 0)
+    verifyMs.push(performance.now() - t0)
+    if (receiver.log.size !== signed.length) throw new Error('signed entries did not all apply')
+    const b = new Y.Doc()
+    const t1 = performance.now()
+    for (const u of updates) Y.applyUpdate(b, u)
+    plainMs.push(performance.now() - t1)
+  }
+  const n = updates.length
+  const plainBytes = updates.reduce((s, u) => s + u.length + 3, 0)
+  const signedBytes = signed.reduce((s, e) => s + e.length + 4, 0)
+  return {
+    edits: n,
+    signedBytesPerEdit: Math.round(signedBytes / n),
+    baselinePlainBytesPerEdit: Math.round(plainBytes / n),
+    ratioBytes: Number((signedBytes / plainBytes).toFixed(2)),
+    signMsPerEdit: Number((median(signMs) / n).toFixed(4)),
+    receiveMsPerEdit: Number((median(verifyMs) / n).toFixed(4)),
+    baselinePlainApplyMsPerEdit: Number((median(plainMs) / n).toFixed(4)),
+    ratioReceiveCpu: Number((median(verifyMs) / median(plainMs)).toFixed(1)),
+    catchUpSignedBytes: signedBytes,
+    baselineCatchUpStateBytes: Y.encodeStateAsUpdate(doc).length
+  }
+}
+
+const auth = await authenticated()
+console.log('authenticated writes', auth)
 const plain = [0, 1, 2].map(i => plainExchange(1000 + i))
 const mesh = await meshConvergence()
 const meshMs = median(mesh.runsMs)
@@ -162,6 +223,7 @@ const result = {
     ratioMeshToBaseline: Number((meshMs / plainMs).toFixed(1)),
     providerBytesSentAllRuns: mesh.gossipBytes
   },
+  authenticatedWrites: auth,
   memory: memoryOps(),
   size: await sizes()
 }

@@ -15,6 +15,7 @@
 import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
@@ -448,7 +449,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
 /** Validates `init` (throwing one `ConfigError` listing every bad field) and builds a stopped node. */
 export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode> {
-  const config = validateConfig(init)
+  // the key is made here rather than inside libp2p so the node can sign application data (state entries)
+  const config = validateConfig(init.privateKey == null ? { ...init, privateKey: await generateKeyPair('Ed25519') } : init)
   let discovery: PubSubPeerDiscovery | undefined
   const linkGuard = new DuplicateLinkGuard()
   const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard })) as unknown as Libp2p<{ pubsub: GossipSub }>

@@ -1,54 +1,121 @@
 /**
- * Wire codec of `/novacron/state/1.0.0` and of the state gossip topic.
+ * Wire codec of `/novacron/state/2.0.0` and of the state gossip topic `novacron/state/2`.
  *
- *   frame     := varUint(MSG_SYNC) • syncMessage | varUint(MSG_AWARENESS) • varUint8Array(awarenessUpdate)
- *   syncMessage := y-protocols/sync, unchanged: varUint(step1 | step2 | update) • varUint8Array(payload)
- *   batch     := varUint(count ≤ MAX_BATCH) • varUint8Array(frame){count}
+ *   entry   := varString(author) • varUint(session) • varUint(seq) • varUint8Array(yjsUpdate) • sig(64)
+ *   signed  := varString("novacron/state/entry/1") • entry without its sig     (the bytes signed)
+ *   vector  := varUint(n) • (varUint(clientId) • varUint(entries held)){n}
+ *   frame   := varUint(MSG_STEP1) • vector
+ *            | varUint(MSG_ENTRIES) • varUint(n) • varUint8Array(entry){n}
+ *            | varUint(MSG_AWARENESS) • varUint8Array(awarenessUpdate)
+ *   batch   := varUint(count ≤ MAX_BATCH) • varUint8Array(frame){count}
  *
- * A request/response call carries one batch each way; a gossip message carries one frame (only a
- * sync `update` or an awareness update). Frames are written with y-protocols' own writers. Reading
- * is strict: unknown types, trailing bytes, too many frames or bad varints throw `StateProtocolError`
- * (the provider drops the message and counts it); nothing here applies anything to a document.
+ * The unit of replication is the author's signed entry (./author.ts), never a re-encoded Yjs state,
+ * so a change relayed by a third party still carries its author's signature. This is why the sync
+ * step is not y-protocols' step1/step2 (whose step2 merges every author into one unsigned update):
+ * a step1 here is a vector of how many entries we hold per client id, answered by the entries the
+ * asker lacks. Awareness updates are y-protocols' own, unchanged.
+ *
+ * A request/response call carries one batch each way; a gossip message carries one frame (entries
+ * or awareness). Reading is strict: unknown types, trailing bytes, too many frames or entries, bad
+ * varints throw `StateProtocolError` (the provider drops the message and counts it); nothing here
+ * verifies signatures or applies anything.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import * as syncProtocol from 'y-protocols/sync'
-import type * as Y from 'yjs'
+import { ENTRY_DOMAIN } from './author.ts'
 import { MessageTooLargeError, StateProtocolError } from './errors.ts'
 
-export const STATE_PROTOCOL = '/novacron/state/1.0.0'
-export const STATE_TOPIC = 'novacron/state/1'
-export const MSG_SYNC = 0
-export const MSG_AWARENESS = 1
-export const SYNC_STEP1 = syncProtocol.messageYjsSyncStep1
-export const SYNC_STEP2 = syncProtocol.messageYjsSyncStep2
-export const SYNC_UPDATE = syncProtocol.messageYjsUpdate
+export const STATE_PROTOCOL = '/novacron/state/2.0.0'
+export const STATE_TOPIC = 'novacron/state/2'
+export const MSG_STEP1 = 0
+export const MSG_ENTRIES = 1
+export const MSG_AWARENESS = 2
 export const MAX_BATCH = 8
+/** Entries per frame; clients per vector. */
+export const MAX_ENTRIES = 4096
+export const MAX_VECTOR = 65_536
+export const SIG_LENGTH = 64
+
+/** One author's signed change: a Yjs update whose structs are all under the author's bound client id. */
+export interface Entry {
+  author: string
+  session: number
+  /** Position in the author's session, from 0, without gaps. */
+  seq: number
+  update: Uint8Array
+  sig: Uint8Array
+  /** The whole entry as sent (what is stored and relayed). */
+  bytes: Uint8Array
+}
 
 export type StateFrame =
-  | { type: typeof MSG_SYNC, step: typeof SYNC_STEP1, stateVector: Uint8Array }
-  | { type: typeof MSG_SYNC, step: typeof SYNC_STEP2 | typeof SYNC_UPDATE, update: Uint8Array }
+  | { type: typeof MSG_STEP1, vector: Map<number, number> }
+  | { type: typeof MSG_ENTRIES, entries: Uint8Array[] }
   | { type: typeof MSG_AWARENESS, update: Uint8Array }
 
-export function encodeStep1 (doc: Y.Doc): Uint8Array {
+/** What an author signs for an entry (domain-separated, canonical). */
+export function entrySigningBytes (author: string, session: number, seq: number, update: Uint8Array): Uint8Array {
   const e = encoding.createEncoder()
-  encoding.writeVarUint(e, MSG_SYNC)
-  syncProtocol.writeSyncStep1(e, doc)
+  encoding.writeVarString(e, ENTRY_DOMAIN)
+  writeEntryBody(e, author, session, seq, update)
   return encoding.toUint8Array(e)
 }
 
-/** Step 2: what `doc` has that a peer with `stateVector` lacks. */
-export function encodeStep2 (doc: Y.Doc, stateVector?: Uint8Array): Uint8Array {
+function writeEntryBody (e: encoding.Encoder, author: string, session: number, seq: number, update: Uint8Array): void {
+  encoding.writeVarString(e, author)
+  encoding.writeVarUint(e, session)
+  encoding.writeVarUint(e, seq)
+  encoding.writeVarUint8Array(e, update)
+}
+
+export function encodeEntry (author: string, session: number, seq: number, update: Uint8Array, sig: Uint8Array): Uint8Array {
+  if (sig.length !== SIG_LENGTH) throw new RangeError(`signature must be ${SIG_LENGTH} bytes`)
   const e = encoding.createEncoder()
-  encoding.writeVarUint(e, MSG_SYNC)
-  syncProtocol.writeSyncStep2(e, doc, stateVector)
+  writeEntryBody(e, author, session, seq, update)
+  encoding.writeUint8Array(e, sig)
   return encoding.toUint8Array(e)
 }
 
-export function encodeUpdate (update: Uint8Array): Uint8Array {
+export function readEntry (bytes: Uint8Array): Entry {
+  return guarded('entry', () => {
+    const b = tight(bytes)
+    const d = decoding.createDecoder(b)
+    const author = decoding.readVarString(d)
+    if (author.length === 0 || author.length > 128) throw new StateProtocolError('bad author')
+    const session = decoding.readVarUint(d)
+    const seq = decoding.readVarUint(d)
+    const update = decoding.readVarUint8Array(d)
+    if (d.arr.length - d.pos !== SIG_LENGTH) throw new StateProtocolError(`entry must end with a ${SIG_LENGTH}-byte signature`)
+    const sig = decoding.readUint8Array(d, SIG_LENGTH)
+    return { author, session, seq, update, sig, bytes: b }
+  })
+}
+
+/** The signed bytes of a decoded entry. */
+export function signingBytesOf (entry: Entry): Uint8Array {
+  const prefix = encoding.createEncoder()
+  encoding.writeVarString(prefix, ENTRY_DOMAIN)
+  const head = encoding.toUint8Array(prefix)
+  const body = entry.bytes.subarray(0, entry.bytes.length - SIG_LENGTH)
+  const out = new Uint8Array(head.length + body.length)
+  out.set(head); out.set(body, head.length)
+  return out
+}
+
+export function encodeStep1 (vector: ReadonlyMap<number, number>): Uint8Array {
   const e = encoding.createEncoder()
-  encoding.writeVarUint(e, MSG_SYNC)
-  syncProtocol.writeUpdate(e, update)
+  encoding.writeVarUint(e, MSG_STEP1)
+  encoding.writeVarUint(e, vector.size)
+  for (const [client, count] of vector) { encoding.writeVarUint(e, client); encoding.writeVarUint(e, count) }
+  return encoding.toUint8Array(e)
+}
+
+export function encodeEntries (entries: readonly Uint8Array[]): Uint8Array {
+  if (entries.length > MAX_ENTRIES) throw new RangeError(`at most ${MAX_ENTRIES} entries per frame`)
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, MSG_ENTRIES)
+  encoding.writeVarUint(e, entries.length)
+  for (const x of entries) encoding.writeVarUint8Array(e, x)
   return encoding.toUint8Array(e)
 }
 
@@ -92,12 +159,18 @@ export function readFrame (bytes: Uint8Array, maxSize = Infinity): StateFrame {
     const d = decoding.createDecoder(tight(bytes))
     const type = decoding.readVarUint(d)
     let frame: StateFrame
-    if (type === MSG_SYNC) {
-      const step = decoding.readVarUint(d)
-      const payload = decoding.readVarUint8Array(d)
-      if (step === SYNC_STEP1) frame = { type, step, stateVector: payload }
-      else if (step === SYNC_STEP2 || step === SYNC_UPDATE) frame = { type, step, update: payload }
-      else throw new StateProtocolError(`unknown sync step ${step}`)
+    if (type === MSG_STEP1) {
+      const n = decoding.readVarUint(d)
+      if (n > MAX_VECTOR) throw new StateProtocolError(`vector of ${n} clients exceeds ${MAX_VECTOR}`)
+      const vector = new Map<number, number>()
+      for (let i = 0; i < n; i++) vector.set(decoding.readVarUint(d), decoding.readVarUint(d))
+      frame = { type, vector }
+    } else if (type === MSG_ENTRIES) {
+      const n = decoding.readVarUint(d)
+      if (n > MAX_ENTRIES) throw new StateProtocolError(`${n} entries exceed ${MAX_ENTRIES}`)
+      const entries: Uint8Array[] = []
+      for (let i = 0; i < n; i++) entries.push(decoding.readVarUint8Array(d))
+      frame = { type, entries }
     } else if (type === MSG_AWARENESS) {
       frame = { type, update: decoding.readVarUint8Array(d) }
     } else {

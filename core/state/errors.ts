@@ -115,3 +115,18 @@ export class MessageTooLargeError extends StateProtocolError {
   static override name = 'MessageTooLargeError'
   override name = 'MessageTooLargeError'
 }
+
+/** A peer went over its message or byte budget on the state protocol; its message was dropped. */
+export class RateLimitedError extends StateProtocolError {
+  static override name = 'RateLimitedError'
+  override name = 'RateLimitedError'
+}
+
+/** An entry that fails authorship: author not accepted, structs outside its bound client id, or a bad signature. */
+export class ForgedEntryError extends StateProtocolError {
+  static override name = 'ForgedEntryError'
+  override name = 'ForgedEntryError'
+  constructor (message: string, readonly reason: 'author' | 'client' | 'signature') {
+    super(message)
+  }
+}

@@ -1,13 +1,20 @@
 /**
- * Adapts core/net's `MeshNode` to the narrow `StateMesh` the provider depends on (read-only use of
- * core/net: request/response, gossipsub topics and connection events).
+ * Adapts core/net's `MeshNode` to the narrow `StateMesh` the provider depends on (request/response,
+ * gossipsub topics, connection events, the node's key to sign state entries, and hanging up on an
+ * offender).
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { MeshNode } from '../net/index.ts'
 import type { StateMesh } from './provider.ts'
 
 export function meshAsStateMesh (node: MeshNode): StateMesh {
+  const key = node.config.privateKey
   return {
     peerId: node.peerId.toString(),
+    sign: data => {
+      if (key == null) throw new TypeError('the mesh node has no private key to sign state entries with')
+      return key.sign(data)
+    },
     handle: async (protocol, handler, opts) => {
       await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), { maxFrameSize: opts.maxFrameSize })
     },
@@ -22,6 +29,7 @@ export function meshAsStateMesh (node: MeshNode): StateMesh {
       node.addEventListener(type, listener)
       return () => { node.removeEventListener(type, listener) }
     },
-    connectedPeers: () => [...new Set(node.links().filter(l => !l.limited).map(l => l.peerId))]
+    connectedPeers: () => [...new Set(node.links().filter(l => !l.limited).map(l => l.peerId))],
+    hangUp: async peer => { await node.libp2p.hangUp(peerIdFromString(peer)) }
   }
 }

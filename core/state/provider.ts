@@ -1,31 +1,42 @@
 /**
- * The Yjs provider over the mesh: keeps a Y.Doc (and its Awareness) in sync with every peer.
+ * The Yjs provider over the mesh: keeps a Y.Doc (and its Awareness) in sync with every peer, with
+ * every change signed by its author (./author.ts, ./replica.ts, docs/state.md "Authenticated writes").
  *
+ * - Identity: at construction the doc's client id becomes the one bound to this peer's key and a
+ *   fresh random session; every local change (coalesced for `flushDelayMs`) is signed as the next
+ *   entry of that session and gossiped on `novacron/state/2` (over `maxGossipSize`: neighbours are
+ *   re-synced instead).
  * - Handshake: on every new connection, and every `resyncIntervalMs` with one random neighbour, a
- *   peer calls `/novacron/state/1.0.0` with [step1(our state vector), our awareness]; the other side
- *   answers [step2(what we lack), step1(its state vector), its awareness], and we send a second call
- *   with [step2(what it lacks)]. Two round trips and both sides are equal, however long one was
- *   offline: this is the state-vector catch-up.
- * - Incremental updates: local document updates (coalesced for `flushDelayMs`) and awareness
- *   changes go out on the gossipsub topic `novacron/state/1` as one frame each. An update larger
- *   than `maxGossipSize` is not gossiped; neighbours are re-synced instead.
- * - Limits and failures: request frames are bounded by `maxFrameSize`, gossip frames by
- *   `maxGossipSize`; a malformed or oversize message is dropped, counted in `stats.badMessages`
- *   and logged with the peer id. Nothing a peer sends throws into this peer's event loop.
+ *   peer calls `/novacron/state/2.0.0` with [step1(entries held per client), awareness]; the other side
+ *   answers [entries we lack, its step1, its awareness], and we send what it lacks. Entries travel
+ *   as their authors signed them, in application order, at most `maxFrameSize` per call; a cut
+ *   answer is continued by further rounds (bounded).
+ * - Hostile input: a frame that does not decode, an entry that is forged (wrong client id, bad
+ *   signature, author refused by `acceptAuthor`) is dropped and counted; entries with missing
+ *   predecessors wait in a bounded buffer outside the doc, and trigger one rate-limited fetch from
+ *   their sender; each peer has a message/byte budget per window and offence points, past which its
+ *   connection is closed. Nothing a peer sends throws into this peer's event loop.
  *
  * The provider depends on a narrow `StateMesh` (what it uses of core/net's MeshNode), so the same code
  * runs in the Node peer, in a tab and in tests.
  */
 import * as awarenessProtocol from 'y-protocols/awareness'
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
+import { randomSession } from './author.ts'
 import {
-  encodeAwareness, encodeBatch, encodeStep1, encodeStep2, encodeUpdate, MSG_AWARENESS, readBatch, readFrame,
-  STATE_PROTOCOL, STATE_TOPIC, SYNC_STEP1, SYNC_UPDATE
+  encodeAwareness, encodeBatch, encodeEntries, encodeStep1, MAX_BATCH, MSG_AWARENESS, MSG_ENTRIES, readBatch, readFrame,
+  STATE_PROTOCOL, STATE_TOPIC
 } from './codec.ts'
+import { RateLimitedError, StateProtocolError } from './errors.ts'
+import { DEFAULT_PEER_BUDGET, PeerBudgets, type PeerBudgetLimits } from './peer-budget.ts'
+import { DEFAULT_PENDING_LIMITS, type PendingLimits } from './pending.ts'
+import { newReplicaStats, SignedReplica, type EntryStore, type ReplicaStats } from './replica.ts'
 
 /** What the provider needs from a mesh node (core/net's MeshNode fits it through `meshAsStateMesh`). */
 export interface StateMesh {
   peerId: string
+  /** Signs with the peer's libp2p private key (the key inside `peerId`). */
+  sign: (data: Uint8Array) => Uint8Array | Promise<Uint8Array>
   handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array> | Uint8Array, opts: { maxFrameSize: number }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
   request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
@@ -35,22 +46,37 @@ export interface StateMesh {
   onPeer: (event: 'connect' | 'disconnect', fn: (peerId: string) => void) => () => void
   /** Peers with an open connection now. */
   connectedPeers: () => string[]
+  /** Closes every connection to `peer` (an offender). */
+  hangUp?: (peer: string) => Promise<void>
 }
 
 export interface StateProviderInit {
   doc: Y.Doc
   /** Created (and destroyed on stop) by the provider when absent. */
   awareness?: awarenessProtocol.Awareness
+  /** Whose entries are accepted (the ledger's membership, on a private mesh). @default every peer */
+  acceptAuthor?: (peerId: string) => boolean
+  /** Keeps signed entries across restarts (Node: LevelDB next to the doc). */
+  store?: EntryStore
   /** @default 4 MiB */
   maxFrameSize?: number
   /** @default 256 KiB */
   maxGossipSize?: number
   /** @default 15000 */
   resyncIntervalMs?: number
-  /** Local updates within this window go out as one merged gossip message. @default 10 */
+  /** Local updates within this window go out as one signed entry. @default 10 */
   flushDelayMs?: number
   /** @default 15000 */
   requestTimeoutMs?: number
+  /** At most one gap-filling fetch per sender per this interval. @default 5000 */
+  fetchIntervalMs?: number
+  /** Caps on entries waiting for predecessors. @default DEFAULT_PENDING_LIMITS */
+  pending?: Partial<PendingLimits>
+  /** Per-peer budgets. @default DEFAULT_PEER_BUDGET */
+  budget?: Partial<PeerBudgetLimits>
+  /** Session number (tests); the client id is derived from it. @default random */
+  session?: number
+  now?: () => number
   log?: (message: string) => void
 }
 
@@ -58,7 +84,8 @@ export interface StateProviderComponents {
   mesh: StateMesh
 }
 
-export interface StateProviderStats {
+/** Counters and gauges, by stable name (docs/state.md lists each). */
+export interface StateProviderStats extends ReplicaStats {
   gossipSent: number
   gossipReceived: number
   bytesSent: number
@@ -66,12 +93,20 @@ export interface StateProviderStats {
   syncs: number
   syncFailures: number
   badMessages: number
+  fetches: number
+  rateLimited: number
+  disconnects: number
 }
+
+/** Rounds of one handshake when answers come back cut at the frame limit. */
+const MAX_ROUNDS = 16
+const AWARENESS_HEADROOM = 64 * 1024
 
 export class StateProvider {
   readonly doc: Y.Doc
   readonly awareness: awarenessProtocol.Awareness
-  readonly stats: StateProviderStats = { gossipSent: 0, gossipReceived: 0, bytesSent: 0, bytesReceived: 0, syncs: 0, syncFailures: 0, badMessages: 0 }
+  readonly stats: StateProviderStats
+  readonly replica: SignedReplica
   private readonly mesh: StateMesh
   private readonly ownsAwareness: boolean
   private readonly maxFrameSize: number
@@ -79,13 +114,21 @@ export class StateProvider {
   private readonly resyncIntervalMs: number
   private readonly flushDelayMs: number
   private readonly requestTimeoutMs: number
+  private readonly fetchIntervalMs: number
+  private readonly budgets: PeerBudgets
+  private readonly now: () => number
   private readonly log: (message: string) => void
   private started = false
   private readonly cleanup: Array<() => void> = []
-  private pending: Uint8Array[] = []
   private flushTimer?: ReturnType<typeof setTimeout>
   private resyncTimer?: ReturnType<typeof setInterval>
+  private expireTimer?: ReturnType<typeof setInterval>
   private readonly syncing = new Map<string, Promise<void>>()
+  private readonly queuedSyncs = new Map<string, Promise<void>>()
+  private readonly fetchTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly lastFetch = new Map<string, number>()
+  /** Every document mutation (remote entries, local signing) runs in this chain, one at a time. */
+  private serial: Promise<unknown> = Promise.resolve()
   /** Awareness client ids heard from each peer, to drop them when the peer goes away. */
   private readonly clientsByPeer = new Map<string, Set<number>>()
   private readonly synced = new Set<(peer: string) => void>()
@@ -93,6 +136,21 @@ export class StateProvider {
   constructor (init: StateProviderInit, components: StateProviderComponents) {
     this.doc = init.doc
     this.mesh = components.mesh
+    this.log = init.log ?? (() => {})
+    this.now = init.now ?? Date.now
+    this.stats = { ...newReplicaStats(), gossipSent: 0, gossipReceived: 0, bytesSent: 0, bytesReceived: 0, syncs: 0, syncFailures: 0, badMessages: 0, fetches: 0, rateLimited: 0, disconnects: 0 }
+    this.replica = SignedReplica.for({
+      doc: init.doc,
+      signer: { peerId: this.mesh.peerId, sign: data => this.mesh.sign(data) },
+      session: init.session ?? randomSession(),
+      acceptAuthor: init.acceptAuthor ?? (() => true),
+      pendingLimits: { ...DEFAULT_PENDING_LIMITS, ...init.pending },
+      stats: this.stats,
+      store: init.store,
+      log: this.log
+    })
+    // From here on local edits are written under the client id bound to our key (set before the
+    // awareness is made: it takes the doc's client id as its own).
     this.ownsAwareness = init.awareness == null
     this.awareness = init.awareness ?? new awarenessProtocol.Awareness(init.doc)
     this.maxFrameSize = init.maxFrameSize ?? 4 * 1024 * 1024
@@ -100,19 +158,24 @@ export class StateProvider {
     this.resyncIntervalMs = init.resyncIntervalMs ?? 15_000
     this.flushDelayMs = init.flushDelayMs ?? 10
     this.requestTimeoutMs = init.requestTimeoutMs ?? 15_000
-    this.log = init.log ?? (() => {})
+    this.fetchIntervalMs = init.fetchIntervalMs ?? 5000
+    this.budgets = new PeerBudgets({ ...DEFAULT_PEER_BUDGET, ...init.budget })
   }
 
   get isStarted (): boolean { return this.started }
+  /** The Yjs client id this peer writes under (bound to its key and session). */
+  get clientId (): number { return this.replica.clientId }
 
   async start (): Promise<void> {
     if (this.started) return
     this.started = true
-    await this.mesh.handle(STATE_PROTOCOL, async (req, ctx) => this.onRequest(req, ctx.peerId), { maxFrameSize: this.maxFrameSize })
+    if (this.replica.dropYjsPending()) this.log('dropped pending Yjs structs the stored document carried')
+    await this.replica.load()
+    await this.mesh.handle(STATE_PROTOCOL, async (req, ctx) => await this.onRequest(req, ctx.peerId), { maxFrameSize: this.maxFrameSize })
     this.cleanup.push(this.mesh.subscribe(STATE_TOPIC, msg => { this.onGossip(msg.from, msg.data) }))
-    const onUpdate = (update: Uint8Array, origin: unknown): void => { if (origin !== this) this.queue(update) }
-    this.doc.on('update', onUpdate)
-    this.cleanup.push(() => { this.doc.off('update', onUpdate) })
+    this.replica.onLocal = () => { this.scheduleFlush() }
+    this.cleanup.push(() => { this.replica.onLocal = undefined })
+    if (this.replica.hasUnsigned) this.scheduleFlush() // edited while no provider ran
     const onAwareness = ({ added, updated, removed }: { added: number[], updated: number[], removed: number[] }, origin: unknown): void => {
       if (origin !== 'local' && origin !== this.awareness) return
       void this.gossip(encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...added, ...updated, ...removed])))
@@ -122,15 +185,21 @@ export class StateProvider {
     this.cleanup.push(this.mesh.onPeer('connect', peer => { void this.syncWith(peer) }))
     this.cleanup.push(this.mesh.onPeer('disconnect', peer => { this.dropPeer(peer) }))
     this.resyncTimer = setInterval(() => { this.resyncOne() }, this.resyncIntervalMs)
+    const ttl = this.replica.pending.limits.ttlMs
+    this.expireTimer = setInterval(() => { this.replica.expire(this.now()) }, Math.max(250, Math.floor(ttl / 4)))
     for (const peer of this.mesh.connectedPeers()) void this.syncWith(peer)
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
+    this.flush()
     this.started = false
     clearInterval(this.resyncTimer)
-    this.flush()
+    clearInterval(this.expireTimer)
     clearTimeout(this.flushTimer)
+    for (const t of this.fetchTimers.values()) clearTimeout(t)
+    this.fetchTimers.clear()
+    await this.serial.catch(() => {})
     // Tell others we are gone (best effort), then release everything.
     if (this.awareness.getLocalState() != null) {
       const bye = encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, [this.awareness.clientID], new Map([[this.awareness.clientID, null]]) as unknown as Map<number, Record<string, unknown>>))
@@ -138,7 +207,7 @@ export class StateProvider {
     }
     for (const off of this.cleanup.splice(0)) off()
     await this.mesh.unhandle(STATE_PROTOCOL).catch(() => {})
-    await Promise.allSettled([...this.syncing.values()])
+    await Promise.allSettled([...this.syncing.values(), ...this.queuedSyncs.values()])
     if (this.ownsAwareness) this.awareness.destroy()
   }
 
@@ -148,10 +217,26 @@ export class StateProvider {
     return () => { this.synced.delete(fn) }
   }
 
-  /** Runs the two-round-trip handshake with `peer` (one at a time per peer). */
+  /** Resolves once every local change so far is signed (and gossiped or queued for sync). */
+  async settled (): Promise<void> {
+    this.flush()
+    await this.serial.catch(() => {})
+  }
+
+  /**
+   * Runs the handshake with `peer`: one at a time per peer; a call during a running one queues one
+   * more (so it covers changes made before the call), and further calls share that queued one.
+   */
   async syncWith (peer: string): Promise<void> {
     const running = this.syncing.get(peer)
-    if (running != null) return await running
+    if (running != null) {
+      let next = this.queuedSyncs.get(peer)
+      if (next == null) {
+        next = running.then(async () => { this.queuedSyncs.delete(peer); await this.syncWith(peer) })
+        this.queuedSyncs.set(peer, next)
+      }
+      return await next
+    }
     const run = this.handshake(peer).finally(() => { this.syncing.delete(peer) })
     this.syncing.set(peer, run)
     await run
@@ -160,9 +245,18 @@ export class StateProvider {
   private async handshake (peer: string): Promise<void> {
     if (!this.started) return
     try {
-      const first = await this.call(peer, [encodeStep1(this.doc), this.localAwareness()])
-      const replies = this.process(peer, first, false)
-      if (replies.length > 0) await this.call(peer, replies)
+      await this.settled()
+      for (let round = 0; round < MAX_ROUNDS && this.started; round++) {
+        const before = this.replica.log.size
+        const first = await this.call(peer, [encodeStep1(this.replica.log.vector()), this.localAwareness()])
+        const theirs = await this.process(peer, first)
+        // send what it lacks, in as many calls as the frame limit needs
+        for (const chunk of this.replica.log.missing(theirs ?? new Map(), this.entryBudget(), MAX_ROUNDS)) {
+          await this.call(peer, [encodeEntries(chunk)])
+        }
+        // its answer was cut at the frame limit and we progressed: ask again for the rest
+        if (theirs == null || !this.replica.log.behind(theirs) || this.replica.log.size === before) break
+      }
       this.stats.syncs++
       for (const fn of this.synced) fn(peer)
     } catch (err) {
@@ -170,6 +264,8 @@ export class StateProvider {
       this.log(`state sync with ${peer} failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
     }
   }
+
+  private entryBudget (): number { return this.maxFrameSize - AWARENESS_HEADROOM }
 
   private async call (peer: string, frames: Uint8Array[]): Promise<Uint8Array[]> {
     const req = encodeBatch(frames)
@@ -179,8 +275,13 @@ export class StateProvider {
     return readBatch(res, this.maxFrameSize)
   }
 
-  private onRequest (req: Uint8Array, peer: string): Uint8Array {
+  private async onRequest (req: Uint8Array, peer: string): Promise<Uint8Array> {
     this.stats.bytesReceived += req.length
+    if (!this.budgets.charge(peer, req.length, this.now())) {
+      this.stats.rateLimited++
+      this.offend(peer, 1)
+      throw new RateLimitedError(`${peer} is over its state protocol budget`)
+    }
     let frames: Uint8Array[]
     try {
       frames = readBatch(req, this.maxFrameSize)
@@ -188,55 +289,80 @@ export class StateProvider {
       this.bad(peer, err)
       throw err // becomes an error response for the caller; never reaches our event loop
     }
-    const replies = this.process(peer, frames, true)
-    const res = encodeBatch(replies)
+    const theirs = await this.process(peer, frames)
+    const out: Uint8Array[] = []
+    if (theirs != null) {
+      const [chunk] = this.replica.log.missing(theirs, this.entryBudget(), 1)
+      if (chunk != null) out.push(encodeEntries(chunk))
+      out.push(encodeStep1(this.replica.log.vector()), this.localAwareness())
+    }
+    const res = encodeBatch(out)
     this.stats.bytesSent += res.length
     return res
   }
 
-  /**
-   * Applies frames from `peer` and returns the frames to answer with. A step1 is answered with
-   * step2 and, when `answerWithOwnStep1` (the responder side), with our own step1 and awareness.
-   */
-  private process (peer: string, frames: Uint8Array[], answerWithOwnStep1: boolean): Uint8Array[] {
-    const out: Uint8Array[] = []
-    for (const bytes of frames) {
+  /** Applies the frames of a batch from `peer`; returns the step1 vector it carried, if any. */
+  private async process (peer: string, frames: Uint8Array[]): Promise<Map<number, number> | undefined> {
+    let vector: Map<number, number> | undefined
+    for (const bytes of frames.slice(0, MAX_BATCH)) {
       try {
         const f = readFrame(bytes, this.maxFrameSize)
         if (f.type === MSG_AWARENESS) this.applyAwareness(peer, f.update)
-        else if (f.step === SYNC_STEP1) {
-          out.push(encodeStep2(this.doc, f.stateVector))
-          if (answerWithOwnStep1) out.push(encodeStep1(this.doc), this.localAwareness())
-        } else this.applyUpdate(peer, f.update)
+        else if (f.type === MSG_ENTRIES) await this.receive(peer, f.entries, false)
+        else vector = f.vector
       } catch (err) {
         this.bad(peer, err)
       }
     }
-    return out
+    return vector
   }
 
   private onGossip (from: string, data: Uint8Array): void {
     this.stats.gossipReceived++
     this.stats.bytesReceived += data.length
+    if (!this.budgets.charge(from, data.length, this.now())) {
+      this.stats.rateLimited++
+      this.offend(from, 1)
+      return
+    }
     try {
       const f = readFrame(data, this.maxGossipSize)
       if (f.type === MSG_AWARENESS) this.applyAwareness(from, f.update)
-      else if (f.step === SYNC_UPDATE) {
-        this.applyUpdate(from, f.update)
-        // An update whose causal past we lack stays pending in Yjs: fetch the gap from its sender.
-        if (this.doc.store.pendingStructs != null || this.doc.store.pendingDs != null) void this.syncWith(from)
-      } else this.bad(from, new Error('sync handshake frames are not accepted over gossip'))
+      else if (f.type === MSG_ENTRIES) void this.receive(from, f.entries, true)
+      else this.bad(from, new StateProtocolError('sync handshake frames are not accepted over gossip'))
     } catch (err) {
       this.bad(from, err)
     }
   }
 
-  private applyUpdate (peer: string, update: Uint8Array): void {
-    try {
-      Y.applyUpdate(this.doc, update, this)
-    } catch (err) {
-      this.bad(peer, err)
-    }
+  /** Verifies and applies entries (in the serial chain); parks the unapplyable and fetches once. */
+  private async receive (from: string, entries: Uint8Array[], gossiped: boolean): Promise<void> {
+    const run = this.serial.then(async () => await this.replica.receive(from, entries, this.now()))
+    this.serial = run.catch(() => {})
+    const r = await run
+    if (r.offences > 0) this.offend(from, r.offences)
+    // A gap seen in gossip is filled from its sender: one fetch per sender per interval, never one per
+    // later update (issue 19, defect 4). Gaps seen during a handshake are that handshake's business.
+    if (r.parked > 0 && gossiped) this.scheduleFetch(from)
+  }
+
+  private scheduleFetch (peer: string): void {
+    if (this.fetchTimers.has(peer) || !this.started) return
+    const wait = Math.max(0, (this.lastFetch.get(peer) ?? -Infinity) + this.fetchIntervalMs - this.now())
+    this.fetchTimers.set(peer, setTimeout(() => {
+      this.fetchTimers.delete(peer)
+      if (!this.started) return
+      this.lastFetch.set(peer, this.now())
+      this.stats.fetches++
+      void this.syncWith(peer)
+    }, wait))
+  }
+
+  private offend (peer: string, points: number): void {
+    if (!this.budgets.offend(peer, points, this.now())) return
+    this.stats.disconnects++
+    this.log(`closing the connection to ${peer}: too many rejected state messages`)
+    this.mesh.hangUp?.(peer).catch(err => { this.log(`hang up on ${peer} failed: ${err instanceof Error ? err.message : String(err)}`) })
   }
 
   private applyAwareness (peer: string, update: Uint8Array): void {
@@ -250,6 +376,8 @@ export class StateProvider {
   private dropPeer (peer: string): void {
     const ids = this.clientsByPeer.get(peer)
     this.clientsByPeer.delete(peer)
+    this.budgets.forget(peer)
+    this.lastFetch.delete(peer)
     if (ids != null && ids.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], 'disconnect')
   }
 
@@ -258,21 +386,24 @@ export class StateProvider {
     return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids))
   }
 
-  private queue (update: Uint8Array): void {
-    this.pending.push(update)
+  private scheduleFlush (): void {
     this.flushTimer ??= setTimeout(() => { this.flushTimer = undefined; this.flush() }, this.flushDelayMs)
   }
 
+  /** Signs the local changes as one entry (in the serial chain) and gossips it. */
   private flush (): void {
-    if (this.pending.length === 0) return
-    const merged = this.pending.length === 1 ? this.pending[0] : Y.mergeUpdates(this.pending)
-    this.pending = []
-    const frame = encodeUpdate(merged)
-    if (frame.length > this.maxGossipSize) {
-      for (const peer of this.mesh.connectedPeers()) void this.syncWith(peer)
-      return
-    }
-    void this.gossip(frame)
+    if (!this.replica.hasUnsigned || !this.started) return
+    const run = this.serial.then(async () => await this.replica.signQueued())
+    this.serial = run.catch(err => { this.log(`signing a local state change failed: ${err instanceof Error ? err.message : String(err)}`) })
+    void run.then(entry => {
+      if (entry == null) return
+      const frame = encodeEntries([entry])
+      if (frame.length > this.maxGossipSize) {
+        for (const peer of this.mesh.connectedPeers()) void this.syncWith(peer)
+        return
+      }
+      void this.gossip(frame)
+    }, () => {})
   }
 
   private async gossip (frame: Uint8Array): Promise<void> {
@@ -294,6 +425,7 @@ export class StateProvider {
 
   private bad (peer: string, err: unknown): void {
     this.stats.badMessages++
+    this.offend(peer, 1)
     this.log(`bad state message from ${peer}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
   }
 }

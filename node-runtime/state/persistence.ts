@@ -6,12 +6,17 @@
  * only one process opens it: a second one gets `DataDirLockedError`, and the CLI then talks to the
  * process holding it through its control endpoint (./control.ts). y-leveldb logs and swallows
  * write errors inside its queue, so `open` probes the database itself first to surface the lock.
+ *
+ * The signed entries the provider relays (core/state/replica.ts) live in the same database, in the
+ * sublevel `signed-entries`, keyed by arrival order: a restarted peer still serves every change it
+ * held, each with its author's signature.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { LeveldbPersistence } from 'y-leveldb'
 import * as Y from 'yjs'
+import type { EntryStore } from '../../core/state/replica.ts'
 import { DataDirLockedError } from './errors.ts'
 
 export const DOC_NAME = 'novacron'
@@ -20,6 +25,8 @@ export const DISK_ORIGIN = Symbol('disk')
 
 export interface PersistentDoc {
   doc: Y.Doc
+  /** The signed entries (for the provider's `store`). */
+  entries: EntryStore
   /** Resolves once every update so far is on disk. */
   flush: () => Promise<void>
   /** Merges the update log into one entry. */
@@ -51,16 +58,37 @@ export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc
     pending = persistence.storeUpdate(DOC_NAME, update)
   }
   doc.on('update', onUpdate)
+  const signed = (db as Level<unknown, unknown>).sublevel<string, Uint8Array>('signed-entries', { keyEncoding: 'utf8', valueEncoding: 'view' })
+  let next = 0
+  let writes: Promise<unknown> = Promise.resolve()
+  let writeError: unknown
+  const entries: EntryStore = {
+    load: async () => {
+      const out: Uint8Array[] = []
+      for await (const [key, value] of signed.iterator()) { out.push(value); next = Math.max(next, Number.parseInt(key, 10) + 1) }
+      return out
+    },
+    append: entry => {
+      const key = String(next++).padStart(16, '0')
+      // a failed write is reported by the next flush (the entry stays in memory and is still relayed)
+      writes = writes.then(async () => { await signed.put(key, entry) }).catch(err => { writeError ??= err })
+    }
+  }
   let closed = false
   return {
     doc,
-    flush: async () => { await pending },
+    entries,
+    flush: async () => {
+      await pending; await writes
+      if (writeError != null) { const err = writeError; writeError = undefined; throw err }
+    },
     compact: async () => { await pending; await persistence.flushDocument(DOC_NAME) },
     close: async () => {
       if (closed) return
       closed = true
       doc.off('update', onUpdate)
       await pending
+      await writes
       await persistence.destroy()
       doc.destroy()
     }

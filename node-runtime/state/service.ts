@@ -43,7 +43,7 @@ export async function startStateService (init: StateServiceInit): Promise<StateS
   }
   let provider: StateProvider | undefined
   if (init.mesh != null) {
-    provider = new StateProvider({ doc: persistent.doc, log: init.log }, { mesh: init.mesh })
+    provider = new StateProvider({ doc: persistent.doc, store: persistent.entries, log: init.log }, { mesh: init.mesh })
     setPresence(provider.awareness, { peerId: init.mesh.peerId, name: `node ${init.mesh.peerId.slice(-6)}`, view: 'headless', kind: 'node' })
     try {
       await provider.start()

@@ -1,5 +1,5 @@
 /**
- * The state wire codec (y-protocols sync/awareness inside /novacron/state/1.0.0): round trips,
+ * The state wire codec (/novacron/state/2.0.0: signed entries, entry vectors, y-protocols awareness): round trips,
  * a shared list of junk inputs and fast-check fuzzing of every reader, and a provider fed garbage
  * through an in-memory mesh (a test double of core/net's node, used only here) never throws.
  */
@@ -11,9 +11,11 @@ import * as encoding from 'lib0/encoding'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import {
-  encodeAwareness, encodeBatch, encodeStep1, encodeStep2, encodeUpdate, MAX_BATCH, MSG_AWARENESS, MSG_SYNC,
-  readBatch, readFrame, SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE
+  encodeAwareness, encodeBatch, encodeEntries, encodeEntry, encodeStep1, entrySigningBytes, MAX_BATCH, MSG_AWARENESS, MSG_ENTRIES, MSG_STEP1,
+  readBatch, readEntry, readFrame
 } from '../../core/state/codec.ts'
 import { StateProvider, type StateMesh } from '../../core/state/provider.ts'
 import { presenceList, readPresence } from '../../core/state/presence.ts'
@@ -32,23 +34,24 @@ function docWithText (text: string): Y.Doc {
 }
 
 describe('state codec', () => {
-  test('frames round-trip with y-protocols messages unchanged inside', () => {
-    const d = docWithText('hello')
-    const s1 = readFrame(encodeStep1(d))
-    assert.ok(s1.type === MSG_SYNC && s1.step === SYNC_STEP1)
-    assert.deepEqual(s1.stateVector, Y.encodeStateVector(d))
-    const s2 = readFrame(encodeStep2(d, new Uint8Array([0])))
-    assert.ok(s2.type === MSG_SYNC && s2.step === SYNC_STEP2)
-    const other = new Y.Doc(); Y.applyUpdate(other, s2.update)
-    assert.equal(other.getMap('m').get('k'), 'hello')
-    const up = readFrame(encodeUpdate(new Uint8Array([1, 2, 3])))
-    assert.ok(up.type === MSG_SYNC && up.step === SYNC_UPDATE); assert.deepEqual(up.update, new Uint8Array([1, 2, 3]))
+  test('frames and entries round-trip', () => {
+    const v = new Map([[1, 3], [2 ** 53 - 1, 0]])
+    const s1 = readFrame(encodeStep1(v))
+    assert.ok(s1.type === MSG_STEP1); assert.deepEqual(s1.vector, v)
+    const sig = new Uint8Array(64).fill(7)
+    const entry = encodeEntry('12D3KooWtest', 42, 5, new Uint8Array([1, 2, 3]), sig)
+    const e = readEntry(entry)
+    assert.deepEqual([e.author, e.session, e.seq, [...e.update], [...e.sig]], ['12D3KooWtest', 42, 5, [1, 2, 3], [...sig]])
+    // the signed bytes are the entry without its signature, behind a domain string
+    const signed = entrySigningBytes('12D3KooWtest', 42, 5, new Uint8Array([1, 2, 3]))
+    assert.deepEqual(signed.subarray(signed.length - (entry.length - 64)), entry.subarray(0, entry.length - 64))
+    const f = readFrame(encodeEntries([entry, entry]))
+    assert.ok(f.type === MSG_ENTRIES); assert.deepEqual(f.entries, [entry, entry])
     const aw = readFrame(encodeAwareness(new Uint8Array([7])))
     assert.ok(aw.type === MSG_AWARENESS); assert.deepEqual(aw.update, new Uint8Array([7]))
-    // The bytes after our one-byte type are exactly a y-protocols sync message: y-protocols reads them.
-    const fresh = new Y.Doc()
-    syncProtocol.readSyncMessage(decoding.createDecoder(encodeStep2(d).subarray(1)), encoding.createEncoder(), fresh, null)
-    assert.equal(fresh.getMap('m').get('k'), 'hello')
+    assert.throws(() => readEntry(entry.subarray(0, entry.length - 1)), { name: 'StateProtocolError' })
+    assert.throws(() => readEntry(new Uint8Array([...entry, 0])), { name: 'StateProtocolError' })
+    assert.throws(() => encodeEntry('a', 1, 1, new Uint8Array(), new Uint8Array(63)), RangeError)
   })
 
   test('batches round-trip (property) and are bounded', () => {
@@ -58,12 +61,12 @@ describe('state codec', () => {
     assert.throws(() => encodeBatch(Array.from({ length: MAX_BATCH + 1 }, () => new Uint8Array())), RangeError)
     assert.throws(() => readBatch(new Uint8Array([MAX_BATCH + 1])), { name: 'StateProtocolError' })
     assert.throws(() => readFrame(new Uint8Array(100), 10), { name: 'MessageTooLargeError' })
-    assert.throws(() => readFrame(new Uint8Array([...encodeUpdate(new Uint8Array([1])), 0])), { name: 'StateProtocolError' })
+    assert.throws(() => readFrame(new Uint8Array([...encodeAwareness(new Uint8Array([1])), 0])), { name: 'StateProtocolError' })
   })
 
   test('junk and random bytes: readers return or throw StateProtocolError, nothing else', () => {
     const check = (bytes: Uint8Array): void => {
-      for (const read of [readFrame, readBatch]) {
+      for (const read of [readFrame, readBatch, readEntry]) {
         try { read(bytes) } catch (err) { assert.ok(['StateProtocolError', 'MessageTooLargeError'].includes((err as Error).name), (err as Error).name) }
       }
     }
@@ -100,23 +103,26 @@ describe('state codec', () => {
 })
 
 /** Two providers joined by an in-memory mesh; `deliver` runs queued gossip in a seeded order. */
-function pair (): { a: StateProvider, b: StateProvider, inject: (to: 'a' | 'b', data: Uint8Array) => void, request: (to: 'a' | 'b', data: Uint8Array) => Promise<Uint8Array> } {
+async function pair (): Promise<{ a: StateProvider, b: StateProvider, ids: { A: string, B: string }, inject: (to: 'a' | 'b', data: Uint8Array) => void, request: (to: 'a' | 'b', data: Uint8Array) => Promise<Uint8Array> }> {
   const handlers = new Map<string, (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array> | Uint8Array>()
   const subs = new Map<string, (msg: { from: string, data: Uint8Array }) => void>()
-  const mesh = (self: string, other: string): StateMesh => ({
-    peerId: self,
+  const keys = { A: await generateKeyPair('Ed25519'), B: await generateKeyPair('Ed25519') }
+  const ids = { A: peerIdFromPrivateKey(keys.A).toString(), B: peerIdFromPrivateKey(keys.B).toString() }
+  const mesh = (self: 'A' | 'B', other: 'A' | 'B'): StateMesh => ({
+    peerId: ids[self],
+    sign: data => keys[self].sign(data),
     handle: async (_p, h) => { handlers.set(self, h) },
     unhandle: async () => { handlers.delete(self) },
-    request: async (peer, _p, payload) => await (handlers.get(peer) as NonNullable<ReturnType<typeof handlers.get>>)(payload, { peerId: self }),
-    publish: async (_t, data) => { subs.get(other)?.({ from: self, data }) },
+    request: async (peer, _p, payload) => await (handlers.get(peer === ids.A ? 'A' : 'B') as NonNullable<ReturnType<typeof handlers.get>>)(payload, { peerId: ids[self] }),
+    publish: async (_t, data) => { subs.get(other)?.({ from: ids[self], data }) },
     subscribe: (_t, h) => { subs.set(self, h); return () => { subs.delete(self) } },
     onPeer: () => () => {},
-    connectedPeers: () => [other]
+    connectedPeers: () => [ids[other]]
   })
   const a = new StateProvider({ doc: new Y.Doc(), flushDelayMs: 0 }, { mesh: mesh('A', 'B') })
   const b = new StateProvider({ doc: new Y.Doc(), flushDelayMs: 0 }, { mesh: mesh('B', 'A') })
   return {
-    a, b,
+    a, b, ids,
     inject: (to, data) => { subs.get(to === 'a' ? 'A' : 'B')?.({ from: 'EVIL', data }) },
     request: async (to, data) => await (handlers.get(to === 'a' ? 'A' : 'B') as NonNullable<ReturnType<typeof handlers.get>>)(data, { peerId: 'EVIL' })
   }
@@ -124,12 +130,12 @@ function pair (): { a: StateProvider, b: StateProvider, inject: (to: 'a' | 'b', 
 
 describe('state provider (in-memory mesh)', () => {
   test('handshake brings two diverged documents level, in both directions', async () => {
-    const { a, b } = pair()
+    const { a, b, ids } = await pair()
     a.doc.getMap('m').set('a', 1)
     b.doc.getMap('m').set('b', 2)
     await a.start(); await b.start()
     try {
-      await a.syncWith('B')
+      await a.syncWith(ids.B)
       assert.deepEqual(a.doc.getMap('m').toJSON(), { a: 1, b: 2 })
       assert.deepEqual(b.doc.getMap('m').toJSON(), { a: 1, b: 2 })
     } finally {
@@ -138,11 +144,11 @@ describe('state provider (in-memory mesh)', () => {
   })
 
   test('fuzzed gossip and requests never throw and never corrupt the document', async () => {
-    const { a, b, inject, request } = pair()
+    const { a, b, ids, inject, request } = await pair()
     await a.start(); await b.start()
     try {
     a.doc.getMap('m').set('x', 'kept')
-    await a.syncWith('B')
+    await a.syncWith(ids.B)
     const before = JSON.stringify(b.doc.getMap('m').toJSON())
     const aw = new awarenessProtocol.Awareness(new Y.Doc())
     aw.setLocalState({ peerId: 'EVIL', name: 'x'.repeat(10), view: 'v', kind: 'node' })
@@ -151,13 +157,13 @@ describe('state provider (in-memory mesh)', () => {
     await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), fc.nat(4), async (bytes, kind) => {
       const payload = [
         bytes,
-        encodeUpdate(bytes),
+        encodeEntries([bytes]),
         encodeAwareness(bytes),
-        encodeBatch([encodeUpdate(bytes), encodeAwareness(validAwareness.slice(0, bytes.length % validAwareness.length))]),
-        encodeBatch([encodeStep1(new Y.Doc()), bytes])
+        encodeBatch([encodeEntries([encodeEntry('12D3KooWevil', 1, 0, bytes, new Uint8Array(64))]), encodeAwareness(validAwareness.slice(0, bytes.length % validAwareness.length))]),
+        encodeBatch([encodeStep1(new Map([[1, 2]])), bytes])
       ][kind]
       inject('b', payload)
-      try { await request('b', payload) } catch (err) { assert.ok(['StateProtocolError', 'MessageTooLargeError'].includes((err as Error).name)) }
+      try { await request('b', payload) } catch (err) { assert.ok(['StateProtocolError', 'MessageTooLargeError', 'RateLimitedError'].includes((err as Error).name), (err as Error).name) }
     }), { seed: 3, numRuns: 300 })
     assert.ok(b.stats.badMessages > 0)
     assert.equal(b.doc.getMap('m').get('x'), 'kept')

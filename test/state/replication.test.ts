@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { createMeshNode, type MeshNode } from '../../core/net/index.ts'
 import { Board } from '../../core/state/board.ts'
-import { encodeBatch, encodeUpdate, STATE_PROTOCOL, STATE_TOPIC } from '../../core/state/codec.ts'
+import { encodeBatch, STATE_PROTOCOL, STATE_TOPIC } from '../../core/state/codec.ts'
 import { meshAsStateMesh } from '../../core/state/mesh-adapter.ts'
 import { MemoryStore } from '../../core/state/memory.ts'
 import { StateProvider } from '../../core/state/provider.ts'
@@ -21,6 +21,7 @@ import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 import { startStateService, type StateService } from '../../node-runtime/state/service.ts'
 import { waitFor } from '../_support/wait.ts'
 import { seeded, seededBytes } from './_helpers.ts'
+import { attackerDoc, signedAs } from './_attacker.ts'
 
 interface Peer { name: string, mesh: MeshNode, doc: Y.Doc, provider?: StateProvider, service?: StateService, board: Board, memory: MemoryStore }
 
@@ -29,14 +30,14 @@ let bootAddr: string
 const peers: Peer[] = []
 const dirs: string[] = []
 
-async function meshNode (): Promise<MeshNode> {
-  const node = await createMeshNode({ bootstrap: [bootAddr], maintainIntervalMs: 200, discoveryIntervalMs: 500, topologyIntervalMs: 500, peerTtlMs: 5000 })
+async function meshNode (privateKey?: MeshNode['config']['privateKey']): Promise<MeshNode> {
+  const node = await createMeshNode({ privateKey, bootstrap: [bootAddr], maintainIntervalMs: 200, discoveryIntervalMs: 500, topologyIntervalMs: 500, peerTtlMs: 5000 })
   await node.start()
   return node
 }
 
-async function startPeer (name: string, seed: number, doc = new Y.Doc()): Promise<Peer> {
-  const mesh = await meshNode()
+async function startPeer (name: string, seed: number, doc = new Y.Doc(), privateKey?: MeshNode['config']['privateKey']): Promise<Peer> {
+  const mesh = await meshNode(privateKey)
   const provider = new StateProvider({ doc, resyncIntervalMs: 2000 }, { mesh: meshAsStateMesh(mesh) })
   await provider.start()
   return { name, mesh, doc, provider, board: new Board({ doc, actor: name, random: seededBytes(seed) }), memory: new MemoryStore({ doc, actor: name }) }
@@ -107,7 +108,7 @@ describe('state replication over libp2p', () => {
     const offline = c.board.create({ title: 'written offline' })
     const online = peers[0].board.create({ title: 'written meanwhile' })
     peers[0].board.update(online.id, { priority: 0 })
-    const fresh = await startPeer('c', 3, c.doc)
+    const fresh = await startPeer('c', 3, c.doc, c.mesh.config.privateKey) // the same peer (identity), back online
     peers[2] = fresh
     await converged(peers)
     assert.equal(peers[0].board.get(offline.id).title, 'written offline')
@@ -122,6 +123,8 @@ describe('state replication over libp2p', () => {
     peers.push(d)
     await converged(peers)
     const count = d.board.list().length
+    const held = service.provider?.replica.log.size ?? 0
+    assert.ok(held > 0)
     await service.stop(); await mesh.stop()
     peers[0].board.create({ title: 'while d was down' })
     const reopened = await startStateService({ dataDir: dir, actor: 'd' }) // from disk only, no mesh yet
@@ -129,6 +132,8 @@ describe('state replication over libp2p', () => {
     await reopened.stop()
     const mesh2 = await meshNode()
     const service2 = await startStateService({ dataDir: dir, actor: 'd', mesh: meshAsStateMesh(mesh2) })
+    // the signed entries came back from disk: this peer can relay what it held, signatures and all
+    assert.ok((service2.provider?.replica.log.size ?? 0) >= held)
     peers[3] = { ...d, mesh: mesh2, service: service2, doc: service2.doc, board: new Board({ doc: service2.doc, actor: 'd' }), memory: new MemoryStore({ doc: service2.doc, actor: 'd' }) }
     await converged(peers)
   })
@@ -145,12 +150,14 @@ describe('state replication over libp2p', () => {
       await assert.rejects(evil.request(target.mesh.peerId, STATE_PROTOCOL, new Uint8Array([200, 1])))
       await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([new Uint8Array([0, 1, 3, 1, 2, 3])]))
       // schema-breaking but valid Yjs: replicated everywhere, skipped by every reader
-      const bad = new Y.Doc()
+      // (signed by the evil peer itself: an accepted author may write nonsense, readers skip it)
+      const bad = attackerDoc(evil.peerId.toString(), 7)
       Y.applyUpdate(bad, Y.encodeStateAsUpdate(target.doc))
+      const sv = Y.encodeStateVector(bad)
       bad.getMap('issues').set('nc-evil99', new Y.Map([['id', 'nc-evil99'], ['status', 'pwned']]))
       bad.getMap('memory').set('ns:x', 'not an entry')
       // delivered by request (reliable; gossip from a fresh peer may race its subscription exchange)
-      await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeUpdate(Y.encodeStateAsUpdate(bad, Y.encodeStateVector(target.doc)))]))
+      await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([await signedAs(evil, 7, 0, Y.encodeStateAsUpdate(bad, sv))]))
       await waitFor(() => peers.every(p => p.board.invalid().some(i => i.id === 'nc-evil99')), { timeout: 90_000, message: "evil entry replicated" })
       assert.ok((target.provider?.stats.badMessages ?? 0) > before)
       for (const p of peers) {

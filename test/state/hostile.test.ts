@@ -1,0 +1,198 @@
+/**
+ * Issue 19's shared-state defects, reproduced against real libp2p nodes (core/net, in-process) with
+ * the attacker a bare mesh node that writes state messages by hand (./_attacker.ts), never through
+ * the provider:
+ * 1. a forged Yjs client id (A's id and next clock, sent to B only) must not cost A's next issue;
+ * 2/3. a flood of large entries with missing predecessors stays in a bounded buffer outside the doc,
+ *    expires, and sync keeps working both ways;
+ * 4. one stale update causes at most one bounded fetch, not a handshake per later update.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import * as Y from 'yjs'
+import { createMeshNode, type MeshNode } from '../../core/net/index.ts'
+import { Board } from '../../core/state/board.ts'
+import { encodeBatch, encodeEntries, encodeEntry, encodeStep1, entrySigningBytes, MSG_ENTRIES, readBatch, readEntry, readFrame, STATE_PROTOCOL, STATE_TOPIC } from '../../core/state/codec.ts'
+import { meshAsStateMesh } from '../../core/state/mesh-adapter.ts'
+import { StateProvider, type StateProviderInit } from '../../core/state/provider.ts'
+import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
+import { waitFor } from '../_support/wait.ts'
+import { seededBytes } from './_helpers.ts'
+import { attackerDoc, entryBy } from './_attacker.ts'
+
+interface Peer { name: string, mesh: MeshNode, provider: StateProvider, board: Board }
+
+let bootstrap: MeshNode
+let bootAddr: string
+const peers: Peer[] = []
+const evils: MeshNode[] = []
+const PENDING = { maxBytesPerPeer: 1024 * 1024, maxEntriesPerPeer: 64, maxBytes: 8 * 1024 * 1024, maxEntries: 512, ttlMs: 3000 }
+
+async function meshNode (): Promise<MeshNode> {
+  const node = await createMeshNode({ bootstrap: [bootAddr], maintainIntervalMs: 200, discoveryIntervalMs: 500, topologyIntervalMs: 500, peerTtlMs: 5000 })
+  await node.start()
+  return node
+}
+
+async function startPeer (name: string, seed: number, init: Partial<StateProviderInit> = {}): Promise<Peer> {
+  const mesh = await meshNode()
+  const doc = new Y.Doc()
+  // long resync interval: every handshake in these tests is caused by the test, so it can be counted
+  const provider = new StateProvider({ doc, resyncIntervalMs: 120_000, pending: PENDING, ...init }, { mesh: meshAsStateMesh(mesh) })
+  await provider.start()
+  return { name, mesh, provider, board: new Board({ doc, actor: name, random: seededBytes(seed) }) }
+}
+
+async function evilNode (): Promise<MeshNode> {
+  const evil = await meshNode()
+  evils.push(evil)
+  await waitFor(() => peers.every(p => evil.links().some(l => l.peerId === p.mesh.peerId.toString() && !l.limited)), { timeout: 90_000, message: 'attacker linked to every peer' })
+  return evil
+}
+
+const ids = (p: Peer): string[] => p.board.list().map(i => i.id).sort()
+
+async function converged (timeout = 90_000): Promise<void> {
+  await waitFor(() => peers.every(p => JSON.stringify(ids(p)) === JSON.stringify(ids(peers[0]))), { timeout, message: () => `convergence: ${peers.map(p => `${p.name}=${ids(p).length}`).join(' ')}` })
+}
+
+/** The entries `target` serves to someone holding nothing (what any peer can read of its state). */
+async function readState (evil: MeshNode, target: Peer): Promise<Uint8Array[]> {
+  const res = readBatch(await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeStep1(new Map())]), { maxFrameSize: 8 * 1024 * 1024 }))
+  const entries = res.map(f => readFrame(f)).find(f => f.type === MSG_ENTRIES)
+  return entries?.type === MSG_ENTRIES ? entries.entries : []
+}
+
+describe('hostile peers against the shared state (issue 19)', () => {
+  before(async () => {
+    bootstrap = await createMeshNode({ role: 'bootstrap', listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
+    await bootstrap.start()
+    bootAddr = bootstrap.getMultiaddrs().find(a => a.includes('/ws/')) as string
+    for (const [i, name] of ['a', 'b', 'c'].entries()) peers.push(await startPeer(name, i + 1))
+    await waitFor(() => peers.every(p => p.mesh.links().filter(l => !l.limited).length >= 2), { timeout: 90_000, message: 'honest peers linked' })
+  })
+  after(async () => {
+    for (const e of evils) await e.stop()
+    for (const p of peers) { await p.provider.stop(); await p.mesh.stop() }
+    await bootstrap?.stop()
+    releaseWebRTC()
+  })
+
+  test('a forged client id (A\'s id and next clock, sent to B only) is rejected; A\'s next issue survives everywhere', async () => {
+    const [a, b] = peers
+    a.board.create({ title: 'before the attack' })
+    await converged()
+    const evil = await evilNode()
+    // the attack as reported: read A's state, write one item under A's client id and next clock
+    const served = (await readState(evil, a)).map(readEntry)
+    const ofA = served.filter(e => e.author === a.mesh.peerId.toString())
+    assert.ok(ofA.length > 0)
+    const forged = new Y.Doc()
+    for (const e of served) Y.applyUpdate(forged, e.update)
+    forged.clientID = a.provider.clientId
+    assert.equal(forged.clientID, a.provider.clientId)
+    const sv = Y.encodeStateVector(forged)
+    forged.getMap('issues').set('nc-forged', new Y.Map([['id', 'nc-forged'], ['title', 'forged']]))
+    const update = Y.encodeStateAsUpdate(forged, sv)
+    const session = ofA[0].session
+    const next = ofA.length
+    const rejected = (): number => b.provider.stats.rejectedClient + b.provider.stats.rejectedSignature
+    // (1) signed honestly by the attacker: its key is not bound to A's client id
+    // (2) claiming to be A: the signature is not A's
+    const asItself = await entryBy(evil, session, next, update)
+    const key = evil.config.privateKey
+    assert.ok(key != null)
+    const asA = encodeEntry(a.mesh.peerId.toString(), session, next, update, await key.sign(entrySigningBytes(a.mesh.peerId.toString(), session, next, update)))
+    await evil.request(b.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeEntries([asItself, asA])]))
+    assert.equal(b.provider.stats.rejectedClient, 1)
+    assert.equal(b.provider.stats.rejectedSignature, 1)
+    assert.ok(rejected() >= 2)
+    assert.equal(b.board.list().some(i => i.id === 'nc-forged') || b.board.invalid().some(i => i.id === 'nc-forged'), false)
+    // A then creates an issue: it must reach every peer intact, and stay intact on A
+    const honest = a.board.create({ title: 'honest after the attack', priority: 1 })
+    await converged()
+    for (const p of peers) {
+      assert.equal(p.board.get(honest.id).title, 'honest after the attack', p.name)
+      assert.deepEqual(p.board.invalid(), [], p.name)
+    }
+    // and a full handshake afterwards changes nothing
+    await b.provider.syncWith(a.mesh.peerId.toString())
+    await converged()
+    for (const p of peers) assert.equal(p.board.get(honest.id).title, 'honest after the attack', p.name)
+  })
+
+  test('a flood of 3 MiB entries with missing predecessors stays bounded, expires, and sync still works both ways', async () => {
+    const [a, target] = peers
+    const evil = await evilNode()
+    const author = evil.peerId.toString()
+    const r = seededBytes(19)
+    for (let i = 0; i < 8; i++) {
+      // half miss their author's previous seq, half miss a Yjs predecessor (clock 0 of their client)
+      const doc = attackerDoc(author, 100 + i)
+      doc.getMap('memory').set('ns:first', 'x')
+      const sv = Y.encodeStateVector(doc)
+      doc.getMap('memory').set(`ns:big${i}`, String.fromCharCode(97 + (r(1)[0] % 26)).repeat(3 * 1024 * 1024 - 200))
+      const update = Y.encodeStateAsUpdate(doc, sv)
+      const entry = await entryBy(evil, 100 + i, i % 2 === 0 ? 1 : 0, update)
+      await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeEntries([entry])]), { maxFrameSize: 4 * 1024 * 1024, timeoutMs: 60_000 })
+      assert.ok(target.provider.stats.pendingBytes <= PENDING.maxBytesPerPeer)
+    }
+    assert.equal(target.provider.stats.pendingDropped, 8)
+    assert.ok(target.provider.replica.pending.bytes <= PENDING.maxBytesPerPeer)
+    assert.equal(target.provider.doc.store.pendingStructs, null)
+    assert.equal(target.provider.doc.store.pendingDs, null)
+    // smaller ones fit the buffer up to the per-sender caps, then expire
+    for (let i = 0; i < 60; i++) {
+      const doc = attackerDoc(author, 200 + i)
+      doc.getMap('memory').set('ns:first', 'x')
+      const sv = Y.encodeStateVector(doc)
+      doc.getMap('memory').set(`ns:mid${i}`, 'y'.repeat(20_000))
+      await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeEntries([await entryBy(evil, 200 + i, 0, Y.encodeStateAsUpdate(doc, sv))])]))
+    }
+    const { pendingEntries, pendingBytes } = target.provider.stats
+    assert.ok(pendingEntries > 0 && pendingEntries <= PENDING.maxEntriesPerPeer, `pending entries ${pendingEntries}`)
+    assert.ok(pendingBytes <= PENDING.maxBytesPerPeer, `pending bytes ${pendingBytes}`)
+    // nothing of it is ever sent on: a fresh peer asking the target for everything gets a small answer
+    const res = await evil.request(target.mesh.peerId, STATE_PROTOCOL, encodeBatch([encodeStep1(new Map())]), { maxFrameSize: 8 * 1024 * 1024 })
+    assert.ok(res.length < 256 * 1024, `answer of ${res.length} bytes`)
+    await waitFor(() => target.provider.stats.pendingEntries === 0, { timeout: 30_000, message: 'pending entries expired' })
+    assert.ok(target.provider.stats.pendingExpired > 0)
+    // sync still works, in both directions
+    const fromA = a.board.create({ title: 'after the flood, from a' })
+    const fromTarget = target.board.create({ title: 'after the flood, from b' })
+    await target.provider.syncWith(a.mesh.peerId.toString())
+    await converged()
+    assert.equal(a.board.get(fromTarget.id).title, 'after the flood, from b')
+    assert.equal(target.board.get(fromA.id).title, 'after the flood, from a')
+  })
+
+  test('one stale update causes at most one bounded fetch, not a handshake per later update', async () => {
+    const evil = await evilNode()
+    let served = 0
+    await evil.handle(STATE_PROTOCOL, () => { served++; return encodeBatch([]) })
+    const author = evil.peerId.toString()
+    const doc = attackerDoc(author, 300)
+    doc.getMap('memory').set('a', 1)
+    const sv = Y.encodeStateVector(doc)
+    doc.getMap('memory').set('b', 2)
+    const update = Y.encodeStateAsUpdate(doc, sv) // its predecessor (clock 0) is never sent
+    assert.ok(update.length < 40, `update of ${update.length} bytes`)
+    const stale = encodeEntries([await entryBy(evil, 300, 0, update)])
+    const before = peers.map(p => ({ syncs: p.provider.stats.syncs + p.provider.stats.syncFailures, fetches: p.provider.stats.fetches }))
+    // gossip from a fresh node may race its subscriptions: repeat the same message until it landed
+    await waitFor(async () => {
+      await evil.publish(STATE_TOPIC, stale).catch(() => {})
+      return peers.every(p => p.provider.stats.pendingEntries >= 1)
+    }, { timeout: 60_000, interval: 300, message: 'stale entry parked everywhere' })
+    // then the honest peers keep editing; every edit is gossiped to everyone
+    for (let i = 0; i < 20; i++) peers[i % 3].board.create({ title: `later ${i}` })
+    await converged()
+    await waitFor(() => peers.every(p => p.provider.stats.fetches >= 1), { timeout: 30_000, message: 'one fetch each' })
+    for (const [i, p] of peers.entries()) {
+      assert.equal(p.provider.stats.fetches - before[i].fetches, 1, `${p.name} fetches`)
+      const handshakes = p.provider.stats.syncs + p.provider.stats.syncFailures - before[i].syncs
+      assert.ok(handshakes <= 2, `${p.name} ran ${handshakes} handshakes`) // the fetch (+ at most one on a new link)
+    }
+    assert.ok(served <= peers.length * 2, `attacker served ${served} requests`)
+  })
+})
