@@ -20,8 +20,11 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
-import { LinkHealth, pingOnce } from './link-health.ts'
+import { LinkHealth } from './link-health.ts'
+import { KeepAlive } from './keepalive.ts'
 import { connectionTransport } from './transport.ts'
+import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
+import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
@@ -48,6 +51,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly keeper: BootstrapKeeper
   private readonly dialer: MeshDialer
   private readonly health = new LinkHealth()
+  private readonly channels = new DataChannelTracker()
+  private readonly keepAlive: KeepAlive
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly log: Logger
@@ -64,6 +69,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
+    this.keepAlive = new KeepAlive({
+      getConnections: () => libp2p.getConnections(),
+      handle: async (protocol, handler, opts) => { await libp2p.handle(protocol, handler, opts) },
+      unhandle: async protocol => { await libp2p.unhandle(protocol) },
+      log: this.log,
+      onAbuse: () => { this.stats.badMessages++ }
+    }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     this.announcer = new Announcer({
       config,
@@ -115,6 +127,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.setStatus('starting')
     try {
       this.listen()
+      await this.keepAlive.start()
       await this.libp2p.start()
       const pubsub = this.libp2p.services.pubsub
       pubsub.subscribe(TOPOLOGY_TOPIC)
@@ -155,6 +168,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.keeper.stop()
     this.dialer.stop()
     for (const off of this.unlisten.splice(0)) off()
+    await this.keepAlive.stop()
     await this.libp2p.stop()
   }
 
@@ -168,9 +182,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       const peerId = conn.remotePeer.toString()
       const transport = connectionTransport(conn)
       this.view.touch(peerId, Date.now())
+      this.channels.watch(conn)
       this.dialer.connectionOpened(conn)
+      // one ping at once, so the link is proven and shows a round trip without waiting an interval
       if (conn.limits == null) {
-        pingOnce(conn, this.config.dialTimeoutMs).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
+        this.keepAlive.ping(conn).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
       }
       this.safeDispatch('peer:connect', { peerId, transport })
       this.announcer.topologySoon()
@@ -259,7 +275,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
     const conn = this.health.pick(conns) ?? conns[0]
     // half a dial timeout: a live peer answers a ping in milliseconds, a busy one within a second or two
-    pingOnce(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
+    this.keepAlive.ping(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
       this.log('%s lost its bootstrap link and does not answer a ping (%s): dropping it', peerId, err instanceof Error ? err.message : String(err))
       for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
       if (this._status === 'started' && this.view.leave(peerId)) this.emitView()
@@ -306,6 +322,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   /** Current connections (one entry per connection). */
   links (): PeerLink[] { return linksOf(this.libp2p.getConnections()) }
+
+  /** Open connections per transport, streams per protocol, and streams beside data channels per WebRTC link. */
+  streamStats (): StreamStats {
+    return streamStats(this.libp2p.getConnections() as unknown as StatsConnection[], c => this.channels.inbound(c))
+  }
 
   /** Our neighbours, one per peer, with the best transport we have to it. */
   neighbours (): Neighbour[] { return bestPerPeer(this.links()) }

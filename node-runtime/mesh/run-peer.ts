@@ -9,6 +9,7 @@
  */
 import { createInterface } from 'node:readline'
 import { releaseWebRTC } from './webrtc-release.ts'
+import { startMemProbe } from './mem-probe.ts'
 import type { CliIO } from '../cli/args.ts'
 import type { MeshNode } from '../../core/net/index.ts'
 
@@ -60,6 +61,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   }
   node.libp2p.addEventListener('self:peer:update', onAddresses)
 
+  const stopProbe = startMemProbe(node, line => { io.stderr.write(line) })
   const lines = createInterface({ input: io.stdin, terminal: false })
   lines.on('line', line => {
     const text = line.trim()
@@ -80,6 +82,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     else init.signal?.addEventListener('abort', done)
   })
   lines.close()
+  stopProbe()
   node.libp2p.removeEventListener('self:peer:update', onAddresses)
   await node.stop()
   await init.cleanup?.()
