@@ -1,31 +1,44 @@
 /**
  * Debug-only memory probe for long-lived peers (issue 21): with `NOVACRON_MEMLOG_MS=<ms>` set, a
- * `novacron start` / `novacron peer` process writes one JSON line to stderr every <ms>:
+ * `novacron start` / `novacron peer` process writes one JSON line to stderr at once and every <ms>:
  * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, stats}}` (bytes; `stats` is
- * `MeshNode.streamStats()`). The soak benchmark and test read RSS from /proc instead; this is the
- * tool that found the cause (docs/mesh.md, "Long-lived peers").
+ * `MeshNode.streamStats()`: connections per transport, streams per protocol, inbound data
+ * channels per WebRTC link). The soak benchmark and its slow test read the heap from it; this is
+ * what found the cause (docs/mesh.md, "Long-lived peers").
  */
-import type { MeshNode } from '../../core/net/index.ts'
+import type { MeshNode, StreamStats } from '../../core/net/index.ts'
+
+export interface MemSample {
+  t: number
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+  stats: StreamStats
+}
 
 /** Starts the probe when the variable is set; returns the function that stops it. */
 export function startMemProbe (node: MeshNode, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): () => void {
   const ms = Number(env.NOVACRON_MEMLOG_MS)
   if (!Number.isFinite(ms) || ms <= 0) return () => {}
-  const sample = async (): Promise<void> => {
+  const sample = (): void => {
     const m = process.memoryUsage()
-    const pcs: Array<{ open?: number, closed?: number }> = []
-    for (const c of node.libp2p.getConnections()) {
-      const pc = (c as unknown as { muxer?: { peerConnection?: RTCPeerConnection } }).muxer?.peerConnection
-      if (pc == null) continue
-      const report = await pc.getStats()
-      const p = report.get('P') as { dataChannelsOpened?: number, dataChannelsClosed?: number } | undefined
-      pcs.push({ open: p?.dataChannelsOpened, closed: p?.dataChannelsClosed })
-    }
-    write(JSON.stringify({ memlog: { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, stats: node.streamStats(), pcs } }) + '\n')
+    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, stats: node.streamStats() }
+    write(JSON.stringify({ memlog }) + '\n')
   }
-  const run = (): void => { sample().catch(err => { write(`memlog failed: ${String(err)}\n`) }) }
-  const timer = setInterval(run, ms)
+  const timer = setInterval(sample, Math.max(100, ms))
   timer.unref()
-  run()
+  sample()
   return () => { clearInterval(timer) }
+}
+
+/** The probe's samples in `text` (a process's stderr), oldest first; other lines are skipped. */
+export function parseMemSamples (text: string): MemSample[] {
+  const out: MemSample[] = []
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"memlog"')) continue
+    try { out.push((JSON.parse(line) as { memlog: MemSample }).memlog) } catch { /* a line cut by the sampling moment */ }
+  }
+  return out
 }
