@@ -29,6 +29,8 @@ export interface KeepAliveComponents {
   handle: (protocol: string, handler: (stream: Stream, conn: Connection) => void, opts: { maxInboundStreams: number, maxOutboundStreams: number, runOnLimitedConnection: boolean }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
   log: (fmt: string, ...args: unknown[]) => void
+  /** Counts a completed round trip. */
+  onPing?: () => void
   /** Counts a peer that broke the echo budget. */
   onAbuse?: (peerId: string) => void
 }
@@ -54,6 +56,8 @@ export class KeepAlive {
   private readonly links = new WeakMap<Connection, Link>()
   private timer?: ReturnType<typeof setInterval>
   private started = false
+  /** Round trips completed. */
+  pings = 0
 
   constructor (private readonly components: KeepAliveComponents, init: KeepAliveInit = {}) {
     this.intervalMs = init.intervalMs ?? 10_000
@@ -138,6 +142,8 @@ export class KeepAlive {
         if (!s.send(nonce)) s.onDrain({ signal }).catch(onAbort)
       })
       conn.rtt = Date.now() - start
+      this.pings++
+      this.components.onPing?.()
       return conn.rtt
     } catch (err) {
       // a fresh stream next time; the old one may be wedged

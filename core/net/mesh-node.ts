@@ -44,7 +44,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, pings: 0 }
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
@@ -74,6 +74,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       handle: async (protocol, handler, opts) => { await libp2p.handle(protocol, handler, opts) },
       unhandle: async protocol => { await libp2p.unhandle(protocol) },
       log: this.log,
+      onPing: () => { this.stats.pings++ },
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })

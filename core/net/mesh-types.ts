@@ -42,6 +42,8 @@ export interface MeshStats {
   dialSuccesses: number
   /** Direct links closed because no data ever crossed them (see link-health.ts). */
   deadLinks: number
+  /** Keep-alive round trips completed (keepalive.ts). */
+  pings: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */
