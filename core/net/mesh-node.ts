@@ -44,7 +44,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, pings: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, recycledLinks: 0, pings: 0 }
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
@@ -291,7 +291,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
   }
 
-  /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
+  /**
+   * Closes direct links that never carried data (see link-health.ts), and links over their budget
+   * of closed data channels (`maxClosedChannels`): the dialer then replaces them.
+   */
   private pruneLinks (): void {
     const conns = this.libp2p.getConnections()
     // identify proves a live link within a round trip or two; failing that, the monitor's first ping
@@ -301,6 +304,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
       this.stats.deadLinks++
       c.abort(new Error(`no data over this WebRTC link after ${graceMs} ms`))
+    }
+    // node-datachannel keeps every closed channel the remote opened until the link closes: past
+    // the budget, a fresh link (the dialer replaces this one) releases them all
+    for (const c of conns) {
+      const closed = this.channels.inbound(c)?.closed ?? 0
+      if (closed <= this.config.maxClosedChannels || c.status !== 'open') continue
+      this.log('closing %s link %s to %s: %d closed data channels held (budget %d)', c.direction, c.id, c.remotePeer, closed, this.config.maxClosedChannels)
+      this.stats.recycledLinks++
+      c.close().catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
     }
   }
 
