@@ -67,13 +67,13 @@ export interface MeshNodeInit {
    */
   pingIntervalMs?: number
   /**
-   * A direct WebRTC link on which the remote opened and closed more data channels than this is
-   * closed (and re-dialled by the dialer): node-datachannel keeps every closed channel the remote
-   * opened until the connection closes (datachannel-tracker.ts), so this bounds that memory per
-   * link, against a peer that opens streams in a loop. An honest link opens ~5 a minute (state
-   * sync calls), so reaches the default after ~14 hours. @default 4096
+   * A direct WebRTC link whose WebRTC stack holds more closed data channels than this (opened by
+   * the remote) is closed, and re-dialled by the dialer: node-datachannel keeps them until the
+   * connection closes unless the Node releaser frees them (datachannel-tracker.ts). This bounds
+   * that memory per link, also against a peer that opens streams in a loop. Without the releaser
+   * an honest link holds ~5 more a minute (state sync calls): ~14 hours to the default. @default 4096
    */
-  maxClosedChannels?: number
+  maxHeldChannels?: number
   /** Largest request/response frame accepted or sent, in bytes. @default 1048576 */
   maxFrameSize?: number
   /** Default request timeout. @default 10000 */
@@ -107,7 +107,7 @@ export interface MeshConfig {
   readonly topologyIntervalMs: number
   readonly peerTtlMs: number
   readonly pingIntervalMs: number
-  readonly maxClosedChannels: number
+  readonly maxHeldChannels: number
   readonly maxFrameSize: number
   readonly requestTimeoutMs: number
   readonly bootstrapBackoffMs: number
@@ -128,7 +128,7 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['topologyIntervalMs', 5000, 100, 600_000],
   ['peerTtlMs', 15_000, 200, 3_600_000],
   ['pingIntervalMs', 10_000, 100, 600_000],
-  ['maxClosedChannels', 4096, 1, 1_000_000],
+  ['maxHeldChannels', 4096, 1, 1_000_000],
   ['maxFrameSize', 1 << 20, 16, 64 << 20],
   ['requestTimeoutMs', 10_000, 10, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],
@@ -179,7 +179,7 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     topologyIntervalMs: numbers.topologyIntervalMs,
     peerTtlMs: numbers.peerTtlMs,
     pingIntervalMs: numbers.pingIntervalMs,
-    maxClosedChannels: numbers.maxClosedChannels,
+    maxHeldChannels: numbers.maxHeldChannels,
     maxFrameSize: numbers.maxFrameSize,
     requestTimeoutMs: numbers.requestTimeoutMs,
     bootstrapBackoffMs: numbers.bootstrapBackoffMs,

@@ -9,10 +9,11 @@
  * lived: libp2p's connection monitor opens one per ping, the state provider one per sync call. A
  * closed channel held in that set still reaches, through the `onmessage`/`onclose`/`onerror`
  * handlers @libp2p/webrtc set on it, the whole libp2p stream behind it: ~14 KB of heap per channel
- * measured, ~18 channels a minute on a peer with two links, and its memory grew without end. We
- * cannot reach the set; clearing the handlers on close leaves only the polyfill's own object in
- * it (~2.6 KB), and the keep-alive (keepalive.ts) stops opening a channel per ping. Browsers do not
- * keep closed channels; there the clearing is harmless.
+ * measured, ~18 channels a minute on a peer with two links, and its memory grew without end. On
+ * close the tracker clears those handlers, which leaves only the polyfill's own object (~2.6 KB),
+ * and asks the platform's `ChannelReleaser` to drop even that (Node's reaches into the polyfill,
+ * node-runtime/mesh/datachannel-release.ts); the keep-alive (keepalive.ts) stops opening a
+ * channel per ping. Browsers do not keep closed channels; there the clearing is harmless.
  */
 
 /** The part of an `RTCDataChannel` touched here. */
@@ -36,9 +37,22 @@ interface PeerConnectionLike {
 export interface InboundChannels {
   /** Still open. */
   open: number
-  /** Closed, over the connection's life (node-datachannel keeps each until the connection closes). */
+  /** Closed, over the connection's life. */
   closed: number
+  /** Closed but still held by the WebRTC stack (node-datachannel's polyfill, unless released). */
+  held: number
 }
+
+/**
+ * Removes a closed channel from wherever the platform's WebRTC stack still holds it; true when it
+ * did. Node registers one (node-runtime/mesh/datachannel-release.ts); browsers need none.
+ */
+export type ChannelReleaser = (peerConnection: object, channel: object) => boolean
+
+let releaser: ChannelReleaser | undefined
+
+/** Sets the platform's `ChannelReleaser` for every tracker in this process (undefined: none). */
+export function setChannelReleaser (fn: ChannelReleaser | undefined): void { releaser = fn }
 
 /** The WebRTC peer connection under a libp2p connection, when its muxer is @libp2p/webrtc's. */
 export function peerConnectionOf (conn: object): PeerConnectionLike | undefined {
@@ -65,7 +79,7 @@ export class DataChannelTracker {
   watch (conn: object): () => void {
     const pc = peerConnectionOf(conn)
     if (pc == null || this.counts.has(conn)) return () => {}
-    const counts: InboundChannels = { open: 0, closed: 0 }
+    const counts: InboundChannels = { open: 0, closed: 0, held: 0 }
     this.counts.set(conn, counts)
     const onChannel = ({ channel }: { channel: ChannelLike }): void => {
       counts.open++
@@ -74,6 +88,9 @@ export class DataChannelTracker {
         counts.closed++
         // after @libp2p/webrtc's own close handling, which runs from `onclose` (added first)
         releaseChannel(channel)
+        let released = false
+        try { released = releaser?.(pc, channel) ?? false } catch { released = false }
+        if (!released) counts.held++
       }, { once: true })
     }
     pc.addEventListener('datachannel', onChannel)

@@ -293,7 +293,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   /**
    * Closes direct links that never carried data (see link-health.ts), and links over their budget
-   * of closed data channels (`maxClosedChannels`): the dialer then replaces them.
+   * of closed data channels (`maxHeldChannels`): the dialer then replaces them.
    */
   private pruneLinks (): void {
     const conns = this.libp2p.getConnections()
@@ -308,9 +308,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     // node-datachannel keeps every closed channel the remote opened until the link closes: past
     // the budget, a fresh link (the dialer replaces this one) releases them all
     for (const c of conns) {
-      const closed = this.channels.inbound(c)?.closed ?? 0
-      if (closed <= this.config.maxClosedChannels || c.status !== 'open') continue
-      this.log('closing %s link %s to %s: %d closed data channels held (budget %d)', c.direction, c.id, c.remotePeer, closed, this.config.maxClosedChannels)
+      const held = this.channels.inbound(c)?.held ?? 0
+      if (held <= this.config.maxHeldChannels || c.status !== 'open') continue
+      this.log('closing %s link %s to %s: %d closed data channels held (budget %d)', c.direction, c.id, c.remotePeer, held, this.config.maxHeldChannels)
       this.stats.recycledLinks++
       c.close().catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
     }

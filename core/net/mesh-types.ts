@@ -42,7 +42,7 @@ export interface MeshStats {
   dialSuccesses: number
   /** Direct links closed because no data ever crossed them (see link-health.ts). */
   deadLinks: number
-  /** Direct links closed because they held `maxClosedChannels` closed data channels (datachannel-tracker.ts). */
+  /** Direct links closed because they held `maxHeldChannels` closed data channels (datachannel-tracker.ts). */
   recycledLinks: number
   /** Keep-alive round trips completed (keepalive.ts). */
   pings: number

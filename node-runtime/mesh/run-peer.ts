@@ -10,6 +10,8 @@
 import { createInterface } from 'node:readline'
 import { releaseWebRTC } from './webrtc-release.ts'
 import { startMemProbe } from './mem-probe.ts'
+import { releaseHeldChannel } from './datachannel-release.ts'
+import { setChannelReleaser } from '../../core/net/datachannel-tracker.ts'
 import type { CliIO } from '../cli/args.ts'
 import type { MeshNode } from '../../core/net/index.ts'
 
@@ -31,6 +33,8 @@ export interface RunPeerInit {
 
 export async function runPeer (init: RunPeerInit): Promise<number> {
   const { node, io, json } = init
+  // node-datachannel holds every closed channel the remote opened: free them (issue 21)
+  setChannelReleaser(releaseHeldChannel)
   const out = (event: string, fields: Record<string, unknown>, human: string): void => {
     io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
   }

@@ -189,7 +189,7 @@ test('keep-alive pings reuse one stream per link: the far end sees no new data c
 })
 
 test('a link whose remote opened more data channels than the budget is closed and replaced by a fresh one', async () => {
-  const n = await startPeerWith({ maxClosedChannels: 5 })
+  const n = await startPeerWith({ maxHeldChannels: 5 })
   const self = n.peerId.toString()
   const far = await waitFor(() => peers.find(p => directPeers(n).has(p.peerId.toString())), { timeout: 60_000, interval: 100, message: 'a direct link to an existing peer' })
   const first = n.libp2p.getConnections(far.peerId).find(c => isDirectWebRTC(c))

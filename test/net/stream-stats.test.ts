@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { streamStats, NEGOTIATING, type StatsConnection } from '../../core/net/stream-stats.ts'
-import { DataChannelTracker, peerConnectionOf } from '../../core/net/datachannel-tracker.ts'
+import { DataChannelTracker, peerConnectionOf, setChannelReleaser } from '../../core/net/datachannel-tracker.ts'
 
 const RELAY = '/ip4/127.0.0.1/tcp/4001/ws/p2p/12D3KooWHXR8HYW3w36jSJPdoA9NxsA22GgctbCP4XBLKGwzzNFN'
 const PEER = '12D3KooWDWjt7WDpp2bnxtxQe8NhoXGV8hKUFzGYWCnQs5VtQ2jY'
@@ -26,10 +26,10 @@ function conn (kind: 'webrtc' | 'relayed' | 'websocket', protocols: Array<string
 
 test('streamStats counts open connections per transport and open streams per protocol', () => {
   const rtc = conn('webrtc', ['/meshsub/1.2.0', '/novacron/keepalive/1.0.0', undefined])
-  const s = streamStats([rtc, conn('websocket', ['/meshsub/1.2.0']), conn('relayed', []), conn('webrtc', ['/x'], 'closed')], c => c === rtc ? { open: 2, closed: 7 } : undefined)
+  const s = streamStats([rtc, conn('websocket', ['/meshsub/1.2.0']), conn('relayed', []), conn('webrtc', ['/x'], 'closed')], c => c === rtc ? { open: 2, closed: 7, held: 7 } : undefined)
   assert.deepEqual(s.connections, { webrtc: 1, relayed: 1, websocket: 1 })
   assert.deepEqual(s.streams, { '/meshsub/1.2.0': 2, '/novacron/keepalive/1.0.0': 1, [NEGOTIATING]: 1 })
-  assert.deepEqual(s.webrtc, [{ peerId: PEER, streams: 3, inboundChannels: { open: 2, closed: 7 } }])
+  assert.deepEqual(s.webrtc, [{ peerId: PEER, streams: 3, inboundChannels: { open: 2, closed: 7, held: 7 } }])
 })
 
 test('streamStats leaves out streams that are closing, and inbound channels it cannot know', () => {
@@ -67,14 +67,35 @@ test('the tracker counts the channels the remote opens and strips a closed one o
   t.watch(conn)
   t.watch(conn) // a second watch does not double-count
   const channels = [open(), open(), open()]
-  assert.deepEqual(t.inbound(conn), { open: 3, closed: 0 })
+  assert.deepEqual(t.inbound(conn), { open: 3, closed: 0, held: 0 })
   channels[0].close()
   channels[1].close()
-  assert.deepEqual(t.inbound(conn), { open: 1, closed: 2 })
+  assert.deepEqual(t.inbound(conn), { open: 1, closed: 2, held: 2 })
   for (const c of channels.slice(0, 2)) {
     assert.deepEqual([c.onmessage, c.onclose, c.onerror, c.onopen, c.onbufferedamountlow], [null, null, null, null, null])
   }
   assert.equal(typeof channels[2].onmessage, 'function', 'an open channel keeps its handlers')
+})
+
+test('a closed channel the platform releaser frees is not counted as held; a throwing releaser counts as not freed', () => {
+  const freed: object[] = []
+  setChannelReleaser((pc, channel) => {
+    if (freed.length === 1) throw new Error('boom')
+    freed.push(channel)
+    return true
+  })
+  try {
+    const t = new DataChannelTracker()
+    const { conn, open } = fakeWebRTCConnection()
+    t.watch(conn)
+    const [a, b] = [open(), open()]
+    a.close()
+    assert.deepEqual(freed, [a])
+    b.close()
+    assert.deepEqual(t.inbound(conn), { open: 0, closed: 2, held: 1 })
+  } finally {
+    setChannelReleaser(undefined)
+  }
 })
 
 test('connections without a WebRTC muxer are not watched', () => {
