@@ -60,12 +60,20 @@ export interface MeshNodeInit {
    */
   peerTtlMs?: number
   /**
-   * Ping interval of libp2p's connection monitor (the RTT shown per connection; a link that never
-   * answers one is closed as dead, see link-health.ts). Each ping opens a stream, which on WebRTC is
-   * a new data channel: at 3 s, 20 peers in one process spent their CPU on pings and never reached
-   * their target degree (docs/mesh.md). @default 10000
+   * Keep-alive ping interval (keepalive.ts: the RTT shown per connection; a link that never
+   * answers one is closed as dead, see link-health.ts). Pings go over one long-lived stream per
+   * connection; libp2p's connection monitor, which opened a stream (on WebRTC a data channel) per
+   * ping, is off (issue 21). @default 10000
    */
   pingIntervalMs?: number
+  /**
+   * A direct WebRTC link whose WebRTC stack holds more closed data channels than this (opened by
+   * the remote) is closed, and re-dialled by the dialer: node-datachannel keeps them until the
+   * connection closes unless the Node releaser frees them (datachannel-tracker.ts). This bounds
+   * that memory per link, also against a peer that opens streams in a loop. Without the releaser
+   * an honest link holds ~5 more a minute (state sync calls): ~14 hours to the default. @default 4096
+   */
+  maxHeldChannels?: number
   /** Largest request/response frame accepted or sent, in bytes. @default 1048576 */
   maxFrameSize?: number
   /** Default request timeout. @default 10000 */
@@ -99,6 +107,7 @@ export interface MeshConfig {
   readonly topologyIntervalMs: number
   readonly peerTtlMs: number
   readonly pingIntervalMs: number
+  readonly maxHeldChannels: number
   readonly maxFrameSize: number
   readonly requestTimeoutMs: number
   readonly bootstrapBackoffMs: number
@@ -119,6 +128,7 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['topologyIntervalMs', 5000, 100, 600_000],
   ['peerTtlMs', 15_000, 200, 3_600_000],
   ['pingIntervalMs', 10_000, 100, 600_000],
+  ['maxHeldChannels', 4096, 1, 1_000_000],
   ['maxFrameSize', 1 << 20, 16, 64 << 20],
   ['requestTimeoutMs', 10_000, 10, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],
@@ -169,6 +179,7 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     topologyIntervalMs: numbers.topologyIntervalMs,
     peerTtlMs: numbers.peerTtlMs,
     pingIntervalMs: numbers.pingIntervalMs,
+    maxHeldChannels: numbers.maxHeldChannels,
     maxFrameSize: numbers.maxFrameSize,
     requestTimeoutMs: numbers.requestTimeoutMs,
     bootstrapBackoffMs: numbers.bootstrapBackoffMs,

@@ -121,7 +121,10 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
       addressDialTimeout: 4 * config.dialTimeoutMs,
       inboundUpgradeTimeout: Math.max(10_000, 4 * config.dialTimeoutMs)
     },
-    connectionMonitor: { pingInterval: config.pingIntervalMs, abortConnectionOnPingFailure: false },
+    // off: it opens a stream per ping, and on WebRTC every stream is a data channel that
+    // node-datachannel keeps until the connection closes (issue 21); the mesh node pings over one
+    // long-lived stream per connection instead (keepalive.ts)
+    connectionMonitor: { enabled: false },
     // the instance is kept so the mesh node can announce at once when it matters (our relay
     // address appeared, a newcomer showed up) instead of waiting up to a whole interval
     peerDiscovery: [(components: Parameters<typeof discovery>[0]) => {

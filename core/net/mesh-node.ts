@@ -21,9 +21,12 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
-import { LinkHealth, pingOnce } from './link-health.ts'
+import { LinkHealth } from './link-health.ts'
 import { DuplicateLinkGuard } from './duplicate-links.ts'
+import { KeepAlive } from './keepalive.ts'
 import { connectionTransport } from './transport.ts'
+import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
+import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
@@ -43,13 +46,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, recycledLinks: 0, pings: 0 }
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
   private readonly keeper: BootstrapKeeper
   private readonly dialer: MeshDialer
   private readonly health = new LinkHealth()
+  private readonly channels = new DataChannelTracker()
+  private readonly keepAlive: KeepAlive
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly log: Logger
@@ -66,6 +71,14 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
+    this.keepAlive = new KeepAlive({
+      getConnections: () => libp2p.getConnections(),
+      handle: async (protocol, handler, opts) => { await libp2p.handle(protocol, handler, opts) },
+      unhandle: async protocol => { await libp2p.unhandle(protocol) },
+      log: this.log,
+      onPing: () => { this.stats.pings++ },
+      onAbuse: () => { this.stats.badMessages++ }
+    }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     linkGuard?.bind({
       self: this.peerId.toString(),
@@ -73,7 +86,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       connections: id => libp2p.getConnections(peerIdFromString(id)),
       proven: conn => this.health.proven(conn),
       // a live link answers in milliseconds; the upgrade waiting on this has at least 10 s
-      answers: async conn => await pingOnce(conn, Math.max(1500, config.dialTimeoutMs / 2)).then(() => true, err => {
+      answers: async conn => await this.keepAlive.ping(conn, Math.max(1500, config.dialTimeoutMs / 2)).then(() => true, err => {
         this.log('proven link %s to %s no longer answers (%s): closing it', conn.id, conn.remotePeer, err instanceof Error ? err.message : String(err))
         conn.abort(new Error('a proven link stopped answering pings'))
         return false
@@ -133,6 +146,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.setStatus('starting')
     try {
       this.listen()
+      await this.keepAlive.start()
       await this.libp2p.start()
       const pubsub = this.libp2p.services.pubsub
       pubsub.subscribe(TOPOLOGY_TOPIC)
@@ -173,6 +187,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.keeper.stop()
     this.dialer.stop()
     for (const off of this.unlisten.splice(0)) off()
+    await this.keepAlive.stop()
     await this.libp2p.stop()
   }
 
@@ -186,9 +201,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       const peerId = conn.remotePeer.toString()
       const transport = connectionTransport(conn)
       this.view.touch(peerId, Date.now())
+      this.channels.watch(conn)
       this.dialer.connectionOpened(conn)
+      // one ping at once, so the link is proven and shows a round trip without waiting an interval
       if (conn.limits == null) {
-        pingOnce(conn, this.config.dialTimeoutMs).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
+        this.keepAlive.ping(conn).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
           .finally(() => { if (transport === 'webrtc') this.closeRedundant(peerId) })
       }
       this.safeDispatch('peer:connect', { peerId, transport })
@@ -278,7 +295,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
     const conn = this.health.pick(conns) ?? conns[0]
     // half a dial timeout: a live peer answers a ping in milliseconds, a busy one within a second or two
-    pingOnce(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
+    this.keepAlive.ping(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
       this.log('%s lost its bootstrap link and does not answer a ping (%s): dropping it', peerId, err instanceof Error ? err.message : String(err))
       for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
       if (this._status === 'started' && this.view.leave(peerId)) this.emitView()
@@ -308,7 +325,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
   }
 
-  /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
+  /**
+   * Closes direct links that never carried data (see link-health.ts), and links over their budget
+   * of closed data channels (`maxHeldChannels`): the dialer then replaces them.
+   */
   private pruneLinks (): void {
     const conns = this.libp2p.getConnections()
     for (const peer of new Set(conns.filter(c => connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))) this.closeRedundant(peer)
@@ -319,6 +339,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
       this.stats.deadLinks++
       c.abort(new Error(`no data over this WebRTC link after ${graceMs} ms`))
+    }
+    // node-datachannel keeps every closed channel the remote opened until the link closes: past
+    // the budget, a fresh link (the dialer replaces this one) releases them all
+    for (const c of conns) {
+      const held = this.channels.inbound(c)?.held ?? 0
+      if (held <= this.config.maxHeldChannels || c.status !== 'open') continue
+      this.log('closing %s link %s to %s: %d closed data channels held (budget %d)', c.direction, c.id, c.remotePeer, held, this.config.maxHeldChannels)
+      this.stats.recycledLinks++
+      c.close().catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
     }
   }
 
@@ -341,6 +370,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   /** Current connections (one entry per connection). */
   links (): PeerLink[] { return linksOf(this.libp2p.getConnections()) }
+
+  /** Open connections per transport, streams per protocol, and streams beside data channels per WebRTC link. */
+  streamStats (): StreamStats {
+    return streamStats(this.libp2p.getConnections() as unknown as StatsConnection[], c => this.channels.inbound(c))
+  }
 
   /** Our neighbours, one per peer, with the best transport we have to it. */
   neighbours (): Neighbour[] { return bestPerPeer(this.links()) }

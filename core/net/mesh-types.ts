@@ -46,6 +46,10 @@ export interface MeshStats {
   duplicateLinksRefused: number
   /** Unproven direct links closed because another link to the same peer is proven (see link-health.ts). */
   duplicateLinksClosed: number
+  /** Direct links closed because they held `maxHeldChannels` closed data channels (datachannel-tracker.ts). */
+  recycledLinks: number
+  /** Keep-alive round trips completed (keepalive.ts). */
+  pings: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

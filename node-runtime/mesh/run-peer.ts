@@ -9,6 +9,9 @@
  */
 import { createInterface } from 'node:readline'
 import { releaseWebRTC } from './webrtc-release.ts'
+import { startMemProbe } from './mem-probe.ts'
+import { releaseHeldChannel } from './datachannel-release.ts'
+import { setChannelReleaser } from '../../core/net/datachannel-tracker.ts'
 import type { CliIO } from '../cli/args.ts'
 import type { MeshNode } from '../../core/net/index.ts'
 
@@ -30,6 +33,8 @@ export interface RunPeerInit {
 
 export async function runPeer (init: RunPeerInit): Promise<number> {
   const { node, io, json } = init
+  // node-datachannel holds every closed channel the remote opened: free them (issue 21)
+  setChannelReleaser(releaseHeldChannel)
   const out = (event: string, fields: Record<string, unknown>, human: string): void => {
     io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
   }
@@ -60,6 +65,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   }
   node.libp2p.addEventListener('self:peer:update', onAddresses)
 
+  const stopProbe = startMemProbe(node, line => { io.stderr.write(line) })
   const lines = createInterface({ input: io.stdin, terminal: false })
   lines.on('line', line => {
     const text = line.trim()
@@ -80,6 +86,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     else init.signal?.addEventListener('abort', done)
   })
   lines.close()
+  stopProbe()
   node.libp2p.removeEventListener('self:peer:update', onAddresses)
   await node.stop()
   await init.cleanup?.()

@@ -37,6 +37,7 @@ const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
   ['peerTtlMs tiny', { peerTtlMs: 1 }, 'peerTtlMs'],
   ['peerTtlMs below topology interval', { peerTtlMs: 1000, topologyIntervalMs: 2000 }, 'peerTtlMs'],
   ['pingIntervalMs zero', { pingIntervalMs: 0 }, 'pingIntervalMs'],
+  ['maxHeldChannels zero', { maxHeldChannels: 0 }, 'maxHeldChannels'],
   ['maxFrameSize tiny', { maxFrameSize: 1 }, 'maxFrameSize'],
   ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
   ['bootstrapBackoffMs zero', { bootstrapBackoffMs: 0 }, 'bootstrapBackoffMs'],

@@ -170,6 +170,36 @@ test('a new link shows its round trip at once, not after the connection monitor\
   await n.stop()
 })
 
+test('keep-alive pings reuse one stream per link: the far end sees no new data channel per ping (issue 21)', async () => {
+  const n = await startPeerWith({ pingIntervalMs: 200 })
+  const self = n.peerId.toString()
+  const far = await waitFor(() => peers.find(p => directPeers(n).has(p.peerId.toString())), { timeout: 60_000, interval: 100, message: 'a direct link to an existing peer' })
+  const closedFromUs = (): number => far.streamStats().webrtc.filter(l => l.peerId === self).reduce((sum, l) => sum + (l.inboundChannels?.closed ?? 0), 0)
+  const before = closedFromUs()
+  const pings = n.stats.pings
+  // ~25 pings per link at 200 ms; libp2p's connection monitor opened a data channel for each
+  await waitFor(() => n.stats.pings >= pings + 100, { timeout: 60_000, interval: 100, message: () => `100 keep-alive pings (${n.stats.pings - pings} so far)` })
+  const opened = closedFromUs() - before
+  assert.ok(opened < 5, `${opened} data channels opened and closed by us at the far end during 100 pings`)
+  const stats = far.streamStats()
+  assert.ok((stats.streams['/novacron/keepalive/1.0.0'] ?? 0) >= 2, `keep-alive streams open at the far end: ${JSON.stringify(stats.streams)}`)
+  const link = stats.webrtc.find(l => l.peerId === self)
+  assert.ok(link?.inboundChannels != null && link.inboundChannels.open >= 1, `inbound channels counted: ${JSON.stringify(link)}`)
+  await n.stop()
+})
+
+test('a link whose remote opened more data channels than the budget is closed and replaced by a fresh one', async () => {
+  const n = await startPeerWith({ maxHeldChannels: 5 })
+  const self = n.peerId.toString()
+  const far = await waitFor(() => peers.find(p => directPeers(n).has(p.peerId.toString())), { timeout: 60_000, interval: 100, message: 'a direct link to an existing peer' })
+  const first = n.libp2p.getConnections(far.peerId).find(c => isDirectWebRTC(c))
+  // each request is one stream, i.e. one data channel the far end opens on our link
+  for (let i = 0; i < 8; i++) await far.request(self, ECHO, new Uint8Array([i]))
+  await waitFor(() => n.stats.recycledLinks >= 1 && first?.status !== 'open', { timeout: 30_000, interval: 100, message: () => `the link closed (recycled ${n.stats.recycledLinks}, status ${first?.status})` })
+  await waitFor(() => directPeers(n).has(far.peerId.toString()) || directPeers(n).size >= 2, { timeout: 60_000, interval: 100, message: 'direct links again' })
+  await n.stop()
+})
+
 test('start() and stop() are idempotent and safe to call concurrently', async () => {
   const n = await createMeshNode({ ...FAST, bootstrap: [bootAddr] })
   nodes.push(n)

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench -- soak`: does a long-lived peer's memory stay flat (issue 21)?
+ *
+ * A `novacron start` bootstrap and 3 `novacron peer` processes (test/_support/soak.ts), each with
+ * its own --data-dir, meshed over WebRTC. After a warm-up (default 3 min, not fitted) two phases
+ * follow on the same mesh, each sampled once a minute: idle (default 20 min), then light writes
+ * (default 20 min: 3 board issues and 3 memory entries a minute through the CLI, round-robin over
+ * the peers). Each process gives VmRSS (and its private part) from /proc and its V8 heap from the
+ * memory probe. The figure is the least-squares slope in MB/min per process kind (the peers' mean
+ * and worst), beside the bootstrap's as the baseline: the bootstrap has no WebRTC links, which is
+ * where the leak was. Target: a peer's slope within 0.05 MB/min of the bootstrap's and at most
+ * 0.05 MB/min. Also recorded: closed inbound data channels per minute (what node-datachannel keeps
+ * per WebRTC link, datachannel-tracker.ts; ~18/min per peer before the fix).
+ *
+ * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
+ * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20), --out=soak (result file name).
+ */
+import os from 'node:os'
+import { SoakMesh, slope, type SoakKind, type SoakProcess, type SoakSample } from '../test/_support/soak.ts'
+import { stopAll } from '../test/_support/processes.ts'
+import { writeResult } from './_results.ts'
+
+const arg = (name: string, dflt: number): number => Number(process.argv.find(a => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt)
+const PEERS = arg('peers', 3)
+const WARMUP_MIN = arg('warmup-min', 3)
+const IDLE_MIN = arg('idle-min', 20)
+const WRITES_MIN = arg('writes-min', 20)
+const SAMPLE_S = arg('sample-s', 60)
+const OUT = process.argv.find(a => a.startsWith('--out='))?.split('=')[1] ?? 'soak'
+const TARGET = 0.05
+const loadavg = (): number[] => os.loadavg().map(x => +x.toFixed(2))
+const round = (x: number, d = 3): number => +x.toFixed(d)
+
+const mesh = new SoakMesh()
+const at = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, Math.max(0, ms - Date.now()))) }
+
+interface PhaseResult {
+  minutes: number
+  samples: number
+  writes: number
+  byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
+}
+
+/** Samples every SAMPLE_S for `minutes`; with `writes`, writes 3 issues + 3 memory entries each minute. */
+async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
+  const start = Date.now()
+  const series = new Map<SoakProcess, SoakSample[]>(mesh.processes.map(p => [p, []]))
+  let written = 0
+  let writing: Promise<void> = Promise.resolve()
+  let nextWrite = start
+  const steps = Math.round(minutes * 60 / SAMPLE_S)
+  for (let k = 0; k <= steps; k++) {
+    const due = start + k * SAMPLE_S * 1000
+    while (writes && nextWrite <= due && nextWrite < start + minutes * 60_000) {
+      await at(nextWrite)
+      await writing // one batch at a time; a failed write fails the run
+      writing = mesh.write(3, 3).then(() => { written += 6 })
+      nextWrite += 60_000
+    }
+    await at(due)
+    for (const [p, s] of mesh.sample((Date.now() - start) / 60_000)) series.get(p)?.push(s)
+  }
+  await writing
+  const processes = mesh.processes.map(p => {
+    const s = series.get(p) ?? []
+    const x = s.map(v => v.min)
+    return {
+      name: p.name,
+      kind: p.kind,
+      rssSlope: round(slope(x, s.map(v => v.rssMB))),
+      rssAnonSlope: round(slope(x, s.map(v => v.rssAnonMB))),
+      heapSlope: round(slope(x, s.map(v => v.heapMB))),
+      rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
+      rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
+      closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
+      samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2)] as [number, number, number])
+    }
+  })
+  const kind = (k: SoakKind): PhaseResult['byKind'][SoakKind] => {
+    const ps = processes.filter(p => p.kind === k)
+    const mean = (xs: number[]): number => round(xs.reduce((a, b) => a + b, 0) / xs.length)
+    return { rssSlopeMean: mean(ps.map(p => p.rssSlope)), rssSlopeMax: Math.max(...ps.map(p => p.rssSlope)), heapSlopeMean: mean(ps.map(p => p.heapSlope)), heapSlopeMax: Math.max(...ps.map(p => p.heapSlope)) }
+  }
+  const byKind = { bootstrap: kind('bootstrap'), peer: kind('peer') }
+  const worst = byKind.peer.rssSlopeMax
+  return {
+    minutes,
+    samples: steps + 1,
+    writes: written,
+    byKind,
+    processes,
+    target: { peerMinusBootstrap: round(worst - byKind.bootstrap.rssSlopeMean), withinOfBootstrap: worst - byKind.bootstrap.rssSlopeMean <= TARGET, peerAbsolute: worst, underAbsolute: worst <= TARGET }
+  }
+}
+
+function print (name: string, r: PhaseResult): void {
+  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin}`)
+  console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
+}
+
+const loadAtStart = loadavg()
+const started = new Date().toISOString()
+try {
+  await mesh.start(PEERS, { probeMs: Math.min(15_000, SAMPLE_S * 1000) })
+  console.log(`soak: ${PEERS} peers meshed; warm-up ${WARMUP_MIN} min`)
+  await at(Date.now() + WARMUP_MIN * 60_000)
+  const idle = await phase(IDLE_MIN, false)
+  print('idle', idle)
+  const writes = await phase(WRITES_MIN, true)
+  print('writes', writes)
+  const file = writeResult(OUT, {
+    what: 'Fitted RSS and heap slopes (MB/min, least squares) of a novacron start bootstrap and novacron peer processes, idle and with light writes; the bootstrap is the baseline',
+    config: { peers: PEERS, warmupMin: WARMUP_MIN, idleMin: IDLE_MIN, writesMin: WRITES_MIN, sampleS: SAMPLE_S, writesPerMinute: { issues: 3, memory: 3 }, targetMBPerMin: TARGET },
+    started,
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    idle,
+    writes
+  })
+  console.log(`soak: wrote ${file}`)
+} finally {
+  await mesh.stop()
+  await stopAll()
+}

@@ -1,0 +1,44 @@
+/**
+ * Debug-only memory probe for long-lived peers (issue 21): with `NOVACRON_MEMLOG_MS=<ms>` set, a
+ * `novacron start` / `novacron peer` process writes one JSON line to stderr at once and every <ms>:
+ * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, stats}}` (bytes; `stats` is
+ * `MeshNode.streamStats()`: connections per transport, streams per protocol, inbound data
+ * channels per WebRTC link). The soak benchmark and its slow test read the heap from it; this is
+ * what found the cause (docs/mesh.md, "Long-lived peers").
+ */
+import type { MeshNode, StreamStats } from '../../core/net/index.ts'
+
+export interface MemSample {
+  t: number
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+  stats: StreamStats
+}
+
+/** Starts the probe when the variable is set; returns the function that stops it. */
+export function startMemProbe (node: MeshNode, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): () => void {
+  const ms = Number(env.NOVACRON_MEMLOG_MS)
+  if (!Number.isFinite(ms) || ms <= 0) return () => {}
+  const sample = (): void => {
+    const m = process.memoryUsage()
+    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, stats: node.streamStats() }
+    write(JSON.stringify({ memlog }) + '\n')
+  }
+  const timer = setInterval(sample, Math.max(100, ms))
+  timer.unref()
+  sample()
+  return () => { clearInterval(timer) }
+}
+
+/** The probe's samples in `text` (a process's stderr), oldest first; other lines are skipped. */
+export function parseMemSamples (text: string): MemSample[] {
+  const out: MemSample[] = []
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"memlog"')) continue
+    try { out.push((JSON.parse(line) as { memlog: MemSample }).memlog) } catch { /* a line cut by the sampling moment */ }
+  }
+  return out
+}

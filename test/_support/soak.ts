@@ -1,0 +1,129 @@
+/**
+ * A soak mesh for memory-slope measurements (issue 21): a `novacron start` bootstrap and N
+ * `novacron peer` processes, each with its own temporary --data-dir, run through the bin as users
+ * run them. Each process is sampled for VmRSS (from /proc) and V8 heap (from its memory probe,
+ * `NOVACRON_MEMLOG_MS`, node-runtime/mesh/mem-probe.ts); `slope` fits MB per minute by least
+ * squares. Light writes go through the CLI (`issues create`, `memory store`) against the peers'
+ * data dirs, as a user's would. Used by bench/soak.bench.ts and test/net/soak.slow.test.ts.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseMemSamples, type MemSample } from '../../node-runtime/mesh/mem-probe.ts'
+import { startCli, type CliProcess } from './processes.ts'
+import { waitFor } from './wait.ts'
+
+const MB = 1024 * 1024
+
+export type SoakKind = 'bootstrap' | 'peer'
+
+export interface SoakSample {
+  /** Minutes since the phase began. */
+  min: number
+  rssMB: number
+  /** Private (anonymous) part of RSS. */
+  rssAnonMB: number
+  /** From the process's latest probe sample; NaN when it has none yet. */
+  heapMB: number
+  /** Closed inbound data channels over all its WebRTC links (see datachannel-tracker.ts). */
+  closedChannels: number
+}
+
+export interface SoakProcess {
+  kind: SoakKind
+  name: string
+  proc: CliProcess
+  dataDir: string
+}
+
+/** Least-squares slope of `ys` over `xs` (NaN with fewer than 2 distinct points). */
+export function slope (xs: readonly number[], ys: readonly number[]): number {
+  const n = Math.min(xs.length, ys.length)
+  if (n < 2) return Number.NaN
+  const mx = xs.slice(0, n).reduce((a, b) => a + b, 0) / n
+  const my = ys.slice(0, n).reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my)
+    den += (xs[i] - mx) ** 2
+  }
+  return den === 0 ? Number.NaN : num / den
+}
+
+function procMB (pid: number): { rssMB: number, rssAnonMB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (re: RegExp): number => Number(re.exec(status)?.[1] ?? Number.NaN) / 1024
+  return { rssMB: kb(/^VmRSS:\s+(\d+) kB/m), rssAnonMB: kb(/^RssAnon:\s+(\d+) kB/m) }
+}
+
+export class SoakMesh {
+  readonly processes: SoakProcess[] = []
+  private readonly root = mkdtempSync(join(tmpdir(), 'novacron-soak-'))
+  private writes = 0
+
+  /** Starts the bootstrap and `peers` peers; resolves once every peer has `degree` direct links. */
+  async start (peers: number, opts: { probeMs?: number, degree?: number, timeoutMs?: number } = {}): Promise<void> {
+    const env = { NOVACRON_MEMLOG_MS: String(opts.probeMs ?? 15_000) }
+    const timeout = opts.timeoutMs ?? 120_000
+    const bootDir = join(this.root, 'bootstrap')
+    const boot = startCli(['start', '--port', '0', '--ws-port', '0', '--host', '127.0.0.1', '--data-dir', bootDir, '--json'], env)
+    this.processes.push({ kind: 'bootstrap', name: 'bootstrap', proc: boot, dataDir: bootDir })
+    const line = await boot.waitForOutput(/^\{"event":"listening".*\}$/m, timeout)
+    const addr = (JSON.parse(line[0]) as { multiaddrs: string[] }).multiaddrs[0]
+    for (let i = 1; i <= peers; i++) {
+      const dir = join(this.root, `peer${i}`)
+      this.processes.push({ kind: 'peer', name: `peer${i}`, proc: startCli(['peer', '--bootstrap', addr, '--data-dir', dir, '--json'], env), dataDir: dir })
+    }
+    const degree = opts.degree ?? Math.min(2, peers - 1)
+    await waitFor(() => this.peers().every(p => (this.latest(p)?.stats.connections.webrtc ?? 0) >= degree), {
+      timeout,
+      interval: 500,
+      message: () => `every peer to hold ${degree} direct links (now ${this.peers().map(p => this.latest(p)?.stats.connections.webrtc ?? 'none').join(', ')})`
+    })
+  }
+
+  peers (): SoakProcess[] { return this.processes.filter(p => p.kind === 'peer') }
+
+  /** The process's latest probe sample. */
+  latest (p: SoakProcess): MemSample | undefined {
+    if (p.proc.exitCode !== null) throw new Error(`${p.name} exited with ${p.proc.exitCode}: ${p.proc.stderr.slice(-1500)}`)
+    return parseMemSamples(p.proc.stderr.slice(-8000)).at(-1)
+  }
+
+  /** One sample of every process, `min` minutes into the phase. */
+  sample (min: number): Map<SoakProcess, SoakSample> {
+    const out = new Map<SoakProcess, SoakSample>()
+    for (const p of this.processes) {
+      const pid = p.proc.child.pid
+      if (pid == null) throw new Error(`${p.name} has no pid`)
+      const last = this.latest(p)
+      const closedChannels = last?.stats.webrtc.reduce((sum, l) => sum + (l.inboundChannels?.closed ?? 0), 0) ?? 0
+      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, closedChannels })
+    }
+    return out
+  }
+
+  /**
+   * `issues` board issues and `memory` memory entries written through the CLI, round-robin over
+   * the peers' data dirs (each command goes through the running peer). Resolves when all exited 0.
+   */
+  async write (issues: number, memory: number): Promise<void> {
+    const peers = this.peers()
+    for (let i = 0; i < issues + memory; i++) {
+      const n = this.writes++
+      const dir = peers[n % peers.length].dataDir
+      const args = i < issues
+        ? ['issues', 'create', '--title', `soak issue ${n}`, '--type', 'task', '--data-dir', dir]
+        : ['memory', 'store', `soak/${n}`, JSON.stringify({ n, at: Date.now() }), '--namespace', 'soak', '--ttl', '10m', '--data-dir', dir]
+      const p = startCli(args)
+      const code = await p.exited
+      if (code !== 0) throw new Error(`novacron ${args.slice(0, 2).join(' ')} exited ${code}: ${p.stderr.slice(-500)}`)
+    }
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all(this.processes.map(async p => await p.proc.stop()))
+    rmSync(this.root, { recursive: true, force: true })
+  }
+}
