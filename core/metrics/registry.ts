@@ -130,6 +130,9 @@ export class Counter extends Metric {
 export class Gauge extends Metric {
   readonly type = 'gauge'
   private readonly collector?: (gauge: Gauge) => void
+  /** Reads whose collect callback threw (the gauge then reads empty); the last error is kept. */
+  collectErrors = 0
+  lastCollectError?: Error
 
   constructor (init: GaugeInit) {
     super(init)
@@ -147,7 +150,13 @@ export class Gauge extends Metric {
   collect (): void {
     if (this.collector == null) return
     this.series.clear()
-    try { this.collector(this) } catch { this.series.clear() }
+    try {
+      this.collector(this)
+    } catch (err) {
+      this.series.clear()
+      this.collectErrors++
+      this.lastCollectError = err instanceof Error ? err : new Error(String(err))
+    }
   }
 
   override snapshot (): MetricSnapshot {
