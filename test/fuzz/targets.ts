@@ -140,7 +140,7 @@ function learningTarget (compressor: Compressor): FuzzTarget {
 
 function wasmTargets (): FuzzTarget[] {
   const data = new TextEncoder().encode('chunk recipe delta '.repeat(400))
-  const delta = createDelta(data, [], { minSize: 256, avgSize: 1024, maxSize: 4096 })
+  const delta = createDelta(data, [], { min: 256, avg: 1024, max: 4096 })
   return [{
     name: 'core-wasm chunk recipes and deltas',
     seeds: [encodeRecipe(delta.recipe), encodeDelta(delta)],

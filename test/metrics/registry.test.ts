@@ -33,7 +33,7 @@ test('gauges with collect are filled at read time; a failing collect leaves the 
   assert.deepEqual(r.snapshot().find(m => m.name === 'x_conns')?.samples, [{ labels: { transport: 'webrtc' }, value: 5 }])
   assert.deepEqual(r.snapshot().find(m => m.name === 'x_broken')?.samples, [])
   const broken = r.get('x_broken') as import('../../core/metrics/index.ts').Gauge
-  assert.equal(broken.collectErrors, 2)
+  assert.equal(broken.collectErrors, 3) // one per snapshot() above
   assert.equal(broken.lastCollectError?.message, 'boom')
 })
 
