@@ -10,14 +10,20 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { webRTC } from '@libp2p/webrtc'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PublicKey } from '@libp2p/interface'
 
 export type StockNode = Libp2p<{ identify: Identify, pubsub: GossipSub }>
 
-export async function createStockNode (): Promise<StockNode> {
+/**
+ * `webrtc: true` adds the circuit relay transport and WebRTC, so the node can reach peers that
+ * only listen through a relay (`/p2p-circuit/webrtc`), as `novacron peer` does.
+ */
+export async function createStockNode (opts: { webrtc?: boolean } = {}): Promise<StockNode> {
   return await createLibp2p({
-    transports: [webSockets()],
+    transports: [webSockets(), ...(opts.webrtc === true ? [circuitRelayTransport(), webRTC()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // the Node default gater allows 127.0.0.1; say so explicitly
