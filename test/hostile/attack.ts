@@ -78,13 +78,19 @@ async function sendAndClose (s: Stream, chunks: Uint8Array[]): Promise<void> {
   } catch { /* the target hung up on us: expected */ }
 }
 
-/** One round of the stream attacks on every advertised protocol of `targets`; returns the slow streams to release later. */
+/**
+ * One round of the stream attacks on every advertised protocol of `targets` (targets in parallel,
+ * protocols one after another, each protocol's attacks all at once); returns the slow streams to
+ * release later. A target whose connection is gone is skipped for the rest of the round.
+ */
 export async function attackStreams (node: StockNode, targets: Record<string, string[]>, init: AttackInit, report: AttackReport): Promise<Stream[]> {
   const next = rng(init.seed)
   const noise = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => next() & 0xff)
   const slow: Stream[] = []
-  for (const [peer, protocols] of Object.entries(targets)) {
+  const linked = (peer: string): boolean => node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && c.limits == null)
+  await Promise.all(Object.entries(targets).map(async ([peer, protocols]) => {
     for (const protocol of protocols) {
+      if (!linked(peer)) { report.streamsRefused++; continue }
       const attacks: Uint8Array[][] = [
         [noise(4096)], // garbage
         [Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), noise(1024)], // a 4 GiB length prefix
@@ -92,21 +98,23 @@ export async function attackStreams (node: StockNode, targets: Record<string, st
         [Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)], // an over-long varint
         [noise(3 * 1024 * 1024)] // oversize: 3 MiB of noise
       ]
-      await Promise.all(attacks.map(async chunks => {
-        const s = await openStream(node, peer, protocol)
-        if (s == null) { report.streamsRefused++; return }
-        report.streamsOpened++
-        await sendAndClose(s, chunks)
-      }))
-      for (let i = 0; i < init.slowStreams; i++) {
-        const s = await openStream(node, peer, protocol)
-        if (s == null) { report.streamsRefused++; continue }
-        report.streamsOpened++
-        try { s.send(Uint8Array.of(0x05)) } catch { /* closed already */ } // one byte of a 5-byte frame, then silence
-        slow.push(s)
-      }
+      await Promise.all([
+        ...attacks.map(async chunks => {
+          const s = await openStream(node, peer, protocol)
+          if (s == null) { report.streamsRefused++; return }
+          report.streamsOpened++
+          await sendAndClose(s, chunks)
+        }),
+        ...Array.from({ length: init.slowStreams }, async () => {
+          const s = await openStream(node, peer, protocol)
+          if (s == null) { report.streamsRefused++; return }
+          report.streamsOpened++
+          try { s.send(Uint8Array.of(0x05)) } catch { /* closed already */ } // one byte of a 5-byte frame, then silence
+          slow.push(s)
+        })
+      ])
     }
-  }
+  }))
   return slow
 }
 
