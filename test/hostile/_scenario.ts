@@ -131,11 +131,12 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
     await p2.waitForOutput(/broadcast from /, 30_000)
     for (let round = 0; round < opts.rounds; round++) {
       log(`round ${round}`)
+      const step = async <T>(name: string, p: Promise<T>): Promise<T> => { const v = await p; log(`${name} done`); return v }
       const [streams] = await Promise.all([
-        attackStreams(attacker, report.protocols, { ...opts, seed: opts.seed + round }, report),
-        attackTopics(attacker, report.topics, members.map(m => m.peerId), { ...opts, seed: opts.seed + round }, report),
+        step('streams', attackStreams(attacker, report.protocols, { ...opts, seed: opts.seed + round, log }, report)),
+        step('gossip', attackTopics(attacker, report.topics, members.map(m => m.peerId), { ...opts, seed: opts.seed + round, log }, report)),
         // honest work during the attack, on a different peer each round
-        (async () => { honest.push(await createIssue(members[(round % 2) + 1], `during the attack, round ${round}`)) })()
+        step('honest issue', (async () => { honest.push(await createIssue(members[(round % 2) + 1], `during the attack, round ${round}`)) })())
       ])
       slow.push(...streams)
     }

@@ -16,6 +16,8 @@ import { peerAnnouncement, type StockNode } from '../_support/stock-node.ts'
 import type { Stream } from '@libp2p/interface'
 
 export interface AttackInit {
+  /** Progress lines (which protocol is under attack). */
+  log?: (line: string) => void
   /** Slow (idle) streams opened per protocol and target, held until the attack ends. */
   slowStreams: number
   /** Garbage messages per topic. */
@@ -91,6 +93,7 @@ export async function attackStreams (node: StockNode, targets: Record<string, st
   await Promise.all(Object.entries(targets).map(async ([peer, protocols]) => {
     for (const protocol of protocols) {
       if (!linked(peer)) { report.streamsRefused++; continue }
+      init.log?.(`streams: ${peer.slice(-6)} ${protocol}`)
       const attacks: Uint8Array[][] = [
         [noise(4096)], // garbage
         [Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), noise(1024)], // a 4 GiB length prefix
@@ -127,6 +130,7 @@ export async function attackTopics (node: StockNode, topics: readonly string[], 
     try { await node.services.pubsub.publish(topic, data); report.published++ } catch { /* no peers left to hear it */ }
   }
   for (const topic of topics) {
+    init.log?.(`gossip: ${topic}`)
     node.services.pubsub.subscribe(topic)
     for (let i = 0; i < init.garbagePerTopic; i++) await publish(topic, noise(1 + (next() % 512)))
     await publish(topic, Uint8Array.of(0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)) // truncated over-long varint
