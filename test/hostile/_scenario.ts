@@ -47,7 +47,12 @@ async function cli (args: string[]): Promise<{ code: number, out: string, err: s
 }
 
 async function createIssue (m: Member, title: string): Promise<string> {
-  const r = await cli(['issues', 'create', '--title', title, '--data-dir', m.dataDir, '--json'])
+  // bounded: a peer too busy to answer its own CLI within a minute fails the test rather than hangs it
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const r = await Promise.race([
+    cli(['issues', 'create', '--title', title, '--data-dir', m.dataDir, '--json']),
+    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${m.name}: issues create took over 60 s`)) }, 60_000) })
+  ]).finally(() => { clearTimeout(timer) })
   assert.equal(r.code, 0, `${m.name}: ${r.err}`)
   return (JSON.parse(r.out) as { id: string }).id
 }
@@ -110,14 +115,19 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
   // --- the attacker joins through the bootstrap and dials both peers over WebRTC
   const attacker: StockNode = await createStockNode({ webrtc: true })
   const slow: Stream[] = []
-  const report: AttackReport = { protocols: {}, topics: [], streamsOpened: 0, streamsRefused: 0, published: 0 }
+  const report: AttackReport = { protocols: {}, reached: {}, redials: 0, topics: [], streamsOpened: 0, streamsRefused: 0, published: 0 }
+  const addrOf = (peer: string): string => peer === bl.peerId ? bootAddr : `${bootAddr}/p2p-circuit/webrtc/p2p/${peer}`
+  const redial = async (peer: string): Promise<void> => {
+    if (peer !== bl.peerId && attacker.getConnections().every(c => c.remotePeer.toString() !== bl.peerId)) await attacker.dial(multiaddr(bootAddr), { signal: AbortSignal.timeout(15_000) })
+    await attacker.dial(multiaddr(addrOf(peer)), { signal: AbortSignal.timeout(30_000) })
+  }
   try {
     await attacker.start()
     await attacker.dial(multiaddr(bootAddr))
     log('attacker connected to the bootstrap')
     for (const m of members.slice(1)) {
       // signalled through the bootstrap's relay, as the peers dial each other
-      const target = `${bootAddr}/p2p-circuit/webrtc/p2p/${m.peerId}`
+      const target = addrOf(m.peerId)
       try { await attacker.dial(multiaddr(target), { signal: AbortSignal.timeout(30_000) }) } catch (err) { log(`attacker could not reach ${m.name} over WebRTC: ${(err as Error).message}`) }
     }
     for (const m of members) report.protocols[m.peerId] = await advertisedProtocols(attacker, m.peerId, 15_000)
@@ -132,15 +142,22 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
     for (let round = 0; round < opts.rounds; round++) {
       log(`round ${round}`)
       const step = async <T>(name: string, p: Promise<T>): Promise<T> => { const v = await p; log(`${name} done`); return v }
-      const [streams] = await Promise.all([
-        step('streams', attackStreams(attacker, report.protocols, { ...opts, seed: opts.seed + round, log }, report)),
-        step('gossip', attackTopics(attacker, report.topics, members.map(m => m.peerId), { ...opts, seed: opts.seed + round, log }, report)),
+      await Promise.all([
+        // streams first (every protocol), then gossip (whose rejections soon get the attacker cut off)
+        (async () => {
+          slow.push(...await step('streams', attackStreams(attacker, report.protocols, { ...opts, seed: opts.seed + round, log }, report, redial)))
+          for (const m of members) if (attacker.getConnections().every(c => c.remotePeer.toString() !== m.peerId)) { try { await redial(m.peerId); report.redials++ } catch { /* it may refuse us */ } }
+          await step('gossip', attackTopics(attacker, report.topics, members.map(m => m.peerId), { ...opts, seed: opts.seed + round, log }, report))
+        })(),
         // honest work during the attack, on a different peer each round
         step('honest issue', (async () => { honest.push(await createIssue(members[(round % 2) + 1], `during the attack, round ${round}`)) })())
       ])
-      slow.push(...streams)
     }
-    log(`attack: ${report.streamsOpened} streams opened, ${report.streamsRefused} refused, ${report.published} messages published, ${slow.length} slow streams held`)
+    log(`attack: ${report.streamsOpened} streams opened, ${report.streamsRefused} refused, ${report.redials} re-dials, ${report.published} messages published, ${slow.length} slow streams held`)
+    log(`protocols reached: ${members.map(m => `${m.name} ${report.reached[m.peerId]?.size ?? 0}/${report.protocols[m.peerId].length}`).join(', ')}`)
+    // the project's own protocol on the bootstrap, and every protocol of at least one target, were really attacked
+    assert.ok(report.reached[bl.peerId]?.has('/novacron/state/1.0.0'), 'the attack reached the bootstrap\'s state protocol')
+    assert.ok(members.some(m => (report.reached[m.peerId]?.size ?? 0) === report.protocols[m.peerId].length), 'every advertised protocol of some target was attacked')
   } finally {
     for (const s of slow) s.abort(new Error('attack over'))
     await attacker.stop()

@@ -27,6 +27,10 @@ export interface AttackInit {
 
 export interface AttackReport {
   protocols: Record<string, string[]>
+  /** Per target, the protocols at least one attack stream was opened on. */
+  reached: Record<string, Set<string>>
+  /** Connections the attacker had to re-open after a target hung up on it. */
+  redials: number
   topics: string[]
   streamsOpened: number
   streamsRefused: number
@@ -75,7 +79,7 @@ async function sendAndClose (s: Stream, chunks: Uint8Array[]): Promise<void> {
     for (const c of chunks) if (!s.send(c)) await s.onDrain({ signal: AbortSignal.timeout(5000) })
     await s.close({ signal: AbortSignal.timeout(5000) })
     // read whatever comes back (an error response, or nothing), bounded
-    const t = setTimeout(() => { s.abort(new Error('attacker gives up reading')) }, 5000)
+    const t = setTimeout(() => { s.abort(new Error('attacker gives up reading')) }, 3000)
     try { for await (const _ of s) { /* drain */ } } finally { clearTimeout(t) }
   } catch { /* the target hung up on us: expected */ }
 }
@@ -85,14 +89,18 @@ async function sendAndClose (s: Stream, chunks: Uint8Array[]): Promise<void> {
  * protocols one after another, each protocol's attacks all at once); returns the slow streams to
  * release later. A target whose connection is gone is skipped for the rest of the round.
  */
-export async function attackStreams (node: StockNode, targets: Record<string, string[]>, init: AttackInit, report: AttackReport): Promise<Stream[]> {
+export async function attackStreams (node: StockNode, targets: Record<string, string[]>, init: AttackInit, report: AttackReport, redial: (peer: string) => Promise<void>): Promise<Stream[]> {
   const next = rng(init.seed)
   const noise = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => next() & 0xff)
   const slow: Stream[] = []
   const linked = (peer: string): boolean => node.getConnections(peerIdFromString(peer)).some(c => c.status === 'open' && c.limits == null)
   await Promise.all(Object.entries(targets).map(async ([peer, protocols]) => {
     for (const protocol of protocols) {
-      if (!linked(peer)) { report.streamsRefused++; continue }
+      if (!linked(peer)) {
+        // the target hung up on us (strike limit): an attacker simply comes back
+        try { await redial(peer); report.redials++ } catch (err) { init.log?.(`re-dial of ${peer.slice(-6)} failed: ${(err as Error).message}`) }
+        if (!linked(peer)) { report.streamsRefused++; continue }
+      }
       init.log?.(`streams: ${peer.slice(-6)} ${protocol}`)
       const attacks: Uint8Array[][] = [
         [noise(4096)], // garbage
@@ -106,6 +114,7 @@ export async function attackStreams (node: StockNode, targets: Record<string, st
           const s = await openStream(node, peer, protocol)
           if (s == null) { report.streamsRefused++; return }
           report.streamsOpened++
+          ;(report.reached[peer] ??= new Set()).add(protocol)
           await sendAndClose(s, chunks)
         }),
         ...Array.from({ length: init.slowStreams }, async () => {
@@ -127,7 +136,10 @@ export async function attackTopics (node: StockNode, topics: readonly string[], 
   const noise = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => next() & 0xff)
   const forger = await generateKeyPair('Ed25519')
   const publish = async (topic: string, data: Uint8Array): Promise<void> => {
-    try { await node.services.pubsub.publish(topic, data); report.published++ } catch { /* no peers left to hear it */ }
+    // bounded: a target that stops reading must not stall the attacker
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<void>(resolve => { timer = setTimeout(resolve, 5000) })
+    try { await Promise.race([node.services.pubsub.publish(topic, data).then(() => { report.published++ }), late]) } catch { /* no peers left to hear it */ } finally { clearTimeout(timer) }
   }
   for (const topic of topics) {
     init.log?.(`gossip: ${topic}`)
