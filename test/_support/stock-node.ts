@@ -28,7 +28,8 @@ export async function createStockNode (opts: { webrtc?: boolean } = {}): Promise
     streamMuxers: [yamux()],
     // the Node default gater allows 127.0.0.1; say so explicitly
     connectionGater: { denyDialMultiaddr: () => false },
-    connectionManager: { maxConnections: 64 },
+    // a WebRTC dial through a relay on a loaded machine can take longer than libp2p's default 5 s
+    connectionManager: { maxConnections: 64, dialTimeout: 30_000 },
     services: {
       identify: identify(),
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } })

@@ -97,9 +97,9 @@ export async function attackStreams (node: StockNode, targets: Record<string, st
   await Promise.all(Object.entries(targets).map(async ([peer, protocols]) => {
     for (const protocol of protocols) {
       if (!linked(peer)) {
-        // the target hung up on us (strike limit): an attacker simply comes back
+        // the target hung up on us (strike limit): an attacker simply comes back, unless it cannot
         try { await redial(peer); report.redials++ } catch (err) { init.log?.(`re-dial of ${peer.slice(-6)} failed: ${(err as Error).message}`) }
-        if (!linked(peer)) { report.streamsRefused++; continue }
+        if (!linked(peer)) { report.streamsRefused += protocols.length - protocols.indexOf(protocol); break }
       }
       init.log?.(`streams: ${peer.slice(-6)} ${protocol}`)
       const attacks: Uint8Array[][] = [
