@@ -48,3 +48,12 @@ test('app/ imports nothing from node-runtime/ or Node built-ins', () => {
   }
   assert.deepEqual(bad, [])
 })
+
+test('app/ never parses strings as HTML (peer text reaches the page as text nodes only)', () => {
+  const bad: string[] = []
+  for (const f of sources('app')) {
+    const text = readFileSync(f, 'utf8')
+    for (const m of text.matchAll(/\.(innerHTML|outerHTML|insertAdjacentHTML)\b|document\.write\(|createContextualFragment|DOMParser/g)) bad.push(`${relative(root, f)}: ${m[0]}`)
+  }
+  assert.deepEqual(bad, [])
+})

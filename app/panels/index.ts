@@ -8,6 +8,7 @@ import type { AppContext } from '../context.ts'
 import { learningPanel } from './learning.ts'
 import { boardPanel } from './board.ts'
 import { memoryPanel } from './memory.ts'
+import { healthPanel } from './health.ts'
 
 export interface Panel {
   id: string
@@ -15,4 +16,4 @@ export interface Panel {
   mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
 }
 
-export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel]
+export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, healthPanel]

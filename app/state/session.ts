@@ -11,6 +11,7 @@ import { meshAsStateMesh } from '../../core/state/mesh-adapter.ts'
 import { MemoryStore } from '../../core/state/memory.ts'
 import { setPresence, type Presence } from '../../core/state/presence.ts'
 import { StateProvider } from '../../core/state/provider.ts'
+import { registerStateMetrics } from '../../core/state/metrics.ts'
 
 export interface StateSession {
   doc: Y.Doc
@@ -45,6 +46,8 @@ async function open (ctx: AppContext): Promise<StateSession> {
   const me: Presence = { peerId: ctx.peerId, name: `tab ${ctx.peerId.slice(-6)}`, view: 'board', kind: 'browser' }
   setPresence(provider.awareness, me)
   await provider.start()
+  // the Health panel shows the state's pending bytes, size and counters next to the mesh's
+  registerStateMetrics(ctx.mesh.metrics, provider)
   const listeners = new Set<() => void>()
   let scheduled = false
   const notify = (): void => {

@@ -90,6 +90,18 @@ export interface MeshNodeInit {
    * @default []
    */
   iceServers?: string[]
+  /**
+   * Requests one peer may make per second on each request/response protocol (a token bucket
+   * holding `requestBurst`); more are refused unanswered and counted as rejections. @default 20
+   */
+  requestsPerSecond?: number
+  /** @default 64 */
+  requestBurst?: number
+  /**
+   * Rejected messages (malformed, forged, oversize, over budget) a directly connected peer may
+   * send within 10 s before its connections are closed. @default 30
+   */
+  strikeLimit?: number
 }
 
 /** The validated, frozen configuration. */
@@ -114,6 +126,9 @@ export interface MeshConfig {
   readonly bootstrapBackoffMaxMs: number
   readonly maxReservations: number
   readonly iceServers: readonly string[]
+  readonly requestsPerSecond: number
+  readonly requestBurst: number
+  readonly strikeLimit: number
 }
 
 const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
@@ -133,7 +148,10 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['requestTimeoutMs', 10_000, 10, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],
   ['bootstrapBackoffMaxMs', 5000, 10, 600_000],
-  ['maxReservations', 1024, 1, 65_536]
+  ['maxReservations', 1024, 1, 65_536],
+  ['requestsPerSecond', 20, 1, 100_000],
+  ['requestBurst', 64, 1, 100_000],
+  ['strikeLimit', 30, 1, 100_000]
 ]
 
 /** Validates `init`, returning a frozen config or throwing one `ConfigError` listing every bad field. */
@@ -185,7 +203,10 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     bootstrapBackoffMs: numbers.bootstrapBackoffMs,
     bootstrapBackoffMaxMs: numbers.bootstrapBackoffMaxMs,
     maxReservations: numbers.maxReservations,
-    iceServers: Object.freeze(iceServers)
+    iceServers: Object.freeze(iceServers),
+    requestsPerSecond: numbers.requestsPerSecond,
+    requestBurst: numbers.requestBurst,
+    strikeLimit: numbers.strikeLimit
   })
 }
 

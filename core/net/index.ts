@@ -19,7 +19,13 @@ export { encodeFrame, decodeFrames, FrameDecoder } from './frame-codec.ts'
 export type { RequestHandler, RequestContext, RequestOptions } from './rpc.ts'
 export type { ViewPeer, ViewSnapshot } from './topology.ts'
 export type { Neighbour } from './mesh-codec.ts'
-export { DISCOVERY_TOPIC } from './libp2p-options.ts'
+export { DISCOVERY_TOPIC } from './topics.ts'
+export { MAX_INBOUND_STREAMS } from './mesh-node.ts'
+export { PeerGuard } from './peer-guard.ts'
+export type { Budget, PeerGuardInit } from './peer-guard.ts'
+export { readPeerAnnouncement } from './discovery-codec.ts'
+export type { PeerAnnouncement } from './discovery-codec.ts'
+export type { RejectReason, MeshMetrics } from './mesh-metrics.ts'
 export {
   MeshError, ConfigError, FrameTooLargeError, TruncatedFrameError, MalformedMessageError,
   RequestTimeoutError, RemoteError, NotStartedError, DialStalledError

@@ -12,6 +12,7 @@
  */
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
+import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
@@ -22,12 +23,32 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { fastMsgId } from './fast-msg-id.ts'
 import type { DuplicateLinkGuard } from './duplicate-links.ts'
+import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import type { MeshConfig } from './config.ts'
 import type { ConnectionGater } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 
-/** Gossipsub topic of pubsub peer discovery for this mesh (not the global one). */
-export const DISCOVERY_TOPIC = 'novacron._peer-discovery._p2p._pubsub'
+export { DISCOVERY_TOPIC }
+
+/**
+ * Score parameters of the mesh's own topics: only invalid deliveries count (P4, a validator's
+ * Reject: squared count × -10, decaying by 10 % a second), so three rejected messages put a peer
+ * below gossipsub's graylist threshold (-80) and its gossip is ignored until the count decays.
+ * The delivery-rate terms (P1–P3b) stay off: these topics are quiet by design, and a quiet honest
+ * peer must not look like a lazy one.
+ */
+function topicScores (): Record<string, ReturnType<typeof createTopicScoreParams>> {
+  const p = createTopicScoreParams({
+    topicWeight: 1,
+    timeInMeshWeight: 0,
+    firstMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesWeight: 0,
+    meshFailurePenaltyWeight: 0,
+    invalidMessageDeliveriesWeight: -10,
+    invalidMessageDeliveriesDecay: 0.9
+  })
+  return Object.fromEntries([TOPOLOGY_TOPIC, BROADCAST_TOPIC, DISCOVERY_TOPIC].map(t => [t, p]))
+}
 
 /**
  * Allows every dial except insecure WebSockets to hosts that are not one of our bootstraps. The
@@ -82,7 +103,7 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
       // and relayed links all carry the relay's IP: with 20 local peers the bootstrap scored every
       // peer at -500, below the graylist threshold, ignored their subscriptions and emptied its
       // mesh, so late joiners never heard any gossip (full membership was never reached)
-      scoreParams: { IPColocationFactorWeight: 0 }
+      scoreParams: { IPColocationFactorWeight: 0, topics: topicScores() }
     })
   }
   if (config.relayServer) {

@@ -20,7 +20,12 @@ import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stre
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
-import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
+import { libp2pOptions } from './libp2p-options.ts'
+import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
+import { MetricsRegistry } from '../metrics/index.ts'
+import { registerMeshMetrics, type MeshMetrics } from './mesh-metrics.ts'
+import { MeshGuard, TOPIC_BUDGETS } from './mesh-guard.ts'
+import type { Budget } from './peer-guard.ts'
 import { LinkHealth } from './link-health.ts'
 import { DuplicateLinkGuard } from './duplicate-links.ts'
 import { KeepAlive } from './keepalive.ts'
@@ -39,14 +44,20 @@ import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshSta
 
 export type { MeshNodeEvents, MeshStats, MeshStatus, PeerLink, PubsubMessage } from './mesh-types.ts'
 
-export const TOPOLOGY_TOPIC = 'novacron/topology/1'
-export const BROADCAST_TOPIC = 'novacron/broadcast/1'
+export { TOPOLOGY_TOPIC, BROADCAST_TOPIC }
+
+/** Request streams one connection may have open at once on one protocol. */
+export const MAX_INBOUND_STREAMS = 32
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   readonly config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
   readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, recycledLinks: 0, pings: 0 }
+  /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
+  readonly metrics: MetricsRegistry
+  private readonly meshMetrics: MeshMetrics
+  private readonly guard: MeshGuard
   private _status: MeshStatus = 'stopped'
   private lifecycle: Promise<void> = Promise.resolve()
   private readonly view: TopologyView
@@ -57,6 +68,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly keepAlive: KeepAlive
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
+  private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
   private readonly log: Logger
   private timers: Array<ReturnType<typeof setInterval>> = []
   private dialTimer?: ReturnType<typeof setTimeout>
@@ -64,12 +76,21 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** Peer ids of our configured bootstraps: the only peers whose neighbour lists may drop others from the view. */
   private readonly bootstrapIds: ReadonlySet<string>
 
-  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery, linkGuard?: DuplicateLinkGuard) {
+  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery, linkGuard?: DuplicateLinkGuard, metrics = new MetricsRegistry()) {
     super()
     this.config = config
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
+    this.metrics = metrics
+    this.meshMetrics = registerMeshMetrics(metrics, libp2p)
+    this.guard = new MeshGuard({
+      metrics: this.meshMetrics,
+      log: this.log,
+      budgets: new Map<string, Budget>([[TOPOLOGY_TOPIC, TOPIC_BUDGETS.topology], [BROADCAST_TOPIC, TOPIC_BUDGETS.broadcast], [DISCOVERY_TOPIC, TOPIC_BUDGETS.discovery]]),
+      strikeLimit: config.strikeLimit,
+      disconnect: async peer => { await libp2p.hangUp(peerIdFromString(peer)) }
+    })
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
     this.keepAlive = new KeepAlive({
       getConnections: () => libp2p.getConnections(),
@@ -149,6 +170,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       await this.keepAlive.start()
       await this.libp2p.start()
       const pubsub = this.libp2p.services.pubsub
+      pubsub.topicValidators.set(TOPOLOGY_TOPIC, this.guard.validator(TOPOLOGY_TOPIC, 'mesh'))
+      pubsub.topicValidators.set(BROADCAST_TOPIC, this.guard.validator(BROADCAST_TOPIC, 'mesh'))
+      // an announcement about peer X is accepted only when X signed it (the library does not check)
+      pubsub.topicValidators.set(DISCOVERY_TOPIC, this.guard.validator(DISCOVERY_TOPIC, 'discovery'))
+      for (const [topic, v] of this.topicValidators) pubsub.topicValidators.set(topic, v)
       pubsub.subscribe(TOPOLOGY_TOPIC)
       pubsub.subscribe(BROADCAST_TOPIC)
       for (const topic of this.handlers.keys()) pubsub.subscribe(topic)
@@ -214,6 +240,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     on('peer:identify', (e: CustomEvent<{ connection: Connection }>) => { this.health.markIdentified(e.detail.connection) })
     on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const peerId = e.detail.toString()
+      this.meshMetrics.disconnects.inc({ reason: 'closed' })
       this.keeper.peerDisconnected(peerId)
       this.safeDispatch('peer:disconnect', { peerId })
       // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
@@ -248,8 +275,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     if (msg.topic === TOPOLOGY_TOPIC || msg.topic === BROADCAST_TOPIC) {
       if (from == null) { this.stats.badMessages++; return }
-      let m
-      try {
+      let m = this.guard.meshMessage(msg)
+      if (m == null) try {
         m = readMeshMessage(msg.data)
       } catch (err) {
         this.stats.badMessages++
@@ -428,8 +455,18 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     await this.libp2p.services.pubsub.publish(topic, data)
   }
 
-  /** Subscribes `handler` to `topic`; returns the function that unsubscribes it. */
-  subscribe (topic: string, handler: (msg: PubsubMessage) => void): () => void {
+  /**
+   * Subscribes `handler` to `topic`; returns the function that unsubscribes it. With `budget`, each
+   * author may publish at most that many messages on it (mesh-guard.ts): more are dropped before
+   * they are forwarded, counted, and charged to a direct sender.
+   */
+  subscribe (topic: string, handler: (msg: PubsubMessage) => void, opts: { budget?: Budget } = {}): () => void {
+    if (opts.budget != null && !this.topicValidators.has(topic)) {
+      this.guard.setBudget(topic, opts.budget)
+      const v = this.guard.validator(topic, 'other')
+      this.topicValidators.set(topic, v)
+      if (this._status === 'started') this.libp2p.services.pubsub.topicValidators.set(topic, v)
+    }
     let set = this.handlers.get(topic)
     if (set == null) {
       set = new Set()
@@ -449,13 +486,23 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   async handle (protocol: string, handler: RequestHandler, opts: { maxFrameSize?: number, timeoutMs?: number } = {}): Promise<void> {
     const max = opts.maxFrameSize ?? this.config.maxFrameSize
     const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
+    this.guard.setBudget(protocol, { ratePerSec: this.config.requestsPerSecond, burst: this.config.requestBurst })
     await this.libp2p.handle(protocol, async (stream: Stream, conn: Connection) => {
-      const err = await serve(stream, handler, { peerId: conn.remotePeer.toString(), protocol }, max, timeout)
+      const peerId = conn.remotePeer.toString()
+      if (!this.guard.admitRequest(protocol, peerId)) {
+        stream.abort(new Error('over the request budget'))
+        return
+      }
+      this.meshMetrics.requests.inc({ protocol })
+      const err = await serve(stream, handler, { peerId, protocol }, max, timeout)
       if (err != null) {
         this.stats.rpcErrors++
+        this.guard.requestFailed(protocol, peerId, err)
         this.log('request on %s from %s failed: %s: %s', protocol, conn.remotePeer, err.name, err.message)
       }
-    }, { runOnLimitedConnection: false })
+    // at most MAX_INBOUND_STREAMS calls in flight per connection and protocol (each bounded by the
+    // request timeout): the 33rd idle stream a peer opens is refused by libp2p
+    }, { runOnLimitedConnection: false, maxInboundStreams: MAX_INBOUND_STREAMS })
   }
 
   async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }
@@ -482,11 +529,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 }
 
 /** Validates `init` (throwing one `ConfigError` listing every bad field) and builds a stopped node. */
-export async function createMeshNode (init: MeshNodeInit = {}): Promise<MeshNode> {
+export async function createMeshNode (init: MeshNodeInit & { metrics?: MetricsRegistry } = {}): Promise<MeshNode> {
   // the key is made here rather than inside libp2p so the node can sign application data (state entries)
   const config = validateConfig(init.privateKey == null ? { ...init, privateKey: await generateKeyPair('Ed25519') } : init)
   let discovery: PubSubPeerDiscovery | undefined
   const linkGuard = new DuplicateLinkGuard()
   const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard })) as unknown as Libp2p<{ pubsub: GossipSub }>
-  return new MeshNode(config, libp2p, discovery, linkGuard)
+  return new MeshNode(config, libp2p, discovery, linkGuard, init.metrics)
 }

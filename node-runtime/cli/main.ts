@@ -5,6 +5,7 @@
 import { parseCommandArgs, UsageError, type CliIO, type Command } from './args.ts'
 import { renderCommandHelp } from './help.ts'
 import { commands, loadCommand } from './registry.ts'
+import { escapeForTerminal } from './escape.ts'
 
 function globalHelp (): string {
   const width = Math.max(...commands.map(c => c.name.length))
@@ -72,12 +73,13 @@ async function runCommand (command: Command, argv: string[], io: CliIO, prefix: 
     return await command.run(args, io)
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`${prefix} ${command.name}: ${err.message}\nRun '${prefix} ${command.name} --help' for usage.\n`)
+      io.stderr.write(`${prefix} ${command.name}: ${escapeForTerminal(err.message)}\nRun '${prefix} ${command.name} --help' for usage.\n`)
       return 2
     }
     // Any other failure: one clear line (the error's name and message), the stack only on request.
     const e = err instanceof Error ? err : new Error(String(err))
-    io.stderr.write(`${prefix} ${command.name}: ${e.name}: ${e.message}\n`)
+    // an error's text can quote a peer's data (an id, a reason from a running peer)
+    io.stderr.write(`${prefix} ${command.name}: ${escapeForTerminal(`${e.name}: ${e.message}`)}\n`)
     if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`${e.stack ?? ''}\n`)
     return 1
   }

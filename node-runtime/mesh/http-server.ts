@@ -1,7 +1,8 @@
 /**
  * The HTTP side of `novacron start`: serves the built app (`dist/app`) and `GET /bootstrap.json`
  * (the bootstrap's peer id and multiaddrs, which a tab needs before it can join, and a few peers
- * it can dial over WebRTC at once instead of waiting for peer discovery).
+ * it can dial over WebRTC at once instead of waiting for peer discovery), and `GET /metrics`
+ * (Prometheus text, docs/metrics.md) when given an exporter.
  *
  * A tiny static server on `node:http` rather than a framework: it serves one folder of vite
  * output, read-only, and refuses any path that escapes that folder.
@@ -10,6 +11,8 @@ import { createServer, type Server } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { PeerHint } from '../../core/net/index.ts'
+import { serveMetrics } from '../metrics/server.ts'
+import type { PrometheusExport } from '../metrics/prometheus.ts'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -36,6 +39,8 @@ export interface BootstrapInfo {
 export interface AppServerInit {
   root: string
   bootstrap: () => BootstrapInfo | Promise<BootstrapInfo>
+  /** Serves `GET /metrics` when present. */
+  metrics?: PrometheusExport
 }
 
 const NOT_BUILT = '<!doctype html><meta charset="utf-8"><title>NovaCron Edge</title><p>The app is not built. Run <code>npm start</code> (or <code>npm run build</code>) to build <code>dist/app</code>.</p>'
@@ -44,6 +49,7 @@ export function createAppServer (init: AppServerInit): Server {
   const root = resolve(init.root)
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
+    if (init.metrics != null && serveMetrics(init.metrics, req, res)) return
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { allow: 'GET, HEAD' }).end(); return }
     if (url.pathname === '/bootstrap.json') {
       void Promise.resolve().then(init.bootstrap).then(info => {

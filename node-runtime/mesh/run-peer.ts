@@ -5,13 +5,15 @@
  * released, exit code 0).
  *
  * JSON events: `listening {peerId, multiaddrs, ...extra}`, `addresses {multiaddrs}` (when they change), `peer:connect {peerId, transport}`,
- * `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`, `stopped`.
+ * `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`, `stopped`. Text from peers is
+ * escaped (cli/escape.ts): control characters never reach the terminal raw, in either format.
  */
 import { createInterface } from 'node:readline'
 import { releaseWebRTC } from './webrtc-release.ts'
 import { startMemProbe } from './mem-probe.ts'
 import { releaseHeldChannel } from './datachannel-release.ts'
 import { setChannelReleaser } from '../../core/net/datachannel-tracker.ts'
+import { escapeForTerminal, safeJson } from '../cli/escape.ts'
 import type { CliIO } from '../cli/args.ts'
 import type { MeshNode } from '../../core/net/index.ts'
 
@@ -36,7 +38,8 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   // node-datachannel holds every closed channel the remote opened: free them (issue 21)
   setChannelReleaser(releaseHeldChannel)
   const out = (event: string, fields: Record<string, unknown>, human: string): void => {
-    io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n')
+    // peer ids and broadcast text come from peers: never raw to a terminal
+    io.stdout.write(json ? safeJson({ event, ...fields }) + '\n' : human.split('\n').map(escapeForTerminal).join('\n') + '\n')
   }
   node.addEventListener('peer:connect', e => { out('peer:connect', e.detail, `connected   ${e.detail.peerId} (${e.detail.transport})`) })
   node.addEventListener('peer:disconnect', e => { out('peer:disconnect', e.detail, `disconnected ${e.detail.peerId}`) })

@@ -1,12 +1,16 @@
-/** Readable output for the state CLI: aligned tables, issue detail, relative times. */
+/**
+ * Readable output for the state CLI: aligned tables, issue detail, relative times. Every value
+ * here may come from another peer, so every cell and line goes through `escapeForTerminal`.
+ */
 import type { IssueDetail } from '../../core/state/board.ts'
 import type { MemoryEntry } from '../../core/state/memory.ts'
 import type { Issue } from '../../core/state/schema.ts'
+import { escapeForTerminal } from '../cli/escape.ts'
 
 export function table (headers: string[], rows: string[][]): string {
   if (rows.length === 0) return '(none)\n'
   const clip = (c: string): string => c.length > 60 ? c.slice(0, 59) + '…' : c
-  const cells = [headers, ...rows.map(r => r.map(c => clip(c.replace(/\s+/g, ' '))))]
+  const cells = [headers, ...rows.map(r => r.map(c => clip(escapeForTerminal(c.replace(/\s+/g, ' ')))))]
   const widths = headers.map((_, i) => Math.max(...cells.map(r => r[i].length)))
   return cells.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
 }
@@ -29,12 +33,13 @@ export function issueDetail (i: IssueDetail): string {
   if (i.children.length > 0) lines.push(`  children:   ${i.children.join(', ')}`)
   const related = i.links.filter(l => l.type === 'related').map(l => l.target)
   if (related.length > 0) lines.push(`  related:    ${related.join(', ')}`)
+  // one printed line per description line; any other control character is escaped below
   if (i.description !== '') lines.push('', ...i.description.split('\n').map(l => `  ${l}`))
   if (i.comments.length > 0) {
     lines.push('', '  comments:')
     for (const c of i.comments) lines.push(`    [${new Date(c.at).toISOString()}] ${c.author}: ${c.text}`)
   }
-  return lines.join('\n') + '\n'
+  return lines.map(escapeForTerminal).join('\n') + '\n'
 }
 
 export function memoryTable (entries: MemoryEntry[], now = Date.now()): string {

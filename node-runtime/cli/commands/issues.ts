@@ -11,6 +11,7 @@ import { ISSUE_TYPES, LINK_TYPES, STATUSES, type Issue } from '../../../core/sta
 import type { BoardStats, IssueDetail, IssueFilter, IssuePatch } from '../../../core/state/board.ts'
 import { withState, type Exec } from '../../state/client.ts'
 import { issueDetail, issueTable, table } from '../../state/format.ts'
+import { escapeForTerminal, safeJson, safeJsonLines } from '../escape.ts'
 
 export const DATA_DIR_OPTION: OptionSpec = { name: 'data-dir', type: 'string', value: '<dir>', description: "The peer's data directory", default: '.novacron' }
 const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of a table' }
@@ -47,7 +48,7 @@ function sub (name: string, summary: string, options: OptionSpec[], positionals:
     name, summary, options: [...options, ...common], positionals, examples,
     run: async (args, io) => await withState(str(args, 'data-dir') ?? '.novacron', async ({ exec }) => {
       const result = await call(args, exec, io)
-      io.stdout.write(bool(args, 'json') ? JSON.stringify(result) + '\n' : render(result))
+      io.stdout.write(bool(args, 'json') ? safeJson(result) + '\n' : render(result))
       return 0
     })
   }
@@ -104,7 +105,7 @@ const subcommands: Command[] = [
     return await exec('issues.list', { filter: filter as Record<string, unknown> })
   }, r => {
     const { issues, invalid } = r as { issues: Issue[], invalid: Array<{ id: string, reason: string }> }
-    return issueTable(issues) + (invalid.length > 0 ? `(${invalid.length} invalid entries skipped: ${invalid.map(i => `${i.id}: ${i.reason}`).join('; ')})\n` : '')
+    return issueTable(issues) + (invalid.length > 0 ? escapeForTerminal(`(${invalid.length} invalid entries skipped: ${invalid.map(i => `${i.id}: ${i.reason}`).join('; ')})`) + '\n' : '')
   }),
   sub('ready', 'Open work whose blockers are all closed, most urgent first', [], [],
     async (_args, exec) => await exec('issues.ready'), r => issueTable(r as Issue[])),
@@ -117,7 +118,7 @@ const subcommands: Command[] = [
     ]
     return `${s.total} issues, ${s.ready} ready, ${s.invalid} invalid, ${s.cycles.length} dependency cycles\n` + table(['BY', 'VALUE', 'COUNT'], rows)
   }),
-  sub('export', 'Write every issue as JSON Lines to stdout', [], [], async (_args, exec) => await exec('issues.export'), r => r as string),
+  sub('export', 'Write every issue as JSON Lines to stdout', [], [], async (_args, exec) => await exec('issues.export'), r => safeJsonLines(r as string)),
   sub('import', 'Read issues as JSON Lines (from a file or stdin); all or nothing', [{ name: 'replace', type: 'boolean', description: 'Replace issues whose id exists' }],
     [{ name: 'file', description: "JSON Lines file ('-' or absent: stdin)" }],
     async (args, exec, io) => {

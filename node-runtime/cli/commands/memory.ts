@@ -13,6 +13,7 @@ import { stateCompression } from '../../../core/state/compression.ts'
 import { DEFAULT_NAMESPACE, MemoryStore, parseDuration, type MemoryEntry } from '../../../core/state/memory.ts'
 import { withState, type Exec } from '../../state/client.ts'
 import { memoryTable } from '../../state/format.ts'
+import { safeJson } from '../escape.ts'
 import { DATA_DIR_OPTION } from './issues.ts'
 
 const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of a table' }
@@ -35,7 +36,7 @@ function sub (name: string, summary: string, options: OptionSpec[], positionals:
     name, summary, positionals, examples, options: [...options, DATA_DIR_OPTION, JSON_OPTION],
     run: async (args, io) => await withState(str(args, 'data-dir') ?? '.novacron', async ({ exec }) => {
       const result = await call(args, exec)
-      io.stdout.write(bool(args, 'json') ? JSON.stringify(result) + '\n' : render(result))
+      io.stdout.write(bool(args, 'json') ? safeJson(result) + '\n' : render(result))
       return 0
     })
   }
@@ -62,7 +63,7 @@ const subcommands: Command[] = [
     }, entryLine, ['novacron memory store plan/step1 \'{"owner":"ann"}\' --namespace agents --ttl 10m']),
   sub('get', 'Print the value of a key', [NS_OPTION], [keyArg],
     async (args, exec) => await exec('memory.get', { namespace: ns(args), key: args.positionals[0] }),
-    r => JSON.stringify((r as MemoryEntry).value, null, 2) + '\n'),
+    r => safeJson((r as MemoryEntry).value, 2) + '\n'),
   sub('delete', 'Delete a key', [NS_OPTION], [keyArg],
     async (args, exec) => await exec('memory.delete', { namespace: ns(args), key: args.positionals[0] }), () => 'deleted\n'),
   sub('list', 'List live entries (one namespace, or all)', [{ ...NS_OPTION, default: undefined, description: 'Only this namespace (default: all)' }], [],

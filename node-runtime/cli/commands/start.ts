@@ -1,8 +1,8 @@
 /**
  * `novacron start` (what `npm start` runs): the mesh's bootstrap peer. It runs the circuit relay
  * that peers use to signal WebRTC, listens for WebSockets on --host:--ws-port, and serves the
- * built app plus `GET /bootstrap.json` over HTTP on --host:--port (two ports: libp2p's
- * WebSockets transport owns its own HTTP server).
+ * built app, `GET /bootstrap.json` and `GET /metrics` (Prometheus text, docs/metrics.md) over HTTP
+ * on --host:--port (two ports: libp2p's WebSockets transport owns its own HTTP server).
  */
 import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
@@ -28,7 +28,7 @@ export const command: Command = {
   description: [
     'Starts the bootstrap peer of a mesh: a circuit relay (WebRTC signalling only), a WebSockets',
     'listener on --host:--ws-port, and an HTTP server on --host:--port that serves the app and',
-    'GET /bootstrap.json. Open the printed URL in a browser to add a tab to the mesh; start',
+    'GET /bootstrap.json, and GET /metrics (Prometheus text, docs/metrics.md). Open the printed URL in a browser to add a tab to the mesh; start',
     "headless peers with 'novacron peer --bootstrap <multiaddr>'. Lines typed on stdin are",
     'broadcast. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.'
   ].join('\n'),
@@ -65,7 +65,9 @@ export const command: Command = {
       throw asUsageError(err)
     }
     const mesh = node
+    const { prometheusExport } = await import('../../metrics/prometheus.ts')
     const server = createAppServer({
+      metrics: prometheusExport(mesh.metrics),
       root: resolve(root, str(args, 'app-dir') ?? 'dist/app'),
       bootstrap: async () => ({ peerId: mesh.peerId.toString(), multiaddrs: mesh.getMultiaddrs(), peers: await mesh.introductions() })
     })
@@ -85,8 +87,8 @@ export const command: Command = {
         node: mesh,
         io,
         json: jsonOutput(args),
-        listening: { url, httpPort, role: 'bootstrap' },
-        banner: [`open        ${url}`, `bootstrap   ${url}bootstrap.json`],
+        listening: { url, httpPort, role: 'bootstrap', metricsUrl: `${url}metrics` },
+        banner: [`open        ${url}`, `bootstrap   ${url}bootstrap.json`, `metrics     ${url}metrics`],
         cleanup: async () => { await state.stop(); await close(server) }
       })
     } catch (err) {
