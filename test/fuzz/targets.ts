@@ -92,7 +92,6 @@ function stateTarget (): FuzzTarget {
       encodeBatch([encodeEntries([entry])]),
       encodeBatch([]),
       encodeEntries([entry, entry]),
-      entry,
       encodeAwareness(awareness)
     ],
     decode: input => {
