@@ -7,7 +7,7 @@
  * "depends_on_id":"bd-c3d4","type":"blocks"}],…}`. Every optional field may be missing and then takes
  * our default (type task, priority 2, status open, no labels, times = now). Mapping:
  * `issue_type` -> type (unknown kinds -> task); statuses other than ours (deferred, pinned, …) ->
- * open, `tombstone` lines are dropped; `design` / `acceptance_criteria` / `notes` are appended to
+ * open, `tombstone` lines are dropped; a title over our 200 characters is cut (in full in the description); `design` / `acceptance_criteria` / `notes` are appended to
  * the description under headings; `estimated_minutes` -> estimate; dependency `blocks` ->
  * depends-on, `parent-child` -> parent, `related` / `discovered-from` -> related. Ids that do not
  * fit our id pattern (`bd-1`, `proj-a1b2.3`, uppercase) get a stable new id derived from the old
@@ -76,7 +76,8 @@ export function beadsToJsonl (text: string, now: number, prefix = 'nc'): { text:
     const sections = [['Design', r.design], ['Acceptance criteria', r.acceptance_criteria], ['Notes', r.notes]]
       .filter(([, v]) => typeof v === 'string' && v.trim() !== '')
       .map(([h, v]) => `## ${String(h)}\n${String(v)}`)
-    const description = [typeof r.description === 'string' ? r.description : '', ...sections].filter(t => t !== '').join('\n\n').slice(0, LIMITS.description)
+    const longTitle = typeof r.title === 'string' && r.title.length > LIMITS.title ? [`## Title\n${r.title}`] : []
+    const description = [typeof r.description === 'string' ? r.description : '', ...longTitle, ...sections].filter(t => t !== '').join('\n\n').slice(0, LIMITS.description)
     const links: Link[] = []
     let parent: string | null = null
     for (const d of Array.isArray(r.dependencies) ? r.dependencies as Array<Record<string, unknown>> : []) {
@@ -97,7 +98,8 @@ export function beadsToJsonl (text: string, now: number, prefix = 'nc'): { text:
     out.push(JSON.stringify({
       id,
       type,
-      title: r.title,
+      // Beads allows 500 characters, we 200: a longer title is cut, the whole one kept in the description
+      title: typeof r.title === 'string' && r.title.length > LIMITS.title ? r.title.slice(0, LIMITS.title - 1) + '…' : r.title,
       description,
       status,
       priority: r.priority ?? 2,
