@@ -16,7 +16,7 @@ export const PEER_OPTION: OptionSpec = { name: 'peer', type: 'string', value: '<
 export const JSON_OPTION: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of text' }
 export const STATE_OPTIONS = [DATA_DIR_OPTION, PEER_OPTION, JSON_OPTION]
 
-export type StateCall = (args: ParsedArgs, exec: Exec, io: CliIO) => Promise<unknown>
+export type StateCall = (args: ParsedArgs, exec: Exec, io: CliIO, prepared: unknown) => Promise<unknown>
 
 export interface StateSubInit {
   name: string
@@ -26,6 +26,11 @@ export interface StateSubInit {
   aliases?: string[]
   /** Whether it changes state (reads refuse a --data-dir without a store). */
   write: boolean
+  /**
+   * Work that needs no store (read an input file, check a passphrase), done before the store is
+   * opened, so bad input never leaves a new empty store behind; its result is `call`'s `prepared`.
+   */
+  prepare?: (args: ParsedArgs, io: CliIO) => Promise<unknown>
   call: StateCall
   /** The text form of the result. */
   render: (result: unknown, args: ParsedArgs) => string
@@ -51,10 +56,13 @@ export function stateSub (init: StateSubInit): Command {
     positionals: init.positionals,
     examples: init.examples,
     options: [...(init.options ?? []), ...STATE_OPTIONS],
-    run: async (args, io) => await withChosenState(args, io, init.write, async exec => {
-      const result = await init.call(args, exec, io)
-      io.stdout.write(bool(args, 'json') ? JSON.stringify(init.json != null ? init.json(result) : result) + '\n' : init.render(result, args))
-      return 0
-    })
+    run: async (args, io) => {
+      const prepared = await init.prepare?.(args, io)
+      return await withChosenState(args, io, init.write, async exec => {
+        const result = await init.call(args, exec, io, prepared)
+        io.stdout.write(bool(args, 'json') ? JSON.stringify(init.json != null ? init.json(result) : result) + '\n' : init.render(result, args))
+        return 0
+      })
+    }
   }
 }

@@ -55,6 +55,21 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     out('members', { members }, `members     ${members.length} peer(s) in the mesh`)
   })
 
+  // Ctrl-C / SIGTERM stop the peer cleanly from the first moment, also while it still waits
+  // for its bootstrap or relay addresses below
+  const stopRequested = new Promise<void>(resolve => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      init.signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+    if (init.signal?.aborted === true) done()
+    else init.signal?.addEventListener('abort', done)
+  })
+
   // who we are, before anything can take time
   out('starting', { peerId: node.peerId.toString() }, `peer id     ${node.peerId.toString()}`)
   const bootstraps = new Set(node.config.bootstrap.map(a => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((id): id is string => id != null))
@@ -77,7 +92,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
 
   await node.start()
   // a peer is dialable only once its relay reservation gives it addresses: wait for them (bounded)
-  if (node.getMultiaddrs().length === 0 && node.config.bootstrap.length > 0) await addressesOrTimeout(node, init.addressWaitMs ?? 15_000)
+  if (node.getMultiaddrs().length === 0 && node.config.bootstrap.length > 0) await Promise.race([addressesOrTimeout(node, init.addressWaitMs ?? 15_000), stopRequested])
   const multiaddrs = node.getMultiaddrs()
   const extra = typeof init.listening === 'function' ? init.listening(multiaddrs) : init.listening
   const banner = typeof init.banner === 'function' ? init.banner(multiaddrs) : init.banner
@@ -101,18 +116,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     node.broadcast(text).catch(err => { io.stderr.write(`broadcast failed: ${(err as Error).message}\n`) })
   })
 
-  await new Promise<void>(resolve => {
-    const done = (): void => {
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      init.signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
-    if (init.signal?.aborted === true) done()
-    else init.signal?.addEventListener('abort', done)
-  })
+  await stopRequested
   lines.close()
   clearTimeout(unreachableTimer)
   node.removeEventListener('peer:connect', onBootstrapConnect as EventListener)
@@ -135,6 +139,7 @@ async function addressesOrTimeout (node: MeshNode, ms: number): Promise<void> {
     }
     const deadline = Date.now() + ms
     const timer = setTimeout(done, ms)
+    timer.unref() // a peer stopped during the wait must not linger for it
     node.libp2p.addEventListener('self:peer:update', done)
   })
 }

@@ -307,10 +307,13 @@ const subcommands: Command[] = [
     write: true,
     options: [{ name: 'replace', type: 'boolean', description: 'Replace issues whose id exists' }],
     positionals: [{ name: 'file', description: "JSON Lines file ('-' or absent: stdin)" }],
-    call: async (args, exec, io) => {
+    prepare: async (args, io) => {
       const raw = await readInput(args.positionals[0], io.stdin)
       const { beadsToJsonl } = await import('../../../core/state/beads.ts')
-      const beads = beadsToJsonl(raw, Date.now())
+      return beadsToJsonl(raw, Date.now())
+    },
+    call: async (args, exec, _io, prepared) => {
+      const beads = prepared as { text: string, converted: number, renamed: Record<string, string> }
       const r = await exec('issues.import', { text: beads.text, replace: bool(args, 'replace') }) as { created: number, replaced: number, skipped: number }
       return { ...r, fromBeads: beads.converted, renamed: beads.renamed }
     },

@@ -147,9 +147,13 @@ const subcommands: Command[] = [
     write: false,
     options: PASS_OPTIONS,
     positionals: [{ name: 'file', description: 'Backup file to write', required: true }],
-    call: async (args, exec) => {
+    prepare: async (args) => {
       const pass = passphrase(args)
       if ([...pass].length < MIN_PASSPHRASE) throw new UsageError(`the passphrase has ${[...pass].length} characters; use at least ${MIN_PASSPHRASE}`, '--passphrase-env')
+      return pass
+    },
+    call: async (args, exec, _io, prepared) => {
+      const pass = prepared as string
       const entries = await exec('memory.list', {}) as MemoryEntry[]
       const [{ createBackup }, { stateCompression }, { MemoryStore }, Y] = await Promise.all([
         import('../../../core/state/backup.ts'), import('../../../core/state/compression.ts'), import('../../../core/state/memory.ts'), import('yjs')
@@ -169,9 +173,12 @@ const subcommands: Command[] = [
     write: true,
     options: [...PASS_OPTIONS, { name: 'replace', type: 'boolean', description: 'Delete entries that are not in the backup' }],
     positionals: [{ name: 'file', description: 'Backup file to read', required: true }],
-    call: async (args, exec) => {
+    // the backup is read and opened (passphrase, integrity) before the store is touched
+    prepare: async (args) => {
       const [{ openBackup }, { stateCompression }] = await Promise.all([import('../../../core/state/backup.ts'), import('../../../core/state/compression.ts')])
-      const entries = await openBackup(new Uint8Array(readFileSync(args.positionals[0])), passphrase(args), { compression: await stateCompression() })
+      return await openBackup(new Uint8Array(readFileSync(args.positionals[0])), passphrase(args), { compression: await stateCompression() })
+    },
+    call: async (args, exec, _io, entries) => {
       return await exec('memory.putAll', { entries, replace: bool(args, 'replace') })
     },
     render: r => `${(r as { restored: number }).restored} entries restored\n`
