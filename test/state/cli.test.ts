@@ -61,7 +61,7 @@ describe('state CLI', () => {
     const cycleJson = await inProcess(['issues', 'link', a.id, b.id, '--json', ...dd])
     assert.equal(JSON.parse(cycleJson.err).error.name, 'DependencyCycleError')
     const badFlag = await inProcess(['issues', 'update', a.id, '--priority', '9', ...dd])
-    assert.equal(badFlag.code, 2); assert.match(badFlag.err, /--priority must be at most 4/)
+    assert.equal(badFlag.code, 2); assert.match(badFlag.err, /--priority must be 0-4 or P0-P4 \(got '9'\)/)
     const badStatus = await inProcess(['issues', 'update', a.id, '--status', 'done', ...dd])
     assert.equal(badStatus.code, 2)
     const table = await inProcess(['issues', 'update', a.id, '--status', 'closed', ...dd])
@@ -73,7 +73,7 @@ describe('state CLI', () => {
     const exported = (await inProcess(['issues', 'export', ...dd])).out
     const file = join(dir, 'issues.jsonl'); writeFileSync(file, exported)
     const other = tempDir()
-    assert.deepEqual(await jsonIn(['issues', 'import', file, '--data-dir', other]), { created: 2, replaced: 0, skipped: 0 })
+    assert.deepEqual(await jsonIn(['issues', 'import', file, '--data-dir', other]), { created: 2, replaced: 0, skipped: 0, fromBeads: 0, renamed: {} })
     assert.equal((await jsonIn(['issues', 'list', '--data-dir', other])).length, 2)
     const missing = await inProcess(['issues', 'show', 'nc-zzzzzz', ...dd])
     assert.equal(missing.code, 1); assert.equal(missing.err, "novacron issues show: no issue 'nc-zzzzzz'\n")
