@@ -13,7 +13,7 @@ import '../node-runtime/polyfills.mjs'
 import { freshBundleEntry } from '../node-runtime/bundle.mjs'
 
 const root = new URL('..', import.meta.url).pathname
-const bundled = process.env.NOVACRON_NO_BUNDLE == null ? freshBundleEntry(root, process.argv.slice(2).find(a => a !== '--debug') ?? '') : undefined
+const bundled = process.env.NOVACRON_NO_BUNDLE == null ? freshBundleEntry(root, process.argv.slice(2).find(a => a !== '--debug' && a !== 'help') ?? '') : undefined
 
 let main
 if (bundled != null) {
