@@ -126,7 +126,9 @@ export function runningPeers (home: string): PeerRecord[] {
   for (const f of files) {
     const r = readRecord(join(dir, f))
     if (r != null && isAlive(r.pid)) live.push(r)
-    else if (r != null) rmSync(join(dir, f), { force: true })
+    else if (r != null) {
+      try { rmSync(join(dir, f), { force: true }) } catch { /* a read-only home: the record stays ignored */ }
+    }
   }
   return live.sort((a, b) => (a.role === b.role ? 0 : a.role === 'bootstrap' ? -1 : 1) || a.name.localeCompare(b.name, 'en', { numeric: true }))
 }
