@@ -4,7 +4,7 @@
  * Loaded before anything imports libp2p: by `bin/novacron.mjs`, by the test runner (`--import`) and
  * by the benchmark runner. Plain JavaScript so it runs before the TypeScript loader is registered.
  */
-import { WebSocket as WsWebSocket } from 'ws'
+import { createRequire } from 'node:module'
 
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = function withResolvers () {
@@ -20,12 +20,30 @@ if (typeof Promise.withResolvers !== 'function') {
 // listening for 'error' once a dial is aborted or the socket is open (a browser WebSocket never
 // throws), so a bootstrap that resets a connection (ECONNRESET) would crash a Node peer. Keep one
 // no-op listener; errors still reach libp2p's listeners and are followed by 'close'.
-class NodeWebSocket extends WsWebSocket {
-  constructor (...args) {
-    super(...args)
-    this.on('error', () => {})
+//
+// Loaded on first use (a getter that replaces itself): `ws` costs a short command such as
+// `novacron issues list` tens of milliseconds at start-up, and only the mesh commands use it.
+// `require` rather than `import`: Node would run its CommonJS export lexer over ws's files.
+function nodeWebSocket () {
+  const { WebSocket: WsWebSocket } = createRequire(import.meta.url)('ws')
+  return class NodeWebSocket extends WsWebSocket {
+    constructor (...args) {
+      super(...args)
+      this.on('error', () => {})
+    }
   }
 }
 if (typeof globalThis.WebSocket !== 'function') {
-  globalThis.WebSocket = NodeWebSocket
+  Object.defineProperty(globalThis, 'WebSocket', {
+    configurable: true,
+    enumerable: false,
+    get () {
+      const WebSocket = nodeWebSocket()
+      Object.defineProperty(globalThis, 'WebSocket', { value: WebSocket, writable: true, configurable: true, enumerable: false })
+      return WebSocket
+    },
+    set (value) {
+      Object.defineProperty(globalThis, 'WebSocket', { value, writable: true, configurable: true, enumerable: false })
+    }
+  })
 }

@@ -41,6 +41,7 @@ if (paths.length === 0) {
 
 const tapDir = mkdtempSync(join(tmpdir(), 'novacron-test-'))
 const tapFile = join(tapDir, 'report.tap')
+// peers and the CLI default to ~/.novacron: tests never touch the real one (CI runs as root)
 console.log(`test: running ${files.length} files: ${files.map(f => relative(root, f)).join(' ')}`)
 const child = spawn(process.execPath, [
   '--import', 'tsx',
@@ -50,7 +51,7 @@ const child = spawn(process.execPath, [
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
   ...files
-], { cwd: root, stdio: 'inherit', env: { ...process.env, NOVACRON_TEST: '1' } })
+], { cwd: root, stdio: 'inherit', env: { ...process.env, NOVACRON_TEST: '1', NOVACRON_HOME: join(tapDir, 'home') } })
 
 const code = await new Promise(resolve => child.on('exit', (c, s) => resolve(c ?? (s != null ? 1 : 0))))
 const tap = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : ''

@@ -15,7 +15,7 @@ import { blockersOf, blockingGraph, cycleIfAdded, findCycles, parentGraph, ready
 import { DEFAULT_PREFIX, defaultRandom, mintIssueId } from './ids.ts'
 import {
   checkEstimate, checkId, checkLabels, checkLinkType, checkPriority, checkProgress, checkStatus, checkText, checkType,
-  LIMITS, linkKey, readIssue, STATUSES, ISSUE_TYPES,
+  LIMITS, linkKey, parseLinkKey, readIssue, STATUSES, ISSUE_TYPES,
   type Comment, type InvalidEntry, type Issue, type IssueType, type LinkType, type Status, type StoredLinkType
 } from './schema.ts'
 import { issueFromRecord } from './records.ts'
@@ -212,6 +212,48 @@ export class Board {
       m.set('updatedAt', this.now())
     })
     return this.get(id)
+  }
+
+  /** Adds and removes labels one by one (concurrent label edits on other peers merge). */
+  relabel (id: string, add: string[], remove: string[] = []): Issue {
+    const m = this.mapOf(id)
+    const adding = add.length > 0 ? checkLabels(add) : []
+    const removing = remove.map(l => l.trim())
+    const labels = m.get('labels') as Y.Map<boolean>
+    const after = new Set([...labels.keys()].filter(l => !removing.includes(l)).concat(adding))
+    if (after.size > LIMITS.labels) throw new ValidationError(`at most ${LIMITS.labels} labels`, 'labels')
+    this.doc.transact(() => {
+      for (const l of removing) labels.delete(l)
+      for (const l of adding) if (!labels.has(l)) labels.set(l, true)
+      m.set('updatedAt', this.now())
+    })
+    return this.get(id)
+  }
+
+  /**
+   * Removes an issue from the board for every peer, and every link to it (their `parent` too),
+   * in one transaction. Returns the issues whose links changed.
+   */
+  delete (id: string): { deleted: string, unlinked: string[] } {
+    this.mapOf(id)
+    const unlinked: string[] = []
+    this.doc.transact(() => {
+      this.issues.delete(id)
+      for (const [key, value] of this.issues.entries()) {
+        if (!readIssue(key, value).ok) continue
+        const m = value as Y.Map<unknown>
+        const links = m.get('links') as Y.Map<boolean>
+        const stale = [...links.keys()].filter(k => parseLinkKey(k)?.target === id)
+        for (const k of stale) links.delete(k)
+        const orphan = m.get('parent') === id
+        if (orphan) m.set('parent', null)
+        if (stale.length > 0 || orphan) {
+          m.set('updatedAt', this.now())
+          unlinked.push(key)
+        }
+      }
+    })
+    return { deleted: id, unlinked: unlinked.sort() }
   }
 
   close (id: string, reason?: string): Issue {

@@ -130,3 +130,12 @@ export class ForgedEntryError extends StateProtocolError {
     super(message)
   }
 }
+
+/** An id prefix matches more than one issue. */
+export class AmbiguousIdError extends StateError {
+  static override name = 'AmbiguousIdError'
+  override name = 'AmbiguousIdError'
+  constructor (readonly prefix: string, readonly matches: string[]) {
+    super(`'${prefix}' matches ${matches.length} issues (${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}): type more of the id`)
+  }
+}

@@ -30,6 +30,8 @@ export interface PositionalSpec {
   name: string
   description: string
   required?: boolean
+  /** The last positional only: takes every remaining argument (e.g. several ids, comment words). */
+  variadic?: boolean
 }
 
 export type OptionValue = string | number | boolean | string[] | undefined
@@ -47,6 +49,8 @@ export interface CliIO {
 
 export interface Command {
   name: string
+  /** Other names a subcommand answers to (e.g. `memory get` for `memory retrieve`). */
+  aliases?: string[]
   /** One line for the command list. */
   summary: string
   /** Longer text printed by `novacron <name> --help`. */
@@ -96,6 +100,13 @@ export function parseCommandArgs (command: Command, argv: string[]): ParsedArgs 
   const required = (command.positionals ?? []).filter(p => p.required === true)
   if (command.subcommands == null && positionals.length < required.length) {
     throw new UsageError(`missing <${required[positionals.length].name}>`)
+  }
+  const specs = command.positionals ?? []
+  if (command.subcommands == null && specs.at(-1)?.variadic !== true && positionals.length > specs.length) {
+    const stray = positionals[specs.length]
+    throw new UsageError(specs.length === 0
+      ? `unexpected argument '${stray}': this command takes no arguments, only options`
+      : `unexpected argument '${stray}': this command takes ${specs.map(p => `<${p.name}>`).join(' ')}`)
   }
   return { options, positionals }
 }

@@ -4,13 +4,13 @@ import type { Command } from './args.ts'
 export function renderCommandHelp (command: Command, prefix = 'novacron'): string {
   const lines: string[] = []
   const path = `${prefix} ${command.name}`
-  const pos = (command.positionals ?? []).map(p => p.required === true ? `<${p.name}>` : `[${p.name}]`).join(' ')
+  const pos = (command.positionals ?? []).map(p => `${p.required === true ? `<${p.name}>` : `[${p.name}]`}${p.variadic === true ? '...' : ''}`).join(' ')
   if (command.subcommands != null) {
     lines.push(`Usage: ${path} <subcommand> [options]`, '', command.summary)
     if (command.description != null) lines.push('', command.description)
     lines.push('', 'Subcommands:')
     const width = Math.max(...command.subcommands.map(s => s.name.length))
-    for (const sub of command.subcommands) lines.push(`  ${sub.name.padEnd(width)}  ${sub.summary}`)
+    for (const sub of command.subcommands) lines.push(`  ${sub.name.padEnd(width)}  ${sub.summary}${(sub.aliases ?? []).length > 0 ? ` (alias: ${(sub.aliases ?? []).join(', ')})` : ''}`)
     lines.push('', `Run '${path} <subcommand> --help' for a subcommand's options.`)
   } else {
     lines.push(`Usage: ${path}${pos === '' ? '' : ' ' + pos} [options]`, '', command.summary)

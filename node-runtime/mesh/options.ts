@@ -4,11 +4,12 @@
  */
 import { ConfigError } from '../../core/net/errors.ts'
 import type { MeshNodeInit } from '../../core/net/config.ts'
-import { UsageError, bool, num, str, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import { UsageError, bool, num, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 
 export const commonOptions: OptionSpec[] = [
-  { name: 'data-dir', type: 'string', value: '<dir>', description: 'Keep the peer identity (libp2p key, peer-key.pb) in this folder, so the peer id survives restarts; without it every run gets a fresh identity' },
+  { name: 'name', type: 'string', value: '<name>', description: "This peer's name on this machine: the CLI's --peer, and the default data dir ~/.novacron/<name> (default: bootstrap for start, the first free peer-<n> for peer)" },
+  { name: 'data-dir', type: 'string', value: '<dir>', description: 'Keep the identity (peer-key.pb, so the peer id survives restarts) and the shared state here (default: $NOVACRON_HOME/<name>, NOVACRON_HOME defaults to ~/.novacron)' },
   { name: 'max-peers', type: 'integer', value: '<n>', min: 1, max: 256, default: 8, description: 'Number of direct WebRTC connections to keep' },
   { name: 'dial-timeout', type: 'integer', value: '<ms>', min: 100, max: 120_000, default: 6000, description: 'Give up a dial that makes no progress for this long (it is retried, also from the other side)' },
   { name: 'json', type: 'boolean', description: 'Print one JSON object per line (events: listening, peer:connect, peer:disconnect, broadcast, members, stopped) instead of text' }
@@ -17,12 +18,12 @@ export const commonOptions: OptionSpec[] = [
 /** Which mesh config field each flag feeds, so a `ConfigError` can name the flag. */
 const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTimeoutMs: '--dial-timeout', bootstrap: '--bootstrap', listen: '--host', maxReservations: '--max-reservations' }
 
-export async function commonInit (args: ParsedArgs): Promise<MeshNodeInit> {
-  const dataDir = str(args, 'data-dir')
+/** The mesh config from the shared flags; the identity comes from (or is created in) `dataDir`. */
+export async function commonInit (args: ParsedArgs, dataDir: string): Promise<MeshNodeInit> {
   return {
     maxPeers: num(args, 'max-peers'),
     dialTimeoutMs: num(args, 'dial-timeout'),
-    ...(dataDir != null ? { privateKey: await loadOrCreateIdentity(dataDir) } : {})
+    privateKey: await loadOrCreateIdentity(dataDir)
   }
 }
 

@@ -4,8 +4,14 @@
  * typed on stdin, and shuts down cleanly on SIGINT/SIGTERM (every socket, timer and stream
  * released, exit code 0).
  *
- * JSON events: `listening {peerId, multiaddrs, ...extra}`, `addresses {multiaddrs}` (when they change), `peer:connect {peerId, transport}`,
- * `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`, `stopped`. Text from peers is
+ * The peer id comes first (`peer id …`, JSON `starting {peerId}`), before the wait for the
+ * bootstrap; a peer whose bootstrap does not answer within `unreachableAfterMs` says so and that
+ * it keeps retrying (core/net's bootstrap keeper re-dials with backoff), and says so again once
+ * it gets through.
+ *
+ * JSON events: `starting {peerId}`, `listening {peerId, multiaddrs, ...extra}`, `addresses {multiaddrs}` (when they change), `peer:connect {peerId, transport}`,
+ * `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`,
+ * `bootstrap:unreachable {bootstrap, retrying}`, `bootstrap:reached {peerId}`, `stopped`. Text from peers is
  * escaped (cli/escape.ts): control characters never reach the terminal raw, in either format.
  */
 import { createInterface } from 'node:readline'
@@ -21,10 +27,14 @@ export interface RunPeerInit {
   node: MeshNode
   json: boolean
   io: CliIO
-  /** Extra fields for the `listening` event (e.g. the app URL). */
-  listening?: Record<string, unknown>
-  /** Human-readable lines printed after the peer id and addresses. */
-  banner?: string[]
+  /** Extra fields for the `listening` event (e.g. the app URL), possibly from the listen addresses. */
+  listening?: Record<string, unknown> | ((multiaddrs: string[]) => Record<string, unknown>)
+  /** Human-readable lines printed after the addresses, possibly from the listen addresses. */
+  banner?: string[] | ((multiaddrs: string[]) => string[])
+  /** Called with the listen addresses once known and whenever they change. */
+  onAddresses?: (multiaddrs: string[]) => void
+  /** How long a peer waits for its bootstrap before saying it does not answer. @default 5000 */
+  unreachableAfterMs?: number
   /** Called after the node stopped (e.g. to close the HTTP server). */
   cleanup?: () => Promise<void>
   /** Stops the peer when aborted (tests); SIGINT/SIGTERM do the same. */
@@ -53,17 +63,56 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     out('members', { members }, `members     ${members.length} peer(s) in the mesh`)
   })
 
+  // Ctrl-C / SIGTERM stop the peer cleanly from the first moment, also while it still waits
+  // for its bootstrap or relay addresses below
+  const stopRequested = new Promise<void>(resolve => {
+    const done = (): void => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      init.signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+    if (init.signal?.aborted === true) done()
+    else init.signal?.addEventListener('abort', done)
+  })
+
+  // who we are, before anything can take time
+  out('starting', { peerId: node.peerId.toString() }, `peer id     ${node.peerId.toString()}`)
+  const bootstraps = new Set(node.config.bootstrap.map(a => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((id): id is string => id != null))
+  let reached = false
+  let saidUnreachable = false
+  const onBootstrapConnect = (e: CustomEvent<{ peerId: string }>): void => {
+    if (reached || !bootstraps.has(e.detail.peerId)) return
+    reached = true
+    clearTimeout(unreachableTimer)
+    if (saidUnreachable) out('bootstrap:reached', { peerId: e.detail.peerId }, `bootstrap   reached ${e.detail.peerId}`)
+  }
+  node.addEventListener('peer:connect', onBootstrapConnect as EventListener)
+  const unreachableTimer = setTimeout(() => {
+    if (reached || bootstraps.size === 0) return
+    saidUnreachable = true
+    out('bootstrap:unreachable', { bootstrap: node.config.bootstrap, retrying: true },
+      `bootstrap   ${node.config.bootstrap.join(', ')} does not answer; retrying in the background (is 'novacron start' running there?)`)
+  }, init.unreachableAfterMs ?? 5000)
+  unreachableTimer.unref()
+
   await node.start()
   // a peer is dialable only once its relay reservation gives it addresses: wait for them (bounded)
-  if (node.getMultiaddrs().length === 0 && node.config.bootstrap.length > 0) await addressesOrTimeout(node, init.addressWaitMs ?? 15_000)
+  if (node.getMultiaddrs().length === 0 && node.config.bootstrap.length > 0) await Promise.race([addressesOrTimeout(node, init.addressWaitMs ?? 15_000), stopRequested])
   const multiaddrs = node.getMultiaddrs()
-  out('listening', { peerId: node.peerId.toString(), multiaddrs, ...init.listening },
-    [`peer id     ${node.peerId.toString()}`, ...multiaddrs.map(a => `listening   ${a}`), ...(init.banner ?? [])].join('\n'))
+  const extra = typeof init.listening === 'function' ? init.listening(multiaddrs) : init.listening
+  const banner = typeof init.banner === 'function' ? init.banner(multiaddrs) : init.banner
+  out('listening', { peerId: node.peerId.toString(), multiaddrs, ...extra },
+    [...multiaddrs.map(a => `listening   ${a}`), ...(banner ?? [])].join('\n'))
+  init.onAddresses?.(multiaddrs)
   let shown = multiaddrs.join(' ')
   const onAddresses = (): void => {
     const now = node.getMultiaddrs()
     if (now.join(' ') === shown) return
     shown = now.join(' ')
+    init.onAddresses?.(now)
     out('addresses', { multiaddrs: now }, now.map(a => `listening   ${a}`).join('\n'))
   }
   node.libp2p.addEventListener('self:peer:update', onAddresses)
@@ -76,20 +125,11 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     node.broadcast(text).catch(err => { io.stderr.write(`broadcast failed: ${(err as Error).message}\n`) })
   })
 
-  await new Promise<void>(resolve => {
-    const done = (): void => {
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      init.signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    process.once('SIGINT', done)
-    process.once('SIGTERM', done)
-    if (init.signal?.aborted === true) done()
-    else init.signal?.addEventListener('abort', done)
-  })
-  lines.close()
+  await stopRequested
   stopProbe()
+  lines.close()
+  clearTimeout(unreachableTimer)
+  node.removeEventListener('peer:connect', onBootstrapConnect as EventListener)
   node.libp2p.removeEventListener('self:peer:update', onAddresses)
   await node.stop()
   await init.cleanup?.()
@@ -109,6 +149,7 @@ async function addressesOrTimeout (node: MeshNode, ms: number): Promise<void> {
     }
     const deadline = Date.now() + ms
     const timer = setTimeout(done, ms)
+    timer.unref() // a peer stopped during the wait must not linger for it
     node.libp2p.addEventListener('self:peer:update', done)
   })
 }

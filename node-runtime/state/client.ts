@@ -4,10 +4,9 @@
  * command sees one `exec(op, args)` function and gets the same results and typed errors.
  */
 import { hostname, userInfo } from 'node:os'
-import { readControlInfo, remoteOp } from './control.ts'
+import { readControlInfo, remoteOp, type OpArgs } from './control-client.ts'
 import { DataDirLockedError } from './errors.ts'
-import { runOp, type OpArgs } from './ops.ts'
-import { openPersistentDoc } from './persistence.ts'
+import { isAlive } from '../home/registry.ts'
 
 export type Exec = (op: string, args?: OpArgs) => Promise<unknown>
 
@@ -24,6 +23,13 @@ export function cliActor (): string {
 }
 
 export async function withState<T> (dataDir: string, fn: (session: StateSession) => Promise<T>): Promise<T> {
+  // A live peer advertises its control endpoint in the data dir: go straight to it, without
+  // loading LevelDB just to find its lock taken (the common case, and the fast one).
+  const advertised = readControlInfo(dataDir)
+  if (advertised != null && isAlive(advertised.pid)) {
+    return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(advertised, op, args) })
+  }
+  const [{ openPersistentDoc }, { runOp }] = await Promise.all([import('./persistence.ts'), import('./ops.ts')])
   let local: Awaited<ReturnType<typeof openPersistentDoc>> | undefined
   try {
     local = await openPersistentDoc(dataDir)

@@ -8,17 +8,15 @@
  * only a process that can read the data dir can drive the peer.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
+import { rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { join } from 'node:path'
 import { StateError } from '../../core/state/errors.ts'
-import { ControlError, DataDirLockedError } from './errors.ts'
+import { CONTROL_FILE, type ControlInfo } from './control-client.ts'
 import { runOp, type OpArgs, type OpTarget } from './ops.ts'
 
-export const CONTROL_FILE = 'state-control.json'
 const MAX_BODY = 64 * 1024 * 1024
-
-export interface ControlInfo { port: number, token: string, pid: number }
+export { CONTROL_FILE, readControlInfo, remoteOp, type ControlInfo } from './control-client.ts'
 
 export interface ControlServer {
   port: number
@@ -77,32 +75,4 @@ export async function startControlServer (dataDir: string, target: OpTarget, hoo
       await new Promise<void>(resolve => server.close(() => resolve()))
     }
   }
-}
-
-export function readControlInfo (dataDir: string): ControlInfo | null {
-  try {
-    const info = JSON.parse(readFileSync(join(dataDir, CONTROL_FILE), 'utf8')) as ControlInfo
-    return typeof info.port === 'number' && typeof info.token === 'string' ? info : null
-  } catch {
-    return null
-  }
-}
-
-/** Runs one operation on the peer that holds `dataDir`. Remote errors come back with their `name`. */
-export async function remoteOp (info: ControlInfo, op: string, args: OpArgs): Promise<unknown> {
-  const payload = JSON.stringify({ op, args })
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: info.port, method: 'POST', path: '/op', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' } }, res => {
-      let data = ''
-      res.setEncoding('utf8').on('data', (d: string) => { data += d }).on('end', () => resolve(data)).on('error', reject)
-    })
-    req.on('error', err => reject(new DataDirLockedError(`the data dir is held by a peer whose control endpoint does not answer (${err.message})`)))
-    req.end(payload)
-  })
-  const reply = JSON.parse(text) as { ok: true, result: unknown } | { ok: false, error: { name: string, message: string, field?: string } }
-  if (reply.ok) return reply.result
-  const err = new ControlError(reply.error.message)
-  err.name = reply.error.name
-  if (reply.error.field != null) Object.assign(err, { field: reply.error.field })
-  throw err
 }

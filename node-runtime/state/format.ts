@@ -4,6 +4,7 @@
  */
 import type { IssueDetail } from '../../core/state/board.ts'
 import type { MemoryEntry } from '../../core/state/memory.ts'
+import type { DependencyNode } from '../../core/state/queries.ts'
 import type { Issue } from '../../core/state/schema.ts'
 import { escapeForTerminal } from '../cli/escape.ts'
 
@@ -42,8 +43,31 @@ export function issueDetail (i: IssueDetail): string {
   return lines.map(escapeForTerminal).join('\n') + '\n'
 }
 
+/** `in 45 s`, `in 10 min`, `in 3 h`, `in 2 d`: as a person reads a time left. */
+export function timeLeft (ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000))
+  if (s < 90) return `in ${s} s`
+  if (s < 90 * 60) return `in ${Math.round(s / 60)} min`
+  if (s < 36 * 3600) return `in ${Math.round(s / 3600)} h`
+  return `in ${Math.round(s / 86400)} d`
+}
+
 export function memoryTable (entries: MemoryEntry[], now = Date.now()): string {
   return table(['NAMESPACE', 'KEY', 'EXPIRES', 'VALUE'], entries.map(e => [
-    e.namespace, e.key, e.expiresAt == null ? '-' : `in ${Math.max(0, Math.round((e.expiresAt - now) / 1000))}s`, JSON.stringify(e.value)
+    e.namespace, e.key, e.expiresAt == null ? '-' : timeLeft(e.expiresAt - now), JSON.stringify(e.value)
   ]))
+}
+
+/** The dependency tree as indented lines: `nc-a [P1 open] Title`, its dependencies below it. */
+export function dependencyTree (root: DependencyNode): string {
+  const lines: string[] = []
+  const walk = (n: DependencyNode, indent: string, last: boolean, top: boolean): void => {
+    const label = `${n.id} [P${n.priority} ${n.status}] ${n.title}${n.repeated === true && !top ? ' (shown above)' : ''}`
+    lines.push(top ? label : `${indent}${last ? '└─ ' : '├─ '}${label}`)
+    const next = top ? '' : indent + (last ? '   ' : '│  ')
+    n.dependsOn.forEach((d, i) => walk(d, next, i === n.dependsOn.length - 1, false))
+  }
+  walk(root, '', true, true)
+  if (root.dependsOn.length === 0) lines.push('  (depends on nothing)')
+  return lines.join('\n') + '\n'
 }

@@ -2,8 +2,9 @@
  * Shared state for the `novacron peer` / `novacron start` processes: what their command modules
  * call (one line each) to join the state mesh.
  *
- * With `--data-dir` the document lives on disk (state survives restarts) and the CLI reaches the
- * running peer through its control endpoint; without it the peer still replicates, in memory.
+ * With a data dir (the CLI always gives one: `--data-dir`, default ~/.novacron/<name>) the document
+ * lives on disk (state survives restarts) and the CLI reaches the running peer through its control
+ * endpoint; without one (in-process tests) the peer still replicates, in memory.
  * The provider's counters, pending bytes and document size join the node's metrics (docs/metrics.md).
  * The returned `stop` is idempotent and safe to call after the mesh node has stopped.
  */

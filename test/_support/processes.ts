@@ -1,8 +1,15 @@
 /**
  * Starts `novacron` CLI processes for multi-process tests, collects their output, waits for lines,
  * and guarantees cleanup: every process started here is killed by `stopAll()` (call it in `after`).
+ *
+ * Each process gets its own empty NOVACRON_HOME (removed when it exits) unless the test passes
+ * one: peers default their data dir to `$NOVACRON_HOME/<name>` and list themselves there, so
+ * without this, tests would share (and leave behind) state, and never the user's ~/.novacron.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { waitFor } from './wait.ts'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -20,12 +27,14 @@ export class CliProcess {
   readonly exited: Promise<number | null>
 
   constructor (args: string[], env: NodeJS.ProcessEnv = {}) {
+    const ownHome = env.NOVACRON_HOME == null ? mkdtempSync(join(tmpdir(), 'nc-home-')) : undefined
     // executed through its shebang, as `npx novacron …` runs it (node flags included)
     this.child = spawn(`${root}bin/novacron.mjs`, args, {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...env, ...(ownHome != null ? { NOVACRON_HOME: ownHome } : {}) },
       stdio: ['pipe', 'pipe', 'pipe']
     })
+    if (ownHome != null) this.child.on('exit', () => { rmSync(ownHome, { recursive: true, force: true }) })
     this.child.stdout?.setEncoding('utf8').on('data', (d: string) => { this.stdout += d })
     this.child.stderr?.setEncoding('utf8').on('data', (d: string) => { this.stderr += d })
     this.exited = new Promise(resolve => this.child.on('exit', code => { this.exitCode = code; running.delete(this); resolve(code) }))

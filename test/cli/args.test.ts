@@ -13,7 +13,8 @@ const cmd: Command = {
     { name: 'rate', type: 'number', description: 'rate' },
     { name: 'json', type: 'boolean', description: 'json output' },
     { name: 'tag', type: 'list', description: 'tags' }
-  ]
+  ],
+  positionals: [{ name: 'file', description: 'a file' }]
 }
 
 test('defaults apply and values convert', () => {
@@ -43,4 +44,14 @@ test('help lists every option with its default', () => {
   const help = renderCommandHelp(cmd)
   for (const o of cmd.options) assert.ok(help.includes(`--${o.name}`), o.name)
   assert.ok(help.includes('(default: 9000)'))
+})
+
+test('stray positional arguments are usage errors naming the argument; a variadic last positional takes the rest', () => {
+  assert.throws(() => parseCommandArgs({ name: 'compress', summary: '', options: [] }, ['/nonexistent.txt']),
+    (err: unknown) => err instanceof UsageError && /unexpected argument '\/nonexistent.txt': this command takes no arguments/.test(err.message))
+  const one: Command = { name: 'show', summary: '', options: [], positionals: [{ name: 'id', description: '', required: true }] }
+  assert.throws(() => parseCommandArgs(one, ['a', 'b']), (err: unknown) => err instanceof UsageError && /unexpected argument 'b': this command takes <id>/.test(err.message))
+  const many: Command = { ...one, positionals: [{ name: 'id', description: '', required: true, variadic: true }] }
+  assert.deepEqual(parseCommandArgs(many, ['a', 'b', 'c']).positionals, ['a', 'b', 'c'])
+  assert.match(renderCommandHelp(many), /Usage: novacron show <id>\.\.\. \[options\]/)
 })

@@ -1,10 +1,10 @@
 /**
  * The Node runtime bundle (dist/node, node-runtime/build.mjs) is used only while it is fresh:
- * `freshBundleEntry` must refuse a bundle whose command sources changed after the build, a
- * missing or malformed stamp, and commands that are not bundled; `commandSources` must take a
- * command's own chunks (static and dynamic imports) plus the entry's static imports, and leave out
- * other commands and node_modules. The real bundle is (re)built when stale, then `peer --help`
- * runs from it.
+ * `freshBundleEntry` must refuse a bundle whose command sources changed after the build and a
+ * missing or malformed stamp; help/--version (no command) go by the entry's own sources (`main`);
+ * `commandSources` must take a command's own chunks (static and dynamic imports) plus the entry's
+ * static imports, for every `commands/<name>.ts` chunk, and leave out other commands and
+ * node_modules. The real bundle is (re)built when stale, then `peer --help` and `--help` run from it.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -27,11 +27,14 @@ function layout (stamp: string): void {
   utimesSync(join(root, 'core/net/a.ts'), past, past)
 }
 
-test('a fresh bundle is used for bundled commands only', () => {
+test('a fresh bundle is used for the commands (and help) whose sources it recorded', () => {
   layout(JSON.stringify({ commands: { peer: ['core/net/a.ts'] } }))
   assert.equal(freshBundleEntry(root, 'peer'), join(root, 'dist/node/main.mjs'))
-  assert.equal(freshBundleEntry(root, 'start'), undefined, 'no sources recorded for start')
-  assert.equal(freshBundleEntry(root, 'sim'), undefined, 'sim is not a bundled command')
+  assert.equal(freshBundleEntry(root, 'start'), undefined, 'no sources recorded for start, nor for main')
+  assert.equal(freshBundleEntry(root, '--help'), undefined, 'no sources recorded for main')
+  layout(JSON.stringify({ commands: { main: ['core/net/a.ts'], peer: ['core/net/a.ts'] } }))
+  assert.equal(freshBundleEntry(root, '--help'), join(root, 'dist/node/main.mjs'))
+  assert.equal(freshBundleEntry(root, '--version'), join(root, 'dist/node/main.mjs'))
 })
 
 test('a source edited after the build makes the bundle stale', () => {
@@ -62,6 +65,8 @@ test('commandSources: the entry\'s static imports plus the command\'s whole clos
   }
   const sources = commandSources(metafile)
   assert.deepEqual(sources.peer, ['core/net/mesh-node.ts', 'node-runtime/cli/args.ts', 'node-runtime/cli/commands/peer.ts', 'node-runtime/cli/main.ts'])
+  assert.deepEqual(sources.sim, ['core/consensus/x.ts', 'node-runtime/cli/args.ts', 'node-runtime/cli/main.ts'], 'every command chunk is recorded')
+  assert.deepEqual(sources.main, ['node-runtime/cli/args.ts', 'node-runtime/cli/main.ts'])
   assert.equal(sources.start, undefined, 'no chunk for start in this metafile')
 })
 
@@ -76,4 +81,5 @@ test('the real bundle is fresh after a build, and `novacron peer --help` runs fr
   const r = spawnSync(process.execPath, [join(repo, 'bin/novacron.mjs'), 'peer', '--help'], { encoding: 'utf8', timeout: 60_000 })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /--bootstrap <multiaddr>/)
+  for (const first of ['--help', 'issues', 'memory', 'compress']) assert.notEqual(freshBundleEntry(repo, first), undefined, `${first} runs from the bundle`)
 })

@@ -57,9 +57,11 @@ describe('state CLI', () => {
     const ready = await jsonIn(['issues', 'ready', ...dd])
     assert.deepEqual(ready.map((i: { id: string }) => i.id), [a.id])
     const cycle = await inProcess(['issues', 'link', a.id, b.id, ...dd])
-    assert.equal(cycle.code, 1); assert.match(cycle.err, /DependencyCycleError/)
+    assert.equal(cycle.code, 1); assert.match(cycle.err, /would close a dependency cycle/); assert.doesNotMatch(cycle.err, /Error/)
+    const cycleJson = await inProcess(['issues', 'link', a.id, b.id, '--json', ...dd])
+    assert.equal(JSON.parse(cycleJson.err).error.name, 'DependencyCycleError')
     const badFlag = await inProcess(['issues', 'update', a.id, '--priority', '9', ...dd])
-    assert.equal(badFlag.code, 2); assert.match(badFlag.err, /--priority must be at most 4/)
+    assert.equal(badFlag.code, 2); assert.match(badFlag.err, /--priority must be 0-4 or P0-P4 \(got '9'\)/)
     const badStatus = await inProcess(['issues', 'update', a.id, '--status', 'done', ...dd])
     assert.equal(badStatus.code, 2)
     const table = await inProcess(['issues', 'update', a.id, '--status', 'closed', ...dd])
@@ -71,10 +73,10 @@ describe('state CLI', () => {
     const exported = (await inProcess(['issues', 'export', ...dd])).out
     const file = join(dir, 'issues.jsonl'); writeFileSync(file, exported)
     const other = tempDir()
-    assert.deepEqual(await jsonIn(['issues', 'import', file, '--data-dir', other]), { created: 2, replaced: 0, skipped: 0 })
-    assert.equal((await jsonIn(['issues', 'list', '--data-dir', other])).issues.length, 2)
+    assert.deepEqual(await jsonIn(['issues', 'import', file, '--data-dir', other]), { created: 2, replaced: 0, skipped: 0, fromBeads: 0, renamed: {} })
+    assert.equal((await jsonIn(['issues', 'list', '--data-dir', other])).length, 2)
     const missing = await inProcess(['issues', 'show', 'nc-zzzzzz', ...dd])
-    assert.equal(missing.code, 1); assert.match(missing.err, /IssueNotFoundError/)
+    assert.equal(missing.code, 1); assert.equal(missing.err, "novacron issues show: no issue 'nc-zzzzzz'\n")
     const help = await inProcess(['issues', 'create', '--help'])
     assert.equal(help.code, 0); assert.match(help.out, /--title/); assert.match(help.out, /--data-dir/)
   })
@@ -97,7 +99,8 @@ describe('state CLI', () => {
       await json(['memory', 'delete', 'k', '--namespace', 'agents', '--data-dir', dir])
       assert.equal(memory.list().length, 0)
       const wrong = await cli(['memory', 'restore', bk, '--data-dir', dir], { NOVACRON_PASSPHRASE: 'nope' })
-      assert.equal(wrong.code, 1); assert.match(wrong.err, /WrongPassphraseError/)
+      assert.equal(wrong.code, 1); assert.doesNotMatch(wrong.err, /WrongPassphraseError/)
+      assert.equal(JSON.parse((await cli(['memory', 'restore', bk, '--data-dir', dir, '--json'], { NOVACRON_PASSPHRASE: 'nope-nope' })).err).error.name, 'WrongPassphraseError')
       assert.equal(memory.list().length, 0)
       assert.equal((await json(['memory', 'restore', bk, '--data-dir', dir], env)).restored, 1)
       const found = await json(['memory', 'search', '*', '--value', '[1,2]', '--data-dir', dir])
@@ -107,7 +110,7 @@ describe('state CLI', () => {
     }
     // After the peer stops, its state is on disk and the CLI opens the data dir itself.
     const list = await jsonIn(['issues', 'list', '--data-dir', dir])
-    assert.deepEqual(list.issues.map((i: { title: string }) => i.title), ['Via peer'])
+    assert.deepEqual(list.map((i: { title: string }) => i.title), ['Via peer'])
     const got = await cli(['memory', 'get', 'k', '--namespace', 'agents', '--data-dir', dir])
     assert.equal(got.code, 0); assert.deepEqual(JSON.parse(got.out), { v: [1, 2] })
   })
@@ -122,7 +125,7 @@ describe('state CLI', () => {
     await peer.waitForOutput(/"event":"listening"/, 90_000)
     const created = await json(['issues', 'create', '--title', 'through p1', '--data-dir', join(dir, 'p1')])
     // the bootstrap runs a replica too: the CLI reads it through the bootstrap's control endpoint
-    await waitFor(async () => (await jsonIn(['issues', 'list', '--data-dir', join(dir, 'boot')])).issues.some((i: { id: string }) => i.id === created.id),
+    await waitFor(async () => (await jsonIn(['issues', 'list', '--data-dir', join(dir, 'boot')])).some((i: { id: string }) => i.id === created.id),
       { timeout: 90_000, interval: 500, message: 'issue replicated to the bootstrap' })
     await jsonIn(['issues', 'update', created.id, '--status', 'in_progress', '--data-dir', join(dir, 'boot')])
     assert.equal(await peer.stop(), 0)
