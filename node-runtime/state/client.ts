@@ -2,8 +2,18 @@
  * How a CLI command reaches shared state: it opens the data dir itself when no peer runs there,
  * and otherwise sends each operation to the running peer's control endpoint. Either way the
  * command sees one `exec(op, args)` function and gets the same results and typed errors.
+ *
+ * Opening the data dir itself, the CLI writes as the peer of that data dir: it loads (or creates) its
+ * key `peer-key.pb`, writes under a client id bound to that key and a fresh session, and stores its
+ * changes as signed entries next to the doc, so the peer relays them once it runs (docs/state.md,
+ * "Authenticated writes").
  */
 import { hostname, userInfo } from 'node:os'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { randomSession } from '../../core/state/author.ts'
+import { DEFAULT_PENDING_LIMITS } from '../../core/state/pending.ts'
+import { newReplicaStats, SignedReplica } from '../../core/state/replica.ts'
+import { loadOrCreateIdentity } from '../mesh/identity.ts'
 import { readControlInfo, remoteOp } from './control.ts'
 import { DataDirLockedError } from './errors.ts'
 import { runOp, type OpArgs } from './ops.ts'
@@ -36,9 +46,22 @@ export async function withState<T> (dataDir: string, fn: (session: StateSession)
     return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(info, op, args) })
   }
   const target = { doc: local.doc, actor: cliActor() }
+  let replica: SignedReplica | undefined
   try {
+    const key = await loadOrCreateIdentity(dataDir)
+    replica = SignedReplica.for({
+      doc: local.doc,
+      signer: { peerId: peerIdFromPrivateKey(key).toString(), sign: data => key.sign(data) },
+      session: randomSession(),
+      acceptAuthor: () => true,
+      pendingLimits: DEFAULT_PENDING_LIMITS,
+      stats: newReplicaStats(),
+      store: local.entries,
+      log: () => {}
+    })
     return await fn({ mode: 'local', exec: async (op, args = {}) => runOp(target, op, args) })
   } finally {
-    await local.close()
+    // what the operations changed (also before a failing one) becomes one signed entry on disk
+    try { await replica?.signQueued() } finally { await local.close() }
   }
 }
