@@ -1,7 +1,8 @@
 /**
  * The tab's shared-state session: one Y.Doc for the board and memory panels, persisted in
  * IndexedDB (y-indexeddb, so a reload keeps everything, even offline) and replicated over the tab's
- * mesh peer by the state provider. Created once, on first use, and shared by both panels.
+ * mesh peer by the state provider (its signed entries in IndexedDB too: ./entry-store.ts). Created
+ * once, on first use, and shared by both panels.
  */
 import { IndexeddbPersistence } from 'y-indexeddb'
 import * as Y from 'yjs'
@@ -12,6 +13,7 @@ import { MemoryStore } from '../../core/state/memory.ts'
 import { setPresence, type Presence } from '../../core/state/presence.ts'
 import { StateProvider } from '../../core/state/provider.ts'
 import { registerStateMetrics } from '../../core/state/metrics.ts'
+import { openEntryStore } from './entry-store.ts'
 
 export interface StateSession {
   doc: Y.Doc
@@ -42,7 +44,8 @@ async function open (ctx: AppContext): Promise<StateSession> {
   await idb.whenSynced
   const board = new Board({ doc, actor: ctx.peerId })
   const restoredIssues = board.list().length
-  const provider = new StateProvider({ doc, log: m => { console.warn(m) } }, { mesh: meshAsStateMesh(ctx.mesh) })
+  const log = (m: string): void => { console.warn(m) }
+  const provider = new StateProvider({ doc, store: await openEntryStore(log), log }, { mesh: meshAsStateMesh(ctx.mesh) })
   const me: Presence = { peerId: ctx.peerId, name: `tab ${ctx.peerId.slice(-6)}`, view: 'board', kind: 'browser' }
   setPresence(provider.awareness, me)
   await provider.start()

@@ -2,9 +2,15 @@
  * How a CLI command reaches shared state: it opens the data dir itself when no peer runs there,
  * and otherwise sends each operation to the running peer's control endpoint. Either way the
  * command sees one `exec(op, args)` function and gets the same results and typed errors.
+ *
+ * Opening the data dir itself, the CLI writes as the peer of that data dir: it loads (or creates) its
+ * key `peer-key.pb`, writes under a client id bound to that key and a fresh session, and stores its
+ * changes as signed entries next to the doc, so the peer relays them once it runs (docs/state.md,
+ * "Authenticated writes").
  */
 import { hostname, userInfo } from 'node:os'
 import { readControlInfo, remoteOp, type OpArgs } from './control-client.ts'
+import type { SignedReplica } from '../../core/state/replica.ts'
 import { DataDirLockedError } from './errors.ts'
 import { isAlive } from '../home/registry.ts'
 
@@ -29,7 +35,11 @@ export async function withState<T> (dataDir: string, fn: (session: StateSession)
   if (advertised != null && isAlive(advertised.pid)) {
     return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(advertised, op, args) })
   }
-  const [{ openPersistentDoc }, { runOp }] = await Promise.all([import('./persistence.ts'), import('./ops.ts')])
+  // the local path loads Yjs, LevelDB and the signing code only now (the peer path above needs none)
+  const [{ openPersistentDoc }, { runOp }, { peerIdFromPrivateKey }, { randomSession }, { DEFAULT_PENDING_LIMITS }, { newReplicaStats, SignedReplica }, { loadOrCreateIdentity }] = await Promise.all([
+    import('./persistence.ts'), import('./ops.ts'), import('@libp2p/peer-id'), import('../../core/state/author.ts'),
+    import('../../core/state/pending.ts'), import('../../core/state/replica.ts'), import('../mesh/identity.ts')
+  ])
   let local: Awaited<ReturnType<typeof openPersistentDoc>> | undefined
   try {
     local = await openPersistentDoc(dataDir)
@@ -42,9 +52,22 @@ export async function withState<T> (dataDir: string, fn: (session: StateSession)
     return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(info, op, args) })
   }
   const target = { doc: local.doc, actor: cliActor() }
+  let replica: SignedReplica | undefined
   try {
+    const key = await loadOrCreateIdentity(dataDir)
+    replica = SignedReplica.for({
+      doc: local.doc,
+      signer: { peerId: peerIdFromPrivateKey(key).toString(), sign: data => key.sign(data) },
+      session: randomSession(),
+      acceptAuthor: () => true,
+      pendingLimits: DEFAULT_PENDING_LIMITS,
+      stats: newReplicaStats(),
+      store: local.entries,
+      log: () => {}
+    })
     return await fn({ mode: 'local', exec: async (op, args = {}) => runOp(target, op, args) })
   } finally {
-    await local.close()
+    // what the operations changed (also before a failing one) becomes one signed entry on disk
+    try { await replica?.signQueued() } finally { await local.close() }
   }
 }

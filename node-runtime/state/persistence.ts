@@ -59,19 +59,27 @@ export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc
   }
   doc.on('update', onUpdate)
   const signed = (db as Level<unknown, unknown>).sublevel<string, Uint8Array>('signed-entries', { keyEncoding: 'utf8', valueEncoding: 'view' })
-  let next = 0
   let writes: Promise<unknown> = Promise.resolve()
   let writeError: unknown
+  // the next key: after the last stored one (found once, lazily, so appending needs no full load)
+  let next: Promise<number> | undefined
+  const nextKey = async (): Promise<number> => {
+    for await (const key of signed.keys({ reverse: true, limit: 1 })) return Number.parseInt(key, 10) + 1
+    return 0
+  }
   const entries: EntryStore = {
     load: async () => {
+      await writes
       const out: Uint8Array[] = []
-      for await (const [key, value] of signed.iterator()) { out.push(value); next = Math.max(next, Number.parseInt(key, 10) + 1) }
+      for await (const value of signed.values()) out.push(value)
       return out
     },
     append: entry => {
-      const key = String(next++).padStart(16, '0')
+      next ??= nextKey()
+      const n = next
+      next = n.then(k => k + 1)
       // a failed write is reported by the next flush (the entry stays in memory and is still relayed)
-      writes = writes.then(async () => { await signed.put(key, entry) }).catch(err => { writeError ??= err })
+      writes = writes.then(async () => { await signed.put(String(await n).padStart(16, '0'), entry) }).catch(err => { writeError ??= err })
     }
   }
   let closed = false

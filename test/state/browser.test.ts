@@ -142,10 +142,14 @@ describe('state panels: 2 tabs and a Node peer', { timeout: 300_000 }, () => {
 
   test('a reloaded tab gets its state back from IndexedDB, then stays in sync', async () => {
     const before = node.board.list().length
+    const held = await pages[1].evaluate('globalThis.__novacronState.provider.replica.log.size') as number
+    assert.ok(held > 0)
     await pages[1].reload()
     await pages[1].waitForSelector('[data-testid=board]', { timeout: DEADLINE })
     const restored = await pages[1].evaluate('globalThis.__novacronState.restoredIssues')
     assert.equal(restored, before)
+    // its signed entries came back from IndexedDB too: the tab relays what it held
+    await waitFor(async () => await pages[1].evaluate('globalThis.__novacronState?.provider.replica.log.size') as number >= held, { timeout: DEADLINE, message: 'signed entries restored' })
     const late = node.board.create({ title: 'after the reload' })
     await pages[1].waitForSelector(`[data-testid=issue-${late.id}]`, { timeout: DEADLINE })
   })

@@ -18,6 +18,8 @@ import { MemoryStore } from '../../core/state/memory.ts'
 import { StateProvider } from '../../core/state/provider.ts'
 import { STATUSES } from '../../core/state/schema.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
+import { loadOrCreateIdentity } from '../../node-runtime/mesh/identity.ts'
+import { withState } from '../../node-runtime/state/client.ts'
 import { startStateService, type StateService } from '../../node-runtime/state/service.ts'
 import { waitFor } from '../_support/wait.ts'
 import { seeded, seededBytes } from './_helpers.ts'
@@ -136,6 +138,17 @@ describe('state replication over libp2p', () => {
     assert.ok((service2.provider?.replica.log.size ?? 0) >= held)
     peers[3] = { ...d, mesh: mesh2, service: service2, doc: service2.doc, board: new Board({ doc: service2.doc, actor: 'd' }), memory: new MemoryStore({ doc: service2.doc, actor: 'd' }) }
     await converged(peers)
+  })
+
+  test('an issue written by the CLI into a stopped peer\'s data dir reaches the mesh when the peer starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nc-state-cli-')); dirs.push(dir)
+    const created = await withState(dir, async s => await s.exec('issues.create', { title: 'written with no peer running' })) as { id: string }
+    assert.equal(typeof created.id, 'string')
+    const mesh = await meshNode(await loadOrCreateIdentity(dir)) // the data dir's own identity, as `novacron peer --data-dir`
+    const service = await startStateService({ dataDir: dir, actor: 'e', mesh: meshAsStateMesh(mesh) })
+    peers.push({ name: 'e', mesh, doc: service.doc, service, board: new Board({ doc: service.doc, actor: 'e' }), memory: new MemoryStore({ doc: service.doc, actor: 'e' }) })
+    await converged(peers)
+    assert.equal(peers[0].board.get(created.id).title, 'written with no peer running')
   })
 
   test('junk frames and schema-breaking entries from a Byzantine peer are dropped or skipped', async () => {
