@@ -24,6 +24,7 @@ import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from
 import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
+import { hostileSend, type HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, type Clock } from './live-replica.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
@@ -58,7 +59,7 @@ export interface LedgerNodeInit {
   /** rejected frames per peer per minute before its links are closed @default 100 */
   maxRejectsPerMinute?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
-  hostile?: 'garbage' | 'flood'
+  hostile?: HostileMode
 }
 
 export interface LedgerNodeComponents {
@@ -219,9 +220,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
         proposalFor: (slot, view) => this.proposalFor(e, slot, view),
         checkValue: async (value, kind) => await this.checkValue(e, value, kind),
         send: (peers, message) => {
-          const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message })
-          for (const p of peers) this.c.transport.send(p, frame)
-          if (this.init.hostile === 'flood') for (const p of peers) for (let i = 0; i < 3; i++) this.c.transport.send(p, frame)
+          const send = (to: string[], msg: Uint8Array): void => {
+            const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message: msg })
+            for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.c.transport.send(p, frame)
+          }
+          if (this.init.hostile == null) send(peers, message)
+          else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
         },
         decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
