@@ -47,6 +47,18 @@ test('seven replicas: joins, 200 entries with identical heads', { timeout: 120_0
   for (const p of peers) assert.equal(p.node.anomalies.conflictingDecision, 0)
 })
 
+test('a config entry applies on every peer at the same slot; a bad value is refused before submission', { timeout: 60_000 }, async () => {
+  const { writeConfig } = await import('../../core/ledger/entries.ts')
+  const seen = peers.map(() => [] as Array<{ key: string, value: unknown, slot: number }>)
+  peers.forEach((p, i) => { p.node.addEventListener('config', e => { seen[i].push(e.detail) }) })
+  await assert.rejects(peers[1].node.submit({ kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 0 }) }), (err: Error) => err.name === 'EntryRefusedError')
+  await assert.rejects(peers[1].node.submit({ kind: 'config', data: writeConfig({ key: 'nope', value: 1 }) }), (err: Error) => err.name === 'EntryRefusedError')
+  const c = await peers[2].node.submit({ kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 12 }) })
+  await waitFor(() => seen.every(s => s.length === 1), { timeout: 30_000, message: 'the config event on every peer' })
+  for (const s of seen) assert.deepEqual(s[0], { key: 'mesh.maxPeers', value: 12, slot: c.slot })
+  for (const p of peers) assert.equal(p.node.config('mesh.maxPeers'), 12)
+})
+
 test('a follower verifies the chain and matches the head', { timeout: 60_000 }, async () => {
   const follower = await net.add('follower', { genesisPeerId: genesis.id, join: false, syncIntervalMs: 500 })
   await waitFor(() => follower.node.status().head === genesis.node.status().head, { timeout: 30_000, message: 'the follower to catch up' })
@@ -71,4 +83,17 @@ test('two replicas crash: the rest keep committing, then remove them', { timeout
   await waitFor(() => live.every(p => p.node.status().height >= again.slot) && heads(live).size === 1, { timeout: 30_000, message: 'identical heads after removal' })
   const v = await live[2].node.verify()
   assert.equal(v.head, live[2].node.status().head)
+})
+
+test('a replica that stops gracefully leaves at the next epoch', { timeout: 60_000 }, async () => {
+  const live = peers.filter(p => !net.offline.has(p.id) && p.node.status().replica)
+  const leaving = live[live.length - 1]
+  const n = leaving.node.status().replicas.length
+  leaving.node.init.leaveOnStop = true
+  await leaving.node.stop()
+  net.offline.add(leaving.id)
+  const rest = live.filter(p => p !== leaving)
+  await waitFor(() => rest.every(p => p.node.status().replicas.length === n - 1 && !p.node.status().replicas.some(r => r.peerId === leaving.id)), { timeout: 30_000, message: 'the leave to commit' })
+  const c = await rest[0].node.submit(note(4000))
+  assert.ok(c.applied)
 })
