@@ -85,6 +85,20 @@ test('two replicas crash: the rest keep committing, then remove them', { timeout
   assert.equal(v.head, live[2].node.status().head)
 })
 
+test('a crashed peer restarted with its store and key catches up and matches the head', { timeout: 90_000 }, async () => {
+  const crashed = peers[5]
+  const live = peers.filter(p => !net.offline.has(p.id))
+  const before = crashed.node.status().height
+  const restarted = await net.add('peer 5', { genesisPeerId: genesis.id, removeAfterMs: 3000, syncIntervalMs: 500 }, { key: crashed.key, store: crashed.store })
+  peers[5] = restarted
+  assert.ok(restarted.node.status().height >= before, 'the stored chain is replayed (and re-verified) at start')
+  await waitFor(() => restarted.node.status().head === live[0].node.status().head, { timeout: 60_000, message: 'the restarted peer to catch up' })
+  // it was removed while away: it joins again and becomes a replica at an epoch boundary
+  await waitFor(() => live.every(p => p.node.status().replicas.some(r => r.peerId === restarted.id)) && restarted.node.status().replica, { timeout: 60_000, message: 'the restarted peer to rejoin' })
+  const c = await restarted.node.submit(note(3500))
+  await waitFor(() => live.every(p => p.node.status().height >= c.slot) && heads([...live, restarted]).size === 1, { timeout: 30_000, message: 'identical heads with the restarted peer' })
+})
+
 test('a replica that stops gracefully leaves at the next epoch', { timeout: 60_000 }, async () => {
   const live = peers.filter(p => !net.offline.has(p.id) && p.node.status().replica)
   const leaving = live[live.length - 1]
