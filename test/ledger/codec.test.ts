@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import * as prng from 'lib0/prng'
 import {
   readBlock, readFrame, readGenesis, readMicroblock, readRecord, readSyncRequest, readSyncResponse, sealGenesis, sealMicroblock,
-  writeBlock, writeFrame, writeGenesisBody, writeMicroblockBody, writeRecord, writeSyncRequest, writeSyncResponse, FRAME_CONSENSUS, FRAME_MICROBLOCK
+  writeBlock, writeFrame, writeGenesisBody, writeMicroblockBody, writeRecord, writeSyncRequest, writeSyncResponse, FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK
 } from '../../core/ledger/codec.ts'
 import { readConfig, readEvidence, readJoin, readRemove, writeConfig, writeEvidence, writeJoin, writeRemove } from '../../core/ledger/entries.ts'
 import { LedgerDecodeError } from '../../core/ledger/errors.ts'
@@ -30,6 +30,12 @@ describe('ledger codec round trips', () => {
     fc.assert(fc.property(microblock, mb => {
       assert.deepEqual(readFrame(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb })), { type: FRAME_MICROBLOCK, microblock: mb })
     }))
+    fc.assert(fc.property(fc.constantFrom(FRAME_FORWARD, FRAME_FORWARDED), fc.string({ maxLength: 60 }), microblock, (type, peer, mb) => {
+      const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb })
+      assert.deepEqual(readFrame(writeFrame({ type, peer, frame })), { type, peer, frame })
+    }))
+    const nested = writeFrame({ type: FRAME_FORWARD, peer: 'p', frame: writeFrame({ type: FRAME_FORWARD, peer: 'q', frame: Uint8Array.of(1) }) })
+    assert.throws(() => readFrame(nested), (err: Error) => err.name === 'LedgerDecodeError', 'one hop only')
   })
 
   test('microblocks and blocks', () => {
@@ -82,9 +88,10 @@ describe('ledger codec garbage', () => {
     join: writeJoin({ signPublic: new Uint8Array(32), vrfPublic: new Uint8Array(32), sig: new Uint8Array(64), proof: new Uint8Array(80) })
   }
   samples.block = writeBlock(2, [samples.microblock])
+  samples.forward = writeFrame({ type: FRAME_FORWARD, peer: '12D3KooWabc', frame: samples.frame })
   const readers: Record<string, (b: Uint8Array) => unknown> = {
     frame: readFrame, microblock: readMicroblock, genesis: readGenesis, record: readRecord, syncRequest: readSyncRequest, syncResponse: readSyncResponse,
-    remove: readRemove, evidence: readEvidence, config: readConfig, join: readJoin, block: readBlock
+    remove: readRemove, evidence: readEvidence, config: readConfig, join: readJoin, block: readBlock, forward: readFrame
   }
   function junk (valid: Uint8Array): Uint8Array {
     const k = prng.int32(rng, 0, 3)

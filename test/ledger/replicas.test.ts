@@ -47,6 +47,20 @@ test('seven replicas: joins, 200 entries with identical heads', { timeout: 120_0
   for (const p of peers) assert.equal(p.node.anomalies.conflictingDecision, 0)
 })
 
+test('a replica with a link to the genesis peer only: its frames are forwarded, commits go on', { timeout: 60_000 }, async () => {
+  const lonely = peers[1]
+  for (const p of peers) if (p !== lonely && p !== genesis) net.cut.add(`${lonely.id}>${p.id}`)
+  try {
+    const done = await Promise.all(Array.from({ length: 20 }, async (_, i) => await peers[i % 2 === 0 ? 1 : 4].node.submit(note(500 + i))))
+    const top = Math.max(...done.map(d => d.slot))
+    await waitFor(() => peers.every(p => p.node.status().height >= top) && heads(peers).size === 1, { timeout: 30_000, message: 'identical heads' })
+    assert.ok(lonely.node.routing.viaOthers > 0, 'the cut-off replica sent through the genesis peer')
+    assert.ok(genesis.node.routing.forwarded > 0, 'the genesis peer forwarded')
+  } finally {
+    net.cut.clear()
+  }
+})
+
 test('a config entry applies on every peer at the same slot; a bad value is refused before submission', { timeout: 60_000 }, async () => {
   const { writeConfig } = await import('../../core/ledger/entries.ts')
   const seen = peers.map(() => [] as Array<{ key: string, value: unknown, slot: number }>)
