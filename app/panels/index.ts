@@ -6,6 +6,7 @@ import type { AppContext } from '../context.ts'
 import { learningPanel } from './learning.ts'
 import { boardPanel } from './board.ts'
 import { memoryPanel } from './memory.ts'
+import { ledgerPanel } from './ledger.ts'
 
 export interface Panel {
   id: string
@@ -13,4 +14,4 @@ export interface Panel {
   mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
 }
 
-export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel]
+export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, ledgerPanel]
