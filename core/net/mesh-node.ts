@@ -18,7 +18,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
-import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
+import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { DISCOVERY_TOPIC, libp2pOptions } from './libp2p-options.ts'
 import { LinkHealth, pingOnce } from './link-health.ts'
 import { connectionTransport } from './transport.ts'
@@ -27,7 +27,7 @@ import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
-import { NotStartedError } from './errors.ts'
+import { ConfigError, NotStartedError } from './errors.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -38,7 +38,9 @@ export const TOPOLOGY_TOPIC = 'novacron/topology/1'
 export const BROADCAST_TOPIC = 'novacron/broadcast/1'
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
-  readonly config: MeshConfig
+  /** The validated config; only `setMaxPeers` replaces it (with a new frozen object) at run time. */
+  get config (): MeshConfig { return this._config }
+  private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
   readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0 }
@@ -59,7 +61,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery) {
     super()
-    this.config = config
+    this._config = config
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
@@ -272,6 +274,23 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.keeper.check()
     this.pruneLinks()
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
+  }
+
+  /**
+   * Changes the target number of direct links while running (a committed `mesh.maxPeers` ledger
+   * entry, applied by every peer at the same slot). The next dial round aims for the new target and
+   * new inbound links obey the new hard cap; existing links are not cut (a lower target takes
+   * effect as links come and go). Same bounds as at start-up; a bad value is a `ConfigError`.
+   */
+  setMaxPeers (maxPeers: number): void {
+    const [, , min, max] = MAX_PEERS_BOUNDS
+    if (typeof maxPeers !== 'number' || !Number.isInteger(maxPeers) || maxPeers < min || maxPeers > max) {
+      throw new ConfigError([{ field: 'maxPeers', problem: `must be an integer between ${min} and ${max} (got ${JSON.stringify(maxPeers)})` }])
+    }
+    if (maxPeers === this._config.maxPeers) return
+    this._config = Object.freeze({ ...this._config, maxPeers })
+    this.dialer.setConfig(this._config)
+    this.scheduleDials()
   }
 
   /** Closes direct links that never carried data (see link-health.ts): the dialer then replaces them. */
