@@ -3,7 +3,7 @@
  * and the seeded simulator that runs it. See README.md in this folder for the exact rules.
  */
 export { Replica, createReplica } from './replica.ts'
-export type { ReplicaInit, ReplicaComponents, Action, ReplicaStats } from './replica.ts'
+export type { ReplicaInit, ReplicaComponents, Action, ReplicaStats, SlotCertificate } from './replica.ts'
 export {
   readMessage, MSG_HEADER, MSG_PROPOSE, MSG_PREPARE, MSG_COMMIT, MSG_VIEW_CHANGE, MSG_NEW_VIEW, MSG_DECISION, MSG_DECISION_REQUEST
 } from './codec.ts'
@@ -13,7 +13,8 @@ export { createConsensusCrypto, memoizeVerification, deriveReplicaKeys, vrfAlpha
 export type { ConsensusCrypto, ReplicaKeys, PublicIdentity } from './crypto.ts'
 export { solveProbft, evalProbft, pbftQuorum, sampleSizeFor } from './quorum.ts'
 export type { QuorumMath, ProbftParams, ProbftSizing } from './quorum.ts'
-export { leaderOf } from './validate.ts'
+export { leaderOf, checkCertificate, checkVote } from './validate.ts'
+export type { ValidationContext } from './validate.ts'
 export type { Protocol, RejectReason } from './validate.ts'
 export type { Evidence } from './state.ts'
 export { simulate } from './sim/simulate.ts'

@@ -32,17 +32,30 @@ export interface ReplicaInit {
   slotWindow?: number
   /** views ahead of the current one whose messages are kept @default 4 */
   viewWindow?: number
-  /** stop after deciding slots 0 … slotLimit − 1 (simulations and benchmarks) @default unbounded */
+  /** stop after deciding slots 0 … slotLimit − 1 (simulations and benchmarks; see `endAt`) @default unbounded */
   slotLimit?: number
+  /**
+   * the global slot this instance starts at: a ledger epoch continues the slot numbering of the one
+   * before, so votes and VRF inputs of two epochs never collide @default 0
+   */
+  firstSlot?: number
 }
 
 export interface ReplicaComponents {
   keys: ReplicaKeys
   identities: PublicIdentity[]
   crypto: ConsensusCrypto
-  /** the value this replica proposes when it leads (slot, view) with a free choice */
-  proposalFor: (slot: number, view: number) => Uint8Array
+  /**
+   * the value this replica proposes when it leads (slot, view) with a free choice. At view 0 it may
+   * return null, "nothing to propose yet": the leader then waits, and proposes when `offer` is
+   * called; at views > 0 (a NEW-VIEW without certificate) it must return a value (an empty one is
+   * used if it does not).
+   */
+  proposalFor: (slot: number, view: number) => Uint8Array | null
 }
+
+/** What decided a slot: the view, the replica the COMMITs were addressed to, the COMMITs as sent, the value. */
+export interface SlotCertificate { view: number, holder: number, commits: Uint8Array[], value: Uint8Array }
 
 export type Action =
   | { type: 'send', to: number[], bytes: Uint8Array, kind: number }
@@ -69,7 +82,9 @@ export abstract class ReplicaCore {
   protected readonly fanout: number
   protected readonly slotWindow: number
   protected readonly viewWindow: number
-  protected slot = 0
+  protected slot: number
+  /** no slot at or beyond this one is decided (see `endAt`) */
+  protected slotLimit: number
   protected now = 0
   protected out: Action[] = []
   protected readonly slots = new Map<number, SlotState>()
@@ -79,7 +94,11 @@ export abstract class ReplicaCore {
     if (!Number.isInteger(id) || id < 0 || id >= n) throw new ConsensusConfigError(`replica id ${id} not in [0, ${n})`)
     if (components.identities.length !== n) throw new ConsensusConfigError('identities must list all n replicas')
     if (!Number.isInteger(quorum) || quorum < 1 || quorum > n) throw new ConsensusConfigError(`quorum ${quorum} not in [1, n]`)
+    const first = init.firstSlot ?? 0
+    if (!Number.isSafeInteger(first) || first < 0) throw new ConsensusConfigError(`firstSlot ${first} is not a slot number`)
     this.id = id
+    this.slot = first
+    this.slotLimit = init.slotLimit ?? Infinity
     this.ctx = { n, f, protocol, sampleSize: protocol === 'pbft' ? n - 1 : init.sampleSize, quorum, identities: components.identities, crypto: components.crypto }
     this.timeout = init.viewTimeout ?? 24
     this.nudge = init.nudgeTimeout ?? 8
@@ -96,11 +115,29 @@ export abstract class ReplicaCore {
     return d == null ? undefined : { value: d.value, view: d.view }
   }
 
+  /** The certificate of a decided slot (kept for the last 16 slots), or undefined. */
+  certificateOf (slot: number): SlotCertificate | undefined {
+    const d = this.slots.get(slot)?.decided
+    return d == null ? undefined : { view: d.view, holder: d.holder, commits: d.cert.map(v => v.bytes), value: d.value }
+  }
+
+  /**
+   * Ends the instance after `slot` (a ledger epoch ends there): nothing beyond it is decided,
+   * messages for later slots are dropped as `future`, and no timer is asked for them. Only lowers
+   * the limit.
+   */
+  endAt (slot: number): void {
+    this.slotLimit = Math.min(this.slotLimit, slot + 1)
+  }
+
+  /** The first slot this instance will not decide (Infinity when unbounded). */
+  get limit (): number { return this.slotLimit }
+
   // ---------------------------------------------------------------- helpers
 
   protected flush (): Action[] {
     const st = this.slots.get(this.slot)
-    if (st != null && st.decided == null) this.out.push({ type: 'timer', at: Math.min(st.deadline, st.nudgeAt) })
+    if (st != null && st.decided == null && this.slot < this.slotLimit) this.out.push({ type: 'timer', at: Math.min(st.deadline, st.nudgeAt) })
     const out = this.out
     this.out = []
     return out
@@ -125,7 +162,7 @@ export abstract class ReplicaCore {
 
   /** The slot state for a message, or a reason to drop it. */
   protected slotFor (slot: number): SlotState | RejectReason {
-    if (slot > this.slot + this.slotWindow || slot >= (this.init.slotLimit ?? Infinity)) return 'future'
+    if (slot > this.slot + this.slotWindow || slot >= this.slotLimit) return 'future'
     let st = this.slots.get(slot)
     if (st == null) {
       if (slot < this.slot) return 'stale'
@@ -156,8 +193,10 @@ export abstract class ReplicaCore {
     for (const v of [...st.views.keys()]) if (v < view - 1) st.views.delete(v)
   }
 
+  /** Proposes at view 0 of the current slot (the value may be null: nothing to propose yet, see `offer`). */
   protected propose (st: SlotState): void {
     const value = this.components.proposalFor(st.slot, 0)
+    if (value == null) return
     const header = this.sign(writeHeaderBody(this.id, st.slot, 0, this.components.crypto.digest(value)))
     const bytes = writePropose(header, value)
     this.send(allOthers(this.ctx.n, this.id), bytes, MSG_PROPOSE)
@@ -288,7 +327,7 @@ export abstract class ReplicaCore {
     this.answerRequesters(st)
     while (this.slots.get(this.slot)?.decided != null) this.slot++
     for (const s of [...this.slots.keys()]) if (s < this.slot - 16) this.slots.delete(s)
-    if (this.slot < (this.init.slotLimit ?? Infinity) && !(this.slots.get(this.slot)?.entered ?? false)) this.enterSlot(this.slot)
+    if (this.slot < this.slotLimit && !(this.slots.get(this.slot)?.entered ?? false)) this.enterSlot(this.slot)
   }
 
   protected abstract answerRequesters (st: SlotState): void

@@ -26,7 +26,7 @@ import { ReplicaCore, type Action, type ReplicaComponents, type ReplicaInit } fr
 import { viewOf, type SlotState } from './state.ts'
 import { allOthers, checkDecision, checkHeader, checkValue, checkViewChange, hex, leaderOf, selectFromViewChanges } from './validate.ts'
 
-export type { ReplicaInit, ReplicaComponents, Action, ReplicaStats } from './replica-core.ts'
+export type { ReplicaInit, ReplicaComponents, Action, ReplicaStats, SlotCertificate } from './replica-core.ts'
 
 export class Replica extends ReplicaCore {
   start (now: number): Action[] {
@@ -38,10 +38,22 @@ export class Replica extends ReplicaCore {
   tick (now: number): Action[] {
     this.now = now
     const st = this.slots.get(this.slot)
-    if (st != null && st.decided == null) {
+    if (st != null && st.decided == null && this.slot < this.slotLimit) {
       if (now >= st.deadline) this.startViewChange(st, st.view + 1)
       else if (now >= st.nudgeAt) this.requestDecision(st)
     }
+    return this.flush()
+  }
+
+  /**
+   * Proposes now if this replica leads the current slot at view 0, has entered it and has not
+   * proposed yet (its `proposalFor` returned null before: nothing to propose then). A no-op otherwise.
+   */
+  offer (now: number): Action[] {
+    this.now = now
+    const st = this.slots.get(this.slot)
+    if (st != null && st.entered && st.decided == null && st.view === 0 && this.slot < this.slotLimit &&
+      leaderOf(this.ctx.n, st.slot, 0) === this.id && viewOf(st, 0).proposal == null) this.propose(st)
     return this.flush()
   }
 
@@ -233,7 +245,7 @@ export class Replica extends ReplicaCore {
     st.newViewSent.add(view)
     const chosen = [...vcs.values()].slice(0, n - f)
     const sel = selectFromViewChanges(chosen)
-    const value = sel?.value ?? this.components.proposalFor(st.slot, view)
+    const value = sel?.value ?? this.components.proposalFor(st.slot, view) ?? new Uint8Array(0)
     const header = this.sign(writeHeaderBody(this.id, st.slot, view, this.components.crypto.digest(value)))
     const bytes = this.sign(writeNewViewBody(this.id, header, value, chosen.map(v => v.bytes)))
     this.send(allOthers(n, this.id), bytes, MSG_NEW_VIEW)
