@@ -20,6 +20,8 @@ export interface RunPeerInit {
   listening?: Record<string, unknown>
   /** Human-readable lines printed after the peer id and addresses. */
   banner?: string[]
+  /** Called before the node stops, while the mesh still runs (e.g. the ledger's graceful `leave`). */
+  beforeStop?: () => Promise<void>
   /** Called after the node stopped (e.g. to close the HTTP server). */
   cleanup?: () => Promise<void>
   /** Stops the peer when aborted (tests); SIGINT/SIGTERM do the same. */
@@ -81,6 +83,11 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   })
   lines.close()
   node.libp2p.removeEventListener('self:peer:update', onAddresses)
+  try {
+    await init.beforeStop?.()
+  } catch (err) {
+    io.stderr.write(`stopping: ${(err as Error).name}: ${(err as Error).message}\n`)
+  }
   await node.stop()
   await init.cleanup?.()
   // this process runs one mesh node; with it stopped, nothing else here uses WebRTC
