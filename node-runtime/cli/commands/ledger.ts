@@ -117,13 +117,13 @@ const verify: Command = {
   summary: 'Re-check every stored certificate from genesis; print the head hash (exit 1 if tampered)',
   description: 'On a running peer the peer verifies its own store; on a stopped one this command opens the\n' +
     'store in <data-dir>/ledger itself. A record that does not check exits 1 and names its height.',
-  options: common,
+  options: [{ name: 'genesis', type: 'string', value: '<peer id>', description: 'Genesis peer id to trust (stopped peer only; default: the one the peer recorded in its data dir)' }, ...common],
   examples: ['novacron ledger verify --data-dir .novacron/peer1', 'novacron ledger verify --json'],
   run: async (args, io) => {
     const d = dir(args)
     const result = await peerAnswers(d)
       ? await peerExec(d)('ledger.verify') as { height: number, head: string, blocks: number }
-      : await verifyOffline(d)
+      : await verifyOffline(d, str(args, 'genesis'))
     print(io, bool(args, 'json'), result, `verified    ${result.blocks} blocks, height ${result.height}\nhead        ${result.head}\n`)
     return 0
   }
