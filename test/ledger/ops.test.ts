@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import type { CommittedEntry, Entry, LedgerApi, LedgerStatus } from '../../core/ledger/types.ts'
 import { peerExec } from '../../node-runtime/ledger/client.ts'
+import { configPort } from '../../node-runtime/ledger/config-port.ts'
 import { runLedgerOp, type EntryJson, type LedgerOpTarget } from '../../node-runtime/ledger/ops.ts'
 import { startControlServer, type ControlServer } from '../../node-runtime/state/control.ts'
 
@@ -92,5 +93,18 @@ describe('ledger control ops over the control endpoint', () => {
 
   test('no control endpoint: LedgerNotRunningError', () => {
     assert.throws(() => peerExec(join(dir, 'nothing-here')), { name: 'LedgerNotRunningError' })
+  })
+})
+
+describe('config port over core/ledger\'s settings table', () => {
+  test('mesh.maxPeers -1, 65, 2.5, "6" and unknown keys are EntryRefusedError; 6 builds the config entry core reads', () => {
+    for (const [key, value] of [['mesh.maxPeers', -1], ['mesh.maxPeers', 65], ['mesh.maxPeers', 2.5], ['mesh.maxPeers', '6'], ['mesh.nope', 3]] as Array<[string, unknown]>) {
+      assert.throws(() => { configPort.checkConfig(key, value) }, { name: 'EntryRefusedError' }, `${key} = ${JSON.stringify(value)}`)
+    }
+    configPort.checkConfig('mesh.maxPeers', 6)
+    const e = configPort.configEntry('mesh.maxPeers', 6)
+    assert.equal(e.kind, 'config')
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(e.data)), { key: 'mesh.maxPeers', value: 6 })
+    assert.ok(configPort.configKeys().includes('mesh.maxPeers'))
   })
 })
