@@ -109,7 +109,7 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
   }
   const onEpoch = (e: Event): void => {
     const { epoch, start, replicas } = (e as CustomEvent<{ epoch: number, start: number, replicas: ReplicaInfo[] }>).detail
-    init.out('ledger:epoch', { epoch, start, replicas: replicas.map(r => r.peerId) }, `epoch       ${epoch} from slot ${start}: ${replicas.length} replica(s)`)
+    init.out('ledger:epoch', { epoch, start, replicas: replicas.map(r => r.peerId), at: Date.now() }, `epoch       ${epoch} from slot ${start}: ${replicas.length} replica(s)`)
   }
   ledger.addEventListener('config', onConfig)
   ledger.addEventListener('epoch', onEpoch)
