@@ -1,0 +1,632 @@
+/**
+ * `LedgerNode`: the live shell of the ledger, transport-agnostic (core/ledger/links.ts gives it a
+ * libp2p transport; tests give it an in-memory one). It owns the chain state, the pool, this peer's
+ * submissions, and — when this peer is a replica of the current epoch — that epoch's `LiveReplica`.
+ *
+ * Every committed block goes through one queue: verify (`checkRecord`) → `store.append` → chain
+ * apply → pool prune → events → next epoch's instance when the replica set changed. Blocks come
+ * from this peer's own decisions, from gossip (followers; published only by the leader of the
+ * deciding view) and from sync pulls, and are verified alike, whoever sent them.
+ */
+import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { createConsensusCrypto, memoizeVerification, type ConsensusCrypto, type ReplicaKeys } from '../consensus/crypto.ts'
+import { leaderOf } from '../consensus/validate.ts'
+import type { QuorumMath } from '../consensus/quorum.ts'
+import type { SlotCertificate } from '../consensus/replica.ts'
+import { Chain, nextHead, type AppliedEntry, type KindValidator } from './chain.ts'
+import {
+  FRAME_CONSENSUS, FRAME_MICROBLOCK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
+  writeRecord, writeSyncRequest, type Block, type Microblock
+} from './codec.ts'
+import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from './entries.ts'
+import type { EpochInfo } from './epochs.ts'
+import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
+import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
+import { LiveReplica, realClock, type Clock } from './live-replica.ts'
+import { Pool } from './pool.ts'
+import { checkSetting } from './settings.ts'
+import { Submitter } from './submitter.ts'
+import { serveSync } from './sync.ts'
+import type { LedgerInbound, LedgerTransport } from './transport.ts'
+import type { BlockRecord, CommittedEntry, Entry, LedgerApi, LedgerEvents, LedgerStatus, LedgerStore } from './types.ts'
+import { checkRecord, verifyChain } from './verify.ts'
+
+export interface LedgerNodeInit {
+  genesisPeerId: string
+  /** @default 'novacron' */
+  meshId?: string
+  /** @default 'probft' */
+  protocol?: 'probft' | 'pbft'
+  /** @default 16 */
+  maxReplicas?: number
+  /** ask to become a replica once synced @default true */
+  join?: boolean
+  /** submit `leave` in stop() @default true */
+  leaveOnStop?: boolean
+  /** silence (not connected, no frame) after which replicas ask to remove a replica @default 15000 */
+  removeAfterMs?: number
+  /** @default 16384 */
+  maxBatchBytes?: number
+  /** @default 30000 */
+  submitTimeoutMs?: number
+  /** a microblock not committed after this is sent again, to more replicas @default 3000 */
+  resendMs?: number
+  /** pull from a peer this often @default 5000 */
+  syncIntervalMs?: number
+  /** rejected frames per peer per minute before its links are closed @default 100 */
+  maxRejectsPerMinute?: number
+  /** test-only hostile behaviour (see docs/ledger.md) */
+  hostile?: 'garbage' | 'flood'
+}
+
+export interface LedgerNodeComponents {
+  transport: LedgerTransport
+  privateKey: PrivateKey
+  store: LedgerStore
+  quorumMath: QuorumMath
+  clock?: Clock
+  crypto?: ConsensusCrypto
+  log?: (msg: string) => void
+}
+
+const RING = 10_000
+const FUTURE_FRAMES = 512
+
+export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements LedgerApi, LedgerInbound {
+  readonly self: string
+  readonly keys: ReplicaKeys
+  chain?: Chain
+  instance?: LiveReplica
+  private prev?: LiveReplica
+  readonly pool = new Pool()
+  readonly submitter: Submitter
+  private readonly crypto: ConsensusCrypto
+  private readonly clock: Clock
+  private readonly kinds = new Map<string, KindValidator>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly decisions = new Map<number, { epoch: number, view: number, cert: SlotCertificate, leader: boolean }>()
+  private future: Array<{ from: string, epoch: number, message: Uint8Array }> = []
+  private readonly verified = new Set<string>()
+  readonly rejected: Record<string, number> = {}
+  private readonly rejectTimes = new Map<string, number[]>()
+  private readonly lastHeard = new Map<string, number>()
+  private readonly asked = new Set<string>()
+  private readonly evidenceSent = new Set<string>()
+  private entries: CommittedEntry[] = []
+  private readonly commitTimes: Array<{ at: number, entries: number }> = []
+  private timer: unknown
+  private running = false
+  private offering = false
+  private joinAt = 0
+  private lastSync = 0
+  private tick = 20
+  private tickAt = 0
+  private epochAt = 0
+  /** counts of safety-relevant oddities: a decision that differs from the committed block */
+  readonly anomalies = { conflictingDecision: 0, disconnects: 0 }
+  private readonly debug: (msg: string) => void
+
+  constructor (readonly init: LedgerNodeInit, private readonly c: LedgerNodeComponents) {
+    super()
+    this.self = c.transport.self
+    this.keys = deriveLedgerKeys(c.privateKey)
+    this.crypto = c.crypto ?? memoizeVerification(createConsensusCrypto(), 50_000)
+    this.clock = c.clock ?? realClock
+    this.debug = c.log ?? (() => {})
+    this.submitter = new Submitter({
+      self: this.self,
+      privateKey: c.privateKey,
+      clock: this.clock,
+      maxBatchBytes: () => Math.min(Number(this.chain?.config('ledger.maxBatchBytes') ?? init.maxBatchBytes ?? 16384), init.maxBatchBytes ?? Infinity),
+      submitTimeoutMs: init.submitTimeoutMs ?? 30_000,
+      lastSeq: () => this.chain?.lastSeq(this.self) ?? -1,
+      dispatch: (mb, sentTo, resend) => { this.dispatch(mb, sentTo, resend) },
+      ready: () => this.chain != null && this.running,
+      log: this.debug
+    })
+  }
+
+  registerKind (kind: string, validate: KindValidator): void {
+    if (['note', 'config', 'join', 'leave', 'remove', 'evidence'].includes(kind)) throw new TypeError(`${kind} is a built-in kind`)
+    this.kinds.set(kind, validate)
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const g = await this.c.store.getGenesis()
+    if (g != null) {
+      // replay (and re-verify) what we stored
+      const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: this.crypto, kinds: this.kinds })
+      this.chain = r.chain
+      this.entries = []
+    } else if (this.self === this.init.genesisPeerId) {
+      const bytes = await createGenesis(this.c.privateKey, this.self, this.keys, { meshId: this.init.meshId ?? 'novacron', protocol: this.init.protocol ?? 'probft', maxReplicas: this.init.maxReplicas ?? 16 })
+      await this.c.store.putGenesis(bytes)
+      await this.adoptGenesis(bytes)
+    }
+    if (this.chain != null) this.enterEpoch(this.chain.current, this.chain.height + 1)
+    this.loop()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    if ((this.init.leaveOnStop ?? true) && this.chain != null && this.chain.isReplica(this.self) && this.chain.current.n > 1) {
+      await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).catch(err => { this.debug(`leave not committed: ${String(err)}`) })
+    }
+    this.running = false
+    this.clock.clearTimeout(this.timer)
+    this.instance?.stop()
+    this.prev?.stop()
+    this.submitter.stop(new LedgerStoppedError('ledger stopped'))
+    await this.queue.catch(() => {})
+  }
+
+  private async adoptGenesis (bytes: Uint8Array): Promise<boolean> {
+    const g = await checkGenesis(bytes, this.init.genesisPeerId)
+    if (g == null) return false
+    this.chain = new Chain(g, this.c.quorumMath, this.crypto, this.kinds)
+    return true
+  }
+
+  /** One maintenance pass a second: resends, removals, evidence, sync, join, tick length. */
+  private loop (): void {
+    if (!this.running) return
+    this.timer = this.clock.setTimeout(() => {
+      try { this.maintain() } catch (err) { this.debug(`maintenance failed: ${String(err)}`) }
+      this.loop()
+    }, 1000)
+  }
+
+  private maintain (): void {
+    const now = this.clock.now()
+    this.submitter.maintain(this.init.resendMs ?? 3000)
+    if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; void this.pull() }
+    const chain = this.chain
+    if (chain == null) return
+    if ((this.init.join ?? true) && !chain.isReplica(this.self) && now >= this.joinAt) {
+      this.joinAt = now + 30_000
+      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => { this.debug(`join: ${String(err)}`); this.joinAt = Math.min(this.joinAt, this.clock.now() + 5000) })
+    }
+    if (this.instance != null) {
+      this.removeSilent(now, chain.current)
+      this.submitEvidence(chain.current)
+      if (now - this.tickAt > 5000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
+      this.instance.schedule()
+    }
+    if (this.init.hostile != null) this.beHostile(chain.current)
+  }
+
+  // ---------------------------------------------------------------- epochs and instances
+
+  private enterEpoch (e: EpochInfo, firstSlot: number, announce = true): void {
+    this.prev?.stop()
+    this.prev = this.instance
+    this.instance = undefined
+    this.epochAt = this.clock.now()
+    const others = e.replicas.map(r => r.peerId).filter(p => p !== this.self)
+    this.c.transport.protect(others)
+    const index = e.replicas.findIndex(r => r.peerId === this.self)
+    if (index >= 0) {
+      this.instance = new LiveReplica(e, index, firstSlot, {
+        clock: this.clock,
+        crypto: this.crypto,
+        keys: this.keys,
+        proposalFor: (slot, view) => this.proposalFor(e, slot, view),
+        checkValue: async (value, kind) => await this.checkValue(e, value, kind),
+        send: (peers, message) => {
+          const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message })
+          for (const p of peers) this.c.transport.send(p, frame)
+          if (this.init.hostile === 'flood') for (const p of peers) for (let i = 0; i < 3; i++) this.c.transport.send(p, frame)
+        },
+        decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
+        busy: () => this.pool.size > 0 || this.submitter.busy,
+        tickMs: () => this.tick,
+        reject: reason => { this.count(reason) }
+      })
+      this.instance.start()
+      for (const f of this.future.filter(f => f.epoch === e.epoch)) void this.instance.receive(f.message)
+    }
+    this.future = []
+    if (announce) this.safeEmit('epoch', { epoch: e.epoch, start: e.start, replicas: e.replicas.map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })) })
+    this.offer()
+  }
+
+  private proposalFor (e: EpochInfo, slot: number, view: number): Uint8Array | null {
+    if (view === 0 && !this.offering) return null
+    const chain = this.chain
+    if (chain == null) return null
+    const mbs = view === 0 && chain.height + 1 !== slot ? [] : this.pool.take(MAX_BLOCK_BYTES - 64, a => chain.lastSeq(a))
+    if (view === 0 && mbs.length === 0) return null
+    return writeBlock(e.epoch, mbs.map(m => m.bytes))
+  }
+
+  /** Proposes if we lead the current slot, every earlier decision is applied, and the pool has work. */
+  private offer (): void {
+    const inst = this.instance
+    if (inst == null || this.chain == null || this.pool.size === 0 || this.chain.height + 1 !== inst.currentSlot) return
+    this.offering = true
+    try { inst.offer() } finally { this.offering = false }
+  }
+
+  private async checkValue (e: EpochInfo, value: Uint8Array, kind: 'propose' | 'newView' | 'decision'): Promise<string | null> {
+    let b: Block
+    try { b = readBlock(value) } catch { return 'block does not decode' }
+    if (b.epoch !== e.epoch) return 'block of another epoch'
+    for (const mb of b.microblocks) {
+      if (kind !== 'decision' && this.chain != null && mb.seq <= this.chain.lastSeq(mb.author)) return 'stale microblock'
+      if (!await this.verifyMb(mb)) return 'bad microblock signature'
+    }
+    return null
+  }
+
+  private async verifyMb (mb: Microblock): Promise<boolean> {
+    const key = bytesToHex(sha256(mb.bytes))
+    if (this.verified.has(key)) return true
+    if (!await verifyMicroblock(mb)) return false
+    if (this.verified.size > 50_000) this.verified.clear()
+    this.verified.add(key)
+    return true
+  }
+
+  // ---------------------------------------------------------------- commits
+
+  private onDecided (e: EpochInfo, slot: number, view: number, cert: SlotCertificate): void {
+    const leader = this.instance?.epoch === e && leaderOf(e.n, slot, view) === this.instance.index
+    this.decisions.set(slot, { epoch: e.epoch, view, cert, leader })
+    this.enqueue(async () => { await this.drain() })
+  }
+
+  private enqueue<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn)
+    this.queue = run.catch(err => { this.debug(`ledger queue: ${err instanceof Error ? err.stack ?? err.message : String(err)}`) })
+    return run
+  }
+
+  private async drain (): Promise<void> {
+    const chain = this.chain
+    if (chain == null) return
+    for (const s of [...this.decisions.keys()]) if (s <= chain.height) this.checkAgreement(s)
+    for (let d = this.decisions.get(chain.height + 1); d != null; d = this.decisions.get(chain.height + 1)) {
+      const height = chain.height + 1
+      this.decisions.delete(height)
+      if (d.epoch !== chain.current.epoch) continue // an instance of an ended epoch went on deciding
+      const record: BlockRecord = { height, epoch: d.epoch, block: d.cert.value, certificate: d.cert.commits, holder: d.cert.holder, head: nextHead(chain.head, height, d.cert.value) }
+      const b = await this.check(record)
+      if (typeof b === 'string') { this.count('badDecision'); this.debug(`own decision at ${height} does not verify: ${b}`); continue }
+      await this.commit(record, b, d.leader)
+    }
+  }
+
+  private checkAgreement (slot: number): void {
+    // a decision for a slot we already hold (from gossip/sync): it must be the same block
+    const d = this.decisions.get(slot)
+    this.decisions.delete(slot)
+    if (d == null) return
+    void this.c.store.get(slot).then(r => {
+      if (r != null && bytesToHex(sha256(r.block)) !== bytesToHex(sha256(d.cert.value))) {
+        this.anomalies.conflictingDecision++
+        this.debug(`SAFETY: decided a different block at ${slot} than the committed one`)
+      }
+    }, () => {})
+  }
+
+  private async check (record: BlockRecord): Promise<Block | string> {
+    return await checkRecord(this.chain as Chain, record, this.crypto, this.verified)
+  }
+
+  private async commit (record: BlockRecord, block: Block, publish: boolean): Promise<void> {
+    const chain = this.chain as Chain
+    await this.c.store.append(record)
+    const res = chain.apply(record.height, block, record.block)
+    this.pool.prune(block.microblocks, a => chain.lastSeq(a))
+    const now = this.clock.now()
+    const mine: AppliedEntry[] = []
+    const toCommitted = (e: AppliedEntry, latencyMs?: number): CommittedEntry => ({
+      slot: record.height, index: e.index, epoch: record.epoch, kind: e.kind, author: e.author, data: e.data, summary: e.summary,
+      committedAt: now, applied: e.applied, ...(e.refusal != null ? { refusal: e.refusal } : {}), ...(latencyMs != null ? { latencyMs } : {})
+    })
+    const latency = new Map<number, number>()
+    for (const e of res.entries) if (e.author === this.self) mine.push(e)
+    this.submitter.onCommitted(mine, (e, l) => { if (l != null) latency.set(e.index, l); return toCommitted(e, l) })
+    const committed = res.entries.map(e => toCommitted(e, latency.get(e.index)))
+    this.entries.push(...committed)
+    if (this.entries.length > RING) this.entries = this.entries.slice(-RING)
+    this.commitTimes.push({ at: now, entries: committed.length })
+    while (this.commitTimes.length > 0 && now - this.commitTimes[0].at > 10_000) this.commitTimes.shift()
+    if (publish) this.c.transport.publish(writeRecord(record))
+    this.safeEmit('commit', { height: record.height, epoch: record.epoch, entries: committed })
+    for (const cfg of res.configs) this.safeEmit('config', { key: cfg.key, value: cfg.value, slot: record.height })
+    if (res.newEpoch != null) {
+      this.instance?.endAt(record.height)
+      this.enterEpoch(res.newEpoch, res.newEpoch.start)
+    } else if (this.instance != null && this.instance.currentSlot <= chain.height) {
+      // we got past our instance through gossip/sync: a fresh instance at the next slot (it voted
+      // in no slot beyond its current one, so nothing it signed can conflict)
+      this.instance.stop()
+      this.instance = undefined
+      const e = chain.current
+      this.prev?.stop()
+      this.prev = undefined
+      this.enterEpoch(e, chain.height + 1, false)
+    }
+    this.offer()
+    this.submitter.pump()
+  }
+
+  /** A record from gossip or sync: verified against our chain, never trusting the sender. */
+  private async ingest (record: BlockRecord): Promise<'accept' | 'ignore' | 'reject'> {
+    return await this.enqueue(async () => {
+      const chain = this.chain
+      if (chain == null || record.height <= chain.height) return 'ignore'
+      if (record.height > chain.height + 1) return 'ignore'
+      const b = await this.check(record)
+      if (typeof b === 'string') { this.count('badRecord'); this.debug(`record ${record.height} refused: ${b}`); return 'reject' }
+      await this.commit(record, b, false)
+      return 'accept'
+    })
+  }
+
+  // ---------------------------------------------------------------- inbound
+
+  onFrame (from: string, bytes: Uint8Array): void {
+    if (!this.running) return
+    this.lastHeard.set(from, this.clock.now())
+    let f
+    try { f = readFrame(bytes) } catch { this.reject('malformed', from); return }
+    if (f.type === FRAME_MICROBLOCK) { void this.onMicroblock(from, f.microblock); return }
+    const chain = this.chain
+    if (chain == null) return
+    const e = chain.current
+    const target = f.epoch === e.epoch ? this.instance : f.epoch === this.prev?.epoch.epoch ? this.prev : undefined
+    if (target != null) {
+      if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', from); return }
+      void target.receive(f.message)
+    } else if (f.epoch === e.epoch + 1 && this.future.length < FUTURE_FRAMES) {
+      this.future.push({ from, epoch: f.epoch, message: f.message })
+    } else if (f.epoch === e.epoch) {
+      this.count('notReplica') // we are not a replica of this epoch (yet): not the sender's fault
+    } else this.reject('wrongEpoch', from)
+  }
+
+  private async onMicroblock (from: string, bytes: Uint8Array): Promise<void> {
+    let mb: Microblock
+    try { mb = readMicroblock(bytes) } catch { this.reject('malformed', from); return }
+    const chain = this.chain
+    if (chain == null || this.instance == null) return
+    if (this.pool.has(Pool.keyOf(mb))) return
+    if (mb.seq <= chain.lastSeq(mb.author)) { this.count('staleMicroblock'); return }
+    if (!await this.verifyMb(mb)) { this.reject('badSignature', from); return }
+    const r = this.pool.add(mb, chain.lastSeq(mb.author))
+    if (r !== 'added') { if (r !== 'duplicate') this.count(r); return }
+    // the author (or a follower's first replica) relays to every replica; replicas do not relay again
+    if (!chain.isReplica(from)) this.sendToReplicas(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes }), new Set([from]))
+    this.offer()
+    this.instance.schedule()
+  }
+
+  async onRecord (_from: string, bytes: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
+    let r: BlockRecord
+    try { r = readRecord(bytes) } catch { return 'reject' }
+    const chain = this.chain
+    if (chain != null && r.height > chain.height + 1) void this.pull(_from)
+    return await this.ingest(r)
+  }
+
+  async serveSync (_from: string, request: Uint8Array): Promise<Uint8Array> { return await serveSync(this.c.store, request) }
+
+  /** Pulls missing records (and the genesis, when we have none) from a peer, verifying each. */
+  async pull (peer?: string): Promise<void> {
+    const peers = this.c.transport.connectedPeers()
+    const target = peer ?? (peers.includes(this.init.genesisPeerId) && this.chain == null ? this.init.genesisPeerId : peers[Math.floor(Math.random() * peers.length)])
+    if (target == null) return
+    for (let round = 0; round < 64 && this.running; round++) {
+      const from = (this.chain?.height ?? -1) + 1
+      let res
+      try { res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 }))) } catch { return }
+      if (this.chain == null) {
+        if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) return
+        await this.c.store.putGenesis(res.genesis)
+        this.enterEpoch((this.chain as unknown as Chain).current, 0)
+      }
+      if (res.records.length === 0) return
+      for (const b of res.records) {
+        let r: BlockRecord
+        try { r = readRecord(b) } catch { this.count('badRecord'); return }
+        if (await this.ingest(r) === 'reject') return
+      }
+      if ((this.chain?.height ?? -1) >= res.height) return
+    }
+  }
+
+  // ---------------------------------------------------------------- outbound
+
+  private sendToReplicas (frame: Uint8Array, except: Set<string> = new Set()): void {
+    for (const r of this.chain?.current.replicas ?? []) if (r.peerId !== this.self && !except.has(r.peerId)) this.c.transport.send(r.peerId, frame)
+  }
+
+  private dispatch (mb: Microblock, sentTo: Set<string>, resend: boolean): void {
+    const chain = this.chain
+    if (chain == null) return
+    const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes })
+    if (this.instance != null) {
+      this.pool.add(mb, chain.lastSeq(mb.author))
+      this.verified.add(Pool.keyOf(mb))
+      this.sendToReplicas(frame)
+      this.offer()
+      this.instance.schedule()
+      return
+    }
+    // a follower: 2 replicas it can reach, then others when not committed in time
+    const connected = new Set(this.c.transport.connectedPeers())
+    const candidates = chain.current.replicas.map(r => r.peerId).filter(p => !sentTo.has(p)).sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
+    const pick = candidates.slice(0, 2)
+    if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...chain.current.replicas.map(r => r.peerId).slice(0, 2)) }
+    for (const p of pick) { sentTo.add(p); this.c.transport.send(p, frame) }
+  }
+
+  // ---------------------------------------------------------------- API
+
+  async submit (entry: Entry, opts: { timeoutMs?: number } = {}): Promise<CommittedEntry> {
+    if (!this.running) throw new LedgerStoppedError('ledger is not running')
+    const why = this.precheck(entry)
+    if (why != null) throw new EntryRefusedError(why)
+    return await this.submitter.submit(entry, opts.timeoutMs)
+  }
+
+  /** The checks an entry must pass before it is proposed (the same ones apply again at commit). */
+  private precheck (entry: Entry): string | null {
+    if (typeof entry?.kind !== 'string' || !(entry.data instanceof Uint8Array)) return 'an entry is { kind: string, data: Uint8Array }'
+    try {
+      switch (entry.kind) {
+        case 'note': readJson(entry.data, MAX_NOTE_BYTES); return null
+        case 'config': { const b = readConfig(entry.data); return checkSetting(b.key, b.value) }
+        case 'join': case 'leave': case 'remove': case 'evidence': return null
+        default: {
+          const v = this.kinds.get(entry.kind)
+          return v == null ? `unknown entry kind ${entry.kind}` : v(entry.data, this.self)
+        }
+      }
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err)
+    }
+  }
+
+  status (): LedgerStatus {
+    const chain = this.chain
+    const e = chain?.current
+    const inst = this.instance
+    const lat = [...this.submitter.latencies].sort((a, b) => a - b)
+    const q = (p: number): number | null => lat.length === 0 ? null : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]
+    const now = this.clock.now()
+    const recent = this.commitTimes.filter(t => now - t.at <= 10_000)
+    const slot = inst?.currentSlot ?? (chain?.height ?? -1) + 1
+    return {
+      meshId: chain?.genesis.meshId ?? this.init.meshId ?? 'novacron',
+      epoch: e?.epoch ?? 0,
+      epochStart: e?.start ?? 0,
+      replicas: (e?.replicas ?? []).map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })),
+      f: e?.f ?? 0,
+      protocol: e?.protocol ?? this.init.protocol ?? 'probft',
+      sampleSize: e?.sampleSize ?? 0,
+      quorum: e?.quorum ?? 0,
+      replica: inst != null,
+      height: chain?.height ?? -1,
+      head: chain == null ? '' : bytesToHex(chain.head),
+      ...(e != null && e.n > 0 ? { leader: e.replicas[leaderOf(e.n, slot, 0)].peerId } : {}),
+      latency: { p50: q(0.5), p99: q(0.99), samples: lat.length },
+      decisionsPerSecond: recent.length / 10,
+      entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
+      rejected: { ...this.engineRejected(), ...this.rejected },
+      wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
+      pending: this.pool.entries + this.submitter.pending
+    }
+  }
+
+  private engineRejected (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const i of [this.prev, this.instance]) {
+      for (const [k, v] of Object.entries(i?.replica.stats.rejected ?? {})) if (v > 0) out[k] = (out[k] ?? 0) + v
+    }
+    return out
+  }
+
+  async log (from: number, limit: number): Promise<CommittedEntry[]> {
+    const inRing = this.entries.filter(e => e.slot >= from)
+    if (this.entries.length > 0 && this.entries[0].slot <= from) return inRing.slice(0, limit)
+    // older than the in-memory ring: decoded from the store (apply verdicts are not stored)
+    const out: CommittedEntry[] = []
+    for await (const r of this.c.store.iterate(from)) {
+      if (this.entries.length > 0 && r.height >= this.entries[0].slot) break
+      let i = 0
+      for (const mb of readBlock(r.block).microblocks) {
+        for (const en of mb.entries) out.push({ slot: r.height, index: i++, epoch: r.epoch, kind: en.kind, author: mb.author, data: en.data, summary: en.kind, committedAt: 0, applied: true })
+      }
+      if (out.length >= limit) break
+    }
+    return [...out, ...inRing].slice(0, limit)
+  }
+
+  async verify (): Promise<{ height: number, head: string, blocks: number }> {
+    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto(), kinds: this.kinds })
+    return { height: r.height, head: r.head, blocks: r.blocks }
+  }
+
+  config (key: string): unknown { return this.chain?.config(key) }
+
+  // ---------------------------------------------------------------- replica duties
+
+  /** A replica silent for removeAfterMs (no frame and not connected): ask to remove it, once. */
+  private removeSilent (now: number, e: EpochInfo): void {
+    const after = Number(this.chain?.config('ledger.removeAfterMs') ?? this.init.removeAfterMs ?? 15_000)
+    const limit = this.init.removeAfterMs ?? after
+    if (now - this.epochAt < limit) return
+    const connected = new Set(this.c.transport.connectedPeers())
+    for (const r of e.replicas) {
+      if (r.peerId === this.self || connected.has(r.peerId)) continue
+      const heard = this.lastHeard.get(r.peerId) ?? this.epochAt
+      const key = `${e.epoch}:${r.peerId}`
+      if (now - heard < limit || this.asked.has(key)) continue
+      this.asked.add(key)
+      this.submit({ kind: 'remove', data: writeRemove({ peerId: r.peerId, reason: `silent for ${now - heard} ms` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
+    }
+  }
+
+  /** Equivocation the engine recorded: submit it as evidence, once per offender. */
+  private submitEvidence (e: EpochInfo): void {
+    for (const ev of this.instance?.replica.stats.evidence ?? []) {
+      const offender = e.replicas[ev.offender]?.peerId
+      if (offender == null || this.evidenceSent.has(offender)) continue
+      this.evidenceSent.add(offender)
+      this.submit({ kind: 'evidence', data: writeEvidence({ epoch: e.epoch, first: ev.first, second: ev.second }) }).catch(err => { this.debug(`evidence: ${String(err)}`) })
+    }
+  }
+
+  private measureTick (e: EpochInfo): number {
+    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null).sort((a, b) => a - b)
+    if (rtts.length === 0) return 20
+    const p90 = rtts[Math.min(rtts.length - 1, Math.floor(0.9 * rtts.length))]
+    return Math.min(100, Math.max(5, 2 * p90))
+  }
+
+  /** Test-only: garbage frames to every replica (the flood mode sends every frame 4 times, see enterEpoch). */
+  private beHostile (e: EpochInfo): void {
+    if (this.init.hostile !== 'garbage') return
+    for (const r of e.replicas) {
+      if (r.peerId === this.self) continue
+      for (let i = 0; i < 20; i++) {
+        const junk = new Uint8Array(1 + Math.floor(Math.random() * 200))
+        for (let j = 0; j < junk.length; j++) junk[j] = Math.floor(Math.random() * 256)
+        this.c.transport.send(r.peerId, junk)
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- counters
+
+  private count (reason: string): void { this.rejected[reason] = (this.rejected[reason] ?? 0) + 1 }
+
+  /** A rejected frame from `from`: counted; over maxRejectsPerMinute its links are closed. */
+  private reject (reason: string, from: string): void {
+    this.count(reason)
+    const now = this.clock.now()
+    const times = (this.rejectTimes.get(from) ?? []).filter(t => now - t < 60_000)
+    times.push(now)
+    this.rejectTimes.set(from, times)
+    if (times.length > (this.init.maxRejectsPerMinute ?? 100)) {
+      this.rejectTimes.delete(from)
+      this.anomalies.disconnects++
+      this.count('disconnected')
+      this.debug(`closing links to ${from}: ${times.length} rejected frames in a minute`)
+      this.c.transport.disconnect(from)
+    }
+  }
+
+  private safeEmit<K extends keyof LedgerEvents> (type: K, detail: LedgerEvents[K]['detail']): void {
+    try { this.safeDispatchEvent(type, { detail }) } catch (err) { this.debug(`listener of ${type} threw: ${String(err)}`) }
+  }
+}

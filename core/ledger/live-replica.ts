@@ -1,0 +1,132 @@
+/**
+ * The adapter between one epoch's `Replica` (core/consensus, rules unchanged) and the live world.
+ *
+ * - Logical clock: the engine counts ticks; this shell advances them every `tickMs` of wall time,
+ *   but only while there is work (the owner says so through `busy()`: pending microblocks, an
+ *   undecided slot that saw messages recently). An idle ledger neither proposes empty blocks nor
+ *   times out views, and a changed tick length never moves time backwards.
+ * - Inbound engine messages are validated before `receive`: a PROPOSE / NEW-VIEW / DECISION value
+ *   must be a block of this epoch whose microblocks all verify (async, by the owner's
+ *   `checkValue`); anything else goes to the engine, which checks signatures, VRF proofs and rules.
+ * - Actions: `send` → frames to the replicas' peer ids; `timer` → the next tick the engine wants;
+ *   `decide` → handed to the owner, which builds the record from `certificateOf`.
+ */
+import { MSG_DECISION, MSG_NEW_VIEW, MSG_PROPOSE, readMessage } from '../consensus/codec.ts'
+import type { ConsensusCrypto, ReplicaKeys } from '../consensus/crypto.ts'
+import { Replica, type Action, type SlotCertificate } from '../consensus/replica.ts'
+import type { EpochInfo } from './epochs.ts'
+
+export interface Clock {
+  now: () => number
+  setTimeout: (fn: () => void, ms: number) => unknown
+  clearTimeout: (handle: unknown) => void
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: h => { clearTimeout(h as ReturnType<typeof setTimeout>) }
+}
+
+export interface LiveReplicaOwner {
+  clock: Clock
+  crypto: ConsensusCrypto
+  keys: ReplicaKeys
+  /** the value to propose at (slot, view): null at view 0 when there is nothing to propose */
+  proposalFor: (slot: number, view: number) => Uint8Array | null
+  /** null when the value is acceptable, else the reason (counted as badValue) */
+  checkValue: (value: Uint8Array, kind: 'propose' | 'newView' | 'decision') => Promise<string | null>
+  send: (peerIds: string[], message: Uint8Array) => void
+  decided: (slot: number, view: number, cert: SlotCertificate) => void
+  /** is there work that justifies advancing the clock */
+  busy: () => boolean
+  tickMs: () => number
+  reject: (reason: string) => void
+}
+
+export class LiveReplica {
+  readonly replica: Replica
+  readonly index: number
+  private ticks = 0
+  private wantTick = Infinity
+  private timer: unknown
+  private stopped = false
+  /** wall time of the last inbound message (an undecided slot that saw messages is work) */
+  lastMessageAt = 0
+
+  constructor (readonly epoch: EpochInfo, index: number, firstSlot: number, private readonly owner: LiveReplicaOwner) {
+    this.index = index
+    this.replica = new Replica(
+      { id: index, n: epoch.n, f: epoch.f, protocol: epoch.protocol, sampleSize: epoch.sampleSize, quorum: epoch.quorum, firstSlot },
+      { keys: owner.keys, identities: epoch.replicas, crypto: owner.crypto, proposalFor: (slot, view) => owner.proposalFor(slot, view) }
+    )
+  }
+
+  get currentSlot (): number { return this.replica.currentSlot }
+
+  start (): void { this.run(this.replica.start(this.ticks)) }
+
+  stop (): void {
+    this.stopped = true
+    if (this.timer != null) this.owner.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** The owner has something to propose now (the pool gained work). */
+  offer (): void {
+    if (!this.stopped) this.run(this.replica.offer(this.ticks))
+    this.schedule()
+  }
+
+  endAt (slot: number): void { this.replica.endAt(slot) }
+
+  /** One engine message from a peer (already checked: sender is a replica of this epoch). */
+  async receive (message: Uint8Array): Promise<void> {
+    if (this.stopped) return
+    this.lastMessageAt = this.owner.clock.now()
+    let kind: 'propose' | 'newView' | 'decision' | null = null
+    let value: Uint8Array | null = null
+    try {
+      const m = readMessage(message)
+      if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value }
+      else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value }
+      else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value }
+    } catch {
+      // malformed: the engine counts it under its own reason
+    }
+    if (kind != null && value != null) {
+      const why = await this.owner.checkValue(value, kind)
+      if (why != null) { this.owner.reject('badValue'); return }
+      if (this.stopped) return
+    }
+    this.run(this.replica.receive(message, this.ticks))
+    this.schedule()
+  }
+
+  private run (actions: Action[]): void {
+    for (const a of actions) {
+      if (a.type === 'send') this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
+      else if (a.type === 'timer') this.wantTick = a.at
+      else {
+        const cert = this.replica.certificateOf(a.slot)
+        if (cert != null) this.owner.decided(a.slot, a.view, cert)
+      }
+    }
+  }
+
+  /** Keeps one timer running while there is work; the engine's clock is `ticks`. */
+  schedule (): void {
+    if (this.stopped || this.timer != null) return
+    if (!this.owner.busy() && this.owner.clock.now() - this.lastMessageAt > 2000) return
+    this.timer = this.owner.clock.setTimeout(() => {
+      this.timer = undefined
+      if (this.stopped) return
+      this.ticks++
+      if (this.ticks >= this.wantTick) {
+        this.wantTick = Infinity
+        this.run(this.replica.tick(this.ticks))
+      }
+      this.schedule()
+    }, this.owner.tickMs())
+  }
+}
