@@ -33,6 +33,8 @@ export class MeshDialer {
   /** Consecutive failed dials per peer: each doubles that peer's dial timeout (up to 4×). */
   private readonly failures = new Map<string, number>()
   private controller = new AbortController()
+  /** peers the node keeps direct links to whatever the policy says (a ledger epoch's replicas) */
+  private protectedPeers = new Set<string>()
 
   constructor (
     private readonly libp2p: Libp2p,
@@ -70,6 +72,16 @@ export class MeshDialer {
     return old == null
   }
 
+  /**
+   * Marks `peerIds` protected (replacing the previous set): they are dialled whenever known and
+   * not linked, and an inbound link from one is never closed over the hard cap.
+   */
+  protect (peerIds: Iterable<string>): void {
+    this.protectedPeers = new Set(peerIds)
+  }
+
+  isProtected (peerId: string): boolean { return this.protectedPeers.has(peerId) }
+
   /** Direct WebRTC peers now. */
   webrtcPeers (): Set<string> {
     return new Set(this.libp2p.getConnections().filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))
@@ -79,7 +91,7 @@ export class MeshDialer {
   connectionOpened (conn: Connection): void {
     if (connectionTransport(conn) !== 'webrtc') return
     this.closeSignallingLinks(conn)
-    if (conn.direction !== 'inbound') return
+    if (conn.direction !== 'inbound' || this.protectedPeers.has(conn.remotePeer.toString())) return
     if (this.webrtcPeers().size > hardCap(this.config.maxPeers)) {
       this.log('closing inbound link from %s: over the hard cap', conn.remotePeer)
       void conn.close().catch(err => { this.log('close failed: %s', err instanceof Error ? err.message : String(err)) })
@@ -124,6 +136,14 @@ export class MeshDialer {
       retryMs: this.config.dialTimeoutMs
     })
     for (const id of picks) void this.dial(id)
+    // protected peers (a ledger epoch's replicas) are dialled beyond the policy's target
+    const connected = this.webrtcPeers()
+    for (const id of this.protectedPeers) {
+      if (connected.has(id) || this.dialing.has(id) || picks.includes(id) || !this.known.has(id)) continue
+      const failed = this.lastFailure.get(id)
+      if (failed != null && now - failed < this.config.dialTimeoutMs) continue
+      void this.dial(id)
+    }
   }
 
   private async dial (peerId: string): Promise<void> {

@@ -410,6 +410,27 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }
 
+  /**
+   * Keeps direct links to `peerIds` (replacing the previous set): the dialer dials them when known
+   * and never closes them over its hard cap. The ledger protects the replicas of its epoch.
+   */
+  protect (peerIds: Iterable<string>): void {
+    this.dialer.protect([...peerIds].filter(id => id !== this.peerId.toString()))
+    this.scheduleDials()
+  }
+
+  /**
+   * Opens a long-lived stream to `peer` on `protocol` (over the healthiest open connection, else a
+   * new dial); the caller owns it and closes it. For one-shot calls use `request`.
+   */
+  async openStream (peer: PeerId | string, protocol: string, opts: { signal?: AbortSignal } = {}): Promise<Stream> {
+    this.assertStarted()
+    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    const signal = opts.signal ?? AbortSignal.timeout(this.config.requestTimeoutMs)
+    const conn = this.health.pick(this.libp2p.getConnections(id).filter(c => c.status === 'open' && c.limits == null))
+    return conn != null ? await conn.newStream(protocol, { signal }) : await this.libp2p.dialProtocol(id, protocol, { signal })
+  }
+
   /** Sends one request to `peer` and returns its response payload. */
   async request (peer: PeerId | string, protocol: string, payload: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
     this.assertStarted()

@@ -1,0 +1,156 @@
+/**
+ * The ledger's libp2p transport over core/net's `MeshNode`: one long-lived outbound stream per
+ * remote peer on `/novacron/ledger/1.0.0` (length-prefixed frames, core/net's `encodeFrame` /
+ * `FrameDecoder`, bounded frame size), opened on first use and reopened when closed; inbound
+ * streams are read in a loop and each frame handed to the ledger. Committed records travel on the
+ * gossip topic `novacron/ledger/1` behind a topic validator (Reject / Ignore before propagation),
+ * and the sync protocol is a request/response call. Every frame and byte is counted (`wire`).
+ * Nothing a peer sends can throw into the event loop: stream errors close that stream only.
+ */
+import type { Stream } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { encodeFrame, FrameDecoder } from '../net/frame-codec.ts'
+import type { MeshNode } from '../net/mesh-node.ts'
+import { MAX_FRAME_BYTES, MAX_SYNC_BYTES } from './codec.ts'
+import { SYNC_PROTOCOL } from './sync.ts'
+import type { LedgerInbound, LedgerTransport } from './transport.ts'
+
+export const LEDGER_PROTOCOL = '/novacron/ledger/1.0.0'
+export const LEDGER_TOPIC = 'novacron/ledger/1'
+/** frames queued per peer while its stream opens; beyond that the oldest are dropped (counted) */
+const MAX_QUEUED = 1024
+
+interface Out { stream?: Stream, opening?: Promise<void>, queue: Uint8Array[] }
+
+export class Links implements LedgerTransport {
+  readonly self: string
+  private readonly out = new Map<string, Out>()
+  private readonly inbound = new Set<Stream>()
+  private readonly counters = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, dropped: 0, streamErrors: 0 }
+  private unsubscribe?: () => void
+  private started = false
+
+  constructor (private readonly mesh: MeshNode, private readonly ledger: LedgerInbound, private readonly log: (msg: string) => void = () => {}) {
+    this.self = mesh.peerId.toString()
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    await this.mesh.libp2p.handle(LEDGER_PROTOCOL, (stream, conn) => { void this.readLoop(stream, conn.remotePeer.toString()) }, { runOnLimitedConnection: false, maxInboundStreams: 4 })
+    await this.mesh.handle(SYNC_PROTOCOL, async (req, ctx) => await this.ledger.serveSync(ctx.peerId, req), { maxFrameSize: MAX_SYNC_BYTES + 128 * 1024 })
+    const pubsub = this.mesh.libp2p.services.pubsub
+    pubsub.topicValidators.set(LEDGER_TOPIC, async (peer, msg) => {
+      const from = msg.type === 'signed' ? msg.from.toString() : peer.toString()
+      try {
+        const r = await this.ledger.onRecord(from, msg.data)
+        return r === 'accept' ? TopicValidatorResult.Accept : r === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
+      } catch (err) {
+        this.log(`record from ${from}: ${String(err)}`)
+        return TopicValidatorResult.Ignore
+      }
+    })
+    this.unsubscribe = this.mesh.subscribe(LEDGER_TOPIC, () => {}) // validated (and ingested) above
+  }
+
+  async stop (): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.unsubscribe?.()
+    this.mesh.libp2p.services.pubsub.topicValidators.delete(LEDGER_TOPIC)
+    await this.mesh.libp2p.unhandle(LEDGER_PROTOCOL).catch(() => {})
+    await this.mesh.unhandle(SYNC_PROTOCOL).catch(() => {})
+    for (const o of this.out.values()) o.stream?.abort(new Error('ledger stopping'))
+    for (const s of this.inbound) s.abort(new Error('ledger stopping'))
+    this.out.clear()
+    this.inbound.clear()
+  }
+
+  wire (): { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number } {
+    const { framesSent, bytesSent, framesReceived, bytesReceived } = this.counters
+    return { framesSent, bytesSent, framesReceived, bytesReceived }
+  }
+
+  get stats (): Readonly<typeof this.counters> { return this.counters }
+
+  send (peerId: string, frame: Uint8Array): void {
+    if (!this.started || peerId === this.self) return
+    let o = this.out.get(peerId)
+    if (o == null) { o = { queue: [] }; this.out.set(peerId, o) }
+    const bytes = encodeFrame(frame, MAX_FRAME_BYTES)
+    if (o.stream != null && o.stream.status === 'open') { this.write(o.stream, bytes); return }
+    if (o.queue.length >= MAX_QUEUED) { o.queue.shift(); this.counters.dropped++ }
+    o.queue.push(bytes)
+    if (o.opening == null) o.opening = this.open(peerId, o).finally(() => { o.opening = undefined })
+  }
+
+  private write (stream: Stream, bytes: Uint8Array): void {
+    this.counters.framesSent++
+    this.counters.bytesSent += bytes.length
+    // libp2p buffers while the stream is not drained; frames are small and bounded per peer
+    stream.send(bytes)
+  }
+
+  private async open (peerId: string, o: Out): Promise<void> {
+    try {
+      const stream = await this.mesh.openStream(peerId, LEDGER_PROTOCOL)
+      o.stream = stream
+      for (const b of o.queue.splice(0)) this.write(stream, b)
+      stream.addEventListener('close', () => { if (o.stream === stream) o.stream = undefined }, { once: true })
+    } catch (err) {
+      this.counters.streamErrors++
+      this.counters.dropped += o.queue.length
+      o.queue = [] // the engine re-sends what matters on its bounded timers
+      this.log(`ledger stream to ${peerId}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  private async readLoop (stream: Stream, peerId: string): Promise<void> {
+    this.inbound.add(stream)
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES)
+    try {
+      for await (const chunk of stream) {
+        const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+        this.counters.bytesReceived += bytes.length
+        for (const frame of decoder.push(bytes)) {
+          this.counters.framesReceived++
+          this.ledger.onFrame(peerId, frame)
+        }
+      }
+    } catch (err) {
+      // an oversize or malformed prefix, or the stream failed: close this stream only
+      this.counters.streamErrors++
+      this.ledger.onFrame(peerId, new Uint8Array(0)) // counted as malformed against the sender
+      this.log(`ledger stream from ${peerId}: ${err instanceof Error ? err.message : String(err)}`)
+      if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.inbound.delete(stream)
+    }
+  }
+
+  publish (record: Uint8Array): void {
+    this.mesh.publish(LEDGER_TOPIC, record).catch(err => { this.log(`publish: ${err instanceof Error ? err.message : String(err)}`) })
+  }
+
+  async request (peerId: string, payload: Uint8Array): Promise<Uint8Array> {
+    return await this.mesh.request(peerId, SYNC_PROTOCOL, payload, { maxFrameSize: MAX_SYNC_BYTES + 128 * 1024 })
+  }
+
+  connectedPeers (): string[] {
+    return [...new Set(this.mesh.links().filter(l => !l.limited).map(l => l.peerId))]
+  }
+
+  rttMs (peerId: string): number | undefined {
+    return this.mesh.links().find(l => l.peerId === peerId && l.rttMs != null)?.rttMs
+  }
+
+  protect (peerIds: string[]): void { this.mesh.protect(peerIds) }
+
+  disconnect (peerId: string): void {
+    this.out.get(peerId)?.stream?.abort(new Error('too many rejected frames'))
+    this.out.delete(peerId)
+    for (const c of this.mesh.libp2p.getConnections()) {
+      if (c.remotePeer.toString() === peerId) c.abort(new Error('ledger: too many rejected frames'))
+    }
+  }
+}

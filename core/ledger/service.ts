@@ -1,0 +1,65 @@
+/**
+ * `createLedger`: the ledger of one peer on the live mesh — `LedgerNode` (the shell) wired to
+ * `Links` (streams, gossip and sync over the peer's `MeshNode`). `start()` / `stop()` are
+ * idempotent; stop submits `leave` first when this peer is a replica (`leaveOnStop`).
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import type { QuorumMath } from '../consensus/quorum.ts'
+import type { MeshNode } from '../net/mesh-node.ts'
+import { LedgerNode, type LedgerNodeInit } from './ledger-node.ts'
+import { Links } from './links.ts'
+import type { LedgerInbound } from './transport.ts'
+import type { LedgerStore } from './types.ts'
+
+export type LedgerInit = LedgerNodeInit
+
+export interface LedgerComponents {
+  mesh: MeshNode
+  /** the peer's libp2p key (also the MeshNode's) */
+  privateKey: PrivateKey
+  store: LedgerStore
+  /** core-wasm's binomialSf / binomialCdf */
+  quorumMath: QuorumMath
+  log?: (msg: string) => void
+}
+
+export class LedgerService extends LedgerNode {
+  private lifecycle: Promise<void> = Promise.resolve()
+
+  constructor (init: LedgerInit, components: LedgerComponents, readonly links: Links) {
+    super(init, { transport: links, privateKey: components.privateKey, store: components.store, quorumMath: components.quorumMath, ...(components.log != null ? { log: components.log } : {}) })
+  }
+
+  override async start (): Promise<void> {
+    const run = this.lifecycle.then(async () => {
+      await this.links.start()
+      await super.start()
+      void this.pull() // a follower (or a restarted peer) pulls at once from its peers
+    })
+    this.lifecycle = run.catch(() => {})
+    await run
+  }
+
+  override async stop (): Promise<void> {
+    const run = this.lifecycle.then(async () => {
+      await super.stop()
+      await this.links.stop()
+    })
+    this.lifecycle = run.catch(() => {})
+    await run
+  }
+}
+
+export function createLedger (init: LedgerInit, components: LedgerComponents): LedgerService {
+  let service: LedgerService | undefined
+  const inbound: LedgerInbound = {
+    onFrame: (from, frame) => { service?.onFrame(from, frame) },
+    onRecord: async (from, record) => await (service?.onRecord(from, record) ?? Promise.resolve('ignore' as const)),
+    serveSync: async (from, request) => {
+      if (service == null) throw new Error('ledger not ready')
+      return await service.serveSync(from, request)
+    }
+  }
+  service = new LedgerService(init, components, new Links(components.mesh, inbound, components.log))
+  return service
+}

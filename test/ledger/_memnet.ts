@@ -1,0 +1,104 @@
+/**
+ * An in-memory network for ledger tests (no libp2p): every `LedgerNode` gets a `LedgerTransport`
+ * whose frames are delivered after a delay drawn from a seeded PRNG (so messages reorder), gossip
+ * reaches every online node, and sync requests call the target's `serveSync`. Nodes can be taken
+ * offline (their frames are lost both ways) and links can be cut. Keys come from seeds.
+ */
+import * as prng from 'lib0/prng'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
+import { LedgerNode, type LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
+import { MemoryStore } from '../../core/ledger/memory-store.ts'
+import type { LedgerTransport } from '../../core/ledger/transport.ts'
+
+export const quorumMath = { binomialSf, binomialCdf }
+export async function ready (): Promise<void> { await initCoreWasm() }
+
+export async function seededKey (seed: string): Promise<PrivateKey> {
+  return await generateKeyPairFromSeed('Ed25519', sha256(new TextEncoder().encode(seed)))
+}
+
+export interface MemPeer { id: string, key: PrivateKey, node: LedgerNode, store: MemoryStore, frames: { sent: number, received: number } }
+
+export class MemNet {
+  readonly peers = new Map<string, MemPeer>()
+  readonly offline = new Set<string>()
+  private readonly rng: prng.PRNG
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  /** frames (from → to) that were refused delivery because a link was cut */
+  readonly cut = new Set<string>()
+
+  constructor (seed: number, private readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
+
+  private later (fn: () => void): void {
+    const t = setTimeout(() => { this.timers.delete(t); fn() }, prng.int32(this.rng, 0, this.maxDelayMs))
+    this.timers.add(t)
+  }
+
+  private up (a: string, b: string): boolean {
+    return !this.offline.has(a) && !this.offline.has(b) && !this.cut.has(`${a}>${b}`) && !this.cut.has(`${b}>${a}`)
+  }
+
+  transport (id: string): LedgerTransport & { peer?: MemPeer } {
+    const net = this
+    const t: LedgerTransport & { peer?: MemPeer } = {
+      self: id,
+      send (to, frame) {
+        const from = net.peers.get(id)
+        if (from != null) from.frames.sent++
+        net.later(() => {
+          const p = net.peers.get(to)
+          if (p == null || !net.up(id, to)) return
+          p.frames.received++
+          p.node.onFrame(id, frame)
+        })
+      },
+      publish (record) {
+        for (const p of net.peers.values()) {
+          if (p.id === id) continue
+          net.later(() => { if (net.up(id, p.id)) void p.node.onRecord(id, record) })
+        }
+      },
+      async request (to, payload) {
+        const p = net.peers.get(to)
+        if (p == null || !net.up(id, to)) throw new Error(`${to} unreachable`)
+        return await p.node.serveSync(id, payload)
+      },
+      connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p)),
+      rttMs: () => 2,
+      protect: () => {},
+      disconnect: peer => { net.cut.add(`${id}>${peer}`) }
+    }
+    return t
+  }
+
+  async add (seed: string, init: LedgerNodeInit, opts: { key?: PrivateKey, store?: MemoryStore } = {}): Promise<MemPeer> {
+    const key = opts.key ?? await seededKey(seed)
+    const id = peerIdFromPrivateKey(key).toString()
+    const store = opts.store ?? new MemoryStore()
+    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath })
+    const peer: MemPeer = { id, key, node, store, frames: { sent: 0, received: 0 } }
+    this.peers.set(id, peer)
+    this.offline.delete(id)
+    await node.start()
+    return peer
+  }
+
+  /** Stops a node without a goodbye (a crash): it goes offline and its timers stop. */
+  async crash (id: string): Promise<void> {
+    const p = this.peers.get(id)
+    if (p == null) return
+    this.offline.add(id)
+    p.node.init.leaveOnStop = false
+    await p.node.stop()
+  }
+
+  async stopAll (): Promise<void> {
+    for (const p of this.peers.values()) { p.node.init.leaveOnStop = false; await p.node.stop() }
+    for (const t of this.timers) clearTimeout(t)
+    this.timers.clear()
+  }
+}
