@@ -13,14 +13,17 @@
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
+import type { LedgerInit } from '../../core/ledger/index.ts'
 import type { LedgerApi, LedgerStore, ReplicaInfo } from '../../core/ledger/types.ts'
 import type { ControlServer } from '../state/control.ts'
 import { openLevelStore } from './level-store.ts'
+import { recordGenesisId } from './offline.ts'
 import { runLedgerOp, type LedgerOpTarget } from './ops.ts'
 
 export type LedgerProtocol = 'probft' | 'pbft'
-export type HostileMode = 'equivocate' | 'conflicting-votes' | 'forged-vrf' | 'garbage' | 'flood'
-export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood']
+/** the hostile behaviours core/ledger implements (test-only) */
+export type HostileMode = NonNullable<LedgerInit['hostile']>
+export const HOSTILE_MODES: readonly HostileMode[] = ['garbage', 'flood']
 
 /** A running ledger as this wiring uses it. */
 export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
@@ -85,6 +88,7 @@ export function genesisFromBootstrap (bootstrap: string[]): string {
 
 export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): Promise<PeerLedger> {
   const store = init.dataDir != null ? await openLevelStore(init.dataDir) : core.memoryStore()
+  if (init.dataDir != null) recordGenesisId(init.dataDir, init.genesisPeerId) // for `ledger verify` on the stopped peer
   let ledger: LedgerRuntime
   try {
     ledger = await core.createLedger({

@@ -20,6 +20,8 @@ export interface RunPeerInit {
   listening?: Record<string, unknown>
   /** Human-readable lines printed after the peer id and addresses. */
   banner?: string[]
+  /** Called once the node runs and `listening` was printed (e.g. to start the ledger). */
+  afterStart?: () => Promise<void>
   /** Called before the node stops, while the mesh still runs (e.g. the ledger's graceful `leave`). */
   beforeStop?: () => Promise<void>
   /** Called after the node stopped (e.g. to close the HTTP server). */
@@ -53,6 +55,15 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   const multiaddrs = node.getMultiaddrs()
   out('listening', { peerId: node.peerId.toString(), multiaddrs, ...init.listening },
     [`peer id     ${node.peerId.toString()}`, ...multiaddrs.map(a => `listening   ${a}`), ...(init.banner ?? [])].join('\n'))
+  try {
+    await init.afterStart?.()
+  } catch (err) {
+    // nothing keeps running when what the command adds cannot start (e.g. a locked ledger store)
+    await node.stop()
+    await init.cleanup?.()
+    releaseWebRTC()
+    throw err
+  }
   let shown = multiaddrs.join(' ')
   const onAddresses = (): void => {
     const now = node.getMultiaddrs()

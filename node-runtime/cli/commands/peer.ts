@@ -4,6 +4,8 @@
  */
 import { list, str, UsageError, type Command } from '../args.ts'
 import { asUsageError, commonInit, commonOptions, jsonOutput } from '../../mesh/options.ts'
+import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
+import { genesisFromBootstrap } from '../../ledger/peer-ledger.ts'
 
 export const command: Command = {
   name: 'peer',
@@ -16,7 +18,8 @@ export const command: Command = {
   ].join('\n'),
   options: [
     { name: 'bootstrap', type: 'list', value: '<multiaddr>', description: 'Bootstrap multiaddr ending in /p2p/<peer id> (repeat for several); required' },
-    ...commonOptions
+    ...commonOptions,
+    ...ledgerOptions
   ],
   examples: ['novacron peer --bootstrap /ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooW...', 'novacron peer --bootstrap <multiaddr> --data-dir .novacron/peer1 --json'],
   async run (args, io) {
@@ -26,14 +29,17 @@ export const command: Command = {
     const { createMeshNode } = await import('../../../core/net/index.ts')
     const { runPeer } = await import('../../mesh/run-peer.ts')
     let node
+    const init = await withPeerKey(await commonInit(args))
     try {
-      node = await createMeshNode({ ...await commonInit(args), role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
+      node = await createMeshNode({ ...init, role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
     } catch (err) {
       throw asUsageError(err)
     }
     // shared state (issue board, memory): replicated over this node, on disk with --data-dir
     const { startPeerState } = await import('../../state/peer-state.ts')
     const state = await startPeerState(node, str(args, 'data-dir'), m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
-    return await runPeer({ node, io, json: jsonOutput(args), cleanup: state.stop })
+    // the mesh ledger: the genesis replica is the bootstrap (its peer id ends the multiaddr)
+    const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control })
+    return await runPeer({ node, io, json: jsonOutput(args), ...ledger, cleanup: state.stop })
   }
 }

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path'
 import { num, str, UsageError, type Command } from '../args.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { close, createAppServer, listen } from '../../mesh/http-server.ts'
+import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
 
 export const DEFAULT_PORT = 7420
 const root = packageRoot(new URL('.', import.meta.url).pathname)
@@ -38,7 +39,8 @@ export const command: Command = {
     { name: 'ws-port', type: 'integer', value: '<port>', min: 0, max: 65535, description: 'WebSockets port for libp2p (default: --port + 1; 0 picks a free one)' },
     { name: 'app-dir', type: 'string', value: '<dir>', default: 'dist/app', description: 'Folder of the built app to serve' },
     { name: 'max-reservations', type: 'integer', value: '<n>', min: 1, max: 65536, default: 1024, description: 'Relay reservations the bootstrap grants (one per peer)' },
-    ...commonOptions
+    ...commonOptions,
+    ...ledgerOptions
   ],
   examples: ['novacron start', 'novacron start --port 8000 --data-dir .novacron/bootstrap', 'novacron start --port 0 --ws-port 0 --json'],
   async run (args, io) {
@@ -53,9 +55,10 @@ export const command: Command = {
     const { createMeshNode } = await import('../../../core/net/index.ts')
     const { runPeer } = await import('../../mesh/run-peer.ts')
     let node
+    const init = await withPeerKey(await commonInit(args))
     try {
       node = await createMeshNode({
-        ...await commonInit(args),
+        ...init,
         role: 'bootstrap',
         relayServer: true,
         maxReservations: num(args, 'max-reservations'),
@@ -80,10 +83,13 @@ export const command: Command = {
     // shared state (issue board, memory): the bootstrap keeps a replica too, on disk with --data-dir
     const { startPeerState } = await import('../../state/peer-state.ts')
     const state = await startPeerState(mesh, str(args, 'data-dir'), m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
+    // the mesh ledger: this peer is the genesis replica
+    const ledger = ledgerHooks(args, io, { node: mesh, privateKey: init.privateKey, genesisPeerId: () => mesh.peerId.toString(), control: state.control })
     try {
       return await runPeer({
         node: mesh,
         io,
+        ...ledger,
         json: jsonOutput(args),
         listening: { url, httpPort, role: 'bootstrap' },
         banner: [`open        ${url}`, `bootstrap   ${url}bootstrap.json`],
