@@ -14,6 +14,7 @@ import { loadIdentity, pageStorage } from './identity.ts'
 import { findRoots, mountMeshView } from './mesh-view.ts'
 import { bindPeerToView, createBrowserPeer } from './peer.ts'
 import { panels } from './panels/index.ts'
+import { startPageLedger } from './ledger/page-ledger.ts'
 import { h } from './view/dom.ts'
 import './styles.css'
 
@@ -118,8 +119,10 @@ async function main (): Promise<void> {
   // the bootstrap penalises it with a 60 s one, cutting the reloaded tab off gossip for a minute.
   // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
   // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
+  // the mesh ledger (app/ledger/): genesis is the bootstrap's; leave on pagehide, best effort
+  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId)
   const panelsRoot = document.getElementById('panels')
-  if (panelsRoot != null) await mountPanels(panelsRoot, { baseUrl: location.href, mesh: node, peerId: self })
+  if (panelsRoot != null) await mountPanels(panelsRoot, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger } : {}) })
 }
 
 main().catch((err: Error) => {
