@@ -57,7 +57,7 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
 
   test('config set mesh.maxPeers 6 is committed and applied on every peer; -1 is refused before submitting', async () => {
     const peers = cluster.live()
-    const ok = await cli(['config', 'set', 'mesh.maxPeers', '6', '--json', '--data-dir', peers[2].dataDir])
+    const ok = await cli(['config', 'set', 'mesh.maxPeers', '6', '--json', '--data-dir', peers[1].dataDir])
     assert.equal(ok.code, 0, ok.stderr)
     const slot = (JSON.parse(ok.stdout) as { slot: number }).slot
     await waitFor(async () => {
@@ -69,7 +69,7 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     assert.deepEqual(JSON.parse(get.stdout), { 'mesh.maxPeers': 6 })
 
     const height = (await cluster.statusOf(peers[0])).height
-    const bad = await cli(['config', 'set', '--data-dir', peers[2].dataDir, 'mesh.maxPeers', '--', '-1'])
+    const bad = await cli(['config', 'set', '--data-dir', peers[1].dataDir, 'mesh.maxPeers', '--', '-1'])
     assert.equal(bad.code, 1)
     assert.match(bad.stderr, /EntryRefusedError/)
     const log = await cluster.op(peers[0], 'ledger.log', { from: height + 1, limit: 100 }) as Array<{ kind: string, data: string }>
