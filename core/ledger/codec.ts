@@ -7,6 +7,8 @@
  *
  *   frame       := varUint(1) • varUint(epoch) • varUint8Array(engineMessage)     CONSENSUS
  *                | varUint(2) • varUint8Array(microblock)                         MICROBLOCK
+ *                | varUint(3) • varString(to) • varUint8Array(frame)              FORWARD (to a replica we have no link to)
+ *                | varUint(4) • varString(origin) • varUint8Array(frame)          FORWARDED (as delivered; frame: type 1 or 2)
  *   block       := varUint(epoch) • varUint(m) • varUint8Array(microblock)^m      (≤ 60 KiB)
  *   microblock  := varString(author) • varUint(seq) • varUint(k) • entry^k • sig(64)
  *   entry       := varString(kind) • varUint8Array(data)
@@ -27,6 +29,10 @@ import type { BlockRecord, Entry } from './types.ts'
 
 export const FRAME_CONSENSUS = 1
 export const FRAME_MICROBLOCK = 2
+/** a frame for a replica we have no direct link to, handed to one we have (one hop) */
+export const FRAME_FORWARD = 3
+/** a forwarded frame as delivered, naming its origin */
+export const FRAME_FORWARDED = 4
 export const SIG_BYTES = 64
 /** a block must stay below the engine's 64 KiB value cap */
 export const MAX_BLOCK_BYTES = 60 * 1024
@@ -44,6 +50,8 @@ export const MAX_SYNC_BYTES = 1024 * 1024
 export type LedgerFrame =
   | { type: typeof FRAME_CONSENSUS, epoch: number, message: Uint8Array }
   | { type: typeof FRAME_MICROBLOCK, microblock: Uint8Array }
+  | { type: typeof FRAME_FORWARD, peer: string, frame: Uint8Array }
+  | { type: typeof FRAME_FORWARDED, peer: string, frame: Uint8Array }
 
 export interface Microblock { author: string, seq: number, entries: Entry[], sig: Uint8Array, bytes: Uint8Array }
 export interface Block { epoch: number, microblocks: Microblock[] }
@@ -119,7 +127,8 @@ export function writeFrame (f: LedgerFrame): Uint8Array {
   return encoding.encode(e => {
     encoding.writeVarUint(e, f.type)
     if (f.type === FRAME_CONSENSUS) { encoding.writeVarUint(e, f.epoch); encoding.writeVarUint8Array(e, f.message) }
-    else encoding.writeVarUint8Array(e, f.microblock)
+    else if (f.type === FRAME_MICROBLOCK) encoding.writeVarUint8Array(e, f.microblock)
+    else { encoding.writeVarString(e, f.peer); encoding.writeVarUint8Array(e, f.frame) }
   })
 }
 
@@ -129,6 +138,13 @@ export function readFrame (bytes: Uint8Array): LedgerFrame {
     const type = readUint(d, 'frame type')
     if (type === FRAME_CONSENSUS) return { type, epoch: readUint(d, 'epoch'), message: readBytes(d, MAX_FRAME_BYTES, 'engine message') }
     if (type === FRAME_MICROBLOCK) return { type, microblock: readBytes(d, MAX_MICROBLOCK_BYTES, 'microblock') }
+    if (type === FRAME_FORWARD || type === FRAME_FORWARDED) {
+      const peer = readString(d, MAX_ID_CHARS, 'peer')
+      const frame = readBytes(d, MAX_FRAME_BYTES, 'forwarded frame')
+      // one hop: the inner frame is a consensus or microblock frame, never another forward
+      if (frame.length === 0 || (frame[0] !== FRAME_CONSENSUS && frame[0] !== FRAME_MICROBLOCK)) fail('a forwarded frame must be a consensus or microblock frame')
+      return type === FRAME_FORWARD ? { type, peer, frame } : { type, peer, frame }
+    }
     return fail(`unknown frame type ${type}`)
   })
   canonical(bytes, writeFrame(f), 'frame')

@@ -17,13 +17,14 @@ import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
 import { Chain, nextHead, type AppliedEntry, type KindValidator } from './chain.ts'
 import {
-  FRAME_CONSENSUS, FRAME_MICROBLOCK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
+  FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
   writeRecord, writeSyncRequest, type Block, type Microblock
 } from './codec.ts'
 import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from './entries.ts'
 import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
+import { hostileSend, type HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, type Clock } from './live-replica.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
@@ -58,7 +59,7 @@ export interface LedgerNodeInit {
   /** rejected frames per peer per minute before its links are closed @default 100 */
   maxRejectsPerMinute?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
-  hostile?: 'garbage' | 'flood'
+  hostile?: HostileMode
 }
 
 export interface LedgerNodeComponents {
@@ -102,10 +103,14 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private joinAt = 0
   private lastSync = 0
   private tick = 20
+  private linkSet = new Set<string>()
+  private linksAt = -Infinity
   private tickAt = 0
   private epochAt = 0
   /** counts of safety-relevant oddities: a decision that differs from the committed block */
   readonly anomalies = { conflictingDecision: 0, disconnects: 0 }
+  /** frames we sent through another replica (no link to the destination), and frames we forwarded */
+  readonly routing = { viaOthers: 0, forwarded: 0 }
   private readonly debug: (msg: string) => void
 
   constructor (readonly init: LedgerNodeInit, private readonly c: LedgerNodeComponents) {
@@ -219,9 +224,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
         proposalFor: (slot, view) => this.proposalFor(e, slot, view),
         checkValue: async (value, kind) => await this.checkValue(e, value, kind),
         send: (peers, message) => {
-          const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message })
-          for (const p of peers) this.c.transport.send(p, frame)
-          if (this.init.hostile === 'flood') for (const p of peers) for (let i = 0; i < 3; i++) this.c.transport.send(p, frame)
+          const send = (to: string[], msg: Uint8Array): void => {
+            const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message: msg })
+            for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.sendFrame(p, frame)
+          }
+          if (this.init.hostile == null) send(peers, message)
+          else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
         },
         decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
@@ -229,7 +237,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
         reject: reason => { this.count(reason) }
       })
       this.instance.start()
-      for (const f of this.future.filter(f => f.epoch === e.epoch)) void this.instance.receive(f.message)
+      // frames that arrived before this epoch started: only from its replicas (others are counted now)
+      for (const f of this.future.filter(f => f.epoch === e.epoch)) {
+        if (e.replicas.some(r => r.peerId === f.from)) void this.instance.receive(f.message)
+        else this.reject('notReplica', f.from)
+      }
     }
     this.future = []
     if (announce) this.safeEmit('epoch', { epoch: e.epoch, start: e.start, replicas: e.replicas.map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })) })
@@ -373,24 +385,37 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   // ---------------------------------------------------------------- inbound
 
-  onFrame (from: string, bytes: Uint8Array): void {
+  /**
+   * One frame from `from` (for a forwarded frame: its origin; rejections then count against the
+   * forwarder, `accountable`, which decoded it before forwarding).
+   */
+  onFrame (from: string, bytes: Uint8Array, accountable = from): void {
     if (!this.running) return
     this.lastHeard.set(from, this.clock.now())
     let f
-    try { f = readFrame(bytes) } catch { this.reject('malformed', from); return }
-    if (f.type === FRAME_MICROBLOCK) { void this.onMicroblock(from, f.microblock); return }
+    try { f = readFrame(bytes) } catch { this.reject('malformed', accountable); return }
+    if (accountable !== from && (f.type === FRAME_FORWARD || f.type === FRAME_FORWARDED)) { this.reject('malformed', accountable); return }
+    if (f.type === FRAME_FORWARD) { this.forward(from, f.peer, f.frame); return }
+    if (f.type === FRAME_FORWARDED) {
+      // delivered by a replica on behalf of `origin`; the forwarder checked it decodes
+      if (!(this.chain?.isReplica(from) ?? false) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
+      this.lastHeard.set(f.peer, this.clock.now())
+      this.onFrame(f.peer, f.frame, from)
+      return
+    }
+    if (f.type === FRAME_MICROBLOCK) { void this.onMicroblock(accountable, f.microblock); return }
     const chain = this.chain
     if (chain == null) return
     const e = chain.current
     const target = f.epoch === e.epoch ? this.instance : f.epoch === this.prev?.epoch.epoch ? this.prev : undefined
     if (target != null) {
-      if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', from); return }
+      if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', accountable); return }
       void target.receive(f.message)
     } else if (f.epoch === e.epoch + 1 && this.future.length < FUTURE_FRAMES) {
       this.future.push({ from, epoch: f.epoch, message: f.message })
     } else if (f.epoch === e.epoch) {
       this.count('notReplica') // we are not a replica of this epoch (yet): not the sender's fault
-    } else this.reject('wrongEpoch', from)
+    } else this.reject('wrongEpoch', accountable)
   }
 
   private async onMicroblock (from: string, bytes: Uint8Array): Promise<void> {
@@ -446,7 +471,40 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   // ---------------------------------------------------------------- outbound
 
   private sendToReplicas (frame: Uint8Array, except: Set<string> = new Set()): void {
-    for (const r of this.chain?.current.replicas ?? []) if (r.peerId !== this.self && !except.has(r.peerId)) this.c.transport.send(r.peerId, frame)
+    for (const r of this.chain?.current.replicas ?? []) if (r.peerId !== this.self && !except.has(r.peerId)) this.sendFrame(r.peerId, frame)
+  }
+
+  /** Peers we have a usable (not relay-limited) link to, refreshed at most every 500 ms. */
+  private reachable (): Set<string> {
+    const now = this.clock.now()
+    if (now - this.linksAt > 500) { this.linkSet = new Set(this.c.transport.connectedPeers()); this.linksAt = now }
+    return this.linkSet
+  }
+
+  /**
+   * Sends a frame to a peer: directly when we have a link to it, else through one replica we have a
+   * link to (the genesis peer first: every peer keeps a link to its bootstrap) as FORWARD. Replicas
+   * normally hold direct links to each other (they protect each other in the mesh); forwarding
+   * covers the time before those links form, or a pair whose WebRTC link fails.
+   */
+  private sendFrame (to: string, frame: Uint8Array): void {
+    const links = this.reachable()
+    if (links.has(to)) { this.c.transport.send(to, frame); return }
+    const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
+    const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
+    if (via == null) { this.c.transport.send(to, frame); return }
+    this.routing.viaOthers++
+    this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
+  }
+
+  /** A FORWARD: deliver to its destination if it is a replica we reach (consensus frames only from replicas). */
+  private forward (from: string, to: string, inner: Uint8Array): void {
+    const chain = this.chain
+    if (chain == null) return
+    if (inner[0] === FRAME_CONSENSUS && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
+    if (!chain.isReplica(to) || !this.reachable().has(to)) { this.count('unroutable'); return }
+    this.routing.forwarded++
+    this.c.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
   }
 
   private dispatch (mb: Microblock, sentTo: Set<string>, resend: boolean): void {
@@ -466,7 +524,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const candidates = chain.current.replicas.map(r => r.peerId).filter(p => !sentTo.has(p)).sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
     const pick = candidates.slice(0, 2)
     if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...chain.current.replicas.map(r => r.peerId).slice(0, 2)) }
-    for (const p of pick) { sentTo.add(p); this.c.transport.send(p, frame) }
+    for (const p of pick) { sentTo.add(p); this.sendFrame(p, frame) }
   }
 
   // ---------------------------------------------------------------- API

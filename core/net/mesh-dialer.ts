@@ -136,10 +136,13 @@ export class MeshDialer {
       retryMs: this.config.dialTimeoutMs
     })
     for (const id of picks) void this.dial(id)
-    // protected peers (a ledger epoch's replicas) are dialled beyond the policy's target
+    // protected peers (a ledger epoch's replicas) are dialled beyond the policy's target — by the
+    // smaller id of the pair only, as the policy does: both sides protect each other, and two
+    // simultaneous WebRTC dials between one pair fail together, again and again
     const connected = this.webrtcPeers()
+    const self = this.libp2p.peerId.toString()
     for (const id of this.protectedPeers) {
-      if (connected.has(id) || this.dialing.has(id) || picks.includes(id) || !this.known.has(id)) continue
+      if (self > id || connected.has(id) || this.dialing.has(id) || picks.includes(id) || !this.known.has(id)) continue
       const failed = this.lastFailure.get(id)
       if (failed != null && now - failed < this.config.dialTimeoutMs) continue
       void this.dial(id)

@@ -47,6 +47,32 @@ test('seven replicas: joins, 200 entries with identical heads', { timeout: 120_0
   for (const p of peers) assert.equal(p.node.anomalies.conflictingDecision, 0)
 })
 
+test('a replica with a link to the genesis peer only: its frames are forwarded, commits go on', { timeout: 60_000 }, async () => {
+  const lonely = peers[1]
+  for (const p of peers) if (p !== lonely && p !== genesis) net.cut.add(`${lonely.id}>${p.id}`)
+  try {
+    const done = await Promise.all(Array.from({ length: 20 }, async (_, i) => await peers[i % 2 === 0 ? 1 : 4].node.submit(note(500 + i))))
+    const top = Math.max(...done.map(d => d.slot))
+    await waitFor(() => peers.every(p => p.node.status().height >= top) && heads(peers).size === 1, { timeout: 30_000, message: 'identical heads' })
+    assert.ok(lonely.node.routing.viaOthers > 0, 'the cut-off replica sent through the genesis peer')
+    assert.ok(genesis.node.routing.forwarded > 0, 'the genesis peer forwarded')
+  } finally {
+    net.cut.clear()
+  }
+})
+
+test('a config entry applies on every peer at the same slot; a bad value is refused before submission', { timeout: 60_000 }, async () => {
+  const { writeConfig } = await import('../../core/ledger/entries.ts')
+  const seen = peers.map(() => [] as Array<{ key: string, value: unknown, slot: number }>)
+  peers.forEach((p, i) => { p.node.addEventListener('config', e => { seen[i].push(e.detail) }) })
+  await assert.rejects(peers[1].node.submit({ kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 0 }) }), (err: Error) => err.name === 'EntryRefusedError')
+  await assert.rejects(peers[1].node.submit({ kind: 'config', data: writeConfig({ key: 'nope', value: 1 }) }), (err: Error) => err.name === 'EntryRefusedError')
+  const c = await peers[2].node.submit({ kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 12 }) })
+  await waitFor(() => seen.every(s => s.length === 1), { timeout: 30_000, message: 'the config event on every peer' })
+  for (const s of seen) assert.deepEqual(s[0], { key: 'mesh.maxPeers', value: 12, slot: c.slot })
+  for (const p of peers) assert.equal(p.node.config('mesh.maxPeers'), 12)
+})
+
 test('a follower verifies the chain and matches the head', { timeout: 60_000 }, async () => {
   const follower = await net.add('follower', { genesisPeerId: genesis.id, join: false, syncIntervalMs: 500 })
   await waitFor(() => follower.node.status().head === genesis.node.status().head, { timeout: 30_000, message: 'the follower to catch up' })
@@ -71,4 +97,31 @@ test('two replicas crash: the rest keep committing, then remove them', { timeout
   await waitFor(() => live.every(p => p.node.status().height >= again.slot) && heads(live).size === 1, { timeout: 30_000, message: 'identical heads after removal' })
   const v = await live[2].node.verify()
   assert.equal(v.head, live[2].node.status().head)
+})
+
+test('a crashed peer restarted with its store and key catches up and matches the head', { timeout: 90_000 }, async () => {
+  const crashed = peers[5]
+  const live = peers.filter(p => !net.offline.has(p.id))
+  const before = crashed.node.status().height
+  const restarted = await net.add('peer 5', { genesisPeerId: genesis.id, removeAfterMs: 3000, syncIntervalMs: 500 }, { key: crashed.key, store: crashed.store })
+  peers[5] = restarted
+  assert.ok(restarted.node.status().height >= before, 'the stored chain is replayed (and re-verified) at start')
+  await waitFor(() => restarted.node.status().head === live[0].node.status().head, { timeout: 60_000, message: 'the restarted peer to catch up' })
+  // it was removed while away: it joins again and becomes a replica at an epoch boundary
+  await waitFor(() => live.every(p => p.node.status().replicas.some(r => r.peerId === restarted.id)) && restarted.node.status().replica, { timeout: 60_000, message: 'the restarted peer to rejoin' })
+  const c = await restarted.node.submit(note(3500))
+  await waitFor(() => live.every(p => p.node.status().height >= c.slot) && heads([...live, restarted]).size === 1, { timeout: 30_000, message: 'identical heads with the restarted peer' })
+})
+
+test('a replica that stops gracefully leaves at the next epoch', { timeout: 60_000 }, async () => {
+  const live = peers.filter(p => !net.offline.has(p.id) && p.node.status().replica)
+  const leaving = live[live.length - 1]
+  const n = leaving.node.status().replicas.length
+  leaving.node.init.leaveOnStop = true
+  await leaving.node.stop()
+  net.offline.add(leaving.id)
+  const rest = live.filter(p => p !== leaving)
+  await waitFor(() => rest.every(p => p.node.status().replicas.length === n - 1 && !p.node.status().replicas.some(r => r.peerId === leaving.id)), { timeout: 30_000, message: 'the leave to commit' })
+  const c = await rest[0].node.submit(note(4000))
+  assert.ok(c.applied)
 })

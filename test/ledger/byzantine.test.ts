@@ -1,0 +1,83 @@
+/**
+ * Byzantine replicas through the ledger shell (in-memory network, seeded delays): 2 of 7 replicas
+ * run a hostile mode (core/ledger/hostile.ts) — an equivocating leader with conflicting votes, then
+ * forged VRF use with garbage frames. Honest replicas never commit different
+ * blocks at a height, entries submitted by honest peers keep committing, rejections are counted,
+ * and equivocation evidence gets the equivocating leader removed.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import type { LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
+import { waitFor } from '../_support/wait.ts'
+import { MemNet, ready, seededKey, type MemPeer } from './_memnet.ts'
+
+async function cluster (seed: number, hostile: [LedgerNodeInit['hostile'], LedgerNodeInit['hostile']]): Promise<{ net: MemNet, honest: MemPeer[], bad: MemPeer[] }> {
+  await ready()
+  const net = new MemNet(seed)
+  const key = await seededKey(`byz ${seed} genesis`)
+  const gid = peerIdFromPrivateKey(key).toString()
+  const base: LedgerNodeInit = { genesisPeerId: gid, syncIntervalMs: 500, removeAfterMs: 60_000, maxRejectsPerMinute: 1_000_000 }
+  const honest = [await net.add('g', base, { key })]
+  for (let i = 1; i < 5; i++) honest.push(await net.add(`byz ${seed} ${i}`, base))
+  const bad = [await net.add(`byz ${seed} 5`, { ...base, hostile: hostile[0] }), await net.add(`byz ${seed} 6`, { ...base, hostile: hostile[1] })]
+  await waitFor(() => [...honest, ...bad].every(p => p.node.status().replicas.length === 7), { timeout: 60_000, message: () => `7 replicas (${honest.map(p => p.node.status().replicas.length).join(',')})` })
+  return { net, honest, bad }
+}
+
+/** Every height held by two honest peers holds the same block. */
+async function agree (honest: MemPeer[]): Promise<number> {
+  const top = Math.min(...honest.map(p => p.node.status().height))
+  for (let h = 0; h <= top; h++) {
+    const blocks = new Set<string>()
+    for (const p of honest) { const r = await p.store.get(h); if (r != null) blocks.add(bytesToHex(sha256(r.block))) }
+    assert.equal(blocks.size, 1, `honest peers committed different blocks at height ${h}`)
+  }
+  for (const p of honest) assert.equal(p.node.anomalies.conflictingDecision, 0)
+  return top
+}
+
+async function submitMany (from: MemPeer[], count: number, tag: string): Promise<number> {
+  const done = await Promise.all(Array.from({ length: count }, async (_, i) => await from[i % from.length].node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ tag, i })) }, { timeoutMs: 90_000 })))
+  return Math.max(...done.map(d => d.slot))
+}
+
+test('an equivocating leader and conflicting votes: safety, progress, evidence removes the leader', { timeout: 180_000 }, async () => {
+  const { net, honest, bad } = await cluster(11, ['equivocate', 'conflicting-votes'])
+  try {
+    const top = await submitMany(honest, 60, 'eq')
+    await waitFor(() => honest.every(p => p.node.status().height >= top), { timeout: 30_000, message: 'every honest peer to reach the top' })
+    await agree(honest)
+    const rejected = honest[1].node.status().rejected
+    assert.ok((rejected.wrongLeader ?? 0) + (rejected.equivocation ?? 0) + (rejected.badValue ?? 0) > 0, JSON.stringify(rejected))
+    // the equivocator led some slots with work: its evidence is committed and it is removed
+    const equivocator = bad[0].id
+    const more = async (): Promise<boolean> => {
+      if (honest.every(p => !p.node.status().replicas.some(r => r.peerId === equivocator))) return true
+      await submitMany(honest, 7, 'more')
+      return false
+    }
+    await waitFor(more, { timeout: 120_000, interval: 10, message: 'the equivocating leader to be removed by evidence' })
+    const after = await submitMany(honest, 10, 'after')
+    await waitFor(() => honest.every(p => p.node.status().height >= after), { timeout: 30_000, message: 'commits after the removal' })
+    await agree(honest)
+  } finally {
+    await net.stopAll()
+  }
+})
+
+test('forged VRF use and garbage frames: safety and progress, rejections counted', { timeout: 180_000 }, async () => {
+  const { net, honest } = await cluster(12, ['forged-vrf', 'garbage'])
+  try {
+    const top = await submitMany(honest, 60, 'vrf')
+    await waitFor(() => honest.every(p => p.node.status().height >= top), { timeout: 30_000, message: 'every honest peer to reach the top' })
+    await agree(honest)
+    const r = honest[2].node.status().rejected
+    assert.ok((r.notInSample ?? 0) + (r.badVrf ?? 0) + (r.badSignature ?? 0) > 0, JSON.stringify(r))
+    assert.ok((r.malformed ?? 0) > 0, 'garbage frames are counted as malformed')
+  } finally {
+    await net.stopAll()
+  }
+})
