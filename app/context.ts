@@ -4,6 +4,7 @@
  * learning, …) joins the same mesh as the page instead of creating a second peer.
  */
 import type { MeshNode } from '../core/net/index.ts'
+import type { PanelLedger } from './panels/ledger.ts'
 
 export interface AppContext {
   /** Base URL of the page, for fetching assets. */
@@ -12,4 +13,6 @@ export interface AppContext {
   mesh: MeshNode
   /** This tab's peer id (same as `mesh.peerId.toString()`). */
   peerId: string
+  /** This tab's ledger (app/ledger/tab-ledger.ts), when it runs. */
+  ledger?: PanelLedger
 }

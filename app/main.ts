@@ -17,6 +17,7 @@ import { findRoots, mountMeshView } from './mesh-view.ts'
 import { bindPeerToView, createBrowserPeer } from './peer.ts'
 import { panels, type Panel } from './panels/index.ts'
 import { MESH_SECTIONS, panelSectionId, renderNav } from './nav.ts'
+import { startPageLedger } from './ledger/page-ledger.ts'
 import { h } from './view/dom.ts'
 import './styles.css'
 
@@ -137,7 +138,9 @@ async function main (): Promise<void> {
   // the bootstrap penalises it with a 60 s one, cutting the reloaded tab off gossip for a minute.
   // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
   // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
-  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self })
+  // the mesh ledger (app/ledger/): genesis is the bootstrap's; leave on pagehide, best effort
+  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId)
+  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger } : {}) })
 }
 
 main().catch((err: Error) => {

@@ -9,6 +9,7 @@ import { learningPanel } from './learning.ts'
 import { boardPanel } from './board.ts'
 import { memoryPanel } from './memory.ts'
 import { healthPanel } from './health.ts'
+import { ledgerPanel } from './ledger.ts'
 
 export interface Panel {
   id: string
@@ -16,4 +17,4 @@ export interface Panel {
   mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
 }
 
-export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, healthPanel]
+export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, ledgerPanel, healthPanel]

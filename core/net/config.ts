@@ -133,9 +133,12 @@ export interface MeshConfig {
 
 const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
 
+/** `maxPeers`: field, default, min, max (also checked by MeshNode.setMaxPeers at run time). */
+export const MAX_PEERS_BOUNDS: ['maxPeers', number, number, number] = ['maxPeers', 8, 1, 256]
+
 const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, number, number]> = [
   // field, default, min, max
-  ['maxPeers', 8, 1, 256],
+  MAX_PEERS_BOUNDS,
   ['dialTimeoutMs', 6000, 100, 120_000],
   ['maxParallelDials', 2, 1, 64],
   ['maintainIntervalMs', 1000, 50, 60_000],

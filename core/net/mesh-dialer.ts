@@ -38,7 +38,7 @@ export class MeshDialer {
 
   constructor (
     private readonly libp2p: Libp2p,
-    private readonly config: MeshConfig,
+    private config: MeshConfig,
     private readonly stats: { dialFailures: number, dialSuccesses: number },
     private readonly log: Logger,
     /** Called when a dial settles (a slot is free, or a link was added): the node re-runs the policy at once. */
@@ -47,6 +47,11 @@ export class MeshDialer {
 
   start (): void {
     this.controller = new AbortController()
+  }
+
+  /** A changed config (MeshNode.setMaxPeers): later rounds and the hard cap use it. */
+  setConfig (config: MeshConfig): void {
+    this.config = config
   }
 
   stop (): void {

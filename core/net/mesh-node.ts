@@ -19,7 +19,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
-import { validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
+import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import { MetricsRegistry } from '../metrics/index.ts'
@@ -37,7 +37,7 @@ import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
-import { NotStartedError } from './errors.ts'
+import { ConfigError, NotStartedError } from './errors.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -50,7 +50,9 @@ export { TOPOLOGY_TOPIC, BROADCAST_TOPIC }
 export const MAX_INBOUND_STREAMS = 32
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
-  readonly config: MeshConfig
+  /** The validated config; only `setMaxPeers` replaces it (with a new frozen object) at run time. */
+  get config (): MeshConfig { return this._config }
+  private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
   readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, recycledLinks: 0, pings: 0 }
@@ -78,7 +80,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery, linkGuard?: DuplicateLinkGuard, metrics = new MetricsRegistry()) {
     super()
-    this.config = config
+    this._config = config
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
     this.log = libp2p.logger.forComponent('novacron:mesh')
@@ -350,6 +352,23 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.stats.duplicateLinksClosed++
       c.abort(new Error('a duplicate of a proven direct link'))
     }
+  }
+
+  /**
+   * Changes the target number of direct links while running (a committed `mesh.maxPeers` ledger
+   * entry, applied by every peer at the same slot). The next dial round aims for the new target and
+   * new inbound links obey the new hard cap; existing links are not cut (a lower target takes
+   * effect as links come and go). Same bounds as at start-up; a bad value is a `ConfigError`.
+   */
+  setMaxPeers (maxPeers: number): void {
+    const [, , min, max] = MAX_PEERS_BOUNDS
+    if (typeof maxPeers !== 'number' || !Number.isInteger(maxPeers) || maxPeers < min || maxPeers > max) {
+      throw new ConfigError([{ field: 'maxPeers', problem: `must be an integer between ${min} and ${max} (got ${JSON.stringify(maxPeers)})` }])
+    }
+    if (maxPeers === this._config.maxPeers) return
+    this._config = Object.freeze({ ...this._config, maxPeers })
+    this.dialer.setConfig(this._config)
+    this.scheduleDials()
   }
 
   /**

@@ -18,7 +18,9 @@ export const commands: CommandEntry[] = [
   { name: 'sim', summary: 'Run a seeded consensus simulation (ProBFT or PBFT)' },
   { name: 'issues', summary: 'Work with the shared issue board' },
   { name: 'memory', summary: 'Work with the shared memory store' },
-  { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' }
+  { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' },
+  { name: 'ledger', summary: 'Inspect and use the mesh ledger of a peer' },
+  { name: 'config', summary: 'Get or set mesh settings through the ledger' }
 ]
 
 export async function loadCommand (name: string): Promise<Command> {

@@ -35,6 +35,10 @@ export interface RunPeerInit {
   onAddresses?: (multiaddrs: string[]) => void
   /** How long a peer waits for its bootstrap before saying it does not answer. @default 5000 */
   unreachableAfterMs?: number
+  /** Called once the node runs and `listening` was printed (e.g. to start the ledger). */
+  afterStart?: () => Promise<void>
+  /** Called before the node stops, while the mesh still runs (e.g. the ledger's graceful `leave`). */
+  beforeStop?: () => Promise<void>
   /** Called after the node stopped (e.g. to close the HTTP server). */
   cleanup?: () => Promise<void>
   /** Stops the peer when aborted (tests); SIGINT/SIGTERM do the same. */
@@ -107,6 +111,15 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   out('listening', { peerId: node.peerId.toString(), multiaddrs, ...extra },
     [...multiaddrs.map(a => `listening   ${a}`), ...(banner ?? [])].join('\n'))
   init.onAddresses?.(multiaddrs)
+  try {
+    await init.afterStart?.()
+  } catch (err) {
+    // nothing keeps running when what the command adds cannot start (e.g. a locked ledger store)
+    await node.stop()
+    await init.cleanup?.()
+    releaseWebRTC()
+    throw err
+  }
   let shown = multiaddrs.join(' ')
   const onAddresses = (): void => {
     const now = node.getMultiaddrs()
@@ -131,6 +144,11 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
   clearTimeout(unreachableTimer)
   node.removeEventListener('peer:connect', onBootstrapConnect as EventListener)
   node.libp2p.removeEventListener('self:peer:update', onAddresses)
+  try {
+    await init.beforeStop?.()
+  } catch (err) {
+    io.stderr.write(`stopping: ${escapeForTerminal(`${(err as Error).name}: ${(err as Error).message}`)}\n`)
+  }
   await node.stop()
   await init.cleanup?.()
   // this process runs one mesh node; with it stopped, nothing else here uses WebRTC

@@ -18,8 +18,13 @@ import { runOp, type OpArgs, type OpTarget } from './ops.ts'
 const MAX_BODY = 64 * 1024 * 1024
 export { CONTROL_FILE, readControlInfo, remoteOp, type ControlInfo } from './control-client.ts'
 
+/** Serves the operations of another subsystem (e.g. `ledger.*`, node-runtime/ledger/ops.ts). */
+export type OpHandler = (op: string, args: OpArgs) => Promise<unknown>
+
 export interface ControlServer {
   port: number
+  /** from now on, operations whose name starts with `prefix` go to `handler` (state ops stay in ./ops.ts) */
+  addOps: (prefix: string, handler: OpHandler) => void
   stop: () => Promise<void>
 }
 
@@ -42,6 +47,7 @@ function errorJson (err: unknown): { name: string, message: string, field?: stri
 
 export async function startControlServer (dataDir: string, target: OpTarget, hooks: { afterWrite?: () => Promise<void> } = {}): Promise<ControlServer> {
   const token = randomBytes(24).toString('hex')
+  const extra = new Map<string, OpHandler>()
   const server: Server = createServer((req, res) => {
     void (async () => {
       let status = 200
@@ -50,8 +56,9 @@ export async function startControlServer (dataDir: string, target: OpTarget, hoo
         if (req.method !== 'POST' || req.url !== '/op') { status = 404; throw new StateError('not found') }
         if (req.headers.authorization !== `Bearer ${token}`) { status = 401; throw new StateError('bad token') }
         const { op, args } = JSON.parse(await readBody(req)) as { op: string, args: OpArgs }
-        const result = runOp(target, op, args ?? {})
-        await hooks.afterWrite?.()
+        const handler = typeof op === 'string' ? [...extra].find(([prefix]) => op.startsWith(prefix))?.[1] : undefined
+        const result = handler != null ? await handler(op, args ?? {}) : runOp(target, op, args ?? {})
+        if (handler == null) await hooks.afterWrite?.()
         body = { ok: true, result }
       } catch (err) {
         body = { ok: false, error: errorJson(err) }
@@ -67,6 +74,7 @@ export async function startControlServer (dataDir: string, target: OpTarget, hoo
   let stopped = false
   return {
     port,
+    addOps: (prefix, handler) => { extra.set(prefix, handler) },
     stop: async () => {
       if (stopped) return
       stopped = true

@@ -13,15 +13,16 @@ import type { MeshNode } from '../../core/net/index.ts'
 import { meshAsStateMesh } from '../../core/state/mesh-adapter.ts'
 import { setPresence } from '../../core/state/presence.ts'
 import { StateProvider } from '../../core/state/provider.ts'
+import type { ControlServer } from './control.ts'
 import { startStateService } from './service.ts'
 import { registerStateMetrics } from '../../core/state/metrics.ts'
 
-export async function startPeerState (node: MeshNode, dataDir: string | undefined, log: (message: string) => void = () => {}): Promise<{ stop: () => Promise<void> }> {
+export async function startPeerState (node: MeshNode, dataDir: string | undefined, log: (message: string) => void = () => {}): Promise<{ stop: () => Promise<void>, control?: ControlServer }> {
   const peerId = node.peerId.toString()
   if (dataDir != null) {
     const service = await startStateService({ dataDir, actor: peerId, mesh: meshAsStateMesh(node), log })
     if (service.provider != null) registerStateMetrics(node.metrics, service.provider)
-    return { stop: service.stop }
+    return { stop: service.stop, control: service.control }
   }
   const provider = new StateProvider({ doc: new Y.Doc(), log }, { mesh: meshAsStateMesh(node) })
   setPresence(provider.awareness, { peerId, name: `node ${peerId.slice(-6)}`, view: 'headless', kind: 'node' })

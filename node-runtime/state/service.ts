@@ -25,6 +25,8 @@ export interface StateServiceInit {
 export interface StateService {
   readonly doc: Y.Doc
   readonly controlPort: number
+  /** the control endpoint (other subsystems add their ops to it) */
+  readonly control: ControlServer
   /** The replication provider, when a mesh was given. */
   readonly provider?: StateProvider
   /** Resolves when every update so far is on disk. */
@@ -60,6 +62,7 @@ export async function startStateService (init: StateServiceInit): Promise<StateS
   return {
     doc: persistent.doc,
     controlPort: control.port,
+    control,
     provider,
     flush: persistent.flush,
     stop: async () => {

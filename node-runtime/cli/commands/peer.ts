@@ -11,6 +11,8 @@ import { list, num, UsageError, type Command } from '../args.ts'
 import { novacronHome, runningPeers } from '../../home/registry.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { claimPeerHome } from '../../mesh/peer-home.ts'
+import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
+import { genesisFromBootstrap } from '../../ledger/peer-ledger.ts'
 
 export const command: Command = {
   name: 'peer',
@@ -27,7 +29,8 @@ export const command: Command = {
   options: [
     { name: 'bootstrap', type: 'list', value: '<multiaddr>', description: "Bootstrap multiaddr ending in /p2p/<peer id> (repeat for several; default: the bootstrap 'novacron start' runs on this machine)" },
     { name: 'metrics-port', type: 'integer', value: '<port>', min: 0, max: 65535, description: 'Serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0 picks a free port; default: off)' },
-    ...commonOptions
+    ...commonOptions,
+    ...ledgerOptions
   ],
   examples: ['novacron peer', 'novacron peer --bootstrap /ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooW...', 'novacron peer --name worker --json', 'novacron peer --metrics-port 9464'],
   async run (args, io) {
@@ -47,8 +50,9 @@ export const command: Command = {
       const { createMeshNode } = await import('../../../core/net/index.ts')
       const { runPeer } = await import('../../mesh/run-peer.ts')
       let node
+      const init = await withPeerKey(await commonInit(args, home.record.dataDir))
       try {
-        node = await createMeshNode({ ...await commonInit(args, home.record.dataDir), role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
+        node = await createMeshNode({ ...init, role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
       } catch (err) {
         throw asUsageError(err)
       }
@@ -71,10 +75,13 @@ export const command: Command = {
           throw err
         }
       }
+      // the mesh ledger: the genesis replica is the bootstrap (its peer id ends the multiaddr)
+      const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control })
       const { close } = await import('../../mesh/http-server.ts')
       return await runPeer({
         node,
         io,
+        ...ledger,
         json: jsonOutput(args),
         listening: { name: home.record.name, dataDir: home.record.dataDir, ...(metrics != null ? { metricsUrl: metrics.url } : {}) },
         banner: [`name        ${home.record.name} (data in ${home.record.dataDir})`, ...(metrics != null ? [`metrics     ${metrics.url}`] : [])],

@@ -13,6 +13,7 @@ import { claimPeerHome, type PeerHome } from '../../mesh/peer-home.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { close, createAppServer, listen } from '../../mesh/http-server.ts'
 import { packageRoot } from '../package-root.ts'
+import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
 
 export const DEFAULT_PORT = 7420
 const root = packageRoot(new URL('.', import.meta.url).pathname)
@@ -33,7 +34,8 @@ export const command: Command = {
     { name: 'ws-port', type: 'integer', value: '<port>', min: 0, max: 65535, description: 'WebSockets port for libp2p (default: --port + 1; 0 picks a free one)' },
     { name: 'app-dir', type: 'string', value: '<dir>', description: "Folder of the built app to serve (default: the package's dist/app, built by npm run build)" },
     { name: 'max-reservations', type: 'integer', value: '<n>', min: 1, max: 65536, default: 1024, description: 'Relay reservations the bootstrap grants (one per peer)' },
-    ...commonOptions
+    ...commonOptions,
+    ...ledgerOptions
   ],
   examples: ['novacron start', 'novacron start --port 8000 --name lab', 'npm start -- --port 8000', 'novacron start --port 0 --ws-port 0 --json'],
   async run (args, io) {
@@ -65,9 +67,10 @@ async function serve (args: ParsedArgs, io: CliIO, { host, family, port, wsPort,
   const { createMeshNode } = await import('../../../core/net/index.ts')
   const { runPeer } = await import('../../mesh/run-peer.ts')
   let node
+  const init = await withPeerKey(await commonInit(args, home.record.dataDir))
   try {
     node = await createMeshNode({
-      ...await commonInit(args, home.record.dataDir),
+      ...init,
       role: 'bootstrap',
       relayServer: true,
       maxReservations: num(args, 'max-reservations'),
@@ -95,10 +98,13 @@ async function serve (args: ParsedArgs, io: CliIO, { host, family, port, wsPort,
   const { startPeerState } = await import('../../state/peer-state.ts')
   const state = await startPeerState(mesh, home.record.dataDir, m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
   home.update({ peerId: mesh.peerId.toString(), url })
+  // the mesh ledger: this peer is the genesis replica
+  const ledger = ledgerHooks(args, io, { node: mesh, privateKey: init.privateKey, genesisPeerId: () => mesh.peerId.toString(), control: state.control })
   try {
     return await runPeer({
       node: mesh,
       io,
+      ...ledger,
       json: jsonOutput(args),
       listening: multiaddrs => ({ url, httpPort, role: 'bootstrap', metricsUrl: `${url}metrics`, name: home.record.name, dataDir: home.record.dataDir, next: peerLine(multiaddrs) }),
       banner: multiaddrs => nextSteps(url, home.record, multiaddrs),

@@ -1,0 +1,139 @@
+/**
+ * `novacron ledger <subcommand>`: the mesh ledger of a running peer, reached through its data
+ * dir's control endpoint (as `novacron issues` does). `verify` also works on a stopped peer: it
+ * then opens the store itself. Every subcommand takes `--json`.
+ */
+import { bool, num, str, UsageError, type CliIO, type Command, type OptionSpec } from '../args.ts'
+import type { LedgerStatus } from '../../../core/ledger/types.ts'
+import { peerAnswers, peerExec } from '../../ledger/client.ts'
+import { entryTable, statusText } from '../../ledger/format.ts'
+import type { EntryJson } from '../../ledger/ops.ts'
+import { verifyOffline } from '../../ledger/offline.ts'
+
+const DATA_DIR: OptionSpec = { name: 'data-dir', type: 'string', value: '<dir>', default: '.novacron', description: "The peer's data directory (its running peer is reached through it)" }
+const JSON_OPT: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of text' }
+const common = [DATA_DIR, JSON_OPT]
+const dir = (args: { options: Record<string, unknown> }): string => (args.options['data-dir'] as string | undefined) ?? '.novacron'
+const print = (io: CliIO, json: boolean, value: unknown, text: string): void => { io.stdout.write(json ? JSON.stringify(value) + '\n' : text) }
+
+const status: Command = {
+  name: 'status',
+  summary: 'Epoch, replicas, height, head, leader, commit latency p50/p99, rejected counts',
+  options: common,
+  examples: ['novacron ledger status --data-dir .novacron/peer1', 'novacron ledger status --json'],
+  run: async (args, io) => {
+    const s = await peerExec(dir(args))('ledger.status') as LedgerStatus
+    print(io, bool(args, 'json'), s, statusText(s))
+    return 0
+  }
+}
+
+const FOLLOW_POLL_MS = 300
+
+const log: Command = {
+  name: 'log',
+  summary: 'Committed entries in slot order (--follow keeps printing new ones)',
+  options: [
+    { name: 'from', type: 'integer', value: '<slot>', min: 0, default: 0, description: 'First slot to show' },
+    { name: 'limit', type: 'integer', value: '<n>', min: 1, max: 1000, default: 100, description: 'At most this many entries (per poll with --follow)' },
+    { name: 'follow', type: 'boolean', description: 'Keep running and print entries as they commit (Ctrl-C stops)' },
+    ...common
+  ],
+  examples: ['novacron ledger log --from 100 --limit 20', 'novacron ledger log --follow --json'],
+  run: async (args, io) => {
+    const exec = peerExec(dir(args))
+    const json = bool(args, 'json')
+    const limit = num(args, 'limit') as number
+    let from = num(args, 'from') as number
+    const show = (entries: EntryJson[], header: boolean): void => {
+      if (json) for (const e of entries) io.stdout.write(JSON.stringify(e) + '\n')
+      else if (entries.length > 0 || header) {
+        const t = entryTable(entries)
+        io.stdout.write(header ? t : t.split('\n').slice(1).join('\n'))
+      }
+    }
+    // (slot, index) of the last entry shown: a full page may end mid-slot, so the next poll re-reads
+    // that slot and drops what was shown
+    let seen: [number, number] = [-1, -1]
+    const page = async (): Promise<EntryJson[]> => {
+      const entries = (await exec('ledger.log', { from, limit }) as EntryJson[])
+      const fresh = entries.filter(e => e.slot > seen[0] || (e.slot === seen[0] && e.index > seen[1]))
+      const last = entries[entries.length - 1]
+      if (last != null) {
+        seen = [last.slot, last.index]
+        from = entries.length === limit ? last.slot : last.slot + 1
+      }
+      return fresh
+    }
+    if (!bool(args, 'follow')) {
+      const entries = await exec('ledger.log', { from, limit }) as EntryJson[]
+      if (json) io.stdout.write(JSON.stringify(entries) + '\n')
+      else io.stdout.write(entryTable(entries))
+      return 0
+    }
+    let stop = false
+    const onSignal = (): void => { stop = true }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      show(await page(), true)
+      while (!stop) {
+        await new Promise(resolve => setTimeout(resolve, FOLLOW_POLL_MS))
+        show(await page(), false)
+      }
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    return 0
+  }
+}
+
+const submit: Command = {
+  name: 'submit',
+  summary: 'Submit an entry and wait for its commit; prints slot and latency',
+  options: [
+    { name: 'kind', type: 'string', value: '<kind>', default: 'note', description: 'Entry kind (note; config goes through `novacron config set`)' },
+    { name: 'data', type: 'string', value: '<json>', description: 'Entry data, JSON (required)' },
+    { name: 'timeout', type: 'integer', value: '<ms>', min: 100, max: 600_000, description: 'Give up waiting for the commit after this long (default: the ledger\'s submit timeout)' },
+    ...common
+  ],
+  examples: [`novacron ledger submit --kind note --data '{"text":"hello"}'`, `novacron ledger submit --data '"deploy v2"' --json`],
+  run: async (args, io) => {
+    const data = str(args, 'data')
+    if (data == null) throw new UsageError('--data <json> is required', '--data')
+    try { JSON.parse(data) } catch (err) { throw new UsageError(`--data must be JSON (${(err as Error).message})`, '--data') }
+    const kind = str(args, 'kind') as string
+    if (kind === 'config') throw new UsageError("use 'novacron config set <key> <value>' for config entries (it validates first)", '--kind')
+    const timeout = num(args, 'timeout')
+    const e = await peerExec(dir(args))('ledger.submit', { kind, data, ...(timeout != null ? { timeoutMs: timeout } : {}) }) as EntryJson
+    print(io, bool(args, 'json'), e, `committed   slot ${e.slot} (entry ${e.index}, epoch ${e.epoch})${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`)
+    return 0
+  }
+}
+
+const verify: Command = {
+  name: 'verify',
+  summary: 'Re-check every stored certificate from genesis; print the head hash (exit 1 if tampered)',
+  description: 'On a running peer the peer verifies its own store; on a stopped one this command opens the\n' +
+    'store in <data-dir>/ledger itself. A record that does not check exits 1 and names its height.',
+  options: [{ name: 'genesis', type: 'string', value: '<peer id>', description: 'Genesis peer id to trust (stopped peer only; default: the one the peer recorded in its data dir)' }, ...common],
+  examples: ['novacron ledger verify --data-dir .novacron/peer1', 'novacron ledger verify --json'],
+  run: async (args, io) => {
+    const d = dir(args)
+    const result = await peerAnswers(d)
+      ? await peerExec(d)('ledger.verify') as { height: number, head: string, blocks: number }
+      : await verifyOffline(d, str(args, 'genesis'))
+    print(io, bool(args, 'json'), result, `verified    ${result.blocks} blocks, height ${result.height}\nhead        ${result.head}\n`)
+    return 0
+  }
+}
+
+export const command: Command = {
+  name: 'ledger',
+  summary: 'Inspect and use the mesh ledger of a peer',
+  description: 'The ledger is the totally ordered log every peer agrees on (ProBFT). These commands talk to the\n' +
+    'peer running on --data-dir through its control endpoint.',
+  options: [],
+  subcommands: [status, log, submit, verify]
+}

@@ -1,0 +1,50 @@
+/**
+ * What `novacron start` / `novacron peer` add for the ledger, so each command module changes by a
+ * few lines: the options (`--no-ledger`, `--ledger-protocol`), the peer's key loaded or generated
+ * up front (the MeshNode and the ledger sign with the same one), and the hooks `runPeer` calls —
+ * start the ledger once the mesh runs, stop it (graceful `leave`) before the mesh stops.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import type { MeshNode, MeshNodeInit } from '../../core/net/index.ts'
+import { bool, str, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import type { ControlServer } from '../state/control.ts'
+import { hostileFromEnv, startPeerLedger, type LedgerProtocol, type PeerLedger } from './peer-ledger.ts'
+
+export const ledgerOptions: OptionSpec[] = [
+  { name: 'no-ledger', type: 'boolean', description: 'Do not run the mesh ledger on this peer (it then neither follows nor orders anything)' },
+  { name: 'ledger-protocol', type: 'string', choices: ['probft', 'pbft'], default: 'probft', description: 'Consensus of a new ledger: the genesis peer (start) records it in genesis; ProBFT, or the PBFT baseline' }
+]
+
+/** The key the MeshNode and the ledger share: the data dir's, or a fresh one made here. */
+export async function withPeerKey (init: MeshNodeInit): Promise<MeshNodeInit & { privateKey: PrivateKey }> {
+  return { ...init, privateKey: init.privateKey ?? await generateKeyPair('Ed25519') }
+}
+
+export interface LedgerHooks {
+  afterStart: () => Promise<void>
+  beforeStop: () => Promise<void>
+}
+
+export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, privateKey: PrivateKey, genesisPeerId: () => string, control?: ControlServer }): LedgerHooks | undefined {
+  if (bool(args, 'no-ledger')) return undefined
+  const json = bool(args, 'json')
+  let ledger: PeerLedger | undefined
+  const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`ledger: ${m}\n`) } : undefined
+  return {
+    afterStart: async () => {
+      const { nodeLedgerCore } = await import('./core-binding.ts')
+      ledger = await startPeerLedger({
+        node: ctx.node,
+        privateKey: ctx.privateKey,
+        genesisPeerId: ctx.genesisPeerId(),
+        dataDir: str(args, 'data-dir'),
+        control: ctx.control,
+        protocol: (str(args, 'ledger-protocol') ?? 'probft') as LedgerProtocol,
+        hostile: hostileFromEnv(),
+        out: (event, fields, human) => { io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n') }
+      }, nodeLedgerCore(debug))
+    },
+    beforeStop: async () => { await ledger?.stop() }
+  }
+}

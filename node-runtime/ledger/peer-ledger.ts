@@ -1,0 +1,150 @@
+/**
+ * The ledger inside `novacron start` / `novacron peer`: one call from each command module.
+ *
+ * It opens the store (LevelDB in `<data-dir>/ledger`, in memory without a data dir), creates the
+ * ledger with the peer's own libp2p key (the MeshNode's) and quorum math from core-wasm, serves the
+ * `ledger.*`/`config.*` control ops on the data dir's control endpoint, applies committed mesh
+ * settings to the MeshNode at their slot, and prints `ledger:epoch` / `ledger:config` events.
+ * `stop()` is graceful (the ledger submits `leave` while the mesh still runs) and idempotent; the
+ * command calls it before stopping the mesh node.
+ *
+ * core/ledger is reached through the narrow `LedgerCore` port (./core-binding.ts fills it), so this
+ * wiring is testable with a scripted core and does not care how the shell is built.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import type { MeshNode } from '../../core/net/index.ts'
+import type { LedgerInit } from '../../core/ledger/index.ts'
+import type { LedgerApi, LedgerStore, ReplicaInfo } from '../../core/ledger/types.ts'
+import type { ControlServer } from '../state/control.ts'
+import { openLevelStore } from './level-store.ts'
+import { recordGenesisId } from './offline.ts'
+import { runLedgerOp, type LedgerOpTarget } from './ops.ts'
+
+export type LedgerProtocol = 'probft' | 'pbft'
+/** the hostile behaviours core/ledger implements (test-only) */
+export type HostileMode = NonNullable<LedgerInit['hostile']>
+export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood']
+
+/** A running ledger as this wiring uses it. */
+export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+export interface LedgerCreateInit {
+  genesisPeerId: string
+  protocol?: LedgerProtocol
+  hostile?: HostileMode
+}
+
+/** What this wiring needs from core/ledger (and core-wasm). */
+export interface LedgerCore {
+  createLedger: (init: LedgerCreateInit, components: { mesh: MeshNode, privateKey: PrivateKey, store: LedgerStore }) => Promise<LedgerRuntime>
+  memoryStore: () => LedgerStore
+  config: Omit<LedgerOpTarget, 'ledger'>
+}
+
+export interface PeerLedgerInit {
+  node: MeshNode
+  privateKey: PrivateKey
+  genesisPeerId: string
+  dataDir?: string
+  control?: ControlServer
+  protocol?: LedgerProtocol
+  /** test-only (NOVACRON_TEST=1): see hostileFromEnv */
+  hostile?: HostileMode
+  /** prints one event (JSON line or human text, as the command does) */
+  out: (event: string, fields: Record<string, unknown>, human: string) => void
+}
+
+export interface PeerLedger {
+  readonly ledger: LedgerRuntime
+  /** settings applied to this peer's MeshNode so far, by key */
+  readonly applied: Record<string, unknown>
+  stop: () => Promise<void>
+}
+
+/** Mesh settings a committed `config` entry changes on the running MeshNode, by key. */
+const APPLY: Record<string, (node: MeshNode, value: unknown) => void> = {
+  'mesh.maxPeers': (node, value) => { node.setMaxPeers(value as number) }
+}
+
+/** The hostile mode asked for by the environment: only when NOVACRON_TEST=1 (tests), else none. */
+export function hostileFromEnv (env: NodeJS.ProcessEnv = process.env): HostileMode | undefined {
+  if (env.NOVACRON_TEST !== '1') return undefined
+  const mode = env.NOVACRON_LEDGER_HOSTILE
+  if (mode == null || mode === '') return undefined
+  if (!(HOSTILE_MODES as readonly string[]).includes(mode)) throw new RangeError(`NOVACRON_LEDGER_HOSTILE must be one of ${HOSTILE_MODES.join(', ')} (got '${mode}')`)
+  return mode as HostileMode
+}
+
+/** The genesis peer id of a mesh: the peer id at the end of its (first) bootstrap multiaddr. */
+export function genesisFromBootstrap (bootstrap: string[]): string {
+  const addr = bootstrap[0] ?? ''
+  const id = /\/p2p\/([^/]+)$/.exec(addr)?.[1]
+  if (id == null) throw new RangeError(`the bootstrap multiaddr must end in /p2p/<peer id> (got '${addr}')`)
+  return id
+}
+
+export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): Promise<PeerLedger> {
+  const store = init.dataDir != null ? await openLevelStore(init.dataDir) : core.memoryStore()
+  if (init.dataDir != null) recordGenesisId(init.dataDir, init.genesisPeerId) // for `ledger verify` on the stopped peer
+  let ledger: LedgerRuntime
+  try {
+    ledger = await core.createLedger({
+      genesisPeerId: init.genesisPeerId,
+      ...(init.protocol != null ? { protocol: init.protocol } : {}),
+      ...(init.hostile != null ? { hostile: init.hostile } : {})
+    }, { mesh: init.node, privateKey: init.privateKey, store })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  const applied: Record<string, unknown> = {}
+  const onConfig = (e: Event): void => {
+    const { key, value, slot } = (e as CustomEvent<{ key: string, value: unknown, slot: number }>).detail
+    const apply = APPLY[key]
+    let error: string | undefined
+    if (apply != null) {
+      try { apply(init.node, value); applied[key] = value } catch (err) { error = `${(err as Error).name}: ${(err as Error).message}` }
+    }
+    init.out('ledger:config', { key, value, slot, applied: apply != null && error == null, ...(error != null ? { error } : {}) },
+      `config      ${key} = ${JSON.stringify(value)} at slot ${slot}${error != null ? ` (not applied: ${error})` : ''}`)
+  }
+  const onEpoch = (e: Event): void => {
+    const { epoch, start, replicas } = (e as CustomEvent<{ epoch: number, start: number, replicas: ReplicaInfo[] }>).detail
+    init.out('ledger:epoch', { epoch, start, replicas: replicas.map(r => r.peerId), at: Date.now() }, `epoch       ${epoch} from slot ${start}: ${replicas.length} replica(s)`)
+  }
+  ledger.addEventListener('config', onConfig)
+  ledger.addEventListener('epoch', onEpoch)
+  const target: LedgerOpTarget = { ledger, ...core.config }
+  const handler = async (op: string, args: Record<string, unknown>): Promise<unknown> => {
+    if (op === 'ledger.applied') return { ...applied, 'mesh.maxPeers.current': init.node.config.maxPeers }
+    return await runLedgerOp(target, op, args)
+  }
+  init.control?.addOps('ledger.', handler)
+  init.control?.addOps('config.', handler)
+  try {
+    await ledger.start()
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    ledger,
+    applied,
+    stop: async () => {
+      stopping ??= (async () => {
+        try {
+          await ledger.stop()
+        } finally {
+          ledger.removeEventListener('config', onConfig)
+          ledger.removeEventListener('epoch', onEpoch)
+          await store.close()
+        }
+      })()
+      await stopping
+    }
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A ledger mesh of real `novacron` processes for tests and the benchmark: `novacron start` (the
+ * genesis replica) plus `novacron peer`s, each with its own data dir, driven through their control
+ * endpoints (the path the CLI takes; polling there costs no process spawn) and, where a test wants
+ * the user's view, through the CLI itself (`ledger status --json`). Cleans up what it starts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { LedgerStatus } from '../../core/ledger/types.ts'
+import { readControlInfo, remoteOp } from '../../node-runtime/state/control.ts'
+import type { EntryJson } from '../../node-runtime/ledger/ops.ts'
+import { startCli, type CliProcess } from './processes.ts'
+import { waitFor } from './wait.ts'
+
+export interface ClusterPeer {
+  name: string
+  dataDir: string
+  proc: CliProcess
+  peerId: string
+}
+
+export interface ClusterOptions {
+  /** extra flags for every process (e.g. ['--ledger-protocol', 'pbft']) */
+  flags?: string[]
+  env?: NodeJS.ProcessEnv
+  /** ms to wait for a process's `listening` event @default 120000 */
+  startTimeoutMs?: number
+}
+
+export class LedgerCluster {
+  readonly root = mkdtempSync(join(tmpdir(), 'novacron-ledger-cluster-'))
+  readonly peers: ClusterPeer[] = []
+  bootAddr = ''
+  private n = 0
+
+  constructor (private readonly opts: ClusterOptions = {}) {}
+
+  private async spawn (name: string, args: string[], env: NodeJS.ProcessEnv = {}, dataDir = join(this.root, name)): Promise<ClusterPeer> {
+    const proc = startCli([...args, '--data-dir', dataDir, '--json', ...(this.opts.flags ?? [])], { NOVACRON_TEST: '1', ...this.opts.env, ...env })
+    const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, this.opts.startTimeoutMs ?? 120_000)
+    const listening = JSON.parse(m[0]) as { peerId: string, multiaddrs: string[] }
+    const peer = { name, dataDir, proc, peerId: listening.peerId }
+    if (name === 'boot') this.bootAddr = listening.multiaddrs.find(a => a.includes('/ws/')) ?? listening.multiaddrs[0]
+    // the control endpoint is written once the state service is up; the ledger ops once the ledger runs
+    await waitFor(async () => readControlInfo(dataDir) != null && await this.statusOf(peer).then(() => true, () => false), { timeout: 60_000, message: `${name}'s ledger control ops` })
+    return peer
+  }
+
+  async startBoot (env?: NodeJS.ProcessEnv): Promise<ClusterPeer> {
+    const p = await this.spawn('boot', ['start', '--host', '127.0.0.1', '--port', '0', '--ws-port', '0'], env)
+    this.peers.push(p)
+    return p
+  }
+
+  async startPeer (env?: NodeJS.ProcessEnv, reuse?: ClusterPeer): Promise<ClusterPeer> {
+    const name = reuse?.name ?? `peer${++this.n}`
+    const p = await this.spawn(name, ['peer', '--bootstrap', this.bootAddr], env, reuse?.dataDir)
+    if (reuse != null) this.peers.splice(this.peers.indexOf(reuse), 1, p)
+    else this.peers.push(p)
+    return p
+  }
+
+  live (): ClusterPeer[] { return this.peers.filter(p => p.proc.exitCode === null) }
+
+  async op (peer: ClusterPeer, op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const info = readControlInfo(peer.dataDir)
+    if (info == null) throw new Error(`${peer.name} has no control endpoint`)
+    return await remoteOp(info, op, args)
+  }
+
+  async statusOf (peer: ClusterPeer): Promise<LedgerStatus> {
+    return await this.op(peer, 'ledger.status') as LedgerStatus
+  }
+
+  async submit (peer: ClusterPeer, text: string, timeoutMs = 120_000): Promise<EntryJson> {
+    return await this.op(peer, 'ledger.submit', { kind: 'note', data: JSON.stringify({ text }), timeoutMs }) as EntryJson
+  }
+
+  /** Waits until every peer in `group` is a replica view with `n` replicas (the same epoch on all). */
+  async waitReplicas (n: number, group = this.live(), timeout = 180_000): Promise<LedgerStatus[]> {
+    let last: LedgerStatus[] = []
+    return await waitFor(async () => {
+      last = await Promise.all(group.map(async p => await this.statusOf(p)))
+      const epochs = new Set(last.map(s => s.epoch))
+      return last.every(s => s.replicas.length === n) && epochs.size === 1 ? last : null
+    }, { timeout, interval: 250, message: () => `${n} replicas everywhere; now ${last.map(s => `${s.replicas.length}@e${s.epoch}`).join(' ')}` })
+  }
+
+  /** Waits until every peer of `group` has the same height ≥ `minHeight` and the same head. */
+  async waitSameHead (minHeight: number, group = this.live(), timeout = 120_000): Promise<LedgerStatus[]> {
+    let last: LedgerStatus[] = []
+    return await waitFor(async () => {
+      last = await Promise.all(group.map(async p => await this.statusOf(p)))
+      const heads = new Set(last.map(s => `${s.height}:${s.head}`))
+      return heads.size === 1 && last[0].height >= minHeight ? last : null
+    }, { timeout, interval: 250, message: () => `one head at height >= ${minHeight}; now ${last.map(s => `${s.height}:${s.head.slice(0, 8)}`).join(' ')}` })
+  }
+
+  async kill (peer: ClusterPeer): Promise<void> {
+    peer.proc.child.kill('SIGKILL')
+    await peer.proc.exited
+  }
+
+  async stop (): Promise<void> {
+    // peers first (their graceful leave needs the bootstrap), then the bootstrap
+    await Promise.all(this.peers.filter(p => p.name !== 'boot').map(async p => await p.proc.stop()))
+    await Promise.all(this.peers.map(async p => await p.proc.stop()))
+    rmSync(this.root, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The ledger in real processes, the part that fits `npm test` (the 7-replica run with SIGKILLs,
+ * restarts, removal and joins is processes.slow.test.ts; 4 replicas took 9 min here at load 41):
+ * `novacron start` and a `novacron peer` with data dirs become 2 replicas; 30 notes submitted from
+ * both commit and every peer's
+ * `novacron ledger status --json` shows the same head; `novacron config set mesh.maxPeers 6` is
+ * committed and applied to every peer's MeshNode, `config set mesh.maxPeers -- -1` is refused with
+ * the validator's typed error and nothing is submitted; `novacron ledger verify` on a stopped peer
+ * checks its store, and after one record is tampered with it exits 1 naming that height.
+ */
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { Level } from 'level'
+import type { LedgerStatus } from '../../core/ledger/types.ts'
+import { heightKey } from '../../core/ledger/store-rules.ts'
+import { decodeRecord, encodeRecord } from '../../node-runtime/ledger/record-codec.ts'
+import { LedgerCluster } from '../_support/ledger-cluster.ts'
+import { startCli } from '../_support/processes.ts'
+import { waitFor } from '../_support/wait.ts'
+
+async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = startCli(args)
+  const code = await p.exited
+  return { code, stdout: p.stdout, stderr: p.stderr }
+}
+
+describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
+  const cluster = new LedgerCluster()
+
+  before(async () => {
+    await cluster.startBoot()
+    await cluster.startPeer()
+  })
+  after(async () => { await cluster.stop() })
+
+  test('2 replicas commit 30 notes from both peers; every CLI status shows the same head', async () => {
+    await cluster.waitReplicas(2)
+    const peers = cluster.live()
+    const results = await Promise.all(Array.from({ length: 30 }, async (_, i) => await cluster.submit(peers[i % peers.length], `note ${i}`)))
+    assert.equal(new Set(results.map(r => `${r.slot}.${r.index}`)).size, 30)
+    await cluster.waitSameHead(Math.max(...results.map(r => r.slot)))
+    const statuses = await Promise.all(peers.map(async p => {
+      const r = await cli(['ledger', 'status', '--json', '--data-dir', p.dataDir])
+      assert.equal(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout) as LedgerStatus
+    }))
+    assert.equal(new Set(statuses.map(s => s.head)).size, 1)
+    assert.equal(statuses[0].replicas.length, 2)
+    // a submit through the CLI prints its slot and latency
+    const sub = await cli(['ledger', 'submit', '--kind', 'note', '--data', '{"text":"from the cli"}', '--json', '--data-dir', peers[1].dataDir])
+    assert.equal(sub.code, 0, sub.stderr)
+    const e = JSON.parse(sub.stdout) as { slot: number, latencyMs: number, kind: string }
+    assert.equal(e.kind, 'note')
+    assert.ok(e.slot > 0 && e.latencyMs >= 0)
+  })
+
+  test('config set mesh.maxPeers 6 is committed and applied on every peer; -1 is refused before submitting', async () => {
+    const peers = cluster.live()
+    const ok = await cli(['config', 'set', 'mesh.maxPeers', '6', '--json', '--data-dir', peers[1].dataDir])
+    assert.equal(ok.code, 0, ok.stderr)
+    const slot = (JSON.parse(ok.stdout) as { slot: number }).slot
+    await waitFor(async () => {
+      const applied = await Promise.all(peers.map(async p => await cluster.op(p, 'ledger.applied') as Record<string, unknown>))
+      return applied.every(a => a['mesh.maxPeers.current'] === 6)
+    }, { timeout: 60_000, message: 'mesh.maxPeers 6 applied on every peer' })
+    for (const p of peers) assert.match(p.proc.stdout, new RegExp(`"event":"ledger:config","key":"mesh.maxPeers","value":6,"slot":${slot},"applied":true`))
+    const get = await cli(['config', 'get', 'mesh.maxPeers', '--json', '--data-dir', peers[0].dataDir])
+    assert.deepEqual(JSON.parse(get.stdout), { 'mesh.maxPeers': 6 })
+
+    const height = (await cluster.statusOf(peers[0])).height
+    const bad = await cli(['config', 'set', '--data-dir', peers[1].dataDir, 'mesh.maxPeers', '--', '-1'])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /EntryRefusedError/)
+    const log = await cluster.op(peers[0], 'ledger.log', { from: height + 1, limit: 100 }) as Array<{ kind: string, data: string }>
+    assert.ok(!log.some(e => e.kind === 'config' && e.data.includes('-1')), 'nothing was submitted')
+  })
+
+  test('ledger verify on a stopped peer checks its store; a tampered record exits 1 naming its height', async () => {
+    const peer = cluster.live()[1]
+    const running = await cli(['ledger', 'verify', '--json', '--data-dir', peer.dataDir])
+    assert.equal(running.code, 0, running.stderr)
+    const online = JSON.parse(running.stdout) as { height: number, head: string }
+    await peer.proc.stop()
+    const offline = await cli(['ledger', 'verify', '--json', '--data-dir', peer.dataDir])
+    assert.equal(offline.code, 0, offline.stderr)
+    const v = JSON.parse(offline.stdout) as { height: number, head: string, genesisFrom: string }
+    assert.ok(v.height >= online.height)
+    assert.equal(v.genesisFrom, 'data-dir')
+    // flip one byte of block 3's certificate-covered value behind the store's back
+    const db = new Level<Uint8Array, Uint8Array>(join(peer.dataDir, 'ledger'), { keyEncoding: 'view', valueEncoding: 'view' })
+    const blocks = db.sublevel('b', { keyEncoding: 'view', valueEncoding: 'view' }) as unknown as { get: (k: Uint8Array) => Promise<Uint8Array>, put: (k: Uint8Array, v: Uint8Array) => Promise<void> }
+    const r = decodeRecord(await blocks.get(heightKey(3)))
+    r.block[r.block.length - 1] ^= 1
+    await blocks.put(heightKey(3), encodeRecord(r))
+    await db.close()
+    const tampered = await cli(['ledger', 'verify', '--data-dir', peer.dataDir])
+    assert.equal(tampered.code, 1)
+    assert.match(tampered.stderr, /LedgerVerifyError: .*height 3/)
+  })
+})
