@@ -29,7 +29,10 @@ export function errorText (err: unknown): string {
     return typeof e.path === 'string' ? `${e.path}: ${words}` : words
   }
   // core-wasm's LZ4 errors carry their numeric code in the text ("LZ4 error 11: …"): keep the words
-  if (e.name === 'Lz4Error') return `not a valid LZ4 frame: ${e.message.replace(/^LZ4 error \d+: /, '')}`
+  if (e.name === 'Lz4Error') {
+    const words = e.message.replace(/^LZ4 error \d+: /, '')
+    return /maxOutputSize/.test(words) ? 'the decompressed data would exceed --max-output' : `not a valid LZ4 frame: ${words}`
+  }
   return e.message
 }
 

@@ -88,13 +88,13 @@ test('two headless peers link over WebRTC, survive a killed bootstrap and stop c
   const wsPort = await freePort()
   const bootArgs = ['start', '--port', '0', '--ws-port', String(wsPort), '--data-dir', dataDir, '--json']
   let boot = startCli(bootArgs)
-  await boot.waitForOutput(/"event":"listening"/)
+  await boot.waitForOutput(/"event":"listening"/, 90_000)
   const listening = events(boot).find(e => e.event === 'listening') as { peerId: string, multiaddrs: string[] }
   const addr = listening.multiaddrs[0]
   assert.match(addr, new RegExp(`/tcp/${wsPort}/ws/p2p/${listening.peerId}$`))
 
   const peers = [startCli(['peer', '--bootstrap', addr, '--json']), startCli(['peer', '--bootstrap', addr, '--json'])]
-  await Promise.all(peers.map(async p => await p.waitForOutput(/"event":"listening"/)))
+  await Promise.all(peers.map(async p => await p.waitForOutput(/"event":"listening"/, 90_000)))
   const ids = peers.map(p => (events(p).find(e => e.event === 'listening') as { peerId: string }).peerId)
   for (const [i, p] of peers.entries()) {
     const other = ids[1 - i]
@@ -109,7 +109,7 @@ test('two headless peers link over WebRTC, survive a killed bootstrap and stop c
   const connectsBefore = peers.map(p => events(p).filter(e => e.event === 'peer:connect' && e.peerId === listening.peerId).length)
 
   boot = startCli(bootArgs)
-  await boot.waitForOutput(/"event":"listening"/)
+  await boot.waitForOutput(/"event":"listening"/, 90_000)
   const again = events(boot).find(e => e.event === 'listening') as { peerId: string, multiaddrs: string[] }
   assert.equal(again.peerId, listening.peerId, 'identity kept in --data-dir')
   assert.equal(again.multiaddrs[0], addr)

@@ -1,8 +1,8 @@
 /**
  * `novacron decompress`: LZ4 frame(s) on stdin -> the original bytes on stdout, streamed a block
  * at a time. Reads frames from the `lz4` tool (any level, block checksums, linked blocks,
- * concatenated and skippable frames). Corrupt input ends with `Lz4Error: LZ4 error <code>: ...`
- * on stderr and exit code 1.
+ * concatenated and skippable frames). Corrupt input ends with one line on stderr
+ * (`novacron decompress: not a valid LZ4 frame: <what>`, node-runtime/cli/errors.ts) and exit code 1.
  */
 import { decompressStream, initCoreWasm } from '../../../core-wasm/index.ts'
 import { num, type Command } from '../args.ts'
