@@ -98,6 +98,17 @@ export async function mountLearningPanel (root: HTMLElement, _ctx: LearningPanel
     w.addEventListener('error', e => { if (running != null) finish(`Training failed: ${e.message}`, false) })
   }
   listen(worker)
+  // mounted = ready: resolve once the worker named its backend (or could not start one)
+  await new Promise<void>(resolve => {
+    const ready = (e: MessageEvent<FromWorker>): void => {
+      if (e.data.type !== 'backend' && e.data.type !== 'error') return
+      if (e.data.type === 'error') backendLine.textContent = `Backend: none (${e.data.message})`
+      worker.removeEventListener('message', ready)
+      resolve()
+    }
+    worker.addEventListener('message', ready)
+    worker.addEventListener('error', e => { backendLine.textContent = `Backend: the training worker did not start (${e.message})`; resolve() }, { once: true })
+  })
 
   start.addEventListener('click', () => {
     const settings = problems()

@@ -97,6 +97,8 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
     for (let i = 0; i < 3; i++) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
       const page = await context.newPage()
+      // playwright's 30 s default timed out page.goto in a loop run at load average 45 on 2 cores
+      page.setDefaultTimeout(DEADLINE)
       page.on('pageerror', err => { console.error(`tab ${i}: ${err.message}`) })
       await page.goto(url)
       pages.push(page)
