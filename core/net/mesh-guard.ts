@@ -24,11 +24,16 @@ import { PeerGuard, type Budget } from './peer-guard.ts'
 import type { MeshMetrics, RejectReason } from './mesh-metrics.ts'
 import type { Logger, PeerId } from '@libp2p/interface'
 
-/** Gossip budgets per author (topology: one change per quarter interval plus keep-alives; discovery: at most one per 2.5 s). */
+/**
+ * Gossip budgets per author. An honest peer sends at most 4 topology messages per topology interval
+ * (a change per quarter interval, keep-alives skipped meanwhile) and at most 2 discovery
+ * announcements per half discovery interval; the budgets leave room for the short intervals tests
+ * use (1 s: 4/s and 3/s) because a receiver cannot know the sender's configuration.
+ */
 export const TOPIC_BUDGETS: Readonly<Record<'topology' | 'broadcast' | 'discovery', Budget>> = {
-  topology: { ratePerSec: 2, burst: 20 },
-  broadcast: { ratePerSec: 8, burst: 32 },
-  discovery: { ratePerSec: 1, burst: 10 }
+  topology: { ratePerSec: 10, burst: 40 },
+  broadcast: { ratePerSec: 20, burst: 50 },
+  discovery: { ratePerSec: 5, burst: 20 }
 }
 
 export type TopicKind = 'mesh' | 'discovery' | 'other'

@@ -8,6 +8,10 @@
  * signalling, after which the link is direct. Every peer gossips its neighbour list on a topology
  * topic so any peer can draw the whole mesh.
  *
+ * What peers send passes `MeshGuard` first (mesh-guard.ts): topic validators on the mesh's topics,
+ * per-peer budgets on topics and request protocols, strikes that disconnect a misbehaving peer;
+ * every rejection is counted in `metrics` (docs/metrics.md).
+ *
  * Lifecycle: `start()`/`stop()` are serialised through one promise chain, so they are idempotent
  * and safe to call concurrently; `stop()` says goodbye on the topology topic, clears every timer,
  * aborts dials in flight and stops libp2p (closing every socket and stream).
@@ -277,13 +281,16 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const from = msg.type === 'signed' ? msg.from.toString() : undefined
     if (msg.topic === TOPOLOGY_TOPIC || msg.topic === BROADCAST_TOPIC) {
       if (from == null) { this.stats.badMessages++; return }
+      // decoded once by the topic validator (mesh-guard.ts); decoded here only if it did not run
       let m = this.guard.meshMessage(msg)
-      if (m == null) try {
-        m = readMeshMessage(msg.data)
-      } catch (err) {
-        this.stats.badMessages++
-        this.log('bad mesh message from %s: %s', from, err instanceof Error ? err.message : String(err))
-        return
+      if (m == null) {
+        try {
+          m = readMeshMessage(msg.data)
+        } catch (err) {
+          this.stats.badMessages++
+          this.log('bad mesh message from %s: %s', from, err instanceof Error ? err.message : String(err))
+          return
+        }
       }
       if (m.type === MSG_BROADCAST) this.safeDispatch('broadcast', { from, text: m.text })
       else if (m.type === MSG_LEAVE) {

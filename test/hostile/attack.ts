@@ -64,7 +64,18 @@ export function subscribedTopics (node: StockNode, peers: readonly string[]): st
   return [...topics.entries()].filter(([, subs]) => peers.some(p => subs.has(p))).map(([t]) => t).sort()
 }
 
+/** `p`, or undefined after `ms`: no single attacker operation may stall a round (seen: a stream close that never settled). */
+async function bounded<T> (p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, ms) })
+  try { return await Promise.race([p, late]) } finally { clearTimeout(timer) }
+}
+
 async function openStream (node: StockNode, peer: string, protocol: string): Promise<Stream | undefined> {
+  return await bounded(openStreamNow(node, peer, protocol), 10_000)
+}
+
+async function openStreamNow (node: StockNode, peer: string, protocol: string): Promise<Stream | undefined> {
   const conn = node.getConnections(peerIdFromString(peer)).find(c => c.status === 'open' && c.limits == null)
   if (conn == null) return undefined
   try {
@@ -115,7 +126,8 @@ export async function attackStreams (node: StockNode, targets: Record<string, st
           if (s == null) { report.streamsRefused++; return }
           report.streamsOpened++
           ;(report.reached[peer] ??= new Set()).add(protocol)
-          await sendAndClose(s, chunks)
+          const done = await bounded(sendAndClose(s, chunks).then(() => true), 15_000)
+          if (done == null) s.abort(new Error('attacker gives up'))
         }),
         ...Array.from({ length: init.slowStreams }, async () => {
           const s = await openStream(node, peer, protocol)
