@@ -9,8 +9,9 @@
  * memory probe. The figure is the least-squares slope in MB/min per process kind (the peers' mean
  * and worst), beside the bootstrap's as the baseline: the bootstrap has no WebRTC links, which is
  * where the leak was. Target: a peer's slope within 0.05 MB/min of the bootstrap's and at most
- * 0.05 MB/min. Also recorded: closed inbound data channels per minute (what node-datachannel keeps
- * per WebRTC link, datachannel-tracker.ts; ~18/min per peer before the fix).
+ * 0.05 MB/min. Also recorded: closed inbound data channels per minute, and how many of them the
+ * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
+ * peer before the fix).
  *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
  * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20), --out=soak (result file name).
@@ -39,7 +40,7 @@ interface PhaseResult {
   samples: number
   writes: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -75,6 +76,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
+      heldChannelsPerMin: round(slope(x, s.map(v => v.heldChannels)), 2),
       samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2)] as [number, number, number])
     }
   })
@@ -97,7 +99,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 
 function print (name: string, r: PhaseResult): void {
   console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin}`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 
