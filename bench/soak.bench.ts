@@ -39,6 +39,8 @@ interface PhaseResult {
   minutes: number
   samples: number
   writes: number
+  /** Write batches skipped because the previous one was still running. */
+  skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number }>
   processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
@@ -49,21 +51,30 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
   const start = Date.now()
   const series = new Map<SoakProcess, SoakSample[]>(mesh.processes.map(p => [p, []]))
   let written = 0
-  let writing: Promise<void> = Promise.resolve()
-  let nextWrite = start
+  let skipped = 0
+  let busy = false
+  let failure: unknown
+  const batches: Array<Promise<void>> = []
+  // one batch a minute, never two at once (a batch still running when the next is due is skipped
+  // and counted: on a loaded machine six CLI processes can take longer than a minute); writes never
+  // hold up the sampling
+  const timer = writes
+    ? setInterval(() => {
+      if (busy) { skipped++; return }
+      busy = true
+      batches.push(mesh.write(3, 3).then(() => { written += 6 }, err => { failure ??= err }).finally(() => { busy = false }))
+    }, 60_000)
+    : undefined
+  if (writes) { busy = true; batches.push(mesh.write(3, 3).then(() => { written += 6 }, err => { failure ??= err }).finally(() => { busy = false })) }
   const steps = Math.round(minutes * 60 / SAMPLE_S)
   for (let k = 0; k <= steps; k++) {
-    const due = start + k * SAMPLE_S * 1000
-    while (writes && nextWrite <= due && nextWrite < start + minutes * 60_000) {
-      await at(nextWrite)
-      await writing // one batch at a time; a failed write fails the run
-      writing = mesh.write(3, 3).then(() => { written += 6 })
-      nextWrite += 60_000
-    }
-    await at(due)
+    await at(start + k * SAMPLE_S * 1000)
+    if (failure != null) break
     for (const [p, s] of mesh.sample((Date.now() - start) / 60_000)) series.get(p)?.push(s)
   }
-  await writing
+  clearInterval(timer)
+  await Promise.all(batches)
+  if (failure != null) throw failure instanceof Error ? failure : new Error(String(failure))
   const processes = mesh.processes.map(p => {
     const s = series.get(p) ?? []
     const x = s.map(v => v.min)
@@ -91,6 +102,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
     minutes,
     samples: steps + 1,
     writes: written,
+    skippedBatches: skipped,
     byKind,
     processes,
     target: { peerMinusBootstrap: round(worst - byKind.bootstrap.rssSlopeMean), withinOfBootstrap: worst - byKind.bootstrap.rssSlopeMean <= TARGET, peerAbsolute: worst, underAbsolute: worst <= TARGET }
@@ -98,7 +110,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 }
 
 function print (name: string, r: PhaseResult): void {
-  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
+  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
   for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
