@@ -2,7 +2,7 @@
  * The tab's mesh peer and its link to the view: creates core/net's `MeshNode` with the browser
  * role, the stored identity and the bootstrap from `/bootstrap.json`, and feeds the view model
  * from it. Connections are re-read as a whole snapshot on every connect/disconnect/close event
- * and once a second (which also refreshes ping round trips from libp2p's connection monitor).
+ * and once a second (which also refreshes ping round trips from the mesh node's keep-alive).
  */
 import { createMeshNode, type MeshNode, type MeshRole, type ViewSnapshot } from '../core/net/index.ts'
 import type { BootstrapInfo } from './bootstrap.ts'

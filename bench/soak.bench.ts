@@ -9,8 +9,9 @@
  * memory probe. The figure is the least-squares slope in MB/min per process kind (the peers' mean
  * and worst), beside the bootstrap's as the baseline: the bootstrap has no WebRTC links, which is
  * where the leak was. Target: a peer's slope within 0.05 MB/min of the bootstrap's and at most
- * 0.05 MB/min. Also recorded: closed inbound data channels per minute (what node-datachannel keeps
- * per WebRTC link, datachannel-tracker.ts; ~18/min per peer before the fix).
+ * 0.05 MB/min. Also recorded: closed inbound data channels per minute, and how many of them the
+ * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
+ * peer before the fix).
  *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
  * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20), --out=soak (result file name).
@@ -38,8 +39,10 @@ interface PhaseResult {
   minutes: number
   samples: number
   writes: number
+  /** Write batches skipped because the previous one was still running. */
+  skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -48,21 +51,30 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
   const start = Date.now()
   const series = new Map<SoakProcess, SoakSample[]>(mesh.processes.map(p => [p, []]))
   let written = 0
-  let writing: Promise<void> = Promise.resolve()
-  let nextWrite = start
+  let skipped = 0
+  let busy = false
+  let failure: unknown
+  const batches: Array<Promise<void>> = []
+  // one batch a minute, never two at once (a batch still running when the next is due is skipped
+  // and counted: on a loaded machine six CLI processes can take longer than a minute); writes never
+  // hold up the sampling
+  const timer = writes
+    ? setInterval(() => {
+      if (busy) { skipped++; return }
+      busy = true
+      batches.push(mesh.write(3, 3).then(() => { written += 6 }, err => { failure ??= err }).finally(() => { busy = false }))
+    }, 60_000)
+    : undefined
+  if (writes) { busy = true; batches.push(mesh.write(3, 3).then(() => { written += 6 }, err => { failure ??= err }).finally(() => { busy = false })) }
   const steps = Math.round(minutes * 60 / SAMPLE_S)
   for (let k = 0; k <= steps; k++) {
-    const due = start + k * SAMPLE_S * 1000
-    while (writes && nextWrite <= due && nextWrite < start + minutes * 60_000) {
-      await at(nextWrite)
-      await writing // one batch at a time; a failed write fails the run
-      writing = mesh.write(3, 3).then(() => { written += 6 })
-      nextWrite += 60_000
-    }
-    await at(due)
+    await at(start + k * SAMPLE_S * 1000)
+    if (failure != null) break
     for (const [p, s] of mesh.sample((Date.now() - start) / 60_000)) series.get(p)?.push(s)
   }
-  await writing
+  clearInterval(timer)
+  await Promise.all(batches)
+  if (failure != null) throw failure instanceof Error ? failure : new Error(String(failure))
   const processes = mesh.processes.map(p => {
     const s = series.get(p) ?? []
     const x = s.map(v => v.min)
@@ -75,6 +87,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
+      heldChannelsPerMin: round(slope(x, s.map(v => v.heldChannels)), 2),
       samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2)] as [number, number, number])
     }
   })
@@ -89,6 +102,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
     minutes,
     samples: steps + 1,
     writes: written,
+    skippedBatches: skipped,
     byKind,
     processes,
     target: { peerMinusBootstrap: round(worst - byKind.bootstrap.rssSlopeMean), withinOfBootstrap: worst - byKind.bootstrap.rssSlopeMean <= TARGET, peerAbsolute: worst, underAbsolute: worst <= TARGET }
@@ -96,8 +110,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 }
 
 function print (name: string, r: PhaseResult): void {
-  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin}`)
+  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 

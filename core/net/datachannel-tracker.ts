@@ -6,7 +6,8 @@
  * polyfill (0.33.x) adds every data channel the *remote* opens to a private set and never removes
  * it — only channels created locally are removed when they close — so the set lives as long as the
  * connection. Every libp2p stream on a WebRTC connection is one data channel, and streams are short
- * lived: libp2p's connection monitor opens one per ping, the state provider one per sync call. A
+ * lived: libp2p's connection monitor opened one per ping (now off: keepalive.ts), the state
+ * provider opens one per sync call. A
  * closed channel held in that set still reaches, through the `onmessage`/`onclose`/`onerror`
  * handlers @libp2p/webrtc set on it, the whole libp2p stream behind it: ~14 KB of heap per channel
  * measured, ~18 channels a minute on a peer with two links, and its memory grew without end. On

@@ -6,18 +6,16 @@
  * still finish the upgrade: ICE says connected, but the SCTP association never forms, every data
  * channel stays "connecting" and every stream opened on it hangs until its own timeout. CI caught
  * one: a request timed out after 10 s on such a link while a healthy link to the same peer existed,
- * and nothing else ever closed the dead link (the connection monitor only logs failed pings).
+ * and nothing else ever closed the dead link (pings only measure, they never close a link).
  *
  * A link is *proven* once data went both ways over it: identify completed on it (both sides run
  * identify on every new connection, so a live link is identified within a round trip or two) or
- * the connection monitor measured a ping round trip (`conn.rtt`). Then:
+ * the keep-alive measured a ping round trip (`conn.rtt`, keepalive.ts). Then:
  * - `dead()`: direct WebRTC links still unproven `graceMs` after opening; the node closes them
  *   and its dialer replaces them.
  * - `pick()`: the connection a request uses: proven direct first, then any other usable link.
  * - `redundant()`: direct links to a peer still unproven after their first ping had its time while
  *   another link to it is proven (duplicates); the node closes them.
- * - `pingOnce()`: one ping as soon as a link opens, so it is proven (and its round trip shown)
- *   without waiting up to a whole connection-monitor interval.
  *
  * A second direct link to a peer (both dialled at once) is refused before it opens, in the
  * connection gater (duplicate-links.ts). One that opened anyway is closed only while unproven
@@ -26,7 +24,6 @@
  * one" could silence the pair's gossip.
  */
 import { connectionTransport, type ConnectionLike } from './transport.ts'
-import { withTimeout } from './rpc.ts'
 import type { Connection } from '@libp2p/interface'
 
 /** The subset of a libp2p `Connection` read here (tests pass plain objects). */
@@ -75,30 +72,4 @@ export class LinkHealth {
     }
     return open.sort((a, b) => score(a) - score(b) || (a.rtt ?? Infinity) - (b.rtt ?? Infinity))[0]
   }
-}
-
-const PING_PROTOCOL = '/ipfs/ping/1.0.0'
-const PING_BYTES = 32
-
-/**
- * One ping round trip over `conn` on the protocol libp2p's connection monitor uses, recorded in
- * `conn.rtt` as the monitor does. The monitor's first ping comes up to a whole interval (10 s)
- * after a link opens; this one comes at once, so the page shows a round trip for a new peer
- * straight away and the link is proven (or not) without waiting.
- */
-export async function pingOnce (conn: Connection, timeoutMs: number): Promise<number> {
-  const stream = await conn.newStream(PING_PROTOCOL, { signal: AbortSignal.timeout(timeoutMs) })
-  return await withTimeout(stream, PING_PROTOCOL, timeoutMs, async () => {
-    const start = Date.now()
-    if (!stream.send(crypto.getRandomValues(new Uint8Array(PING_BYTES)))) await stream.onDrain()
-    let echoed = 0
-    for await (const chunk of stream) {
-      echoed += chunk.byteLength
-      if (echoed >= PING_BYTES) break
-    }
-    if (echoed < PING_BYTES) throw new Error(`ping: stream ended after ${echoed} of ${PING_BYTES} bytes`)
-    conn.rtt = Date.now() - start
-    await stream.close()
-    return conn.rtt
-  })
 }

@@ -19,7 +19,7 @@ export interface PeerLink {
   limited: boolean
   multiplexer?: string
   direction: 'inbound' | 'outbound'
-  /** Last ping round trip (connection monitor), ms. */
+  /** Last keep-alive ping round trip (keepalive.ts), ms. */
   rttMs?: number
 }
 

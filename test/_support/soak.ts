@@ -27,6 +27,8 @@ export interface SoakSample {
   heapMB: number
   /** Closed inbound data channels over all its WebRTC links (see datachannel-tracker.ts). */
   closedChannels: number
+  /** Of those, the ones its WebRTC stack still holds (not released). */
+  heldChannels: number
 }
 
 export interface SoakProcess {
@@ -98,8 +100,8 @@ export class SoakMesh {
       const pid = p.proc.child.pid
       if (pid == null) throw new Error(`${p.name} has no pid`)
       const last = this.latest(p)
-      const closedChannels = last?.stats.webrtc.reduce((sum, l) => sum + (l.inboundChannels?.closed ?? 0), 0) ?? 0
-      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, closedChannels })
+      const count = (key: 'closed' | 'held'): number => last?.stats.webrtc.reduce((sum, l) => sum + (l.inboundChannels?.[key] ?? 0), 0) ?? 0
+      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, closedChannels: count('closed'), heldChannels: count('held') })
     }
     return out
   }

@@ -2,14 +2,17 @@
  * Long-lived peers keep their memory (issue 21), as a slow test (`npm run test:slow`, ~11 min):
  * a `novacron start` bootstrap and 3 `novacron peer` processes (test/_support/soak.ts) idle for
  * 10 minutes. After a 3-minute warm-up each process is sampled every 20 s for 7 minutes; the
- * test fails when a peer's fitted RSS slope exceeds `RSS_BOUND`, or when the data channels the
- * peers' neighbours open and close on them come at more than `CHANNEL_BOUND` a minute (the cause:
- * node-datachannel keeps every one until the link closes, datachannel-tracker.ts).
+ * test fails when the peers' fitted RSS slope (their mean) exceeds `RSS_BOUND`, or when a peer's
+ * WebRTC stack holds more closed data channels at more than `CHANNEL_BOUND` a minute (the cause:
+ * node-datachannel kept every one the remote opened until the link closed, datachannel-tracker.ts).
  *
  * The bounds come from `npm run bench -- soak` (bench/results/soak.json, docs/mesh.md "Long-lived
- * peers") with a margin for a loaded machine: before the fix peers grew ~0.4–0.6 MB/min with ~17
- * closed inbound channels a minute; after it the worst peer's slope was under 0.1 MB/min over 7
- * minutes windows of the benchmark, with ~5 channels a minute (the state provider's sync calls).
+ * peers") with a margin for a loaded machine. Before the fix the peers grew ~0.6 MB/min (issue
+ * 21; 0.17–0.4 over minutes 3–11 of one run) and each held ~17 more closed data channels a
+ * minute. After it, 20-minute idle windows of the benchmark gave peers −0.08 to 0.30 MB/min (the
+ * bootstrap, which has no WebRTC, 0.13 and 0.32: at load averages of 40–60 RSS slopes are this
+ * noisy) and held channels stayed at 0. So: the peers' mean slope (the leak hit every peer alike,
+ * noise averages out) must stay under half the leak's, and no peer may pile up held channels.
  * The sampling runs on a timer: it is a measurement window, not a wait for some state.
  */
 import assert from 'node:assert/strict'
@@ -20,10 +23,10 @@ import { stopAll } from '../_support/processes.ts'
 const WARMUP_MS = 3 * 60_000
 const WINDOW_MS = 7 * 60_000
 const SAMPLE_MS = 20_000
-/** MB/min a peer's RSS may grow after warm-up (the leak was 0.4–0.6). */
-const RSS_BOUND = 0.25
-/** Closed inbound data channels a minute, per peer (the leak's cause ran at ~17). */
-const CHANNEL_BOUND = 10
+/** MB/min the peers' RSS may grow after warm-up, mean over the peers (the leak: ~0.6). */
+const RSS_BOUND = 0.3
+/** Closed inbound data channels still held, more per minute, per peer (the leak's cause: ~17). */
+const CHANNEL_BOUND = 1
 
 const mesh = new SoakMesh()
 
@@ -45,11 +48,13 @@ test('idle peers keep a flat memory after warm-up, and their links do not pile u
   const report = mesh.processes.map(p => {
     const s = series.get(p) ?? []
     const x = s.map(v => v.min)
-    return { name: p.name, kind: p.kind, rssSlope: slope(x, s.map(v => v.rssMB)), channelsPerMin: slope(x, s.map(v => v.closedChannels)), rss: `${s[0]?.rssMB.toFixed(1)} → ${s.at(-1)?.rssMB.toFixed(1)} MB` }
+    return { name: p.name, kind: p.kind, rssSlope: slope(x, s.map(v => v.rssMB)), channelsPerMin: slope(x, s.map(v => v.heldChannels)), rss: `${s[0]?.rssMB.toFixed(1)} → ${s.at(-1)?.rssMB.toFixed(1)} MB` }
   })
-  const text = report.map(r => `${r.name}: ${r.rss}, ${r.rssSlope.toFixed(3)} MB/min, ${r.channelsPerMin.toFixed(1)} channels/min`).join('; ')
-  for (const r of report.filter(r => r.kind === 'peer')) {
-    assert.ok(r.rssSlope <= RSS_BOUND, `${r.name} grew ${r.rssSlope.toFixed(3)} MB/min (bound ${RSS_BOUND}): ${text}`)
-    assert.ok(r.channelsPerMin <= CHANNEL_BOUND, `${r.name} had ${r.channelsPerMin.toFixed(1)} inbound data channels a minute (bound ${CHANNEL_BOUND}): ${text}`)
+  const text = report.map(r => `${r.name}: ${r.rss}, ${r.rssSlope.toFixed(3)} MB/min, ${r.channelsPerMin.toFixed(1)} held channels/min`).join('; ')
+  const peers = report.filter(r => r.kind === 'peer')
+  const mean = peers.reduce((sum, r) => sum + r.rssSlope, 0) / peers.length
+  assert.ok(mean <= RSS_BOUND, `the peers grew ${mean.toFixed(3)} MB/min on average (bound ${RSS_BOUND}): ${text}`)
+  for (const r of peers) {
+    assert.ok(r.channelsPerMin <= CHANNEL_BOUND, `${r.name} held ${r.channelsPerMin.toFixed(1)} more closed inbound data channels a minute (bound ${CHANNEL_BOUND}): ${text}`)
   }
 })
