@@ -80,7 +80,7 @@ function checkImports (module: WebAssembly.Module, provided: WasiImports): void 
 
 async function compile (bytes: Uint8Array): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(bytes)
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
   } catch (err) {
     throw new InvalidModuleError(`not a valid WebAssembly module: ${err instanceof Error ? err.message : String(err)}`)
   }

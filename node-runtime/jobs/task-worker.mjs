@@ -1,14 +1,7 @@
-// Entry of one task's worker thread (node-runtime/jobs/runner.ts). Plain JavaScript: on Node 20
-// a worker does not inherit the parent's module hooks (neither `--import tsx` nor tsx's
-// `register()`), so it registers tsx itself before loading core/jobs' sandbox, then answers the
-// one `run` message.
-import { parentPort } from 'node:worker_threads'
-
+// Fallback entry of one task's worker thread (node-runtime/jobs/runner.ts), used when the
+// one-file bundle of task-worker-main.ts cannot be built. Plain JavaScript: on Node 20 a worker
+// does not inherit the parent's module hooks (neither `--import tsx` nor tsx's `register()`), so
+// it registers tsx itself before loading the TypeScript body (slow: ~1 s per worker under load).
 const { register } = await import('tsx/esm/api')
 register()
-const { handleRunMessage } = await import('../../core/jobs/worker-protocol.ts')
-parentPort.once('message', async (msg) => {
-  const reply = await handleRunMessage(msg)
-  parentPort.postMessage(reply)
-})
-parentPort.postMessage({ type: 'ready' })
+await import('./task-worker-main.ts')
