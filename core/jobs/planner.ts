@@ -3,8 +3,8 @@
  * worker for itself. Workers pull: a peer with F free slots of its advertised capacity (cores − 1
  * in Node, 1–2 in a tab) asks for at most F claims, so busy peers take no new work and peers with
  * free capacity get it. Between jobs it is fair: each next claim goes to the active job with the
- * fewest live leases (counting the ones already planned), ties to the older job — two jobs
- * submitted together get equal shares of the workers. Within a job, the lowest open task first,
+ * fewest live leases (counting the ones already planned), ties to the job served least so far,
+ * then the older one — two jobs submitted together get equal shares of the workers. Within a job, the lowest open task first,
  * its lowest free replica slot this worker may take (distinct peers per task).
  *
  * The ledger, not the planner, decides: two workers may plan the same slot; the second claim to
@@ -19,13 +19,22 @@ export function planClaims (state: JobsState, worker: string, free: number): Pla
   const out: PlannedClaim[] = []
   const active = [...state.jobs.values()].filter(j => j.status === 'active')
   const load = new Map(active.map(j => [j.id, state.running(j)]))
+  // ties go to the job served least so far (settled + running), then to the older one: without
+  // this, every tie going to the older job gives it a steady extra share (5:4 of 9 slots)
+  const served = new Map(active.map(j => [j.id, j.settled + (load.get(j.id) ?? 0)]))
+  const before = (a: JobState, b: JobState): boolean => {
+    const la = load.get(a.id) ?? 0
+    const lb = load.get(b.id) ?? 0
+    if (la !== lb) return la < lb
+    return (served.get(a.id) ?? 0) < (served.get(b.id) ?? 0)
+  }
   const taken = new Set<string>()
   const exhausted = new Set<string>()
   while (out.length < free) {
     let best: JobState | undefined
     for (const j of active) {
       if (exhausted.has(j.id)) continue
-      if (best == null || (load.get(j.id) ?? 0) < (load.get(best.id) ?? 0)) best = j
+      if (best == null || before(j, best)) best = j
     }
     if (best == null) break
     const pick = nextSlot(state, best, worker, taken)
@@ -33,6 +42,7 @@ export function planClaims (state: JobsState, worker: string, free: number): Pla
     taken.add(`${pick.job}/${pick.task}`)
     out.push(pick)
     load.set(best.id, (load.get(best.id) ?? 0) + 1)
+    served.set(best.id, (served.get(best.id) ?? 0) + 1)
   }
   return out
 }
