@@ -18,7 +18,8 @@ export const commands: CommandEntry[] = [
   { name: 'sim', summary: 'Run a seeded consensus simulation (ProBFT or PBFT)' },
   { name: 'issues', summary: 'Work with the shared issue board' },
   { name: 'memory', summary: 'Work with the shared memory store' },
-  { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' }
+  { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' },
+  { name: 'job', summary: 'Run WebAssembly (WASI) jobs in the sandbox' }
 ]
 
 export async function loadCommand (name: string): Promise<Command> {
