@@ -83,7 +83,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       const abort = (err: JobError): void => { finish(err) }
       active.add(abort)
       timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
-      worker = spawn(limits, {
+      const events: TaskWorkerEvents = {
         message: reply => {
           if (reply.type === 'ready') {
             clearTimeout(timer)
@@ -93,7 +93,13 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
           else finish(sandboxErrorFrom(reply.error))
         },
         failure: err => { finish(err) }
-      })
+      }
+      try {
+        worker = spawn(limits, events)
+      } catch (err) {
+        finish(new JobWorkerError(`the task's worker could not be started: ${err instanceof Error ? err.message : String(err)}`))
+        return
+      }
       if (settled) worker.terminate()
     })
   }
