@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds what needs building before start/test/bench: the WASM core (core-wasm/build.mjs, when it
- * exists) and the browser app (vite, when index.html exists). Each step is skipped when its outputs
+ * exists), the C examples of the jobs sandbox (examples/jobs/build.mjs, clang) and the browser
+ * app (vite, when index.html exists). Each step is skipped when its outputs
  * are newer than its inputs, so repeated runs are fast. `--force` rebuilds everything.
  */
 import { spawnSync } from 'node:child_process'
@@ -42,6 +43,10 @@ function step (label, inputs, outputs, cmd, args) {
 
 if (existsSync(join(root, 'core-wasm/build.mjs'))) {
   step('core-wasm', ['core-wasm/assembly', 'core-wasm/build.mjs'], ['core-wasm/build/.stamp'], process.execPath, ['core-wasm/build.mjs'])
+}
+if (existsSync(join(root, 'examples/jobs/build.mjs'))) {
+  // C programs for the jobs sandbox, to wasm32-wasi and native; a clear message when clang is missing
+  step('jobs examples (clang)', ['examples/jobs'], ['examples/jobs/build/.stamp'], process.execPath, ['examples/jobs/build.mjs'])
 }
 if (existsSync(join(root, 'node-runtime/build.mjs'))) {
   step('node runtime bundle', ['core', 'node-runtime', 'core-wasm'], ['dist/node/stamp.json'], process.execPath, ['node-runtime/build.mjs'])

@@ -20,7 +20,8 @@ export const commands: CommandEntry[] = [
   { name: 'memory', summary: 'Work with the shared memory store' },
   { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' },
   { name: 'ledger', summary: 'Inspect and use the mesh ledger of a peer' },
-  { name: 'config', summary: 'Get or set mesh settings through the ledger' }
+  { name: 'config', summary: 'Get or set mesh settings through the ledger' },
+  { name: 'job', summary: 'Run WebAssembly (WASI) jobs in the sandbox' }
 ]
 
 export async function loadCommand (name: string): Promise<Command> {

@@ -1,0 +1,16 @@
+/**
+ * core/blobs: one content-addressed chunk store and transfer protocol (`/novacron/blobs/1.0.0`)
+ * for job modules, inputs and outputs: FastCDC chunks with xxHash64 ids, SHA-256 blob ids, LZ4
+ * frames on the wire, verified on receipt, sizes capped. Public names re-exported by name.
+ */
+export { createBlobService } from './service.ts'
+export type { BlobService, BlobServiceInit, BlobComponents, FetchStats } from './service.ts'
+export { MemoryBlobStore } from './store.ts'
+export type { BlobStore, MemoryBlobStoreInit } from './store.ts'
+export { blobId, chunkBlob, assemble, assertBlobId, CHUNKING, MAX_CHUNK_BYTES } from './manifest.ts'
+export type { BlobManifest, ChunkRef } from './manifest.ts'
+export { BLOBS_PROTOCOL, MAX_CHUNKS_PER_REQUEST, encodeRequest, decodeRequest, encodeResponse, decodeResponse } from './codec.ts'
+export type { BlobRequest, BlobResponse } from './codec.ts'
+export {
+  BlobError, BlobTooLargeError, BlobNotFoundError, BlobCorruptError, MalformedBlobMessageError, BlobStoreFullError, InvalidBlobIdError
+} from './errors.ts'

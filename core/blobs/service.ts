@@ -1,0 +1,241 @@
+/**
+ * The blob service: one content-addressed chunk store plus `/novacron/blobs/1.0.0` over core/net's
+ * request/response, for job modules, inputs and outputs (and later migration snapshots and model
+ * weights). `put` chunks a blob into the store; `fetch` gets a blob from providers, asking only for
+ * the chunks this peer lacks, LZ4-framed on the wire (core-wasm), each chunk checked against its
+ * xxHash64 and length as it arrives (a bad one is asked for again, from the next provider), and
+ * the whole blob against its SHA-256 before anything fetched is stored.
+ *
+ * Limits, all explicit: a blob over `maxBlobBytes` is refused by `put` and, from a provider's
+ * manifest, before any chunk is fetched; a chunk request holds at most 256 chunks and about
+ * `batchBytes` of chunk data; a response at most `maxResponseBytes`; decompression is capped at the
+ * chunk's declared length. A peer's malformed message is a typed error at the caller and an error
+ * response at the responder; it never throws into the event loop.
+ */
+import { compressFrame, decompressFrame, initCoreWasm } from '../../core-wasm/index.ts'
+import type { RequestHandler, RequestOptions } from '../net/index.ts'
+import {
+  BLOBS_PROTOCOL, decodeRequest, decodeResponse, encodeRequest, encodeResponse, MAX_CHUNKS_PER_REQUEST, type BlobResponse
+} from './codec.ts'
+import { BlobCorruptError, BlobNotFoundError, BlobTooLargeError } from './errors.ts'
+import { assemble, assertBlobId, chunkBlob, chunkMatches, type BlobManifest, type ChunkRef } from './manifest.ts'
+import { MemoryBlobStore, type BlobStore } from './store.ts'
+
+/** What the service needs from a mesh node (core/net's MeshNode has all three). */
+export interface BlobComponents {
+  handle: (protocol: string, handler: RequestHandler, opts?: { maxFrameSize?: number, timeoutMs?: number }) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  request: (peer: string, protocol: string, payload: Uint8Array, opts?: RequestOptions) => Promise<Uint8Array>
+}
+
+export interface BlobServiceInit {
+  /** @default a MemoryBlobStore */
+  store?: BlobStore
+  /** largest blob stored or fetched @default 64 MiB */
+  maxBlobBytes?: number
+  /** chunk bytes asked for per request @default 256 KiB */
+  batchBytes?: number
+  /** cap on one response frame (below the mesh's 1 MiB frame) @default 960 KiB */
+  maxResponseBytes?: number
+  /** extra rounds over the providers for a chunk that came back bad or not at all @default 2 */
+  retries?: number
+  /** per request @default the node's requestTimeoutMs */
+  requestTimeoutMs?: number
+}
+
+export interface FetchStats {
+  /** distinct chunks in the blob */
+  chunks: number
+  /** chunks this peer already held (not sent) */
+  chunksLocal: number
+  /** chunks received and verified */
+  chunksFetched: number
+  /** chunks received that failed their hash or length check */
+  corruptChunks: number
+  /** bytes of responses received (manifest and chunk frames) */
+  bytesOnWire: number
+  requests: number
+}
+
+export interface BlobService {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  /** stores a blob; returns its manifest (`id` is its SHA-256) */
+  put: (bytes: Uint8Array) => BlobManifest
+  /** the blob when every chunk is held locally */
+  get: (id: string) => Uint8Array | undefined
+  has: (id: string) => boolean
+  /** the blob, from the local store or from `providers` (peer ids, tried in order) */
+  fetch: (id: string, providers: string[]) => Promise<{ bytes: Uint8Array, stats: FetchStats }>
+  readonly store: BlobStore
+  /** requests this peer served, and the ones it refused as malformed */
+  readonly served: { manifests: number, chunks: number, malformed: number }
+}
+
+export function createBlobService (components: BlobComponents, init: BlobServiceInit = {}): BlobService {
+  const store = init.store ?? new MemoryBlobStore()
+  const maxBlobBytes = init.maxBlobBytes ?? 64 * 1024 * 1024
+  const batchBytes = init.batchBytes ?? 256 * 1024
+  const maxResponseBytes = init.maxResponseBytes ?? 960 * 1024
+  const retries = init.retries ?? 2
+  const served = { manifests: 0, chunks: 0, malformed: 0 }
+  let started = false
+  const reqOpts: RequestOptions = init.requestTimeoutMs != null ? { timeoutMs: init.requestTimeoutMs } : {}
+
+  const handler: RequestHandler = (bytes) => {
+    let req
+    try {
+      req = decodeRequest(bytes)
+    } catch (err) {
+      served.malformed++
+      throw err
+    }
+    if (req.type === 'manifest') {
+      served.manifests++
+      const m = store.getManifest(req.id)
+      return encodeResponse(m == null ? { type: 'notFound', id: req.id } : { type: 'manifest', manifest: m })
+    }
+    const chunks: Array<{ hash: string, frame: Uint8Array }> = []
+    let size = 16
+    for (const hash of req.hashes) {
+      const c = store.getChunk(hash)
+      if (c == null) continue
+      const frame = compressFrame(c)
+      if (size + frame.length + 16 > maxResponseBytes) break // the requester asks again for the rest
+      chunks.push({ hash, frame })
+      size += frame.length + 16
+      served.chunks++
+    }
+    return encodeResponse({ type: 'chunks', chunks })
+  }
+
+  function local (id: string): Uint8Array | undefined {
+    const m = store.getManifest(id)
+    if (m == null || !m.chunks.every(c => store.hasChunk(c.hash))) return undefined
+    return assemble(m, h => store.getChunk(h))
+  }
+
+  async function ask (peer: string, payload: Uint8Array, stats: FetchStats): Promise<BlobResponse> {
+    stats.requests++
+    const res = await components.request(peer, BLOBS_PROTOCOL, payload, reqOpts)
+    stats.bytesOnWire += res.length
+    return decodeResponse(res)
+  }
+
+  async function manifestFrom (id: string, providers: string[], stats: FetchStats): Promise<BlobManifest> {
+    const problems: string[] = []
+    for (const peer of providers) {
+      try {
+        const res = await ask(peer, encodeRequest({ type: 'manifest', id }), stats)
+        if (res.type === 'manifest' && res.manifest.id === id) {
+          if (res.manifest.size > maxBlobBytes) throw new BlobTooLargeError(`blob ${id} is ${res.manifest.size} bytes; the cap is ${maxBlobBytes}`)
+          return res.manifest
+        }
+        problems.push(`${peer}: ${res.type === 'notFound' ? 'not found' : 'answered with something else'}`)
+      } catch (err) {
+        if (err instanceof BlobTooLargeError) throw err
+        problems.push(`${peer}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+      }
+    }
+    throw new BlobNotFoundError(`no provider has blob ${id} (${problems.join('; ') || 'no providers'})`)
+  }
+
+  /** Fetches every chunk in `wanted` into `into`, verifying each. */
+  async function fetchChunks (wanted: ChunkRef[], providers: string[], into: Map<string, Uint8Array>, stats: FetchStats): Promise<void> {
+    const missing = new Map(wanted.map(r => [r.hash, r]))
+    const rounds = (retries + 1) * providers.length
+    for (let round = 0; missing.size > 0; round++) {
+      if (round >= rounds || providers.length === 0) {
+        const what = `${missing.size} chunk(s) after ${rounds} request round(s) over ${providers.length} provider(s)`
+        throw stats.corruptChunks > 0 ? new BlobCorruptError(`bad or missing ${what}`) : new BlobNotFoundError(`missing ${what}`)
+      }
+      const peer = providers[round % providers.length]
+      const batch: ChunkRef[] = []
+      let bytes = 0
+      for (const ref of missing.values()) {
+        if (batch.length === MAX_CHUNKS_PER_REQUEST || (batch.length > 0 && bytes + ref.length > batchBytes)) break
+        batch.push(ref)
+        bytes += ref.length
+      }
+      let res: BlobResponse
+      try {
+        res = await ask(peer, encodeRequest({ type: 'chunks', hashes: batch.map(r => r.hash) }), stats)
+      } catch {
+        continue // the next round asks the next provider
+      }
+      if (res.type !== 'chunks') continue
+      let progress = false
+      for (const { hash, frame } of res.chunks) {
+        const ref = missing.get(hash)
+        if (ref == null) continue
+        let data: Uint8Array | undefined
+        try { data = decompressFrame(frame, { maxOutputSize: ref.length }) } catch { data = undefined }
+        if (data == null || !chunkMatches(ref, data)) { stats.corruptChunks++; continue }
+        into.set(hash, data)
+        missing.delete(hash)
+        stats.chunksFetched++
+        progress = true
+      }
+      if (progress) round-- // a provider that delivers keeps its turn count; only failures use up rounds
+    }
+  }
+
+  async function fetchBlob (id: string, providers: string[]): Promise<{ bytes: Uint8Array, stats: FetchStats }> {
+    assertBlobId(id)
+    const stats: FetchStats = { chunks: 0, chunksLocal: 0, chunksFetched: 0, corruptChunks: 0, bytesOnWire: 0, requests: 0 }
+    const have = local(id)
+    if (have != null) {
+      stats.chunks = stats.chunksLocal = new Set(store.getManifest(id)?.chunks.map(c => c.hash)).size
+      return { bytes: have, stats }
+    }
+    const manifest = await manifestFrom(id, providers, stats)
+    const distinct = [...new Map(manifest.chunks.map(c => [c.hash, c])).values()]
+    stats.chunks = distinct.length
+    const got = new Map<string, Uint8Array>()
+    const wanted = distinct.filter(c => !store.hasChunk(c.hash))
+    stats.chunksLocal = distinct.length - wanted.length
+    await fetchChunks(wanted, providers, got, stats)
+    let bytes: Uint8Array
+    try {
+      bytes = assemble(manifest, h => got.get(h) ?? store.getChunk(h))
+    } catch (err) {
+      // xxHash64 is not collision-resistant: a local chunk that merely shares a hash (planted by
+      // an earlier, self-consistent blob) must not poison this one; fetch every chunk and retry
+      if (!(err instanceof BlobCorruptError) || stats.chunksLocal === 0) throw err
+      got.clear()
+      await fetchChunks(distinct, providers, got, stats)
+      bytes = assemble(manifest, h => got.get(h))
+    }
+    for (const [hash, data] of got) if (!store.hasChunk(hash)) store.putChunk(hash, data)
+    store.putManifest(manifest)
+    return { bytes, stats }
+  }
+
+  return {
+    store,
+    served,
+    async start () {
+      if (started) return
+      started = true
+      await initCoreWasm()
+      await components.handle(BLOBS_PROTOCOL, handler, { maxFrameSize: 1 << 20 })
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      await components.unhandle(BLOBS_PROTOCOL)
+    },
+    put (bytes) {
+      if (!(bytes instanceof Uint8Array)) throw new TypeError('a blob must be a Uint8Array')
+      if (bytes.length > maxBlobBytes) throw new BlobTooLargeError(`blob of ${bytes.length} bytes is over the cap of ${maxBlobBytes}`)
+      const { manifest, chunks } = chunkBlob(bytes)
+      for (const [hash, data] of chunks) store.putChunk(hash, data)
+      store.putManifest(manifest)
+      return manifest
+    },
+    get (id) { assertBlobId(id); return local(id) },
+    has (id) { assertBlobId(id); return local(id) != null },
+    fetch: fetchBlob
+  }
+}
+

@@ -1,0 +1,60 @@
+/**
+ * Which claims a worker should submit: a pure, deterministic planner over `JobsState`, run by each
+ * worker for itself. Workers pull: a peer with F free slots of its advertised capacity (cores − 1
+ * in Node, 1–2 in a tab) asks for at most F claims, so busy peers take no new work and peers with
+ * free capacity get it. Between jobs it is fair: each next claim goes to the active job with the
+ * fewest live leases (counting the ones already planned), ties to the job served least so far,
+ * then the older one — two jobs submitted together get equal shares of the workers. Within a job, the lowest open task first,
+ * its lowest free replica slot this worker may take (distinct peers per task).
+ *
+ * The ledger, not the planner, decides: two workers may plan the same slot; the second claim to
+ * commit is refused and that worker plans again.
+ */
+import type { JobsState, JobState } from './state.ts'
+
+export interface PlannedClaim { job: string, task: number, replica: number }
+
+/** Up to `free` claims for `worker`, fair between the active jobs. */
+export function planClaims (state: JobsState, worker: string, free: number): PlannedClaim[] {
+  const out: PlannedClaim[] = []
+  const active = [...state.jobs.values()].filter(j => j.status === 'active')
+  const load = new Map(active.map(j => [j.id, state.running(j)]))
+  // ties go to the job served least so far (settled + running), then to the older one: without
+  // this, every tie going to the older job gives it a steady extra share (5:4 of 9 slots)
+  const served = new Map(active.map(j => [j.id, j.settled + (load.get(j.id) ?? 0)]))
+  const before = (a: JobState, b: JobState): boolean => {
+    const la = load.get(a.id) ?? 0
+    const lb = load.get(b.id) ?? 0
+    if (la !== lb) return la < lb
+    return (served.get(a.id) ?? 0) < (served.get(b.id) ?? 0)
+  }
+  const taken = new Set<string>()
+  const exhausted = new Set<string>()
+  while (out.length < free) {
+    let best: JobState | undefined
+    for (const j of active) {
+      if (exhausted.has(j.id)) continue
+      if (best == null || before(j, best)) best = j
+    }
+    if (best == null) break
+    const pick = nextSlot(state, best, worker, taken)
+    if (pick == null) { exhausted.add(best.id); continue }
+    taken.add(`${pick.job}/${pick.task}`)
+    out.push(pick)
+    load.set(best.id, (load.get(best.id) ?? 0) + 1)
+    served.set(best.id, (served.get(best.id) ?? 0) + 1)
+  }
+  return out
+}
+
+function nextSlot (state: JobsState, job: JobState, worker: string, taken: Set<string>): PlannedClaim | undefined {
+  for (const task of job.tasks) {
+    if (task.status !== 'open' || taken.has(`${job.id}/${task.index}`)) continue
+    for (let r = 0; r < task.slots.length; r++) {
+      const s = task.slots[r]
+      if (state.live(s.lease) && s.lease.worker === worker) break // already ours: not again for this task
+      if (state.claimable(task, r, worker) == null) return { job: job.id, task: task.index, replica: r }
+    }
+  }
+  return undefined
+}

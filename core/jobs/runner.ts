@@ -1,0 +1,131 @@
+/**
+ * The platform-neutral half of a task runner: a bounded pool of "one task, one worker" slots with
+ * a wall clock per task. The platform half (node-runtime/jobs: worker threads with
+ * `resourceLimits`; app/jobs: Web Workers) only supplies `spawn`, a factory of `TaskWorker`s.
+ *
+ * Each task gets a fresh worker, terminated when the task ends: nothing a module did (a loop, a
+ * grown heap, a corrupted shim) survives into the next task, and killing a looping task is one
+ * `terminate()`. The wall clock starts when the worker has loaded its code (`ready`), so a slow
+ * worker start under load is not charged to the task; a worker that never becomes ready within
+ * `startTimeoutMs` fails the task with a `JobWorkerError`.
+ */
+import { JobTimeoutError, JobWorkerError, RunnerStoppedError, sandboxErrorFrom, type JobError } from './errors.ts'
+import { checkTask, resolveLimits, type TaskLimits, type TaskOutput, type TaskSpec } from './task-types.ts'
+import type { RunMessage, WorkerReply } from './worker-protocol.ts'
+
+/** What a platform's worker must offer. */
+export interface TaskWorker {
+  post: (msg: RunMessage) => void
+  /** kills the worker; idempotent */
+  terminate: () => void
+}
+
+export interface TaskWorkerEvents {
+  message: (reply: WorkerReply) => void
+  /** the worker died or failed to load; `error` is already typed (e.g. JobMemoryError for heap OOM) */
+  failure: (error: JobError) => void
+}
+
+export type SpawnTaskWorker = (limits: TaskLimits, events: TaskWorkerEvents) => TaskWorker
+
+export interface TaskRunnerInit {
+  /** tasks run at once; more wait in order @default 1 */
+  capacity?: number
+  /** how long a worker may take to load before the task fails @default 60000 */
+  startTimeoutMs?: number
+}
+
+export interface TaskRunner {
+  /** runs one task in a fresh worker: its output, or a typed `JobError` */
+  run: (module: Uint8Array, task?: TaskSpec, limits?: Partial<TaskLimits>) => Promise<TaskOutput>
+  readonly capacity: number
+  /** tasks running now */
+  readonly running: number
+  /** tasks waiting for a slot */
+  readonly queued: number
+  /** fails queued tasks and terminates running ones (RunnerStoppedError); idempotent */
+  stop: () => void
+}
+
+export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit = {}): TaskRunner {
+  const capacity = init.capacity ?? 1
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer')
+  const startTimeoutMs = init.startTimeoutMs ?? 60_000
+  const waiting: Array<() => void> = []
+  const active = new Set<(err: JobError) => void>()
+  let running = 0
+  let stopped = false
+
+  async function slot (): Promise<void> {
+    if (running < capacity && waiting.length === 0) { running++; return }
+    await new Promise<void>(resolve => waiting.push(resolve))
+  }
+  function release (): void {
+    const next = waiting.shift()
+    if (next != null) next()
+    else running--
+  }
+
+  function runOne (module: Uint8Array, task: TaskSpec, limits: TaskLimits): Promise<TaskOutput> {
+    return new Promise<TaskOutput>((resolve, reject) => {
+      let worker: TaskWorker | undefined
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let settled = false
+      const finish = (err: JobError | undefined, output?: TaskOutput): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        active.delete(abort)
+        worker?.terminate()
+        if (err != null) reject(err)
+        else resolve(output as TaskOutput)
+      }
+      const abort = (err: JobError): void => { finish(err) }
+      active.add(abort)
+      timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
+      const events: TaskWorkerEvents = {
+        message: reply => {
+          if (reply.type === 'ready') {
+            clearTimeout(timer)
+            timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, limits.timeoutMs)
+            worker?.post({ type: 'run', module, task, limits })
+          } else if (reply.type === 'done') finish(undefined, reply.output)
+          else finish(sandboxErrorFrom(reply.error))
+        },
+        failure: err => { finish(err) }
+      }
+      try {
+        worker = spawn(limits, events)
+      } catch (err) {
+        finish(new JobWorkerError(`the task's worker could not be started: ${err instanceof Error ? err.message : String(err)}`))
+        return
+      }
+      if (settled) worker.terminate()
+    })
+  }
+
+  return {
+    capacity,
+    get running () { return running },
+    get queued () { return waiting.length },
+    async run (module, task = {}, partial = {}) {
+      if (!(module instanceof Uint8Array)) throw new TypeError('module must be a Uint8Array')
+      checkTask(task)
+      const limits = resolveLimits(partial)
+      if (stopped) throw new RunnerStoppedError('the task runner is stopped')
+      await slot()
+      try {
+        if (stopped) throw new RunnerStoppedError('the task runner is stopped')
+        return await runOne(module, task, limits)
+      } finally {
+        release()
+      }
+    },
+    stop () {
+      if (stopped) return
+      stopped = true
+      for (const abort of [...active]) abort(new RunnerStoppedError('the task runner was stopped'))
+      for (const w of waiting.splice(0)) { running++; w() } // each woken task releases the slot it is handed
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * `novacron job run` as a user runs it (the bin, through its shebang, in a child process): the
+ * clang-built Mandelbrot's output equals the native program's for args and for --input -, the
+ * module's exit code and stderr come through, a looping module ends with JobTimeoutError (exit 1),
+ * a non-wasm file with InvalidModuleError, bad flags with a usage error naming the flag (exit 2).
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { cleanup, startCli, stopAll } from '../_support/processes.ts'
+import { loopModule } from '../_support/wasm-builder.ts'
+import { examplePath } from './_examples.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'novacron-job-cli-'))
+after(async () => { await cleanup(stopAll, () => { rmSync(dir, { recursive: true, force: true }) }) })
+const wasm = examplePath('mandelbrot', 'wasm')
+
+async function cli (args: string[], stdin?: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = startCli(args)
+  p.child.stdin?.end(stdin ?? '')
+  const code = await p.exited
+  return { code, stdout: p.stdout, stderr: p.stderr }
+}
+
+test('args after -- and --input - reach the module; output equals the native build', async () => {
+  const native = spawnSync(examplePath('mandelbrot', 'native'), ['--checksum', '300', '200', '0', '0', '300', '200']).stdout.toString()
+  const a = await cli(['job', 'run', wasm, '--', '--checksum', '300', '200', '0', '0', '300', '200'])
+  assert.equal(a.code, 0, a.stderr)
+  assert.equal(a.stdout, native)
+  const b = await cli(['job', 'run', wasm, '--input', '-'], '--checksum 300 200 0 0 300 200\n')
+  assert.equal(b.code, 0, b.stderr)
+  assert.equal(b.stdout, native)
+})
+
+test('the module\'s exit code and stderr are ours; --json reports them', async () => {
+  const r = await cli(['job', 'run', wasm, '--', '5', 'x'])
+  assert.equal(r.code, 2)
+  assert.equal(r.stderr, "mandelbrot: bad number 'x'\n")
+  const j = await cli(['job', 'run', wasm, '--json', '--', '5', 'x'])
+  assert.equal(j.code, 0)
+  const out = JSON.parse(j.stdout) as { exitCode: number, stderr: string }
+  assert.equal(out.exitCode, 2)
+  assert.equal(Buffer.from(out.stderr, 'base64').toString(), "mandelbrot: bad number 'x'\n")
+})
+
+test('a looping module times out, a non-wasm file is refused, bad flags name themselves', async () => {
+  const loop = join(dir, 'loop.wasm')
+  writeFileSync(loop, loopModule())
+  const t = await cli(['job', 'run', loop, '--timeout', '1s'])
+  assert.equal(t.code, 1)
+  assert.match(t.stderr, /JobTimeoutError: the task ran past its wall-clock limit of 1000 ms/)
+  const bad = await cli(['job', 'run', 'package.json'])
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /InvalidModuleError/)
+  const flag = await cli(['job', 'run', wasm, '--memory', 'lots'])
+  assert.equal(flag.code, 2)
+  assert.match(flag.stderr, /--memory expects a size/)
+})
