@@ -8,7 +8,7 @@
 import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
 import type { CommittedEntry, LedgerApi } from '../../core/ledger/types.ts'
-import { h } from '../view/dom.ts'
+import { field, h } from '../view/dom.ts'
 import { renderEntries, renderRejected, renderReplicas, renderSubmitResult, renderSummary, type LedgerViewModel } from '../ledger/panel-view.ts'
 import './state.css'
 import '../ledger/ledger.css'
@@ -28,7 +28,7 @@ export async function mountLedgerPanel (root: HTMLElement, ledger: PanelLedger, 
   const result = h('div', {})
   const note = h('input', { name: 'note', placeholder: 'a note for the ledger', 'data-testid': 'ledger-note', size: 32 })
   const send = h('button', { type: 'button', 'data-testid': 'ledger-submit' }, 'Submit note')
-  const form = h('div', { class: 'form-row' }, note, send)
+  const form = h('div', { class: 'form-row' }, field('Note', note, { grow: true }), send)
   root.append(
     h('p', { class: 'hint' }, 'One totally ordered log every peer agrees on (ProBFT): membership, mesh settings, notes.'),
     summary, form, result,
