@@ -60,7 +60,8 @@ async function createIssue (m: Member, title: string): Promise<string> {
 async function issueIds (m: Member): Promise<Set<string>> {
   const r = await cli(['issues', 'list', '--data-dir', m.dataDir, '--json'])
   if (r.code !== 0) throw new Error(`${m.name}: ${r.err}`)
-  return new Set((JSON.parse(r.out) as { issues: Array<{ id: string }> }).issues.map(i => i.id))
+  // `issues list --json` prints an array (docs/cli.md: lists are arrays)
+  return new Set((JSON.parse(r.out) as Array<{ id: string }>).map(i => i.id))
 }
 
 async function metric (m: Member, pattern: RegExp): Promise<number> {

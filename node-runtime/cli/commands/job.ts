@@ -106,7 +106,10 @@ const run: Command = {
     'stdout and stderr are written to ours and its exit code is ours. A task that cannot run or\n' +
     'fails (JobTimeoutError, JobMemoryError, JobTrapError, InvalidModuleError, UnsupportedImportError,\n' +
     'JobOutputLimitError) prints that error and exits 1. Arguments after `--` go to the module.',
-  positionals: [{ name: 'module.wasm', description: 'The WASI module to run', required: true }],
+  positionals: [
+    { name: 'module.wasm', description: 'The WASI module to run', required: true },
+    { name: 'args', description: 'Arguments for the module (after --)', variadic: true }
+  ],
   options: [
     { name: 'input', type: 'string', value: '<file|->', description: "The task's stdin: a file, or - for ours (default: empty)" },
     { name: 'arg', type: 'list', value: '<arg>', description: 'An argument for the module (repeatable; also everything after --)' },
