@@ -69,9 +69,10 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     assert.deepEqual(JSON.parse(get.stdout), { 'mesh.maxPeers': 6 })
 
     const height = (await cluster.statusOf(peers[0])).height
-    const bad = await cli(['config', 'set', '--data-dir', peers[1].dataDir, 'mesh.maxPeers', '--', '-1'])
+    const bad = await cli(['config', 'set', '--json', '--data-dir', peers[1].dataDir, 'mesh.maxPeers', '--', '-1'])
     assert.equal(bad.code, 1)
-    assert.match(bad.stderr, /EntryRefusedError/)
+    // --json errors carry the error's name (docs/cli.md); the human line is the message alone
+    assert.equal((JSON.parse(bad.stderr) as { error: { name: string } }).error.name, 'EntryRefusedError')
     const log = await cluster.op(peers[0], 'ledger.log', { from: height + 1, limit: 100 }) as Array<{ kind: string, data: string }>
     assert.ok(!log.some(e => e.kind === 'config' && e.data.includes('-1')), 'nothing was submitted')
   })
@@ -94,8 +95,10 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     r.block[r.block.length - 1] ^= 1
     await blocks.put(heightKey(3), encodeRecord(r))
     await db.close()
-    const tampered = await cli(['ledger', 'verify', '--data-dir', peer.dataDir])
+    const tampered = await cli(['ledger', 'verify', '--json', '--data-dir', peer.dataDir])
     assert.equal(tampered.code, 1)
-    assert.match(tampered.stderr, /LedgerVerifyError: .*height 3/)
+    const err = (JSON.parse(tampered.stderr) as { error: { name: string, message: string } }).error
+    assert.equal(err.name, 'LedgerVerifyError')
+    assert.match(err.message, /height 3/)
   })
 })
