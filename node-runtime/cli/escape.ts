@@ -39,3 +39,8 @@ export function safeJson (value: unknown, space?: number): string {
 export function safeJsonLines (text: string): string {
   return text.replace(UNSAFE_IN_JSON, c => `\\u${hex(c, 4)}`)
 }
+
+/** Multi-line text with every line through `escapeForTerminal` (line breaks kept). */
+export function safeText (text: string): string {
+  return text.split('\n').map(escapeForTerminal).join('\n')
+}

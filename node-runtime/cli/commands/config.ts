@@ -4,6 +4,7 @@
  * table inside the running peer BEFORE submitting (an invalid value is the validator's typed
  * error, exit 1, and nothing is proposed), then waits for the commit.
  */
+import { safeJson, safeText } from '../escape.ts'
 import { bool, type Command, type OptionSpec } from '../args.ts'
 import { peerExec } from '../../ledger/client.ts'
 import type { EntryJson } from '../../ledger/ops.ts'
@@ -28,7 +29,7 @@ const get: Command = {
   run: async (args, io) => {
     const key = args.positionals[0]
     const values = await peerExec(dir(args))('config.get', key != null ? { key } : {}) as Record<string, unknown>
-    io.stdout.write(bool(args, 'json') ? JSON.stringify(values) + '\n' : Object.entries(values).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join('\n') + '\n')
+    io.stdout.write(bool(args, 'json') ? safeJson(values) + '\n' : Object.entries(values).map(([k, v]) => `${k} = ${safeJson(v)}`).join('\n') + '\n')
     return 0
   }
 }
@@ -44,7 +45,7 @@ const set: Command = {
   run: async (args, io) => {
     const [key, value] = args.positionals
     const e = await peerExec(dir(args))('config.set', { key, value: parseValue(value) }) as EntryJson
-    io.stdout.write(bool(args, 'json') ? JSON.stringify(e) + '\n' : `committed   ${e.summary} at slot ${e.slot}${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`)
+    io.stdout.write(bool(args, 'json') ? safeJson(e) + '\n' : safeText(`committed   ${e.summary} at slot ${e.slot}${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`))
     return 0
   }
 }

@@ -3,6 +3,7 @@
  * dir's control endpoint (as `novacron issues` does). `verify` also works on a stopped peer: it
  * then opens the store itself. Every subcommand takes `--json`.
  */
+import { safeJson, safeText } from '../escape.ts'
 import { bool, num, str, UsageError, type CliIO, type Command, type OptionSpec } from '../args.ts'
 import type { LedgerStatus } from '../../../core/ledger/types.ts'
 import { peerAnswers, peerExec } from '../../ledger/client.ts'
@@ -14,7 +15,7 @@ const DATA_DIR: OptionSpec = { name: 'data-dir', type: 'string', value: '<dir>',
 const JSON_OPT: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of text' }
 const common = [DATA_DIR, JSON_OPT]
 const dir = (args: { options: Record<string, unknown> }): string => (args.options['data-dir'] as string | undefined) ?? '.novacron'
-const print = (io: CliIO, json: boolean, value: unknown, text: string): void => { io.stdout.write(json ? JSON.stringify(value) + '\n' : text) }
+const print = (io: CliIO, json: boolean, value: unknown, text: string): void => { io.stdout.write(json ? safeJson(value) + '\n' : safeText(text)) }
 
 const status: Command = {
   name: 'status',
@@ -46,10 +47,10 @@ const log: Command = {
     const limit = num(args, 'limit') as number
     let from = num(args, 'from') as number
     const show = (entries: EntryJson[], header: boolean): void => {
-      if (json) for (const e of entries) io.stdout.write(JSON.stringify(e) + '\n')
+      if (json) for (const e of entries) io.stdout.write(safeJson(e) + '\n')
       else if (entries.length > 0 || header) {
         const t = entryTable(entries)
-        io.stdout.write(header ? t : t.split('\n').slice(1).join('\n'))
+        io.stdout.write(safeText(header ? t : t.split('\n').slice(1).join('\n')))
       }
     }
     // (slot, index) of the last entry shown: a full page may end mid-slot, so the next poll re-reads
@@ -67,8 +68,8 @@ const log: Command = {
     }
     if (!bool(args, 'follow')) {
       const entries = await exec('ledger.log', { from, limit }) as EntryJson[]
-      if (json) io.stdout.write(JSON.stringify(entries) + '\n')
-      else io.stdout.write(entryTable(entries))
+      if (json) io.stdout.write(safeJson(entries) + '\n')
+      else io.stdout.write(safeText(entryTable(entries)))
       return 0
     }
     let stop = false
