@@ -25,7 +25,15 @@ export function meshAsStateMesh (node: MeshNode): StateMesh {
     onPeer: (event, fn) => {
       const type = event === 'connect' ? 'peer:connect' : 'peer:disconnect'
       // A relayed connection only signals WebRTC and refuses protocol streams: wait for the direct one.
-      const listener = (e: CustomEvent<{ peerId: string, transport?: string }>): void => { if (e.detail.transport !== 'relayed') fn(e.detail.peerId) }
+      // A peer is connected once, however many links it has: a second link (the bootstrap's
+      // WebSocket beside WebRTC, or a duplicate direct link a simultaneous dial left before the
+      // node closes it) must not start another handshake with the same peer.
+      const usableLinks = (peerId: string): number => node.links().filter(l => l.peerId === peerId && !l.limited).length
+      const listener = (e: CustomEvent<{ peerId: string, transport?: string }>): void => {
+        if (e.detail.transport === 'relayed') return
+        if (event === 'connect' && usableLinks(e.detail.peerId) > 1) return
+        fn(e.detail.peerId)
+      }
       node.addEventListener(type, listener)
       return () => { node.removeEventListener(type, listener) }
     },
