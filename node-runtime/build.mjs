@@ -30,7 +30,8 @@ try {
   rmSync(outdir, { recursive: true, force: true })
   const { metafile } = await build({
     absWorkingDir: root,
-    entryPoints: ['node-runtime/cli/main.ts'],
+    // the jobs sandbox's worker thread is its own entry: a bundled `novacron job …` starts it from dist/node
+    entryPoints: { main: 'node-runtime/cli/main.ts', 'task-worker-main': 'node-runtime/jobs/task-worker-main.ts' },
     metafile: true,
     bundle: true,
     splitting: true,

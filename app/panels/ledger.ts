@@ -26,7 +26,7 @@ export async function mountLedgerPanel (root: HTMLElement, ledger: PanelLedger, 
   const rejected = h('div', {})
   const log = h('div', {})
   const result = h('div', {})
-  const note = h('input', { name: 'note', placeholder: 'a note for the ledger', 'data-testid': 'ledger-note', size: 32 })
+  const note = h('input', { name: 'note', placeholder: 'a note for the ledger', 'data-testid': 'ledger-note' })
   const send = h('button', { type: 'button', 'data-testid': 'ledger-submit' }, 'Submit note')
   const form = h('div', { class: 'form-row' }, field('Note', note, { grow: true }), send)
   root.append(

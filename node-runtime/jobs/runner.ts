@@ -8,12 +8,15 @@
 import { Worker } from 'node:worker_threads'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { existsSync } from 'node:fs'
 import { createTaskRunner, type SpawnTaskWorker, type TaskRunner, type TaskRunnerInit } from '../../core/jobs/runner.ts'
 import { JobMemoryError, JobWorkerError } from '../../core/jobs/errors.ts'
 import type { WorkerReply } from '../../core/jobs/worker-protocol.ts'
 
 const FALLBACK_ENTRY = new URL('./task-worker.mjs', import.meta.url)
 const MAIN = new URL('./task-worker-main.ts', import.meta.url)
+/** In the dist/node bundle this file is a chunk beside the worker's own bundled entry (node-runtime/build.mjs). */
+const BUNDLED = new URL('./task-worker-main.mjs', import.meta.url)
 const MiB = 1024 * 1024
 
 let entry: URL | undefined
@@ -26,6 +29,10 @@ let entry: URL | undefined
  */
 async function workerEntry (): Promise<URL> {
   if (entry != null) return entry
+  if (!existsSync(fileURLToPath(MAIN)) && existsSync(fileURLToPath(BUNDLED))) {
+    entry = BUNDLED
+    return entry
+  }
   try {
     const { build } = await import('esbuild')
     const result = await build({

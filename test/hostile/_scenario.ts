@@ -5,6 +5,7 @@
  * processes alive, peers still linked, no honest data lost, memory within bounds, every rejection
  * visible in /metrics, peer text escaped in human output.
  */
+import { STATE_PROTOCOL } from '../../core/state/codec.ts'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -135,7 +136,7 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
     await waitFor(() => subscribedTopics(attacker, members.map(m => m.peerId)).length >= 3, { timeout: 30_000, message: 'the honest peers\' subscriptions' })
     report.topics = subscribedTopics(attacker, members.map(m => m.peerId))
     log(`targets: ${members.map(m => `${m.name} ${report.protocols[m.peerId].length} protocols (${attacker.getConnections().filter(c => c.remotePeer.toString() === m.peerId).map(c => c.remoteAddr.toString().includes('webrtc') ? 'webrtc' : 'ws').join('+') || 'no link'})`).join(', ')}; topics ${report.topics.join(', ')}`)
-    assert.ok(report.protocols[bl.peerId].includes('/novacron/state/1.0.0'), 'the bootstrap advertises the state protocol')
+    assert.ok(report.protocols[bl.peerId].includes(STATE_PROTOCOL), 'the bootstrap advertises the state protocol')
 
     // first, while the attacker is still in good standing: valid text that is hostile to terminals
     await hostileBroadcast(attacker)
@@ -161,7 +162,7 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
     // re-dials can refuse a few; the peers are reached only when the attacker's WebRTC dial
     // succeeds, which a loaded machine does not guarantee: logged above, not asserted)
     const reachedBoot = report.reached[bl.peerId] ?? new Set()
-    assert.ok(reachedBoot.has('/novacron/state/1.0.0'), 'the attack reached the bootstrap\'s state protocol')
+    assert.ok(reachedBoot.has(STATE_PROTOCOL), 'the attack reached the bootstrap\'s state protocol')
     assert.ok(reachedBoot.size * 2 >= report.protocols[bl.peerId].length, `the attack reached ${reachedBoot.size} of the bootstrap's ${report.protocols[bl.peerId].length} protocols`)
   } finally {
     for (const s of slow) s.abort(new Error('attack over'))
