@@ -43,7 +43,7 @@ export function renderHealth (snapshot: MetricSnapshot[]): HTMLElement {
 }
 
 export function mountHealth (root: HTMLElement, ctx: AppContext): void {
-  const body = h('div', {})
+  const body = h('div', { class: 'table-scroll' })
   root.append(h('p', { class: 'hint' }, 'This tab\u2019s counters: what peers sent that was rejected, links, streams, scores (the same metrics a Node peer serves at /metrics).'), body)
   const render = (): void => { body.replaceChildren(renderHealth(ctx.mesh.metrics.snapshot())) }
   render()

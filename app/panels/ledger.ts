@@ -22,9 +22,9 @@ export async function mountLedgerPanel (root: HTMLElement, ledger: PanelLedger, 
   let entries: CommittedEntry[] = []
   let submitResult: LedgerViewModel['submitResult']
   const summary = h('div', {})
-  const replicas = h('div', {})
+  const replicas = h('div', { class: 'table-scroll' })
   const rejected = h('div', {})
-  const log = h('div', {})
+  const log = h('div', { class: 'table-scroll' })
   const result = h('div', {})
   const note = h('input', { name: 'note', placeholder: 'a note for the ledger', 'data-testid': 'ledger-note' })
   const send = h('button', { type: 'button', 'data-testid': 'ledger-submit' }, 'Submit note')

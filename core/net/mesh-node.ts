@@ -40,6 +40,7 @@ import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY,
 import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
+import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { ConfigError, NotStartedError } from './errors.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
@@ -550,8 +551,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.assertStarted()
     const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
     const signal = opts.signal ?? AbortSignal.timeout(this.config.requestTimeoutMs)
-    const conn = this.health.pick(this.libp2p.getConnections(id).filter(c => c.status === 'open' && c.limits == null))
-    return conn != null ? await conn.newStream(protocol, { signal }) : await this.libp2p.dialProtocol(id, protocol, { signal })
+    return await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
   }
 
   /** Sends one request to `peer` and returns its response payload. */
@@ -564,8 +564,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     return await withTimeout(undefined, protocol, timeout, async () => {
       const signal = opts.signal ?? AbortSignal.timeout(timeout)
       // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
-      const conn = this.health.pick(this.libp2p.getConnections(id))
-      stream = conn != null ? await conn.newStream(protocol, { signal }) : await this.libp2p.dialProtocol(id, protocol, { signal })
+      stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
       return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
     }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
   }
