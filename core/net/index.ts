@@ -26,6 +26,7 @@ export type { Budget, PeerGuardInit } from './peer-guard.ts'
 export { readPeerAnnouncement } from './discovery-codec.ts'
 export type { PeerAnnouncement } from './discovery-codec.ts'
 export type { RejectReason, MeshMetrics } from './mesh-metrics.ts'
+export type { GossipCheck, GossipVerdict } from './mesh-guard.ts'
 export {
   MeshError, ConfigError, FrameTooLargeError, TruncatedFrameError, MalformedMessageError,
   RequestTimeoutError, RemoteError, NotStartedError, DialStalledError

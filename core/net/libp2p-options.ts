@@ -35,10 +35,11 @@ export { DISCOVERY_TOPIC }
  * Reject: squared count × -10, decaying by 10 % a second), so three rejected messages put a peer
  * below gossipsub's graylist threshold (-80) and its gossip is ignored until the count decays.
  * The delivery-rate terms (P1–P3b) stay off: these topics are quiet by design, and a quiet honest
- * peer must not look like a lazy one.
+ * peer must not look like a lazy one. A topic subscribed with a budget or a check (MeshNode.subscribe)
+ * gets the same parameters when it is subscribed.
  */
-function topicScores (): Record<string, ReturnType<typeof createTopicScoreParams>> {
-  const p = createTopicScoreParams({
+export function guardedTopicScore (): ReturnType<typeof createTopicScoreParams> {
+  return createTopicScoreParams({
     topicWeight: 1,
     timeInMeshWeight: 0,
     firstMessageDeliveriesWeight: 0,
@@ -47,7 +48,10 @@ function topicScores (): Record<string, ReturnType<typeof createTopicScoreParams
     invalidMessageDeliveriesWeight: -10,
     invalidMessageDeliveriesDecay: 0.9
   })
-  return Object.fromEntries([TOPOLOGY_TOPIC, BROADCAST_TOPIC, DISCOVERY_TOPIC].map(t => [t, p]))
+}
+
+function topicScores (): Record<string, ReturnType<typeof createTopicScoreParams>> {
+  return Object.fromEntries([TOPOLOGY_TOPIC, BROADCAST_TOPIC, DISCOVERY_TOPIC].map(t => [t, guardedTopicScore()]))
 }
 
 /**

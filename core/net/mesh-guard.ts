@@ -38,6 +38,11 @@ export const TOPIC_BUDGETS: Readonly<Record<'topology' | 'broadcast' | 'discover
 
 export type TopicKind = 'mesh' | 'discovery' | 'other'
 
+/** A subscriber's verdict on a gossip payload: accept it, or why it is rejected. */
+export type GossipVerdict = 'accept' | 'malformed' | 'forged'
+/** A subscriber's check of a gossip payload (`from`: its author), run before it is delivered or forwarded. */
+export type GossipCheck = (data: Uint8Array, from: string) => GossipVerdict | Promise<GossipVerdict>
+
 export interface MeshGuardInit {
   metrics: MeshMetrics
   log: Logger
@@ -65,8 +70,30 @@ export class MeshGuard {
   /** The decoded mesh message the validator accepted (undefined when it was not validated here). */
   meshMessage (msg: Message): MeshMessage | undefined { return this.decoded.get(msg) }
 
-  /** A gossipsub topic validator for `topic`. */
-  validator (topic: string, kind: TopicKind): TopicValidatorFn {
+  /**
+   * A gossipsub topic validator for `topic`. `check` is the subscriber's own validation of the
+   * payload (e.g. the state layer's decode and signature checks): it runs after the budget, and its
+   * verdict other than 'accept' rejects the message, so a forged or undecodable message is never
+   * forwarded.
+   */
+  validator (topic: string, kind: TopicKind, check?: GossipCheck): TopicValidatorFn {
+    const base = this.baseValidator(topic, kind)
+    if (check == null) return base
+    return async (source: PeerId, msg: Message) => {
+      const verdict = base(source, msg)
+      if (verdict !== TopicValidatorResult.Accept || msg.type !== 'signed') return verdict
+      let outcome: GossipVerdict
+      try {
+        outcome = await check(msg.data, msg.from.toString())
+      } catch (err) {
+        this.init.log('check of a message on %s from %s threw: %s', topic, msg.from.toString(), err instanceof Error ? err.message : String(err))
+        outcome = 'malformed'
+      }
+      return outcome === 'accept' ? TopicValidatorResult.Accept : this.reject(topic, outcome, source.toString())
+    }
+  }
+
+  private baseValidator (topic: string, kind: TopicKind): (source: PeerId, msg: Message) => TopicValidatorResult {
     return (source: PeerId, msg: Message) => {
       const via = source.toString()
       if (msg.type !== 'signed') return this.reject(topic, 'unsigned', via)

@@ -24,11 +24,11 @@ import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stre
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
-import { libp2pOptions } from './libp2p-options.ts'
+import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import { MetricsRegistry } from '../metrics/index.ts'
 import { registerMeshMetrics, type MeshMetrics } from './mesh-metrics.ts'
-import { MeshGuard, TOPIC_BUDGETS } from './mesh-guard.ts'
+import { MeshGuard, TOPIC_BUDGETS, type GossipCheck } from './mesh-guard.ts'
 import type { Budget } from './peer-guard.ts'
 import { LinkHealth } from './link-health.ts'
 import { DuplicateLinkGuard } from './duplicate-links.ts'
@@ -181,7 +181,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       pubsub.topicValidators.set(BROADCAST_TOPIC, this.guard.validator(BROADCAST_TOPIC, 'mesh'))
       // an announcement about peer X is accepted only when X signed it (the library does not check)
       pubsub.topicValidators.set(DISCOVERY_TOPIC, this.guard.validator(DISCOVERY_TOPIC, 'discovery'))
-      for (const [topic, v] of this.topicValidators) pubsub.topicValidators.set(topic, v)
+      for (const [topic, v] of this.topicValidators) this.guardTopic(topic, v)
       pubsub.subscribe(TOPOLOGY_TOPIC)
       pubsub.subscribe(BROADCAST_TOPIC)
       for (const topic of this.handlers.keys()) pubsub.subscribe(topic)
@@ -485,14 +485,16 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /**
    * Subscribes `handler` to `topic`; returns the function that unsubscribes it. With `budget`, each
    * author may publish at most that many messages on it (mesh-guard.ts): more are dropped before
-   * they are forwarded, counted, and charged to a direct sender.
+   * they are forwarded, counted, and charged to a direct sender. With `check`, a payload it does not
+   * accept is rejected before it is delivered or forwarded (the first subscriber's budget and check
+   * stand for the topic).
    */
-  subscribe (topic: string, handler: (msg: PubsubMessage) => void, opts: { budget?: Budget } = {}): () => void {
-    if (opts.budget != null && !this.topicValidators.has(topic)) {
-      this.guard.setBudget(topic, opts.budget)
-      const v = this.guard.validator(topic, 'other')
+  subscribe (topic: string, handler: (msg: PubsubMessage) => void, opts: { budget?: Budget, check?: GossipCheck } = {}): () => void {
+    if ((opts.budget != null || opts.check != null) && !this.topicValidators.has(topic)) {
+      if (opts.budget != null) this.guard.setBudget(topic, opts.budget)
+      const v = this.guard.validator(topic, 'other', opts.check)
       this.topicValidators.set(topic, v)
-      if (this._status === 'started') this.libp2p.services.pubsub.topicValidators.set(topic, v)
+      if (this._status === 'started') this.guardTopic(topic, v)
     }
     let set = this.handlers.get(topic)
     if (set == null) {
@@ -530,6 +532,19 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     // at most MAX_INBOUND_STREAMS calls in flight per connection and protocol (each bounded by the
     // request timeout): the 33rd idle stream a peer opens is refused by libp2p
     }, { runOnLimitedConnection: false, maxInboundStreams: MAX_INBOUND_STREAMS })
+  }
+
+  /**
+   * Installs a topic's validator and scores its invalid deliveries (P4) like the mesh's own topics.
+   * Gossipsub takes score parameters only at creation; it reads them per event and keeps topic
+   * statistics only for topics with parameters, so adding them before the first message is safe.
+   */
+  private guardTopic (topic: string, validator: ReturnType<MeshGuard['validator']>): void {
+    const pubsub = this.libp2p.services.pubsub
+    pubsub.topicValidators.set(topic, validator)
+    // the GossipSub class's public `score` (the package's exported interface does not declare it)
+    const score = (pubsub as unknown as { score?: { params: { topics: Record<string, ReturnType<typeof guardedTopicScore>> } } }).score
+    if (score != null) score.params.topics[topic] ??= guardedTopicScore()
   }
 
   async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }

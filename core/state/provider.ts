@@ -33,6 +33,9 @@ import { DEFAULT_PENDING_LIMITS, type PendingLimits } from './pending.ts'
 import { newReplicaStats, SignedReplica, type EntryStore, type ReplicaStats } from './replica.ts'
 
 /** What the provider needs from a mesh node (core/net's MeshNode fits it through `meshAsStateMesh`). */
+/** A gossip validator's verdict: accept, or why the message is dropped. */
+export type GossipVerdict = 'accept' | 'malformed' | 'forged'
+
 export interface StateMesh {
   peerId: string
   /** Signs with the peer's libp2p private key (the key inside `peerId`). */
@@ -41,7 +44,11 @@ export interface StateMesh {
   unhandle: (protocol: string) => Promise<void>
   request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
   publish: (topic: string, data: Uint8Array) => Promise<void>
-  subscribe: (topic: string, handler: (msg: { from: string, data: Uint8Array }) => void) => () => void
+  /**
+   * `opts.check` runs before a message is delivered or forwarded (a gossipsub topic validator):
+   * anything but 'accept' drops it and counts against the peer that sent it.
+   */
+  subscribe: (topic: string, handler: (msg: { from: string, data: Uint8Array }) => void, opts?: { check?: (data: Uint8Array, from: string) => Promise<GossipVerdict> | GossipVerdict }) => () => void
   /** Calls `fn` with the peer id on each new connection / lost peer; returns an unsubscribe function. */
   onPeer: (event: 'connect' | 'disconnect', fn: (peerId: string) => void) => () => void
   /** Peers with an open connection now. */
@@ -172,7 +179,7 @@ export class StateProvider {
     if (this.replica.dropYjsPending()) this.log('dropped pending Yjs structs the stored document carried')
     await this.replica.load()
     await this.mesh.handle(STATE_PROTOCOL, async (req, ctx) => await this.onRequest(req, ctx.peerId), { maxFrameSize: this.maxFrameSize })
-    this.cleanup.push(this.mesh.subscribe(STATE_TOPIC, msg => { this.onGossip(msg.from, msg.data) }))
+    this.cleanup.push(this.mesh.subscribe(STATE_TOPIC, msg => { this.onGossip(msg.from, msg.data) }, { check: async data => await this.checkGossip(data) }))
     this.replica.onLocal = () => { this.scheduleFlush() }
     this.cleanup.push(() => { this.replica.onLocal = undefined })
     if (this.replica.hasUnsigned) this.scheduleFlush() // edited while no provider ran
@@ -315,6 +322,28 @@ export class StateProvider {
       }
     }
     return vector
+  }
+
+  /**
+   * Validation before propagation: a gossiped frame must decode, be entries or awareness, and every
+   * entry must pass its author, client-id and signature checks; otherwise no peer forwards it.
+   */
+  private async checkGossip (data: Uint8Array): Promise<GossipVerdict> {
+    let f
+    try {
+      f = readFrame(data, this.maxGossipSize)
+    } catch {
+      this.stats.badMessages++
+      return 'malformed'
+    }
+    if (f.type === MSG_AWARENESS) return 'accept'
+    if (f.type !== MSG_ENTRIES) {
+      this.stats.badMessages++
+      return 'malformed'
+    }
+    const verdict = await this.replica.check(f.entries)
+    if (verdict !== 'accept') this.stats.badMessages++
+    return verdict
   }
 
   private onGossip (from: string, data: Uint8Array): void {

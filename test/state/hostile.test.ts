@@ -5,7 +5,8 @@
  * 1. a forged Yjs client id (A's id and next clock, sent to B only) must not cost A's next issue;
  * 2/3. a flood of large entries with missing predecessors stays in a bounded buffer outside the doc,
  *    expires, and sync keeps working both ways;
- * 4. one stale update causes at most one bounded fetch, not a handshake per later update.
+ * 4. one stale update causes at most one bounded fetch, not a handshake per later update;
+ * and state gossip is validated (decode, author, client id, signature) before it is delivered or forwarded.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -196,5 +197,44 @@ describe('hostile peers against the shared state (issue 19)', () => {
     // each peer: at most 2 handshakes (asserted above), each a step-1 call plus one call carrying the
     // entries the attacker lacks (it answers with nothing, so it lacks all of them, in one frame here)
     assert.ok(served <= peers.length * 2 * 2, `attacker served ${served} requests`)
+  })
+  test('validation before propagation: a valid entry is delivered; forged and undecodable state gossip is rejected before delivery (so never forwarded) and lowers the sender\'s score', async () => {
+    const evil = await evilNode() // a fresh attacker: its gossipsub score starts at 0
+    const author = evil.peerId.toString()
+    const rejectedHere = (p: Peer, reason: string): number => p.mesh.metrics.get('novacron_rejected_messages_total')?.get({ protocol: STATE_TOPIC, reason }) ?? 0
+    const score = (p: Peer): number => p.mesh.metrics.get('novacron_peer_score')?.snapshot().samples.find(x => x.labels.peer === author)?.value ?? 0
+    const doc = attackerDoc(author, 400)
+    doc.getMap('memory').set('v', 1)
+    const update = Y.encodeStateAsUpdate(doc)
+    const good = await entryBy(evil, 400, 0, update)
+    // the same entry with one signature byte flipped, and one claiming another author's key
+    const badSig = good.slice(); badSig[badSig.length - 1] ^= 1
+    const victim = peers[0].mesh.peerId.toString()
+    const impostor = encodeEntry(victim, 400, 0, update, (await evil.config.privateKey!.sign(entrySigningBytes(victim, 400, 0, update))))
+    // what each peer delivers from the attacker (a handler beside the provider's sees only accepted messages)
+    const delivered: Uint8Array[][] = peers.map(() => [])
+    const unsubscribe = peers.map((p, i) => p.mesh.subscribe(STATE_TOPIC, m => { if (m.from === author) delivered[i].push(m.data) }))
+    // control first (a peer whose score fell far enough is ignored): a validly signed entry passes the validator and is delivered
+    const start = peers.map(p => p.provider.stats.gossipReceived)
+    await waitFor(async () => {
+      await evil.publish(STATE_TOPIC, encodeEntries([good])).catch(() => {})
+      return peers.every((p, i) => p.provider.stats.gossipReceived > start[i])
+    }, { timeout: 60_000, interval: 300, message: 'the valid entry delivered' })
+    const before = peers.map(p => ({ forged: rejectedHere(p, 'forged'), malformed: rejectedHere(p, 'malformed') }))
+    // repeat until each peer rejected one of each (a fresh node's subscriptions may still be on their way)
+    await waitFor(async () => {
+      await evil.publish(STATE_TOPIC, encodeEntries([badSig])).catch(() => {})
+      await evil.publish(STATE_TOPIC, encodeEntries([impostor])).catch(() => {})
+      await evil.publish(STATE_TOPIC, Uint8Array.of(1, 5, 7)).catch(() => {})
+      return peers.every((p, i) => rejectedHere(p, 'forged') >= before[i].forged + 2 && rejectedHere(p, 'malformed') > before[i].malformed)
+    }, { timeout: 60_000, interval: 300, message: 'forged and malformed gossip rejected by every peer' })
+    // rejected in the topic validator: no handler saw them (so no peer forwarded them either)
+    const rejectedPayloads = new Set([encodeEntries([badSig]), encodeEntries([impostor]), Uint8Array.of(1, 5, 7)].map(b => b.toString()))
+    for (const [i, p] of peers.entries()) {
+      assert.ok(delivered[i].length >= 1, `${p.name} saw the valid entry`)
+      assert.ok(delivered[i].every(d => !rejectedPayloads.has(d.toString())), `${p.name} delivered a rejected message`)
+    }
+    for (const stop of unsubscribe) stop()
+    await waitFor(() => peers.every(p => score(p) < 0), { timeout: 30_000, message: () => `attacker's score below 0 everywhere (${peers.map(score).join(', ')})` })
   })
 })
