@@ -2,7 +2,7 @@
  * Launches Debian's Chromium through playwright-core with the flags a closed network needs.
  * `webgpu: true` adds `--enable-unsafe-webgpu` (a slow software adapter in headless mode).
  */
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -21,4 +21,18 @@ export async function launchChromium (opts: { webgpu?: boolean } = {}): Promise<
     headless: true,
     args: [...CHROMIUM_ARGS, ...(opts.webgpu === true ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : [])]
   })
+}
+
+/**
+ * Opens `url` in a new page of `context` (a new context of `browser` when given a browser) with the
+ * tests' deadline as playwright's default timeout (its 30 s default timed out `goto` at load average
+ * 45 on 2 cores) and the page's uncaught errors on stderr under `name`.
+ */
+export async function openTab (target: Browser | BrowserContext, url: string, opts: { name: string, timeout: number, width?: number }): Promise<Page> {
+  const context = 'newContext' in target ? await target.newContext({ viewport: { width: opts.width ?? 1280, height: 900 } }) : target
+  const page = await context.newPage()
+  page.setDefaultTimeout(opts.timeout)
+  page.on('pageerror', err => { console.error(`${opts.name}: ${err.message}`) })
+  await page.goto(url)
+  return page
 }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../_support/chromium.ts'
+import { launchChromium, openTab } from '../_support/chromium.ts'
 import { startCli, stopAll, type CliProcess } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -95,12 +95,7 @@ describe('browser mesh: 3 tabs and 2 Node peers', { timeout: 300_000 }, () => {
     nodeIds = (await Promise.all(nodes.map(listening))).map(l => l.peerId)
     browser = await launchChromium()
     for (let i = 0; i < 3; i++) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-      const page = await context.newPage()
-      // playwright's 30 s default timed out page.goto in a loop run at load average 45 on 2 cores
-      page.setDefaultTimeout(DEADLINE)
-      page.on('pageerror', err => { console.error(`tab ${i}: ${err.message}`) })
-      await page.goto(url)
+      const page = await openTab(browser, url, { name: `tab ${i}`, timeout: DEADLINE })
       pages.push(page)
       tabIds.push(await selfId(page))
     }

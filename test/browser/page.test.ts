@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../_support/chromium.ts'
+import { launchChromium, openTab } from '../_support/chromium.ts'
 import { startCli, stopAll } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -28,11 +28,7 @@ describe('the page: structure, polish, a learning panel that never freezes it', 
   let page: Page
 
   async function open (width: number): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width, height: 900 } })
-    const p = await context.newPage()
-    p.setDefaultTimeout(DEADLINE)
-    p.on('pageerror', err => { console.error(`tab ${width}: ${err.message}`) })
-    await p.goto(url)
+    const p = await openTab(browser!, url, { name: `tab ${width}`, timeout: DEADLINE, width })
     await waitFor(async () => await p.getAttribute('[data-testid=status]', 'data-status') === 'connected', { timeout: DEADLINE, interval: 100, message: 'the tab to join' })
     await p.waitForSelector('[data-testid=memory-table], [data-testid=panel-memory] .empty')
     return p

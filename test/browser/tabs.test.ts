@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from '../_support/chromium.ts'
+import { launchChromium, openTab } from '../_support/chromium.ts'
 import { startCli, stopAll } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -47,10 +47,7 @@ describe('two tabs of one browser are two peers', { timeout: 300_000 }, () => {
     browser = await launchChromium()
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     for (let i = 0; i < 2; i++) {
-      const page = await context.newPage()
-      page.setDefaultTimeout(DEADLINE)
-      page.on('pageerror', err => { console.error(`tab ${i}: ${err.message}`) })
-      await page.goto(listening.url)
+      const page = await openTab(context, listening.url, { name: `tab ${i}`, timeout: DEADLINE })
       pages.push(page)
       ids.push(await selfId(page))
     }
