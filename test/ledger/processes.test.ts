@@ -3,12 +3,14 @@
  * restarts, removal and joins is processes.slow.test.ts; 4 replicas took 9 min here at load 41):
  * `novacron start` and a `novacron peer` with data dirs become 2 replicas; 30 notes submitted from
  * both commit and every peer's
- * `novacron ledger status --json` shows the same head; `novacron config set mesh.maxPeers 6` is
+ * `novacron ledger status --json` shows the same head (and without flags it asks the running peer); `novacron config set mesh.maxPeers 6` is
  * committed and applied to every peer's MeshNode, `config set mesh.maxPeers -- -1` is refused with
  * the validator's typed error and nothing is submitted; `novacron ledger verify` on a stopped peer
  * checks its store, and after one record is tampered with it exits 1 naming that height.
  */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Level } from 'level'
@@ -19,20 +21,26 @@ import { LedgerCluster } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
+// one home for the cluster and the CLI calls, so a command without flags finds the running peers
+const home = mkdtempSync(join(tmpdir(), 'novacron-ledger-home-'))
+
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const p = startCli(args)
+  const p = startCli(args, { NOVACRON_HOME: home })
   const code = await p.exited
   return { code, stdout: p.stdout, stderr: p.stderr }
 }
 
 describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
-  const cluster = new LedgerCluster()
+  const cluster = new LedgerCluster({ env: { NOVACRON_HOME: home } })
 
   before(async () => {
     await cluster.startBoot()
     await cluster.startPeer()
   })
-  after(async () => { await cluster.stop() })
+  after(async () => {
+    await cluster.stop()
+    rmSync(home, { recursive: true, force: true })
+  })
 
   test('2 replicas commit 30 notes from both peers; every CLI status shows the same head', async () => {
     await cluster.waitReplicas(2)
@@ -47,6 +55,12 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     }))
     assert.equal(new Set(statuses.map(s => s.head)).size, 1)
     assert.equal(statuses[0].replicas.length, 2)
+    // without flags the CLI asks the running peer, as `issues` does, and names it on stderr
+    const plain = await cli(['ledger', 'status', '--json'])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.match(plain.stderr, /^novacron: using peer '\S+' \(pid \d+, /)
+    assert.ok(peers.some(p => plain.stderr.includes(p.dataDir)), plain.stderr)
+    assert.equal(typeof (JSON.parse(plain.stdout) as LedgerStatus).head, 'string')
     // a submit through the CLI prints its slot and latency
     const sub = await cli(['ledger', 'submit', '--kind', 'note', '--data', '{"text":"from the cli"}', '--json', '--data-dir', peers[1].dataDir])
     assert.equal(sub.code, 0, sub.stderr)

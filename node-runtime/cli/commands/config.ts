@@ -8,12 +8,10 @@ import { safeJson, safeText } from '../escape.ts'
 import { bool, type Command, type OptionSpec } from '../args.ts'
 import { peerExec } from '../../ledger/client.ts'
 import type { EntryJson } from '../../ledger/ops.ts'
+import { PEER_COMMAND_OPTIONS, peerDataDir } from '../peer-dir.ts'
 
-const common: OptionSpec[] = [
-  { name: 'data-dir', type: 'string', value: '<dir>', default: '.novacron', description: "The peer's data directory (its running peer is reached through it)" },
-  { name: 'json', type: 'boolean', description: 'Print JSON instead of text' }
-]
-const dir = (args: { options: Record<string, unknown> }): string => (args.options['data-dir'] as string | undefined) ?? '.novacron'
+const common = PEER_COMMAND_OPTIONS
+const dir = peerDataDir
 
 /** A value as typed: JSON when it parses (6, true, "x", [1]), the plain text otherwise. */
 export function parseValue (text: string): unknown {
@@ -28,7 +26,7 @@ const get: Command = {
   examples: ['novacron config get mesh.maxPeers', 'novacron config get --json'],
   run: async (args, io) => {
     const key = args.positionals[0]
-    const values = await peerExec(dir(args))('config.get', key != null ? { key } : {}) as Record<string, unknown>
+    const values = await peerExec(dir(args, io))('config.get', key != null ? { key } : {}) as Record<string, unknown>
     io.stdout.write(bool(args, 'json') ? safeJson(values) + '\n' : Object.entries(values).map(([k, v]) => `${k} = ${safeJson(v)}`).join('\n') + '\n')
     return 0
   }
@@ -41,10 +39,10 @@ const set: Command = {
     "must follow '--' (novacron config set mesh.maxPeers -- -1), as for any command.",
   options: common,
   positionals: [{ name: 'key', description: 'Setting, e.g. mesh.maxPeers', required: true }, { name: 'value', description: 'New value', required: true }],
-  examples: ['novacron config set mesh.maxPeers 6', 'novacron config set mesh.maxPeers 12 --data-dir .novacron/peer1 --json'],
+  examples: ['novacron config set mesh.maxPeers 6', 'novacron config set mesh.maxPeers 12 --peer peer-1 --json'],
   run: async (args, io) => {
     const [key, value] = args.positionals
-    const e = await peerExec(dir(args))('config.set', { key, value: parseValue(value) }) as EntryJson
+    const e = await peerExec(dir(args, io))('config.set', { key, value: parseValue(value) }) as EntryJson
     io.stdout.write(bool(args, 'json') ? safeJson(e) + '\n' : safeText(`committed   ${e.summary} at slot ${e.slot}${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`))
     return 0
   }

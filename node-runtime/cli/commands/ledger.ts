@@ -10,20 +10,19 @@ import { peerAnswers, peerExec } from '../../ledger/client.ts'
 import { entryTable, statusText } from '../../ledger/format.ts'
 import type { EntryJson } from '../../ledger/ops.ts'
 import { verifyOffline } from '../../ledger/offline.ts'
+import { PEER_COMMAND_OPTIONS, peerDataDir } from '../peer-dir.ts'
 
-const DATA_DIR: OptionSpec = { name: 'data-dir', type: 'string', value: '<dir>', default: '.novacron', description: "The peer's data directory (its running peer is reached through it)" }
-const JSON_OPT: OptionSpec = { name: 'json', type: 'boolean', description: 'Print JSON instead of text' }
-const common = [DATA_DIR, JSON_OPT]
-const dir = (args: { options: Record<string, unknown> }): string => (args.options['data-dir'] as string | undefined) ?? '.novacron'
+const common = PEER_COMMAND_OPTIONS
+const dir = peerDataDir
 const print = (io: CliIO, json: boolean, value: unknown, text: string): void => { io.stdout.write(json ? safeJson(value) + '\n' : safeText(text)) }
 
 const status: Command = {
   name: 'status',
   summary: 'Epoch, replicas, height, head, leader, commit latency p50/p99, rejected counts',
   options: common,
-  examples: ['novacron ledger status --data-dir .novacron/peer1', 'novacron ledger status --json'],
+  examples: ['novacron ledger status --peer peer-1', 'novacron ledger status --json'],
   run: async (args, io) => {
-    const s = await peerExec(dir(args))('ledger.status') as LedgerStatus
+    const s = await peerExec(dir(args, io))('ledger.status') as LedgerStatus
     print(io, bool(args, 'json'), s, statusText(s))
     return 0
   }
@@ -42,7 +41,7 @@ const log: Command = {
   ],
   examples: ['novacron ledger log --from 100 --limit 20', 'novacron ledger log --follow --json'],
   run: async (args, io) => {
-    const exec = peerExec(dir(args))
+    const exec = peerExec(dir(args, io))
     const json = bool(args, 'json')
     const limit = num(args, 'limit') as number
     let from = num(args, 'from') as number
@@ -107,7 +106,7 @@ const submit: Command = {
     const kind = str(args, 'kind') as string
     if (kind === 'config') throw new UsageError("use 'novacron config set <key> <value>' for config entries (it validates first)", '--kind')
     const timeout = num(args, 'timeout')
-    const e = await peerExec(dir(args))('ledger.submit', { kind, data, ...(timeout != null ? { timeoutMs: timeout } : {}) }) as EntryJson
+    const e = await peerExec(dir(args, io))('ledger.submit', { kind, data, ...(timeout != null ? { timeoutMs: timeout } : {}) }) as EntryJson
     print(io, bool(args, 'json'), e, `committed   slot ${e.slot} (entry ${e.index}, epoch ${e.epoch})${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`)
     return 0
   }
@@ -119,9 +118,9 @@ const verify: Command = {
   description: 'On a running peer the peer verifies its own store; on a stopped one this command opens the\n' +
     'store in <data-dir>/ledger itself. A record that does not check exits 1 and names its height.',
   options: [{ name: 'genesis', type: 'string', value: '<peer id>', description: 'Genesis peer id to trust (stopped peer only; default: the one the peer recorded in its data dir)' }, ...common],
-  examples: ['novacron ledger verify --data-dir .novacron/peer1', 'novacron ledger verify --json'],
+  examples: ['novacron ledger verify --peer peer-1', 'novacron ledger verify --json'],
   run: async (args, io) => {
-    const d = dir(args)
+    const d = dir(args, io)
     const result = await peerAnswers(d)
       ? await peerExec(d)('ledger.verify') as { height: number, head: string, blocks: number }
       : await verifyOffline(d, str(args, 'genesis'))
@@ -133,8 +132,8 @@ const verify: Command = {
 export const command: Command = {
   name: 'ledger',
   summary: 'Inspect and use the mesh ledger of a peer',
-  description: 'The ledger is the totally ordered log every peer agrees on (ProBFT). These commands talk to the\n' +
-    'peer running on --data-dir through its control endpoint.',
+  description: 'The ledger is the totally ordered log every peer agrees on (ProBFT). These commands talk to a running\n' +
+    'peer through its control endpoint: the one --data-dir or --peer names, else the running one (as issues does).',
   options: [],
   subcommands: [status, log, submit, verify]
 }
