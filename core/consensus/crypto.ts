@@ -7,6 +7,12 @@
  * returns what a fresh verification would; forged or altered bytes are different keys and are
  * verified for real. The in-process simulator shares one cache between all replicas because there
  * the same signed PREPARE reaches s replicas (each would verify it once on its own machine).
+ *
+ * The Ed25519 check is injected (`createConsensusCrypto({ signatures })`): core/ must import no
+ * platform module, so a Node peer passes node-runtime's native verifier (node:crypto), and
+ * everything else gets @noble/curves' strict RFC 8032 check (`nobleSignatures`). Any injected
+ * verifier must give noble's verdict on every input (see node-runtime/ledger/native-ed25519.ts for
+ * how the native one guarantees that), so peers on different platforms never disagree on a vote.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -60,17 +66,36 @@ export function vrfAlpha (phase: number, slot: number, view: number): Uint8Array
   return out
 }
 
-export function createConsensusCrypto (): ConsensusCrypto {
+/** A synchronous Ed25519 verifier; its verdict must equal `nobleSignatures`' on every input. */
+export interface SignatureVerifier {
+  /** for reports: 'noble', 'node:crypto', … */
+  readonly name: string
+  verify: (publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) => boolean
+}
+
+/** @noble/curves Ed25519, RFC 8032 strict decoding (zip215: false): the reference verdict. */
+export const nobleSignatures: SignatureVerifier = {
+  name: 'noble',
+  verify: (publicKey, message, sig) => {
+    try {
+      // RFC 8032 strict decoding (zip215: false): one valid encoding per signature
+      return ed25519.verify(sig, message, publicKey, { zip215: false })
+    } catch {
+      return false // malformed key/signature bytes from a peer: simply invalid
+    }
+  }
+}
+
+export interface ConsensusCryptoInit {
+  /** the Ed25519 verifier (a platform's native one) @default nobleSignatures */
+  signatures?: SignatureVerifier
+}
+
+export function createConsensusCrypto (init: ConsensusCryptoInit = {}): ConsensusCrypto {
+  const signatures = init.signatures ?? nobleSignatures
   return {
     sign: (secret, message) => ed25519.sign(message, secret),
-    verifySignature: (publicKey, message, sig) => {
-      try {
-        // RFC 8032 strict decoding (zip215: false): one valid encoding per signature
-        return ed25519.verify(sig, message, publicKey, { zip215: false })
-      } catch {
-        return false // malformed key/signature bytes from a peer: simply invalid
-      }
-    },
+    verifySignature: (publicKey, message, sig) => signatures.verify(publicKey, message, sig),
     vrfProve: (secret, alpha) => vrfProve('TAI', secret, alpha),
     vrfVerify: (publicKey, alpha, proof) => vrfVerify('TAI', publicKey, alpha, proof),
     vrfHash: proof => vrfProofToHash('TAI', proof),
@@ -78,11 +103,18 @@ export function createConsensusCrypto (): ConsensusCrypto {
   }
 }
 
-/** Counts of real verifications and cache hits, for reports. */
-export interface VerificationStats { signatures: number, vrfProofs: number, hits: number }
+/**
+ * Counts of real verifications and cache hits, and the milliseconds the real ones took (wall
+ * time around each synchronous check: on a busy machine it includes time the process was not
+ * scheduled, so it is an upper bound of its CPU), for reports.
+ */
+export interface VerificationStats { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number }
+
+const clockMs = (): number => globalThis.performance?.now() ?? Date.now()
 
 export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000): ConsensusCrypto & { stats: VerificationStats } {
-  const stats: VerificationStats = { signatures: 0, vrfProofs: 0, hits: 0 }
+  const stats: VerificationStats = { signatures: 0, vrfProofs: 0, hits: 0, signatureMs: 0, vrfMs: 0 }
+  const msKey = { signatures: 'signatureMs', vrfProofs: 'vrfMs' } as const
   // one cache per kind of check, so a signature and a proof over the same bytes never collide
   const caches = { signatures: new Map<string, unknown>(), vrfProofs: new Map<string, unknown>() }
   /** Looks the exact bytes up; on a miss counts a real verification, computes and stores it. */
@@ -91,7 +123,9 @@ export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_00
     const k = parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
     if (cache.has(k)) { stats.hits++; return cache.get(k) as V }
     stats[kind]++
+    const t = clockMs()
     const v = compute()
+    stats[msKey[kind]] += clockMs() - t
     if (cache.size >= maxEntries) cache.clear()
     cache.set(k, v)
     return v
