@@ -11,7 +11,7 @@
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createConsensusCrypto, memoizeVerification, type ConsensusCrypto, type ReplicaKeys } from '../consensus/crypto.ts'
+import { createConsensusCrypto, memoizeVerification, type ConsensusCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
@@ -25,7 +25,7 @@ import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
-import { LiveReplica, realClock, type Clock } from './live-replica.ts'
+import { LiveReplica, realClock, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -69,6 +69,8 @@ export interface LedgerNodeComponents {
   quorumMath: QuorumMath
   clock?: Clock
   crypto?: ConsensusCrypto
+  /** the platform's Ed25519 verifier (node-runtime passes node:crypto's) @default noble */
+  signatures?: SignatureVerifier
   log?: (msg: string) => void
 }
 
@@ -84,6 +86,15 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   readonly pool = new Pool()
   readonly submitter: Submitter
   private readonly crypto: ConsensusCrypto
+  /** real checks and their time (memoized crypto; absent when a test injects its own) */
+  private readonly checks?: VerificationStats
+  /** microblock signature checks (libp2p key of the author) and their time */
+  private readonly mbChecks = { count: 0, ms: 0 }
+  /** own decisions verified, stored and applied, and the wall ms that took (status().timing) */
+  private readonly commitTiming = { commits: 0, commitMs: 0 }
+  /** every instance's decision timings, summed (live-replica.ts) */
+  private readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+  private readonly recentDecideMs: number[] = []
   private readonly clock: Clock
   private readonly kinds = new Map<string, KindValidator>()
   private queue: Promise<unknown> = Promise.resolve()
@@ -117,7 +128,9 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     super()
     this.self = c.transport.self
     this.keys = deriveLedgerKeys(c.privateKey)
-    this.crypto = c.crypto ?? memoizeVerification(createConsensusCrypto(), 50_000)
+    const memo = c.crypto == null ? memoizeVerification(createConsensusCrypto({ ...(c.signatures != null ? { signatures: c.signatures } : {}) }), 50_000) : undefined
+    this.crypto = c.crypto ?? (memo as ConsensusCrypto)
+    if (memo != null) this.checks = memo.stats
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
     this.submitter = new Submitter({
@@ -200,7 +213,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (this.instance != null) {
       this.removeSilent(now, chain.current)
       this.submitEvidence(chain.current)
-      if (now - this.tickAt > 5000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
+      if (now - this.tickAt >= 1000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
       this.instance.schedule()
     }
     if (this.init.hostile != null) this.beHostile(chain.current)
@@ -218,6 +231,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const index = e.replicas.findIndex(r => r.peerId === this.self)
     if (index >= 0) {
       this.instance = new LiveReplica(e, index, firstSlot, {
+        timing: this.decisionTiming,
+        recentDecideMs: this.recentDecideMs,
         clock: this.clock,
         crypto: this.crypto,
         keys: this.keys,
@@ -279,7 +294,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private async verifyMb (mb: Microblock): Promise<boolean> {
     const key = bytesToHex(sha256(mb.bytes))
     if (this.verified.has(key)) return true
-    if (!await verifyMicroblock(mb)) return false
+    const t = performance.now()
+    const ok = await verifyMicroblock(mb)
+    this.mbChecks.count++; this.mbChecks.ms += performance.now() - t
+    if (!ok) return false
     if (this.verified.size > 50_000) this.verified.clear()
     this.verified.add(key)
     return true
@@ -308,9 +326,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       this.decisions.delete(height)
       if (d.epoch !== chain.current.epoch) continue // an instance of an ended epoch went on deciding
       const record: BlockRecord = { height, epoch: d.epoch, block: d.cert.value, certificate: d.cert.commits, holder: d.cert.holder, head: nextHead(chain.head, height, d.cert.value) }
+      const t = this.clock.now()
       const b = await this.check(record)
       if (typeof b === 'string') { this.count('badDecision'); this.debug(`own decision at ${height} does not verify: ${b}`); continue }
       await this.commit(record, b, d.leader)
+      this.commitTiming.commits++; this.commitTiming.commitMs += this.clock.now() - t
     }
   }
 
@@ -581,6 +601,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
       rejected: { ...this.engineRejected(), ...this.rejected },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
+      timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
+      ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms } } : {}),
       pending: this.pool.entries + this.submitter.pending
     }
   }
@@ -610,7 +632,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   }
 
   async verify (): Promise<{ height: number, head: string, blocks: number }> {
-    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto(), kinds: this.kinds })
+    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto({ ...(this.c.signatures != null ? { signatures: this.c.signatures } : {}) }), kinds: this.kinds })
     return { height: r.height, head: r.head, blocks: r.blocks }
   }
 
@@ -644,12 +666,24 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     }
   }
 
+  /**
+   * The tick length: clamp(max(2 × p90 RTT to the other replicas, p90 of the last 32 decision
+   * durations / 8), 5, 100) ms, re-measured every second. The engine's nudge is 8 ticks and its
+   * view-0 timeout 24, so an undecided slot asks peers after about one typical decision and gives
+   * up its view after three: on loopback the RTT is ~1 ms while a decision is CPU-bound (VRF
+   * proofs, tens of ms on a loaded machine), and an RTT-only tick (5 ms → a 120 ms view timeout)
+   * turned slow decisions into view changes, which made them slower still.
+   */
   private measureTick (e: EpochInfo): number {
     const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null).sort((a, b) => a - b)
-    if (rtts.length === 0) return 20
-    const p90 = rtts[Math.min(rtts.length - 1, Math.floor(0.9 * rtts.length))]
-    return Math.min(100, Math.max(5, 2 * p90))
+    const p90 = (xs: number[]): number => xs[Math.min(xs.length - 1, Math.floor(0.9 * xs.length))]
+    const decisions = [...this.recentDecideMs].sort((a, b) => a - b)
+    if (rtts.length === 0 && decisions.length === 0) return 20
+    const fromRtt = rtts.length === 0 ? 0 : 2 * p90(rtts)
+    const fromDecisions = decisions.length === 0 ? 0 : p90(decisions) / 8
+    return Math.round(Math.min(100, Math.max(5, fromRtt, fromDecisions)))
   }
+
 
   /** Test-only: garbage frames to every replica (the flood mode sends every frame 4 times, see enterEpoch). */
   private beHostile (e: EpochInfo): void {

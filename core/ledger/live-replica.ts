@@ -28,7 +28,22 @@ export const realClock: Clock = {
   clearTimeout: h => { clearTimeout(h as ReturnType<typeof setTimeout>) }
 }
 
+/**
+ * Where the time of decisions goes (status().timing, the benchmark), shared by the instances of
+ * one peer so it only grows: decisions, the wall ms from the first input of a slot (a message or
+ * an offer) to its decision, how often the engine's timer fired (a nudge or a view change: a slot
+ * slow to decide), and view changes.
+ */
+export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number }
+
+/** How many recent decision durations the tick length is derived from (ledger-node.ts). */
+export const RECENT_DECISIONS = 32
+
 export interface LiveReplicaOwner {
+  /** counters to add to @default a private set */
+  timing?: DecisionTiming
+  /** ring of recent decision durations to push to @default a private one */
+  recentDecideMs?: number[]
   clock: Clock
   crypto: ConsensusCrypto
   keys: ReplicaKeys
@@ -53,9 +68,16 @@ export class LiveReplica {
   private stopped = false
   /** wall time of the last inbound message (an undecided slot that saw messages is work) */
   lastMessageAt = 0
+  private readonly timing: DecisionTiming
+  /** the last RECENT_DECISIONS decision durations (ms), shared like `timing` */
+  private readonly recent: number[]
+  private workAt: number | undefined
+  private seenViewChanges = 0
 
   constructor (readonly epoch: EpochInfo, index: number, firstSlot: number, private readonly owner: LiveReplicaOwner) {
     this.index = index
+    this.timing = owner.timing ?? { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+    this.recent = owner.recentDecideMs ?? []
     this.replica = new Replica(
       { id: index, n: epoch.n, f: epoch.f, protocol: epoch.protocol, sampleSize: epoch.sampleSize, quorum: epoch.quorum, firstSlot },
       { keys: owner.keys, identities: epoch.replicas, crypto: owner.crypto, proposalFor: (slot, view) => owner.proposalFor(slot, view) }
@@ -74,6 +96,7 @@ export class LiveReplica {
 
   /** The owner has something to propose now (the pool gained work). */
   offer (): void {
+    this.workAt ??= this.owner.clock.now()
     if (!this.stopped) this.run(this.replica.offer(this.ticks))
     this.schedule()
   }
@@ -84,6 +107,7 @@ export class LiveReplica {
   async receive (message: Uint8Array): Promise<void> {
     if (this.stopped) return
     this.lastMessageAt = this.owner.clock.now()
+    this.workAt ??= this.lastMessageAt
     let kind: 'propose' | 'newView' | 'decision' | null = null
     let value: Uint8Array | null = null
     try {
@@ -104,10 +128,19 @@ export class LiveReplica {
   }
 
   private run (actions: Action[]): void {
+    const vc = this.replica.stats.viewChanges
+    if (vc > this.seenViewChanges) { this.timing.viewChanges += vc - this.seenViewChanges; this.seenViewChanges = vc }
     for (const a of actions) {
       if (a.type === 'send') this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
       else if (a.type === 'timer') this.wantTick = a.at
       else {
+        const now = this.owner.clock.now()
+        const took = now - (this.workAt ?? now)
+        this.timing.decided++
+        this.timing.decideMs += took
+        this.recent.push(took)
+        if (this.recent.length > RECENT_DECISIONS) this.recent.shift()
+        this.workAt = undefined
         const cert = this.replica.certificateOf(a.slot)
         if (cert != null) this.owner.decided(a.slot, a.view, cert)
       }
@@ -124,6 +157,7 @@ export class LiveReplica {
       this.ticks++
       if (this.ticks >= this.wantTick) {
         this.wantTick = Infinity
+        this.timing.engineTimers++
         this.run(this.replica.tick(this.ticks))
       }
       this.schedule()

@@ -12,13 +12,16 @@
  * re-checked by noble: honest signatures take the fast path, forged ones cost a noble check (and
  * a rejection counted against their sender).
  *
- * Public keys become `KeyObject`s once (raw → SPKI DER), kept in a bounded map.
+ * Public keys become `KeyObject`s once (raw → SPKI DER), kept in a bounded map. Signing goes
+ * native too (the replica's own key as PKCS #8): deterministic, so the bytes equal noble's.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { nobleSignatures, type SignatureVerifier } from '../../core/consensus/crypto.ts'
 
 /** SPKI DER prefix of an Ed25519 public key (RFC 8410): SEQUENCE { algorithm id-Ed25519, BIT STRING } */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+/** PKCS #8 DER prefix of an Ed25519 private key (RFC 8410): version 0, id-Ed25519, OCTET STRING { OCTET STRING seed } */
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const MAX_KEYS = 4096
 
 const P = 2n ** 255n - 19n
@@ -80,9 +83,24 @@ export function nativeSignatures (): NativeSignatures | null {
     const probe = nobleProbe()
     if (!fast(probe.publicKey, probe.message, probe.sig)) return null
   } catch { return null }
+  // signing keys: this peer's own, a handful at most
+  const secrets = new Map<string, KeyObject>()
+  const secretOf = (secret: Uint8Array): KeyObject => {
+    const k = Buffer.from(secret.buffer, secret.byteOffset, secret.length).toString('latin1')
+    let o = secrets.get(k)
+    if (o == null) {
+      if (secret.length !== 32) throw new RangeError(`an Ed25519 secret key is 32 bytes (got ${secret.length})`)
+      o = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secret]), format: 'der', type: 'pkcs8' })
+      if (secrets.size >= 16) secrets.clear()
+      secrets.set(k, o)
+    }
+    return o
+  }
   return {
     name: 'node:crypto',
     get fallbacks () { return fallbacks },
+    // RFC 8032 signing is deterministic: the same 64 bytes noble produces (tested)
+    sign: (secret, message) => new Uint8Array(sign(null, message, secretOf(secret))),
     verify: (publicKey, message, sig) => {
       if (fast(publicKey, message, sig)) return true
       fallbacks++

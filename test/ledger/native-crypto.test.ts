@@ -111,3 +111,35 @@ test('a bad signature and a bad VRF proof in a vote are rejected on every path',
     }
   }
 })
+
+test('native signing gives noble\'s bytes (RFC 8032 is deterministic), and they verify on both paths', () => {
+  const signer = native?.sign
+  assert.ok(signer != null)
+  for (let i = 0; i < 20; i++) {
+    const secret = sha512(Uint8Array.of(i, 5)).subarray(0, 32)
+    const msg = sha512(Uint8Array.of(i, 6)).subarray(0, i * 3)
+    const sig: Uint8Array = signer(secret, msg)
+    assert.deepEqual(sig, ed25519.sign(msg, secret))
+    assert.equal(nobleSignatures.verify(ed25519.getPublicKey(secret), msg, sig), true)
+  }
+  assert.throws(() => signer(new Uint8Array(31), new Uint8Array(1)), { name: 'RangeError' })
+})
+
+test('own signatures and proofs are remembered as made; a peer\'s altered copy is still verified for real', () => {
+  const base = createConsensusCrypto({ signatures: native as SignatureVerifier })
+  const m = memoizeVerification(base)
+  const c = cluster({ n: 4, f: 1, protocol: 'probft', sampleSize: 3, quorum: 3 })
+  const k = c.keys[0]
+  const msg = new TextEncoder().encode('own vote')
+  const sig = m.sign(k.signSecret, msg)
+  assert.equal(m.verifySignature(k.signPublic, msg, sig), true)
+  const alpha = Uint8Array.of(1, 2, 3)
+  const proof = m.vrfProve(k.vrfSecret, alpha)
+  assert.deepEqual(m.vrfVerify(k.vrfPublic, alpha, proof), base.vrfVerify(k.vrfPublic, alpha, proof))
+  assert.equal(m.stats.signatures + m.stats.vrfProofs, 0, 'both answered from what was made')
+  const bad = sig.slice(); bad[3] ^= 1
+  assert.equal(m.verifySignature(k.signPublic, msg, bad), false)
+  const badProof = proof.slice(); badProof[70] ^= 1
+  assert.equal(m.vrfVerify(k.vrfPublic, alpha, badProof), null)
+  assert.equal(m.stats.signatures, 1); assert.equal(m.stats.vrfProofs, 1)
+})
