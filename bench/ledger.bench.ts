@@ -93,7 +93,19 @@ async function cryptoCosts (): Promise<Record<string, number | string | number[]
     vrfVerifyMs: await perCall(40, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
     vrfProveMs: await perCall(40, () => prove('TAI', vrfKeys.secretKey, msg))
   }
-  return { ...out, signaturePath: peerPath?.name ?? 'noble', loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
+  // CPU time (not wall) per check, for the CPU split from the peers' check counts
+  const cpuPerCall = (count: number, fn: () => unknown): number => {
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < count; i++) fn()
+    const c = process.cpuUsage(c0)
+    return +((c.user + c.system) / 1000 / count).toFixed(4)
+  }
+  const cpu = {
+    consensusSignatureCpuMs: cpuPerCall(500, () => consensusNative.verifySignature(noblePublic, msg, nobleSig)),
+    vrfVerifyCpuMs: cpuPerCall(60, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
+    microblockVerifyCpuMs: cpuPerCall(500, () => nodeVerify(null, msg, native.publicKey, nativeSig))
+  }
+  return { ...out, ...cpu, signaturePath: peerPath?.name ?? 'noble', loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
 }
 
 function cpuMs (pid: number | undefined): number {
@@ -111,7 +123,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
   try {
     const t0 = Date.now()
     await cluster.startBoot()
-    for (let i = 1; i < n; i++) await cluster.startPeer()
+    // peers start 4 at a time (process start-up under load is most of the forming time)
+    for (let i = 1; i < n; i += 4) await Promise.all(Array.from({ length: Math.min(4, n - i) }, async () => await cluster.startPeer()))
     const formed = await cluster.waitReplicas(n, cluster.live(), 600_000)
     const formMs = Date.now() - t0
     const peers = cluster.live()
@@ -212,13 +225,23 @@ for (const n of sizes) {
     byProtocol[protocol] = r
     // the same checks had they all gone through noble (this run's per-check costs): what the
     // native path saves
-    const checks = r.checksPerDecisionPerReplica as { signatures: number } | null
-    if (checks != null) r.signaturesIfNobleMs = +(checks.signatures * (crypto.consensusSignatureNobleMs as number)).toFixed(2)
+    const checks = r.checksPerDecisionPerReplica as { signatures: number, vrfProofs: number, microblocks: number } | null
+    if (checks != null) {
+      r.signaturesIfNobleMs = +(checks.signatures * (crypto.consensusSignatureNobleMs as number)).toFixed(2)
+      // counts × this process's CPU per check: the CPU split without the contention that the
+      // peers' wall-time figures (cpuSplitMs) include on a loaded machine
+      const sig = checks.signatures * (crypto.consensusSignatureCpuMs as number)
+      const vrf = checks.vrfProofs * (crypto.vrfVerifyCpuMs as number)
+      const mb = checks.microblocks * (crypto.microblockVerifyCpuMs as number)
+      r.cpuSplitFromCountsMs = { signatures: +sig.toFixed(2), vrf: +vrf.toFixed(2), microblocks: +mb.toFixed(2), rest: +Math.max(0, (r.cpuPerDecisionPerReplicaMs as number) - sig - vrf - mb).toFixed(2) }
+    }
     console.log(JSON.stringify(r))
   }
   const p = byProtocol.probft?.wirePerDecision as { frames: number } | undefined
   const b = byProtocol.pbft?.wirePerDecision as { frames: number } | undefined
   rows.push({ n, ...byProtocol, wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null, simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3) })
+  // what is done so far, in case a long run is stopped (the final write below replaces it)
+  writeResult('ledger', { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
 }
 const at = (n: number): Record<string, unknown> | undefined => rows.find(r => r.n === n)?.probft as Record<string, unknown> | undefined
 const lat = (n: number): { ledgerP50: number, ledgerP99: number } | undefined => at(n)?.latencyMs as { ledgerP50: number, ledgerP99: number } | undefined

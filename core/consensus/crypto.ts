@@ -17,6 +17,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
+import { isCanonicalPointEncoding, isCanonicalS } from './ed25519-canonical.ts'
 import { keygen as vrfKeygen, proofToHash as vrfProofToHash, prove as vrfProve, verify as vrfVerify } from '../vrf/index.ts'
 
 export const PHASE_PREPARE = 1
@@ -118,7 +119,21 @@ export interface VerificationStats { signatures: number, vrfProofs: number, hits
 
 const clockMs = (): number => globalThis.performance?.now() ?? Date.now()
 
-export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000, clock: () => number = clockMs): ConsensusCrypto & { stats: VerificationStats } {
+/** An asynchronous native Ed25519 check (WebCrypto); only its "valid" verdicts are used. */
+export type AsyncSignatureCheck = (publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array) => Promise<boolean>
+
+export interface MemoizedCrypto extends ConsensusCrypto {
+  stats: VerificationStats
+  /**
+   * Checks signatures with an asynchronous native verifier ahead of the synchronous engine and
+   * enters each "valid" whose S and public key are canonical encodings (then noble says valid
+   * too, see ed25519-canonical.ts) in the cache. Anything else is left to the synchronous
+   * verifier: a "no" from the native side never decides. Counted like a real check.
+   */
+  preverify: (triples: Array<{ publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array }>, check: AsyncSignatureCheck) => Promise<void>
+}
+
+export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000, clock: () => number = clockMs): MemoizedCrypto {
   const stats: VerificationStats = { signatures: 0, vrfProofs: 0, hits: 0, signatureMs: 0, vrfMs: 0 }
   const msKey = { signatures: 'signatureMs', vrfProofs: 'vrfMs' } as const
   // one cache per kind of check, so a signature and a proof over the same bytes never collide
@@ -155,9 +170,24 @@ export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_00
     if (cache.size >= maxEntries) cache.clear()
     cache.set(parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.'), value)
   }
+  const keyOf = (parts: Uint8Array[]): string => parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
   return {
     ...inner,
     stats,
+    preverify: async (triples, check) => {
+      const seen = new Set<string>() // a message may carry the same signed header several times
+      await Promise.all(triples.map(async ({ publicKey, message, sig }) => {
+        const k = keyOf([publicKey, message, sig])
+        if (seen.has(k) || caches.signatures.has(k) || !isCanonicalS(sig) || !isCanonicalPointEncoding(publicKey)) return
+        seen.add(k)
+        const t = clock()
+        let ok = false
+        try { ok = await check(publicKey, message, sig) } catch { ok = false }
+        stats.signatures++
+        stats.signatureMs += clock() - t
+        if (ok) remember('signatures', [publicKey, message, sig], true)
+      }))
+    },
     sign: (secret, message) => {
       const sig = inner.sign(secret, message)
       remember('signatures', [ownPublic(secret), message, sig], true)

@@ -11,7 +11,8 @@
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createConsensusCrypto, memoizeVerification, type ConsensusCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
+import { createConsensusCrypto, memoizeVerification, type AsyncSignatureCheck, type ConsensusCrypto, type MemoizedCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
+import { signaturesOf } from '../consensus/signatures-of.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
@@ -71,6 +72,8 @@ export interface LedgerNodeComponents {
   crypto?: ConsensusCrypto
   /** the platform's Ed25519 verifier (node-runtime passes node:crypto's) @default noble */
   signatures?: SignatureVerifier
+  /** an asynchronous native Ed25519 check used ahead of the engine (tabs: WebCrypto) */
+  asyncSignatures?: AsyncSignatureCheck
   log?: (msg: string) => void
 }
 
@@ -88,6 +91,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private readonly crypto: ConsensusCrypto
   /** real checks and their time (memoized crypto; absent when a test injects its own) */
   private readonly checks?: VerificationStats
+  private readonly memo?: MemoizedCrypto
   /** microblock signature checks (libp2p key of the author) and their time */
   private readonly mbChecks = { count: 0, ms: 0 }
   /** own decisions verified, stored and applied, and the wall ms that took (status().timing) */
@@ -130,7 +134,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.keys = deriveLedgerKeys(c.privateKey)
     const memo = c.crypto == null ? memoizeVerification(createConsensusCrypto({ ...(c.signatures != null ? { signatures: c.signatures } : {}) }), 50_000) : undefined
     this.crypto = c.crypto ?? (memo as ConsensusCrypto)
-    if (memo != null) this.checks = memo.stats
+    if (memo != null) { this.checks = memo.stats; this.memo = memo }
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
     this.submitter = new Submitter({
@@ -233,6 +237,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       this.instance = new LiveReplica(e, index, firstSlot, {
         timing: this.decisionTiming,
         recentDecideMs: this.recentDecideMs,
+        ...(this.memo != null && this.c.asyncSignatures != null ? { preverify: this.preverifier(e, this.memo, this.c.asyncSignatures) } : {}),
         clock: this.clock,
         crypto: this.crypto,
         keys: this.keys,
@@ -261,6 +266,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.future = []
     if (announce) this.safeEmit('epoch', { epoch: e.epoch, start: e.start, replicas: e.replicas.map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })) })
     this.offer()
+  }
+
+  private preverifier (e: EpochInfo, memo: MemoizedCrypto, check: AsyncSignatureCheck): (message: Uint8Array) => Promise<void> {
+    return async message => { await memo.preverify(signaturesOf(message, e.replicas), check) }
   }
 
   private proposalFor (e: EpochInfo, slot: number, view: number): Uint8Array | null {

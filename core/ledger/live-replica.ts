@@ -49,6 +49,8 @@ export interface LiveReplicaOwner {
   keys: ReplicaKeys
   /** the value to propose at (slot, view): null at view 0 when there is nothing to propose */
   proposalFor: (slot: number, view: number) => Uint8Array | null
+  /** checks a message's signatures ahead of the engine where the platform's check is async (tabs) */
+  preverify?: (message: Uint8Array) => Promise<void>
   /** null when the value is acceptable, else the reason (counted as badValue) */
   checkValue: (value: Uint8Array, kind: 'propose' | 'newView' | 'decision') => Promise<string | null>
   send: (peerIds: string[], message: Uint8Array) => void
@@ -117,6 +119,10 @@ export class LiveReplica {
       else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value }
     } catch {
       // malformed: the engine counts it under its own reason
+    }
+    if (this.owner.preverify != null) {
+      await this.owner.preverify(message)
+      if (this.stopped) return
     }
     if (kind != null && value != null) {
       const why = await this.owner.checkValue(value, kind)

@@ -88,10 +88,23 @@ function challenge (suite: VrfSuite, points: Point[]): bigint {
   return bytesToNumberLE(sha512(concatBytes(...parts)).subarray(0, C_LEN))
 }
 
-/** RFC 8032 §5.1.5 key expansion: the secret scalar x and the nonce seed (second half of SHA-512(SK)). */
-function expandSecret (secretKey: Uint8Array): { x: bigint, Y: Point, publicKey: Uint8Array, prefix: Uint8Array } {
+/**
+ * RFC 8032 §5.1.5 key expansion: the secret scalar x and the nonce seed (second half of
+ * SHA-512(SK)). A replica proves with one key thousands of times, and the expansion (a SHA-512
+ * and a base-point multiplication) is a tenth of a proof: remembered for a few keys.
+ */
+type Expanded = { x: bigint, Y: Point, publicKey: Uint8Array, prefix: Uint8Array }
+const expanded = new Map<string, Expanded>()
+function expandSecret (secretKey: Uint8Array): Expanded {
+  let k = ''
+  for (let i = 0; i < secretKey.length; i++) k += String.fromCharCode(secretKey[i])
+  const hit = expanded.get(k)
+  if (hit != null) return hit
   const ext = ed25519.utils.getExtendedPublicKey(secretKey)
-  return { x: ext.scalar, Y: ext.point, publicKey: ext.pointBytes, prefix: ext.prefix }
+  const e = { x: ext.scalar, Y: ext.point, publicKey: ext.pointBytes, prefix: ext.prefix }
+  if (expanded.size >= 16) expanded.clear()
+  expanded.set(k, e)
+  return e
 }
 
 export function publicKeyFromSecret (secretKey: Uint8Array): Uint8Array {

@@ -17,6 +17,7 @@
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { nobleSignatures, type SignatureVerifier } from '../../core/consensus/crypto.ts'
+import { isCanonicalPointEncoding, isCanonicalS } from '../../core/consensus/ed25519-canonical.ts'
 
 /** SPKI DER prefix of an Ed25519 public key (RFC 8410): SEQUENCE { algorithm id-Ed25519, BIT STRING } */
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
@@ -24,31 +25,7 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const MAX_KEYS = 4096
 
-const P = 2n ** 255n - 19n
-/** the group order L = 2^252 + 27742317777372353535851937790883648493 */
-const L = 2n ** 252n + 27742317777372353535851937790883648493n
-
-const le = (b: Uint8Array): bigint => {
-  let x = 0n
-  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i])
-  return x
-}
-
-/**
- * RFC 8032 §5.1.3 strict point encoding, the part that needs no curve math: y (the low 255 bits,
- * little-endian) below p, and not "x = 0 with the sign bit set" (x = 0 exactly when y = ±1).
- */
-export function isCanonicalPointEncoding (key: Uint8Array): boolean {
-  if (key.length !== 32) return false
-  const y = le(key) & (2n ** 255n - 1n)
-  if (y >= P) return false
-  return !((key[31] & 0x80) !== 0 && (y === 1n || y === P - 1n))
-}
-
-/** RFC 8032 §5.1.7: the S half of a signature must be below L (whatever OpenSSL's version checks). */
-export function isCanonicalS (sig: Uint8Array): boolean {
-  return sig.length === 64 && le(sig.subarray(32)) < L
-}
+export { isCanonicalPointEncoding, isCanonicalS }
 
 export interface NativeSignatures extends SignatureVerifier {
   /** checks that took the noble path after OpenSSL said invalid */

@@ -3,7 +3,8 @@
  * every input — RFC 8032 vectors, random keys, tampered bytes, non-canonical S and A, and a
  * signature valid only under the cofactored equation (which OpenSSL rejects and noble accepts) —
  * and a bad signature or a bad VRF proof in a vote is rejected by the consensus checks on every
- * path: noble or native, memoized or not, first time and from the cache.
+ * path: noble or native, memoized or not, first time and from the cache. WebCrypto (the tabs'
+ * asynchronous path, which Node has too) only ever adds "valid" verdicts ahead of the engine.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -12,7 +13,9 @@ import { sha512 } from '@noble/hashes/sha2.js'
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js'
 import { MSG_PREPARE, readMessage, type Vote } from '../../core/consensus/codec.ts'
 import { createConsensusCrypto, memoizeVerification, nobleSignatures, type SignatureVerifier } from '../../core/consensus/crypto.ts'
+import { signaturesOf } from '../../core/consensus/signatures-of.ts'
 import { checkVote } from '../../core/consensus/validate.ts'
+import { webCryptoEd25519 } from '../../core/consensus/webcrypto-ed25519.ts'
 import { isCanonicalPointEncoding, isCanonicalS, nativeSignatures } from '../../node-runtime/ledger/native-ed25519.ts'
 import { cluster } from '../consensus/_fixtures.ts'
 
@@ -142,4 +145,36 @@ test('own signatures and proofs are remembered as made; a peer\'s altered copy i
   const badProof = proof.slice(); badProof[70] ^= 1
   assert.equal(m.vrfVerify(k.vrfPublic, alpha, badProof), null)
   assert.equal(m.stats.signatures, 1); assert.equal(m.stats.vrfProofs, 1)
+})
+
+test('WebCrypto Ed25519 (feature-detected; Node has it too): preverify enters only "valid" verdicts, the engine\'s check stays the judge', async () => {
+  const check = await webCryptoEd25519()
+  assert.ok(check != null, 'this Node has WebCrypto Ed25519')
+  const c = cluster({ n: 4, f: 1, protocol: 'probft', sampleSize: 3, quorum: 3 })
+  const identities = c.keys.map(k => ({ signPublic: k.signPublic, vrfPublic: k.vrfPublic }))
+  const h = c.header(0, 0, 0, c.value('y'))
+  const good = c.vote(MSG_PREPARE, 2, h)
+  const badSig = good.slice(); badSig[badSig.length - 7] ^= 1
+  const triples = signaturesOf(good, identities)
+  assert.equal(triples.length, 2, 'the sender\'s signature and the leader\'s header')
+  assert.deepEqual(signaturesOf(Uint8Array.of(99, 1, 2), identities), [], 'garbage carries none')
+  const m = memoizeVerification(createConsensusCrypto({ signatures: nobleSignatures }))
+  await m.preverify([...triples, ...signaturesOf(badSig, identities)], check)
+  assert.equal(m.stats.signatures, 3, 'the header of the altered vote is the same bytes: checked once')
+  const to = c.sample(2, MSG_PREPARE, 0, 0)[0]
+  const ctx = { n: 4, f: 1, protocol: 'probft' as const, sampleSize: 3, quorum: 3, identities, crypto: m }
+  assert.equal(checkVote(ctx, readMessage(good) as Vote, to), null)
+  assert.equal(m.stats.signatures, 3, 'the good vote\'s signatures came from the cache')
+  assert.equal(checkVote(ctx, readMessage(badSig) as Vote, to), 'badSignature')
+  assert.equal(m.stats.signatures, 4, 'the bad one was not entered: noble checked it and said no')
+  // a torsion-R signature (noble: valid) that a native verifier may refuse: noble still decides
+  const secret = new Uint8Array(32).fill(4)
+  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(secret)
+  const T = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')
+  const msg = Uint8Array.of(5)
+  const Rt = ed25519.Point.BASE.multiply(777n).add(T).toBytes()
+  const k = ed25519.Point.Fn.create(bytesToNumberLE(sha512(Uint8Array.from([...Rt, ...A, ...msg]))))
+  const sig = Uint8Array.from([...Rt, ...numberToBytesLE(ed25519.Point.Fn.create(777n + k * a), 32)])
+  await m.preverify([{ publicKey: A, message: msg, sig }], check)
+  assert.equal(m.verifySignature(A, msg, sig), nobleSignatures.verify(A, msg, sig))
 })
