@@ -26,7 +26,7 @@ import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
-import { LiveReplica, realClock, type Clock, type DecisionTiming } from './live-replica.ts'
+import { LiveReplica, realClock, tickLength, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -676,22 +676,16 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   }
 
   /**
-   * The tick length: clamp(max(2 × p90 RTT to the other replicas, p90 of the last 32 decision
-   * durations / 8), 5, 100) ms, re-measured every second. The engine's nudge is 8 ticks and its
-   * view-0 timeout 24, so an undecided slot asks peers after about one typical decision and gives
-   * up its view after three: on loopback the RTT is ~1 ms while a decision is CPU-bound (VRF
-   * proofs, tens of ms on a loaded machine), and an RTT-only tick (5 ms → a 120 ms view timeout)
-   * turned slow decisions into view changes, which made them slower still.
+   * The tick length from the RTTs to the other replicas and this peer's recent decision
+   * durations (`tickLength`, live-replica.ts), re-measured every second. On loopback the RTT is
+   * ~1 ms while a decision is CPU-bound (VRF proofs, tens of ms on a loaded machine): an RTT-only
+   * tick (5 ms → a 120 ms view timeout) turned slow decisions into view changes.
    */
   private measureTick (e: EpochInfo): number {
-    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null).sort((a, b) => a - b)
-    const p90 = (xs: number[]): number => xs[Math.min(xs.length - 1, Math.floor(0.9 * xs.length))]
-    const decisions = [...this.recentDecideMs].sort((a, b) => a - b)
-    if (rtts.length === 0 && decisions.length === 0) return 20
-    const fromRtt = rtts.length === 0 ? 0 : 2 * p90(rtts)
-    const fromDecisions = decisions.length === 0 ? 0 : p90(decisions) / 8
-    return Math.round(Math.min(100, Math.max(5, fromRtt, fromDecisions)))
+    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null)
+    return tickLength(rtts, this.recentDecideMs)
   }
+
 
 
   /** Test-only: garbage frames to every replica (the flood mode sends every frame 4 times, see enterEpoch). */

@@ -36,8 +36,27 @@ export const realClock: Clock = {
  */
 export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number }
 
-/** How many recent decision durations the tick length is derived from (ledger-node.ts). */
+/** How many recent decision durations the tick length is derived from. */
 export const RECENT_DECISIONS = 32
+export const MIN_TICK_MS = 5
+export const MAX_TICK_MS = 100
+
+/**
+ * The tick length in ms: clamp(max(2 × p90 of the RTTs to the other replicas, p90 of the recent
+ * decision durations / 8), MIN_TICK_MS, MAX_TICK_MS); 20 with no measurement yet. The engine's
+ * nudge is 8 ticks and its view-0 timeout 24, so an undecided slot asks its peers after about one
+ * typical decision and gives up its view after about three (docs/ledger.md, "Timing").
+ */
+export function tickLength (rttsMs: number[], decisionsMs: number[]): number {
+  const p90 = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))]
+  }
+  if (rttsMs.length === 0 && decisionsMs.length === 0) return 20
+  const fromRtt = rttsMs.length === 0 ? 0 : 2 * p90(rttsMs)
+  const fromDecisions = decisionsMs.length === 0 ? 0 : p90(decisionsMs) / 8
+  return Math.round(Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, fromRtt, fromDecisions)))
+}
 
 export interface LiveReplicaOwner {
   /** counters to add to @default a private set */
