@@ -131,6 +131,14 @@ export interface MemoizedCrypto extends ConsensusCrypto {
    * verifier: a "no" from the native side never decides. Counted like a real check.
    */
   preverify: (triples: Array<{ publicKey: Uint8Array, message: Uint8Array, sig: Uint8Array }>, check: AsyncSignatureCheck) => Promise<void>
+  /**
+   * Computes a VRF proof ahead of need (ECVRF proofs are deterministic in (key, input), and a
+   * replica's inputs — phase, slot, view — are known before the slot starts), so `vrfProve` for
+   * it later returns the same bytes at once. Bounded (the last 16 inputs).
+   */
+  prewarmProof: (secret: Uint8Array, alpha: Uint8Array) => void
+  /** proofs made (`made`) and proofs served from `prewarmProof` (`prewarmed`) */
+  proofs: { made: number, prewarmed: number }
 }
 
 export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_000, clock: () => number = clockMs): MemoizedCrypto {
@@ -171,6 +179,15 @@ export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_00
     cache.set(parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.'), value)
   }
   const keyOf = (parts: Uint8Array[]): string => parts.map(p => bytesToHex(p.length > 96 ? sha256(p) : p)).join('.')
+  const proofsAhead = new Map<string, Uint8Array>()
+  const proofs = { made: 0, prewarmed: 0 }
+  const prove = (secret: Uint8Array, alpha: Uint8Array): Uint8Array => {
+    proofs.made++
+    const proof = inner.vrfProve(secret, alpha)
+    const beta = inner.vrfHash(proof)
+    if (beta != null) remember('vrfProofs', [ownPublic(secret), alpha, proof], beta)
+    return proof
+  }
   return {
     ...inner,
     stats,
@@ -194,11 +211,19 @@ export function memoizeVerification (inner: ConsensusCrypto, maxEntries = 200_00
       return sig
     },
     vrfProve: (secret, alpha) => {
-      const proof = inner.vrfProve(secret, alpha)
-      const beta = inner.vrfHash(proof)
-      if (beta != null) remember('vrfProofs', [ownPublic(secret), alpha, proof], beta)
-      return proof
+      const k = keyOf([secret, alpha])
+      const ready = proofsAhead.get(k)
+      if (ready != null) { proofs.prewarmed++; return ready }
+      return prove(secret, alpha)
     },
+    prewarmProof: (secret, alpha) => {
+      const k = keyOf([secret, alpha])
+      if (proofsAhead.has(k)) return
+      const proof = prove(secret, alpha)
+      if (proofsAhead.size >= 16) proofsAhead.delete(proofsAhead.keys().next().value as string)
+      proofsAhead.set(k, proof)
+    },
+    proofs,
     verifySignature: (publicKey, message, sig) => cached('signatures', [publicKey, message, sig], () => inner.verifySignature(publicKey, message, sig)),
     vrfVerify: (publicKey, alpha, proof) => cached('vrfProofs', [publicKey, alpha, proof], () => inner.vrfVerify(publicKey, alpha, proof))
   }

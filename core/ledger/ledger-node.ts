@@ -11,7 +11,7 @@
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createConsensusCrypto, memoizeVerification, type AsyncSignatureCheck, type ConsensusCrypto, type MemoizedCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
+import { createConsensusCrypto, memoizeVerification, vrfAlpha, PHASE_COMMIT, PHASE_PREPARE, type AsyncSignatureCheck, type ConsensusCrypto, type MemoizedCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
 import { signaturesOf } from '../consensus/signatures-of.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
@@ -238,6 +238,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
         timing: this.decisionTiming,
         recentDecideMs: this.recentDecideMs,
         ...(this.memo != null && this.c.asyncSignatures != null ? { preverify: this.preverifier(e, this.memo, this.c.asyncSignatures) } : {}),
+        ...(this.memo != null && e.protocol === 'probft' ? { prewarm: this.prewarmer(this.memo) } : {}),
         clock: this.clock,
         crypto: this.crypto,
         keys: this.keys,
@@ -266,6 +267,13 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.future = []
     if (announce) this.safeEmit('epoch', { epoch: e.epoch, start: e.start, replicas: e.replicas.map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })) })
     this.offer()
+  }
+
+  /** The next slot's view-0 PREPARE and COMMIT proofs, computed while waiting for its proposal. */
+  private prewarmer (memo: MemoizedCrypto): (slot: number) => void {
+    return slot => {
+      for (const phase of [PHASE_PREPARE, PHASE_COMMIT]) memo.prewarmProof(this.keys.vrfSecret, vrfAlpha(phase, slot, 0))
+    }
   }
 
   private preverifier (e: EpochInfo, memo: MemoizedCrypto, check: AsyncSignatureCheck): (message: Uint8Array) => Promise<void> {
@@ -611,7 +619,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       rejected: { ...this.engineRejected(), ...this.rejected },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
       timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
-      ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms } } : {}),
+      ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms, proofsMade: this.memo?.proofs.made ?? 0, proofsPrewarmed: this.memo?.proofs.prewarmed ?? 0 } } : {}),
       pending: this.pool.entries + this.submitter.pending
     }
   }

@@ -68,6 +68,8 @@ export interface LiveReplicaOwner {
   keys: ReplicaKeys
   /** the value to propose at (slot, view): null at view 0 when there is nothing to propose */
   proposalFor: (slot: number, view: number) => Uint8Array | null
+  /** work for `slot` that can be done before it starts (VRF proofs of its view 0), off the critical path */
+  prewarm?: (slot: number) => void
   /** checks a message's signatures ahead of the engine where the platform's check is async (tabs) */
   preverify?: (message: Uint8Array) => Promise<void>
   /** null when the value is acceptable, else the reason (counted as badValue) */
@@ -107,7 +109,17 @@ export class LiveReplica {
 
   get currentSlot (): number { return this.replica.currentSlot }
 
-  start (): void { this.run(this.replica.start(this.ticks)) }
+  start (): void {
+    this.run(this.replica.start(this.ticks))
+    this.prewarmNext(this.replica.currentSlot)
+  }
+
+  /** After the current macrotask (the decision's sends go out first), unless stopped or past the epoch. */
+  private prewarmNext (slot: number): void {
+    const prewarm = this.owner.prewarm
+    if (prewarm == null || slot >= this.replica.limit) return
+    this.owner.clock.setTimeout(() => { if (!this.stopped && slot >= this.replica.currentSlot && slot < this.replica.limit) prewarm(slot) }, 0)
+  }
 
   stop (): void {
     this.stopped = true
@@ -166,6 +178,7 @@ export class LiveReplica {
         this.recent.push(took)
         if (this.recent.length > RECENT_DECISIONS) this.recent.shift()
         this.workAt = undefined
+        this.prewarmNext(a.slot + 1)
         const cert = this.replica.certificateOf(a.slot)
         if (cert != null) this.owner.decided(a.slot, a.view, cert)
       }

@@ -110,7 +110,7 @@ export interface LedgerStatus {
    * (verify + store + apply of own decisions, summed ms); all since the peer started.
    */
   timing?: { tickMs: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
-  verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number }
+  verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsPrewarmed: number }
   /** entries waiting in this peer's pool */
   pending: number
 }

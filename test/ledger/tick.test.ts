@@ -40,3 +40,24 @@ test('a replica reports its tick and decision timings in status()', { timeout: 6
     await net.stopAll()
   }
 })
+
+test('ProBFT replicas prove their next slot\'s votes ahead of time, and still agree', { timeout: 120_000 }, async () => {
+  await ready()
+  const net = new MemNet(11)
+  try {
+    const key = await seededKey('prewarm genesis')
+    const gid = peerIdFromPrivateKey(key).toString()
+    const peers = [await net.add('prewarm genesis', { genesisPeerId: gid, syncIntervalMs: 500 }, { key })]
+    for (let i = 1; i < 4; i++) peers.push(await net.add(`prewarm ${i}`, { genesisPeerId: gid, syncIntervalMs: 500 }))
+    await waitFor(() => peers.every(p => p.node.status().replicas.length === 4 && p.node.status().replica), { timeout: 90_000, message: '4 replicas' })
+    assert.equal(peers[0].node.status().protocol, 'probft')
+    for (let i = 0; i < 6; i++) await peers[i % 4].node.submit({ kind: 'note', data: new TextEncoder().encode(`{"i":${i}}`) })
+    const top = peers[0].node.status().height
+    await waitFor(() => peers.every(p => p.node.status().height >= top) && new Set(peers.map(p => p.node.status().head)).size === 1, { timeout: 30_000, message: 'one head' })
+    const prewarmed = peers.map(p => p.node.status().verification?.proofsPrewarmed ?? 0)
+    assert.ok(prewarmed.some(x => x > 0), `proofs served from ahead of time: ${prewarmed.join(',')}`)
+    for (const p of peers) assert.equal(p.node.anomalies.conflictingDecision, 0)
+  } finally {
+    await net.stopAll()
+  }
+})
