@@ -194,6 +194,12 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       latencyMs: { clientP50: +median(client).toFixed(1), clientP99: +percentile(client, 99).toFixed(1), ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), samples: client.length },
       burst: { entries: burst, ms: Math.round(burstMs), entriesPerSecond: Math.round(burst / (burstMs / 1000)), decisions, entriesPerDecision: +(burst / decisions).toFixed(1), maxSlot: Math.max(...done.map(e => e.slot)) },
       wirePerDecision: { frames: +((w1.frames - w0.frames) / decisions).toFixed(1), bytes: Math.round((w1.bytes - w0.bytes) / decisions) },
+      // one entry at a time: mostly the consensus messages themselves (the burst's figure also
+      // carries the microblocks, spread over however many decisions each protocol took)
+      wirePerDecisionLatencyPhase: (() => {
+        const a = wire(lat0); const b = wire(lat1); const d = Math.max(1, lat1[0].height - lat0[0].height)
+        return { frames: +((b.frames - a.frames) / d).toFixed(1), bytes: Math.round((b.bytes - a.bytes) / d) }
+      })(),
       cpuPerDecisionPerReplicaMs: +cpuPerDecisionPerReplicaMs.toFixed(2),
       idleCpuMsPerSecondPerPeer,
       // of cpuPerDecisionPerReplicaMs, what the idle mesh would have used in the same time
@@ -239,7 +245,15 @@ for (const n of sizes) {
   }
   const p = byProtocol.probft?.wirePerDecision as { frames: number } | undefined
   const b = byProtocol.pbft?.wirePerDecision as { frames: number } | undefined
-  rows.push({ n, ...byProtocol, wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null, simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3) })
+  const pl = byProtocol.probft?.wirePerDecisionLatencyPhase as { frames: number } | undefined
+  const bl = byProtocol.pbft?.wirePerDecisionLatencyPhase as { frames: number } | undefined
+  rows.push({
+    n,
+    ...byProtocol,
+    wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null,
+    wireFrameRatioLatencyPhase: pl != null && bl != null ? +(pl.frames / bl.frames).toFixed(3) : null,
+    simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3)
+  })
   // what is done so far, in case a long run is stopped (the final write below replaces it)
   writeResult('ledger', { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
 }
