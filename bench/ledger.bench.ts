@@ -10,16 +10,24 @@
  *   - wire frames and bytes per decision (every ledger frame that crossed a link, forwarded copies
  *     included; `status().wire` summed over peers), and the ProBFT/PBFT ratio next to the
  *     simulator's ratio at the same n;
- *   - CPU per decision per replica (utime + stime of each process from /proc), and the share of
- *     signature and VRF checks where the ledger reports its check counts (counts × the per-check
- *     cost measured below in this run; the rest is the remainder);
- *   - the signature path (libp2p Ed25519 key `verify`, @noble/curves `ed25519.verify`, ECVRF
- *     verify) next to native Ed25519 (node:crypto) in this process;
+ *   - CPU per decision per replica (utime + stime of each process from /proc, during the burst),
+ *     split into signature checks, VRF checks and microblock signature checks as the peers time
+ *     them in CPU time (`status().verification`: real checks only, cache hits excluded), the idle
+ *     mesh's own CPU over the same time (measured for 4 s before), and the rest;
+ *   - where one decision's time goes (`status().timing`, latency phase): the tick length each
+ *     peer derived, first input → decision, verify + store + apply of the decision, engine timer
+ *     fires (nudges, view changes) per decision;
+ *   - the signature path (libp2p Ed25519 key `verify`, @noble/curves, node:crypto, and the
+ *     consensus check as a Node peer runs it and as noble runs it) and ECVRF prove/verify, in
+ *     this process;
  *   - time from a join's commit to its epoch being active (the peer's own `ledger:epoch` event
  *     against the join entry's commit time on the same peer).
+ * Every row records `os.loadavg()` (the machine is shared: figures taken at a high load are
+ * inflated by CPU contention), the crypto costs and the whole run too.
  * Targets (reported even where missed): p50 ≤ 250 ms and p99 ≤ 1 s at n = 7; p50 ≤ 500 ms at
  * n = 16; ≥ 2,000 entries/s at n = 7; epoch change ≤ 1 s after its commit.
- * `--quick`: n = 4 and 7, fewer entries. Writes bench/results/ledger.json.
+ * `--quick`: n = 4 and 7, 40 latency samples, 400 entries (a few minutes); `--sizes` picks n
+ * (e.g. `--sizes 4,7,16,32`). Writes bench/results/ledger.json.
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -29,7 +37,9 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { binomialCdf, binomialSf, initCoreWasm } from '../core-wasm/index.ts'
 import { simulate } from '../core/consensus/index.ts'
 import type { LedgerStatus } from '../core/ledger/types.ts'
+import { createConsensusCrypto, nobleSignatures } from '../core/consensus/crypto.ts'
 import { keygen, prove, verify as vrfVerify } from '../core/vrf/index.ts'
+import { nativeSignatures } from '../node-runtime/ledger/native-ed25519.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
 import { median, percentile, writeResult } from './_results.ts'
 
@@ -57,7 +67,7 @@ async function perCall (count: number, fn: () => unknown | Promise<unknown>, rou
   return +median(ms).toFixed(4)
 }
 
-async function cryptoCosts (): Promise<Record<string, number>> {
+async function cryptoCosts (): Promise<Record<string, number | string | number[]>> {
   const msg = new TextEncoder().encode('novacron ledger microblock '.repeat(8))
   const key = await generateKeyPair('Ed25519')
   const sig = await key.sign(msg)
@@ -68,12 +78,34 @@ async function cryptoCosts (): Promise<Record<string, number>> {
   const nativeSig = nodeSign(null, msg, native.privateKey)
   const vrfKeys = keygen(new Uint8Array(32).fill(7))
   const proof = prove('TAI', vrfKeys.secretKey, msg)
-  return {
+  // the consensus path as a Node peer runs it (node-runtime/ledger/native-ed25519.ts, keys cached)
+  // and as a tab without WebCrypto does (noble), on the same signature
+  const peerPath = nativeSignatures()
+  const consensusNative = createConsensusCrypto({ ...(peerPath != null ? { signatures: peerPath } : {}) })
+  const consensusNoble = createConsensusCrypto({ signatures: nobleSignatures })
+  const loadBefore = os.loadavg()[0]
+  const out = {
     libp2pEd25519VerifyMs: await perCall(300, async () => await key.publicKey.verify(msg, sig)),
     nobleEd25519VerifyMs: await perCall(100, () => ed25519.verify(nobleSig, msg, noblePublic)),
     nativeEd25519VerifyMs: await perCall(300, () => nodeVerify(null, msg, native.publicKey, nativeSig)),
-    vrfVerifyMs: await perCall(40, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof))
+    consensusSignatureNativeMs: await perCall(300, () => consensusNative.verifySignature(noblePublic, msg, nobleSig)),
+    consensusSignatureNobleMs: await perCall(100, () => consensusNoble.verifySignature(noblePublic, msg, nobleSig)),
+    vrfVerifyMs: await perCall(40, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
+    vrfProveMs: await perCall(40, () => prove('TAI', vrfKeys.secretKey, msg))
   }
+  // CPU time (not wall) per check, for the CPU split from the peers' check counts
+  const cpuPerCall = (count: number, fn: () => unknown): number => {
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < count; i++) fn()
+    const c = process.cpuUsage(c0)
+    return +((c.user + c.system) / 1000 / count).toFixed(4)
+  }
+  const cpu = {
+    consensusSignatureCpuMs: cpuPerCall(500, () => consensusNative.verifySignature(noblePublic, msg, nobleSig)),
+    vrfVerifyCpuMs: cpuPerCall(60, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
+    microblockVerifyCpuMs: cpuPerCall(500, () => nodeVerify(null, msg, native.publicKey, nativeSig))
+  }
+  return { ...out, ...cpu, signaturePath: peerPath?.name ?? 'noble', loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
 }
 
 function cpuMs (pid: number | undefined): number {
@@ -91,7 +123,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
   try {
     const t0 = Date.now()
     await cluster.startBoot()
-    for (let i = 1; i < n; i++) await cluster.startPeer()
+    // peers start 4 at a time (process start-up under load is most of the forming time)
+    for (let i = 1; i < n; i += 4) await Promise.all(Array.from({ length: Math.min(4, n - i) }, async () => await cluster.startPeer()))
     const formed = await cluster.waitReplicas(n, cluster.live(), 600_000)
     const formMs = Date.now() - t0
     const peers = cluster.live()
@@ -103,7 +136,14 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       const join = log.filter(x => x.slot === e.start - 1 && (x.kind === 'join' || x.kind === 'leave' || x.kind === 'remove')).at(-1)
       return join != null && e.at != null ? [e.at - join.committedAt] : []
     })
+    // the mesh's own CPU while the ledger is idle (pings, gossip heartbeats, state sync): part of
+    // every figure below, reported so the ledger's share can be told apart
+    const idle0 = peers.map(p => cpuMs(p.proc.child.pid)); const idleT = performance.now()
+    await new Promise(resolve => setTimeout(resolve, 4000))
+    const idleCpuMsPerSecondPerPeer = +(sum(peers.map((p, i) => cpuMs(p.proc.child.pid) - idle0[i])) / peers.length / ((performance.now() - idleT) / 1000)).toFixed(1)
     // latency: one entry at a time from each peer in turn
+    const lat0 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
+    const loadLatency = os.loadavg()[0]
     const client: number[] = []
     const ledgerLat: number[] = []
     for (let i = 0; i < latencySamples; i++) {
@@ -112,8 +152,9 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       client.push(performance.now() - t)
       if (e.latencyMs != null) ledgerLat.push(e.latencyMs)
     }
+    const lat1 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
     // throughput + wire + CPU: a burst from every peer at once
-    const before = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
+    const before = lat1
     const cpuBefore = peers.map(p => cpuMs(p.proc.child.pid))
     const t1 = performance.now()
     const done = await Promise.all(Array.from({ length: burst }, async (_, i) => await cluster.submit(peers[i % peers.length], `burst ${i}`, 600_000)))
@@ -124,9 +165,28 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
     const wire = (s: LedgerStatus[]): { frames: number, bytes: number } => ({ frames: sum(s.map(x => x.wire.framesSent)), bytes: sum(s.map(x => x.wire.bytesSent)) })
     const w0 = wire(before); const w1 = wire(after)
     const cpuPerDecisionPerReplicaMs = sum(cpuAfter.map((c, i) => c - cpuBefore[i])) / decisions / peers.length
-    const counts = (s: LedgerStatus): { signatures?: number, vrfProofs?: number } => (s as unknown as { verification?: { signatures?: number, vrfProofs?: number } }).verification ?? {}
-    const sig0 = sum(before.map(s => counts(s).signatures ?? Number.NaN)); const sig1 = sum(after.map(s => counts(s).signatures ?? Number.NaN))
-    const vrf0 = sum(before.map(s => counts(s).vrfProofs ?? Number.NaN)); const vrf1 = sum(after.map(s => counts(s).vrfProofs ?? Number.NaN))
+    const idlePerDecisionMs = idleCpuMsPerSecondPerPeer * (burstMs / 1000) / decisions
+    // real checks (cache hits excluded) and the ms they took, per decision per replica
+    type V = NonNullable<LedgerStatus['verification']>
+    const vsum = (s: LedgerStatus[], k: keyof V): number => sum(s.map(x => x.verification?.[k] ?? Number.NaN))
+    const per = (k: keyof V, digits = 2): number => +((vsum(after, k) - vsum(before, k)) / decisions / peers.length).toFixed(digits)
+    const checks = Number.isNaN(vsum(after, 'signatures'))
+      ? null
+      : { signatures: per('signatures', 1), vrfProofs: per('vrfProofs', 1), microblocks: per('microblocks', 1), cacheHits: per('hits', 1) }
+    const checkMs = checks == null ? null : { signatures: per('signatureMs'), vrf: per('vrfMs'), microblocks: per('microblockMs') }
+    // where one decision's time goes (latency phase: one entry at a time), from the peers' own timers
+    type T = NonNullable<LedgerStatus['timing']>
+    const tsum = (s: LedgerStatus[], k: keyof T): number => sum(s.map(x => x.timing?.[k] ?? Number.NaN))
+    const td = (k: keyof T): number => tsum(lat1, k) - tsum(lat0, k)
+    const timing = {
+      tickMs: lat1.map(x => x.timing?.tickMs ?? null),
+      decideMsPerDecision: +(td('decideMs') / Math.max(1, td('decided'))).toFixed(1),
+      commitMsPerDecision: +(td('commitMs') / Math.max(1, td('commits'))).toFixed(1),
+      engineTimersPerDecision: +(td('engineTimers') / Math.max(1, td('decided'))).toFixed(2),
+      viewChanges: td('viewChanges'),
+      decisions: lat1[0].height - lat0[0].height,
+      loadavg1: +loadLatency.toFixed(2)
+    }
     return {
       protocol, n, f: formed[0].f, sampleSize: formed[0].sampleSize, quorum: formed[0].quorum,
       formMs,
@@ -134,8 +194,22 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       latencyMs: { clientP50: +median(client).toFixed(1), clientP99: +percentile(client, 99).toFixed(1), ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), samples: client.length },
       burst: { entries: burst, ms: Math.round(burstMs), entriesPerSecond: Math.round(burst / (burstMs / 1000)), decisions, entriesPerDecision: +(burst / decisions).toFixed(1), maxSlot: Math.max(...done.map(e => e.slot)) },
       wirePerDecision: { frames: +((w1.frames - w0.frames) / decisions).toFixed(1), bytes: Math.round((w1.bytes - w0.bytes) / decisions) },
+      // one entry at a time: mostly the consensus messages themselves (the burst's figure also
+      // carries the microblocks, spread over however many decisions each protocol took)
+      wirePerDecisionLatencyPhase: (() => {
+        const a = wire(lat0); const b = wire(lat1); const d = Math.max(1, lat1[0].height - lat0[0].height)
+        return { frames: +((b.frames - a.frames) / d).toFixed(1), bytes: Math.round((b.bytes - a.bytes) / d) }
+      })(),
       cpuPerDecisionPerReplicaMs: +cpuPerDecisionPerReplicaMs.toFixed(2),
-      checksPerDecisionPerReplica: Number.isNaN(sig1 - sig0) ? null : { signatures: +((sig1 - sig0) / decisions / peers.length).toFixed(1), vrfProofs: +((vrf1 - vrf0) / decisions / peers.length).toFixed(1) },
+      idleCpuMsPerSecondPerPeer,
+      // of cpuPerDecisionPerReplicaMs, what the idle mesh would have used in the same time
+      idleShareOfCpuPerDecisionMs: +idlePerDecisionMs.toFixed(2),
+      checksPerDecisionPerReplica: checks,
+      // measured inside the peers around each real check (wall time of a synchronous call)
+      cpuSplitMs: checkMs == null
+        ? null
+        : { ...checkMs, idleMesh: +idlePerDecisionMs.toFixed(2), rest: +Math.max(0, cpuPerDecisionPerReplicaMs - checkMs.signatures - checkMs.vrf - checkMs.microblocks - idlePerDecisionMs).toFixed(2) },
+      timing,
       rejected: after.map(s => s.rejected),
       loadavg: os.loadavg().map(l => +l.toFixed(2))
     }
@@ -144,6 +218,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
   }
 }
 
+const loadavgStart = os.loadavg().map(l => +l.toFixed(2))
 const crypto = await cryptoCosts()
 console.log('crypto (ms per verify):', crypto)
 const rows: Array<Record<string, unknown>> = []
@@ -154,18 +229,33 @@ for (const n of sizes) {
     console.log(`ledger bench: ${protocol} n = ${n} ...`)
     const r = await runOne(protocol, n)
     byProtocol[protocol] = r
-    // CPU split: counts × this run's per-check cost; the rest is the remainder
-    const checks = r.checksPerDecisionPerReplica as { signatures: number, vrfProofs: number } | null
+    // the same checks had they all gone through noble (this run's per-check costs): what the
+    // native path saves
+    const checks = r.checksPerDecisionPerReplica as { signatures: number, vrfProofs: number, microblocks: number } | null
     if (checks != null) {
-      const sigMs = checks.signatures * crypto.libp2pEd25519VerifyMs
-      const vrfMs = checks.vrfProofs * crypto.vrfVerifyMs
-      r.cpuSplitMs = { signatures: +sigMs.toFixed(2), vrf: +vrfMs.toFixed(2), rest: +Math.max(0, (r.cpuPerDecisionPerReplicaMs as number) - sigMs - vrfMs).toFixed(2) }
+      r.signaturesIfNobleMs = +(checks.signatures * (crypto.consensusSignatureNobleMs as number)).toFixed(2)
+      // counts × this process's CPU per check: the CPU split without the contention that the
+      // peers' wall-time figures (cpuSplitMs) include on a loaded machine
+      const sig = checks.signatures * (crypto.consensusSignatureCpuMs as number)
+      const vrf = checks.vrfProofs * (crypto.vrfVerifyCpuMs as number)
+      const mb = checks.microblocks * (crypto.microblockVerifyCpuMs as number)
+      r.cpuSplitFromCountsMs = { signatures: +sig.toFixed(2), vrf: +vrf.toFixed(2), microblocks: +mb.toFixed(2), rest: +Math.max(0, (r.cpuPerDecisionPerReplicaMs as number) - sig - vrf - mb).toFixed(2) }
     }
     console.log(JSON.stringify(r))
   }
   const p = byProtocol.probft?.wirePerDecision as { frames: number } | undefined
   const b = byProtocol.pbft?.wirePerDecision as { frames: number } | undefined
-  rows.push({ n, ...byProtocol, wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null, simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3) })
+  const pl = byProtocol.probft?.wirePerDecisionLatencyPhase as { frames: number } | undefined
+  const bl = byProtocol.pbft?.wirePerDecisionLatencyPhase as { frames: number } | undefined
+  rows.push({
+    n,
+    ...byProtocol,
+    wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null,
+    wireFrameRatioLatencyPhase: pl != null && bl != null ? +(pl.frames / bl.frames).toFixed(3) : null,
+    simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3)
+  })
+  // what is done so far, in case a long run is stopped (the final write below replaces it)
+  writeResult('ledger', { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
 }
 const at = (n: number): Record<string, unknown> | undefined => rows.find(r => r.n === n)?.probft as Record<string, unknown> | undefined
 const lat = (n: number): { ledgerP50: number, ledgerP99: number } | undefined => at(n)?.latencyMs as { ledgerP50: number, ledgerP99: number } | undefined
@@ -177,4 +267,4 @@ const targets = {
   'epoch change <= 1 s after its commit': rows.every(r => ['probft', 'pbft'].every(p => ((r[p] as { epochChangeMs?: { max: number } } | undefined)?.epochChangeMs?.max ?? 0) <= 1000))
 }
 console.log('targets:', targets)
-console.log(writeResult('ledger', { quick, sizes, protocols, burst, crypto, rows, targets }))
+console.log(writeResult('ledger', { quick, sizes, protocols, burst, loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2)), crypto, rows, targets }))

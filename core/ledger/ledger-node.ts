@@ -11,7 +11,8 @@
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { createConsensusCrypto, memoizeVerification, type ConsensusCrypto, type ReplicaKeys } from '../consensus/crypto.ts'
+import { createConsensusCrypto, memoizeVerification, vrfAlpha, PHASE_COMMIT, PHASE_PREPARE, type AsyncSignatureCheck, type ConsensusCrypto, type MemoizedCrypto, type ReplicaKeys, type SignatureVerifier, type VerificationStats } from '../consensus/crypto.ts'
+import { signaturesOf } from '../consensus/signatures-of.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
@@ -25,7 +26,7 @@ import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
-import { LiveReplica, realClock, type Clock } from './live-replica.ts'
+import { LiveReplica, realClock, tickLength, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -69,6 +70,10 @@ export interface LedgerNodeComponents {
   quorumMath: QuorumMath
   clock?: Clock
   crypto?: ConsensusCrypto
+  /** the platform's Ed25519 verifier (node-runtime passes node:crypto's) @default noble */
+  signatures?: SignatureVerifier
+  /** an asynchronous native Ed25519 check used ahead of the engine (tabs: WebCrypto) */
+  asyncSignatures?: AsyncSignatureCheck
   log?: (msg: string) => void
 }
 
@@ -84,6 +89,16 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   readonly pool = new Pool()
   readonly submitter: Submitter
   private readonly crypto: ConsensusCrypto
+  /** real checks and their time (memoized crypto; absent when a test injects its own) */
+  private readonly checks?: VerificationStats
+  private readonly memo?: MemoizedCrypto
+  /** microblock signature checks (libp2p key of the author) and their time */
+  private readonly mbChecks = { count: 0, ms: 0 }
+  /** own decisions verified, stored and applied, and the wall ms that took (status().timing) */
+  private readonly commitTiming = { commits: 0, commitMs: 0 }
+  /** every instance's decision timings, summed (live-replica.ts) */
+  private readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+  private readonly recentDecideMs: number[] = []
   private readonly clock: Clock
   private readonly kinds = new Map<string, KindValidator>()
   private queue: Promise<unknown> = Promise.resolve()
@@ -117,7 +132,9 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     super()
     this.self = c.transport.self
     this.keys = deriveLedgerKeys(c.privateKey)
-    this.crypto = c.crypto ?? memoizeVerification(createConsensusCrypto(), 50_000)
+    const memo = c.crypto == null ? memoizeVerification(createConsensusCrypto({ ...(c.signatures != null ? { signatures: c.signatures } : {}) }), 50_000) : undefined
+    this.crypto = c.crypto ?? (memo as ConsensusCrypto)
+    if (memo != null) { this.checks = memo.stats; this.memo = memo }
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
     this.submitter = new Submitter({
@@ -200,7 +217,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (this.instance != null) {
       this.removeSilent(now, chain.current)
       this.submitEvidence(chain.current)
-      if (now - this.tickAt > 5000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
+      if (now - this.tickAt >= 1000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
       this.instance.schedule()
     }
     if (this.init.hostile != null) this.beHostile(chain.current)
@@ -218,6 +235,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const index = e.replicas.findIndex(r => r.peerId === this.self)
     if (index >= 0) {
       this.instance = new LiveReplica(e, index, firstSlot, {
+        timing: this.decisionTiming,
+        recentDecideMs: this.recentDecideMs,
+        ...(this.memo != null && this.c.asyncSignatures != null ? { preverify: this.preverifier(e, this.memo, this.c.asyncSignatures) } : {}),
+        ...(this.memo != null && e.protocol === 'probft' ? { prewarm: this.prewarmer(this.memo) } : {}),
         clock: this.clock,
         crypto: this.crypto,
         keys: this.keys,
@@ -246,6 +267,17 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.future = []
     if (announce) this.safeEmit('epoch', { epoch: e.epoch, start: e.start, replicas: e.replicas.map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })) })
     this.offer()
+  }
+
+  /** The next slot's view-0 PREPARE and COMMIT proofs, computed while waiting for its proposal. */
+  private prewarmer (memo: MemoizedCrypto): (slot: number) => void {
+    return slot => {
+      for (const phase of [PHASE_PREPARE, PHASE_COMMIT]) memo.prewarmProof(this.keys.vrfSecret, vrfAlpha(phase, slot, 0))
+    }
+  }
+
+  private preverifier (e: EpochInfo, memo: MemoizedCrypto, check: AsyncSignatureCheck): (message: Uint8Array) => Promise<void> {
+    return async message => { await memo.preverify(signaturesOf(message, e.replicas), check) }
   }
 
   private proposalFor (e: EpochInfo, slot: number, view: number): Uint8Array | null {
@@ -279,7 +311,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private async verifyMb (mb: Microblock): Promise<boolean> {
     const key = bytesToHex(sha256(mb.bytes))
     if (this.verified.has(key)) return true
-    if (!await verifyMicroblock(mb)) return false
+    const t = performance.now()
+    const ok = await verifyMicroblock(mb)
+    this.mbChecks.count++; this.mbChecks.ms += performance.now() - t
+    if (!ok) return false
     if (this.verified.size > 50_000) this.verified.clear()
     this.verified.add(key)
     return true
@@ -308,9 +343,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       this.decisions.delete(height)
       if (d.epoch !== chain.current.epoch) continue // an instance of an ended epoch went on deciding
       const record: BlockRecord = { height, epoch: d.epoch, block: d.cert.value, certificate: d.cert.commits, holder: d.cert.holder, head: nextHead(chain.head, height, d.cert.value) }
+      const t = this.clock.now()
       const b = await this.check(record)
       if (typeof b === 'string') { this.count('badDecision'); this.debug(`own decision at ${height} does not verify: ${b}`); continue }
       await this.commit(record, b, d.leader)
+      this.commitTiming.commits++; this.commitTiming.commitMs += this.clock.now() - t
     }
   }
 
@@ -581,6 +618,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
       rejected: { ...this.engineRejected(), ...this.rejected },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
+      timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
+      ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms, proofsMade: this.memo?.proofs.made ?? 0, proofsPrewarmed: this.memo?.proofs.prewarmed ?? 0 } } : {}),
       pending: this.pool.entries + this.submitter.pending
     }
   }
@@ -610,7 +649,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   }
 
   async verify (): Promise<{ height: number, head: string, blocks: number }> {
-    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto(), kinds: this.kinds })
+    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto({ ...(this.c.signatures != null ? { signatures: this.c.signatures } : {}) }), kinds: this.kinds })
     return { height: r.height, head: r.head, blocks: r.blocks }
   }
 
@@ -644,12 +683,18 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     }
   }
 
+  /**
+   * The tick length from the RTTs to the other replicas and this peer's recent decision
+   * durations (`tickLength`, live-replica.ts), re-measured every second. On loopback the RTT is
+   * ~1 ms while a decision is CPU-bound (VRF proofs, tens of ms on a loaded machine): an RTT-only
+   * tick (5 ms → a 120 ms view timeout) turned slow decisions into view changes.
+   */
   private measureTick (e: EpochInfo): number {
-    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null).sort((a, b) => a - b)
-    if (rtts.length === 0) return 20
-    const p90 = rtts[Math.min(rtts.length - 1, Math.floor(0.9 * rtts.length))]
-    return Math.min(100, Math.max(5, 2 * p90))
+    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null)
+    return tickLength(rtts, this.recentDecideMs)
   }
+
+
 
   /** Test-only: garbage frames to every replica (the flood mode sends every frame 4 times, see enterEpoch). */
   private beHostile (e: EpochInfo): void {

@@ -4,6 +4,7 @@
  * idempotent; stop submits `leave` first when this peer is a replica (`leaveOnStop`).
  */
 import type { PrivateKey } from '@libp2p/interface'
+import type { AsyncSignatureCheck, SignatureVerifier } from '../consensus/crypto.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { MeshNode } from '../net/mesh-node.ts'
 import { LedgerNode, type LedgerNodeInit } from './ledger-node.ts'
@@ -20,6 +21,10 @@ export interface LedgerComponents {
   store: LedgerStore
   /** core-wasm's binomialSf / binomialCdf */
   quorumMath: QuorumMath
+  /** the platform's Ed25519 verifier (Node: node-runtime/ledger/native-ed25519.ts) @default noble */
+  signatures?: SignatureVerifier
+  /** an asynchronous native Ed25519 check used ahead of the engine (tabs: core/consensus/webcrypto-ed25519.ts) */
+  asyncSignatures?: AsyncSignatureCheck
   log?: (msg: string) => void
 }
 
@@ -27,7 +32,7 @@ export class LedgerService extends LedgerNode {
   private lifecycle: Promise<void> = Promise.resolve()
 
   constructor (init: LedgerInit, components: LedgerComponents, readonly links: Links) {
-    super(init, { transport: links, privateKey: components.privateKey, store: components.store, quorumMath: components.quorumMath, ...(components.log != null ? { log: components.log } : {}) })
+    super(init, { transport: links, privateKey: components.privateKey, store: components.store, quorumMath: components.quorumMath, ...(components.signatures != null ? { signatures: components.signatures } : {}), ...(components.asyncSignatures != null ? { asyncSignatures: components.asyncSignatures } : {}), ...(components.log != null ? { log: components.log } : {}) })
   }
 
   override async start (): Promise<void> {

@@ -100,6 +100,17 @@ export interface LedgerStatus {
   rejected: Record<string, number>
   /** bytes and frames that crossed links for the ledger, forwarded copies included */
   wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
+  /**
+   * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
+   * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
+   */
+  /**
+   * where the time of a decision goes: the tick length, own decisions (first input of a slot →
+   * decided, summed ms), engine timer fires (nudges, view changes), view changes, and commits
+   * (verify + store + apply of own decisions, summed ms); all since the peer started.
+   */
+  timing?: { tickMs: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
+  verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsPrewarmed: number }
   /** entries waiting in this peer's pool */
   pending: number
 }

@@ -6,7 +6,8 @@
  *                                   edwards25519_XMD:SHA-512_ELL2_NU_ (§5.4.1.2)
  *
  * Built on @noble/curves (field and point arithmetic, strict RFC 8032 point decoding,
- * RFC 9380 hash-to-curve) and @noble/hashes (SHA-512): nothing here re-implements curve math;
+ * RFC 9380 hash-to-curve, its Strauss–Shamir `mulAddUnsafe`) and @noble/hashes (SHA-512): nothing
+ * here re-implements curve math;
  * this file only strings the RFC's steps together. The RFC text, not a draft, is followed: the
  * challenge hashes five points (Y, H, Γ, U, V) and ends with a 0x00 byte (§5.4.3), which is
  * what makes the proofs differ from draft ≤ 09 vectors.
@@ -15,6 +16,7 @@
  * the public key must not be of small order (§5.4.5 validate_key, always on), and s must be
  * below the group order (§5.4.4). Failures return `null` (the RFC's INVALID), never throw.
  */
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js'
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, concatBytes, equalBytes, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
@@ -86,10 +88,23 @@ function challenge (suite: VrfSuite, points: Point[]): bigint {
   return bytesToNumberLE(sha512(concatBytes(...parts)).subarray(0, C_LEN))
 }
 
-/** RFC 8032 §5.1.5 key expansion: the secret scalar x and the nonce seed (second half of SHA-512(SK)). */
-function expandSecret (secretKey: Uint8Array): { x: bigint, Y: Point, publicKey: Uint8Array, prefix: Uint8Array } {
+/**
+ * RFC 8032 §5.1.5 key expansion: the secret scalar x and the nonce seed (second half of
+ * SHA-512(SK)). A replica proves with one key thousands of times, and the expansion (a SHA-512
+ * and a base-point multiplication) is a tenth of a proof: remembered for a few keys.
+ */
+type Expanded = { x: bigint, Y: Point, publicKey: Uint8Array, prefix: Uint8Array }
+const expanded = new Map<string, Expanded>()
+function expandSecret (secretKey: Uint8Array): Expanded {
+  let k = ''
+  for (let i = 0; i < secretKey.length; i++) k += String.fromCharCode(secretKey[i])
+  const hit = expanded.get(k)
+  if (hit != null) return hit
   const ext = ed25519.utils.getExtendedPublicKey(secretKey)
-  return { x: ext.scalar, Y: ext.point, publicKey: ext.pointBytes, prefix: ext.prefix }
+  const e = { x: ext.scalar, Y: ext.point, publicKey: ext.pointBytes, prefix: ext.prefix }
+  if (expanded.size >= 16) expanded.clear()
+  expanded.set(k, e)
+  return e
 }
 
 export function publicKeyFromSecret (secretKey: Uint8Array): Uint8Array {
@@ -147,6 +162,27 @@ export function validateKey (publicKey: Uint8Array): Point | null {
 }
 
 /**
+ * validate_key's verdict per public key, remembered: a replica verifies thousands of proofs under
+ * the same few keys, and decoding + the small-order check cost about as much as one scalar
+ * multiplication. The result is a pure function of the 32 key bytes (the map key), so a hit is
+ * exactly what a fresh validation returns. Valid points get a window-4 precomputation table (noble
+ * keeps it per point), which speeds up c·Y. Bounded: cleared when full.
+ */
+const KEY_CACHE_MAX = 1024
+const keyCache = new Map<string, Point | null>()
+function validatedKey (publicKey: Uint8Array): Point | null {
+  let k = ''
+  for (let i = 0; i < publicKey.length; i++) k += String.fromCharCode(publicKey[i])
+  const hit = keyCache.get(k)
+  if (hit !== undefined) return hit
+  const Y = validateKey(publicKey)
+  if (Y != null) Y.precompute(4, false)
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
+  keyCache.set(k, Y)
+  return Y
+}
+
+/**
  * §5.3 ECVRF_verify with validate_key = TRUE. Returns beta_string (64 bytes) when the proof is
  * VALID, `null` when INVALID. Throws only for arguments of the wrong type.
  */
@@ -155,14 +191,16 @@ export function verify (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Arra
     throw new TypeError('publicKey, alpha and pi must be Uint8Arrays')
   }
   if (publicKey.length !== PUBLIC_KEY_LENGTH) return null
-  const Y = validateKey(publicKey)
+  const Y = validatedKey(publicKey)
   if (Y == null) return null
   const D = decodeProof(pi)
   if (D == null) return null
   const H = encodeToCurve(suite, publicKey, alpha)
-  // U = s·B − c·Y, V = s·H − c·Γ (multiplyUnsafe: public data, and allows a zero scalar)
+  // U = s·B − c·Y, V = s·H − c·Γ (variable-time: public data; zero scalars allowed). B and Y
+  // have precomputed tables; H and Γ are fresh, so V is one interleaved (Strauss–Shamir) walk,
+  // which shares the doublings of the two products (~40% less work than two multiplications).
   const U = Point.BASE.multiplyUnsafe(D.s).subtract(Y.multiplyUnsafe(D.c))
-  const V = H.multiplyUnsafe(D.s).subtract(D.Gamma.multiplyUnsafe(D.c))
+  const V = mulAddUnsafe(Point, [H, D.Gamma.negate()], [D.s, D.c])
   const c2 = challenge(suite, [Y, H, D.Gamma, U, V])
   if (c2 !== D.c) return null
   return gammaToHash(suite, D.Gamma)

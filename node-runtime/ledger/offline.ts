@@ -10,7 +10,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
-import { createConsensusCrypto } from '../../core/consensus/crypto.ts'
+import { createConsensusCrypto, nobleSignatures } from '../../core/consensus/crypto.ts'
+import { nativeSignatures } from './native-ed25519.ts'
 import { readGenesis } from '../../core/ledger/codec.ts'
 import { LedgerVerifyError } from '../../core/ledger/errors.ts'
 import { verifyChain } from '../../core/ledger/verify.ts'
@@ -49,7 +50,7 @@ export async function verifyOffline (dataDir: string, genesis?: string): Promise
       genesisFrom = 'store'
     }
     await initCoreWasm()
-    const r = await verifyChain(store, { genesisPeerId, math: { binomialSf, binomialCdf }, crypto: createConsensusCrypto() })
+    const r = await verifyChain(store, { genesisPeerId, math: { binomialSf, binomialCdf }, crypto: createConsensusCrypto({ signatures: nativeSignatures() ?? nobleSignatures }) })
     return { height: r.height, head: r.head, blocks: r.blocks, genesisPeerId, genesisFrom }
   } finally {
     await store.close()
