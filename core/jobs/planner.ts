@@ -14,8 +14,12 @@ import type { JobsState, JobState } from './state.ts'
 
 export interface PlannedClaim { job: string, task: number, replica: number }
 
-/** Up to `free` claims for `worker`, fair between the active jobs. */
-export function planClaims (state: JobsState, worker: string, free: number): PlannedClaim[] {
+/**
+ * Up to `free` claims for `worker`, fair between the active jobs. `now` is when leases are judged
+ * live (default: the ledger clock); a worker passes its wall clock, so a lease of a dead peer that
+ * expired in real time is claimed even while no other entry moves the ledger clock on.
+ */
+export function planClaims (state: JobsState, worker: string, free: number, now = state.clock.now): PlannedClaim[] {
   const out: PlannedClaim[] = []
   const active = [...state.jobs.values()].filter(j => j.status === 'active')
   const load = new Map(active.map(j => [j.id, state.running(j)]))
@@ -37,7 +41,7 @@ export function planClaims (state: JobsState, worker: string, free: number): Pla
       if (best == null || before(j, best)) best = j
     }
     if (best == null) break
-    const pick = nextSlot(state, best, worker, taken)
+    const pick = nextSlot(state, best, worker, taken, now)
     if (pick == null) { exhausted.add(best.id); continue }
     taken.add(`${pick.job}/${pick.task}`)
     out.push(pick)
@@ -47,13 +51,13 @@ export function planClaims (state: JobsState, worker: string, free: number): Pla
   return out
 }
 
-function nextSlot (state: JobsState, job: JobState, worker: string, taken: Set<string>): PlannedClaim | undefined {
+function nextSlot (state: JobsState, job: JobState, worker: string, taken: Set<string>, now: number): PlannedClaim | undefined {
   for (const task of job.tasks) {
     if (task.status !== 'open' || taken.has(`${job.id}/${task.index}`)) continue
     for (let r = 0; r < task.slots.length; r++) {
       const s = task.slots[r]
-      if (state.live(s.lease) && s.lease.worker === worker) break // already ours: not again for this task
-      if (state.claimable(task, r, worker) == null) return { job: job.id, task: task.index, replica: r }
+      if (state.live(s.lease, now) && s.lease.worker === worker) break // already ours: not again for this task
+      if (state.claimable(task, r, worker, now) == null) return { job: job.id, task: task.index, replica: r }
     }
   }
   return undefined
