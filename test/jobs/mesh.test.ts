@@ -146,7 +146,9 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     await honest.proc.stop()
     const liar = await cluster.startPeer({ NOVACRON_JOBS_HOSTILE: 'wrong-output' })
     await liar.proc.waitForOutput(/"event":"jobs:ready"[^\n]*"hostile":"wrong-output"/)
-    const argsOf = Array.from({ length: 4 }, (_, i) => tileArgs(i + 8))
+    // tasks of a second or more each, so the liar (a new follower, its claims slower to commit)
+    // is not beaten to every slot by the two honest peers
+    const argsOf = Array.from({ length: 6 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(60_000 + i)])
     const split = join(cluster.root, 'hostile.jsonl')
     writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
     const sub = await cli(['job', 'submit', WASM, '--split', split, '--replicas', '3', '--json', '--data-dir', boot.dataDir])
@@ -162,7 +164,8 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       assert.ok((t.winners ?? []).length >= 2)
       if (t.slots.some(s => s.result?.worker === liar.peerId)) assert.ok(lied.has(t.index), `task ${t.index}: the liar reported and is recorded`)
     }
-    assert.ok(lied.size >= 1, 'the liar reported at least one task')
+    const liarView = async (): Promise<string> => JSON.stringify({ worker: await cluster.op(liar, 'job.worker'), refusals: v.refusals })
+    assert.ok(lied.size >= 1, `the liar reported at least one task: ${await liarView()}`)
     const res = await cluster.op(peers[1], 'job.result', { job }) as Array<{ stdout: string }>
     assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
     const st = await status(boot, job)
