@@ -9,12 +9,12 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
 import { startTabLedger, type TabLedgerRuntime } from './tab-ledger.ts'
 
-export async function startPageLedger (mesh: MeshNode, privateKey: PrivateKey, genesisPeerId: string): Promise<TabLedgerRuntime | undefined> {
+export async function startPageLedger (mesh: MeshNode, privateKey: PrivateKey, genesisPeerId: string, beforeStart?: (ledger: TabLedgerRuntime) => void): Promise<TabLedgerRuntime | undefined> {
   try {
     const [{ createLedger }, wasm] = await Promise.all([import('../../core/ledger/index.ts'), import('../../core-wasm/index.ts')])
     await wasm.initCoreWasm()
     const quorumMath = { binomialSf: wasm.binomialSf, binomialCdf: wasm.binomialCdf }
-    const { ledger } = await startTabLedger({ mesh, privateKey, genesisPeerId }, async (init, c) => createLedger(init, { ...c, quorumMath }))
+    const { ledger } = await startTabLedger({ mesh, privateKey, genesisPeerId }, async (init, c) => createLedger(init, { ...c, quorumMath }), beforeStart)
     Object.assign(globalThis, { __novacronLedger: ledger, __novacronPeerId: mesh.peerId.toString() })
     return ledger
   } catch (err) {
