@@ -151,13 +151,14 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
     running.replaceChildren(live.length === 0 ? h('p', { class: 'empty' }, 'Nothing running.') : rt)
     const job = selected != null ? state.jobs.get(selected) : undefined
     if (job == null) { resultsBox.replaceChildren(h('p', { class: 'empty' }, 'Select a job.')); } else {
-      const rows = job.tasks.slice(0, 60).map(t => {
+      const rows = job.tasks.slice(0, 16).map(t => {
         const r = results.get(`${job.id}/${t.index}`)
         if (t.status === 'done' && r == null && t.output != null) fetchResult(job.id, t.index, t.output, t.winners ?? [])
         const out = r == null ? '' : (parsePgm(r.stdout) != null ? `PGM ${r.stdout.length} bytes` : new TextDecoder().decode(r.stdout.subarray(0, 60)))
         return h('tr', {}, td(String(t.index)), td(t.status), td(r == null ? '' : String(r.exitCode)), td(r?.error ?? ''), td(out), td((t.winners ?? []).map(w => shortId(w)).join(' ')))
       })
-      resultsBox.replaceChildren(h('table', { 'data-testid': 'jobs-results', 'data-job': job.id }, h('thead', {}, h('tr', {}, ...['task', 'status', 'exit', 'error', 'stdout', 'computed by'].map(t => h('th', {}, t)))), h('tbody', {}, ...rows)))
+      resultsBox.replaceChildren(h('table', { 'data-testid': 'jobs-results', 'data-job': job.id }, h('thead', {}, h('tr', {}, ...['task', 'status', 'exit', 'error', 'stdout', 'computed by'].map(t => h('th', {}, t)))), h('tbody', {}, ...rows)),
+        ...(job.tasks.length > rows.length ? [h('p', { class: 'hint' }, `… and ${job.tasks.length - rows.length} more task(s): novacron job result ${job.id}`)] : []))
     }
     legend.replaceChildren(...[...painted.entries()].map(([peer, n]) => h('li', {}, h('span', { class: 'jobs-swatch', style: `background: ${rgb(colourOf(peer))}` }), `${shortId(peer)}${peer === jobs.self ? ' (this tab)' : ''}: ${n} tile(s)`)))
   }
