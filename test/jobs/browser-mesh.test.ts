@@ -33,7 +33,7 @@ describe('jobs: 2 tabs + 2 Node peers run the Mandelbrot demo', { timeout: 900_0
     await cluster.startPeer()
     browser = await launchChromium()
     for (let i = 0; i < 2; i++) {
-      const context = await browser.newContext({ viewport: { width: 1300, height: 1000 } })
+      const context = await browser.newContext({ viewport: { width: 1300, height: 1600 } })
       const page = await context.newPage()
       page.setDefaultTimeout(DEADLINE)
       page.on('pageerror', err => { console.error(`tab ${i}: ${err.message}`) })
