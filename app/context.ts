@@ -5,6 +5,7 @@
  */
 import type { MeshNode } from '../core/net/index.ts'
 import type { PanelLedger } from './panels/ledger.ts'
+import type { TabJobs } from './jobs/tab-jobs.ts'
 
 export interface AppContext {
   /** Base URL of the page, for fetching assets. */
@@ -15,4 +16,6 @@ export interface AppContext {
   peerId: string
   /** This tab's ledger (app/ledger/tab-ledger.ts), when it runs. */
   ledger?: PanelLedger
+  /** This tab's jobs service (app/jobs/tab-jobs.ts), when the ledger runs. */
+  jobs?: TabJobs
 }

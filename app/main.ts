@@ -18,6 +18,7 @@ import { bindPeerToView, createBrowserPeer } from './peer.ts'
 import { panels, type Panel } from './panels/index.ts'
 import { MESH_SECTIONS, panelSectionId, renderNav } from './nav.ts'
 import { startPageLedger } from './ledger/page-ledger.ts'
+import { createTabJobs } from './jobs/tab-jobs.ts'
 import { h } from './view/dom.ts'
 import './styles.css'
 
@@ -139,8 +140,11 @@ async function main (): Promise<void> {
   // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
   // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
   // the mesh ledger (app/ledger/): genesis is the bootstrap's; leave on pagehide, best effort
-  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId)
-  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger } : {}) })
+  // jobs (app/jobs/): their entry kinds are registered before the ledger starts, the worker after
+  const jobs = createTabJobs(node)
+  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId, l => { jobs.prepare(l) })
+  if (ledger != null) await jobs.start().catch(err => { console.error('jobs could not start in this tab:', err) })
+  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger, jobs } : {}) })
 }
 
 main().catch((err: Error) => {

@@ -1,24 +1,33 @@
 /**
- * `npm run bench -- jobs [--tasks N]`: the local half of the jobs benchmark (the mesh half — 1,000
- * tasks over 4 peers, claim → commit latency, fairness on the ledger — waits for the ledger wiring,
- * docs/jobs.md). Runs N short tasks (a 64×48 Mandelbrot tile, clang-built, checksummed) three ways
- * in the same run:
+ * `npm run bench -- jobs [--tasks N] [--mesh-tasks M] [--fair-tasks F]`: the jobs benchmark. Runs N
+ * short tasks (a 64×48 Mandelbrot tile, clang-built, checksummed) three ways in the same run:
  *   baseline   `runInSandbox` in this thread, one after another (no worker, no isolation)
  *   runner×1   the Node task runner, one worker thread per task, capacity 1
  *   runner×2   the same with capacity 2
- * and reports tasks/s, per-task latency p50/p99 (queue → result) and the ratio to the baseline.
- * Writes bench/results/jobs.json.
+ * and reports tasks/s, per-task latency p50/p99 (queue → result) and the ratio to the baseline;
+ * then the mesh half (bench/_jobs-mesh.ts): M of the same tasks as one job over 4 peer processes
+ * (claim → commit p50/p99, tasks per peer, throughput vs the in-process baseline), and fairness
+ * of two jobs of F tasks submitted together. Writes bench/results/jobs.json.
  */
 import { readFileSync } from 'node:fs'
 import { median, percentile, writeResult } from './_results.ts'
 import { runInSandbox } from '../core/jobs/sandbox.ts'
 import { resolveLimits } from '../core/jobs/task-types.ts'
 import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
+import { meshBench } from './_jobs-mesh.ts'
 
 const argv = process.argv.slice(2)
 const at = argv.indexOf('--tasks')
 const N = at >= 0 ? Number(argv[at + 1]) : 40
 if (!Number.isInteger(N) || N < 1) throw new RangeError('--tasks expects a positive integer')
+const flag = (name: string, def: number): number => {
+  const i = argv.indexOf(name)
+  const v = i >= 0 ? Number(argv[i + 1]) : def
+  if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} expects a non-negative integer`)
+  return v
+}
+const M = flag('--mesh-tasks', 200)
+const F = flag('--fair-tasks', 60)
 const wasm = new Uint8Array(readFileSync(new URL('../examples/jobs/build/mandelbrot.wasm', import.meta.url)))
 const task = (i: number): { args: string[] } => ({ args: ['--checksum', '640', '480', String((i % 10) * 64), String(Math.floor(i / 10) % 10 * 48), '64', '48', '200'] })
 const limits = resolveLimits({})
@@ -64,5 +73,17 @@ for (const capacity of [1, 2]) {
   if (r.outputs.join() !== base.outputs.join()) throw new Error(`runner×${capacity} outputs differ from the baseline's`)
   rows[`runner×${capacity}`] = { ...summary(r), throughputVsBaseline: Number(((N / r.wallMs) / (N / base.wallMs)).toFixed(3)) }
 }
+let mesh: Record<string, unknown> | undefined
+if (M > 0) {
+  const r = await meshBench(M, F, i => task(i).args)
+  const local = await baseline()
+  const expect = Array.from({ length: M }, (_, i) => local.outputs[i % N] ?? '')
+  // the mesh ran tasks 0..M-1; the baseline run above computed 0..N-1 (same args when i < N)
+  for (let i = 0; i < Math.min(M, N); i++) if (r.mesh.outputs[i] !== expect[i]) throw new Error(`mesh task ${i}'s output differs from the in-process run`)
+  const { outputs: _o, ...row } = r.mesh
+  mesh = { ...row, throughputVsBaseline: Number((r.mesh.tasksPerSecond / (N / (base.wallMs / 1000))).toFixed(4)), fairness: r.fairness }
+  rows.mesh = row
+}
 console.table(rows)
-console.log(`bench: wrote ${writeResult('jobs', { tasks: N, task: 'mandelbrot 64x48 tile, 200 iterations, --checksum', rows, pending: 'mesh: 1,000 tasks over 4 peers, claim→commit p50/p99, fairness on the ledger' })}`)
+console.log(mesh)
+console.log(`bench: wrote ${writeResult('jobs', { tasks: N, task: 'mandelbrot 64x48 tile, 200 iterations, --checksum', rows, mesh: mesh ?? 'skipped (--mesh-tasks 0)' })}`)

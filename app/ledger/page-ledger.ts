@@ -10,14 +10,14 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
 import { startTabLedger, type TabLedgerRuntime } from './tab-ledger.ts'
 
-export async function startPageLedger (mesh: MeshNode, privateKey: PrivateKey, genesisPeerId: string): Promise<TabLedgerRuntime | undefined> {
+export async function startPageLedger (mesh: MeshNode, privateKey: PrivateKey, genesisPeerId: string, beforeStart?: (ledger: TabLedgerRuntime) => void): Promise<TabLedgerRuntime | undefined> {
   try {
     const [{ createLedger }, wasm, { webCryptoEd25519 }] = await Promise.all([import('../../core/ledger/index.ts'), import('../../core-wasm/index.ts'), import('../../core/consensus/webcrypto-ed25519.ts')])
     await wasm.initCoreWasm()
     const quorumMath = { binomialSf: wasm.binomialSf, binomialCdf: wasm.binomialCdf }
     // WebCrypto Ed25519 where the browser has it (checked ahead of the engine), else noble alone
     const asyncSignatures = await webCryptoEd25519()
-    const { ledger } = await startTabLedger({ mesh, privateKey, genesisPeerId }, async (init, c) => createLedger(init, { ...c, quorumMath, ...(asyncSignatures != null ? { asyncSignatures } : {}) }))
+    const { ledger } = await startTabLedger({ mesh, privateKey, genesisPeerId }, async (init, c) => createLedger(init, { ...c, quorumMath, ...(asyncSignatures != null ? { asyncSignatures } : {}) }), beforeStart)
     Object.assign(globalThis, { __novacronLedger: ledger, __novacronPeerId: mesh.peerId.toString() })
     return ledger
   } catch (err) {

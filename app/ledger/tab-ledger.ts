@@ -27,10 +27,11 @@ export interface TabLedgerInit {
   dbName?: string
 }
 
-export async function startTabLedger (init: TabLedgerInit, create: CreateTabLedger): Promise<{ ledger: TabLedgerRuntime, stop: () => Promise<void> }> {
+export async function startTabLedger (init: TabLedgerInit, create: CreateTabLedger, beforeStart?: (ledger: TabLedgerRuntime) => void): Promise<{ ledger: TabLedgerRuntime, stop: () => Promise<void> }> {
   const store = await openIdbStore(init.dbName)
   const ledger = await create({ genesisPeerId: init.genesisPeerId }, { mesh: init.mesh, privateKey: init.privateKey, store })
   try {
+    beforeStart?.(ledger) // e.g. jobs register their entry kinds
     await ledger.start()
   } catch (err) {
     await store.close()

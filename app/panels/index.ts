@@ -10,6 +10,7 @@ import { boardPanel } from './board.ts'
 import { memoryPanel } from './memory.ts'
 import { healthPanel } from './health.ts'
 import { ledgerPanel } from './ledger.ts'
+import { jobsPanel } from './jobs.ts'
 
 export interface Panel {
   id: string
@@ -17,4 +18,4 @@ export interface Panel {
   mount: (root: HTMLElement, ctx: AppContext) => void | Promise<void>
 }
 
-export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, ledgerPanel, healthPanel]
+export const panels: Panel[] = [learningPanel, boardPanel, memoryPanel, ledgerPanel, jobsPanel, healthPanel]

@@ -104,9 +104,12 @@ export class JobsState {
     return result
   }
 
-  /** True when `lease` is still live on the ledger clock. */
-  live (lease: Lease | undefined): lease is Lease {
-    return lease != null && this.clock.now < lease.expiresAt
+  /**
+   * True when `lease` is still live on the ledger clock (or at `now`: a worker planning a claim
+   * asks at its own wall clock, since its claim's stamp is what moves the ledger clock on).
+   */
+  live (lease: Lease | undefined, now = this.clock.now): lease is Lease {
+    return lease != null && now < lease.expiresAt
   }
 
   /** Live leases `worker` holds now. */
@@ -127,14 +130,14 @@ export class JobsState {
   }
 
   /** Can `worker` take replica slot `r` of `task` now? (the claim rule, shared with the planner) */
-  claimable (task: TaskState, r: number, worker: string): string | undefined {
+  claimable (task: TaskState, r: number, worker: string, now = this.clock.now): string | undefined {
     if (task.status !== 'open') return 'task settled: it is already decided or failed'
     const slot = task.slots[r]
     if (slot == null) return `no replica slot ${r}: the task has ${task.slots.length}`
     if (slot.result != null) return 'slot reported: it already has a result'
-    if (this.live(slot.lease) && slot.lease.worker !== worker) return 'slot leased: its lease is live'
+    if (this.live(slot.lease, now) && slot.lease.worker !== worker) return 'slot leased: its lease is live'
     for (const [i, other] of task.slots.entries()) {
-      if (i !== r && (other.result?.worker === worker || (this.live(other.lease) && other.lease.worker === worker))) {
+      if (i !== r && (other.result?.worker === worker || (this.live(other.lease, now) && other.lease.worker === worker))) {
         return 'not distinct: this worker already runs or reported another replica of the task'
       }
     }

@@ -10,6 +10,7 @@ import type { MeshNode, MeshNodeInit } from '../../core/net/index.ts'
 import { bool, str, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
 import type { ControlServer } from '../state/control.ts'
 import { hostileFromEnv, startPeerLedger, type LedgerProtocol, type PeerLedger } from './peer-ledger.ts'
+import { jobsFor } from '../jobs/cli-wiring.ts'
 
 export const ledgerOptions: OptionSpec[] = [
   { name: 'no-ledger', type: 'boolean', description: 'Do not run the mesh ledger on this peer (it then neither follows nor orders anything)' },
@@ -30,6 +31,9 @@ export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode,
   if (bool(args, 'no-ledger')) return undefined
   const json = bool(args, 'json')
   let ledger: PeerLedger | undefined
+  const out = (event: string, fields: Record<string, unknown>, human: string): void => { io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n') }
+  // jobs ride on the ledger: their kinds are registered before it starts, the worker after
+  const jobs = jobsFor(args, io, { node: ctx.node, control: ctx.control, out })
   const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`ledger: ${m}\n`) } : undefined
   return {
     afterStart: async () => {
@@ -42,9 +46,13 @@ export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode,
         control: ctx.control,
         protocol: (str(args, 'ledger-protocol') ?? 'probft') as LedgerProtocol,
         hostile: hostileFromEnv(),
-        out: (event, fields, human) => { io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n') }
+        out,
+        beforeStart: l => { jobs?.prepare(l) }
       }, nodeLedgerCore(debug))
+      await jobs?.start()
     },
-    beforeStop: async () => { await ledger?.stop() }
+    beforeStop: async () => {
+      try { await jobs?.stop() } finally { await ledger?.stop() }
+    }
   }
 }

@@ -55,6 +55,8 @@ export interface PeerLedgerInit {
   hostile?: HostileMode
   /** prints one event (JSON line or human text, as the command does) */
   out: (event: string, fields: Record<string, unknown>, human: string) => void
+  /** called with the created ledger before it starts (e.g. jobs register their entry kinds) */
+  beforeStart?: (ledger: LedgerRuntime) => void
 }
 
 export interface PeerLedger {
@@ -125,6 +127,7 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
   init.control?.addOps('ledger.', handler)
   init.control?.addOps('config.', handler)
   try {
+    init.beforeStart?.(ledger)
     await ledger.start()
   } catch (err) {
     await store.close()

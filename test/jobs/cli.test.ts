@@ -62,3 +62,31 @@ test('a looping module times out, a non-wasm file is refused, bad flags name the
   assert.equal(flag.code, 2)
   assert.match(flag.stderr, /--memory expects a size/)
 })
+
+test('job submit|status|result|list|cancel: --help for each; typed errors without a running peer; bad flags exit 2', async () => {
+  for (const sub of ['submit', 'status', 'result', 'list', 'cancel']) {
+    const h = await cli(['job', sub, '--help'])
+    assert.equal(h.code, 0, h.stderr)
+    assert.match(h.stdout, /--data-dir/)
+  }
+  const help = await cli(['job', 'submit', '--help'])
+  for (const flag of ['--input', '--args', '--tasks', '--split', '--replicas', '--timeout', '--memory', '--lease', '--json']) assert.match(help.stdout, new RegExp(flag))
+  const errorOf = (stderr: string): { name: string } => (JSON.parse(stderr) as { error: { name: string } }).error
+  const none = await cli(['job', 'submit', wasm, '--tasks', '2', '--json', '--data-dir', join(dir, 'no-peer')])
+  assert.equal(none.code, 1)
+  assert.equal(errorOf(none.stderr).name, 'LedgerNotRunningError')
+  const st = await cli(['job', 'status', '1.0', '--json', '--data-dir', join(dir, 'no-peer')])
+  assert.equal(errorOf(st.stderr).name, 'LedgerNotRunningError')
+  const split = join(dir, 'tasks.jsonl')
+  writeFileSync(split, '{"args": ["1"]}\n')
+  const both = await cli(['job', 'submit', wasm, '--tasks', '2', '--split', split, '--data-dir', join(dir, 'no-peer')])
+  assert.equal(both.code, 2)
+  assert.match(both.stderr, /--tasks N or --split/)
+  writeFileSync(split, '{"args": [1]}\n')
+  const badLine = await cli(['job', 'submit', wasm, '--split', split, '--data-dir', join(dir, 'no-peer')])
+  assert.equal(badLine.code, 2)
+  assert.match(badLine.stderr, /split line 1: args must be a list of strings/)
+  const reps = await cli(['job', 'submit', wasm, '--replicas', '9'])
+  assert.equal(reps.code, 2)
+  assert.match(reps.stderr, /--replicas/)
+})

@@ -2,7 +2,7 @@
  * `novacron job <subcommand>`: WebAssembly (WASI preview 1) jobs. `job run` runs one task locally,
  * in the same sandbox a mesh worker uses (a worker thread per task, memory cap, wall clock, no
  * file system beyond the task's input, no network). The mesh-wide `job submit|status|result|list|
- * cancel` wait for the ledger (docs/jobs.md).
+ * cancel` are in ./job-mesh.ts.
  */
 import { readFileSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
@@ -10,6 +10,7 @@ import { bool, list, str, UsageError, type CliIO, type Command, type ParsedArgs 
 import { createNodeTaskRunner } from '../../jobs/runner.ts'
 import { parseDuration } from '../../../core/state/memory.ts'
 import type { TaskSpec } from '../../../core/jobs/index.ts'
+import { meshCommands } from './job-mesh.ts'
 
 /** Largest module or input file `job run` reads (the blob layer's default cap). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -22,7 +23,7 @@ export function parseSize (text: string, flag: string): number {
   return Math.round(Number(m[1]) * { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit])
 }
 
-function duration (text: string, flag: string): number {
+export function duration (text: string, flag: string): number {
   try {
     return parseDuration(text)
   } catch {
@@ -30,7 +31,7 @@ function duration (text: string, flag: string): number {
   }
 }
 
-function readCapped (path: string, what: string): Uint8Array {
+export function readCapped (path: string, what: string): Uint8Array {
   let size: number
   try {
     size = statSync(path).size
@@ -41,7 +42,7 @@ function readCapped (path: string, what: string): Uint8Array {
   return new Uint8Array(readFileSync(path))
 }
 
-async function readStdin (io: CliIO): Promise<Uint8Array> {
+export async function readStdin (io: CliIO): Promise<Uint8Array> {
   const parts: Buffer[] = []
   let n = 0
   for await (const chunk of io.stdin) {
@@ -131,8 +132,9 @@ const run: Command = {
 export const command: Command = {
   name: 'job',
   summary: 'Run WebAssembly (WASI) jobs',
-  description: 'Subcommands: run (locally, in the sandbox). The mesh-wide submit, status, result, list and\n' +
-    'cancel need the ledger and are not built yet (docs/jobs.md).',
+  description: 'Subcommands: run (one task locally, in the sandbox); submit, status, result, list and cancel\n' +
+    '(jobs on the mesh, through the peer running on --data-dir: its ledger orders every claim and\n' +
+    'result, its peers run the tasks). See docs/jobs.md.',
   options: [],
-  subcommands: [run]
+  subcommands: [run, ...meshCommands]
 }

@@ -12,6 +12,7 @@ import { novacronHome, runningPeers } from '../../home/registry.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { claimPeerHome } from '../../mesh/peer-home.ts'
 import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
+import { jobOptions } from '../../jobs/cli-wiring.ts'
 import { genesisFromBootstrap } from '../../ledger/peer-ledger.ts'
 
 export const command: Command = {
@@ -30,7 +31,8 @@ export const command: Command = {
     { name: 'bootstrap', type: 'list', value: '<multiaddr>', description: "Bootstrap multiaddr ending in /p2p/<peer id> (repeat for several; default: the bootstrap 'novacron start' runs on this machine)" },
     { name: 'metrics-port', type: 'integer', value: '<port>', min: 0, max: 65535, description: 'Serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0 picks a free port; default: off)' },
     ...commonOptions,
-    ...ledgerOptions
+    ...ledgerOptions,
+    ...jobOptions
   ],
   examples: ['novacron peer', 'novacron peer --bootstrap /ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooW...', 'novacron peer --name worker --json', 'novacron peer --metrics-port 9464'],
   async run (args, io) {

@@ -1,0 +1,64 @@
+/**
+ * Jobs in a tab: the same worker loop as a Node peer (core/jobs/worker.ts) over the tab's ledger,
+ * with the blob service (`/novacron/blobs/1.0.0`) on the tab's MeshNode and a Web Worker per task
+ * (./runner.ts, capacity 1–2). `prepare(ledger)` registers the `job.*` kinds before the ledger
+ * starts (app/ledger/page-ledger.ts calls it); `start()` runs blobs and the worker. The Jobs panel
+ * reads `binding.state` and listens for `jobs` events (the state machine's events, in commit
+ * order). Exposed on the page as `__novacronJobs` for tests.
+ */
+import type { MeshNode } from '../../core/net/index.ts'
+import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
+import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
+import { createJobWorker, type JobWorker } from '../../core/jobs/worker.ts'
+import type { JobEvent } from '../../core/jobs/state.ts'
+import { createBrowserTaskRunner, defaultTabCapacity } from './runner.ts'
+
+export interface TabJobs {
+  readonly events: EventTarget
+  readonly blobs: BlobService
+  readonly binding: () => JobsBinding | undefined
+  readonly worker: () => JobWorker | undefined
+  readonly self: string
+  /** peers that may hold blobs */
+  peers: () => string[]
+  prepare: (ledger: unknown) => void
+  start: () => Promise<void>
+}
+
+function isJobsLedger (l: unknown): l is JobsLedger {
+  const o = l as Partial<JobsLedger> | null
+  return typeof o?.registerKind === 'function' && typeof o.submit === 'function'
+}
+
+export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {}): TabJobs {
+  const self = mesh.peerId.toString()
+  const events = new EventTarget()
+  const blobs = createBlobService(mesh)
+  const peers = (): string[] => mesh.members().filter(p => p !== self)
+  let binding: JobsBinding | undefined
+  let worker: JobWorker | undefined
+  const jobs: TabJobs = {
+    events,
+    blobs,
+    self,
+    peers,
+    binding: () => binding,
+    worker: () => worker,
+    prepare (ledger) {
+      if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds')
+      binding = bindJobs(ledger, undefined, (evs: JobEvent[]) => {
+        worker?.poke()
+        if (evs.length > 0) events.dispatchEvent(new CustomEvent('jobs', { detail: evs }))
+      })
+    },
+    async start () {
+      if (binding == null || worker != null) return
+      await blobs.start()
+      const capacity = init.capacity ?? defaultTabCapacity()
+      worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers }, { capacity })
+      worker.start()
+    }
+  }
+  Object.assign(globalThis, { __novacronJobs: jobs })
+  return jobs
+}

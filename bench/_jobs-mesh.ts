@@ -1,0 +1,69 @@
+/**
+ * The mesh half of `npm run bench -- jobs`: `novacron start` + 3 `novacron peer` processes (4
+ * workers of capacity 1; one ledger replica, `ledger.maxReplicas` 1, so the ledger's own
+ * consensus cost is not what is measured) run M short tasks submitted as one job; reports tasks/s,
+ * claim → commit latency p50/p99 (each worker times its claim's submission to its result's
+ * commit) and how the tasks spread over the peers. Then fairness: two jobs of F tasks submitted
+ * together; once half of their tasks settled, the share of each in what settled.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { median, percentile } from './_results.ts'
+import { LedgerCluster, type ClusterPeer } from '../test/_support/ledger-cluster.ts'
+import { waitFor } from '../test/_support/wait.ts'
+import type { JobSummary } from '../core/jobs/submitter.ts'
+import type { JobWorkerStats } from '../core/jobs/worker.ts'
+
+const WASM = new URL('../examples/jobs/build/mandelbrot.wasm', import.meta.url).pathname
+
+export interface MeshRow { tasks: number, peers: number, tasksPerSecond: number, wallMs: number, claimToCommitP50Ms: number, claimToCommitP99Ms: number, byPeer: number[], outputs: string[] }
+
+async function submit (cluster: LedgerCluster, peer: ClusterPeer, name: string, args: (i: number) => string[], n: number): Promise<string> {
+  const split = join(cluster.root, `${name}.jsonl`)
+  writeFileSync(split, Array.from({ length: n }, (_, i) => JSON.stringify({ args: args(i) })).join('\n') + '\n')
+  const { readFileSync } = await import('node:fs')
+  const r = await cluster.op(peer, 'job.submit', {
+    module: readFileSync(WASM).toString('base64'),
+    split: readFileSync(split, 'utf8').trim().split('\n').map(l => JSON.parse(l) as unknown),
+    timeoutMs: 60_000, memoryBytes: 64 * 1024 * 1024
+  }) as { job: string }
+  return r.job
+}
+
+export async function meshBench (m: number, fairTasks: number, args: (i: number) => string[]): Promise<{ mesh: MeshRow, fairness: Record<string, number> }> {
+  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
+  try {
+    const boot = await cluster.startBoot()
+    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
+    for (let i = 0; i < 3; i++) await cluster.startPeer()
+    const t0 = performance.now()
+    const job = await submit(cluster, boot, 'mesh', args, m)
+    await waitFor(async () => (await cluster.op(boot, 'job.status', { job }) as JobSummary).status === 'done', { timeout: 3_600_000, interval: 250, message: 'mesh job done' })
+    const wallMs = performance.now() - t0
+    const stats = await Promise.all(cluster.peers.map(async p => (await cluster.op(p, 'job.worker') as { stats: JobWorkerStats }).stats))
+    const lat = stats.flatMap(s => s.recent.filter(r => r.job === job).map(r => r.claimToCommitMs))
+    const rows = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
+    const mesh: MeshRow = {
+      tasks: m,
+      peers: cluster.peers.length,
+      tasksPerSecond: Number((m / (wallMs / 1000)).toFixed(2)),
+      wallMs: Math.round(wallMs),
+      claimToCommitP50Ms: Math.round(median(lat)),
+      claimToCommitP99Ms: Math.round(percentile(lat, 99)),
+      byPeer: stats.map(s => s.recent.filter(r => r.job === job).length),
+      outputs: rows.map(r => Buffer.from(r.stdout, 'base64').toString('utf8'))
+    }
+    // fairness: two jobs together; shares of what settled while both ran
+    const a = await submit(cluster, boot, 'fair-a', args, fairTasks)
+    const b = await submit(cluster, cluster.peers[1], 'fair-b', args, fairTasks)
+    const at = await waitFor(async () => {
+      const [sa, sb] = await Promise.all([a, b].map(async id => await cluster.op(boot, 'job.status', { job: id }) as JobSummary))
+      // sampled once half of all their tasks settled, while both still compete for the workers
+      return sa.done + sb.done >= fairTasks ? { a: sa.done, b: sb.done } : null
+    }, { timeout: 3_600_000, interval: 200, message: 'half of the fairness jobs settled' })
+    const total = at.a + at.b
+    return { mesh, fairness: { tasksEach: fairTasks, settledA: at.a, settledB: at.b, shareA: Number((at.a / total).toFixed(3)), shareB: Number((at.b / total).toFixed(3)), deviationFromEqual: Number((Math.abs(at.a - at.b) / (total / 2)).toFixed(3)) } }
+  } finally {
+    await cluster.stop()
+  }
+}

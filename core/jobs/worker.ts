@@ -1,0 +1,240 @@
+/**
+ * The worker loop every peer runs (Node and tab): it watches the committed job entries (through
+ * `JobsState`, fed by `bindJobs`), plans claims for its free capacity (`planClaims`: fair between
+ * jobs), submits them, and for each claim the ledger grants it fetches the module and the task's
+ * stdin as blobs (core/blobs, from the job's author first, then other peers), runs the task in the
+ * sandbox (`TaskRunner`), renews its lease at a third of the TTL while the task runs, stores the
+ * encoded result as a blob (served to others from then on) and submits `job.result` with that
+ * blob's id under its fencing token.
+ *
+ * The ledger decides: a claim another worker won first, a renewal or result under a stale token
+ * are refused on every peer alike, and this loop simply plans again. A deterministic failure (trap,
+ * timeout, memory, invalid module, …) is a result like any other; a failure of this peer (its
+ * worker died, the runner stopped, a blob it could not fetch) reports nothing and lets the lease
+ * expire, so another peer takes the task.
+ *
+ * Test-only (`hostile: 'wrong-output'`, set by the Node wiring only under NOVACRON_TEST=1): the
+ * worker cheats — it skips the run and reports a made-up output at once — so replicas disagree
+ * and the liar is recorded.
+ */
+import type { CommittedEntry } from '../ledger/types.ts'
+import type { JobEntry, TaskInput, Token } from './entries.ts'
+import { planClaims, type PlannedClaim } from './planner.ts'
+import { encodeTaskResult, type TaskResult } from './result-codec.ts'
+import type { TaskRunner } from './runner.ts'
+import type { JobsState, JobState } from './state.ts'
+import type { TaskSpec } from './task-types.ts'
+
+/** Sandbox errors that every honest replica gets alike: they are the task's result. */
+const DETERMINISTIC = new Set(['JobTimeoutError', 'JobMemoryError', 'JobTrapError', 'InvalidModuleError', 'UnsupportedImportError', 'JobOutputLimitError', 'InvalidJobError'])
+
+export type WorkerHostileMode = 'wrong-output'
+
+export interface JobWorkerComponents {
+  /** the jobs binding's state and submit (core/jobs/ledger-binding.ts) */
+  jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
+  blobs: {
+    fetch: (id: string, providers: string[]) => Promise<{ bytes: Uint8Array }>
+    put: (bytes: Uint8Array) => { id: string }
+  }
+  runner: Pick<TaskRunner, 'run'>
+  /** this peer's id (the author of its ledger entries) */
+  self: string
+  /** peers that may hold blobs (the mesh's members); the job's author is asked first */
+  peers: () => string[]
+  log?: (message: string) => void
+}
+
+export interface JobWorkerInit {
+  /** tasks this peer runs at once (advertised in each claim) @default 1 */
+  capacity?: number
+  /** how often the loop plans even without a commit (leases expiring in real time) @default 1000 */
+  tickMs?: number
+  /** cap on each of a task's stdout and stderr @default 16 MiB */
+  maxOutputBytes?: number
+  /** test-only misbehaviour */
+  hostile?: WorkerHostileMode
+  /** wall clock @default Date.now */
+  now?: () => number
+}
+
+export interface WorkerTaskRecord {
+  job: string
+  task: number
+  replica: number
+  /** ms from submitting the claim to the commit of the result */
+  claimToCommitMs: number
+  /** ms the sandbox ran */
+  runMs: number
+  output: string
+}
+
+export interface JobWorkerStats {
+  claimsSubmitted: number
+  claimsRefused: number
+  renewals: number
+  renewalsRefused: number
+  resultsCommitted: number
+  resultsRefused: number
+  /** tasks given up without a result (fetch failed, worker died, lease lost) */
+  abandoned: number
+  running: number
+  /** the last tasks this worker completed (at most 1000) */
+  recent: WorkerTaskRecord[]
+  /** the last problems, newest last (at most 20) */
+  errors: string[]
+}
+
+export interface JobWorker {
+  start: () => void
+  stop: () => void
+  /** plan again now (call on every commit) */
+  poke: () => void
+  readonly capacity: number
+  readonly stats: JobWorkerStats
+  /** tasks running here now, `job/task/replica` */
+  readonly active: string[]
+}
+
+const key = (c: { job: string, task: number, replica: number }): string => `${c.job}/${c.task}/${c.replica}`
+
+/** The task's input: its own entry over the job's common one (args and stdin each). */
+export function taskInput (job: JobState, task: number): TaskInput {
+  const own = job.spec.tasks?.[task] ?? {}
+  const common = job.spec.common ?? {}
+  const out: TaskInput = {}
+  const args = own.args ?? common.args
+  const stdin = own.stdin ?? common.stdin
+  if (args != null) out.args = args
+  if (stdin != null) out.stdin = stdin
+  return out
+}
+
+export function createJobWorker (components: JobWorkerComponents, init: JobWorkerInit = {}): JobWorker {
+  const { jobs, blobs, runner, self } = components
+  const capacity = init.capacity ?? 1
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 64) throw new RangeError('capacity must be an integer from 1 to 64')
+  const tickMs = init.tickMs ?? 1000
+  const maxOutputBytes = init.maxOutputBytes ?? 16 * 1024 * 1024
+  const now = init.now ?? Date.now
+  const log = components.log ?? (() => {})
+  const inflight = new Set<string>()
+  const stats: JobWorkerStats = {
+    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, running: 0, recent: [], errors: []
+  }
+  let running = false
+  let timer: ReturnType<typeof setInterval> | undefined
+  let scheduled = false
+
+  const problem = (msg: string): void => {
+    stats.errors.push(msg)
+    if (stats.errors.length > 20) stats.errors.shift()
+    log(msg)
+  }
+
+  function poke (): void {
+    if (!running || scheduled) return
+    scheduled = true
+    queueMicrotask(() => { scheduled = false; plan() })
+  }
+
+  function plan (): void {
+    if (!running) return
+    const free = capacity - inflight.size
+    if (free <= 0) return
+    const at = Math.max(jobs.state.clock.now, now())
+    for (const c of planClaims(jobs.state, self, free, at)) {
+      if (inflight.has(key(c)) || inflight.size >= capacity) continue
+      inflight.add(key(c))
+      void work(c).catch(err => { problem(`task ${key(c)}: ${errText(err)}`) }).finally(() => {
+        inflight.delete(key(c))
+        poke()
+      })
+    }
+  }
+
+  /** Our token for the slot, if the ledger gave it to us in the claim committed at `slot`. */
+  function held (c: PlannedClaim, slot?: number): Token | undefined {
+    const lease = jobs.state.jobs.get(c.job)?.tasks[c.task]?.slots[c.replica]?.lease
+    if (lease == null || lease.worker !== self || (slot != null && lease.token.slot !== slot)) return undefined
+    return lease.token
+  }
+
+  async function work (c: PlannedClaim): Promise<void> {
+    const claimedAt = now()
+    stats.claimsSubmitted++
+    const committed = await jobs.submit({ kind: 'job.claim', body: { at: claimedAt, job: c.job, task: c.task, replica: c.replica, capacity } })
+    const token = held(c, committed.slot)
+    if (token == null) { stats.claimsRefused++; return }
+    const job = jobs.state.jobs.get(c.job) as JobState
+    stats.running++
+    let lost = false
+    const renew = setInterval(() => {
+      void jobs.submit({ kind: 'job.renew', body: { at: now(), job: c.job, task: c.task, replica: c.replica, token } }).then(() => {
+        stats.renewals++
+        if (held(c) == null || held(c)?.slot !== token.slot) { stats.renewalsRefused++; lost = true }
+      }, err => { problem(`renew ${key(c)}: ${errText(err)}`) })
+    }, Math.max(200, Math.floor(job.spec.leaseTtlMs / 3)))
+    let result: TaskResult | undefined
+    let runMs = 0
+    try {
+      const providers = [...new Set([job.author, ...components.peers()])].filter(p => p !== self)
+      const module = (await blobs.fetch(job.spec.module, providers)).bytes
+      const input = taskInput(job, c.task)
+      const spec: TaskSpec = { args: input.args ?? [], env: { NOVACRON_TASK_INDEX: String(c.task) } }
+      if (input.stdin != null) spec.stdin = (await blobs.fetch(input.stdin, providers)).bytes
+      if (init.hostile === 'wrong-output') {
+        // a cheater: skips the work and reports a made-up output at once
+        result = { exitCode: 0, error: '', stdout: new TextEncoder().encode(`lie from ${self}\n`), stderr: new Uint8Array(0) }
+      } else try {
+        const out = await runner.run(module, spec, { timeoutMs: job.spec.timeoutMs, memoryBytes: job.spec.memoryBytes, maxOutputBytes })
+        runMs = out.runMs
+        result = { exitCode: out.exitCode, error: '', stdout: out.stdout, stderr: out.stderr }
+      } catch (err) {
+        const name = err instanceof Error ? err.name : ''
+        if (!DETERMINISTIC.has(name)) throw err
+        result = { exitCode: -1, error: name, stdout: new Uint8Array(0), stderr: new TextEncoder().encode(errText(err)) }
+      }
+    } catch (err) {
+      stats.abandoned++
+      problem(`abandoned ${key(c)}: ${errText(err)}`)
+      return
+    } finally {
+      clearInterval(renew)
+      stats.running--
+    }
+    const output = blobs.put(encodeTaskResult(result)).id
+    if (lost) log(`lease on ${key(c)} was lost while running; submitting anyway (the ledger decides)`)
+    await jobs.submit({ kind: 'job.result', body: { at: now(), job: c.job, task: c.task, replica: c.replica, token, output } })
+    const slot = jobs.state.jobs.get(c.job)?.tasks[c.task]?.slots[c.replica]
+    if (slot?.result?.worker === self && slot.result.token.slot === token.slot) {
+      stats.resultsCommitted++
+      stats.recent.push({ job: c.job, task: c.task, replica: c.replica, claimToCommitMs: now() - claimedAt, runMs: Math.round(runMs), output })
+      if (stats.recent.length > 1000) stats.recent.shift()
+    } else {
+      stats.resultsRefused++
+    }
+  }
+
+  return {
+    capacity,
+    stats,
+    get active () { return [...inflight] },
+    poke,
+    start () {
+      if (running) return
+      running = true
+      timer = setInterval(poke, tickMs)
+      poke()
+    },
+    stop () {
+      if (!running) return
+      running = false
+      clearInterval(timer)
+    }
+  }
+}
+
+function errText (err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+}

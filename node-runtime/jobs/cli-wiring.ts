@@ -1,0 +1,47 @@
+/**
+ * What `novacron start` / `novacron peer` add for jobs: the `--job-capacity` option and the jobs
+ * service's hooks around the ledger (node-runtime/ledger/cli-wiring.ts calls them): `prepare`
+ * binds the job kinds to the ledger before it starts, `start` runs the blob service and the worker
+ * once it runs, `stop` ends them before the ledger leaves.
+ */
+import type { MeshNode } from '../../core/net/index.ts'
+import type { JobsLedger } from '../../core/jobs/ledger-binding.ts'
+import { num, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import type { ControlServer } from '../state/control.ts'
+import { jobsHostileFromEnv, preparePeerJobs, type PeerJobs } from './peer-jobs.ts'
+
+export const jobOptions: OptionSpec[] = [
+  { name: 'job-capacity', type: 'integer', value: '<n>', min: 0, max: 64, description: 'WebAssembly tasks this peer runs at once for the mesh (0: none; default: cores - 1, at least 1)' }
+]
+
+export interface JobsHooks {
+  prepare: (ledger: unknown) => void
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+function isJobsLedger (l: unknown): l is JobsLedger {
+  const o = l as Partial<JobsLedger> | null
+  return typeof o?.registerKind === 'function' && typeof o.submit === 'function' && typeof o.addEventListener === 'function'
+}
+
+export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, control?: ControlServer, out: (event: string, fields: Record<string, unknown>, human: string) => void }): JobsHooks {
+  let jobs: PeerJobs | undefined
+  const capacity = args.options['job-capacity'] !== undefined ? num(args, 'job-capacity') : undefined
+  const log = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`jobs: ${m}\n`) } : undefined
+  return {
+    prepare: (ledger) => {
+      if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds: jobs need registerKind')
+      jobs = preparePeerJobs(ledger, {
+        node: ctx.node,
+        out: ctx.out,
+        ...(capacity != null ? { capacity } : {}),
+        ...(ctx.control != null ? { control: ctx.control } : {}),
+        ...(log != null ? { log } : {}),
+        ...((h => h != null ? { hostile: h } : {})(jobsHostileFromEnv()))
+      })
+    },
+    start: async () => { await jobs?.start() },
+    stop: async () => { await jobs?.stop() }
+  }
+}

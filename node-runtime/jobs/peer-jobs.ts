@@ -1,0 +1,103 @@
+/**
+ * Jobs inside `novacron start` / `novacron peer`: the jobs service attached to the peer's ledger
+ * through narrow components, not grown into the MeshNode. `prepare` registers the `job.*` kinds
+ * and binds `JobsState` to the ledger's commits (before the ledger starts, so every committed job
+ * entry is applied); `start` runs the blob service (`/novacron/blobs/1.0.0`) on the MeshNode, a
+ * worker-thread task runner and the worker loop, and serves the `job.*` control ops that
+ * `novacron job submit|status|result|list|cancel` call through the data dir.
+ *
+ * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie.
+ */
+import { availableParallelism } from 'node:os'
+import type { MeshNode } from '../../core/net/index.ts'
+import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
+import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
+import { createJobWorker, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
+import type { JobEvent } from '../../core/jobs/state.ts'
+import type { ControlServer } from '../state/control.ts'
+import type { TaskRunner } from '../../core/jobs/runner.ts'
+import { jobOps } from './ops.ts'
+
+export interface PeerJobsInit {
+  node: MeshNode
+  /** tasks this peer runs at once; 0 runs no worker (the peer still follows and submits) @default cores − 1, at least 1 */
+  capacity?: number
+  control?: ControlServer
+  hostile?: WorkerHostileMode
+  out: (event: string, fields: Record<string, unknown>, human: string) => void
+  log?: (message: string) => void
+}
+
+export interface PeerJobs {
+  readonly binding: JobsBinding
+  readonly blobs: BlobService
+  readonly worker?: JobWorker
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/** The hostile worker mode asked for by the environment: only when NOVACRON_TEST=1. */
+export function jobsHostileFromEnv (env: NodeJS.ProcessEnv = process.env): WorkerHostileMode | undefined {
+  if (env.NOVACRON_TEST !== '1') return undefined
+  const mode = env.NOVACRON_JOBS_HOSTILE
+  if (mode == null || mode === '') return undefined
+  if (mode !== 'wrong-output') throw new RangeError(`NOVACRON_JOBS_HOSTILE must be wrong-output (got '${mode}')`)
+  return mode
+}
+
+export function defaultCapacity (): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
+/** Binds jobs to `ledger` (call before the ledger starts); `start()` once it runs. */
+export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJobs {
+  const capacity = init.capacity ?? defaultCapacity()
+  const self = init.node.peerId.toString()
+  let worker: JobWorker | undefined
+  const onEvents = (events: JobEvent[]): void => {
+    for (const e of events) {
+      if (e.type === 'submitted') init.out('job:submitted', { job: e.job, tasks: e.tasks }, `job         ${e.job} submitted: ${e.tasks} task(s)`)
+      else if (e.type === 'finished') init.out('job:finished', { job: e.job }, `job         ${e.job} finished`)
+      else if (e.type === 'cancelled') init.out('job:cancelled', { job: e.job }, `job         ${e.job} cancelled`)
+      else if (e.type === 'decided' && e.losers.length > 0) init.out('job:losers', { job: e.job, task: e.task, losers: e.losers }, `job         ${e.job} task ${e.task}: ${e.losers.join(', ')} disagreed with the majority`)
+    }
+    worker?.poke()
+  }
+  const binding = bindJobs(ledger, undefined, onEvents)
+  const blobs = createBlobService(init.node)
+  let runner: TaskRunner | undefined
+  let started = false
+  return {
+    binding,
+    blobs,
+    get worker () { return worker },
+    async start () {
+      if (started) return
+      started = true
+      await blobs.start()
+      if (capacity > 0) {
+        const { createNodeTaskRunner } = await import('./runner.ts')
+        runner = await createNodeTaskRunner({ capacity })
+        worker = createJobWorker({
+          jobs: binding,
+          blobs,
+          runner,
+          self,
+          peers: () => init.node.members().filter(p => p !== self),
+          ...(init.log != null ? { log: init.log } : {})
+        }, { capacity, ...(init.hostile != null ? { hostile: init.hostile } : {}) })
+        worker.start()
+      }
+      init.control?.addOps('job.', jobOps({ binding, blobs, self, worker: () => worker, peers: () => init.node.members().filter(p => p !== self) }))
+      init.out('jobs:ready', { capacity, hostile: init.hostile ?? null }, `jobs        worker capacity ${capacity}${init.hostile != null ? ` (TEST: hostile ${init.hostile})` : ''}`)
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      worker?.stop()
+      runner?.stop()
+      binding.unbind()
+      await blobs.stop()
+    }
+  }
+}

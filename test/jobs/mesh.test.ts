@@ -1,0 +1,175 @@
+/**
+ * Jobs on a live mesh of real processes (real libp2p, real ledger, real worker threads): `novacron
+ * start` + 2 `novacron peer`s, each a worker of capacity 1. The ledger runs one replica (the
+ * bootstrap; `ledger.maxReplicas` 1 is committed before the peers join) so a stopped worker never
+ * stalls consensus: what is tested here is the jobs layer.
+ *
+ * - a job of N Mandelbrot tiles submitted with `novacron job submit --split` commits exactly one
+ *   result per task replica, and `novacron job result` equals a local run of the same module;
+ * - a worker frozen mid-task (SIGSTOP) loses its lease: the task is claimed again by another peer
+ *   and completes; thawed (SIGCONT), the zombie's late result is refused on every peer (fencing);
+ * - a hostile worker (NOVACRON_TEST=1 NOVACRON_JOBS_HOSTILE=wrong-output) with `--replicas 3`: the
+ *   honest majority's output wins every task and the liar is recorded as the loser.
+ */
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
+import type { JobSummary } from '../../core/jobs/submitter.ts'
+import type { TaskState } from '../../core/jobs/state.ts'
+import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
+import { startCli } from '../_support/processes.ts'
+import { waitFor } from '../_support/wait.ts'
+import { examplePath, exampleWasm } from './_examples.ts'
+
+const WASM = examplePath('mandelbrot', 'wasm')
+const N = 12
+
+async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = startCli(args)
+  const code = await p.exited
+  return { code, stdout: p.stdout, stderr: p.stderr }
+}
+
+/** args of tile i of a 4 × 3 grid of 48 × 32 tiles (a 192 × 96 image) */
+const tileArgs = (i: number, iter = 200): string[] => ['--checksum', '192', '96', String((i % 4) * 48), String(Math.floor(i / 4) * 32), '48', '32', String(iter)]
+
+async function localRun (argsOf: string[][]): Promise<string[]> {
+  const runner = await createNodeTaskRunner({ capacity: 1 })
+  try {
+    const module = exampleWasm('mandelbrot')
+    const out: string[] = []
+    for (const args of argsOf) out.push(Buffer.from((await runner.run(module, { args })).stdout).toString('utf8'))
+    return out
+  } finally {
+    runner.stop()
+  }
+}
+
+interface TasksView { tasks: TaskState[], losers: Array<{ task: number, worker: string }>, refusals: Record<string, number> }
+
+describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
+  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
+  let boot: ClusterPeer
+
+  before(async () => {
+    boot = await cluster.startBoot()
+    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
+    await cluster.startPeer()
+    await cluster.startPeer()
+  })
+  after(async () => { await cluster.stop() })
+
+  const status = async (p: ClusterPeer, job: string): Promise<JobSummary> => await cluster.op(p, 'job.status', { job }) as JobSummary
+  const waitDone = async (job: string, peers = cluster.live(), timeout = 300_000): Promise<JobSummary[]> => {
+    let last: JobSummary[] = []
+    return await waitFor(async () => {
+      last = await Promise.all(peers.map(async p => await status(p, job)))
+      return last.every(s => s.status === 'done') ? last : null
+    }, { timeout, interval: 500, message: () => `job ${job} done on every peer; now ${last.map(s => `${s.done}/${s.tasks}`).join(' ')}` })
+  }
+
+  test(`a job of ${N} tiles: one committed result per task, equal to a local run`, async () => {
+    const split = join(cluster.root, 'tiles.jsonl')
+    writeFileSync(split, Array.from({ length: N }, (_, i) => JSON.stringify({ args: tileArgs(i) })).join('\n') + '\n')
+    const sub = await cli(['job', 'submit', WASM, '--split', split, '--timeout', '60s', '--memory', '64MiB', '--json', '--data-dir', cluster.peers[1].dataDir])
+    assert.equal(sub.code, 0, sub.stderr)
+    const { job, tasks } = JSON.parse(sub.stdout) as { job: string, tasks: number }
+    assert.equal(tasks, N)
+    const done = await waitDone(job)
+    for (const s of done) assert.equal(s.done, N)
+    // every peer applied the same log: one result per replica slot, the same winner and output everywhere
+    const views = await Promise.all(cluster.live().map(async p => await cluster.op(p, 'job.tasks', { job }) as TasksView))
+    for (const v of views) assert.deepEqual(v.tasks, views[0].tasks)
+    for (const t of views[0].tasks) {
+      assert.equal(t.status, 'done')
+      assert.equal(t.slots.length, 1)
+      assert.ok(t.slots[0].result != null)
+    }
+    const reporters = new Set(views[0].tasks.map(t => t.slots[0].result?.worker))
+    const res = await cli(['job', 'result', job, '--json', '--data-dir', cluster.peers[0].dataDir])
+    assert.equal(res.code, 0, res.stderr)
+    const rows = JSON.parse(res.stdout) as Array<{ task: number, exitCode: number, stdout: string }>
+    const expected = await localRun(Array.from({ length: N }, (_, i) => tileArgs(i)))
+    assert.deepEqual(rows.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), expected)
+    assert.ok(rows.every(r => r.exitCode === 0))
+    const st = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
+    assert.equal(st.code, 0, st.stderr)
+    assert.match(st.stdout, new RegExp(`${N} done, 0 failed`))
+    console.log(`# ${N} tasks computed by ${reporters.size} peer(s)`)
+  })
+
+  test('a worker frozen mid-task: the task is claimed again and completes; its late result is refused', async () => {
+    // long tasks (a tile inside the set at a high iteration count: seconds each) so a worker is
+    // caught holding a lease; a 3 s lease
+    const argsOf = Array.from({ length: 4 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(300_000 + i)])
+    const split = join(cluster.root, 'slow.jsonl')
+    writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
+    const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '3s', '--timeout', '120s', '--json', '--data-dir', boot.dataDir])
+    assert.equal(sub.code, 0, sub.stderr)
+    const { job } = JSON.parse(sub.stdout) as { job: string }
+    const victim = cluster.peers[2]
+    const held = await waitFor(async () => (await status(boot, job)).running.find(r => r.worker === victim.peerId), { timeout: 120_000, interval: 100, message: `${victim.name} holding a lease of ${job}` })
+    victim.proc.child.kill('SIGSTOP')
+    let thawed = false
+    try {
+      const others = cluster.live().filter(p => p !== victim)
+      await waitDone(job, others)
+      const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+      const t = v.tasks[held.task]
+      assert.equal(t.status, 'done')
+      assert.notEqual(t.slots[0].result?.worker, victim.peerId, 'the frozen worker did not report')
+      assert.ok((t.slots[0].result?.token.epoch ?? 0) >= 2, 'the slot was claimed again (a new fencing epoch)')
+      victim.proc.child.kill('SIGCONT')
+      thawed = true
+      // the zombie finishes its run and submits under its old token: refused on every peer
+      await waitFor(async () => {
+        const w = await cluster.op(victim, 'job.worker') as { stats: { resultsRefused: number, renewalsRefused: number } }
+        return w.stats.resultsRefused + w.stats.renewalsRefused >= 1
+      }, { timeout: 180_000, interval: 500, message: 'the zombie submitted and was refused' })
+      const after = await Promise.all(cluster.live().map(async p => await cluster.op(p, 'job.tasks', { job }) as TasksView))
+      for (const a of after) {
+        assert.deepEqual(a.tasks, after[0].tasks)
+        assert.ok((a.refusals['task settled'] ?? 0) + (a.refusals['stale token'] ?? 0) + (a.refusals['job done'] ?? 0) >= 1, JSON.stringify(a.refusals))
+      }
+      const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
+      assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
+    } finally {
+      if (!thawed) victim.proc.child.kill('SIGCONT')
+    }
+  })
+
+  test('a hostile worker with --replicas 3: the right result wins every task, the liar is recorded', async () => {
+    // three workers, one of them lying: every task needs all three
+    const honest = cluster.peers[2]
+    await honest.proc.stop()
+    const liar = await cluster.startPeer({ NOVACRON_JOBS_HOSTILE: 'wrong-output' })
+    await liar.proc.waitForOutput(/"event":"jobs:ready"[^\n]*"hostile":"wrong-output"/)
+    // tasks of a second or more each, so the liar (a new follower, its claims slower to commit)
+    // is not beaten to every slot by the two honest peers
+    const argsOf = Array.from({ length: 6 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(60_000 + i)])
+    const split = join(cluster.root, 'hostile.jsonl')
+    writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
+    const sub = await cli(['job', 'submit', WASM, '--split', split, '--replicas', '3', '--json', '--data-dir', boot.dataDir])
+    assert.equal(sub.code, 0, sub.stderr)
+    const { job } = JSON.parse(sub.stdout) as { job: string }
+    const peers = cluster.live()
+    await waitDone(job, peers)
+    const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    const lied = new Set(v.losers.filter(l => l.worker === liar.peerId).map(l => l.task))
+    for (const t of v.tasks) {
+      assert.equal(t.status, 'done')
+      assert.ok(!(t.winners ?? []).includes(liar.peerId), `task ${t.index}: the liar is not a winner`)
+      assert.ok((t.winners ?? []).length >= 2)
+      if (t.slots.some(s => s.result?.worker === liar.peerId)) assert.ok(lied.has(t.index), `task ${t.index}: the liar reported and is recorded`)
+    }
+    const liarView = async (): Promise<string> => JSON.stringify({ worker: await cluster.op(liar, 'job.worker'), refusals: v.refusals })
+    assert.ok(lied.size >= 1, `the liar reported at least one task: ${await liarView()}`)
+    const res = await cluster.op(peers[1], 'job.result', { job }) as Array<{ stdout: string }>
+    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
+    const st = await status(boot, job)
+    assert.ok(st.losers.some(l => l.worker === liar.peerId))
+    assert.match(boot.proc.stdout, new RegExp(`"event":"job:losers","job":"${job.replace('.', '\\.')}"`))
+  })
+})

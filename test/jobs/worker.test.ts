@@ -1,0 +1,142 @@
+/**
+ * core/jobs/worker.ts over a stand-in ledger shared by three workers (each with its own JobsState
+ * fed by bindJobs, as on three peers), a shared in-memory blob map and a scripted runner (the real
+ * sandbox and libp2p are tested in mesh.test.ts): every task is decided once with the runner's
+ * output; a deterministic sandbox error (JobTrapError) is a result with that name; capacity bounds
+ * what a worker runs at once; a blob nobody has makes the task abandoned, not reported; a cheating
+ * worker with K = 3 loses every task it reports and is recorded.
+ */
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { test } from 'node:test'
+import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
+import { createJobWorker, type JobWorker } from '../../core/jobs/worker.ts'
+import { buildSubmit } from '../../core/jobs/submitter.ts'
+import { decodeTaskResult } from '../../core/jobs/result-codec.ts'
+import { JobTrapError } from '../../core/jobs/errors.ts'
+import type { CommittedEntry } from '../../core/ledger/types.ts'
+import type { TaskOutput, TaskSpec } from '../../core/jobs/task-types.ts'
+import { waitFor } from '../_support/wait.ts'
+
+type Validate = (data: Uint8Array, author: string) => string | null
+
+/** One ordered log; each peer's view registers kinds and submits as itself. */
+class SharedLedger {
+  private readonly target = new EventTarget()
+  private slot = 0
+  private queue = Promise.resolve()
+  kinds = new Map<string, Validate>()
+  view (author: string): JobsLedger {
+    return {
+      registerKind: (k, v) => { this.kinds.set(k, v) },
+      addEventListener: (t, l) => { this.target.addEventListener(t, l as EventListener) },
+      removeEventListener: (t, l) => { this.target.removeEventListener(t, l as EventListener) },
+      submit: async (e) => await this.commit(e, author)
+    }
+  }
+
+  private async commit (e: { kind: string, data: Uint8Array }, author: string): Promise<CommittedEntry> {
+    // commits one at a time, a macrotask later (a ledger round), in submission order
+    const run = this.queue.then(async () => {
+      await new Promise(resolve => setTimeout(resolve, 1))
+      const refusal = this.kinds.get(e.kind)?.(e.data, author) ?? null
+      const c: CommittedEntry = { slot: this.slot++, index: 0, epoch: 0, kind: e.kind, author, data: e.data, summary: e.kind, committedAt: 0, applied: refusal == null }
+      this.target.dispatchEvent(new CustomEvent('commit', { detail: { height: c.slot, entries: [c] } }))
+      return c
+    })
+    this.queue = run.then(() => {}, () => {})
+    return await run
+  }
+}
+
+const blobs = new Map<string, Uint8Array>()
+const blobStore = {
+  put: (b: Uint8Array) => { const id = createHash('sha256').update(b).digest('hex'); blobs.set(id, b); return { id } },
+  fetch: async (id: string) => { const b = blobs.get(id); if (b == null) throw Object.assign(new Error(`no provider has blob ${id}`), { name: 'BlobNotFoundError' }); return { bytes: b } }
+}
+
+function peers (n: number, opts: { capacity?: number, liar?: number } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
+  const ledger = new SharedLedger()
+  const bindings: JobsBinding[] = []
+  const workers: JobWorker[] = []
+  const maxRunning = Array.from({ length: n }, () => 0)
+  for (let i = 0; i < n; i++) {
+    let running = 0
+    const runner = {
+      run: async (_m: Uint8Array, spec: TaskSpec = {}): Promise<TaskOutput> => {
+        running++
+        maxRunning[i] = Math.max(maxRunning[i], running)
+        try {
+          await new Promise(resolve => setTimeout(resolve, 5))
+          if (spec.args?.[0] === 'trap') throw new JobTrapError('unreachable executed')
+          return { exitCode: 0, stdout: new TextEncoder().encode(`out ${spec.args?.join(' ') ?? ''} ${spec.env?.NOVACRON_TASK_INDEX ?? ''}`), stderr: new Uint8Array(0), memoryBytes: 65536, runMs: 5 }
+        } finally { running-- }
+      }
+    }
+    let w: JobWorker | undefined
+    const b = bindJobs(ledger.view(`p${i}`), undefined, () => { w?.poke() })
+    w = createJobWorker({ jobs: b, blobs: blobStore, runner, self: `p${i}`, peers: () => [] }, { capacity: opts.capacity ?? 1, tickMs: 50, ...(opts.liar === i ? { hostile: 'wrong-output' as const } : {}) })
+    bindings.push(b)
+    workers.push(w)
+  }
+  return { ledger, bindings, workers, maxRunning }
+}
+
+test('three workers decide every task once with the runner\'s output; a trap is a result; capacity holds', async () => {
+  const { bindings, workers, maxRunning } = peers(3, { capacity: 2 })
+  for (const w of workers) w.start()
+  try {
+    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 3]), split: [...Array.from({ length: 10 }, (_, i) => ({ args: [`t${i}`] })), { args: ['trap'] }] }, Date.now())
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings.every(b => b.state.jobs.get(id)?.status === 'done'), { timeout: 20_000, message: 'job done on every peer' })
+    const job = bindings[0].state.jobs.get(id)
+    assert.ok(job != null)
+    for (const b of bindings) assert.deepEqual(b.state.snapshot(), bindings[0].state.snapshot())
+    for (const t of job.tasks) {
+      assert.equal(t.slots.filter(s => s.result != null).length, 1)
+      const r = decodeTaskResult(blobs.get(t.output ?? '') ?? new Uint8Array())
+      if (t.index === 10) assert.equal(r.error, 'JobTrapError')
+      else assert.equal(new TextDecoder().decode(r.stdout), `out t${t.index} ${t.index}`)
+    }
+    assert.ok(maxRunning.every(m => m <= 2))
+    assert.equal(workers.reduce((a, w) => a + w.stats.resultsCommitted, 0), 11)
+  } finally {
+    for (const w of workers) w.stop()
+  }
+})
+
+test('a module nobody has: the task is abandoned, never reported', async () => {
+  const { bindings, workers } = peers(1)
+  workers[0].start()
+  try {
+    const body = { at: Date.now(), module: 'ab'.repeat(32), count: 1, replicas: 1, timeoutMs: 1000, memoryBytes: 65536, leaseTtlMs: 60_000 }
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    await waitFor(() => workers[0].stats.abandoned >= 1, { timeout: 10_000, message: 'abandoned' })
+    assert.equal(bindings[0].state.jobs.get(`${c.slot}.${c.index}`)?.tasks[0].slots[0].result, undefined)
+    assert.match(workers[0].stats.errors.join('\n'), /BlobNotFoundError/)
+  } finally {
+    workers[0].stop()
+  }
+})
+
+test('a cheating worker with K = 3: the honest output wins every task, the liar is recorded', async () => {
+  const { bindings, workers } = peers(3, { liar: 2 })
+  for (const w of workers) w.start()
+  try {
+    const body = buildSubmit(blobStore, { module: new Uint8Array([4, 5]), count: 4, replicas: 3 }, Date.now())
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings.every(b => b.state.jobs.get(id)?.status === 'done'), { timeout: 20_000, message: 'job done' })
+    const job = bindings[1].state.jobs.get(id)
+    for (const t of job?.tasks ?? []) {
+      assert.equal(t.status, 'done')
+      assert.deepEqual([...(t.winners ?? [])].sort(), ['p0', 'p1'])
+      assert.equal(new TextDecoder().decode(decodeTaskResult(blobs.get(t.output ?? '') ?? new Uint8Array()).stdout), `out  ${t.index}`)
+    }
+    const lied = bindings[1].state.losers.filter(l => l.job === id)
+    assert.ok(lied.length >= 1 && lied.every(l => l.worker === 'p2'))
+  } finally {
+    for (const w of workers) w.stop()
+  }
+})
