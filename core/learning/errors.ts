@@ -35,3 +35,18 @@ export class PrivacyBudgetExceededError extends LearningError {
   static override name = 'PrivacyBudgetExceededError'
   override name = 'PrivacyBudgetExceededError'
 }
+
+/** What is wrong with a data file (`DataSourceError.problem`). */
+export type DataProblem = 'unreadable' | 'json' | 'structure' | 'ragged' | 'label' | 'number' | 'empty' | 'mismatch'
+
+/**
+ * A data file (LEAF JSON, CSV, a data directory) is malformed: `file` names it, `problem` says
+ * what kind of fault it is (tests assert on it), the message says where (user, row, line).
+ */
+export class DataSourceError extends LearningError {
+  static override name = 'DataSourceError'
+  override name = 'DataSourceError'
+  constructor (readonly file: string, readonly problem: DataProblem, detail: string) {
+    super(`${file}: ${detail}`)
+  }
+}
