@@ -50,3 +50,21 @@ export class DataSourceError extends LearningError {
     super(`${file}: ${detail}`)
   }
 }
+
+/** A live-learning message (core/learning/live/codec.ts) could not be decoded. */
+export class LiveDecodeError extends LearningError {
+  static override name = 'LiveDecodeError'
+  override name = 'LiveDecodeError'
+}
+
+/** A live-learning request was refused or failed (the peer said why, or did not answer). */
+export class LiveRoundError extends LearningError {
+  static override name = 'LiveRoundError'
+  override name = 'LiveRoundError'
+}
+
+/** Weights fetched by hash did not hash to it: refused. */
+export class WeightsHashMismatchError extends LearningError {
+  static override name = 'WeightsHashMismatchError'
+  override name = 'WeightsHashMismatchError'
+}
