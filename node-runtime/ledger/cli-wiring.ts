@@ -13,6 +13,7 @@ import { hostileFromEnv, startPeerLedger, type LedgerProtocol, type PeerLedger }
 
 export const ledgerOptions: OptionSpec[] = [
   { name: 'no-ledger', type: 'boolean', description: 'Do not run the mesh ledger on this peer (it then neither follows nor orders anything)' },
+  { name: 'no-ledger-join', type: 'boolean', description: 'Follow the ledger without asking to become one of its replicas (entries are still submitted through them)' },
   { name: 'ledger-protocol', type: 'string', choices: ['probft', 'pbft'], default: 'probft', description: 'Consensus of a new ledger: the genesis peer (start) records it in genesis; ProBFT, or the PBFT baseline' }
 ]
 
@@ -24,6 +25,8 @@ export async function withPeerKey (init: MeshNodeInit): Promise<MeshNodeInit & {
 export interface LedgerHooks {
   afterStart: () => Promise<void>
   beforeStop: () => Promise<void>
+  /** the running ledger, once afterStart resolved */
+  current: () => PeerLedger | undefined
 }
 
 export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, privateKey: PrivateKey, genesisPeerId: () => string, control?: ControlServer }): LedgerHooks | undefined {
@@ -42,9 +45,11 @@ export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode,
         control: ctx.control,
         protocol: (str(args, 'ledger-protocol') ?? 'probft') as LedgerProtocol,
         hostile: hostileFromEnv(),
+        join: !bool(args, 'no-ledger-join'),
         out: (event, fields, human) => { io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n') }
       }, nodeLedgerCore(debug))
     },
-    beforeStop: async () => { await ledger?.stop() }
+    beforeStop: async () => { await ledger?.stop() },
+    current: () => ledger
   }
 }
