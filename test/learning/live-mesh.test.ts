@@ -57,7 +57,7 @@ describe('live learning: 3 Node peers on MNIST shards over the mesh', { timeout:
     await waitFor(async () => {
       last = await Promise.all(learners.map(modelStatus))
       return last.every(s => s.round === ROUNDS && s.held && s.rounds.length === ROUNDS && s.rounds.every(r => r.localAccuracy != null))
-    }, { timeout: 420_000, interval: 500, message: () => `round ${ROUNDS} everywhere; now ${last.map(s => `${s.round}/${s.learners.length} learners`).join(' ')}` })
+    }, { timeout: 420_000, interval: 500, message: () => `round ${ROUNDS} everywhere; now ${last.map(s => `round ${s.round} (${s.learners.length} learners, evaluated ${s.rounds.filter(r => r.localAccuracy != null).length}, coordinated ${s.stats.roundsCoordinated}, failed ${s.stats.roundsFailed})`).join('; ')}` })
     assert.equal(new Set(last.map(s => s.hash)).size, 1, 'one committed hash')
     assert.equal(new Set(last.map(s => s.task)).size, 1)
     const rounds = last[0].rounds

@@ -149,6 +149,7 @@ export class LiveLearning {
   private fetching: Promise<void> | undefined
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private participating = false
+  private readonly evaluating = new Set<number>()
   readonly stats: LiveStats = {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
@@ -225,6 +226,12 @@ export class LiveLearning {
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
+    // every committed round whose weights are held (fetched, trained from, or aggregated here) is evaluated once
+    for (const r of this.history) {
+      if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.models.has(r.hash)) continue
+      this.evaluating.add(r.round)
+      this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
+    }
     if (!this.models.has(this.head.hash)) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
@@ -253,7 +260,6 @@ export class LiveLearning {
         this.history.push(committed)
         if (this.active != null && this.active.round <= r.round) this.active = undefined
         this.events.dispatchEvent(new CustomEvent('round', { detail: committed }))
-        if (this.models.has(r.hash)) void this.evaluate(committed)
       }
     } catch (err) {
       this.log(`entry at slot ${e.slot} ignored: ${errText(err)}`)
@@ -275,7 +281,7 @@ export class LiveLearning {
     const last = this.history.at(-1)
     const sources = last != null && last.hash === hash ? [last.coordinator, ...last.participants] : this.learners
     this.fetching = this.fetchModel(hash, sources.filter(p => p !== this.c.mesh.peerId))
-      .then(() => { if (last != null && last.hash === hash) void this.evaluate(last) })
+      .then(() => {})
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
   }
@@ -453,7 +459,7 @@ export class LiveLearning {
   private async call (peer: string, m: LiveMessage, maxAnswer: number): Promise<LiveMessage> {
     const payload = writeMessage(m)
     this.count('sent', m, payload.length)
-    const bytes = await this.c.mesh.request(peer, LIVE_PROTOCOL, payload, { maxFrameSize: Math.max(maxAnswer, 1024), timeoutMs: this.init.requestTimeoutMs ?? 20_000 })
+    const bytes = await this.c.mesh.request(peer, LIVE_PROTOCOL, payload, { maxFrameSize: Math.max(maxAnswer, payload.length, 1024), timeoutMs: this.init.requestTimeoutMs ?? 20_000 })
     let a: LiveMessage
     try { a = readMessage(bytes, this.limits) } catch (err) {
       this.count('received', 'malformed', bytes.length)
