@@ -12,27 +12,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { ModelStatus } from '../../node-runtime/learning/live-peer.ts'
-import { readControlInfo, remoteOp } from '../../node-runtime/state/control.ts'
 import { LedgerCluster } from '../_support/ledger-cluster.ts'
-import { cleanup, startCli, type CliProcess } from '../_support/processes.ts'
+import { modelStatus, startLearner, type Learner } from '../_support/learners.ts'
+import { cleanup, startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
-
-export interface Learner { dataDir: string, proc: CliProcess, peerId: string }
-
-export async function startLearner (cluster: LedgerCluster, name: string, flags: string[]): Promise<Learner> {
-  const dataDir = join(cluster.root, name)
-  const proc = startCli(['learn', '--bootstrap', cluster.bootAddr, '--data-dir', dataDir, '--json', '--no-ledger-join', ...flags], { NOVACRON_TEST: '1' })
-  const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, 180_000)
-  const peerId = (JSON.parse(m[0]) as { peerId: string }).peerId
-  await proc.waitForOutput(/\{"event":"learn:start"[^\n]*\}/, 120_000)
-  return { dataDir, proc, peerId }
-}
-
-export async function modelStatus (l: Learner): Promise<ModelStatus> {
-  const info = readControlInfo(l.dataDir)
-  if (info == null) throw new Error('no control endpoint yet')
-  return await remoteOp(info, 'model.status', {}) as ModelStatus
-}
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const p = startCli(args)
