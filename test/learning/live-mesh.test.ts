@@ -35,7 +35,7 @@ describe('live learning: 3 Node peers on MNIST shards over the mesh', { timeout:
   })
   after(async () => { await cleanup(...learners.map(l => async () => await l.proc.stop()), async () => { await cluster.stop() }) })
 
-  test('every peer ends with the same committed hash, which recomputes; accuracy improves over the rounds', async () => {
+  test('every peer ends with the same committed hash, which recomputes; accuracy improves over the rounds', async (t) => {
     let last: ModelStatus[] = []
     await waitFor(async () => {
       last = await Promise.all(learners.map(modelStatus))
@@ -50,6 +50,7 @@ describe('live learning: 3 Node peers on MNIST shards over the mesh', { timeout:
     for (const s of last) assert.deepEqual(s.rounds.map(r => r.hash), rounds.map(r => r.hash))
     // accuracy (each peer evaluates the same committed models on the same held-out digits)
     const acc = rounds.map(r => r.localAccuracy as number)
+    t.diagnostic(`accuracy per round ${acc.join(' ')}; participants ${rounds.map(r => r.participants.length).join(' ')}; bytes sent/received per peer ${last.map(s => `${s.stats.bytesSent}/${s.stats.bytesReceived}`).join(' ')}; messages ${JSON.stringify(last[0].stats.messagesSent)}`)
     assert.ok(acc[ROUNDS - 1] > acc[0], `accuracy per round ${acc.join(', ')}`)
     // bytes were counted on every peer
     for (const s of last) assert.ok(s.stats.bytesSent > 0 && s.stats.bytesReceived > 0)
