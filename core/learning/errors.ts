@@ -35,3 +35,36 @@ export class PrivacyBudgetExceededError extends LearningError {
   static override name = 'PrivacyBudgetExceededError'
   override name = 'PrivacyBudgetExceededError'
 }
+
+/** What is wrong with a data file (`DataSourceError.problem`). */
+export type DataProblem = 'unreadable' | 'json' | 'structure' | 'ragged' | 'label' | 'number' | 'empty' | 'mismatch'
+
+/**
+ * A data file (LEAF JSON, CSV, a data directory) is malformed: `file` names it, `problem` says
+ * what kind of fault it is (tests assert on it), the message says where (user, row, line).
+ */
+export class DataSourceError extends LearningError {
+  static override name = 'DataSourceError'
+  override name = 'DataSourceError'
+  constructor (readonly file: string, readonly problem: DataProblem, detail: string) {
+    super(`${file}: ${detail}`)
+  }
+}
+
+/** A live-learning message (core/learning/live/codec.ts) could not be decoded. */
+export class LiveDecodeError extends LearningError {
+  static override name = 'LiveDecodeError'
+  override name = 'LiveDecodeError'
+}
+
+/** A live-learning request was refused or failed (the peer said why, or did not answer). */
+export class LiveRoundError extends LearningError {
+  static override name = 'LiveRoundError'
+  override name = 'LiveRoundError'
+}
+
+/** Weights fetched by hash did not hash to it: refused. */
+export class WeightsHashMismatchError extends LearningError {
+  static override name = 'WeightsHashMismatchError'
+  override name = 'WeightsHashMismatchError'
+}

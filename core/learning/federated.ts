@@ -161,7 +161,12 @@ export interface FederatedSummary {
   byzantineClients: number[]
 }
 
-export interface FederatedData { train: Dataset, test: Dataset }
+export interface FederatedData {
+  train: Dataset
+  test: Dataset
+  /** Rows of `train` per client, when the data has natural clients (LEAF users); else `partition` splits it. */
+  parts?: number[][]
+}
 
 /** The models at the end of a round (read-only views: copy before keeping or changing them). */
 export interface RoundModels {
@@ -201,7 +206,9 @@ export async function runFederated (cfg: FederatedConfig, data: FederatedData, h
   const nByz = cfg.byzantine ?? 0
   if (nByz < 0 || nByz > cfg.clients) throw new LearningConfigError(`byzantine must be in 0..clients (got ${nByz})`)
   const rng = createRng(cfg.seed)
-  const parts = partition(data.train, cfg.clients, cfg.partition, rng.fork('partition'))
+  const partRng = rng.fork('partition') // forked whether used or not: the other streams stay as they were
+  const parts = data.parts ?? partition(data.train, cfg.clients, cfg.partition, partRng)
+  if (parts.length !== cfg.clients) throw new LearningConfigError(`data.parts has ${parts.length} clients, config says ${cfg.clients}`)
   const clientData = parts.map(idx => subset(data.train, idx))
   const profiles = parts.map(idx => ({ samples: idx.length, histogram: labelHistogram(data.train, idx) }))
   const topology: Topology = generateTopology(cfg.clients, rng.fork('topology'))

@@ -19,6 +19,8 @@ export const commands: CommandEntry[] = [
   { name: 'issues', summary: 'Work with the shared issue board' },
   { name: 'memory', summary: 'Work with the shared memory store' },
   { name: 'fl-sim', summary: 'Run a seeded federated-learning simulation' },
+  { name: 'learn', summary: 'Join federated training on the mesh as a Node peer' },
+  { name: 'model', summary: 'The model the mesh committed: status, export, predict, verify' },
   { name: 'ledger', summary: 'Inspect and use the mesh ledger of a peer' },
   { name: 'config', summary: 'Get or set mesh settings through the ledger' },
   { name: 'job', summary: 'Run WebAssembly (WASI) jobs in the sandbox' }

@@ -14,6 +14,7 @@ import { jobsFor } from '../jobs/cli-wiring.ts'
 
 export const ledgerOptions: OptionSpec[] = [
   { name: 'no-ledger', type: 'boolean', description: 'Do not run the mesh ledger on this peer (it then neither follows nor orders anything)' },
+  { name: 'no-ledger-join', type: 'boolean', description: 'Follow the ledger without asking to become one of its replicas (entries are still submitted through them)' },
   { name: 'ledger-protocol', type: 'string', choices: ['probft', 'pbft'], default: 'probft', description: 'Consensus of a new ledger: the genesis peer (start) records it in genesis; ProBFT, or the PBFT baseline' }
 ]
 
@@ -25,6 +26,8 @@ export async function withPeerKey (init: MeshNodeInit): Promise<MeshNodeInit & {
 export interface LedgerHooks {
   afterStart: () => Promise<void>
   beforeStop: () => Promise<void>
+  /** the running ledger, once afterStart resolved */
+  current: () => PeerLedger | undefined
 }
 
 export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, privateKey: PrivateKey, genesisPeerId: () => string, control?: ControlServer }): LedgerHooks | undefined {
@@ -46,6 +49,7 @@ export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode,
         control: ctx.control,
         protocol: (str(args, 'ledger-protocol') ?? 'probft') as LedgerProtocol,
         hostile: hostileFromEnv(),
+        join: !bool(args, 'no-ledger-join'),
         out,
         beforeStart: l => { jobs?.prepare(l) }
       }, nodeLedgerCore(debug))
@@ -53,6 +57,7 @@ export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode,
     },
     beforeStop: async () => {
       try { await jobs?.stop() } finally { await ledger?.stop() }
-    }
+    },
+    current: () => ledger
   }
 }

@@ -13,7 +13,8 @@
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
-import type { LedgerInit } from '../../core/ledger/index.ts'
+import type { KindValidator, LedgerInit } from '../../core/ledger/index.ts'
+import { LEARNING_KINDS } from '../../core/learning/live/entries.ts'
 import type { LedgerApi, LedgerStore, ReplicaInfo } from '../../core/ledger/types.ts'
 import type { ControlServer } from '../state/control.ts'
 import { openLevelStore } from './level-store.ts'
@@ -27,6 +28,8 @@ export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting
 
 /** A running ledger as this wiring uses it. */
 export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
+  /** registers an entry kind with its validator (before `start`: the stored chain is replayed with it) */
+  registerKind: (kind: string, validate: KindValidator) => void
   start: () => Promise<void>
   stop: () => Promise<void>
 }
@@ -35,6 +38,8 @@ export interface LedgerCreateInit {
   genesisPeerId: string
   protocol?: LedgerProtocol
   hostile?: HostileMode
+  /** ask to become a replica (core/ledger's `join`) @default true */
+  join?: boolean
 }
 
 /** What this wiring needs from core/ledger (and core-wasm). */
@@ -53,6 +58,8 @@ export interface PeerLedgerInit {
   protocol?: LedgerProtocol
   /** test-only (NOVACRON_TEST=1): see hostileFromEnv */
   hostile?: HostileMode
+  /** ask to become a replica @default true (false: follow the ledger and submit through the replicas) */
+  join?: boolean
   /** prints one event (JSON line or human text, as the command does) */
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   /** called with the created ledger before it starts (e.g. jobs register their entry kinds) */
@@ -65,6 +72,9 @@ export interface PeerLedger {
   readonly applied: Record<string, unknown>
   stop: () => Promise<void>
 }
+
+/** Entry kinds registered on every Node peer's ledger: live learning's `model.join` / `model.round`. */
+const ENTRY_KINDS: Record<string, KindValidator> = { ...LEARNING_KINDS }
 
 /** Mesh settings a committed `config` entry changes on the running MeshNode, by key. */
 const APPLY: Record<string, (node: MeshNode, value: unknown) => void> = {
@@ -96,8 +106,11 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
     ledger = await core.createLedger({
       genesisPeerId: init.genesisPeerId,
       ...(init.protocol != null ? { protocol: init.protocol } : {}),
-      ...(init.hostile != null ? { hostile: init.hostile } : {})
+      ...(init.hostile != null ? { hostile: init.hostile } : {}),
+      ...(init.join === false ? { join: false } : {})
     }, { mesh: init.node, privateKey: init.privateKey, store })
+    // every Node peer knows the entry kinds of the subsystems it runs, so all apply them alike
+    for (const [kind, validate] of Object.entries(ENTRY_KINDS)) ledger.registerKind(kind, validate)
   } catch (err) {
     await store.close()
     throw err

@@ -95,3 +95,42 @@ test('a tiny seeded run prints backend, per-round and summary JSON, identical in
   const strip = (s: string): string => s.replace(/"wallSeconds":[0-9.]+/, '')
   assert.equal(strip(b.stdout), strip(a.stdout))
 })
+
+test('--data leaf:<dir> and csv:<file>: classes and input size from the data; a malformed file is a typed error naming it (exit 1)', async () => {
+  const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const dir = mkdtempSync(join(tmpdir(), 'novacron-flsim-data-'))
+  try {
+    // 3 classes in 4 features, separable: class c has feature c high
+    const row = (c: number, k: number): number[] => [0, 1, 2, 3].map(f => (f === c ? 1 : 0) + 0.01 * ((k * 7 + f) % 5))
+    const user = (u: number, n: number): { x: number[][], y: number[] } => ({ x: Array.from({ length: n }, (_, k) => row((u + k) % 3, k)), y: Array.from({ length: n }, (_, k) => (u + k) % 3) })
+    const leaf = (ids: string[], n: number): string => JSON.stringify({ users: ids, num_samples: ids.map(() => n), user_data: Object.fromEntries(ids.map((id, u) => [id, user(u, n)])) })
+    mkdirSync(join(dir, 'leaf', 'train'), { recursive: true })
+    mkdirSync(join(dir, 'leaf', 'test'), { recursive: true })
+    writeFileSync(join(dir, 'leaf', 'train', 'a.json'), leaf(['a', 'b', 'c', 'd'], 30))
+    writeFileSync(join(dir, 'leaf', 'test', 'a.json'), leaf(['t'], 30))
+    const r = await runMain(['--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '2', '--hidden', '8', '--json', '--quiet', '--compress', 'off'])
+    assert.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+    assert.equal(lines[0].data, `leaf:${join(dir, 'leaf')}`)
+    assert.equal(lines[0].trainSamples, 120)
+    assert.equal(lines[0].testSamples, 30)
+    assert.equal(lines.filter(l => l.event === 'round').length, 2)
+    writeFileSync(join(dir, 'd.csv'), 'a,b,c,d,label\n' + Array.from({ length: 60 }, (_, k) => [...row(k % 3, k), k % 3].join(',')).join('\n'))
+    const c = await runMain(['--data', `csv:${join(dir, 'd.csv')}`, '--clients', '2', '--rounds', '1', '--hidden', '8', '--json', '--quiet', '--compress', 'off', '--partition', 'iid'])
+    assert.equal(c.code, 0, c.stderr)
+    assert.equal((JSON.parse(c.stdout.split('\n')[0]) as { trainSamples: number }).trainSamples, 48)
+    writeFileSync(join(dir, 'leaf', 'test', 'b.json'), '{"users": ["x"], "num_samp')
+    const bad = await runMain(['--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '1', '--json'])
+    assert.equal(bad.code, 1)
+    const { error: err } = JSON.parse(bad.stderr.trim().split('\n').at(-1) ?? '{}') as { error: { name: string, message: string } }
+    assert.equal(err.name, 'DataSourceError')
+    assert.ok(err.message.includes(join(dir, 'leaf', 'test', 'b.json')), err.message)
+    const usage = await runMain(['--data', 'ftp://x', '--rounds', '1'])
+    assert.equal(usage.code, 2)
+    assert.ok(usage.stderr.includes('--data'))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -14,6 +14,7 @@ import { DEFAULT_TRAINING as D } from '../../../core/learning/defaults.ts'
 import type { BackendName } from '../../../core/learning/backend.ts'
 import { parsePartition } from '../../../core/learning/data.ts'
 import { LearningConfigError } from '../../../core/learning/errors.ts'
+import { parseDataSpec } from '../../learning/data-spec.ts'
 import type { FederatedConfig, RoundResult } from '../../../core/learning/federated.ts'
 import type { ModelKind } from '../../../core/learning/model.ts'
 import type { SelectionName } from '../../../core/learning/selection.ts'
@@ -28,6 +29,8 @@ export const command: Command = {
     'client selection (random or TCS-FEEL), local training, compressed updates, robust aggregation,\n' +
     'Byzantine clients and differential privacy. Same seed, same result.',
   options: [
+    { name: 'data', type: 'string', value: '<source>', description: 'training data: mnist, leaf:<dir> (LEAF train/ and test/ JSON; users grouped round-robin into --clients clients) or csv:<file>[,<test file>] (docs/learning.md "Data sources")', default: 'mnist' },
+    { name: 'label-column', type: 'string', value: '<name|index>', description: 'CSV label column: a header name or a 0-based index (default: the last column)' },
     { name: 'clients', type: 'integer', description: 'number of clients', default: 20, min: 1, max: 1000 },
     { name: 'rounds', type: 'integer', description: 'federated rounds', default: 30, min: 1, max: 10000 },
     { name: 'per-round', type: 'integer', description: 'clients selected per round (0 = half of --clients)', default: 0, min: 0 },
@@ -132,12 +135,32 @@ export function configFromArgs (args: ParsedArgs): FederatedConfig {
   }
 }
 
+/** `--label-column`: a number is an index, anything else a header name. */
+export function labelColumnOf (args: ParsedArgs): { labelColumn?: number | string } {
+  const v = str(args, 'label-column')
+  if (v == null) return {}
+  return { labelColumn: /^\d+$/.test(v) ? Number(v) : v }
+}
+
+/** LEAF users grouped into `clients` clients round-robin (user j → client j mod clients). */
+function usersToClients (users: Array<{ rows: number[] }>, clients: number): number[][] {
+  if (users.length < clients) throw new UsageError(`--clients ${clients}: the LEAF source has only ${users.length} training users`, '--clients')
+  const out: number[][] = Array.from({ length: clients }, () => [])
+  users.forEach((u, j) => { out[j % clients].push(...u.rows) })
+  return out
+}
+
 async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   const cfg = configFromArgs(args)
+  let dataSpec
+  try { dataSpec = parseDataSpec(str(args, 'data') ?? 'mnist') } catch (err) {
+    if (err instanceof LearningConfigError) throw new UsageError(`--data: ${err.message}`, '--data')
+    throw err
+  }
   const { balancedSample, createRng, runFederated, trainableOn, trainTestSplit } = await import('../../../core/learning/index.ts')
   const { loadLz4Compressor } = await import('../../../core/learning/compression.ts')
   const { setupNodeBackend } = await import('../../learning/backend.ts')
-  const { loadMnist } = await import('../../learning/mnist.ts')
+  const { loadDataSource } = await import('../../learning/data-source.ts')
   const json = bool(args, 'json')
   const quiet = bool(args, 'quiet')
   const out = (line: string): void => { io.stdout.write(line + '\n') }
@@ -154,13 +177,16 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
     cfg.compressor = lz.compressor ?? undefined
     compression = lz.name
   }
-  const all = await loadMnist()
-  const split = trainTestSplit(all, num(args, 'test-fraction') ?? 0.2, createRng(cfg.seed).fork('split'))
+  const loaded = await loadDataSource(dataSpec, { seed: cfg.seed, testFraction: num(args, 'test-fraction') ?? 0.2, ...labelColumnOf(args) })
+  const split = loaded
+  cfg.model = { ...cfg.model, inputDim: loaded.train.dim, classes: loaded.train.classes }
   const perClass = num(args, 'train-per-class') ?? 0
+  if (perClass > 0 && loaded.users != null) throw new UsageError('--train-per-class does not apply to a LEAF source (its users are the clients)', '--train-per-class')
   const train = perClass > 0 ? balancedSample(split.train, perClass, createRng(cfg.seed).fork('sample')) : split.train
-  const info = { backend: choice.backend, compression, trainSamples: train.n, testSamples: split.test.n, model: cfg.model.kind }
+  const parts = loaded.users != null ? usersToClients(loaded.users, cfg.clients) : undefined
+  const info = { data: loaded.name, backend: choice.backend, compression, trainSamples: train.n, testSamples: split.test.n, model: cfg.model.kind }
   if (json) emit({ event: 'backend', ...info, skipped: choice.skipped })
-  else out(`fl-sim: backend ${info.backend}, ${info.trainSamples} training / ${info.testSamples} held-out digits, ${cfg.clients} clients, selection ${cfg.selection}, aggregation ${cfg.aggregator}, compression ${compression}`)
+  else out(`fl-sim: data ${info.data}, backend ${info.backend}, ${info.trainSamples} training / ${info.testSamples} held-out samples, ${cfg.clients} clients, selection ${cfg.selection}, aggregation ${cfg.aggregator}, compression ${compression}`)
 
   const started = Date.now()
   const onRound = (r: RoundResult): void => {
@@ -172,7 +198,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
       progress(`${line} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     } else out(line)
   }
-  const s = await runFederated(cfg, { train, test: split.test }, { onRound })
+  const s = await runFederated(cfg, { train, test: split.test, ...(parts != null ? { parts } : {}) }, { onRound })
   const summary = {
     ...info,
     rounds: s.rounds.length,

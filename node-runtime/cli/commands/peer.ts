@@ -7,7 +7,11 @@
  * node-runtime/home/registry.ts); without --name / --data-dir it is the first free `peer-<n>` with
  * its data in ~/.novacron/peer-<n>, so several peers start on one machine with no flags at all.
  */
-import { list, num, UsageError, type Command } from '../args.ts'
+import { list, num, UsageError, type CliIO, type Command, type ParsedArgs } from '../args.ts'
+import type { MeshNode } from '../../../core/net/index.ts'
+import type { ControlServer } from '../../state/control.ts'
+import type { PeerLedger } from '../../ledger/peer-ledger.ts'
+import { safeJson, safeText } from '../escape.ts'
 import { novacronHome, runningPeers } from '../../home/registry.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { claimPeerHome } from '../../mesh/peer-home.ts'
@@ -35,63 +39,81 @@ export const command: Command = {
     ...jobOptions
   ],
   examples: ['novacron peer', 'novacron peer --bootstrap /ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooW...', 'novacron peer --name worker --json', 'novacron peer --metrics-port 9464'],
-  async run (args, io) {
-    let bootstrap = list(args, 'bootstrap')
-    if (bootstrap.length === 0) {
-      const local = runningPeers(novacronHome()).find(r => r.role === 'bootstrap' && (r.multiaddrs ?? []).length > 0)
-      if (local == null) {
-        throw new UsageError("--bootstrap <multiaddr> is required: no bootstrap runs on this machine (start one with 'novacron start', or paste the multiaddr it printed)", '--bootstrap')
-      }
-      bootstrap = (local.multiaddrs ?? []).filter(a => a.includes('/ws/'))
-      if (bootstrap.length === 0) bootstrap = local.multiaddrs ?? []
-      io.stderr.write(`novacron: joining the bootstrap '${local.name}' running on this machine (pid ${local.pid})\n`)
+  async run (args, io) { return await runPeerCommand(args, io) }
+}
+
+/** What a command running a peer adds to it (`novacron learn`): started after the ledger, stopped before it. */
+export interface PeerExtension {
+  afterStart: (ctx: { node: MeshNode, ledger: PeerLedger | undefined, control: ControlServer | undefined, out: (event: string, fields: Record<string, unknown>, human: string) => void }) => Promise<void>
+  beforeStop: () => Promise<void>
+}
+
+/** `novacron peer`'s body, shared with the commands that run a peer with more on it. */
+export async function runPeerCommand (args: ParsedArgs, io: CliIO, extension?: PeerExtension): Promise<number> {
+  let bootstrap = list(args, 'bootstrap')
+  if (bootstrap.length === 0) {
+    const local = runningPeers(novacronHome()).find(r => r.role === 'bootstrap' && (r.multiaddrs ?? []).length > 0)
+    if (local == null) {
+      throw new UsageError("--bootstrap <multiaddr> is required: no bootstrap runs on this machine (start one with 'novacron start', or paste the multiaddr it printed)", '--bootstrap')
     }
-    const home = claimPeerHome(args, 'peer')
+    bootstrap = (local.multiaddrs ?? []).filter(a => a.includes('/ws/'))
+    if (bootstrap.length === 0) bootstrap = local.multiaddrs ?? []
+    io.stderr.write(`novacron: joining the bootstrap '${local.name}' running on this machine (pid ${local.pid})\n`)
+  }
+  const home = claimPeerHome(args, 'peer')
+  try {
+    // libp2p is loaded only now, after the flags parsed: usage errors stay instant
+    const { createMeshNode } = await import('../../../core/net/index.ts')
+    const { runPeer } = await import('../../mesh/run-peer.ts')
+    let node
+    const init = await withPeerKey(await commonInit(args, home.record.dataDir))
     try {
-      // libp2p is loaded only now, after the flags parsed: usage errors stay instant
-      const { createMeshNode } = await import('../../../core/net/index.ts')
-      const { runPeer } = await import('../../mesh/run-peer.ts')
-      let node
-      const init = await withPeerKey(await commonInit(args, home.record.dataDir))
-      try {
-        node = await createMeshNode({ ...init, role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
-      } catch (err) {
-        throw asUsageError(err)
-      }
-      home.update({ peerId: node.peerId.toString() })
-      // shared state (issue board, memory): replicated over this node, on disk in the data dir
-      const { startPeerState } = await import('../../state/peer-state.ts')
-      const state = await startPeerState(node, home.record.dataDir, m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
-      const metricsPort = num(args, 'metrics-port')
-      let metrics: { server: import('node:http').Server, url: string } | undefined
-      if (metricsPort != null) {
-        const { prometheusExport } = await import('../../metrics/prometheus.ts')
-        const { createMetricsServer } = await import('../../metrics/server.ts')
-        const { listen } = await import('../../mesh/http-server.ts')
-        const server = createMetricsServer(prometheusExport(node.metrics))
-        try {
-          metrics = { server, url: `http://127.0.0.1:${await listen(server, '127.0.0.1', metricsPort)}/metrics` }
-        } catch (err) {
-          await state.stop()
-          if (isAddressInUse(err)) throw new UsageError(`--metrics-port ${metricsPort}: 127.0.0.1:${metricsPort} is already in use`, '--metrics-port')
-          throw err
-        }
-      }
-      // the mesh ledger: the genesis replica is the bootstrap (its peer id ends the multiaddr)
-      const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control })
-      const { close } = await import('../../mesh/http-server.ts')
-      return await runPeer({
-        node,
-        io,
-        ...ledger,
-        json: jsonOutput(args),
-        listening: { name: home.record.name, dataDir: home.record.dataDir, ...(metrics != null ? { metricsUrl: metrics.url } : {}) },
-        banner: [`name        ${home.record.name} (data in ${home.record.dataDir})`, ...(metrics != null ? [`metrics     ${metrics.url}`] : [])],
-        onAddresses: multiaddrs => { home.update({ multiaddrs }) },
-        cleanup: async () => { await state.stop(); if (metrics != null) await close(metrics.server) }
-      })
-    } finally {
-      home.release()
+      node = await createMeshNode({ ...init, role: 'peer', bootstrap, listen: ['/p2p-circuit', '/webrtc'] })
+    } catch (err) {
+      throw asUsageError(err)
     }
+    home.update({ peerId: node.peerId.toString() })
+    // shared state (issue board, memory): replicated over this node, on disk in the data dir
+    const { startPeerState } = await import('../../state/peer-state.ts')
+    const state = await startPeerState(node, home.record.dataDir, m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
+    const metricsPort = num(args, 'metrics-port')
+    let metrics: { server: import('node:http').Server, url: string } | undefined
+    if (metricsPort != null) {
+      const { prometheusExport } = await import('../../metrics/prometheus.ts')
+      const { createMetricsServer } = await import('../../metrics/server.ts')
+      const { listen } = await import('../../mesh/http-server.ts')
+      const server = createMetricsServer(prometheusExport(node.metrics))
+      try {
+        metrics = { server, url: `http://127.0.0.1:${await listen(server, '127.0.0.1', metricsPort)}/metrics` }
+      } catch (err) {
+        await state.stop()
+        if (isAddressInUse(err)) throw new UsageError(`--metrics-port ${metricsPort}: 127.0.0.1:${metricsPort} is already in use`, '--metrics-port')
+        throw err
+      }
+    }
+    // the mesh ledger: the genesis replica is the bootstrap (its peer id ends the multiaddr)
+    const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control })
+    const { close } = await import('../../mesh/http-server.ts')
+    const json = jsonOutput(args)
+    const out = (event: string, fields: Record<string, unknown>, human: string): void => { io.stdout.write(json ? safeJson({ event, ...fields }) + '\n' : safeText(human + '\n')) }
+    const meshNode = node
+    return await runPeer({
+      node,
+      io,
+      afterStart: async () => {
+        await ledger?.afterStart()
+        await extension?.afterStart({ node: meshNode, ledger: ledger?.current(), control: state.control, out })
+      },
+      beforeStop: async () => {
+        try { await extension?.beforeStop() } finally { await ledger?.beforeStop() }
+      },
+      json: jsonOutput(args),
+      listening: { name: home.record.name, dataDir: home.record.dataDir, ...(metrics != null ? { metricsUrl: metrics.url } : {}) },
+      banner: [`name        ${home.record.name} (data in ${home.record.dataDir})`, ...(metrics != null ? [`metrics     ${metrics.url}`] : [])],
+      onAddresses: multiaddrs => { home.update({ multiaddrs }) },
+      cleanup: async () => { await state.stop(); if (metrics != null) await close(metrics.server) }
+    })
+  } finally {
+    home.release()
   }
 }

@@ -1,0 +1,85 @@
+/**
+ * One live round's aggregation, deterministic so that any peer holding the round's updates
+ * recomputes the committed hash (`recomputeRound`):
+ *
+ *   1. each update body is decoded with the engine's codec and validated (relay.ts `admit`: size,
+ *      finiteness, norm bound; under DP projected onto the clip ball) — a rejected one is counted by
+ *      reason and left out;
+ *   2. the admitted updates are ordered by sender peer id (string order), optionally scaled to their
+ *      median norm, and aggregated by the engine's rule (`aggregate`: FedAvg weighted by samples,
+ *      or median / trimmed mean / Krum / multi-Krum); under DP with FedAvg the weights are uniform
+ *      over a fixed denominator m (DP-FedAvg, sensitivity C/m) and Gaussian noise σ·C/m is added,
+ *      drawn from `createRng(seed).fork('noise:<round>:<base hash>')`;
+ *   3. the new model is `base + aggregate` in float32 (each sum rounded to float32 once).
+ *
+ * The arithmetic is IEEE double on the decoded float32 values with float32 results, in a fixed
+ * order; V8 (every Node and Chromium peer) gives bit-identical results. The hash is weights.ts's.
+ */
+import { aggregate, clipToMedianNorm, type AggregatorName } from '../aggregate.ts'
+import { maxRawBodyLength, type Compressor } from '../codec.ts'
+import { addGaussianNoise } from '../dp.ts'
+import { admit, type HopContext } from '../relay.ts'
+import { createRng } from '../rng.ts'
+import { emptyRejections, type RejectionCounts } from '../validate.ts'
+import type { DpRecord } from './entries.ts'
+import { weightsHash } from './weights.ts'
+
+export interface RoundRule {
+  rule: AggregatorName
+  clipMedian: boolean
+  /** trimmed mean's cut / Krum's assumed Byzantine share @default 0.2 */
+  trimFraction?: number
+  dp: DpRecord | null
+  /** updates with a larger L2 norm are rejected @default Infinity, or 3 × the clip norm under DP */
+  maxNorm?: number
+  /** the task's seed (the DP noise stream) */
+  seed: number
+}
+
+export interface AdmittedUpdate { peer: string, samples: number, values: Float32Array }
+
+/** Largest claimed sample count honoured by FedAvg's weights (a peer cannot outweigh all others by claiming more). */
+export const MAX_SAMPLES = 1_000_000
+
+/** Decodes and validates one update body; null (and a counted reason) when it is rejected. */
+export function admitUpdate (peer: string, body: Uint8Array, size: number, rule: RoundRule, rejected: RejectionCounts, compressor?: Compressor): AdmittedUpdate | null {
+  const clip = rule.dp?.clip
+  const ctx: HopContext = {
+    round: 0, size, bits: 0, maxNorm: rule.maxNorm ?? (clip != null ? 3 * clip : Infinity), compressor, rng: createRng(0),
+    rejected, maxBytes: maxRawBodyLength(size) + 64, ...(clip != null ? { clipNorm: clip } : {})
+  }
+  const msg = admit(body, ctx)
+  if (msg == null) return null
+  return { peer, samples: Math.min(Math.max(1, msg.samples), MAX_SAMPLES), values: msg.values }
+}
+
+/** The new model from `base` and the admitted updates (any order: they are sorted here). */
+export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string): Float32Array {
+  if (admitted.length === 0) throw new RangeError('aggregateRound: no updates')
+  const sorted = [...admitted].sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+  const values = rule.clipMedian ? clipToMedianNorm(sorted.map(a => a.values)) : sorted.map(a => a.values)
+  const m = sorted.length
+  let agg: Float32Array
+  if (rule.dp != null && rule.rule === 'fedavg') {
+    agg = new Float32Array(base.length)
+    for (const v of values) for (let i = 0; i < agg.length; i++) agg[i] += v[i] / m
+  } else {
+    agg = aggregate(rule.rule, values, sorted.map(a => a.samples), { trimFraction: rule.trimFraction })
+  }
+  if (rule.dp != null && rule.dp.sigma > 0) addGaussianNoise(agg, rule.dp.sigma * rule.dp.clip / m, createRng(rule.seed).fork(`noise:${round}:${baseHash}`))
+  const next = new Float32Array(base.length)
+  for (let i = 0; i < next.length; i++) next[i] = base[i] + agg[i]
+  return next
+}
+
+/**
+ * Recomputes a committed round from its base weights and the update bodies of its participants:
+ * the hash of what `aggregateRound` gives, and what was rejected (a committed round's updates
+ * should all be admitted).
+ */
+export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor): { hash: string, weights: Float32Array, rejected: RejectionCounts } {
+  const rejected = emptyRejections()
+  const admitted = bodies.map(b => admitUpdate(b.peer, b.body, base.length, rule, rejected, compressor)).filter((a): a is AdmittedUpdate => a != null)
+  const weights = aggregateRound(base, admitted, rule, round, baseHash)
+  return { hash: weightsHash(weights), weights, rejected }
+}

@@ -1,0 +1,144 @@
+/**
+ * Wire codec of live learning (`/novacron/learning/live/1.0.0`, request/response over the mesh;
+ * grammar also in PROTOCOL.md). lib0 varints; hashes are raw 32 bytes:
+ *
+ *   start    := varUint(1) • varString(task) • varUint(round) • bytes32(base) • varUint(deadlineMs)
+ *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint8Array(body)
+ *               (body: the engine's update encoding, core/learning/codec.ts — quantised, sparsified,
+ *                LZ4-framed)
+ *   getModel := varUint(3) • bytes32(hash)
+ *   model    := varUint(4) • bytes32(hash) • varUint(flags) • varUint8Array(bytes)
+ *               (bytes: the weights as weights.ts writes them; flags bit0 = LZ4 frame of them)
+ *   getRound := varUint(5) • varString(task) • varUint(round)
+ *   round    := varUint(6) • varUint(round) • bytes32(base) • varUint(n) • (varString(peer) • varUint8Array(body))ⁿ
+ *   ok       := varUint(7)
+ *   refuse   := varUint(8) • varString(reason)
+ *
+ * Every length is bounded by `Limits` before anything is allocated (task ≤ 64 chars, peer ids ≤ 128,
+ * n ≤ 32, bodies ≤ maxUpdateBytes, weights ≤ maxModelBytes), trailing bytes are an error, and every
+ * failure is a `LiveDecodeError` — `readMessage` never throws anything else.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { LiveDecodeError } from '../errors.ts'
+
+export const LIVE_PROTOCOL = '/novacron/learning/live/1.0.0'
+
+export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8 } as const
+
+export type LiveMessage =
+  | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number }
+  | { type: 'update', task: string, round: number, base: Uint8Array, body: Uint8Array }
+  | { type: 'getModel', hash: Uint8Array }
+  | { type: 'model', hash: Uint8Array, lz4: boolean, bytes: Uint8Array }
+  | { type: 'getRound', task: string, round: number }
+  | { type: 'round', round: number, base: Uint8Array, updates: Array<{ peer: string, body: Uint8Array }> }
+  | { type: 'ok' }
+  | { type: 'refuse', reason: string }
+
+export interface Limits {
+  maxUpdateBytes: number
+  maxModelBytes: number
+}
+
+export const MAX_TASK_CHARS = 64
+export const MAX_PEER_CHARS = 128
+export const MAX_ROUND_UPDATES = 32
+const MAX_REASON_CHARS = 256
+const MAX_ROUND = 2 ** 31
+
+export function writeMessage (m: LiveMessage): Uint8Array {
+  return encoding.encode(e => {
+    encoding.writeVarUint(e, MSG[m.type])
+    switch (m.type) {
+      case 'start':
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.deadlineMs); break
+      case 'update':
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); break
+      case 'getModel': hash32(e, m.hash); break
+      case 'model': hash32(e, m.hash); encoding.writeVarUint(e, m.lz4 ? 1 : 0); encoding.writeVarUint8Array(e, m.bytes); break
+      case 'getRound': encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); break
+      case 'round':
+        encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.updates.length)
+        for (const u of m.updates) { encoding.writeVarString(e, u.peer); encoding.writeVarUint8Array(e, u.body) }
+        break
+      case 'ok': break
+      case 'refuse': encoding.writeVarString(e, m.reason.slice(0, MAX_REASON_CHARS)); break
+    }
+  })
+}
+
+function hash32 (e: encoding.Encoder, h: Uint8Array): void {
+  if (h.length !== 32) throw new RangeError('hash must be 32 bytes')
+  encoding.writeUint8Array(e, h)
+}
+
+function fail (what: string): never { throw new LiveDecodeError(`learning message: ${what}`) }
+
+function readHash (d: decoding.Decoder): Uint8Array {
+  if (d.arr.length - d.pos < 32) fail('truncated hash')
+  return decoding.readUint8Array(d, 32)
+}
+
+function readString (d: decoding.Decoder, max: number, what: string): string {
+  const len = decoding.peekVarUint(d)
+  if (len > max * 4) fail(`${what} too long`)
+  const s = decoding.readVarString(d)
+  if (s.length > max) fail(`${what} too long`)
+  return s
+}
+
+function readBytes (d: decoding.Decoder, max: number, what: string): Uint8Array {
+  const len = decoding.peekVarUint(d)
+  if (len > max) fail(`${what} of ${len} bytes is over the limit of ${max}`)
+  const before = d.pos
+  decoding.readVarUint(d)
+  if (d.arr.length - d.pos < len) { d.pos = before; fail(`truncated ${what}`) }
+  return decoding.readUint8Array(d, len)
+}
+
+function readRound (d: decoding.Decoder): number {
+  const r = decoding.readVarUint(d)
+  if (r > MAX_ROUND) fail('round out of range')
+  return r
+}
+
+/** Decodes one message; anything malformed is a `LiveDecodeError`. */
+export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
+  const d = decoding.createDecoder(bytes)
+  let m: LiveMessage
+  try {
+    const type = decoding.readVarUint(d)
+    switch (type) {
+      case MSG.start: m = { type: 'start', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), deadlineMs: decoding.readVarUint(d) }; break
+      case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'update') }; break
+      case MSG.getModel: m = { type: 'getModel', hash: readHash(d) }; break
+      case MSG.model: {
+        const hash = readHash(d)
+        const flags = decoding.readVarUint(d)
+        if (flags > 1) fail(`unknown flags ${flags}`)
+        m = { type: 'model', hash, lz4: flags === 1, bytes: readBytes(d, limits.maxModelBytes, 'model') }
+        break
+      }
+      case MSG.getRound: m = { type: 'getRound', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d) }; break
+      case MSG.round: {
+        const round = readRound(d)
+        const base = readHash(d)
+        const n = decoding.readVarUint(d)
+        if (n > MAX_ROUND_UPDATES) fail(`${n} updates is over the limit of ${MAX_ROUND_UPDATES}`)
+        const updates: Array<{ peer: string, body: Uint8Array }> = []
+        for (let i = 0; i < n; i++) updates.push({ peer: readString(d, MAX_PEER_CHARS, 'peer id'), body: readBytes(d, limits.maxUpdateBytes, 'update') })
+        m = { type: 'round', round, base, updates }
+        break
+      }
+      case MSG.ok: m = { type: 'ok' }; break
+      case MSG.refuse: m = { type: 'refuse', reason: readString(d, MAX_REASON_CHARS, 'reason') }; break
+      default: fail(`unknown message type ${type}`)
+    }
+  } catch (err) {
+    if (err instanceof LiveDecodeError) throw err
+    fail(`truncated or malformed (${err instanceof Error ? err.message : String(err)})`)
+  }
+  if (decoding.hasContent(d)) fail('trailing bytes')
+  return m
+}

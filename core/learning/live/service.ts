@@ -1,0 +1,537 @@
+/**
+ * `LiveLearning`: one peer's side of federated rounds over the live mesh (the shell around
+ * collector.ts, schedule.ts and aggregate-round.ts). It depends on two narrow components — a
+ * `LearningMesh` (what it uses of core/net's MeshNode) and a `LearningLedger` (submit and read the
+ * committed log) — and on a trainer (the engine's `Trainer`).
+ *
+ * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
+ * `model.round`: the first valid one for head + 1 advances the task's head), joins the task once,
+ * fetches the head's weights by hash (refusing weights whose hash differs) and, when the schedule
+ * makes it the coordinator of the next round, runs that round: select linked learners by measured
+ * RTT, send `start`, train its own update, collect updates until all answered or the deadline,
+ * aggregate deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer
+ * that drops is just missing from the round; a coordinator that drops is replaced after
+ * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
+ */
+import { RdpAccountant } from '../accountant.ts'
+import { encodeUpdate, maxRawBodyLength, type Compressor } from '../codec.ts'
+import type { Dataset } from '../data.ts'
+import { clipUpdate } from '../dp.ts'
+import { LiveDecodeError, LiveRoundError, WeightsHashMismatchError } from '../errors.ts'
+import { initParams, type Metrics, type TrainOptions } from '../model.ts'
+import { ErrorFeedback, topK } from '../quantize.ts'
+import { createRng, type Rng } from '../rng.ts'
+import { aggregateRound, type RoundRule } from './aggregate-round.ts'
+import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, readMessage, writeMessage, type Limits, type LiveMessage } from './codec.ts'
+import { emptyLiveRejections, RoundCollector, type LiveRejectReason } from './collector.ts'
+import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
+import { coordinatorAt, coordinatorOrder } from './schedule.ts'
+import { taskId, type LiveTaskConfig } from './task.ts'
+import { bytesToHex, hexToBytes32, weightsFromBytes, weightsHash, weightsToBytes } from './weights.ts'
+
+export interface LearningMesh {
+  readonly peerId: string
+  handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts: { maxFrameSize: number }) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
+  /** open links with their last measured ping RTT (core/net's `MeshNode.links()`) */
+  links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
+}
+
+export interface LedgerEntryView { slot: number, kind: string, author: string, data: Uint8Array, applied: boolean }
+
+export interface LearningLedger {
+  submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
+  log: (from: number, limit: number) => Promise<LedgerEntryView[]>
+}
+
+export interface LiveTrainer {
+  readonly size: number
+  setWeights: (w: Float32Array) => void
+  getWeights: () => Promise<Float32Array>
+  train: (ds: Dataset, opts: TrainOptions, rng: Rng) => Promise<{ loss: number, steps: number }>
+  evaluate: (ds: Dataset) => Promise<Metrics>
+}
+
+export interface LiveLearningInit {
+  task: LiveTaskConfig
+  train: Dataset
+  test: Dataset
+  /** stop coordinating after this many committed rounds (the task's length) @default Infinity */
+  rounds?: number
+  /** no round starts before this many learners joined @default 1 */
+  minLearners?: number
+  /** @default 200 */
+  pollMs?: number
+  /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
+  roundTimeoutMs?: number
+  /** how long a request waits for its answer @default 20000 */
+  requestTimeoutMs?: number
+}
+
+export interface LiveLearningComponents {
+  mesh: LearningMesh
+  ledger: LearningLedger
+  trainer: LiveTrainer
+  compressor?: Compressor
+  now?: () => number
+  log?: (message: string) => void
+}
+
+export interface CommittedRound extends RoundEntry {
+  slot: number
+  /** this peer's held-out accuracy of the round's model (null until evaluated) */
+  localAccuracy: number | null
+  localLoss: number | null
+}
+
+export interface LiveStats {
+  bytesSent: number
+  bytesReceived: number
+  messagesSent: Record<string, number>
+  messagesReceived: Record<string, number>
+  /** updates this peer rejected as coordinator, by reason */
+  rejected: Record<LiveRejectReason, number>
+  /** weights fetched by hash that hashed to something else */
+  refusedWeights: number
+  /** undecodable requests */
+  malformed: number
+  roundsCoordinated: number
+  /** rounds this peer coordinated that closed with fewer than minUpdates updates */
+  roundsFailed: number
+  /** updates this peer trained and sent */
+  updatesSent: number
+  /** committed model.round entries that did not extend the head (a second coordinator's, another base) */
+  ignoredRounds: number
+}
+
+export interface LiveStatus {
+  task: string
+  peerId: string
+  learners: string[]
+  joined: boolean
+  round: number
+  hash: string
+  /** this peer holds the head's weights */
+  held: boolean
+  rounds: CommittedRound[]
+  stats: LiveStats
+}
+
+const KEEP_MODELS = 6
+const KEEP_ROUNDS = 8
+
+export class LiveLearning {
+  readonly task: string
+  private readonly cfg: LiveTaskConfig
+  private readonly now: () => number
+  private readonly log: (m: string) => void
+  private readonly limits: Limits
+  private readonly rule: RoundRule
+  private readonly initial: Float32Array
+  private readonly initialHash: string
+  private readonly models = new Map<string, Float32Array>()
+  private readonly roundBodies = new Map<number, { base: string, bodies: Array<{ peer: string, body: Uint8Array }> }>()
+  private readonly learners: string[] = []
+  private readonly history: CommittedRound[] = []
+  private readonly feedback = new ErrorFeedback()
+  private head = { round: 0, hash: '' }
+  private headAt = 0
+  private nextSlot = 0
+  private joined = false
+  private joining = false
+  private joinRetryAt = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private running = false
+  private ticking = false
+  private active: RoundCollector | undefined
+  private retryAt = 0
+  private fetching: Promise<void> | undefined
+  private trainerQueue: Promise<unknown> = Promise.resolve()
+  private participating = false
+  private readonly evaluating = new Set<number>()
+  readonly stats: LiveStats = {
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
+  }
+
+  private readonly events = new EventTarget()
+
+  constructor (private readonly init: LiveLearningInit, private readonly c: LiveLearningComponents) {
+    this.cfg = init.task
+    this.task = taskId(init.task)
+    this.now = c.now ?? Date.now
+    this.log = c.log ?? (() => {})
+    const size = c.trainer.size
+    this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: size * 4 + 1024 }
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed }
+    this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
+    if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
+    this.initialHash = weightsHash(this.initial)
+    this.head = { round: 0, hash: this.initialHash }
+    this.models.set(this.initialHash, this.initial)
+  }
+
+  /** `round` (a round committed: detail = CommittedRound) and `evaluated` (its local accuracy known). */
+  addEventListener (type: 'round' | 'evaluated', fn: (e: CustomEvent<CommittedRound>) => void): void {
+    this.events.addEventListener(type, fn as EventListener)
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const frame = (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256) + this.limits.maxModelBytes
+    await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await this.serve(req, ctx.peerId), { maxFrameSize: frame })
+    this.headAt = this.now()
+    this.schedule()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearTimeout(this.timer)
+    await this.c.mesh.unhandle(LIVE_PROTOCOL).catch(() => {})
+    await this.trainerQueue.catch(() => {})
+  }
+
+  status (): LiveStatus {
+    return {
+      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], joined: this.joined,
+      round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
+      rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
+    }
+  }
+
+  /** The weights with this hash, when held. */
+  weights (hash: string = this.head.hash): Float32Array | undefined { return this.models.get(hash) }
+
+  // ------------------------------------------------------------------ the loop
+
+  private schedule (): void {
+    if (!this.running) return
+    this.timer = setTimeout(() => {
+      if (this.ticking) { this.schedule(); return }
+      this.ticking = true
+      this.tick().catch(err => { this.log(`tick failed: ${errText(err)}`) }).finally(() => { this.ticking = false; this.schedule() })
+    }, this.init.pollMs ?? 200)
+  }
+
+  private async tick (): Promise<void> {
+    for (;;) {
+      const entries = await this.c.ledger.log(this.nextSlot, 200)
+      if (entries.length === 0) break
+      for (const e of entries) this.apply(e)
+      this.nextSlot = entries[entries.length - 1].slot + 1
+      if (entries.length < 200) break
+    }
+    const now = this.now()
+    if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
+    // every committed round whose weights are held (fetched, trained from, or aggregated here) is evaluated once
+    for (const r of this.history) {
+      if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.models.has(r.hash)) continue
+      this.evaluating.add(r.round)
+      this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
+    }
+    if (!this.models.has(this.head.hash)) { this.fetchHead(); return }
+    if (this.active != null || now < this.retryAt) return
+    if (this.head.round >= (this.init.rounds ?? Infinity)) return
+    if (this.learners.length < (this.init.minLearners ?? 1)) return
+    const order = coordinatorOrder(this.task, this.head.round + 1, this.head.hash, this.learners)
+    const me = coordinatorAt(order, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
+    if (me === this.c.mesh.peerId) void this.coordinate().catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+  }
+
+  private apply (e: LedgerEntryView): void {
+    if (!e.applied) return
+    try {
+      if (e.kind === KIND_JOIN) {
+        const j = readJoinEntry(e.data)
+        if (j.task !== this.task || this.learners.includes(e.author)) return
+        this.learners.push(e.author)
+        if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
+        if (e.author === this.c.mesh.peerId) this.joined = true
+      } else if (e.kind === KIND_ROUND) {
+        const r = readRoundEntry(e.data)
+        if (r.task !== this.task) return
+        if (r.round !== this.head.round + 1 || r.base !== this.head.hash) { this.stats.ignoredRounds++; return }
+        this.head = { round: r.round, hash: r.hash }
+        this.headAt = this.now()
+        const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
+        this.history.push(committed)
+        if (this.active != null && this.active.round <= r.round) this.active = undefined
+        this.events.dispatchEvent(new CustomEvent('round', { detail: committed }))
+      }
+    } catch (err) {
+      this.log(`entry at slot ${e.slot} ignored: ${errText(err)}`)
+    }
+  }
+
+  private join (): void {
+    this.joining = true
+    this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n }) }, { timeoutMs: 30_000 })
+      .catch(err => { this.log(`join: ${errText(err)}`); this.joinRetryAt = this.now() + 2000 })
+      .finally(() => { this.joining = false })
+  }
+
+  // ------------------------------------------------------------------ weights by hash
+
+  private fetchHead (): void {
+    if (this.fetching != null) return
+    const hash = this.head.hash
+    const last = this.history.at(-1)
+    const sources = last != null && last.hash === hash ? [last.coordinator, ...last.participants] : this.learners
+    this.fetching = this.fetchModel(hash, sources.filter(p => p !== this.c.mesh.peerId))
+      .then(() => {})
+      .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
+      .finally(() => { this.fetching = undefined })
+  }
+
+  /** Fetches weights by hash from the first of `peers` that has them; refuses any that hash otherwise. */
+  async fetchModel (hash: string, peers: readonly string[]): Promise<Float32Array> {
+    const held = this.models.get(hash)
+    if (held != null) return held
+    let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
+    for (const peer of peers) {
+      try {
+        const m = await this.call(peer, { type: 'getModel', hash: hexToBytes32(hash) }, this.limits.maxModelBytes + 128)
+        if (m.type !== 'model') throw new LiveRoundError(`unexpected ${m.type} answer`)
+        const raw = m.lz4 ? this.decompress(m.bytes) : m.bytes
+        const w = weightsFromBytes(raw, this.c.trainer.size)
+        if (weightsHash(w) !== hash || bytesToHex(m.hash) !== hash) {
+          this.stats.refusedWeights++
+          throw new WeightsHashMismatchError(`weights from ${peer} do not hash to ${hash.slice(0, 12)}`)
+        }
+        this.keepModel(hash, w)
+        return w
+      } catch (err) { lastErr = err }
+    }
+    throw lastErr
+  }
+
+  private decompress (bytes: Uint8Array): Uint8Array {
+    if (this.c.compressor == null) throw new LiveRoundError('LZ4 weights but no decompressor')
+    return this.c.compressor.decompress(bytes, this.limits.maxModelBytes)
+  }
+
+  private keepModel (hash: string, w: Float32Array): void {
+    this.models.set(hash, w)
+    const keep = new Set([this.initialHash, this.head.hash, ...this.history.slice(-KEEP_MODELS).map(r => r.hash)])
+    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > KEEP_MODELS + 2) this.models.delete(h)
+  }
+
+  private async evaluate (r: CommittedRound): Promise<void> {
+    const w = this.models.get(r.hash)
+    if (w == null || r.localAccuracy != null) return
+    const m = await this.withTrainer(async t => { t.setWeights(w); return await t.evaluate(this.init.test) })
+    r.localAccuracy = m.accuracy
+    r.localLoss = m.loss
+    this.events.dispatchEvent(new CustomEvent('evaluated', { detail: r }))
+  }
+
+  private async withTrainer<T> (fn: (t: LiveTrainer) => Promise<T>): Promise<T> {
+    const run = this.trainerQueue.then(async () => await fn(this.c.trainer))
+    this.trainerQueue = run.catch(() => {})
+    return await run
+  }
+
+  // ------------------------------------------------------------------ coordinating a round
+
+  /** Linked learners (and this peer) ordered by measured RTT, at most `perRound`. */
+  private select (): Array<{ peer: string, rttMs: number }> {
+    const rtt = new Map<string, number>()
+    for (const l of this.c.mesh.links()) {
+      if (l.limited || !this.learners.includes(l.peerId)) continue
+      const v = l.rttMs ?? Number.MAX_SAFE_INTEGER
+      rtt.set(l.peerId, Math.min(rtt.get(l.peerId) ?? Infinity, v))
+    }
+    if (this.learners.includes(this.c.mesh.peerId)) rtt.set(this.c.mesh.peerId, 0)
+    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1))
+    return this.cfg.perRound > 0 ? ranked.slice(0, this.cfg.perRound) : ranked.slice(0, MAX_ROUND_UPDATES)
+  }
+
+  private async coordinate (): Promise<void> {
+    const round = this.head.round + 1
+    const baseHash = this.head.hash
+    const base = this.models.get(baseHash)
+    if (base == null) return
+    const selected = this.select()
+    const deadline = this.now() + this.cfg.deadlineMs
+    const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
+    this.active = collector
+    this.stats.roundsCoordinated++
+    this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
+    const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
+    for (const { peer } of selected) {
+      if (peer === this.c.mesh.peerId) {
+        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, body, this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
+        continue
+      }
+      this.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
+    }
+    await this.waitUntil(() => !this.running || this.active !== collector || collector.done(this.now()))
+    for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
+    if (this.active !== collector || !this.running) return
+    const admitted = collector.admitted()
+    if (admitted.length < this.cfg.minUpdates) {
+      this.stats.roundsFailed++
+      this.log(`round ${round}: ${admitted.length} update(s) by the deadline, ${this.cfg.minUpdates} needed; not committed`)
+      this.active = undefined
+      this.retryAt = this.now() + 1000
+      return
+    }
+    const next = aggregateRound(base, admitted, this.rule, round, baseHash)
+    const hash = weightsHash(next)
+    this.keepModel(hash, next)
+    this.roundBodies.set(round, { base: baseHash, bodies: collector.bodies() })
+    for (const r of this.roundBodies.keys()) if (r <= round - KEEP_ROUNDS) this.roundBodies.delete(r)
+    const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
+    const entry: RoundEntry = {
+      task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
+      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, selected.length),
+      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy)
+    }
+    try {
+      await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
+    } catch (err) {
+      this.log(`round ${round}: commit failed: ${errText(err)}`)
+      if (this.active === collector) { this.active = undefined; this.retryAt = this.now() + 1000 }
+    }
+  }
+
+  /** ε after `round` rounds with sampling rate m / learners (RDP accountant), null without DP. */
+  private epsilon (round: number, m: number): number | null {
+    // without noise there is no finite ε to report
+    if (this.cfg.dp == null || this.cfg.dp.sigma <= 0) return null
+    const acc = new RdpAccountant(this.cfg.dp.delta)
+    acc.step(Math.min(1, m / Math.max(1, this.learners.length)), this.cfg.dp.sigma, round)
+    return round6(acc.epsilon())
+  }
+
+  private async waitUntil (cond: () => boolean): Promise<void> {
+    while (!cond()) await new Promise(resolve => setTimeout(resolve, 50))
+  }
+
+  // ------------------------------------------------------------------ participating
+
+  /** Trains from `base` on this peer's data and encodes the update (DP clip, top-k, quantisation, LZ4). */
+  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<Uint8Array> {
+    const rng = createRng(this.cfg.seed).fork(`peer:${this.c.mesh.peerId}:round:${round}`)
+    const w = await this.withTrainer(async t => {
+      t.setWeights(base)
+      await t.train(this.init.train, { epochs: this.cfg.localEpochs, batchSize: this.cfg.batchSize, learningRate: this.cfg.learningRate }, rng.fork('train'))
+      return await t.getWeights()
+    })
+    const delta = new Float32Array(w.length)
+    for (let i = 0; i < w.length; i++) delta[i] = w[i] - base[i]
+    if (this.cfg.dp != null) clipUpdate(delta, this.cfg.dp.clip)
+    const sparse = this.cfg.topK < 1
+    const intended = sparse ? this.feedback.compensate(delta) : delta
+    const values = sparse ? topK(intended, Math.max(1, Math.round(w.length * this.cfg.topK))) : intended
+    const samples = this.cfg.dp != null ? 1 : this.init.train.n
+    const enc = encodeUpdate({ round, sender: 0, samples, clients: 1, values }, rng.fork('quantize'), { bits: this.cfg.quantizeBits, compressor: this.c.compressor })
+    if (sparse) this.feedback.settle(intended, enc.delivered)
+    this.stats.updatesSent++
+    return enc.bytes
+  }
+
+  private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
+    this.participating = true
+    try {
+      const baseHash = bytesToHex(m.base)
+      const base = await this.fetchModel(baseHash, [coordinator])
+      const body = await this.trainUpdate(m.round, baseHash, base)
+      const a = await this.call(coordinator, { type: 'update', task: this.task, round: m.round, base: m.base, body }, 1024)
+      if (a.type === 'refuse') this.log(`round ${m.round}: update refused by ${coordinator}: ${a.reason}`)
+    } catch (err) {
+      this.log(`round ${m.round}: ${errText(err)}`)
+    } finally {
+      this.participating = false
+    }
+  }
+
+  // ------------------------------------------------------------------ the protocol
+
+  private count (dir: 'sent' | 'received', m: LiveMessage | string, bytes: number): void {
+    const type = typeof m === 'string' ? m : m.type
+    if (dir === 'sent') { this.stats.bytesSent += bytes; this.stats.messagesSent[type] = (this.stats.messagesSent[type] ?? 0) + 1 } else { this.stats.bytesReceived += bytes; this.stats.messagesReceived[type] = (this.stats.messagesReceived[type] ?? 0) + 1 }
+  }
+
+  private async call (peer: string, m: LiveMessage, maxAnswer: number): Promise<LiveMessage> {
+    const payload = writeMessage(m)
+    this.count('sent', m, payload.length)
+    const bytes = await this.c.mesh.request(peer, LIVE_PROTOCOL, payload, { maxFrameSize: Math.max(maxAnswer, payload.length, 1024), timeoutMs: this.init.requestTimeoutMs ?? 20_000 })
+    let a: LiveMessage
+    try { a = readMessage(bytes, this.limits) } catch (err) {
+      this.count('received', 'malformed', bytes.length)
+      throw err
+    }
+    this.count('received', a, bytes.length)
+    if (a.type === 'refuse') throw new LiveRoundError(`${peer} refused: ${a.reason}`)
+    return a
+  }
+
+  private answer (m: LiveMessage): Uint8Array {
+    const bytes = writeMessage(m)
+    this.count('sent', m, bytes.length)
+    return bytes
+  }
+
+  private async serve (req: Uint8Array, from: string): Promise<Uint8Array> {
+    let m: LiveMessage
+    try { m = readMessage(req, this.limits) } catch (err) {
+      this.stats.malformed++
+      this.count('received', 'malformed', req.length)
+      return this.answer({ type: 'refuse', reason: err instanceof LiveDecodeError ? err.message : 'malformed' })
+    }
+    this.count('received', m, req.length)
+    const refuse = (reason: string): Uint8Array => this.answer({ type: 'refuse', reason })
+    switch (m.type) {
+      case 'start': {
+        if (m.task !== this.task) return refuse('another task')
+        if (!this.learners.includes(from)) return refuse('coordinator is not a learner of the task')
+        if (m.round <= this.head.round) return refuse(`round ${m.round} is already committed`)
+        if (this.participating) return refuse('busy with another round')
+        void this.participate(from, m)
+        return this.answer({ type: 'ok' })
+      }
+      case 'update': {
+        const col = this.active
+        if (m.task !== this.task || col == null || col.round !== m.round || col.baseHash !== bytesToHex(m.base)) {
+          this.stats.rejected['wrong-round']++
+          return refuse('no such round in progress')
+        }
+        const why = col.receive(from, m.body, this.now())
+        return why == null ? this.answer({ type: 'ok' }) : refuse(why)
+      }
+      case 'getModel': {
+        const hash = bytesToHex(m.hash)
+        const w = this.models.get(hash)
+        if (w == null) return refuse('model not held')
+        const raw = weightsToBytes(w)
+        const z = this.c.compressor?.compress(raw)
+        return this.answer(z != null && z.length < raw.length ? { type: 'model', hash: m.hash, lz4: true, bytes: z } : { type: 'model', hash: m.hash, lz4: false, bytes: raw })
+      }
+      case 'getRound': {
+        const r = this.roundBodies.get(m.round)
+        if (m.task !== this.task || r == null) return refuse('round not held')
+        return this.answer({ type: 'round', round: m.round, base: hexToBytes32(r.base), updates: r.bodies })
+      }
+      default: return refuse(`unexpected ${m.type}`)
+    }
+  }
+
+  /** The update bodies of a committed round from its coordinator (for recomputation). */
+  async fetchRound (round: number, from: string): Promise<{ base: string, updates: Array<{ peer: string, body: Uint8Array }> }> {
+    const local = this.roundBodies.get(round)
+    if (local != null) return { base: local.base, updates: local.bodies }
+    const a = await this.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
+    if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
+    return { base: bytesToHex(a.base), updates: a.updates }
+  }
+
+  get roundRule (): RoundRule { return this.rule }
+}
+
+function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }
+
+function errText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }

@@ -1,0 +1,48 @@
+/**
+ * A live training task: the settings every learner of it must share (they change the committed
+ * models), and its id — the first 16 hex digits of the SHA-256 of their canonical JSON. Peers
+ * started with other settings have another task id and ignore this task's entries and messages.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import type { AggregatorName } from '../aggregate.ts'
+import type { ModelSpec } from '../model.ts'
+import type { DpRecord } from './entries.ts'
+
+export interface LiveTaskConfig {
+  model: ModelSpec
+  /** seeds the initial weights, the local training order and the DP noise */
+  seed: number
+  /** @default 1 */
+  localEpochs: number
+  /** @default 32 */
+  batchSize: number
+  /** client SGD learning rate (constant) @default 0.1 */
+  learningRate: number
+  rule: AggregatorName
+  clipMedian: boolean
+  /** @default 0.2 */
+  trimFraction: number
+  /** uplink quantisation bits, 0 = float32 */
+  quantizeBits: number
+  /** uplink top-k fraction with error feedback, 1 = dense */
+  topK: number
+  /** client-level DP: every update clipped to `clip`, noise σ·clip/m added to the aggregate */
+  dp: DpRecord | null
+  /** peers selected per round, 0 = every linked learner */
+  perRound: number
+  /** a round commits only with at least this many admitted updates */
+  minUpdates: number
+  /** how long a coordinator waits for updates after starting a round, ms */
+  deadlineMs: number
+}
+
+export function taskId (cfg: LiveTaskConfig): string {
+  const canonical = JSON.stringify({
+    model: { kind: cfg.model.kind, inputDim: cfg.model.inputDim, classes: cfg.model.classes, hidden: cfg.model.hidden ?? null, filters: cfg.model.filters ?? null },
+    seed: cfg.seed, localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, rule: cfg.rule,
+    clipMedian: cfg.clipMedian, trimFraction: cfg.trimFraction, quantizeBits: cfg.quantizeBits, topK: cfg.topK, dp: cfg.dp,
+    perRound: cfg.perRound, minUpdates: cfg.minUpdates, deadlineMs: cfg.deadlineMs
+  })
+  return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
+}

@@ -1,0 +1,135 @@
+/**
+ * `novacron learn`: a headless peer (everything `novacron peer` does) that also trains on its own
+ * data in federated rounds over the live mesh, committed through the ledger (docs/learning.md,
+ * "Live learning"). A separate command rather than a `peer` option because it has a dozen options
+ * of its own and loads tfjs; `peer` stays light. The data is loaded and checked before the peer
+ * starts, so a malformed file is a typed error and nothing joins the mesh.
+ */
+import { bool, num, str, UsageError, type Command, type CliIO, type ParsedArgs } from '../args.ts'
+import { AGGREGATORS, type AggregatorName } from '../../../core/learning/aggregate.ts'
+import { LearningConfigError } from '../../../core/learning/errors.ts'
+import { parsePartition, type PartitionSpec } from '../../../core/learning/data.ts'
+import type { LiveTaskConfig } from '../../../core/learning/live/task.ts'
+import { commonOptions } from '../../mesh/options.ts'
+import { ledgerOptions } from '../../ledger/cli-wiring.ts'
+import { parseDataSpec, parseShard, type DataSpec } from '../../learning/data-spec.ts'
+import { labelColumnOf } from './fl-sim.ts'
+
+export const command: Command = {
+  name: 'learn',
+  summary: 'Join federated training on the mesh as a Node peer',
+  description: [
+    'Runs a peer (as `novacron peer`) that trains a model with the other learners of the same task:',
+    'its data never leaves it; each round a coordinator drawn through the ledger sends the committed',
+    'model, the selected peers (by measured link RTT) send back quantised updates, and the',
+    'coordinator commits the aggregate as a `model.round` ledger entry with the SHA-256 of the new',
+    'weights. Peers started with the same training options form one task. `novacron model status`',
+    'shows the rounds; `novacron model export|predict` use the committed model.'
+  ].join('\n'),
+  options: [
+    { name: 'bootstrap', type: 'list', value: '<multiaddr>', description: "Bootstrap multiaddr ending in /p2p/<peer id> (default: the bootstrap 'novacron start' runs on this machine)" },
+    { name: 'data', type: 'string', value: '<source>', default: 'mnist', description: 'training data: mnist, leaf:<dir> or csv:<file>[,<test file>] (docs/learning.md "Data sources")' },
+    { name: 'shard', type: 'string', value: '<i>/<n>', default: '0/1', description: 'take part i of n of the data (mnist/csv: the seeded --partition; LEAF: users j with j mod n = i)' },
+    { name: 'partition', type: 'string', value: '<spec>', default: 'dirichlet:0.5', description: 'how mnist/csv training rows are split into --shard parts: iid, dirichlet:<alpha>, shards:<labels>' },
+    { name: 'label-column', type: 'string', value: '<name|index>', description: 'CSV label column (default: the last)' },
+    { name: 'max-train', type: 'integer', value: '<n>', min: 0, default: 0, description: 'train on at most n rows of the shard (seeded sample; 0 = all)' },
+    { name: 'max-test', type: 'integer', value: '<n>', min: 0, default: 0, description: 'evaluate on at most n held-out rows (0 = all)' },
+    { name: 'rounds', type: 'integer', min: 1, max: 100_000, default: 20, description: 'rounds of the task (coordinators start no round after it)' },
+    { name: 'min-peers', type: 'integer', min: 1, max: 32, default: 2, description: 'no round starts before this many learners joined the task' },
+    { name: 'per-round', type: 'integer', min: 0, max: 32, default: 0, description: 'peers selected per round, lowest measured RTT first (0 = every linked learner, at most 32)' },
+    { name: 'min-updates', type: 'integer', min: 1, max: 32, default: 2, description: 'a round commits only if at least this many updates arrived by its deadline' },
+    { name: 'deadline', type: 'integer', value: '<ms>', min: 100, max: 3_600_000, default: 30_000, description: 'how long a coordinator waits for updates' },
+    { name: 'round-timeout', type: 'integer', value: '<ms>', min: 1000, max: 7_200_000, description: 'a coordinator that has not committed within this long after the last round is replaced (default: 2 × --deadline + 20000)' },
+    { name: 'model', type: 'string', choices: ['mlp', 'cnn'], default: 'mlp', description: 'model (the input size and classes come from the data; cnn needs square images)' },
+    { name: 'hidden', type: 'integer', min: 1, max: 4096, default: 64, description: 'hidden units of the MLP' },
+    { name: 'epochs', type: 'integer', min: 1, max: 100, default: 1, description: 'local epochs per round' },
+    { name: 'batch', type: 'integer', min: 1, max: 4096, default: 32, description: 'local minibatch size' },
+    { name: 'lr', type: 'number', min: 1e-6, max: 10, default: 0.1, description: 'local SGD learning rate' },
+    { name: 'aggregate', type: 'string', choices: AGGREGATORS, default: 'fedavg', description: 'aggregation rule on the live updates' },
+    { name: 'trim', type: 'number', min: 0, max: 0.49, default: 0.2, description: 'trimmed-mean cut / Krum\'s assumed Byzantine share' },
+    { name: 'clip-median', type: 'boolean', description: 'scale updates to the round\'s median norm before aggregating' },
+    { name: 'quantize', type: 'integer', min: 0, max: 8, default: 8, description: 'uplink quantisation bits (0 = float32)' },
+    { name: 'topk', type: 'number', min: 1e-6, max: 1, default: 1, description: 'uplink top-k fraction with error feedback (1 = dense)' },
+    { name: 'dp-clip', type: 'number', min: 1e-6, description: 'client-level DP: clip every update to this L2 norm (absent = no DP)' },
+    { name: 'dp-noise', type: 'number', min: 0, default: 1, description: 'DP noise multiplier σ (noise σ·clip/m on the aggregate), with --dp-clip' },
+    { name: 'dp-delta', type: 'number', min: 1e-12, max: 0.1, default: 1e-5, description: 'δ of the DP guarantee, with --dp-clip' },
+    { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1, default: 1, description: 'seed of the initial model, the data split and the noise (part of the task)' },
+    { name: 'metrics-port', type: 'integer', value: '<port>', min: 0, max: 65535, description: 'Serve Prometheus metrics at http://127.0.0.1:<port>/metrics' },
+    ...commonOptions,
+    ...ledgerOptions
+  ],
+  examples: [
+    'novacron learn --data mnist --shard 0/3 --bootstrap /ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooW...',
+    'novacron learn --data leaf:./femnist --shard 1/4 --aggregate multi-krum --clip-median',
+    'novacron learn --data csv:./iris.csv --label-column species --min-peers 3 --json'
+  ],
+  run
+}
+
+function usage<T> (flag: string, fn: () => T): T {
+  try { return fn() } catch (err) {
+    if (err instanceof LearningConfigError) throw new UsageError(`${flag}: ${err.message}`, flag)
+    throw err
+  }
+}
+
+async function run (args: ParsedArgs, io: CliIO): Promise<number> {
+  if (bool(args, 'no-ledger')) throw new UsageError('--no-ledger: live learning commits its rounds through the ledger', '--no-ledger')
+  const spec: DataSpec = usage('--data', () => parseDataSpec(str(args, 'data') ?? 'mnist'))
+  const shard = usage('--shard', () => parseShard(str(args, 'shard') ?? '0/1'))
+  const partitionSpec: PartitionSpec = usage('--partition', () => parsePartition(str(args, 'partition') ?? 'dirichlet:0.5'))
+  const seed = num(args, 'seed') ?? 1
+  const minUpdates = num(args, 'min-updates') ?? 2
+  const perRound = num(args, 'per-round') ?? 0
+  if (perRound > 0 && minUpdates > perRound) throw new UsageError(`--min-updates (${minUpdates}) cannot exceed --per-round (${perRound})`, '--min-updates')
+  const dpClip = num(args, 'dp-clip')
+
+  // the data first: a bad file stops here, before anything joins the mesh
+  const { balancedSample, createRng, subset, shuffle } = await import('../../../core/learning/index.ts')
+  const { loadDataSource, peerShard } = await import('../../learning/data-source.ts')
+  const { setupNodeBackend } = await import('../../learning/backend.ts')
+  const loaded = await loadDataSource(spec, { seed, ...labelColumnOf(args) })
+  let train = peerShard(loaded, shard.index, shard.count, partitionSpec, seed)
+  const maxTrain = num(args, 'max-train') ?? 0
+  if (maxTrain > 0 && train.n > maxTrain) train = subset(train, shuffle(createRng(seed).fork(`max-train:${shard.index}`), Array.from({ length: train.n }, (_, i) => i)).slice(0, maxTrain))
+  const maxTest = num(args, 'max-test') ?? 0
+  const test = maxTest > 0 && loaded.test.n > maxTest ? balancedSample(loaded.test, Math.ceil(maxTest / loaded.test.classes), createRng(seed).fork('max-test')) : loaded.test
+  if (train.n === 0) throw new UsageError(`--shard ${shard.index}/${shard.count}: this part of ${loaded.name} has no training rows`, '--shard')
+  const kind = (str(args, 'model') ?? 'mlp') as 'mlp' | 'cnn'
+  const task: LiveTaskConfig = {
+    model: { kind, inputDim: loaded.train.dim, classes: loaded.train.classes, ...(kind === 'mlp' ? { hidden: num(args, 'hidden') ?? 64 } : {}) },
+    seed,
+    localEpochs: num(args, 'epochs') ?? 1,
+    batchSize: num(args, 'batch') ?? 32,
+    learningRate: num(args, 'lr') ?? 0.1,
+    rule: (str(args, 'aggregate') ?? 'fedavg') as AggregatorName,
+    clipMedian: bool(args, 'clip-median'),
+    trimFraction: num(args, 'trim') ?? 0.2,
+    quantizeBits: num(args, 'quantize') ?? 8,
+    topK: num(args, 'topk') ?? 1,
+    dp: dpClip != null ? { clip: dpClip, sigma: num(args, 'dp-noise') ?? 1, delta: num(args, 'dp-delta') ?? 1e-5 } : null,
+    perRound,
+    minUpdates,
+    deadlineMs: num(args, 'deadline') ?? 30_000
+  }
+  const choice = await setupNodeBackend()
+  const { runPeerCommand } = await import('./peer.ts')
+  let live: import('../../learning/live-peer.ts').LivePeer | undefined
+  const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`learn: ${m}\n`) } : undefined
+  return await runPeerCommand(args, io, {
+    afterStart: async ({ node, ledger, control, out }) => {
+      if (ledger == null) throw new UsageError('live learning needs the ledger', '--no-ledger')
+      const { startLivePeer } = await import('../../learning/live-peer.ts')
+      live = await startLivePeer({
+        node, ledger: ledger.ledger, control, task, train, test, dataName: loaded.name, out,
+        rounds: num(args, 'rounds') ?? 20,
+        minLearners: num(args, 'min-peers') ?? 2,
+        ...(num(args, 'round-timeout') != null ? { roundTimeoutMs: num(args, 'round-timeout') } : {}),
+        ...(debug != null ? { log: debug } : {})
+      })
+      out('learn:start', { task: live.learning.task, data: loaded.name, shard: `${shard.index}/${shard.count}`, trainSamples: train.n, testSamples: test.n, classes: task.model.classes, inputDim: task.model.inputDim, backend: choice.backend },
+        `learning    task ${live.learning.task}: ${loaded.name} shard ${shard.index}/${shard.count}, ${train.n} training / ${test.n} held-out rows, ${task.model.classes} classes, backend ${choice.backend}`)
+    },
+    beforeStop: async () => { await live?.stop() }
+  })
+}
