@@ -17,15 +17,16 @@ import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
 import { Chain, nextHead, type AppliedEntry, type KindValidator } from './chain.ts'
 import {
-  FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
+  FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
   writeRecord, writeSyncRequest, type Block, type Microblock
 } from './codec.ts'
 import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from './entries.ts'
 import type { EpochInfo } from './epochs.ts'
-import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
+import { EntryRefusedError, LedgerStoppedError, NotReplicaError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, type Clock } from './live-replica.ts'
+import { Liveness } from './liveness.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -46,7 +47,7 @@ export interface LedgerNodeInit {
   join?: boolean
   /** submit `leave` in stop() @default true */
   leaveOnStop?: boolean
-  /** silence (not connected, no frame) after which replicas ask to remove a replica @default 15000 */
+  /** silence (no frame) after which a replica is probed to death: removal asked after 3 missed probes (liveness.ts) @default 15000 */
   removeAfterMs?: number
   /** @default 16384 */
   maxBatchBytes?: number
@@ -92,13 +93,14 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private readonly verified = new Set<string>()
   readonly rejected: Record<string, number> = {}
   private readonly rejectTimes = new Map<string, number[]>()
-  private readonly lastHeard = new Map<string, number>()
+  readonly liveness: Liveness
   private readonly asked = new Set<string>()
   private readonly evidenceSent = new Set<string>()
   private entries: CommittedEntry[] = []
   private readonly commitTimes: Array<{ at: number, entries: number }> = []
   private timer: unknown
   private running = false
+  private stopping = false
   private offering = false
   private joinAt = 0
   private lastSync = 0
@@ -120,6 +122,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.crypto = c.crypto ?? memoizeVerification(createConsensusCrypto(), 50_000)
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
+    this.liveness = new Liveness({
+      now: () => this.clock.now(),
+      silenceMs: () => this.removeAfterMs(),
+      linkRttMs: peer => this.c.transport.rttMs(peer),
+      probe: (peer, nonce) => { this.sendFrame(peer, writeFrame({ type: FRAME_PROBE, nonce })) }
+    })
     this.submitter = new Submitter({
       self: this.self,
       privateKey: c.privateKey,
@@ -160,6 +168,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   async stop (): Promise<void> {
     if (!this.running) return
+    this.stopping = true
     if ((this.init.leaveOnStop ?? true) && this.chain != null && this.chain.isReplica(this.self) && this.chain.current.n > 1) {
       await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).catch(err => { this.debug(`leave not committed: ${String(err)}`) })
     }
@@ -193,12 +202,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; void this.pull() }
     const chain = this.chain
     if (chain == null) return
-    if ((this.init.join ?? true) && !chain.isReplica(this.self) && now >= this.joinAt) {
+    if ((this.init.join ?? true) && !this.stopping && !chain.isReplica(this.self) && now >= this.joinAt) {
       this.joinAt = now + 30_000
       this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => { this.debug(`join: ${String(err)}`); this.joinAt = Math.min(this.joinAt, this.clock.now() + 5000) })
     }
     if (this.instance != null) {
-      this.removeSilent(now, chain.current)
+      this.removeSilent(chain.current)
       this.submitEvidence(chain.current)
       if (now - this.tickAt > 5000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
       this.instance.schedule()
@@ -209,6 +218,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   // ---------------------------------------------------------------- epochs and instances
 
   private enterEpoch (e: EpochInfo, firstSlot: number, announce = true): void {
+    const wasReplica = this.instance != null
     this.prev?.stop()
     this.prev = this.instance
     this.instance = undefined
@@ -216,6 +226,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const others = e.replicas.map(r => r.peerId).filter(p => p !== this.self)
     this.c.transport.protect(others)
     const index = e.replicas.findIndex(r => r.peerId === this.self)
+    this.liveness.track(index >= 0 ? others : [])
+    if (wasReplica && index < 0 && !this.stopping) {
+      // removed (we did not leave) while still running: we answer, so ask to join again at once
+      this.debug(`removed from the replica set at epoch ${e.epoch}: joining again`)
+      this.joinAt = this.clock.now()
+    }
     if (index >= 0) {
       this.instance = new LiveReplica(e, index, firstSlot, {
         clock: this.clock,
@@ -391,15 +407,17 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
    */
   onFrame (from: string, bytes: Uint8Array, accountable = from): void {
     if (!this.running) return
-    this.lastHeard.set(from, this.clock.now())
+    this.liveness.heard(from)
     let f
     try { f = readFrame(bytes) } catch { this.reject('malformed', accountable); return }
     if (accountable !== from && (f.type === FRAME_FORWARD || f.type === FRAME_FORWARDED)) { this.reject('malformed', accountable); return }
     if (f.type === FRAME_FORWARD) { this.forward(from, f.peer, f.frame); return }
+    // a probe is answered whoever sends it (a lagging peer may not know the prober is a replica yet)
+    if (f.type === FRAME_PROBE) { this.sendFrame(from, writeFrame({ type: FRAME_PROBE_ACK, nonce: f.nonce })); return }
+    if (f.type === FRAME_PROBE_ACK) { this.liveness.ack(from, f.nonce); return }
     if (f.type === FRAME_FORWARDED) {
       // delivered by a replica on behalf of `origin`; the forwarder checked it decodes
       if (!(this.chain?.isReplica(from) ?? false) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
-      this.lastHeard.set(f.peer, this.clock.now())
       this.onFrame(f.peer, f.frame, from)
       return
     }
@@ -501,7 +519,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private forward (from: string, to: string, inner: Uint8Array): void {
     const chain = this.chain
     if (chain == null) return
-    if (inner[0] === FRAME_CONSENSUS && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
+    if (inner[0] !== FRAME_MICROBLOCK && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
     if (!chain.isReplica(to) || !this.reachable().has(to)) { this.count('unroutable'); return }
     this.routing.forwarded++
     this.c.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
@@ -531,6 +549,9 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   async submit (entry: Entry, opts: { timeoutMs?: number } = {}): Promise<CommittedEntry> {
     if (!this.running) throw new LedgerStoppedError('ledger is not running')
+    if ((entry?.kind === 'remove' || entry?.kind === 'evidence') && !(this.chain?.isReplica(this.self) ?? false)) {
+      throw new NotReplicaError(`only a replica of the current epoch submits ${entry.kind} entries`)
+    }
     const why = this.precheck(entry)
     if (why != null) throw new EntryRefusedError(why)
     return await this.submitter.submit(entry, opts.timeoutMs)
@@ -618,19 +639,18 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   // ---------------------------------------------------------------- replica duties
 
-  /** A replica silent for removeAfterMs (no frame and not connected): ask to remove it, once. */
-  private removeSilent (now: number, e: EpochInfo): void {
-    const after = Number(this.chain?.config('ledger.removeAfterMs') ?? this.init.removeAfterMs ?? 15_000)
-    const limit = this.init.removeAfterMs ?? after
-    if (now - this.epochAt < limit) return
-    const connected = new Set(this.c.transport.connectedPeers())
-    for (const r of e.replicas) {
-      if (r.peerId === this.self || connected.has(r.peerId)) continue
-      const heard = this.lastHeard.get(r.peerId) ?? this.epochAt
-      const key = `${e.epoch}:${r.peerId}`
-      if (now - heard < limit || this.asked.has(key)) continue
+  private removeAfterMs (): number {
+    return this.init.removeAfterMs ?? Number(this.chain?.config('ledger.removeAfterMs') ?? 15_000)
+  }
+
+  /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
+  private removeSilent (e: EpochInfo): void {
+    for (const peer of this.liveness.check()) {
+      const key = `${e.epoch}:${peer}`
+      if (this.asked.has(key)) continue
       this.asked.add(key)
-      this.submit({ kind: 'remove', data: writeRemove({ peerId: r.peerId, reason: `silent for ${now - heard} ms` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
+      const st = this.liveness.state(peer)
+      this.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
     }
   }
 
