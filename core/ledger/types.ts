@@ -99,7 +99,8 @@ export interface LedgerStatus {
   /** rejected frames/messages by reason (malformed, notReplica, wrongEpoch, badSignature, badVrf, …) */
   rejected: Record<string, number>
   /** bytes and frames that crossed links for the ledger, forwarded copies included */
-  wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
+  /** frames and bytes on the ledger streams; `dropped`: frames a full per-link send queue dropped (backpressure) */
+  wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number, dropped?: number }
   /** entries waiting in this peer's pool */
   pending: number
 }
