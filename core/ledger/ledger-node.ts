@@ -34,6 +34,7 @@ import { serveSync } from './sync.ts'
 import type { LedgerInbound, LedgerTransport } from './transport.ts'
 import type { BlockRecord, CommittedEntry, Entry, LedgerApi, LedgerEvents, LedgerStatus, LedgerStore } from './types.ts'
 import { checkRecord, verifyChain } from './verify.ts'
+import { VoteJournal } from './vote-journal.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -94,6 +95,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   readonly rejected: Record<string, number> = {}
   private readonly rejectTimes = new Map<string, number[]>()
   readonly liveness: Liveness
+  /** what this replica signed in undecided slots, stored before it is sent (vote-journal.ts) */
+  readonly journal: VoteJournal
   private readonly asked = new Set<string>()
   private readonly evidenceSent = new Set<string>()
   private entries: CommittedEntry[] = []
@@ -122,6 +125,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.crypto = c.crypto ?? memoizeVerification(createConsensusCrypto(), 50_000)
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
+    this.journal = new VoteJournal(c.store, () => this.chain?.height ?? -1, this.debug)
     this.liveness = new Liveness({
       now: () => this.clock.now(),
       silenceMs: () => this.removeAfterMs(),
@@ -151,6 +155,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
+    await this.journal.load()
     const g = await this.c.store.getGenesis()
     if (g != null) {
       // replay (and re-verify) what we stored
@@ -244,8 +249,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
             const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message: msg })
             for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.sendFrame(p, frame)
           }
-          if (this.init.hostile == null) send(peers, message)
-          else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
+          this.journal.gate(index, message, () => {
+            if (this.init.hostile == null) send(peers, message)
+            else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
+          })
         },
         decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
@@ -600,7 +607,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       latency: { p50: q(0.5), p99: q(0.99), samples: lat.length },
       decisionsPerSecond: recent.length / 10,
       entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
-      rejected: { ...this.engineRejected(), ...this.rejected },
+      rejected: { ...this.engineRejected(), ...this.rejected, ...(this.journal.stats.conflicts > 0 ? { journalConflict: this.journal.stats.conflicts } : {}) },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
       pending: this.pool.entries + this.submitter.pending
     }

@@ -61,6 +61,9 @@ export interface LedgerStore {
   last: () => Promise<BlockRecord | undefined>
   /** records from `from` (inclusive) in height order */
   iterate: (from: number) => AsyncIterable<BlockRecord>
+  /** the vote journal (core/ledger/vote-journal.ts): what this replica signed in undecided slots */
+  getVotes?: () => Promise<Uint8Array | undefined>
+  putVotes?: (journal: Uint8Array) => Promise<void>
   close: () => Promise<void>
 }
 
