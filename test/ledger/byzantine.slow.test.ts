@@ -61,6 +61,7 @@ for (const modes of PAIRS) {
       const statuses = await Promise.all(honest.map(async p => await cluster.statusOf(p)))
       const total = statuses.reduce((a, s) => a + Object.values(s.rejected).reduce((x, y) => x + y, 0), 0)
       const evidence = logs[0].filter(e => e.kind === 'evidence' && e.applied)
+      console.log(`# ${modes.join('+')}: rejected ${JSON.stringify(statuses[0].rejected)} at ${honest[0].name}, ${evidence.length} evidence entries, epoch ${statuses[0].epoch}, ${statuses[0].replicas.length} replicas`)
       assert.ok(total > 0 || evidence.length > 0, 'hostile frames were counted as rejected (or equivocation evidence committed)')
       // an equivocator caught is out for good (its re-join is refused)
       for (const h of hostile) {

@@ -47,7 +47,6 @@ describe('ledger: 7 replica processes', { timeout: 900_000 }, () => {
       viaCli = await Promise.all(peers.map(async p => await cliStatus(p.dataDir)))
       return new Set(viaCli.map(s => `${s.height}:${s.head}`)).size === 1
     }, { timeout: 60_000, interval: 500, message: () => `one head in every CLI status; now ${viaCli.map(s => `${s.height}:${s.head.slice(0, 8)}`).join(' ')}` })
-    console.log('DIAG after', agreed.height, JSON.stringify((await cluster.op(peers[0], 'ledger.log', { from: agreed.height + 1, limit: 50 }) as EntryJson[]).map(e => [e.slot, e.kind, e.summary, e.author.slice(-6)])))
     // the log has them all, in one order, on every peer (what was committed; commit times are local)
     const logs = await Promise.all(peers.map(async p => {
       const log = await cluster.op(p, 'ledger.log', { from: 0, limit: 1000 }) as EntryJson[]
