@@ -209,7 +209,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (chain == null) return
     if ((this.init.join ?? true) && !this.stopping && !chain.isReplica(this.self) && now >= this.joinAt) {
       this.joinAt = now + 30_000
-      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => { this.debug(`join: ${String(err)}`); this.joinAt = Math.min(this.joinAt, this.clock.now() + 5000) })
+      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => {
+        this.debug(`join: ${String(err)}`)
+        // removed on evidence: refused for good, so stop asking
+        this.joinAt = err instanceof EntryRefusedError && err.reason === 'removed for equivocation' ? Infinity : Math.min(this.joinAt, this.clock.now() + 5000)
+      })
     }
     if (this.instance != null) {
       this.removeSilent(chain.current)
