@@ -3,7 +3,9 @@
  * Chromium tabs (each with its own browser context, so its own identity and IndexedDB) share one
  * ledger. A note submitted from a tab's Ledger panel commits everywhere (same head on every Node
  * peer and tab); a closed tab is removed at the next epoch; a reloaded tab catches up from its
- * IndexedDB store and its peers. Takes docs/screenshots/ledger.png of the panel.
+ * IndexedDB store and its peers. Takes docs/screenshots/ledger.png of the panel. Until all 7 are
+ * replicas and the tab's note committed, no `remove` entry may appear: every peer answers (removal
+ * means "stopped answering", core/ledger/liveness.ts).
  */
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
@@ -60,6 +62,10 @@ describe('ledger: 3 tabs + 4 Node peers', { timeout: 900_000 }, () => {
       return s.every(x => x.head === nodes[0].head || x.height > nodes[0].height)
     }, { timeout: 60_000, message: 'every tab at the same head' })
     for (const t of tabs) assert.equal(await t.page.locator(`[data-testid=ledger-entries] tr[data-slot="${slot}"]`).count(), 1)
+    // no churn: every peer here answers, so none was asked to be removed (a slow tab without a direct
+    // link used to be removed after 15 s of silence and re-join, and 7 replicas were rarely seen at once)
+    const log = await cluster.op(cluster.peers[0], 'ledger.log', { from: 0, limit: 1000 }) as Array<{ kind: string, summary: string }>
+    assert.deepEqual(log.filter(e => e.kind === 'remove').map(e => e.summary), [], 'no live peer was asked to be removed')
   })
 
   test('a reloaded tab catches up', async () => {
