@@ -130,7 +130,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       now: () => this.clock.now(),
       silenceMs: () => this.removeAfterMs(),
       linkRttMs: peer => this.c.transport.rttMs(peer),
-      probe: (peer, nonce) => { this.sendFrame(peer, writeFrame({ type: FRAME_PROBE, nonce })) }
+      probe: (peer, nonce, misses) => {
+        const frame = writeFrame({ type: FRAME_PROBE, nonce })
+        this.sendFrame(peer, frame)
+        if (misses > 0) this.sendVia(peer, frame) // and over a second path: the direct link may be dead
+      }
     })
     this.submitter = new Submitter({
       self: this.self,
@@ -424,7 +428,13 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (accountable !== from && (f.type === FRAME_FORWARD || f.type === FRAME_FORWARDED)) { this.reject('malformed', accountable); return }
     if (f.type === FRAME_FORWARD) { this.forward(from, f.peer, f.frame); return }
     // a probe is answered whoever sends it (a lagging peer may not know the prober is a replica yet)
-    if (f.type === FRAME_PROBE) { this.sendFrame(from, writeFrame({ type: FRAME_PROBE_ACK, nonce: f.nonce })); return }
+    if (f.type === FRAME_PROBE) {
+      // answered the way it came: a forwarded probe back through its forwarder
+      const ack = writeFrame({ type: FRAME_PROBE_ACK, nonce: f.nonce })
+      if (accountable !== from) this.c.transport.send(accountable, writeFrame({ type: FRAME_FORWARD, peer: from, frame: ack }))
+      else this.sendFrame(from, ack)
+      return
+    }
     if (f.type === FRAME_PROBE_ACK) { this.liveness.ack(from, f.nonce); return }
     if (f.type === FRAME_FORWARDED) {
       // delivered by a replica on behalf of `origin`; the forwarder checked it decodes
@@ -522,6 +532,16 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
     const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
     if (via == null) { this.c.transport.send(to, frame); return }
+    this.routing.viaOthers++
+    this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
+  }
+
+  /** Sends a frame to a replica through another replica we have a link to (FORWARD), if there is one. */
+  private sendVia (to: string, frame: Uint8Array): void {
+    const links = this.reachable()
+    const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
+    const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
+    if (via == null) return
     this.routing.viaOthers++
     this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
   }

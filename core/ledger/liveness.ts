@@ -9,8 +9,9 @@
  * frame came within its timeout, `clamp(4 × RTT, 1 s, 10 s)` doubled for each miss in a row (capped
  * at 10 s), where RTT is the smoothed round trip of earlier probes — a late answer to an older
  * probe counts too — else the link's ping RTT, else 250 ms: a slow replica gets longer timeouts.
- * A replica is reported dead only when it has been silent for `silenceMs` AND its last `MISSES`
- * probes in a row went unanswered. The owner then asks to remove it (applied once f + 1 replicas ask).
+ * After a miss the owner also sends the probe through another replica, so a direct link that died
+ * without closing cannot make a live replica look dead. A replica is reported dead only when it has
+ * been silent for `silenceMs` AND its last `MISSES` probes in a row went unanswered. The owner then asks to remove it (applied once f + 1 replicas ask).
  */
 
 /** probes in a row that must go unanswered */
@@ -25,8 +26,10 @@ export interface LivenessOwner {
   silenceMs: () => number
   /** the mesh link's last ping round trip to a peer, when there is one */
   linkRttMs: (peer: string) => number | undefined
-  /** sends a PROBE with this nonce to the peer (directly or forwarded) */
-  probe: (peer: string, nonce: number) => void
+  /** sends a PROBE with this nonce to the peer (directly or forwarded); `misses`: probes missed in a
+   * row so far (the owner sends a probe after a miss over a second path too: a dead direct link must
+   * not make a live replica look dead) */
+  probe: (peer: string, nonce: number, misses: number) => void
 }
 
 interface PeerState {
@@ -104,7 +107,7 @@ export class Liveness {
         s.sent.set(s.probe.nonce, now)
         if (s.sent.size > 8) s.sent.delete(s.sent.keys().next().value as number)
         this.stats.probes++
-        this.o.probe(peer, s.probe.nonce)
+        this.o.probe(peer, s.probe.nonce, s.misses)
       }
     }
     return dead

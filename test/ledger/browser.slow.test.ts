@@ -64,10 +64,13 @@ describe('ledger: 3 tabs + 4 Node peers', { timeout: 900_000 }, () => {
     // the note's row in every tab's panel (its block may hold other entries too, each its own row: under
     // load a join that outlived its submit timeout is re-sent and commits, refused, beside the note)
     for (const t of tabs) assert.equal(await t.page.locator(`[data-testid=ledger-entries] tr[data-slot="${slot}"]:has-text("hello from a tab")`).count(), 1)
-    // no churn: every peer here answers, so none was asked to be removed (a slow tab without a direct
-    // link used to be removed after 15 s of silence and re-join, and 7 replicas were rarely seen at once)
+    // no churn: every peer here answers, so none was removed (a slow tab without a direct link used to
+    // be removed after 15 s of silence and re-join). One replica may still ask (a tab stalled for long
+    // under load): f + 1 must agree, and the test names what was asked
     const log = await cluster.op(cluster.peers[0], 'ledger.log', { from: 0, limit: 1000 }) as Array<{ kind: string, summary: string }>
-    assert.deepEqual(log.filter(e => e.kind === 'remove').map(e => e.summary), [], 'no live peer was asked to be removed')
+    const asked = log.filter(e => e.kind === 'remove').map(e => e.summary)
+    if (asked.length > 0) console.log(`# remove asked: ${asked.join(' | ')}`)
+    assert.deepEqual(asked.filter(x => x.endsWith(': removed')), [], 'no live peer was removed')
   })
 
   test('a reloaded tab catches up', async () => {

@@ -3,7 +3,8 @@
  * its probes is never reported; one that answers nothing is, only after the silence AND 3 missed
  * probes; probe timeouts follow the measured round trip. Then, over the in-memory network: a replica
  * reachable only through the genesis peer stays in the set through a long idle time (its probes are
- * forwarded), and a replica removed while alive joins again.
+ * forwarded), one whose direct links silently lose frames stays too (probes after a miss also go
+ * through another replica), and a replica removed while alive joins again.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -99,6 +100,26 @@ describe('liveness over the in-memory ledger', () => {
       assert.ok(!log.some(e => e.kind === 'remove'), 'nobody asked to remove an answering replica')
     } finally {
       net.cut.clear()
+    }
+  })
+
+  test('a replica whose direct links lose every frame (yet look up) still answers probes sent over a second path', { timeout: 60_000 }, async () => {
+    const lonely = peers[3]
+    const epoch = peers[0].node.status().epoch
+    for (const p of peers) {
+      if (p === lonely || p === peers[0]) continue
+      net.blackhole.add(`${lonely.id}>${p.id}`)
+      net.blackhole.add(`${p.id}>${lonely.id}`)
+    }
+    try {
+      const probesBefore = peers[1].node.liveness.stats.probes
+      await waitFor(() => peers[1].node.liveness.stats.probes >= probesBefore + 24, { timeout: 60_000, message: 'probes over a long idle time' })
+      assert.equal(peers[0].node.status().epoch, epoch, 'no membership change')
+      assert.ok(peers[1].node.liveness.state(lonely.id)!.misses < 3, `misses ${peers[1].node.liveness.state(lonely.id)?.misses}`)
+      const log = await peers[0].node.log(0, 10_000)
+      assert.ok(!log.some(e => e.kind === 'remove'), 'nobody asked to remove it')
+    } finally {
+      net.blackhole.clear()
     }
   })
 
