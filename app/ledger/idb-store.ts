@@ -85,6 +85,16 @@ export async function openIdbStore (name = IDB_NAME): Promise<LedgerStore> {
       tx.objectStore(META).put(genesis, 'genesis')
       await done(tx)
     },
+    getVotes: async () => {
+      const v = await getOne(META, 'votes')
+      return v instanceof Uint8Array ? v : undefined
+    },
+    putVotes: async journal => {
+      open()
+      const tx = db.transaction(META, 'readwrite')
+      tx.objectStore(META).put(journal.slice(), 'votes')
+      await done(tx)
+    },
     append: async record => {
       open()
       const tx = db.transaction([BLOCKS, META], 'readwrite')

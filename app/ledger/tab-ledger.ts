@@ -4,7 +4,7 @@
  * peer id from /bootstrap.json as the genesis id, and quorum math from core-wasm.
  *
  * On `pagehide` it stops the ledger, which submits `leave` (best effort: the page may be gone
- * before the entry commits; the replicas then remove the silent tab after `removeAfterMs`).
+ * before the entry commits; the replicas then remove the tab once it stops answering their probes).
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'

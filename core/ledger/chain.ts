@@ -7,7 +7,7 @@
  *
  * Entries: `join` (author's consensus keys with proofs of possession; while replicas <
  * ledger.maxReplicas), `leave` (author), `remove {peer}` (applies once f + 1 distinct replicas of the
- * epoch asked), `evidence` (verified; removes the offender), `config {key, value}` (settings table),
+ * epoch asked), `evidence` (verified; removes the offender, whose later `join`s are refused), `config {key, value}` (settings table),
  * `note` (JSON), and registered kinds (their validator). A block that changes the replica set ends
  * the epoch: epoch e + 1 starts at the next slot.
  */
@@ -62,6 +62,8 @@ export class Chain {
   private readonly seqs = new Map<string, number>()
   private removeVotes = new Map<string, Set<string>>()
   private readonly settings = new Map<string, unknown>()
+  /** peers removed on committed equivocation evidence: their `join` is refused from then on */
+  private readonly banned = new Set<string>()
 
   constructor (
     readonly genesis: Genesis,
@@ -131,6 +133,7 @@ export class Chain {
           const b = readJoin(data)
           const summary = `join ${short(author)}`
           if (next.some(r => r.peerId === author)) return refuse('already a replica', summary)
+          if (this.banned.has(author)) return refuse('removed for equivocation', summary)
           const max = this.config('ledger.maxReplicas') as number
           if (next.length >= max) return refuse(`replica set full (${max})`, summary)
           if (next.some(r => bytesEqual(r.signPublic, b.signPublic) || bytesEqual(r.vrfPublic, b.vrfPublic))) return refuse('consensus keys already in use', summary)
@@ -175,6 +178,7 @@ export class Chain {
           if (i < 0) return refuse('offender is no longer a replica', summary)
           if (next.length === 1) return refuse('the last replica cannot be removed', summary)
           next.splice(i, 1)
+          this.banned.add(r.offender)
           return { summary: `${summary}: removed`, changed: true }
         }
         case 'config': {

@@ -33,6 +33,9 @@ export const FRAME_MICROBLOCK = 2
 export const FRAME_FORWARD = 3
 /** a forwarded frame as delivered, naming its origin */
 export const FRAME_FORWARDED = 4
+/** a liveness probe from a replica (core/ledger/liveness.ts) and its answer, carrying a nonce */
+export const FRAME_PROBE = 5
+export const FRAME_PROBE_ACK = 6
 export const SIG_BYTES = 64
 /** a block must stay below the engine's 64 KiB value cap */
 export const MAX_BLOCK_BYTES = 60 * 1024
@@ -52,6 +55,8 @@ export type LedgerFrame =
   | { type: typeof FRAME_MICROBLOCK, microblock: Uint8Array }
   | { type: typeof FRAME_FORWARD, peer: string, frame: Uint8Array }
   | { type: typeof FRAME_FORWARDED, peer: string, frame: Uint8Array }
+  | { type: typeof FRAME_PROBE, nonce: number }
+  | { type: typeof FRAME_PROBE_ACK, nonce: number }
 
 export interface Microblock { author: string, seq: number, entries: Entry[], sig: Uint8Array, bytes: Uint8Array }
 export interface Block { epoch: number, microblocks: Microblock[] }
@@ -128,6 +133,7 @@ export function writeFrame (f: LedgerFrame): Uint8Array {
     encoding.writeVarUint(e, f.type)
     if (f.type === FRAME_CONSENSUS) { encoding.writeVarUint(e, f.epoch); encoding.writeVarUint8Array(e, f.message) }
     else if (f.type === FRAME_MICROBLOCK) encoding.writeVarUint8Array(e, f.microblock)
+    else if (f.type === FRAME_PROBE || f.type === FRAME_PROBE_ACK) encoding.writeVarUint(e, f.nonce)
     else { encoding.writeVarString(e, f.peer); encoding.writeVarUint8Array(e, f.frame) }
   })
 }
@@ -138,11 +144,13 @@ export function readFrame (bytes: Uint8Array): LedgerFrame {
     const type = readUint(d, 'frame type')
     if (type === FRAME_CONSENSUS) return { type, epoch: readUint(d, 'epoch'), message: readBytes(d, MAX_FRAME_BYTES, 'engine message') }
     if (type === FRAME_MICROBLOCK) return { type, microblock: readBytes(d, MAX_MICROBLOCK_BYTES, 'microblock') }
+    if (type === FRAME_PROBE) return { type, nonce: readUint(d, 'nonce') }
+    if (type === FRAME_PROBE_ACK) return { type, nonce: readUint(d, 'nonce') }
     if (type === FRAME_FORWARD || type === FRAME_FORWARDED) {
       const peer = readString(d, MAX_ID_CHARS, 'peer')
       const frame = readBytes(d, MAX_FRAME_BYTES, 'forwarded frame')
-      // one hop: the inner frame is a consensus or microblock frame, never another forward
-      if (frame.length === 0 || (frame[0] !== FRAME_CONSENSUS && frame[0] !== FRAME_MICROBLOCK)) fail('a forwarded frame must be a consensus or microblock frame')
+      // one hop: the inner frame is a consensus, microblock or probe frame, never another forward
+      if (frame.length === 0 || (frame[0] !== FRAME_CONSENSUS && frame[0] !== FRAME_MICROBLOCK && frame[0] !== FRAME_PROBE && frame[0] !== FRAME_PROBE_ACK)) fail('a forwarded frame must be a consensus, microblock or probe frame')
       return type === FRAME_FORWARD ? { type, peer, frame } : { type, peer, frame }
     }
     return fail(`unknown frame type ${type}`)

@@ -18,15 +18,16 @@ import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
 import { Chain, nextHead, type AppliedEntry, type KindValidator } from './chain.ts'
 import {
-  FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
+  FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
   writeRecord, writeSyncRequest, type Block, type Microblock
 } from './codec.ts'
 import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from './entries.ts'
 import type { EpochInfo } from './epochs.ts'
-import { EntryRefusedError, LedgerStoppedError } from './errors.ts'
+import { EntryRefusedError, LedgerStoppedError, NotReplicaError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, tickLength, type Clock, type DecisionTiming } from './live-replica.ts'
+import { Liveness } from './liveness.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -34,6 +35,7 @@ import { serveSync } from './sync.ts'
 import type { LedgerInbound, LedgerTransport } from './transport.ts'
 import type { BlockRecord, CommittedEntry, Entry, LedgerApi, LedgerEvents, LedgerStatus, LedgerStore } from './types.ts'
 import { checkRecord, verifyChain } from './verify.ts'
+import { VoteJournal } from './vote-journal.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -47,7 +49,7 @@ export interface LedgerNodeInit {
   join?: boolean
   /** submit `leave` in stop() @default true */
   leaveOnStop?: boolean
-  /** silence (not connected, no frame) after which replicas ask to remove a replica @default 15000 */
+  /** silence (no frame) after which a replica is probed to death: removal asked after 3 missed probes (liveness.ts) @default 15000 */
   removeAfterMs?: number
   /** @default 16384 */
   maxBatchBytes?: number
@@ -107,13 +109,16 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private readonly verified = new Set<string>()
   readonly rejected: Record<string, number> = {}
   private readonly rejectTimes = new Map<string, number[]>()
-  private readonly lastHeard = new Map<string, number>()
+  readonly liveness: Liveness
+  /** what this replica signed in undecided slots, stored before it is sent (vote-journal.ts) */
+  readonly journal: VoteJournal
   private readonly asked = new Set<string>()
   private readonly evidenceSent = new Set<string>()
   private entries: CommittedEntry[] = []
   private readonly commitTimes: Array<{ at: number, entries: number }> = []
   private timer: unknown
   private running = false
+  private stopping = false
   private offering = false
   private joinAt = 0
   private lastSync = 0
@@ -137,6 +142,17 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (memo != null) { this.checks = memo.stats; this.memo = memo }
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
+    this.journal = new VoteJournal(c.store, () => this.chain?.height ?? -1, this.debug)
+    this.liveness = new Liveness({
+      now: () => this.clock.now(),
+      silenceMs: () => this.removeAfterMs(),
+      linkRttMs: peer => this.c.transport.rttMs(peer),
+      probe: (peer, nonce, misses) => {
+        const frame = writeFrame({ type: FRAME_PROBE, nonce })
+        this.sendFrame(peer, frame)
+        if (misses > 0) this.sendVia(peer, frame) // and over a second path: the direct link may be dead
+      }
+    })
     this.submitter = new Submitter({
       self: this.self,
       privateKey: c.privateKey,
@@ -160,6 +176,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   async start (): Promise<void> {
     if (this.running) return
     this.running = true
+    await this.journal.load()
     const g = await this.c.store.getGenesis()
     if (g != null) {
       // replay (and re-verify) what we stored
@@ -177,6 +194,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   async stop (): Promise<void> {
     if (!this.running) return
+    this.stopping = true
     if ((this.init.leaveOnStop ?? true) && this.chain != null && this.chain.isReplica(this.self) && this.chain.current.n > 1) {
       await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).catch(err => { this.debug(`leave not committed: ${String(err)}`) })
     }
@@ -210,12 +228,16 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; void this.pull() }
     const chain = this.chain
     if (chain == null) return
-    if ((this.init.join ?? true) && !chain.isReplica(this.self) && now >= this.joinAt) {
+    if ((this.init.join ?? true) && !this.stopping && !chain.isReplica(this.self) && now >= this.joinAt) {
       this.joinAt = now + 30_000
-      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => { this.debug(`join: ${String(err)}`); this.joinAt = Math.min(this.joinAt, this.clock.now() + 5000) })
+      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => {
+        this.debug(`join: ${String(err)}`)
+        // removed on evidence: refused for good, so stop asking
+        this.joinAt = err instanceof EntryRefusedError && err.reason === 'removed for equivocation' ? Infinity : Math.min(this.joinAt, this.clock.now() + 5000)
+      })
     }
     if (this.instance != null) {
-      this.removeSilent(now, chain.current)
+      this.removeSilent(chain.current)
       this.submitEvidence(chain.current)
       if (now - this.tickAt >= 1000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
       this.instance.schedule()
@@ -226,6 +248,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   // ---------------------------------------------------------------- epochs and instances
 
   private enterEpoch (e: EpochInfo, firstSlot: number, announce = true): void {
+    const wasReplica = this.instance != null
     this.prev?.stop()
     this.prev = this.instance
     this.instance = undefined
@@ -233,6 +256,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const others = e.replicas.map(r => r.peerId).filter(p => p !== this.self)
     this.c.transport.protect(others)
     const index = e.replicas.findIndex(r => r.peerId === this.self)
+    this.liveness.track(index >= 0 ? others : [])
+    if (wasReplica && index < 0 && !this.stopping) {
+      // removed (we did not leave) while still running: we answer, so ask to join again at once
+      this.debug(`removed from the replica set at epoch ${e.epoch}: joining again`)
+      this.joinAt = this.clock.now()
+    }
     if (index >= 0) {
       this.instance = new LiveReplica(e, index, firstSlot, {
         timing: this.decisionTiming,
@@ -249,8 +278,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
             const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message: msg })
             for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.sendFrame(p, frame)
           }
-          if (this.init.hostile == null) send(peers, message)
-          else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
+          this.journal.gate(index, message, () => {
+            if (this.init.hostile == null) send(peers, message)
+            else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
+          })
         },
         decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
@@ -428,15 +459,23 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
    */
   onFrame (from: string, bytes: Uint8Array, accountable = from): void {
     if (!this.running) return
-    this.lastHeard.set(from, this.clock.now())
+    this.liveness.heard(from)
     let f
     try { f = readFrame(bytes) } catch { this.reject('malformed', accountable); return }
     if (accountable !== from && (f.type === FRAME_FORWARD || f.type === FRAME_FORWARDED)) { this.reject('malformed', accountable); return }
     if (f.type === FRAME_FORWARD) { this.forward(from, f.peer, f.frame); return }
+    // a probe is answered whoever sends it (a lagging peer may not know the prober is a replica yet)
+    if (f.type === FRAME_PROBE) {
+      // answered the way it came: a forwarded probe back through its forwarder
+      const ack = writeFrame({ type: FRAME_PROBE_ACK, nonce: f.nonce })
+      if (accountable !== from) this.c.transport.send(accountable, writeFrame({ type: FRAME_FORWARD, peer: from, frame: ack }))
+      else this.sendFrame(from, ack)
+      return
+    }
+    if (f.type === FRAME_PROBE_ACK) { this.liveness.ack(from, f.nonce); return }
     if (f.type === FRAME_FORWARDED) {
       // delivered by a replica on behalf of `origin`; the forwarder checked it decodes
       if (!(this.chain?.isReplica(from) ?? false) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
-      this.lastHeard.set(f.peer, this.clock.now())
       this.onFrame(f.peer, f.frame, from)
       return
     }
@@ -534,11 +573,21 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
   }
 
+  /** Sends a frame to a replica through another replica we have a link to (FORWARD), if there is one. */
+  private sendVia (to: string, frame: Uint8Array): void {
+    const links = this.reachable()
+    const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
+    const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
+    if (via == null) return
+    this.routing.viaOthers++
+    this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
+  }
+
   /** A FORWARD: deliver to its destination if it is a replica we reach (consensus frames only from replicas). */
   private forward (from: string, to: string, inner: Uint8Array): void {
     const chain = this.chain
     if (chain == null) return
-    if (inner[0] === FRAME_CONSENSUS && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
+    if (inner[0] !== FRAME_MICROBLOCK && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
     if (!chain.isReplica(to) || !this.reachable().has(to)) { this.count('unroutable'); return }
     this.routing.forwarded++
     this.c.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
@@ -568,6 +617,9 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   async submit (entry: Entry, opts: { timeoutMs?: number } = {}): Promise<CommittedEntry> {
     if (!this.running) throw new LedgerStoppedError('ledger is not running')
+    if ((entry?.kind === 'remove' || entry?.kind === 'evidence') && !(this.chain?.isReplica(this.self) ?? false)) {
+      throw new NotReplicaError(`only a replica of the current epoch submits ${entry.kind} entries`)
+    }
     const why = this.precheck(entry)
     if (why != null) throw new EntryRefusedError(why)
     return await this.submitter.submit(entry, opts.timeoutMs)
@@ -616,7 +668,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       latency: { p50: q(0.5), p99: q(0.99), samples: lat.length },
       decisionsPerSecond: recent.length / 10,
       entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
-      rejected: { ...this.engineRejected(), ...this.rejected },
+      rejected: { ...this.engineRejected(), ...this.rejected, ...(this.journal.stats.conflicts > 0 ? { journalConflict: this.journal.stats.conflicts } : {}) },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
       timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
       ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms, proofsMade: this.memo?.proofs.made ?? 0, proofsPrewarmed: this.memo?.proofs.prewarmed ?? 0 } } : {}),
@@ -657,19 +709,18 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   // ---------------------------------------------------------------- replica duties
 
-  /** A replica silent for removeAfterMs (no frame and not connected): ask to remove it, once. */
-  private removeSilent (now: number, e: EpochInfo): void {
-    const after = Number(this.chain?.config('ledger.removeAfterMs') ?? this.init.removeAfterMs ?? 15_000)
-    const limit = this.init.removeAfterMs ?? after
-    if (now - this.epochAt < limit) return
-    const connected = new Set(this.c.transport.connectedPeers())
-    for (const r of e.replicas) {
-      if (r.peerId === this.self || connected.has(r.peerId)) continue
-      const heard = this.lastHeard.get(r.peerId) ?? this.epochAt
-      const key = `${e.epoch}:${r.peerId}`
-      if (now - heard < limit || this.asked.has(key)) continue
+  private removeAfterMs (): number {
+    return this.init.removeAfterMs ?? Number(this.chain?.config('ledger.removeAfterMs') ?? 15_000)
+  }
+
+  /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
+  private removeSilent (e: EpochInfo): void {
+    for (const peer of this.liveness.check()) {
+      const key = `${e.epoch}:${peer}`
+      if (this.asked.has(key)) continue
       this.asked.add(key)
-      this.submit({ kind: 'remove', data: writeRemove({ peerId: r.peerId, reason: `silent for ${now - heard} ms` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
+      const st = this.liveness.state(peer)
+      this.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
     }
   }
 

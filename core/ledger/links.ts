@@ -5,6 +5,8 @@
  * streams are read in a loop and each frame handed to the ledger. Committed records travel on the
  * gossip topic `novacron/ledger/1` behind a topic validator (Reject / Ignore before propagation),
  * and the sync protocol is a request/response call. Every frame and byte is counted (`wire`).
+ * Sending honours backpressure: each link's frames wait in a bounded `SendQueue` (send-queue.ts)
+ * while its stream opens or its buffer is full, and the oldest are dropped (counted) beyond it.
  * Nothing a peer sends can throw into the event loop: stream errors close that stream only.
  */
 import type { Stream } from '@libp2p/interface'
@@ -12,15 +14,13 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { encodeFrame, FrameDecoder } from '../net/frame-codec.ts'
 import type { MeshNode } from '../net/mesh-node.ts'
 import { MAX_FRAME_BYTES, MAX_SYNC_BYTES } from './codec.ts'
+import { SendQueue } from './send-queue.ts'
 import { SYNC_PROTOCOL } from './sync.ts'
 import type { LedgerInbound, LedgerTransport } from './transport.ts'
 
 export const LEDGER_PROTOCOL = '/novacron/ledger/1.0.0'
 export const LEDGER_TOPIC = 'novacron/ledger/1'
-/** frames queued per peer while its stream opens; beyond that the oldest are dropped (counted) */
-const MAX_QUEUED = 1024
-
-interface Out { stream?: Stream, opening?: Promise<void>, queue: Uint8Array[] }
+interface Out { stream?: Stream, opening?: Promise<void>, queue: SendQueue }
 
 export class Links implements LedgerTransport {
   readonly self: string
@@ -66,9 +66,16 @@ export class Links implements LedgerTransport {
     this.inbound.clear()
   }
 
-  wire (): { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number } {
-    const { framesSent, bytesSent, framesReceived, bytesReceived } = this.counters
-    return { framesSent, bytesSent, framesReceived, bytesReceived }
+  wire (): { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number, dropped: number } {
+    const { framesSent, bytesSent, framesReceived, bytesReceived, dropped } = this.counters
+    return { framesSent, bytesSent, framesReceived, bytesReceived, dropped }
+  }
+
+  /** Frames dropped per peer (queue overflow under backpressure, or a stream that did not open). */
+  droppedByPeer (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [p, o] of this.out) if (o.queue.dropped > 0) out[p] = o.queue.dropped
+    return out
   }
 
   get stats (): Readonly<typeof this.counters> { return this.counters }
@@ -76,31 +83,27 @@ export class Links implements LedgerTransport {
   send (peerId: string, frame: Uint8Array): void {
     if (!this.started || peerId === this.self) return
     let o = this.out.get(peerId)
-    if (o == null) { o = { queue: [] }; this.out.set(peerId, o) }
-    const bytes = encodeFrame(frame, MAX_FRAME_BYTES)
-    if (o.stream != null && o.stream.status === 'open') { this.write(o.stream, bytes); return }
-    if (o.queue.length >= MAX_QUEUED) { o.queue.shift(); this.counters.dropped++ }
-    o.queue.push(bytes)
-    if (o.opening == null) o.opening = this.open(peerId, o).finally(() => { o.opening = undefined })
-  }
-
-  private write (stream: Stream, bytes: Uint8Array): void {
-    this.counters.framesSent++
-    this.counters.bytesSent += bytes.length
-    // libp2p buffers while the stream is not drained; frames are small and bounded per peer
-    stream.send(bytes)
+    if (o == null) {
+      const queue = new SendQueue(bytes => { this.counters.framesSent++; this.counters.bytesSent += bytes.length }, n => { this.counters.dropped += n })
+      o = { queue }
+      this.out.set(peerId, o)
+    }
+    o.queue.push(encodeFrame(frame, MAX_FRAME_BYTES))
+    if ((o.stream == null || o.stream.status !== 'open') && o.opening == null) {
+      const out = o
+      out.opening = this.open(peerId, out).finally(() => { out.opening = undefined })
+    }
   }
 
   private async open (peerId: string, o: Out): Promise<void> {
     try {
       const stream = await this.mesh.openStream(peerId, LEDGER_PROTOCOL)
       o.stream = stream
-      for (const b of o.queue.splice(0)) this.write(stream, b)
-      stream.addEventListener('close', () => { if (o.stream === stream) o.stream = undefined }, { once: true })
+      stream.addEventListener('close', () => { if (o.stream === stream) { o.stream = undefined; o.queue.attach(undefined) } }, { once: true })
+      o.queue.attach(stream)
     } catch (err) {
       this.counters.streamErrors++
-      this.counters.dropped += o.queue.length
-      o.queue = [] // the engine re-sends what matters on its bounded timers
+      o.queue.clear() // the engine re-sends what matters on its bounded timers
       this.log(`ledger stream to ${peerId}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }

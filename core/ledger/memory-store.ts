@@ -12,6 +12,7 @@ function copy (r: BlockRecord): BlockRecord {
 
 export class MemoryStore implements LedgerStore {
   private genesis?: Uint8Array
+  private votes?: Uint8Array
   private readonly records = new Map<number, BlockRecord>()
   private lastHeight?: number
   private closed = false
@@ -20,6 +21,8 @@ export class MemoryStore implements LedgerStore {
 
   async getGenesis (): Promise<Uint8Array | undefined> { this.open(); return this.genesis?.slice() }
   async putGenesis (genesis: Uint8Array): Promise<void> { this.open(); this.genesis = genesis.slice() }
+  async getVotes (): Promise<Uint8Array | undefined> { this.open(); return this.votes?.slice() }
+  async putVotes (journal: Uint8Array): Promise<void> { this.open(); this.votes = journal.slice() }
 
   async append (record: BlockRecord): Promise<void> {
     this.open()

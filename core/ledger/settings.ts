@@ -10,7 +10,7 @@ export const SETTINGS: Readonly<Record<string, Setting>> = Object.freeze({
   'mesh.maxPeers': { type: 'int', min: 1, max: 64, default: 8, doc: 'direct WebRTC links each peer aims for' },
   'ledger.maxReplicas': { type: 'int', min: 1, max: 64, default: 16, doc: 'replicas per epoch; further joins stay followers' },
   'ledger.maxBatchBytes': { type: 'int', min: 1024, max: 57_344, default: 16_384, doc: 'bytes of entries per microblock' },
-  'ledger.removeAfterMs': { type: 'int', min: 2000, max: 600_000, default: 15_000, doc: 'silence after which replicas ask to remove a replica' }
+  'ledger.removeAfterMs': { type: 'int', min: 2000, max: 600_000, default: 15_000, doc: 'silence after which a replica is probed; removal is asked after 3 unanswered probes (core/ledger/liveness.ts)' }
 })
 
 export type SettingKey = keyof typeof SETTINGS

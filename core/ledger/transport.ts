@@ -21,7 +21,7 @@ export interface LedgerTransport {
   /** closes our links to a peer that keeps sending rejected frames */
   disconnect: (peerId: string) => void
   /** frames and bytes that crossed links for the ledger */
-  wire?: () => { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
+  wire?: () => { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number, dropped?: number }
 }
 
 /** What a transport delivers to the ledger. */

@@ -61,6 +61,9 @@ export interface LedgerStore {
   last: () => Promise<BlockRecord | undefined>
   /** records from `from` (inclusive) in height order */
   iterate: (from: number) => AsyncIterable<BlockRecord>
+  /** the vote journal (core/ledger/vote-journal.ts): what this replica signed in undecided slots */
+  getVotes?: () => Promise<Uint8Array | undefined>
+  putVotes?: (journal: Uint8Array) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -98,18 +101,18 @@ export interface LedgerStatus {
   entriesPerSecond: number
   /** rejected frames/messages by reason (malformed, notReplica, wrongEpoch, badSignature, badVrf, …) */
   rejected: Record<string, number>
-  /** bytes and frames that crossed links for the ledger, forwarded copies included */
-  wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
-  /**
-   * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
-   * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
-   */
+  /** bytes and frames that crossed links for the ledger, forwarded copies included; `dropped`: frames a full per-link send queue dropped (backpressure) */
+  wire: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number, dropped?: number }
   /**
    * where the time of a decision goes: the tick length, own decisions (first input of a slot →
    * decided, summed ms), engine timer fires (nudges, view changes), view changes, and commits
    * (verify + store + apply of own decisions, summed ms); all since the peer started.
    */
   timing?: { tickMs: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
+  /**
+   * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
+   * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
+   */
   verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsPrewarmed: number }
   /** entries waiting in this peer's pool */
   pending: number

@@ -3,8 +3,8 @@
  * shared state uses under `<data-dir>/state`).
  *
  * Two sublevels: `b` maps an 8-byte big-endian height (byte order = numeric order, so iterators
- * walk heights in order) to the encoded record (./record-codec.ts); `m` holds `genesis` and `head`
- * (the stored head's height). An append writes the record and the new `head` in ONE batch, so a
+ * walk heights in order) to the encoded record (./record-codec.ts); `m` holds `genesis`, `head`
+ * (the stored head's height) and `votes` (the vote journal, core/ledger/vote-journal.ts). An append writes the record and the new `head` in ONE batch, so a
  * crash leaves either both or neither. Appends are serialised in this process (LevelDB's lock keeps
  * other processes out: a second opener gets `LedgerStoreLockedError`, and the CLI then talks to the
  * running peer through its control endpoint instead).
@@ -19,6 +19,7 @@ import { decodeRecord, encodeRecord } from './record-codec.ts'
 export const LEDGER_DIR = 'ledger'
 const GENESIS = 'genesis'
 const HEAD = 'head'
+const VOTES = 'votes'
 
 /** Another process holds the ledger database. */
 export class LedgerStoreLockedError extends LedgerStoreError {
@@ -86,6 +87,15 @@ export async function openLevelStoreAt (location: string): Promise<LevelLedgerSt
       open()
       if (!(genesis instanceof Uint8Array)) throw new TypeError('genesis must be a Uint8Array')
       await meta.put(GENESIS, genesis)
+    },
+    getVotes: async () => {
+      open()
+      const bytes = await read(meta, VOTES)
+      return bytes == null ? undefined : new Uint8Array(bytes)
+    },
+    putVotes: async journal => {
+      open()
+      await meta.put(VOTES, journal)
     },
     append: async record => {
       const run = queue.then(async () => {

@@ -61,7 +61,8 @@ export class LedgerCluster {
     return p
   }
 
-  live (): ClusterPeer[] { return this.peers.filter(p => p.proc.exitCode === null) }
+  /** Peers whose process still runs (a SIGKILLed one exits with code null and a signal). */
+  live (): ClusterPeer[] { return this.peers.filter(p => p.proc.child.exitCode === null && p.proc.child.signalCode === null) }
 
   async op (peer: ClusterPeer, op: string, args: Record<string, unknown> = {}): Promise<unknown> {
     const info = readControlInfo(peer.dataDir)

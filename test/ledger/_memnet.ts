@@ -30,6 +30,8 @@ export class MemNet {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   /** frames (from → to) that were refused delivery because a link was cut */
   readonly cut = new Set<string>()
+  /** links (from → to) that look up (connected) but lose every frame: a link that died without closing */
+  readonly blackhole = new Set<string>()
 
   constructor (seed: number, private readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
 
@@ -51,7 +53,7 @@ export class MemNet {
         if (from != null) from.frames.sent++
         net.later(() => {
           const p = net.peers.get(to)
-          if (p == null || !net.up(id, to)) return
+          if (p == null || !net.up(id, to) || net.blackhole.has(`${id}>${to}`)) return
           p.frames.received++
           p.node.onFrame(id, frame)
         })

@@ -177,5 +177,20 @@ export const storeCases: StoreCase[] = [
       eq((await collect(t.iterate(0))).length, 10, 'iterate still yields every record')
       await t.close()
     }
+  },
+  {
+    name: 'the vote journal round trips, is replaced by the next put, and survives reopen',
+    run: async h => {
+      const s = await h.open()
+      if (s.getVotes == null || s.putVotes == null) fail('the store keeps no vote journal')
+      eq(await s.getVotes(), undefined, 'fresh store: no journal')
+      await s.putVotes(Uint8Array.of(1, 2, 3))
+      await s.putVotes(Uint8Array.of(4, 5))
+      eq(await s.getVotes(), Uint8Array.of(4, 5), 'the last journal')
+      await s.close()
+      const t = await h.open()
+      eq(await t.getVotes?.(), Uint8Array.of(4, 5), 'journal after reopen')
+      await t.close()
+    }
   }
 ]

@@ -98,6 +98,8 @@ describe('chain state', () => {
     const ev = apply(c, [await mb(2, [{ kind: 'evidence', data: writeEvidence({ epoch: e.epoch, first: h(1), second: h(2) }) }])])
     assert.equal(ev.entries[0].applied, true, ev.entries[0].refusal)
     assert.equal(c.current.replicas.some(r => r.peerId === ids[1]), false, 'the offender is removed')
+    assert.equal(apply(c, [await mb(1, [join(1)])]).entries[0].refusal, 'removed for equivocation', 'and may not join again')
+    assert.equal(apply(c, [await mb(4, [join(4)])]).entries[0].refusal, undefined, 'a peer removed for silence may')
     const cfg = apply(c, [await mb(7, [{ kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 12 }) }, { kind: 'config', data: writeConfig({ key: 'mesh.maxPeers', value: 99 }) }])])
     assert.deepEqual(cfg.configs, [{ key: 'mesh.maxPeers', value: 12 }])
     assert.match(cfg.entries[1].refusal ?? '', /\[1, 64\]/)

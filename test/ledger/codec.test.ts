@@ -10,7 +10,7 @@ import fc from 'fast-check'
 import * as prng from 'lib0/prng'
 import {
   readBlock, readFrame, readGenesis, readMicroblock, readRecord, readSyncRequest, readSyncResponse, sealGenesis, sealMicroblock,
-  writeBlock, writeFrame, writeGenesisBody, writeMicroblockBody, writeRecord, writeSyncRequest, writeSyncResponse, FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK
+  writeBlock, writeFrame, writeGenesisBody, writeMicroblockBody, writeRecord, writeSyncRequest, writeSyncResponse, FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK
 } from '../../core/ledger/codec.ts'
 import { readConfig, readEvidence, readJoin, readRemove, writeConfig, writeEvidence, writeJoin, writeRemove } from '../../core/ledger/entries.ts'
 import { LedgerDecodeError } from '../../core/ledger/errors.ts'
@@ -33,6 +33,11 @@ describe('ledger codec round trips', () => {
     fc.assert(fc.property(fc.constantFrom(FRAME_FORWARD, FRAME_FORWARDED), fc.string({ maxLength: 60 }), microblock, (type, peer, mb) => {
       const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb })
       assert.deepEqual(readFrame(writeFrame({ type, peer, frame })), { type, peer, frame })
+    }))
+    fc.assert(fc.property(fc.constantFrom(FRAME_PROBE, FRAME_PROBE_ACK), fc.nat({ max: 2 ** 32 - 1 }), fc.constantFrom(FRAME_FORWARD, FRAME_FORWARDED), (type, nonce, outer) => {
+      const probe = writeFrame({ type, nonce })
+      assert.deepEqual(readFrame(probe), { type, nonce })
+      assert.deepEqual(readFrame(writeFrame({ type: outer, peer: 'p', frame: probe })), { type: outer, peer: 'p', frame: probe }, 'a probe may be forwarded')
     }))
     const nested = writeFrame({ type: FRAME_FORWARD, peer: 'p', frame: writeFrame({ type: FRAME_FORWARD, peer: 'q', frame: Uint8Array.of(1) }) })
     assert.throws(() => readFrame(nested), (err: Error) => err.name === 'LedgerDecodeError', 'one hop only')

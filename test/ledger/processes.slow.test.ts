@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { LedgerStatus } from '../../core/ledger/types.ts'
+import type { EntryJson } from '../../node-runtime/ledger/ops.ts'
 import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -38,12 +39,22 @@ describe('ledger: 7 replica processes', { timeout: 900_000 }, () => {
     const slots = new Set(results.map(r => `${r.slot}.${r.index}`))
     assert.equal(slots.size, 200, 'each entry has its own place in the log')
     const height = Math.max(...results.map(r => r.slot))
-    await cluster.waitSameHead(height)
-    const viaCli = await Promise.all(peers.map(async p => await cliStatus(p.dataDir)))
-    assert.equal(new Set(viaCli.map(s => s.head)).size, 1, `heads: ${viaCli.map(s => s.head).join(' ')}`)
-    // the log has them all, in one order, on every peer
-    const logs = await Promise.all(peers.map(async p => JSON.stringify(await cluster.op(p, 'ledger.log', { from: 0, limit: 1000 }))))
+    const [agreed] = await cluster.waitSameHead(height)
+    // the user's view: `novacron ledger status --json` on every peer shows one head (a block committed
+    // between two of these calls, e.g. a membership entry, moves some heads: ask again, with a deadline)
+    let viaCli: LedgerStatus[] = []
+    await waitFor(async () => {
+      viaCli = await Promise.all(peers.map(async p => await cliStatus(p.dataDir)))
+      return new Set(viaCli.map(s => `${s.height}:${s.head}`)).size === 1
+    }, { timeout: 60_000, interval: 500, message: () => `one head in every CLI status; now ${viaCli.map(s => `${s.height}:${s.head.slice(0, 8)}`).join(' ')}` })
+    // the log has them all, in one order, on every peer (what was committed; commit times are local)
+    const logs = await Promise.all(peers.map(async p => {
+      const log = await cluster.op(p, 'ledger.log', { from: 0, limit: 1000 }) as EntryJson[]
+      return JSON.stringify(log.filter(e => e.slot <= agreed.height).map(e => [e.slot, e.index, e.epoch, e.kind, e.author, e.data, e.applied]))
+    }))
     assert.equal(new Set(logs).size, 1)
+    const notes = JSON.parse(logs[0]) as Array<[number, number, number, string, string, string]>
+    for (let i = 0; i < 200; i++) assert.ok(notes.some(e => e[3] === 'note' && e[5] === JSON.stringify({ text: `entry ${i}` })), `entry ${i} in the log`)
   })
 
   test('2 peers SIGKILLed: the other 5 keep committing', async () => {
