@@ -6,6 +6,7 @@
  * On `pagehide` it stops the ledger, which submits `leave` (best effort: the page may be gone
  * before the entry commits; the replicas then remove the tab once it stops answering their probes).
  */
+import { registerLedgerMetrics } from '../../core/ledger/metrics.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
 import type { LedgerApi, LedgerStore } from '../../core/ledger/types.ts'
@@ -30,6 +31,7 @@ export interface TabLedgerInit {
 export async function startTabLedger (init: TabLedgerInit, create: CreateTabLedger, beforeStart?: (ledger: TabLedgerRuntime) => void): Promise<{ ledger: TabLedgerRuntime, stop: () => Promise<void> }> {
   const store = await openIdbStore(init.dbName)
   const ledger = await create({ genesisPeerId: init.genesisPeerId }, { mesh: init.mesh, privateKey: init.privateKey, store })
+  registerLedgerMetrics(init.mesh.metrics, ledger) // the Health panel
   try {
     beforeStart?.(ledger) // e.g. jobs register their entry kinds
     await ledger.start()

@@ -11,6 +11,7 @@
  * core/ledger is reached through the narrow `LedgerCore` port (./core-binding.ts fills it), so this
  * wiring is testable with a scripted core and does not care how the shell is built.
  */
+import { registerLedgerMetrics } from '../../core/ledger/metrics.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '../../core/net/index.ts'
 import type { KindValidator, LedgerInit } from '../../core/ledger/index.ts'
@@ -111,6 +112,7 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
     }, { mesh: init.node, privateKey: init.privateKey, store })
     // every Node peer knows the entry kinds of the subsystems it runs, so all apply them alike
     for (const [kind, validate] of Object.entries(ENTRY_KINDS)) ledger.registerKind(kind, validate)
+    registerLedgerMetrics(init.node.metrics, ledger) // /metrics (docs/metrics.md)
   } catch (err) {
     await store.close()
     throw err

@@ -189,6 +189,10 @@ export async function runScenario (opts: ScenarioOptions, report_: (line: string
   const rejected = await Promise.all(members.map(async m => await metric(m, /^novacron_rejected_messages_total\{/)))
   log(`rejections counted: ${members.map((m, i) => `${m.name} ${rejected[i]}`).join(', ')}`)
   assert.ok(rejected[0] > 0, 'the bootstrap counted rejections')
+  // the ledger's counters are on /metrics too: the peers' joins were committed during the run
+  const heights = await Promise.all(members.map(async m => await metric(m, /^novacron_ledger_height /)))
+  log(`ledger heights on /metrics: ${heights.join(', ')}`)
+  assert.ok(heights.every(h => h >= 1), `ledger heights ${heights.join(', ')}`)
   assert.match(p2.stdout, /broadcast from \S+: \\x1B\]0;pwned\\x07/, 'the hostile broadcast was shown, escaped')
   // eslint-disable-next-line no-control-regex
   assert.doesNotMatch(p2.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/, 'no raw control character in human output')
