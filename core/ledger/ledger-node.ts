@@ -16,7 +16,7 @@ import { signaturesOf } from '../consensus/signatures-of.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { SlotCertificate } from '../consensus/replica.ts'
-import { Chain, nextHead, type AppliedEntry, type KindValidator } from './chain.ts'
+import { Chain, nextHead, type AppliedEntry, type ApplyResult, type KindValidator } from './chain.ts'
 import {
   FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
   writeRecord, writeSyncRequest, type Block, type Microblock
@@ -80,6 +80,13 @@ export interface LedgerNodeComponents {
 }
 
 const RING = 10_000
+
+function committedEntry (record: BlockRecord, e: AppliedEntry, now: number, latencyMs?: number): CommittedEntry {
+  return {
+    slot: record.height, index: e.index, epoch: record.epoch, kind: e.kind, author: e.author, data: e.data, summary: e.summary,
+    committedAt: now, applied: e.applied, ...(e.refusal != null ? { refusal: e.refusal } : {}), ...(latencyMs != null ? { latencyMs } : {})
+  }
+}
 const FUTURE_FRAMES = 512
 
 export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements LedgerApi, LedgerInbound {
@@ -180,7 +187,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const g = await this.c.store.getGenesis()
     if (g != null) {
       // replay (and re-verify) what we stored
-      const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: this.crypto, kinds: this.kinds })
+      // ...and announce it as it was committed: state built from commit and config events (jobs,
+      // the mesh settings) is rebuilt on a restarted peer, not only from what commits from now on
+      const r = await verifyChain(this.c.store, {
+        genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: this.crypto, kinds: this.kinds,
+        onApplied: (record, res) => { this.announce(record, res.entries.map(e => committedEntry(record, e, this.clock.now())), res.configs, true) }
+      })
       this.chain = r.chain
       this.entries = []
     } else if (this.self === this.init.genesisPeerId) {
@@ -406,10 +418,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.pool.prune(block.microblocks, a => chain.lastSeq(a))
     const now = this.clock.now()
     const mine: AppliedEntry[] = []
-    const toCommitted = (e: AppliedEntry, latencyMs?: number): CommittedEntry => ({
-      slot: record.height, index: e.index, epoch: record.epoch, kind: e.kind, author: e.author, data: e.data, summary: e.summary,
-      committedAt: now, applied: e.applied, ...(e.refusal != null ? { refusal: e.refusal } : {}), ...(latencyMs != null ? { latencyMs } : {})
-    })
+    const toCommitted = (e: AppliedEntry, latencyMs?: number): CommittedEntry => committedEntry(record, e, now, latencyMs)
     const latency = new Map<number, number>()
     for (const e of res.entries) if (e.author === this.self) mine.push(e)
     this.submitter.onCommitted(mine, (e, l) => { if (l != null) latency.set(e.index, l); return toCommitted(e, l) })
@@ -419,8 +428,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.commitTimes.push({ at: now, entries: committed.length })
     while (this.commitTimes.length > 0 && now - this.commitTimes[0].at > 10_000) this.commitTimes.shift()
     if (publish) this.c.transport.publish(writeRecord(record))
-    this.safeEmit('commit', { height: record.height, epoch: record.epoch, entries: committed })
-    for (const cfg of res.configs) this.safeEmit('config', { key: cfg.key, value: cfg.value, slot: record.height })
+    this.announce(record, committed, res.configs, false)
     if (res.newEpoch != null) {
       this.instance?.endAt(record.height)
       this.enterEpoch(res.newEpoch, res.newEpoch.start)
@@ -439,6 +447,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   }
 
   /** A record from gossip or sync: verified against our chain, never trusting the sender. */
+  /** The `commit` and `config` events of one block (`replayed`: a stored block re-applied at start). */
+  private announce (record: BlockRecord, entries: CommittedEntry[], configs: ApplyResult['configs'], replayed: boolean): void {
+    this.safeEmit('commit', { height: record.height, epoch: record.epoch, entries, ...(replayed ? { replayed } : {}) })
+    for (const cfg of configs) this.safeEmit('config', { key: cfg.key, value: cfg.value, slot: record.height, ...(replayed ? { replayed } : {}) })
+  }
+
   private async ingest (record: BlockRecord): Promise<'accept' | 'ignore' | 'reject'> {
     return await this.enqueue(async () => {
       const chain = this.chain

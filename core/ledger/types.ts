@@ -120,12 +120,12 @@ export interface LedgerStatus {
 
 /** Events a running ledger emits (EventTarget / TypedEventEmitter names). */
 export interface LedgerEvents {
-  /** a block was committed (entries in order) */
-  commit: CustomEvent<{ height: number, epoch: number, entries: CommittedEntry[] }>
+  /** a block was committed (entries in order); `replayed`: a stored block re-announced as the peer starts */
+  commit: CustomEvent<{ height: number, epoch: number, entries: CommittedEntry[], replayed?: boolean }>
   /** a new epoch became active */
   epoch: CustomEvent<{ epoch: number, start: number, replicas: ReplicaInfo[] }>
-  /** a committed config entry was applied (every peer applies it at the same slot) */
-  config: CustomEvent<{ key: string, value: unknown, slot: number }>
+  /** a committed config entry was applied (every peer applies it at the same slot; `replayed` at start) */
+  config: CustomEvent<{ key: string, value: unknown, slot: number, replayed?: boolean }>
 }
 
 /** What the CLI and the page call on a running ledger. */

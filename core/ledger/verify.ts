@@ -11,7 +11,7 @@ import type { QuorumMath } from '../consensus/quorum.ts'
 import { checkCertificate } from '../consensus/validate.ts'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { Chain, nextHead, type KindValidator } from './chain.ts'
+import { Chain, nextHead, type ApplyResult, type KindValidator } from './chain.ts'
 import { bytesEqual, readBlock, type Block } from './codec.ts'
 import { validationContext } from './epochs.ts'
 import { LedgerVerifyError } from './errors.ts'
@@ -54,6 +54,8 @@ export interface VerifyOptions {
   math: QuorumMath
   crypto: ConsensusCrypto
   kinds?: ReadonlyMap<string, KindValidator>
+  /** Called with each record once it is verified and applied (a starting peer re-announces its stored log). */
+  onApplied?: (record: BlockRecord, result: ApplyResult) => void
 }
 
 /** Replays `store` from genesis, verifying every record; throws `LedgerVerifyError` naming the height. */
@@ -69,7 +71,8 @@ export async function verifyChain (store: LedgerStore, opts: VerifyOptions): Pro
   for await (const r of store.iterate(0)) {
     const b = await checkRecord(chain, r, opts.crypto)
     if (typeof b === 'string') throw new LedgerVerifyError(r.height, b)
-    chain.apply(r.height, b, r.block)
+    const applied = chain.apply(r.height, b, r.block)
+    opts.onApplied?.(r, applied)
     blocks++
   }
   return { height: chain.height, head: bytesToHex(chain.head), blocks, chain }

@@ -119,14 +119,14 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
   }
   const applied: Record<string, unknown> = {}
   const onConfig = (e: Event): void => {
-    const { key, value, slot } = (e as CustomEvent<{ key: string, value: unknown, slot: number }>).detail
+    const { key, value, slot, replayed } = (e as CustomEvent<{ key: string, value: unknown, slot: number, replayed?: boolean }>).detail
     const apply = APPLY[key]
     let error: string | undefined
     if (apply != null) {
       try { apply(init.node, value); applied[key] = value } catch (err) { error = `${(err as Error).name}: ${(err as Error).message}` }
     }
-    init.out('ledger:config', { key, value, slot, applied: apply != null && error == null, ...(error != null ? { error } : {}) },
-      `config      ${key} = ${JSON.stringify(value)} at slot ${slot}${error != null ? ` (not applied: ${error})` : ''}`)
+    init.out('ledger:config', { key, value, slot, applied: apply != null && error == null, ...(error != null ? { error } : {}), ...(replayed === true ? { replayed } : {}) },
+      `config      ${key} = ${JSON.stringify(value)} at slot ${slot}${replayed === true ? ' (stored, applied at start)' : ''}${error != null ? ` (not applied: ${error})` : ''}`)
   }
   const onEpoch = (e: Event): void => {
     const { epoch, start, replicas } = (e as CustomEvent<{ epoch: number, start: number, replicas: ReplicaInfo[] }>).detail
