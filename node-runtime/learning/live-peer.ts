@@ -16,6 +16,7 @@ import type { Dataset, ModelSpec } from '../../core/learning/index.ts'
 import { Trainer, initParams, createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound, type LiveStatus, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
 import type { LedgerRuntime } from '../ledger/peer-ledger.ts'
 import type { ControlServer } from '../state/control.ts'
@@ -70,6 +71,7 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
     ...(init.log != null ? { log: init.log } : {})
   })
+  registerLiveLearningMetrics(node.metrics, learning) // /metrics (docs/metrics.md)
   learning.addEventListener('evaluated', e => {
     const r = e.detail
     init.out('learn:round', { round: r.round, hash: r.hash, coordinator: r.coordinator, participants: r.participants, accuracy: r.localAccuracy, loss: r.localLoss, epsilon: r.epsilon },

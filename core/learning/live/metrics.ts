@@ -1,0 +1,36 @@
+/**
+ * Live learning's counters on the node's metrics registry (core/metrics), read from the service's
+ * `status()` at scrape time: the committed round, rejected updates by reason (plus undecodable
+ * requests and weights whose hash did not match), bytes on the wire, and rounds coordinated and
+ * failed. Registering again points the same gauges at a new service.
+ */
+import type { Gauge, MetricsRegistry } from '../../metrics/index.ts'
+import type { LiveStatus } from './service.ts'
+
+interface Source { learning?: { status: () => LiveStatus } }
+
+const sources = new WeakMap<MetricsRegistry, Source>()
+
+export function registerLiveLearningMetrics (registry: MetricsRegistry, learning: { status: () => LiveStatus }): void {
+  const existing = sources.get(registry)
+  if (existing != null) { existing.learning = learning; return }
+  const source: Source = { learning }
+  sources.set(registry, source)
+  const gauge = (name: string, help: string, fill: (g: Gauge, s: LiveStatus) => void, labelNames: string[] = []): void => {
+    registry.registerGauge({ name, help, labelNames, collect: g => { const s = source.learning?.status(); if (s != null) fill(g, s) } })
+  }
+  gauge('novacron_learning_round', 'Last committed live-learning round', (g, s) => { g.set({}, s.round) })
+  gauge('novacron_learning_rejected', 'Live-learning messages rejected since start, by reason (update checks, undecodable requests, weights with the wrong hash)', (g, s) => {
+    for (const [reason, n] of Object.entries(s.stats.rejected)) g.set({ reason }, n)
+    g.set({ reason: 'malformed' }, s.stats.malformed)
+    g.set({ reason: 'weights-hash' }, s.stats.refusedWeights)
+  }, ['reason'])
+  gauge('novacron_learning_bytes', 'Live-learning bytes on the wire since start', (g, s) => {
+    g.set({ direction: 'sent' }, s.stats.bytesSent)
+    g.set({ direction: 'received' }, s.stats.bytesReceived)
+  }, ['direction'])
+  gauge('novacron_learning_rounds', 'Rounds this peer coordinated, and those that closed short of their minimum', (g, s) => {
+    g.set({ outcome: 'coordinated' }, s.stats.roundsCoordinated)
+    g.set({ outcome: 'failed' }, s.stats.roundsFailed)
+  }, ['outcome'])
+}

@@ -1,0 +1,40 @@
+/**
+ * Live learning's gauges (core/learning/live/metrics.ts): the committed round, rejections by
+ * reason (update checks, undecodable requests, weights with the wrong hash), bytes and rounds,
+ * read from `status()` at scrape time; registering again follows the new service.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { MetricsRegistry } from '../../core/metrics/index.ts'
+import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
+import { emptyLiveRejections } from '../../core/learning/live/collector.ts'
+import type { LiveStatus } from '../../core/learning/live/index.ts'
+
+function status (round: number): LiveStatus {
+  return {
+    task: 't', peerId: 'p', learners: [], joined: true, round, hash: 'h', held: true, rounds: [],
+    stats: {
+      bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
+      refusedWeights: 3, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0
+    }
+  }
+}
+
+const value = (r: MetricsRegistry, name: string, labels: Record<string, string> = {}): number | undefined =>
+  r.get(name)?.snapshot().samples.find(s => JSON.stringify(s.labels) === JSON.stringify(labels))?.value
+
+test('live learning figures are gauges read at scrape time; a new service takes over the same gauges', () => {
+  const r = new MetricsRegistry()
+  let round = 3
+  registerLiveLearningMetrics(r, { status: () => status(round) })
+  assert.equal(value(r, 'novacron_learning_round'), 3)
+  round = 4
+  assert.equal(value(r, 'novacron_learning_round'), 4, 'read again at the next scrape')
+  assert.equal(value(r, 'novacron_learning_rejected', { reason: 'non-finite' }), 2)
+  assert.equal(value(r, 'novacron_learning_rejected', { reason: 'malformed' }), 4)
+  assert.equal(value(r, 'novacron_learning_rejected', { reason: 'weights-hash' }), 3)
+  assert.equal(value(r, 'novacron_learning_bytes', { direction: 'received' }), 200)
+  assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'failed' }), 1)
+  registerLiveLearningMetrics(r, { status: () => status(40) })
+  assert.equal(value(r, 'novacron_learning_round'), 40)
+})
