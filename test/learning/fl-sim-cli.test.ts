@@ -3,12 +3,11 @@
  * never load tfjs, so this stays fast), and a tiny seeded JSON run as a real process.
  */
 import assert from 'node:assert/strict'
-import { PassThrough } from 'node:stream'
 import { after, test } from 'node:test'
 import { DEFAULT_TRAINING } from '../../core/learning/defaults.ts'
 import { parseCommandArgs } from '../../node-runtime/cli/args.ts'
 import { command, configFromArgs } from '../../node-runtime/cli/commands/fl-sim.ts'
-import { main } from '../../node-runtime/cli/main.ts'
+import { runMain } from '../_support/run-main.ts'
 import { startCli, stopAll } from '../_support/processes.ts'
 
 after(async () => { await stopAll() })
@@ -19,19 +18,8 @@ async function runCli (args: string[]): Promise<{ code: number | null, stdout: s
   return { code, stdout: p.stdout, stderr: p.stderr }
 }
 
-async function runMain (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
-  const code = await main(['fl-sim', ...args], { stdout, stderr, stdin: new PassThrough() })
-  return { code, stdout: out, stderr: err }
-}
-
 test('--help documents every option', async () => {
-  const r = await runMain(['--help'])
+  const r = await runMain(['fl-sim', '--help'])
   assert.equal(r.code, 0)
   for (const flag of ['--clients', '--rounds', '--partition', '--select', '--dp-epsilon', '--quantize', '--byzantine', '--aggregate', '--seed', '--json', '--backend', '--topk', '--server-ema', '--server-ema-start']) {
     assert.ok(r.stdout.includes(flag), `help lacks ${flag}`)
@@ -71,7 +59,7 @@ test('bad flags are usage errors (exit 2) naming the flag', async () => {
     [['--server-ema', '-0.5'], '--server-ema'],
     [['--nope'], '--nope']
   ] as const) {
-    const r = await runMain([...args])
+    const r = await runMain(['fl-sim', ...args])
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
     assert.ok(r.stderr.includes(flag), `${args.join(' ')}: ${r.stderr}`)
   }
@@ -90,7 +78,7 @@ test('a tiny seeded run prints backend, per-round and summary JSON, identical in
   assert.ok((summary.epsilon as number) > 0 && (summary.epsilon as number) <= 8)
   assert.ok((summary.totalBytes as number) > 0)
   assert.match(a.stderr, /round 2\/2 acc/)
-  const b = await runMain(args)
+  const b = await runMain(['fl-sim', ...args])
   assert.equal(b.code, 0, b.stderr)
   const strip = (s: string): string => s.replace(/"wallSeconds":[0-9.]+/, '')
   assert.equal(strip(b.stdout), strip(a.stdout))
@@ -110,7 +98,7 @@ test('--data leaf:<dir> and csv:<file>: classes and input size from the data; a 
     mkdirSync(join(dir, 'leaf', 'test'), { recursive: true })
     writeFileSync(join(dir, 'leaf', 'train', 'a.json'), leaf(['a', 'b', 'c', 'd'], 30))
     writeFileSync(join(dir, 'leaf', 'test', 'a.json'), leaf(['t'], 30))
-    const r = await runMain(['--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '2', '--hidden', '8', '--json', '--quiet', '--compress', 'off'])
+    const r = await runMain(['fl-sim', '--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '2', '--hidden', '8', '--json', '--quiet', '--compress', 'off'])
     assert.equal(r.code, 0, r.stderr)
     const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
     assert.equal(lines[0].data, `leaf:${join(dir, 'leaf')}`)
@@ -118,16 +106,16 @@ test('--data leaf:<dir> and csv:<file>: classes and input size from the data; a 
     assert.equal(lines[0].testSamples, 30)
     assert.equal(lines.filter(l => l.event === 'round').length, 2)
     writeFileSync(join(dir, 'd.csv'), 'a,b,c,d,label\n' + Array.from({ length: 60 }, (_, k) => [...row(k % 3, k), k % 3].join(',')).join('\n'))
-    const c = await runMain(['--data', `csv:${join(dir, 'd.csv')}`, '--clients', '2', '--rounds', '1', '--hidden', '8', '--json', '--quiet', '--compress', 'off', '--partition', 'iid'])
+    const c = await runMain(['fl-sim', '--data', `csv:${join(dir, 'd.csv')}`, '--clients', '2', '--rounds', '1', '--hidden', '8', '--json', '--quiet', '--compress', 'off', '--partition', 'iid'])
     assert.equal(c.code, 0, c.stderr)
     assert.equal((JSON.parse(c.stdout.split('\n')[0]) as { trainSamples: number }).trainSamples, 48)
     writeFileSync(join(dir, 'leaf', 'test', 'b.json'), '{"users": ["x"], "num_samp')
-    const bad = await runMain(['--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '1', '--json'])
+    const bad = await runMain(['fl-sim', '--data', `leaf:${join(dir, 'leaf')}`, '--clients', '2', '--rounds', '1', '--json'])
     assert.equal(bad.code, 1)
     const { error: err } = JSON.parse(bad.stderr.trim().split('\n').at(-1) ?? '{}') as { error: { name: string, message: string } }
     assert.equal(err.name, 'DataSourceError')
     assert.ok(err.message.includes(join(dir, 'leaf', 'test', 'b.json')), err.message)
-    const usage = await runMain(['--data', 'ftp://x', '--rounds', '1'])
+    const usage = await runMain(['fl-sim', '--data', 'ftp://x', '--rounds', '1'])
     assert.equal(usage.code, 2)
     assert.ok(usage.stderr.includes('--data'))
   } finally {

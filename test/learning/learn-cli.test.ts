@@ -7,23 +7,12 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { after, test } from 'node:test'
-import { main } from '../../node-runtime/cli/main.ts'
+import { runMain } from '../_support/run-main.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'novacron-learn-cli-'))
 after(() => { rmSync(dir, { recursive: true, force: true }) })
 
-async function runMain (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough() })
-  return { code, stdout: out, stderr: err }
-}
 
 test('learn --help documents its options; model --help its subcommands', async () => {
   const r = await runMain(['learn', '--help'])
