@@ -21,7 +21,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
-import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
@@ -268,7 +268,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     on('transport:listening', () => { this.announcer.addressesChanged() })
     on('self:peer:update', () => { this.announcer.addressesChanged() })
     const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
-    const onSubscriptions = (): void => { this.announcer.subscribersChanged() }
+    const onSubscriptions = (e: CustomEvent<SubscriptionChangeData>): void => {
+      this.announcer.subscribersChanged()
+      const peerId = e.detail.peerId.toString()
+      for (const s of e.detail.subscriptions) if (s.subscribe) this.safeDispatch('topic:subscribe', { peerId, topic: s.topic })
+    }
     const pubsub = this.libp2p.services.pubsub
     pubsub.addEventListener('message', onMessage)
     pubsub.addEventListener('subscription-change', onSubscriptions)
@@ -477,9 +481,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     await this.libp2p.services.pubsub.publish(BROADCAST_TOPIC, encodeMessage({ type: MSG_BROADCAST, text }))
   }
 
-  async publish (topic: string, data: Uint8Array): Promise<void> {
+  /**
+   * Publishes `data` on `topic`; resolves with the peers it was sent to directly (none while no
+   * peer's subscription to the topic is known yet: those peers hear of it only through
+   * `topic:subscribe`, so a caller that must reach them catches up then).
+   */
+  async publish (topic: string, data: Uint8Array): Promise<string[]> {
     this.assertStarted()
-    await this.libp2p.services.pubsub.publish(topic, data)
+    const { recipients } = await this.libp2p.services.pubsub.publish(topic, data)
+    return recipients.map(String)
   }
 
   /**

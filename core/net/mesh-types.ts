@@ -28,6 +28,8 @@ export interface PubsubMessage { from: string, topic: string, data: Uint8Array }
 export interface MeshNodeEvents {
   'peer:connect': CustomEvent<{ peerId: string, transport: ConnectionTransport }>
   'peer:disconnect': CustomEvent<{ peerId: string }>
+  /** A peer told us it subscribed to `topic` (gossip we published before this did not reach it). */
+  'topic:subscribe': CustomEvent<{ peerId: string, topic: string }>
   broadcast: CustomEvent<{ from: string, text: string }>
   /** The topology view changed (a peer joined, left, or changed neighbours). */
   view: CustomEvent<ViewSnapshot>

@@ -20,7 +20,7 @@ export function meshAsStateMesh (node: MeshNode): StateMesh {
     },
     unhandle: async protocol => { await node.unhandle(protocol) },
     request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
-    publish: async (topic, data) => { await node.publish(topic, data) },
+    publish: async (topic, data) => await node.publish(topic, data),
     subscribe: (topic, handler, opts) => node.subscribe(topic, msg => { handler({ from: msg.from, data: msg.data }) }, { check: opts?.check }),
     onPeer: (event, fn) => {
       const type = event === 'connect' ? 'peer:connect' : 'peer:disconnect'
@@ -36,6 +36,11 @@ export function meshAsStateMesh (node: MeshNode): StateMesh {
       }
       node.addEventListener(type, listener)
       return () => { node.removeEventListener(type, listener) }
+    },
+    onSubscribe: (topic, fn) => {
+      const listener = (e: CustomEvent<{ peerId: string, topic: string }>): void => { if (e.detail.topic === topic) fn(e.detail.peerId) }
+      node.addEventListener('topic:subscribe', listener)
+      return () => { node.removeEventListener('topic:subscribe', listener) }
     },
     connectedPeers: () => [...new Set(node.links().filter(l => !l.limited).map(l => l.peerId))],
     hangUp: async peer => { await node.libp2p.hangUp(peerIdFromString(peer)) }

@@ -43,7 +43,8 @@ export interface StateMesh {
   handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array> | Uint8Array, opts: { maxFrameSize: number }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
   request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
-  publish: (topic: string, data: Uint8Array) => Promise<void>
+  /** Resolves with the peers the message was sent to directly, where the mesh knows them. */
+  publish: (topic: string, data: Uint8Array) => Promise<readonly string[] | undefined | void>
   /**
    * `opts.check` runs before a message is delivered or forwarded (a gossipsub topic validator):
    * anything but 'accept' drops it and counts against the peer that sent it.
@@ -51,6 +52,11 @@ export interface StateMesh {
   subscribe: (topic: string, handler: (msg: { from: string, data: Uint8Array }) => void, opts?: { check?: (data: Uint8Array, from: string) => Promise<GossipVerdict> | GossipVerdict }) => () => void
   /** Calls `fn` with the peer id on each new connection / lost peer; returns an unsubscribe function. */
   onPeer: (event: 'connect' | 'disconnect', fn: (peerId: string) => void) => () => void
+  /**
+   * Calls `fn` with a peer's id when it tells us it subscribed to `topic`: gossip published before
+   * that did not reach it. Optional; without it, such gossip waits for the next resync.
+   */
+  onSubscribe?: (topic: string, fn: (peerId: string) => void) => () => void
   /** Peers with an open connection now. */
   connectedPeers: () => string[]
   /** Closes every connection to `peer` (an offender). */
@@ -101,6 +107,8 @@ export interface StateProviderStats extends ReplicaStats {
   syncFailures: number
   badMessages: number
   fetches: number
+  /** Handshakes run because a peer subscribed after local gossip it missed (see catchUp). */
+  catchUps: number
   rateLimited: number
   disconnects: number
 }
@@ -132,6 +140,9 @@ export class StateProvider {
   private expireTimer?: ReturnType<typeof setInterval>
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly queuedSyncs = new Map<string, Promise<void>>()
+  /** Local entries signed so far, and per peer how many of them a handshake or gossip covered. */
+  private written = 0
+  private readonly heard = new Map<string, number>()
   private readonly fetchTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly lastFetch = new Map<string, number>()
   /** Every document mutation (remote entries, local signing) runs in this chain, one at a time. */
@@ -145,7 +156,7 @@ export class StateProvider {
     this.mesh = components.mesh
     this.log = init.log ?? (() => {})
     this.now = init.now ?? Date.now
-    this.stats = { ...newReplicaStats(), gossipSent: 0, gossipReceived: 0, bytesSent: 0, bytesReceived: 0, syncs: 0, syncFailures: 0, badMessages: 0, fetches: 0, rateLimited: 0, disconnects: 0 }
+    this.stats = { ...newReplicaStats(), gossipSent: 0, gossipReceived: 0, bytesSent: 0, bytesReceived: 0, syncs: 0, syncFailures: 0, badMessages: 0, fetches: 0, catchUps: 0, rateLimited: 0, disconnects: 0 }
     this.replica = SignedReplica.for({
       doc: init.doc,
       signer: { peerId: this.mesh.peerId, sign: data => this.mesh.sign(data) },
@@ -191,6 +202,8 @@ export class StateProvider {
     this.cleanup.push(() => { this.awareness.off('update', onAwareness) })
     this.cleanup.push(this.mesh.onPeer('connect', peer => { void this.syncWith(peer) }))
     this.cleanup.push(this.mesh.onPeer('disconnect', peer => { this.dropPeer(peer) }))
+    const onSubscribe = this.mesh.onSubscribe?.(STATE_TOPIC, peer => { this.catchUp(peer) })
+    if (onSubscribe != null) this.cleanup.push(onSubscribe)
     this.resyncTimer = setInterval(() => { this.resyncOne() }, this.resyncIntervalMs)
     const ttl = this.replica.pending.limits.ttlMs
     this.expireTimer = setInterval(() => { this.replica.expire(this.now()) }, Math.max(250, Math.floor(ttl / 4)))
@@ -253,6 +266,8 @@ export class StateProvider {
     if (!this.started) return
     try {
       await this.settled()
+      // counted as heard even if it fails: a failed handshake is retried by resync, not by catchUp
+      this.hear(peer, this.written)
       for (let round = 0; round < MAX_ROUNDS && this.started; round++) {
         const before = this.replica.log.size
         const first = await this.call(peer, [encodeStep1(this.replica.log.vector()), this.localAwareness()])
@@ -407,6 +422,7 @@ export class StateProvider {
     this.clientsByPeer.delete(peer)
     this.budgets.forget(peer)
     this.lastFetch.delete(peer)
+    this.heard.delete(peer)
     if (ids != null && ids.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], 'disconnect')
   }
 
@@ -426,24 +442,42 @@ export class StateProvider {
     this.serial = run.catch(err => { this.log(`signing a local state change failed: ${err instanceof Error ? err.message : String(err)}`) })
     void run.then(entry => {
       if (entry == null) return
+      const written = ++this.written
       const frame = encodeEntries([entry])
       if (frame.length > this.maxGossipSize) {
         for (const peer of this.mesh.connectedPeers()) void this.syncWith(peer)
         return
       }
-      void this.gossip(frame)
+      void this.gossip(frame, written)
     }, () => {})
   }
 
-  private async gossip (frame: Uint8Array): Promise<void> {
+  /** Publishes `frame`; with `written` (a local entry's number), records which peers it reached. */
+  private async gossip (frame: Uint8Array, written?: number): Promise<void> {
     if (!this.started) return
     try {
-      await this.mesh.publish(STATE_TOPIC, frame)
+      const recipients = await this.mesh.publish(STATE_TOPIC, frame)
       this.stats.gossipSent++
       this.stats.bytesSent += frame.length
+      if (written != null && Array.isArray(recipients)) for (const peer of recipients) this.hear(peer, written)
     } catch (err) {
       this.log(`state gossip failed: ${err instanceof Error ? err.message : String(err)}`)
     }
+  }
+
+  private hear (peer: string, written: number): void {
+    if ((this.heard.get(peer) ?? -1) < written) this.heard.set(peer, written)
+  }
+
+  /**
+   * A peer just subscribed to the state topic: local entries gossiped while we did not know it was
+   * subscribed (a new link's first seconds) never reached it, and nothing else would send them
+   * before the next resync, so hand them over now. A peer already covered costs nothing.
+   */
+  private catchUp (peer: string): void {
+    if (!this.started || this.written <= (this.heard.get(peer) ?? 0)) return
+    this.stats.catchUps++
+    void this.syncWith(peer)
   }
 
   private resyncOne (): void {

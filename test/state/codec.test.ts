@@ -102,8 +102,22 @@ describe('state codec', () => {
   })
 })
 
-/** Two providers joined by an in-memory mesh; `deliver` runs queued gossip in a seeded order. */
-async function pair (): Promise<{ a: StateProvider, b: StateProvider, ids: { A: string, B: string }, inject: (to: 'a' | 'b', data: Uint8Array) => void, request: (to: 'a' | 'b', data: Uint8Array) => Promise<Uint8Array> }> {
+interface Pair {
+  a: StateProvider
+  b: StateProvider
+  ids: { A: string, B: string }
+  inject: (to: 'a' | 'b', data: Uint8Array) => void
+  request: (to: 'a' | 'b', data: Uint8Array) => Promise<Uint8Array>
+  /** Whether each side knows the other subscribed (gossip reaches only a known subscriber). */
+  known: { A: boolean, B: boolean }
+  /** Tells `self` that the other side subscribed to the state topic. */
+  subscribed: (self: 'A' | 'B') => void
+}
+
+/** Two providers joined by an in-memory mesh (gossip is delivered at once, to a known subscriber). */
+async function pair (): Promise<Pair> {
+  const known = { A: true, B: true }
+  const onSubscribe = new Map<string, (peer: string) => void>()
   const handlers = new Map<string, (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array> | Uint8Array>()
   const subs = new Map<string, (msg: { from: string, data: Uint8Array }) => void>()
   const keys = { A: await generateKeyPair('Ed25519'), B: await generateKeyPair('Ed25519') }
@@ -114,15 +128,21 @@ async function pair (): Promise<{ a: StateProvider, b: StateProvider, ids: { A: 
     handle: async (_p, h) => { handlers.set(self, h) },
     unhandle: async () => { handlers.delete(self) },
     request: async (peer, _p, payload) => await (handlers.get(peer === ids.A ? 'A' : 'B') as NonNullable<ReturnType<typeof handlers.get>>)(payload, { peerId: ids[self] }),
-    publish: async (_t, data) => { subs.get(other)?.({ from: ids[self], data }) },
+    publish: async (_t, data) => {
+      if (!known[self]) return []
+      subs.get(other)?.({ from: ids[self], data })
+      return [ids[other]]
+    },
     subscribe: (_t, h) => { subs.set(self, h); return () => { subs.delete(self) } },
     onPeer: () => () => {},
+    onSubscribe: (_t, fn) => { onSubscribe.set(self, fn); return () => { onSubscribe.delete(self) } },
     connectedPeers: () => [ids[other]]
   })
   const a = new StateProvider({ doc: new Y.Doc(), flushDelayMs: 0 }, { mesh: mesh('A', 'B') })
   const b = new StateProvider({ doc: new Y.Doc(), flushDelayMs: 0 }, { mesh: mesh('B', 'A') })
   return {
-    a, b, ids,
+    a, b, ids, known,
+    subscribed: self => { known[self] = true; onSubscribe.get(self)?.(ids[self === 'A' ? 'B' : 'A']) },
     inject: (to, data) => { subs.get(to === 'a' ? 'A' : 'B')?.({ from: 'EVIL', data }) },
     request: async (to, data) => await (handlers.get(to === 'a' ? 'A' : 'B') as NonNullable<ReturnType<typeof handlers.get>>)(data, { peerId: 'EVIL' })
   }
@@ -138,6 +158,33 @@ describe('state provider (in-memory mesh)', () => {
       await a.syncWith(ids.B)
       assert.deepEqual(a.doc.getMap('m').toJSON(), { a: 1, b: 2 })
       assert.deepEqual(b.doc.getMap('m').toJSON(), { a: 1, b: 2 })
+    } finally {
+      await a.stop(); await b.stop()
+    }
+  })
+
+  test('a local write gossiped before the other side\'s subscription was known reaches it when the subscription arrives, once', async () => {
+    const { a, b, ids, known, subscribed } = await pair()
+    known.A = false // a new link: A does not yet know that B subscribed
+    await a.start(); await b.start()
+    try {
+      await a.syncWith(ids.B) // the handshake on connect, before the write
+      a.doc.getMap('m').set('early', 1)
+      await waitFor(() => a.stats.gossipSent >= 1, { timeout: 5000, message: 'A gossiped its write' })
+      assert.equal(b.doc.getMap('m').get('early'), undefined) // it reached nobody
+      subscribed('A')
+      await waitFor(() => b.doc.getMap('m').get('early') === 1, { timeout: 5000, message: 'B caught up' })
+      assert.equal(a.stats.catchUps, 1)
+      // B is covered now: another subscription event (a re-subscribe) costs nothing
+      const syncs = a.stats.syncs
+      subscribed('A')
+      assert.equal(a.stats.catchUps, 1)
+      // and a write gossiped to B directly is not handed over again either
+      a.doc.getMap('m').set('later', 2)
+      await waitFor(() => b.doc.getMap('m').get('later') === 2, { timeout: 5000, message: 'gossip reached B' })
+      subscribed('A')
+      assert.equal(a.stats.catchUps, 1)
+      assert.equal(a.stats.syncs, syncs)
     } finally {
       await a.stop(); await b.stop()
     }
