@@ -19,6 +19,7 @@ import * as encoding from 'lib0/encoding'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { MalformedBlobMessageError } from './errors.ts'
 import { MAX_CHUNK_BYTES, type BlobManifest } from './manifest.ts'
+import { decodeExact } from '../codec/decode-exact.ts'
 
 export const BLOBS_PROTOCOL = '/novacron/blobs/1.0.0'
 export const MSG_MANIFEST = 1
@@ -71,19 +72,8 @@ export function encodeResponse (res: BlobResponse): Uint8Array {
   return encoding.toUint8Array(e)
 }
 
-function guarded<T> (bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`)
-  const d = decoding.createDecoder(bytes)
-  let out: T
-  try {
-    out = read(d)
-  } catch (err) {
-    if (err instanceof MalformedBlobMessageError) throw err
-    throw new MalformedBlobMessageError(`truncated or malformed ${what}`)
-  }
-  if (decoding.hasContent(d)) throw new MalformedBlobMessageError(`${what} has trailing bytes`)
-  return out
-}
+const BLOB_ERRORS = { own: MalformedBlobMessageError, make: (detail: string) => new MalformedBlobMessageError(`truncated or malformed ${detail}`) }
+const guarded = <T>(bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T => decodeExact(bytes, what, read, BLOB_ERRORS)
 
 function count (d: decoding.Decoder, minBytesEach: number, max: number, what: string): number {
   const n = decoding.readVarUint(d)

@@ -26,6 +26,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { LedgerDecodeError } from './errors.ts'
 import type { BlockRecord, Entry } from './types.ts'
+import { decodeExact } from '../codec/decode-exact.ts'
 
 export const FRAME_CONSENSUS = 1
 export const FRAME_MICROBLOCK = 2
@@ -69,20 +70,9 @@ export interface SyncResponse { genesis: Uint8Array, height: number, records: Ui
 
 function fail (what: string): never { throw new LedgerDecodeError(`malformed ledger data: ${what}`) }
 
+const LEDGER_ERRORS = { own: LedgerDecodeError, make: (detail: string) => new LedgerDecodeError(`malformed ledger data: ${detail}`) }
 /** Runs a reader over `bytes`: lib0's plain errors become `LedgerDecodeError`; trailing bytes are refused. */
-function decode<T> (bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`)
-  const d = decoding.createDecoder(bytes)
-  let out: T
-  try {
-    out = read(d)
-  } catch (err) {
-    if (err instanceof LedgerDecodeError) throw err
-    fail(`${what}: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  if (decoding.hasContent(d)) fail(`${what}: trailing bytes`)
-  return out
-}
+const decode = <T>(bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T => decodeExact(bytes, what, read, LEDGER_ERRORS)
 
 function readUint (d: decoding.Decoder, what: string, max = 0xffffffff): number {
   const v = decoding.readVarUint(d)

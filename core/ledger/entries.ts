@@ -17,6 +17,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { LedgerDecodeError } from './errors.ts'
 import { bytesEqual, MAX_ID_CHARS } from './codec.ts'
+import { decodeExact } from '../codec/decode-exact.ts'
 
 export interface JoinBody { signPublic: Uint8Array, vrfPublic: Uint8Array, sig: Uint8Array, proof: Uint8Array }
 export interface RemoveBody { peerId: string, reason: string }
@@ -28,16 +29,8 @@ export const JOIN_BYTES = 32 + 32 + 64 + 80
 
 function fail (what: string): never { throw new LedgerDecodeError(`malformed entry: ${what}`) }
 
-function run<T> (bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T {
-  const d = decoding.createDecoder(bytes)
-  let out: T
-  try { out = read(d) } catch (err) {
-    if (err instanceof LedgerDecodeError) throw err
-    fail(`${what}: ${err instanceof Error ? err.message : String(err)}`)
-  }
-  if (decoding.hasContent(d)) fail(`${what}: trailing bytes`)
-  return out
-}
+const ENTRY_ERRORS = { own: LedgerDecodeError, make: (detail: string) => new LedgerDecodeError(`malformed entry: ${detail}`) }
+const run = <T>(bytes: Uint8Array, what: string, read: (d: decoding.Decoder) => T): T => decodeExact(bytes, what, read, ENTRY_ERRORS)
 
 /** The message a joining peer signs and proves over. */
 export function joinMessage (peerId: string): Uint8Array {
