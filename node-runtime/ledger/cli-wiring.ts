@@ -18,6 +18,9 @@ export const ledgerOptions: OptionSpec[] = [
   { name: 'ledger-protocol', type: 'string', choices: ['probft', 'pbft'], default: 'probft', description: 'Consensus of a new ledger: the genesis peer (start) records it in genesis; ProBFT, or the PBFT baseline' }
 ]
 
+/** `start`'s: its peer writes the genesis and is a replica from the first block, so it cannot decline to join. */
+export const genesisLedgerOptions: OptionSpec[] = ledgerOptions.filter(o => o.name !== 'no-ledger-join')
+
 /** The key the MeshNode and the ledger share: the data dir's, or a fresh one made here. */
 export async function withPeerKey (init: MeshNodeInit): Promise<MeshNodeInit & { privateKey: PrivateKey }> {
   return { ...init, privateKey: init.privateKey ?? await generateKeyPair('Ed25519') }

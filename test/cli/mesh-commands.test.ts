@@ -50,6 +50,7 @@ test('bad flags exit 2 and name the flag', async () => {
     [['peer', '--bootstrap', 'not-a-multiaddr'], '--bootstrap'],
     [['peer', '--bootstrap', '/ip4/127.0.0.1/tcp/1/ws'], '--bootstrap'],
     [['start', '--bogus'], '--bogus'],
+    [['start', '--no-ledger-join'], '--no-ledger-join'], // the genesis peer is a replica from block 0
     [['start', '--port', 'http'], '--port'],
     [['start', '--host', 'localhost'], '--host']
   ]
@@ -65,6 +66,7 @@ test('--help documents every option of start and peer', async () => {
     const p = startCli([cmd, '--help'])
     assert.equal(await p.exited, 0)
     for (const f of flags) assert.ok(p.stdout.includes(f), `${cmd} --help lists ${f}`)
+    assert.equal(p.stdout.includes('--no-ledger-join'), cmd === 'peer', `${cmd} --help and --no-ledger-join`)
   }
 })
 

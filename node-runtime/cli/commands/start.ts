@@ -13,7 +13,7 @@ import { claimPeerHome, type PeerHome } from '../../mesh/peer-home.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
 import { close, createAppServer, listen } from '../../mesh/http-server.ts'
 import { packageRoot } from '../package-root.ts'
-import { ledgerHooks, ledgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
+import { ledgerHooks, genesisLedgerOptions, withPeerKey } from '../../ledger/cli-wiring.ts'
 import { jobOptions } from '../../jobs/cli-wiring.ts'
 
 export const DEFAULT_PORT = 7420
@@ -36,7 +36,7 @@ export const command: Command = {
     { name: 'app-dir', type: 'string', value: '<dir>', description: "Folder of the built app to serve (default: the package's dist/app, built by npm run build)" },
     { name: 'max-reservations', type: 'integer', value: '<n>', min: 1, max: 65536, default: 1024, description: 'Relay reservations the bootstrap grants (one per peer)' },
     ...commonOptions,
-    ...ledgerOptions,
+    ...genesisLedgerOptions,
     ...jobOptions
   ],
   examples: ['novacron start', 'novacron start --port 8000 --name lab', 'npm start -- --port 8000', 'novacron start --port 0 --ws-port 0 --json'],
