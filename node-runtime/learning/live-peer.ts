@@ -16,6 +16,7 @@ import type { Dataset, ModelSpec } from '../../core/learning/index.ts'
 import { Trainer, initParams, createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound, type LiveStatus, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
 import type { LedgerRuntime } from '../ledger/peer-ledger.ts'
@@ -56,13 +57,7 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     ...(init.minLearners != null ? { minLearners: init.minLearners } : {}),
     ...(init.roundTimeoutMs != null ? { roundTimeoutMs: init.roundTimeoutMs } : {})
   }, {
-    mesh: {
-      peerId: node.peerId.toString(),
-      handle: async (protocol, handler, opts) => { await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), opts) },
-      unhandle: async protocol => { await node.unhandle(protocol) },
-      request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
-      links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) }))
-    },
+    mesh: learningMesh(node),
     ledger: {
       submit: async (entry, opts) => await init.ledger.submit(entry, opts),
       log: async (from, limit) => await init.ledger.log(from, limit)
