@@ -51,8 +51,10 @@ function roundRow (r: CommittedRound, self: string): HTMLElement {
     h('td', { title: r.hash }, h('code', {}, `${r.hash.slice(0, 12)}…`)))
 }
 
-function summary (s: LiveStatus, l: TabLearner): string {
-  const inProgress = s.learners.length > 0 ? `round ${s.round + 1} in progress` : 'waiting for learners'
+function summary (s: LiveStatus, l: TabLearner, settings: JoinSettings): string {
+  const inProgress = s.round >= settings.rounds
+    ? `the task's ${settings.rounds} rounds are done`
+    : s.learners.length >= settings.minLearners ? `round ${s.round + 1} in progress` : `waiting for ${settings.minLearners} learners`
   return `Task ${s.task} on ${l.backendText}: ${s.learners.length} learner(s), ${inProgress}; committed round ${s.round}. ` +
     `This tab: ${l.trainSamples} training / ${l.testSamples} held-out digits, ${s.stats.updatesSent} update(s) sent, ` +
     `${kb(s.stats.bytesSent)} sent / ${kb(s.stats.bytesReceived)} received.`
@@ -64,21 +66,22 @@ export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mes
   const leave = h('button', { type: 'button', class: 'secondary', 'data-testid': 'learning-leave', disabled: true }, 'Leave')
   const errors = h('div', { role: 'alert', 'data-testid': 'learning-live-errors' })
   const status = h('p', { 'data-testid': 'learning-live-status' }, ctx.ledger == null ? 'The ledger is off in this tab: mesh training commits its rounds through it.' : 'Not joined.')
-  const table = h('table', { 'data-testid': 'learning-live-rounds', style: 'font-size:0.85em;border-collapse:collapse' })
-  const header = h('tr', {}, ...['round', 'participants', 'this tab', 'accuracy', 'loss', 'DP ε', 'model (SHA-256)'].map(t => h('th', {}, t)))
+  const table = h('table', { 'data-testid': 'learning-live-table', style: 'font-size:0.85em;border-collapse:collapse' })
+  const header = h('tr', {}, ...['round', 'participants', 'this tab', 'accuracy', 'loss', 'DP epsilon', 'model (SHA-256)'].map(t => h('th', {}, t)))
   root.append(h('h3', {}, 'Join mesh training'),
-    h('p', { class: 'hint' }, 'Train with the other peers of the mesh (tabs and `novacron learn` Node peers with the same settings): this tab trains on its own digits in a background worker, sends only its compressed update, and every round is committed through the ledger.'),
+    h('p', { class: 'hint' }, 'Train with the other peers of the mesh (tabs, and Node peers started with novacron learn, with the same settings): this tab trains on its own digits in a background worker, sends only its compressed update, and every round is committed through the ledger.'),
     h('div', { class: 'form-row learning-controls' }, ...FIELDS.map(f => field(f.label, inputs[f.name])), join, leave),
     errors, status, table)
   if (ctx.ledger == null) { join.disabled = true; return }
   const ledger = ctx.ledger
   let learner: TabLearner | undefined
+  let joined: JoinSettings | undefined
   let timer: ReturnType<typeof setInterval> | undefined
 
   const render = (): void => {
-    if (learner == null) return
+    if (learner == null || joined == null) return
     const s = learner.learning.status()
-    status.textContent = summary(s, learner)
+    status.textContent = summary(s, learner, joined)
     status.dataset.round = String(s.round)
     table.replaceChildren(header, ...[...s.rounds].reverse().map(r => roundRow(r, ctx.peerId)))
   }
@@ -91,6 +94,7 @@ export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mes
     status.textContent = 'Joining: loading this tab’s digits and the training worker…'
     import('./live-join.ts').then(async m => await m.joinMeshTraining({ mesh: ctx.mesh, ledger }, read.settings, n => { status.textContent = `Loading MNIST digits from the page server… ${n}/10 labels` })).then(l => {
       learner = l
+      joined = read.settings
       Object.assign(globalThis, { __novacronLearning: { status: () => l.learning.status(), backend: l.backend } })
       l.learning.addEventListener('round', render)
       l.learning.addEventListener('evaluated', render)
