@@ -16,6 +16,7 @@ import type { Dataset, ModelSpec } from '../../core/learning/index.ts'
 import { Trainer, initParams, createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound, type LiveStatus, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { hostileUpdates, type HostileKind } from '../../core/learning/live/hostile.ts'
 import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
@@ -35,6 +36,8 @@ export interface LivePeerInit {
   roundTimeoutMs?: number
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
+  /** test only (NOVACRON_TEST=1 with NOVACRON_TEST_HOSTILE=<kinds>): core/learning/live/hostile.ts */
+  hostile?: readonly HostileKind[]
 }
 
 export interface LivePeer {
@@ -64,7 +67,8 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     },
     trainer,
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
-    ...(init.log != null ? { log: init.log } : {})
+    ...(init.log != null ? { log: init.log } : {}),
+    ...(init.hostile != null ? { hostile: hostileUpdates(init.hostile, lz.compressor ?? undefined) } : {})
   })
   registerLiveLearningMetrics(node.metrics, learning) // /metrics (docs/metrics.md)
   learning.addEventListener('evaluated', e => {

@@ -24,6 +24,7 @@ import { createRng, type Rng } from '../rng.ts'
 import { aggregateRound, type RoundRule } from './aggregate-round.ts'
 import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, readMessage, writeMessage, type Limits, type LiveMessage } from './codec.ts'
 import { emptyLiveRejections, RoundCollector, type LiveRejectReason } from './collector.ts'
+import type { HostileUpdates } from './hostile.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { coordinatorAt, coordinatorOrder } from './schedule.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -76,6 +77,8 @@ export interface LiveLearningComponents {
   compressor?: Compressor
   now?: () => number
   log?: (message: string) => void
+  /** test only (hostile.ts): what this peer sends instead of its honest update */
+  hostile?: HostileUpdates
 }
 
 export interface CommittedRound extends RoundEntry {
@@ -363,7 +366,7 @@ export class LiveLearning {
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
-        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, body, this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
+        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, this.ownBody(round, baseHash, body), this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
         continue
       }
       this.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
@@ -434,14 +437,24 @@ export class LiveLearning {
     return enc.bytes
   }
 
+  /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
+  private ownBody (round: number, baseHash: string, body: Uint8Array): Uint8Array {
+    const sends = this.c.hostile?.({ round, base: hexToBytes32(baseHash), size: this.c.trainer.size })
+    return sends?.filter(s => bytesToHex(s.base) === baseHash).at(-1)?.body ?? body
+  }
+
   private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
     this.participating = true
     try {
       const baseHash = bytesToHex(m.base)
       const base = await this.fetchModel(baseHash, [coordinator])
       const body = await this.trainUpdate(m.round, baseHash, base)
-      const a = await this.call(coordinator, { type: 'update', task: this.task, round: m.round, base: m.base, body }, 1024)
-      if (a.type === 'refuse') this.log(`round ${m.round}: update refused by ${coordinator}: ${a.reason}`)
+      const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
+      for (const s of sends) {
+        // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
+        await this.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: s.body }, 1024)
+          .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
+      }
     } catch (err) {
       this.log(`round ${m.round}: ${errText(err)}`)
     } finally {
