@@ -19,6 +19,7 @@ import { panels, type Panel } from './panels/index.ts'
 import { MESH_SECTIONS, panelSectionId, renderNav } from './nav.ts'
 import { startPageLedger } from './ledger/page-ledger.ts'
 import { createTabJobs } from './jobs/tab-jobs.ts'
+import { registerLearningKinds } from './learning/kinds.ts'
 import { h } from './view/dom.ts'
 import './styles.css'
 
@@ -140,9 +141,10 @@ async function main (): Promise<void> {
   // A vanished tab is noticed anyway: its bootstrap link closes with the page, and every peer drops
   // it once the bootstrap's neighbour list omits it (core/net/topology.ts).
   // the mesh ledger (app/ledger/): genesis is the bootstrap's; leave on pagehide, best effort
-  // jobs (app/jobs/): their entry kinds are registered before the ledger starts, the worker after
+  // jobs (app/jobs/): their entry kinds are registered before the ledger starts, the worker after;
+  // live learning's model.* kinds too (a tab that joins training later must not refuse its rounds)
   const jobs = createTabJobs(node)
-  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId, l => { jobs.prepare(l) })
+  const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId, l => { jobs.prepare(l); registerLearningKinds(l) })
   if (ledger != null) await jobs.start().catch(err => { console.error('jobs could not start in this tab:', err) })
   await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger, jobs } : {}) })
 }

@@ -1,8 +1,8 @@
 /**
  * The learning panel: a small seeded federation — the same engine and rules as `novacron
  * fl-sim` — on MNIST digits served by the page's own server, with held-out accuracy and loss per
- * round on a live chart and the bytes sent each round. Until rounds run over the live mesh (a
- * later issue) this mode simulates every client inside this tab, and the panel says so.
+ * round on a live chart and the bytes sent each round. This mode simulates every client inside
+ * this tab, and the panel says so; training with the mesh's peers is live-view.ts's mode.
  *
  * Training runs in a Web Worker (train.worker.ts), so the page stays responsive; each round is
  * drawn as it arrives; Stop terminates the worker (a round in flight cannot block it) and a fresh
@@ -37,14 +37,14 @@ export async function mountLearningPanel (root: HTMLElement, _ctx: LearningPanel
   const status = h('p', { 'data-testid': 'learning-status' }, 'Idle.')
   const idle = h('div', { class: 'hint', 'data-testid': 'learning-idle' },
     h('p', {}, 'Press Train to run a small federated-learning simulation on handwritten digits (MNIST): each round, some clients train a copy of the model on their own digits and send compressed updates, which are averaged into the shared model. The chart then shows its accuracy on digits no client trained on, and the bytes each round sent.'),
-    h('p', {}, h('strong', {}, 'This mode simulates all the clients inside this tab'), ' (in a background worker, so the page stays responsive): no other peer takes part yet.'))
+    h('p', {}, h('strong', {}, 'This mode simulates all the clients inside this tab'), ' (in a background worker, so the page stays responsive): no other peer takes part. Join mesh training, above, trains with the mesh\'s peers.'))
   const canvas = h('canvas', { style: 'width:100%;height:240px;display:block', 'data-testid': 'learning-chart' })
   const legend = h('p', { style: 'font-size:0.85em;color:#5d6677' }, 'green: held-out accuracy · red: loss · bars: bytes sent per round')
   const table = h('table', { 'data-testid': 'learning-rounds-table', style: 'font-size:0.85em;border-collapse:collapse' },
     h('tr', {}, h('th', {}, 'round'), h('th', {}, 'accuracy'), h('th', {}, 'loss'), h('th', {}, 'bytes sent')))
   // shown once a run starts: an idle panel explains itself instead of showing an empty chart
   const results = h('div', { 'data-testid': 'learning-results', hidden: true }, canvas, legend, table)
-  root.append(backendLine,
+  root.append(h('h3', {}, 'Simulate in this tab'), backendLine,
     h('div', { class: 'form-row learning-controls' },
       field(`Rounds (${LIMITS.rounds.min}–${LIMITS.rounds.max})`, rounds), field(`Clients (${LIMITS.clients.min}–${LIMITS.clients.max})`, clients),
       field('Selection', select), field('Updates', bits), start, stop),

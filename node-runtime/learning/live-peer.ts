@@ -16,6 +16,8 @@ import type { Dataset, ModelSpec } from '../../core/learning/index.ts'
 import { Trainer, initParams, createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound, type LiveStatus, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { hostileUpdates, type HostileKind } from '../../core/learning/live/hostile.ts'
+import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
 import type { LedgerRuntime } from '../ledger/peer-ledger.ts'
@@ -34,6 +36,8 @@ export interface LivePeerInit {
   roundTimeoutMs?: number
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
+  /** test only (NOVACRON_TEST=1 with NOVACRON_TEST_HOSTILE=<kinds>): core/learning/live/hostile.ts */
+  hostile?: readonly HostileKind[]
 }
 
 export interface LivePeer {
@@ -56,20 +60,15 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     ...(init.minLearners != null ? { minLearners: init.minLearners } : {}),
     ...(init.roundTimeoutMs != null ? { roundTimeoutMs: init.roundTimeoutMs } : {})
   }, {
-    mesh: {
-      peerId: node.peerId.toString(),
-      handle: async (protocol, handler, opts) => { await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), opts) },
-      unhandle: async protocol => { await node.unhandle(protocol) },
-      request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
-      links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) }))
-    },
+    mesh: learningMesh(node),
     ledger: {
       submit: async (entry, opts) => await init.ledger.submit(entry, opts),
       log: async (from, limit) => await init.ledger.log(from, limit)
     },
     trainer,
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
-    ...(init.log != null ? { log: init.log } : {})
+    ...(init.log != null ? { log: init.log } : {}),
+    ...(init.hostile != null ? { hostile: hostileUpdates(init.hostile, lz.compressor ?? undefined) } : {})
   })
   registerLiveLearningMetrics(node.metrics, learning) // /metrics (docs/metrics.md)
   learning.addEventListener('evaluated', e => {

@@ -11,12 +11,12 @@ import { startCli, type CliProcess } from './processes.ts'
 
 export interface Learner { dataDir: string, proc: CliProcess, peerId: string }
 
-export async function startLearner (cluster: LedgerCluster, name: string, flags: string[]): Promise<Learner> {
+export async function startLearner (cluster: LedgerCluster, name: string, flags: string[], env: NodeJS.ProcessEnv = {}): Promise<Learner> {
   const dataDir = join(cluster.root, name)
-  const proc = startCli(['learn', '--bootstrap', cluster.bootAddr, '--data-dir', dataDir, '--json', '--no-ledger-join', ...flags], { NOVACRON_TEST: '1' })
+  const proc = startCli(['learn', '--bootstrap', cluster.bootAddr, '--data-dir', dataDir, '--json', '--no-ledger-join', ...flags], { NOVACRON_TEST: '1', ...env })
   const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, 180_000)
   const peerId = (JSON.parse(m[0]) as { peerId: string }).peerId
-  await proc.waitForOutput(/\{"event":"learn:start"[^\n]*\}/, 120_000)
+  await proc.waitForOutput(/\{"event":"learn:start"[^\n]*\}/, 300_000) // the data, tfjs and the ledger under load
   return { dataDir, proc, peerId }
 }
 

@@ -1,8 +1,8 @@
 /**
  * `LiveLearning`: one peer's side of federated rounds over the live mesh (the shell around
- * collector.ts, schedule.ts and aggregate-round.ts). It depends on two narrow components — a
- * `LearningMesh` (what it uses of core/net's MeshNode) and a `LearningLedger` (submit and read the
- * committed log) — and on a trainer (the engine's `Trainer`).
+ * collector.ts, schedule.ts, aggregate-round.ts, local-update.ts, model-fetch.ts and rpc.ts). It
+ * depends on the components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode),
+ * a `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
  * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
  * `model.round`: the first valid one for head + 1 advances the task's head), joins the task once,
@@ -14,109 +14,26 @@
  * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
  */
 import { RdpAccountant } from '../accountant.ts'
-import { encodeUpdate, maxRawBodyLength, type Compressor } from '../codec.ts'
-import type { Dataset } from '../data.ts'
-import { clipUpdate } from '../dp.ts'
-import { LiveDecodeError, LiveRoundError, WeightsHashMismatchError } from '../errors.ts'
-import { initParams, type Metrics, type TrainOptions } from '../model.ts'
-import { ErrorFeedback, topK } from '../quantize.ts'
-import { createRng, type Rng } from '../rng.ts'
+import { maxRawBodyLength } from '../codec.ts'
+import { LiveRoundError } from '../errors.ts'
+import { initParams } from '../model.ts'
+import { ErrorFeedback } from '../quantize.ts'
+import { createRng } from '../rng.ts'
 import { aggregateRound, type RoundRule } from './aggregate-round.ts'
-import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, readMessage, writeMessage, type Limits, type LiveMessage } from './codec.ts'
-import { emptyLiveRejections, RoundCollector, type LiveRejectReason } from './collector.ts'
+import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage } from './codec.ts'
+import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
+import { encodeLocalUpdate } from './local-update.ts'
+import { fetchWeights } from './model-fetch.ts'
+import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
+import { LiveRpc } from './rpc.ts'
 import { coordinatorAt, coordinatorOrder } from './schedule.ts'
+import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
-import { bytesToHex, hexToBytes32, weightsFromBytes, weightsHash, weightsToBytes } from './weights.ts'
+import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
 
-export interface LearningMesh {
-  readonly peerId: string
-  handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts: { maxFrameSize: number }) => Promise<void>
-  unhandle: (protocol: string) => Promise<void>
-  request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
-  /** open links with their last measured ping RTT (core/net's `MeshNode.links()`) */
-  links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
-}
-
-export interface LedgerEntryView { slot: number, kind: string, author: string, data: Uint8Array, applied: boolean }
-
-export interface LearningLedger {
-  submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
-  log: (from: number, limit: number) => Promise<LedgerEntryView[]>
-}
-
-export interface LiveTrainer {
-  readonly size: number
-  setWeights: (w: Float32Array) => void
-  getWeights: () => Promise<Float32Array>
-  train: (ds: Dataset, opts: TrainOptions, rng: Rng) => Promise<{ loss: number, steps: number }>
-  evaluate: (ds: Dataset) => Promise<Metrics>
-}
-
-export interface LiveLearningInit {
-  task: LiveTaskConfig
-  train: Dataset
-  test: Dataset
-  /** stop coordinating after this many committed rounds (the task's length) @default Infinity */
-  rounds?: number
-  /** no round starts before this many learners joined @default 1 */
-  minLearners?: number
-  /** @default 200 */
-  pollMs?: number
-  /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
-  roundTimeoutMs?: number
-  /** how long a request waits for its answer @default 20000 */
-  requestTimeoutMs?: number
-}
-
-export interface LiveLearningComponents {
-  mesh: LearningMesh
-  ledger: LearningLedger
-  trainer: LiveTrainer
-  compressor?: Compressor
-  now?: () => number
-  log?: (message: string) => void
-}
-
-export interface CommittedRound extends RoundEntry {
-  slot: number
-  /** this peer's held-out accuracy of the round's model (null until evaluated) */
-  localAccuracy: number | null
-  localLoss: number | null
-}
-
-export interface LiveStats {
-  bytesSent: number
-  bytesReceived: number
-  messagesSent: Record<string, number>
-  messagesReceived: Record<string, number>
-  /** updates this peer rejected as coordinator, by reason */
-  rejected: Record<LiveRejectReason, number>
-  /** weights fetched by hash that hashed to something else */
-  refusedWeights: number
-  /** undecodable requests */
-  malformed: number
-  roundsCoordinated: number
-  /** rounds this peer coordinated that closed with fewer than minUpdates updates */
-  roundsFailed: number
-  /** updates this peer trained and sent */
-  updatesSent: number
-  /** committed model.round entries that did not extend the head (a second coordinator's, another base) */
-  ignoredRounds: number
-}
-
-export interface LiveStatus {
-  task: string
-  peerId: string
-  learners: string[]
-  joined: boolean
-  round: number
-  hash: string
-  /** this peer holds the head's weights */
-  held: boolean
-  rounds: CommittedRound[]
-  stats: LiveStats
-}
+export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
+export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
 
 const KEEP_MODELS = 6
 const KEEP_ROUNDS = 8
@@ -150,12 +67,10 @@ export class LiveLearning {
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private participating = false
   private readonly evaluating = new Set<number>()
-  readonly stats: LiveStats = {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
-  }
+  readonly stats: LiveStats = emptyLiveStats()
 
   private readonly events = new EventTarget()
+  private readonly rpc: LiveRpc
 
   constructor (private readonly init: LiveLearningInit, private readonly c: LiveLearningComponents) {
     this.cfg = init.task
@@ -164,6 +79,7 @@ export class LiveLearning {
     this.log = c.log ?? (() => {})
     const size = c.trainer.size
     this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: size * 4 + 1024 }
+    this.rpc = new LiveRpc(c.mesh, this.limits, this.stats, init.requestTimeoutMs ?? 20_000)
     this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
@@ -293,24 +209,12 @@ export class LiveLearning {
     let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
     for (const peer of peers) {
       try {
-        const m = await this.call(peer, { type: 'getModel', hash: hexToBytes32(hash) }, this.limits.maxModelBytes + 128)
-        if (m.type !== 'model') throw new LiveRoundError(`unexpected ${m.type} answer`)
-        const raw = m.lz4 ? this.decompress(m.bytes) : m.bytes
-        const w = weightsFromBytes(raw, this.c.trainer.size)
-        if (weightsHash(w) !== hash || bytesToHex(m.hash) !== hash) {
-          this.stats.refusedWeights++
-          throw new WeightsHashMismatchError(`weights from ${peer} do not hash to ${hash.slice(0, 12)}`)
-        }
+        const w = await fetchWeights(this.rpc, peer, hash, { size: this.c.trainer.size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
         this.keepModel(hash, w)
         return w
       } catch (err) { lastErr = err }
     }
     throw lastErr
-  }
-
-  private decompress (bytes: Uint8Array): Uint8Array {
-    if (this.c.compressor == null) throw new LiveRoundError('LZ4 weights but no decompressor')
-    return this.c.compressor.decompress(bytes, this.limits.maxModelBytes)
   }
 
   private keepModel (hash: string, w: Float32Array): void {
@@ -363,10 +267,10 @@ export class LiveLearning {
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
-        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, body, this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
+        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, this.ownBody(round, baseHash, body), this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
         continue
       }
-      this.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
+      this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
     }
     await this.waitUntil(() => !this.running || this.active !== collector || collector.done(this.now()))
     for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
@@ -421,17 +325,15 @@ export class LiveLearning {
       await t.train(this.init.train, { epochs: this.cfg.localEpochs, batchSize: this.cfg.batchSize, learningRate: this.cfg.learningRate }, rng.fork('train'))
       return await t.getWeights()
     })
-    const delta = new Float32Array(w.length)
-    for (let i = 0; i < w.length; i++) delta[i] = w[i] - base[i]
-    if (this.cfg.dp != null) clipUpdate(delta, this.cfg.dp.clip)
-    const sparse = this.cfg.topK < 1
-    const intended = sparse ? this.feedback.compensate(delta) : delta
-    const values = sparse ? topK(intended, Math.max(1, Math.round(w.length * this.cfg.topK))) : intended
-    const samples = this.cfg.dp != null ? 1 : this.init.train.n
-    const enc = encodeUpdate({ round, sender: 0, samples, clients: 1, values }, rng.fork('quantize'), { bits: this.cfg.quantizeBits, compressor: this.c.compressor })
-    if (sparse) this.feedback.settle(intended, enc.delivered)
+    const bytes = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
     this.stats.updatesSent++
-    return enc.bytes
+    return bytes
+  }
+
+  /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
+  private ownBody (round: number, baseHash: string, body: Uint8Array): Uint8Array {
+    const sends = this.c.hostile?.({ round, base: hexToBytes32(baseHash), size: this.c.trainer.size })
+    return sends?.filter(s => bytesToHex(s.base) === baseHash).at(-1)?.body ?? body
   }
 
   private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
@@ -440,8 +342,12 @@ export class LiveLearning {
       const baseHash = bytesToHex(m.base)
       const base = await this.fetchModel(baseHash, [coordinator])
       const body = await this.trainUpdate(m.round, baseHash, base)
-      const a = await this.call(coordinator, { type: 'update', task: this.task, round: m.round, base: m.base, body }, 1024)
-      if (a.type === 'refuse') this.log(`round ${m.round}: update refused by ${coordinator}: ${a.reason}`)
+      const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
+      for (const s of sends) {
+        // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
+        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: s.body }, 1024)
+          .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
+      }
     } catch (err) {
       this.log(`round ${m.round}: ${errText(err)}`)
     } finally {
@@ -451,40 +357,11 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ the protocol
 
-  private count (dir: 'sent' | 'received', m: LiveMessage | string, bytes: number): void {
-    const type = typeof m === 'string' ? m : m.type
-    if (dir === 'sent') { this.stats.bytesSent += bytes; this.stats.messagesSent[type] = (this.stats.messagesSent[type] ?? 0) + 1 } else { this.stats.bytesReceived += bytes; this.stats.messagesReceived[type] = (this.stats.messagesReceived[type] ?? 0) + 1 }
-  }
-
-  private async call (peer: string, m: LiveMessage, maxAnswer: number): Promise<LiveMessage> {
-    const payload = writeMessage(m)
-    this.count('sent', m, payload.length)
-    const bytes = await this.c.mesh.request(peer, LIVE_PROTOCOL, payload, { maxFrameSize: Math.max(maxAnswer, payload.length, 1024), timeoutMs: this.init.requestTimeoutMs ?? 20_000 })
-    let a: LiveMessage
-    try { a = readMessage(bytes, this.limits) } catch (err) {
-      this.count('received', 'malformed', bytes.length)
-      throw err
-    }
-    this.count('received', a, bytes.length)
-    if (a.type === 'refuse') throw new LiveRoundError(`${peer} refused: ${a.reason}`)
-    return a
-  }
-
-  private answer (m: LiveMessage): Uint8Array {
-    const bytes = writeMessage(m)
-    this.count('sent', m, bytes.length)
-    return bytes
-  }
-
   private async serve (req: Uint8Array, from: string): Promise<Uint8Array> {
-    let m: LiveMessage
-    try { m = readMessage(req, this.limits) } catch (err) {
-      this.stats.malformed++
-      this.count('received', 'malformed', req.length)
-      return this.answer({ type: 'refuse', reason: err instanceof LiveDecodeError ? err.message : 'malformed' })
-    }
-    this.count('received', m, req.length)
-    const refuse = (reason: string): Uint8Array => this.answer({ type: 'refuse', reason })
+    const read = this.rpc.readRequest(req)
+    if ('refusal' in read) return read.refusal
+    const m = read.message
+    const refuse = (reason: string): Uint8Array => this.rpc.answer({ type: 'refuse', reason })
     switch (m.type) {
       case 'start': {
         if (m.task !== this.task) return refuse('another task')
@@ -492,7 +369,7 @@ export class LiveLearning {
         if (m.round <= this.head.round) return refuse(`round ${m.round} is already committed`)
         if (this.participating) return refuse('busy with another round')
         void this.participate(from, m)
-        return this.answer({ type: 'ok' })
+        return this.rpc.answer({ type: 'ok' })
       }
       case 'update': {
         const col = this.active
@@ -501,7 +378,7 @@ export class LiveLearning {
           return refuse('no such round in progress')
         }
         const why = col.receive(from, m.body, this.now())
-        return why == null ? this.answer({ type: 'ok' }) : refuse(why)
+        return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
       }
       case 'getModel': {
         const hash = bytesToHex(m.hash)
@@ -509,12 +386,12 @@ export class LiveLearning {
         if (w == null) return refuse('model not held')
         const raw = weightsToBytes(w)
         const z = this.c.compressor?.compress(raw)
-        return this.answer(z != null && z.length < raw.length ? { type: 'model', hash: m.hash, lz4: true, bytes: z } : { type: 'model', hash: m.hash, lz4: false, bytes: raw })
+        return this.rpc.answer(z != null && z.length < raw.length ? { type: 'model', hash: m.hash, lz4: true, bytes: z } : { type: 'model', hash: m.hash, lz4: false, bytes: raw })
       }
       case 'getRound': {
         const r = this.roundBodies.get(m.round)
         if (m.task !== this.task || r == null) return refuse('round not held')
-        return this.answer({ type: 'round', round: m.round, base: hexToBytes32(r.base), updates: r.bodies })
+        return this.rpc.answer({ type: 'round', round: m.round, base: hexToBytes32(r.base), updates: r.bodies })
       }
       default: return refuse(`unexpected ${m.type}`)
     }
@@ -524,7 +401,7 @@ export class LiveLearning {
   async fetchRound (round: number, from: string): Promise<{ base: string, updates: Array<{ peer: string, body: Uint8Array }> }> {
     const local = this.roundBodies.get(round)
     if (local != null) return { base: local.base, updates: local.bodies }
-    const a = await this.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
+    const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
     if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
     return { base: bytesToHex(a.base), updates: a.updates }
   }

@@ -46,3 +46,12 @@ export function taskId (cfg: LiveTaskConfig): string {
   })
   return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
 }
+
+/**
+ * `novacron learn`'s defaults for the task-defining options (its `--help`): a tab that joins with
+ * the Learning panel's defaults forms one task with Node peers started with theirs, on MNIST.
+ */
+export const LIVE_TASK_DEFAULTS = {
+  hidden: 64, seed: 1, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000
+} as const satisfies Omit<LiveTaskConfig, 'model'> & { hidden: number }

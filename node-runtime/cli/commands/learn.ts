@@ -112,6 +112,9 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
     minUpdates,
     deadlineMs: num(args, 'deadline') ?? 30_000
   }
+  // a test-only hostile learner (core/learning/live/hostile.ts); never outside NOVACRON_TEST=1
+  const hostileEnv = process.env.NOVACRON_TEST === '1' ? process.env.NOVACRON_TEST_HOSTILE : undefined
+  const hostile = hostileEnv != null ? (await import('../../../core/learning/live/hostile.ts')).parseHostileKinds(hostileEnv) : undefined
   const choice = await setupNodeBackend()
   const { runPeerCommand } = await import('./peer.ts')
   let live: import('../../learning/live-peer.ts').LivePeer | undefined
@@ -125,9 +128,10 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
         rounds: num(args, 'rounds') ?? 20,
         minLearners: num(args, 'min-peers') ?? 2,
         ...(num(args, 'round-timeout') != null ? { roundTimeoutMs: num(args, 'round-timeout') } : {}),
-        ...(debug != null ? { log: debug } : {})
+        ...(debug != null ? { log: debug } : {}),
+        ...(hostile != null ? { hostile } : {})
       })
-      out('learn:start', { task: live.learning.task, data: loaded.name, shard: `${shard.index}/${shard.count}`, trainSamples: train.n, testSamples: test.n, classes: task.model.classes, inputDim: task.model.inputDim, backend: choice.backend },
+      out('learn:start', { task: live.learning.task, data: loaded.name, shard: `${shard.index}/${shard.count}`, trainSamples: train.n, testSamples: test.n, classes: task.model.classes, inputDim: task.model.inputDim, backend: choice.backend, ...(hostile != null ? { hostile } : {}) },
         `learning    task ${live.learning.task}: ${loaded.name} shard ${shard.index}/${shard.count}, ${train.n} training / ${test.n} held-out rows, ${task.model.classes} classes, backend ${choice.backend}`)
     },
     beforeStop: async () => { await live?.stop() }

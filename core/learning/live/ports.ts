@@ -1,0 +1,62 @@
+/**
+ * What a `LiveLearning` (service.ts) depends on and is started with: a `LearningMesh` (what it uses
+ * of core/net's MeshNode: mesh-adapter.ts), a `LearningLedger` (submit and read the committed log),
+ * a `LiveTrainer` (the engine's `Trainer`, or a tab's worker proxy), and its init options.
+ */
+import type { Compressor } from '../codec.ts'
+import type { Dataset } from '../data.ts'
+import type { Metrics, TrainOptions } from '../model.ts'
+import type { Rng } from '../rng.ts'
+import type { HostileUpdates } from './hostile.ts'
+import type { LiveTaskConfig } from './task.ts'
+
+export interface LearningMesh {
+  readonly peerId: string
+  handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts: { maxFrameSize: number }) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
+  /** open links with their last measured ping RTT (core/net's `MeshNode.links()`) */
+  links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
+}
+
+export interface LedgerEntryView { slot: number, kind: string, author: string, data: Uint8Array, applied: boolean }
+
+export interface LearningLedger {
+  submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
+  log: (from: number, limit: number) => Promise<LedgerEntryView[]>
+}
+
+export interface LiveTrainer {
+  readonly size: number
+  setWeights: (w: Float32Array) => void
+  getWeights: () => Promise<Float32Array>
+  train: (ds: Dataset, opts: TrainOptions, rng: Rng) => Promise<{ loss: number, steps: number }>
+  evaluate: (ds: Dataset) => Promise<Metrics>
+}
+
+export interface LiveLearningInit {
+  task: LiveTaskConfig
+  train: Dataset
+  test: Dataset
+  /** stop coordinating after this many committed rounds (the task's length) @default Infinity */
+  rounds?: number
+  /** no round starts before this many learners joined @default 1 */
+  minLearners?: number
+  /** @default 200 */
+  pollMs?: number
+  /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
+  roundTimeoutMs?: number
+  /** how long a request waits for its answer @default 20000 */
+  requestTimeoutMs?: number
+}
+
+export interface LiveLearningComponents {
+  mesh: LearningMesh
+  ledger: LearningLedger
+  trainer: LiveTrainer
+  compressor?: Compressor
+  now?: () => number
+  log?: (message: string) => void
+  /** test only (hostile.ts): what this peer sends instead of its honest update */
+  hostile?: HostileUpdates
+}

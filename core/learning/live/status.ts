@@ -1,0 +1,54 @@
+/**
+ * What a `LiveLearning` reports (`status()`, its events, /metrics): the committed rounds as this
+ * peer saw them and its counters — bytes and messages on the protocol, updates rejected by reason,
+ * refused weights, undecodable requests, rounds coordinated and failed.
+ */
+import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
+import type { RoundEntry } from './entries.ts'
+
+export interface CommittedRound extends RoundEntry {
+  slot: number
+  /** this peer's held-out accuracy of the round's model (null until evaluated) */
+  localAccuracy: number | null
+  localLoss: number | null
+}
+
+export interface LiveStats {
+  bytesSent: number
+  bytesReceived: number
+  messagesSent: Record<string, number>
+  messagesReceived: Record<string, number>
+  /** updates this peer rejected as coordinator, by reason */
+  rejected: Record<LiveRejectReason, number>
+  /** weights fetched by hash that hashed to something else */
+  refusedWeights: number
+  /** undecodable requests */
+  malformed: number
+  roundsCoordinated: number
+  /** rounds this peer coordinated that closed with fewer than minUpdates updates */
+  roundsFailed: number
+  /** updates this peer trained and sent */
+  updatesSent: number
+  /** committed model.round entries that did not extend the head (a second coordinator's, another base) */
+  ignoredRounds: number
+}
+
+export interface LiveStatus {
+  task: string
+  peerId: string
+  learners: string[]
+  joined: boolean
+  round: number
+  hash: string
+  /** this peer holds the head's weights */
+  held: boolean
+  rounds: CommittedRound[]
+  stats: LiveStats
+}
+
+export function emptyLiveStats (): LiveStats {
+  return {
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
+  }
+}
