@@ -28,6 +28,7 @@ import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblo
 import { hostileSend, type HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, tickLength, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Liveness } from './liveness.ts'
+import { ViewPacer } from './view-pacer.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -61,6 +62,10 @@ export interface LedgerNodeInit {
   syncIntervalMs?: number
   /** rejected frames per peer per minute before its links are closed @default 100 */
   maxRejectsPerMinute?: number
+  /** the base tick's cap, ms (`tickLength`; the view-timeout backoff multiplies it, view-pacer.ts) @default 100 */
+  maxTickMs?: number
+  /** the view-timeout backoff's cap (view-pacer.ts; 1 turns the backoff off) @default 16 */
+  maxViewBackoff?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -108,6 +113,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   /** every instance's decision timings, summed (live-replica.ts) */
   private readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
   private readonly recentDecideMs: number[] = []
+  /** the view-timeout backoff: the engine's tick is `tick` × its factor (view-pacer.ts) */
+  readonly pacer: ViewPacer
   private readonly clock: Clock
   private readonly kinds = new Map<string, KindValidator>()
   private queue: Promise<unknown> = Promise.resolve()
@@ -129,7 +136,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private offering = false
   private joinAt = 0
   private lastSync = 0
-  private tick = 20
+  private tick: number
   private linkSet = new Set<string>()
   private linksAt = -Infinity
   private tickAt = 0
@@ -149,6 +156,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (memo != null) { this.checks = memo.stats; this.memo = memo }
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
+    this.pacer = new ViewPacer(init.maxViewBackoff)
+    this.tick = Math.min(20, init.maxTickMs ?? 20)
     this.journal = new VoteJournal(c.store, () => this.chain?.height ?? -1, this.debug)
     this.liveness = new Liveness({
       now: () => this.clock.now(),
@@ -295,9 +304,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
             else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
           })
         },
-        decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
+        decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.onDecided(e, slot, view, cert) },
+        viewChanged: count => { this.pacer.viewChanged(count) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
-        tickMs: () => this.tick,
+        tickMs: () => this.pacer.tickMs(this.tick),
         reject: reason => { this.count(reason) }
       })
       this.instance.start()
@@ -684,7 +694,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
       rejected: { ...this.engineRejected(), ...this.rejected, ...(this.journal.stats.conflicts > 0 ? { journalConflict: this.journal.stats.conflicts } : {}) },
       wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
-      timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
+      timing: { tickMs: this.pacer.tickMs(this.tick), baseTickMs: this.tick, viewBackoff: this.pacer.factor, ...this.commitTiming, ...this.decisionTiming },
       ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms, proofsMade: this.memo?.proofs.made ?? 0, proofsPrewarmed: this.memo?.proofs.prewarmed ?? 0 } } : {}),
       pending: this.pool.entries + this.submitter.pending
     }
@@ -756,7 +766,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
    */
   private measureTick (e: EpochInfo): number {
     const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null)
-    return tickLength(rtts, this.recentDecideMs)
+    return tickLength(rtts, this.recentDecideMs, this.init.maxTickMs)
   }
 
 

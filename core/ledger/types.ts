@@ -108,7 +108,8 @@ export interface LedgerStatus {
    * decided, summed ms), engine timer fires (nudges, view changes), view changes, and commits
    * (verify + store + apply of own decisions, summed ms); all since the peer started.
    */
-  timing?: { tickMs: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
+  /** tickMs: the engine's tick (baseTickMs × viewBackoff, view-pacer.ts) */
+  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
   /**
    * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
    * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
