@@ -47,8 +47,8 @@ export const MAX_TICK_MS = 100
  * nudge is 8 ticks and its view-0 timeout 24, so an undecided slot asks its peers after about one
  * typical decision and gives up its view after about three (docs/ledger.md, "Timing").
  */
-export function tickLength (rttsMs: number[], decisionsMs: number[], maxMs = MAX_TICK_MS): number {
-  const p90 = (xs: number[]): number => {
+export function tickLength (rttsMs: readonly number[], decisionsMs: readonly number[], maxMs = MAX_TICK_MS): number {
+  const p90 = (xs: readonly number[]): number => {
     const s = [...xs].sort((a, b) => a - b)
     return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))]
   }
