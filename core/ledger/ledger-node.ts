@@ -197,6 +197,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       stopping: () => this.stopping,
       chain: () => this.chain,
       joinBody: () => joinBody(this.self, this.keys, this.crypto),
+      pending: kind => this.submitter.hasPending(kind),
       evidence: () => this.instance?.replica.stats.evidence ?? [],
       rttMs: peer => this.c.transport.rttMs(peer),
       recentDecideMs: this.recentDecideMs,

@@ -23,6 +23,8 @@ export interface UpkeepOwner {
   chain: () => Chain | undefined
   /** the body of this peer's join entry (its signing and VRF keys) */
   joinBody: () => Uint8Array
+  /** an entry of this kind of ours is still on its way (Submitter.hasPending): it may yet commit */
+  pending: (kind: string) => boolean
   /** equivocation the current instance's engine recorded */
   evidence: () => readonly Evidence[]
   rttMs: (peer: string) => number | undefined
@@ -45,10 +47,15 @@ export class MembershipUpkeep {
   /** Removed from the replica set while still running: ask to join again at the next pass. */
   rejoinNow (): void { this.joinAt = this.o.clock.now() }
 
-  /** A follower that wants to be a replica asks to join, at most every 30 s (5 s after a refusal). */
+  /**
+   * A follower that wants to be a replica asks to join, at most every 30 s (5 s after a refusal or
+   * a timeout), and never while its last join is still on its way: a join whose submit timed out
+   * can still commit, and a second one then committed as a refused duplicate ('already a replica').
+   */
   join (chain: Chain): void {
     const now = this.o.clock.now()
     if (!(this.o.init.join ?? true) || this.o.stopping() || chain.isReplica(this.o.self) || now < this.joinAt) return
+    if (this.o.pending('join')) return
     this.joinAt = now + 30_000
     this.o.submit({ kind: 'join', data: this.o.joinBody() }).catch(err => {
       this.o.log(`join: ${String(err)}`)
