@@ -7,6 +7,10 @@
  * apply → pool prune → events → next epoch's instance when the replica set changed. Blocks come
  * from this peer's own decisions, from gossip (followers; published only by the leader of the
  * deciding view) and from sync pulls, and are verified alike, whoever sent them.
+ *
+ * The node holds the wiring; what it wires lives in files of its own: routing.ts (sending on a
+ * partial mesh, forwarding), upkeep.ts (join, removal of the silent, evidence, the base tick),
+ * read-api.ts (status, log, verify), view-pacer.ts (the view-timeout backoff).
  */
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
