@@ -180,6 +180,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
     const td = (k: keyof T): number => tsum(lat1, k) - tsum(lat0, k)
     const timing = {
       tickMs: lat1.map(x => x.timing?.tickMs ?? null),
+      // the view-timeout backoff each peer ended the latency phase with (view-pacer.ts)
+      viewBackoff: lat1.map(x => x.timing?.viewBackoff ?? null),
       decideMsPerDecision: +(td('decideMs') / Math.max(1, td('decided'))).toFixed(1),
       commitMsPerDecision: +(td('commitMs') / Math.max(1, td('commits'))).toFixed(1),
       engineTimersPerDecision: +(td('engineTimers') / Math.max(1, td('decided'))).toFixed(2),
@@ -210,6 +212,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
         ? null
         : { ...checkMs, idleMesh: +idlePerDecisionMs.toFixed(2), rest: +Math.max(0, cpuPerDecisionPerReplicaMs - checkMs.signatures - checkMs.vrf - checkMs.microblocks - idlePerDecisionMs).toFixed(2) },
       timing,
+      // view changes summed over the peers during the burst (the latency phase's are in timing)
+      burstViewChanges: tsum(after, 'viewChanges') - tsum(before, 'viewChanges'),
       rejected: after.map(s => s.rejected),
       loadavg: os.loadavg().map(l => +l.toFixed(2))
     }

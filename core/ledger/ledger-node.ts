@@ -7,6 +7,10 @@
  * apply → pool prune → events → next epoch's instance when the replica set changed. Blocks come
  * from this peer's own decisions, from gossip (followers; published only by the leader of the
  * deciding view) and from sync pulls, and are verified alike, whoever sent them.
+ *
+ * The node holds the wiring; what it wires lives in files of its own: routing.ts (sending on a
+ * partial mesh, forwarding), upkeep.ts (join, removal of the silent, evidence, the base tick),
+ * read-api.ts (status, log, verify), view-pacer.ts (the view-timeout backoff).
  */
 import { TypedEventEmitter, type PrivateKey } from '@libp2p/interface'
 import { bytesToHex } from '@noble/hashes/utils.js'
@@ -21,13 +25,17 @@ import {
   FRAME_CONSENSUS, FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK, MAX_BLOCK_BYTES, readBlock, readFrame, readMicroblock, readRecord, readSyncResponse, writeBlock, writeFrame,
   writeRecord, writeSyncRequest, type Block, type Microblock
 } from './codec.ts'
-import { readConfig, readJson, writeEvidence, writeRemove, MAX_NOTE_BYTES } from './entries.ts'
+import { readConfig, readJson, MAX_NOTE_BYTES } from './entries.ts'
 import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError, LedgerStoppedError, NotReplicaError } from './errors.ts'
 import { checkGenesis, createGenesis, deriveLedgerKeys, joinBody, verifyMicroblock } from './keys.ts'
 import { hostileSend, type HostileMode } from './hostile.ts'
-import { LiveReplica, realClock, tickLength, type Clock, type DecisionTiming } from './live-replica.ts'
+import { LiveReplica, realClock, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Liveness } from './liveness.ts'
+import { ViewPacer } from './view-pacer.ts'
+import { LedgerRouter } from './routing.ts'
+import { MembershipUpkeep } from './upkeep.ts'
+import { ledgerStatus, readLog, verifyStore } from './read-api.ts'
 import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
@@ -61,6 +69,10 @@ export interface LedgerNodeInit {
   syncIntervalMs?: number
   /** rejected frames per peer per minute before its links are closed @default 100 */
   maxRejectsPerMinute?: number
+  /** the base tick's cap, ms (`tickLength`; the view-timeout backoff multiplies it, view-pacer.ts) @default 100 */
+  maxTickMs?: number
+  /** the view-timeout backoff's cap (view-pacer.ts; 1 turns the backoff off) @default 16 */
+  maxViewBackoff?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -108,6 +120,8 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   /** every instance's decision timings, summed (live-replica.ts) */
   private readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
   private readonly recentDecideMs: number[] = []
+  /** the view-timeout backoff: the engine's tick is `tick` × its factor (view-pacer.ts) */
+  readonly pacer: ViewPacer
   private readonly clock: Clock
   private readonly kinds = new Map<string, KindValidator>()
   private queue: Promise<unknown> = Promise.resolve()
@@ -117,27 +131,26 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   readonly rejected: Record<string, number> = {}
   private readonly rejectTimes = new Map<string, number[]>()
   readonly liveness: Liveness
+  /** joining, removing the silent, evidence, the base tick (upkeep.ts) */
+  private readonly upkeep: MembershipUpkeep
   /** what this replica signed in undecided slots, stored before it is sent (vote-journal.ts) */
   readonly journal: VoteJournal
-  private readonly asked = new Set<string>()
-  private readonly evidenceSent = new Set<string>()
   private entries: CommittedEntry[] = []
   private readonly commitTimes: Array<{ at: number, entries: number }> = []
   private timer: unknown
   private running = false
   private stopping = false
   private offering = false
-  private joinAt = 0
   private lastSync = 0
-  private tick = 20
-  private linkSet = new Set<string>()
-  private linksAt = -Infinity
+  private tick: number
   private tickAt = 0
   private epochAt = 0
   /** counts of safety-relevant oddities: a decision that differs from the committed block */
   readonly anomalies = { conflictingDecision: 0, disconnects: 0 }
+  /** sending on a partial mesh: direct, or through a replica (routing.ts) */
+  private readonly router: LedgerRouter
   /** frames we sent through another replica (no link to the destination), and frames we forwarded */
-  readonly routing = { viaOthers: 0, forwarded: 0 }
+  readonly routing: LedgerRouter['stats']
   private readonly debug: (msg: string) => void
 
   constructor (readonly init: LedgerNodeInit, private readonly c: LedgerNodeComponents) {
@@ -149,16 +162,51 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (memo != null) { this.checks = memo.stats; this.memo = memo }
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
+    this.pacer = new ViewPacer(init.maxViewBackoff)
+    this.router = new LedgerRouter({
+      self: this.self,
+      genesisPeerId: init.genesisPeerId,
+      transport: c.transport,
+      clock: this.clock,
+      chain: () => this.chain,
+      prevEpoch: () => this.prev?.epoch,
+      poolOwn: mb => {
+        if (this.instance == null || this.chain == null) return false
+        this.pool.add(mb, this.chain.lastSeq(mb.author))
+        this.verified.add(Pool.keyOf(mb))
+        return true
+      },
+      proposeOwn: () => { this.offer(); this.instance?.schedule() },
+      count: reason => { this.count(reason) },
+      reject: (reason, from) => { this.reject(reason, from) }
+    })
+    this.routing = this.router.stats
+    this.tick = Math.min(20, init.maxTickMs ?? 20)
     this.journal = new VoteJournal(c.store, () => this.chain?.height ?? -1, this.debug)
     this.liveness = new Liveness({
       now: () => this.clock.now(),
-      silenceMs: () => this.removeAfterMs(),
+      silenceMs: () => this.upkeep.removeAfterMs(),
       linkRttMs: peer => this.c.transport.rttMs(peer),
       probe: (peer, nonce, misses) => {
         const frame = writeFrame({ type: FRAME_PROBE, nonce })
-        this.sendFrame(peer, frame)
-        if (misses > 0) this.sendVia(peer, frame) // and over a second path: the direct link may be dead
+        this.router.sendFrame(peer, frame)
+        if (misses > 0) this.router.sendVia(peer, frame) // and over a second path: the direct link may be dead
       }
+    })
+    this.upkeep = new MembershipUpkeep({
+      self: this.self,
+      clock: this.clock,
+      liveness: this.liveness,
+      init,
+      stopping: () => this.stopping,
+      chain: () => this.chain,
+      joinBody: () => joinBody(this.self, this.keys, this.crypto),
+      pending: kind => this.submitter.hasPending(kind),
+      evidence: () => this.instance?.replica.stats.evidence ?? [],
+      rttMs: peer => this.c.transport.rttMs(peer),
+      recentDecideMs: this.recentDecideMs,
+      submit: async entry => await this.submit(entry),
+      log: this.debug
     })
     this.submitter = new Submitter({
       self: this.self,
@@ -167,7 +215,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
       maxBatchBytes: () => Math.min(Number(this.chain?.config('ledger.maxBatchBytes') ?? init.maxBatchBytes ?? 16384), init.maxBatchBytes ?? Infinity),
       submitTimeoutMs: init.submitTimeoutMs ?? 30_000,
       lastSeq: () => this.chain?.lastSeq(this.self) ?? -1,
-      dispatch: (mb, sentTo, resend) => { this.dispatch(mb, sentTo, resend) },
+      dispatch: (mb, sentTo, resend) => { this.router.dispatch(mb, sentTo, resend) },
       ready: () => this.chain != null && this.running,
       log: this.debug
     })
@@ -240,18 +288,11 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; void this.pull() }
     const chain = this.chain
     if (chain == null) return
-    if ((this.init.join ?? true) && !this.stopping && !chain.isReplica(this.self) && now >= this.joinAt) {
-      this.joinAt = now + 30_000
-      this.submit({ kind: 'join', data: joinBody(this.self, this.keys, this.crypto) }).catch(err => {
-        this.debug(`join: ${String(err)}`)
-        // removed on evidence: refused for good, so stop asking
-        this.joinAt = err instanceof EntryRefusedError && err.reason === 'removed for equivocation' ? Infinity : Math.min(this.joinAt, this.clock.now() + 5000)
-      })
-    }
+    this.upkeep.join(chain)
     if (this.instance != null) {
-      this.removeSilent(chain.current)
-      this.submitEvidence(chain.current)
-      if (now - this.tickAt >= 1000) { this.tickAt = now; this.tick = this.measureTick(chain.current) }
+      this.upkeep.removeSilent(chain.current)
+      this.upkeep.submitEvidence(chain.current)
+      if (now - this.tickAt >= 1000) { this.tickAt = now; this.tick = this.upkeep.measureTick(chain.current) }
       this.instance.schedule()
     }
     if (this.init.hostile != null) this.beHostile(chain.current)
@@ -272,7 +313,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (wasReplica && index < 0 && !this.stopping) {
       // removed (we did not leave) while still running: we answer, so ask to join again at once
       this.debug(`removed from the replica set at epoch ${e.epoch}: joining again`)
-      this.joinAt = this.clock.now()
+      this.upkeep.rejoinNow()
     }
     if (index >= 0) {
       this.instance = new LiveReplica(e, index, firstSlot, {
@@ -288,16 +329,17 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
         send: (peers, message) => {
           const send = (to: string[], msg: Uint8Array): void => {
             const frame = writeFrame({ type: FRAME_CONSENSUS, epoch: e.epoch, message: msg })
-            for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.sendFrame(p, frame)
+            for (const p of to) for (let i = 0; i < (this.init.hostile === 'flood' ? 4 : 1); i++) this.router.sendFrame(p, frame)
           }
           this.journal.gate(index, message, () => {
             if (this.init.hostile == null) send(peers, message)
             else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
           })
         },
-        decided: (slot, view, cert) => { this.onDecided(e, slot, view, cert) },
+        decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.onDecided(e, slot, view, cert) },
+        viewChanged: count => { this.pacer.viewChanged(count) },
         busy: () => this.pool.size > 0 || this.submitter.busy,
-        tickMs: () => this.tick,
+        tickMs: () => this.pacer.tickMs(this.tick),
         reject: reason => { this.count(reason) }
       })
       this.instance.start()
@@ -477,13 +519,13 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     let f
     try { f = readFrame(bytes) } catch { this.reject('malformed', accountable); return }
     if (accountable !== from && (f.type === FRAME_FORWARD || f.type === FRAME_FORWARDED)) { this.reject('malformed', accountable); return }
-    if (f.type === FRAME_FORWARD) { this.forward(from, f.peer, f.frame); return }
+    if (f.type === FRAME_FORWARD) { this.router.forward(from, f.peer, f.frame); return }
     // a probe is answered whoever sends it (a lagging peer may not know the prober is a replica yet)
     if (f.type === FRAME_PROBE) {
       // answered the way it came: a forwarded probe back through its forwarder
       const ack = writeFrame({ type: FRAME_PROBE_ACK, nonce: f.nonce })
       if (accountable !== from) this.c.transport.send(accountable, writeFrame({ type: FRAME_FORWARD, peer: from, frame: ack }))
-      else this.sendFrame(from, ack)
+      else this.router.sendFrame(from, ack)
       return
     }
     if (f.type === FRAME_PROBE_ACK) { this.liveness.ack(from, f.nonce); return }
@@ -519,7 +561,7 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     const r = this.pool.add(mb, chain.lastSeq(mb.author))
     if (r !== 'added') { if (r !== 'duplicate') this.count(r); return }
     // the author (or a follower's first replica) relays to every replica; replicas do not relay again
-    if (!chain.isReplica(from)) this.sendToReplicas(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes }), new Set([from]))
+    if (!chain.isReplica(from)) this.router.sendToReplicas(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes }), new Set([from]))
     this.offer()
     this.instance.schedule()
   }
@@ -558,75 +600,6 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     }
   }
 
-  // ---------------------------------------------------------------- outbound
-
-  private sendToReplicas (frame: Uint8Array, except: Set<string> = new Set()): void {
-    for (const r of this.chain?.current.replicas ?? []) if (r.peerId !== this.self && !except.has(r.peerId)) this.sendFrame(r.peerId, frame)
-  }
-
-  /** Peers we have a usable (not relay-limited) link to, refreshed at most every 500 ms. */
-  private reachable (): Set<string> {
-    const now = this.clock.now()
-    if (now - this.linksAt > 500) { this.linkSet = new Set(this.c.transport.connectedPeers()); this.linksAt = now }
-    return this.linkSet
-  }
-
-  /**
-   * Sends a frame to a peer: directly when we have a link to it, else through one replica we have a
-   * link to (the genesis peer first: every peer keeps a link to its bootstrap) as FORWARD. Replicas
-   * normally hold direct links to each other (they protect each other in the mesh); forwarding
-   * covers the time before those links form, or a pair whose WebRTC link fails.
-   */
-  private sendFrame (to: string, frame: Uint8Array): void {
-    const links = this.reachable()
-    if (links.has(to)) { this.c.transport.send(to, frame); return }
-    const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
-    const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
-    if (via == null) { this.c.transport.send(to, frame); return }
-    this.routing.viaOthers++
-    this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
-  }
-
-  /** Sends a frame to a replica through another replica we have a link to (FORWARD), if there is one. */
-  private sendVia (to: string, frame: Uint8Array): void {
-    const links = this.reachable()
-    const replicas = this.chain?.current.replicas.map(r => r.peerId) ?? []
-    const via = [this.init.genesisPeerId, ...replicas].find(p => p !== to && p !== this.self && links.has(p) && replicas.includes(p))
-    if (via == null) return
-    this.routing.viaOthers++
-    this.c.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
-  }
-
-  /** A FORWARD: deliver to its destination if it is a replica we reach (consensus frames only from replicas). */
-  private forward (from: string, to: string, inner: Uint8Array): void {
-    const chain = this.chain
-    if (chain == null) return
-    if (inner[0] !== FRAME_MICROBLOCK && !chain.isReplica(from) && !(this.prev?.epoch.replicas.some(r => r.peerId === from) ?? false)) { this.reject('notReplica', from); return }
-    if (!chain.isReplica(to) || !this.reachable().has(to)) { this.count('unroutable'); return }
-    this.routing.forwarded++
-    this.c.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
-  }
-
-  private dispatch (mb: Microblock, sentTo: Set<string>, resend: boolean): void {
-    const chain = this.chain
-    if (chain == null) return
-    const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes })
-    if (this.instance != null) {
-      this.pool.add(mb, chain.lastSeq(mb.author))
-      this.verified.add(Pool.keyOf(mb))
-      this.sendToReplicas(frame)
-      this.offer()
-      this.instance.schedule()
-      return
-    }
-    // a follower: 2 replicas it can reach, then others when not committed in time
-    const connected = new Set(this.c.transport.connectedPeers())
-    const candidates = chain.current.replicas.map(r => r.peerId).filter(p => !sentTo.has(p)).sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
-    const pick = candidates.slice(0, 2)
-    if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...chain.current.replicas.map(r => r.peerId).slice(0, 2)) }
-    for (const p of pick) { sentTo.add(p); this.sendFrame(p, frame) }
-  }
-
   // ---------------------------------------------------------------- API
 
   async submit (entry: Entry, opts: { timeoutMs?: number } = {}): Promise<CommittedEntry> {
@@ -658,108 +631,39 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   }
 
   status (): LedgerStatus {
-    const chain = this.chain
-    const e = chain?.current
-    const inst = this.instance
-    const lat = [...this.submitter.latencies].sort((a, b) => a - b)
-    const q = (p: number): number | null => lat.length === 0 ? null : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]
-    const now = this.clock.now()
-    const recent = this.commitTimes.filter(t => now - t.at <= 10_000)
-    const slot = inst?.currentSlot ?? (chain?.height ?? -1) + 1
-    return {
-      meshId: chain?.genesis.meshId ?? this.init.meshId ?? 'novacron',
-      epoch: e?.epoch ?? 0,
-      epochStart: e?.start ?? 0,
-      replicas: (e?.replicas ?? []).map((r, i) => ({ peerId: r.peerId, index: i, since: r.since })),
-      f: e?.f ?? 0,
-      protocol: e?.protocol ?? this.init.protocol ?? 'probft',
-      sampleSize: e?.sampleSize ?? 0,
-      quorum: e?.quorum ?? 0,
-      replica: inst != null,
-      height: chain?.height ?? -1,
-      head: chain == null ? '' : bytesToHex(chain.head),
-      ...(e != null && e.n > 0 ? { leader: e.replicas[leaderOf(e.n, slot, 0)].peerId } : {}),
-      latency: { p50: q(0.5), p99: q(0.99), samples: lat.length },
-      decisionsPerSecond: recent.length / 10,
-      entriesPerSecond: recent.reduce((s, t) => s + t.entries, 0) / 10,
-      rejected: { ...this.engineRejected(), ...this.rejected, ...(this.journal.stats.conflicts > 0 ? { journalConflict: this.journal.stats.conflicts } : {}) },
-      wire: this.c.transport.wire?.() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
-      timing: { tickMs: this.tick, ...this.commitTiming, ...this.decisionTiming },
-      ...(this.checks != null ? { verification: { ...this.checks, microblocks: this.mbChecks.count, microblockMs: this.mbChecks.ms, proofsMade: this.memo?.proofs.made ?? 0, proofsPrewarmed: this.memo?.proofs.prewarmed ?? 0 } } : {}),
+    return ledgerStatus({
+      chain: this.chain,
+      meshId: this.init.meshId,
+      protocol: this.init.protocol,
+      instance: this.instance,
+      prev: this.prev,
+      now: this.clock.now(),
+      latencies: this.submitter.latencies,
+      commitTimes: this.commitTimes,
+      rejected: this.rejected,
+      journalConflicts: this.journal.stats.conflicts,
+      wire: this.c.transport.wire?.(),
+      tickMs: this.pacer.tickMs(this.tick),
+      baseTickMs: this.tick,
+      viewBackoff: this.pacer.factor,
+      commitTiming: this.commitTiming,
+      decisionTiming: this.decisionTiming,
+      checks: this.checks,
+      microblockChecks: this.mbChecks,
+      proofs: this.memo?.proofs,
       pending: this.pool.entries + this.submitter.pending
-    }
+    })
   }
 
-  private engineRejected (): Record<string, number> {
-    const out: Record<string, number> = {}
-    for (const i of [this.prev, this.instance]) {
-      for (const [k, v] of Object.entries(i?.replica.stats.rejected ?? {})) if (v > 0) out[k] = (out[k] ?? 0) + v
-    }
-    return out
-  }
-
-  async log (from: number, limit: number): Promise<CommittedEntry[]> {
-    const inRing = this.entries.filter(e => e.slot >= from)
-    if (this.entries.length > 0 && this.entries[0].slot <= from) return inRing.slice(0, limit)
-    // older than the in-memory ring: decoded from the store (apply verdicts are not stored)
-    const out: CommittedEntry[] = []
-    for await (const r of this.c.store.iterate(from)) {
-      if (this.entries.length > 0 && r.height >= this.entries[0].slot) break
-      let i = 0
-      for (const mb of readBlock(r.block).microblocks) {
-        for (const en of mb.entries) out.push({ slot: r.height, index: i++, epoch: r.epoch, kind: en.kind, author: mb.author, data: en.data, summary: en.kind, committedAt: 0, applied: true })
-      }
-      if (out.length >= limit) break
-    }
-    return [...out, ...inRing].slice(0, limit)
-  }
+  async log (from: number, limit: number): Promise<CommittedEntry[]> { return await readLog(this.entries, this.c.store, from, limit) }
 
   async verify (): Promise<{ height: number, head: string, blocks: number }> {
-    const r = await verifyChain(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, crypto: createConsensusCrypto({ ...(this.c.signatures != null ? { signatures: this.c.signatures } : {}) }), kinds: this.kinds })
-    return { height: r.height, head: r.head, blocks: r.blocks }
+    return await verifyStore(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, ...(this.c.signatures != null ? { signatures: this.c.signatures } : {}), kinds: this.kinds })
   }
 
   config (key: string): unknown { return this.chain?.config(key) }
 
   // ---------------------------------------------------------------- replica duties
-
-  private removeAfterMs (): number {
-    return this.init.removeAfterMs ?? Number(this.chain?.config('ledger.removeAfterMs') ?? 15_000)
-  }
-
-  /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
-  private removeSilent (e: EpochInfo): void {
-    for (const peer of this.liveness.check()) {
-      const key = `${e.epoch}:${peer}`
-      if (this.asked.has(key)) continue
-      this.asked.add(key)
-      const st = this.liveness.state(peer)
-      this.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => { this.debug(`remove: ${String(err)}`) })
-    }
-  }
-
-  /** Equivocation the engine recorded: submit it as evidence, once per offender. */
-  private submitEvidence (e: EpochInfo): void {
-    for (const ev of this.instance?.replica.stats.evidence ?? []) {
-      const offender = e.replicas[ev.offender]?.peerId
-      if (offender == null || this.evidenceSent.has(offender)) continue
-      this.evidenceSent.add(offender)
-      this.submit({ kind: 'evidence', data: writeEvidence({ epoch: e.epoch, first: ev.first, second: ev.second }) }).catch(err => { this.debug(`evidence: ${String(err)}`) })
-    }
-  }
-
-  /**
-   * The tick length from the RTTs to the other replicas and this peer's recent decision
-   * durations (`tickLength`, live-replica.ts), re-measured every second. On loopback the RTT is
-   * ~1 ms while a decision is CPU-bound (VRF proofs, tens of ms on a loaded machine): an RTT-only
-   * tick (5 ms → a 120 ms view timeout) turned slow decisions into view changes.
-   */
-  private measureTick (e: EpochInfo): number {
-    const rtts = e.replicas.map(r => r.peerId === this.self ? undefined : this.c.transport.rttMs(r.peerId)).filter((x): x is number => x != null)
-    return tickLength(rtts, this.recentDecideMs)
-  }
-
-
 
   /** Test-only: garbage frames to every replica (the flood mode sends every frame 4 times, see enterEpoch). */
   private beHostile (e: EpochInfo): void {

@@ -47,15 +47,15 @@ export const MAX_TICK_MS = 100
  * nudge is 8 ticks and its view-0 timeout 24, so an undecided slot asks its peers after about one
  * typical decision and gives up its view after about three (docs/ledger.md, "Timing").
  */
-export function tickLength (rttsMs: number[], decisionsMs: number[]): number {
-  const p90 = (xs: number[]): number => {
+export function tickLength (rttsMs: readonly number[], decisionsMs: readonly number[], maxMs = MAX_TICK_MS): number {
+  const p90 = (xs: readonly number[]): number => {
     const s = [...xs].sort((a, b) => a - b)
     return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))]
   }
   if (rttsMs.length === 0 && decisionsMs.length === 0) return 20
   const fromRtt = rttsMs.length === 0 ? 0 : 2 * p90(rttsMs)
   const fromDecisions = decisionsMs.length === 0 ? 0 : p90(decisionsMs) / 8
-  return Math.round(Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, fromRtt, fromDecisions)))
+  return Math.round(Math.min(maxMs, Math.max(Math.min(MIN_TICK_MS, maxMs), fromRtt, fromDecisions)))
 }
 
 export interface LiveReplicaOwner {
@@ -79,6 +79,8 @@ export interface LiveReplicaOwner {
   /** is there work that justifies advancing the clock */
   busy: () => boolean
   tickMs: () => number
+  /** `count` more views of this instance ended without a decision (the owner's view-timeout policy, view-pacer.ts) */
+  viewChanged?: (count: number) => void
   reject: (reason: string) => void
 }
 
@@ -166,7 +168,12 @@ export class LiveReplica {
 
   private run (actions: Action[]): void {
     const vc = this.replica.stats.viewChanges
-    if (vc > this.seenViewChanges) { this.timing.viewChanges += vc - this.seenViewChanges; this.seenViewChanges = vc }
+    if (vc > this.seenViewChanges) {
+      const more = vc - this.seenViewChanges
+      this.timing.viewChanges += more
+      this.seenViewChanges = vc
+      this.owner.viewChanged?.(more)
+    }
     for (const a of actions) {
       if (a.type === 'send') this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
       else if (a.type === 'timer') this.wantTick = a.at

@@ -35,6 +35,8 @@ export class Submitter {
   private outbox: Waiter[] = []
   private inflight?: InFlight
   private signing = false
+  /** the batch being signed (out of the outbox, not yet in flight) */
+  private signingBatch: Waiter[] = []
   private lastUsed = -1
   readonly latencies: number[] = []
 
@@ -42,6 +44,16 @@ export class Submitter {
 
   get pending (): number { return this.outbox.length + (this.inflight?.waiters.length ?? 0) }
   get busy (): boolean { return this.pending > 0 }
+
+  /**
+   * An entry of `kind` waits in the outbox, is being signed or rides the microblock in flight: a
+   * signed microblock goes out and may still commit after its waiter timed out, so the same entry
+   * submitted again would commit twice.
+   */
+  hasPending (kind: string): boolean {
+    const of = (w: Waiter): boolean => w.entry.kind === kind
+    return this.outbox.some(w => !w.done && of(w)) || this.signingBatch.some(of) || (this.inflight?.waiters.some(of) ?? false)
+  }
 
   submit (entry: Entry, timeoutMs = this.o.submitTimeoutMs): Promise<CommittedEntry> {
     return new Promise((resolve, reject) => {
@@ -76,12 +88,15 @@ export class Submitter {
     const seq = Math.max(this.o.lastSeq(), this.lastUsed) + 1
     this.lastUsed = seq
     this.signing = true
+    this.signingBatch = batch
     signMicroblock(this.o.privateKey, this.o.self, seq, batch.map(w => w.entry)).then(bytes => {
       this.signing = false
+      this.signingBatch = []
       this.inflight = { seq, mb: readMicroblock(bytes), waiters: batch, sentAt: this.o.clock.now(), sentTo: new Set() }
       this.o.dispatch(this.inflight.mb, this.inflight.sentTo, false)
     }, (err: unknown) => {
       this.signing = false
+      this.signingBatch = []
       for (const w of batch) this.settle(w, err instanceof Error ? err : new Error(String(err)))
     })
   }

@@ -1,0 +1,106 @@
+/**
+ * How a `LedgerNode`'s frames reach other peers on a partial mesh: directly over a link, else
+ * through a replica we have a link to (FORWARD, delivered as FORWARDED); the forwarding side of
+ * that; and where a new microblock goes (every replica from a replica; two reachable replicas from
+ * a follower, others when it is not committed in time). Counts frames sent through others and
+ * frames forwarded for others (`stats`, shown as `LedgerNode.routing`).
+ */
+import { FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, writeFrame, type Microblock } from './codec.ts'
+import type { Chain } from './chain.ts'
+import type { EpochInfo } from './epochs.ts'
+import type { Clock } from './live-replica.ts'
+import type { LedgerTransport } from './transport.ts'
+
+export interface RouterOwner {
+  self: string
+  genesisPeerId: string
+  transport: LedgerTransport
+  clock: Clock
+  chain: () => Chain | undefined
+  /** the epoch of the instance that ended last (its replicas may still send frames) */
+  prevEpoch: () => EpochInfo | undefined
+  /**
+   * A microblock this peer dispatches, when it is a replica of the current epoch: into its own pool
+   * before it is sent (true), and `proposeOwn` after; false on a follower.
+   */
+  poolOwn: (mb: Microblock) => boolean
+  proposeOwn: () => void
+  count: (reason: string) => void
+  reject: (reason: string, from: string) => void
+}
+
+export class LedgerRouter {
+  /** frames we sent through another replica (no link to the destination), and frames we forwarded */
+  readonly stats = { viaOthers: 0, forwarded: 0 }
+  private linkSet = new Set<string>()
+  private linksAt = -Infinity
+
+  constructor (private readonly o: RouterOwner) {}
+
+  sendToReplicas (frame: Uint8Array, except: Set<string> = new Set()): void {
+    for (const r of this.o.chain()?.current.replicas ?? []) if (r.peerId !== this.o.self && !except.has(r.peerId)) this.sendFrame(r.peerId, frame)
+  }
+
+  /** Peers we have a usable (not relay-limited) link to, refreshed at most every 500 ms. */
+  reachable (): Set<string> {
+    const now = this.o.clock.now()
+    if (now - this.linksAt > 500) { this.linkSet = new Set(this.o.transport.connectedPeers()); this.linksAt = now }
+    return this.linkSet
+  }
+
+  /**
+   * Sends a frame to a peer: directly when we have a link to it, else through one replica we have a
+   * link to (the genesis peer first: every peer keeps a link to its bootstrap) as FORWARD. Replicas
+   * normally hold direct links to each other (they protect each other in the mesh); forwarding
+   * covers the time before those links form, or a pair whose WebRTC link fails.
+   */
+  sendFrame (to: string, frame: Uint8Array): void {
+    const links = this.reachable()
+    if (links.has(to)) { this.o.transport.send(to, frame); return }
+    const via = this.relayFor(to, links)
+    if (via == null) { this.o.transport.send(to, frame); return }
+    this.stats.viaOthers++
+    this.o.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
+  }
+
+  /** Sends a frame to a replica through another replica we have a link to (FORWARD), if there is one. */
+  sendVia (to: string, frame: Uint8Array): void {
+    const via = this.relayFor(to, this.reachable())
+    if (via == null) return
+    this.stats.viaOthers++
+    this.o.transport.send(via, writeFrame({ type: FRAME_FORWARD, peer: to, frame }))
+  }
+
+  private relayFor (to: string, links: Set<string>): string | undefined {
+    const replicas = this.o.chain()?.current.replicas.map(r => r.peerId) ?? []
+    return [this.o.genesisPeerId, ...replicas].find(p => p !== to && p !== this.o.self && links.has(p) && replicas.includes(p))
+  }
+
+  /** A FORWARD: deliver to its destination if it is a replica we reach (consensus frames only from replicas). */
+  forward (from: string, to: string, inner: Uint8Array): void {
+    const chain = this.o.chain()
+    if (chain == null) return
+    if (inner[0] !== FRAME_MICROBLOCK && !chain.isReplica(from) && !(this.o.prevEpoch()?.replicas.some(r => r.peerId === from) ?? false)) { this.o.reject('notReplica', from); return }
+    if (!chain.isReplica(to) || !this.reachable().has(to)) { this.o.count('unroutable'); return }
+    this.stats.forwarded++
+    this.o.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
+  }
+
+  /** Where this peer's new (or re-sent) microblock goes; `sentTo` holds the replicas a follower already tried. */
+  dispatch (mb: Microblock, sentTo: Set<string>, resend: boolean): void {
+    const chain = this.o.chain()
+    if (chain == null) return
+    const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes })
+    if (this.o.poolOwn(mb)) {
+      this.sendToReplicas(frame)
+      this.o.proposeOwn()
+      return
+    }
+    // a follower: 2 replicas it can reach, then others when not committed in time
+    const connected = new Set(this.o.transport.connectedPeers())
+    const candidates = chain.current.replicas.map(r => r.peerId).filter(p => !sentTo.has(p)).sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
+    const pick = candidates.slice(0, 2)
+    if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...chain.current.replicas.map(r => r.peerId).slice(0, 2)) }
+    for (const p of pick) { sentTo.add(p); this.sendFrame(p, frame) }
+  }
+}
