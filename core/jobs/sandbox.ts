@@ -27,7 +27,7 @@ const ERRNO_SUCCESS = 0
 const ERRNO_NOTSUP = 58
 
 /** Collects one output stream up to a cap; one byte more throws `JobOutputLimitError`. */
-class Capture {
+export class Capture {
   private readonly parts: Uint8Array[] = []
   size = 0
   constructor (private readonly label: string, private readonly cap: number) {}
@@ -47,7 +47,7 @@ class Capture {
 
 type WasiImports = Record<string, (...args: never[]) => unknown>
 
-function buildImports (wasi: WASI, args: string[]): WasiImports {
+export function buildImports (wasi: WASI, args: string[]): WasiImports {
   const base = wasi.wasiImport as unknown as WasiImports
   const enc = new TextEncoder()
   const memory = (): ArrayBuffer => wasi.inst.exports.memory.buffer
@@ -68,7 +68,7 @@ function buildImports (wasi: WASI, args: string[]): WasiImports {
 }
 
 /** Every import the module asks for must be a WASI function we provide. */
-function checkImports (module: WebAssembly.Module, provided: WasiImports): void {
+export function checkImports (module: WebAssembly.Module, provided: WasiImports): void {
   const bad = WebAssembly.Module.imports(module)
     .filter(i => i.module !== WASI_MODULE || i.kind !== 'function' || !Object.hasOwn(provided, i.name))
     .map(i => `${i.module}.${i.name} (${i.kind})`)

@@ -1,0 +1,228 @@
+/**
+ * Runs an instrumented task (instrument.ts) so that it can stop at a safe point and go on later
+ * in a fresh instance from a `TaskSnapshot`.
+ *
+ * Safe points are the task's WASI calls. After each call's effect is done (the bytes written, the
+ * stdin read), `shouldPause` is asked; on yes the import starts an asyncify unwind, `_start`
+ * returns with the stack saved in a buffer in linear memory, and the snapshot is taken: memory,
+ * mutable globals, the stdin position, stdout/stderr so far, the clock. Resuming instantiates the
+ * module afresh, restores all of it and starts a rewind: `_start` runs back down to the same call,
+ * which now returns the result saved at the pause without doing its effect again — so no output
+ * is lost or doubled.
+ *
+ * The unwind buffer borrows the first `unwindBytes` of linear memory: while asyncify unwinds or
+ * rewinds no program code runs, only the buffer is written or read, so the region's own bytes are
+ * put aside and put back (in the snapshot at a pause; in memory when the rewind reaches its call).
+ * The program never sees the buffer and memory never grows for it. A pause is declined (the task
+ * just goes on) when the task holds files open beyond stdin/out/err and the `/input` preopen
+ * (their positions are not captured yet). A call stack deeper than the buffer traps the task.
+ */
+import { ConsoleStdout, File, OpenFile, PreopenDirectory, WASI, WASIProcExit, type Fd, type Inode } from '@bjorn3/browser_wasi_shim'
+import { buildImports, Capture, checkImports } from '../jobs/sandbox.ts'
+import { capModuleMemory, WASM_PAGE } from '../jobs/wasm-binary.ts'
+import { InvalidModuleError, JobMemoryError, JobOutputLimitError, JobTrapError } from '../jobs/errors.ts'
+import type { TaskLimits, TaskOutput, TaskSpec } from '../jobs/task-types.ts'
+import { ResumeError } from './errors.ts'
+import { GLOBAL_EXPORT_PREFIX, type InstrumentedModule } from './instrument.ts'
+import type { GlobalValue, TaskSnapshot } from './snapshot.ts'
+
+const WASI_MODULE = 'wasi_snapshot_preview1'
+const CLOCK_MONOTONIC = 1
+const STD_FDS = 4 // stdin, stdout, stderr, /input
+
+export interface PausePoint {
+  /** the WASI function just called */
+  name: string
+  /** WASI calls so far, this one included */
+  calls: number
+}
+
+export interface CheckpointRunOptions {
+  /** asked after every WASI call; true stops the task there */
+  shouldPause?: (at: PausePoint) => boolean
+  /** go on from this snapshot instead of starting */
+  from?: TaskSnapshot
+  /** bytes of memory lent to asyncify's unwind buffer @default 65536 */
+  unwindBytes?: number
+}
+
+export type CheckpointRunResult =
+  | { kind: 'done', output: TaskOutput, pauses: number, declinedPauses: number }
+  | { kind: 'paused', snapshot: TaskSnapshot, declinedPauses: number }
+
+interface AsyncifyExports {
+  memory: WebAssembly.Memory
+  _start: () => void
+  asyncify_start_unwind: (addr: number) => void
+  asyncify_stop_unwind: () => void
+  asyncify_start_rewind: (addr: number) => void
+  asyncify_stop_rewind: () => void
+}
+
+/** Runs (or resumes) one task until it ends or pauses. Errors are the sandbox's typed JobErrors. */
+export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec, limits: TaskLimits, opts: CheckpointRunOptions = {}): Promise<CheckpointRunResult> {
+  const started = performance.now()
+  const from = opts.from
+  const capPages = Math.floor(limits.memoryBytes / WASM_PAGE)
+  const { bytes } = capModuleMemory(mod.bytes, capPages)
+  let module: WebAssembly.Module
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
+  } catch (err) {
+    throw new InvalidModuleError(`not a valid WebAssembly module: ${err instanceof Error ? err.message : String(err)}`)
+  }
+
+  const args = ['task.wasm', ...(task.args ?? [])]
+  const env = Object.entries(task.env ?? {}).map(([k, v]) => `${k}=${v}`)
+  const stdout = new Capture('stdout', limits.maxOutputBytes)
+  const stderr = new Capture('stderr', limits.maxOutputBytes)
+  if (from != null) { stdout.write(from.stdout); stderr.write(from.stderr) }
+  const stdin = new OpenFile(new File(task.stdin ?? new Uint8Array(0), { readonly: true }))
+  if (from != null) stdin.file_pos = BigInt(from.stdinPos)
+  const inputs = new Map<string, Inode>(Object.entries(task.files ?? {}).map(([name, data]) => [name, new File(data, { readonly: true })]))
+  const fds: Fd[] = [stdin, new ConsoleStdout(stdout.write), new ConsoleStdout(stderr.write), new PreopenDirectory('/input', inputs)]
+  const wasi = new WASI(args, env, fds)
+  const base = buildImports(wasi, args)
+  checkImports(module, base)
+
+  // the task's monotonic clock continues from the snapshot's
+  const clockStart = performance.now()
+  const clockBase = from?.clockNs ?? 0n
+  const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart) * 1e6))
+  base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
+    if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)
+    new DataView(ex().memory.buffer).setBigUint64(ptr, clockNs(), true)
+    return 0
+  }) as never
+
+  let ex = (): AsyncifyExports => { throw new ResumeError('not instantiated') }
+  let state: 'normal' | 'unwinding' | 'rewinding' = from != null ? 'rewinding' : 'normal'
+  let calls = from?.calls ?? 0
+  let declined = 0
+  let lent: Uint8Array | undefined // the bytes the unwind buffer covers, while it is lent
+  let pausedIn = ''
+  let pausedResult = 0
+  const unwindBytesOpt = opts.unwindBytes ?? 65536
+
+  const imports: Record<string, (...a: never[]) => unknown> = {}
+  for (const [name, fn] of Object.entries(base)) {
+    imports[name] = (...a: never[]) => {
+      if (state === 'rewinding') {
+        // back at the call the task was stopped in: its effect is done already
+        ex().asyncify_stop_rewind()
+        state = 'normal'
+        if (lent != null) { new Uint8Array(ex().memory.buffer).set(lent, 0); lent = undefined }
+        if (from == null || name !== from.pausedIn) throw new ResumeError(`the rewind reached ${name}, not ${from?.pausedIn ?? '?'}: the snapshot does not fit this module`)
+        return from.pausedResult
+      }
+      const result = fn(...a)
+      calls++
+      if (opts.shouldPause?.({ name, calls }) === true) {
+        if (!prepareUnwind()) { declined++; return result }
+        pausedIn = name
+        pausedResult = typeof result === 'number' ? result : 0
+        state = 'unwinding'
+        ex().asyncify_start_unwind(0)
+      }
+      return result
+    }
+  }
+
+  /** Lends the start of memory to the unwind buffer; false when this pause must be declined. */
+  function prepareUnwind (): boolean {
+    if (wasi.fds.length > STD_FDS && wasi.fds.slice(STD_FDS).some(f => f != null)) return false
+    const memory = ex().memory
+    const size = bufferSize(memory.buffer.byteLength)
+    lent = new Uint8Array(memory.buffer, 0, size).slice()
+    const view = new DataView(memory.buffer)
+    view.setUint32(0, 8, true)
+    view.setUint32(4, size, true)
+    return true
+  }
+  const bufferSize = (memoryBytes: number): number => Math.min(unwindBytesOpt, memoryBytes)
+
+  let instance: WebAssembly.Instance
+  try {
+    instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: imports as WebAssembly.ModuleImports })
+  } catch (err) {
+    throw new JobTrapError(`instantiation failed: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  const exports = instance.exports as unknown as AsyncifyExports & Record<string, WebAssembly.Global>
+  ex = () => exports
+  wasi.inst = instance as unknown as typeof wasi.inst
+  const memory = exports.memory
+  const globalAt = (i: number): WebAssembly.Global => exports[GLOBAL_EXPORT_PREFIX + String(i)]
+
+  if (from != null) restore(from)
+
+  const atCap = (): boolean => memory.buffer.byteLength + WASM_PAGE > capPages * WASM_PAGE
+  let exitCode = 0
+  try {
+    if (from != null) exports.asyncify_start_rewind(0)
+    exports._start()
+  } catch (err) {
+    if (err instanceof JobOutputLimitError || err instanceof JobTrapError || err instanceof ResumeError) throw err
+    if (err instanceof WASIProcExit) exitCode = err.code
+    else if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+      if (atCap()) throw new JobMemoryError(`the module trapped (${err.message}) with its memory at the cap of ${limits.memoryBytes} bytes`)
+      throw new JobTrapError(`the module trapped: ${err.message}`)
+    } else {
+      throw new JobTrapError(`the task failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+    }
+  }
+  const ended = state as 'normal' | 'unwinding' | 'rewinding' // set inside the imports
+  if (ended === 'unwinding') {
+    exports.asyncify_stop_unwind()
+    const mem = new Uint8Array(memory.buffer)
+    const used = new DataView(memory.buffer).getUint32(0, true)
+    const unwind = mem.slice(8, used)
+    const saved = mem.slice()
+    saved.set(lent as Uint8Array, 0)
+    const globals: GlobalValue[] = mod.globals.map((kind, i) => ({ kind, value: globalAt(i).value as number | bigint }))
+    return {
+      kind: 'paused',
+      declinedPauses: declined,
+      snapshot: {
+        memory: saved,
+        globals,
+        unwind,
+        pausedIn,
+        pausedResult,
+        stdinPos: Number(stdin.file_pos),
+        stdout: stdout.bytes(),
+        stderr: stderr.bytes(),
+        clockNs: clockNs(),
+        calls,
+        pauses: (from?.pauses ?? 0) + 1
+      }
+    }
+  }
+  if (ended === 'rewinding') throw new ResumeError('the task ended without reaching the call it was stopped in')
+  return {
+    kind: 'done',
+    pauses: from?.pauses ?? 0,
+    declinedPauses: declined,
+    output: { exitCode, stdout: stdout.bytes(), stderr: stderr.bytes(), memoryBytes: memory.buffer.byteLength, runMs: performance.now() - started }
+  }
+
+  function restore (snap: TaskSnapshot): void {
+    if (snap.globals.length !== mod.globals.length || snap.globals.some((g, i) => g.kind !== mod.globals[i])) {
+      throw new ResumeError(`the snapshot's globals (${snap.globals.map(g => g.kind).join(',')}) do not fit the module's (${mod.globals.join(',')})`)
+    }
+    const pages = snap.memory.length / WASM_PAGE
+    if (!Number.isInteger(pages) || pages > capPages) throw new ResumeError(`the snapshot's memory (${snap.memory.length} bytes) is not whole pages within the cap`)
+    const have = memory.buffer.byteLength / WASM_PAGE
+    if (pages < have) throw new ResumeError(`the snapshot's memory (${pages} pages) is smaller than the module's initial memory (${have})`)
+    if (pages > have) memory.grow(pages - have)
+    const size = bufferSize(snap.memory.length)
+    if (snap.unwind.length + 8 > size) throw new ResumeError(`the snapshot's saved stack (${snap.unwind.length} bytes) does not fit the unwind buffer (${size})`)
+    const mem = new Uint8Array(memory.buffer)
+    mem.set(snap.memory)
+    lent = snap.memory.slice(0, size)
+    mem.set(snap.unwind, 8)
+    const view = new DataView(memory.buffer)
+    view.setUint32(0, 8 + snap.unwind.length, true)
+    view.setUint32(4, size, true)
+    snap.globals.forEach((g, i) => { globalAt(i).value = g.value })
+  }
+}

@@ -1,0 +1,12 @@
+/** Live migration of WASI tasks (issue 20): checkpointable execution, the snapshot codec, the pre-copy planner. */
+export { instrumentForCheckpoint, checkpointability, GLOBAL_EXPORT_PREFIX } from './instrument.ts'
+export type { InstrumentedModule, InstrumentOptions, GlobalKind } from './instrument.ts'
+export { runCheckpointable } from './checkpoint-run.ts'
+export type { CheckpointRunOptions, CheckpointRunResult, PausePoint } from './checkpoint-run.ts'
+export type { TaskSnapshot, GlobalValue } from './snapshot.ts'
+export { encodeSnapshot, decodeSnapshot, SNAPSHOT_VERSION } from './snapshot-codec.ts'
+export type { SnapshotLimits } from './snapshot-codec.ts'
+export { PreCopySender, PreCopyReceiver, encodeChunkFrame, decodeChunkFrame } from './precopy.ts'
+export type { RoundPlan, PreCopyInit } from './precopy.ts'
+export { MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError } from './errors.ts'
+export type { NotCheckpointableReason } from './errors.ts'

@@ -1,0 +1,124 @@
+/**
+ * The pre-copy planner: which bytes of a running task's memory go to the target, round by round.
+ *
+ * Memory is cut into content-defined chunks (core-wasm's FastCDC, each named by its xxHash64).
+ * The sender keeps the set of hashes the target holds — what it said it had (an earlier
+ * checkpoint of the same job, another task of it) plus everything sent since — and each round
+ * sends only the chunks of the current memory outside that set. While the task runs, rounds
+ * repeat over the pages it changed; the final round is the same step over the paused snapshot
+ * (stop-and-copy of the last delta). The recipe (the chunk list) rebuilds the memory.
+ *
+ * On the wire each chunk is an LZ4 frame behind its hash; the receiver decompresses it bounded by
+ * the chunk size limit and checks the hash, so a chunk corrupted in transit is a `ChunkHashError`
+ * (re-fetch it), never a wrong memory. xxHash64 is not cryptographic: the handover must also
+ * check a digest of the whole snapshot it trusts (THREAT_MODEL.md, as for job blobs).
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { applyDelta, chunkData, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
+import { decodeExact } from '../codec/decode-exact.ts'
+import { ChunkHashError, MigrationDecodeError } from './errors.ts'
+
+export interface RoundPlan {
+  /** every chunk of the memory, in order */
+  recipe: ChunkRecipe
+  /** the chunks to send this round, by hash (each once) */
+  send: Map<string, Uint8Array>
+  sentBytes: number
+  totalBytes: number
+}
+
+export interface PreCopyInit {
+  /** hashes the target already holds @default none */
+  targetHas?: Iterable<string>
+  /** chunk sizes @default core-wasm's (2 / 8 / 64 KiB) */
+  chunking?: ChunkingOptions
+}
+
+/** The sender's side: one per migration. */
+export class PreCopySender {
+  private readonly known: Set<string>
+  private readonly chunking: ChunkingOptions | undefined
+  rounds = 0
+  sentBytes = 0
+
+  constructor (init: PreCopyInit = {}) {
+    this.known = new Set(init.targetHas ?? [])
+    this.chunking = init.chunking
+  }
+
+  /** Plans one round over `memory` (a copy taken now); what it sends counts as held from then on. */
+  round (memory: Uint8Array): RoundPlan {
+    const send = new Map<string, Uint8Array>()
+    const recipe: ChunkRecipe = { totalLength: memory.length, chunks: [] }
+    let sent = 0
+    for (const c of chunkData(memory, this.chunking)) {
+      recipe.chunks.push({ hash: c.hash, length: c.length })
+      if (this.known.has(c.hash) || send.has(c.hash)) continue
+      send.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
+      sent += c.length
+    }
+    for (const h of send.keys()) this.known.add(h)
+    this.rounds++
+    this.sentBytes += sent
+    return { recipe, send, sentBytes: sent, totalBytes: memory.length }
+  }
+}
+
+const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size
+
+/** chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)) */
+export function encodeChunkFrame (hash: string, chunk: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeUint8Array(e, hexBytes(hash))
+  encoding.writeVarUint8Array(e, compressFrame(chunk))
+  return encoding.toUint8Array(e)
+}
+
+/** Decodes and verifies one chunk frame: `MigrationDecodeError` when malformed, `ChunkHashError` when corrupted. */
+export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): { hash: string, chunk: Uint8Array } {
+  const { hash, lz4 } = decodeExact(frame, 'chunk frame', d => {
+    const hash = [...decoding.readUint8Array(d, 8)].map(b => b.toString(16).padStart(2, '0')).join('')
+    const len = decoding.readVarUint(d)
+    if (len > d.arr.length - d.pos) throw new MigrationDecodeError(`chunk frame: ${len} bytes of payload run past the end`)
+    return { hash, lz4: decoding.readUint8Array(d, len) }
+  }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
+  let chunk: Uint8Array
+  try {
+    chunk = decompressFrame(lz4, { maxOutputSize: Math.min(maxChunkBytes, MAX_CHUNK) })
+  } catch (err) {
+    throw new ChunkHashError(hash, `chunk ${hash} does not decompress: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  const actual = xxh64Hex(chunk)
+  if (actual !== hash) throw new ChunkHashError(hash, `chunk ${hash} arrived with hash ${actual}: corrupted in transit`)
+  return { hash, chunk }
+}
+
+/** The receiver's side: a chunk store that only takes verified chunks, and rebuilds memories. */
+export class PreCopyReceiver {
+  readonly chunks = new Map<string, Uint8Array>()
+  constructor (held: Iterable<[string, Uint8Array]> = []) {
+    for (const [h, c] of held) this.chunks.set(h, c)
+  }
+
+  /** Takes one frame; throws (and keeps nothing) when it is malformed or corrupted. */
+  accept (frame: Uint8Array): string {
+    const { hash, chunk } = decodeChunkFrame(frame)
+    this.chunks.set(hash, chunk)
+    return hash
+  }
+
+  have (): string[] { return [...this.chunks.keys()] }
+
+  /** Rebuilds a memory from its recipe; throws core-wasm's DedupError when a chunk is missing. */
+  rebuild (recipe: ChunkRecipe): Uint8Array {
+    return applyDelta(recipe, h => this.chunks.get(h))
+  }
+}
+
+function hexBytes (hash: string): Uint8Array {
+  if (!/^[0-9a-f]{16}$/.test(hash)) throw new TypeError(`not an xxh64 hex hash: ${hash}`)
+  const out = new Uint8Array(8)
+  for (let i = 0; i < 8; i++) out[i] = parseInt(hash.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
