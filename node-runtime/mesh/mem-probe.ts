@@ -5,7 +5,14 @@
  * `MeshNode.streamStats()`: connections per transport, streams per protocol, inbound data
  * channels per WebRTC link). The soak benchmark and its slow test read the heap from it; this is
  * what found the cause (docs/mesh.md, "Long-lived peers").
+ *
+ * With `NOVACRON_MEMLOG_GC=1` too, each sample is taken right after a full garbage collection, so
+ * `heapUsed` is the live heap and `rss` holds no garbage awaiting collection: without it a slope
+ * over 20 minutes partly measures when V8 last collected (a forced GC on an idle peer took its RSS
+ * below where it was 8 minutes earlier).
  */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { MeshNode, StreamStats } from '../../core/net/index.ts'
 
 export interface MemSample {
@@ -22,7 +29,9 @@ export interface MemSample {
 export function startMemProbe (node: MeshNode, write: (line: string) => void, env: NodeJS.ProcessEnv = process.env): () => void {
   const ms = Number(env.NOVACRON_MEMLOG_MS)
   if (!Number.isFinite(ms) || ms <= 0) return () => {}
+  const collect = env.NOVACRON_MEMLOG_GC === '1' ? fullGc() : undefined
   const sample = (): void => {
+    collect?.()
     const m = process.memoryUsage()
     const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, stats: node.streamStats() }
     write(JSON.stringify({ memlog }) + '\n')
@@ -31,6 +40,13 @@ export function startMemProbe (node: MeshNode, write: (line: string) => void, en
   timer.unref()
   sample()
   return () => { clearInterval(timer) }
+}
+
+/** A function running a full collection (`gc` exposed at run time, as `--expose-gc` would). */
+function fullGc (): () => void {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  return () => { gc() }
 }
 
 /** The probe's samples in `text` (a process's stderr), oldest first; other lines are skipped. */

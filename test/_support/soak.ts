@@ -66,7 +66,8 @@ export class SoakMesh {
 
   /** Starts the bootstrap and `peers` peers; resolves once every peer has `degree` direct links. */
   async start (peers: number, opts: { probeMs?: number, degree?: number, timeoutMs?: number } = {}): Promise<void> {
-    const env = { NOVACRON_MEMLOG_MS: String(opts.probeMs ?? 15_000) }
+    // samples after a full GC: the live heap and an RSS without garbage awaiting collection
+    const env = { NOVACRON_MEMLOG_MS: String(opts.probeMs ?? 15_000), NOVACRON_MEMLOG_GC: '1' }
     const timeout = opts.timeoutMs ?? 120_000
     const bootDir = join(this.root, 'bootstrap')
     const boot = startCli(['start', '--port', '0', '--ws-port', '0', '--host', '127.0.0.1', '--data-dir', bootDir, '--json'], env)
