@@ -1,6 +1,6 @@
 /**
  * A frozen tab (issue 16): `novacron start` + 1 `novacron peer` (workers of capacity 1) and one
- * Chromium tab run a job of 3 long tiles with a 3 s lease. Once the tab holds a lease, its page is
+ * Chromium tab run a job of 6 tiles (a second or so each) with a 3 s lease. Once the tab holds a lease, its page is
  * frozen through the DevTools protocol (`Debugger.pause`: the page's JavaScript stops — ledger,
  * renewals, the worker loop — while its task's Web Worker runs on, as in a hung or throttled tab).
  * Its lease expires, a Node peer claims the task again and completes it; thawed, the tab's late
@@ -47,15 +47,17 @@ describe('jobs: a frozen tab loses its lease', { timeout: 900_000 }, () => {
 
   test('its task is claimed again by a Node peer and completes; the thawed tab\'s late result is refused', async () => {
     const tabId = await tab.evaluate('globalThis.__novacronJobs.self') as string
-    // three tiles inside the set at a high iteration count (seconds each): one per worker
-    const argsOf = Array.from({ length: 3 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(500_000 + i)])
+    // six tiles inside the set at a high iteration count (about a second each when idle): enough
+    // that the tab, a slower claimer than the Node peers, gets one; short enough that the Node
+    // peers finish all of them under a load average of 60 while the tab is frozen
+    const argsOf = Array.from({ length: 6 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(150_000 + i)])
     const split = join(cluster.root, 'frozen.jsonl')
     writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
     const p = startCli(['job', 'submit', examplePath('mandelbrot', 'wasm'), '--split', split, '--lease', '3s', '--timeout', '300s', '--json', '--data-dir', boot.dataDir])
     assert.equal(await p.exited, 0, p.stderr)
     const { job } = JSON.parse(p.stdout) as { job: string }
     const held = await waitFor(async () => (await cluster.op(boot, 'job.status', { job }) as JobSummary).running.find(r => r.worker === tabId),
-      { timeout: 180_000, interval: 100, message: `the tab holding a lease of ${job}` })
+      { timeout: 300_000, interval: 100, message: `the tab holding a lease of ${job}` })
 
     const cdp: CDPSession = await tab.context().newCDPSession(tab)
     await cdp.send('Debugger.enable')
@@ -66,7 +68,7 @@ describe('jobs: a frozen tab loses its lease', { timeout: 900_000 }, () => {
       await waitFor(async () => {
         last = await Promise.all(cluster.live().map(async peer => await cluster.op(peer, 'job.status', { job }) as JobSummary))
         return last.every(s => s.status === 'done')
-      }, { timeout: 300_000, interval: 500, message: () => `job done on the Node peers while the tab is frozen; now ${last.map(s => `${s.done}/${s.tasks}`).join(' ')}` })
+      }, { timeout: 600_000, interval: 500, message: () => `job done on the Node peers while the tab is frozen; now ${last.map(s => `${s.done}/${s.tasks}`).join(' ')}` })
       const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
       const slot = v.tasks[held.task].slots[0]
       assert.ok(slot.result != null && slot.result.worker !== tabId, 'a Node peer computed the frozen tab\'s task')
