@@ -66,6 +66,12 @@ export class RunnerStoppedError extends JobError {
   override name = 'RunnerStoppedError'
 }
 
+/** The task was aborted by its owner (e.g. its lease was lost): the worker was terminated. */
+export class TaskAbortedError extends JobError {
+  static override name = 'TaskAbortedError'
+  override name = 'TaskAbortedError'
+}
+
 const SANDBOX_ERRORS: Record<string, new (message: string) => JobError> = {
   JobTimeoutError,
   JobMemoryError,

@@ -6,13 +6,13 @@
  */
 export {
   JobError, JobTimeoutError, JobMemoryError, JobTrapError, InvalidModuleError, UnsupportedImportError,
-  JobOutputLimitError, JobWorkerError, InvalidJobError, RunnerStoppedError, sandboxErrorFrom, serializeJobError
+  JobOutputLimitError, JobWorkerError, InvalidJobError, RunnerStoppedError, TaskAbortedError, sandboxErrorFrom, serializeJobError
 } from './errors.ts'
 export type { SerializedJobError } from './errors.ts'
 export { DEFAULT_LIMITS, MAX_LIMITS, resolveLimits, checkTask } from './task-types.ts'
 export type { TaskSpec, TaskLimits, TaskOutput } from './task-types.ts'
 export { createTaskRunner } from './runner.ts'
-export type { TaskRunner, TaskRunnerInit, TaskWorker, TaskWorkerEvents, SpawnTaskWorker } from './runner.ts'
+export type { TaskRunner, TaskRunnerInit, RunOptions, TaskWorker, TaskWorkerEvents, SpawnTaskWorker } from './runner.ts'
 export { runInSandbox } from './sandbox.ts'
 export { handleRunMessage } from './worker-protocol.ts'
 export type { RunMessage, WorkerReply } from './worker-protocol.ts'

@@ -9,7 +9,7 @@
  * worker start under load is not charged to the task; a worker that never becomes ready within
  * `startTimeoutMs` fails the task with a `JobWorkerError`.
  */
-import { JobTimeoutError, JobWorkerError, RunnerStoppedError, sandboxErrorFrom, type JobError } from './errors.ts'
+import { JobTimeoutError, JobWorkerError, RunnerStoppedError, TaskAbortedError, sandboxErrorFrom, type JobError } from './errors.ts'
 import { checkTask, resolveLimits, type TaskLimits, type TaskOutput, type TaskSpec } from './task-types.ts'
 import type { RunMessage, WorkerReply } from './worker-protocol.ts'
 
@@ -35,9 +35,17 @@ export interface TaskRunnerInit {
   startTimeoutMs?: number
 }
 
+export interface RunOptions {
+  /**
+   * aborting it fails the task with `TaskAbortedError` at once, terminating its worker (a task
+   * still waiting for a slot fails when it gets one); the job worker aborts a task whose lease it lost
+   */
+  signal?: AbortSignal
+}
+
 export interface TaskRunner {
   /** runs one task in a fresh worker: its output, or a typed `JobError` */
-  run: (module: Uint8Array, task?: TaskSpec, limits?: Partial<TaskLimits>) => Promise<TaskOutput>
+  run: (module: Uint8Array, task?: TaskSpec, limits?: Partial<TaskLimits>, opts?: RunOptions) => Promise<TaskOutput>
   readonly capacity: number
   /** tasks running now */
   readonly running: number
@@ -66,7 +74,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     else running--
   }
 
-  function runOne (module: Uint8Array, task: TaskSpec, limits: TaskLimits): Promise<TaskOutput> {
+  function runOne (module: Uint8Array, task: TaskSpec, limits: TaskLimits, signal?: AbortSignal): Promise<TaskOutput> {
     return new Promise<TaskOutput>((resolve, reject) => {
       let worker: TaskWorker | undefined
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -76,12 +84,16 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
         settled = true
         clearTimeout(timer)
         active.delete(abort)
+        signal?.removeEventListener('abort', onSignal)
         worker?.terminate()
         if (err != null) reject(err)
         else resolve(output as TaskOutput)
       }
       const abort = (err: JobError): void => { finish(err) }
+      const onSignal = (): void => { finish(abortedError(signal)) }
       active.add(abort)
+      signal?.addEventListener('abort', onSignal, { once: true })
+      if (signal?.aborted === true) { finish(abortedError(signal)); return } // aborted while it waited for a slot
       timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
       const events: TaskWorkerEvents = {
         message: reply => {
@@ -108,15 +120,17 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     capacity,
     get running () { return running },
     get queued () { return waiting.length },
-    async run (module, task = {}, partial = {}) {
+    async run (module, task = {}, partial = {}, opts = {}) {
       if (!(module instanceof Uint8Array)) throw new TypeError('module must be a Uint8Array')
       checkTask(task)
       const limits = resolveLimits(partial)
+      const { signal } = opts
       if (stopped) throw new RunnerStoppedError('the task runner is stopped')
+      if (signal?.aborted === true) throw abortedError(signal)
       await slot()
       try {
         if (stopped) throw new RunnerStoppedError('the task runner is stopped')
-        return await runOne(module, task, limits)
+        return await runOne(module, task, limits, signal)
       } finally {
         release()
       }
@@ -128,4 +142,9 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       for (const w of waiting.splice(0)) { running++; w() } // each woken task releases the slot it is handed
     }
   }
+}
+
+function abortedError (signal: AbortSignal | undefined): TaskAbortedError {
+  const why = signal?.reason instanceof Error ? signal.reason.message : typeof signal?.reason === 'string' ? signal.reason : 'aborted'
+  return new TaskAbortedError(`the task was aborted: ${why}`)
 }

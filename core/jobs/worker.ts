@@ -8,27 +8,32 @@
  * blob's id under its fencing token.
  *
  * The ledger decides: a claim another worker won first, a renewal or result under a stale token
- * are refused on every peer alike, and this loop simply plans again. A deterministic failure (trap,
+ * are refused on every peer alike, and this loop simply plans again. A task whose lease this worker
+ * lost while it ran (the ledger committed another claim for the slot, its renewal was refused, the
+ * task was decided by other replicas, the job cancelled) is aborted: its sandbox is terminated at
+ * once rather than run to the end, and nothing is reported. A deterministic failure (trap,
  * timeout, memory, invalid module, …) is a result like any other; a failure of this peer (its
  * worker died, the runner stopped, a blob it could not fetch) reports nothing and lets the lease
  * expire, so another peer takes the task.
  *
- * Test-only (`hostile: 'wrong-output'`, set by the Node wiring only under NOVACRON_TEST=1): the
- * worker cheats — it skips the run and reports a made-up output at once — so replicas disagree
- * and the liar is recorded.
+ * Test-only modes (set by the Node wiring only under NOVACRON_TEST=1, or by a test through
+ * `setHostile`): `wrong-output` cheats — it skips the run and reports a made-up output at once — so
+ * replicas disagree and the liar is recorded; `skip-renewals` claims and runs but never renews, so
+ * its leases expire mid-task and are taken by other workers.
  */
 import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry, TaskInput, Token } from './entries.ts'
 import { planClaims, type PlannedClaim } from './planner.ts'
 import { encodeTaskResult, type TaskResult } from './result-codec.ts'
 import type { TaskRunner } from './runner.ts'
+import type { TaskState } from './state.ts'
 import type { JobsState, JobState } from './state.ts'
 import type { TaskSpec } from './task-types.ts'
 
 /** Sandbox errors that every honest replica gets alike: they are the task's result. */
 const DETERMINISTIC = new Set(['JobTimeoutError', 'JobMemoryError', 'JobTrapError', 'InvalidModuleError', 'UnsupportedImportError', 'JobOutputLimitError', 'InvalidJobError'])
 
-export type WorkerHostileMode = 'wrong-output'
+export type WorkerHostileMode = 'wrong-output' | 'skip-renewals'
 
 export interface JobWorkerComponents {
   /** the jobs binding's state and submit (core/jobs/ledger-binding.ts) */
@@ -76,8 +81,10 @@ export interface JobWorkerStats {
   renewalsRefused: number
   resultsCommitted: number
   resultsRefused: number
-  /** tasks given up without a result (fetch failed, worker died, lease lost) */
+  /** tasks given up without a result (fetch failed, worker died) */
   abandoned: number
+  /** tasks whose sandbox was terminated because their lease was lost while they ran */
+  leaseLostAborts: number
   running: number
   /** the last tasks this worker completed (at most 1000) */
   recent: WorkerTaskRecord[]
@@ -94,6 +101,8 @@ export interface JobWorker {
   readonly stats: JobWorkerStats
   /** tasks running here now, `job/task/replica` */
   readonly active: string[]
+  /** test-only: switch a misbehaviour on (or off with undefined) */
+  setHostile: (mode: WorkerHostileMode | undefined) => void
 }
 
 const key = (c: { job: string, task: number, replica: number }): string => `${c.job}/${c.task}/${c.replica}`
@@ -119,8 +128,11 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   const now = init.now ?? Date.now
   const log = components.log ?? (() => {})
   const inflight = new Set<string>()
+  /** leases held by tasks being prepared or run, with the controller that aborts each */
+  const holding = new Map<string, { c: PlannedClaim, token: Token, ctrl: AbortController }>()
+  let hostile = init.hostile
   const stats: JobWorkerStats = {
-    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, running: 0, recent: [], errors: []
+    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, running: 0, recent: [], errors: []
   }
   let running = false
   let timer: ReturnType<typeof setInterval> | undefined
@@ -138,8 +150,31 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     queueMicrotask(() => { scheduled = false; plan() })
   }
 
+  /** Why the lease under `token` is no longer ours to run on, or undefined while it is. */
+  function lostReason (c: PlannedClaim, token: Token): string | undefined {
+    const job = jobs.state.jobs.get(c.job)
+    if (job == null) return 'the job is unknown'
+    if (job.status !== 'active') return `the job is ${job.status}`
+    const task: TaskState | undefined = job.tasks[c.task]
+    if (task == null || task.status !== 'open') return 'the task was settled by other replicas'
+    const lease = task.slots[c.replica]?.lease
+    if (lease == null) return 'the lease was released'
+    if (lease.token.epoch !== token.epoch || lease.token.slot !== token.slot) return `the slot was claimed again by ${lease.worker === self ? 'this worker' : lease.worker}`
+    return undefined
+  }
+
+  /** Aborts every task whose lease the committed log says we lost (called on each commit and tick). */
+  function checkLeases (): void {
+    for (const h of holding.values()) {
+      if (h.ctrl.signal.aborted) continue
+      const why = lostReason(h.c, h.token)
+      if (why != null) h.ctrl.abort(new Error(`lease on ${key(h.c)} lost: ${why}`))
+    }
+  }
+
   function plan (): void {
     if (!running) return
+    checkLeases()
     const free = capacity - inflight.size
     if (free <= 0) return
     const at = Math.max(jobs.state.clock.now, now())
@@ -167,12 +202,17 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     const token = held(c, committed.slot)
     if (token == null) { stats.claimsRefused++; return }
     const job = jobs.state.jobs.get(c.job) as JobState
+    const ctrl = new AbortController()
+    holding.set(key(c), { c, token, ctrl })
     stats.running++
-    let lost = false
     const renew = setInterval(() => {
+      if (hostile === 'skip-renewals') return
       void jobs.submit({ kind: 'job.renew', body: { at: now(), job: c.job, task: c.task, replica: c.replica, token } }).then(() => {
         stats.renewals++
-        if (held(c) == null || held(c)?.slot !== token.slot) { stats.renewalsRefused++; lost = true }
+        if (held(c) == null || held(c)?.slot !== token.slot) {
+          stats.renewalsRefused++
+          if (!ctrl.signal.aborted) ctrl.abort(new Error(`lease on ${key(c)} lost: the renewal was refused (${lostReason(c, token) ?? 'not the holder'})`))
+        }
       }, err => { problem(`renew ${key(c)}: ${errText(err)}`) })
     }, Math.max(200, Math.floor(job.spec.leaseTtlMs / 3)))
     let result: TaskResult | undefined
@@ -183,11 +223,12 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
       const input = taskInput(job, c.task)
       const spec: TaskSpec = { args: input.args ?? [], env: { NOVACRON_TASK_INDEX: String(c.task) } }
       if (input.stdin != null) spec.stdin = (await blobs.fetch(input.stdin, providers)).bytes
-      if (init.hostile === 'wrong-output') {
+      if (hostile === 'wrong-output') {
         // a cheater: skips the work and reports a made-up output at once
         result = { exitCode: 0, error: '', stdout: new TextEncoder().encode(`lie from ${self}\n`), stderr: new Uint8Array(0) }
       } else try {
-        const out = await runner.run(module, spec, { timeoutMs: job.spec.timeoutMs, memoryBytes: job.spec.memoryBytes, maxOutputBytes })
+        if (ctrl.signal.aborted) throw ctrl.signal.reason
+        const out = await runner.run(module, spec, { timeoutMs: job.spec.timeoutMs, memoryBytes: job.spec.memoryBytes, maxOutputBytes }, { signal: ctrl.signal })
         runMs = out.runMs
         result = { exitCode: out.exitCode, error: '', stdout: out.stdout, stderr: out.stderr }
       } catch (err) {
@@ -196,15 +237,23 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
         result = { exitCode: -1, error: name, stdout: new Uint8Array(0), stderr: new TextEncoder().encode(errText(err)) }
       }
     } catch (err) {
-      stats.abandoned++
-      problem(`abandoned ${key(c)}: ${errText(err)}`)
+      if (ctrl.signal.aborted) {
+        // the sandbox was terminated (or never started): the lease belongs to someone else now
+        stats.leaseLostAborts++
+        problem(`aborted ${key(c)}: ${errText(ctrl.signal.reason)}`)
+      } else {
+        stats.abandoned++
+        problem(`abandoned ${key(c)}: ${errText(err)}`)
+      }
       return
     } finally {
       clearInterval(renew)
+      holding.delete(key(c))
       stats.running--
     }
     const output = blobs.put(encodeTaskResult(result)).id
-    if (lost) log(`lease on ${key(c)} was lost while running; submitting anyway (the ledger decides)`)
+    // a run that ended before the loss was seen still reports: the ledger refuses a stale token
+    if (ctrl.signal.aborted || lostReason(c, token) != null) log(`lease on ${key(c)} was lost as the task ended; submitting anyway (the ledger decides)`)
     await jobs.submit({ kind: 'job.result', body: { at: now(), job: c.job, task: c.task, replica: c.replica, token, output } })
     const slot = jobs.state.jobs.get(c.job)?.tasks[c.task]?.slots[c.replica]
     if (slot?.result?.worker === self && slot.result.token.slot === token.slot) {
@@ -221,6 +270,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     stats,
     get active () { return [...inflight] },
     poke,
+    setHostile (mode) { hostile = mode },
     start () {
       if (running) return
       running = true

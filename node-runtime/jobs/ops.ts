@@ -22,6 +22,8 @@ export interface JobOpsTarget {
   self: string
   worker: () => JobWorker | undefined
   peers: () => string[]
+  /** serve the test-only `job.hostile` op (NOVACRON_TEST=1) @default false */
+  testOps?: boolean
 }
 
 const b64 = (v: unknown, what: string): Uint8Array => {
@@ -105,6 +107,14 @@ export function jobOps (t: JobOpsTarget): (op: string, args: Record<string, unkn
       case 'job.worker': {
         const w = t.worker()
         return { self: t.self, capacity: w?.capacity ?? 0, active: w?.active ?? [], stats: w?.stats ?? null }
+      }
+      case 'job.hostile': {
+        // test-only: switch this peer's worker into a misbehaviour (or back with mode null)
+        const w = t.worker()
+        if (t.testOps !== true || w == null) throw new InvalidJobError('job.hostile is a test-only op (NOVACRON_TEST=1, a peer with a worker)')
+        if (args.mode !== null && args.mode !== 'wrong-output' && args.mode !== 'skip-renewals') throw new InvalidJobError('mode must be wrong-output, skip-renewals or null')
+        w.setHostile(args.mode ?? undefined)
+        return { mode: args.mode }
       }
       default:
         throw new InvalidJobError(`unknown job op ${JSON.stringify(op)}`)

@@ -6,7 +6,9 @@
  * worker-thread task runner and the worker loop, and serves the `job.*` control ops that
  * `novacron job submit|status|result|list|cancel` call through the data dir.
  *
- * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie.
+ * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie,
+ * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, and the `job.hostile`
+ * control op switches either on or off while the peer runs.
  */
 import { availableParallelism } from 'node:os'
 import type { MeshNode } from '../../core/net/index.ts'
@@ -41,7 +43,7 @@ export function jobsHostileFromEnv (env: NodeJS.ProcessEnv = process.env): Worke
   if (env.NOVACRON_TEST !== '1') return undefined
   const mode = env.NOVACRON_JOBS_HOSTILE
   if (mode == null || mode === '') return undefined
-  if (mode !== 'wrong-output') throw new RangeError(`NOVACRON_JOBS_HOSTILE must be wrong-output (got '${mode}')`)
+  if (mode !== 'wrong-output' && mode !== 'skip-renewals') throw new RangeError(`NOVACRON_JOBS_HOSTILE must be wrong-output or skip-renewals (got '${mode}')`)
   return mode
 }
 
@@ -88,7 +90,7 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
         }, { capacity, ...(init.hostile != null ? { hostile: init.hostile } : {}) })
         worker.start()
       }
-      init.control?.addOps('job.', jobOps({ binding, blobs, self, worker: () => worker, peers: () => init.node.members().filter(p => p !== self) }))
+      init.control?.addOps('job.', jobOps({ binding, blobs, self, worker: () => worker, peers: () => init.node.members().filter(p => p !== self), testOps: process.env.NOVACRON_TEST === '1' }))
       init.out('jobs:ready', { capacity, hostile: init.hostile ?? null }, `jobs        worker capacity ${capacity}${init.hostile != null ? ` (TEST: hostile ${init.hostile})` : ''}`)
     },
     async stop () {

@@ -2,7 +2,8 @@
  * core/jobs/runner.ts, the platform-neutral pool, with scripted workers (this file's `spawn`
  * stand-ins; the real worker threads and Web Workers are tested in sandbox.test.ts and
  * browser-runner.test.ts): a spawn that throws, a worker that never loads, a worker that dies,
- * a reply for a task, capacity and FIFO order, and that every worker is terminated.
+ * a reply for a task, capacity and FIFO order, that every worker is terminated, and that an
+ * abort signal terminates a running task's worker (TaskAbortedError).
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -51,4 +52,24 @@ test('a worker failure passes its typed error through; replies resolve in FIFO o
   assert.deepEqual(outs.map(o => new TextDecoder().decode(o.stdout)), ['a', 'b', 'c', 'd'])
   assert.equal(maxLive, 2, 'never more workers than the capacity')
   assert.equal(terminated, 4, 'every worker is terminated after its task')
+})
+
+test('an abort signal terminates the running task\'s worker with a TaskAbortedError; an aborted one never spawns', async () => {
+  let spawned = 0
+  let terminated = 0
+  let posted = 0
+  const runner = createTaskRunner((_l, ev) => {
+    spawned++
+    queueMicrotask(() => { ev.message({ type: 'ready' }) })
+    return { post: () => { posted++ }, terminate: () => { terminated++ } } // never answers: a long task
+  })
+  const ctrl = new AbortController()
+  const run = runner.run(MOD, {}, { timeoutMs: 60_000 }, { signal: ctrl.signal })
+  while (posted === 0) await new Promise(resolve => setImmediate(resolve))
+  ctrl.abort(new Error('lease lost'))
+  await assert.rejects(run, { name: 'TaskAbortedError', message: /lease lost/ })
+  assert.equal(terminated, 1)
+  assert.equal(runner.running, 0)
+  await assert.rejects(runner.run(MOD, {}, {}, { signal: ctrl.signal }), { name: 'TaskAbortedError' })
+  assert.equal(spawned, 1, 'an already aborted task starts no worker')
 })

@@ -4,7 +4,9 @@
  * sandbox and libp2p are tested in mesh.test.ts): every task is decided once with the runner's
  * output; a deterministic sandbox error (JobTrapError) is a result with that name; capacity bounds
  * what a worker runs at once; a blob nobody has makes the task abandoned, not reported; a cheating
- * worker with K = 3 loses every task it reports and is recorded.
+ * worker with K = 3 loses every task it reports and is recorded; a worker that stops renewing
+ * loses its lease to another worker, which aborts its running task (the runner's signal) and
+ * reports nothing.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -55,7 +57,7 @@ const blobStore = {
   fetch: async (id: string) => { const b = blobs.get(id); if (b == null) throw Object.assign(new Error(`no provider has blob ${id}`), { name: 'BlobNotFoundError' }); return { bytes: b } }
 }
 
-function peers (n: number, opts: { capacity?: number, liar?: number } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
+function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[] } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
   const ledger = new SharedLedger()
   const bindings: JobsBinding[] = []
   const workers: JobWorker[] = []
@@ -63,7 +65,16 @@ function peers (n: number, opts: { capacity?: number, liar?: number } = {}): { l
   for (let i = 0; i < n; i++) {
     let running = 0
     const runner = {
-      run: async (_m: Uint8Array, spec: TaskSpec = {}): Promise<TaskOutput> => {
+      run: async (_m: Uint8Array, spec: TaskSpec = {}, _l?: unknown, ro: { signal?: AbortSignal } = {}): Promise<TaskOutput> => {
+        if (opts.hang === i) {
+          // runs until aborted, as a long task in the real runner (whose abort is tested in runner-core.test.ts)
+          return await new Promise((_resolve, reject) => {
+            ro.signal?.addEventListener('abort', () => {
+              opts.aborts?.push(String((ro.signal?.reason as Error).message))
+              reject(Object.assign(new Error('aborted'), { name: 'TaskAbortedError' }))
+            })
+          })
+        }
         running++
         maxRunning[i] = Math.max(maxRunning[i], running)
         try {
@@ -136,6 +147,33 @@ test('a cheating worker with K = 3: the honest output wins every task, the liar 
     }
     const lied = bindings[1].state.losers.filter(l => l.job === id)
     assert.ok(lied.length >= 1 && lied.every(l => l.worker === 'p2'))
+  } finally {
+    for (const w of workers) w.stop()
+  }
+})
+
+test('a worker that stops renewing loses its lease: the task is reassigned and the loser\'s run is aborted, nothing reported', async () => {
+  const aborts: string[] = []
+  const { bindings, workers } = peers(2, { hang: 0, aborts })
+  workers[0].setHostile('skip-renewals')
+  workers[0].start()
+  try {
+    const body = { ...buildSubmit(blobStore, { module: new Uint8Array([7, 8]), count: 1 }, Date.now()), leaseTtlMs: 1000 }
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings[1].state.jobs.get(id)?.tasks[0].slots[0].lease?.worker === 'p0', { timeout: 10_000, message: 'p0 holds the lease' })
+    assert.equal(workers[0].stats.running, 1)
+    workers[1].start() // claims the slot once the unrenewed lease expires
+    await waitFor(() => bindings.every(b => b.state.jobs.get(id)?.status === 'done'), { timeout: 20_000, message: 'job done' })
+    const slot = bindings[0].state.jobs.get(id)?.tasks[0].slots[0]
+    assert.equal(slot?.result?.worker, 'p1')
+    assert.equal(slot?.result?.token.epoch, 2, 'claimed again under a new fencing epoch')
+    await waitFor(() => workers[0].stats.leaseLostAborts === 1, { timeout: 10_000, message: 'p0 aborted its task' })
+    assert.equal(aborts.length, 1)
+    assert.match(aborts[0], /lost: the (slot was claimed again by p1|task was settled)/)
+    assert.equal(workers[0].stats.running, 0)
+    assert.equal(workers[0].stats.renewals, 0, 'p0 never renewed')
+    assert.equal(workers[0].stats.resultsCommitted + workers[0].stats.resultsRefused, 0, 'p0 reported nothing')
   } finally {
     for (const w of workers) w.stop()
   }
