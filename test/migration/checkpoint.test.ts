@@ -16,23 +16,12 @@ import { decodeSnapshot, encodeSnapshot } from '../../core/migration/snapshot-co
 import type { TaskSnapshot } from '../../core/migration/snapshot.ts'
 import { exampleWasm, examplePath } from '../jobs/_examples.ts'
 import { helloModule } from '../_support/wasm-builder.ts'
+import { seeded } from '../state/_helpers.ts'
 
 const N = '100000' // 200 progress lines, ~205 WASI calls
 const limits = resolveLimits({ memoryBytes: 16 * 1024 * 1024 })
 const counter = exampleWasm('counter')
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
-
-/** mulberry32: a seeded PRNG for the pause points */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('the counter paused and resumed at seeded points prints exactly the uninterrupted output', async () => {
   const plain = await runInSandbox(counter, { args: [N] }, limits)
@@ -48,7 +37,7 @@ test('the counter paused and resumed at seeded points prints exactly the uninter
   assert.equal(whole.kind, 'done')
   assert.ok(total > 200, `the counter makes ${total} WASI calls`)
   for (const seed of [1, 2, 3]) {
-    const rand = prng(seed)
+    const rand = seeded(seed) // the pause points
     const points = new Set<number>()
     while (points.size < 8) points.add(1 + Math.floor(rand() * (total - 1)))
     let snapshot: TaskSnapshot | undefined
