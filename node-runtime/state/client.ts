@@ -10,7 +10,8 @@
  */
 import { hostname, userInfo } from 'node:os'
 import { readControlInfo, remoteOp, type OpArgs } from './control-client.ts'
-import type { SignedReplica } from '../../core/state/replica.ts'
+import type * as Y from 'yjs'
+import type { EntryStore, SignedReplica } from '../../core/state/replica.ts'
 import { DataDirLockedError } from './errors.ts'
 import { isAlive } from '../home/registry.ts'
 
@@ -35,11 +36,9 @@ export async function withState<T> (dataDir: string, fn: (session: StateSession)
   if (advertised != null && isAlive(advertised.pid)) {
     return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(advertised, op, args) })
   }
-  // the local path loads Yjs, LevelDB and the signing code only now (the peer path above needs none)
-  const [{ openPersistentDoc }, { runOp }, { peerIdFromPrivateKey }, { randomSession }, { DEFAULT_PENDING_LIMITS }, { newReplicaStats, SignedReplica }, { loadOrCreateIdentity }] = await Promise.all([
-    import('./persistence.ts'), import('./ops.ts'), import('@libp2p/peer-id'), import('../../core/state/author.ts'),
-    import('../../core/state/pending.ts'), import('../../core/state/replica.ts'), import('../mesh/identity.ts')
-  ])
+  // the local path loads Yjs and LevelDB only now (the peer path above needs neither), and the
+  // signing code (libp2p keys, noble) only before the first operation that writes
+  const [{ openPersistentDoc }, { runOp, READ_OPS }] = await Promise.all([import('./persistence.ts'), import('./ops.ts')])
   let local: Awaited<ReturnType<typeof openPersistentDoc>> | undefined
   try {
     local = await openPersistentDoc(dataDir)
@@ -51,23 +50,42 @@ export async function withState<T> (dataDir: string, fn: (session: StateSession)
     if (info == null) throw new DataDirLockedError(`the state database in ${dataDir} is in use, and no control endpoint is advertised there`)
     return await fn({ mode: 'peer', exec: async (op, args = {}) => await remoteOp(info, op, args) })
   }
-  const target = { doc: local.doc, actor: cliActor() }
-  let replica: SignedReplica | undefined
+  const opened = local
+  const target = { doc: opened.doc, actor: cliActor() }
+  let replica: Promise<SignedReplica> | undefined
   try {
-    const key = await loadOrCreateIdentity(dataDir)
-    replica = SignedReplica.for({
-      doc: local.doc,
-      signer: { peerId: peerIdFromPrivateKey(key).toString(), sign: data => key.sign(data) },
-      session: randomSession(),
-      acceptAuthor: () => true,
-      pendingLimits: DEFAULT_PENDING_LIMITS,
-      stats: newReplicaStats(),
-      store: local.entries,
-      log: () => {}
+    return await fn({
+      mode: 'local',
+      exec: async (op, args = {}) => {
+        if (!READ_OPS.has(op)) replica ??= signingReplica(dataDir, opened)
+        if (replica != null) await replica
+        return runOp(target, op, args)
+      }
     })
-    return await fn({ mode: 'local', exec: async (op, args = {}) => runOp(target, op, args) })
   } finally {
     // what the operations changed (also before a failing one) becomes one signed entry on disk
-    try { await replica?.signQueued() } finally { await local.close() }
+    try { await (await replica)?.signQueued() } finally { await opened.close() }
   }
+}
+
+/**
+ * The replica that signs this process's writes as the data dir's peer: it must exist before the
+ * first write, since it records the doc's updates as they happen.
+ */
+async function signingReplica (dataDir: string, local: { doc: Y.Doc, entries: EntryStore }): Promise<SignedReplica> {
+  const [{ peerIdFromPrivateKey }, { randomSession }, { DEFAULT_PENDING_LIMITS }, { newReplicaStats, SignedReplica }, { loadOrCreateIdentity }] = await Promise.all([
+    import('@libp2p/peer-id'), import('../../core/state/author.ts'), import('../../core/state/pending.ts'),
+    import('../../core/state/replica.ts'), import('../mesh/identity.ts')
+  ])
+  const key = await loadOrCreateIdentity(dataDir)
+  return SignedReplica.for({
+    doc: local.doc,
+    signer: { peerId: peerIdFromPrivateKey(key).toString(), sign: data => key.sign(data) },
+    session: randomSession(),
+    acceptAuthor: () => true,
+    pendingLimits: DEFAULT_PENDING_LIMITS,
+    stats: newReplicaStats(),
+    store: local.entries,
+    log: () => {}
+  })
 }

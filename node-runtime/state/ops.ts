@@ -108,6 +108,17 @@ export const MEMORY_OPS: OpTable = {
   }
 }
 
+/**
+ * The operations that never change the document. The CLI's local path runs them without loading
+ * the signing code (a third of `novacron issues list`'s start-up); `test/state/cli-ops.test.ts`
+ * checks that each leaves the document's state vector unchanged. A new op is a write unless
+ * listed here.
+ */
+export const READ_OPS: ReadonlySet<string> = new Set([
+  'issues.show', 'issues.list', 'issues.ready', 'issues.blocked', 'issues.tree', 'issues.stats', 'issues.export',
+  'memory.get', 'memory.list', 'memory.search', 'memory.stats'
+])
+
 /** Every op table the control endpoint serves (a new subsystem adds its table here). */
 export const OP_TABLES: OpTable[] = [ISSUE_OPS, MEMORY_OPS]
 
