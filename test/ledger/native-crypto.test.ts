@@ -18,6 +18,7 @@ import { checkVote } from '../../core/consensus/validate.ts'
 import { webCryptoEd25519 } from '../../core/consensus/webcrypto-ed25519.ts'
 import { isCanonicalPointEncoding, isCanonicalS, nativeSignatures } from '../../node-runtime/ledger/native-ed25519.ts'
 import { cluster } from '../consensus/_fixtures.ts'
+import { ORDER_8_POINT, torsionSignature } from './_torsion.ts'
 
 const native = nativeSignatures()
 const hex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'))
@@ -74,17 +75,8 @@ test('non-canonical S (S + L) and non-canonical public keys are refused like nob
 
 test('a signature valid only under the cofactored equation: OpenSSL says no, noble yes, native gives noble\'s verdict', () => {
   assert.ok(native != null)
-  const secret = new Uint8Array(32).fill(3)
-  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(secret)
-  const msg = new TextEncoder().encode('torsion in R')
-  // a point of order 8 (from the library's torsion-free check: any point T with 8T = 0, T != 0)
-  const T = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')
-  assert.ok(T.multiply(8n).is0() && !T.is0())
-  const r = 12345678901234567890n
-  const Rt = ed25519.Point.BASE.multiply(r).add(T).toBytes()
-  const k = ed25519.Point.Fn.create(bytesToNumberLE(sha512(Uint8Array.from([...Rt, ...A, ...msg]))))
-  const S = ed25519.Point.Fn.create(r + k * a)
-  const sig = Uint8Array.from([...Rt, ...numberToBytesLE(S, 32)])
+  assert.ok(ORDER_8_POINT.multiply(8n).is0() && !ORDER_8_POINT.is0())
+  const { publicKey: A, message: msg, sig } = torsionSignature(new Uint8Array(32).fill(3), new TextEncoder().encode('torsion in R'), 12345678901234567890n)
   assert.equal(nobleSignatures.verify(A, msg, sig), true, 'noble: cofactored equation holds')
   const before = native.fallbacks
   assert.equal(native.verify(A, msg, sig), true)
@@ -168,13 +160,7 @@ test('WebCrypto Ed25519 (feature-detected; Node has it too): preverify enters on
   assert.equal(checkVote(ctx, readMessage(badSig) as Vote, to), 'badSignature')
   assert.equal(m.stats.signatures, 4, 'the bad one was not entered: noble checked it and said no')
   // a torsion-R signature (noble: valid) that a native verifier may refuse: noble still decides
-  const secret = new Uint8Array(32).fill(4)
-  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(secret)
-  const T = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')
-  const msg = Uint8Array.of(5)
-  const Rt = ed25519.Point.BASE.multiply(777n).add(T).toBytes()
-  const k = ed25519.Point.Fn.create(bytesToNumberLE(sha512(Uint8Array.from([...Rt, ...A, ...msg]))))
-  const sig = Uint8Array.from([...Rt, ...numberToBytesLE(ed25519.Point.Fn.create(777n + k * a), 32)])
+  const { publicKey: A, message: msg, sig } = torsionSignature(new Uint8Array(32).fill(4), Uint8Array.of(5), 777n)
   await m.preverify([{ publicKey: A, message: msg, sig }], check)
   assert.equal(m.verifySignature(A, msg, sig), nobleSignatures.verify(A, msg, sig))
 })

@@ -10,10 +10,10 @@ import { after, before, describe, test } from 'node:test'
 import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { sha512 } from '@noble/hashes/sha2.js'
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js'
 import { launchChromium } from '../_support/chromium.ts'
 import { seededBytes } from '../state/_helpers.ts'
+import { torsionSignature } from './_torsion.ts'
 
 const root = new URL('../..', import.meta.url).pathname
 // a secure context (crypto.subtle exists only there): loopback, answered by the route below
@@ -52,13 +52,8 @@ function cases (): Case[] {
     if (s + L < 2n ** 256n) out.push({ name: `non-canonical S ${i}`, publicKey: hex(publicKey), message: hex(message), sig: hex(Uint8Array.from([...sig.slice(0, 32), ...numberToBytesLE(s + L, 32)])) })
   }
   // R with a small-order component: valid under the cofactored equation only
-  const secret = new Uint8Array(32).fill(4)
-  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(secret)
-  const T = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')
-  const msg = Uint8Array.of(5)
-  const Rt = ed25519.Point.BASE.multiply(777n).add(T).toBytes()
-  const k = ed25519.Point.Fn.create(bytesToNumberLE(sha512(Uint8Array.from([...Rt, ...A, ...msg]))))
-  out.push({ name: 'torsion R', publicKey: hex(A), message: hex(msg), sig: hex(Uint8Array.from([...Rt, ...numberToBytesLE(ed25519.Point.Fn.create(777n + k * a), 32)])) })
+  const t = torsionSignature(new Uint8Array(32).fill(4), Uint8Array.of(5), 777n)
+  out.push({ name: 'torsion R', publicKey: hex(t.publicKey), message: hex(t.message), sig: hex(t.sig) })
   out.push({ name: 'short signature', publicKey: out[0].publicKey, message: out[0].message, sig: out[0].sig.slice(0, 126) })
   out.push({ name: 'short key', publicKey: out[0].publicKey.slice(0, 62), message: out[0].message, sig: out[0].sig })
   return out
