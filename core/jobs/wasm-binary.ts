@@ -37,7 +37,8 @@ function readU32 (bytes: Uint8Array, pos: number): [number, number] {
   throw new InvalidModuleError('LEB128 number longer than 5 bytes')
 }
 
-function writeU32 (n: number): number[] {
+/** Unsigned LEB128, as the WebAssembly binary format writes sizes and indices. */
+export function writeU32 (n: number): number[] {
   const out: number[] = []
   do {
     let b = n & 0x7f

@@ -4,22 +4,15 @@
  * sandbox tests need (hello world over WASI fd_write, infinite loops, memory bombs, traps, unknown
  * imports) without a wat toolchain.
  */
+import { writeU32 } from '../../core/jobs/wasm-binary.ts'
 
 export const OP = {
   unreachable: 0x00, block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, drop: 0x1a, call: 0x10,
   i32Const: 0x41, i32Eq: 0x46, memoryGrow: 0x40, i32DivU: 0x6e, localGet: 0x20, void: 0x40, i32: 0x7f
 } as const
 
-export function leb (n: number): number[] {
-  const out: number[] = []
-  do {
-    let b = n & 0x7f
-    n = Math.floor(n / 128)
-    if (n !== 0) b |= 0x80
-    out.push(b)
-  } while (n !== 0)
-  return out
-}
+/** Unsigned LEB128: the product's writer (core/jobs/wasm-binary.ts). */
+export const leb = writeU32
 
 /** Signed LEB128 (i32.const immediates). */
 export function sleb (n: number): number[] {
