@@ -9,7 +9,24 @@
 import type { CommittedEntry, LedgerApi, LedgerStatus } from '../../core/ledger/types.ts'
 import { LedgerCliError } from './errors.ts'
 
-export const LEDGER_OPS = ['ledger.status', 'ledger.log', 'ledger.submit', 'ledger.verify', 'config.get', 'config.set'] as const
+export const LEDGER_OPS = ['ledger.status', 'ledger.log', 'ledger.submit', 'ledger.submitMany', 'ledger.verify', 'config.get', 'config.set'] as const
+
+/** Most entries one `ledger.submitMany` carries (`novacron ledger submit --file`). */
+export const MAX_SUBMIT_MANY = 10_000
+
+/** What `ledger.submitMany` answers: the entries' slots and how long the whole batch took. */
+export interface SubmitManyResult {
+  entries: number
+  firstSlot: number
+  lastSlot: number
+  /** distinct slots (decisions) the entries committed in */
+  slots: number
+  /** from the request's arrival at the peer to the last commit */
+  ms: number
+  entriesPerSecond: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+}
 
 /** What the ops need of a running ledger: its API and the config settings table. */
 export interface LedgerOpTarget {
@@ -68,6 +85,7 @@ export async function runLedgerOp (t: LedgerOpTarget, op: string, args: Record<s
       const timeoutMs = args.timeoutMs === undefined ? undefined : int(args, 'timeoutMs', 0, 100, 600_000)
       return entryJson(await t.ledger.submit({ kind, data }, timeoutMs === undefined ? undefined : { timeoutMs }))
     }
+    case 'ledger.submitMany': return await submitMany(t, args)
     case 'ledger.verify': return await t.ledger.verify()
     case 'config.get': {
       if (args.key === undefined) return Object.fromEntries(t.configKeys().map(k => [k, t.ledger.config(k)]))
@@ -84,5 +102,36 @@ export async function runLedgerOp (t: LedgerOpTarget, op: string, args: Record<s
       return entryJson(committed)
     }
     default: throw new LedgerCliError(`unknown operation '${op}'`)
+  }
+}
+
+/**
+ * Many entries of one kind submitted at once and awaited together: they ride this peer's
+ * microblocks (batches of `ledger.maxBatchBytes`), so a bulk load costs a few decisions and one
+ * request instead of one request per entry. Every item is checked before any is submitted.
+ */
+async function submitMany (t: LedgerOpTarget, args: Record<string, unknown>): Promise<SubmitManyResult> {
+  const kind = text(args, 'kind')
+  const items = args.items
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_SUBMIT_MANY) throw new LedgerCliError(`items must be a list of 1..${MAX_SUBMIT_MANY} texts`)
+  items.forEach((item, i) => { if (typeof item !== 'string') throw new LedgerCliError(`item ${i} must be text`) })
+  const timeoutMs = args.timeoutMs === undefined ? undefined : int(args, 'timeoutMs', 0, 100, 600_000)
+  const encoder = new TextEncoder()
+  const started = performance.now()
+  const committed = await Promise.all((items as string[]).map(async item =>
+    await t.ledger.submit({ kind, data: encoder.encode(item) }, timeoutMs === undefined ? undefined : { timeoutMs })))
+  const ms = performance.now() - started
+  const slots = committed.map(e => e.slot)
+  const latencies = committed.map(e => e.latencyMs ?? 0).sort((a, b) => a - b)
+  const pct = (q: number): number => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))])
+  return {
+    entries: committed.length,
+    firstSlot: Math.min(...slots),
+    lastSlot: Math.max(...slots),
+    slots: new Set(slots).size,
+    ms: Math.round(ms),
+    entriesPerSecond: Math.round(committed.length / Math.max(ms, 1) * 1000),
+    latencyP50Ms: pct(0.5),
+    latencyP99Ms: pct(0.99)
   }
 }

@@ -14,7 +14,9 @@ import * as Y from 'yjs'
 import type { CommittedEntry, Entry, LedgerApi, LedgerStatus } from '../../core/ledger/types.ts'
 import { peerExec } from '../../node-runtime/ledger/client.ts'
 import { configPort } from '../../node-runtime/ledger/config-port.ts'
-import { runLedgerOp, type EntryJson, type LedgerOpTarget } from '../../node-runtime/ledger/ops.ts'
+import { MAX_SUBMIT_MANY, runLedgerOp, type EntryJson, type LedgerOpTarget, type SubmitManyResult } from '../../node-runtime/ledger/ops.ts'
+import { jsonLines } from '../../node-runtime/cli/commands/ledger.ts'
+import { EntryRefusedError } from '../../core/ledger/errors.ts'
 import { startControlServer, type ControlServer } from '../../node-runtime/state/control.ts'
 
 class BadSettingError extends Error {
@@ -106,5 +108,49 @@ describe('config port over core/ledger\'s settings table', () => {
     assert.equal(e.kind, 'config')
     assert.deepEqual(JSON.parse(new TextDecoder().decode(e.data)), { key: 'mesh.maxPeers', value: 6 })
     assert.ok(configPort.configKeys().includes('mesh.maxPeers'))
+  })
+})
+
+describe('ledger.submitMany', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'novacron-ledger-many-'))
+  let server: ControlServer
+  const submitted: string[] = []
+  before(async () => {
+    const s = scripted()
+    // entries commit four to a slot, from slot 100; one datum is refused at commit
+    s.target.ledger.submit = async (entry) => {
+      const i = submitted.push(new TextDecoder().decode(entry.data)) - 1
+      if (submitted[i] === '"refused"') throw new EntryRefusedError('refused at apply')
+      return { slot: 100 + Math.floor(i / 4), index: i % 4, epoch: 1, kind: entry.kind, author: 'me', data: entry.data, summary: entry.kind, latencyMs: 10 + i, committedAt: 1, applied: true }
+    }
+    server = await startControlServer(dir, { doc: new Y.Doc(), actor: 'test' })
+    server.addOps('ledger.', async (op, args) => await runLedgerOp(s.target, op, args))
+  })
+  after(async () => { await server.stop(); rmSync(dir, { recursive: true, force: true }) })
+
+  test('submits every item and reports slots, decisions and latency percentiles', async () => {
+    const items = Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i }))
+    const r = await peerExec(dir)('ledger.submitMany', { kind: 'note', items }) as SubmitManyResult
+    assert.deepEqual(submitted, items)
+    assert.deepEqual([r.entries, r.firstSlot, r.lastSlot, r.slots], [10, 100, 102, 3])
+    assert.deepEqual([r.latencyP50Ms, r.latencyP99Ms], [15, 19])
+    assert.ok(r.entriesPerSecond > 0 && r.ms >= 0)
+  })
+
+  test('a bad list is refused before anything is submitted; a refused entry fails the call', async () => {
+    const before = submitted.length
+    for (const items of [[], 'x', [1], Array.from({ length: MAX_SUBMIT_MANY + 1 }, () => '1')]) {
+      await assert.rejects(peerExec(dir)('ledger.submitMany', { kind: 'note', items }), { name: 'LedgerCliError' }, JSON.stringify(items).slice(0, 40))
+    }
+    assert.equal(submitted.length, before)
+    await assert.rejects(peerExec(dir)('ledger.submitMany', { kind: 'note', items: ['1', '"refused"'] }), { name: 'EntryRefusedError' })
+  })
+})
+
+describe('ledger submit --file: JSON Lines', () => {
+  test('blank lines are skipped; a line that is not JSON names its line; an empty file is an error', () => {
+    assert.deepEqual(jsonLines('{"a":1}\n\n  2  \n', 'f.jsonl'), ['{"a":1}', '2'])
+    assert.throws(() => jsonLines('{"a":1}\n{oops\n', 'f.jsonl'), (err: Error) => err.name === 'UsageError' && err.message.includes('f.jsonl line 2'))
+    assert.throws(() => jsonLines('\n \n', 'f.jsonl'), (err: Error) => err.name === 'UsageError' && err.message.includes('no entries'))
   })
 })

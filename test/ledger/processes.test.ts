@@ -5,11 +5,12 @@
  * both commit and every peer's
  * `novacron ledger status --json` shows the same head (and without flags it asks the running peer); `novacron config set mesh.maxPeers 6` is
  * committed and applied to every peer's MeshNode, `config set mesh.maxPeers -- -1` is refused with
- * the validator's typed error and nothing is submitted; `novacron ledger verify` on a stopped peer
+ * the validator's typed error and nothing is submitted; 200 notes from a JSON Lines file
+ * (`ledger submit --file`) commit in fewer decisions than entries and are in every log; `novacron ledger verify` on a stopped peer
  * checks its store, and after one record is tampered with it exits 1 naming that height.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -48,12 +49,16 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     const results = await Promise.all(Array.from({ length: 30 }, async (_, i) => await cluster.submit(peers[i % peers.length], `note ${i}`)))
     assert.equal(new Set(results.map(r => `${r.slot}.${r.index}`)).size, 30)
     await cluster.waitSameHead(Math.max(...results.map(r => r.slot)))
-    const statuses = await Promise.all(peers.map(async p => {
-      const r = await cli(['ledger', 'status', '--json', '--data-dir', p.dataDir])
-      assert.equal(r.code, 0, r.stderr)
-      return JSON.parse(r.stdout) as LedgerStatus
-    }))
-    assert.equal(new Set(statuses.map(s => s.head)).size, 1)
+    // the two CLI calls are two moments: a decision may land between them, so ask until they agree
+    let statuses: LedgerStatus[] = []
+    await waitFor(async () => {
+      statuses = await Promise.all(peers.map(async p => {
+        const r = await cli(['ledger', 'status', '--json', '--data-dir', p.dataDir])
+        assert.equal(r.code, 0, r.stderr)
+        return JSON.parse(r.stdout) as LedgerStatus
+      }))
+      return new Set(statuses.map(s => s.head)).size === 1
+    }, { timeout: 60_000, interval: 250, message: () => `one head in every CLI status; now ${statuses.map(s => `${s.height}:${s.head.slice(0, 8)}`).join(' ')}` })
     assert.equal(statuses[0].replicas.length, 2)
     // without flags the CLI asks the running peer, as `issues` does, and names it on stderr
     const plain = await cli(['ledger', 'status', '--json'])
@@ -67,6 +72,23 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     const e = JSON.parse(sub.stdout) as { slot: number, latencyMs: number, kind: string }
     assert.equal(e.kind, 'note')
     assert.ok(e.slot > 0 && e.latencyMs >= 0)
+    // a JSON Lines file through the CLI: every line commits, in few decisions, and is in the log
+    const file = join(home, 'notes.jsonl')
+    writeFileSync(file, Array.from({ length: 200 }, (_, i) => JSON.stringify({ text: `bulk ${i}` })).join('\n') + '\n\n')
+    const bulk = await cli(['ledger', 'submit', '--file', file, '--json', '--data-dir', peers[1].dataDir])
+    assert.equal(bulk.code, 0, bulk.stderr)
+    const r = JSON.parse(bulk.stdout) as { entries: number, firstSlot: number, lastSlot: number, slots: number }
+    assert.equal(r.entries, 200)
+    assert.ok(r.slots < 200 && r.lastSlot >= r.firstSlot, `200 entries batched into ${r.slots} decisions`)
+    let missing: string[] = []
+    let seen = ''
+    await waitFor(async () => {
+      const log = await cli(['ledger', 'log', '--from', String(r.firstSlot), '--limit', '1000', '--json', '--data-dir', peers[0].dataDir])
+      seen = `exit ${String(log.code)}: ${log.stdout.slice(0, 300)} ${log.stderr.slice(0, 300)}`
+      const texts = new Set((JSON.parse(log.stdout) as Array<{ data: string }>).map(e => e.data))
+      missing = Array.from({ length: 200 }, (_, i) => JSON.stringify({ text: `bulk ${i}` })).filter(t => !texts.has(t))
+      return missing.length === 0
+    }, { timeout: 60_000, interval: 500, message: () => `${missing.length} bulk notes missing from peer 0's log, e.g. ${missing[0]}; the log: ${seen}` })
   })
 
   test('config set mesh.maxPeers 6 is committed and applied on every peer; -1 is refused before submitting', async () => {

@@ -3,12 +3,13 @@
  * dir's control endpoint (as `novacron issues` does). `verify` also works on a stopped peer: it
  * then opens the store itself. Every subcommand takes `--json`.
  */
+import { readFileSync } from 'node:fs'
 import { safeJson, safeText } from '../escape.ts'
 import { bool, num, str, UsageError, type CliIO, type Command, type OptionSpec } from '../args.ts'
 import type { LedgerStatus } from '../../../core/ledger/types.ts'
 import { peerAnswers, peerExec } from '../../ledger/client.ts'
 import { entryTable, statusText } from '../../ledger/format.ts'
-import type { EntryJson } from '../../ledger/ops.ts'
+import { MAX_SUBMIT_MANY, type EntryJson, type SubmitManyResult } from '../../ledger/ops.ts'
 import { verifyOffline } from '../../ledger/offline.ts'
 import { PEER_COMMAND_OPTIONS, peerDataDir } from '../peer-dir.ts'
 
@@ -91,25 +92,68 @@ const log: Command = {
 
 const submit: Command = {
   name: 'submit',
-  summary: 'Submit an entry and wait for its commit; prints slot and latency',
+  summary: 'Submit an entry (or a file of them) and wait for the commit; prints slot and latency',
+  description: 'With --data, one entry. With --file, one entry per line of a JSON Lines file (`-` reads stdin;\n' +
+    `at most ${MAX_SUBMIT_MANY.toLocaleString('en')} lines, blank lines skipped): every line is checked first, then all are submitted at\n` +
+    'once and ride this peer\'s microblocks together; prints how many committed, in which slots, and\n' +
+    'entries per second.',
   options: [
     { name: 'kind', type: 'string', value: '<kind>', default: 'note', description: 'Entry kind (note; config goes through `novacron config set`)' },
-    { name: 'data', type: 'string', value: '<json>', description: 'Entry data, JSON (required)' },
+    { name: 'data', type: 'string', value: '<json>', description: 'Entry data, JSON (this or --file)' },
+    { name: 'file', type: 'string', value: '<file.jsonl|->', description: 'Submit every line of a JSON Lines file as one entry (`-`: stdin)' },
     { name: 'timeout', type: 'integer', value: '<ms>', min: 100, max: 600_000, description: 'Give up waiting for the commit after this long (default: the ledger\'s submit timeout)' },
     ...common
   ],
-  examples: [`novacron ledger submit --kind note --data '{"text":"hello"}'`, `novacron ledger submit --data '"deploy v2"' --json`],
+  examples: [`novacron ledger submit --kind note --data '{"text":"hello"}'`, `novacron ledger submit --data '"deploy v2"' --json`, 'novacron ledger submit --file notes.jsonl'],
   run: async (args, io) => {
     const data = str(args, 'data')
-    if (data == null) throw new UsageError('--data <json> is required', '--data')
-    try { JSON.parse(data) } catch (err) { throw new UsageError(`--data must be JSON (${(err as Error).message})`, '--data') }
+    const file = str(args, 'file')
+    if ((data == null) === (file == null)) throw new UsageError('give --data <json> or --file <file.jsonl> (one of them)', data == null ? '--data' : '--file')
     const kind = str(args, 'kind') as string
     if (kind === 'config') throw new UsageError("use 'novacron config set <key> <value>' for config entries (it validates first)", '--kind')
     const timeout = num(args, 'timeout')
-    const e = await peerExec(dir(args, io))('ledger.submit', { kind, data, ...(timeout != null ? { timeoutMs: timeout } : {}) }) as EntryJson
+    const timing = timeout != null ? { timeoutMs: timeout } : {}
+    if (file != null) {
+      const items = jsonLines(file === '-' ? await readAll(io.stdin) : readFileOrUsage(file), file)
+      if (!bool(args, 'json')) io.stderr.write(`submitting ${items.length} entr${items.length === 1 ? 'y' : 'ies'}…\n`)
+      const r = await peerExec(dir(args, io))('ledger.submitMany', { kind, items, ...timing }) as SubmitManyResult
+      print(io, bool(args, 'json'), r, `committed   ${r.entries} entries in slots ${r.firstSlot}..${r.lastSlot} (${r.slots} decisions) in ${r.ms} ms: ${r.entriesPerSecond} entries/s\nlatency     p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms\n`)
+      return 0
+    }
+    try { JSON.parse(data as string) } catch (err) { throw new UsageError(`--data must be JSON (${(err as Error).message})`, '--data') }
+    const e = await peerExec(dir(args, io))('ledger.submit', { kind, data, ...timing }) as EntryJson
     print(io, bool(args, 'json'), e, `committed   slot ${e.slot} (entry ${e.index}, epoch ${e.epoch})${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`)
     return 0
   }
+}
+
+function readFileOrUsage (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, '--file')
+  }
+}
+
+async function readAll (stream: NodeJS.ReadableStream): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+  return text
+}
+
+/** The non-blank lines of a JSON Lines text, each checked to be JSON (the entry data, as text). */
+export function jsonLines (text: string, file: string): string[] {
+  const items: string[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim()
+    if (line === '') continue
+    try { JSON.parse(line) } catch (err) { throw new UsageError(`${file} line ${i + 1} is not JSON (${(err as Error).message})`, '--file') }
+    items.push(line)
+    if (items.length > MAX_SUBMIT_MANY) throw new UsageError(`${file} has more than ${MAX_SUBMIT_MANY} entries: split it`, '--file')
+  }
+  if (items.length === 0) throw new UsageError(`${file} has no entries`, '--file')
+  return items
 }
 
 const verify: Command = {
