@@ -41,8 +41,8 @@ interface PhaseResult {
   writes: number
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
-  byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -84,6 +84,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssSlope: round(slope(x, s.map(v => v.rssMB))),
       rssAnonSlope: round(slope(x, s.map(v => v.rssAnonMB))),
       heapSlope: round(slope(x, s.map(v => v.heapMB))),
+      // the heap without compiled code: JIT code grows for a while on any idle process
+      heapDataSlope: round(slope(x, s.map(v => v.heapDataMB))),
       rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
@@ -94,7 +96,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
   const kind = (k: SoakKind): PhaseResult['byKind'][SoakKind] => {
     const ps = processes.filter(p => p.kind === k)
     const mean = (xs: number[]): number => round(xs.reduce((a, b) => a + b, 0) / xs.length)
-    return { rssSlopeMean: mean(ps.map(p => p.rssSlope)), rssSlopeMax: Math.max(...ps.map(p => p.rssSlope)), heapSlopeMean: mean(ps.map(p => p.heapSlope)), heapSlopeMax: Math.max(...ps.map(p => p.heapSlope)) }
+    return { rssSlopeMean: mean(ps.map(p => p.rssSlope)), rssSlopeMax: Math.max(...ps.map(p => p.rssSlope)), heapSlopeMean: mean(ps.map(p => p.heapSlope)), heapSlopeMax: Math.max(...ps.map(p => p.heapSlope)), heapDataSlopeMean: mean(ps.map(p => p.heapDataSlope)), heapDataSlopeMax: Math.max(...ps.map(p => p.heapDataSlope)) }
   }
   const byKind = { bootstrap: kind('bootstrap'), peer: kind('peer') }
   const worst = byKind.peer.rssSlopeMax
@@ -110,8 +112,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 }
 
 function print (name: string, r: PhaseResult): void {
-  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean}`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope}, closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
+  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean} (without compiled code: ${r.byKind.bootstrap.heapDataSlopeMean}, ${r.byKind.peer.heapDataSlopeMean})`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 

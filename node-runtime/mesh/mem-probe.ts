@@ -1,7 +1,7 @@
 /**
  * Debug-only memory probe for long-lived peers (issue 21): with `NOVACRON_MEMLOG_MS=<ms>` set, a
  * `novacron start` / `novacron peer` process writes one JSON line to stderr at once and every <ms>:
- * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, stats}}` (bytes; `stats` is
+ * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, codeUsed, stats}}` (bytes; `stats` is
  * `MeshNode.streamStats()`: connections per transport, streams per protocol, inbound data
  * channels per WebRTC link). The soak benchmark and its slow test read the heap from it; this is
  * what found the cause (docs/mesh.md, "Long-lived peers").
@@ -11,7 +11,7 @@
  * over 20 minutes partly measures when V8 last collected (a forced GC on an idle peer took its RSS
  * below where it was 8 minutes earlier).
  */
-import { setFlagsFromString } from 'node:v8'
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { MeshNode, StreamStats } from '../../core/net/index.ts'
 
@@ -22,7 +22,17 @@ export interface MemSample {
   heapTotal: number
   external: number
   arrayBuffers: number
+  /**
+   * Of `heapUsed`, the bytes of compiled code (V8's code spaces). JIT code keeps growing for a
+   * while on an idle process as more functions get optimised; the rest of the heap is the data.
+   */
+  codeUsed: number
   stats: StreamStats
+}
+
+/** The used bytes of V8's code spaces (`code_space`, `code_large_object_space`). */
+export function codeSpaceUsed (): number {
+  return getHeapSpaceStatistics().filter(s => s.space_name.startsWith('code_')).reduce((n, s) => n + s.space_used_size, 0)
 }
 
 /** Starts the probe when the variable is set; returns the function that stops it. */
@@ -33,7 +43,7 @@ export function startMemProbe (node: MeshNode, write: (line: string) => void, en
   const sample = (): void => {
     collect?.()
     const m = process.memoryUsage()
-    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, stats: node.streamStats() }
+    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed: codeSpaceUsed(), stats: node.streamStats() }
     write(JSON.stringify({ memlog }) + '\n')
   }
   const timer = setInterval(sample, Math.max(100, ms))

@@ -1,7 +1,8 @@
 /**
  * The debug memory probe (node-runtime/mesh/mem-probe.ts): off unless NOVACRON_MEMLOG_MS is set;
  * with NOVACRON_MEMLOG_GC=1 each sample follows a full collection, so garbage made just before a
- * sample is not in its heap; samples parse back from a process's stderr.
+ * sample is not in its heap; samples parse back from a process's stderr; `codeUsed` (V8's code
+ * spaces) is the compiled-code part of the heap.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -23,6 +24,17 @@ test('the probe is off without NOVACRON_MEMLOG_MS, and its samples parse back', 
   assert.equal(lines.length, 1)
   const [s] = parseMemSamples(`noise\n${lines[0]}{"memlog":{"cut`)
   assert.ok(s.heapUsed > 0 && s.rss >= s.heapUsed)
+  // the compiled code is a real, smaller part of the heap (this process has run plenty of code)
+  assert.ok(s.codeUsed > 0 && s.codeUsed < s.heapUsed, `code ${s.codeUsed} of heap ${s.heapUsed}`)
+})
+
+test('codeUsed grows when new functions are compiled', () => {
+  const before = parseMemSamples(probe({ NOVACRON_MEMLOG_MS: '60000' })[0])[0].codeUsed
+  // 300 distinct functions, each run so V8 compiles it
+  const fns = Array.from({ length: 300 }, (_, i) => new Function('a', `let s = ${i}; for (let k = 0; k < a; k++) s += k * ${i + 1} % 7; return s`) as (a: number) => number)
+  assert.ok(fns.reduce((n, f) => n + f(50), 0) > 0)
+  const after = parseMemSamples(probe({ NOVACRON_MEMLOG_MS: '60000' })[0])[0].codeUsed
+  assert.ok(after > before, `code space ${before} -> ${after}`)
 })
 
 test('with NOVACRON_MEMLOG_GC=1 a sample is taken after a full collection (garbage is not counted)', () => {
