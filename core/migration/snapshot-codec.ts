@@ -16,8 +16,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
-import type { GlobalKind } from './instrument.ts'
-import type { GlobalValue, TaskSnapshot } from './snapshot.ts'
+import type { GlobalKind, GlobalValue, TaskSnapshot } from './snapshot.ts'
 
 export const SNAPSHOT_VERSION = 1
 const MAGIC = [0x4e, 0x43, 0x53, 0x4e] // "NCSN"
