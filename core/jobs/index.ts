@@ -19,7 +19,7 @@ export type { RunMessage, WorkerReply, CheckpointRunSpec } from './worker-protoc
 export { readMemoryLimits, capModuleMemory, WASM_PAGE } from './wasm-binary.ts'
 export type { MemoryLimits } from './wasm-binary.ts'
 export { JOB_KINDS, ENTRY_LIMITS, InvalidJobEntryError, decodeJobEntry, encodeJobEntry } from './entries.ts'
-export type { JobKind, JobEntry, SubmitEntry, ClaimEntry, RenewEntry, ResultEntry, CancelEntry, TaskInput, Token } from './entries.ts'
+export type { JobKind, JobEntry, SubmitEntry, ClaimEntry, RenewEntry, ResultEntry, CancelEntry, HandoverEntry, TaskInput, Token } from './entries.ts'
 export { LedgerClock, checkStamp, DEFAULT_MAX_STEP_MS, MAX_FUTURE_SKEW_MS } from './clock.ts'
 export { JobsState } from './state.ts'
 export type { LogEntry, Lease, ReplicaSlot, TaskState, JobState, Loser, JobEvent, ApplyResult } from './state.ts'
