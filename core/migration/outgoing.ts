@@ -28,6 +28,8 @@ export interface MigrationRecord {
   replica: number
   from: string
   to: string
+  /** the lease token the source held (fenced once the handover commits) */
+  token: { epoch: number, slot: number }
   status: 'running' | 'done' | 'failed'
   /** pause request → handover committed, ms */
   downtimeMs?: number
@@ -78,7 +80,7 @@ export async function migrateOut (
 ): Promise<MigrationRecord> {
   const timeout = opts.requestTimeoutMs ?? 120_000
   const batchBytes = opts.batchBytes ?? 512 * 1024
-  const rec: MigrationRecord = { id: task.id, job: task.job, task: task.task, replica: task.replica, from: ctx.self, to: '', status: 'running', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, startedAt: Date.now() }
+  const rec: MigrationRecord = { id: task.id, job: task.job, task: task.task, replica: task.replica, from: ctx.self, to: '', token: task.token, status: 'running', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, startedAt: Date.now() }
   let corrupt = opts.corruptFirstChunk === true
   let target = ''
 

@@ -172,7 +172,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       out('migration:done', { ...rec }, `migration   ${rec.job} task ${rec.task} moved to ${rec.to}: downtime ${rec.downtimeMs ?? '?'} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory`)
       return rec
     } catch (err) {
-      const rec: MigrationRecord = { id, job: r.held.job, task: r.held.task, replica: r.held.replica, from: c.self, to: to ?? '', status: 'failed', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), startedAt: Date.now() }
+      const rec: MigrationRecord = { id, job: r.held.job, task: r.held.task, replica: r.held.replica, from: c.self, to: to ?? '', token: r.held.token, status: 'failed', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), startedAt: Date.now() }
       records.push(rec)
       out('migration:failed', { job: rec.job, task: rec.task, error: rec.error }, `migration   ${rec.job} task ${rec.task} stayed here: ${rec.error}`)
       throw err
