@@ -1,6 +1,7 @@
 /**
  * The jobs layer's ledger entries, `job.submit | job.claim | job.renew | job.result | job.cancel`
- * and `job.handover` (live migration moves a running task's lease to another peer):
+ * and live migration's `job.handover` (a running task's lease moves to another peer) and
+ * `job.checkpoint` (where the task's last checkpoint is kept):
  * their shapes and one validating decoder per kind (what `registerKind(kind, validate)` runs before
  * an entry is proposed, and what `apply` runs again on committed bytes). Data is UTF-8 JSON:
  * small, readable in `ledger log`, and the ledger signs the exact bytes. Every field is checked
@@ -16,7 +17,7 @@ export class InvalidJobEntryError extends JobError {
   override name = 'InvalidJobEntryError'
 }
 
-export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover'] as const
+export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint'] as const
 export type JobKind = typeof JOB_KINDS[number]
 
 /** Caps on what one entry may declare. */
@@ -94,6 +95,20 @@ export interface HandoverEntry {
   snapshot: string
 }
 
+/**
+ * The holder (current token) took a checkpoint of the running task: its encoded snapshot is the
+ * blob `snapshot` (SHA-256), kept by `keeper`. The next claimer of the slot resumes from it.
+ */
+export interface CheckpointEntry {
+  at: number
+  job: string
+  task: number
+  replica: number
+  token: Token
+  snapshot: string
+  keeper: string
+}
+
 export type JobEntry =
   | { kind: 'job.submit', body: SubmitEntry }
   | { kind: 'job.claim', body: ClaimEntry }
@@ -101,6 +116,7 @@ export type JobEntry =
   | { kind: 'job.result', body: ResultEntry }
   | { kind: 'job.cancel', body: CancelEntry }
   | { kind: 'job.handover', body: HandoverEntry }
+  | { kind: 'job.checkpoint', body: CheckpointEntry }
 
 const ID = /^[0-9a-f]{64}$/
 /** job ids are the slot and index of their submit entry: `<slot>.<index>` */
@@ -206,6 +222,11 @@ export function decodeJobEntry (kind: string, data: Uint8Array): JobEntry {
       only(b, ['at', 'job', 'task', 'replica', 'token', 'to', 'snapshot'])
       if (typeof b.to !== 'string' || !PEER_ID.test(b.to)) bad('to must be a peer id')
       return { kind: 'job.handover', body: { at: at(), ...slotRef(), token: token(b.token), to: b.to as string, snapshot: blob(b, 'snapshot') as string } }
+    }
+    case 'job.checkpoint': {
+      only(b, ['at', 'job', 'task', 'replica', 'token', 'snapshot', 'keeper'])
+      if (typeof b.keeper !== 'string' || !PEER_ID.test(b.keeper)) bad('keeper must be a peer id')
+      return { kind: 'job.checkpoint', body: { at: at(), ...slotRef(), token: token(b.token), snapshot: blob(b, 'snapshot') as string, keeper: b.keeper as string } }
     }
     default:
       only(b, ['at', 'job'])

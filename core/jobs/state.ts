@@ -19,10 +19,12 @@
  * - A handover (live migration) by the holder under its current token moves the live lease to
  *   another distinct peer with a new token (generation + 1, the handover's ledger slot) and a fresh
  *   TTL: from then on the old holder is fenced exactly as after a reclaim.
+ * - A checkpoint by the holder under its current token records where the run's last snapshot is
+ *   kept; it outlives a reclaim (the next holder resumes from it) and is dropped with the result.
  * Every refused entry is refused alike on every peer (the reason is returned and counted).
  */
 import { LedgerClock } from './clock.ts'
-import { decodeJobEntry, ENTRY_LIMITS, InvalidJobEntryError, type ClaimEntry, type HandoverEntry, type ResultEntry, type SubmitEntry, type Token } from './entries.ts'
+import { decodeJobEntry, ENTRY_LIMITS, InvalidJobEntryError, type CheckpointEntry, type ClaimEntry, type HandoverEntry, type ResultEntry, type SubmitEntry, type Token } from './entries.ts'
 
 /** One committed ledger entry as the jobs layer sees it. */
 export interface LogEntry {
@@ -34,7 +36,13 @@ export interface LogEntry {
 }
 
 export interface Lease { worker: string, token: Token, expiresAt: number }
-export interface ReplicaSlot { generation: number, lease?: Lease, result?: { worker: string, output: string, token: Token } }
+export interface ReplicaSlot {
+  generation: number
+  lease?: Lease
+  result?: { worker: string, output: string, token: Token }
+  /** the last checkpoint of a run of this slot (live migration): the next holder resumes from it */
+  checkpoint?: { snapshot: string, keeper: string, by: string }
+}
 export interface TaskState {
   index: number
   slots: ReplicaSlot[]
@@ -65,6 +73,7 @@ export type JobEvent =
   | { type: 'failed', job: string, task: number, reason: string }
   | { type: 'finished', job: string }
   | { type: 'cancelled', job: string }
+  | { type: 'checkpointed', job: string, task: number, replica: number, snapshot: string, keeper: string }
   | { type: 'handedOver', job: string, task: number, replica: number, from: string, to: string, token: Token, snapshot: string }
 
 export type ApplyResult = { applied: true, events: JobEvent[] } | { applied: false, refusal: string }
@@ -96,6 +105,7 @@ export class JobsState {
         case 'job.renew': result = this.renew(e.author, entry.body); break
         case 'job.result': result = this.result(e.author, entry.body); break
         case 'job.handover': result = this.handover(e, entry.body); break
+        case 'job.checkpoint': result = this.checkpoint(e.author, entry.body); break
         default: result = this.cancel(e.author, entry.body.job)
       }
     } catch (err) {
@@ -218,6 +228,7 @@ export class JobsState {
     if (typeof c === 'string') return refuse(c)
     const { job, task, slot } = c
     slot.result = { worker: author, output: b.output, token: b.token }
+    delete slot.checkpoint
     this.release(b.job, b.task, b.replica, slot)
     const events: JobEvent[] = [{ type: 'reported', job: b.job, task: b.task, replica: b.replica, worker: author, output: b.output }]
     const votes = new Map<string, string[]>()
@@ -256,6 +267,13 @@ export class JobsState {
       }
     }
     return { applied: true, events }
+  }
+
+  private checkpoint (author: string, b: CheckpointEntry): ApplyResult {
+    const c = this.current(author, b)
+    if (typeof c === 'string') return refuse(c)
+    c.slot.checkpoint = { snapshot: b.snapshot, keeper: b.keeper, by: author }
+    return { applied: true, events: [{ type: 'checkpointed', job: b.job, task: b.task, replica: b.replica, snapshot: b.snapshot, keeper: b.keeper }] }
   }
 
   private handover (e: LogEntry, b: HandoverEntry): ApplyResult {

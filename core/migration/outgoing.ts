@@ -124,13 +124,20 @@ export async function migrateOut (
   let have: string[] | undefined
   const refusals: string[] = []
   for (const t of targets) {
-    try {
-      const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token }, t)
-      if (res.type === 'accept') { target = t; have = res.have; break }
-      refusals.push(`${t}: ${res.type === 'refuse' ? res.reason : res.type}`)
-    } catch (err) {
-      refusals.push(`${t}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+    // a target whose ledger view lags may not have seen our claim yet: ask it again a few times
+    for (let attempt = 0; attempt < 5 && have == null; attempt++) {
+      if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+      try {
+        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token }, t)
+        if (res.type === 'accept') { target = t; have = res.have; break }
+        refusals.push(`${t}: ${res.type === 'refuse' ? res.reason : res.type}`)
+        if (res.type !== 'refuse' || !res.reason.startsWith('not the holder')) break
+      } catch (err) {
+        refusals.push(`${t}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+        break
+      }
     }
+    if (have != null) break
   }
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target

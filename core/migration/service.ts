@@ -140,6 +140,26 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     }
   }
 
+  /**
+   * Instruments a new job's module in the background (once per module), so that a task of it
+   * arriving here later is accepted at once instead of after binaryen's pass; a module that
+   * cannot be checkpointed is reported here, at submit time.
+   */
+  function prewarm (job: string): void {
+    // after the rest of this commit batch: a job a catching-up peer replays may be over already
+    setTimeout(() => {
+      const j = c.jobs.state.jobs.get(job)
+      if (j == null || j.status !== 'active') return
+      c.fetchBlob(j.spec.module, [j.author, ...c.peers()]).then(async bytes => { await c.instrument(bytes) }).then(
+        () => { log(`job ${job}: its module can be checkpointed`) },
+        (err: unknown) => {
+          const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+          if (err instanceof NotCheckpointableError) out('migration:not-checkpointable', { job, reason: err.reason, error: why }, `migration   job ${job} runs without checkpoints: ${why}`)
+          else log(`job ${job}: could not prepare its module for migration: ${why}`)
+        })
+    }, 0)
+  }
+
   async function migrate (ref: { job: string, task: number, replica?: number }, to?: string): Promise<MigrationRecord> {
     const r = [...running.values()].find(x => x.held.job === ref.job && x.held.task === ref.task && (ref.replica == null || x.held.replica === ref.replica))
     if (r == null) throw new NotMigratableError(`task ${ref.job}/${ref.task} is not running checkpointably on this peer`)
@@ -190,6 +210,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     migrate,
     onEvents (events) {
       for (const e of events) {
+        if (e.type === 'submitted' && init.checkpointTasks !== false) prewarm(e.job)
         if (e.type !== 'handedOver' || e.to !== c.self) continue
         const key = keyOf(e)
         const r = ready.get(key)

@@ -23,8 +23,8 @@ import { waitFor } from '../_support/wait.ts'
 import { examplePath } from '../jobs/_examples.ts'
 
 const WASM = examplePath('counter', 'wasm')
-/** ~40 s instrumented on a quiet machine: long enough to be caught running under load */
-const N = '400000000'
+/** ~60 s instrumented on a quiet machine: long enough to be caught running under load */
+const N = '600000000'
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const p = startCli(args)
@@ -123,7 +123,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     leaving.proc.child.kill('SIGTERM')
     await leaving.proc.waitForOutput(/"event":"migration:leaving"[^\n]*"tasks":1/, 60_000)
     const left = await leaving.proc.waitForOutput(/\{"event":"migration:left"[^\n]*\}/, 300_000)
-    assert.deepEqual(JSON.parse(left[0]), { event: 'migration:left', moved: 1, of: 1 })
+    assert.deepEqual(JSON.parse(left[0]), { event: 'migration:left', moved: 1, of: 1 }, leaving.proc.stdout.split('\n').filter(l => l.includes('migration')).join('\n'))
     await leaving.proc.exited
     assert.equal(await doneOutput(job, [boot, stays]), expected)
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
