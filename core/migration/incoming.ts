@@ -11,7 +11,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
-import type { JobsState } from '../jobs/state.ts'
+import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { PreCopyReceiver } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -23,6 +23,8 @@ export interface IncomingContext {
   hasRoom: () => boolean
   /** fetches and instruments the job's module (cached); throws when it cannot be checkpointed */
   prepareModule: (moduleId: string, providers: string[]) => Promise<void>
+  /** fetches a checkpoint's blob from `from` and keeps it (the blob layer checks its SHA-256) */
+  keep: (blob: string, from: string) => Promise<void>
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   log: (message: string) => void
@@ -30,12 +32,12 @@ export interface IncomingContext {
 
 export interface ReadySnapshot { job: string, task: number, replica: number, from: string, snapshot: Uint8Array, sha256: string }
 
-export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number }
+export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
 
 interface Session { from: string, job: string, task: number, replica: number, maxBytes: number, held: number, receiver: PreCopyReceiver, lastActive: number }
 
 export class MigrationIncoming {
-  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0 }
+  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
   private readonly sessions = new Map<string, Session>()
 
   constructor (private readonly ctx: IncomingContext, private readonly opts: { maxSessions?: number, sessionTtlMs?: number } = {}) {}
@@ -59,6 +61,17 @@ export class MigrationIncoming {
     const now = Date.now()
     for (const [id, s] of this.sessions) if (now - s.lastActive > (this.opts.sessionTtlMs ?? 120_000)) this.sessions.delete(id)
     if (req.type === 'offer') return await this.offer(req, peer)
+    if (req.type === 'keep') {
+      const why = this.notHolder(req, peer)
+      if (why != null) return { type: 'refuse', reason: why }
+      try {
+        await this.ctx.keep(req.blob, peer)
+      } catch (err) {
+        return { type: 'refuse', reason: `could not fetch the checkpoint: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
+      }
+      this.stats.checkpointsKept++
+      return { type: 'ok' }
+    }
     const s = this.sessions.get(req.id)
     if (s == null || s.from !== peer) return { type: 'refuse', reason: 'unknown migration: offer first' }
     s.lastActive = now
@@ -105,16 +118,24 @@ export class MigrationIncoming {
     }
   }
 
+  /** Why `peer` may not move or checkpoint that task, or undefined when it holds its lease under that token. */
+  private notHolder (req: { job: string, task: number, replica: number, token: { epoch: number, slot: number } }, peer: string): string | undefined {
+    const job = this.ctx.state.jobs.get(req.job)
+    if (job == null || job.status !== 'active') return `job ${req.job} is not active here`
+    const lease = job.tasks[req.task]?.slots[req.replica]?.lease
+    if (lease == null || lease.worker !== peer || lease.token.epoch !== req.token.epoch || lease.token.slot !== req.token.slot) {
+      return 'not the holder: the offering peer does not hold that lease under that token'
+    }
+    return undefined
+  }
+
   private async offer (req: Extract<MigrationRequest, { type: 'offer' }>, peer: string): Promise<MigrationResponse> {
     this.stats.offers++
     if (this.sessions.size >= (this.opts.maxSessions ?? 4)) return { type: 'refuse', reason: 'busy: too many migrations arriving' }
     if (!this.ctx.hasRoom()) return { type: 'refuse', reason: 'at capacity: no free task slot' }
-    const job = this.ctx.state.jobs.get(req.job)
-    if (job == null || job.status !== 'active') return { type: 'refuse', reason: `job ${req.job} is not active here` }
-    const lease = job.tasks[req.task]?.slots[req.replica]?.lease
-    if (lease == null || lease.worker !== peer || lease.token.epoch !== req.token.epoch || lease.token.slot !== req.token.slot) {
-      return { type: 'refuse', reason: 'not the holder: the offering peer does not hold that lease under that token' }
-    }
+    const why = this.notHolder(req, peer)
+    if (why != null) return { type: 'refuse', reason: why }
+    const job = this.ctx.state.jobs.get(req.job) as JobState
     try {
       await this.ctx.prepareModule(job.spec.module, [peer, job.author])
     } catch (err) {

@@ -4,12 +4,14 @@
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
  *   request  := varUint(1) • offer | varUint(2) • chunks | varUint(3) • final | varUint(4) • abort
+ *             | varUint(5) • keep
  *   offer    := varString(id) • varString(job) • varUint(task) • varUint(replica)
  *               • varUint(tokenEpoch) • varUint(tokenSlot)
  *   chunks   := varString(id) • varUint(n) • varUint8Array(chunkFrame)*      (precopy.ts's frames)
  *   final    := varString(id) • varUint8Array(snapshotWithoutMemory) • recipe • bytes32(sha256)
  *   recipe   := varUint(totalLength) • varUint(n) • (bytes8(xxh64) • varUint(length))*
  *   abort    := varString(id)
+ *   keep     := offer's fields • bytes32(sha256)   keep the blob of a checkpoint (fetched from the sender)
  *   response := varUint(1) • hashes            accept: chunks the target already holds
  *             | varUint(2) • hashes            resend: chunks that arrived corrupted, or are missing
  *             | varUint(3)                     ok
@@ -38,6 +40,7 @@ export type MigrationRequest =
   | { type: 'chunks', id: string, frames: Uint8Array[] }
   | { type: 'final', id: string, meta: Uint8Array, recipe: ChunkRecipe, sha256: string }
   | { type: 'abort', id: string }
+  | { type: 'keep', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, blob: string }
 
 export type MigrationResponse =
   | { type: 'accept', have: string[] }
@@ -45,7 +48,7 @@ export type MigrationResponse =
   | { type: 'ok' }
   | { type: 'refuse', reason: string }
 
-const REQ = { offer: 1, chunks: 2, final: 3, abort: 4 } as const
+const REQ = { offer: 1, chunks: 2, final: 3, abort: 4, keep: 5 } as const
 const RES = { accept: 1, resend: 2, ok: 3, refuse: 4 } as const
 
 const hex = (b: Uint8Array): string => [...b].map(x => x.toString(16).padStart(2, '0')).join('')
@@ -95,11 +98,13 @@ export function encodeRequest (m: MigrationRequest): Uint8Array {
   encoding.writeVarString(e, m.id)
   switch (m.type) {
     case 'offer':
+    case 'keep':
       encoding.writeVarString(e, m.job)
       encoding.writeVarUint(e, m.task)
       encoding.writeVarUint(e, m.replica)
       encoding.writeVarUint(e, m.token.epoch)
       encoding.writeVarUint(e, m.token.slot)
+      if (m.type === 'keep') encoding.writeUint8Array(e, unhex(m.blob, 32))
       break
     case 'chunks':
       encoding.writeVarUint(e, m.frames.length)
@@ -123,11 +128,15 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
     const type = decoding.readVarUint(d)
     const id = str(d, MAX_ID, 'id')
     switch (type) {
-      case REQ.offer: {
+      case REQ.offer:
+      case REQ.keep: {
         const job = str(d, MAX_STRING, 'job')
         const task = uint(d, 'task')
         const replica = uint(d, 'replica')
-        return { type: 'offer', id, job, task, replica, token: { epoch: uint(d, 'token epoch'), slot: uint(d, 'token slot') } }
+        const token = { epoch: uint(d, 'token epoch'), slot: uint(d, 'token slot') }
+        if (type === REQ.offer) return { type: 'offer', id, job, task, replica, token }
+        if (d.arr.length - d.pos < 32) bad('keep: the blob id runs past the end')
+        return { type: 'keep', id, job, task, replica, token, blob: hex(decoding.readUint8Array(d, 32)) }
       }
       case REQ.chunks: {
         const n = count(d, MAX_FRAMES, 1, 'chunks')

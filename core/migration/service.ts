@@ -7,6 +7,9 @@
  *   word, its memory copies and pauses), and resumes an adopted task from its verified snapshot;
  * - `migrate(task, to?)` moves one running task out (outgoing.ts); `drain(graceMs)` moves them all
  *   (a leaving peer);
+ * - every `checkpointIntervalMs` a running task takes a checkpoint (it goes on at once), stored as a
+ *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
+ *   task claimed again after its holder vanished resumes from the slot's last checkpoint;
  * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
@@ -19,8 +22,8 @@ import { NotCheckpointableError, NotMigratableError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
-import { MIGRATION_PROTOCOL } from './protocol-codec.ts'
-import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
+import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
   self: string
@@ -30,6 +33,8 @@ export interface MigrationComponents {
   jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
   worker: () => Pick<JobWorker, 'adopt' | 'capacity' | 'active'> | undefined
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
+  /** stores a blob here (served to other peers); its id (SHA-256) */
+  putBlob: (bytes: Uint8Array) => string
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -44,6 +49,17 @@ export interface MigrationInit extends OutgoingOptions {
   checkpointTasks?: boolean
   /** how long a memory copy or a pause may take to come back @default 30000 */
   replyTimeoutMs?: number
+  /** a running task's checkpoint interval (kept on another peer); 0 takes none @default 30000 */
+  checkpointIntervalMs?: number
+}
+
+export interface CheckpointStats {
+  /** checkpoints taken, kept by another peer and recorded in the ledger */
+  recorded: number
+  failed: number
+  /** tasks this peer claimed again and resumed from a checkpoint */
+  resumed: number
+  lastError?: string
 }
 
 export interface MigrationService {
@@ -58,6 +74,7 @@ export interface MigrationService {
   readonly movable: string[]
   readonly records: MigrationRecord[]
   readonly incoming: IncomingStats
+  readonly checkpoints: CheckpointStats
   start: () => Promise<void>
   stop: () => Promise<void>
 }
@@ -69,7 +86,11 @@ interface Running {
   pauseWaiter?: (s: Uint8Array | undefined) => void
   decide?: (d: { resume: Uint8Array } | { leave: string }) => void
   migrating: boolean
+  /** a checkpoint was asked for at `checkpointAt` and not yet stored */
+  checkpointing: boolean
+  checkpointAt: number
   ended: boolean
+  timer?: ReturnType<typeof setInterval>
 }
 
 const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
@@ -84,12 +105,15 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const records: MigrationRecord[] = []
   let started = false
   let n = 0
+  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0 }
+  const interval = init.checkpointIntervalMs ?? 30_000
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
     hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
+    keep: async (blob, from) => { await c.fetchBlob(blob, [from]) },
     log
   })
 
@@ -112,13 +136,19 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       }
       const key = keyOf(held)
       const sab = new SharedArrayBuffer(4)
-      const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, ended: false }
+      const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
+      const handed = adopted.get(key)
+      if (handed != null) adopted.delete(key)
+      let from = handed != null && handed.slot === held.token.slot ? handed.snapshot : undefined
+      from ??= await lastCheckpoint(held)
       running.set(key, r)
-      const from = adopted.get(key)
-      if (from != null) adopted.delete(key)
+      if (interval > 0) r.timer = setInterval(() => { requestCheckpoint(r) }, interval)
       const link: CheckpointLink = {
-        spec: { globals: mod.globals, control: sab, ...(from != null && from.slot === held.token.slot ? { from: from.snapshot } : {}) },
-        onReply: reply => { if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes) },
+        spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+        onReply: reply => {
+          if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes)
+          else void storeCheckpoint(r, reply.snapshot)
+        },
         onPaused: async snapshot => await new Promise(resolve => {
           r.decide = resolve
           const w = r.pauseWaiter
@@ -134,9 +164,59 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       const r = running.get(key)
       if (r == null || r.held.token.slot !== held.token.slot) return
       r.ended = true
+      clearInterval(r.timer)
       for (const w of r.memoryWaiters.splice(0)) w(undefined)
       r.pauseWaiter?.(undefined)
       running.delete(key)
+    }
+  }
+
+  /** The slot's last recorded checkpoint (a task claimed again after its holder vanished), if any can be fetched. */
+  async function lastCheckpoint (held: HeldTask): Promise<Uint8Array | undefined> {
+    const cp = c.jobs.state.jobs.get(held.job)?.tasks[held.task]?.slots[held.replica]?.checkpoint
+    if (cp == null) return undefined
+    try {
+      const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
+      checkpoints.resumed++
+      out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
+      return bytes
+    } catch (err) {
+      log(`task ${keyOf(held)}: its checkpoint ${cp.snapshot.slice(0, 12)}… could not be fetched (${err instanceof Error ? err.message : String(err)}): it starts from the beginning`)
+      return undefined
+    }
+  }
+
+  function requestCheckpoint (r: Running): void {
+    // a request lost to a migration's copy or pause (one control word) is asked again after a while
+    if (r.ended || r.migrating || (r.checkpointing && performance.now() - r.checkpointAt < 2 * replyTimeoutMs)) return
+    r.checkpointing = true
+    r.checkpointAt = performance.now()
+    Atomics.store(r.control, 0, CONTROL_CHECKPOINT)
+  }
+
+  /** Stores a checkpoint here, has another peer keep it, and records it in the ledger. */
+  async function storeCheckpoint (r: Running, snapshot: Uint8Array): Promise<void> {
+    try {
+      const id = c.putBlob(snapshot)
+      const { job, task, replica, token } = r.held
+      const keepers = c.peers().filter(p => p !== c.self)
+      let keeper: string | undefined
+      const refusals: string[] = []
+      for (const k of keepers) {
+        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        if (res.type === 'ok') { keeper = k; break }
+        refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
+      }
+      if (keeper == null) throw new Error(`no peer kept the checkpoint (${refusals.join('; ') || 'no other peers'})`)
+      if (r.ended) return
+      await c.jobs.submit({ kind: 'job.checkpoint', body: { at: Date.now(), job, task, replica, token, snapshot: id, keeper } }, { timeoutMs: 60_000 })
+      checkpoints.recorded++
+    } catch (err) {
+      checkpoints.failed++
+      checkpoints.lastError = err instanceof Error ? err.message : String(err)
+      log(`checkpoint of ${keyOf(r.held)}: ${checkpoints.lastError}`)
+    } finally {
+      r.checkpointing = false
     }
   }
 
@@ -206,6 +286,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     hooks,
     records,
     get incoming () { return incoming.stats },
+    checkpoints,
     get movable () { return [...running.keys()] },
     migrate,
     onEvents (events) {

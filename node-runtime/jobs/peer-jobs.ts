@@ -32,7 +32,7 @@ export interface PeerJobsInit {
   control?: ControlServer
   hostile?: WorkerHostileMode
   /** live migration: tasks run checkpointably and move out within `graceMs` when the peer stops @default off */
-  migration?: { graceMs: number }
+  migration?: { graceMs: number, checkpointIntervalMs?: number }
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
 }
@@ -78,7 +78,7 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
   const blobs = createBlobService(init.node)
   const migration: PeerMigration | undefined = init.migration == null || capacity === 0
     ? undefined
-    : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...migrationTestInit() })
+    : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })
   let runner: TaskRunner | undefined
   let started = false
   return {

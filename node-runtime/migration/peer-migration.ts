@@ -49,6 +49,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     jobs: binding,
     worker,
     fetchBlob: async (id, providers) => (await blobs.fetch(id, providers.filter(p => p !== self))).bytes,
+    putBlob: bytes => blobs.put(bytes).id,
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
     out,
@@ -67,7 +68,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
             return await service.migrate(ref, args.to != null ? str(args.to, 'to') : undefined)
           }
           case 'migration.list':
-            return { self, movable: service.movable, records: service.records, incoming: service.incoming }
+            return { self, movable: service.movable, records: service.records, incoming: service.incoming, checkpoints: service.checkpoints }
           default:
             throw new InvalidJobError(`unknown migration op ${JSON.stringify(op)}`)
         }

@@ -80,3 +80,23 @@ test('malformed handovers are refusals (bad peer id, bad snapshot hash, extra fi
   }
   assert.equal(log.peers[0].jobs.get(job)?.tasks[0].slots[0].lease?.worker, A, 'nothing moved')
 })
+
+test('a checkpoint is recorded only by the holder; it outlives a reclaim and is dropped with the result', () => {
+  const { log, job, token } = setup()
+  const cp = (author: string, t: Token, snapshot = SNAP): ApplyResult => log.append(author, { kind: 'job.checkpoint', body: { at: 1200, job, task: 0, replica: 0, token: t, snapshot, keeper: C } })
+  assert.match(refusal(cp(B, token)), /^not the holder/)
+  const ok = cp(A, token)
+  assert.ok(ok.applied, refusal(ok))
+  assert.deepEqual(ok.events[0], { type: 'checkpointed', job, task: 0, replica: 0, snapshot: SNAP, keeper: C })
+  const slot = (): ReturnType<JobsState['jobs']['get']> => log.peers[0].jobs.get(job)
+  assert.deepEqual(slot()?.tasks[0].slots[0].checkpoint, { snapshot: SNAP, keeper: C, by: A })
+  // A vanishes: its lease expires and B claims the slot again; the checkpoint stays for B
+  const re = log.append(B, { kind: 'job.claim', body: { at: 30_000, job, task: 0, replica: 0, capacity: 1 } })
+  assert.ok(re.applied, refusal(re))
+  assert.equal(slot()?.tasks[0].slots[0].checkpoint?.snapshot, SNAP)
+  assert.match(refusal(cp(A, token, 'd'.repeat(64))), /^stale token/, 'the old holder cannot record one any more')
+  const t2 = { epoch: 2, slot: re.slot }
+  const r = log.append(B, { kind: 'job.result', body: { at: 30_100, job, task: 0, replica: 0, token: t2, output: 'c'.repeat(64) } })
+  assert.ok(r.applied)
+  assert.equal(slot()?.tasks[0].slots[0].checkpoint, undefined)
+})

@@ -18,7 +18,8 @@ const requestArb: fc.Arbitrary<MigrationRequest> = fc.oneof(
   fc.record({ type: fc.constant('offer' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }) }),
   fc.record({ type: fc.constant('chunks' as const), id, frames: fc.array(fc.uint8Array({ maxLength: 100 }), { maxLength: 6 }) }),
   fc.record({ type: fc.constant('final' as const), id, meta: fc.uint8Array({ maxLength: 200 }), sha256: sha, recipe: fc.array(fc.record({ hash, length: fc.nat(1 << 20) }), { maxLength: 10 }).map(chunks => ({ totalLength: chunks.reduce((a, c) => a + c.length, 0), chunks })) }),
-  fc.record({ type: fc.constant('abort' as const), id })
+  fc.record({ type: fc.constant('abort' as const), id }),
+  fc.record({ type: fc.constant('keep' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }), blob: sha })
 )
 const responseArb: fc.Arbitrary<MigrationResponse> = fc.oneof(
   fc.record({ type: fc.constant('accept' as const), have: fc.array(hash, { maxLength: 10 }) }),
