@@ -103,8 +103,9 @@ export class MigrationIncoming {
         if (missing.length > 0) return { type: 'resend', hashes: missing }
         let full: Uint8Array
         try {
-          const meta = decodeSnapshot(req.meta)
+          const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
           full = encodeSnapshot({ ...meta, memory: s.receiver.rebuild(req.recipe) })
+          decodeSnapshot(full, { maxMemoryBytes: s.maxBytes }) // the whole snapshot holds together (stack within memory, …)
         } catch (err) {
           return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
         }
