@@ -9,9 +9,8 @@
  * task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
  * holds is bounded by the job's memory cap.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import type { JobState, JobsState } from '../jobs/state.ts'
+import { snapshotDigest } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { PreCopyReceiver } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -109,7 +108,7 @@ export class MigrationIncoming {
         } catch (err) {
           return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
         }
-        const digest = bytesToHex(sha256(full))
+        const digest = await snapshotDigest(full)
         if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
         this.sessions.delete(req.id)
         this.stats.snapshotsReady++

@@ -13,9 +13,8 @@
  *     task leaves this peer; if anything before that fails, the task resumes here from its snapshot.
  * Downtime is measured from the pause request to the handover's commit.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
-import { bytesToHex } from '@noble/hashes/utils.js'
 import type { HandoverEntry } from '../jobs/entries.ts'
+import { snapshotDigest } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { encodeChunkFrame, PreCopySender } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -162,7 +161,7 @@ export async function migrateOut (
     const last = sender.round(snap.memory)
     rec.rounds++
     await sendChunks(last.send)
-    const digest = bytesToHex(sha256(paused))
+    const digest = await snapshotDigest(paused)
     const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
     for (let attempt = 0; ; attempt++) {
       const res = await call({ type: 'final', id: task.id, meta, recipe: last.recipe, sha256: digest })

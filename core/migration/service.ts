@@ -13,6 +13,7 @@
  * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
+import { initCoreWasm } from '../../core-wasm/index.ts'
 import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry } from '../jobs/entries.ts'
 import type { CheckpointLink } from '../jobs/runner.ts'
@@ -324,6 +325,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     async start () {
       if (started) return
       started = true
+      await initCoreWasm() // FastCDC, xxh64 and LZ4 of the chunk frames
       await c.handle(MIGRATION_PROTOCOL, async (req, ctx) => await incoming.handle(req, ctx.peerId), { timeoutMs: 180_000 })
     },
     async stop () {
