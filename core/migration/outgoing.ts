@@ -67,6 +67,8 @@ export interface OutgoingOptions {
   batchBytes?: number
   /** per request; an offer may wait for the target to instrument the module @default 120000 */
   requestTimeoutMs?: number
+  /** memory chunk size (fixed, aligned; see precopy.ts) @default 8192 */
+  chunkBytes?: number
   /** test-only: corrupt the first chunk frame sent, once (the target must ask for it again) */
   corruptFirstChunk?: boolean
 }
@@ -140,17 +142,20 @@ export async function migrateOut (
   }
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target
-  const sender = new PreCopySender({ targetHas: have })
+  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? 8192 })
   let paused: Uint8Array | undefined
   try {
-    // 2. pre-copy while the task runs
+    // 2. pre-copy while the task runs; stop once a round is small, or no smaller than the one
+    // before (the task dirties memory as fast as we send it: more rounds only cost bytes)
+    let previous = Number.POSITIVE_INFINITY
     for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
       const memory = await ctx.copyMemory()
       if (memory == null) throw new MigrationFailedError('the task ended before it could be moved')
       const plan = sender.round(memory)
       rec.rounds++
       await sendChunks(plan.send)
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length) break
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length || plan.sentBytes > 0.8 * previous) break
+      previous = plan.sentBytes
     }
     // 3. stop-and-copy
     const pausedAt = performance.now()

@@ -94,6 +94,9 @@ interface Running {
   timer?: ReturnType<typeof setInterval>
 }
 
+/** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
+const MAX_FRAME = 48 * 1024 * 1024
+
 const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
 
 export function createMigrationService (c: MigrationComponents, init: MigrationInit = {}): MigrationService {
@@ -251,7 +254,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
-        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs }),
+        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
           const lease = c.jobs.state.jobs.get(body.job)?.tasks[body.task]?.slots[body.replica]?.lease
@@ -326,7 +329,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       if (started) return
       started = true
       await initCoreWasm() // FastCDC, xxh64 and LZ4 of the chunk frames
-      await c.handle(MIGRATION_PROTOCOL, async (req, ctx) => await incoming.handle(req, ctx.peerId), { timeoutMs: 180_000 })
+      await c.handle(MIGRATION_PROTOCOL, async (req, ctx) => await incoming.handle(req, ctx.peerId), { timeoutMs: 180_000, maxFrameSize: MAX_FRAME })
     },
     async stop () {
       if (!started) return
