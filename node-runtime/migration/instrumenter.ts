@@ -6,6 +6,8 @@
  * The thread is started on first use and `unref`ed: an idle peer does not wait for it to exit.
  */
 import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { NotCheckpointableError, type NotCheckpointableReason } from '../../core/migration/errors.ts'
 import type { InstrumentedModule } from '../../core/migration/instrument.ts'
@@ -20,6 +22,11 @@ export interface Instrumenter {
   stop: () => Promise<void>
 }
 
+/** From the dist/node bundle (node-runtime/build.mjs) the thread's own bundled entry sits beside this chunk; from sources, the tsx entry. */
+const BUNDLED = new URL('./instrument-worker-main.mjs', import.meta.url)
+const FROM_SOURCE = new URL('./instrument-worker.mjs', import.meta.url)
+const threadEntry = (): URL => existsSync(fileURLToPath(FROM_SOURCE)) ? FROM_SOURCE : BUNDLED
+
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
 export function createInstrumenter (): Instrumenter {
@@ -31,7 +38,7 @@ export function createInstrumenter (): Instrumenter {
 
   function thread (): Worker {
     if (worker != null) return worker
-    const w = new Worker(new URL('./instrument-worker.mjs', import.meta.url), { stdout: true, stderr: true })
+    const w = new Worker(threadEntry(), { stdout: true, stderr: true })
     w.stdout.resume()
     w.stderr.resume()
     w.unref()
