@@ -13,7 +13,11 @@ import { isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-
 const port = parentPort
 if (port == null) throw new Error('task-worker-main runs only as a worker thread')
 port.once('message', (msg: unknown) => {
-  const post = (reply: WorkerReply): void => { port.postMessage(reply) }
+  // a memory copy or a snapshot is as large as the task's memory: move it, do not clone it again
+  const post = (reply: WorkerReply): void => {
+    const big = reply.type === 'memory' ? reply.bytes : reply.type === 'paused' || reply.type === 'checkpoint' ? reply.snapshot : undefined
+    port.postMessage(reply, big != null && big.byteOffset === 0 && big.byteLength === big.buffer.byteLength && !(big.buffer instanceof SharedArrayBuffer) ? [big.buffer] : [])
+  }
   void (isCheckpointRun(msg) ? runCheckpointTask(msg, post) : handleRunMessage(msg)).then(post)
 })
 port.postMessage({ type: 'ready' })
