@@ -11,7 +11,7 @@
  * more. Measured on a `novacron peer` process: tsx ~170 MB resident, our code bundled ~100 MB,
  * dependencies bundled and minified ~72 MB. Native addons (node-datachannel, classic-level),
  * packages that locate files next to themselves (tfjs and its WASM binaries), `ws` (the
- * polyfill already loads it from node_modules) and tsx stay external. Each command is its own
+ * polyfill already loads it from node_modules), binaryen and tsx stay external. Each command is its own
  * lazily loaded chunk (`splitting`), as `registry.ts` intends. `keepNames` keeps class and
  * function names (error names, libp2p's `toStringTag`s) intact under minification.
  *
@@ -30,15 +30,17 @@ try {
   rmSync(outdir, { recursive: true, force: true })
   const { metafile } = await build({
     absWorkingDir: root,
-    // the jobs sandbox's worker thread is its own entry: a bundled `novacron job …` starts it from dist/node
-    entryPoints: { main: 'node-runtime/cli/main.ts', 'task-worker-main': 'node-runtime/jobs/task-worker-main.ts' },
+    // the jobs sandbox's worker thread and live migration's instrumenting thread are their own
+    // entries: a bundled peer starts them from dist/node
+    entryPoints: { main: 'node-runtime/cli/main.ts', 'task-worker-main': 'node-runtime/jobs/task-worker-main.ts', 'instrument-worker-main': 'node-runtime/migration/instrument-worker-main.ts' },
     metafile: true,
     bundle: true,
     splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['node-datachannel', 'classic-level', '@tensorflow/*', 'ws', 'tsx'],
+    // binaryen (13 MB, loaded only by the instrumenting thread) stays in node_modules
+    external: ['node-datachannel', 'classic-level', '@tensorflow/*', 'ws', 'tsx', 'binaryen'],
     minify: true,
     keepNames: true,
     // bundled CommonJS dependencies call require(); give the ESM chunks a real one

@@ -1,5 +1,7 @@
 /**
- * The jobs layer's ledger entries, `job.submit | job.claim | job.renew | job.result | job.cancel`:
+ * The jobs layer's ledger entries, `job.submit | job.claim | job.renew | job.result | job.cancel`
+ * and live migration's `job.handover` (a running task's lease moves to another peer) and
+ * `job.checkpoint` (where the task's last checkpoint is kept):
  * their shapes and one validating decoder per kind (what `registerKind(kind, validate)` runs before
  * an entry is proposed, and what `apply` runs again on committed bytes). Data is UTF-8 JSON:
  * small, readable in `ledger log`, and the ledger signs the exact bytes. Every field is checked
@@ -15,7 +17,7 @@ export class InvalidJobEntryError extends JobError {
   override name = 'InvalidJobEntryError'
 }
 
-export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel'] as const
+export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint'] as const
 export type JobKind = typeof JOB_KINDS[number]
 
 /** Caps on what one entry may declare. */
@@ -77,6 +79,35 @@ export interface ResultEntry {
   output: string
 }
 export interface CancelEntry { at: number, job: string }
+/**
+ * The holder of a lease (under its current token) hands the running task to `to`: like a claim by
+ * `to`, a new fencing token, so the old holder's later renewals and results are refused.
+ */
+export interface HandoverEntry {
+  at: number
+  job: string
+  task: number
+  replica: number
+  token: Token
+  /** the new holder's peer id */
+  to: string
+  /** SHA-256 of the encoded snapshot the new holder resumes from (it checks it before it runs) */
+  snapshot: string
+}
+
+/**
+ * The holder (current token) took a checkpoint of the running task: its encoded snapshot is the
+ * blob `snapshot` (SHA-256), kept by `keeper`. The next claimer of the slot resumes from it.
+ */
+export interface CheckpointEntry {
+  at: number
+  job: string
+  task: number
+  replica: number
+  token: Token
+  snapshot: string
+  keeper: string
+}
 
 export type JobEntry =
   | { kind: 'job.submit', body: SubmitEntry }
@@ -84,10 +115,14 @@ export type JobEntry =
   | { kind: 'job.renew', body: RenewEntry }
   | { kind: 'job.result', body: ResultEntry }
   | { kind: 'job.cancel', body: CancelEntry }
+  | { kind: 'job.handover', body: HandoverEntry }
+  | { kind: 'job.checkpoint', body: CheckpointEntry }
 
 const ID = /^[0-9a-f]{64}$/
 /** job ids are the slot and index of their submit entry: `<slot>.<index>` */
 const JOB_ID = /^\d{1,15}\.\d{1,6}$/
+/** a libp2p peer id as text (base58btc) */
+const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{20,100}$/
 
 type Obj = Record<string, unknown>
 const bad = (msg: string): never => { throw new InvalidJobEntryError(msg) }
@@ -183,6 +218,16 @@ export function decodeJobEntry (kind: string, data: Uint8Array): JobEntry {
     case 'job.result':
       only(b, ['at', 'job', 'task', 'replica', 'token', 'output'])
       return { kind: 'job.result', body: { at: at(), ...slotRef(), token: token(b.token), output: blob(b, 'output') as string } }
+    case 'job.handover': {
+      only(b, ['at', 'job', 'task', 'replica', 'token', 'to', 'snapshot'])
+      if (typeof b.to !== 'string' || !PEER_ID.test(b.to)) bad('to must be a peer id')
+      return { kind: 'job.handover', body: { at: at(), ...slotRef(), token: token(b.token), to: b.to as string, snapshot: blob(b, 'snapshot') as string } }
+    }
+    case 'job.checkpoint': {
+      only(b, ['at', 'job', 'task', 'replica', 'token', 'snapshot', 'keeper'])
+      if (typeof b.keeper !== 'string' || !PEER_ID.test(b.keeper)) bad('keeper must be a peer id')
+      return { kind: 'job.checkpoint', body: { at: at(), ...slotRef(), token: token(b.token), snapshot: blob(b, 'snapshot') as string, keeper: b.keeper as string } }
+    }
     default:
       only(b, ['at', 'job'])
       return { kind: 'job.cancel', body: { at: at(), job: jobId(b) } }

@@ -72,6 +72,12 @@ export class TaskAbortedError extends JobError {
   override name = 'TaskAbortedError'
 }
 
+/** The paused task left this peer (live migration handed it to another): nothing is reported here. */
+export class TaskHandedOverError extends JobError {
+  static override name = 'TaskHandedOverError'
+  override name = 'TaskHandedOverError'
+}
+
 const SANDBOX_ERRORS: Record<string, new (message: string) => JobError> = {
   JobTimeoutError,
   JobMemoryError,

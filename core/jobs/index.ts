@@ -6,20 +6,20 @@
  */
 export {
   JobError, JobTimeoutError, JobMemoryError, JobTrapError, InvalidModuleError, UnsupportedImportError,
-  JobOutputLimitError, JobWorkerError, InvalidJobError, RunnerStoppedError, TaskAbortedError, sandboxErrorFrom, serializeJobError
+  JobOutputLimitError, JobWorkerError, InvalidJobError, RunnerStoppedError, TaskAbortedError, TaskHandedOverError, sandboxErrorFrom, serializeJobError
 } from './errors.ts'
 export type { SerializedJobError } from './errors.ts'
 export { DEFAULT_LIMITS, MAX_LIMITS, resolveLimits, checkTask } from './task-types.ts'
 export type { TaskSpec, TaskLimits, TaskOutput } from './task-types.ts'
 export { createTaskRunner } from './runner.ts'
-export type { TaskRunner, TaskRunnerInit, RunOptions, TaskWorker, TaskWorkerEvents, SpawnTaskWorker } from './runner.ts'
+export type { TaskRunner, TaskRunnerInit, RunOptions, CheckpointLink, TaskWorker, TaskWorkerEvents, SpawnTaskWorker } from './runner.ts'
 export { runInSandbox } from './sandbox.ts'
 export { handleRunMessage } from './worker-protocol.ts'
-export type { RunMessage, WorkerReply } from './worker-protocol.ts'
+export type { RunMessage, WorkerReply, CheckpointRunSpec } from './worker-protocol.ts'
 export { readMemoryLimits, capModuleMemory, WASM_PAGE } from './wasm-binary.ts'
 export type { MemoryLimits } from './wasm-binary.ts'
 export { JOB_KINDS, ENTRY_LIMITS, InvalidJobEntryError, decodeJobEntry, encodeJobEntry } from './entries.ts'
-export type { JobKind, JobEntry, SubmitEntry, ClaimEntry, RenewEntry, ResultEntry, CancelEntry, TaskInput, Token } from './entries.ts'
+export type { JobKind, JobEntry, SubmitEntry, ClaimEntry, RenewEntry, ResultEntry, CancelEntry, HandoverEntry, TaskInput, Token } from './entries.ts'
 export { LedgerClock, checkStamp, DEFAULT_MAX_STEP_MS, MAX_FUTURE_SKEW_MS } from './clock.ts'
 export { JobsState } from './state.ts'
 export type { LogEntry, Lease, ReplicaSlot, TaskState, JobState, Loser, JobEvent, ApplyResult } from './state.ts'

@@ -9,9 +9,9 @@
  * worker start under load is not charged to the task; a worker that never becomes ready within
  * `startTimeoutMs` fails the task with a `JobWorkerError`.
  */
-import { JobTimeoutError, JobWorkerError, RunnerStoppedError, TaskAbortedError, sandboxErrorFrom, type JobError } from './errors.ts'
+import { JobTimeoutError, JobWorkerError, RunnerStoppedError, TaskAbortedError, TaskHandedOverError, sandboxErrorFrom, type JobError } from './errors.ts'
 import { checkTask, resolveLimits, type TaskLimits, type TaskOutput, type TaskSpec } from './task-types.ts'
-import type { RunMessage, WorkerReply } from './worker-protocol.ts'
+import type { CheckpointRunSpec, RunMessage, WorkerReply } from './worker-protocol.ts'
 
 /** What a platform's worker must offer. */
 export interface TaskWorker {
@@ -41,6 +41,21 @@ export interface RunOptions {
    * still waiting for a slot fails when it gets one); the job worker aborts a task whose lease it lost
    */
   signal?: AbortSignal
+  /** run the (instrumented) module checkpointably: live migration's hook (core/migration) */
+  checkpoint?: CheckpointLink
+}
+
+/**
+ * A checkpointable run's link to its owner. The owner writes requests into `spec.control`
+ * (core/migration/worker-run.ts); memory copies and on-the-way checkpoints come to `onReply`. When
+ * the task pauses its worker is gone and `onPaused` decides: resume it from a snapshot in a fresh
+ * worker (its wall clock goes on from where it stopped), or let it leave — `run` then rejects with
+ * `TaskHandedOverError`. The time between the two is not charged to the task.
+ */
+export interface CheckpointLink {
+  spec: CheckpointRunSpec
+  onReply: (reply: Extract<WorkerReply, { type: 'memory' | 'checkpoint' }>) => void
+  onPaused: (snapshot: Uint8Array) => Promise<{ resume: Uint8Array } | { leave: string }>
 }
 
 export interface TaskRunner {
@@ -74,11 +89,14 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     else running--
   }
 
-  function runOne (module: Uint8Array, task: TaskSpec, limits: TaskLimits, signal?: AbortSignal): Promise<TaskOutput> {
+  function runOne (module: Uint8Array, task: TaskSpec, limits: TaskLimits, signal?: AbortSignal, link?: CheckpointLink): Promise<TaskOutput> {
     return new Promise<TaskOutput>((resolve, reject) => {
       let worker: TaskWorker | undefined
       let timer: ReturnType<typeof setTimeout> | undefined
       let settled = false
+      let spec = link?.spec
+      let ranMs = 0 // wall clock used by earlier workers of this task (checkpointable runs)
+      let readyAt = 0
       const finish = (err: JobError | undefined, output?: TaskOutput): void => {
         if (settled) return
         settled = true
@@ -94,25 +112,44 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       active.add(abort)
       signal?.addEventListener('abort', onSignal, { once: true })
       if (signal?.aborted === true) { finish(abortedError(signal)); return } // aborted while it waited for a slot
-      timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
       const events: TaskWorkerEvents = {
         message: reply => {
           if (reply.type === 'ready') {
             clearTimeout(timer)
-            timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, limits.timeoutMs)
-            worker?.post({ type: 'run', module, task, limits })
+            readyAt = performance.now()
+            timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, Math.max(0, limits.timeoutMs - ranMs))
+            worker?.post({ type: 'run', module, task, limits, ...(spec != null ? { checkpoint: spec } : {}) })
           } else if (reply.type === 'done') finish(undefined, reply.output)
-          else finish(sandboxErrorFrom(reply.error))
+          else if (reply.type === 'failed') finish(sandboxErrorFrom(reply.error))
+          else if (reply.type === 'paused' && link != null) paused(reply.snapshot, link)
+          else if ((reply.type === 'memory' || reply.type === 'checkpoint') && link != null) link.onReply(reply)
         },
         failure: err => { finish(err) }
       }
-      try {
-        worker = spawn(limits, events)
-      } catch (err) {
-        finish(new JobWorkerError(`the task's worker could not be started: ${err instanceof Error ? err.message : String(err)}`))
-        return
+      /** The task stopped and its worker is done: resume it in a fresh worker, or let it leave. */
+      const paused = (snapshot: Uint8Array, l: CheckpointLink): void => {
+        clearTimeout(timer)
+        ranMs += performance.now() - readyAt
+        worker?.terminate()
+        worker = undefined
+        l.onPaused(snapshot).then(next => {
+          if (settled) return
+          if ('leave' in next) { finish(new TaskHandedOverError(`the task left this peer: ${next.leave}`)); return }
+          spec = { ...l.spec, from: next.resume }
+          start()
+        }, err => { finish(new JobWorkerError(`deciding on the paused task failed: ${err instanceof Error ? err.message : String(err)}`)) })
       }
-      if (settled) worker.terminate()
+      const start = (): void => {
+        timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
+        try {
+          worker = spawn(limits, events)
+        } catch (err) {
+          finish(new JobWorkerError(`the task's worker could not be started: ${err instanceof Error ? err.message : String(err)}`))
+          return
+        }
+        if (settled) worker.terminate()
+      }
+      start()
     })
   }
 
@@ -130,7 +167,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       await slot()
       try {
         if (stopped) throw new RunnerStoppedError('the task runner is stopped')
-        return await runOne(module, task, limits, signal)
+        return await runOne(module, task, limits, signal, opts.checkpoint)
       } finally {
         release()
       }

@@ -16,10 +16,15 @@
  * - A task is decided when ⌊K/2⌋+1 results agree on the output hash; workers that reported another
  *   hash are recorded as losers. When every slot has reported and no hash has that many votes,
  *   one more slot is drawn, up to the job's `maxReplicas`; then the task fails.
+ * - A handover (live migration) by the holder under its current token moves the live lease to
+ *   another distinct peer with a new token (generation + 1, the handover's ledger slot) and a fresh
+ *   TTL: from then on the old holder is fenced exactly as after a reclaim.
+ * - A checkpoint by the holder under its current token records where the run's last snapshot is
+ *   kept; it outlives a reclaim (the next holder resumes from it) and is dropped with the result.
  * Every refused entry is refused alike on every peer (the reason is returned and counted).
  */
 import { LedgerClock } from './clock.ts'
-import { decodeJobEntry, ENTRY_LIMITS, InvalidJobEntryError, type ClaimEntry, type ResultEntry, type SubmitEntry, type Token } from './entries.ts'
+import { decodeJobEntry, ENTRY_LIMITS, InvalidJobEntryError, type CheckpointEntry, type ClaimEntry, type HandoverEntry, type ResultEntry, type SubmitEntry, type Token } from './entries.ts'
 
 /** One committed ledger entry as the jobs layer sees it. */
 export interface LogEntry {
@@ -31,7 +36,13 @@ export interface LogEntry {
 }
 
 export interface Lease { worker: string, token: Token, expiresAt: number }
-export interface ReplicaSlot { generation: number, lease?: Lease, result?: { worker: string, output: string, token: Token } }
+export interface ReplicaSlot {
+  generation: number
+  lease?: Lease
+  result?: { worker: string, output: string, token: Token }
+  /** the last checkpoint of a run of this slot (live migration): the next holder resumes from it */
+  checkpoint?: { snapshot: string, keeper: string, by: string }
+}
 export interface TaskState {
   index: number
   slots: ReplicaSlot[]
@@ -62,6 +73,8 @@ export type JobEvent =
   | { type: 'failed', job: string, task: number, reason: string }
   | { type: 'finished', job: string }
   | { type: 'cancelled', job: string }
+  | { type: 'checkpointed', job: string, task: number, replica: number, snapshot: string, keeper: string }
+  | { type: 'handedOver', job: string, task: number, replica: number, from: string, to: string, token: Token, snapshot: string }
 
 export type ApplyResult = { applied: true, events: JobEvent[] } | { applied: false, refusal: string }
 
@@ -91,6 +104,8 @@ export class JobsState {
         case 'job.claim': result = this.claim(e, entry.body); break
         case 'job.renew': result = this.renew(e.author, entry.body); break
         case 'job.result': result = this.result(e.author, entry.body); break
+        case 'job.handover': result = this.handover(e, entry.body); break
+        case 'job.checkpoint': result = this.checkpoint(e.author, entry.body); break
         default: result = this.cancel(e.author, entry.body.job)
       }
     } catch (err) {
@@ -213,6 +228,7 @@ export class JobsState {
     if (typeof c === 'string') return refuse(c)
     const { job, task, slot } = c
     slot.result = { worker: author, output: b.output, token: b.token }
+    delete slot.checkpoint
     this.release(b.job, b.task, b.replica, slot)
     const events: JobEvent[] = [{ type: 'reported', job: b.job, task: b.task, replica: b.replica, worker: author, output: b.output }]
     const votes = new Map<string, string[]>()
@@ -251,6 +267,34 @@ export class JobsState {
       }
     }
     return { applied: true, events }
+  }
+
+  private checkpoint (author: string, b: CheckpointEntry): ApplyResult {
+    const c = this.current(author, b)
+    if (typeof c === 'string') return refuse(c)
+    c.slot.checkpoint = { snapshot: b.snapshot, keeper: b.keeper, by: author }
+    return { applied: true, events: [{ type: 'checkpointed', job: b.job, task: b.task, replica: b.replica, snapshot: b.snapshot, keeper: b.keeper }] }
+  }
+
+  private handover (e: LogEntry, b: HandoverEntry): ApplyResult {
+    const c = this.current(e.author, b)
+    if (typeof c === 'string') return refuse(c)
+    if (!this.live(c.slot.lease)) return refuse('lease expired: an expired lease cannot be handed over')
+    if (b.to === e.author) return refuse('handover to self: name another peer')
+    for (const [i, other] of c.task.slots.entries()) {
+      if (i !== b.replica && (other.result?.worker === b.to || (this.live(other.lease) && other.lease.worker === b.to))) {
+        return refuse('not distinct: the new holder already runs or reported another replica of the task')
+      }
+    }
+    const key = `${b.job}/${b.task}/${b.replica}`
+    this.held.get(e.author)?.delete(key)
+    c.slot.generation++
+    const token = { epoch: c.slot.generation, slot: e.slot }
+    c.slot.lease = { worker: b.to, token, expiresAt: this.clock.now + c.job.spec.leaseTtlMs }
+    let theirs = this.held.get(b.to)
+    if (theirs == null) this.held.set(b.to, theirs = new Set())
+    theirs.add(key)
+    return { applied: true, events: [{ type: 'handedOver', job: b.job, task: b.task, replica: b.replica, from: e.author, to: b.to, token, snapshot: b.snapshot }] }
   }
 
   private cancel (author: string, id: string): ApplyResult {

@@ -16,6 +16,11 @@
  * worker died, the runner stopped, a blob it could not fetch) reports nothing and lets the lease
  * expire, so another peer takes the task.
  *
+ * Live migration (core/migration, node-runtime/migration) plugs in through `migration` hooks:
+ * `prepare` may make a task's run checkpointable (and resume it from a snapshot); `adopt` runs a
+ * task whose lease a `job.handover` gave this peer, without claiming it; a run that paused and left
+ * (`TaskHandedOverError`) reports nothing here: its new holder does.
+ *
  * Test-only modes (set by the Node wiring only under NOVACRON_TEST=1, or by a test through
  * `setHostile`): `wrong-output` cheats — it skips the run and reports a made-up output at once — so
  * replicas disagree and the liar is recorded; `skip-renewals` claims and runs but never renews, so
@@ -25,7 +30,7 @@ import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry, TaskInput, Token } from './entries.ts'
 import { planClaims, type PlannedClaim } from './planner.ts'
 import { encodeTaskResult, type TaskResult } from './result-codec.ts'
-import type { TaskRunner } from './runner.ts'
+import type { CheckpointLink, TaskRunner } from './runner.ts'
 import type { TaskState } from './state.ts'
 import type { JobsState, JobState } from './state.ts'
 import type { TaskSpec } from './task-types.ts'
@@ -34,6 +39,24 @@ import type { TaskSpec } from './task-types.ts'
 const DETERMINISTIC = new Set(['JobTimeoutError', 'JobMemoryError', 'JobTrapError', 'InvalidModuleError', 'UnsupportedImportError', 'JobOutputLimitError', 'InvalidJobError'])
 
 export type WorkerHostileMode = 'wrong-output' | 'skip-renewals'
+
+/** A task this worker holds a lease on, as the migration hooks see it. */
+export interface HeldTask {
+  job: string
+  task: number
+  replica: number
+  token: Token
+  /** blob id of the job's module, and its bytes */
+  moduleId: string
+  module: Uint8Array
+}
+
+export interface WorkerMigrationHooks {
+  /** before a held task runs: the instrumented module and its checkpoint link, or undefined to run it plainly */
+  prepare: (t: HeldTask) => Promise<{ module: Uint8Array, checkpoint: CheckpointLink } | undefined>
+  /** the task's run here ended, whatever the outcome */
+  ended?: (t: HeldTask) => void
+}
 
 export interface JobWorkerComponents {
   /** the jobs binding's state and submit (core/jobs/ledger-binding.ts) */
@@ -48,6 +71,7 @@ export interface JobWorkerComponents {
   /** peers that may hold blobs (the mesh's members); the job's author is asked first */
   peers: () => string[]
   log?: (message: string) => void
+  migration?: WorkerMigrationHooks
 }
 
 export interface JobWorkerInit {
@@ -85,6 +109,10 @@ export interface JobWorkerStats {
   abandoned: number
   /** tasks whose sandbox was terminated because their lease was lost while they ran */
   leaseLostAborts: number
+  /** tasks that paused and left this peer by live migration */
+  handedOver: number
+  /** tasks this peer took over by live migration */
+  adopted: number
   running: number
   /** the last tasks this worker completed (at most 1000) */
   recent: WorkerTaskRecord[]
@@ -101,6 +129,10 @@ export interface JobWorker {
   readonly stats: JobWorkerStats
   /** tasks running here now, `job/task/replica` */
   readonly active: string[]
+  /** runs a task whose lease a committed `job.handover` gave this peer (no claim); false when it already runs here */
+  adopt: (c: PlannedClaim, token: Token) => boolean
+  /** the tokens of the leases held by tasks running here now */
+  readonly holding: Array<{ job: string, task: number, replica: number, token: Token }>
   /** test-only: switch a misbehaviour on (or off with undefined) */
   setHostile: (mode: WorkerHostileMode | undefined) => void
 }
@@ -132,7 +164,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   const holding = new Map<string, { c: PlannedClaim, token: Token, ctrl: AbortController }>()
   let hostile = init.hostile
   const stats: JobWorkerStats = {
-    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, running: 0, recent: [], errors: []
+    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
   }
   let running = false
   let timer: ReturnType<typeof setInterval> | undefined
@@ -201,6 +233,11 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     const committed = await jobs.submit({ kind: 'job.claim', body: { at: claimedAt, job: c.job, task: c.task, replica: c.replica, capacity } })
     const token = held(c, committed.slot)
     if (token == null) { stats.claimsRefused++; return }
+    await runHeld(c, token, claimedAt)
+  }
+
+  /** Runs a task under the lease `token` (claimed, or handed over) to its result. */
+  async function runHeld (c: PlannedClaim, token: Token, claimedAt: number): Promise<void> {
     const job = jobs.state.jobs.get(c.job) as JobState
     const ctrl = new AbortController()
     holding.set(key(c), { c, token, ctrl })
@@ -217,6 +254,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     }, Math.max(200, Math.floor(job.spec.leaseTtlMs / 3)))
     let result: TaskResult | undefined
     let runMs = 0
+    let heldTask: HeldTask | undefined
     try {
       const providers = [...new Set([job.author, ...components.peers()])].filter(p => p !== self)
       const module = (await blobs.fetch(job.spec.module, providers)).bytes
@@ -228,7 +266,10 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
         result = { exitCode: 0, error: '', stdout: new TextEncoder().encode(`lie from ${self}\n`), stderr: new Uint8Array(0) }
       } else try {
         if (ctrl.signal.aborted) throw ctrl.signal.reason
-        const out = await runner.run(module, spec, { timeoutMs: job.spec.timeoutMs, memoryBytes: job.spec.memoryBytes, maxOutputBytes }, { signal: ctrl.signal })
+        heldTask = { job: c.job, task: c.task, replica: c.replica, token, moduleId: job.spec.module, module }
+        const cp = await components.migration?.prepare(heldTask)
+        if (ctrl.signal.aborted) throw ctrl.signal.reason
+        const out = await runner.run(cp?.module ?? module, spec, { timeoutMs: job.spec.timeoutMs, memoryBytes: job.spec.memoryBytes, maxOutputBytes }, { signal: ctrl.signal, ...(cp != null ? { checkpoint: cp.checkpoint } : {}) })
         runMs = out.runMs
         result = { exitCode: out.exitCode, error: '', stdout: out.stdout, stderr: out.stderr }
       } catch (err) {
@@ -237,6 +278,11 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
         result = { exitCode: -1, error: name, stdout: new Uint8Array(0), stderr: new TextEncoder().encode(errText(err)) }
       }
     } catch (err) {
+      if (err instanceof Error && err.name === 'TaskHandedOverError') {
+        stats.handedOver++
+        log(`${key(c)} left this peer: ${errText(err)}`)
+        return
+      }
       if (ctrl.signal.aborted) {
         // the sandbox was terminated (or never started): the lease belongs to someone else now
         stats.leaseLostAborts++
@@ -250,6 +296,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
       clearInterval(renew)
       holding.delete(key(c))
       stats.running--
+      if (heldTask != null) components.migration?.ended?.(heldTask)
     }
     const output = blobs.put(encodeTaskResult(result)).id
     // a run that ended before the loss was seen still reports: the ledger refuses a stale token
@@ -269,6 +316,17 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     capacity,
     stats,
     get active () { return [...inflight] },
+    get holding () { return [...holding.values()].map(h => ({ job: h.c.job, task: h.c.task, replica: h.c.replica, token: h.token })) },
+    adopt (c, token) {
+      if (!running || inflight.has(key(c))) return false
+      inflight.add(key(c))
+      stats.adopted++
+      void runHeld(c, token, now()).catch(err => { problem(`task ${key(c)}: ${errText(err)}`) }).finally(() => {
+        inflight.delete(key(c))
+        poke()
+      })
+      return true
+    },
     poke,
     setHostile (mode) { hostile = mode },
     start () {

@@ -23,8 +23,8 @@ import { capModuleMemory, WASM_PAGE } from '../jobs/wasm-binary.ts'
 import { InvalidModuleError, JobMemoryError, JobOutputLimitError, JobTrapError } from '../jobs/errors.ts'
 import type { TaskLimits, TaskOutput, TaskSpec } from '../jobs/task-types.ts'
 import { ResumeError } from './errors.ts'
-import { GLOBAL_EXPORT_PREFIX, type InstrumentedModule } from './instrument.ts'
-import type { GlobalValue, TaskSnapshot } from './snapshot.ts'
+import type { InstrumentedModule } from './instrument.ts'
+import { GLOBAL_EXPORT_PREFIX, type GlobalValue, type TaskSnapshot } from './snapshot.ts'
 
 const WASI_MODULE = 'wasi_snapshot_preview1'
 const CLOCK_MONOTONIC = 1
@@ -38,8 +38,11 @@ export interface PausePoint {
 }
 
 export interface CheckpointRunOptions {
-  /** asked after every WASI call; true stops the task there */
-  shouldPause?: (at: PausePoint) => boolean
+  /**
+   * asked after every WASI call; true stops the task there. `memory()` copies the linear memory as
+   * it is now (what pre-copy rounds send while the task runs on)
+   */
+  shouldPause?: (at: PausePoint, memory: () => Uint8Array) => boolean
   /** go on from this snapshot instead of starting */
   from?: TaskSnapshot
   /** bytes of memory lent to asyncify's unwind buffer @default 65536 */
@@ -117,7 +120,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
       }
       const result = fn(...a)
       calls++
-      if (opts.shouldPause?.({ name, calls }) === true) {
+      if (opts.shouldPause?.({ name, calls }, copyMemory) === true) {
         if (!prepareUnwind()) { declined++; return result }
         pausedIn = name
         pausedResult = typeof result === 'number' ? result : 0
@@ -127,6 +130,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
       return result
     }
   }
+
+  const copyMemory = (): Uint8Array => new Uint8Array(ex().memory.buffer).slice()
 
   /** Lends the start of memory to the unwind buffer; false when this pause must be declined. */
   function prepareUnwind (): boolean {

@@ -45,3 +45,15 @@ export class ChunkHashError extends MigrationError {
     super(message)
   }
 }
+
+/** A migration could not be done (no target accepted, the task ended, the handover was refused…); the task runs on here. */
+export class MigrationFailedError extends MigrationError {
+  static override name = 'MigrationFailedError'
+  override name = 'MigrationFailedError'
+}
+
+/** `migrate` named a task that is not running checkpointably on this peer. */
+export class NotMigratableError extends MigrationError {
+  static override name = 'NotMigratableError'
+  override name = 'NotMigratableError'
+}

@@ -1,4 +1,8 @@
-/** Live migration of WASI tasks (issue 20): checkpointable execution, the snapshot codec, the pre-copy planner. */
+/**
+ * Live migration of WASI tasks (issue 20): checkpointable execution, the snapshot codec, the
+ * pre-copy planner, the `/novacron/migration/1.0.0` protocol (source and target sides) and the
+ * service a peer attaches to its job worker.
+ */
 export { instrumentForCheckpoint, checkpointability, GLOBAL_EXPORT_PREFIX } from './instrument.ts'
 export type { InstrumentedModule, InstrumentOptions, GlobalKind } from './instrument.ts'
 export { runCheckpointable } from './checkpoint-run.ts'
@@ -8,5 +12,17 @@ export { encodeSnapshot, decodeSnapshot, SNAPSHOT_VERSION } from './snapshot-cod
 export type { SnapshotLimits } from './snapshot-codec.ts'
 export { PreCopySender, PreCopyReceiver, encodeChunkFrame, decodeChunkFrame } from './precopy.ts'
 export type { RoundPlan, PreCopyInit } from './precopy.ts'
-export { MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError } from './errors.ts'
+export { runCheckpointTask, isCheckpointRun, CONTROL_NONE, CONTROL_COPY_MEMORY, CONTROL_PAUSE, CONTROL_CHECKPOINT } from './worker-run.ts'
+export { MIGRATION_PROTOCOL, encodeRequest, decodeRequest, encodeResponse, decodeResponse } from './protocol-codec.ts'
+export type { MigrationRequest, MigrationResponse } from './protocol-codec.ts'
+export { migrateOut } from './outgoing.ts'
+export type { MigrationRecord, OutgoingContext, OutgoingOptions } from './outgoing.ts'
+export { MigrationIncoming } from './incoming.ts'
+export type { IncomingContext, IncomingStats, ReadySnapshot } from './incoming.ts'
+export { createMigrationService } from './service.ts'
+export type { MigrationService, MigrationComponents, MigrationInit, CheckpointStats } from './service.ts'
+export { snapshotDigest } from './digest.ts'
+export {
+  MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError
+} from './errors.ts'
 export type { NotCheckpointableReason } from './errors.ts'

@@ -10,11 +10,11 @@
  * as it is.
  */
 import { NotCheckpointableError } from './errors.ts'
+import { GLOBAL_EXPORT_PREFIX, type GlobalKind } from './snapshot.ts'
 
-export const GLOBAL_EXPORT_PREFIX = '__novacron_global_'
+export { GLOBAL_EXPORT_PREFIX }
+export type { GlobalKind }
 const ASYNCIFY_EXPORTS = ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state']
-
-export type GlobalKind = 'i32' | 'i64' | 'f32' | 'f64'
 
 export interface InstrumentedModule {
   /** the asyncified module, exporting the asyncify_* functions and the mutable globals */

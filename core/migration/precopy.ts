@@ -31,20 +31,40 @@ export interface RoundPlan {
 export interface PreCopyInit {
   /** hashes the target already holds @default none */
   targetHas?: Iterable<string>
-  /** chunk sizes @default core-wasm's (2 / 8 / 64 KiB) */
+  /** content-defined chunk sizes, when `fixedChunkBytes` is 0 @default core-wasm's (2 / 8 / 64 KiB) */
   chunking?: ChunkingOptions
+  /**
+   * cut memory into fixed, aligned chunks of this size instead (0: content-defined). Linear memory
+   * does not shift the way a file does, so FastCDC's shift resistance buys nothing there, while a
+   * 4 KiB write spoils one or two whole 8 KiB-average CDC chunks; an aligned fixed chunk is spoiled
+   * only by writes inside it @default 0
+   */
+  fixedChunkBytes?: number
 }
 
 /** The sender's side: one per migration. */
 export class PreCopySender {
   private readonly known: Set<string>
   private readonly chunking: ChunkingOptions | undefined
+  private readonly fixed: number
   rounds = 0
   sentBytes = 0
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
     this.chunking = init.chunking
+    this.fixed = init.fixedChunkBytes ?? 0
+    if (!Number.isInteger(this.fixed) || this.fixed < 0 || this.fixed > 1 << 20) throw new RangeError('fixedChunkBytes must be an integer from 0 to 1 MiB')
+  }
+
+  private cut (memory: Uint8Array): Array<{ hash: string, offset: number, length: number }> {
+    if (this.fixed === 0) return chunkData(memory, this.chunking)
+    const out = []
+    for (let offset = 0; offset < memory.length; offset += this.fixed) {
+      const length = Math.min(this.fixed, memory.length - offset)
+      out.push({ hash: xxh64Hex(memory.subarray(offset, offset + length)), offset, length })
+    }
+    return out
   }
 
   /** Plans one round over `memory` (a copy taken now); what it sends counts as held from then on. */
@@ -52,7 +72,7 @@ export class PreCopySender {
     const send = new Map<string, Uint8Array>()
     const recipe: ChunkRecipe = { totalLength: memory.length, chunks: [] }
     let sent = 0
-    for (const c of chunkData(memory, this.chunking)) {
+    for (const c of this.cut(memory)) {
       recipe.chunks.push({ hash: c.hash, length: c.length })
       if (this.known.has(c.hash) || send.has(c.hash)) continue
       send.set(c.hash, memory.subarray(c.offset, c.offset + c.length))

@@ -16,8 +16,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
-import type { GlobalKind } from './instrument.ts'
-import type { GlobalValue, TaskSnapshot } from './snapshot.ts'
+import type { GlobalKind, GlobalValue, TaskSnapshot } from './snapshot.ts'
 
 export const SNAPSHOT_VERSION = 1
 const MAGIC = [0x4e, 0x43, 0x53, 0x4e] // "NCSN"
@@ -31,6 +30,11 @@ export interface SnapshotLimits {
   maxOutputBytes?: number
   /** most mutable globals accepted @default 4096 */
   maxGlobals?: number
+  /**
+   * memory travels separately (live migration's `final` carries the snapshot with an empty memory
+   * and a chunk recipe): the saved stack is then bounded by `maxUnwindBytes` alone @default false
+   */
+  detachedMemory?: boolean
   /** largest saved stack accepted @default 1 MiB */
   maxUnwindBytes?: number
 }
@@ -94,7 +98,7 @@ export function decodeSnapshot (bytes: Uint8Array, limits: SnapshotLimits = {}):
     const n = readUint(d, 'global count', maxGlobals)
     const globals: GlobalValue[] = []
     for (let i = 0; i < n; i++) globals.push(readGlobal(d))
-    const unwind = readBytes(d, 'saved stack', Math.min(maxUnwind, memory.length)).slice()
+    const unwind = readBytes(d, 'saved stack', limits.detachedMemory === true ? maxUnwind : Math.min(maxUnwind, memory.length)).slice()
     if (unwind.length === 0) fail('the saved stack is empty')
     const nameBytes = readBytes(d, 'paused-in name', 64)
     const pausedIn = new TextDecoder('utf-8', { fatal: true }).decode(nameBytes)

@@ -2,7 +2,15 @@
  * What a paused task is: the state a fresh instance of the same instrumented module needs to go
  * on exactly where the old one stopped. Encoded by snapshot-codec.ts.
  */
-import type { GlobalKind } from './instrument.ts'
+/** The value types a snapshot carries for a module's mutable globals. */
+export type GlobalKind = 'i32' | 'i64' | 'f32' | 'f64'
+
+/**
+ * instrument.ts exports mutable global i as `__novacron_global_<i>`. Kept here, not in
+ * instrument.ts, so code that only runs instrumented modules (a task's worker) never bundles
+ * binaryen.
+ */
+export const GLOBAL_EXPORT_PREFIX = '__novacron_global_'
 
 export interface GlobalValue { kind: GlobalKind, value: number | bigint }
 

@@ -6,12 +6,16 @@
  */
 import type { MeshNode } from '../../core/net/index.ts'
 import type { JobsLedger } from '../../core/jobs/ledger-binding.ts'
-import { num, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import { bool, num, str, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import { duration } from '../cli/commands/job.ts'
 import type { ControlServer } from '../state/control.ts'
 import { jobsHostileFromEnv, preparePeerJobs, type PeerJobs } from './peer-jobs.ts'
 
 export const jobOptions: OptionSpec[] = [
-  { name: 'job-capacity', type: 'integer', value: '<n>', min: 0, max: 64, description: 'WebAssembly tasks this peer runs at once for the mesh (0: none; default: cores - 1, at least 1)' }
+  { name: 'job-capacity', type: 'integer', value: '<n>', min: 0, max: 64, description: 'WebAssembly tasks this peer runs at once for the mesh (0: none; default: cores - 1, at least 1)' },
+  { name: 'migration', type: 'boolean', description: 'Run tasks with checkpoints so they can move to other peers (live migration, docs/migration.md; off by default: the first task of each module waits for its instrumentation, ~20 s of CPU under load)' },
+  { name: 'checkpoint-interval', type: 'string', value: '<duration>', default: '30s', description: 'With --migration: how often a running task takes a checkpoint, kept by another peer (0: never); a task whose peer vanished resumes from its last one' },
+  { name: 'migration-grace', type: 'string', value: '<duration>', default: '10s', description: 'With --migration: on SIGINT/SIGTERM, how long running tasks may take to move to other peers before the peer exits' }
 ]
 
 export interface JobsHooks {
@@ -28,6 +32,10 @@ function isJobsLedger (l: unknown): l is JobsLedger {
 export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, control?: ControlServer, out: (event: string, fields: Record<string, unknown>, human: string) => void }): JobsHooks {
   let jobs: PeerJobs | undefined
   const capacity = args.options['job-capacity'] !== undefined ? num(args, 'job-capacity') : undefined
+  const migration = !bool(args, 'migration') ? undefined : {
+    graceMs: duration(str(args, 'migration-grace') ?? '10s', '--migration-grace'),
+    checkpointIntervalMs: str(args, 'checkpoint-interval') === '0' ? 0 : duration(str(args, 'checkpoint-interval') ?? '30s', '--checkpoint-interval')
+  }
   const log = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`jobs: ${m}\n`) } : undefined
   return {
     prepare: (ledger) => {
@@ -36,6 +44,7 @@ export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, con
         node: ctx.node,
         out: ctx.out,
         ...(capacity != null ? { capacity } : {}),
+        ...(migration != null ? { migration } : {}),
         ...(ctx.control != null ? { control: ctx.control } : {}),
         ...(log != null ? { log } : {}),
         ...((h => h != null ? { hostile: h } : {})(jobsHostileFromEnv()))

@@ -6,6 +6,10 @@
  * worker-thread task runner and the worker loop, and serves the `job.*` control ops that
  * `novacron job submit|status|result|list|cancel` call through the data dir.
  *
+ * Live migration (node-runtime/migration/peer-migration.ts) rides along unless `migration` is
+ * undefined: its hooks go into the worker, the job events to it, and `stop` first moves the running
+ * tasks out within the grace period (a leaving peer).
+ *
  * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie,
  * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, and the `job.hostile`
  * control op switches either on or off while the peer runs.
@@ -19,6 +23,7 @@ import type { JobEvent } from '../../core/jobs/state.ts'
 import type { ControlServer } from '../state/control.ts'
 import type { TaskRunner } from '../../core/jobs/runner.ts'
 import { jobOps } from './ops.ts'
+import { migrationTestInit, preparePeerMigration, type PeerMigration } from '../migration/peer-migration.ts'
 
 export interface PeerJobsInit {
   node: MeshNode
@@ -26,6 +31,8 @@ export interface PeerJobsInit {
   capacity?: number
   control?: ControlServer
   hostile?: WorkerHostileMode
+  /** live migration: tasks run checkpointably and move out within `graceMs` when the peer stops @default off */
+  migration?: { graceMs: number, checkpointIntervalMs?: number }
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
 }
@@ -34,6 +41,7 @@ export interface PeerJobs {
   readonly binding: JobsBinding
   readonly blobs: BlobService
   readonly worker?: JobWorker
+  readonly migration?: PeerMigration
   start: () => Promise<void>
   stop: () => Promise<void>
 }
@@ -63,16 +71,21 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
       else if (e.type === 'cancelled') init.out('job:cancelled', { job: e.job }, `job         ${e.job} cancelled`)
       else if (e.type === 'decided' && e.losers.length > 0) init.out('job:losers', { job: e.job, task: e.task, losers: e.losers }, `job         ${e.job} task ${e.task}: ${e.losers.join(', ')} disagreed with the majority`)
     }
+    migration?.service.onEvents(events)
     worker?.poke()
   }
   const binding = bindJobs(ledger, undefined, onEvents)
   const blobs = createBlobService(init.node)
+  const migration: PeerMigration | undefined = init.migration == null || capacity === 0
+    ? undefined
+    : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })
   let runner: TaskRunner | undefined
   let started = false
   return {
     binding,
     blobs,
     get worker () { return worker },
+    migration,
     async start () {
       if (started) return
       started = true
@@ -86,9 +99,14 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
           runner,
           self,
           peers: () => init.node.members().filter(p => p !== self),
-          ...(init.log != null ? { log: init.log } : {})
+          ...(init.log != null ? { log: init.log } : {}),
+          ...(migration != null ? { migration: migration.service.hooks } : {})
         }, { capacity, ...(init.hostile != null ? { hostile: init.hostile } : {}) })
         worker.start()
+        if (migration != null) {
+          await migration.start()
+          init.out('migration:ready', { graceMs: init.migration?.graceMs }, `migration   tasks run with checkpoints; on SIGINT/SIGTERM they move to other peers within ${init.migration?.graceMs ?? 0} ms`)
+        }
       }
       init.control?.addOps('job.', jobOps({ binding, blobs, self, worker: () => worker, peers: () => init.node.members().filter(p => p !== self), testOps: process.env.NOVACRON_TEST === '1' }))
       init.out('jobs:ready', { capacity, hostile: init.hostile ?? null }, `jobs        worker capacity ${capacity}${init.hostile != null ? ` (TEST: hostile ${init.hostile})` : ''}`)
@@ -96,9 +114,16 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
     async stop () {
       if (!started) return
       started = false
+      if (migration != null && init.migration != null && migration.service.movable.length > 0) {
+        const n = migration.service.movable.length
+        init.out('migration:leaving', { tasks: n, graceMs: init.migration.graceMs }, `migration   leaving: moving ${n} running task(s) to other peers (grace ${init.migration.graceMs} ms)`)
+        const moved = await migration.service.drain(init.migration.graceMs)
+        init.out('migration:left', { moved: moved.length, of: n }, `migration   ${moved.length} of ${n} task(s) moved`)
+      }
       worker?.stop()
       runner?.stop()
       binding.unbind()
+      await migration?.stop()
       await blobs.stop()
     }
   }

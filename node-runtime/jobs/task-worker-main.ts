@@ -1,15 +1,23 @@
 /**
- * The body of one task's worker thread: answer the one `run` message with core/jobs' sandbox.
+ * The body of one task's worker thread: answer the one `run` message with core/jobs' sandbox, or,
+ * for a checkpointable run (live migration), with core/migration's worker side, which posts its
+ * interim replies (memory copies, checkpoints) before the last one.
  * node-runtime/jobs/runner.ts bundles this file (and what it imports) into one plain-JavaScript
  * module once per process, so a task's worker loads in tens of milliseconds without a TypeScript
  * loader; task-worker.mjs is the fallback that loads it through tsx.
  */
 import { parentPort } from 'node:worker_threads'
-import { handleRunMessage } from '../../core/jobs/worker-protocol.ts'
+import { handleRunMessage, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
+import { isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-run.ts'
 
 const port = parentPort
 if (port == null) throw new Error('task-worker-main runs only as a worker thread')
 port.once('message', (msg: unknown) => {
-  void handleRunMessage(msg).then(reply => { port.postMessage(reply) })
+  // a memory copy or a snapshot is as large as the task's memory: move it, do not clone it again
+  const post = (reply: WorkerReply): void => {
+    const big = reply.type === 'memory' ? reply.bytes : reply.type === 'paused' || reply.type === 'checkpoint' ? reply.snapshot : undefined
+    port.postMessage(reply, big != null && big.byteOffset === 0 && big.byteLength === big.buffer.byteLength && !(big.buffer instanceof SharedArrayBuffer) ? [big.buffer] : [])
+  }
+  void (isCheckpointRun(msg) ? runCheckpointTask(msg, post) : handleRunMessage(msg)).then(post)
 })
 port.postMessage({ type: 'ready' })

@@ -23,6 +23,8 @@ export interface ClusterPeer {
 export interface ClusterOptions {
   /** extra flags for every process (e.g. ['--ledger-protocol', 'pbft']) */
   flags?: string[]
+  /** the bootstrap's flags instead of `flags` @default flags */
+  bootFlags?: string[]
   env?: NodeJS.ProcessEnv
   /** ms to wait for a process's `listening` event @default 120000 */
   startTimeoutMs?: number
@@ -37,7 +39,8 @@ export class LedgerCluster {
   constructor (private readonly opts: ClusterOptions = {}) {}
 
   private async spawn (name: string, args: string[], env: NodeJS.ProcessEnv = {}, dataDir = join(this.root, name)): Promise<ClusterPeer> {
-    const proc = startCli([...args, '--data-dir', dataDir, '--json', ...(this.opts.flags ?? [])], { NOVACRON_TEST: '1', ...this.opts.env, ...env })
+    const flags = name === 'boot' ? (this.opts.bootFlags ?? this.opts.flags ?? []) : (this.opts.flags ?? [])
+    const proc = startCli([...args, '--data-dir', dataDir, '--json', ...flags], { NOVACRON_TEST: '1', ...this.opts.env, ...env })
     const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, this.opts.startTimeoutMs ?? 120_000)
     const listening = JSON.parse(m[0]) as { peerId: string, multiaddrs: string[] }
     const peer = { name, dataDir, proc, peerId: listening.peerId }

@@ -1,7 +1,7 @@
 /**
  * core/jobs/ledger-binding.ts against a stand-in ledger (this file's `FakeLedger`: an EventTarget
  * that orders submissions into one-entry blocks and runs the registered validators the way the
- * ledger's chain does): the five kinds are registered, malformed bytes are refused by the
+ * ledger's chain does): the seven kinds are registered, malformed bytes are refused by the
  * validator, committed job entries reach `JobsState` in order, and jobs-level refusals are
  * reported, not thrown.
  */
@@ -36,7 +36,7 @@ test('job kinds are registered, validated, and their commits drive JobsState', a
   const ledger = new FakeLedger('alice')
   const seen: Array<{ events: JobEvent[], refusal?: string }> = []
   const jobs = bindJobs(ledger, undefined, (events, _entry, refusal) => { seen.push({ events, ...(refusal != null ? { refusal } : {}) }) })
-  assert.deepEqual([...ledger.kinds.keys()].sort(), ['job.cancel', 'job.claim', 'job.renew', 'job.result', 'job.submit'])
+  assert.deepEqual([...ledger.kinds.keys()].sort(), ['job.cancel', 'job.checkpoint', 'job.claim', 'job.handover', 'job.renew', 'job.result', 'job.submit'])
 
   const bad = await ledger.submit({ kind: 'job.submit', data: new TextEncoder().encode('{"at":1}') })
   assert.equal(bad.applied, false)

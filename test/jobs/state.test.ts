@@ -164,7 +164,7 @@ test('malformed entries are refusals, never exceptions; decodeJobEntry throws on
     refused(r, /^malformed/)
   }
   refused(st.apply({ slot: 99, index: 0, author: 'm', kind: 'job.steal', data: new Uint8Array(2) }), /^malformed/)
-  const kinds = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel']
+  const kinds = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint']
   fc.assert(fc.property(fc.constantFrom(...kinds), fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.json().map(j => new TextEncoder().encode(j))), (kind, data) => {
     try { decodeJobEntry(kind, data) } catch (e) { assert.equal((e as Error).name, 'InvalidJobEntryError') }
   }), { seed: 11, numRuns: 3000 })

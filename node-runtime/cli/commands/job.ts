@@ -11,6 +11,7 @@ import { createNodeTaskRunner } from '../../jobs/runner.ts'
 import { parseDuration } from '../../../core/state/memory.ts'
 import type { TaskSpec } from '../../../core/jobs/index.ts'
 import { meshCommands } from './job-mesh.ts'
+import { migrateCommands } from './job-migrate.ts'
 
 /** Largest module or input file `job run` reads (the blob layer's default cap). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -136,5 +137,5 @@ export const command: Command = {
     '(jobs on the mesh, through the peer running on --data-dir: its ledger orders every claim and\n' +
     'result, its peers run the tasks). See docs/jobs.md.',
   options: [],
-  subcommands: [run, ...meshCommands]
+  subcommands: [run, ...meshCommands, ...migrateCommands]
 }

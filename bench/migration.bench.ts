@@ -1,0 +1,151 @@
+/**
+ * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100]`: live migration of a
+ * task with `--mib` MiB of linear memory of which `--pct` % changes per second
+ * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
+ * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
+ * no delay) and one throttled to `--mbit` Mbit/s in this harness (each request and response waits
+ * bytes × 8 / rate).
+ *
+ * Real parts: the instrumented module in the Node runner's worker threads, the real codec, FastCDC,
+ * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
+ * The ledger is a local `JobsState` (the handover applied at once): consensus latency is the jobs
+ * and ledger benchmarks' subject, not this one's. Downtime = pause request → handover applied
+ * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
+ * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
+ */
+import { initCoreWasm } from '../core-wasm/index.ts'
+import { TaskHandedOverError } from '../core/jobs/errors.ts'
+import { encodeJobEntry } from '../core/jobs/entries.ts'
+import { JobsState } from '../core/jobs/state.ts'
+import type { CheckpointLink } from '../core/jobs/runner.ts'
+import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
+import { migrateOut } from '../core/migration/outgoing.ts'
+import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
+import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
+import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
+import { exampleWasm } from '../test/jobs/_examples.ts'
+import { median, writeResult } from './_results.ts'
+
+const argv = process.argv.slice(2)
+const flag = (name: string, dflt: number): number => { const i = argv.indexOf(`--${name}`); return i >= 0 ? Number(argv[i + 1]) : dflt }
+const MIB = flag('mib', 256)
+const PCT = flag('pct', 5)
+const RUNS = flag('runs', 3)
+const MBIT = flag('mbit', 100)
+const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
+const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
+
+await initCoreWasm()
+const runner = await createNodeTaskRunner({ capacity: 2 })
+const instrumenter = createInstrumenter()
+const mod = await instrumenter.instrument(exampleWasm('dirty'))
+const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
+const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
+
+interface Handle { link: CheckpointLink, copy: () => Promise<Uint8Array>, pause: () => Promise<Uint8Array>, decide: (d: { resume: Uint8Array } | { leave: string }) => void, done: Promise<unknown> }
+
+/** Starts the task (from `from` when given) and gives the owner's handle on it. */
+function start (from?: Uint8Array): Handle {
+  const sab = new SharedArrayBuffer(4)
+  const control = new Int32Array(sab)
+  const memWaiters: Array<(b: Uint8Array) => void> = []
+  let pauseWaiter: ((s: Uint8Array) => void) | undefined
+  let decider: ((d: { resume: Uint8Array } | { leave: string }) => void) | undefined
+  const link: CheckpointLink = {
+    spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+    onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.bytes) },
+    onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
+  }
+  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link }).catch((err: unknown) => {
+    if (!(err instanceof TaskHandedOverError)) throw err
+  })
+  return {
+    link,
+    done,
+    copy: async () => await new Promise(resolve => { memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
+    pause: async () => await new Promise(resolve => { pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
+    decide: d => { decider?.(d) }
+  }
+}
+
+async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, bytesSent: number, memoryBytes: number, rounds: number }> {
+  const state = new JobsState()
+  const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
+    const { kind, data } = encodeJobEntry(entry)
+    const r = state.apply({ slot, index: 0, author, kind, data })
+    if (!r.applied) throw new Error(`bench ledger refused ${kind}: ${r.refusal}`)
+  }
+  apply(1, SRC, { kind: 'job.submit', body: { at: Date.now(), module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 3_600_000, memoryBytes: limits.memoryBytes, leaseTtlMs: 600_000 } })
+  apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
+  let ready: ReadySnapshot | undefined
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready = r }, log: () => {} })
+  const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
+
+  const task = start()
+  // wait until the task has its whole memory and has filled it (a second of dirtying after that)
+  for (;;) {
+    const m = await task.copy()
+    if (m.length >= MIB * 1024 * 1024) break
+    await delay(500)
+  }
+  await delay(3000)
+  const rec = await migrateOut({
+    self: SRC,
+    request: async (_peer, payload) => {
+      await link(payload.length)
+      const res = await incoming.handle(payload, SRC)
+      await link(res.length)
+      return res
+    },
+    submitHandover: async body => { apply(3, SRC, { kind: 'job.handover', body }); return { handedOver: true } },
+    copyMemory: task.copy,
+    pause: task.pause,
+    decide: task.decide,
+    log: () => {}
+  }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
+  await task.done
+  if (ready == null) throw new Error('no snapshot arrived')
+  // the target resumes: a new worker from the verified snapshot, until it answers a memory copy
+  const t0 = performance.now()
+  const resumed = start(ready.snapshot)
+  await resumed.copy()
+  const resumeMs = performance.now() - t0
+  await resumed.pause()
+  resumed.decide({ leave: 'bench over' })
+  await resumed.done
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds }
+}
+
+const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
+const table: Record<string, unknown> = {}
+for (const l of links) {
+  for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
+    const runs = []
+    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec))
+    const row = {
+      downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
+      resumeMs: Math.round(median(runs.map(r => r.resumeMs))),
+      totalDowntimeMs: Math.round(median(runs.map(r => r.downtimeMs + r.resumeMs))),
+      bytesSent: Math.round(median(runs.map(r => r.bytesSent))),
+      bytesPerMemory: Number(median(runs.map(r => r.bytesSent / r.memoryBytes)).toFixed(3)),
+      rounds: median(runs.map(r => r.rounds)),
+      runs
+    }
+    table[`${l.name}/${mode}`] = row
+    console.log(`${l.name.padEnd(9)} ${mode.padEnd(14)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s)`)
+  }
+}
+const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
+  const a = table[`${l}/pre-copy`] as Record<string, number>
+  const b = table[`${l}/stop-and-copy`] as Record<string, number>
+  return Number((a[k] / b[k]).toFixed(3))
+}
+const result = {
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, chunking: 'FastCDC 2/8/64 KiB', data: 'random (incompressible)' },
+  targets: { downtimeMs: 500, bytesPerMemory: 0.35 },
+  table,
+  ratios: Object.fromEntries(links.map(l => [l.name, { downtime: ratio(l.name, 'totalDowntimeMs'), bytes: ratio(l.name, 'bytesSent') }]))
+}
+console.log(`wrote ${writeResult('migration', result)}`)
+runner.stop()
+await instrumenter.stop()

@@ -1,0 +1,147 @@
+/**
+ * The target side of live migration: serves `/novacron/migration/1.0.0` (protocol-codec.ts).
+ * An `offer` is accepted only from the task's current lease holder under its current token, while
+ * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
+ * module is fetched and instrumented before the answer (once per module). Chunks are kept only when
+ * their xxh64 matches (a corrupted one is named in the `resend` answer and asked for again);
+ * `final` rebuilds memory from the recipe and checks the whole snapshot's SHA-256. The snapshot
+ * then waits for the `job.handover` entry naming this peer and that digest; only then does the
+ * task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
+ * holds is bounded by the job's memory cap.
+ */
+import type { JobState, JobsState } from '../jobs/state.ts'
+import { snapshotDigest } from './digest.ts'
+import { ChunkHashError, MigrationDecodeError } from './errors.ts'
+import { PreCopyReceiver } from './precopy.ts'
+import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
+
+export interface IncomingContext {
+  state: JobsState
+  /** this peer's worker can take one more task now */
+  hasRoom: () => boolean
+  /** fetches and instruments the job's module (cached); throws when it cannot be checkpointed */
+  prepareModule: (moduleId: string, providers: string[]) => Promise<void>
+  /** fetches a checkpoint's blob from `from` and keeps it (the blob layer checks its SHA-256) */
+  keep: (blob: string, from: string) => Promise<void>
+  /** a verified snapshot waiting for its handover */
+  ready: (r: ReadySnapshot) => void
+  log: (message: string) => void
+}
+
+export interface ReadySnapshot { job: string, task: number, replica: number, from: string, snapshot: Uint8Array, sha256: string }
+
+export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
+
+interface Session { from: string, job: string, task: number, replica: number, maxBytes: number, held: number, receiver: PreCopyReceiver, lastActive: number }
+
+export class MigrationIncoming {
+  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
+  private readonly sessions = new Map<string, Session>()
+
+  constructor (private readonly ctx: IncomingContext, private readonly opts: { maxSessions?: number, sessionTtlMs?: number } = {}) {}
+
+  /** The request handler (bytes in, bytes out); a malformed request is an error response. */
+  async handle (bytes: Uint8Array, peer: string): Promise<Uint8Array> {
+    let req: MigrationRequest
+    try {
+      req = decodeRequest(bytes)
+    } catch (err) {
+      if (!(err instanceof MigrationDecodeError)) throw err
+      this.ctx.log(`migration: malformed request from ${peer}: ${err.message}`)
+      return encodeResponse({ type: 'refuse', reason: err.message })
+    }
+    const res = await this.answer(req, peer)
+    if (res.type === 'refuse') { this.stats.refused++; this.ctx.log(`migration ${req.id} from ${peer}: refused ${req.type}: ${res.reason}`) }
+    return encodeResponse(res)
+  }
+
+  private async answer (req: MigrationRequest, peer: string): Promise<MigrationResponse> {
+    const now = Date.now()
+    for (const [id, s] of this.sessions) if (now - s.lastActive > (this.opts.sessionTtlMs ?? 120_000)) this.sessions.delete(id)
+    if (req.type === 'offer') return await this.offer(req, peer)
+    if (req.type === 'keep') {
+      const why = this.notHolder(req, peer)
+      if (why != null) return { type: 'refuse', reason: why }
+      try {
+        await this.ctx.keep(req.blob, peer)
+      } catch (err) {
+        return { type: 'refuse', reason: `could not fetch the checkpoint: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
+      }
+      this.stats.checkpointsKept++
+      return { type: 'ok' }
+    }
+    const s = this.sessions.get(req.id)
+    if (s == null || s.from !== peer) return { type: 'refuse', reason: 'unknown migration: offer first' }
+    s.lastActive = now
+    switch (req.type) {
+      case 'abort':
+        this.sessions.delete(req.id)
+        return { type: 'ok' }
+      case 'chunks': {
+        const resend: string[] = []
+        for (const f of req.frames) {
+          try {
+            const before = s.receiver.chunks.size
+            s.receiver.accept(f)
+            if (s.receiver.chunks.size > before) s.held += f.length
+            this.stats.chunksReceived++
+          } catch (err) {
+            if (err instanceof ChunkHashError) { this.stats.corruptChunks++; resend.push(err.hash); continue }
+            if (err instanceof MigrationDecodeError) return { type: 'refuse', reason: err.message }
+            throw err
+          }
+          if (s.held > s.maxBytes * 2) { this.sessions.delete(req.id); return { type: 'refuse', reason: `over the session's budget of ${s.maxBytes * 2} bytes` } }
+        }
+        if (resend.length > 0) this.ctx.log(`migration ${req.id}: ${resend.length} corrupted chunk(s) from ${peer}, asked again`)
+        return { type: 'resend', hashes: resend }
+      }
+      case 'final': {
+        if (req.recipe.totalLength > s.maxBytes) return { type: 'refuse', reason: `memory of ${req.recipe.totalLength} bytes is over the job's cap` }
+        const missing = [...new Set(req.recipe.chunks.filter(c => !s.receiver.chunks.has(c.hash)).map(c => c.hash))]
+        if (missing.length > 0) return { type: 'resend', hashes: missing }
+        let full: Uint8Array
+        try {
+          const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
+          full = encodeSnapshot({ ...meta, memory: s.receiver.rebuild(req.recipe) })
+          decodeSnapshot(full, { maxMemoryBytes: s.maxBytes }) // the whole snapshot holds together (stack within memory, …)
+        } catch (err) {
+          return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
+        }
+        const digest = await snapshotDigest(full)
+        if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
+        this.sessions.delete(req.id)
+        this.stats.snapshotsReady++
+        this.ctx.ready({ job: s.job, task: s.task, replica: s.replica, from: peer, snapshot: full, sha256: digest })
+        return { type: 'ok' }
+      }
+    }
+  }
+
+  /** Why `peer` may not move or checkpoint that task, or undefined when it holds its lease under that token. */
+  private notHolder (req: { job: string, task: number, replica: number, token: { epoch: number, slot: number } }, peer: string): string | undefined {
+    const job = this.ctx.state.jobs.get(req.job)
+    if (job == null || job.status !== 'active') return `job ${req.job} is not active here`
+    const lease = job.tasks[req.task]?.slots[req.replica]?.lease
+    if (lease == null || lease.worker !== peer || lease.token.epoch !== req.token.epoch || lease.token.slot !== req.token.slot) {
+      return 'not the holder: the offering peer does not hold that lease under that token'
+    }
+    return undefined
+  }
+
+  private async offer (req: Extract<MigrationRequest, { type: 'offer' }>, peer: string): Promise<MigrationResponse> {
+    this.stats.offers++
+    if (this.sessions.size >= (this.opts.maxSessions ?? 4)) return { type: 'refuse', reason: 'busy: too many migrations arriving' }
+    if (!this.ctx.hasRoom()) return { type: 'refuse', reason: 'at capacity: no free task slot' }
+    const why = this.notHolder(req, peer)
+    if (why != null) return { type: 'refuse', reason: why }
+    const job = this.ctx.state.jobs.get(req.job) as JobState
+    try {
+      await this.ctx.prepareModule(job.spec.module, [peer, job.author])
+    } catch (err) {
+      return { type: 'refuse', reason: `the module cannot run checkpointably here: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
+    }
+    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(), lastActive: Date.now() })
+    return { type: 'accept', have: [] }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The source side of one live migration: the holder of a running, checkpointable task moves it to
+ * a target over `/novacron/migration/1.0.0` (protocol-codec.ts).
+ *
+ *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
+ *     module — once per module — and says which chunks it holds) gets the task;
+ *  2. pre-copy: while the task runs on, rounds of memory copies (`copyMemory`), each sending only
+ *     the chunks the target lacks (precopy.ts), until a round sends under `stopBelow` of memory or
+ *     `maxRounds` is reached; chunks the target reports corrupted are sent again;
+ *  3. stop-and-copy: pause the task (its snapshot), send the last delta and `final` (the snapshot
+ *     without memory, the recipe, the snapshot's SHA-256); the target rebuilds and checks it;
+ *  4. handover: a `job.handover` ledger entry (new holder, new fencing token) — once it commits, the
+ *     task leaves this peer; if anything before that fails, the task resumes here from its snapshot.
+ * Downtime is measured from the pause request to the handover's commit.
+ */
+import type { HandoverEntry } from '../jobs/entries.ts'
+import { snapshotDigest } from './digest.ts'
+import { MigrationFailedError } from './errors.ts'
+import { encodeChunkFrame, PreCopySender } from './precopy.ts'
+import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
+
+export interface MigrationRecord {
+  id: string
+  job: string
+  task: number
+  replica: number
+  from: string
+  to: string
+  /** the lease token the source held (fenced once the handover commits) */
+  token: { epoch: number, slot: number }
+  status: 'running' | 'done' | 'failed'
+  /** pause request → handover committed, ms */
+  downtimeMs?: number
+  /** bytes of chunk frames, snapshot and recipe sent */
+  bytesSent: number
+  /** the task's linear memory at the pause */
+  memoryBytes: number
+  rounds: number
+  /** chunks sent again because the target found them corrupted or missing */
+  resentChunks: number
+  error?: string
+  startedAt: number
+  endedAt?: number
+}
+
+/** What one migration needs from the service around it. */
+export interface OutgoingContext {
+  self: string
+  request: (peer: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>
+  submitHandover: (body: HandoverEntry) => Promise<{ handedOver: boolean, why?: string }>
+  /** a copy of the running task's memory, or undefined when it ended first */
+  copyMemory: () => Promise<Uint8Array | undefined>
+  /** pauses the task: its encoded snapshot, or undefined when it ended first */
+  pause: () => Promise<Uint8Array | undefined>
+  /** after a pause: resume here from the snapshot, or leave */
+  decide: (d: { resume: Uint8Array } | { leave: string }) => void
+  log: (message: string) => void
+}
+
+export interface OutgoingOptions {
+  /** pre-copy rounds while the task runs @default 4 */
+  maxRounds?: number
+  /** stop pre-copying once a round sends less than this share of memory @default 0.02 */
+  stopBelow?: number
+  /** chunk frame bytes per request @default 512 KiB */
+  batchBytes?: number
+  /** per request; an offer may wait for the target to instrument the module @default 120000 */
+  requestTimeoutMs?: number
+  /** memory chunk size (fixed, aligned; see precopy.ts) @default 8192 */
+  chunkBytes?: number
+  /** test-only: corrupt the first chunk frame sent, once (the target must ask for it again) */
+  corruptFirstChunk?: boolean
+}
+
+export async function migrateOut (
+  ctx: OutgoingContext,
+  task: { id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number } },
+  targets: string[],
+  opts: OutgoingOptions = {}
+): Promise<MigrationRecord> {
+  const timeout = opts.requestTimeoutMs ?? 120_000
+  const batchBytes = opts.batchBytes ?? 512 * 1024
+  const rec: MigrationRecord = { id: task.id, job: task.job, task: task.task, replica: task.replica, from: ctx.self, to: '', token: task.token, status: 'running', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, startedAt: Date.now() }
+  let corrupt = opts.corruptFirstChunk === true
+  let target = ''
+
+  async function call (msg: MigrationRequest, to = target): Promise<MigrationResponse> {
+    const payload = encodeRequest(msg)
+    if (msg.type !== 'offer' && msg.type !== 'abort') rec.bytesSent += payload.length
+    return decodeResponse(await ctx.request(to, payload, timeout))
+  }
+
+  async function sendChunks (chunks: Map<string, Uint8Array>): Promise<void> {
+    let batch: Array<[string, Uint8Array]> = []
+    let size = 0
+    const flush = async (): Promise<void> => {
+      let pending = batch
+      batch = []
+      size = 0
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 3) throw new MigrationFailedError(`${pending.length} chunk(s) still arrive corrupted after ${attempt} tries`)
+        const frames = pending.map(([h, c]) => {
+          const f = encodeChunkFrame(h, c)
+          if (corrupt) { corrupt = false; f[f.length - 1] ^= 0x5a; ctx.log(`TEST: corrupting chunk ${h} in transit`) }
+          return f
+        })
+        const res = await call({ type: 'chunks', id: task.id, frames })
+        if (res.type === 'refuse') throw new MigrationFailedError(`the target refused chunks: ${res.reason}`)
+        if (res.type !== 'resend') throw new MigrationFailedError(`the target answered chunks with ${res.type}`)
+        const again = new Set(res.hashes)
+        pending = pending.filter(([h]) => again.has(h))
+        rec.resentChunks += pending.length
+      }
+    }
+    for (const [h, c] of chunks) {
+      batch.push([h, c])
+      size += c.length
+      if (size >= batchBytes) await flush()
+    }
+    if (batch.length > 0) await flush()
+  }
+
+  // 1. offer
+  let have: string[] | undefined
+  const refusals: string[] = []
+  for (const t of targets) {
+    // a target whose ledger view lags may not have seen our claim yet: ask it again a few times
+    for (let attempt = 0; attempt < 5 && have == null; attempt++) {
+      if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 500 * attempt))
+      try {
+        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token }, t)
+        if (res.type === 'accept') { target = t; have = res.have; break }
+        refusals.push(`${t}: ${res.type === 'refuse' ? res.reason : res.type}`)
+        if (res.type !== 'refuse' || !res.reason.startsWith('not the holder')) break
+      } catch (err) {
+        refusals.push(`${t}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+        break
+      }
+    }
+    if (have != null) break
+  }
+  if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
+  rec.to = target
+  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? 8192 })
+  let paused: Uint8Array | undefined
+  try {
+    // 2. pre-copy while the task runs; stop once a round is small, or no smaller than the one
+    // before (the task dirties memory as fast as we send it: more rounds only cost bytes)
+    let previous = Number.POSITIVE_INFINITY
+    for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
+      const memory = await ctx.copyMemory()
+      if (memory == null) throw new MigrationFailedError('the task ended before it could be moved')
+      const plan = sender.round(memory)
+      rec.rounds++
+      await sendChunks(plan.send)
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length || plan.sentBytes > 0.8 * previous) break
+      previous = plan.sentBytes
+    }
+    // 3. stop-and-copy
+    const pausedAt = performance.now()
+    paused = await ctx.pause()
+    if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
+    const snap = decodeSnapshot(paused)
+    rec.memoryBytes = snap.memory.length
+    const last = sender.round(snap.memory)
+    rec.rounds++
+    await sendChunks(last.send)
+    const digest = await snapshotDigest(paused)
+    const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
+    for (let attempt = 0; ; attempt++) {
+      const res = await call({ type: 'final', id: task.id, meta, recipe: last.recipe, sha256: digest })
+      if (res.type === 'ok') break
+      if (res.type === 'refuse') throw new MigrationFailedError(`the target refused the snapshot: ${res.reason}`)
+      if (res.type !== 'resend' || attempt >= 3) throw new MigrationFailedError(`the target could not rebuild the snapshot (${res.type})`)
+      const missing = new Map<string, Uint8Array>()
+      let off = 0
+      const want = new Set(res.hashes)
+      for (const c of last.recipe.chunks) { if (want.has(c.hash)) missing.set(c.hash, snap.memory.subarray(off, off + c.length)); off += c.length }
+      rec.resentChunks += missing.size
+      await sendChunks(missing)
+    }
+    // 4. handover through the ledger
+    const h = await ctx.submitHandover({ at: Date.now(), job: task.job, task: task.task, replica: task.replica, token: task.token, to: target, snapshot: digest })
+    if (!h.handedOver) throw new MigrationFailedError(`the handover was refused: ${h.why ?? 'unknown'}`)
+    rec.downtimeMs = Math.round(performance.now() - pausedAt)
+    ctx.decide({ leave: `handed over to ${target}` })
+    rec.status = 'done'
+    rec.endedAt = Date.now()
+    return rec
+  } catch (err) {
+    rec.status = 'failed'
+    rec.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    rec.endedAt = Date.now()
+    if (paused != null) ctx.decide({ resume: paused })
+    void call({ type: 'abort', id: task.id }).catch((e: unknown) => { ctx.log(`abort to ${target}: ${e instanceof Error ? e.message : String(e)}`) })
+    throw err instanceof MigrationFailedError ? err : new MigrationFailedError(rec.error)
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The codec of `/novacron/migration/1.0.0`: the holder of a running task (source) moves it to a
+ * target over request/response calls. One message type per step; every length is checked against
+ * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
+ *
+ *   request  := varUint(1) • offer | varUint(2) • chunks | varUint(3) • final | varUint(4) • abort
+ *             | varUint(5) • keep
+ *   offer    := varString(id) • varString(job) • varUint(task) • varUint(replica)
+ *               • varUint(tokenEpoch) • varUint(tokenSlot)
+ *   chunks   := varString(id) • varUint(n) • varUint8Array(chunkFrame)*      (precopy.ts's frames)
+ *   final    := varString(id) • varUint8Array(snapshotWithoutMemory) • recipe • bytes32(sha256)
+ *   recipe   := varUint(totalLength) • varUint(n) • (bytes8(xxh64) • varUint(length))*
+ *   abort    := varString(id)
+ *   keep     := offer's fields • bytes32(sha256)   keep the blob of a checkpoint (fetched from the sender)
+ *   response := varUint(1) • hashes            accept: chunks the target already holds
+ *             | varUint(2) • hashes            resend: chunks that arrived corrupted, or are missing
+ *             | varUint(3)                     ok
+ *             | varUint(4) • varString(reason) refuse
+ *   hashes   := varUint(n) • bytes8(xxh64)*
+ *
+ * `sha256` is of the whole encoded snapshot (snapshot-codec.ts) the target must rebuild; the same
+ * digest goes into the `job.handover` ledger entry.
+ */
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import type { ChunkRecipe } from '../../core-wasm/index.ts'
+import { decodeExact } from '../codec/decode-exact.ts'
+import { MigrationDecodeError } from './errors.ts'
+
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.0.0'
+
+export const MAX_ID = 64
+export const MAX_FRAMES = 4096
+export const MAX_RECIPE_CHUNKS = 1 << 20
+const MAX_STRING = 256
+const MAX_META = 64 * 1024 * 1024 + 1024
+
+export type MigrationRequest =
+  | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number } }
+  | { type: 'chunks', id: string, frames: Uint8Array[] }
+  | { type: 'final', id: string, meta: Uint8Array, recipe: ChunkRecipe, sha256: string }
+  | { type: 'abort', id: string }
+  | { type: 'keep', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, blob: string }
+
+export type MigrationResponse =
+  | { type: 'accept', have: string[] }
+  | { type: 'resend', hashes: string[] }
+  | { type: 'ok' }
+  | { type: 'refuse', reason: string }
+
+const REQ = { offer: 1, chunks: 2, final: 3, abort: 4, keep: 5 } as const
+const RES = { accept: 1, resend: 2, ok: 3, refuse: 4 } as const
+
+const hex = (b: Uint8Array): string => [...b].map(x => x.toString(16).padStart(2, '0')).join('')
+function unhex (h: string, n: number): Uint8Array {
+  if (h.length !== n * 2 || !/^[0-9a-f]*$/.test(h)) throw new TypeError(`not ${n} bytes of lowercase hex: ${h}`)
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
+
+const bad = (msg: string): never => { throw new MigrationDecodeError(msg) }
+function count (d: decoding.Decoder, max: number, each: number, what: string): number {
+  const n = decoding.readVarUint(d)
+  if (n > max || n * each > d.arr.length - d.pos) bad(`${what}: ${n} entries is over the bound or past the end`)
+  return n
+}
+function str (d: decoding.Decoder, max: number, what: string): string {
+  const s = decoding.readVarString(d)
+  if (s.length > max) bad(`${what} is longer than ${max}`)
+  return s
+}
+function sized (d: decoding.Decoder, max: number, what: string): Uint8Array {
+  const n = decoding.readVarUint(d)
+  if (n > max || n > d.arr.length - d.pos) bad(`${what}: ${n} bytes is over the bound or past the end`)
+  return decoding.readUint8Array(d, n)
+}
+const uint = (d: decoding.Decoder, what: string): number => {
+  const n = decoding.readVarUint(d)
+  if (!Number.isSafeInteger(n)) bad(`${what} is not a safe integer`)
+  return n
+}
+
+function writeHashes (e: encoding.Encoder, hashes: string[]): void {
+  encoding.writeVarUint(e, hashes.length)
+  for (const h of hashes) encoding.writeUint8Array(e, unhex(h, 8))
+}
+function readHashes (d: decoding.Decoder): string[] {
+  const n = count(d, MAX_RECIPE_CHUNKS, 8, 'hashes')
+  const out: string[] = []
+  for (let i = 0; i < n; i++) out.push(hex(decoding.readUint8Array(d, 8)))
+  return out
+}
+
+export function encodeRequest (m: MigrationRequest): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, REQ[m.type])
+  encoding.writeVarString(e, m.id)
+  switch (m.type) {
+    case 'offer':
+    case 'keep':
+      encoding.writeVarString(e, m.job)
+      encoding.writeVarUint(e, m.task)
+      encoding.writeVarUint(e, m.replica)
+      encoding.writeVarUint(e, m.token.epoch)
+      encoding.writeVarUint(e, m.token.slot)
+      if (m.type === 'keep') encoding.writeUint8Array(e, unhex(m.blob, 32))
+      break
+    case 'chunks':
+      encoding.writeVarUint(e, m.frames.length)
+      for (const f of m.frames) encoding.writeVarUint8Array(e, f)
+      break
+    case 'final':
+      encoding.writeVarUint8Array(e, m.meta)
+      encoding.writeVarUint(e, m.recipe.totalLength)
+      encoding.writeVarUint(e, m.recipe.chunks.length)
+      for (const c of m.recipe.chunks) { encoding.writeUint8Array(e, unhex(c.hash, 8)); encoding.writeVarUint(e, c.length) }
+      encoding.writeUint8Array(e, unhex(m.sha256, 32))
+      break
+    case 'abort':
+      break
+  }
+  return encoding.toUint8Array(e)
+}
+
+export function decodeRequest (bytes: Uint8Array): MigrationRequest {
+  return decodeExact(bytes, 'migration request', d => {
+    const type = decoding.readVarUint(d)
+    const id = str(d, MAX_ID, 'id')
+    switch (type) {
+      case REQ.offer:
+      case REQ.keep: {
+        const job = str(d, MAX_STRING, 'job')
+        const task = uint(d, 'task')
+        const replica = uint(d, 'replica')
+        const token = { epoch: uint(d, 'token epoch'), slot: uint(d, 'token slot') }
+        if (type === REQ.offer) return { type: 'offer', id, job, task, replica, token }
+        if (d.arr.length - d.pos < 32) bad('keep: the blob id runs past the end')
+        return { type: 'keep', id, job, task, replica, token, blob: hex(decoding.readUint8Array(d, 32)) }
+      }
+      case REQ.chunks: {
+        const n = count(d, MAX_FRAMES, 1, 'chunks')
+        const frames: Uint8Array[] = []
+        for (let i = 0; i < n; i++) frames.push(sized(d, 1 << 21, 'chunk frame'))
+        return { type: 'chunks', id, frames }
+      }
+      case REQ.final: {
+        const meta = sized(d, MAX_META, 'snapshot')
+        const totalLength = uint(d, 'recipe length')
+        const n = count(d, MAX_RECIPE_CHUNKS, 9, 'recipe')
+        const chunks = []
+        let sum = 0
+        for (let i = 0; i < n; i++) {
+          const hash = hex(decoding.readUint8Array(d, 8))
+          const length = uint(d, 'chunk length')
+          sum += length
+          chunks.push({ hash, length })
+        }
+        if (sum !== totalLength) bad(`recipe: chunk lengths add up to ${sum}, not ${totalLength}`)
+        if (d.arr.length - d.pos < 32) bad('final: the sha256 runs past the end')
+        return { type: 'final', id, meta, recipe: { totalLength, chunks }, sha256: hex(decoding.readUint8Array(d, 32)) }
+      }
+      case REQ.abort:
+        return { type: 'abort', id }
+      default:
+        return bad(`unknown migration request type ${type}`)
+    }
+  }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
+}
+
+export function encodeResponse (m: MigrationResponse): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, RES[m.type])
+  if (m.type === 'accept') writeHashes(e, m.have)
+  else if (m.type === 'resend') writeHashes(e, m.hashes)
+  else if (m.type === 'refuse') encoding.writeVarString(e, m.reason.slice(0, 1000))
+  return encoding.toUint8Array(e)
+}
+
+export function decodeResponse (bytes: Uint8Array): MigrationResponse {
+  return decodeExact(bytes, 'migration response', d => {
+    const type = decoding.readVarUint(d)
+    switch (type) {
+      case RES.accept: return { type: 'accept', have: readHashes(d) }
+      case RES.resend: return { type: 'resend', hashes: readHashes(d) }
+      case RES.ok: return { type: 'ok' }
+      case RES.refuse: return { type: 'refuse', reason: str(d, 1000, 'reason') }
+      default: return bad(`unknown migration response type ${type}`)
+    }
+  }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
+}

@@ -1,0 +1,340 @@
+/**
+ * The live-migration service of a peer: attached to the job worker through its `migration` hooks
+ * (core/jobs/worker.ts) and to the mesh through narrow components, never grown into the MeshNode.
+ *
+ * - `hooks.prepare` makes every task this peer runs checkpointable when its module can be
+ *   instrumented (else it runs plainly and cannot move), keeps a handle on it (the shared control
+ *   word, its memory copies and pauses), and resumes an adopted task from its verified snapshot;
+ * - `migrate(task, to?)` moves one running task out (outgoing.ts); `drain(graceMs)` moves them all
+ *   (a leaving peer);
+ * - every `checkpointIntervalMs` a running task takes a checkpoint (it goes on at once), stored as a
+ *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
+ *   task claimed again after its holder vanished resumes from the slot's last checkpoint;
+ * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
+ *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
+ */
+import { initCoreWasm } from '../../core-wasm/index.ts'
+import type { CommittedEntry } from '../ledger/types.ts'
+import type { JobEntry } from '../jobs/entries.ts'
+import type { CheckpointLink } from '../jobs/runner.ts'
+import type { JobEvent, JobsState } from '../jobs/state.ts'
+import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
+import { NotCheckpointableError, NotMigratableError } from './errors.ts'
+import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
+import type { InstrumentedModule } from './instrument.ts'
+import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
+import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
+
+export interface MigrationComponents {
+  self: string
+  handle: (protocol: string, handler: (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts?: { maxFrameSize?: number, timeoutMs?: number }) => Promise<void>
+  unhandle: (protocol: string) => Promise<void>
+  request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number }) => Promise<Uint8Array>
+  jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
+  worker: () => Pick<JobWorker, 'adopt' | 'capacity' | 'active'> | undefined
+  fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
+  /** stores a blob here (served to other peers); its id (SHA-256) */
+  putBlob: (bytes: Uint8Array) => string
+  /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
+  instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
+  /** peers that may take a task (the mesh's members, self excluded) */
+  peers: () => string[]
+  log?: (message: string) => void
+  /** a line for the peer's output (event, fields, human text) */
+  out?: (event: string, fields: Record<string, unknown>, human: string) => void
+}
+
+export interface MigrationInit extends OutgoingOptions {
+  /** run tasks checkpointably (when their module allows it) @default true */
+  checkpointTasks?: boolean
+  /** how long a memory copy or a pause may take to come back @default 30000 */
+  replyTimeoutMs?: number
+  /** a running task's checkpoint interval (kept on another peer); 0 takes none @default 30000 */
+  checkpointIntervalMs?: number
+}
+
+export interface CheckpointStats {
+  /** checkpoints taken, kept by another peer and recorded in the ledger */
+  recorded: number
+  failed: number
+  /** tasks this peer claimed again and resumed from a checkpoint */
+  resumed: number
+  lastError?: string
+}
+
+export interface MigrationService {
+  readonly hooks: WorkerMigrationHooks
+  /** feed the jobs binding's events (a handover naming this peer adopts the task) */
+  onEvents: (events: JobEvent[]) => void
+  /** moves one running task out; `replica` defaults to the one running here */
+  migrate: (ref: { job: string, task: number, replica?: number }, to?: string) => Promise<MigrationRecord>
+  /** moves every checkpointable task out, each within `graceMs`; the records of those that left */
+  drain: (graceMs: number) => Promise<MigrationRecord[]>
+  /** checkpointable tasks running here, `job/task/replica` */
+  readonly movable: string[]
+  readonly records: MigrationRecord[]
+  readonly incoming: IncomingStats
+  readonly checkpoints: CheckpointStats
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+interface Running {
+  held: HeldTask
+  control: Int32Array
+  memoryWaiters: Array<(b: Uint8Array | undefined) => void>
+  pauseWaiter?: (s: Uint8Array | undefined) => void
+  decide?: (d: { resume: Uint8Array } | { leave: string }) => void
+  migrating: boolean
+  /** a checkpoint was asked for at `checkpointAt` and not yet stored */
+  checkpointing: boolean
+  checkpointAt: number
+  ended: boolean
+  timer?: ReturnType<typeof setInterval>
+}
+
+/** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
+const MAX_FRAME = 48 * 1024 * 1024
+
+const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
+
+export function createMigrationService (c: MigrationComponents, init: MigrationInit = {}): MigrationService {
+  const log = c.log ?? (() => {})
+  const out = c.out ?? (() => {})
+  const replyTimeoutMs = init.replyTimeoutMs ?? 30_000
+  const running = new Map<string, Running>()
+  const ready = new Map<string, ReadySnapshot>()
+  const adopted = new Map<string, { snapshot: Uint8Array, slot: number }>()
+  const records: MigrationRecord[] = []
+  let started = false
+  let n = 0
+  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0 }
+  const interval = init.checkpointIntervalMs ?? 30_000
+
+  const incoming = new MigrationIncoming({
+    state: c.jobs.state,
+    hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
+    prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
+    ready: r => { ready.set(keyOf(r), r) },
+    keep: async (blob, from) => { await c.fetchBlob(blob, [from]) },
+    log
+  })
+
+  function waitOr<T> (register: (resolve: (v: T | undefined) => void) => void): Promise<T | undefined> {
+    return new Promise(resolve => {
+      const timer = setTimeout(() => { resolve(undefined) }, replyTimeoutMs)
+      register(v => { clearTimeout(timer); resolve(v) })
+    })
+  }
+
+  const hooks: WorkerMigrationHooks = {
+    async prepare (held) {
+      if (init.checkpointTasks === false) return undefined
+      let mod: InstrumentedModule
+      try {
+        mod = await c.instrument(held.module)
+      } catch (err) {
+        if (err instanceof NotCheckpointableError) { log(`task ${keyOf(held)} runs without checkpoints: ${err.reason}: ${err.message}`); return undefined }
+        throw err
+      }
+      const key = keyOf(held)
+      const sab = new SharedArrayBuffer(4)
+      const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
+      const handed = adopted.get(key)
+      if (handed != null) adopted.delete(key)
+      let from = handed != null && handed.slot === held.token.slot ? handed.snapshot : undefined
+      from ??= await lastCheckpoint(held)
+      running.set(key, r)
+      if (interval > 0) r.timer = setInterval(() => { requestCheckpoint(r) }, interval)
+      const link: CheckpointLink = {
+        spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+        onReply: reply => {
+          if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes)
+          else void storeCheckpoint(r, reply.snapshot)
+        },
+        onPaused: async snapshot => await new Promise(resolve => {
+          r.decide = resolve
+          const w = r.pauseWaiter
+          r.pauseWaiter = undefined
+          if (w != null) w(snapshot)
+          else resolve({ resume: snapshot }) // a pause nobody asked for: go on
+        })
+      }
+      return { module: mod.bytes, checkpoint: link }
+    },
+    ended (held) {
+      const key = keyOf(held)
+      const r = running.get(key)
+      if (r == null || r.held.token.slot !== held.token.slot) return
+      r.ended = true
+      clearInterval(r.timer)
+      for (const w of r.memoryWaiters.splice(0)) w(undefined)
+      r.pauseWaiter?.(undefined)
+      running.delete(key)
+    }
+  }
+
+  /** The slot's last recorded checkpoint (a task claimed again after its holder vanished), if any can be fetched. */
+  async function lastCheckpoint (held: HeldTask): Promise<Uint8Array | undefined> {
+    const cp = c.jobs.state.jobs.get(held.job)?.tasks[held.task]?.slots[held.replica]?.checkpoint
+    if (cp == null) return undefined
+    try {
+      const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
+      checkpoints.resumed++
+      out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
+      return bytes
+    } catch (err) {
+      log(`task ${keyOf(held)}: its checkpoint ${cp.snapshot.slice(0, 12)}… could not be fetched (${err instanceof Error ? err.message : String(err)}): it starts from the beginning`)
+      return undefined
+    }
+  }
+
+  function requestCheckpoint (r: Running): void {
+    // a request lost to a migration's copy or pause (one control word) is asked again after a while
+    if (r.ended || r.migrating || (r.checkpointing && performance.now() - r.checkpointAt < 2 * replyTimeoutMs)) return
+    r.checkpointing = true
+    r.checkpointAt = performance.now()
+    Atomics.store(r.control, 0, CONTROL_CHECKPOINT)
+  }
+
+  /** Stores a checkpoint here, has another peer keep it, and records it in the ledger. */
+  async function storeCheckpoint (r: Running, snapshot: Uint8Array): Promise<void> {
+    try {
+      const id = c.putBlob(snapshot)
+      const { job, task, replica, token } = r.held
+      const keepers = c.peers().filter(p => p !== c.self)
+      let keeper: string | undefined
+      const refusals: string[] = []
+      for (const k of keepers) {
+        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        if (res.type === 'ok') { keeper = k; break }
+        refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
+      }
+      if (keeper == null) throw new Error(`no peer kept the checkpoint (${refusals.join('; ') || 'no other peers'})`)
+      if (r.ended) return
+      await c.jobs.submit({ kind: 'job.checkpoint', body: { at: Date.now(), job, task, replica, token, snapshot: id, keeper } }, { timeoutMs: 60_000 })
+      checkpoints.recorded++
+    } catch (err) {
+      checkpoints.failed++
+      checkpoints.lastError = err instanceof Error ? err.message : String(err)
+      log(`checkpoint of ${keyOf(r.held)}: ${checkpoints.lastError}`)
+    } finally {
+      r.checkpointing = false
+    }
+  }
+
+  /**
+   * Instruments a new job's module in the background (once per module), so that a task of it
+   * arriving here later is accepted at once instead of after binaryen's pass; a module that
+   * cannot be checkpointed is reported here, at submit time.
+   */
+  function prewarm (job: string): void {
+    // after the rest of this commit batch: a job a catching-up peer replays may be over already
+    setTimeout(() => {
+      const j = c.jobs.state.jobs.get(job)
+      if (j == null || j.status !== 'active') return
+      c.fetchBlob(j.spec.module, [j.author, ...c.peers()]).then(async bytes => { await c.instrument(bytes) }).then(
+        () => { log(`job ${job}: its module can be checkpointed`) },
+        (err: unknown) => {
+          const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+          if (err instanceof NotCheckpointableError) out('migration:not-checkpointable', { job, reason: err.reason, error: why }, `migration   job ${job} runs without checkpoints: ${why}`)
+          else log(`job ${job}: could not prepare its module for migration: ${why}`)
+        })
+    }, 0)
+  }
+
+  async function migrate (ref: { job: string, task: number, replica?: number }, to?: string): Promise<MigrationRecord> {
+    const r = [...running.values()].find(x => x.held.job === ref.job && x.held.task === ref.task && (ref.replica == null || x.held.replica === ref.replica))
+    if (r == null) throw new NotMigratableError(`task ${ref.job}/${ref.task} is not running checkpointably on this peer`)
+    if (r.migrating) throw new NotMigratableError(`task ${keyOf(r.held)} is already moving`)
+    r.migrating = true
+    const targets = to != null ? [to] : c.peers().filter(p => p !== c.self)
+    const id = `${c.self.slice(-8)}-${Date.now().toString(36)}-${n++}`
+    try {
+      const rec = await migrateOut({
+        self: c.self,
+        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
+        submitHandover: async body => {
+          const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
+          const lease = c.jobs.state.jobs.get(body.job)?.tasks[body.task]?.slots[body.replica]?.lease
+          if (lease?.worker === body.to && lease.token.slot === committed.slot) return { handedOver: true }
+          return { handedOver: false, why: 'the ledger refused it (the lease moved, expired, or the task settled)' }
+        },
+        copyMemory: async () => {
+          if (r.ended) return undefined
+          return await waitOr<Uint8Array>(resolve => { r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+        },
+        pause: async () => {
+          if (r.ended) return undefined
+          return await waitOr<Uint8Array>(resolve => { r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+        },
+        decide: d => { r.decide?.(d) },
+        log
+      }, { id, job: r.held.job, task: r.held.task, replica: r.held.replica, token: r.held.token }, targets, init)
+      records.push(rec)
+      out('migration:done', { ...rec }, `migration   ${rec.job} task ${rec.task} moved to ${rec.to}: downtime ${rec.downtimeMs ?? '?'} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory`)
+      return rec
+    } catch (err) {
+      const rec: MigrationRecord = { id, job: r.held.job, task: r.held.task, replica: r.held.replica, from: c.self, to: to ?? '', token: r.held.token, status: 'failed', bytesSent: 0, memoryBytes: 0, rounds: 0, resentChunks: 0, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), startedAt: Date.now() }
+      records.push(rec)
+      out('migration:failed', { job: rec.job, task: rec.task, error: rec.error }, `migration   ${rec.job} task ${rec.task} stayed here: ${rec.error}`)
+      throw err
+    } finally {
+      r.migrating = false
+      if (records.length > 200) records.splice(0, records.length - 200)
+    }
+  }
+
+  return {
+    hooks,
+    records,
+    get incoming () { return incoming.stats },
+    checkpoints,
+    get movable () { return [...running.keys()] },
+    migrate,
+    onEvents (events) {
+      for (const e of events) {
+        if (e.type === 'submitted' && init.checkpointTasks !== false) prewarm(e.job)
+        if (e.type !== 'handedOver' || e.to !== c.self) continue
+        const key = keyOf(e)
+        const r = ready.get(key)
+        ready.delete(key)
+        if (r == null || r.sha256 !== e.snapshot) {
+          log(`handover of ${key} to this peer, but no verified snapshot ${e.snapshot.slice(0, 12)}… is here: its lease will expire and the task be claimed again`)
+          continue
+        }
+        adopted.set(key, { snapshot: r.snapshot, slot: e.token.slot })
+        const ok = c.worker()?.adopt({ job: e.job, task: e.task, replica: e.replica }, e.token) ?? false
+        out('migration:adopted', { job: e.job, task: e.task, replica: e.replica, from: e.from, token: e.token, started: ok }, `migration   ${e.job} task ${e.task} arrived from ${e.from}${ok ? '' : ' (could not start it here)'}`)
+      }
+    },
+    async drain (graceMs) {
+      const deadline = Date.now() + graceMs
+      const keys = [...running.values()].filter(r => !r.migrating)
+      const moved = await Promise.all(keys.map(async r => {
+        const left = deadline - Date.now()
+        if (left <= 0) return undefined
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const timeout = new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, left) })
+        try {
+          return await Promise.race([migrate(r.held).catch((err: unknown) => { log(`drain ${keyOf(r.held)}: ${err instanceof Error ? err.message : String(err)}`); return undefined }), timeout])
+        } finally {
+          clearTimeout(timer)
+        }
+      }))
+      return moved.filter((m): m is MigrationRecord => m != null)
+    },
+    async start () {
+      if (started) return
+      started = true
+      await initCoreWasm() // FastCDC, xxh64 and LZ4 of the chunk frames
+      await c.handle(MIGRATION_PROTOCOL, async (req, ctx) => await incoming.handle(req, ctx.peerId), { timeoutMs: 180_000, maxFrameSize: MAX_FRAME })
+    },
+    async stop () {
+      if (!started) return
+      started = false
+      await c.unhandle(MIGRATION_PROTOCOL)
+    }
+  }
+}

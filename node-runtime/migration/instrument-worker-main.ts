@@ -1,0 +1,22 @@
+/**
+ * The instrumenting worker thread's body: binaryen's Asyncify pass (core/migration/instrument.ts)
+ * off the peer's event loop. Loading binaryen and its first pass take ~20 s of CPU under load;
+ * on the main thread that would stall the peer's ledger and mesh for as long.
+ *
+ *   owner → worker { id, bytes }
+ *   worker → owner { id, ok: true, bytes, globals } | { id, ok: false, reason, message }
+ */
+import { parentPort } from 'node:worker_threads'
+import { instrumentForCheckpoint } from '../../core/migration/instrument.ts'
+import { NotCheckpointableError } from '../../core/migration/errors.ts'
+
+const port = parentPort
+if (port == null) throw new Error('instrument-worker-main runs only as a worker thread')
+port.on('message', (msg: { id: number, bytes: Uint8Array }) => {
+  instrumentForCheckpoint(msg.bytes).then(m => {
+    port.postMessage({ id: msg.id, ok: true, bytes: m.bytes, globals: m.globals })
+  }, (err: unknown) => {
+    const reason = err instanceof NotCheckpointableError ? err.reason : 'instrument-failed'
+    port.postMessage({ id: msg.id, ok: false, reason, message: err instanceof Error ? err.message : String(err) })
+  })
+})

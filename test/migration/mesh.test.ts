@@ -1,0 +1,156 @@
+/**
+ * Live migration between real `novacron peer` processes (issue 20): a bootstrap (the ledger's one
+ * replica, no worker) and two peers with `--migration`, capacity 1 each. Every peer runs with the
+ * test-only NOVACRON_MIGRATION_CORRUPT=1, so the first chunk of every migration arrives corrupted.
+ *
+ * - the counter (examples/jobs/counter.c) moved mid-run with `novacron job migrate` ends with
+ *   exactly the output of its native build (no lost or doubled line); the corrupted chunk was
+ *   detected by its hash and sent again; the handover is a ledger entry with a new fencing token,
+ *   the result is the target's, and the old holder's late result under its old token is refused
+ *   on every peer;
+ * - a peer stopped with SIGTERM moves its running task out within the grace period before it
+ *   exits, and the task still ends with exactly the right output;
+ * - a peer killed with SIGKILL: its task, checkpointed every 3 s and kept by the other peer, is
+ *   claimed again once its lease expires and resumes from the last checkpoint; the output is
+ *   exactly right (no lost or doubled line).
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { after, before, describe, test } from 'node:test'
+import type { JobSummary } from '../../core/jobs/submitter.ts'
+import type { TaskState } from '../../core/jobs/state.ts'
+import type { MigrationRecord } from '../../core/migration/outgoing.ts'
+import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
+import { startCli } from '../_support/processes.ts'
+import { waitFor } from '../_support/wait.ts'
+import { examplePath } from '../jobs/_examples.ts'
+
+const WASM = examplePath('counter', 'wasm')
+/** ~60 s instrumented on a quiet machine: long enough to be caught running under load */
+const N = '600000000'
+
+async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const p = startCli(args)
+  const code = await p.exited
+  return { code, stdout: p.stdout, stderr: p.stderr }
+}
+
+interface TasksView { tasks: TaskState[], refusals: Record<string, number> }
+interface MigrationList { self: string, movable: string[], records: MigrationRecord[], incoming: { corruptChunks: number, snapshotsReady: number } }
+
+describe('live migration between Node peers', { timeout: 900_000 }, () => {
+  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1', '--migration', '--migration-grace', '120s', '--checkpoint-interval', '3s'], bootFlags: ['--job-capacity', '0'], env: { NOVACRON_MIGRATION_CORRUPT: '1' } })
+  let boot: ClusterPeer
+  const expected = execFileSync(examplePath('counter', 'native'), [N]).toString('utf8')
+
+  before(async () => {
+    boot = await cluster.startBoot()
+    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
+    await cluster.startPeer()
+    await cluster.startPeer()
+  })
+  after(async () => { await cluster.stop() })
+
+  const peerOf = (id: string): ClusterPeer => { const p = cluster.peers.find(x => x.peerId === id); assert.ok(p != null, `peer ${id}`); return p }
+  async function submit (lease = '15s'): Promise<string> {
+    const sub = await cli(['job', 'submit', WASM, '--tasks', '1', '--timeout', '900s', '--memory', '16MiB', '--lease', lease, '--json', '--data-dir', boot.dataDir, '--', N])
+    assert.equal(sub.code, 0, sub.stderr)
+    return (JSON.parse(sub.stdout) as { job: string }).job
+  }
+  /** the peer holding task 0 of `job`, once it runs it with checkpoints */
+  async function movableHolder (job: string): Promise<ClusterPeer> {
+    return await waitFor(async () => {
+      const s = await cluster.op(boot, 'job.status', { job }) as JobSummary
+      const r = s.running.find(x => x.task === 0)
+      if (r == null) return null
+      const p = peerOf(r.worker)
+      const l = await cluster.op(p, 'migration.list') as MigrationList
+      return l.movable.includes(`${job}/0/0`) ? p : null
+    }, { timeout: 300_000, interval: 500, message: `a peer running ${job}/0 with checkpoints` })
+  }
+  async function doneOutput (job: string, peers = cluster.live()): Promise<string> {
+    await waitFor(async () => {
+      const all = await Promise.all(peers.map(async p => await cluster.op(p, 'job.status', { job }) as JobSummary))
+      return all.every(s => s.status === 'done') ? true : null
+    }, { timeout: 600_000, interval: 1000, message: `job ${job} done on every live peer` })
+    const res = await cluster.op(peers[0], 'job.result', { job }) as Array<{ stdout: string, exitCode: number }>
+    assert.equal(res[0].exitCode, 0)
+    return Buffer.from(res[0].stdout, 'base64').toString('utf8')
+  }
+
+  test('a counter migrated mid-run prints exactly the unmigrated output; the corrupted chunk is re-fetched; the old holder is fenced', async () => {
+    const job = await submit()
+    const source = await movableHolder(job)
+    const target = cluster.live().find(p => p !== source && p !== boot) as ClusterPeer
+    const mig = await cli(['job', 'migrate', `${job}/0`, '--json', '--data-dir', source.dataDir])
+    assert.equal(mig.code, 0, mig.stderr + mig.stdout)
+    const rec = JSON.parse(mig.stdout) as MigrationRecord
+    assert.equal(rec.status, 'done')
+    assert.equal(rec.from, source.peerId)
+    assert.equal(rec.to, target.peerId)
+    assert.ok(rec.resentChunks >= 1, 'the corrupted chunk was sent again')
+    assert.ok(rec.memoryBytes >= 65536 && rec.bytesSent > 0)
+    console.log(`# migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds`)
+    const arrived = await cluster.op(target, 'migration.list') as MigrationList
+    assert.ok(arrived.incoming.corruptChunks >= 1, 'the target detected the corrupted chunk by its hash')
+    assert.equal(arrived.incoming.snapshotsReady, 1)
+
+    // the ledger moved the lease: a new fencing token, held by the target
+    const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    const lease = v.tasks[0].slots[0].lease
+    assert.equal(lease?.worker, target.peerId)
+    assert.equal(lease?.token.epoch, 2)
+    // the old holder's late result under its old token is refused on every peer
+    const old = rec.token
+    assert.equal(old.epoch, 1)
+    const staleBefore = v.refusals['stale token'] ?? 0
+    await cluster.op(source, 'ledger.submit', { kind: 'job.result', data: JSON.stringify({ at: Date.now(), job, task: 0, replica: 0, token: old, output: 'f'.repeat(64) }) })
+    await waitFor(async () => {
+      const all = await Promise.all(cluster.live().map(async p => await cluster.op(p, 'job.tasks', { job }) as TasksView))
+      return all.every(a => (a.refusals['stale token'] ?? 0) > staleBefore) ? true : null
+    }, { timeout: 60_000, interval: 250, message: 'the stale result refused on every peer' })
+
+    assert.equal(await doneOutput(job), expected)
+    const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.equal(fin.tasks[0].slots[0].result?.worker, target.peerId, 'the result is the new holder\'s')
+    assert.equal(fin.tasks[0].slots[0].result?.token.epoch, 2)
+    const w = await cluster.op(source, 'job.worker') as { stats: { resultsCommitted: number, handedOver: number, leaseLostAborts: number } }
+    assert.equal(w.stats.resultsCommitted, 0, 'the old holder reported nothing')
+    assert.equal(w.stats.handedOver + w.stats.leaseLostAborts, 1, 'its copy stopped')
+  })
+
+  test('a peer stopped with SIGTERM moves its running task out before it exits; the output is exact', async () => {
+    const job = await submit()
+    const leaving = await movableHolder(job)
+    const stays = cluster.live().find(p => p !== leaving && p !== boot) as ClusterPeer
+    leaving.proc.child.kill('SIGTERM')
+    await leaving.proc.waitForOutput(/"event":"migration:leaving"[^\n]*"tasks":1/, 60_000)
+    const left = await leaving.proc.waitForOutput(/\{"event":"migration:left"[^\n]*\}/, 300_000)
+    assert.deepEqual(JSON.parse(left[0]), { event: 'migration:left', moved: 1, of: 1 }, leaving.proc.stdout.split('\n').filter(l => l.includes('migration')).join('\n'))
+    await leaving.proc.exited
+    assert.equal(await doneOutput(job, [boot, stays]), expected)
+    const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.equal(fin.tasks[0].slots[0].result?.worker, stays.peerId)
+  })
+
+  test('a peer killed with SIGKILL: its task resumes elsewhere from its last checkpoint with exactly the right output', async () => {
+    if (cluster.live().filter(p => p !== boot).length < 2) await cluster.startPeer()
+    const job = await submit('6s')
+    const victim = await movableHolder(job)
+    const other = cluster.live().find(p => p !== victim && p !== boot) as ClusterPeer
+    // a checkpoint recorded in the ledger, kept by the other peer
+    const cp = await waitFor(async () => {
+      const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+      return v.tasks[0].slots[0].checkpoint ?? null
+    }, { timeout: 300_000, interval: 500, message: `a checkpoint of ${job}/0 in the ledger` })
+    assert.equal(cp.keeper, other.peerId)
+    await cluster.kill(victim)
+    assert.equal(await doneOutput(job, [boot, other]), expected)
+    const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.equal(fin.tasks[0].slots[0].result?.worker, other.peerId)
+    assert.ok((fin.tasks[0].slots[0].result?.token.epoch ?? 0) >= 2, 'claimed again after the lease expired')
+    const l = await cluster.op(other, 'migration.list') as { checkpoints: { resumed: number } }
+    assert.equal(l.checkpoints.resumed, 1, 'the new holder resumed from the checkpoint, not from the start')
+    assert.match(other.proc.stdout, new RegExp(`"event":"migration:resumed","job":"${job.replace('.', '\\.')}"`))
+  })
+})
