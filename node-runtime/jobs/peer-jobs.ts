@@ -7,14 +7,15 @@
  * `novacron job submit|status|result|list|cancel` call through the data dir.
  *
  * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie,
- * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, and the `job.hostile`
- * control op switches either on or off while the peer runs.
+ * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, =zombie also makes it
+ * ignore losing them (it submits its late result anyway), and the `job.hostile` control op switches
+ * any of them on or off while the peer runs (`job.pause` stops or resumes its claiming).
  */
 import { availableParallelism } from 'node:os'
 import type { MeshNode } from '../../core/net/index.ts'
 import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
 import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
-import { createJobWorker, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
+import { createJobWorker, WORKER_HOSTILE_MODES, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
 import type { ControlServer } from '../state/control.ts'
 import type { TaskRunner } from '../../core/jobs/runner.ts'
@@ -43,8 +44,9 @@ export function jobsHostileFromEnv (env: NodeJS.ProcessEnv = process.env): Worke
   if (env.NOVACRON_TEST !== '1') return undefined
   const mode = env.NOVACRON_JOBS_HOSTILE
   if (mode == null || mode === '') return undefined
-  if (mode !== 'wrong-output' && mode !== 'skip-renewals') throw new RangeError(`NOVACRON_JOBS_HOSTILE must be wrong-output or skip-renewals (got '${mode}')`)
-  return mode
+  const known = WORKER_HOSTILE_MODES.find(m => m === mode)
+  if (known == null) throw new RangeError(`NOVACRON_JOBS_HOSTILE must be one of ${WORKER_HOSTILE_MODES.join(', ')} (got '${mode}')`)
+  return known
 }
 
 export function defaultCapacity (): number {
