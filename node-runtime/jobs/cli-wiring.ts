@@ -6,7 +6,7 @@
  */
 import type { MeshNode } from '../../core/net/index.ts'
 import type { JobsLedger } from '../../core/jobs/ledger-binding.ts'
-import { num, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
+import { num, str, type CliIO, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
 import type { ControlServer } from '../state/control.ts'
 import { jobsHostileFromEnv, preparePeerJobs, type PeerJobs } from './peer-jobs.ts'
 
@@ -37,6 +37,8 @@ export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, con
         out: ctx.out,
         ...(capacity != null ? { capacity } : {}),
         ...(ctx.control != null ? { control: ctx.control } : {}),
+        // blobs persist where the ledger does (both only with an explicit --data-dir)
+        ...((d => d != null ? { dataDir: d } : {})(str(args, 'data-dir'))),
         ...(log != null ? { log } : {}),
         ...((h => h != null ? { hostile: h } : {})(jobsHostileFromEnv()))
       })

@@ -1,6 +1,7 @@
 /**
  * Jobs inside `novacron start` / `novacron peer`: the jobs service attached to the peer's ledger
- * through narrow components, not grown into the MeshNode. `prepare` registers the `job.*` kinds
+ * through narrow components, not grown into the MeshNode. Its blobs live in `<data-dir>/blobs` when
+ * the peer has a data dir (node-runtime/blobs/file-store.ts). `prepare` registers the `job.*` kinds
  * and binds `JobsState` to the ledger's commits (before the ledger starts, so every committed job
  * entry is applied); `start` runs the blob service (`/novacron/blobs/1.0.0`) on the MeshNode, a
  * worker-thread task runner and the worker loop, and serves the `job.*` control ops that
@@ -12,6 +13,7 @@
  * any of them on or off while the peer runs (`job.pause` stops or resumes its claiming).
  */
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import type { MeshNode } from '../../core/net/index.ts'
 import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
 import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
@@ -20,12 +22,15 @@ import type { JobEvent } from '../../core/jobs/state.ts'
 import type { ControlServer } from '../state/control.ts'
 import type { TaskRunner } from '../../core/jobs/runner.ts'
 import { jobOps } from './ops.ts'
+import { FileBlobStore } from '../blobs/file-store.ts'
 
 export interface PeerJobsInit {
   node: MeshNode
   /** tasks this peer runs at once; 0 runs no worker (the peer still follows and submits) @default cores − 1, at least 1 */
   capacity?: number
   control?: ControlServer
+  /** keep blobs (modules, inputs, results) in `<dataDir>/blobs` across restarts @default in memory */
+  dataDir?: string
   hostile?: WorkerHostileMode
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
@@ -68,7 +73,7 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
     worker?.poke()
   }
   const binding = bindJobs(ledger, undefined, onEvents)
-  const blobs = createBlobService(init.node)
+  const blobs = createBlobService(init.node, init.dataDir != null ? { store: new FileBlobStore(join(init.dataDir, 'blobs'), init.log != null ? { log: init.log } : {}) } : {})
   let runner: TaskRunner | undefined
   let started = false
   return {

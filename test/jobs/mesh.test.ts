@@ -16,7 +16,9 @@
  *   others `job.pause`d until it claimed): its lease expires mid-task, another peer claims the slot
  *   under a new fencing epoch and completes it, and the holder aborts its run and reports nothing;
  * - switched to `zombie` (never renews, ignores the loss): its late result is refused on every
- *   peer, and the result committed is the other peer's.
+ *   peer, and the result committed is the other peer's;
+ * - blobs persist in the data dir: the results one peer alone computed are fetched from it after it
+ *   was restarted on the same data dir (node-runtime/blobs/file-store.ts).
  *
  * A peer that dies is reported with its exit code and stderr (ledger-cluster.ts), and a wait that
  * polls it ends at once with that report instead of timing out.
@@ -269,5 +271,36 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       return views.every((v, i) => fenced(v) > (fencedBefore.get(peers[i].name) ?? Infinity))
     }, { timeout: 60_000, interval: 500, message: () => `the zombie's refusal on every peer; now ${JSON.stringify(views.map(v => v.refusals))}` })
     await cluster.op(holder, 'job.hostile', { mode: null })
+  })
+
+  test('blobs persist in the data dir: a peer restarted on it still serves the results it computed', async () => {
+    const keeper = cluster.peers[1]
+    const others = cluster.live().filter(p => p !== keeper)
+    const argsOf = Array.from({ length: 4 }, (_, i) => tileArgs(i, 300 + i))
+    let job = ''
+    // only the keeper computes: the results exist nowhere else (nobody has asked for them yet)
+    for (const p of others) await cluster.op(p, 'job.pause', { paused: true })
+    try {
+      const split = join(cluster.root, 'persist.jsonl')
+      writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
+      const sub = await cli(['job', 'submit', WASM, '--split', split, '--json', '--data-dir', boot.dataDir])
+      assert.equal(sub.code, 0, sub.stderr)
+      job = (JSON.parse(sub.stdout) as { job: string }).job
+      await waitDone(job)
+    } finally {
+      for (const p of others) await cluster.op(p, 'job.pause', { paused: false })
+    }
+    const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.ok(v.tasks.every(t => t.slots[0].result?.worker === keeper.peerId), 'the keeper computed every task')
+    await keeper.proc.stop()
+    const again = await cluster.startPeer(undefined, keeper)
+    assert.equal(again.peerId, keeper.peerId, 'the same identity from the same data dir')
+    // the submitter fetches the results: only the restarted peer holds them, from its disk
+    let last: Array<{ stdout?: string, fetchError?: string }> = []
+    const rows = await waitFor(async () => {
+      last = await cluster.op(boot, 'job.result', { job }) as typeof last
+      return last.every(r => r.stdout != null) ? last : null
+    }, { timeout: 120_000, interval: 1000, message: () => `every result fetched from the restarted peer; now ${JSON.stringify(last.map(r => r.fetchError ?? 'ok'))}` })
+    assert.deepEqual(rows.map(r => Buffer.from(r.stdout ?? '', 'base64').toString('utf8')), await localRun(argsOf))
   })
 })
