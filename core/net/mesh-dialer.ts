@@ -77,12 +77,17 @@ export class MeshDialer {
   /**
    * Makes sure a direct WebRTC link to `peerId` is open, dialling it now (outside the policy's
    * round) when the peer's WebRTC addresses are known; joins a dial already in flight. True when a
-   * link is open afterwards. For a caller that must reach this very peer and has only a relayed
-   * link to it (requests are refused on those): e.g. a blob only that peer holds.
+   * link is open afterwards; false at once within `dialTimeoutMs` of a failed dial to it. For a
+   * caller that must reach this very peer and has only a relayed link to it (requests are refused
+   * on those): e.g. a blob only that peer holds.
    */
   async dialNow (peerId: string): Promise<boolean> {
     if (this.webrtcPeers().has(peerId)) return true
     if (!this.known.has(peerId) || this.controller.signal.aborted) return false
+    // as the policy: no new dial within dialTimeoutMs of a failed one (a caller retrying in a loop
+    // must not hammer a peer whose dials fail)
+    const failed = this.lastFailure.get(peerId)
+    if (!this.inflight.has(peerId) && failed != null && Date.now() - failed < this.config.dialTimeoutMs) return false
     await (this.inflight.get(peerId) ?? this.dial(peerId))
     return this.webrtcPeers().has(peerId)
   }

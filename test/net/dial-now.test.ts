@@ -3,7 +3,7 @@
  * tab that holds a result and is linked only through the relay), against a scripted libp2p: a known
  * peer without a direct link is dialled at once whatever the policy's target; two callers share one
  * dial; a linked peer is not dialled again; an unknown one gives false without a dial; a failed dial
- * gives false.
+ * gives false, and so does the next call within dialTimeoutMs, without dialling.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -50,6 +50,7 @@ test('dialNow dials a known peer at once, shares one dial between callers, and s
   assert.deepEqual(dialled, [tab], 'a linked peer is not dialled again')
   assert.equal(await dialer.dialNow(stranger), false, 'no WebRTC address known: no dial')
   assert.equal(await dialer.dialNow(broken), false, 'a failed dial')
+  assert.equal(await dialer.dialNow(broken), false, 'and no new dial right after it')
   assert.deepEqual(dialled, [tab, broken])
   dialer.stop()
 })
