@@ -77,9 +77,15 @@ let mesh: Record<string, unknown> | undefined
 if (M > 0) {
   const r = await meshBench(M, F, i => task(i).args)
   const local = await baseline()
-  const expect = Array.from({ length: M }, (_, i) => local.outputs[i % N] ?? '')
-  // the mesh ran tasks 0..M-1; the baseline run above computed 0..N-1 (same args when i < N)
-  for (let i = 0; i < Math.min(M, N); i++) if (r.mesh.outputs[i] !== expect[i]) throw new Error(`mesh task ${i}'s output differs from the in-process run`)
+  // the mesh ran tasks 0..M-1; the baseline run above computed 0..N-1, and task i's tile repeats
+  // every 100 tasks, so every mesh task whose tile the baseline ran is checked (all of them when N >= 100)
+  let checked = 0
+  for (let i = 0; i < M; i++) {
+    if (i % 100 >= N) continue
+    if (r.mesh.outputs[i] !== local.outputs[i % 100]) throw new Error(`mesh task ${i}'s output differs from the in-process run`)
+    checked++
+  }
+  console.log(`bench: ${checked} of ${M} mesh outputs checked against the in-process run`)
   const { outputs: _o, ...row } = r.mesh
   mesh = { ...row, throughputVsBaseline: Number((r.mesh.tasksPerSecond / (N / (base.wallMs / 1000))).toFixed(4)), fairness: r.fairness }
   rows.mesh = row

@@ -27,7 +27,9 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   let demoJob: string | undefined
   const results = new Map<string, TaskResult>() // `${job}/${task}` → its agreed result
   const painted = new Map<string, number>() // peer → demo tiles painted
-  const requested = new Set<string>() // results asked for once each
+  const requested = new Set<string>() // results being fetched or fetched
+  const failures = new Map<string, number>() // failed fetches of a result so far (its retry backoff)
+  let mounted = true
   const colours = new Map<string, [number, number, number]>()
   /** distinct colours for the first peers seen (a palette), a hashed one after that */
   const colourOf = (peer: string): [number, number, number] => {
@@ -121,9 +123,18 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
       }
       render()
     }, (err: unknown) => {
-      // a provider that did not answer (a link still opening, a busy tab): asked again by a later render
+      // a provider that did not answer (its direct link still opening, a busy tab): asked again on
+      // a timer of its own (3 s, growing to 30 s) while the job is shown, not only on a later
+      // render: once every task is decided no event renders again, and render asks only for the
+      // results its rows show
+      const key = `${job}/${task}`
+      const n = (failures.get(key) ?? 0) + 1
+      failures.set(key, n)
       message.textContent = `A result could not be fetched yet (retrying): ${errorWords(err)}`
-      setTimeout(() => { requested.delete(`${job}/${task}`) }, 3000)
+      setTimeout(() => {
+        requested.delete(key)
+        if (mounted && (job === demoJob || job === selected) && !results.has(key)) fetchResult(job, task, output, winners)
+      }, Math.min(30_000, 3000 * 1.5 ** (n - 1)))
     })
   }
   const onJobs = (e: Event): void => {
@@ -165,7 +176,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   jobs.events.addEventListener('jobs', onJobs)
   const timer = setInterval(render, 1000)
   render()
-  return () => { clearInterval(timer); jobs.events.removeEventListener('jobs', onJobs) }
+  return () => { mounted = false; clearInterval(timer); jobs.events.removeEventListener('jobs', onJobs) }
 }
 
 export const jobsPanel: Panel = {

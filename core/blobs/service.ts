@@ -80,7 +80,9 @@ export function createBlobService (components: BlobComponents, init: BlobService
   const retries = init.retries ?? 2
   const served = { manifests: 0, chunks: 0, malformed: 0 }
   let started = false
-  const reqOpts: RequestOptions = init.requestTimeoutMs != null ? { timeoutMs: init.requestTimeoutMs } : {}
+  // direct: a blob is often held by one peer only (a tab's result), and requests are refused on a
+  // relayed link, so a provider reachable only through the relay is dialled directly first
+  const reqOpts: RequestOptions = { direct: true, ...(init.requestTimeoutMs != null ? { timeoutMs: init.requestTimeoutMs } : {}) }
 
   const handler: RequestHandler = (bytes) => {
     let req

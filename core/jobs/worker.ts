@@ -24,7 +24,11 @@
  * Test-only modes (set by the Node wiring only under NOVACRON_TEST=1, or by a test through
  * `setHostile`): `wrong-output` cheats — it skips the run and reports a made-up output at once — so
  * replicas disagree and the liar is recorded; `skip-renewals` claims and runs but never renews, so
- * its leases expire mid-task and are taken by other workers.
+ * its leases expire mid-task and are taken by other workers (it then aborts, as an honest worker
+ * does); `zombie` never renews either, and also ignores losing its lease — no abort, it submits
+ * its result at the end anyway — so its late result must be refused by the fencing token.
+ * `setPaused(true)` stops planning new claims (running tasks go on): tests use it to choose which
+ * peer claims first.
  */
 import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry, TaskInput, Token } from './entries.ts'
@@ -38,7 +42,10 @@ import type { TaskSpec } from './task-types.ts'
 /** Sandbox errors that every honest replica gets alike: they are the task's result. */
 const DETERMINISTIC = new Set(['JobTimeoutError', 'JobMemoryError', 'JobTrapError', 'InvalidModuleError', 'UnsupportedImportError', 'JobOutputLimitError', 'InvalidJobError'])
 
-export type WorkerHostileMode = 'wrong-output' | 'skip-renewals'
+export type WorkerHostileMode = 'wrong-output' | 'skip-renewals' | 'zombie'
+
+/** Every test-only misbehaviour, for the wiring that parses one. */
+export const WORKER_HOSTILE_MODES: readonly WorkerHostileMode[] = ['wrong-output', 'skip-renewals', 'zombie']
 
 /** A task this worker holds a lease on, as the migration hooks see it. */
 export interface HeldTask {
@@ -135,6 +142,9 @@ export interface JobWorker {
   readonly holding: Array<{ job: string, task: number, replica: number, token: Token }>
   /** test-only: switch a misbehaviour on (or off with undefined) */
   setHostile: (mode: WorkerHostileMode | undefined) => void
+  /** stop (true) or resume (false) claiming new tasks; tasks already running go on */
+  setPaused: (paused: boolean) => void
+  readonly paused: boolean
 }
 
 const key = (c: { job: string, task: number, replica: number }): string => `${c.job}/${c.task}/${c.replica}`
@@ -163,6 +173,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   /** leases held by tasks being prepared or run, with the controller that aborts each */
   const holding = new Map<string, { c: PlannedClaim, token: Token, ctrl: AbortController }>()
   let hostile = init.hostile
+  let paused = false
   const stats: JobWorkerStats = {
     claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
   }
@@ -197,6 +208,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
 
   /** Aborts every task whose lease the committed log says we lost (called on each commit and tick). */
   function checkLeases (): void {
+    if (hostile === 'zombie') return // runs on regardless; the ledger must refuse its late result
     for (const h of holding.values()) {
       if (h.ctrl.signal.aborted) continue
       const why = lostReason(h.c, h.token)
@@ -208,7 +220,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     if (!running) return
     checkLeases()
     const free = capacity - inflight.size
-    if (free <= 0) return
+    if (free <= 0 || paused) return
     const at = Math.max(jobs.state.clock.now, now())
     for (const c of planClaims(jobs.state, self, free, at)) {
       if (inflight.has(key(c)) || inflight.size >= capacity) continue
@@ -243,7 +255,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     holding.set(key(c), { c, token, ctrl })
     stats.running++
     const renew = setInterval(() => {
-      if (hostile === 'skip-renewals') return
+      if (hostile === 'skip-renewals' || hostile === 'zombie') return
       void jobs.submit({ kind: 'job.renew', body: { at: now(), job: c.job, task: c.task, replica: c.replica, token } }).then(() => {
         stats.renewals++
         if (held(c) == null || held(c)?.slot !== token.slot) {
@@ -329,6 +341,11 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     },
     poke,
     setHostile (mode) { hostile = mode },
+    get paused () { return paused },
+    setPaused (p) {
+      paused = p
+      poke()
+    },
     start () {
       if (running) return
       running = true

@@ -29,6 +29,8 @@ export function hardCap (maxPeers: number): number {
 export class MeshDialer {
   private readonly known = new Map<string, Known>()
   private readonly dialing = new Set<string>()
+  /** our dials in flight, to await (dialNow) */
+  private readonly inflight = new Map<string, Promise<void>>()
   private readonly lastFailure = new Map<string, number>()
   /** Consecutive failed dials per peer: each doubles that peer's dial timeout (up to 4×). */
   private readonly failures = new Map<string, number>()
@@ -70,6 +72,24 @@ export class MeshDialer {
     const old = this.known.get(peerId)
     this.known.set(peerId, { addrs: webrtc, firstSeen: old?.firstSeen ?? now, lastSeen: now })
     return old == null
+  }
+
+  /**
+   * Makes sure a direct WebRTC link to `peerId` is open, dialling it now (outside the policy's
+   * round) when the peer's WebRTC addresses are known; joins a dial already in flight. True when a
+   * link is open afterwards; false at once within `dialTimeoutMs` of a failed dial to it. For a
+   * caller that must reach this very peer and has only a relayed link to it (requests are refused
+   * on those): e.g. a blob only that peer holds.
+   */
+  async dialNow (peerId: string): Promise<boolean> {
+    if (this.webrtcPeers().has(peerId)) return true
+    if (!this.known.has(peerId) || this.controller.signal.aborted) return false
+    // as the policy: no new dial within dialTimeoutMs of a failed one (a caller retrying in a loop
+    // must not hammer a peer whose dials fail)
+    const failed = this.lastFailure.get(peerId)
+    if (!this.inflight.has(peerId) && failed != null && Date.now() - failed < this.config.dialTimeoutMs) return false
+    await (this.inflight.get(peerId) ?? this.dial(peerId))
+    return this.webrtcPeers().has(peerId)
   }
 
   /** True while our own dial to `peerId` is in flight. */
@@ -154,6 +174,14 @@ export class MeshDialer {
   private async dial (peerId: string): Promise<void> {
     const k = this.known.get(peerId)
     if (k == null) return
+    const running = this.inflight.get(peerId)
+    if (running != null) { await running; return }
+    const p = this.dialOnce(peerId, k)
+    this.inflight.set(peerId, p)
+    try { await p } finally { this.inflight.delete(peerId) }
+  }
+
+  private async dialOnce (peerId: string, k: Known): Promise<void> {
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
     // a dial that stalled may have been slow rather than hung (a starved CPU): give the next one longer

@@ -588,10 +588,20 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     let stream: Stream | undefined
     return await withTimeout(undefined, protocol, timeout, async () => {
       const signal = opts.signal ?? AbortSignal.timeout(timeout)
+      if (opts.direct === true && this.health.pick(this.libp2p.getConnections(id)) == null) await this.dialDirect(id.toString())
       // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
       stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
       return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
     }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
+  }
+
+  /** A direct link to `peer` for a request that needs one (`RequestOptions.direct`); the request then goes on either way. */
+  private async dialDirect (peer: string): Promise<void> {
+    try {
+      if (!await this.dialer.dialNow(peer)) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
+    } catch (err) {
+      this.log('direct dial to %s for a request failed: %s', peer, err instanceof Error ? err.message : String(err))
+    }
   }
 
   private assertStarted (): void {

@@ -26,6 +26,11 @@ export interface RequestOptions {
   /** @default the node's `maxFrameSize` */
   maxFrameSize?: number
   signal?: AbortSignal
+  /**
+   * when the peer is linked only through the relay (requests are refused on limited links), dial a
+   * direct WebRTC link to it first, within the timeout @default false
+   */
+  direct?: boolean
 }
 
 /** Reads exactly one frame that ends the stream's readable side. */

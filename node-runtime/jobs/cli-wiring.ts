@@ -46,6 +46,8 @@ export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, con
         ...(capacity != null ? { capacity } : {}),
         ...(migration != null ? { migration } : {}),
         ...(ctx.control != null ? { control: ctx.control } : {}),
+        // blobs persist where the ledger does (both only with an explicit --data-dir)
+        ...((d => d != null ? { dataDir: d } : {})(str(args, 'data-dir'))),
         ...(log != null ? { log } : {}),
         ...((h => h != null ? { hostile: h } : {})(jobsHostileFromEnv()))
       })

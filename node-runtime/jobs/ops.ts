@@ -7,7 +7,7 @@
 import type { BlobService } from '../../core/blobs/index.ts'
 import type { JobsBinding } from '../../core/jobs/ledger-binding.ts'
 import { buildSubmit, jobResults, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
-import type { JobWorker } from '../../core/jobs/worker.ts'
+import { WORKER_HOSTILE_MODES, type JobWorker } from '../../core/jobs/worker.ts'
 import { InvalidJobError, JobError } from '../../core/jobs/errors.ts'
 
 /** `job status|result|cancel` named a job this peer's ledger has no submission for. */
@@ -22,7 +22,7 @@ export interface JobOpsTarget {
   self: string
   worker: () => JobWorker | undefined
   peers: () => string[]
-  /** serve the test-only `job.hostile` op (NOVACRON_TEST=1) @default false */
+  /** serve the test-only `job.hostile` and `job.pause` ops (NOVACRON_TEST=1) @default false */
   testOps?: boolean
 }
 
@@ -106,15 +106,24 @@ export function jobOps (t: JobOpsTarget): (op: string, args: Record<string, unkn
       }
       case 'job.worker': {
         const w = t.worker()
-        return { self: t.self, capacity: w?.capacity ?? 0, active: w?.active ?? [], stats: w?.stats ?? null }
+        return { self: t.self, capacity: w?.capacity ?? 0, paused: w?.paused ?? false, active: w?.active ?? [], stats: w?.stats ?? null }
       }
       case 'job.hostile': {
         // test-only: switch this peer's worker into a misbehaviour (or back with mode null)
         const w = t.worker()
         if (t.testOps !== true || w == null) throw new InvalidJobError('job.hostile is a test-only op (NOVACRON_TEST=1, a peer with a worker)')
-        if (args.mode !== null && args.mode !== 'wrong-output' && args.mode !== 'skip-renewals') throw new InvalidJobError('mode must be wrong-output, skip-renewals or null')
-        w.setHostile(args.mode ?? undefined)
-        return { mode: args.mode }
+        const mode = WORKER_HOSTILE_MODES.find(m => m === args.mode)
+        if (args.mode !== null && mode == null) throw new InvalidJobError(`mode must be one of ${WORKER_HOSTILE_MODES.join(', ')}, or null`)
+        w.setHostile(mode)
+        return { mode: mode ?? null }
+      }
+      case 'job.pause': {
+        // test-only: stop (paused: true) or resume this peer's claiming; its running tasks go on
+        const w = t.worker()
+        if (t.testOps !== true || w == null) throw new InvalidJobError('job.pause is a test-only op (NOVACRON_TEST=1, a peer with a worker)')
+        if (typeof args.paused !== 'boolean') throw new InvalidJobError('paused must be true or false')
+        w.setPaused(args.paused)
+        return { paused: w.paused }
       }
       default:
         throw new InvalidJobError(`unknown job op ${JSON.stringify(op)}`)

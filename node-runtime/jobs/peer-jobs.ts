@@ -1,6 +1,7 @@
 /**
  * Jobs inside `novacron start` / `novacron peer`: the jobs service attached to the peer's ledger
- * through narrow components, not grown into the MeshNode. `prepare` registers the `job.*` kinds
+ * through narrow components, not grown into the MeshNode. Its blobs live in `<data-dir>/blobs` when
+ * the peer has a data dir (node-runtime/blobs/file-store.ts). `prepare` registers the `job.*` kinds
  * and binds `JobsState` to the ledger's commits (before the ledger starts, so every committed job
  * entry is applied); `start` runs the blob service (`/novacron/blobs/1.0.0`) on the MeshNode, a
  * worker-thread task runner and the worker loop, and serves the `job.*` control ops that
@@ -11,25 +12,30 @@
  * tasks out within the grace period (a leaving peer).
  *
  * Test-only: with NOVACRON_TEST=1, NOVACRON_JOBS_HOSTILE=wrong-output makes this peer's worker lie,
- * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, and the `job.hostile`
- * control op switches either on or off while the peer runs.
+ * NOVACRON_JOBS_HOSTILE=skip-renewals makes it stop renewing its leases, =zombie also makes it
+ * ignore losing them (it submits its late result anyway), and the `job.hostile` control op switches
+ * any of them on or off while the peer runs (`job.pause` stops or resumes its claiming).
  */
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import type { MeshNode } from '../../core/net/index.ts'
 import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
 import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
-import { createJobWorker, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
+import { createJobWorker, WORKER_HOSTILE_MODES, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
 import type { ControlServer } from '../state/control.ts'
 import type { TaskRunner } from '../../core/jobs/runner.ts'
 import { jobOps } from './ops.ts'
 import { migrationTestInit, preparePeerMigration, type PeerMigration } from '../migration/peer-migration.ts'
+import { FileBlobStore } from '../blobs/file-store.ts'
 
 export interface PeerJobsInit {
   node: MeshNode
   /** tasks this peer runs at once; 0 runs no worker (the peer still follows and submits) @default cores − 1, at least 1 */
   capacity?: number
   control?: ControlServer
+  /** keep blobs (modules, inputs, results) in `<dataDir>/blobs` across restarts @default in memory */
+  dataDir?: string
   hostile?: WorkerHostileMode
   /** live migration: tasks run checkpointably and move out within `graceMs` when the peer stops @default off */
   migration?: { graceMs: number, checkpointIntervalMs?: number }
@@ -51,8 +57,9 @@ export function jobsHostileFromEnv (env: NodeJS.ProcessEnv = process.env): Worke
   if (env.NOVACRON_TEST !== '1') return undefined
   const mode = env.NOVACRON_JOBS_HOSTILE
   if (mode == null || mode === '') return undefined
-  if (mode !== 'wrong-output' && mode !== 'skip-renewals') throw new RangeError(`NOVACRON_JOBS_HOSTILE must be wrong-output or skip-renewals (got '${mode}')`)
-  return mode
+  const known = WORKER_HOSTILE_MODES.find(m => m === mode)
+  if (known == null) throw new RangeError(`NOVACRON_JOBS_HOSTILE must be one of ${WORKER_HOSTILE_MODES.join(', ')} (got '${mode}')`)
+  return known
 }
 
 export function defaultCapacity (): number {
@@ -75,7 +82,7 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
     worker?.poke()
   }
   const binding = bindJobs(ledger, undefined, onEvents)
-  const blobs = createBlobService(init.node)
+  const blobs = createBlobService(init.node, init.dataDir != null ? { store: new FileBlobStore(join(init.dataDir, 'blobs'), init.log != null ? { log: init.log } : {}) } : {})
   const migration: PeerMigration | undefined = init.migration == null || capacity === 0
     ? undefined
     : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })

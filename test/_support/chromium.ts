@@ -28,8 +28,8 @@ export async function launchChromium (opts: { webgpu?: boolean } = {}): Promise<
  * tests' deadline as playwright's default timeout (its 30 s default timed out `goto` at load average
  * 45 on 2 cores) and the page's uncaught errors on stderr under `name`.
  */
-export async function openTab (target: Browser | BrowserContext, url: string, opts: { name: string, timeout: number, width?: number }): Promise<Page> {
-  const context = 'newContext' in target ? await target.newContext({ viewport: { width: opts.width ?? 1280, height: 900 } }) : target
+export async function openTab (target: Browser | BrowserContext, url: string, opts: { name: string, timeout: number, width?: number, height?: number }): Promise<Page> {
+  const context = 'newContext' in target ? await target.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 } }) : target
   const page = await context.newPage()
   page.setDefaultTimeout(opts.timeout)
   page.on('pageerror', err => { console.error(`${opts.name}: ${err.message}`) })

@@ -11,7 +11,21 @@ import type { LedgerStatus } from '../../core/ledger/types.ts'
 import { readControlInfo, remoteOp } from '../../node-runtime/state/control.ts'
 import type { EntryJson } from '../../node-runtime/ledger/ops.ts'
 import { startCli, type CliProcess } from './processes.ts'
-import { waitFor } from './wait.ts'
+import { WaitAbortedError, waitFor } from './wait.ts'
+
+/** A cluster peer's process has exited: its exit code or signal and the end of its stderr. */
+export class PeerExitedError extends WaitAbortedError {
+  static override name = 'PeerExitedError'
+  override name = 'PeerExitedError'
+}
+
+/** Why `peer` is gone (exit code or signal, last lines of stderr), or undefined while it runs. */
+export function exitReport (peer: ClusterPeer): string | undefined {
+  const { exitCode, signalCode } = peer.proc.child
+  if (exitCode === null && signalCode === null) return undefined
+  const tail = peer.proc.stderr.trimEnd().split('\n').slice(-40).join('\n')
+  return `${peer.name} (pid ${peer.proc.child.pid ?? '?'}) exited with ${signalCode ?? `code ${exitCode}`}; the end of its stderr:\n${tail === '' ? '(empty)' : tail}`
+}
 
 export interface ClusterPeer {
   name: string
@@ -44,6 +58,12 @@ export class LedgerCluster {
     const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, this.opts.startTimeoutMs ?? 120_000)
     const listening = JSON.parse(m[0]) as { peerId: string, multiaddrs: string[] }
     const peer = { name, dataDir, proc, peerId: listening.peerId }
+    // a peer that crashes (an exit code other than 0, or a signal this harness does not send) is
+    // reported at once with its stderr, whatever the test is waiting for at the time
+    void proc.exited.then(code => {
+      const signal = proc.child.signalCode
+      if ((code != null && code !== 0) || (signal != null && signal !== 'SIGTERM' && signal !== 'SIGKILL')) console.log(`# ${(exitReport(peer) ?? '').replace(/\n/g, '\n#   ')}`)
+    })
     if (name === 'boot') this.bootAddr = listening.multiaddrs.find(a => a.includes('/ws/')) ?? listening.multiaddrs[0]
     // the control endpoint is written once the state service is up; the ledger ops once the ledger runs
     await waitFor(async () => readControlInfo(dataDir) != null && await this.statusOf(peer).then(() => true, () => false), { timeout: 60_000, message: `${name}'s ledger control ops` })
@@ -67,7 +87,10 @@ export class LedgerCluster {
   /** Peers whose process still runs (a SIGKILLed one exits with code null and a signal). */
   live (): ClusterPeer[] { return this.peers.filter(p => p.proc.child.exitCode === null && p.proc.child.signalCode === null) }
 
+  /** Runs a control op on `peer`; a peer whose process has exited fails with `PeerExitedError` (its stderr), ending any `waitFor` at once. */
   async op (peer: ClusterPeer, op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const gone = exitReport(peer)
+    if (gone != null) throw new PeerExitedError(gone)
     const info = readControlInfo(peer.dataDir)
     if (info == null) throw new Error(`${peer.name} has no control endpoint`)
     return await remoteOp(info, op, args)

@@ -1,4 +1,15 @@
-/** Polls a condition until it holds or a deadline passes: tests wait on state, never on sleeps. */
+/**
+ * Polls a condition until it holds or a deadline passes: tests wait on state, never on sleeps.
+ * A check that throws is tried again until the deadline, except with a `WaitAbortedError` (e.g. the
+ * peer being polled has exited): then there is nothing left to wait for, and it is rethrown at once.
+ */
+
+/** Thrown by a check to end the wait at once (the condition can no longer come true). */
+export class WaitAbortedError extends Error {
+  static override name = 'WaitAbortedError'
+  override name = 'WaitAbortedError'
+}
+
 export interface WaitOptions {
   /** @default 30000 */
   timeout?: number
@@ -18,6 +29,7 @@ export async function waitFor<T> (check: () => T | Promise<T>, opts: WaitOptions
       const value = await check()
       if (value != null && value !== false) return value as NonNullable<T>
     } catch (err) {
+      if (err instanceof WaitAbortedError) throw err
       lastError = err
     }
     if (Date.now() > deadline) {

@@ -11,11 +11,11 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { Browser, CDPSession, Page } from 'playwright-core'
+import type { CDPSession, Page } from 'playwright-core'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
-import { launchChromium, openTab } from '../_support/chromium.ts'
-import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
+import { JobsTabCluster } from '../_support/jobs-tabs.ts'
+import type { ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath } from './_examples.ts'
@@ -26,24 +26,17 @@ interface TasksView { tasks: TaskState[], refusals: Record<string, number> }
 interface WorkerStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, resultsCommitted: number }
 
 describe('jobs: a frozen tab loses its lease', { timeout: 900_000 }, () => {
-  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
-  let browser: Browser | undefined
+  const mesh = new JobsTabCluster()
+  const cluster = mesh.cluster
   let tab: Page
   let boot: ClusterPeer
 
   before(async () => {
-    boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
-    await cluster.startPeer()
-    browser = await launchChromium()
-    tab = await openTab(browser, url, { name: 'tab', timeout: DEADLINE })
-    await tab.waitForFunction('globalThis.__novacronJobs?.worker() != null', undefined, { timeout: DEADLINE })
+    await mesh.start({ nodePeers: 1, tabs: 1, timeout: DEADLINE })
+    boot = mesh.boot
+    tab = mesh.tabs[0]
   })
-  after(async () => {
-    await browser?.close()
-    await cluster.stop()
-  })
+  after(async () => { await mesh.stop() })
 
   test('its task is claimed again by a Node peer and completes; the thawed tab\'s late result is refused', async () => {
     const tabId = await tab.evaluate('globalThis.__novacronJobs.self') as string

@@ -9,12 +9,10 @@
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
 import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
 import { demoTiles, tileArgs } from '../../app/jobs/mandelbrot-demo.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
-import { launchChromium } from '../_support/chromium.ts'
-import { LedgerCluster } from '../_support/ledger-cluster.ts'
+import { JobsTabCluster } from '../_support/jobs-tabs.ts'
 import { waitFor } from '../_support/wait.ts'
 import { exampleWasm } from './_examples.ts'
 
@@ -22,30 +20,12 @@ const root = new URL('../..', import.meta.url).pathname
 const DEADLINE = 240_000
 
 describe('jobs: 2 tabs + 2 Node peers run the Mandelbrot demo', { timeout: 900_000 }, () => {
-  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
-  let browser: Browser | undefined
-  const tabs: Page[] = []
+  const mesh = new JobsTabCluster()
+  const cluster = mesh.cluster
+  const tabs = mesh.tabs
 
-  before(async () => {
-    const boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
-    await cluster.startPeer()
-    browser = await launchChromium()
-    for (let i = 0; i < 2; i++) {
-      const context = await browser.newContext({ viewport: { width: 1300, height: 1600 } })
-      const page = await context.newPage()
-      page.setDefaultTimeout(DEADLINE)
-      page.on('pageerror', err => { console.error(`tab ${i}: ${err.message}`) })
-      await page.goto(url)
-      await page.waitForFunction('globalThis.__novacronJobs?.worker() != null', undefined, { timeout: DEADLINE })
-      tabs.push(page)
-    }
-  })
-  after(async () => {
-    await browser?.close()
-    await cluster.stop()
-  })
+  before(async () => { await mesh.start({ nodePeers: 1, tabs: 2, timeout: DEADLINE, viewport: { width: 1300, height: 1600 } }) })
+  after(async () => { await mesh.stop() })
 
   test('the demo\'s 48 tiles are decided once each, painted in tab 0, equal to a local run', async () => {
     const page = tabs[0]

@@ -12,13 +12,12 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { runInSandbox } from '../../core/jobs/sandbox.ts'
 import { resolveLimits } from '../../core/jobs/task-types.ts'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
-import { launchChromium, openTab } from '../_support/chromium.ts'
-import { LedgerCluster } from '../_support/ledger-cluster.ts'
+import { JobsTabCluster } from '../_support/jobs-tabs.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath, exampleWasm } from './_examples.ts'
@@ -30,27 +29,12 @@ const DEADLINE = 240_000
 const tileArgs = (i: number): string[] => ['--checksum', '320', '160', String((i % 20) * 16), String(Math.floor(i / 20) * 16), '16', '16', '300']
 
 describe(`jobs: one job of ${N} tasks × ${K} replicas over 3 Node peers + 2 tabs`, { timeout: 1_800_000 }, () => {
-  const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
-  let browser: Browser | undefined
-  const tabs: Page[] = []
+  const mesh = new JobsTabCluster()
+  const cluster = mesh.cluster
+  const tabs = mesh.tabs
 
-  before(async () => {
-    const boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
-    await cluster.startPeer()
-    await cluster.startPeer()
-    browser = await launchChromium()
-    for (let i = 0; i < 2; i++) {
-      const page = await openTab(browser, url, { name: `tab ${i}`, timeout: DEADLINE })
-      await page.waitForFunction('globalThis.__novacronJobs?.worker() != null', undefined, { timeout: DEADLINE })
-      tabs.push(page)
-    }
-  })
-  after(async () => {
-    await browser?.close()
-    await cluster.stop()
-  })
+  before(async () => { await mesh.start({ nodePeers: 2, tabs: 2, timeout: DEADLINE }) })
+  after(async () => { await mesh.stop() })
 
   test(`${N} tasks: one committed result per replica slot, the same on every peer and tab, equal to a local run`, async () => {
     const split = join(cluster.root, 'tiles.jsonl')

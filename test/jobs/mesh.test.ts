@@ -11,7 +11,17 @@
  *   and completes; thawed (SIGCONT), the zombie's late renewal or result is refused on every peer
  *   (fencing), or it sees the new claim first and aborts its run;
  * - a hostile worker (NOVACRON_TEST=1 NOVACRON_JOBS_HOSTILE=wrong-output) with `--replicas 3`: the
- *   honest majority's output wins every task and the liar is recorded as the loser.
+ *   honest majority's output wins every task and the liar is recorded as the loser;
+ * - the same peer switched (`job.hostile`) to `skip-renewals`, holding the only task of a job (the
+ *   others `job.pause`d until it claimed): its lease expires mid-task, another peer claims the slot
+ *   under a new fencing epoch and completes it, and the holder aborts its run and reports nothing;
+ * - switched to `zombie` (never renews, ignores the loss): its late result is refused on every
+ *   peer, and the result committed is the other peer's;
+ * - blobs persist in the data dir: the results one peer alone computed are fetched from it after it
+ *   was restarted on the same data dir (node-runtime/blobs/file-store.ts).
+ *
+ * A peer that dies is reported with its exit code and stderr (ledger-cluster.ts), and a wait that
+ * polls it ends at once with that report instead of timing out.
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
@@ -54,6 +64,8 @@ interface TasksView { tasks: TaskState[], losers: Array<{ task: number, worker: 
 describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   const cluster = new LedgerCluster({ flags: ['--job-capacity', '1'] })
   let boot: ClusterPeer
+  /** the peer started hostile (wrong-output) by the liar test, switched to other modes after it */
+  let hostile: ClusterPeer | undefined
 
   before(async () => {
     boot = await cluster.startBoot()
@@ -155,6 +167,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const honest = cluster.peers[2]
     await honest.proc.stop()
     const liar = await cluster.startPeer({ NOVACRON_JOBS_HOSTILE: 'wrong-output' })
+    hostile = liar
     await liar.proc.waitForOutput(/"event":"jobs:ready"[^\n]*"hostile":"wrong-output"/)
     // tasks of a second or more each, so the liar (a new follower, its claims slower to commit)
     // is not beaten to every slot by the two honest peers
@@ -181,5 +194,113 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const st = await status(boot, job)
     assert.ok(st.losers.some(l => l.worker === liar.peerId))
     assert.match(boot.proc.stdout, new RegExp(`"event":"job:losers","job":"${job.replace('.', '\\.')}"`))
+  })
+
+  interface WorkerView { paused: boolean, stats: { renewals: number, resultsCommitted: number, resultsRefused: number, leaseLostAborts: number, errors: string[] } }
+
+  /**
+   * One task of a job (a long tile: seconds of work, against a 2 s lease) claimed by the hostile
+   * peer in `mode`: the other peers are paused until it holds the lease, then resumed, so one of
+   * them claims the slot once the unrenewed lease runs out. Resolves when the job is done everywhere.
+   */
+  const fenced = (v: TasksView): number => (v.refusals['stale token'] ?? 0) + (v.refusals['task settled'] ?? 0) + (v.refusals['job done'] ?? 0)
+
+  async function heldByHostile (mode: 'skip-renewals' | 'zombie', iterations: number): Promise<{ job: string, holder: ClusterPeer, before: WorkerView, args: string[], fencedBefore: Map<string, number> }> {
+    const holder = hostile
+    assert.ok(holder != null, 'the hostile peer of the previous test runs')
+    assert.deepEqual(await cluster.op(holder, 'job.hostile', { mode }), { mode })
+    const others = cluster.live().filter(p => p !== holder)
+    const before = await cluster.op(holder, 'job.worker') as WorkerView
+    const args = ['--checksum', '192', '96', '72', '16', '80', '64', String(iterations)]
+    let job = ''
+    const fencedBefore = new Map<string, number>()
+    for (const p of others) await cluster.op(p, 'job.pause', { paused: true })
+    try {
+      const split = join(cluster.root, `${mode}.jsonl`)
+      writeFileSync(split, JSON.stringify({ args }) + '\n')
+      const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '2s', '--timeout', '300s', '--json', '--data-dir', boot.dataDir])
+      assert.equal(sub.code, 0, sub.stderr)
+      job = (JSON.parse(sub.stdout) as { job: string }).job
+      // refusals so far (counted over the whole log), before the holder can have reported
+      for (const p of cluster.live()) fencedBefore.set(p.name, fenced(await cluster.op(p, 'job.tasks', { job }) as TasksView))
+      await waitFor(async () => (await status(boot, job)).running.some(r => r.worker === holder.peerId), { timeout: 120_000, interval: 100, message: `${holder.name} (${mode}) holding the lease of ${job}` })
+    } finally {
+      for (const p of others) await cluster.op(p, 'job.pause', { paused: false })
+    }
+    await waitDone(job)
+    return { job, holder, before, args, fencedBefore }
+  }
+
+  /** The job's only task was completed by another peer under a later fencing epoch; its output equals a local run. */
+  async function takenOver (job: string, holder: ClusterPeer, args: string[]): Promise<TasksView[]> {
+    const views = await Promise.all(cluster.live().map(async p => await cluster.op(p, 'job.tasks', { job }) as TasksView))
+    for (const v of views) assert.deepEqual(v.tasks, views[0].tasks)
+    const slot = views[0].tasks[0].slots[0]
+    assert.ok(slot.result != null && slot.result.worker !== holder.peerId, `another peer's result was committed: ${JSON.stringify(views[0].tasks[0])} (a holder's result means the task ended before its lease was taken: make it longer)`)
+    assert.ok(slot.result.token.epoch >= 2, 'the slot was claimed again under a new fencing epoch')
+    const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
+    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun([args]))
+    return views
+  }
+
+  test('a worker that stops renewing (job.hostile skip-renewals): its lease expires, another peer completes the task, the holder aborts and reports nothing', async () => {
+    const { job, holder, before, args } = await heldByHostile('skip-renewals', 600_000)
+    await takenOver(job, holder, args)
+    const w = await waitFor(async () => {
+      const v = await cluster.op(holder, 'job.worker') as WorkerView
+      return v.stats.leaseLostAborts > before.stats.leaseLostAborts ? v : null
+    }, { timeout: 120_000, interval: 500, message: `${holder.name} aborting its run of ${job}` })
+    assert.match(w.stats.errors.join('\n'), new RegExp(`aborted ${job.replace('.', '\\.')}/0/0: .*lease on .* lost`))
+    assert.equal(w.stats.renewals, before.stats.renewals, 'the holder never renewed')
+    assert.equal(w.stats.resultsCommitted + w.stats.resultsRefused, before.stats.resultsCommitted + before.stats.resultsRefused, 'the holder reported nothing')
+  })
+
+  test('a zombie (job.hostile zombie: never renews, ignores the loss): its late result is refused on every peer', async () => {
+    const { job, holder, before, args, fencedBefore } = await heldByHostile('zombie', 600_001)
+    const w = await waitFor(async () => {
+      const v = await cluster.op(holder, 'job.worker') as WorkerView
+      return v.stats.resultsRefused > before.stats.resultsRefused ? v : null
+    }, { timeout: 300_000, interval: 500, message: `${holder.name} submitting its late result of ${job}` })
+    assert.equal(w.stats.leaseLostAborts, before.stats.leaseLostAborts, 'a zombie does not abort')
+    assert.equal(w.stats.resultsCommitted, before.stats.resultsCommitted)
+    // every peer applied the same log and refused the zombie's result under its old token
+    const peers = cluster.live()
+    let views: TasksView[] = []
+    await waitFor(async () => {
+      views = await takenOver(job, holder, args)
+      return views.every((v, i) => fenced(v) > (fencedBefore.get(peers[i].name) ?? Infinity))
+    }, { timeout: 60_000, interval: 500, message: () => `the zombie's refusal on every peer; now ${JSON.stringify(views.map(v => v.refusals))}` })
+    await cluster.op(holder, 'job.hostile', { mode: null })
+  })
+
+  test('blobs persist in the data dir: a peer restarted on it still serves the results it computed', async () => {
+    const keeper = cluster.peers[1]
+    const others = cluster.live().filter(p => p !== keeper)
+    const argsOf = Array.from({ length: 4 }, (_, i) => tileArgs(i, 300 + i))
+    let job = ''
+    // only the keeper computes: the results exist nowhere else (nobody has asked for them yet)
+    for (const p of others) await cluster.op(p, 'job.pause', { paused: true })
+    try {
+      const split = join(cluster.root, 'persist.jsonl')
+      writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
+      const sub = await cli(['job', 'submit', WASM, '--split', split, '--json', '--data-dir', boot.dataDir])
+      assert.equal(sub.code, 0, sub.stderr)
+      job = (JSON.parse(sub.stdout) as { job: string }).job
+      await waitDone(job)
+    } finally {
+      for (const p of others) await cluster.op(p, 'job.pause', { paused: false })
+    }
+    const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.ok(v.tasks.every(t => t.slots[0].result?.worker === keeper.peerId), 'the keeper computed every task')
+    await keeper.proc.stop()
+    const again = await cluster.startPeer(undefined, keeper)
+    assert.equal(again.peerId, keeper.peerId, 'the same identity from the same data dir')
+    // the submitter fetches the results: only the restarted peer holds them, from its disk
+    let last: Array<{ stdout?: string, fetchError?: string }> = []
+    const rows = await waitFor(async () => {
+      last = await cluster.op(boot, 'job.result', { job }) as typeof last
+      return last.every(r => r.stdout != null) ? last : null
+    }, { timeout: 120_000, interval: 1000, message: () => `every result fetched from the restarted peer; now ${JSON.stringify(last.map(r => r.fetchError ?? 'ok'))}` })
+    assert.deepEqual(rows.map(r => Buffer.from(r.stdout ?? '', 'base64').toString('utf8')), await localRun(argsOf))
   })
 })

@@ -6,7 +6,7 @@
  * what a worker runs at once; a blob nobody has makes the task abandoned, not reported; a cheating
  * worker with K = 3 loses every task it reports and is recorded; a worker that stops renewing
  * loses its lease to another worker, which aborts its running task (the runner's signal) and
- * reports nothing.
+ * reports nothing; a zombie (never renews, ignores the loss) reports late and is refused.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -57,7 +57,7 @@ const blobStore = {
   fetch: async (id: string) => { const b = blobs.get(id); if (b == null) throw Object.assign(new Error(`no provider has blob ${id}`), { name: 'BlobNotFoundError' }); return { bytes: b } }
 }
 
-function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[] } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
+function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[], slow?: { worker: number, ms: number } } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
   const ledger = new SharedLedger()
   const bindings: JobsBinding[] = []
   const workers: JobWorker[] = []
@@ -78,7 +78,7 @@ function peers (n: number, opts: { capacity?: number, liar?: number, hang?: numb
         running++
         maxRunning[i] = Math.max(maxRunning[i], running)
         try {
-          await new Promise(resolve => setTimeout(resolve, 5))
+          await new Promise(resolve => setTimeout(resolve, opts.slow?.worker === i ? opts.slow.ms : 5))
           if (spec.args?.[0] === 'trap') throw new JobTrapError('unreachable executed')
           return { exitCode: 0, stdout: new TextEncoder().encode(`out ${spec.args?.join(' ') ?? ''} ${spec.env?.NOVACRON_TASK_INDEX ?? ''}`), stderr: new Uint8Array(0), memoryBytes: 65536, runMs: 5 }
         } finally { running-- }
@@ -174,6 +174,31 @@ test('a worker that stops renewing loses its lease: the task is reassigned and t
     assert.equal(workers[0].stats.running, 0)
     assert.equal(workers[0].stats.renewals, 0, 'p0 never renewed')
     assert.equal(workers[0].stats.resultsCommitted + workers[0].stats.resultsRefused, 0, 'p0 reported nothing')
+  } finally {
+    for (const w of workers) w.stop()
+  }
+})
+
+test('a zombie worker (never renews, ignores losing its lease): its late result is refused by the fencing token', async () => {
+  const { bindings, workers } = peers(2, { slow: { worker: 0, ms: 2500 } })
+  workers[0].setHostile('zombie')
+  workers[0].start()
+  try {
+    const body = { ...buildSubmit(blobStore, { module: new Uint8Array([9, 9]), count: 1 }, Date.now()), leaseTtlMs: 1000 }
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings[1].state.jobs.get(id)?.tasks[0].slots[0].lease?.worker === 'p0', { timeout: 10_000, message: 'p0 holds the lease' })
+    workers[1].start() // claims the slot once the unrenewed lease expires, and reports first
+    await waitFor(() => workers[0].stats.resultsRefused === 1, { timeout: 20_000, message: 'p0 reported late and was refused' })
+    for (const b of bindings) {
+      const slot = b.state.jobs.get(id)?.tasks[0].slots[0]
+      assert.equal(slot?.result?.worker, 'p1')
+      assert.equal(slot?.result?.token.epoch, 2)
+      // the job had one task, so the late result meets a finished job (or, earlier, a settled task or a stale token)
+      assert.ok(['job done', 'task settled', 'stale token'].some(r => (b.state.refusals.get(r) ?? 0) >= 1), JSON.stringify([...b.state.refusals]))
+    }
+    assert.equal(workers[0].stats.leaseLostAborts, 0, 'a zombie does not abort')
+    assert.equal(workers[0].stats.renewals, 0)
   } finally {
     for (const w of workers) w.stop()
   }
