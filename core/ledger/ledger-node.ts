@@ -142,6 +142,9 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
   private stopping = false
   private offering = false
   private lastSync = 0
+  /** a pull from a peer that showed we lag is running / when the last one started (catchUpFrom) */
+  private catchingUp = false
+  private catchUpAt = -Infinity
   private tick: number
   private tickAt = 0
   private epochAt = 0
@@ -300,10 +303,12 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
 
   // ---------------------------------------------------------------- epochs and instances
 
-  private enterEpoch (e: EpochInfo, firstSlot: number, announce = true): void {
+  private enterEpoch (e: EpochInfo, firstSlot: number, announce = true, keepPrev = false): void {
     const wasReplica = this.instance != null
-    this.prev?.stop()
-    this.prev = this.instance
+    if (!keepPrev) {
+      this.prev?.stop()
+      this.prev = this.instance
+    }
     this.instance = undefined
     this.epochAt = this.clock.now()
     const others = e.replicas.map(r => r.peerId).filter(p => p !== this.self)
@@ -477,12 +482,10 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     } else if (this.instance != null && this.instance.currentSlot <= chain.height) {
       // we got past our instance through gossip/sync: a fresh instance at the next slot (it voted
       // in no slot beyond its current one, so nothing it signed can conflict)
+      // (the previous epoch's instance stays: it still answers that epoch's laggers)
       this.instance.stop()
       this.instance = undefined
-      const e = chain.current
-      this.prev?.stop()
-      this.prev = undefined
-      this.enterEpoch(e, chain.height + 1, false)
+      this.enterEpoch(chain.current, chain.height + 1, false, true)
     }
     this.offer()
     this.submitter.pump()
@@ -543,11 +546,34 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     if (target != null) {
       if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', accountable); return }
       void target.receive(f.message)
-    } else if (f.epoch === e.epoch + 1 && this.future.length < FUTURE_FRAMES) {
-      this.future.push({ from, epoch: f.epoch, message: f.message })
+    } else if (f.epoch > e.epoch) {
+      // the sender has committed past the end of our epoch: we lag. Its frames are not its fault;
+      // the next epoch's are kept for when we get there, and we fetch what we miss from it now
+      // (waiting for gossip or the periodic pull left lagging peers behind for good: docs/ledger.md)
+      if (f.epoch === e.epoch + 1 && this.future.length < FUTURE_FRAMES) this.future.push({ from, epoch: f.epoch, message: f.message })
+      else this.count('aheadOfUs')
+      this.catchUpFrom(from, accountable)
     } else if (f.epoch === e.epoch) {
       this.count('notReplica') // we are not a replica of this epoch (yet): not the sender's fault
+    } else if (chain.epochInfo(f.epoch)?.replicas.some(r => r.peerId === from) ?? false) {
+      this.count('behindUs') // a replica of an older epoch that has not caught up yet: it will pull from us
     } else this.reject('wrongEpoch', accountable)
+  }
+
+  /**
+   * A frame from a later epoch than ours came from `from`: pull from it (one such pull at a time, at
+   * most one a second). A peer whose claim does not hold — the pull brings nothing — is charged a
+   * rejection, so a peer cannot send made-up future epochs for free.
+   */
+  private catchUpFrom (from: string, accountable: string): void {
+    const now = this.clock.now()
+    if (this.catchingUp || now - this.catchUpAt < 1000) return
+    this.catchingUp = true
+    this.catchUpAt = now
+    const before = this.chain?.height ?? -1
+    this.pull(from).then(() => {
+      if ((this.chain?.height ?? -1) === before) this.reject('wrongEpoch', accountable)
+    }, () => {}).finally(() => { this.catchingUp = false })
   }
 
   private async onMicroblock (from: string, bytes: Uint8Array): Promise<void> {
