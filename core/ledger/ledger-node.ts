@@ -40,7 +40,7 @@ import { Pool } from './pool.ts'
 import { checkSetting } from './settings.ts'
 import { Submitter } from './submitter.ts'
 import { serveSync } from './sync.ts'
-import type { LedgerInbound, LedgerTransport } from './transport.ts'
+import type { LedgerInbound, LedgerTransport, RecordVerdict } from './transport.ts'
 import type { BlockRecord, CommittedEntry, Entry, LedgerApi, LedgerEvents, LedgerStatus, LedgerStore } from './types.ts'
 import { checkRecord, verifyChain } from './verify.ts'
 import { VoteJournal } from './vote-journal.ts'
@@ -592,12 +592,13 @@ export class LedgerNode extends TypedEventEmitter<LedgerEvents> implements Ledge
     this.instance.schedule()
   }
 
-  async onRecord (_from: string, bytes: Uint8Array): Promise<'accept' | 'ignore' | 'reject'> {
+  async onRecord (from: string, bytes: Uint8Array): Promise<RecordVerdict> {
     let r: BlockRecord
-    try { r = readRecord(bytes) } catch { return 'reject' }
+    try { r = readRecord(bytes) } catch { this.count('badRecord'); return 'malformed' }
     const chain = this.chain
-    if (chain != null && r.height > chain.height + 1) void this.pull(_from)
-    return await this.ingest(r)
+    if (chain != null && r.height > chain.height + 1) void this.pull(from)
+    const v = await this.ingest(r)
+    return v === 'reject' ? 'forged' : v
   }
 
   async serveSync (_from: string, request: Uint8Array): Promise<Uint8Array> { return await serveSync(this.c.store, request) }
