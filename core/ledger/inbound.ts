@@ -17,6 +17,7 @@ export abstract class InboundFrames extends SyncPulls {
    */
   onFrame (from: string, bytes: Uint8Array, accountable = from): void {
     if (!this.running) return
+    if (accountable === from) this.frames.note(from, bytes)
     this.liveness.heard(from)
     let f
     try { f = readFrame(bytes) } catch { this.reject('malformed', accountable); return }

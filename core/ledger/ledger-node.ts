@@ -144,6 +144,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
       checks: this.checks,
       microblockChecks: this.mbChecks,
       proofs: this.memo?.proofs,
+      frames: this.frames.counts,
       pending: this.pool.entries + this.submitter.pending
     })
   }

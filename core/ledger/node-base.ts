@@ -28,6 +28,7 @@ import { Submitter } from './submitter.ts'
 import type { LedgerTransport } from './transport.ts'
 import type { BlockRecord, CommittedEntry, Entry, LedgerEvents, LedgerStore } from './types.ts'
 import { VoteJournal } from './vote-journal.ts'
+import { FrameTally } from './frame-tally.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -113,6 +114,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   protected future: Array<{ from: string, epoch: number, message: Uint8Array }> = []
   protected readonly verified = new Set<string>()
   readonly rejected: Record<string, number> = {}
+  /** inbound frames by kind, repeats, sync pulls (frame-tally.ts; the benchmark's frames per decision by kind) */
+  readonly frames = new FrameTally()
   protected readonly rejectTimes = new Map<string, number[]>()
   readonly liveness: Liveness
   /** joining, removing the silent, evidence, the base tick (upkeep.ts) */

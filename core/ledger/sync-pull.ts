@@ -31,6 +31,7 @@ export abstract class SyncPulls extends EpochInstances {
     for (let round = 0; round < 64 && this.running; round++) {
       const from = (this.chain?.height ?? -1) + 1
       let res
+      this.frames.counts.syncPulls++
       try { res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 }))) } catch { return }
       if (this.chain == null) {
         if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) return
