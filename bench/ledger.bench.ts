@@ -27,8 +27,13 @@
  * inflated by CPU contention), the crypto costs and the whole run too.
  * Targets (reported even where missed): p50 ≤ 250 ms and p99 ≤ 1 s at n = 7; p50 ≤ 500 ms at
  * n = 16; ≥ 2,000 entries/s at n = 7; epoch change ≤ 1 s after its commit.
- * `--quick`: n = 4 and 7, 40 latency samples, 2,000 entries (6,000 without) (a few minutes); `--sizes` picks n
- * (e.g. `--sizes 4,7,16,32`). Writes bench/results/ledger.json.
+ *   - frames per decision by kind (`framesByKindPerDecision`, from the peers' own inbound counts,
+ *     core/ledger/frame-tally.ts): each engine message kind, microblocks, forwards, probes, the
+ *     repeats among them (identical frames again from the same peer: re-sends on silence, copies),
+ *     and sync pulls — where ProBFT's extra frames against the simulator come from.
+ * `--quick`: n = 4 and 7, 40 latency samples, 2,000 entries (6,000 without) (a few minutes);
+ * `--sizes` picks n (e.g. `--sizes 4,7,16,32`); `--out NAME` writes bench/results/NAME.json
+ * instead of bench/results/ledger.json (a partial run does not replace the full one).
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -55,6 +60,7 @@ const sizes = (arg('sizes') ?? (quick ? '4,7' : '4,7,16')).split(',').map(Number
 const protocols = (arg('protocols') ?? 'probft,pbft').split(',') as Array<'probft' | 'pbft'>
 const burst = Number(arg('entries') ?? (quick ? 2000 : 6000))
 const latencySamples = quick ? 40 : 100
+const out = arg('out') ?? 'ledger'
 await initCoreWasm()
 const quorumMath = { binomialSf, binomialCdf }
 
@@ -119,6 +125,16 @@ function cpuMs (pid: number | undefined): number {
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
+
+/** Inbound frames per decision by kind between two snapshots of every peer (frame-tally.ts), repeats and sync pulls alongside. */
+function framesByKind (a: LedgerStatus[], b: LedgerStatus[], decisions: number): Record<string, unknown> {
+  const total = (s: LedgerStatus[], k: 'byKind' | 'repeats', kind: string): number => sum(s.map(x => x.frames?.[k][kind] ?? 0))
+  const kinds = [...new Set(b.flatMap(x => Object.keys(x.frames?.byKind ?? {})))].sort()
+  const per = (x: number): number => +(x / Math.max(1, decisions)).toFixed(2)
+  const byKind = Object.fromEntries(kinds.map(k => [k, per(total(b, 'byKind', k) - total(a, 'byKind', k))]))
+  const repeats = Object.fromEntries(kinds.map(k => [k, per(total(b, 'repeats', k) - total(a, 'repeats', k))]).filter(([, v]) => (v as number) > 0))
+  return { byKind, repeats, syncPulls: per(sum(b.map(x => x.frames?.syncPulls ?? 0)) - sum(a.map(x => x.frames?.syncPulls ?? 0))) }
+}
 
 async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<string, unknown>> {
   const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol] })
@@ -209,6 +225,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
         const a = wire(lat0); const b = wire(lat1); const d = Math.max(1, lat1[0].height - lat0[0].height)
         return { frames: +((b.frames - a.frames) / d).toFixed(1), bytes: Math.round((b.bytes - a.bytes) / d) }
       })(),
+      framesByKindPerDecision: { latencyPhase: framesByKind(lat0, lat1, lat1[0].height - lat0[0].height), burst: framesByKind(before, after, decisions) },
       cpuPerDecisionPerReplicaMs: +cpuPerDecisionPerReplicaMs.toFixed(2),
       idleCpuMsPerSecondPerPeer,
       // of cpuPerDecisionPerReplicaMs, what the idle mesh would have used in the same time
@@ -266,7 +283,7 @@ for (const n of sizes) {
     simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3)
   })
   // what is done so far, in case a long run is stopped (the final write below replaces it)
-  writeResult('ledger', { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
+  writeResult(out, { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
 }
 const at = (n: number): Record<string, unknown> | undefined => rows.find(r => r.n === n)?.probft as Record<string, unknown> | undefined
 const lat = (n: number): { ledgerP50: number, ledgerP99: number } | undefined => at(n)?.latencyMs as { ledgerP50: number, ledgerP99: number } | undefined
@@ -278,4 +295,4 @@ const targets = {
   'epoch change <= 1 s after its commit': rows.every(r => ['probft', 'pbft'].every(p => ((r[p] as { epochChangeMs?: { max: number } } | undefined)?.epochChangeMs?.max ?? 0) <= 1000))
 }
 console.log('targets:', targets)
-console.log(writeResult('ledger', { quick, sizes, protocols, burst, loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2)), crypto, rows, targets }))
+console.log(writeResult(out, { quick, sizes, protocols, burst, loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2)), crypto, rows, targets }))

@@ -3,14 +3,15 @@
  * remote peer on `/novacron/ledger/1.0.0` (length-prefixed frames, core/net's `encodeFrame` /
  * `FrameDecoder`, bounded frame size), opened on first use and reopened when closed; inbound
  * streams are read in a loop and each frame handed to the ledger. Committed records travel on the
- * gossip topic `novacron/ledger/1` behind a topic validator (Reject / Ignore before propagation),
+ * gossip topic `novacron/ledger/1`, checked by MeshGuard's validator (core/net/mesh-guard.ts) before
+ * propagation: Reject (P4-scored, a strike) for a record that does not decode or verify, Ignore for
+ * a stale one or one beyond our height,
  * and the sync protocol is a request/response call. Every frame and byte is counted (`wire`).
  * Sending honours backpressure: each link's frames wait in a bounded `SendQueue` (send-queue.ts)
  * while its stream opens or its buffer is full, and the oldest are dropped (counted) beyond it.
  * Nothing a peer sends can throw into the event loop: stream errors close that stream only.
  */
 import type { Stream } from '@libp2p/interface'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { encodeFrame, FrameDecoder } from '../net/frame-codec.ts'
 import type { MeshNode } from '../net/mesh-node.ts'
 import { MAX_FRAME_BYTES, MAX_SYNC_BYTES } from './codec.ts'
@@ -39,25 +40,25 @@ export class Links implements LedgerTransport {
     this.started = true
     await this.mesh.libp2p.handle(LEDGER_PROTOCOL, (stream, conn) => { void this.readLoop(stream, conn.remotePeer.toString()) }, { runOnLimitedConnection: false, maxInboundStreams: 4 })
     await this.mesh.handle(SYNC_PROTOCOL, async (req, ctx) => await this.ledger.serveSync(ctx.peerId, req), { maxFrameSize: MAX_SYNC_BYTES + 128 * 1024 })
-    const pubsub = this.mesh.libp2p.services.pubsub
-    pubsub.topicValidators.set(LEDGER_TOPIC, async (peer, msg) => {
-      const from = msg.type === 'signed' ? msg.from.toString() : peer.toString()
-      try {
-        const r = await this.ledger.onRecord(from, msg.data)
-        return r === 'accept' ? TopicValidatorResult.Accept : r === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
-      } catch (err) {
-        this.log(`record from ${from}: ${String(err)}`)
-        return TopicValidatorResult.Ignore
+    // MeshGuard's validator path, as the state and learning topics: unsigned gossip and a record that
+    // does not decode or verify are Rejected before gossipsub forwards them (P4 score, a strike);
+    // the check ingests what it accepts, so the handler has nothing left to do
+    this.unsubscribe = this.mesh.subscribe(LEDGER_TOPIC, () => {}, {
+      check: async (data, from) => {
+        try {
+          return await this.ledger.onRecord(from, data)
+        } catch (err) {
+          this.log(`record from ${from}: ${String(err)}`)
+          return 'ignore'
+        }
       }
     })
-    this.unsubscribe = this.mesh.subscribe(LEDGER_TOPIC, () => {}) // validated (and ingested) above
   }
 
   async stop (): Promise<void> {
     if (!this.started) return
     this.started = false
-    this.unsubscribe?.()
-    this.mesh.libp2p.services.pubsub.topicValidators.delete(LEDGER_TOPIC)
+    this.unsubscribe?.() // and its check
     await this.mesh.libp2p.unhandle(LEDGER_PROTOCOL).catch(() => {})
     await this.mesh.unhandle(SYNC_PROTOCOL).catch(() => {})
     for (const o of this.out.values()) o.stream?.abort(new Error('ledger stopping'))

@@ -24,10 +24,18 @@ export interface LedgerTransport {
   wire?: () => { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number, dropped?: number }
 }
 
+/**
+ * The verdict on a gossiped record, in MeshGuard's terms (core/net/mesh-guard.ts `GossipVerdict`):
+ * accept (valid: applied, propagated), ignore (stale, or beyond our height: not checkable yet;
+ * dropped unpenalised), malformed (does not decode) or forged (decodes, does not verify). The last
+ * two are gossipsub Rejects: P4 score and a strike against the peer that sent it.
+ */
+export type RecordVerdict = 'accept' | 'ignore' | 'malformed' | 'forged'
+
 /** What a transport delivers to the ledger. */
 export interface LedgerInbound {
   onFrame: (from: string, frame: Uint8Array) => void
-  /** a gossiped record: accept (valid, propagate), ignore (stale/unknown yet) or reject (invalid) */
-  onRecord: (from: string, record: Uint8Array) => Promise<'accept' | 'ignore' | 'reject'>
+  /** a gossiped record, checked before gossipsub delivers or forwards it */
+  onRecord: (from: string, record: Uint8Array) => Promise<RecordVerdict>
   serveSync: (from: string, request: Uint8Array) => Promise<Uint8Array>
 }

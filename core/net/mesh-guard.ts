@@ -38,8 +38,11 @@ export const TOPIC_BUDGETS: Readonly<Record<'topology' | 'broadcast' | 'discover
 
 export type TopicKind = 'mesh' | 'discovery' | 'other'
 
-/** A subscriber's verdict on a gossip payload: accept it, or why it is rejected. */
-export type GossipVerdict = 'accept' | 'malformed' | 'forged'
+/**
+ * A subscriber's verdict on a gossip payload: accept it; `ignore` it (dropped and not forwarded,
+ * nobody penalised: stale, or not checkable yet); or why it is rejected.
+ */
+export type GossipVerdict = 'accept' | 'ignore' | 'malformed' | 'forged'
 /** A subscriber's check of a gossip payload (`from`: its author), run before it is delivered or forwarded. */
 export type GossipCheck = (data: Uint8Array, from: string) => GossipVerdict | Promise<GossipVerdict>
 
@@ -72,9 +75,9 @@ export class MeshGuard {
 
   /**
    * A gossipsub topic validator for `topic`. `check` is the subscriber's own validation of the
-   * payload (e.g. the state layer's decode and signature checks): it runs after the budget, and its
-   * verdict other than 'accept' rejects the message, so a forged or undecodable message is never
-   * forwarded.
+   * payload (e.g. the state layer's decode and signature checks, the ledger's record verification):
+   * it runs after the budget; 'ignore' drops the message unpenalised, any other verdict but
+   * 'accept' rejects it, so a forged or undecodable message is never forwarded.
    */
   validator (topic: string, kind: TopicKind, check?: GossipCheck): TopicValidatorFn {
     const base = this.baseValidator(topic, kind)
@@ -89,7 +92,9 @@ export class MeshGuard {
         this.init.log('check of a message on %s from %s threw: %s', topic, msg.from.toString(), err instanceof Error ? err.message : String(err))
         outcome = 'malformed'
       }
-      return outcome === 'accept' ? TopicValidatorResult.Accept : this.reject(topic, outcome, source.toString())
+      if (outcome === 'accept') return TopicValidatorResult.Accept
+      if (outcome === 'ignore') return TopicValidatorResult.Ignore
+      return this.reject(topic, outcome, source.toString())
     }
   }
 

@@ -500,9 +500,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * stand for the topic).
    */
   subscribe (topic: string, handler: (msg: PubsubMessage) => void, opts: { budget?: Budget, check?: GossipCheck } = {}): () => void {
+    let installed: ReturnType<MeshGuard['validator']> | undefined
     if ((opts.budget != null || opts.check != null) && !this.topicValidators.has(topic)) {
       if (opts.budget != null) this.guard.setBudget(topic, opts.budget)
       const v = this.guard.validator(topic, 'other', opts.check)
+      installed = v
       this.topicValidators.set(topic, v)
       if (this._status === 'started') this.guardTopic(topic, v)
     }
@@ -517,6 +519,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       const s = this.handlers.get(topic)
       if (s == null || !s.delete(handler) || s.size > 0) return
       this.handlers.delete(topic)
+      // the check goes with its last subscriber: a later subscriber (a restarted service) brings its own
+      if (installed != null && this.topicValidators.get(topic) === installed) {
+        this.topicValidators.delete(topic)
+        if (this._status === 'started' && this.libp2p.services.pubsub.topicValidators.get(topic) === installed) this.libp2p.services.pubsub.topicValidators.delete(topic)
+      }
       if (this._status === 'started') this.libp2p.services.pubsub.unsubscribe(topic)
     }
   }

@@ -40,6 +40,9 @@ export class MemNet {
     this.timers.add(t)
   }
 
+  /** frames and gossip sent and not yet delivered (or dropped) */
+  get inFlight (): number { return this.timers.size }
+
   private up (a: string, b: string): boolean {
     return !this.offline.has(a) && !this.offline.has(b) && !this.cut.has(`${a}>${b}`) && !this.cut.has(`${b}>${a}`)
   }
