@@ -13,6 +13,7 @@ import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { LIVE_TASK_DEFAULTS } from '../../core/learning/live/task.ts'
 import type { MeshNode } from '../../core/net/index.ts'
+import type { LearningIdentity } from '../../core/learning/live/identity.ts'
 import type { LedgerApi } from '../../core/ledger/types.ts'
 import type { FromLiveWorker, ToLiveWorker } from './live-protocol.ts'
 import { WorkerTrainer } from './live-trainer.ts'
@@ -57,7 +58,7 @@ async function startWorker (): Promise<{ worker: Worker, backend: string, text: 
   })
 }
 
-export async function joinMeshTraining (ctx: { mesh: MeshNode, ledger: LedgerApi }, s: JoinSettings, onLoading?: (loaded: number) => void): Promise<TabLearner> {
+export async function joinMeshTraining (ctx: { mesh: MeshNode, ledger: LedgerApi, identity: LearningIdentity }, s: JoinSettings, onLoading?: (loaded: number) => void): Promise<TabLearner> {
   const task = liveTaskFor(s)
   const all = await fetchMnistSlice(s.perLabel ?? 60, onLoading)
   const { train, test } = trainTestSplit(all, 0.25, createRng(s.seed).fork(`tab:${ctx.mesh.peerId.toString()}`))
@@ -71,6 +72,7 @@ export async function joinMeshTraining (ctx: { mesh: MeshNode, ledger: LedgerApi
     mesh: learningMesh(ctx.mesh),
     ledger: { submit: async (e, o) => await ctx.ledger.submit(e, o), log: async (from, limit) => await ctx.ledger.log(from, limit) },
     trainer,
+    identity: ctx.identity,
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
     log: m => { console.info(`learning: ${m}`) }
   })

@@ -60,7 +60,7 @@ function summary (s: LiveStatus, l: TabLearner, settings: JoinSettings): string 
     `${kb(s.stats.bytesSent)} sent / ${kb(s.stats.bytesReceived)} received.`
 }
 
-export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mesh' | 'peerId' | 'ledger'>): void {
+export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mesh' | 'peerId' | 'ledger' | 'learning'>): void {
   const inputs = Object.fromEntries(FIELDS.map(f => [f.name, h('input', { type: 'number', min: f.min, max: f.max, value: String(f.value), style: 'width:7em', name: f.name, 'data-testid': `learning-live-${f.name}` })])) as Record<FieldName, HTMLInputElement>
   const join = h('button', { type: 'button', 'data-testid': 'learning-join' }, 'Join mesh training')
   const leave = h('button', { type: 'button', class: 'secondary', 'data-testid': 'learning-leave', disabled: true }, 'Leave')
@@ -72,8 +72,9 @@ export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mes
     h('p', { class: 'hint' }, 'Train with the other peers of the mesh (tabs, and Node peers started with novacron learn, with the same settings): this tab trains on its own digits in a background worker, sends only its compressed update, and every round is committed through the ledger.'),
     h('div', { class: 'form-row learning-controls' }, ...FIELDS.map(f => field(f.label, inputs[f.name])), join, leave),
     errors, status, table)
-  if (ctx.ledger == null) { join.disabled = true; return }
+  if (ctx.ledger == null || ctx.learning == null) { join.disabled = true; return }
   const ledger = ctx.ledger
+  const identity = ctx.learning
   let learner: TabLearner | undefined
   let joined: JoinSettings | undefined
   let timer: ReturnType<typeof setInterval> | undefined
@@ -92,7 +93,7 @@ export function mountLiveLearning (root: HTMLElement, ctx: Pick<AppContext, 'mes
     join.disabled = true
     for (const i of Object.values(inputs)) i.disabled = true
     status.textContent = 'Joining: loading this tab’s digits and the training worker…'
-    import('./live-join.ts').then(async m => await m.joinMeshTraining({ mesh: ctx.mesh, ledger }, read.settings, n => { status.textContent = `Loading MNIST digits from the page server… ${n}/10 labels` })).then(l => {
+    import('./live-join.ts').then(async m => await m.joinMeshTraining({ mesh: ctx.mesh, ledger, identity }, read.settings, n => { status.textContent = `Loading MNIST digits from the page server… ${n}/10 labels` })).then(l => {
       learner = l
       joined = read.settings
       Object.assign(globalThis, { __novacronLearning: { status: () => l.learning.status(), backend: l.backend } })

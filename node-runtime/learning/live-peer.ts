@@ -20,11 +20,15 @@ import { hostileUpdates, type HostileKind } from '../../core/learning/live/hosti
 import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { learningIdentity } from '../../core/learning/live/identity.ts'
 import type { LedgerRuntime } from '../ledger/peer-ledger.ts'
 import type { ControlServer } from '../state/control.ts'
 
 export interface LivePeerInit {
   node: MeshNode
+  /** the peer's libp2p key: the draw key and update signatures (core/learning/live/identity.ts) */
+  privateKey: PrivateKey
   ledger: LedgerRuntime
   control?: ControlServer
   task: LiveTaskConfig
@@ -66,6 +70,7 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
       log: async (from, limit) => await init.ledger.log(from, limit)
     },
     trainer,
+    identity: learningIdentity(init.privateKey),
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
     ...(init.log != null ? { log: init.log } : {}),
     ...(init.hostile != null ? { hostile: hostileUpdates(init.hostile, lz.compressor ?? undefined) } : {})

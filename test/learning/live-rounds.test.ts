@@ -19,8 +19,15 @@ import {
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { smallMnist } from './_mnist.ts'
 import { waitFor } from '../_support/wait.ts'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { checkDraw, coordinatorOrder, firstSeed, learningIdentity, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
 
-const PEERS = ['12D3KooWPeerAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '12D3KooWPeerBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '12D3KooWPeerCccccccccccccccccccccccccccccccccccccc', '12D3KooWPeerDddddddddddddddddddddddddddddddddddddd']
+// real Ed25519 identities from fixed seeds: the draw keys and update signatures derive from them
+const KEYS = await Promise.all([1, 2, 3, 4, 5].map(async i => await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i))))
+const PEERS = KEYS.map(k => peerIdFromPrivateKey(k).toString())
+const IDS = KEYS.map(k => learningIdentity(k))
 
 class MemLedger {
   readonly entries: LedgerEntryView[] = []
@@ -84,7 +91,7 @@ function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTa
   const trainer = new Trainer(model, initialOf(model))
   trainers.push(trainer)
   const l = new LiveLearning({ task: { ...task, ...over }, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer })
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
   running.push(l)
   return l
 }
@@ -122,6 +129,18 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
       const again = recomputeRound(base, fetched.updates, other.roundRule, r.round, r.base)
       assert.equal(again.hash, r.hash, `round ${r.round} recomputes`)
     }
+    // the coordinators were drawn: recomputed from the ledger alone, every round's was first in its draw
+    const draws = replayDraws(ledger, task.minUpdates)
+    assert.deepEqual(draws.map(d => d.coordinator), committed.map(r => r.coordinator))
+    for (const d of draws) assert.equal(d.order[0], d.coordinator, `round ${d.round}: no takeover happened, so the first drawn coordinated`)
+    assert.ok(peers.every(p => p.stats.badDraws === 0))
+    assert.equal(draws[0].order.length, 2, 'round 1 draws among the first minUpdates learners (J); the third joined after')
+    assert.equal(draws[2].order.length, 3, 'round 3 draws among the learners joined by round 1 committed')
+    // a round entry whose draw proof is over another seed (a learner claiming a round it was not drawn for) is refused everywhere
+    const forged: RoundEntry = { ...committed[2], round: 4, base: committed[2].hash, hash: 'ee'.repeat(32), coordinator: PEERS[0], participants: [PEERS[0]].sort(), draw: bytesToHex(proveDraw(IDS[0].vrfSecret, peers[0].task, 4, new Uint8Array(32))) }
+    await ledger.port(PEERS[0]).submit({ kind: KIND_ROUND, data: writeRoundEntry(forged) })
+    await waitFor(() => peers.every(p => p.stats.badDraws === 1), { message: 'the forged round refused by every peer' })
+    assert.ok(peers.every(p => p.status().round === 3 && p.status().hash === committed[2].hash))
     const acc = peers[0].status().rounds.map(r => r.localAccuracy as number)
     assert.ok(acc[2] > acc[0] || acc[2] > 0.6, `accuracy per round ${acc.join(', ')}`)
     assert.ok(peers.every(p => p.stats.bytesSent > 0 && p.stats.bytesReceived > 0))
@@ -136,7 +155,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     // when it is drawn to coordinate, the next in the order takes over after roundTimeoutMs
     mesh.dropped.add(PEERS[2])
     for (const p of peers) await p.start()
-    await waitFor(() => rounds(ledger).length >= 1, { timeout: 120_000, message: 'round 1 commits without the dropped peer' })
+    await waitFor(() => rounds(ledger).length >= 1 && peers.slice(0, 2).every(p => p.status().round === 1), { timeout: 120_000, message: 'round 1 commits without the dropped peer (and the live peers applied it)' })
     const r1 = rounds(ledger)[0]
     assert.ok(!r1.participants.includes(PEERS[2]))
     assert.equal(r1.participants.length, 2)
@@ -229,19 +248,58 @@ describe('codecs', () => {
 
   test('model.round entries: strict reader, validator checks the author is the coordinator', () => {
     const e: RoundEntry = {
-      task: 'a1b2c3d4e5f60718', round: 1, coordinator: PEERS[0], participants: [PEERS[0], PEERS[1]], rule: 'fedavg', clipMedian: false,
-      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5
+      task: 'a1b2c3d4e5f60718', round: 1, coordinator: PEERS[0], participants: [PEERS[0], PEERS[1]].sort(), rule: 'fedavg', clipMedian: false,
+      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5, draw: 'ef'.repeat(80)
     }
     assert.deepEqual(readRoundEntry(writeRoundEntry(e)), e)
     assert.equal(LEARNING_KINDS[KIND_ROUND](writeRoundEntry(e), PEERS[0]), null)
     assert.match(LEARNING_KINDS[KIND_ROUND](writeRoundEntry(e), PEERS[1]) ?? '', /coordinator/)
     const bad = (o: Record<string, unknown>): void => { assert.throws(() => readRoundEntry(new TextEncoder().encode(JSON.stringify({ ...e, ...o }))), { name: 'EntryShapeError' }) }
     bad({ round: 0 })
-    bad({ participants: [PEERS[1], PEERS[0]] })
+    bad({ participants: [PEERS[0], PEERS[1]].sort().reverse() })
     bad({ hash: 'xyz' })
     bad({ rule: 'mean' })
     bad({ extra: 1 })
     bad({ dp: { clip: 0, sigma: 1, delta: 1e-5 } })
+    bad({ draw: 'ef'.repeat(79) })
+    bad({ draw: undefined })
+    const j = { task: 'a1b2c3d4e5f60718', samples: 3, vrf: '01'.repeat(32) }
+    assert.deepEqual(readJoinEntry(writeJoinEntry(j)), j)
+    for (const o of [{ vrf: 'zz' }, { vrf: undefined }, { vrf: '01'.repeat(31) }]) assert.throws(() => readJoinEntry(new TextEncoder().encode(JSON.stringify({ ...j, ...o }))), { name: 'EntryShapeError' })
     assert.throws(() => readRoundEntry(new Uint8Array(5000)), { name: 'EntryShapeError' })
   })
 })
+
+/**
+ * The coordinator draw of every committed round, recomputed from the ledger alone (schedule.ts):
+ * seed₁ from slot J (the minUpdates-th join; one entry per slot in MemLedger), each applied round's
+ * proof checked with its coordinator's joined key, the next seed from its output, and the order of
+ * the eligible learners.
+ */
+function replayDraws (ledger: MemLedger, minUpdates: number): Array<{ round: number, coordinator: string, order: string[] }> {
+  const joins = new Map<string, { slot: number, vrf: Uint8Array }>()
+  const roundSlots: number[] = []
+  let J = -1
+  let seed: Uint8Array | undefined
+  const out: Array<{ round: number, coordinator: string, order: string[] }> = []
+  for (const e of ledger.entries) {
+    if (!e.applied) continue
+    if (e.kind === KIND_JOIN) {
+      const j = readJoinEntry(e.data)
+      if (joins.has(e.author)) continue
+      joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf) })
+      if (joins.size === minUpdates) { J = e.slot; seed = firstSeed(j.task, J, [{ kind: e.kind, author: e.author, data: e.data }]) }
+    } else if (e.kind === KIND_ROUND && seed != null) {
+      const r = readRoundEntry(e.data)
+      if (r.round !== out.length + 1) continue
+      const limit = r.round <= 2 ? J : roundSlots[r.round - 3]
+      const eligible = [...joins.entries()].filter(([, v]) => v.slot <= limit).map(([p]) => p)
+      const o = checkDraw((joins.get(r.coordinator) as { vrf: Uint8Array }).vrf, r.task, r.round, seed, hexToBytes(r.draw))
+      assert.ok(o != null, `round ${r.round}: the draw proof checks`)
+      out.push({ round: r.round, coordinator: r.coordinator, order: coordinatorOrder(seed, eligible) })
+      roundSlots.push(e.slot)
+      seed = nextSeed(o)
+    }
+  }
+  return out
+}

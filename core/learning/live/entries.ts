@@ -2,11 +2,13 @@
  * The ledger entries of live learning (registered with the ledger as kinds; bodies are UTF-8 JSON,
  * ≤ 4 KiB, read strictly):
  *
- *   model.join  := { "task": hex16, "samples": uint }                 author = the learner
+ *   model.join  := { "task": hex16, "samples": uint, "vrf": hex64 }   author = the learner
+ *                  (vrf: the learner's ECVRF public key of the coordinator draw, schedule.ts)
  *   model.round := { "task": hex16, "round": uint ≥ 1, "coordinator": peerId, "participants": [peerId…],
  *                    "rule": aggregator, "clipMedian": bool, "dp": null | { "clip", "sigma", "delta" },
  *                    "epsilon": number | null, "base": hex64, "hash": hex64, "samples": uint,
- *                    "accuracy": number | null }                      author = the coordinator
+ *                    "accuracy": number | null, "draw": hex160 }      author = the coordinator
+ *                  (draw: the coordinator's ECVRF proof for the round, schedule.ts)
  *
  * `base` is the SHA-256 of the weights the round started from, `hash` of the weights it produced
  * (weights.ts); `participants` are the peers whose updates were aggregated, in the aggregation order
@@ -21,7 +23,7 @@ export const KIND_ROUND = 'model.round'
 export const MAX_ENTRY_BYTES = 4096
 export const MAX_PARTICIPANTS = 32
 
-export interface JoinEntry { task: string, samples: number }
+export interface JoinEntry { task: string, samples: number, vrf: string }
 
 export interface DpRecord { clip: number, sigma: number, delta: number }
 
@@ -38,6 +40,8 @@ export interface RoundEntry {
   hash: string
   samples: number
   accuracy: number | null
+  /** the coordinator's draw proof (80 bytes, hex) */
+  draw: string
 }
 
 /** Thrown by the readers; the ledger turns it into a refusal at apply. */
@@ -48,6 +52,7 @@ export class EntryShapeError extends Error {
 
 const HEX64 = /^[0-9a-f]{64}$/
 const HEX16 = /^[0-9a-f]{16}$/
+const HEX160 = /^[0-9a-f]{160}$/
 const PEER = /^[1-9A-HJ-NP-Za-km-z]{8,128}$/
 
 function parse (bytes: Uint8Array): Record<string, unknown> {
@@ -75,17 +80,18 @@ function keys (o: Record<string, unknown>, want: string[]): void {
 }
 
 export function writeJoinEntry (e: JoinEntry): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ task: e.task, samples: e.samples }))
+  return new TextEncoder().encode(JSON.stringify({ task: e.task, samples: e.samples, vrf: e.vrf }))
 }
 
 export function readJoinEntry (bytes: Uint8Array): JoinEntry {
   const o = parse(bytes)
-  keys(o, ['task', 'samples'])
+  keys(o, ['task', 'samples', 'vrf'])
   if (typeof o.task !== 'string' || !HEX16.test(o.task)) throw new EntryShapeError('task must be 16 hex digits')
-  return { task: o.task, samples: uint(o.samples, 'samples') }
+  if (typeof o.vrf !== 'string' || !HEX64.test(o.vrf)) throw new EntryShapeError('vrf must be 64 hex digits')
+  return { task: o.task, samples: uint(o.samples, 'samples'), vrf: o.vrf }
 }
 
-const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy']
+const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw']
 
 export function writeRoundEntry (e: RoundEntry): Uint8Array {
   const o: Record<string, unknown> = {}
@@ -119,10 +125,11 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
     if (clip == null || sigma == null || delta == null || clip <= 0 || sigma < 0 || delta <= 0 || delta >= 1) throw new EntryShapeError('dp: clip > 0, sigma ≥ 0, 0 < delta < 1')
     dp = { clip, sigma, delta }
   }
+  if (typeof o.draw !== 'string' || !HEX160.test(o.draw)) throw new EntryShapeError('draw must be 160 hex digits')
   if (typeof o.base !== 'string' || !HEX64.test(o.base) || typeof o.hash !== 'string' || !HEX64.test(o.hash)) throw new EntryShapeError('base and hash must be 64 hex digits')
   return {
     task: o.task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
-    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy')
+    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw
   }
 }
 

@@ -5,9 +5,10 @@
  * a `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
  * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
- * `model.round`: the first valid one for head + 1 advances the task's head), joins the task once,
- * fetches the head's weights by hash (refusing weights whose hash differs) and, when the schedule
- * makes it the coordinator of the next round, runs that round: select linked learners by measured
+ * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
+ * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
+ * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
+ * coordinator of the next round, runs that round: select linked learners by measured
  * RTT, send `start`, train its own update, collect updates until all answered or the deadline,
  * aggregate deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer
  * that drops is just missing from the round; a coordinator that drops is replaced after
@@ -27,9 +28,10 @@ import { encodeLocalUpdate } from './local-update.ts'
 import { fetchWeights } from './model-fetch.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { LiveRpc } from './rpc.ts'
-import { coordinatorAt, coordinatorOrder } from './schedule.ts'
+import { checkDraw, coordinatorAt, coordinatorOrder, firstSeed, nextSeed, proveDraw, type SeedEntry } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
@@ -50,6 +52,14 @@ export class LiveLearning {
   private readonly models = new Map<string, Float32Array>()
   private readonly roundBodies = new Map<number, { base: string, bodies: Array<{ peer: string, body: Uint8Array }> }>()
   private readonly learners: string[] = []
+  /** each learner's join slot and draw key */
+  private readonly joins = new Map<string, { slot: number, vrf: Uint8Array }>()
+  /** J: the slot that committed the task's minUpdates-th join (schedule.ts) */
+  private firstSlot: number | undefined
+  /** the entries of the slot being read (seed₁ hashes all of slot J's) */
+  private slotEntries: { slot: number, entries: SeedEntry[] } = { slot: -1, entries: [] }
+  /** the draw seed of round head + 1 (undefined until J's block was read whole) */
+  private seed: Uint8Array | undefined
   private readonly history: CommittedRound[] = []
   private readonly feedback = new ErrorFeedback()
   private head = { round: 0, hash: '' }
@@ -112,7 +122,7 @@ export class LiveLearning {
 
   status (): LiveStatus {
     return {
-      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], joined: this.joined,
+      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.order(), joined: this.joined,
       round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
     }
@@ -136,9 +146,13 @@ export class LiveLearning {
     for (;;) {
       const entries = await this.c.ledger.log(this.nextSlot, 200)
       if (entries.length === 0) break
-      for (const e of entries) this.apply(e)
+      for (const e of entries) {
+        if (e.slot !== this.slotEntries.slot) { this.sealFirstSeed(); this.slotEntries = { slot: e.slot, entries: [] } }
+        this.slotEntries.entries.push({ kind: e.kind, author: e.author, data: e.data })
+        this.apply(e)
+      }
       this.nextSlot = entries[entries.length - 1].slot + 1
-      if (entries.length < 200) break
+      if (entries.length < 200) { this.sealFirstSeed(); break }
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
@@ -151,10 +165,29 @@ export class LiveLearning {
     if (!this.models.has(this.head.hash)) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
-    if (this.learners.length < (this.init.minLearners ?? 1)) return
-    const order = coordinatorOrder(this.task, this.head.round + 1, this.head.hash, this.learners)
+    if (this.learners.length < (this.init.minLearners ?? 1) || this.seed == null) return
+    const order = this.order()
     const me = coordinatorAt(order, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me === this.c.mesh.peerId) void this.coordinate().catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+  }
+
+  /** Once slot J was read whole: seed₁ (the block's entries are committed and read together). */
+  private sealFirstSeed (): void {
+    if (this.firstSlot == null || this.seed != null || this.head.round !== 0 || this.slotEntries.slot !== this.firstSlot) return
+    this.seed = firstSeed(this.task, this.firstSlot, this.slotEntries.entries)
+    this.headAt = this.now()
+  }
+
+  /** Learners eligible for round r's draw: joined at a slot ≤ Eᵣ (schedule.ts). */
+  private eligible (round: number): string[] {
+    if (this.firstSlot == null) return []
+    const limit = round <= 2 ? this.firstSlot : (this.history[round - 3]?.slot ?? -1)
+    return this.learners.filter(p => (this.joins.get(p)?.slot ?? Infinity) <= limit)
+  }
+
+  /** The draw order of round head + 1 (empty before seed₁ is known). */
+  order (): string[] {
+    return this.seed == null ? [] : coordinatorOrder(this.seed, this.eligible(this.head.round + 1))
   }
 
   private apply (e: LedgerEntryView): void {
@@ -164,12 +197,18 @@ export class LiveLearning {
         const j = readJoinEntry(e.data)
         if (j.task !== this.task || this.learners.includes(e.author)) return
         this.learners.push(e.author)
+        this.joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf) })
+        if (this.learners.length === Math.max(1, this.cfg.minUpdates)) this.firstSlot = e.slot
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash) { this.stats.ignoredRounds++; return }
+        const key = this.joins.get(r.coordinator)
+        const out = this.seed != null && key != null && this.eligible(r.round).includes(r.coordinator) ? checkDraw(key.vrf, this.task, r.round, this.seed, hexToBytes(r.draw)) : null
+        if (out == null) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
+        this.seed = nextSeed(out)
         this.head = { round: r.round, hash: r.hash }
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
@@ -184,7 +223,7 @@ export class LiveLearning {
 
   private join (): void {
     this.joining = true
-    this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n }) }, { timeoutMs: 30_000 })
+    this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n, vrf: bytesToHex(this.c.identity.vrfPublic) }) }, { timeoutMs: 30_000 })
       .catch(err => { this.log(`join: ${errText(err)}`); this.joinRetryAt = this.now() + 2000 })
       .finally(() => { this.joining = false })
   }
@@ -257,7 +296,9 @@ export class LiveLearning {
     const round = this.head.round + 1
     const baseHash = this.head.hash
     const base = this.models.get(baseHash)
-    if (base == null) return
+    const seed = this.seed
+    if (base == null || seed == null) return
+    const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
     const selected = this.select()
     const deadline = this.now() + this.cfg.deadlineMs
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
@@ -292,7 +333,7 @@ export class LiveLearning {
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
       rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, selected.length),
-      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy)
+      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw
     }
     try {
       await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })

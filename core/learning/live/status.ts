@@ -31,12 +31,16 @@ export interface LiveStats {
   updatesSent: number
   /** committed model.round entries that did not extend the head (a second coordinator's, another base) */
   ignoredRounds: number
+  /** committed model.round entries refused because their coordinator was not drawn (ineligible, or a bad draw proof) */
+  badDraws: number
 }
 
 export interface LiveStatus {
   task: string
   peerId: string
   learners: string[]
+  /** the coordinator draw of the next round: eligible learners in takeover order (schedule.ts) */
+  order: string[]
   joined: boolean
   round: number
   hash: string
@@ -49,6 +53,6 @@ export interface LiveStatus {
 export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
   }
 }

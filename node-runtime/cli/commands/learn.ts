@@ -120,11 +120,11 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   let live: import('../../learning/live-peer.ts').LivePeer | undefined
   const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`learn: ${m}\n`) } : undefined
   return await runPeerCommand(args, io, {
-    afterStart: async ({ node, ledger, control, out }) => {
+    afterStart: async ({ node, privateKey, ledger, control, out }) => {
       if (ledger == null) throw new UsageError('live learning needs the ledger', '--no-ledger')
       const { startLivePeer } = await import('../../learning/live-peer.ts')
       live = await startLivePeer({
-        node, ledger: ledger.ledger, control, task, train, test, dataName: loaded.name, out,
+        node, privateKey, ledger: ledger.ledger, control, task, train, test, dataName: loaded.name, out,
         rounds: num(args, 'rounds') ?? 20,
         minLearners: num(args, 'min-peers') ?? 2,
         ...(num(args, 'round-timeout') != null ? { roundTimeoutMs: num(args, 'round-timeout') } : {}),
