@@ -6,7 +6,8 @@
  *
  *   model.status  → LiveStatus plus the model spec and the data's name
  *   model.weights → { spec, round, hash, weights (base64 f32le) } of the head (or `hash`)
- *   model.verify  → recomputes round r from its coordinator's update bodies: { round, hash, recomputed, match }
+ *   model.verify  → recomputes round r from its coordinator's update bodies and checks their signatures:
+ *                   { round, hash, recomputed, match, badSignatures }
  *
  * Prints `learn:round {round, hash, coordinator, participants, accuracy}` once a committed round's
  * weights are held and evaluated here.
@@ -100,7 +101,8 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
         const fetched = await learning.fetchRound(round, entry.coordinator)
         const base = learning.weights(entry.base) ?? await learning.fetchModel(entry.base, [entry.coordinator, ...entry.participants])
         const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined)
-        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash, updates: fetched.updates.length, rejected: again.rejected }
+        // match: the hash recomputes and every body carries its participant's signature
+        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
       }
       default: throw new RangeError(`unknown op ${op}`)
     }

@@ -20,6 +20,7 @@ import { weightsHash } from '../../core/learning/live/weights.ts'
 import { smallMnist } from './_mnist.ts'
 import { waitFor } from '../_support/wait.ts'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { hostileUpdates, type HostileUpdates } from '../../core/learning/live/hostile.ts'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { checkDraw, coordinatorOrder, firstSeed, learningIdentity, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
@@ -87,11 +88,11 @@ after(async () => {
   for (const t of trainers) t.dispose()
 })
 
-function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTaskConfig> = {}, rounds = 3, roundTimeoutMs = 30_000): LiveLearning {
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTaskConfig> = {}, rounds = 3, roundTimeoutMs = 30_000, hostile?: HostileUpdates): LiveLearning {
   const trainer = new Trainer(model, initialOf(model))
   trainers.push(trainer)
   const l = new LiveLearning({ task: { ...task, ...over }, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...(hostile != null ? { hostile } : {}) })
   running.push(l)
   return l
 }
@@ -168,7 +169,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     const nan = new Float32Array(size).fill(Number.NaN)
     const bodyNan = encodeUpdate({ round: 2, sender: 0, samples: 1, clients: 1, values: nan }, createRng(1)).bytes
     const start = coord.stats.rejected['wrong-round']
-    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), body: bodyNan }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), body: bodyNan, sig: new Uint8Array(64) }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
     assert.equal(a.type, 'refuse')
     assert.equal(coord.stats.rejected['wrong-round'], start + 1)
     const g = readMessage(await handler(Uint8Array.from([2, 200, 1]), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
@@ -192,6 +193,38 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     for (const p of peers) await p.stop()
   })
 
+  test('forged and altered updates are refused as `signature`; a verifier spots a body the coordinator changed', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, {}, 2, 30_000, i === 2 ? hostileUpdates(['forged', 'altered']) : undefined))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 2 && p.status().held), { timeout: 120_000, message: () => peers.map(p => p.status().round).join(',') })
+    const committed = rounds(ledger)
+    const refused = peers.reduce((n, p) => n + p.stats.rejected.signature, 0)
+    const hostileRounds = committed.filter(r => r.coordinator !== PEERS[2]).length
+    assert.equal(refused, 2 * hostileRounds, 'a forged and an altered update from the hostile peer in every round it did not coordinate')
+    for (const r of committed) {
+      if (r.coordinator !== PEERS[2]) assert.ok(!r.participants.includes(PEERS[2]), `round ${r.round}: nothing from the hostile peer was aggregated`)
+      const verifier = peers.find(p => p.status().peerId !== r.coordinator) as LiveLearning
+      const honest = await verifier.fetchRound(r.round, r.coordinator)
+      assert.deepEqual(honest.badSignatures, [], `round ${r.round}: every body carries its participant's signature`)
+    }
+    // a coordinator that serves a changed body for a participant: the verifier names that participant
+    const r1 = committed[0]
+    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { roundBodies: Map<number, unknown> }).roundBodies.get(1) == null) as LiveLearning
+    mesh.tamper = (from, answer) => {
+      const m = readMessage(answer, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+      if (m.type !== 'round' || from !== r1.coordinator) return answer
+      const body = m.updates[0].body.slice()
+      body[body.length >> 1] ^= 1
+      return writeMessage({ ...m, updates: [{ ...m.updates[0], body }, ...m.updates.slice(1)] })
+    }
+    const lied = await verifier.fetchRound(1, r1.coordinator)
+    assert.deepEqual(lied.badSignatures, [r1.participants[0]])
+    mesh.tamper = undefined
+    for (const p of peers) await p.stop()
+  })
+
   test('the collector rejects NaN, oversize and unselected updates by reason (engine reasons + live ones)', async () => {
     const { RoundCollector } = await import('../../core/learning/live/collector.ts')
     const size = 10
@@ -199,16 +232,20 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     const ok = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size).fill(0.1) }, createRng(1)).bytes
     const nan = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size).fill(Number.NaN) }, createRng(1)).bytes
     const wrong = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size + 1) }, createRng(1)).bytes
-    assert.equal(col.receive('p1', ok, 0), null)
-    assert.equal(col.receive('p1', ok, 0), 'duplicate')
-    assert.equal(col.receive('p2', nan, 0), 'non-finite')
-    assert.equal(col.receive('p3', wrong, 0), 'shape')
-    assert.equal(col.receive('px', ok, 0), 'unselected')
+    const sig = new Uint8Array(64)
+    assert.equal(col.receive('p1', ok, sig, true, 0), null)
+    assert.equal(col.receive('p1', ok, sig, true, 0), 'duplicate')
+    assert.equal(col.receive('p2', ok, sig, false, 0), 'signature')
+    assert.equal(col.precheck('p2', 0), null, 'an update its sender did not sign does not use up the sender\'s answer')
+    assert.equal(col.receive('p2', nan, sig, true, 0), 'non-finite')
+    assert.equal(col.receive('p3', wrong, sig, true, 0), 'shape')
+    assert.equal(col.receive('px', ok, sig, true, 0), 'unselected')
+    assert.equal(col.rejected.signature, 1)
     assert.equal(col.done(0), true)
     assert.equal(col.admitted().length, 1)
     const late = new RoundCollector(1, 'ab'.repeat(32), ['p1'], 1000, { size, rule: { rule: 'fedavg', clipMedian: false, dp: null, seed: 1 } })
-    assert.equal(late.receive('p1', ok, 1001), 'late')
-    assert.equal(late.receive('p1', Uint8Array.from([1, 2, 3]), 0), 'decode')
+    assert.equal(late.receive('p1', ok, sig, true, 1001), 'late')
+    assert.equal(late.receive('p1', Uint8Array.from([1, 2, 3]), sig, true, 0), 'decode')
   })
 })
 
@@ -217,11 +254,11 @@ describe('codecs', () => {
   const h = Uint8Array.from({ length: 32 }, (_, i) => i)
   const samples: LiveMessage[] = [
     { type: 'start', task: 'a1b2c3d4e5f60718', round: 7, base: h, deadlineMs: 3000 },
-    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, body: Uint8Array.from([1, 2, 3]) },
+    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, body: Uint8Array.from([1, 2, 3]), sig: new Uint8Array(64).fill(5) },
     { type: 'getModel', hash: h },
     { type: 'model', hash: h, lz4: true, bytes: Uint8Array.from([9, 9]) },
     { type: 'getRound', task: 'a1b2c3d4e5f60718', round: 2 },
-    { type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1]) }, { peer: 'p2', body: new Uint8Array(0) }] },
+    { type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1]), sig: new Uint8Array(64).fill(1) }, { peer: 'p2', body: new Uint8Array(0), sig: new Uint8Array(64).fill(2) }] },
     { type: 'ok' },
     { type: 'refuse', reason: 'busy' }
   ]
@@ -240,7 +277,7 @@ describe('codecs', () => {
       for (let k = 0; k < 30; k++) { const c = b.slice(); c[Math.floor(rng.next() * c.length)] = Math.floor(rng.next() * 256); inputs.push(c) }
     }
     for (let k = 0; k < 300; k++) inputs.push(Uint8Array.from({ length: Math.floor(rng.next() * 64) }, () => Math.floor(rng.next() * 256)))
-    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, body: new Uint8Array(5000) }))
+    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, body: new Uint8Array(5000), sig: new Uint8Array(64) }))
     for (const bytes of inputs) {
       try { readMessage(bytes, limits) } catch (err) { assert.equal((err as Error).name, 'LiveDecodeError', `${(err as Error).name}: ${(err as Error).message}`) }
     }

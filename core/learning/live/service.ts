@@ -21,7 +21,9 @@ import { initParams } from '../model.ts'
 import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
 import { aggregateRound, type RoundRule } from './aggregate-round.ts'
-import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage } from './codec.ts'
+import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
+import { alterBody, forgeSignature } from './hostile.ts'
+import { badRoundSignatures, checkUpdateSignature, signUpdate, updateSigningBytes } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { encodeLocalUpdate } from './local-update.ts'
@@ -50,7 +52,7 @@ export class LiveLearning {
   private readonly initial: Float32Array
   private readonly initialHash: string
   private readonly models = new Map<string, Float32Array>()
-  private readonly roundBodies = new Map<number, { base: string, bodies: Array<{ peer: string, body: Uint8Array }> }>()
+  private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
   private readonly learners: string[] = []
   /** each learner's join slot and draw key */
   private readonly joins = new Map<string, { slot: number, vrf: Uint8Array }>()
@@ -308,7 +310,12 @@ export class LiveLearning {
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
-        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, this.ownBody(round, baseHash, body), this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
+        this.trainUpdate(round, baseHash, base)
+          .then(async body => {
+            const own = this.ownBody(round, baseHash, body)
+            collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
+          })
+          .catch(err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
         continue
       }
       this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
@@ -374,7 +381,7 @@ export class LiveLearning {
   /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
   private ownBody (round: number, baseHash: string, body: Uint8Array): Uint8Array {
     const sends = this.c.hostile?.({ round, base: hexToBytes32(baseHash), size: this.c.trainer.size })
-    return sends?.filter(s => bytesToHex(s.base) === baseHash).at(-1)?.body ?? body
+    return sends?.filter(s => bytesToHex(s.base) === baseHash && s.forge == null).at(-1)?.body ?? body
   }
 
   private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
@@ -385,8 +392,11 @@ export class LiveLearning {
       const body = await this.trainUpdate(m.round, baseHash, base)
       const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
       for (const s of sends) {
+        const signed = updateSigningBytes(this.task, m.round, s.base, s.body)
+        const sig = s.forge === 'forged' ? forgeSignature(signed) : await this.c.identity.sign(signed)
+        const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
         // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
-        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: s.body }, 1024)
+        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: sent, sig }, 1024)
           .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
       }
     } catch (err) {
@@ -418,7 +428,10 @@ export class LiveLearning {
           this.stats.rejected['wrong-round']++
           return refuse('no such round in progress')
         }
-        const why = col.receive(from, m.body, this.now())
+        // cheap checks first, the signature last (it is the costly one)
+        const pre = col.precheck(from, this.now())
+        const signed = pre == null && await checkUpdateSignature(from, this.task, m.round, m.base, m.body, m.sig)
+        const why = col.receive(from, m.body, m.sig, signed, this.now())
         return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
       }
       case 'getModel': {
@@ -438,13 +451,22 @@ export class LiveLearning {
     }
   }
 
-  /** The update bodies of a committed round from its coordinator (for recomputation). */
-  async fetchRound (round: number, from: string): Promise<{ base: string, updates: Array<{ peer: string, body: Uint8Array }> }> {
+  /**
+   * The update bodies of a committed round from its coordinator (for recomputation), and the
+   * peers among them whose signature does not check (signing.ts): a verifier need not trust the
+   * coordinator that the bodies came from the listed participants.
+   */
+  async fetchRound (round: number, from: string): Promise<{ base: string, updates: RoundUpdate[], badSignatures: string[] }> {
     const local = this.roundBodies.get(round)
-    if (local != null) return { base: local.base, updates: local.bodies }
-    const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
-    if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
-    return { base: bytesToHex(a.base), updates: a.updates }
+    let got: { base: string, updates: RoundUpdate[] }
+    if (local != null) {
+      got = { base: local.base, updates: local.bodies }
+    } else {
+      const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
+      if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
+      got = { base: bytesToHex(a.base), updates: a.updates }
+    }
+    return { ...got, badSignatures: await badRoundSignatures(this.task, round, hexToBytes32(got.base), got.updates) }
   }
 
   get roundRule (): RoundRule { return this.rule }
