@@ -169,7 +169,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     const nan = new Float32Array(size).fill(Number.NaN)
     const bodyNan = encodeUpdate({ round: 2, sender: 0, samples: 1, clients: 1, values: nan }, createRng(1)).bytes
     const start = coord.stats.rejected['wrong-round']
-    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), body: bodyNan, sig: new Uint8Array(64) }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), trainMs: 12, body: bodyNan, sig: new Uint8Array(64) }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
     assert.equal(a.type, 'refuse')
     assert.equal(coord.stats.rejected['wrong-round'], start + 1)
     const g = readMessage(await handler(Uint8Array.from([2, 200, 1]), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
@@ -225,6 +225,51 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     for (const p of peers) await p.stop()
   })
 
+  test('with perRound 2 of 4 linked learners, the coordinator draws by TCS-FEEL on the RTT, training rate and throughput it measured', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, { perRound: 2, minUpdates: 2 }, 4))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 4 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    const committed = rounds(ledger)
+    for (const r of committed) assert.equal(r.participants.length, 2, `round ${r.round}: perRound updates`)
+    const coords = peers.filter(p => p.status().selection != null)
+    assert.ok(coords.length >= 1)
+    for (const c of coords) {
+      const s = c.status()
+      const sel = s.selection as NonNullable<typeof s.selection>
+      assert.equal(sel.estimates.length, 4, 'every linked learner and itself were candidates')
+      for (const e of sel.estimates) assert.ok(Number.isFinite(e.seconds) && e.seconds >= 0 && e.p >= 0.1 / 4 - 1e-12, JSON.stringify(e))
+      // what it measured of the learners whose updates it admitted: a training rate and a link throughput
+      for (const r of committed.filter(x => x.coordinator === s.peerId)) {
+        for (const q of r.participants.filter(q => q !== s.peerId)) {
+          const f = s.measured[q]
+          assert.ok(f?.computeRate != null && f.computeRate > 0 && f.throughput != null && f.throughput > 0, `${q}: ${JSON.stringify(f)}`)
+        }
+      }
+    }
+    // the candidates carry the measured facts: the link RTTs (MemMesh: 5 + i ms), the committed sample
+    // counts, and, once this peer coordinated a round before, the training rate and throughput it measured
+    const { roundTimes } = await import('../../core/learning/live/select.ts')
+    for (const c of coords) {
+      const s = c.status()
+      const sel = s.selection as NonNullable<typeof s.selection>
+      const links = new Map(mesh.port(s.peerId).links().map(l => [l.peerId, l.rttMs]))
+      for (const k of sel.candidates) {
+        assert.equal(k.samples, shards[PEERS.indexOf(k.peer)].n)
+        assert.equal(k.rttMs, k.peer === s.peerId ? 0 : links.get(k.peer))
+      }
+      const size = (c.weights() as Float32Array).length
+      assert.deepEqual(roundTimes(sel.candidates, { epochs: 1, updateBytes: size }), sel.estimates.map(e => e.seconds))
+      const before = committed.filter(r => r.coordinator === s.peerId && r.round < sel.round).flatMap(r => r.participants).filter(q => q !== s.peerId)
+      for (const q of before) {
+        const k = sel.candidates.find(x => x.peer === q)
+        assert.ok(k?.computeRate != null && k.throughput != null, `round ${sel.round}: ${q} was measured in an earlier round and its facts were used: ${JSON.stringify(k)}`)
+      }
+    }
+    for (const p of peers) await p.stop()
+  })
+
   test('the collector rejects NaN, oversize and unselected updates by reason (engine reasons + live ones)', async () => {
     const { RoundCollector } = await import('../../core/learning/live/collector.ts')
     const size = 10
@@ -254,7 +299,7 @@ describe('codecs', () => {
   const h = Uint8Array.from({ length: 32 }, (_, i) => i)
   const samples: LiveMessage[] = [
     { type: 'start', task: 'a1b2c3d4e5f60718', round: 7, base: h, deadlineMs: 3000 },
-    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, body: Uint8Array.from([1, 2, 3]), sig: new Uint8Array(64).fill(5) },
+    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, trainMs: 12, body: Uint8Array.from([1, 2, 3]), sig: new Uint8Array(64).fill(5) },
     { type: 'getModel', hash: h },
     { type: 'model', hash: h, lz4: true, bytes: Uint8Array.from([9, 9]) },
     { type: 'getRound', task: 'a1b2c3d4e5f60718', round: 2 },
@@ -277,7 +322,7 @@ describe('codecs', () => {
       for (let k = 0; k < 30; k++) { const c = b.slice(); c[Math.floor(rng.next() * c.length)] = Math.floor(rng.next() * 256); inputs.push(c) }
     }
     for (let k = 0; k < 300; k++) inputs.push(Uint8Array.from({ length: Math.floor(rng.next() * 64) }, () => Math.floor(rng.next() * 256)))
-    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, body: new Uint8Array(5000), sig: new Uint8Array(64) }))
+    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, trainMs: 12, body: new Uint8Array(5000), sig: new Uint8Array(64) }))
     for (const bytes of inputs) {
       try { readMessage(bytes, limits) } catch (err) { assert.equal((err as Error).name, 'LiveDecodeError', `${(err as Error).name}: ${(err as Error).message}`) }
     }

@@ -3,7 +3,8 @@
  * grammar also in PROTOCOL.md). lib0 varints; hashes are raw 32 bytes:
  *
  *   start    := varUint(1) • varString(task) • varUint(round) • bytes32(base) • varUint(deadlineMs)
- *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint8Array(body) • bytes64(sig)
+ *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint(trainMs) • varUint8Array(body) • bytes64(sig)
+ *               (trainMs: the learner's local training time for this update, its advertised compute)
  *               (body: the engine's update encoding, core/learning/codec.ts — quantised, sparsified,
  *                LZ4-framed; sig: the learner's Ed25519 signature, signing.ts)
  *   getModel := varUint(3) • bytes32(hash)
@@ -28,7 +29,7 @@ export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, ro
 
 export type LiveMessage =
   | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number }
-  | { type: 'update', task: string, round: number, base: Uint8Array, body: Uint8Array, sig: Uint8Array }
+  | { type: 'update', task: string, round: number, base: Uint8Array, trainMs: number, body: Uint8Array, sig: Uint8Array }
   | { type: 'getModel', hash: Uint8Array }
   | { type: 'model', hash: Uint8Array, lz4: boolean, bytes: Uint8Array }
   | { type: 'getRound', task: string, round: number }
@@ -57,7 +58,7 @@ export function writeMessage (m: LiveMessage): Uint8Array {
       case 'start':
         encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.deadlineMs); break
       case 'update':
-        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); sig64(e, m.sig); break
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.trainMs); encoding.writeVarUint8Array(e, m.body); sig64(e, m.sig); break
       case 'getModel': hash32(e, m.hash); break
       case 'model': hash32(e, m.hash); encoding.writeVarUint(e, m.lz4 ? 1 : 0); encoding.writeVarUint8Array(e, m.bytes); break
       case 'getRound': encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); break
@@ -124,7 +125,7 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
     const type = decoding.readVarUint(d)
     switch (type) {
       case MSG.start: m = { type: 'start', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), deadlineMs: decoding.readVarUint(d) }; break
-      case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'update'), sig: readSig(d) }; break
+      case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), trainMs: readRound(d), body: readBytes(d, limits.maxUpdateBytes, 'update'), sig: readSig(d) }; break
       case MSG.getModel: m = { type: 'getModel', hash: readHash(d) }; break
       case MSG.model: {
         const hash = readHash(d)

@@ -23,6 +23,7 @@ import { createRng } from '../rng.ts'
 import { aggregateRound, type RoundRule } from './aggregate-round.ts'
 import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
 import { alterBody, forgeSignature } from './hostile.ts'
+import { liveSelect, Measurements, type LiveSelection, type SelectionCandidate } from './select.ts'
 import { badRoundSignatures, checkUpdateSignature, signUpdate, updateSigningBytes } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
@@ -55,7 +56,10 @@ export class LiveLearning {
   private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
   private readonly learners: string[] = []
   /** each learner's join slot and draw key */
-  private readonly joins = new Map<string, { slot: number, vrf: Uint8Array }>()
+  private readonly joins = new Map<string, { slot: number, vrf: Uint8Array, samples: number }>()
+  /** what this peer measured of the learners as a coordinator (select.ts) */
+  private readonly measured = new Measurements()
+  private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   /** J: the slot that committed the task's minUpdates-th join (schedule.ts) */
   private firstSlot: number | undefined
   /** the entries of the slot being read (seed₁ hashes all of slot J's) */
@@ -125,6 +129,7 @@ export class LiveLearning {
   status (): LiveStatus {
     return {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.order(), joined: this.joined,
+      measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
     }
@@ -199,7 +204,7 @@ export class LiveLearning {
         const j = readJoinEntry(e.data)
         if (j.task !== this.task || this.learners.includes(e.author)) return
         this.learners.push(e.author)
-        this.joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf) })
+        this.joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf), samples: j.samples })
         if (this.learners.length === Math.max(1, this.cfg.minUpdates)) this.firstSlot = e.slot
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
@@ -281,8 +286,12 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ coordinating a round
 
-  /** Linked learners (and this peer) ordered by measured RTT, at most `perRound`. */
-  private select (): Array<{ peer: string, rttMs: number }> {
+  /**
+   * The round's learners: every linked learner (and this peer) by measured RTT, at most 32; with
+   * `perRound` > 0 and more candidates, `perRound` of them drawn by TCS-FEEL on measured facts
+   * (select.ts) from the task's seeded stream. `maxInclusion` is the DP sampling rate.
+   */
+  private select (round: number, baseHash: string): { selected: Array<{ peer: string, rttMs: number }>, maxInclusion: number } {
     const rtt = new Map<string, number>()
     for (const l of this.c.mesh.links()) {
       if (l.limited || !this.learners.includes(l.peerId)) continue
@@ -290,8 +299,16 @@ export class LiveLearning {
       rtt.set(l.peerId, Math.min(rtt.get(l.peerId) ?? Infinity, v))
     }
     if (this.learners.includes(this.c.mesh.peerId)) rtt.set(this.c.mesh.peerId, 0)
-    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1))
-    return this.cfg.perRound > 0 ? ranked.slice(0, this.cfg.perRound) : ranked.slice(0, MAX_ROUND_UPDATES)
+    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1)).slice(0, MAX_ROUND_UPDATES)
+    const everyone = Math.min(1, ranked.length / Math.max(1, this.learners.length))
+    if (this.cfg.perRound <= 0 || ranked.length <= this.cfg.perRound) return { selected: ranked, maxInclusion: everyone }
+    const cands = ranked.map(r => ({ peer: r.peer, samples: this.joins.get(r.peer)?.samples ?? 1, ...(r.rttMs !== Number.MAX_SAFE_INTEGER ? { rttMs: r.rttMs } : {}), ...this.measured.get(r.peer) }))
+    const updateBytes = Math.ceil(this.c.trainer.size * (this.cfg.quantizeBits > 0 ? this.cfg.quantizeBits : 32) / 8 * Math.min(1, this.cfg.topK))
+    const s = liveSelect(cands, this.cfg.perRound, createRng(this.cfg.seed).fork(`select:${round}:${baseHash}`), { epochs: this.cfg.localEpochs, updateBytes })
+    this.lastSelection = { round, candidates: cands, estimates: s.estimates }
+    const picked = new Set(s.selected)
+    // the selected learners keep the RTT order (the order `start` goes out in)
+    return { selected: ranked.filter(r => picked.has(r.peer)), maxInclusion: Math.min(1, s.maxInclusion * ranked.length / Math.max(1, this.learners.length)) }
   }
 
   private async coordinate (): Promise<void> {
@@ -301,7 +318,7 @@ export class LiveLearning {
     const seed = this.seed
     if (base == null || seed == null) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
-    const selected = this.select()
+    const { selected, maxInclusion } = this.select(round, baseHash)
     const deadline = this.now() + this.cfg.deadlineMs
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
@@ -311,13 +328,15 @@ export class LiveLearning {
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
         this.trainUpdate(round, baseHash, base)
-          .then(async body => {
+          .then(async ({ body, trainMs }) => {
+            this.measured.own(peer, trainMs, this.init.train.n * this.cfg.localEpochs)
             const own = this.ownBody(round, baseHash, body)
             collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
           })
           .catch(err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
         continue
       }
+      this.measured.started(peer, this.now())
       this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
     }
     await this.waitUntil(() => !this.running || this.active !== collector || collector.done(this.now()))
@@ -339,7 +358,7 @@ export class LiveLearning {
     const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
-      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, selected.length),
+      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, maxInclusion),
       base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw
     }
     try {
@@ -350,12 +369,15 @@ export class LiveLearning {
     }
   }
 
-  /** ε after `round` rounds with sampling rate m / learners (RDP accountant), null without DP. */
-  private epsilon (round: number, m: number): number | null {
+  /**
+   * ε after `round` rounds at sampling rate q (RDP accountant), null without DP: q = m / learners
+   * when every linked learner takes part, min(1, m · max p) · linked / learners under TCS-FEEL.
+   */
+  private epsilon (round: number, q: number): number | null {
     // without noise there is no finite ε to report
     if (this.cfg.dp == null || this.cfg.dp.sigma <= 0) return null
     const acc = new RdpAccountant(this.cfg.dp.delta)
-    acc.step(Math.min(1, m / Math.max(1, this.learners.length)), this.cfg.dp.sigma, round)
+    acc.step(Math.min(1, q), this.cfg.dp.sigma, round)
     return round6(acc.epsilon())
   }
 
@@ -366,16 +388,19 @@ export class LiveLearning {
   // ------------------------------------------------------------------ participating
 
   /** Trains from `base` on this peer's data and encodes the update (DP clip, top-k, quantisation, LZ4). */
-  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<Uint8Array> {
+  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<{ body: Uint8Array, trainMs: number }> {
     const rng = createRng(this.cfg.seed).fork(`peer:${this.c.mesh.peerId}:round:${round}`)
+    let trainMs = 0
     const w = await this.withTrainer(async t => {
       t.setWeights(base)
+      const t0 = this.now()
       await t.train(this.init.train, { epochs: this.cfg.localEpochs, batchSize: this.cfg.batchSize, learningRate: this.cfg.learningRate }, rng.fork('train'))
+      trainMs = Math.max(0, Math.round(this.now() - t0))
       return await t.getWeights()
     })
-    const bytes = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
+    const body = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
     this.stats.updatesSent++
-    return bytes
+    return { body, trainMs }
   }
 
   /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
@@ -389,14 +414,14 @@ export class LiveLearning {
     try {
       const baseHash = bytesToHex(m.base)
       const base = await this.fetchModel(baseHash, [coordinator])
-      const body = await this.trainUpdate(m.round, baseHash, base)
+      const { body, trainMs } = await this.trainUpdate(m.round, baseHash, base)
       const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
       for (const s of sends) {
         const signed = updateSigningBytes(this.task, m.round, s.base, s.body)
         const sig = s.forge === 'forged' ? forgeSignature(signed) : await this.c.identity.sign(signed)
         const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
         // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
-        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: sent, sig }, 1024)
+        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, trainMs, body: sent, sig }, 1024)
           .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
       }
     } catch (err) {
@@ -432,6 +457,10 @@ export class LiveLearning {
         const pre = col.precheck(from, this.now())
         const signed = pre == null && await checkUpdateSignature(from, this.task, m.round, m.base, m.body, m.sig)
         const why = col.receive(from, m.body, m.sig, signed, this.now())
+        if (why == null) {
+          const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
+          this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
+        }
         return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
       }
       case 'getModel': {

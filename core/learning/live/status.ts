@@ -5,6 +5,7 @@
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
+import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
   slot: number
@@ -41,6 +42,10 @@ export interface LiveStatus {
   learners: string[]
   /** the coordinator draw of the next round: eligible learners in takeover order (schedule.ts) */
   order: string[]
+  /** what this peer measured of each learner while coordinating (select.ts): training rate, link throughput */
+  measured: Record<string, MeasuredFacts>
+  /** the last TCS-FEEL draw this peer made (`--per-round` below the linked learners): the candidates with the facts it used, and each one's estimated seconds and probability */
+  selection: { round: number, candidates: SelectionCandidate[], estimates: Array<{ peer: string, seconds: number, p: number }> } | null
   joined: boolean
   round: number
   hash: string
