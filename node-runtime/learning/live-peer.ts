@@ -100,9 +100,12 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
         if (entry == null) throw new RangeError(`round ${round} is not committed (head: round ${s.round})`)
         const fetched = await learning.fetchRound(round, entry.coordinator)
         const base = learning.weights(entry.base) ?? await learning.fetchModel(entry.base, [entry.coordinator, ...entry.participants])
-        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined)
+        // FedAdam: the server state the round started from (the previous round's, zeros before round 1)
+        const prev = s.rounds.find(r => r.round === round - 1)
+        const state = learning.roundRule.serverOpt == null ? null : prev?.state == null ? new Float32Array(2 * base.length) : learning.weights(prev.state) ?? await learning.fetchModel(prev.state, [prev.coordinator, entry.coordinator, ...s.learners], 2 * base.length)
+        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined, state)
         // match: the hash recomputes and every body carries its participant's signature
-        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
+        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && again.stateHash === entry.state && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
       }
       default: throw new RangeError(`unknown op ${op}`)
     }

@@ -7,7 +7,10 @@
  *   model.round := { "task": hex16, "round": uint ≥ 1, "coordinator": peerId, "participants": [peerId…],
  *                    "rule": aggregator, "clipMedian": bool, "dp": null | { "clip", "sigma", "delta" },
  *                    "epsilon": number | null, "base": hex64, "hash": hex64, "samples": uint,
- *                    "accuracy": number | null, "draw": hex160 }      author = the coordinator
+ *                    "accuracy": number | null, "draw": hex160,
+ *                    "serverOpt": null | { "learningRate", "beta1", "beta2", "tau" },
+ *                    "state": null | hex64 }                            author = the coordinator
+ *                  (state: SHA-256 of the FedAdam server state after the round, aggregate-round.ts)
  *                  (draw: the coordinator's ECVRF proof for the round, schedule.ts)
  *
  * `base` is the SHA-256 of the weights the round started from, `hash` of the weights it produced
@@ -17,6 +20,7 @@
  * its task — is decided by every learner alike from the ledger's total order (service.ts).
  */
 import { AGGREGATORS, type AggregatorName } from '../aggregate.ts'
+import type { ServerAdam } from './aggregate-round.ts'
 
 export const KIND_JOIN = 'model.join'
 export const KIND_ROUND = 'model.round'
@@ -42,6 +46,10 @@ export interface RoundEntry {
   accuracy: number | null
   /** the coordinator's draw proof (80 bytes, hex) */
   draw: string
+  /** the FedAdam server step, null for FedAvg */
+  serverOpt: ServerAdam | null
+  /** SHA-256 of the server state (m ‖ s) after the round, null for FedAvg */
+  state: string | null
 }
 
 /** Thrown by the readers; the ledger turns it into a refusal at apply. */
@@ -91,7 +99,7 @@ export function readJoinEntry (bytes: Uint8Array): JoinEntry {
   return { task: o.task, samples: uint(o.samples, 'samples'), vrf: o.vrf }
 }
 
-const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw']
+const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw', 'serverOpt', 'state']
 
 export function writeRoundEntry (e: RoundEntry): Uint8Array {
   const o: Record<string, unknown> = {}
@@ -126,10 +134,22 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
     dp = { clip, sigma, delta }
   }
   if (typeof o.draw !== 'string' || !HEX160.test(o.draw)) throw new EntryShapeError('draw must be 160 hex digits')
+  let serverOpt: ServerAdam | null = null
+  if (o.serverOpt !== null) {
+    if (o.serverOpt == null || typeof o.serverOpt !== 'object' || Array.isArray(o.serverOpt)) throw new EntryShapeError('serverOpt must be null or { learningRate, beta1, beta2, tau }')
+    const a = o.serverOpt as Record<string, unknown>
+    keys(a, ['learningRate', 'beta1', 'beta2', 'tau'])
+    const [lr, b1, b2, tau] = ['learningRate', 'beta1', 'beta2', 'tau'].map(k => finiteOrNull(a[k], `serverOpt.${k}`))
+    if (lr == null || b1 == null || b2 == null || tau == null || lr <= 0 || b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1 || tau <= 0) throw new EntryShapeError('serverOpt: learningRate > 0, 0 ≤ beta1, beta2 < 1, tau > 0')
+    serverOpt = { learningRate: lr, beta1: b1, beta2: b2, tau }
+  }
+  if (o.state !== null && (typeof o.state !== 'string' || !HEX64.test(o.state))) throw new EntryShapeError('state must be null or 64 hex digits')
+  if ((serverOpt == null) !== (o.state === null)) throw new EntryShapeError('state is set exactly when serverOpt is')
   if (typeof o.base !== 'string' || !HEX64.test(o.base) || typeof o.hash !== 'string' || !HEX64.test(o.hash)) throw new EntryShapeError('base and hash must be 64 hex digits')
   return {
     task: o.task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
-    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw
+    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw,
+    serverOpt, state: o.state as string | null
   }
 }
 

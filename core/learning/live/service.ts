@@ -20,7 +20,7 @@ import { LiveRoundError } from '../errors.ts'
 import { initParams } from '../model.ts'
 import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
-import { aggregateRound, type RoundRule } from './aggregate-round.ts'
+import { aggregateRound, initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
 import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
 import { alterBody, forgeSignature } from './hostile.ts'
 import { liveSelect, Measurements, type LiveSelection, type SelectionCandidate } from './select.ts'
@@ -94,9 +94,10 @@ export class LiveLearning {
     this.now = c.now ?? Date.now
     this.log = c.log ?? (() => {})
     const size = c.trainer.size
-    this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: size * 4 + 1024 }
+    // a FedAdam server state (m ‖ s) travels like weights, at twice their size
+    this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: (this.cfg.serverOpt != null ? 2 : 1) * size * 4 + 1024 }
     this.rpc = new LiveRpc(c.mesh, this.limits, this.stats, init.requestTimeoutMs ?? 20_000)
-    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed }
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
@@ -169,7 +170,7 @@ export class LiveLearning {
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.models.has(this.head.hash)) { this.fetchHead(); return }
+    if (!this.models.has(this.head.hash) || (this.headState() != null && !this.models.has(this.headState() as string))) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || this.seed == null) return
@@ -211,7 +212,7 @@ export class LiveLearning {
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
-        if (r.round !== this.head.round + 1 || r.base !== this.head.hash) { this.stats.ignoredRounds++; return }
+        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
         const key = this.joins.get(r.coordinator)
         const out = this.seed != null && key != null && this.eligible(r.round).includes(r.coordinator) ? checkDraw(key.vrf, this.task, r.round, this.seed, hexToBytes(r.draw)) : null
         if (out == null) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
@@ -237,25 +238,39 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ weights by hash
 
+  /** The hash of the head's FedAdam server state (null for FedAvg, and before round 1: zeros). */
+  private headState (): string | null {
+    const last = this.history.at(-1)
+    return last != null && last.hash === this.head.hash ? last.state : null
+  }
+
+  /** The server state the next round starts from (zeros before round 1), when held. */
+  serverState (): Float32Array | null | undefined {
+    const h = this.headState()
+    if (this.cfg.serverOpt == null) return null
+    return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.models.get(h)
+  }
+
   private fetchHead (): void {
     if (this.fetching != null) return
     const hash = this.head.hash
+    const state = this.headState()
     const last = this.history.at(-1)
-    const sources = last != null && last.hash === hash ? [last.coordinator, ...last.participants] : this.learners
-    this.fetching = this.fetchModel(hash, sources.filter(p => p !== this.c.mesh.peerId))
-      .then(() => {})
+    const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter(p => p !== this.c.mesh.peerId)
+    this.fetching = this.fetchModel(hash, sources)
+      .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
   }
 
-  /** Fetches weights by hash from the first of `peers` that has them; refuses any that hash otherwise. */
-  async fetchModel (hash: string, peers: readonly string[]): Promise<Float32Array> {
+  /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
+  async fetchModel (hash: string, peers: readonly string[], size = this.c.trainer.size): Promise<Float32Array> {
     const held = this.models.get(hash)
     if (held != null) return held
     let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
     for (const peer of peers) {
       try {
-        const w = await fetchWeights(this.rpc, peer, hash, { size: this.c.trainer.size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
+        const w = await fetchWeights(this.rpc, peer, hash, { size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
         this.keepModel(hash, w)
         return w
       } catch (err) { lastErr = err }
@@ -265,8 +280,9 @@ export class LiveLearning {
 
   private keepModel (hash: string, w: Float32Array): void {
     this.models.set(hash, w)
-    const keep = new Set([this.initialHash, this.head.hash, ...this.history.slice(-KEEP_MODELS).map(r => r.hash)])
-    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > KEEP_MODELS + 2) this.models.delete(h)
+    const recent = this.history.slice(-KEEP_MODELS)
+    const keep = new Set([this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.map(r => r.state).filter((s): s is string => s != null)])
+    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > 2 * KEEP_MODELS + 2) this.models.delete(h)
   }
 
   private async evaluate (r: CommittedRound): Promise<void> {
@@ -316,7 +332,8 @@ export class LiveLearning {
     const baseHash = this.head.hash
     const base = this.models.get(baseHash)
     const seed = this.seed
-    if (base == null || seed == null) return
+    const state = this.serverState()
+    if (base == null || seed == null || state === undefined) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
     const { selected, maxInclusion } = this.select(round, baseHash)
     const deadline = this.now() + this.cfg.deadlineMs
@@ -350,8 +367,11 @@ export class LiveLearning {
       this.retryAt = this.now() + 1000
       return
     }
-    const next = aggregateRound(base, admitted, this.rule, round, baseHash)
+    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state)
+    const next = out.weights
     const hash = weightsHash(next)
+    const stateHash = out.state != null ? weightsHash(out.state) : null
+    if (out.state != null && stateHash != null) this.keepModel(stateHash, out.state)
     this.keepModel(hash, next)
     this.roundBodies.set(round, { base: baseHash, bodies: collector.bodies() })
     for (const r of this.roundBodies.keys()) if (r <= round - KEEP_ROUNDS) this.roundBodies.delete(r)
@@ -359,7 +379,8 @@ export class LiveLearning {
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
       rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, maxInclusion),
-      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw
+      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
+      serverOpt: this.cfg.serverOpt ?? null, state: stateHash
     }
     try {
       await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
@@ -499,6 +520,10 @@ export class LiveLearning {
   }
 
   get roundRule (): RoundRule { return this.rule }
+}
+
+function sameServerOpt (a: ServerAdam | null, b: ServerAdam | null): boolean {
+  return a === b || (a != null && b != null && a.learningRate === b.learningRate && a.beta1 === b.beta1 && a.beta2 === b.beta2 && a.tau === b.tau)
 }
 
 function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }
