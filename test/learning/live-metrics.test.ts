@@ -14,7 +14,7 @@ function status (round: number): LiveStatus {
   return {
     task: 't', peerId: 'p', learners: [], order: [], measured: {}, selection: null, joined: true, round, hash: 'h', held: true, rounds: [],
     stats: {
-      bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
+      bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
       refusedWeights: 3, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7
     }
   }

@@ -19,6 +19,8 @@ export interface LiveStats {
   bytesReceived: number
   messagesSent: Record<string, number>
   messagesReceived: Record<string, number>
+  /** bytes sent per message type (`update`, `model`, `start`, …) */
+  bytesSentByType: Record<string, number>
   /** updates this peer rejected as coordinator, by reason */
   rejected: Record<LiveRejectReason, number>
   /** weights fetched by hash that hashed to something else */
@@ -57,7 +59,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
   }
 }
