@@ -31,10 +31,10 @@ import { encodeLocalUpdate } from './local-update.ts'
 import { fetchWeights } from './model-fetch.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { LiveRpc } from './rpc.ts'
-import { checkDraw, coordinatorAt, coordinatorOrder, firstSeed, nextSeed, proveDraw, type SeedEntry } from './schedule.ts'
+import { DrawState } from './draw-state.ts'
+import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
-import { hexToBytes } from '@noble/hashes/utils.js'
 import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
@@ -55,17 +55,11 @@ export class LiveLearning {
   private readonly models = new Map<string, Float32Array>()
   private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
   private readonly learners: string[] = []
-  /** each learner's join slot and draw key */
-  private readonly joins = new Map<string, { slot: number, vrf: Uint8Array, samples: number }>()
   /** what this peer measured of the learners as a coordinator (select.ts) */
   private readonly measured = new Measurements()
+  /** the coordinator draw (draw-state.ts) */
+  private readonly draw: DrawState
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
-  /** J: the slot that committed the task's minUpdates-th join (schedule.ts) */
-  private firstSlot: number | undefined
-  /** the entries of the slot being read (seed₁ hashes all of slot J's) */
-  private slotEntries: { slot: number, entries: SeedEntry[] } = { slot: -1, entries: [] }
-  /** the draw seed of round head + 1 (undefined until J's block was read whole) */
-  private seed: Uint8Array | undefined
   private readonly history: CommittedRound[] = []
   private readonly feedback = new ErrorFeedback()
   private head = { round: 0, hash: '' }
@@ -101,6 +95,8 @@ export class LiveLearning {
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
+    this.draw = new DrawState(this.task, this.cfg.minUpdates)
+    this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.models.set(this.initialHash, this.initial)
   }
@@ -129,7 +125,7 @@ export class LiveLearning {
 
   status (): LiveStatus {
     return {
-      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.order(), joined: this.joined,
+      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
@@ -153,14 +149,13 @@ export class LiveLearning {
   private async tick (): Promise<void> {
     for (;;) {
       const entries = await this.c.ledger.log(this.nextSlot, 200)
-      if (entries.length === 0) break
+      if (entries.length === 0) { this.draw.endOfLog(); break }
       for (const e of entries) {
-        if (e.slot !== this.slotEntries.slot) { this.sealFirstSeed(); this.slotEntries = { slot: e.slot, entries: [] } }
-        this.slotEntries.entries.push({ kind: e.kind, author: e.author, data: e.data })
+        this.draw.read(e)
         this.apply(e)
       }
       this.nextSlot = entries[entries.length - 1].slot + 1
-      if (entries.length < 200) { this.sealFirstSeed(); break }
+      if (entries.length < 200) { this.draw.endOfLog(); break }
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
@@ -173,29 +168,10 @@ export class LiveLearning {
     if (!this.models.has(this.head.hash) || (this.headState() != null && !this.models.has(this.headState() as string))) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
-    if (this.learners.length < (this.init.minLearners ?? 1) || this.seed == null) return
-    const order = this.order()
+    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
+    const order = this.draw.order()
     const me = coordinatorAt(order, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me === this.c.mesh.peerId) void this.coordinate().catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
-  }
-
-  /** Once slot J was read whole: seed₁ (the block's entries are committed and read together). */
-  private sealFirstSeed (): void {
-    if (this.firstSlot == null || this.seed != null || this.head.round !== 0 || this.slotEntries.slot !== this.firstSlot) return
-    this.seed = firstSeed(this.task, this.firstSlot, this.slotEntries.entries)
-    this.headAt = this.now()
-  }
-
-  /** Learners eligible for round r's draw: joined at a slot ≤ Eᵣ (schedule.ts). */
-  private eligible (round: number): string[] {
-    if (this.firstSlot == null) return []
-    const limit = round <= 2 ? this.firstSlot : (this.history[round - 3]?.slot ?? -1)
-    return this.learners.filter(p => (this.joins.get(p)?.slot ?? Infinity) <= limit)
-  }
-
-  /** The draw order of round head + 1 (empty before seed₁ is known). */
-  order (): string[] {
-    return this.seed == null ? [] : coordinatorOrder(this.seed, this.eligible(this.head.round + 1))
   }
 
   private apply (e: LedgerEntryView): void {
@@ -205,18 +181,14 @@ export class LiveLearning {
         const j = readJoinEntry(e.data)
         if (j.task !== this.task || this.learners.includes(e.author)) return
         this.learners.push(e.author)
-        this.joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf), samples: j.samples })
-        if (this.learners.length === Math.max(1, this.cfg.minUpdates)) this.firstSlot = e.slot
+        this.draw.join(e.author, e.slot, j.vrf, j.samples)
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
-        const key = this.joins.get(r.coordinator)
-        const out = this.seed != null && key != null && this.eligible(r.round).includes(r.coordinator) ? checkDraw(key.vrf, this.task, r.round, this.seed, hexToBytes(r.draw)) : null
-        if (out == null) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
-        this.seed = nextSeed(out)
+        if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
@@ -318,7 +290,7 @@ export class LiveLearning {
     const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1)).slice(0, MAX_ROUND_UPDATES)
     const everyone = Math.min(1, ranked.length / Math.max(1, this.learners.length))
     if (this.cfg.perRound <= 0 || ranked.length <= this.cfg.perRound) return { selected: ranked, maxInclusion: everyone }
-    const cands = ranked.map(r => ({ peer: r.peer, samples: this.joins.get(r.peer)?.samples ?? 1, ...(r.rttMs !== Number.MAX_SAFE_INTEGER ? { rttMs: r.rttMs } : {}), ...this.measured.get(r.peer) }))
+    const cands = ranked.map(r => ({ peer: r.peer, samples: this.draw.joins.get(r.peer)?.samples ?? 1, ...(r.rttMs !== Number.MAX_SAFE_INTEGER ? { rttMs: r.rttMs } : {}), ...this.measured.get(r.peer) }))
     const updateBytes = Math.ceil(this.c.trainer.size * (this.cfg.quantizeBits > 0 ? this.cfg.quantizeBits : 32) / 8 * Math.min(1, this.cfg.topK))
     const s = liveSelect(cands, this.cfg.perRound, createRng(this.cfg.seed).fork(`select:${round}:${baseHash}`), { epochs: this.cfg.localEpochs, updateBytes })
     this.lastSelection = { round, candidates: cands, estimates: s.estimates }
@@ -331,7 +303,7 @@ export class LiveLearning {
     const round = this.head.round + 1
     const baseHash = this.head.hash
     const base = this.models.get(baseHash)
-    const seed = this.seed
+    const seed = this.draw.nextRoundSeed
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
@@ -480,7 +452,7 @@ export class LiveLearning {
         const why = col.receive(from, m.body, m.sig, signed, this.now())
         if (why == null) {
           const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
-          this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
+          this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.draw.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
         }
         return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
       }
