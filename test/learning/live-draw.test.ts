@@ -81,3 +81,26 @@ test('the draw key comes from the identity, is stable, and is not the ledger\'s 
   assert.equal(await verifyPeerSignature('not-a-peer-id', msg, sig), false)
   assert.equal(await verifyPeerSignature(peers[0], msg, sig.subarray(0, 10)), false, 'a short signature')
 })
+
+test('DrawState: seed₁ waits for slot J whole, later joiners are not drawn until eligible, a bad draw does not count', async () => {
+  const { DrawState } = await import('../../core/learning/live/draw-state.ts')
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+  const d = new DrawState(TASK, 2)
+  const entry = (slot: number, author: string, kind = 'model.join'): { slot: number, kind: string, author: string, data: Uint8Array } => ({ slot, kind, author, data: new TextEncoder().encode(`${kind}:${author}`) })
+  for (const [slot, who] of [[3, 0], [5, 1]] as const) { const e = entry(slot, peers[who]); d.read(e); d.join(peers[who], slot, hex(ids[who].vrfPublic), 10) }
+  assert.equal(d.ready, false, 'slot 5 may hold more entries: not sealed yet')
+  d.read(entry(5, peers[3], 'note'))
+  d.read(entry(6, peers[2])); d.join(peers[2], 6, hex(ids[2].vrfPublic), 10)
+  assert.equal(d.ready, true, 'a later slot seals J = 5')
+  const want = firstSeed(TASK, 5, [entry(5, peers[1]), entry(5, peers[3], 'note')])
+  assert.deepEqual(d.nextRoundSeed, want, 'seed₁ covers every entry of slot J')
+  assert.deepEqual([...d.order()].sort(), [peers[0], peers[1]].sort(), 'the third learner joined after J')
+  const seed1 = d.nextRoundSeed as Uint8Array
+  assert.equal(d.commit(1, 7, peers[2], hex(proveDraw(ids[2].vrfSecret, TASK, 1, seed1))), false, 'not eligible for round 1')
+  assert.equal(d.commit(1, 7, peers[0], hex(proveDraw(ids[0].vrfSecret, TASK, 2, seed1))), false, 'a proof for another round')
+  assert.equal(d.commit(1, 7, peers[0], hex(proveDraw(ids[0].vrfSecret, TASK, 1, seed1))), true)
+  assert.notDeepEqual(d.nextRoundSeed, seed1)
+  assert.equal(d.eligible(2).length, 2, 'round 2 still draws among those joined by J')
+  assert.equal(d.commit(2, 9, peers[1], hex(proveDraw(ids[1].vrfSecret, TASK, 2, d.nextRoundSeed as Uint8Array))), true)
+  assert.equal(d.eligible(3).length, 3, 'round 3 draws among those joined by round 1\'s slot (7 ≥ 6)')
+})
