@@ -6,6 +6,7 @@
 import type { MeshNode } from '../core/net/index.ts'
 import type { PanelLedger } from './panels/ledger.ts'
 import type { TabJobs } from './jobs/tab-jobs.ts'
+import type { LearningIdentity } from '../core/learning/live/identity.ts'
 
 export interface AppContext {
   /** Base URL of the page, for fetching assets. */
@@ -18,4 +19,6 @@ export interface AppContext {
   ledger?: PanelLedger
   /** This tab's jobs service (app/jobs/tab-jobs.ts), when the ledger runs. */
   jobs?: TabJobs
+  /** This tab's live-learning keys (draw key, update signing with its libp2p key), when the ledger runs. */
+  learning?: LearningIdentity
 }

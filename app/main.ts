@@ -12,6 +12,7 @@
 import { fetchBootstrap, BootstrapFormatError, type BootstrapInfo } from './bootstrap.ts'
 import type { AppContext } from './context.ts'
 import { pageStorage } from './identity.ts'
+import { learningIdentity } from '../core/learning/live/identity.ts'
 import { browserClaims, claimTabIdentity } from './tab-identity.ts'
 import { findRoots, mountMeshView } from './mesh-view.ts'
 import { bindPeerToView, createBrowserPeer } from './peer.ts'
@@ -146,7 +147,7 @@ async function main (): Promise<void> {
   const jobs = createTabJobs(node)
   const ledger = await startPageLedger(node, identity.privateKey, bootstrap.peerId, l => { jobs.prepare(l); registerLearningKinds(l) })
   if (ledger != null) await jobs.start().catch(err => { console.error('jobs could not start in this tab:', err) })
-  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger, jobs } : {}) })
+  await mountPanels(cards, { baseUrl: location.href, mesh: node, peerId: self, ...(ledger != null ? { ledger, jobs, learning: learningIdentity(identity.privateKey) } : {}) })
 }
 
 main().catch((err: Error) => {

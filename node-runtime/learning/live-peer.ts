@@ -6,7 +6,8 @@
  *
  *   model.status  → LiveStatus plus the model spec and the data's name
  *   model.weights → { spec, round, hash, weights (base64 f32le) } of the head (or `hash`)
- *   model.verify  → recomputes round r from its coordinator's update bodies: { round, hash, recomputed, match }
+ *   model.verify  → recomputes round r from its coordinator's update bodies and checks their signatures:
+ *                   { round, hash, recomputed, match, badSignatures }
  *
  * Prints `learn:round {round, hash, coordinator, participants, accuracy}` once a committed round's
  * weights are held and evaluated here.
@@ -20,11 +21,15 @@ import { hostileUpdates, type HostileKind } from '../../core/learning/live/hosti
 import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 import { registerLiveLearningMetrics } from '../../core/learning/live/metrics.ts'
 import { weightsToBytes } from '../../core/learning/live/weights.ts'
+import type { PrivateKey } from '@libp2p/interface'
+import { learningIdentity } from '../../core/learning/live/identity.ts'
 import type { LedgerRuntime } from '../ledger/peer-ledger.ts'
 import type { ControlServer } from '../state/control.ts'
 
 export interface LivePeerInit {
   node: MeshNode
+  /** the peer's libp2p key: the draw key and update signatures (core/learning/live/identity.ts) */
+  privateKey: PrivateKey
   ledger: LedgerRuntime
   control?: ControlServer
   task: LiveTaskConfig
@@ -66,6 +71,7 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
       log: async (from, limit) => await init.ledger.log(from, limit)
     },
     trainer,
+    identity: learningIdentity(init.privateKey),
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),
     ...(init.log != null ? { log: init.log } : {}),
     ...(init.hostile != null ? { hostile: hostileUpdates(init.hostile, lz.compressor ?? undefined) } : {})
@@ -94,8 +100,12 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
         if (entry == null) throw new RangeError(`round ${round} is not committed (head: round ${s.round})`)
         const fetched = await learning.fetchRound(round, entry.coordinator)
         const base = learning.weights(entry.base) ?? await learning.fetchModel(entry.base, [entry.coordinator, ...entry.participants])
-        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined)
-        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash, updates: fetched.updates.length, rejected: again.rejected }
+        // FedAdam: the server state the round started from (the previous round's, zeros before round 1)
+        const prev = s.rounds.find(r => r.round === round - 1)
+        const state = learning.roundRule.serverOpt == null ? null : prev?.state == null ? new Float32Array(2 * base.length) : learning.weights(prev.state) ?? await learning.fetchModel(prev.state, [prev.coordinator, entry.coordinator, ...s.learners], 2 * base.length)
+        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined, state)
+        // match: the hash recomputes and every body carries its participant's signature
+        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && again.stateHash === entry.state && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
       }
       default: throw new RangeError(`unknown op ${op}`)
     }

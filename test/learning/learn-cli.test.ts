@@ -17,7 +17,7 @@ after(() => { rmSync(dir, { recursive: true, force: true }) })
 test('learn --help documents its options; model --help its subcommands', async () => {
   const r = await runMain(['learn', '--help'])
   assert.equal(r.code, 0)
-  for (const flag of ['--data', '--shard', '--partition', '--rounds', '--min-peers', '--min-updates', '--deadline', '--aggregate', '--quantize', '--topk', '--dp-clip', '--bootstrap', '--json', '--no-ledger-join']) assert.ok(r.stdout.includes(flag), `help lacks ${flag}`)
+  for (const flag of ['--data', '--shard', '--partition', '--rounds', '--min-peers', '--min-updates', '--deadline', '--aggregate', '--quantize', '--topk', '--dp-clip', '--server-opt', '--server-lr', '--server-beta1', '--server-beta2', '--server-tau', '--per-round', '--bootstrap', '--json', '--no-ledger-join']) assert.ok(r.stdout.includes(flag), `help lacks ${flag}`)
   const m = await runMain(['model', '--help'])
   assert.equal(m.code, 0)
   for (const sub of ['status', 'export', 'predict', 'verify']) assert.ok(m.stdout.includes(sub))
@@ -32,7 +32,9 @@ test('bad learn flags are usage errors (exit 2) naming the flag, before any data
     [['--per-round', '2', '--min-updates', '3'], '--min-updates'],
     [['--no-ledger'], '--no-ledger'],
     [['--aggregate', 'mean'], '--aggregate'],
-    [['--quantize', '9'], '--quantize']
+    [['--quantize', '9'], '--quantize'],
+    [['--server-opt', 'yogi'], '--server-opt'],
+    [['--server-beta1', '1'], '--server-beta1']
   ] as const) {
     const r = await runMain(['learn', ...args])
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)

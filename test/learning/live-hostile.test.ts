@@ -1,11 +1,11 @@
 /**
  * A hostile learner on the live mesh: `novacron start`, 2 honest `novacron learn` peers and 1 in
- * the test-only hostile mode (NOVACRON_TEST=1, NOVACRON_TEST_HOSTILE=wrong-base,nan,huge,shape:
+ * the test-only hostile mode (NOVACRON_TEST=1, NOVACRON_TEST_HOSTILE=wrong-base,forged,altered,nan,huge,shape:
  * core/learning/live/hostile.ts), all learners of one task with a norm bound (--dp-clip 10, no
- * noise). Each time the hostile peer contributes it sends an update naming another base, then a
- * NaN, a huge (L2 ≈ 1.6e8) or a wrong-shape update in turn. Every round still commits from the
- * honest updates alone; the coordinators counted every reason (`wrong-round`, `non-finite`, `norm`,
- * `shape`); the committed model is finite, recomputes from its update bodies, and its held-out
+ * noise). Each time the hostile peer contributes it sends an update naming another base, one
+ * signed by another key and one altered after signing, then a NaN, a huge (L2 ≈ 1.6e8) or a wrong-shape update in turn. Every round still commits from the
+ * honest updates alone; the coordinators counted every reason (`wrong-round`, `signature`, `non-finite`,
+ * `norm`, `shape`); the committed model is finite, recomputes from its update bodies, and its held-out
  * accuracy does not collapse (it ends above the first round's and above 50 %).
  */
 import assert from 'node:assert/strict'
@@ -23,7 +23,7 @@ async function op (l: Learner, name: string, args: Record<string, unknown> = {})
   return await remoteOp(info, name, args)
 }
 
-describe('live learning: a hostile peer sends NaN, huge, wrong-shape and wrong-base updates', { timeout: 900_000 }, () => {
+describe('live learning: a hostile peer sends forged, altered, NaN, huge, wrong-shape and wrong-base updates', { timeout: 900_000 }, () => {
   const cluster = new LedgerCluster()
   const learners: Learner[] = []
   let hostile: Learner
@@ -34,7 +34,7 @@ describe('live learning: a hostile peer sends NaN, huge, wrong-shape and wrong-b
     const common = ['--data', 'mnist', '--max-train', '500', '--max-test', '400', '--hidden', '32', '--rounds', String(ROUNDS), '--min-peers', '3',
       '--min-updates', '2', '--deadline', '60000', '--seed', '5', '--dp-clip', '10', '--dp-noise', '0']
     for (let i = 0; i < 2; i++) learners.push(await startLearner(cluster, `honest${i}`, [...common, '--shard', `${i}/3`]))
-    hostile = await startLearner(cluster, 'hostile', [...common, '--shard', '2/3'], { NOVACRON_TEST_HOSTILE: 'wrong-base,nan,huge,shape' })
+    hostile = await startLearner(cluster, 'hostile', [...common, '--shard', '2/3'], { NOVACRON_TEST_HOSTILE: 'wrong-base,forged,altered,nan,huge,shape' })
     learners.push(hostile)
   })
   after(async () => { await cleanup(...learners.map(l => async () => await l.proc.stop()), async () => { await cluster.stop() }) })
@@ -59,13 +59,16 @@ describe('live learning: a hostile peer sends NaN, huge, wrong-shape and wrong-b
     for (const reason of ['non-finite', 'norm', 'shape']) assert.ok(total[reason] >= 1, `${reason} counted: ${JSON.stringify(total)}`)
     // the hostile peer sends a wrong-base update each round it does not coordinate itself
     if (hostileLed < ROUNDS) assert.ok(total['wrong-round'] >= 1, `wrong-round counted: ${JSON.stringify(total)}`)
+    // and a forged and an altered one (each refused as `signature`, neither using up its answer)
+    if (hostileLed < ROUNDS) assert.ok(total.signature >= 2, `signature counted: ${JSON.stringify(total)}`)
     // the committed model: finite, recomputed from its bodies, accuracy not collapsed
     const honest = learners[0]
     const w = await op(honest, 'model.weights') as ModelWeights
     const f = new Float32Array(new Uint8Array(Buffer.from(w.weights, 'base64')).buffer)
     assert.ok(f.length > 0 && f.every(Number.isFinite), 'every committed weight is finite')
     const verifier = learners.find(l => l !== hostile && l.peerId !== rounds[ROUNDS - 1].coordinator) ?? honest
-    const v = await op(verifier, 'model.verify', { round: ROUNDS }) as { match: boolean }
+    const v = await op(verifier, 'model.verify', { round: ROUNDS }) as { match: boolean, badSignatures: string[] }
+    assert.deepEqual(v.badSignatures, [], 'every body of the last round carries its participant\'s signature')
     assert.equal(v.match, true, 'the last round recomputes from its update bodies')
     const acc = rounds.map(r => r.localAccuracy as number)
     assert.ok(acc[ROUNDS - 1] > 0.5 && acc[ROUNDS - 1] >= acc[0], `accuracy per round ${acc.join(', ')}`)

@@ -12,10 +12,10 @@ import type { LiveStatus } from '../../core/learning/live/index.ts'
 
 function status (round: number): LiveStatus {
   return {
-    task: 't', peerId: 'p', learners: [], joined: true, round, hash: 'h', held: true, rounds: [],
+    task: 't', peerId: 'p', learners: [], order: [], measured: {}, selection: null, joined: true, round, hash: 'h', held: true, rounds: [],
     stats: {
-      bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
-      refusedWeights: 3, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0
+      bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
+      refusedWeights: 3, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7
     }
   }
 }
@@ -33,6 +33,7 @@ test('live learning figures are gauges read at scrape time; a new service takes 
   assert.equal(value(r, 'novacron_learning_rejected', { reason: 'non-finite' }), 2)
   assert.equal(value(r, 'novacron_learning_rejected', { reason: 'malformed' }), 4)
   assert.equal(value(r, 'novacron_learning_rejected', { reason: 'weights-hash' }), 3)
+  assert.equal(value(r, 'novacron_learning_rejected', { reason: 'bad-draw' }), 7)
   assert.equal(value(r, 'novacron_learning_bytes', { direction: 'received' }), 200)
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'failed' }), 1)
   registerLiveLearningMetrics(r, { status: () => status(40) })

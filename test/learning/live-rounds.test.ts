@@ -19,8 +19,16 @@ import {
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { smallMnist } from './_mnist.ts'
 import { waitFor } from '../_support/wait.ts'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { hostileUpdates, type HostileUpdates } from '../../core/learning/live/hostile.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { checkDraw, coordinatorOrder, firstSeed, learningIdentity, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
 
-const PEERS = ['12D3KooWPeerAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '12D3KooWPeerBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', '12D3KooWPeerCccccccccccccccccccccccccccccccccccccc', '12D3KooWPeerDddddddddddddddddddddddddddddddddddddd']
+// real Ed25519 identities from fixed seeds: the draw keys and update signatures derive from them
+const KEYS = await Promise.all([1, 2, 3, 4, 5].map(async i => await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i))))
+const PEERS = KEYS.map(k => peerIdFromPrivateKey(k).toString())
+const IDS = KEYS.map(k => learningIdentity(k))
 
 class MemLedger {
   readonly entries: LedgerEntryView[] = []
@@ -80,11 +88,11 @@ after(async () => {
   for (const t of trainers) t.dispose()
 })
 
-function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTaskConfig> = {}, rounds = 3, roundTimeoutMs = 30_000): LiveLearning {
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTaskConfig> = {}, rounds = 3, roundTimeoutMs = 30_000, hostile?: HostileUpdates): LiveLearning {
   const trainer = new Trainer(model, initialOf(model))
   trainers.push(trainer)
   const l = new LiveLearning({ task: { ...task, ...over }, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer })
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...(hostile != null ? { hostile } : {}) })
   running.push(l)
   return l
 }
@@ -122,6 +130,18 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
       const again = recomputeRound(base, fetched.updates, other.roundRule, r.round, r.base)
       assert.equal(again.hash, r.hash, `round ${r.round} recomputes`)
     }
+    // the coordinators were drawn: recomputed from the ledger alone, every round's was first in its draw
+    const draws = replayDraws(ledger, task.minUpdates)
+    assert.deepEqual(draws.map(d => d.coordinator), committed.map(r => r.coordinator))
+    for (const d of draws) assert.equal(d.order[0], d.coordinator, `round ${d.round}: no takeover happened, so the first drawn coordinated`)
+    assert.ok(peers.every(p => p.stats.badDraws === 0))
+    assert.equal(draws[0].order.length, 2, 'round 1 draws among the first minUpdates learners (J); the third joined after')
+    assert.equal(draws[2].order.length, 3, 'round 3 draws among the learners joined by round 1 committed')
+    // a round entry whose draw proof is over another seed (a learner claiming a round it was not drawn for) is refused everywhere
+    const forged: RoundEntry = { ...committed[2], round: 4, base: committed[2].hash, hash: 'ee'.repeat(32), coordinator: PEERS[0], participants: [PEERS[0]].sort(), draw: bytesToHex(proveDraw(IDS[0].vrfSecret, peers[0].task, 4, new Uint8Array(32))) }
+    await ledger.port(PEERS[0]).submit({ kind: KIND_ROUND, data: writeRoundEntry(forged) })
+    await waitFor(() => peers.every(p => p.stats.badDraws === 1), { message: 'the forged round refused by every peer' })
+    assert.ok(peers.every(p => p.status().round === 3 && p.status().hash === committed[2].hash))
     const acc = peers[0].status().rounds.map(r => r.localAccuracy as number)
     assert.ok(acc[2] > acc[0] || acc[2] > 0.6, `accuracy per round ${acc.join(', ')}`)
     assert.ok(peers.every(p => p.stats.bytesSent > 0 && p.stats.bytesReceived > 0))
@@ -136,7 +156,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     // when it is drawn to coordinate, the next in the order takes over after roundTimeoutMs
     mesh.dropped.add(PEERS[2])
     for (const p of peers) await p.start()
-    await waitFor(() => rounds(ledger).length >= 1, { timeout: 120_000, message: 'round 1 commits without the dropped peer' })
+    await waitFor(() => rounds(ledger).length >= 1 && peers.slice(0, 2).every(p => p.status().round === 1), { timeout: 120_000, message: 'round 1 commits without the dropped peer (and the live peers applied it)' })
     const r1 = rounds(ledger)[0]
     assert.ok(!r1.participants.includes(PEERS[2]))
     assert.equal(r1.participants.length, 2)
@@ -149,7 +169,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     const nan = new Float32Array(size).fill(Number.NaN)
     const bodyNan = encodeUpdate({ round: 2, sender: 0, samples: 1, clients: 1, values: nan }, createRng(1)).bytes
     const start = coord.stats.rejected['wrong-round']
-    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), body: bodyNan }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+    const a = readMessage(await handler(writeMessage({ type: 'update', task: coord.task, round: 2, base: new Uint8Array(32), trainMs: 12, body: bodyNan, sig: new Uint8Array(64) }), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
     assert.equal(a.type, 'refuse')
     assert.equal(coord.stats.rejected['wrong-round'], start + 1)
     const g = readMessage(await handler(Uint8Array.from([2, 200, 1]), { peerId: PEERS[3] }), { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
@@ -173,6 +193,113 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     for (const p of peers) await p.stop()
   })
 
+  test('forged and altered updates are refused as `signature`; a verifier spots a body the coordinator changed', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, {}, 2, 30_000, i === 2 ? hostileUpdates(['forged', 'altered']) : undefined))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 2 && p.status().held), { timeout: 120_000, message: () => peers.map(p => p.status().round).join(',') })
+    const committed = rounds(ledger)
+    const refused = peers.reduce((n, p) => n + p.stats.rejected.signature, 0)
+    const hostileRounds = committed.filter(r => r.coordinator !== PEERS[2]).length
+    assert.equal(refused, 2 * hostileRounds, 'a forged and an altered update from the hostile peer in every round it did not coordinate')
+    for (const r of committed) {
+      if (r.coordinator !== PEERS[2]) assert.ok(!r.participants.includes(PEERS[2]), `round ${r.round}: nothing from the hostile peer was aggregated`)
+      const verifier = peers.find(p => p.status().peerId !== r.coordinator) as LiveLearning
+      const honest = await verifier.fetchRound(r.round, r.coordinator)
+      assert.deepEqual(honest.badSignatures, [], `round ${r.round}: every body carries its participant's signature`)
+    }
+    // a coordinator that serves a changed body for a participant: the verifier names that participant
+    const r1 = committed[0]
+    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { roundBodies: Map<number, unknown> }).roundBodies.get(1) == null) as LiveLearning
+    mesh.tamper = (from, answer) => {
+      const m = readMessage(answer, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+      if (m.type !== 'round' || from !== r1.coordinator) return answer
+      const body = m.updates[0].body.slice()
+      body[body.length >> 1] ^= 1
+      return writeMessage({ ...m, updates: [{ ...m.updates[0], body }, ...m.updates.slice(1)] })
+    }
+    const lied = await verifier.fetchRound(1, r1.coordinator)
+    assert.deepEqual(lied.badSignatures, [r1.participants[0]])
+    mesh.tamper = undefined
+    for (const p of peers) await p.stop()
+  })
+
+  test('with perRound 2 of 4 linked learners, the coordinator draws by TCS-FEEL on the RTT, training rate and throughput it measured', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, { perRound: 2, minUpdates: 2 }, 4))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 4 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    const committed = rounds(ledger)
+    for (const r of committed) assert.equal(r.participants.length, 2, `round ${r.round}: perRound updates`)
+    const coords = peers.filter(p => p.status().selection != null)
+    assert.ok(coords.length >= 1)
+    for (const c of coords) {
+      const s = c.status()
+      const sel = s.selection as NonNullable<typeof s.selection>
+      assert.equal(sel.estimates.length, 4, 'every linked learner and itself were candidates')
+      for (const e of sel.estimates) assert.ok(Number.isFinite(e.seconds) && e.seconds >= 0 && e.p >= 0.1 / 4 - 1e-12, JSON.stringify(e))
+      // what it measured of the learners whose updates it admitted: a training rate and a link throughput
+      for (const r of committed.filter(x => x.coordinator === s.peerId)) {
+        for (const q of r.participants.filter(q => q !== s.peerId)) {
+          const f = s.measured[q]
+          assert.ok(f?.computeRate != null && f.computeRate > 0 && f.throughput != null && f.throughput > 0, `${q}: ${JSON.stringify(f)}`)
+        }
+      }
+    }
+    // the candidates carry the measured facts: the link RTTs (MemMesh: 5 + i ms), the committed sample
+    // counts, and, once this peer coordinated a round before, the training rate and throughput it measured
+    const { roundTimes } = await import('../../core/learning/live/select.ts')
+    for (const c of coords) {
+      const s = c.status()
+      const sel = s.selection as NonNullable<typeof s.selection>
+      const links = new Map(mesh.port(s.peerId).links().map(l => [l.peerId, l.rttMs]))
+      for (const k of sel.candidates) {
+        assert.equal(k.samples, shards[PEERS.indexOf(k.peer)].n)
+        assert.equal(k.rttMs, k.peer === s.peerId ? 0 : links.get(k.peer))
+      }
+      const size = (c.weights() as Float32Array).length
+      assert.deepEqual(roundTimes(sel.candidates, { epochs: 1, updateBytes: size }), sel.estimates.map(e => e.seconds))
+      const before = committed.filter(r => r.coordinator === s.peerId && r.round < sel.round).flatMap(r => r.participants).filter(q => q !== s.peerId)
+      for (const q of before) {
+        const k = sel.candidates.find(x => x.peer === q)
+        assert.ok(k?.computeRate != null && k.throughput != null, `round ${sel.round}: ${q} was measured in an earlier round and its facts were used: ${JSON.stringify(k)}`)
+      }
+    }
+    for (const p of peers) await p.stop()
+  })
+
+  test('FedAdam as the server step: a seeded run converges, every peer holds the weights and server state, both recompute', async (t) => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const serverOpt = { learningRate: 0.03, beta1: 0.5, beta2: 0.99, tau: 0.001 }
+    const ROUNDS = 5
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, { serverOpt }, ROUNDS))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === ROUNDS && p.status().held && p.serverState() != null && p.status().rounds.every(r => r.localAccuracy != null)), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    assert.equal(new Set(peers.map(p => p.status().hash)).size, 1)
+    const committed = rounds(ledger)
+    let state: Float32Array = new Float32Array(2 * (peers[0].weights() as Float32Array).length)
+    for (const r of committed) {
+      assert.deepEqual(r.serverOpt, serverOpt)
+      assert.ok(r.state != null)
+      const other = peers.find(p => p.status().peerId !== r.coordinator) as LiveLearning
+      const fetched = await other.fetchRound(r.round, r.coordinator)
+      const base = other.weights(r.base) as Float32Array
+      const again = recomputeRound(base, fetched.updates, other.roundRule, r.round, r.base, undefined, state)
+      assert.equal(again.hash, r.hash, `round ${r.round}: the weights recompute from the previous server state and the bodies`)
+      assert.equal(again.stateHash, r.state, `round ${r.round}: and so does the server state`)
+      state = again.state as Float32Array
+    }
+    for (const p of peers) assert.equal(weightsHash(p.serverState() as Float32Array), committed[ROUNDS - 1].state, 'every peer holds the head\'s server state (fetched by hash)')
+    const acc = peers[0].status().rounds.map(r => r.localAccuracy as number)
+    t.diagnostic(`FedAdam accuracy per round ${acc.join(', ')}`)
+    // seeded, so the figures repeat (0.425 0.41 0.395 0.61 0.605 when written); the bound leaves room for tfjs-wasm rounding
+    assert.ok(acc[ROUNDS - 1] >= acc[0] + 0.1 && acc[ROUNDS - 1] > 0.5, `accuracy per round ${acc.join(', ')}`)
+    for (const p of peers) await p.stop()
+  })
+
   test('the collector rejects NaN, oversize and unselected updates by reason (engine reasons + live ones)', async () => {
     const { RoundCollector } = await import('../../core/learning/live/collector.ts')
     const size = 10
@@ -180,16 +307,20 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     const ok = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size).fill(0.1) }, createRng(1)).bytes
     const nan = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size).fill(Number.NaN) }, createRng(1)).bytes
     const wrong = encodeUpdate({ round: 1, sender: 0, samples: 5, clients: 1, values: new Float32Array(size + 1) }, createRng(1)).bytes
-    assert.equal(col.receive('p1', ok, 0), null)
-    assert.equal(col.receive('p1', ok, 0), 'duplicate')
-    assert.equal(col.receive('p2', nan, 0), 'non-finite')
-    assert.equal(col.receive('p3', wrong, 0), 'shape')
-    assert.equal(col.receive('px', ok, 0), 'unselected')
+    const sig = new Uint8Array(64)
+    assert.equal(col.receive('p1', ok, sig, true, 0), null)
+    assert.equal(col.receive('p1', ok, sig, true, 0), 'duplicate')
+    assert.equal(col.receive('p2', ok, sig, false, 0), 'signature')
+    assert.equal(col.precheck('p2', 0), null, 'an update its sender did not sign does not use up the sender\'s answer')
+    assert.equal(col.receive('p2', nan, sig, true, 0), 'non-finite')
+    assert.equal(col.receive('p3', wrong, sig, true, 0), 'shape')
+    assert.equal(col.receive('px', ok, sig, true, 0), 'unselected')
+    assert.equal(col.rejected.signature, 1)
     assert.equal(col.done(0), true)
     assert.equal(col.admitted().length, 1)
     const late = new RoundCollector(1, 'ab'.repeat(32), ['p1'], 1000, { size, rule: { rule: 'fedavg', clipMedian: false, dp: null, seed: 1 } })
-    assert.equal(late.receive('p1', ok, 1001), 'late')
-    assert.equal(late.receive('p1', Uint8Array.from([1, 2, 3]), 0), 'decode')
+    assert.equal(late.receive('p1', ok, sig, true, 1001), 'late')
+    assert.equal(late.receive('p1', Uint8Array.from([1, 2, 3]), sig, true, 0), 'decode')
   })
 })
 
@@ -198,11 +329,11 @@ describe('codecs', () => {
   const h = Uint8Array.from({ length: 32 }, (_, i) => i)
   const samples: LiveMessage[] = [
     { type: 'start', task: 'a1b2c3d4e5f60718', round: 7, base: h, deadlineMs: 3000 },
-    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, body: Uint8Array.from([1, 2, 3]) },
+    { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, trainMs: 12, body: Uint8Array.from([1, 2, 3]), sig: new Uint8Array(64).fill(5) },
     { type: 'getModel', hash: h },
     { type: 'model', hash: h, lz4: true, bytes: Uint8Array.from([9, 9]) },
     { type: 'getRound', task: 'a1b2c3d4e5f60718', round: 2 },
-    { type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1]) }, { peer: 'p2', body: new Uint8Array(0) }] },
+    { type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1]), sig: new Uint8Array(64).fill(1) }, { peer: 'p2', body: new Uint8Array(0), sig: new Uint8Array(64).fill(2) }] },
     { type: 'ok' },
     { type: 'refuse', reason: 'busy' }
   ]
@@ -221,7 +352,7 @@ describe('codecs', () => {
       for (let k = 0; k < 30; k++) { const c = b.slice(); c[Math.floor(rng.next() * c.length)] = Math.floor(rng.next() * 256); inputs.push(c) }
     }
     for (let k = 0; k < 300; k++) inputs.push(Uint8Array.from({ length: Math.floor(rng.next() * 64) }, () => Math.floor(rng.next() * 256)))
-    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, body: new Uint8Array(5000) }))
+    inputs.push(writeMessage({ type: 'update', task: 't', round: 1, base: h, trainMs: 12, body: new Uint8Array(5000), sig: new Uint8Array(64) }))
     for (const bytes of inputs) {
       try { readMessage(bytes, limits) } catch (err) { assert.equal((err as Error).name, 'LiveDecodeError', `${(err as Error).name}: ${(err as Error).message}`) }
     }
@@ -229,19 +360,65 @@ describe('codecs', () => {
 
   test('model.round entries: strict reader, validator checks the author is the coordinator', () => {
     const e: RoundEntry = {
-      task: 'a1b2c3d4e5f60718', round: 1, coordinator: PEERS[0], participants: [PEERS[0], PEERS[1]], rule: 'fedavg', clipMedian: false,
-      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5
+      task: 'a1b2c3d4e5f60718', round: 1, coordinator: PEERS[0], participants: [PEERS[0], PEERS[1]].sort(), rule: 'fedavg', clipMedian: false,
+      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5, draw: 'ef'.repeat(80), serverOpt: null, state: null
     }
     assert.deepEqual(readRoundEntry(writeRoundEntry(e)), e)
     assert.equal(LEARNING_KINDS[KIND_ROUND](writeRoundEntry(e), PEERS[0]), null)
     assert.match(LEARNING_KINDS[KIND_ROUND](writeRoundEntry(e), PEERS[1]) ?? '', /coordinator/)
     const bad = (o: Record<string, unknown>): void => { assert.throws(() => readRoundEntry(new TextEncoder().encode(JSON.stringify({ ...e, ...o }))), { name: 'EntryShapeError' }) }
     bad({ round: 0 })
-    bad({ participants: [PEERS[1], PEERS[0]] })
+    bad({ participants: [PEERS[0], PEERS[1]].sort().reverse() })
     bad({ hash: 'xyz' })
     bad({ rule: 'mean' })
     bad({ extra: 1 })
     bad({ dp: { clip: 0, sigma: 1, delta: 1e-5 } })
+    bad({ draw: 'ef'.repeat(79) })
+    bad({ draw: undefined })
+    const adam = { ...e, serverOpt: { learningRate: 0.03, beta1: 0.5, beta2: 0.99, tau: 0.001 }, state: '12'.repeat(32) }
+    assert.deepEqual(readRoundEntry(writeRoundEntry(adam)), adam)
+    bad({ state: '12'.repeat(32) })
+    bad({ serverOpt: adam.serverOpt })
+    bad({ ...adam, serverOpt: { ...adam.serverOpt, beta1: 1 } })
+    bad({ ...adam, serverOpt: { ...adam.serverOpt, extra: 1 } })
+    bad({ ...adam, state: 'zz' })
+    const j = { task: 'a1b2c3d4e5f60718', samples: 3, vrf: '01'.repeat(32) }
+    assert.deepEqual(readJoinEntry(writeJoinEntry(j)), j)
+    for (const o of [{ vrf: 'zz' }, { vrf: undefined }, { vrf: '01'.repeat(31) }]) assert.throws(() => readJoinEntry(new TextEncoder().encode(JSON.stringify({ ...j, ...o }))), { name: 'EntryShapeError' })
     assert.throws(() => readRoundEntry(new Uint8Array(5000)), { name: 'EntryShapeError' })
   })
 })
+
+/**
+ * The coordinator draw of every committed round, recomputed from the ledger alone (schedule.ts):
+ * seed₁ from slot J (the minUpdates-th join; one entry per slot in MemLedger), each applied round's
+ * proof checked with its coordinator's joined key, the next seed from its output, and the order of
+ * the eligible learners.
+ */
+function replayDraws (ledger: MemLedger, minUpdates: number): Array<{ round: number, coordinator: string, order: string[] }> {
+  const joins = new Map<string, { slot: number, vrf: Uint8Array }>()
+  const roundSlots: number[] = []
+  let J = -1
+  let seed: Uint8Array | undefined
+  const out: Array<{ round: number, coordinator: string, order: string[] }> = []
+  for (const e of ledger.entries) {
+    if (!e.applied) continue
+    if (e.kind === KIND_JOIN) {
+      const j = readJoinEntry(e.data)
+      if (joins.has(e.author)) continue
+      joins.set(e.author, { slot: e.slot, vrf: hexToBytes(j.vrf) })
+      if (joins.size === minUpdates) { J = e.slot; seed = firstSeed(j.task, J, [{ kind: e.kind, author: e.author, data: e.data }]) }
+    } else if (e.kind === KIND_ROUND && seed != null) {
+      const r = readRoundEntry(e.data)
+      if (r.round !== out.length + 1) continue
+      const limit = r.round <= 2 ? J : roundSlots[r.round - 3]
+      const eligible = [...joins.entries()].filter(([, v]) => v.slot <= limit).map(([p]) => p)
+      const o = checkDraw((joins.get(r.coordinator) as { vrf: Uint8Array }).vrf, r.task, r.round, seed, hexToBytes(r.draw))
+      assert.ok(o != null, `round ${r.round}: the draw proof checks`)
+      out.push({ round: r.round, coordinator: r.coordinator, order: coordinatorOrder(seed, eligible) })
+      roundSlots.push(e.slot)
+      seed = nextSeed(o)
+    }
+  }
+  return out
+}

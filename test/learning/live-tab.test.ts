@@ -5,8 +5,10 @@
  * task settings. Every round needs 3 updates (`--min-updates 3` of 3 learners), so a committed
  * round has the tab's update among the aggregated ones: the test checks that it is listed as a
  * participant of every committed round, that the tab and the Node peers hold the same committed
- * hash, and that the panel shows the rounds with "this tab: yes" (and, before joining, that an
- * out-of-range setting is an error by its field). Takes
+ * hash, and that the panel shows the rounds with "this tab: yes". The tab trains on shard 2/3 of
+ * all 10,000 bundled digits (the Node peers on shards 0/3 and 1/3 of the same partition). Before
+ * joining: an out-of-range setting, a bad shard and a missing file are errors by their field, and a
+ * malformed CSV picked in the panel fails the join with the file's `DataSourceError`. Takes
  * docs/screenshots/learning-live.png of the panel.
  */
 import assert from 'node:assert/strict'
@@ -39,7 +41,7 @@ describe('live learning: 2 Node peers + 1 Chromium tab train one task', { timeou
     const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '300', '--hidden', TASK.hidden, '--seed', TASK.seed, '--deadline', TASK.deadlineMs,
       '--min-updates', TASK.minUpdates, '--rounds', String(ROUNDS), '--min-peers', '3']
-    for (let i = 0; i < 2; i++) learners.push(await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/2`]))
+    for (let i = 0; i < 2; i++) learners.push(await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/3`]))
     browser = await launchChromium()
     tab = await openTab(browser, url, { name: 'tab', timeout: DEADLINE, width: 1300 })
     await tab.waitForSelector('[data-testid=learning-join]:not([disabled])')
@@ -49,6 +51,20 @@ describe('live learning: 2 Node peers + 1 Chromium tab train one task', { timeou
     assert.match(await tab.innerText('[data-testid=learning-live-error-hidden]'), /^Hidden units: .*from 1 to 512/)
     assert.equal(await tab.innerText('[data-testid=learning-live-status]'), 'Not joined.')
     for (const [name, value] of Object.entries({ ...TASK, minLearners: '3', rounds: String(ROUNDS) })) await tab.fill(`[data-testid=learning-live-${name}]`, value)
+    // the data: a bad shard and a missing file are errors by field; a malformed CSV fails the join naming the file
+    await tab.selectOption('[data-testid=learning-live-data]', 'mnist')
+    await tab.fill('[data-testid=learning-live-shard]', '3/3')
+    await tab.click('[data-testid=learning-join]')
+    assert.match(await tab.innerText('[data-testid=learning-live-error-shard]'), /^Shard: /)
+    await tab.selectOption('[data-testid=learning-live-data]', 'file')
+    await tab.click('[data-testid=learning-join]')
+    assert.match(await tab.innerText('[data-testid=learning-live-error-file]'), /^File: /)
+    await tab.setInputFiles('[data-testid=learning-live-file]', { name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,label\n1,2,0\n3\n') })
+    await tab.click('[data-testid=learning-join]')
+    await tab.waitForFunction(() => document.querySelector('[data-testid=learning-live-status]')?.textContent?.startsWith('Could not join') === true, undefined, { timeout: DEADLINE })
+    assert.match(await tab.innerText('[data-testid=learning-live-status]'), /^Could not join: broken\.csv: line 3: /i, 'the file\'s DataSourceError, naming it')
+    await tab.selectOption('[data-testid=learning-live-data]', 'mnist')
+    await tab.fill('[data-testid=learning-live-shard]', '2/3')
     await tab.click('[data-testid=learning-join]')
   })
   after(async () => {
@@ -77,6 +93,9 @@ describe('live learning: 2 Node peers + 1 Chromium tab train one task', { timeou
       assert.equal(r.participants.length, 3)
     }
     assert.ok(s.stats.updatesSent >= ROUNDS, `${s.stats.updatesSent} updates sent by the tab`)
+    const text = await tab.innerText('[data-testid=learning-live-status]')
+    const rows = Number(/mnist shard 2\/3, (\d+) training/.exec(text)?.[1] ?? 0)
+    assert.ok(rows > 1000, `the tab trains on its shard of all the bundled digits: ${text}`)
     assert.ok(s.stats.bytesSent > 0 && s.stats.bytesReceived > 0)
     const backend = await tab.evaluate('globalThis.__novacronLearning.backend') as string
     console.log(`# tab backend ${backend}; rounds coordinated by ${s.rounds.map(r => r.coordinator === s.peerId ? 'tab' : 'node').join(', ')}; tab bytes ${s.stats.bytesSent}/${s.stats.bytesReceived}`)

@@ -10,7 +10,12 @@
  *      or median / trimmed mean / Krum / multi-Krum); under DP with FedAvg the weights are uniform
  *      over a fixed denominator m (DP-FedAvg, sensitivity C/m) and Gaussian noise σ·C/m is added,
  *      drawn from `createRng(seed).fork('noise:<round>:<base hash>')`;
- *   3. the new model is `base + aggregate` in float32 (each sum rounded to float32 once).
+ *   3. the new model is `base + aggregate` in float32 (each sum rounded to float32 once); with the
+ *      FedAdam server step (`serverOpt`), the round also carries the server state S = m ‖ s
+ *      (2 × size float32, zeros before round 1, committed by its SHA-256 as `state`) and
+ *        m' = β1·m + (1−β1)·Δ,  s' = β2·s + (1−β2)·Δ²,  w' = w + η·m' / (√s' + τ)
+ *      each value rounded to float32 once, in index order (server-opt.ts's rule, no bias
+ *      correction): any peer holding S and the round's updates recomputes both hashes.
  *
  * The arithmetic is IEEE double on the decoded float32 values with float32 results, in a fixed
  * order; V8 (every Node and Chromium peer) gives bit-identical results. The hash is weights.ts's.
@@ -34,7 +39,17 @@ export interface RoundRule {
   maxNorm?: number
   /** the task's seed (the DP noise stream) */
   seed: number
+  /** FedAdam server step; null or absent = FedAvg (w' = w + Δ) */
+  serverOpt?: ServerAdam | null
 }
+
+/** The server state before round 1 (FedAdam's m ‖ s, zeros), or null without a server optimiser. */
+export function initialServerState (rule: RoundRule, size: number): Float32Array | null {
+  return rule.serverOpt != null ? new Float32Array(2 * size) : null
+}
+
+/** FedAdam as the live server step (Reddi et al. 2021), part of the task. */
+export interface ServerAdam { learningRate: number, beta1: number, beta2: number, tau: number }
 
 export interface AdmittedUpdate { peer: string, samples: number, values: Float32Array }
 
@@ -53,8 +68,12 @@ export function admitUpdate (peer: string, body: Uint8Array, size: number, rule:
   return { peer, samples: Math.min(Math.max(1, msg.samples), MAX_SAMPLES), values: msg.values }
 }
 
-/** The new model from `base` and the admitted updates (any order: they are sorted here). */
-export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string): Float32Array {
+/**
+ * The new model (and server state, with `serverOpt`) from `base`, the server state of the base
+ * (`state`, 2 × size; null without `serverOpt`) and the admitted updates (any order: they are
+ * sorted here).
+ */
+export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null = null): { weights: Float32Array, state: Float32Array | null } {
   if (admitted.length === 0) throw new RangeError('aggregateRound: no updates')
   const sorted = [...admitted].sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
   const values = rule.clipMedian ? clipToMedianNorm(sorted.map(a => a.values)) : sorted.map(a => a.values)
@@ -68,8 +87,23 @@ export function aggregateRound (base: Float32Array, admitted: readonly AdmittedU
   }
   if (rule.dp != null && rule.dp.sigma > 0) addGaussianNoise(agg, rule.dp.sigma * rule.dp.clip / m, createRng(rule.seed).fork(`noise:${round}:${baseHash}`))
   const next = new Float32Array(base.length)
-  for (let i = 0; i < next.length; i++) next[i] = base[i] + agg[i]
-  return next
+  const opt = rule.serverOpt
+  if (opt == null) {
+    for (let i = 0; i < next.length; i++) next[i] = base[i] + agg[i]
+    return { weights: next, state: null }
+  }
+  const n = base.length
+  if (state == null || state.length !== 2 * n) throw new RangeError(`aggregateRound: FedAdam needs the base's server state of ${2 * n} values`)
+  const out = new Float32Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    out[i] = opt.beta1 * state[i] + (1 - opt.beta1) * agg[i]
+    out[n + i] = opt.beta2 * state[n + i] + (1 - opt.beta2) * agg[i] * agg[i]
+    const m = out[i]
+    const s = out[n + i]
+    // m and s are read back as stored (float32), so a recomputation from the committed state agrees
+    next[i] = base[i] + opt.learningRate * m / (Math.sqrt(s) + opt.tau)
+  }
+  return { weights: next, state: out }
 }
 
 /**
@@ -77,9 +111,9 @@ export function aggregateRound (base: Float32Array, admitted: readonly AdmittedU
  * the hash of what `aggregateRound` gives, and what was rejected (a committed round's updates
  * should all be admitted).
  */
-export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor): { hash: string, weights: Float32Array, rejected: RejectionCounts } {
+export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor, state: Float32Array | null = initialServerState(rule, base.length)): { hash: string, weights: Float32Array, state: Float32Array | null, stateHash: string | null, rejected: RejectionCounts } {
   const rejected = emptyRejections()
   const admitted = bodies.map(b => admitUpdate(b.peer, b.body, base.length, rule, rejected, compressor)).filter((a): a is AdmittedUpdate => a != null)
-  const weights = aggregateRound(base, admitted, rule, round, baseHash)
-  return { hash: weightsHash(weights), weights, rejected }
+  const next = aggregateRound(base, admitted, rule, round, baseHash, state)
+  return { hash: weightsHash(next.weights), weights: next.weights, state: next.state, stateHash: next.state != null ? weightsHash(next.state) : null, rejected }
 }

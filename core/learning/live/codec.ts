@@ -3,14 +3,15 @@
  * grammar also in PROTOCOL.md). lib0 varints; hashes are raw 32 bytes:
  *
  *   start    := varUint(1) • varString(task) • varUint(round) • bytes32(base) • varUint(deadlineMs)
- *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint8Array(body)
+ *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint(trainMs) • varUint8Array(body) • bytes64(sig)
+ *               (trainMs: the learner's local training time for this update, its advertised compute)
  *               (body: the engine's update encoding, core/learning/codec.ts — quantised, sparsified,
- *                LZ4-framed)
+ *                LZ4-framed; sig: the learner's Ed25519 signature, signing.ts)
  *   getModel := varUint(3) • bytes32(hash)
  *   model    := varUint(4) • bytes32(hash) • varUint(flags) • varUint8Array(bytes)
  *               (bytes: the weights as weights.ts writes them; flags bit0 = LZ4 frame of them)
  *   getRound := varUint(5) • varString(task) • varUint(round)
- *   round    := varUint(6) • varUint(round) • bytes32(base) • varUint(n) • (varString(peer) • varUint8Array(body))ⁿ
+ *   round    := varUint(6) • varUint(round) • bytes32(base) • varUint(n) • (varString(peer) • varUint8Array(body) • bytes64(sig))ⁿ
  *   ok       := varUint(7)
  *   refuse   := varUint(8) • varString(reason)
  *
@@ -28,13 +29,16 @@ export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, ro
 
 export type LiveMessage =
   | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number }
-  | { type: 'update', task: string, round: number, base: Uint8Array, body: Uint8Array }
+  | { type: 'update', task: string, round: number, base: Uint8Array, trainMs: number, body: Uint8Array, sig: Uint8Array }
   | { type: 'getModel', hash: Uint8Array }
   | { type: 'model', hash: Uint8Array, lz4: boolean, bytes: Uint8Array }
   | { type: 'getRound', task: string, round: number }
-  | { type: 'round', round: number, base: Uint8Array, updates: Array<{ peer: string, body: Uint8Array }> }
+  | { type: 'round', round: number, base: Uint8Array, updates: RoundUpdate[] }
   | { type: 'ok' }
   | { type: 'refuse', reason: string }
+
+/** One admitted update of a committed round, with its learner's signature (signing.ts). */
+export interface RoundUpdate { peer: string, body: Uint8Array, sig: Uint8Array }
 
 export interface Limits {
   maxUpdateBytes: number
@@ -54,13 +58,13 @@ export function writeMessage (m: LiveMessage): Uint8Array {
       case 'start':
         encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.deadlineMs); break
       case 'update':
-        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); break
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.trainMs); encoding.writeVarUint8Array(e, m.body); sig64(e, m.sig); break
       case 'getModel': hash32(e, m.hash); break
       case 'model': hash32(e, m.hash); encoding.writeVarUint(e, m.lz4 ? 1 : 0); encoding.writeVarUint8Array(e, m.bytes); break
       case 'getRound': encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); break
       case 'round':
         encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.updates.length)
-        for (const u of m.updates) { encoding.writeVarString(e, u.peer); encoding.writeVarUint8Array(e, u.body) }
+        for (const u of m.updates) { encoding.writeVarString(e, u.peer); encoding.writeVarUint8Array(e, u.body); sig64(e, u.sig) }
         break
       case 'ok': break
       case 'refuse': encoding.writeVarString(e, m.reason.slice(0, MAX_REASON_CHARS)); break
@@ -73,11 +77,21 @@ function hash32 (e: encoding.Encoder, h: Uint8Array): void {
   encoding.writeUint8Array(e, h)
 }
 
+function sig64 (e: encoding.Encoder, s: Uint8Array): void {
+  if (s.length !== 64) throw new RangeError('signature must be 64 bytes')
+  encoding.writeUint8Array(e, s)
+}
+
 function fail (what: string): never { throw new LiveDecodeError(`learning message: ${what}`) }
 
 function readHash (d: decoding.Decoder): Uint8Array {
   if (d.arr.length - d.pos < 32) fail('truncated hash')
   return decoding.readUint8Array(d, 32)
+}
+
+function readSig (d: decoding.Decoder): Uint8Array {
+  if (d.arr.length - d.pos < 64) fail('truncated signature')
+  return decoding.readUint8Array(d, 64)
 }
 
 function readString (d: decoding.Decoder, max: number, what: string): string {
@@ -111,7 +125,7 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
     const type = decoding.readVarUint(d)
     switch (type) {
       case MSG.start: m = { type: 'start', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), deadlineMs: decoding.readVarUint(d) }; break
-      case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'update') }; break
+      case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), trainMs: readRound(d), body: readBytes(d, limits.maxUpdateBytes, 'update'), sig: readSig(d) }; break
       case MSG.getModel: m = { type: 'getModel', hash: readHash(d) }; break
       case MSG.model: {
         const hash = readHash(d)
@@ -126,8 +140,8 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
         const base = readHash(d)
         const n = decoding.readVarUint(d)
         if (n > MAX_ROUND_UPDATES) fail(`${n} updates is over the limit of ${MAX_ROUND_UPDATES}`)
-        const updates: Array<{ peer: string, body: Uint8Array }> = []
-        for (let i = 0; i < n; i++) updates.push({ peer: readString(d, MAX_PEER_CHARS, 'peer id'), body: readBytes(d, limits.maxUpdateBytes, 'update') })
+        const updates: RoundUpdate[] = []
+        for (let i = 0; i < n; i++) updates.push({ peer: readString(d, MAX_PEER_CHARS, 'peer id'), body: readBytes(d, limits.maxUpdateBytes, 'update'), sig: readSig(d) })
         m = { type: 'round', round, base, updates }
         break
       }

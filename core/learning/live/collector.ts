@@ -1,25 +1,27 @@
 /**
  * The coordinator's side of one round as a pure state machine (time is an input): it knows the
  * round, its base and the selected peers, takes update bodies as they arrive, rejects and counts
- * what does not belong (`unselected`, `duplicate`, `late`) or does not decode and validate (the
- * engine's reasons), and says when the round can close: every selected peer answered, or the
+ * what does not belong (`unselected`, `duplicate`, `late`), what its sender did not sign
+ * (`signature`: checked by the shell between `precheck` and `receive`, signatures being async and
+ * last) or what does not decode and validate (the engine's reasons), and says when the round can close: every selected peer answered, or the
  * deadline passed. Whether it commits is `admitted().length >= minUpdates` (service.ts).
  */
 import type { Compressor } from '../codec.ts'
 import { emptyRejections, type RejectReason } from '../validate.ts'
 import { admitUpdate, type AdmittedUpdate, type RoundRule } from './aggregate-round.ts'
+import type { RoundUpdate } from './codec.ts'
 
-export type LiveRejectReason = RejectReason | 'unselected' | 'duplicate' | 'late' | 'wrong-round'
-export const LIVE_REJECT_REASONS: readonly LiveRejectReason[] = ['decode', 'oversize', 'shape', 'non-finite', 'norm', 'unselected', 'duplicate', 'late', 'wrong-round']
+export type LiveRejectReason = RejectReason | 'unselected' | 'duplicate' | 'late' | 'wrong-round' | 'signature'
+export const LIVE_REJECT_REASONS: readonly LiveRejectReason[] = ['decode', 'oversize', 'shape', 'non-finite', 'norm', 'unselected', 'duplicate', 'late', 'wrong-round', 'signature']
 
 export function emptyLiveRejections (): Record<LiveRejectReason, number> {
-  return { ...emptyRejections(), unselected: 0, duplicate: 0, late: 0, 'wrong-round': 0 }
+  return { ...emptyRejections(), unselected: 0, duplicate: 0, late: 0, 'wrong-round': 0, signature: 0 }
 }
 
 export class RoundCollector {
   readonly rejected = emptyLiveRejections()
   private readonly answered = new Set<string>()
-  private readonly accepted = new Map<string, { update: AdmittedUpdate, body: Uint8Array }>()
+  private readonly accepted = new Map<string, { update: AdmittedUpdate, body: Uint8Array, sig: Uint8Array }>()
 
   constructor (
     readonly round: number,
@@ -29,18 +31,27 @@ export class RoundCollector {
     private readonly opts: { size: number, rule: RoundRule, compressor?: Compressor }
   ) {}
 
-  /** Takes one update body from `peer` at time `now`; returns null when admitted, else why not. */
-  receive (peer: string, body: Uint8Array, now: number): LiveRejectReason | null {
-    let reason: LiveRejectReason | null = null
-    if (!this.selected.includes(peer)) reason = 'unselected'
-    else if (this.answered.has(peer)) reason = 'duplicate'
-    else if (now > this.deadline) reason = 'late'
+  /** The cheap checks alone, counting nothing: whether an update from `peer` at `now` is worth a signature check. */
+  precheck (peer: string, now: number): LiveRejectReason | null {
+    if (!this.selected.includes(peer)) return 'unselected'
+    if (this.answered.has(peer)) return 'duplicate'
+    if (now > this.deadline) return 'late'
+    return null
+  }
+
+  /**
+   * Takes one update body from `peer` at time `now`, with its signature and whether that checked;
+   * returns null when admitted, else why not. A bad signature does not use up the peer's answer:
+   * the update did not come from it.
+   */
+  receive (peer: string, body: Uint8Array, sig: Uint8Array, signed: boolean, now: number): LiveRejectReason | null {
+    const reason = this.precheck(peer, now) ?? (signed ? null : 'signature')
     if (reason != null) { this.rejected[reason]++; return reason }
     this.answered.add(peer)
     const before = { ...this.rejected }
     const update = admitUpdate(peer, body, this.opts.size, this.opts.rule, this.rejected, this.opts.compressor)
     if (update == null) return (Object.keys(this.rejected) as LiveRejectReason[]).find(k => this.rejected[k] > before[k]) ?? 'decode'
-    this.accepted.set(peer, { update, body })
+    this.accepted.set(peer, { update, body, sig })
     return null
   }
 
@@ -54,7 +65,7 @@ export class RoundCollector {
   admitted (): AdmittedUpdate[] { return [...this.accepted.values()].map(a => a.update) }
 
   /** The admitted bodies sorted by peer id (what `round` answers carry, for recomputation). */
-  bodies (): Array<{ peer: string, body: Uint8Array }> {
-    return [...this.accepted.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([peer, a]) => ({ peer, body: a.body }))
+  bodies (): RoundUpdate[] {
+    return [...this.accepted.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([peer, a]) => ({ peer, body: a.body, sig: a.sig }))
   }
 }

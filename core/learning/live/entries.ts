@@ -2,11 +2,16 @@
  * The ledger entries of live learning (registered with the ledger as kinds; bodies are UTF-8 JSON,
  * ≤ 4 KiB, read strictly):
  *
- *   model.join  := { "task": hex16, "samples": uint }                 author = the learner
+ *   model.join  := { "task": hex16, "samples": uint, "vrf": hex64 }   author = the learner
+ *                  (vrf: the learner's ECVRF public key of the coordinator draw, schedule.ts)
  *   model.round := { "task": hex16, "round": uint ≥ 1, "coordinator": peerId, "participants": [peerId…],
  *                    "rule": aggregator, "clipMedian": bool, "dp": null | { "clip", "sigma", "delta" },
  *                    "epsilon": number | null, "base": hex64, "hash": hex64, "samples": uint,
- *                    "accuracy": number | null }                      author = the coordinator
+ *                    "accuracy": number | null, "draw": hex160,
+ *                    "serverOpt": null | { "learningRate", "beta1", "beta2", "tau" },
+ *                    "state": null | hex64 }                            author = the coordinator
+ *                  (state: SHA-256 of the FedAdam server state after the round, aggregate-round.ts)
+ *                  (draw: the coordinator's ECVRF proof for the round, schedule.ts)
  *
  * `base` is the SHA-256 of the weights the round started from, `hash` of the weights it produced
  * (weights.ts); `participants` are the peers whose updates were aggregated, in the aggregation order
@@ -15,13 +20,14 @@
  * its task — is decided by every learner alike from the ledger's total order (service.ts).
  */
 import { AGGREGATORS, type AggregatorName } from '../aggregate.ts'
+import type { ServerAdam } from './aggregate-round.ts'
 
 export const KIND_JOIN = 'model.join'
 export const KIND_ROUND = 'model.round'
 export const MAX_ENTRY_BYTES = 4096
 export const MAX_PARTICIPANTS = 32
 
-export interface JoinEntry { task: string, samples: number }
+export interface JoinEntry { task: string, samples: number, vrf: string }
 
 export interface DpRecord { clip: number, sigma: number, delta: number }
 
@@ -38,6 +44,12 @@ export interface RoundEntry {
   hash: string
   samples: number
   accuracy: number | null
+  /** the coordinator's draw proof (80 bytes, hex) */
+  draw: string
+  /** the FedAdam server step, null for FedAvg */
+  serverOpt: ServerAdam | null
+  /** SHA-256 of the server state (m ‖ s) after the round, null for FedAvg */
+  state: string | null
 }
 
 /** Thrown by the readers; the ledger turns it into a refusal at apply. */
@@ -48,6 +60,7 @@ export class EntryShapeError extends Error {
 
 const HEX64 = /^[0-9a-f]{64}$/
 const HEX16 = /^[0-9a-f]{16}$/
+const HEX160 = /^[0-9a-f]{160}$/
 const PEER = /^[1-9A-HJ-NP-Za-km-z]{8,128}$/
 
 function parse (bytes: Uint8Array): Record<string, unknown> {
@@ -75,17 +88,18 @@ function keys (o: Record<string, unknown>, want: string[]): void {
 }
 
 export function writeJoinEntry (e: JoinEntry): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ task: e.task, samples: e.samples }))
+  return new TextEncoder().encode(JSON.stringify({ task: e.task, samples: e.samples, vrf: e.vrf }))
 }
 
 export function readJoinEntry (bytes: Uint8Array): JoinEntry {
   const o = parse(bytes)
-  keys(o, ['task', 'samples'])
+  keys(o, ['task', 'samples', 'vrf'])
   if (typeof o.task !== 'string' || !HEX16.test(o.task)) throw new EntryShapeError('task must be 16 hex digits')
-  return { task: o.task, samples: uint(o.samples, 'samples') }
+  if (typeof o.vrf !== 'string' || !HEX64.test(o.vrf)) throw new EntryShapeError('vrf must be 64 hex digits')
+  return { task: o.task, samples: uint(o.samples, 'samples'), vrf: o.vrf }
 }
 
-const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy']
+const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw', 'serverOpt', 'state']
 
 export function writeRoundEntry (e: RoundEntry): Uint8Array {
   const o: Record<string, unknown> = {}
@@ -119,10 +133,23 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
     if (clip == null || sigma == null || delta == null || clip <= 0 || sigma < 0 || delta <= 0 || delta >= 1) throw new EntryShapeError('dp: clip > 0, sigma ≥ 0, 0 < delta < 1')
     dp = { clip, sigma, delta }
   }
+  if (typeof o.draw !== 'string' || !HEX160.test(o.draw)) throw new EntryShapeError('draw must be 160 hex digits')
+  let serverOpt: ServerAdam | null = null
+  if (o.serverOpt !== null) {
+    if (o.serverOpt == null || typeof o.serverOpt !== 'object' || Array.isArray(o.serverOpt)) throw new EntryShapeError('serverOpt must be null or { learningRate, beta1, beta2, tau }')
+    const a = o.serverOpt as Record<string, unknown>
+    keys(a, ['learningRate', 'beta1', 'beta2', 'tau'])
+    const [lr, b1, b2, tau] = ['learningRate', 'beta1', 'beta2', 'tau'].map(k => finiteOrNull(a[k], `serverOpt.${k}`))
+    if (lr == null || b1 == null || b2 == null || tau == null || lr <= 0 || b1 < 0 || b1 >= 1 || b2 < 0 || b2 >= 1 || tau <= 0) throw new EntryShapeError('serverOpt: learningRate > 0, 0 ≤ beta1, beta2 < 1, tau > 0')
+    serverOpt = { learningRate: lr, beta1: b1, beta2: b2, tau }
+  }
+  if (o.state !== null && (typeof o.state !== 'string' || !HEX64.test(o.state))) throw new EntryShapeError('state must be null or 64 hex digits')
+  if ((serverOpt == null) !== (o.state === null)) throw new EntryShapeError('state is set exactly when serverOpt is')
   if (typeof o.base !== 'string' || !HEX64.test(o.base) || typeof o.hash !== 'string' || !HEX64.test(o.hash)) throw new EntryShapeError('base and hash must be 64 hex digits')
   return {
     task: o.task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
-    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy')
+    epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw,
+    serverOpt, state: o.state as string | null
   }
 }
 

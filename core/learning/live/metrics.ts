@@ -20,10 +20,11 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     registry.registerGauge({ name, help, labelNames, collect: g => { const s = source.learning?.status(); if (s != null) fill(g, s) } })
   }
   gauge('novacron_learning_round', 'Last committed live-learning round', (g, s) => { g.set({}, s.round) })
-  gauge('novacron_learning_rejected', 'Live-learning messages rejected since start, by reason (update checks, undecodable requests, weights with the wrong hash)', (g, s) => {
+  gauge('novacron_learning_rejected', 'Live-learning messages rejected since start, by reason (update checks, undecodable requests, weights with the wrong hash, committed rounds whose coordinator was not drawn)', (g, s) => {
     for (const [reason, n] of Object.entries(s.stats.rejected)) g.set({ reason }, n)
     g.set({ reason: 'malformed' }, s.stats.malformed)
     g.set({ reason: 'weights-hash' }, s.stats.refusedWeights)
+    g.set({ reason: 'bad-draw' }, s.stats.badDraws)
   }, ['reason'])
   gauge('novacron_learning_bytes', 'Live-learning bytes on the wire since start', (g, s) => {
     g.set({ direction: 'sent' }, s.stats.bytesSent)

@@ -8,6 +8,7 @@ import type { Dataset } from '../data.ts'
 import type { Metrics, TrainOptions } from '../model.ts'
 import type { Rng } from '../rng.ts'
 import type { HostileUpdates } from './hostile.ts'
+import type { LearningIdentity } from './identity.ts'
 import type { LiveTaskConfig } from './task.ts'
 
 export interface LearningMesh {
@@ -54,6 +55,8 @@ export interface LiveLearningComponents {
   mesh: LearningMesh
   ledger: LearningLedger
   trainer: LiveTrainer
+  /** the draw key and update signing (identity.ts: `learningIdentity(privateKey)`) */
+  identity: LearningIdentity
   compressor?: Compressor
   now?: () => number
   log?: (message: string) => void

@@ -14,7 +14,12 @@ export class LiveRpc {
 
   count (dir: 'sent' | 'received', m: LiveMessage | string, bytes: number): void {
     const type = typeof m === 'string' ? m : m.type
-    if (dir === 'sent') { this.stats.bytesSent += bytes; this.stats.messagesSent[type] = (this.stats.messagesSent[type] ?? 0) + 1 } else { this.stats.bytesReceived += bytes; this.stats.messagesReceived[type] = (this.stats.messagesReceived[type] ?? 0) + 1 }
+    if (dir === 'sent') {
+      this.stats.bytesSent += bytes; this.stats.messagesSent[type] = (this.stats.messagesSent[type] ?? 0) + 1
+      this.stats.bytesSentByType[type] = (this.stats.bytesSentByType[type] ?? 0) + bytes
+    } else {
+      this.stats.bytesReceived += bytes; this.stats.messagesReceived[type] = (this.stats.messagesReceived[type] ?? 0) + 1
+    }
   }
 
   async call (peer: string, m: LiveMessage, maxAnswer: number): Promise<LiveMessage> {

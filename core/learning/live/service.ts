@@ -5,9 +5,10 @@
  * a `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
  * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
- * `model.round`: the first valid one for head + 1 advances the task's head), joins the task once,
- * fetches the head's weights by hash (refusing weights whose hash differs) and, when the schedule
- * makes it the coordinator of the next round, runs that round: select linked learners by measured
+ * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
+ * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
+ * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
+ * coordinator of the next round, runs that round: select linked learners by measured
  * RTT, send `start`, train its own update, collect updates until all answered or the deadline,
  * aggregate deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer
  * that drops is just missing from the round; a coordinator that drops is replaced after
@@ -19,15 +20,19 @@ import { LiveRoundError } from '../errors.ts'
 import { initParams } from '../model.ts'
 import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
-import { aggregateRound, type RoundRule } from './aggregate-round.ts'
-import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage } from './codec.ts'
+import { aggregateRound, initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
+import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
+import { alterBody, forgeSignature } from './hostile.ts'
+import { liveSelect, Measurements, type LiveSelection, type SelectionCandidate } from './select.ts'
+import { badRoundSignatures, checkUpdateSignature, signUpdate, updateSigningBytes } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { encodeLocalUpdate } from './local-update.ts'
 import { fetchWeights } from './model-fetch.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { LiveRpc } from './rpc.ts'
-import { coordinatorAt, coordinatorOrder } from './schedule.ts'
+import { DrawState } from './draw-state.ts'
+import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
@@ -48,8 +53,13 @@ export class LiveLearning {
   private readonly initial: Float32Array
   private readonly initialHash: string
   private readonly models = new Map<string, Float32Array>()
-  private readonly roundBodies = new Map<number, { base: string, bodies: Array<{ peer: string, body: Uint8Array }> }>()
+  private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
   private readonly learners: string[] = []
+  /** what this peer measured of the learners as a coordinator (select.ts) */
+  private readonly measured = new Measurements()
+  /** the coordinator draw (draw-state.ts) */
+  private readonly draw: DrawState
+  private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
   private readonly feedback = new ErrorFeedback()
   private head = { round: 0, hash: '' }
@@ -78,12 +88,15 @@ export class LiveLearning {
     this.now = c.now ?? Date.now
     this.log = c.log ?? (() => {})
     const size = c.trainer.size
-    this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: size * 4 + 1024 }
+    // a FedAdam server state (m ‖ s) travels like weights, at twice their size
+    this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: (this.cfg.serverOpt != null ? 2 : 1) * size * 4 + 1024 }
     this.rpc = new LiveRpc(c.mesh, this.limits, this.stats, init.requestTimeoutMs ?? 20_000)
-    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed }
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
+    this.draw = new DrawState(this.task, this.cfg.minUpdates)
+    this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.models.set(this.initialHash, this.initial)
   }
@@ -112,7 +125,8 @@ export class LiveLearning {
 
   status (): LiveStatus {
     return {
-      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], joined: this.joined,
+      task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
+      measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
     }
@@ -135,10 +149,13 @@ export class LiveLearning {
   private async tick (): Promise<void> {
     for (;;) {
       const entries = await this.c.ledger.log(this.nextSlot, 200)
-      if (entries.length === 0) break
-      for (const e of entries) this.apply(e)
+      if (entries.length === 0) { this.draw.endOfLog(); break }
+      for (const e of entries) {
+        this.draw.read(e)
+        this.apply(e)
+      }
       this.nextSlot = entries[entries.length - 1].slot + 1
-      if (entries.length < 200) break
+      if (entries.length < 200) { this.draw.endOfLog(); break }
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
@@ -148,11 +165,11 @@ export class LiveLearning {
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.models.has(this.head.hash)) { this.fetchHead(); return }
+    if (!this.models.has(this.head.hash) || (this.headState() != null && !this.models.has(this.headState() as string))) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
-    if (this.learners.length < (this.init.minLearners ?? 1)) return
-    const order = coordinatorOrder(this.task, this.head.round + 1, this.head.hash, this.learners)
+    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
+    const order = this.draw.order()
     const me = coordinatorAt(order, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me === this.c.mesh.peerId) void this.coordinate().catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
   }
@@ -164,12 +181,14 @@ export class LiveLearning {
         const j = readJoinEntry(e.data)
         if (j.task !== this.task || this.learners.includes(e.author)) return
         this.learners.push(e.author)
+        this.draw.join(e.author, e.slot, j.vrf, j.samples)
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
-        if (r.round !== this.head.round + 1 || r.base !== this.head.hash) { this.stats.ignoredRounds++; return }
+        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
+        if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
@@ -184,32 +203,46 @@ export class LiveLearning {
 
   private join (): void {
     this.joining = true
-    this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n }) }, { timeoutMs: 30_000 })
+    this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n, vrf: bytesToHex(this.c.identity.vrfPublic) }) }, { timeoutMs: 30_000 })
       .catch(err => { this.log(`join: ${errText(err)}`); this.joinRetryAt = this.now() + 2000 })
       .finally(() => { this.joining = false })
   }
 
   // ------------------------------------------------------------------ weights by hash
 
+  /** The hash of the head's FedAdam server state (null for FedAvg, and before round 1: zeros). */
+  private headState (): string | null {
+    const last = this.history.at(-1)
+    return last != null && last.hash === this.head.hash ? last.state : null
+  }
+
+  /** The server state the next round starts from (zeros before round 1), when held. */
+  serverState (): Float32Array | null | undefined {
+    const h = this.headState()
+    if (this.cfg.serverOpt == null) return null
+    return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.models.get(h)
+  }
+
   private fetchHead (): void {
     if (this.fetching != null) return
     const hash = this.head.hash
+    const state = this.headState()
     const last = this.history.at(-1)
-    const sources = last != null && last.hash === hash ? [last.coordinator, ...last.participants] : this.learners
-    this.fetching = this.fetchModel(hash, sources.filter(p => p !== this.c.mesh.peerId))
-      .then(() => {})
+    const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter(p => p !== this.c.mesh.peerId)
+    this.fetching = this.fetchModel(hash, sources)
+      .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
   }
 
-  /** Fetches weights by hash from the first of `peers` that has them; refuses any that hash otherwise. */
-  async fetchModel (hash: string, peers: readonly string[]): Promise<Float32Array> {
+  /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
+  async fetchModel (hash: string, peers: readonly string[], size = this.c.trainer.size): Promise<Float32Array> {
     const held = this.models.get(hash)
     if (held != null) return held
     let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
     for (const peer of peers) {
       try {
-        const w = await fetchWeights(this.rpc, peer, hash, { size: this.c.trainer.size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
+        const w = await fetchWeights(this.rpc, peer, hash, { size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
         this.keepModel(hash, w)
         return w
       } catch (err) { lastErr = err }
@@ -219,8 +252,9 @@ export class LiveLearning {
 
   private keepModel (hash: string, w: Float32Array): void {
     this.models.set(hash, w)
-    const keep = new Set([this.initialHash, this.head.hash, ...this.history.slice(-KEEP_MODELS).map(r => r.hash)])
-    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > KEEP_MODELS + 2) this.models.delete(h)
+    const recent = this.history.slice(-KEEP_MODELS)
+    const keep = new Set([this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.map(r => r.state).filter((s): s is string => s != null)])
+    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > 2 * KEEP_MODELS + 2) this.models.delete(h)
   }
 
   private async evaluate (r: CommittedRound): Promise<void> {
@@ -240,8 +274,12 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ coordinating a round
 
-  /** Linked learners (and this peer) ordered by measured RTT, at most `perRound`. */
-  private select (): Array<{ peer: string, rttMs: number }> {
+  /**
+   * The round's learners: every linked learner (and this peer) by measured RTT, at most 32; with
+   * `perRound` > 0 and more candidates, `perRound` of them drawn by TCS-FEEL on measured facts
+   * (select.ts) from the task's seeded stream. `maxInclusion` is the DP sampling rate.
+   */
+  private select (round: number, baseHash: string): { selected: Array<{ peer: string, rttMs: number }>, maxInclusion: number } {
     const rtt = new Map<string, number>()
     for (const l of this.c.mesh.links()) {
       if (l.limited || !this.learners.includes(l.peerId)) continue
@@ -249,16 +287,27 @@ export class LiveLearning {
       rtt.set(l.peerId, Math.min(rtt.get(l.peerId) ?? Infinity, v))
     }
     if (this.learners.includes(this.c.mesh.peerId)) rtt.set(this.c.mesh.peerId, 0)
-    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1))
-    return this.cfg.perRound > 0 ? ranked.slice(0, this.cfg.perRound) : ranked.slice(0, MAX_ROUND_UPDATES)
+    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1)).slice(0, MAX_ROUND_UPDATES)
+    const everyone = Math.min(1, ranked.length / Math.max(1, this.learners.length))
+    if (this.cfg.perRound <= 0 || ranked.length <= this.cfg.perRound) return { selected: ranked, maxInclusion: everyone }
+    const cands = ranked.map(r => ({ peer: r.peer, samples: this.draw.joins.get(r.peer)?.samples ?? 1, ...(r.rttMs !== Number.MAX_SAFE_INTEGER ? { rttMs: r.rttMs } : {}), ...this.measured.get(r.peer) }))
+    const updateBytes = Math.ceil(this.c.trainer.size * (this.cfg.quantizeBits > 0 ? this.cfg.quantizeBits : 32) / 8 * Math.min(1, this.cfg.topK))
+    const s = liveSelect(cands, this.cfg.perRound, createRng(this.cfg.seed).fork(`select:${round}:${baseHash}`), { epochs: this.cfg.localEpochs, updateBytes })
+    this.lastSelection = { round, candidates: cands, estimates: s.estimates }
+    const picked = new Set(s.selected)
+    // the selected learners keep the RTT order (the order `start` goes out in)
+    return { selected: ranked.filter(r => picked.has(r.peer)), maxInclusion: Math.min(1, s.maxInclusion * ranked.length / Math.max(1, this.learners.length)) }
   }
 
   private async coordinate (): Promise<void> {
     const round = this.head.round + 1
     const baseHash = this.head.hash
     const base = this.models.get(baseHash)
-    if (base == null) return
-    const selected = this.select()
+    const seed = this.draw.nextRoundSeed
+    const state = this.serverState()
+    if (base == null || seed == null || state === undefined) return
+    const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
+    const { selected, maxInclusion } = this.select(round, baseHash)
     const deadline = this.now() + this.cfg.deadlineMs
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
@@ -267,9 +316,16 @@ export class LiveLearning {
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
-        this.trainUpdate(round, baseHash, base).then(body => { collector.receive(peer, this.ownBody(round, baseHash, body), this.now()) }, err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
+        this.trainUpdate(round, baseHash, base)
+          .then(async ({ body, trainMs }) => {
+            this.measured.own(peer, trainMs, this.init.train.n * this.cfg.localEpochs)
+            const own = this.ownBody(round, baseHash, body)
+            collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
+          })
+          .catch(err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
         continue
       }
+      this.measured.started(peer, this.now())
       this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
     }
     await this.waitUntil(() => !this.running || this.active !== collector || collector.done(this.now()))
@@ -283,16 +339,20 @@ export class LiveLearning {
       this.retryAt = this.now() + 1000
       return
     }
-    const next = aggregateRound(base, admitted, this.rule, round, baseHash)
+    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state)
+    const next = out.weights
     const hash = weightsHash(next)
+    const stateHash = out.state != null ? weightsHash(out.state) : null
+    if (out.state != null && stateHash != null) this.keepModel(stateHash, out.state)
     this.keepModel(hash, next)
     this.roundBodies.set(round, { base: baseHash, bodies: collector.bodies() })
     for (const r of this.roundBodies.keys()) if (r <= round - KEEP_ROUNDS) this.roundBodies.delete(r)
     const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
-      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, selected.length),
-      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy)
+      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, maxInclusion),
+      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
+      serverOpt: this.cfg.serverOpt ?? null, state: stateHash
     }
     try {
       await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
@@ -302,12 +362,15 @@ export class LiveLearning {
     }
   }
 
-  /** ε after `round` rounds with sampling rate m / learners (RDP accountant), null without DP. */
-  private epsilon (round: number, m: number): number | null {
+  /**
+   * ε after `round` rounds at sampling rate q (RDP accountant), null without DP: q = m / learners
+   * when every linked learner takes part, min(1, m · max p) · linked / learners under TCS-FEEL.
+   */
+  private epsilon (round: number, q: number): number | null {
     // without noise there is no finite ε to report
     if (this.cfg.dp == null || this.cfg.dp.sigma <= 0) return null
     const acc = new RdpAccountant(this.cfg.dp.delta)
-    acc.step(Math.min(1, m / Math.max(1, this.learners.length)), this.cfg.dp.sigma, round)
+    acc.step(Math.min(1, q), this.cfg.dp.sigma, round)
     return round6(acc.epsilon())
   }
 
@@ -318,22 +381,25 @@ export class LiveLearning {
   // ------------------------------------------------------------------ participating
 
   /** Trains from `base` on this peer's data and encodes the update (DP clip, top-k, quantisation, LZ4). */
-  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<Uint8Array> {
+  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<{ body: Uint8Array, trainMs: number }> {
     const rng = createRng(this.cfg.seed).fork(`peer:${this.c.mesh.peerId}:round:${round}`)
+    let trainMs = 0
     const w = await this.withTrainer(async t => {
       t.setWeights(base)
+      const t0 = this.now()
       await t.train(this.init.train, { epochs: this.cfg.localEpochs, batchSize: this.cfg.batchSize, learningRate: this.cfg.learningRate }, rng.fork('train'))
+      trainMs = Math.max(0, Math.round(this.now() - t0))
       return await t.getWeights()
     })
-    const bytes = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
+    const body = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
     this.stats.updatesSent++
-    return bytes
+    return { body, trainMs }
   }
 
   /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
   private ownBody (round: number, baseHash: string, body: Uint8Array): Uint8Array {
     const sends = this.c.hostile?.({ round, base: hexToBytes32(baseHash), size: this.c.trainer.size })
-    return sends?.filter(s => bytesToHex(s.base) === baseHash).at(-1)?.body ?? body
+    return sends?.filter(s => bytesToHex(s.base) === baseHash && s.forge == null).at(-1)?.body ?? body
   }
 
   private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
@@ -341,11 +407,14 @@ export class LiveLearning {
     try {
       const baseHash = bytesToHex(m.base)
       const base = await this.fetchModel(baseHash, [coordinator])
-      const body = await this.trainUpdate(m.round, baseHash, base)
+      const { body, trainMs } = await this.trainUpdate(m.round, baseHash, base)
       const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
       for (const s of sends) {
+        const signed = updateSigningBytes(this.task, m.round, s.base, s.body)
+        const sig = s.forge === 'forged' ? forgeSignature(signed) : await this.c.identity.sign(signed)
+        const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
         // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
-        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, body: s.body }, 1024)
+        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, trainMs, body: sent, sig }, 1024)
           .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
       }
     } catch (err) {
@@ -377,7 +446,14 @@ export class LiveLearning {
           this.stats.rejected['wrong-round']++
           return refuse('no such round in progress')
         }
-        const why = col.receive(from, m.body, this.now())
+        // cheap checks first, the signature last (it is the costly one)
+        const pre = col.precheck(from, this.now())
+        const signed = pre == null && await checkUpdateSignature(from, this.task, m.round, m.base, m.body, m.sig)
+        const why = col.receive(from, m.body, m.sig, signed, this.now())
+        if (why == null) {
+          const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
+          this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.draw.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
+        }
         return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
       }
       case 'getModel': {
@@ -397,16 +473,29 @@ export class LiveLearning {
     }
   }
 
-  /** The update bodies of a committed round from its coordinator (for recomputation). */
-  async fetchRound (round: number, from: string): Promise<{ base: string, updates: Array<{ peer: string, body: Uint8Array }> }> {
+  /**
+   * The update bodies of a committed round from its coordinator (for recomputation), and the
+   * peers among them whose signature does not check (signing.ts): a verifier need not trust the
+   * coordinator that the bodies came from the listed participants.
+   */
+  async fetchRound (round: number, from: string): Promise<{ base: string, updates: RoundUpdate[], badSignatures: string[] }> {
     const local = this.roundBodies.get(round)
-    if (local != null) return { base: local.base, updates: local.bodies }
-    const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
-    if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
-    return { base: bytesToHex(a.base), updates: a.updates }
+    let got: { base: string, updates: RoundUpdate[] }
+    if (local != null) {
+      got = { base: local.base, updates: local.bodies }
+    } else {
+      const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
+      if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
+      got = { base: bytesToHex(a.base), updates: a.updates }
+    }
+    return { ...got, badSignatures: await badRoundSignatures(this.task, round, hexToBytes32(got.base), got.updates) }
   }
 
   get roundRule (): RoundRule { return this.rule }
+}
+
+function sameServerOpt (a: ServerAdam | null, b: ServerAdam | null): boolean {
+  return a === b || (a != null && b != null && a.learningRate === b.learningRate && a.beta1 === b.beta1 && a.beta2 === b.beta2 && a.tau === b.tau)
 }
 
 function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }

@@ -5,6 +5,7 @@
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
+import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
   slot: number
@@ -18,6 +19,8 @@ export interface LiveStats {
   bytesReceived: number
   messagesSent: Record<string, number>
   messagesReceived: Record<string, number>
+  /** bytes sent per message type (`update`, `model`, `start`, …) */
+  bytesSentByType: Record<string, number>
   /** updates this peer rejected as coordinator, by reason */
   rejected: Record<LiveRejectReason, number>
   /** weights fetched by hash that hashed to something else */
@@ -31,12 +34,20 @@ export interface LiveStats {
   updatesSent: number
   /** committed model.round entries that did not extend the head (a second coordinator's, another base) */
   ignoredRounds: number
+  /** committed model.round entries refused because their coordinator was not drawn (ineligible, or a bad draw proof) */
+  badDraws: number
 }
 
 export interface LiveStatus {
   task: string
   peerId: string
   learners: string[]
+  /** the coordinator draw of the next round: eligible learners in takeover order (schedule.ts) */
+  order: string[]
+  /** what this peer measured of each learner while coordinating (select.ts): training rate, link throughput */
+  measured: Record<string, MeasuredFacts>
+  /** the last TCS-FEEL draw this peer made (`--per-round` below the linked learners): the candidates with the facts it used, and each one's estimated seconds and probability */
+  selection: { round: number, candidates: SelectionCandidate[], estimates: Array<{ peer: string, seconds: number, p: number }> } | null
   joined: boolean
   round: number
   hash: string
@@ -48,7 +59,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
   }
 }

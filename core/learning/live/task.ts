@@ -8,6 +8,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import type { AggregatorName } from '../aggregate.ts'
 import type { ModelSpec } from '../model.ts'
 import type { DpRecord } from './entries.ts'
+import type { ServerAdam } from './aggregate-round.ts'
 
 export interface LiveTaskConfig {
   model: ModelSpec
@@ -35,6 +36,8 @@ export interface LiveTaskConfig {
   minUpdates: number
   /** how long a coordinator waits for updates after starting a round, ms */
   deadlineMs: number
+  /** FedAdam server step (aggregate-round.ts); null or absent = FedAvg @default null */
+  serverOpt?: ServerAdam | null
 }
 
 export function taskId (cfg: LiveTaskConfig): string {
@@ -42,7 +45,9 @@ export function taskId (cfg: LiveTaskConfig): string {
     model: { kind: cfg.model.kind, inputDim: cfg.model.inputDim, classes: cfg.model.classes, hidden: cfg.model.hidden ?? null, filters: cfg.model.filters ?? null },
     seed: cfg.seed, localEpochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, rule: cfg.rule,
     clipMedian: cfg.clipMedian, trimFraction: cfg.trimFraction, quantizeBits: cfg.quantizeBits, topK: cfg.topK, dp: cfg.dp,
-    perRound: cfg.perRound, minUpdates: cfg.minUpdates, deadlineMs: cfg.deadlineMs
+    perRound: cfg.perRound, minUpdates: cfg.minUpdates, deadlineMs: cfg.deadlineMs,
+    // only when set, so FedAvg tasks keep the ids they had
+    ...(cfg.serverOpt != null ? { serverOpt: { learningRate: cfg.serverOpt.learningRate, beta1: cfg.serverOpt.beta1, beta2: cfg.serverOpt.beta2, tau: cfg.serverOpt.tau } } : {})
   })
   return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
 }

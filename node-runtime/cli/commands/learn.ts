@@ -36,7 +36,7 @@ export const command: Command = {
     { name: 'max-test', type: 'integer', value: '<n>', min: 0, default: 0, description: 'evaluate on at most n held-out rows (0 = all)' },
     { name: 'rounds', type: 'integer', min: 1, max: 100_000, default: 20, description: 'rounds of the task (coordinators start no round after it)' },
     { name: 'min-peers', type: 'integer', min: 1, max: 32, default: 2, description: 'no round starts before this many learners joined the task' },
-    { name: 'per-round', type: 'integer', min: 0, max: 32, default: 0, description: 'peers selected per round, lowest measured RTT first (0 = every linked learner, at most 32)' },
+    { name: 'per-round', type: 'integer', min: 0, max: 32, default: 0, description: 'peers selected per round by TCS-FEEL on measured RTT, throughput and reported training rate (0 = every linked learner, at most 32)' },
     { name: 'min-updates', type: 'integer', min: 1, max: 32, default: 2, description: 'a round commits only if at least this many updates arrived by its deadline' },
     { name: 'deadline', type: 'integer', value: '<ms>', min: 100, max: 3_600_000, default: 30_000, description: 'how long a coordinator waits for updates' },
     { name: 'round-timeout', type: 'integer', value: '<ms>', min: 1000, max: 7_200_000, description: 'a coordinator that has not committed within this long after the last round is replaced (default: 2 × --deadline + 20000)' },
@@ -47,6 +47,11 @@ export const command: Command = {
     { name: 'lr', type: 'number', min: 1e-6, max: 10, default: 0.1, description: 'local SGD learning rate' },
     { name: 'aggregate', type: 'string', choices: AGGREGATORS, default: 'fedavg', description: 'aggregation rule on the live updates' },
     { name: 'trim', type: 'number', min: 0, max: 0.49, default: 0.2, description: 'trimmed-mean cut / Krum\'s assumed Byzantine share' },
+    { name: 'server-opt', type: 'string', choices: ['fedavg', 'adam'], default: 'fedavg', description: 'server step on the aggregate: fedavg (w + Δ) or adam (FedAdam, its state committed with every round; part of the task)' },
+    { name: 'server-lr', type: 'number', min: 1e-6, max: 10, default: 0.03, description: 'FedAdam server learning rate η, with --server-opt adam' },
+    { name: 'server-beta1', type: 'number', min: 0, max: 0.999, default: 0.5, description: 'FedAdam first-moment decay β1, with --server-opt adam' },
+    { name: 'server-beta2', type: 'number', min: 0, max: 0.9999, default: 0.99, description: 'FedAdam second-moment decay β2, with --server-opt adam' },
+    { name: 'server-tau', type: 'number', min: 1e-9, max: 1, default: 0.001, description: 'FedAdam adaptivity τ, with --server-opt adam' },
     { name: 'clip-median', type: 'boolean', description: 'scale updates to the round\'s median norm before aggregating' },
     { name: 'quantize', type: 'integer', min: 0, max: 8, default: 8, description: 'uplink quantisation bits (0 = float32)' },
     { name: 'topk', type: 'number', min: 1e-6, max: 1, default: 1, description: 'uplink top-k fraction with error feedback (1 = dense)' },
@@ -110,7 +115,10 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
     dp: dpClip != null ? { clip: dpClip, sigma: num(args, 'dp-noise') ?? 1, delta: num(args, 'dp-delta') ?? 1e-5 } : null,
     perRound,
     minUpdates,
-    deadlineMs: num(args, 'deadline') ?? 30_000
+    deadlineMs: num(args, 'deadline') ?? 30_000,
+    serverOpt: str(args, 'server-opt') === 'adam'
+      ? { learningRate: num(args, 'server-lr') ?? 0.03, beta1: num(args, 'server-beta1') ?? 0.5, beta2: num(args, 'server-beta2') ?? 0.99, tau: num(args, 'server-tau') ?? 0.001 }
+      : null
   }
   // a test-only hostile learner (core/learning/live/hostile.ts); never outside NOVACRON_TEST=1
   const hostileEnv = process.env.NOVACRON_TEST === '1' ? process.env.NOVACRON_TEST_HOSTILE : undefined
@@ -120,11 +128,11 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   let live: import('../../learning/live-peer.ts').LivePeer | undefined
   const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`learn: ${m}\n`) } : undefined
   return await runPeerCommand(args, io, {
-    afterStart: async ({ node, ledger, control, out }) => {
+    afterStart: async ({ node, privateKey, ledger, control, out }) => {
       if (ledger == null) throw new UsageError('live learning needs the ledger', '--no-ledger')
       const { startLivePeer } = await import('../../learning/live-peer.ts')
       live = await startLivePeer({
-        node, ledger: ledger.ledger, control, task, train, test, dataName: loaded.name, out,
+        node, privateKey, ledger: ledger.ledger, control, task, train, test, dataName: loaded.name, out,
         rounds: num(args, 'rounds') ?? 20,
         minLearners: num(args, 'min-peers') ?? 2,
         ...(num(args, 'round-timeout') != null ? { roundTimeoutMs: num(args, 'round-timeout') } : {}),

@@ -131,12 +131,13 @@ const predict: Command = {
 
 const verify: Command = {
   name: 'verify',
-  summary: 'Recompute a committed round from its update bodies and compare the SHA-256',
+  summary: 'Recompute a committed round from its update bodies, check their signatures and compare the SHA-256',
   options: [{ name: 'round', type: 'integer', min: 1, description: 'the round (default: the head)' }, DATA_DIR, JSON_OPT],
   examples: ['novacron model verify --round 3 --data-dir .novacron/peer-2'],
   run: async (args, io) => {
-    const r = await peerExec(dir(args))('model.verify', num(args, 'round') != null ? { round: num(args, 'round') } : {}) as { round: number, hash: string, recomputed: string, match: boolean, updates: number }
-    print(io, bool(args, 'json'), r, `round       ${r.round}: ${r.updates} update(s) → ${r.recomputed}\ncommitted   ${r.hash} ${r.match ? '(match)' : '(MISMATCH)'}\n`)
+    const r = await peerExec(dir(args))('model.verify', num(args, 'round') != null ? { round: num(args, 'round') } : {}) as { round: number, hash: string, recomputed: string, match: boolean, updates: number, badSignatures: string[] }
+    const sigs = r.badSignatures.length === 0 ? 'every update signed by its participant' : `NOT SIGNED by their participant: ${r.badSignatures.join(', ')}`
+    print(io, bool(args, 'json'), r, `round       ${r.round}: ${r.updates} update(s) → ${r.recomputed}\nsignatures  ${sigs}\ncommitted   ${r.hash} ${r.match ? '(match)' : '(MISMATCH)'}\n`)
     return r.match ? 0 : 1
   }
 }

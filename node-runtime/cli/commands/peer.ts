@@ -11,6 +11,7 @@ import { list, num, UsageError, type CliIO, type Command, type ParsedArgs } from
 import type { MeshNode } from '../../../core/net/index.ts'
 import type { ControlServer } from '../../state/control.ts'
 import type { PeerLedger } from '../../ledger/peer-ledger.ts'
+import type { PrivateKey } from '@libp2p/interface'
 import { safeJson, safeText } from '../escape.ts'
 import { novacronHome, runningPeers } from '../../home/registry.ts'
 import { asUsageError, commonInit, commonOptions, isAddressInUse, jsonOutput } from '../../mesh/options.ts'
@@ -44,7 +45,7 @@ export const command: Command = {
 
 /** What a command running a peer adds to it (`novacron learn`): started after the ledger, stopped before it. */
 export interface PeerExtension {
-  afterStart: (ctx: { node: MeshNode, ledger: PeerLedger | undefined, control: ControlServer | undefined, out: (event: string, fields: Record<string, unknown>, human: string) => void }) => Promise<void>
+  afterStart: (ctx: { node: MeshNode, privateKey: PrivateKey, ledger: PeerLedger | undefined, control: ControlServer | undefined, out: (event: string, fields: Record<string, unknown>, human: string) => void }) => Promise<void>
   beforeStop: () => Promise<void>
 }
 
@@ -102,7 +103,7 @@ export async function runPeerCommand (args: ParsedArgs, io: CliIO, extension?: P
       io,
       afterStart: async () => {
         await ledger?.afterStart()
-        await extension?.afterStart({ node: meshNode, ledger: ledger?.current(), control: state.control, out })
+        await extension?.afterStart({ node: meshNode, privateKey: init.privateKey, ledger: ledger?.current(), control: state.control, out })
       },
       beforeStop: async () => {
         try { await extension?.beforeStop() } finally { await ledger?.beforeStop() }
