@@ -79,7 +79,7 @@ export async function joinMeshTraining (ctx: { mesh: MeshNode, ledger: LedgerApi
   const lz = await loadLz4Compressor()
   const learning = new LiveLearning({ task, train, test, rounds: s.rounds, minLearners: s.minLearners }, {
     mesh: learningMesh(ctx.mesh),
-    ledger: { submit: async (e, o) => await ctx.ledger.submit(e, o), log: async (from, limit) => await ctx.ledger.log(from, limit) },
+    ledger: { submit: async (e, o) => await ctx.ledger.submit(e, o), log: async (from, limit, index) => await ctx.ledger.log(from, limit, index) },
     trainer,
     identity: ctx.identity,
     ...(lz.compressor != null ? { compressor: lz.compressor } : {}),

@@ -149,7 +149,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
     })
   }
 
-  async log (from: number, limit: number): Promise<CommittedEntry[]> { return await readLog(this.entries, this.c.store, from, limit) }
+  async log (from: number, limit: number, index = 0): Promise<CommittedEntry[]> { return await readLog(this.entries, this.c.store, from, limit, index) }
 
   async verify (): Promise<{ height: number, head: string, blocks: number }> {
     return await verifyStore(this.c.store, { genesisPeerId: this.init.genesisPeerId, math: this.c.quorumMath, ...(this.c.signatures != null ? { signatures: this.c.signatures } : {}), kinds: this.kinds })

@@ -82,16 +82,25 @@ function engineRejected (instances: Array<LiveReplica | undefined>): Record<stri
   return out
 }
 
-/** Committed entries from slot `from`, at most `limit`: the in-memory ring, older ones decoded from the store (apply verdicts are not stored). */
-export async function readLog (ring: readonly CommittedEntry[], store: LedgerStore, from: number, limit: number): Promise<CommittedEntry[]> {
-  const inRing = ring.filter(e => e.slot >= from)
-  if (ring.length > 0 && ring[0].slot <= from) return inRing.slice(0, limit)
+/**
+ * Committed entries from (slot `from`, entry `index`) on, at most `limit`: the in-memory ring,
+ * older ones decoded from the store (apply verdicts are not stored).
+ */
+export async function readLog (ring: readonly CommittedEntry[], store: LedgerStore, from: number, limit: number, index = 0): Promise<CommittedEntry[]> {
+  const wanted = (slot: number, i: number): boolean => slot > from || (slot === from && i >= index)
+  const inRing = ring.filter(e => wanted(e.slot, e.index))
+  // the ring is trimmed by entries, so it may begin in the middle of a slot
+  if (ring.length > 0 && (ring[0].slot < from || (ring[0].slot === from && ring[0].index <= index))) return inRing.slice(0, limit)
   const out: CommittedEntry[] = []
   for await (const r of store.iterate(from)) {
-    if (ring.length > 0 && r.height >= ring[0].slot) break
+    if (ring.length > 0 && r.height > ring[0].slot) break
     let i = 0
     for (const mb of readBlock(r.block).microblocks) {
-      for (const en of mb.entries) out.push({ slot: r.height, index: i++, epoch: r.epoch, kind: en.kind, author: mb.author, data: en.data, summary: en.kind, committedAt: 0, applied: true })
+      for (const en of mb.entries) {
+        const inRingToo = ring.length > 0 && r.height === ring[0].slot && i >= ring[0].index
+        if (wanted(r.height, i) && !inRingToo) out.push({ slot: r.height, index: i, epoch: r.epoch, kind: en.kind, author: mb.author, data: en.data, summary: en.kind, committedAt: 0, applied: true })
+        i++
+      }
     }
     if (out.length >= limit) break
   }

@@ -137,8 +137,11 @@ export interface LedgerApi {
   status: () => LedgerStatus
   /** submits one entry; resolves once it is committed (or rejects with a typed error on timeout/refusal) */
   submit: (entry: Entry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry>
-  /** committed entries from `from` (a slot), at most `limit` */
-  log: (from: number, limit: number) => Promise<CommittedEntry[]>
+  /**
+   * Committed entries from slot `from` (from its entry `index`, default 0), at most `limit`. One
+   * slot may hold more entries than `limit` (batching): page on with (last.slot, last.index + 1).
+   */
+  log: (from: number, limit: number, index?: number) => Promise<CommittedEntry[]>
   /** re-checks every stored certificate from genesis; returns the head */
   verify: () => Promise<{ height: number, head: string, blocks: number }>
   /** the config value committed for `key` (or its default) */

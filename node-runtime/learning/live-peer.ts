@@ -68,7 +68,7 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     mesh: learningMesh(node),
     ledger: {
       submit: async (entry, opts) => await init.ledger.submit(entry, opts),
-      log: async (from, limit) => await init.ledger.log(from, limit)
+      log: async (from, limit, index) => await init.ledger.log(from, limit, index)
     },
     trainer,
     identity: learningIdentity(init.privateKey),

@@ -76,7 +76,7 @@ export async function runLedgerOp (t: LedgerOpTarget, op: string, args: Record<s
   switch (op as typeof LEDGER_OPS[number]) {
     case 'ledger.status': return t.ledger.status() satisfies LedgerStatus
     case 'ledger.log': {
-      const entries = await t.ledger.log(int(args, 'from', 0, 0, Number.MAX_SAFE_INTEGER), int(args, 'limit', 100, 1, MAX_LOG))
+      const entries = await t.ledger.log(int(args, 'from', 0, 0, Number.MAX_SAFE_INTEGER), int(args, 'limit', 100, 1, MAX_LOG), int(args, 'index', 0, 0, Number.MAX_SAFE_INTEGER))
       return entries.map(entryJson)
     }
     case 'ledger.submit': {

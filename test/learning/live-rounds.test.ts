@@ -37,10 +37,10 @@ class MemLedger {
       submit: async entry => {
         const validate = LEARNING_KINDS[entry.kind]
         const why = validate == null ? 'unknown kind' : validate(entry.data, author)
-        this.entries.push({ slot: this.entries.length, kind: entry.kind, author, data: entry.data, applied: why == null })
+        this.entries.push({ slot: this.entries.length, index: 0, kind: entry.kind, author, data: entry.data, applied: why == null })
         return {}
       },
-      log: async (from, limit) => this.entries.slice(from, from + limit)
+      log: async (from, limit, index = 0) => this.entries.filter(e => e.slot > from || (e.slot === from && e.index >= index)).slice(0, limit)
     }
   }
 }

@@ -20,11 +20,12 @@ export interface LearningMesh {
   links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
 }
 
-export interface LedgerEntryView { slot: number, kind: string, author: string, data: Uint8Array, applied: boolean }
+export interface LedgerEntryView { slot: number, index: number, kind: string, author: string, data: Uint8Array, applied: boolean }
 
 export interface LearningLedger {
   submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
-  log: (from: number, limit: number) => Promise<LedgerEntryView[]>
+  /** entries from (slot `from`, entry `index`) on, at most `limit` (one slot may hold more) */
+  log: (from: number, limit: number, index?: number) => Promise<LedgerEntryView[]>
 }
 
 export interface LiveTrainer {

@@ -37,6 +37,9 @@ import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } 
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
 
+/** Ledger entries read per page while following the log. */
+const LOG_PAGE = 200
+
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
 
@@ -65,6 +68,7 @@ export class LiveLearning {
   private head = { round: 0, hash: '' }
   private headAt = 0
   private nextSlot = 0
+  private nextIndex = 0
   private joined = false
   private joining = false
   private joinRetryAt = 0
@@ -148,14 +152,17 @@ export class LiveLearning {
 
   private async tick (): Promise<void> {
     for (;;) {
-      const entries = await this.c.ledger.log(this.nextSlot, 200)
+      // by position, not by slot: one slot may hold more entries than a page (batching)
+      const entries = await this.c.ledger.log(this.nextSlot, LOG_PAGE, this.nextIndex)
       if (entries.length === 0) { this.draw.endOfLog(); break }
       for (const e of entries) {
         this.draw.read(e)
         this.apply(e)
       }
-      this.nextSlot = entries[entries.length - 1].slot + 1
-      if (entries.length < 200) { this.draw.endOfLog(); break }
+      const last = entries[entries.length - 1]
+      this.nextSlot = last.slot
+      this.nextIndex = last.index + 1
+      if (entries.length < LOG_PAGE) { this.draw.endOfLog(); break }
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()

@@ -53,18 +53,13 @@ const log: Command = {
         io.stdout.write(safeText(header ? t : t.split('\n').slice(1).join('\n')))
       }
     }
-    // (slot, index) of the last entry shown: a full page may end mid-slot, so the next poll re-reads
-    // that slot and drops what was shown
-    let seen: [number, number] = [-1, -1]
+    // the position after the last entry shown: a slot may hold more entries than a page
+    let index = 0
     const page = async (): Promise<EntryJson[]> => {
-      const entries = (await exec('ledger.log', { from, limit }) as EntryJson[])
-      const fresh = entries.filter(e => e.slot > seen[0] || (e.slot === seen[0] && e.index > seen[1]))
+      const entries = await exec('ledger.log', { from, limit, index }) as EntryJson[]
       const last = entries[entries.length - 1]
-      if (last != null) {
-        seen = [last.slot, last.index]
-        from = entries.length === limit ? last.slot : last.slot + 1
-      }
-      return fresh
+      if (last != null) { from = last.slot; index = last.index + 1 }
+      return entries
     }
     if (!bool(args, 'follow')) {
       const entries = await exec('ledger.log', { from, limit }) as EntryJson[]
