@@ -7,7 +7,8 @@
  * `final` rebuilds memory from the recipe and checks the whole snapshot's SHA-256. The snapshot
  * then waits for the `job.handover` entry naming this peer and that digest; only then does the
  * task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
- * holds is bounded by the job's memory cap.
+ * holds is bounded by four times the job's memory cap (pre-copy rounds resend dirty chunks; the
+ * source stops pre-copying at twice the memory).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { snapshotDigest } from './digest.ts'
@@ -91,7 +92,7 @@ export class MigrationIncoming {
             if (err instanceof MigrationDecodeError) return { type: 'refuse', reason: err.message }
             throw err
           }
-          if (s.held > s.maxBytes * 2) { this.sessions.delete(req.id); return { type: 'refuse', reason: `over the session's budget of ${s.maxBytes * 2} bytes` } }
+          if (s.held > s.maxBytes * 4) { this.sessions.delete(req.id); return { type: 'refuse', reason: `over the session's budget of ${s.maxBytes * 4} bytes` } }
         }
         if (resend.length > 0) this.ctx.log(`migration ${req.id}: ${resend.length} corrupted chunk(s) from ${peer}, asked again`)
         return { type: 'resend', hashes: resend }

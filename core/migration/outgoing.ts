@@ -145,8 +145,9 @@ export async function migrateOut (
   const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? 8192 })
   let paused: Uint8Array | undefined
   try {
-    // 2. pre-copy while the task runs; stop once a round is small, or no smaller than the one
-    // before (the task dirties memory as fast as we send it: more rounds only cost bytes)
+    // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before
+    // (the task dirties memory nearly as fast as we send it: more rounds only cost bytes), or
+    // twice the memory has gone out
     let previous = Number.POSITIVE_INFINITY
     for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
       const memory = await ctx.copyMemory()
@@ -154,7 +155,7 @@ export async function migrateOut (
       const plan = sender.round(memory)
       rec.rounds++
       await sendChunks(plan.send)
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length || plan.sentBytes > 0.8 * previous) break
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * memory.length) break
       previous = plan.sentBytes
     }
     // 3. stop-and-copy

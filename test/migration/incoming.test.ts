@@ -85,7 +85,7 @@ test('malformed requests are refusals, never throws; a session is bounded by the
     assert.equal(decodeResponse(await incoming.handle(junk, SRC)).type, 'refuse')
   }
   assert.equal((await call(offer('m2'))).type, 'accept')
-  const snap = snapshot(4, 5) // 256 KiB: four times the job's 64 KiB cap
+  const snap = snapshot(5, 5) // 320 KiB: over four times the job's 64 KiB cap
   const frames = [...new PreCopySender({ fixedChunkBytes: 8192 }).round(snap.memory).send].map(([h, c]) => encodeChunkFrame(h, c))
   const res = await call({ type: 'chunks', id: 'm2', frames })
   assert.match((res as { reason: string }).reason, /^over the session's budget/)
