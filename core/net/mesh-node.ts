@@ -528,11 +528,14 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
   }
 
-  /** Serves request/response calls on `protocol`. */
-  async handle (protocol: string, handler: RequestHandler, opts: { maxFrameSize?: number, timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Serves request/response calls on `protocol`. Each peer's calls are held to `budget` (default:
+   * the node's `requestsPerSecond` and `requestBurst`); a call over it is refused and is a strike.
+   */
+  async handle (protocol: string, handler: RequestHandler, opts: { maxFrameSize?: number, timeoutMs?: number, budget?: Budget } = {}): Promise<void> {
     const max = opts.maxFrameSize ?? this.config.maxFrameSize
     const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
-    this.guard.setBudget(protocol, { ratePerSec: this.config.requestsPerSecond, burst: this.config.requestBurst })
+    this.guard.setBudget(protocol, opts.budget ?? { ratePerSec: this.config.requestsPerSecond, burst: this.config.requestBurst })
     await this.libp2p.handle(protocol, async (stream: Stream, conn: Connection) => {
       const peerId = conn.remotePeer.toString()
       if (!this.guard.admitRequest(protocol, peerId)) {

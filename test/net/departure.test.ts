@@ -23,7 +23,7 @@ before(async () => {
   peers = await Promise.all(Array.from({ length: N }, async () => await createMeshNode({ ...INIT, bootstrap: [boot.getMultiaddrs()[0]] })))
   nodes.push(...peers)
   await Promise.all(peers.map(async p => { await p.start() }))
-  await waitFor(() => peers.every(p => p.members().length === N) && boot.members().length === N, { timeout: 60_000, message: 'full membership' })
+  await waitFor(() => peers.every(p => p.members().length === N) && boot.members().length === N, { timeout: 60_000, message: () => `full membership; members known now: bootstrap ${boot.members().length}, peers ${peers.map(p => p.members().length).join(' ')} of ${N}` })
 })
 
 after(async () => {

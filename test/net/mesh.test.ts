@@ -193,8 +193,16 @@ test('a link whose remote opened more data channels than the budget is closed an
   const self = n.peerId.toString()
   const far = await waitFor(() => peers.find(p => directPeers(n).has(p.peerId.toString())), { timeout: 60_000, interval: 100, message: 'a direct link to an existing peer' })
   const first = n.libp2p.getConnections(far.peerId).find(c => isDirectWebRTC(c))
-  // each request is one stream, i.e. one data channel the far end opens on our link
-  for (let i = 0; i < 8; i++) await far.request(self, ECHO, new Uint8Array([i]))
+  // each request is one stream, i.e. one data channel the far end opens on our link; the requests
+  // within the budget are answered, and one past it may meet the link being recycled under it
+  for (let i = 0; i < 8; i++) {
+    try {
+      await far.request(self, ECHO, new Uint8Array([i]))
+    } catch (err) {
+      if (i < 5) throw err
+      break
+    }
+  }
   await waitFor(() => n.stats.recycledLinks >= 1 && first?.status !== 'open', { timeout: 30_000, interval: 100, message: () => `the link closed (recycled ${n.stats.recycledLinks}, status ${first?.status})` })
   await waitFor(() => directPeers(n).has(far.peerId.toString()) || directPeers(n).size >= 2, { timeout: 60_000, interval: 100, message: 'direct links again' })
   await n.stop()
