@@ -43,7 +43,7 @@ interface PhaseResult {
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -88,6 +88,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       // the live data: the heap less code and bytecode with their metadata (JIT output grows for a
       // while on any idle process, most of it outside the code spaces: mem-probe.ts)
       heapDataSlope: round(slope(x, s.map(v => v.heapDataMB))),
+      // the rest of the heap: compiled code and bytecode with their metadata
+      codeSlope: round(slope(x, s.map(v => v.heapMB - v.heapDataMB))),
       rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
@@ -115,7 +117,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 
 function print (name: string, r: PhaseResult): void {
   console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean} (without code and its metadata: ${r.byKind.bootstrap.heapDataSlopeMean}, ${r.byKind.peer.heapDataSlopeMean})`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}, code ${p.codeSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 
