@@ -14,7 +14,8 @@
  * peer before the fix).
  *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
- * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20), --out=soak (result file name).
+ * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20; --writes-min=0 skips the writes
+ * phase, `writes` is then null in the JSON), --out=soak (result file name).
  */
 import os from 'node:os'
 import { SoakMesh, slope, type SoakKind, type SoakProcess, type SoakSample } from '../test/_support/soak.ts'
@@ -42,7 +43,7 @@ interface PhaseResult {
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -84,8 +85,11 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssSlope: round(slope(x, s.map(v => v.rssMB))),
       rssAnonSlope: round(slope(x, s.map(v => v.rssAnonMB))),
       heapSlope: round(slope(x, s.map(v => v.heapMB))),
-      // the heap without compiled code: JIT code grows for a while on any idle process
+      // the live data: the heap less code and bytecode with their metadata (JIT output grows for a
+      // while on any idle process, most of it outside the code spaces: mem-probe.ts)
       heapDataSlope: round(slope(x, s.map(v => v.heapDataMB))),
+      // the rest of the heap: compiled code and bytecode with their metadata
+      codeSlope: round(slope(x, s.map(v => v.heapMB - v.heapDataMB))),
       rssStartMB: round(s[0]?.rssMB ?? NaN, 1),
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
@@ -112,8 +116,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 }
 
 function print (name: string, r: PhaseResult): void {
-  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean} (without compiled code: ${r.byKind.bootstrap.heapDataSlopeMean}, ${r.byKind.peer.heapDataSlopeMean})`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
+  console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean} (without code and its metadata: ${r.byKind.bootstrap.heapDataSlopeMean}, ${r.byKind.peer.heapDataSlopeMean})`)
+  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}, code ${p.codeSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 
@@ -125,8 +129,9 @@ try {
   await at(Date.now() + WARMUP_MIN * 60_000)
   const idle = await phase(IDLE_MIN, false)
   print('idle', idle)
-  const writes = await phase(WRITES_MIN, true)
-  print('writes', writes)
+  // --writes-min=0 skips the phase (a phase of 0 minutes has one sample and no slope)
+  const writes = WRITES_MIN > 0 ? await phase(WRITES_MIN, true) : null
+  if (writes != null) print('writes', writes)
   const file = writeResult(OUT, {
     what: 'Fitted RSS and heap slopes (MB/min, least squares) of a novacron start bootstrap and novacron peer processes, idle and with light writes; the bootstrap is the baseline',
     config: { peers: PEERS, warmupMin: WARMUP_MIN, idleMin: IDLE_MIN, writesMin: WRITES_MIN, sampleS: SAMPLE_S, writesPerMinute: { issues: 3, memory: 3 }, targetMBPerMin: TARGET },

@@ -1,7 +1,7 @@
 /**
  * Debug-only memory probe for long-lived peers (issue 21): with `NOVACRON_MEMLOG_MS=<ms>` set, a
  * `novacron start` / `novacron peer` process writes one JSON line to stderr at once and every <ms>:
- * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, codeUsed, stats}}` (bytes; `stats` is
+ * `{"memlog":{t, rss, heapUsed, heapTotal, external, arrayBuffers, codeUsed, codeMetaUsed, stats}}` (bytes; `stats` is
  * `MeshNode.streamStats()`: connections per transport, streams per protocol, inbound data
  * channels per WebRTC link). The soak benchmark and its slow test read the heap from it; this is
  * what found the cause (docs/mesh.md, "Long-lived peers").
@@ -10,8 +10,14 @@
  * `heapUsed` is the live heap and `rss` holds no garbage awaiting collection: without it a slope
  * over 20 minutes partly measures when V8 last collected (a forced GC on an idle peer took its RSS
  * below where it was 8 minutes earlier).
+ *
+ * `codeMetaUsed` is what the heap holds for compiled code and bytecode all told: the code objects
+ * and, outside the code spaces, their deoptimization data, relocation info and source position
+ * tables, and the bytecode arrays. Heap snapshots of an idle meshed peer (docs/mesh.md, "Long-lived
+ * peers") showed that growth to be nearly all of what the live heap gains after warm-up: the code
+ * spaces (`codeUsed`) hold only about a third of it, so "heap without code" must subtract this.
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
+import { getHeapCodeStatistics, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { MeshNode, StreamStats } from '../../core/net/index.ts'
 
@@ -27,12 +33,35 @@ export interface MemSample {
    * while on an idle process as more functions get optimised; the rest of the heap is the data.
    */
   codeUsed: number
+  /**
+   * Of `heapUsed`, compiled code and bytecode with their metadata (V8's code statistics), which
+   * includes `codeUsed`. Absent in samples from before it was recorded.
+   */
+  codeMetaUsed?: number
   stats: StreamStats
 }
 
 /** The used bytes of V8's code spaces (`code_space`, `code_large_object_space`). */
 export function codeSpaceUsed (): number {
   return getHeapSpaceStatistics().filter(s => s.space_name.startsWith('code_')).reduce((n, s) => n + s.space_used_size, 0)
+}
+
+/**
+ * Bytes of compiled code and bytecode with their metadata (deoptimization data, relocation info,
+ * source positions): `code_and_metadata_size + bytecode_and_metadata_size` of V8's code statistics.
+ * V8 walks the heap for it (~20 ms on a 30 MB heap): fine once per sample of this debug probe.
+ */
+export function codeAndMetadataUsed (): number {
+  const s = getHeapCodeStatistics()
+  return s.code_and_metadata_size + s.bytecode_and_metadata_size
+}
+
+/**
+ * The sample's live data: `heapUsed` less code and bytecode with their metadata (`codeMetaUsed`),
+ * or less the code spaces alone for a sample without it.
+ */
+export function heapDataBytes (s: Pick<MemSample, 'heapUsed' | 'codeUsed' | 'codeMetaUsed'>): number {
+  return s.heapUsed - (s.codeMetaUsed ?? s.codeUsed ?? 0)
 }
 
 /** Starts the probe when the variable is set; returns the function that stops it. */
@@ -43,7 +72,7 @@ export function startMemProbe (node: MeshNode, write: (line: string) => void, en
   const sample = (): void => {
     collect?.()
     const m = process.memoryUsage()
-    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed: codeSpaceUsed(), stats: node.streamStats() }
+    const memlog: MemSample = { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed: codeSpaceUsed(), codeMetaUsed: codeAndMetadataUsed(), stats: node.streamStats() }
     write(JSON.stringify({ memlog }) + '\n')
   }
   const timer = setInterval(sample, Math.max(100, ms))

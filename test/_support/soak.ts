@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseMemSamples, type MemSample } from '../../node-runtime/mesh/mem-probe.ts'
+import { heapDataBytes, parseMemSamples, type MemSample } from '../../node-runtime/mesh/mem-probe.ts'
 import { startCli, type CliProcess } from './processes.ts'
 import { waitFor } from './wait.ts'
 
@@ -25,7 +25,7 @@ export interface SoakSample {
   rssAnonMB: number
   /** From the process's latest probe sample; NaN when it has none yet. */
   heapMB: number
-  /** Of heapMB, the part that is not compiled code (the probe's codeUsed subtracted). */
+  /** Of heapMB, the live data: compiled code and bytecode with their metadata subtracted (mem-probe.ts heapDataBytes). */
   heapDataMB: number
   /** Closed inbound data channels over all its WebRTC links (see datachannel-tracker.ts). */
   closedChannels: number
@@ -104,7 +104,7 @@ export class SoakMesh {
       if (pid == null) throw new Error(`${p.name} has no pid`)
       const last = this.latest(p)
       const count = (key: 'closed' | 'held'): number => last?.stats.webrtc.reduce((sum, l) => sum + (l.inboundChannels?.[key] ?? 0), 0) ?? 0
-      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, heapDataMB: last != null ? (last.heapUsed - (last.codeUsed ?? 0)) / MB : Number.NaN, closedChannels: count('closed'), heldChannels: count('held') })
+      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, heapDataMB: last != null ? heapDataBytes(last) / MB : Number.NaN, closedChannels: count('closed'), heldChannels: count('held') })
     }
     return out
   }

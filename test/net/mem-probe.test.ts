@@ -2,12 +2,13 @@
  * The debug memory probe (node-runtime/mesh/mem-probe.ts): off unless NOVACRON_MEMLOG_MS is set;
  * with NOVACRON_MEMLOG_GC=1 each sample follows a full collection, so garbage made just before a
  * sample is not in its heap; samples parse back from a process's stderr; `codeUsed` (V8's code
- * spaces) is the compiled-code part of the heap.
+ * spaces) is the compiled-code part of the heap, `codeMetaUsed` that plus bytecode and the
+ * metadata V8 keeps for compiled code outside the code spaces, which is not live data.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { MeshNode } from '../../core/net/index.ts'
-import { parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
+import { heapDataBytes, parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
 
 const node = { streamStats: () => ({ connections: {}, streams: {}, inboundChannels: [] }) } as unknown as MeshNode
 
@@ -48,4 +49,24 @@ test('with NOVACRON_MEMLOG_GC=1 a sample is taken after a full collection (garba
   const collected = heapWith({ NOVACRON_MEMLOG_MS: '60000', NOVACRON_MEMLOG_GC: '1' })
   // 200,000 small objects are > 10 MB of garbage; a collection before the sample frees them
   assert.ok(collected < plain - 5 * 1024 * 1024, `heap after GC ${collected} vs without ${plain}`)
+})
+
+test('codeMetaUsed counts bytecode and code metadata outside the code spaces, and heapDataBytes leaves it out', () => {
+  const sample = (): ReturnType<typeof parseMemSamples>[number] => parseMemSamples(probe({ NOVACRON_MEMLOG_MS: '60000', NOVACRON_MEMLOG_GC: '1' })[0])[0]
+  const a = sample()
+  assert.ok(a.codeMetaUsed != null && a.codeMetaUsed >= a.codeUsed, `code and metadata ${a.codeMetaUsed} vs code spaces ${a.codeUsed}`)
+  // 400 distinct functions, kept alive and run hot: their bytecode, feedback and any optimised
+  // code's deoptimization data live in the old space, not in the code spaces
+  const fns = Array.from({ length: 400 }, (_, i) => new Function('a', `let s = ${i}; for (let k = 0; k < a; k++) s += (k * ${i + 3}) % 11; return s`) as (a: number) => number)
+  for (let r = 0; r < 30; r++) for (const f of fns) f(200)
+  const b = sample()
+  assert.ok(b.codeMetaUsed != null)
+  const outside = (b.codeMetaUsed - b.codeUsed) - (a.codeMetaUsed - a.codeUsed)
+  // what the code-space-only measure took for data: at least ~100 bytes of bytecode per function
+  assert.ok(outside > 400 * 100, `code metadata outside the code spaces grew ${outside} bytes`)
+  assert.equal(heapDataBytes(b), b.heapUsed - b.codeMetaUsed)
+  assert.ok(heapDataBytes(b) - heapDataBytes(a) < (b.heapUsed - b.codeUsed) - (a.heapUsed - a.codeUsed) - 400 * 100)
+  // a sample from before codeMetaUsed existed falls back to the code spaces
+  assert.equal(heapDataBytes({ heapUsed: 1000, codeUsed: 300 }), 700)
+  assert.equal(fns.length, 400) // alive up to the second sample
 })
