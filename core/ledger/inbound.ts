@@ -62,8 +62,8 @@ export abstract class InboundFrames extends SyncPulls {
 
   /**
    * A frame from a later epoch than ours came from `from`: pull from it (one such pull at a time, at
-   * most one a second). A peer whose claim does not hold — the pull brings nothing — is charged a
-   * rejection, so a peer cannot send made-up future epochs for free.
+   * most one a second). A peer whose claim does not hold — it answers that it holds no more than
+   * we do — is charged a rejection, so a peer cannot send made-up future epochs for free.
    */
   protected catchUpFrom (from: string, accountable: string): void {
     const now = this.clock.now()
@@ -71,8 +71,11 @@ export abstract class InboundFrames extends SyncPulls {
     this.catchingUp = true
     this.catchUpAt = now
     const before = this.chain?.height ?? -1
-    this.pull(from).then(() => {
-      if ((this.chain?.height ?? -1) === before) this.reject('wrongEpoch', accountable)
+    this.pull(from).then(said => {
+      // an honest sender stores the block that ended our epoch before it enters the next, so it
+      // holds more than we did; one that answers with less claimed an epoch it is not in (no answer
+      // — a busy peer, no route — charges nobody)
+      if (said != null && said <= before) this.reject('wrongEpoch', accountable)
     }, () => {}).finally(() => { this.catchingUp = false })
   }
 

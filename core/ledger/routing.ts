@@ -86,13 +86,27 @@ export class LedgerRouter {
     this.o.transport.send(to, writeFrame({ type: FRAME_FORWARDED, peer: from, frame: inner }))
   }
 
+  /** The leaders of the next slot's views 0 and 1 and of the slot after (leader = (slot + view) mod n), other than us. */
+  nextLeaders (chain: Chain): string[] {
+    const e = chain.current
+    const slot = chain.height + 1
+    const out = new Set<string>()
+    for (let i = 0; i < 3 && e.n > 0; i++) out.add(e.replicas[(slot + i) % e.n].peerId)
+    out.delete(this.o.self)
+    return [...out]
+  }
+
   /** Where this peer's new (or re-sent) microblock goes; `sentTo` holds the replicas a follower already tried. */
   dispatch (mb: Microblock, sentTo: Set<string>, resend: boolean): void {
     const chain = this.o.chain()
     if (chain == null) return
     const frame = writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes })
     if (this.o.poolOwn(mb)) {
-      this.sendToReplicas(frame)
+      // the first copy goes to every replica; a re-send (not committed within resendMs) only to the
+      // replicas that would propose it next: at n = 16 under load, re-sends to all were 174 of the
+      // 274 microblock frames per decision of a burst (bench/results/ledger-frames-n16-probft.json)
+      if (resend) for (const p of this.nextLeaders(chain)) this.sendFrame(p, frame)
+      else this.sendToReplicas(frame)
       this.o.proposeOwn()
       return
     }
