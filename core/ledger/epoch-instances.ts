@@ -65,7 +65,7 @@ export abstract class EpochInstances extends CommitQueue {
       this.instance.start()
       // frames that arrived before this epoch started: only from its replicas (others are counted now)
       for (const f of this.future.filter(f => f.epoch === e.epoch)) {
-        if (e.replicas.some(r => r.peerId === f.from)) void this.instance.receive(f.message)
+        if (e.replicas.some(r => r.peerId === f.from)) this.background('buffered frame', this.instance.receive(f.message))
         else this.reject('notReplica', f.from)
       }
     }

@@ -38,14 +38,14 @@ export abstract class InboundFrames extends SyncPulls {
       this.onFrame(f.peer, f.frame, from)
       return
     }
-    if (f.type === FRAME_MICROBLOCK) { void this.onMicroblock(accountable, f.microblock); return }
+    if (f.type === FRAME_MICROBLOCK) { this.background('microblock', this.onMicroblock(accountable, f.microblock)); return }
     const chain = this.chain
     if (chain == null) return
     const e = chain.current
     const target = f.epoch === e.epoch ? this.instance : f.epoch === this.prev?.epoch.epoch ? this.prev : undefined
     if (target != null) {
       if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', accountable); return }
-      void target.receive(f.message)
+      this.background('consensus frame', target.receive(f.message))
     } else if (f.epoch > e.epoch) {
       // the sender has committed past the end of our epoch: we lag. Its frames are not its fault;
       // the next epoch's are kept for when we get there, and we fetch what we miss from it now

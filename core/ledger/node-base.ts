@@ -236,6 +236,14 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
 
   protected count (reason: string): void { this.rejected[reason] = (this.rejected[reason] ?? 0) + 1 }
 
+  /**
+   * Runs `work` without awaiting it. A failure is counted (`internalError`) and logged, never left
+   * as an unhandled rejection: in a Node peer that would end the process, whatever a peer sent.
+   */
+  protected background (what: string, work: Promise<unknown>): void {
+    work.catch(err => { this.count('internalError'); this.debug(`${what}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`) })
+  }
+
   /** A rejected frame from `from`: counted; over maxRejectsPerMinute its links are closed. */
   protected reject (reason: string, from: string): void {
     this.count(reason)

@@ -16,7 +16,7 @@ export abstract class SyncPulls extends EpochInstances {
     let r: BlockRecord
     try { r = readRecord(bytes) } catch { this.count('badRecord'); return 'malformed' }
     const chain = this.chain
-    if (chain != null && r.height > chain.height + 1) void this.pull(from)
+    if (chain != null && r.height > chain.height + 1) this.background('sync pull', this.pull(from))
     const v = await this.ingest(r)
     return v === 'reject' ? 'forged' : v
   }
