@@ -26,3 +26,14 @@ export async function modelStatus (l: Learner): Promise<ModelStatus> {
   return await remoteOp(info, 'model.status', {}) as ModelStatus
 }
 
+
+/**
+ * The bootstrap for a live-learning test with tabs: one ledger replica (the learners and tabs
+ * follow), and the URL of the app it serves.
+ */
+export async function startLearningBoot (cluster: LedgerCluster): Promise<{ url: string }> {
+  const boot = await cluster.startBoot()
+  await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
+  const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
+  return { url }
+}

@@ -19,7 +19,7 @@ import type { LiveStatus } from '../../core/learning/live/index.ts'
 import type { ModelStatus } from '../../node-runtime/learning/live-peer.ts'
 import { launchChromium, openTab } from '../_support/chromium.ts'
 import { LedgerCluster } from '../_support/ledger-cluster.ts'
-import { modelStatus, startLearner, type Learner } from '../_support/learners.ts'
+import { modelStatus, startLearner, startLearningBoot, type Learner } from '../_support/learners.ts'
 import { cleanup } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -36,9 +36,7 @@ describe('live learning: 2 Node peers + 1 Chromium tab train one task', { timeou
   let tab: Page
 
   before(async () => {
-    const boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
+    const { url } = await startLearningBoot(cluster)
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '300', '--hidden', TASK.hidden, '--seed', TASK.seed, '--deadline', TASK.deadlineMs,
       '--min-updates', TASK.minUpdates, '--rounds', String(ROUNDS), '--min-peers', '3']
     for (let i = 0; i < 2; i++) learners.push(await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/3`]))

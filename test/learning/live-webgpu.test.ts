@@ -16,7 +16,7 @@ import type { LiveStatus } from '../../core/learning/live/index.ts'
 import type { ModelStatus } from '../../node-runtime/learning/live-peer.ts'
 import { launchChromium, openTab } from '../_support/chromium.ts'
 import { LedgerCluster } from '../_support/ledger-cluster.ts'
-import { modelStatus, startLearner, type Learner } from '../_support/learners.ts'
+import { modelStatus, startLearner, startLearningBoot, type Learner } from '../_support/learners.ts'
 import { cleanup } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -31,9 +31,7 @@ describe('live learning: a Chromium tab trains its mesh updates on WebGPU', { ti
   let tab: Page
 
   before(async () => {
-    const boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url: string }).url
+    const { url } = await startLearningBoot(cluster)
     learners.push(await startLearner(cluster, 'node0', ['--data', 'mnist', '--max-train', '400', '--max-test', '300', '--hidden', TASK.hidden, '--seed', TASK.seed,
       '--deadline', TASK.deadlineMs, '--min-updates', TASK.minUpdates, '--rounds', String(ROUNDS), '--min-peers', '2', '--shard', '0/2']))
     browser = await launchChromium({ webgpu: true })
