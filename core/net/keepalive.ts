@@ -31,6 +31,8 @@ export interface KeepAliveComponents {
   log: (fmt: string, ...args: unknown[]) => void
   /** Counts a completed round trip. */
   onPing?: () => void
+  /** Counts a failed ping (no echo in time, stream closed or refused). */
+  onPingFailed?: () => void
   /** Counts a peer that broke the echo budget. */
   onAbuse?: (peerId: string) => void
 }
@@ -146,6 +148,7 @@ export class KeepAlive {
       this.components.onPing?.()
       return conn.rtt
     } catch (err) {
+      this.components.onPingFailed?.()
       // a fresh stream next time; the old one may be wedged
       if (link.stream != null && link.stream === stream) {
         link.stream = undefined

@@ -52,6 +52,8 @@ export interface MeshStats {
   recycledLinks: number
   /** Keep-alive round trips completed (keepalive.ts). */
   pings: number
+  /** Keep-alive pings that failed (no echo in time, stream closed): the next ping opens a fresh stream. */
+  pingFailures: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

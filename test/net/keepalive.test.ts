@@ -94,10 +94,13 @@ test('a ping without an echo fails within its timeout, and the next ping opens a
   const remote = new KeepAlive(far, { intervalMs: 60_000 })
   await remote.start()
   const conn = fakeConnection(s => { if (echo) far.handler?.(s, conn) })
-  const near = new KeepAlive(components([conn]), { intervalMs: 60_000, timeoutMs: 300 })
+  let failed = 0
+  const near = new KeepAlive({ ...components([conn]), onPingFailed: () => { failed++ } }, { intervalMs: 60_000, timeoutMs: 300 })
   await assert.rejects(near.ping(conn), /no keep-alive echo within 300 ms/)
+  assert.equal(failed, 1, 'the failed ping is counted')
   echo = true
   assert.ok(await near.ping(conn) >= 0)
   assert.equal(conn.opened, 2)
+  assert.equal(failed, 1)
   await remote.stop()
 })

@@ -177,10 +177,13 @@ test('keep-alive pings reuse one stream per link: the far end sees no new data c
   const closedFromUs = (): number => far.streamStats().webrtc.filter(l => l.peerId === self).reduce((sum, l) => sum + (l.inboundChannels?.closed ?? 0), 0)
   const before = closedFromUs()
   const pings = n.stats.pings
+  const failures = n.stats.pingFailures
   // ~25 pings per link at 200 ms; libp2p's connection monitor opened a data channel for each
   await waitFor(() => n.stats.pings >= pings + 100, { timeout: 60_000, interval: 100, message: () => `100 keep-alive pings (${n.stats.pings - pings} so far)` })
   const opened = closedFromUs() - before
-  assert.ok(opened < 5, `${opened} data channels opened and closed by us at the far end during 100 pings`)
+  // only a failed ping (no echo in time: a loaded machine at a 200 ms interval) opens a fresh stream
+  const failed = n.stats.pingFailures - failures
+  assert.ok(opened < 5 + failed, `${opened} data channels opened and closed by us at the far end during 100 pings (${failed} pings failed)`)
   const stats = far.streamStats()
   assert.ok((stats.streams['/novacron/keepalive/1.0.0'] ?? 0) >= 2, `keep-alive streams open at the far end: ${JSON.stringify(stats.streams)}`)
   const link = stats.webrtc.find(l => l.peerId === self)
