@@ -184,10 +184,14 @@ test('keep-alive pings reuse one stream per link: the far end sees no new data c
   // only a failed ping (no echo in time: a loaded machine at a 200 ms interval) opens a fresh stream
   const failed = n.stats.pingFailures - failures
   assert.ok(opened < 5 + failed, `${opened} data channels opened and closed by us at the far end during 100 pings (${failed} pings failed)`)
-  const stats = far.streamStats()
-  assert.ok((stats.streams['/novacron/keepalive/1.0.0'] ?? 0) >= 2, `keep-alive streams open at the far end: ${JSON.stringify(stats.streams)}`)
-  const link = stats.webrtc.find(l => l.peerId === self)
-  assert.ok(link?.inboundChannels != null && link.inboundChannels.open >= 1, `inbound channels counted: ${JSON.stringify(link)}`)
+  // the far end counts the keep-alive streams and the link's inbound channels (polled: on a loaded
+  // machine failed pings may have had the link replaced meanwhile, and the new one needs a moment)
+  let stats = far.streamStats()
+  await waitFor(() => {
+    stats = far.streamStats()
+    const link = stats.webrtc.find(l => l.peerId === self)
+    return (stats.streams['/novacron/keepalive/1.0.0'] ?? 0) >= 2 && link?.inboundChannels != null && link.inboundChannels.open >= 1
+  }, { timeout: 30_000, interval: 100, message: () => `keep-alive streams and inbound channels counted at the far end: ${JSON.stringify(stats.streams)} ${JSON.stringify(stats.webrtc.find(l => l.peerId === self))}` })
   await n.stop()
 })
 
