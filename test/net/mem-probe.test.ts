@@ -57,7 +57,10 @@ test('codeMetaUsed counts bytecode and code metadata outside the code spaces, an
   assert.ok(a.codeMetaUsed != null && a.codeMetaUsed >= a.codeUsed, `code and metadata ${a.codeMetaUsed} vs code spaces ${a.codeUsed}`)
   // 400 distinct functions, kept alive and run hot: their bytecode, feedback and any optimised
   // code's deoptimization data live in the old space, not in the code spaces
-  const fns = Array.from({ length: 400 }, (_, i) => new Function('a', `let s = ${i}; for (let k = 0; k < a; k++) s += (k * ${i + 3}) % 11; return s`) as (a: number) => number)
+  // (long bodies, ~2 KB of bytecode each: a full GC may flush other, idle functions' bytecode at the
+  // same time, a few KB that must not hide the growth)
+  const body = (i: number): string => Array.from({ length: 40 }, (_, j) => `s += (k * ${i + 3 + j}) % ${11 + j}; if (s > ${1e9 + j}) s -= ${j + 1};`).join(' ')
+  const fns = Array.from({ length: 400 }, (_, i) => new Function('a', `let s = ${i}; for (let k = 0; k < a; k++) { ${body(i)} } return s`) as (a: number) => number)
   for (let r = 0; r < 30; r++) for (const f of fns) f(200)
   const b = sample()
   assert.ok(b.codeMetaUsed != null)
