@@ -1,38 +1,20 @@
 /**
- * The job/claim state machine over a fake ordered log (this file's `Log`: it numbers entries in
- * slots and applies each to three independent `JobsState` peers, then checks they agree — the
- * property the ledger exists for). Covers a plain run, leases that expire and are reassigned with
+ * The job/claim state machine over a fake ordered log (`_log.ts`: it numbers entries in slots and
+ * applies each to three independent `JobsState` peers, then checks they agree — the property the
+ * ledger exists for). Covers a plain run, leases that expire and are reassigned with
  * the zombie's late result refused, renewals, K = 3 with a lying worker, disagreement that draws
  * more replicas, distinct peers, capacity, cancel, malformed entries, and the planner's fairness.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
+import { Log } from './_log.ts'
 import {
-  decodeJobEntry, encodeJobEntry, JobsState, planClaims, type ApplyResult, type JobEntry, type SubmitEntry, type Token
+  decodeJobEntry, JobsState, planClaims, type ApplyResult, type JobEntry, type SubmitEntry, type Token
 } from '../../core/jobs/index.ts'
 
 const MODULE = 'a'.repeat(64)
 const out = (c: string): string => c.repeat(64)
-
-/** A fake ordered log: one entry per slot, applied to every peer in order. */
-class Log {
-  readonly peers = [new JobsState(), new JobsState(), new JobsState()]
-  slot = 0
-  append (author: string, entry: JobEntry): ApplyResult & { slot: number } {
-    const { kind, data } = encodeJobEntry(entry)
-    const slot = this.slot++
-    const results = this.peers.map(p => p.apply({ slot, index: 0, author, kind, data }))
-    for (const r of results.slice(1)) assert.deepEqual(r, results[0], 'every peer applies an entry alike')
-    return { ...results[0], slot }
-  }
-
-  get state (): JobsState { return this.peers[0] }
-  agree (): void {
-    const s = JSON.stringify(this.peers[0].snapshot())
-    for (const p of this.peers.slice(1)) assert.equal(JSON.stringify(p.snapshot()), s)
-  }
-}
 
 function spec (over: Partial<SubmitEntry> = {}): SubmitEntry {
   return { at: 1000, module: MODULE, count: 3, replicas: 1, timeoutMs: 30_000, memoryBytes: 1 << 26, leaseTtlMs: 10_000, ...over }

@@ -7,24 +7,14 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decodeJobEntry, encodeJobEntry, JobsState, type ApplyResult, type JobEntry, type Token } from '../../core/jobs/index.ts'
+import { decodeJobEntry, type ApplyResult, type JobsState, type JobEntry, type Token } from '../../core/jobs/index.ts'
+import { Log } from '../jobs/_log.ts'
 
 const A = '12D3KooWAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
 const B = '12D3KooWBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
 const C = '12D3KooWCccccccccccccccccccccccccccccccccccccccccccc'
 const SNAP = 'e'.repeat(64)
 
-class Log {
-  readonly peers = [new JobsState(), new JobsState(), new JobsState()]
-  slot = 0
-  append (author: string, entry: JobEntry): ApplyResult & { slot: number } {
-    const { kind, data } = encodeJobEntry(entry)
-    const slot = this.slot++
-    const results = this.peers.map(p => p.apply({ slot, index: 0, author, kind, data }))
-    for (const r of results.slice(1)) assert.deepEqual(r, results[0])
-    return { ...results[0], slot }
-  }
-}
 const handover = (at: number, job: string, token: Token, to: string, replica = 0): JobEntry => ({ kind: 'job.handover', body: { at, job, task: 0, replica, token, to, snapshot: SNAP } })
 const refusal = (r: ApplyResult): string => r.applied ? '(applied)' : r.refusal
 
