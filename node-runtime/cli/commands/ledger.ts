@@ -3,7 +3,6 @@
  * dir's control endpoint (as `novacron issues` does). `verify` also works on a stopped peer: it
  * then opens the store itself. Every subcommand takes `--json`.
  */
-import { readFileSync } from 'node:fs'
 import { safeJson, safeText } from '../escape.ts'
 import { bool, num, str, UsageError, type CliIO, type Command, type OptionSpec } from '../args.ts'
 import type { LedgerStatus } from '../../../core/ledger/types.ts'
@@ -12,6 +11,7 @@ import { entryTable, statusText } from '../../ledger/format.ts'
 import { MAX_SUBMIT_MANY, type EntryJson, type SubmitManyResult } from '../../ledger/ops.ts'
 import { verifyOffline } from '../../ledger/offline.ts'
 import { PEER_COMMAND_OPTIONS, peerDataDir } from '../peer-dir.ts'
+import { readCapped, readStdin } from './job.ts'
 
 const common = PEER_COMMAND_OPTIONS
 const dir = peerDataDir
@@ -109,9 +109,11 @@ const submit: Command = {
     const timeout = num(args, 'timeout')
     const timing = timeout != null ? { timeoutMs: timeout } : {}
     if (file != null) {
-      const items = jsonLines(file === '-' ? await readAll(io.stdin) : readFileOrUsage(file), file)
+      // the same capped readers as `job submit --input`
+      const items = jsonLines(new TextDecoder().decode(file === '-' ? await readStdin(io) : readCapped(file, '--file')), file)
+      const exec = peerExec(dir(args, io)) // no running peer: said before any progress line
       if (!bool(args, 'json')) io.stderr.write(`submitting ${items.length} entr${items.length === 1 ? 'y' : 'ies'}…\n`)
-      const r = await peerExec(dir(args, io))('ledger.submitMany', { kind, items, ...timing }) as SubmitManyResult
+      const r = await exec('ledger.submitMany', { kind, items, ...timing }) as SubmitManyResult
       print(io, bool(args, 'json'), r, `committed   ${r.entries} entries in slots ${r.firstSlot}..${r.lastSlot} (${r.slots} decisions) in ${r.ms} ms: ${r.entriesPerSecond} entries/s\nlatency     p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms\n`)
       return 0
     }
@@ -120,20 +122,6 @@ const submit: Command = {
     print(io, bool(args, 'json'), e, `committed   slot ${e.slot} (entry ${e.index}, epoch ${e.epoch})${e.latencyMs != null ? ` in ${Math.round(e.latencyMs)} ms` : ''}\n`)
     return 0
   }
-}
-
-function readFileOrUsage (file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, '--file')
-  }
-}
-
-async function readAll (stream: NodeJS.ReadableStream): Promise<string> {
-  let text = ''
-  for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-  return text
 }
 
 /** The non-blank lines of a JSON Lines text, each checked to be JSON (the entry data, as text). */
