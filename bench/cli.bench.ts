@@ -7,8 +7,9 @@
  * machine load hits all of them alike. `issues list` lists a board of 50 issues in a temporary
  * NOVACRON_HOME twice: with `novacron start` running (the first-hour case: the CLI finds the peer
  * and asks its control endpoint) and with no peer running (the CLI opens the stored LevelDB
- * itself). Target (issue 18): `--help` and `issues list` ≤ 200 ms (median). The ratio to
- * `node -e 1` is the number that travels between machines. `--runs N` (default 11).
+ * itself). Target (issue 18): `--help` and `issues list` ≤ 200 ms (median), stated where `node -e 1`
+ * took 60 ms; the ratio to `node -e 1` is the number that travels between machines, so the result
+ * also judges ≤ 3.33x that baseline (`ratioTargetMet`). `--runs N` (default 11).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -84,13 +85,22 @@ const rows = cases.map(c => {
   return { command: c.name, medianMs: Math.round(median(t)), p90Ms: Math.round(percentile(t, 90)), vsNode: Number((median(t) / baseline).toFixed(2)), runs: t.length }
 })
 const targetMs = 200
+// The issue states 0.2 s on a machine where `node -e 1` took 0.06 s (3.3x); Node's own start-up
+// differs between machines by more than our share of it, so the same target is also judged as
+// that ratio to the `node -e 1` measured in this run.
+const ISSUE_NODE_MS = 60
+const ratioTarget = Number((targetMs / ISSUE_NODE_MS).toFixed(2))
+const judged = rows.filter(r => r.command === 'novacron --help' || r.command.startsWith('novacron issues list'))
 const result = {
   baseline: 'node -e 1',
+  baselineMs: Math.round(baseline),
   targetMs,
   rows,
-  targetMet: rows.filter(r => r.command === 'novacron --help' || r.command.startsWith('novacron issues list')).every(r => r.medianMs <= targetMs),
-  ratioTargetMet: 'each row\'s vsNode is the machine-independent part; the absolute target assumes node -e 1 ≈ 60 ms as in the issue'
+  targetMet: judged.every(r => r.medianMs <= targetMs),
+  ratioTarget,
+  ratioTargetMet: judged.every(r => r.vsNode <= ratioTarget)
 }
 console.table(rows)
-console.log(`target ≤ ${targetMs} ms for --help and issues list: ${result.targetMet ? 'met' : 'NOT met'}`)
+console.log(`target ≤ ${targetMs} ms for --help and issues list: ${result.targetMet ? 'met' : 'NOT met'} (node -e 1 took ${Math.round(baseline)} ms here)`)
+console.log(`as a ratio to node -e 1 (≤ ${ratioTarget}x, the issue's ${targetMs} ms over its ${ISSUE_NODE_MS} ms node): ${result.ratioTargetMet ? 'met' : 'NOT met'}`)
 console.log(`wrote ${writeResult('cli', result)}`)

@@ -3,7 +3,6 @@
  * clear`): on a terminal the question is asked on stderr and only `y`/`yes` goes on; without a
  * terminal (a script, a pipe) the command needs `--yes`, so nothing is deleted by accident.
  */
-import { createInterface } from 'node:readline'
 import { UsageError, type CliIO } from './args.ts'
 
 export const YES_OPTION = { name: 'yes', short: 'y', type: 'boolean', description: 'Do not ask for confirmation' } as const
@@ -12,6 +11,7 @@ export async function confirm (io: CliIO, question: string, yes: boolean): Promi
   if (yes) return true
   if ((io.stdin as NodeJS.ReadStream).isTTY !== true) throw new UsageError(`${question} Add --yes to confirm (stdin is not a terminal to ask on)`, '--yes')
   io.stderr.write(`${question} [y/N] `)
+  const { createInterface } = await import('node:readline') // only when asking: not at every command's start-up
   const rl = createInterface({ input: io.stdin, terminal: false })
   const answer = await new Promise<string>(resolve => {
     rl.once('line', resolve)

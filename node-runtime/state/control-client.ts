@@ -1,10 +1,10 @@
 /**
  * The CLI's side of a running peer's control endpoint (./control.ts): read the advertised port
  * and token from the data dir, send one op. Kept apart from the server so a short command that
- * talks to a running peer loads neither Yjs nor LevelDB.
+ * talks to a running peer loads neither Yjs nor LevelDB; `node:http` (with `net` and the HTTP
+ * parser) is loaded only when there is a peer to ask, not by a command that reads the stored state.
  */
 import { readFileSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { ControlError, DataDirLockedError } from './errors.ts'
 
@@ -26,6 +26,7 @@ export function readControlInfo (dataDir: string): ControlInfo | null {
 /** Runs one operation on the peer that holds `dataDir`. Remote errors come back with their `name`. */
 export async function remoteOp (info: ControlInfo, op: string, args: OpArgs): Promise<unknown> {
   const payload = JSON.stringify({ op, args })
+  const { request: httpRequest } = await import('node:http')
   const text = await new Promise<string>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: info.port, method: 'POST', path: '/op', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' } }, res => {
       let data = ''
