@@ -252,7 +252,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.keeper.peerDisconnected(peerId)
       this.safeDispatch('peer:disconnect', { peerId })
       // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
-      if (this.config.role === 'bootstrap' && this.view.leave(peerId)) this.emitView()
+      if (this.config.role === 'bootstrap' && this.view.leave(peerId, Date.now(), true)) this.emitView()
       this.announcer.topologySoon()
     })
     on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
@@ -300,7 +300,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       }
       if (m.type === MSG_BROADCAST) this.safeDispatch('broadcast', { from, text: m.text })
       else if (m.type === MSG_LEAVE) {
-        if (this.view.leave(from)) this.emitView()
+        if (this.view.leave(from, Date.now())) this.emitView()
         // close our side at once: a WebRTC peer that closed may otherwise linger until ICE notices
         if (msg.type === 'signed') {
           this.libp2p.hangUp(msg.from).catch(err => { this.log('hang up on %s failed: %s', from, err instanceof Error ? err.message : String(err)) })
@@ -308,7 +308,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       }
       else if (m.type === MSG_TOPOLOGY) {
         const before = this.bootstrapIds.has(from) ? this.view.get(from)?.neighbours : undefined
-        if (!this.view.announce(from, m, Date.now())) return
+        if (!this.view.announce(from, m, Date.now(), this.vouchedFor(from))) return
         // our bootstrap lost its link to a peer: a closed tab or a crashed process (module comment of topology.ts)
         for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.checkGone(id)
         this.emitView()
@@ -332,7 +332,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private checkGone (peerId: string): void {
     const conns = this.libp2p.getConnections(peerIdFromString(peerId))
     if (conns.length === 0) {
-      if (this.view.leave(peerId)) this.log('%s left: its bootstrap link closed', peerId)
+      if (this.view.leave(peerId, Date.now(), true)) this.log('%s left: its bootstrap link closed', peerId)
       return
     }
     const conn = this.health.pick(conns) ?? conns[0]
@@ -340,8 +340,14 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.keepAlive.ping(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
       this.log('%s lost its bootstrap link and does not answer a ping (%s): dropping it', peerId, err instanceof Error ? err.message : String(err))
       for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
-      if (this._status === 'started' && this.view.leave(peerId)) this.emitView()
+      if (this._status === 'started' && this.view.leave(peerId, Date.now(), true)) this.emitView()
     })
+  }
+
+  /** Someone vouches for a quarantined peer (topology.ts): we hold a link to it, or our bootstrap lists it. */
+  private vouchedFor (peerId: string): boolean {
+    if (!this.view.isDeparted(peerId)) return false
+    return this.libp2p.getConnections(peerIdFromString(peerId)).length > 0 || this.view.listedBy(this.bootstrapIds, peerId)
   }
 
   private maintain (): void {

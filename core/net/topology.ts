@@ -13,6 +13,14 @@
  * stopped listing, and the node drops those it has no link to itself (and pings those it has one
  * to, dropping them when they do not answer). A peer wrongly dropped (it only lost its bootstrap
  * link) is back with its next keep-alive announcement.
+ *
+ * A departed peer leaves a tombstone (its last seq, for `ttlMs`): gossip can deliver an
+ * announcement seconds late (gossipsub's IHAVE/IWANT from its message cache), and without the
+ * tombstone a stale one would put a gone peer back on every page for a whole TTL. A peer dropped
+ * because its bootstrap link closed is also quarantined for `quarantineMs`: its announcements,
+ * even unseen newer ones published just before it died, are refused unless someone vouches for
+ * it (we hold a link to it, or one of our bootstraps lists it again: `announce`'s `vouched`). A
+ * peer that said goodbye (a reload keeps its id) comes back with its next, newer announcement.
  */
 import type { MeshRole } from './config.ts'
 import type { Neighbour, TopologyMessage } from './mesh-codec.ts'
@@ -30,18 +38,31 @@ export interface ViewSnapshot {
   peers: ViewPeer[]
 }
 
+interface Tombstone { seq: number, at: number, quarantinedUntil: number }
+
 export class TopologyView {
   private readonly peers = new Map<string, ViewPeer & { seq: number }>()
+  /** Departed peers, for `ttlMs` each: bounded by the peers that left within one TTL. */
+  private readonly departed = new Map<string, Tombstone>()
 
-  constructor (readonly self: string, private readonly ttlMs: number) {}
+  constructor (readonly self: string, private readonly ttlMs: number, private readonly quarantineMs = Math.min(ttlMs, 10_000)) {}
 
-  /** Applies an announcement from `from`; returns true when the view changed. */
-  announce (from: string, msg: TopologyMessage, now: number): boolean {
+  /**
+   * Applies an announcement from `from`; returns true when the view changed. `vouched`: we have a
+   * link to `from`, or one of our bootstraps lists it (lifts a quarantine, see the module doc).
+   */
+  announce (from: string, msg: TopologyMessage, now: number, vouched = false): boolean {
     if (from === this.self) return false
     const old = this.peers.get(from)
     // stale or duplicate: senders use wall-clock based, strictly increasing seqs, so a restarted
     // peer (same id, new process) still supersedes its old announcements
     if (old != null && msg.seq <= old.seq) return false
+    const tomb = old == null ? this.departed.get(from) : undefined
+    if (tomb != null) {
+      if (msg.seq <= tomb.seq) return false
+      if (now < tomb.quarantinedUntil && !vouched) return false
+      this.departed.delete(from)
+    }
     const neighbours = msg.neighbours.filter(n => n.peerId !== from)
     const changed = old == null || old.role !== msg.role || !sameNeighbours(old.neighbours, neighbours)
     this.peers.set(from, { peerId: from, role: msg.role, neighbours, lastSeen: now, seq: msg.seq })
@@ -54,18 +75,41 @@ export class TopologyView {
     if (p != null) p.lastSeen = Math.max(p.lastSeen, now)
   }
 
-  /** Removes a peer that said goodbye; returns true when it was in the view. */
-  leave (peerId: string): boolean {
-    return this.peers.delete(peerId)
+  /**
+   * Removes a peer; returns true when it was in the view. `quarantine`: it left without a goodbye
+   * (its bootstrap link closed), so only a vouched announcement brings it back for a while.
+   */
+  leave (peerId: string, now: number, quarantine = false): boolean {
+    const p = this.peers.get(peerId)
+    if (p == null) return false
+    this.peers.delete(peerId)
+    this.departed.set(peerId, { seq: p.seq, at: now, quarantinedUntil: quarantine ? now + this.quarantineMs : now })
+    return true
   }
 
-  /** Drops peers not heard from for `ttlMs`; returns their ids. */
+  /** Drops peers not heard from for `ttlMs` (and tombstones older than that); returns the peers' ids. */
   expire (now: number): string[] {
     const gone: string[] = []
     for (const [id, p] of this.peers) {
-      if (now - p.lastSeen > this.ttlMs) { this.peers.delete(id); gone.push(id) }
+      if (now - p.lastSeen > this.ttlMs) {
+        this.peers.delete(id)
+        this.departed.set(id, { seq: p.seq, at: now, quarantinedUntil: now })
+        gone.push(id)
+      }
     }
+    for (const [id, t] of this.departed) if (now - t.at > this.ttlMs) this.departed.delete(id)
     return gone
+  }
+
+  /** Whether `peerId` left within the last TTL (for tests and diagnostics). */
+  isDeparted (peerId: string): boolean {
+    return this.departed.has(peerId)
+  }
+
+  /** Whether any of `bootstraps` lists `peerId` among its neighbours in its last announcement. */
+  listedBy (bootstraps: Iterable<string>, peerId: string): boolean {
+    for (const b of bootstraps) if (this.peers.get(b)?.neighbours.some(n => n.peerId === peerId) === true) return true
+    return false
   }
 
   has (peerId: string): boolean {

@@ -18,8 +18,55 @@ test('view: announce, ignore stale seq, leave, expire after ttl', () => {
   v.announce('b', topo(5), 500)
   assert.deepEqual(v.expire(1200), ['a'])
   assert.deepEqual(v.ids(), ['b'])
-  assert.equal(v.leave('b'), true)
+  assert.equal(v.leave('b', 1200), true)
   assert.deepEqual(v.snapshot().peers, [])
+})
+
+test('view: a departed peer is not brought back by a late copy of an old announcement', () => {
+  const v = new TopologyView('self', 60_000, 10_000)
+  v.announce('a', topo(10), 0)
+  // a goodbye: a replayed or late-delivered announcement (seq ≤ 10) stays refused for a whole TTL
+  assert.equal(v.leave('a', 100), true)
+  assert.equal(v.announce('a', topo(10), 5000), false)
+  assert.equal(v.announce('a', topo(7), 30_000), false)
+  assert.equal(v.has('a'), false)
+  // a reload keeps its id and announces anew: back at once, no quarantine after a goodbye
+  assert.equal(v.announce('a', topo(11), 5000), true)
+  assert.equal(v.isDeparted('a'), false)
+})
+
+test('view: a peer dropped for its closed bootstrap link comes back only when vouched for, or after the quarantine', () => {
+  const v = new TopologyView('self', 60_000, 10_000)
+  v.announce('a', topo(10), 0)
+  assert.equal(v.leave('a', 1000, true), true)
+  // its last announcement, published just before it died, arrives late through gossip: refused
+  assert.equal(v.announce('a', topo(11), 3000), false)
+  assert.equal(v.has('a'), false)
+  // a live peer that only lost its bootstrap link: our link to it, or a bootstrap listing it, vouches
+  assert.equal(v.announce('a', topo(12), 4000, true), true)
+  assert.equal(v.has('a'), true)
+  // without anyone vouching it is back with its first announcement after the quarantine
+  v.leave('a', 20_000, true)
+  assert.equal(v.announce('a', topo(13), 29_999), false)
+  assert.equal(v.announce('a', topo(14), 30_001), true)
+  // tombstones go after a TTL (bounded memory); expiry by silence leaves one too
+  v.leave('a', 40_000)
+  assert.equal(v.isDeparted('a'), true)
+  v.expire(100_001)
+  assert.equal(v.isDeparted('a'), false)
+  v.announce('b', topo(3), 100_001)
+  assert.deepEqual(v.expire(160_002), ['b'])
+  assert.equal(v.announce('b', topo(3), 160_003), false, 'a late copy after expiry is refused too')
+  assert.equal(v.announce('b', topo(4), 160_003), true)
+})
+
+test('view: listedBy reads the bootstraps\' last neighbour lists', () => {
+  const v = new TopologyView('self', 60_000)
+  v.announce('boot', topo(1, ['a', 'b']), 0)
+  v.announce('c', topo(1, ['d']), 0)
+  assert.equal(v.listedBy(['boot'], 'a'), true)
+  assert.equal(v.listedBy(['boot'], 'd'), false, 'only the given bootstraps count')
+  assert.equal(v.listedBy([], 'a'), false)
 })
 
 test('dial policy: smaller id dials first, larger waits, budget and retry respected', () => {
