@@ -17,9 +17,11 @@
  * A departed peer leaves a tombstone (its last seq, for `ttlMs`): gossip can deliver an
  * announcement seconds late (gossipsub's IHAVE/IWANT from its message cache), and without the
  * tombstone a stale one would put a gone peer back on every page for a whole TTL. A peer dropped
- * because its bootstrap link closed is also quarantined for `quarantineMs`: its announcements,
- * even unseen newer ones published just before it died, are refused unless someone vouches for
- * it (we hold a link to it, or one of our bootstraps lists it again: `announce`'s `vouched`). A
+ * because its bootstrap link closed is also quarantined (for `quarantineMs`, by default the
+ * tombstone's whole TTL): its announcements, even unseen newer ones published just before it died,
+ * are refused unless someone vouches for it (we hold a link to it, or one of our bootstraps lists
+ * it again: `announce`'s `vouched`). A live peer keeps a link to a bootstrap, so it is vouched for
+ * as soon as it has re-dialled one. A
  * peer that said goodbye (a reload keeps its id) comes back with its next, newer announcement.
  */
 import type { MeshRole } from './config.ts'
@@ -45,7 +47,7 @@ export class TopologyView {
   /** Departed peers, for `ttlMs` each: bounded by the peers that left within one TTL. */
   private readonly departed = new Map<string, Tombstone>()
 
-  constructor (readonly self: string, private readonly ttlMs: number, private readonly quarantineMs = Math.min(ttlMs, 10_000)) {}
+  constructor (readonly self: string, private readonly ttlMs: number, private readonly quarantineMs = ttlMs) {}
 
   /**
    * Applies an announcement from `from`; returns true when the view changed. `vouched`: we have a

@@ -44,7 +44,7 @@ test('a peer gone without a goodbye leaves every view once its bootstrap link cl
   const rest = [boot, ...peers.slice(0, N - 1)]
   await waitFor(() => rest.every(n => !n.members().includes(id)), {
     timeout: 20_000,
-    message: () => `the vanished peer to leave every view (still in ${rest.filter(n => n.members().includes(id)).map(n => `${n === boot ? 'bootstrap' : `peer ${peers.indexOf(n)}`} with ${n.libp2p.getConnections(gone.peerId).map(c => `${c.status} ${c.remoteAddr.toString().includes('webrtc') ? 'webrtc' : 'other'}`).join(', ') || 'no connection'}, ${listedByBoot(n, id) ? 'its copy of the bootstrap\'s list still names it' : 'the bootstrap\'s list no longer names it'}`).join('; ')})`
+    message: () => `the vanished peer to leave every view (still in ${rest.filter(n => n.members().includes(id)).map(n => `${n === boot ? 'bootstrap' : `peer ${peers.indexOf(n)}`} with ${n.libp2p.getConnections(gone.peerId).map(c => `${c.status} ${c.remoteAddr.toString().includes('webrtc') ? 'webrtc' : 'other'}`).join(', ') || 'no connection'}, ${listedByBoot(n, id) ? 'its copy of the bootstrap\'s list still names it' : 'the bootstrap\'s list no longer names it'}, last heard ${Date.now() - (n.topology().peers.find(p => p.peerId === id)?.lastSeen ?? 0)} ms ago`).join('; ')})`
   })
   assert.ok(rest.every(n => n.topology().peers.every(p => p.peerId !== id)), 'not drawn in any topology')
   await gone.stop()
