@@ -46,6 +46,11 @@ export interface LedgerNodeInit {
   removeAfterMs?: number
   /** @default 16384 */
   maxBatchBytes?: number
+  /**
+   * how many replicas a follower's new microblock goes to first; each relays it to the others, so
+   * every one beyond the first costs n − 1 duplicate frames (2 was the rule before; routing.ts) @default 1
+   */
+  followerFanout?: number
   /** @default 30000 */
   submitTimeoutMs?: number
   /** a microblock not committed after this is sent again, to more replicas @default 3000 */
@@ -168,7 +173,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
       },
       proposeOwn: () => { this.offer(); this.instance?.schedule() },
       count: reason => { this.count(reason) },
-      reject: (reason, from) => { this.reject(reason, from) }
+      reject: (reason, from) => { this.reject(reason, from) },
+      ...(init.followerFanout != null ? { followerFanout: init.followerFanout } : {})
     })
     this.routing = this.router.stats
     this.tick = Math.min(20, init.maxTickMs ?? 20)
