@@ -63,6 +63,11 @@ export interface LedgerNodeInit {
   maxTickMs?: number
   /** the view-timeout backoff's cap (view-pacer.ts; 1 turns the backoff off) @default 16 */
   maxViewBackoff?: number
+  /**
+   * compute the next slot's view-0 PREPARE and COMMIT proofs right after a decision, off the
+   * critical path (ProBFT; false only for the benchmark's baseline, bench/ledger-proofs.bench.ts) @default true
+   */
+  prewarmProofs?: boolean
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
