@@ -17,7 +17,7 @@
  *     (`status().timing`; with one entry at a time a late vote of the previous slot starts the
  *     next slot's clock during the idle gap, so it is noisier than the latency).
  * `--runs` repeats the whole comparison with fresh meshes (seeds S, S + 1, …); the JSON has each
- * run and the medians of the ratios. Writes bench/results/ledger-proofs.json with `os.loadavg()`.
+ * run (`each`) and the medians of the ratios. Writes bench/results/ledger-proofs.json with `os.loadavg()`.
  */
 import os from 'node:os'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -133,6 +133,6 @@ console.log(writeResult('ledger-proofs', {
   network: 'in-memory (test/ledger/_memnet.ts), seeded delays 0-3 ms; the real LedgerNode and crypto; both meshes in one process',
   vrfProveCpuMs: proveMs,
   medianRatio: { criticalPathProofCpu: med('criticalPathProofCpu'), latencyP50: med('latencyP50'), firstInputToDecision: med('firstInputToDecision') },
-  runs: results,
+  each: results,
   loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2))
 }))
