@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ledger-relay [--entries N] [--seed S]`
+ * `npm run bench -- ledger-relay [--n 7] [--entries N] [--seed S] [--out NAME]`
  *
  * Frames per decision when followers submit (issue 15: a follower's microblock arrived twice at
  * every replica, because it went to two replicas and both relayed it). One mesh of 7 replicas
@@ -10,8 +10,9 @@
  * `--entries` notes one at a time (each its own microblock and, the ledger being otherwise idle,
  * its own decision), A then B, with re-sends off so both phases count the same thing. Per phase:
  * inbound frames per decision by kind over every peer (`status().frames`, frame-tally.ts), and the
- * microblock frames the replicas received per follower microblock. Writes
- * bench/results/ledger-relay.json with `os.loadavg()`.
+ * microblock frames the replicas received per follower microblock. `--n` above 16 raises the
+ * genesis replica cap to n. Writes bench/results/ledger-relay.json (or `--out NAME`) with
+ * `os.loadavg()` and how long forming took.
  */
 import os from 'node:os'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -28,7 +29,8 @@ const arg = (name: string): string | undefined => {
 }
 const entries = Number(arg('entries') ?? 30)
 const seed = Number(arg('seed') ?? 1)
-const n = 7
+const n = Number(arg('n') ?? 7)
+const out = arg('out') ?? 'ledger-relay'
 
 await ready()
 const loadavgStart = os.loadavg().map(l => +l.toFixed(2))
@@ -36,7 +38,7 @@ const net = new MemNet(seed)
 const key = await seededKey(`relay bench genesis ${seed}`)
 const gid = peerIdFromPrivateKey(key).toString()
 // re-sends off (a loaded machine may take longer than resendMs to commit; both phases alike)
-const init = { genesisPeerId: gid, syncIntervalMs: 500, resendMs: 600_000 }
+const init = { genesisPeerId: gid, syncIntervalMs: 500, resendMs: 600_000, maxReplicas: Math.max(16, n) }
 const replicas: MemPeer[] = [await net.add(`relay bench genesis ${seed}`, init, { key })]
 for (let i = 1; i < n; i++) replicas.push(await net.add(`relay bench peer ${i} ${seed}`, init))
 const followers = {
@@ -58,11 +60,14 @@ for (const p of replicas) {
   }
 }
 
+const t0 = performance.now()
 try {
   await waitFor(() => replicas.every(p => p.node.status().replicas.length === n && p.node.status().replica) &&
     Object.values(followers).every(f => f.node.status().height === replicas[0].node.status().height),
   { timeout: 600_000, message: () => `${n} replicas (${replicas.map(p => p.node.status().replicas.length).join(',')}) and the followers synced` })
 
+  const formMs = Math.round(performance.now() - t0)
+  console.log(`${n} replicas formed in ${formMs} ms`)
   const snapshot = (): LedgerStatus[] => all.map(p => p.node.status())
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
   const phase = async (name: keyof typeof followers): Promise<Record<string, unknown>> => {
@@ -96,7 +101,7 @@ try {
   const now = await phase('now')
   const before = await phase('before')
   const result = {
-    n, f: replicas[0].node.status().f, protocol: replicas[0].node.status().protocol, seed,
+    n, f: replicas[0].node.status().f, sampleSize: replicas[0].node.status().sampleSize, quorum: replicas[0].node.status().quorum, protocol: replicas[0].node.status().protocol, seed, formMs,
     network: 'in-memory (test/ledger/_memnet.ts), seeded delays 0-3 ms; the real LedgerNode',
     now, before,
     ratioFramesPerDecision: +((now.framesPerDecision as number) / (before.framesPerDecision as number)).toFixed(3),
@@ -104,7 +109,7 @@ try {
     loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2))
   }
   console.log(JSON.stringify(result, null, 2))
-  console.log(writeResult('ledger-relay', result))
+  console.log(writeResult(out, result))
 } finally {
   await net.stopAll()
 }
