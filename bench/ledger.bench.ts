@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- ledger [--quick] [--sizes 4,7,16] [--protocols probft,pbft] [--entries N]`
+ * `npm run bench -- ledger [--quick] [--sizes 4,7,16] [--protocols probft,pbft] [--entries N] [--samples N]`
  *
  * The mesh ledger across real `novacron` processes on loopback (test/_support/ledger-cluster.ts),
  * ProBFT and the PBFT baseline in the same run, at each n:
@@ -32,8 +32,11 @@
  *     repeats among them (identical frames again from the same peer: re-sends on silence, copies),
  *     and sync pulls — where ProBFT's extra frames against the simulator come from.
  * `--quick`: n = 4 and 7, 40 latency samples, 2,000 entries (6,000 without) (a few minutes);
- * `--sizes` picks n (e.g. `--sizes 4,7,16,32`); `--out NAME` writes bench/results/NAME.json
- * instead of bench/results/ledger.json (a partial run does not replace the full one).
+ * `--samples N` sets the latency samples; `--sizes` picks n (e.g. `--sizes 4,7,16,32`; above 16,
+ * the replica cap `ledger.maxReplicas` is raised to n by a committed `config` entry before the
+ * other peers start, so all n are replicas); `--out NAME` writes bench/results/NAME.json instead
+ * of bench/results/ledger.json (a partial run does not replace the full one). Each row also has
+ * the peers' resident memory once formed and at the end (`/proc/<pid>/status` VmRSS).
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -59,7 +62,7 @@ const quick = argv.includes('--quick')
 const sizes = (arg('sizes') ?? (quick ? '4,7' : '4,7,16')).split(',').map(Number)
 const protocols = (arg('protocols') ?? 'probft,pbft').split(',') as Array<'probft' | 'pbft'>
 const burst = Number(arg('entries') ?? (quick ? 2000 : 6000))
-const latencySamples = quick ? 40 : 100
+const latencySamples = Number(arg('samples') ?? (quick ? 40 : 100))
 const out = arg('out') ?? 'ledger'
 await initCoreWasm()
 const quorumMath = { binomialSf, binomialCdf }
@@ -126,6 +129,19 @@ function cpuMs (pid: number | undefined): number {
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 
+/** Resident memory of a process in MB (VmRSS), or NaN when it is gone. */
+function rssMb (pid: number | undefined): number {
+  if (pid == null) return Number.NaN
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m == null ? Number.NaN : +(Number(m[1]) / 1024).toFixed(1)
+  } catch { return Number.NaN }
+}
+const rssOf = (pids: Array<number | undefined>): { medianMb: number, maxMb: number, totalMb: number } => {
+  const xs = pids.map(rssMb).filter(x => !Number.isNaN(x))
+  return { medianMb: +median(xs).toFixed(1), maxMb: Math.max(...xs), totalMb: Math.round(sum(xs)) }
+}
+
 /** Inbound frames per decision by kind between two snapshots of every peer (frame-tally.ts), repeats and sync pulls alongside. */
 function framesByKind (a: LedgerStatus[], b: LedgerStatus[], decisions: number): Record<string, unknown> {
   const total = (s: LedgerStatus[], k: 'byKind' | 'repeats', kind: string): number => sum(s.map(x => x.frames?.[k][kind] ?? 0))
@@ -140,12 +156,15 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
   const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol] })
   try {
     const t0 = Date.now()
-    await cluster.startBoot()
+    const boot0 = await cluster.startBoot()
+    // above the default replica cap (16), raise it first so all n peers become replicas
+    if (n > 16) await cluster.op(boot0, 'config.set', { key: 'ledger.maxReplicas', value: n })
     // peers start 4 at a time (process start-up under load is most of the forming time)
     for (let i = 1; i < n; i += 4) await Promise.all(Array.from({ length: Math.min(4, n - i) }, async () => await cluster.startPeer()))
-    const formed = await cluster.waitReplicas(n, cluster.live(), 600_000)
+    const formed = await cluster.waitReplicas(n, cluster.live(), Math.max(600_000, n * 30_000))
     const formMs = Date.now() - t0
     const peers = cluster.live()
+    const rssFormed = rssOf(peers.map(p => p.proc.child.pid))
     // epoch changes: each join's commit time vs its epoch's activation on the genesis peer
     const boot = peers[0]
     const log = await cluster.op(boot, 'ledger.log', { from: 0, limit: 1000 }) as Array<{ slot: number, kind: string, committedAt: number }>
@@ -239,6 +258,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       // view changes summed over the peers during the burst (the latency phase's are in timing)
       burstViewChanges: tsum(after, 'viewChanges') - tsum(before, 'viewChanges'),
       rejected: after.map(s => s.rejected),
+      rssMb: { formed: rssFormed, end: rssOf(peers.map(p => p.proc.child.pid)) },
       loadavg: os.loadavg().map(l => +l.toFixed(2))
     }
   } finally {

@@ -40,7 +40,7 @@ export abstract class EpochInstances extends CommitQueue {
         timing: this.decisionTiming,
         recentDecideMs: this.recentDecideMs,
         ...(this.memo != null && this.c.asyncSignatures != null ? { preverify: this.preverifier(e, this.memo, this.c.asyncSignatures) } : {}),
-        ...(this.memo != null && e.protocol === 'probft' ? { prewarm: this.prewarmer(this.memo) } : {}),
+        ...(this.memo != null && e.protocol === 'probft' && this.init.prewarmProofs !== false ? { prewarm: this.prewarmer(this.memo) } : {}),
         clock: this.clock,
         crypto: this.crypto,
         keys: this.keys,

@@ -1,16 +1,25 @@
 /**
  * Inbound frames of a `LedgerNode`, checked before any work: FORWARD (relayed for others, routing.ts)
  * and FORWARDED (taken only from replicas; rejections count against the forwarder), PROBE / PROBE-ACK
- * (liveness.ts), MICROBLOCK (signature checked, pooled, relayed once to the replicas) and CONSENSUS
+ * (liveness.ts), MICROBLOCK (signature checked, pooled; relayed to the other replicas only by a
+ * replica that got it straight from a non-replica: routing.ts's `relaysMicroblock`) and CONSENSUS
  * (to the instance of the frame's epoch, only from its replicas; the next epoch's buffered; a later
  * epoch means we lag: pull from the sender; an older epoch's replicas are counted, not rejected).
  */
 import { FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, FRAME_PROBE, FRAME_PROBE_ACK, readFrame, readMicroblock, writeFrame, type Microblock } from './codec.ts'
 import { Pool } from './pool.ts'
+import { relaysMicroblock } from './routing.ts'
 import { FUTURE_FRAMES } from './node-base.ts'
 import { SyncPulls } from './sync-pull.ts'
 
 export abstract class InboundFrames extends SyncPulls {
+  /**
+   * Microblocks (by hash) whose signature is being checked: a second copy that arrives meanwhile
+   * (a follower's re-send next to a replica's relay) is the same bytes with the same verdict, so it
+   * is dropped as a duplicate instead of checked again (and relayed again, had it won the race).
+   */
+  private readonly arriving = new Set<string>()
+
   /**
    * One frame from `from` (for a forwarded frame: its origin; rejections then count against the
    * forwarder, `accountable`, which decoded it before forwarding).
@@ -38,7 +47,7 @@ export abstract class InboundFrames extends SyncPulls {
       this.onFrame(f.peer, f.frame, from)
       return
     }
-    if (f.type === FRAME_MICROBLOCK) { this.background('microblock', this.onMicroblock(accountable, f.microblock)); return }
+    if (f.type === FRAME_MICROBLOCK) { this.background('microblock', this.onMicroblock(from, accountable, f.microblock)); return }
     const chain = this.chain
     if (chain == null) return
     const e = chain.current
@@ -79,18 +88,27 @@ export abstract class InboundFrames extends SyncPulls {
     }, () => {}).finally(() => { this.catchingUp = false })
   }
 
-  protected async onMicroblock (from: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * A microblock from `origin` (for a forwarded one, the peer it was forwarded for; `accountable`,
+   * the peer that delivered it, answers for a bad one).
+   */
+  protected async onMicroblock (origin: string, accountable: string, bytes: Uint8Array): Promise<void> {
     let mb: Microblock
-    try { mb = readMicroblock(bytes) } catch { this.reject('malformed', from); return }
+    try { mb = readMicroblock(bytes) } catch { this.reject('malformed', accountable); return }
     const chain = this.chain
     if (chain == null || this.instance == null) return
-    if (this.pool.has(Pool.keyOf(mb))) return
+    const key = Pool.keyOf(mb)
+    if (this.pool.has(key) || this.arriving.has(key)) return
     if (mb.seq <= chain.lastSeq(mb.author)) { this.count('staleMicroblock'); return }
-    if (!await this.verifyMb(mb)) { this.reject('badSignature', from); return }
+    this.arriving.add(key)
+    let ok: boolean
+    try { ok = await this.verifyMb(mb) } finally { this.arriving.delete(key) }
+    if (!ok) { this.reject('badSignature', accountable); return }
     const r = this.pool.add(mb, chain.lastSeq(mb.author))
     if (r !== 'added') { if (r !== 'duplicate') this.count(r); return }
-    // the author (or a follower's first replica) relays to every replica; replicas do not relay again
-    if (!chain.isReplica(from)) this.router.sendToReplicas(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes }), new Set([from]))
+    // a replica's own microblock went to every replica; a follower's went to one replica (or, on a
+    // re-send, two), which relays it to the rest: each replica gets it once (routing.ts)
+    if (relaysMicroblock(origin, chain)) this.router.sendToReplicas(writeFrame({ type: FRAME_MICROBLOCK, microblock: mb.bytes }), new Set([origin]))
     this.offer()
     this.instance.schedule()
   }

@@ -46,6 +46,11 @@ export interface LedgerNodeInit {
   removeAfterMs?: number
   /** @default 16384 */
   maxBatchBytes?: number
+  /**
+   * how many replicas a follower's new microblock goes to first; each relays it to the others, so
+   * every one beyond the first costs n − 1 duplicate frames (2 was the rule before; routing.ts) @default 1
+   */
+  followerFanout?: number
   /** @default 30000 */
   submitTimeoutMs?: number
   /** a microblock not committed after this is sent again, to more replicas @default 3000 */
@@ -58,6 +63,11 @@ export interface LedgerNodeInit {
   maxTickMs?: number
   /** the view-timeout backoff's cap (view-pacer.ts; 1 turns the backoff off) @default 16 */
   maxViewBackoff?: number
+  /**
+   * compute the next slot's view-0 PREPARE and COMMIT proofs right after a decision, off the
+   * critical path (ProBFT; false only for the benchmark's baseline, bench/ledger-proofs.bench.ts) @default true
+   */
+  prewarmProofs?: boolean
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -168,7 +178,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
       },
       proposeOwn: () => { this.offer(); this.instance?.schedule() },
       count: reason => { this.count(reason) },
-      reject: (reason, from) => { this.reject(reason, from) }
+      reject: (reason, from) => { this.reject(reason, from) },
+      ...(init.followerFanout != null ? { followerFanout: init.followerFanout } : {})
     })
     this.routing = this.router.stats
     this.tick = Math.min(20, init.maxTickMs ?? 20)

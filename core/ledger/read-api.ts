@@ -35,7 +35,7 @@ export interface StatusSource {
   decisionTiming: DecisionTiming
   checks: VerificationStats | undefined
   microblockChecks: { count: number, ms: number }
-  proofs: { made: number, prewarmed: number } | undefined
+  proofs: { made: number, ahead: number, prewarmed: number } | undefined
   frames?: LedgerStatus['frames']
   pending: number
 }
@@ -67,7 +67,7 @@ export function ledgerStatus (s: StatusSource): LedgerStatus {
     rejected: { ...engineRejected([s.prev, inst]), ...s.rejected, ...(s.journalConflicts > 0 ? { journalConflict: s.journalConflicts } : {}) },
     wire: s.wire ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
     timing: { tickMs: s.tickMs, baseTickMs: s.baseTickMs, viewBackoff: s.viewBackoff, ...s.commitTiming, ...s.decisionTiming },
-    ...(s.checks != null ? { verification: { ...s.checks, microblocks: s.microblockChecks.count, microblockMs: s.microblockChecks.ms, proofsMade: s.proofs?.made ?? 0, proofsPrewarmed: s.proofs?.prewarmed ?? 0 } } : {}),
+    ...(s.checks != null ? { verification: { ...s.checks, microblocks: s.microblockChecks.count, microblockMs: s.microblockChecks.ms, proofsMade: s.proofs?.made ?? 0, proofsAhead: s.proofs?.ahead ?? 0, proofsPrewarmed: s.proofs?.prewarmed ?? 0 } } : {}),
     ...(s.frames != null ? { frames: { byKind: { ...s.frames.byKind }, repeats: { ...s.frames.repeats }, syncPulls: s.frames.syncPulls } } : {}),
     pending: s.pending
   }

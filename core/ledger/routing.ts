@@ -1,9 +1,10 @@
 /**
  * How a `LedgerNode`'s frames reach other peers on a partial mesh: directly over a link, else
  * through a replica we have a link to (FORWARD, delivered as FORWARDED); the forwarding side of
- * that; and where a new microblock goes (every replica from a replica; two reachable replicas from
- * a follower, others when it is not committed in time). Counts frames sent through others and
- * frames forwarded for others (`stats`, shown as `LedgerNode.routing`).
+ * that; and where a new microblock goes (every replica from a replica; from a follower, one replica
+ * — the next slot's leader when reachable — which relays it to the rest, and two untried replicas
+ * on each re-send when it is not committed in time). Counts frames sent through others and frames
+ * forwarded for others (`stats`, shown as `LedgerNode.routing`).
  */
 import { FRAME_FORWARD, FRAME_FORWARDED, FRAME_MICROBLOCK, writeFrame, type Microblock } from './codec.ts'
 import type { Chain } from './chain.ts'
@@ -27,6 +28,23 @@ export interface RouterOwner {
   proposeOwn: () => void
   count: (reason: string) => void
   reject: (reason: string, from: string) => void
+  /**
+   * How many replicas a follower's new microblock goes to first; each relays it to the others
+   * (`relaysMicroblock`), so every extra one is n − 1 duplicate frames @default 1
+   */
+  followerFanout?: number
+}
+
+/**
+ * Whether a replica relays a microblock it received to the other replicas: only when it came
+ * straight from a non-replica (a follower's first copy, or a re-send). A copy from a replica — its
+ * author's own, or another replica's relay — is never relayed again, so a follower's microblock
+ * reaches each replica once (before, a follower sent it to two replicas and both relayed it: every
+ * replica got it twice). `origin` is who sent it: for a FORWARDED frame the peer it was forwarded
+ * for, not the forwarder.
+ */
+export function relaysMicroblock (origin: string, chain: Pick<Chain, 'isReplica'>): boolean {
+  return !chain.isReplica(origin)
 }
 
 export class LedgerRouter {
@@ -110,11 +128,24 @@ export class LedgerRouter {
       this.o.proposeOwn()
       return
     }
-    // a follower: 2 replicas it can reach, then others when not committed in time
-    const connected = new Set(this.o.transport.connectedPeers())
-    const candidates = chain.current.replicas.map(r => r.peerId).filter(p => !sentTo.has(p)).sort((a, b) => Number(connected.has(b)) - Number(connected.has(a)))
-    const pick = candidates.slice(0, 2)
-    if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...chain.current.replicas.map(r => r.peerId).slice(0, 2)) }
+    // a follower: the first copy to one replica (followerFanout), which relays it to the others;
+    // a re-send (not committed within resendMs: that replica may be faulty or gone) to 2 replicas
+    // not tried yet, which relay it in turn when they did not have it
+    const pick = this.followerTargets(chain, sentTo, resend ? 2 : Math.max(1, this.o.followerFanout ?? 1))
+    if (pick.length === 0 && resend) { sentTo.clear(); pick.push(...this.followerTargets(chain, sentTo, 2)) }
     for (const p of pick) { sentTo.add(p); this.sendFrame(p, frame) }
+  }
+
+  /**
+   * Replicas a follower's microblock goes to, `count` of them, none in `sentTo`: the leaders of the
+   * next slots first when we have a link to them (the leader can propose it without waiting for a
+   * relay), then the others we have a link to, then the rest (reached through a replica).
+   */
+  followerTargets (chain: Chain, sentTo: Set<string>, count: number): string[] {
+    const links = new Set(this.o.transport.connectedPeers())
+    const leaders = this.nextLeaders(chain)
+    const rank = (p: string): number => links.has(p) ? (leaders.includes(p) ? leaders.indexOf(p) : leaders.length) : leaders.length + 1
+    const candidates = chain.current.replicas.map(r => r.peerId).filter(p => p !== this.o.self && !sentTo.has(p))
+    return candidates.map((p, i) => ({ p, r: rank(p), i })).sort((a, b) => a.r - b.r || a.i - b.i).slice(0, count).map(x => x.p)
   }
 }

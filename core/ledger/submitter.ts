@@ -3,7 +3,8 @@
  * `maxBatchBytes` (many entries per signature: batching), one microblock in flight at a time
  * (seq = the author's committed seq + 1, so a replayed or reordered microblock is stale), signed
  * with the libp2p key. A replica pools its own microblock and sends it to every replica; a
- * follower sends it to 2 replicas and, when it is not committed in time, to others. Each entry's
+ * follower sends it to one replica, which relays it, and when it is not committed in time to two
+ * others each time (routing.ts). Each entry's
  * promise settles on commit (refused at apply → `EntryRefusedError`) or after `submitTimeoutMs`
  * (`SubmitTimeoutError`; the entry may still commit later).
  */
@@ -25,7 +26,7 @@ export interface SubmitterOwner {
   maxBatchBytes: () => number
   submitTimeoutMs: number
   lastSeq: () => number
-  /** hands a signed microblock to the network (pool + replicas, or 2 replicas); `sentTo` grows */
+  /** hands a signed microblock to the network (pool + replicas, or a follower's chosen replicas); `sentTo` grows */
   dispatch: (mb: Microblock, sentTo: Set<string>, resend: boolean) => void
   ready: () => boolean
   log: (msg: string) => void

@@ -115,7 +115,7 @@ export interface LedgerStatus {
    * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
    * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
    */
-  verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsPrewarmed: number }
+  verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsAhead: number, proofsPrewarmed: number }
   /** inbound ledger frames by kind, the repeats among them, and sync pulls started (frame-tally.ts) */
   frames?: { byKind: Record<string, number>, repeats: Record<string, number>, syncPulls: number }
   /** entries waiting in this peer's pool */

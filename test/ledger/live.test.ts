@@ -89,7 +89,7 @@ test('a follower verifies the chain and matches the head', { timeout: 240_000 },
   assert.equal(f.ledger.status().replica, false)
   const v = await f.ledger.verify()
   assert.equal(v.head, boot.ledger.status().head)
-  // an entry from the follower commits too (it goes to two replicas)
+  // an entry from the follower commits too (it goes to one replica, which relays it)
   const c = await f.ledger.submit({ kind: 'note', data: new TextEncoder().encode('"from a follower"') }, { timeoutMs: 60_000 })
   assert.equal(c.author, f.mesh.peerId.toString())
   await waitFor(() => f.ledger.status().height >= c.slot, { timeout: 30_000, message: 'the follower to see its own entry' })

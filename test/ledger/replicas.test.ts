@@ -79,7 +79,7 @@ test('a follower verifies the chain and matches the head', { timeout: 60_000 }, 
   assert.equal(follower.node.status().replica, false)
   const v = await follower.node.verify()
   assert.equal(v.head, genesis.node.status().head)
-  // its own entry still commits (sent to two replicas)
+  // its own entry still commits (sent to one replica, which relays it)
   const c = await follower.node.submit(note(1000))
   assert.equal(c.author, follower.id)
   peers.push(follower)
