@@ -28,7 +28,7 @@ import { badRoundSignatures, checkUpdateSignature, signUpdate, updateSigningByte
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { encodeLocalUpdate } from './local-update.ts'
-import { fetchWeights } from './model-fetch.ts'
+import { fetchDelta, fetchWeights } from './model-fetch.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { LiveRpc } from './rpc.ts'
 import { DrawState } from './draw-state.ts'
@@ -57,6 +57,8 @@ export class LiveLearning {
   private readonly initialHash: string
   private readonly models = new Map<string, Float32Array>()
   private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
+  /** quantised downlink: the delta body that rebuilds the model `hash` from `base` (served on `getDelta`) */
+  private readonly deltas = new Map<string, { base: string, body: Uint8Array }>()
   private readonly learners: string[] = []
   /** what this peer measured of the learners as a coordinator (select.ts) */
   private readonly measured = new Measurements()
@@ -95,7 +97,7 @@ export class LiveLearning {
     // a FedAdam server state (m ‖ s) travels like weights, at twice their size
     this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: (this.cfg.serverOpt != null ? 2 : 1) * size * 4 + 1024 }
     this.rpc = new LiveRpc(c.mesh, this.limits, this.stats, init.requestTimeoutMs ?? 20_000)
-    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null }
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null, downBits: this.cfg.downBits ?? 0 }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
@@ -236,7 +238,9 @@ export class LiveLearning {
     const state = this.headState()
     const last = this.history.at(-1)
     const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter(p => p !== this.c.mesh.peerId)
-    this.fetching = this.fetchModel(hash, sources)
+    // quantised downlink: a peer holding the previous model fetches only the round's delta
+    const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.models.has(last.base)
+    this.fetching = (viaDelta ? this.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
       .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
@@ -250,11 +254,34 @@ export class LiveLearning {
     for (const peer of peers) {
       try {
         const w = await fetchWeights(this.rpc, peer, hash, { size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
+        this.stats.fullFetches++
         this.keepModel(hash, w)
         return w
       } catch (err) { lastErr = err }
     }
     throw lastErr
+  }
+
+  /** The model `hash` rebuilt from the held `baseHash` and its delta (the first peer that serves one that checks); else fetched whole. */
+  private async fetchByDelta (hash: string, baseHash: string, peers: readonly string[]): Promise<Float32Array> {
+    const base = this.models.get(baseHash)
+    if (base != null) {
+      for (const peer of peers) {
+        try {
+          const got = await fetchDelta(this.rpc, peer, hash, base, baseHash, { maxUpdateBytes: this.limits.maxUpdateBytes, compressor: this.c.compressor, stats: this.stats })
+          this.stats.deltaFetches++
+          this.keepDelta(hash, baseHash, got.body)
+          this.keepModel(hash, got.weights)
+          return got.weights
+        } catch (err) { this.log(`delta ${hash.slice(0, 12)} from ${peer}: ${errText(err)}`) }
+      }
+    }
+    return await this.fetchModel(hash, peers)
+  }
+
+  private keepDelta (hash: string, base: string, body: Uint8Array): void {
+    this.deltas.set(hash, { base, body })
+    while (this.deltas.size > KEEP_MODELS) this.deltas.delete(this.deltas.keys().next().value as string)
   }
 
   private keepModel (hash: string, w: Float32Array): void {
@@ -346,12 +373,13 @@ export class LiveLearning {
       this.retryAt = this.now() + 1000
       return
     }
-    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state)
+    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state, this.c.compressor)
     const next = out.weights
     const hash = weightsHash(next)
     const stateHash = out.state != null ? weightsHash(out.state) : null
     if (out.state != null && stateHash != null) this.keepModel(stateHash, out.state)
     this.keepModel(hash, next)
+    if (out.delta != null) this.keepDelta(hash, baseHash, out.delta)
     this.roundBodies.set(round, { base: baseHash, bodies: collector.bodies() })
     for (const r of this.roundBodies.keys()) if (r <= round - KEEP_ROUNDS) this.roundBodies.delete(r)
     const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
@@ -413,6 +441,10 @@ export class LiveLearning {
     this.participating = true
     try {
       const baseHash = bytesToHex(m.base)
+      // the start usually comes right after the base's commit: let this peer's own follow of the
+      // ledger fetch it (by delta where it can) rather than fetching it whole here at once
+      const until = this.now() + Math.min(10_000, this.cfg.deadlineMs / 2)
+      await this.waitUntil(() => this.models.has(baseHash) || this.now() >= until || !this.running)
       const base = await this.fetchModel(baseHash, [coordinator])
       const { body, trainMs } = await this.trainUpdate(m.round, baseHash, base)
       const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
@@ -470,6 +502,11 @@ export class LiveLearning {
         const raw = weightsToBytes(w)
         const z = this.c.compressor?.compress(raw)
         return this.rpc.answer(z != null && z.length < raw.length ? { type: 'model', hash: m.hash, lz4: true, bytes: z } : { type: 'model', hash: m.hash, lz4: false, bytes: raw })
+      }
+      case 'getDelta': {
+        const d = this.deltas.get(bytesToHex(m.hash))
+        if (d == null) return refuse('delta not held')
+        return this.rpc.answer({ type: 'delta', hash: m.hash, base: hexToBytes32(d.base), body: d.body })
       }
       case 'getRound': {
         const r = this.roundBodies.get(m.round)
