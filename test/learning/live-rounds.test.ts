@@ -168,7 +168,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     }
     // a coordinator that serves a changed body for a participant: the verifier names that participant
     const r1 = committed[0]
-    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { roundBodies: Map<number, unknown> }).roundBodies.get(1) == null) as LiveLearning
+    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { store: { round: (r: number) => unknown } }).store.round(1) == null) as LiveLearning
     mesh.tamper = (from, answer) => {
       const m = readMessage(answer, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
       if (m.type !== 'round' || from !== r1.coordinator) return answer
