@@ -110,7 +110,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
     return {
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
-      commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) },
+      commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
+      coordinators: last[0].rounds.map(r => r.coordinator),
       roundsCommitted: last[0].round, participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
