@@ -25,7 +25,7 @@
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --drop K (0) --drop-at r (2) --deadline ms (30000) --round-timeout ms
  * (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
- * Not measured here yet: 16 peers, tabs in the mesh, the relay tree.
+ * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import os from 'node:os'
 import { median, percentile, writeResult } from './_results.ts'
