@@ -45,7 +45,6 @@ const LOG_PAGE = 200
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
 
-
 export class LiveLearning {
   readonly task: string
   private readonly cfg: LiveTaskConfig
