@@ -112,7 +112,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
-      roundsCommitted: last[0].round, participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
+      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0), participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
       finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)
