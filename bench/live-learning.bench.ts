@@ -2,20 +2,30 @@
  * `npm run bench -- live-learning`: federated rounds over the live mesh against the same
  * configuration simulated by `novacron fl-sim`, in one run. `novacron start` (the ledger's only
  * replica: `ledger.maxReplicas` 1, so the ledger's own consensus is not what is measured) and P
- * `novacron learn` processes on loopback, each on shard i/P of the bundled MNIST (Dirichlet(0.5),
- * ≤ 500 training and 500 held-out rows), MLP 784-32-10, 8-bit updates, FedAvg, every learner in
- * every round (`--min-updates P`). Reports:
+ * `novacron learn` processes on loopback (started together), each on shard i/P of the bundled MNIST
+ * (Dirichlet(0.5), ≤ 500 training and 500 held-out rows), MLP 784-32-10, FedAvg, every linked
+ * learner in every round. Reports:
  *
  * - rounds per minute and the time between consecutive commits (p50, p95), as peer 0 saw them;
- * - bytes sent per round by message type (all peers together), against dense float32 FedAvg
- *   (the named baseline: every participant uploads and downloads 4 bytes per parameter);
- * - the live final accuracy (mean of the peers' held-out accuracy of the last committed model)
- *   against `fl-sim` with the same configuration and seed (P clients, all per round, random
- *   selection, FedAvg server step η 1, constant client lr 0.1, 8-bit, hidden 32, 150 training
- *   digits per class ≈ 500 per client).
+ * - bytes sent per round by message type (all peers together; `update` the uplink, `delta` the
+ *   quantised downlink, `model` whole models), and per participant, against dense float32 FedAvg
+ *   (the named baseline: every participant of the round uploads and downloads 4 bytes per
+ *   parameter);
+ * - the live final accuracy (mean of the surviving peers' held-out accuracy of the last committed
+ *   model) against `fl-sim` with the same configuration and seed (P clients, all per round, random
+ *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, 150 training digits per
+ *   class ≈ 500 per client, the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
+ *   per-client error feedback, the live one commits one quantised model for all and has none);
+ * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
+ *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
+ *   commit (`--min-updates` is P − K), and each round's participants are recorded. fl-sim has no
+ *   dropouts: its row is the same configuration without them.
+ * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
- * Flags: --peers P (3) --rounds R (5) --seed S (5). Writes bench/results/live-learning.json.
- * Not measured here yet: 8/16 peers, tabs in the mesh, the relay tree, 30 % dropouts.
+ * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
+ * --down-quantize b (2) --drop K (0) --drop-at r (2) --deadline ms (30000) --round-timeout ms
+ * (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
+ * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import os from 'node:os'
 import { median, percentile, writeResult } from './_results.ts'
@@ -26,34 +36,63 @@ import { waitFor } from '../test/_support/wait.ts'
 import type { ModelStatus } from '../node-runtime/learning/live-peer.ts'
 
 const argv = process.argv.slice(2)
-const flag = (name: string, def: number): number => {
+const flag = (name: string, def: number, o: { min?: number, int?: boolean } = {}): number => {
   const i = argv.indexOf(name)
   const v = i >= 0 ? Number(argv[i + 1]) : def
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} expects a positive integer`)
+  if (!Number.isFinite(v) || v < (o.min ?? 1) || ((o.int ?? true) && !Number.isInteger(v))) throw new RangeError(`${name} expects a number ≥ ${o.min ?? 1}${(o.int ?? true) ? ' (integer)' : ''}`)
   return v
 }
 const P = flag('--peers', 3)
 const R = flag('--rounds', 5)
 const SEED = flag('--seed', 5)
+const QUANTIZE = flag('--quantize', 4, { min: 0 })
+const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
+const DOWN = flag('--down-quantize', 2, { min: 0 })
+const DROP = flag('--drop', 0, { min: 0 })
+const DROP_AT = flag('--drop-at', 2)
+const DEADLINE = flag('--deadline', 30_000, { min: 100 })
+const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
+const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
+if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
+if (DROP >= P) throw new RangeError('--drop must leave at least one learner')
 const HIDDEN = 32
+const loadSamples: number[] = []
 
-async function live (): Promise<{ roundsPerMinute: number, commitGapMs: { p50: number, p95: number }, bytesPerRound: Record<string, number>, bytesPerRoundTotal: number, denseFedAvgBytesPerRound: number, ratioToDense: number, finalAccuracy: number, accuracyPerRound: number[], parameters: number, wallMs: number }> {
+async function live (): Promise<Record<string, unknown> & { finalAccuracy: number }> {
   const cluster = new LedgerCluster()
   const learners: Learner[] = []
   try {
     const boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
-      '--min-updates', String(P), '--deadline', '120000', '--seed', String(SEED), '--quantize', '8']
-    for (let i = 0; i < P; i++) learners.push(await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`]))
+      '--min-updates', String(P - DROP), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
+      '--down-quantize', String(DOWN), ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
+    // started together (each loads tfjs and its data); kept in shard order
+    const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
+    for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
+    const failed = started.find(s => s.status === 'rejected')
+    if (failed != null) throw (failed as PromiseRejectedResult).reason
     const seen = new Map<number, number>()
     const t0 = performance.now()
+    const sampler = setInterval(() => { loadSamples.push(Number(os.loadavg()[0].toFixed(2))) }, 5000)
+    let alive = learners
+    let dropped: string[] = []
     let last: ModelStatus[] = []
-    await waitFor(async () => {
-      last = await Promise.all(learners.map(modelStatus))
-      for (const r of last[0].rounds) if (!seen.has(r.round)) seen.set(r.round, performance.now())
-      return last.every(s => s.round === R && s.held && s.rounds.every(r => r.localAccuracy != null))
-    }, { timeout: 3_600_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+    try {
+      await waitFor(async () => {
+        last = await Promise.all(alive.map(modelStatus))
+        for (const r of last[0].rounds) if (!seen.has(r.round)) seen.set(r.round, performance.now())
+        if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
+          // mid-round: the next round started when this one committed
+          const victims = learners.slice(P - DROP)
+          for (const v of victims) v.proc.child.kill('SIGKILL')
+          dropped = victims.map(v => v.peerId)
+          alive = learners.slice(0, P - DROP)
+          return false
+        }
+        return last.every(s => s.round === R && s.held && s.rounds.at(-1)?.localAccuracy != null)
+      }, { timeout: 3_600_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+    } finally { clearInterval(sampler) }
     const wallMs = performance.now() - t0
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
@@ -62,13 +101,20 @@ async function live (): Promise<{ roundsPerMinute: number, commitGapMs: { p50: n
     const perRound = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, Math.round(v / R)]))
     const total = Object.values(perRound).reduce((a, b) => a + b, 0)
     const parameters = 784 * HIDDEN + HIDDEN + HIDDEN * 10 + 10
-    const dense = P * 2 * parameters * 4
-    const acc = last[0].rounds.map(r => r.localAccuracy as number)
+    const participants = last[0].rounds.map(r => r.participants.length)
+    const meanParticipants = participants.reduce((a, b) => a + b, 0) / Math.max(1, participants.length)
+    // the named baseline: each participant of a round uploads and downloads the dense float32 model
+    const dense = Math.round(meanParticipants * 2 * parameters * 4)
+    const acc = last[0].rounds.map(r => r.localAccuracy)
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
+    const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
     return {
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
-      commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) },
-      bytesPerRound: perRound, bytesPerRoundTotal: total, denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)),
+      commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
+      coordinators: last[0].rounds.map(r => r.coordinator),
+      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0), participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
+      bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
+      denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
       finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)
     }
   } finally {
@@ -79,7 +125,7 @@ async function live (): Promise<{ roundsPerMinute: number, commitGapMs: { p50: n
 async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], wallMs: number }> {
   const t0 = performance.now()
   const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', '8', '--hidden', String(HIDDEN), '--train-per-class', '150', '--seed', String(SEED), '--json'])
+    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', '150', '--seed', String(SEED), '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
   const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number })
@@ -94,11 +140,17 @@ const load = os.loadavg()[0]
 const liveRow = await live()
 const simRow = await simulated()
 const result = {
-  config: { peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer', quantizeBits: 8, aggregate: 'fedavg', serverStep: 'fedavg (η 1)' },
+  config: {
+    peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
+    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: P - DROP, deadlineMs: DEADLINE,
+    roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
+  },
   live: liveRow,
   flSim: simRow,
   accuracyGapPoints: Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
-  loadAverageAtStart: Number(load.toFixed(2))
+  loadAverageAtStart: Number(load.toFixed(2)),
+  loadAverageDuringRounds: loadSamples,
+  loadAverageAtEnd: Number(os.loadavg()[0].toFixed(2))
 }
 console.log(JSON.stringify(result, null, 2))
-console.log(`bench: wrote ${writeResult('live-learning', result)}`)
+console.log(`bench: wrote ${writeResult(OUT, result)}`)

@@ -1,7 +1,7 @@
 /**
  * The fuzz targets: every wire decoder a peer's bytes reach, with valid seed encodings built by
  * the matching encoder, the typed errors it may throw, and how many mutated inputs it gets per
- * `npm test` run (110,000 in total; LZ4 frames also get their own 100,000 in
+ * `npm test` run (115,000 in total; LZ4 frames also get their own 100,000 in
  * test/wasm/lz4-fuzz.test.ts). Decoders with a fuzz loop of their own: the ledger codec (12 readers ×
  * 10,000 in test/ledger/codec.test.ts), blobs (test/blobs/codec.test.ts), job results
  * (test/jobs/clock-result.test.ts) and job entries (test/jobs/state.test.ts).
@@ -20,6 +20,9 @@ import {
 } from '../../core/consensus/codec.ts'
 import { createRng, decodeUpdate, encodeUpdate, topK, type Compressor } from '../../core/learning/index.ts'
 import { compressFrame, decodeDelta, decodeRecipe, decompressFrame, encodeDelta, encodeRecipe, createDelta, initCoreWasm } from '../../core-wasm/index.ts'
+import { readMessage as readLiveMessage, writeMessage as writeLiveMessage } from '../../core/learning/live/codec.ts'
+import { quantisedStep } from '../../core/learning/live/aggregate-round.ts'
+import { applyDelta } from '../../core/learning/live/delta.ts'
 import { peerAnnouncement } from '../_support/stock-node.ts'
 import type { FuzzTarget } from './harness.ts'
 
@@ -146,6 +149,30 @@ function learningTarget (compressor: Compressor): FuzzTarget {
   }
 }
 
+/** Live learning's protocol messages; a `delta` answer's body is also applied to a model (delta.ts), as a learner does. */
+function liveLearningTarget (compressor: Compressor): FuzzTarget {
+  const size = 300
+  const base = Float32Array.from({ length: size }, (_, i) => Math.cos(i) / 10)
+  const exact = Float32Array.from(base, (v, i) => v + Math.sin(i * 7) / 100)
+  const h = Uint8Array.from({ length: 32 }, (_, i) => i * 7)
+  const delta = (bits: number, c?: Compressor): Uint8Array => writeLiveMessage({ type: 'delta', hash: h, base: h, body: quantisedStep(base, exact, bits, createRng(bits), 3, c).delta })
+  const limits = { maxUpdateBytes: 4 * 1024, maxModelBytes: 4 * size + 1024 }
+  return {
+    name: 'live learning messages and model deltas',
+    seeds: [
+      delta(8), delta(2, compressor), writeLiveMessage({ type: 'getDelta', hash: h }), writeLiveMessage({ type: 'start', task: 'a1b2c3d4e5f60718', round: 3, base: h, deadlineMs: 9000 }),
+      writeLiveMessage({ type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1, 2]), sig: new Uint8Array(64).fill(3) }] })
+    ],
+    decode: input => {
+      const m = readLiveMessage(input, limits)
+      if (m.type === 'delta') applyDelta(base, m.body, { maxBytes: limits.maxUpdateBytes, compressor })
+      return m
+    },
+    errors: ['LiveDecodeError', 'LiveRoundError'],
+    iterations: 5_000
+  }
+}
+
 function wasmTargets (): FuzzTarget[] {
   const data = new TextEncoder().encode('chunk recipe delta '.repeat(400))
   const delta = createDelta(data, [], { min: 256, avg: 1024, max: 4096 })
@@ -170,5 +197,5 @@ export async function allTargets (): Promise<FuzzTarget[]> {
     compress: d => compressFrame(d, { contentSize: true }),
     decompress: (f, max) => decompressFrame(f, { maxOutputSize: max })
   }
-  return [meshTarget(), await discoveryTarget(), frameTarget(), stateTarget(), consensusTarget(), learningTarget(compressor), ...wasmTargets()]
+  return [meshTarget(), await discoveryTarget(), frameTarget(), stateTarget(), consensusTarget(), learningTarget(compressor), liveLearningTarget(compressor), ...wasmTargets()]
 }

@@ -6,7 +6,7 @@
  * that the hash recomputes from the round's update bodies, that a dropped peer does not stall a
  * round, that garbage and NaN updates are rejected and counted by reason, that weights whose hash
  * differs are refused, that a peer joining late catches up and contributes, and the codecs'
- * round trips and garbage handling.
+ * round trips and garbage handling. The in-memory mesh and ledger are `_mem.ts`'s.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -14,58 +14,15 @@ import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } f
 import { encodeUpdate } from '../../core/learning/codec.ts'
 import {
   KIND_ROUND, LEARNING_KINDS, LiveLearning, readMessage, readRoundEntry, recomputeRound, writeMessage, writeRoundEntry,
-  type LearningLedger, type LearningMesh, type LedgerEntryView, type LiveMessage, type LiveTaskConfig, type RoundEntry
+  type LiveMessage, type LiveTaskConfig, type RoundEntry
 } from '../../core/learning/live/index.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { smallMnist } from './_mnist.ts'
+import { IDS, MemLedger, MemMesh, PEERS, type Handler } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { hostileUpdates, type HostileUpdates } from '../../core/learning/live/hostile.ts'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { checkDraw, coordinatorOrder, firstSeed, learningIdentity, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
-
-// real Ed25519 identities from fixed seeds: the draw keys and update signatures derive from them
-const KEYS = await Promise.all([1, 2, 3, 4, 5].map(async i => await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i))))
-const PEERS = KEYS.map(k => peerIdFromPrivateKey(k).toString())
-const IDS = KEYS.map(k => learningIdentity(k))
-
-class MemLedger {
-  readonly entries: LedgerEntryView[] = []
-  port (author: string): LearningLedger {
-    return {
-      submit: async entry => {
-        const validate = LEARNING_KINDS[entry.kind]
-        const why = validate == null ? 'unknown kind' : validate(entry.data, author)
-        this.entries.push({ slot: this.entries.length, index: 0, kind: entry.kind, author, data: entry.data, applied: why == null })
-        return {}
-      },
-      log: async (from, limit, index = 0) => this.entries.filter(e => e.slot > from || (e.slot === from && e.index >= index)).slice(0, limit)
-    }
-  }
-}
-
-type Handler = (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>
-class MemMesh {
-  readonly handlers = new Map<string, Handler>()
-  readonly dropped = new Set<string>()
-  /** test hook: rewrites an answer on its way (a lying peer) */
-  tamper?: (from: string, answer: Uint8Array) => Uint8Array
-  port (peerId: string): LearningMesh {
-    return {
-      peerId,
-      handle: async (_p, h) => { this.handlers.set(peerId, h) },
-      unhandle: async () => { this.handlers.delete(peerId) },
-      request: async (peer, _p, payload) => {
-        const h = this.handlers.get(peer)
-        if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
-        const answer = await h(payload, { peerId })
-        return this.tamper?.(peer, answer) ?? answer
-      },
-      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: false }))
-    }
-  }
-}
 
 const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
 const task: LiveTaskConfig = {
@@ -211,7 +168,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
     }
     // a coordinator that serves a changed body for a participant: the verifier names that participant
     const r1 = committed[0]
-    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { roundBodies: Map<number, unknown> }).roundBodies.get(1) == null) as LiveLearning
+    const verifier = peers.find(p => p.status().peerId !== r1.coordinator && p.weights(r1.base) != null && (p as unknown as { store: { round: (r: number) => unknown } }).store.round(1) == null) as LiveLearning
     mesh.tamper = (from, answer) => {
       const m = readMessage(answer, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
       if (m.type !== 'round' || from !== r1.coordinator) return answer
@@ -335,7 +292,9 @@ describe('codecs', () => {
     { type: 'getRound', task: 'a1b2c3d4e5f60718', round: 2 },
     { type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1]), sig: new Uint8Array(64).fill(1) }, { peer: 'p2', body: new Uint8Array(0), sig: new Uint8Array(64).fill(2) }] },
     { type: 'ok' },
-    { type: 'refuse', reason: 'busy' }
+    { type: 'refuse', reason: 'busy' },
+    { type: 'getDelta', hash: h },
+    { type: 'delta', hash: h, base: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) }
   ]
 
   test('every message round-trips', () => {

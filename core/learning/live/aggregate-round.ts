@@ -15,16 +15,26 @@
  *      (2 × size float32, zeros before round 1, committed by its SHA-256 as `state`) and
  *        m' = β1·m + (1−β1)·Δ,  s' = β2·s + (1−β2)·Δ²,  w' = w + η·m' / (√s' + τ)
  *      each value rounded to float32 once, in index order (server-opt.ts's rule, no bias
- *      correction): any peer holding S and the round's updates recomputes both hashes.
+ *      correction): any peer holding S and the round's updates recomputes both hashes;
+ *   4. with a quantised downlink (`downBits` b > 0, the task's `--down-quantize`) the committed
+ *      model is not that exact w' but **model(r) = model(r−1) + dequantised(delta(r))**, where
+ *      delta(r) is the engine's update encoding (codec.ts: b-bit stochastic quantisation in
+ *      chunks of 256, LZ4-framed when a compressor is given) of w' − model(r−1) (float32), its
+ *      rounding drawn from `createRng(seed).fork('down:<round>:<base hash>')`. The dequantised
+ *      values depend only on the encoded levels, chunk minima and steps, so a peer holding
+ *      model(r−1) that receives the delta body rebuilds model(r) bit for bit (each sum rounded to
+ *      float32 once) and checks it against the committed hash (delta.ts). The FedAdam state stays
+ *      the exact m' ‖ s'; what the quantisation drops is not carried over (no error feedback:
+ *      it would be more server state for every verifier to fetch).
  *
  * The arithmetic is IEEE double on the decoded float32 values with float32 results, in a fixed
  * order; V8 (every Node and Chromium peer) gives bit-identical results. The hash is weights.ts's.
  */
 import { aggregate, clipToMedianNorm, type AggregatorName } from '../aggregate.ts'
-import { maxRawBodyLength, type Compressor } from '../codec.ts'
+import { encodeUpdate, maxRawBodyLength, type Compressor } from '../codec.ts'
 import { addGaussianNoise } from '../dp.ts'
 import { admit, type HopContext } from '../relay.ts'
-import { createRng } from '../rng.ts'
+import { createRng, type Rng } from '../rng.ts'
 import { emptyRejections, type RejectionCounts } from '../validate.ts'
 import type { DpRecord } from './entries.ts'
 import { weightsHash } from './weights.ts'
@@ -41,7 +51,12 @@ export interface RoundRule {
   seed: number
   /** FedAdam server step; null or absent = FedAvg (w' = w + Δ) */
   serverOpt?: ServerAdam | null
+  /** quantised downlink: the committed model is base + the b-bit delta (step 4 above); 0 or absent = the exact model */
+  downBits?: number
 }
+
+/** What a round produces: the committed weights, the server state, and (quantised downlink) the delta body peers fetch. */
+export interface RoundOutcome { weights: Float32Array, state: Float32Array | null, delta: Uint8Array | null }
 
 /** The server state before round 1 (FedAdam's m ‖ s, zeros), or null without a server optimiser. */
 export function initialServerState (rule: RoundRule, size: number): Float32Array | null {
@@ -73,7 +88,27 @@ export function admitUpdate (peer: string, body: Uint8Array, size: number, rule:
  * (`state`, 2 × size; null without `serverOpt`) and the admitted updates (any order: they are
  * sorted here).
  */
-export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null = null): { weights: Float32Array, state: Float32Array | null } {
+export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null = null, compressor?: Compressor): RoundOutcome {
+  const exact = exactRound(base, admitted, rule, round, baseHash, state)
+  const bits = rule.downBits ?? 0
+  if (bits <= 0) return { ...exact, delta: null }
+  return { ...quantisedStep(base, exact.weights, bits, createRng(rule.seed).fork(`down:${round}:${baseHash}`), round, compressor), state: exact.state }
+}
+
+/**
+ * model(r) = base + dequantised(Q_b(exact − base)) (step 4 above): the encoded delta and the
+ * weights any holder of `base` rebuilds from it (delta.ts `applyDelta` gives the same bits).
+ */
+export function quantisedStep (base: Float32Array, exact: Float32Array, bits: number, rng: Rng, round: number, compressor?: Compressor): { weights: Float32Array, delta: Uint8Array } {
+  const diff = new Float32Array(base.length)
+  for (let i = 0; i < diff.length; i++) diff[i] = exact[i] - base[i]
+  const enc = encodeUpdate({ round, sender: 0, samples: 0, clients: 0, values: diff }, rng, { bits, compressor })
+  const weights = new Float32Array(base.length)
+  for (let i = 0; i < weights.length; i++) weights[i] = base[i] + enc.delivered[i]
+  return { weights, delta: enc.bytes }
+}
+
+function exactRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null): { weights: Float32Array, state: Float32Array | null } {
   if (admitted.length === 0) throw new RangeError('aggregateRound: no updates')
   const sorted = [...admitted].sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
   const values = rule.clipMedian ? clipToMedianNorm(sorted.map(a => a.values)) : sorted.map(a => a.values)
@@ -114,6 +149,6 @@ export function aggregateRound (base: Float32Array, admitted: readonly AdmittedU
 export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor, state: Float32Array | null = initialServerState(rule, base.length)): { hash: string, weights: Float32Array, state: Float32Array | null, stateHash: string | null, rejected: RejectionCounts } {
   const rejected = emptyRejections()
   const admitted = bodies.map(b => admitUpdate(b.peer, b.body, base.length, rule, rejected, compressor)).filter((a): a is AdmittedUpdate => a != null)
-  const next = aggregateRound(base, admitted, rule, round, baseHash, state)
+  const next = aggregateRound(base, admitted, rule, round, baseHash, state, compressor)
   return { hash: weightsHash(next.weights), weights: next.weights, state: next.state, stateHash: next.state != null ? weightsHash(next.state) : null, rejected }
 }

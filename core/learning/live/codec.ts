@@ -14,6 +14,10 @@
  *   round    := varUint(6) • varUint(round) • bytes32(base) • varUint(n) • (varString(peer) • varUint8Array(body) • bytes64(sig))ⁿ
  *   ok       := varUint(7)
  *   refuse   := varUint(8) • varString(reason)
+ *   getDelta := varUint(9) • bytes32(hash)
+ *   delta    := varUint(10) • bytes32(hash) • bytes32(base) • varUint8Array(body)
+ *               (the quantised step from the model `base` to the model `hash` of a task with a
+ *                quantised downlink: the engine's update encoding, delta.ts; body ≤ maxUpdateBytes)
  *
  * Every length is bounded by `Limits` before anything is allocated (task ≤ 64 chars, peer ids ≤ 128,
  * n ≤ 32, bodies ≤ maxUpdateBytes, weights ≤ maxModelBytes), trailing bytes are an error, and every
@@ -25,7 +29,7 @@ import { LiveDecodeError } from '../errors.ts'
 
 export const LIVE_PROTOCOL = '/novacron/learning/live/1.0.0'
 
-export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8 } as const
+export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8, getDelta: 9, delta: 10 } as const
 
 export type LiveMessage =
   | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number }
@@ -36,6 +40,8 @@ export type LiveMessage =
   | { type: 'round', round: number, base: Uint8Array, updates: RoundUpdate[] }
   | { type: 'ok' }
   | { type: 'refuse', reason: string }
+  | { type: 'getDelta', hash: Uint8Array }
+  | { type: 'delta', hash: Uint8Array, base: Uint8Array, body: Uint8Array }
 
 /** One admitted update of a committed round, with its learner's signature (signing.ts). */
 export interface RoundUpdate { peer: string, body: Uint8Array, sig: Uint8Array }
@@ -68,6 +74,8 @@ export function writeMessage (m: LiveMessage): Uint8Array {
         break
       case 'ok': break
       case 'refuse': encoding.writeVarString(e, m.reason.slice(0, MAX_REASON_CHARS)); break
+      case 'getDelta': hash32(e, m.hash); break
+      case 'delta': hash32(e, m.hash); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); break
     }
   })
 }
@@ -147,6 +155,8 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
       }
       case MSG.ok: m = { type: 'ok' }; break
       case MSG.refuse: m = { type: 'refuse', reason: readString(d, MAX_REASON_CHARS, 'reason') }; break
+      case MSG.getDelta: m = { type: 'getDelta', hash: readHash(d) }; break
+      case MSG.delta: m = { type: 'delta', hash: readHash(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'delta') }; break
       default: fail(`unknown message type ${type}`)
     }
   } catch (err) {

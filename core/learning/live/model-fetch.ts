@@ -1,10 +1,17 @@
 /**
- * Committed weights fetched by hash from one peer (`getModel`): the answer is decompressed when
- * LZ4-framed (bounded by the model's size), parsed as weights.ts's format, and refused — counted
- * as `refusedWeights`, a `WeightsHashMismatchError` — unless it hashes to what was asked.
+ * Committed weights fetched by hash from one peer. Two ways, both refused — counted as
+ * `refusedWeights`, a `WeightsHashMismatchError` — unless the result hashes to what was asked:
+ *
+ * - `fetchWeights` (`getModel`): the whole model, decompressed when LZ4-framed (bounded by the
+ *   model's size), parsed as weights.ts's format. A peer that missed rounds (or holds no earlier
+ *   model) takes this way.
+ * - `fetchDelta` (`getDelta`, tasks with a quantised downlink): only the round's quantised delta
+ *   from the model this peer holds (`base`, the previous head); rebuilt by delta.ts. About b/32 of
+ *   the dense bytes.
  */
 import type { Compressor } from '../codec.ts'
 import { LiveRoundError, WeightsHashMismatchError } from '../errors.ts'
+import { applyDelta } from './delta.ts'
 import type { LiveRpc } from './rpc.ts'
 import type { LiveStats } from './status.ts'
 import { bytesToHex, hexToBytes32, weightsFromBytes, weightsHash } from './weights.ts'
@@ -23,4 +30,17 @@ export async function fetchWeights (rpc: LiveRpc, peer: string, hash: string, o:
     throw new WeightsHashMismatchError(`weights from ${peer} do not hash to ${hash.slice(0, 12)}`)
   }
   return w
+}
+
+/** The model `hash` rebuilt from `base` (held, named `baseHash`) and the delta `peer` serves; the delta body is returned too (to serve on). */
+export async function fetchDelta (rpc: LiveRpc, peer: string, hash: string, base: Float32Array, baseHash: string, o: { maxUpdateBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Promise<{ weights: Float32Array, body: Uint8Array }> {
+  const m = await rpc.call(peer, { type: 'getDelta', hash: hexToBytes32(hash) }, o.maxUpdateBytes + 128)
+  if (m.type !== 'delta') throw new LiveRoundError(`unexpected ${m.type} answer`)
+  if (bytesToHex(m.base) !== baseHash) throw new LiveRoundError(`${peer}'s delta to ${hash.slice(0, 12)} starts from another model`)
+  const w = applyDelta(base, m.body, { maxBytes: o.maxUpdateBytes, compressor: o.compressor })
+  if (weightsHash(w) !== hash || bytesToHex(m.hash) !== hash) {
+    o.stats.refusedWeights++
+    throw new WeightsHashMismatchError(`delta from ${peer} does not rebuild ${hash.slice(0, 12)}`)
+  }
+  return { weights: w, body: m.body }
 }

@@ -1,6 +1,9 @@
 /**
- * `LiveLearning`: one peer's side of federated rounds over the live mesh (the shell around
- * collector.ts, schedule.ts, aggregate-round.ts, local-update.ts, model-fetch.ts and rpc.ts). It
+ * `LiveLearning`: one peer's side of federated rounds over the live mesh — the shell that follows
+ * the ledger and runs the rounds it coordinates, around the parts named for what they hold:
+ * model-store.ts (models, deltas and round bodies by hash, and fetching them), participant.ts
+ * (training and sending this peer's update), serve.ts (answering the protocol), round-plan.ts
+ * (who takes part, ε), collector.ts, schedule.ts / draw-state.ts, aggregate-round.ts and rpc.ts. It
  * depends on the components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode),
  * a `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
@@ -14,37 +17,33 @@
  * that drops is just missing from the round; a coordinator that drops is replaced after
  * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
  */
-import { RdpAccountant } from '../accountant.ts'
 import { maxRawBodyLength } from '../codec.ts'
-import { LiveRoundError } from '../errors.ts'
 import { initParams } from '../model.ts'
-import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
 import { aggregateRound, initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
 import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
-import { alterBody, forgeSignature } from './hostile.ts'
-import { liveSelect, Measurements, type LiveSelection, type SelectionCandidate } from './select.ts'
-import { badRoundSignatures, checkUpdateSignature, signUpdate, updateSigningBytes } from './signing.ts'
+import { Measurements, type SelectionCandidate, type LiveSelection } from './select.ts'
+import { badRoundSignatures, signUpdate } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
-import { encodeLocalUpdate } from './local-update.ts'
-import { fetchWeights } from './model-fetch.ts'
+import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
+import { roundEpsilon, selectRound } from './round-plan.ts'
+import { Participant } from './participant.ts'
 import { LiveRpc } from './rpc.ts'
+import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
-import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
+import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
+import { LiveRoundError } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
-
-const KEEP_MODELS = 6
-const KEEP_ROUNDS = 8
 
 export class LiveLearning {
   readonly task: string
@@ -55,8 +54,8 @@ export class LiveLearning {
   private readonly rule: RoundRule
   private readonly initial: Float32Array
   private readonly initialHash: string
-  private readonly models = new Map<string, Float32Array>()
-  private readonly roundBodies = new Map<number, { base: string, bodies: RoundUpdate[] }>()
+  /** weights, server states, deltas and round bodies held here (model-store.ts) */
+  private readonly store: ModelStore
   private readonly learners: string[] = []
   /** what this peer measured of the learners as a coordinator (select.ts) */
   private readonly measured = new Measurements()
@@ -64,7 +63,6 @@ export class LiveLearning {
   private readonly draw: DrawState
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
-  private readonly feedback = new ErrorFeedback()
   private head = { round: 0, hash: '' }
   private headAt = 0
   private nextSlot = 0
@@ -79,7 +77,7 @@ export class LiveLearning {
   private retryAt = 0
   private fetching: Promise<void> | undefined
   private trainerQueue: Promise<unknown> = Promise.resolve()
-  private participating = false
+  private readonly participant: Participant
   private readonly evaluating = new Set<number>()
   readonly stats: LiveStats = emptyLiveStats()
 
@@ -95,14 +93,25 @@ export class LiveLearning {
     // a FedAdam server state (m ‖ s) travels like weights, at twice their size
     this.limits = { maxUpdateBytes: maxRawBodyLength(size) + 64, maxModelBytes: (this.cfg.serverOpt != null ? 2 : 1) * size * 4 + 1024 }
     this.rpc = new LiveRpc(c.mesh, this.limits, this.stats, init.requestTimeoutMs ?? 20_000)
-    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null }
+    this.store = new ModelStore({
+      rpc: this.rpc, limits: this.limits, stats: this.stats, size, compressor: c.compressor, log: this.log,
+      keep: () => {
+        const recent = this.history.slice(-KEEP_MODELS)
+        return [this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.map(r => r.state).filter((h): h is string => h != null)]
+      }
+    })
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null, downBits: this.cfg.downBits ?? 0 }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
     this.draw = new DrawState(this.task, this.cfg.minUpdates)
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
-    this.models.set(this.initialHash, this.initial)
+    this.store.keepModel(this.initialHash, this.initial)
+    this.participant = new Participant({
+      task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
+      running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
+    })
   }
 
   /** `round` (a round committed: detail = CommittedRound) and `evaluated` (its local accuracy known). */
@@ -114,7 +123,7 @@ export class LiveLearning {
     if (this.running) return
     this.running = true
     const frame = (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256) + this.limits.maxModelBytes
-    await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await this.serve(req, ctx.peerId), { maxFrameSize: frame })
+    await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await serveRequest(this.serveHost, req, ctx.peerId), { maxFrameSize: frame })
     this.headAt = this.now()
     this.schedule()
   }
@@ -131,13 +140,13 @@ export class LiveLearning {
     return {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
-      round: this.head.round, hash: this.head.hash, held: this.models.has(this.head.hash),
+      round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
     }
   }
 
   /** The weights with this hash, when held. */
-  weights (hash: string = this.head.hash): Float32Array | undefined { return this.models.get(hash) }
+  weights (hash: string = this.head.hash): Float32Array | undefined { return this.store.get(hash) }
 
   // ------------------------------------------------------------------ the loop
 
@@ -168,11 +177,11 @@ export class LiveLearning {
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
     // every committed round whose weights are held (fetched, trained from, or aggregated here) is evaluated once
     for (const r of this.history) {
-      if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.models.has(r.hash)) continue
+      if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.store.has(r.hash)) continue
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.models.has(this.head.hash) || (this.headState() != null && !this.models.has(this.headState() as string))) { this.fetchHead(); return }
+    if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
@@ -227,7 +236,7 @@ export class LiveLearning {
   serverState (): Float32Array | null | undefined {
     const h = this.headState()
     if (this.cfg.serverOpt == null) return null
-    return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.models.get(h)
+    return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.store.get(h)
   }
 
   private fetchHead (): void {
@@ -236,7 +245,9 @@ export class LiveLearning {
     const state = this.headState()
     const last = this.history.at(-1)
     const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter(p => p !== this.c.mesh.peerId)
-    this.fetching = this.fetchModel(hash, sources)
+    // quantised downlink: a peer holding the previous model fetches only the round's delta
+    const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.store.has(last.base)
+    this.fetching = (viaDelta ? this.store.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
       .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
@@ -244,28 +255,11 @@ export class LiveLearning {
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
   async fetchModel (hash: string, peers: readonly string[], size = this.c.trainer.size): Promise<Float32Array> {
-    const held = this.models.get(hash)
-    if (held != null) return held
-    let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
-    for (const peer of peers) {
-      try {
-        const w = await fetchWeights(this.rpc, peer, hash, { size, maxModelBytes: this.limits.maxModelBytes, compressor: this.c.compressor, stats: this.stats })
-        this.keepModel(hash, w)
-        return w
-      } catch (err) { lastErr = err }
-    }
-    throw lastErr
-  }
-
-  private keepModel (hash: string, w: Float32Array): void {
-    this.models.set(hash, w)
-    const recent = this.history.slice(-KEEP_MODELS)
-    const keep = new Set([this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.map(r => r.state).filter((s): s is string => s != null)])
-    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > 2 * KEEP_MODELS + 2) this.models.delete(h)
+    return await this.store.fetchModel(hash, peers, size)
   }
 
   private async evaluate (r: CommittedRound): Promise<void> {
-    const w = this.models.get(r.hash)
+    const w = this.store.get(r.hash)
     if (w == null || r.localAccuracy != null) return
     const m = await this.withTrainer(async t => { t.setWeights(w); return await t.evaluate(this.init.test) })
     r.localAccuracy = m.accuracy
@@ -281,40 +275,19 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ coordinating a round
 
-  /**
-   * The round's learners: every linked learner (and this peer) by measured RTT, at most 32; with
-   * `perRound` > 0 and more candidates, `perRound` of them drawn by TCS-FEEL on measured facts
-   * (select.ts) from the task's seeded stream. `maxInclusion` is the DP sampling rate.
-   */
-  private select (round: number, baseHash: string): { selected: Array<{ peer: string, rttMs: number }>, maxInclusion: number } {
-    const rtt = new Map<string, number>()
-    for (const l of this.c.mesh.links()) {
-      if (l.limited || !this.learners.includes(l.peerId)) continue
-      const v = l.rttMs ?? Number.MAX_SAFE_INTEGER
-      rtt.set(l.peerId, Math.min(rtt.get(l.peerId) ?? Infinity, v))
-    }
-    if (this.learners.includes(this.c.mesh.peerId)) rtt.set(this.c.mesh.peerId, 0)
-    const ranked = [...rtt.entries()].map(([peer, rttMs]) => ({ peer, rttMs })).sort((a, b) => a.rttMs - b.rttMs || (a.peer < b.peer ? -1 : 1)).slice(0, MAX_ROUND_UPDATES)
-    const everyone = Math.min(1, ranked.length / Math.max(1, this.learners.length))
-    if (this.cfg.perRound <= 0 || ranked.length <= this.cfg.perRound) return { selected: ranked, maxInclusion: everyone }
-    const cands = ranked.map(r => ({ peer: r.peer, samples: this.draw.joins.get(r.peer)?.samples ?? 1, ...(r.rttMs !== Number.MAX_SAFE_INTEGER ? { rttMs: r.rttMs } : {}), ...this.measured.get(r.peer) }))
-    const updateBytes = Math.ceil(this.c.trainer.size * (this.cfg.quantizeBits > 0 ? this.cfg.quantizeBits : 32) / 8 * Math.min(1, this.cfg.topK))
-    const s = liveSelect(cands, this.cfg.perRound, createRng(this.cfg.seed).fork(`select:${round}:${baseHash}`), { epochs: this.cfg.localEpochs, updateBytes })
-    this.lastSelection = { round, candidates: cands, estimates: s.estimates }
-    const picked = new Set(s.selected)
-    // the selected learners keep the RTT order (the order `start` goes out in)
-    return { selected: ranked.filter(r => picked.has(r.peer)), maxInclusion: Math.min(1, s.maxInclusion * ranked.length / Math.max(1, this.learners.length)) }
-  }
-
   private async coordinate (): Promise<void> {
     const round = this.head.round + 1
     const baseHash = this.head.hash
-    const base = this.models.get(baseHash)
+    const base = this.store.get(baseHash)
     const seed = this.draw.nextRoundSeed
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
-    const { selected, maxInclusion } = this.select(round, baseHash)
+    const { selected, maxInclusion, draw: tcs } = selectRound(this.cfg, round, baseHash, {
+      self: this.c.mesh.peerId, learners: this.learners, links: this.c.mesh.links(), size: this.c.trainer.size,
+      samples: p => this.draw.joins.get(p)?.samples, measured: p => this.measured.get(p)
+    })
+    if (tcs != null) this.lastSelection = tcs
     const deadline = this.now() + this.cfg.deadlineMs
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
@@ -323,10 +296,10 @@ export class LiveLearning {
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
       if (peer === this.c.mesh.peerId) {
-        this.trainUpdate(round, baseHash, base)
+        this.participant.trainUpdate(round, base)
           .then(async ({ body, trainMs }) => {
             this.measured.own(peer, trainMs, this.init.train.n * this.cfg.localEpochs)
-            const own = this.ownBody(round, baseHash, body)
+            const own = this.participant.ownBody(round, baseHash, body)
             collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
           })
           .catch(err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
@@ -346,18 +319,18 @@ export class LiveLearning {
       this.retryAt = this.now() + 1000
       return
     }
-    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state)
+    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state, this.c.compressor)
     const next = out.weights
     const hash = weightsHash(next)
     const stateHash = out.state != null ? weightsHash(out.state) : null
-    if (out.state != null && stateHash != null) this.keepModel(stateHash, out.state)
-    this.keepModel(hash, next)
-    this.roundBodies.set(round, { base: baseHash, bodies: collector.bodies() })
-    for (const r of this.roundBodies.keys()) if (r <= round - KEEP_ROUNDS) this.roundBodies.delete(r)
+    if (out.state != null && stateHash != null) this.store.keepModel(stateHash, out.state)
+    this.store.keepModel(hash, next)
+    if (out.delta != null) this.store.keepDelta(hash, baseHash, out.delta)
+    this.store.keepRound(round, baseHash, collector.bodies())
     const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
-      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: this.epsilon(round, maxInclusion),
+      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: roundEpsilon(this.cfg.dp, round, maxInclusion),
       base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
       serverOpt: this.cfg.serverOpt ?? null, state: stateHash
     }
@@ -369,114 +342,24 @@ export class LiveLearning {
     }
   }
 
-  /**
-   * ε after `round` rounds at sampling rate q (RDP accountant), null without DP: q = m / learners
-   * when every linked learner takes part, min(1, m · max p) · linked / learners under TCS-FEEL.
-   */
-  private epsilon (round: number, q: number): number | null {
-    // without noise there is no finite ε to report
-    if (this.cfg.dp == null || this.cfg.dp.sigma <= 0) return null
-    const acc = new RdpAccountant(this.cfg.dp.delta)
-    acc.step(Math.min(1, q), this.cfg.dp.sigma, round)
-    return round6(acc.epsilon())
-  }
-
   private async waitUntil (cond: () => boolean): Promise<void> {
     while (!cond()) await new Promise(resolve => setTimeout(resolve, 50))
   }
 
-  // ------------------------------------------------------------------ participating
+  // ------------------------------------------------------------------ the protocol (serve.ts)
 
-  /** Trains from `base` on this peer's data and encodes the update (DP clip, top-k, quantisation, LZ4). */
-  private async trainUpdate (round: number, baseHash: string, base: Float32Array): Promise<{ body: Uint8Array, trainMs: number }> {
-    const rng = createRng(this.cfg.seed).fork(`peer:${this.c.mesh.peerId}:round:${round}`)
-    let trainMs = 0
-    const w = await this.withTrainer(async t => {
-      t.setWeights(base)
-      const t0 = this.now()
-      await t.train(this.init.train, { epochs: this.cfg.localEpochs, batchSize: this.cfg.batchSize, learningRate: this.cfg.learningRate }, rng.fork('train'))
-      trainMs = Math.max(0, Math.round(this.now() - t0))
-      return await t.getWeights()
-    })
-    const body = encodeLocalUpdate(base, w, this.cfg, this.feedback, { round, samples: this.init.train.n, rng, compressor: this.c.compressor })
-    this.stats.updatesSent++
-    return { body, trainMs }
-  }
-
-  /** This peer's own update as its coordinator admits it (a hostile peer's in-round body instead). */
-  private ownBody (round: number, baseHash: string, body: Uint8Array): Uint8Array {
-    const sends = this.c.hostile?.({ round, base: hexToBytes32(baseHash), size: this.c.trainer.size })
-    return sends?.filter(s => bytesToHex(s.base) === baseHash && s.forge == null).at(-1)?.body ?? body
-  }
-
-  private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
-    this.participating = true
-    try {
-      const baseHash = bytesToHex(m.base)
-      const base = await this.fetchModel(baseHash, [coordinator])
-      const { body, trainMs } = await this.trainUpdate(m.round, baseHash, base)
-      const sends = this.c.hostile?.({ round: m.round, base: m.base, size: this.c.trainer.size }) ?? [{ base: m.base, body }]
-      for (const s of sends) {
-        const signed = updateSigningBytes(this.task, m.round, s.base, s.body)
-        const sig = s.forge === 'forged' ? forgeSignature(signed) : await this.c.identity.sign(signed)
-        const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
-        // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
-        await this.rpc.call(coordinator, { type: 'update', task: this.task, round: m.round, base: s.base, trainMs, body: sent, sig }, 1024)
-          .catch(err => { this.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
+  private get serveHost (): ServeHost {
+    return {
+      task: this.task, rpc: this.rpc, store: this.store, stats: this.stats, compressor: this.c.compressor, now: this.now,
+      isLearner: p => this.learners.includes(p),
+      headRound: () => this.head.round,
+      busy: () => this.participant.busy,
+      participate: (from, m) => { void this.participant.participate(from, m) },
+      active: () => this.active,
+      arrived: (from, m) => {
+        const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
+        this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.draw.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
       }
-    } catch (err) {
-      this.log(`round ${m.round}: ${errText(err)}`)
-    } finally {
-      this.participating = false
-    }
-  }
-
-  // ------------------------------------------------------------------ the protocol
-
-  private async serve (req: Uint8Array, from: string): Promise<Uint8Array> {
-    const read = this.rpc.readRequest(req)
-    if ('refusal' in read) return read.refusal
-    const m = read.message
-    const refuse = (reason: string): Uint8Array => this.rpc.answer({ type: 'refuse', reason })
-    switch (m.type) {
-      case 'start': {
-        if (m.task !== this.task) return refuse('another task')
-        if (!this.learners.includes(from)) return refuse('coordinator is not a learner of the task')
-        if (m.round <= this.head.round) return refuse(`round ${m.round} is already committed`)
-        if (this.participating) return refuse('busy with another round')
-        void this.participate(from, m)
-        return this.rpc.answer({ type: 'ok' })
-      }
-      case 'update': {
-        const col = this.active
-        if (m.task !== this.task || col == null || col.round !== m.round || col.baseHash !== bytesToHex(m.base)) {
-          this.stats.rejected['wrong-round']++
-          return refuse('no such round in progress')
-        }
-        // cheap checks first, the signature last (it is the costly one)
-        const pre = col.precheck(from, this.now())
-        const signed = pre == null && await checkUpdateSignature(from, this.task, m.round, m.base, m.body, m.sig)
-        const why = col.receive(from, m.body, m.sig, signed, this.now())
-        if (why == null) {
-          const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
-          this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.draw.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
-        }
-        return why == null ? this.rpc.answer({ type: 'ok' }) : refuse(why)
-      }
-      case 'getModel': {
-        const hash = bytesToHex(m.hash)
-        const w = this.models.get(hash)
-        if (w == null) return refuse('model not held')
-        const raw = weightsToBytes(w)
-        const z = this.c.compressor?.compress(raw)
-        return this.rpc.answer(z != null && z.length < raw.length ? { type: 'model', hash: m.hash, lz4: true, bytes: z } : { type: 'model', hash: m.hash, lz4: false, bytes: raw })
-      }
-      case 'getRound': {
-        const r = this.roundBodies.get(m.round)
-        if (m.task !== this.task || r == null) return refuse('round not held')
-        return this.rpc.answer({ type: 'round', round: m.round, base: hexToBytes32(r.base), updates: r.bodies })
-      }
-      default: return refuse(`unexpected ${m.type}`)
     }
   }
 
@@ -486,7 +369,7 @@ export class LiveLearning {
    * coordinator that the bodies came from the listed participants.
    */
   async fetchRound (round: number, from: string): Promise<{ base: string, updates: RoundUpdate[], badSignatures: string[] }> {
-    const local = this.roundBodies.get(round)
+    const local = this.store.round(round)
     let got: { base: string, updates: RoundUpdate[] }
     if (local != null) {
       got = { base: local.base, updates: local.bodies }

@@ -25,6 +25,10 @@ export interface LiveStats {
   rejected: Record<LiveRejectReason, number>
   /** weights fetched by hash that hashed to something else */
   refusedWeights: number
+  /** committed models this peer rebuilt from the previous one and the round's quantised delta (`getDelta`) */
+  deltaFetches: number
+  /** committed models (or server states) this peer fetched whole (`getModel`) */
+  fullFetches: number
   /** undecodable requests */
   malformed: number
   roundsCoordinated: number
@@ -59,7 +63,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
   }
 }

@@ -38,6 +38,12 @@ export interface LiveTaskConfig {
   deadlineMs: number
   /** FedAdam server step (aggregate-round.ts); null or absent = FedAvg @default null */
   serverOpt?: ServerAdam | null
+  /**
+   * downlink quantisation bits: the committed model of round r is model(r−1) + the round's
+   * aggregated delta quantised to b bits (aggregate-round.ts step 4), and a peer holding model(r−1)
+   * fetches only that delta; 0 or absent = the exact model, fetched whole @default 0
+   */
+  downBits?: number
 }
 
 export function taskId (cfg: LiveTaskConfig): string {
@@ -47,7 +53,8 @@ export function taskId (cfg: LiveTaskConfig): string {
     clipMedian: cfg.clipMedian, trimFraction: cfg.trimFraction, quantizeBits: cfg.quantizeBits, topK: cfg.topK, dp: cfg.dp,
     perRound: cfg.perRound, minUpdates: cfg.minUpdates, deadlineMs: cfg.deadlineMs,
     // only when set, so FedAvg tasks keep the ids they had
-    ...(cfg.serverOpt != null ? { serverOpt: { learningRate: cfg.serverOpt.learningRate, beta1: cfg.serverOpt.beta1, beta2: cfg.serverOpt.beta2, tau: cfg.serverOpt.tau } } : {})
+    ...(cfg.serverOpt != null ? { serverOpt: { learningRate: cfg.serverOpt.learningRate, beta1: cfg.serverOpt.beta1, beta2: cfg.serverOpt.beta2, tau: cfg.serverOpt.tau } } : {}),
+    ...((cfg.downBits ?? 0) > 0 ? { downBits: cfg.downBits } : {})
   })
   return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
 }
@@ -58,5 +65,5 @@ export function taskId (cfg: LiveTaskConfig): string {
  */
 export const LIVE_TASK_DEFAULTS = {
   hidden: 64, seed: 1, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000, downBits: 8
 } as const satisfies Omit<LiveTaskConfig, 'model'> & { hidden: number }

@@ -1,0 +1,99 @@
+/**
+ * The models one `LiveLearning` (service.ts) holds, by hash, and how it gets the ones it lacks:
+ * committed weights and FedAdam server states (`models`), the quantised deltas that rebuild a
+ * committed model from the previous one (`deltas`, served on `getDelta`), and the update bodies
+ * of the rounds it coordinated (`rounds`, served on `getRound` for recomputation). Fetches go
+ * through model-fetch.ts, which refuses anything that does not hash to what was asked; a model
+ * whose previous one is held comes by delta, anything else whole. Memory is bounded: models beyond
+ * what `keep()` names are dropped past 2 × KEEP_MODELS + 2, deltas past KEEP_MODELS, round bodies
+ * older than KEEP_ROUNDS rounds.
+ */
+import type { Compressor } from '../codec.ts'
+import { LiveRoundError } from '../errors.ts'
+import type { Limits, RoundUpdate } from './codec.ts'
+import { fetchDelta, fetchWeights } from './model-fetch.ts'
+import type { LiveRpc } from './rpc.ts'
+import type { LiveStats } from './status.ts'
+
+export const KEEP_MODELS = 6
+export const KEEP_ROUNDS = 8
+
+export interface ModelStoreDeps {
+  rpc: LiveRpc
+  limits: Limits
+  stats: LiveStats
+  /** parameters of the model (a server state has 2 ×) */
+  size: number
+  compressor?: Compressor | undefined
+  log: (m: string) => void
+  /** the hashes that must stay held (the initial model, the head, recent rounds and states) */
+  keep: () => Iterable<string>
+}
+
+export class ModelStore {
+  private readonly models = new Map<string, Float32Array>()
+  private readonly deltas = new Map<string, { base: string, body: Uint8Array }>()
+  private readonly rounds = new Map<number, { base: string, bodies: RoundUpdate[] }>()
+
+  constructor (private readonly d: ModelStoreDeps) {}
+
+  get (hash: string): Float32Array | undefined { return this.models.get(hash) }
+  has (hash: string): boolean { return this.models.has(hash) }
+
+  keepModel (hash: string, w: Float32Array): void {
+    this.models.set(hash, w)
+    if (this.models.size <= 2 * KEEP_MODELS + 2) return
+    const keep = new Set(this.d.keep())
+    for (const h of this.models.keys()) if (!keep.has(h) && this.models.size > 2 * KEEP_MODELS + 2) this.models.delete(h)
+  }
+
+  /** The delta body that rebuilds `hash` from `base` (coordinated or fetched here), to serve on. */
+  keepDelta (hash: string, base: string, body: Uint8Array): void {
+    this.deltas.set(hash, { base, body })
+    while (this.deltas.size > KEEP_MODELS) this.deltas.delete(this.deltas.keys().next().value as string)
+  }
+
+  delta (hash: string): { base: string, body: Uint8Array } | undefined { return this.deltas.get(hash) }
+
+  keepRound (round: number, base: string, bodies: RoundUpdate[]): void {
+    this.rounds.set(round, { base, bodies })
+    for (const r of this.rounds.keys()) if (r <= round - KEEP_ROUNDS) this.rounds.delete(r)
+  }
+
+  round (round: number): { base: string, bodies: RoundUpdate[] } | undefined { return this.rounds.get(round) }
+
+  /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
+  async fetchModel (hash: string, peers: readonly string[], size = this.d.size): Promise<Float32Array> {
+    const held = this.models.get(hash)
+    if (held != null) return held
+    let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
+    for (const peer of peers) {
+      try {
+        const w = await fetchWeights(this.d.rpc, peer, hash, { size, maxModelBytes: this.d.limits.maxModelBytes, compressor: this.d.compressor, stats: this.d.stats })
+        this.d.stats.fullFetches++
+        this.keepModel(hash, w)
+        return w
+      } catch (err) { lastErr = err }
+    }
+    throw lastErr
+  }
+
+  /** The model `hash` rebuilt from the held `baseHash` and its delta (the first peer that serves one that checks); else fetched whole. */
+  async fetchByDelta (hash: string, baseHash: string, peers: readonly string[]): Promise<Float32Array> {
+    const held = this.models.get(hash)
+    if (held != null) return held
+    const base = this.models.get(baseHash)
+    if (base != null) {
+      for (const peer of peers) {
+        try {
+          const got = await fetchDelta(this.d.rpc, peer, hash, base, baseHash, { maxUpdateBytes: this.d.limits.maxUpdateBytes, compressor: this.d.compressor, stats: this.d.stats })
+          this.d.stats.deltaFetches++
+          this.keepDelta(hash, baseHash, got.body)
+          this.keepModel(hash, got.weights)
+          return got.weights
+        } catch (err) { this.d.log(`delta ${hash.slice(0, 12)} from ${peer}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`) }
+      }
+    }
+    return await this.fetchModel(hash, peers)
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * In-memory stand-ins for `LiveLearning`'s two narrow components, shared by the in-process live
+ * learning tests: `MemLedger` (a totally ordered entry list that runs the registered validators;
+ * one entry per slot) and `MemMesh` (a request calls the other peer's handler; a dropped peer's
+ * requests fail; `tamper` rewrites answers, a lying peer), plus fixed Ed25519 identities.
+ */
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { LEARNING_KINDS, learningIdentity, type LearningLedger, type LearningMesh, type LedgerEntryView } from '../../core/learning/live/index.ts'
+
+// real Ed25519 identities from fixed seeds: the draw keys and update signatures derive from them
+export const KEYS = await Promise.all([1, 2, 3, 4, 5].map(async i => await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(i))))
+export const PEERS = KEYS.map(k => peerIdFromPrivateKey(k).toString())
+export const IDS = KEYS.map(k => learningIdentity(k))
+
+export class MemLedger {
+  readonly entries: LedgerEntryView[] = []
+  port (author: string): LearningLedger {
+    return {
+      submit: async entry => {
+        const validate = LEARNING_KINDS[entry.kind]
+        const why = validate == null ? 'unknown kind' : validate(entry.data, author)
+        this.entries.push({ slot: this.entries.length, index: 0, kind: entry.kind, author, data: entry.data, applied: why == null })
+        return {}
+      },
+      log: async (from, limit, index = 0) => this.entries.filter(e => e.slot > from || (e.slot === from && e.index >= index)).slice(0, limit)
+    }
+  }
+}
+
+export type Handler = (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>
+export class MemMesh {
+  readonly handlers = new Map<string, Handler>()
+  readonly dropped = new Set<string>()
+  /** test hook: rewrites an answer on its way (a lying peer) */
+  tamper?: (from: string, answer: Uint8Array) => Uint8Array
+  port (peerId: string): LearningMesh {
+    return {
+      peerId,
+      handle: async (_p, h) => { this.handlers.set(peerId, h) },
+      unhandle: async () => { this.handlers.delete(peerId) },
+      request: async (peer, _p, payload) => {
+        const h = this.handlers.get(peer)
+        if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
+        const answer = await h(payload, { peerId })
+        return this.tamper?.(peer, answer) ?? answer
+      },
+      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: false }))
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The quantised downlink (aggregate-round.ts step 4, delta.ts, model-fetch.ts `fetchDelta`):
+ * model(r) = model(r−1) + dequantised(delta(r)) rebuilds bit for bit from the delta's bytes (with
+ * and without LZ4, at 2/4/8 bits), a malformed delta is a typed error, and over the in-memory mesh
+ * and ledger (`_mem.ts`, real tfjs-wasm training): peers holding the previous model fetch only
+ * deltas, one hash everywhere and every round recomputes; a peer that missed rounds fetches the
+ * full model; deltas that do not rebuild the committed hash are refused and the model fetched whole.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { loadLz4Compressor } from '../../core/learning/compression.ts'
+import { KIND_ROUND, LiveLearning, readRoundEntry, recomputeRound, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { aggregateRound, quantisedStep, type RoundRule } from '../../core/learning/live/aggregate-round.ts'
+import { applyDelta } from '../../core/learning/live/delta.ts'
+import { MSG } from '../../core/learning/live/codec.ts'
+import { weightsHash } from '../../core/learning/live/weights.ts'
+import { maxRawBodyLength } from '../../core/learning/codec.ts'
+import { smallMnist } from './_mnist.ts'
+import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { waitFor } from '../_support/wait.ts'
+
+const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const task: LiveTaskConfig = {
+  model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 4000, downBits: 8
+}
+const SIZE = 784 * 16 + 16 + 16 * 10 + 10
+
+let shards: Dataset[] = []
+let test_: Dataset
+const running: LiveLearning[] = []
+const trainers: Trainer[] = []
+
+before(async () => {
+  const d = await smallMnist(60, 20, 6)
+  test_ = d.test
+  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(6)).map(idx => subset(d.train, idx))
+})
+after(async () => {
+  for (const l of running) await l.stop()
+  for (const t of trainers) t.dispose()
+})
+
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
+  const trainer = new Trainer(model, new Float32Array(SIZE))
+  trainers.push(trainer)
+  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 },
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
+  running.push(l)
+  return l
+}
+
+function committed (ledger: MemLedger): RoundEntry[] {
+  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
+}
+
+/** Seeded vectors shaped like a model and a round's aggregate (a small step from it). */
+function vectors (seed: number, n: number): { base: Float32Array, exact: Float32Array } {
+  const rng = createRng(seed)
+  const base = Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.2)
+  const exact = Float32Array.from(base, v => v + (rng.next() - 0.5) * 0.01 * (1 + 10 * rng.next()))
+  return { base, exact }
+}
+
+describe('quantised downlink: model(r) = model(r−1) + dequantised(delta(r))', () => {
+  test('the delta rebuilds the committed weights bit for bit, at 2/4/8 bits, raw and LZ4-framed', async () => {
+    const lz = (await loadLz4Compressor()).compressor
+    assert.ok(lz != null, 'core-wasm LZ4 loads')
+    for (const bits of [2, 4, 8]) {
+      for (const compressor of [undefined, lz]) {
+        const { base, exact } = vectors(bits, 3001)
+        const step = quantisedStep(base, exact, bits, createRng(9).fork('down:1:x'), 1, compressor)
+        const rebuilt = applyDelta(base, step.delta, { maxBytes: maxRawBodyLength(base.length) + 64, compressor })
+        assert.equal(weightsHash(rebuilt), weightsHash(step.weights), `${bits} bits, ${compressor == null ? 'raw' : 'lz4'}`)
+        assert.notEqual(weightsHash(step.weights), weightsHash(exact), 'the committed model is the quantised one, not the exact aggregate')
+        // the quantisation error is below one step of the chunk: |w − exact| ≤ (max − min of the chunk's delta) / (2^b − 1)
+        let worst = 0
+        for (let i = 0; i < base.length; i++) worst = Math.max(worst, Math.abs(rebuilt[i] - exact[i]))
+        assert.ok(worst <= 0.11 / ((1 << bits) - 1) + 1e-6, `${bits} bits: worst error ${worst}`)
+        // a dense float32 model is 4 bytes per parameter; the delta about b/8 of a byte per parameter plus 8 bytes per 256
+        assert.ok(step.delta.length <= Math.ceil(base.length * bits / 8) + 8 * Math.ceil(base.length / 256) + 32, `${bits} bits: ${step.delta.length} bytes`)
+      }
+    }
+  })
+
+  test('aggregateRound with downBits is deterministic (every recomputation gives the same hash) and differs from the exact round', () => {
+    const { base, exact } = vectors(1, 1000)
+    const values = Float32Array.from(exact, (v, i) => v - base[i])
+    const rule: RoundRule = { rule: 'fedavg', clipMedian: false, dp: null, seed: 3, downBits: 4 }
+    const admitted = [{ peer: 'b', samples: 2, values }, { peer: 'a', samples: 1, values: Float32Array.from(values, v => -v / 2) }]
+    const one = aggregateRound(base, admitted, rule, 2, 'ab'.repeat(32))
+    const two = aggregateRound(base, [...admitted].reverse(), rule, 2, 'ab'.repeat(32))
+    assert.equal(weightsHash(one.weights), weightsHash(two.weights))
+    assert.ok(one.delta != null)
+    assert.deepEqual(one.delta, two.delta)
+    const plain = aggregateRound(base, admitted, { ...rule, downBits: 0 }, 2, 'ab'.repeat(32))
+    assert.equal(plain.delta, null)
+    assert.notEqual(weightsHash(plain.weights), weightsHash(one.weights))
+    const otherRound = aggregateRound(base, admitted, rule, 3, 'ab'.repeat(32))
+    assert.notEqual(weightsHash(otherRound.weights), weightsHash(one.weights), 'the rounding stream is the round\'s')
+  })
+
+  test('a malformed delta is a LiveRoundError (bounded), never a crash', () => {
+    const { base, exact } = vectors(2, 600)
+    const good = quantisedStep(base, exact, 8, createRng(1), 1).delta
+    const rng = createRng(7)
+    const inputs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(1 << 16)]
+    for (let cut = 0; cut < good.length; cut += 7) inputs.push(good.subarray(0, cut))
+    for (let k = 0; k < 40; k++) { const c = good.slice(); c[Math.floor(rng.next() * 12)] = Math.floor(rng.next() * 256); inputs.push(c) }
+    inputs.push(quantisedStep(base.subarray(1), exact.subarray(1), 8, createRng(1), 1).delta)
+    for (const bytes of inputs) {
+      try { applyDelta(base, bytes, { maxBytes: maxRawBodyLength(base.length) + 64 }) } catch (err) { assert.equal((err as Error).name, 'LiveRoundError', (err as Error).message) }
+    }
+    assert.throws(() => applyDelta(base, new Uint8Array(1 << 16), { maxBytes: maxRawBodyLength(base.length) + 64 }), { name: 'LiveRoundError' })
+  })
+})
+
+describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () => {
+  test('peers holding the previous model fetch only deltas; a late peer that missed rounds fetches the full model; one hash, recomputed', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const ROUNDS = 4
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, ROUNDS))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round >= 2 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    // joins after round 2: it holds only the initial model, so the head's delta base is not held
+    const late = peer(3, mesh, ledger, ROUNDS)
+    await late.start()
+    const all = [...peers, late]
+    // (the late peer never holds rounds 1–2's models, so only the head's accuracy is awaited)
+    await waitFor(() => all.every(p => p.status().round === ROUNDS && p.status().held && p.status().rounds.at(-1)?.localAccuracy != null), { timeout: 240_000, message: () => all.map(p => `${p.status().round}${p.status().held ? '' : '?'}`).join(',') })
+    assert.equal(new Set(all.map(p => p.status().hash)).size, 1, 'one committed hash everywhere')
+    const rs = committed(ledger)
+    assert.deepEqual(rs.map(r => r.round), [1, 2, 3, 4])
+    for (const r of rs) {
+      const coord = all.find(p => p.status().peerId === r.coordinator) as LiveLearning
+      const fetched = await coord.fetchRound(r.round, r.coordinator)
+      const base = coord.weights(r.base)
+      assert.ok(base != null)
+      assert.equal(recomputeRound(base, fetched.updates, coord.roundRule, r.round, r.base).hash, r.hash, `round ${r.round} recomputes with the quantised step`)
+    }
+    for (const p of peers) {
+      // every model a first-three peer did not compute itself came as a delta: no whole model crossed the wire
+      assert.equal(p.stats.fullFetches, 0, `${p.status().peerId.slice(-6)} fetched no whole model`)
+      assert.equal(p.stats.deltaFetches, ROUNDS - p.stats.roundsCoordinated, `${p.status().peerId.slice(-6)}: a delta per round it did not coordinate`)
+      assert.equal(p.stats.messagesReceived.model, undefined, "no whole model received")
+    }
+    assert.ok(late.stats.fullFetches >= 1, 'the late peer fetched the full model (it missed the rounds the deltas start from)')
+    assert.ok(late.stats.deltaFetches + late.stats.roundsCoordinated + late.stats.fullFetches >= ROUNDS - 2)
+    const deltaBytes = all.reduce((s, p) => s + (p.stats.bytesSentByType.delta ?? 0), 0)
+    const deltaCount = all.reduce((s, p) => s + (p.stats.messagesSent.delta ?? 0), 0)
+    assert.ok(deltaCount > 0)
+    assert.ok(deltaBytes / deltaCount < SIZE * 4 / 3.5, `a delta (${Math.round(deltaBytes / deltaCount)} B) is about a quarter of the dense model (${SIZE * 4} B) at 8 bits`)
+    for (const p of all) await p.stop()
+  })
+
+  test('deltas that do not rebuild the committed hash are refused (counted) and the model is fetched whole', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    // every delta answer has its last byte changed on the way: the levels change, the rebuilt hash differs
+    mesh.tamper = (_from, a) => { if (a[0] !== MSG.delta) return a; const c = a.slice(); c[c.length - 1] ^= 0xff; return c }
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, 2))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 2 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    assert.equal(new Set(peers.map(p => p.status().hash)).size, 1)
+    const refused = peers.reduce((s, p) => s + p.stats.refusedWeights, 0)
+    const full = peers.reduce((s, p) => s + p.stats.fullFetches, 0)
+    assert.ok(refused >= 1, 'tampered deltas refused')
+    assert.ok(full >= 1, 'and the model fetched whole instead')
+    assert.equal(peers.reduce((s, p) => s + p.stats.deltaFetches, 0), 0, 'no tampered delta was accepted')
+    for (const p of peers) await p.stop()
+  })
+})
