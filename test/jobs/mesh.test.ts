@@ -17,14 +17,15 @@
  *   under a new fencing epoch and completes it, and the holder aborts its run and reports nothing;
  * - switched to `zombie` (never renews, ignores the loss): its late result is refused on every
  *   peer, and the result committed is the other peer's;
- * - blobs persist in the data dir: the results one peer alone computed are fetched from it after it
- *   was restarted on the same data dir (node-runtime/blobs/file-store.ts).
+ * - blobs persist in the default data dir: the results one peer alone computed are fetched from it
+ *   after it was restarted (peer1 runs without --data-dir, so in `<NOVACRON_HOME>/peer1`;
+ *   node-runtime/blobs/file-store.ts).
  *
  * A peer that dies is reported with its exit code and stderr (ledger-cluster.ts), and a wait that
  * polls it ends at once with that report instead of timing out.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
@@ -70,7 +71,8 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   before(async () => {
     boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
-    await cluster.startPeer()
+    // peer1 runs on the default data dir (no --data-dir: <NOVACRON_HOME>/peer1), as a user's would
+    await cluster.startPeer(undefined, undefined, { defaultDir: true })
     await cluster.startPeer()
   })
   after(async () => { await cluster.stop() })
@@ -273,8 +275,9 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     await cluster.op(holder, 'job.hostile', { mode: null })
   })
 
-  test('blobs persist in the data dir: a peer restarted on it still serves the results it computed', async () => {
+  test('blobs persist in the default data dir: a peer restarted without --data-dir still serves the results it computed', async () => {
     const keeper = cluster.peers[1]
+    assert.equal(keeper.defaultDir, true, 'the keeper runs on the default data dir')
     const others = cluster.live().filter(p => p !== keeper)
     const argsOf = Array.from({ length: 4 }, (_, i) => tileArgs(i, 300 + i))
     let job = ''
@@ -295,6 +298,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     await keeper.proc.stop()
     const again = await cluster.startPeer(undefined, keeper)
     assert.equal(again.peerId, keeper.peerId, 'the same identity from the same data dir')
+    assert.ok(existsSync(join(cluster.home, keeper.name, 'blobs', 'manifests')), 'its blobs are under <home>/<name>/blobs')
     // the submitter fetches the results: only the restarted peer holds them, from its disk
     let last: Array<{ stdout?: string, fetchError?: string }> = []
     const rows = await waitFor(async () => {
