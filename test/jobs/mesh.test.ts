@@ -80,10 +80,20 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   const status = async (p: ClusterPeer, job: string): Promise<JobSummary> => await cluster.op(p, 'job.status', { job }) as JobSummary
   const waitDone = async (job: string, peers = cluster.live(), timeout = 300_000): Promise<JobSummary[]> => {
     let last: JobSummary[] = []
-    return await waitFor(async () => {
-      last = await Promise.all(peers.map(async p => await status(p, job)))
-      return last.every(s => s.status === 'done') ? last : null
-    }, { timeout, interval: 500, message: () => `job ${job} done on every peer; now ${last.map(s => `${s.done}/${s.tasks}`).join(' ')}` })
+    try {
+      return await waitFor(async () => {
+        last = await Promise.all(peers.map(async p => await status(p, job)))
+        return last.every(s => s.status === 'done') ? last : null
+      }, { timeout, interval: 500, message: () => `job ${job} done on every peer; now ${last.map(s => `${s.done}/${s.tasks}`).join(' ')}` })
+    } catch (err) {
+      // what a stuck job looks like (a run at load 45 stayed at 11/12 for 5 minutes): the open
+      // tasks' slots on the bootstrap, and each worker's view; then the original error
+      const tasks = await cluster.op(boot, 'job.tasks', { job }).then(v => v as TasksView & { clock: number }, (e: Error) => e.message)
+      const open = typeof tasks === 'string' ? tasks : { clock: tasks.clock, open: tasks.tasks.filter(t => t.status === 'open') }
+      const workers = await Promise.all(peers.map(async p => [p.name, p.peerId.slice(-6), await cluster.op(p, 'job.worker').catch((e: Error) => e.message)]))
+      console.log(`# stuck ${job}: ${JSON.stringify(open)}\n# workers: ${JSON.stringify(workers)}`)
+      throw err
+    }
   }
 
   test(`a job of ${N} tiles × 2 replicas: one committed result per replica slot, equal to a local run`, async () => {
