@@ -1,6 +1,7 @@
 /**
  * Jobs in a tab: the same worker loop as a Node peer (core/jobs/worker.ts) over the tab's ledger,
- * with the blob service (`/novacron/blobs/1.0.0`) on the tab's MeshNode and a Web Worker per task
+ * with the blob service (`/novacron/blobs/1.0.0`) on the tab's MeshNode, its blobs kept in
+ * IndexedDB (./idb-blob-store.ts, so a reloaded tab still serves what it computed), and a Web Worker per task
  * (./runner.ts, capacity 1–2). `prepare(ledger)` registers the `job.*` kinds before the ledger
  * starts (app/ledger/page-ledger.ts calls it); `start()` runs blobs and the worker. The Jobs panel
  * reads `binding.state` and listens for `jobs` events (the state machine's events, in commit
@@ -11,7 +12,9 @@ import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
 import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
 import { createJobWorker, type JobWorker } from '../../core/jobs/worker.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
+import { jobBlobRetention } from '../../core/jobs/retention.ts'
 import { createBrowserTaskRunner, defaultTabCapacity } from './runner.ts'
+import { BLOBS_IDB_PREFIX, IdbBlobStore } from './idb-blob-store.ts'
 
 export interface TabJobs {
   readonly events: EventTarget
@@ -33,7 +36,9 @@ function isJobsLedger (l: unknown): l is JobsLedger {
 export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {}): TabJobs {
   const self = mesh.peerId.toString()
   const events = new EventTarget()
-  const blobs = createBlobService(mesh)
+  // blobs in IndexedDB (one database per peer id, kept across reloads), what live jobs need pinned
+  const store = new IdbBlobStore({ retention: jobBlobRetention(() => binding?.state) })
+  const blobs = createBlobService(mesh, { store })
   const peers = (): string[] => mesh.members().filter(p => p !== self)
   let binding: JobsBinding | undefined
   let worker: JobWorker | undefined
@@ -53,6 +58,8 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {})
     },
     async start () {
       if (binding == null || worker != null) return
+      // without IndexedDB (a private window may refuse it) the tab's blobs live in memory only
+      await store.open(`${BLOBS_IDB_PREFIX}${self}`).catch(err => { console.warn('blobs stay in memory: IndexedDB could not be opened:', err) })
       await blobs.start()
       const capacity = init.capacity ?? defaultTabCapacity()
       worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers }, { capacity })

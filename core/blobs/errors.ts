@@ -32,10 +32,16 @@ export class MalformedBlobMessageError extends BlobError {
   override name = 'MalformedBlobMessageError'
 }
 
-/** The local chunk store is full. */
+/** The local chunk store is full and what it could evict is pinned (a live job needs it). */
 export class BlobStoreFullError extends BlobError {
   static override name = 'BlobStoreFullError'
   override name = 'BlobStoreFullError'
+}
+
+/** One blob is larger than the whole store's cap: it could never be stored, whatever was evicted. */
+export class BlobOverStoreCapError extends BlobStoreFullError {
+  static override name = 'BlobOverStoreCapError'
+  override name = 'BlobOverStoreCapError'
 }
 
 /** A blob id is not 64 lowercase hex characters (a SHA-256). */

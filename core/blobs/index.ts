@@ -5,12 +5,14 @@
  */
 export { createBlobService } from './service.ts'
 export type { BlobService, BlobServiceInit, BlobComponents, FetchStats } from './service.ts'
-export { MemoryBlobStore } from './store.ts'
-export type { BlobStore, MemoryBlobStoreInit } from './store.ts'
+export { MemoryBlobStore, IndexedBlobStore } from './store.ts'
+export type { BlobStore, BlobStoreInit, MemoryBlobStoreInit, EvictionStats } from './store.ts'
+export { EvictionIndex, PINNED } from './eviction.ts'
+export type { BlobRetention, EvictionPlan } from './eviction.ts'
 export { blobId, chunkBlob, assemble, assertBlobId, CHUNKING, MAX_CHUNK_BYTES } from './manifest.ts'
 export type { BlobManifest, ChunkRef } from './manifest.ts'
 export { BLOBS_PROTOCOL, MAX_CHUNKS_PER_REQUEST, encodeRequest, decodeRequest, encodeResponse, decodeResponse } from './codec.ts'
 export type { BlobRequest, BlobResponse } from './codec.ts'
 export {
-  BlobError, BlobTooLargeError, BlobNotFoundError, BlobCorruptError, MalformedBlobMessageError, BlobStoreFullError, InvalidBlobIdError
+  BlobError, BlobTooLargeError, BlobNotFoundError, BlobCorruptError, MalformedBlobMessageError, BlobStoreFullError, BlobOverStoreCapError, InvalidBlobIdError
 } from './errors.ts'

@@ -193,23 +193,31 @@ export function createBlobService (components: BlobComponents, init: BlobService
     const manifest = await manifestFrom(id, providers, stats)
     const distinct = [...new Map(manifest.chunks.map(c => [c.hash, c])).values()]
     stats.chunks = distinct.length
+    // the local chunks this blob shares are copied now: the store may evict them while the rest
+    // arrives (another blob stored meanwhile), and a copy cannot be taken from under the fetch
+    const localChunks = new Map<string, Uint8Array>()
+    for (const c of distinct) {
+      const bytes = store.hasChunk(c.hash) ? store.getChunk(c.hash) : undefined
+      if (bytes != null) localChunks.set(c.hash, bytes)
+    }
     const got = new Map<string, Uint8Array>()
-    const wanted = distinct.filter(c => !store.hasChunk(c.hash))
-    stats.chunksLocal = distinct.length - wanted.length
+    const wanted = distinct.filter(c => !localChunks.has(c.hash))
+    stats.chunksLocal = localChunks.size
     await fetchChunks(wanted, providers, got, stats)
     let bytes: Uint8Array
     try {
-      bytes = assemble(manifest, h => got.get(h) ?? store.getChunk(h))
+      bytes = assemble(manifest, h => got.get(h) ?? localChunks.get(h))
     } catch (err) {
       // xxHash64 is not collision-resistant: a local chunk that merely shares a hash (planted by
       // an earlier, self-consistent blob) must not poison this one; fetch every chunk and retry
       if (!(err instanceof BlobCorruptError) || stats.chunksLocal === 0) throw err
       got.clear()
+      localChunks.clear()
       await fetchChunks(distinct, providers, got, stats)
       bytes = assemble(manifest, h => got.get(h))
     }
-    for (const [hash, data] of got) if (!store.hasChunk(hash)) store.putChunk(hash, data)
-    store.putManifest(manifest)
+    for (const [hash, data] of localChunks) if (!got.has(hash)) got.set(hash, data)
+    store.putBlob(manifest, got)
     return { bytes, stats }
   }
 
@@ -231,8 +239,7 @@ export function createBlobService (components: BlobComponents, init: BlobService
       if (!(bytes instanceof Uint8Array)) throw new TypeError('a blob must be a Uint8Array')
       if (bytes.length > maxBlobBytes) throw new BlobTooLargeError(`blob of ${bytes.length} bytes is over the cap of ${maxBlobBytes}`)
       const { manifest, chunks } = chunkBlob(bytes)
-      for (const [hash, data] of chunks) store.putChunk(hash, data)
-      store.putManifest(manifest)
+      store.putBlob(manifest, chunks)
       return manifest
     },
     get (id) { assertBlobId(id); return local(id) },

@@ -8,45 +8,41 @@
  *   (`encodeResponse({ type: 'manifest' })`, so reading one back goes through the fuzzed decoder).
  *
  * The interface is synchronous (the service's request handler and `put` are), so this store uses
- * synchronous file calls: chunks are at most 64 KiB, and an index of chunk sizes is kept in memory
- * (read from the directory at open) so `hasChunk` and the byte count cost no I/O. Writes go to a
+ * synchronous file calls: chunks are at most 64 KiB, and the index (chunk sizes, every manifest,
+ * the LRU order: core/blobs/eviction.ts) is read from the directory at open, so `hasChunk`, the byte
+ * count and eviction plans cost no I/O. The LRU order survives a restart through the manifest
+ * files' modification times (a use touches the file). Writes go to a
  * temporary file renamed into place, so a crash leaves no half-written chunk under its real name;
  * leftovers are removed at open. Nothing read from disk is trusted blindly: a chunk whose bytes no
  * longer hash to its name (or a manifest that does not decode to its name) is deleted and reported
  * as absent — the fetcher then gets it from another peer. Bounded by `maxBytes` of chunk data
- * (`BlobStoreFullError`, as the memory store).
+ * and evicted like every store (core/blobs/store.ts): least recently used unpinned blobs first.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { xxh64Hex } from '../../core-wasm/index.ts'
 import { decodeResponse, encodeResponse } from '../../core/blobs/codec.ts'
-import { BlobStoreFullError } from '../../core/blobs/errors.ts'
 import type { BlobManifest } from '../../core/blobs/manifest.ts'
-import type { BlobStore } from '../../core/blobs/store.ts'
+import { IndexedBlobStore, type BlobStoreInit } from '../../core/blobs/store.ts'
 
 const CHUNK_RE = /^[0-9a-f]{16}$/
 const ID_RE = /^[0-9a-f]{64}$/
 
-export interface FileBlobStoreInit {
+export interface FileBlobStoreInit extends BlobStoreInit {
   /** cap on chunk bytes held @default 1 GiB */
   maxBytes?: number
   /** where dropped corrupt files are reported @default nowhere */
   log?: (message: string) => void
 }
 
-export class FileBlobStore implements BlobStore {
+export class FileBlobStore extends IndexedBlobStore {
   private readonly chunkDir: string
   private readonly manifestDir: string
-  /** chunk hash → length, for every chunk file on disk */
-  private readonly sizes = new Map<string, number>()
-  private readonly manifests = new Map<string, BlobManifest>()
-  private held = 0
-  private readonly maxBytes: number
   private readonly log: (message: string) => void
 
-  /** Opens (creating) `<dir>/chunks` and `<dir>/manifests` and indexes the chunks already there. */
+  /** Opens (creating) `<dir>/chunks` and `<dir>/manifests` and indexes what is already there. */
   constructor (readonly dir: string, init: FileBlobStoreInit = {}) {
-    this.maxBytes = init.maxBytes ?? 1024 * 1024 * 1024
+    super(init, 1024 * 1024 * 1024)
     this.log = init.log ?? (() => {})
     this.chunkDir = join(dir, 'chunks')
     this.manifestDir = join(dir, 'manifests')
@@ -58,22 +54,49 @@ export class FileBlobStore implements BlobStore {
       for (const name of readdirSync(subDir)) {
         const file = join(subDir, name)
         if (!CHUNK_RE.test(name) || !name.startsWith(sub)) { rmSync(file, { force: true, recursive: true }); continue } // a temporary file a crash left
-        const size = statSync(file).size
-        this.sizes.set(name, size)
-        this.held += size
+        this.index.addChunk(name, statSync(file).size)
       }
     }
-    for (const name of readdirSync(this.manifestDir)) if (!ID_RE.test(name)) rmSync(join(this.manifestDir, name), { force: true, recursive: true })
+    // every manifest, oldest use first, so the index's LRU order is the files' modification order
+    const found: Array<{ manifest: BlobManifest, mtime: number }> = []
+    for (const name of readdirSync(this.manifestDir)) {
+      const file = join(this.manifestDir, name)
+      if (!ID_RE.test(name)) { rmSync(file, { force: true, recursive: true }); continue }
+      const manifest = this.readManifest(name)
+      if (manifest != null) found.push({ manifest, mtime: statSync(file).mtimeMs })
+    }
+    found.sort((a, b) => a.mtime - b.mtime)
+    for (const { manifest } of found) {
+      this.manifests.set(manifest.id, manifest)
+      this.index.addBlob(manifest.id, manifest.chunks.map(c => c.hash))
+    }
   }
 
-  get bytes (): number { return this.held }
-  /** chunks held */
-  get chunks (): number { return this.sizes.size }
+  /** The manifest file `id` decoded and checked against its name; a bad one is deleted. */
+  private readManifest (id: string): BlobManifest | undefined {
+    const file = join(this.manifestDir, id)
+    try {
+      const res = decodeResponse(new Uint8Array(readFileSync(file)))
+      if (res.type !== 'manifest' || res.manifest.id !== id) throw new Error('it decodes to another blob')
+      return res.manifest
+    } catch (err) {
+      this.log(`blob store: dropping manifest ${id}: ${err instanceof Error ? err.message : String(err)}`)
+      rmSync(file, { force: true })
+      return undefined
+    }
+  }
 
-  hasChunk (hash: string): boolean { return this.sizes.has(hash) }
+  override getChunk (hash: string): Uint8Array | undefined {
+    if (!CHUNK_RE.test(hash)) return undefined
+    return super.getChunk(hash)
+  }
 
-  getChunk (hash: string): Uint8Array | undefined {
-    if (!CHUNK_RE.test(hash) || !this.sizes.has(hash)) return undefined
+  override getManifest (id: string): BlobManifest | undefined {
+    if (!ID_RE.test(id)) return undefined
+    return super.getManifest(id)
+  }
+
+  protected readChunk (hash: string): Uint8Array | undefined {
     let bytes: Uint8Array
     try {
       bytes = new Uint8Array(readFileSync(this.chunkFile(hash)))
@@ -85,45 +108,24 @@ export class FileBlobStore implements BlobStore {
     return bytes
   }
 
-  putChunk (hash: string, bytes: Uint8Array): void {
+  protected writeChunk (hash: string, bytes: Uint8Array): void {
     if (!CHUNK_RE.test(hash)) throw new RangeError(`a chunk hash is 16 lowercase hex characters, got ${JSON.stringify(hash.slice(0, 40))}`)
-    if (this.sizes.has(hash)) return
-    if (this.held + bytes.length > this.maxBytes) throw new BlobStoreFullError(`the blob store holds ${this.held} of ${this.maxBytes} bytes; a ${bytes.length}-byte chunk does not fit`)
-    const file = this.chunkFile(hash)
     mkdirSync(join(this.chunkDir, hash.slice(0, 2)), { recursive: true })
-    this.writeAtomically(file, bytes)
-    this.sizes.set(hash, bytes.length)
-    this.held += bytes.length
+    this.writeAtomically(this.chunkFile(hash), bytes)
   }
 
-  getManifest (id: string): BlobManifest | undefined {
-    if (!ID_RE.test(id)) return undefined
-    const cached = this.manifests.get(id)
-    if (cached != null) return cached
-    const file = join(this.manifestDir, id)
-    let bytes: Uint8Array
-    try {
-      bytes = new Uint8Array(readFileSync(file))
-    } catch {
-      return undefined // not stored
-    }
-    try {
-      const res = decodeResponse(bytes)
-      if (res.type !== 'manifest' || res.manifest.id !== id) throw new Error('it decodes to another blob')
-      this.manifests.set(id, res.manifest)
-      return res.manifest
-    } catch (err) {
-      this.log(`blob store: dropping manifest ${id}: ${err instanceof Error ? err.message : String(err)}`)
-      rmSync(file, { force: true })
-      return undefined
-    }
-  }
+  protected deleteChunk (hash: string): void { rmSync(this.chunkFile(hash), { force: true }) }
 
-  putManifest (manifest: BlobManifest): void {
+  protected writeManifest (manifest: BlobManifest): void {
     if (!ID_RE.test(manifest.id)) throw new RangeError('a manifest id is 64 lowercase hex characters')
-    if (this.manifests.has(manifest.id)) return
     this.writeAtomically(join(this.manifestDir, manifest.id), encodeResponse({ type: 'manifest', manifest }))
-    this.manifests.set(manifest.id, manifest)
+  }
+
+  protected deleteManifest (id: string): void { rmSync(join(this.manifestDir, id), { force: true }) }
+
+  protected override touched (id: string): void {
+    const now = new Date()
+    try { utimesSync(join(this.manifestDir, id), now, now) } catch (err) { this.log(`blob store: cannot touch manifest ${id}: ${err instanceof Error ? err.message : String(err)}`) }
   }
 
   private chunkFile (hash: string): string { return join(this.chunkDir, hash.slice(0, 2), hash) }
@@ -136,8 +138,6 @@ export class FileBlobStore implements BlobStore {
 
   private drop (hash: string, why: string): void {
     this.log(`blob store: dropping chunk ${hash}: ${why}`)
-    rmSync(this.chunkFile(hash), { force: true })
-    this.held -= this.sizes.get(hash) ?? 0
-    this.sizes.delete(hash)
+    this.dropChunk(hash)
   }
 }

@@ -29,7 +29,7 @@ function isJobsLedger (l: unknown): l is JobsLedger {
   return typeof o?.registerKind === 'function' && typeof o.submit === 'function' && typeof o.addEventListener === 'function'
 }
 
-export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, control?: ControlServer, out: (event: string, fields: Record<string, unknown>, human: string) => void }): JobsHooks {
+export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, control?: ControlServer, dataDir?: string, out: (event: string, fields: Record<string, unknown>, human: string) => void }): JobsHooks {
   let jobs: PeerJobs | undefined
   const capacity = args.options['job-capacity'] !== undefined ? num(args, 'job-capacity') : undefined
   const migration = !bool(args, 'migration') ? undefined : {
@@ -46,8 +46,9 @@ export function jobsFor (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, con
         ...(capacity != null ? { capacity } : {}),
         ...(migration != null ? { migration } : {}),
         ...(ctx.control != null ? { control: ctx.control } : {}),
-        // blobs persist where the ledger does (both only with an explicit --data-dir)
-        ...((d => d != null ? { dataDir: d } : {})(str(args, 'data-dir'))),
+        // blobs persist in the peer's data dir, explicit (--data-dir) or the default <home>/<name>:
+        // content-addressed and re-checked on read, they are valid in any mesh
+        ...((d => d != null ? { dataDir: d } : {})(ctx.dataDir ?? str(args, 'data-dir'))),
         ...(log != null ? { log } : {}),
         ...((h => h != null ? { hostile: h } : {})(jobsHostileFromEnv()))
       })

@@ -19,7 +19,8 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { MeshNode } from '../../core/net/index.ts'
-import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
+import { createBlobService, MemoryBlobStore, type BlobService } from '../../core/blobs/index.ts'
+import { jobBlobRetention } from '../../core/jobs/retention.ts'
 import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/ledger-binding.ts'
 import { createJobWorker, WORKER_HOSTILE_MODES, type JobWorker, type WorkerHostileMode } from '../../core/jobs/worker.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
@@ -34,7 +35,7 @@ export interface PeerJobsInit {
   /** tasks this peer runs at once; 0 runs no worker (the peer still follows and submits) @default cores − 1, at least 1 */
   capacity?: number
   control?: ControlServer
-  /** keep blobs (modules, inputs, results) in `<dataDir>/blobs` across restarts @default in memory */
+  /** keep blobs (modules, inputs, results) in `<dataDir>/blobs` across restarts (`start`/`peer` always pass their data dir) @default in memory */
   dataDir?: string
   hostile?: WorkerHostileMode
   /** live migration: tasks run checkpointably and move out within `graceMs` when the peer stops @default off */
@@ -82,7 +83,9 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
     worker?.poke()
   }
   const binding = bindJobs(ledger, undefined, onEvents)
-  const blobs = createBlobService(init.node, init.dataDir != null ? { store: new FileBlobStore(join(init.dataDir, 'blobs'), init.log != null ? { log: init.log } : {}) } : {})
+  // what a live job needs is pinned in the store; the rest is evicted least recently used first
+  const retention = jobBlobRetention(() => binding.state)
+  const blobs = createBlobService(init.node, { store: init.dataDir != null ? new FileBlobStore(join(init.dataDir, 'blobs'), { retention, ...(init.log != null ? { log: init.log } : {}) }) : new MemoryBlobStore({ retention }) })
   const migration: PeerMigration | undefined = init.migration == null || capacity === 0
     ? undefined
     : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })

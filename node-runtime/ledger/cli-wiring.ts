@@ -33,13 +33,18 @@ export interface LedgerHooks {
   current: () => PeerLedger | undefined
 }
 
-export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, privateKey: PrivateKey, genesisPeerId: () => string, control?: ControlServer }): LedgerHooks | undefined {
+/**
+ * `ctx.dataDir` is the peer's data dir as resolved (explicit `--data-dir` or the default
+ * `<home>/<name>`): the jobs' blobs live under it either way. The ledger itself still persists only
+ * with an explicit `--data-dir`.
+ */
+export function ledgerHooks (args: ParsedArgs, io: CliIO, ctx: { node: MeshNode, privateKey: PrivateKey, genesisPeerId: () => string, control?: ControlServer, dataDir?: string }): LedgerHooks | undefined {
   if (bool(args, 'no-ledger')) return undefined
   const json = bool(args, 'json')
   let ledger: PeerLedger | undefined
   const out = (event: string, fields: Record<string, unknown>, human: string): void => { io.stdout.write(json ? JSON.stringify({ event, ...fields }) + '\n' : human + '\n') }
   // jobs ride on the ledger: their kinds are registered before it starts, the worker after
-  const jobs = jobsFor(args, io, { node: ctx.node, control: ctx.control, out })
+  const jobs = jobsFor(args, io, { node: ctx.node, control: ctx.control, out, ...(ctx.dataDir != null ? { dataDir: ctx.dataDir } : {}) })
   const debug = process.env.NOVACRON_DEBUG != null ? (m: string) => { io.stderr.write(`ledger: ${m}\n`) } : undefined
   return {
     afterStart: async () => {

@@ -28,7 +28,10 @@ export async function remoteOp (info: ControlInfo, op: string, args: OpArgs): Pr
   const payload = JSON.stringify({ op, args })
   const { request: httpRequest } = await import('node:http')
   const text = await new Promise<string>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: info.port, method: 'POST', path: '/op', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' } }, res => {
+    // agent: false: a fresh connection per op. Node's default agent keeps sockets alive, and an op
+    // sent on one the server is just closing (its keep-alive timeout) fails with ECONNRESET: seen as
+    // a false "does not answer" while a test polled a loaded peer
+    const req = httpRequest({ agent: false, host: '127.0.0.1', port: info.port, method: 'POST', path: '/op', headers: { authorization: `Bearer ${info.token}`, 'content-type': 'application/json' } }, res => {
       let data = ''
       res.setEncoding('utf8').on('data', (d: string) => { data += d }).on('end', () => resolve(data)).on('error', reject)
     })

@@ -32,6 +32,8 @@ export interface ClusterPeer {
   dataDir: string
   proc: CliProcess
   peerId: string
+  /** started without --data-dir (its data dir is the default one under the cluster's home) */
+  defaultDir?: boolean
 }
 
 export interface ClusterOptions {
@@ -52,12 +54,17 @@ export class LedgerCluster {
 
   constructor (private readonly opts: ClusterOptions = {}) {}
 
-  private async spawn (name: string, args: string[], env: NodeJS.ProcessEnv = {}, dataDir = join(this.root, name)): Promise<ClusterPeer> {
+  /** `$NOVACRON_HOME` of the peers started with `defaultDir` (their data dir is `<home>/<name>`) */
+  get home (): string { return join(this.root, 'home') }
+
+  private async spawn (name: string, args: string[], env: NodeJS.ProcessEnv = {}, dataDir = join(this.root, name), defaultDir = false): Promise<ClusterPeer> {
     const flags = name === 'boot' ? (this.opts.bootFlags ?? this.opts.flags ?? []) : (this.opts.flags ?? [])
-    const proc = startCli([...args, '--data-dir', dataDir, '--json', ...flags], { NOVACRON_TEST: '1', ...this.opts.env, ...env })
+    // a default-dir peer gets no --data-dir: `--name` under its own NOVACRON_HOME picks the dir
+    const where = defaultDir ? ['--name', name] : ['--data-dir', dataDir]
+    const proc = startCli([...args, ...where, '--json', ...flags], { NOVACRON_TEST: '1', ...this.opts.env, ...(defaultDir ? { NOVACRON_HOME: this.home } : {}), ...env })
     const m = await proc.waitForOutput(/\{"event":"listening"[^\n]*\}/, this.opts.startTimeoutMs ?? 120_000)
     const listening = JSON.parse(m[0]) as { peerId: string, multiaddrs: string[] }
-    const peer = { name, dataDir, proc, peerId: listening.peerId }
+    const peer: ClusterPeer = { name, dataDir, proc, peerId: listening.peerId, ...(defaultDir ? { defaultDir } : {}) }
     // a peer that crashes (an exit code other than 0, or a signal this harness does not send) is
     // reported at once with its stderr, whatever the test is waiting for at the time
     void proc.exited.then(code => {
@@ -76,9 +83,14 @@ export class LedgerCluster {
     return p
   }
 
-  async startPeer (env?: NodeJS.ProcessEnv, reuse?: ClusterPeer): Promise<ClusterPeer> {
+  /**
+   * Starts a `novacron peer` (on `reuse`'s data dir and name: a restart). With `defaultDir` it is
+   * started without `--data-dir`, so it uses the default `<home>/<name>` (`this.home`).
+   */
+  async startPeer (env?: NodeJS.ProcessEnv, reuse?: ClusterPeer, opts: { defaultDir?: boolean } = {}): Promise<ClusterPeer> {
     const name = reuse?.name ?? `peer${++this.n}`
-    const p = await this.spawn(name, ['peer', '--bootstrap', this.bootAddr], env, reuse?.dataDir)
+    const defaultDir = opts.defaultDir ?? reuse?.defaultDir ?? false
+    const p = await this.spawn(name, ['peer', '--bootstrap', this.bootAddr], env, defaultDir ? join(this.home, name) : reuse?.dataDir, defaultDir)
     if (reuse != null) this.peers.splice(this.peers.indexOf(reuse), 1, p)
     else this.peers.push(p)
     return p

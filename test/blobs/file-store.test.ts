@@ -3,7 +3,7 @@
  * service comes back whole from a store reopened on the same directory (a restart), with the same
  * byte count; a chunk file whose bytes were changed on disk, or a manifest file that no longer
  * decodes, is dropped and reported absent (never served); a temporary file a crash left is removed
- * at open; the byte cap holds (`BlobStoreFullError`); hashes that are not hex never reach a path.
+ * at open; the byte cap holds when what it could evict is pinned (`BlobStoreFullError`); hashes that are not hex never reach a path.
  */
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
-import { createBlobService, type BlobComponents } from '../../core/blobs/index.ts'
+import { createBlobService, PINNED, type BlobComponents } from '../../core/blobs/index.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 
 const dirs: string[] = []
@@ -85,8 +85,12 @@ test('leftover temporary files are removed at open; the cap holds; non-hex names
   const reopened = new FileBlobStore(dir, { maxBytes: 100_000 })
   assert.ok(readdirSync(sub).every(n => !n.endsWith('.tmp')))
   assert.ok(readdirSync(join(dir, 'manifests')).every(n => !n.endsWith('.tmp')))
-  assert.throws(() => createBlobService(noMesh, { store: reopened }).put(bytesOf(60_000, 4)), { name: 'BlobStoreFullError' })
+  // the first blob is pinned: the second does not fit, and nothing is evicted or written
+  const pinned = new FileBlobStore(dir, { maxBytes: 100_000, retention: () => id => id === m.id ? PINNED : 0 })
+  assert.throws(() => createBlobService(noMesh, { store: pinned }).put(bytesOf(60_000, 4)), { name: 'BlobStoreFullError' })
+  assert.equal(pinned.bytes, reopened.bytes)
   assert.equal(reopened.getChunk('../../../etc/hostname'), undefined)
   assert.equal(reopened.getManifest('../x'), undefined)
-  assert.throws(() => { reopened.putChunk('../../evil', new Uint8Array(1)) }, RangeError)
+  const evil = { id: 'a'.repeat(64), size: 1, chunks: [{ hash: '../../evil', length: 1 }] }
+  assert.throws(() => { reopened.putBlob(evil, new Map([['../../evil', new Uint8Array(1)]])) }, RangeError)
 })

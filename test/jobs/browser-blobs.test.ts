@@ -4,7 +4,9 @@
  * 3 Mandelbrot tiles, so their results exist nowhere else; the tab is reloaded (same peer id, a
  * fresh page: nothing in memory survives), loads its blobs back from IndexedDB (each chunk
  * re-checked), and the bootstrap fetches every result from it over the mesh; they equal a local
- * run. The ledger runs one replica (`ledger.maxReplicas` 1).
+ * run. Then one of its chunks is damaged in IndexedDB: reloaded again, the tab drops it at load
+ * (re-checked against its xxHash64) instead of serving it. The ledger runs one replica
+ * (`ledger.maxReplicas` 1).
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
@@ -35,6 +37,11 @@ describe('jobs: a reloaded tab still serves the results it computed', { timeout:
   })
   after(async () => { await mesh.stop() })
 
+  const reload = async (): Promise<void> => {
+    await tab.reload()
+    await tab.waitForFunction('globalThis.__novacronJobs?.worker() != null', undefined, { timeout: DEADLINE })
+  }
+
   test('the tab computes, reloads, and the bootstrap fetches every result from its IndexedDB', async () => {
     const tabId = await tab.evaluate('globalThis.__novacronJobs.self') as string
     const argsOf = Array.from({ length: 3 }, (_, i) => ['--checksum', '192', '96', String(i * 48), '32', '48', '32', String(400 + i)])
@@ -53,8 +60,7 @@ describe('jobs: a reloaded tab still serves the results it computed', { timeout:
     // everything the tab stored is in IndexedDB before the reload (a write still queued would be lost)
     await tab.evaluate('globalThis.__novacronJobs.blobs.store.flush()')
 
-    await tab.reload()
-    await tab.waitForFunction('globalThis.__novacronJobs?.worker() != null', undefined, { timeout: DEADLINE })
+    await reload()
     assert.equal(await tab.evaluate('globalThis.__novacronJobs.self'), tabId, 'the same peer after the reload')
     const loaded = JSON.parse(await tab.evaluate('JSON.stringify(globalThis.__novacronJobs.blobs.store.stats)')) as { loadedBlobs: number, dropped: number }
     assert.ok(loaded.loadedBlobs >= outputs.length, `the results were loaded from IndexedDB: ${JSON.stringify(loaded)}`)
@@ -80,5 +86,27 @@ describe('jobs: a reloaded tab still serves the results it computed', { timeout:
     } finally {
       runner.stop()
     }
+
+    // a chunk damaged in IndexedDB is caught when the reloaded tab loads it, and dropped
+    const damaged = await tab.evaluate(`(async () => {
+      const j = globalThis.__novacronJobs
+      const hash = j.blobs.store.getManifest(${JSON.stringify(outputs[0])}).chunks[0].hash
+      await j.blobs.store.flush()
+      const db = await new Promise((resolve, reject) => { const r = indexedDB.open('novacron-blobs:' + j.self, 1); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error) })
+      await new Promise((resolve, reject) => {
+        const tx = db.transaction('chunks', 'readwrite')
+        const store = tx.objectStore('chunks')
+        const get = store.get(hash)
+        get.onsuccess = () => { const b = get.result.slice(); b[0] ^= 0xff; store.put(b, hash) }
+        tx.oncomplete = resolve
+        tx.onerror = () => reject(tx.error)
+      })
+      db.close()
+      return hash
+    })()`) as string
+    assert.match(damaged, /^[0-9a-f]{16}$/)
+    await reload()
+    const again = JSON.parse(await tab.evaluate('JSON.stringify(globalThis.__novacronJobs.blobs.store.stats)')) as { dropped: number }
+    assert.ok(again.dropped >= 1, `the damaged chunk was dropped at load: ${JSON.stringify(again)}`)
   })
 })

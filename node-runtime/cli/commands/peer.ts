@@ -93,7 +93,7 @@ export async function runPeerCommand (args: ParsedArgs, io: CliIO, extension?: P
       }
     }
     // the mesh ledger: the genesis replica is the bootstrap (its peer id ends the multiaddr)
-    const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control })
+    const ledger = ledgerHooks(args, io, { node, privateKey: init.privateKey, genesisPeerId: () => genesisFromBootstrap(bootstrap), control: state.control, dataDir: home.record.dataDir })
     const { close } = await import('../../mesh/http-server.ts')
     const json = jsonOutput(args)
     const out = (event: string, fields: Record<string, unknown>, human: string): void => { io.stdout.write(json ? safeJson({ event, ...fields }) + '\n' : safeText(human + '\n')) }

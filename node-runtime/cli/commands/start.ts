@@ -101,7 +101,7 @@ async function serve (args: ParsedArgs, io: CliIO, { host, family, port, wsPort,
   const state = await startPeerState(mesh, home.record.dataDir, m => { if (process.env.NOVACRON_DEBUG != null) io.stderr.write(`state: ${m}\n`) })
   home.update({ peerId: mesh.peerId.toString(), url })
   // the mesh ledger: this peer is the genesis replica
-  const ledger = ledgerHooks(args, io, { node: mesh, privateKey: init.privateKey, genesisPeerId: () => mesh.peerId.toString(), control: state.control })
+  const ledger = ledgerHooks(args, io, { node: mesh, privateKey: init.privateKey, genesisPeerId: () => mesh.peerId.toString(), control: state.control, dataDir: home.record.dataDir })
   try {
     return await runPeer({
       node: mesh,

@@ -1,0 +1,205 @@
+/**
+ * Eviction from a capped blob store (core/blobs/eviction.ts, store.ts; the Node store on disk,
+ * node-runtime/blobs/file-store.ts), with small caps: the least recently used blob goes first (a
+ * manifest read is a use); chunks another blob still refers to stay; pinned blobs are never
+ * evicted, lower retention classes go first; a blob larger than the whole cap is a
+ * `BlobOverStoreCapError`, a store whose evictable blobs do not free enough a `BlobStoreFullError`
+ * that changes nothing; chunks no manifest refers to (a crash's leftovers) go before any blob; the
+ * LRU order survives reopening the disk store; the local chunks a fetch relies on survive an
+ * eviction while it waits for the rest. And the jobs layer's retention (core/jobs/retention.ts):
+ * what an active job needs is pinned, a finished job's results outlast its module.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
+import {
+  BlobStoreFullError, createBlobService, MemoryBlobStore, PINNED, type BlobComponents, type BlobRetention, type BlobStore
+} from '../../core/blobs/index.ts'
+import { jobBlobRetention } from '../../core/jobs/index.ts'
+import type { RequestHandler } from '../../core/net/index.ts'
+import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
+import { Log } from '../jobs/_log.ts'
+
+const dirs: string[] = []
+const fresh = (): string => { const d = mkdtempSync(join(tmpdir(), 'nc-evict-')); dirs.push(d); return d }
+const noMesh = {} as unknown as BlobComponents
+
+/** seeded incompressible bytes (mulberry32) */
+function bytesOf (n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let a = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), a | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
+  }
+  return out
+}
+
+const service = (store: BlobStore): ReturnType<typeof createBlobService> => createBlobService(noMesh, { store })
+
+before(async () => { await initCoreWasm() })
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
+
+test('the least recently used blob is evicted first; reading a manifest is a use', () => {
+  const store = new MemoryBlobStore({ maxBytes: 100_000 })
+  const s = service(store)
+  const a = s.put(bytesOf(40_000, 1))
+  const b = s.put(bytesOf(40_000, 2))
+  assert.ok(s.has(a.id)) // a use of a: b is now the least recently used
+  const c = s.put(bytesOf(40_000, 3))
+  assert.equal(s.has(b.id), false, 'b evicted')
+  assert.ok(s.has(a.id) && s.has(c.id))
+  assert.equal(store.evicted.blobs, 1)
+  assert.equal(store.evicted.bytes, 40_000)
+  assert.equal(store.bytes, 80_000)
+  assert.ok(store.bytes <= store.maxBytes)
+})
+
+test('chunks another blob still refers to stay when a blob is evicted', () => {
+  const base = bytesOf(60_000, 4)
+  const edited = base.slice()
+  edited.set(bytesOf(100, 5), 59_000) // the same content but its last chunk
+  const probe = service(new MemoryBlobStore())
+  probe.put(base)
+  probe.put(edited)
+  assert.ok(probe.store.bytes < 100_000, 'the two share chunks')
+  // one byte short for a third blob of 30 kB: evicting a (the LRU) frees enough, its shared chunks stay
+  const store = new MemoryBlobStore({ maxBytes: probe.store.bytes + 30_000 - 1 })
+  const s = service(store)
+  const a = s.put(base)
+  const b = s.put(edited)
+  s.put(bytesOf(30_000, 6))
+  assert.equal(store.evicted.blobs, 1)
+  assert.equal(s.has(a.id), false)
+  assert.deepEqual(s.get(b.id), edited, 'the shared chunks stayed with b')
+})
+
+test('pinned blobs are never evicted; a lower retention class goes first; full of pinned blobs changes nothing', () => {
+  const classes = new Map<string, number>()
+  const retention: BlobRetention = () => id => classes.get(id) ?? 0
+  const store = new MemoryBlobStore({ maxBytes: 100_000, retention })
+  const s = service(store)
+  const pinned = s.put(bytesOf(30_000, 7))
+  classes.set(pinned.id, PINNED)
+  const precious = s.put(bytesOf(30_000, 8))
+  classes.set(precious.id, 1)
+  const plain = s.put(bytesOf(30_000, 9))
+  s.has(pinned.id); s.has(precious.id) // plain is the least recently used, and precious is older than plain
+  s.put(bytesOf(30_000, 10))
+  assert.equal(s.has(plain.id), false, 'class 0 goes first')
+  assert.ok(s.has(precious.id) && s.has(pinned.id))
+  const held = store.bytes
+  classes.set(precious.id, PINNED)
+  const before = { ...store.evicted }
+  // 40 kB more: only the last 30 kB blob is evictable, which is not enough
+  assert.throws(() => s.put(bytesOf(70_000, 11)), (err: Error) => err.name === 'BlobStoreFullError' && err instanceof BlobStoreFullError)
+  assert.equal(store.bytes, held, 'nothing written')
+  assert.deepEqual(store.evicted, before, 'nothing evicted')
+})
+
+test('a blob larger than the whole cap is BlobOverStoreCapError, before anything is evicted', () => {
+  const store = new MemoryBlobStore({ maxBytes: 50_000 })
+  const s = service(store)
+  const a = s.put(bytesOf(20_000, 12))
+  assert.throws(() => s.put(bytesOf(60_000, 13)), (err: Error) => err.name === 'BlobOverStoreCapError' && err instanceof BlobStoreFullError)
+  assert.ok(s.has(a.id))
+  assert.equal(store.evicted.blobs, 0)
+})
+
+test('disk store: chunks no manifest refers to go first; the LRU order survives reopening', () => {
+  const dir = fresh()
+  const first = new FileBlobStore(dir, { maxBytes: 100_000 })
+  const s = service(first)
+  const a = s.put(bytesOf(30_000, 14))
+  const b = s.put(bytesOf(30_000, 15))
+  // a chunk file a crash left without its manifest
+  const orphan = bytesOf(15_000, 16)
+  const hash = xxh64Hex(orphan)
+  mkdirSync(join(dir, 'chunks', hash.slice(0, 2)), { recursive: true })
+  writeFileSync(join(dir, 'chunks', hash.slice(0, 2), hash), orphan)
+  // a was used long ago, b less long ago
+  const now = Date.now() / 1000
+  utimesSync(join(dir, 'manifests', a.id), now - 1000, now - 1000)
+  utimesSync(join(dir, 'manifests', b.id), now - 500, now - 500)
+  const second = new FileBlobStore(dir, { maxBytes: 100_000 })
+  assert.equal(second.bytes, 75_000)
+  const s2 = service(second)
+  s2.put(bytesOf(30_000, 17)) // 105 kB: fits once the orphan is gone
+  assert.equal(second.hasChunk(hash), false, 'the orphan chunk went first')
+  assert.equal(second.bytes, 90_000, 'no blob had to go')
+  assert.equal(second.evicted.blobs, 0)
+  assert.ok(second.getManifest(a.id) != null) // a use of a, recorded on disk: b is now the oldest
+  const third = new FileBlobStore(dir, { maxBytes: 100_000 })
+  const s3 = service(third)
+  s3.put(bytesOf(30_000, 18))
+  assert.equal(s3.has(b.id), false, 'b, the least recently used after reopening, was evicted')
+  assert.ok(s3.has(a.id))
+  assert.ok(third.bytes <= 100_000)
+  assert.equal(new FileBlobStore(dir, { maxBytes: 100_000 }).bytes, third.bytes, 'evicted files are gone from disk')
+})
+
+test('the local chunks a fetch relies on survive an eviction while it waits for the rest', async () => {
+  // an in-process provider: the fetcher's requests go straight to its handler
+  let providerHandler: RequestHandler | undefined
+  const provider = createBlobService({
+    handle: async (_p, h) => { providerHandler = h },
+    unhandle: async () => {},
+    request: async () => { throw new Error('the provider does not fetch') }
+  })
+  await provider.start()
+  let duringFetch: (() => void) | undefined
+  let requests = 0
+  const fetcherStore = new MemoryBlobStore({ maxBytes: 100_000 })
+  const fetcher = createBlobService({
+    handle: async () => {},
+    unhandle: async () => {},
+    request: async (_peer, _protocol, payload) => {
+      // at the first chunk request (after the manifest), another blob is stored meanwhile
+      if (++requests === 2) duringFetch?.()
+      if (providerHandler == null) throw new Error('no provider')
+      return await providerHandler(payload, { peer: 'provider' } as unknown as Parameters<RequestHandler>[1])
+    }
+  }, { store: fetcherStore })
+  const base = bytesOf(40_000, 19)
+  const edited = base.slice()
+  edited.set(bytesOf(200, 20), 39_000)
+  const local = fetcher.put(base)
+  const wanted = provider.put(edited)
+  duringFetch = () => { fetcher.put(bytesOf(65_000, 21)) } // 105 kB: the local blob must go
+  const { bytes, stats } = await fetcher.fetch(wanted.id, ['provider'])
+  assert.deepEqual(bytes, edited)
+  assert.ok(stats.chunksLocal > 0, 'local chunks were used')
+  assert.ok(stats.chunksFetched < stats.chunks, 'not every chunk was fetched')
+  assert.equal(fetcher.has(local.id), false, 'the local blob was evicted during the fetch')
+  assert.deepEqual(fetcher.get(wanted.id), edited, 'the fetched blob is stored whole')
+  assert.ok(fetcherStore.bytes <= fetcherStore.maxBytes)
+})
+
+test('jobs retention: an active job\'s module, inputs and reported outputs are pinned; a finished job\'s results outlast its module', () => {
+  const log = new Log()
+  const hex = (c: string): string => c.repeat(64)
+  const spec = { at: 1000, module: hex('a'), tasks: [{ stdin: hex('b') }, {}], replicas: 1, timeoutMs: 30_000, memoryBytes: 1 << 26, leaseTtlMs: 10_000 }
+  const job = `${log.append('alice', { kind: 'job.submit', body: spec }).slot}.0`
+  const classify = (): ((id: string) => number) => jobBlobRetention(() => log.state)()
+  const r = log.append('w1', { kind: 'job.claim', body: { at: 1100, job, task: 0, replica: 0, capacity: 2 } })
+  assert.ok(r.applied)
+  const token = (r.events[0] as { token: { epoch: number, slot: number } }).token
+  assert.ok(log.append('w1', { kind: 'job.result', body: { at: 1200, job, task: 0, replica: 0, token, output: hex('c') } }).applied)
+  let c = classify()
+  for (const id of [hex('a'), hex('b'), hex('c')]) assert.equal(c(id), PINNED, `${id.slice(0, 1)} pinned while the job is active`)
+  assert.equal(c(hex('d')), 0, 'a blob no job refers to')
+  const r2 = log.append('w1', { kind: 'job.claim', body: { at: 1300, job, task: 1, replica: 0, capacity: 2 } })
+  const token2 = (r2.applied ? r2.events[0] as { token: { epoch: number, slot: number } } : assert.fail('claim refused')).token
+  assert.ok(log.append('w1', { kind: 'job.result', body: { at: 1400, job, task: 1, replica: 0, token: token2, output: hex('e') } }).applied)
+  assert.equal(log.state.jobs.get(job)?.status, 'done')
+  c = classify()
+  assert.equal(c(hex('a')), 0, 'a finished job\'s module goes first')
+  assert.equal(c(hex('b')), 0)
+  assert.equal(c(hex('c')), 1, 'its results go last')
+  assert.equal(c(hex('e')), 1)
+})
