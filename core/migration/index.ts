@@ -8,7 +8,7 @@ export type { InstrumentedModule, InstrumentOptions, GlobalKind } from './instru
 export { runCheckpointable } from './checkpoint-run.ts'
 export type { CheckpointRunOptions, CheckpointRunResult, PausePoint } from './checkpoint-run.ts'
 export type { TaskSnapshot, GlobalValue } from './snapshot.ts'
-export { encodeSnapshot, decodeSnapshot, SNAPSHOT_VERSION } from './snapshot-codec.ts'
+export { encodeSnapshot, decodeSnapshot, readSnapshotClockNs, SNAPSHOT_VERSION } from './snapshot-codec.ts'
 export type { SnapshotLimits } from './snapshot-codec.ts'
 export { PreCopySender, PreCopyReceiver, encodeChunkFrame, decodeChunkFrame } from './precopy.ts'
 export type { RoundPlan, PreCopyInit } from './precopy.ts'

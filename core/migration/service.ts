@@ -24,6 +24,7 @@ import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './inc
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
+import { readSnapshotClockNs } from './snapshot-codec.ts'
 import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
@@ -97,6 +98,16 @@ interface Running {
 /** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
 const MAX_FRAME = 48 * 1024 * 1024
 
+/** The run time a snapshot records, ms (0, logged, for one that cannot be read: the worker then fails it) */
+function usedMsOf (snapshot: Uint8Array, key: string, log: (m: string) => void = () => {}): number {
+  try {
+    return Number(readSnapshotClockNs(snapshot) / 1_000_000n)
+  } catch (err) {
+    log(`task ${key}: its snapshot's clock could not be read: ${err instanceof Error ? err.message : String(err)}`)
+    return 0
+  }
+}
+
 const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
 
 export function createMigrationService (c: MigrationComponents, init: MigrationInit = {}): MigrationService {
@@ -149,6 +160,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       if (interval > 0) r.timer = setInterval(() => { requestCheckpoint(r) }, interval)
       const link: CheckpointLink = {
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+        // the run time it had on the peer that paused it counts against its limit here
+        ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes)
           else void storeCheckpoint(r, reply.snapshot)
