@@ -4,7 +4,8 @@
  * (./runner.ts, capacity 1–2). `prepare(ledger)` registers the `job.*` kinds before the ledger
  * starts (app/ledger/page-ledger.ts calls it); `start()` runs blobs and the worker. The Jobs panel
  * reads `binding.state` and listens for `jobs` events (the state machine's events, in commit
- * order). Exposed on the page as `__novacronJobs` for tests.
+ * order). Live migration (app/migration/tab-migration.ts) rides along when the page is
+ * cross-origin isolated. Exposed on the page as `__novacronJobs` for tests.
  */
 import type { MeshNode } from '../../core/net/index.ts'
 import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
@@ -12,12 +13,15 @@ import { bindJobs, type JobsBinding, type JobsLedger } from '../../core/jobs/led
 import { createJobWorker, type JobWorker } from '../../core/jobs/worker.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
 import { createBrowserTaskRunner, defaultTabCapacity } from './runner.ts'
+import { createTabMigration, type TabMigration, type TabMigrationInit } from '../migration/tab-migration.ts'
 
 export interface TabJobs {
   readonly events: EventTarget
   readonly blobs: BlobService
   readonly binding: () => JobsBinding | undefined
   readonly worker: () => JobWorker | undefined
+  /** live migration (app/migration/tab-migration.ts), once prepared */
+  readonly migration: () => TabMigration | undefined
   readonly self: string
   /** peers that may hold blobs */
   peers: () => string[]
@@ -30,13 +34,14 @@ function isJobsLedger (l: unknown): l is JobsLedger {
   return typeof o?.registerKind === 'function' && typeof o.submit === 'function'
 }
 
-export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {}): TabJobs {
+export function createTabJobs (mesh: MeshNode, init: { capacity?: number, migration?: TabMigrationInit } = {}): TabJobs {
   const self = mesh.peerId.toString()
   const events = new EventTarget()
   const blobs = createBlobService(mesh)
   const peers = (): string[] => mesh.members().filter(p => p !== self)
   let binding: JobsBinding | undefined
   let worker: JobWorker | undefined
+  let migration: TabMigration | undefined
   const jobs: TabJobs = {
     events,
     blobs,
@@ -44,19 +49,25 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {})
     peers,
     binding: () => binding,
     worker: () => worker,
+    migration: () => migration,
     prepare (ledger) {
       if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds')
       binding = bindJobs(ledger, undefined, (evs: JobEvent[]) => {
         worker?.poke()
+        migration?.service.onEvents(evs)
         if (evs.length > 0) events.dispatchEvent(new CustomEvent('jobs', { detail: evs }))
       })
+      const b = binding
+      migration = createTabMigration(mesh, { binding: b, blobs, worker: () => worker }, init.migration ?? {})
     },
     async start () {
       if (binding == null || worker != null) return
       await blobs.start()
       const capacity = init.capacity ?? defaultTabCapacity()
-      worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers }, { capacity })
+      const hooks = migration?.enabled === true ? { migration: migration.service.hooks } : {}
+      worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers, ...hooks }, { capacity })
       worker.start()
+      await migration?.start()
     }
   }
   Object.assign(globalThis, { __novacronJobs: jobs })
