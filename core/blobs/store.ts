@@ -13,6 +13,11 @@ export interface BlobStore {
   putChunk: (hash: string, bytes: Uint8Array) => void
   getManifest: (id: string) => BlobManifest | undefined
   putManifest: (manifest: BlobManifest) => void
+  /**
+   * forgets blob `id`: its manifest, and its chunks that no other manifest here lists (blobs share
+   * chunks: successive checkpoints of a task, builds of a module); the chunk bytes freed
+   */
+  removeBlob: (id: string) => number
   /** bytes of chunk data held */
   readonly bytes: number
 }
@@ -44,4 +49,27 @@ export class MemoryBlobStore implements BlobStore {
 
   getManifest (id: string): BlobManifest | undefined { return this.manifests.get(id) }
   putManifest (manifest: BlobManifest): void { this.manifests.set(manifest.id, manifest) }
+
+  removeBlob (id: string): number {
+    const m = this.manifests.get(id)
+    if (m == null) return 0
+    this.manifests.delete(id)
+    const kept = chunksListed(this.manifests.values())
+    let freed = 0
+    for (const { hash } of m.chunks) {
+      const c = this.chunks.get(hash)
+      if (c == null || kept.has(hash)) continue
+      this.chunks.delete(hash)
+      this.held -= c.length
+      freed += c.length
+    }
+    return freed
+  }
+}
+
+/** Every chunk hash the manifests list. */
+export function chunksListed (manifests: Iterable<BlobManifest>): Set<string> {
+  const s = new Set<string>()
+  for (const m of manifests) for (const c of m.chunks) s.add(c.hash)
+  return s
 }

@@ -24,7 +24,7 @@ export interface IncomingContext {
   /** fetches and instruments the job's module (cached); throws when it cannot be checkpointed */
   prepareModule: (moduleId: string, providers: string[]) => Promise<void>
   /** fetches a checkpoint's blob from `from` and keeps it (the blob layer checks its SHA-256) */
-  keep: (blob: string, from: string) => Promise<void>
+  keep: (blob: string, from: string, slot: { job: string, task: number, replica: number }) => Promise<void>
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   log: (message: string) => void
@@ -65,7 +65,7 @@ export class MigrationIncoming {
       const why = this.notHolder(req, peer)
       if (why != null) return { type: 'refuse', reason: why }
       try {
-        await this.ctx.keep(req.blob, peer)
+        await this.ctx.keep(req.blob, peer, { job: req.job, task: req.task, replica: req.replica })
       } catch (err) {
         return { type: 'refuse', reason: `could not fetch the checkpoint: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
       }

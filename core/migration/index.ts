@@ -22,6 +22,7 @@ export type { IncomingContext, IncomingStats, ReadySnapshot } from './incoming.t
 export { createMigrationService } from './service.ts'
 export type { MigrationService, MigrationComponents, MigrationInit, CheckpointStats } from './service.ts'
 export { snapshotDigest } from './digest.ts'
+export { CheckpointHoldings } from './checkpoint-gc.ts'
 export {
   MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError
 } from './errors.ts'

@@ -9,7 +9,8 @@
  *   (a leaving peer);
  * - every `checkpointIntervalMs` a running task takes a checkpoint (it goes on at once), stored as a
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
- *   task claimed again after its holder vanished resumes from the slot's last checkpoint;
+ *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
+ *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
  * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
@@ -19,6 +20,7 @@ import type { JobEntry } from '../jobs/entries.ts'
 import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
+import { CheckpointHoldings } from './checkpoint-gc.ts'
 import { NotCheckpointableError, NotMigratableError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
@@ -37,6 +39,8 @@ export interface MigrationComponents {
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
   /** stores a blob here (served to other peers); its id (SHA-256) */
   putBlob: (bytes: Uint8Array) => string
+  /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
+  removeBlob?: (id: string) => number
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -61,6 +65,9 @@ export interface CheckpointStats {
   failed: number
   /** tasks this peer claimed again and resumed from a checkpoint */
   resumed: number
+  /** superseded checkpoint blobs this peer dropped (checkpoint-gc.ts), and their chunk bytes freed */
+  dropped: number
+  droppedBytes: number
   lastError?: string
 }
 
@@ -120,15 +127,16 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const records: MigrationRecord[] = []
   let started = false
   let n = 0
-  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0 }
+  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0 }
   const interval = init.checkpointIntervalMs ?? 30_000
+  const holdings = new CheckpointHoldings()
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
     hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
-    keep: async (blob, from) => { await c.fetchBlob(blob, [from]) },
+    keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
     log
   })
 
@@ -194,6 +202,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     if (cp == null) return undefined
     try {
       const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
+      holdings.add(held, cp.snapshot)
       checkpoints.resumed++
       out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
       return bytes
@@ -215,6 +224,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   async function storeCheckpoint (r: Running, snapshot: Uint8Array): Promise<void> {
     try {
       const id = c.putBlob(snapshot)
+      holdings.add(r.held, id)
       const { job, task, replica, token } = r.held
       const keepers = c.peers().filter(p => p !== c.self)
       let keeper: string | undefined
@@ -307,6 +317,11 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     get movable () { return [...running.keys()] },
     migrate,
     onEvents (events) {
+      for (const id of holdings.apply(events)) {
+        const freed = c.removeBlob?.(id) ?? 0
+        checkpoints.dropped++
+        checkpoints.droppedBytes += freed
+      }
       for (const e of events) {
         if (e.type === 'submitted' && init.checkpointTasks !== false) prewarm(e.job)
         if (e.type !== 'handedOver' || e.to !== c.self) continue

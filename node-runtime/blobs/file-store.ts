@@ -22,7 +22,7 @@ import { xxh64Hex } from '../../core-wasm/index.ts'
 import { decodeResponse, encodeResponse } from '../../core/blobs/codec.ts'
 import { BlobStoreFullError } from '../../core/blobs/errors.ts'
 import type { BlobManifest } from '../../core/blobs/manifest.ts'
-import type { BlobStore } from '../../core/blobs/store.ts'
+import { chunksListed, type BlobStore } from '../../core/blobs/store.ts'
 
 const CHUNK_RE = /^[0-9a-f]{16}$/
 const ID_RE = /^[0-9a-f]{64}$/
@@ -124,6 +124,25 @@ export class FileBlobStore implements BlobStore {
     if (this.manifests.has(manifest.id)) return
     this.writeAtomically(join(this.manifestDir, manifest.id), encodeResponse({ type: 'manifest', manifest }))
     this.manifests.set(manifest.id, manifest)
+  }
+
+  removeBlob (id: string): number {
+    const m = this.getManifest(id)
+    if (m == null) return 0
+    rmSync(join(this.manifestDir, id), { force: true })
+    this.manifests.delete(id)
+    // every other manifest on disk (read once, then cached) may share chunks with it
+    const others = readdirSync(this.manifestDir).filter(n => ID_RE.test(n)).map(n => this.getManifest(n)).filter((x): x is BlobManifest => x != null)
+    const kept = chunksListed(others)
+    let freed = 0
+    for (const { hash } of m.chunks) {
+      if (kept.has(hash) || !this.sizes.has(hash)) continue
+      freed += this.sizes.get(hash) ?? 0
+      rmSync(this.chunkFile(hash), { force: true })
+      this.held -= this.sizes.get(hash) ?? 0
+      this.sizes.delete(hash)
+    }
+    return freed
   }
 
   private chunkFile (hash: string): string { return join(this.chunkDir, hash.slice(0, 2), hash) }
