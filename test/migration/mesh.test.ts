@@ -12,7 +12,8 @@
  *   exits, and the task still ends with exactly the right output;
  * - a peer killed with SIGKILL: its task, checkpointed every 3 s and kept by the other peer, is
  *   claimed again once its lease expires and resumes from the last checkpoint; the output is
- *   exactly right (no lost or doubled line).
+ *   exactly right (no lost or doubled line); once the task reported, the peer that kept its
+ *   checkpoint drops it.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -149,8 +150,13 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(fin.tasks[0].slots[0].result?.worker, other.peerId)
     assert.ok((fin.tasks[0].slots[0].result?.token.epoch ?? 0) >= 2, 'claimed again after the lease expired')
-    const l = await cluster.op(other, 'migration.list') as { checkpoints: { resumed: number } }
+    const l = await cluster.op(other, 'migration.list') as { checkpoints: { resumed: number, dropped: number } }
     assert.equal(l.checkpoints.resumed, 1, 'the new holder resumed from the checkpoint, not from the start')
+    // once the slot reported its result, the checkpoint it kept (and fetched to resume) is dropped
+    await waitFor(async () => {
+      const x = await cluster.op(other, 'migration.list') as { checkpoints: { dropped: number } }
+      return x.checkpoints.dropped >= 1 ? true : null
+    }, { timeout: 60_000, interval: 500, message: 'the ended task\'s checkpoint dropped by its keeper' })
     assert.match(other.proc.stdout, new RegExp(`"event":"migration:resumed","job":"${job.replace('.', '\\.')}"`))
   })
 })
