@@ -9,6 +9,7 @@ import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
 import type { TabJobs } from '../jobs/tab-jobs.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
+import { checkpointabilityText, precheckCheckpointable } from '../../core/migration/precheck.ts'
 import { buildSubmit, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
 import { decodeTaskResult, type TaskResult } from '../../core/jobs/result-codec.ts'
 import { demoTiles, DEMO, paintTile, parsePgm, peerColour, tileArgs } from '../jobs/mandelbrot-demo.ts'
@@ -71,12 +72,15 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const submitFile = (f: File): void => {
     message.textContent = `Submitting ${f.name}…`
     void f.arrayBuffer().then(async buf => {
+      const module = new Uint8Array(buf)
+      const checkpointable = await precheckCheckpointable(module)
       const id = await submit({
-        module: new Uint8Array(buf), count: Math.max(1, Number(tasks.value) || 1), replicas: Math.max(1, Number(replicas.value) || 1),
+        module, count: Math.max(1, Number(tasks.value) || 1), replicas: Math.max(1, Number(replicas.value) || 1),
         args: args.value.split(/\s+/).filter(a => a !== '')
       })
       selected = id
-      message.textContent = `Submitted ${f.name} as job ${id}.`
+      message.textContent = `Submitted ${f.name} as job ${id}.${checkpointable.ok ? '' : ` Note: ${checkpointabilityText(checkpointable)}.`}`
+      message.dataset.checkpointable = checkpointable.ok ? 'yes' : checkpointable.reason
       render()
     }).catch((err: unknown) => { message.textContent = `Not submitted: ${errorWords(err)}` })
   }

@@ -23,6 +23,8 @@ export { createMigrationService } from './service.ts'
 export type { MigrationService, MigrationComponents, MigrationInit, CheckpointStats } from './service.ts'
 export { snapshotDigest } from './digest.ts'
 export { CheckpointHoldings } from './checkpoint-gc.ts'
+export { precheckCheckpointable, checkpointabilityText, DEFAULT_MAX_CHECKPOINT_MODULE_BYTES } from './precheck.ts'
+export type { Checkpointability, PrecheckOptions } from './precheck.ts'
 export {
   MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError
 } from './errors.ts'
