@@ -3,12 +3,14 @@
  * its progress), the tasks running now and on which peer, the results of the selected job (exit
  * code, error, the start of stdout), a drop zone / file input to submit a `.wasm` from the tab,
  * and the Mandelbrot demo: one image split into 48 tiles, each tile a task, painted as its result
- * commits in the colour of the peer that computed it. Peer data is shown as text nodes only.
+ * commits in the colour of the peer that computed it; the tab's movable tasks with a migrate
+ * button and its migrations (./jobs-migrations.ts). Peer data is shown as text nodes only.
  */
 import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
 import type { TabJobs } from '../jobs/tab-jobs.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
+import { createMigrationsView } from './jobs-migrations.ts'
 import { checkpointabilityText, precheckCheckpointable } from '../../core/migration/precheck.ts'
 import { buildSubmit, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
 import { decodeTaskResult, type TaskResult } from '../../core/jobs/result-codec.ts'
@@ -53,6 +55,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const queue = h('div', { class: 'table-scroll' })
   const running = h('div', { class: 'table-scroll' })
   const resultsBox = h('div', { class: 'table-scroll' })
+  const migrations = createMigrationsView(jobs)
   root.append(
     h('p', { class: 'hint' }, 'WebAssembly (WASI) tasks claimed through the ledger and run in sandboxes by tabs and Node peers.'),
     h('div', { class: 'jobs-demo' }, h('div', {}, canvas, legend), h('div', {}, demoBtn, demoInfo)),
@@ -61,7 +64,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
     h('div', { class: 'form-row' }, field('Tasks', tasks), field('Replicas', replicas), field('Args', args, { grow: true })),
     message,
     h('div', { class: 'ledger-cols' },
-      h('div', {}, h('h3', {}, 'Queue'), queue, h('h3', {}, 'Running'), running),
+      h('div', {}, h('h3', {}, 'Queue'), queue, h('h3', {}, 'Running'), running, migrations.el),
       h('div', {}, h('h3', {}, 'Results'), resultsBox)))
 
   const submit = async (req: SubmitRequest): Promise<string> => {
@@ -175,6 +178,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
       resultsBox.replaceChildren(h('table', { 'data-testid': 'jobs-results', 'data-job': job.id }, h('thead', {}, h('tr', {}, ...['task', 'status', 'exit', 'error', 'stdout', 'computed by'].map(t => h('th', {}, t)))), h('tbody', {}, ...rows)),
         ...(job.tasks.length > rows.length ? [h('p', { class: 'hint' }, `… and ${job.tasks.length - rows.length} more task(s): novacron job result ${job.id}`)] : []))
     }
+    migrations.render()
     legend.replaceChildren(...[...painted.entries()].map(([peer, n]) => h('li', {}, h('span', { class: 'jobs-swatch', style: `background: ${rgb(colourOf(peer))}` }), `${shortId(peer)}${peer === jobs.self ? ' (this tab)' : ''}: ${n} tile(s)`)))
   }
   jobs.events.addEventListener('jobs', onJobs)

@@ -5,11 +5,17 @@
  *
  * The counter (examples/jobs/counter.c) starts on the Node peer (the tab is opened after it is
  * claimed), is moved to the tab with `novacron job migrate --to <tab>`, resumes in a Web Worker
- * there from the verified snapshot, is moved back from the tab to the Node peer through the tab's
- * own migration service, and ends with exactly the output of its native build.
+ * there from the verified snapshot, is moved back from the tab to the Node peer with the Jobs
+ * panel's "migrate" button (the Node peer picked from its list; the panel's migrations list then
+ * shows the move with its bytes against the memory size), and ends with exactly the output of its
+ * native build. NOVACRON_SCREENSHOTS=1 saves the panel (1280 px) to docs/screenshots/.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
@@ -53,6 +59,15 @@ describe('live migration between a tab and a Node peer', { timeout: 1_500_000 },
     await cluster.stop()
   })
 
+  /** the Jobs panel at 1280 px: under the test's own temp dir always (to look at), docs/screenshots with NOVACRON_SCREENSHOTS=1 (house rule) */
+  async function shoot (name: string): Promise<void> {
+    const png = await tab.locator('#panel-jobs').screenshot()
+    writeFileSync(join(tmpdir(), `novacron-${name}`), png)
+    if (process.env.NOVACRON_SCREENSHOTS === '1') {
+      mkdirSync(fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)), { recursive: true })
+      writeFileSync(fileURLToPath(new URL(`../../docs/screenshots/${name}`, import.meta.url)), png)
+    }
+  }
   const movableInTab = async (key: string): Promise<boolean> => await tab.evaluate(k => (globalThis as unknown as { __novacronMigration: { service: { movable: string[] } } }).__novacronMigration.service.movable.includes(k), key)
 
   test('a task moves from a Node peer to a tab and back, and prints exactly the unmigrated output', async () => {
@@ -90,11 +105,19 @@ describe('live migration between a tab and a Node peer', { timeout: 1_500_000 },
     const held = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(held.tasks[0].slots[0].lease?.worker, tabId, 'the ledger moved the lease to the tab')
 
-    // tab → Node, through the tab's own migration service
-    const back = await tab.evaluate(async ([j, to]) => await (globalThis as unknown as { __novacronMigration: { service: { migrate: (r: { job: string, task: number }, to: string) => Promise<unknown> } } }).__novacronMigration.service.migrate({ job: j, task: 0 }, to), [job, peer.peerId]) as MigrationRecord
-    assert.equal(back.status, 'done')
-    assert.equal(back.from, tabId)
-    assert.equal(back.to, peer.peerId)
+    // tab → Node, from the Jobs panel: the task's row, the Node peer picked from the list, "migrate"
+    const row = tab.locator(`[data-testid=jobs-movable] tr[data-task="${key}"]`)
+    await row.waitFor({ timeout: TIMEOUT })
+    await waitFor(async () => (await row.locator('[data-testid=jobs-migrate-to] option').allTextContents()).length >= 2 ? true : null, { timeout: TIMEOUT, message: 'the peers listed' })
+    await row.locator('[data-testid=jobs-migrate-to]').selectOption(peer.peerId)
+    await shoot('jobs-migrate.png')
+    await row.locator('[data-testid=jobs-migrate]').click()
+    await tab.locator('[data-testid=jobs-migrations] tr[data-status=done]').waitFor({ timeout: TIMEOUT })
+    const cells = await tab.locator('[data-testid=jobs-migrations] tr[data-status=done] td').allTextContents()
+    assert.equal(cells[0], `${job}/0`)
+    assert.match(cells[5], /KiB \/ 192 KiB/, 'bytes sent against the memory size')
+    await shoot('jobs-migrations.png')
+    const back = await tab.evaluate('globalThis.__novacronMigration.service.records.at(-1)') as MigrationRecord
     console.log(`# tab → Node: downtime ${back.downtimeMs} ms, ${back.bytesSent} bytes sent for ${back.memoryBytes} bytes of memory in ${back.rounds} rounds`)
 
     await waitFor(async () => {
