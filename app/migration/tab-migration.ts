@@ -52,6 +52,7 @@ export function createTabMigration (mesh: MeshNode, parts: { binding: JobsBindin
     fetchBlob: async (id, providers) => (await parts.blobs.fetch(id, providers.filter(p => p !== self))).bytes,
     putBlob: bytes => parts.blobs.put(bytes).id,
     removeBlob: id => parts.blobs.remove(id),
+    getBlob: id => parts.blobs.get(id),
     instrument: async bytes => await instrumenter.instrument(bytes),
     peers: () => mesh.members().filter(p => p !== self),
     log: m => { console.info(`migration: ${m}`) },

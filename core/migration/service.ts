@@ -26,7 +26,7 @@ import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './inc
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
-import { readSnapshotClockNs } from './snapshot-codec.ts'
+import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
 import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
@@ -39,6 +39,8 @@ export interface MigrationComponents {
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
   /** stores a blob here (served to other peers); its id (SHA-256) */
   putBlob: (bytes: Uint8Array) => string
+  /** a blob stored here, if it is (a checkpoint this peer keeps) @default none */
+  getBlob?: (id: string) => Uint8Array | undefined
   /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
   removeBlob?: (id: string) => number
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
@@ -136,6 +138,11 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
+    heldMemory: slot => {
+      const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
+      const bytes = cp != null ? c.getBlob?.(cp.snapshot) : undefined
+      return bytes != null ? decodeSnapshot(bytes).memory : undefined
+    },
     keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
     log
   })
