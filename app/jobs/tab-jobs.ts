@@ -54,7 +54,7 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number, migrat
       if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds')
       binding = bindJobs(ledger, undefined, (evs: JobEvent[]) => {
         worker?.poke()
-        migration?.service.onEvents(evs)
+        if (migration?.enabled === true) migration.service.onEvents(evs)
         if (evs.length > 0) events.dispatchEvent(new CustomEvent('jobs', { detail: evs }))
       })
       const b = binding

@@ -67,7 +67,8 @@ export function createTabMigration (mesh: MeshNode, parts: { binding: JobsBindin
     service,
     enabled,
     async start () {
-      if (started) return
+      // a tab that cannot run tasks checkpointably takes no task either: it does not serve the protocol
+      if (started || !enabled) return
       started = true
       await service.start()
       globalThis.addEventListener?.('pagehide', onPageHide)
