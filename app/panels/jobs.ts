@@ -64,8 +64,9 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
     h('div', { class: 'form-row' }, field('Tasks', tasks), field('Replicas', replicas), field('Args', args, { grow: true })),
     message,
     h('div', { class: 'ledger-cols' },
-      h('div', {}, h('h3', {}, 'Queue'), queue, h('h3', {}, 'Running'), running, migrations.el),
-      h('div', {}, h('h3', {}, 'Results'), resultsBox)))
+      h('div', {}, h('h3', {}, 'Queue'), queue, h('h3', {}, 'Running'), running),
+      h('div', {}, h('h3', {}, 'Results'), resultsBox)),
+    migrations.el) // full width: its tables are wider than a column
 
   const submit = async (req: SubmitRequest): Promise<string> => {
     const body = buildSubmit(jobs.blobs, req, Date.now())
