@@ -5,7 +5,8 @@
  * (./runner.ts, capacity 1–2). `prepare(ledger)` registers the `job.*` kinds before the ledger
  * starts (app/ledger/page-ledger.ts calls it); `start()` runs blobs and the worker. The Jobs panel
  * reads `binding.state` and listens for `jobs` events (the state machine's events, in commit
- * order). Exposed on the page as `__novacronJobs` for tests.
+ * order). Live migration (app/migration/tab-migration.ts) rides along when the page is
+ * cross-origin isolated. Exposed on the page as `__novacronJobs` for tests.
  */
 import type { MeshNode } from '../../core/net/index.ts'
 import { createBlobService, type BlobService } from '../../core/blobs/index.ts'
@@ -15,12 +16,15 @@ import type { JobEvent } from '../../core/jobs/state.ts'
 import { jobBlobRetention } from '../../core/jobs/retention.ts'
 import { createBrowserTaskRunner, defaultTabCapacity } from './runner.ts'
 import { BLOBS_IDB_PREFIX, IdbBlobStore } from './idb-blob-store.ts'
+import { createTabMigration, type TabMigration, type TabMigrationInit } from '../migration/tab-migration.ts'
 
 export interface TabJobs {
   readonly events: EventTarget
   readonly blobs: BlobService
   readonly binding: () => JobsBinding | undefined
   readonly worker: () => JobWorker | undefined
+  /** live migration (app/migration/tab-migration.ts), once prepared */
+  readonly migration: () => TabMigration | undefined
   readonly self: string
   /** peers that may hold blobs */
   peers: () => string[]
@@ -33,7 +37,7 @@ function isJobsLedger (l: unknown): l is JobsLedger {
   return typeof o?.registerKind === 'function' && typeof o.submit === 'function'
 }
 
-export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {}): TabJobs {
+export function createTabJobs (mesh: MeshNode, init: { capacity?: number, migration?: TabMigrationInit } = {}): TabJobs {
   const self = mesh.peerId.toString()
   const events = new EventTarget()
   // blobs in IndexedDB (one database per peer id, kept across reloads), what live jobs need pinned
@@ -42,6 +46,7 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {})
   const peers = (): string[] => mesh.members().filter(p => p !== self)
   let binding: JobsBinding | undefined
   let worker: JobWorker | undefined
+  let migration: TabMigration | undefined
   const jobs: TabJobs = {
     events,
     blobs,
@@ -49,12 +54,16 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {})
     peers,
     binding: () => binding,
     worker: () => worker,
+    migration: () => migration,
     prepare (ledger) {
       if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds')
       binding = bindJobs(ledger, undefined, (evs: JobEvent[]) => {
         worker?.poke()
+        if (migration?.enabled === true) migration.service.onEvents(evs)
         if (evs.length > 0) events.dispatchEvent(new CustomEvent('jobs', { detail: evs }))
       })
+      const b = binding
+      migration = createTabMigration(mesh, { binding: b, blobs, worker: () => worker }, init.migration ?? {})
     },
     async start () {
       if (binding == null || worker != null) return
@@ -62,8 +71,10 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number } = {})
       await store.open(`${BLOBS_IDB_PREFIX}${self}`).catch(err => { console.warn('blobs stay in memory: IndexedDB could not be opened:', err) })
       await blobs.start()
       const capacity = init.capacity ?? defaultTabCapacity()
-      worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers }, { capacity })
+      const hooks = migration?.enabled === true ? { migration: migration.service.hooks } : {}
+      worker = createJobWorker({ jobs: binding, blobs, runner: createBrowserTaskRunner({ capacity }), self, peers, ...hooks }, { capacity })
       worker.start()
+      await migration?.start()
     }
   }
   Object.assign(globalThis, { __novacronJobs: jobs })

@@ -34,6 +34,10 @@ async function adapterInfo (): Promise<string | null> {
 export async function setupBrowserBackend (forced?: BackendName): Promise<BrowserBackend> {
   if (!pathsSet) {
     setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl })
+    // the app is served cross-origin isolated (live migration's SharedArrayBuffer), which makes
+    // tfjs pick its threaded wasm build; its pthread workers do not load from our bundle
+    // ("e is not defined"): stay on the single-threaded build, as before the isolation
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
     pathsSet = true
   }
   const adapter = await adapterInfo()

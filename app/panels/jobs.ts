@@ -3,12 +3,15 @@
  * its progress), the tasks running now and on which peer, the results of the selected job (exit
  * code, error, the start of stdout), a drop zone / file input to submit a `.wasm` from the tab,
  * and the Mandelbrot demo: one image split into 48 tiles, each tile a task, painted as its result
- * commits in the colour of the peer that computed it. Peer data is shown as text nodes only.
+ * commits in the colour of the peer that computed it; the tab's movable tasks with a migrate
+ * button and its migrations (./jobs-migrations.ts). Peer data is shown as text nodes only.
  */
 import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
 import type { TabJobs } from '../jobs/tab-jobs.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
+import { createMigrationsView } from './jobs-migrations.ts'
+import { checkpointabilityText, precheckCheckpointable } from '../../core/migration/precheck.ts'
 import { buildSubmit, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
 import { decodeTaskResult, type TaskResult } from '../../core/jobs/result-codec.ts'
 import { demoTiles, DEMO, paintTile, parsePgm, peerColour, tileArgs } from '../jobs/mandelbrot-demo.ts'
@@ -52,6 +55,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const queue = h('div', { class: 'table-scroll' })
   const running = h('div', { class: 'table-scroll' })
   const resultsBox = h('div', { class: 'table-scroll' })
+  const migrations = createMigrationsView(jobs)
   root.append(
     h('p', { class: 'hint' }, 'WebAssembly (WASI) tasks claimed through the ledger and run in sandboxes by tabs and Node peers.'),
     h('div', { class: 'jobs-demo' }, h('div', {}, canvas, legend), h('div', {}, demoBtn, demoInfo)),
@@ -61,7 +65,8 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
     message,
     h('div', { class: 'ledger-cols' },
       h('div', {}, h('h3', {}, 'Queue'), queue, h('h3', {}, 'Running'), running),
-      h('div', {}, h('h3', {}, 'Results'), resultsBox)))
+      h('div', {}, h('h3', {}, 'Results'), resultsBox)),
+    migrations.el) // full width: its tables are wider than a column
 
   const submit = async (req: SubmitRequest): Promise<string> => {
     const body = buildSubmit(jobs.blobs, req, Date.now())
@@ -71,12 +76,15 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const submitFile = (f: File): void => {
     message.textContent = `Submitting ${f.name}…`
     void f.arrayBuffer().then(async buf => {
+      const module = new Uint8Array(buf)
+      const checkpointable = await precheckCheckpointable(module)
       const id = await submit({
-        module: new Uint8Array(buf), count: Math.max(1, Number(tasks.value) || 1), replicas: Math.max(1, Number(replicas.value) || 1),
+        module, count: Math.max(1, Number(tasks.value) || 1), replicas: Math.max(1, Number(replicas.value) || 1),
         args: args.value.split(/\s+/).filter(a => a !== '')
       })
       selected = id
-      message.textContent = `Submitted ${f.name} as job ${id}.`
+      message.textContent = `Submitted ${f.name} as job ${id}.${checkpointable.ok ? '' : ` Note: ${checkpointabilityText(checkpointable)}.`}`
+      message.dataset.checkpointable = checkpointable.ok ? 'yes' : checkpointable.reason
       render()
     }).catch((err: unknown) => { message.textContent = `Not submitted: ${errorWords(err)}` })
   }
@@ -171,6 +179,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
       resultsBox.replaceChildren(h('table', { 'data-testid': 'jobs-results', 'data-job': job.id }, h('thead', {}, h('tr', {}, ...['task', 'status', 'exit', 'error', 'stdout', 'computed by'].map(t => h('th', {}, t)))), h('tbody', {}, ...rows)),
         ...(job.tasks.length > rows.length ? [h('p', { class: 'hint' }, `… and ${job.tasks.length - rows.length} more task(s): novacron job result ${job.id}`)] : []))
     }
+    migrations.render()
     legend.replaceChildren(...[...painted.entries()].map(([peer, n]) => h('li', {}, h('span', { class: 'jobs-swatch', style: `background: ${rgb(colourOf(peer))}` }), `${shortId(peer)}${peer === jobs.self ? ' (this tab)' : ''}: ${n} tile(s)`)))
   }
   jobs.events.addEventListener('jobs', onJobs)

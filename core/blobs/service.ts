@@ -65,6 +65,8 @@ export interface BlobService {
   /** the blob when every chunk is held locally */
   get: (id: string) => Uint8Array | undefined
   has: (id: string) => boolean
+  /** forgets a blob here (its chunks no other blob here uses): the chunk bytes freed */
+  remove: (id: string) => number
   /** the blob, from the local store or from `providers` (peer ids, tried in order) */
   fetch: (id: string, providers: string[]) => Promise<{ bytes: Uint8Array, stats: FetchStats }>
   readonly store: BlobStore
@@ -244,6 +246,7 @@ export function createBlobService (components: BlobComponents, init: BlobService
     },
     get (id) { assertBlobId(id); return local(id) },
     has (id) { assertBlobId(id); return local(id) != null },
+    remove (id) { assertBlobId(id); return store.removeBlob(id) },
     fetch: fetchBlob
   }
 }

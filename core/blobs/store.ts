@@ -26,6 +26,11 @@ export interface BlobStore {
    * when pinned blobs leave no room (nothing is evicted or written then).
    */
   putBlob: (manifest: BlobManifest, chunks: ReadonlyMap<string, Uint8Array>) => void
+  /**
+   * forgets blob `id`: its manifest, and its chunks that no other manifest here lists (blobs share
+   * chunks: successive checkpoints of a task, builds of a module); the chunk bytes freed
+   */
+  removeBlob: (id: string) => number
   /** bytes of chunk data held */
   readonly bytes: number
   /** the cap on chunk bytes */
@@ -111,6 +116,19 @@ export abstract class IndexedBlobStore implements BlobStore {
     }
     this.index.addBlob(manifest.id, sizes.keys())
     this.touched(manifest.id)
+  }
+
+  removeBlob (id: string): number {
+    if (!this.manifests.has(id)) return 0
+    const free = this.index.removeBlob(id)
+    this.manifests.delete(id)
+    this.deleteManifest(id)
+    let freed = 0
+    for (const hash of free) {
+      freed += this.index.chunkSize(hash) ?? 0
+      this.dropChunk(hash)
+    }
+    return freed
   }
 
   /** Removes a blob's manifest (its chunks stay until a plan frees them). */

@@ -56,6 +56,12 @@ export interface CheckpointLink {
   spec: CheckpointRunSpec
   onReply: (reply: Extract<WorkerReply, { type: 'memory' | 'checkpoint' }>) => void
   onPaused: (snapshot: Uint8Array) => Promise<{ resume: Uint8Array } | { leave: string }>
+  /**
+   * run time the task already used before `spec.from` (on another peer: its snapshot's clock),
+   * charged against its wall-clock limit: a moved or resumed task keeps its remaining time
+   * @default 0
+   */
+  usedMs?: number
 }
 
 export interface TaskRunner {
@@ -95,7 +101,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       let timer: ReturnType<typeof setTimeout> | undefined
       let settled = false
       let spec = link?.spec
-      let ranMs = 0 // wall clock used by earlier workers of this task (checkpointable runs)
+      let ranMs = link?.usedMs ?? 0 // wall clock used by earlier workers of this task, here or elsewhere (checkpointable runs)
       let readyAt = 0
       const finish = (err: JobError | undefined, output?: TaskOutput): void => {
         if (settled) return

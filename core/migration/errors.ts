@@ -14,7 +14,8 @@ export type NotCheckpointableReason =
   | 'no-memory' // it defines no memory of its own (or more than one)
   | 'already-instrumented' // it exports asyncify_* or our global names already
   | 'instrument-failed' // the asyncify pass or validation failed
-  | 'too-large' // the instrumented module is over the size bound
+  | 'too-large' // the module, or the instrumented module, is over the size bound
+  | 'no-wasi-calls' // it imports no WASI function: a task is paused only at one (precheck.ts)
 
 /** The module cannot be checkpointed; `reason` says why. */
 export class NotCheckpointableError extends MigrationError {

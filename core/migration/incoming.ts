@@ -13,7 +13,7 @@
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { snapshotDigest } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
-import { PreCopyReceiver } from './precopy.ts'
+import { DEFAULT_CHUNK_BYTES, fixedChunks, PreCopyReceiver } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
 
@@ -24,7 +24,12 @@ export interface IncomingContext {
   /** fetches and instruments the job's module (cached); throws when it cannot be checkpointed */
   prepareModule: (moduleId: string, providers: string[]) => Promise<void>
   /** fetches a checkpoint's blob from `from` and keeps it (the blob layer checks its SHA-256) */
-  keep: (blob: string, from: string) => Promise<void>
+  keep: (blob: string, from: string, slot: { job: string, task: number, replica: number }) => Promise<void>
+  /**
+   * the memory of the newest checkpoint of that slot this peer holds (it keeps the task's
+   * checkpoints), if any: its chunks are reported in `accept` and never sent again
+   */
+  heldMemory?: (slot: { job: string, task: number, replica: number }) => Uint8Array | undefined
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   log: (message: string) => void
@@ -65,7 +70,7 @@ export class MigrationIncoming {
       const why = this.notHolder(req, peer)
       if (why != null) return { type: 'refuse', reason: why }
       try {
-        await this.ctx.keep(req.blob, peer)
+        await this.ctx.keep(req.blob, peer, { job: req.job, task: req.task, replica: req.replica })
       } catch (err) {
         return { type: 'refuse', reason: `could not fetch the checkpoint: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
       }
@@ -142,7 +147,19 @@ export class MigrationIncoming {
     } catch (err) {
       return { type: 'refuse', reason: `the module cannot run checkpointably here: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
     }
-    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(), lastActive: Date.now() })
-    return { type: 'accept', have: [] }
+    // chunks of a checkpoint of this task kept here: cut as the source cuts (fixed 8 KiB; a source
+    // cutting otherwise just finds no match), named by their hash, never sent again
+    const held = new Map<string, Uint8Array>()
+    let memory: Uint8Array | undefined
+    try {
+      memory = this.ctx.heldMemory?.(req)
+    } catch (err) {
+      this.ctx.log(`migration ${req.id}: the checkpoint kept here could not be read (${err instanceof Error ? err.message : String(err)}): every chunk is sent`)
+    }
+    if (memory != null && memory.length <= job.spec.memoryBytes) {
+      for (const c of fixedChunks(memory, DEFAULT_CHUNK_BYTES)) if (!held.has(c.hash)) held.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
+    }
+    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(held), lastActive: Date.now() })
+    return { type: 'accept', have: [...held.keys()] }
   }
 }

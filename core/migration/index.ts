@@ -8,7 +8,7 @@ export type { InstrumentedModule, InstrumentOptions, GlobalKind } from './instru
 export { runCheckpointable } from './checkpoint-run.ts'
 export type { CheckpointRunOptions, CheckpointRunResult, PausePoint } from './checkpoint-run.ts'
 export type { TaskSnapshot, GlobalValue } from './snapshot.ts'
-export { encodeSnapshot, decodeSnapshot, SNAPSHOT_VERSION } from './snapshot-codec.ts'
+export { encodeSnapshot, decodeSnapshot, readSnapshotClockNs, SNAPSHOT_VERSION } from './snapshot-codec.ts'
 export type { SnapshotLimits } from './snapshot-codec.ts'
 export { PreCopySender, PreCopyReceiver, encodeChunkFrame, decodeChunkFrame } from './precopy.ts'
 export type { RoundPlan, PreCopyInit } from './precopy.ts'
@@ -22,6 +22,9 @@ export type { IncomingContext, IncomingStats, ReadySnapshot } from './incoming.t
 export { createMigrationService } from './service.ts'
 export type { MigrationService, MigrationComponents, MigrationInit, CheckpointStats } from './service.ts'
 export { snapshotDigest } from './digest.ts'
+export { CheckpointHoldings } from './checkpoint-gc.ts'
+export { precheckCheckpointable, checkpointabilityText, DEFAULT_MAX_CHECKPOINT_MODULE_BYTES } from './precheck.ts'
+export type { Checkpointability, PrecheckOptions } from './precheck.ts'
 export {
   MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError
 } from './errors.ts'

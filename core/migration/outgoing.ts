@@ -16,7 +16,7 @@
 import type { HandoverEntry } from '../jobs/entries.ts'
 import { snapshotDigest } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
-import { encodeChunkFrame, PreCopySender } from './precopy.ts'
+import { DEFAULT_CHUNK_BYTES, encodeChunkFrame, PreCopySender } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
 
@@ -39,6 +39,8 @@ export interface MigrationRecord {
   rounds: number
   /** chunks sent again because the target found them corrupted or missing */
   resentChunks: number
+  /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
+  targetHad?: number
   error?: string
   startedAt: number
   endedAt?: number
@@ -142,7 +144,8 @@ export async function migrateOut (
   }
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target
-  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? 8192 })
+  rec.targetHad = have.length
+  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES })
   let paused: Uint8Array | undefined
   try {
     // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before

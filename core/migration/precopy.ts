@@ -42,6 +42,19 @@ export interface PreCopyInit {
   fixedChunkBytes?: number
 }
 
+/** Memory cut into aligned chunks of `size` bytes (the last may be shorter), each named by its xxHash64. */
+export function fixedChunks (memory: Uint8Array, size: number): Array<{ hash: string, offset: number, length: number }> {
+  const out = []
+  for (let offset = 0; offset < memory.length; offset += size) {
+    const length = Math.min(size, memory.length - offset)
+    out.push({ hash: xxh64Hex(memory.subarray(offset, offset + length)), offset, length })
+  }
+  return out
+}
+
+/** The default fixed chunk size of live migration (outgoing.ts's `chunkBytes`), which a target assumes when it reports what it holds. */
+export const DEFAULT_CHUNK_BYTES = 8192
+
 /** The sender's side: one per migration. */
 export class PreCopySender {
   private readonly known: Set<string>
@@ -59,12 +72,7 @@ export class PreCopySender {
 
   private cut (memory: Uint8Array): Array<{ hash: string, offset: number, length: number }> {
     if (this.fixed === 0) return chunkData(memory, this.chunking)
-    const out = []
-    for (let offset = 0; offset < memory.length; offset += this.fixed) {
-      const length = Math.min(this.fixed, memory.length - offset)
-      out.push({ hash: xxh64Hex(memory.subarray(offset, offset + length)), offset, length })
-    }
-    return out
+    return fixedChunks(memory, this.fixed)
   }
 
   /** Plans one round over `memory` (a copy taken now); what it sends counts as held from then on. */

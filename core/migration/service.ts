@@ -9,7 +9,8 @@
  *   (a leaving peer);
  * - every `checkpointIntervalMs` a running task takes a checkpoint (it goes on at once), stored as a
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
- *   task claimed again after its holder vanished resumes from the slot's last checkpoint;
+ *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
+ *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
  * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
@@ -19,11 +20,13 @@ import type { JobEntry } from '../jobs/entries.ts'
 import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
+import { CheckpointHoldings } from './checkpoint-gc.ts'
 import { NotCheckpointableError, NotMigratableError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
+import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
 import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
@@ -36,6 +39,10 @@ export interface MigrationComponents {
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
   /** stores a blob here (served to other peers); its id (SHA-256) */
   putBlob: (bytes: Uint8Array) => string
+  /** a blob stored here, if it is (a checkpoint this peer keeps) @default none */
+  getBlob?: (id: string) => Uint8Array | undefined
+  /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
+  removeBlob?: (id: string) => number
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -60,6 +67,9 @@ export interface CheckpointStats {
   failed: number
   /** tasks this peer claimed again and resumed from a checkpoint */
   resumed: number
+  /** superseded checkpoint blobs this peer dropped (checkpoint-gc.ts), and their chunk bytes freed */
+  dropped: number
+  droppedBytes: number
   lastError?: string
 }
 
@@ -97,6 +107,16 @@ interface Running {
 /** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
 const MAX_FRAME = 48 * 1024 * 1024
 
+/** The run time a snapshot records, ms (0, logged, for one that cannot be read: the worker then fails it) */
+function usedMsOf (snapshot: Uint8Array, key: string, log: (m: string) => void = () => {}): number {
+  try {
+    return Number(readSnapshotClockNs(snapshot) / 1_000_000n)
+  } catch (err) {
+    log(`task ${key}: its snapshot's clock could not be read: ${err instanceof Error ? err.message : String(err)}`)
+    return 0
+  }
+}
+
 const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
 
 export function createMigrationService (c: MigrationComponents, init: MigrationInit = {}): MigrationService {
@@ -109,15 +129,21 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const records: MigrationRecord[] = []
   let started = false
   let n = 0
-  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0 }
+  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0 }
   const interval = init.checkpointIntervalMs ?? 30_000
+  const holdings = new CheckpointHoldings()
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
     hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
-    keep: async (blob, from) => { await c.fetchBlob(blob, [from]) },
+    heldMemory: slot => {
+      const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
+      const bytes = cp != null ? c.getBlob?.(cp.snapshot) : undefined
+      return bytes != null ? decodeSnapshot(bytes).memory : undefined
+    },
+    keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
     log
   })
 
@@ -149,6 +175,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       if (interval > 0) r.timer = setInterval(() => { requestCheckpoint(r) }, interval)
       const link: CheckpointLink = {
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+        // the run time it had on the peer that paused it counts against its limit here
+        ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes)
           else void storeCheckpoint(r, reply.snapshot)
@@ -181,6 +209,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     if (cp == null) return undefined
     try {
       const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
+      holdings.add(held, cp.snapshot)
       checkpoints.resumed++
       out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
       return bytes
@@ -202,6 +231,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   async function storeCheckpoint (r: Running, snapshot: Uint8Array): Promise<void> {
     try {
       const id = c.putBlob(snapshot)
+      holdings.add(r.held, id)
       const { job, task, replica, token } = r.held
       const keepers = c.peers().filter(p => p !== c.self)
       let keeper: string | undefined
@@ -294,6 +324,11 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     get movable () { return [...running.keys()] },
     migrate,
     onEvents (events) {
+      for (const id of holdings.apply(events)) {
+        const freed = c.removeBlob?.(id) ?? 0
+        checkpoints.dropped++
+        checkpoints.droppedBytes += freed
+      }
       for (const e of events) {
         if (e.type === 'submitted' && init.checkpointTasks !== false) prewarm(e.job)
         if (e.type !== 'handedOver' || e.to !== c.self) continue

@@ -115,6 +115,37 @@ export function decodeSnapshot (bytes: Uint8Array, limits: SnapshotLimits = {}):
   }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
 }
 
+/**
+ * The task's run time so far (`clockNs`) without decoding (or copying) the rest: a peer resuming
+ * a task from another peer's snapshot charges it against the task's wall-clock limit
+ * (core/jobs/runner.ts's `usedMs`). Same checks as `decodeSnapshot` on what it passes over.
+ */
+export function readSnapshotClockNs (bytes: Uint8Array): bigint {
+  const skip = (d: decoding.Decoder, what: string): void => {
+    const len = decoding.readVarUint(d)
+    if (len > d.arr.length - d.pos) fail(`${what} of ${len} bytes runs past the end`)
+    d.pos += len
+  }
+  return decodeExact(bytes, 'snapshot', d => {
+    for (const b of MAGIC) if (decoding.readUint8(d) !== b) fail('bad magic (not a snapshot)')
+    const version = decoding.readVarUint(d)
+    if (version !== SNAPSHOT_VERSION) fail(`version ${version} is not supported (this peer reads ${SNAPSHOT_VERSION})`)
+    skip(d, 'memory')
+    const n = readUint(d, 'global count', 4096)
+    for (let i = 0; i < n; i++) readGlobal(d)
+    skip(d, 'saved stack')
+    skip(d, 'paused-in name')
+    decoding.readVarInt(d)
+    readUint(d, 'stdin position', Number.MAX_SAFE_INTEGER)
+    skip(d, 'stdout')
+    skip(d, 'stderr')
+    const clockNs = decoding.readBigUint64(d)
+    readUint(d, 'call count', Number.MAX_SAFE_INTEGER)
+    readUint(d, 'pause count', Number.MAX_SAFE_INTEGER)
+    return clockNs
+  }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
+}
+
 function readGlobal (d: decoding.Decoder): GlobalValue {
   const k = decoding.readUint8(d)
   const kind = KINDS[k] ?? fail(`unknown global kind ${k}`)

@@ -4,6 +4,8 @@
  * it can dial over WebRTC at once instead of waiting for peer discovery), and `GET /metrics`
  * (Prometheus text, docs/metrics.md) when given an exporter.
  *
+ * Files are served cross-origin isolated (COOP/COEP, see `ISOLATION`).
+ *
  * A tiny static server on `node:http` rather than a framework: it serves one folder of vite
  * output, read-only, and refuses any path that escapes that folder.
  */
@@ -43,6 +45,14 @@ export interface AppServerInit {
   metrics?: PrometheusExport
 }
 
+/**
+ * Cross-origin isolation for every file of the app: a page served so gets `SharedArrayBuffer`,
+ * which live migration's control word between the page and a task's Web Worker needs
+ * (app/migration/tab-migration.ts). The app loads only same-origin files, so `require-corp`
+ * blocks nothing it uses; WebSocket and WebRTC connections are not subject to it.
+ */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+
 const NOT_BUILT = '<!doctype html><meta charset="utf-8"><title>NovaCron Edge</title><p>The app is not built. Run <code>npm start</code> (or <code>npm run build</code>) to build <code>dist/app</code>.</p>'
 
 export function createAppServer (init: AppServerInit): Server {
@@ -62,11 +72,11 @@ export function createAppServer (init: AppServerInit): Server {
     }
     void serveFile(root, url.pathname).then(found => {
       if (found == null) {
-        if (url.pathname === '/' || url.pathname === '/index.html') { res.writeHead(200, { 'content-type': TYPES['.html'] }).end(NOT_BUILT); return }
+        if (url.pathname === '/' || url.pathname === '/index.html') { res.writeHead(200, { 'content-type': TYPES['.html'], ...ISOLATION }).end(NOT_BUILT); return }
         res.writeHead(404, { 'content-type': TYPES['.txt'] }).end('not found\n')
         return
       }
-      res.writeHead(200, { 'content-type': TYPES[extname(found.path)] ?? 'application/octet-stream', 'content-length': found.body.length })
+      res.writeHead(200, { 'content-type': TYPES[extname(found.path)] ?? 'application/octet-stream', 'content-length': found.body.length, ...ISOLATION })
       res.end(req.method === 'HEAD' ? undefined : found.body)
     }, err => {
       res.writeHead(500, { 'content-type': TYPES['.txt'] }).end(`error: ${(err as Error).message}\n`)

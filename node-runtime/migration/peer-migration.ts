@@ -50,6 +50,8 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     worker,
     fetchBlob: async (id, providers) => (await blobs.fetch(id, providers.filter(p => p !== self))).bytes,
     putBlob: bytes => blobs.put(bytes).id,
+    removeBlob: id => blobs.remove(id),
+    getBlob: id => blobs.get(id),
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
     out,

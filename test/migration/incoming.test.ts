@@ -4,7 +4,8 @@
  * lease holder under its current token may offer; a corrupted chunk is named for a resend while
  * the good ones are kept; `final` asks for missing chunks, refuses a snapshot whose digest does not
  * match, and hands over a verified one; malformed or unknown requests get a refusal, never a throw;
- * a session's bytes are bounded by the job's memory cap.
+ * a session's bytes are bounded by the job's memory cap; the chunks of a checkpoint of the task
+ * kept here are reported in `accept` and not sent again, and the snapshot still rebuilds exactly.
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -25,13 +26,13 @@ const TOKEN = { epoch: 1, slot: 2 }
 
 before(async () => { await initCoreWasm() })
 
-function setup (memoryBytes = 1 << 20): { incoming: MigrationIncoming, ready: ReadySnapshot[], call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
+function setup (memoryBytes = 1 << 20, heldMemory?: () => Uint8Array | undefined): { incoming: MigrationIncoming, ready: ReadySnapshot[], call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
   const state = new JobsState()
   const apply = (slot: number, e: JobEntry): void => { const { kind, data } = encodeJobEntry(e); assert.ok(state.apply({ slot, index: 0, author: SRC, kind, data }).applied) }
   apply(1, { kind: 'job.submit', body: { at: 1000, module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 60_000, memoryBytes, leaseTtlMs: 60_000 } })
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const ready: ReadySnapshot[] = []
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, log: () => {} })
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, log: () => {}, ...(heldMemory != null ? { heldMemory } : {}) })
   return { incoming, ready, call: async (m, from = SRC) => decodeResponse(await incoming.handle(encodeRequest(m), from)) }
 }
 
@@ -89,4 +90,24 @@ test('malformed requests are refusals, never throws; a session is bounded by the
   const frames = [...new PreCopySender({ fixedChunkBytes: 8192 }).round(snap.memory).send].map(([h, c]) => encodeChunkFrame(h, c))
   const res = await call({ type: 'chunks', id: 'm2', frames })
   assert.match((res as { reason: string }).reason, /^over the session's budget/)
+})
+
+test('a target keeping a checkpoint of the task reports its chunks; only the changed ones are sent; the snapshot rebuilds exactly', async () => {
+  const earlier = snapshot(4, 3)
+  const now = { ...earlier, memory: earlier.memory.slice() }
+  now.memory.fill(7, 70_000, 90_000) // ~20 KB rewritten since the checkpoint: 3-4 of 32 chunks
+  const { call, ready } = setup(1 << 20, () => earlier.memory)
+  const acc = await call(offer())
+  assert.equal(acc.type, 'accept')
+  const have = (acc as { have: string[] }).have
+  assert.equal(have.length, new Set(have).size)
+  assert.ok(have.length >= 2, 'the checkpoint\'s chunks are reported (seeded memory: all distinct)')
+  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: 8192 })
+  const plan = sender.round(now.memory)
+  assert.ok(plan.send.size >= 3 && plan.send.size <= 4, `only the changed chunks are sent (${plan.send.size})`)
+  assert.ok(plan.sentBytes <= 4 * 8192)
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', frames: [...plan.send].map(([h, c]) => encodeChunkFrame(h, c)) }), { type: 'resend', hashes: [] })
+  const full = encodeSnapshot(now)
+  assert.deepEqual(await call({ type: 'final', id: 'm1', meta: encodeSnapshot({ ...now, memory: new Uint8Array(0) }), recipe: plan.recipe, sha256: await snapshotDigest(full) }), { type: 'ok' })
+  assert.deepEqual(ready[0].snapshot, full)
 })

@@ -7,12 +7,14 @@
  *   exactly the output of its native build (no lost or doubled line); the corrupted chunk was
  *   detected by its hash and sent again; the handover is a ledger entry with a new fencing token,
  *   the result is the target's, and the old holder's late result under its old token is refused
- *   on every peer;
+ *   on every peer; the target, keeping the task's last checkpoint, reports its chunks, which are
+ *   not sent again;
  * - a peer stopped with SIGTERM moves its running task out within the grace period before it
  *   exits, and the task still ends with exactly the right output;
  * - a peer killed with SIGKILL: its task, checkpointed every 3 s and kept by the other peer, is
  *   claimed again once its lease expires and resumes from the last checkpoint; the output is
- *   exactly right (no lost or doubled line).
+ *   exactly right (no lost or doubled line); once the task reported, the peer that kept its
+ *   checkpoint drops it.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -82,6 +84,11 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const job = await submit()
     const source = await movableHolder(job)
     const target = cluster.live().find(p => p !== source && p !== boot) as ClusterPeer
+    // a checkpoint kept by the target first: its chunks are reused by the migration
+    await waitFor(async () => {
+      const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+      return v.tasks[0].slots[0].checkpoint?.keeper === target.peerId ? true : null
+    }, { timeout: 300_000, interval: 500, message: `a checkpoint of ${job}/0 kept by the target` })
     const mig = await cli(['job', 'migrate', `${job}/0`, '--json', '--data-dir', source.dataDir])
     assert.equal(mig.code, 0, mig.stderr + mig.stdout)
     const rec = JSON.parse(mig.stdout) as MigrationRecord
@@ -90,7 +97,8 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     assert.equal(rec.to, target.peerId)
     assert.ok(rec.resentChunks >= 1, 'the corrupted chunk was sent again')
     assert.ok(rec.memoryBytes >= 65536 && rec.bytesSent > 0)
-    console.log(`# migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds`)
+    console.log(`# migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    assert.ok((rec.targetHad ?? 0) > 0, 'the target reported the chunks of the checkpoint it keeps')
     const arrived = await cluster.op(target, 'migration.list') as MigrationList
     assert.ok(arrived.incoming.corruptChunks >= 1, 'the target detected the corrupted chunk by its hash')
     assert.equal(arrived.incoming.snapshotsReady, 1)
@@ -149,8 +157,13 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(fin.tasks[0].slots[0].result?.worker, other.peerId)
     assert.ok((fin.tasks[0].slots[0].result?.token.epoch ?? 0) >= 2, 'claimed again after the lease expired')
-    const l = await cluster.op(other, 'migration.list') as { checkpoints: { resumed: number } }
+    const l = await cluster.op(other, 'migration.list') as { checkpoints: { resumed: number, dropped: number } }
     assert.equal(l.checkpoints.resumed, 1, 'the new holder resumed from the checkpoint, not from the start')
+    // once the slot reported its result, the checkpoint it kept (and fetched to resume) is dropped
+    await waitFor(async () => {
+      const x = await cluster.op(other, 'migration.list') as { checkpoints: { dropped: number } }
+      return x.checkpoints.dropped >= 1 ? true : null
+    }, { timeout: 60_000, interval: 500, message: 'the ended task\'s checkpoint dropped by its keeper' })
     assert.match(other.proc.stdout, new RegExp(`"event":"migration:resumed","job":"${job.replace('.', '\\.')}"`))
   })
 })

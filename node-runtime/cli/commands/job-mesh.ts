@@ -11,6 +11,7 @@ import { safeJson, safeText } from '../escape.ts'
 import { bool, list, num, str, UsageError, type CliIO, type Command, type OptionSpec, type ParsedArgs } from '../args.ts'
 import { peerExec } from '../../ledger/client.ts'
 import { parseSplitLine } from '../../../core/jobs/submitter.ts'
+import { checkpointabilityText, precheckCheckpointable } from '../../../core/migration/precheck.ts'
 import type { JobSummary } from '../../../core/jobs/submitter.ts'
 import { duration, parseSize, readCapped, readStdin } from './job.ts'
 
@@ -25,7 +26,8 @@ async function submit (args: ParsedArgs, io: CliIO): Promise<number> {
   const tasks = num(args, 'tasks')
   const split = str(args, 'split')
   if (tasks != null && split != null) throw new UsageError('give --tasks N or --split FILE.jsonl, not both', '--split')
-  const body: Record<string, unknown> = { module: b64(readCapped(modulePath, 'module')) }
+  const moduleBytes = readCapped(modulePath, 'module')
+  const body: Record<string, unknown> = { module: b64(moduleBytes) }
   const input = str(args, 'input')
   if (input === '-') body.stdin = b64(await readStdin(io))
   else if (input != null) body.stdin = b64(readCapped(input, '--input'))
@@ -47,8 +49,11 @@ async function submit (args: ParsedArgs, io: CliIO): Promise<number> {
   body.timeoutMs = duration(str(args, 'timeout') ?? '30s', '--timeout')
   body.memoryBytes = parseSize(str(args, 'memory') ?? '256MiB', '--memory')
   body.leaseTtlMs = duration(str(args, 'lease') ?? '15s', '--lease')
+  const checkpointable = await precheckCheckpointable(moduleBytes)
   const r = await peerExec(dir(args))('job.submit', body) as { job: string, tasks: number, module: string, slot: number }
-  io.stdout.write(bool(args, 'json') ? safeJson(r) + '\n' : `${r.job}\n`)
+  io.stdout.write(bool(args, 'json') ? safeJson({ ...r, checkpointable }) + '\n' : `${r.job}\n`)
+  // on stderr, so that stdout stays the job id for scripts
+  if (!checkpointable.ok && !bool(args, 'json')) io.stderr.write(safeText(`note: job ${r.job}: ${checkpointabilityText(checkpointable)}\n`))
   return 0
 }
 
@@ -115,7 +120,10 @@ export const meshCommands: Command[] = [
       'content-addressed blobs and commits a job.submit entry to the mesh ledger. Peers with free\n' +
       'capacity claim the tasks (a lease renewed while they run), run each in their sandbox and commit\n' +
       'the hash of its result; with --replicas K, K distinct peers run each task and a majority decides.\n' +
-      'Task i gets NOVACRON_TASK_INDEX=i in its environment. Prints the job id (<slot>.<index>).',
+      'Task i gets NOVACRON_TASK_INDEX=i in its environment. Prints the job id (<slot>.<index>).\n' +
+      'When the module\'s tasks cannot be checkpointed (so not moved between peers, nor resumed from a\n' +
+      'checkpoint: no WASI calls, no own memory, over 32 MiB, does not compile) a note on stderr says\n' +
+      'why (--json: the "checkpointable" field); they still run.',
     positionals: [
       { name: 'module.wasm', description: 'The WASI module (wasm32-wasi, preview 1)', required: true },
       { name: 'args', description: 'Arguments for every task (after --)', variadic: true }
