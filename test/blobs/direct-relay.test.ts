@@ -14,6 +14,7 @@ import { BLOBS_PROTOCOL, createBlobService, type BlobComponents } from '../../co
 import { connectionTransport } from '../../core/net/transport.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 import { waitFor } from '../_support/wait.ts'
+import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
 const FAST: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 2000 }
 const nodes: MeshNode[] = []
@@ -21,19 +22,6 @@ const peers: MeshNode[] = []
 
 function directPeers (n: MeshNode): Set<string> {
   return new Set(n.libp2p.getConnections().filter(c => c.status === 'open' && isDirectWebRTC(c)).map(c => c.remotePeer.toString()))
-}
-
-/** seeded incompressible bytes (mulberry32) */
-function bytesOf (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let a = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return out
 }
 
 before(async () => {

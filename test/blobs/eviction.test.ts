@@ -22,23 +22,11 @@ import { jobBlobRetention } from '../../core/jobs/index.ts'
 import type { RequestHandler } from '../../core/net/index.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 import { Log } from '../jobs/_log.ts'
+import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
 const dirs: string[] = []
 const fresh = (): string => { const d = mkdtempSync(join(tmpdir(), 'nc-evict-')); dirs.push(d); return d }
 const noMesh = {} as unknown as BlobComponents
-
-/** seeded incompressible bytes (mulberry32) */
-function bytesOf (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let a = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return out
-}
 
 const service = (store: BlobStore): ReturnType<typeof createBlobService> => createBlobService(noMesh, { store })
 

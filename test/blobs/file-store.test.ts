@@ -13,24 +13,12 @@ import { after, before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { createBlobService, PINNED, type BlobComponents } from '../../core/blobs/index.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
+import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
 const dirs: string[] = []
 const fresh = (): string => { const d = mkdtempSync(join(tmpdir(), 'nc-blobs-')); dirs.push(d); return d }
 /** the service's mesh side is not used by put/get */
 const noMesh = {} as unknown as BlobComponents
-
-/** seeded bytes (mulberry32) that do not compress to nothing and chunk into several pieces */
-function bytesOf (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let a = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return out
-}
 
 before(async () => { await initCoreWasm() })
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })

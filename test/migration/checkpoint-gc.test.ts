@@ -19,6 +19,7 @@ import { createBlobService, MemoryBlobStore, type BlobComponents, type BlobStore
 import { CheckpointHoldings } from '../../core/migration/checkpoint-gc.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
+import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
 const slot = { job: 'j1', task: 0, replica: 0 }
 const cp = (snapshot: string, s = slot): JobEvent => ({ type: 'checkpointed', ...s, snapshot, keeper: 'k' })
@@ -56,19 +57,6 @@ test('a result drops its slot\'s blobs; a failed task, a finished or cancelled j
   assert.deepEqual(h.apply([{ type: 'cancelled', job: 'j3' }]), ['z'])
   assert.deepEqual(h.holding, {})
 })
-
-/** seeded bytes (mulberry32) */
-function bytesOf (n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let a = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff
-  }
-  return out
-}
 
 const dirs: string[] = []
 before(async () => { await initCoreWasm() })
