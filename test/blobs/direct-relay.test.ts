@@ -9,37 +9,22 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
+import { isDirectWebRTC, type MeshNode } from '../../core/net/index.ts'
 import { BLOBS_PROTOCOL, createBlobService, type BlobComponents } from '../../core/blobs/index.ts'
 import { connectionTransport } from '../../core/net/transport.ts'
-import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
+import { directPeers, startRelayMesh, type RelayMesh } from '../_support/relay-mesh.ts'
 import { waitFor } from '../_support/wait.ts'
 import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
-const FAST: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 2000 }
-const nodes: MeshNode[] = []
-const peers: MeshNode[] = []
-
-function directPeers (n: MeshNode): Set<string> {
-  return new Set(n.libp2p.getConnections().filter(c => c.status === 'open' && isDirectWebRTC(c)).map(c => c.remotePeer.toString()))
-}
+let mesh: RelayMesh
+let peers: MeshNode[] = []
 
 before(async () => {
-  const boot = await createMeshNode({ ...FAST, role: 'bootstrap', listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
-  nodes.push(boot)
-  await boot.start()
-  for (let i = 0; i < 4; i++) {
-    const n = await createMeshNode({ ...FAST, maxPeers: 1, bootstrap: [boot.getMultiaddrs()[0]] })
-    nodes.push(n)
-    peers.push(n)
-    await n.start()
-  }
+  mesh = await startRelayMesh(4, 1)
+  peers = mesh.peers
 })
 
-after(async () => {
-  await Promise.all(nodes.map(async n => { await n.stop() }))
-  releaseWebRTC()
-})
+after(async () => { await mesh?.stop() })
 
 test('a blob request to a provider reachable only through the relay dials a WebRTC link first and goes over it', { timeout: 600_000 }, async () => {
   // settled: every peer has its one direct link (so none dials further), and some pair has none

@@ -13,6 +13,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
 import { BROADCAST_TOPIC } from '../../core/net/mesh-node.ts'
 import type { PrivateKey } from '@libp2p/interface'
+import { directPeers } from '../_support/relay-mesh.ts'
 import { waitFor } from '../_support/wait.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 
@@ -41,10 +42,6 @@ async function startPeerWith (init: MeshNodeInit): Promise<MeshNode> {
   await n.handle(ECHO, (req, ctx) => new TextEncoder().encode(`${n.peerId.toString()}<-${ctx.peerId}:${new TextDecoder().decode(req)}`))
   await n.start()
   return n
-}
-
-function directPeers (n: MeshNode): Set<string> {
-  return new Set(n.libp2p.getConnections().filter(c => c.status === 'open' && isDirectWebRTC(c)).map(c => c.remotePeer.toString()))
 }
 
 function fullyMeshed (group: MeshNode[]): boolean {
