@@ -4,7 +4,7 @@
  * and without LZ4, at 2/4/8 bits), a malformed delta is a typed error, and over the in-memory mesh
  * and ledger (`_mem.ts`, real tfjs-wasm training): peers holding the previous model fetch only
  * deltas, one hash everywhere and every round recomputes; a peer that missed rounds fetches the
- * full model; deltas that do not rebuild the committed hash are refused and the model fetched whole.
+ * full model and then the skipped rounds' models to evaluate them; deltas that do not rebuild the committed hash are refused and the model fetched whole.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -128,8 +128,9 @@ describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () 
     const late = peer(3, mesh, ledger, ROUNDS)
     await late.start()
     const all = [...peers, late]
-    // (the late peer never holds rounds 1–2's models, so only the head's accuracy is awaited)
-    await waitFor(() => all.every(p => p.status().round === ROUNDS && p.status().held && p.status().rounds.at(-1)?.localAccuracy != null), { timeout: 240_000, message: () => all.map(p => `${p.status().round}${p.status().held ? '' : '?'}`).join(',') })
+    // the late peer catches up on the head, then fetches the rounds it skipped to evaluate them too
+    await waitFor(() => all.every(p => p.status().round === ROUNDS && p.status().held && p.status().rounds.every(r => r.localAccuracy != null)),
+      { timeout: 240_000, message: () => all.map(p => `${p.status().round}${p.status().held ? '' : '?'} evaluated ${p.status().rounds.filter(r => r.localAccuracy != null).length}`).join(',') })
     assert.equal(new Set(all.map(p => p.status().hash)).size, 1, 'one committed hash everywhere')
     const rs = committed(ledger)
     assert.deepEqual(rs.map(r => r.round), [1, 2, 3, 4])
@@ -147,6 +148,8 @@ describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () 
       assert.equal(p.stats.messagesReceived.model, undefined, "no whole model received")
     }
     assert.ok(late.stats.fullFetches >= 1, 'the late peer fetched the full model (it missed the rounds the deltas start from)')
+    assert.ok(late.stats.backfilled >= 1, `the late peer fetched at least round 1 only to evaluate it (backfilled ${late.stats.backfilled})`)
+    assert.deepEqual(late.status().rounds.map(r => r.localAccuracy), peers[0].status().rounds.map(r => r.localAccuracy), 'the same committed models on the same held-out digits: the same accuracy')
     assert.ok(late.stats.deltaFetches + late.stats.roundsCoordinated + late.stats.fullFetches >= ROUNDS - 2)
     const deltaBytes = all.reduce((s, p) => s + (p.stats.bytesSentByType.delta ?? 0), 0)
     const deltaCount = all.reduce((s, p) => s + (p.stats.messagesSent.delta ?? 0), 0)

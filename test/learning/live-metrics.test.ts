@@ -15,7 +15,7 @@ function status (round: number): LiveStatus {
     task: 't', peerId: 'p', learners: [], order: [], measured: {}, selection: null, joined: true, round, hash: 'h', held: true, rounds: [],
     stats: {
       bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
-      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7
+      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7
     }
   }
 }

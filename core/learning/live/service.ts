@@ -41,6 +41,8 @@ import { LiveRoundError } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
+/** how often a skipped round's model is asked for, to evaluate it, before giving up */
+const BACKFILL_TRIES = 3
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -76,6 +78,9 @@ export class LiveLearning {
   private active: RoundCollector | undefined
   private retryAt = 0
   private fetching: Promise<void> | undefined
+  /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
+  private backfilling: Promise<void> | undefined
+  private readonly backfillTries = new Map<number, number>()
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
   private readonly evaluating = new Set<number>()
@@ -182,6 +187,7 @@ export class LiveLearning {
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
     if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
+    this.backfill()
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
@@ -251,6 +257,23 @@ export class LiveLearning {
       .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
       .finally(() => { this.fetching = undefined })
+  }
+
+  /**
+   * A peer that fell behind fetches only the head, so a round committed while it was catching up
+   * would stay unevaluated; this fetches the newest such round still within what peers keep
+   * (KEEP_MODELS), one at a time, up to BACKFILL_TRIES times each, once the head is held.
+   */
+  private backfill (): void {
+    if (this.backfilling != null || this.fetching != null) return
+    const r = this.history.slice(-KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
+    if (r == null) return
+    this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
+    const sources = [r.coordinator, ...r.participants, ...this.learners].filter((p, i, all) => p !== this.c.mesh.peerId && all.indexOf(p) === i)
+    this.backfilling = this.fetchModel(r.hash, sources)
+      .then(() => { this.stats.backfilled++ })
+      .catch(err => { this.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
+      .finally(() => { this.backfilling = undefined })
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */

@@ -29,6 +29,8 @@ export interface LiveStats {
   deltaFetches: number
   /** committed models (or server states) this peer fetched whole (`getModel`) */
   fullFetches: number
+  /** past rounds' models fetched only to evaluate them (rounds this peer skipped while catching up) */
+  backfilled: number
   /** undecodable requests */
   malformed: number
   roundsCoordinated: number
@@ -63,7 +65,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
   }
 }
