@@ -41,6 +41,10 @@ try {
     target: 'node20',
     // binaryen (13 MB, loaded only by the instrumenting thread) stays in node_modules
     external: ['node-datachannel', 'classic-level', '@tensorflow/*', 'ws', 'tsx', 'binaryen'],
+    // level-read-stream (y-leveldb's reads) brings readable-stream, a 90 KB copy of Node's own
+    // streams for browsers: in the Node bundle the built-in serves (parsed once per command
+    // that opens a store, e.g. `issues list`)
+    alias: { 'readable-stream': 'node:stream' },
     minify: true,
     keepNames: true,
     // bundled CommonJS dependencies call require(); give the ESM chunks a real one
