@@ -6,7 +6,8 @@
  *
  * - a job of N Mandelbrot tiles submitted with `novacron job submit --split --replicas 2` commits
  *   exactly one result per replica slot, by 2 distinct peers, and `novacron job result` equals a
- *   local run of the same module;
+ *   local run of the same module; `job result` through the submitting peer records the fetch
+ *   (`job.fetched`) on every peer, through another peer it does not;
  * - a worker frozen mid-task (SIGSTOP) loses its lease: the task is claimed again by another peer
  *   and completes; thawed (SIGCONT), the zombie's late renewal or result is refused on every peer
  *   (fencing), or it sees the new claim first and aborts its run;
@@ -131,6 +132,16 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const st = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
     assert.equal(st.code, 0, st.stderr)
     assert.match(st.stdout, new RegExp(`${N} done, 0 failed`))
+    // results held by 2 peers each are not pinned; `job result` through a peer that did not submit
+    // the job records no fetch; through the submitter it commits job.fetched, seen on every peer
+    const before = await status(cluster.peers[2], job)
+    assert.equal(before.results.pinned, 0)
+    assert.equal(before.results.fetchedAt, undefined, 'a fetch through a peer that did not submit the job is not recorded')
+    const mine = await cli(['job', 'result', job, '--out', join(cluster.root, 'results'), '--data-dir', cluster.peers[1].dataDir])
+    assert.equal(mine.code, 0, mine.stderr)
+    await waitFor(async () => (await Promise.all(cluster.live().map(async p => await status(p, job)))).every(s => s.results.fetchedAt != null), { timeout: 60_000, message: 'the fetch recorded on every peer' })
+    const st2 = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
+    assert.match(st2.stdout, /results +fetched by the submitter/)
     console.log(`# ${N} tasks computed by ${reporters.size} peer(s)`)
   })
 
