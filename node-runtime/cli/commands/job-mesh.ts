@@ -52,7 +52,10 @@ async function submit (args: ParsedArgs, io: CliIO): Promise<number> {
   body.memoryBytes = parseSize(str(args, 'memory') ?? '256MiB', '--memory')
   body.leaseTtlMs = duration(str(args, 'lease') ?? '15s', '--lease')
   const retain = str(args, 'retain')
-  if (retain != null) body.retainMs = retain.trim() === '0' ? 0 : duration(retain, '--retain')
+  if (retain != null) {
+    body.retainMs = retain.trim() === '0' ? 0 : duration(retain, '--retain')
+    if ((body.retainMs as number) > 30 * 86_400_000) throw new UsageError(`--retain is at most 30d (got '${retain}')`, '--retain')
+  }
   const checkpointable = await precheckCheckpointable(moduleBytes)
   const r = await peerExec(dir(args))('job.submit', body) as { job: string, tasks: number, module: string, slot: number }
   io.stdout.write(bool(args, 'json') ? safeJson({ ...r, checkpointable }) + '\n' : `${r.job}\n`)
