@@ -64,7 +64,7 @@ async function localRun (argsOf: string[][]): Promise<string[]> {
 }
 
 /** the counters of a worker (`job.worker`) the frozen-worker test reads */
-interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, resultsCommitted: number, errors: string[] }
+interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, claimsTimedOut: number, resultsCommitted: number, errors: string[] }
 
 interface TasksView { tasks: TaskState[], losers: Array<{ task: number, worker: string }>, refusals: Record<string, number> }
 
@@ -174,15 +174,18 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       // at once on the thawed peer — wall-clock timers that ran out during the freeze: the 60 s
       // worker start-up limit, a request's timeout while it fetched the module — and it is
       // abandoned: nothing reported. That outcome is what failed runs 1 and 4 of this series:
-      // the wait counted only the first two)
+      // the wait counted only the first two; or — what run b2 of the jobs4 series printed — it was
+      // frozen between submitting its claim and seeing it commit: the claim committed (the lease
+      // named it) but its submit timed out on thaw (30 s, wall clock), so it never ran the task:
+      // claimsTimedOut, nothing to refuse)
       let seen: ZombieStats = base
       const z = await waitFor(async () => {
         seen = (await cluster.op(victim, 'job.worker') as { stats: ZombieStats }).stats
         const d = (k: keyof ZombieStats): number => (seen[k] as number) - (base[k] as number)
-        return d('resultsRefused') + d('renewalsRefused') + d('leaseLostAborts') + d('abandoned') >= 1 ? seen : null
-      }, { timeout: 180_000, interval: 500, message: () => `the zombie submitted and was refused, or aborted, or abandoned its run; its worker now ${JSON.stringify(seen)}` })
+        return d('resultsRefused') + d('renewalsRefused') + d('leaseLostAborts') + d('abandoned') + d('claimsTimedOut') >= 1 ? seen : null
+      }, { timeout: 180_000, interval: 500, message: () => `the zombie submitted and was refused, or aborted, or abandoned its run, or its claim timed out; its worker now ${JSON.stringify(seen)}` })
       assert.equal(z.resultsCommitted, base.resultsCommitted, 'nothing the zombie reported was accepted')
-      const zd = { resultsRefused: z.resultsRefused - base.resultsRefused, renewalsRefused: z.renewalsRefused - base.renewalsRefused, leaseLostAborts: z.leaseLostAborts - base.leaseLostAborts, abandoned: z.abandoned - base.abandoned }
+      const zd = { resultsRefused: z.resultsRefused - base.resultsRefused, renewalsRefused: z.renewalsRefused - base.renewalsRefused, leaseLostAborts: z.leaseLostAborts - base.leaseLostAborts, abandoned: z.abandoned - base.abandoned, claimsTimedOut: z.claimsTimedOut - base.claimsTimedOut }
       console.log(`# the thawed zombie: ${JSON.stringify(zd)}; its last problems: ${JSON.stringify(z.errors.slice(-3))}`)
       // the thawed peer catches up with the log it missed: every view converges
       let after: TasksView[] = []
