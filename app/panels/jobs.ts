@@ -4,7 +4,9 @@
  * code, error, the start of stdout), a drop zone / file input to submit a `.wasm` from the tab,
  * and the Mandelbrot demo: one image split into 48 tiles, each tile a task, painted as its result
  * commits in the colour of the peer that computed it; the tab's movable tasks with a migrate
- * button and its migrations (./jobs-migrations.ts). Peer data is shown as text nodes only.
+ * button and its migrations (./jobs-migrations.ts). Peer data is shown as text nodes only. When
+ * this tab submitted a job that has ended and it has fetched every result, it records the fetch
+ * (`job.fetched`), so results only one peer held are no longer pinned there (core/jobs/retention.ts).
  */
 import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
@@ -12,7 +14,7 @@ import type { TabJobs } from '../jobs/tab-jobs.ts'
 import type { JobEvent } from '../../core/jobs/state.ts'
 import { createMigrationsView } from './jobs-migrations.ts'
 import { checkpointabilityText, precheckCheckpointable } from '../../core/migration/precheck.ts'
-import { buildSubmit, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
+import { buildSubmit, fetchAck, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
 import { decodeTaskResult, type TaskResult } from '../../core/jobs/result-codec.ts'
 import { demoTiles, DEMO, paintTile, parsePgm, peerColour, tileArgs } from '../jobs/mandelbrot-demo.ts'
 import { errorWords, field, h, shortId } from '../view/dom.ts'
@@ -32,6 +34,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const painted = new Map<string, number>() // peer → demo tiles painted
   const requested = new Set<string>() // results being fetched or fetched
   const failures = new Map<string, number>() // failed fetches of a result so far (its retry backoff)
+  const acked = new Set<string>() // jobs whose job.fetched this tab submitted
   let mounted = true
   const colours = new Map<string, [number, number, number]>()
   /** distinct colours for the first peers seen (a palette), a hashed one after that */
@@ -113,6 +116,14 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
     }).catch((err: unknown) => { message.textContent = `Not submitted: ${errorWords(err)}` }).finally(() => { demoBtn.disabled = false })
   })
 
+  /** Records that this tab has the results of a job it submitted, once it ended and every result is here. */
+  const maybeAck = (job: string): void => {
+    if (acked.has(job) || fetchAck(state, job, jobs.self, output => jobs.blobs.has(output)) !== 'due') return
+    acked.add(job)
+    void binding.submit({ kind: 'job.fetched', body: { at: Date.now(), job } }, { timeoutMs: 60_000 })
+      .catch((err: unknown) => { acked.delete(job); message.textContent = `The fetch of job ${job}'s results was not recorded yet: ${errorWords(err)}` })
+  }
+
   /** Fetches a decided task's result; paints it when it is a demo tile. */
   const fetchResult = (job: string, task: number, output: string, winners: string[]): void => {
     if (requested.has(`${job}/${task}`)) return
@@ -129,6 +140,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
           canvas.dataset.painted = String([...painted.values()].reduce((a, b) => a + b, 0))
         }
       }
+      maybeAck(job)
       render()
     }, (err: unknown) => {
       // a provider that did not answer (its direct link still opening, a busy tab): asked again on
@@ -148,6 +160,8 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
   const onJobs = (e: Event): void => {
     for (const ev of (e as CustomEvent<JobEvent[]>).detail) {
       if (ev.type === 'decided' && (ev.job === demoJob || ev.job === selected)) fetchResult(ev.job, ev.task, ev.output, ev.winners)
+      // the last result may have arrived before the job's end committed
+      if (ev.type === 'finished' || ev.type === 'cancelled') maybeAck(ev.job)
     }
     render()
   }

@@ -1,6 +1,7 @@
 /**
- * The jobs layer's ledger entries, `job.submit | job.claim | job.renew | job.result | job.cancel`
- * and live migration's `job.handover` (a running task's lease moves to another peer) and
+ * The jobs layer's ledger entries, `job.submit | job.claim | job.renew | job.result | job.cancel`,
+ * `job.fetched` (the submitter has its results: their holders may evict them, retention.ts) and
+ * live migration's `job.handover` (a running task's lease moves to another peer) and
  * `job.checkpoint` (where the task's last checkpoint is kept):
  * their shapes and one validating decoder per kind (what `registerKind(kind, validate)` runs before
  * an entry is proposed, and what `apply` runs again on committed bytes). Data is UTF-8 JSON:
@@ -17,7 +18,7 @@ export class InvalidJobEntryError extends JobError {
   override name = 'InvalidJobEntryError'
 }
 
-export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint'] as const
+export const JOB_KINDS = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint', 'job.fetched'] as const
 export type JobKind = typeof JOB_KINDS[number]
 
 /** Caps on what one entry may declare. */
@@ -30,7 +31,9 @@ export const ENTRY_LIMITS = Object.freeze({
   maxArgBytes: 1024,
   maxLeaseTtlMs: 600_000,
   minLeaseTtlMs: 1000,
-  maxCapacity: 64
+  maxCapacity: 64,
+  /** the longest a submitter may ask holders to keep its unfetched results (30 days) */
+  maxRetainMs: 30 * 86_400_000
 })
 
 /** One task of an explicit task list. */
@@ -58,6 +61,11 @@ export interface SubmitEntry {
   memoryBytes: number
   /** lease TTL; a worker renews at a third of it */
   leaseTtlMs: number
+  /**
+   * how long after the job ends a result only one peer holds stays pinned there while the submitter
+   * has not fetched it (`job.fetched`); 0 pins nothing (retention.ts) @default 7 days
+   */
+  retainMs?: number
 }
 
 export interface Token {
@@ -79,6 +87,11 @@ export interface ResultEntry {
   output: string
 }
 export interface CancelEntry { at: number, job: string }
+/**
+ * The submitter has fetched the agreed result of every decided task of its job, which has ended
+ * (done or cancelled): its results are no longer pinned on their holders (retention.ts).
+ */
+export interface FetchedEntry { at: number, job: string }
 /**
  * The holder of a lease (under its current token) hands the running task to `to`: like a claim by
  * `to`, a new fencing token, so the old holder's later renewals and results are refused.
@@ -117,6 +130,7 @@ export type JobEntry =
   | { kind: 'job.cancel', body: CancelEntry }
   | { kind: 'job.handover', body: HandoverEntry }
   | { kind: 'job.checkpoint', body: CheckpointEntry }
+  | { kind: 'job.fetched', body: FetchedEntry }
 
 const ID = /^[0-9a-f]{64}$/
 /** job ids are the slot and index of their submit entry: `<slot>.<index>` */
@@ -168,7 +182,7 @@ function taskInput (v: unknown, where: string): TaskInput {
 }
 
 function decodeSubmit (o: Obj): SubmitEntry {
-  only(o, ['at', 'module', 'tasks', 'count', 'common', 'replicas', 'maxReplicas', 'timeoutMs', 'memoryBytes', 'leaseTtlMs'])
+  only(o, ['at', 'module', 'tasks', 'count', 'common', 'replicas', 'maxReplicas', 'timeoutMs', 'memoryBytes', 'leaseTtlMs', 'retainMs'])
   const replicas = int(o, 'replicas', 1, ENTRY_LIMITS.maxReplicas) as number
   const body: SubmitEntry = {
     at: int(o, 'at', 0, Number.MAX_SAFE_INTEGER) as number,
@@ -180,6 +194,8 @@ function decodeSubmit (o: Obj): SubmitEntry {
   }
   const maxReplicas = int(o, 'maxReplicas', replicas, ENTRY_LIMITS.maxReplicas, true)
   if (maxReplicas !== undefined) body.maxReplicas = maxReplicas
+  const retainMs = int(o, 'retainMs', 0, ENTRY_LIMITS.maxRetainMs, true)
+  if (retainMs !== undefined) body.retainMs = retainMs
   if (o.common !== undefined) body.common = taskInput(o.common, 'common')
   if ((o.tasks === undefined) === (o.count === undefined)) bad('give exactly one of tasks (a list) or count')
   if (o.tasks !== undefined) {
@@ -228,6 +244,9 @@ export function decodeJobEntry (kind: string, data: Uint8Array): JobEntry {
       if (typeof b.keeper !== 'string' || !PEER_ID.test(b.keeper)) bad('keeper must be a peer id')
       return { kind: 'job.checkpoint', body: { at: at(), ...slotRef(), token: token(b.token), snapshot: blob(b, 'snapshot') as string, keeper: b.keeper as string } }
     }
+    case 'job.fetched':
+      only(b, ['at', 'job'])
+      return { kind: 'job.fetched', body: { at: at(), job: jobId(b) } }
     default:
       only(b, ['at', 'job'])
       return { kind: 'job.cancel', body: { at: at(), job: jobId(b) } }

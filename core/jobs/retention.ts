@@ -4,22 +4,59 @@
  *
  * - **pinned** (never evicted): the module and every input (stdin) of a job that is still active,
  *   the outputs already reported for its tasks (the majority vote and the submitter still need
- *   them) and its tasks' last checkpoints (live migration resumes from them);
- * - **class 1** (evicted last): the agreed outputs of finished jobs (a result may exist nowhere
- *   else until someone fetches it; it goes only when nothing cheaper is left);
+ *   them) and its tasks' last checkpoints (live migration resumes from them); and, once the job
+ *   ended, an agreed output **that fewer than `minHolders` peers hold** (its winners: with one
+ *   replica, the one worker that computed it) **while the submitter has not recorded fetching
+ *   it** (`job.fetched`, which `novacron job result` and the page's result view commit) **and the
+ *   job's retention period has not passed** (`retainMs` of its submission, default 7 days, from
+ *   the end of the job): nothing else on the mesh may hold that result, and eviction would lose it;
+ * - **class 1** (evicted last): the other agreed outputs of ended jobs (held by several peers,
+ *   fetched by the submitter, or kept past the retention period);
  * - **class 0** (evicted first, least recently used first): everything else: modules and inputs of
  *   finished or cancelled jobs, losing outputs, blobs no job refers to.
+ *
+ * The retention period bounds what a submitter that never comes back can pin: the peer then
+ * judges at the later of the ledger clock and its own wall clock (an idle mesh does not move
+ * the ledger clock).
  */
 import { PINNED, type BlobRetention } from '../blobs/eviction.ts'
-import type { JobsState } from './state.ts'
+import type { JobsState, JobState } from './state.ts'
 
-export function jobBlobRetention (state: () => JobsState | undefined): BlobRetention {
+/** How long after its job ended an unfetched single-copy result stays pinned, unless the submission says. */
+export const DEFAULT_RESULT_RETAIN_MS = 7 * 86_400_000
+
+export interface JobRetentionInit {
+  /** an ended job's unfetched result held by fewer peers than this is pinned @default 2 */
+  minHolders?: number
+  /** the wall clock @default Date.now */
+  now?: () => number
+}
+
+/** When an ended job's unfetched results stop being pinned; undefined while it runs, once fetched, or with `retainMs` 0. */
+export function resultsPinnedUntil (job: JobState): number | undefined {
+  if (job.status === 'active' || job.fetchedAt != null) return undefined
+  const retainMs = job.spec.retainMs ?? DEFAULT_RESULT_RETAIN_MS
+  return retainMs > 0 ? (job.endedAt ?? job.submittedAt) + retainMs : undefined
+}
+
+/** Tasks of `job` whose agreed output is pinned at `now` as an unfetched result held by too few peers. */
+export function pinnedResults (job: JobState, now: number, minHolders = 2): number[] {
+  const until = resultsPinnedUntil(job)
+  if (until == null || now >= until) return []
+  return job.tasks.filter(t => t.output != null && (t.winners?.length ?? 0) < minHolders).map(t => t.index)
+}
+
+export function jobBlobRetention (state: () => JobsState | undefined, init: JobRetentionInit = {}): BlobRetention {
+  const minHolders = init.minHolders ?? 2
+  const wall = init.now ?? Date.now
   return () => {
     const classes = new Map<string, number>()
     const set = (id: string | undefined, cls: number): void => {
       if (id != null && (classes.get(id) ?? -1) < cls) classes.set(id, cls)
     }
-    for (const job of state()?.jobs.values() ?? []) {
+    const st = state()
+    const now = Math.max(st?.clock.now ?? 0, wall())
+    for (const job of st?.jobs.values() ?? []) {
       if (job.status === 'active') {
         set(job.spec.module, PINNED)
         set(job.spec.common?.stdin, PINNED)
@@ -30,6 +67,7 @@ export function jobBlobRetention (state: () => JobsState | undefined): BlobReten
         }
       } else {
         for (const t of job.tasks) set(t.output, 1)
+        for (const i of pinnedResults(job, now, minHolders)) set(job.tasks[i].output, PINNED)
       }
     }
     return id => classes.get(id) ?? 0

@@ -1,6 +1,6 @@
 /**
  * The job and claim state machine: a pure apply function over committed ledger entries
- * (`job.submit | job.claim | job.renew | job.result | job.cancel`, entries.ts), so every peer that
+ * (`job.submit | job.claim | job.renew | job.result | job.cancel | job.fetched`, entries.ts), so every peer that
  * applies the same log computes the same jobs, leases, results and losers. No I/O, no wall clock:
  * time is the ledger clock (clock.ts) fed by the entries' stamps.
  *
@@ -21,6 +21,9 @@
  *   TTL: from then on the old holder is fenced exactly as after a reclaim.
  * - A checkpoint by the holder under its current token records where the run's last snapshot is
  *   kept; it outlives a reclaim (the next holder resumes from it) and is dropped with the result.
+ * - A job ends when every task settled or its submitter cancels it (`endedAt`, ledger clock); once
+ *   it ended, its submitter may record that it fetched the results (`job.fetched`, `fetchedAt`):
+ *   what their holders may evict then is retention.ts's business.
  * Every refused entry is refused alike on every peer (the reason is returned and counted).
  */
 import { LedgerClock } from './clock.ts'
@@ -60,6 +63,10 @@ export interface JobState {
   tasks: TaskState[]
   settled: number
   submittedAt: number
+  /** the ledger clock when the job finished (every task settled) or was cancelled */
+  endedAt?: number
+  /** the ledger clock when its submitter recorded fetching its results (`job.fetched`) */
+  fetchedAt?: number
 }
 export interface Loser { job: string, task: number, worker: string, output: string, agreed: string }
 
@@ -73,6 +80,7 @@ export type JobEvent =
   | { type: 'failed', job: string, task: number, reason: string }
   | { type: 'finished', job: string }
   | { type: 'cancelled', job: string }
+  | { type: 'fetched', job: string }
   | { type: 'checkpointed', job: string, task: number, replica: number, snapshot: string, keeper: string }
   | { type: 'handedOver', job: string, task: number, replica: number, from: string, to: string, token: Token, snapshot: string }
 
@@ -106,6 +114,7 @@ export class JobsState {
         case 'job.result': result = this.result(e.author, entry.body); break
         case 'job.handover': result = this.handover(e, entry.body); break
         case 'job.checkpoint': result = this.checkpoint(e.author, entry.body); break
+        case 'job.fetched': result = this.fetched(e.author, entry.body.job); break
         default: result = this.cancel(e.author, entry.body.job)
       }
     } catch (err) {
@@ -263,6 +272,7 @@ export class JobsState {
       job.settled++
       if (job.settled === job.tasks.length) {
         job.status = 'done'
+        job.endedAt = this.clock.now
         events.push({ type: 'finished', job: b.job })
       }
     }
@@ -303,15 +313,26 @@ export class JobsState {
     if (job.author !== author) return refuse('not the submitter: only the job\'s author may cancel it')
     if (job.status !== 'active') return refuse(`job ${job.status}: nothing to cancel`)
     job.status = 'cancelled'
+    job.endedAt = this.clock.now
     for (const t of job.tasks) for (const [r, s] of t.slots.entries()) this.release(id, t.index, r, s)
     return { applied: true, events: [{ type: 'cancelled', job: id }] }
+  }
+
+  private fetched (author: string, id: string): ApplyResult {
+    const job = this.jobs.get(id)
+    if (job == null) return refuse(`unknown job: ${id}`)
+    if (job.author !== author) return refuse('not the submitter: only the job\'s author records fetching its results')
+    if (job.status === 'active') return refuse('job active: its results are recorded as fetched once it ended')
+    if (job.fetchedAt != null) return refuse('already fetched: the job\'s results were recorded as fetched before')
+    job.fetchedAt = this.clock.now
+    return { applied: true, events: [{ type: 'fetched', job: id }] }
   }
 
   /** A plain, order-stable snapshot (jobs, losers, refusals, clock): equal on peers that applied the same log. */
   snapshot (): unknown {
     return {
       clock: this.clock.now,
-      jobs: [...this.jobs.values()].map(j => ({ id: j.id, author: j.author, status: j.status, settled: j.settled, tasks: j.tasks })),
+      jobs: [...this.jobs.values()].map(j => ({ id: j.id, author: j.author, status: j.status, settled: j.settled, endedAt: j.endedAt, fetchedAt: j.fetchedAt, tasks: j.tasks })),
       losers: this.losers,
       refusals: [...this.refusals.entries()].sort()
     }

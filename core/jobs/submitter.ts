@@ -3,12 +3,15 @@
  * in a tab (the Jobs panel): turn a module, an input and a task list into blobs plus one
  * `job.submit` entry (`buildSubmit`), summarise a job from `JobsState` (`jobSummary`), and gather
  * its results by fetching each task's agreed output blob from the workers that reported it
- * (`jobResults`). Every size is checked before anything is stored or submitted.
+ * (`jobResults`), and say when the submitter may record that it has them (`fetchAck`: the
+ * `job.fetched` entry that lets their holders evict them, retention.ts). Every size is checked
+ * before anything is stored or submitted.
  */
 import { ENTRY_LIMITS, type SubmitEntry, type TaskInput } from './entries.ts'
 import { InvalidJobError } from './errors.ts'
 import { decodeTaskResult, type TaskResult } from './result-codec.ts'
 import type { JobsState, JobState } from './state.ts'
+import { pinnedResults, resultsPinnedUntil, DEFAULT_RESULT_RETAIN_MS } from './retention.ts'
 
 /** Largest module or stdin a submission may carry (below the blob layer's 64 MiB cap). */
 export const MAX_SUBMIT_BYTES = 32 * 1024 * 1024
@@ -27,6 +30,8 @@ export interface SubmitRequest {
   timeoutMs?: number
   memoryBytes?: number
   leaseTtlMs?: number
+  /** how long unfetched single-copy results stay pinned after the job ends (0: not at all) @default 7 days */
+  retainMs?: number
 }
 
 export interface SubmitBlobs { put: (bytes: Uint8Array) => { id: string } }
@@ -48,6 +53,9 @@ export function buildSubmit (blobs: SubmitBlobs, req: SubmitRequest, at: number)
   if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < ENTRY_LIMITS.minLeaseTtlMs || leaseTtlMs > ENTRY_LIMITS.maxLeaseTtlMs) {
     throw new InvalidJobError(`the lease TTL must be from ${ENTRY_LIMITS.minLeaseTtlMs} to ${ENTRY_LIMITS.maxLeaseTtlMs} ms`)
   }
+  if (req.retainMs != null && (!Number.isInteger(req.retainMs) || req.retainMs < 0 || req.retainMs > ENTRY_LIMITS.maxRetainMs)) {
+    throw new InvalidJobError(`the result retention must be from 0 to ${ENTRY_LIMITS.maxRetainMs} ms (30 days)`)
+  }
   const body: SubmitEntry = {
     at,
     module: blobs.put(req.module).id,
@@ -56,6 +64,7 @@ export function buildSubmit (blobs: SubmitBlobs, req: SubmitRequest, at: number)
     memoryBytes: req.memoryBytes ?? 256 * 1024 * 1024,
     leaseTtlMs
   }
+  if (req.retainMs != null) body.retainMs = req.retainMs
   const common: TaskInput = {}
   if (req.args != null && req.args.length > 0) common.args = req.args
   if (req.stdin != null) common.stdin = blobs.put(size(req.stdin, 'the input')).id
@@ -104,9 +113,20 @@ export interface JobSummary {
   /** results recorded per peer (every reported replica) */
   reportedBy: Record<string, number>
   losers: Array<{ task: number, worker: string }>
+  /** what happens to the results once the job ended (retention.ts) */
+  results: {
+    /** how long after the end unfetched single-copy results stay pinned */
+    retainMs: number
+    /** ledger clock when the submitter recorded fetching them (`job.fetched`) */
+    fetchedAt?: number
+    /** when the pin of unfetched results ends (the job ended, not fetched, retainMs > 0) */
+    pinnedUntil?: number
+    /** tasks whose result is pinned now: held by one peer, not fetched, within the retention period */
+    pinned: number
+  }
 }
 
-export function jobSummary (state: JobsState, id: string): JobSummary | undefined {
+export function jobSummary (state: JobsState, id: string, now = Date.now()): JobSummary | undefined {
   const job = state.jobs.get(id)
   if (job == null) return undefined
   const running: JobSummary['running'] = []
@@ -123,8 +143,31 @@ export function jobSummary (state: JobsState, id: string): JobSummary | undefine
   }
   return {
     id, author: job.author, status: job.status, tasks: job.tasks.length, replicas: job.spec.replicas, done, failed, running, reportedBy,
-    losers: state.losers.filter(l => l.job === id).map(l => ({ task: l.task, worker: l.worker }))
+    losers: state.losers.filter(l => l.job === id).map(l => ({ task: l.task, worker: l.worker })),
+    results: resultsSummary(job, Math.max(state.clock.now, now))
   }
+}
+
+function resultsSummary (job: JobState, now: number): JobSummary['results'] {
+  const out: JobSummary['results'] = { retainMs: job.spec.retainMs ?? DEFAULT_RESULT_RETAIN_MS, pinned: pinnedResults(job, now).length }
+  if (job.fetchedAt != null) out.fetchedAt = job.fetchedAt
+  const until = resultsPinnedUntil(job)
+  if (until != null) out.pinnedUntil = until
+  return out
+}
+
+/**
+ * Whether peer `self` should now commit `job.fetched` for job `id`: `'due'` when it submitted the
+ * job, the job ended, nothing was recorded yet and it holds the agreed result of every decided
+ * task (`held`, e.g. its blob store's `has`: what it fetched is stored there), else why not.
+ */
+export function fetchAck (state: JobsState, id: string, self: string, held: (output: string) => boolean): 'due' | 'unknown job' | 'not the submitter' | 'job active' | 'already fetched' | 'results missing' {
+  const job = state.jobs.get(id)
+  if (job == null) return 'unknown job'
+  if (job.author !== self) return 'not the submitter'
+  if (job.status === 'active') return 'job active'
+  if (job.fetchedAt != null) return 'already fetched'
+  return job.tasks.every(t => t.output == null || held(t.output)) ? 'due' : 'results missing'
 }
 
 export interface TaskOutcome {

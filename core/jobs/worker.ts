@@ -108,6 +108,12 @@ export interface WorkerTaskRecord {
 export interface JobWorkerStats {
   claimsSubmitted: number
   claimsRefused: number
+  /**
+   * claims whose commit this worker did not see within the submit timeout (a frozen or overloaded
+   * peer): it does not run the task; if the claim did commit, its lease expires unrenewed and the
+   * slot is claimed again
+   */
+  claimsTimedOut: number
   renewals: number
   renewalsRefused: number
   resultsCommitted: number
@@ -175,7 +181,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   let hostile = init.hostile
   let paused = false
   const stats: JobWorkerStats = {
-    claimsSubmitted: 0, claimsRefused: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
+    claimsSubmitted: 0, claimsRefused: 0, claimsTimedOut: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
   }
   let running = false
   let timer: ReturnType<typeof setInterval> | undefined
@@ -242,7 +248,10 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   async function work (c: PlannedClaim): Promise<void> {
     const claimedAt = now()
     stats.claimsSubmitted++
-    const committed = await jobs.submit({ kind: 'job.claim', body: { at: claimedAt, job: c.job, task: c.task, replica: c.replica, capacity } })
+    const committed = await jobs.submit({ kind: 'job.claim', body: { at: claimedAt, job: c.job, task: c.task, replica: c.replica, capacity } }).catch((err: Error) => {
+      if (err.name === 'SubmitTimeoutError') stats.claimsTimedOut++
+      throw err
+    })
     const token = held(c, committed.slot)
     if (token == null) { stats.claimsRefused++; return }
     await runHeld(c, token, claimedAt)

@@ -1,12 +1,14 @@
 /**
  * The `job.*` control ops of a running peer (served on its data dir's control endpoint, called by
- * `novacron job submit|status|result|list|cancel` and by tests): bytes travel as base64 in the
+ * `novacron job submit|status|result|list|cancel` and by tests; `job.fetched`, which `job result`
+ * calls once it has written the results out, commits `job.fetched` when this peer submitted the job
+ * and holds every agreed result, so their holders may evict them): bytes travel as base64 in the
  * JSON body. Errors are typed (`InvalidJobError`, `UnknownJobError`, the ledger's
  * `EntryRefusedError` / `SubmitTimeoutError`) and come back to the CLI with their name.
  */
 import type { BlobService } from '../../core/blobs/index.ts'
 import type { JobsBinding } from '../../core/jobs/ledger-binding.ts'
-import { buildSubmit, jobResults, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
+import { buildSubmit, fetchAck, jobResults, jobSummary, type SubmitRequest } from '../../core/jobs/submitter.ts'
 import { WORKER_HOSTILE_MODES, type JobWorker } from '../../core/jobs/worker.ts'
 import { InvalidJobError, JobError } from '../../core/jobs/errors.ts'
 
@@ -61,7 +63,7 @@ export function jobOps (t: JobOpsTarget): (op: string, args: Record<string, unkn
           const count = int(args.count, 'tasks')
           if (count != null) req.count = count
         }
-        for (const k of ['replicas', 'timeoutMs', 'memoryBytes', 'leaseTtlMs'] as const) {
+        for (const k of ['replicas', 'timeoutMs', 'memoryBytes', 'leaseTtlMs', 'retainMs'] as const) {
           const v = int(args[k], k)
           if (v != null) req[k] = v
         }
@@ -96,6 +98,15 @@ export function jobOps (t: JobOpsTarget): (op: string, args: Record<string, unkn
           ...(o.result != null ? { exitCode: o.result.exitCode, error: o.result.error, stdout: Buffer.from(o.result.stdout).toString('base64'), stderr: Buffer.from(o.result.stderr).toString('base64') } : {}),
           ...(o.error != null ? { fetchError: o.error } : {})
         }))
+      }
+      case 'job.fetched': {
+        // the caller has the results (`job result` wrote them out): record it, if ours to record
+        const id = jobId(args)
+        known(id)
+        const due = fetchAck(state, id, t.self, output => t.blobs.has(output))
+        if (due !== 'due') return { job: id, acknowledged: due === 'already fetched', reason: due }
+        const committed = await t.binding.submit({ kind: 'job.fetched', body: { at: Date.now(), job: id } }, { timeoutMs: int(args.submitTimeoutMs, 'submitTimeoutMs') ?? 30_000 })
+        return { job: id, acknowledged: state.jobs.get(id)?.fetchedAt != null, slot: committed.slot }
       }
       case 'job.tasks': {
         // every replica slot of every task, and the refusals: what the tests check for "exactly once per replica"

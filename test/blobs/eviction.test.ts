@@ -7,7 +7,9 @@
  * that changes nothing; chunks no manifest refers to (a crash's leftovers) go before any blob; the
  * LRU order survives reopening the disk store; the local chunks a fetch relies on survive an
  * eviction while it waits for the rest. And the jobs layer's retention (core/jobs/retention.ts):
- * what an active job needs is pinned, a finished job's results outlast its module.
+ * what an active job needs is pinned, a finished job's results outlast its module; a result only
+ * one peer holds stays pinned after its job ended until the submitter records fetching it
+ * (`job.fetched`) or the job's retention period passes, and then becomes evictable.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -18,7 +20,8 @@ import { initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
 import {
   BlobStoreFullError, createBlobService, MemoryBlobStore, PINNED, type BlobComponents, type BlobRetention, type BlobStore
 } from '../../core/blobs/index.ts'
-import { jobBlobRetention } from '../../core/jobs/index.ts'
+import { fetchAck } from '../../core/jobs/submitter.ts'
+import { jobBlobRetention, pinnedResults, type ApplyResult, type Token } from '../../core/jobs/index.ts'
 import type { RequestHandler } from '../../core/net/index.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 import { Log } from '../jobs/_log.ts'
@@ -168,12 +171,12 @@ test('the local chunks a fetch relies on survive an eviction while it waits for 
   assert.ok(fetcherStore.bytes <= fetcherStore.maxBytes)
 })
 
-test('jobs retention: an active job\'s module, inputs and reported outputs are pinned; a finished job\'s results outlast its module', () => {
+test('jobs retention: an active job\'s module, inputs and reported outputs are pinned; a finished job\'s results outlast its module, pinned until fetched', () => {
   const log = new Log()
   const hex = (c: string): string => c.repeat(64)
   const spec = { at: 1000, module: hex('a'), tasks: [{ stdin: hex('b') }, {}], replicas: 1, timeoutMs: 30_000, memoryBytes: 1 << 26, leaseTtlMs: 10_000 }
   const job = `${log.append('alice', { kind: 'job.submit', body: spec }).slot}.0`
-  const classify = (): ((id: string) => number) => jobBlobRetention(() => log.state)()
+  const classify = (): ((id: string) => number) => jobBlobRetention(() => log.state, { now: () => 1500 })()
   const r = log.append('w1', { kind: 'job.claim', body: { at: 1100, job, task: 0, replica: 0, capacity: 2 } })
   assert.ok(r.applied)
   const token = (r.events[0] as { token: { epoch: number, slot: number } }).token
@@ -188,6 +191,83 @@ test('jobs retention: an active job\'s module, inputs and reported outputs are p
   c = classify()
   assert.equal(c(hex('a')), 0, 'a finished job\'s module goes first')
   assert.equal(c(hex('b')), 0)
-  assert.equal(c(hex('c')), 1, 'its results go last')
+  assert.equal(c(hex('c')), PINNED, 'its results, held by one worker, are pinned until fetched')
+  assert.equal(c(hex('e')), PINNED)
+  assert.ok(log.append('alice', { kind: 'job.fetched', body: { at: 1500, job } }).applied)
+  c = classify()
+  assert.equal(c(hex('c')), 1, 'fetched: they go last')
   assert.equal(c(hex('e')), 1)
+  assert.equal(c(hex('a')), 0)
+})
+
+/** A job of one task × `replicas` on the fake log whose agreed output is `output`, computed by `workers`; its id. */
+function finishedJob (log: Log, output: string, workers: string[], at: number, retainMs?: number): string {
+  const spec = { at, module: 'a'.repeat(64), count: 1, replicas: workers.length, timeoutMs: 30_000, memoryBytes: 1 << 26, leaseTtlMs: 10_000, ...(retainMs != null ? { retainMs } : {}) }
+  const job = `${log.append('alice', { kind: 'job.submit', body: spec }).slot}.0`
+  const tokenOf = (r: ApplyResult): Token => r.applied ? (r.events[0] as { token: Token }).token : assert.fail(r.refusal)
+  const tokens = workers.map((w, replica) => tokenOf(log.append(w, { kind: 'job.claim', body: { at: at + 1, job, task: 0, replica, capacity: 4 } })))
+  for (const [replica, w] of workers.entries()) {
+    if (log.state.jobs.get(job)?.status !== 'active') break
+    assert.ok(log.append(w, { kind: 'job.result', body: { at: at + 2, job, task: 0, replica, token: tokens[replica], output } }).applied)
+  }
+  assert.equal(log.state.jobs.get(job)?.status, 'done')
+  return job
+}
+
+for (const kind of ['memory', 'disk'] as const) {
+  test(`an unfetched result only one peer holds survives eviction under a tight cap (${kind} store); once the submitter records the fetch it is evictable`, () => {
+    const log = new Log()
+    const wall = 1_000_000
+    const retention = jobBlobRetention(() => log.state, { now: () => wall })
+    const store = kind === 'memory' ? new MemoryBlobStore({ maxBytes: 100_000, retention }) : new FileBlobStore(fresh(), { maxBytes: 100_000, retention })
+    const w1 = service(store) // the worker that alone computed the result
+    const result = w1.put(bytesOf(40_000, 30))
+    const job = finishedJob(log, result.id, ['w1'], wall)
+    const state = log.state.jobs.get(job)
+    assert.ok(state != null)
+    assert.deepEqual(pinnedResults(state, wall), [0])
+    // other work fills the store: the unfetched result is never the one that goes
+    const filler = w1.put(bytesOf(40_000, 31))
+    w1.put(bytesOf(40_000, 32))
+    assert.equal(w1.has(filler.id), false, 'the class-0 blob went')
+    assert.ok(w1.has(result.id), 'the unfetched result stayed')
+    const held = store.bytes
+    assert.throws(() => w1.put(bytesOf(70_000, 33)), (err: Error) => err.name === 'BlobStoreFullError', 'only the pinned result could make room')
+    assert.ok(w1.has(result.id))
+    assert.equal(store.bytes, held, 'nothing changed')
+    // the submitter fetched it (its store holds a copy) and records that on the ledger
+    const submitter = service(new MemoryBlobStore())
+    submitter.put(w1.get(result.id) as Uint8Array)
+    assert.equal(fetchAck(log.state, job, 'w1', id => submitter.has(id)), 'not the submitter')
+    assert.equal(fetchAck(log.state, job, 'alice', () => false), 'results missing')
+    assert.equal(fetchAck(log.state, job, 'alice', id => submitter.has(id)), 'due')
+    assert.ok(log.append('alice', { kind: 'job.fetched', body: { at: wall + 10, job } }).applied)
+    assert.equal(fetchAck(log.state, job, 'alice', id => submitter.has(id)), 'already fetched')
+    w1.put(bytesOf(70_000, 33))
+    assert.equal(w1.has(result.id), false, 'fetched: evicted')
+    assert.ok(store.bytes <= store.maxBytes)
+  })
+}
+
+test('the pin of an unfetched result ends with its retention period; results held by several peers, or with retention 0, are not pinned', () => {
+  const log = new Log()
+  let wall = 2_000_000
+  const classify = (): ((id: string) => number) => jobBlobRetention(() => log.state, { now: () => wall })()
+  const hex = (c: string): string => c.repeat(64)
+  const hour = 3_600_000
+  finishedJob(log, hex('1'), ['w1'], wall, hour)
+  finishedJob(log, hex('2'), ['w1', 'w2', 'w3'], wall) // 3 replicas: a majority of 2 or 3 holds it
+  finishedJob(log, hex('3'), ['w1'], wall, 0)
+  finishedJob(log, hex('4'), ['w1'], wall) // the default, 7 days
+  let c = classify()
+  assert.equal(c(hex('1')), PINNED)
+  assert.equal(c(hex('2')), 1, 'held by several peers: evicted last, not pinned')
+  assert.equal(c(hex('3')), 1, 'retention 0: not pinned')
+  assert.equal(c(hex('4')), PINNED)
+  wall += hour + 10 // the peer's wall clock passes the hour (an idle mesh does not move the ledger clock)
+  c = classify()
+  assert.equal(c(hex('1')), 1, 'past its retention period')
+  assert.equal(c(hex('4')), PINNED, 'the default retention is longer')
+  wall += 7 * 24 * hour
+  assert.equal(classify()(hex('4')), 1)
 })

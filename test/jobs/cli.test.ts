@@ -70,7 +70,8 @@ test('job submit|status|result|list|cancel: --help for each; typed errors withou
     assert.match(h.stdout, /--data-dir/)
   }
   const help = await cli(['job', 'submit', '--help'])
-  for (const flag of ['--input', '--args', '--tasks', '--split', '--replicas', '--timeout', '--memory', '--lease', '--json']) assert.match(help.stdout, new RegExp(flag))
+  for (const flag of ['--input', '--args', '--tasks', '--split', '--replicas', '--timeout', '--memory', '--lease', '--retain', '--json']) assert.match(help.stdout, new RegExp(flag))
+  assert.match((await cli(['job', 'result', '--help'])).stdout, /--peek/)
   const errorOf = (stderr: string): { name: string } => (JSON.parse(stderr) as { error: { name: string } }).error
   const none = await cli(['job', 'submit', wasm, '--tasks', '2', '--json', '--data-dir', join(dir, 'no-peer')])
   assert.equal(none.code, 1)
@@ -86,6 +87,11 @@ test('job submit|status|result|list|cancel: --help for each; typed errors withou
   const badLine = await cli(['job', 'submit', wasm, '--split', split, '--data-dir', join(dir, 'no-peer')])
   assert.equal(badLine.code, 2)
   assert.match(badLine.stderr, /split line 1: args must be a list of strings/)
+  for (const retain of ['soon', '31d']) {
+    const r = await cli(['job', 'submit', wasm, '--retain', retain, '--data-dir', join(dir, 'no-peer')])
+    assert.equal(r.code, 2, r.stderr)
+    assert.match(r.stderr, /--retain/)
+  }
   const reps = await cli(['job', 'submit', wasm, '--replicas', '9'])
   assert.equal(reps.code, 2)
   assert.match(reps.stderr, /--replicas/)

@@ -36,7 +36,7 @@ test('job kinds are registered, validated, and their commits drive JobsState', a
   const ledger = new FakeLedger('alice')
   const seen: Array<{ events: JobEvent[], refusal?: string }> = []
   const jobs = bindJobs(ledger, undefined, (events, _entry, refusal) => { seen.push({ events, ...(refusal != null ? { refusal } : {}) }) })
-  assert.deepEqual([...ledger.kinds.keys()].sort(), ['job.cancel', 'job.checkpoint', 'job.claim', 'job.handover', 'job.renew', 'job.result', 'job.submit'])
+  assert.deepEqual([...ledger.kinds.keys()].sort(), ['job.cancel', 'job.checkpoint', 'job.claim', 'job.fetched', 'job.handover', 'job.renew', 'job.result', 'job.submit'])
 
   const bad = await ledger.submit({ kind: 'job.submit', data: new TextEncoder().encode('{"at":1}') })
   assert.equal(bad.applied, false)

@@ -6,7 +6,8 @@
  *
  * - a job of N Mandelbrot tiles submitted with `novacron job submit --split --replicas 2` commits
  *   exactly one result per replica slot, by 2 distinct peers, and `novacron job result` equals a
- *   local run of the same module;
+ *   local run of the same module; `job result` through the submitting peer records the fetch
+ *   (`job.fetched`) on every peer, through another peer it does not;
  * - a worker frozen mid-task (SIGSTOP) loses its lease: the task is claimed again by another peer
  *   and completes; thawed (SIGCONT), the zombie's late renewal or result is refused on every peer
  *   (fencing), or it sees the new claim first and aborts its run;
@@ -63,7 +64,7 @@ async function localRun (argsOf: string[][]): Promise<string[]> {
 }
 
 /** the counters of a worker (`job.worker`) the frozen-worker test reads */
-interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, resultsCommitted: number, errors: string[] }
+interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, claimsTimedOut: number, resultsCommitted: number, errors: string[] }
 
 interface TasksView { tasks: TaskState[], losers: Array<{ task: number, worker: string }>, refusals: Record<string, number> }
 
@@ -131,6 +132,16 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const st = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
     assert.equal(st.code, 0, st.stderr)
     assert.match(st.stdout, new RegExp(`${N} done, 0 failed`))
+    // results held by 2 peers each are not pinned; `job result` through a peer that did not submit
+    // the job records no fetch; through the submitter it commits job.fetched, seen on every peer
+    const before = await status(cluster.peers[2], job)
+    assert.equal(before.results.pinned, 0)
+    assert.equal(before.results.fetchedAt, undefined, 'a fetch through a peer that did not submit the job is not recorded')
+    const mine = await cli(['job', 'result', job, '--out', join(cluster.root, 'results'), '--data-dir', cluster.peers[1].dataDir])
+    assert.equal(mine.code, 0, mine.stderr)
+    await waitFor(async () => (await Promise.all(cluster.live().map(async p => await status(p, job)))).every(s => s.results.fetchedAt != null), { timeout: 60_000, message: 'the fetch recorded on every peer' })
+    const st2 = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
+    assert.match(st2.stdout, /results +fetched by the submitter/)
     console.log(`# ${N} tasks computed by ${reporters.size} peer(s)`)
   })
 
@@ -163,15 +174,18 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       // at once on the thawed peer — wall-clock timers that ran out during the freeze: the 60 s
       // worker start-up limit, a request's timeout while it fetched the module — and it is
       // abandoned: nothing reported. That outcome is what failed runs 1 and 4 of this series:
-      // the wait counted only the first two)
+      // the wait counted only the first two; or — what run b2 of the jobs4 series printed — it was
+      // frozen between submitting its claim and seeing it commit: the claim committed (the lease
+      // named it) but its submit timed out on thaw (30 s, wall clock), so it never ran the task:
+      // claimsTimedOut, nothing to refuse)
       let seen: ZombieStats = base
       const z = await waitFor(async () => {
         seen = (await cluster.op(victim, 'job.worker') as { stats: ZombieStats }).stats
         const d = (k: keyof ZombieStats): number => (seen[k] as number) - (base[k] as number)
-        return d('resultsRefused') + d('renewalsRefused') + d('leaseLostAborts') + d('abandoned') >= 1 ? seen : null
-      }, { timeout: 180_000, interval: 500, message: () => `the zombie submitted and was refused, or aborted, or abandoned its run; its worker now ${JSON.stringify(seen)}` })
+        return d('resultsRefused') + d('renewalsRefused') + d('leaseLostAborts') + d('abandoned') + d('claimsTimedOut') >= 1 ? seen : null
+      }, { timeout: 180_000, interval: 500, message: () => `the zombie submitted and was refused, or aborted, or abandoned its run, or its claim timed out; its worker now ${JSON.stringify(seen)}` })
       assert.equal(z.resultsCommitted, base.resultsCommitted, 'nothing the zombie reported was accepted')
-      const zd = { resultsRefused: z.resultsRefused - base.resultsRefused, renewalsRefused: z.renewalsRefused - base.renewalsRefused, leaseLostAborts: z.leaseLostAborts - base.leaseLostAborts, abandoned: z.abandoned - base.abandoned }
+      const zd = { resultsRefused: z.resultsRefused - base.resultsRefused, renewalsRefused: z.renewalsRefused - base.renewalsRefused, leaseLostAborts: z.leaseLostAborts - base.leaseLostAborts, abandoned: z.abandoned - base.abandoned, claimsTimedOut: z.claimsTimedOut - base.claimsTimedOut }
       console.log(`# the thawed zombie: ${JSON.stringify(zd)}; its last problems: ${JSON.stringify(z.errors.slice(-3))}`)
       // the thawed peer catches up with the log it missed: every view converges
       let after: TasksView[] = []

@@ -3,7 +3,8 @@
  * applies each to three independent `JobsState` peers, then checks they agree — the property the
  * ledger exists for). Covers a plain run, leases that expire and are reassigned with
  * the zombie's late result refused, renewals, K = 3 with a lying worker, disagreement that draws
- * more replicas, distinct peers, capacity, cancel, malformed entries, and the planner's fairness.
+ * more replicas, distinct peers, capacity, cancel, the submitter's record that it fetched the
+ * results (`job.fetched`), malformed entries, and the planner's fairness.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -146,10 +147,36 @@ test('malformed entries are refusals, never exceptions; decodeJobEntry throws on
     refused(r, /^malformed/)
   }
   refused(st.apply({ slot: 99, index: 0, author: 'm', kind: 'job.steal', data: new Uint8Array(2) }), /^malformed/)
-  const kinds = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint']
+  const kinds = ['job.submit', 'job.claim', 'job.renew', 'job.result', 'job.cancel', 'job.handover', 'job.checkpoint', 'job.fetched']
   fc.assert(fc.property(fc.constantFrom(...kinds), fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.json().map(j => new TextEncoder().encode(j))), (kind, data) => {
     try { decodeJobEntry(kind, data) } catch (e) { assert.equal((e as Error).name, 'InvalidJobEntryError') }
   }), { seed: 11, numRuns: 3000 })
+})
+
+test('job.fetched: only the submitter, only once the job ended, only once; the end and the fetch are on the ledger clock', () => {
+  const log = new Log()
+  const fetched = (author: string, at: number, job: string): ApplyResult => log.append(author, { kind: 'job.fetched', body: { at, job } })
+  const job = `${log.append('alice', { kind: 'job.submit', body: spec({ count: 1, retainMs: 3_600_000 }) }).slot}.0`
+  assert.equal(log.state.jobs.get(job)?.spec.retainMs, 3_600_000)
+  refused(fetched('alice', 1500, job), /job active/)
+  const tok = tokenOf(log.append('w1', claim(2000, job, 0)))
+  assert.ok(log.append('w1', result(2100, job, 0, tok, out('1'))).applied)
+  assert.equal(log.state.jobs.get(job)?.endedAt, 2100)
+  assert.equal(log.state.jobs.get(job)?.fetchedAt, undefined)
+  refused(fetched('w1', 2200, job), /not the submitter/)
+  refused(fetched('alice', 2200, '99.0'), /unknown job/)
+  const r = fetched('alice', 2300, job)
+  assert.ok(r.applied && r.events.some(e => e.type === 'fetched' && e.job === job))
+  assert.equal(log.state.jobs.get(job)?.fetchedAt, 2300)
+  refused(fetched('alice', 2400, job), /already fetched/)
+  // a cancelled job ended too: its decided results may be recorded as fetched
+  const other = `${log.append('bob', { kind: 'job.submit', body: spec({ count: 2 }) }).slot}.0`
+  assert.ok(log.append('bob', { kind: 'job.cancel', body: { at: 2500, job: other } }).applied)
+  assert.equal(log.state.jobs.get(other)?.endedAt, 2500)
+  assert.ok(fetched('bob', 2600, other).applied)
+  assert.throws(() => decodeJobEntry('job.submit', new TextEncoder().encode(JSON.stringify(spec({ retainMs: 31 * 86_400_000 })))), /retainMs must be/)
+  assert.throws(() => decodeJobEntry('job.fetched', new TextEncoder().encode(JSON.stringify({ at: 1, job, extra: true }))), { name: 'InvalidJobEntryError' })
+  log.agree()
 })
 
 test('the planner is fair: two jobs submitted together get equal shares of 4 workers', () => {

@@ -6,7 +6,8 @@
  * what a worker runs at once; a blob nobody has makes the task abandoned, not reported; a cheating
  * worker with K = 3 loses every task it reports and is recorded; a worker that stops renewing
  * loses its lease to another worker, which aborts its running task (the runner's signal) and
- * reports nothing; a zombie (never renews, ignores the loss) reports late and is refused.
+ * reports nothing; a zombie (never renews, ignores the loss) reports late and is refused; a claim
+ * whose submit timed out although it committed is counted (`claimsTimedOut`) and not run.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -57,7 +58,7 @@ const blobStore = {
   fetch: async (id: string) => { const b = blobs.get(id); if (b == null) throw Object.assign(new Error(`no provider has blob ${id}`), { name: 'BlobNotFoundError' }); return { bytes: b } }
 }
 
-function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[], slow?: { worker: number, ms: number } } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
+function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[], slow?: { worker: number, ms: number }, claimTimesOut?: number } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
   const ledger = new SharedLedger()
   const bindings: JobsBinding[] = []
   const workers: JobWorker[] = []
@@ -85,7 +86,18 @@ function peers (n: number, opts: { capacity?: number, liar?: number, hang?: numb
       }
     }
     let w: JobWorker | undefined
-    const b = bindJobs(ledger.view(`p${i}`), undefined, () => { w?.poke() })
+    const view = ledger.view(`p${i}`)
+    if (opts.claimTimesOut === i) {
+      // its first claim commits, but the submit gives up first (a peer frozen in between)
+      const submit = view.submit
+      let first = true
+      view.submit = async (e, o) => {
+        const c = await submit(e, o)
+        if (e.kind === 'job.claim' && first) { first = false; throw Object.assign(new Error('entry of kind job.claim not committed within 30000 ms'), { name: 'SubmitTimeoutError' }) }
+        return c
+      }
+    }
+    const b = bindJobs(view, undefined, () => { w?.poke() })
     w = createJobWorker({ jobs: b, blobs: blobStore, runner, self: `p${i}`, peers: () => [] }, { capacity: opts.capacity ?? 1, tickMs: 50, ...(opts.liar === i ? { hostile: 'wrong-output' as const } : {}) })
     bindings.push(b)
     workers.push(w)
@@ -114,6 +126,23 @@ test('three workers decide every task once with the runner\'s output; a trap is 
     assert.equal(workers.reduce((a, w) => a + w.stats.resultsCommitted, 0), 11)
   } finally {
     for (const w of workers) w.stop()
+  }
+})
+
+test('a claim that committed while its submit timed out is counted and not run; its lease expires and the task is claimed again', async () => {
+  const { bindings, workers } = peers(1, { claimTimesOut: 0 })
+  workers[0].start()
+  try {
+    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 3]), count: 1, leaseTtlMs: 1000 }, Date.now())
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings[0].state.jobs.get(id)?.status === 'done', { timeout: 20_000, message: 'job done' })
+    assert.equal(workers[0].stats.claimsTimedOut, 1)
+    const slot = bindings[0].state.jobs.get(id)?.tasks[0].slots[0]
+    assert.ok((slot?.result?.token.epoch ?? 0) >= 2, 'the first claim ran nothing: the result is under a later claim')
+    assert.match(workers[0].stats.errors.join('\n'), /SubmitTimeoutError/)
+  } finally {
+    workers[0].stop()
   }
 })
 

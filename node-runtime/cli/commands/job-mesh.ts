@@ -3,7 +3,9 @@
  * `--data-dir` (its control endpoint, as `ledger status` reaches it). `submit` sends the module and
  * inputs to that peer, which stores them as blobs and commits one `job.submit` entry; the job id it
  * prints is `<slot>.<index>` of that entry. `result` fetches each task's agreed output blob from the
- * workers that computed it. Every subcommand takes `--json`; errors print their typed name there.
+ * workers that computed it and, once it wrote them out, records the fetch (`job.fetched`, unless
+ * `--peek`) so that results only one peer held are no longer pinned there (core/jobs/retention.ts).
+ * Every subcommand takes `--json`; errors print their typed name there.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -49,12 +51,31 @@ async function submit (args: ParsedArgs, io: CliIO): Promise<number> {
   body.timeoutMs = duration(str(args, 'timeout') ?? '30s', '--timeout')
   body.memoryBytes = parseSize(str(args, 'memory') ?? '256MiB', '--memory')
   body.leaseTtlMs = duration(str(args, 'lease') ?? '15s', '--lease')
+  const retain = str(args, 'retain')
+  if (retain != null) {
+    body.retainMs = retain.trim() === '0' ? 0 : duration(retain, '--retain')
+    if ((body.retainMs as number) > 30 * 86_400_000) throw new UsageError(`--retain is at most 30d (got '${retain}')`, '--retain')
+  }
   const checkpointable = await precheckCheckpointable(moduleBytes)
   const r = await peerExec(dir(args))('job.submit', body) as { job: string, tasks: number, module: string, slot: number }
   io.stdout.write(bool(args, 'json') ? safeJson({ ...r, checkpointable }) + '\n' : `${r.job}\n`)
   // on stderr, so that stdout stays the job id for scripts
   if (!checkpointable.ok && !bool(args, 'json')) io.stderr.write(safeText(`note: job ${r.job}: ${checkpointabilityText(checkpointable)}\n`))
   return 0
+}
+
+function resultsText (s: JobSummary): string {
+  const r = s.results
+  if (r.fetchedAt != null) return `fetched by the submitter at ${new Date(r.fetchedAt).toISOString()}: evictable (last) on their holders`
+  if (s.status === 'active') return `pinned on their holders while the job runs; then unfetched single-copy results for ${formatMs(r.retainMs)}`
+  if (r.pinnedUntil == null) return 'not fetched; not pinned (retention 0)'
+  return r.pinned > 0
+    ? `not fetched: ${r.pinned} single-copy result(s) pinned on their holder until ${new Date(r.pinnedUntil).toISOString()} (job result records the fetch)`
+    : `not fetched; no result pinned (held by several peers, or past ${new Date(r.pinnedUntil).toISOString()})`
+}
+
+function formatMs (ms: number): string {
+  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`
 }
 
 function summaryText (s: JobSummary): string {
@@ -66,6 +87,7 @@ function summaryText (s: JobSummary): string {
     ...(where !== '' ? ['running', where] : []),
     ...(by !== '' ? ['results', by] : []),
     ...(s.losers.length > 0 ? [`losers    ${s.losers.map(l => `${l.worker} (task ${l.task})`).join(', ')}`] : []),
+    `results   ${resultsText(s)}`,
     ''
   ].join('\n')
 }
@@ -107,6 +129,12 @@ async function result (args: ParsedArgs, io: CliIO): Promise<number> {
     for (const r of rows) if (r.stdout != null) io.stdout.write(Buffer.from(r.stdout, 'base64'))
   } else io.stdout.write(safeText(rows.map(r => `task ${r.task}: ${r.status}${r.exitCode != null ? ` exit ${r.exitCode}` : ''}${r.error != null && r.error !== '' ? ` ${r.error}` : ''}${r.fetchError != null ? ` (${r.fetchError})` : ''}`).join('\n') + '\n'))
   const unsettled = rows.filter(r => r.status !== 'done' || r.stdout == null).length
+  if (!bool(args, 'peek') && rows.every(r => r.status !== 'done' || r.stdout != null)) {
+    // the results are out: record the fetch so that their holders may let them go. A peer other
+    // than the submitter, or a job still running, records nothing (the peer says why).
+    const ack = await exec('job.fetched', { job }).catch((err: Error) => ({ acknowledged: false, reason: `${err.name}: ${err.message}` })) as { acknowledged: boolean, reason?: string }
+    if (!ack.acknowledged && ack.reason !== 'job active' && !bool(args, 'json')) io.stderr.write(safeText(`note: job ${job}: the fetch was not recorded (${ack.reason ?? 'unknown'}): single-copy results stay pinned on their holders until the retention period ends\n`))
+  }
   return unsettled === 0 ? 0 : 1
 }
 
@@ -138,6 +166,7 @@ export const meshCommands: Command[] = [
       { name: 'timeout', type: 'string', value: '<duration>', default: '30s', description: 'Wall-clock limit per task' },
       { name: 'memory', type: 'string', value: '<size>', default: '256MiB', description: "Cap on each task's memory" },
       { name: 'lease', type: 'string', value: '<duration>', default: '15s', description: 'Lease TTL of a claim (renewed at a third of it; an expired lease is claimable again)' },
+      { name: 'retain', type: 'string', value: '<duration>', default: '7d', description: 'After the job ends, a result only one peer holds stays pinned there until job result fetches it, or this long (at most 30d; 0: not pinned)' },
       ...meshOpts
     ],
     examples: [
@@ -148,7 +177,7 @@ export const meshCommands: Command[] = [
   },
   {
     name: 'status',
-    summary: "A job's progress: tasks done/failed/running, which peer runs what, results per peer, losers",
+    summary: "A job's progress: tasks done/failed/running, which peer runs what, results per peer, losers, whether its results were fetched",
     positionals: [{ name: 'job', description: 'The job id', required: true }],
     options: meshOpts,
     examples: ['novacron job status 12.0', 'novacron job status 12.0 --json'],
@@ -161,10 +190,17 @@ export const meshCommands: Command[] = [
   {
     name: 'result',
     summary: "Each task's agreed result: stdout to ours in task order (or files with --out); exit 1 while any is missing",
+    description: "Fetches each decided task's agreed result from the peers that computed it and writes its\n" +
+      'stdout to ours in task order (or task-<i>.stdout/.stderr/.exit files with --out). Exits 1 while\n' +
+      'any task is not decided. Once the job ended and every result was written out, the peer on\n' +
+      '--data-dir records the fetch on the ledger (job.fetched) if it submitted the job: a result only\n' +
+      'one peer holds is pinned in that peer\'s blob store until then (or until job submit --retain\n' +
+      'passes, 7 days by default); job status shows which. --peek records nothing.',
     positionals: [{ name: 'job', description: 'The job id', required: true }],
     options: [
       { name: 'out', type: 'string', value: '<dir>', description: 'Write task-<i>.stdout, .stderr and .exit into <dir> instead' },
       { name: 'wait', type: 'string', value: '<duration>', description: 'First wait up to this long for the job to finish' },
+      { name: 'peek', type: 'boolean', description: 'Do not record the fetch (by default, once the job ended and every result was written out, the submitting peer records it and results only one peer held are no longer pinned there)' },
       ...meshOpts
     ],
     examples: ['novacron job result 12.0 > out.txt', 'novacron job result 12.0 --wait 5m --out results/', 'novacron job result 12.0 --json'],
