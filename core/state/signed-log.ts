@@ -11,28 +11,28 @@ import { MAX_ENTRIES } from './codec.ts'
 
 /**
  * Entry bytes live in shared slabs of this size (an entry over a quarter of it gets a slab of its
- * own): one Uint8Array per entry cost ~250 bytes of heap beside its ~450 bytes of data (the view,
- * its ArrayBuffer, the order record), held for the life of the data on every replica (issue 21).
- * Indexes into the slabs are plain number arrays: ~76 bytes of heap per entry with their growth room.
+ * own), and each entry's client, seq, slab, offset and length in one growable Float64Array (40
+ * bytes, outside the JS heap like the slabs): one Uint8Array per entry cost ~350 bytes of heap beside
+ * its ~450 bytes of data (the view, its ArrayBuffer, the order record), held for the life of the
+ * data on every replica (issue 21). What stays on the heap is the per-client seq index (~8 bytes).
  */
 const SLAB = 64 * 1024
+/** Fields per entry in `meta`: client, seq, slab, start, length. */
+const F = 5
 
 export class SignedLog {
   /** Per client, the position (in application order) of each of its entries, by seq. */
   private readonly byClient = new Map<number, number[]>()
-  /** Per entry, in application order: its client, seq, slab, offset and length. */
-  private readonly clients: number[] = []
-  private readonly seqs: number[] = []
-  private readonly slabOf: number[] = []
-  private readonly starts: number[] = []
-  private readonly lengths: number[] = []
+  /** Per entry, in application order: F numbers (client ids are < 2^53: exact as doubles). */
+  private meta = new Float64Array(F * 256)
+  private n = 0
   private readonly slabs: Uint8Array[] = []
   /** Bytes used of the last shared slab. */
   private used = SLAB
   private shared = -1
   private _bytes = 0
 
-  get size (): number { return this.clients.length }
+  get size (): number { return this.n }
   get bytes (): number { return this._bytes }
 
   /** Entries held for `client` (= the next seq expected from it). */
@@ -45,8 +45,9 @@ export class SignedLog {
   }
 
   private at (i: number): Uint8Array {
-    const start = this.starts[i]
-    return this.slabs[this.slabOf[i]].subarray(start, start + this.lengths[i])
+    const m = this.meta
+    const start = m[i * F + 3]
+    return this.slabs[m[i * F + 2]].subarray(start, start + m[i * F + 4])
   }
 
   /** Appends the entry `seq` of `client` (copied); only the next one in line is accepted. */
@@ -65,12 +66,13 @@ export class SignedLog {
       this.slabs[slab].set(bytes, start)
       this.used += bytes.length
     }
-    list.push(this.clients.length)
-    this.clients.push(client)
-    this.seqs.push(seq)
-    this.slabOf.push(slab)
-    this.starts.push(start)
-    this.lengths.push(bytes.length)
+    if ((this.n + 1) * F > this.meta.length) {
+      const grown = new Float64Array(this.meta.length * 2)
+      grown.set(this.meta)
+      this.meta = grown
+    }
+    this.meta.set([client, seq, slab, start, bytes.length], this.n * F)
+    list.push(this.n++)
     this._bytes += bytes.length
   }
 
@@ -94,8 +96,8 @@ export class SignedLog {
     const chunks: Uint8Array[][] = []
     let chunk: Uint8Array[] = []
     let size = 0
-    for (let i = 0; i < this.clients.length; i++) {
-      if (this.seqs[i] < (vector.get(this.clients[i]) ?? 0)) continue
+    for (let i = 0; i < this.n; i++) {
+      if (this.meta[i * F + 1] < (vector.get(this.meta[i * F]) ?? 0)) continue
       const bytes = this.at(i)
       if (chunk.length > 0 && (size + bytes.length > budget || chunk.length >= MAX_ENTRIES)) {
         chunks.push(chunk)
