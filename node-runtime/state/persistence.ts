@@ -17,7 +17,6 @@ import { Level } from 'level'
 import { LeveldbPersistence } from 'y-leveldb'
 import * as Y from 'yjs'
 import type { EntryStore } from '../../core/state/replica.ts'
-import { trimDecodedContent } from '../../core/state/trim.ts'
 import { DataDirLockedError } from './errors.ts'
 
 export const DOC_NAME = 'novacron'
@@ -53,8 +52,6 @@ export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc
   }
   const doc = await persistence.getYDoc(DOC_NAME)
   if (doc == null) throw new Error(`could not read the state database in ${dataDir}`)
-  // every value was decoded from disk: give back Yjs's decoding slack (core/state/trim.ts)
-  trimDecodedContent(doc)
   let pending: Promise<unknown> = Promise.resolve()
   const onUpdate = (update: Uint8Array, origin: unknown): void => {
     if (origin === DISK_ORIGIN) return
