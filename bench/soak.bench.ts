@@ -43,7 +43,7 @@ interface PhaseResult {
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number, number]> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
@@ -94,7 +94,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
       heldChannelsPerMin: round(slope(x, s.map(v => v.heldChannels)), 2),
-      samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2)] as [number, number, number])
+      // [minute, RSS MB, heap MB, heap less code and its metadata MB]
+      samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2), round(v.heapDataMB, 2)] as [number, number, number, number])
     }
   })
   const kind = (k: SoakKind): PhaseResult['byKind'][SoakKind] => {

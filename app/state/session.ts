@@ -13,6 +13,7 @@ import { MemoryStore } from '../../core/state/memory.ts'
 import { setPresence, type Presence } from '../../core/state/presence.ts'
 import { StateProvider } from '../../core/state/provider.ts'
 import { registerStateMetrics } from '../../core/state/metrics.ts'
+import { trimDecodedContent } from '../../core/state/trim.ts'
 import { openEntryStore } from './entry-store.ts'
 
 export interface StateSession {
@@ -42,6 +43,8 @@ async function open (ctx: AppContext): Promise<StateSession> {
   const doc = new Y.Doc()
   const idb = new IndexeddbPersistence(IDB_NAME, doc)
   await idb.whenSynced
+  // every value was decoded from IndexedDB: give back Yjs's decoding slack (core/state/trim.ts)
+  trimDecodedContent(doc)
   const board = new Board({ doc, actor: ctx.peerId })
   const restoredIssues = board.list().length
   const log = (m: string): void => { console.warn(m) }

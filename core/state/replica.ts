@@ -17,6 +17,7 @@ import { encodeEntry, entrySigningBytes, readEntry, type Entry } from './codec.t
 import { ForgedEntryError } from './errors.ts'
 import { PendingBuffer, type PendingEntry, type PendingLimits } from './pending.ts'
 import { SignedLog } from './signed-log.ts'
+import { trimRemoteContent } from './trim.ts'
 import { verifyEntry } from './verify.ts'
 
 /** Where signed entries are kept across restarts (LevelDB on Node); optional. */
@@ -118,6 +119,8 @@ export class SignedReplica {
     this.predecessor = prev
     prev?.init.doc.off('update', prev.onUpdate)
     init.doc.on('update', this.onUpdate)
+    // once per doc (a successor replica inherits it): remote values without Yjs's decoding slack (./trim.ts)
+    if (prev == null) trimRemoteContent(init.doc)
     init.doc.clientID = this.clientId
   }
 

@@ -9,26 +9,70 @@
  */
 import { MAX_ENTRIES } from './codec.ts'
 
+/**
+ * Entry bytes live in shared slabs of this size (an entry over a quarter of it gets a slab of its
+ * own), and each entry's client, seq, slab, offset and length in one growable Float64Array (40
+ * bytes, outside the JS heap like the slabs): one Uint8Array per entry cost ~350 bytes of heap beside
+ * its ~450 bytes of data (the view, its ArrayBuffer, the order record), held for the life of the
+ * data on every replica (issue 21). What stays on the heap is the per-client seq index (~8 bytes).
+ */
+const SLAB = 64 * 1024
+/** Fields per entry in `meta`: client, seq, slab, start, length. */
+const F = 5
+
 export class SignedLog {
-  private readonly byClient = new Map<number, Uint8Array[]>()
-  private readonly order: Array<{ client: number, seq: number }> = []
+  /** Per client, the position (in application order) of each of its entries, by seq. */
+  private readonly byClient = new Map<number, number[]>()
+  /** Per entry, in application order: F numbers (client ids are < 2^53: exact as doubles). */
+  private meta = new Float64Array(F * 256)
+  private n = 0
+  private readonly slabs: Uint8Array[] = []
+  /** Bytes used of the last shared slab. */
+  private used = SLAB
+  private shared = -1
   private _bytes = 0
 
-  get size (): number { return this.order.length }
+  get size (): number { return this.n }
   get bytes (): number { return this._bytes }
 
   /** Entries held for `client` (= the next seq expected from it). */
   count (client: number): number { return this.byClient.get(client)?.length ?? 0 }
 
-  get (client: number, seq: number): Uint8Array | undefined { return this.byClient.get(client)?.[seq] }
+  /** The entry's bytes (a view into the log's storage: copy it to keep it past the log). */
+  get (client: number, seq: number): Uint8Array | undefined {
+    const i = this.byClient.get(client)?.[seq]
+    return i === undefined ? undefined : this.at(i)
+  }
 
-  /** Appends the entry `seq` of `client`; only the next one in line is accepted. */
+  private at (i: number): Uint8Array {
+    const m = this.meta
+    const start = m[i * F + 3]
+    return this.slabs[m[i * F + 2]].subarray(start, start + m[i * F + 4])
+  }
+
+  /** Appends the entry `seq` of `client` (copied); only the next one in line is accepted. */
   add (client: number, seq: number, bytes: Uint8Array): void {
     let list = this.byClient.get(client)
     if (list == null) { list = []; this.byClient.set(client, list) }
     if (seq !== list.length) throw new RangeError(`entry ${seq} of client ${client} is out of line (next is ${list.length})`)
-    list.push(bytes)
-    this.order.push({ client, seq })
+    let slab: number
+    let start = 0
+    if (bytes.length > SLAB / 4) {
+      slab = this.slabs.push(bytes.slice()) - 1
+    } else {
+      if (this.used + bytes.length > SLAB) { this.shared = this.slabs.push(new Uint8Array(SLAB)) - 1; this.used = 0 }
+      slab = this.shared
+      start = this.used
+      this.slabs[slab].set(bytes, start)
+      this.used += bytes.length
+    }
+    if ((this.n + 1) * F > this.meta.length) {
+      const grown = new Float64Array(this.meta.length * 2)
+      grown.set(this.meta)
+      this.meta = grown
+    }
+    this.meta.set([client, seq, slab, start, bytes.length], this.n * F)
+    list.push(this.n++)
     this._bytes += bytes.length
   }
 
@@ -52,9 +96,9 @@ export class SignedLog {
     const chunks: Uint8Array[][] = []
     let chunk: Uint8Array[] = []
     let size = 0
-    for (const { client, seq } of this.order) {
-      if (seq < (vector.get(client) ?? 0)) continue
-      const bytes = this.byClient.get(client)?.[seq] as Uint8Array
+    for (let i = 0; i < this.n; i++) {
+      if (this.meta[i * F + 1] < (vector.get(this.meta[i * F]) ?? 0)) continue
+      const bytes = this.at(i)
       if (chunk.length > 0 && (size + bytes.length > budget || chunk.length >= MAX_ENTRIES)) {
         chunks.push(chunk)
         if (chunks.length >= maxChunks) return chunks

@@ -7,6 +7,7 @@ import type * as Y from 'yjs'
 import { MemoryStore } from '../../core/state/memory.ts'
 import { setPresence } from '../../core/state/presence.ts'
 import { StateProvider, type StateMesh } from '../../core/state/provider.ts'
+import { trimDecodedContent } from '../../core/state/trim.ts'
 import { startControlServer, type ControlServer } from './control.ts'
 import { openPersistentDoc, type PersistentDoc } from './persistence.ts'
 
@@ -36,6 +37,9 @@ export interface StateService {
 
 export async function startStateService (init: StateServiceInit): Promise<StateService> {
   const persistent: PersistentDoc = await openPersistentDoc(init.dataDir)
+  // a long-lived peer: every value was decoded from disk, give back Yjs's decoding slack
+  // (core/state/trim.ts; not done by a short-lived CLI process opening the same data dir)
+  trimDecodedContent(persistent.doc)
   let control: ControlServer | undefined
   try {
     control = await startControlServer(init.dataDir, { doc: persistent.doc, actor: init.actor }, { afterWrite: persistent.flush })
