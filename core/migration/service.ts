@@ -43,6 +43,11 @@ export interface MigrationComponents {
   getBlob?: (id: string) => Uint8Array | undefined
   /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
   removeBlob?: (id: string) => number
+  /**
+   * whether a blob is stored here: a committed checkpoint whose blob is here is tracked even when
+   * this process did not store it (a restarted peer replaying its ledger) @default tracks only what it stores
+   */
+  hasBlob?: (id: string) => boolean
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -324,6 +329,9 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     get movable () { return [...running.keys()] },
     migrate,
     onEvents (events) {
+      // a checkpoint blob on this peer's disk from before a restart is known again when the ledger
+      // replays its commit at start, so superseding it (later in the replay or live) still drops it
+      for (const e of events) if (e.type === 'checkpointed' && c.hasBlob?.(e.snapshot) === true) holdings.add(e, e.snapshot)
       for (const id of holdings.apply(events)) {
         const freed = c.removeBlob?.(id) ?? 0
         checkpoints.dropped++
