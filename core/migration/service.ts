@@ -21,7 +21,7 @@ import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
-import { NotCheckpointableError, NotMigratableError } from './errors.ts'
+import { NoDirectLinkError, NotCheckpointableError, NotMigratableError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
@@ -33,7 +33,8 @@ export interface MigrationComponents {
   self: string
   handle: (protocol: string, handler: (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts?: { maxFrameSize?: number, timeoutMs?: number }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
-  request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number }) => Promise<Uint8Array>
+  /** one request (`direct`: dial a direct link first and keep trying for `directWaitMs`: core/net's RequestOptions) */
+  request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number, direct?: boolean, directWaitMs?: number }) => Promise<Uint8Array>
   jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
   worker: () => Pick<JobWorker, 'adopt' | 'capacity' | 'active'> | undefined
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
@@ -111,6 +112,13 @@ interface Running {
 
 /** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
 const MAX_FRAME = 48 * 1024 * 1024
+/**
+ * Migration requests need a direct link: a peer reached only through the relay (a tab that just
+ * joined, before the mesh dialled it) refuses them on that limited link, and the relay's data and
+ * time limits could not carry a snapshot anyway. So every request dials one first and keeps trying
+ * this long (the tab's WebRTC addresses may not be known yet) before it fails.
+ */
+const DIRECT_WAIT_MS = 20_000
 
 /** The run time a snapshot records, ms (0, logged, for one that cannot be read: the worker then fails it) */
 function usedMsOf (snapshot: Uint8Array, key: string, log: (m: string) => void = () => {}): number {
@@ -242,7 +250,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       let keeper: string | undefined
       const refusals: string[] = []
       for (const k of keepers) {
-        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000, direct: true, directWaitMs: DIRECT_WAIT_MS }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
         if (res.type === 'ok') { keeper = k; break }
         refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
       }
@@ -289,7 +297,10 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
-        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
+        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME, direct: true, directWaitMs: DIRECT_WAIT_MS }).catch((err: unknown) => {
+          if (err instanceof Error && err.name === 'LimitedConnectionError') throw new NoDirectLinkError(`no direct link to ${peer} opened within ${DIRECT_WAIT_MS} ms (only the relay links us, and it carries no migration): ${err.message}`)
+          throw err
+        }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
           const lease = c.jobs.state.jobs.get(body.job)?.tasks[body.task]?.slots[body.replica]?.lease

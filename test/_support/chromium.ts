@@ -33,6 +33,18 @@ export async function openTab (target: Browser | BrowserContext, url: string, op
   const page = await context.newPage()
   page.setDefaultTimeout(opts.timeout)
   page.on('pageerror', err => { console.error(`${opts.name}: ${err.message}`) })
+  // an uncaught value that is not an Error (an ErrorEvent, say) reaches 'pageerror' as its bare
+  // type name: the page itself describes it, with where it came from, on the console
+  await page.addInitScript(() => {
+    const describe = (v: unknown): string => {
+      if (v instanceof ErrorEvent) return `ErrorEvent "${v.message}" at ${v.filename}:${v.lineno}:${v.colno} from ${(v.target as { constructor?: { name?: string } } | null)?.constructor?.name ?? '?'}${v.error instanceof Error ? ` (${v.error.stack ?? v.error.message})` : ''}`
+      if (v instanceof Event) return `${v.constructor.name} "${v.type}" from ${(v.target as { constructor?: { name?: string } } | null)?.constructor?.name ?? '?'}`
+      return v instanceof Error ? (v.stack ?? v.message) : String(v)
+    }
+    globalThis.addEventListener('unhandledrejection', e => { if (!(e.reason instanceof Error)) console.error(`[uncaught] rejection: ${describe(e.reason)}`) })
+    globalThis.addEventListener('error', e => { if (!(e.error instanceof Error)) console.error(`[uncaught] error: ${describe(e.error ?? e)}`) })
+  })
+  page.on('console', m => { if (m.text().startsWith('[uncaught]')) console.error(`${opts.name}: ${m.text()}`) })
   await page.goto(url)
   return page
 }
