@@ -101,7 +101,11 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     assert.equal(rec.to, target.peerId)
     assert.ok(rec.resentChunks >= 1, 'the corrupted chunk was sent again')
     assert.ok(rec.memoryBytes >= 65536 && rec.bytesSent > 0)
-    console.log(`# migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    console.log(`# migrated: downtime ${rec.downtimeMs} ms (${JSON.stringify(rec.downtimePhases)}), ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    const ph = rec.downtimePhases
+    assert.ok(ph != null, 'the downtime is profiled')
+    const sum = ph.pauseMs + ph.deltaMs + ph.digestMs + ph.finalMs + ph.handoverMs
+    assert.ok(Math.abs(sum - (rec.downtimeMs ?? 0)) <= 5, `the phases (${sum} ms) add up to the downtime (${rec.downtimeMs} ms)`)
     assert.ok((rec.targetHad ?? 0) > 0, 'the target reported the chunks of the checkpoint it keeps')
     const arrived = await cluster.op(target, 'migration.list') as MigrationList
     assert.ok(arrived.incoming.corruptChunks >= 1, 'the target detected the corrupted chunk by its hash')
