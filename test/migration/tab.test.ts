@@ -87,10 +87,9 @@ describe('live migration between a tab and a Node peer', { timeout: 1_500_000 },
     const url = (JSON.parse(/\{"event":"listening"[^\n]*\}/.exec(boot.proc.stdout)?.[0] ?? '{}') as { url?: string }).url
     assert.ok(url != null, 'the bootstrap printed its page url')
     browser = await launchChromium()
-    tab = await openTab(browser, url, { name: 'tab', timeout: TIMEOUT })
     // uncaught errors of the page and its workers (tfjs' threaded wasm build once threw 8 per run)
     const pageErrors: string[] = []
-    tab.on('pageerror', err => { pageErrors.push(err.message) })
+    tab = await openTab(browser, url, { name: 'tab', timeout: TIMEOUT, errors: pageErrors })
     await tab.waitForFunction('globalThis.__novacronJobs?.worker() != null && globalThis.__novacronMigration != null', undefined, { timeout: TIMEOUT })
     assert.equal(await tab.evaluate('globalThis.crossOriginIsolated'), true, 'the page is cross-origin isolated')
     assert.equal(await tab.evaluate('globalThis.__novacronMigration.enabled'), true)
