@@ -115,8 +115,8 @@ const MAX_FRAME = 48 * 1024 * 1024
 /**
  * Migration requests need a direct link: a peer reached only through the relay (a tab that just
  * joined, before the mesh dialled it) refuses them on that limited link, and the relay's data and
- * time limits could not carry a snapshot anyway. So every request dials one first and keeps trying
- * this long (the tab's WebRTC addresses may not be known yet) before it fails.
+ * time limits could not carry a snapshot anyway. A request refused so is sent again after dialling
+ * one, trying this long (the tab's WebRTC addresses may not be known yet) before it fails.
  */
 const DIRECT_WAIT_MS = 20_000
 
@@ -159,6 +159,26 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
     log
   })
+
+  /**
+   * One migration request. Refused at once on a relayed (limited) link — the stream never opens,
+   * nothing was sent — so it is sent again after dialling a direct link, waiting up to
+   * DIRECT_WAIT_MS for one; a link that is still only relayed then gives `NoDirectLinkError`.
+   */
+  async function request (peer: string, payload: Uint8Array, opts: { timeoutMs: number, maxFrameSize?: number }): Promise<Uint8Array> {
+    const limited = (err: unknown): boolean => err instanceof Error && err.name === 'LimitedConnectionError'
+    try {
+      return await c.request(peer, MIGRATION_PROTOCOL, payload, opts)
+    } catch (err) {
+      if (!limited(err)) throw err
+    }
+    try {
+      return await c.request(peer, MIGRATION_PROTOCOL, payload, { ...opts, direct: true, directWaitMs: DIRECT_WAIT_MS })
+    } catch (err) {
+      if (limited(err)) throw new NoDirectLinkError(`no direct link to ${peer} opened within ${DIRECT_WAIT_MS} ms (only the relay links us, and it carries no migration): ${(err as Error).message}`)
+      throw err
+    }
+  }
 
   function waitOr<T> (register: (resolve: (v: T | undefined) => void) => void): Promise<T | undefined> {
     return new Promise(resolve => {
@@ -250,7 +270,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       let keeper: string | undefined
       const refusals: string[] = []
       for (const k of keepers) {
-        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000, direct: true, directWaitMs: DIRECT_WAIT_MS }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        const res = decodeResponse(await request(k, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
         if (res.type === 'ok') { keeper = k; break }
         refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
       }
@@ -297,10 +317,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
-        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME, direct: true, directWaitMs: DIRECT_WAIT_MS }).catch((err: unknown) => {
-          if (err instanceof Error && err.name === 'LimitedConnectionError') throw new NoDirectLinkError(`no direct link to ${peer} opened within ${DIRECT_WAIT_MS} ms (only the relay links us, and it carries no migration): ${err.message}`)
-          throw err
-        }),
+        request: async (peer, payload, timeoutMs) => await request(peer, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
           const lease = c.jobs.state.jobs.get(body.job)?.tasks[body.task]?.slots[body.replica]?.lease
