@@ -6,20 +6,21 @@
  * no delay) and one throttled to `--mbit` Mbit/s in this harness (each request and response waits
  * bytes × 8 / rate).
  *
- * Real parts: the instrumented module in the Node runner's worker threads, the real codec, FastCDC,
+ * Real parts: the instrumented module in the Node runner's worker threads, the real codec, fixed 8 KiB chunks,
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
  * The ledger is a local `JobsState` (the handover applied at once): consensus latency is the jobs
  * and ledger benchmarks' subject, not this one's. Downtime = pause request → handover applied
  * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
  * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
+import { loadavg } from 'node:os'
 import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
 import type { CheckpointLink } from '../core/jobs/runner.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
-import { migrateOut } from '../core/migration/outgoing.ts'
+import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
 import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
 import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
 import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
@@ -35,6 +36,7 @@ const MBIT = flag('mbit', 100)
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
 
+const loadAtStart = loadavg().map(x => Number(x.toFixed(2)))
 await initCoreWasm()
 const runner = await createNodeTaskRunner({ capacity: 2 })
 const instrumenter = createInstrumenter()
@@ -68,7 +70,9 @@ function start (from?: Uint8Array): Handle {
   }
 }
 
-async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, bytesSent: number, memoryBytes: number, rounds: number }> {
+type Phases = NonNullable<MigrationRecord['downtimePhases']>
+
+async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -113,14 +117,14 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   await resumed.pause()
   resumed.decide({ leave: 'bench over' })
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
 const table: Record<string, unknown> = {}
 for (const l of links) {
   for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
-    const runs = []
+    const runs: Array<Awaited<ReturnType<typeof once>>> = []
     for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec))
     const row = {
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
@@ -129,10 +133,12 @@ for (const l of links) {
       bytesSent: Math.round(median(runs.map(r => r.bytesSent))),
       bytesPerMemory: Number(median(runs.map(r => r.bytesSent / r.memoryBytes)).toFixed(3)),
       rounds: median(runs.map(r => r.rounds)),
+      // where the stop-and-copy's time went (outgoing.ts `downtimePhases`), medians
+      phases: Object.fromEntries((['pauseMs', 'deltaMs', 'deltaBytes', 'digestMs', 'finalMs', 'handoverMs'] as const).map(k => [k, Math.round(median(runs.map(r => r.phases?.[k] ?? Number.NaN)))])),
       runs
     }
     table[`${l.name}/${mode}`] = row
-    console.log(`${l.name.padEnd(9)} ${mode.padEnd(14)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s)`)
+    console.log(`${l.name.padEnd(9)} ${mode.padEnd(14)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s); downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
 const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
@@ -141,7 +147,9 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, chunking: 'FastCDC 2/8/64 KiB', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
+  load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },
   table,
   ratios: Object.fromEntries(links.map(l => [l.name, { downtime: ratio(l.name, 'totalDowntimeMs'), bytes: ratio(l.name, 'bytesSent') }]))

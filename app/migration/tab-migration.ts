@@ -53,6 +53,7 @@ export function createTabMigration (mesh: MeshNode, parts: { binding: JobsBindin
     putBlob: bytes => parts.blobs.put(bytes).id,
     removeBlob: id => parts.blobs.remove(id),
     getBlob: id => parts.blobs.get(id),
+    hasBlob: id => parts.blobs.has(id),
     instrument: async bytes => await instrumenter.instrument(bytes),
     peers: () => mesh.members().filter(p => p !== self),
     log: m => { console.info(`migration: ${m}`) },

@@ -58,3 +58,9 @@ export class NotMigratableError extends MigrationError {
   static override name = 'NotMigratableError'
   override name = 'NotMigratableError'
 }
+
+/** The target is linked to this peer only through the relay, and no direct link opened in time. */
+export class NoDirectLinkError extends MigrationError {
+  static override name = 'NoDirectLinkError'
+  override name = 'NoDirectLinkError'
+}

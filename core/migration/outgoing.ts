@@ -41,6 +41,12 @@ export interface MigrationRecord {
   resentChunks: number
   /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
   targetHad?: number
+  /**
+   * where the downtime went, ms: the pause (request → snapshot here), the last delta (cut, hash
+   * and send the changed chunks: `deltaBytes`), the snapshot's digest, `final` (the target
+   * rebuilds and checks the snapshot), the handover's commit
+   */
+  downtimePhases?: { pauseMs: number, deltaMs: number, deltaBytes: number, digestMs: number, finalMs: number, handoverMs: number }
   error?: string
   startedAt: number
   endedAt?: number
@@ -165,12 +171,15 @@ export async function migrateOut (
     const pausedAt = performance.now()
     paused = await ctx.pause()
     if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
+    const pausedMs = performance.now()
     const snap = decodeSnapshot(paused)
     rec.memoryBytes = snap.memory.length
     const last = sender.round(snap.memory)
     rec.rounds++
     await sendChunks(last.send)
+    const deltaMs = performance.now()
     const digest = await snapshotDigest(paused)
+    const digestMs = performance.now()
     const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
     for (let attempt = 0; ; attempt++) {
       const res = await call({ type: 'final', id: task.id, meta, recipe: last.recipe, sha256: digest })
@@ -184,10 +193,14 @@ export async function migrateOut (
       rec.resentChunks += missing.size
       await sendChunks(missing)
     }
+    const finalMs = performance.now()
     // 4. handover through the ledger
     const h = await ctx.submitHandover({ at: Date.now(), job: task.job, task: task.task, replica: task.replica, token: task.token, to: target, snapshot: digest })
     if (!h.handedOver) throw new MigrationFailedError(`the handover was refused: ${h.why ?? 'unknown'}`)
-    rec.downtimeMs = Math.round(performance.now() - pausedAt)
+    const end = performance.now()
+    rec.downtimeMs = Math.round(end - pausedAt)
+    const ms = (a: number, b: number): number => Math.round(b - a)
+    rec.downtimePhases = { pauseMs: ms(pausedAt, pausedMs), deltaMs: ms(pausedMs, deltaMs), deltaBytes: last.sentBytes, digestMs: ms(deltaMs, digestMs), finalMs: ms(digestMs, finalMs), handoverMs: ms(finalMs, end) }
     ctx.decide({ leave: `handed over to ${target}` })
     rec.status = 'done'
     rec.endedAt = Date.now()

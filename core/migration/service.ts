@@ -21,7 +21,7 @@ import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
-import { NotCheckpointableError, NotMigratableError } from './errors.ts'
+import { NoDirectLinkError, NotCheckpointableError, NotMigratableError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
@@ -33,7 +33,8 @@ export interface MigrationComponents {
   self: string
   handle: (protocol: string, handler: (req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts?: { maxFrameSize?: number, timeoutMs?: number }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
-  request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number }) => Promise<Uint8Array>
+  /** one request (`direct`: dial a direct link first and keep trying for `directWaitMs`: core/net's RequestOptions) */
+  request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number, direct?: boolean, directWaitMs?: number }) => Promise<Uint8Array>
   jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
   worker: () => Pick<JobWorker, 'adopt' | 'capacity' | 'active'> | undefined
   fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
@@ -43,6 +44,11 @@ export interface MigrationComponents {
   getBlob?: (id: string) => Uint8Array | undefined
   /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
   removeBlob?: (id: string) => number
+  /**
+   * whether a blob is stored here: a committed checkpoint whose blob is here is tracked even when
+   * this process did not store it (a restarted peer replaying its ledger) @default tracks only what it stores
+   */
+  hasBlob?: (id: string) => boolean
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -106,6 +112,13 @@ interface Running {
 
 /** a `final` carries the snapshot's stdout and stderr (each up to the task's output cap) and the recipe */
 const MAX_FRAME = 48 * 1024 * 1024
+/**
+ * Migration requests need a direct link: a peer reached only through the relay (a tab that just
+ * joined, before the mesh dialled it) refuses them on that limited link, and the relay's data and
+ * time limits could not carry a snapshot anyway. A request refused so is sent again after dialling
+ * one, trying this long (the tab's WebRTC addresses may not be known yet) before it fails.
+ */
+const DIRECT_WAIT_MS = 20_000
 
 /** The run time a snapshot records, ms (0, logged, for one that cannot be read: the worker then fails it) */
 function usedMsOf (snapshot: Uint8Array, key: string, log: (m: string) => void = () => {}): number {
@@ -146,6 +159,26 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
     log
   })
+
+  /**
+   * One migration request. Refused at once on a relayed (limited) link — the stream never opens,
+   * nothing was sent — so it is sent again after dialling a direct link, waiting up to
+   * DIRECT_WAIT_MS for one; a link that is still only relayed then gives `NoDirectLinkError`.
+   */
+  async function request (peer: string, payload: Uint8Array, opts: { timeoutMs: number, maxFrameSize?: number }): Promise<Uint8Array> {
+    const limited = (err: unknown): boolean => err instanceof Error && err.name === 'LimitedConnectionError'
+    try {
+      return await c.request(peer, MIGRATION_PROTOCOL, payload, opts)
+    } catch (err) {
+      if (!limited(err)) throw err
+    }
+    try {
+      return await c.request(peer, MIGRATION_PROTOCOL, payload, { ...opts, direct: true, directWaitMs: DIRECT_WAIT_MS })
+    } catch (err) {
+      if (limited(err)) throw new NoDirectLinkError(`no direct link to ${peer} opened within ${DIRECT_WAIT_MS} ms (only the relay links us, and it carries no migration): ${(err as Error).message}`)
+      throw err
+    }
+  }
 
   function waitOr<T> (register: (resolve: (v: T | undefined) => void) => void): Promise<T | undefined> {
     return new Promise(resolve => {
@@ -237,7 +270,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       let keeper: string | undefined
       const refusals: string[] = []
       for (const k of keepers) {
-        const res = decodeResponse(await c.request(k, MIGRATION_PROTOCOL, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        const res = decodeResponse(await request(k, encodeRequest({ type: 'keep', id: `cp-${n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
         if (res.type === 'ok') { keeper = k; break }
         refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
       }
@@ -284,7 +317,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
-        request: async (peer, payload, timeoutMs) => await c.request(peer, MIGRATION_PROTOCOL, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
+        request: async (peer, payload, timeoutMs) => await request(peer, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
           const lease = c.jobs.state.jobs.get(body.job)?.tasks[body.task]?.slots[body.replica]?.lease
@@ -324,6 +357,9 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     get movable () { return [...running.keys()] },
     migrate,
     onEvents (events) {
+      // a checkpoint blob on this peer's disk from before a restart is known again when the ledger
+      // replays its commit at start, so superseding it (later in the replay or live) still drops it
+      for (const e of events) if (e.type === 'checkpointed' && c.hasBlob?.(e.snapshot) === true) holdings.add(e, e.snapshot)
       for (const id of holdings.apply(events)) {
         const freed = c.removeBlob?.(id) ?? 0
         checkpoints.dropped++

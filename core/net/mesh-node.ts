@@ -605,14 +605,32 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     let stream: Stream | undefined
     return await withTimeout(undefined, protocol, timeout, async () => {
       const signal = opts.signal ?? AbortSignal.timeout(timeout)
-      if (opts.direct === true && this.health.pick(this.libp2p.getConnections(id)) == null) await this.dialDirect(id.toString())
+      if (opts.direct === true && this.health.pick(this.libp2p.getConnections(id)) == null) await this.awaitDirect(id, Math.min(opts.directWaitMs ?? 0, timeout), signal)
       // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
       stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
       return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
     }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
   }
 
-  /** A direct link to `peer` for a request that needs one (`RequestOptions.direct`); the request then goes on either way. */
+  /**
+   * A direct link to `peer` for a request that needs one (`RequestOptions.direct`), tried again
+   * until one is open or `waitMs` has passed (a failed dial is retried no sooner than the dialer
+   * allows); the request then goes on either way.
+   */
+  private async awaitDirect (peer: PeerId, waitMs: number, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + waitMs
+    for (;;) {
+      await this.dialDirect(peer.toString())
+      if (this.health.pick(this.libp2p.getConnections(peer)) != null || signal.aborted || Date.now() >= deadline) return
+      await new Promise<void>(resolve => {
+        const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
+        const timer = setTimeout(done, Math.min(500, Math.max(0, deadline - Date.now())))
+        signal.addEventListener('abort', done)
+      })
+    }
+  }
+
+  /** One try at a direct link to `peer`. */
   private async dialDirect (peer: string): Promise<void> {
     try {
       if (!await this.dialer.dialNow(peer)) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)

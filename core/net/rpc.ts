@@ -31,6 +31,12 @@ export interface RequestOptions {
    * direct WebRTC link to it first, within the timeout @default false
    */
   direct?: boolean
+  /**
+   * with `direct`: how long to keep trying for the direct link (redialling as the dialer allows,
+   * e.g. while the peer's WebRTC addresses are not known yet) before the request goes on over what
+   * there is; bounded by the request's timeout @default 0 (one try)
+   */
+  directWaitMs?: number
 }
 
 /** Reads exactly one frame that ends the stream's readable side. */

@@ -52,6 +52,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     putBlob: bytes => blobs.put(bytes).id,
     removeBlob: id => blobs.remove(id),
     getBlob: id => blobs.get(id),
+    hasBlob: id => blobs.has(id),
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
     out,

@@ -7,7 +7,9 @@
  *   one stored after it (a keeper whose ledger lags may already hold the next checkpoint);
  * - a slot's result drops all its blobs; a failed task, a finished or cancelled job drop theirs;
  * - `removeBlob` on the memory and the file store frees exactly the chunks no other manifest lists
- *   (two "checkpoints" that share most of their chunks, as successive ones of a task do).
+ *   (two "checkpoints" that share most of their chunks, as successive ones of a task do);
+ * - after a restart the service knows the checkpoint blobs on its disk again from the ledger's
+ *   replayed commits (`hasBlob`), so a newer checkpoint or the slot's result still drops them.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,7 +19,8 @@ import { after, before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { createBlobService, MemoryBlobStore, type BlobComponents, type BlobStore } from '../../core/blobs/index.ts'
 import { CheckpointHoldings } from '../../core/migration/checkpoint-gc.ts'
-import type { JobEvent } from '../../core/jobs/state.ts'
+import { createMigrationService } from '../../core/migration/service.ts'
+import { JobsState, type JobEvent } from '../../core/jobs/state.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 import { seededBytes as bytesOf } from '../_support/seeded-bytes.ts'
 
@@ -84,3 +87,38 @@ for (const [name, make] of [['memory', () => new MemoryBlobStore()], ['file', ()
     assert.equal(blobs.store.bytes, 0)
   })
 }
+
+test('a restarted peer drops the checkpoints left on its disk once the ledger (replayed, then live) supersedes them', () => {
+  const d = mkdtempSync(join(tmpdir(), 'nc-cpgc-restart-'))
+  dirs.push(d)
+  const before = createBlobService({} as unknown as BlobComponents, { store: new FileBlobStore(d) })
+  const a = before.put(bytesOf(200_000, 11)).id // recorded before the restart
+  const b = before.put(bytesOf(200_000, 12)).id // recorded after it
+  // the restart: a new process opens the same directory; its service stored nothing itself
+  const blobs = createBlobService({} as unknown as BlobComponents, { store: new FileBlobStore(d) })
+  const unused = async (): Promise<never> => { throw new Error('not used by this test') }
+  const svc = createMigrationService({
+    self: 'me',
+    handle: unused,
+    unhandle: unused,
+    request: unused,
+    jobs: { state: new JobsState(), submit: unused },
+    worker: () => undefined,
+    fetchBlob: unused,
+    putBlob: bytes => blobs.put(bytes).id,
+    instrument: unused,
+    peers: () => [],
+    hasBlob: id => blobs.has(id),
+    removeBlob: id => blobs.remove(id)
+  }, { checkpointTasks: false })
+  svc.onEvents([cp(a)]) // the ledger replays a's commit at start
+  assert.equal(blobs.has(a), true, 'the current checkpoint is kept')
+  svc.onEvents([cp(b)]) // a newer checkpoint commits
+  assert.equal(blobs.has(a), false, 'the superseded one is dropped')
+  assert.equal(blobs.has(b), true)
+  assert.equal(svc.checkpoints.dropped, 1)
+  assert.ok(svc.checkpoints.droppedBytes > 100_000)
+  svc.onEvents([{ type: 'reported', ...slot, worker: 'w', output: 'o' }])
+  assert.equal(blobs.has(b), false, 'the slot reported: its last checkpoint is dropped too')
+  assert.equal(svc.checkpoints.dropped, 2)
+})

@@ -14,14 +14,18 @@
  * - a peer killed with SIGKILL: its task, checkpointed every 3 s and kept by the other peer, is
  *   claimed again once its lease expires and resumes from the last checkpoint; the output is
  *   exactly right (no lost or doubled line); once the task reported, the peer that kept its
- *   checkpoint drops it.
+ *   checkpoint drops it, and the killed peer, restarted on its data dir, drops the recorded
+ *   checkpoints it had taken (still on its disk): it knows them again from the ledger's replay.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
 import type { MigrationRecord } from '../../core/migration/outgoing.ts'
+import type { EntryJson } from '../../node-runtime/ledger/ops.ts'
 import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -97,7 +101,11 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     assert.equal(rec.to, target.peerId)
     assert.ok(rec.resentChunks >= 1, 'the corrupted chunk was sent again')
     assert.ok(rec.memoryBytes >= 65536 && rec.bytesSent > 0)
-    console.log(`# migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    console.log(`# migrated: downtime ${rec.downtimeMs} ms (${JSON.stringify(rec.downtimePhases)}), ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    const ph = rec.downtimePhases
+    assert.ok(ph != null, 'the downtime is profiled')
+    const sum = ph.pauseMs + ph.deltaMs + ph.digestMs + ph.finalMs + ph.handoverMs
+    assert.ok(Math.abs(sum - (rec.downtimeMs ?? 0)) <= 5, `the phases (${sum} ms) add up to the downtime (${rec.downtimeMs} ms)`)
     assert.ok((rec.targetHad ?? 0) > 0, 'the target reported the chunks of the checkpoint it keeps')
     const arrived = await cluster.op(target, 'migration.list') as MigrationList
     assert.ok(arrived.incoming.corruptChunks >= 1, 'the target detected the corrupted chunk by its hash')
@@ -165,5 +173,36 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
       return x.checkpoints.dropped >= 1 ? true : null
     }, { timeout: 60_000, interval: 500, message: 'the ended task\'s checkpoint dropped by its keeper' })
     assert.match(other.proc.stdout, new RegExp(`"event":"migration:resumed","job":"${job.replace('.', '\\.')}"`))
+
+    // the killed holder left the checkpoints it took on its disk; restarted, it drops them
+    const onDisk = (await checkpointBlobs(job)).filter(id => existsSync(manifestOf(victim, id)))
+    assert.ok(onDisk.length >= 1, 'the killed holder left a recorded checkpoint on its disk')
+    const back = await cluster.startPeer(undefined, victim)
+    let dropped = 0
+    await waitFor(async () => {
+      dropped = (await cluster.op(back, 'migration.list') as { checkpoints: { dropped: number } }).checkpoints.dropped
+      return onDisk.every(id => !existsSync(manifestOf(back, id))) ? true : null
+    }, { timeout: 120_000, interval: 500, message: () => `the restarted peer drops ${onDisk.length} old checkpoint(s) (dropped so far: ${dropped})` })
+    assert.ok(dropped >= onDisk.length)
   })
+
+  const manifestOf = (p: ClusterPeer, id: string): string => join(p.dataDir, 'blobs', 'manifests', id)
+  /** every checkpoint blob the ledger recorded for `job` (its whole log, paged) */
+  async function checkpointBlobs (job: string): Promise<string[]> {
+    const ids = new Set<string>()
+    let from = 0
+    let index = 0
+    for (;;) {
+      const page = await cluster.op(boot, 'ledger.log', { from, limit: 1000, index }) as EntryJson[]
+      for (const e of page) {
+        if (e.kind !== 'job.checkpoint') continue
+        const body = JSON.parse(e.data) as { job: string, snapshot: string }
+        if (body.job === job) ids.add(body.snapshot)
+      }
+      if (page.length < 1000) return [...ids]
+      const last = page[page.length - 1]
+      from = last.slot
+      index = last.index + 1
+    }
+  }
 })
