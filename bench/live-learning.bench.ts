@@ -18,13 +18,15 @@
  *   per-client error feedback, the live one commits one quantised model for all and has none);
  * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
  *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
- *   commit (`--min-updates` is P − K), and each round's participants are recorded. fl-sim has no
- *   dropouts: its row is the same configuration without them.
+ *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
+ *   10–11 of the others, so give one its linked survivors can meet), and each round's participants
+ *   are recorded, with the survivors' lost participants, takeovers and failed rounds. fl-sim has
+ *   no dropouts: its row is the same configuration without them.
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
- * --down-quantize b (2) --drop K (0) --drop-at r (2) --deadline ms (30000) --round-timeout ms
- * (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
+ * --down-quantize b (2) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
+ * --round-timeout ms (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import os from 'node:os'
@@ -50,11 +52,13 @@ const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
 const DOWN = flag('--down-quantize', 2, { min: 0 })
 const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)
+const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
 if (DROP >= P) throw new RangeError('--drop must leave at least one learner')
+if (MIN_UPDATES > P) throw new RangeError('--min-updates cannot exceed --peers')
 const HIDDEN = 32
 const loadSamples: number[] = []
 
@@ -65,7 +69,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
-      '--min-updates', String(P - DROP), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
+      '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
       '--down-quantize', String(DOWN), ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
@@ -112,7 +116,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
-      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0), participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
+      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
+      lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
+      participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
       finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)
@@ -142,7 +148,7 @@ const simRow = await simulated()
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
-    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: P - DROP, deadlineMs: DEADLINE,
+    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
     roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
