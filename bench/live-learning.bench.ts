@@ -26,7 +26,8 @@
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
- * --round-timeout ms (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
+ * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
+ * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import os from 'node:os'
@@ -54,6 +55,7 @@ const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
+const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
@@ -82,6 +84,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     let alive = learners
     let dropped: string[] = []
     let last: ModelStatus[] = []
+    let stalled: string | null = null
     try {
       await waitFor(async () => {
         last = await Promise.all(alive.map(modelStatus))
@@ -95,14 +98,18 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
           return false
         }
         return last.every(s => s.round === R && s.held && s.rounds.at(-1)?.localAccuracy != null)
-      }, { timeout: 3_600_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+      }, { timeout: MAX_MINUTES * 60_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+    } catch (err) {
+      // a stalled run still reports what it saw (complete: false), then stops its processes
+      if (last.length === 0) throw err
+      stalled = err instanceof Error ? err.message : String(err)
     } finally { clearInterval(sampler) }
     const wallMs = performance.now() - t0
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
     const byType: Record<string, number> = {}
     for (const s of last) for (const [k, v] of Object.entries(s.stats.bytesSentByType)) byType[k] = (byType[k] ?? 0) + v
-    const perRound = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, Math.round(v / R)]))
+    const perRound = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, Math.round(v / Math.max(1, last[0].round))]))
     const total = Object.values(perRound).reduce((a, b) => a + b, 0)
     const parameters = 784 * HIDDEN + HIDDEN + HIDDEN * 10 + 10
     const participants = last[0].rounds.map(r => r.participants.length)
@@ -113,6 +120,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
     const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
     return {
+      complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
