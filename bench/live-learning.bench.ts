@@ -13,9 +13,13 @@
  *   parameter);
  * - the live final accuracy (mean of the surviving peers' held-out accuracy of the last committed
  *   model) against `fl-sim` with the same configuration and seed (P clients, all per round, random
- *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, 150 training digits per
- *   class ≈ 500 per client, the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
- *   per-client error feedback, the live one commits one quantised model for all and has none);
+ *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, as many training digits
+ *   in all as the live learners held (`--train-per-class` = their rows / 10: 1,500 at 3 peers,
+ *   4,000 at 8, where each shard is capped at 500; a fixed 150 per class made fl-sim train on
+ *   1,500 rows against the live mesh's 4,000 at 8 peers, which is why live accuracy came out 2–4
+ *   points above it), the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
+ *   per-client error feedback, the live one commits one quantised model for all and has none;
+ *   fl-sim evaluates on its whole 2,000-row held-out split, a learner on 500 balanced rows of it);
  * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
  *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
  *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
@@ -64,7 +68,7 @@ if (MIN_UPDATES > P) throw new RangeError('--min-updates cannot exceed --peers')
 const HIDDEN = 32
 const loadSamples: number[] = []
 
-async function live (): Promise<Record<string, unknown> & { finalAccuracy: number }> {
+async function live (): Promise<Record<string, unknown> & { finalAccuracy: number, trainRows: number }> {
   const cluster = new LedgerCluster()
   const learners: Learner[] = []
   try {
@@ -82,12 +86,15 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const t0 = performance.now()
     const sampler = setInterval(() => { loadSamples.push(Number(os.loadavg()[0].toFixed(2))) }, 5000)
     let alive = learners
+    // every learner's training rows, read before any is dropped (fl-sim trains on as many)
+    const trainRows = new Map<string, number>()
     let dropped: string[] = []
     let last: ModelStatus[] = []
     let stalled: string | null = null
     try {
       await waitFor(async () => {
         last = await Promise.all(alive.map(modelStatus))
+        for (const s of last) trainRows.set(s.peerId, s.trainSamples)
         for (const r of last[0].rounds) if (!seen.has(r.round)) seen.set(r.round, performance.now())
         if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
           // mid-round: the next round started when this one committed
@@ -120,6 +127,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
     const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
     return {
+      trainRows: [...trainRows.values()].reduce((a, b) => a + b, 0),
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
@@ -136,23 +144,25 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
   }
 }
 
-async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], wallMs: number }> {
+async function simulated (trainRows: number): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainPerClass: number, wallMs: number }> {
   const t0 = performance.now()
+  const trainPerClass = Math.max(1, Math.round(trainRows / 10))
   const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', '150', '--seed', String(SEED), '--json'])
+    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', String(trainPerClass), '--seed', String(SEED), '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
   const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number })
   return {
     finalAccuracy: Number((lines.find(l => l.event === 'summary')?.finalAccuracy ?? Number.NaN).toFixed(4)),
     accuracyPerRound: lines.filter(l => l.event === 'round').map(l => l.accuracy as number),
+    trainPerClass,
     wallMs: Math.round(performance.now() - t0)
   }
 }
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated()
+const simRow = await simulated(liveRow.trainRows)
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
