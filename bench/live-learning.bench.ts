@@ -13,18 +13,25 @@
  *   parameter);
  * - the live final accuracy (mean of the surviving peers' held-out accuracy of the last committed
  *   model) against `fl-sim` with the same configuration and seed (P clients, all per round, random
- *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, 150 training digits per
- *   class ≈ 500 per client, the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
- *   per-client error feedback, the live one commits one quantised model for all and has none);
+ *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, as many training digits
+ *   in all as the live learners held (`--train-per-class` = their rows / 10: 1,500 at 3 peers,
+ *   4,000 at 8, where each shard is capped at 500; a fixed 150 per class made fl-sim train on
+ *   1,500 rows against the live mesh's 4,000 at 8 peers, which is why live accuracy came out 2–4
+ *   points above it), the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
+ *   per-client error feedback, the live one commits one quantised model for all and has none;
+ *   fl-sim evaluates on its whole 2,000-row held-out split, a learner on 500 balanced rows of it);
  * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
  *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
- *   commit (`--min-updates` is P − K), and each round's participants are recorded. fl-sim has no
- *   dropouts: its row is the same configuration without them.
+ *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
+ *   10–11 of the others, so give one its linked survivors can meet), and each round's participants
+ *   are recorded, with the survivors' lost participants, takeovers and failed rounds. fl-sim has
+ *   no dropouts: its row is the same configuration without them.
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
- * --down-quantize b (2) --drop K (0) --drop-at r (2) --deadline ms (30000) --round-timeout ms
- * (default learn's) --out name (live-learning). Writes bench/results/<name>.json.
+ * --down-quantize b (2) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
+ * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
+ * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import os from 'node:os'
@@ -50,22 +57,25 @@ const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
 const DOWN = flag('--down-quantize', 2, { min: 0 })
 const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)
+const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
+const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
 if (DROP >= P) throw new RangeError('--drop must leave at least one learner')
+if (MIN_UPDATES > P) throw new RangeError('--min-updates cannot exceed --peers')
 const HIDDEN = 32
 const loadSamples: number[] = []
 
-async function live (): Promise<Record<string, unknown> & { finalAccuracy: number }> {
+async function live (): Promise<Record<string, unknown> & { finalAccuracy: number, trainRows: number }> {
   const cluster = new LedgerCluster()
   const learners: Learner[] = []
   try {
     const boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
-      '--min-updates', String(P - DROP), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
+      '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
       '--down-quantize', String(DOWN), ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
@@ -76,11 +86,15 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const t0 = performance.now()
     const sampler = setInterval(() => { loadSamples.push(Number(os.loadavg()[0].toFixed(2))) }, 5000)
     let alive = learners
+    // every learner's training rows, read before any is dropped (fl-sim trains on as many)
+    const trainRows = new Map<string, number>()
     let dropped: string[] = []
     let last: ModelStatus[] = []
+    let stalled: string | null = null
     try {
       await waitFor(async () => {
         last = await Promise.all(alive.map(modelStatus))
+        for (const s of last) trainRows.set(s.peerId, s.trainSamples)
         for (const r of last[0].rounds) if (!seen.has(r.round)) seen.set(r.round, performance.now())
         if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
           // mid-round: the next round started when this one committed
@@ -91,14 +105,18 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
           return false
         }
         return last.every(s => s.round === R && s.held && s.rounds.at(-1)?.localAccuracy != null)
-      }, { timeout: 3_600_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+      }, { timeout: MAX_MINUTES * 60_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+    } catch (err) {
+      // a stalled run still reports what it saw (complete: false), then stops its processes
+      if (last.length === 0) throw err
+      stalled = err instanceof Error ? err.message : String(err)
     } finally { clearInterval(sampler) }
     const wallMs = performance.now() - t0
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
     const byType: Record<string, number> = {}
     for (const s of last) for (const [k, v] of Object.entries(s.stats.bytesSentByType)) byType[k] = (byType[k] ?? 0) + v
-    const perRound = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, Math.round(v / R)]))
+    const perRound = Object.fromEntries(Object.entries(byType).map(([k, v]) => [k, Math.round(v / Math.max(1, last[0].round))]))
     const total = Object.values(perRound).reduce((a, b) => a + b, 0)
     const parameters = 784 * HIDDEN + HIDDEN + HIDDEN * 10 + 10
     const participants = last[0].rounds.map(r => r.participants.length)
@@ -109,10 +127,14 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
     const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
     return {
+      trainRows: [...trainRows.values()].reduce((a, b) => a + b, 0),
+      complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
-      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0), participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
+      roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
+      lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
+      participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
       finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)
@@ -122,27 +144,29 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
   }
 }
 
-async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], wallMs: number }> {
+async function simulated (trainRows: number): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainPerClass: number, wallMs: number }> {
   const t0 = performance.now()
+  const trainPerClass = Math.max(1, Math.round(trainRows / 10))
   const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', '150', '--seed', String(SEED), '--json'])
+    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', String(trainPerClass), '--seed', String(SEED), '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
   const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number })
   return {
     finalAccuracy: Number((lines.find(l => l.event === 'summary')?.finalAccuracy ?? Number.NaN).toFixed(4)),
     accuracyPerRound: lines.filter(l => l.event === 'round').map(l => l.accuracy as number),
+    trainPerClass,
     wallMs: Math.round(performance.now() - t0)
   }
 }
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated()
+const simRow = await simulated(liveRow.trainRows)
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
-    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: P - DROP, deadlineMs: DEADLINE,
+    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
     roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,

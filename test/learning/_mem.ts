@@ -2,7 +2,8 @@
  * In-memory stand-ins for `LiveLearning`'s two narrow components, shared by the in-process live
  * learning tests: `MemLedger` (a totally ordered entry list that runs the registered validators;
  * one entry per slot) and `MemMesh` (a request calls the other peer's handler; a dropped peer's
- * requests fail; `tamper` rewrites answers, a lying peer), plus fixed Ed25519 identities.
+ * requests fail and it leaves every other peer's links and view; `tamper` rewrites answers, a
+ * lying peer; `answered` sees each answered request), plus fixed Ed25519 identities.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -34,6 +35,8 @@ export class MemMesh {
   readonly dropped = new Set<string>()
   /** test hook: rewrites an answer on its way (a lying peer) */
   tamper?: (from: string, answer: Uint8Array) => Uint8Array
+  /** test hook: `to` answered `from`'s request (e.g. drop a peer right after it accepted a `start`) */
+  answered?: (from: string, to: string, request: Uint8Array) => void
   port (peerId: string): LearningMesh {
     return {
       peerId,
@@ -43,9 +46,12 @@ export class MemMesh {
         const h = this.handlers.get(peer)
         if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
         const answer = await h(payload, { peerId })
+        this.answered?.(peerId, peer, payload)
         return this.tamper?.(peer, answer) ?? answer
       },
-      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: false }))
+      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: false })),
+      // a dropped peer leaves the view too, as the live mesh's does once its bootstrap link closed
+      members: () => [...this.handlers.keys()].filter(p => !this.dropped.has(p))
     }
   }
 }

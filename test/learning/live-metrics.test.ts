@@ -15,7 +15,7 @@ function status (round: number): LiveStatus {
     task: 't', peerId: 'p', learners: [], order: [], measured: {}, selection: null, joined: true, round, hash: 'h', held: true, rounds: [],
     stats: {
       bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
-      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7
+      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7, lostParticipants: 8, takeovers: 9
     }
   }
 }
@@ -36,6 +36,8 @@ test('live learning figures are gauges read at scrape time; a new service takes 
   assert.equal(value(r, 'novacron_learning_rejected', { reason: 'bad-draw' }), 7)
   assert.equal(value(r, 'novacron_learning_bytes', { direction: 'received' }), 200)
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'failed' }), 1)
+  assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'takeover' }), 9)
+  assert.equal(value(r, 'novacron_learning_lost_participants'), 8)
   registerLiveLearningMetrics(r, { status: () => status(40) })
   assert.equal(value(r, 'novacron_learning_round'), 40)
 })

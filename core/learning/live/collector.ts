@@ -3,8 +3,11 @@
  * round, its base and the selected peers, takes update bodies as they arrive, rejects and counts
  * what does not belong (`unselected`, `duplicate`, `late`), what its sender did not sign
  * (`signature`: checked by the shell between `precheck` and `receive`, signatures being async and
- * last) or what does not decode and validate (the engine's reasons), and says when the round can close: every selected peer answered, or the
- * deadline passed. Whether it commits is `admitted().length >= minUpdates` (service.ts).
+ * last) or what does not decode and validate (the engine's reasons), and says when the round can
+ * close: when no further update can come — every selected peer answered, gave up, or is gone from
+ * the mesh (`lost`, liveness.ts) — or the deadline passed. A lost peer's update that still arrives
+ * before the round closes is admitted like any other (losing a peer is a reason to stop waiting,
+ * not a verdict on it). Whether it commits is `admitted().length >= minUpdates` (service.ts).
  */
 import type { Compressor } from '../codec.ts'
 import { emptyRejections, type RejectReason } from '../validate.ts'
@@ -21,6 +24,7 @@ export function emptyLiveRejections (): Record<LiveRejectReason, number> {
 export class RoundCollector {
   readonly rejected = emptyLiveRejections()
   private readonly answered = new Set<string>()
+  private readonly lostPeers = new Set<string>()
   private readonly accepted = new Map<string, { update: AdmittedUpdate, body: Uint8Array, sig: Uint8Array }>()
 
   constructor (
@@ -58,8 +62,22 @@ export class RoundCollector {
   /** A peer that said it will not send (it refused, or could not be reached) counts as answered. */
   gaveUp (peer: string): void { this.answered.add(peer) }
 
+  /**
+   * A selected peer that left the mesh (liveness.ts) and has not answered: no update is waited
+   * for from it. Returns true the first time it is marked.
+   */
+  lost (peer: string): boolean {
+    if (!this.selected.includes(peer) || this.answered.has(peer) || this.lostPeers.has(peer)) return false
+    this.lostPeers.add(peer)
+    return true
+  }
+
+  /** The selected peers that are still awaited: neither answered nor lost. */
+  pending (): string[] { return this.selected.filter(p => !this.answered.has(p) && !this.lostPeers.has(p)) }
+
+  /** No further update can come (every selected peer answered, gave up or was lost), or the deadline passed. */
   done (now: number): boolean {
-    return now >= this.deadline || this.selected.every(p => this.answered.has(p))
+    return now >= this.deadline || this.pending().length === 0
   }
 
   admitted (): AdmittedUpdate[] { return [...this.accepted.values()].map(a => a.update) }

@@ -1,7 +1,8 @@
 /**
  * The `LearningMesh` a `LiveLearning` needs, from core/net's `MeshNode`: request/response handlers
- * on the live protocol and the open links with their measured ping RTT. One adapter for the Node
- * peer (node-runtime/learning/live-peer.ts) and the tab (app/learning/live-join.ts).
+ * on the live protocol, the open links with their measured ping RTT, and the mesh view's members.
+ * One adapter for the Node peer (node-runtime/learning/live-peer.ts) and the tab
+ * (app/learning/live-join.ts).
  */
 import type { MeshNode } from '../../net/index.ts'
 import type { LearningMesh } from './service.ts'
@@ -12,6 +13,7 @@ export function learningMesh (node: MeshNode): LearningMesh {
     handle: async (protocol, handler, opts) => { await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), opts) },
     unhandle: async protocol => { await node.unhandle(protocol) },
     request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
-    links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) }))
+    links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })),
+    members: () => node.members()
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Live learning's counters on the node's metrics registry (core/metrics), read from the service's
  * `status()` at scrape time: the committed round, rejected updates by reason (plus undecodable
- * requests and weights whose hash did not match), bytes on the wire, and rounds coordinated and
- * failed. Registering again points the same gauges at a new service.
+ * requests and weights whose hash did not match), bytes on the wire, rounds coordinated, failed
+ * and taken over, and selected learners lost mid-round. Registering again points the same gauges
+ * at a new service.
  */
 import type { Gauge, MetricsRegistry } from '../../metrics/index.ts'
 import type { LiveStatus } from './service.ts'
@@ -30,8 +31,10 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     g.set({ direction: 'sent' }, s.stats.bytesSent)
     g.set({ direction: 'received' }, s.stats.bytesReceived)
   }, ['direction'])
-  gauge('novacron_learning_rounds', 'Rounds this peer coordinated, and those that closed short of their minimum', (g, s) => {
+  gauge('novacron_learning_rounds', 'Rounds this peer coordinated, those that closed short of their minimum, and those it took over from a drawn coordinator', (g, s) => {
     g.set({ outcome: 'coordinated' }, s.stats.roundsCoordinated)
     g.set({ outcome: 'failed' }, s.stats.roundsFailed)
+    g.set({ outcome: 'takeover' }, s.stats.takeovers)
   }, ['outcome'])
+  gauge('novacron_learning_lost_participants', 'Selected learners that left the mesh while a round this peer coordinated waited for them', (g, s) => { g.set({}, s.stats.lostParticipants) })
 }

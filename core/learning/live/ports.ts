@@ -18,6 +18,11 @@ export interface LearningMesh {
   request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
   /** open links with their last measured ping RTT (core/net's `MeshNode.links()`) */
   links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
+  /**
+   * peer ids in this peer's mesh view (core/net's `MeshNode.members()`): the mesh drops a peer that
+   * died or left within seconds (its bootstrap link closed and a ping failed); liveness.ts
+   */
+  members: () => readonly string[]
 }
 
 export interface LedgerEntryView { slot: number, index: number, kind: string, author: string, data: Uint8Array, applied: boolean }

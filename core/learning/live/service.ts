@@ -12,9 +12,11 @@
  * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
  * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
  * coordinator of the next round, runs that round: select linked learners by measured
- * RTT, send `start`, train its own update, collect updates until all answered or the deadline,
- * aggregate deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer
- * that drops is just missing from the round; a coordinator that drops is replaced after
+ * RTT, send `start`, train its own update, collect updates until no further one can come (every
+ * selected peer answered, or left the mesh: liveness.ts) or the deadline, aggregate
+ * deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer that drops
+ * is just missing from the round and does not cost its deadline; a drawn coordinator that left the
+ * mesh is passed over at once by the next in the order, one that is still there but silent after
  * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
  */
 import { maxRawBodyLength } from '../codec.ts'
@@ -33,6 +35,7 @@ import { Participant } from './participant.ts'
 import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
+import { PeerLiveness } from './liveness.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -63,6 +66,8 @@ export class LiveLearning {
   private readonly measured = new Measurements()
   /** the coordinator draw (draw-state.ts) */
   private readonly draw: DrawState
+  /** which learners left the mesh (liveness.ts) */
+  private readonly liveness = new PeerLiveness()
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
   private head = { round: 0, hash: '' }
@@ -191,9 +196,21 @@ export class LiveLearning {
     if (this.active != null || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
+    // drawn coordinators that left the mesh are passed over at once; one still there but silent,
+    // after roundTimeoutMs (this learner's time since it applied the head: ledger blocks carry no time)
+    this.observeMesh()
+    const self = this.c.mesh.peerId
     const order = this.draw.order()
-    const me = coordinatorAt(order, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
-    if (me === this.c.mesh.peerId) void this.coordinate().catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+    const live = order.filter(p => p === self || !this.liveness.gone(p))
+    const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
+    if (me !== self) return
+    const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
+    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+  }
+
+  /** Reads the mesh's open links and view into `liveness`. */
+  private observeMesh (): void {
+    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members())
   }
 
   private apply (e: LedgerEntryView): void {
@@ -298,7 +315,8 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ coordinating a round
 
-  private async coordinate (): Promise<void> {
+  /** Runs the next round; `takeover` says why this peer does when it is not first in the draw. */
+  private async coordinate (takeover: string | null): Promise<void> {
     const round = this.head.round + 1
     const baseHash = this.head.hash
     const base = this.store.get(baseHash)
@@ -315,6 +333,7 @@ export class LiveLearning {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
     this.stats.roundsCoordinated++
+    if (takeover != null) { this.stats.takeovers++; this.log(`round ${round}: taking over (${takeover})`) }
     this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
     for (const { peer } of selected) {
@@ -331,10 +350,22 @@ export class LiveLearning {
       this.measured.started(peer, this.now())
       this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
     }
-    await this.waitUntil(() => !this.running || this.active !== collector || collector.done(this.now()))
+    const opened = this.now()
+    // a selected peer that left the mesh will not answer: the round closes as soon as no update can come
+    await this.waitUntil(() => {
+      if (!this.running || this.active !== collector) return true
+      this.observeMesh()
+      for (const p of collector.pending()) {
+        if (p === this.c.mesh.peerId || !this.liveness.gone(p) || !collector.lost(p)) continue
+        this.stats.lostParticipants++
+        this.log(`round ${round}: ${p} left the mesh after it was selected; not waiting for it`)
+      }
+      return collector.done(this.now())
+    })
     for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
     if (this.active !== collector || !this.running) return
     const admitted = collector.admitted()
+    this.log(`round ${round}: closed after ${Math.round(this.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
     if (admitted.length < this.cfg.minUpdates) {
       this.stats.roundsFailed++
       this.log(`round ${round}: ${admitted.length} update(s) by the deadline, ${this.cfg.minUpdates} needed; not committed`)

@@ -1,7 +1,8 @@
 /**
  * What a `LiveLearning` reports (`status()`, its events, /metrics): the committed rounds as this
  * peer saw them and its counters — bytes and messages on the protocol, updates rejected by reason,
- * refused weights, undecodable requests, rounds coordinated and failed.
+ * refused weights, undecodable requests, rounds coordinated, failed and taken over, and selected
+ * learners lost mid-round.
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
@@ -42,6 +43,10 @@ export interface LiveStats {
   ignoredRounds: number
   /** committed model.round entries refused because their coordinator was not drawn (ineligible, or a bad draw proof) */
   badDraws: number
+  /** selected learners that left the mesh while this peer's round waited for them (not waited for further) */
+  lostParticipants: number
+  /** rounds this peer began to coordinate while not first in the draw (those ahead gone from the mesh, or silent past the round timeout) */
+  takeovers: number
 }
 
 export interface LiveStatus {
@@ -66,6 +71,6 @@ export interface LiveStatus {
 export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0
   }
 }

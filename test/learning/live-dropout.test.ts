@@ -1,0 +1,158 @@
+/**
+ * Dropouts that must not cost a deadline (core/learning/live: liveness.ts, collector.ts,
+ * service.ts). Over the in-memory mesh and ledger of `_mem.ts`, with real tfjs training on small
+ * MNIST shards and deadlines far longer than the waits, so a round that waited its deadline fails
+ * the test:
+ * - a selected learner that drops right after it accepted `start` is not waited for: the round
+ *   commits with the others, and the coordinator counts it lost;
+ * - a drawn coordinator that drops right after starting its round is passed over at once by the
+ *   next learner in the draw, not after `roundTimeoutMs`;
+ * plus the pure parts: `PeerLiveness` (gone = seen, now neither linked nor in the view) and the
+ * collector's `lost` / `pending` / `done`.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { KIND_ROUND, LiveLearning, readMessage, readRoundEntry, RoundCollector, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { PeerLiveness } from '../../core/learning/live/liveness.ts'
+import { encodeUpdate } from '../../core/learning/codec.ts'
+import { smallMnist } from './_mnist.ts'
+import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { waitFor } from '../_support/wait.ts'
+
+const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+// a deadline and a round timeout no wait below comes near: waiting either out fails the test
+const task: LiveTaskConfig = {
+  model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
+}
+const ROUND_TIMEOUT = 900_000
+const WAIT = 120_000
+const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
+
+let shards: Dataset[] = []
+let test_: Dataset
+const running: LiveLearning[] = []
+const trainers: Trainer[] = []
+
+before(async () => {
+  const d = await smallMnist(60, 20, 7)
+  test_ = d.test
+  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(7)).map(idx => subset(d.train, idx))
+})
+after(async () => {
+  for (const l of running) await l.stop()
+  for (const t of trainers) t.dispose()
+})
+
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
+  const trainer = new Trainer(model, new Float32Array(784 * 16 + 16 + 16 * 10 + 10))
+  trainers.push(trainer)
+  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT },
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
+  running.push(l)
+  return l
+}
+
+function rounds (ledger: MemLedger): RoundEntry[] {
+  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
+}
+
+describe('live rounds with dropouts (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
+  test('a selected learner dropped right after accepting `start` does not cost the deadline', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    let victim: string | undefined
+    mesh.answered = (from, to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (victim == null && m.type === 'start' && m.round === 2) { victim = to; mesh.dropped.add(to) }
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 commits without the dropped learner, long before its deadline; committed ${rounds(ledger).length}` })
+    const [r1, r2] = rounds(ledger)
+    assert.equal(r1.participants.length, 4, 'round 1: everyone')
+    assert.ok(victim != null && victim !== r2.coordinator)
+    assert.equal(r2.participants.length, 3)
+    assert.ok(!r2.participants.includes(victim), 'the dropped learner is not a participant')
+    const coord = peers.find(p => p.status().peerId === r2.coordinator) as LiveLearning
+    assert.equal(coord.stats.lostParticipants, 1, 'counted as lost by the coordinator')
+    assert.equal(coord.stats.rejected.late, 0)
+    assert.equal(coord.stats.roundsFailed, 0)
+    const live = peers.filter(p => p.status().peerId !== victim)
+    await waitFor(() => live.every(p => p.status().round === 2 && p.status().held), { timeout: WAIT, message: 'the others apply round 2' })
+    assert.equal(new Set(live.map(p => p.status().hash)).size, 1)
+    for (const p of peers) await p.stop()
+  })
+
+  test('a drawn coordinator that drops mid-round is passed over at once, not after the round timeout', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    // round 2's coordinator drops right after its first `start` was accepted: it can never collect
+    // a second update (minUpdates 2), and the learners it started are left waiting on it
+    let drawn: string | undefined
+    mesh.answered = (from, _to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (drawn == null && m.type === 'start' && m.round === 2) { drawn = from; mesh.dropped.add(from) }
+    }
+    for (const p of peers) await p.start()
+    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
+    await waitFor(() => drawn, { timeout: WAIT, message: 'round 2 started' })
+    assert.equal(drawn, order[0], 'the first in the draw started round 2')
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.equal(r2.round, 2)
+    assert.notEqual(r2.coordinator, drawn)
+    assert.ok(!r2.participants.includes(drawn))
+    const coord = peers.find(p => p.status().peerId === r2.coordinator) as LiveLearning
+    assert.ok(coord.stats.takeovers >= 1, 'the coordinator counted its takeover')
+    assert.equal(r2.coordinator, order.find(p => p !== drawn), 'the next in the draw took over')
+    for (const p of peers) await p.stop()
+  })
+})
+
+describe('PeerLiveness', () => {
+  test('gone = seen before, now neither linked nor in the view', () => {
+    const l = new PeerLiveness()
+    l.observe([], ['a'])
+    assert.equal(l.gone('b'), false, 'never seen: not gone (a view still filling)')
+    l.observe(['b'], ['a'])
+    assert.equal(l.gone('a'), false, 'in the view, no link')
+    assert.equal(l.gone('b'), false, 'linked, not (yet) in the view')
+    l.observe(['a'], [])
+    assert.equal(l.gone('a'), false, 'linked, gone from the view')
+    assert.equal(l.gone('b'), true, 'seen, now neither')
+    l.observe([], ['b'])
+    assert.equal(l.gone('b'), false, 'back in the view')
+    assert.equal(l.gone('a'), true)
+  })
+})
+
+describe('RoundCollector: lost peers', () => {
+  const size = 8
+  const rule = { rule: 'fedavg' as const, clipMedian: false, trimFraction: 0.2, dp: null, seed: 1, serverOpt: null, downBits: 0 }
+  const body = (): Uint8Array => encodeUpdate({ round: 1, sender: 0, samples: 3, clients: 1, values: new Float32Array(size).fill(0.01) }, createRng(1)).bytes
+
+  test('the round closes once every selected peer answered or was lost; a lost peer that still sends before then is admitted', () => {
+    const c = new RoundCollector(1, 'base', ['a', 'b', 'c'], 1000, { size, rule })
+    assert.equal(c.receive('a', body(), new Uint8Array(64), true, 10), null)
+    assert.deepEqual(c.pending(), ['b', 'c'])
+    assert.equal(c.lost('a'), false, 'answered already: not lost')
+    assert.equal(c.lost('z'), false, 'not selected')
+    assert.equal(c.lost('b'), true)
+    assert.equal(c.lost('b'), false, 'marked once')
+    assert.equal(c.done(20), false, 'c still awaited')
+    assert.equal(c.receive('b', body(), new Uint8Array(64), true, 30), null, 'lost, yet its update arrived before the close')
+    c.gaveUp('c')
+    assert.equal(c.done(40), true)
+    assert.deepEqual(c.admitted().map(u => u.peer).sort(), ['a', 'b'])
+  })
+
+  test('every selected peer lost closes the round at once (nothing more can come), before the deadline', () => {
+    const c = new RoundCollector(1, 'base', ['a', 'b'], 1000, { size, rule })
+    c.lost('a'); c.lost('b')
+    assert.equal(c.done(1), true)
+    assert.equal(c.admitted().length, 0)
+  })
+})
