@@ -102,6 +102,12 @@ export interface MeshNodeInit {
    * send within 10 s before its connections are closed. @default 30
    */
   strikeLimit?: number
+  /**
+   * Dial every protected peer (a ledger epoch's replicas, `MeshNode.protect`) at once, from the
+   * smaller id of each pair only: the rule before replica dials were paced (mesh-dialer.ts). Only
+   * for the ledger benchmark's baseline. @default false
+   */
+  eagerProtectedDials?: boolean
 }
 
 /** The validated, frozen configuration. */
@@ -129,6 +135,7 @@ export interface MeshConfig {
   readonly requestsPerSecond: number
   readonly requestBurst: number
   readonly strikeLimit: number
+  readonly eagerProtectedDials: boolean
 }
 
 const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
@@ -168,6 +175,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
   if (!ROLES.includes(role)) issues.push({ field: 'role', problem: `must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})` })
   const relayServer = init.relayServer ?? role === 'bootstrap'
   if (typeof relayServer !== 'boolean') issues.push({ field: 'relayServer', problem: 'must be a boolean' })
+  const eagerProtectedDials = init.eagerProtectedDials ?? false
+  if (typeof eagerProtectedDials !== 'boolean') issues.push({ field: 'eagerProtectedDials', problem: 'must be a boolean' })
   const privateKey = init.privateKey
   if (privateKey != null && (typeof privateKey !== 'object' || typeof privateKey.sign !== 'function' || privateKey.publicKey == null)) {
     issues.push({ field: 'privateKey', problem: 'must be a libp2p PrivateKey' })
@@ -209,7 +218,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     iceServers: Object.freeze(iceServers),
     requestsPerSecond: numbers.requestsPerSecond,
     requestBurst: numbers.requestBurst,
-    strikeLimit: numbers.strikeLimit
+    strikeLimit: numbers.strikeLimit,
+    eagerProtectedDials
   })
 }
 

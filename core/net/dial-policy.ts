@@ -12,6 +12,9 @@
  * - A failed or timed-out dial to a peer is retried after `retryMs`.
  * - Peers that announce a full degree are tried last, so links spread over the mesh; they still
  *   accept up to `hardCap` links, so no peer is left stranded below its target.
+ * - Preferred peers (the replicas of the ledger's epoch, `MeshNode.protect`) come before all others:
+ *   the `maxPeers` links go to them first, so replicas link to each other without extra links
+ *   where `maxPeers` allows (mesh-dialer.ts dials the ones beyond it).
  */
 export interface DialCandidate {
   peerId: string
@@ -36,6 +39,8 @@ export interface DialPolicyInput {
   lastFailure: ReadonlyMap<string, number>
   otherSideDelayMs: number
   retryMs: number
+  /** Peers dialled before all others (the ledger epoch's replicas). @default none */
+  preferred?: ReadonlySet<string>
 }
 
 export function chooseDials (input: DialPolicyInput): string[] {
@@ -50,7 +55,7 @@ export function chooseDials (input: DialPolicyInput): string[] {
     if (input.connected.size > 0 && input.self > c.peerId && input.now - c.firstSeen < input.otherSideDelayMs) return false
     return true
   })
-  const rank = (c: DialCandidate): number => (c.degree >= input.maxPeers ? 1 : 0)
+  const rank = (c: DialCandidate): number => (input.preferred?.has(c.peerId) === true ? 0 : 2) + (c.degree >= input.maxPeers ? 1 : 0)
   eligible.sort((a, b) => rank(a) - rank(b) || spread(input.self, a.peerId) - spread(input.self, b.peerId))
   return eligible.slice(0, budget).map(c => c.peerId)
 }

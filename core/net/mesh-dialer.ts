@@ -10,9 +10,18 @@
  * reached the noise handshake), wasting all of that work. A hung WebRTC dial (see docs/mesh.md)
  * goes silent after ICE and is still cut off. The idle limit doubles with each consecutive
  * failure to a peer (up to 4×).
+ *
+ * Protected peers (a ledger epoch's replicas) are linked beyond `maxPeers`, under the same bounds as
+ * any dial: the policy spends the `maxPeers` budget on them first, at most `maxParallelDials` dials
+ * are in flight in all, and the smaller id of a pair dials at once while the larger takes over after
+ * `2 × dialTimeoutMs` without a link (a pair whose smaller side cannot dial — its dials fail, or it
+ * has not learnt the other's address — still links). Before, every protected peer was dialled at
+ * once by the smaller id only: at n = 16 under load, fifteen concurrent WebRTC dials per replica
+ * timed out together and half the ledger's frames went through forwarders (docs/ledger.md,
+ * "Replica links"). `eagerProtectedDials` keeps that rule for the benchmark's baseline.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { chooseDials, type DialCandidate } from './dial-policy.ts'
+import { chooseDials, spread, type DialCandidate } from './dial-policy.ts'
 import { connectionTransport } from './transport.ts'
 import { DialStalledError } from './errors.ts'
 import type { MeshConfig } from './config.ts'
@@ -37,6 +46,8 @@ export class MeshDialer {
   private controller = new AbortController()
   /** peers the node keeps direct links to whatever the policy says (a ledger epoch's replicas) */
   private protectedPeers = new Set<string>()
+  /** since when each protected peer has been without a direct link (the larger id waits on it) */
+  private readonly unlinkedSince = new Map<string, number>()
 
   constructor (
     private readonly libp2p: Libp2p,
@@ -100,6 +111,7 @@ export class MeshDialer {
    */
   protect (peerIds: Iterable<string>): void {
     this.protectedPeers = new Set(peerIds)
+    for (const id of this.unlinkedSince.keys()) if (!this.protectedPeers.has(id)) this.unlinkedSince.delete(id)
   }
 
   isProtected (peerId: string): boolean { return this.protectedPeers.has(peerId) }
@@ -155,11 +167,47 @@ export class MeshDialer {
       dialing: this.dialing,
       lastFailure: this.lastFailure,
       otherSideDelayMs: this.config.dialTimeoutMs,
-      retryMs: this.config.dialTimeoutMs
+      retryMs: this.config.dialTimeoutMs,
+      ...(this.config.eagerProtectedDials ? {} : { preferred: this.protectedPeers })
     })
     for (const id of picks) void this.dial(id)
-    // protected peers (a ledger epoch's replicas) are dialled beyond the policy's target — by the
-    // smaller id of the pair only, as the policy does: both sides protect each other, and two
+    if (this.config.eagerProtectedDials) this.dialProtectedEagerly(now, picks)
+    else this.dialProtected(now)
+  }
+
+  /**
+   * Protected peers beyond the policy's target: within `maxParallelDials` dials in flight (the
+   * policy's included), the smaller id of a pair first, the larger after `2 × dialTimeoutMs`
+   * without a link; a peer whose dial failed is tried again after `dialTimeoutMs` (the larger side:
+   * twice that, so the two sides' retries drift apart instead of colliding), the least recently
+   * failed first.
+   */
+  private dialProtected (now: number): void {
+    const connected = this.webrtcPeers()
+    const self = this.libp2p.peerId.toString()
+    const wait = 2 * this.config.dialTimeoutMs
+    let room = this.config.maxParallelDials - this.dialing.size
+    // least recently failed first (never tried before all), so peers whose dials keep failing do not
+    // hold the slots against the rest
+    const failedAt = (p: string): number => this.lastFailure.get(p) ?? -Infinity
+    const order = [...this.protectedPeers].sort((a, b) => failedAt(a) - failedAt(b) || spread(self, a) - spread(self, b))
+    for (const id of order) {
+      if (connected.has(id)) { this.unlinkedSince.delete(id); continue }
+      const since = this.unlinkedSince.get(id) ?? now
+      this.unlinkedSince.set(id, since)
+      if (room <= 0 || this.dialing.has(id) || !this.known.has(id)) continue
+      const larger = self > id
+      if (larger && now - since < wait) continue
+      const failed = this.lastFailure.get(id)
+      if (failed != null && now - failed < (larger ? wait : this.config.dialTimeoutMs)) continue
+      room--
+      void this.dial(id)
+    }
+  }
+
+  /** The rule before (`eagerProtectedDials`, the benchmark's baseline): every unlinked protected peer at once, smaller id only. */
+  private dialProtectedEagerly (now: number, picks: string[]): void {
+    // by the smaller id of the pair only, as the policy does: both sides protect each other, and two
     // simultaneous WebRTC dials between one pair fail together, again and again
     const connected = this.webrtcPeers()
     const self = this.libp2p.peerId.toString()
