@@ -191,13 +191,19 @@ export class MeshDialer {
     // hold the slots against the rest
     const failedAt = (p: string): number => this.lastFailure.get(p) ?? -Infinity
     const order = [...this.protectedPeers].sort((a, b) => failedAt(a) - failedAt(b) || spread(self, a) - spread(self, b))
+    // a relayed link to a peer opened in the last `wait` ms while it has no direct one: its dial to us
+    // is likely signalling over it, so the larger side does not start a second one (two dials between
+    // one pair fail together); an older one is a failed dial's leftover (the relay ends it in 2 min)
+    const signalling = new Set(this.libp2p.getConnections()
+      .filter(c => c.status === 'open' && connectionTransport(c) === 'relayed' && now - (c.timeline?.open ?? 0) < wait)
+      .map(c => c.remotePeer.toString()))
     for (const id of order) {
       if (connected.has(id)) { this.unlinkedSince.delete(id); continue }
       const since = this.unlinkedSince.get(id) ?? now
       this.unlinkedSince.set(id, since)
       if (room <= 0 || this.dialing.has(id) || !this.known.has(id)) continue
       const larger = self > id
-      if (larger && now - since < wait) continue
+      if (larger && (now - since < wait || signalling.has(id))) continue
       const failed = this.lastFailure.get(id)
       if (failed != null && now - failed < (larger ? wait : this.config.dialTimeoutMs)) continue
       room--
