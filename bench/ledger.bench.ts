@@ -37,9 +37,9 @@
  * other peers start, so all n are replicas); `--out NAME` writes bench/results/NAME.json instead
  * of bench/results/ledger.json (a partial run does not replace the full one). Each row also has
  * the peers' resident memory once formed and at the end (`/proc/<pid>/status` VmRSS).
- * `--replica-dials paced,eager` runs each protocol under both ways of dialling replicas (core/net's
- * mesh-dialer.ts; `eager`, the rule before, through the test-only `NOVACRON_MESH_EAGER_PROTECTED_DIALS`),
- * eager rows keyed `<protocol>:eager`; each row has `replicaLinks` (the `ledger.links` op summed over
+ * `--replica-dials eager,paced` runs each protocol under both ways of dialling replicas (core/net's
+ * mesh-dialer.ts; `eager` is the default, `paced` the experiment, through the test-only
+ * `NOVACRON_MESH_PACED_PROTECTED_DIALS`), paced rows keyed `<protocol>:paced`; each row has `replicaLinks` (the `ledger.links` op summed over
  * the peers: replica pairs with a direct link, of all, once formed, after the latency phase, at the end).
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
@@ -68,7 +68,7 @@ const protocols = (arg('protocols') ?? 'probft,pbft').split(',') as Array<'probf
 const burst = Number(arg('entries') ?? (quick ? 2000 : 6000))
 const latencySamples = Number(arg('samples') ?? (quick ? 40 : 100))
 const out = arg('out') ?? 'ledger'
-const replicaDials = (arg('replica-dials') ?? 'paced').split(',') as Array<'paced' | 'eager'>
+const replicaDials = (arg('replica-dials') ?? 'eager').split(',') as Array<'paced' | 'eager'>
 await initCoreWasm()
 const quorumMath = { binomialSf, binomialCdf }
 
@@ -164,8 +164,8 @@ async function replicaLinks (cluster: LedgerCluster, peers: ReturnType<LedgerClu
   return { direct, of, share: +(direct / Math.max(1, of)).toFixed(3), loadavg1: +os.loadavg()[0].toFixed(2) }
 }
 
-async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 'eager' = 'paced'): Promise<Record<string, unknown>> {
-  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(dials === 'eager' ? { env: { NOVACRON_MESH_EAGER_PROTECTED_DIALS: '1' } } : {}) })
+async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 'eager' = 'eager'): Promise<Record<string, unknown>> {
+  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(dials === 'paced' ? { env: { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } } : {}) })
   try {
     const t0 = Date.now()
     const boot0 = await cluster.startBoot()
@@ -292,7 +292,7 @@ for (const n of sizes) {
   for (const protocol of protocols) for (const dials of replicaDials) {
     console.log(`ledger bench: ${protocol} n = ${n} (replica dials ${dials}) ...`)
     const r = await runOne(protocol, n, dials)
-    byProtocol[dials === 'paced' ? protocol : `${protocol}:${dials}`] = r
+    byProtocol[dials === 'eager' ? protocol : `${protocol}:${dials}`] = r
     // the same checks had they all gone through noble (this run's per-check costs): what the
     // native path saves
     const checks = r.checksPerDecisionPerReplica as { signatures: number, vrfProofs: number, microblocks: number } | null
@@ -317,7 +317,7 @@ for (const n of sizes) {
     wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null,
     wireFrameRatioLatencyPhase: pl != null && bl != null ? +(pl.frames / bl.frames).toFixed(3) : null,
     simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3),
-    // paced against eager replica dials (the rule before), per protocol: frames and forwards per decision
+    // eager replica dials (the default) against paced ones (the experiment), per protocol: frames and forwards per decision
     ...(replicaDials.length > 1
       ? {
           replicaDialsComparison: Object.fromEntries(protocols.map(pr => {
@@ -327,7 +327,7 @@ for (const n of sizes) {
               const w = r.wirePerDecisionLatencyPhase as { frames: number }
               return { framesLatencyPhase: w.frames, forwardLatencyPhase: (f.latencyPhase.byKind.forward ?? 0) + (f.latencyPhase.byKind.forwarded ?? 0), forwardBurst: (f.burst.byKind.forward ?? 0) + (f.burst.byKind.forwarded ?? 0), linkShareEnd: (r.replicaLinks as { end: { share: number } }).end.share }
             }
-            return [pr, { paced: one(byProtocol[pr]), eager: one(byProtocol[`${pr}:eager`]) }]
+            return [pr, { eager: one(byProtocol[pr]), paced: one(byProtocol[`${pr}:paced`]) }]
           }))
         }
       : {})

@@ -12,9 +12,8 @@
  * - A failed or timed-out dial to a peer is retried after `retryMs`.
  * - Peers that announce a full degree are tried last, so links spread over the mesh; they still
  *   accept up to `hardCap` links, so no peer is left stranded below its target.
- * - Preferred peers (the replicas of the ledger's epoch, `MeshNode.protect`) come before all others:
- *   the `maxPeers` links go to them first, so replicas link to each other without extra links
- *   where `maxPeers` allows (mesh-dialer.ts dials the ones beyond it).
+ * - Preferred peers come before all others (the paced replica dials of mesh-dialer.ts pass the
+ *   ledger epoch's replicas, so the `maxPeers` links go to them first; off by default).
  */
 export interface DialCandidate {
   peerId: string

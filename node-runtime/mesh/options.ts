@@ -20,16 +20,16 @@ const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTim
 
 /**
  * The mesh config from the shared flags; the identity comes from (or is created in) `dataDir`.
- * Test-only (`NOVACRON_TEST=1`, as the ledger's hostile modes): `NOVACRON_MESH_EAGER_PROTECTED_DIALS=1`
- * dials replicas the way it was done before they were paced (`eagerProtectedDials`, the ledger
- * benchmark's baseline); there is no flag.
+ * Test-only (`NOVACRON_TEST=1`, as the ledger's hostile modes): `NOVACRON_MESH_PACED_PROTECTED_DIALS=1`
+ * paces the dials to replicas (`pacedProtectedDials`, an experiment the ledger benchmark compares
+ * with the default); there is no flag.
  */
 export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MeshNodeInit> {
   return {
     maxPeers: num(args, 'max-peers'),
     dialTimeoutMs: num(args, 'dial-timeout'),
     privateKey: await loadOrCreateIdentity(dataDir),
-    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_EAGER_PROTECTED_DIALS === '1' ? { eagerProtectedDials: true } : {})
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {})
   }
 }
 

@@ -2,7 +2,9 @@
  * `MeshDialer.protect` (used by the ledger for an epoch's replicas), against a scripted libp2p: a
  * protected peer the dialer knows is dialled even when the policy's target is met, and an inbound
  * link from it is not closed over the hard cap, where an unprotected one is. Only the smaller id of
- * a pair dials (two simultaneous WebRTC dials between one pair fail together).
+ * a pair dials (two simultaneous WebRTC dials between one pair fail together). The paced experiment
+ * (`pacedProtectedDials`): at most `maxParallelDials` dials in flight, the larger id taking over
+ * after 2 × dialTimeoutMs, protected peers first in the dial policy.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -72,7 +74,7 @@ test('protected peers are dialled beyond the target and kept over the hard cap',
   dialer.stop()
 })
 
-test('protected peers: at most maxParallelDials dials in flight, the larger id takes over, the policy prefers them', async () => {
+test('paced protected dials (pacedProtectedDials): at most maxParallelDials in flight, the larger id takes over; the default dials all at once', async () => {
   const all = (await Promise.all(Array.from({ length: 8 }, async () => await id()))).sort()
   const self = all[3] // three peers with smaller ids (they dial us first), four with larger ones (we dial them)
   const others = all.filter(p => p !== self)
@@ -101,7 +103,7 @@ test('protected peers: at most maxParallelDials dials in flight, the larger id t
   Date.now = () => now
   try {
     // seven protected peers, none linked: the policy's pick (maxPeers 1) and the protected loop share two dial slots
-    const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2 }), { dialFailures: 0, dialSuccesses: 0 }, log)
+    const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2, pacedProtectedDials: true }), { dialFailures: 0, dialSuccesses: 0 }, log)
     dialer.start()
     for (const p of others) dialer.discovered(p, [addr(p)])
     dialer.protect(others)
@@ -122,11 +124,11 @@ test('protected peers: at most maxParallelDials dials in flight, the larger id t
     assert.ok(dialled.some(p => smaller.includes(p)), `a smaller-id peer is dialled by us once it has gone 2 s without a link (${dialled.length} dials)`)
     dialer.stop()
 
-    // the rule before (eagerProtectedDials): every protected peer with a larger id than ours at once
+    // the default: every protected peer with a larger id than ours at once
     // (beyond maxParallelDials), a smaller one only through the policy's own pick (its one link here)
     await settle()
     dialled.length = 0
-    const eager = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2, eagerProtectedDials: true }), { dialFailures: 0, dialSuccesses: 0 }, log)
+    const eager = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2 }), { dialFailures: 0, dialSuccesses: 0 }, log)
     eager.start()
     for (const p of others) eager.discovered(p, [addr(p)])
     eager.protect(others)
