@@ -37,6 +37,10 @@
  * other peers start, so all n are replicas); `--out NAME` writes bench/results/NAME.json instead
  * of bench/results/ledger.json (a partial run does not replace the full one). Each row also has
  * the peers' resident memory once formed and at the end (`/proc/<pid>/status` VmRSS).
+ * `--replica-dials eager,paced` runs each protocol under both ways of dialling replicas (core/net's
+ * mesh-dialer.ts; `eager` is the default, `paced` the experiment, through the test-only
+ * `NOVACRON_MESH_PACED_PROTECTED_DIALS`), paced rows keyed `<protocol>:paced`; each row has `replicaLinks` (the `ledger.links` op summed over
+ * the peers: replica pairs with a direct link, of all, once formed, after the latency phase, at the end).
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -64,6 +68,7 @@ const protocols = (arg('protocols') ?? 'probft,pbft').split(',') as Array<'probf
 const burst = Number(arg('entries') ?? (quick ? 2000 : 6000))
 const latencySamples = Number(arg('samples') ?? (quick ? 40 : 100))
 const out = arg('out') ?? 'ledger'
+const replicaDials = (arg('replica-dials') ?? 'eager').split(',') as Array<'paced' | 'eager'>
 await initCoreWasm()
 const quorumMath = { binomialSf, binomialCdf }
 
@@ -152,8 +157,15 @@ function framesByKind (a: LedgerStatus[], b: LedgerStatus[], decisions: number):
   return { byKind, repeats, syncPulls: per(sum(b.map(x => x.frames?.syncPulls ?? 0)) - sum(a.map(x => x.frames?.syncPulls ?? 0))) }
 }
 
-async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<string, unknown>> {
-  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol] })
+/** Direct links between replicas, summed over the peers (`ledger.links`): each pair counts from both ends. */
+async function replicaLinks (cluster: LedgerCluster, peers: ReturnType<LedgerCluster['live']>): Promise<{ direct: number, of: number, share: number, loadavg1: number }> {
+  const ls = await Promise.all(peers.map(async p => await cluster.op(p, 'ledger.links') as { replicas: number, direct: number }))
+  const direct = sum(ls.map(l => l.direct)); const of = sum(ls.map(l => l.replicas))
+  return { direct, of, share: +(direct / Math.max(1, of)).toFixed(3), loadavg1: +os.loadavg()[0].toFixed(2) }
+}
+
+async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 'eager' = 'eager'): Promise<Record<string, unknown>> {
+  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(dials === 'paced' ? { env: { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } } : {}) })
   try {
     const t0 = Date.now()
     const boot0 = await cluster.startBoot()
@@ -164,6 +176,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
     const formed = await cluster.waitReplicas(n, cluster.live(), Math.max(600_000, n * 30_000))
     const formMs = Date.now() - t0
     const peers = cluster.live()
+    const linksFormed = await replicaLinks(cluster, peers)
     const rssFormed = rssOf(peers.map(p => p.proc.child.pid))
     // epoch changes: each join's commit time vs its epoch's activation on the genesis peer
     const boot = peers[0]
@@ -190,6 +203,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       if (e.latencyMs != null) ledgerLat.push(e.latencyMs)
     }
     const lat1 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
+    const linksAfterLatency = await replicaLinks(cluster, peers)
     // throughput + wire + CPU: a burst from every peer at once
     const before = lat1
     const cpuBefore = peers.map(p => cpuMs(p.proc.child.pid))
@@ -231,8 +245,10 @@ async function runOne (protocol: 'probft' | 'pbft', n: number): Promise<Record<s
       decisions: lat1[0].height - lat0[0].height,
       loadavg1: +loadLatency.toFixed(2)
     }
+    const linksEnd = await replicaLinks(cluster, peers)
     return {
-      protocol, n, f: formed[0].f, sampleSize: formed[0].sampleSize, quorum: formed[0].quorum,
+      protocol, replicaDials: dials, n, f: formed[0].f,
+      replicaLinks: { formed: linksFormed, afterLatency: linksAfterLatency, end: linksEnd }, sampleSize: formed[0].sampleSize, quorum: formed[0].quorum,
       formMs,
       epochChangeMs: { samples: epochChangeMs.length, p50: median(epochChangeMs), max: Math.max(...epochChangeMs) },
       latencyMs: { clientP50: +median(client).toFixed(1), clientP99: +percentile(client, 99).toFixed(1), ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), samples: client.length },
@@ -273,10 +289,10 @@ const rows: Array<Record<string, unknown>> = []
 for (const n of sizes) {
   const sim = Object.fromEntries((['probft', 'pbft'] as const).map(p => [p, simulate({ protocol: p, n, byzantine: 0, strategy: 'silent', decisions: 20, seed: 1, quorumMath, partitions: 0, loss: 0 }).messagesPerDecision]))
   const byProtocol: Record<string, Record<string, unknown>> = {}
-  for (const protocol of protocols) {
-    console.log(`ledger bench: ${protocol} n = ${n} ...`)
-    const r = await runOne(protocol, n)
-    byProtocol[protocol] = r
+  for (const protocol of protocols) for (const dials of replicaDials) {
+    console.log(`ledger bench: ${protocol} n = ${n} (replica dials ${dials}) ...`)
+    const r = await runOne(protocol, n, dials)
+    byProtocol[dials === 'eager' ? protocol : `${protocol}:${dials}`] = r
     // the same checks had they all gone through noble (this run's per-check costs): what the
     // native path saves
     const checks = r.checksPerDecisionPerReplica as { signatures: number, vrfProofs: number, microblocks: number } | null
@@ -300,10 +316,24 @@ for (const n of sizes) {
     ...byProtocol,
     wireFrameRatio: p != null && b != null ? +(p.frames / b.frames).toFixed(3) : null,
     wireFrameRatioLatencyPhase: pl != null && bl != null ? +(pl.frames / bl.frames).toFixed(3) : null,
-    simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3)
+    simulatorMessageRatio: +(sim.probft / sim.pbft).toFixed(3),
+    // eager replica dials (the default) against paced ones (the experiment), per protocol: frames and forwards per decision
+    ...(replicaDials.length > 1
+      ? {
+          replicaDialsComparison: Object.fromEntries(protocols.map(pr => {
+            const one = (r: Record<string, unknown> | undefined): Record<string, number> | null => {
+              if (r == null) return null
+              const f = r.framesByKindPerDecision as { latencyPhase: { byKind: Record<string, number> }, burst: { byKind: Record<string, number> } }
+              const w = r.wirePerDecisionLatencyPhase as { frames: number }
+              return { framesLatencyPhase: w.frames, forwardLatencyPhase: (f.latencyPhase.byKind.forward ?? 0) + (f.latencyPhase.byKind.forwarded ?? 0), forwardBurst: (f.burst.byKind.forward ?? 0) + (f.burst.byKind.forwarded ?? 0), linkShareEnd: (r.replicaLinks as { end: { share: number } }).end.share }
+            }
+            return [pr, { eager: one(byProtocol[pr]), paced: one(byProtocol[`${pr}:paced`]) }]
+          }))
+        }
+      : {})
   })
   // what is done so far, in case a long run is stopped (the final write below replaces it)
-  writeResult(out, { quick, sizes, protocols, burst, partial: true, loadavgStart, crypto, rows })
+  writeResult(out, { quick, sizes, protocols, replicaDials, burst, partial: true, loadavgStart, crypto, rows })
 }
 const at = (n: number): Record<string, unknown> | undefined => rows.find(r => r.n === n)?.probft as Record<string, unknown> | undefined
 const lat = (n: number): { ledgerP50: number, ledgerP99: number } | undefined => at(n)?.latencyMs as { ledgerP50: number, ledgerP99: number } | undefined
@@ -315,4 +345,4 @@ const targets = {
   'epoch change <= 1 s after its commit': rows.every(r => ['probft', 'pbft'].every(p => ((r[p] as { epochChangeMs?: { max: number } } | undefined)?.epochChangeMs?.max ?? 0) <= 1000))
 }
 console.log('targets:', targets)
-console.log(writeResult(out, { quick, sizes, protocols, burst, loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2)), crypto, rows, targets }))
+console.log(writeResult(out, { quick, sizes, protocols, replicaDials, burst, loadavgStart, loadavgEnd: os.loadavg().map(l => +l.toFixed(2)), crypto, rows, targets }))

@@ -80,7 +80,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
   protected maintain (): void {
     const now = this.clock.now()
     this.submitter.maintain(this.init.resendMs ?? 3000)
-    if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; this.background('sync pull', this.pull()) }
+    if (now - this.lastSync >= (this.init.syncIntervalMs ?? 5000)) { this.lastSync = now; this.pullAny() }
     const chain = this.chain
     if (chain == null) return
     this.upkeep.join(chain)

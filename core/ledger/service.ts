@@ -39,7 +39,7 @@ export class LedgerService extends LedgerNode {
     const run = this.lifecycle.then(async () => {
       await this.links.start()
       await super.start()
-      this.background('sync pull', this.pull()) // a follower (or a restarted peer) pulls at once from its peers
+      this.pullAny() // a follower (or a restarted peer) pulls at once from its peers
     })
     this.lifecycle = run.catch(() => {})
     await run

@@ -3,6 +3,15 @@
  * topic validator: a gap makes us pull from the publisher), serving sync requests (sync.ts), and
  * pulling missing records — and the genesis, when we have none — from a peer, 64 at a time,
  * verifying every one through the commit queue, never trusting the sender.
+ *
+ * Whom a pull asks (`pullAny`: at start, every `syncIntervalMs`, and at once when a record arrives
+ * before we hold a genesis): up to `PULL_TARGETS` linked peers in turn, until one answers with what
+ * we lack. Peers that just showed they hold the chain (a gossiped record came from them) go first;
+ * without a genesis, the genesis peer next; then the others in random order, skipping peers that
+ * answered without a genesis in the last `LACKING_MS`. Before, a peer without a genesis asked only
+ * the genesis peer (the bootstrap: relay, gossip hub and forwarder at once, the busiest process of
+ * the mesh) once per `syncIntervalMs`: at n = 32 under load its answers timed out and late peers
+ * sat at height −1 for 6–9 minutes (docs/ledger.md, "Late peers"). One such pull runs at a time.
  */
 import { Chain } from './chain.ts'
 import { readRecord, readSyncResponse, writeSyncRequest } from './codec.ts'
@@ -11,46 +20,105 @@ import type { RecordVerdict } from './transport.ts'
 import type { BlockRecord } from './types.ts'
 import { EpochInstances } from './epoch-instances.ts'
 
+/** linked peers one pull tries at most, one after another */
+export const PULL_TARGETS = 4
+/** a peer that answered without a genesis is not asked again for this long */
+export const LACKING_MS = 10_000
+/** peers remembered as holders / lacking, at most (oldest dropped) */
+const REMEMBERED = 64
+
+/** How one request went: `done` (we hold what it had, or it had nothing more), or why not. */
+type PullOutcome = { ok: true, said: number } | { ok: false, said?: number, why: 'unanswered' | 'noGenesis' | 'rejected' | 'stopped' }
+
 export abstract class SyncPulls extends EpochInstances {
+  /** peers a gossiped record just came from (they hold the chain), by when */
+  private readonly holders = new Map<string, number>()
+  /** peers that answered a pull without a genesis, by when */
+  private readonly lacking = new Map<string, number>()
+  private pulling = false
+
   async onRecord (from: string, bytes: Uint8Array): Promise<RecordVerdict> {
     let r: BlockRecord
     try { r = readRecord(bytes) } catch { this.count('badRecord'); return 'malformed' }
+    remember(this.holders, from, this.clock.now())
     const chain = this.chain
-    if (chain != null && r.height > chain.height + 1) this.background('sync pull', this.pull(from))
+    if (chain == null) this.pullAny() // it holds the chain we lack: ask it (first) now, not at the next interval
+    else if (r.height > chain.height + 1) this.background('sync pull', this.pull(from))
     const v = await this.ingest(r)
     return v === 'reject' ? 'forged' : v
   }
 
   async serveSync (_from: string, request: Uint8Array): Promise<Uint8Array> { return await serveSync(this.c.store, request) }
 
+  /** Starts a pull over the candidate peers (`pullTargets`) unless one is running. */
+  pullAny (): void {
+    if (this.pulling || !this.running) return
+    this.pulling = true
+    this.background('sync pull', (async () => {
+      for (const peer of this.pullTargets()) {
+        const r = await this.pullFrom(peer)
+        if (r.ok || r.why === 'stopped') return
+      }
+    })().finally(() => { this.pulling = false }))
+  }
+
+  /** Whom `pullAny` asks, in order (at most PULL_TARGETS): recent holders, the genesis peer when we have no chain, then the rest at random. */
+  protected pullTargets (): string[] {
+    const now = this.clock.now()
+    const linked = this.c.transport.connectedPeers()
+    const shuffled = linked.map(p => ({ p, k: Math.random() })).sort((a, b) => a.k - b.k).map(x => x.p)
+    const holders = [...this.holders].filter(([p, at]) => now - at < LACKING_MS && linked.includes(p)).sort((a, b) => b[1] - a[1]).map(([p]) => p)
+    const genesis = this.chain == null && linked.includes(this.init.genesisPeerId) ? [this.init.genesisPeerId] : []
+    const lacking = (p: string): boolean => now - (this.lacking.get(p) ?? -Infinity) < LACKING_MS
+    const order = [...new Set([...holders, ...genesis, ...shuffled.filter(p => !lacking(p)), ...shuffled.filter(lacking)])]
+    return order.slice(0, PULL_TARGETS)
+  }
+
   /**
-   * Pulls missing records (and the genesis, when we have none) from a peer, verifying each.
+   * Pulls missing records (and the genesis, when we have none) from one peer, verifying each.
    * Resolves with the height the peer said it holds in its first answer (undefined: no answer).
    */
-  async pull (peer?: string): Promise<number | undefined> {
-    const peers = this.c.transport.connectedPeers()
-    const target = peer ?? (peers.includes(this.init.genesisPeerId) && this.chain == null ? this.init.genesisPeerId : peers[Math.floor(Math.random() * peers.length)])
-    if (target == null) return
+  async pull (peer: string): Promise<number | undefined> {
+    return (await this.pullFrom(peer)).said
+  }
+
+  private async pullFrom (target: string): Promise<PullOutcome> {
     let said: number | undefined
-    for (let round = 0; round < 64 && this.running; round++) {
+    for (let round = 0; round < 64; round++) {
+      if (!this.running) return { ok: false, said, why: 'stopped' }
       const from = (this.chain?.height ?? -1) + 1
       let res
       this.frames.counts.syncPulls++
-      try { res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 }))) } catch { return said }
+      try {
+        res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 })))
+      } catch (err) {
+        this.debug(`sync pull from ${target} (from ${from}) unanswered: ${err instanceof Error ? err.message : String(err)}`)
+        return { ok: false, said, why: 'unanswered' }
+      }
       said ??= res.height
       if (this.chain == null) {
-        if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) return said
+        if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) {
+          remember(this.lacking, target, this.clock.now())
+          this.debug(`sync pull from ${target}: no usable genesis (${res.genesis.length} bytes, its height ${res.height})`)
+          return { ok: false, said, why: 'noGenesis' }
+        }
         await this.c.store.putGenesis(res.genesis)
         this.enterEpoch((this.chain as unknown as Chain).current, 0)
       }
-      if (res.records.length === 0) return said
+      if (res.records.length === 0) return { ok: true, said }
       for (const b of res.records) {
         let r: BlockRecord
-        try { r = readRecord(b) } catch { this.count('badRecord'); return said }
-        if (await this.ingest(r) === 'reject') return said
+        try { r = readRecord(b) } catch { this.count('badRecord'); return { ok: false, said, why: 'rejected' } }
+        if (await this.ingest(r) === 'reject') return { ok: false, said, why: 'rejected' }
       }
-      if ((this.chain?.height ?? -1) >= res.height) return said
+      if ((this.chain?.height ?? -1) >= res.height) return { ok: true, said }
     }
-    return said
+    return { ok: true, said: said ?? -1 }
   }
+}
+
+function remember (m: Map<string, number>, peer: string, at: number): void {
+  m.delete(peer)
+  m.set(peer, at)
+  if (m.size > REMEMBERED) m.delete(m.keys().next().value as string)
 }

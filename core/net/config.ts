@@ -102,6 +102,14 @@ export interface MeshNodeInit {
    * send within 10 s before its connections are closed. @default 30
    */
   strikeLimit?: number
+  /**
+   * Pace the dials to protected peers (a ledger epoch's replicas, `MeshNode.protect`): within
+   * `maxParallelDials`, replicas first in the policy, the larger id taking over (mesh-dialer.ts).
+   * An experiment that measured worse than the default (every protected peer dialled at once by the
+   * smaller id of each pair) at n = 16 (docs/ledger.md, "Replica links"); kept for the ledger
+   * benchmark's comparison. @default false
+   */
+  pacedProtectedDials?: boolean
 }
 
 /** The validated, frozen configuration. */
@@ -129,6 +137,7 @@ export interface MeshConfig {
   readonly requestsPerSecond: number
   readonly requestBurst: number
   readonly strikeLimit: number
+  readonly pacedProtectedDials: boolean
 }
 
 const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
@@ -168,6 +177,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
   if (!ROLES.includes(role)) issues.push({ field: 'role', problem: `must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})` })
   const relayServer = init.relayServer ?? role === 'bootstrap'
   if (typeof relayServer !== 'boolean') issues.push({ field: 'relayServer', problem: 'must be a boolean' })
+  const pacedProtectedDials = init.pacedProtectedDials ?? false
+  if (typeof pacedProtectedDials !== 'boolean') issues.push({ field: 'pacedProtectedDials', problem: 'must be a boolean' })
   const privateKey = init.privateKey
   if (privateKey != null && (typeof privateKey !== 'object' || typeof privateKey.sign !== 'function' || privateKey.publicKey == null)) {
     issues.push({ field: 'privateKey', problem: 'must be a libp2p PrivateKey' })
@@ -209,7 +220,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     iceServers: Object.freeze(iceServers),
     requestsPerSecond: numbers.requestsPerSecond,
     requestBurst: numbers.requestBurst,
-    strikeLimit: numbers.strikeLimit
+    strikeLimit: numbers.strikeLimit,
+    pacedProtectedDials
   })
 }
 

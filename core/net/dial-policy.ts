@@ -12,6 +12,8 @@
  * - A failed or timed-out dial to a peer is retried after `retryMs`.
  * - Peers that announce a full degree are tried last, so links spread over the mesh; they still
  *   accept up to `hardCap` links, so no peer is left stranded below its target.
+ * - Preferred peers come before all others (the paced replica dials of mesh-dialer.ts pass the
+ *   ledger epoch's replicas, so the `maxPeers` links go to them first; off by default).
  */
 export interface DialCandidate {
   peerId: string
@@ -36,6 +38,8 @@ export interface DialPolicyInput {
   lastFailure: ReadonlyMap<string, number>
   otherSideDelayMs: number
   retryMs: number
+  /** Peers dialled before all others (the ledger epoch's replicas). @default none */
+  preferred?: ReadonlySet<string>
 }
 
 export function chooseDials (input: DialPolicyInput): string[] {
@@ -50,7 +54,7 @@ export function chooseDials (input: DialPolicyInput): string[] {
     if (input.connected.size > 0 && input.self > c.peerId && input.now - c.firstSeen < input.otherSideDelayMs) return false
     return true
   })
-  const rank = (c: DialCandidate): number => (c.degree >= input.maxPeers ? 1 : 0)
+  const rank = (c: DialCandidate): number => (input.preferred?.has(c.peerId) === true ? 0 : 2) + (c.degree >= input.maxPeers ? 1 : 0)
   eligible.sort((a, b) => rank(a) - rank(b) || spread(input.self, a.peerId) - spread(input.self, b.peerId))
   return eligible.slice(0, budget).map(c => c.peerId)
 }

@@ -10,9 +10,18 @@
  * reached the noise handshake), wasting all of that work. A hung WebRTC dial (see docs/mesh.md)
  * goes silent after ICE and is still cut off. The idle limit doubles with each consecutive
  * failure to a peer (up to 4×).
+ *
+ * Protected peers (a ledger epoch's replicas) are linked beyond `maxPeers`: every unlinked one is
+ * dialled at once by the smaller id of the pair. `pacedProtectedDials` is an experiment that paces
+ * them instead — the policy spends the `maxPeers` budget on them first, at most `maxParallelDials`
+ * dials in flight in all, the larger id taking over after `2 × dialTimeoutMs` without a link — made
+ * on the guess that fifteen concurrent WebRTC dials per replica starve a loaded CPU. Measured at
+ * n = 16 (load 25–35, one run each, docs/ledger.md "Replica links") it linked the replicas more
+ * slowly (229 s to form against 115 s, 75 % of replica pairs linked once formed against 83 %), so it
+ * is not the default; it stays for the benchmark to compare at higher loads.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { chooseDials, type DialCandidate } from './dial-policy.ts'
+import { chooseDials, spread, type DialCandidate } from './dial-policy.ts'
 import { connectionTransport } from './transport.ts'
 import { DialStalledError } from './errors.ts'
 import type { MeshConfig } from './config.ts'
@@ -37,6 +46,8 @@ export class MeshDialer {
   private controller = new AbortController()
   /** peers the node keeps direct links to whatever the policy says (a ledger epoch's replicas) */
   private protectedPeers = new Set<string>()
+  /** since when each protected peer has been without a direct link (the larger id waits on it) */
+  private readonly unlinkedSince = new Map<string, number>()
 
   constructor (
     private readonly libp2p: Libp2p,
@@ -100,6 +111,7 @@ export class MeshDialer {
    */
   protect (peerIds: Iterable<string>): void {
     this.protectedPeers = new Set(peerIds)
+    for (const id of this.unlinkedSince.keys()) if (!this.protectedPeers.has(id)) this.unlinkedSince.delete(id)
   }
 
   isProtected (peerId: string): boolean { return this.protectedPeers.has(peerId) }
@@ -155,11 +167,53 @@ export class MeshDialer {
       dialing: this.dialing,
       lastFailure: this.lastFailure,
       otherSideDelayMs: this.config.dialTimeoutMs,
-      retryMs: this.config.dialTimeoutMs
+      retryMs: this.config.dialTimeoutMs,
+      ...(this.config.pacedProtectedDials ? { preferred: this.protectedPeers } : {})
     })
     for (const id of picks) void this.dial(id)
-    // protected peers (a ledger epoch's replicas) are dialled beyond the policy's target — by the
-    // smaller id of the pair only, as the policy does: both sides protect each other, and two
+    if (this.config.pacedProtectedDials) this.dialProtectedPaced(now)
+    else this.dialProtected(now, picks)
+  }
+
+  /**
+   * Protected peers beyond the policy's target: within `maxParallelDials` dials in flight (the
+   * policy's included), the smaller id of a pair first, the larger after `2 × dialTimeoutMs`
+   * without a link; a peer whose dial failed is tried again after `dialTimeoutMs` (the larger side:
+   * twice that, so the two sides' retries drift apart instead of colliding), the least recently
+   * failed first.
+   */
+  private dialProtectedPaced (now: number): void {
+    const connected = this.webrtcPeers()
+    const self = this.libp2p.peerId.toString()
+    const wait = 2 * this.config.dialTimeoutMs
+    let room = this.config.maxParallelDials - this.dialing.size
+    // least recently failed first (never tried before all), so peers whose dials keep failing do not
+    // hold the slots against the rest
+    const failedAt = (p: string): number => this.lastFailure.get(p) ?? -Infinity
+    const order = [...this.protectedPeers].sort((a, b) => failedAt(a) - failedAt(b) || spread(self, a) - spread(self, b))
+    // a relayed link to a peer opened in the last `wait` ms while it has no direct one: its dial to us
+    // is likely signalling over it, so the larger side does not start a second one (two dials between
+    // one pair fail together); an older one is a failed dial's leftover (the relay ends it in 2 min)
+    const signalling = new Set(this.libp2p.getConnections()
+      .filter(c => c.status === 'open' && connectionTransport(c) === 'relayed' && now - (c.timeline?.open ?? 0) < wait)
+      .map(c => c.remotePeer.toString()))
+    for (const id of order) {
+      if (connected.has(id)) { this.unlinkedSince.delete(id); continue }
+      const since = this.unlinkedSince.get(id) ?? now
+      this.unlinkedSince.set(id, since)
+      if (room <= 0 || this.dialing.has(id) || !this.known.has(id)) continue
+      const larger = self > id
+      if (larger && (now - since < wait || signalling.has(id))) continue
+      const failed = this.lastFailure.get(id)
+      if (failed != null && now - failed < (larger ? wait : this.config.dialTimeoutMs)) continue
+      room--
+      void this.dial(id)
+    }
+  }
+
+  /** The default: every unlinked protected peer at once, by the smaller id of the pair only. */
+  private dialProtected (now: number, picks: string[]): void {
+    // by the smaller id of the pair only, as the policy does: both sides protect each other, and two
     // simultaneous WebRTC dials between one pair fail together, again and again
     const connected = this.webrtcPeers()
     const self = this.libp2p.peerId.toString()

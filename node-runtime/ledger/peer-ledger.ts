@@ -82,6 +82,19 @@ const APPLY: Record<string, (node: MeshNode, value: unknown) => void> = {
   'mesh.maxPeers': (node, value) => { node.setMaxPeers(value as number) }
 }
 
+/**
+ * The `ledger.links` control op: the other replicas of the current epoch, and which of them this
+ * peer has a direct (not relay-limited) link to — the rest get its consensus frames through a
+ * forwarding replica (core/ledger/routing.ts). The ledger benchmark sums it over the peers.
+ */
+export function replicaLinks (node: Pick<MeshNode, 'links' | 'peerId'>, ledger: Pick<LedgerApi, 'status'>): { replicas: number, direct: number, missing: string[] } {
+  const self = node.peerId.toString()
+  const others = ledger.status().replicas.map(r => r.peerId).filter(p => p !== self)
+  const linked = new Set(node.links().filter(l => !l.limited).map(l => l.peerId))
+  const missing = others.filter(p => !linked.has(p))
+  return { replicas: others.length, direct: others.length - missing.length, missing }
+}
+
 /** The hostile mode asked for by the environment: only when NOVACRON_TEST=1 (tests), else none. */
 export function hostileFromEnv (env: NodeJS.ProcessEnv = process.env): HostileMode | undefined {
   if (env.NOVACRON_TEST !== '1') return undefined
@@ -137,6 +150,7 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
   const target: LedgerOpTarget = { ledger, ...core.config }
   const handler = async (op: string, args: Record<string, unknown>): Promise<unknown> => {
     if (op === 'ledger.applied') return { ...applied, 'mesh.maxPeers.current': init.node.config.maxPeers }
+    if (op === 'ledger.links') return replicaLinks(init.node, ledger)
     return await runLedgerOp(target, op, args)
   }
   init.control?.addOps('ledger.', handler)

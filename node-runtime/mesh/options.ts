@@ -18,12 +18,18 @@ export const commonOptions: OptionSpec[] = [
 /** Which mesh config field each flag feeds, so a `ConfigError` can name the flag. */
 const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTimeoutMs: '--dial-timeout', bootstrap: '--bootstrap', listen: '--host', maxReservations: '--max-reservations' }
 
-/** The mesh config from the shared flags; the identity comes from (or is created in) `dataDir`. */
-export async function commonInit (args: ParsedArgs, dataDir: string): Promise<MeshNodeInit> {
+/**
+ * The mesh config from the shared flags; the identity comes from (or is created in) `dataDir`.
+ * Test-only (`NOVACRON_TEST=1`, as the ledger's hostile modes): `NOVACRON_MESH_PACED_PROTECTED_DIALS=1`
+ * paces the dials to replicas (`pacedProtectedDials`, an experiment the ledger benchmark compares
+ * with the default); there is no flag.
+ */
+export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MeshNodeInit> {
   return {
     maxPeers: num(args, 'max-peers'),
     dialTimeoutMs: num(args, 'dial-timeout'),
-    privateKey: await loadOrCreateIdentity(dataDir)
+    privateKey: await loadOrCreateIdentity(dataDir),
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {})
   }
 }
 

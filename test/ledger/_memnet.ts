@@ -32,11 +32,13 @@ export class MemNet {
   readonly cut = new Set<string>()
   /** links (from → to) that look up (connected) but lose every frame: a link that died without closing */
   readonly blackhole = new Set<string>()
+  /** peers whose sync answers never come (an overloaded peer): a request to one fails after `maxDelayMs` × 10 */
+  readonly syncMuted = new Set<string>()
 
-  constructor (seed: number, private readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
+  constructor (seed: number, readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
 
-  private later (fn: () => void): void {
-    const t = setTimeout(() => { this.timers.delete(t); fn() }, prng.int32(this.rng, 0, this.maxDelayMs))
+  private later (fn: () => void, ms = prng.int32(this.rng, 0, this.maxDelayMs)): void {
+    const t = setTimeout(() => { this.timers.delete(t); fn() }, ms)
     this.timers.add(t)
   }
 
@@ -70,6 +72,10 @@ export class MemNet {
       async request (to, payload) {
         const p = net.peers.get(to)
         if (p == null || !net.up(id, to)) throw new Error(`${to} unreachable`)
+        if (net.syncMuted.has(to)) {
+          await new Promise<void>(resolve => { net.later(resolve, net.maxDelayMs * 10) })
+          throw new Error(`request to ${to} timed out`)
+        }
         return await p.node.serveSync(id, payload)
       },
       connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p)),

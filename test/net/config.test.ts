@@ -23,6 +23,7 @@ test('defaults are valid and documented values', () => {
   assert.equal(c.maxPeers, 8)
   assert.equal(c.role, 'peer')
   assert.equal(c.relayServer, false)
+  assert.equal(c.pacedProtectedDials, false)
   assert.equal(validateConfig({ role: 'bootstrap' }).relayServer, true)
 })
 
@@ -45,6 +46,7 @@ const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
   ['maxReservations zero', { maxReservations: 0 }, 'maxReservations'],
   ['role unknown', { role: 'king' }, 'role'],
   ['relayServer not boolean', { relayServer: 'yes' }, 'relayServer'],
+  ['pacedProtectedDials not boolean', { pacedProtectedDials: 1 }, 'pacedProtectedDials'],
   ['privateKey not a key', { privateKey: { nope: true } }, 'privateKey'],
   ['listen not an array', { listen: '/webrtc' }, 'listen'],
   ['listen item garbage', { listen: ['not a multiaddr'] }, 'listen[0]'],

@@ -2,7 +2,9 @@
  * `MeshDialer.protect` (used by the ledger for an epoch's replicas), against a scripted libp2p: a
  * protected peer the dialer knows is dialled even when the policy's target is met, and an inbound
  * link from it is not closed over the hard cap, where an unprotected one is. Only the smaller id of
- * a pair dials (two simultaneous WebRTC dials between one pair fail together).
+ * a pair dials (two simultaneous WebRTC dials between one pair fail together). The paced experiment
+ * (`pacedProtectedDials`): at most `maxParallelDials` dials in flight, the larger id taking over
+ * after 2 × dialTimeoutMs, protected peers first in the dial policy.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -12,6 +14,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Connection, Libp2p } from '@libp2p/interface'
 import { validateConfig } from '../../core/net/config.ts'
 import { MeshDialer } from '../../core/net/mesh-dialer.ts'
+import { chooseDials } from '../../core/net/dial-policy.ts'
 import { TopologyView } from '../../core/net/topology.ts'
 
 async function id (): Promise<string> { return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() }
@@ -69,4 +72,81 @@ test('protected peers are dialled beyond the target and kept over the hard cap',
   await new Promise(resolve => setImmediate(resolve))
   assert.notEqual(friend.closed, true, 'a protected inbound link over the cap stays')
   dialer.stop()
+})
+
+test('paced protected dials (pacedProtectedDials): at most maxParallelDials in flight, the larger id takes over; the default dials all at once', async () => {
+  const all = (await Promise.all(Array.from({ length: 8 }, async () => await id()))).sort()
+  const self = all[3] // three peers with smaller ids (they dial us first), four with larger ones (we dial them)
+  const others = all.filter(p => p !== self)
+  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${others[0]}/p2p-circuit/webrtc/p2p/${p}`
+  const pending = new Map<string, (ok: boolean) => void>()
+  const dialled: string[] = []
+  const fake = {
+    peerId: { toString: () => self },
+    getConnections: () => [],
+    // a dial that settles only when the test says so (a failure each time here: no link forms)
+    dial: async (addrs: Array<{ toString: () => string }>) => {
+      const p = addrs[0].toString().split('/p2p/').pop() as string
+      dialled.push(p)
+      await new Promise<boolean>(resolve => pending.set(p, resolve))
+      throw new Error('dial failed')
+    }
+  } as unknown as Libp2p
+  const settle = async (): Promise<void> => {
+    for (const [p, f] of [...pending]) { pending.delete(p); f(false) }
+    for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+  }
+  const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as never
+  const view = new TopologyView(self, 600_000)
+  const realNow = Date.now
+  let now = realNow()
+  Date.now = () => now
+  try {
+    // seven protected peers, none linked: the policy's pick (maxPeers 1) and the protected loop share two dial slots
+    const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2, pacedProtectedDials: true }), { dialFailures: 0, dialSuccesses: 0 }, log)
+    dialer.start()
+    for (const p of others) dialer.discovered(p, [addr(p)])
+    dialer.protect(others)
+    dialer.maintain(view)
+    assert.equal(dialled.length, 2, `two dials in flight, not ${dialled.length} (${dialled.join(' ')})`)
+    dialer.maintain(view)
+    assert.equal(dialled.length, 2, 'no third dial while two are in flight')
+    await settle()
+    // the larger ids wait 2 × dialTimeoutMs without a link; the smaller ones are retried after dialTimeoutMs
+    now += 1100
+    dialer.maintain(view)
+    await settle()
+    now += 1100
+    dialer.maintain(view)
+    await settle()
+    // peers with a smaller id than ours dial us first; we take over after 2 s without a link
+    const smaller = others.filter(p => p < self)
+    assert.ok(dialled.some(p => smaller.includes(p)), `a smaller-id peer is dialled by us once it has gone 2 s without a link (${dialled.length} dials)`)
+    dialer.stop()
+
+    // the default: every protected peer with a larger id than ours at once
+    // (beyond maxParallelDials), a smaller one only through the policy's own pick (its one link here)
+    await settle()
+    dialled.length = 0
+    const eager = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000, maxParallelDials: 2 }), { dialFailures: 0, dialSuccesses: 0 }, log)
+    eager.start()
+    for (const p of others) eager.discovered(p, [addr(p)])
+    eager.protect(others)
+    eager.maintain(view)
+    const larger = others.filter(p => p > self)
+    assert.ok(larger.every(p => dialled.includes(p)), 'eager: all four larger ids at once')
+    assert.ok(dialled.filter(p => smaller.includes(p)).length <= 1, 'eager: no smaller id beyond the policy pick')
+    eager.stop()
+    await settle()
+  } finally {
+    Date.now = realNow
+  }
+})
+
+test('dial policy: preferred (protected) peers come before all others', () => {
+  const base = { self: 'a', now: 10_000, maxPeers: 2, maxParallel: 2, connected: new Set<string>(), dialing: new Set<string>(), lastFailure: new Map<string, number>(), otherSideDelayMs: 3000, retryMs: 3000 }
+  const candidates = ['b', 'c', 'd', 'e'].map(p => ({ peerId: p, firstSeen: 0, degree: 0 }))
+  assert.deepEqual(chooseDials({ ...base, candidates, preferred: new Set(['d', 'e']) }).sort(), ['d', 'e'])
+  // a preferred peer with a full degree still comes before an unpreferred one with room
+  assert.deepEqual(chooseDials({ ...base, maxPeers: 1, maxParallel: 1, candidates: [{ peerId: 'b', firstSeen: 0, degree: 0 }, { peerId: 'c', firstSeen: 0, degree: 5 }], preferred: new Set(['c']) }), ['c'])
 })

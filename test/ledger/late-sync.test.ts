@@ -1,0 +1,54 @@
+/**
+ * Late peers get the chain when the genesis peer does not answer (issue 15, n = 32: peers started
+ * 6–9 minutes after genesis sat at height −1, with no genesis). Over the in-memory network, seeded:
+ * a genesis peer and two replicas commit a few notes; then the genesis peer's sync answers stop
+ * (an overloaded bootstrap: its requests time out) while its links and gossip stay up, as a busy
+ * bootstrap's do. Three late followers start: L3 is linked to the genesis peer, one replica and the
+ * other two late peers; L1 and L2 only to the genesis peer and the late peers. Before the fix a peer
+ * without a genesis asked only the genesis peer (whenever it was linked), once per sync interval:
+ * none of the three ever got the chain. Now a pull tries other linked peers in turn (peers that
+ * gossiped a record first), so L3 gets it from the replica and L1 and L2 from L3, behind it.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { waitFor } from '../_support/wait.ts'
+import { MemNet, ready, seededKey, type MemPeer } from './_memnet.ts'
+
+const net = new MemNet(32)
+const note = (i: number): { kind: string, data: Uint8Array } => ({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ late: i })) })
+
+before(async () => { await ready() })
+after(async () => { await net.stopAll() })
+
+test('late followers behind other late peers reach the head while the genesis peer does not answer sync', { timeout: 120_000 }, async () => {
+  const key = await seededKey('late genesis')
+  const gid = peerIdFromPrivateKey(key).toString()
+  const init = { genesisPeerId: gid, removeAfterMs: 600_000, syncIntervalMs: 1000 }
+  const genesis = await net.add('late genesis', init, { key })
+  const early = [genesis, await net.add('late replica a', init), await net.add('late replica b', init)]
+  const show = (ps: MemPeer[]): string => ps.map(p => { const s = p.node.status(); return `${p.id.slice(-4)} e${s.epoch} h${s.height} n${s.replicas.length} pulls ${s.frames?.syncPulls}` }).join('; ')
+  await waitFor(() => early.every(p => p.node.status().replica && p.node.status().replicas.length === 3), { timeout: 60_000, message: () => show(early) })
+  for (let i = 0; i < 3; i++) await early[i].node.submit(note(i), { timeoutMs: 30_000 })
+  const [, a, b] = early
+
+  net.syncMuted.add(genesis.id)
+  const lateIds = await Promise.all(['late 1', 'late 2', 'late 3'].map(async s => peerIdFromPrivateKey(await seededKey(s)).toString()))
+  const [l1, l2, l3] = lateIds
+  // L1 and L2: only the genesis peer and the late peers; L3: also replica a
+  for (const l of [l1, l2]) for (const r of [a.id, b.id]) net.cut.add(`${l}>${r}`)
+  net.cut.add(`${l3}>${b.id}`)
+  const late = [await net.add('late 1', { ...init, join: false }), await net.add('late 2', { ...init, join: false }), await net.add('late 3', { ...init, join: false })]
+  assert.deepEqual(late.map(p => p.id), lateIds)
+
+  // the head moves on while they catch up (gossip reaches them from the publisher only when linked)
+  await early[1].node.submit(note(3), { timeoutMs: 30_000 })
+  const all = [...early, ...late]
+  await waitFor(() => {
+    const heads = new Set(all.map(p => `${p.node.status().height}:${p.node.status().head}`))
+    return heads.size === 1 && late.every(p => p.node.status().height >= 0)
+  }, { timeout: 60_000, interval: 100, message: () => show(all) })
+  // the genesis peer answered none of their pulls, and L1/L2 reach nobody with the chain but L3 (and the genesis peer)
+  assert.equal(genesis.node.status().height, late[0].node.status().height)
+  for (const p of late) assert.equal(p.node.status().replica, false)
+})
