@@ -51,6 +51,21 @@ function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): Liv
   return l
 }
 
+/** A peer whose every mesh request fails (no working link), counting its requests and keeping its log. */
+function isolatedPeer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): { l: LiveLearning, requests: () => number, log: string[] } {
+  const trainer = new Trainer(model, new Float32Array(SIZE))
+  trainers.push(trainer)
+  let requests = 0
+  const log: string[] = []
+  const port = mesh.port(PEERS[i])
+  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }, {
+    mesh: { ...port, request: async () => { requests++; throw new Error('no working link') } },
+    ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], log: m => { log.push(m) }
+  })
+  running.push(l)
+  return { l, requests: () => requests, log }
+}
+
 function committed (ledger: MemLedger): RoundEntry[] {
   return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
 }
@@ -156,6 +171,24 @@ describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () 
     assert.ok(deltaCount > 0)
     assert.ok(deltaBytes / deltaCount < SIZE * 4 / 3.5, `a delta (${Math.round(deltaBytes / deltaCount)} B) is about a quarter of the dense model (${SIZE * 4} B) at 8 bits`)
     for (const p of all) await p.stop()
+  })
+
+  test('a peer that can reach no source backs off (250 ms doubling to 5 s) instead of asking every source each tick', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, 1))
+    for (const p of peers) await p.start()
+    await waitFor(() => peers.every(p => p.status().round === 1 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
+    const lone = isolatedPeer(3, mesh, ledger, 1)
+    await lone.l.start()
+    // polled every 20 ms: without the back-off it would ask its 3 sources ~150 times a second
+    await waitFor(() => lone.log.some(m => m.includes('next try in 5000 ms')), { timeout: 60_000, message: () => `${lone.requests()} requests; log: ${lone.log.slice(-3).join(' | ')}` })
+    const tries = lone.log.filter(m => /^model .*next try in/.test(m)).length
+    assert.equal(tries, 6, `250, 500, 1000, 2000, 4000, 5000 ms: ${lone.log.filter(m => m.includes('next try')).join(' | ')}`)
+    // each try asks each of the 3 other peers once for the delta (it holds round 0) and once for the whole model
+    assert.ok(lone.requests() <= tries * 3 * 2, `${lone.requests()} requests for ${tries} tries: ${JSON.stringify(lone.l.stats.messagesSent)}`)
+    assert.equal(lone.l.status().held, false)
+    for (const p of [...peers, lone.l]) await p.stop()
   })
 
   test('deltas that do not rebuild the committed hash are refused (counted) and the model is fetched whole', async () => {

@@ -46,6 +46,9 @@ import { LiveRoundError } from '../errors.ts'
 const LOG_PAGE = 200
 /** how often a skipped round's model is asked for, to evaluate it, before giving up */
 const BACKFILL_TRIES = 3
+/** a failed head fetch is retried after 250 ms, doubling up to 5 s while every source keeps failing */
+const FETCH_RETRY_MIN_MS = 250
+const FETCH_RETRY_MAX_MS = 5000
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -83,6 +86,9 @@ export class LiveLearning {
   private active: RoundCollector | undefined
   private retryAt = 0
   private fetching: Promise<void> | undefined
+  /** after a failed fetch of the head, when to try again (doubling from FETCH_RETRY_MIN_MS, reset by a success) */
+  private fetchRetryAt = 0
+  private fetchBackoffMs = 0
   /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
   private backfilling: Promise<void> | undefined
   private readonly backfillTries = new Map<number, number>()
@@ -229,6 +235,7 @@ export class LiveLearning {
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
+        this.fetchRetryAt = 0
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
         this.history.push(committed)
@@ -263,16 +270,22 @@ export class LiveLearning {
   }
 
   private fetchHead (): void {
-    if (this.fetching != null) return
+    if (this.fetching != null || this.now() < this.fetchRetryAt) return
     const hash = this.head.hash
     const state = this.headState()
     const last = this.history.at(-1)
-    const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter(p => p !== this.c.mesh.peerId)
+    const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter((p, i, all) => p !== this.c.mesh.peerId && all.indexOf(p) === i)
     // quantised downlink: a peer holding the previous model fetches only the round's delta
     const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.store.has(last.base)
     this.fetching = (viaDelta ? this.store.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
       .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
-      .catch(err => { this.log(`model ${hash.slice(0, 12)}: ${errText(err)}`) })
+      .then(() => { this.fetchBackoffMs = 0 })
+      .catch(err => {
+        // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
+        this.fetchBackoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.fetchBackoffMs))
+        this.fetchRetryAt = this.now() + this.fetchBackoffMs
+        this.log(`model ${hash.slice(0, 12)}: ${errText(err)} (next try in ${this.fetchBackoffMs} ms)`)
+      })
       .finally(() => { this.fetching = undefined })
   }
 
