@@ -14,8 +14,8 @@
  * peer before the fix).
  *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
- * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20; --writes-min=0 skips the writes
- * phase, `writes` is then null in the JSON), --out=soak (result file name).
+ * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20; --idle-min=0 or --writes-min=0 skips
+ * that phase, `idle` or `writes` is then null in the JSON), --out=soak (result file name).
  */
 import os from 'node:os'
 import { SoakMesh, slope, type SoakKind, type SoakProcess, type SoakSample } from '../test/_support/soak.ts'
@@ -128,9 +128,9 @@ try {
   await mesh.start(PEERS, { probeMs: Math.min(15_000, SAMPLE_S * 1000) })
   console.log(`soak: ${PEERS} peers meshed; warm-up ${WARMUP_MIN} min`)
   await at(Date.now() + WARMUP_MIN * 60_000)
-  const idle = await phase(IDLE_MIN, false)
-  print('idle', idle)
-  // --writes-min=0 skips the phase (a phase of 0 minutes has one sample and no slope)
+  // --idle-min=0 / --writes-min=0 skip that phase (a phase of 0 minutes has one sample and no slope)
+  const idle = IDLE_MIN > 0 ? await phase(IDLE_MIN, false) : null
+  if (idle != null) print('idle', idle)
   const writes = WRITES_MIN > 0 ? await phase(WRITES_MIN, true) : null
   if (writes != null) print('writes', writes)
   const file = writeResult(OUT, {
