@@ -291,12 +291,13 @@ export class LiveLearning {
 
   /**
    * A peer that fell behind fetches only the head, so a round committed while it was catching up
-   * would stay unevaluated; this fetches the newest such round still within what peers keep
-   * (KEEP_MODELS), one at a time, up to BACKFILL_TRIES times each, once the head is held.
+   * would stay unevaluated; this fetches the newest such round among the last 2 × KEEP_MODELS
+   * (peers keep at least KEEP_MODELS and drop others only past 2 × KEEP_MODELS + 2 models), one at
+   * a time, up to BACKFILL_TRIES times each, once the head is held.
    */
   private backfill (): void {
     if (this.backfilling != null || this.fetching != null) return
-    const r = this.history.slice(-KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
+    const r = this.history.slice(-2 * KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
     if (r == null) return
     this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
     const sources = [r.coordinator, ...r.participants, ...this.learners].filter((p, i, all) => p !== this.c.mesh.peerId && all.indexOf(p) === i)
