@@ -274,7 +274,7 @@ export class LiveLearning {
     const hash = this.head.hash
     const state = this.headState()
     const last = this.history.at(-1)
-    const sources = (last != null && last.hash === hash ? [last.coordinator, ...last.participants, ...this.learners] : this.learners).filter((p, i, all) => p !== this.c.mesh.peerId && all.indexOf(p) === i)
+    const sources = this.sourcesOf(last != null && last.hash === hash ? last : undefined)
     // quantised downlink: a peer holding the previous model fetches only the round's delta
     const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.store.has(last.base)
     this.fetching = (viaDelta ? this.store.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
@@ -300,11 +300,17 @@ export class LiveLearning {
     const r = this.history.slice(-2 * KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
     if (r == null) return
     this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
-    const sources = [r.coordinator, ...r.participants, ...this.learners].filter((p, i, all) => p !== this.c.mesh.peerId && all.indexOf(p) === i)
+    const sources = this.sourcesOf(r)
     this.backfilling = this.fetchModel(r.hash, sources)
       .then(() => { this.stats.backfilled++ })
       .catch(err => { this.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
       .finally(() => { this.backfilling = undefined })
+  }
+
+  /** Whom to ask for a round's model, each once: its coordinator and participants first (they hold it), then every learner; never this peer. */
+  private sourcesOf (r: CommittedRound | undefined): string[] {
+    const self = this.c.mesh.peerId
+    return [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.learners])].filter(p => p !== self)
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
