@@ -4,14 +4,20 @@
  * from its snapshot (through the snapshot codec's bytes), prints exactly what an uninterrupted
  * run in the ordinary sandbox prints — and what the native build prints. Modules that cannot be
  * checkpointed get a typed reason and still run.
+ *
+ * The pass runs through the Node peer's instrumenter (its worker thread runs core's
+ * `instrumentForCheckpoint`), as a peer runs it: that thread imports binaryen with Node's own
+ * loader, while in this file tsx's loader would take ~20 s of CPU to load the 13 MB module.
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import { runInSandbox } from '../../core/jobs/sandbox.ts'
 import { resolveLimits } from '../../core/jobs/task-types.ts'
 import { runCheckpointable, type CheckpointRunResult } from '../../core/migration/checkpoint-run.ts'
-import { checkpointability, instrumentForCheckpoint } from '../../core/migration/instrument.ts'
+import { NotCheckpointableError } from '../../core/migration/errors.ts'
+import type { InstrumentedModule } from '../../core/migration/instrument.ts'
+import { createInstrumenter } from '../../node-runtime/migration/instrumenter.ts'
 import { decodeSnapshot, encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import type { TaskSnapshot } from '../../core/migration/snapshot.ts'
 import { exampleWasm, examplePath } from '../jobs/_examples.ts'
@@ -22,6 +28,20 @@ const N = '100000' // 200 progress lines, ~205 WASI calls
 const limits = resolveLimits({ memoryBytes: 16 * 1024 * 1024 })
 const counter = exampleWasm('counter')
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+const instrumenter = createInstrumenter()
+after(async () => { await instrumenter.stop() })
+const instrumentForCheckpoint = async (b: Uint8Array): Promise<InstrumentedModule> => await instrumenter.instrument(b)
+/** core's `checkpointability`, over the instrumenter */
+async function checkpointability (b: Uint8Array): Promise<{ ok: true } | { ok: false, reason: NotCheckpointableError['reason'], message: string }> {
+  try {
+    await instrumenter.instrument(b)
+    return { ok: true }
+  } catch (err) {
+    if (err instanceof NotCheckpointableError) return { ok: false, reason: err.reason, message: err.message }
+    throw err
+  }
+}
 
 test('the counter paused and resumed at seeded points prints exactly the uninterrupted output', async () => {
   const plain = await runInSandbox(counter, { args: [N] }, limits)
