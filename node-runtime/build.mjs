@@ -9,7 +9,8 @@
  * The libp2p stack is bundled too, minified: V8 keeps every loaded module's source text on its
  * heap (for lazy compilation), and one module record per file of libp2p's few hundred costs
  * more. Measured on a `novacron peer` process: tsx ~170 MB resident, our code bundled ~100 MB,
- * dependencies bundled and minified ~72 MB. Native addons (node-datachannel, classic-level),
+ * dependencies bundled and minified ~72 MB. Native addons (node-datachannel; classic-level's
+ * compiled binding, while its JavaScript is bundled: see `levelBinding`),
  * packages that locate files next to themselves (tfjs and its WASM binaries), `ws` (the
  * polyfill already loads it from node_modules), binaryen and tsx stay external. Each command is its own
  * lazily loaded chunk (`splitting`), as `registry.ts` intends. `keepNames` keeps class and
@@ -24,6 +25,25 @@ import { commandSources, STAMP } from './bundle.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const outdir = join(root, 'dist/node')
+
+/**
+ * classic-level's JavaScript (abstract-level, level-transcoder, … ~25 CommonJS files) is bundled:
+ * left in node_modules, Node resolved, read and compiled each file for every command that opens a
+ * store (`issues list`: ~40 ms of CPU on the 2-core machine). Only its compiled addon stays where it
+ * is: `binding.js` finds it next to itself (`node-gyp-build(__dirname)`), so here it is asked for
+ * with classic-level's own folder, resolved at run time from the chunk.
+ */
+const levelBinding = {
+  name: 'classic-level-binding',
+  setup (b) {
+    b.onResolve({ filter: /^\.\/binding(\.js)?$/ }, args => /[\\/]classic-level[\\/]/.test(args.importer) ? { path: 'classic-level-binding', namespace: 'novacron' } : undefined)
+    b.onLoad({ filter: /^classic-level-binding$/, namespace: 'novacron' }, () => ({
+      contents: "const { dirname } = require('node:path'); module.exports = require('node-gyp-build')(dirname(require.resolve('classic-level/package.json')))",
+      loader: 'js',
+      resolveDir: root
+    }))
+  }
+}
 
 try {
   const { build } = await import('esbuild')
@@ -40,7 +60,8 @@ try {
     platform: 'node',
     target: 'node20',
     // binaryen (13 MB, loaded only by the instrumenting thread) stays in node_modules
-    external: ['node-datachannel', 'classic-level', '@tensorflow/*', 'ws', 'tsx', 'binaryen'],
+    external: ['node-datachannel', '@tensorflow/*', 'ws', 'tsx', 'binaryen'],
+    plugins: [levelBinding],
     // level-read-stream (y-leveldb's reads) brings readable-stream, a 90 KB copy of Node's own
     // streams for browsers: in the Node bundle the built-in serves (parsed once per command
     // that opens a store, e.g. `issues list`)

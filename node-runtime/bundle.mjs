@@ -70,7 +70,8 @@ export function commandSources (metafile) {
     const sources = new Set()
     for (const f of files) {
       for (const input of Object.keys(outputs[f].inputs)) {
-        if (!input.includes('node_modules/')) sources.add(input)
+        // not node_modules, nor a module a build plugin made up (`namespace:name`, no file)
+        if (!input.includes('node_modules/') && !/^[a-z-]+:/.test(input)) sources.add(input)
       }
     }
     return [...sources].sort()

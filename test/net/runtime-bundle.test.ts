@@ -53,11 +53,11 @@ test('a missing source or a malformed stamp means no bundle', () => {
   assert.equal(freshBundleEntry(root, 'peer'), undefined)
 })
 
-test('commandSources: the entry\'s static imports plus the command\'s whole closure, no node_modules', () => {
+test('commandSources: the entry\'s static imports plus the command\'s whole closure, no node_modules, no plugin-made module', () => {
   const metafile = {
     outputs: {
       'dist/node/main.mjs': { entryPoint: 'node-runtime/cli/main.ts', inputs: { 'node-runtime/cli/main.ts': {} }, imports: [{ path: 'dist/node/chunk-a.mjs', kind: 'import-statement' }, { path: 'dist/node/peer.mjs', kind: 'dynamic-import' }, { path: 'dist/node/sim.mjs', kind: 'dynamic-import' }] },
-      'dist/node/chunk-a.mjs': { inputs: { 'node-runtime/cli/args.ts': {}, 'node_modules/x/index.js': {} }, imports: [] },
+      'dist/node/chunk-a.mjs': { inputs: { 'node-runtime/cli/args.ts': {}, 'node_modules/x/index.js': {}, 'novacron:classic-level-binding': {} }, imports: [] },
       'dist/node/peer.mjs': { entryPoint: 'node-runtime/cli/commands/peer.ts', inputs: { 'node-runtime/cli/commands/peer.ts': {} }, imports: [{ path: 'dist/node/net.mjs', kind: 'dynamic-import' }, { path: 'ws', kind: 'import-statement', external: true }] },
       'dist/node/net.mjs': { inputs: { 'core/net/mesh-node.ts': {} }, imports: [] },
       'dist/node/sim.mjs': { entryPoint: 'node-runtime/cli/commands/sim.ts', inputs: { 'core/consensus/x.ts': {} }, imports: [] }
