@@ -23,7 +23,26 @@ interface JobsResult {
 
 const prefix = process.argv[2] ?? 'jobs-1000-quiet'
 const dir = join(new URL('.', import.meta.url).pathname, 'results')
-const runs = []
+interface RunRow {
+  run: number
+  date: string
+  tasks: number
+  tasksPerSecond: number
+  wallMs: number
+  claimToCommitP50Ms: number
+  claimToCommitP99Ms: number
+  byPeer: number[]
+  perPeer: PeerRow[]
+  baselineTps: number
+  runner1Tps: number
+  runner2Tps: number
+  vsBaseline: number
+  vsRunner1: number
+  vsRunner2: number
+  fairness: Record<string, number>
+  load: { before: number[], after: number[], loadavg1Sampled: number[] | null, samples: number }
+}
+const runs: RunRow[] = []
 for (let i = 1; i <= 3; i++) {
   const file = join(dir, `${prefix}-run${i}.json`)
   if (!existsSync(file)) { console.log(`${prefix}: run ${i} has no result (${file})`); continue }
@@ -51,7 +70,7 @@ for (let i = 1; i <= 3; i++) {
     load: { before: r.result.load.before, after: r.result.load.after, loadavg1Sampled: samples.length > 0 ? [Math.min(...samples), Math.max(...samples)] : null, samples: samples.length }
   })
 }
-const med = (f: (r: typeof runs[number]) => number): number => median(runs.map(f))
+const med = (f: (r: RunRow) => number): number => median(runs.map(f))
 const medians = runs.length === 0
   ? null
   : {
