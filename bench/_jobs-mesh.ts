@@ -18,7 +18,36 @@ import type { JobWorkerStats } from '../core/jobs/worker.ts'
 
 const WASM = new URL('../examples/jobs/build/mandelbrot.wasm', import.meta.url).pathname
 
-export interface MeshRow { tasks: number, peers: number, tasksPerSecond: number, wallMs: number, claimToCommitP50Ms: number, claimToCommitP99Ms: number, byPeer: number[], outputs: string[] }
+/**
+ * One worker's part of the mesh run (peer 0 is the bootstrap, the ledger's one replica): its
+ * share of the tasks, the claims it submitted and how many the ledger refused (another worker won
+ * the slot first), and where a task's claim → commit time goes: the sandbox run (`runMs`) and the
+ * rest (two ledger rounds, blob fetches, worker start).
+ */
+export interface PeerRow {
+  peer: string
+  role: 'bootstrap (ledger replica)' | 'peer (follower)'
+  tasks: number
+  share: number
+  claimsSubmitted: number
+  claimsRefused: number
+  claimsTimedOut: number
+  claimToCommitP50Ms: number
+  claimToCommitMeanMs: number
+  runP50Ms: number
+  /** mean claim → commit minus mean run: what the ledger and the worker's start cost per task */
+  overheadMeanMs: number
+  /**
+   * the share this worker would get if each worker simply ran tasks back to back at its own mean
+   * claim → commit time (share ∝ 1 / mean): compare with `share` to tell a faster cycle from
+   * claims won ahead of others
+   */
+  shareByCycleTime?: number
+}
+
+export interface MeshRow { tasks: number, peers: number, tasksPerSecond: number, wallMs: number, claimToCommitP50Ms: number, claimToCommitP99Ms: number, byPeer: number[], perPeer: PeerRow[], outputs: string[] }
+
+const mean = (xs: number[]): number => xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length
 
 /** Listed tasks per `job.submit` entry here (about 31 KiB of args, under the 48 KiB entry cap). */
 const TASKS_PER_JOB = 500
@@ -56,6 +85,27 @@ export async function meshBench (m: number, fairTasks: number, args: (i: number)
     const lat = stats.flatMap(s => s.recent.filter(r => ours.has(r.job)).map(r => r.claimToCommitMs))
     const rows: Array<{ stdout: string }> = []
     for (const job of jobs) rows.push(...await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>)
+    const perPeer: PeerRow[] = stats.map((s, i) => {
+      const rec = s.recent.filter(r => ours.has(r.job))
+      const c2c = rec.map(r => r.claimToCommitMs)
+      const run = rec.map(r => r.runMs)
+      return {
+        peer: cluster.peers[i].name,
+        role: i === 0 ? 'bootstrap (ledger replica)' : 'peer (follower)',
+        tasks: rec.length,
+        share: Number((rec.length / m).toFixed(3)),
+        claimsSubmitted: s.claimsSubmitted,
+        claimsRefused: s.claimsRefused,
+        claimsTimedOut: s.claimsTimedOut,
+        claimToCommitP50Ms: Math.round(median(c2c)),
+        claimToCommitMeanMs: Math.round(mean(c2c)),
+        runP50Ms: Math.round(median(run)),
+        overheadMeanMs: Math.round(mean(c2c) - mean(run))
+      }
+    })
+    const rate = perPeer.map(p => p.tasks > 0 ? 1 / p.claimToCommitMeanMs : 0)
+    const rates = rate.reduce((a, b) => a + b, 0)
+    for (const [i, p] of perPeer.entries()) p.shareByCycleTime = Number((rate[i] / rates).toFixed(3))
     const mesh: MeshRow = {
       tasks: m,
       peers: cluster.peers.length,
@@ -64,6 +114,7 @@ export async function meshBench (m: number, fairTasks: number, args: (i: number)
       claimToCommitP50Ms: Math.round(median(lat)),
       claimToCommitP99Ms: Math.round(percentile(lat, 99)),
       byPeer: stats.map(s => s.recent.filter(r => ours.has(r.job)).length),
+      perPeer,
       outputs: rows.map(r => Buffer.from(r.stdout, 'base64').toString('utf8'))
     }
     // fairness: two jobs together; shares of what settled while both ran

@@ -1,15 +1,18 @@
 /**
- * `npm run bench -- jobs [--tasks N] [--mesh-tasks M] [--fair-tasks F]`: the jobs benchmark. Runs N
- * short tasks (a 64×48 Mandelbrot tile, clang-built, checksummed) three ways in the same run:
+ * `npm run bench -- jobs [--tasks N] [--mesh-tasks M] [--fair-tasks F] [--out NAME]`: the jobs
+ * benchmark. Runs N short tasks (a 64×48 Mandelbrot tile, clang-built, checksummed) three ways in the same run:
  *   baseline   `runInSandbox` in this thread, one after another (no worker, no isolation)
  *   runner×1   the Node task runner, one worker thread per task, capacity 1
  *   runner×2   the same with capacity 2
  * and reports tasks/s, per-task latency p50/p99 (queue → result) and the ratio to the baseline;
  * then the mesh half (bench/_jobs-mesh.ts): M of the same tasks as one job over 4 peer processes
  * (claim → commit p50/p99, tasks per peer, throughput vs the in-process baseline), and fairness
- * of two jobs of F tasks submitted together. Writes bench/results/jobs.json.
+ * of two jobs of F tasks submitted together, and each worker's part (tasks, refused claims, where
+ * its claim → commit time goes). Writes bench/results/NAME.json (default jobs.json) with the load
+ * averages before and after.
  */
 import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { median, percentile, writeResult } from './_results.ts'
 import { runInSandbox } from '../core/jobs/sandbox.ts'
 import { resolveLimits } from '../core/jobs/task-types.ts'
@@ -26,6 +29,10 @@ const flag = (name: string, def: number): number => {
   if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} expects a non-negative integer`)
   return v
 }
+const outAt = argv.indexOf('--out')
+const OUT = outAt >= 0 ? argv[outAt + 1] : 'jobs'
+if (OUT == null || !/^[\w.-]+$/.test(OUT)) throw new RangeError('--out expects a file name (letters, digits, . _ -)')
+const loadBefore = loadavg()
 const M = flag('--mesh-tasks', 200)
 const F = flag('--fair-tasks', 60)
 const wasm = new Uint8Array(readFileSync(new URL('../examples/jobs/build/mandelbrot.wasm', import.meta.url)))
@@ -92,4 +99,5 @@ if (M > 0) {
 }
 console.table(rows)
 console.log(mesh)
-console.log(`bench: wrote ${writeResult('jobs', { tasks: N, task: 'mandelbrot 64x48 tile, 200 iterations, --checksum', rows, mesh: mesh ?? 'skipped (--mesh-tasks 0)' })}`)
+const load = { before: loadBefore.map(l => Number(l.toFixed(2))), after: loadavg().map(l => Number(l.toFixed(2))), note: '1 / 5 / 15-minute load averages before and after this run' }
+console.log(`bench: wrote ${writeResult(OUT, { tasks: N, task: 'mandelbrot 64x48 tile, 200 iterations, --checksum', rows, mesh: mesh ?? 'skipped (--mesh-tasks 0)', load })}`)

@@ -41,7 +41,10 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number, migrat
   const self = mesh.peerId.toString()
   const events = new EventTarget()
   // blobs in IndexedDB (one database per peer id, kept across reloads), what live jobs need pinned
-  const store = new IdbBlobStore({ retention: jobBlobRetention(() => binding?.state) })
+  // until the ledger caught up after start, a blob no known job names is pinned as well (a
+  // reloaded tab's stored blobs may hold the unfetched results of jobs it has not synced yet)
+  let ledgerRef: JobsLedger | undefined
+  const store = new IdbBlobStore({ retention: jobBlobRetention(() => binding?.state, { caughtUp: () => ledgerRef?.synced ?? true }) })
   const blobs = createBlobService(mesh, { store })
   const peers = (): string[] => mesh.members().filter(p => p !== self)
   let binding: JobsBinding | undefined
@@ -57,6 +60,7 @@ export function createTabJobs (mesh: MeshNode, init: { capacity?: number, migrat
     migration: () => migration,
     prepare (ledger) {
       if (!isJobsLedger(ledger)) throw new TypeError('this ledger cannot register entry kinds')
+      ledgerRef = ledger
       binding = bindJobs(ledger, undefined, (evs: JobEvent[]) => {
         worker?.poke()
         if (migration?.enabled === true) migration.service.onEvents(evs)

@@ -21,6 +21,8 @@ export interface JobsLedger {
   addEventListener: (type: 'commit', listener: CommitListener) => void
   removeEventListener: (type: 'commit', listener: CommitListener) => void
   submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<CommittedEntry>
+  /** caught up since this peer started (core/ledger's `synced`); absent: taken as caught up */
+  readonly synced?: boolean
 }
 
 /** The ledger's validator for one job kind: the refusal text, or null when well-formed. */

@@ -18,6 +18,14 @@
  * The retention period bounds what a submitter that never comes back can pin: the peer then
  * judges at the later of the ledger clock and its own wall clock (an idle mesh does not move
  * the ledger clock).
+ *
+ * **Until the ledger caught up after start** (`caughtUp`: the ledger's `synced`), a blob no job
+ * this peer knows of names is **pinned** instead of class 0: a peer restarted without its stored
+ * ledger (a Node peer without `--data-dir` keeps its blobs in the default dir but not its ledger)
+ * knows no old job until it synced them, and one of its blobs may be the unfetched single-copy
+ * result of such a job. Blobs that known jobs name keep their class: what the log says of a job it
+ * holds only ever gets less pinned later (a fetch, the retention's end). While it catches up, a
+ * full store therefore refuses new blobs (`BlobStoreFullError`) rather than evict an unknown one.
  */
 import { PINNED, type BlobRetention } from '../blobs/eviction.ts'
 import type { JobsState, JobState } from './state.ts'
@@ -30,6 +38,11 @@ export interface JobRetentionInit {
   minHolders?: number
   /** the wall clock @default Date.now */
   now?: () => number
+  /**
+   * whether the ledger caught up since this peer started (the ledger's `synced`); until then a
+   * blob no known job names is pinned @default always caught up
+   */
+  caughtUp?: () => boolean
 }
 
 /** When an ended job's unfetched results stop being pinned; undefined while it runs, once fetched, or with `retainMs` 0. */
@@ -49,6 +62,7 @@ export function pinnedResults (job: JobState, now: number, minHolders = 2): numb
 export function jobBlobRetention (state: () => JobsState | undefined, init: JobRetentionInit = {}): BlobRetention {
   const minHolders = init.minHolders ?? 2
   const wall = init.now ?? Date.now
+  const caughtUp = init.caughtUp ?? (() => true)
   return () => {
     const classes = new Map<string, number>()
     const set = (id: string | undefined, cls: number): void => {
@@ -70,6 +84,8 @@ export function jobBlobRetention (state: () => JobsState | undefined, init: JobR
         for (const i of pinnedResults(job, now, minHolders)) set(job.tasks[i].output, PINNED)
       }
     }
-    return id => classes.get(id) ?? 0
+    // not caught up: a blob no known job names may belong to a job this peer has not synced yet
+    const unknown = caughtUp() ? 0 : PINNED
+    return id => classes.get(id) ?? unknown
   }
 }

@@ -14,7 +14,9 @@
  * once rather than run to the end, and nothing is reported. A deterministic failure (trap,
  * timeout, memory, invalid module, …) is a result like any other; a failure of this peer (its
  * worker died, the runner stopped, a blob it could not fetch) reports nothing and lets the lease
- * expire, so another peer takes the task.
+ * expire, so another peer takes the task. A claim whose submit timed out (a frozen or overloaded
+ * peer) is watched: if it commits for this worker after all, the task is run then under that lease
+ * while the lease is live, instead of the lease expiring unused (a lease period lost).
  *
  * Live migration (core/migration, node-runtime/migration) plugs in through `migration` hooks:
  * `prepare` may make a task's run checkpointable (and resume it from a snapshot); `adopt` runs a
@@ -110,10 +112,12 @@ export interface JobWorkerStats {
   claimsRefused: number
   /**
    * claims whose commit this worker did not see within the submit timeout (a frozen or overloaded
-   * peer): it does not run the task; if the claim did commit, its lease expires unrenewed and the
-   * slot is claimed again
+   * peer): the worker keeps watching the slot, and if the claim commits for it later it runs the
+   * task then (`claimsRecovered`) rather than leaving the lease to expire
    */
   claimsTimedOut: number
+  /** timed-out claims that committed later for this worker and were run under their lease */
+  claimsRecovered: number
   renewals: number
   renewalsRefused: number
   resultsCommitted: number
@@ -153,6 +157,11 @@ export interface JobWorker {
   readonly paused: boolean
 }
 
+/** Timed-out claims watched at once at most (each was in flight, so this is many capacities' worth). */
+const MAX_WATCHED = 256
+/** How long a timed-out claim is watched at least (4 lease periods when longer). */
+const WATCH_MIN_MS = 120_000
+
 const key = (c: { job: string, task: number, replica: number }): string => `${c.job}/${c.task}/${c.replica}`
 
 /** The task's input: its own entry over the job's common one (args and stdin each). */
@@ -178,10 +187,16 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   const inflight = new Set<string>()
   /** leases held by tasks being prepared or run, with the controller that aborts each */
   const holding = new Map<string, { c: PlannedClaim, token: Token, ctrl: AbortController }>()
+  /**
+   * claims whose submit timed out: they may still commit (the peer was frozen or the ledger slow),
+   * and then the slot's lease names this worker while nothing here runs it. Key → the claim, the
+   * lease token the slot had for us before (not ours to recover), and when to stop watching.
+   */
+  const timedOut = new Map<string, { c: PlannedClaim, before?: Token, until: number }>()
   let hostile = init.hostile
   let paused = false
   const stats: JobWorkerStats = {
-    claimsSubmitted: 0, claimsRefused: 0, claimsTimedOut: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
+    claimsSubmitted: 0, claimsRefused: 0, claimsTimedOut: 0, claimsRecovered: 0, renewals: 0, renewalsRefused: 0, resultsCommitted: 0, resultsRefused: 0, abandoned: 0, leaseLostAborts: 0, handedOver: 0, adopted: 0, running: 0, recent: [], errors: []
   }
   let running = false
   let timer: ReturnType<typeof setInterval> | undefined
@@ -222,9 +237,43 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
     }
   }
 
+  /**
+   * Runs the timed-out claims that committed for this worker after all, while their lease is live
+   * (at the later of the ledger clock and the wall clock: the same judgement as planning). One whose
+   * lease expired is not run: an expired lease blocks nobody (any worker, this one too, may claim
+   * the slot at once and it no longer counts against this worker's capacity), so there is nothing
+   * left to release. Stops watching a claim once it was run or found expired, the task or job
+   * settled, a run of the slot started here (a later claim), or the watch ran out.
+   */
+  function recoverTimedOut (): void {
+    const at = Math.max(jobs.state.clock.now, now())
+    for (const [k, o] of timedOut) {
+      if (inflight.has(k)) continue // its failed submit is still unwinding, or claimed again: a run that starts ends the watch
+      const job = jobs.state.jobs.get(o.c.job)
+      const task = job?.tasks[o.c.task]
+      if (job == null || job.status !== 'active' || task == null || task.status !== 'open' || now() > o.until) { timedOut.delete(k); continue }
+      const lease = task.slots[o.c.replica]?.lease
+      if (lease == null || lease.worker !== self) continue // not committed yet, or refused: keep watching until `until`
+      if (o.before != null && lease.token.epoch === o.before.epoch && lease.token.slot === o.before.slot) continue
+      timedOut.delete(k)
+      if (!jobs.state.live(lease, at)) {
+        log(`the timed-out claim on ${k} committed, but its lease already expired: left to be claimed again`)
+        continue
+      }
+      stats.claimsRecovered++
+      log(`the timed-out claim on ${k} committed after all: running it under its lease (epoch ${lease.token.epoch})`)
+      inflight.add(k)
+      void runHeld(o.c, lease.token, now()).catch(err => { problem(`task ${k}: ${errText(err)}`) }).finally(() => {
+        inflight.delete(k)
+        poke()
+      })
+    }
+  }
+
   function plan (): void {
     if (!running) return
     checkLeases()
+    if (timedOut.size > 0) recoverTimedOut()
     const free = capacity - inflight.size
     if (free <= 0 || paused) return
     const at = Math.max(jobs.state.clock.now, now())
@@ -248,8 +297,15 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   async function work (c: PlannedClaim): Promise<void> {
     const claimedAt = now()
     stats.claimsSubmitted++
+    const before = held(c)
     const committed = await jobs.submit({ kind: 'job.claim', body: { at: claimedAt, job: c.job, task: c.task, replica: c.replica, capacity } }).catch((err: Error) => {
-      if (err.name === 'SubmitTimeoutError') stats.claimsTimedOut++
+      if (err.name === 'SubmitTimeoutError') {
+        stats.claimsTimedOut++
+        // the claim may still commit (or already has, unseen by the submit): watch the slot for it
+        const ttl = jobs.state.jobs.get(c.job)?.spec.leaseTtlMs ?? 0
+        if (timedOut.size >= MAX_WATCHED) timedOut.delete(timedOut.keys().next().value as string)
+        timedOut.set(key(c), { c, ...(before != null ? { before } : {}), until: now() + Math.max(WATCH_MIN_MS, 4 * ttl) })
+      }
       throw err
     })
     const token = held(c, committed.slot)
@@ -261,6 +317,7 @@ export function createJobWorker (components: JobWorkerComponents, init: JobWorke
   async function runHeld (c: PlannedClaim, token: Token, claimedAt: number): Promise<void> {
     const job = jobs.state.jobs.get(c.job) as JobState
     const ctrl = new AbortController()
+    timedOut.delete(key(c))
     holding.set(key(c), { c, token, ctrl })
     stats.running++
     const renew = setInterval(() => {

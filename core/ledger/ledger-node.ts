@@ -49,6 +49,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
       const bytes = await createGenesis(this.c.privateKey, this.self, this.keys, { meshId: this.init.meshId ?? 'novacron', protocol: this.init.protocol ?? 'probft', maxReplicas: this.init.maxReplicas ?? 16 })
       await this.c.store.putGenesis(bytes)
       await this.adoptGenesis(bytes)
+      this.markSynced() // a new chain: nothing committed before it to catch up with
     }
     if (this.chain != null) this.enterEpoch(this.chain.current, this.chain.height + 1)
     this.loop()

@@ -36,6 +36,23 @@ export abstract class SyncPulls extends EpochInstances {
   /** peers that answered a pull without a genesis, by when */
   private readonly lacking = new Map<string, number>()
   private pulling = false
+  private caughtUp = false
+
+  /**
+   * True once this peer caught up after it started: a sync pull ended holding everything the
+   * asked peer said it held in its first answer (or that peer had nothing more), or this peer
+   * created the chain (a new genesis: no history to catch up). Until then, state built from
+   * commits (the jobs layer's) may lack what committed while the peer was away; the jobs layer
+   * holds blob eviction until it turns true (core/jobs/retention.ts). The asked peer may itself lag:
+   * this is "caught up with a peer", not a proof of holding the mesh's head.
+   */
+  get synced (): boolean { return this.caughtUp }
+
+  protected markSynced (): void {
+    if (this.caughtUp) return
+    this.caughtUp = true
+    this.debug(`synced at height ${this.chain?.height ?? -1}`)
+  }
 
   async onRecord (from: string, bytes: Uint8Array): Promise<RecordVerdict> {
     let r: BlockRecord
@@ -105,13 +122,13 @@ export abstract class SyncPulls extends EpochInstances {
         await this.c.store.putGenesis(res.genesis)
         this.enterEpoch((this.chain as unknown as Chain).current, 0)
       }
-      if (res.records.length === 0) return { ok: true, said }
+      if (res.records.length === 0) { this.markSynced(); return { ok: true, said } }
       for (const b of res.records) {
         let r: BlockRecord
         try { r = readRecord(b) } catch { this.count('badRecord'); return { ok: false, said, why: 'rejected' } }
         if (await this.ingest(r) === 'reject') return { ok: false, said, why: 'rejected' }
       }
-      if ((this.chain?.height ?? -1) >= res.height) return { ok: true, said }
+      if ((this.chain?.height ?? -1) >= res.height) { this.markSynced(); return { ok: true, said } }
     }
     return { ok: true, said: said ?? -1 }
   }

@@ -84,7 +84,9 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
   }
   const binding = bindJobs(ledger, undefined, onEvents)
   // what a live job needs is pinned in the store; the rest is evicted least recently used first
-  const retention = jobBlobRetention(() => binding.state)
+  // until the ledger caught up after start, a blob no known job names is pinned too: it may be
+  // the unfetched result of a job this peer has not synced yet (a restart without a stored ledger)
+  const retention = jobBlobRetention(() => binding.state, { caughtUp: () => ledger.synced ?? true })
   const blobs = createBlobService(init.node, { store: init.dataDir != null ? new FileBlobStore(join(init.dataDir, 'blobs'), { retention, ...(init.log != null ? { log: init.log } : {}) }) : new MemoryBlobStore({ retention }) })
   const migration: PeerMigration | undefined = init.migration == null || capacity === 0
     ? undefined

@@ -31,6 +31,8 @@ export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting
 export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
   /** registers an entry kind with its validator (before `start`: the stored chain is replayed with it) */
   registerKind: (kind: string, validate: KindValidator) => void
+  /** caught up since it started (core/ledger/sync-pull.ts's `synced`) */
+  readonly synced?: boolean
   start: () => Promise<void>
   stop: () => Promise<void>
 }

@@ -9,7 +9,8 @@
  * eviction while it waits for the rest. And the jobs layer's retention (core/jobs/retention.ts):
  * what an active job needs is pinned, a finished job's results outlast its module; a result only
  * one peer holds stays pinned after its job ended until the submitter records fetching it
- * (`job.fetched`) or the job's retention period passes, and then becomes evictable.
+ * (`job.fetched`) or the job's retention period passes, and then becomes evictable; on a peer
+ * restarted without its ledger, a blob no known job names is held until the ledger caught up.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs'
@@ -248,6 +249,44 @@ for (const kind of ['memory', 'disk'] as const) {
     assert.ok(store.bytes <= store.maxBytes)
   })
 }
+
+test('a peer restarted without its ledger: until the ledger caught up, blobs no known job names are pinned (the unfetched result survives); after, the old rule', () => {
+  const dir = fresh()
+  const wall = 3_000_000
+  // its earlier life: the worker alone computed a job's result, kept on disk
+  const first = service(new FileBlobStore(dir, { maxBytes: 100_000 }))
+  const result = first.put(bytesOf(40_000, 40))
+  // without the hold (the old rule): a fresh ledger knows no job, and the result is plain LRU data
+  {
+    const copy = fresh()
+    const plain = service(new FileBlobStore(copy, { maxBytes: 100_000 }))
+    plain.put(first.get(result.id) as Uint8Array)
+    const log = new Log()
+    const reopened = service(new FileBlobStore(copy, { maxBytes: 100_000, retention: jobBlobRetention(() => log.state, { now: () => wall }) }))
+    reopened.put(bytesOf(40_000, 41))
+    reopened.put(bytesOf(40_000, 42))
+    assert.equal(reopened.has(result.id), false, 'the old rule evicts the unfetched result before its job is synced')
+  }
+  // restarted on the same blobs with an empty ledger, not caught up yet
+  const log = new Log()
+  let synced = false
+  const store = new FileBlobStore(dir, { maxBytes: 100_000, retention: jobBlobRetention(() => log.state, { now: () => wall, caughtUp: () => synced }) })
+  const peer = service(store)
+  assert.ok(peer.has(result.id), 'the result survived the restart on disk')
+  const filler = peer.put(bytesOf(40_000, 41))
+  const held = store.bytes
+  assert.throws(() => peer.put(bytesOf(40_000, 42)), (err: Error) => err.name === 'BlobStoreFullError', 'no known job names either blob: both held')
+  assert.ok(peer.has(result.id))
+  assert.equal(store.bytes, held, 'nothing changed')
+  // the ledger syncs the old job (finished, not fetched): its result is pinned by the job now
+  const job = finishedJob(log, result.id, ['w1'], wall)
+  assert.deepEqual(pinnedResults(log.state.jobs.get(job) as NonNullable<ReturnType<typeof log.state.jobs.get>>, wall), [0])
+  assert.throws(() => peer.put(bytesOf(40_000, 42)), (err: Error) => err.name === 'BlobStoreFullError', 'the filler is still unknown while not caught up')
+  synced = true
+  peer.put(bytesOf(40_000, 42))
+  assert.equal(peer.has(filler.id), false, 'caught up: a blob no job names is class 0 again')
+  assert.ok(peer.has(result.id), 'the unfetched result stays, pinned by its job')
+})
 
 test('the pin of an unfetched result ends with its retention period; results held by several peers, or with retention 0, are not pinned', () => {
   const log = new Log()

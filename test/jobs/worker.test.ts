@@ -7,7 +7,9 @@
  * worker with K = 3 loses every task it reports and is recorded; a worker that stops renewing
  * loses its lease to another worker, which aborts its running task (the runner's signal) and
  * reports nothing; a zombie (never renews, ignores the loss) reports late and is refused; a claim
- * whose submit timed out although it committed is counted (`claimsTimedOut`) and not run.
+ * whose submit timed out although it committed (at once, or after the timeout) is counted
+ * (`claimsTimedOut`) and run under its lease when that commit is seen (`claimsRecovered`), or left
+ * to be claimed again when its lease already expired.
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -58,7 +60,7 @@ const blobStore = {
   fetch: async (id: string) => { const b = blobs.get(id); if (b == null) throw Object.assign(new Error(`no provider has blob ${id}`), { name: 'BlobNotFoundError' }); return { bytes: b } }
 }
 
-function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[], slow?: { worker: number, ms: number }, claimTimesOut?: number } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
+function peers (n: number, opts: { capacity?: number, liar?: number, hang?: number, aborts?: string[], slow?: { worker: number, ms: number }, claimTimesOut?: number, claimCommitsLate?: { worker: number, ms: number } } = {}): { ledger: SharedLedger, bindings: JobsBinding[], workers: JobWorker[], maxRunning: number[] } {
   const ledger = new SharedLedger()
   const bindings: JobsBinding[] = []
   const workers: JobWorker[] = []
@@ -97,6 +99,20 @@ function peers (n: number, opts: { capacity?: number, liar?: number, hang?: numb
         return c
       }
     }
+    const late = opts.claimCommitsLate
+    if (late?.worker === i) {
+      // its first claim times out at once and commits only `ms` later (a peer frozen before the
+      // commit reached it: on thaw the timeout fires first, the commit arrives after); what it
+      // submits meanwhile is ordered after that claim, as on the real ledger
+      const submit = view.submit
+      let gate: Promise<unknown> | undefined
+      view.submit = async (e, o) => {
+        if (gate != null) { await gate; return await submit(e, o) }
+        if (e.kind !== 'job.claim') return await submit(e, o)
+        gate = new Promise(resolve => setTimeout(resolve, late.ms)).then(async () => await submit(e, o)).catch(() => {})
+        throw Object.assign(new Error('entry of kind job.claim not committed within 30000 ms'), { name: 'SubmitTimeoutError' })
+      }
+    }
     const b = bindJobs(view, undefined, () => { w?.poke() })
     w = createJobWorker({ jobs: b, blobs: blobStore, runner, self: `p${i}`, peers: () => [] }, { capacity: opts.capacity ?? 1, tickMs: 50, ...(opts.liar === i ? { hostile: 'wrong-output' as const } : {}) })
     bindings.push(b)
@@ -129,18 +145,53 @@ test('three workers decide every task once with the runner\'s output; a trap is 
   }
 })
 
-test('a claim that committed while its submit timed out is counted and not run; its lease expires and the task is claimed again', async () => {
+test('a claim that committed while its submit timed out is run under that lease, not left to expire', async () => {
   const { bindings, workers } = peers(1, { claimTimesOut: 0 })
   workers[0].start()
   try {
-    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 3]), count: 1, leaseTtlMs: 1000 }, Date.now())
+    // a long lease: without the recovery the task would wait 60 s for it to expire
+    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 3]), count: 1, leaseTtlMs: 60_000 }, Date.now())
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings[0].state.jobs.get(id)?.status === 'done', { timeout: 20_000, message: 'job done (within the lease period: the timed-out claim was run)' })
+    assert.equal(workers[0].stats.claimsTimedOut, 1)
+    assert.equal(workers[0].stats.claimsRecovered, 1)
+    const slot = bindings[0].state.jobs.get(id)?.tasks[0].slots[0]
+    assert.equal(slot?.result?.token.epoch, 1, 'the result is under the claim whose submit timed out')
+    assert.equal(workers[0].stats.resultsCommitted, 1)
+    assert.match(workers[0].stats.errors.join('\n'), /SubmitTimeoutError/)
+  } finally {
+    workers[0].stop()
+  }
+})
+
+test('a claim that commits after its submit timed out is run when the commit arrives', async () => {
+  const { bindings, workers } = peers(1, { claimCommitsLate: { worker: 0, ms: 300 } })
+  workers[0].start()
+  try {
+    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 4]), count: 1, leaseTtlMs: 60_000 }, Date.now())
+    const c = await bindings[0].submit({ kind: 'job.submit', body })
+    const id = `${c.slot}.${c.index}`
+    await waitFor(() => bindings[0].state.jobs.get(id)?.status === 'done', { timeout: 20_000, message: 'job done (within the lease period: the late claim was run)' })
+    assert.equal(workers[0].stats.claimsTimedOut, 1)
+    assert.equal(workers[0].stats.claimsRecovered, 1)
+    assert.equal(bindings[0].state.jobs.get(id)?.tasks[0].slots[0].result?.token.epoch, 1)
+  } finally {
+    workers[0].stop()
+  }
+})
+
+test('a timed-out claim that commits after its lease ran out is not run: the slot is claimed again', async () => {
+  const { bindings, workers } = peers(1, { claimCommitsLate: { worker: 0, ms: 1500 } })
+  workers[0].start()
+  try {
+    const body = buildSubmit(blobStore, { module: new Uint8Array([1, 2, 5]), count: 1, leaseTtlMs: 1000 }, Date.now())
     const c = await bindings[0].submit({ kind: 'job.submit', body })
     const id = `${c.slot}.${c.index}`
     await waitFor(() => bindings[0].state.jobs.get(id)?.status === 'done', { timeout: 20_000, message: 'job done' })
     assert.equal(workers[0].stats.claimsTimedOut, 1)
-    const slot = bindings[0].state.jobs.get(id)?.tasks[0].slots[0]
-    assert.ok((slot?.result?.token.epoch ?? 0) >= 2, 'the first claim ran nothing: the result is under a later claim')
-    assert.match(workers[0].stats.errors.join('\n'), /SubmitTimeoutError/)
+    assert.equal(workers[0].stats.claimsRecovered, 0)
+    assert.ok((bindings[0].state.jobs.get(id)?.tasks[0].slots[0].result?.token.epoch ?? 0) >= 2, 'the expired claim ran nothing: the result is under a later claim')
   } finally {
     workers[0].stop()
   }
