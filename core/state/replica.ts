@@ -75,8 +75,14 @@ export interface ReplicaInit {
   log: (message: string) => void
 }
 
-/** Verified gossip entries remembered for `receive` (a message's entries arrive right after their check). */
-const MAX_CHECKED = 1024
+/**
+ * Verified gossip entries remembered for `receive` (a message's entries arrive right after their
+ * check), at most this many and this many bytes: an entry checked but never received (its message
+ * dropped after validation, e.g. its sender over its budget) stays until evicted, and 1,024 entries
+ * of up to 256 KiB would otherwise hold 256 MiB.
+ */
+export const MAX_CHECKED = 1024
+export const MAX_CHECKED_BYTES = 4 * 1024 * 1024
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
@@ -96,6 +102,7 @@ export class SignedReplica {
   private readonly keys = new AuthorKeys()
   /** Entries the gossip validator verified, by `client:seq`, until `receive` takes them (bounded). */
   private readonly checked = new Map<string, Uint8Array>()
+  private checkedBytes = 0
   private unsigned: Uint8Array[] = []
   private predecessor?: SignedReplica
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -215,10 +222,24 @@ export class SignedReplica {
         this.init.log(`rejected gossiped state entry: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
         return err instanceof ForgedEntryError ? 'forged' : 'malformed'
       }
-      if (this.checked.size >= MAX_CHECKED) this.checked.delete(this.checked.keys().next().value as string)
+      this.forgetChecked(key)
+      while (this.checked.size > 0 && (this.checked.size >= MAX_CHECKED || this.checkedBytes + entry.bytes.length > MAX_CHECKED_BYTES)) {
+        this.forgetChecked(this.checked.keys().next().value as string)
+      }
       this.checked.set(key, entry.bytes)
+      this.checkedBytes += entry.bytes.length
     }
     return 'accept'
+  }
+
+  /** Entries and bytes the gossip validator's memo holds (bounded: MAX_CHECKED, MAX_CHECKED_BYTES). */
+  get checkedHeld (): { entries: number, bytes: number } { return { entries: this.checked.size, bytes: this.checkedBytes } }
+
+  private forgetChecked (key: string): void {
+    const bytes = this.checked.get(key)
+    if (bytes == null) return
+    this.checked.delete(key)
+    this.checkedBytes -= bytes.length
   }
 
   private countRejected (err: unknown): void {
@@ -260,7 +281,7 @@ export class SignedReplica {
         this.init.log(`rejected state entry from ${from}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
         continue
       }
-      this.checked.delete(`${claimed}:${entry.seq}`)
+      this.forgetChecked(`${claimed}:${entry.seq}`)
       if (this.log.has(client, entry.seq) || this.pending.get(client, entry.seq) != null) continue // arrived meanwhile
       const outcome = this.integrate(entry, client, from, now)
       if (outcome === 'applied') result.applied++
