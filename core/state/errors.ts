@@ -139,3 +139,9 @@ export class AmbiguousIdError extends StateError {
     super(`'${prefix}' matches ${matches.length} issues (${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}): type more of the id`)
   }
 }
+
+/** A signed entry read back from the local store is missing or is not the entry that was stored. */
+export class StoredEntryError extends StateError {
+  static override name = 'StoredEntryError'
+  override name = 'StoredEntryError'
+}

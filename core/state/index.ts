@@ -6,7 +6,7 @@ export {
   StateError, ValidationError, UnknownStatusError, UnknownTypeError, PriorityRangeError, ProgressRangeError,
   OversizeTextError, MissingIssueError, DependencyCycleError, IssueNotFoundError, MemoryKeyNotFoundError,
   ImportError, BackupError, WrongPassphraseError, CorruptBackupError, StateProtocolError, MessageTooLargeError,
-  RateLimitedError, ForgedEntryError
+  RateLimitedError, ForgedEntryError, StoredEntryError
 } from './errors.ts'
 export { ISSUE_TYPES, STATUSES, LINK_TYPES, LIMITS, ID_PATTERN, readIssue } from './schema.ts'
 export type { Issue, IssueType, Status, LinkType, Comment, Link, InvalidEntry } from './schema.ts'
@@ -33,7 +33,7 @@ export type { PendingLimits } from './pending.ts'
 export { PeerBudgets, DEFAULT_PEER_BUDGET } from './peer-budget.ts'
 export type { PeerBudgetLimits } from './peer-budget.ts'
 export { SignedReplica } from './replica.ts'
-export type { EntryStore, ReplicaStats } from './replica.ts'
+export type { EntryStore, KeyedEntries, ReplicaStats } from './replica.ts'
 export { StateProvider, createStateProvider } from './provider.ts'
 export type { StateMesh, StateProviderInit, StateProviderComponents, StateProviderStats } from './provider.ts'
 export { meshAsStateMesh } from './mesh-adapter.ts'

@@ -273,7 +273,7 @@ export class StateProvider {
         const first = await this.call(peer, [encodeStep1(this.replica.log.vector()), this.localAwareness()])
         const theirs = await this.process(peer, first)
         // send what it lacks, in as many calls as the frame limit needs
-        for (const chunk of this.replica.log.missing(theirs ?? new Map(), this.entryBudget(), MAX_ROUNDS)) {
+        for await (const chunk of this.replica.log.missing(theirs ?? new Map(), this.entryBudget(), MAX_ROUNDS)) {
           await this.call(peer, [encodeEntries(chunk)])
         }
         // its answer was cut at the frame limit and we progressed: ask again for the rest
@@ -314,8 +314,9 @@ export class StateProvider {
     const theirs = await this.process(peer, frames)
     const out: Uint8Array[] = []
     if (theirs != null) {
-      const [chunk] = this.replica.log.missing(theirs, this.entryBudget(), 1)
-      if (chunk != null) out.push(encodeEntries(chunk))
+      // read from the store on a Node peer: a failure becomes an error response, as above
+      const first = await this.replica.log.missing(theirs, this.entryBudget(), 1).next()
+      if (first.done !== true) out.push(encodeEntries(first.value))
       out.push(encodeStep1(this.replica.log.vector()), this.localAwareness())
     }
     const res = encodeBatch(out)

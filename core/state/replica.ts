@@ -16,14 +16,22 @@ import { AuthorKeys, boundClientId, type Signer } from './author.ts'
 import { encodeEntry, entrySigningBytes, readEntry, type Entry } from './codec.ts'
 import { ForgedEntryError } from './errors.ts'
 import { PendingBuffer, type PendingEntry, type PendingLimits } from './pending.ts'
-import { SignedLog } from './signed-log.ts'
+import { SignedLog, type KeyedEntries } from './signed-log.ts'
 import { trimRemoteContent } from './trim.ts'
 import { verifyEntry } from './verify.ts'
 
-/** Where signed entries are kept across restarts (LevelDB on Node); optional. */
+export type { KeyedEntries }
+
+/** Where signed entries are kept across restarts (LevelDB on Node, IndexedDB in a tab); optional. */
 export interface EntryStore {
   load: () => Promise<Uint8Array[]>
   append: (entry: Uint8Array) => void
+  /**
+   * Present when the store can give entries back by key (LevelDB): the log then appends to it itself
+   * (`append` is not called), keeps no entry bytes in memory and reads them back from here when it
+   * answers a handshake (./signed-log.ts).
+   */
+  keyed?: KeyedEntries
 }
 
 /** Counters of the replica; part of `StateProvider.stats` (names are stable, see docs/state.md). */
@@ -67,8 +75,14 @@ export interface ReplicaInit {
   log: (message: string) => void
 }
 
-/** Verified gossip entries remembered for `receive` (a message's entries arrive right after their check). */
-const MAX_CHECKED = 1024
+/**
+ * Verified gossip entries remembered for `receive` (a message's entries arrive right after their
+ * check), at most this many and this many bytes: an entry checked but never received (its message
+ * dropped after validation, e.g. its sender over its budget) stays until evicted, and 1,024 entries
+ * of up to 256 KiB would otherwise hold 256 MiB.
+ */
+export const MAX_CHECKED = 1024
+export const MAX_CHECKED_BYTES = 4 * 1024 * 1024
 
 const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
@@ -88,6 +102,7 @@ export class SignedReplica {
   private readonly keys = new AuthorKeys()
   /** Entries the gossip validator verified, by `client:seq`, until `receive` takes them (bounded). */
   private readonly checked = new Map<string, Uint8Array>()
+  private checkedBytes = 0
   private unsigned: Uint8Array[] = []
   private predecessor?: SignedReplica
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -113,7 +128,7 @@ export class SignedReplica {
   }
 
   private constructor (private init: ReplicaInit, prev?: SignedReplica) {
-    this.log = prev?.log ?? new SignedLog()
+    this.log = prev?.log ?? new SignedLog(init.store?.keyed)
     this.pending = prev?.pending ?? new PendingBuffer(init.pendingLimits)
     this.clientId = boundClientId(init.signer.peerId, init.session)
     this.predecessor = prev
@@ -155,15 +170,20 @@ export class SignedReplica {
       await prev.signQueued().catch(err => { this.init.log(`signing changes of the previous identity failed: ${err instanceof Error ? err.message : String(err)}`) })
     }
     if (this.log.size > 0) { this.gauges(); return }
-    const stored = await this.init.store?.load() ?? []
-    for (const bytes of stored) {
+    const store = this.init.store
+    // a log that reads from a keyed store needs each entry's key (and it is that store the log was
+    // made with: one per doc); a log made without one keeps the bytes
+    const stored = this.log.stored
+      ? await store?.keyed?.load() ?? []
+      : (await store?.load() ?? []).map(bytes => ({ key: undefined, bytes }))
+    for (const { key, bytes } of stored) {
       try {
         const entry = readEntry(bytes)
         const client = boundClientId(entry.author, entry.session)
         if (entry.seq !== this.log.count(client)) continue
         Y.applyUpdate(this.doc, entry.update, this.origin)
         if (this.takeYjsPending() != null) continue
-        this.log.add(client, entry.seq, entry.bytes)
+        this.log.add(client, entry.seq, entry.bytes, key)
       } catch (err) {
         this.init.log(`skipping a stored state entry: ${err instanceof Error ? err.message : String(err)}`)
       }
@@ -189,9 +209,9 @@ export class SignedReplica {
       }
       const claimed = boundClientId(entry.author, entry.session)
       const key = `${claimed}:${entry.seq}`
-      const known = this.log.get(claimed, entry.seq) ?? this.pending.get(claimed, entry.seq)?.entry.bytes ?? this.checked.get(key)
+      const known = this.log.same(claimed, entry.seq, entry.bytes) ?? this.sameUnlogged(claimed, entry.seq, entry.bytes, this.checked.get(key))
       if (known != null) {
-        if (equal(known, entry.bytes)) continue
+        if (known) continue
         this.stats.equivocations++
         return 'forged'
       }
@@ -202,10 +222,24 @@ export class SignedReplica {
         this.init.log(`rejected gossiped state entry: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
         return err instanceof ForgedEntryError ? 'forged' : 'malformed'
       }
-      if (this.checked.size >= MAX_CHECKED) this.checked.delete(this.checked.keys().next().value as string)
+      this.forgetChecked(key)
+      while (this.checked.size > 0 && (this.checked.size >= MAX_CHECKED || this.checkedBytes + entry.bytes.length > MAX_CHECKED_BYTES)) {
+        this.forgetChecked(this.checked.keys().next().value as string)
+      }
       this.checked.set(key, entry.bytes)
+      this.checkedBytes += entry.bytes.length
     }
     return 'accept'
+  }
+
+  /** Entries and bytes the gossip validator's memo holds (bounded: MAX_CHECKED, MAX_CHECKED_BYTES). */
+  get checkedHeld (): { entries: number, bytes: number } { return { entries: this.checked.size, bytes: this.checkedBytes } }
+
+  private forgetChecked (key: string): void {
+    const bytes = this.checked.get(key)
+    if (bytes == null) return
+    this.checked.delete(key)
+    this.checkedBytes -= bytes.length
   }
 
   private countRejected (err: unknown): void {
@@ -228,10 +262,10 @@ export class SignedReplica {
         continue
       }
       const claimed = boundClientId(entry.author, entry.session)
-      const known = this.log.get(claimed, entry.seq) ?? this.pending.get(claimed, entry.seq)?.entry.bytes
+      const known = this.log.same(claimed, entry.seq, entry.bytes) ?? this.sameUnlogged(claimed, entry.seq, entry.bytes)
       if (known != null) {
         // the same entry again is normal (gossip and sync overlap); other bytes under the same seq are not
-        if (!equal(known, entry.bytes)) { this.stats.equivocations++; result.offences += 5 }
+        if (!known) { this.stats.equivocations++; result.offences += 5 }
         continue
       }
       let client: number
@@ -247,8 +281,8 @@ export class SignedReplica {
         this.init.log(`rejected state entry from ${from}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
         continue
       }
-      this.checked.delete(`${claimed}:${entry.seq}`)
-      if (this.log.get(client, entry.seq) != null || this.pending.get(client, entry.seq) != null) continue // arrived meanwhile
+      this.forgetChecked(`${claimed}:${entry.seq}`)
+      if (this.log.has(client, entry.seq) || this.pending.get(client, entry.seq) != null) continue // arrived meanwhile
       const outcome = this.integrate(entry, client, from, now)
       if (outcome === 'applied') result.applied++
       else if (outcome === 'parked') result.parked++
@@ -264,8 +298,8 @@ export class SignedReplica {
     const seq = this.log.count(this.clientId)
     const sig = await this.init.signer.sign(entrySigningBytes(peerId, this.init.session, seq, update))
     const bytes = encodeEntry(peerId, this.init.session, seq, update, sig)
+    this.store(bytes)
     this.log.add(this.clientId, seq, bytes)
-    this.init.store?.append(bytes)
     this.gauges()
     return bytes
   }
@@ -304,9 +338,20 @@ export class SignedReplica {
   }
 
   private commit (entry: Entry, client: number): void {
+    this.store(entry.bytes)
     this.log.add(client, entry.seq, entry.bytes)
-    this.init.store?.append(entry.bytes)
     this.stats.entriesApplied++
+  }
+
+  /** Stores an entry, unless the log keeps it in its keyed store itself. */
+  private store (bytes: Uint8Array): void {
+    if (!this.log.stored) this.init.store?.append(bytes)
+  }
+
+  /** Like `SignedLog.same` for an entry not in the log: parked, or (`checked`) verified by the gossip validator. */
+  private sameUnlogged (client: number, seq: number, bytes: Uint8Array, checked?: Uint8Array): boolean | undefined {
+    const known = this.pending.get(client, seq)?.entry.bytes ?? checked
+    return known == null ? undefined : equal(known, bytes)
   }
 
   private park (p: PendingEntry): 'parked' | 'dropped' {

@@ -9,7 +9,9 @@
  *
  * The signed entries the provider relays (core/state/replica.ts) live in the same database, in the
  * sublevel `signed-entries`, keyed by arrival order: a restarted peer still serves every change it
- * held, each with its author's signature.
+ * held, each with its author's signature. The store is keyed (`entries.keyed`): the signed log keeps
+ * only each entry's key and digest in memory and reads the bytes back from here when it answers a
+ * handshake (issue 21); an entry whose write failed stays in memory and is served from there.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,6 +19,7 @@ import { Level } from 'level'
 import { LeveldbPersistence } from 'y-leveldb'
 import * as Y from 'yjs'
 import type { EntryStore } from '../../core/state/replica.ts'
+import { StoredEntryError } from '../../core/state/errors.ts'
 import { DataDirLockedError } from './errors.ts'
 
 export const DOC_NAME = 'novacron'
@@ -59,13 +62,20 @@ export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc
   }
   doc.on('update', onUpdate)
   const signed = (db as Level<unknown, unknown>).sublevel<string, Uint8Array>('signed-entries', { keyEncoding: 'utf8', valueEncoding: 'view' })
+  const keyOf = (k: number): string => String(k).padStart(16, '0')
   let writes: Promise<unknown> = Promise.resolve()
   let writeError: unknown
-  // the next key: after the last stored one (found once, lazily, so appending needs no full load)
-  let next: Promise<number> | undefined
-  const nextKey = async (): Promise<number> => {
-    for await (const key of signed.keys({ reverse: true, limit: 1 })) return Number.parseInt(key, 10) + 1
-    return 0
+  // entries whose write failed: still served from memory (and reported by the next flush)
+  const unwritten = new Map<number, Uint8Array>()
+  // the next key: after the last stored one (keys are handed out synchronously by `append`)
+  let next = 0
+  for await (const key of signed.keys({ reverse: true, limit: 1 })) next = Number.parseInt(key, 10) + 1
+  const append = (entry: Uint8Array): number => {
+    const k = next++
+    writes = writes.then(async () => {
+      try { await signed.put(keyOf(k), entry) } catch (err) { writeError ??= err; unwritten.set(k, entry) }
+    })
+    return k
   }
   const entries: EntryStore = {
     load: async () => {
@@ -74,12 +84,26 @@ export async function openPersistentDoc (dataDir: string): Promise<PersistentDoc
       for await (const value of signed.values()) out.push(value)
       return out
     },
-    append: entry => {
-      next ??= nextKey()
-      const n = next
-      next = n.then(k => k + 1)
-      // a failed write is reported by the next flush (the entry stays in memory and is still relayed)
-      writes = writes.then(async () => { await signed.put(String(await n).padStart(16, '0'), entry) }).catch(err => { writeError ??= err })
+    append: entry => { append(entry) },
+    keyed: {
+      load: async () => {
+        await writes
+        const out: Array<{ key: number, bytes: Uint8Array }> = []
+        for await (const [key, bytes] of signed.iterator()) out.push({ key: Number.parseInt(key, 10), bytes })
+        return out
+      },
+      append,
+      read: async keys => {
+        await writes
+        const fromDisk = keys.filter(k => !unwritten.has(k))
+        const values = fromDisk.length === 0 ? [] : await signed.getMany(fromDisk.map(keyOf))
+        const byKey = new Map(fromDisk.map((k, i) => [k, values[i]]))
+        return keys.map(k => {
+          const bytes = unwritten.get(k) ?? byKey.get(k)
+          if (bytes == null) throw new StoredEntryError(`signed entry ${k} is not in the state database`)
+          return bytes
+        })
+      }
     }
   }
   let closed = false

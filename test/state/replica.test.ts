@@ -13,7 +13,7 @@ import { boundClientId } from '../../core/state/author.ts'
 import { encodeEntry, entrySigningBytes } from '../../core/state/codec.ts'
 import { PeerBudgets } from '../../core/state/peer-budget.ts'
 import { DEFAULT_PENDING_LIMITS } from '../../core/state/pending.ts'
-import { newReplicaStats, SignedReplica, type ReplicaStats } from '../../core/state/replica.ts'
+import { MAX_CHECKED_BYTES, newReplicaStats, SignedReplica, type ReplicaStats } from '../../core/state/replica.ts'
 
 async function author (): Promise<{ key: PrivateKey, id: string }> {
   const key = await generateKeyPair('Ed25519')
@@ -42,6 +42,27 @@ async function threeEntries (): Promise<{ entries: Uint8Array[], a: { key: Priva
 }
 
 describe('signed replica', () => {
+  test('the gossip validator remembers checked entries within its byte bound when they are never received', async () => {
+    const a = await author()
+    const { r: writer } = replica(a.id, a.key)
+    const entries: Uint8Array[] = []
+    for (let i = 0; i < 40; i++) {
+      writer.doc.getMap('m').set(`k${i}`, 'x'.repeat(200_000)) // ~200 KB entries: 40 of them are ~8 MB
+      const e = await writer.signQueued()
+      assert.ok(e != null)
+      entries.push(e)
+    }
+    const b = await author()
+    const { r } = replica(b.id, b.key)
+    for (const e of entries) assert.equal(await r.check([e]), 'accept') // checked, then dropped: never received
+    const held = r.checkedHeld
+    assert.ok(held.bytes <= MAX_CHECKED_BYTES && held.entries < 40 && held.entries > 0, `${held.entries} entries, ${held.bytes} bytes held`)
+    // the newest are the ones kept, and receiving one takes it out of the memo
+    const res = await r.receive('peer', entries.slice(0, 40), 0)
+    assert.equal(res.applied, 40)
+    assert.deepEqual(r.checkedHeld, { entries: 0, bytes: 0 })
+  })
+
   test('entries out of order wait outside the doc and apply when their predecessors arrive', async () => {
     const { entries } = await threeEntries()
     const b = await author()
