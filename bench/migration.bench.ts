@@ -33,6 +33,11 @@ const MIB = flag('mib', 256)
 const PCT = flag('pct', 5)
 const RUNS = flag('runs', 3)
 const MBIT = flag('mbit', 100)
+const str = (name: string, dflt: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt }
+/** `--out <name>`: bench/results/<name>.json @default migration */
+const OUT = str('out', 'migration')
+/** `--links loopback|throttled|both` @default both */
+const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
 
@@ -121,6 +126,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
+  .filter(l => LINKS === 'both' || (LINKS === 'loopback') === (l.name === 'loopback'))
 const table: Record<string, unknown> = {}
 for (const l of links) {
   for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
@@ -154,6 +160,6 @@ const result = {
   table,
   ratios: Object.fromEntries(links.map(l => [l.name, { downtime: ratio(l.name, 'totalDowntimeMs'), bytes: ratio(l.name, 'bytesSent') }]))
 }
-console.log(`wrote ${writeResult('migration', result)}`)
+console.log(`wrote ${writeResult(OUT, result)}`)
 runner.stop()
 await instrumenter.stop()
