@@ -26,6 +26,6 @@ export { CheckpointHoldings } from './checkpoint-gc.ts'
 export { precheckCheckpointable, checkpointabilityText, DEFAULT_MAX_CHECKPOINT_MODULE_BYTES } from './precheck.ts'
 export type { Checkpointability, PrecheckOptions } from './precheck.ts'
 export {
-  MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError, NoDirectLinkError
+  MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError, NoDirectLinkError, PauseTimeoutError
 } from './errors.ts'
 export type { NotCheckpointableReason } from './errors.ts'

@@ -21,13 +21,13 @@ import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
-import { NoDirectLinkError, NotCheckpointableError, NotMigratableError } from './errors.ts'
+import { NoDirectLinkError, NotCheckpointableError, NotMigratableError, PauseTimeoutError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
 import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
   self: string
@@ -377,11 +377,23 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         },
         copyMemory: async () => {
           if (r.ended) return undefined
-          return await waitOr<Uint8Array>(resolve => { r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+          let waiter: ((b: Uint8Array | undefined) => void) | undefined
+          const m = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+          if (m != null || r.ended) return m
+          Atomics.compareExchange(r.control, 0, CONTROL_COPY_MEMORY, CONTROL_NONE)
+          r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call within ${replyTimeoutMs} ms (its memory is copied only at one, and a loop that makes none cannot be reached inside it); it runs on here`)
         },
         pause: async () => {
           if (r.ended) return undefined
-          return await waitOr<Uint8Array>(resolve => { r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+          let waiter: ((s: Uint8Array | undefined) => void) | undefined
+          const s = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+          if (s != null || r.ended) return s
+          // no WASI call in time: withdraw the request, and should the task stop at one after all,
+          // it goes on (onPaused: a pause nobody waits for resumes) instead of waiting forever
+          Atomics.compareExchange(r.control, 0, CONTROL_PAUSE, CONTROL_NONE)
+          if (r.pauseWaiter === waiter) r.pauseWaiter = undefined
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call, and a loop that makes none cannot be stopped inside it; it runs on here`)
         },
         decide: d => { r.decide?.(d) },
         log
