@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100]`: live migration of a
+ * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
+ * [--out <name>]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
  * no delay) and one throttled to `--mbit` Mbit/s in this harness (each request and response waits
- * bytes × 8 / rate).
+ * bytes × 8 / rate); `--links` runs one of the two only, `--out` names the result file
+ * (bench/results/<name>.json, default `migration`).
  *
  * Real parts: the instrumented module in the Node runner's worker threads, the real codec, fixed 8 KiB chunks,
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
