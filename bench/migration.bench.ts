@@ -1,10 +1,12 @@
 /**
- * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100]`: live migration of a
+ * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
+ * [--out <name>]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
  * no delay) and one throttled to `--mbit` Mbit/s in this harness (each request and response waits
- * bytes × 8 / rate).
+ * bytes × 8 / rate); `--links` runs one of the two only, `--out` names the result file
+ * (bench/results/<name>.json, default `migration`).
  *
  * Real parts: the instrumented module in the Node runner's worker threads, the real codec, fixed 8 KiB chunks,
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
@@ -33,6 +35,11 @@ const MIB = flag('mib', 256)
 const PCT = flag('pct', 5)
 const RUNS = flag('runs', 3)
 const MBIT = flag('mbit', 100)
+const str = (name: string, dflt: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt }
+/** `--out <name>`: bench/results/<name>.json @default migration */
+const OUT = str('out', 'migration')
+/** `--links loopback|throttled|both` @default both */
+const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
 
@@ -121,6 +128,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
+  .filter(l => LINKS === 'both' || (LINKS === 'loopback') === (l.name === 'loopback'))
 const table: Record<string, unknown> = {}
 for (const l of links) {
   for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
@@ -154,6 +162,6 @@ const result = {
   table,
   ratios: Object.fromEntries(links.map(l => [l.name, { downtime: ratio(l.name, 'totalDowntimeMs'), bytes: ratio(l.name, 'bytesSent') }]))
 }
-console.log(`wrote ${writeResult('migration', result)}`)
+console.log(`wrote ${writeResult(OUT, result)}`)
 runner.stop()
 await instrumenter.stop()

@@ -104,7 +104,7 @@ export interface HandoverEntry {
   token: Token
   /** the new holder's peer id */
   to: string
-  /** SHA-256 of the encoded snapshot the new holder resumes from (it checks it before it runs) */
+  /** the snapshot digest (core/migration/digest.ts: SHA-256 over its chunks' SHA-256s) the new holder resumes from (it checks it before it runs) */
   snapshot: string
 }
 

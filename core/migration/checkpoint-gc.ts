@@ -30,6 +30,12 @@ export class CheckpointHoldings {
     this.held.set(k, list)
   }
 
+  /** whether blob `id` is held for some slot */
+  has (id: string): boolean {
+    for (const ids of this.held.values()) if (ids.includes(id)) return true
+    return false
+  }
+
   /** blob ids held, per slot (for reports and tests) */
   get holding (): Record<string, string[]> { return Object.fromEntries(this.held) }
 

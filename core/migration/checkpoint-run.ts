@@ -181,8 +181,10 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     const mem = new Uint8Array(memory.buffer)
     const used = new DataView(memory.buffer).getUint32(0, true)
     const unwind = mem.slice(8, used)
-    const saved = mem.slice()
-    saved.set(lent as Uint8Array, 0)
+    // this instance never runs again: its memory, with the lent region put back, is the snapshot's
+    // (a view, not a 256 MiB copy taken while the task is paused; encoding it copies it once)
+    mem.set(lent as Uint8Array, 0)
+    const saved = mem
     const globals: GlobalValue[] = mod.globals.map((kind, i) => ({ kind, value: globalAt(i).value as number | bigint }))
     return {
       kind: 'paused',

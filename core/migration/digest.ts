@@ -1,11 +1,83 @@
 /**
- * SHA-256 of a snapshot, as lowercase hex, through WebCrypto (`crypto.subtle`, in tabs and in
- * Node alike): a snapshot is as large as the task's memory, and the native digest runs at memory
- * speed where a JavaScript one (noble) takes seconds for 256 MiB — time that is all downtime.
+ * The digest of a migrated snapshot: what the target checks after rebuilding it and what the
+ * `job.handover` ledger entry records. A SHA-256 over the snapshot without its memory and the
+ * SHA-256 of each memory chunk, in order (a hash list):
+ *
+ *   digest := SHA-256( "NCSD" • varUint(1) • varUint8Array(meta) • varUint(memoryLength)
+ *                      • (varUint(chunkLength) • bytes32(SHA-256(chunk)))* )
+ *
+ * where `meta` is the encoded snapshot with an empty memory (snapshot-codec.ts, exactly the bytes
+ * `final` carries) and the chunks are the migration's fixed chunks in memory order. As strong as a
+ * SHA-256 of the whole encoded snapshot, but each chunk's SHA-256 is computed once, when the chunk
+ * is first cut (source) or arrives (target), during pre-copy while the task still runs: the
+ * stop-and-copy pays only for the chunks of the last delta, not for 2 × 256 MiB of SHA-256.
+ * Chunk digests go through WebCrypto (`crypto.subtle`, native, off the event loop in Node; in
+ * tabs alike).
  */
-export async function snapshotDigest (bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
-  let out = ''
-  for (const b of d) out += b.toString(16).padStart(2, '0')
-  return out
+import * as encoding from 'lib0/encoding'
+import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
+
+const DIGEST_MAGIC = [0x4e, 0x43, 0x53, 0x44] // "NCSD"
+const DIGEST_VERSION = 1
+
+const hex = (d: Uint8Array): string => { let out = ''; for (const b of d) out += b.toString(16).padStart(2, '0'); return out }
+
+export async function sha256 (bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+}
+
+/**
+ * The SHA-256 of chunks by their xxh64 name, each computed once (started when the chunk is first
+ * seen, awaited only by the digest). A name maps to the digest of the bytes first seen under it:
+ * if two sides saw different bytes under one xxh64 name, their snapshot digests differ.
+ */
+export class ChunkDigests {
+  private readonly map = new Map<string, Promise<Uint8Array>>()
+  /** starts the SHA-256 of `chunk` (named `hash`) unless it is known */
+  add (hash: string, chunk: Uint8Array): void {
+    if (!this.map.has(hash)) this.map.set(hash, sha256(chunk))
+  }
+
+  has (hash: string): boolean { return this.map.has(hash) }
+  get (hash: string): Promise<Uint8Array> | undefined { return this.map.get(hash) }
+  delete (hash: string): void { this.map.delete(hash) }
+}
+
+/** The digest of a snapshot given its meta bytes and its memory's chunk list (each chunk's SHA-256 in `digests`). */
+export async function snapshotDigestOf (meta: Uint8Array, chunks: ReadonlyArray<{ hash: string, length: number }>, digests: ChunkDigests): Promise<string> {
+  let total = 0
+  for (const c of chunks) total += c.length
+  const shas = await Promise.all(chunks.map(async c => {
+    const d = digests.get(c.hash)
+    if (d == null) throw new Error(`no digest for chunk ${c.hash}`)
+    return await d
+  }))
+  const e = encoding.createEncoder()
+  for (const b of DIGEST_MAGIC) encoding.writeUint8(e, b)
+  encoding.writeVarUint(e, DIGEST_VERSION)
+  encoding.writeVarUint8Array(e, meta)
+  encoding.writeVarUint(e, total)
+  for (const [i, c] of chunks.entries()) {
+    encoding.writeVarUint(e, c.length)
+    encoding.writeUint8Array(e, shas[i])
+  }
+  return hex(await sha256(encoding.toUint8Array(e)))
+}
+
+/**
+ * The digest of a whole encoded snapshot cut into aligned `chunkBytes` chunks (tests, and any
+ * peer checking a snapshot it holds whole). Chunk names here are their offsets, not their xxh64:
+ * only the SHA-256s enter the digest.
+ */
+export async function snapshotDigest (bytes: Uint8Array, chunkBytes = 8192): Promise<string> {
+  const snap = decodeSnapshot(bytes, { viewMemory: true })
+  const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
+  const digests = new ChunkDigests()
+  const chunks: Array<{ hash: string, length: number }> = []
+  for (let off = 0; off < snap.memory.length; off += chunkBytes) {
+    const c = snap.memory.subarray(off, Math.min(off + chunkBytes, snap.memory.length))
+    digests.add(String(off), c)
+    chunks.push({ hash: String(off), length: c.length })
+  }
+  return await snapshotDigestOf(meta, chunks, digests)
 }

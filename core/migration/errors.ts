@@ -53,6 +53,15 @@ export class MigrationFailedError extends MigrationError {
   override name = 'MigrationFailedError'
 }
 
+/**
+ * The task did not stop within the reply timeout: it stops only at a WASI call, and a loop that
+ * makes none cannot be stopped inside it. The migration fails; the task runs on here.
+ */
+export class PauseTimeoutError extends MigrationFailedError {
+  static override name = 'PauseTimeoutError'
+  override name = 'PauseTimeoutError'
+}
+
 /** `migrate` named a task that is not running checkpointably on this peer. */
 export class NotMigratableError extends MigrationError {
   static override name = 'NotMigratableError'

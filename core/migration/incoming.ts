@@ -1,21 +1,22 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.0.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.1.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
  * module is fetched and instrumented before the answer (once per module). Chunks are kept only when
  * their xxh64 matches (a corrupted one is named in the `resend` answer and asked for again);
- * `final` rebuilds memory from the recipe and checks the whole snapshot's SHA-256. The snapshot
+ * `final` checks the snapshot digest (digest.ts: a SHA-256 over each chunk's SHA-256, computed as
+ * the chunks arrived) and rebuilds the snapshot from the recipe. The snapshot
  * then waits for the `job.handover` entry naming this peer and that digest; only then does the
  * task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
  * holds is bounded by four times the job's memory cap (pre-copy rounds resend dirty chunks; the
  * source stops pre-copying at twice the memory).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
-import { snapshotDigest } from './digest.ts'
+import { snapshotDigestOf } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { DEFAULT_CHUNK_BYTES, fixedChunks, PreCopyReceiver } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
+import { decodeSnapshot, encodeSnapshotWith } from './snapshot-codec.ts'
 
 export interface IncomingContext {
   state: JobsState
@@ -106,16 +107,19 @@ export class MigrationIncoming {
         if (req.recipe.totalLength > s.maxBytes) return { type: 'refuse', reason: `memory of ${req.recipe.totalLength} bytes is over the job's cap` }
         const missing = [...new Set(req.recipe.chunks.filter(c => !s.receiver.chunks.has(c.hash)).map(c => c.hash))]
         if (missing.length > 0) return { type: 'resend', hashes: missing }
+        // the digest first (each chunk's SHA-256 was started as it arrived: only the hash list is
+        // left), then the snapshot is built in one buffer, memory written in place
         let full: Uint8Array
+        let digest: string
         try {
           const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
-          full = encodeSnapshot({ ...meta, memory: s.receiver.rebuild(req.recipe) })
-          decodeSnapshot(full, { maxMemoryBytes: s.maxBytes }) // the whole snapshot holds together (stack within memory, …)
+          digest = await snapshotDigestOf(req.meta, req.recipe.chunks, s.receiver.digests)
+          if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
+          full = encodeSnapshotWith(meta, req.recipe.totalLength, dst => { s.receiver.rebuildInto(req.recipe, dst) })
+          decodeSnapshot(full, { maxMemoryBytes: s.maxBytes, viewMemory: true }) // the whole snapshot holds together (stack within memory, …)
         } catch (err) {
           return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
         }
-        const digest = await snapshotDigest(full)
-        if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
         this.sessions.delete(req.id)
         this.stats.snapshotsReady++
         this.ctx.ready({ job: s.job, task: s.task, replica: s.replica, from: peer, snapshot: full, sha256: digest })

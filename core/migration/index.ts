@@ -1,6 +1,6 @@
 /**
  * Live migration of WASI tasks (issue 20): checkpointable execution, the snapshot codec, the
- * pre-copy planner, the `/novacron/migration/1.0.0` protocol (source and target sides) and the
+ * pre-copy planner, the `/novacron/migration/1.1.0` protocol (source and target sides) and the
  * service a peer attaches to its job worker.
  */
 export { instrumentForCheckpoint, checkpointability, GLOBAL_EXPORT_PREFIX } from './instrument.ts'
@@ -26,6 +26,6 @@ export { CheckpointHoldings } from './checkpoint-gc.ts'
 export { precheckCheckpointable, checkpointabilityText, DEFAULT_MAX_CHECKPOINT_MODULE_BYTES } from './precheck.ts'
 export type { Checkpointability, PrecheckOptions } from './precheck.ts'
 export {
-  MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError, NoDirectLinkError
+  MigrationError, NotCheckpointableError, ResumeError, MigrationDecodeError, ChunkHashError, MigrationFailedError, NotMigratableError, NoDirectLinkError, PauseTimeoutError
 } from './errors.ts'
 export type { NotCheckpointableReason } from './errors.ts'

@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.0.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.1.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -8,13 +8,13 @@
  *     the chunks the target lacks (precopy.ts), until a round sends under `stopBelow` of memory or
  *     `maxRounds` is reached; chunks the target reports corrupted are sent again;
  *  3. stop-and-copy: pause the task (its snapshot), send the last delta and `final` (the snapshot
- *     without memory, the recipe, the snapshot's SHA-256); the target rebuilds and checks it;
+ *     without memory, the recipe, the snapshot digest: digest.ts); the target checks and rebuilds it;
  *  4. handover: a `job.handover` ledger entry (new holder, new fencing token) — once it commits, the
  *     task leaves this peer; if anything before that fails, the task resumes here from its snapshot.
  * Downtime is measured from the pause request to the handover's commit.
  */
 import type { HandoverEntry } from '../jobs/entries.ts'
-import { snapshotDigest } from './digest.ts'
+import { snapshotDigestOf } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { DEFAULT_CHUNK_BYTES, encodeChunkFrame, PreCopySender } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -172,15 +172,17 @@ export async function migrateOut (
     paused = await ctx.pause()
     if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
     const pausedMs = performance.now()
-    const snap = decodeSnapshot(paused)
+    // memory stays a view into the paused snapshot (no 256 MiB copy in the downtime)
+    const snap = decodeSnapshot(paused, { viewMemory: true })
     rec.memoryBytes = snap.memory.length
     const last = sender.round(snap.memory)
     rec.rounds++
     await sendChunks(last.send)
     const deltaMs = performance.now()
-    const digest = await snapshotDigest(paused)
-    const digestMs = performance.now()
+    // the hash list of the chunks' SHA-256s (digest.ts), each started when its chunk was first cut
     const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
+    const digest = await snapshotDigestOf(meta, last.recipe.chunks, sender.digests)
+    const digestMs = performance.now()
     for (let attempt = 0; ; attempt++) {
       const res = await call({ type: 'final', id: task.id, meta, recipe: last.recipe, sha256: digest })
       if (res.type === 'ok') break

@@ -15,8 +15,9 @@
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { applyDelta, chunkData, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
+import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
+import { ChunkDigests } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -60,6 +61,8 @@ export class PreCopySender {
   private readonly known: Set<string>
   private readonly chunking: ChunkingOptions | undefined
   private readonly fixed: number
+  /** each chunk's SHA-256, started when the chunk is first cut (the snapshot digest, digest.ts) */
+  readonly digests = new ChunkDigests()
   rounds = 0
   sentBytes = 0
 
@@ -82,6 +85,7 @@ export class PreCopySender {
     let sent = 0
     for (const c of this.cut(memory)) {
       recipe.chunks.push({ hash: c.hash, length: c.length })
+      if (!this.digests.has(c.hash)) this.digests.add(c.hash, memory.subarray(c.offset, c.offset + c.length))
       if (this.known.has(c.hash) || send.has(c.hash)) continue
       send.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
       sent += c.length
@@ -125,14 +129,16 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
 /** The receiver's side: a chunk store that only takes verified chunks, and rebuilds memories. */
 export class PreCopyReceiver {
   readonly chunks = new Map<string, Uint8Array>()
+  /** each held chunk's SHA-256, started as it arrives (the snapshot digest, digest.ts) */
+  readonly digests = new ChunkDigests()
   constructor (held: Iterable<[string, Uint8Array]> = []) {
-    for (const [h, c] of held) this.chunks.set(h, c)
+    for (const [h, c] of held) { this.chunks.set(h, c); this.digests.add(h, c) }
   }
 
   /** Takes one frame; throws (and keeps nothing) when it is malformed or corrupted. */
   accept (frame: Uint8Array): string {
     const { hash, chunk } = decodeChunkFrame(frame)
-    this.chunks.set(hash, chunk)
+    if (!this.chunks.has(hash)) { this.chunks.set(hash, chunk); this.digests.add(hash, chunk) }
     return hash
   }
 
@@ -141,6 +147,24 @@ export class PreCopyReceiver {
   /** Rebuilds a memory from its recipe; throws core-wasm's DedupError when a chunk is missing. */
   rebuild (recipe: ChunkRecipe): Uint8Array {
     return applyDelta(recipe, h => this.chunks.get(h))
+  }
+
+  /**
+   * Writes the memory of `recipe` into `dst` (its exact length) without hashing the chunks again:
+   * every chunk here was checked when it arrived (or cut here, for a checkpoint's), and the
+   * snapshot digest covers them all. `DedupError` when a chunk is missing or of another length.
+   */
+  rebuildInto (recipe: ChunkRecipe, dst: Uint8Array): void {
+    if (dst.length !== recipe.totalLength) throw new DedupError(`the recipe's memory is ${recipe.totalLength} bytes, not ${dst.length}`)
+    let off = 0
+    for (const [i, c] of recipe.chunks.entries()) {
+      const bytes = this.chunks.get(c.hash)
+      if (bytes == null) throw new DedupError(`chunk ${i} (${c.hash}) is missing`)
+      if (bytes.length !== c.length || off + c.length > dst.length) throw new DedupError(`chunk ${i} (${c.hash}) has ${bytes.length} bytes, recipe says ${c.length}`)
+      dst.set(bytes, off)
+      off += c.length
+    }
+    if (off !== dst.length) throw new DedupError(`recipe chunk lengths sum to ${off}, not ${dst.length}`)
   }
 }
 

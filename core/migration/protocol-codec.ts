@@ -1,5 +1,5 @@
 /**
- * The codec of `/novacron/migration/1.0.0`: the holder of a running task (source) moves it to a
+ * The codec of `/novacron/migration/1.1.0`: the holder of a running task (source) moves it to a
  * target over request/response calls. One message type per step; every length is checked against
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
@@ -18,7 +18,8 @@
  *             | varUint(4) • varString(reason) refuse
  *   hashes   := varUint(n) • bytes8(xxh64)*
  *
- * `sha256` is of the whole encoded snapshot (snapshot-codec.ts) the target must rebuild; the same
+ * `sha256` is the snapshot digest (digest.ts: a SHA-256 over the chunks' SHA-256s) of the snapshot the
+ * target must rebuild; the same
  * digest goes into the `job.handover` ledger entry.
  */
 import * as decoding from 'lib0/decoding'
@@ -27,7 +28,7 @@ import type { ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
 
-export const MIGRATION_PROTOCOL = '/novacron/migration/1.0.0'
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.1.0'
 
 export const MAX_ID = 64
 export const MAX_FRAMES = 4096

@@ -11,7 +11,7 @@
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
  *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
  *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
- * - it serves `/novacron/migration/1.0.0` for tasks arriving (incoming.ts), and on the committed
+ * - it serves `/novacron/migration/1.1.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
@@ -21,13 +21,13 @@ import type { CheckpointLink } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
-import { NoDirectLinkError, NotCheckpointableError, NotMigratableError } from './errors.ts'
+import { NoDirectLinkError, NotCheckpointableError, NotMigratableError, PauseTimeoutError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
 import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from './worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
   self: string
@@ -49,6 +49,12 @@ export interface MigrationComponents {
    * this process did not store it (a restarted peer replaying its ledger) @default tracks only what it stores
    */
   hasBlob?: (id: string) => boolean
+  /**
+   * a durable list of the checkpoint blobs this peer stored, kept or fetched (node-runtime's is a
+   * file in the data dir): after a restart, those the ledger never recorded are dropped
+   * @default none (such blobs stay until the blob store's cap evicts them)
+   */
+  checkpointJournal?: CheckpointJournal
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
@@ -58,6 +64,13 @@ export interface MigrationComponents {
   out?: (event: string, fields: Record<string, unknown>, human: string) => void
 }
 
+/** A durable set of blob ids (checkpoint blobs stored here), surviving a restart. */
+export interface CheckpointJournal {
+  list: () => string[]
+  add: (id: string) => void
+  remove: (id: string) => void
+}
+
 export interface MigrationInit extends OutgoingOptions {
   /** run tasks checkpointably (when their module allows it) @default true */
   checkpointTasks?: boolean
@@ -65,6 +78,13 @@ export interface MigrationInit extends OutgoingOptions {
   replyTimeoutMs?: number
   /** a running task's checkpoint interval (kept on another peer); 0 takes none @default 30000 */
   checkpointIntervalMs?: number
+  /**
+   * checkpoint blobs left on disk from before a restart (in `checkpointJournal`) that the replayed
+   * ledger does not record are dropped this long after `start()`, unless a commit arriving
+   * meanwhile records them (a ledger that lags the mesh at start may not have applied a
+   * checkpoint this peer keeps yet) @default 60000
+   */
+  orphanGraceMs?: number
 }
 
 export interface CheckpointStats {
@@ -76,6 +96,8 @@ export interface CheckpointStats {
   /** superseded checkpoint blobs this peer dropped (checkpoint-gc.ts), and their chunk bytes freed */
   dropped: number
   droppedBytes: number
+  /** of those, blobs left from before a restart that the ledger never recorded */
+  orphansDropped: number
   lastError?: string
 }
 
@@ -142,9 +164,35 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const records: MigrationRecord[] = []
   let started = false
   let n = 0
-  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0 }
+  const checkpoints: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0, orphansDropped: 0 }
   const interval = init.checkpointIntervalMs ?? 30_000
   const holdings = new CheckpointHoldings()
+  const journal = c.checkpointJournal
+  let orphanTimer: ReturnType<typeof setTimeout> | undefined
+  /** this peer holds checkpoint blob `id` of `slot` (and says so durably) */
+  const hold = (slot: { job: string, task: number, replica: number }, id: string): void => { holdings.add(slot, id); journal?.add(id) }
+  const drop = (id: string): number => {
+    const freed = c.removeBlob?.(id) ?? 0
+    journal?.remove(id)
+    checkpoints.dropped++
+    checkpoints.droppedBytes += freed
+    return freed
+  }
+  /** blobs in flight: stored here, not yet handed to `hold` */
+  const storing = new Set<string>()
+  /**
+   * Drops the checkpoint blobs of the journal the ledger does not record (`candidates`: listed
+   * at start, after the replay) unless held by now or being stored.
+   */
+  const dropOrphans = (candidates: string[]): void => {
+    for (const id of candidates) {
+      if (holdings.has(id) || storing.has(id)) continue
+      if (c.hasBlob?.(id) === false) { journal?.remove(id); continue }
+      const freed = drop(id)
+      checkpoints.orphansDropped++
+      log(`checkpoint blob ${id.slice(0, 12)}… from before the restart was never recorded in the ledger: dropped (${freed} bytes)`)
+    }
+  }
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
@@ -156,7 +204,10 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       const bytes = cp != null ? c.getBlob?.(cp.snapshot) : undefined
       return bytes != null ? decodeSnapshot(bytes).memory : undefined
     },
-    keep: async (blob, from, slot) => { await c.fetchBlob(blob, [from]); holdings.add(slot, blob) },
+    keep: async (blob, from, slot) => {
+      storing.add(blob)
+      try { await c.fetchBlob(blob, [from]); hold(slot, blob) } finally { storing.delete(blob) }
+    },
     log
   })
 
@@ -242,7 +293,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     if (cp == null) return undefined
     try {
       const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
-      holdings.add(held, cp.snapshot)
+      hold(held, cp.snapshot)
       checkpoints.resumed++
       out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
       return bytes
@@ -264,7 +315,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   async function storeCheckpoint (r: Running, snapshot: Uint8Array): Promise<void> {
     try {
       const id = c.putBlob(snapshot)
-      holdings.add(r.held, id)
+      hold(r.held, id)
       const { job, task, replica, token } = r.held
       const keepers = c.peers().filter(p => p !== c.self)
       let keeper: string | undefined
@@ -326,11 +377,23 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         },
         copyMemory: async () => {
           if (r.ended) return undefined
-          return await waitOr<Uint8Array>(resolve => { r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+          let waiter: ((b: Uint8Array | undefined) => void) | undefined
+          const m = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+          if (m != null || r.ended) return m
+          Atomics.compareExchange(r.control, 0, CONTROL_COPY_MEMORY, CONTROL_NONE)
+          r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call within ${replyTimeoutMs} ms (its memory is copied only at one, and a loop that makes none cannot be reached inside it); it runs on here`)
         },
         pause: async () => {
           if (r.ended) return undefined
-          return await waitOr<Uint8Array>(resolve => { r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+          let waiter: ((s: Uint8Array | undefined) => void) | undefined
+          const s = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+          if (s != null || r.ended) return s
+          // no WASI call in time: withdraw the request, and should the task stop at one after all,
+          // it goes on (onPaused: a pause nobody waits for resumes) instead of waiting forever
+          Atomics.compareExchange(r.control, 0, CONTROL_PAUSE, CONTROL_NONE)
+          if (r.pauseWaiter === waiter) r.pauseWaiter = undefined
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call, and a loop that makes none cannot be stopped inside it; it runs on here`)
         },
         decide: d => { r.decide?.(d) },
         log
@@ -359,12 +422,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     onEvents (events) {
       // a checkpoint blob on this peer's disk from before a restart is known again when the ledger
       // replays its commit at start, so superseding it (later in the replay or live) still drops it
-      for (const e of events) if (e.type === 'checkpointed' && c.hasBlob?.(e.snapshot) === true) holdings.add(e, e.snapshot)
-      for (const id of holdings.apply(events)) {
-        const freed = c.removeBlob?.(id) ?? 0
-        checkpoints.dropped++
-        checkpoints.droppedBytes += freed
-      }
+      for (const e of events) if (e.type === 'checkpointed' && c.hasBlob?.(e.snapshot) === true) hold(e, e.snapshot)
+      for (const id of holdings.apply(events)) drop(id)
       for (const e of events) {
         if (e.type === 'submitted' && init.checkpointTasks !== false) prewarm(e.job)
         if (e.type !== 'handedOver' || e.to !== c.self) continue
@@ -400,11 +459,23 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       if (started) return
       started = true
       await initCoreWasm() // FastCDC, xxh64 and LZ4 of the chunk frames
+      // the ledger has replayed its stored commits by now (node-runtime/jobs: it starts before the
+      // jobs): journal entries it did not record are checkpoints stored or kept before a restart
+      // and never committed — dropped after the grace unless a commit records them meanwhile
+      if (journal != null) {
+        const candidates = journal.list().filter(id => !holdings.has(id))
+        const grace = init.orphanGraceMs ?? 60_000
+        if (candidates.length > 0) {
+          if (grace <= 0) dropOrphans(candidates)
+          else orphanTimer = setTimeout(() => { dropOrphans(candidates) }, grace)
+        }
+      }
       await c.handle(MIGRATION_PROTOCOL, async (req, ctx) => await incoming.handle(req, ctx.peerId), { timeoutMs: 180_000, maxFrameSize: MAX_FRAME })
     },
     async stop () {
       if (!started) return
       started = false
+      clearTimeout(orphanTimer)
       await c.unhandle(MIGRATION_PROTOCOL)
     }
   }

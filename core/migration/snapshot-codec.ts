@@ -37,13 +37,29 @@ export interface SnapshotLimits {
   detachedMemory?: boolean
   /** largest saved stack accepted @default 1 MiB */
   maxUnwindBytes?: number
+  /**
+   * the decoded `memory` is a view into `bytes`, not a copy (a 256 MiB copy is time a migration's
+   * downtime pays): only for a caller that neither writes it nor keeps `bytes` changing @default false
+   */
+  viewMemory?: boolean
 }
 
 export function encodeSnapshot (s: TaskSnapshot): Uint8Array {
+  return encodeSnapshotWith(s, s.memory.length, dst => { dst.set(s.memory) })
+}
+
+/**
+ * Encodes `s` with a memory of `memoryLength` bytes that `fill` writes straight into the result
+ * (`dst` is that memory's place in it): one allocation of the exact size and one copy of memory,
+ * where encoding through a growing buffer copied a 256 MiB memory twice (the migration target
+ * rebuilds a snapshot from its chunks this way). `s.memory` is not read.
+ */
+export function encodeSnapshotWith (s: TaskSnapshot, memoryLength: number, fill: (dst: Uint8Array) => void): Uint8Array {
+  const head = encoding.createEncoder()
+  for (const b of MAGIC) encoding.writeUint8(head, b)
+  encoding.writeVarUint(head, SNAPSHOT_VERSION)
+  encoding.writeVarUint(head, memoryLength)
   const e = encoding.createEncoder()
-  for (const b of MAGIC) encoding.writeUint8(e, b)
-  encoding.writeVarUint(e, SNAPSHOT_VERSION)
-  encoding.writeVarUint8Array(e, s.memory)
   encoding.writeVarUint(e, s.globals.length)
   for (const g of s.globals) writeGlobal(e, g)
   encoding.writeVarUint8Array(e, s.unwind)
@@ -55,7 +71,13 @@ export function encodeSnapshot (s: TaskSnapshot): Uint8Array {
   encoding.writeBigUint64(e, s.clockNs)
   encoding.writeVarUint(e, s.calls)
   encoding.writeVarUint(e, s.pauses)
-  return encoding.toUint8Array(e)
+  const a = encoding.toUint8Array(head)
+  const b = encoding.toUint8Array(e)
+  const out = new Uint8Array(a.length + memoryLength + b.length)
+  out.set(a, 0)
+  fill(out.subarray(a.length, a.length + memoryLength))
+  out.set(b, a.length + memoryLength)
+  return out
 }
 
 function writeGlobal (e: encoding.Encoder, g: GlobalValue): void {
@@ -111,7 +133,7 @@ export function decodeSnapshot (bytes: Uint8Array, limits: SnapshotLimits = {}):
     const clockNs = decoding.readBigUint64(d)
     const calls = readUint(d, 'call count', Number.MAX_SAFE_INTEGER)
     const pauses = readUint(d, 'pause count', Number.MAX_SAFE_INTEGER)
-    return { memory: memory.slice(), globals, unwind, pausedIn, pausedResult, stdinPos, stdout, stderr, clockNs, calls, pauses }
+    return { memory: limits.viewMemory === true ? memory : memory.slice(), globals, unwind, pausedIn, pausedResult, stdinPos, stdout, stderr, clockNs, calls, pauses }
   }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
 }
 

@@ -36,7 +36,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
   const control = new Int32Array(checkpoint.control)
   const mod = { bytes: msg.module, globals: checkpoint.globals, originalBytes: msg.module.length }
   try {
-    let from: TaskSnapshot | undefined = checkpoint.from != null ? decodeSnapshot(checkpoint.from) : undefined
+    let from: TaskSnapshot | undefined = checkpoint.from != null ? decodeSnapshot(checkpoint.from, { viewMemory: true }) : undefined // restoring copies it into the instance
     for (;;) {
       let request = CONTROL_NONE
       const result = await runCheckpointable(mod, task, limits, {

@@ -30,6 +30,13 @@ import type { Connection, Libp2p, Logger } from '@libp2p/interface'
 
 interface Known { addrs: string[], firstSeen: number, lastSeen: number }
 
+/**
+ * One dial in flight. A dial that only `dialNow` callers with a signal wait on (a request) is
+ * cancelled once every one of them has given up; one the policy or a caller without a signal
+ * wants (`kept`) runs to its end.
+ */
+interface Inflight { done: Promise<void>, cancel: AbortController, waiters: number, kept: boolean }
+
 /** Links beyond `maxPeers` that a peer still accepts, so late joiners are not stranded. */
 export function hardCap (maxPeers: number): number {
   return maxPeers + Math.max(2, Math.ceil(maxPeers / 4))
@@ -39,7 +46,7 @@ export class MeshDialer {
   private readonly known = new Map<string, Known>()
   private readonly dialing = new Set<string>()
   /** our dials in flight, to await (dialNow) */
-  private readonly inflight = new Map<string, Promise<void>>()
+  private readonly inflight = new Map<string, Inflight>()
   private readonly lastFailure = new Map<string, number>()
   /** Consecutive failed dials per peer: each doubles that peer's dial timeout (up to 4×). */
   private readonly failures = new Map<string, number>()
@@ -91,16 +98,40 @@ export class MeshDialer {
    * link is open afterwards; false at once within `dialTimeoutMs` of a failed dial to it. For a
    * caller that must reach this very peer and has only a relayed link to it (requests are refused
    * on those): e.g. a blob only that peer holds.
+   *
+   * With `signal` (a request's deadline or its caller's abort), the call gives up when it aborts
+   * (false), and a dial started for such callers is cancelled once all of them have given up — it
+   * is not counted as a failed dial to the peer. A dial the policy or a caller without a signal
+   * waits on goes on.
    */
-  async dialNow (peerId: string): Promise<boolean> {
+  async dialNow (peerId: string, signal?: AbortSignal): Promise<boolean> {
     if (this.webrtcPeers().has(peerId)) return true
-    if (!this.known.has(peerId) || this.controller.signal.aborted) return false
+    const k = this.known.get(peerId)
+    if (k == null || this.controller.signal.aborted || signal?.aborted === true) return false
     // as the policy: no new dial within dialTimeoutMs of a failed one (a caller retrying in a loop
     // must not hammer a peer whose dials fail)
     const failed = this.lastFailure.get(peerId)
     if (!this.inflight.has(peerId) && failed != null && Date.now() - failed < this.config.dialTimeoutMs) return false
-    await (this.inflight.get(peerId) ?? this.dial(peerId))
-    return this.webrtcPeers().has(peerId)
+    const f = this.inflight.get(peerId) ?? this.startDial(peerId, k, signal == null)
+    if (signal == null) {
+      f.kept = true
+      await f.done
+      return this.webrtcPeers().has(peerId)
+    }
+    f.waiters++
+    let onAbort: () => void = () => {}
+    const aborted = new Promise<void>(resolve => { onAbort = resolve; signal.addEventListener('abort', onAbort, { once: true }) })
+    try {
+      await Promise.race([f.done, aborted])
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      f.waiters--
+      if (signal.aborted && f.waiters === 0 && !f.kept && this.inflight.get(peerId) === f) {
+        this.log('cancelling the dial to %s: every request waiting on it gave up', peerId)
+        f.cancel.abort(signal.reason)
+      }
+    }
+    return !signal.aborted && this.webrtcPeers().has(peerId)
   }
 
   /** True while our own dial to `peerId` is in flight. */
@@ -229,13 +260,20 @@ export class MeshDialer {
     const k = this.known.get(peerId)
     if (k == null) return
     const running = this.inflight.get(peerId)
-    if (running != null) { await running; return }
-    const p = this.dialOnce(peerId, k)
-    this.inflight.set(peerId, p)
-    try { await p } finally { this.inflight.delete(peerId) }
+    if (running != null) { running.kept = true; await running.done; return }
+    await this.startDial(peerId, k, true).done
   }
 
-  private async dialOnce (peerId: string, k: Known): Promise<void> {
+  /** Starts a dial, tracked in `inflight` until it settles. */
+  private startDial (peerId: string, k: Known, kept: boolean): Inflight {
+    const cancel = new AbortController()
+    const f: Inflight = { done: Promise.resolve(), cancel, waiters: 0, kept }
+    f.done = this.dialOnce(peerId, k, cancel.signal).finally(() => { if (this.inflight.get(peerId) === f) this.inflight.delete(peerId) })
+    this.inflight.set(peerId, f)
+    return f
+  }
+
+  private async dialOnce (peerId: string, k: Known, cancelled: AbortSignal): Promise<void> {
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
     // a dial that stalled may have been slow rather than hung (a starved CPU): give the next one longer
@@ -243,7 +281,7 @@ export class MeshDialer {
     const started = Date.now()
     const progress = { stage: 'start' }
     try {
-      const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, capMs: 4 * this.config.dialTimeoutMs, signal: this.controller.signal, progress })
+      const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, capMs: 4 * this.config.dialTimeoutMs, signal: AbortSignal.any([this.controller.signal, cancelled]), progress })
       if (connectionTransport(conn) !== 'webrtc') throw new Error(`dial produced a ${connectionTransport(conn)} connection`)
       this.log('dialled %s: %s', peerId, conn.remoteAddr.toString())
       this.stats.dialSuccesses++
@@ -251,6 +289,8 @@ export class MeshDialer {
       this.failures.delete(peerId)
     } catch (err) {
       if (this.controller.signal.aborted) return
+      // cancelled by the requests that wanted it: no failure of the peer's
+      if (cancelled.aborted) { this.log('dial to %s cancelled after %d ms (last step %s)', peerId, Date.now() - started, progress.stage); return }
       this.stats.dialFailures++
       this.lastFailure.set(peerId, Date.now())
       this.failures.set(peerId, (this.failures.get(peerId) ?? 0) + 1)

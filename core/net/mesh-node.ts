@@ -604,7 +604,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const max = opts.maxFrameSize ?? this.config.maxFrameSize
     let stream: Stream | undefined
     return await withTimeout(undefined, protocol, timeout, async () => {
-      const signal = opts.signal ?? AbortSignal.timeout(timeout)
+      // the request's deadline and its caller's abort end a direct dial it waits on, too
+      const signal = opts.signal != null ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
       if (opts.direct === true && this.health.pick(this.libp2p.getConnections(id)) == null) await this.awaitDirect(id, Math.min(opts.directWaitMs ?? 0, timeout), signal)
       // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
       stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
@@ -620,7 +621,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private async awaitDirect (peer: PeerId, waitMs: number, signal: AbortSignal): Promise<void> {
     const deadline = Date.now() + waitMs
     for (;;) {
-      await this.dialDirect(peer.toString())
+      await this.dialDirect(peer.toString(), signal)
       if (this.health.pick(this.libp2p.getConnections(peer)) != null || signal.aborted || Date.now() >= deadline) return
       await new Promise<void>(resolve => {
         const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
@@ -630,10 +631,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
   }
 
-  /** One try at a direct link to `peer`. */
-  private async dialDirect (peer: string): Promise<void> {
+  /** One try at a direct link to `peer`, given up (and the dial cancelled, if only requests wait on it) when `signal` aborts. */
+  private async dialDirect (peer: string, signal: AbortSignal): Promise<void> {
     try {
-      if (!await this.dialer.dialNow(peer)) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
+      if (!await this.dialer.dialNow(peer, signal) && !signal.aborted) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
     } catch (err) {
       this.log('direct dial to %s for a request failed: %s', peer, err instanceof Error ? err.message : String(err))
     }

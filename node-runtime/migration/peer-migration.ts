@@ -7,6 +7,7 @@
  * Test-only: with NOVACRON_TEST=1, NOVACRON_MIGRATION_CORRUPT=1 corrupts the first chunk this
  * peer sends in each migration (the target must detect it and ask for it again).
  */
+import { join } from 'node:path'
 import type { MeshNode } from '../../core/net/index.ts'
 import type { BlobService } from '../../core/blobs/index.ts'
 import type { JobsBinding } from '../../core/jobs/ledger-binding.ts'
@@ -14,6 +15,7 @@ import type { JobWorker } from '../../core/jobs/worker.ts'
 import { InvalidJobError } from '../../core/jobs/errors.ts'
 import { createMigrationService, type MigrationInit, type MigrationService } from '../../core/migration/service.ts'
 import type { ControlServer } from '../state/control.ts'
+import { FileCheckpointJournal } from './checkpoint-journal.ts'
 import { createInstrumenter, type Instrumenter } from './instrumenter.ts'
 
 export interface PeerMigrationInit extends MigrationInit {
@@ -22,6 +24,8 @@ export interface PeerMigrationInit extends MigrationInit {
   blobs: BlobService
   worker: () => JobWorker | undefined
   control?: ControlServer
+  /** the peer's data dir: the checkpoint journal lives there (without one, nothing survives a restart anyway) */
+  dataDir?: string
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
 }
@@ -40,7 +44,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
   const self = init.node.peerId.toString()
   let instrumenter: Instrumenter | undefined
   const inst = (): Instrumenter => (instrumenter ??= createInstrumenter())
-  const { node, binding, blobs, worker, control, out, log, ...opts } = init
+  const { node, binding, blobs, worker, control, out, log, dataDir, ...opts } = init
   const service = createMigrationService({
     self,
     handle: async (protocol, handler, o) => { await node.handle(protocol, async (req, ctx) => await handler(req, ctx), o) },
@@ -53,6 +57,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     removeBlob: id => blobs.remove(id),
     getBlob: id => blobs.get(id),
     hasBlob: id => blobs.has(id),
+    ...(dataDir != null ? { checkpointJournal: new FileCheckpointJournal(join(dataDir, 'migration', 'checkpoints')) } : {}),
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
     out,

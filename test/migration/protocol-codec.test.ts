@@ -1,5 +1,5 @@
 /**
- * The codec of `/novacron/migration/1.0.0` (core/migration/protocol-codec.ts), fuzzed with
+ * The codec of `/novacron/migration/1.1.0` (core/migration/protocol-codec.ts), fuzzed with
  * fast-check under fixed seeds: every request and response round-trips exactly; any bytes, and any
  * truncation or byte flip of a valid encoding, decode or fail with a MigrationDecodeError — never
  * another error; counts over their bounds are refused before anything is allocated for them.

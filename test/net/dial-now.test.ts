@@ -54,3 +54,72 @@ test('dialNow dials a known peer at once, shares one dial between callers, and s
   assert.deepEqual(dialled, [tab, broken])
   dialer.stop()
 })
+
+test('a request that gives up cancels the dial only it waits on (no failure counted); a dial someone else waits on goes on', async () => {
+  const [self, relay, tab, other] = await Promise.all(Array.from({ length: 4 }, async () => await id()))
+  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${relay}/p2p-circuit/webrtc/p2p/${p}`
+  const conns: Array<Partial<Connection>> = []
+  const dials: Array<{ peer: string, signal: AbortSignal, finish: () => void }> = []
+  const fake = {
+    peerId: { toString: () => self },
+    getConnections: (peer?: { toString: () => string }) => conns.filter(c => c.status === 'open' && (peer == null || c.remotePeer?.toString() === peer.toString())),
+    dial: async (addrs: Array<{ toString: () => string }>, opts: { signal: AbortSignal }) => {
+      const p = addrs[0].toString().split('/p2p/').pop() as string
+      // a slow WebRTC dial: it ends when finished, or when its signal aborts
+      await new Promise<void>((resolve, reject) => {
+        dials.push({ peer: p, signal: opts.signal, finish: resolve })
+        opts.signal.addEventListener('abort', () => { reject(opts.signal.reason as Error) }, { once: true })
+      })
+      const c: Partial<Connection> = { remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(addr(p)), direction: 'outbound', status: 'open', limits: undefined }
+      conns.push(c)
+      return c
+    }
+  } as unknown as Libp2p
+  const stats = { dialFailures: 0, dialSuccesses: 0 }
+  const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 60_000 }), stats, Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as never)
+  dialer.start()
+  dialer.discovered(tab, [addr(tab)])
+  dialer.discovered(other, [addr(other)])
+  const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+  // two requests wait on one dial: the first giving up leaves it running, the second cancels it
+  const a = new AbortController()
+  const b = new AbortController()
+  const first = dialer.dialNow(tab, a.signal)
+  const second = dialer.dialNow(tab, b.signal)
+  await tick()
+  assert.equal(dials.length, 1)
+  a.abort(new Error('request timed out'))
+  assert.equal(await first, false, 'the caller that gave up is answered at once')
+  await tick()
+  assert.equal(dials[0].signal.aborted, false, 'another request still waits on the dial')
+  b.abort(new Error('request timed out'))
+  assert.equal(await second, false)
+  await tick()
+  assert.equal(dials[0].signal.aborted, true, 'the last request giving up cancels the dial')
+  assert.equal(dialer.isDialing(tab), false)
+  assert.equal(stats.dialFailures, 0, 'a cancelled dial is not a failure of the peer')
+
+  // so the next request dials again at once (no back-off after a failure)
+  const c = new AbortController()
+  const third = dialer.dialNow(tab, c.signal)
+  await tick()
+  assert.equal(dials.length, 2, 'dialled again')
+  dials[1].finish()
+  assert.equal(await third, true)
+
+  // a dial a caller without a signal (the policy's kind) also waits on is not cancelled
+  const d = new AbortController()
+  const fourth = dialer.dialNow(other, d.signal)
+  const kept = dialer.dialNow(other)
+  await tick()
+  assert.equal(dials.length, 3)
+  d.abort(new Error('request timed out'))
+  assert.equal(await fourth, false)
+  await tick()
+  assert.equal(dials[2].signal.aborted, false, 'kept for the caller that did not give up')
+  dials[2].finish()
+  assert.equal(await kept, true)
+  assert.equal(await dialer.dialNow(tab, AbortSignal.abort()), true, 'a linked peer needs no dial, even for an aborted caller')
+  dialer.stop()
+})
