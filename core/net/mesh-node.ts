@@ -630,6 +630,20 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
   }
 
+  /**
+   * Makes sure a direct (not relay-limited) link to `peer` is open, dialling it now and again as the
+   * dialer allows until one is or `waitMs` has passed (e.g. while its WebRTC addresses are not known
+   * yet). True when one is open afterwards. For a caller that must reach this very peer over a link
+   * that carries requests: a learning coordinator about to select learners (core/learning/live).
+   */
+  async linkDirect (peer: string, waitMs: number): Promise<boolean> {
+    this.assertStarted()
+    const id = peerIdFromString(peer)
+    if (this.health.pick(this.libp2p.getConnections(id)) != null) return true
+    await this.awaitDirect(id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)))
+    return this.health.pick(this.libp2p.getConnections(id)) != null
+  }
+
   /** One try at a direct link to `peer`. */
   private async dialDirect (peer: string): Promise<void> {
     try {

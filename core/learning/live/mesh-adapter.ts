@@ -1,6 +1,7 @@
 /**
  * The `LearningMesh` a `LiveLearning` needs, from core/net's `MeshNode`: request/response handlers
- * on the live protocol, the open links with their measured ping RTT, and the mesh view's members.
+ * on the live protocol, the open links with their measured ping RTT, the mesh view's members, and
+ * a direct link made on demand.
  * One adapter for the Node peer (node-runtime/learning/live-peer.ts) and the tab
  * (app/learning/live-join.ts).
  */
@@ -14,6 +15,7 @@ export function learningMesh (node: MeshNode): LearningMesh {
     unhandle: async protocol => { await node.unhandle(protocol) },
     request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
     links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })),
-    members: () => node.members()
+    members: () => node.members(),
+    link: async (peer, waitMs) => await node.linkDirect(peer, waitMs)
   }
 }

@@ -23,6 +23,12 @@ export interface LearningMesh {
    * died or left within seconds (its bootstrap link closed and a ping failed); liveness.ts
    */
   members: () => readonly string[]
+  /**
+   * makes sure a direct link to `peer` that carries requests is open (not only the relayed one),
+   * dialling it within `waitMs`; true when one is open afterwards (core/net's `MeshNode.linkDirect`).
+   * A coordinator calls it for the joined learners it lacks such a link to before it selects (links.ts)
+   */
+  link: (peer: string, waitMs: number) => Promise<boolean>
 }
 
 export interface LedgerEntryView { slot: number, index: number, kind: string, author: string, data: Uint8Array, applied: boolean }
@@ -53,6 +59,8 @@ export interface LiveLearningInit {
   pollMs?: number
   /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
   roundTimeoutMs?: number
+  /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 4000 */
+  linkWaitMs?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number
 }

@@ -11,10 +11,11 @@
  * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
  * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
  * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
- * coordinator of the next round, runs that round: select linked learners by measured
- * RTT, send `start`, train its own update, collect updates until no further one can come (every
- * selected peer answered, or left the mesh: liveness.ts) or the deadline, aggregate
- * deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer that drops
+ * coordinator of the next round, runs that round: dial the joined learners it has no direct link
+ * to yet (links.ts, bounded), select linked learners by measured RTT, send `start`, train its own
+ * update, collect updates until no further one can come (every selected peer answered, or left
+ * the mesh: liveness.ts) or the deadline, aggregate deterministically if at least `minUpdates`
+ * arrived, and submit `model.round`. A peer that drops
  * is just missing from the round and does not cost its deadline; a drawn coordinator that left the
  * mesh is passed over at once by the next in the order, one that is still there but silent after
  * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
@@ -36,6 +37,7 @@ import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
+import { LearnerLinks } from './links.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -71,6 +73,10 @@ export class LiveLearning {
   private readonly draw: DrawState
   /** which learners left the mesh (liveness.ts) */
   private readonly liveness = new PeerLiveness()
+  /** direct links to the learners a round is about to select (links.ts) */
+  private readonly links: LearnerLinks
+  /** a round being prepared (dialling unlinked learners) before it is `active` */
+  private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
   private head = { round: 0, hash: '' }
@@ -121,6 +127,7 @@ export class LiveLearning {
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
     this.draw = new DrawState(this.task, this.cfg.minUpdates)
+    this.links = new LearnerLinks(c.mesh, this.now, init.linkWaitMs)
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
@@ -199,7 +206,7 @@ export class LiveLearning {
     }
     if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
     this.backfill()
-    if (this.active != null || now < this.retryAt) return
+    if (this.active != null || this.preparing || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
     // drawn coordinators that left the mesh are passed over at once; one still there but silent,
@@ -211,7 +218,8 @@ export class LiveLearning {
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me !== self) return
     const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
-    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+    this.preparing = true
+    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
   }
 
   /** Reads the mesh's open links and view into `liveness`. */
@@ -343,6 +351,15 @@ export class LiveLearning {
     const seed = this.draw.nextRoundSeed
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
+    // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
+    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
+    if (dials.dialled.length > 0) {
+      this.stats.learnersDialled += dials.dialled.length
+      this.stats.learnersUnreachable += dials.unreachable.length
+      this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${dials.unreachable.length > 0 ? `; left out, still unlinked: ${dials.unreachable.join(' ')}` : ''}`)
+    }
+    // the round may have committed elsewhere meanwhile
+    if (!this.running || this.head.round + 1 !== round || this.head.hash !== baseHash) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
     const { selected, maxInclusion, draw: tcs } = selectRound(this.cfg, round, baseHash, {
       self: this.c.mesh.peerId, learners: this.learners, links: this.c.mesh.links(), size: this.c.trainer.size,

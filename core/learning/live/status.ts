@@ -1,8 +1,8 @@
 /**
  * What a `LiveLearning` reports (`status()`, its events, /metrics): the committed rounds as this
  * peer saw them and its counters — bytes and messages on the protocol, updates rejected by reason,
- * refused weights, undecodable requests, rounds coordinated, failed and taken over, and selected
- * learners lost mid-round.
+ * refused weights, undecodable requests, rounds coordinated, failed and taken over, selected
+ * learners lost mid-round, and learners dialled before a round and left out unreachable.
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
@@ -47,6 +47,10 @@ export interface LiveStats {
   lostParticipants: number
   /** rounds this peer began to coordinate while not first in the draw (those ahead gone from the mesh, or silent past the round timeout) */
   takeovers: number
+  /** joined learners this peer dialled before selecting a round it coordinated, lacking a direct link to them (links.ts) */
+  learnersDialled: number
+  /** of those, the ones still without a direct link after the wait: left out of that round */
+  learnersUnreachable: number
 }
 
 export interface LiveStatus {
@@ -71,6 +75,7 @@ export interface LiveStatus {
 export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
+    learnersDialled: 0, learnersUnreachable: 0
   }
 }
