@@ -39,7 +39,7 @@ import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
-import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
+import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 import { LiveRoundError } from '../errors.ts'
@@ -224,7 +224,7 @@ export class LiveLearning {
 
   /** Reads the mesh's open links and view into `liveness`. */
   private observeMesh (): void {
-    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members())
+    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members(), this.now())
   }
 
   private apply (e: LedgerEntryView): void {
@@ -351,6 +351,7 @@ export class LiveLearning {
     const seed = this.draw.nextRoundSeed
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
+    const beganAt = this.now()
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
     if (dials.dialled.length > 0) {
@@ -370,6 +371,8 @@ export class LiveLearning {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
     this.stats.roundsCoordinated++
+    const record: CoordinatedRecord = { round, takeover: takeover != null, beganAt, selectedAt: this.now(), selected: selected.length }
+    keepRecord(this.stats.coordinated, record)
     if (takeover != null) { this.stats.takeovers++; this.log(`round ${round}: taking over (${takeover})`) }
     this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
@@ -395,6 +398,7 @@ export class LiveLearning {
       for (const p of collector.pending()) {
         if (p === this.c.mesh.peerId || !this.liveness.gone(p) || !collector.lost(p)) continue
         this.stats.lostParticipants++
+        keepRecord(this.stats.losses, { round, peer: p, openedAt: opened, ...this.liveness.since(p), lostAt: this.now() })
         this.log(`round ${round}: ${p} left the mesh after it was selected; not waiting for it`)
       }
       return collector.done(this.now())
@@ -402,6 +406,7 @@ export class LiveLearning {
     for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
     if (this.active !== collector || !this.running) return
     const admitted = collector.admitted()
+    Object.assign(record, { closedAt: this.now(), admitted: admitted.length, lost: this.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0 })
     this.log(`round ${round}: closed after ${Math.round(this.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
     if (admitted.length < this.cfg.minUpdates) {
       this.stats.roundsFailed++
