@@ -121,7 +121,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     // waiting for it, in ms after the kill (one machine, one clock); and the rounds it coordinated
     const after = (t: number | undefined): number | null => t == null || killedAt == null ? null : Math.round(t - killedAt)
     const lossesAfterKill = last.flatMap(x => x.stats.losses.filter(l => dropped.includes(l.peer)).map(l => ({
-      coordinator: x.peerId.slice(-6), round: l.round, peer: l.peer.slice(-6), roundOpened: after(l.openedAt), unlinked: after(l.unlinkedAt), leftView: after(l.leftViewAt), lost: after(l.lostAt)
+      coordinator: x.peerId.slice(-6), round: l.round, peer: l.peer.slice(-6), by: l.by, roundOpened: after(l.openedAt), unlinked: after(l.unlinkedAt), leftView: after(l.leftViewAt), lost: after(l.lostAt)
     })))
     const coordinatedRounds = last.flatMap(x => x.stats.coordinated.map(c => ({
       coordinator: x.peerId.slice(-6), round: c.round, takeover: c.takeover, began: after(c.beganAt), dialMs: c.selectedAt - c.beganAt,

@@ -42,7 +42,7 @@ import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
-import { ConfigError, NotStartedError } from './errors.ts'
+import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -642,6 +642,25 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this.health.pick(this.libp2p.getConnections(id)) != null) return true
     await this.awaitDirect(id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)))
     return this.health.pick(this.libp2p.getConnections(id)) != null
+  }
+
+  /**
+   * One keep-alive round trip to `peer` over its healthiest link, within `timeoutMs` (a ping the
+   * mesh already has in flight is shared, but this call still gives up at its own timeout);
+   * resolves with the RTT in ms, rejects when there is no usable link or no echo in time. Changes
+   * nothing in the mesh (unlike its own checks, a failed probe closes no link and drops no peer):
+   * for a caller that must decide quickly whether to wait for this peer (a learning coordinator,
+   * core/learning/live/probes.ts).
+   */
+  async ping (peer: string, timeoutMs: number): Promise<number> {
+    this.assertStarted()
+    const conn = this.health.pick(this.libp2p.getConnections(peerIdFromString(peer)))
+    if (conn == null) throw new NoUsableLinkError(`no usable link to ${peer}`)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new PingTimeoutError(`no echo from ${peer} within ${timeoutMs} ms`)) }, timeoutMs) })
+    try {
+      return await Promise.race([this.keepAlive.ping(conn, timeoutMs), expired])
+    } finally { clearTimeout(timer) }
   }
 
   /** One try at a direct link to `peer`. */

@@ -3,7 +3,8 @@
  * learning tests: `MemLedger` (a totally ordered entry list that runs the registered validators;
  * one entry per slot) and `MemMesh` (a request calls the other peer's handler; a dropped peer's
  * requests fail and it leaves every other peer's links and view; an `unlinked` pair has only a
- * limited link until `link` makes a direct one; `tamper` rewrites answers, a lying peer;
+ * limited link until `link` makes a direct one; a `frozen` peer died unnoticed (linked, in the
+ * view, silent), `unlistedPeers` lost their bootstrap link; `tamper` rewrites answers, a lying peer;
  * `answered` sees each answered request), plus fixed Ed25519 identities.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -44,13 +45,26 @@ export class MemMesh {
   linkable?: (from: string, to: string) => boolean
   /** every `link` call, as [from, to] */
   readonly dials: Array<[string, string]> = []
+  /** peers no bootstrap lists any more (`unlisted()`): their bootstrap link closed */
+  readonly unlistedPeers = new Set<string>()
+  /**
+   * dead peers the mesh has not noticed: still linked and in every view, but they answer no ping
+   * and no request (a request to or from one fails after `stallMs`, as a live request times out),
+   * and their handler stays registered when their service stops
+   */
+  readonly frozen = new Set<string>()
+  stallMs = 5000
   static pair (a: string, b: string): string { return a < b ? `${a} ${b}` : `${b} ${a}` }
   port (peerId: string): LearningMesh {
     return {
       peerId,
       handle: async (_p, h) => { this.handlers.set(peerId, h) },
-      unhandle: async () => { this.handlers.delete(peerId) },
+      unhandle: async () => { if (!this.frozen.has(peerId)) this.handlers.delete(peerId) },
       request: async (peer, _p, payload) => {
+        if (this.frozen.has(peer) || this.frozen.has(peerId)) {
+          await new Promise(resolve => setTimeout(resolve, this.stallMs))
+          throw new Error(`request to ${peer} timed out`)
+        }
         const h = this.handlers.get(peer)
         if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
         if (this.unlinked.has(MemMesh.pair(peerId, peer))) throw new Error(`only a limited (relayed) link to ${peer}`)
@@ -66,6 +80,11 @@ export class MemMesh {
         if (this.dropped.has(peer) || !this.handlers.has(peer)) return false
         if (this.unlinked.has(MemMesh.pair(peerId, peer)) && (this.linkable?.(peerId, peer) ?? true)) this.unlinked.delete(MemMesh.pair(peerId, peer))
         return !this.unlinked.has(MemMesh.pair(peerId, peer))
+      },
+      unlisted: () => [...this.unlistedPeers].filter(p => p !== peerId),
+      ping: async peer => {
+        if (this.frozen.has(peer) || this.dropped.has(peer) || !this.handlers.has(peer)) throw new Error(`no echo from ${peer}`)
+        return 1
       }
     }
   }

@@ -29,6 +29,13 @@ export interface LearningMesh {
    * A coordinator calls it for the joined learners it lacks such a link to before it selects (links.ts)
    */
   link: (peer: string, waitMs: number) => Promise<boolean>
+  /**
+   * peers in the view (or linked) that no bootstrap lists as its neighbour any more: their
+   * bootstrap link closed, the first sign that a process died or a tab closed (probes.ts)
+   */
+  unlisted: () => readonly string[]
+  /** one keep-alive round trip to `peer` within `timeoutMs` (its RTT), changing nothing in the mesh (core/net's `MeshNode.ping`) */
+  ping: (peer: string, timeoutMs: number) => Promise<number>
 }
 
 export interface LedgerEntryView { slot: number, index: number, kind: string, author: string, data: Uint8Array, applied: boolean }

@@ -38,6 +38,7 @@ import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
+import { DeathProbes } from './probes.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -75,6 +76,8 @@ export class LiveLearning {
   private readonly liveness = new PeerLiveness()
   /** direct links to the learners a round is about to select (links.ts) */
   private readonly links: LearnerLinks
+  /** peers unlisted by their bootstrap that did not answer a probe (probes.ts) */
+  private readonly probes: DeathProbes
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
@@ -128,6 +131,7 @@ export class LiveLearning {
     this.initialHash = weightsHash(this.initial)
     this.draw = new DrawState(this.task, this.cfg.minUpdates)
     this.links = new LearnerLinks(c.mesh, this.now, init.linkWaitMs)
+    this.probes = new DeathProbes(c.mesh, this.now)
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
@@ -214,7 +218,9 @@ export class LiveLearning {
     this.observeMesh()
     const self = this.c.mesh.peerId
     const order = this.draw.order()
-    const live = order.filter(p => p === self || !this.liveness.gone(p))
+    // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
+    this.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
+    const live = order.filter(p => p === self || !(this.liveness.gone(p) || this.probes.dead(p)))
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me !== self) return
     const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
@@ -395,11 +401,14 @@ export class LiveLearning {
     await this.waitUntil(() => {
       if (!this.running || this.active !== collector) return true
       this.observeMesh()
+      this.probes.check(collector.pending().filter(p => p !== this.c.mesh.peerId))
       for (const p of collector.pending()) {
-        if (p === this.c.mesh.peerId || !this.liveness.gone(p) || !collector.lost(p)) continue
+        if (p === this.c.mesh.peerId) continue
+        const by = this.liveness.gone(p) ? 'mesh' : this.probes.dead(p) ? 'probe' : null
+        if (by == null || !collector.lost(p)) continue
         this.stats.lostParticipants++
-        keepRecord(this.stats.losses, { round, peer: p, openedAt: opened, ...this.liveness.since(p), lostAt: this.now() })
-        this.log(`round ${round}: ${p} left the mesh after it was selected; not waiting for it`)
+        keepRecord(this.stats.losses, { round, peer: p, by, openedAt: opened, ...this.liveness.since(p), lostAt: this.now() })
+        this.log(`round ${round}: ${p} ${by === 'mesh' ? 'left the mesh' : 'lost its bootstrap link and did not answer a probe'} after it was selected; not waiting for it`)
       }
       return collector.done(this.now())
     })

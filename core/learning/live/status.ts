@@ -58,7 +58,16 @@ export interface LiveStats {
 }
 
 /** A selected learner lost mid-round: when the round opened, when this peer first saw it without a link and out of its view, and when it stopped waiting. */
-export interface LossRecord { round: number, peer: string, openedAt: number, unlinkedAt?: number, leftViewAt?: number, lostAt: number }
+export interface LossRecord {
+  round: number
+  peer: string
+  /** what told: the mesh dropped it (liveness.ts), or its bootstrap unlisted it and a probe failed (probes.ts) */
+  by: 'mesh' | 'probe'
+  openedAt: number
+  unlinkedAt?: number
+  leftViewAt?: number
+  lostAt: number
+}
 
 /** A round this peer coordinated: began (drawn), selected (after dialling unlinked learners), closed (no more updates, or the deadline). */
 export interface CoordinatedRecord {
