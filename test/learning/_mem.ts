@@ -62,7 +62,8 @@ export class MemMesh {
       unhandle: async () => { if (!this.frozen.has(peerId)) this.handlers.delete(peerId) },
       request: async (peer, _p, payload) => {
         if (this.frozen.has(peer) || this.frozen.has(peerId)) {
-          await new Promise(resolve => setTimeout(resolve, this.stallMs))
+          // unref'd: a stalled request does not keep a finished test process alive
+          await new Promise(resolve => { (setTimeout(resolve, this.stallMs) as unknown as { unref?: () => void }).unref?.() })
           throw new Error(`request to ${peer} timed out`)
         }
         const h = this.handlers.get(peer)

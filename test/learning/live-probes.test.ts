@@ -7,7 +7,9 @@
  *   once a probe fails: the round commits without it, long before the mesh would drop it (here never);
  * - an unlisted learner that answers the probe is still waited for (an unlisting alone is not enough);
  * - a drawn coordinator that dies right after starting its round is passed over by the next in the
- *   draw once a probe fails, not after the round timeout.
+ *   draw once a probe fails, not after the round timeout;
+ * - a learner still training (or sending) for that dead coordinator takes the takeover's `start` of
+ *   the same round and sends it the same update, instead of refusing it as busy.
  * Plus `DeathProbes` alone: one probe in flight per peer, dead only while unlisted.
  */
 import assert from 'node:assert/strict'
@@ -123,6 +125,40 @@ describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { ti
     assert.ok(!r2.participants.includes(drawn as string))
     assert.equal(r2.coordinator, order.find(p => p !== drawn), 'the next in the draw took over')
     assert.ok(byId(peers, r2.coordinator).stats.takeovers >= 1)
+    for (const p of peers) await p.stop()
+  })
+})
+
+describe('a takeover of the same round (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
+  test('a learner training for a coordinator that died takes the takeover\'s `start` instead of refusing it as busy', async () => {
+    const mesh = new MemMesh()
+    // the update call to the dead coordinator hangs far longer than the test: without the
+    // takeover's start being taken, the learner stays busy through the takeover's round
+    mesh.stallMs = 300_000
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    let drawn: string | undefined
+    let learner: string | undefined
+    mesh.answered = (from, to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (drawn != null || m.type !== 'start' || m.round !== 2) return
+      // a learner other than the next in the draw (that one takes over: it coordinates, not learns)
+      if (to === byId(peers, from).status().order[1]) return
+      drawn = from
+      learner = to
+      mesh.frozen.add(from)
+      mesh.unlistedPeers.add(from)
+      void byId(peers, from).stop()
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.ok(drawn != null && learner != null)
+    assert.notEqual(r2.coordinator, drawn)
+    assert.ok(r2.participants.includes(learner), `the learner started by the dead coordinator took part in the takeover's round: ${r2.participants.map(p => p.slice(-6)).join(' ')}`)
+    assert.equal(r2.participants.length, 3, 'every live learner')
+    assert.equal(byId(peers, learner).stats.startsJoined, 1, 'it took the takeover\'s start for the round it was training')
+    assert.equal(byId(peers, learner).stats.updatesSent, 2, 'one training per round: the takeover got the same update')
     for (const p of peers) await p.stop()
   })
 })

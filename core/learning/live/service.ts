@@ -458,8 +458,7 @@ export class LiveLearning {
       task: this.task, rpc: this.rpc, store: this.store, stats: this.stats, compressor: this.c.compressor, now: this.now,
       isLearner: p => this.learners.includes(p),
       headRound: () => this.head.round,
-      busy: () => this.participant.busy,
-      participate: (from, m) => { void this.participant.participate(from, m) },
+      offer: (from, m) => this.participant.offer(from, m),
       active: () => this.active,
       arrived: (from, m) => {
         const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs

@@ -51,6 +51,8 @@ export interface LiveStats {
   learnersDialled: number
   /** of those, the ones still without a direct link after the wait: left out of that round */
   learnersUnreachable: number
+  /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
+  startsJoined: number
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
@@ -114,6 +116,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, learnersUnreachable: 0, losses: [], coordinated: []
+    learnersDialled: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
   }
 }
