@@ -8,17 +8,22 @@
  * without the one learner it had no link to yet).
  *
  * So before selecting, the coordinator dials every joined learner it lacks a direct link to and
- * that has not left the mesh (liveness.ts), at most `MAX_DIALS` at once, and waits for them at most
- * `WAIT_MS` — less when each one is linked, gone or its dial has settled. A learner still not linked
+ * that has not left the mesh (liveness.ts, probes.ts), at most `MAX_LINK_DIALS` at once, and waits for
+ * them at most `LINK_WAIT_MS` — less when each one is linked, gone or its dial has settled. A learner still not linked
  * is left out of this round and counted (`unreachable`); one whose dial failed is not dialled again
- * for `RETRY_MS`, so a learner that cannot be reached (no WebRTC address, ICE fails) costs at most
- * one wait per RETRY_MS, not one per round. Reaching learners over the relayed link instead was not
+ * for `LINK_RETRY_MS`, so a learner that cannot be reached (no WebRTC address, ICE fails) costs at most
+ * one wait per LINK_RETRY_MS, not one per round. Reaching learners over the relayed link instead was not
  * chosen: it would carry every update and model through the bootstrap, the busiest process.
  */
 import type { LearningMesh } from './ports.ts'
 
-/** the longest a coordinator waits for new links before it selects */
-export const LINK_WAIT_MS = 4000
+/**
+ * the longest a coordinator waits for new links before it selects. Short: at 8 peers under load
+ * 12–23 (bench/live-learning, docs/learning.md "Round-time tail") 15 of 18 such dials had not
+ * linked within 4 s, and the 4 s wait was the largest part of two of five commit gaps; a dial
+ * still running after the wait goes on in the mesh, and a later round selects the learner once linked
+ */
+export const LINK_WAIT_MS = 1000
 /** learners dialled before one round, at most */
 export const MAX_LINK_DIALS = 8
 /** a learner whose dial failed is not dialled again (by this coordinator, before a round) for this long */

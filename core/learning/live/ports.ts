@@ -66,7 +66,7 @@ export interface LiveLearningInit {
   pollMs?: number
   /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
   roundTimeoutMs?: number
-  /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 4000 */
+  /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 1000 */
   linkWaitMs?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number

@@ -359,7 +359,9 @@ export class LiveLearning {
     if (base == null || seed == null || state === undefined) return
     const beganAt = this.now()
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
-    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
+    // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
+    const unlisted = new Set(this.c.mesh.unlisted())
+    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
     if (dials.dialled.length > 0) {
       this.stats.learnersDialled += dials.dialled.length
       this.stats.learnersUnreachable += dials.unreachable.length
