@@ -102,7 +102,8 @@ export class Participant {
   offer (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): string | null {
     const cur = this.current
     const baseHash = bytesToHex(m.base)
-    if (cur != null && cur.round === m.round && cur.base === baseHash) {
+    // (a training of this round that failed, e.g. the base could not be fetched, is tried afresh below)
+    if (cur != null && cur.round === m.round && cur.base === baseHash && (cur.training || cur.ready != null)) {
       // the same coordinator again: a retry of its round (the last closed short of minUpdates): the update goes again
       if (cur.recipients.includes(coordinator)) {
         if (cur.ready != null) void this.sendTo(cur, coordinator)
