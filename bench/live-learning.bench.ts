@@ -25,7 +25,10 @@
  *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
  *   10–11 of the others, so give one its linked survivors can meet), and each round's participants
  *   are recorded, with the survivors' lost participants, takeovers and failed rounds. fl-sim has
- *   no dropouts: its row is the same configuration without them.
+ *   no dropouts: its row is the same configuration without them. For each killed learner a
+ *   survivor had selected: when (ms after the kill) that survivor first saw it without a link, out
+ *   of its mesh view, and stopped waiting for it (`lossesAfterKillMs`); and for every round a
+ *   survivor coordinated, when it began after the kill, its dial and collect times (`coordinatedRounds`).
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
@@ -89,6 +92,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     // every learner's training rows, read before any is dropped (fl-sim trains on as many)
     const trainRows = new Map<string, number>()
     let dropped: string[] = []
+    let killedAt: number | null = null
     let last: ModelStatus[] = []
     let stalled: string | null = null
     try {
@@ -99,6 +103,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
           // mid-round: the next round started when this one committed
           const victims = learners.slice(P - DROP)
+          killedAt = Date.now()
           for (const v of victims) v.proc.child.kill('SIGKILL')
           dropped = victims.map(v => v.peerId)
           alive = learners.slice(0, P - DROP)
@@ -112,6 +117,16 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       stalled = err instanceof Error ? err.message : String(err)
     } finally { clearInterval(sampler) }
     const wallMs = performance.now() - t0
+    // when each survivor saw each sign of a killed learner it had selected, and when it stopped
+    // waiting for it, in ms after the kill (one machine, one clock); and the rounds it coordinated
+    const after = (t: number | undefined): number | null => t == null || killedAt == null ? null : Math.round(t - killedAt)
+    const lossesAfterKill = last.flatMap(x => x.stats.losses.filter(l => dropped.includes(l.peer)).map(l => ({
+      coordinator: x.peerId.slice(-6), round: l.round, peer: l.peer.slice(-6), by: l.by, roundOpened: after(l.openedAt), unlinked: after(l.unlinkedAt), leftView: after(l.leftViewAt), lost: after(l.lostAt)
+    })))
+    const coordinatedRounds = last.flatMap(x => x.stats.coordinated.map(c => ({
+      coordinator: x.peerId.slice(-6), round: c.round, takeover: c.takeover, began: after(c.beganAt), dialMs: c.selectedAt - c.beganAt,
+      collectMs: c.closedAt != null ? c.closedAt - c.selectedAt : null, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, atDeadline: c.atDeadline ?? null
+    }))).sort((a, b) => a.round - b.round || (a.began ?? 0) - (b.began ?? 0))
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
     const byType: Record<string, number> = {}
@@ -135,6 +150,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
+      ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill } : {}), coordinatedRounds,
+      learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
       finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)

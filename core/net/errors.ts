@@ -79,3 +79,15 @@ export class DialStalledError extends MeshError {
   static override name = 'DialStalledError'
   override name = 'DialStalledError'
 }
+
+/** `MeshNode.ping`: the peer has no open link without relay limits. */
+export class NoUsableLinkError extends MeshError {
+  static override name = 'NoUsableLinkError'
+  override name = 'NoUsableLinkError'
+}
+
+/** `MeshNode.ping`: no echo within the caller's timeout. */
+export class PingTimeoutError extends MeshError {
+  static override name = 'PingTimeoutError'
+  override name = 'PingTimeoutError'
+}

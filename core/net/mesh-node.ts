@@ -42,7 +42,7 @@ import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
-import { ConfigError, NotStartedError } from './errors.ts'
+import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -616,12 +616,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /**
    * A direct link to `peer` for a request that needs one (`RequestOptions.direct`), tried again
    * until one is open or `waitMs` has passed (a failed dial is retried no sooner than the dialer
-   * allows); the request then goes on either way.
+   * allows); the request then goes on either way. `cancelDial`: when `signal` aborts, the dial in
+   * flight is given up too (a request's deadline); otherwise it goes on in the background.
    */
-  private async awaitDirect (peer: PeerId, waitMs: number, signal: AbortSignal): Promise<void> {
+  private async awaitDirect (peer: PeerId, waitMs: number, signal: AbortSignal, cancelDial = true): Promise<void> {
     const deadline = Date.now() + waitMs
     for (;;) {
-      await this.dialDirect(peer.toString(), signal)
+      await this.dialDirect(peer.toString(), cancelDial ? signal : undefined)
       if (this.health.pick(this.libp2p.getConnections(peer)) != null || signal.aborted || Date.now() >= deadline) return
       await new Promise<void>(resolve => {
         const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
@@ -631,10 +632,44 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     }
   }
 
-  /** One try at a direct link to `peer`, given up (and the dial cancelled, if only requests wait on it) when `signal` aborts. */
-  private async dialDirect (peer: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Makes sure a direct (not relay-limited) link to `peer` is open, dialling it now and again as the
+   * dialer allows until one is or `waitMs` has passed (e.g. while its WebRTC addresses are not known
+   * yet). True when one is open afterwards. For a caller that must reach this very peer over a link
+   * that carries requests: a learning coordinator about to select learners (core/learning/live).
+   */
+  async linkDirect (peer: string, waitMs: number): Promise<boolean> {
+    this.assertStarted()
+    const id = peerIdFromString(peer)
+    if (this.health.pick(this.libp2p.getConnections(id)) != null) return true
+    // the wait ends at waitMs, the dial does not: a link that forms later serves the next round
+    await this.awaitDirect(id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)), false)
+    return this.health.pick(this.libp2p.getConnections(id)) != null
+  }
+
+  /**
+   * One keep-alive round trip to `peer` over its healthiest link, within `timeoutMs` (a ping the
+   * mesh already has in flight is shared, but this call still gives up at its own timeout);
+   * resolves with the RTT in ms, rejects when there is no usable link or no echo in time. Changes
+   * nothing in the mesh (unlike its own checks, a failed probe closes no link and drops no peer):
+   * for a caller that must decide quickly whether to wait for this peer (a learning coordinator,
+   * core/learning/live/probes.ts).
+   */
+  async ping (peer: string, timeoutMs: number): Promise<number> {
+    this.assertStarted()
+    const conn = this.health.pick(this.libp2p.getConnections(peerIdFromString(peer)))
+    if (conn == null) throw new NoUsableLinkError(`no usable link to ${peer}`)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const expired = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new PingTimeoutError(`no echo from ${peer} within ${timeoutMs} ms`)) }, timeoutMs) })
     try {
-      if (!await this.dialer.dialNow(peer, signal) && !signal.aborted) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
+      return await Promise.race([this.keepAlive.ping(conn, timeoutMs), expired])
+    } finally { clearTimeout(timer) }
+  }
+
+  /** One try at a direct link to `peer`, given up (and the dial cancelled, if only requests wait on it) when `signal` aborts. */
+  private async dialDirect (peer: string, signal?: AbortSignal): Promise<void> {
+    try {
+      if (!await this.dialer.dialNow(peer, signal) && signal?.aborted !== true) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
     } catch (err) {
       this.log('direct dial to %s for a request failed: %s', peer, err instanceof Error ? err.message : String(err))
     }

@@ -2,8 +2,10 @@
  * In-memory stand-ins for `LiveLearning`'s two narrow components, shared by the in-process live
  * learning tests: `MemLedger` (a totally ordered entry list that runs the registered validators;
  * one entry per slot) and `MemMesh` (a request calls the other peer's handler; a dropped peer's
- * requests fail and it leaves every other peer's links and view; `tamper` rewrites answers, a
- * lying peer; `answered` sees each answered request), plus fixed Ed25519 identities.
+ * requests fail and it leaves every other peer's links and view; an `unlinked` pair has only a
+ * limited link until `link` makes a direct one; a `frozen` peer died unnoticed (linked, in the
+ * view, silent), `unlistedPeers` lost their bootstrap link; `tamper` rewrites answers, a lying peer;
+ * `answered` sees each answered request), plus fixed Ed25519 identities.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -37,21 +39,54 @@ export class MemMesh {
   tamper?: (from: string, answer: Uint8Array) => Uint8Array
   /** test hook: `to` answered `from`'s request (e.g. drop a peer right after it accepted a `start`) */
   answered?: (from: string, to: string, request: Uint8Array) => void
+  /** pairs (`pair(a, b)`) linked only through the relay: limited links, requests refused, until `link` makes a direct one */
+  readonly unlinked = new Set<string>()
+  /** test hook: whether `link(to)` from `from` makes a direct link (default: yes) */
+  linkable?: (from: string, to: string) => boolean
+  /** every `link` call, as [from, to] */
+  readonly dials: Array<[string, string]> = []
+  /** peers no bootstrap lists any more (`unlisted()`): their bootstrap link closed */
+  readonly unlistedPeers = new Set<string>()
+  /**
+   * dead peers the mesh has not noticed: still linked and in every view, but they answer no ping
+   * and no request (a request to or from one fails after `stallMs`, as a live request times out),
+   * and their handler stays registered when their service stops
+   */
+  readonly frozen = new Set<string>()
+  stallMs = 5000
+  static pair (a: string, b: string): string { return a < b ? `${a} ${b}` : `${b} ${a}` }
   port (peerId: string): LearningMesh {
     return {
       peerId,
       handle: async (_p, h) => { this.handlers.set(peerId, h) },
-      unhandle: async () => { this.handlers.delete(peerId) },
+      unhandle: async () => { if (!this.frozen.has(peerId)) this.handlers.delete(peerId) },
       request: async (peer, _p, payload) => {
+        if (this.frozen.has(peer) || this.frozen.has(peerId)) {
+          // unref'd: a stalled request does not keep a finished test process alive
+          await new Promise(resolve => { (setTimeout(resolve, this.stallMs) as unknown as { unref?: () => void }).unref?.() })
+          throw new Error(`request to ${peer} timed out`)
+        }
         const h = this.handlers.get(peer)
         if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
+        if (this.unlinked.has(MemMesh.pair(peerId, peer))) throw new Error(`only a limited (relayed) link to ${peer}`)
         const answer = await h(payload, { peerId })
         this.answered?.(peerId, peer, payload)
         return this.tamper?.(peer, answer) ?? answer
       },
-      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: false })),
+      links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: this.unlinked.has(MemMesh.pair(peerId, p)) })),
       // a dropped peer leaves the view too, as the live mesh's does once its bootstrap link closed
-      members: () => [...this.handlers.keys()].filter(p => !this.dropped.has(p))
+      members: () => [...this.handlers.keys()].filter(p => !this.dropped.has(p)),
+      link: async peer => {
+        this.dials.push([peerId, peer])
+        if (this.dropped.has(peer) || !this.handlers.has(peer)) return false
+        if (this.unlinked.has(MemMesh.pair(peerId, peer)) && (this.linkable?.(peerId, peer) ?? true)) this.unlinked.delete(MemMesh.pair(peerId, peer))
+        return !this.unlinked.has(MemMesh.pair(peerId, peer))
+      },
+      unlisted: () => [...this.unlistedPeers].filter(p => p !== peerId),
+      ping: async peer => {
+        if (this.frozen.has(peer) || this.dropped.has(peer) || !this.handlers.has(peer)) throw new Error(`no echo from ${peer}`)
+        return 1
+      }
     }
   }
 }

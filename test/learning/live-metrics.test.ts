@@ -1,6 +1,7 @@
 /**
  * Live learning's gauges (core/learning/live/metrics.ts): the committed round, rejections by
  * reason (update checks, undecodable requests, weights with the wrong hash), bytes and rounds,
+ * lost participants and unlinked learners dialled,
  * read from `status()` at scrape time; registering again follows the new service.
  */
 import assert from 'node:assert/strict'
@@ -15,7 +16,8 @@ function status (round: number): LiveStatus {
     task: 't', peerId: 'p', learners: [], order: [], measured: {}, selection: null, joined: true, round, hash: 'h', held: true, rounds: [],
     stats: {
       bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
-      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7, lostParticipants: 8, takeovers: 9
+      refusedWeights: 3, deltaFetches: 0, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7, lostParticipants: 8, takeovers: 9,
+      learnersDialled: 10, learnersUnreachable: 11, startsJoined: 0, losses: [], coordinated: []
     }
   }
 }
@@ -38,6 +40,8 @@ test('live learning figures are gauges read at scrape time; a new service takes 
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'failed' }), 1)
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'takeover' }), 9)
   assert.equal(value(r, 'novacron_learning_lost_participants'), 8)
+  assert.equal(value(r, 'novacron_learning_unlinked_learners', { outcome: 'dialled' }), 10)
+  assert.equal(value(r, 'novacron_learning_unlinked_learners', { outcome: 'unreachable' }), 11)
   registerLiveLearningMetrics(r, { status: () => status(40) })
   assert.equal(value(r, 'novacron_learning_round'), 40)
 })

@@ -5,7 +5,7 @@
  * request/response reach every peer; that the mesh survives the bootstrap's death (peers keep
  * talking directly) and recovers when it returns with the same identity and port; that a
  * stopped peer disappears from everyone's view; and that a peer restarting with the same identity
- * is heard and grafted again at once.
+ * is heard and grafted again at once; `ping` / `linkDirect` (what a learning coordinator uses).
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -16,6 +16,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { directPeers } from '../_support/relay-mesh.ts'
 import { waitFor } from '../_support/wait.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { learningMesh } from '../../core/learning/live/mesh-adapter.ts'
 
 const FAST: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 2000 }
 const ECHO = '/novacron/test-echo/1.0.0'
@@ -108,6 +110,21 @@ test('a request/response call reaches every peer', async () => {
     assert.equal(new TextDecoder().decode(res), `${target.peerId.toString()}<-${peers[0].peerId.toString()}:ping`)
   }
   await assert.rejects(peers[0].request(peers[1].peerId, '/novacron/nope/1.0.0', Uint8Array.of(1), { timeoutMs: 5000 }))
+})
+
+test('ping and linkDirect: an echo over a direct link, an open link said so; a peer without a link is NoUsableLinkError and false; no bootstrap-unlisted peers in a settled mesh', async () => {
+  const [a, b] = peers
+  await waitFor(() => fullyMeshed(peers), { timeout: 60_000, message: 'full mesh' })
+  const rtt = await a.ping(b.peerId.toString(), 5000)
+  assert.ok(rtt >= 0 && rtt < 5000, `rtt ${rtt}`)
+  assert.equal(await a.linkDirect(b.peerId.toString(), 1000), true)
+  const stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  await assert.rejects(a.ping(stranger, 500), { name: 'NoUsableLinkError' })
+  assert.equal(await a.linkDirect(stranger, 300), false, 'no address known: no link')
+  assert.ok(directPeers(a).has(b.peerId.toString()), 'the probes changed nothing')
+  // the learning adapter reads the bootstrap's neighbour lists: every live peer is listed
+  const mesh = learningMesh(a)
+  await waitFor(() => mesh.unlisted().length === 0, { timeout: 30_000, message: () => `unlisted: ${mesh.unlisted().join(' ')}` })
 })
 
 test('killing the bootstrap is survived: peers talk directly, then recover when it returns', async () => {

@@ -23,13 +23,29 @@ export class PeerLiveness {
   private readonly seen = new Set<string>()
   private linked = new Set<string>()
   private members = new Set<string>()
+  /** when a seen peer was first observed without a link / out of the view (cleared when it is back): for diagnostics */
+  private readonly unlinkedAt = new Map<string, number>()
+  private readonly leftViewAt = new Map<string, number>()
 
   /** Reads the mesh now: the peers with an open link (any kind) and the peers in the view. */
-  observe (links: Iterable<string>, members: Iterable<string>): void {
+  observe (links: Iterable<string>, members: Iterable<string>, now = 0): void {
     this.linked = new Set(links)
     this.members = new Set(members)
     for (const p of this.linked) this.seen.add(p)
     for (const p of this.members) this.seen.add(p)
+    for (const p of this.seen) {
+      if (this.linked.has(p)) this.unlinkedAt.delete(p)
+      else if (!this.unlinkedAt.has(p)) this.unlinkedAt.set(p, now)
+      if (this.members.has(p)) this.leftViewAt.delete(p)
+      else if (!this.leftViewAt.has(p)) this.leftViewAt.set(p, now)
+    }
+  }
+
+  /** Since when (the `now` of `observe`) a peer has been without a link, and out of the view; absent while it is not. */
+  since (peer: string): { unlinkedAt?: number, leftViewAt?: number } {
+    const u = this.unlinkedAt.get(peer)
+    const v = this.leftViewAt.get(peer)
+    return { ...(u != null ? { unlinkedAt: u } : {}), ...(v != null ? { leftViewAt: v } : {}) }
   }
 
   /** Seen before, and now neither linked nor in the view. */

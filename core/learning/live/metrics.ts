@@ -2,7 +2,7 @@
  * Live learning's counters on the node's metrics registry (core/metrics), read from the service's
  * `status()` at scrape time: the committed round, rejected updates by reason (plus undecodable
  * requests and weights whose hash did not match), bytes on the wire, rounds coordinated, failed
- * and taken over, and selected learners lost mid-round. Registering again points the same gauges
+ * and taken over, selected learners lost mid-round, and unlinked learners dialled before a round. Registering again points the same gauges
  * at a new service.
  */
 import type { Gauge, MetricsRegistry } from '../../metrics/index.ts'
@@ -37,4 +37,8 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     g.set({ outcome: 'takeover' }, s.stats.takeovers)
   }, ['outcome'])
   gauge('novacron_learning_lost_participants', 'Selected learners that left the mesh while a round this peer coordinated waited for them', (g, s) => { g.set({}, s.stats.lostParticipants) })
+  gauge('novacron_learning_unlinked_learners', 'Joined learners this peer dialled before selecting a round it coordinated (no direct link to them yet), and those it left out still unlinked', (g, s) => {
+    g.set({ outcome: 'dialled' }, s.stats.learnersDialled)
+    g.set({ outcome: 'unreachable' }, s.stats.learnersUnreachable)
+  }, ['outcome'])
 }

@@ -2,8 +2,20 @@
  * A learner's side of a round (for one `LiveLearning`, service.ts): train from the round's base
  * on this peer's own data, encode the update (local-update.ts: DP clip, top-k with error feedback
  * carried across rounds, b-bit quantisation, LZ4), sign it (signing.ts) and send it to the
- * coordinator — or, for a test-only hostile peer (hostile.ts), send what it sends instead. One
- * round at a time (`busy`). The coordinator's own update goes through `trainUpdate` and `ownBody`.
+ * coordinator — or, for a test-only hostile peer (hostile.ts), send what it sends instead. The
+ * coordinator's own update goes through `trainUpdate` and `ownBody`.
+ *
+ * `offer` decides on a `start` (serve.ts). One training at a time: a `start` for another round
+ * while this peer trains is refused ("busy"). A `start` for the **same round and base** from
+ * another coordinator — the next in the draw taking over from a drawn coordinator that died
+ * (service.ts, probes.ts) — is taken: the update being trained, or already trained, goes to it too
+ * (the signature covers task, round, base and body, not the coordinator), at most `MAX_RECIPIENTS`
+ * coordinators a round. Before, this peer refused the takeover as busy until its update call to
+ * the dead coordinator failed (the request timeout, 20 s), so the takeover's round ran without it.
+ * Sending to the first coordinator is not cancelled: if it was alive after all, both rounds get
+ * the update and the ledger keeps the first commit. Once trained, the update's sends no longer
+ * block a `start` of a later round; a `start` repeated by the same coordinator (its retry of a round
+ * that closed short) gets the same update again, not a second training.
  */
 import type { Dataset } from '../data.ts'
 import { ErrorFeedback } from '../quantize.ts'
@@ -35,13 +47,29 @@ export interface ParticipantDeps {
   waitUntil: (cond: () => boolean) => Promise<void>
 }
 
+/** coordinators one round's update is sent to, at most (the drawn one and takeovers) */
+export const MAX_RECIPIENTS = 4
+
+type Send = { base: Uint8Array, body: Uint8Array, forge?: 'forged' | 'altered' }
+
+interface Current {
+  round: number
+  base: string
+  /** coordinators that started this round here, in the order their `start` came */
+  recipients: string[]
+  training: boolean
+  /** once trained: what goes to each recipient */
+  ready?: { sends: Send[], trainMs: number }
+}
+
 export class Participant {
   private readonly feedback = new ErrorFeedback()
-  private participating = false
+  private current: Current | undefined
 
   constructor (private readonly d: ParticipantDeps) {}
 
-  get busy (): boolean { return this.participating }
+  /** True while training for a round (a `start` of another round is refused). */
+  get busy (): boolean { return this.current?.training === true }
 
   /** Trains from `base` on this peer's data and encodes the update (DP clip, top-k, quantisation, LZ4). */
   async trainUpdate (round: number, base: Float32Array): Promise<{ body: Uint8Array, trainMs: number }> {
@@ -66,31 +94,70 @@ export class Participant {
     return sends?.filter(s => bytesToHex(s.base) === baseHash && s.forge == null).at(-1)?.body ?? body
   }
 
-  /** Answers a coordinator's `start`: the base (fetched if not held), training, the signed update. */
-  async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
+  /**
+   * A `start` from `coordinator` (serve.ts has checked task, learner and round): null when taken —
+   * this peer trains for it, or sends the update it trains or trained for the same round and base
+   * to it as well — else the reason it is refused.
+   */
+  offer (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): string | null {
+    const cur = this.current
+    const baseHash = bytesToHex(m.base)
+    // (a training of this round that failed, e.g. the base could not be fetched, is tried afresh below)
+    if (cur != null && cur.round === m.round && cur.base === baseHash && (cur.training || cur.ready != null)) {
+      // the same coordinator again: a retry of its round (the last closed short of minUpdates): the update goes again
+      if (cur.recipients.includes(coordinator)) {
+        if (cur.ready != null) void this.sendTo(cur, coordinator)
+        return null
+      }
+      if (cur.recipients.length >= MAX_RECIPIENTS) return `round ${m.round} started by ${MAX_RECIPIENTS} coordinators already`
+      cur.recipients.push(coordinator)
+      this.d.stats.startsJoined++
+      this.d.log(`round ${m.round}: ${coordinator} took over; its update goes there too`)
+      if (cur.ready != null) void this.sendTo(cur, coordinator)
+      return null
+    }
+    if (cur?.training === true) return 'busy with another round'
+    void this.participate(coordinator, m)
+    return null
+  }
+
+  /** Answers a coordinator's `start`: the base (fetched if not held), training, the signed update to every coordinator of the round. */
+  private async participate (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>): Promise<void> {
     const { c, store } = this.d
-    this.participating = true
+    const baseHash = bytesToHex(m.base)
+    const cur: Current = { round: m.round, base: baseHash, recipients: [coordinator], training: true }
+    this.current = cur
     try {
-      const baseHash = bytesToHex(m.base)
       // the start usually comes right after the base's commit: let this peer's own follow of the
       // ledger fetch it (by delta where it can) rather than fetching it whole here at once
       const until = this.d.now() + Math.min(10_000, this.d.cfg.deadlineMs / 2)
       await this.d.waitUntil(() => store.has(baseHash) || this.d.now() >= until || !this.d.running())
-      const base = await store.fetchModel(baseHash, [coordinator])
+      const base = await store.fetchModel(baseHash, [...cur.recipients])
       const { body, trainMs } = await this.trainUpdate(m.round, base)
-      const sends = c.hostile?.({ round: m.round, base: m.base, size: c.trainer.size }) ?? [{ base: m.base, body }]
-      for (const s of sends) {
-        const signed = updateSigningBytes(this.d.task, m.round, s.base, s.body)
-        const sig = s.forge === 'forged' ? forgeSignature(signed) : await c.identity.sign(signed)
-        const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
-        // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
-        await this.d.rpc.call(coordinator, { type: 'update', task: this.d.task, round: m.round, base: s.base, trainMs, body: sent, sig }, 1024)
-          .catch(err => { this.d.log(`round ${m.round}: update refused by ${coordinator}: ${errText(err)}`) })
-      }
+      const sends: Send[] = c.hostile?.({ round: m.round, base: m.base, size: c.trainer.size }) ?? [{ base: m.base, body }]
+      cur.ready = { sends, trainMs }
     } catch (err) {
       this.d.log(`round ${m.round}: ${errText(err)}`)
+      return
     } finally {
-      this.participating = false
+      cur.training = false
+    }
+    // recipients added while it trained are in the list; later ones are sent to by `offer`
+    await Promise.all(cur.recipients.map(async r => { await this.sendTo(cur, r) }))
+  }
+
+  /** Sends the round's signed update(s) to one coordinator; a refusal or failure is logged. */
+  private async sendTo (cur: Current, coordinator: string): Promise<void> {
+    const { c } = this.d
+    const ready = cur.ready
+    if (ready == null) return
+    for (const s of ready.sends) {
+      const signed = updateSigningBytes(this.d.task, cur.round, s.base, s.body)
+      const sig = s.forge === 'forged' ? forgeSignature(signed) : await c.identity.sign(signed)
+      const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
+      // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
+      await this.d.rpc.call(coordinator, { type: 'update', task: this.d.task, round: cur.round, base: s.base, trainMs: ready.trainMs, body: sent, sig }, 1024)
+        .catch(err => { this.d.log(`round ${cur.round}: update refused by ${coordinator}: ${errText(err)}`) })
     }
   }
 }

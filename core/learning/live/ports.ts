@@ -23,6 +23,19 @@ export interface LearningMesh {
    * died or left within seconds (its bootstrap link closed and a ping failed); liveness.ts
    */
   members: () => readonly string[]
+  /**
+   * makes sure a direct link to `peer` that carries requests is open (not only the relayed one),
+   * dialling it within `waitMs`; true when one is open afterwards (core/net's `MeshNode.linkDirect`).
+   * A coordinator calls it for the joined learners it lacks such a link to before it selects (links.ts)
+   */
+  link: (peer: string, waitMs: number) => Promise<boolean>
+  /**
+   * peers in the view (or linked) that no bootstrap lists as its neighbour any more: their
+   * bootstrap link closed, the first sign that a process died or a tab closed (probes.ts)
+   */
+  unlisted: () => readonly string[]
+  /** one keep-alive round trip to `peer` within `timeoutMs` (its RTT), changing nothing in the mesh (core/net's `MeshNode.ping`) */
+  ping: (peer: string, timeoutMs: number) => Promise<number>
 }
 
 export interface LedgerEntryView { slot: number, index: number, kind: string, author: string, data: Uint8Array, applied: boolean }
@@ -53,6 +66,8 @@ export interface LiveLearningInit {
   pollMs?: number
   /** a coordinator that has not committed the next round this long after the last is replaced @default 2 × deadlineMs + 20000 */
   roundTimeoutMs?: number
+  /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 1000 */
+  linkWaitMs?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number
 }

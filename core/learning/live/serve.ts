@@ -2,8 +2,10 @@
  * The answering side of `/novacron/learning/live/1.0.0` for one `LiveLearning` (service.ts): every
  * request is decoded and counted by rpc.ts, then
  *
- * - `start`: refused unless from a learner of this task for a round after the head and this peer
- *   is free; otherwise accepted and training begins (`participate`);
+ * - `start`: refused unless from a learner of this task for a round after the head; then the
+ *   participant decides (participant.ts `offer`): training begins, or the update of the same
+ *   round and base goes to this coordinator too (a takeover), or it is refused (busy training for
+ *   another round);
  * - `update`: only for the round this peer coordinates (else `wrong-round`); the collector's cheap
  *   checks first, the signature last (the costly one), then the engine's admission;
  * - `getModel` / `getDelta` / `getRound`: what the model store holds (a model LZ4-framed when that
@@ -30,8 +32,8 @@ export interface ServeHost {
   isLearner: (peer: string) => boolean
   headRound: () => number
   /** training for another round already */
-  busy: () => boolean
-  participate: (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>) => void
+  /** a `start` this peer takes (null: it trains, or sends its update of the same round to this coordinator too) or refuses (why): participant.ts */
+  offer: (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>) => string | null
   /** the round this peer coordinates now */
   active: () => RoundCollector | undefined
   /** an update from `from` was admitted (what the coordinator measures of it) */
@@ -48,9 +50,8 @@ export async function serveRequest (host: ServeHost, req: Uint8Array, from: stri
       if (m.task !== host.task) return refuse('another task')
       if (!host.isLearner(from)) return refuse('coordinator is not a learner of the task')
       if (m.round <= host.headRound()) return refuse(`round ${m.round} is already committed`)
-      if (host.busy()) return refuse('busy with another round')
-      host.participate(from, m)
-      return host.rpc.answer({ type: 'ok' })
+      const why = host.offer(from, m)
+      return why == null ? host.rpc.answer({ type: 'ok' }) : refuse(why)
     }
     case 'update': {
       const col = host.active()

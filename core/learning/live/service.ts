@@ -11,10 +11,11 @@
  * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
  * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
  * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
- * coordinator of the next round, runs that round: select linked learners by measured
- * RTT, send `start`, train its own update, collect updates until no further one can come (every
- * selected peer answered, or left the mesh: liveness.ts) or the deadline, aggregate
- * deterministically if at least `minUpdates` arrived, and submit `model.round`. A peer that drops
+ * coordinator of the next round, runs that round: dial the joined learners it has no direct link
+ * to yet (links.ts, bounded), select linked learners by measured RTT, send `start`, train its own
+ * update, collect updates until no further one can come (every selected peer answered, or left
+ * the mesh: liveness.ts) or the deadline, aggregate deterministically if at least `minUpdates`
+ * arrived, and submit `model.round`. A peer that drops
  * is just missing from the round and does not cost its deadline; a drawn coordinator that left the
  * mesh is passed over at once by the next in the order, one that is still there but silent after
  * `roundTimeoutMs` (schedule.ts). Every byte sent and received on the protocol is counted.
@@ -36,8 +37,10 @@ import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
+import { LearnerLinks } from './links.ts'
+import { DeathProbes } from './probes.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
-import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
+import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 import { LiveRoundError } from '../errors.ts'
@@ -71,6 +74,12 @@ export class LiveLearning {
   private readonly draw: DrawState
   /** which learners left the mesh (liveness.ts) */
   private readonly liveness = new PeerLiveness()
+  /** direct links to the learners a round is about to select (links.ts) */
+  private readonly links: LearnerLinks
+  /** peers unlisted by their bootstrap that did not answer a probe (probes.ts) */
+  private readonly probes: DeathProbes
+  /** a round being prepared (dialling unlinked learners) before it is `active` */
+  private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
   private head = { round: 0, hash: '' }
@@ -121,6 +130,8 @@ export class LiveLearning {
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
     this.draw = new DrawState(this.task, this.cfg.minUpdates)
+    this.links = new LearnerLinks(c.mesh, this.now, init.linkWaitMs)
+    this.probes = new DeathProbes(c.mesh, this.now)
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
@@ -199,7 +210,7 @@ export class LiveLearning {
     }
     if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
     this.backfill()
-    if (this.active != null || now < this.retryAt) return
+    if (this.active != null || this.preparing || now < this.retryAt) return
     if (this.head.round >= (this.init.rounds ?? Infinity)) return
     if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
     // drawn coordinators that left the mesh are passed over at once; one still there but silent,
@@ -207,16 +218,19 @@ export class LiveLearning {
     this.observeMesh()
     const self = this.c.mesh.peerId
     const order = this.draw.order()
-    const live = order.filter(p => p === self || !this.liveness.gone(p))
+    // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
+    this.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
+    const live = order.filter(p => p === self || !(this.liveness.gone(p) || this.probes.dead(p)))
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me !== self) return
     const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
-    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) })
+    this.preparing = true
+    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
   }
 
   /** Reads the mesh's open links and view into `liveness`. */
   private observeMesh (): void {
-    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members())
+    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members(), this.now())
   }
 
   private apply (e: LedgerEntryView): void {
@@ -343,6 +357,18 @@ export class LiveLearning {
     const seed = this.draw.nextRoundSeed
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
+    const beganAt = this.now()
+    // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
+    // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
+    const unlisted = new Set(this.c.mesh.unlisted())
+    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
+    if (dials.dialled.length > 0) {
+      this.stats.learnersDialled += dials.dialled.length
+      this.stats.learnersUnreachable += dials.unreachable.length
+      this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${dials.unreachable.length > 0 ? `; left out, still unlinked: ${dials.unreachable.join(' ')}` : ''}`)
+    }
+    // the round may have committed elsewhere meanwhile
+    if (!this.running || this.head.round + 1 !== round || this.head.hash !== baseHash) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
     const { selected, maxInclusion, draw: tcs } = selectRound(this.cfg, round, baseHash, {
       self: this.c.mesh.peerId, learners: this.learners, links: this.c.mesh.links(), size: this.c.trainer.size,
@@ -353,6 +379,8 @@ export class LiveLearning {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
     this.stats.roundsCoordinated++
+    const record: CoordinatedRecord = { round, takeover: takeover != null, beganAt, selectedAt: this.now(), selected: selected.length }
+    keepRecord(this.stats.coordinated, record)
     if (takeover != null) { this.stats.takeovers++; this.log(`round ${round}: taking over (${takeover})`) }
     this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
     const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
@@ -375,16 +403,21 @@ export class LiveLearning {
     await this.waitUntil(() => {
       if (!this.running || this.active !== collector) return true
       this.observeMesh()
+      this.probes.check(collector.pending().filter(p => p !== this.c.mesh.peerId))
       for (const p of collector.pending()) {
-        if (p === this.c.mesh.peerId || !this.liveness.gone(p) || !collector.lost(p)) continue
+        if (p === this.c.mesh.peerId) continue
+        const by = this.liveness.gone(p) ? 'mesh' : this.probes.dead(p) ? 'probe' : null
+        if (by == null || !collector.lost(p)) continue
         this.stats.lostParticipants++
-        this.log(`round ${round}: ${p} left the mesh after it was selected; not waiting for it`)
+        keepRecord(this.stats.losses, { round, peer: p, by, openedAt: opened, ...this.liveness.since(p), lostAt: this.now() })
+        this.log(`round ${round}: ${p} ${by === 'mesh' ? 'left the mesh' : 'lost its bootstrap link and did not answer a probe'} after it was selected; not waiting for it`)
       }
       return collector.done(this.now())
     })
     for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
     if (this.active !== collector || !this.running) return
     const admitted = collector.admitted()
+    Object.assign(record, { closedAt: this.now(), admitted: admitted.length, lost: this.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0 })
     this.log(`round ${round}: closed after ${Math.round(this.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
     if (admitted.length < this.cfg.minUpdates) {
       this.stats.roundsFailed++
@@ -427,8 +460,7 @@ export class LiveLearning {
       task: this.task, rpc: this.rpc, store: this.store, stats: this.stats, compressor: this.c.compressor, now: this.now,
       isLearner: p => this.learners.includes(p),
       headRound: () => this.head.round,
-      busy: () => this.participant.busy,
-      participate: (from, m) => { void this.participant.participate(from, m) },
+      offer: (from, m) => this.participant.offer(from, m),
       active: () => this.active,
       arrived: (from, m) => {
         const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs

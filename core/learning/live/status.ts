@@ -1,8 +1,8 @@
 /**
  * What a `LiveLearning` reports (`status()`, its events, /metrics): the committed rounds as this
  * peer saw them and its counters — bytes and messages on the protocol, updates rejected by reason,
- * refused weights, undecodable requests, rounds coordinated, failed and taken over, and selected
- * learners lost mid-round.
+ * refused weights, undecodable requests, rounds coordinated, failed and taken over, selected
+ * learners lost mid-round, and learners dialled before a round and left out unreachable.
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
@@ -47,6 +47,50 @@ export interface LiveStats {
   lostParticipants: number
   /** rounds this peer began to coordinate while not first in the draw (those ahead gone from the mesh, or silent past the round timeout) */
   takeovers: number
+  /** joined learners this peer dialled before selecting a round it coordinated, lacking a direct link to them (links.ts) */
+  learnersDialled: number
+  /** of those, the ones still without a direct link after the wait: left out of that round */
+  learnersUnreachable: number
+  /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
+  startsJoined: number
+  /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
+  losses: LossRecord[]
+  /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
+  coordinated: CoordinatedRecord[]
+}
+
+/** A selected learner lost mid-round: when the round opened, when this peer first saw it without a link and out of its view, and when it stopped waiting. */
+export interface LossRecord {
+  round: number
+  peer: string
+  /** what told: the mesh dropped it (liveness.ts), or its bootstrap unlisted it and a probe failed (probes.ts) */
+  by: 'mesh' | 'probe'
+  openedAt: number
+  unlinkedAt?: number
+  leftViewAt?: number
+  lostAt: number
+}
+
+/** A round this peer coordinated: began (drawn), selected (after dialling unlinked learners), closed (no more updates, or the deadline). */
+export interface CoordinatedRecord {
+  round: number
+  takeover: boolean
+  beganAt: number
+  selectedAt: number
+  closedAt?: number
+  selected: number
+  admitted?: number
+  lost?: number
+  /** closed at the deadline with learners still awaited */
+  atDeadline?: boolean
+}
+
+/** Diagnostic lists in the stats keep their last this many records. */
+export const RECORDS_KEPT = 32
+
+export function keepRecord<T> (list: T[], r: T): void {
+  list.push(r)
+  if (list.length > RECORDS_KEPT) list.splice(0, list.length - RECORDS_KEPT)
 }
 
 export interface LiveStatus {
@@ -71,6 +115,7 @@ export interface LiveStatus {
 export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
-    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0
+    malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
+    learnersDialled: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Links to the learners a coordinator is about to select (service.ts). A round's learners are the
+ * joined learners this coordinator holds a direct link to (round-plan.ts): requests are refused on
+ * the relay-limited link every peer has to every other through the bootstrap, and updates and
+ * models are too big for the relay's limits anyway. In a freshly started mesh the links are still
+ * forming when the first rounds run, and a coordinator that selected only what it was linked to ran
+ * round after round without some learners (live-hostile.test.ts: rounds 2–4 in under a second each
+ * without the one learner it had no link to yet).
+ *
+ * So before selecting, the coordinator dials every joined learner it lacks a direct link to and
+ * that has not left the mesh (liveness.ts, probes.ts), at most `MAX_LINK_DIALS` at once, and waits for
+ * them at most `LINK_WAIT_MS` — less when each one is linked, gone or its dial has settled. A learner still not linked
+ * is left out of this round and counted (`unreachable`); one whose dial failed is not dialled again
+ * for `LINK_RETRY_MS`, so a learner that cannot be reached (no WebRTC address, ICE fails) costs at most
+ * one wait per LINK_RETRY_MS, not one per round. Reaching learners over the relayed link instead was not
+ * chosen: it would carry every update and model through the bootstrap, the busiest process.
+ */
+import type { LearningMesh } from './ports.ts'
+
+/**
+ * the longest a coordinator waits for new links before it selects. Short: at 8 peers under load
+ * 12–23 (bench/live-learning, docs/learning.md "Round-time tail") 15 of 18 such dials had not
+ * linked within 4 s, and the 4 s wait was the largest part of two of five commit gaps; a dial
+ * still running after the wait goes on in the mesh, and a later round selects the learner once linked
+ */
+export const LINK_WAIT_MS = 1000
+/** learners dialled before one round, at most */
+export const MAX_LINK_DIALS = 8
+/** a learner whose dial failed is not dialled again (by this coordinator, before a round) for this long */
+export const LINK_RETRY_MS = 30_000
+
+export interface LinkOutcome {
+  /** learners dialled (lacking a direct link, not gone, not recently failed) */
+  dialled: string[]
+  /** dialled learners linked afterwards */
+  linked: string[]
+  /** dialled learners still without a direct link after the wait: left out of the round */
+  unreachable: string[]
+}
+
+export class LearnerLinks {
+  private readonly failedAt = new Map<string, number>()
+
+  constructor (private readonly mesh: LearningMesh, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
+
+  /** Joined learners other than this peer without a direct link, not gone, not within RETRY_MS of a failed dial; at most MAX_LINK_DIALS. */
+  missing (learners: readonly string[], gone: (peer: string) => boolean): string[] {
+    const direct = this.direct()
+    const now = this.now()
+    return learners.filter(p => p !== this.mesh.peerId && !direct.has(p) && !gone(p) && now - (this.failedAt.get(p) ?? -Infinity) >= LINK_RETRY_MS).slice(0, MAX_LINK_DIALS)
+  }
+
+  /**
+   * Dials `missing(…)` and resolves once each is linked, gone or settled, or after the wait; a dial
+   * still running then goes on in the mesh (a later round finds its link). `wait` polls.
+   */
+  async ensure (learners: readonly string[], gone: (peer: string) => boolean, wait: (cond: () => boolean) => Promise<void>): Promise<LinkOutcome> {
+    const dialled = this.missing(learners, gone)
+    if (dialled.length === 0) return { dialled, linked: [], unreachable: [] }
+    const settled = new Set<string>()
+    for (const p of dialled) {
+      this.mesh.link(p, this.waitMs).catch(() => false).finally(() => { settled.add(p) })
+    }
+    const until = this.now() + this.waitMs
+    await wait(() => {
+      if (this.now() >= until) return true
+      const direct = this.direct()
+      return dialled.every(p => direct.has(p) || settled.has(p) || gone(p))
+    })
+    const direct = this.direct()
+    const linked = dialled.filter(p => direct.has(p))
+    const unreachable = dialled.filter(p => !direct.has(p))
+    for (const p of unreachable) this.failedAt.set(p, this.now())
+    for (const p of linked) this.failedAt.delete(p)
+    return { dialled, linked, unreachable }
+  }
+
+  private direct (): Set<string> {
+    return new Set(this.mesh.links().filter(l => !l.limited).map(l => l.peerId))
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Dead peers the mesh has not noticed yet (core/learning/live/probes.ts). Over `_mem.ts`'s
+ * in-memory mesh, where a `frozen` peer stays linked and in every view but answers nothing, and
+ * `unlistedPeers` are those whose bootstrap link closed, with real tfjs training on small MNIST
+ * shards and deadlines and round timeouts far longer than the waits (waiting either out fails):
+ * - a selected learner that dies right after accepting `start` (frozen, unlisted) is given up on
+ *   once a probe fails: the round commits without it, long before the mesh would drop it (here never);
+ * - an unlisted learner that answers the probe is still waited for (an unlisting alone is not enough);
+ * - a drawn coordinator that dies right after starting its round is passed over by the next in the
+ *   draw once a probe fails, not after the round timeout;
+ * - a learner still training (or sending) for that dead coordinator takes the takeover's `start` of
+ *   the same round and sends it the same update, instead of refusing it as busy.
+ * Plus `DeathProbes` alone: one probe in flight per peer, dead only while unlisted.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { KIND_ROUND, LiveLearning, readMessage, readRoundEntry, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { DeathProbes, FORGET_MS } from '../../core/learning/live/probes.ts'
+import { smallMnist } from './_mnist.ts'
+import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { waitFor } from '../_support/wait.ts'
+
+const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const task: LiveTaskConfig = {
+  model, seed: 8, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
+}
+const ROUND_TIMEOUT = 900_000
+const WAIT = 150_000
+const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
+
+let shards: Dataset[] = []
+let test_: Dataset
+const running: LiveLearning[] = []
+const trainers: Trainer[] = []
+
+before(async () => {
+  const d = await smallMnist(60, 20, 11)
+  test_ = d.test
+  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(11)).map(idx => subset(d.train, idx))
+})
+after(async () => {
+  for (const l of running) await l.stop()
+  for (const t of trainers) t.dispose()
+})
+
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
+  const trainer = new Trainer(model, new Float32Array(784 * 16 + 16 + 16 * 10 + 10))
+  trainers.push(trainer)
+  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT },
+    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
+  running.push(l)
+  return l
+}
+
+function rounds (ledger: MemLedger): RoundEntry[] {
+  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
+}
+
+const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
+
+describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
+  test('a selected learner that dies after accepting `start` is given up on once its probe fails', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    let victim: string | undefined
+    mesh.answered = (_from, to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (victim != null || m.type !== 'start' || m.round !== 2) return
+      victim = to
+      // dies: its update never comes, yet it stays linked and in every view; its bootstrap link closed
+      mesh.frozen.add(to)
+      mesh.unlistedPeers.add(to)
+      void byId(peers, to).stop()
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 commits without the dead learner, long before its deadline; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.ok(victim != null && victim !== r2.coordinator)
+    assert.equal(r2.participants.length, 3)
+    assert.ok(!r2.participants.includes(victim))
+    const coord = byId(peers, r2.coordinator)
+    assert.equal(coord.stats.lostParticipants, 1)
+    assert.deepEqual(coord.stats.losses.map(l => [l.round, l.peer, l.by]), [[2, victim, 'probe']])
+    assert.equal(coord.stats.roundsFailed, 0)
+    for (const p of peers) await p.stop()
+  })
+
+  test('an unlisted learner that answers its probe is waited for', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    mesh.unlistedPeers.add(PEERS[1])
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `2 rounds; committed ${rounds(ledger).length}` })
+    for (const r of rounds(ledger).slice(0, 2)) assert.equal(r.participants.length, 4, `round ${r.round}: the unlisted (but live) learner too`)
+    for (const p of peers) {
+      assert.equal(p.stats.lostParticipants, 0)
+      assert.equal(p.stats.takeovers, 0)
+    }
+    for (const p of peers) await p.stop()
+  })
+
+  test('a drawn coordinator that dies after starting its round is passed over once its probe fails', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    let drawn: string | undefined
+    mesh.answered = (from, _to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (drawn != null || m.type !== 'start' || m.round !== 2) return
+      drawn = from
+      mesh.frozen.add(from)
+      mesh.unlistedPeers.add(from)
+      void byId(peers, from).stop()
+    }
+    for (const p of peers) await p.start()
+    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.equal(drawn, order[0], 'the first in the draw started round 2')
+    assert.notEqual(r2.coordinator, drawn)
+    assert.ok(!r2.participants.includes(drawn as string))
+    assert.equal(r2.coordinator, order.find(p => p !== drawn), 'the next in the draw took over')
+    assert.ok(byId(peers, r2.coordinator).stats.takeovers >= 1)
+    for (const p of peers) await p.stop()
+  })
+})
+
+describe('a takeover of the same round (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
+  test('a learner training for a coordinator that died takes the takeover\'s `start` instead of refusing it as busy', async () => {
+    const mesh = new MemMesh()
+    // the update call to the dead coordinator hangs far longer than the test: without the
+    // takeover's start being taken, the learner stays busy through the takeover's round
+    mesh.stallMs = 300_000
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    let drawn: string | undefined
+    let learner: string | undefined
+    mesh.answered = (from, to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (drawn != null || m.type !== 'start' || m.round !== 2) return
+      // a learner other than the next in the draw (that one takes over: it coordinates, not learns)
+      if (to === byId(peers, from).status().order[1]) return
+      drawn = from
+      learner = to
+      mesh.frozen.add(from)
+      mesh.unlistedPeers.add(from)
+      void byId(peers, from).stop()
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.ok(drawn != null && learner != null)
+    assert.notEqual(r2.coordinator, drawn)
+    assert.ok(r2.participants.includes(learner), `the learner started by the dead coordinator took part in the takeover's round: ${r2.participants.map(p => p.slice(-6)).join(' ')}`)
+    assert.equal(r2.participants.length, 3, 'every live learner')
+    assert.equal(byId(peers, learner).stats.startsJoined, 1, 'it took the takeover\'s start for the round it was training')
+    assert.equal(byId(peers, learner).stats.updatesSent, 2, 'one training per round: the takeover got the same update')
+    for (const p of peers) await p.stop()
+  })
+})
+
+describe('DeathProbes', () => {
+  test('probes only unlisted peers, one probe in flight each; dead while unlisted and silent, for FORGET_MS at most', async () => {
+    let now = 0
+    const unlisted = new Set(['a', 'b'])
+    const pings: string[] = []
+    const answers = new Map<string, () => void>()
+    const fails = new Map<string, () => void>()
+    const probes = new DeathProbes({
+      unlisted: () => [...unlisted],
+      ping: async peer => { pings.push(peer); return await new Promise<number>((resolve, reject) => { answers.set(peer, () => { resolve(1) }); fails.set(peer, () => { reject(new Error('timeout')) }) }) }
+    }, () => now)
+    probes.check(['a', 'b', 'c'])
+    probes.check(['a', 'b', 'c'])
+    assert.deepEqual(pings, ['a', 'b'], 'c is listed: no probe; no second probe while one is in flight')
+    fails.get('a')?.()
+    answers.get('b')?.()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(probes.dead('a'), true, 'unlisted and silent')
+    assert.equal(probes.dead('b'), false, 'unlisted but it answered')
+    assert.equal(probes.dead('c'), false)
+    now += 500
+    probes.check(['b'])
+    assert.deepEqual(pings, ['a', 'b'], 'b is not probed again within PROBE_AGAIN_MS')
+    unlisted.delete('a')
+    probes.check([])
+    assert.equal(probes.dead('a'), false, 'listed again: alive')
+    unlisted.add('a')
+    now += 1000
+    probes.check(['a'])
+    fails.get('a')?.()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(probes.dead('a'), true)
+    now += FORGET_MS
+    assert.equal(probes.dead('a'), false, 'a dead mark expires')
+    assert.equal(probes.failed, 2)
+  })
+})
