@@ -74,8 +74,9 @@ test('late followers linked to no replica dial a chain holder they heard gossip 
     const lateIds = await Promise.all(['unlinked late 1', 'unlinked late 2'].map(async s => peerIdFromPrivateKey(await seededKey(s)).toString()))
     for (const l of lateIds) for (const r of early.slice(1)) net2.unlinked.add(`${l}>${r.id}`)
     const late = [await net2.add('unlinked late 1', { ...init, join: false }), await net2.add('unlinked late 2', { ...init, join: false })]
-    // a new record is gossiped while they wait: they learn who holds the chain
-    await early[2].node.submit(note(11), { timeoutMs: 30_000 })
+    // new records are gossiped (by each slot's leader) while they wait: they learn who holds the
+    // chain. Three slots in a row, so a replica other than the genesis peer leads at least one
+    for (let i = 0; i < 3; i++) await early[1 + (i % 2)].node.submit(note(11 + i), { timeoutMs: 30_000 })
     const all = [...early, ...late]
     await waitFor(() => {
       const heads = new Set(all.map(p => `${p.node.status().height}:${p.node.status().head}`))
