@@ -81,8 +81,15 @@ try {
   clearInterval(poller)
   const toChain = [...started].filter(([name]) => name !== 'boot').map(([name, at]) => ({ name, ms: hasChain.has(name) ? (hasChain.get(name) as number) - at : null }))
   const got = toChain.flatMap(x => x.ms == null ? [] : [x.ms])
+  // per peer at the end: height, sync pulls and links (ledger.links: unlimited links by transport,
+  // the genesis peer linked or not, inbound links closed over the hard cap)
+  const perPeer = await Promise.all(cluster.live().map(async p => {
+    const s = await cluster.statusOf(p).catch(() => null)
+    const l = await cluster.op(p, 'ledger.links').catch(() => null) as { mesh?: { unlimitedPeers: number, webrtc: number, websocket: number, limited: number, genesisLinked?: boolean, stats?: Record<string, number> } } | null
+    return { name: p.name, height: s?.height ?? null, epoch: s?.epoch ?? null, pulls: (s as unknown as { frames?: { syncPulls?: number } } | null)?.frames?.syncPulls ?? null, unlimited: l?.mesh?.unlimitedPeers ?? null, webrtc: l?.mesh?.webrtc ?? null, ws: l?.mesh?.websocket ?? null, limited: l?.mesh?.limited ?? null, genesisLinked: l?.mesh?.genesisLinked ?? null, overCapClosed: l?.mesh?.stats?.overCapClosed ?? null }
+  }))
   const result = {
-    n, minutes, note, formedAtS: formedAt,
+    n, minutes, note, formedAtS: formedAt, perPeer,
     startToChainMs: { peers: toChain.length, withChain: got.length, p50: got.length > 0 ? median(got) : null, max: got.length > 0 ? Math.max(...got) : null, withoutChain: toChain.filter(x => x.ms == null).map(x => x.name) },
     clientLatencyMs: latencies,
     samples

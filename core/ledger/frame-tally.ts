@@ -49,10 +49,12 @@ export interface FrameCounts {
   repeats: Record<string, number>
   /** sync pulls this peer started (request/response, not frames) */
   syncPulls: number
+  /** of those requests, the ones to a peer we held no usable link to (dialled first: sync-pull.ts) */
+  syncDials: number
 }
 
 export class FrameTally {
-  readonly counts: FrameCounts = { byKind: {}, repeats: {}, syncPulls: 0 }
+  readonly counts: FrameCounts = { byKind: {}, repeats: {}, syncPulls: 0, syncDials: 0 }
   private readonly seen = new Set<number>()
   private readonly order: number[] = []
 

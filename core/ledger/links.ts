@@ -136,8 +136,8 @@ export class Links implements LedgerTransport {
     this.mesh.publish(LEDGER_TOPIC, record).catch(err => { this.log(`publish: ${err instanceof Error ? err.message : String(err)}`) })
   }
 
-  async request (peerId: string, payload: Uint8Array): Promise<Uint8Array> {
-    return await this.mesh.request(peerId, SYNC_PROTOCOL, payload, { maxFrameSize: MAX_SYNC_BYTES + 128 * 1024 })
+  async request (peerId: string, payload: Uint8Array, opts: { direct?: boolean } = {}): Promise<Uint8Array> {
+    return await this.mesh.request(peerId, SYNC_PROTOCOL, payload, { maxFrameSize: MAX_SYNC_BYTES + 128 * 1024, ...(opts.direct === true ? { direct: true } : {}) })
   }
 
   connectedPeers (): string[] {

@@ -12,6 +12,8 @@
  * the genesis peer (the bootstrap: relay, gossip hub and forwarder at once, the busiest process of
  * the mesh) once per `syncIntervalMs`: at n = 32 under load its answers timed out and late peers
  * sat at height −1 for 6–9 minutes (docs/ledger.md, "Late peers"). One such pull runs at a time.
+ * A peer without a genesis also asks holders and the genesis peer it has no usable link to, dialling
+ * them (`syncDials` counts those requests): at n = 32 late peers were linked only to each other.
  */
 import { Chain } from './chain.ts'
 import { readRecord, readSyncResponse, writeSyncRequest } from './codec.ts'
@@ -79,13 +81,19 @@ export abstract class SyncPulls extends EpochInstances {
     })().finally(() => { this.pulling = false }))
   }
 
-  /** Whom `pullAny` asks, in order (at most PULL_TARGETS): recent holders, the genesis peer when we have no chain, then the rest at random. */
+  /**
+   * Whom `pullAny` asks, in order (at most PULL_TARGETS): recent holders, the genesis peer when we
+   * have no chain, then the rest at random. Without a chain, holders and the genesis peer are asked
+   * even when we hold no usable link to them (the request dials one): a late peer whose links all
+   * go to other peers without the chain must still reach one that has it.
+   */
   protected pullTargets (): string[] {
     const now = this.clock.now()
     const linked = this.c.transport.connectedPeers()
+    const anyLink = this.chain == null
     const shuffled = linked.map(p => ({ p, k: Math.random() })).sort((a, b) => a.k - b.k).map(x => x.p)
-    const holders = [...this.holders].filter(([p, at]) => now - at < LACKING_MS && linked.includes(p)).sort((a, b) => b[1] - a[1]).map(([p]) => p)
-    const genesis = this.chain == null && linked.includes(this.init.genesisPeerId) ? [this.init.genesisPeerId] : []
+    const holders = [...this.holders].filter(([p, at]) => now - at < LACKING_MS && (anyLink || linked.includes(p))).sort((a, b) => b[1] - a[1]).map(([p]) => p)
+    const genesis = this.chain == null && (anyLink || linked.includes(this.init.genesisPeerId)) ? [this.init.genesisPeerId] : []
     const lacking = (p: string): boolean => now - (this.lacking.get(p) ?? -Infinity) < LACKING_MS
     const order = [...new Set([...holders, ...genesis, ...shuffled.filter(p => !lacking(p)), ...shuffled.filter(lacking)])]
     return order.slice(0, PULL_TARGETS)
@@ -107,7 +115,10 @@ export abstract class SyncPulls extends EpochInstances {
       let res
       this.frames.counts.syncPulls++
       try {
-        res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 })))
+        // a target we hold no usable link to (a holder or the genesis peer, asked without a chain): dial it
+        const direct = !this.c.transport.connectedPeers().includes(target)
+        if (direct) this.frames.counts.syncDials++
+        res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 }), direct ? { direct } : undefined))
       } catch (err) {
         this.debug(`sync pull from ${target} (from ${from}) unanswered: ${err instanceof Error ? err.message : String(err)}`)
         return { ok: false, said, why: 'unanswered' }

@@ -10,8 +10,11 @@ export interface LedgerTransport {
   send: (peerId: string, frame: Uint8Array) => void
   /** publishes a committed record on the gossip topic */
   publish: (record: Uint8Array) => void
-  /** one sync request/response call */
-  request: (peerId: string, payload: Uint8Array) => Promise<Uint8Array>
+  /**
+   * one sync request/response call; with `direct`, to a peer we hold no usable link to, a direct
+   * link is dialled first (a peer without the chain asking one that has it)
+   */
+  request: (peerId: string, payload: Uint8Array, opts?: { direct?: boolean }) => Promise<Uint8Array>
   /** peers we have a link to now */
   connectedPeers: () => string[]
   /** last round trip to a peer, ms */

@@ -188,7 +188,16 @@ export class KeepAlive {
         stream.abort(new Error('keep-alive over budget'))
         return
       }
-      stream.send(e.data instanceof Uint8Array ? e.data : e.data.subarray())
+      // a ping that arrives while our side is closing goes unanswered: `send` would throw
+      // StreamStateError inside this event listener, i.e. out of the event loop, and end the process
+      // (seen: a peer exited with code 1 while the mesh shut down)
+      if (stream.writeStatus !== 'writable') return
+      try {
+        stream.send(e.data instanceof Uint8Array ? e.data : e.data.subarray())
+      } catch (err) {
+        this.components.log('keep-alive echo to %s failed: %s', conn.remotePeer, err instanceof Error ? err.message : String(err))
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      }
     }
     stream.addEventListener('message', onMessage)
     stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })

@@ -12,7 +12,8 @@
  * failure to a peer (up to 4×).
  *
  * Protected peers (a ledger epoch's replicas) are linked beyond `maxPeers`: every unlinked one is
- * dialled at once by the smaller id of the pair. `pacedProtectedDials` is an experiment that paces
+ * dialled at once by the smaller id of the pair, and their links do not count against the hard cap
+ * on inbound links (so a replica still accepts up to `hardCap(maxPeers)` links from non-replicas). `pacedProtectedDials` is an experiment that paces
  * them instead — the policy spends the `maxPeers` budget on them first, at most `maxParallelDials`
  * dials in flight in all, the larger id taking over after `2 × dialTimeoutMs` without a link — made
  * on the guess that fifteen concurrent WebRTC dials per replica starve a loaded CPU. Measured at
@@ -59,7 +60,7 @@ export class MeshDialer {
   constructor (
     private readonly libp2p: Libp2p,
     private config: MeshConfig,
-    private readonly stats: { dialFailures: number, dialSuccesses: number },
+    private readonly stats: { dialFailures: number, dialSuccesses: number, overCapClosed?: number },
     private readonly log: Logger,
     /** Called when a dial settles (a slot is free, or a link was added): the node re-runs the policy at once. */
     private readonly onSettled: () => void = () => {}
@@ -147,18 +148,33 @@ export class MeshDialer {
 
   isProtected (peerId: string): boolean { return this.protectedPeers.has(peerId) }
 
+  /** Direct WebRTC links to peers that are not protected, now. */
+  unprotectedLinks (): number {
+    let n = 0
+    for (const p of this.webrtcPeers()) if (!this.protectedPeers.has(p)) n++
+    return n
+  }
+
   /** Direct WebRTC peers now. */
   webrtcPeers (): Set<string> {
     return new Set(this.libp2p.getConnections().filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))
   }
 
-  /** Closes a new inbound WebRTC link when it takes us past the hard cap. */
+  /**
+   * Closes a new inbound WebRTC link from an unprotected peer when it takes our links to
+   * unprotected peers past the hard cap. Protected links (a ledger epoch's replicas) do not count:
+   * `maxPeers` bounds only the links to the others. Counting them closed every inbound link from a
+   * non-replica at a replica holding more than `hardCap(maxPeers)` replica links (15 of them at
+   * n = 32 against a cap of 10), so peers that joined after the replica set formed could link only
+   * each other (docs/ledger.md, "Late peers at n = 32").
+   */
   connectionOpened (conn: Connection): void {
     if (connectionTransport(conn) !== 'webrtc') return
     this.closeSignallingLinks(conn)
     if (conn.direction !== 'inbound' || this.protectedPeers.has(conn.remotePeer.toString())) return
-    if (this.webrtcPeers().size > hardCap(this.config.maxPeers)) {
+    if (this.unprotectedLinks() > hardCap(this.config.maxPeers)) {
       this.log('closing inbound link from %s: over the hard cap', conn.remotePeer)
+      if (this.stats.overCapClosed != null) this.stats.overCapClosed++
       void conn.close().catch(err => { this.log('close failed: %s', err instanceof Error ? err.message : String(err)) })
     }
   }

@@ -48,6 +48,8 @@ export interface MeshStats {
   duplicateLinksRefused: number
   /** Unproven direct links closed because another link to the same peer is proven (see link-health.ts). */
   duplicateLinksClosed: number
+  /** Inbound direct links closed at once because they took us over the hard cap (mesh-dialer.ts). */
+  overCapClosed: number
   /** Direct links closed because they held `maxHeldChannels` closed data channels (datachannel-tracker.ts). */
   recycledLinks: number
   /** Keep-alive round trips completed (keepalive.ts). */

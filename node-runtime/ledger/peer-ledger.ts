@@ -87,14 +87,42 @@ const APPLY: Record<string, (node: MeshNode, value: unknown) => void> = {
 /**
  * The `ledger.links` control op: the other replicas of the current epoch, and which of them this
  * peer has a direct (not relay-limited) link to — the rest get its consensus frames through a
- * forwarding replica (core/ledger/routing.ts). The ledger benchmark sums it over the peers.
+ * forwarding replica (core/ledger/routing.ts). The ledger benchmark sums it over the peers. Also
+ * every open link by transport (`direct` WebRTC, `websocket` — the bootstrap link —, `relayed` and
+ * how many of those are relay-limited), whether the genesis peer is linked without limits, and the
+ * mesh counters that say why links went (`overCapClosed`, `deadLinks`, …): what a late peer that
+ * cannot reach the chain is short of (docs/ledger.md, "Late peers at n = 32").
  */
-export function replicaLinks (node: Pick<MeshNode, 'links' | 'peerId'>, ledger: Pick<LedgerApi, 'status'>): { replicas: number, direct: number, missing: string[] } {
+export function replicaLinks (node: Pick<MeshNode, 'links' | 'peerId'> & Partial<Pick<MeshNode, 'stats'>>, ledger: Pick<LedgerApi, 'status'>, genesisPeerId?: string): ReplicaLinks {
   const self = node.peerId.toString()
   const others = ledger.status().replicas.map(r => r.peerId).filter(p => p !== self)
-  const linked = new Set(node.links().filter(l => !l.limited).map(l => l.peerId))
+  const links = node.links()
+  const linked = new Set(links.filter(l => !l.limited).map(l => l.peerId))
   const missing = others.filter(p => !linked.has(p))
-  return { replicas: others.length, direct: others.length - missing.length, missing }
+  const count = (pred: (l: (typeof links)[number]) => boolean): number => new Set(links.filter(pred).map(l => l.peerId)).size
+  return {
+    replicas: others.length,
+    direct: others.length - missing.length,
+    missing,
+    mesh: {
+      unlimitedPeers: linked.size,
+      peers: [...linked],
+      webrtc: count(l => l.transport === 'webrtc' && !l.limited),
+      websocket: count(l => l.transport === 'websocket' && !l.limited),
+      relayed: count(l => l.transport === 'relayed'),
+      limited: count(l => l.limited),
+      ...(genesisPeerId != null ? { genesisLinked: linked.has(genesisPeerId) } : {}),
+      ...(node.stats != null ? { stats: { ...node.stats } } : {})
+    }
+  }
+}
+
+/** What `ledger.links` answers (see replicaLinks). */
+export interface ReplicaLinks {
+  replicas: number
+  direct: number
+  missing: string[]
+  mesh: { unlimitedPeers: number, peers: string[], webrtc: number, websocket: number, relayed: number, limited: number, genesisLinked?: boolean, stats?: Record<string, number> }
 }
 
 /** The hostile mode asked for by the environment: only when NOVACRON_TEST=1 (tests), else none. */
@@ -152,7 +180,7 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
   const target: LedgerOpTarget = { ledger, ...core.config }
   const handler = async (op: string, args: Record<string, unknown>): Promise<unknown> => {
     if (op === 'ledger.applied') return { ...applied, 'mesh.maxPeers.current': init.node.config.maxPeers }
-    if (op === 'ledger.links') return replicaLinks(init.node, ledger)
+    if (op === 'ledger.links') return replicaLinks(init.node, ledger, init.genesisPeerId)
     return await runLedgerOp(target, op, args)
   }
   init.control?.addOps('ledger.', handler)

@@ -2,7 +2,8 @@
  * An in-memory network for ledger tests (no libp2p): every `LedgerNode` gets a `LedgerTransport`
  * whose frames are delivered after a delay drawn from a seeded PRNG (so messages reorder), gossip
  * reaches every online node, and sync requests call the target's `serveSync`. Nodes can be taken
- * offline (their frames are lost both ways) and links can be cut. Keys come from seeds.
+ * offline (their frames are lost both ways), links can be cut, and pairs can be left unlinked (a
+ * sync request between them must dial). Keys come from seeds.
  */
 import * as prng from 'lib0/prng'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -32,6 +33,12 @@ export class MemNet {
   readonly cut = new Set<string>()
   /** links (from → to) that look up (connected) but lose every frame: a link that died without closing */
   readonly blackhole = new Set<string>()
+  /**
+   * pairs (`a>b`, either order) with no link between them that a dial can make: frames and gossip
+   * still get through (other peers forward them), `connectedPeers` leaves the pair out, and a sync
+   * request between them fails unless it asks for a `direct` link, which links the pair
+   */
+  readonly unlinked = new Set<string>()
   /** peers whose sync answers never come (an overloaded peer): a request to one fails after `maxDelayMs` × 10 */
   readonly syncMuted = new Set<string>()
 
@@ -44,6 +51,8 @@ export class MemNet {
 
   /** frames and gossip sent and not yet delivered (or dropped) */
   get inFlight (): number { return this.timers.size }
+
+  private linked (a: string, b: string): boolean { return !this.unlinked.has(`${a}>${b}`) && !this.unlinked.has(`${b}>${a}`) }
 
   private up (a: string, b: string): boolean {
     return !this.offline.has(a) && !this.offline.has(b) && !this.cut.has(`${a}>${b}`) && !this.cut.has(`${b}>${a}`)
@@ -69,16 +78,21 @@ export class MemNet {
           net.later(() => { if (net.up(id, p.id)) void p.node.onRecord(id, record) })
         }
       },
-      async request (to, payload) {
+      async request (to, payload, opts) {
         const p = net.peers.get(to)
         if (p == null || !net.up(id, to)) throw new Error(`${to} unreachable`)
+        if (!net.linked(id, to)) {
+          if (opts?.direct !== true) throw new Error(`no link to ${to}`)
+          net.unlinked.delete(`${id}>${to}`) // the dial links the pair
+          net.unlinked.delete(`${to}>${id}`)
+        }
         if (net.syncMuted.has(to)) {
           await new Promise<void>(resolve => { net.later(resolve, net.maxDelayMs * 10) })
           throw new Error(`request to ${to} timed out`)
         }
         return await p.node.serveSync(id, payload)
       },
-      connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p)),
+      connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p) && net.linked(id, p)),
       rttMs: () => 2,
       protect: () => {},
       disconnect: peer => { net.cut.add(`${id}>${peer}`) }

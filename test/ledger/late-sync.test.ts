@@ -8,6 +8,12 @@
  * without a genesis asked only the genesis peer (whenever it was linked), once per sync interval:
  * none of the three ever got the chain. Now a pull tries other linked peers in turn (peers that
  * gossiped a record first), so L3 gets it from the replica and L1 and L2 from L3, behind it.
+ *
+ * Second test (n = 32: replicas closed late peers' inbound links, so late peers were linked only to
+ * each other and the busy bootstrap): late followers with no link to any replica, only to the muted
+ * genesis peer and each other, while gossip from the replicas still reaches them through the mesh.
+ * Before the fix a pull asked linked peers only: none got the chain. Now a peer without a genesis
+ * also asks the holders it heard gossip from, dialling them (`syncDials`).
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -51,4 +57,34 @@ test('late followers behind other late peers reach the head while the genesis pe
   // the genesis peer answered none of their pulls, and L1/L2 reach nobody with the chain but L3 (and the genesis peer)
   assert.equal(genesis.node.status().height, late[0].node.status().height)
   for (const p of late) assert.equal(p.node.status().replica, false)
+})
+
+test('late followers linked to no replica dial a chain holder they heard gossip from', { timeout: 120_000 }, async () => {
+  const net2 = new MemNet(33)
+  try {
+    const key = await seededKey('unlinked genesis')
+    const gid = peerIdFromPrivateKey(key).toString()
+    const init = { genesisPeerId: gid, removeAfterMs: 600_000, syncIntervalMs: 1000 }
+    const genesis = await net2.add('unlinked genesis', init, { key })
+    const early = [genesis, await net2.add('unlinked replica a', init), await net2.add('unlinked replica b', init)]
+    const show = (ps: MemPeer[]): string => ps.map(p => { const s = p.node.status(); return `${p.id.slice(-4)} e${s.epoch} h${s.height} pulls ${s.frames?.syncPulls} dials ${s.frames?.syncDials}` }).join('; ')
+    await waitFor(() => early.every(p => p.node.status().replicas.length === 3), { timeout: 60_000, message: () => show(early) })
+    await early[1].node.submit(note(10), { timeoutMs: 30_000 })
+    net2.syncMuted.add(genesis.id)
+    const lateIds = await Promise.all(['unlinked late 1', 'unlinked late 2'].map(async s => peerIdFromPrivateKey(await seededKey(s)).toString()))
+    for (const l of lateIds) for (const r of early.slice(1)) net2.unlinked.add(`${l}>${r.id}`)
+    const late = [await net2.add('unlinked late 1', { ...init, join: false }), await net2.add('unlinked late 2', { ...init, join: false })]
+    // new records are gossiped (by each slot's leader) while they wait: they learn who holds the
+    // chain. Three slots in a row, so a replica other than the genesis peer leads at least one
+    for (let i = 0; i < 3; i++) await early[1 + (i % 2)].node.submit(note(11 + i), { timeoutMs: 30_000 })
+    const all = [...early, ...late]
+    await waitFor(() => {
+      const heads = new Set(all.map(p => `${p.node.status().height}:${p.node.status().head}`))
+      return heads.size === 1 && late.every(p => p.node.status().height >= 0)
+    }, { timeout: 60_000, interval: 100, message: () => show(all) })
+    // the chain came over a link the pull dialled (the muted genesis peer answered nothing)
+    assert.ok(late.some(p => (p.node.status().frames?.syncDials ?? 0) > 0), show(late))
+  } finally {
+    await net2.stopAll()
+  }
 })

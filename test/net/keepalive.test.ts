@@ -79,6 +79,34 @@ test('the echo side drops a stream over its budget: too many messages, or too la
   }
 })
 
+test('a ping that arrives while the echo side is closing does not throw out of the event listener', async () => {
+  const far = components()
+  const remote = new KeepAlive(far, { intervalMs: 60_000 })
+  await remote.start()
+  const uncaught: unknown[] = []
+  const onUncaught = (err: unknown): void => { uncaught.push(err) }
+  process.prependListener('uncaughtException', onUncaught)
+  try {
+    for (const writeStatus of ['closing', 'writable']) {
+      // a stream whose send throws as libp2p's does once it is closing (StreamStateError)
+      const stream = Object.assign(new EventTarget(), {
+        status: 'open', writeStatus, aborted: false,
+        send: () => { throw Object.assign(new Error('Cannot write to a stream that is closing'), { name: 'StreamStateError' }) },
+        abort () { this.aborted = true; this.status = 'aborted' },
+        close: async () => {}
+      })
+      far.handler?.(stream as unknown as Stream, { remotePeer: { toString: () => 'closing' } } as unknown as Connection)
+      stream.dispatchEvent(Object.assign(new Event('message'), { data: new Uint8Array(8) }))
+      await new Promise(resolve => setImmediate(resolve))
+      assert.equal(stream.aborted, writeStatus === 'writable', `${writeStatus}: a send that throws aborts the stream; a closing one is left alone`)
+    }
+    assert.deepEqual(uncaught, [], 'nothing thrown out of the echo listener')
+  } finally {
+    process.removeListener('uncaughtException', onUncaught)
+    await remote.stop()
+  }
+})
+
 test('a peer without the protocol is asked once per connection, not once per interval', async () => {
   const unsupported = Object.assign(new Error('protocol selection failed'), { name: 'UnsupportedProtocolError' })
   const conn = fakeConnection(() => {}, () => unsupported)

@@ -59,18 +59,58 @@ test('protected peers are dialled beyond the target and kept over the hard cap',
   dialer.maintain(view)
   await new Promise(resolve => setImmediate(resolve))
   assert.deepEqual(dialled.sort(), [others[3], others[4]].sort(), 'protected peers are dialled anyway')
-  // hard cap for maxPeers 1 is 3 links: we have 3; an inbound 4th is closed unless protected
-  const intruder = link(others[5], 'inbound')
+  // hard cap for maxPeers 1 is 3 links to unprotected peers; protected links do not count
+  // (we hold 1 unprotected + 2 protected): two more unprotected inbound links are kept, the third is closed
+  const kept = [link(others[5], 'inbound'), link(others[2], 'inbound')]
+  for (const c of kept) { conns.push(c); dialer.connectionOpened(c as Connection) }
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(kept.map(c => c.closed === true), [false, false], 'unprotected inbound links up to the hard cap stay (protected ones not counted)')
+  const intruder = link(others[1], 'inbound')
   conns.push(intruder)
   dialer.connectionOpened(intruder as Connection)
   await new Promise(resolve => setImmediate(resolve))
   assert.equal(intruder.closed, true, 'an unprotected inbound link over the cap is closed')
+  intruder.status = 'closed'
   dialer.protect([others[3], others[4], others[1]])
   const friend = link(others[1], 'inbound')
   conns.push(friend)
   dialer.connectionOpened(friend as Connection)
   await new Promise(resolve => setImmediate(resolve))
   assert.notEqual(friend.closed, true, 'a protected inbound link over the cap stays')
+  dialer.stop()
+})
+
+test('a replica with more replica links than the hard cap still accepts links from non-replicas (late peers, n = 32)', async () => {
+  // n = 32 in small: maxPeers 1 (hard cap 3) and 6 protected replica links, more than the cap. Before
+  // the fix every inbound link from a non-replica was closed at once (the cap counted the replica
+  // links), so peers that joined after the replicas formed linked only each other.
+  const all = (await Promise.all(Array.from({ length: 11 }, async () => await id()))).sort()
+  const self = all[0]
+  const replicas = all.slice(1, 7)
+  const late = all.slice(7)
+  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${replicas[0]}/p2p-circuit/webrtc/p2p/${p}`
+  const conns: Array<Partial<Connection> & { closed?: boolean }> = []
+  const link = (p: string, direction: 'inbound' | 'outbound'): Partial<Connection> & { closed?: boolean } => {
+    const c: Partial<Connection> & { closed?: boolean } = {
+      remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(addr(p)), direction, status: 'open', limits: undefined,
+      close: async () => { c.closed = true; c.status = 'closed' }
+    }
+    return c
+  }
+  const fake = {
+    peerId: { toString: () => self },
+    getConnections: (peer?: { toString: () => string }) => conns.filter(c => c.status === 'open' && (peer == null || c.remotePeer?.toString() === peer.toString())),
+    dial: async () => { throw new Error('no dials in this test') }
+  } as unknown as Libp2p
+  const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 1, dialTimeoutMs: 1000 }), { dialFailures: 0, dialSuccesses: 0, overCapClosed: 0 }, Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as never)
+  dialer.start()
+  dialer.protect(replicas)
+  for (const r of replicas) conns.push(link(r, 'outbound'))
+  const inbound = late.map(p => link(p, 'inbound'))
+  for (const c of inbound) { conns.push(c); dialer.connectionOpened(c as Connection) }
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(dialer.unprotectedLinks(), 3, 'three late peers linked (the hard cap for maxPeers 1)')
+  assert.deepEqual(inbound.map(c => c.closed === true), [false, false, false, true], 'the first three late peers are kept, the fourth is over the cap')
   dialer.stop()
 })
 

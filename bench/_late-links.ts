@@ -1,0 +1,90 @@
+/**
+ * Scratch (issue 15, late peers): `novacron start` + `--early` peers with a lowered link cap
+ * (`--max-peers`), wait until they are all replicas (the replica cap raised to n first), then the
+ * rest as late peers, 4 at a time; every ~3 s each peer's height, sync pulls and links
+ * (`ledger.links`: unlimited links by transport, whether the genesis peer is linked, over-cap
+ * closes). `--logs <dir>`: mesh and ledger debug logs, one file per peer. Ends when every late peer holds the chain or after `--limit-s`. Writes
+ * bench/results/<--out>.json.
+ *
+ *   node --import tsx --import ./node-runtime/polyfills.mjs bench/_late-links.ts --n 12 --early 5 --max-peers 3
+ */
+import os from 'node:os'
+import { LedgerCluster, type ClusterPeer } from '../test/_support/ledger-cluster.ts'
+import { writeResult } from './_results.ts'
+
+const argv = process.argv.slice(2)
+const arg = (name: string, def: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def }
+const n = Number(arg('n', '12'))
+const early = Number(arg('early', '5'))
+const maxPeers = arg('max-peers', '3')
+const limitS = Number(arg('limit-s', '240'))
+const out = arg('out', 'ledger-late-links')
+const t0 = Date.now()
+const el = (): number => Math.round((Date.now() - t0) / 1000)
+const logDir = arg('logs', '')
+const cluster = new LedgerCluster({ flags: ['--max-peers', maxPeers, '--ledger-protocol', 'probft'], ...(logDir !== '' ? { env: { DEBUG: 'novacron:mesh', NOVACRON_DEBUG: '1' } } : {}) })
+const late: ClusterPeer[] = []
+const started = new Map<string, number>()
+const hasChain = new Map<string, number>()
+const timeline: unknown[] = []
+let note = ''
+interface Links { replicas: number, direct: number, mesh: { unlimitedPeers: number, peers: string[], webrtc: number, websocket: number, relayed: number, limited: number, genesisLinked?: boolean, stats?: Record<string, number> } }
+
+async function snapshot (): Promise<Array<Record<string, unknown>>> {
+  const peers = cluster.live()
+  const rows = await Promise.all(peers.map(async p => {
+    const s = await cluster.statusOf(p).catch(() => null)
+    const l = await cluster.op(p, 'ledger.links').catch(() => null) as Links | null
+    return { p, s, l }
+  }))
+  const holders = new Set(rows.filter(r => (r.s?.height ?? -1) >= 0).map(r => r.p.peerId))
+  for (const r of rows) if ((r.s?.height ?? -1) >= 0 && !hasChain.has(r.p.name)) hasChain.set(r.p.name, Date.now())
+  return rows.map(({ p, s, l }) => ({
+    name: p.name, late: late.includes(p), height: s?.height ?? null, epoch: s?.epoch ?? null, replicas: s?.replicas.length ?? null,
+    pulls: (s as unknown as { frames?: { syncPulls?: number } })?.frames?.syncPulls ?? null,
+    unlimited: l?.mesh.unlimitedPeers ?? null, webrtc: l?.mesh.webrtc ?? null, ws: l?.mesh.websocket ?? null, relayed: l?.mesh.relayed ?? null, limited: l?.mesh.limited ?? null,
+    genesisLinked: l?.mesh.genesisLinked ?? null,
+    linkedHolders: l == null ? null : l.mesh.peers.filter(x => holders.has(x)).length,
+    overCapClosed: l?.mesh.stats?.overCapClosed ?? null, dialFailures: l?.mesh.stats?.dialFailures ?? null, dialSuccesses: l?.mesh.stats?.dialSuccesses ?? null
+  }))
+}
+
+let final: Array<Record<string, unknown>> = []
+try {
+  const boot = await cluster.startBoot()
+  await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: n })
+  for (let i = 0; i < early; i += 4) await Promise.all(Array.from({ length: Math.min(4, early - i) }, async () => await cluster.startPeer()))
+  await cluster.waitReplicas(early + 1, cluster.live(), 240_000)
+  note = `early replicas formed at ${el()} s`
+  console.log(note)
+  for (let i = early + 1; i < n; i += 4) {
+    await Promise.all(Array.from({ length: Math.min(4, n - i) }, async () => { const p = await cluster.startPeer(); late.push(p); started.set(p.name, Date.now()) }))
+  }
+  console.log(`late peers up at ${el()} s`)
+  const end = Date.now() + limitS * 1000
+  while (Date.now() < end) {
+    const rows = await snapshot()
+    timeline.push({ s: el(), loadavg1: +os.loadavg()[0].toFixed(1), lateWithoutChain: late.filter(p => !hasChain.has(p.name)).length })
+    console.log(JSON.stringify(timeline.at(-1)))
+    final = rows
+    if (late.every(p => hasChain.has(p.name))) break
+    await new Promise(resolve => setTimeout(resolve, 3000))
+  }
+  final = await snapshot()
+} catch (err) {
+  note += `; stopped: ${err instanceof Error ? err.message.slice(0, 400) : String(err)}`
+} finally {
+  const result = {
+    n, early, maxPeers: Number(maxPeers), limitS, note,
+    lateToChainMs: late.map(p => ({ name: p.name, ms: hasChain.has(p.name) ? (hasChain.get(p.name) as number) - (started.get(p.name) as number) : null })),
+    timeline, peers: final
+  }
+  console.table(final)
+  console.log(writeResult(out, result))
+  if (logDir !== '') {
+    const { mkdirSync, writeFileSync } = await import('node:fs')
+    mkdirSync(logDir, { recursive: true })
+    for (const p of cluster.peers) writeFileSync(`${logDir}/${p.name}.log`, `${p.peerId}\n${p.proc.stderr}`)
+  }
+  await cluster.stop()
+}
