@@ -8,67 +8,45 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
-import { KIND_ROUND, LiveLearning, readRoundEntry, recomputeRound, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { LiveLearning, recomputeRound, type LiveTaskConfig } from '../../core/learning/live/index.ts'
 import { aggregateRound, quantisedStep, type RoundRule } from '../../core/learning/live/aggregate-round.ts'
 import { applyDelta } from '../../core/learning/live/delta.ts'
 import { MSG } from '../../core/learning/live/codec.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
-import { smallMnist } from './_mnist.ts'
-import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const model = SMALL_MLP
 const task: LiveTaskConfig = {
   model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
   quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 4000, downBits: 8
 }
 const SIZE = 784 * 16 + 16 + 16 * 10 + 10
 
-let shards: Dataset[] = []
-let test_: Dataset
-const running: LiveLearning[] = []
-const trainers: Trainer[] = []
-
-before(async () => {
-  const d = await smallMnist(60, 20, 6)
-  test_ = d.test
-  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(6)).map(idx => subset(d.train, idx))
-})
-after(async () => {
-  for (const l of running) await l.stop()
-  for (const t of trainers) t.dispose()
-})
+let learners: MemLearners
+before(async () => { learners = await MemLearners.load(6) })
+after(async () => { await learners.stop() })
 
 function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
-  const trainer = new Trainer(model, new Float32Array(SIZE))
-  trainers.push(trainer)
-  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
-  running.push(l)
-  return l
+  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 })
 }
 
 /** A peer whose every mesh request fails (no working link), counting its requests and keeping its log. */
 function isolatedPeer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): { l: LiveLearning, requests: () => number, log: string[] } {
-  const trainer = new Trainer(model, new Float32Array(SIZE))
-  trainers.push(trainer)
   let requests = 0
   const log: string[] = []
-  const port = mesh.port(PEERS[i])
-  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }, {
-    mesh: { ...port, request: async () => { requests++; throw new Error('no working link') } },
-    ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], log: m => { log.push(m) }
+  const l = learners.add(i, mesh, ledger, { task, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }, {
+    mesh: { ...mesh.port(PEERS[i]), request: async () => { requests++; throw new Error('no working link') } },
+    log: m => { log.push(m) }
   })
-  running.push(l)
   return { l, requests: () => requests, log }
 }
 
-function committed (ledger: MemLedger): RoundEntry[] {
-  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
-}
+const committed = committedRounds
 
 /** Seeded vectors shaped like a model and a round's aggregate (a small step from it). */
 function vectors (seed: number, n: number): { base: Float32Array, exact: Float32Array } {

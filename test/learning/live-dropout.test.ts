@@ -12,15 +12,15 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
-import { KIND_ROUND, LiveLearning, readMessage, readRoundEntry, RoundCollector, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { createRng } from '../../core/learning/index.ts'
+import { LiveLearning, readMessage, RoundCollector, type LiveTaskConfig } from '../../core/learning/live/index.ts'
 import { PeerLiveness } from '../../core/learning/live/liveness.ts'
 import { encodeUpdate } from '../../core/learning/codec.ts'
-import { smallMnist } from './_mnist.ts'
-import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const model = SMALL_MLP
 // a deadline and a round timeout no wait below comes near: waiting either out fails the test
 const task: LiveTaskConfig = {
   model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
@@ -30,33 +30,15 @@ const ROUND_TIMEOUT = 900_000
 const WAIT = 120_000
 const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
 
-let shards: Dataset[] = []
-let test_: Dataset
-const running: LiveLearning[] = []
-const trainers: Trainer[] = []
-
-before(async () => {
-  const d = await smallMnist(60, 20, 7)
-  test_ = d.test
-  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(7)).map(idx => subset(d.train, idx))
-})
-after(async () => {
-  for (const l of running) await l.stop()
-  for (const t of trainers) t.dispose()
-})
+let learners: MemLearners
+before(async () => { learners = await MemLearners.load(7) })
+after(async () => { await learners.stop() })
 
 function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
-  const trainer = new Trainer(model, new Float32Array(784 * 16 + 16 + 16 * 10 + 10))
-  trainers.push(trainer)
-  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
-  running.push(l)
-  return l
+  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
 }
 
-function rounds (ledger: MemLedger): RoundEntry[] {
-  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
-}
+const rounds = committedRounds
 
 describe('live rounds with dropouts (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('a selected learner dropped right after accepting `start` does not cost the deadline', async () => {

@@ -14,14 +14,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
-import { KIND_ROUND, LiveLearning, readMessage, readRoundEntry, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { LiveLearning, readMessage, type LiveTaskConfig } from '../../core/learning/live/index.ts'
 import { DeathProbes, FORGET_MS } from '../../core/learning/live/probes.ts'
-import { smallMnist } from './_mnist.ts'
-import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const model = SMALL_MLP
 const task: LiveTaskConfig = {
   model, seed: 8, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
   quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
@@ -30,33 +29,15 @@ const ROUND_TIMEOUT = 900_000
 const WAIT = 150_000
 const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
 
-let shards: Dataset[] = []
-let test_: Dataset
-const running: LiveLearning[] = []
-const trainers: Trainer[] = []
-
-before(async () => {
-  const d = await smallMnist(60, 20, 11)
-  test_ = d.test
-  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(11)).map(idx => subset(d.train, idx))
-})
-after(async () => {
-  for (const l of running) await l.stop()
-  for (const t of trainers) t.dispose()
-})
+let learners: MemLearners
+before(async () => { learners = await MemLearners.load(11) })
+after(async () => { await learners.stop() })
 
 function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
-  const trainer = new Trainer(model, new Float32Array(784 * 16 + 16 + 16 * 10 + 10))
-  trainers.push(trainer)
-  const l = new LiveLearning({ task, train: shards[i], test: test_, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i] })
-  running.push(l)
-  return l
+  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
 }
 
-function rounds (ledger: MemLedger): RoundEntry[] {
-  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
-}
+const rounds = committedRounds
 
 const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
 

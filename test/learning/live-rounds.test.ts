@@ -10,58 +10,35 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { createRng } from '../../core/learning/index.ts'
 import { encodeUpdate } from '../../core/learning/codec.ts'
 import {
   KIND_ROUND, LEARNING_KINDS, LiveLearning, readMessage, readRoundEntry, recomputeRound, writeMessage, writeRoundEntry,
   type LiveMessage, type LiveTaskConfig, type RoundEntry
 } from '../../core/learning/live/index.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
-import { smallMnist } from './_mnist.ts'
+import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
 import { IDS, MemLedger, MemMesh, PEERS, type Handler } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 import { hostileUpdates, type HostileUpdates } from '../../core/learning/live/hostile.ts'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
-import { checkDraw, coordinatorOrder, firstSeed, learningIdentity, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
+import { checkDraw, coordinatorOrder, firstSeed, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
 
-const model: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+const model = SMALL_MLP
 const task: LiveTaskConfig = {
   model, seed: 3, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
   quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 4000
 }
 
-let shards: Dataset[] = []
-let test_: Dataset
-const running: LiveLearning[] = []
-const trainers: Trainer[] = []
-
-before(async () => {
-  const d = await smallMnist(60, 20, 5)
-  test_ = d.test
-  shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(5)).map(idx => subset(d.train, idx))
-})
-after(async () => {
-  for (const l of running) await l.stop()
-  for (const t of trainers) t.dispose()
-})
+let learners: MemLearners
+before(async () => { learners = await MemLearners.load(5) })
+after(async () => { await learners.stop() })
 
 function peer (i: number, mesh: MemMesh, ledger: MemLedger, over: Partial<LiveTaskConfig> = {}, rounds = 3, roundTimeoutMs = 30_000, hostile?: HostileUpdates): LiveLearning {
-  const trainer = new Trainer(model, initialOf(model))
-  trainers.push(trainer)
-  const l = new LiveLearning({ task: { ...task, ...over }, train: shards[i], test: test_, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs },
-    { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...(hostile != null ? { hostile } : {}) })
-  running.push(l)
-  return l
+  return learners.add(i, mesh, ledger, { task: { ...task, ...over }, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs }, { ...(hostile != null ? { hostile } : {}) })
 }
 
-function initialOf (spec: ModelSpec): Float32Array {
-  // any weights of the right size: LiveLearning sets the task's initial weights itself
-  return new Float32Array(spec.inputDim * (spec.hidden ?? 64) + (spec.hidden ?? 64) + (spec.hidden ?? 64) * spec.classes + spec.classes)
-}
-
-function rounds (ledger: MemLedger): RoundEntry[] {
-  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
-}
+const rounds = committedRounds
 
 describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, () => {
   test('3 peers commit 3 rounds: one hash everywhere, recomputed from the update bodies; accuracy improves', async () => {
@@ -213,7 +190,7 @@ describe('live rounds over an in-memory mesh and ledger', { timeout: 240_000 }, 
       const sel = s.selection as NonNullable<typeof s.selection>
       const links = new Map(mesh.port(s.peerId).links().map(l => [l.peerId, l.rttMs]))
       for (const k of sel.candidates) {
-        assert.equal(k.samples, shards[PEERS.indexOf(k.peer)].n)
+        assert.equal(k.samples, learners.shards[PEERS.indexOf(k.peer)].n)
         assert.equal(k.rttMs, k.peer === s.peerId ? 0 : links.get(k.peer))
       }
       const size = (c.weights() as Float32Array).length

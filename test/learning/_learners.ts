@@ -1,0 +1,56 @@
+/**
+ * The in-memory learners of the live-learning tests (live-delta, live-dropout, live-links,
+ * live-probes, live-rounds): a seeded small-MNIST split into 4 Dirichlet shards, and per peer a
+ * real tfjs `Trainer` and a `LiveLearning` over `_mem.ts`'s mesh and ledger, with that peer's fixed
+ * identity. `stop()` (in the test file's `after`) stops every learner and disposes every trainer.
+ */
+import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
+import { KIND_ROUND, LiveLearning, readRoundEntry, type LiveLearningComponents, type LiveLearningInit, type RoundEntry } from '../../core/learning/live/index.ts'
+import { smallMnist } from './_mnist.ts'
+import { IDS, PEERS, type MemLedger, type MemMesh } from './_mem.ts'
+
+/** the model every in-memory live test trains: small enough for many rounds in seconds */
+export const SMALL_MLP: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+
+/** Weights of the right size for `spec` (an MLP): LiveLearning sets the task's initial weights itself. */
+export function weightsOf (spec: ModelSpec): Float32Array {
+  const hidden = spec.hidden ?? 64
+  return new Float32Array(spec.inputDim * hidden + hidden + hidden * spec.classes + spec.classes)
+}
+
+export class MemLearners {
+  private readonly running: LiveLearning[] = []
+  private readonly trainers: Trainer[] = []
+
+  private constructor (readonly shards: Dataset[], readonly test: Dataset) {}
+
+  /** 60 training and 20 test images per class drawn with `seed`, the training set in 4 shards */
+  static async load (seed: number): Promise<MemLearners> {
+    const d = await smallMnist(60, 20, seed)
+    const shards = partition(d.train, 4, { kind: 'dirichlet', alpha: 0.5 }, createRng(seed)).map(idx => subset(d.train, idx))
+    return new MemLearners(shards, d.test)
+  }
+
+  /**
+   * Peer `i`'s learner on shard `i`: `init` is everything but the data; `components` add to or
+   * replace the defaults (its mesh and ledger ports, a fresh trainer of the task's model, its identity).
+   */
+  add (i: number, mesh: MemMesh, ledger: MemLedger, init: Omit<LiveLearningInit, 'train' | 'test'>, components: Partial<LiveLearningComponents> = {}): LiveLearning {
+    const trainer = new Trainer(init.task.model, weightsOf(init.task.model))
+    this.trainers.push(trainer)
+    const l = new LiveLearning({ ...init, train: this.shards[i], test: this.test },
+      { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...components })
+    this.running.push(l)
+    return l
+  }
+
+  async stop (): Promise<void> {
+    for (const l of this.running) await l.stop()
+    for (const t of this.trainers) t.dispose()
+  }
+}
+
+/** The rounds `ledger` committed and applied, in order. */
+export function committedRounds (ledger: MemLedger): RoundEntry[] {
+  return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))
+}
