@@ -5,12 +5,23 @@
  * identity. `stop()` (in the test file's `after`) stops every learner and disposes every trainer.
  */
 import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
-import { KIND_ROUND, LiveLearning, readRoundEntry, type LiveLearningComponents, type LiveLearningInit, type RoundEntry } from '../../core/learning/live/index.ts'
+import { KIND_ROUND, LiveLearning, readRoundEntry, type LiveLearningComponents, type LiveLearningInit, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
 import { smallMnist } from './_mnist.ts'
 import { IDS, PEERS, type MemLedger, type MemMesh } from './_mem.ts'
 
 /** the model every in-memory live test trains: small enough for many rounds in seconds */
 export const SMALL_MLP: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
+
+/**
+ * The tests' task: SMALL_MLP, one local epoch of FedAvg, 8-bit updates, at least 2 updates a
+ * round, a 600 s deadline (far beyond any wait: a test that waits it out fails); `over` changes any of it.
+ */
+export function liveTask (seed: number, over: Partial<LiveTaskConfig> = {}): LiveTaskConfig {
+  return {
+    model: SMALL_MLP, seed, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
+    quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000, ...over
+  }
+}
 
 /** Weights of the right size for `spec` (an MLP): LiveLearning sets the task's initial weights itself. */
 export function weightsOf (spec: ModelSpec): Float32Array {

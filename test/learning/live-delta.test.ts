@@ -10,21 +10,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createRng } from '../../core/learning/index.ts'
 import { loadLz4Compressor } from '../../core/learning/compression.ts'
-import { LiveLearning, recomputeRound, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { LiveLearning, recomputeRound } from '../../core/learning/live/index.ts'
 import { aggregateRound, quantisedStep, type RoundRule } from '../../core/learning/live/aggregate-round.ts'
 import { applyDelta } from '../../core/learning/live/delta.ts'
 import { MSG } from '../../core/learning/live/codec.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
-import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model = SMALL_MLP
-const task: LiveTaskConfig = {
-  model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 4000, downBits: 8
-}
+const task = liveTask(4, { deadlineMs: 4000, downBits: 8 })
 const SIZE = 784 * 16 + 16 + 16 * 10 + 10
 
 let learners: MemLearners

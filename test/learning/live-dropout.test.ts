@@ -13,19 +13,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createRng } from '../../core/learning/index.ts'
-import { LiveLearning, readMessage, RoundCollector, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { LiveLearning, readMessage, RoundCollector } from '../../core/learning/live/index.ts'
 import { PeerLiveness } from '../../core/learning/live/liveness.ts'
 import { encodeUpdate } from '../../core/learning/codec.ts'
-import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model = SMALL_MLP
 // a deadline and a round timeout no wait below comes near: waiting either out fails the test
-const task: LiveTaskConfig = {
-  model, seed: 4, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
-}
+const task = liveTask(4)
 const ROUND_TIMEOUT = 900_000
 const WAIT = 120_000
 const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }

@@ -10,17 +10,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LiveLearning, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { LiveLearning } from '../../core/learning/live/index.ts'
 import { LINK_RETRY_MS } from '../../core/learning/live/links.ts'
-import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model = SMALL_MLP
-const task: LiveTaskConfig = {
-  model, seed: 6, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
-}
+const task = liveTask(6)
 const WAIT = 150_000
 
 let learners: MemLearners

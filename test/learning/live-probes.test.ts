@@ -14,17 +14,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LiveLearning, readMessage, type LiveTaskConfig } from '../../core/learning/live/index.ts'
+import { LiveLearning, readMessage } from '../../core/learning/live/index.ts'
 import { DeathProbes, FORGET_MS } from '../../core/learning/live/probes.ts'
-import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
-const model = SMALL_MLP
-const task: LiveTaskConfig = {
-  model, seed: 8, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 600_000
-}
+const task = liveTask(8)
 const ROUND_TIMEOUT = 900_000
 const WAIT = 150_000
 const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }

@@ -17,18 +17,14 @@ import {
   type LiveMessage, type LiveTaskConfig, type RoundEntry
 } from '../../core/learning/live/index.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
-import { committedRounds, MemLearners, SMALL_MLP } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { IDS, MemLedger, MemMesh, PEERS, type Handler } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 import { hostileUpdates, type HostileUpdates } from '../../core/learning/live/hostile.ts'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { checkDraw, coordinatorOrder, firstSeed, nextSeed, proveDraw, readJoinEntry, writeJoinEntry, KIND_JOIN } from '../../core/learning/live/index.ts'
 
-const model = SMALL_MLP
-const task: LiveTaskConfig = {
-  model, seed: 3, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 4000
-}
+const task = liveTask(3, { deadlineMs: 4000 })
 
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(5) })
