@@ -19,20 +19,25 @@ import { TopologyView } from '../../core/net/topology.ts'
 
 async function id (): Promise<string> { return peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() }
 
+const webrtcAddr = (p: string, relay: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${relay}/p2p-circuit/webrtc/p2p/${p}`
+type FakeLink = Partial<Connection> & { closed?: boolean }
+/** An open WebRTC link to `p` (signalled through `relay`) that records its close. */
+function fakeLink (p: string, relay: string, direction: 'inbound' | 'outbound'): FakeLink {
+  const c: FakeLink = {
+    remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(webrtcAddr(p, relay)), direction, status: 'open', limits: undefined,
+    close: async () => { c.closed = true; c.status = 'closed' }
+  }
+  return c
+}
+
 test('protected peers are dialled beyond the target and kept over the hard cap', async () => {
   // the smaller id of a pair dials (as the dial policy): here we are the smallest
   const all = (await Promise.all(Array.from({ length: 7 }, async () => await id()))).sort()
   const self = all[0]
   const others = all.slice(1)
-  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${others[0]}/p2p-circuit/webrtc/p2p/${p}`
-  const conns: Array<Partial<Connection> & { closed?: boolean }> = []
-  const link = (p: string, direction: 'inbound' | 'outbound'): Partial<Connection> & { closed?: boolean } => {
-    const c: Partial<Connection> & { closed?: boolean } = {
-      remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(addr(p)), direction, status: 'open', limits: undefined,
-      close: async () => { c.closed = true; c.status = 'closed' }
-    }
-    return c
-  }
+  const addr = (p: string): string => webrtcAddr(p, others[0])
+  const conns: FakeLink[] = []
+  const link = (p: string, direction: 'inbound' | 'outbound'): FakeLink => fakeLink(p, others[0], direction)
   const dialled: string[] = []
   const fake = {
     peerId: { toString: () => self },
@@ -88,15 +93,8 @@ test('a replica with more replica links than the hard cap still accepts links fr
   const self = all[0]
   const replicas = all.slice(1, 7)
   const late = all.slice(7)
-  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${replicas[0]}/p2p-circuit/webrtc/p2p/${p}`
-  const conns: Array<Partial<Connection> & { closed?: boolean }> = []
-  const link = (p: string, direction: 'inbound' | 'outbound'): Partial<Connection> & { closed?: boolean } => {
-    const c: Partial<Connection> & { closed?: boolean } = {
-      remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(addr(p)), direction, status: 'open', limits: undefined,
-      close: async () => { c.closed = true; c.status = 'closed' }
-    }
-    return c
-  }
+  const conns: FakeLink[] = []
+  const link = (p: string, direction: 'inbound' | 'outbound'): FakeLink => fakeLink(p, replicas[0], direction)
   const fake = {
     peerId: { toString: () => self },
     getConnections: (peer?: { toString: () => string }) => conns.filter(c => c.status === 'open' && (peer == null || c.remotePeer?.toString() === peer.toString())),
