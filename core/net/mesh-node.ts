@@ -22,6 +22,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
@@ -33,6 +34,7 @@ import type { Budget } from './peer-guard.ts'
 import { LinkHealth } from './link-health.ts'
 import { DuplicateLinkGuard } from './duplicate-links.ts'
 import { KeepAlive } from './keepalive.ts'
+import { GossipRepair } from './gossip-repair.ts'
 import { connectionTransport } from './transport.ts'
 import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
 import { DataChannelTracker } from './datachannel-tracker.ts'
@@ -60,7 +62,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -73,6 +75,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly health = new LinkHealth()
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
+  private readonly gossipRepair: GossipRepair
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
@@ -109,6 +112,19 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
+    this.gossipRepair = new GossipRepair({
+      usableLink: id => this.health.pick(libp2p.getConnections(peerIdFromString(id))),
+      isGossipPeer: id => libp2p.services.pubsub.getPeers().some(p => p.toString() === id),
+      // not in GossipSub's interface: read where the class keeps it; without it, every such close repairs
+      hasOutbound: id => (libp2p.services.pubsub as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(id) ?? false,
+      identify: async conn => {
+        const identifier = (libp2p.services as { identify?: Identify }).identify
+        if (identifier == null) throw new Error('the node runs no identify service')
+        return await identifier.identify(conn)
+      },
+      log: msg => { this.log(msg) },
+      onRepair: () => { this.stats.gossipStreamsRepaired++ }
+    })
     linkGuard?.bind({
       self: this.peerId.toString(),
       dialing: id => this.dialer.isDialing(id) || libp2p.getDialQueue().some(d => d.peerId?.toString() === id && d.multiaddrs.some(a => a.getComponents().some(c => c.name === 'webrtc'))),
@@ -220,13 +236,14 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.dialTimer = undefined
     this.keeper.stop()
     this.dialer.stop()
+    this.gossipRepair.stop()
     for (const off of this.unlisten.splice(0)) off()
     await this.keepAlive.stop()
     await this.libp2p.stop()
   }
 
   private listen (): void {
-    const on = <K extends 'connection:open' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update' | 'transport:listening'>(type: K, fn: (e: any) => void): void => {
+    const on = <K extends 'connection:open' | 'connection:close' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update' | 'transport:listening'>(type: K, fn: (e: any) => void): void => {
       this.libp2p.addEventListener(type, fn)
       this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
     }
@@ -246,6 +263,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.announcer.topologySoon()
     })
     on('peer:identify', (e: CustomEvent<{ connection: Connection }>) => { this.health.markIdentified(e.detail.connection) })
+    on('connection:close', (e: CustomEvent<Connection>) => { this.gossipRepair.linkClosed(e.detail.remotePeer.toString()) })
     on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const peerId = e.detail.toString()
       this.meshMetrics.disconnects.inc({ reason: 'closed' })
@@ -486,6 +504,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   async broadcast (text: string): Promise<void> {
     this.assertStarted()
     await this.libp2p.services.pubsub.publish(BROADCAST_TOPIC, encodeMessage({ type: MSG_BROADCAST, text }))
+  }
+
+  /** Peers we know subscribed to `topic` (those directly connected that told us). */
+  subscribers (topic: string): string[] {
+    return this.libp2p.services.pubsub.getSubscribers(topic).map(String)
   }
 
   /**

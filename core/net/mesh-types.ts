@@ -56,6 +56,8 @@ export interface MeshStats {
   pings: number
   /** Keep-alive pings that failed (no echo in time, stream closed): the next ping opens a fresh stream. */
   pingFailures: number
+  /** Links identified again because gossipsub lost its stream to the peer with another link (gossip-repair.ts). */
+  gossipStreamsRepaired: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

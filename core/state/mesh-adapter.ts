@@ -21,6 +21,7 @@ export function meshAsStateMesh (node: MeshNode): StateMesh {
     unhandle: async protocol => { await node.unhandle(protocol) },
     request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
     publish: async (topic, data) => await node.publish(topic, data),
+    subscribers: topic => node.subscribers(topic),
     subscribe: (topic, handler, opts) => node.subscribe(topic, msg => { handler({ from: msg.from, data: msg.data }) }, { check: opts?.check }),
     onPeer: (event, fn) => {
       const type = event === 'connect' ? 'peer:connect' : 'peer:disconnect'

@@ -11,6 +11,8 @@
  *   answers [entries we lack, its step1, its awareness], and we send what it lacks. Entries travel
  *   as their authors signed them, in application order, at most `maxFrameSize` per call; a cut
  *   answer is continued by further rounds (bounded).
+ * - Catch-up: a linked peer that missed our own gossip (it subscribed after it, or gossip had no
+ *   stream to it) gets a handshake then (./catch-up.ts).
  * - Hostile input: a frame that does not decode, an entry that is forged (wrong client id, bad
  *   signature, author refused by `acceptAuthor`) is dropped and counted; entries with missing
  *   predecessors wait in a bounded buffer outside the doc, and trigger one rate-limited fetch from
@@ -23,6 +25,7 @@
 import * as awarenessProtocol from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import { randomSession } from './author.ts'
+import { CatchUp } from './catch-up.ts'
 import {
   encodeAwareness, encodeBatch, encodeEntries, encodeStep1, MAX_BATCH, MSG_AWARENESS, MSG_ENTRIES, readBatch, readFrame,
   STATE_PROTOCOL, STATE_TOPIC
@@ -57,6 +60,11 @@ export interface StateMesh {
    * that did not reach it. Optional; without it, such gossip waits for the next resync.
    */
   onSubscribe?: (topic: string, fn: (peerId: string) => void) => () => void
+  /**
+   * Peers known to be subscribed to `topic`. Optional; with it, a local entry's gossip that missed a
+   * linked subscriber (no gossip stream to it at that moment) is handed over by a handshake.
+   */
+  subscribers?: (topic: string) => string[]
   /** Peers with an open connection now. */
   connectedPeers: () => string[]
   /** Closes every connection to `peer` (an offender). */
@@ -83,6 +91,8 @@ export interface StateProviderInit {
   requestTimeoutMs?: number
   /** At most one gap-filling fetch per sender per this interval. @default 5000 */
   fetchIntervalMs?: number
+  /** A linked subscriber a local entry's gossip missed gets a handshake this much later. @default 1000 */
+  catchUpDelayMs?: number
   /** Caps on entries waiting for predecessors. @default DEFAULT_PENDING_LIMITS */
   pending?: Partial<PendingLimits>
   /** Per-peer budgets. @default DEFAULT_PEER_BUDGET */
@@ -107,7 +117,7 @@ export interface StateProviderStats extends ReplicaStats {
   syncFailures: number
   badMessages: number
   fetches: number
-  /** Handshakes run because a peer subscribed after local gossip it missed (see catchUp). */
+  /** Handshakes run because a peer missed local gossip: it subscribed after it, or gossip had no stream to it (catch-up.ts). */
   catchUps: number
   rateLimited: number
   disconnects: number
@@ -141,8 +151,7 @@ export class StateProvider {
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly queuedSyncs = new Map<string, Promise<void>>()
   /** Local entries signed so far, and per peer how many of them a handshake or gossip covered. */
-  private written = 0
-  private readonly heard = new Map<string, number>()
+  private readonly catchUp: CatchUp
   private readonly fetchTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly lastFetch = new Map<string, number>()
   /** Every document mutation (remote entries, local signing) runs in this chain, one at a time. */
@@ -177,6 +186,13 @@ export class StateProvider {
     this.flushDelayMs = init.flushDelayMs ?? 10
     this.requestTimeoutMs = init.requestTimeoutMs ?? 15_000
     this.fetchIntervalMs = init.fetchIntervalMs ?? 5000
+    this.catchUp = new CatchUp({
+      sync: peer => { void this.syncWith(peer) },
+      subscribers: () => this.mesh.subscribers?.(STATE_TOPIC),
+      linked: () => this.mesh.connectedPeers(),
+      isStarted: () => this.started,
+      counted: () => { this.stats.catchUps++ }
+    }, init.catchUpDelayMs ?? 1000)
     this.budgets = new PeerBudgets({ ...DEFAULT_PEER_BUDGET, ...init.budget })
   }
 
@@ -202,7 +218,7 @@ export class StateProvider {
     this.cleanup.push(() => { this.awareness.off('update', onAwareness) })
     this.cleanup.push(this.mesh.onPeer('connect', peer => { void this.syncWith(peer) }))
     this.cleanup.push(this.mesh.onPeer('disconnect', peer => { this.dropPeer(peer) }))
-    const onSubscribe = this.mesh.onSubscribe?.(STATE_TOPIC, peer => { this.catchUp(peer) })
+    const onSubscribe = this.mesh.onSubscribe?.(STATE_TOPIC, peer => { this.catchUp.subscribed(peer) })
     if (onSubscribe != null) this.cleanup.push(onSubscribe)
     this.resyncTimer = setInterval(() => { this.resyncOne() }, this.resyncIntervalMs)
     const ttl = this.replica.pending.limits.ttlMs
@@ -219,6 +235,7 @@ export class StateProvider {
     clearTimeout(this.flushTimer)
     for (const t of this.fetchTimers.values()) clearTimeout(t)
     this.fetchTimers.clear()
+    this.catchUp.stop()
     await this.serial.catch(() => {})
     // Tell others we are gone (best effort), then release everything.
     if (this.awareness.getLocalState() != null) {
@@ -267,7 +284,7 @@ export class StateProvider {
     try {
       await this.settled()
       // counted as heard even if it fails: a failed handshake is retried by resync, not by catchUp
-      this.hear(peer, this.written)
+      this.catchUp.handshakeStarting(peer)
       for (let round = 0; round < MAX_ROUNDS && this.started; round++) {
         const before = this.replica.log.size
         const first = await this.call(peer, [encodeStep1(this.replica.log.vector()), this.localAwareness()])
@@ -423,7 +440,7 @@ export class StateProvider {
     this.clientsByPeer.delete(peer)
     this.budgets.forget(peer)
     this.lastFetch.delete(peer)
-    this.heard.delete(peer)
+    this.catchUp.forget(peer)
     if (ids != null && ids.size > 0) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], 'disconnect')
   }
 
@@ -443,7 +460,7 @@ export class StateProvider {
     this.serial = run.catch(err => { this.log(`signing a local state change failed: ${err instanceof Error ? err.message : String(err)}`) })
     void run.then(entry => {
       if (entry == null) return
-      const written = ++this.written
+      const written = this.catchUp.next()
       const frame = encodeEntries([entry])
       if (frame.length > this.maxGossipSize) {
         for (const peer of this.mesh.connectedPeers()) void this.syncWith(peer)
@@ -460,25 +477,10 @@ export class StateProvider {
       const recipients = await this.mesh.publish(STATE_TOPIC, frame)
       this.stats.gossipSent++
       this.stats.bytesSent += frame.length
-      if (written != null && Array.isArray(recipients)) for (const peer of recipients) this.hear(peer, written)
+      if (written != null && Array.isArray(recipients)) this.catchUp.gossiped(written, recipients)
     } catch (err) {
       this.log(`state gossip failed: ${err instanceof Error ? err.message : String(err)}`)
     }
-  }
-
-  private hear (peer: string, written: number): void {
-    if ((this.heard.get(peer) ?? -1) < written) this.heard.set(peer, written)
-  }
-
-  /**
-   * A peer just subscribed to the state topic: local entries gossiped while we did not know it was
-   * subscribed (a new link's first seconds) never reached it, and nothing else would send them
-   * before the next resync, so hand them over now. A peer already covered costs nothing.
-   */
-  private catchUp (peer: string): void {
-    if (!this.started || this.written <= (this.heard.get(peer) ?? 0)) return
-    this.stats.catchUps++
-    void this.syncWith(peer)
   }
 
   private resyncOne (): void {
