@@ -64,7 +64,13 @@ test('a blob request to a provider reachable only through the relay dials a WebR
     const blob = bytesOf(300_000, 7)
     const m = source.put(blob)
     const before = directPeers(fetcher).has(providerId)
-    const { bytes, stats } = await sink.fetch(m.id, [providerId])
+    const dialsBefore = { ...fetcher.stats }
+    const { bytes, stats } = await sink.fetch(m.id, [providerId]).catch((err: unknown) => {
+      // what the dial did, for a failure that says only "timed out" (once in CI, not reproduced)
+      const links = fetcher.links().filter(l => l.peerId === providerId).map(l => `${l.transport}${l.limited ? '(limited)' : ''}`)
+      const d = fetcher.stats
+      throw new Error(`fetch failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}; fetcher's links to the provider now [${links.join(', ')}], dials during the fetch: ${d.dialSuccesses - dialsBefore.dialSuccesses} ok, ${d.dialFailures - dialsBefore.dialFailures} failed; requests the provider saw: ${JSON.stringify(seenOn)}`, { cause: err })
+    })
     assert.equal(before, false, 'no direct link to the provider when the fetch started (only the relay)')
     assert.deepEqual(bytes, blob)
     assert.equal(stats.chunksFetched, stats.chunks)
