@@ -166,20 +166,36 @@ export function validateKey (publicKey: Uint8Array): Point | null {
  * the same few keys, and decoding + the small-order check cost about as much as one scalar
  * multiplication. The result is a pure function of the 32 key bytes (the map key), so a hit is
  * exactly what a fresh validation returns. Valid points get a window-4 precomputation table (noble
- * keeps it per point), which speeds up c·Y. Bounded: cleared when full.
+ * keeps it per point: 520 points, ~106 KB of heap each), which speeds up c·Y.
+ *
+ * Bounded by count, least recently used first out: at 106 KB a key, the old bound (1,024 keys,
+ * cleared when full) let a long-lived peer that meets new members over days hold ~108 MB of
+ * tables (issue 21: a heap-snapshot diff of an idle soak peer found one key's table, 106 KB, as its
+ * largest growth after JIT code). 64 keys is ~6.8 MB at most and twice the largest membership run
+ * so far (n = 32).
  */
-const KEY_CACHE_MAX = 1024
+const KEY_CACHE_MAX = 64
 const keyCache = new Map<string, Point | null>()
 function validatedKey (publicKey: Uint8Array): Point | null {
   let k = ''
   for (let i = 0; i < publicKey.length; i++) k += String.fromCharCode(publicKey[i])
   const hit = keyCache.get(k)
-  if (hit !== undefined) return hit
+  if (hit !== undefined) {
+    // most recently used last (a Map iterates in insertion order)
+    keyCache.delete(k)
+    keyCache.set(k, hit)
+    return hit
+  }
   const Y = validateKey(publicKey)
   if (Y != null) Y.precompute(4, false)
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string)
   keyCache.set(k, Y)
   return Y
+}
+
+/** How many keys `verify` remembers now (for tests of its bound). */
+export function _validatedKeyCount (): number {
+  return keyCache.size
 }
 
 /**

@@ -45,3 +45,20 @@ test('a small-order key stays INVALID when asked again', () => {
   const identity = Uint8Array.from([1, ...new Uint8Array(31)])
   for (let round = 0; round < 3; round++) assert.equal(verify('TAI', identity, alpha, pi), null)
 })
+
+test('remembered keys are bounded: 100 distinct keys leave at most 64 tables (~106 KB each)', async () => {
+  const { _validatedKeyCount } = await import('../../core/vrf/ecvrf.ts')
+  const alpha = Uint8Array.of(4, 5, 6)
+  const first = keygen(sha512(Uint8Array.of(200)).subarray(0, 32))
+  const firstPi = prove('TAI', first.secretKey, alpha)
+  for (let i = 0; i < 100; i++) {
+    const k = keygen(sha512(Uint8Array.of(201, i)).subarray(0, 32))
+    assert.ok(verify('TAI', k.publicKey, alpha, prove('TAI', k.secretKey, alpha)) != null)
+    assert.ok(_validatedKeyCount() <= 64, `${_validatedKeyCount()} keys remembered after ${i + 1} new ones`)
+  }
+  assert.equal(_validatedKeyCount(), 64)
+  // an evicted key is validated afresh: same verdicts as before
+  assert.ok(verify('TAI', first.publicKey, alpha, firstPi) != null)
+  const bad = firstPi.slice(); bad[50] ^= 1
+  assert.equal(verify('TAI', first.publicKey, alpha, bad), null)
+})
