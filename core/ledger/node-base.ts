@@ -29,6 +29,7 @@ import type { LedgerTransport } from './transport.ts'
 import type { BlockRecord, CommittedEntry, Entry, LedgerEvents, LedgerStore } from './types.ts'
 import { VoteJournal } from './vote-journal.ts'
 import { FrameTally } from './frame-tally.ts'
+import { VerifiedKeys } from './verified-keys.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -122,7 +123,7 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   protected queue: Promise<unknown> = Promise.resolve()
   protected readonly decisions = new Map<number, { epoch: number, view: number, cert: SlotCertificate, leader: boolean }>()
   protected future: Array<{ from: string, epoch: number, message: Uint8Array }> = []
-  protected readonly verified = new Set<string>()
+  protected readonly verified = new VerifiedKeys()
   readonly rejected: Record<string, number> = {}
   /** inbound frames by kind, repeats, sync pulls (frame-tally.ts; the benchmark's frames per decision by kind) */
   readonly frames = new FrameTally()

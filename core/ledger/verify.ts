@@ -22,7 +22,7 @@ import type { BlockRecord, LedgerStore } from './types.ts'
  * Why `record` cannot follow `chain`, or the decoded block when it can. `verified` is a set of
  * microblock byte hashes (hex) already verified (a cache; optional).
  */
-export async function checkRecord (chain: Chain, record: BlockRecord, crypto: ConsensusCrypto, verified?: Set<string>): Promise<Block | string> {
+export async function checkRecord (chain: Chain, record: BlockRecord, crypto: ConsensusCrypto, verified?: { has: (key: string) => boolean, add: (key: string) => unknown }): Promise<Block | string> {
   if (record.height !== chain.height + 1) return `height ${record.height} does not follow ${chain.height}`
   const e = chain.current
   if (record.epoch !== e.epoch) return `epoch ${record.epoch}, expected ${e.epoch}`
