@@ -22,7 +22,7 @@ const out = arg('out', 'ledger-late-links')
 const t0 = Date.now()
 const el = (): number => Math.round((Date.now() - t0) / 1000)
 const logDir = arg('logs', '')
-const cluster = new LedgerCluster({ flags: ['--max-peers', maxPeers, '--ledger-protocol', 'probft'], ...(logDir !== '' ? { env: { DEBUG: 'novacron:mesh', NOVACRON_DEBUG: '1' } } : {}) })
+const cluster = new LedgerCluster({ flags: ['--max-peers', maxPeers, '--ledger-protocol', 'probft'], ...(logDir !== '' ? { env: { DEBUG: arg('debug', 'novacron:mesh'), NOVACRON_DEBUG: '1' } } : {}) })
 const late: ClusterPeer[] = []
 const started = new Map<string, number>()
 const hasChain = new Map<string, number>()

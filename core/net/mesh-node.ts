@@ -23,6 +23,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
+import type { Identify } from '@libp2p/identify'
 import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
@@ -40,6 +41,7 @@ import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY,
 import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
+import { IdentifyRetry } from './identify-retry.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
@@ -60,7 +62,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0, identifyRetries: 0, identifyRecovered: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -73,6 +75,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly health = new LinkHealth()
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
+  private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
@@ -108,6 +111,14 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       onPingFailed: () => { this.stats.pingFailures++ },
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
+    // libp2p identifies a link once; a link it failed on would carry no gossip and no relay reservation
+    this.identifyRetry = new IdentifyRetry({
+      getConnections: () => libp2p.getConnections(),
+      identify: async (conn, signal) => await (libp2p.services as unknown as { identify: Identify }).identify.identify(conn, { signal }),
+      identified: conn => this.health.identifiedOver(conn),
+      log: this.log,
+      stats: this.stats
+    }, { timeoutMs: config.identifyTimeoutMs })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     linkGuard?.bind({
       self: this.peerId.toString(),
@@ -142,9 +153,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       targets,
       backoffMs: config.bootstrapBackoffMs,
       backoffMaxMs: config.bootstrapBackoffMaxMs,
-      // abandoned only when it stops progressing: a fixed budget made the last peers of a 20-peer
-      // start on a starved CPU restart their bootstrap dial from scratch, again and again
-      dial: async addr => { await progressDial(libp2p, [multiaddr(addr)], { idleMs: config.dialTimeoutMs, capMs: 4 * config.dialTimeoutMs }) },
+      // given as long as the bootstrap gives an inbound upgrade (4 × dialTimeoutMs), with no shorter
+      // idle limit: the WebSocket opening and the noise handshake are one step each (no progress
+      // event inside), and at n = 20–32 under load the bootstrap took over 6 s to answer the
+      // WebSocket upgrade, so a 6 s idle limit abandoned every late peer's dial, for minutes
+      dial: async addr => { await progressDial(libp2p, [multiaddr(addr)], { idleMs: 4 * config.dialTimeoutMs, capMs: 4 * config.dialTimeoutMs }) },
       isConnected: id => libp2p.getConnections().some(c => c.remotePeer.toString() === id),
       onError: (addr, err, next) => { this.log('bootstrap %s unreachable (%s), retry in %d ms', addr, err.message, next) }
     })
@@ -354,6 +367,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this._status !== 'started') return
     if (this.view.expire(Date.now()).length > 0) this.emitView()
     this.keeper.check()
+    this.identifyRetry.check()
     this.pruneLinks()
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
   }

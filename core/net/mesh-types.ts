@@ -56,6 +56,9 @@ export interface MeshStats {
   pings: number
   /** Keep-alive pings that failed (no echo in time, stream closed): the next ping opens a fresh stream. */
   pingFailures: number
+  /** Identify tries on links where libp2p's own one failed, and those that succeeded (identify-retry.ts). */
+  identifyRetries: number
+  identifyRecovered: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */
