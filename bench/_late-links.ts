@@ -45,7 +45,7 @@ async function snapshot (): Promise<Array<Record<string, unknown>>> {
     unlimited: l?.mesh.unlimitedPeers ?? null, webrtc: l?.mesh.webrtc ?? null, ws: l?.mesh.websocket ?? null, relayed: l?.mesh.relayed ?? null, limited: l?.mesh.limited ?? null,
     genesisLinked: l?.mesh.genesisLinked ?? null,
     linkedHolders: l == null ? null : l.mesh.peers.filter(x => holders.has(x)).length,
-    overCapClosed: l?.mesh.stats?.overCapClosed ?? null, dialFailures: l?.mesh.stats?.dialFailures ?? null, dialSuccesses: l?.mesh.stats?.dialSuccesses ?? null
+    overCapClosed: l?.mesh.stats?.overCapClosed ?? null, dialFailures: l?.mesh.stats?.dialFailures ?? null, dialSuccesses: l?.mesh.stats?.dialSuccesses ?? null, identifyRetries: l?.mesh.stats?.identifyRetries ?? null, identifyRecovered: l?.mesh.stats?.identifyRecovered ?? null
   }))
 }
 
