@@ -42,6 +42,9 @@ async function snapshot (): Promise<Array<Record<string, unknown>>> {
   return rows.map(({ p, s, l }) => ({
     name: p.name, late: late.includes(p), height: s?.height ?? null, epoch: s?.epoch ?? null, replicas: s?.replicas.length ?? null,
     pulls: (s as unknown as { frames?: { syncPulls?: number } })?.frames?.syncPulls ?? null,
+    syncDials: (s as unknown as { frames?: { syncDials?: number } })?.frames?.syncDials ?? null,
+    // why this peer rejected frames, by reason (a peer over maxRejectsPerMinute loses every link to it)
+    rejected: s?.rejected ?? null,
     unlimited: l?.mesh.unlimitedPeers ?? null, webrtc: l?.mesh.webrtc ?? null, ws: l?.mesh.websocket ?? null, relayed: l?.mesh.relayed ?? null, limited: l?.mesh.limited ?? null,
     genesisLinked: l?.mesh.genesisLinked ?? null,
     linkedHolders: l == null ? null : l.mesh.peers.filter(x => holders.has(x)).length,
