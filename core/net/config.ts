@@ -80,7 +80,8 @@ export interface MeshNodeInit {
   requestTimeoutMs?: number
   /**
    * How long libp2p's identify on a new link waits for the answer. A link it fails on is identified
-   * again on the maintenance tick, each try waiting twice as long, up to 8× this (identify-retry.ts).
+   * again on the maintenance tick, each try waiting twice as long, up to 8× this or 4 × dialTimeoutMs,
+   * whichever is longer (identify-retry.ts).
    * @default 5000
    */
   identifyTimeoutMs?: number

@@ -111,14 +111,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       onPingFailed: () => { this.stats.pingFailures++ },
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
-    // libp2p identifies a link once; a link it failed on would carry no gossip and no relay reservation
+    // libp2p identifies a link once; a link it failed on would carry no gossip and no relay reservation.
+    // Retries grow to at least the bootstrap dial's patience, however short the first timeout
     this.identifyRetry = new IdentifyRetry({
       getConnections: () => libp2p.getConnections(),
       identify: async (conn, signal) => await (libp2p.services as unknown as { identify: Identify }).identify.identify(conn, { signal }),
       identified: conn => this.health.identifiedOver(conn),
       log: this.log,
       stats: this.stats
-    }, { timeoutMs: config.identifyTimeoutMs })
+    }, { timeoutMs: config.identifyTimeoutMs, maxTimeoutMs: Math.max(8 * config.identifyTimeoutMs, 4 * config.dialTimeoutMs) })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     linkGuard?.bind({
       self: this.peerId.toString(),
