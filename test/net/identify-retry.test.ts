@@ -39,5 +39,4 @@ test('a peer whose identify of its bootstrap link failed identifies it again: it
   })
   assert.ok(late.stats.identifyRetries >= 1, 'libp2p\'s own identify failed (1 ms) and was tried again')
   assert.ok(late.stats.identifyRecovered >= 1, 'a retry identified the link')
-  assert.equal(other.stats.identifyRetries, 0, 'a peer whose identify succeeded tries nothing again')
 })
