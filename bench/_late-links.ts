@@ -22,7 +22,7 @@ const out = arg('out', 'ledger-late-links')
 const t0 = Date.now()
 const el = (): number => Math.round((Date.now() - t0) / 1000)
 const logDir = arg('logs', '')
-const cluster = new LedgerCluster({ flags: ['--max-peers', maxPeers, '--ledger-protocol', 'probft'], ...(logDir !== '' ? { env: { DEBUG: 'novacron:mesh', NOVACRON_DEBUG: '1' } } : {}) })
+const cluster = new LedgerCluster({ flags: ['--max-peers', maxPeers, '--ledger-protocol', 'probft'], ...(logDir !== '' ? { env: { DEBUG: arg('debug', 'novacron:mesh'), NOVACRON_DEBUG: '1' } } : {}) })
 const late: ClusterPeer[] = []
 const started = new Map<string, number>()
 const hasChain = new Map<string, number>()
@@ -42,10 +42,13 @@ async function snapshot (): Promise<Array<Record<string, unknown>>> {
   return rows.map(({ p, s, l }) => ({
     name: p.name, late: late.includes(p), height: s?.height ?? null, epoch: s?.epoch ?? null, replicas: s?.replicas.length ?? null,
     pulls: (s as unknown as { frames?: { syncPulls?: number } })?.frames?.syncPulls ?? null,
+    syncDials: (s as unknown as { frames?: { syncDials?: number } })?.frames?.syncDials ?? null,
+    // why this peer rejected frames, by reason (a peer over maxRejectsPerMinute loses every link to it)
+    rejected: s?.rejected ?? null,
     unlimited: l?.mesh.unlimitedPeers ?? null, webrtc: l?.mesh.webrtc ?? null, ws: l?.mesh.websocket ?? null, relayed: l?.mesh.relayed ?? null, limited: l?.mesh.limited ?? null,
     genesisLinked: l?.mesh.genesisLinked ?? null,
     linkedHolders: l == null ? null : l.mesh.peers.filter(x => holders.has(x)).length,
-    overCapClosed: l?.mesh.stats?.overCapClosed ?? null, dialFailures: l?.mesh.stats?.dialFailures ?? null, dialSuccesses: l?.mesh.stats?.dialSuccesses ?? null
+    overCapClosed: l?.mesh.stats?.overCapClosed ?? null, dialFailures: l?.mesh.stats?.dialFailures ?? null, dialSuccesses: l?.mesh.stats?.dialSuccesses ?? null, identifyRetries: l?.mesh.stats?.identifyRetries ?? null, identifyRecovered: l?.mesh.stats?.identifyRecovered ?? null
   }))
 }
 

@@ -86,7 +86,7 @@ try {
   const perPeer = await Promise.all(cluster.live().map(async p => {
     const s = await cluster.statusOf(p).catch(() => null)
     const l = await cluster.op(p, 'ledger.links').catch(() => null) as { mesh?: { unlimitedPeers: number, webrtc: number, websocket: number, limited: number, genesisLinked?: boolean, stats?: Record<string, number> } } | null
-    return { name: p.name, height: s?.height ?? null, epoch: s?.epoch ?? null, pulls: (s as unknown as { frames?: { syncPulls?: number } } | null)?.frames?.syncPulls ?? null, unlimited: l?.mesh?.unlimitedPeers ?? null, webrtc: l?.mesh?.webrtc ?? null, ws: l?.mesh?.websocket ?? null, limited: l?.mesh?.limited ?? null, genesisLinked: l?.mesh?.genesisLinked ?? null, overCapClosed: l?.mesh?.stats?.overCapClosed ?? null }
+    return { name: p.name, height: s?.height ?? null, epoch: s?.epoch ?? null, pulls: (s as unknown as { frames?: { syncPulls?: number } } | null)?.frames?.syncPulls ?? null, syncDials: (s as unknown as { frames?: { syncDials?: number } } | null)?.frames?.syncDials ?? null, rejected: s?.rejected ?? null, unlimited: l?.mesh?.unlimitedPeers ?? null, webrtc: l?.mesh?.webrtc ?? null, ws: l?.mesh?.websocket ?? null, limited: l?.mesh?.limited ?? null, genesisLinked: l?.mesh?.genesisLinked ?? null, overCapClosed: l?.mesh?.stats?.overCapClosed ?? null }
   }))
   const result = {
     n, minutes, note, formedAtS: formedAt, perPeer,

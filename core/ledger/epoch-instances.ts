@@ -120,7 +120,6 @@ export abstract class EpochInstances extends CommitQueue {
     const ok = await verifyMicroblock(mb)
     this.mbChecks.count++; this.mbChecks.ms += performance.now() - t
     if (!ok) return false
-    if (this.verified.size > 50_000) this.verified.clear()
     this.verified.add(key)
     return true
   }

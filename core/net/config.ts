@@ -78,6 +78,13 @@ export interface MeshNodeInit {
   maxFrameSize?: number
   /** Default request timeout. @default 10000 */
   requestTimeoutMs?: number
+  /**
+   * How long libp2p's identify on a new link waits for the answer. A link it fails on is identified
+   * again on the maintenance tick, each try waiting twice as long, up to 8× this or 4 × dialTimeoutMs,
+   * whichever is longer (identify-retry.ts).
+   * @default 5000
+   */
+  identifyTimeoutMs?: number
   /** First delay before re-dialling a lost bootstrap; doubles up to `bootstrapBackoffMaxMs`. @default 250 */
   bootstrapBackoffMs?: number
   /** @default 5000 */
@@ -130,6 +137,7 @@ export interface MeshConfig {
   readonly maxHeldChannels: number
   readonly maxFrameSize: number
   readonly requestTimeoutMs: number
+  readonly identifyTimeoutMs: number
   readonly bootstrapBackoffMs: number
   readonly bootstrapBackoffMaxMs: number
   readonly maxReservations: number
@@ -158,6 +166,7 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['maxHeldChannels', 4096, 1, 1_000_000],
   ['maxFrameSize', 1 << 20, 16, 64 << 20],
   ['requestTimeoutMs', 10_000, 10, 600_000],
+  ['identifyTimeoutMs', 5000, 1, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],
   ['bootstrapBackoffMaxMs', 5000, 10, 600_000],
   ['maxReservations', 1024, 1, 65_536],
@@ -214,6 +223,7 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     maxHeldChannels: numbers.maxHeldChannels,
     maxFrameSize: numbers.maxFrameSize,
     requestTimeoutMs: numbers.requestTimeoutMs,
+    identifyTimeoutMs: numbers.identifyTimeoutMs,
     bootstrapBackoffMs: numbers.bootstrapBackoffMs,
     bootstrapBackoffMaxMs: numbers.bootstrapBackoffMaxMs,
     maxReservations: numbers.maxReservations,

@@ -93,7 +93,7 @@ export interface Libp2pHooks {
 export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Libp2pOptions<Record<string, unknown>> {
   const discovery = pubsubPeerDiscovery({ interval: config.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] })
   const services: Record<string, (components: any) => unknown> = {
-    identify: identify(),
+    identify: identify({ timeout: config.identifyTimeoutMs }),
     ping: ping(),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,

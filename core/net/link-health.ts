@@ -35,6 +35,9 @@ export class LinkHealth {
   /** Records that identify completed over `conn`. */
   markIdentified (conn: object): void { this.identified.add(conn) }
 
+  /** Identify completed over `conn` (what gossipsub and the relay reservation wait for; identify-retry.ts). */
+  identifiedOver (conn: object): boolean { return this.identified.has(conn) }
+
   /** Data went both ways over `conn` (identify completed, or a ping was answered). */
   proven (conn: LinkLike): boolean {
     return this.identified.has(conn) || conn.rtt != null

@@ -22,8 +22,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
-import type { Identify } from '@libp2p/identify'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
+import type { Identify } from '@libp2p/identify'
 import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
@@ -42,6 +42,7 @@ import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY,
 import { Announcer } from './announcer.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
+import { IdentifyRetry } from './identify-retry.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
@@ -62,7 +63,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -76,6 +77,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
   private readonly gossipRepair: GossipRepair
+  private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
@@ -111,17 +113,22 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       onPingFailed: () => { this.stats.pingFailures++ },
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
+    // libp2p identifies a link once; a link it failed on would carry no gossip and no relay reservation.
+    // Retries grow to at least the bootstrap dial's patience, however short the first timeout
+    this.identifyRetry = new IdentifyRetry({
+      getConnections: () => libp2p.getConnections(),
+      identify: async (conn, signal) => await this.identifyAgain(conn, signal),
+      identified: conn => this.health.identifiedOver(conn),
+      log: this.log,
+      stats: this.stats
+    }, { timeoutMs: config.identifyTimeoutMs, maxTimeoutMs: Math.max(8 * config.identifyTimeoutMs, 4 * config.dialTimeoutMs) })
     this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
     this.gossipRepair = new GossipRepair({
       usableLink: id => this.health.pick(libp2p.getConnections(peerIdFromString(id))),
       isGossipPeer: id => libp2p.services.pubsub.getPeers().some(p => p.toString() === id),
       // not in GossipSub's interface: read where the class keeps it; without it, every such close repairs
       hasOutbound: id => (libp2p.services.pubsub as { streamsOutbound?: Map<string, unknown> }).streamsOutbound?.has(id) ?? false,
-      identify: async conn => {
-        const identifier = (libp2p.services as { identify?: Identify }).identify
-        if (identifier == null) throw new Error('the node runs no identify service')
-        return await identifier.identify(conn)
-      },
+      identify: async conn => await this.identifyAgain(conn),
       log: msg => { this.log(msg) },
       onRepair: () => { this.stats.gossipStreamsRepaired++ }
     })
@@ -158,15 +165,24 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       targets,
       backoffMs: config.bootstrapBackoffMs,
       backoffMaxMs: config.bootstrapBackoffMaxMs,
-      // abandoned only when it stops progressing: a fixed budget made the last peers of a 20-peer
-      // start on a starved CPU restart their bootstrap dial from scratch, again and again
-      dial: async addr => { await progressDial(libp2p, [multiaddr(addr)], { idleMs: config.dialTimeoutMs, capMs: 4 * config.dialTimeoutMs }) },
+      // given as long as the bootstrap gives an inbound upgrade (4 × dialTimeoutMs), with no shorter
+      // idle limit: the WebSocket opening and the noise handshake are one step each (no progress
+      // event inside), and at n = 20–32 under load the bootstrap took over 6 s to answer the
+      // WebSocket upgrade, so a 6 s idle limit abandoned every late peer's dial, for minutes
+      dial: async addr => { await progressDial(libp2p, [multiaddr(addr)], { idleMs: 4 * config.dialTimeoutMs, capMs: 4 * config.dialTimeoutMs }) },
       isConnected: id => libp2p.getConnections().some(c => c.remotePeer.toString() === id),
       onError: (addr, err, next) => { this.log('bootstrap %s unreachable (%s), retry in %d ms', addr, err.message, next) }
     })
   }
 
   get status (): MeshStatus { return this._status }
+
+  /** Runs identify over `conn` again: libp2p then emits `peer:identify`, and the registrar tells gossipsub and the relay. */
+  private async identifyAgain (conn: Connection, signal?: AbortSignal): Promise<unknown> {
+    const identifier = (this.libp2p.services as { identify?: Identify }).identify
+    if (identifier == null) throw new Error('the node runs no identify service')
+    return await identifier.identify(conn, signal != null ? { signal } : {})
+  }
 
   /** Starts the node; resolves once listening. Idempotent, safe to call concurrently with `stop()`. */
   async start (): Promise<void> { await this.enqueue(async () => { await this.doStart() }) }
@@ -372,6 +388,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (this._status !== 'started') return
     if (this.view.expire(Date.now()).length > 0) this.emitView()
     this.keeper.check()
+    this.identifyRetry.check()
     this.pruneLinks()
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
   }

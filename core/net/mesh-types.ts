@@ -58,6 +58,9 @@ export interface MeshStats {
   pingFailures: number
   /** Links identified again because gossipsub lost its stream to the peer with another link (gossip-repair.ts). */
   gossipStreamsRepaired: number
+  /** Identify tries on links where libp2p's own one failed, and those that succeeded (identify-retry.ts). */
+  identifyRetries: number
+  identifyRecovered: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

@@ -13,6 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
 import { LedgerNode, type LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
 import { MemoryStore } from '../../core/ledger/memory-store.ts'
+import type { SignatureVerifier } from '../../core/consensus/crypto.ts'
 import type { LedgerTransport } from '../../core/ledger/transport.ts'
 
 export const quorumMath = { binomialSf, binomialCdf }
@@ -100,11 +101,11 @@ export class MemNet {
     return t
   }
 
-  async add (seed: string, init: LedgerNodeInit, opts: { key?: PrivateKey, store?: MemoryStore } = {}): Promise<MemPeer> {
+  async add (seed: string, init: LedgerNodeInit, opts: { key?: PrivateKey, store?: MemoryStore, signatures?: SignatureVerifier } = {}): Promise<MemPeer> {
     const key = opts.key ?? await seededKey(seed)
     const id = peerIdFromPrivateKey(key).toString()
     const store = opts.store ?? new MemoryStore()
-    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath })
+    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath, ...(opts.signatures != null ? { signatures: opts.signatures } : {}) })
     const peer: MemPeer = { id, key, node, store, frames: { sent: 0, received: 0 } }
     this.peers.set(id, peer)
     this.offline.delete(id)
