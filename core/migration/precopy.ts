@@ -17,7 +17,9 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
+import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { ChunkDigests } from './digest.ts'
+import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -53,8 +55,8 @@ export function fixedChunks (memory: Uint8Array, size: number): Array<{ hash: st
   return out
 }
 
-/** The default fixed chunk size of live migration (outgoing.ts's `chunkBytes`), which a target assumes when it reports what it holds. */
-export const DEFAULT_CHUNK_BYTES = 8192
+/** The default fixed chunk size of live migration (the worker's dirty tracking), which a target assumes when it reports what it holds. */
+export { DEFAULT_CHUNK_BYTES }
 
 /** The sender's side: one per migration. */
 export class PreCopySender {
@@ -65,6 +67,11 @@ export class PreCopySender {
   readonly digests = new ChunkDigests()
   rounds = 0
   sentBytes = 0
+  /** the task's memory as the deltas so far make it (`apply`): what the target is sent from */
+  private mirror: Uint8Array | undefined
+  /** each chunk's name, by index (`apply`) */
+  private names: string[] = []
+  private chunkBytes = 0
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
@@ -94,6 +101,63 @@ export class PreCopySender {
     this.rounds++
     this.sentBytes += sent
     return { recipe, send, sentBytes: sent, totalBytes: memory.length }
+  }
+
+  /**
+   * Plans one round from the worker's memory delta (dirty.ts: the chunks changed since its last
+   * one, hashed there): the changed chunks outside what the target holds are sent. The first
+   * delta of a migration must list every chunk; later ones patch the mirror of memory kept here.
+   */
+  apply (delta: MemoryDelta): RoundPlan {
+    const { memoryBytes, chunkBytes: cb, indices, hashes, bytes } = delta
+    if (this.mirror == null && !delta.full) throw new RangeError('the first memory delta of a migration must list every chunk')
+    if (this.mirror != null && cb !== this.chunkBytes) throw new RangeError(`the memory delta's chunks are ${cb} bytes, not ${this.chunkBytes}`)
+    if (this.mirror != null && memoryBytes < this.mirror.length) throw new RangeError('linear memory does not shrink')
+    const n = Math.ceil(memoryBytes / cb)
+    if (indices.length !== hashes.length || (delta.full && indices.length !== n)) throw new RangeError('a memory delta whose lists do not match')
+    this.chunkBytes = cb
+    if (this.mirror == null && delta.full && bytes.length === memoryBytes) this.mirror = bytes // the whole memory, in order
+    else if (this.mirror == null || this.mirror.length < memoryBytes) {
+      const grown = new Uint8Array(memoryBytes)
+      if (this.mirror != null) grown.set(this.mirror)
+      this.mirror = grown
+    }
+    const mirror = this.mirror
+    const send = new Map<string, Uint8Array>()
+    let sent = 0
+    let pos = 0
+    let last = -1
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]
+      if (i <= last || i >= n) throw new RangeError(`memory delta chunk index ${i} out of order or past the end`)
+      last = i
+      const off = i * cb
+      const len = Math.min(cb, memoryBytes - off)
+      if (pos + len > bytes.length) throw new RangeError('a memory delta shorter than its chunks')
+      const chunk = bytes.subarray(pos, pos + len)
+      pos += len
+      if (mirror !== bytes) mirror.set(chunk, off)
+      const name = chunkName(hashes[k])
+      this.names[i] = name
+      if (!this.digests.has(name)) this.digests.add(name, chunk)
+      if (this.known.has(name) || send.has(name)) continue
+      send.set(name, chunk)
+      sent += len
+    }
+    if (pos !== bytes.length) throw new RangeError('a memory delta longer than its chunks')
+    this.names.length = n
+    for (const h of send.keys()) this.known.add(h)
+    const recipe: ChunkRecipe = { totalLength: memoryBytes, chunks: this.names.map((hash, i) => ({ hash, length: Math.min(cb, memoryBytes - i * cb) })) }
+    this.rounds++
+    this.sentBytes += sent
+    return { recipe, send, sentBytes: sent, totalBytes: memoryBytes }
+  }
+
+  /** The bytes of chunk `i` of the memory the deltas made (`apply`). */
+  chunkAt (i: number): Uint8Array {
+    if (this.mirror == null) throw new RangeError('no memory delta yet')
+    const off = i * this.chunkBytes
+    return this.mirror.subarray(off, Math.min(off + this.chunkBytes, this.mirror.length))
   }
 }
 
