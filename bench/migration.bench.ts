@@ -117,9 +117,10 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
-  // the target resumes: a new worker from the verified snapshot, until it answers a memory copy
+  // the target resumes: the snapshot built from its chunks, a new worker from it, until it
+  // answers a memory copy
   const t0 = performance.now()
-  const resumed = start(ready.snapshot)
+  const resumed = start(ready.snapshot())
   await resumed.copy(true)
   const resumeMs = performance.now() - t0
   await resumed.pause(false)

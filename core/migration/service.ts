@@ -437,7 +437,14 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           log(`handover of ${key} to this peer, but no verified snapshot ${e.snapshot.slice(0, 12)}… is here: its lease will expire and the task be claimed again`)
           continue
         }
-        adopted.set(key, { snapshot: r.snapshot, slot: e.token.slot })
+        let snapshot: Uint8Array
+        try {
+          snapshot = r.snapshot() // from the verified chunks: the source's downtime is over
+        } catch (err) {
+          log(`handover of ${key} to this peer, but its snapshot does not build (${err instanceof Error ? err.message : String(err)}): its lease will expire and the task be claimed again`)
+          continue
+        }
+        adopted.set(key, { snapshot, slot: e.token.slot })
         const ok = c.worker()?.adopt({ job: e.job, task: e.task, replica: e.replica }, e.token) ?? false
         out('migration:adopted', { job: e.job, task: e.task, replica: e.replica, from: e.from, token: e.token, started: ok }, `migration   ${e.job} task ${e.task} arrived from ${e.from}${ok ? '' : ' (could not start it here)'}`)
       }
