@@ -20,6 +20,7 @@ import { decodeExact } from '../codec/decode-exact.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { ChunkDigests } from './digest.ts'
 import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
+import { looksIncompressible, readStoredFrame, storedFrame } from './stored-frame.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -163,12 +164,20 @@ export class PreCopySender {
 
 const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size
 
-/** chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)) */
+/**
+ * chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)); a chunk that looks random goes in
+ * an LZ4 frame that stores it raw (stored-frame.ts: the compressor would only cost time)
+ */
 export function encodeChunkFrame (hash: string, chunk: Uint8Array): Uint8Array {
+  const frame = chunk.length <= 65536 && looksIncompressible(chunk) ? storedFrame(chunk) : compressFrame(chunk)
   const e = encoding.createEncoder()
   encoding.writeUint8Array(e, hexBytes(hash))
-  encoding.writeVarUint8Array(e, compressFrame(chunk))
-  return encoding.toUint8Array(e)
+  encoding.writeVarUint(e, frame.length)
+  const head = encoding.toUint8Array(e)
+  const out = new Uint8Array(head.length + frame.length) // one copy of the frame, not lib0's two
+  out.set(head)
+  out.set(frame, head.length)
+  return out
 }
 
 /** Decodes and verifies one chunk frame: `MigrationDecodeError` when malformed, `ChunkHashError` when corrupted. */
@@ -181,7 +190,8 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
   }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
   let chunk: Uint8Array
   try {
-    chunk = decompressFrame(lz4, { maxOutputSize: Math.min(maxChunkBytes, MAX_CHUNK) })
+    const max = Math.min(maxChunkBytes, MAX_CHUNK)
+    chunk = readStoredFrame(lz4, max)?.slice() ?? decompressFrame(lz4, { maxOutputSize: max })
   } catch (err) {
     throw new ChunkHashError(hash, `chunk ${hash} does not decompress: ${err instanceof Error ? err.message : String(err)}`)
   }
