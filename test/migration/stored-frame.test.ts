@@ -9,20 +9,9 @@ import { before, test } from 'node:test'
 import { compressFrame, decompressFrame, initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
 import { decodeChunkFrame, encodeChunkFrame } from '../../core/migration/precopy.ts'
 import { looksIncompressible, readStoredFrame, storedFrame } from '../../core/migration/stored-frame.ts'
+import { seededBytes as random } from '../_support/seeded-bytes.ts'
 
 before(async () => { await initCoreWasm() })
-
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s }
-}
-
-function random (size: number, seed: number): Uint8Array {
-  const r = seeded(seed)
-  const out = new Uint8Array(size)
-  for (let i = 0; i < size; i++) out[i] = r() >>> 24
-  return out
-}
 
 const text = new TextEncoder().encode('the task counts on; '.repeat(500)).subarray(0, 8192)
 
@@ -55,10 +44,11 @@ test('the fast reader takes only the stored shape, within the limit, and never t
   assert.equal(readStoredFrame(badHeader, 1 << 20), undefined, 'header checksum')
   const badSize = frame.slice(); badSize[6] ^= 1
   assert.equal(readStoredFrame(badSize, 1 << 20), undefined, 'declared size differs')
-  const r = seeded(4)
+  const noise = new DataView(random(2000 * 12, 4).buffer)
   for (let i = 0; i < 2000; i++) {
-    const junk = frame.slice(0, r() % (frame.length + 1))
-    junk[r() % Math.max(1, junk.length)] ^= 1 + (r() % 255)
+    const [a, b, c] = [0, 4, 8].map(o => noise.getUint32(i * 12 + o))
+    const junk = frame.slice(0, a % (frame.length + 1))
+    junk[b % Math.max(1, junk.length)] ^= 1 + (c % 255)
     const out = readStoredFrame(junk, 1 << 20)
     if (out != null) assert.ok(out.length <= 1 << 20)
   }
