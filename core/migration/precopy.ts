@@ -14,13 +14,13 @@
  * check a digest of the whole snapshot it trusts (THREAT_MODEL.md, as for job blobs).
  */
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { ChunkDigests } from './digest.ts'
 import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
-import { looksIncompressible, readStoredFrame, storedFrame } from './stored-frame.ts'
+import { varUintLength, writeVarUintAt } from './protocol-codec.ts'
+import { looksIncompressible, readStoredFrame, STORED_OVERHEAD, writeStoredFrame } from './stored-frame.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -169,14 +169,15 @@ const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size
  * an LZ4 frame that stores it raw (stored-frame.ts: the compressor would only cost time)
  */
 export function encodeChunkFrame (hash: string, chunk: Uint8Array): Uint8Array {
-  const frame = chunk.length <= 65536 && looksIncompressible(chunk) ? storedFrame(chunk) : compressFrame(chunk)
-  const e = encoding.createEncoder()
-  encoding.writeUint8Array(e, hexBytes(hash))
-  encoding.writeVarUint(e, frame.length)
-  const head = encoding.toUint8Array(e)
-  const out = new Uint8Array(head.length + frame.length) // one copy of the frame, not lib0's two
-  out.set(head)
-  out.set(frame, head.length)
+  // one buffer of the exact size: the chunk is copied once (stored) or the frame once (compressed)
+  const stored = chunk.length <= 65536 && looksIncompressible(chunk)
+  const frame = stored ? undefined : compressFrame(chunk)
+  const frameLength = frame?.length ?? STORED_OVERHEAD + chunk.length
+  const out = new Uint8Array(8 + varUintLength(frameLength) + frameLength)
+  out.set(hexBytes(hash))
+  const at = writeVarUintAt(out, 8, frameLength)
+  if (frame != null) out.set(frame, at)
+  else writeStoredFrame(out, at, chunk)
   return out
 }
 

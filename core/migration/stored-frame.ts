@@ -38,19 +38,41 @@ export function looksIncompressible (chunk: Uint8Array): boolean {
   return distinct >= DISTINCT_RANDOM
 }
 
+/** bytes a stored frame adds to its chunk: header 15, block size 4, end mark 4 */
+export const STORED_OVERHEAD = 23
+const CANONICAL_FLG = FLG_VERSION | FLG_INDEPENDENT | FLG_CONTENT_SIZE
+
+/** The 19 bytes before a stored chunk of `length` bytes (header and block size), by length: chunks have few lengths. */
+const heads = new Map<number, Uint8Array>()
+function storedHead (length: number): Uint8Array {
+  let h = heads.get(length)
+  if (h != null) return h
+  h = new Uint8Array(19)
+  const v = new DataView(h.buffer)
+  v.setUint32(0, MAGIC, true)
+  h[4] = CANONICAL_FLG
+  h[5] = BD_64K
+  v.setBigUint64(6, BigInt(length), true)
+  h[14] = (xxh32(h.subarray(4, 14)) >>> 8) & 0xff // header checksum
+  v.setUint32(15, (length | STORED) >>> 0, true)
+  if (heads.size < 64) heads.set(length, h)
+  return h
+}
+
+/** Writes the stored frame of `chunk` (at most 64 KiB) into `out` at `at` (`STORED_OVERHEAD` + its length bytes); the position after it. */
+export function writeStoredFrame (out: Uint8Array, at: number, chunk: Uint8Array): number {
+  if (chunk.length > 65536) throw new RangeError('a stored frame holds at most 64 KiB')
+  out.set(storedHead(chunk.length), at)
+  out.set(chunk, at + 19)
+  const end = at + 19 + chunk.length
+  out[end] = 0; out[end + 1] = 0; out[end + 2] = 0; out[end + 3] = 0 // end mark
+  return end + 4
+}
+
 /** A standard LZ4 frame holding `chunk` (at most 64 KiB) as one uncompressed block, with its content size. */
 export function storedFrame (chunk: Uint8Array): Uint8Array {
-  if (chunk.length > 65536) throw new RangeError('a stored frame holds at most 64 KiB')
-  const out = new Uint8Array(4 + 2 + 8 + 1 + 4 + chunk.length + 4)
-  const v = new DataView(out.buffer)
-  v.setUint32(0, MAGIC, true)
-  out[4] = FLG_VERSION | FLG_INDEPENDENT | FLG_CONTENT_SIZE
-  out[5] = BD_64K
-  v.setBigUint64(6, BigInt(chunk.length), true)
-  out[14] = (xxh32(out.subarray(4, 14)) >>> 8) & 0xff // header checksum
-  v.setUint32(15, (chunk.length | STORED) >>> 0, true)
-  out.set(chunk, 19)
-  v.setUint32(19 + chunk.length, 0, true) // end mark
+  const out = new Uint8Array(STORED_OVERHEAD + chunk.length)
+  writeStoredFrame(out, 0, chunk)
   return out
 }
 
@@ -75,7 +97,10 @@ export function readStoredFrame (frame: Uint8Array, max: number): Uint8Array | u
     declared = Number(size)
     at += 8
   }
-  if (frame[at] !== ((xxh32(frame.subarray(4, at)) >>> 8) & 0xff)) return undefined
+  const check = flg === CANONICAL_FLG && frame[5] === BD_64K && declared != null && declared <= 65536
+    ? storedHead(declared)[14] // the header storedFrame writes: its checksum is known
+    : (xxh32(frame.subarray(4, at)) >>> 8) & 0xff
+  if (frame[at] !== check) return undefined
   at += 1
   const word = v.getUint32(at, true)
   if ((word & STORED) === 0) return undefined
