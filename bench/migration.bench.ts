@@ -63,6 +63,7 @@ function start (from?: Uint8Array): Handle {
   let decider: ((d: PauseDecision) => void) | undefined
   const link: CheckpointLink = {
     spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+    moveFrom: true, // the target's snapshot is built for this run alone
     onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
     onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
   }

@@ -262,6 +262,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
         // the run time it had on the peer that paused it counts against its limit here
         ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
+        // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's)
+        ...(handed != null && from === handed.snapshot ? { moveFrom: true } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.delta)
           else void storeCheckpoint(r, reply.snapshot)

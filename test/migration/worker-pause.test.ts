@@ -118,8 +118,10 @@ test('a paused task that leaves rejects with TaskHandedOverError; a fresh run fr
   await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
   assert.ok(snap != null)
   const resumed = link(0, {}, snap)
+  resumed.link.moveFrom = true
   const out = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })
   assert.equal(text(out.stdout), plain)
+  assert.equal(snap.byteLength, 0, 'the snapshot was moved to the worker (moveFrom), not cloned')
 })
 
 test('a checkpoint taken on the way: the task runs on, and a run from the checkpoint gives the same output', async () => {
