@@ -46,9 +46,10 @@ export interface MigrationRecord {
   /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
   targetHad?: number
   /**
-   * where the downtime went, ms: the pause (request → snapshot here), the last delta (cut, hash
-   * and send the changed chunks: `deltaBytes`), the snapshot's digest, `final` (the target
-   * rebuilds and checks the snapshot), the handover's commit
+   * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
+   * hashes memory and copies the changed chunks), the last delta (send those chunks:
+   * `deltaBytes`), the snapshot's digest, `final` (the target checks the digest and the recipe),
+   * the handover's commit
    */
   downtimePhases?: { pauseMs: number, deltaMs: number, deltaBytes: number, digestMs: number, finalMs: number, handoverMs: number }
   error?: string

@@ -1,14 +1,17 @@
 /**
  * The pre-copy planner: which bytes of a running task's memory go to the target, round by round.
  *
- * Memory is cut into content-defined chunks (core-wasm's FastCDC, each named by its xxHash64).
- * The sender keeps the set of hashes the target holds — what it said it had (an earlier
- * checkpoint of the same job, another task of it) plus everything sent since — and each round
- * sends only the chunks of the current memory outside that set. While the task runs, rounds
- * repeat over the pages it changed; the final round is the same step over the paused snapshot
- * (stop-and-copy of the last delta). The recipe (the chunk list) rebuilds the memory.
+ * Live migration's memory arrives as the worker's deltas (dirty.ts: fixed, aligned 8 KiB chunks
+ * that changed since the last round, each named by its xxHash64; `apply`); `round(memory)` cuts a
+ * whole memory here (fixed chunks, or content-defined with core-wasm's FastCDC). The sender keeps
+ * the set of hashes the target holds — what it said it had (an earlier checkpoint of the same
+ * job, another task of it) plus everything sent since — and each round sends only the chunks
+ * outside that set. While the task runs, rounds repeat over the chunks it changed; the final
+ * round is the pause's delta (stop-and-copy of the last delta). The recipe (the chunk list)
+ * rebuilds the memory.
  *
- * On the wire each chunk is an LZ4 frame behind its hash; the receiver decompresses it bounded by
+ * On the wire each chunk is an LZ4 frame behind its hash (stored raw when it looks random:
+ * stored-frame.ts); the receiver decompresses it bounded by
  * the chunk size limit and checks the hash, so a chunk corrupted in transit is a `ChunkHashError`
  * (re-fetch it), never a wrong memory. xxHash64 is not cryptographic: the handover must also
  * check a digest of the whole snapshot it trusts (THREAT_MODEL.md, as for job blobs).
