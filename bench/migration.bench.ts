@@ -20,7 +20,8 @@ import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
-import type { CheckpointLink } from '../core/jobs/runner.ts'
+import type { CheckpointLink, PauseDecision } from '../core/jobs/runner.ts'
+import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
 import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
@@ -51,18 +52,19 @@ const mod = await instrumenter.instrument(exampleWasm('dirty'))
 const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface Handle { link: CheckpointLink, copy: () => Promise<Uint8Array>, pause: () => Promise<Uint8Array>, decide: (d: { resume: Uint8Array } | { leave: string }) => void, done: Promise<unknown> }
+interface Handle { link: CheckpointLink, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
 
 /** Starts the task (from `from` when given) and gives the owner's handle on it. */
 function start (from?: Uint8Array): Handle {
-  const sab = new SharedArrayBuffer(4)
+  const sab = new SharedArrayBuffer(8) // the request and the dirty-tracking epoch (worker-run.ts)
   const control = new Int32Array(sab)
-  const memWaiters: Array<(b: Uint8Array) => void> = []
-  let pauseWaiter: ((s: Uint8Array) => void) | undefined
-  let decider: ((d: { resume: Uint8Array } | { leave: string }) => void) | undefined
+  const memWaiters: Array<(d: MemoryDelta) => void> = []
+  let pauseWaiter: ((s: PausedReply) => void) | undefined
+  let decider: ((d: PauseDecision) => void) | undefined
   const link: CheckpointLink = {
     spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
-    onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.bytes) },
+    moveFrom: true, // the target's snapshot is built for this run alone
+    onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
     onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
   }
   const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link }).catch((err: unknown) => {
@@ -71,8 +73,8 @@ function start (from?: Uint8Array): Handle {
   return {
     link,
     done,
-    copy: async () => await new Promise(resolve => { memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
-    pause: async () => await new Promise(resolve => { pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
+    copy: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
+    pause: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
     decide: d => { decider?.(d) }
   }
 }
@@ -95,8 +97,8 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   const task = start()
   // wait until the task has its whole memory and has filled it (a second of dirtying after that)
   for (;;) {
-    const m = await task.copy()
-    if (m.length >= MIB * 1024 * 1024) break
+    const m = await task.copy(false)
+    if (m.memoryBytes >= MIB * 1024 * 1024) break
     await delay(500)
   }
   await delay(3000)
@@ -116,12 +118,13 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
-  // the target resumes: a new worker from the verified snapshot, until it answers a memory copy
+  // the target resumes: the snapshot built from its chunks, a new worker from it, until it
+  // answers a memory copy
   const t0 = performance.now()
-  const resumed = start(ready.snapshot)
-  await resumed.copy()
+  const resumed = start(ready.snapshot())
+  await resumed.copy(true)
   const resumeMs = performance.now() - t0
-  await resumed.pause()
+  await resumed.pause(false)
   resumed.decide({ leave: 'bench over' })
   await resumed.done
   return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }

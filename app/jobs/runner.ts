@@ -31,7 +31,7 @@ const spawnWebWorker: SpawnTaskWorker = (_limits, events) => {
     events.failure(new JobWorkerError('the task\'s worker sent a message that could not be read'))
   }
   return {
-    post: msg => { worker.postMessage(msg) },
+    post: (msg, transfer = []) => { worker.postMessage(msg, transfer) },
     terminate: () => { done = true; worker.terminate() }
   }
 }

@@ -11,11 +11,12 @@
  */
 import { JobTimeoutError, JobWorkerError, RunnerStoppedError, TaskAbortedError, TaskHandedOverError, sandboxErrorFrom, type JobError } from './errors.ts'
 import { checkTask, resolveLimits, type TaskLimits, type TaskOutput, type TaskSpec } from './task-types.ts'
-import type { CheckpointRunSpec, RunMessage, WorkerReply } from './worker-protocol.ts'
+import type { CheckpointRunSpec, OwnerMessage, PausedReply, WorkerReply } from './worker-protocol.ts'
 
 /** What a platform's worker must offer. */
 export interface TaskWorker {
-  post: (msg: RunMessage) => void
+  /** `transfer`: buffers moved to the worker (detached here), not cloned */
+  post: (msg: OwnerMessage, transfer?: ArrayBuffer[]) => void
   /** kills the worker; idempotent */
   terminate: () => void
 }
@@ -47,22 +48,31 @@ export interface RunOptions {
 
 /**
  * A checkpointable run's link to its owner. The owner writes requests into `spec.control`
- * (core/migration/worker-run.ts); memory copies and on-the-way checkpoints come to `onReply`. When
- * the task pauses its worker is gone and `onPaused` decides: resume it from a snapshot in a fresh
- * worker (its wall clock goes on from where it stopped), or let it leave — `run` then rejects with
- * `TaskHandedOverError`. The time between the two is not charged to the task.
+ * (core/migration/worker-run.ts); memory deltas and on-the-way checkpoints come to `onReply`. When
+ * the task pauses its worker keeps the paused instance and `onPaused` decides: resume it there (its
+ * wall clock goes on from where it stopped), or let it leave — the worker is terminated and `run`
+ * rejects with `TaskHandedOverError`. The time between the two is not charged to the task.
  */
 export interface CheckpointLink {
   spec: CheckpointRunSpec
   onReply: (reply: Extract<WorkerReply, { type: 'memory' | 'checkpoint' }>) => void
-  onPaused: (snapshot: Uint8Array) => Promise<{ resume: Uint8Array } | { leave: string }>
+  onPaused: (reply: PausedReply) => Promise<PauseDecision>
   /**
    * run time the task already used before `spec.from` (on another peer: its snapshot's clock),
    * charged against its wall-clock limit: a moved or resumed task keeps its remaining time
    * @default 0
    */
   usedMs?: number
+  /**
+   * `spec.from` is this run's alone (a snapshot just built for it): its buffer is moved to the
+   * worker instead of cloned — one 256 MiB copy less for a 256 MiB task — and detached here
+   * @default false
+   */
+  moveFrom?: boolean
 }
+
+/** What happens to a paused task: it goes on in its worker, or leaves this peer. */
+export type PauseDecision = { resume: true } | { leave: string }
 
 export interface TaskRunner {
   /** runs one task in a fresh worker: its output, or a typed `JobError` */
@@ -100,7 +110,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       let worker: TaskWorker | undefined
       let timer: ReturnType<typeof setTimeout> | undefined
       let settled = false
-      let spec = link?.spec
+      const spec = link?.spec
       let ranMs = link?.usedMs ?? 0 // wall clock used by earlier workers of this task, here or elsewhere (checkpointable runs)
       let readyAt = 0
       const finish = (err: JobError | undefined, output?: TaskOutput): void => {
@@ -122,27 +132,30 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
         message: reply => {
           if (reply.type === 'ready') {
             clearTimeout(timer)
-            readyAt = performance.now()
-            timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, Math.max(0, limits.timeoutMs - ranMs))
-            worker?.post({ type: 'run', module, task, limits, ...(spec != null ? { checkpoint: spec } : {}) })
+            clock()
+            const from = spec?.from
+            const move = link?.moveFrom === true && from != null && from.byteOffset === 0 && from.byteLength === from.buffer.byteLength && from.buffer instanceof ArrayBuffer ? [from.buffer] : []
+            worker?.post({ type: 'run', module, task, limits, ...(spec != null ? { checkpoint: spec } : {}) }, move)
           } else if (reply.type === 'done') finish(undefined, reply.output)
           else if (reply.type === 'failed') finish(sandboxErrorFrom(reply.error))
-          else if (reply.type === 'paused' && link != null) paused(reply.snapshot, link)
+          else if (reply.type === 'paused' && link != null) paused(reply, link)
           else if ((reply.type === 'memory' || reply.type === 'checkpoint') && link != null) link.onReply(reply)
         },
         failure: err => { finish(err) }
       }
-      /** The task stopped and its worker is done: resume it in a fresh worker, or let it leave. */
-      const paused = (snapshot: Uint8Array, l: CheckpointLink): void => {
+      const clock = (): void => {
+        readyAt = performance.now()
+        timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, Math.max(0, limits.timeoutMs - ranMs))
+      }
+      /** The task stopped; its worker holds the paused instance: go on there, or let it leave. */
+      const paused = (reply: PausedReply, l: CheckpointLink): void => {
         clearTimeout(timer)
         ranMs += performance.now() - readyAt
-        worker?.terminate()
-        worker = undefined
-        l.onPaused(snapshot).then(next => {
+        l.onPaused(reply).then(next => {
           if (settled) return
           if ('leave' in next) { finish(new TaskHandedOverError(`the task left this peer: ${next.leave}`)); return }
-          spec = { ...l.spec, from: next.resume }
-          start()
+          clock()
+          worker?.post({ type: 'resume' })
         }, err => { finish(new JobWorkerError(`deciding on the paused task failed: ${err instanceof Error ? err.message : String(err)}`)) })
       }
       const start = (): void => {

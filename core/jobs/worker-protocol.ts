@@ -12,9 +12,14 @@
  * SharedArrayBuffer the owner writes requests into (the worker is busy in WebAssembly and reads no
  * messages; it reads the flag at each WASI call). Its extra replies, before the last one:
  *
- *   worker → owner  { type: 'memory', bytes }        a copy of linear memory (pre-copy rounds)
+ *   worker → owner  { type: 'memory', delta }        the memory chunks changed since the last copy
+ *                                                    (all of them on a new tracking epoch): pre-copy
  *   worker → owner  { type: 'checkpoint', snapshot } a snapshot taken on the way (the task runs on)
- *   worker → owner  { type: 'paused', snapshot }     the task stopped; this is its last reply
+ *   worker → owner  { type: 'paused', snapshot, delta } the task stopped: its snapshot *without*
+ *                                                    memory, and the chunks changed since the last
+ *                                                    copy; the worker keeps the paused instance
+ *   owner  → worker { type: 'resume' }               go on in that same instance (a failed move);
+ *                                                    to let the task leave, the owner terminates it
  */
 import { runInSandbox } from './sandbox.ts'
 import { serializeJobError, type SerializedJobError } from './errors.ts'
@@ -26,18 +31,54 @@ export interface CheckpointRunSpec {
   globals: Array<'i32' | 'i64' | 'f32' | 'f64'>
   /** an encoded snapshot to resume from */
   from?: Uint8Array
-  /** Int32Array view of 1 element: 0 nothing, 1 copy memory, 2 pause, 3 checkpoint and go on */
+  /**
+   * Int32Array view: element 0 the request (0 nothing, 1 copy memory, 2 pause, 3 checkpoint and go
+   * on); element 1, when present, the dirty-tracking epoch: a copy or pause under an epoch the
+   * worker has not seen sends every chunk (a new migration's first round) @default epoch 0
+   */
   control: SharedArrayBuffer
+  /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */
+  chunkBytes?: number
+}
+
+/**
+ * Chunks of a task's linear memory (fixed, aligned `chunkBytes` chunks; the last one of memory may
+ * be shorter): those that changed since the worker's previous delta, or all of them.
+ */
+export interface MemoryDelta {
+  /** the memory's length now */
+  memoryBytes: number
+  chunkBytes: number
+  /** true when every chunk is listed (a new tracking epoch) */
+  full: boolean
+  /** the listed chunks' indices (offset = index × chunkBytes), ascending */
+  indices: Uint32Array
+  /** each listed chunk's xxHash64 (its name in the chunk protocol) */
+  hashes: BigUint64Array
+  /** the listed chunks' bytes, back to back */
+  bytes: Uint8Array
 }
 
 export interface RunMessage { type: 'run', module: Uint8Array, task: TaskSpec, limits: TaskLimits, checkpoint?: CheckpointRunSpec }
+/** after a `paused` reply: go on in the paused instance */
+export interface ResumeMessage { type: 'resume' }
+export type OwnerMessage = RunMessage | ResumeMessage
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done', output: TaskOutput }
   | { type: 'failed', error: SerializedJobError }
-  | { type: 'memory', bytes: Uint8Array }
+  | { type: 'memory', delta: MemoryDelta }
   | { type: 'checkpoint', snapshot: Uint8Array }
-  | { type: 'paused', snapshot: Uint8Array }
+  | PausedReply
+
+/** `snapshot` is encoded without memory (snapshot-codec.ts); the memory is the tracked chunks */
+export interface PausedReply { type: 'paused', snapshot: Uint8Array, delta: MemoryDelta }
+
+/** The buffer worth moving (not cloning) with a reply: a memory delta's or a snapshot's, when it owns its buffer. */
+export function transferOf (reply: WorkerReply): ArrayBuffer[] {
+  const big = reply.type === 'memory' || reply.type === 'paused' ? reply.delta.bytes : reply.type === 'checkpoint' ? reply.snapshot : undefined
+  return big != null && big.byteOffset === 0 && big.byteLength === big.buffer.byteLength && big.buffer instanceof ArrayBuffer ? [big.buffer] : []
+}
 
 /** The worker side: answers one `run` message, then the owner terminates the worker. */
 export async function handleRunMessage (msg: unknown): Promise<WorkerReply> {

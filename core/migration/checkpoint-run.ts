@@ -8,7 +8,8 @@
  * mutable globals, the stdin position, stdout/stderr so far, the clock. Resuming instantiates the
  * module afresh, restores all of it and starts a rewind: `_start` runs back down to the same call,
  * which now returns the result saved at the pause without doing its effect again — so no output
- * is lost or doubled.
+ * is lost or doubled. A paused run can also go on in its own instance (`resume()`): memory and
+ * globals are still in place, only the saved stack is put back and rewound — no snapshot restored.
  *
  * The unwind buffer borrows the first `unwindBytes` of linear memory: while asyncify unwinds or
  * rewinds no program code runs, only the buffer is written or read, so the region's own bytes are
@@ -39,8 +40,8 @@ export interface PausePoint {
 
 export interface CheckpointRunOptions {
   /**
-   * asked after every WASI call; true stops the task there. `memory()` copies the linear memory as
-   * it is now (what pre-copy rounds send while the task runs on)
+   * asked after every WASI call; true stops the task there. `memory()` is a view of the linear
+   * memory as it is now, valid until the task runs on (what pre-copy rounds read while it runs)
    */
   shouldPause?: (at: PausePoint, memory: () => Uint8Array) => boolean
   /** go on from this snapshot instead of starting */
@@ -51,7 +52,14 @@ export interface CheckpointRunOptions {
 
 export type CheckpointRunResult =
   | { kind: 'done', output: TaskOutput, pauses: number, declinedPauses: number }
-  | { kind: 'paused', snapshot: TaskSnapshot, declinedPauses: number }
+  | {
+    kind: 'paused'
+    /** its `memory` is a view of the paused instance's memory: read it before `resume()` */
+    snapshot: TaskSnapshot
+    declinedPauses: number
+    /** goes on in this same instance from where it paused (once), until it ends or pauses again */
+    resume: () => Promise<CheckpointRunResult>
+  }
 
 interface AsyncifyExports {
   memory: WebAssembly.Memory
@@ -89,8 +97,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   checkImports(module, base)
 
   // the task's monotonic clock continues from the snapshot's
-  const clockStart = performance.now()
-  const clockBase = from?.clockNs ?? 0n
+  let clockStart = performance.now()
+  let clockBase = from?.clockNs ?? 0n
   const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart) * 1e6))
   base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
     if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)
@@ -101,6 +109,9 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   let ex = (): AsyncifyExports => { throw new ResumeError('not instantiated') }
   let state: 'normal' | 'unwinding' | 'rewinding' = from != null ? 'rewinding' : 'normal'
   let calls = from?.calls ?? 0
+  let pauses = from?.pauses ?? 0
+  /** the call a rewind must reach, and what it returns there */
+  let rewindTo = from != null ? { name: from.pausedIn, result: from.pausedResult } : undefined
   let declined = 0
   let lent: Uint8Array | undefined // the bytes the unwind buffer covers, while it is lent
   let pausedIn = ''
@@ -115,8 +126,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
         ex().asyncify_stop_rewind()
         state = 'normal'
         if (lent != null) { new Uint8Array(ex().memory.buffer).set(lent, 0); lent = undefined }
-        if (from == null || name !== from.pausedIn) throw new ResumeError(`the rewind reached ${name}, not ${from?.pausedIn ?? '?'}: the snapshot does not fit this module`)
-        return from.pausedResult
+        if (rewindTo == null || name !== rewindTo.name) throw new ResumeError(`the rewind reached ${name}, not ${rewindTo?.name ?? '?'}: the snapshot does not fit this module`)
+        return rewindTo.result
       }
       const result = fn(...a)
       calls++
@@ -131,7 +142,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     }
   }
 
-  const copyMemory = (): Uint8Array => new Uint8Array(ex().memory.buffer).slice()
+  const copyMemory = (): Uint8Array => new Uint8Array(ex().memory.buffer)
 
   /** Lends the start of memory to the unwind buffer; false when this pause must be declined. */
   function prepareUnwind (): boolean {
@@ -159,38 +170,39 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   const globalAt = (i: number): WebAssembly.Global => exports[GLOBAL_EXPORT_PREFIX + String(i)]
 
   if (from != null) restore(from)
+  return go()
 
-  const atCap = (): boolean => memory.buffer.byteLength + WASM_PAGE > capPages * WASM_PAGE
-  let exitCode = 0
-  try {
-    if (from != null) exports.asyncify_start_rewind(0)
-    exports._start()
-  } catch (err) {
-    if (err instanceof JobOutputLimitError || err instanceof JobTrapError || err instanceof ResumeError) throw err
-    if (err instanceof WASIProcExit) exitCode = err.code
-    else if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
-      if (atCap()) throw new JobMemoryError(`the module trapped (${err.message}) with its memory at the cap of ${limits.memoryBytes} bytes`)
-      throw new JobTrapError(`the module trapped: ${err.message}`)
-    } else {
-      throw new JobTrapError(`the task failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+  /** Runs `_start` (rewinding when resuming) until the task ends or pauses. */
+  function go (): CheckpointRunResult {
+    const atCap = (): boolean => memory.buffer.byteLength + WASM_PAGE > capPages * WASM_PAGE
+    let exitCode = 0
+    try {
+      if (state === 'rewinding') exports.asyncify_start_rewind(0)
+      exports._start()
+    } catch (err) {
+      if (err instanceof JobOutputLimitError || err instanceof JobTrapError || err instanceof ResumeError) throw err
+      if (err instanceof WASIProcExit) exitCode = err.code
+      else if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+        if (atCap()) throw new JobMemoryError(`the module trapped (${err.message}) with its memory at the cap of ${limits.memoryBytes} bytes`)
+        throw new JobTrapError(`the module trapped: ${err.message}`)
+      } else {
+        throw new JobTrapError(`the task failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
+      }
     }
-  }
-  const ended = state as 'normal' | 'unwinding' | 'rewinding' // set inside the imports
-  if (ended === 'unwinding') {
-    exports.asyncify_stop_unwind()
-    const mem = new Uint8Array(memory.buffer)
-    const used = new DataView(memory.buffer).getUint32(0, true)
-    const unwind = mem.slice(8, used)
-    // this instance never runs again: its memory, with the lent region put back, is the snapshot's
-    // (a view, not a 256 MiB copy taken while the task is paused; encoding it copies it once)
-    mem.set(lent as Uint8Array, 0)
-    const saved = mem
-    const globals: GlobalValue[] = mod.globals.map((kind, i) => ({ kind, value: globalAt(i).value as number | bigint }))
-    return {
-      kind: 'paused',
-      declinedPauses: declined,
-      snapshot: {
-        memory: saved,
+    const ended = state as 'normal' | 'unwinding' | 'rewinding' // set inside the imports
+    if (ended === 'unwinding') {
+      exports.asyncify_stop_unwind()
+      state = 'normal'
+      const mem = new Uint8Array(memory.buffer)
+      const used = new DataView(memory.buffer).getUint32(0, true)
+      const unwind = mem.slice(8, used)
+      // the instance's memory, with the lent region put back, is the snapshot's (a view, not a
+      // 256 MiB copy taken while the task is paused; encoding it copies it once)
+      mem.set(lent as Uint8Array, 0)
+      lent = undefined
+      const globals: GlobalValue[] = mod.globals.map((kind, i) => ({ kind, value: globalAt(i).value as number | bigint }))
+      const snapshot: TaskSnapshot = {
+        memory: mem,
         globals,
         unwind,
         pausedIn,
@@ -200,16 +212,45 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
         stderr: stderr.bytes(),
         clockNs: clockNs(),
         calls,
-        pauses: (from?.pauses ?? 0) + 1
+        pauses: ++pauses
       }
+      let resumed = false
+      const resume = async (): Promise<CheckpointRunResult> => {
+        if (resumed) throw new ResumeError('this pause was resumed already')
+        resumed = true
+        rewindHere(snapshot)
+        return go()
+      }
+      return { kind: 'paused', declinedPauses: declined, snapshot, resume }
+    }
+    if (ended === 'rewinding') throw new ResumeError('the task ended without reaching the call it was stopped in')
+    return {
+      kind: 'done',
+      pauses,
+      declinedPauses: declined,
+      output: { exitCode, stdout: stdout.bytes(), stderr: stderr.bytes(), memoryBytes: memory.buffer.byteLength, runMs: performance.now() - started }
     }
   }
-  if (ended === 'rewinding') throw new ResumeError('the task ended without reaching the call it was stopped in')
-  return {
-    kind: 'done',
-    pauses: from?.pauses ?? 0,
-    declinedPauses: declined,
-    output: { exitCode, stdout: stdout.bytes(), stderr: stderr.bytes(), memoryBytes: memory.buffer.byteLength, runMs: performance.now() - started }
+
+  /** Sets up a rewind of this instance (memory and globals in place) to where `snap` paused. */
+  function rewindHere (snap: TaskSnapshot): void {
+    lendFor(snap.unwind)
+    rewindTo = { name: snap.pausedIn, result: snap.pausedResult }
+    clockBase = snap.clockNs
+    clockStart = performance.now()
+    state = 'rewinding'
+  }
+
+  /** Lends the start of memory to the unwind buffer, holding the saved stack `unwind`. */
+  function lendFor (unwind: Uint8Array): void {
+    const size = bufferSize(memory.buffer.byteLength)
+    if (unwind.length + 8 > size) throw new ResumeError(`the snapshot's saved stack (${unwind.length} bytes) does not fit the unwind buffer (${size})`)
+    const mem = new Uint8Array(memory.buffer)
+    lent = mem.slice(0, size)
+    mem.set(unwind, 8)
+    const view = new DataView(memory.buffer)
+    view.setUint32(0, 8 + unwind.length, true)
+    view.setUint32(4, size, true)
   }
 
   function restore (snap: TaskSnapshot): void {
@@ -221,15 +262,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     const have = memory.buffer.byteLength / WASM_PAGE
     if (pages < have) throw new ResumeError(`the snapshot's memory (${pages} pages) is smaller than the module's initial memory (${have})`)
     if (pages > have) memory.grow(pages - have)
-    const size = bufferSize(snap.memory.length)
-    if (snap.unwind.length + 8 > size) throw new ResumeError(`the snapshot's saved stack (${snap.unwind.length} bytes) does not fit the unwind buffer (${size})`)
-    const mem = new Uint8Array(memory.buffer)
-    mem.set(snap.memory)
-    lent = snap.memory.slice(0, size)
-    mem.set(snap.unwind, 8)
-    const view = new DataView(memory.buffer)
-    view.setUint32(0, 8 + snap.unwind.length, true)
-    view.setUint32(4, size, true)
+    new Uint8Array(memory.buffer).set(snap.memory)
+    lendFor(snap.unwind)
     snap.globals.forEach((g, i) => { globalAt(i).value = g.value })
   }
 }

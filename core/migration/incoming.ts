@@ -5,9 +5,10 @@
  * module is fetched and instrumented before the answer (once per module). Chunks are kept only when
  * their xxh64 matches (a corrupted one is named in the `resend` answer and asked for again);
  * `final` checks the snapshot digest (digest.ts: a SHA-256 over each chunk's SHA-256, computed as
- * the chunks arrived) and rebuilds the snapshot from the recipe. The snapshot
- * then waits for the `job.handover` entry naming this peer and that digest; only then does the
- * task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
+ * the chunks arrived) and that the snapshot's parts fit its memory, and answers at once: the
+ * verified chunks then wait for the `job.handover` entry naming this peer and that digest, and only
+ * then is the snapshot built from them (`ReadySnapshot.snapshot()`: one 256 MiB copy for a 256 MiB
+ * task, no longer inside the source's downtime) and the task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
  * holds is bounded by four times the job's memory cap (pre-copy rounds resend dirty chunks; the
  * source stops pre-copying at twice the memory).
  */
@@ -36,7 +37,15 @@ export interface IncomingContext {
   log: (message: string) => void
 }
 
-export interface ReadySnapshot { job: string, task: number, replica: number, from: string, snapshot: Uint8Array, sha256: string }
+export interface ReadySnapshot {
+  job: string
+  task: number
+  replica: number
+  from: string
+  sha256: string
+  /** builds the verified snapshot from the chunks held (once the handover commits) */
+  snapshot: () => Uint8Array
+}
 
 export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
 
@@ -107,22 +116,39 @@ export class MigrationIncoming {
         if (req.recipe.totalLength > s.maxBytes) return { type: 'refuse', reason: `memory of ${req.recipe.totalLength} bytes is over the job's cap` }
         const missing = [...new Set(req.recipe.chunks.filter(c => !s.receiver.chunks.has(c.hash)).map(c => c.hash))]
         if (missing.length > 0) return { type: 'resend', hashes: missing }
-        // the digest first (each chunk's SHA-256 was started as it arrived: only the hash list is
-        // left), then the snapshot is built in one buffer, memory written in place
-        let full: Uint8Array
+        // the digest (each chunk's SHA-256 was started as it arrived: only the hash list is left)
+        // and what decodeSnapshot checks of a whole snapshot; the snapshot itself is built later
         let digest: string
+        const { recipe } = req
         try {
           const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
-          digest = await snapshotDigestOf(req.meta, req.recipe.chunks, s.receiver.digests)
+          if (recipe.totalLength % 65536 !== 0) throw new MigrationDecodeError(`memory of ${recipe.totalLength} bytes is not whole 64 KiB pages`)
+          if (meta.unwind.length > recipe.totalLength) throw new MigrationDecodeError(`the saved stack of ${meta.unwind.length} bytes is larger than memory`)
+          let sum = 0
+          for (const c of recipe.chunks) sum += c.length
+          if (sum !== recipe.totalLength) throw new MigrationDecodeError(`recipe chunk lengths sum to ${sum}, not ${recipe.totalLength}`)
+          for (const [i, c] of recipe.chunks.entries()) if (s.receiver.chunks.get(c.hash)?.length !== c.length) throw new MigrationDecodeError(`chunk ${i} (${c.hash}) is not ${c.length} bytes`)
+          digest = await snapshotDigestOf(req.meta, recipe.chunks, s.receiver.digests)
           if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
-          full = encodeSnapshotWith(meta, req.recipe.totalLength, dst => { s.receiver.rebuildInto(req.recipe, dst) })
-          decodeSnapshot(full, { maxMemoryBytes: s.maxBytes, viewMemory: true }) // the whole snapshot holds together (stack within memory, …)
+          const { receiver } = s
+          let built = false
+          this.sessions.delete(req.id)
+          this.stats.snapshotsReady++
+          this.ctx.ready({
+            job: s.job,
+            task: s.task,
+            replica: s.replica,
+            from: peer,
+            sha256: digest,
+            snapshot: () => {
+              if (built) throw new RangeError('a ready snapshot is built once')
+              built = true // its chunks are let go with it
+              return encodeSnapshotWith(meta, recipe.totalLength, dst => { receiver.rebuildInto(recipe, dst) })
+            }
+          })
         } catch (err) {
           return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
         }
-        this.sessions.delete(req.id)
-        this.stats.snapshotsReady++
-        this.ctx.ready({ job: s.job, task: s.task, replica: s.replica, from: peer, snapshot: full, sha256: digest })
         return { type: 'ok' }
       }
     }

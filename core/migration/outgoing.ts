@@ -4,21 +4,25 @@
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
- *  2. pre-copy: while the task runs on, rounds of memory copies (`copyMemory`), each sending only
- *     the chunks the target lacks (precopy.ts), until a round sends under `stopBelow` of memory or
- *     `maxRounds` is reached; chunks the target reports corrupted are sent again;
- *  3. stop-and-copy: pause the task (its snapshot), send the last delta and `final` (the snapshot
- *     without memory, the recipe, the snapshot digest: digest.ts); the target checks and rebuilds it;
+ *  2. pre-copy: while the task runs on, rounds of memory deltas (`copyMemory`: the chunks its
+ *     worker found changed since the last round, dirty.ts; all of them the first time), each
+ *     sending only the chunks the target lacks (precopy.ts), until a round sends under `stopBelow`
+ *     of memory or `maxRounds` is reached; chunks the target reports corrupted are sent again;
+ *  3. stop-and-copy: pause the task (its snapshot without memory, and the chunks changed since the
+ *     last round), send that last delta and `final` (the snapshot without memory, the recipe, the
+ *     snapshot digest: digest.ts); the target checks and rebuilds it;
  *  4. handover: a `job.handover` ledger entry (new holder, new fencing token) — once it commits, the
- *     task leaves this peer; if anything before that fails, the task resumes here from its snapshot.
+ *     task leaves this peer; if anything before that fails, the task goes on here in its paused
+ *     instance (its worker kept it).
  * Downtime is measured from the pause request to the handover's commit.
  */
 import type { HandoverEntry } from '../jobs/entries.ts'
+import type { PauseDecision } from '../jobs/runner.ts'
+import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { snapshotDigestOf } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
-import { DEFAULT_CHUNK_BYTES, encodeChunkFrame, PreCopySender } from './precopy.ts'
+import { encodeChunkFrame, PreCopySender } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
-import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
 
 export interface MigrationRecord {
   id: string
@@ -42,9 +46,10 @@ export interface MigrationRecord {
   /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
   targetHad?: number
   /**
-   * where the downtime went, ms: the pause (request → snapshot here), the last delta (cut, hash
-   * and send the changed chunks: `deltaBytes`), the snapshot's digest, `final` (the target
-   * rebuilds and checks the snapshot), the handover's commit
+   * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
+   * hashes memory and copies the changed chunks), the last delta (send those chunks:
+   * `deltaBytes`), the snapshot's digest, `final` (the target checks the digest and the recipe),
+   * the handover's commit
    */
   downtimePhases?: { pauseMs: number, deltaMs: number, deltaBytes: number, digestMs: number, finalMs: number, handoverMs: number }
   error?: string
@@ -57,12 +62,18 @@ export interface OutgoingContext {
   self: string
   request: (peer: string, payload: Uint8Array, timeoutMs: number) => Promise<Uint8Array>
   submitHandover: (body: HandoverEntry) => Promise<{ handedOver: boolean, why?: string }>
-  /** a copy of the running task's memory, or undefined when it ended first */
-  copyMemory: () => Promise<Uint8Array | undefined>
-  /** pauses the task: its encoded snapshot, or undefined when it ended first */
-  pause: () => Promise<Uint8Array | undefined>
-  /** after a pause: resume here from the snapshot, or leave */
-  decide: (d: { resume: Uint8Array } | { leave: string }) => void
+  /**
+   * the running task's memory chunks changed since the last call (`fresh`: start tracking anew,
+   * every chunk), or undefined when it ended first
+   */
+  copyMemory: (fresh: boolean) => Promise<MemoryDelta | undefined>
+  /**
+   * pauses the task: its snapshot encoded without memory and the chunks changed since the last
+   * `copyMemory` (`fresh`: every chunk), or undefined when it ended first
+   */
+  pause: (fresh: boolean) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
+  /** after a pause: go on here (in the paused instance), or leave */
+  decide: (d: PauseDecision) => void
   log: (message: string) => void
 }
 
@@ -75,8 +86,6 @@ export interface OutgoingOptions {
   batchBytes?: number
   /** per request; an offer may wait for the target to instrument the module @default 120000 */
   requestTimeoutMs?: number
-  /** memory chunk size (fixed, aligned; see precopy.ts) @default 8192 */
-  chunkBytes?: number
   /** test-only: corrupt the first chunk frame sent, once (the target must ask for it again) */
   corruptFirstChunk?: boolean
 }
@@ -151,36 +160,35 @@ export async function migrateOut (
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target
   rec.targetHad = have.length
-  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK_BYTES })
-  let paused: Uint8Array | undefined
+  const sender = new PreCopySender({ targetHas: have })
+  let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {
     // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before
     // (the task dirties memory nearly as fast as we send it: more rounds only cost bytes), or
     // twice the memory has gone out
     let previous = Number.POSITIVE_INFINITY
     for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
-      const memory = await ctx.copyMemory()
-      if (memory == null) throw new MigrationFailedError('the task ended before it could be moved')
-      const plan = sender.round(memory)
+      const delta = await ctx.copyMemory(r === 0)
+      if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
+      const plan = sender.apply(delta)
       rec.rounds++
       await sendChunks(plan.send)
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * memory.length || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * memory.length) break
+      const size = delta.memoryBytes
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * size) break
       previous = plan.sentBytes
     }
     // 3. stop-and-copy
     const pausedAt = performance.now()
-    paused = await ctx.pause()
+    paused = await ctx.pause(rec.rounds === 0)
     if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
     const pausedMs = performance.now()
-    // memory stays a view into the paused snapshot (no 256 MiB copy in the downtime)
-    const snap = decodeSnapshot(paused, { viewMemory: true })
-    rec.memoryBytes = snap.memory.length
-    const last = sender.round(snap.memory)
+    rec.memoryBytes = paused.delta.memoryBytes
+    const last = sender.apply(paused.delta)
     rec.rounds++
     await sendChunks(last.send)
     const deltaMs = performance.now()
     // the hash list of the chunks' SHA-256s (digest.ts), each started when its chunk was first cut
-    const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
+    const meta = paused.snapshot
     const digest = await snapshotDigestOf(meta, last.recipe.chunks, sender.digests)
     const digestMs = performance.now()
     for (let attempt = 0; ; attempt++) {
@@ -189,9 +197,8 @@ export async function migrateOut (
       if (res.type === 'refuse') throw new MigrationFailedError(`the target refused the snapshot: ${res.reason}`)
       if (res.type !== 'resend' || attempt >= 3) throw new MigrationFailedError(`the target could not rebuild the snapshot (${res.type})`)
       const missing = new Map<string, Uint8Array>()
-      let off = 0
       const want = new Set(res.hashes)
-      for (const c of last.recipe.chunks) { if (want.has(c.hash)) missing.set(c.hash, snap.memory.subarray(off, off + c.length)); off += c.length }
+      for (const [i, c] of last.recipe.chunks.entries()) if (want.has(c.hash)) missing.set(c.hash, sender.chunkAt(i))
       rec.resentChunks += missing.size
       await sendChunks(missing)
     }
@@ -211,7 +218,7 @@ export async function migrateOut (
     rec.status = 'failed'
     rec.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
     rec.endedAt = Date.now()
-    if (paused != null) ctx.decide({ resume: paused })
+    if (paused != null) ctx.decide({ resume: true })
     void call({ type: 'abort', id: task.id }).catch((e: unknown) => { ctx.log(`abort to ${target}: ${e instanceof Error ? e.message : String(e)}`) })
     throw err instanceof MigrationFailedError ? err : new MigrationFailedError(rec.error)
   }

@@ -1,23 +1,29 @@
 /**
  * The pre-copy planner: which bytes of a running task's memory go to the target, round by round.
  *
- * Memory is cut into content-defined chunks (core-wasm's FastCDC, each named by its xxHash64).
- * The sender keeps the set of hashes the target holds — what it said it had (an earlier
- * checkpoint of the same job, another task of it) plus everything sent since — and each round
- * sends only the chunks of the current memory outside that set. While the task runs, rounds
- * repeat over the pages it changed; the final round is the same step over the paused snapshot
- * (stop-and-copy of the last delta). The recipe (the chunk list) rebuilds the memory.
+ * Live migration's memory arrives as the worker's deltas (dirty.ts: fixed, aligned 8 KiB chunks
+ * that changed since the last round, each named by its xxHash64; `apply`); `round(memory)` cuts a
+ * whole memory here (fixed chunks, or content-defined with core-wasm's FastCDC). The sender keeps
+ * the set of hashes the target holds — what it said it had (an earlier checkpoint of the same
+ * job, another task of it) plus everything sent since — and each round sends only the chunks
+ * outside that set. While the task runs, rounds repeat over the chunks it changed; the final
+ * round is the pause's delta (stop-and-copy of the last delta). The recipe (the chunk list)
+ * rebuilds the memory.
  *
- * On the wire each chunk is an LZ4 frame behind its hash; the receiver decompresses it bounded by
+ * On the wire each chunk is an LZ4 frame behind its hash (stored raw when it looks random:
+ * stored-frame.ts); the receiver decompresses it bounded by
  * the chunk size limit and checks the hash, so a chunk corrupted in transit is a `ChunkHashError`
  * (re-fetch it), never a wrong memory. xxHash64 is not cryptographic: the handover must also
  * check a digest of the whole snapshot it trusts (THREAT_MODEL.md, as for job blobs).
  */
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
+import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { ChunkDigests } from './digest.ts'
+import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
+import { varUintLength, writeVarUintAt } from './protocol-codec.ts'
+import { looksIncompressible, readStoredFrame, STORED_OVERHEAD, writeStoredFrame } from './stored-frame.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -53,8 +59,8 @@ export function fixedChunks (memory: Uint8Array, size: number): Array<{ hash: st
   return out
 }
 
-/** The default fixed chunk size of live migration (outgoing.ts's `chunkBytes`), which a target assumes when it reports what it holds. */
-export const DEFAULT_CHUNK_BYTES = 8192
+/** The default fixed chunk size of live migration (the worker's dirty tracking), which a target assumes when it reports what it holds. */
+export { DEFAULT_CHUNK_BYTES }
 
 /** The sender's side: one per migration. */
 export class PreCopySender {
@@ -65,6 +71,11 @@ export class PreCopySender {
   readonly digests = new ChunkDigests()
   rounds = 0
   sentBytes = 0
+  /** the task's memory as the deltas so far make it (`apply`): what the target is sent from */
+  private mirror: Uint8Array | undefined
+  /** each chunk's name, by index (`apply`) */
+  private names: string[] = []
+  private chunkBytes = 0
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
@@ -95,16 +106,82 @@ export class PreCopySender {
     this.sentBytes += sent
     return { recipe, send, sentBytes: sent, totalBytes: memory.length }
   }
+
+  /**
+   * Plans one round from the worker's memory delta (dirty.ts: the chunks changed since its last
+   * one, hashed there): the changed chunks outside what the target holds are sent. The first
+   * delta of a migration must list every chunk; later ones patch the mirror of memory kept here.
+   */
+  apply (delta: MemoryDelta): RoundPlan {
+    const { memoryBytes, chunkBytes: cb, indices, hashes, bytes } = delta
+    if (this.mirror == null && !delta.full) throw new RangeError('the first memory delta of a migration must list every chunk')
+    if (this.mirror != null && cb !== this.chunkBytes) throw new RangeError(`the memory delta's chunks are ${cb} bytes, not ${this.chunkBytes}`)
+    if (this.mirror != null && memoryBytes < this.mirror.length) throw new RangeError('linear memory does not shrink')
+    const n = Math.ceil(memoryBytes / cb)
+    if (indices.length !== hashes.length || (delta.full && indices.length !== n)) throw new RangeError('a memory delta whose lists do not match')
+    this.chunkBytes = cb
+    if (this.mirror == null && delta.full && bytes.length === memoryBytes) this.mirror = bytes // the whole memory, in order
+    else if (this.mirror == null || this.mirror.length < memoryBytes) {
+      const grown = new Uint8Array(memoryBytes)
+      if (this.mirror != null) grown.set(this.mirror)
+      this.mirror = grown
+    }
+    const mirror = this.mirror
+    const send = new Map<string, Uint8Array>()
+    let sent = 0
+    let pos = 0
+    let last = -1
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]
+      if (i <= last || i >= n) throw new RangeError(`memory delta chunk index ${i} out of order or past the end`)
+      last = i
+      const off = i * cb
+      const len = Math.min(cb, memoryBytes - off)
+      if (pos + len > bytes.length) throw new RangeError('a memory delta shorter than its chunks')
+      const chunk = bytes.subarray(pos, pos + len)
+      pos += len
+      if (mirror !== bytes) mirror.set(chunk, off)
+      const name = chunkName(hashes[k])
+      this.names[i] = name
+      if (!this.digests.has(name)) this.digests.add(name, chunk)
+      if (this.known.has(name) || send.has(name)) continue
+      send.set(name, chunk)
+      sent += len
+    }
+    if (pos !== bytes.length) throw new RangeError('a memory delta longer than its chunks')
+    this.names.length = n
+    for (const h of send.keys()) this.known.add(h)
+    const recipe: ChunkRecipe = { totalLength: memoryBytes, chunks: this.names.map((hash, i) => ({ hash, length: Math.min(cb, memoryBytes - i * cb) })) }
+    this.rounds++
+    this.sentBytes += sent
+    return { recipe, send, sentBytes: sent, totalBytes: memoryBytes }
+  }
+
+  /** The bytes of chunk `i` of the memory the deltas made (`apply`). */
+  chunkAt (i: number): Uint8Array {
+    if (this.mirror == null) throw new RangeError('no memory delta yet')
+    const off = i * this.chunkBytes
+    return this.mirror.subarray(off, Math.min(off + this.chunkBytes, this.mirror.length))
+  }
 }
 
 const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size
 
-/** chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)) */
+/**
+ * chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)); a chunk that looks random goes in
+ * an LZ4 frame that stores it raw (stored-frame.ts: the compressor would only cost time)
+ */
 export function encodeChunkFrame (hash: string, chunk: Uint8Array): Uint8Array {
-  const e = encoding.createEncoder()
-  encoding.writeUint8Array(e, hexBytes(hash))
-  encoding.writeVarUint8Array(e, compressFrame(chunk))
-  return encoding.toUint8Array(e)
+  // one buffer of the exact size: the chunk is copied once (stored) or the frame once (compressed)
+  const stored = chunk.length <= 65536 && looksIncompressible(chunk)
+  const frame = stored ? undefined : compressFrame(chunk)
+  const frameLength = frame?.length ?? STORED_OVERHEAD + chunk.length
+  const out = new Uint8Array(8 + varUintLength(frameLength) + frameLength)
+  out.set(hexBytes(hash))
+  const at = writeVarUintAt(out, 8, frameLength)
+  if (frame != null) out.set(frame, at)
+  else writeStoredFrame(out, at, chunk)
+  return out
 }
 
 /** Decodes and verifies one chunk frame: `MigrationDecodeError` when malformed, `ChunkHashError` when corrupted. */
@@ -117,7 +194,8 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
   }, { own: MigrationDecodeError, make: detail => new MigrationDecodeError(detail) })
   let chunk: Uint8Array
   try {
-    chunk = decompressFrame(lz4, { maxOutputSize: Math.min(maxChunkBytes, MAX_CHUNK) })
+    const max = Math.min(maxChunkBytes, MAX_CHUNK)
+    chunk = readStoredFrame(lz4, max)?.slice() ?? decompressFrame(lz4, { maxOutputSize: max })
   } catch (err) {
     throw new ChunkHashError(hash, `chunk ${hash} does not decompress: ${err instanceof Error ? err.message : String(err)}`)
   }

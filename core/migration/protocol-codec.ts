@@ -93,6 +93,20 @@ function readHashes (d: decoding.Decoder): string[] {
   return out
 }
 
+/** bytes of lib0's varUint of `n` */
+export function varUintLength (n: number): number {
+  let len = 1
+  while (n > 127) { n = Math.floor(n / 128); len++ }
+  return len
+}
+
+/** writes lib0's varUint of `n` at `at`; the position after it */
+export function writeVarUintAt (out: Uint8Array, at: number, n: number): number {
+  while (n > 127) { out[at++] = 0x80 | (n & 0x7f); n = Math.floor(n / 128) }
+  out[at++] = n
+  return at
+}
+
 export function encodeRequest (m: MigrationRequest): Uint8Array {
   const e = encoding.createEncoder()
   encoding.writeVarUint(e, REQ[m.type])
@@ -107,10 +121,18 @@ export function encodeRequest (m: MigrationRequest): Uint8Array {
       encoding.writeVarUint(e, m.token.slot)
       if (m.type === 'keep') encoding.writeUint8Array(e, unhex(m.blob, 32))
       break
-    case 'chunks':
+    case 'chunks': {
+      // half a megabyte of frames: written into one buffer of the exact size, not through lib0's
+      // growing one (two copies of every frame)
       encoding.writeVarUint(e, m.frames.length)
-      for (const f of m.frames) encoding.writeVarUint8Array(e, f)
-      break
+      let size = encoding.length(e)
+      for (const f of m.frames) size += varUintLength(f.length) + f.length
+      const out = new Uint8Array(size)
+      out.set(encoding.toUint8Array(e))
+      let at = encoding.length(e)
+      for (const f of m.frames) { at = writeVarUintAt(out, at, f.length); out.set(f, at); at += f.length }
+      return out
+    }
     case 'final':
       encoding.writeVarUint8Array(e, m.meta)
       encoding.writeVarUint(e, m.recipe.totalLength)

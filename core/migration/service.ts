@@ -17,9 +17,10 @@
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry } from '../jobs/entries.ts'
-import type { CheckpointLink } from '../jobs/runner.ts'
+import type { CheckpointLink, PauseDecision } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
+import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
 import { NoDirectLinkError, NotCheckpointableError, NotMigratableError, PauseTimeoutError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
@@ -121,9 +122,9 @@ export interface MigrationService {
 interface Running {
   held: HeldTask
   control: Int32Array
-  memoryWaiters: Array<(b: Uint8Array | undefined) => void>
-  pauseWaiter?: (s: Uint8Array | undefined) => void
-  decide?: (d: { resume: Uint8Array } | { leave: string }) => void
+  memoryWaiters: Array<(d: MemoryDelta | undefined) => void>
+  pauseWaiter?: (p: PausedReply | undefined) => void
+  decide?: (d: PauseDecision) => void
   migrating: boolean
   /** a checkpoint was asked for at `checkpointAt` and not yet stored */
   checkpointing: boolean
@@ -249,7 +250,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         throw err
       }
       const key = keyOf(held)
-      const sab = new SharedArrayBuffer(4)
+      const sab = new SharedArrayBuffer(8) // the request, and the dirty-tracking epoch (worker-run.ts)
       const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
       const handed = adopted.get(key)
       if (handed != null) adopted.delete(key)
@@ -261,16 +262,18 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
         // the run time it had on the peer that paused it counts against its limit here
         ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
+        // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's)
+        ...(handed != null && from === handed.snapshot ? { moveFrom: true } : {}),
         onReply: reply => {
-          if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.bytes)
+          if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.delta)
           else void storeCheckpoint(r, reply.snapshot)
         },
-        onPaused: async snapshot => await new Promise(resolve => {
+        onPaused: async reply => await new Promise(resolve => {
           r.decide = resolve
           const w = r.pauseWaiter
           r.pauseWaiter = undefined
-          if (w != null) w(snapshot)
-          else resolve({ resume: snapshot }) // a pause nobody asked for: go on
+          if (w != null) w(reply)
+          else resolve({ resume: true }) // a pause nobody asked for: go on
         })
       }
       return { module: mod.bytes, checkpoint: link }
@@ -375,19 +378,21 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           if (lease?.worker === body.to && lease.token.slot === committed.slot) return { handedOver: true }
           return { handedOver: false, why: 'the ledger refused it (the lease moved, expired, or the task settled)' }
         },
-        copyMemory: async () => {
+        copyMemory: async fresh => {
           if (r.ended) return undefined
-          let waiter: ((b: Uint8Array | undefined) => void) | undefined
-          const m = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
+          if (fresh) Atomics.add(r.control, 1, 1)
+          let waiter: ((d: MemoryDelta | undefined) => void) | undefined
+          const m = await waitOr<MemoryDelta>(resolve => { waiter = resolve; r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
           if (m != null || r.ended) return m
           Atomics.compareExchange(r.control, 0, CONTROL_COPY_MEMORY, CONTROL_NONE)
           r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
           throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call within ${replyTimeoutMs} ms (its memory is copied only at one, and a loop that makes none cannot be reached inside it); it runs on here`)
         },
-        pause: async () => {
+        pause: async fresh => {
           if (r.ended) return undefined
-          let waiter: ((s: Uint8Array | undefined) => void) | undefined
-          const s = await waitOr<Uint8Array>(resolve => { waiter = resolve; r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
+          if (fresh) Atomics.add(r.control, 1, 1)
+          let waiter: ((p: PausedReply | undefined) => void) | undefined
+          const s = await waitOr<PausedReply>(resolve => { waiter = resolve; r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
           if (s != null || r.ended) return s
           // no WASI call in time: withdraw the request, and should the task stop at one after all,
           // it goes on (onPaused: a pause nobody waits for resumes) instead of waiting forever
@@ -434,7 +439,14 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           log(`handover of ${key} to this peer, but no verified snapshot ${e.snapshot.slice(0, 12)}… is here: its lease will expire and the task be claimed again`)
           continue
         }
-        adopted.set(key, { snapshot: r.snapshot, slot: e.token.slot })
+        let snapshot: Uint8Array
+        try {
+          snapshot = r.snapshot() // from the verified chunks: the source's downtime is over
+        } catch (err) {
+          log(`handover of ${key} to this peer, but its snapshot does not build (${err instanceof Error ? err.message : String(err)}): its lease will expire and the task be claimed again`)
+          continue
+        }
+        adopted.set(key, { snapshot, slot: e.token.slot })
         const ok = c.worker()?.adopt({ job: e.job, task: e.task, replica: e.replica }, e.token) ?? false
         out('migration:adopted', { job: e.job, task: e.task, replica: e.replica, from: e.from, token: e.token, started: ok }, `migration   ${e.job} task ${e.task} arrived from ${e.from}${ok ? '' : ' (could not start it here)'}`)
       }

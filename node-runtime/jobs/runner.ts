@@ -81,7 +81,7 @@ const spawnThread = (url: URL): SpawnTaskWorker => (limits, events) => {
     events.failure(new JobWorkerError(`the task's worker exited (code ${code}) before answering`))
   })
   return {
-    post: msg => { worker.postMessage(msg) },
+    post: (msg, transfer = []) => { worker.postMessage(msg, transfer) },
     terminate: () => { done = true; void worker.terminate() }
   }
 }

@@ -7,17 +7,18 @@
  * loader; task-worker.mjs is the fallback that loads it through tsx.
  */
 import { parentPort } from 'node:worker_threads'
-import { handleRunMessage, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
-import { isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-run.ts'
+import { handleRunMessage, transferOf, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
+import { Inbox, isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-run.ts'
 
 const port = parentPort
 if (port == null) throw new Error('task-worker-main runs only as a worker thread')
-port.once('message', (msg: unknown) => {
-  // a memory copy or a snapshot is as large as the task's memory: move it, do not clone it again
-  const post = (reply: WorkerReply): void => {
-    const big = reply.type === 'memory' ? reply.bytes : reply.type === 'paused' || reply.type === 'checkpoint' ? reply.snapshot : undefined
-    port.postMessage(reply, big != null && big.byteOffset === 0 && big.byteLength === big.buffer.byteLength && !(big.buffer instanceof SharedArrayBuffer) ? [big.buffer] : [])
-  }
-  void (isCheckpointRun(msg) ? runCheckpointTask(msg, post) : handleRunMessage(msg)).then(post)
+// a memory delta or a snapshot is as large as the task's memory: move it, do not clone it again
+const post = (reply: WorkerReply): void => { port.postMessage(reply, transferOf(reply)) }
+const inbox = new Inbox()
+let started = false
+port.on('message', (msg: unknown) => {
+  if (started) { inbox.push(msg); return }
+  started = true
+  void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox) : handleRunMessage(msg)).then(post)
 })
 port.postMessage({ type: 'ready' })

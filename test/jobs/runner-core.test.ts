@@ -36,7 +36,7 @@ test('a worker failure passes its typed error through; replies resolve in FIFO o
     maxLive = Math.max(maxLive, live)
     queueMicrotask(() => { ev.message({ type: 'ready' }) })
     return {
-      post: msg => { pending.push({ ev, tag: msg.task.args?.[0] ?? '' }) },
+      post: msg => { pending.push({ ev, tag: msg.type === 'run' ? msg.task.args?.[0] ?? '' : '' }) },
       terminate: () => { terminated++; live-- }
     }
   }

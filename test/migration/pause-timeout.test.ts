@@ -60,8 +60,8 @@ test('a task that reaches no WASI call in time: PauseTimeoutError, the request w
 
   // it reaches a WASI call after all and stops there (had it read the request): it goes on at once
   Atomics.store(control, 0, CONTROL_PAUSE)
-  const snapshot = new Uint8Array([1, 2, 3])
-  const decision = await Promise.race([link.onPaused(snapshot), new Promise(resolve => setTimeout(resolve, 5000, 'still waiting'))])
-  assert.deepEqual(decision, { resume: snapshot })
+  const delta = { memoryBytes: 0, chunkBytes: 8192, full: false, indices: new Uint32Array(0), hashes: new BigUint64Array(0), bytes: new Uint8Array(0) }
+  const decision = await Promise.race([link.onPaused({ type: 'paused', snapshot: new Uint8Array([1, 2, 3]), delta }), new Promise(resolve => setTimeout(resolve, 5000, 'still waiting'))])
+  assert.deepEqual(decision, { resume: true }, 'it goes on in its paused instance')
   await svc.stop()
 })

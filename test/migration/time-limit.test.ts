@@ -19,6 +19,7 @@ import type { TaskRunner, CheckpointLink } from '../../core/jobs/runner.ts'
 import type { JobsState } from '../../core/jobs/state.ts'
 import type { InstrumentedModule } from '../../core/migration/instrument.ts'
 import { CONTROL_PAUSE } from '../../core/migration/worker-run.ts'
+import { wholeSnapshot } from '../../core/migration/dirty.ts'
 import { decodeSnapshot, encodeSnapshot, readSnapshotClockNs } from '../../core/migration/snapshot-codec.ts'
 import { createMigrationService } from '../../core/migration/service.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
@@ -51,7 +52,7 @@ before(async () => {
   plain = text((await runner.run(counter, { args: [N] }, { memoryBytes: 16 * 1024 * 1024, timeoutMs: 120_000 })).stdout)
   mod = await instrumenter.instrument(counter)
   let snap: Uint8Array | undefined
-  await assert.rejects(runner.run(mod.bytes, { args: [N] }, { memoryBytes: 16 * 1024 * 1024, timeoutMs: 120_000 }, { checkpoint: link(CONTROL_PAUSE, { onPaused: async s => { snap = s; return { leave: 'test' } } }) }), { name: 'TaskHandedOverError' })
+  await assert.rejects(runner.run(mod.bytes, { args: [N] }, { memoryBytes: 16 * 1024 * 1024, timeoutMs: 120_000 }, { checkpoint: link(CONTROL_PAUSE, { onPaused: async s => { snap = wholeSnapshot(s); return { leave: 'test' } } }) }), { name: 'TaskHandedOverError' })
   assert.ok(snap != null)
   snapshot = snap
 })

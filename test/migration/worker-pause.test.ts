@@ -1,11 +1,12 @@
 /**
  * Pause and resume across worker threads (issue 20, step 1): the counter (examples/jobs/counter.c),
  * instrumented once by the peer's instrumenter thread (cached by module hash), runs in the Node
- * task runner's worker threads. The owner asks for a memory copy and then a pause through the
- * shared control word; the paused task resumes in a NEW worker (the runner's `onPaused`), or
- * leaves (`TaskHandedOverError`) and a later run starts from its snapshot in another fresh worker;
- * a checkpoint taken on the way lets a third run start from it. Every way ends with exactly the
- * output of an uninterrupted run.
+ * task runner's worker threads. The owner asks for a memory copy (every chunk: a new epoch) and
+ * then a pause (the chunks changed since) through the shared control word; the paused task goes on
+ * in its own worker (the runner's `onPaused`), or leaves (`TaskHandedOverError`) and a later run
+ * starts in a fresh worker from the memory rebuilt from the copy and the pause's delta, or from a
+ * pause's whole snapshot; a checkpoint taken on the way lets a third run start from it. Every way
+ * ends with exactly the output of an uninterrupted run.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -14,7 +15,10 @@ import { createInstrumenter, type Instrumenter } from '../../node-runtime/migrat
 import type { TaskRunner, CheckpointLink } from '../../core/jobs/runner.ts'
 import type { InstrumentedModule } from '../../core/migration/instrument.ts'
 import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../../core/migration/worker-run.ts'
-import { decodeSnapshot } from '../../core/migration/snapshot-codec.ts'
+import { decodeSnapshot, encodeSnapshotWith } from '../../core/migration/snapshot-codec.ts'
+import { wholeSnapshot } from '../../core/migration/dirty.ts'
+import { PreCopySender } from '../../core/migration/precopy.ts'
+import type { MemoryDelta } from '../../core/jobs/worker-protocol.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
 
 const N = '400000'
@@ -56,37 +60,68 @@ test('binaryen runs once per module: the second request is the cached result', a
   assert.equal(instrumenter.passes, 1)
 })
 
-test('a task paused in one worker resumes in a new worker with exactly the uninterrupted output', async () => {
-  const memories: number[] = []
+test('a task paused after a memory copy goes on in its own worker with exactly the uninterrupted output', async () => {
+  const deltas: MemoryDelta[] = []
   let pauses = 0
   const l = link(CONTROL_COPY_MEMORY, {
     onReply: r => {
       if (r.type !== 'memory') return
-      memories.push(r.bytes.length)
+      deltas.push(r.delta)
       Atomics.store(l.control, 0, CONTROL_PAUSE) // after the copy, stop it
     },
-    onPaused: async snapshot => {
+    onPaused: async reply => {
       pauses++
-      const s = decodeSnapshot(snapshot)
+      deltas.push(reply.delta)
+      const s = decodeSnapshot(reply.snapshot, { detachedMemory: true })
       assert.ok(s.calls >= 2 && s.stdout.length < plain.length, 'paused mid-run, after the copy')
-      return { resume: snapshot }
+      assert.equal(s.memory.length, 0, 'the paused snapshot comes without memory')
+      return { resume: true }
     }
   })
   const out = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link })
-  assert.equal(memories.length, 1)
-  assert.ok(memories[0] >= 65536 && memories[0] % 65536 === 0)
   assert.equal(pauses, 1)
+  const [copy, last] = deltas
+  assert.ok(copy.full && copy.memoryBytes >= 65536 && copy.memoryBytes % 65536 === 0 && copy.bytes.length === copy.memoryBytes, 'the first copy lists every chunk')
+  assert.ok(!last.full && last.bytes.length < last.memoryBytes, `the pause sends only the chunks changed since the copy (${last.bytes.length} of ${last.memoryBytes} bytes)`)
   assert.equal(text(out.stdout), plain)
+})
+
+test('the memory rebuilt from a copy and the pause\'s delta resumes the task in a new worker with exactly the output', async () => {
+  const sender = new PreCopySender()
+  let paused: Uint8Array | undefined
+  let lastFull = true
+  const l = link(CONTROL_COPY_MEMORY, {
+    onReply: r => {
+      if (r.type !== 'memory') return
+      sender.apply(r.delta)
+      Atomics.store(l.control, 0, CONTROL_PAUSE)
+    },
+    onPaused: async reply => {
+      const plan = sender.apply(reply.delta)
+      lastFull = reply.delta.full
+      paused = encodeSnapshotWith(decodeSnapshot(reply.snapshot, { detachedMemory: true }), plan.totalBytes, dst => {
+        for (let i = 0, off = 0; off < dst.length; i++) { const c = sender.chunkAt(i); dst.set(c, off); off += c.length }
+      })
+      return { leave: 'rebuilt elsewhere' }
+    }
+  })
+  await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
+  assert.ok(paused != null)
+  assert.equal(lastFull, false)
+  const resumed = link(0, {}, paused)
+  assert.equal(text((await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })).stdout), plain)
 })
 
 test('a paused task that leaves rejects with TaskHandedOverError; a fresh run from its snapshot finishes it', async () => {
   let snap: Uint8Array | undefined
-  const l = link(CONTROL_PAUSE, { onPaused: async s => { snap = s; return { leave: 'moved elsewhere' } } })
+  const l = link(CONTROL_PAUSE, { onPaused: async s => { snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } } })
   await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
   assert.ok(snap != null)
   const resumed = link(0, {}, snap)
+  resumed.link.moveFrom = true
   const out = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })
   assert.equal(text(out.stdout), plain)
+  assert.equal(snap.byteLength, 0, 'the snapshot was moved to the worker (moveFrom), not cloned')
 })
 
 test('a checkpoint taken on the way: the task runs on, and a run from the checkpoint gives the same output', async () => {

@@ -1,0 +1,85 @@
+/**
+ * Dirty tracking of a running task's linear memory, inside its worker (worker-run.ts).
+ *
+ * The tracker keeps the xxHash64 of every fixed, aligned chunk of memory as last sent. A pre-copy
+ * round or the pause hashes memory in place (core-wasm's xxh64: ~0.1 s for 256 MiB here, no
+ * allocation) and posts only the chunks whose hash changed, with their indices and hashes — so a
+ * round costs one hashing pass plus the changed bytes, not a 256 MiB copy posted and hashed again
+ * on the owner's thread, and the pause posts the last delta instead of the whole memory. The hashes
+ * are the chunks' names in the migration protocol (precopy.ts): the owner does not hash them again.
+ *
+ * An xxh64 collision between a chunk's old and new bytes would leave that chunk stale on the
+ * target; only the task itself chooses its memory, so only it could aim for one, and only to its
+ * own harm (THREAT_MODEL.md). A new `epoch` (a new migration) starts over: every chunk is sent.
+ */
+import { xxh64 } from '../../core-wasm/index.ts'
+import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
+import { decodeSnapshot, encodeSnapshotWith } from './snapshot-codec.ts'
+
+/** Fixed chunk size of live migration (precopy.ts, worker-run.ts) @default */
+export const DEFAULT_CHUNK_BYTES = 8192
+
+export class DirtyTracker {
+  private hashes = new BigUint64Array(0)
+  /** chunks whose hash in `hashes` is what the owner holds */
+  private known = 0
+  private epoch: number | undefined
+
+  constructor (readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 64 || chunkBytes > 1 << 20) throw new RangeError('chunkBytes must be an integer from 64 to 1 MiB')
+  }
+
+  /**
+   * The chunks of `memory` (a view of the live memory) that changed since the last delta of the
+   * same `epoch` — every chunk under a new epoch — copied out; from now on they count as sent.
+   */
+  delta (memory: Uint8Array, epoch: number): MemoryDelta {
+    const cb = this.chunkBytes
+    const n = Math.ceil(memory.length / cb)
+    const full = epoch !== this.epoch
+    this.epoch = epoch
+    if (full) this.known = 0
+    if (this.hashes.length < n) {
+      const grown = new BigUint64Array(n)
+      grown.set(this.hashes)
+      this.hashes = grown
+    }
+    const dirty: number[] = []
+    let bytes = 0
+    for (let i = 0; i < n; i++) {
+      const off = i * cb
+      const len = Math.min(cb, memory.length - off)
+      const h = xxh64(memory.subarray(off, off + len))
+      if (i < this.known && h === this.hashes[i]) continue
+      this.hashes[i] = h
+      dirty.push(i)
+      bytes += len
+    }
+    this.known = n
+    const out = new Uint8Array(bytes)
+    const indices = Uint32Array.from(dirty)
+    const hashes = new BigUint64Array(dirty.length)
+    let pos = 0
+    for (const [k, i] of dirty.entries()) {
+      const off = i * cb
+      const chunk = memory.subarray(off, Math.min(off + cb, memory.length))
+      out.set(chunk, pos)
+      pos += chunk.length
+      hashes[k] = this.hashes[i]
+    }
+    return { memoryBytes: memory.length, chunkBytes: cb, full, indices, hashes, bytes: out }
+  }
+}
+
+/** A chunk's xxh64 as its protocol name (16 lower-case hex digits, as core-wasm's `xxh64Hex`). */
+export const chunkName = (h: bigint): string => h.toString(16).padStart(16, '0')
+
+/**
+ * The whole encoded snapshot of a pause whose delta lists every chunk (one under a new epoch: no
+ * copy before it), e.g. to resume the task elsewhere from it.
+ */
+export function wholeSnapshot (paused: Pick<PausedReply, 'snapshot' | 'delta'>): Uint8Array {
+  const { delta } = paused
+  if (!delta.full || delta.bytes.length !== delta.memoryBytes) throw new RangeError('only a pause whose delta lists every chunk makes a whole snapshot')
+  return encodeSnapshotWith(decodeSnapshot(paused.snapshot, { detachedMemory: true, maxMemoryBytes: 0 }), delta.memoryBytes, dst => { dst.set(delta.bytes) })
+}
