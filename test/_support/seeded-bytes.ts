@@ -13,3 +13,9 @@ export function seededBytes (n: number, seed: number): Uint8Array {
   }
   return out
 }
+
+/** A seeded stream of 32-bit unsigned integers (an LCG): reproducible choices of pages, offsets, sizes. */
+export function seededInts (seed: number): () => number {
+  let s = seed >>> 0
+  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s }
+}

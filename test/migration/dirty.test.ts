@@ -10,19 +10,15 @@ import { before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { DirtyTracker } from '../../core/migration/dirty.ts'
 import { fixedChunks, PreCopySender } from '../../core/migration/precopy.ts'
+import { seededInts } from '../_support/seeded-bytes.ts'
 
 before(async () => { await initCoreWasm() })
 const MiB = 1024 * 1024
 const CB = 8192
 
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s }
-}
-
 /** Rewrites `pages` seeded 4 KiB pages in place; the set of 8 KiB chunk indices it touched. */
 function dirtyPages (m: Uint8Array, pages: number, seed: number): Set<number> {
-  const r = seeded(seed)
+  const r = seededInts(seed)
   const view = new DataView(m.buffer, m.byteOffset, m.byteLength)
   const touched = new Set<number>()
   for (let k = 0; k < pages; k++) {

@@ -8,17 +8,13 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { decodeChunkFrame, encodeChunkFrame, PreCopyReceiver, PreCopySender } from '../../core/migration/precopy.ts'
+import { seededInts } from '../_support/seeded-bytes.ts'
 
 before(async () => { await initCoreWasm() })
 const MiB = 1024 * 1024
 
-function seeded (seed: number): () => number {
-  let s = seed >>> 0
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s }
-}
-
 function memory (size: number, seed: number): Uint8Array {
-  const r = seeded(seed)
+  const r = seededInts(seed)
   const m = new Uint8Array(size)
   for (let i = 0; i < size; i += 4) new DataView(m.buffer).setUint32(i, r(), true)
   return m
@@ -26,7 +22,7 @@ function memory (size: number, seed: number): Uint8Array {
 
 /** Rewrites ~fraction of the memory in 4 KiB runs at seeded places (a task's dirty pages). */
 function mutate (m: Uint8Array, fraction: number, seed: number): Uint8Array {
-  const r = seeded(seed)
+  const r = seededInts(seed)
   const out = m.slice()
   const runs = Math.round(m.length * fraction / 4096)
   for (let k = 0; k < runs; k++) {
@@ -87,7 +83,7 @@ test('a chunk corrupted in transit is detected by its hash; a malformed frame is
   assert.deepEqual(decodeChunkFrame(frame).chunk, chunk)
   const target = new PreCopyReceiver()
   let detected = 0
-  const r = seeded(12)
+  const r = seededInts(12)
   for (let i = 0; i < 50; i++) {
     const bad = frame.slice()
     const at = 8 + 2 + (r() % (bad.length - 10)) // inside the LZ4 payload
