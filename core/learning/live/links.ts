@@ -41,12 +41,14 @@ export interface LinkOutcome {
 export class LearnerLinks {
   private readonly failedAt = new Map<string, number>()
 
-  constructor (private readonly mesh: LearningMesh, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
+  constructor (private readonly mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link'>, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
 
   /** Joined learners other than this peer without a direct link, not gone, not within RETRY_MS of a failed dial; at most MAX_LINK_DIALS. */
   missing (learners: readonly string[], gone: (peer: string) => boolean): string[] {
     const direct = this.direct()
     const now = this.now()
+    // a failure older than LINK_RETRY_MS no longer holds a dial back: kept, it would grow with every learner ever dialled
+    for (const [p, at] of this.failedAt) if (now - at >= LINK_RETRY_MS) this.failedAt.delete(p)
     return learners.filter(p => p !== this.mesh.peerId && !direct.has(p) && !gone(p) && now - (this.failedAt.get(p) ?? -Infinity) >= LINK_RETRY_MS).slice(0, MAX_LINK_DIALS)
   }
 
@@ -74,6 +76,9 @@ export class LearnerLinks {
     for (const p of linked) this.failedAt.delete(p)
     return { dialled, linked, unreachable }
   }
+
+  /** Learners whose failed dial still holds them back (each for LINK_RETRY_MS). */
+  get failing (): number { return this.failedAt.size }
 
   private direct (): Set<string> {
     return new Set(this.mesh.links().filter(l => !l.limited).map(l => l.peerId))
