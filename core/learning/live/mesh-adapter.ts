@@ -14,7 +14,7 @@ export function learningMesh (node: MeshNode): LearningMesh {
     peerId: node.peerId.toString(),
     handle: async (protocol, handler, opts) => { await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), opts) },
     unhandle: async protocol => { await node.unhandle(protocol) },
-    request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
+    request: async (peer, protocol, payload, { directWaitMs, ...opts }) => await node.request(peer, protocol, payload, directWaitMs != null ? { ...opts, direct: true, directWaitMs } : opts),
     links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })),
     members: () => node.members(),
     link: async (peer, waitMs) => await node.linkDirect(peer, waitMs),

@@ -28,7 +28,7 @@ import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type R
 import { Measurements, type SelectionCandidate, type LiveSelection } from './select.ts'
 import { badRoundSignatures, signUpdate } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
-import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
+import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { roundEpsilon, selectRound } from './round-plan.ts'
@@ -39,6 +39,7 @@ import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
+import { Passes } from './turns.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -78,6 +79,11 @@ export class LiveLearning {
   private readonly links: LearnerLinks
   /** peers unlisted by their bootstrap that did not answer a probe (probes.ts) */
   private readonly probes: DeathProbes
+  /** drawn coordinators that passed the next round (turns.ts); `passedRound`: the round this peer passed */
+  private readonly passes = new Passes()
+  private passedRound = 0
+  /** the head whose last fetch failed (every source): its drawn coordinator passes (turns.ts) */
+  private fetchFailedFor = ''
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
@@ -208,24 +214,57 @@ export class LiveLearning {
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
+    if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) {
+      this.fetchHead()
+      // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
+      if (this.fetchFailedFor === this.head.hash && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
+      return
+    }
     this.backfill()
+    // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
+    if (this.joined && this.active == null && !this.preparing) this.prelink()
     if (this.active != null || this.preparing || now < this.retryAt) return
-    if (this.head.round >= (this.init.rounds ?? Infinity)) return
-    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
-    // drawn coordinators that left the mesh are passed over at once; one still there but silent,
-    // after roundTimeoutMs (this learner's time since it applied the head: ledger blocks carry no time)
+    const takeover = this.drawnNow(now)
+    if (takeover === undefined) return
+    this.preparing = true
+    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
+  }
+
+  /**
+   * Whether the draw makes this peer the next round's coordinator now: undefined when not, else
+   * null (first in the draw) or why it takes over. Drawn coordinators that left the mesh, or passed
+   * (turns.ts), are passed over at once; one still there but silent, after roundTimeoutMs (this
+   * learner's time since it applied the head: ledger blocks carry no time).
+   */
+  private drawnNow (now: number): string | null | undefined {
+    if (this.head.round >= (this.init.rounds ?? Infinity)) return undefined
+    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return undefined
     this.observeMesh()
     const self = this.c.mesh.peerId
-    const order = this.draw.order()
+    const drawn = this.draw.order()
+    const order = this.passes.filter(drawn, this.head)
     // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
     this.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
     const live = order.filter(p => p === self || !(this.liveness.gone(p) || this.probes.dead(p)))
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
-    if (me !== self) return
-    const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
-    this.preparing = true
-    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
+    if (me !== self) return undefined
+    return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh or passed`
+  }
+
+  /** Commits a `model.pass` for the next round: this peer is drawn but cannot fetch the head (turns.ts). */
+  private pass (): void {
+    const round = this.head.round + 1
+    this.passedRound = round
+    this.stats.passes++
+    this.log(`round ${round}: drawn, but no source of the head ${this.head.hash.slice(0, 12)} answered: passing the turn`)
+    this.c.ledger.submit({ kind: KIND_PASS, data: writePassEntry({ task: this.task, round, base: this.head.hash }) }, { timeoutMs: 30_000 })
+      .catch(err => { this.log(`round ${round}: pass: ${errText(err)}`) })
+  }
+
+  /** Dials, in the background, the joined learners this peer lacks a direct link to (links.ts). */
+  private prelink (): void {
+    const unlisted = new Set(this.c.mesh.unlisted())
+    this.stats.learnersDialled += this.links.prelink(this.learners, p => this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p)).length
   }
 
   /** Reads the mesh's open links and view into `liveness`. */
@@ -243,6 +282,9 @@ export class LiveLearning {
         this.draw.join(e.author, e.slot, j.vrf, j.samples)
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
+      } else if (e.kind === KIND_PASS) {
+        const p = readPassEntry(e.data)
+        if (p.task === this.task && this.passes.apply(e.author, p, this.head, this.draw.order())) this.log(`round ${p.round}: ${e.author} passed its turn`)
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
@@ -295,6 +337,7 @@ export class LiveLearning {
       .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
       .then(() => { this.fetchBackoffMs = 0 })
       .catch(err => {
+        this.fetchFailedFor = hash
         // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
         this.fetchBackoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.fetchBackoffMs))
         this.fetchRetryAt = this.now() + this.fetchBackoffMs
@@ -324,7 +367,10 @@ export class LiveLearning {
   /** Whom to ask for a round's model, each once: its coordinator and participants first (they hold it), then every learner; never this peer. */
   private sourcesOf (r: CommittedRound | undefined): string[] {
     const self = this.c.mesh.peerId
-    return [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.learners])].filter(p => p !== self)
+    const all = [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.learners])].filter(p => p !== self)
+    // those linked directly first: a request to another dials it first (model-fetch.ts), up to a second each
+    const direct = new Set(this.c.mesh.links().filter(l => !l.limited).map(l => l.peerId))
+    return [...all.filter(p => direct.has(p)), ...all.filter(p => !direct.has(p))]
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
@@ -361,12 +407,13 @@ export class LiveLearning {
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
     const unlisted = new Set(this.c.mesh.unlisted())
-    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
-    if (dials.dialled.length > 0) {
-      this.stats.learnersDialled += dials.dialled.length
-      this.stats.learnersUnreachable += dials.unreachable.length
-      this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${dials.unreachable.length > 0 ? `; left out, still unlinked: ${dials.unreachable.join(' ')}` : ''}`)
-    }
+    const gone = (p: string): boolean => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }
+    const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) })
+    // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
+    const left = this.links.unlinked(this.learners, gone)
+    this.stats.learnersDialled += dials.dialled.length
+    this.stats.learnersUnreachable += left.length
+    if (dials.dialled.length > 0 || left.length > 0) this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${left.length > 0 ? `; left out, still unlinked: ${left.join(' ')}` : ''}`)
     // the round may have committed elsewhere meanwhile
     if (!this.running || this.head.round + 1 !== round || this.head.hash !== baseHash) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
