@@ -1,7 +1,8 @@
 /**
  * `LiveLearning`: one peer's side of federated rounds over the live mesh — the shell that follows
  * the ledger and runs the rounds it coordinates, around the parts named for what they hold:
- * model-store.ts (models, deltas and round bodies by hash, and fetching them), participant.ts
+ * model-store.ts (models, deltas and round bodies by hash, and fetching them), head-sync.ts (the
+ * head's weights and older rounds' fetched here), turns.ts (passed turns), participant.ts
  * (training and sending this peer's update), serve.ts (answering the protocol), round-plan.ts
  * (who takes part, ε), collector.ts, schedule.ts / draw-state.ts, aggregate-round.ts and rpc.ts. It
  * depends on the components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode),
@@ -30,6 +31,7 @@ import { badRoundSignatures, signUpdate } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
+import { HeadSync } from './head-sync.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { roundEpsilon, selectRound } from './round-plan.ts'
 import { Participant } from './participant.ts'
@@ -48,11 +50,6 @@ import { LiveRoundError } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
-/** how often a skipped round's model is asked for, to evaluate it, before giving up */
-const BACKFILL_TRIES = 3
-/** a failed head fetch is retried after 250 ms, doubling up to 5 s while every source keeps failing */
-const FETCH_RETRY_MIN_MS = 250
-const FETCH_RETRY_MAX_MS = 5000
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -82,8 +79,6 @@ export class LiveLearning {
   /** drawn coordinators that passed the next round (turns.ts); `passedRound`: the round this peer passed */
   private readonly passes = new Passes()
   private passedRound = 0
-  /** the head whose last fetch failed (every source): its drawn coordinator passes (turns.ts) */
-  private fetchFailedFor = ''
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
@@ -100,13 +95,8 @@ export class LiveLearning {
   private ticking = false
   private active: RoundCollector | undefined
   private retryAt = 0
-  private fetching: Promise<void> | undefined
-  /** after a failed fetch of the head, when to try again (doubling from FETCH_RETRY_MIN_MS, reset by a success) */
-  private fetchRetryAt = 0
-  private fetchBackoffMs = 0
-  /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
-  private backfilling: Promise<void> | undefined
-  private readonly backfillTries = new Map<number, number>()
+  /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
+  private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
   private readonly evaluating = new Set<number>()
@@ -141,6 +131,10 @@ export class LiveLearning {
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
+    this.sync = new HeadSync({
+      store: this.store, stats: this.stats, mesh: c.mesh, size, downBits: this.cfg.downBits ?? 0, now: this.now, log: this.log,
+      head: () => this.head, history: () => this.history, learners: () => this.learners
+    })
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
@@ -214,13 +208,13 @@ export class LiveLearning {
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) {
-      this.fetchHead()
+    if (!this.sync.held) {
+      this.sync.fetchHead()
       // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
-      if (this.fetchFailedFor === this.head.hash && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
+      if (this.sync.failedNow && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
       return
     }
-    this.backfill()
+    this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
     if (this.joined && this.active == null && !this.preparing) this.prelink()
     if (this.active != null || this.preparing || now < this.retryAt) return
@@ -291,7 +285,7 @@ export class LiveLearning {
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
-        this.fetchRetryAt = 0
+        this.sync.moved()
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
         this.history.push(committed)
@@ -312,65 +306,11 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ weights by hash
 
-  /** The hash of the head's FedAdam server state (null for FedAvg, and before round 1: zeros). */
-  private headState (): string | null {
-    const last = this.history.at(-1)
-    return last != null && last.hash === this.head.hash ? last.state : null
-  }
-
   /** The server state the next round starts from (zeros before round 1), when held. */
   serverState (): Float32Array | null | undefined {
-    const h = this.headState()
+    const h = this.sync.headState()
     if (this.cfg.serverOpt == null) return null
     return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.store.get(h)
-  }
-
-  private fetchHead (): void {
-    if (this.fetching != null || this.now() < this.fetchRetryAt) return
-    const hash = this.head.hash
-    const state = this.headState()
-    const last = this.history.at(-1)
-    const sources = this.sourcesOf(last != null && last.hash === hash ? last : undefined)
-    // quantised downlink: a peer holding the previous model fetches only the round's delta
-    const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.store.has(last.base)
-    this.fetching = (viaDelta ? this.store.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
-      .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
-      .then(() => { this.fetchBackoffMs = 0 })
-      .catch(err => {
-        this.fetchFailedFor = hash
-        // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
-        this.fetchBackoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.fetchBackoffMs))
-        this.fetchRetryAt = this.now() + this.fetchBackoffMs
-        this.log(`model ${hash.slice(0, 12)}: ${errText(err)} (next try in ${this.fetchBackoffMs} ms)`)
-      })
-      .finally(() => { this.fetching = undefined })
-  }
-
-  /**
-   * A peer that fell behind fetches only the head, so a round committed while it was catching up
-   * would stay unevaluated; this fetches the newest such round among the last 2 × KEEP_MODELS
-   * (peers keep at least KEEP_MODELS and drop others only past 2 × KEEP_MODELS + 2 models), one at
-   * a time, up to BACKFILL_TRIES times each, once the head is held.
-   */
-  private backfill (): void {
-    if (this.backfilling != null || this.fetching != null) return
-    const r = this.history.slice(-2 * KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
-    if (r == null) return
-    this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
-    const sources = this.sourcesOf(r)
-    this.backfilling = this.fetchModel(r.hash, sources)
-      .then(() => { this.stats.backfilled++ })
-      .catch(err => { this.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
-      .finally(() => { this.backfilling = undefined })
-  }
-
-  /** Whom to ask for a round's model, each once: its coordinator and participants first (they hold it), then every learner; never this peer. */
-  private sourcesOf (r: CommittedRound | undefined): string[] {
-    const self = this.c.mesh.peerId
-    const all = [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.learners])].filter(p => p !== self)
-    // those linked directly first: a request to another dials it first (model-fetch.ts), up to a second each
-    const direct = new Set(this.c.mesh.links().filter(l => !l.limited).map(l => l.peerId))
-    return [...all.filter(p => direct.has(p)), ...all.filter(p => !direct.has(p))]
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
