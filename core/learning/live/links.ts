@@ -24,6 +24,13 @@ import type { LearningMesh } from './ports.ts'
  * still running after the wait goes on in the mesh, and a later round selects the learner once linked
  */
 export const LINK_WAIT_MS = 1000
+/**
+ * how long a dial made between rounds (`prelink`: nobody waits on it) has to link before it counts
+ * as failed (then not retried for LINK_RETRY_MS). Longer than LINK_WAIT_MS: at 8 peers under load
+ * 10–12 a learner whose early dial missed the 1 s wait was left out of that coordinator's rounds
+ * for 30 s (participants 5, 7, 8, 7, 8, 8 of 8 in bench/live-learning without dropout, seed 5)
+ */
+export const PRELINK_WAIT_MS = 5000
 /** learners dialled before one round, at most */
 export const MAX_LINK_DIALS = 8
 /** a learner whose dial failed is not dialled again (by this coordinator, before a round) for this long */
@@ -63,7 +70,7 @@ export class LearnerLinks {
     if (dialled.length === 0) return { dialled, linked: [], unreachable: [] }
     const settled = new Set<string>()
     // one dial per learner: one already running between rounds (`prelink`) is waited on, not repeated
-    for (const p of dialled) void this.dial(p).finally(() => { settled.add(p) })
+    for (const p of dialled) void this.dial(p, this.waitMs).finally(() => { settled.add(p) })
     const until = this.now() + this.waitMs
     await wait(() => {
       if (this.now() >= until) return true
@@ -96,16 +103,16 @@ export class LearnerLinks {
   prelink (learners: readonly string[], gone: (peer: string) => boolean): string[] {
     const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p))
     for (const p of dialled) {
-      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
+      void this.dial(p, Math.max(this.waitMs, PRELINK_WAIT_MS)).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
     }
     return dialled
   }
 
   /** The dial to `p` in flight, or a new one: whether it linked within the wait. */
-  private async dial (p: string): Promise<boolean> {
+  private async dial (p: string, waitMs: number): Promise<boolean> {
     let d = this.dialling.get(p)
     if (d == null) {
-      d = this.mesh.link(p, this.waitMs).catch(() => false).finally(() => { this.dialling.delete(p) })
+      d = this.mesh.link(p, waitMs).catch(() => false).finally(() => { this.dialling.delete(p) })
       this.dialling.set(p, d)
     }
     return await d
