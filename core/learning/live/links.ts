@@ -14,6 +14,11 @@
  * for `LINK_RETRY_MS`, so a learner that cannot be reached (no WebRTC address, ICE fails) costs at most
  * one wait per LINK_RETRY_MS, not one per round. Reaching learners over the relayed link instead was not
  * chosen: it would carry every update and model through the bootstrap, the busiest process.
+ *
+ * Between rounds every joined learner also dials, in the background, the learners it lacks a link
+ * to (`prelink`, PRELINK_WAIT_MS each), so whoever the draw picks next usually finds them linked
+ * and the pre-select wait costs nothing; one dial per learner at a time, shared by both.
+ * Memory is bounded: a failure is forgotten after LINK_RETRY_MS, a dial when it settles.
  */
 import type { LearningMesh } from './ports.ts'
 
