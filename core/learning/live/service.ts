@@ -217,7 +217,8 @@ export class LiveLearning {
     this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
     if (this.joined && this.active == null && !this.preparing) this.prelink()
-    if (this.active != null || this.preparing || now < this.retryAt) return
+    // a peer that passed this round leaves it to the next in the draw even once it holds the head
+    if (this.active != null || this.preparing || now < this.retryAt || this.passedRound === this.head.round + 1) return
     const takeover = this.drawnNow(now)
     if (takeover === undefined) return
     this.preparing = true
