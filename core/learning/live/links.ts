@@ -36,6 +36,12 @@ export const LINK_WAIT_MS = 1000
  * for 30 s (participants 5, 7, 8, 7, 8, 8 of 8 in bench/live-learning without dropout, seed 5)
  */
 export const PRELINK_WAIT_MS = 5000
+/**
+ * the longest round 1's coordinator waits for links before it selects: round 1 starts as soon as
+ * the draw's seed is known, while a fresh mesh's links are still forming, and at 8 peers under load
+ * 7–13 it ran with 4–7 of the 8 learners (bench/live-learning without dropout) — updates fl-sim has
+ */
+export const FIRST_ROUND_LINK_WAIT_MS = 5000
 /** learners dialled before one round, at most */
 export const MAX_LINK_DIALS = 8
 /** a learner whose dial failed is not dialled again (by this coordinator, before a round) for this long */
@@ -70,13 +76,13 @@ export class LearnerLinks {
    * Dials `missing(…)` and resolves once each is linked, gone or settled, or after the wait; a dial
    * still running then goes on in the mesh (a later round finds its link). `wait` polls.
    */
-  async ensure (learners: readonly string[], gone: (peer: string) => boolean, wait: (cond: () => boolean) => Promise<void>): Promise<LinkOutcome> {
+  async ensure (learners: readonly string[], gone: (peer: string) => boolean, wait: (cond: () => boolean) => Promise<void>, waitMs = this.waitMs): Promise<LinkOutcome> {
     const dialled = this.missing(learners, gone)
     if (dialled.length === 0) return { dialled, linked: [], unreachable: [] }
     const settled = new Set<string>()
     // one dial per learner: one already running between rounds (`prelink`) is waited on, not repeated
-    for (const p of dialled) void this.dial(p, this.waitMs).finally(() => { settled.add(p) })
-    const until = this.now() + this.waitMs
+    for (const p of dialled) void this.dial(p, waitMs).finally(() => { settled.add(p) })
+    const until = this.now() + waitMs
     await wait(() => {
       if (this.now() >= until) return true
       const direct = this.direct()
