@@ -16,7 +16,7 @@
  * chosen: it would carry every update and model through the bootstrap, the busiest process.
  *
  * Between rounds every joined learner also dials, in the background, the learners it lacks a link
- * to (`prelink`, PRELINK_WAIT_MS each), so whoever the draw picks next usually finds them linked
+ * to (`prelink`, the same LINK_WAIT_MS each), so whoever the draw picks next usually finds them linked
  * and the pre-select wait costs nothing; one dial per learner at a time, shared by both.
  * Memory is bounded: a failure is forgotten after LINK_RETRY_MS, a dial when it settles.
  */
@@ -29,19 +29,6 @@ import type { LearningMesh } from './ports.ts'
  * still running after the wait goes on in the mesh, and a later round selects the learner once linked
  */
 export const LINK_WAIT_MS = 1000
-/**
- * how long a dial made between rounds (`prelink`: nobody waits on it) has to link before it counts
- * as failed (then not retried for LINK_RETRY_MS). Longer than LINK_WAIT_MS: at 8 peers under load
- * 10–12 a learner whose early dial missed the 1 s wait was left out of that coordinator's rounds
- * for 30 s (participants 5, 7, 8, 7, 8, 8 of 8 in bench/live-learning without dropout, seed 5)
- */
-export const PRELINK_WAIT_MS = 5000
-/**
- * the longest round 1's coordinator waits for links before it selects: round 1 starts as soon as
- * the draw's seed is known, while a fresh mesh's links are still forming, and at 8 peers under load
- * 7–13 it ran with 4–7 of the 8 learners (bench/live-learning without dropout) — updates fl-sim has
- */
-export const FIRST_ROUND_LINK_WAIT_MS = 5000
 /** learners dialled before one round, at most */
 export const MAX_LINK_DIALS = 8
 /** a learner whose dial failed is not dialled again (by this coordinator, before a round) for this long */
@@ -76,13 +63,13 @@ export class LearnerLinks {
    * Dials `missing(…)` and resolves once each is linked, gone or settled, or after the wait; a dial
    * still running then goes on in the mesh (a later round finds its link). `wait` polls.
    */
-  async ensure (learners: readonly string[], gone: (peer: string) => boolean, wait: (cond: () => boolean) => Promise<void>, waitMs = this.waitMs): Promise<LinkOutcome> {
+  async ensure (learners: readonly string[], gone: (peer: string) => boolean, wait: (cond: () => boolean) => Promise<void>): Promise<LinkOutcome> {
     const dialled = this.missing(learners, gone)
     if (dialled.length === 0) return { dialled, linked: [], unreachable: [] }
     const settled = new Set<string>()
     // one dial per learner: one already running between rounds (`prelink`) is waited on, not repeated
-    for (const p of dialled) void this.dial(p, waitMs).finally(() => { settled.add(p) })
-    const until = this.now() + waitMs
+    for (const p of dialled) void this.dial(p).finally(() => { settled.add(p) })
+    const until = this.now() + this.waitMs
     await wait(() => {
       if (this.now() >= until) return true
       const direct = this.direct()
@@ -114,16 +101,16 @@ export class LearnerLinks {
   prelink (learners: readonly string[], gone: (peer: string) => boolean): string[] {
     const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p))
     for (const p of dialled) {
-      void this.dial(p, Math.max(this.waitMs, PRELINK_WAIT_MS)).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
+      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
     }
     return dialled
   }
 
   /** The dial to `p` in flight, or a new one: whether it linked within the wait. */
-  private async dial (p: string, waitMs: number): Promise<boolean> {
+  private async dial (p: string): Promise<boolean> {
     let d = this.dialling.get(p)
     if (d == null) {
-      d = this.mesh.link(p, waitMs).catch(() => false).finally(() => { this.dialling.delete(p) })
+      d = this.mesh.link(p, this.waitMs).catch(() => false).finally(() => { this.dialling.delete(p) })
       this.dialling.set(p, d)
     }
     return await d

@@ -39,7 +39,7 @@ import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
 import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
-import { FIRST_ROUND_LINK_WAIT_MS, LearnerLinks } from './links.ts'
+import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
 import { Passes } from './turns.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
@@ -349,7 +349,7 @@ export class LiveLearning {
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
     const unlisted = new Set(this.c.mesh.unlisted())
     const gone = (p: string): boolean => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }
-    const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) }, round === 1 ? Math.max(FIRST_ROUND_LINK_WAIT_MS, this.init.linkWaitMs ?? 0) : undefined)
+    const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) })
     // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
     const left = this.links.unlinked(this.learners, gone)
     this.stats.learnersDialled += dials.dialled.length
