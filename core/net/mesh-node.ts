@@ -516,6 +516,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     return [...this.view.ids('peer'), ...this.view.ids('browser'), ...(this.config.role === 'bootstrap' ? [] : [this.peerId.toString()])].sort()
   }
 
+  /**
+   * Members and linked peers that no bootstrap lists any more (`TopologyView.unlistedAmong`); none
+   * while no bootstrap announcement was heard. For a caller deciding quickly whether a peer died
+   * (core/learning/live/probes.ts): the mesh itself drops such a peer only once a ping fails.
+   */
+  unlistedPeers (): string[] {
+    return this.view.unlistedAmong([...this.members(), ...this.links().map(l => l.peerId)]).sort()
+  }
+
   getMultiaddrs (): string[] { return this.libp2p.getMultiaddrs().map(String) }
 
   async broadcast (text: string): Promise<void> {

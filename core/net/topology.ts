@@ -114,6 +114,21 @@ export class TopologyView {
     return false
   }
 
+  /**
+   * Of `candidates`, those no bootstrap in the view lists among its neighbours (their bootstrap link
+   * closed: the first sign a process died or a tab closed), never self nor a bootstrap. None while
+   * no bootstrap's announcement has been heard: nothing to go by yet.
+   */
+  unlistedAmong (candidates: Iterable<string>): string[] {
+    const boots = this.ids('bootstrap')
+    if (boots.length === 0) return []
+    const out = new Set<string>()
+    for (const p of candidates) {
+      if (p !== this.self && this.peers.get(p)?.role !== 'bootstrap' && !this.listedBy(boots, p)) out.add(p)
+    }
+    return [...out]
+  }
+
   has (peerId: string): boolean {
     return this.peers.has(peerId)
   }

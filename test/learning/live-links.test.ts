@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LiveLearning } from '../../core/learning/live/index.ts'
-import { LINK_RETRY_MS } from '../../core/learning/live/links.ts'
+import { LiveLearning, type LearningMesh } from '../../core/learning/live/index.ts'
+import { LearnerLinks, LINK_RETRY_MS, MAX_LINK_DIALS } from '../../core/learning/live/links.ts'
 import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -81,5 +81,28 @@ describe('a coordinator dials unlinked learners before it selects (in-memory mes
       assert.ok(n <= bound, `${from.slice(-6)} dialled the unreachable learner ${n} times in ${elapsed} ms (at most ${bound})`)
     }
     for (const p of peers) await p.stop()
+  })
+})
+
+describe('LearnerLinks', () => {
+  test('failed dials are remembered for LINK_RETRY_MS only: what it holds is bounded, not every learner ever dialled', async () => {
+    let now = 0
+    const dialled: string[] = []
+    const mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link'> = { peerId: 'self', links: () => [], link: async peer => { dialled.push(peer); return false } }
+    const links = new LearnerLinks(mesh, () => now, 500)
+    const wait = async (cond: () => boolean): Promise<void> => { while (!cond()) { now += 100; await new Promise(resolve => setImmediate(resolve)) } }
+    let most = 0
+    for (let wave = 0; wave < 20; wave++) {
+      const learners = Array.from({ length: MAX_LINK_DIALS }, (_, i) => `w${wave}p${i}`)
+      const out = await links.ensure(learners, () => false, wait)
+      assert.deepEqual(out.unreachable, learners, `wave ${wave}: none could be linked`)
+      assert.deepEqual(links.missing(learners, () => false), [], 'not dialled again within LINK_RETRY_MS')
+      most = Math.max(most, links.failing)
+      now += LINK_RETRY_MS
+    }
+    assert.equal(dialled.length, 20 * MAX_LINK_DIALS)
+    assert.equal(most, MAX_LINK_DIALS, 'one wave held at a time')
+    assert.deepEqual(links.missing(['w0p0'], () => false), ['w0p0'], 'an old failure no longer holds a learner back')
+    assert.equal(links.failing, 0)
   })
 })

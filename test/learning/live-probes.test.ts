@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { LiveLearning, readMessage } from '../../core/learning/live/index.ts'
-import { DeathProbes, FORGET_MS } from '../../core/learning/live/probes.ts'
+import { DeathProbes, FORGET_MS, PROBE_AGAIN_MS } from '../../core/learning/live/probes.ts'
 import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -175,5 +175,27 @@ describe('DeathProbes', () => {
     now += FORGET_MS
     assert.equal(probes.dead('a'), false, 'a dead mark expires')
     assert.equal(probes.failed, 2)
+  })
+
+  test('what it holds per peer is bounded by the peers probed within FORGET_MS, not every peer ever probed', async () => {
+    let now = 0
+    let unlisted: string[] = []
+    const probes = new DeathProbes({ unlisted: () => unlisted, ping: async () => { throw new Error('timeout') } }, () => now)
+    // 50 waves of 10 fresh unlisted peers, each probed and found dead, one PROBE_AGAIN_MS apart
+    let most = 0
+    for (let wave = 0; wave < 50; wave++) {
+      unlisted = Array.from({ length: 10 }, (_, i) => `w${wave}p${i}`)
+      probes.check(unlisted)
+      await new Promise(resolve => setImmediate(resolve))
+      assert.ok(unlisted.every(p => probes.dead(p)), `wave ${wave}: dead`)
+      most = Math.max(most, probes.tracked)
+      now += PROBE_AGAIN_MS
+    }
+    assert.equal(probes.sent, 500)
+    // the earlier waves are listed no more (not in `unlisted`): their dead marks went at the next check, their probe times after PROBE_AGAIN_MS
+    assert.ok(most <= 20, `at most two waves held at once, held ${most}`)
+    unlisted = []
+    probes.check([])
+    assert.equal(probes.tracked, 0, 'nothing held once no peer is unlisted and every probe is old')
   })
 })

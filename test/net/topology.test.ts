@@ -69,6 +69,20 @@ test('view: listedBy reads the bootstraps\' last neighbour lists', () => {
   assert.equal(v.listedBy([], 'a'), false)
 })
 
+test('view: unlistedAmong is the candidates no bootstrap lists; none before a bootstrap was heard', () => {
+  const v = new TopologyView('self', 60_000)
+  v.announce('a', topo(1, ['b']), 0)
+  assert.deepEqual(v.unlistedAmong(['a', 'b', 'c']), [], 'no bootstrap heard: nothing to go by')
+  v.announce('boot', { ...topo(1, ['a', 'self']), role: 'bootstrap' }, 0)
+  assert.deepEqual(v.unlistedAmong(['a', 'b', 'c', 'self', 'boot', 'b']), ['b', 'c'], 'never self nor a bootstrap, each once')
+  // a second bootstrap listing b: listed by any bootstrap is enough
+  v.announce('boot2', { ...topo(1, ['b']), role: 'bootstrap' }, 0)
+  assert.deepEqual(v.unlistedAmong(['a', 'b', 'c']), ['c'])
+  // the bootstrap's next list drops a: its link closed
+  v.announce('boot', { ...topo(2, ['self']), role: 'bootstrap' }, 0)
+  assert.deepEqual(v.unlistedAmong(['a', 'b', 'c']), ['a', 'c'])
+})
+
 test('dial policy: smaller id dials first, larger waits, budget and retry respected', () => {
   const base = { now: 10_000, maxPeers: 2, maxParallel: 2, connected: new Set<string>(), dialing: new Set<string>(), lastFailure: new Map<string, number>(), otherSideDelayMs: 3000, retryMs: 3000 }
   const candidates = [{ peerId: 'b', firstSeen: 9000, degree: 0 }, { peerId: 'd', firstSeen: 9000, degree: 0 }, { peerId: 'e', firstSeen: 9000, degree: 0 }]

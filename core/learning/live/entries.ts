@@ -12,6 +12,8 @@
  *                    "state": null | hex64 }                            author = the coordinator
  *                  (state: SHA-256 of the FedAdam server state after the round, aggregate-round.ts)
  *                  (draw: the coordinator's ECVRF proof for the round, schedule.ts)
+ *   model.pass  := { "task": hex16, "round": uint ≥ 1, "base": hex64 }  author = a drawn coordinator
+ *                  that cannot fetch `base` (the head) and so passes its turn of `round` (turns.ts)
  *
  * `base` is the SHA-256 of the weights the round started from, `hash` of the weights it produced
  * (weights.ts); `participants` are the peers whose updates were aggregated, in the aggregation order
@@ -24,10 +26,13 @@ import type { ServerAdam } from './aggregate-round.ts'
 
 export const KIND_JOIN = 'model.join'
 export const KIND_ROUND = 'model.round'
+export const KIND_PASS = 'model.pass'
 export const MAX_ENTRY_BYTES = 4096
 export const MAX_PARTICIPANTS = 32
 
 export interface JoinEntry { task: string, samples: number, vrf: string }
+
+export interface PassEntry { task: string, round: number, base: string }
 
 export interface DpRecord { clip: number, sigma: number, delta: number }
 
@@ -82,6 +87,11 @@ function finiteOrNull (v: unknown, what: string): number | null {
   return v
 }
 
+function taskOf (o: Record<string, unknown>): string {
+  if (typeof o.task !== 'string' || !HEX16.test(o.task)) throw new EntryShapeError('task must be 16 hex digits')
+  return o.task
+}
+
 function keys (o: Record<string, unknown>, want: string[]): void {
   const have = Object.keys(o).sort().join(',')
   if (have !== [...want].sort().join(',')) throw new EntryShapeError(`entry fields must be exactly ${want.join(', ')}`)
@@ -94,9 +104,23 @@ export function writeJoinEntry (e: JoinEntry): Uint8Array {
 export function readJoinEntry (bytes: Uint8Array): JoinEntry {
   const o = parse(bytes)
   keys(o, ['task', 'samples', 'vrf'])
-  if (typeof o.task !== 'string' || !HEX16.test(o.task)) throw new EntryShapeError('task must be 16 hex digits')
+  const task = taskOf(o)
   if (typeof o.vrf !== 'string' || !HEX64.test(o.vrf)) throw new EntryShapeError('vrf must be 64 hex digits')
-  return { task: o.task, samples: uint(o.samples, 'samples'), vrf: o.vrf }
+  return { task, samples: uint(o.samples, 'samples'), vrf: o.vrf }
+}
+
+export function writePassEntry (e: PassEntry): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ task: e.task, round: e.round, base: e.base }))
+}
+
+export function readPassEntry (bytes: Uint8Array): PassEntry {
+  const o = parse(bytes)
+  keys(o, ['task', 'round', 'base'])
+  const task = taskOf(o)
+  const round = uint(o.round, 'round')
+  if (round < 1) throw new EntryShapeError('round must be ≥ 1')
+  if (typeof o.base !== 'string' || !HEX64.test(o.base)) throw new EntryShapeError('base must be 64 hex digits')
+  return { task, round, base: o.base }
 }
 
 const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw', 'serverOpt', 'state']
@@ -110,7 +134,7 @@ export function writeRoundEntry (e: RoundEntry): Uint8Array {
 export function readRoundEntry (bytes: Uint8Array): RoundEntry {
   const o = parse(bytes)
   keys(o, ROUND_FIELDS)
-  if (typeof o.task !== 'string' || !HEX16.test(o.task)) throw new EntryShapeError('task must be 16 hex digits')
+  const task = taskOf(o)
   const round = uint(o.round, 'round')
   if (round < 1) throw new EntryShapeError('round must be ≥ 1')
   if (typeof o.coordinator !== 'string' || !PEER.test(o.coordinator)) throw new EntryShapeError('coordinator must be a peer id')
@@ -147,7 +171,7 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
   if ((serverOpt == null) !== (o.state === null)) throw new EntryShapeError('state is set exactly when serverOpt is')
   if (typeof o.base !== 'string' || !HEX64.test(o.base) || typeof o.hash !== 'string' || !HEX64.test(o.hash)) throw new EntryShapeError('base and hash must be 64 hex digits')
   return {
-    task: o.task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
+    task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
     epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw,
     serverOpt, state: o.state as string | null
   }
@@ -156,5 +180,6 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
 /** The ledger validators (`KindValidator`: null = valid, else the refusal reason). */
 export const LEARNING_KINDS: Record<string, (data: Uint8Array, author: string) => string | null> = {
   [KIND_JOIN]: data => { readJoinEntry(data); return null },
+  [KIND_PASS]: data => { readPassEntry(data); return null },
   [KIND_ROUND]: (data, author) => readRoundEntry(data).coordinator === author ? null : 'model.round must be authored by its coordinator'
 }

@@ -14,6 +14,11 @@
  * for `LINK_RETRY_MS`, so a learner that cannot be reached (no WebRTC address, ICE fails) costs at most
  * one wait per LINK_RETRY_MS, not one per round. Reaching learners over the relayed link instead was not
  * chosen: it would carry every update and model through the bootstrap, the busiest process.
+ *
+ * Between rounds every joined learner also dials, in the background, the learners it lacks a link
+ * to (`prelink`, the same LINK_WAIT_MS each), so whoever the draw picks next usually finds them linked
+ * and the pre-select wait costs nothing; one dial per learner at a time, shared by both.
+ * Memory is bounded: a failure is forgotten after LINK_RETRY_MS, a dial when it settles.
  */
 import type { LearningMesh } from './ports.ts'
 
@@ -40,13 +45,17 @@ export interface LinkOutcome {
 
 export class LearnerLinks {
   private readonly failedAt = new Map<string, number>()
+  /** background dials in flight (`prelink`): at most one per learner */
+  private readonly dialling = new Map<string, Promise<boolean>>()
 
-  constructor (private readonly mesh: LearningMesh, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
+  constructor (private readonly mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link'>, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
 
   /** Joined learners other than this peer without a direct link, not gone, not within RETRY_MS of a failed dial; at most MAX_LINK_DIALS. */
   missing (learners: readonly string[], gone: (peer: string) => boolean): string[] {
     const direct = this.direct()
     const now = this.now()
+    // a failure older than LINK_RETRY_MS no longer holds a dial back: kept, it would grow with every learner ever dialled
+    for (const [p, at] of this.failedAt) if (now - at >= LINK_RETRY_MS) this.failedAt.delete(p)
     return learners.filter(p => p !== this.mesh.peerId && !direct.has(p) && !gone(p) && now - (this.failedAt.get(p) ?? -Infinity) >= LINK_RETRY_MS).slice(0, MAX_LINK_DIALS)
   }
 
@@ -58,9 +67,8 @@ export class LearnerLinks {
     const dialled = this.missing(learners, gone)
     if (dialled.length === 0) return { dialled, linked: [], unreachable: [] }
     const settled = new Set<string>()
-    for (const p of dialled) {
-      this.mesh.link(p, this.waitMs).catch(() => false).finally(() => { settled.add(p) })
-    }
+    // one dial per learner: one already running between rounds (`prelink`) is waited on, not repeated
+    for (const p of dialled) void this.dial(p).finally(() => { settled.add(p) })
     const until = this.now() + this.waitMs
     await wait(() => {
       if (this.now() >= until) return true
@@ -73,6 +81,39 @@ export class LearnerLinks {
     for (const p of unreachable) this.failedAt.set(p, this.now())
     for (const p of linked) this.failedAt.delete(p)
     return { dialled, linked, unreachable }
+  }
+
+  /** Joined learners other than this peer, not gone, without a direct link (a round leaves them out). */
+  unlinked (learners: readonly string[], gone: (peer: string) => boolean): string[] {
+    const direct = this.direct()
+    return learners.filter(p => p !== this.mesh.peerId && !direct.has(p) && !gone(p))
+  }
+
+  /** Learners whose failed dial still holds them back (each for LINK_RETRY_MS). */
+  get failing (): number { return this.failedAt.size }
+
+  /**
+   * Dials `missing(…)` in the background and waits for none: a learner between rounds links to the
+   * others ahead of a round it may coordinate, so `ensure` finds them linked (in a fresh mesh, the
+   * 1–1.5 s dial waits of the first rounds). A dial not linked within the wait counts as failed, as
+   * in `ensure`. Returns the learners dialled now.
+   */
+  prelink (learners: readonly string[], gone: (peer: string) => boolean): string[] {
+    const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p))
+    for (const p of dialled) {
+      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
+    }
+    return dialled
+  }
+
+  /** The dial to `p` in flight, or a new one: whether it linked within the wait. */
+  private async dial (p: string): Promise<boolean> {
+    let d = this.dialling.get(p)
+    if (d == null) {
+      d = this.mesh.link(p, this.waitMs).catch(() => false).finally(() => { this.dialling.delete(p) })
+      this.dialling.set(p, d)
+    }
+    return await d
   }
 
   private direct (): Set<string> {

@@ -1,8 +1,8 @@
 /**
  * The `LearningMesh` a `LiveLearning` needs, from core/net's `MeshNode`: request/response handlers
  * on the live protocol, the open links with their measured ping RTT, the mesh view's members, a
- * direct link made on demand, the peers no bootstrap lists any more (read from the view's
- * bootstrap neighbour lists) and a one-off ping.
+ * direct link made on demand, the peers no bootstrap lists any more (`MeshNode.unlistedPeers`)
+ * and a one-off ping.
  * One adapter for the Node peer (node-runtime/learning/live-peer.ts) and the tab
  * (app/learning/live-join.ts).
  */
@@ -14,19 +14,11 @@ export function learningMesh (node: MeshNode): LearningMesh {
     peerId: node.peerId.toString(),
     handle: async (protocol, handler, opts) => { await node.handle(protocol, async (req, ctx) => await handler(req, { peerId: ctx.peerId }), opts) },
     unhandle: async protocol => { await node.unhandle(protocol) },
-    request: async (peer, protocol, payload, opts) => await node.request(peer, protocol, payload, opts),
+    request: async (peer, protocol, payload, { directWaitMs, ...opts }) => await node.request(peer, protocol, payload, directWaitMs != null ? { ...opts, direct: true, directWaitMs } : opts),
     links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })),
     members: () => node.members(),
     link: async (peer, waitMs) => await node.linkDirect(peer, waitMs),
-    unlisted: () => {
-      const self = node.peerId.toString()
-      const view = node.topology()
-      const boots = view.peers.filter(p => p.role === 'bootstrap' && p.peerId !== self)
-      // no bootstrap in the view (yet): nothing to go by
-      if (boots.length === 0) return []
-      const listed = new Set(boots.flatMap(b => b.neighbours.map(n => n.peerId)))
-      return [...new Set([...node.members(), ...node.links().map(l => l.peerId)])].filter(p => p !== self && !listed.has(p) && !boots.some(b => b.peerId === p))
-    },
+    unlisted: () => node.unlistedPeers(),
     ping: async (peer, timeoutMs) => await node.ping(peer, timeoutMs)
   }
 }

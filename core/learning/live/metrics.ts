@@ -31,13 +31,14 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     g.set({ direction: 'sent' }, s.stats.bytesSent)
     g.set({ direction: 'received' }, s.stats.bytesReceived)
   }, ['direction'])
-  gauge('novacron_learning_rounds', 'Rounds this peer coordinated, those that closed short of their minimum, and those it took over from a drawn coordinator', (g, s) => {
+  gauge('novacron_learning_rounds', 'Rounds this peer coordinated, those that closed short of their minimum, those it took over from a drawn coordinator, and those it was drawn for but passed (no source of the head answered)', (g, s) => {
     g.set({ outcome: 'coordinated' }, s.stats.roundsCoordinated)
     g.set({ outcome: 'failed' }, s.stats.roundsFailed)
     g.set({ outcome: 'takeover' }, s.stats.takeovers)
+    g.set({ outcome: 'passed' }, s.stats.passes)
   }, ['outcome'])
   gauge('novacron_learning_lost_participants', 'Selected learners that left the mesh while a round this peer coordinated waited for them', (g, s) => { g.set({}, s.stats.lostParticipants) })
-  gauge('novacron_learning_unlinked_learners', 'Joined learners this peer dialled before selecting a round it coordinated (no direct link to them yet), and those it left out still unlinked', (g, s) => {
+  gauge('novacron_learning_unlinked_learners', 'Joined learners this peer dialled (no direct link to them yet: between rounds, or before selecting a round it coordinated), and those it left out of a round still unlinked', (g, s) => {
     g.set({ outcome: 'dialled' }, s.stats.learnersDialled)
     g.set({ outcome: 'unreachable' }, s.stats.learnersUnreachable)
   }, ['outcome'])

@@ -16,8 +16,18 @@ import type { LiveRpc } from './rpc.ts'
 import type { LiveStats } from './status.ts'
 import { bytesToHex, hexToBytes32, weightsFromBytes, weightsHash } from './weights.ts'
 
+/**
+ * A source linked to this peer only through the relay (requests are refused there) is dialled
+ * first, for at most this long. Before, such a fetch was refused at once, so a drawn coordinator
+ * holding no direct link to the last round's coordinator or participants could not fetch the head
+ * until the mesh linked it to one (backing off up to 5 s a try) while the others waited for it:
+ * the likeliest cause of the 17.8 s round 1 → 2 gap in bench/live-learning at 8 peers
+ * (docs/learning.md, "Round-time tail").
+ */
+export const FETCH_DIAL_MS = 1000
+
 export async function fetchWeights (rpc: LiveRpc, peer: string, hash: string, o: { size: number, maxModelBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Promise<Float32Array> {
-  const m = await rpc.call(peer, { type: 'getModel', hash: hexToBytes32(hash) }, o.maxModelBytes + 128)
+  const m = await rpc.call(peer, { type: 'getModel', hash: hexToBytes32(hash) }, o.maxModelBytes + 128, FETCH_DIAL_MS)
   if (m.type !== 'model') throw new LiveRoundError(`unexpected ${m.type} answer`)
   let raw = m.bytes
   if (m.lz4) {
@@ -34,7 +44,7 @@ export async function fetchWeights (rpc: LiveRpc, peer: string, hash: string, o:
 
 /** The model `hash` rebuilt from `base` (held, named `baseHash`) and the delta `peer` serves; the delta body is returned too (to serve on). */
 export async function fetchDelta (rpc: LiveRpc, peer: string, hash: string, base: Float32Array, baseHash: string, o: { maxUpdateBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Promise<{ weights: Float32Array, body: Uint8Array }> {
-  const m = await rpc.call(peer, { type: 'getDelta', hash: hexToBytes32(hash) }, o.maxUpdateBytes + 128)
+  const m = await rpc.call(peer, { type: 'getDelta', hash: hexToBytes32(hash) }, o.maxUpdateBytes + 128, FETCH_DIAL_MS)
   if (m.type !== 'delta') throw new LiveRoundError(`unexpected ${m.type} answer`)
   if (bytesToHex(m.base) !== baseHash) throw new LiveRoundError(`${peer}'s delta to ${hash.slice(0, 12)} starts from another model`)
   const w = applyDelta(base, m.body, { maxBytes: o.maxUpdateBytes, compressor: o.compressor })

@@ -15,7 +15,11 @@ export interface LearningMesh {
   readonly peerId: string
   handle: (protocol: string, handler: (request: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>, opts: { maxFrameSize: number }) => Promise<void>
   unhandle: (protocol: string) => Promise<void>
-  request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number }) => Promise<Uint8Array>
+  /**
+   * one request/response; `directWaitMs`: when `peer` is linked only through the relay (requests
+   * are refused there), dial a direct link first, for at most this long (core/net's `direct`)
+   */
+  request: (peer: string, protocol: string, payload: Uint8Array, opts: { maxFrameSize: number, timeoutMs: number, directWaitMs?: number }) => Promise<Uint8Array>
   /** open links with their last measured ping RTT (core/net's `MeshNode.links()`) */
   links: () => Array<{ peerId: string, rttMs?: number, limited: boolean }>
   /**

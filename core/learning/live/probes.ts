@@ -43,6 +43,8 @@ export class DeathProbes {
     const unlisted = new Set(this.mesh.unlisted())
     const now = this.now()
     for (const [p, at] of this.deadAt) if (!unlisted.has(p) || now - at >= FORGET_MS) this.deadAt.delete(p)
+    // a probe time older than PROBE_AGAIN_MS no longer holds anything back: kept, it would grow with every peer ever probed
+    for (const [p, at] of this.lastProbe) if (now - at >= PROBE_AGAIN_MS) this.lastProbe.delete(p)
     for (const p of peers) {
       if (!unlisted.has(p) || this.inflight.has(p) || this.deadAt.has(p) || now - (this.lastProbe.get(p) ?? -Infinity) < PROBE_AGAIN_MS) continue
       this.lastProbe.set(p, now)
@@ -56,6 +58,9 @@ export class DeathProbes {
         .finally(() => { this.inflight.delete(p) })
     }
   }
+
+  /** Peers this holds anything for (a probe in flight, a recent probe, a dead mark): bounded by those probed within FORGET_MS. */
+  get tracked (): number { return new Set([...this.inflight, ...this.deadAt.keys(), ...this.lastProbe.keys()]).size }
 
   /** Unlisted by its bootstrap and silent to a probe since (within FORGET_MS). */
   dead (peer: string): boolean {

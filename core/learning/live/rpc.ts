@@ -22,10 +22,12 @@ export class LiveRpc {
     }
   }
 
-  async call (peer: string, m: LiveMessage, maxAnswer: number): Promise<LiveMessage> {
+  /** `directWaitMs`: dial a direct link to `peer` first when it has only the relayed one (LearningMesh.request) */
+  async call (peer: string, m: LiveMessage, maxAnswer: number, directWaitMs?: number): Promise<LiveMessage> {
     const payload = writeMessage(m)
     this.count('sent', m, payload.length)
-    const bytes = await this.mesh.request(peer, LIVE_PROTOCOL, payload, { maxFrameSize: Math.max(maxAnswer, payload.length, 1024), timeoutMs: this.timeoutMs })
+    const opts = { maxFrameSize: Math.max(maxAnswer, payload.length, 1024), timeoutMs: this.timeoutMs }
+    const bytes = await this.mesh.request(peer, LIVE_PROTOCOL, payload, directWaitMs != null ? { ...opts, directWaitMs } : opts)
     let a: LiveMessage
     try { a = readMessage(bytes, this.limits) } catch (err) {
       this.count('received', 'malformed', bytes.length)

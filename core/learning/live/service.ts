@@ -1,7 +1,8 @@
 /**
  * `LiveLearning`: one peer's side of federated rounds over the live mesh — the shell that follows
  * the ledger and runs the rounds it coordinates, around the parts named for what they hold:
- * model-store.ts (models, deltas and round bodies by hash, and fetching them), participant.ts
+ * model-store.ts (models, deltas and round bodies by hash, and fetching them), head-sync.ts (the
+ * head's weights and older rounds' fetched here), turns.ts (passed turns), participant.ts
  * (training and sending this peer's update), serve.ts (answering the protocol), round-plan.ts
  * (who takes part, ε), collector.ts, schedule.ts / draw-state.ts, aggregate-round.ts and rpc.ts. It
  * depends on the components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode),
@@ -28,8 +29,9 @@ import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type R
 import { Measurements, type SelectionCandidate, type LiveSelection } from './select.ts'
 import { badRoundSignatures, signUpdate } from './signing.ts'
 import { RoundCollector, type LiveRejectReason } from './collector.ts'
-import { KIND_JOIN, KIND_ROUND, readJoinEntry, readRoundEntry, writeJoinEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
+import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
+import { HeadSync } from './head-sync.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { roundEpsilon, selectRound } from './round-plan.ts'
 import { Participant } from './participant.ts'
@@ -39,6 +41,7 @@ import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
+import { Passes } from './turns.ts'
 import { coordinatorAt, proveDraw } from './schedule.ts'
 import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
@@ -47,11 +50,6 @@ import { LiveRoundError } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
-/** how often a skipped round's model is asked for, to evaluate it, before giving up */
-const BACKFILL_TRIES = 3
-/** a failed head fetch is retried after 250 ms, doubling up to 5 s while every source keeps failing */
-const FETCH_RETRY_MIN_MS = 250
-const FETCH_RETRY_MAX_MS = 5000
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -78,6 +76,9 @@ export class LiveLearning {
   private readonly links: LearnerLinks
   /** peers unlisted by their bootstrap that did not answer a probe (probes.ts) */
   private readonly probes: DeathProbes
+  /** drawn coordinators that passed the next round (turns.ts); `passedRound`: the round this peer passed */
+  private readonly passes = new Passes()
+  private passedRound = 0
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
   private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
@@ -94,13 +95,8 @@ export class LiveLearning {
   private ticking = false
   private active: RoundCollector | undefined
   private retryAt = 0
-  private fetching: Promise<void> | undefined
-  /** after a failed fetch of the head, when to try again (doubling from FETCH_RETRY_MIN_MS, reset by a success) */
-  private fetchRetryAt = 0
-  private fetchBackoffMs = 0
-  /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
-  private backfilling: Promise<void> | undefined
-  private readonly backfillTries = new Map<number, number>()
+  /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
+  private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
   private readonly evaluating = new Set<number>()
@@ -135,6 +131,10 @@ export class LiveLearning {
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
+    this.sync = new HeadSync({
+      store: this.store, stats: this.stats, mesh: c.mesh, size, downBits: this.cfg.downBits ?? 0, now: this.now, log: this.log,
+      head: () => this.head, history: () => this.history, learners: () => this.learners
+    })
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
@@ -208,24 +208,58 @@ export class LiveLearning {
       this.evaluating.add(r.round)
       this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
-    if (!this.store.has(this.head.hash) || (this.headState() != null && !this.store.has(this.headState() as string))) { this.fetchHead(); return }
-    this.backfill()
-    if (this.active != null || this.preparing || now < this.retryAt) return
-    if (this.head.round >= (this.init.rounds ?? Infinity)) return
-    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return
-    // drawn coordinators that left the mesh are passed over at once; one still there but silent,
-    // after roundTimeoutMs (this learner's time since it applied the head: ledger blocks carry no time)
+    if (!this.sync.held) {
+      this.sync.fetchHead()
+      // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
+      if (this.sync.failedNow && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
+      return
+    }
+    this.sync.backfill()
+    // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
+    if (this.joined && this.active == null && !this.preparing) this.prelink()
+    // a peer that passed this round leaves it to the next in the draw even once it holds the head
+    if (this.active != null || this.preparing || now < this.retryAt || this.passedRound === this.head.round + 1) return
+    const takeover = this.drawnNow(now)
+    if (takeover === undefined) return
+    this.preparing = true
+    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
+  }
+
+  /**
+   * Whether the draw makes this peer the next round's coordinator now: undefined when not, else
+   * null (first in the draw) or why it takes over. Drawn coordinators that left the mesh, or passed
+   * (turns.ts), are passed over at once; one still there but silent, after roundTimeoutMs (this
+   * learner's time since it applied the head: ledger blocks carry no time).
+   */
+  private drawnNow (now: number): string | null | undefined {
+    if (this.head.round >= (this.init.rounds ?? Infinity)) return undefined
+    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return undefined
     this.observeMesh()
     const self = this.c.mesh.peerId
-    const order = this.draw.order()
+    const drawn = this.draw.order()
+    const order = this.passes.filter(drawn, this.head)
     // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
     this.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
     const live = order.filter(p => p === self || !(this.liveness.gone(p) || this.probes.dead(p)))
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
-    if (me !== self) return
-    const takeover = order[0] === self ? null : `${order.indexOf(self)} ahead in the draw, ${order.length - live.length} of them gone from the mesh`
-    this.preparing = true
-    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
+    if (me !== self) return undefined
+    return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh or passed`
+  }
+
+  /** Commits a `model.pass` for the next round: this peer is drawn but cannot fetch the head (turns.ts). */
+  private pass (): void {
+    const round = this.head.round + 1
+    this.passedRound = round
+    this.stats.passes++
+    this.log(`round ${round}: drawn, but no source of the head ${this.head.hash.slice(0, 12)} answered: passing the turn`)
+    this.c.ledger.submit({ kind: KIND_PASS, data: writePassEntry({ task: this.task, round, base: this.head.hash }) }, { timeoutMs: 30_000 })
+      .catch(err => { this.log(`round ${round}: pass: ${errText(err)}`) })
+  }
+
+  /** Dials, in the background, the joined learners this peer lacks a direct link to (links.ts). */
+  private prelink (): void {
+    const unlisted = new Set(this.c.mesh.unlisted())
+    this.stats.learnersDialled += this.links.prelink(this.learners, p => this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p)).length
   }
 
   /** Reads the mesh's open links and view into `liveness`. */
@@ -243,13 +277,16 @@ export class LiveLearning {
         this.draw.join(e.author, e.slot, j.vrf, j.samples)
         if (this.learners.length === (this.init.minLearners ?? 1)) this.headAt = this.now()
         if (e.author === this.c.mesh.peerId) this.joined = true
+      } else if (e.kind === KIND_PASS) {
+        const p = readPassEntry(e.data)
+        if (p.task === this.task && this.passes.apply(e.author, p, this.head, this.draw.order())) this.log(`round ${p.round}: ${e.author} passed its turn`)
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
-        this.fetchRetryAt = 0
+        this.sync.moved()
         this.headAt = this.now()
         const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
         this.history.push(committed)
@@ -270,61 +307,11 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ weights by hash
 
-  /** The hash of the head's FedAdam server state (null for FedAvg, and before round 1: zeros). */
-  private headState (): string | null {
-    const last = this.history.at(-1)
-    return last != null && last.hash === this.head.hash ? last.state : null
-  }
-
   /** The server state the next round starts from (zeros before round 1), when held. */
   serverState (): Float32Array | null | undefined {
-    const h = this.headState()
+    const h = this.sync.headState()
     if (this.cfg.serverOpt == null) return null
     return h == null ? initialServerState(this.rule, this.c.trainer.size) : this.store.get(h)
-  }
-
-  private fetchHead (): void {
-    if (this.fetching != null || this.now() < this.fetchRetryAt) return
-    const hash = this.head.hash
-    const state = this.headState()
-    const last = this.history.at(-1)
-    const sources = this.sourcesOf(last != null && last.hash === hash ? last : undefined)
-    // quantised downlink: a peer holding the previous model fetches only the round's delta
-    const viaDelta = (this.cfg.downBits ?? 0) > 0 && last != null && last.hash === hash && this.store.has(last.base)
-    this.fetching = (viaDelta ? this.store.fetchByDelta(hash, (last as CommittedRound).base, sources) : this.fetchModel(hash, sources))
-      .then(async () => { if (state != null) await this.fetchModel(state, sources, 2 * this.c.trainer.size) })
-      .then(() => { this.fetchBackoffMs = 0 })
-      .catch(err => {
-        // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
-        this.fetchBackoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.fetchBackoffMs))
-        this.fetchRetryAt = this.now() + this.fetchBackoffMs
-        this.log(`model ${hash.slice(0, 12)}: ${errText(err)} (next try in ${this.fetchBackoffMs} ms)`)
-      })
-      .finally(() => { this.fetching = undefined })
-  }
-
-  /**
-   * A peer that fell behind fetches only the head, so a round committed while it was catching up
-   * would stay unevaluated; this fetches the newest such round among the last 2 × KEEP_MODELS
-   * (peers keep at least KEEP_MODELS and drop others only past 2 × KEEP_MODELS + 2 models), one at
-   * a time, up to BACKFILL_TRIES times each, once the head is held.
-   */
-  private backfill (): void {
-    if (this.backfilling != null || this.fetching != null) return
-    const r = this.history.slice(-2 * KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
-    if (r == null) return
-    this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
-    const sources = this.sourcesOf(r)
-    this.backfilling = this.fetchModel(r.hash, sources)
-      .then(() => { this.stats.backfilled++ })
-      .catch(err => { this.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
-      .finally(() => { this.backfilling = undefined })
-  }
-
-  /** Whom to ask for a round's model, each once: its coordinator and participants first (they hold it), then every learner; never this peer. */
-  private sourcesOf (r: CommittedRound | undefined): string[] {
-    const self = this.c.mesh.peerId
-    return [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.learners])].filter(p => p !== self)
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
@@ -361,12 +348,13 @@ export class LiveLearning {
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
     const unlisted = new Set(this.c.mesh.unlisted())
-    const dials = await this.links.ensure(this.learners, p => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }, async cond => { await this.waitUntil(() => !this.running || cond()) })
-    if (dials.dialled.length > 0) {
-      this.stats.learnersDialled += dials.dialled.length
-      this.stats.learnersUnreachable += dials.unreachable.length
-      this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${dials.unreachable.length > 0 ? `; left out, still unlinked: ${dials.unreachable.join(' ')}` : ''}`)
-    }
+    const gone = (p: string): boolean => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }
+    const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) })
+    // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
+    const left = this.links.unlinked(this.learners, gone)
+    this.stats.learnersDialled += dials.dialled.length
+    this.stats.learnersUnreachable += left.length
+    if (dials.dialled.length > 0 || left.length > 0) this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${left.length > 0 ? `; left out, still unlinked: ${left.join(' ')}` : ''}`)
     // the round may have committed elsewhere meanwhile
     if (!this.running || this.head.round + 1 !== round || this.head.hash !== baseHash) return
     const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))

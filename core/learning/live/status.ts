@@ -49,6 +49,8 @@ export interface LiveStats {
   takeovers: number
   /** joined learners this peer dialled before selecting a round it coordinated, lacking a direct link to them (links.ts) */
   learnersDialled: number
+  /** rounds this peer was drawn to coordinate but passed: no source of the head answered (turns.ts) */
+  passes: number
   /** of those, the ones still without a direct link after the wait: left out of that round */
   learnersUnreachable: number
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
@@ -116,6 +118,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
   }
 }

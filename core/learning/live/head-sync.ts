@@ -1,0 +1,114 @@
+/**
+ * Getting the weights of committed rounds to this peer (for one `LiveLearning`, service.ts): the
+ * head's weights (and FedAdam server state) by hash, by delta where the task's downlink is
+ * quantised and the previous model is held, with a backoff while every source fails; and
+ * `backfill`, an older round's weights fetched only to evaluate it. Whom to ask: the round's
+ * coordinator and participants first (they hold it), then every learner, those linked directly
+ * before the others (a request to one linked only through the relay dials it first: model-fetch.ts).
+ */
+import { KEEP_MODELS, type ModelStore } from './model-store.ts'
+import type { LearningMesh } from './ports.ts'
+import type { CommittedRound, LiveStats } from './status.ts'
+
+/** how often a skipped round's model is asked for, to evaluate it, before giving up */
+const BACKFILL_TRIES = 3
+/** a failed head fetch is retried after 250 ms, doubling up to 5 s while every source keeps failing */
+const FETCH_RETRY_MIN_MS = 250
+const FETCH_RETRY_MAX_MS = 5000
+
+export interface HeadSyncDeps {
+  store: ModelStore
+  stats: LiveStats
+  mesh: Pick<LearningMesh, 'peerId' | 'links'>
+  /** the model's parameter count */
+  size: number
+  /** the task's downlink quantisation (0: whole models) */
+  downBits: number
+  now: () => number
+  log: (m: string) => void
+  head: () => { round: number, hash: string }
+  history: () => readonly CommittedRound[]
+  learners: () => readonly string[]
+}
+
+export class HeadSync {
+  private fetching: Promise<void> | undefined
+  /** after a failed fetch of the head, when to try again (doubling from FETCH_RETRY_MIN_MS, reset by a success) */
+  private retryAt = 0
+  private backoffMs = 0
+  /** the head whose last fetch failed (every source) */
+  private failed = ''
+  /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
+  private backfilling: Promise<void> | undefined
+  private readonly backfillTries = new Map<number, number>()
+
+  constructor (private readonly d: HeadSyncDeps) {}
+
+  /** The hash of the head's FedAdam server state (null for FedAvg, and before round 1: zeros). */
+  headState (): string | null {
+    const last = this.d.history().at(-1)
+    return last != null && last.hash === this.d.head().hash ? last.state : null
+  }
+
+  /** Whether the head's weights (and server state) are held. */
+  get held (): boolean {
+    const state = this.headState()
+    return this.d.store.has(this.d.head().hash) && (state == null || this.d.store.has(state))
+  }
+
+  /** Whether the last fetch of the current head failed at every source. */
+  get failedNow (): boolean { return this.failed === this.d.head().hash }
+
+  /** A new head was applied: fetch it at once. */
+  moved (): void { this.retryAt = 0 }
+
+  fetchHead (): void {
+    if (this.fetching != null || this.d.now() < this.retryAt) return
+    const { store } = this.d
+    const hash = this.d.head().hash
+    const state = this.headState()
+    const last = this.d.history().at(-1)
+    const sources = this.sourcesOf(last != null && last.hash === hash ? last : undefined)
+    // quantised downlink: a peer holding the previous model fetches only the round's delta
+    const viaDelta = this.d.downBits > 0 && last != null && last.hash === hash && store.has(last.base)
+    this.fetching = (viaDelta ? store.fetchByDelta(hash, (last as CommittedRound).base, sources) : store.fetchModel(hash, sources))
+      .then(async () => { if (state != null) await store.fetchModel(state, sources, 2 * this.d.size) })
+      .then(() => { this.backoffMs = 0 })
+      .catch(err => {
+        this.failed = hash
+        // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
+        this.backoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.backoffMs))
+        this.retryAt = this.d.now() + this.backoffMs
+        this.d.log(`model ${hash.slice(0, 12)}: ${errText(err)} (next try in ${this.backoffMs} ms)`)
+      })
+      .finally(() => { this.fetching = undefined })
+  }
+
+  /**
+   * A peer that fell behind fetches only the head, so a round committed while it was catching up
+   * would stay unevaluated; this fetches the newest such round among the last 2 × KEEP_MODELS
+   * (peers keep at least KEEP_MODELS and drop others only past 2 × KEEP_MODELS + 2 models), one at
+   * a time, up to BACKFILL_TRIES times each, once the head is held.
+   */
+  backfill (): void {
+    if (this.backfilling != null || this.fetching != null) return
+    const r = this.d.history().slice(-2 * KEEP_MODELS).reverse().find(r => r.localAccuracy == null && !this.d.store.has(r.hash) && (this.backfillTries.get(r.round) ?? 0) < BACKFILL_TRIES)
+    if (r == null) return
+    this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
+    this.backfilling = this.d.store.fetchModel(r.hash, this.sourcesOf(r))
+      .then(() => { this.d.stats.backfilled++ })
+      .catch(err => { this.d.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
+      .finally(() => { this.backfilling = undefined })
+  }
+
+  /** Whom to ask for a round's model, each once: its coordinator and participants first (they hold it), then every learner; never this peer. */
+  private sourcesOf (r: CommittedRound | undefined): string[] {
+    const self = this.d.mesh.peerId
+    const all = [...new Set([...(r != null ? [r.coordinator, ...r.participants] : []), ...this.d.learners()])].filter(p => p !== self)
+    // those linked directly first: a request to another dials it first (model-fetch.ts), up to a second each
+    const direct = new Set(this.d.mesh.links().filter(l => !l.limited).map(l => l.peerId))
+    return [...all.filter(p => direct.has(p)), ...all.filter(p => !direct.has(p))]
+  }
+}
+
+function errText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
