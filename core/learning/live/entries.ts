@@ -92,6 +92,12 @@ function taskOf (o: Record<string, unknown>): string {
   return o.task
 }
 
+function roundOf (o: Record<string, unknown>): number {
+  const round = uint(o.round, 'round')
+  if (round < 1) throw new EntryShapeError('round must be ≥ 1')
+  return round
+}
+
 function keys (o: Record<string, unknown>, want: string[]): void {
   const have = Object.keys(o).sort().join(',')
   if (have !== [...want].sort().join(',')) throw new EntryShapeError(`entry fields must be exactly ${want.join(', ')}`)
@@ -117,8 +123,7 @@ export function readPassEntry (bytes: Uint8Array): PassEntry {
   const o = parse(bytes)
   keys(o, ['task', 'round', 'base'])
   const task = taskOf(o)
-  const round = uint(o.round, 'round')
-  if (round < 1) throw new EntryShapeError('round must be ≥ 1')
+  const round = roundOf(o)
   if (typeof o.base !== 'string' || !HEX64.test(o.base)) throw new EntryShapeError('base must be 64 hex digits')
   return { task, round, base: o.base }
 }
@@ -135,8 +140,7 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
   const o = parse(bytes)
   keys(o, ROUND_FIELDS)
   const task = taskOf(o)
-  const round = uint(o.round, 'round')
-  if (round < 1) throw new EntryShapeError('round must be ≥ 1')
+  const round = roundOf(o)
   if (typeof o.coordinator !== 'string' || !PEER.test(o.coordinator)) throw new EntryShapeError('coordinator must be a peer id')
   if (!Array.isArray(o.participants) || o.participants.length === 0 || o.participants.length > MAX_PARTICIPANTS) throw new EntryShapeError(`participants must list 1..${MAX_PARTICIPANTS} peer ids`)
   const participants = o.participants.map(p => {

@@ -52,11 +52,10 @@ export class LearnerLinks {
 
   /** Joined learners other than this peer without a direct link, not gone, not within RETRY_MS of a failed dial; at most MAX_LINK_DIALS. */
   missing (learners: readonly string[], gone: (peer: string) => boolean): string[] {
-    const direct = this.direct()
     const now = this.now()
     // a failure older than LINK_RETRY_MS no longer holds a dial back: kept, it would grow with every learner ever dialled
     for (const [p, at] of this.failedAt) if (now - at >= LINK_RETRY_MS) this.failedAt.delete(p)
-    return learners.filter(p => p !== this.mesh.peerId && !direct.has(p) && !gone(p) && now - (this.failedAt.get(p) ?? -Infinity) >= LINK_RETRY_MS).slice(0, MAX_LINK_DIALS)
+    return this.unlinked(learners, gone).filter(p => !this.failedAt.has(p)).slice(0, MAX_LINK_DIALS)
   }
 
   /**

@@ -258,8 +258,13 @@ export class LiveLearning {
 
   /** Dials, in the background, the joined learners this peer lacks a direct link to (links.ts). */
   private prelink (): void {
+    this.stats.learnersDialled += this.links.prelink(this.learners, this.notWorthDialling()).length
+  }
+
+  /** Learners not worth a dial now: gone from the mesh, probed dead, or unlisted by their bootstrap (most likely dead: probes.ts). */
+  private notWorthDialling (): (peer: string) => boolean {
     const unlisted = new Set(this.c.mesh.unlisted())
-    this.stats.learnersDialled += this.links.prelink(this.learners, p => this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p)).length
+    return p => this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p)
   }
 
   /** Reads the mesh's open links and view into `liveness`. */
@@ -347,8 +352,8 @@ export class LiveLearning {
     const beganAt = this.now()
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
-    const unlisted = new Set(this.c.mesh.unlisted())
-    const gone = (p: string): boolean => { this.observeMesh(); return this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p) }
+    const skip = this.notWorthDialling()
+    const gone = (p: string): boolean => { this.observeMesh(); return skip(p) }
     const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) })
     // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
     const left = this.links.unlinked(this.learners, gone)
