@@ -150,7 +150,7 @@ export class StateProvider {
   private expireTimer?: ReturnType<typeof setInterval>
   private readonly syncing = new Map<string, Promise<void>>()
   private readonly queuedSyncs = new Map<string, Promise<void>>()
-  /** Local entries signed so far, and per peer how many of them a handshake or gossip covered. */
+  /** Local entries gossiped so far, which of them each peer was sent, and handshakes for those it missed. */
   private readonly catchUp: CatchUp
   private readonly fetchTimers = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly lastFetch = new Map<string, number>()
