@@ -92,7 +92,7 @@ test('two replicas crash: the rest keep committing, then remove them', { timeout
   const live = peers.filter(p => p !== a && p !== b)
   const more = await Promise.all(Array.from({ length: 20 }, async (_, i) => await live[i % live.length].node.submit(note(2000 + i))))
   assert.equal(more.length, 20)
-  await waitFor(() => live.every(p => p.node.status().replicas.length === 5), { timeout: 60_000, message: () => `removal of the crashed replicas (${live.map(p => p.node.status().replicas.length).join(',')})` })
+  await waitFor(() => live.every(p => p.node.status().replicas.length === 5), { timeout: 60_000, message: () => `removal of the crashed replicas (${live.map(p => p.node.status().replicas.length).join(',')}); what each live replica knows of them: ${live.map(p => JSON.stringify({ epoch: p.node.status().epoch, crashed: [a, b].map(x => p.node.liveness.state(x.id) ?? null), probes: p.node.liveness.stats, rejected: p.node.rejected })).join(' ')}` })
   const again = await live[1].node.submit(note(3000))
   await waitFor(() => live.every(p => p.node.status().height >= again.slot) && heads(live).size === 1, { timeout: 30_000, message: 'identical heads after removal' })
   const v = await live[2].node.verify()
