@@ -33,9 +33,13 @@ export interface UpkeepOwner {
   log: (msg: string) => void
 }
 
+/** An ask to remove a silent replica that failed without an answer is repeated after this long. */
+const REMOVE_RETRY_MS = 5000
+
 export class MembershipUpkeep {
   private joinAt = 0
-  private readonly asked = new Set<string>()
+  /** `epoch:peer` → when a remove may be asked again (Infinity: asked, or answered) */
+  private readonly asked = new Map<string, number>()
   private readonly evidenceSent = new Set<string>()
 
   constructor (private readonly o: UpkeepOwner) {}
@@ -65,13 +69,26 @@ export class MembershipUpkeep {
   }
 
   /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
+  /**
+   * Asks to remove each replica that stopped answering, once per epoch — and again 5 s after an ask
+   * that failed without an answer (a submit timed out while the silent replicas slowed the epoch's
+   * decisions) once none of ours is still on its way: a lost ask used to be the last, and with
+   * fewer than f + 1 asks committed the silent replicas stayed for the whole epoch. A refusal is
+   * the ledger's answer (e.g. already removed): not asked again. Duplicates are harmless (the
+   * chain counts distinct askers).
+   */
   removeSilent (e: EpochInfo): void {
+    const now = this.o.clock.now()
+    for (const key of this.asked.keys()) if (Number(key.slice(0, key.indexOf(':'))) < e.epoch) this.asked.delete(key)
     for (const peer of this.o.liveness.check()) {
       const key = `${e.epoch}:${peer}`
-      if (this.asked.has(key)) continue
-      this.asked.add(key)
+      if ((this.asked.get(key) ?? -Infinity) > now || (this.asked.has(key) && this.o.pending('remove'))) continue
+      this.asked.set(key, Infinity)
       const st = this.o.liveness.state(peer)
-      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => { this.o.log(`remove: ${String(err)}`) })
+      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => {
+        this.o.log(`remove: ${String(err)}`)
+        if (!(err instanceof EntryRefusedError) && this.asked.has(key)) this.asked.set(key, this.o.clock.now() + REMOVE_RETRY_MS)
+      })
     }
   }
 

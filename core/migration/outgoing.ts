@@ -142,7 +142,10 @@ export async function migrateOut (
   let have: string[] | undefined
   const refusals: string[] = []
   for (const t of targets) {
-    // a target whose ledger view lags may not have seen our claim yet: ask it again a few times
+    // a target whose ledger view lags may not have seen our claim yet: ask it again a few times;
+    // one that could not be reached (a fresh dial to a tab whose link just closed timed out) once
+    // more, then the next target (a leaving peer's grace period is short)
+    let unreached = 0
     for (let attempt = 0; attempt < 5 && have == null; attempt++) {
       if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 500 * attempt))
       try {
@@ -152,7 +155,7 @@ export async function migrateOut (
         if (res.type !== 'refuse' || !res.reason.startsWith('not the holder')) break
       } catch (err) {
         refusals.push(`${t}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`)
-        break
+        if (++unreached >= 2) break
       }
     }
     if (have != null) break

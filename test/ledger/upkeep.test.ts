@@ -10,6 +10,7 @@ import { test } from 'node:test'
 import { Liveness } from '../../core/ledger/liveness.ts'
 import { EntryRefusedError, SubmitTimeoutError } from '../../core/ledger/errors.ts'
 import type { Chain } from '../../core/ledger/chain.ts'
+import type { EpochInfo } from '../../core/ledger/epochs.ts'
 import type { Clock } from '../../core/ledger/live-replica.ts'
 import { Submitter } from '../../core/ledger/submitter.ts'
 import type { CommittedEntry, Entry } from '../../core/ledger/types.ts'
@@ -115,4 +116,40 @@ test('a join refused for equivocation is never asked again', async () => {
   await last?.catch(() => {})
   for (let i = 0; i < 120; i++) { clock.advance(1000); upkeep.join(chain) }
   assert.equal(submitted.length, 1)
+})
+
+test('a remove ask that failed without an answer is asked again once nothing of ours is pending; a refusal is final', async () => {
+  const clock = new ManualClock()
+  const liveness = new Liveness({ now: clock.now, silenceMs: () => 3000, linkRttMs: () => 1, probe: () => {} })
+  liveness.track(['gone', 'refused'])
+  let pending = false
+  const asks: string[] = []
+  const fail: Array<{ peer: string, reject: (err: Error) => void }> = []
+  const upkeep = new MembershipUpkeep({
+    self: 'me', clock, liveness, init: {}, stopping: () => false, chain: () => undefined, joinBody: () => new Uint8Array([7]),
+    pending: kind => kind === 'remove' && pending, evidence: () => [], rttMs: () => 1, recentDecideMs: [],
+    submit: async entry => {
+      const peer = new TextDecoder().decode(entry.data).includes('refused') ? 'refused' : 'gone'
+      asks.push(peer)
+      pending = true
+      return await new Promise<CommittedEntry>((_resolve, reject) => { fail.push({ peer, reject }) })
+    },
+    log: () => {}
+  })
+  const epoch = { epoch: 3 } as unknown as EpochInfo
+  const pass = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) { clock.advance(1000); upkeep.removeSilent(epoch); await Promise.resolve() } }
+  await pass(60)
+  assert.deepEqual(asks.sort(), ['gone', 'refused'], 'both silent replicas asked once')
+  // both submits end without a commit: one timed out, one refused by the ledger
+  for (const f of fail.splice(0)) f.reject(f.peer === 'gone' ? new SubmitTimeoutError('not committed') : new EntryRefusedError('not a replica'))
+  await new Promise(resolve => setImmediate(resolve))
+  await pass(30)
+  assert.equal(asks.length, 2, 'not asked again while an ask of ours may still commit')
+  pending = false
+  await pass(10)
+  assert.deepEqual(asks.slice(2), ['gone'], 'the timed-out ask is repeated; the refused one is not')
+  // a new epoch asks afresh (and forgets the old epoch's asks)
+  pending = false
+  clock.advance(1000); upkeep.removeSilent({ epoch: 4 } as unknown as EpochInfo)
+  assert.equal(asks.length, 5)
 })
