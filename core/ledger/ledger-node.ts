@@ -55,11 +55,23 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
     this.loop()
   }
 
+  /** What became of the leave asked for at stop (none asked: not a replica, the last one, or `leaveOnStop: false`). */
+  leaveOnStop?: 'committed' | 'not committed' | 'skipped'
+
   async stop (): Promise<void> {
     if (!this.running) return
     this.stopping = true
     if ((this.init.leaveOnStop ?? true) && this.chain != null && this.chain.isReplica(this.self) && this.chain.current.n > 1) {
-      await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).catch(err => { this.debug(`leave not committed: ${String(err)}`) })
+      // a leave needs the other replicas: with no link to any of them (the last one still up, or
+      // cut off) it cannot commit, and waiting 5 s for it only delays the stop; they remove a
+      // replica that stays silent anyway
+      const linked = new Set(this.c.transport.connectedPeers())
+      if (!this.chain.current.replicas.some(r => r.peerId !== this.self && linked.has(r.peerId))) {
+        this.leaveOnStop = 'skipped'
+        this.debug('leave skipped: no other replica of the epoch is linked')
+      } else {
+        this.leaveOnStop = await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).then(() => 'committed' as const, err => { this.debug(`leave not committed: ${String(err)}`); return 'not committed' as const })
+      }
     }
     this.running = false
     this.clock.clearTimeout(this.timer)

@@ -1,7 +1,7 @@
 /**
  * The shared fuzz harness for every wire decoder (issue 19): seeded mutations of valid encodings
  * fed to a decoder, which must either return or throw one of its typed errors (by `name`), within
- * a per-input time bound. libp2p's `test-garbage-error-handling` idea, with a mutator in the style
+ * a per-input time bound (an input over it is timed again: its fastest run counts). libp2p's `test-garbage-error-handling` idea, with a mutator in the style
  * of AFL's havoc stage: bit flips, interesting bytes, truncation, extension, inserted, deleted and
  * duplicated ranges, splices of two seeds, huge varints and length prefixes, and pure noise.
  *
@@ -64,6 +64,9 @@ export function mutate (seeds: readonly Uint8Array[], next: () => number): Uint8
   return Uint8Array.from(b)
 }
 
+/** Times an input over the bound takes again before it counts as slow. */
+const REPEATS = 3
+
 /** Runs `target`; never throws itself — returns a report whose `failure` says what went wrong. */
 export function fuzz (target: FuzzTarget, seed: number, maxMsPerInput: number): FuzzReport {
   const next = xorshift(seed)
@@ -85,10 +88,18 @@ export function fuzz (target: FuzzTarget, seed: number, maxMsPerInput: number): 
       else if (i < target.seeds.length) problem = `seed ${i} does not decode: ${name}: ${err.message}`
       else report.rejected[name] = (report.rejected[name] ?? 0) + 1
     }
-    const ms = performance.now() - t0
+    let ms = performance.now() - t0
+    // an input over the bound is timed again: a slow path in the decoder is slow every time, a GC
+    // pause or the scheduler stalling this process under load (CI once: 1,030 ms for an input
+    // that decodes in 0.1 ms) is not; the input's time is its fastest of REPEATS runs
+    for (let r = 0; r < REPEATS && problem == null && ms > maxMsPerInput; r++) {
+      const t1 = performance.now()
+      try { target.decode(input) } catch {}
+      ms = Math.min(ms, performance.now() - t1)
+    }
     report.inputs++
     if (ms > report.slowestMs) report.slowestMs = ms
-    if (problem == null && ms > maxMsPerInput) problem = `took ${ms.toFixed(1)} ms (bound ${maxMsPerInput} ms)`
+    if (problem == null && ms > maxMsPerInput) problem = `took ${ms.toFixed(1)} ms at best of ${REPEATS + 1} runs (bound ${maxMsPerInput} ms)`
     if (problem != null) {
       report.failure = { index: i, input: Buffer.from(input.subarray(0, 256)).toString('hex'), problem }
       return report

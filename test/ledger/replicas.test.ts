@@ -85,14 +85,17 @@ test('a follower verifies the chain and matches the head', { timeout: 60_000 }, 
   peers.push(follower)
 })
 
-test('two replicas crash: the rest keep committing, then remove them', { timeout: 120_000 }, async () => {
+test('two replicas crash: the rest keep committing, then remove them', { timeout: 120_000 }, async t => {
   const [a, b] = [peers[5], peers[6]]
+  const t0 = Date.now()
   await net.crash(a.id)
   await net.crash(b.id)
   const live = peers.filter(p => p !== a && p !== b)
   const more = await Promise.all(Array.from({ length: 20 }, async (_, i) => await live[i % live.length].node.submit(note(2000 + i))))
   assert.equal(more.length, 20)
+  const t1 = Date.now()
   await waitFor(() => live.every(p => p.node.status().replicas.length === 5), { timeout: 60_000, message: () => `removal of the crashed replicas (${live.map(p => p.node.status().replicas.length).join(',')}); what each live replica knows of them: ${live.map(p => JSON.stringify({ epoch: p.node.status().epoch, crashed: [a, b].map(x => p.node.liveness.state(x.id) ?? null), probes: p.node.liveness.stats, rejected: p.node.rejected })).join(' ')}` })
+  t.diagnostic(`20 entries committed ${t1 - t0} ms after the crash, both removed ${Date.now() - t1} ms later`)
   const again = await live[1].node.submit(note(3000))
   await waitFor(() => live.every(p => p.node.status().height >= again.slot) && heads(live).size === 1, { timeout: 30_000, message: 'identical heads after removal' })
   const v = await live[2].node.verify()
@@ -124,4 +127,21 @@ test('a replica that stops gracefully leaves at the next epoch', { timeout: 60_0
   await waitFor(() => rest.every(p => p.node.status().replicas.length === n - 1 && !p.node.status().replicas.some(r => r.peerId === leaving.id)), { timeout: 30_000, message: 'the leave to commit' })
   const c = await rest[0].node.submit(note(4000))
   assert.ok(c.applied)
+})
+
+test('a replica linked to no other replica skips the leave at stop (it could not commit) and stops at once', { timeout: 60_000 }, async () => {
+  const live = peers.filter(p => !net.offline.has(p.id) && p.node.status().replica)
+  assert.ok(live.length >= 2, `replicas left: ${live.length}`)
+  const alone = live[live.length - 1]
+  for (const p of peers) if (p !== alone) { net.cut.add(`${alone.id}>${p.id}`); net.cut.add(`${p.id}>${alone.id}`) }
+  alone.node.init.leaveOnStop = true
+  await alone.node.stop()
+  net.offline.add(alone.id)
+  assert.equal(alone.node.leaveOnStop, 'skipped')
+  // one that still has links asks and commits, as before
+  const other = live[0]
+  other.node.init.leaveOnStop = true
+  await other.node.stop()
+  net.offline.add(other.id)
+  assert.equal(other.node.leaveOnStop, 'committed')
 })
