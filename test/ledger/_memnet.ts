@@ -43,6 +43,9 @@ export class MemNet {
   /** peers whose sync answers never come (an overloaded peer): a request to one fails after `maxDelayMs` × 10 */
   readonly syncMuted = new Set<string>()
 
+  /** the peers' topology view is empty (a mesh whose announcements reach nobody): `knownPeers` gives none */
+  unseen = false
+
   constructor (seed: number, readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
 
   private later (fn: () => void, ms = prng.int32(this.rng, 0, this.maxDelayMs)): void {
@@ -94,6 +97,8 @@ export class MemNet {
         return await p.node.serveSync(id, payload)
       },
       connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p) && net.linked(id, p)),
+      // the mesh's topology view: every peer of the net, linked or not (none while `unseen`)
+      knownPeers: () => net.unseen ? [] : [...net.peers.keys()].filter(p => p !== id),
       rttMs: () => 2,
       protect: () => {},
       disconnect: peer => { net.cut.add(`${id}>${peer}`) }
