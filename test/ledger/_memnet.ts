@@ -43,6 +43,8 @@ export class MemNet {
   /** peers whose sync answers never come (an overloaded peer): a request to one fails after `maxDelayMs` × 10 */
   readonly syncMuted = new Set<string>()
 
+  /** sync requests made, by `from>to` */
+  readonly asked = new Map<string, number>()
   /** the peers' topology view is empty (a mesh whose announcements reach nobody): `knownPeers` gives none */
   unseen = false
 
@@ -83,6 +85,7 @@ export class MemNet {
         }
       },
       async request (to, payload, opts) {
+        net.asked.set(`${id}>${to}`, (net.asked.get(`${id}>${to}`) ?? 0) + 1)
         const p = net.peers.get(to)
         if (p == null || !net.up(id, to)) throw new Error(`${to} unreachable`)
         if (!net.linked(id, to)) {

@@ -114,6 +114,33 @@ test('a late follower linked only to a genesis peer that never answers sync gets
   }
 })
 
+/**
+ * Fourth: a hub whose answer did not come is asked after the others for SILENT_MS (30 s), not first
+ * in every pull: each timed-out request is one it still has to read, and 10 s of the newcomer's
+ * pull. The late follower's first pull finds only the muted genesis peer (its topology view is
+ * still empty); by the next one it knows the replicas. Before, the genesis peer came first in every
+ * pull of a peer without a genesis, so it was asked again before a replica gave the chain.
+ */
+test('a genesis peer whose sync answer did not come is asked after the peers that may answer', { timeout: 60_000 }, async () => {
+  const net4 = new MemNet(35)
+  try {
+    const { init, early } = await threeReplicas(net4, 'silent hub')
+    const [genesis] = early
+    net4.syncMuted.add(genesis.id)
+    net4.unseen = true
+    const lateId = peerIdFromPrivateKey(await seededKey('silent hub late')).toString()
+    for (const r of early.slice(1)) net4.unlinked.add(`${lateId}>${r.id}`)
+    const late = await net4.add('silent hub late', { ...init, join: false })
+    const asked = (): number => net4.asked.get(`${lateId}>${genesis.id}`) ?? 0
+    await waitFor(() => asked() >= 1, { timeout: 10_000, interval: 5, message: () => show([late]) })
+    net4.unseen = false
+    await waitFor(() => late.node.status().height >= 0, { timeout: 30_000, interval: 50, message: () => show([late]) })
+    assert.equal(asked(), 1, `requests to the genesis peer; ${show([late])}`)
+  } finally {
+    await net4.stopAll()
+  }
+})
+
 const show = (ps: MemPeer[]): string => ps.map(p => { const s = p.node.status(); return `${p.id.slice(-4)} e${s.epoch} h${s.height} pulls ${s.frames?.syncPulls} dials ${s.frames?.syncDials}` }).join('; ')
 
 /** A genesis peer and two replicas (seeds named after `name`), all three replicas of the epoch. */
