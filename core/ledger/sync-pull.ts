@@ -15,9 +15,10 @@
  * A peer without a genesis also asks holders and the genesis peer it has no usable link to, dialling
  * them (`syncDials` counts those requests): at n = 32 late peers were linked only to each other.
  * And it asks the mesh's other members (`knownPeers`, the topology view), dialling them: at n = 20
- * no record was gossiped while late peers waited, so none was named a holder, and every pull went
+ * late peers heard no gossiped record while they waited, so none was named a holder, and every pull went
  * to the saturated bootstrap and timed out. A peer whose answer did not come (`unanswered`) is
- * asked after every other candidate for `SILENT_MS`, so a mute hub costs one timeout, not one per pull.
+ * asked after every other candidate for `SILENT_MS`, so a mute hub is not first in every pull (with
+ * more than `PULL_TARGETS` candidates, or one that answers first, it is not asked at all then).
  */
 import { Chain } from './chain.ts'
 import { readRecord, readSyncResponse, writeSyncRequest } from './codec.ts'
