@@ -144,6 +144,8 @@ export class Links implements LedgerTransport {
     return [...new Set(this.mesh.links().filter(l => !l.limited).map(l => l.peerId))]
   }
 
+  knownPeers (): string[] { return this.mesh.members().filter(p => p !== this.self) }
+
   rttMs (peerId: string): number | undefined {
     return this.mesh.links().find(l => l.peerId === peerId && l.rttMs != null)?.rttMs
   }

@@ -14,6 +14,11 @@
  * sat at height −1 for 6–9 minutes (docs/ledger.md, "Late peers"). One such pull runs at a time.
  * A peer without a genesis also asks holders and the genesis peer it has no usable link to, dialling
  * them (`syncDials` counts those requests): at n = 32 late peers were linked only to each other.
+ * And it asks the mesh's other members (`knownPeers`, the topology view), dialling them: at n = 20
+ * late peers heard no gossiped record while they waited, so none was named a holder, and every pull went
+ * to the saturated bootstrap and timed out. A peer whose answer did not come (`unanswered`) is
+ * asked after every other candidate for `SILENT_MS`, so a mute hub is not first in every pull (with
+ * more than `PULL_TARGETS` candidates, or one that answers first, it is not asked at all then).
  */
 import { Chain } from './chain.ts'
 import { readRecord, readSyncResponse, writeSyncRequest } from './codec.ts'
@@ -26,7 +31,9 @@ import { EpochInstances } from './epoch-instances.ts'
 export const PULL_TARGETS = 4
 /** a peer that answered without a genesis is not asked again for this long */
 export const LACKING_MS = 10_000
-/** peers remembered as holders / lacking, at most (oldest dropped) */
+/** a peer whose answer did not come is asked after all others for this long */
+export const SILENT_MS = 30_000
+/** peers remembered as holders / lacking / silent, at most (oldest dropped) */
 const REMEMBERED = 64
 
 /** How one request went: `done` (we hold what it had, or it had nothing more), or why not. */
@@ -37,6 +44,8 @@ export abstract class SyncPulls extends EpochInstances {
   private readonly holders = new Map<string, number>()
   /** peers that answered a pull without a genesis, by when */
   private readonly lacking = new Map<string, number>()
+  /** peers whose answer to a pull did not come (timed out, unreachable), by when */
+  private readonly silent = new Map<string, number>()
   private pulling = false
   private caughtUp = false
 
@@ -83,19 +92,26 @@ export abstract class SyncPulls extends EpochInstances {
 
   /**
    * Whom `pullAny` asks, in order (at most PULL_TARGETS): recent holders, the genesis peer when we
-   * have no chain, then the rest at random. Without a chain, holders and the genesis peer are asked
-   * even when we hold no usable link to them (the request dials one): a late peer whose links all
-   * go to other peers without the chain must still reach one that has it.
+   * have no chain, linked peers at random, and — without a chain — the mesh's other members at
+   * random; peers that did not answer in the last SILENT_MS come after those, and peers that
+   * answered without a genesis in the last LACKING_MS last (a slow peer may still answer; those
+   * surely lack it). Without a chain, holders, the genesis peer and members
+   * are asked even when we hold no usable link to them (the request dials one): a late peer whose
+   * links all go to a busy hub and to other peers without the chain must still reach one that has it.
    */
   protected pullTargets (): string[] {
     const now = this.clock.now()
     const linked = this.c.transport.connectedPeers()
     const anyLink = this.chain == null
-    const shuffled = linked.map(p => ({ p, k: Math.random() })).sort((a, b) => a.k - b.k).map(x => x.p)
+    const shuffle = (ps: string[]): string[] => ps.map(p => ({ p, k: Math.random() })).sort((a, b) => a.k - b.k).map(x => x.p)
     const holders = [...this.holders].filter(([p, at]) => now - at < LACKING_MS && (anyLink || linked.includes(p))).sort((a, b) => b[1] - a[1]).map(([p]) => p)
     const genesis = this.chain == null && (anyLink || linked.includes(this.init.genesisPeerId)) ? [this.init.genesisPeerId] : []
-    const lacking = (p: string): boolean => now - (this.lacking.get(p) ?? -Infinity) < LACKING_MS
-    const order = [...new Set([...holders, ...genesis, ...shuffled.filter(p => !lacking(p)), ...shuffled.filter(lacking)])]
+    const members = anyLink ? shuffle((this.c.transport.knownPeers?.() ?? []).filter(p => p !== this.c.transport.self && !linked.includes(p))) : []
+    const recent = (m: Map<string, number>, ms: number) => (p: string): boolean => now - (m.get(p) ?? -Infinity) < ms
+    const lacking = recent(this.lacking, LACKING_MS)
+    const silent = recent(this.silent, SILENT_MS)
+    const all = [...holders, ...genesis, ...shuffle(linked), ...members]
+    const order = [...new Set([...all.filter(p => !lacking(p) && !silent(p)), ...all.filter(p => !lacking(p)), ...all])]
     return order.slice(0, PULL_TARGETS)
   }
 
@@ -120,10 +136,12 @@ export abstract class SyncPulls extends EpochInstances {
         if (direct) this.frames.counts.syncDials++
         res = readSyncResponse(await this.c.transport.request(target, writeSyncRequest({ from, limit: 64 }), direct ? { direct } : undefined))
       } catch (err) {
+        remember(this.silent, target, this.clock.now())
         this.debug(`sync pull from ${target} (from ${from}) unanswered: ${err instanceof Error ? err.message : String(err)}`)
         return { ok: false, said, why: 'unanswered' }
       }
       said ??= res.height
+      this.silent.delete(target)
       if (this.chain == null) {
         if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) {
           remember(this.lacking, target, this.clock.now())

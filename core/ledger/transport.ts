@@ -17,6 +17,11 @@ export interface LedgerTransport {
   request: (peerId: string, payload: Uint8Array, opts?: { direct?: boolean }) => Promise<Uint8Array>
   /** peers we have a link to now */
   connectedPeers: () => string[]
+  /**
+   * peers the mesh knows of (its topology view), linked or not: a peer without the chain asks
+   * them, dialling, when its linked peers cannot give it (a newcomer linked only to a busy hub)
+   */
+  knownPeers?: () => string[]
   /** last round trip to a peer, ms */
   rttMs: (peerId: string) => number | undefined
   /** keeps direct links to these peers (the replicas of the epoch) */

@@ -13,6 +13,7 @@
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
+import { HUB_GOSSIP } from './hub-gossip.ts'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
@@ -107,7 +108,8 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
       // and relayed links all carry the relay's IP: with 20 local peers the bootstrap scored every
       // peer at -500, below the graylist threshold, ignored their subscriptions and emptied its
       // mesh, so late joiners never heard any gossip (full membership was never reached)
-      scoreParams: { IPColocationFactorWeight: 0, topics: topicScores() }
+      scoreParams: { IPColocationFactorWeight: 0, topics: topicScores() },
+      ...(config.hubGossip ? HUB_GOSSIP : {})
     })
   }
   if (config.relayServer) {

@@ -22,14 +22,17 @@ const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTim
  * The mesh config from the shared flags; the identity comes from (or is created in) `dataDir`.
  * Test-only (`NOVACRON_TEST=1`, as the ledger's hostile modes): `NOVACRON_MESH_PACED_PROTECTED_DIALS=1`
  * paces the dials to replicas (`pacedProtectedDials`, an experiment the ledger benchmark compares
- * with the default); there is no flag.
+ * with the default); `NOVACRON_MESH_STOCK_HUB_GOSSIP=1` gives a bootstrap gossipsub's stock options
+ * instead of the hub's lighter ones (`hubGossip`, compared side by side in bench/_late-links.ts);
+ * there are no flags.
  */
 export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MeshNodeInit> {
   return {
     maxPeers: num(args, 'max-peers'),
     dialTimeoutMs: num(args, 'dial-timeout'),
     privateKey: await loadOrCreateIdentity(dataDir),
-    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {})
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {}),
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_HUB_GOSSIP === '1' ? { hubGossip: false } : {})
   }
 }
 

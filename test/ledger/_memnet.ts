@@ -43,6 +43,11 @@ export class MemNet {
   /** peers whose sync answers never come (an overloaded peer): a request to one fails after `maxDelayMs` × 10 */
   readonly syncMuted = new Set<string>()
 
+  /** sync requests made, by `from>to` */
+  readonly asked = new Map<string, number>()
+  /** the peers' topology view is empty (a mesh whose announcements reach nobody): `knownPeers` gives none */
+  unseen = false
+
   constructor (seed: number, readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
 
   private later (fn: () => void, ms = prng.int32(this.rng, 0, this.maxDelayMs)): void {
@@ -80,6 +85,7 @@ export class MemNet {
         }
       },
       async request (to, payload, opts) {
+        net.asked.set(`${id}>${to}`, (net.asked.get(`${id}>${to}`) ?? 0) + 1)
         const p = net.peers.get(to)
         if (p == null || !net.up(id, to)) throw new Error(`${to} unreachable`)
         if (!net.linked(id, to)) {
@@ -94,6 +100,8 @@ export class MemNet {
         return await p.node.serveSync(id, payload)
       },
       connectedPeers: () => [...net.peers.keys()].filter(p => p !== id && net.up(id, p) && net.linked(id, p)),
+      // the mesh's topology view: every peer of the net, linked or not (none while `unseen`)
+      knownPeers: () => net.unseen ? [] : [...net.peers.keys()].filter(p => p !== id),
       rttMs: () => 2,
       protect: () => {},
       disconnect: peer => { net.cut.add(`${id}>${peer}`) }

@@ -62,13 +62,8 @@ test('late followers behind other late peers reach the head while the genesis pe
 test('late followers linked to no replica dial a chain holder they heard gossip from', { timeout: 120_000 }, async () => {
   const net2 = new MemNet(33)
   try {
-    const key = await seededKey('unlinked genesis')
-    const gid = peerIdFromPrivateKey(key).toString()
-    const init = { genesisPeerId: gid, removeAfterMs: 600_000, syncIntervalMs: 1000 }
-    const genesis = await net2.add('unlinked genesis', init, { key })
-    const early = [genesis, await net2.add('unlinked replica a', init), await net2.add('unlinked replica b', init)]
-    const show = (ps: MemPeer[]): string => ps.map(p => { const s = p.node.status(); return `${p.id.slice(-4)} e${s.epoch} h${s.height} pulls ${s.frames?.syncPulls} dials ${s.frames?.syncDials}` }).join('; ')
-    await waitFor(() => early.every(p => p.node.status().replicas.length === 3), { timeout: 60_000, message: () => show(early) })
+    const { init, early } = await threeReplicas(net2, 'unlinked')
+    const [genesis] = early
     await early[1].node.submit(note(10), { timeoutMs: 30_000 })
     net2.syncMuted.add(genesis.id)
     const lateIds = await Promise.all(['unlinked late 1', 'unlinked late 2'].map(async s => peerIdFromPrivateKey(await seededKey(s)).toString()))
@@ -88,3 +83,71 @@ test('late followers linked to no replica dial a chain holder they heard gossip 
     await net2.stopAll()
   }
 })
+
+/**
+ * Third test (n = 20, `ledger6`): no record was gossiped while late peers waited, so none was named
+ * a holder, and every pull went to the saturated bootstrap and timed out. Here the late follower is
+ * linked only to the muted genesis peer, and nothing is committed while it waits. Before the fix its
+ * pulls asked only the genesis peer (height −1 for good); now it also asks the mesh's members from
+ * its topology view, dialling them, and the genesis peer, once silent, comes after them.
+ */
+test('a late follower linked only to a genesis peer that never answers sync gets the chain from a replica it knows of', { timeout: 120_000 }, async () => {
+  const net3 = new MemNet(34)
+  try {
+    const { init, early } = await threeReplicas(net3, 'mute hub')
+    const [genesis] = early
+    for (let i = 0; i < 2; i++) await early[1 + i].node.submit(note(20 + i), { timeoutMs: 30_000 })
+    net3.syncMuted.add(genesis.id)
+    const lateId = peerIdFromPrivateKey(await seededKey('mute hub late')).toString()
+    for (const r of early.slice(1)) net3.unlinked.add(`${lateId}>${r.id}`)
+    const late = await net3.add('mute hub late', { ...init, join: false })
+    const all = [...early, late]
+    await waitFor(() => {
+      const heads = new Set(all.map(p => `${p.node.status().height}:${p.node.status().head}`))
+      return heads.size === 1 && late.node.status().height >= 0
+    }, { timeout: 30_000, interval: 100, message: () => show(all) })
+    // the chain came over a link the pull dialled to a replica: the genesis peer answered nothing
+    assert.ok((late.node.status().frames?.syncDials ?? 0) > 0, show([late]))
+    assert.equal(early.slice(1).some(r => !net3.unlinked.has(`${lateId}>${r.id}`)), true)
+  } finally {
+    await net3.stopAll()
+  }
+})
+
+/**
+ * Fourth: a hub whose answer did not come is asked after the others for SILENT_MS (30 s), not first
+ * in every pull: each timed-out request is one it still has to read, and 10 s of the newcomer's
+ * pull. The late follower's first pull finds only the muted genesis peer (its topology view is
+ * still empty); by the next one it knows the replicas. Before, the genesis peer came first in every
+ * pull of a peer without a genesis, so it was asked again before a replica gave the chain.
+ */
+test('a genesis peer whose sync answer did not come is asked after the peers that may answer', { timeout: 60_000 }, async () => {
+  const net4 = new MemNet(35)
+  try {
+    const { init, early } = await threeReplicas(net4, 'silent hub')
+    const [genesis] = early
+    net4.syncMuted.add(genesis.id)
+    net4.unseen = true
+    const lateId = peerIdFromPrivateKey(await seededKey('silent hub late')).toString()
+    for (const r of early.slice(1)) net4.unlinked.add(`${lateId}>${r.id}`)
+    const late = await net4.add('silent hub late', { ...init, join: false })
+    const asked = (): number => net4.asked.get(`${lateId}>${genesis.id}`) ?? 0
+    await waitFor(() => asked() >= 1, { timeout: 10_000, interval: 5, message: () => show([late]) })
+    net4.unseen = false
+    await waitFor(() => late.node.status().height >= 0, { timeout: 30_000, interval: 50, message: () => show([late]) })
+    assert.equal(asked(), 1, `requests to the genesis peer; ${show([late])}`)
+  } finally {
+    await net4.stopAll()
+  }
+})
+
+const show = (ps: MemPeer[]): string => ps.map(p => { const s = p.node.status(); return `${p.id.slice(-4)} e${s.epoch} h${s.height} pulls ${s.frames?.syncPulls} dials ${s.frames?.syncDials}` }).join('; ')
+
+/** A genesis peer and two replicas (seeds named after `name`), all three replicas of the epoch. */
+async function threeReplicas (n: MemNet, name: string): Promise<{ init: { genesisPeerId: string, removeAfterMs: number, syncIntervalMs: number }, early: MemPeer[] }> {
+  const key = await seededKey(`${name} genesis`)
+  const init = { genesisPeerId: peerIdFromPrivateKey(key).toString(), removeAfterMs: 600_000, syncIntervalMs: 1000 }
+  const early = [await n.add(`${name} genesis`, init, { key }), await n.add(`${name} replica a`, init), await n.add(`${name} replica b`, init)]
+  await waitFor(() => early.every(p => p.node.status().replicas.length === 3), { timeout: 60_000, message: () => show(early) })
+  return { init, early }
+}

@@ -25,6 +25,9 @@ test('defaults are valid and documented values', () => {
   assert.equal(c.relayServer, false)
   assert.equal(c.pacedProtectedDials, false)
   assert.equal(validateConfig({ role: 'bootstrap' }).relayServer, true)
+  assert.equal(c.hubGossip, false)
+  assert.equal(validateConfig({ role: 'bootstrap' }).hubGossip, true)
+  assert.equal(validateConfig({ role: 'bootstrap', hubGossip: false }).hubGossip, false)
 })
 
 const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
@@ -47,6 +50,7 @@ const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
   ['role unknown', { role: 'king' }, 'role'],
   ['relayServer not boolean', { relayServer: 'yes' }, 'relayServer'],
   ['pacedProtectedDials not boolean', { pacedProtectedDials: 1 }, 'pacedProtectedDials'],
+  ['hubGossip not boolean', { hubGossip: 'yes' }, 'hubGossip'],
   ['privateKey not a key', { privateKey: { nope: true } }, 'privateKey'],
   ['listen not an array', { listen: '/webrtc' }, 'listen'],
   ['listen item garbage', { listen: ['not a multiaddr'] }, 'listen[0]'],
