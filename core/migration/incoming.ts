@@ -13,7 +13,7 @@
  * source stops pre-copying at twice the memory).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
-import { snapshotDigestOf } from './digest.ts'
+import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { DEFAULT_CHUNK_BYTES, fixedChunks, PreCopyReceiver } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -35,6 +35,8 @@ export interface IncomingContext {
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   log: (message: string) => void
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 export interface ReadySnapshot {
@@ -189,7 +191,7 @@ export class MigrationIncoming {
     if (memory != null && memory.length <= job.spec.memoryBytes) {
       for (const c of fixedChunks(memory, DEFAULT_CHUNK_BYTES)) if (!held.has(c.hash)) held.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
     }
-    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(held), lastActive: Date.now() })
+    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(held, this.ctx.sha256), lastActive: Date.now() })
     return { type: 'accept', have: [...held.keys()] }
   }
 }

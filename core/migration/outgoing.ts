@@ -19,7 +19,7 @@
 import type { HandoverEntry } from '../jobs/entries.ts'
 import type { PauseDecision } from '../jobs/runner.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
-import { snapshotDigestOf } from './digest.ts'
+import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { encodeChunkFrame, PreCopySender } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -75,6 +75,8 @@ export interface OutgoingContext {
   /** after a pause: go on here (in the paused instance), or leave */
   decide: (d: PauseDecision) => void
   log: (message: string) => void
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 export interface OutgoingOptions {
@@ -160,7 +162,7 @@ export async function migrateOut (
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target
   rec.targetHad = have.length
-  const sender = new PreCopySender({ targetHas: have })
+  const sender = new PreCopySender({ targetHas: have, ...(ctx.sha256 != null ? { sha256: ctx.sha256 } : {}) })
   let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {
     // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before

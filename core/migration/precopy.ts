@@ -20,7 +20,7 @@ import * as decoding from 'lib0/decoding'
 import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
-import { ChunkDigests } from './digest.ts'
+import { ChunkDigests, type SyncSha256 } from './digest.ts'
 import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { varUintLength, writeVarUintAt } from './protocol-codec.ts'
 import { looksIncompressible, readStoredFrame, STORED_OVERHEAD, writeStoredFrame } from './stored-frame.ts'
@@ -47,6 +47,8 @@ export interface PreCopyInit {
    * only by writes inside it @default 0
    */
   fixedChunkBytes?: number
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 /** Memory cut into aligned chunks of `size` bytes (the last may be shorter), each named by its xxHash64. */
@@ -68,7 +70,7 @@ export class PreCopySender {
   private readonly chunking: ChunkingOptions | undefined
   private readonly fixed: number
   /** each chunk's SHA-256, started when the chunk is first cut (the snapshot digest, digest.ts) */
-  readonly digests = new ChunkDigests()
+  readonly digests: ChunkDigests
   rounds = 0
   sentBytes = 0
   /** the task's memory as the deltas so far make it (`apply`): what the target is sent from */
@@ -79,6 +81,7 @@ export class PreCopySender {
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
+    this.digests = new ChunkDigests(init.sha256)
     this.chunking = init.chunking
     this.fixed = init.fixedChunkBytes ?? 0
     if (!Number.isInteger(this.fixed) || this.fixed < 0 || this.fixed > 1 << 20) throw new RangeError('fixedChunkBytes must be an integer from 0 to 1 MiB')
@@ -208,8 +211,10 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
 export class PreCopyReceiver {
   readonly chunks = new Map<string, Uint8Array>()
   /** each held chunk's SHA-256, started as it arrives (the snapshot digest, digest.ts) */
-  readonly digests = new ChunkDigests()
-  constructor (held: Iterable<[string, Uint8Array]> = []) {
+  readonly digests: ChunkDigests
+  /** `sha256`: a synchronous SHA-256 for the chunks' digests @default WebCrypto's */
+  constructor (held: Iterable<[string, Uint8Array]> = [], sha256?: SyncSha256) {
+    this.digests = new ChunkDigests(sha256)
     for (const [h, c] of held) { this.chunks.set(h, c); this.digests.add(h, c) }
   }
 

@@ -22,6 +22,7 @@ import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
+import type { SyncSha256 } from './digest.ts'
 import { NoDirectLinkError, NotCheckpointableError, NotMigratableError, PauseTimeoutError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
@@ -60,6 +61,11 @@ export interface MigrationComponents {
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
   peers: () => string[]
+  /**
+   * a synchronous SHA-256 for migrated chunks' digests (node:crypto's in a Node peer): WebCrypto's
+   * per-call cost is ~15 × the hash itself for an 8 KiB chunk (digest.ts) @default WebCrypto's
+   */
+  sha256?: SyncSha256
   log?: (message: string) => void
   /** a line for the peer's output (event, fields, human text) */
   out?: (event: string, fields: Record<string, unknown>, human: string) => void
@@ -197,6 +203,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
+    ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
     hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
@@ -371,6 +378,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
+        ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
         request: async (peer, payload, timeoutMs) => await request(peer, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })
