@@ -52,14 +52,21 @@ export class ChunkDigests {
 
 /** The digest of a snapshot given its meta bytes and its memory's chunk list (each chunk's SHA-256 in `digests`). */
 export async function snapshotDigestOf (meta: Uint8Array, chunks: ReadonlyArray<{ hash: string, length: number }>, digests: ChunkDigests): Promise<string> {
+  return await hashListDigest(meta, chunks, chunks.map(c => {
+    const d = digests.get(c.hash)
+    if (d == null) throw new Error(`no digest for chunk ${c.hash}`)
+    return d
+  }))
+}
+
+/** The digest of a snapshot given its meta bytes, its chunks' lengths and each chunk's SHA-256 (`shas[i]` for chunk i). */
+export async function hashListDigest (meta: Uint8Array, chunks: ReadonlyArray<{ length: number }>, chunkShas: ReadonlyArray<Uint8Array | Promise<Uint8Array>>): Promise<string> {
   let total = 0
   for (const c of chunks) total += c.length
   // computed ones as they are; only those still running (WebCrypto's) are awaited
   const shas: Uint8Array[] = []
   const pending: Array<Promise<void>> = []
-  for (const [i, c] of chunks.entries()) {
-    const d = digests.get(c.hash)
-    if (d == null) throw new Error(`no digest for chunk ${c.hash}`)
+  for (const [i, d] of chunkShas.entries()) {
     if (d instanceof Uint8Array) shas[i] = d
     else pending.push(d.then(v => { shas[i] = v }))
   }

@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.1.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.2.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -21,7 +21,8 @@ import type { PauseDecision } from '../jobs/runner.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
-import { encodeChunkFrame, PreCopySender } from './precopy.ts'
+import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
+import { PreCopySender, type RoundPlan } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 
 export interface MigrationRecord {
@@ -110,35 +111,39 @@ export async function migrateOut (
     return decodeResponse(await ctx.request(to, payload, timeout))
   }
 
-  async function sendChunks (chunks: Map<string, Uint8Array>): Promise<void> {
-    let batch: Array<[string, Uint8Array]> = []
-    let size = 0
-    const flush = async (): Promise<void> => {
+  // frames are written into one buffer reused from request to request (chunk-batch.ts): one
+  // request is in flight at a time, and its bytes are not needed once the target answered
+  const writer = new ChunkBatchWriter()
+  async function sendChunks (chunks: BatchChunk[]): Promise<void> {
+    const flush = async (batch: BatchChunk[]): Promise<void> => {
       let pending = batch
-      batch = []
-      size = 0
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 3) throw new MigrationFailedError(`${pending.length} chunk(s) still arrive corrupted after ${attempt} tries`)
-        const frames = pending.map(([h, c]) => {
-          const f = encodeChunkFrame(h, c)
-          if (corrupt) { corrupt = false; f[f.length - 1] ^= 0x5a; ctx.log(`TEST: corrupting chunk ${h} in transit`) }
-          return f
-        })
-        const res = await call({ type: 'chunks', id: task.id, frames })
+        if (corrupt) ctx.log(`TEST: corrupting chunk ${pending[0].hash} in transit`)
+        const payload = writer.write(task.id, pending, corrupt)
+        corrupt = false
+        rec.bytesSent += payload.length
+        const res = decodeResponse(await ctx.request(target, payload, timeout))
         if (res.type === 'refuse') throw new MigrationFailedError(`the target refused chunks: ${res.reason}`)
         if (res.type !== 'resend') throw new MigrationFailedError(`the target answered chunks with ${res.type}`)
         const again = new Set(res.hashes)
-        pending = pending.filter(([h]) => again.has(h))
+        pending = pending.filter(c => again.has(c.hash))
         rec.resentChunks += pending.length
       }
     }
-    for (const [h, c] of chunks) {
-      batch.push([h, c])
-      size += c.length
-      if (size >= batchBytes) await flush()
+    let from = 0
+    let size = 0
+    for (let k = 0; k < chunks.length; k++) {
+      size += chunks[k].chunk.length
+      if (size >= batchBytes) { await flush(chunks.slice(from, k + 1)); from = k + 1; size = 0 }
     }
-    if (batch.length > 0) await flush()
+    if (from < chunks.length) await flush(chunks.slice(from))
   }
+  const toSend = (plan: RoundPlan): BatchChunk[] => [...plan.send].map(([hash, chunk]) => {
+    const index = plan.index.get(hash)
+    if (index == null) throw new RangeError(`chunk ${hash} has no index: live migration sends fixed chunks`)
+    return { index, hash, chunk }
+  })
 
   // 1. offer
   let have: string[] | undefined
@@ -174,7 +179,7 @@ export async function migrateOut (
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
       const plan = sender.apply(delta)
       rec.rounds++
-      await sendChunks(plan.send)
+      await sendChunks(toSend(plan))
       const size = delta.memoryBytes
       if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * size) break
       previous = plan.sentBytes
@@ -187,7 +192,7 @@ export async function migrateOut (
     rec.memoryBytes = paused.delta.memoryBytes
     const last = sender.apply(paused.delta)
     rec.rounds++
-    await sendChunks(last.send)
+    await sendChunks(toSend(last))
     const deltaMs = performance.now()
     // the hash list of the chunks' SHA-256s (digest.ts), each started when its chunk was first cut
     const meta = paused.snapshot
@@ -198,10 +203,11 @@ export async function migrateOut (
       if (res.type === 'ok') break
       if (res.type === 'refuse') throw new MigrationFailedError(`the target refused the snapshot: ${res.reason}`)
       if (res.type !== 'resend' || attempt >= 3) throw new MigrationFailedError(`the target could not rebuild the snapshot (${res.type})`)
-      const missing = new Map<string, Uint8Array>()
+      // each missing name once, at an index that holds it (the target copies it to the others)
+      const missing: BatchChunk[] = []
       const want = new Set(res.hashes)
-      for (const [i, c] of last.recipe.chunks.entries()) if (want.has(c.hash)) missing.set(c.hash, sender.chunkAt(i))
-      rec.resentChunks += missing.size
+      for (const [i, c] of last.recipe.chunks.entries()) if (want.delete(c.hash)) missing.push({ index: i, hash: c.hash, chunk: sender.chunkAt(i) })
+      rec.resentChunks += missing.length
       await sendChunks(missing)
     }
     const finalMs = performance.now()
