@@ -12,7 +12,7 @@
  * A chunk that looks random goes in an LZ4 frame that stores it raw (stored-frame.ts).
  */
 import { compressFrame } from '../../core-wasm/index.ts'
-import { chunksRequestHead, varUintLength, writeVarUintAt } from './protocol-codec.ts'
+import { chunksRequestHead, hexDigit, varUintLength, writeVarUintAt } from './protocol-codec.ts'
 import { looksIncompressible, STORED_OVERHEAD, writeStoredFrame } from './stored-frame.ts'
 
 /** one chunk of a batch: where it goes (chunk index of memory), its name, its bytes */
@@ -83,5 +83,3 @@ function writeHash (out: Uint8Array, at: number, hash: string): void {
   }
 }
 
-// '0'-'9' → 0-9, 'a'-'f' → 10-15, anything else → -1 (names are lower-case)
-const hexDigit = (c: number): number => c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1

@@ -7,7 +7,9 @@
  *  2. pre-copy: while the task runs on, rounds of memory deltas (`copyMemory`: the chunks its
  *     worker found changed since the last round, dirty.ts; all of them the first time), each
  *     sending only the chunks the target lacks (precopy.ts), until a round sends under `stopBelow`
- *     of memory or `maxRounds` is reached; chunks the target reports corrupted are sent again;
+ *     of memory, a round is not at most `converge` of the one before (the task dirties memory
+ *     about as fast as it is sent: more rounds only cost bytes, stop-and-copy now), twice the
+ *     memory went out, or `maxRounds` is reached; chunks the target reports corrupted are sent again;
  *  3. stop-and-copy: pause the task (its snapshot without memory, and the chunks changed since the
  *     last round), send that last delta and `final` (the snapshot without memory, the recipe, the
  *     snapshot digest: digest.ts); the target checks and rebuilds it;
@@ -81,8 +83,13 @@ export interface OutgoingContext {
 }
 
 export interface OutgoingOptions {
-  /** pre-copy rounds while the task runs @default 4 */
+  /** pre-copy rounds while the task runs @default 8 */
   maxRounds?: number
+  /**
+   * go on pre-copying only while each round is at most this share of the one before (a delta that
+   * shrinks this fast is worth another round: the pause's delta is the downtime) @default 0.75
+   */
+  converge?: number
   /** stop pre-copying once a round sends less than this share of memory @default 0.02 */
   stopBelow?: number
   /** chunk frame bytes per request @default 512 KiB */
@@ -170,18 +177,18 @@ export async function migrateOut (
   const sender = new PreCopySender({ targetHas: have, ...(ctx.sha256 != null ? { sha256: ctx.sha256 } : {}) })
   let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {
-    // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before
-    // (the task dirties memory nearly as fast as we send it: more rounds only cost bytes), or
-    // twice the memory has gone out
+    // 2. pre-copy while the task runs; stop once a round is small, not at most `converge` of the
+    // one before (the task dirties memory nearly as fast as we send it: more rounds only cost
+    // bytes), or twice the memory has gone out
     let previous = Number.POSITIVE_INFINITY
-    for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
+    for (let r = 0; r < (opts.maxRounds ?? 8); r++) {
       const delta = await ctx.copyMemory(r === 0)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
       const plan = sender.apply(delta)
       rec.rounds++
       await sendChunks(toSend(plan))
       const size = delta.memoryBytes
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * size) break
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > (opts.converge ?? 0.75) * previous || sender.sentBytes > 2 * size) break
       previous = plan.sentBytes
     }
     // 3. stop-and-copy
