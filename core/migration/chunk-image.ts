@@ -138,7 +138,7 @@ export class ChunkImage {
 
   /** The snapshot digest (digest.ts) of `meta` with the first `chunks` of the image (after `resolve`). */
   async digest (meta: Uint8Array, chunks: ChunkRecipe['chunks']): Promise<string> {
-    return await hashListDigest(meta, chunks, chunks.map((_, i) => this.shas[i]))
+    return await hashListDigest(meta, chunks, chunks.map((_, i) => this.shas[i]), this.hashSync)
   }
 
   /**

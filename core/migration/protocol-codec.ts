@@ -200,8 +200,13 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
         const n = count(d, MAX_RECIPE_CHUNKS, 9, 'recipe')
         const chunks = []
         let sum = 0
+        const arr = d.arr
         for (let i = 0; i < n; i++) {
-          const hash = hex(decoding.readUint8Array(d, 8))
+          // the name read in place: 32,768 of them for 256 MiB, inside the downtime
+          if (d.pos + 8 > arr.length) bad('recipe: a chunk name runs past the end')
+          const p = d.pos
+          const hash = HEX[arr[p]] + HEX[arr[p + 1]] + HEX[arr[p + 2]] + HEX[arr[p + 3]] + HEX[arr[p + 4]] + HEX[arr[p + 5]] + HEX[arr[p + 6]] + HEX[arr[p + 7]]
+          d.pos = p + 8
           const length = uint(d, 'chunk length')
           sum += length
           chunks.push({ hash, length })
