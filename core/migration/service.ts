@@ -204,7 +204,19 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
     ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
-    hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
+    hasRoom: () => {
+      // a claim of ours still in flight for a slot another peer holds has lost (it is only
+      // unwinding): it takes no slot. Counting it refused a leaving peer's task while this
+      // peer's losing claim on that same job's slot was still settling (mesh.test.ts, SIGTERM).
+      const w = c.worker()
+      if (w == null) return false
+      const busy = w.active.filter(k => {
+        const [job, task, replica] = k.split('/')
+        const holder = c.jobs.state.jobs.get(job)?.tasks[Number(task)]?.slots[Number(replica)]?.lease?.worker
+        return holder == null || holder === c.self
+      })
+      return busy.length < w.capacity
+    },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
     heldMemory: slot => {
