@@ -15,7 +15,7 @@
  * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
  * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskHandedOverError } from '../core/jobs/errors.ts'
@@ -52,7 +52,7 @@ const instrumenter = createInstrumenter()
 const mod = await instrumenter.instrument(exampleWasm('dirty'))
 const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
 /** chunk digests as a Node peer makes them (node-runtime/migration/peer-migration.ts) */
-const sha256 = (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest()
+const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
 interface Handle { link: CheckpointLink, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
