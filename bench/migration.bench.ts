@@ -15,6 +15,7 @@
  * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
  * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
+import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskHandedOverError } from '../core/jobs/errors.ts'
@@ -50,6 +51,8 @@ const runner = await createNodeTaskRunner({ capacity: 2 })
 const instrumenter = createInstrumenter()
 const mod = await instrumenter.instrument(exampleWasm('dirty'))
 const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
+/** chunk digests as a Node peer makes them (node-runtime/migration/peer-migration.ts) */
+const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
 interface Handle { link: CheckpointLink, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
@@ -91,7 +94,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   apply(1, SRC, { kind: 'job.submit', body: { at: Date.now(), module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 3_600_000, memoryBytes: limits.memoryBytes, leaseTtlMs: 600_000 } })
   apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
   let ready: ReadySnapshot | undefined
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready = r }, log: () => {} })
+  const incoming = new MigrationIncoming({ state, sha256, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready = r }, log: () => {} })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
 
   const task = start()
@@ -104,6 +107,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   await delay(3000)
   const rec = await migrateOut({
     self: SRC,
+    sha256,
     request: async (_peer, payload) => {
       await link(payload.length)
       const res = await incoming.handle(payload, SRC)

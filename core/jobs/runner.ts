@@ -64,9 +64,10 @@ export interface CheckpointLink {
    */
   usedMs?: number
   /**
-   * `spec.from` is this run's alone (a snapshot just built for it): its buffer is moved to the
-   * worker instead of cloned — one 256 MiB copy less for a 256 MiB task — and detached here
-   * @default false
+   * `spec.from` is this run's alone (a snapshot just built for it), and so is the whole buffer it
+   * views (a migrated snapshot is a view of the target's memory image, core/migration/chunk-image.ts):
+   * that buffer is moved to the worker instead of cloned — one 256 MiB copy less for a 256 MiB
+   * task — and detached here @default false
    */
   moveFrom?: boolean
 }
@@ -134,7 +135,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
             clearTimeout(timer)
             clock()
             const from = spec?.from
-            const move = link?.moveFrom === true && from != null && from.byteOffset === 0 && from.byteLength === from.buffer.byteLength && from.buffer instanceof ArrayBuffer ? [from.buffer] : []
+            const move = link?.moveFrom === true && from != null && from.buffer instanceof ArrayBuffer ? [from.buffer] : []
             worker?.post({ type: 'run', module, task, limits, ...(spec != null ? { checkpoint: spec } : {}) }, move)
           } else if (reply.type === 'done') finish(undefined, reply.output)
           else if (reply.type === 'failed') finish(sandboxErrorFrom(reply.error))

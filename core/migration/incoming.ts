@@ -1,23 +1,25 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.1.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.2.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
- * module is fetched and instrumented before the answer (once per module). Chunks are kept only when
- * their xxh64 matches (a corrupted one is named in the `resend` answer and asked for again);
- * `final` checks the snapshot digest (digest.ts: a SHA-256 over each chunk's SHA-256, computed as
- * the chunks arrived) and that the snapshot's parts fit its memory, and answers at once: the
- * verified chunks then wait for the `job.handover` entry naming this peer and that digest, and only
- * then is the snapshot built from them (`ReadySnapshot.snapshot()`: one 256 MiB copy for a 256 MiB
- * task, no longer inside the source's downtime) and the task run here (service.ts). Sessions idle for `sessionTtlMs` are dropped; every byte a session
- * holds is bounded by four times the job's memory cap (pre-copy rounds resend dirty chunks; the
- * source stops pre-copying at twice the memory).
+ * module is fetched and instrumented before the answer (once per module). Each chunk is written
+ * into the session's memory image at its index once its xxh64 matches (chunk-image.ts; a corrupted
+ * one is named in the `resend` answer and asked for again); `final` fills the image to the recipe,
+ * checks the snapshot digest (digest.ts: a SHA-256 over each chunk's SHA-256, taken as the chunks
+ * landed) and that the snapshot's parts fit its memory, and answers at once: the image then waits
+ * for the `job.handover` entry naming this peer and that digest, and the snapshot handed to the
+ * new worker is that image with the snapshot's other fields written around it (no copy of memory;
+ * service.ts). Sessions idle for `sessionTtlMs` are dropped; a session's image is bounded by the
+ * job's memory cap, and the chunk bytes it takes by four times that cap (pre-copy rounds resend
+ * dirty chunks; the source stops pre-copying at twice the memory).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
-import { snapshotDigestOf } from './digest.ts'
+import { ChunkImage } from './chunk-image.ts'
+import type { SyncSha256 } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
-import { DEFAULT_CHUNK_BYTES, fixedChunks, PreCopyReceiver } from './precopy.ts'
+import { DEFAULT_CHUNK_BYTES, fixedChunks } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
-import { decodeSnapshot, encodeSnapshotWith } from './snapshot-codec.ts'
+import { decodeSnapshot } from './snapshot-codec.ts'
 
 export interface IncomingContext {
   state: JobsState
@@ -35,6 +37,8 @@ export interface IncomingContext {
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   log: (message: string) => void
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 export interface ReadySnapshot {
@@ -49,7 +53,7 @@ export interface ReadySnapshot {
 
 export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
 
-interface Session { from: string, job: string, task: number, replica: number, maxBytes: number, held: number, receiver: PreCopyReceiver, lastActive: number }
+interface Session { from: string, job: string, task: number, replica: number, maxBytes: number, received: number, image: ChunkImage, lastActive: number }
 
 export class MigrationIncoming {
   readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
@@ -96,41 +100,35 @@ export class MigrationIncoming {
         return { type: 'ok' }
       case 'chunks': {
         const resend: string[] = []
-        for (const f of req.frames) {
+        for (const { index, frame } of req.chunks) {
+          s.received += frame.length
+          if (s.received > s.maxBytes * 4) { this.sessions.delete(req.id); return { type: 'refuse', reason: `over the session's budget of ${s.maxBytes * 4} bytes` } }
           try {
-            const before = s.receiver.chunks.size
-            s.receiver.accept(f)
-            if (s.receiver.chunks.size > before) s.held += f.length
+            s.image.place(index, frame)
             this.stats.chunksReceived++
           } catch (err) {
             if (err instanceof ChunkHashError) { this.stats.corruptChunks++; resend.push(err.hash); continue }
             if (err instanceof MigrationDecodeError) return { type: 'refuse', reason: err.message }
             throw err
           }
-          if (s.held > s.maxBytes * 4) { this.sessions.delete(req.id); return { type: 'refuse', reason: `over the session's budget of ${s.maxBytes * 4} bytes` } }
         }
         if (resend.length > 0) this.ctx.log(`migration ${req.id}: ${resend.length} corrupted chunk(s) from ${peer}, asked again`)
         return { type: 'resend', hashes: resend }
       }
       case 'final': {
-        if (req.recipe.totalLength > s.maxBytes) return { type: 'refuse', reason: `memory of ${req.recipe.totalLength} bytes is over the job's cap` }
-        const missing = [...new Set(req.recipe.chunks.filter(c => !s.receiver.chunks.has(c.hash)).map(c => c.hash))]
-        if (missing.length > 0) return { type: 'resend', hashes: missing }
-        // the digest (each chunk's SHA-256 was started as it arrived: only the hash list is left)
-        // and what decodeSnapshot checks of a whole snapshot; the snapshot itself is built later
-        let digest: string
+        // what decodeSnapshot checks of a whole snapshot, the image filled to the recipe (chunks
+        // not sent at their index come from elsewhere in it, or are asked for), then the digest
+        // over what the image holds (each chunk's SHA-256 was taken as it landed)
         const { recipe } = req
         try {
           const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
           if (recipe.totalLength % 65536 !== 0) throw new MigrationDecodeError(`memory of ${recipe.totalLength} bytes is not whole 64 KiB pages`)
           if (meta.unwind.length > recipe.totalLength) throw new MigrationDecodeError(`the saved stack of ${meta.unwind.length} bytes is larger than memory`)
-          let sum = 0
-          for (const c of recipe.chunks) sum += c.length
-          if (sum !== recipe.totalLength) throw new MigrationDecodeError(`recipe chunk lengths sum to ${sum}, not ${recipe.totalLength}`)
-          for (const [i, c] of recipe.chunks.entries()) if (s.receiver.chunks.get(c.hash)?.length !== c.length) throw new MigrationDecodeError(`chunk ${i} (${c.hash}) is not ${c.length} bytes`)
-          digest = await snapshotDigestOf(req.meta, recipe.chunks, s.receiver.digests)
+          const missing = s.image.resolve(recipe)
+          if (missing.length > 0) return { type: 'resend', hashes: missing }
+          const digest = await s.image.digest(req.meta, recipe.chunks)
           if (digest !== req.sha256) return { type: 'refuse', reason: `snapshot hash mismatch: rebuilt ${digest}, announced ${req.sha256}` }
-          const { receiver } = s
+          const { image } = s
           let built = false
           this.sessions.delete(req.id)
           this.stats.snapshotsReady++
@@ -142,8 +140,8 @@ export class MigrationIncoming {
             sha256: digest,
             snapshot: () => {
               if (built) throw new RangeError('a ready snapshot is built once')
-              built = true // its chunks are let go with it
-              return encodeSnapshotWith(meta, recipe.totalLength, dst => { receiver.rebuildInto(recipe, dst) })
+              built = true // the image is let go with it
+              return image.snapshot(meta, recipe.totalLength)
             }
           })
         } catch (err) {
@@ -189,7 +187,8 @@ export class MigrationIncoming {
     if (memory != null && memory.length <= job.spec.memoryBytes) {
       for (const c of fixedChunks(memory, DEFAULT_CHUNK_BYTES)) if (!held.has(c.hash)) held.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
     }
-    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, held: 0, receiver: new PreCopyReceiver(held), lastActive: Date.now() })
-    return { type: 'accept', have: [...held.keys()] }
+    const image = new ChunkImage(job.spec.memoryBytes, held, this.ctx.sha256)
+    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now() })
+    return { type: 'accept', have: image.heldNames() }
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.1.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.2.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
  *  2. pre-copy: while the task runs on, rounds of memory deltas (`copyMemory`: the chunks its
  *     worker found changed since the last round, dirty.ts; all of them the first time), each
  *     sending only the chunks the target lacks (precopy.ts), until a round sends under `stopBelow`
- *     of memory or `maxRounds` is reached; chunks the target reports corrupted are sent again;
+ *     of memory, a round is not at most `converge` of the one before (the task dirties memory
+ *     about as fast as it is sent: more rounds only cost bytes, stop-and-copy now), twice the
+ *     memory went out, or `maxRounds` is reached; chunks the target reports corrupted are sent again;
  *  3. stop-and-copy: pause the task (its snapshot without memory, and the chunks changed since the
  *     last round), send that last delta and `final` (the snapshot without memory, the recipe, the
  *     snapshot digest: digest.ts); the target checks and rebuilds it;
@@ -19,9 +21,10 @@
 import type { HandoverEntry } from '../jobs/entries.ts'
 import type { PauseDecision } from '../jobs/runner.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
-import { snapshotDigestOf } from './digest.ts'
+import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
-import { encodeChunkFrame, PreCopySender } from './precopy.ts'
+import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
+import { PreCopySender, type RoundPlan } from './precopy.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 
 export interface MigrationRecord {
@@ -75,11 +78,18 @@ export interface OutgoingContext {
   /** after a pause: go on here (in the paused instance), or leave */
   decide: (d: PauseDecision) => void
   log: (message: string) => void
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 export interface OutgoingOptions {
-  /** pre-copy rounds while the task runs @default 4 */
+  /** pre-copy rounds while the task runs @default 8 */
   maxRounds?: number
+  /**
+   * go on pre-copying only while each round is at most this share of the one before (a delta that
+   * shrinks this fast is worth another round: the pause's delta is the downtime) @default 0.75
+   */
+  converge?: number
   /** stop pre-copying once a round sends less than this share of memory @default 0.02 */
   stopBelow?: number
   /** chunk frame bytes per request @default 512 KiB */
@@ -108,35 +118,39 @@ export async function migrateOut (
     return decodeResponse(await ctx.request(to, payload, timeout))
   }
 
-  async function sendChunks (chunks: Map<string, Uint8Array>): Promise<void> {
-    let batch: Array<[string, Uint8Array]> = []
-    let size = 0
-    const flush = async (): Promise<void> => {
+  // frames are written into one buffer reused from request to request (chunk-batch.ts): one
+  // request is in flight at a time, and its bytes are not needed once the target answered
+  const writer = new ChunkBatchWriter()
+  async function sendChunks (chunks: BatchChunk[]): Promise<void> {
+    const flush = async (batch: BatchChunk[]): Promise<void> => {
       let pending = batch
-      batch = []
-      size = 0
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 3) throw new MigrationFailedError(`${pending.length} chunk(s) still arrive corrupted after ${attempt} tries`)
-        const frames = pending.map(([h, c]) => {
-          const f = encodeChunkFrame(h, c)
-          if (corrupt) { corrupt = false; f[f.length - 1] ^= 0x5a; ctx.log(`TEST: corrupting chunk ${h} in transit`) }
-          return f
-        })
-        const res = await call({ type: 'chunks', id: task.id, frames })
+        if (corrupt) ctx.log(`TEST: corrupting chunk ${pending[0].hash} in transit`)
+        const payload = writer.write(task.id, pending, corrupt)
+        corrupt = false
+        rec.bytesSent += payload.length
+        const res = decodeResponse(await ctx.request(target, payload, timeout))
         if (res.type === 'refuse') throw new MigrationFailedError(`the target refused chunks: ${res.reason}`)
         if (res.type !== 'resend') throw new MigrationFailedError(`the target answered chunks with ${res.type}`)
         const again = new Set(res.hashes)
-        pending = pending.filter(([h]) => again.has(h))
+        pending = pending.filter(c => again.has(c.hash))
         rec.resentChunks += pending.length
       }
     }
-    for (const [h, c] of chunks) {
-      batch.push([h, c])
-      size += c.length
-      if (size >= batchBytes) await flush()
+    let from = 0
+    let size = 0
+    for (let k = 0; k < chunks.length; k++) {
+      size += chunks[k].chunk.length
+      if (size >= batchBytes) { await flush(chunks.slice(from, k + 1)); from = k + 1; size = 0 }
     }
-    if (batch.length > 0) await flush()
+    if (from < chunks.length) await flush(chunks.slice(from))
   }
+  const toSend = (plan: RoundPlan): BatchChunk[] => [...plan.send].map(([hash, chunk]) => {
+    const index = plan.index.get(hash)
+    if (index == null) throw new RangeError(`chunk ${hash} has no index: live migration sends fixed chunks`)
+    return { index, hash, chunk }
+  })
 
   // 1. offer
   let have: string[] | undefined
@@ -163,21 +177,21 @@ export async function migrateOut (
   if (have == null) throw new MigrationFailedError(`no target accepted the task (${refusals.join('; ') || 'no candidate peers'})`)
   rec.to = target
   rec.targetHad = have.length
-  const sender = new PreCopySender({ targetHas: have })
+  const sender = new PreCopySender({ targetHas: have, ...(ctx.sha256 != null ? { sha256: ctx.sha256 } : {}) })
   let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {
-    // 2. pre-copy while the task runs; stop once a round is small, not at most half the one before
-    // (the task dirties memory nearly as fast as we send it: more rounds only cost bytes), or
-    // twice the memory has gone out
+    // 2. pre-copy while the task runs; stop once a round is small, not at most `converge` of the
+    // one before (the task dirties memory nearly as fast as we send it: more rounds only cost
+    // bytes), or twice the memory has gone out
     let previous = Number.POSITIVE_INFINITY
-    for (let r = 0; r < (opts.maxRounds ?? 4); r++) {
+    for (let r = 0; r < (opts.maxRounds ?? 8); r++) {
       const delta = await ctx.copyMemory(r === 0)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
       const plan = sender.apply(delta)
       rec.rounds++
-      await sendChunks(plan.send)
+      await sendChunks(toSend(plan))
       const size = delta.memoryBytes
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > 0.5 * previous || sender.sentBytes > 2 * size) break
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > (opts.converge ?? 0.75) * previous || sender.sentBytes > 2 * size) break
       previous = plan.sentBytes
     }
     // 3. stop-and-copy
@@ -188,7 +202,7 @@ export async function migrateOut (
     rec.memoryBytes = paused.delta.memoryBytes
     const last = sender.apply(paused.delta)
     rec.rounds++
-    await sendChunks(last.send)
+    await sendChunks(toSend(last))
     const deltaMs = performance.now()
     // the hash list of the chunks' SHA-256s (digest.ts), each started when its chunk was first cut
     const meta = paused.snapshot
@@ -199,10 +213,11 @@ export async function migrateOut (
       if (res.type === 'ok') break
       if (res.type === 'refuse') throw new MigrationFailedError(`the target refused the snapshot: ${res.reason}`)
       if (res.type !== 'resend' || attempt >= 3) throw new MigrationFailedError(`the target could not rebuild the snapshot (${res.type})`)
-      const missing = new Map<string, Uint8Array>()
+      // each missing name once, at an index that holds it (the target copies it to the others)
+      const missing: BatchChunk[] = []
       const want = new Set(res.hashes)
-      for (const [i, c] of last.recipe.chunks.entries()) if (want.has(c.hash)) missing.set(c.hash, sender.chunkAt(i))
-      rec.resentChunks += missing.size
+      for (const [i, c] of last.recipe.chunks.entries()) if (want.delete(c.hash)) missing.push({ index: i, hash: c.hash, chunk: sender.chunkAt(i) })
+      rec.resentChunks += missing.length
       await sendChunks(missing)
     }
     const finalMs = performance.now()

@@ -17,13 +17,12 @@
  * check a digest of the whole snapshot it trusts (THREAT_MODEL.md, as for job blobs).
  */
 import * as decoding from 'lib0/decoding'
-import { applyDelta, chunkData, DedupError, compressFrame, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
+import { applyDelta, chunkData, DedupError, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
-import { ChunkDigests } from './digest.ts'
+import { ChunkDigests, type SyncSha256 } from './digest.ts'
 import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
-import { varUintLength, writeVarUintAt } from './protocol-codec.ts'
-import { looksIncompressible, readStoredFrame, STORED_OVERHEAD, writeStoredFrame } from './stored-frame.ts'
+import { readStoredFrame } from './stored-frame.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 
 export interface RoundPlan {
@@ -31,6 +30,8 @@ export interface RoundPlan {
   recipe: ChunkRecipe
   /** the chunks to send this round, by hash (each once) */
   send: Map<string, Uint8Array>
+  /** the chunk index of memory each chunk in `send` goes to (fixed chunks only: the wire's `index`) */
+  index: Map<string, number>
   sentBytes: number
   totalBytes: number
 }
@@ -47,6 +48,8 @@ export interface PreCopyInit {
    * only by writes inside it @default 0
    */
   fixedChunkBytes?: number
+  /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
+  sha256?: SyncSha256
 }
 
 /** Memory cut into aligned chunks of `size` bytes (the last may be shorter), each named by its xxHash64. */
@@ -68,7 +71,7 @@ export class PreCopySender {
   private readonly chunking: ChunkingOptions | undefined
   private readonly fixed: number
   /** each chunk's SHA-256, started when the chunk is first cut (the snapshot digest, digest.ts) */
-  readonly digests = new ChunkDigests()
+  readonly digests: ChunkDigests
   rounds = 0
   sentBytes = 0
   /** the task's memory as the deltas so far make it (`apply`): what the target is sent from */
@@ -79,6 +82,7 @@ export class PreCopySender {
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
+    this.digests = new ChunkDigests(init.sha256)
     this.chunking = init.chunking
     this.fixed = init.fixedChunkBytes ?? 0
     if (!Number.isInteger(this.fixed) || this.fixed < 0 || this.fixed > 1 << 20) throw new RangeError('fixedChunkBytes must be an integer from 0 to 1 MiB')
@@ -92,6 +96,7 @@ export class PreCopySender {
   /** Plans one round over `memory` (a copy taken now); what it sends counts as held from then on. */
   round (memory: Uint8Array): RoundPlan {
     const send = new Map<string, Uint8Array>()
+    const index = new Map<string, number>()
     const recipe: ChunkRecipe = { totalLength: memory.length, chunks: [] }
     let sent = 0
     for (const c of this.cut(memory)) {
@@ -99,12 +104,13 @@ export class PreCopySender {
       if (!this.digests.has(c.hash)) this.digests.add(c.hash, memory.subarray(c.offset, c.offset + c.length))
       if (this.known.has(c.hash) || send.has(c.hash)) continue
       send.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
+      if (this.fixed > 0) index.set(c.hash, c.offset / this.fixed)
       sent += c.length
     }
     for (const h of send.keys()) this.known.add(h)
     this.rounds++
     this.sentBytes += sent
-    return { recipe, send, sentBytes: sent, totalBytes: memory.length }
+    return { recipe, send, index, sentBytes: sent, totalBytes: memory.length }
   }
 
   /**
@@ -128,6 +134,7 @@ export class PreCopySender {
     }
     const mirror = this.mirror
     const send = new Map<string, Uint8Array>()
+    const index = new Map<string, number>()
     let sent = 0
     let pos = 0
     let last = -1
@@ -146,6 +153,7 @@ export class PreCopySender {
       if (!this.digests.has(name)) this.digests.add(name, chunk)
       if (this.known.has(name) || send.has(name)) continue
       send.set(name, chunk)
+      index.set(name, i)
       sent += len
     }
     if (pos !== bytes.length) throw new RangeError('a memory delta longer than its chunks')
@@ -154,7 +162,7 @@ export class PreCopySender {
     const recipe: ChunkRecipe = { totalLength: memoryBytes, chunks: this.names.map((hash, i) => ({ hash, length: Math.min(cb, memoryBytes - i * cb) })) }
     this.rounds++
     this.sentBytes += sent
-    return { recipe, send, sentBytes: sent, totalBytes: memoryBytes }
+    return { recipe, send, index, sentBytes: sent, totalBytes: memoryBytes }
   }
 
   /** The bytes of chunk `i` of the memory the deltas made (`apply`). */
@@ -167,27 +175,18 @@ export class PreCopySender {
 
 const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size
 
-/**
- * chunkFrame := bytes8(xxh64) • varUint8Array(lz4Frame(chunk)); a chunk that looks random goes in
- * an LZ4 frame that stores it raw (stored-frame.ts: the compressor would only cost time)
- */
-export function encodeChunkFrame (hash: string, chunk: Uint8Array): Uint8Array {
-  // one buffer of the exact size: the chunk is copied once (stored) or the frame once (compressed)
-  const stored = chunk.length <= 65536 && looksIncompressible(chunk)
-  const frame = stored ? undefined : compressFrame(chunk)
-  const frameLength = frame?.length ?? STORED_OVERHEAD + chunk.length
-  const out = new Uint8Array(8 + varUintLength(frameLength) + frameLength)
-  out.set(hexBytes(hash))
-  const at = writeVarUintAt(out, 8, frameLength)
-  if (frame != null) out.set(frame, at)
-  else writeStoredFrame(out, at, chunk)
-  return out
-}
+export { encodeChunkFrame } from './chunk-batch.ts'
 
 /** Decodes and verifies one chunk frame: `MigrationDecodeError` when malformed, `ChunkHashError` when corrupted. */
 export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): { hash: string, chunk: Uint8Array } {
+  const r = readChunkFrame(frame, maxChunkBytes)
+  return r.chunk.buffer === frame.buffer ? { hash: r.hash, chunk: r.chunk.slice() } : r
+}
+
+/** As `decodeChunkFrame`, but a chunk stored raw is a view of `frame` (copy it before `frame` is reused). */
+export function readChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): { hash: string, chunk: Uint8Array } {
   const { hash, lz4 } = decodeExact(frame, 'chunk frame', d => {
-    const hash = [...decoding.readUint8Array(d, 8)].map(b => b.toString(16).padStart(2, '0')).join('')
+    const hash = hex8(decoding.readUint8Array(d, 8))
     const len = decoding.readVarUint(d)
     if (len > d.arr.length - d.pos) throw new MigrationDecodeError(`chunk frame: ${len} bytes of payload run past the end`)
     return { hash, lz4: decoding.readUint8Array(d, len) }
@@ -195,7 +194,7 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
   let chunk: Uint8Array
   try {
     const max = Math.min(maxChunkBytes, MAX_CHUNK)
-    chunk = readStoredFrame(lz4, max)?.slice() ?? decompressFrame(lz4, { maxOutputSize: max })
+    chunk = readStoredFrame(lz4, max) ?? decompressFrame(lz4, { maxOutputSize: max })
   } catch (err) {
     throw new ChunkHashError(hash, `chunk ${hash} does not decompress: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -208,8 +207,10 @@ export function decodeChunkFrame (frame: Uint8Array, maxChunkBytes = 1 << 20): {
 export class PreCopyReceiver {
   readonly chunks = new Map<string, Uint8Array>()
   /** each held chunk's SHA-256, started as it arrives (the snapshot digest, digest.ts) */
-  readonly digests = new ChunkDigests()
-  constructor (held: Iterable<[string, Uint8Array]> = []) {
+  readonly digests: ChunkDigests
+  /** `sha256`: a synchronous SHA-256 for the chunks' digests @default WebCrypto's */
+  constructor (held: Iterable<[string, Uint8Array]> = [], sha256?: SyncSha256) {
+    this.digests = new ChunkDigests(sha256)
     for (const [h, c] of held) { this.chunks.set(h, c); this.digests.add(h, c) }
   }
 
@@ -246,9 +247,10 @@ export class PreCopyReceiver {
   }
 }
 
-function hexBytes (hash: string): Uint8Array {
-  if (!/^[0-9a-f]{16}$/.test(hash)) throw new TypeError(`not an xxh64 hex hash: ${hash}`)
-  const out = new Uint8Array(8)
-  for (let i = 0; i < 8; i++) out[i] = parseInt(hash.slice(i * 2, i * 2 + 2), 16)
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+/** 8 bytes as 16 lower-case hex digits (a chunk's name) */
+function hex8 (b: Uint8Array): string {
+  let out = ''
+  for (let i = 0; i < 8; i++) out += HEX[b[i]]
   return out
 }

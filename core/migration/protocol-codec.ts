@@ -1,5 +1,6 @@
 /**
- * The codec of `/novacron/migration/1.1.0`: the holder of a running task (source) moves it to a
+ * The codec of `/novacron/migration/1.2.0` (1.2.0: each chunk carries the index it is placed at,
+ * so the target writes it into the memory image at once: chunk-image.ts): the holder of a running task (source) moves it to a
  * target over request/response calls. One message type per step; every length is checked against
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
@@ -7,7 +8,8 @@
  *             | varUint(5) • keep
  *   offer    := varString(id) • varString(job) • varUint(task) • varUint(replica)
  *               • varUint(tokenEpoch) • varUint(tokenSlot)
- *   chunks   := varString(id) • varUint(n) • varUint8Array(chunkFrame)*      (precopy.ts's frames)
+ *   chunks   := varString(id) • varUint(n) • (varUint(index) • varUint8Array(chunkFrame))*
+ *               chunk `index` of memory (offset index × 8 KiB; precopy.ts's frames)
  *   final    := varString(id) • varUint8Array(snapshotWithoutMemory) • recipe • bytes32(sha256)
  *   recipe   := varUint(totalLength) • varUint(n) • (bytes8(xxh64) • varUint(length))*
  *   abort    := varString(id)
@@ -28,7 +30,7 @@ import type { ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
 
-export const MIGRATION_PROTOCOL = '/novacron/migration/1.1.0'
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.2.0'
 
 export const MAX_ID = 64
 export const MAX_FRAMES = 4096
@@ -38,10 +40,13 @@ const MAX_META = 64 * 1024 * 1024 + 1024
 
 export type MigrationRequest =
   | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number } }
-  | { type: 'chunks', id: string, frames: Uint8Array[] }
+  | { type: 'chunks', id: string, chunks: IndexedFrame[] }
   | { type: 'final', id: string, meta: Uint8Array, recipe: ChunkRecipe, sha256: string }
   | { type: 'abort', id: string }
   | { type: 'keep', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, blob: string }
+
+/** a chunk frame (precopy.ts) and the chunk index of memory it is placed at */
+export interface IndexedFrame { index: number, frame: Uint8Array }
 
 export type MigrationResponse =
   | { type: 'accept', have: string[] }
@@ -52,12 +57,21 @@ export type MigrationResponse =
 const REQ = { offer: 1, chunks: 2, final: 3, abort: 4, keep: 5 } as const
 const RES = { accept: 1, resend: 2, ok: 3, refuse: 4 } as const
 
-const hex = (b: Uint8Array): string => [...b].map(x => x.toString(16).padStart(2, '0')).join('')
-function unhex (h: string, n: number): Uint8Array {
-  if (h.length !== n * 2 || !/^[0-9a-f]*$/.test(h)) throw new TypeError(`not ${n} bytes of lowercase hex: ${h}`)
-  const out = new Uint8Array(n)
-  for (let i = 0; i < n; i++) out[i] = parseInt(h.slice(i * 2, i * 2 + 2), 16)
-  return out
+// a `final` carries one name per 8 KiB of memory (32,768 for 256 MiB, inside the downtime): hex
+// both ways by table, not by regex, parseInt and join
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'))
+const hex = (b: Uint8Array): string => { let out = ''; for (const x of b) out += HEX[x]; return out }
+/** a lower-case hex digit's value ('0'-'9', 'a'-'f'), -1 for any other character code */
+export const hexDigit = (c: number): number => c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1
+/** `n` bytes of lower-case hex written into `e` */
+function writeHex (e: encoding.Encoder, h: string, n: number): void {
+  if (h.length !== n * 2) throw new TypeError(`not ${n} bytes of lowercase hex: ${h}`)
+  for (let i = 0; i < n; i++) {
+    const hi = hexDigit(h.charCodeAt(2 * i))
+    const lo = hexDigit(h.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) throw new TypeError(`not ${n} bytes of lowercase hex: ${h}`)
+    encoding.writeUint8(e, hi * 16 + lo)
+  }
 }
 
 const bad = (msg: string): never => { throw new MigrationDecodeError(msg) }
@@ -84,7 +98,7 @@ const uint = (d: decoding.Decoder, what: string): number => {
 
 function writeHashes (e: encoding.Encoder, hashes: string[]): void {
   encoding.writeVarUint(e, hashes.length)
-  for (const h of hashes) encoding.writeUint8Array(e, unhex(h, 8))
+  for (const h of hashes) writeHex(e, h, 8)
 }
 function readHashes (d: decoding.Decoder): string[] {
   const n = count(d, MAX_RECIPE_CHUNKS, 8, 'hashes')
@@ -107,7 +121,28 @@ export function writeVarUintAt (out: Uint8Array, at: number, n: number): number 
   return at
 }
 
+/** The bytes of a `chunks` request before its `n` chunks (chunk-batch.ts writes the rest in place). */
+export function chunksRequestHead (id: string, n: number): Uint8Array {
+  const e = encoding.createEncoder()
+  encoding.writeVarUint(e, REQ.chunks)
+  encoding.writeVarString(e, id)
+  encoding.writeVarUint(e, n)
+  return encoding.toUint8Array(e)
+}
+
 export function encodeRequest (m: MigrationRequest): Uint8Array {
+  if (m.type === 'chunks') {
+    // half a megabyte of frames: written into one buffer of the exact size, not through lib0's
+    // growing one (two copies of every frame); the source writes its batches with chunk-batch.ts
+    const head = chunksRequestHead(m.id, m.chunks.length)
+    let size = head.length
+    for (const c of m.chunks) size += varUintLength(c.index) + varUintLength(c.frame.length) + c.frame.length
+    const out = new Uint8Array(size)
+    out.set(head)
+    let at = head.length
+    for (const c of m.chunks) { at = writeVarUintAt(out, at, c.index); at = writeVarUintAt(out, at, c.frame.length); out.set(c.frame, at); at += c.frame.length }
+    return out
+  }
   const e = encoding.createEncoder()
   encoding.writeVarUint(e, REQ[m.type])
   encoding.writeVarString(e, m.id)
@@ -119,26 +154,14 @@ export function encodeRequest (m: MigrationRequest): Uint8Array {
       encoding.writeVarUint(e, m.replica)
       encoding.writeVarUint(e, m.token.epoch)
       encoding.writeVarUint(e, m.token.slot)
-      if (m.type === 'keep') encoding.writeUint8Array(e, unhex(m.blob, 32))
+      if (m.type === 'keep') writeHex(e, m.blob, 32)
       break
-    case 'chunks': {
-      // half a megabyte of frames: written into one buffer of the exact size, not through lib0's
-      // growing one (two copies of every frame)
-      encoding.writeVarUint(e, m.frames.length)
-      let size = encoding.length(e)
-      for (const f of m.frames) size += varUintLength(f.length) + f.length
-      const out = new Uint8Array(size)
-      out.set(encoding.toUint8Array(e))
-      let at = encoding.length(e)
-      for (const f of m.frames) { at = writeVarUintAt(out, at, f.length); out.set(f, at); at += f.length }
-      return out
-    }
     case 'final':
       encoding.writeVarUint8Array(e, m.meta)
       encoding.writeVarUint(e, m.recipe.totalLength)
       encoding.writeVarUint(e, m.recipe.chunks.length)
-      for (const c of m.recipe.chunks) { encoding.writeUint8Array(e, unhex(c.hash, 8)); encoding.writeVarUint(e, c.length) }
-      encoding.writeUint8Array(e, unhex(m.sha256, 32))
+      for (const c of m.recipe.chunks) { writeHex(e, c.hash, 8); encoding.writeVarUint(e, c.length) }
+      writeHex(e, m.sha256, 32)
       break
     case 'abort':
       break
@@ -162,10 +185,14 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
         return { type: 'keep', id, job, task, replica, token, blob: hex(decoding.readUint8Array(d, 32)) }
       }
       case REQ.chunks: {
-        const n = count(d, MAX_FRAMES, 1, 'chunks')
-        const frames: Uint8Array[] = []
-        for (let i = 0; i < n; i++) frames.push(sized(d, 1 << 21, 'chunk frame'))
-        return { type: 'chunks', id, frames }
+        const n = count(d, MAX_FRAMES, 2, 'chunks')
+        const chunks: IndexedFrame[] = []
+        for (let i = 0; i < n; i++) {
+          const index = decoding.readVarUint(d)
+          if (index >= MAX_RECIPE_CHUNKS) bad(`chunk index ${index} is past the largest memory`)
+          chunks.push({ index, frame: sized(d, 1 << 21, 'chunk frame') })
+        }
+        return { type: 'chunks', id, chunks }
       }
       case REQ.final: {
         const meta = sized(d, MAX_META, 'snapshot')
@@ -173,8 +200,13 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
         const n = count(d, MAX_RECIPE_CHUNKS, 9, 'recipe')
         const chunks = []
         let sum = 0
+        const arr = d.arr
         for (let i = 0; i < n; i++) {
-          const hash = hex(decoding.readUint8Array(d, 8))
+          // the name read in place: 32,768 of them for 256 MiB, inside the downtime
+          if (d.pos + 8 > arr.length) bad('recipe: a chunk name runs past the end')
+          const p = d.pos
+          const hash = HEX[arr[p]] + HEX[arr[p + 1]] + HEX[arr[p + 2]] + HEX[arr[p + 3]] + HEX[arr[p + 4]] + HEX[arr[p + 5]] + HEX[arr[p + 6]] + HEX[arr[p + 7]]
+          d.pos = p + 8
           const length = uint(d, 'chunk length')
           sum += length
           chunks.push({ hash, length })

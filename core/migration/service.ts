@@ -11,7 +11,7 @@
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
  *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
  *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
- * - it serves `/novacron/migration/1.1.0` for tasks arriving (incoming.ts), and on the committed
+ * - it serves `/novacron/migration/1.2.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
@@ -22,6 +22,7 @@ import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
+import type { SyncSha256 } from './digest.ts'
 import { NoDirectLinkError, NotCheckpointableError, NotMigratableError, PauseTimeoutError } from './errors.ts'
 import { MigrationIncoming, type IncomingStats, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
@@ -60,6 +61,11 @@ export interface MigrationComponents {
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /** peers that may take a task (the mesh's members, self excluded) */
   peers: () => string[]
+  /**
+   * a synchronous SHA-256 for migrated chunks' digests (node:crypto's in a Node peer): WebCrypto's
+   * per-call cost is ~15 × the hash itself for an 8 KiB chunk (digest.ts) @default WebCrypto's
+   */
+  sha256?: SyncSha256
   log?: (message: string) => void
   /** a line for the peer's output (event, fields, human text) */
   out?: (event: string, fields: Record<string, unknown>, human: string) => void
@@ -197,7 +203,20 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
 
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
-    hasRoom: () => { const w = c.worker(); return w != null && w.active.length < w.capacity },
+    ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
+    hasRoom: () => {
+      // a claim of ours still in flight for a slot another peer holds has lost (it is only
+      // unwinding): it takes no slot. Counting it refused a leaving peer's task while this
+      // peer's losing claim on that same job's slot was still settling (mesh.test.ts, SIGTERM).
+      const w = c.worker()
+      if (w == null) return false
+      const busy = w.active.filter(k => {
+        const [job, task, replica] = k.split('/')
+        const holder = c.jobs.state.jobs.get(job)?.tasks[Number(task)]?.slots[Number(replica)]?.lease?.worker
+        return holder == null || holder === c.self
+      })
+      return busy.length < w.capacity
+    },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
     heldMemory: slot => {
@@ -371,6 +390,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     try {
       const rec = await migrateOut({
         self: c.self,
+        ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
         request: async (peer, payload, timeoutMs) => await request(peer, payload, { timeoutMs, maxFrameSize: MAX_FRAME }),
         submitHandover: async body => {
           const committed = await c.jobs.submit({ kind: 'job.handover', body }, { timeoutMs: 60_000 })

@@ -55,6 +55,20 @@ export function encodeSnapshot (s: TaskSnapshot): Uint8Array {
  * rebuilds a snapshot from its chunks this way). `s.memory` is not read.
  */
 export function encodeSnapshotWith (s: TaskSnapshot, memoryLength: number, fill: (dst: Uint8Array) => void): Uint8Array {
+  const { head: a, tail: b } = snapshotParts(s, memoryLength)
+  const out = new Uint8Array(a.length + memoryLength + b.length)
+  out.set(a, 0)
+  fill(out.subarray(a.length, a.length + memoryLength))
+  out.set(b, a.length + memoryLength)
+  return out
+}
+
+/**
+ * The bytes of an encoded snapshot before its memory (at most 10) and after it: a caller holding
+ * the memory in a buffer with room around it writes these there and has the snapshot without
+ * copying the memory (chunk-image.ts).
+ */
+export function snapshotParts (s: TaskSnapshot, memoryLength: number): { head: Uint8Array, tail: Uint8Array } {
   const head = encoding.createEncoder()
   for (const b of MAGIC) encoding.writeUint8(head, b)
   encoding.writeVarUint(head, SNAPSHOT_VERSION)
@@ -71,13 +85,7 @@ export function encodeSnapshotWith (s: TaskSnapshot, memoryLength: number, fill:
   encoding.writeBigUint64(e, s.clockNs)
   encoding.writeVarUint(e, s.calls)
   encoding.writeVarUint(e, s.pauses)
-  const a = encoding.toUint8Array(head)
-  const b = encoding.toUint8Array(e)
-  const out = new Uint8Array(a.length + memoryLength + b.length)
-  out.set(a, 0)
-  fill(out.subarray(a.length, a.length + memoryLength))
-  out.set(b, a.length + memoryLength)
-  return out
+  return { head: encoding.toUint8Array(head), tail: encoding.toUint8Array(e) }
 }
 
 function writeGlobal (e: encoding.Encoder, g: GlobalValue): void {

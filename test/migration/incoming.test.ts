@@ -6,16 +6,20 @@
  * match, and hands over a verified one; malformed or unknown requests get a refusal, never a throw;
  * a session's bytes are bounded by the job's memory cap; the chunks of a checkpoint of the task
  * kept here are reported in `accept` and not sent again, and the snapshot still rebuilds exactly.
+ * Chunks land in the session's memory image at their index (protocol 1.2.0, chunk-image.ts): a
+ * chunk sent once for many indices (zero pages) is copied to the others at `final`, a name whose
+ * only copy was overwritten since is asked for again, an index past the job's cap or a chunk that
+ * is not 8 KiB is refused, and the snapshot handed over is the image itself (no copy of memory).
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
-import { initCoreWasm } from '../../core-wasm/index.ts'
+import { initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
 import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import { snapshotDigest } from '../../core/migration/digest.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../../core/migration/incoming.ts'
-import { encodeChunkFrame, PreCopySender } from '../../core/migration/precopy.ts'
-import { decodeResponse, encodeRequest, type MigrationRequest, type MigrationResponse } from '../../core/migration/protocol-codec.ts'
+import { encodeChunkFrame, PreCopySender, type RoundPlan } from '../../core/migration/precopy.ts'
+import { decodeResponse, encodeRequest, type IndexedFrame, type MigrationRequest, type MigrationResponse } from '../../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import type { TaskSnapshot } from '../../core/migration/snapshot.ts'
 import { seededBytes } from '../state/_helpers.ts'
@@ -41,6 +45,10 @@ function snapshot (pages: number, seed: number): TaskSnapshot {
   return { memory, globals: [{ kind: 'i32', value: 65536 }], unwind: new Uint8Array([1, 2, 3, 4]), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new TextEncoder().encode('step 1\n'), stderr: new Uint8Array(0), clockNs: 5n, calls: 9, pauses: 1 }
 }
 
+/** the indexed frames of `hashes` (all of the plan's by default) */
+const framesOf = (plan: RoundPlan, hashes: Iterable<string> = plan.send.keys()): IndexedFrame[] =>
+  [...hashes].map(h => ({ index: plan.index.get(h) as number, frame: encodeChunkFrame(h, plan.send.get(h) as Uint8Array) }))
+
 const offer = (id = 'm1'): MigrationRequest => ({ type: 'offer', id, job: '1.0', task: 0, replica: 0, token: TOKEN })
 
 test('only the holder under its current token may offer', async () => {
@@ -49,7 +57,7 @@ test('only the holder under its current token may offer', async () => {
   assert.match((await call({ ...offer(), token: { epoch: 1, slot: 3 } } as MigrationRequest) as { reason: string }).reason, /^not the holder/)
   assert.equal((await call({ ...offer(), job: '9.0' } as MigrationRequest)).type, 'refuse')
   assert.deepEqual(await call(offer()), { type: 'accept', have: [] })
-  assert.match((await call({ type: 'chunks', id: 'm1', frames: [] }, OTHER) as { reason: string }).reason, /^unknown migration/, 'another peer cannot feed a session')
+  assert.match((await call({ type: 'chunks', id: 'm1', chunks: [] }, OTHER) as { reason: string }).reason, /^unknown migration/, 'another peer cannot feed a session')
 })
 
 test('a whole migration: a corrupted chunk is named for a resend, missing ones are asked for, the digest is checked', async () => {
@@ -60,9 +68,9 @@ test('a whole migration: a corrupted chunk is named for a resend, missing ones a
   const plan = sender.round(snap.memory)
   const chunks = [...plan.send]
   assert.equal((await call(offer())).type, 'accept')
-  const frames = chunks.slice(0, 10).map(([h, c]) => encodeChunkFrame(h, c))
-  frames[3][frames[3].length - 1] ^= 0xff
-  const res = await call({ type: 'chunks', id: 'm1', frames })
+  const frames = framesOf(plan, chunks.slice(0, 10).map(([h]) => h))
+  frames[3].frame[frames[3].frame.length - 1] ^= 0xff
+  const res = await call({ type: 'chunks', id: 'm1', chunks: frames })
   assert.deepEqual(res, { type: 'resend', hashes: [chunks[3][0]] })
   assert.equal(incoming.stats.corruptChunks, 1)
   const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
@@ -70,14 +78,16 @@ test('a whole migration: a corrupted chunk is named for a resend, missing ones a
   const missing = await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest })
   assert.equal(missing.type, 'resend')
   assert.deepEqual(new Set((missing as { hashes: string[] }).hashes), new Set([chunks[3][0], ...chunks.slice(10).map(([h]) => h)]))
-  assert.deepEqual(await call({ type: 'chunks', id: 'm1', frames: [chunks[3], ...chunks.slice(10)].map(([h, c]) => encodeChunkFrame(h, c)) }), { type: 'resend', hashes: [] })
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(plan, [chunks[3], ...chunks.slice(10)].map(([h]) => h)) }), { type: 'resend', hashes: [] })
   assert.match((await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: 'f'.repeat(64) }) as { reason: string }).reason, /^snapshot hash mismatch/)
   assert.equal(ready.length, 0)
   assert.deepEqual(await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest }), { type: 'ok' })
   assert.equal(ready.length, 1)
-  assert.deepEqual(ready[0].snapshot(), full)
+  const built = ready[0].snapshot()
+  assert.deepEqual(built, full)
+  assert.ok(built.buffer.byteLength > built.length, 'the snapshot is the image with its fields around it, not a copy')
   assert.equal(ready[0].sha256, digest)
-  assert.equal((await call({ type: 'chunks', id: 'm1', frames: [] })).type, 'refuse', 'the session is over')
+  assert.equal((await call({ type: 'chunks', id: 'm1', chunks: [] })).type, 'refuse', 'the session is over')
 })
 
 test('malformed requests are refusals, never throws; a session is bounded by the job memory cap', async () => {
@@ -87,9 +97,16 @@ test('malformed requests are refusals, never throws; a session is bounded by the
   }
   assert.equal((await call(offer('m2'))).type, 'accept')
   const snap = snapshot(5, 5) // 320 KiB: over four times the job's 64 KiB cap
-  const frames = [...new PreCopySender({ fixedChunkBytes: 8192 }).round(snap.memory).send].map(([h, c]) => encodeChunkFrame(h, c))
-  const res = await call({ type: 'chunks', id: 'm2', frames })
+  const plan = new PreCopySender({ fixedChunkBytes: 8192 }).round(snap.memory)
+  const past = await call({ type: 'chunks', id: 'm2', chunks: framesOf(plan).slice(8, 9) })
+  assert.match((past as { reason: string }).reason, /^chunk index 8 is past the job's memory cap/)
+  // the same 8 chunk slots over and over: the session's work is bounded, not only its image
+  const res = await call({ type: 'chunks', id: 'm2', chunks: framesOf(plan).map((c, k) => ({ index: k % 8, frame: c.frame })) })
   assert.match((res as { reason: string }).reason, /^over the session's budget/)
+  assert.equal((await call(offer('m3'))).type, 'accept')
+  const short = new Uint8Array(4096).fill(3)
+  const odd = await call({ type: 'chunks', id: 'm3', chunks: [{ index: 0, frame: encodeChunkFrame(xxh64Hex(short), short) }] })
+  assert.match((odd as { reason: string }).reason, /not 8192/, 'a chunk is a whole 8 KiB')
 })
 
 test('a target keeping a checkpoint of the task reports its chunks; only the changed ones are sent; the snapshot rebuilds exactly', async () => {
@@ -106,8 +123,40 @@ test('a target keeping a checkpoint of the task reports its chunks; only the cha
   const plan = sender.round(now.memory)
   assert.ok(plan.send.size >= 3 && plan.send.size <= 4, `only the changed chunks are sent (${plan.send.size})`)
   assert.ok(plan.sentBytes <= 4 * 8192)
-  assert.deepEqual(await call({ type: 'chunks', id: 'm1', frames: [...plan.send].map(([h, c]) => encodeChunkFrame(h, c)) }), { type: 'resend', hashes: [] })
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(plan) }), { type: 'resend', hashes: [] })
   const full = encodeSnapshot(now)
   assert.deepEqual(await call({ type: 'final', id: 'm1', meta: encodeSnapshot({ ...now, memory: new Uint8Array(0) }), recipe: plan.recipe, sha256: await snapshotDigest(full) }), { type: 'ok' })
+  assert.deepEqual(ready[0].snapshot(), full)
+})
+
+test('a chunk sent once for many indices is copied to them; a name overwritten since is asked again', async () => {
+  const { call, ready } = setup()
+  const snap = snapshot(2, 9) // 16 chunks
+  const mem = snap.memory
+  mem.fill(0, 0, 4 * 8192) // chunks 0-3: zero pages, never sent (the image starts zeroed)
+  mem.copyWithin(5 * 8192, 4 * 8192, 5 * 8192) // chunk 5 = chunk 4: sent once, at index 4
+  assert.equal((await call(offer())).type, 'accept')
+  const sender = new PreCopySender({ fixedChunkBytes: 8192 })
+  const plan = sender.round(mem)
+  assert.equal(plan.send.size, 12, 'each name once: one zero chunk for four, chunk 4 for 4 and 5, chunks 6-15')
+  const zeroName = plan.recipe.chunks[0].hash
+  const rest = framesOf(plan, [...plan.send.keys()].filter(h => h !== zeroName))
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: rest }), { type: 'resend', hashes: [] })
+  // chunk 4's content now also sits at index 7, and index 4 is overwritten: index 5 and 7 can only
+  // come from index 4, which no longer holds it — the target asks for it again
+  const now = mem.slice()
+  now.copyWithin(7 * 8192, 4 * 8192, 5 * 8192)
+  now.fill(9, 4 * 8192, 5 * 8192)
+  const next = sender.round(now)
+  assert.equal(next.send.size, 1, 'only the new chunk 4 is sent (its old name is held, says the sender)')
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(next) }), { type: 'resend', hashes: [] })
+  const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
+  const full = encodeSnapshot({ ...snap, memory: now })
+  const digest = await snapshotDigest(full)
+  const again = await call({ type: 'final', id: 'm1', meta, recipe: next.recipe, sha256: digest })
+  assert.deepEqual(again, { type: 'resend', hashes: [next.recipe.chunks[5].hash] })
+  const old = plan.send.get(next.recipe.chunks[5].hash) as Uint8Array
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: [{ index: 5, frame: encodeChunkFrame(next.recipe.chunks[5].hash, old) }] }), { type: 'resend', hashes: [] })
+  assert.deepEqual(await call({ type: 'final', id: 'm1', meta, recipe: next.recipe, sha256: digest }), { type: 'ok' })
   assert.deepEqual(ready[0].snapshot(), full)
 })
