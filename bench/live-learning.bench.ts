@@ -32,7 +32,7 @@
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
- * --down-quantize b (2) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
+ * --down-quantize b (2) --down-feedback on|off (on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
  * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
@@ -58,6 +58,8 @@ const SEED = flag('--seed', 5)
 const QUANTIZE = flag('--quantize', 4, { min: 0 })
 const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
 const DOWN = flag('--down-quantize', 2, { min: 0 })
+const FEEDBACK = argv.includes('--down-feedback') ? argv[argv.indexOf('--down-feedback') + 1] : 'on'
+if (FEEDBACK !== 'on' && FEEDBACK !== 'off') throw new RangeError('--down-feedback expects on or off')
 const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
@@ -79,7 +81,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
-      '--down-quantize', String(DOWN), ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
+      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -140,7 +142,12 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const dense = Math.round(meanParticipants * 2 * parameters * 4)
     const acc = last[0].rounds.map(r => r.localAccuracy)
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
-    const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
+    const fetches = {
+      delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0),
+      // downlink residuals (carry.ts): only the next coordinator fetches one, inside `delta` answers
+      carry: last.reduce((s, x) => s + (x.stats.carryFetches ?? 0), 0), carryBytes: last.reduce((s, x) => s + (x.stats.carryBytesReceived ?? 0), 0),
+      carriesLost: last.reduce((s, x) => s + (x.stats.carriesLost ?? 0), 0)
+    }
     return {
       trainRows: [...trainRows.values()].reduce((a, b) => a + b, 0),
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
@@ -184,7 +191,7 @@ const simRow = await simulated(liveRow.trainRows)
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
-    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
+    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
     roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
