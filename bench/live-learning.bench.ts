@@ -13,13 +13,14 @@
  *   parameter);
  * - the live final accuracy (mean of the surviving peers' held-out accuracy of the last committed
  *   model) against `fl-sim` with the same configuration and seed (P clients, all per round, random
- *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, as many training digits
- *   in all as the live learners held (`--train-per-class` = their rows / 10: 1,500 at 3 peers,
- *   4,000 at 8, where each shard is capped at 500; a fixed 150 per class made fl-sim train on
- *   1,500 rows against the live mesh's 4,000 at 8 peers, which is why live accuracy came out 2–4
- *   points above it), the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
- *   per-client error feedback, the live one commits one quantised model for all and has none;
- *   fl-sim evaluates on its whole 2,000-row held-out split, a learner on 500 balanced rows of it);
+ *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32), client i training on
+ *   exactly live learner i's rows and every client evaluated on the learners' 500 held-out rows
+ *   (`fl-sim --max-train 500 --max-test 500`, the learners' flags). Before, fl-sim had as many
+ *   rows in all but its own split (`--train-per-class` = the learners' rows / 10, Dirichlet-sized
+ *   clients, its 2,000 held-out rows): that split alone scored 0.8–7 points above the live
+ *   learners' at 8 peers (bench/_fl-split-probe.ts), the whole of the "live gap" of learning5–6.
+ *   The same --quantize/--topk/--down-quantize; fl-sim's downlink keeps per-client error
+ *   feedback, the live one a committed residual (`--down-feedback`, carry.ts);
  * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
  *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
  *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
@@ -169,25 +170,24 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
   }
 }
 
-async function simulated (trainRows: number): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainPerClass: number, wallMs: number }> {
+async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainRows: number, wallMs: number }> {
   const t0 = performance.now()
-  const trainPerClass = Math.max(1, Math.round(trainRows / 10))
   const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', String(trainPerClass), '--seed', String(SEED), '--json'])
+    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--max-train', '500', '--max-test', '500', '--seed', String(SEED), '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
-  const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number })
+  const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number, trainSamples?: number })
   return {
     finalAccuracy: Number((lines.find(l => l.event === 'summary')?.finalAccuracy ?? Number.NaN).toFixed(4)),
     accuracyPerRound: lines.filter(l => l.event === 'round').map(l => l.accuracy as number),
-    trainPerClass,
+    trainRows: lines.find(l => l.event === 'backend')?.trainSamples ?? Number.NaN,
     wallMs: Math.round(performance.now() - t0)
   }
 }
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated(liveRow.trainRows)
+const simRow = await simulated()
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
@@ -196,6 +196,8 @@ const result = {
   },
   live: liveRow,
   flSim: simRow,
+  // fl-sim's clients hold the live learners' very rows (--max-train): the same count in all
+  sameTrainingRows: simRow.trainRows === liveRow.trainRows,
   accuracyGapPoints: Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
   loadAverageAtStart: Number(load.toFixed(2)),
   loadAverageDuringRounds: loadSamples,

@@ -92,15 +92,11 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   const dpClip = num(args, 'dp-clip')
 
   // the data first: a bad file stops here, before anything joins the mesh
-  const { balancedSample, createRng, subset, shuffle } = await import('../../../core/learning/index.ts')
-  const { loadDataSource, peerShard } = await import('../../learning/data-source.ts')
+  const { heldOut, loadDataSource, peerShard } = await import('../../learning/data-source.ts')
   const { setupNodeBackend } = await import('../../learning/backend.ts')
   const loaded = await loadDataSource(spec, { seed, ...labelColumnOf(args) })
-  let train = peerShard(loaded, shard.index, shard.count, partitionSpec, seed)
-  const maxTrain = num(args, 'max-train') ?? 0
-  if (maxTrain > 0 && train.n > maxTrain) train = subset(train, shuffle(createRng(seed).fork(`max-train:${shard.index}`), Array.from({ length: train.n }, (_, i) => i)).slice(0, maxTrain))
-  const maxTest = num(args, 'max-test') ?? 0
-  const test = maxTest > 0 && loaded.test.n > maxTest ? balancedSample(loaded.test, Math.ceil(maxTest / loaded.test.classes), createRng(seed).fork('max-test')) : loaded.test
+  const train = peerShard(loaded, shard.index, shard.count, partitionSpec, seed, num(args, 'max-train') ?? 0)
+  const test = heldOut(loaded, seed, num(args, 'max-test') ?? 0)
   if (train.n === 0) throw new UsageError(`--shard ${shard.index}/${shard.count}: this part of ${loaded.name} has no training rows`, '--shard')
   const kind = (str(args, 'model') ?? 'mlp') as 'mlp' | 'cnn'
   const task: LiveTaskConfig = {
