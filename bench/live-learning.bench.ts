@@ -160,6 +160,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill } : {}), coordinatedRounds,
+      // why learners stayed unlinked after a dial wait (the mesh's dial state then, links.ts): all learners together
+      unlinkedWhy: last.reduce<Record<string, number>>((w, x) => { for (const [k, v] of Object.entries(x.stats.unlinkedWhy ?? {})) w[k] = (w[k] ?? 0) + v; return w }, {}),
       learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,

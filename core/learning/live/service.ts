@@ -169,7 +169,7 @@ export class LiveLearning {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
-      rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
+      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy } }
     }
   }
 
