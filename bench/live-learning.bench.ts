@@ -33,7 +33,7 @@
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
- * --down-quantize b (2) --down-feedback on|off (on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
+ * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
  * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
@@ -59,7 +59,7 @@ const SEED = flag('--seed', 5)
 const QUANTIZE = flag('--quantize', 4, { min: 0 })
 const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
 const DOWN = flag('--down-quantize', 2, { min: 0 })
-const FEEDBACK = argv.includes('--down-feedback') ? argv[argv.indexOf('--down-feedback') + 1] : 'on'
+const FEEDBACK = argv.includes('--down-feedback') ? argv[argv.indexOf('--down-feedback') + 1] : 'off'
 if (FEEDBACK !== 'on' && FEEDBACK !== 'off') throw new RangeError('--down-feedback expects on or off')
 const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)

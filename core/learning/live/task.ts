@@ -71,5 +71,5 @@ export function taskId (cfg: LiveTaskConfig): string {
  */
 export const LIVE_TASK_DEFAULTS = {
   hidden: 64, seed: 1, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000, downBits: 8, downFeedback: true
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000, downBits: 8, downFeedback: false
 } as const satisfies Omit<LiveTaskConfig, 'model'> & { hidden: number }
