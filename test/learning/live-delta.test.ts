@@ -13,6 +13,7 @@ import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound } from '../../core/learning/live/index.ts'
 import { aggregateRound, quantisedStep, type RoundRule } from '../../core/learning/live/aggregate-round.ts'
 import { applyDelta } from '../../core/learning/live/delta.ts'
+import { carryFits, headCarry } from '../../core/learning/live/carry.ts'
 import { MSG } from '../../core/learning/live/codec.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
@@ -128,6 +129,19 @@ describe('quantised downlink: model(r) = model(r−1) + dequantised(delta(r))', 
     // one 2-bit step of a chunk of these steps is ≤ 0.01 / 3; without feedback 20 roundings add up (≈ √20 of one)
     assert.ok(fed < 0.01 / 3, `with feedback the committed model is within one step of the exact sum (rms ${fed})`)
     assert.ok(fed < plain / 2, `feedback: rms ${fed.toExponential(2)} against ${plain.toExponential(2)} without`)
+  })
+
+  test('a round fits the head only with no residual added or the head\'s, and a residual exactly when the task feeds back', () => {
+    const h = 'ab'.repeat(32)
+    const x = 'cd'.repeat(32)
+    assert.equal(headCarry([{ hash: 'm1', carry: h }], { hash: 'm1' }), h)
+    assert.equal(headCarry([{ hash: 'm1', carry: h }], { hash: 'm0' }), null, 'the head is not the last committed round')
+    assert.equal(carryFits({ carry: x, carryIn: h }, h, true), true)
+    assert.equal(carryFits({ carry: x, carryIn: null }, h, true), true, 'a coordinator that could not fetch it adds none')
+    assert.equal(carryFits({ carry: x, carryIn: x }, h, true), false, 'a residual other than the head\'s')
+    assert.equal(carryFits({ carry: null, carryIn: null }, h, true), false, 'a feedback task\'s round must commit its residual')
+    assert.equal(carryFits({ carry: x, carryIn: null }, null, false), false, 'no residual without feedback')
+    assert.equal(carryFits({ carry: null, carryIn: null }, null, false), true)
   })
 
   test('a malformed delta is a LiveRoundError (bounded), never a crash', () => {

@@ -78,3 +78,14 @@ export class PendingCarry {
     return this.got
   }
 }
+
+/** The residual the head round committed (null: none, or no committed round is the head). */
+export function headCarry (history: ReadonlyArray<{ hash: string, carry: string | null }>, head: { hash: string }): string | null {
+  const last = history.at(-1)
+  return last != null && last.hash === head.hash ? last.carry : null
+}
+
+/** A round adds no residual or the head's (`head`), and commits one exactly when the task feeds the downlink back. */
+export function carryFits (r: { carry: string | null, carryIn: string | null }, head: string | null, feedback: boolean): boolean {
+  return (r.carry != null) === feedback && (r.carryIn == null || r.carryIn === head)
+}

@@ -32,7 +32,7 @@ import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import { HeadSync } from './head-sync.ts'
-import { PendingCarry } from './carry.ts'
+import { carryFits, headCarry, PendingCarry } from './carry.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { roundEpsilon, selectRound } from './round-plan.ts'
 import { Participant } from './participant.ts'
@@ -289,7 +289,7 @@ export class LiveLearning {
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
-        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null) || !this.carryFits(r)) { this.stats.ignoredRounds++; return }
+        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null) || !carryFits(r, headCarry(this.history, this.head), this.rule.downFeedback === true)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved()
@@ -352,7 +352,8 @@ export class LiveLearning {
     if (base == null || seed == null || state === undefined) return
     const beganAt = this.now()
     // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
-    const carry = this.pendingCarry()
+    const last = this.history.at(-1)
+    const carry = new PendingCarry(this.rule.downFeedback === true ? headCarry(this.history, this.head) : null, async h => await this.store.fetchCarry(h, [(last as CommittedRound).coordinator]), this.now)
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
     const skip = this.notWorthDialling()
@@ -447,20 +448,6 @@ export class LiveLearning {
       this.log(`round ${round}: commit failed: ${errText(err)}`)
       if (this.active === collector) { this.active = undefined; this.retryAt = this.now() + 1000 }
     }
-  }
-
-  /** The residual the head's round carried (carry.ts), fetched from that round's coordinator; none without downlink feedback. */
-  private pendingCarry (): PendingCarry {
-    const last = this.history.at(-1)
-    const hash = this.rule.downFeedback === true && last != null && last.hash === this.head.hash ? last.carry : null
-    return new PendingCarry(hash, async h => await this.store.fetchCarry(h, [(last as CommittedRound).coordinator]), this.now)
-  }
-
-  /** A round adds no residual or the head's, and commits one exactly when the task feeds the downlink back (carry.ts). */
-  private carryFits (r: RoundEntry): boolean {
-    const last = this.history.at(-1)
-    const headCarry = last != null && last.hash === this.head.hash ? last.carry : null
-    return (r.carry != null) === (this.rule.downFeedback === true) && (r.carryIn == null || r.carryIn === headCarry)
   }
 
   /** A committed residual by hash (carry.ts), to verify a round that added it. */
