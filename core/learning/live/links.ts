@@ -101,11 +101,16 @@ export class LearnerLinks {
   /**
    * Dials `missing(…)` in the background and waits for none: a learner between rounds links to the
    * others ahead of a round it may coordinate, so `ensure` finds them linked (in a fresh mesh, the
-   * 1–1.5 s dial waits of the first rounds). A dial not linked within the wait counts as failed, as
-   * in `ensure`. Returns the learners dialled now.
+   * 1–1.5 s dial waits of the first rounds). Only learners with a larger id than this peer's: the
+   * pair's smaller id dials, as core/net's duplicate-link rule wants (the coordinator's `ensure`
+   * still dials any). A dial not linked within the wait counts as failed, as in `ensure`. Returns
+   * the learners dialled now.
    */
   prelink (learners: readonly string[], gone: (peer: string) => boolean): string[] {
-    const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p))
+    // only toward larger ids: core/net's duplicate-link rule keeps the smaller id's dial of a pair and
+    // refuses the other while it runs, so two learners dialling each other between rounds raced and
+    // one dial was always refused (`encrypt-outbound-connection` in unlinkedWhy, docs/learning.md)
+    const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p) && this.mesh.peerId < p)
     for (const p of dialled) {
       void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else { this.failedAt.set(p, this.now()); this.countWhy(p) } })
     }
