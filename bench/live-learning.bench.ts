@@ -13,13 +13,14 @@
  *   parameter);
  * - the live final accuracy (mean of the surviving peers' held-out accuracy of the last committed
  *   model) against `fl-sim` with the same configuration and seed (P clients, all per round, random
- *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32, as many training digits
- *   in all as the live learners held (`--train-per-class` = their rows / 10: 1,500 at 3 peers,
- *   4,000 at 8, where each shard is capped at 500; a fixed 150 per class made fl-sim train on
- *   1,500 rows against the live mesh's 4,000 at 8 peers, which is why live accuracy came out 2–4
- *   points above it), the same --quantize/--topk/--down-quantize: fl-sim's downlink keeps
- *   per-client error feedback, the live one commits one quantised model for all and has none;
- *   fl-sim evaluates on its whole 2,000-row held-out split, a learner on 500 balanced rows of it);
+ *   selection, FedAvg server step η 1, constant client lr 0.1, hidden 32), client i training on
+ *   exactly live learner i's rows and every client evaluated on the learners' 500 held-out rows
+ *   (`fl-sim --max-train 500 --max-test 500`, the learners' flags). Before, fl-sim had as many
+ *   rows in all but its own split (`--train-per-class` = the learners' rows / 10, Dirichlet-sized
+ *   clients, its 2,000 held-out rows): that split alone scored 0.8–7 points above the live
+ *   learners' at 8 peers (bench/_fl-split-probe.ts), the whole of the "live gap" of learning5–6.
+ *   The same --quantize/--topk/--down-quantize; fl-sim's downlink keeps per-client error
+ *   feedback, the live one a committed residual (`--down-feedback`, carry.ts);
  * - with `--drop K`: right after round `--drop-at` commits (peer 0 sees it; the next round is
  *   under way) K learners (the last K) are killed with SIGKILL; the rounds after it must still
  *   commit (`--min-updates` is P − K unless given: at 16 peers a coordinator is linked to only
@@ -32,7 +33,7 @@
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
- * --down-quantize b (2) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
+ * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
  * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
@@ -58,6 +59,8 @@ const SEED = flag('--seed', 5)
 const QUANTIZE = flag('--quantize', 4, { min: 0 })
 const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
 const DOWN = flag('--down-quantize', 2, { min: 0 })
+const FEEDBACK = argv.includes('--down-feedback') ? argv[argv.indexOf('--down-feedback') + 1] : 'off'
+if (FEEDBACK !== 'on' && FEEDBACK !== 'off') throw new RangeError('--down-feedback expects on or off')
 const DROP = flag('--drop', 0, { min: 0 })
 const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
@@ -79,7 +82,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
-      '--down-quantize', String(DOWN), ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
+      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -140,7 +143,12 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const dense = Math.round(meanParticipants * 2 * parameters * 4)
     const acc = last[0].rounds.map(r => r.localAccuracy)
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
-    const fetches = { delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0) }
+    const fetches = {
+      delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0),
+      // downlink residuals (carry.ts): only the next coordinator fetches one, inside `delta` answers
+      carry: last.reduce((s, x) => s + (x.stats.carryFetches ?? 0), 0), carryBytes: last.reduce((s, x) => s + (x.stats.carryBytesReceived ?? 0), 0),
+      carriesLost: last.reduce((s, x) => s + (x.stats.carriesLost ?? 0), 0)
+    }
     return {
       trainRows: [...trainRows.values()].reduce((a, b) => a + b, 0),
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
@@ -152,6 +160,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill } : {}), coordinatedRounds,
+      // why learners stayed unlinked after a dial wait (the mesh's dial state then, links.ts): all learners together
+      unlinkedWhy: last.reduce<Record<string, number>>((w, x) => { for (const [k, v] of Object.entries(x.stats.unlinkedWhy ?? {})) w[k] = (w[k] ?? 0) + v; return w }, {}),
       learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
@@ -162,33 +172,34 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
   }
 }
 
-async function simulated (trainRows: number): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainPerClass: number, wallMs: number }> {
+async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainRows: number, wallMs: number }> {
   const t0 = performance.now()
-  const trainPerClass = Math.max(1, Math.round(trainRows / 10))
   const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--train-per-class', String(trainPerClass), '--seed', String(SEED), '--json'])
+    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--max-train', '500', '--max-test', '500', '--seed', String(SEED), '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
-  const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number })
+  const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number, trainSamples?: number })
   return {
     finalAccuracy: Number((lines.find(l => l.event === 'summary')?.finalAccuracy ?? Number.NaN).toFixed(4)),
     accuracyPerRound: lines.filter(l => l.event === 'round').map(l => l.accuracy as number),
-    trainPerClass,
+    trainRows: lines.find(l => l.event === 'backend')?.trainSamples ?? Number.NaN,
     wallMs: Math.round(performance.now() - t0)
   }
 }
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated(liveRow.trainRows)
+const simRow = await simulated()
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
-    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
+    quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
     roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
   flSim: simRow,
+  // fl-sim's clients hold the live learners' very rows (--max-train): the same count in all
+  sameTrainingRows: simRow.trainRows === liveRow.trainRows,
   accuracyGapPoints: Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
   loadAverageAtStart: Number(load.toFixed(2)),
   loadAverageDuringRounds: loadSamples,

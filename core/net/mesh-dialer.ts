@@ -36,7 +36,7 @@ interface Known { addrs: string[], firstSeen: number, lastSeen: number }
  * cancelled once every one of them has given up; one the policy or a caller without a signal
  * wants (`kept`) runs to its end.
  */
-interface Inflight { done: Promise<void>, cancel: AbortController, waiters: number, kept: boolean }
+interface Inflight { done: Promise<void>, cancel: AbortController, waiters: number, kept: boolean, progress: { stage: string } }
 
 /** Links beyond `maxPeers` that a peer still accepts, so late joiners are not stranded. */
 export function hardCap (maxPeers: number): number {
@@ -49,6 +49,8 @@ export class MeshDialer {
   /** our dials in flight, to await (dialNow) */
   private readonly inflight = new Map<string, Inflight>()
   private readonly lastFailure = new Map<string, number>()
+  /** the progress step each peer's last failed dial reached (kept while `lastFailure` is) */
+  private readonly failedAtStage = new Map<string, string>()
   /** Consecutive failed dials per peer: each doubles that peer's dial timeout (up to 4×). */
   private readonly failures = new Map<string, number>()
   private controller = new AbortController()
@@ -135,6 +137,22 @@ export class MeshDialer {
     return !signal.aborted && this.webrtcPeers().has(peerId)
   }
 
+  /**
+   * Why there is no direct link to `peerId` now, for a caller's diagnostics (a learning coordinator
+   * counting the learners it could not link, core/learning/live/links.ts): `linked`; `no-address`
+   * (peer discovery has not reported a WebRTC address: nothing to dial); `dialling:<step>` (our dial
+   * in flight, its last progress step); `failed:<step>` (our last dial failed at that step, and the
+   * dialer waits dialTimeoutMs before another); `idle` (none in flight, none failed lately).
+   */
+  dialState (peerId: string): string {
+    if (this.webrtcPeers().has(peerId)) return 'linked'
+    const f = this.inflight.get(peerId)
+    if (f != null) return `dialling:${f.progress.stage}`
+    const failed = this.lastFailure.get(peerId)
+    if (failed != null && Date.now() - failed < this.config.dialTimeoutMs) return `failed:${this.failedAtStage.get(peerId) ?? '?'}`
+    return this.known.has(peerId) ? 'idle' : 'no-address'
+  }
+
   /** True while our own dial to `peerId` is in flight. */
   isDialing (peerId: string): boolean { return this.dialing.has(peerId) }
   /**
@@ -201,6 +219,7 @@ export class MeshDialer {
         this.known.delete(id)
         this.failures.delete(id)
         this.lastFailure.delete(id)
+        this.failedAtStage.delete(id)
       }
     }
     const candidates: DialCandidate[] = [...this.known].map(([peerId, k]) => ({ peerId, firstSeen: k.firstSeen, degree: view.degree(peerId) }))
@@ -283,19 +302,18 @@ export class MeshDialer {
   /** Starts a dial, tracked in `inflight` until it settles. */
   private startDial (peerId: string, k: Known, kept: boolean): Inflight {
     const cancel = new AbortController()
-    const f: Inflight = { done: Promise.resolve(), cancel, waiters: 0, kept }
-    f.done = this.dialOnce(peerId, k, cancel.signal).finally(() => { if (this.inflight.get(peerId) === f) this.inflight.delete(peerId) })
+    const f: Inflight = { done: Promise.resolve(), cancel, waiters: 0, kept, progress: { stage: 'start' } }
+    f.done = this.dialOnce(peerId, k, cancel.signal, f.progress).finally(() => { if (this.inflight.get(peerId) === f) this.inflight.delete(peerId) })
     this.inflight.set(peerId, f)
     return f
   }
 
-  private async dialOnce (peerId: string, k: Known, cancelled: AbortSignal): Promise<void> {
+  private async dialOnce (peerId: string, k: Known, cancelled: AbortSignal, progress: { stage: string }): Promise<void> {
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
     // a dial that stalled may have been slow rather than hung (a starved CPU): give the next one longer
     const idleMs = this.config.dialTimeoutMs * 2 ** Math.min(this.failures.get(peerId) ?? 0, 2)
     const started = Date.now()
-    const progress = { stage: 'start' }
     try {
       const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, capMs: 4 * this.config.dialTimeoutMs, signal: AbortSignal.any([this.controller.signal, cancelled]), progress })
       if (connectionTransport(conn) !== 'webrtc') throw new Error(`dial produced a ${connectionTransport(conn)} connection`)
@@ -303,12 +321,14 @@ export class MeshDialer {
       this.stats.dialSuccesses++
       this.lastFailure.delete(peerId)
       this.failures.delete(peerId)
+      this.failedAtStage.delete(peerId)
     } catch (err) {
       if (this.controller.signal.aborted) return
       // cancelled by the requests that wanted it: no failure of the peer's
       if (cancelled.aborted) { this.log('dial to %s cancelled after %d ms (last step %s)', peerId, Date.now() - started, progress.stage); return }
       this.stats.dialFailures++
       this.lastFailure.set(peerId, Date.now())
+      this.failedAtStage.set(peerId, progress.stage)
       this.failures.set(peerId, (this.failures.get(peerId) ?? 0) + 1)
       this.log('webrtc dial to %s failed after %d ms (last step %s): %s', peerId, Date.now() - started, progress.stage, err instanceof Error ? err.message : String(err))
     } finally {

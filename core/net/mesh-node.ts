@@ -687,6 +687,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * yet). True when one is open afterwards. For a caller that must reach this very peer over a link
    * that carries requests: a learning coordinator about to select learners (core/learning/live).
    */
+  /** Why there is no direct link to `peer` now (`MeshDialer.dialState`): for diagnostics only. */
+  dialState (peer: string): string {
+    return this.dialer.dialState(peer)
+  }
+
   async linkDirect (peer: string, waitMs: number): Promise<boolean> {
     this.assertStarted()
     const id = peerIdFromString(peer)

@@ -18,7 +18,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createRng, partition, subset, trainTestSplit, type Dataset, type PartitionSpec } from '../../core/learning/index.ts'
+import { balancedSample, createRng, partition, shuffle, subset, trainTestSplit, type Dataset, type PartitionSpec } from '../../core/learning/index.ts'
 import { DataSourceError, LearningConfigError } from '../../core/learning/errors.ts'
 import { parseCsv } from '../../core/learning/sources/csv.ts'
 import { leafClasses, leafDataset, parseLeafJson, type LeafFile } from '../../core/learning/sources/leaf.ts'
@@ -92,12 +92,25 @@ export async function loadDataSource (spec: DataSpec, opts: LoadOptions): Promis
 }
 
 /** The training rows of peer `index` of `count` (see the module doc). */
-export function peerShard (data: LoadedData, index: number, count: number, spec: PartitionSpec, seed: number): Dataset {
+export function peerShard (data: LoadedData, index: number, count: number, spec: PartitionSpec, seed: number, maxTrain = 0): Dataset {
+  return subset(data.train, peerRows(data, index, count, spec, seed, maxTrain))
+}
+
+/**
+ * The rows of `data.train` that peer `index` of `count` trains on (`peerShard`), cut to `maxTrain`
+ * of them when it holds more (a seeded sample; 0 = all): `novacron learn --shard i/n --max-train m`,
+ * and `fl-sim --max-train m`'s client i, so the two train on the very same rows.
+ */
+export function peerRows (data: LoadedData, index: number, count: number, spec: PartitionSpec, seed: number, maxTrain = 0): number[] {
   if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) throw new LearningConfigError(`shard must be <index>/<count> with 0 <= index < count (got ${index}/${count})`)
-  if (data.users != null) {
-    const rows = data.users.filter((_, j) => j % count === index).flatMap(u => u.rows)
-    return subset(data.train, rows)
-  }
-  const parts = partition(data.train, count, spec, createRng(seed).fork('partition'))
-  return subset(data.train, parts[index])
+  const rows = data.users != null
+    ? data.users.filter((_, j) => j % count === index).flatMap(u => u.rows)
+    : partition(data.train, count, spec, createRng(seed).fork('partition'))[index]
+  if (maxTrain <= 0 || rows.length <= maxTrain) return rows
+  return shuffle(createRng(seed).fork(`max-train:${index}`), Array.from({ length: rows.length }, (_, k) => k)).slice(0, maxTrain).map(k => rows[k])
+}
+
+/** At most `maxTest` held-out rows, class-balanced and seeded (0 = all): `learn --max-test` and `fl-sim --max-test` alike. */
+export function heldOut (data: LoadedData, seed: number, maxTest = 0): Dataset {
+  return maxTest > 0 && data.test.n > maxTest ? balancedSample(data.test, Math.ceil(maxTest / data.test.classes), createRng(seed).fork('max-test')) : data.test
 }

@@ -103,9 +103,11 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
         // FedAdam: the server state the round started from (the previous round's, zeros before round 1)
         const prev = s.rounds.find(r => r.round === round - 1)
         const state = learning.roundRule.serverOpt == null ? null : prev?.state == null ? new Float32Array(2 * base.length) : learning.weights(prev.state) ?? await learning.fetchModel(prev.state, [prev.coordinator, entry.coordinator, ...s.learners], 2 * base.length)
-        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined, state)
+        // downlink feedback: the residual the round added (the previous round's, made by its coordinator)
+        const carryIn = entry.carryIn == null ? null : await learning.fetchCarry(entry.carryIn, [...new Set([prev?.coordinator, entry.coordinator, ...s.learners])].filter((p): p is string => p != null && p !== s.peerId))
+        const again = recomputeRound(base, fetched.updates, learning.roundRule, round, entry.base, lz.compressor ?? undefined, state, carryIn)
         // match: the hash recomputes and every body carries its participant's signature
-        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && again.stateHash === entry.state && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
+        return { round, hash: entry.hash, recomputed: again.hash, match: again.hash === entry.hash && again.stateHash === entry.state && again.carryHash === entry.carry && fetched.badSignatures.length === 0, updates: fetched.updates.length, rejected: again.rejected, badSignatures: fetched.badSignatures }
       }
       default: throw new RangeError(`unknown op ${op}`)
     }

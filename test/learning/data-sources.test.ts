@@ -13,7 +13,7 @@ import { createRng, partition, type Dataset } from '../../core/learning/index.ts
 import { DataSourceError } from '../../core/learning/errors.ts'
 import { parseCsv, writeCsv } from '../../core/learning/sources/csv.ts'
 import { parseLeafJson, writeLeafJson, type LeafUser } from '../../core/learning/sources/leaf.ts'
-import { loadDataSource, parseDataSpec, parseShard, peerShard } from '../../node-runtime/learning/data-source.ts'
+import { heldOut, loadDataSource, parseDataSpec, parseShard, peerRows, peerShard } from '../../node-runtime/learning/data-source.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'novacron-data-'))
 after(() => { rmSync(root, { recursive: true, force: true }) })
@@ -164,6 +164,18 @@ describe('MNIST shards', () => {
     assert.deepEqual(shards.map(s => s.n), parts.map(p => p.length))
     assert.equal(shards.reduce((s, x) => s + x.n, 0), 8000)
     assert.deepEqual(shards[1].y.subarray(0, 20), Uint8Array.from(parts[1].slice(0, 20).map(i => data.train.y[i])))
+    // --max-train cuts a shard to a seeded sample of its rows, the same for learn and fl-sim (peerRows)
+    const cut = peerRows(data, 1, 3, spec, 7, 500)
+    assert.equal(cut.length, 500)
+    assert.ok(cut.every(r => parts[1].includes(r)), 'the cut rows are the shard\'s own')
+    assert.equal(new Set(cut).size, 500)
+    assert.deepEqual(peerShard(data, 1, 3, spec, 7, 500).y, Uint8Array.from(cut.map(i => data.train.y[i])))
+    assert.deepEqual(peerRows(data, 1, 3, spec, 7, 500), cut, 'seeded')
+    assert.deepEqual(peerRows(data, 1, 3, spec, 7, 100_000), parts[1], 'a cut above the shard size keeps it whole')
+    const test500 = heldOut(data, 7, 500)
+    assert.equal(test500.n, 500)
+    assert.deepEqual(Array.from({ length: 10 }, (_, c) => test500.y.filter(y => y === c).length), Array(10).fill(50), 'class-balanced')
+    assert.equal(heldOut(data, 7, 0), data.test)
     assert.deepEqual(parseShard('2/3'), { index: 2, count: 3 })
     assert.throws(() => parseShard('3/3'), { name: 'LearningConfigError' })
   })

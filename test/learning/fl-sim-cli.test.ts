@@ -57,6 +57,8 @@ test('bad flags are usage errors (exit 2) naming the flag', async () => {
     [['--server-ema', '1.5'], '--server-ema'],
     [['--server-ema-start', '1'], '--server-ema-start'],
     [['--server-ema', '-0.5'], '--server-ema'],
+    [['--max-train', '500', '--train-per-class', '10'], '--max-train'],
+    [['--max-test', '-1'], '--max-test'],
     [['--nope'], '--nope']
   ] as const) {
     const r = await runMain(['fl-sim', ...args])

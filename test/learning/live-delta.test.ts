@@ -13,22 +13,26 @@ import { loadLz4Compressor } from '../../core/learning/compression.ts'
 import { LiveLearning, recomputeRound } from '../../core/learning/live/index.ts'
 import { aggregateRound, quantisedStep, type RoundRule } from '../../core/learning/live/aggregate-round.ts'
 import { applyDelta } from '../../core/learning/live/delta.ts'
+import { carryFits, headCarry } from '../../core/learning/live/carry.ts'
 import { MSG } from '../../core/learning/live/codec.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
 import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import type { RoundEntry } from '../../core/learning/live/entries.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
 const task = liveTask(4, { deadlineMs: 4000, downBits: 8 })
+/** the same with downlink feedback (carry.ts) */
+const fedTask = liveTask(4, { deadlineMs: 4000, downBits: 8, downFeedback: true })
 const SIZE = 784 * 16 + 16 + 16 * 10 + 10
 
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(6) })
 after(async () => { await learners.stop() })
 
-function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
-  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 })
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number, t = task): LiveLearning {
+  return learners.add(i, mesh, ledger, { task: t, rounds, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 })
 }
 
 /** A peer whose every mesh request fails (no working link), counting its requests and keeping its log. */
@@ -90,6 +94,56 @@ describe('quantised downlink: model(r) = model(r−1) + dequantised(delta(r))', 
     assert.notEqual(weightsHash(otherRound.weights), weightsHash(one.weights), 'the rounding stream is the round\'s')
   })
 
+  test('downlink feedback: each round adds back the last one\'s residual, so the committed model stays within a step of the exact sum; the carry rebuilds from zeros bit for bit', () => {
+    const n = 2000
+    const rng = createRng(11)
+    const base0 = Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.2)
+    const steps = Array.from({ length: 20 }, () => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.01))
+    const exactSum = Float64Array.from(base0)
+    const rule: RoundRule = { rule: 'fedavg', clipMedian: false, dp: null, seed: 5, downBits: 2 }
+    const run = (feedback: boolean): Float32Array => {
+      let w: Float32Array = base0
+      let carry: Float32Array | null = null
+      steps.forEach((a, k) => {
+        const baseHash = weightsHash(w)
+        const out = aggregateRound(w, [{ peer: 'a', samples: 1, values: a }], { ...rule, downFeedback: feedback }, k + 1, baseHash, null, undefined, carry)
+        assert.equal(out.carry == null, !feedback)
+        if (out.carry != null) {
+          const zeros = new Float32Array(n)
+          assert.equal(weightsHash(applyDelta(zeros, out.carry.body, { maxBytes: maxRawBodyLength(n) + 64 })), weightsHash(out.carry.values), `round ${k + 1}: the carry rebuilds from zeros`)
+          assert.ok(out.carry.body.length <= n + 8 * Math.ceil(n / 256) + 32, `an 8-bit carry is about a byte per parameter (${out.carry.body.length} B)`)
+          // recomputation from the same inputs gives the same model and carry
+          const again = aggregateRound(w, [{ peer: 'a', samples: 1, values: a }], { ...rule, downFeedback: true }, k + 1, baseHash, null, undefined, carry)
+          assert.equal(weightsHash(again.weights), weightsHash(out.weights))
+          assert.equal(weightsHash((again.carry as { values: Float32Array }).values), weightsHash(out.carry.values))
+        }
+        w = out.weights
+        carry = out.carry?.values ?? null
+      })
+      return w
+    }
+    for (const a of steps) for (let i = 0; i < n; i++) exactSum[i] += a[i]
+    const rms = (w: Float32Array): number => Math.sqrt(w.reduce((s, v, i) => s + (v - exactSum[i]) ** 2, 0) / n)
+    const plain = rms(run(false))
+    const fed = rms(run(true))
+    // one 2-bit step of a chunk of these steps is ≤ 0.01 / 3; without feedback 20 roundings add up (≈ √20 of one)
+    assert.ok(fed < 0.01 / 3, `with feedback the committed model is within one step of the exact sum (rms ${fed})`)
+    assert.ok(fed < plain / 2, `feedback: rms ${fed.toExponential(2)} against ${plain.toExponential(2)} without`)
+  })
+
+  test('a round fits the head only with no residual added or the head\'s, and a residual exactly when the task feeds back', () => {
+    const h = 'ab'.repeat(32)
+    const x = 'cd'.repeat(32)
+    assert.equal(headCarry([{ hash: 'm1', carry: h }], { hash: 'm1' }), h)
+    assert.equal(headCarry([{ hash: 'm1', carry: h }], { hash: 'm0' }), null, 'the head is not the last committed round')
+    assert.equal(carryFits({ carry: x, carryIn: h }, h, true), true)
+    assert.equal(carryFits({ carry: x, carryIn: null }, h, true), true, 'a coordinator that could not fetch it adds none')
+    assert.equal(carryFits({ carry: x, carryIn: x }, h, true), false, 'a residual other than the head\'s')
+    assert.equal(carryFits({ carry: null, carryIn: null }, h, true), false, 'a feedback task\'s round must commit its residual')
+    assert.equal(carryFits({ carry: x, carryIn: null }, null, false), false, 'no residual without feedback')
+    assert.equal(carryFits({ carry: null, carryIn: null }, null, false), true)
+  })
+
   test('a malformed delta is a LiveRoundError (bounded), never a crash', () => {
     const { base, exact } = vectors(2, 600)
     const good = quantisedStep(base, exact, 8, createRng(1), 1).delta
@@ -106,15 +160,15 @@ describe('quantised downlink: model(r) = model(r−1) + dequantised(delta(r))', 
 })
 
 describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () => {
-  test('peers holding the previous model fetch only deltas; a late peer that missed rounds fetches the full model; one hash, recomputed', async () => {
+  test('peers holding the previous model fetch only deltas; a late peer that missed rounds fetches the full model; one hash, recomputed with the carried residuals', async () => {
     const mesh = new MemMesh()
     const ledger = new MemLedger()
     const ROUNDS = 4
-    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, ROUNDS))
+    const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, ROUNDS, fedTask))
     for (const p of peers) await p.start()
     await waitFor(() => peers.every(p => p.status().round >= 2 && p.status().held), { timeout: 180_000, message: () => peers.map(p => p.status().round).join(',') })
     // joins after round 2: it holds only the initial model, so the head's delta base is not held
-    const late = peer(3, mesh, ledger, ROUNDS)
+    const late = peer(3, mesh, ledger, ROUNDS, fedTask)
     await late.start()
     const all = [...peers, late]
     // the late peer catches up on the head, then fetches the rounds it skipped to evaluate them too
@@ -128,8 +182,19 @@ describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () 
       const fetched = await coord.fetchRound(r.round, r.coordinator)
       const base = coord.weights(r.base)
       assert.ok(base != null)
-      assert.equal(recomputeRound(base, fetched.updates, coord.roundRule, r.round, r.base).hash, r.hash, `round ${r.round} recomputes with the quantised step`)
+      // every round after the first added the residual the one before carried (nobody died: always fetched in time)
+      const prev = rs.find(q => q.round === r.round - 1)
+      assert.ok(r.carry != null)
+      assert.equal(r.carryIn, prev?.carry ?? null, `round ${r.round} added the last round's carry`)
+      const carryIn = r.carryIn == null ? null : await late.fetchCarry(r.carryIn, [coord.status().peerId, (prev as RoundEntry).coordinator])
+      const again = recomputeRound(base, fetched.updates, coord.roundRule, r.round, r.base, undefined, null, carryIn)
+      assert.equal(again.hash, r.hash, `round ${r.round} recomputes with the quantised step and the carry`)
+      assert.equal(again.carryHash, r.carry, `round ${r.round}'s carry recomputes`)
     }
+    // a carry crosses the wire only when the coordinator changes, to the next coordinator alone
+    const handovers = rs.filter((r, k) => k > 0 && r.coordinator !== rs[k - 1].coordinator).length
+    assert.equal(peers.reduce((s, p) => s + p.stats.carryFetches, 0), handovers, `${handovers} coordinator change(s)`)
+    assert.equal(all.reduce((s, p) => s + p.stats.carriesLost, 0), 0)
     for (const p of peers) {
       // every model a first-three peer did not compute itself came as a delta: no whole model crossed the wire
       assert.equal(p.stats.fullFetches, 0, `${p.status().peerId.slice(-6)} fetched no whole model`)

@@ -105,4 +105,20 @@ describe('LearnerLinks', () => {
     assert.deepEqual(links.missing(['w0p0'], () => false), ['w0p0'], 'an old failure no longer holds a learner back')
     assert.equal(links.failing, 0)
   })
+  test('learners left unlinked are counted by the mesh\'s dial state then (unlinkedWhy), without the step\'s time', async () => {
+    let now = 0
+    const state: Record<string, string> = { a: 'no-address', b: 'dialling:webrtc:sent-sdp-offer at 812 ms', c: 'failed:webrtc:sent-sdp-offer at 4020 ms' }
+    const mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link' | 'dialState'> = { peerId: 'self', links: () => [], link: async () => false, dialState: p => state[p] ?? 'idle' }
+    const links = new LearnerLinks(mesh, () => now, 500)
+    const wait = async (cond: () => boolean): Promise<void> => { while (!cond()) { now += 100; await new Promise(resolve => setImmediate(resolve)) } }
+    await links.ensure(['a', 'b', 'c', 'd'], () => false, wait)
+    assert.deepEqual(links.unlinkedWhy, { 'no-address': 1, 'dialling:webrtc:sent-sdp-offer': 1, 'failed:webrtc:sent-sdp-offer': 1, idle: 1 })
+    // between rounds too, and the key set stays bounded however many distinct states come
+    now += LINK_RETRY_MS
+    for (let i = 0; i < 100; i++) state[`x${i}`] = `failed:step${i}`
+    assert.deepEqual(links.prelink(['a0', 'SELF', 'rest', 'zed'], () => false), ['zed'], 'between rounds only larger ids than \'self\' are dialled')
+    links.prelink(Array.from({ length: 100 }, (_, i) => `x${i}`), () => false)
+    await waitFor(() => Object.values(links.unlinkedWhy).reduce((a, b) => a + b, 0) >= 5 + MAX_LINK_DIALS, { timeout: 5000 })
+    assert.ok(Object.keys(links.unlinkedWhy).length <= 32)
+  })
 })

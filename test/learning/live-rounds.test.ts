@@ -293,7 +293,7 @@ describe('codecs', () => {
   test('model.round entries: strict reader, validator checks the author is the coordinator', () => {
     const e: RoundEntry = {
       task: 'a1b2c3d4e5f60718', round: 1, coordinator: PEERS[0], participants: [PEERS[0], PEERS[1]].sort(), rule: 'fedavg', clipMedian: false,
-      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5, draw: 'ef'.repeat(80), serverOpt: null, state: null
+      dp: { clip: 1, sigma: 1.1, delta: 1e-5 }, epsilon: 1.5, base: 'ab'.repeat(32), hash: 'cd'.repeat(32), samples: 10, accuracy: 0.5, draw: 'ef'.repeat(80), serverOpt: null, state: null, carry: null, carryIn: null
     }
     assert.deepEqual(readRoundEntry(writeRoundEntry(e)), e)
     assert.equal(LEARNING_KINDS[KIND_ROUND](writeRoundEntry(e), PEERS[0]), null)
@@ -314,6 +314,12 @@ describe('codecs', () => {
     bad({ ...adam, serverOpt: { ...adam.serverOpt, beta1: 1 } })
     bad({ ...adam, serverOpt: { ...adam.serverOpt, extra: 1 } })
     bad({ ...adam, state: 'zz' })
+    const fed = { ...e, carry: '34'.repeat(32), carryIn: '56'.repeat(32) }
+    assert.deepEqual(readRoundEntry(writeRoundEntry(fed)), fed)
+    assert.deepEqual(readRoundEntry(writeRoundEntry({ ...fed, carryIn: null })), { ...fed, carryIn: null })
+    bad({ carryIn: '56'.repeat(32) })
+    bad({ ...fed, carry: 'zz' })
+    bad({ carry: undefined })
     const j = { task: 'a1b2c3d4e5f60718', samples: 3, vrf: '01'.repeat(32) }
     assert.deepEqual(readJoinEntry(writeJoinEntry(j)), j)
     for (const o of [{ vrf: 'zz' }, { vrf: undefined }, { vrf: '01'.repeat(31) }]) assert.throws(() => readJoinEntry(new TextEncoder().encode(JSON.stringify({ ...j, ...o }))), { name: 'EntryShapeError' })

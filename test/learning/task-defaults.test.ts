@@ -21,6 +21,7 @@ test('LIVE_TASK_DEFAULTS are novacron learn\'s defaults', () => {
   assert.equal(d('quantize'), LIVE_TASK_DEFAULTS.quantizeBits)
   assert.equal(d('topk'), LIVE_TASK_DEFAULTS.topK)
   assert.equal(d('down-quantize'), LIVE_TASK_DEFAULTS.downBits)
+  assert.equal(d('down-feedback') === 'on', LIVE_TASK_DEFAULTS.downFeedback)
   assert.equal(d('per-round'), LIVE_TASK_DEFAULTS.perRound)
   assert.equal(d('min-updates'), LIVE_TASK_DEFAULTS.minUpdates)
   assert.equal(d('deadline'), LIVE_TASK_DEFAULTS.deadlineMs)

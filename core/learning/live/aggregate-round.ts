@@ -38,6 +38,7 @@ import { createRng, type Rng } from '../rng.ts'
 import { emptyRejections, type RejectionCounts } from '../validate.ts'
 import type { DpRecord } from './entries.ts'
 import { weightsHash } from './weights.ts'
+import { carryOf, withCarry } from './carry.ts'
 
 export interface RoundRule {
   rule: AggregatorName
@@ -53,10 +54,18 @@ export interface RoundRule {
   serverOpt?: ServerAdam | null
   /** quantised downlink: the committed model is base + the b-bit delta (step 4 above); 0 or absent = the exact model */
   downBits?: number
+  /** error feedback on the quantised downlink (carry.ts); ignored without `downBits` @default false */
+  downFeedback?: boolean
 }
 
 /** What a round produces: the committed weights, the server state, and (quantised downlink) the delta body peers fetch. */
-export interface RoundOutcome { weights: Float32Array, state: Float32Array | null, delta: Uint8Array | null }
+export interface RoundOutcome {
+  weights: Float32Array
+  state: Float32Array | null
+  delta: Uint8Array | null
+  /** the residual this round carries to the next (`downFeedback`), and the body that rebuilds it from zeros */
+  carry: { values: Float32Array, body: Uint8Array } | null
+}
 
 /** The server state before round 1 (FedAdam's m ‖ s, zeros), or null without a server optimiser. */
 export function initialServerState (rule: RoundRule, size: number): Float32Array | null {
@@ -86,13 +95,17 @@ export function admitUpdate (peer: string, body: Uint8Array, size: number, rule:
 /**
  * The new model (and server state, with `serverOpt`) from `base`, the server state of the base
  * (`state`, 2 × size; null without `serverOpt`) and the admitted updates (any order: they are
- * sorted here).
+ * sorted here), and with `downFeedback` the residual the last round carried (`carryIn`, null = none).
  */
-export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null = null, compressor?: Compressor): RoundOutcome {
+export function aggregateRound (base: Float32Array, admitted: readonly AdmittedUpdate[], rule: RoundRule, round: number, baseHash: string, state: Float32Array | null = null, compressor?: Compressor, carryIn: Float32Array | null = null): RoundOutcome {
   const exact = exactRound(base, admitted, rule, round, baseHash, state)
   const bits = rule.downBits ?? 0
-  if (bits <= 0) return { ...exact, delta: null }
-  return { ...quantisedStep(base, exact.weights, bits, createRng(rule.seed).fork(`down:${round}:${baseHash}`), round, compressor), state: exact.state }
+  if (bits <= 0) return { ...exact, delta: null, carry: null }
+  const feedback = rule.downFeedback === true
+  const target = feedback && carryIn != null ? withCarry(exact.weights, carryIn) : exact.weights
+  const step = quantisedStep(base, target, bits, createRng(rule.seed).fork(`down:${round}:${baseHash}`), round, compressor)
+  const carry = feedback ? carryOf(target, step.weights, createRng(rule.seed).fork(`carry:${round}:${baseHash}`), round, compressor) : null
+  return { ...step, state: exact.state, carry }
 }
 
 /**
@@ -146,9 +159,9 @@ function exactRound (base: Float32Array, admitted: readonly AdmittedUpdate[], ru
  * the hash of what `aggregateRound` gives, and what was rejected (a committed round's updates
  * should all be admitted).
  */
-export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor, state: Float32Array | null = initialServerState(rule, base.length)): { hash: string, weights: Float32Array, state: Float32Array | null, stateHash: string | null, rejected: RejectionCounts } {
+export function recomputeRound (base: Float32Array, bodies: ReadonlyArray<{ peer: string, body: Uint8Array }>, rule: RoundRule, round: number, baseHash: string, compressor?: Compressor, state: Float32Array | null = initialServerState(rule, base.length), carryIn: Float32Array | null = null): { hash: string, weights: Float32Array, state: Float32Array | null, stateHash: string | null, carryHash: string | null, rejected: RejectionCounts } {
   const rejected = emptyRejections()
   const admitted = bodies.map(b => admitUpdate(b.peer, b.body, base.length, rule, rejected, compressor)).filter((a): a is AdmittedUpdate => a != null)
-  const next = aggregateRound(base, admitted, rule, round, baseHash, state, compressor)
-  return { hash: weightsHash(next.weights), weights: next.weights, state: next.state, stateHash: next.state != null ? weightsHash(next.state) : null, rejected }
+  const next = aggregateRound(base, admitted, rule, round, baseHash, state, compressor, carryIn)
+  return { hash: weightsHash(next.weights), weights: next.weights, state: next.state, stateHash: next.state != null ? weightsHash(next.state) : null, carryHash: next.carry != null ? weightsHash(next.carry.values) : null, rejected }
 }

@@ -9,8 +9,11 @@
  *                    "epsilon": number | null, "base": hex64, "hash": hex64, "samples": uint,
  *                    "accuracy": number | null, "draw": hex160,
  *                    "serverOpt": null | { "learningRate", "beta1", "beta2", "tau" },
- *                    "state": null | hex64 }                            author = the coordinator
+ *                    "state": null | hex64, "carryIn": null | hex64, "carry": null | hex64 }
+ *                                                                      author = the coordinator
  *                  (state: SHA-256 of the FedAdam server state after the round, aggregate-round.ts)
+ *                  (carry: SHA-256 of the downlink residual the round leaves, carryIn: of the one it
+ *                  added — the previous round's carry, or null for none; carry.ts)
  *                  (draw: the coordinator's ECVRF proof for the round, schedule.ts)
  *   model.pass  := { "task": hex16, "round": uint ≥ 1, "base": hex64 }  author = a drawn coordinator
  *                  that cannot fetch `base` (the head) and so passes its turn of `round` (turns.ts)
@@ -55,6 +58,10 @@ export interface RoundEntry {
   serverOpt: ServerAdam | null
   /** SHA-256 of the server state (m ‖ s) after the round, null for FedAvg */
   state: string | null
+  /** SHA-256 of the downlink residual this round carries to the next (carry.ts), null without downlink feedback */
+  carry: string | null
+  /** SHA-256 of the residual this round added (the previous round's `carry`), null when it added none */
+  carryIn: string | null
 }
 
 /** Thrown by the readers; the ledger turns it into a refusal at apply. */
@@ -128,7 +135,7 @@ export function readPassEntry (bytes: Uint8Array): PassEntry {
   return { task, round, base: o.base }
 }
 
-const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw', 'serverOpt', 'state']
+const ROUND_FIELDS = ['task', 'round', 'coordinator', 'participants', 'rule', 'clipMedian', 'dp', 'epsilon', 'base', 'hash', 'samples', 'accuracy', 'draw', 'serverOpt', 'state', 'carryIn', 'carry']
 
 export function writeRoundEntry (e: RoundEntry): Uint8Array {
   const o: Record<string, unknown> = {}
@@ -173,11 +180,13 @@ export function readRoundEntry (bytes: Uint8Array): RoundEntry {
   }
   if (o.state !== null && (typeof o.state !== 'string' || !HEX64.test(o.state))) throw new EntryShapeError('state must be null or 64 hex digits')
   if ((serverOpt == null) !== (o.state === null)) throw new EntryShapeError('state is set exactly when serverOpt is')
+  for (const k of ['carry', 'carryIn']) if (o[k] !== null && (typeof o[k] !== 'string' || !HEX64.test(o[k] as string))) throw new EntryShapeError(`${k} must be null or 64 hex digits`)
+  if (o.carry === null && o.carryIn !== null) throw new EntryShapeError('carryIn is set only with carry')
   if (typeof o.base !== 'string' || !HEX64.test(o.base) || typeof o.hash !== 'string' || !HEX64.test(o.hash)) throw new EntryShapeError('base and hash must be 64 hex digits')
   return {
     task, round, coordinator: o.coordinator, participants, rule: o.rule as AggregatorName, clipMedian: o.clipMedian, dp,
     epsilon: finiteOrNull(o.epsilon, 'epsilon'), base: o.base, hash: o.hash, samples: uint(o.samples, 'samples'), accuracy: finiteOrNull(o.accuracy, 'accuracy'), draw: o.draw,
-    serverOpt, state: o.state as string | null
+    serverOpt, state: o.state as string | null, carry: o.carry as string | null, carryIn: o.carryIn as string | null
   }
 }
 

@@ -48,7 +48,14 @@ export class LearnerLinks {
   /** background dials in flight (`prelink`): at most one per learner */
   private readonly dialling = new Map<string, Promise<boolean>>()
 
-  constructor (private readonly mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link'>, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
+  /**
+   * Learners left unlinked after a wait (here or between rounds), by why (the mesh's `dialState`
+   * then, without the step's time): `no-address`, `dialling:<step>`,
+   * `failed:<step>`, `idle`, `unknown`. A diagnostic: which part of linking fails under load.
+   */
+  readonly unlinkedWhy: Record<string, number> = {}
+
+  constructor (private readonly mesh: Pick<LearningMesh, 'peerId' | 'links' | 'link' | 'dialState'>, private readonly now: () => number, private readonly waitMs = LINK_WAIT_MS) {}
 
   /** Joined learners other than this peer without a direct link, not gone, not within RETRY_MS of a failed dial; at most MAX_LINK_DIALS. */
   missing (learners: readonly string[], gone: (peer: string) => boolean): string[] {
@@ -77,7 +84,7 @@ export class LearnerLinks {
     const direct = this.direct()
     const linked = dialled.filter(p => direct.has(p))
     const unreachable = dialled.filter(p => !direct.has(p))
-    for (const p of unreachable) this.failedAt.set(p, this.now())
+    for (const p of unreachable) { this.failedAt.set(p, this.now()); this.countWhy(p) }
     for (const p of linked) this.failedAt.delete(p)
     return { dialled, linked, unreachable }
   }
@@ -94,13 +101,18 @@ export class LearnerLinks {
   /**
    * Dials `missing(…)` in the background and waits for none: a learner between rounds links to the
    * others ahead of a round it may coordinate, so `ensure` finds them linked (in a fresh mesh, the
-   * 1–1.5 s dial waits of the first rounds). A dial not linked within the wait counts as failed, as
-   * in `ensure`. Returns the learners dialled now.
+   * 1–1.5 s dial waits of the first rounds). Only learners with a larger id than this peer's: the
+   * pair's smaller id dials, as core/net's duplicate-link rule wants (the coordinator's `ensure`
+   * still dials any). A dial not linked within the wait counts as failed, as in `ensure`. Returns
+   * the learners dialled now.
    */
   prelink (learners: readonly string[], gone: (peer: string) => boolean): string[] {
-    const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p))
+    // only toward larger ids: core/net's duplicate-link rule keeps the smaller id's dial of a pair and
+    // refuses the other while it runs, so two learners dialling each other between rounds raced and
+    // one dial was always refused (`encrypt-outbound-connection` in unlinkedWhy, docs/learning.md)
+    const dialled = this.missing(learners, gone).filter(p => !this.dialling.has(p) && this.mesh.peerId < p)
     for (const p of dialled) {
-      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
+      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else { this.failedAt.set(p, this.now()); this.countWhy(p) } })
     }
     return dialled
   }
@@ -113,6 +125,12 @@ export class LearnerLinks {
       this.dialling.set(p, d)
     }
     return await d
+  }
+
+  private countWhy (p: string): void {
+    // bounded keys: the mesh's states and libp2p's dial-progress step names (no peer ids, no free text)
+    const why = (this.mesh.dialState?.(p) ?? 'unknown').replace(/ at \d+ ms$/, '').slice(0, 64)
+    if (why in this.unlinkedWhy || Object.keys(this.unlinkedWhy).length < 32) this.unlinkedWhy[why] = (this.unlinkedWhy[why] ?? 0) + 1
   }
 
   private direct (): Set<string> {

@@ -18,6 +18,7 @@ export function learningMesh (node: MeshNode): LearningMesh {
     links: () => node.links().map(l => ({ peerId: l.peerId, limited: l.limited, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })),
     members: () => node.members(),
     link: async (peer, waitMs) => await node.linkDirect(peer, waitMs),
+    dialState: peer => node.dialState(peer),
     unlisted: () => node.unlistedPeers(),
     ping: async (peer, timeoutMs) => await node.ping(peer, timeoutMs)
   }

@@ -1,7 +1,8 @@
 /**
  * The models one `LiveLearning` (service.ts) holds, by hash, and how it gets the ones it lacks:
  * committed weights and FedAdam server states (`models`), the quantised deltas that rebuild a
- * committed model from the previous one (`deltas`, served on `getDelta`), and the update bodies
+ * committed model from the previous one (`deltas`, served on `getDelta`; a downlink residual,
+ * carry.ts, is one from the all-zero vector), and the update bodies
  * of the rounds it coordinated (`rounds`, served on `getRound` for recomputation). Fetches go
  * through model-fetch.ts, which refuses anything that does not hash to what was asked; a model
  * whose previous one is held comes by delta, anything else whole. Memory is bounded: models beyond
@@ -14,6 +15,7 @@ import type { Limits, RoundUpdate } from './codec.ts'
 import { fetchDelta, fetchWeights } from './model-fetch.ts'
 import type { LiveRpc } from './rpc.ts'
 import type { LiveStats } from './status.ts'
+import { weightsHash } from './weights.ts'
 
 export const KEEP_MODELS = 6
 export const KEEP_ROUNDS = 8
@@ -34,6 +36,10 @@ export class ModelStore {
   private readonly models = new Map<string, Float32Array>()
   private readonly deltas = new Map<string, { base: string, body: Uint8Array }>()
   private readonly rounds = new Map<number, { base: string, bodies: RoundUpdate[] }>()
+  /** downlink residuals (carry.ts) by hash: their bodies, deltas from the all-zero vector */
+  private readonly carries = new Map<string, Uint8Array>()
+  /** the all-zero vector a carry's delta starts from (carry.ts), made when first needed */
+  private zeros: { values: Float32Array, hash: string } | undefined
 
   constructor (private readonly d: ModelStoreDeps) {}
 
@@ -53,7 +59,15 @@ export class ModelStore {
     while (this.deltas.size > KEEP_MODELS) this.deltas.delete(this.deltas.keys().next().value as string)
   }
 
-  delta (hash: string): { base: string, body: Uint8Array } | undefined { return this.deltas.get(hash) }
+  delta (hash: string): { base: string, body: Uint8Array } | undefined {
+    const carry = this.carries.get(hash)
+    return carry != null ? { base: this.zeroVector().hash, body: carry } : this.deltas.get(hash)
+  }
+
+  private zeroVector (): { values: Float32Array, hash: string } {
+    this.zeros ??= { values: new Float32Array(this.d.size), hash: weightsHash(new Float32Array(this.d.size)) }
+    return this.zeros
+  }
 
   keepRound (round: number, base: string, bodies: RoundUpdate[]): void {
     this.rounds.set(round, { base, bodies })
@@ -76,6 +90,36 @@ export class ModelStore {
       } catch (err) { lastErr = err }
     }
     throw lastErr
+  }
+
+  /**
+   * A committed downlink residual (carry.ts) by hash: held, or rebuilt from zeros and the delta the
+   * first of `peers` serves (`getDelta`); never fetched whole (that would cost a whole model).
+   */
+  async fetchCarry (hash: string, peers: readonly string[]): Promise<Float32Array> {
+    const held = this.models.get(hash)
+    if (held != null) return held
+    const zeros = this.zeroVector()
+    let lastErr: unknown = new LiveRoundError(`no peer to fetch carry ${hash.slice(0, 12)} from`)
+    for (const peer of peers) {
+      try {
+        const got = await fetchDelta(this.d.rpc, peer, hash, zeros.values, zeros.hash, { maxUpdateBytes: this.d.limits.maxUpdateBytes, compressor: this.d.compressor, stats: this.d.stats })
+        // it hashes to what the last coordinator committed, but that coordinator may be hostile: never add a non-finite carry
+        if (!got.weights.every(Number.isFinite)) throw new LiveRoundError(`carry ${hash.slice(0, 12)} from ${peer} is not finite`)
+        this.d.stats.carryFetches++
+        this.d.stats.carryBytesReceived += got.body.length
+        this.keepCarry(hash, got.weights, got.body)
+        return got.weights
+      } catch (err) { lastErr = err }
+    }
+    throw lastErr
+  }
+
+  /** A residual committed or fetched here (carry.ts), served as a delta from zeros; the last KEEP_MODELS, apart from the models' deltas. */
+  keepCarry (hash: string, values: Float32Array, body: Uint8Array): void {
+    this.keepModel(hash, values)
+    this.carries.set(hash, body)
+    while (this.carries.size > KEEP_MODELS) this.carries.delete(this.carries.keys().next().value as string)
   }
 
   /** The model `hash` rebuilt from the held `baseHash` and its delta (the first peer that serves one that checks); else fetched whole. */

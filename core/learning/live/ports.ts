@@ -33,6 +33,8 @@ export interface LearningMesh {
    * A coordinator calls it for the joined learners it lacks such a link to before it selects (links.ts)
    */
   link: (peer: string, waitMs: number) => Promise<boolean>
+  /** why there is no direct link to `peer` now (core/net's `MeshNode.dialState`), for the counters of links.ts; absent = unknown */
+  dialState?: (peer: string) => string
   /**
    * peers in the view (or linked) that no bootstrap lists as its neighbour any more: their
    * bootstrap link closed, the first sign that a process died or a tab closed (probes.ts)

@@ -32,6 +32,7 @@ import { RoundCollector, type LiveRejectReason } from './collector.ts'
 import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import { HeadSync } from './head-sync.ts'
+import { carryFits, headCarry, PendingCarry } from './carry.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { roundEpsilon, selectRound } from './round-plan.ts'
 import { Participant } from './participant.ts'
@@ -118,10 +119,10 @@ export class LiveLearning {
       rpc: this.rpc, limits: this.limits, stats: this.stats, size, compressor: c.compressor, log: this.log,
       keep: () => {
         const recent = this.history.slice(-KEEP_MODELS)
-        return [this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.map(r => r.state).filter((h): h is string => h != null)]
+        return [this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.flatMap(r => [r.state, r.carry]).filter((h): h is string => h != null)]
       }
     })
-    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null, downBits: this.cfg.downBits ?? 0 }
+    this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null, downBits: this.cfg.downBits ?? 0, downFeedback: (this.cfg.downBits ?? 0) > 0 && this.cfg.downFeedback === true }
     this.initial = initParams(this.cfg.model, createRng(this.cfg.seed).fork('init'))
     if (this.initial.length !== size) throw new RangeError(`trainer has ${size} parameters, the task's model ${this.initial.length}`)
     this.initialHash = weightsHash(this.initial)
@@ -168,7 +169,7 @@ export class LiveLearning {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
-      rounds: this.history.map(r => ({ ...r })), stats: structuredClone(this.stats)
+      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy } }
     }
   }
 
@@ -288,7 +289,7 @@ export class LiveLearning {
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
-        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null)) { this.stats.ignoredRounds++; return }
+        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null) || !carryFits(r, headCarry(this.history, this.head), this.rule.downFeedback === true)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved()
@@ -350,6 +351,9 @@ export class LiveLearning {
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
     const beganAt = this.now()
+    // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
+    const last = this.history.at(-1)
+    const carry = new PendingCarry(this.rule.downFeedback === true ? headCarry(this.history, this.head) : null, async h => await this.store.fetchCarry(h, [(last as CommittedRound).coordinator]), this.now)
     // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
     // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
     const skip = this.notWorthDialling()
@@ -419,11 +423,15 @@ export class LiveLearning {
       this.retryAt = this.now() + 1000
       return
     }
-    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state, this.c.compressor)
+    const carryIn = await carry.wait(async cond => { await this.waitUntil(cond) })
+    if (carry.lost) { this.stats.carriesLost++; this.log(`round ${round}: the last round's residual was not fetched${carry.error != null ? ` (${errText(carry.error)})` : ' in time'}; committing without it`) }
+    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state, this.c.compressor, carryIn?.values ?? null)
     const next = out.weights
     const hash = weightsHash(next)
     const stateHash = out.state != null ? weightsHash(out.state) : null
     if (out.state != null && stateHash != null) this.store.keepModel(stateHash, out.state)
+    const carryHash = out.carry != null ? weightsHash(out.carry.values) : null
+    if (out.carry != null && carryHash != null) this.store.keepCarry(carryHash, out.carry.values, out.carry.body)
     this.store.keepModel(hash, next)
     if (out.delta != null) this.store.keepDelta(hash, baseHash, out.delta)
     this.store.keepRound(round, baseHash, collector.bodies())
@@ -432,7 +440,7 @@ export class LiveLearning {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
       rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: roundEpsilon(this.cfg.dp, round, maxInclusion),
       base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
-      serverOpt: this.cfg.serverOpt ?? null, state: stateHash
+      serverOpt: this.cfg.serverOpt ?? null, state: stateHash, carryIn: carryIn?.hash ?? null, carry: carryHash
     }
     try {
       await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
@@ -440,6 +448,11 @@ export class LiveLearning {
       this.log(`round ${round}: commit failed: ${errText(err)}`)
       if (this.active === collector) { this.active = undefined; this.retryAt = this.now() + 1000 }
     }
+  }
+
+  /** A committed residual by hash (carry.ts), to verify a round that added it. */
+  async fetchCarry (hash: string, peers: readonly string[]): Promise<Float32Array> {
+    return await this.store.fetchCarry(hash, peers)
   }
 
   private async waitUntil (cond: () => boolean): Promise<void> {

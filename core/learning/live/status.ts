@@ -28,6 +28,12 @@ export interface LiveStats {
   refusedWeights: number
   /** committed models this peer rebuilt from the previous one and the round's quantised delta (`getDelta`) */
   deltaFetches: number
+  /** downlink residuals (carry.ts) this peer fetched to coordinate or verify a round */
+  carryFetches: number
+  /** the bodies of those residuals, bytes (inside `delta` answers: rpc.ts counts them with the models' deltas) */
+  carryBytesReceived: number
+  /** rounds this peer coordinated without the last round's residual (no source answered in time: carry.ts) */
+  carriesLost: number
   /** committed models (or server states) this peer fetched whole (`getModel`) */
   fullFetches: number
   /** past rounds' models fetched only to evaluate them (rounds this peer skipped while catching up) */
@@ -53,6 +59,8 @@ export interface LiveStats {
   passes: number
   /** of those, the ones still without a direct link after the wait: left out of that round */
   learnersUnreachable: number
+  /** learners left unlinked after a dial wait, by the mesh's state for them then (links.ts `unlinkedWhy`) */
+  unlinkedWhy: Record<string, number>
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
   startsJoined: number
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
@@ -116,7 +124,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, fullFetches: 0, backfilled: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
     learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
   }

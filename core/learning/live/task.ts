@@ -44,6 +44,11 @@ export interface LiveTaskConfig {
    * fetches only that delta; 0 or absent = the exact model, fetched whole @default 0
    */
   downBits?: number
+  /**
+   * error feedback on the quantised downlink: each round adds back what the last one's
+   * quantisation dropped, committed by hash (carry.ts); ignored without `downBits` @default false
+   */
+  downFeedback?: boolean
 }
 
 export function taskId (cfg: LiveTaskConfig): string {
@@ -54,7 +59,8 @@ export function taskId (cfg: LiveTaskConfig): string {
     perRound: cfg.perRound, minUpdates: cfg.minUpdates, deadlineMs: cfg.deadlineMs,
     // only when set, so FedAvg tasks keep the ids they had
     ...(cfg.serverOpt != null ? { serverOpt: { learningRate: cfg.serverOpt.learningRate, beta1: cfg.serverOpt.beta1, beta2: cfg.serverOpt.beta2, tau: cfg.serverOpt.tau } } : {}),
-    ...((cfg.downBits ?? 0) > 0 ? { downBits: cfg.downBits } : {})
+    ...((cfg.downBits ?? 0) > 0 ? { downBits: cfg.downBits } : {}),
+    ...((cfg.downBits ?? 0) > 0 && cfg.downFeedback === true ? { downFeedback: true } : {})
   })
   return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
 }
@@ -65,5 +71,5 @@ export function taskId (cfg: LiveTaskConfig): string {
  */
 export const LIVE_TASK_DEFAULTS = {
   hidden: 64, seed: 1, localEpochs: 1, batchSize: 32, learningRate: 0.1, rule: 'fedavg', clipMedian: false, trimFraction: 0.2,
-  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000, downBits: 8
+  quantizeBits: 8, topK: 1, dp: null, perRound: 0, minUpdates: 2, deadlineMs: 30_000, downBits: 8, downFeedback: false
 } as const satisfies Omit<LiveTaskConfig, 'model'> & { hidden: number }

@@ -65,6 +65,8 @@ export const command: Command = {
     { name: 'dp-clip', type: 'number', description: 'per-client L2 clip norm of the update', default: 1, min: 1e-6 },
     { name: 'dp-exhausted', type: 'string', description: 'when the budget is spent', choices: ['stop', 'warn'], default: 'stop' },
     { name: 'train-per-class', type: 'integer', description: 'use at most this many training digits per class (0 = all)', default: 0, min: 0 },
+    { name: 'max-train', type: 'integer', value: '<n>', description: 'client i trains on exactly the rows of `novacron learn --shard i/<clients> --max-train n` (its part of the partition of all training rows, cut to n; 0 = fl-sim\'s own split)', default: 0, min: 0 },
+    { name: 'max-test', type: 'integer', value: '<n>', description: 'evaluate on at most n held-out rows, the ones `novacron learn --max-test n` takes (0 = all)', default: 0, min: 0 },
     { name: 'test-fraction', type: 'number', description: 'held-out share of the 10,000 digits (stratified)', default: 0.2, min: 0.01, max: 0.9 },
     { name: 'target', type: 'number', description: 'accuracy for the rounds-to-target figure', default: 0.95, min: 0, max: 1 },
     { name: 'backend', type: 'string', description: 'tfjs backend (default: wasm, falling back to cpu)', choices: NODE_BACKENDS },
@@ -160,7 +162,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   const { balancedSample, createRng, runFederated, trainableOn, trainTestSplit } = await import('../../../core/learning/index.ts')
   const { loadLz4Compressor } = await import('../../../core/learning/compression.ts')
   const { setupNodeBackend } = await import('../../learning/backend.ts')
-  const { loadDataSource } = await import('../../learning/data-source.ts')
+  const { heldOut, loadDataSource, peerRows } = await import('../../learning/data-source.ts')
   const json = bool(args, 'json')
   const quiet = bool(args, 'quiet')
   const out = (line: string): void => { io.stdout.write(line + '\n') }
@@ -182,9 +184,15 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   cfg.model = { ...cfg.model, inputDim: loaded.train.dim, classes: loaded.train.classes }
   const perClass = num(args, 'train-per-class') ?? 0
   if (perClass > 0 && loaded.users != null) throw new UsageError('--train-per-class does not apply to a LEAF source (its users are the clients)', '--train-per-class')
+  const maxTrain = num(args, 'max-train') ?? 0
+  if (maxTrain > 0 && perClass > 0) throw new UsageError('--max-train and --train-per-class exclude each other', '--max-train')
   const train = perClass > 0 ? balancedSample(split.train, perClass, createRng(cfg.seed).fork('sample')) : split.train
-  const parts = loaded.users != null ? usersToClients(loaded.users, cfg.clients) : undefined
-  const info = { data: loaded.name, backend: choice.backend, compression, trainSamples: train.n, testSamples: split.test.n, model: cfg.model.kind }
+  // --max-train: the live learners' rows (learn --shard i/clients --max-train n), so a live run compares on the same data
+  const parts = maxTrain > 0
+    ? Array.from({ length: cfg.clients }, (_, i) => peerRows(loaded, i, cfg.clients, cfg.partition, cfg.seed, maxTrain))
+    : loaded.users != null ? usersToClients(loaded.users, cfg.clients) : undefined
+  const test = heldOut(loaded, cfg.seed, num(args, 'max-test') ?? 0)
+  const info = { data: loaded.name, backend: choice.backend, compression, trainSamples: parts != null ? parts.reduce((n, p) => n + p.length, 0) : train.n, testSamples: test.n, model: cfg.model.kind }
   if (json) emit({ event: 'backend', ...info, skipped: choice.skipped })
   else out(`fl-sim: data ${info.data}, backend ${info.backend}, ${info.trainSamples} training / ${info.testSamples} held-out samples, ${cfg.clients} clients, selection ${cfg.selection}, aggregation ${cfg.aggregator}, compression ${compression}`)
 
@@ -198,7 +206,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
       progress(`${line} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     } else out(line)
   }
-  const s = await runFederated(cfg, { train, test: split.test, ...(parts != null ? { parts } : {}) }, { onRound })
+  const s = await runFederated(cfg, { train, test, ...(parts != null ? { parts } : {}) }, { onRound })
   const summary = {
     ...info,
     rounds: s.rounds.length,

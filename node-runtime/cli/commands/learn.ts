@@ -55,6 +55,7 @@ export const command: Command = {
     { name: 'clip-median', type: 'boolean', description: 'scale updates to the round\'s median norm before aggregating' },
     { name: 'quantize', type: 'integer', min: 0, max: 8, default: 8, description: 'uplink quantisation bits (0 = float32)' },
     { name: 'down-quantize', type: 'integer', min: 0, max: 8, default: 8, description: 'downlink bits: each round commits the previous model plus its aggregated delta quantised to b bits, and a peer holding the previous model fetches only that delta (0 = the exact model, fetched whole; part of the task)' },
+    { name: 'down-feedback', type: 'string', choices: ['on', 'off'], default: 'off', description: 'with --down-quantize: each round adds back what the last one\'s quantisation dropped (its residual, committed by hash and fetched by the next coordinator only, ~0.8 byte per parameter when the coordinator changes; part of the task)' },
     { name: 'topk', type: 'number', min: 1e-6, max: 1, default: 1, description: 'uplink top-k fraction with error feedback (1 = dense)' },
     { name: 'dp-clip', type: 'number', min: 1e-6, description: 'client-level DP: clip every update to this L2 norm (absent = no DP)' },
     { name: 'dp-noise', type: 'number', min: 0, default: 1, description: 'DP noise multiplier σ (noise σ·clip/m on the aggregate), with --dp-clip' },
@@ -91,15 +92,11 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
   const dpClip = num(args, 'dp-clip')
 
   // the data first: a bad file stops here, before anything joins the mesh
-  const { balancedSample, createRng, subset, shuffle } = await import('../../../core/learning/index.ts')
-  const { loadDataSource, peerShard } = await import('../../learning/data-source.ts')
+  const { heldOut, loadDataSource, peerShard } = await import('../../learning/data-source.ts')
   const { setupNodeBackend } = await import('../../learning/backend.ts')
   const loaded = await loadDataSource(spec, { seed, ...labelColumnOf(args) })
-  let train = peerShard(loaded, shard.index, shard.count, partitionSpec, seed)
-  const maxTrain = num(args, 'max-train') ?? 0
-  if (maxTrain > 0 && train.n > maxTrain) train = subset(train, shuffle(createRng(seed).fork(`max-train:${shard.index}`), Array.from({ length: train.n }, (_, i) => i)).slice(0, maxTrain))
-  const maxTest = num(args, 'max-test') ?? 0
-  const test = maxTest > 0 && loaded.test.n > maxTest ? balancedSample(loaded.test, Math.ceil(maxTest / loaded.test.classes), createRng(seed).fork('max-test')) : loaded.test
+  const train = peerShard(loaded, shard.index, shard.count, partitionSpec, seed, num(args, 'max-train') ?? 0)
+  const test = heldOut(loaded, seed, num(args, 'max-test') ?? 0)
   if (train.n === 0) throw new UsageError(`--shard ${shard.index}/${shard.count}: this part of ${loaded.name} has no training rows`, '--shard')
   const kind = (str(args, 'model') ?? 'mlp') as 'mlp' | 'cnn'
   const task: LiveTaskConfig = {
@@ -114,6 +111,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
     quantizeBits: num(args, 'quantize') ?? 8,
     topK: num(args, 'topk') ?? 1,
     downBits: num(args, 'down-quantize') ?? 8,
+    downFeedback: str(args, 'down-feedback') === 'on',
     dp: dpClip != null ? { clip: dpClip, sigma: num(args, 'dp-noise') ?? 1, delta: num(args, 'dp-delta') ?? 1e-5 } : null,
     perRound,
     minUpdates,
