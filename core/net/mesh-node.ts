@@ -76,6 +76,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly health = new LinkHealth()
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
+  /** quarantined peers re-admitted only because we held a link to them (vouchedFor) */
+  private readonly linkVouched = new Set<string>()
   private readonly gossipRepair: GossipRepair
   private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
@@ -287,6 +289,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.safeDispatch('peer:disconnect', { peerId })
       // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
       if (this.config.role === 'bootstrap' && this.view.leave(peerId, Date.now(), true)) this.emitView()
+      // back on a link's word only (vouchedFor), and that link is gone while no bootstrap lists it
+      if (this.linkVouched.delete(peerId) && !this.view.listedBy(this.bootstrapIds, peerId) && this.view.leave(peerId, Date.now(), true)) {
+        this.log('%s left: its bootstrap link had closed, and now its last link to us', peerId)
+        this.emitView()
+      }
       this.announcer.topologySoon()
     })
     on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
@@ -378,10 +385,19 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     })
   }
 
-  /** Someone vouches for a quarantined peer (topology.ts): we hold a link to it, or our bootstrap lists it. */
+  /**
+   * Someone vouches for a quarantined peer (topology.ts): our bootstrap lists it, or we hold an open
+   * link to it. A peer back on a link's word alone is remembered (`linkVouched`): when that link
+   * closes while no bootstrap lists it, it is dropped again. CI once kept a killed peer for its
+   * whole TTL: its last announcement arrived late, just after the bootstrap's list had dropped it,
+   * while our link to it was still dying, so the link vouched for it and nothing checked again.
+   */
   private vouchedFor (peerId: string): boolean {
     if (!this.view.isDeparted(peerId)) return false
-    return this.libp2p.getConnections(peerIdFromString(peerId)).length > 0 || this.view.listedBy(this.bootstrapIds, peerId)
+    if (this.view.listedBy(this.bootstrapIds, peerId)) return true
+    const linked = this.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
+    if (linked) this.linkVouched.add(peerId)
+    return linked
   }
 
   private maintain (): void {
