@@ -21,7 +21,12 @@ import { PreCopySender } from '../../core/migration/precopy.ts'
 import type { MemoryDelta } from '../../core/jobs/worker-protocol.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
 
-const N = '400000'
+/**
+ * steps of the counter: long enough (~0.3 s here) that a pause the test asks for when the worker's
+ * memory copy reaches it lands before the task ends — at 400,000 (~5 ms) CI once saw the task finish
+ * first under load, so the pause never came
+ */
+const N = '20000000'
 const limits = { memoryBytes: 16 * 1024 * 1024, timeoutMs: 120_000 }
 const counter = exampleWasm('counter')
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
