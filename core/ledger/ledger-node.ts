@@ -56,7 +56,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
   }
 
   /** What became of the leave asked for at stop (none asked: not a replica, the last one, or `leaveOnStop: false`). */
-  leaveOnStop?: 'committed' | 'not committed' | 'skipped'
+  stopLeave?: 'committed' | 'not committed' | 'skipped'
 
   async stop (): Promise<void> {
     if (!this.running) return
@@ -67,10 +67,10 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
       // replica that stays silent anyway
       const linked = new Set(this.c.transport.connectedPeers())
       if (!this.chain.current.replicas.some(r => r.peerId !== this.self && linked.has(r.peerId))) {
-        this.leaveOnStop = 'skipped'
+        this.stopLeave = 'skipped'
         this.debug('leave skipped: no other replica of the epoch is linked')
       } else {
-        this.leaveOnStop = await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).then(() => 'committed' as const, err => { this.debug(`leave not committed: ${String(err)}`); return 'not committed' as const })
+        this.stopLeave = await this.submit({ kind: 'leave', data: new Uint8Array(0) }, { timeoutMs: 5000 }).then(() => 'committed' as const, err => { this.debug(`leave not committed: ${String(err)}`); return 'not committed' as const })
       }
     }
     this.running = false

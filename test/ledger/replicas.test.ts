@@ -124,7 +124,7 @@ test('a replica that stops gracefully leaves at the next epoch', { timeout: 60_0
   await leaving.node.stop()
   net.offline.add(leaving.id)
   // linked to the others, it asked (whether the commit came within the stop's 5 s or after)
-  assert.ok(leaving.node.leaveOnStop === 'committed' || leaving.node.leaveOnStop === 'not committed', `leave at stop: ${leaving.node.leaveOnStop}`)
+  assert.ok(leaving.node.stopLeave === 'committed' || leaving.node.stopLeave === 'not committed', `leave at stop: ${leaving.node.stopLeave}`)
   const rest = live.filter(p => p !== leaving)
   await waitFor(() => rest.every(p => p.node.status().replicas.length === n - 1 && !p.node.status().replicas.some(r => r.peerId === leaving.id)), { timeout: 30_000, message: 'the leave to commit' })
   const c = await rest[0].node.submit(note(4000))
@@ -139,5 +139,5 @@ test('a replica linked to no other replica skips the leave at stop (it could not
   alone.node.init.leaveOnStop = true
   await alone.node.stop()
   net.offline.add(alone.id)
-  assert.equal(alone.node.leaveOnStop, 'skipped')
+  assert.equal(alone.node.stopLeave, 'skipped')
 })
