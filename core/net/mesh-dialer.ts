@@ -62,7 +62,7 @@ export class MeshDialer {
   constructor (
     private readonly libp2p: Libp2p,
     private config: MeshConfig,
-    private readonly stats: { dialFailures: number, dialSuccesses: number, overCapClosed?: number },
+    private readonly stats: { dialFailures: number, dialSuccesses: number, overCapClosed?: number, lostDialsCancelled?: number },
     private readonly log: Logger,
     /** Called when a dial settles (a slot is free, or a link was added): the node re-runs the policy at once. */
     private readonly onSettled: () => void = () => {}
@@ -189,12 +189,30 @@ export class MeshDialer {
   connectionOpened (conn: Connection): void {
     if (connectionTransport(conn) !== 'webrtc') return
     this.closeSignallingLinks(conn)
+    this.dropLosingDial(conn)
     if (conn.direction !== 'inbound' || this.protectedPeers.has(conn.remotePeer.toString())) return
     if (this.unprotectedLinks() > hardCap(this.config.maxPeers)) {
       this.log('closing inbound link from %s: over the hard cap', conn.remotePeer)
       if (this.stats.overCapClosed != null) this.stats.overCapClosed++
       void conn.close().catch(err => { this.log('close failed: %s', err instanceof Error ? err.message : String(err)) })
     }
+  }
+
+  /**
+   * The smaller id's dial wins (duplicate-links.ts): when its link opens here, inbound, while our
+   * own dial to it is still in flight, ours cannot open any more — the smaller side refuses it —
+   * but `@libp2p/webrtc`'s initiator waits for its init channel to close until the dial times out
+   * (~20 s), holding a dial slot, a relayed signalling stream, and every caller of `dialNow` for
+   * that peer. Cancel it at once: not a failure of the peer's (no back-off), and the callers
+   * waiting on it find the link open.
+   */
+  private dropLosingDial (conn: Connection): void {
+    const peer = conn.remotePeer.toString()
+    const f = this.inflight.get(peer)
+    if (conn.direction !== 'inbound' || f == null || this.libp2p.peerId.toString() < peer) return
+    this.log('cancelling our dial to %s: its own dial opened the link (the smaller id\'s wins)', peer)
+    if (this.stats.lostDialsCancelled != null) this.stats.lostDialsCancelled++
+    f.cancel.abort(new Error('the peer\'s own dial opened the link'))
   }
 
   /**

@@ -63,7 +63,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics

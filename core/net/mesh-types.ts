@@ -50,6 +50,8 @@ export interface MeshStats {
   duplicateLinksClosed: number
   /** Inbound direct links closed at once because they took us over the hard cap (mesh-dialer.ts). */
   overCapClosed: number
+  /** Our dials cancelled because the peer's own dial opened the link first and the smaller id's wins (mesh-dialer.ts). */
+  lostDialsCancelled: number
   /** Direct links closed because they held `maxHeldChannels` closed data channels (datachannel-tracker.ts). */
   recycledLinks: number
   /** Keep-alive round trips completed (keepalive.ts). */

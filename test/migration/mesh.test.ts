@@ -30,10 +30,11 @@ import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath } from '../jobs/_examples.ts'
+import { counterSteps } from './_counter-steps.ts'
 
 const WASM = examplePath('counter', 'wasm')
-/** ~60 s instrumented on a quiet machine: long enough to be caught running under load */
-const N = '600000000'
+/** ~60 s instrumented on a quiet 2-core machine (more steps on a faster one): long enough to be caught running */
+const N = counterSteps(600_000_000)
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const p = startCli(args)

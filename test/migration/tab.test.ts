@@ -29,10 +29,11 @@ import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath } from '../jobs/_examples.ts'
+import { counterSteps } from './_counter-steps.ts'
 
 const WASM = examplePath('counter', 'wasm')
-/** long enough, instrumented, to be caught running twice under load */
-const N = '1500000000'
+/** long enough, instrumented, to be caught running twice under load (more steps on a faster machine) */
+const N = counterSteps(1_500_000_000)
 const TIMEOUT = 600_000
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {

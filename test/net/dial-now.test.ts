@@ -123,3 +123,52 @@ test('a request that gives up cancels the dial only it waits on (no failure coun
   assert.equal(await dialer.dialNow(tab, AbortSignal.abort()), true, 'a linked peer needs no dial, even for an aborted caller')
   dialer.stop()
 })
+
+test('our dial to a smaller id is cancelled once that peer\'s own dial opens the link here (it would only hang until its timeout); not to a larger id', { timeout: 10_000 }, async () => {
+  const ids = (await Promise.all(Array.from({ length: 4 }, async () => await id()))).sort()
+  // self sits between: `smaller` wins against self, self wins against `larger`
+  const [smaller, self, larger, relay] = [ids[0], ids[1], ids[2], ids[3]]
+  const addr = (p: string): string => `/ip4/127.0.0.1/tcp/1/ws/p2p/${relay}/p2p-circuit/webrtc/p2p/${p}`
+  const conns: Array<Partial<Connection>> = []
+  const dials: Array<{ peer: string, signal: AbortSignal }> = []
+  const fake = {
+    peerId: { toString: () => self },
+    getConnections: (peer?: { toString: () => string }) => conns.filter(c => c.status === 'open' && (peer == null || c.remotePeer?.toString() === peer.toString())),
+    // a dial the other side refused: it never completes, only its signal ends it (as @libp2p/webrtc's initiator)
+    dial: async (addrs: Array<{ toString: () => string }>, opts: { signal: AbortSignal }) => {
+      dials.push({ peer: addrs[0].toString().split('/p2p/').pop() as string, signal: opts.signal })
+      return await new Promise<never>((_resolve, reject) => { opts.signal.addEventListener('abort', () => { reject(opts.signal.reason as Error) }, { once: true }) })
+    }
+  } as unknown as Libp2p
+  const stats = { dialFailures: 0, dialSuccesses: 0, lostDialsCancelled: 0 }
+  const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 4, dialTimeoutMs: 60_000 }), stats, Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as never)
+  dialer.start()
+  dialer.discovered(smaller, [addr(smaller)])
+  dialer.discovered(larger, [addr(larger)])
+  const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+  const inbound = (p: string): Connection => {
+    const c: Partial<Connection> = { remotePeer: { toString: () => p } as never, remoteAddr: multiaddr(`/ip4/127.0.0.1/udp/9/webrtc/p2p/${p}`), direction: 'inbound', status: 'open', limits: undefined }
+    conns.push(c)
+    return c as Connection
+  }
+
+  const toSmaller = dialer.dialNow(smaller)
+  const toLarger = dialer.dialNow(larger)
+  await tick()
+  assert.deepEqual(dials.map(d => d.peer).sort(), [larger, smaller].sort())
+  // the smaller id's dial to us opens its link: ours to it is cancelled, and its caller finds the link
+  dialer.connectionOpened(inbound(smaller))
+  assert.equal(await toSmaller, true, 'the caller waiting on the lost dial is answered with the open link')
+  assert.equal(dials.find(d => d.peer === smaller)?.signal.aborted, true, 'our dial to the smaller id was cancelled')
+  assert.equal(dialer.isDialing(smaller), false)
+  assert.equal(stats.lostDialsCancelled, 1)
+  assert.equal(stats.dialFailures, 0, 'not a failure of the peer\'s')
+  assert.equal(dialer.dialState(smaller), 'linked')
+  // an inbound link from a larger id does not cancel our dial to it: ours is the one that stays
+  dialer.connectionOpened(inbound(larger))
+  await tick()
+  assert.equal(dials.find(d => d.peer === larger)?.signal.aborted, false, 'our dial to the larger id goes on')
+  assert.equal(stats.lostDialsCancelled, 1)
+  dialer.stop()
+  assert.equal(await toLarger, true)
+})
