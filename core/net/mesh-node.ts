@@ -46,6 +46,7 @@ import { IdentifyRetry } from './identify-retry.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
+import { LinkVouches } from './link-vouch.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -76,8 +77,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly health = new LinkHealth()
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
-  /** quarantined peers re-admitted only because we held a link to them (vouchedFor) */
-  private readonly linkVouched = new Set<string>()
+  /** who vouches for a quarantined peer: a bootstrap's list, or (remembered) a link of ours */
+  private readonly vouches: LinkVouches
   private readonly gossipRepair: GossipRepair
   private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
@@ -163,6 +164,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     })
     const targets = config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' }))
     this.bootstrapIds = new Set(targets.map(t => t.peerId))
+    this.vouches = new LinkVouches(this.view, this.bootstrapIds, id => this.libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open'))
     this.keeper = new BootstrapKeeper({
       targets,
       backoffMs: config.bootstrapBackoffMs,
@@ -289,8 +291,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.safeDispatch('peer:disconnect', { peerId })
       // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
       if (this.config.role === 'bootstrap' && this.view.leave(peerId, Date.now(), true)) this.emitView()
-      // back on a link's word only (vouchedFor), and that link is gone while no bootstrap lists it
-      if (this.linkVouched.delete(peerId) && !this.view.listedBy(this.bootstrapIds, peerId) && this.view.leave(peerId, Date.now(), true)) {
+      // back on a link's word only, and that link is gone while no bootstrap lists it
+      if (this.vouches.linkClosed(peerId, Date.now())) {
         this.log('%s left: its bootstrap link had closed, and now its last link to us', peerId)
         this.emitView()
       }
@@ -349,7 +351,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       }
       else if (m.type === MSG_TOPOLOGY) {
         const before = this.bootstrapIds.has(from) ? this.view.get(from)?.neighbours : undefined
-        if (!this.view.announce(from, m, Date.now(), this.vouchedFor(from))) return
+        if (!this.view.announce(from, m, Date.now(), this.vouches.vouch(from))) return
         // our bootstrap lost its link to a peer: a closed tab or a crashed process (module comment of topology.ts)
         for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.checkGone(id)
         this.emitView()
@@ -383,21 +385,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
       if (this._status === 'started' && this.view.leave(peerId, Date.now(), true)) this.emitView()
     })
-  }
-
-  /**
-   * Someone vouches for a quarantined peer (topology.ts): our bootstrap lists it, or we hold an open
-   * link to it. A peer back on a link's word alone is remembered (`linkVouched`): when that link
-   * closes while no bootstrap lists it, it is dropped again. CI once kept a killed peer for its
-   * whole TTL: its last announcement arrived late, just after the bootstrap's list had dropped it,
-   * while our link to it was still dying, so the link vouched for it and nothing checked again.
-   */
-  private vouchedFor (peerId: string): boolean {
-    if (!this.view.isDeparted(peerId)) return false
-    if (this.view.listedBy(this.bootstrapIds, peerId)) return true
-    const linked = this.libp2p.getConnections(peerIdFromString(peerId)).some(c => c.status === 'open')
-    if (linked) this.linkVouched.add(peerId)
-    return linked
   }
 
   private maintain (): void {
