@@ -18,10 +18,11 @@
  *   checkpoints it had taken (still on its disk): it knows them again from the ledger's replay.
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { promisify } from 'node:util'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
 import type { MigrationRecord } from '../../core/migration/outgoing.ts'
@@ -33,8 +34,12 @@ import { examplePath } from '../jobs/_examples.ts'
 import { counterSteps } from './_counter-steps.ts'
 
 const WASM = examplePath('counter', 'wasm')
-/** ~60 s instrumented on a quiet 2-core machine (more steps on a faster one): long enough to be caught running */
-const N = counterSteps(600_000_000)
+/**
+ * ~20 s instrumented on a quiet 2-core machine (more steps on a faster one): the task must still be
+ * running after the timer-bound steps before each move (a 3 s checkpoint kept by the target, a
+ * ledger commit, a dial). 6·10⁸ steps ran only ~8 s in CI, with ~5 s of them needed before the move.
+ */
+const N = counterSteps(1_500_000_000)
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const p = startCli(args)
@@ -48,9 +53,11 @@ interface MigrationList { self: string, movable: string[], records: MigrationRec
 describe('live migration between Node peers', { timeout: 900_000 }, () => {
   const cluster = new LedgerCluster({ flags: ['--job-capacity', '1', '--migration', '--migration-grace', '120s', '--checkpoint-interval', '3s'], bootFlags: ['--job-capacity', '0'], env: { NOVACRON_MIGRATION_CORRUPT: '1' } })
   let boot: ClusterPeer
-  const expected = execFileSync(examplePath('counter', 'native'), [N]).toString('utf8')
+  /** the native build's output (several seconds: it runs while the mesh starts) */
+  let expectedOut: Promise<string>
 
   before(async () => {
+    expectedOut = promisify(execFile)(examplePath('counter', 'native'), [N], { maxBuffer: 1 << 20 }).then(r => r.stdout)
     boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     await cluster.startPeer()
@@ -127,7 +134,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
       return all.every(a => (a.refusals['stale token'] ?? 0) > staleBefore) ? true : null
     }, { timeout: 60_000, interval: 250, message: 'the stale result refused on every peer' })
 
-    assert.equal(await doneOutput(job), expected)
+    assert.equal(await doneOutput(job), await expectedOut)
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(fin.tasks[0].slots[0].result?.worker, target.peerId, 'the result is the new holder\'s')
     assert.equal(fin.tasks[0].slots[0].result?.token.epoch, 2)
@@ -145,7 +152,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const left = await leaving.proc.waitForOutput(/\{"event":"migration:left"[^\n]*\}/, 300_000)
     assert.deepEqual(JSON.parse(left[0]), { event: 'migration:left', moved: 1, of: 1 }, leaving.proc.stdout.split('\n').filter(l => l.includes('migration')).join('\n'))
     await leaving.proc.exited
-    assert.equal(await doneOutput(job, [boot, stays]), expected)
+    assert.equal(await doneOutput(job, [boot, stays]), await expectedOut)
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(fin.tasks[0].slots[0].result?.worker, stays.peerId)
   })
@@ -162,7 +169,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     }, { timeout: 300_000, interval: 500, message: `a checkpoint of ${job}/0 in the ledger` })
     assert.equal(cp.keeper, other.peerId)
     await cluster.kill(victim)
-    assert.equal(await doneOutput(job, [boot, other]), expected)
+    assert.equal(await doneOutput(job, [boot, other]), await expectedOut)
     const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
     assert.equal(fin.tasks[0].slots[0].result?.worker, other.peerId)
     assert.ok((fin.tasks[0].slots[0].result?.token.epoch ?? 0) >= 2, 'claimed again after the lease expired')
