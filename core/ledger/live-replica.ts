@@ -145,11 +145,12 @@ export class LiveReplica {
     this.workAt ??= this.lastMessageAt
     let kind: 'propose' | 'newView' | 'decision' | null = null
     let value: Uint8Array | null = null
+    let slot = 0
     try {
       const m = readMessage(message)
-      if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value }
-      else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value }
-      else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value }
+      if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value; slot = m.header.slot }
+      else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value; slot = m.header.slot }
+      else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value; slot = m.slot }
     } catch {
       // malformed: the engine counts it under its own reason
     }
@@ -159,7 +160,10 @@ export class LiveReplica {
     }
     if (kind != null && value != null) {
       const why = await this.owner.checkValue(value, kind)
-      if (why != null) { this.owner.reject('badValue'); return }
+      // a value refused for a slot this replica is already past (e.g. its microblocks are already in
+      // the chain: a late peer that synced hears the old slot's messages) is a stale message, not a
+      // bad value: honest meshes would otherwise show badValue counts (the n = 20 run's late peers)
+      if (why != null) { this.owner.reject(slot < this.replica.currentSlot ? 'stale' : 'badValue'); return }
       if (this.stopped) return
     }
     this.run(this.replica.receive(message, this.ticks))
