@@ -46,6 +46,7 @@ import { IdentifyRetry } from './identify-retry.ts'
 import { openStreamTo } from './open-stream.ts'
 import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
+import { awaitDirect, hasUsableLink, type DirectLinkParts } from './direct-link.ts'
 import { LinkVouches } from './link-vouch.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
@@ -79,6 +80,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly keepAlive: KeepAlive
   /** who vouches for a quarantined peer: a bootstrap's list, or (remembered) a link of ours */
   private readonly vouches: LinkVouches
+  /** what waiting for a direct link to one peer needs (direct-link.ts) */
+  private readonly directParts: DirectLinkParts
   private readonly gossipRepair: GossipRepair
   private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
@@ -165,6 +168,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const targets = config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' }))
     this.bootstrapIds = new Set(targets.map(t => t.peerId))
     this.vouches = new LinkVouches(this.view, this.bootstrapIds, id => this.libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open'))
+    this.directParts = { libp2p: this.libp2p, dialer: this.dialer, pick: conns => this.health.pick(conns), log: this.log }
     this.keeper = new BootstrapKeeper({
       targets,
       backoffMs: config.bootstrapBackoffMs,
@@ -658,30 +662,16 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     return await withTimeout(undefined, protocol, timeout, async () => {
       // the request's deadline and its caller's abort end a direct dial it waits on, too
       const signal = opts.signal != null ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
-      if (opts.direct === true && this.health.pick(this.libp2p.getConnections(id)) == null) await this.awaitDirect(id, Math.min(opts.directWaitMs ?? 0, timeout), signal)
+      if (opts.direct === true && !hasUsableLink(this.directParts, id)) await awaitDirect(this.directParts, id, Math.min(opts.directWaitMs ?? 0, timeout), signal)
       // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
       stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
       return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
     }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
   }
 
-  /**
-   * A direct link to `peer` for a request that needs one (`RequestOptions.direct`), tried again
-   * until one is open or `waitMs` has passed (a failed dial is retried no sooner than the dialer
-   * allows); the request then goes on either way. `cancelDial`: when `signal` aborts, the dial in
-   * flight is given up too (a request's deadline); otherwise it goes on in the background.
-   */
-  private async awaitDirect (peer: PeerId, waitMs: number, signal: AbortSignal, cancelDial = true): Promise<void> {
-    const deadline = Date.now() + waitMs
-    for (;;) {
-      await this.dialDirect(peer.toString(), cancelDial ? signal : undefined)
-      if (this.health.pick(this.libp2p.getConnections(peer)) != null || signal.aborted || Date.now() >= deadline) return
-      await new Promise<void>(resolve => {
-        const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-        const timer = setTimeout(done, Math.min(500, Math.max(0, deadline - Date.now())))
-        signal.addEventListener('abort', done)
-      })
-    }
+  /** Why there is no direct link to `peer` now (`MeshDialer.dialState`): for diagnostics only. */
+  dialState (peer: string): string {
+    return this.dialer.dialState(peer)
   }
 
   /**
@@ -690,18 +680,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * yet). True when one is open afterwards. For a caller that must reach this very peer over a link
    * that carries requests: a learning coordinator about to select learners (core/learning/live).
    */
-  /** Why there is no direct link to `peer` now (`MeshDialer.dialState`): for diagnostics only. */
-  dialState (peer: string): string {
-    return this.dialer.dialState(peer)
-  }
-
   async linkDirect (peer: string, waitMs: number): Promise<boolean> {
     this.assertStarted()
     const id = peerIdFromString(peer)
-    if (this.health.pick(this.libp2p.getConnections(id)) != null) return true
+    if (hasUsableLink(this.directParts, id)) return true
     // the wait ends at waitMs, the dial does not: a link that forms later serves the next round
-    await this.awaitDirect(id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)), false)
-    return this.health.pick(this.libp2p.getConnections(id)) != null
+    await awaitDirect(this.directParts, id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)), false)
+    return hasUsableLink(this.directParts, id)
   }
 
   /**
@@ -721,15 +706,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     try {
       return await Promise.race([this.keepAlive.ping(conn, timeoutMs), expired])
     } finally { clearTimeout(timer) }
-  }
-
-  /** One try at a direct link to `peer`, given up (and the dial cancelled, if only requests wait on it) when `signal` aborts. */
-  private async dialDirect (peer: string, signal?: AbortSignal): Promise<void> {
-    try {
-      if (!await this.dialer.dialNow(peer, signal) && signal?.aborted !== true) this.log('no direct link to %s for a request (its WebRTC addresses unknown, or the dial failed)', peer)
-    } catch (err) {
-      this.log('direct dial to %s for a request failed: %s', peer, err instanceof Error ? err.message : String(err))
-    }
   }
 
   private assertStarted (): void {
