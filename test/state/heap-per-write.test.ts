@@ -8,6 +8,7 @@
  *   what is measured here), writing as the CLI does through a peer's control endpoint (runOp, then
  *   flush): 3 issues and 3 memory entries with a TTL per batch, as the soak bench.
  * - Yjs's decoding slack (core/state/trim.ts): the same remote updates cost a trimmed doc less.
+ * - Shared keys and repeated values (core/state/intern.ts): one copy of each field name per process.
  * - The signed log (core/state/signed-log.ts) holds an entry in ~17 bytes of heap beside its bytes
  *   (~270-350 as one Uint8Array each).
  */
@@ -15,11 +16,13 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getHeapCodeStatistics, setFlagsFromString } from 'node:v8'
+import { getHeapCodeStatistics, getHeapSnapshot, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { Board } from '../../core/state/board.ts'
+import { ISSUE_FIELDS } from '../../core/state/intern.ts'
+import { MemoryStore } from '../../core/state/memory.ts'
 import { StateProvider, type StateMesh } from '../../core/state/provider.ts'
 import { SignedLog } from '../../core/state/signed-log.ts'
 import { trimDecodedContent, trimRemoteContent } from '../../core/state/trim.ts'
@@ -146,6 +149,59 @@ describe('live heap per write (issue 21)', () => {
     const m = loaded.getMap('issues').get(id) as Y.Map<unknown>
     m.set('title', 'changed')
     assert.equal(m.get('title'), 'changed')
+  })
+
+  test('decoded keys and repeated values are shared: a replica holds one copy of each field name, not one per issue', async () => {
+    const author = 'peer-a-12D3KooWLongEnoughToBeAPeerIdForTheSharingTest'
+    const source = new Y.Doc()
+    source.clientID = 2 ** 50 + 7 // 53-bit, as boundClientId makes them
+    const board = new Board({ doc: source, actor: author, now: () => 1_700_000_000_000, random: seededBytes(9) })
+    const memory = new MemoryStore({ doc: source, actor: author, now: () => 1_700_000_000_000 })
+    const updates: Uint8Array[] = []
+    source.on('update', (u: Uint8Array) => { updates.push(u) })
+    for (let i = 0; i < 300; i++) {
+      board.create({ title: `issue ${i}`, assignee: 'ann' })
+      memory.store('soakspace', `k/${i}`, { n: i })
+    }
+    // every field an issue is created with is in the shared vocabulary
+    const first = source.getMap('issues').get([...source.getMap<unknown>('issues').keys()][0]) as Y.Map<unknown>
+    assert.deepEqual([...first.keys()].sort(), [...ISSUE_FIELDS].sort())
+    const replica = new Y.Doc()
+    trimRemoteContent(replica)
+    for (const u of updates) Y.applyUpdate(replica, u)
+    const loaded = new Y.Doc() // and a document loaded whole, as from disk
+    Y.applyUpdate(loaded, Y.encodeStateAsUpdate(source))
+    trimDecodedContent(loaded)
+    for (const doc of [replica, loaded]) {
+      assert.deepEqual(doc.getMap('issues').toJSON(), source.getMap('issues').toJSON())
+      assert.deepEqual(doc.getMap('memory').toJSON(), source.getMap('memory').toJSON())
+    }
+    // count the copies of each repeated word in the whole heap (this process's): the source document's
+    // are literals or the one actor string; without sharing each replica held one per issue or entry
+    const words = new Set<string>([...ISSUE_FIELDS, 'open', 'task', 'ann', 'soakspace', author])
+    const copies = new Map<string, number>()
+    let bytes = 0
+    const snapshot = JSON.parse(await new Promise<string>((resolve, reject) => {
+      const parts: string[] = []
+      getHeapSnapshot().setEncoding('utf8').on('data', (d: string) => parts.push(d)).on('end', () => { resolve(parts.join('')) }).on('error', reject)
+    })) as { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[], strings: string[] }
+    const { node_fields: fields, node_types: [types] } = snapshot.snapshot.meta
+    const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map(f => fields.indexOf(f))
+    for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+      const name = snapshot.strings[snapshot.nodes[i + nameAt]]
+      if (types[snapshot.nodes[i + typeAt]] !== 'string' || !words.has(name)) continue
+      copies.set(name, (copies.get(name) ?? 0) + 1)
+      bytes += snapshot.nodes[i + sizeAt]
+    }
+    // measured: 1–2 copies of each (the literal, the test's own); unshared 495–1,201 each (one per issue or entry on each replica)
+    for (const w of words) assert.ok((copies.get(w) ?? 0) <= 8, `${copies.get(w) ?? 0} copies of '${w}' in the heap`)
+    // measured: 1 byte per pair shared, 625 unshared (~520 per issue and ~100 per memory entry)
+    assert.ok(bytes / 600 < 40, `${Math.round(bytes / 600)} bytes of repeated words per issue and entry pair`)
+    // the shared keys still work: an overwritten field reads back, a new label is a key of its own
+    const m = replica.getMap('issues').get([...replica.getMap<unknown>('issues').keys()][0]) as Y.Map<unknown>
+    m.set('status', 'closed')
+    assert.equal(m.get('status'), 'closed')
+    assert.equal(m.size, ISSUE_FIELDS.length)
   })
 
   test('the signed log holds an entry in under 48 bytes of heap beside its bytes, and returns exactly what it was given', async () => {
