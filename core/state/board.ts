@@ -15,7 +15,7 @@ import { blockersOf, blockingGraph, cycleIfAdded, findCycles, parentGraph, ready
 import { DEFAULT_PREFIX, defaultRandom, mintIssueId } from './ids.ts'
 import {
   checkEstimate, checkId, checkLabels, checkLinkType, checkPriority, checkProgress, checkStatus, checkText, checkType,
-  LIMITS, linkKey, parseLinkKey, readIssue, STATUSES, ISSUE_TYPES,
+  BASE_FIELDS, BASE_KEY, fieldOf, LIMITS, linkKey, parseLinkKey, readIssue, STATUSES, ISSUE_TYPES,
   type Comment, type InvalidEntry, type Issue, type IssueType, type LinkType, type Status, type StoredLinkType
 } from './schema.ts'
 import { issueFromRecord } from './records.ts'
@@ -120,19 +120,23 @@ export class Board {
     this.doc.transact(() => {
       const m = new Y.Map<unknown>()
       this.issues.set(id, m)
-      m.set('id', id)
-      m.set('type', fields.type ?? 'task')
-      m.set('title', title)
-      m.set('description', fields.description ?? '')
-      m.set('status', fields.status ?? 'open')
-      m.set('priority', fields.priority ?? 2)
-      m.set('progress', fields.progress ?? 0)
-      m.set('parent', fields.parent ?? null)
-      m.set('assignee', fields.assignee ?? null)
-      m.set('estimate', fields.estimate ?? null)
-      m.set('createdAt', at)
-      m.set('updatedAt', at)
-      m.set('createdBy', this.actor)
+      // the scalars as one entry (./schema.ts BASE_KEY); later edits set their own keys
+      const base: Record<typeof BASE_FIELDS[number], unknown> = {
+        id,
+        type: fields.type ?? 'task',
+        title,
+        description: fields.description ?? '',
+        status: fields.status ?? 'open',
+        priority: fields.priority ?? 2,
+        progress: fields.progress ?? 0,
+        parent: fields.parent ?? null,
+        assignee: fields.assignee ?? null,
+        estimate: fields.estimate ?? null,
+        createdAt: at,
+        updatedAt: at,
+        createdBy: this.actor
+      }
+      m.set(BASE_KEY, base)
       const labels = new Y.Map<boolean>()
       m.set('labels', labels)
       for (const l of fields.labels ?? []) labels.set(l, true)
@@ -201,7 +205,7 @@ export class Board {
     checkLinkType(type)
     const m = this.mapOf(id)
     if (type === 'parent-child') {
-      if (m.get('parent') !== target) throw new MissingIssueError(`${id} has no parent ${target}`, 'target')
+      if (fieldOf(m, m.get(BASE_KEY), 'parent') !== target) throw new MissingIssueError(`${id} has no parent ${target}`, 'target')
       return this.update(id, { parent: null })
     }
     const links = m.get('links') as Y.Map<boolean>
@@ -245,7 +249,7 @@ export class Board {
         const links = m.get('links') as Y.Map<boolean>
         const stale = [...links.keys()].filter(k => parseLinkKey(k)?.target === id)
         for (const k of stale) links.delete(k)
-        const orphan = m.get('parent') === id
+        const orphan = fieldOf(m, m.get(BASE_KEY), 'parent') === id
         if (orphan) m.set('parent', null)
         if (stale.length > 0 || orphan) {
           m.set('updatedAt', this.now())
@@ -394,7 +398,7 @@ export class Board {
 function issueToYMap (r: Issue): Y.Map<unknown> {
   const m = new Y.Map<unknown>()
   const { labels, comments, links, ...scalars } = r
-  for (const [k, v] of Object.entries(scalars)) m.set(k, v)
+  m.set(BASE_KEY, { ...scalars })
   const lm = new Y.Map<boolean>()
   for (const l of labels) lm.set(l, true)
   m.set('labels', lm)

@@ -2,10 +2,12 @@
  * Shares the strings Yjs decodes again for every issue and memory entry (issue 21: live heap per write).
  *
  * Every map field Yjs decodes carries its key as a fresh string: the `Item`'s `parentSub` and the
- * same string as the key of its parent's `_map`. An issue has 16 keyed fields ('title', 'status',
- * …) and a few values that repeat across issues ('open', 'task', the author's peer id), so a replica
- * held ~20 copies of the same short words per issue (16–72 bytes each, ~0.6–0.8 KB per issue of
- * ~6.7). A memory entry's record repeats its namespace and author. Made locally these are literals
+ * same string as the key of its parent's `_map`. An issue written one key per field had 16 keys
+ * ('title', 'status', …) and a few values that repeat across issues ('open', 'task', the author's
+ * peer id), so a replica held ~20 copies of the same short words per issue (16–72 bytes each,
+ * ~0.5 KB per issue of ~6.7; an edit's key is one more). A memory entry's record repeats its
+ * namespace and author, an issue's base entry (./schema.ts) its type, status and author (an
+ * object's own keys are shared by V8 already). Made locally these are literals
  * or one shared actor string; decoded (a peer's entry, or the document loaded from disk) each is
  * its own copy, kept for the life of the document.
  *
@@ -21,18 +23,22 @@
  * the sharing of later values.
  */
 import * as Y from 'yjs'
-import { ISSUE_TYPES, STATUSES } from './schema.ts'
+import { BASE_FIELDS, BASE_KEY, ISSUE_TYPES, STATUSES } from './schema.ts'
 
-/** Every field `Board.create` writes (./board.ts); test/state/heap-per-write.test.ts checks the list. */
-export const ISSUE_FIELDS = [
-  'id', 'type', 'title', 'description', 'status', 'priority', 'progress', 'parent', 'assignee', 'estimate',
-  'createdAt', 'updatedAt', 'createdBy', 'labels', 'comments', 'links'
-] as const
+/**
+ * Every key of an issue's map: those `Board.create` writes (the base entry and the three nested
+ * types) and each scalar field's own key, which an edit sets (./schema.ts, `BASE_KEY`);
+ * test/state/heap-per-write.test.ts checks the list.
+ */
+export const ISSUE_FIELDS = [...BASE_FIELDS, BASE_KEY, 'labels', 'comments', 'links'] as const
 
 /** Issue fields whose values repeat across issues. */
 const VALUE_FIELDS: ReadonlySet<string> = new Set(['type', 'status', 'createdBy', 'assignee'])
-/** Fields of a memory entry's record (./memory.ts) whose values repeat across entries. */
-const RECORD_FIELDS = ['namespace', 'author'] as const
+/**
+ * Fields of a record (an object value) whose values repeat: an issue's base entry's (as
+ * `VALUE_FIELDS`), a memory entry's namespace and author (./memory.ts), a comment's author.
+ */
+const RECORD_FIELDS = [...VALUE_FIELDS, 'namespace', 'author']
 
 /** @default 4096 strings in the value table (at ~100 bytes each: ~0.4 MB at most) */
 const MAX_SHARED = 4096
