@@ -19,6 +19,7 @@ import {
   type Comment, type InvalidEntry, type Issue, type IssueType, type LinkType, type Status, type StoredLinkType
 } from './schema.ts'
 import { issueFromRecord } from './records.ts'
+import { commentAdd, commentValues, setAdd, setEntries, setRemove } from './issue-sets.ts'
 
 export interface BoardInit {
   doc: Y.Doc
@@ -137,11 +138,8 @@ export class Board {
         createdBy: this.actor
       }
       m.set(BASE_KEY, base)
-      const labels = new Y.Map<boolean>()
-      m.set('labels', labels)
-      for (const l of fields.labels ?? []) labels.set(l, true)
-      m.set('comments', new Y.Array<unknown>())
-      m.set('links', new Y.Map<boolean>())
+      // labels, links and comments are keys of `m` (./issue-sets.ts), not nested types
+      for (const l of fields.labels ?? []) setAdd(m, 'labels', l)
     })
     return this.get(id)
   }
@@ -156,9 +154,9 @@ export class Board {
         m.set(k, v)
       }
       if (fields.labels !== undefined) {
-        const labels = m.get('labels') as Y.Map<boolean>
-        for (const l of [...labels.keys()]) if (!fields.labels.includes(l)) labels.delete(l)
-        for (const l of fields.labels) if (!labels.has(l)) labels.set(l, true)
+        const labels = setEntries(m, 'labels')
+        for (const l of labels.keys()) if (!fields.labels.includes(l)) setRemove(m, 'labels', l)
+        for (const l of fields.labels) if (!labels.has(l)) setAdd(m, 'labels', l)
       }
       m.set('updatedAt', this.now())
     })
@@ -168,13 +166,12 @@ export class Board {
   comment (id: string, text: string): Comment {
     const m = this.mapOf(id)
     const body = checkText('comment', text, LIMITS.comment, { nonEmpty: true })
-    const comments = m.get('comments') as Y.Array<unknown>
-    if (comments.length >= LIMITS.comments) throw new ValidationError(`at most ${LIMITS.comments} comments per issue`, 'comment')
+    if (commentValues(m).length >= LIMITS.comments) throw new ValidationError(`at most ${LIMITS.comments} comments per issue`, 'comment')
     const at = this.now()
     const bytes = this.random(4)
     const c: Comment = { id: `${at.toString(36)}${bytesToHex(bytes)}`, author: this.actor, at, text: body }
     this.doc.transact(() => {
-      comments.push([c])
+      commentAdd(m, c)
       m.set('updatedAt', at)
     })
     return c
@@ -192,10 +189,9 @@ export class Board {
       const cycle = cycleIfAdded(blockingGraph(this.readAll().issues), from, to)
       if (cycle != null) throw new DependencyCycleError(`link would close a dependency cycle: ${cycle.join(' -> ')}`, cycle)
     }
-    const links = m.get('links') as Y.Map<boolean>
-    if (links.size >= LIMITS.links) throw new ValidationError(`at most ${LIMITS.links} links per issue`, 'links')
+    if (setEntries(m, 'links').size >= LIMITS.links) throw new ValidationError(`at most ${LIMITS.links} links per issue`, 'links')
     this.doc.transact(() => {
-      links.set(linkKey(type, target), true)
+      setAdd(m, 'links', linkKey(type, target))
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -208,11 +204,10 @@ export class Board {
       if (fieldOf(m, m.get(BASE_KEY), 'parent') !== target) throw new MissingIssueError(`${id} has no parent ${target}`, 'target')
       return this.update(id, { parent: null })
     }
-    const links = m.get('links') as Y.Map<boolean>
     const key = linkKey(type, target)
-    if (!links.has(key)) throw new MissingIssueError(`${id} has no '${type}' link to ${target}`, 'target')
+    if (!setEntries(m, 'links').has(key)) throw new MissingIssueError(`${id} has no '${type}' link to ${target}`, 'target')
     this.doc.transact(() => {
-      links.delete(key)
+      setRemove(m, 'links', key)
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -223,12 +218,12 @@ export class Board {
     const m = this.mapOf(id)
     const adding = add.length > 0 ? checkLabels(add) : []
     const removing = remove.map(l => l.trim())
-    const labels = m.get('labels') as Y.Map<boolean>
+    const labels = setEntries(m, 'labels')
     const after = new Set([...labels.keys()].filter(l => !removing.includes(l)).concat(adding))
     if (after.size > LIMITS.labels) throw new ValidationError(`at most ${LIMITS.labels} labels`, 'labels')
     this.doc.transact(() => {
-      for (const l of removing) labels.delete(l)
-      for (const l of adding) if (!labels.has(l)) labels.set(l, true)
+      for (const l of removing) setRemove(m, 'labels', l)
+      for (const l of adding) if (!labels.has(l)) setAdd(m, 'labels', l)
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -246,9 +241,8 @@ export class Board {
       for (const [key, value] of this.issues.entries()) {
         if (!readIssue(key, value).ok) continue
         const m = value as Y.Map<unknown>
-        const links = m.get('links') as Y.Map<boolean>
-        const stale = [...links.keys()].filter(k => parseLinkKey(k)?.target === id)
-        for (const k of stale) links.delete(k)
+        const stale = [...setEntries(m, 'links').keys()].filter(k => parseLinkKey(k)?.target === id)
+        for (const k of stale) setRemove(m, 'links', k)
         const orphan = fieldOf(m, m.get(BASE_KEY), 'parent') === id
         if (orphan) m.set('parent', null)
         if (stale.length > 0 || orphan) {
@@ -399,15 +393,9 @@ function issueToYMap (r: Issue): Y.Map<unknown> {
   const m = new Y.Map<unknown>()
   const { labels, comments, links, ...scalars } = r
   m.set(BASE_KEY, { ...scalars })
-  const lm = new Y.Map<boolean>()
-  for (const l of labels) lm.set(l, true)
-  m.set('labels', lm)
-  const ca = new Y.Array<unknown>()
-  ca.push(comments.map(c => ({ ...c })))
-  m.set('comments', ca)
-  const km = new Y.Map<boolean>()
-  for (const l of links) km.set(linkKey(l.type as StoredLinkType, l.target), true)
-  m.set('links', km)
+  for (const l of labels) setAdd(m, 'labels', l)
+  for (const c of comments) commentAdd(m, { ...c })
+  for (const l of links) setAdd(m, 'links', linkKey(l.type as StoredLinkType, l.target))
   return m
 }
 

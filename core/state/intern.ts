@@ -26,9 +26,10 @@ import * as Y from 'yjs'
 import { BASE_FIELDS, BASE_KEY, ISSUE_TYPES, STATUSES } from './schema.ts'
 
 /**
- * Every key of an issue's map: those `Board.create` writes (the base entry and the three nested
- * types) and each scalar field's own key, which an edit sets (./schema.ts, `BASE_KEY`);
- * test/state/heap-per-write.test.ts checks the list.
+ * The fixed keys of an issue's map: the base entry `Board.create` writes, each scalar field's own
+ * key, which an edit sets (./schema.ts, `BASE_KEY`), and the nested types of the earlier layout
+ * (labels, links and comments are now keys with a prefix, ./issue-sets.ts: not shared, as they
+ * vary); test/state/heap-per-write.test.ts checks the list.
  */
 export const ISSUE_FIELDS = [...BASE_FIELDS, BASE_KEY, 'labels', 'comments', 'links'] as const
 

@@ -11,6 +11,7 @@ import * as Y from 'yjs'
 import {
   OversizeTextError, PriorityRangeError, ProgressRangeError, UnknownStatusError, UnknownTypeError, ValidationError
 } from './errors.ts'
+import { commentValues, nestedShapeOk, setEntries } from './issue-sets.ts'
 
 export const ISSUE_TYPES = ['epic', 'task', 'bug', 'feature', 'chore'] as const
 export const STATUSES = ['open', 'in_progress', 'blocked', 'closed'] as const
@@ -210,22 +211,23 @@ export function readIssue (key: string, value: unknown): ReadResult {
   if (!isTime(createdAt) || !isTime(updatedAt)) return bad('times are not timestamps')
   const createdBy = f('createdBy')
   if (typeof createdBy !== 'string' || createdBy.length > 200) return bad('createdBy is not text')
-  const labelsMap = f('labels')
-  const commentsArr = f('comments')
-  const linksMap = f('links')
-  if (!(labelsMap instanceof Y.Map) || !(commentsArr instanceof Y.Array) || !(linksMap instanceof Y.Map)) return bad('labels, comments or links have the wrong shape')
-  // Nested collections: bad elements are skipped one by one (and counted), the issue stays readable.
-  const labels = [...(labelsMap as Y.Map<unknown>).keys()].filter(l => l.length > 0 && l.length <= LIMITS.label).sort().slice(0, LIMITS.labels)
+  if (!nestedShapeOk(m, 'labels') || !nestedShapeOk(m, 'comments') || !nestedShapeOk(m, 'links')) return bad('labels, comments or links have the wrong shape')
+  // Collections (./issue-sets.ts: keys of the issue's map, or nested types in the earlier layout):
+  // bad elements are skipped one by one (and counted), the issue stays readable.
+  const labels = [...setEntries(m, 'labels').keys()].filter(l => l.length > 0 && l.length <= LIMITS.label).sort().slice(0, LIMITS.labels)
   let skippedComments = 0
   const comments: Comment[] = []
-  for (const raw of (commentsArr as Y.Array<unknown>).toArray().slice(0, LIMITS.comments)) {
+  for (const raw of commentValues(m).slice(0, LIMITS.comments)) {
     const c = readComment(raw)
     if (c == null) skippedComments++
     else comments.push(c)
   }
+  // time order; one author's comments of the same millisecond stay in the order written (a stable
+  // sort over keys in clock order), different authors' by author
+  comments.sort((a, b) => a.at - b.at || (a.author < b.author ? -1 : a.author > b.author ? 1 : 0))
   let skippedLinks = 0
   const links: Link[] = []
-  for (const [k, v] of (linksMap as Y.Map<unknown>).entries()) {
+  for (const [k, v] of setEntries(m, 'links')) {
     const link = parseLinkKey(k)
     if (link == null || v !== true || links.length >= LIMITS.links) skippedLinks++
     else links.push(link)
