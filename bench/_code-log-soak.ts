@@ -1,10 +1,11 @@
 /**
  * Scratch (issue 21, not in `npm run bench`): which functions V8 keeps compiling in a long-lived
  * mesh. A bootstrap and PEERS peers (SoakMesh) run with `--log-code --log-deopt`; each process's V8
- * log (DIR/v8-PID.log) lists every code object made, with its time and function. Idle for
- * WARMUP minutes, then 6 CLI writes every 15 s for WRITES minutes. Read the logs with
- * bench/_code-log-read.mjs.
- * Usage: node --import tsx bench/_code-log-soak.ts DIR [--peers=2 --warmup-min=3 --writes-min=8]
+ * log lists every code object made, with its time and function. Idle for WARMUP minutes, then 6 CLI
+ * writes every 15 s for WRITES minutes. Read the logs with bench/_code-log-read.mjs.
+ * Node refuses those flags in NODE_OPTIONS, so put a `node` wrapper first on PATH:
+ *   printf '#!/bin/bash\nexec /usr/bin/node --log-code --log-deopt --logfile=DIR/v8-%%p.log "$@"\n' > W/node
+ *   PATH=W:$PATH node --import tsx bench/_code-log-soak.ts DIR [--peers=2 --warmup-min=3 --writes-min=8]
  */
 import { mkdirSync } from 'node:fs'
 import { SoakMesh } from '../test/_support/soak.ts'
