@@ -15,10 +15,11 @@ import { blockersOf, blockingGraph, cycleIfAdded, findCycles, parentGraph, ready
 import { DEFAULT_PREFIX, defaultRandom, mintIssueId } from './ids.ts'
 import {
   checkEstimate, checkId, checkLabels, checkLinkType, checkPriority, checkProgress, checkStatus, checkText, checkType,
-  LIMITS, linkKey, parseLinkKey, readIssue, STATUSES, ISSUE_TYPES,
+  BASE_FIELDS, BASE_KEY, fieldOf, LIMITS, linkKey, parseLinkKey, readIssue, STATUSES, ISSUE_TYPES,
   type Comment, type InvalidEntry, type Issue, type IssueType, type LinkType, type Status, type StoredLinkType
 } from './schema.ts'
 import { issueFromRecord } from './records.ts'
+import { commentAdd, commentValues, setAdd, setEntries, setRemove } from './issue-sets.ts'
 
 export interface BoardInit {
   doc: Y.Doc
@@ -120,24 +121,25 @@ export class Board {
     this.doc.transact(() => {
       const m = new Y.Map<unknown>()
       this.issues.set(id, m)
-      m.set('id', id)
-      m.set('type', fields.type ?? 'task')
-      m.set('title', title)
-      m.set('description', fields.description ?? '')
-      m.set('status', fields.status ?? 'open')
-      m.set('priority', fields.priority ?? 2)
-      m.set('progress', fields.progress ?? 0)
-      m.set('parent', fields.parent ?? null)
-      m.set('assignee', fields.assignee ?? null)
-      m.set('estimate', fields.estimate ?? null)
-      m.set('createdAt', at)
-      m.set('updatedAt', at)
-      m.set('createdBy', this.actor)
-      const labels = new Y.Map<boolean>()
-      m.set('labels', labels)
-      for (const l of fields.labels ?? []) labels.set(l, true)
-      m.set('comments', new Y.Array<unknown>())
-      m.set('links', new Y.Map<boolean>())
+      // the scalars as one entry (./schema.ts BASE_KEY); later edits set their own keys
+      const base: Record<typeof BASE_FIELDS[number], unknown> = {
+        id,
+        type: fields.type ?? 'task',
+        title,
+        description: fields.description ?? '',
+        status: fields.status ?? 'open',
+        priority: fields.priority ?? 2,
+        progress: fields.progress ?? 0,
+        parent: fields.parent ?? null,
+        assignee: fields.assignee ?? null,
+        estimate: fields.estimate ?? null,
+        createdAt: at,
+        updatedAt: at,
+        createdBy: this.actor
+      }
+      m.set(BASE_KEY, base)
+      // labels, links and comments are keys of `m` (./issue-sets.ts), not nested types
+      for (const l of fields.labels ?? []) setAdd(m, 'labels', l)
     })
     return this.get(id)
   }
@@ -152,9 +154,9 @@ export class Board {
         m.set(k, v)
       }
       if (fields.labels !== undefined) {
-        const labels = m.get('labels') as Y.Map<boolean>
-        for (const l of [...labels.keys()]) if (!fields.labels.includes(l)) labels.delete(l)
-        for (const l of fields.labels) if (!labels.has(l)) labels.set(l, true)
+        const labels = setEntries(m, 'labels')
+        for (const l of labels.keys()) if (!fields.labels.includes(l)) setRemove(m, 'labels', l)
+        for (const l of fields.labels) if (!labels.has(l)) setAdd(m, 'labels', l)
       }
       m.set('updatedAt', this.now())
     })
@@ -164,13 +166,12 @@ export class Board {
   comment (id: string, text: string): Comment {
     const m = this.mapOf(id)
     const body = checkText('comment', text, LIMITS.comment, { nonEmpty: true })
-    const comments = m.get('comments') as Y.Array<unknown>
-    if (comments.length >= LIMITS.comments) throw new ValidationError(`at most ${LIMITS.comments} comments per issue`, 'comment')
+    if (commentValues(m).length >= LIMITS.comments) throw new ValidationError(`at most ${LIMITS.comments} comments per issue`, 'comment')
     const at = this.now()
     const bytes = this.random(4)
     const c: Comment = { id: `${at.toString(36)}${bytesToHex(bytes)}`, author: this.actor, at, text: body }
     this.doc.transact(() => {
-      comments.push([c])
+      commentAdd(m, c)
       m.set('updatedAt', at)
     })
     return c
@@ -188,10 +189,9 @@ export class Board {
       const cycle = cycleIfAdded(blockingGraph(this.readAll().issues), from, to)
       if (cycle != null) throw new DependencyCycleError(`link would close a dependency cycle: ${cycle.join(' -> ')}`, cycle)
     }
-    const links = m.get('links') as Y.Map<boolean>
-    if (links.size >= LIMITS.links) throw new ValidationError(`at most ${LIMITS.links} links per issue`, 'links')
+    if (setEntries(m, 'links').size >= LIMITS.links) throw new ValidationError(`at most ${LIMITS.links} links per issue`, 'links')
     this.doc.transact(() => {
-      links.set(linkKey(type, target), true)
+      setAdd(m, 'links', linkKey(type, target))
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -201,14 +201,13 @@ export class Board {
     checkLinkType(type)
     const m = this.mapOf(id)
     if (type === 'parent-child') {
-      if (m.get('parent') !== target) throw new MissingIssueError(`${id} has no parent ${target}`, 'target')
+      if (fieldOf(m, m.get(BASE_KEY), 'parent') !== target) throw new MissingIssueError(`${id} has no parent ${target}`, 'target')
       return this.update(id, { parent: null })
     }
-    const links = m.get('links') as Y.Map<boolean>
     const key = linkKey(type, target)
-    if (!links.has(key)) throw new MissingIssueError(`${id} has no '${type}' link to ${target}`, 'target')
+    if (!setEntries(m, 'links').has(key)) throw new MissingIssueError(`${id} has no '${type}' link to ${target}`, 'target')
     this.doc.transact(() => {
-      links.delete(key)
+      setRemove(m, 'links', key)
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -219,12 +218,12 @@ export class Board {
     const m = this.mapOf(id)
     const adding = add.length > 0 ? checkLabels(add) : []
     const removing = remove.map(l => l.trim())
-    const labels = m.get('labels') as Y.Map<boolean>
+    const labels = setEntries(m, 'labels')
     const after = new Set([...labels.keys()].filter(l => !removing.includes(l)).concat(adding))
     if (after.size > LIMITS.labels) throw new ValidationError(`at most ${LIMITS.labels} labels`, 'labels')
     this.doc.transact(() => {
-      for (const l of removing) labels.delete(l)
-      for (const l of adding) if (!labels.has(l)) labels.set(l, true)
+      for (const l of removing) setRemove(m, 'labels', l)
+      for (const l of adding) if (!labels.has(l)) setAdd(m, 'labels', l)
       m.set('updatedAt', this.now())
     })
     return this.get(id)
@@ -242,10 +241,9 @@ export class Board {
       for (const [key, value] of this.issues.entries()) {
         if (!readIssue(key, value).ok) continue
         const m = value as Y.Map<unknown>
-        const links = m.get('links') as Y.Map<boolean>
-        const stale = [...links.keys()].filter(k => parseLinkKey(k)?.target === id)
-        for (const k of stale) links.delete(k)
-        const orphan = m.get('parent') === id
+        const stale = [...setEntries(m, 'links').keys()].filter(k => parseLinkKey(k)?.target === id)
+        for (const k of stale) setRemove(m, 'links', k)
+        const orphan = fieldOf(m, m.get(BASE_KEY), 'parent') === id
         if (orphan) m.set('parent', null)
         if (stale.length > 0 || orphan) {
           m.set('updatedAt', this.now())
@@ -394,16 +392,10 @@ export class Board {
 function issueToYMap (r: Issue): Y.Map<unknown> {
   const m = new Y.Map<unknown>()
   const { labels, comments, links, ...scalars } = r
-  for (const [k, v] of Object.entries(scalars)) m.set(k, v)
-  const lm = new Y.Map<boolean>()
-  for (const l of labels) lm.set(l, true)
-  m.set('labels', lm)
-  const ca = new Y.Array<unknown>()
-  ca.push(comments.map(c => ({ ...c })))
-  m.set('comments', ca)
-  const km = new Y.Map<boolean>()
-  for (const l of links) km.set(linkKey(l.type as StoredLinkType, l.target), true)
-  m.set('links', km)
+  m.set(BASE_KEY, { ...scalars })
+  for (const l of labels) setAdd(m, 'labels', l)
+  for (const c of comments) commentAdd(m, { ...c })
+  for (const l of links) setAdd(m, 'links', linkKey(l.type as StoredLinkType, l.target))
   return m
 }
 

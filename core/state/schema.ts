@@ -11,6 +11,7 @@ import * as Y from 'yjs'
 import {
   OversizeTextError, PriorityRangeError, ProgressRangeError, UnknownStatusError, UnknownTypeError, ValidationError
 } from './errors.ts'
+import { commentValues, nestedShapeOk, setEntries } from './issue-sets.ts'
 
 export const ISSUE_TYPES = ['epic', 'task', 'bug', 'feature', 'chore'] as const
 export const STATUSES = ['open', 'in_progress', 'blocked', 'closed'] as const
@@ -153,13 +154,39 @@ function readComment (v: unknown): Comment | null {
   return { id: c.id, author: c.author, at: c.at, text: c.text }
 }
 
+/**
+ * An issue's scalar fields as created, in one map entry (issue 21: memory per write).
+ *
+ * A Yjs map entry costs a replica ~250–400 bytes of heap whatever its value (an `Item`, its `ID`, the
+ * content, the key), so an issue created as 13 entries held ~4 KB for its scalars alone. `create`
+ * and `import` now write them as one object under `BASE_KEY`; every later edit still sets the field's
+ * own key, which wins over the base (`fieldOf`). Edits keep their per-field merge: two peers editing
+ * different fields write different keys, as before, and the base is written once, with the map, and
+ * never again. Issues written before (one key per field, no base) read the same.
+ */
+export const BASE_KEY = 'base'
+
+/** Scalar fields that `create` writes into the base entry. */
+export const BASE_FIELDS = [
+  'id', 'type', 'title', 'description', 'status', 'priority', 'progress', 'parent', 'assignee', 'estimate',
+  'createdAt', 'updatedAt', 'createdBy'
+] as const
+
+/** A field's value: its own key if set, else the base entry's (own properties of a plain object only). */
+export function fieldOf (m: Y.Map<unknown>, base: unknown, name: string): unknown {
+  if (m.has(name)) return m.get(name)
+  if (base == null || typeof base !== 'object' || Array.isArray(base) || !Object.hasOwn(base, name)) return undefined
+  return (base as Record<string, unknown>)[name]
+}
+
 /** Reads one `issues` map entry. Never throws. */
 export function readIssue (key: string, value: unknown): ReadResult {
   const bad = (reason: string): ReadResult => ({ ok: false, invalid: { id: key.slice(0, 64), reason } })
   if (!ID_PATTERN.test(key)) return bad('key is not an issue id')
   if (!(value instanceof Y.Map)) return bad('entry is not a map')
   const m = value as Y.Map<unknown>
-  const f = (name: string): unknown => m.get(name)
+  const base = m.get(BASE_KEY)
+  const f = (name: string): unknown => fieldOf(m, base, name)
   if (f('id') !== key) return bad('id does not match its key')
   const type = f('type')
   if (typeof type !== 'string' || !(ISSUE_TYPES as readonly string[]).includes(type)) return bad('unknown type')
@@ -184,22 +211,23 @@ export function readIssue (key: string, value: unknown): ReadResult {
   if (!isTime(createdAt) || !isTime(updatedAt)) return bad('times are not timestamps')
   const createdBy = f('createdBy')
   if (typeof createdBy !== 'string' || createdBy.length > 200) return bad('createdBy is not text')
-  const labelsMap = f('labels')
-  const commentsArr = f('comments')
-  const linksMap = f('links')
-  if (!(labelsMap instanceof Y.Map) || !(commentsArr instanceof Y.Array) || !(linksMap instanceof Y.Map)) return bad('labels, comments or links have the wrong shape')
-  // Nested collections: bad elements are skipped one by one (and counted), the issue stays readable.
-  const labels = [...(labelsMap as Y.Map<unknown>).keys()].filter(l => l.length > 0 && l.length <= LIMITS.label).sort().slice(0, LIMITS.labels)
+  if (!nestedShapeOk(m, 'labels') || !nestedShapeOk(m, 'comments') || !nestedShapeOk(m, 'links')) return bad('labels, comments or links have the wrong shape')
+  // Collections (./issue-sets.ts: keys of the issue's map, or nested types in the earlier layout):
+  // bad elements are skipped one by one (and counted), the issue stays readable.
+  const labels = [...setEntries(m, 'labels').keys()].filter(l => l.length > 0 && l.length <= LIMITS.label).sort().slice(0, LIMITS.labels)
   let skippedComments = 0
   const comments: Comment[] = []
-  for (const raw of (commentsArr as Y.Array<unknown>).toArray().slice(0, LIMITS.comments)) {
+  for (const raw of commentValues(m).slice(0, LIMITS.comments)) {
     const c = readComment(raw)
     if (c == null) skippedComments++
     else comments.push(c)
   }
+  // time order; one author's comments of the same millisecond stay in the order written (a stable
+  // sort over keys in clock order), different authors' by author
+  comments.sort((a, b) => a.at - b.at || (a.author < b.author ? -1 : a.author > b.author ? 1 : 0))
   let skippedLinks = 0
   const links: Link[] = []
-  for (const [k, v] of (linksMap as Y.Map<unknown>).entries()) {
+  for (const [k, v] of setEntries(m, 'links')) {
     const link = parseLinkKey(k)
     if (link == null || v !== true || links.length >= LIMITS.links) skippedLinks++
     else links.push(link)
