@@ -89,6 +89,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const failed = started.find(s => s.status === 'rejected')
     if (failed != null) throw (failed as PromiseRejectedResult).reason
     const seen = new Map<number, number>()
+    // the same moments on the wall clock the learners' records use (one machine): the timeline below
+    const seenAt = new Map<number, number>()
     const t0 = performance.now()
     const sampler = setInterval(() => { loadSamples.push(Number(os.loadavg()[0].toFixed(2))) }, 5000)
     let alive = learners
@@ -102,7 +104,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       await waitFor(async () => {
         last = await Promise.all(alive.map(modelStatus))
         for (const s of last) trainRows.set(s.peerId, s.trainSamples)
-        for (const r of last[0].rounds) if (!seen.has(r.round)) seen.set(r.round, performance.now())
+        for (const r of last[0].rounds) if (!seen.has(r.round)) { seen.set(r.round, performance.now()); seenAt.set(r.round, Date.now()) }
         if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
           // mid-round: the next round started when this one committed
           const victims = learners.slice(P - DROP)
@@ -130,6 +132,22 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       coordinator: x.peerId.slice(-6), round: c.round, takeover: c.takeover, began: after(c.beganAt), dialMs: c.selectedAt - c.beganAt,
       collectMs: c.closedAt != null ? c.closedAt - c.selectedAt : null, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, atDeadline: c.atDeadline ?? null
     }))).sort((a, b) => a.round - b.round || (a.began ?? 0) - (b.began ?? 0))
+    // every round's phases, from peer 0 seeing the last commit to peer 0 seeing this one (ms): the
+    // coordinator applying the base, waiting for its turn, dialling, the last update (its own
+    // training beside it), closing, aggregating and evaluating, the ledger commit, peer 0 seeing it
+    const timeline = [...seenAt.keys()].sort((a, b) => a - b).slice(1).map(round => {
+      const prev = seenAt.get(round - 1) as number
+      const d = (a: number | undefined, b: number | undefined): number | null => a == null || b == null ? null : Math.round(a - b)
+      return {
+        round, gapMs: d(seenAt.get(round), prev), coordinator: last[0].rounds.find(r => r.round === round)?.coordinator.slice(-6),
+        attempts: last.flatMap(x => x.stats.coordinated.filter(c => c.round === round).map(c => ({
+          by: x.peerId.slice(-6), takeover: c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, atDeadline: c.atDeadline ?? null,
+          baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null,
+          lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null, close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt),
+          aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), seenBy0: d(seenAt.get(round), c.committedAt)
+        })))
+      }
+    })
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
     const byType: Record<string, number> = {}
@@ -159,7 +177,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
       passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
-      ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill } : {}), coordinatedRounds,
+      ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAtMs: Math.round(killedAt - (seenAt.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,
       // why learners stayed unlinked after a dial wait (the mesh's dial state then, links.ts): all learners together
       unlinkedWhy: last.reduce<Record<string, number>>((w, x) => { for (const [k, v] of Object.entries(x.stats.unlinkedWhy ?? {})) w[k] = (w[k] ?? 0) + v; return w }, {}),
       learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),

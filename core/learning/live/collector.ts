@@ -26,6 +26,8 @@ export class RoundCollector {
   private readonly answered = new Set<string>()
   private readonly lostPeers = new Set<string>()
   private readonly accepted = new Map<string, { update: AdmittedUpdate, body: Uint8Array, sig: Uint8Array }>()
+  /** when the last update was admitted, and from whom (a diagnostic: which participant a round waited on) */
+  lastAdmitted: { peer: string, at: number } | null = null
 
   constructor (
     readonly round: number,
@@ -56,6 +58,7 @@ export class RoundCollector {
     const update = admitUpdate(peer, body, this.opts.size, this.opts.rule, this.rejected, this.opts.compressor)
     if (update == null) return (Object.keys(this.rejected) as LiveRejectReason[]).find(k => this.rejected[k] > before[k]) ?? 'decode'
     this.accepted.set(peer, { update, body, sig })
+    this.lastAdmitted = { peer, at: now }
     return null
   }
 

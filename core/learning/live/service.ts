@@ -351,6 +351,7 @@ export class LiveLearning {
     const state = this.serverState()
     if (base == null || seed == null || state === undefined) return
     const beganAt = this.now()
+    const baseAt = this.headAt
     // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
     const last = this.history.at(-1)
     const carry = new PendingCarry(this.rule.downFeedback === true ? headCarry(this.history, this.head) : null, async h => await this.store.fetchCarry(h, [(last as CommittedRound).coordinator]), this.now)
@@ -376,7 +377,7 @@ export class LiveLearning {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
     this.active = collector
     this.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, beganAt, selectedAt: this.now(), selected: selected.length }
+    const record: CoordinatedRecord = { round, takeover: takeover != null, baseAt, beganAt, selectedAt: this.now(), selected: selected.length }
     keepRecord(this.stats.coordinated, record)
     if (takeover != null) { this.stats.takeovers++; this.log(`round ${round}: taking over (${takeover})`) }
     this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
@@ -386,6 +387,7 @@ export class LiveLearning {
         this.participant.trainUpdate(round, base)
           .then(async ({ body, trainMs }) => {
             this.measured.own(peer, trainMs, this.init.train.n * this.cfg.localEpochs)
+            record.ownTrainMs = Math.round(trainMs)
             const own = this.participant.ownBody(round, baseHash, body)
             collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
           })
@@ -414,7 +416,7 @@ export class LiveLearning {
     for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
     if (this.active !== collector || !this.running) return
     const admitted = collector.admitted()
-    Object.assign(record, { closedAt: this.now(), admitted: admitted.length, lost: this.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0 })
+    Object.assign(record, { closedAt: this.now(), lastUpdateAt: collector.lastAdmitted?.at, lastUpdateFrom: collector.lastAdmitted?.peer, admitted: admitted.length, lost: this.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0 })
     this.log(`round ${round}: closed after ${Math.round(this.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
     if (admitted.length < this.cfg.minUpdates) {
       this.stats.roundsFailed++
@@ -436,6 +438,7 @@ export class LiveLearning {
     if (out.delta != null) this.store.keepDelta(hash, baseHash, out.delta)
     this.store.keepRound(round, baseHash, collector.bodies())
     const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
+    record.aggregatedAt = this.now()
     const entry: RoundEntry = {
       task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
       rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: roundEpsilon(this.cfg.dp, round, maxInclusion),
@@ -444,6 +447,7 @@ export class LiveLearning {
     }
     try {
       await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
+      record.committedAt = this.now()
     } catch (err) {
       this.log(`round ${round}: commit failed: ${errText(err)}`)
       if (this.active === collector) { this.active = undefined; this.retryAt = this.now() + 1000 }

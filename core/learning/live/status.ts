@@ -81,13 +81,25 @@ export interface LossRecord {
   lostAt: number
 }
 
-/** A round this peer coordinated: began (drawn), selected (after dialling unlinked learners), closed (no more updates, or the deadline). */
+/**
+ * A round this peer coordinated, with when each phase ended: the base applied here (`baseAt`),
+ * began (drawn), selected (after dialling unlinked learners), the last update admitted, closed (no
+ * more updates, or the deadline), aggregated (and evaluated), committed (the ledger answered).
+ */
 export interface CoordinatedRecord {
   round: number
   takeover: boolean
+  baseAt: number
   beganAt: number
   selectedAt: number
+  /** this peer's own update trained (ms) */
+  ownTrainMs?: number
+  /** the last admitted update, and whose it was */
+  lastUpdateAt?: number
+  lastUpdateFrom?: string
   closedAt?: number
+  aggregatedAt?: number
+  committedAt?: number
   selected: number
   admitted?: number
   lost?: number
