@@ -10,6 +10,8 @@ import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
   slot: number
+  /** when this peer applied it (its clock, ms) */
+  appliedAt?: number
   /** this peer's held-out accuracy of the round's model (null until evaluated) */
   localAccuracy: number | null
   localLoss: number | null
@@ -67,6 +69,18 @@ export interface LiveStats {
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
   coordinated: CoordinatedRecord[]
+  /** the last 32 rounds this peer trained for another coordinator, with when each phase ended (this peer's clock, ms) */
+  participated: ParticipatedRecord[]
+}
+
+/** A round this peer trained for at another coordinator's `start`: started, base held, trained, update sent (answered). */
+export interface ParticipatedRecord {
+  round: number
+  coordinator: string
+  startAt: number
+  baseAt?: number
+  trainedAt?: number
+  sentAt?: number
 }
 
 /** A selected learner lost mid-round: when the round opened, when this peer first saw it without a link and out of its view, and when it stopped waiting. */
@@ -138,6 +152,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: [], participated: []
   }
 }
