@@ -35,7 +35,7 @@
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
- * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
+ * --round-timeout ms (default learn's) --straggler-factor f (default learn's, 1.5; 0 = off) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
@@ -67,6 +67,7 @@ const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
 const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
+const STRAGGLER = argv.includes('--straggler-factor') ? flag('--straggler-factor', 1.5, { min: 0, int: false }) : null
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
@@ -83,7 +84,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
-      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
+      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : []),
+      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -149,7 +151,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         attempts: everyone.flatMap(x => x.stats.coordinated.filter(c => c.round === round).map(c => {
           const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
           return {
-            by: x.peerId.slice(-6), takeover: c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, atDeadline: c.atDeadline ?? null,
+            by: x.peerId.slice(-6), takeover: c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
             baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null,
             lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null,
             ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
@@ -190,7 +192,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       coordinators: last[0].rounds.map(r => r.coordinator),
       roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
-      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
+      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,
       // why learners stayed unlinked after a dial wait (the mesh's dial state then, links.ts): all learners together
@@ -227,7 +230,7 @@ const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
     quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
-    roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
+    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
   flSim: simRow,

@@ -127,6 +127,41 @@ describe('RoundCollector: lost peers', () => {
     assert.deepEqual(c.admitted().map(u => u.peer).sort(), ['a', 'b'])
   })
 
+  test('stragglers: once minAdmitted updates are in, the round closes at factor × their median time (at least median + slack) and cuts whoever is awaited', () => {
+    const straggler = { openedAt: 1000, minAdmitted: 3, factor: 1.5, slackMs: 250 }
+    const c = new RoundCollector(1, 'base', ['a', 'b', 'c', 'd', 'e'], 21_000, { size, rule, straggler })
+    assert.equal(c.receive('a', body(), new Uint8Array(64), true, 1100), null)
+    assert.equal(c.receive('b', body(), new Uint8Array(64), true, 1200), null)
+    assert.equal(c.cutAt(), Infinity, 'two of the three needed: no cut, however long it takes')
+    assert.equal(c.done(20_000), false)
+    assert.equal(c.receive('c', body(), new Uint8Array(64), true, 1900), null)
+    // median 200 ms after opening: max(1.5 × 200, 200 + 250) = 450 ms
+    assert.equal(c.cutAt(), 1450)
+    assert.equal(c.done(1449), false)
+    assert.equal(c.done(1450), true)
+    assert.deepEqual(c.cut(1450), ['d', 'e'])
+    const slow = new RoundCollector(1, 'base', ['a', 'b', 'c'], 21_000, { size, rule, straggler: { ...straggler, minAdmitted: 2 } })
+    slow.receive('a', body(), new Uint8Array(64), true, 3000)
+    slow.receive('b', body(), new Uint8Array(64), true, 5000)
+    // median 3,000 ms: 1.5 × 3,000 = 4,500 ms past opening
+    assert.equal(slow.cutAt(), 5500)
+    assert.deepEqual(slow.cut(5499), [], 'not yet')
+  })
+
+  test('stragglers: without the rule, or when the round closed otherwise, nothing is cut', () => {
+    const plain = new RoundCollector(1, 'base', ['a', 'b'], 1000, { size, rule })
+    plain.receive('a', body(), new Uint8Array(64), true, 10)
+    assert.equal(plain.cutAt(), Infinity)
+    assert.equal(plain.done(999), false, 'waits for b until the deadline')
+    assert.deepEqual(plain.cut(999), [])
+    const all = new RoundCollector(1, 'base', ['a', 'b'], 1000, { size, rule, straggler: { openedAt: 0, minAdmitted: 1, factor: 1.5, slackMs: 0 } })
+    all.receive('a', body(), new Uint8Array(64), true, 10)
+    all.receive('b', body(), new Uint8Array(64), true, 20)
+    assert.equal(all.done(20), true)
+    assert.deepEqual(all.cut(20), [], 'everyone answered: no one cut')
+    assert.deepEqual(all.cut(1000), [], 'at the deadline it is the deadline, not a cut')
+  })
+
   test('every selected peer lost closes the round at once (nothing more can come), before the deadline', () => {
     const c = new RoundCollector(1, 'base', ['a', 'b'], 1000, { size, rule })
     c.lost('a'); c.lost('b')

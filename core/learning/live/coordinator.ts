@@ -32,6 +32,10 @@ import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 
 /** a round that closed short of `minUpdates`, or whose commit failed, is retried after this long */
 export const RETRY_MS = 1000
+/** LiveLearningInit.stragglerFactor's default (collector.ts `StragglerRule`) */
+export const STRAGGLER_FACTOR = 1.5
+/** stragglers are cut no sooner than this past the median admitted update's time */
+export const STRAGGLER_SLACK_MS = 250
 
 export interface CoordinatorDeps {
   task: string
@@ -101,7 +105,10 @@ export class RoundCoordinator {
       samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p)
     })
     if (tcs != null) this.lastSelection = tcs
-    const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), d.now() + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor })
+    const openedAt = d.now()
+    const factor = d.init.stragglerFactor ?? STRAGGLER_FACTOR
+    const straggler = factor > 0 ? { openedAt, minAdmitted: Math.max(d.cfg.minUpdates, Math.ceil(selected.length / 2)), factor, slackMs: STRAGGLER_SLACK_MS } : undefined
+    const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
     const record: CoordinatedRecord = { round, takeover: takeover != null, baseAt, beganAt, selectedAt: d.now(), selected: selected.length }
@@ -113,11 +120,16 @@ export class RoundCoordinator {
     await this.collect(collector, opened)
     if (this.active !== collector || !d.running()) return
     const admitted = collector.admitted()
+    const cut = collector.cut(d.now())
+    if (cut.length > 0) {
+      d.stats.stragglersCut += cut.length
+      d.log(`round ${round}: cut ${cut.length} straggler(s) after ${Math.round(d.now() - opened)} ms: ${cut.map(p => p.slice(-6)).join(' ')}`)
+    }
     Object.assign(record, {
       closedAt: d.now(), lastUpdateAt: collector.lastAdmitted?.at, lastUpdateFrom: collector.lastAdmitted?.peer, admitted: admitted.length,
-      lost: d.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0
+      lost: d.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, cut: cut.length, atDeadline: cut.length === 0 && collector.pending().length > 0
     })
-    d.log(`round ${round}: closed after ${Math.round(d.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
+    d.log(`round ${round}: closed after ${Math.round(d.now() - opened)} ms with ${admitted.length} update(s)${cut.length === 0 && collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
     if (admitted.length < d.cfg.minUpdates) {
       d.stats.roundsFailed++
       d.log(`round ${round}: ${admitted.length} update(s) by the deadline, ${d.cfg.minUpdates} needed; not committed`)

@@ -65,6 +65,8 @@ export interface LiveStats {
   unlinkedWhy: Record<string, number>
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
   startsJoined: number
+  /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
+  stragglersCut: number
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
@@ -117,6 +119,8 @@ export interface CoordinatedRecord {
   selected: number
   admitted?: number
   lost?: number
+  /** learners still awaited when the round cut its stragglers (collector.ts) */
+  cut?: number
   /** closed at the deadline with learners still awaited */
   atDeadline?: boolean
 }
@@ -152,6 +156,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: [], participated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, stragglersCut: 0, losses: [], coordinated: [], participated: []
   }
 }
