@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test'
 import { createRng } from '../../core/learning/index.ts'
 import { LiveLearning, readMessage, RoundCollector } from '../../core/learning/live/index.ts'
 import { PeerLiveness } from '../../core/learning/live/liveness.ts'
+import { stragglerQuorum } from '../../core/learning/live/coordinator.ts'
 import { encodeUpdate } from '../../core/learning/codec.ts'
 import { committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
@@ -146,6 +147,15 @@ describe('RoundCollector: lost peers', () => {
     // median 3,000 ms: 1.5 × 3,000 = 4,500 ms past opening
     assert.equal(slow.cutAt(), 5500)
     assert.deepEqual(slow.cut(5499), [], 'not yet')
+  })
+
+  test('stragglers: no cut before more than two thirds of the selected (and minUpdates) are in, so fast hostile learners under a third cannot close a round', () => {
+    assert.equal(stragglerQuorum(8, 4), 6)
+    assert.equal(stragglerQuorum(5, 4), 4)
+    assert.equal(stragglerQuorum(3, 1), 3, 'three selected: all three')
+    assert.equal(stragglerQuorum(6, 6), 6, 'minUpdates rules when higher')
+    // 2 hostile of 7 selected answer at once: 5 needed, so at least 3 honest updates are in a cut round
+    assert.equal(stragglerQuorum(7, 1), 5)
   })
 
   test('stragglers: without the rule, or when the round closed otherwise, nothing is cut', () => {

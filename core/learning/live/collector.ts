@@ -9,7 +9,9 @@
  * before the round closes is admitted like any other (losing a peer is a reason to stop waiting,
  * not a verdict on it). Whether it commits is `admitted().length >= minUpdates` (coordinator.ts).
  *
- * **Stragglers** (`straggler`, off unless given): once at least `minAdmitted` updates are in,
+ * **Stragglers** (`straggler`, off unless given): once at least `minAdmitted` updates are in
+ * (coordinator.ts: more than two thirds of the selected, so fast hostile learners cannot close a
+ * round on their own quorum),
  * the round also closes when the time since it opened passes `factor` × the median time its
  * admitted updates took (and at least that median + `slackMs`); whoever is still awaited then is
  * cut from this round (`cut()`). Self-calibrating, per round: no history, so the first rounds of a

@@ -107,7 +107,7 @@ export class RoundCoordinator {
     if (tcs != null) this.lastSelection = tcs
     const openedAt = d.now()
     const factor = d.init.stragglerFactor ?? STRAGGLER_FACTOR
-    const straggler = factor > 0 ? { openedAt, minAdmitted: Math.max(d.cfg.minUpdates, Math.ceil(selected.length / 2)), factor, slackMs: STRAGGLER_SLACK_MS } : undefined
+    const straggler = factor > 0 ? { openedAt, minAdmitted: stragglerQuorum(selected.length, d.cfg.minUpdates), factor, slackMs: STRAGGLER_SLACK_MS } : undefined
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
@@ -222,6 +222,17 @@ export class RoundCoordinator {
     })
     for (const [k, v] of Object.entries(collector.rejected)) d.stats.rejected[k as keyof LiveStats['rejected']] += v
   }
+}
+
+/**
+ * The updates a round needs before it may cut its stragglers: more than two thirds of the
+ * selected (and `minUpdates`). Not half: hostile learners that answer at once would then close the
+ * round on their own quorum and cut the honest ones — with fewer than a third of the selected
+ * hostile, more than two thirds admitted keeps them under half of the round, what the robust rules
+ * (median, trimmed mean, Krum) tolerate.
+ */
+export function stragglerQuorum (selected: number, minUpdates: number): number {
+  return Math.max(minUpdates, Math.floor((2 * selected) / 3) + 1)
 }
 
 function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }

@@ -75,8 +75,8 @@ export interface LiveLearningInit {
   /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 1000 */
   linkWaitMs?: number
   /**
-   * a coordinator stops waiting for the last learners of a round once at least max(minUpdates,
-   * half the selected) updates are in and the round has been open this many times the median
+   * a coordinator stops waiting for the last learners of a round once more than two thirds of
+   * the selected (and minUpdates) updates are in and the round has been open this many times the median
    * time they took (collector.ts `StragglerRule`); those still awaited are cut from the round.
    * 0 turns it off (wait for every selected learner until the deadline) @default 1.5
    */
