@@ -32,8 +32,6 @@ import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 
 /** a round that closed short of `minUpdates`, or whose commit failed, is retried after this long */
 export const RETRY_MS = 1000
-/** LiveLearningInit.stragglerFactor's default (collector.ts `StragglerRule`) */
-export const STRAGGLER_FACTOR = 1.5
 /** stragglers are cut no sooner than this past the median admitted update's time */
 export const STRAGGLER_SLACK_MS = 250
 
@@ -106,7 +104,7 @@ export class RoundCoordinator {
     })
     if (tcs != null) this.lastSelection = tcs
     const openedAt = d.now()
-    const factor = d.init.stragglerFactor ?? STRAGGLER_FACTOR
+    const factor = d.init.stragglerFactor ?? 0
     const straggler = factor > 0 ? { openedAt, minAdmitted: stragglerQuorum(selected.length, d.cfg.minUpdates), factor, slackMs: STRAGGLER_SLACK_MS } : undefined
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
