@@ -108,6 +108,32 @@ describe('PeerLiveness', () => {
   })
 })
 
+describe('live rounds that cut their stragglers (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
+  test('a selected learner silent but still linked and listed is cut once more than two thirds are in, not waited for until the deadline', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: 1.5 }))
+    let silent: string | undefined
+    // it accepts round 2's start, then answers nothing: no probe (its bootstrap still lists it), no mesh departure
+    mesh.answered = (from, to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (silent == null && m.type === 'start' && m.round === 2) { silent = to; mesh.frozen.add(to) }
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 commits without the silent learner, long before its 600 s deadline; committed ${rounds(ledger).length}` })
+    const r2 = rounds(ledger)[1]
+    assert.ok(silent != null && silent !== r2.coordinator)
+    assert.equal(r2.participants.length, 3, 'the three others: more than two thirds of four')
+    assert.ok(!r2.participants.includes(silent))
+    const coord = peers.find(p => p.status().peerId === r2.coordinator) as LiveLearning
+    assert.equal(coord.stats.stragglersCut, 1)
+    assert.equal(coord.stats.lostParticipants, 0, 'cut, not found dead')
+    const record = coord.stats.coordinated.find(c => c.round === 2)
+    assert.equal(record?.cut, 1)
+    assert.equal(record?.atDeadline, false)
+  })
+})
+
 describe('RoundCollector: lost peers', () => {
   const size = 8
   const rule = { rule: 'fedavg' as const, clipMedian: false, trimFraction: 0.2, dp: null, seed: 1, serverOpt: null, downBits: 0 }
