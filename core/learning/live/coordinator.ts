@@ -109,7 +109,7 @@ export class RoundCoordinator {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, baseAt, beganAt, selectedAt: d.now(), selected: selected.length }
+    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, selectedAt: d.now(), selected: selected.length }
     keepRecord(d.stats.coordinated, record)
     if (takeover != null) { d.stats.takeovers++; d.log(`round ${round}: taking over (${takeover})`) }
     d.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)

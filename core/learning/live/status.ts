@@ -105,6 +105,8 @@ export interface LossRecord {
 export interface CoordinatedRecord {
   round: number
   takeover: boolean
+  /** why this peer took over (how many were ahead in the draw, how many of them gone or passed) */
+  takeoverWhy?: string
   baseAt: number
   beganAt: number
   selectedAt: number
