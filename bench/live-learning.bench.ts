@@ -6,7 +6,8 @@
  * (Dirichlet(0.5), ≤ 500 training and 500 held-out rows), MLP 784-32-10, FedAvg, every linked
  * learner in every round. Reports:
  *
- * - rounds per minute and the time between consecutive commits (p50, p95), as peer 0 saw them;
+ * - rounds per minute and the time between consecutive commits (p50, p95), as peer 0 applied them
+ *   (and as the bench's poll saw them, `polledGapMs`), with every round's phases (`timeline`);
  * - bytes sent per round by message type (all peers together; `update` the uplink, `delta` the
  *   quantised downlink, `model` whole models), and per participant, against dense float32 FedAvg
  *   (the named baseline: every participant of the round uploads and downloads 4 bytes per
@@ -34,7 +35,7 @@
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
- * --round-timeout ms (default learn's) --max-minutes M (60: then it stops and writes what it saw,
+ * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
@@ -66,6 +67,7 @@ const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
 const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
+const STRAGGLER = argv.includes('--straggler-factor') ? flag('--straggler-factor', 1.5, { min: 0, int: false }) : null
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
@@ -82,7 +84,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
-      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : [])]
+      '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : []),
+      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -97,6 +100,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     let dropped: string[] = []
     let killedAt: number | null = null
     let last: ModelStatus[] = []
+    // every learner's status just before the kill: the rounds the killed ones coordinated or trained for
+    let beforeKill: ModelStatus[] = []
     let stalled: string | null = null
     try {
       await waitFor(async () => {
@@ -106,6 +111,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         if (DROP > 0 && dropped.length === 0 && last[0].round >= DROP_AT) {
           // mid-round: the next round started when this one committed
           const victims = learners.slice(P - DROP)
+          beforeKill = last
           killedAt = Date.now()
           for (const v of victims) v.proc.child.kill('SIGKILL')
           dropped = victims.map(v => v.peerId)
@@ -130,6 +136,33 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       coordinator: x.peerId.slice(-6), round: c.round, takeover: c.takeover, began: after(c.beganAt), dialMs: c.selectedAt - c.beganAt,
       collectMs: c.closedAt != null ? c.closedAt - c.selectedAt : null, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, atDeadline: c.atDeadline ?? null
     }))).sort((a, b) => a.round - b.round || (a.began ?? 0) - (b.began ?? 0))
+    // every round's phases, from peer 0 applying the last commit to peer 0 applying this one (ms, one
+    // machine's wall clock): the coordinator applying the base, waiting for its turn, dialling, the
+    // last update (its own training beside it; that participant's start, base, training and send),
+    // closing, aggregating and evaluating, the ledger commit, peer 0 applying it. The killed
+    // learners' records come from their status just before the kill.
+    const everyone = [...last, ...beforeKill.filter(b => !last.some(x => x.peerId === b.peerId))]
+    const applied = new Map(last[0].rounds.filter(r => r.appliedAt != null).map(r => [r.round, r.appliedAt as number]))
+    const timeline = [...applied.keys()].sort((a, b) => a - b).filter(r => applied.has(r - 1)).map(round => {
+      const prev = applied.get(round - 1) as number
+      const d = (a: number | undefined, b: number | undefined): number | null => a == null || b == null ? null : Math.round(a - b)
+      return {
+        round, gapMs: d(applied.get(round), prev), coordinator: last[0].rounds.find(r => r.round === round)?.coordinator.slice(-6),
+        attempts: everyone.flatMap(x => x.stats.coordinated.filter(c => c.round === round).map(c => {
+          const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
+          return {
+            by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
+            baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null,
+            lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null,
+            ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
+            close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
+          }
+        }))
+      }
+    })
+    // the gaps between commits as peer 0 applied them (its own clock); the bench's poll of its
+    // status (every 200 ms, answered between training steps) saw them later, by up to seconds under load
+    const appliedGaps = timeline.map(t => t.gapMs as number)
     const times = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t)
     const gaps = times.slice(1).map((t, i) => t - times[i])
     const byType: Record<string, number> = {}
@@ -152,14 +185,17 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     return {
       trainRows: [...trainRows.values()].reduce((a, b) => a + b, 0),
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
-      roundsPerMinute: gaps.length > 0 ? Number((60_000 / median(gaps)).toFixed(2)) : Number.NaN,
-      commitGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, commitGapsMs: gaps.map(g => Math.round(g)),
+      roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
+      commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
+      // the same as the bench's poll saw them (what runs before learning8 reported)
+      polledGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, polledGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
       roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
-      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
+      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
-      ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill } : {}), coordinatedRounds,
+      ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,
       // why learners stayed unlinked after a dial wait (the mesh's dial state then, links.ts): all learners together
       unlinkedWhy: last.reduce<Record<string, number>>((w, x) => { for (const [k, v] of Object.entries(x.stats.unlinkedWhy ?? {})) w[k] = (w[k] ?? 0) + v; return w }, {}),
       learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),
@@ -194,7 +230,7 @@ const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
     quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
-    roundTimeoutMs: ROUND_TIMEOUT, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
+    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
   flSim: simRow,

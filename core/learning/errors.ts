@@ -4,6 +4,9 @@
  * (see `validate.ts`), so one bad client never aborts a round.
  */
 
+/** An error as one line for a log: its name and message. */
+export function errorText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
+
 export class LearningError extends Error {
   static override name = 'LearningError'
   override name = 'LearningError'

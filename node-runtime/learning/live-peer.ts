@@ -39,6 +39,8 @@ export interface LivePeerInit {
   rounds?: number
   minLearners?: number
   roundTimeoutMs?: number
+  /** core/learning/live's `LiveLearningInit.stragglerFactor` */
+  stragglerFactor?: number
   out: (event: string, fields: Record<string, unknown>, human: string) => void
   log?: (message: string) => void
   /** test only (NOVACRON_TEST=1 with NOVACRON_TEST_HOSTILE=<kinds>): core/learning/live/hostile.ts */
@@ -63,7 +65,8 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     task: init.task, train: init.train, test: init.test,
     ...(init.rounds != null ? { rounds: init.rounds } : {}),
     ...(init.minLearners != null ? { minLearners: init.minLearners } : {}),
-    ...(init.roundTimeoutMs != null ? { roundTimeoutMs: init.roundTimeoutMs } : {})
+    ...(init.roundTimeoutMs != null ? { roundTimeoutMs: init.roundTimeoutMs } : {}),
+    ...(init.stragglerFactor != null ? { stragglerFactor: init.stragglerFactor } : {})
   }, {
     mesh: learningMesh(node),
     ledger: {

@@ -17,7 +17,7 @@ function status (round: number): LiveStatus {
     stats: {
       bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
       refusedWeights: 3, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7, lostParticipants: 8, takeovers: 9,
-      learnersDialled: 10, passes: 12, learnersUnreachable: 11, startsJoined: 0, losses: [], coordinated: []
+      learnersDialled: 10, passes: 12, learnersUnreachable: 11, startsJoined: 0, stragglersCut: 13, losses: [], coordinated: [], participated: []
     }
   }
 }
@@ -41,6 +41,7 @@ test('live learning figures are gauges read at scrape time; a new service takes 
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'takeover' }), 9)
   assert.equal(value(r, 'novacron_learning_rounds', { outcome: 'passed' }), 12)
   assert.equal(value(r, 'novacron_learning_lost_participants'), 8)
+  assert.equal(value(r, 'novacron_learning_stragglers_cut'), 13)
   assert.equal(value(r, 'novacron_learning_unlinked_learners', { outcome: 'dialled' }), 10)
   assert.equal(value(r, 'novacron_learning_unlinked_learners', { outcome: 'unreachable' }), 11)
   registerLiveLearningMetrics(r, { status: () => status(40) })

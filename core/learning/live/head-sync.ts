@@ -6,6 +6,7 @@
  * coordinator and participants first (they hold it), then every learner, those linked directly
  * before the others (a request to one linked only through the relay dials it first: model-fetch.ts).
  */
+import { errorText } from '../errors.ts'
 import { KEEP_MODELS, type ModelStore } from './model-store.ts'
 import type { LearningMesh } from './ports.ts'
 import type { CommittedRound, LiveStats } from './status.ts'
@@ -79,7 +80,7 @@ export class HeadSync {
         // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
         this.backoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.backoffMs))
         this.retryAt = this.d.now() + this.backoffMs
-        this.d.log(`model ${hash.slice(0, 12)}: ${errText(err)} (next try in ${this.backoffMs} ms)`)
+        this.d.log(`model ${hash.slice(0, 12)}: ${errorText(err)} (next try in ${this.backoffMs} ms)`)
       })
       .finally(() => { this.fetching = undefined })
   }
@@ -97,7 +98,7 @@ export class HeadSync {
     this.backfillTries.set(r.round, (this.backfillTries.get(r.round) ?? 0) + 1)
     this.backfilling = this.d.store.fetchModel(r.hash, this.sourcesOf(r))
       .then(() => { this.d.stats.backfilled++ })
-      .catch(err => { this.d.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errText(err)}`) })
+      .catch(err => { this.d.log(`round ${r.round}'s model ${r.hash.slice(0, 12)} (to evaluate it): ${errorText(err)}`) })
       .finally(() => { this.backfilling = undefined })
   }
 
@@ -111,4 +112,3 @@ export class HeadSync {
   }
 }
 
-function errText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }

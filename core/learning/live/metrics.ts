@@ -38,6 +38,7 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     g.set({ outcome: 'passed' }, s.stats.passes)
   }, ['outcome'])
   gauge('novacron_learning_lost_participants', 'Selected learners that left the mesh while a round this peer coordinated waited for them', (g, s) => { g.set({}, s.stats.lostParticipants) })
+  gauge('novacron_learning_stragglers_cut', 'Selected learners still awaited when a round this peer coordinated cut its stragglers (--straggler-factor)', (g, s) => { g.set({}, s.stats.stragglersCut) })
   gauge('novacron_learning_unlinked_learners', 'Joined learners this peer dialled (no direct link to them yet: between rounds, or before selecting a round it coordinated), and those it left out of a round still unlinked', (g, s) => {
     g.set({ outcome: 'dialled' }, s.stats.learnersDialled)
     g.set({ outcome: 'unreachable' }, s.stats.learnersUnreachable)

@@ -3,7 +3,8 @@
  * committed weights and FedAdam server states (`models`), the quantised deltas that rebuild a
  * committed model from the previous one (`deltas`, served on `getDelta`; a downlink residual,
  * carry.ts, is one from the all-zero vector), and the update bodies
- * of the rounds it coordinated (`rounds`, served on `getRound` for recomputation). Fetches go
+ * of the rounds it coordinated (`rounds`, served on `getRound` for recomputation, and fetched by a
+ * verifier: `fetchRound`). Fetches go
  * through model-fetch.ts, which refuses anything that does not hash to what was asked; a model
  * whose previous one is held comes by delta, anything else whole. Memory is bounded: models beyond
  * what `keep()` names are dropped past 2 × KEEP_MODELS + 2, deltas past KEEP_MODELS, round bodies
@@ -11,11 +12,12 @@
  */
 import type { Compressor } from '../codec.ts'
 import { LiveRoundError } from '../errors.ts'
-import type { Limits, RoundUpdate } from './codec.ts'
+import { MAX_ROUND_UPDATES, type Limits, type RoundUpdate } from './codec.ts'
 import { fetchDelta, fetchWeights } from './model-fetch.ts'
 import type { LiveRpc } from './rpc.ts'
+import { badRoundSignatures } from './signing.ts'
 import type { LiveStats } from './status.ts'
-import { weightsHash } from './weights.ts'
+import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 
 export const KEEP_MODELS = 6
 export const KEEP_ROUNDS = 8
@@ -75,6 +77,24 @@ export class ModelStore {
   }
 
   round (round: number): { base: string, bodies: RoundUpdate[] } | undefined { return this.rounds.get(round) }
+
+  /**
+   * A committed round's update bodies, held here or fetched from its coordinator `from` (for
+   * recomputation), and the peers among them whose signature does not check (signing.ts): a
+   * verifier need not trust the coordinator that the bodies came from the listed participants.
+   */
+  async fetchRound (task: string, round: number, from: string): Promise<{ base: string, updates: RoundUpdate[], badSignatures: string[] }> {
+    const local = this.rounds.get(round)
+    let got: { base: string, updates: RoundUpdate[] }
+    if (local != null) {
+      got = { base: local.base, updates: local.bodies }
+    } else {
+      const a = await this.d.rpc.call(from, { type: 'getRound', task, round }, (MAX_ROUND_UPDATES + 1) * (this.d.limits.maxUpdateBytes + 256))
+      if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
+      got = { base: bytesToHex(a.base), updates: a.updates }
+    }
+    return { ...got, badSignatures: await badRoundSignatures(task, round, hexToBytes32(got.base), got.updates) }
+  }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
   async fetchModel (hash: string, peers: readonly string[], size = this.d.size): Promise<Float32Array> {

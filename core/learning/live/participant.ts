@@ -17,6 +17,7 @@
  * block a `start` of a later round; a `start` repeated by the same coordinator (its retry of a round
  * that closed short) gets the same update again, not a second training.
  */
+import { errorText } from '../errors.ts'
 import type { Dataset } from '../data.ts'
 import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
@@ -27,7 +28,7 @@ import type { ModelStore } from './model-store.ts'
 import type { LiveLearningComponents, LiveTrainer } from './ports.ts'
 import type { LiveRpc } from './rpc.ts'
 import { updateSigningBytes } from './signing.ts'
-import type { LiveStats } from './status.ts'
+import { keepRecord, type LiveStats, type ParticipatedRecord } from './status.ts'
 import type { LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32 } from './weights.ts'
 
@@ -127,23 +128,28 @@ export class Participant {
     const baseHash = bytesToHex(m.base)
     const cur: Current = { round: m.round, base: baseHash, recipients: [coordinator], training: true }
     this.current = cur
+    const record: ParticipatedRecord = { round: m.round, coordinator, startAt: this.d.now() }
+    keepRecord(this.d.stats.participated, record)
     try {
       // the start usually comes right after the base's commit: let this peer's own follow of the
       // ledger fetch it (by delta where it can) rather than fetching it whole here at once
       const until = this.d.now() + Math.min(10_000, this.d.cfg.deadlineMs / 2)
       await this.d.waitUntil(() => store.has(baseHash) || this.d.now() >= until || !this.d.running())
       const base = await store.fetchModel(baseHash, [...cur.recipients])
+      record.baseAt = this.d.now()
       const { body, trainMs } = await this.trainUpdate(m.round, base)
+      record.trainedAt = this.d.now()
       const sends: Send[] = c.hostile?.({ round: m.round, base: m.base, size: c.trainer.size }) ?? [{ base: m.base, body }]
       cur.ready = { sends, trainMs }
     } catch (err) {
-      this.d.log(`round ${m.round}: ${errText(err)}`)
+      this.d.log(`round ${m.round}: ${errorText(err)}`)
       return
     } finally {
       cur.training = false
     }
     // recipients added while it trained are in the list; later ones are sent to by `offer`
     await Promise.all(cur.recipients.map(async r => { await this.sendTo(cur, r) }))
+    record.sentAt = this.d.now()
   }
 
   /** Sends the round's signed update(s) to one coordinator; a refusal or failure is logged. */
@@ -157,9 +163,8 @@ export class Participant {
       const sent = s.forge === 'altered' ? alterBody(s.body) : s.body
       // a refusal is an error from call(): logged, and a hostile peer goes on with its next send
       await this.d.rpc.call(coordinator, { type: 'update', task: this.d.task, round: cur.round, base: s.base, trainMs: ready.trainMs, body: sent, sig }, 1024)
-        .catch(err => { this.d.log(`round ${cur.round}: update refused by ${coordinator}: ${errText(err)}`) })
+        .catch(err => { this.d.log(`round ${cur.round}: update refused by ${coordinator}: ${errorText(err)}`) })
     }
   }
 }
 
-function errText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }

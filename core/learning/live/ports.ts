@@ -74,6 +74,15 @@ export interface LiveLearningInit {
   roundTimeoutMs?: number
   /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 1000 */
   linkWaitMs?: number
+  /**
+   * a coordinator stops waiting for the last learners of a round once more than two thirds of
+   * the selected (and minUpdates) updates are in and the round has been open this many times the median
+   * time they took (collector.ts `StragglerRule`); those still awaited are cut from the round.
+   * 0 turns it off (wait for every selected learner until the deadline); 1.5 is what was measured
+   * (docs/learning.md "Round-time tail, third pass"). Off by default: a cut round loses the slow
+   * learners' updates, a trade for the operator to choose @default 0
+   */
+  stragglerFactor?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number
 }

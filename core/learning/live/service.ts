@@ -24,17 +24,15 @@
 import { maxRawBodyLength } from '../codec.ts'
 import { initParams } from '../model.ts'
 import { createRng } from '../rng.ts'
-import { aggregateRound, initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
-import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type LiveMessage, type RoundUpdate } from './codec.ts'
-import { Measurements, type SelectionCandidate, type LiveSelection } from './select.ts'
-import { badRoundSignatures, signUpdate } from './signing.ts'
-import { RoundCollector, type LiveRejectReason } from './collector.ts'
-import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry, writeRoundEntry, type RoundEntry } from './entries.ts'
+import { initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
+import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type RoundUpdate } from './codec.ts'
+import { Measurements } from './select.ts'
+import { RoundCoordinator } from './coordinator.ts'
+import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import { HeadSync } from './head-sync.ts'
-import { carryFits, headCarry, PendingCarry } from './carry.ts'
+import { carryFits, headCarry } from './carry.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
-import { roundEpsilon, selectRound } from './round-plan.ts'
 import { Participant } from './participant.ts'
 import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
@@ -43,11 +41,11 @@ import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
 import { Passes } from './turns.ts'
-import { coordinatorAt, proveDraw } from './schedule.ts'
-import { emptyLiveStats, keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats, type LiveStatus } from './status.ts'
+import { coordinatorAt } from './schedule.ts'
+import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
-import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
-import { LiveRoundError } from '../errors.ts'
+import { bytesToHex, weightsHash } from './weights.ts'
+import { errorText } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
@@ -82,7 +80,6 @@ export class LiveLearning {
   private passedRound = 0
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
-  private lastSelection: { round: number, candidates: SelectionCandidate[], estimates: LiveSelection['estimates'] } | null = null
   private readonly history: CommittedRound[] = []
   private head = { round: 0, hash: '' }
   private headAt = 0
@@ -94,8 +91,8 @@ export class LiveLearning {
   private timer: ReturnType<typeof setTimeout> | undefined
   private running = false
   private ticking = false
-  private active: RoundCollector | undefined
-  private retryAt = 0
+  /** the rounds this peer coordinates (coordinator.ts) */
+  private readonly coordinator: RoundCoordinator
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
   private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
@@ -140,6 +137,13 @@ export class LiveLearning {
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
     })
+    this.coordinator = new RoundCoordinator({
+      task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
+      probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
+      running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
+      serverState: () => this.serverState(), withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
+      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling()
+    })
   }
 
   /** `round` (a round committed: detail = CommittedRound) and `evaluated` (its local accuracy known). */
@@ -167,7 +171,7 @@ export class LiveLearning {
   status (): LiveStatus {
     return {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
-      measured: this.measured.all(), selection: this.lastSelection == null ? null : structuredClone(this.lastSelection),
+      measured: this.measured.all(), selection: this.coordinator.lastSelection == null ? null : structuredClone(this.coordinator.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
       rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy } }
     }
@@ -183,7 +187,7 @@ export class LiveLearning {
     this.timer = setTimeout(() => {
       if (this.ticking) { this.schedule(); return }
       this.ticking = true
-      this.tick().catch(err => { this.log(`tick failed: ${errText(err)}`) }).finally(() => { this.ticking = false; this.schedule() })
+      this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => { this.ticking = false; this.schedule() })
     }, this.init.pollMs ?? 200)
   }
 
@@ -207,7 +211,7 @@ export class LiveLearning {
     for (const r of this.history) {
       if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.store.has(r.hash)) continue
       this.evaluating.add(r.round)
-      this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
+      this.evaluate(r).catch(err => { this.log(`evaluating round ${r.round}: ${errorText(err)}`) }).finally(() => { this.evaluating.delete(r.round) })
     }
     if (!this.sync.held) {
       this.sync.fetchHead()
@@ -217,13 +221,13 @@ export class LiveLearning {
     }
     this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
-    if (this.joined && this.active == null && !this.preparing) this.prelink()
+    if (this.joined && this.coordinator.active == null && !this.preparing) this.prelink()
     // a peer that passed this round leaves it to the next in the draw even once it holds the head
-    if (this.active != null || this.preparing || now < this.retryAt || this.passedRound === this.head.round + 1) return
+    if (this.coordinator.active != null || this.preparing || now < this.coordinator.retryAt || this.passedRound === this.head.round + 1) return
     const takeover = this.drawnNow(now)
     if (takeover === undefined) return
     this.preparing = true
-    void this.coordinate(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errText(err)}`) }).finally(() => { this.preparing = false })
+    void this.coordinator.run(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errorText(err)}`) }).finally(() => { this.preparing = false })
   }
 
   /**
@@ -254,7 +258,7 @@ export class LiveLearning {
     this.stats.passes++
     this.log(`round ${round}: drawn, but no source of the head ${this.head.hash.slice(0, 12)} answered: passing the turn`)
     this.c.ledger.submit({ kind: KIND_PASS, data: writePassEntry({ task: this.task, round, base: this.head.hash }) }, { timeoutMs: 30_000 })
-      .catch(err => { this.log(`round ${round}: pass: ${errText(err)}`) })
+      .catch(err => { this.log(`round ${round}: pass: ${errorText(err)}`) })
   }
 
   /** Dials, in the background, the joined learners this peer lacks a direct link to (links.ts). */
@@ -294,20 +298,20 @@ export class LiveLearning {
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved()
         this.headAt = this.now()
-        const committed: CommittedRound = { ...r, slot: e.slot, localAccuracy: null, localLoss: null }
+        const committed: CommittedRound = { ...r, slot: e.slot, appliedAt: this.headAt, localAccuracy: null, localLoss: null }
         this.history.push(committed)
-        if (this.active != null && this.active.round <= r.round) this.active = undefined
+        if (this.coordinator.active != null && this.coordinator.active.round <= r.round) this.coordinator.active = undefined
         this.events.dispatchEvent(new CustomEvent('round', { detail: committed }))
       }
     } catch (err) {
-      this.log(`entry at slot ${e.slot} ignored: ${errText(err)}`)
+      this.log(`entry at slot ${e.slot} ignored: ${errorText(err)}`)
     }
   }
 
   private join (): void {
     this.joining = true
     this.c.ledger.submit({ kind: KIND_JOIN, data: writeJoinEntry({ task: this.task, samples: this.init.train.n, vrf: bytesToHex(this.c.identity.vrfPublic) }) }, { timeoutMs: 30_000 })
-      .catch(err => { this.log(`join: ${errText(err)}`); this.joinRetryAt = this.now() + 2000 })
+      .catch(err => { this.log(`join: ${errorText(err)}`); this.joinRetryAt = this.now() + 2000 })
       .finally(() => { this.joining = false })
   }
 
@@ -342,114 +346,6 @@ export class LiveLearning {
 
   // ------------------------------------------------------------------ coordinating a round
 
-  /** Runs the next round; `takeover` says why this peer does when it is not first in the draw. */
-  private async coordinate (takeover: string | null): Promise<void> {
-    const round = this.head.round + 1
-    const baseHash = this.head.hash
-    const base = this.store.get(baseHash)
-    const seed = this.draw.nextRoundSeed
-    const state = this.serverState()
-    if (base == null || seed == null || state === undefined) return
-    const beganAt = this.now()
-    // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
-    const last = this.history.at(-1)
-    const carry = new PendingCarry(this.rule.downFeedback === true ? headCarry(this.history, this.head) : null, async h => await this.store.fetchCarry(h, [(last as CommittedRound).coordinator]), this.now)
-    // select only after dialling the joined learners this peer has no direct link to yet (links.ts)
-    // not those gone, probed dead, or whose bootstrap link closed (most likely dead: probes.ts)
-    const skip = this.notWorthDialling()
-    const gone = (p: string): boolean => { this.observeMesh(); return skip(p) }
-    const dials = await this.links.ensure(this.learners, gone, async cond => { await this.waitUntil(() => !this.running || cond()) })
-    // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
-    const left = this.links.unlinked(this.learners, gone)
-    this.stats.learnersDialled += dials.dialled.length
-    this.stats.learnersUnreachable += left.length
-    if (dials.dialled.length > 0 || left.length > 0) this.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${left.length > 0 ? `; left out, still unlinked: ${left.join(' ')}` : ''}`)
-    // the round may have committed elsewhere meanwhile
-    if (!this.running || this.head.round + 1 !== round || this.head.hash !== baseHash) return
-    const draw = bytesToHex(proveDraw(this.c.identity.vrfSecret, this.task, round, seed))
-    const { selected, maxInclusion, draw: tcs } = selectRound(this.cfg, round, baseHash, {
-      self: this.c.mesh.peerId, learners: this.learners, links: this.c.mesh.links(), size: this.c.trainer.size,
-      samples: p => this.draw.joins.get(p)?.samples, measured: p => this.measured.get(p)
-    })
-    if (tcs != null) this.lastSelection = tcs
-    const deadline = this.now() + this.cfg.deadlineMs
-    const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), deadline, { size: this.c.trainer.size, rule: this.rule, compressor: this.c.compressor })
-    this.active = collector
-    this.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, beganAt, selectedAt: this.now(), selected: selected.length }
-    keepRecord(this.stats.coordinated, record)
-    if (takeover != null) { this.stats.takeovers++; this.log(`round ${round}: taking over (${takeover})`) }
-    this.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
-    const start: LiveMessage = { type: 'start', task: this.task, round, base: hexToBytes32(baseHash), deadlineMs: this.cfg.deadlineMs }
-    for (const { peer } of selected) {
-      if (peer === this.c.mesh.peerId) {
-        this.participant.trainUpdate(round, base)
-          .then(async ({ body, trainMs }) => {
-            this.measured.own(peer, trainMs, this.init.train.n * this.cfg.localEpochs)
-            const own = this.participant.ownBody(round, baseHash, body)
-            collector.receive(peer, own, await signUpdate(this.c.identity, this.task, round, hexToBytes32(baseHash), own), true, this.now())
-          })
-          .catch(err => { this.log(`own update: ${errText(err)}`); collector.gaveUp(peer) })
-        continue
-      }
-      this.measured.started(peer, this.now())
-      this.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { this.log(`start to ${peer}: ${errText(err)}`); collector.gaveUp(peer) })
-    }
-    const opened = this.now()
-    // a selected peer that left the mesh will not answer: the round closes as soon as no update can come
-    await this.waitUntil(() => {
-      if (!this.running || this.active !== collector) return true
-      this.observeMesh()
-      this.probes.check(collector.pending().filter(p => p !== this.c.mesh.peerId))
-      for (const p of collector.pending()) {
-        if (p === this.c.mesh.peerId) continue
-        const by = this.liveness.gone(p) ? 'mesh' : this.probes.dead(p) ? 'probe' : null
-        if (by == null || !collector.lost(p)) continue
-        this.stats.lostParticipants++
-        keepRecord(this.stats.losses, { round, peer: p, by, openedAt: opened, ...this.liveness.since(p), lostAt: this.now() })
-        this.log(`round ${round}: ${p} ${by === 'mesh' ? 'left the mesh' : 'lost its bootstrap link and did not answer a probe'} after it was selected; not waiting for it`)
-      }
-      return collector.done(this.now())
-    })
-    for (const [k, v] of Object.entries(collector.rejected)) this.stats.rejected[k as LiveRejectReason] += v
-    if (this.active !== collector || !this.running) return
-    const admitted = collector.admitted()
-    Object.assign(record, { closedAt: this.now(), admitted: admitted.length, lost: this.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, atDeadline: collector.pending().length > 0 })
-    this.log(`round ${round}: closed after ${Math.round(this.now() - opened)} ms with ${admitted.length} update(s)${collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
-    if (admitted.length < this.cfg.minUpdates) {
-      this.stats.roundsFailed++
-      this.log(`round ${round}: ${admitted.length} update(s) by the deadline, ${this.cfg.minUpdates} needed; not committed`)
-      this.active = undefined
-      this.retryAt = this.now() + 1000
-      return
-    }
-    const carryIn = await carry.wait(async cond => { await this.waitUntil(cond) })
-    if (carry.lost) { this.stats.carriesLost++; this.log(`round ${round}: the last round's residual was not fetched${carry.error != null ? ` (${errText(carry.error)})` : ' in time'}; committing without it`) }
-    const out = aggregateRound(base, admitted, this.rule, round, baseHash, state, this.c.compressor, carryIn?.values ?? null)
-    const next = out.weights
-    const hash = weightsHash(next)
-    const stateHash = out.state != null ? weightsHash(out.state) : null
-    if (out.state != null && stateHash != null) this.store.keepModel(stateHash, out.state)
-    const carryHash = out.carry != null ? weightsHash(out.carry.values) : null
-    if (out.carry != null && carryHash != null) this.store.keepCarry(carryHash, out.carry.values, out.carry.body)
-    this.store.keepModel(hash, next)
-    if (out.delta != null) this.store.keepDelta(hash, baseHash, out.delta)
-    this.store.keepRound(round, baseHash, collector.bodies())
-    const metrics = await this.withTrainer(async t => { t.setWeights(next); return await t.evaluate(this.init.test) })
-    const entry: RoundEntry = {
-      task: this.task, round, coordinator: this.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
-      rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, dp: this.cfg.dp, epsilon: roundEpsilon(this.cfg.dp, round, maxInclusion),
-      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
-      serverOpt: this.cfg.serverOpt ?? null, state: stateHash, carryIn: carryIn?.hash ?? null, carry: carryHash
-    }
-    try {
-      await this.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
-    } catch (err) {
-      this.log(`round ${round}: commit failed: ${errText(err)}`)
-      if (this.active === collector) { this.active = undefined; this.retryAt = this.now() + 1000 }
-    }
-  }
-
   /** A committed residual by hash (carry.ts), to verify a round that added it. */
   async fetchCarry (hash: string, peers: readonly string[]): Promise<Float32Array> {
     return await this.store.fetchCarry(hash, peers)
@@ -467,7 +363,7 @@ export class LiveLearning {
       isLearner: p => this.learners.includes(p),
       headRound: () => this.head.round,
       offer: (from, m) => this.participant.offer(from, m),
-      active: () => this.active,
+      active: () => this.coordinator.active,
       arrived: (from, m) => {
         const rttMs = this.c.mesh.links().find(l => l.peerId === from && l.rttMs != null)?.rttMs
         this.measured.arrived(from, this.now(), { trainMs: m.trainMs, work: (this.draw.joins.get(from)?.samples ?? 1) * this.cfg.localEpochs, bytes: m.body.length, ...(rttMs != null ? { rttMs } : {}) })
@@ -481,16 +377,7 @@ export class LiveLearning {
    * coordinator that the bodies came from the listed participants.
    */
   async fetchRound (round: number, from: string): Promise<{ base: string, updates: RoundUpdate[], badSignatures: string[] }> {
-    const local = this.store.round(round)
-    let got: { base: string, updates: RoundUpdate[] }
-    if (local != null) {
-      got = { base: local.base, updates: local.bodies }
-    } else {
-      const a = await this.rpc.call(from, { type: 'getRound', task: this.task, round }, (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256))
-      if (a.type !== 'round' || a.round !== round) throw new LiveRoundError(`unexpected ${a.type} answer`)
-      got = { base: bytesToHex(a.base), updates: a.updates }
-    }
-    return { ...got, badSignatures: await badRoundSignatures(this.task, round, hexToBytes32(got.base), got.updates) }
+    return await this.store.fetchRound(this.task, round, from)
   }
 
   get roundRule (): RoundRule { return this.rule }
@@ -499,7 +386,3 @@ export class LiveLearning {
 function sameServerOpt (a: ServerAdam | null, b: ServerAdam | null): boolean {
   return a === b || (a != null && b != null && a.learningRate === b.learningRate && a.beta1 === b.beta1 && a.beta2 === b.beta2 && a.tau === b.tau)
 }
-
-function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }
-
-function errText (err: unknown): string { return err instanceof Error ? `${err.name}: ${err.message}` : String(err) }

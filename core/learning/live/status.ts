@@ -10,6 +10,8 @@ import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
   slot: number
+  /** when this peer applied it (its clock, ms) */
+  appliedAt?: number
   /** this peer's held-out accuracy of the round's model (null until evaluated) */
   localAccuracy: number | null
   localLoss: number | null
@@ -63,10 +65,24 @@ export interface LiveStats {
   unlinkedWhy: Record<string, number>
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
   startsJoined: number
+  /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
+  stragglersCut: number
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
   coordinated: CoordinatedRecord[]
+  /** the last 32 rounds this peer trained for another coordinator, with when each phase ended (this peer's clock, ms) */
+  participated: ParticipatedRecord[]
+}
+
+/** A round this peer trained for at another coordinator's `start`: started, base held, trained, update sent (answered). */
+export interface ParticipatedRecord {
+  round: number
+  coordinator: string
+  startAt: number
+  baseAt?: number
+  trainedAt?: number
+  sentAt?: number
 }
 
 /** A selected learner lost mid-round: when the round opened, when this peer first saw it without a link and out of its view, and when it stopped waiting. */
@@ -81,16 +97,32 @@ export interface LossRecord {
   lostAt: number
 }
 
-/** A round this peer coordinated: began (drawn), selected (after dialling unlinked learners), closed (no more updates, or the deadline). */
+/**
+ * A round this peer coordinated, with when each phase ended: the base applied here (`baseAt`),
+ * began (drawn), selected (after dialling unlinked learners), the last update admitted, closed (no
+ * more updates, or the deadline), aggregated (and evaluated), committed (the ledger answered).
+ */
 export interface CoordinatedRecord {
   round: number
   takeover: boolean
+  /** why this peer took over (how many were ahead in the draw, how many of them gone or passed) */
+  takeoverWhy?: string
+  baseAt: number
   beganAt: number
   selectedAt: number
+  /** this peer's own update trained (ms) */
+  ownTrainMs?: number
+  /** the last admitted update, and whose it was */
+  lastUpdateAt?: number
+  lastUpdateFrom?: string
   closedAt?: number
+  aggregatedAt?: number
+  committedAt?: number
   selected: number
   admitted?: number
   lost?: number
+  /** learners still awaited when the round cut its stragglers (collector.ts) */
+  cut?: number
   /** closed at the deadline with learners still awaited */
   atDeadline?: boolean
 }
@@ -126,6 +158,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, losses: [], coordinated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, stragglersCut: 0, losses: [], coordinated: [], participated: []
   }
 }

@@ -40,6 +40,7 @@ export const command: Command = {
     { name: 'min-updates', type: 'integer', min: 1, max: 32, default: 2, description: 'a round commits only if at least this many updates arrived by its deadline' },
     { name: 'deadline', type: 'integer', value: '<ms>', min: 100, max: 3_600_000, default: 30_000, description: 'how long a coordinator waits for updates' },
     { name: 'round-timeout', type: 'integer', value: '<ms>', min: 1000, max: 7_200_000, description: 'a coordinator still in the mesh that has not committed within this long after the last round is replaced; one that left the mesh is replaced at once (default: 2 × --deadline + 20000)' },
+    { name: 'straggler-factor', type: 'number', min: 0, max: 100, default: 0, description: 'a coordinator stops waiting for the last learners once more than two thirds of the selected (and --min-updates) updates are in and the round has been open this many times the median time they took; 1.5 is what was measured (0 = off: wait for all until the deadline)' },
     { name: 'model', type: 'string', choices: ['mlp', 'cnn'], default: 'mlp', description: 'model (the input size and classes come from the data; cnn needs square images)' },
     { name: 'hidden', type: 'integer', min: 1, max: 4096, default: 64, description: 'hidden units of the MLP' },
     { name: 'epochs', type: 'integer', min: 1, max: 100, default: 1, description: 'local epochs per round' },
@@ -136,6 +137,7 @@ async function run (args: ParsedArgs, io: CliIO): Promise<number> {
         rounds: num(args, 'rounds') ?? 20,
         minLearners: num(args, 'min-peers') ?? 2,
         ...(num(args, 'round-timeout') != null ? { roundTimeoutMs: num(args, 'round-timeout') } : {}),
+        stragglerFactor: num(args, 'straggler-factor') ?? 0,
         ...(debug != null ? { log: debug } : {}),
         ...(hostile != null ? { hostile } : {})
       })

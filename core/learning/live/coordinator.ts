@@ -1,0 +1,236 @@
+/**
+ * The coordinator's side of a round (for one `LiveLearning`, service.ts, which decides when this
+ * peer coordinates): dial the joined learners it has no direct link to yet (links.ts, bounded),
+ * select linked learners (round-plan.ts), send `start`, train its own update (participant.ts),
+ * collect updates (collector.ts) until no further one can come — every selected peer answered, or
+ * left the mesh (liveness.ts) or did not answer a probe after its bootstrap unlisted it
+ * (probes.ts) — or the deadline, aggregate deterministically (aggregate-round.ts) if at least
+ * `minUpdates` arrived, and submit `model.round`. A round that closes short, or whose commit
+ * fails, is retried after `RETRY_MS`. Every phase's end is recorded (`stats.coordinated`).
+ */
+import { errorText } from '../errors.ts'
+import { aggregateRound, type RoundRule } from './aggregate-round.ts'
+import { headCarry, PendingCarry } from './carry.ts'
+import type { LiveMessage } from './codec.ts'
+import { RoundCollector } from './collector.ts'
+import type { DrawState } from './draw-state.ts'
+import { KIND_ROUND, writeRoundEntry, type RoundEntry } from './entries.ts'
+import type { LearnerLinks } from './links.ts'
+import type { PeerLiveness } from './liveness.ts'
+import type { ModelStore } from './model-store.ts'
+import type { Participant } from './participant.ts'
+import type { LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
+import type { DeathProbes } from './probes.ts'
+import { roundEpsilon, selectRound, type RoundSelection } from './round-plan.ts'
+import type { LiveRpc } from './rpc.ts'
+import { proveDraw } from './schedule.ts'
+import type { Measurements } from './select.ts'
+import { signUpdate } from './signing.ts'
+import { keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats } from './status.ts'
+import type { LiveTaskConfig } from './task.ts'
+import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
+
+/** a round that closed short of `minUpdates`, or whose commit failed, is retried after this long */
+export const RETRY_MS = 1000
+/** stragglers are cut no sooner than this past the median admitted update's time */
+export const STRAGGLER_SLACK_MS = 250
+
+export interface CoordinatorDeps {
+  task: string
+  cfg: LiveTaskConfig
+  init: LiveLearningInit
+  c: LiveLearningComponents
+  rule: RoundRule
+  store: ModelStore
+  stats: LiveStats
+  /** what this peer measured of the learners as a coordinator (select.ts) */
+  measured: Measurements
+  links: LearnerLinks
+  probes: DeathProbes
+  liveness: PeerLiveness
+  draw: DrawState
+  participant: Participant
+  rpc: LiveRpc
+  now: () => number
+  log: (m: string) => void
+  running: () => boolean
+  head: () => { round: number, hash: string }
+  /** when this peer applied the head (its clock) */
+  headAt: () => number
+  history: () => readonly CommittedRound[]
+  learners: () => readonly string[]
+  /** the server state the next round starts from: null without one, undefined while not held */
+  serverState: () => Float32Array | null | undefined
+  withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
+  waitUntil: (cond: () => boolean) => Promise<void>
+  /** reads the mesh's open links and view into `liveness` */
+  observeMesh: () => void
+  /** learners not worth a dial now (gone, probed dead, unlisted by their bootstrap) */
+  notWorthDialling: () => (peer: string) => boolean
+}
+
+export class RoundCoordinator {
+  /** the round being collected, if any (serve.ts hands it the updates) */
+  active: RoundCollector | undefined
+  /** no new round before this (after one closed short or failed to commit) */
+  retryAt = 0
+  /** the last TCS-FEEL draw (status) */
+  lastSelection: RoundSelection['draw'] = null
+
+  constructor (private readonly d: CoordinatorDeps) {}
+
+  /** Runs the next round; `takeover` says why this peer does when it is not first in the draw. */
+  async run (takeover: string | null): Promise<void> {
+    const { d } = this
+    const { round: head, hash: baseHash } = d.head()
+    const round = head + 1
+    const base = d.store.get(baseHash)
+    const seed = d.draw.nextRoundSeed
+    const state = d.serverState()
+    if (base == null || seed == null || state === undefined) return
+    const beganAt = d.now()
+    const baseAt = d.headAt()
+    // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
+    const history = d.history()
+    const last = history.at(-1)
+    const carry = new PendingCarry(d.rule.downFeedback === true ? headCarry(history, d.head()) : null, async h => await d.store.fetchCarry(h, [(last as CommittedRound).coordinator]), d.now)
+    await this.dial(round)
+    // the round may have committed elsewhere meanwhile
+    if (!d.running() || d.head().round + 1 !== round || d.head().hash !== baseHash) return
+    const draw = bytesToHex(proveDraw(d.c.identity.vrfSecret, d.task, round, seed))
+    const { selected, maxInclusion, draw: tcs } = selectRound(d.cfg, round, baseHash, {
+      self: d.c.mesh.peerId, learners: d.learners(), links: d.c.mesh.links(), size: d.c.trainer.size,
+      samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p)
+    })
+    if (tcs != null) this.lastSelection = tcs
+    const openedAt = d.now()
+    const factor = d.init.stragglerFactor ?? 0
+    const straggler = factor > 0 ? { openedAt, minAdmitted: stragglerQuorum(selected.length, d.cfg.minUpdates), factor, slackMs: STRAGGLER_SLACK_MS } : undefined
+    const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
+    this.active = collector
+    d.stats.roundsCoordinated++
+    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, selectedAt: d.now(), selected: selected.length }
+    keepRecord(d.stats.coordinated, record)
+    if (takeover != null) { d.stats.takeovers++; d.log(`round ${round}: taking over (${takeover})`) }
+    d.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
+    this.startAll(collector, selected.map(s => s.peer), base, record)
+    const opened = d.now()
+    await this.collect(collector, opened)
+    if (this.active !== collector || !d.running()) return
+    const admitted = collector.admitted()
+    const cut = collector.cut(d.now())
+    if (cut.length > 0) {
+      d.stats.stragglersCut += cut.length
+      d.log(`round ${round}: cut ${cut.length} straggler(s) after ${Math.round(d.now() - opened)} ms: ${cut.map(p => p.slice(-6)).join(' ')}`)
+    }
+    Object.assign(record, {
+      closedAt: d.now(), lastUpdateAt: collector.lastAdmitted?.at, lastUpdateFrom: collector.lastAdmitted?.peer, admitted: admitted.length,
+      lost: d.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, cut: cut.length, atDeadline: cut.length === 0 && collector.pending().length > 0
+    })
+    d.log(`round ${round}: closed after ${Math.round(d.now() - opened)} ms with ${admitted.length} update(s)${cut.length === 0 && collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
+    if (admitted.length < d.cfg.minUpdates) {
+      d.stats.roundsFailed++
+      d.log(`round ${round}: ${admitted.length} update(s) by the deadline, ${d.cfg.minUpdates} needed; not committed`)
+      this.active = undefined
+      this.retryAt = d.now() + RETRY_MS
+      return
+    }
+    const carryIn = await carry.wait(async cond => { await d.waitUntil(cond) })
+    if (carry.lost) { d.stats.carriesLost++; d.log(`round ${round}: the last round's residual was not fetched${carry.error != null ? ` (${errorText(carry.error)})` : ' in time'}; committing without it`) }
+    const out = aggregateRound(base, admitted, d.rule, round, baseHash, state, d.c.compressor, carryIn?.values ?? null)
+    const next = out.weights
+    const hash = weightsHash(next)
+    const stateHash = out.state != null ? weightsHash(out.state) : null
+    if (out.state != null && stateHash != null) d.store.keepModel(stateHash, out.state)
+    const carryHash = out.carry != null ? weightsHash(out.carry.values) : null
+    if (out.carry != null && carryHash != null) d.store.keepCarry(carryHash, out.carry.values, out.carry.body)
+    d.store.keepModel(hash, next)
+    if (out.delta != null) d.store.keepDelta(hash, baseHash, out.delta)
+    d.store.keepRound(round, baseHash, collector.bodies())
+    const metrics = await d.withTrainer(async t => { t.setWeights(next); return await t.evaluate(d.init.test) })
+    record.aggregatedAt = d.now()
+    const entry: RoundEntry = {
+      task: d.task, round, coordinator: d.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
+      rule: d.cfg.rule, clipMedian: d.cfg.clipMedian, dp: d.cfg.dp, epsilon: roundEpsilon(d.cfg.dp, round, maxInclusion),
+      base: baseHash, hash, samples: admitted.reduce((s, a) => s + a.samples, 0), accuracy: round6(metrics.accuracy), draw,
+      serverOpt: d.cfg.serverOpt ?? null, state: stateHash, carryIn: carryIn?.hash ?? null, carry: carryHash
+    }
+    try {
+      await d.c.ledger.submit({ kind: KIND_ROUND, data: writeRoundEntry(entry) }, { timeoutMs: 30_000 })
+      record.committedAt = d.now()
+    } catch (err) {
+      d.log(`round ${round}: commit failed: ${errorText(err)}`)
+      if (this.active === collector) { this.active = undefined; this.retryAt = d.now() + RETRY_MS }
+    }
+  }
+
+  /** Before selecting: dials the joined learners this peer has no direct link to yet (links.ts), not those gone, probed dead or unlisted. */
+  private async dial (round: number): Promise<void> {
+    const { d } = this
+    const skip = d.notWorthDialling()
+    const gone = (p: string): boolean => { d.observeMesh(); return skip(p) }
+    const dials = await d.links.ensure(d.learners(), gone, async cond => { await d.waitUntil(() => !d.running() || cond()) })
+    // left out: still unlinked after this dial, or after one that failed within LINK_RETRY_MS (here or between rounds)
+    const left = d.links.unlinked(d.learners(), gone)
+    d.stats.learnersDialled += dials.dialled.length
+    d.stats.learnersUnreachable += left.length
+    if (dials.dialled.length > 0 || left.length > 0) d.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${left.length > 0 ? `; left out, still unlinked: ${left.join(' ')}` : ''}`)
+  }
+
+  /** Sends `start` to each selected peer and trains this peer's own update when it is one. */
+  private startAll (collector: RoundCollector, selected: readonly string[], base: Float32Array, record: CoordinatedRecord): void {
+    const { d } = this
+    const { round, baseHash } = collector
+    const self = d.c.mesh.peerId
+    const start: LiveMessage = { type: 'start', task: d.task, round, base: hexToBytes32(baseHash), deadlineMs: d.cfg.deadlineMs }
+    for (const peer of selected) {
+      if (peer === self) {
+        d.participant.trainUpdate(round, base)
+          .then(async ({ body, trainMs }) => {
+            d.measured.own(peer, trainMs, d.init.train.n * d.cfg.localEpochs)
+            record.ownTrainMs = Math.round(trainMs)
+            const own = d.participant.ownBody(round, baseHash, body)
+            collector.receive(peer, own, await signUpdate(d.c.identity, d.task, round, hexToBytes32(baseHash), own), true, d.now())
+          })
+          .catch(err => { d.log(`own update: ${errorText(err)}`); collector.gaveUp(peer) })
+        continue
+      }
+      d.measured.started(peer, d.now())
+      d.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) })
+    }
+  }
+
+  /** Waits until no further update can come: a selected peer that left the mesh will not answer. */
+  private async collect (collector: RoundCollector, opened: number): Promise<void> {
+    const { d } = this
+    const self = d.c.mesh.peerId
+    await d.waitUntil(() => {
+      if (!d.running() || this.active !== collector) return true
+      d.observeMesh()
+      d.probes.check(collector.pending().filter(p => p !== self))
+      for (const p of collector.pending()) {
+        if (p === self) continue
+        const by = d.liveness.gone(p) ? 'mesh' : d.probes.dead(p) ? 'probe' : null
+        if (by == null || !collector.lost(p)) continue
+        d.stats.lostParticipants++
+        keepRecord(d.stats.losses, { round: collector.round, peer: p, by, openedAt: opened, ...d.liveness.since(p), lostAt: d.now() })
+        d.log(`round ${collector.round}: ${p} ${by === 'mesh' ? 'left the mesh' : 'lost its bootstrap link and did not answer a probe'} after it was selected; not waiting for it`)
+      }
+      return collector.done(d.now())
+    })
+    for (const [k, v] of Object.entries(collector.rejected)) d.stats.rejected[k as keyof LiveStats['rejected']] += v
+  }
+}
+
+/**
+ * The updates a round needs before it may cut its stragglers: more than two thirds of the
+ * selected (and `minUpdates`). Not half: hostile learners that answer at once would then close the
+ * round on their own quorum and cut the honest ones — with fewer than a third of the selected
+ * hostile, more than two thirds admitted keeps them under half of the round, what the robust rules
+ * (median, trimmed mean, Krum) tolerate.
+ */
+export function stragglerQuorum (selected: number, minUpdates: number): number {
+  return Math.max(minUpdates, Math.floor((2 * selected) / 3) + 1)
+}
+
+function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }
