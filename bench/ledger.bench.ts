@@ -55,6 +55,7 @@ import { keygen, prove, verify as vrfVerify } from '../core/vrf/index.ts'
 import { nativeSignatures } from '../node-runtime/ledger/native-ed25519.ts'
 import type { SubmitManyResult } from '../node-runtime/ledger/ops.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
+import { cpuMs } from './_proc.ts'
 import { median, percentile, writeResult } from './_results.ts'
 
 const argv = process.argv.slice(2)
@@ -122,14 +123,6 @@ async function cryptoCosts (): Promise<Record<string, number | string | number[]
     microblockVerifyCpuMs: cpuPerCall(500, () => nodeVerify(null, msg, native.publicKey, nativeSig))
   }
   return { ...out, ...cpu, signaturePath: peerPath?.name ?? 'noble', loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
-}
-
-function cpuMs (pid: number | undefined): number {
-  if (pid == null) return 0
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 1000 / 100 // utime + stime in clock ticks (100 Hz)
-  } catch { return 0 }
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)

@@ -37,7 +37,7 @@ export const SIG_LENGTH = 64
 export const DIGEST_LENGTH = 32
 export const VRF_PROOF_LENGTH = 80
 /** Bounds that keep a hostile message from costing unbounded memory or recursion. */
-export const MAX_VALUE_BYTES = 64 * 1024
+export const MAX_VALUE_BYTES = 256 * 1024
 export const MAX_NESTED = 1024
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 

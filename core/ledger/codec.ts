@@ -9,7 +9,7 @@
  *                | varUint(2) • varUint8Array(microblock)                         MICROBLOCK
  *                | varUint(3) • varString(to) • varUint8Array(frame)              FORWARD (to a replica we have no link to)
  *                | varUint(4) • varString(origin) • varUint8Array(frame)          FORWARDED (as delivered; frame: type 1 or 2)
- *   block       := varUint(epoch) • varUint(m) • varUint8Array(microblock)^m      (≤ 60 KiB)
+ *   block       := varUint(epoch) • varUint(m) • varUint8Array(microblock)^m      (≤ 252 KiB; less at n > 15: block-cap.ts)
  *   microblock  := varString(author) • varUint(seq) • varUint(k) • entry^k • sig(64)
  *   entry       := varString(kind) • varUint8Array(data)
  *   genesis     := varString(meshId) • varUint(m) • member^m • varString(protocol) • varUint(maxReplicas) • sig(64)
@@ -38,9 +38,10 @@ export const FRAME_FORWARDED = 4
 export const FRAME_PROBE = 5
 export const FRAME_PROBE_ACK = 6
 export const SIG_BYTES = 64
-/** a block must stay below the engine's 64 KiB value cap */
-export const MAX_BLOCK_BYTES = 60 * 1024
-export const MAX_MICROBLOCK_BYTES = MAX_BLOCK_BYTES - 16
+/** a block must stay below the engine's 256 KiB value cap (and an epoch's own cap: block-cap.ts) */
+export const MAX_BLOCK_BYTES = 252 * 1024
+/** a microblock (one author's batch, `ledger.maxBatchBytes` of entries) stays at the 60 KiB of old */
+export const MAX_MICROBLOCK_BYTES = 60 * 1024 - 16
 /** a frame carries one engine message: a NEW-VIEW holds n − f VIEW-CHANGEs with values (≤ 64 replicas) */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024
 export const MAX_ENTRIES = 4096

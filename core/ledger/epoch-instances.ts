@@ -10,6 +10,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { vrfAlpha, PHASE_COMMIT, PHASE_PREPARE, type AsyncSignatureCheck, type MemoizedCrypto } from '../consensus/crypto.ts'
 import { signaturesOf } from '../consensus/signatures-of.ts'
+import { blockCap } from './block-cap.ts'
 import { FRAME_CONSENSUS, MAX_BLOCK_BYTES, readBlock, writeBlock, writeFrame, type Block, type Microblock } from './codec.ts'
 import type { EpochInfo } from './epochs.ts'
 import { verifyMicroblock } from './keys.ts'
@@ -89,7 +90,7 @@ export abstract class EpochInstances extends CommitQueue {
     if (view === 0 && !this.offering) return null
     const chain = this.chain
     if (chain == null) return null
-    const mbs = view === 0 && chain.height + 1 !== slot ? [] : this.pool.take(MAX_BLOCK_BYTES - 64, a => chain.lastSeq(a))
+    const mbs = view === 0 && chain.height + 1 !== slot ? [] : this.pool.take(this.proposalBytes(e) - 64, a => chain.lastSeq(a))
     if (view === 0 && mbs.length === 0) return null
     return writeBlock(e.epoch, mbs.map(m => m.bytes))
   }
@@ -102,7 +103,14 @@ export abstract class EpochInstances extends CommitQueue {
     try { inst.offer() } finally { this.offering = false }
   }
 
+  /** the most bytes a block we propose in epoch `e` holds: `ledger.maxBlockBytes`, within the epoch's cap */
+  protected proposalBytes (e: EpochInfo): number {
+    return Math.min(Number(this.chain?.config('ledger.maxBlockBytes') ?? MAX_BLOCK_BYTES), blockCap(e.replicas.length))
+  }
+
   protected async checkValue (e: EpochInfo, value: Uint8Array, kind: 'propose' | 'newView' | 'decision'): Promise<string | null> {
+    // a decided value is checked by its certificate; one still being agreed on must fit a NEW-VIEW
+    if (kind !== 'decision' && value.length > blockCap(e.replicas.length)) return 'block over the epoch\'s cap'
     let b: Block
     try { b = readBlock(value) } catch { return 'block does not decode' }
     if (b.epoch !== e.epoch) return 'block of another epoch'

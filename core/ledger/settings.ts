@@ -9,7 +9,9 @@ export type Setting = IntSetting
 export const SETTINGS: Readonly<Record<string, Setting>> = Object.freeze({
   'mesh.maxPeers': { type: 'int', min: 1, max: 64, default: 8, doc: 'direct WebRTC links each peer aims for' },
   'ledger.maxReplicas': { type: 'int', min: 1, max: 64, default: 16, doc: 'replicas per epoch; further joins stay followers' },
-  'ledger.maxBatchBytes': { type: 'int', min: 1024, max: 57_344, default: 16_384, doc: 'bytes of entries per microblock' },
+  'ledger.maxBatchBytes': { type: 'int', min: 1024, max: 57_344, default: 36_864, doc: 'bytes of entries per microblock' },
+  // min: the old fixed block, so a microblock of the largest size always fits one block
+  'ledger.maxBlockBytes': { type: 'int', min: 61_440, max: 258_048, default: 258_048, doc: 'bytes of microblocks a leader proposes in one block (at most the epoch\'s cap: 252 KiB up to n = 15, less above)' },
   'ledger.removeAfterMs': { type: 'int', min: 2000, max: 600_000, default: 15_000, doc: 'silence after which a replica is probed; removal is asked after 3 unanswered probes (core/ledger/liveness.ts)' }
 })
 

@@ -39,6 +39,7 @@ export class Submitter {
   /** the batch being signed (out of the outbox, not yet in flight) */
   private signingBatch: Waiter[] = []
   private lastUsed = -1
+  private pumpQueued = false
   readonly latencies: number[] = []
 
   constructor (private readonly o: SubmitterOwner) {}
@@ -61,8 +62,19 @@ export class Submitter {
       const w: Waiter = { entry, at: this.o.clock.now(), resolve, reject, timer: undefined, done: false }
       w.timer = this.o.clock.setTimeout(() => { this.settle(w, new SubmitTimeoutError(`entry of kind ${entry.kind} not committed within ${timeoutMs} ms`)) }, timeoutMs)
       this.outbox.push(w)
-      this.pump()
+      this.pumpSoon()
     })
+  }
+
+  /**
+   * Pumps once the current task's synchronous work is done, so entries submitted together (a bulk
+   * `submitMany`, a loop of `submit`s) share one microblock: pumping at the first of them sent it
+   * alone, and with one microblock in flight per author the rest waited a whole decision for it.
+   */
+  private pumpSoon (): void {
+    if (this.pumpQueued) return
+    this.pumpQueued = true
+    queueMicrotask(() => { this.pumpQueued = false; this.pump() })
   }
 
   private settle (w: Waiter, result: CommittedEntry | Error): void {
