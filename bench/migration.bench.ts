@@ -12,13 +12,13 @@
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
  * The ledger is a local `JobsState` (the handover applied at once): consensus latency is the jobs
  * and ledger benchmarks' subject, not this one's. Downtime = pause request → handover applied
- * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
- * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
+ * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again, the
+ * worker's `resumed` reply: `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
 import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { initCoreWasm } from '../core-wasm/index.ts'
-import { TaskHandedOverError } from '../core/jobs/errors.ts'
+import { TaskAbortedError, TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
 import type { CheckpointLink, PauseDecision } from '../core/jobs/runner.ts'
@@ -55,7 +55,7 @@ const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, ma
 const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface Handle { link: CheckpointLink, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
+interface Handle { link: CheckpointLink, resumed: Promise<void>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
 
 /** Starts the task (from `from` when given) and gives the owner's handle on it. */
 function start (from?: Uint8Array): Handle {
@@ -64,18 +64,24 @@ function start (from?: Uint8Array): Handle {
   const memWaiters: Array<(d: MemoryDelta) => void> = []
   let pauseWaiter: ((s: PausedReply) => void) | undefined
   let decider: ((d: PauseDecision) => void) | undefined
+  let onResumed = (): void => {}
+  const resumed = new Promise<void>(resolve => { onResumed = resolve })
+  const ac = new AbortController()
   const link: CheckpointLink = {
     spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
     moveFrom: true, // the target's snapshot is built for this run alone
     onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
+    onResumed,
     onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
   }
-  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link }).catch((err: unknown) => {
-    if (!(err instanceof TaskHandedOverError)) throw err
+  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link, signal: ac.signal }).catch((err: unknown) => {
+    if (!(err instanceof TaskHandedOverError) && !(err instanceof TaskAbortedError)) throw err
   })
   return {
     link,
     done,
+    resumed,
+    stop: () => { ac.abort('bench over') },
     copy: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
     pause: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
     decide: d => { decider?.(d) }
@@ -122,14 +128,13 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
-  // the target resumes: the snapshot built from its chunks, a new worker from it, until it
-  // answers a memory copy
+  // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
+  // reaches the call it was paused in (the worker's `resumed` reply; no memory copied to ask)
   const t0 = performance.now()
   const resumed = start(ready.snapshot())
-  await resumed.copy(true)
+  await resumed.resumed
   const resumeMs = performance.now() - t0
-  await resumed.pause(false)
-  resumed.decide({ leave: 'bench over' })
+  resumed.stop()
   await resumed.done
   return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }

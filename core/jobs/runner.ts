@@ -57,6 +57,8 @@ export interface CheckpointLink {
   spec: CheckpointRunSpec
   onReply: (reply: Extract<WorkerReply, { type: 'memory' | 'checkpoint' }>) => void
   onPaused: (reply: PausedReply) => Promise<PauseDecision>
+  /** a run from `spec.from` reached the call it was paused in: it runs again (how long a resume took) */
+  onResumed?: () => void
   /**
    * run time the task already used before `spec.from` (on another peer: its snapshot's clock),
    * charged against its wall-clock limit: a moved or resumed task keeps its remaining time
@@ -141,6 +143,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
           else if (reply.type === 'failed') finish(sandboxErrorFrom(reply.error))
           else if (reply.type === 'paused' && link != null) paused(reply, link)
           else if ((reply.type === 'memory' || reply.type === 'checkpoint') && link != null) link.onReply(reply)
+          else if (reply.type === 'resumed') link?.onResumed?.()
         },
         failure: err => { finish(err) }
       }

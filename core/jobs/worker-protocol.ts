@@ -15,6 +15,8 @@
  *   worker → owner  { type: 'memory', delta }        the memory chunks changed since the last copy
  *                                                    (all of them on a new tracking epoch): pre-copy
  *   worker → owner  { type: 'checkpoint', snapshot } a snapshot taken on the way (the task runs on)
+ *   worker → owner  { type: 'resumed' }              a run restored `from` a snapshot has reached the
+ *                                                    call it was paused in: it runs again
  *   worker → owner  { type: 'paused', snapshot, delta } the task stopped: its snapshot *without*
  *                                                    memory, and the chunks changed since the last
  *                                                    copy; the worker keeps the paused instance
@@ -69,6 +71,7 @@ export type WorkerReply =
   | { type: 'failed', error: SerializedJobError }
   | { type: 'memory', delta: MemoryDelta }
   | { type: 'checkpoint', snapshot: Uint8Array }
+  | { type: 'resumed' }
   | PausedReply
 
 /** `snapshot` is encoded without memory (snapshot-codec.ts); the memory is the tracked chunks */

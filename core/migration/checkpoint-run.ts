@@ -48,6 +48,8 @@ export interface CheckpointRunOptions {
   from?: TaskSnapshot
   /** bytes of memory lent to asyncify's unwind buffer @default 65536 */
   unwindBytes?: number
+  /** called once when a run restored `from` a snapshot reaches the call it was paused in: it runs again */
+  onResumed?: () => void
 }
 
 export type CheckpointRunResult =
@@ -113,6 +115,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   /** the call a rewind must reach, and what it returns there */
   let rewindTo = from != null ? { name: from.pausedIn, result: from.pausedResult } : undefined
   let declined = 0
+  let restoring = from != null // until the first rewind reaches its call
   let lent: Uint8Array | undefined // the bytes the unwind buffer covers, while it is lent
   let pausedIn = ''
   let pausedResult = 0
@@ -127,6 +130,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
         state = 'normal'
         if (lent != null) { new Uint8Array(ex().memory.buffer).set(lent, 0); lent = undefined }
         if (rewindTo == null || name !== rewindTo.name) throw new ResumeError(`the rewind reached ${name}, not ${rewindTo?.name ?? '?'}: the snapshot does not fit this module`)
+        if (restoring) { restoring = false; opts.onResumed?.() }
         return rewindTo.result
       }
       const result = fn(...a)

@@ -66,7 +66,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     const from: TaskSnapshot | undefined = checkpoint.from != null ? decodeSnapshot(checkpoint.from, { viewMemory: true }) : undefined // restoring copies it into the instance
     let request = CONTROL_NONE
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
-      ...(from != null ? { from } : {}),
+      ...(from != null ? { from, onResumed: () => { post({ type: 'resumed' }) } } : {}),
       shouldPause: (_at, memory) => {
         const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
         if (r === CONTROL_COPY_MEMORY) {

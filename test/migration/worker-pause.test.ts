@@ -120,13 +120,17 @@ test('the memory rebuilt from a copy and the pause\'s delta resumes the task in 
 test('a paused task that leaves rejects with TaskHandedOverError; a fresh run from its snapshot finishes it', async () => {
   let snap: Uint8Array | undefined
   const l = link(CONTROL_PAUSE, { onPaused: async s => { snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } } })
+  l.link.onResumed = () => { assert.fail('a run not restored from a snapshot says nothing of resuming') }
   await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
   assert.ok(snap != null)
   const resumed = link(0, {}, snap)
   resumed.link.moveFrom = true
+  let resumedReplies = 0
+  resumed.link.onResumed = () => { resumedReplies++ }
   const out = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })
   assert.equal(text(out.stdout), plain)
   assert.equal(snap.byteLength, 0, 'the snapshot was moved to the worker (moveFrom), not cloned')
+  assert.equal(resumedReplies, 1, 'the restored run said once that it runs again')
 })
 
 test('a checkpoint taken on the way: the task runs on, and a run from the checkpoint gives the same output', async () => {
