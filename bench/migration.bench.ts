@@ -21,7 +21,7 @@ import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskAbortedError, TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
-import type { CheckpointLink, PauseDecision } from '../core/jobs/runner.ts'
+import type { CheckpointLink, PauseDecision, WarmWorker } from '../core/jobs/runner.ts'
 import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
@@ -55,21 +55,22 @@ const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, ma
 const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface Handle { link: CheckpointLink, resumed: Promise<void>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
+interface Handle { control: Int32Array, link: CheckpointLink, resumed: Promise<boolean>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
 
 /** Starts the task (from `from` when given) and gives the owner's handle on it. */
-function start (from?: Uint8Array): Handle {
-  const sab = new SharedArrayBuffer(8) // the request and the dirty-tracking epoch (worker-run.ts)
+function start (from?: Uint8Array, warm?: WarmWorker): Handle {
+  const sab = new SharedArrayBuffer(12) // the request, the dirty-tracking epoch, the memory size (worker-run.ts)
   const control = new Int32Array(sab)
   const memWaiters: Array<(d: MemoryDelta) => void> = []
   let pauseWaiter: ((s: PausedReply) => void) | undefined
   let decider: ((d: PauseDecision) => void) | undefined
-  let onResumed = (): void => {}
-  const resumed = new Promise<void>(resolve => { onResumed = resolve })
+  let onResumed = (_warm: boolean): void => {}
+  const resumed = new Promise<boolean>(resolve => { onResumed = resolve })
   const ac = new AbortController()
   const link: CheckpointLink = {
     spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
     moveFrom: true, // the target's snapshot is built for this run alone
+    ...(warm != null ? { warm } : {}), // its worker made ahead, as the service does (warm-arrivals.ts)
     onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
     onResumed,
     onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
@@ -78,6 +79,7 @@ function start (from?: Uint8Array): Handle {
     if (!(err instanceof TaskHandedOverError) && !(err instanceof TaskAbortedError)) throw err
   })
   return {
+    control,
     link,
     done,
     resumed,
@@ -90,7 +92,7 @@ function start (from?: Uint8Array): Handle {
 
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
-async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
+async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -100,7 +102,17 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   apply(1, SRC, { kind: 'job.submit', body: { at: Date.now(), module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 3_600_000, memoryBytes: limits.memoryBytes, leaseTtlMs: 600_000 } })
   apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
   let ready: ReadySnapshot | undefined
-  const incoming = new MigrationIncoming({ state, sha256, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready = r }, log: () => {} })
+  let warm: WarmWorker | undefined
+  const incoming = new MigrationIncoming({
+    state,
+    sha256,
+    hasRoom: () => true,
+    prepareModule: async () => {},
+    keep: async () => {},
+    ready: r => { ready = r },
+    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes }) },
+    log: () => {}
+  })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
 
   const task = start()
@@ -124,6 +136,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
     copyMemory: task.copy,
     pause: task.pause,
     decide: task.decide,
+    memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
     log: () => {}
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
@@ -131,12 +144,12 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
   // reaches the call it was paused in (the worker's `resumed` reply; no memory copied to ask)
   const t0 = performance.now()
-  const resumed = start(ready.snapshot())
-  await resumed.resumed
+  const resumed = start(ready.snapshot(), warm)
+  const resumedWarm = await resumed.resumed
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]

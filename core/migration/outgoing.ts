@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.2.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.3.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -77,6 +77,8 @@ export interface OutgoingContext {
   pause: (fresh: boolean) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
   /** after a pause: go on here (in the paused instance), or leave */
   decide: (d: PauseDecision) => void
+  /** the task's memory size now, as its worker last published it (the offer carries it) @default unknown */
+  memoryBytes?: () => number | undefined
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
@@ -163,7 +165,7 @@ export async function migrateOut (
     for (let attempt = 0; attempt < 5 && have == null; attempt++) {
       if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 500 * attempt))
       try {
-        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token }, t)
+        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token, memoryBytes: ctx.memoryBytes?.() ?? 0 }, t)
         if (res.type === 'accept') { target = t; have = res.have; break }
         refusals.push(`${t}: ${res.type === 'refuse' ? res.reason : res.type}`)
         if (res.type !== 'refuse' || !res.reason.startsWith('not the holder')) break
