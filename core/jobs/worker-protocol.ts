@@ -66,7 +66,10 @@ export interface MemoryDelta {
   indices: Uint32Array
   /** each listed chunk's xxHash64 (its name in the chunk protocol) */
   hashes: BigUint64Array
-  /** the listed chunks' bytes, back to back */
+  /**
+   * the listed chunks' bytes, back to back; unless `full`, a view of a buffer the worker shares and
+   * reuses: valid only until the owner's next copy or pause request
+   */
   bytes: Uint8Array
 }
 

@@ -89,7 +89,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
   const mod = { bytes: msg.module, globals: checkpoint.globals, originalBytes: msg.module.length }
   try {
     await initCoreWasm() // xxh64 for the dirty tracking
-    const tracker = new DirtyTracker(checkpoint.chunkBytes)
+    const tracker = new DirtyTracker(checkpoint.chunkBytes, true) // a partial delta's bytes live until the next request
     const from: TaskSnapshot | undefined = checkpoint.from != null ? decodeSnapshot(checkpoint.from, { viewMemory: true }) : undefined // restoring copies it into the instance
     const warm = from != null ? await warming : undefined
     let request = CONTROL_NONE
@@ -117,6 +117,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
         post({ type: 'paused', snapshot: encodeSnapshot({ ...snap, memory: new Uint8Array(0) }), delta })
         const next = await inbox.next() as Partial<OwnerMessage> | null
         if (next?.type !== 'resume') return { type: 'failed', error: { name: 'JobWorkerError', message: `a paused task's worker got ${String(next?.type)}, not resume` } }
+        tracker.dropScratch() // the move failed: the task runs on here without it
       } else {
         post({ type: 'checkpoint', snapshot: encodeSnapshot(snap) })
       }
