@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>]`: live migration of a
+ * [--out <name>] [--throttle on|off]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -40,6 +40,8 @@ const MBIT = flag('mbit', 100)
 const str = (name: string, dflt: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt }
 /** `--out <name>`: bench/results/<name>.json @default migration */
 const OUT = str('out', 'migration')
+/** `--throttle on|off`: auto-converge (outgoing.ts `throttle`) @default on */
+const THROTTLE = str('throttle', 'on') === 'on'
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -59,7 +61,7 @@ interface Handle { control: Int32Array, link: CheckpointLink, resumed: Promise<b
 
 /** Starts the task (from `from` when given) and gives the owner's handle on it. */
 function start (from?: Uint8Array, warm?: WarmWorker): Handle {
-  const sab = new SharedArrayBuffer(12) // the request, the dirty-tracking epoch, the memory size (worker-run.ts)
+  const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
   const control = new Int32Array(sab)
   const memWaiters: Array<(d: MemoryDelta) => void> = []
   let pauseWaiter: ((s: PausedReply) => void) | undefined
@@ -92,7 +94,7 @@ function start (from?: Uint8Array, warm?: WarmWorker): Handle {
 
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
-async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
+async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -137,6 +139,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
     pause: task.pause,
     decide: task.decide,
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
+    ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
@@ -149,7 +152,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]

@@ -45,7 +45,8 @@ export interface CheckpointRunSpec {
    * on); element 1, when present, the dirty-tracking epoch: a copy or pause under an epoch the
    * worker has not seen sends every chunk (a new migration's first round) @default epoch 0;
    * element 2, when present, is written by the worker: the task's memory size in 64 KiB pages
-   * as of its last WASI call (a migration's offer announces it)
+   * as of its last WASI call (a migration's offer announces it); element 3, when present, is the
+   * owner's throttle: the share of time (0–99 %) the task sleeps at its WASI calls
    */
   control: SharedArrayBuffer
   /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */

@@ -50,6 +50,13 @@ export interface CheckpointRunOptions {
   from?: TaskSnapshot
   /** bytes of memory lent to asyncify's unwind buffer @default 65536 */
   unwindBytes?: number
+  /**
+   * the share of time (0–99 %) the task is made to sleep, asked at every WASI call: a migration
+   * whose pre-copy does not converge slows the task so that it dirties memory more slowly
+   * (auto-converge). The sleeps do not count on the task's monotonic clock, as a pause does not:
+   * a task pacing itself by that clock does not catch up. @default none
+   */
+  throttle?: () => number
   /** called once when a run restored `from` a snapshot reaches the call it was paused in: it runs again */
   onResumed?: () => void
   /**
@@ -158,7 +165,21 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   // the task's monotonic clock continues from the snapshot's
   let clockStart = performance.now()
   let clockBase = from?.clockNs ?? 0n
-  const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart) * 1e6))
+  let slept = 0 // ms of throttle sleeps since clockStart: not on the task's clock
+  const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart - slept) * 1e6))
+  let runningSince: number | undefined // while throttled: when the task last woke
+  const sleeper = opts.throttle != null ? new Int32Array(new SharedArrayBuffer(4)) : undefined
+  /** Sleeps the throttle's share of the time the task ran since it last woke (slices of ≥ 2 ms run). */
+  const throttleHere = (pct: number): void => {
+    if (!(pct > 0) || sleeper == null) { runningSince = undefined; return }
+    const now = performance.now()
+    if (runningSince == null) { runningSince = now; return }
+    const ran = now - runningSince
+    if (ran < 2) return
+    Atomics.wait(sleeper, 0, 0, Math.min(200, ran * Math.min(pct, 99) / (100 - Math.min(pct, 99))))
+    runningSince = performance.now()
+    slept += runningSince - now
+  }
   base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
     if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)
     new DataView(ex().memory.buffer).setBigUint64(ptr, clockNs(), true)
@@ -192,6 +213,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
       }
       const result = fn(...a)
       calls++
+      if (opts.throttle != null) throttleHere(opts.throttle())
       if (opts.shouldPause?.({ name, calls, memoryBytes: ex().memory.buffer.byteLength }, copyMemory) === true) {
         if (!prepareUnwind()) { declined++; return result }
         pausedIn = name
@@ -300,6 +322,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     rewindTo = { name: snap.pausedIn, result: snap.pausedResult }
     clockBase = snap.clockNs
     clockStart = performance.now()
+    slept = 0
     state = 'rewinding'
   }
 

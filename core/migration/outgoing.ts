@@ -8,8 +8,10 @@
  *     worker found changed since the last round, dirty.ts; all of them the first time), each
  *     sending only the chunks the target lacks (precopy.ts), until a round sends under `stopBelow`
  *     of memory, a round is not at most `converge` of the one before (the task dirties memory
- *     about as fast as it is sent: more rounds only cost bytes, stop-and-copy now), twice the
- *     memory went out, or `maxRounds` is reached; chunks the target reports corrupted are sent again;
+ *     about as fast as it is sent) — unless the context can throttle the task: then it is slowed
+ *     to the next of `throttleSteps` (auto-converge) and pre-copy goes on until the steps run out —,
+ *     twice the memory went out (three times with throttling), or `maxRounds` is reached; chunks
+ *     the target reports corrupted are sent again;
  *  3. stop-and-copy: pause the task (its snapshot without memory, and the chunks changed since the
  *     last round), send that last delta and `final` (the snapshot without memory, the recipe, the
  *     snapshot digest: digest.ts); the target checks and rebuilds it;
@@ -48,6 +50,8 @@ export interface MigrationRecord {
   resentChunks: number
   /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
   targetHad?: number
+  /** the highest throttle (% of the task's time slept) pre-copy set to converge, if any */
+  throttlePct?: number
   /**
    * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
    * hashes memory and copies the changed chunks), the last delta (send those chunks:
@@ -77,6 +81,11 @@ export interface OutgoingContext {
   pause: (fresh: boolean) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
   /** after a pause: go on here (in the paused instance), or leave */
   decide: (d: PauseDecision) => void
+  /**
+   * slows the task to this share of its time slept (0: full speed) while pre-copy does not
+   * converge; set back to 0 when the migration ends @default no throttling
+   */
+  throttle?: (pct: number) => void
   /** the task's memory size now, as its worker last published it (the offer carries it) @default unknown */
   memoryBytes?: () => number | undefined
   log: (message: string) => void
@@ -94,6 +103,12 @@ export interface OutgoingOptions {
   converge?: number
   /** stop pre-copying once a round sends less than this share of memory @default 0.02 */
   stopBelow?: number
+  /**
+   * auto-converge (with `OutgoingContext.throttle`): a round that is not at most `converge` of the
+   * one before raises the task's throttle to the next of these (% of its time slept) and pre-copy
+   * goes on, up to three times the memory sent; past the last, pre-copy stops @default [50, 75, 90]
+   */
+  throttleSteps?: number[]
   /** chunk frame bytes per request @default 512 KiB */
   batchBytes?: number
   /** per request; an offer may wait for the target to instrument the module @default 120000 */
@@ -186,6 +201,8 @@ export async function migrateOut (
     // one before (the task dirties memory nearly as fast as we send it: more rounds only cost
     // bytes), or twice the memory has gone out
     let previous = Number.POSITIVE_INFINITY
+    const steps = ctx.throttle != null ? [...(opts.throttleSteps ?? [50, 75, 90])] : []
+    const maxSent = steps.length > 0 ? 3 : 2 // × memory
     for (let r = 0; r < (opts.maxRounds ?? 8); r++) {
       const delta = await ctx.copyMemory(r === 0)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
@@ -193,7 +210,14 @@ export async function migrateOut (
       rec.rounds++
       await sendChunks(toSend(plan))
       const size = delta.memoryBytes
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || plan.sentBytes > (opts.converge ?? 0.75) * previous || sender.sentBytes > 2 * size) break
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || sender.sentBytes > maxSent * size) break
+      if (plan.sentBytes > (opts.converge ?? 0.75) * previous) {
+        // not converging: the task dirties memory about as fast as it goes out; slow it, or stop
+        const next = steps.shift()
+        if (next == null) break
+        rec.throttlePct = next
+        ctx.throttle?.(next)
+      }
       previous = plan.sentBytes
     }
     // 3. stop-and-copy
@@ -235,6 +259,7 @@ export async function migrateOut (
     rec.endedAt = Date.now()
     return rec
   } catch (err) {
+    if (rec.throttlePct != null) ctx.throttle?.(0) // the task runs on here at full speed
     rec.status = 'failed'
     rec.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
     rec.endedAt = Date.now()

@@ -293,7 +293,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         throw err
       }
       const key = keyOf(held)
-      const sab = new SharedArrayBuffer(12) // the request, the dirty-tracking epoch, the memory size (worker-run.ts)
+      const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
       const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
       const handed = adopted.get(key)
       if (handed != null) adopted.delete(key)
@@ -447,6 +447,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         },
         decide: d => { r.decide?.(d) },
         memoryBytes: () => Atomics.load(r.control, 2) * 65536 || undefined,
+        throttle: pct => { Atomics.store(r.control, 3, pct) },
         log
       }, { id, job: r.held.job, task: r.held.task, replica: r.held.replica, token: r.held.token }, targets, init)
       records.push(rec)

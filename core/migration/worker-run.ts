@@ -15,7 +15,8 @@
  *                   same instance (periodic checkpoints).
  * A pause the task cannot take (files open, see checkpoint-run.ts) is asked again at the next call.
  * When the control word has a third element, the worker keeps the task's memory size there, in
- * 64 KiB pages, as of its last WASI call (what a migration's offer announces).
+ * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
+ * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
@@ -97,6 +98,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
       ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
       ...(warm != null ? { warm } : {}),
+      ...(control.length > 3 ? { throttle: () => Atomics.load(control, 3) } : {}),
       shouldPause: (at, memory) => {
         if (at.memoryBytes !== published && control.length > 2) { published = at.memoryBytes; Atomics.store(control, 2, at.memoryBytes / WASM_PAGE) }
         const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
