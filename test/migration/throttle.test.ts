@@ -61,9 +61,33 @@ test('rounds that do not shrink raise the throttle step by step; a failed move s
     throttle: pct => { throttles.push(pct) },
     log: () => {}
   }
-  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], {}).then(() => undefined, (e: unknown) => e)
+  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], { throttleAbove: 0 }).then(() => undefined, (e: unknown) => e)
   assert.ok(err instanceof Error)
   assert.deepEqual(throttles.slice(0, 1), [50], `the first stalled round throttles to 50 % (${throttles.join(', ')})`)
   assert.ok(throttles.every((p, i) => i === 0 || p > throttles[i - 1] || (i === throttles.length - 1 && p === 0)), `the throttle only rises, then goes back to 0: ${throttles.join(', ')}`)
   assert.equal(throttles.at(-1), 0)
+})
+
+test('a round that did not shrink but is small stops pre-copy without throttling', async () => {
+  await initCoreWasm()
+  const memory = new Uint8Array(1 << 20)
+  const r = seededInts(9)
+  const random = (end: number): void => { for (let i = 0; i < end; i += 4) new DataView(memory.buffer).setUint32(i, r()) }
+  random(memory.length)
+  const tracker = new DirtyTracker(8192)
+  const throttles: number[] = []
+  let copies = 0
+  const ctx: OutgoingContext = {
+    self: 'src',
+    request: async (_peer, payload) => encodeResponse(decodeRequest(payload).type === 'offer' ? { type: 'accept', have: [] } : { type: 'resend', hashes: [] }),
+    submitHandover: async () => ({ handedOver: false }),
+    copyMemory: async () => { if (copies++ > 0) random(65536); return tracker.delta(memory, 1) }, // the same 64 KiB rewritten each round
+    pause: async () => undefined,
+    decide: () => {},
+    throttle: pct => { throttles.push(pct) },
+    log: () => {}
+  }
+  await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], {}).catch(() => {})
+  assert.deepEqual(throttles, [], 'never throttled: 64 KiB rounds are under the default 4 MiB')
+  assert.equal(copies, 3, `the whole memory, then 64 KiB twice: the second is not smaller, and pre-copy stops (${copies} copies)`)
 })
