@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>]`: live migration of a
+ * [--out <name>] [--throttle on|off]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -12,16 +12,16 @@
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
  * The ledger is a local `JobsState` (the handover applied at once): consensus latency is the jobs
  * and ledger benchmarks' subject, not this one's. Downtime = pause request → handover applied
- * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again:
- * `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
+ * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again, the
+ * worker's `resumed` reply: `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
 import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { initCoreWasm } from '../core-wasm/index.ts'
-import { TaskHandedOverError } from '../core/jobs/errors.ts'
+import { TaskAbortedError, TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
-import type { CheckpointLink, PauseDecision } from '../core/jobs/runner.ts'
+import type { CheckpointLink, PauseDecision, WarmWorker } from '../core/jobs/runner.ts'
 import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
@@ -40,6 +40,8 @@ const MBIT = flag('mbit', 100)
 const str = (name: string, dflt: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt }
 /** `--out <name>`: bench/results/<name>.json @default migration */
 const OUT = str('out', 'migration')
+/** `--throttle on|off`: auto-converge (outgoing.ts `throttle`) @default on */
+const THROTTLE = str('throttle', 'on') === 'on'
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -55,27 +57,35 @@ const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, ma
 const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface Handle { link: CheckpointLink, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
+interface Handle { control: Int32Array, link: CheckpointLink, resumed: Promise<boolean>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
 
 /** Starts the task (from `from` when given) and gives the owner's handle on it. */
-function start (from?: Uint8Array): Handle {
-  const sab = new SharedArrayBuffer(8) // the request and the dirty-tracking epoch (worker-run.ts)
+function start (from?: Uint8Array, warm?: WarmWorker): Handle {
+  const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
   const control = new Int32Array(sab)
   const memWaiters: Array<(d: MemoryDelta) => void> = []
   let pauseWaiter: ((s: PausedReply) => void) | undefined
   let decider: ((d: PauseDecision) => void) | undefined
+  let onResumed = (_warm: boolean): void => {}
+  const resumed = new Promise<boolean>(resolve => { onResumed = resolve })
+  const ac = new AbortController()
   const link: CheckpointLink = {
     spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
     moveFrom: true, // the target's snapshot is built for this run alone
+    ...(warm != null ? { warm } : {}), // its worker made ahead, as the service does (warm-arrivals.ts)
     onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
+    onResumed,
     onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
   }
-  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link }).catch((err: unknown) => {
-    if (!(err instanceof TaskHandedOverError)) throw err
+  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link, signal: ac.signal }).catch((err: unknown) => {
+    if (!(err instanceof TaskHandedOverError) && !(err instanceof TaskAbortedError)) throw err
   })
   return {
+    control,
     link,
     done,
+    resumed,
+    stop: () => { ac.abort('bench over') },
     copy: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
     pause: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
     decide: d => { decider?.(d) }
@@ -84,7 +94,7 @@ function start (from?: Uint8Array): Handle {
 
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
-async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
+async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -94,7 +104,17 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
   apply(1, SRC, { kind: 'job.submit', body: { at: Date.now(), module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 3_600_000, memoryBytes: limits.memoryBytes, leaseTtlMs: 600_000 } })
   apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
   let ready: ReadySnapshot | undefined
-  const incoming = new MigrationIncoming({ state, sha256, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready = r }, log: () => {} })
+  let warm: WarmWorker | undefined
+  const incoming = new MigrationIncoming({
+    state,
+    sha256,
+    hasRoom: () => true,
+    prepareModule: async () => {},
+    keep: async () => {},
+    ready: r => { ready = r },
+    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes }) },
+    log: () => {}
+  })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
 
   const task = start()
@@ -118,20 +138,21 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
     copyMemory: task.copy,
     pause: task.pause,
     decide: task.decide,
+    memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
+    ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
-  // the target resumes: the snapshot built from its chunks, a new worker from it, until it
-  // answers a memory copy
+  // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
+  // reaches the call it was paused in (the worker's `resumed` reply; no memory copied to ask)
   const t0 = performance.now()
-  const resumed = start(ready.snapshot())
-  await resumed.copy(true)
+  const resumed = start(ready.snapshot(), warm)
+  const resumedWarm = await resumed.resumed
   const resumeMs = performance.now() - t0
-  await resumed.pause(false)
-  resumed.decide({ leave: 'bench over' })
+  resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]

@@ -4,18 +4,12 @@
  * migration), with core/migration's worker side, which posts its interim replies (memory copies,
  * checkpoints) before the last one — as node-runtime/jobs/task-worker-main.ts does.
  */
-import { handleRunMessage, transferOf, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
-import { Inbox, isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-run.ts'
+import { transferOf, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
+import { taskWorkerHandler } from '../../core/migration/worker-run.ts'
 
 const scope = self as unknown as { postMessage: (m: unknown, transfer?: Transferable[]) => void, onmessage: ((e: MessageEvent) => void) | null }
 /** a memory delta or a snapshot is as large as the task's memory: move it, do not clone it again */
 const post = (reply: WorkerReply): void => { scope.postMessage(reply, transferOf(reply)) }
-const inbox = new Inbox()
-let started = false
-scope.onmessage = (e: MessageEvent) => {
-  const msg: unknown = e.data
-  if (started) { inbox.push(msg); return }
-  started = true
-  void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox) : handleRunMessage(msg)).then(post)
-}
+const handle = taskWorkerHandler(post)
+scope.onmessage = (e: MessageEvent) => { handle(e.data) }
 scope.postMessage({ type: 'ready' })

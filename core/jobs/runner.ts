@@ -58,6 +58,11 @@ export interface CheckpointLink {
   onReply: (reply: Extract<WorkerReply, { type: 'memory' | 'checkpoint' }>) => void
   onPaused: (reply: PausedReply) => Promise<PauseDecision>
   /**
+   * a run from `spec.from` reached the call it was paused in: it runs again (how long a resume
+   * took); `warm`: in the instance its warm worker made ahead
+   */
+  onResumed?: (warm: boolean) => void
+  /**
    * run time the task already used before `spec.from` (on another peer: its snapshot's clock),
    * charged against its wall-clock limit: a moved or resumed task keeps its remaining time
    * @default 0
@@ -70,6 +75,29 @@ export interface CheckpointLink {
    * task — and detached here @default false
    */
   moveFrom?: boolean
+  /**
+   * a worker made ahead for this run (`TaskRunner.warm`): the run takes it instead of starting
+   * one, and restores `spec.from` into its ready instance when that fits. A handle already taken,
+   * released or dead is ignored (a fresh worker)
+   */
+  warm?: WarmWorker
+}
+
+/** A worker started ahead of its run (`TaskRunner.warm`), holding a ready instance. */
+export interface WarmWorker {
+  /** true once a run took it, it was released, or its worker died */
+  readonly spent: boolean
+  /** terminates the worker unless a run took it; idempotent */
+  release: () => void
+}
+
+/** What a warm worker is made for. */
+export interface WarmSpec {
+  /** the instrumented module the run will get */
+  module: Uint8Array
+  limits: Partial<TaskLimits>
+  /** the memory its instance is grown to and touched (the snapshot's to come, at most the cap) */
+  memoryBytes: number
 }
 
 /** What happens to a paused task: it goes on in its worker, or leaves this peer. */
@@ -85,6 +113,20 @@ export interface TaskRunner {
   readonly queued: number
   /** fails queued tasks and terminates running ones (RunnerStoppedError); idempotent */
   stop: () => void
+  /**
+   * starts a worker now, outside the runner's capacity (the caller bounds how many), that makes an
+   * instance of `spec.module` with its memory grown and touched, for a checkpointable run from a
+   * snapshot that arrives later (a migration's target): pass it as `CheckpointLink.warm`, or
+   * `release()` it
+   */
+  warm: (spec: WarmSpec) => WarmWorker
+}
+
+/** A warm worker as the runner holds it. */
+interface HeldWarm extends WarmWorker {
+  /** hands the worker and its later events to a run; undefined when spent */
+  /** hands the worker and its later events to a run under `limits`; undefined when spent or made for other limits */
+  take: (events: TaskWorkerEvents, limits: TaskLimits) => { worker: TaskWorker, ready: boolean } | undefined
 }
 
 export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit = {}): TaskRunner {
@@ -141,6 +183,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
           else if (reply.type === 'failed') finish(sandboxErrorFrom(reply.error))
           else if (reply.type === 'paused' && link != null) paused(reply, link)
           else if ((reply.type === 'memory' || reply.type === 'checkpoint') && link != null) link.onReply(reply)
+          else if (reply.type === 'resumed') link?.onResumed?.(reply.warm)
         },
         failure: err => { finish(err) }
       }
@@ -161,6 +204,13 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       }
       const start = (): void => {
         timer = setTimeout(() => { finish(new JobWorkerError(`the task's worker did not start within ${startTimeoutMs} ms`)) }, startTimeoutMs)
+        const taken = link?.warm != null && warms.has(link.warm) ? (link.warm as HeldWarm).take(events, limits) : undefined
+        if (taken == null) link?.warm?.release() // it was for this run alone
+        else {
+          worker = taken.worker
+          if (taken.ready) events.message({ type: 'ready' })
+          return
+        }
         try {
           worker = spawn(limits, events)
         } catch (err) {
@@ -173,8 +223,49 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     })
   }
 
+  /** warm workers not yet taken by a run, released or dead (stop() terminates them) */
+  const warms = new Set<WarmWorker>()
+  function warm (spec: WarmSpec): WarmWorker {
+    const limits = resolveLimits(spec.limits)
+    let run: TaskWorkerEvents | undefined
+    let ready = false
+    let spent = false
+    let worker: TaskWorker | undefined
+    const events: TaskWorkerEvents = {
+      message: reply => {
+        if (reply.type === 'ready') {
+          ready = true
+          worker?.post({ type: 'warm', module: spec.module, limits, memoryBytes: spec.memoryBytes })
+        }
+        run?.message(reply) // before a run took it the worker says nothing but `ready`
+      },
+      failure: err => { spent = true; warms.delete(held); run?.failure(err) }
+    }
+    const held: HeldWarm = {
+      get spent () { return spent },
+      release () { if (!spent) { spent = true; warms.delete(held); worker?.terminate() } },
+      take (e, runLimits) {
+        // the worker's heap limit and the instance's memory cap were set for `limits`
+        if (spent || worker == null || runLimits.memoryBytes !== limits.memoryBytes || runLimits.maxOutputBytes > limits.maxOutputBytes) return undefined
+        spent = true
+        warms.delete(held)
+        run = e
+        return { worker, ready }
+      }
+    }
+    if (stopped) { spent = true; return held }
+    try {
+      worker = spawn(limits, events)
+      warms.add(held)
+    } catch {
+      spent = true // the run that would take it starts a worker of its own
+    }
+    return held
+  }
+
   return {
     capacity,
+    warm,
     get running () { return running },
     get queued () { return waiting.length },
     async run (module, task = {}, partial = {}, opts = {}) {
@@ -196,6 +287,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       if (stopped) return
       stopped = true
       for (const abort of [...active]) abort(new RunnerStoppedError('the task runner was stopped'))
+      for (const w of [...warms]) w.release()
       for (const w of waiting.splice(0)) { running++; w() } // each woken task releases the slot it is handed
     }
   }

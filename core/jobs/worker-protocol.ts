@@ -15,11 +15,20 @@
  *   worker → owner  { type: 'memory', delta }        the memory chunks changed since the last copy
  *                                                    (all of them on a new tracking epoch): pre-copy
  *   worker → owner  { type: 'checkpoint', snapshot } a snapshot taken on the way (the task runs on)
+ *   worker → owner  { type: 'resumed', warm }        a run restored `from` a snapshot has reached the
+ *                                                    call it was paused in: it runs again (`warm`: in
+ *                                                    the instance a `warm` message made)
  *   worker → owner  { type: 'paused', snapshot, delta } the task stopped: its snapshot *without*
  *                                                    memory, and the chunks changed since the last
  *                                                    copy; the worker keeps the paused instance
  *   owner  → worker { type: 'resume' }               go on in that same instance (a failed move);
  *                                                    to let the task leave, the owner terminates it
+ *
+ * A worker made ahead for a migrating task (TaskRunner.warm) first gets
+ *
+ *   owner  → worker { type: 'warm', module, limits, memoryBytes }  an instance made now, its memory
+ *                                                    grown and touched; the `run` that follows
+ *                                                    restores its snapshot into it when it fits
  */
 import { runInSandbox } from './sandbox.ts'
 import { serializeJobError, type SerializedJobError } from './errors.ts'
@@ -34,7 +43,10 @@ export interface CheckpointRunSpec {
   /**
    * Int32Array view: element 0 the request (0 nothing, 1 copy memory, 2 pause, 3 checkpoint and go
    * on); element 1, when present, the dirty-tracking epoch: a copy or pause under an epoch the
-   * worker has not seen sends every chunk (a new migration's first round) @default epoch 0
+   * worker has not seen sends every chunk (a new migration's first round) @default epoch 0;
+   * element 2, when present, is written by the worker: the task's memory size in 64 KiB pages
+   * as of its last WASI call (a migration's offer announces it); element 3, when present, is the
+   * owner's throttle: the share of time (0–99 %) the task sleeps at its WASI calls
    */
   control: SharedArrayBuffer
   /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */
@@ -55,20 +67,30 @@ export interface MemoryDelta {
   indices: Uint32Array
   /** each listed chunk's xxHash64 (its name in the chunk protocol) */
   hashes: BigUint64Array
-  /** the listed chunks' bytes, back to back */
+  /**
+   * the listed chunks' bytes, back to back; unless `full`, a view of a buffer the worker shares and
+   * reuses: valid only until the owner's next copy or pause request
+   */
   bytes: Uint8Array
 }
 
 export interface RunMessage { type: 'run', module: Uint8Array, task: TaskSpec, limits: TaskLimits, checkpoint?: CheckpointRunSpec }
+/**
+ * before `run`, optional: make an instance of this (instrumented) module now, its memory grown to
+ * `memoryBytes` and touched, for a checkpointable run `from` a snapshot that arrives later (a
+ * migration's target, while the chunks come in: core/migration/checkpoint-run.ts `warmInstance`)
+ */
+export interface WarmMessage { type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number }
 /** after a `paused` reply: go on in the paused instance */
 export interface ResumeMessage { type: 'resume' }
-export type OwnerMessage = RunMessage | ResumeMessage
+export type OwnerMessage = RunMessage | ResumeMessage | WarmMessage
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done', output: TaskOutput }
   | { type: 'failed', error: SerializedJobError }
   | { type: 'memory', delta: MemoryDelta }
   | { type: 'checkpoint', snapshot: Uint8Array }
+  | { type: 'resumed', warm: boolean }
   | PausedReply
 
 /** `snapshot` is encoded without memory (snapshot-codec.ts); the memory is the tracked chunks */

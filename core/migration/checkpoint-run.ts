@@ -36,6 +36,8 @@ export interface PausePoint {
   name: string
   /** WASI calls so far, this one included */
   calls: number
+  /** the linear memory's size now */
+  memoryBytes: number
 }
 
 export interface CheckpointRunOptions {
@@ -48,6 +50,68 @@ export interface CheckpointRunOptions {
   from?: TaskSnapshot
   /** bytes of memory lent to asyncify's unwind buffer @default 65536 */
   unwindBytes?: number
+  /**
+   * the share of time (0–99 %) the task is made to sleep, asked at every WASI call: a migration
+   * whose pre-copy does not converge slows the task so that it dirties memory more slowly
+   * (auto-converge). The sleeps do not count on the task's monotonic clock, as a pause does not:
+   * a task pacing itself by that clock does not catch up. @default none
+   */
+  throttle?: () => number
+  /** called once when a run restored `from` a snapshot reaches the call it was paused in: it runs again */
+  onResumed?: () => void
+  /**
+   * an instance of this module made ahead with its memory grown and touched (`warmInstance`): a
+   * run `from` a snapshot at least that large restores into it, so the snapshot's memory is
+   * copied into pages already faulted in (a fresh 256 MiB costs ~1.7 s of page faults here, a
+   * warm copy ~40 ms). Used once; ignored (a fresh instance) when it does not fit
+   */
+  warm?: WarmInstance
+}
+
+/** An instance made before its run (see `CheckpointRunOptions.warm`). */
+export interface WarmInstance {
+  /** the (capped) module's bytes it was compiled from */
+  readonly bytes: Uint8Array
+  readonly module: WebAssembly.Module
+  readonly instance: WebAssembly.Instance
+  /** its memory's size now, bytes */
+  readonly memoryBytes: number
+  /** the WASI functions its imports call, set by the run that takes it */
+  readonly dispatch: Record<string, (...a: never[]) => unknown>
+  /** taken by a run */
+  used: boolean
+}
+
+/**
+ * Compiles `mod` under `limits`' memory cap, instantiates it with WASI imports bound later (by the
+ * run that takes it) and grows its memory to `memoryBytes` (at most the cap), writing one byte of
+ * each 4 KiB page so that the pages are faulted in now, not while a resume copies a snapshot in.
+ * Throws a `ResumeError` when the module cannot be made so (it imports anything but WASI
+ * functions, or its start section calls one).
+ */
+export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits, memoryBytes: number): Promise<WarmInstance> {
+  const capPages = Math.floor(limits.memoryBytes / WASM_PAGE)
+  const { bytes } = capModuleMemory(mod.bytes, capPages)
+  const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
+  const dispatch: Record<string, (...a: never[]) => unknown> = {}
+  const wasi: Record<string, (...a: never[]) => unknown> = {}
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module !== WASI_MODULE || imp.kind !== 'function') throw new ResumeError(`a warm instance takes WASI functions only, not ${imp.module}.${imp.name}`)
+    wasi[imp.name] = (...a: never[]) => {
+      const f = dispatch[imp.name]
+      if (f == null) throw new ResumeError(`${imp.name} was called before the run took the instance`)
+      return f(...a)
+    }
+  }
+  const instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: wasi as WebAssembly.ModuleImports })
+  const memory = (instance.exports as { memory?: WebAssembly.Memory }).memory
+  if (!(memory instanceof WebAssembly.Memory)) throw new ResumeError('the module exports no memory')
+  const pages = Math.min(capPages, Math.floor(memoryBytes / WASM_PAGE))
+  const have = memory.buffer.byteLength / WASM_PAGE
+  if (pages > have) memory.grow(pages - have)
+  const mem = new Uint8Array(memory.buffer)
+  for (let i = 0; i < mem.length; i += 4096) mem[i] = mem[i] // a write faults the page in; its byte is kept
+  return { bytes, module, instance, memoryBytes: mem.length, dispatch, used: false }
 }
 
 export type CheckpointRunResult =
@@ -76,9 +140,11 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   const from = opts.from
   const capPages = Math.floor(limits.memoryBytes / WASM_PAGE)
   const { bytes } = capModuleMemory(mod.bytes, capPages)
+  const warm = from != null && opts.warm != null && fits(opts.warm, bytes, from.memory.length) ? opts.warm : undefined
+  if (warm != null) warm.used = true
   let module: WebAssembly.Module
   try {
-    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
+    module = warm?.module ?? await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
   } catch (err) {
     throw new InvalidModuleError(`not a valid WebAssembly module: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -99,7 +165,21 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   // the task's monotonic clock continues from the snapshot's
   let clockStart = performance.now()
   let clockBase = from?.clockNs ?? 0n
-  const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart) * 1e6))
+  let slept = 0 // ms of throttle sleeps since clockStart: not on the task's clock
+  const clockNs = (): bigint => clockBase + BigInt(Math.round((performance.now() - clockStart - slept) * 1e6))
+  let runningSince: number | undefined // while throttled: when the task last woke
+  const sleeper = opts.throttle != null ? new Int32Array(new SharedArrayBuffer(4)) : undefined
+  /** Sleeps the throttle's share of the time the task ran since it last woke (slices of ≥ 2 ms run). */
+  const throttleHere = (pct: number): void => {
+    if (!(pct > 0) || sleeper == null) { runningSince = undefined; return }
+    const now = performance.now()
+    if (runningSince == null) { runningSince = now; return }
+    const ran = now - runningSince
+    if (ran < 2) return
+    Atomics.wait(sleeper, 0, 0, Math.min(200, ran * Math.min(pct, 99) / (100 - Math.min(pct, 99))))
+    runningSince = performance.now()
+    slept += runningSince - now
+  }
   base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
     if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)
     new DataView(ex().memory.buffer).setBigUint64(ptr, clockNs(), true)
@@ -113,6 +193,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   /** the call a rewind must reach, and what it returns there */
   let rewindTo = from != null ? { name: from.pausedIn, result: from.pausedResult } : undefined
   let declined = 0
+  let restoring = from != null // until the first rewind reaches its call
   let lent: Uint8Array | undefined // the bytes the unwind buffer covers, while it is lent
   let pausedIn = ''
   let pausedResult = 0
@@ -127,11 +208,13 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
         state = 'normal'
         if (lent != null) { new Uint8Array(ex().memory.buffer).set(lent, 0); lent = undefined }
         if (rewindTo == null || name !== rewindTo.name) throw new ResumeError(`the rewind reached ${name}, not ${rewindTo?.name ?? '?'}: the snapshot does not fit this module`)
+        if (restoring) { restoring = false; opts.onResumed?.() }
         return rewindTo.result
       }
       const result = fn(...a)
       calls++
-      if (opts.shouldPause?.({ name, calls }, copyMemory) === true) {
+      if (opts.throttle != null) throttleHere(opts.throttle())
+      if (opts.shouldPause?.({ name, calls, memoryBytes: ex().memory.buffer.byteLength }, copyMemory) === true) {
         if (!prepareUnwind()) { declined++; return result }
         pausedIn = name
         pausedResult = typeof result === 'number' ? result : 0
@@ -159,7 +242,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
 
   let instance: WebAssembly.Instance
   try {
-    instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: imports as WebAssembly.ModuleImports })
+    if (warm != null) Object.assign(warm.dispatch, imports)
+    instance = warm?.instance ?? await WebAssembly.instantiate(module, { [WASI_MODULE]: imports as WebAssembly.ModuleImports })
   } catch (err) {
     throw new JobTrapError(`instantiation failed: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -238,6 +322,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     rewindTo = { name: snap.pausedIn, result: snap.pausedResult }
     clockBase = snap.clockNs
     clockStart = performance.now()
+    slept = 0
     state = 'rewinding'
   }
 
@@ -266,4 +351,11 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     lendFor(snap.unwind)
     snap.globals.forEach((g, i) => { globalAt(i).value = g.value })
   }
+}
+
+/** `warm` was made from these module bytes, never ran, and its memory is no larger than the snapshot's. */
+function fits (warm: WarmInstance, bytes: Uint8Array, memoryBytes: number): boolean {
+  if (warm.used || warm.memoryBytes > memoryBytes || warm.bytes.length !== bytes.length) return false
+  for (let i = 0; i < bytes.length; i++) if (warm.bytes[i] !== bytes[i]) return false
+  return true
 }

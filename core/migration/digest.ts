@@ -26,7 +26,9 @@ const DIGEST_VERSION = 1
 const hex = (d: Uint8Array): string => { let out = ''; for (const b of d) out += b.toString(16).padStart(2, '0'); return out }
 
 export async function sha256 (bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  // WebCrypto takes no view of a SharedArrayBuffer (a worker's reused memory delta, dirty.ts): copied
+  const own = bytes.buffer instanceof ArrayBuffer ? bytes as Uint8Array<ArrayBuffer> : bytes.slice()
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', own))
 }
 
 /** A synchronous SHA-256 (32 bytes out), e.g. node:crypto's, given by the platform. */

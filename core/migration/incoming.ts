@@ -1,5 +1,5 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.2.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.3.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
  * module is fetched and instrumented before the answer (once per module). Each chunk is written
@@ -11,7 +11,8 @@
  * new worker is that image with the snapshot's other fields written around it (no copy of memory;
  * service.ts). Sessions idle for `sessionTtlMs` are dropped; a session's image is bounded by the
  * job's memory cap, and the chunk bytes it takes by four times that cap (pre-copy rounds resend
- * dirty chunks; the source stops pre-copying at twice the memory).
+ * dirty chunks; the source stops pre-copying at twice the memory). The offer's memory size (over
+ * the cap: refused) is faulted into the image before the answer (chunk-image.ts `pretouch`).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkImage } from './chunk-image.ts'
@@ -36,6 +37,12 @@ export interface IncomingContext {
   heldMemory?: (slot: { job: string, task: number, replica: number }) => Uint8Array | undefined
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
+  /**
+   * an offer was accepted for a task whose memory is `memoryBytes` now (0: the source did not
+   * say): the service may make the task's worker ready ahead (core/jobs/runner.ts `warm`)
+   * @default nothing
+   */
+  arriving?: (a: { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number }) => void
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
@@ -58,6 +65,8 @@ interface Session { from: string, job: string, task: number, replica: number, ma
 export class MigrationIncoming {
   readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
   private readonly sessions = new Map<string, Session>()
+  /** offers accepted whose image is being faulted in (they count as sessions) */
+  private pretouching = 0
 
   constructor (private readonly ctx: IncomingContext, private readonly opts: { maxSessions?: number, sessionTtlMs?: number } = {}) {}
 
@@ -165,11 +174,12 @@ export class MigrationIncoming {
 
   private async offer (req: Extract<MigrationRequest, { type: 'offer' }>, peer: string): Promise<MigrationResponse> {
     this.stats.offers++
-    if (this.sessions.size >= (this.opts.maxSessions ?? 4)) return { type: 'refuse', reason: 'busy: too many migrations arriving' }
+    if (this.sessions.size + this.pretouching >= (this.opts.maxSessions ?? 4)) return { type: 'refuse', reason: 'busy: too many migrations arriving' }
     if (!this.ctx.hasRoom()) return { type: 'refuse', reason: 'at capacity: no free task slot' }
     const why = this.notHolder(req, peer)
     if (why != null) return { type: 'refuse', reason: why }
     const job = this.ctx.state.jobs.get(req.job) as JobState
+    if (req.memoryBytes > job.spec.memoryBytes) return { type: 'refuse', reason: `a memory of ${req.memoryBytes} bytes is over the job's cap of ${job.spec.memoryBytes}` }
     try {
       await this.ctx.prepareModule(job.spec.module, [peer, job.author])
     } catch (err) {
@@ -188,6 +198,16 @@ export class MigrationIncoming {
       for (const c of fixedChunks(memory, DEFAULT_CHUNK_BYTES)) if (!held.has(c.hash)) held.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
     }
     const image = new ChunkImage(job.spec.memoryBytes, held, this.ctx.sha256)
+    // the new instance's memory is made ready meanwhile (its own thread); the image's pages are
+    // faulted in before the answer, so the first round's chunks land on warm pages
+    this.ctx.arriving?.({ id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes })
+    // (the session is not known until then: a chunk sent before the answer is refused, never zeroed)
+    this.pretouching++
+    try {
+      await image.pretouch(req.memoryBytes)
+    } finally {
+      this.pretouching--
+    }
     this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now() })
     return { type: 'accept', have: image.heldNames() }
   }

@@ -1,19 +1,22 @@
 /**
- * The codec of `/novacron/migration/1.2.0` (1.2.0: each chunk carries the index it is placed at,
- * so the target writes it into the memory image at once: chunk-image.ts): the holder of a running task (source) moves it to a
+ * The codec of `/novacron/migration/1.3.0` (1.2.0: each chunk carries the index it is placed at,
+ * so the target writes it into the memory image at once: chunk-image.ts; 1.3.0: the offer
+ * carries the task's memory size, so the target faults its image and the new instance's memory
+ * in before the first chunk, not while the chunks and the resume wait on it): the holder of a running task (source) moves it to a
  * target over request/response calls. One message type per step; every length is checked against
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
  *   request  := varUint(1) • offer | varUint(2) • chunks | varUint(3) • final | varUint(4) • abort
  *             | varUint(5) • keep
  *   offer    := varString(id) • varString(job) • varUint(task) • varUint(replica)
- *               • varUint(tokenEpoch) • varUint(tokenSlot)
+ *               • varUint(tokenEpoch) • varUint(tokenSlot) • varUint(memoryBytes)
+ *               the task's memory size as the offer leaves (0: unknown; over the job's cap: refused)
  *   chunks   := varString(id) • varUint(n) • (varUint(index) • varUint8Array(chunkFrame))*
  *               chunk `index` of memory (offset index × 8 KiB; precopy.ts's frames)
  *   final    := varString(id) • varUint8Array(snapshotWithoutMemory) • recipe • bytes32(sha256)
  *   recipe   := varUint(totalLength) • varUint(n) • (bytes8(xxh64) • varUint(length))*
  *   abort    := varString(id)
- *   keep     := offer's fields • bytes32(sha256)   keep the blob of a checkpoint (fetched from the sender)
+ *   keep     := offer's fields but memoryBytes • bytes32(sha256)   keep the blob of a checkpoint (fetched from the sender)
  *   response := varUint(1) • hashes            accept: chunks the target already holds
  *             | varUint(2) • hashes            resend: chunks that arrived corrupted, or are missing
  *             | varUint(3)                     ok
@@ -30,7 +33,7 @@ import type { ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
 
-export const MIGRATION_PROTOCOL = '/novacron/migration/1.2.0'
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.3.0'
 
 export const MAX_ID = 64
 export const MAX_FRAMES = 4096
@@ -39,7 +42,7 @@ const MAX_STRING = 256
 const MAX_META = 64 * 1024 * 1024 + 1024
 
 export type MigrationRequest =
-  | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number } }
+  | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, memoryBytes: number }
   | { type: 'chunks', id: string, chunks: IndexedFrame[] }
   | { type: 'final', id: string, meta: Uint8Array, recipe: ChunkRecipe, sha256: string }
   | { type: 'abort', id: string }
@@ -155,6 +158,7 @@ export function encodeRequest (m: MigrationRequest): Uint8Array {
       encoding.writeVarUint(e, m.token.epoch)
       encoding.writeVarUint(e, m.token.slot)
       if (m.type === 'keep') writeHex(e, m.blob, 32)
+      else encoding.writeVarUint(e, m.memoryBytes)
       break
     case 'final':
       encoding.writeVarUint8Array(e, m.meta)
@@ -180,7 +184,7 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
         const task = uint(d, 'task')
         const replica = uint(d, 'replica')
         const token = { epoch: uint(d, 'token epoch'), slot: uint(d, 'token slot') }
-        if (type === REQ.offer) return { type: 'offer', id, job, task, replica, token }
+        if (type === REQ.offer) return { type: 'offer', id, job, task, replica, token, memoryBytes: uint(d, 'memory bytes') }
         if (d.arr.length - d.pos < 32) bad('keep: the blob id runs past the end')
         return { type: 'keep', id, job, task, replica, token, blob: hex(decoding.readUint8Array(d, 32)) }
       }

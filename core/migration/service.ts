@@ -11,13 +11,13 @@
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
  *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
  *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
- * - it serves `/novacron/migration/1.2.0` for tasks arriving (incoming.ts), and on the committed
+ * - it serves `/novacron/migration/1.3.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import type { CommittedEntry } from '../ledger/types.ts'
 import type { JobEntry } from '../jobs/entries.ts'
-import type { CheckpointLink, PauseDecision } from '../jobs/runner.ts'
+import type { CheckpointLink, PauseDecision, WarmSpec, WarmWorker } from '../jobs/runner.ts'
 import type { JobEvent, JobsState } from '../jobs/state.ts'
 import type { HeldTask, JobWorker, WorkerMigrationHooks } from '../jobs/worker.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
@@ -29,6 +29,7 @@ import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
 import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
+import { WarmArrivals } from './warm-arrivals.ts'
 import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE } from './worker-run.ts'
 
 export interface MigrationComponents {
@@ -59,6 +60,12 @@ export interface MigrationComponents {
   checkpointJournal?: CheckpointJournal
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
+  /**
+   * starts a task worker ahead for a task arriving here (core/jobs/runner.ts `warm`): its memory
+   * is made ready while the chunks come in; undefined: none now @default none (the run starts a
+   * fresh worker)
+   */
+  warm?: (spec: WarmSpec) => WarmWorker | undefined
   /** peers that may take a task (the mesh's members, self excluded) */
   peers: () => string[]
   /**
@@ -201,6 +208,15 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     }
   }
 
+  const arrivals = c.warm != null ? new WarmArrivals(c.warm) : undefined
+  /** the task's worker made ahead, with its module, as its offer is accepted (warm-arrivals.ts) */
+  const arriving = async (a: { job: string, task: number, replica: number, memoryBytes: number }, from: string): Promise<void> => {
+    const job = c.jobs.state.jobs.get(a.job)
+    if (arrivals == null || job == null) return
+    const mod = await c.instrument(await c.fetchBlob(job.spec.module, [from, job.author])) // cached: the offer just instrumented it
+    arrivals.add(keyOf(a), { module: mod.bytes, limits: { memoryBytes: job.spec.memoryBytes, timeoutMs: job.spec.timeoutMs }, memoryBytes: a.memoryBytes })
+  }
+
   const incoming = new MigrationIncoming({
     state: c.jobs.state,
     ...(c.sha256 != null ? { sha256: c.sha256 } : {}),
@@ -219,6 +235,9 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     },
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
+    ...(arrivals != null
+      ? { arriving: a => { void arriving(a, a.from).catch((err: unknown) => { log(`migration ${a.id}: no worker made ahead: ${err instanceof Error ? err.message : String(err)}`) }) } }
+      : {}),
     heldMemory: slot => {
       const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
       const bytes = cp != null ? c.getBlob?.(cp.snapshot) : undefined
@@ -258,6 +277,11 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     })
   }
 
+  const warmFor = (key: string): { warm?: WarmWorker } => {
+    const warm = arrivals?.take(key)
+    return warm != null ? { warm } : {}
+  }
+
   const hooks: WorkerMigrationHooks = {
     async prepare (held) {
       if (init.checkpointTasks === false) return undefined
@@ -269,7 +293,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         throw err
       }
       const key = keyOf(held)
-      const sab = new SharedArrayBuffer(8) // the request, and the dirty-tracking epoch (worker-run.ts)
+      const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
       const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
       const handed = adopted.get(key)
       if (handed != null) adopted.delete(key)
@@ -281,8 +305,9 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
         // the run time it had on the peer that paused it counts against its limit here
         ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
-        // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's)
-        ...(handed != null && from === handed.snapshot ? { moveFrom: true } : {}),
+        // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's),
+        // and a worker may be waiting for it with its memory ready
+        ...(handed != null && from === handed.snapshot ? { moveFrom: true, ...warmFor(key) } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.delta)
           else void storeCheckpoint(r, reply.snapshot)
@@ -421,6 +446,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call, and a loop that makes none cannot be stopped inside it; it runs on here`)
         },
         decide: d => { r.decide?.(d) },
+        memoryBytes: () => Atomics.load(r.control, 2) * 65536 || undefined,
+        throttle: pct => { Atomics.store(r.control, 3, pct) },
         log
       }, { id, job: r.held.job, task: r.held.task, replica: r.held.replica, token: r.held.token }, targets, init)
       records.push(rec)
@@ -508,6 +535,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       if (!started) return
       started = false
       clearTimeout(orphanTimer)
+      arrivals?.stop()
       await c.unhandle(MIGRATION_PROTOCOL)
     }
   }

@@ -14,11 +14,15 @@
  *   3 checkpoint  → stop, post the whole snapshot as a `checkpoint` reply, and go on at once in the
  *                   same instance (periodic checkpoints).
  * A pause the task cannot take (files open, see checkpoint-run.ts) is asked again at the next call.
+ * When the control word has a third element, the worker keeps the task's memory size there, in
+ * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
+ * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
-import type { OwnerMessage, RunMessage, WorkerReply } from '../jobs/worker-protocol.ts'
-import { runCheckpointable, type CheckpointRunResult } from './checkpoint-run.ts'
+import { handleRunMessage, type OwnerMessage, type RunMessage, type WarmMessage, type WorkerReply } from '../jobs/worker-protocol.ts'
+import { runCheckpointable, warmInstance, type CheckpointRunResult, type WarmInstance } from './checkpoint-run.ts'
+import { WASM_PAGE } from '../jobs/wasm-binary.ts'
 import { DirtyTracker } from './dirty.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
 import type { TaskSnapshot } from './snapshot.ts'
@@ -27,6 +31,30 @@ export const CONTROL_NONE = 0
 export const CONTROL_COPY_MEMORY = 1
 export const CONTROL_PAUSE = 2
 export const CONTROL_CHECKPOINT = 3
+
+/**
+ * A task worker's message handler (Node worker thread and Web Worker entries alike): an optional
+ * `warm`, then the one `run` (checkpointable runs here, others in core/jobs' sandbox), then the
+ * owner's messages to a running checkpointable task.
+ */
+export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: unknown) => void {
+  const inbox = new Inbox()
+  let started = false
+  let warm: Promise<WarmInstance | undefined> | undefined
+  return msg => {
+    if (started) { inbox.push(msg); return }
+    const m = msg as Partial<WarmMessage> | null
+    if (m?.type === 'warm') {
+      // a failed warm-up costs nothing but the time: the run makes a fresh instance
+      if (warm == null && m.module instanceof Uint8Array && m.limits != null && typeof m.memoryBytes === 'number') {
+        warm = warmInstance({ bytes: m.module, globals: [], originalBytes: m.module.length }, m.limits, m.memoryBytes).catch(() => undefined)
+      }
+      return
+    }
+    started = true
+    void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox, warm) : handleRunMessage(msg)).then(post)
+  }
+}
 
 /** True for a run message this file handles. */
 export function isCheckpointRun (msg: unknown): msg is RunMessage & { checkpoint: NonNullable<RunMessage['checkpoint']> } {
@@ -55,19 +83,24 @@ export class Inbox {
  * Runs one checkpointable task; `post` carries the interim replies, `inbox` the owner's messages
  * after `run`. Resolves with the last reply (`done` or `failed`).
  */
-export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNullable<RunMessage['checkpoint']> }, post: (reply: WorkerReply) => void, inbox: Inbox): Promise<WorkerReply> {
+export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNullable<RunMessage['checkpoint']> }, post: (reply: WorkerReply) => void, inbox: Inbox, warming?: Promise<WarmInstance | undefined>): Promise<WorkerReply> {
   const { checkpoint, task, limits } = msg
   const control = new Int32Array(checkpoint.control)
   const epoch = (): number => control.length > 1 ? Atomics.load(control, 1) : 0
   const mod = { bytes: msg.module, globals: checkpoint.globals, originalBytes: msg.module.length }
   try {
     await initCoreWasm() // xxh64 for the dirty tracking
-    const tracker = new DirtyTracker(checkpoint.chunkBytes)
+    const tracker = new DirtyTracker(checkpoint.chunkBytes, true) // a partial delta's bytes live until the next request
     const from: TaskSnapshot | undefined = checkpoint.from != null ? decodeSnapshot(checkpoint.from, { viewMemory: true }) : undefined // restoring copies it into the instance
+    const warm = from != null ? await warming : undefined
     let request = CONTROL_NONE
+    let published = 0 // the memory size last written to control[2]
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
-      ...(from != null ? { from } : {}),
-      shouldPause: (_at, memory) => {
+      ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
+      ...(warm != null ? { warm } : {}),
+      ...(control.length > 3 ? { throttle: () => Atomics.load(control, 3) } : {}),
+      shouldPause: (at, memory) => {
+        if (at.memoryBytes !== published && control.length > 2) { published = at.memoryBytes; Atomics.store(control, 2, at.memoryBytes / WASM_PAGE) }
         const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
         if (r === CONTROL_COPY_MEMORY) {
           post({ type: 'memory', delta: tracker.delta(memory(), epoch()) })
@@ -86,6 +119,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
         post({ type: 'paused', snapshot: encodeSnapshot({ ...snap, memory: new Uint8Array(0) }), delta })
         const next = await inbox.next() as Partial<OwnerMessage> | null
         if (next?.type !== 'resume') return { type: 'failed', error: { name: 'JobWorkerError', message: `a paused task's worker got ${String(next?.type)}, not resume` } }
+        tracker.dropScratch() // the move failed: the task runs on here without it
       } else {
         post({ type: 'checkpoint', snapshot: encodeSnapshot(snap) })
       }

@@ -90,7 +90,7 @@ export function preparePeerJobs (ledger: JobsLedger, init: PeerJobsInit): PeerJo
   const blobs = createBlobService(init.node, { store: init.dataDir != null ? new FileBlobStore(join(init.dataDir, 'blobs'), { retention, ...(init.log != null ? { log: init.log } : {}) }) : new MemoryBlobStore({ retention }) })
   const migration: PeerMigration | undefined = init.migration == null || capacity === 0
     ? undefined
-    : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, out: init.out, ...(init.dataDir != null ? { dataDir: init.dataDir } : {}), ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })
+    : preparePeerMigration({ node: init.node, binding, blobs, worker: () => worker, warm: spec => runner?.warm(spec), out: init.out, ...(init.dataDir != null ? { dataDir: init.dataDir } : {}), ...(init.control != null ? { control: init.control } : {}), ...(init.log != null ? { log: init.log } : {}), ...(init.migration.checkpointIntervalMs != null ? { checkpointIntervalMs: init.migration.checkpointIntervalMs } : {}), ...migrationTestInit() })
   let runner: TaskRunner | undefined
   let started = false
   return {

@@ -7,18 +7,12 @@
  * loader; task-worker.mjs is the fallback that loads it through tsx.
  */
 import { parentPort } from 'node:worker_threads'
-import { handleRunMessage, transferOf, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
-import { Inbox, isCheckpointRun, runCheckpointTask } from '../../core/migration/worker-run.ts'
+import { transferOf, type WorkerReply } from '../../core/jobs/worker-protocol.ts'
+import { taskWorkerHandler } from '../../core/migration/worker-run.ts'
 
 const port = parentPort
 if (port == null) throw new Error('task-worker-main runs only as a worker thread')
 // a memory delta or a snapshot is as large as the task's memory: move it, do not clone it again
 const post = (reply: WorkerReply): void => { port.postMessage(reply, transferOf(reply)) }
-const inbox = new Inbox()
-let started = false
-port.on('message', (msg: unknown) => {
-  if (started) { inbox.push(msg); return }
-  started = true
-  void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox) : handleRunMessage(msg)).then(post)
-})
+port.on('message', taskWorkerHandler(post))
 port.postMessage({ type: 'ready' })

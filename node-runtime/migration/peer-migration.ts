@@ -13,6 +13,7 @@ import type { MeshNode } from '../../core/net/index.ts'
 import type { BlobService } from '../../core/blobs/index.ts'
 import type { JobsBinding } from '../../core/jobs/ledger-binding.ts'
 import type { JobWorker } from '../../core/jobs/worker.ts'
+import type { WarmSpec, WarmWorker } from '../../core/jobs/runner.ts'
 import { InvalidJobError } from '../../core/jobs/errors.ts'
 import { createMigrationService, type MigrationInit, type MigrationService } from '../../core/migration/service.ts'
 import type { ControlServer } from '../state/control.ts'
@@ -24,6 +25,8 @@ export interface PeerMigrationInit extends MigrationInit {
   binding: JobsBinding
   blobs: BlobService
   worker: () => JobWorker | undefined
+  /** the task runner's `warm` (a worker made ahead for a task arriving), once it has one */
+  warm?: (spec: WarmSpec) => WarmWorker | undefined
   control?: ControlServer
   /** the peer's data dir: the checkpoint journal lives there (without one, nothing survives a restart anyway) */
   dataDir?: string
@@ -45,7 +48,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
   const self = init.node.peerId.toString()
   let instrumenter: Instrumenter | undefined
   const inst = (): Instrumenter => (instrumenter ??= createInstrumenter())
-  const { node, binding, blobs, worker, control, out, log, dataDir, ...opts } = init
+  const { node, binding, blobs, worker, warm, control, out, log, dataDir, ...opts } = init
   const service = createMigrationService({
     self,
     handle: async (protocol, handler, o) => { await node.handle(protocol, async (req, ctx) => await handler(req, ctx), o) },
@@ -61,6 +64,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     ...(dataDir != null ? { checkpointJournal: new FileCheckpointJournal(join(dataDir, 'migration', 'checkpoints')) } : {}),
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
+    ...(warm != null ? { warm } : {}),
     sha256: bytes => hash('sha256', bytes, 'buffer'), // one-shot: ~30 % less per 8 KiB chunk than createHash()
     out,
     ...(log != null ? { log } : {})

@@ -36,11 +36,12 @@ function mirrorOf (sender: PreCopySender, length: number): Uint8Array {
   return out
 }
 
-test('deltas list exactly the changed chunks; the sender\'s mirror and recipe follow the memory, growth included', () => {
+for (const reuse of [false, true]) test(`deltas list exactly the changed chunks; the sender's mirror and recipe follow the memory, growth included${reuse ? ' (partial deltas in one reused buffer)' : ''}`, () => {
   let memory = new Uint8Array(4 * MiB)
   dirtyPages(memory, 1024, 1)
-  const tracker = new DirtyTracker(CB)
+  const tracker = new DirtyTracker(CB, reuse)
   const sender = new PreCopySender()
+  const buffers = new Set<ArrayBufferLike>()
 
   const first = tracker.delta(memory, 0)
   assert.equal(first.full, true)
@@ -52,6 +53,7 @@ test('deltas list exactly the changed chunks; the sender\'s mirror and recipe fo
   for (let round = 0; round < 3; round++) {
     const touched = dirtyPages(memory, 40, 100 + round)
     const d = tracker.delta(memory, 0)
+    buffers.add(d.bytes.buffer)
     assert.equal(d.full, false)
     assert.deepEqual([...d.indices], [...touched].sort((a, b) => a - b), `round ${round}: exactly the touched chunks`)
     const plan = sender.apply(d)
@@ -76,6 +78,8 @@ test('deltas list exactly the changed chunks; the sender\'s mirror and recipe fo
   const again = tracker.delta(memory, 1)
   assert.equal(again.full, true)
   assert.equal(again.indices.length, memory.length / CB)
+  assert.ok(again.bytes.buffer instanceof ArrayBuffer && again.bytes.buffer !== first.bytes.buffer, 'a delta of every chunk has a buffer of its own (the sender keeps it)')
+  assert.equal(buffers.size, reuse ? 1 : 3, reuse ? 'the partial deltas were written into one buffer' : 'each delta has its own buffer')
 })
 
 test('the sender refuses malformed deltas with a RangeError', () => {

@@ -30,14 +30,15 @@ const TOKEN = { epoch: 1, slot: 2 }
 
 before(async () => { await initCoreWasm() })
 
-function setup (memoryBytes = 1 << 20, heldMemory?: () => Uint8Array | undefined): { incoming: MigrationIncoming, ready: ReadySnapshot[], call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
+function setup (memoryBytes = 1 << 20, heldMemory?: () => Uint8Array | undefined): { incoming: MigrationIncoming, ready: ReadySnapshot[], arrivals: Array<{ from: string, memoryBytes: number }>, call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
   const state = new JobsState()
   const apply = (slot: number, e: JobEntry): void => { const { kind, data } = encodeJobEntry(e); assert.ok(state.apply({ slot, index: 0, author: SRC, kind, data }).applied) }
   apply(1, { kind: 'job.submit', body: { at: 1000, module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 60_000, memoryBytes, leaseTtlMs: 60_000 } })
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const ready: ReadySnapshot[] = []
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, log: () => {}, ...(heldMemory != null ? { heldMemory } : {}) })
-  return { incoming, ready, call: async (m, from = SRC) => decodeResponse(await incoming.handle(encodeRequest(m), from)) }
+  const arrivals: Array<{ from: string, memoryBytes: number }> = []
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, arriving: a => { arrivals.push({ from: a.from, memoryBytes: a.memoryBytes }) }, log: () => {}, ...(heldMemory != null ? { heldMemory } : {}) })
+  return { incoming, ready, arrivals, call: async (m, from = SRC) => decodeResponse(await incoming.handle(encodeRequest(m), from)) }
 }
 
 function snapshot (pages: number, seed: number): TaskSnapshot {
@@ -49,7 +50,7 @@ function snapshot (pages: number, seed: number): TaskSnapshot {
 const framesOf = (plan: RoundPlan, hashes: Iterable<string> = plan.send.keys()): IndexedFrame[] =>
   [...hashes].map(h => ({ index: plan.index.get(h) as number, frame: encodeChunkFrame(h, plan.send.get(h) as Uint8Array) }))
 
-const offer = (id = 'm1'): MigrationRequest => ({ type: 'offer', id, job: '1.0', task: 0, replica: 0, token: TOKEN })
+const offer = (id = 'm1', memoryBytes = 0): MigrationRequest => ({ type: 'offer', id, job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes })
 
 test('only the holder under its current token may offer', async () => {
   const { call } = setup()
@@ -61,13 +62,14 @@ test('only the holder under its current token may offer', async () => {
 })
 
 test('a whole migration: a corrupted chunk is named for a resend, missing ones are asked for, the digest is checked', async () => {
-  const { call, ready, incoming } = setup()
+  const { call, ready, incoming, arrivals } = setup()
   const snap = snapshot(4, 3)
   const full = encodeSnapshot(snap)
   const sender = new PreCopySender({ fixedChunkBytes: 8192 })
   const plan = sender.round(snap.memory)
   const chunks = [...plan.send]
-  assert.equal((await call(offer())).type, 'accept')
+  assert.equal((await call(offer('m1', snap.memory.length))).type, 'accept')
+  assert.deepEqual(arrivals, [{ from: SRC, memoryBytes: snap.memory.length }], 'the service is told the size the offer announced (its worker is made ahead)')
   const frames = framesOf(plan, chunks.slice(0, 10).map(([h]) => h))
   frames[3].frame[frames[3].frame.length - 1] ^= 0xff
   const res = await call({ type: 'chunks', id: 'm1', chunks: frames })
@@ -91,7 +93,9 @@ test('a whole migration: a corrupted chunk is named for a resend, missing ones a
 })
 
 test('malformed requests are refusals, never throws; a session is bounded by the job memory cap', async () => {
-  const { incoming, call } = setup(65536)
+  const { incoming, call, arrivals } = setup(65536)
+  assert.match((await call(offer('big', 2 * 65536)) as { reason: string }).reason, /over the job's cap/, 'an offer announcing more memory than the job may have')
+  assert.equal(arrivals.length, 0)
   for (const junk of [new Uint8Array(0), new Uint8Array([1]), new Uint8Array([99, 0]), new Uint8Array(50).fill(0xff)]) {
     assert.equal(decodeResponse(await incoming.handle(junk, SRC)).type, 'refuse')
   }

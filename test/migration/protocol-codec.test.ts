@@ -18,7 +18,7 @@ const sha = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(b => [...b].map(
 const id = fc.string({ maxLength: 64 })
 const u = fc.nat({ max: 2 ** 40 })
 const requestArb: fc.Arbitrary<MigrationRequest> = fc.oneof(
-  fc.record({ type: fc.constant('offer' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }) }),
+  fc.record({ type: fc.constant('offer' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }), memoryBytes: u }),
   fc.record({ type: fc.constant('chunks' as const), id, chunks: fc.array(fc.record({ index: fc.nat((1 << 20) - 1), frame: fc.uint8Array({ maxLength: 100 }) }), { maxLength: 6 }) }),
   fc.record({ type: fc.constant('final' as const), id, meta: fc.uint8Array({ maxLength: 200 }), sha256: sha, recipe: fc.array(fc.record({ hash, length: fc.nat(1 << 20) }), { maxLength: 10 }).map(chunks => ({ totalLength: chunks.reduce((a, c) => a + c.length, 0), chunks })) }),
   fc.record({ type: fc.constant('abort' as const), id }),

@@ -120,13 +120,17 @@ test('the memory rebuilt from a copy and the pause\'s delta resumes the task in 
 test('a paused task that leaves rejects with TaskHandedOverError; a fresh run from its snapshot finishes it', async () => {
   let snap: Uint8Array | undefined
   const l = link(CONTROL_PAUSE, { onPaused: async s => { snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } } })
+  l.link.onResumed = () => { assert.fail('a run not restored from a snapshot says nothing of resuming') }
   await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
   assert.ok(snap != null)
   const resumed = link(0, {}, snap)
   resumed.link.moveFrom = true
+  let resumedReplies = 0
+  resumed.link.onResumed = () => { resumedReplies++ }
   const out = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })
   assert.equal(text(out.stdout), plain)
   assert.equal(snap.byteLength, 0, 'the snapshot was moved to the worker (moveFrom), not cloned')
+  assert.equal(resumedReplies, 1, 'the restored run said once that it runs again')
 })
 
 test('a checkpoint taken on the way: the task runs on, and a run from the checkpoint gives the same output', async () => {
@@ -137,4 +141,41 @@ test('a checkpoint taken on the way: the task runs on, and a run from the checkp
   assert.equal(checkpoints.length, 1)
   const fromCp = link(0, {}, checkpoints[0])
   assert.equal(text((await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: fromCp.link })).stdout), plain)
+})
+
+test('a run from a snapshot takes a warm worker and restores into its ready instance, with exactly the output; one that does not fit starts fresh', async () => {
+  let snap: Uint8Array | undefined
+  let memoryPages = 0
+  const l = link(CONTROL_PAUSE, {})
+  l.link.spec.control = new SharedArrayBuffer(12) // the worker publishes the memory size in element 2
+  const control = new Int32Array(l.link.spec.control)
+  Atomics.store(control, 0, CONTROL_PAUSE)
+  l.link.onPaused = async s => { memoryPages = Atomics.load(control, 2); snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } }
+  await assert.rejects(runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: l.link }), { name: 'TaskHandedOverError' })
+  assert.ok(snap != null)
+  const memoryBytes = decodeSnapshot(snap).memory.length
+  assert.equal(memoryPages * 65536, memoryBytes, 'control[2] held the memory size in pages')
+
+  const runFrom = async (warmBytes: number): Promise<{ out: string, warm: boolean | undefined, spent: boolean }> => {
+    const warm = runner.warm({ module: mod.bytes, limits, memoryBytes: warmBytes })
+    const r = link(0, {}, (snap as Uint8Array).slice())
+    let resumedWarm: boolean | undefined
+    r.link.onResumed = w => { resumedWarm = w }
+    r.link.warm = warm
+    const out = text((await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: r.link })).stdout)
+    return { out, warm: resumedWarm, spent: warm.spent }
+  }
+  const fits = await runFrom(memoryBytes)
+  assert.equal(fits.out, plain)
+  assert.equal(fits.warm, true, 'restored into the warm instance')
+  assert.ok(fits.spent)
+  const larger = await runFrom(memoryBytes + 65536) // memory never shrinks: an instance larger than the snapshot's cannot hold it
+  assert.equal(larger.out, plain)
+  assert.equal(larger.warm, false, 'a fresh instance')
+
+  const unused = runner.warm({ module: mod.bytes, limits, memoryBytes })
+  const other = link(0, {}, (snap as Uint8Array).slice())
+  other.link.warm = unused
+  assert.equal(text((await runner.run(mod.bytes, { args: [N] }, { ...limits, memoryBytes: 2 * limits.memoryBytes }, { checkpoint: other.link })).stdout), plain, 'made for other limits: a fresh worker runs it')
+  assert.ok(unused.spent, 'and the warm one is released')
 })

@@ -1,0 +1,93 @@
+/**
+ * Auto-converge (issue 20): a migration whose pre-copy does not converge slows the task.
+ * - The task side (core/migration/checkpoint-run.ts `throttle`): a throttled task sleeps its share
+ *   of the time at WASI calls, the sleeps are not on its monotonic clock (a task pacing itself by
+ *   that clock does not catch up), and its output is exactly the unthrottled one.
+ * - The source side (core/migration/outgoing.ts): rounds that do not shrink raise the throttle
+ *   step by step instead of stopping pre-copy, and it is set back to 0 when the move fails.
+ */
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { initCoreWasm } from '../../core-wasm/index.ts'
+import { runInSandbox } from '../../core/jobs/sandbox.ts'
+import { resolveLimits } from '../../core/jobs/task-types.ts'
+import { runCheckpointable } from '../../core/migration/checkpoint-run.ts'
+import { DirtyTracker } from '../../core/migration/dirty.ts'
+import { migrateOut, type OutgoingContext } from '../../core/migration/outgoing.ts'
+import { decodeRequest, encodeResponse } from '../../core/migration/protocol-codec.ts'
+import { createInstrumenter } from '../../node-runtime/migration/instrumenter.ts'
+import { exampleWasm } from '../jobs/_examples.ts'
+import { seededInts } from '../_support/seeded-bytes.ts'
+
+const N = '20000000' // ~0.3 s, 200 progress lines
+const limits = resolveLimits({ memoryBytes: 16 * 1024 * 1024 })
+const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+const instrumenter = createInstrumenter()
+after(async () => { await instrumenter.stop() })
+
+test('a throttled task sleeps most of its time, not on its clock, and its output is exact', async () => {
+  const counter = exampleWasm('counter')
+  const plain = text((await runInSandbox(counter, { args: [N] }, limits)).stdout)
+  const mod = await instrumenter.instrument(counter)
+  const t0 = performance.now()
+  const paused = await runCheckpointable(mod, { args: [N] }, limits, { throttle: () => 80, shouldPause: at => at.calls === 150 })
+  const wallMs = performance.now() - t0
+  assert.equal(paused.kind, 'paused')
+  if (paused.kind !== 'paused') return
+  const clockMs = Number(paused.snapshot.clockNs) / 1e6
+  assert.ok(clockMs * 2 < wallMs, `at 80 % the task's clock (${clockMs.toFixed(0)} ms) is well under the wall time (${wallMs.toFixed(0)} ms): the sleeps are not on it`)
+  const done = await paused.resume()
+  assert.equal(done.kind, 'done')
+  if (done.kind === 'done') assert.equal(text(done.output.stdout), plain)
+})
+
+test('rounds that do not shrink raise the throttle step by step; a failed move sets it back to 0', async () => {
+  await initCoreWasm()
+  const memory = new Uint8Array(1 << 20)
+  const r = seededInts(7)
+  const scribble = (pages: number): void => { for (let k = 0; k < pages; k++) memory[(r() % 256) * 4096 + (r() % 4096)] ^= 1 + (r() % 255) }
+  scribble(4096)
+  const tracker = new DirtyTracker(8192)
+  const throttles: number[] = []
+  const ctx: OutgoingContext = {
+    self: 'src',
+    // the target takes every chunk; the task "ends" at the pause: the move fails after pre-copy
+    request: async (_peer, payload) => encodeResponse(decodeRequest(payload).type === 'offer' ? { type: 'accept', have: [] } : { type: 'resend', hashes: [] }),
+    submitHandover: async () => ({ handedOver: false }),
+    // the task rewrites about the same share of memory whatever the round sent: never converges
+    copyMemory: async () => { scribble(40); return tracker.delta(memory, 1) },
+    pause: async () => undefined,
+    decide: () => {},
+    throttle: pct => { throttles.push(pct) },
+    log: () => {}
+  }
+  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], { throttleAbove: 0 }).then(() => undefined, (e: unknown) => e)
+  assert.ok(err instanceof Error)
+  assert.deepEqual(throttles.slice(0, 1), [50], `the first stalled round throttles to 50 % (${throttles.join(', ')})`)
+  assert.ok(throttles.every((p, i) => i === 0 || p > throttles[i - 1] || (i === throttles.length - 1 && p === 0)), `the throttle only rises, then goes back to 0: ${throttles.join(', ')}`)
+  assert.equal(throttles.at(-1), 0)
+})
+
+test('a round that did not shrink but is small stops pre-copy without throttling', async () => {
+  await initCoreWasm()
+  const memory = new Uint8Array(1 << 20)
+  const r = seededInts(9)
+  const random = (end: number): void => { for (let i = 0; i < end; i += 4) new DataView(memory.buffer).setUint32(i, r()) }
+  random(memory.length)
+  const tracker = new DirtyTracker(8192)
+  const throttles: number[] = []
+  let copies = 0
+  const ctx: OutgoingContext = {
+    self: 'src',
+    request: async (_peer, payload) => encodeResponse(decodeRequest(payload).type === 'offer' ? { type: 'accept', have: [] } : { type: 'resend', hashes: [] }),
+    submitHandover: async () => ({ handedOver: false }),
+    copyMemory: async () => { if (copies++ > 0) random(65536); return tracker.delta(memory, 1) }, // the same 64 KiB rewritten each round
+    pause: async () => undefined,
+    decide: () => {},
+    throttle: pct => { throttles.push(pct) },
+    log: () => {}
+  }
+  await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], {}).catch(() => {})
+  assert.deepEqual(throttles, [], 'never throttled: 64 KiB rounds are under the default 4 MiB')
+  assert.equal(copies, 3, `the whole memory, then 64 KiB twice: the second is not smaller, and pre-copy stops (${copies} copies)`)
+})
