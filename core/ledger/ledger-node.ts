@@ -21,7 +21,7 @@ import { createGenesis } from './keys.ts'
 import { ledgerStatus, readLog, verifyStore } from './read-api.ts'
 import { checkSetting } from './settings.ts'
 import type { LedgerInbound } from './transport.ts'
-import type { CommittedEntry, Entry, LedgerApi, LedgerStatus } from './types.ts'
+import type { CommittedEntry, Entry, LedgerApi, LedgerStatus, SubmitOptions } from './types.ts'
 import { verifyChain } from './verify.ts'
 import { InboundFrames } from './inbound.ts'
 import { committedEntry } from './node-base.ts'
@@ -108,14 +108,14 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
 
   // ---------------------------------------------------------------- API
 
-  async submit (entry: Entry, opts: { timeoutMs?: number } = {}): Promise<CommittedEntry> {
+  async submit (entry: Entry, opts: SubmitOptions = {}): Promise<CommittedEntry> {
     if (!this.running) throw new LedgerStoppedError('ledger is not running')
     if ((entry?.kind === 'remove' || entry?.kind === 'evidence') && !(this.chain?.isReplica(this.self) ?? false)) {
       throw new NotReplicaError(`only a replica of the current epoch submits ${entry.kind} entries`)
     }
     const why = this.precheck(entry)
     if (why != null) throw new EntryRefusedError(why)
-    return await this.submitter.submit(entry, opts.timeoutMs)
+    return await this.submitter.submit(entry, opts.timeoutMs, opts.together === true)
   }
 
   /** The checks an entry must pass before it is proposed (the same ones apply again at commit). */

@@ -26,7 +26,7 @@ import { MembershipUpkeep } from './upkeep.ts'
 import { Pool } from './pool.ts'
 import { Submitter } from './submitter.ts'
 import type { LedgerTransport } from './transport.ts'
-import type { BlockRecord, CommittedEntry, Entry, LedgerEvents, LedgerStore } from './types.ts'
+import type { BlockRecord, CommittedEntry, Entry, LedgerEvents, LedgerStore, SubmitOptions } from './types.ts'
 import { VoteJournal } from './vote-journal.ts'
 import { FrameTally } from './frame-tally.ts'
 import { VerifiedKeys } from './verified-keys.ts'
@@ -235,7 +235,7 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   /** Starts this peer's part in epoch `e` from `firstSlot` (epoch-instances.ts). */
   protected abstract enterEpoch (e: EpochInfo, firstSlot: number, announce?: boolean, keepPrev?: boolean): void
   /** Submits an entry and waits for its commit (ledger-node.ts). */
-  abstract submit (entry: Entry, opts?: { timeoutMs?: number }): Promise<CommittedEntry>
+  abstract submit (entry: Entry, opts?: SubmitOptions): Promise<CommittedEntry>
 
   protected async adoptGenesis (bytes: Uint8Array): Promise<boolean> {
     const g = await checkGenesis(bytes, this.init.genesisPeerId)

@@ -136,7 +136,7 @@ export interface LedgerEvents {
 export interface LedgerApi {
   status: () => LedgerStatus
   /** submits one entry; resolves once it is committed (or rejects with a typed error on timeout/refusal) */
-  submit: (entry: Entry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry>
+  submit: (entry: Entry, opts?: SubmitOptions) => Promise<CommittedEntry>
   /**
    * Committed entries from slot `from` (from its entry `index`, default 0), at most `limit`. One
    * slot may hold more entries than `limit` (batching): page on with (last.slot, last.index + 1).
@@ -146,4 +146,15 @@ export interface LedgerApi {
   verify: () => Promise<{ height: number, head: string, blocks: number }>
   /** the config value committed for `key` (or its default) */
   config: (key: string) => unknown
+}
+
+/** How `LedgerApi.submit` sends an entry. */
+export interface SubmitOptions {
+  /** ms to wait for the commit @default the node's submit timeout */
+  timeoutMs?: number
+  /**
+   * More entries follow in this synchronous run (a bulk submit): they leave in one microblock once
+   * the run is done, instead of this one alone at once @default false
+   */
+  together?: boolean
 }
