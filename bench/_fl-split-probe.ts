@@ -14,11 +14,11 @@
  * Usage: node --import tsx bench/_fl-split-probe.ts --seeds 5,6,7 [--peers 8 --rounds 6 --down-quantize 2]
  * Prints one JSON line per seed and variant; not a benchmark of its own (no results file).
  */
-import { balancedSample, createRng, runFederated, shuffle, type FederatedConfig } from '../core/learning/index.ts'
+import { balancedSample, createRng, runFederated, type FederatedConfig } from '../core/learning/index.ts'
 import { loadLz4Compressor } from '../core/learning/compression.ts'
 import { setupNodeBackend } from '../node-runtime/learning/backend.ts'
-import { loadDataSource } from '../node-runtime/learning/data-source.ts'
-import { partition } from '../core/learning/data.ts'
+import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
+import { heldOut, loadDataSource, peerRows } from '../node-runtime/learning/data-source.ts'
 import { command, configFromArgs } from '../node-runtime/cli/commands/fl-sim.ts'
 import { parseCommandArgs } from '../node-runtime/cli/args.ts'
 
@@ -35,14 +35,12 @@ const lz = (await loadLz4Compressor()).compressor ?? undefined
 
 for (const seed of seeds) {
   // bench/live-learning's fl-sim flags: random selection of all P, FedAvg η 1, constant lr 0.1, 4-bit top-10 % up, b-bit down
-  const cfg: FederatedConfig = configFromArgs(parseCommandArgs(command, ['--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', '4', '--topk', '0.1', '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--seed', String(seed)]))
+  const cfg: FederatedConfig = configFromArgs(parseCommandArgs(command, liveBenchFlSimArgs({ peers: P, rounds: R, quantize: 4, topk: 0.1, down: DOWN, hidden: HIDDEN, seed })))
   cfg.compressor = lz
   const loaded = await loadDataSource({ kind: 'mnist' }, { seed, testFraction: 0.2 })
   // what `novacron learn --shard i/P --max-train 500 --max-test 500 --seed s` takes (learn.ts)
-  const shards = partition(loaded.train, P, { kind: 'dirichlet', alpha: 0.5 }, createRng(seed).fork('partition'))
-  const liveParts = shards.map((rows, i) => rows.length <= 500 ? rows : shuffle(createRng(seed).fork(`max-train:${i}`), Array.from({ length: rows.length }, (_, k) => k)).slice(0, 500).map(k => rows[k]))
-  const liveTest = balancedSample(loaded.test, Math.ceil(500 / loaded.test.classes), createRng(seed).fork('max-test'))
+  const liveParts = Array.from({ length: P }, (_, i) => peerRows(loaded, i, P, { kind: 'dirichlet', alpha: 0.5 }, seed, 500))
+  const liveTest = heldOut(loaded, seed, 500)
   const simTrain = balancedSample(loaded.train, 400, createRng(seed).fork('sample'))
   const variants: Array<[string, Parameters<typeof runFederated>[1]]> = [
     ['sim', { train: simTrain, test: loaded.test }],

@@ -17,14 +17,14 @@
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { balancedSample, createRng, runFederated, shuffle, subset, Trainer, type FederatedConfig } from '../core/learning/index.ts'
+import { runFederated, subset, Trainer, type FederatedConfig } from '../core/learning/index.ts'
 import { loadLz4Compressor } from '../core/learning/compression.ts'
-import { partition } from '../core/learning/data.ts'
 import { LiveLearning, learningIdentity, type LiveTaskConfig } from '../core/learning/live/index.ts'
 import { parseCommandArgs } from '../node-runtime/cli/args.ts'
 import { command, configFromArgs } from '../node-runtime/cli/commands/fl-sim.ts'
 import { setupNodeBackend } from '../node-runtime/learning/backend.ts'
-import { loadDataSource } from '../node-runtime/learning/data-source.ts'
+import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
+import { heldOut, loadDataSource, peerRows } from '../node-runtime/learning/data-source.ts'
 import { MemLedger, MemMesh } from '../test/learning/_mem.ts'
 import { weightsOf } from '../test/learning/_learners.ts'
 import { waitFor } from '../test/_support/wait.ts'
@@ -45,12 +45,10 @@ const lz = (await loadLz4Compressor()).compressor ?? undefined
 for (const seed of seeds) {
   const loaded = await loadDataSource({ kind: 'mnist' }, { seed, testFraction: 0.2 })
   // what `novacron learn --shard i/P --max-train 500 --max-test 500 --seed s` takes (data-source.ts peerRows / heldOut)
-  const shards = partition(loaded.train, P, { kind: 'dirichlet', alpha: 0.5 }, createRng(seed).fork('partition'))
-  const parts = shards.map((rows, i) => rows.length <= 500 ? rows : shuffle(createRng(seed).fork(`max-train:${i}`), Array.from({ length: rows.length }, (_, k) => k)).slice(0, 500).map(k => rows[k]))
-  const test = balancedSample(loaded.test, Math.ceil(500 / loaded.test.classes), createRng(seed).fork('max-test'))
+  const parts = Array.from({ length: P }, (_, i) => peerRows(loaded, i, P, { kind: 'dirichlet', alpha: 0.5 }, seed, 500))
+  const test = heldOut(loaded, seed, 500)
   // bench/live-learning's fl-sim flags
-  const cfg: FederatedConfig = configFromArgs(parseCommandArgs(command, ['--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', '4', '--topk', '0.1', '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--seed', String(seed)]))
+  const cfg: FederatedConfig = configFromArgs(parseCommandArgs(command, liveBenchFlSimArgs({ peers: P, rounds: R, quantize: 4, topk: 0.1, down: DOWN, hidden: HIDDEN, seed })))
   cfg.compressor = lz
   const sim = await runFederated(cfg, { train: loaded.train, test, parts })
   // fl-sim's own chance: the same rows and held-out set, other streams (and initial weights): seed + 1000·k

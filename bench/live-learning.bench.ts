@@ -39,6 +39,7 @@
  * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
+import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
 import os from 'node:os'
 import { median, percentile, writeResult } from './_results.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
@@ -210,8 +211,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
 
 async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: number[], trainRows: number, wallMs: number }> {
   const t0 = performance.now()
-  const p = startCli(['fl-sim', '--clients', String(P), '--per-round', String(P), '--rounds', String(R), '--partition', 'dirichlet:0.5', '--select', 'random',
-    '--server-opt', 'sgd', '--server-ema', '0', '--lr', '0.1', '--final-lr', '0.1', '--quantize', String(QUANTIZE), '--topk', String(TOPK), '--down-quantize', String(DOWN), '--hidden', String(HIDDEN), '--max-train', '500', '--max-test', '500', '--seed', String(SEED), '--json'])
+  const p = startCli(['fl-sim', ...liveBenchFlSimArgs({ peers: P, rounds: R, quantize: QUANTIZE, topk: TOPK, down: DOWN, hidden: HIDDEN, seed: SEED }), '--max-train', '500', '--max-test', '500', '--json'])
   const code = await p.exited
   if (code !== 0) throw new Error(`fl-sim exited ${code}: ${p.stderr.slice(-2000)}`)
   const lines = p.stdout.trim().split('\n').map(l => JSON.parse(l) as { event: string, accuracy?: number, finalAccuracy?: number, trainSamples?: number })
