@@ -63,12 +63,8 @@ test('late followers linked to no replica dial a chain holder they heard gossip 
   const net2 = new MemNet(33)
   try {
     const { init, early } = await threeReplicas(net2, 'unlinked')
-    const [genesis] = early
     await early[1].node.submit(note(10), { timeoutMs: 30_000 })
-    net2.syncMuted.add(genesis.id)
-    const lateIds = await Promise.all(['unlinked late 1', 'unlinked late 2'].map(async s => peerIdFromPrivateKey(await seededKey(s)).toString()))
-    for (const l of lateIds) for (const r of early.slice(1)) net2.unlinked.add(`${l}>${r.id}`)
-    const late = [await net2.add('unlinked late 1', { ...init, join: false }), await net2.add('unlinked late 2', { ...init, join: false })]
+    const late = await lateBehindMutedGenesis(net2, ['unlinked late 1', 'unlinked late 2'], init, early)
     // new records are gossiped (by each slot's leader) while they wait: they learn who holds the
     // chain. Three slots in a row, so a replica other than the genesis peer leads at least one
     for (let i = 0; i < 3; i++) await early[1 + (i % 2)].node.submit(note(11 + i), { timeoutMs: 30_000 })
@@ -95,12 +91,8 @@ test('a late follower linked only to a genesis peer that never answers sync gets
   const net3 = new MemNet(34)
   try {
     const { init, early } = await threeReplicas(net3, 'mute hub')
-    const [genesis] = early
     for (let i = 0; i < 2; i++) await early[1 + i].node.submit(note(20 + i), { timeoutMs: 30_000 })
-    net3.syncMuted.add(genesis.id)
-    const lateId = peerIdFromPrivateKey(await seededKey('mute hub late')).toString()
-    for (const r of early.slice(1)) net3.unlinked.add(`${lateId}>${r.id}`)
-    const late = await net3.add('mute hub late', { ...init, join: false })
+    const [late] = await lateBehindMutedGenesis(net3, ['mute hub late'], init, early)
     const all = [...early, late]
     await waitFor(() => {
       const heads = new Set(all.map(p => `${p.node.status().height}:${p.node.status().head}`))
@@ -108,7 +100,7 @@ test('a late follower linked only to a genesis peer that never answers sync gets
     }, { timeout: 30_000, interval: 100, message: () => show(all) })
     // the chain came over a link the pull dialled to a replica: the genesis peer answered nothing
     assert.ok((late.node.status().frames?.syncDials ?? 0) > 0, show([late]))
-    assert.equal(early.slice(1).some(r => !net3.unlinked.has(`${lateId}>${r.id}`)), true)
+    assert.equal(early.slice(1).some(r => !net3.unlinked.has(`${late.id}>${r.id}`)), true)
   } finally {
     await net3.stopAll()
   }
@@ -126,12 +118,9 @@ test('a genesis peer whose sync answer did not come is asked after the peers tha
   try {
     const { init, early } = await threeReplicas(net4, 'silent hub')
     const [genesis] = early
-    net4.syncMuted.add(genesis.id)
     net4.unseen = true
-    const lateId = peerIdFromPrivateKey(await seededKey('silent hub late')).toString()
-    for (const r of early.slice(1)) net4.unlinked.add(`${lateId}>${r.id}`)
-    const late = await net4.add('silent hub late', { ...init, join: false })
-    const asked = (): number => net4.asked.get(`${lateId}>${genesis.id}`) ?? 0
+    const [late] = await lateBehindMutedGenesis(net4, ['silent hub late'], init, early)
+    const asked = (): number => net4.asked.get(`${late.id}>${genesis.id}`) ?? 0
     await waitFor(() => asked() >= 1, { timeout: 10_000, interval: 5, message: () => show([late]) })
     net4.unseen = false
     await waitFor(() => late.node.status().height >= 0, { timeout: 30_000, interval: 50, message: () => show([late]) })
@@ -150,4 +139,19 @@ async function threeReplicas (n: MemNet, name: string): Promise<{ init: { genesi
   const early = [await n.add(`${name} genesis`, init, { key }), await n.add(`${name} replica a`, init), await n.add(`${name} replica b`, init)]
   await waitFor(() => early.every(p => p.node.status().replicas.length === 3), { timeout: 60_000, message: () => show(early) })
   return { init, early }
+}
+
+/**
+ * Mutes the genesis peer's sync answers (its links and gossip stay up, as a busy bootstrap's do),
+ * then starts followers (seeds `names`, join off) that no replica but the genesis peer links to.
+ */
+async function lateBehindMutedGenesis (n: MemNet, names: string[], init: { genesisPeerId: string }, early: MemPeer[]): Promise<MemPeer[]> {
+  n.syncMuted.add(early[0].id)
+  const late: MemPeer[] = []
+  for (const name of names) {
+    const id = peerIdFromPrivateKey(await seededKey(name)).toString()
+    for (const r of early.slice(1)) n.unlinked.add(`${id}>${r.id}`)
+    late.push(await n.add(name, { ...init, join: false }))
+  }
+  return late
 }
