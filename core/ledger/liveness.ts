@@ -113,6 +113,15 @@ export class Liveness {
     return dead
   }
 
+  /**
+   * The peer stopped answering as `check` last found it (silent for `silenceMs` and its last MISSES
+   * probes unanswered; any frame since clears it). A query only: it probes nothing.
+   */
+  stoppedAnswering (peer: string): boolean {
+    const s = this.peers.get(peer)
+    return s != null && s.misses >= MISSES && this.o.now() - s.heard >= this.o.silenceMs()
+  }
+
   /** Silence and missed probes of a peer (for status and tests). */
   state (peer: string): { silentMs: number, misses: number, srtt?: number } | undefined {
     const s = this.peers.get(peer)

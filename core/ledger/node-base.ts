@@ -114,7 +114,7 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   /** own decisions verified, stored and applied, and the wall ms that took (status().timing) */
   protected readonly commitTiming = { commits: 0, commitMs: 0 }
   /** every instance's decision timings, summed (live-replica.ts) */
-  protected readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+  protected readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0 }
   protected readonly recentDecideMs: number[] = []
   /** the view-timeout backoff: the engine's tick is `tick` × its factor (view-pacer.ts) */
   readonly pacer: ViewPacer

@@ -108,9 +108,10 @@ export interface LedgerStatus {
    * decided, summed ms), engine timer fires (nudges, view changes), view changes, and commits
    * (verify + store + apply of own decisions, summed ms); all since the peer started. `tickMs`
    * is the engine's tick: the measured `baseTickMs` × the view-timeout backoff `viewBackoff`
-   * (view-pacer.ts).
+   * (view-pacer.ts). `leaderSkips`: views left at once because their leader stopped answering
+   * (live-replica.ts; not counted in `viewChanges`).
    */
-  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
+  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, commits: number, commitMs: number }
   /**
    * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
    * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
