@@ -223,6 +223,9 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
     })
   }
 
+  /** The peers this node sends to directly: its router's link set, refreshed at most every 500 ms (routing.ts). */
+  directPeers (): ReadonlySet<string> { return this.router.reachable() }
+
   registerKind (kind: string, validate: KindValidator): void {
     if (['note', 'config', 'join', 'leave', 'remove', 'evidence'].includes(kind)) throw new TypeError(`${kind} is a built-in kind`)
     this.kinds.set(kind, validate)

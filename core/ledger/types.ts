@@ -154,8 +154,8 @@ export interface SubmitOptions {
   /** ms to wait for the commit @default the node's submit timeout */
   timeoutMs?: number
   /**
-   * More entries follow in this synchronous run (a bulk submit): they leave in one microblock once
-   * the run is done, instead of this one alone at once @default false
+   * @deprecated ignored: every submit now waits for the end of the synchronous run it is made in,
+   * so entries submitted together share one microblock (core/ledger/submitter.ts)
    */
   together?: boolean
 }
