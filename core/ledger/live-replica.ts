@@ -17,7 +17,7 @@
  * - Actions: `send` → frames to the replicas' peer ids; `timer` → the next tick the engine wants;
  *   `decide` → handed to the owner, which builds the record from `certificateOf`.
  */
-import { MSG_DECISION, MSG_DECISION_REQUEST, MSG_NEW_VIEW, MSG_PROPOSE, readMessage, type Message } from '../consensus/codec.ts'
+import { MSG_COMMIT, MSG_DECISION, MSG_DECISION_REQUEST, MSG_NEW_VIEW, MSG_PREPARE, MSG_PROPOSE, readMessage, type Message } from '../consensus/codec.ts'
 import type { ConsensusCrypto, ReplicaKeys } from '../consensus/crypto.ts'
 import { Replica, type Action, type SlotCertificate } from '../consensus/replica.ts'
 import { leaderOf } from '../consensus/validate.ts'
@@ -41,7 +41,7 @@ export const realClock: Clock = {
  * an offer) to its decision, how often the engine's timer fired (a nudge or a view change: a slot
  * slow to decide), and view changes.
  */
-export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number }
+export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, lateVotes: number }
 
 /** How many recent decision durations the tick length is derived from. */
 export const RECENT_DECISIONS = 32
@@ -90,6 +90,8 @@ export interface LiveReplicaOwner {
   viewChanged?: (count: number) => void
   /** the replica stopped answering (liveness.ts): a view it leads is left at once while there is work */
   leaderGone?: (peerId: string) => boolean
+  /** votes of a view this replica already decided in go to the engine (and its VRF and signature checks) anyway @default false */
+  keepLateVotes?: () => boolean
   reject: (reason: string) => void
 }
 
@@ -108,12 +110,14 @@ export class LiveReplica {
   private readonly recent: number[]
   private workAt: number | undefined
   private seenViewChanges = 0
+  /** the header (view, digest) of our own COMMIT per recent slot (`late`) */
+  private readonly ownCommits = new Map<number, { view: number, digest: Uint8Array }>()
   /** view changes made by `skipGoneLeaders` not yet seen by `run` (not reported to the pacer) */
   private skips = 0
 
   constructor (readonly epoch: EpochInfo, index: number, firstSlot: number, private readonly owner: LiveReplicaOwner) {
     this.index = index
-    this.timing = owner.timing ?? { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0 }
+    this.timing = owner.timing ?? { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0, lateVotes: 0 }
     this.recent = owner.recentDecideMs ?? []
     this.replica = new Replica(
       { id: index, n: epoch.n, f: epoch.f, protocol: epoch.protocol, sampleSize: epoch.sampleSize, quorum: epoch.quorum, firstSlot },
@@ -159,6 +163,7 @@ export class LiveReplica {
     try {
       const m = readMessage(message)
       slot = slotOf(m)
+      if ((m.type === MSG_PREPARE || m.type === MSG_COMMIT) && this.late(m.type, m.header)) return
       if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value }
       else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value }
       else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value }
@@ -189,6 +194,40 @@ export class LiveReplica {
     this.schedule()
   }
 
+  /**
+   * A vote that can change nothing here, yet would cost a VRF check (ProBFT) and a signature check:
+   * dropped before the engine and counted (`timing.lateVotes`). Such are a PREPARE or COMMIT of a
+   * view (or an earlier one) in which this replica already decided the slot — the decision is
+   * final, and a decided replica helps only in later views — and a PREPARE for the very header
+   * this replica already sent its COMMIT on (it had its q PREPAREs; more of the same add nothing).
+   * A PREPARE for another header of that view still goes to the engine: it is the evidence of an
+   * equivocating leader. Each replica gets ~s votes per phase and needs q − 1 of them (n = 16:
+   * s = 10, q = 7), so a third or more of them used to be checked for nothing. Lost with them:
+   * vote-equivocation evidence that only such a surplus vote would have shown (the replicas still
+   * collecting see it).
+   */
+  private late (type: number, h: { slot: number, view: number, digest: Uint8Array }): boolean {
+    if (this.owner.keepLateVotes?.() === true) return false
+    const d = this.replica.decisionOf(h.slot)
+    const own = this.ownCommits.get(h.slot)
+    const late = (d != null && h.view <= d.view) ||
+      (type === MSG_PREPARE && own != null && own.view === h.view && sameBytes(own.digest, h.digest))
+    if (late) this.timing.lateVotes++
+    return late
+  }
+
+  /** Notes the header of our own COMMIT (the shell sees what the engine sends), for `late`. */
+  private noteOwnCommit (bytes: Uint8Array): void {
+    try {
+      const m = readMessage(bytes)
+      if (m.type !== MSG_COMMIT) return
+      this.ownCommits.set(m.header.slot, { view: m.header.view, digest: m.header.digest })
+      for (const s of this.ownCommits.keys()) if (s < this.replica.currentSlot - 1) this.ownCommits.delete(s)
+    } catch {
+      // our own engine's bytes: always well-formed
+    }
+  }
+
   private run (actions: Action[]): void {
     const vc = this.replica.stats.viewChanges
     if (vc > this.seenViewChanges) {
@@ -201,7 +240,10 @@ export class LiveReplica {
       if (more > 0) this.owner.viewChanged?.(more)
     }
     for (const a of actions) {
-      if (a.type === 'send') this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
+      if (a.type === 'send') {
+        if (a.kind === MSG_COMMIT) this.noteOwnCommit(a.bytes)
+        this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
+      }
       else if (a.type === 'timer') this.wantTick = a.at
       else {
         const now = this.owner.clock.now()
@@ -268,3 +310,9 @@ export class LiveReplica {
 
 /** The slot an engine message is about. */
 function slotOf (m: Message): number { return 'header' in m ? m.header.slot : m.slot }
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

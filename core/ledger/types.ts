@@ -109,9 +109,10 @@ export interface LedgerStatus {
    * (verify + store + apply of own decisions, summed ms); all since the peer started. `tickMs`
    * is the engine's tick: the measured `baseTickMs` × the view-timeout backoff `viewBackoff`
    * (view-pacer.ts). `leaderSkips`: views left at once because their leader stopped answering
-   * (live-replica.ts; not counted in `viewChanges`).
+   * (live-replica.ts; not counted in `viewChanges`). `lateVotes`: votes of a view already decided
+   * here, dropped before the engine's checks (live-replica.ts).
    */
-  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, commits: number, commitMs: number }
+  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, lateVotes: number, commits: number, commitMs: number }
   /**
    * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
    * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`

@@ -35,7 +35,7 @@ function mesh (firstSlot: number): Mesh {
   const work = Array.from({ length: N }, () => false)
   const decidedAt = new Map<number, number[]>()
   const log: string[] = []
-  const timing = Array.from({ length: N }, () => ({ decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0 }))
+  const timing = Array.from({ length: N }, () => ({ decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0, lateVotes: 0 }))
   let sent = 0
   const live: LiveReplica[] = []
   for (let i = 0; i < N; i++) {
