@@ -90,7 +90,7 @@ export interface LiveReplicaOwner {
   viewChanged?: (count: number) => void
   /** the replica stopped answering (liveness.ts): a view it leads is left at once while there is work */
   leaderGone?: (peerId: string) => boolean
-  /** votes of a view this replica already decided in go to the engine (and its VRF and signature checks) anyway @default false */
+  /** votes that can change nothing here (see `late`) go to the engine, and its VRF and signature checks, anyway (the benchmark's baseline) @default false */
   keepLateVotes?: () => boolean
   reject: (reason: string) => void
 }

@@ -70,9 +70,9 @@ export interface LedgerNodeInit {
    */
   prewarmProofs?: boolean
   /**
-   * PREPAREs and COMMITs of a view this replica already decided in still go through the engine's
-   * checks (live-replica.ts drops them by default; true only for the slot timeline's baseline,
-   * bench/_slot-timeline.ts) @default false
+   * votes that can change nothing here (of a view this replica already decided in, or PREPAREs for
+   * the header it already sent its COMMIT on) still go through the engine's checks (live-replica.ts
+   * drops them by default; true only for the slot timeline's baseline, bench/_slot-timeline.ts) @default false
    */
   keepLateVotes?: boolean
   /** test-only hostile behaviour (see docs/ledger.md) */
