@@ -110,6 +110,19 @@ export abstract class ReplicaCore {
 
   get currentSlot (): number { return this.slot }
 
+  /** The view the current slot is in (its view 0 until a view change). */
+  get currentView (): number { return this.slots.get(this.slot)?.view ?? 0 }
+
+  /**
+   * The tick at which the current slot's view is abandoned (Infinity when there is none: decided,
+   * or past the limit). Read-only: a shell that knows the view's leader is gone may bring its clock
+   * to it, which is what the timer would have done later (core/ledger/live-replica.ts).
+   */
+  get viewDeadline (): number {
+    const st = this.slots.get(this.slot)
+    return st == null || st.decided != null || this.slot >= this.slotLimit ? Infinity : st.deadline
+  }
+
   decisionOf (slot: number): { value: Uint8Array, view: number } | undefined {
     const d = this.slots.get(slot)?.decided
     return d == null ? undefined : { value: d.value, view: d.view }

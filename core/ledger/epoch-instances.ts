@@ -59,6 +59,8 @@ export abstract class EpochInstances extends CommitQueue {
         },
         decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.onDecided(e, slot, view, cert) },
         viewChanged: count => { this.pacer.viewChanged(count) },
+        leaderGone: peer => this.liveness.stoppedAnswering(peer),
+        keepLateVotes: () => this.init.keepLateVotes === true,
         busy: () => this.pool.size > 0 || this.submitter.busy,
         tickMs: () => this.pacer.tickMs(this.tick),
         reject: reason => { this.count(reason) }

@@ -49,3 +49,15 @@ export class LedgerStoppedError extends LedgerError {
   static override name = 'LedgerStoppedError'
   override name = 'LedgerStoppedError'
 }
+
+/**
+ * The mesh's `maxFrameSize` is below what the ledger's largest gossip record needs (gossipsub drops
+ * a longer message as it arrives: committed blocks would never reach followers); names both numbers.
+ */
+export class MeshFrameSizeError extends LedgerError {
+  static override name = 'MeshFrameSizeError'
+  override name = 'MeshFrameSizeError'
+  constructor (readonly maxFrameSize: number, readonly needed: number) {
+    super(`mesh.maxFrameSize is ${maxFrameSize} bytes, below the ${needed} bytes the ledger's largest gossip record needs (a full block, its certificate and gossipsub's envelope)`)
+  }
+}

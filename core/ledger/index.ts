@@ -28,8 +28,10 @@ export { sizeEpoch, checkEvidence } from './epochs.ts'
 export type { EpochInfo, ReplicaMember } from './epochs.ts'
 export { Pool } from './pool.ts'
 export {
-  LedgerError, LedgerDecodeError, LedgerVerifyError, SubmitTimeoutError, EntryRefusedError, NotReplicaError, LedgerStoppedError
+  LedgerError, LedgerDecodeError, LedgerVerifyError, SubmitTimeoutError, EntryRefusedError, NotReplicaError, LedgerStoppedError,
+  MeshFrameSizeError
 } from './errors.ts'
+export { checkMeshFrameSize, LEDGER_GOSSIP_FRAME_BYTES } from './frame-size.ts'
 export { LedgerStoreError, StoreOrderError, StoreClosedError } from './store-rules.ts'
 export type {
   BuiltinEntryKind, Entry, CommittedEntry, BlockRecord, LedgerStore, ReplicaInfo, LedgerStatus, LedgerEvents, LedgerApi

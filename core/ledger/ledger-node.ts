@@ -115,7 +115,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
     }
     const why = this.precheck(entry)
     if (why != null) throw new EntryRefusedError(why)
-    return await this.submitter.submit(entry, opts.timeoutMs, opts.together === true)
+    return await this.submitter.submit(entry, opts.timeoutMs)
   }
 
   /** The checks an entry must pass before it is proposed (the same ones apply again at commit). */

@@ -2,18 +2,25 @@
  * The adapter between one epoch's `Replica` (core/consensus, rules unchanged) and the live world.
  *
  * - Logical clock: the engine counts ticks; this shell advances them every `tickMs` of wall time,
- *   but only while there is work (the owner says so through `busy()`: pending microblocks, an
- *   undecided slot that saw messages recently). An idle ledger neither proposes empty blocks nor
+ *   but only while there is work (the owner says so through `busy()`: pending microblocks; or the
+ *   current slot saw messages in the last 2 s — a DECISION-REQUEST is not work, and neither is a
+ *   message about a slot already decided here). An idle ledger neither proposes empty blocks nor
  *   times out views, and a changed tick length never moves time backwards.
+ * - A view whose leader stopped answering (the owner's liveness, `leaderGone`) is left at once while
+ *   there is work, by bringing the clock to the view's deadline: what the timer would do later
+ *   anyway (safe for any view: leaving one is the engine's own rule), without waiting 24 ticks ×
+ *   2^view per dead leader. Such skips do not grow the view pacer (a dead leader says nothing about
+ *   how long decisions take).
  * - Inbound engine messages are validated before `receive`: a PROPOSE / NEW-VIEW / DECISION value
  *   must be a block of this epoch whose microblocks all verify (async, by the owner's
  *   `checkValue`); anything else goes to the engine, which checks signatures, VRF proofs and rules.
  * - Actions: `send` → frames to the replicas' peer ids; `timer` → the next tick the engine wants;
  *   `decide` → handed to the owner, which builds the record from `certificateOf`.
  */
-import { MSG_DECISION, MSG_NEW_VIEW, MSG_PROPOSE, readMessage } from '../consensus/codec.ts'
+import { MSG_COMMIT, MSG_DECISION, MSG_DECISION_REQUEST, MSG_NEW_VIEW, MSG_PREPARE, MSG_PROPOSE, readMessage, type Message } from '../consensus/codec.ts'
 import type { ConsensusCrypto, ReplicaKeys } from '../consensus/crypto.ts'
 import { Replica, type Action, type SlotCertificate } from '../consensus/replica.ts'
+import { leaderOf } from '../consensus/validate.ts'
 import type { EpochInfo } from './epochs.ts'
 
 export interface Clock {
@@ -34,7 +41,7 @@ export const realClock: Clock = {
  * an offer) to its decision, how often the engine's timer fired (a nudge or a view change: a slot
  * slow to decide), and view changes.
  */
-export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number }
+export interface DecisionTiming { decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, lateVotes: number }
 
 /** How many recent decision durations the tick length is derived from. */
 export const RECENT_DECISIONS = 32
@@ -81,6 +88,10 @@ export interface LiveReplicaOwner {
   tickMs: () => number
   /** `count` more views of this instance ended without a decision (the owner's view-timeout policy, view-pacer.ts) */
   viewChanged?: (count: number) => void
+  /** the replica stopped answering (liveness.ts): a view it leads is left at once while there is work */
+  leaderGone?: (peerId: string) => boolean
+  /** votes that can change nothing here (see `late`) go to the engine, and its VRF and signature checks, anyway (the benchmark's baseline) @default false */
+  keepLateVotes?: () => boolean
   reject: (reason: string) => void
 }
 
@@ -91,17 +102,22 @@ export class LiveReplica {
   private wantTick = Infinity
   private timer: unknown
   private stopped = false
-  /** wall time of the last inbound message (an undecided slot that saw messages is work) */
+  /** wall time of the last inbound message that is work (an undecided slot that saw messages), and its slot */
   lastMessageAt = 0
+  private lastMessageSlot = -1
   private readonly timing: DecisionTiming
   /** the last RECENT_DECISIONS decision durations (ms), shared like `timing` */
   private readonly recent: number[]
   private workAt: number | undefined
   private seenViewChanges = 0
+  /** the header (view, digest) of our own COMMIT per recent slot (`late`) */
+  private readonly ownCommits = new Map<number, { view: number, digest: Uint8Array }>()
+  /** view changes made by `skipGoneLeaders` not yet seen by `run` (not reported to the pacer) */
+  private skips = 0
 
   constructor (readonly epoch: EpochInfo, index: number, firstSlot: number, private readonly owner: LiveReplicaOwner) {
     this.index = index
-    this.timing = owner.timing ?? { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+    this.timing = owner.timing ?? { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0, lateVotes: 0 }
     this.recent = owner.recentDecideMs ?? []
     this.replica = new Replica(
       { id: index, n: epoch.n, f: epoch.f, protocol: epoch.protocol, sampleSize: epoch.sampleSize, quorum: epoch.quorum, firstSlot },
@@ -141,16 +157,24 @@ export class LiveReplica {
   /** One engine message from a peer (already checked: sender is a replica of this epoch). */
   async receive (message: Uint8Array): Promise<void> {
     if (this.stopped) return
-    this.lastMessageAt = this.owner.clock.now()
-    this.workAt ??= this.lastMessageAt
     let kind: 'propose' | 'newView' | 'decision' | null = null
     let value: Uint8Array | null = null
     let slot = 0
     try {
       const m = readMessage(message)
-      if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value; slot = m.header.slot }
-      else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value; slot = m.header.slot }
-      else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value; slot = m.slot }
+      slot = slotOf(m)
+      if ((m.type === MSG_PREPARE || m.type === MSG_COMMIT) && this.late(m.type, m.header)) return
+      if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value }
+      else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value }
+      else if (m.type === MSG_DECISION) { kind = 'decision'; value = m.value }
+      // work: anything about a slot not decided here, but a DECISION-REQUEST (an undecided peer
+      // asking, e.g. of a slot whose leader has nothing to propose: answering it must not start
+      // this replica's clock, or idle replicas keep each other ticking into view changes)
+      if (m.type !== MSG_DECISION_REQUEST && slot >= this.replica.currentSlot) {
+        this.lastMessageAt = this.owner.clock.now()
+        this.lastMessageSlot = Math.max(this.lastMessageSlot, slot)
+        this.workAt ??= this.lastMessageAt
+      }
     } catch {
       // malformed: the engine counts it under its own reason
     }
@@ -170,16 +194,56 @@ export class LiveReplica {
     this.schedule()
   }
 
+  /**
+   * A vote that can change nothing here, yet would cost a VRF check (ProBFT) and a signature check:
+   * dropped before the engine and counted (`timing.lateVotes`). Such are a PREPARE or COMMIT of a
+   * view (or an earlier one) in which this replica already decided the slot — the decision is
+   * final, and a decided replica helps only in later views — and a PREPARE for the very header
+   * this replica already sent its COMMIT on (it had its q PREPAREs; more of the same add nothing).
+   * A PREPARE for another header of that view still goes to the engine: it is the evidence of an
+   * equivocating leader. Each replica gets ~s votes per phase and needs q − 1 of them (n = 16:
+   * s = 10, q = 7), so a third or more of them used to be checked for nothing. Lost with them:
+   * vote-equivocation evidence that only such a surplus vote would have shown (the replicas still
+   * collecting see it).
+   */
+  private late (type: number, h: { slot: number, view: number, digest: Uint8Array }): boolean {
+    if (this.owner.keepLateVotes?.() === true) return false
+    const d = this.replica.decisionOf(h.slot)
+    const own = this.ownCommits.get(h.slot)
+    const late = (d != null && h.view <= d.view) ||
+      (type === MSG_PREPARE && own != null && own.view === h.view && sameBytes(own.digest, h.digest))
+    if (late) this.timing.lateVotes++
+    return late
+  }
+
+  /** Notes the header of our own COMMIT (the shell sees what the engine sends), for `late`. */
+  private noteOwnCommit (bytes: Uint8Array): void {
+    try {
+      const m = readMessage(bytes)
+      if (m.type !== MSG_COMMIT) return
+      this.ownCommits.set(m.header.slot, { view: m.header.view, digest: m.header.digest })
+      for (const s of this.ownCommits.keys()) if (s < this.replica.currentSlot - 1) this.ownCommits.delete(s)
+    } catch {
+      // our own engine's bytes: always well-formed
+    }
+  }
+
   private run (actions: Action[]): void {
     const vc = this.replica.stats.viewChanges
     if (vc > this.seenViewChanges) {
-      const more = vc - this.seenViewChanges
+      const skipped = Math.min(this.skips, vc - this.seenViewChanges)
+      const more = vc - this.seenViewChanges - skipped
+      this.skips -= skipped
       this.timing.viewChanges += more
+      this.timing.leaderSkips += skipped
       this.seenViewChanges = vc
-      this.owner.viewChanged?.(more)
+      if (more > 0) this.owner.viewChanged?.(more)
     }
     for (const a of actions) {
-      if (a.type === 'send') this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
+      if (a.type === 'send') {
+        if (a.kind === MSG_COMMIT) this.noteOwnCommit(a.bytes)
+        this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
+      }
       else if (a.type === 'timer') this.wantTick = a.at
       else {
         const now = this.owner.clock.now()
@@ -196,10 +260,40 @@ export class LiveReplica {
     }
   }
 
+  /** Work that justifies advancing the clock: the owner's, or messages about the current slot in the last 2 s. */
+  private working (): boolean {
+    return this.owner.busy() || (this.lastMessageSlot >= this.replica.currentSlot && this.owner.clock.now() - this.lastMessageAt <= 2000)
+  }
+
+  /**
+   * While there is work, leaves each view of the current slot whose leader stopped answering, at
+   * once (the clock jumps to the view's deadline and the engine's own timer rule starts the view
+   * change), up to n views in a row. Otherwise an idle ledger with two dead leaders next in its
+   * rotation took 24 + 48 ticks (up to 400 ms each once the pacer doubled) before a live leader's
+   * view: 35–60 s in test/ledger/replicas.test.ts.
+   */
+  private skipGoneLeaders (): void {
+    const gone = this.owner.leaderGone
+    if (gone == null || !this.working()) return
+    const r = this.replica
+    for (let i = 0; i < this.epoch.n && !this.stopped; i++) {
+      const deadline = r.viewDeadline
+      const view = r.currentView
+      if (deadline === Infinity || !gone(this.epoch.replicas[leaderOf(this.epoch.n, r.currentSlot, view)].peerId)) return
+      const before = r.stats.viewChanges
+      this.ticks = Math.max(this.ticks, deadline)
+      const actions = r.tick(this.ticks)
+      this.skips += r.stats.viewChanges - before
+      this.run(actions)
+      if (r.currentView === view) return
+    }
+  }
+
   /** Keeps one timer running while there is work; the engine's clock is `ticks`. */
   schedule (): void {
-    if (this.stopped || this.timer != null) return
-    if (!this.owner.busy() && this.owner.clock.now() - this.lastMessageAt > 2000) return
+    if (this.stopped) return
+    this.skipGoneLeaders()
+    if (this.timer != null || !this.working()) return
     this.timer = this.owner.clock.setTimeout(() => {
       this.timer = undefined
       if (this.stopped) return
@@ -212,4 +306,13 @@ export class LiveReplica {
       this.schedule()
     }, this.owner.tickMs())
   }
+}
+
+/** The slot an engine message is about. */
+function slotOf (m: Message): number { return 'header' in m ? m.header.slot : m.slot }
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }

@@ -69,6 +69,12 @@ export interface LedgerNodeInit {
    * critical path (ProBFT; false only for the benchmark's baseline, bench/ledger-proofs.bench.ts) @default true
    */
   prewarmProofs?: boolean
+  /**
+   * votes that can change nothing here (of a view this replica already decided in, or PREPAREs for
+   * the header it already sent its COMMIT on) still go through the engine's checks (live-replica.ts
+   * drops them by default; true only for the slot timeline's baseline, bench/_slot-timeline.ts) @default false
+   */
+  keepLateVotes?: boolean
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -114,7 +120,7 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   /** own decisions verified, stored and applied, and the wall ms that took (status().timing) */
   protected readonly commitTiming = { commits: 0, commitMs: 0 }
   /** every instance's decision timings, summed (live-replica.ts) */
-  protected readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0 }
+  protected readonly decisionTiming: DecisionTiming = { decided: 0, decideMs: 0, engineTimers: 0, viewChanges: 0, leaderSkips: 0, lateVotes: 0 }
   protected readonly recentDecideMs: number[] = []
   /** the view-timeout backoff: the engine's tick is `tick` × its factor (view-pacer.ts) */
   readonly pacer: ViewPacer
@@ -222,6 +228,9 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
       log: this.debug
     })
   }
+
+  /** The peers this node sends to directly: its router's link set, refreshed at most every 500 ms (routing.ts). */
+  directPeers (): ReadonlySet<string> { return this.router.reachable() }
 
   registerKind (kind: string, validate: KindValidator): void {
     if (['note', 'config', 'join', 'leave', 'remove', 'evidence'].includes(kind)) throw new TypeError(`${kind} is a built-in kind`)

@@ -7,6 +7,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { AsyncSignatureCheck, SignatureVerifier } from '../consensus/crypto.ts'
 import type { QuorumMath } from '../consensus/quorum.ts'
 import type { MeshNode } from '../net/mesh-node.ts'
+import { checkMeshFrameSize } from './frame-size.ts'
 import { LedgerNode, type LedgerNodeInit } from './ledger-node.ts'
 import { Links } from './links.ts'
 import type { LedgerInbound } from './transport.ts'
@@ -55,7 +56,9 @@ export class LedgerService extends LedgerNode {
   }
 }
 
+/** Throws `MeshFrameSizeError` when the mesh's `maxFrameSize` cannot carry the ledger's gossip records (frame-size.ts). */
 export function createLedger (init: LedgerInit, components: LedgerComponents): LedgerService {
+  checkMeshFrameSize(components.mesh.config.maxFrameSize)
   let service: LedgerService | undefined
   const inbound: LedgerInbound = {
     onFrame: (from, frame) => { service?.onFrame(from, frame) },

@@ -58,26 +58,23 @@ export class Submitter {
   }
 
   /**
-   * `together`: more entries follow in this synchronous run (a bulk `ledger.submitMany`), so the
-   * microblock leaves once the run is done and carries them all (see `pumpSoon`). Otherwise it
-   * leaves at once, as an entry always did: batching every submit changed how a ledger with crashed
-   * replicas behaves — the test's 20 notes then committed in one decision 0.6 s after two replicas
-   * crashed, the ledger went idle, and the later remove asks took 35–60 s to commit instead of
-   * ~0.4 s (test/ledger/replicas.test.ts failed 2 runs of 2), not yet understood (docs/ledger.md).
+   * The entry waits for the end of the current synchronous run (see `pumpSoon`): entries submitted
+   * together (a loop, `ledger.submitMany`) leave in one microblock. (For one session only bulk
+   * submits did: batching every submit had exposed a liveness bug — an idle ledger with dead
+   * leaders next in its rotation took 35–60 s to commit — fixed in live-replica.ts.)
    */
-  submit (entry: Entry, timeoutMs = this.o.submitTimeoutMs, together = false): Promise<CommittedEntry> {
+  submit (entry: Entry, timeoutMs = this.o.submitTimeoutMs): Promise<CommittedEntry> {
     return new Promise((resolve, reject) => {
       const w: Waiter = { entry, at: this.o.clock.now(), resolve, reject, timer: undefined, done: false }
       w.timer = this.o.clock.setTimeout(() => { this.settle(w, new SubmitTimeoutError(`entry of kind ${entry.kind} not committed within ${timeoutMs} ms`)) }, timeoutMs)
       this.outbox.push(w)
-      if (together) this.pumpSoon()
-      else this.pump()
+      this.pumpSoon()
     })
   }
 
   /**
-   * Pumps once the current task's synchronous work is done, so entries submitted together (a bulk
-   * `submitMany`) share one microblock: pumping at the first of them sent it alone, and with one
+   * Pumps once the current task's synchronous work is done, so entries submitted together (a loop,
+   * a bulk `submitMany`) share one microblock: pumping at the first of them sent it alone, and with one
    * microblock in flight per author the rest waited a whole decision for it.
    */
   private pumpSoon (): void {

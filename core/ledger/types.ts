@@ -108,9 +108,11 @@ export interface LedgerStatus {
    * decided, summed ms), engine timer fires (nudges, view changes), view changes, and commits
    * (verify + store + apply of own decisions, summed ms); all since the peer started. `tickMs`
    * is the engine's tick: the measured `baseTickMs` × the view-timeout backoff `viewBackoff`
-   * (view-pacer.ts).
+   * (view-pacer.ts). `leaderSkips`: views left at once because their leader stopped answering
+   * (live-replica.ts; not counted in `viewChanges`). `lateVotes`: votes of a view already decided
+   * here, dropped before the engine's checks (live-replica.ts).
    */
-  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, commits: number, commitMs: number }
+  timing?: { tickMs: number, baseTickMs: number, viewBackoff: number, decided: number, decideMs: number, engineTimers: number, viewChanges: number, leaderSkips: number, lateVotes: number, commits: number, commitMs: number }
   /**
    * real signature / VRF checks of consensus messages and certificates (cache hits excluded) and
    * the ms they took, plus microblock signature checks: the CPU split of `npm run bench -- ledger`
@@ -153,8 +155,8 @@ export interface SubmitOptions {
   /** ms to wait for the commit @default the node's submit timeout */
   timeoutMs?: number
   /**
-   * More entries follow in this synchronous run (a bulk submit): they leave in one microblock once
-   * the run is done, instead of this one alone at once @default false
+   * @deprecated ignored: every submit now waits for the end of the synchronous run it is made in,
+   * so entries submitted together share one microblock (core/ledger/submitter.ts)
    */
   together?: boolean
 }

@@ -119,7 +119,7 @@ async function submitMany (t: LedgerOpTarget, args: Record<string, unknown>): Pr
   const encoder = new TextEncoder()
   const started = performance.now()
   const committed = await Promise.all((items as string[]).map(async item =>
-    await t.ledger.submit({ kind, data: encoder.encode(item) }, { together: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) })))
+    await t.ledger.submit({ kind, data: encoder.encode(item) }, timeoutMs === undefined ? {} : { timeoutMs })))
   const ms = performance.now() - started
   const slots = committed.map(e => e.slot)
   const latencies = committed.map(e => e.latencyMs ?? 0).sort((a, b) => a - b)

@@ -56,14 +56,21 @@ describe('liveness (unit, fake clock)', () => {
     assert.equal(fast.timeoutMs('x'), MIN_PROBE_TIMEOUT_MS, 'a 2 ms link still waits the minimum')
   })
 
-  test('any frame clears a peer; a new epoch resets silence', () => {
+  test('any frame clears a peer; a new epoch keeps a continuing peer\'s silence, starts a new one\'s, drops a gone one', () => {
     const { l, clock } = harness(4000)
     l.track(['a'])
     for (clock.t = 0; clock.t <= 30_000; clock.t += 1000) { assert.deepEqual(l.check(), []); l.heard('a') }
     for (; clock.t <= 60_000; clock.t += 1000) l.check()
     assert.deepEqual(l.check(), ['a'])
-    l.track(['a'])
-    assert.deepEqual(l.check(), [], 'a fresh epoch starts a fresh silence')
+    assert.equal(l.stoppedAnswering('a'), true)
+    l.track(['a', 'b'])
+    assert.deepEqual(l.check(), ['a'], 'still dead in the next epoch: its removal is asked again at once')
+    assert.equal(l.state('b')?.silentMs, 0, 'a new member starts with a fresh silence')
+    assert.equal(l.stoppedAnswering('b'), false)
+    l.heard('a')
+    assert.equal(l.stoppedAnswering('a'), false, 'a frame clears it')
+    l.track(['b'])
+    assert.equal(l.state('a'), undefined, 'a peer out of the set is no longer tracked')
     l.heard('zz') // an untracked peer is ignored
     assert.equal(l.state('zz'), undefined)
   })
