@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.3.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.4.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;

@@ -11,7 +11,7 @@
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
  *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
  *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
- * - it serves `/novacron/migration/1.3.0` for tasks arriving (incoming.ts), and on the committed
+ * - it serves `/novacron/migration/1.4.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
@@ -340,12 +340,14 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     if (cp == null) return undefined
     try {
       const bytes = await c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...c.peers()])
+      // one an older build took (another snapshot version) does not fit this build's instrumenting
+      readSnapshotClockNs(bytes)
       hold(held, cp.snapshot)
       checkpoints.resumed++
       out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
       return bytes
     } catch (err) {
-      log(`task ${keyOf(held)}: its checkpoint ${cp.snapshot.slice(0, 12)}… could not be fetched (${err instanceof Error ? err.message : String(err)}): it starts from the beginning`)
+      log(`task ${keyOf(held)}: its checkpoint ${cp.snapshot.slice(0, 12)}… could not be fetched or read (${err instanceof Error ? err.message : String(err)}): it starts from the beginning`)
       return undefined
     }
   }
