@@ -63,6 +63,8 @@ export interface CheckpointRunOptions {
    * a task pacing itself by that clock does not catch up. @default none
    */
   throttle?: () => number
+  /** told the ms of each throttle sleep, as it ends (the worker counts them for the owner's wall-clock limit) */
+  onSlept?: (ms: number) => void
   /** called once when a run restored `from` a snapshot reaches the call it was paused in: it runs again */
   onResumed?: () => void
   /**
@@ -188,6 +190,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     Atomics.wait(sleeper, 0, 0, Math.min(200, ran * Math.min(pct, 99) / (100 - Math.min(pct, 99))))
     runningSince = performance.now()
     slept += runningSince - now
+    opts.onSlept?.(runningSince - now)
   }
   base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
     if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)

@@ -293,7 +293,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         throw err
       }
       const key = keyOf(held)
-      const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
+      const sab = new SharedArrayBuffer(20) // the request, the dirty-tracking epoch, the memory size, the throttle, the ms slept for it (worker-run.ts)
       const r: Running = { held, control: new Int32Array(sab), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
       const handed = adopted.get(key)
       if (handed != null) adopted.delete(key)
@@ -305,6 +305,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
         // the run time it had on the peer that paused it counts against its limit here
         ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
+        // the throttle's sleeps are not on the task's wall-clock limit
+        sleptMs: () => Atomics.load(r.control, 4),
         // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's),
         // and a worker may be waiting for it with its memory ready
         ...(handed != null && from === handed.snapshot ? { moveFrom: true, ...warmFor(key) } : {}),

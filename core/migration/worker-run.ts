@@ -16,7 +16,9 @@
  * A pause the task cannot take (files open, see checkpoint-run.ts) is asked again at the next call.
  * When the control word has a third element, the worker keeps the task's memory size there, in
  * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
- * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts).
+ * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts), and a fifth
+ * the ms this worker has slept for it so far, which the owner leaves out of the task's wall-clock
+ * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
@@ -95,10 +97,12 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     const warm = from != null ? await warming : undefined
     let request = CONTROL_NONE
     let published = 0 // the memory size last written to control[2]
+    let sleptMs = 0 // throttle sleeps so far (control[4])
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
       ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
       ...(warm != null ? { warm } : {}),
       ...(control.length > 3 ? { throttle: () => Atomics.load(control, 3) } : {}),
+      ...(control.length > 4 ? { onSlept: (ms: number) => { sleptMs += ms; Atomics.store(control, 4, Math.round(sleptMs)) } } : {}),
       shouldPause: (at, memory) => {
         if (at.memoryBytes !== published && control.length > 2) { published = at.memoryBytes; Atomics.store(control, 2, at.memoryBytes / WASM_PAGE) }
         const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
