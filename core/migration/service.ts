@@ -30,7 +30,7 @@ import { migrateOut, type MigrationRecord, type OutgoingOptions } from './outgoi
 import { decodeResponse, encodeRequest, encodeResponse, MIGRATION_PROTOCOL } from './protocol-codec.ts'
 import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
 import { WarmArrivals } from './warm-arrivals.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE } from './worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE, CONTROL_PREPARE } from './worker-run.ts'
 
 export interface MigrationComponents {
   self: string
@@ -435,7 +435,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           if (m != null || r.ended) return m
           Atomics.compareExchange(r.control, 0, CONTROL_COPY_MEMORY, CONTROL_NONE)
           r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
-          throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call within ${replyTimeoutMs} ms (its memory is copied only at one, and a loop that makes none cannot be reached inside it); it runs on here`)
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call and reached no loop's poll point within ${replyTimeoutMs} ms (its memory is copied only at one: a long call or a recursion without loops cannot be reached inside it); it runs on here`)
         },
         pause: async fresh => {
           if (r.ended) return undefined
@@ -447,8 +447,10 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           // it goes on (onPaused: a pause nobody waits for resumes) instead of waiting forever
           Atomics.compareExchange(r.control, 0, CONTROL_PAUSE, CONTROL_NONE)
           if (r.pauseWaiter === waiter) r.pauseWaiter = undefined
-          throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call, and a loop that makes none cannot be stopped inside it; it runs on here`)
+          throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call or a loop's poll point, so a long call or a recursion without loops cannot be stopped inside it; it runs on here`)
         },
+        // never over another request (a checkpoint asked for): preparing is only a speed-up
+        prepareFull: () => { Atomics.compareExchange(r.control, 0, CONTROL_NONE, CONTROL_PREPARE) },
         decide: d => { r.decide?.(d) },
         memoryBytes: () => Atomics.load(r.control, 2) * 65536 || undefined,
         throttle: pct => { Atomics.store(r.control, 3, pct) },
