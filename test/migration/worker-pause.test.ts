@@ -5,19 +5,21 @@
  * then a pause (the chunks changed since) through the shared control word; the paused task goes on
  * in its own worker (the runner's `onPaused`), or leaves (`TaskHandedOverError`) and a later run
  * starts in a fresh worker from the memory rebuilt from the copy and the pause's delta, or from a
- * pause's whole snapshot; a checkpoint taken on the way lets a third run start from it. Every way
- * ends with exactly the output of an uninterrupted run.
+ * pause's whole snapshot (also after a `prepare` request: the full delta written into the buffer
+ * made ready ahead); a checkpoint taken on the way lets a third run start from it. Every way ends
+ * with exactly the output of an uninterrupted run.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { CheckpointLink } from '../../core/jobs/runner.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../../core/migration/worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE, CONTROL_PREPARE } from '../../core/migration/worker-run.ts'
 import { decodeSnapshot, encodeSnapshotWith } from '../../core/migration/snapshot-codec.ts'
 import { wholeSnapshot } from '../../core/migration/dirty.ts'
 import { PreCopySender } from '../../core/migration/precopy.ts'
 import type { MemoryDelta } from '../../core/jobs/worker-protocol.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
 import { runnerFixture } from './_runner-fixture.ts'
+import { waitFor } from '../_support/wait.ts'
 
 /**
  * steps of the counter: long enough (~0.3 s here) that a pause the test asks for when the worker's
@@ -164,4 +166,27 @@ test('a run from a snapshot takes a warm worker and restores into its ready inst
   other.link.warm = unused
   assert.equal(text((await f.runner.run(f.mod.bytes, { args: [N] }, { ...limits, memoryBytes: 2 * limits.memoryBytes }, { checkpoint: other.link })).stdout), f.plain, 'made for other limits: a fresh worker runs it')
   assert.ok(unused.spent, 'and the warm one is released')
+})
+
+test('after a prepare request, a stop-and-copy pause (a new epoch: every chunk) resumes elsewhere with exactly the output', async () => {
+  let snap: Uint8Array | undefined
+  let full = false
+  const sab = new SharedArrayBuffer(8)
+  const control = new Int32Array(sab)
+  Atomics.store(control, 0, CONTROL_PREPARE)
+  const l: CheckpointLink = {
+    spec: { globals: f.mod.globals, control: sab },
+    onReply: () => {},
+    onPaused: async s => { full = s.delta.full; snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } }
+  }
+  const run = f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: l })
+  // the worker takes the prepare request at its next call; then the pause, under a new epoch
+  await waitFor(() => Atomics.load(control, 0) !== CONTROL_PREPARE, { interval: 5, message: 'the worker took the prepare request' })
+  Atomics.add(control, 1, 1)
+  Atomics.store(control, 0, CONTROL_PAUSE)
+  await assert.rejects(run, { name: 'TaskHandedOverError' })
+  assert.ok(full, 'the pause under a new epoch lists every chunk')
+  assert.ok(snap != null)
+  const resumed = link(0, {}, snap)
+  assert.equal(text((await f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: resumed.link })).stdout), f.plain)
 })
