@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>] [--throttle on|off]`: live migration of a
+ * [--out <name>] [--throttle on|off] [--unprepared on|off]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -25,7 +25,7 @@ import type { CheckpointLink, PauseDecision, WarmWorker } from '../core/jobs/run
 import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
-import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
+import { CONTROL_COPY_MEMORY, CONTROL_PAUSE, CONTROL_PREPARE } from '../core/migration/worker-run.ts'
 import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
 import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
 import { exampleWasm } from '../test/jobs/_examples.ts'
@@ -42,6 +42,11 @@ const str = (name: string, dflt: string): string => { const i = argv.indexOf(`--
 const OUT = str('out', 'migration')
 /** `--throttle on|off`: auto-converge (outgoing.ts `throttle`) @default on */
 const THROTTLE = str('throttle', 'on') === 'on'
+/**
+ * `--unprepared on|off`: also a stop-and-copy whose worker is not asked to prepare the full delta's
+ * buffer during the offer (outgoing.ts `prepareFull`: the baseline for it) @default on
+ */
+const UNPREPARED = str('unprepared', 'on') === 'on'
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -94,7 +99,8 @@ function start (from?: Uint8Array, warm?: WarmWorker): Handle {
 
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
-async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
+type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
+async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -138,6 +144,7 @@ async function once (mode: 'stop-and-copy' | 'pre-copy', bitsPerSec: number): Pr
     copyMemory: task.copy,
     pause: task.pause,
     decide: task.decide,
+    ...(mode !== 'stop-and-copy-unprepared' ? { prepareFull: () => { Atomics.compareExchange(task.control, 0, 0, CONTROL_PREPARE) } } : {}),
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
     ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
@@ -159,7 +166,8 @@ const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { nam
   .filter(l => LINKS === 'both' || (LINKS === 'loopback') === (l.name === 'loopback'))
 const table: Record<string, unknown> = {}
 for (const l of links) {
-  for (const mode of ['stop-and-copy', 'pre-copy'] as const) {
+  const modes: Mode[] = UNPREPARED ? ['stop-and-copy-unprepared', 'stop-and-copy', 'pre-copy'] : ['stop-and-copy', 'pre-copy']
+  for (const mode of modes) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = []
     for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec))
     const row = {
@@ -174,7 +182,7 @@ for (const l of links) {
       runs
     }
     table[`${l.name}/${mode}`] = row
-    console.log(`${l.name.padEnd(9)} ${mode.padEnd(14)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s); downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    console.log(`${l.name.padEnd(9)} ${mode.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s); downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
 const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
@@ -183,7 +191,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

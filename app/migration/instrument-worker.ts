@@ -10,7 +10,7 @@ const scope = self as unknown as { postMessage: (m: unknown) => void, onmessage:
 scope.onmessage = (e) => {
   const { id, bytes } = e.data
   instrumentForCheckpoint(bytes).then(
-    m => { scope.postMessage({ id, ok: true, bytes: m.bytes, globals: m.globals }) },
+    m => { scope.postMessage({ id, ok: true, bytes: m.bytes, globals: m.globals, polls: m.polls }) },
     (err: unknown) => {
       const reason = err instanceof NotCheckpointableError ? err.reason : 'instrument-failed'
       scope.postMessage({ id, ok: false, reason, message: err instanceof Error ? err.message : String(err) })

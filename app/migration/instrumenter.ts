@@ -7,7 +7,7 @@
 import { NotCheckpointableError, type NotCheckpointableReason } from '../../core/migration/errors.ts'
 import type { InstrumentedModule } from '../../core/migration/instrument.ts'
 
-type Reply = { id: number, ok: true, bytes: Uint8Array, globals: InstrumentedModule['globals'] } | { id: number, ok: false, reason: NotCheckpointableReason, message: string }
+type Reply = { id: number, ok: true, bytes: Uint8Array, globals: InstrumentedModule['globals'], polls?: InstrumentedModule['polls'] } | { id: number, ok: false, reason: NotCheckpointableReason, message: string }
 
 export interface TabInstrumenter {
   /** the instrumented module, or a `NotCheckpointableError` (cached either way) */
@@ -41,7 +41,7 @@ export function createTabInstrumenter (): TabInstrumenter {
     const id = nextId++
     const r = await new Promise<Reply>(resolve => { pending.set(id, resolve); thread().postMessage({ id, bytes }) })
     if (!r.ok) throw new NotCheckpointableError(r.reason, r.message)
-    return { bytes: r.bytes, globals: r.globals, originalBytes: bytes.length }
+    return { bytes: r.bytes, globals: r.globals, originalBytes: bytes.length, ...(r.polls != null ? { polls: r.polls } : {}) }
   }
 
   return {

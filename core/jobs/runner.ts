@@ -81,6 +81,12 @@ export interface CheckpointLink {
    * released or dead is ignored (a fresh worker)
    */
   warm?: WarmWorker
+  /**
+   * ms the task's worker has slept so far for a migration's throttle (auto-converge: the owner
+   * slows a task whose pre-copy does not converge), read from the worker's shared counter; they
+   * are not charged against the task's wall-clock limit, as a pause is not @default none
+   */
+  sleptMs?: () => number
 }
 
 /** A worker started ahead of its run (`TaskRunner.warm`), holding a ready instance. */
@@ -156,6 +162,10 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       const spec = link?.spec
       let ranMs = link?.usedMs ?? 0 // wall clock used by earlier workers of this task, here or elsewhere (checkpointable runs)
       let readyAt = 0
+      let sleptAtReady = 0 // the worker's throttle sleeps as of readyAt: not charged
+      const slept = (): number => link?.sleptMs?.() ?? 0
+      /** wall clock the task has used, its throttle sleeps left out */
+      const used = (): number => ranMs + performance.now() - readyAt - (slept() - sleptAtReady)
       const finish = (err: JobError | undefined, output?: TaskOutput): void => {
         if (settled) return
         settled = true
@@ -189,12 +199,22 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
       }
       const clock = (): void => {
         readyAt = performance.now()
-        timer = setTimeout(() => { finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`)) }, Math.max(0, limits.timeoutMs - ranMs))
+        sleptAtReady = slept()
+        arm(limits.timeoutMs - ranMs)
+      }
+      // the timer is armed for the time left as if the task never slept; when it fires, the
+      // sleeps since are given back (armed again for what is left)
+      const arm = (ms: number): void => {
+        timer = setTimeout(() => {
+          const left = limits.timeoutMs - used()
+          if (left >= 1) arm(left)
+          else finish(new JobTimeoutError(`the task ran past its wall-clock limit of ${limits.timeoutMs} ms and was terminated`))
+        }, Math.max(0, ms))
       }
       /** The task stopped; its worker holds the paused instance: go on there, or let it leave. */
       const paused = (reply: PausedReply, l: CheckpointLink): void => {
         clearTimeout(timer)
-        ranMs += performance.now() - readyAt
+        ranMs = used()
         l.onPaused(reply).then(next => {
           if (settled) return
           if ('leave' in next) { finish(new TaskHandedOverError(`the task left this peer: ${next.leave}`)); return }

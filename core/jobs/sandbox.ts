@@ -67,10 +67,13 @@ export function buildImports (wasi: WASI, args: string[]): WasiImports {
   }
 }
 
-/** Every import the module asks for must be a WASI function we provide. */
-export function checkImports (module: WebAssembly.Module, provided: WasiImports): void {
+/**
+ * Every import the module asks for must be a WASI function we provide (or, for a module the
+ * runner instrumented itself, one of `also`'s functions: core/migration's poll point).
+ */
+export function checkImports (module: WebAssembly.Module, provided: WasiImports, also: ReadonlyArray<{ module: string, name: string }> = []): void {
   const bad = WebAssembly.Module.imports(module)
-    .filter(i => i.module !== WASI_MODULE || i.kind !== 'function' || !Object.hasOwn(provided, i.name))
+    .filter(i => i.kind !== 'function' || (i.module === WASI_MODULE ? !Object.hasOwn(provided, i.name) : !also.some(a => a.module === i.module && a.name === i.name)))
     .map(i => `${i.module}.${i.name} (${i.kind})`)
   if (bad.length > 0) {
     const shown = bad.slice(0, 8).join(', ') + (bad.length > 8 ? `, and ${bad.length - 8} more` : '')

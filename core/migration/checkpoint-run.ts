@@ -2,7 +2,9 @@
  * Runs an instrumented task (instrument.ts) so that it can stop at a safe point and go on later
  * in a fresh instance from a `TaskSnapshot`.
  *
- * Safe points are the task's WASI calls. After each call's effect is done (the bytes written, the
+ * Safe points are the task's WASI calls and the poll points instrument.ts puts at loop headers
+ * (the `novacron.poll` import, called every few thousand iterations: loop-polls.ts), so that a
+ * loop without WASI calls stops too. After each call's effect is done (the bytes written, the
  * stdin read), `shouldPause` is asked; on yes the import starts an asyncify unwind, `_start`
  * returns with the stack saved in a buffer in linear memory, and the snapshot is taken: memory,
  * mutable globals, the stdin position, stdout/stderr so far, the clock. Resuming instantiates the
@@ -25,16 +27,20 @@ import { InvalidModuleError, JobMemoryError, JobOutputLimitError, JobTrapError }
 import type { TaskLimits, TaskOutput, TaskSpec } from '../jobs/task-types.ts'
 import { ResumeError } from './errors.ts'
 import type { InstrumentedModule } from './instrument.ts'
+import { POLL_MODULE, POLL_NAME } from './loop-polls.ts'
 import { GLOBAL_EXPORT_PREFIX, type GlobalValue, type TaskSnapshot } from './snapshot.ts'
 
 const WASI_MODULE = 'wasi_snapshot_preview1'
 const CLOCK_MONOTONIC = 1
 const STD_FDS = 4 // stdin, stdout, stderr, /input
+/** the poll point's name among the task's calls (`PausePoint.name`, a snapshot's `pausedIn`) */
+export const POLL_CALL = `${POLL_MODULE}.${POLL_NAME}`
+const POLL_IMPORT = [{ module: POLL_MODULE, name: POLL_NAME }]
 
 export interface PausePoint {
-  /** the WASI function just called */
+  /** the WASI function just called, or `POLL_CALL` at a loop header's poll point */
   name: string
-  /** WASI calls so far, this one included */
+  /** WASI calls and polls so far, this one included */
   calls: number
   /** the linear memory's size now */
   memoryBytes: number
@@ -57,6 +63,8 @@ export interface CheckpointRunOptions {
    * a task pacing itself by that clock does not catch up. @default none
    */
   throttle?: () => number
+  /** told the ms of each throttle sleep, as it ends (the worker counts them for the owner's wall-clock limit) */
+  onSlept?: (ms: number) => void
   /** called once when a run restored `from` a snapshot reaches the call it was paused in: it runs again */
   onResumed?: () => void
   /**
@@ -95,15 +103,18 @@ export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits,
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
   const dispatch: Record<string, (...a: never[]) => unknown> = {}
   const wasi: Record<string, (...a: never[]) => unknown> = {}
+  const poll: Record<string, (...a: never[]) => unknown> = {}
   for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.module !== WASI_MODULE || imp.kind !== 'function') throw new ResumeError(`a warm instance takes WASI functions only, not ${imp.module}.${imp.name}`)
-    wasi[imp.name] = (...a: never[]) => {
-      const f = dispatch[imp.name]
-      if (f == null) throw new ResumeError(`${imp.name} was called before the run took the instance`)
+    const isPoll = imp.module === POLL_MODULE && imp.name === POLL_NAME
+    if ((imp.module !== WASI_MODULE && !isPoll) || imp.kind !== 'function') throw new ResumeError(`a warm instance takes WASI functions and the poll only, not ${imp.module}.${imp.name}`)
+    const key = isPoll ? POLL_CALL : imp.name
+    ;(isPoll ? poll : wasi)[imp.name] = (...a: never[]) => {
+      const f = dispatch[key]
+      if (f == null) throw new ResumeError(`${key} was called before the run took the instance`)
       return f(...a)
     }
   }
-  const instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: wasi as WebAssembly.ModuleImports })
+  const instance = await WebAssembly.instantiate(module, { [WASI_MODULE]: wasi as WebAssembly.ModuleImports, [POLL_MODULE]: poll as WebAssembly.ModuleImports })
   const memory = (instance.exports as { memory?: WebAssembly.Memory }).memory
   if (!(memory instanceof WebAssembly.Memory)) throw new ResumeError('the module exports no memory')
   const pages = Math.min(capPages, Math.floor(memoryBytes / WASM_PAGE))
@@ -160,7 +171,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   const fds: Fd[] = [stdin, new ConsoleStdout(stdout.write), new ConsoleStdout(stderr.write), new PreopenDirectory('/input', inputs)]
   const wasi = new WASI(args, env, fds)
   const base = buildImports(wasi, args)
-  checkImports(module, base)
+  checkImports(module, base, POLL_IMPORT)
 
   // the task's monotonic clock continues from the snapshot's
   let clockStart = performance.now()
@@ -179,6 +190,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     Atomics.wait(sleeper, 0, 0, Math.min(200, ran * Math.min(pct, 99) / (100 - Math.min(pct, 99))))
     runningSince = performance.now()
     slept += runningSince - now
+    opts.onSlept?.(runningSince - now)
   }
   base.clock_time_get = ((id: number, precision: bigint, ptr: number) => {
     if (id !== CLOCK_MONOTONIC) return (wasi.wasiImport.clock_time_get as (a: number, b: bigint, c: number) => number)(id, precision, ptr)
@@ -199,8 +211,10 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   let pausedResult = 0
   const unwindBytesOpt = opts.unwindBytes ?? 65536
 
+  // every WASI import and the poll point (a call with no effect) are pause points
   const imports: Record<string, (...a: never[]) => unknown> = {}
-  for (const [name, fn] of Object.entries(base)) {
+  const pausePoints: Array<[string, (...a: never[]) => unknown]> = [...Object.entries(base), [POLL_CALL, () => undefined]]
+  for (const [name, fn] of pausePoints) {
     imports[name] = (...a: never[]) => {
       if (state === 'rewinding') {
         // back at the call the task was stopped in: its effect is done already
@@ -243,7 +257,7 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   let instance: WebAssembly.Instance
   try {
     if (warm != null) Object.assign(warm.dispatch, imports)
-    instance = warm?.instance ?? await WebAssembly.instantiate(module, { [WASI_MODULE]: imports as WebAssembly.ModuleImports })
+    instance = warm?.instance ?? await WebAssembly.instantiate(module, { [WASI_MODULE]: imports as WebAssembly.ModuleImports, [POLL_MODULE]: { [POLL_NAME]: imports[POLL_CALL] } as WebAssembly.ModuleImports })
   } catch (err) {
     throw new JobTrapError(`instantiation failed: ${err instanceof Error ? err.message : String(err)}`)
   }

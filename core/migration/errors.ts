@@ -12,10 +12,10 @@ export class MigrationError extends Error {
 export type NotCheckpointableReason =
   | 'parse-failed' // binaryen could not read the module
   | 'no-memory' // it defines no memory of its own (or more than one)
-  | 'already-instrumented' // it exports asyncify_* or our global names already
+  | 'already-instrumented' // it exports asyncify_* or our global names, or imports novacron.*, already
   | 'instrument-failed' // the asyncify pass or validation failed
   | 'too-large' // the module, or the instrumented module, is over the size bound
-  | 'no-wasi-calls' // it imports no WASI function: a task is paused only at one (precheck.ts)
+  | 'foreign-imports' // it imports more than WASI functions (precheck.ts; was `no-wasi-calls` before loops had poll points)
 
 /** The module cannot be checkpointed; `reason` says why. */
 export class NotCheckpointableError extends MigrationError {

@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.3.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.4.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -79,6 +79,12 @@ export interface OutgoingContext {
    * `copyMemory` (`fresh`: every chunk), or undefined when it ended first
    */
   pause: (fresh: boolean) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
+  /**
+   * asks the task's worker to make the buffer of a delta listing every chunk ready while the
+   * offer goes out (dirty.ts `prepare`), so that the first full delta — the pause's, with no
+   * pre-copy round — does not page fresh memory in during the downtime @default none
+   */
+  prepareFull?: () => void
   /** after a pause: go on here (in the paused instance), or leave */
   decide: (d: PauseDecision) => void
   /**
@@ -176,7 +182,8 @@ export async function migrateOut (
     return { index, hash, chunk }
   })
 
-  // 1. offer
+  // 1. offer (the worker prepares the first full delta's buffer meanwhile)
+  ctx.prepareFull?.()
   let have: string[] | undefined
   const refusals: string[] = []
   for (const t of targets) {

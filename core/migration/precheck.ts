@@ -6,12 +6,15 @@
  * passes can still fail binaryen's pass later (`instrument-failed`, `too-large` after growth),
  * which the peers report when they prepare the job (service.ts's `migration:not-checkpointable`).
  *
- * - `no-wasi-calls`: a task stops only at a WASI call (checkpoint-run.ts); a module importing
- *   none can never be paused;
  * - `no-memory`: it must define and export its own memory (a snapshot carries it);
  * - `too-large`: over `maxModuleBytes` binaryen's pass would need several times that in memory;
- * - `parse-failed`: it does not compile.
- * Whatever the answer, the module still runs; its tasks just cannot move.
+ * - `parse-failed`: it does not compile;
+ * - `foreign-imports`: it imports something other than WASI functions (the sandbox refuses it
+ *   anyway, and the instrumenting refuses `novacron.*`: loop-polls.ts).
+ * A module with no WASI calls is fine since session 11: its loops have poll points
+ * (loop-polls.ts). A long recursion without loops or WASI calls still cannot be paused inside it;
+ * that is not visible without decoding the code, so it is not reported here.
+ * Whatever the answer, the module still runs (if the sandbox takes it); its tasks just cannot move.
  */
 import type { NotCheckpointableReason } from './errors.ts'
 
@@ -37,7 +40,8 @@ export async function precheckCheckpointable (moduleBytes: Uint8Array, opts: Pre
   const imports = WebAssembly.Module.imports(mod)
   if (imports.some(i => i.kind === 'memory')) return { ok: false, reason: 'no-memory', message: 'the module imports its memory: it must define and export its own' }
   if (!WebAssembly.Module.exports(mod).some(e => e.kind === 'memory' && e.name === 'memory')) return { ok: false, reason: 'no-memory', message: 'the module exports no memory named "memory"' }
-  if (!imports.some(i => i.kind === 'function' && WASI_MODULES.has(i.module))) return { ok: false, reason: 'no-wasi-calls', message: 'the module makes no WASI calls, where a task is paused: it can never be stopped' }
+  const foreign = imports.find(i => i.kind !== 'function' || !WASI_MODULES.has(i.module))
+  if (foreign != null) return { ok: false, reason: 'foreign-imports', message: `the module imports ${foreign.module}.${foreign.name} (${foreign.kind}): only WASI functions can be provided, so its tasks do not run at all` }
   return { ok: true }
 }
 

@@ -3,7 +3,7 @@
  * used, and every malformed input a `MigrationDecodeError` (test/migration/snapshot-codec.test.ts
  * fuzzes it). In y-protocols' notation (PROTOCOL.md):
  *
- *   snapshot := "NCSN" • varUint(1) • varUint8Array(memory) • varUint(nGlobals) • global*
+ *   snapshot := "NCSN" • varUint(2) • varUint8Array(memory) • varUint(nGlobals) • global*
  *               • varUint8Array(unwind) • varString(pausedIn)
  *               • varInt(pausedResult) • varUint(stdinPos) • varUint8Array(stdout)
  *               • varUint8Array(stderr) • u64le(clockNs) • varUint(calls) • varUint(pauses)
@@ -16,12 +16,19 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
+import { POLL_MODULE, POLL_NAME } from './loop-polls.ts'
 import type { GlobalKind, GlobalValue, TaskSnapshot } from './snapshot.ts'
 
-export const SNAPSHOT_VERSION = 1
+/**
+ * 2 (session 11): taken from a module instrumented with poll points at loop headers
+ * (loop-polls.ts) and possibly paused at one (`pausedIn` "novacron.poll"); asyncify's saved stack
+ * only fits the module instrumented the same way, so a version 1 snapshot cannot be resumed here
+ */
+export const SNAPSHOT_VERSION = 2
 const MAGIC = [0x4e, 0x43, 0x53, 0x4e] // "NCSN"
 const KINDS: GlobalKind[] = ['i32', 'i64', 'f32', 'f64']
 const PAGE = 65536
+const POLL_CALL_NAME = `${POLL_MODULE}.${POLL_NAME}`
 
 export interface SnapshotLimits {
   /** largest memory accepted @default 4 GiB (the jobs layer's cap) */
@@ -132,7 +139,7 @@ export function decodeSnapshot (bytes: Uint8Array, limits: SnapshotLimits = {}):
     if (unwind.length === 0) fail('the saved stack is empty')
     const nameBytes = readBytes(d, 'paused-in name', 64)
     const pausedIn = new TextDecoder('utf-8', { fatal: true }).decode(nameBytes)
-    if (!/^[a-z_0-9]+$/.test(pausedIn)) fail(`paused-in name ${JSON.stringify(pausedIn)} is not a WASI function name`)
+    if (!/^[a-z_0-9]+$/.test(pausedIn) && pausedIn !== POLL_CALL_NAME) fail(`paused-in name ${JSON.stringify(pausedIn)} is not a WASI function name or the poll`)
     const pausedResult = decoding.readVarInt(d)
     if (!Number.isSafeInteger(pausedResult) || Math.abs(pausedResult) > 0xffffffff) fail('paused result out of range')
     const stdinPos = readUint(d, 'stdin position', Number.MAX_SAFE_INTEGER)

@@ -12,11 +12,16 @@
  *                   paused instance: a `resume` message goes on in it (a failed move), or the
  *                   owner terminates the worker (the task left);
  *   3 checkpoint  → stop, post the whole snapshot as a `checkpoint` reply, and go on at once in the
- *                   same instance (periodic checkpoints).
+ *                   same instance (periodic checkpoints);
+ *   4 prepare     → make the buffer of a delta listing every chunk ready, pages faulted in
+ *                   (dirty.ts `prepare`: a migration about to start, so that its first full
+ *                   delta — a stop-and-copy's pause — does not fault in fresh memory), go on.
  * A pause the task cannot take (files open, see checkpoint-run.ts) is asked again at the next call.
  * When the control word has a third element, the worker keeps the task's memory size there, in
  * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
- * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts).
+ * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts), and a fifth
+ * the ms this worker has slept for it so far, which the owner leaves out of the task's wall-clock
+ * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`).
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
@@ -31,6 +36,7 @@ export const CONTROL_NONE = 0
 export const CONTROL_COPY_MEMORY = 1
 export const CONTROL_PAUSE = 2
 export const CONTROL_CHECKPOINT = 3
+export const CONTROL_PREPARE = 4
 
 /**
  * A task worker's message handler (Node worker thread and Web Worker entries alike): an optional
@@ -95,13 +101,20 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     const warm = from != null ? await warming : undefined
     let request = CONTROL_NONE
     let published = 0 // the memory size last written to control[2]
+    let sleptMs = 0 // throttle sleeps so far (control[4])
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
       ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
       ...(warm != null ? { warm } : {}),
       ...(control.length > 3 ? { throttle: () => Atomics.load(control, 3) } : {}),
+      ...(control.length > 4 ? { onSlept: (ms: number) => { sleptMs += ms; Atomics.store(control, 4, Math.round(sleptMs)) } } : {}),
       shouldPause: (at, memory) => {
         if (at.memoryBytes !== published && control.length > 2) { published = at.memoryBytes; Atomics.store(control, 2, at.memoryBytes / WASM_PAGE) }
         const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
+        if (tracker.hasPrepared) tracker.expire()
+        if (r === CONTROL_PREPARE) {
+          tracker.prepare(at.memoryBytes)
+          return false
+        }
         if (r === CONTROL_COPY_MEMORY) {
           post({ type: 'memory', delta: tracker.delta(memory(), epoch()) })
           return false

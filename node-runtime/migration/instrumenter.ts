@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads'
 import { NotCheckpointableError, type NotCheckpointableReason } from '../../core/migration/errors.ts'
 import type { InstrumentedModule } from '../../core/migration/instrument.ts'
 
-type Reply = { id: number, ok: true, bytes: Uint8Array, globals: InstrumentedModule['globals'] } | { id: number, ok: false, reason: NotCheckpointableReason, message: string }
+type Reply = { id: number, ok: true, bytes: Uint8Array, globals: InstrumentedModule['globals'], polls?: InstrumentedModule['polls'] } | { id: number, ok: false, reason: NotCheckpointableReason, message: string }
 
 export interface Instrumenter {
   /** the instrumented module, or a `NotCheckpointableError` (cached either way) */
@@ -29,7 +29,12 @@ const threadEntry = (): URL => existsSync(fileURLToPath(FROM_SOURCE)) ? FROM_SOU
 
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
-export function createInstrumenter (): Instrumenter {
+export interface InstrumenterInit {
+  /** loop iterations between poll calls (core/migration/instrument.ts; 0: none, for benchmarks) @default 10000 */
+  pollEvery?: number
+}
+
+export function createInstrumenter (init: InstrumenterInit = {}): Instrumenter {
   const cache = new Map<string, Promise<InstrumentedModule>>()
   const pending = new Map<number, (r: Reply) => void>()
   let worker: Worker | undefined
@@ -59,10 +64,10 @@ export function createInstrumenter (): Instrumenter {
     const id = nextId++
     const w = thread()
     w.ref() // keep the process up while a pass is in flight
-    const r = await new Promise<Reply>(resolve => { pending.set(id, resolve); w.postMessage({ id, bytes }) })
+    const r = await new Promise<Reply>(resolve => { pending.set(id, resolve); w.postMessage({ id, bytes, ...(init.pollEvery != null ? { pollEvery: init.pollEvery } : {}) }) })
     if (pending.size === 0) worker?.unref()
     if (!r.ok) throw new NotCheckpointableError(r.reason, r.message)
-    return { bytes: r.bytes, globals: r.globals, originalBytes: bytes.length }
+    return { bytes: r.bytes, globals: r.globals, originalBytes: bytes.length, ...(r.polls != null ? { polls: r.polls } : {}) }
   }
 
   return {

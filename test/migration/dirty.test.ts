@@ -3,7 +3,9 @@
  * seeded 4 MiB memory that a "task" rewrites in 4 KiB pages and grows between rounds: the first
  * delta lists every chunk, later ones exactly the chunks that changed, a new epoch starts over,
  * the sender's mirror equals the memory after every delta, its recipe names the same chunks as
- * hashing the memory afresh, and malformed deltas are refused with a RangeError.
+ * hashing the memory afresh, and malformed deltas are refused with a RangeError. A buffer prepared
+ * ahead (`prepare`) is what the next delta listing every chunk is written into, when the sizes
+ * match; a partial delta leaves it, another size or age drops it.
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -97,4 +99,30 @@ test('the sender refuses malformed deltas with a RangeError', () => {
   assert.throws(() => sender.apply({ ...part, chunkBytes: 4096 }), RangeError, 'another chunk size')
   assert.throws(() => sender.apply({ ...part, memoryBytes: 65536 }), RangeError, 'memory shrinking')
   assert.throws(() => new DirtyTracker(3), RangeError)
+})
+
+test('a prepared buffer takes the next full delta of its size; another size, or one too old, does not', () => {
+  const memory = new Uint8Array(MiB)
+  dirtyPages(memory, 64, 11)
+  const t = new DirtyTracker(CB, true)
+  const ready = t.prepare(memory.length, 0)
+  assert.ok(t.hasPrepared)
+  const full = t.delta(memory, 1)
+  assert.ok(full.full)
+  assert.equal(full.bytes, ready, 'the full delta is the prepared buffer')
+  assert.deepEqual(full.bytes, memory)
+  assert.equal(t.hasPrepared, false, 'used once')
+
+  t.prepare(memory.length, 0)
+  dirtyPages(memory, 4, 12)
+  assert.ok(!t.delta(memory, 1).full)
+  assert.ok(t.hasPrepared, 'a partial delta leaves it for the next full one')
+  t.expire(60_001, 60_000)
+  assert.equal(t.hasPrepared, false, 'unused past its age: let go')
+
+  const other = t.prepare(memory.length / 2, 0)
+  const again = t.delta(memory, 2)
+  assert.notEqual(again.bytes, other, 'prepared for another memory size: a fresh buffer')
+  assert.deepEqual(again.bytes, memory)
+  assert.equal(t.hasPrepared, false)
 })

@@ -1,9 +1,10 @@
 /**
  * The submit-time checkpointability answer (core/migration/precheck.ts) and what the submitter
- * sees: the clang-built counter can be checkpointed; a module with no WASI call, one without its
- * own memory, one over the size bound and one that does not compile each get their typed reason;
- * `novacron job submit` (a real bootstrap peer) prints the note on stderr for a module with no
- * WASI call, and none for the counter, with the `checkpointable` field in --json.
+ * sees: the clang-built counter and a module with no WASI call (its loop has a poll point since
+ * session 11) can be checkpointed; one without its own memory, one importing more than WASI, one
+ * over the size bound and one that does not compile each get their typed reason; `novacron job
+ * submit` (a real bootstrap peer) prints the note on stderr for a module without its own memory,
+ * and none for the counter, with the `checkpointable` field in --json.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -23,7 +24,8 @@ test('the counter can be checkpointed; each module that cannot gets its typed re
     assert.equal(r.ok, false)
     return r.ok ? '' : r.reason
   }
-  assert.equal(await reason(loopModule()), 'no-wasi-calls')
+  assert.deepEqual(await precheckCheckpointable(loopModule()), { ok: true }, 'no WASI call: it is paused at its loop\'s poll point')
+  assert.equal(await reason(buildModule({ imports: [FD_WRITE, { module: 'novacron', name: 'poll', params: 0, results: 0 }], memory: { min: 1 }, body: [] })), 'foreign-imports')
   assert.equal(await reason(buildModule({ imports: [FD_WRITE], body: [] })), 'no-memory')
   assert.equal(await reason(buildModule({ imports: [FD_WRITE], memory: { min: 1 }, exportMemory: false, body: [] })), 'no-memory')
   assert.equal(await reason(exampleWasm('counter'), 1000), 'too-large')
@@ -43,16 +45,16 @@ describe('novacron job submit tells the submitter', { timeout: 300_000 }, () => 
     return { code, stdout: p.stdout, stderr: p.stderr }
   }
 
-  test('a module with no WASI call: a note on stderr, the job id alone on stdout; --json carries the reason', async () => {
+  test('a module without its own memory: a note on stderr, the job id alone on stdout; --json carries the reason', async () => {
     const loop = join(dir, 'loop.wasm')
-    writeFileSync(loop, loopModule())
+    writeFileSync(loop, buildModule({ imports: [FD_WRITE], body: [] }))
     const plain = await submit(loop, false)
     assert.equal(plain.code, 0, plain.stderr)
     assert.match(plain.stdout, /^\d+\.\d+\n$/)
-    assert.match(plain.stderr, /cannot be checkpointed or moved \(no-wasi-calls: /)
+    assert.match(plain.stderr, /cannot be checkpointed or moved \(no-memory: /)
     const js = await submit(loop, true)
     assert.equal(js.code, 0, js.stderr)
-    assert.equal((JSON.parse(js.stdout) as { checkpointable: { ok: boolean, reason?: string } }).checkpointable.reason, 'no-wasi-calls')
+    assert.equal((JSON.parse(js.stdout) as { checkpointable: { ok: boolean, reason?: string } }).checkpointable.reason, 'no-memory')
   })
 
   test('the counter: no note', async () => {

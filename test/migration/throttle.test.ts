@@ -2,7 +2,10 @@
  * Auto-converge (issue 20): a migration whose pre-copy does not converge slows the task.
  * - The task side (core/migration/checkpoint-run.ts `throttle`): a throttled task sleeps its share
  *   of the time at WASI calls, the sleeps are not on its monotonic clock (a task pacing itself by
- *   that clock does not catch up), and its output is exactly the unthrottled one.
+ *   that clock does not catch up), and its output is exactly the unthrottled one. In the Node task
+ *   runner the sleeps are not charged against the task's wall-clock limit either: a task whose
+ *   sleeps alone exceed its limit finishes (the worker counts them in the control word's fifth
+ *   element, the runner leaves them out), and with no counter the same run times out.
  * - The source side (core/migration/outgoing.ts): rounds that do not shrink raise the throttle
  *   step by step instead of stopping pre-copy, and it is set back to 0 when the move fails.
  */
@@ -16,6 +19,9 @@ import { DirtyTracker } from '../../core/migration/dirty.ts'
 import { migrateOut, type OutgoingContext } from '../../core/migration/outgoing.ts'
 import { decodeRequest, encodeResponse } from '../../core/migration/protocol-codec.ts'
 import { createInstrumenter } from '../../node-runtime/migration/instrumenter.ts'
+import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
+import type { CheckpointLink } from '../../core/jobs/runner.ts'
+import type { InstrumentedModule } from '../../core/migration/instrument.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
 import { seededInts } from '../_support/seeded-bytes.ts'
 
@@ -39,6 +45,36 @@ test('a throttled task sleeps most of its time, not on its clock, and its output
   const done = await paused.resume()
   assert.equal(done.kind, 'done')
   if (done.kind === 'done') assert.equal(text(done.output.stdout), plain)
+})
+
+test('the throttle\'s sleeps are not charged against the wall-clock limit; without the counter the same run times out', async () => {
+  const counter = exampleWasm('counter')
+  const runner = await createNodeTaskRunner({ capacity: 1 })
+  let mod: InstrumentedModule
+  try {
+    mod = await instrumenter.instrument(counter)
+    const unthrottled = await runner.run(mod.bytes, { args: [N] }, limits, { checkpoint: link(0).link })
+    const plain = text(unthrottled.stdout)
+    // at 95 % the task sleeps 10–19× its run time (measured: 11× under load): the limit, 3× the
+    // unthrottled run's, is far below what the sleeps take and far above what the run itself takes
+    const timeoutMs = Math.round(Math.max(1000, 3 * unthrottled.runMs))
+    const counted = link(95)
+    const out = await runner.run(mod.bytes, { args: [N] }, { ...limits, timeoutMs }, { checkpoint: { ...counted.link, sleptMs: () => Atomics.load(counted.control, 4) } })
+    assert.equal(text(out.stdout), plain)
+    const slept = Atomics.load(counted.control, 4)
+    assert.ok(slept > timeoutMs, `the sleeps (${slept} ms) alone exceed the limit (${timeoutMs} ms)`)
+    await assert.rejects(runner.run(mod.bytes, { args: [N] }, { ...limits, timeoutMs }, { checkpoint: link(95).link }), { name: 'JobTimeoutError' }, 'a runner not told the sleeps charges them')
+  } finally {
+    runner.stop()
+  }
+
+  /** a checkpoint link whose control word has the throttle at `pct` and room for the sleep counter */
+  function link (pct: number): { link: CheckpointLink, control: Int32Array } {
+    const sab = new SharedArrayBuffer(20)
+    const control = new Int32Array(sab)
+    Atomics.store(control, 3, pct)
+    return { control, link: { spec: { globals: mod.globals, control: sab }, onReply: () => {}, onPaused: async () => ({ leave: 'unexpected pause' }) } }
+  }
 })
 
 test('rounds that do not shrink raise the throttle step by step; a failed move sets it back to 0', async () => {

@@ -1,0 +1,132 @@
+/**
+ * The service's periodic checkpoints, end to end (service.ts): a checkpoint a running task posted
+ * is stored as a blob here, kept by another peer (`keep`) and recorded by a `job.checkpoint` ledger
+ * entry; a task claimed again after its holder vanished resumes from its slot's last checkpoint;
+ * checkpoint blobs superseded by a newer one, or whose task ended, are dropped (checkpoint-gc.ts),
+ * and so are those a restart left in the journal that the ledger never recorded.
+ */
+import type { HeldTask } from '../jobs/worker.ts'
+import type { JobEvent } from '../jobs/state.ts'
+import { CheckpointHoldings } from './checkpoint-gc.ts'
+import type { MigrationRequester } from './direct-request.ts'
+import { decodeResponse, encodeRequest, encodeResponse } from './protocol-codec.ts'
+import type { CheckpointStats, MigrationComponents } from './service-types.ts'
+import { readSnapshotClockNs } from './snapshot-codec.ts'
+import { keyOf, type RunningTask } from './task-control.ts'
+
+type Components = Pick<MigrationComponents, 'self' | 'jobs' | 'fetchBlob' | 'putBlob' | 'removeBlob' | 'hasBlob' | 'checkpointJournal' | 'peers'>
+
+export class CheckpointKeeper {
+  readonly stats: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0, orphansDropped: 0 }
+  private readonly holdings = new CheckpointHoldings()
+  /** blobs in flight: stored here, not yet handed to `hold` */
+  private readonly storing = new Set<string>()
+  private orphanTimer: ReturnType<typeof setTimeout> | undefined
+  private n = 0
+
+  constructor (
+    private readonly c: Components,
+    private readonly request: MigrationRequester,
+    private readonly log: (m: string) => void,
+    private readonly out: (event: string, fields: Record<string, unknown>, human: string) => void
+  ) {}
+
+  /** this peer holds checkpoint blob `id` of `slot` (and says so durably) */
+  hold (slot: { job: string, task: number, replica: number }, id: string): void {
+    this.holdings.add(slot, id)
+    this.c.checkpointJournal?.add(id)
+  }
+
+  private drop (id: string): number {
+    const freed = this.c.removeBlob?.(id) ?? 0
+    this.c.checkpointJournal?.remove(id)
+    this.stats.dropped++
+    this.stats.droppedBytes += freed
+    return freed
+  }
+
+  /** A checkpoint blob fetched to keep for another peer (`keep`), held once it is here. */
+  async keep (blob: string, from: string, slot: { job: string, task: number, replica: number }): Promise<void> {
+    this.storing.add(blob)
+    try { await this.c.fetchBlob(blob, [from]); this.hold(slot, blob) } finally { this.storing.delete(blob) }
+  }
+
+  /** The ledger's events: checkpoints recorded (held when their blob is here) and superseded or ended (dropped). */
+  onEvents (events: JobEvent[]): void {
+    // a checkpoint blob on this peer's disk from before a restart is known again when the ledger
+    // replays its commit at start, so superseding it (later in the replay or live) still drops it
+    for (const e of events) if (e.type === 'checkpointed' && this.c.hasBlob?.(e.snapshot) === true) this.hold(e, e.snapshot)
+    for (const id of this.holdings.apply(events)) this.drop(id)
+  }
+
+  /**
+   * After the ledger replayed its stored commits: journal entries it did not record are
+   * checkpoints stored or kept before a restart and never committed — dropped after `graceMs`
+   * unless a commit records them meanwhile (or at once for a grace of 0).
+   */
+  start (graceMs: number): void {
+    const journal = this.c.checkpointJournal
+    if (journal == null) return
+    const candidates = journal.list().filter(id => !this.holdings.has(id))
+    if (candidates.length === 0) return
+    if (graceMs <= 0) this.dropOrphans(candidates)
+    else this.orphanTimer = setTimeout(() => { this.dropOrphans(candidates) }, graceMs)
+  }
+
+  stop (): void { clearTimeout(this.orphanTimer) }
+
+  private dropOrphans (candidates: string[]): void {
+    for (const id of candidates) {
+      if (this.holdings.has(id) || this.storing.has(id)) continue
+      if (this.c.hasBlob?.(id) === false) { this.c.checkpointJournal?.remove(id); continue }
+      const freed = this.drop(id)
+      this.stats.orphansDropped++
+      this.log(`checkpoint blob ${id.slice(0, 12)}… from before the restart was never recorded in the ledger: dropped (${freed} bytes)`)
+    }
+  }
+
+  /** Stores a checkpoint here, has another peer keep it, and records it in the ledger. */
+  async store (r: RunningTask, snapshot: Uint8Array): Promise<void> {
+    try {
+      const id = this.c.putBlob(snapshot)
+      this.hold(r.held, id)
+      const { job, task, replica, token } = r.held
+      const keepers = this.c.peers().filter(p => p !== this.c.self)
+      let keeper: string | undefined
+      const refusals: string[] = []
+      for (const k of keepers) {
+        const res = decodeResponse(await this.request(k, encodeRequest({ type: 'keep', id: `cp-${this.n++}`, job, task, replica, token, blob: id }), { timeoutMs: 60_000 }).catch((err: unknown) => encodeResponse({ type: 'refuse', reason: err instanceof Error ? err.message : String(err) })))
+        if (res.type === 'ok') { keeper = k; break }
+        refusals.push(`${k}: ${res.type === 'refuse' ? res.reason : res.type}`)
+      }
+      if (keeper == null) throw new Error(`no peer kept the checkpoint (${refusals.join('; ') || 'no other peers'})`)
+      if (r.ended) return
+      await this.c.jobs.submit({ kind: 'job.checkpoint', body: { at: Date.now(), job, task, replica, token, snapshot: id, keeper } }, { timeoutMs: 60_000 })
+      this.stats.recorded++
+    } catch (err) {
+      this.stats.failed++
+      this.stats.lastError = err instanceof Error ? err.message : String(err)
+      this.log(`checkpoint of ${keyOf(r.held)}: ${this.stats.lastError}`)
+    } finally {
+      r.checkpointing = false
+    }
+  }
+
+  /** The slot's last recorded checkpoint (a task claimed again after its holder vanished), if any can be fetched and read. */
+  async last (held: HeldTask): Promise<Uint8Array | undefined> {
+    const cp = this.c.jobs.state.jobs.get(held.job)?.tasks[held.task]?.slots[held.replica]?.checkpoint
+    if (cp == null) return undefined
+    try {
+      const bytes = await this.c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...this.c.peers()])
+      // one an older build took (another snapshot version) does not fit this build's instrumenting
+      readSnapshotClockNs(bytes)
+      this.hold(held, cp.snapshot)
+      this.stats.resumed++
+      this.out('migration:resumed', { job: held.job, task: held.task, replica: held.replica, snapshot: cp.snapshot, keeper: cp.keeper }, `migration   ${held.job} task ${held.task} resumes from its checkpoint kept by ${cp.keeper}`)
+      return bytes
+    } catch (err) {
+      this.log(`task ${keyOf(held)}: its checkpoint ${cp.snapshot.slice(0, 12)}… could not be fetched or read (${err instanceof Error ? err.message : String(err)}): it starts from the beginning`)
+      return undefined
+    }
+  }
+}
