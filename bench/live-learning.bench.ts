@@ -161,6 +161,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         }))
       }
     })
+    // how long each `start` took to reach a learner: its `startAt` against the coordinator's `selectedAt`
+    // (one machine, one clock), over every round a live or killed learner trained for
+    const startDelivery = everyone.flatMap(x => x.stats.coordinated.flatMap(c => everyone.flatMap(y => (y.stats.participated ?? [])
+      .filter(p => p.round === c.round && p.coordinator === x.peerId).map(p => p.startAt - c.selectedAt)))).sort((a, b) => a - b)
     // the gaps between commits as peer 0 applied them (its own clock); the bench's poll of its
     // status (every 200 ms, answered between training steps) saw them later, by up to seconds under load
     const appliedGaps = timeline.map(t => t.gapMs as number)
@@ -188,6 +192,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
+      startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)
       polledGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, polledGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
