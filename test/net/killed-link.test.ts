@@ -37,7 +37,7 @@ test('a killed peer\'s direct link closes within a bound, with no bootstrap to a
   const m = await child.waitForOutput(/\{"event":"listening"[^\n]*\}/)
   const id = (JSON.parse(m[0]) as { peerId: string }).peerId
   const direct = (): ReturnType<MeshNode['libp2p']['getConnections']> => a.libp2p.getConnections().filter(c => c.remotePeer.toString() === id && c.remoteAddr.toString().includes('/webrtc'))
-  await waitFor(() => direct().some(c => c.status === 'open' && c.rtt != null), { timeout: 60_000, message: 'a proven WebRTC link from the in-process peer to the child' })
+  await waitFor(() => direct().some(c => c.status === 'open' && c.rtt != null) && a.members().includes(id), { timeout: 60_000, message: () => `a proven WebRTC link from the in-process peer to the child, and the child in its view (member: ${a.members().includes(id)})` })
   // no bootstrap left to announce the child's death: only the link itself can tell
   await boot.stop()
   await waitFor(() => a.libp2p.getConnections().every(c => c.remotePeer.toString() !== boot.peerId.toString()), { timeout: 10_000, message: 'the bootstrap link gone' })
