@@ -36,7 +36,8 @@
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
  * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --max-minutes M (60: then it stops and writes what it saw,
- * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
+ * `complete: false`) --out name (live-learning) --no-sim (skip fl-sim: its row is the same for the same
+ * configuration and seed; `flSim` null). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
@@ -230,7 +231,7 @@ async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: 
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated()
+const simRow = argv.includes('--no-sim') ? null : await simulated()
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
@@ -240,8 +241,8 @@ const result = {
   live: liveRow,
   flSim: simRow,
   // fl-sim's clients hold the live learners' very rows (--max-train): the same count in all
-  sameTrainingRows: simRow.trainRows === liveRow.trainRows,
-  accuracyGapPoints: Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
+  sameTrainingRows: simRow == null ? null : simRow.trainRows === liveRow.trainRows,
+  accuracyGapPoints: simRow == null ? null : Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
   loadAverageAtStart: Number(load.toFixed(2)),
   loadAverageDuringRounds: loadSamples,
   loadAverageAtEnd: Number(os.loadavg()[0].toFixed(2))
