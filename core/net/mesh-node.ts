@@ -703,7 +703,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * One keep-alive round trip to `peer` over its healthiest link, within `timeoutMs` (a ping the
    * mesh already has in flight is shared, but this call still gives up at its own timeout);
    * resolves with the RTT in ms, rejects when there is no usable link or no echo in time. Changes
-   * nothing in the mesh (unlike its own checks, a failed probe closes no link and drops no peer):
+   * nothing in the mesh by itself (unlike its own checks, a failed probe drops no peer; like any failed
+   * ping over a proven direct link it is confirmed once, and the link closed if that fails too, silent-links.ts):
    * for a caller that must decide quickly whether to wait for this peer (a learning coordinator,
    * core/learning/live/probes.ts).
    */
