@@ -6,12 +6,17 @@
  * for a client build, so no Node-only module reaches the bundle. libp2p uses top-level await and
  * modern syntax: target ES2022.
  */
+import { readFileSync } from 'node:fs'
 import { defineConfig } from 'vite'
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
 export default defineConfig({
   root: '.',
   base: '/',
   publicDir: false,
+  // the build a tab announces in its version handshake (core/net/wire-version.ts)
+  define: { __NOVACRON_BUILD__: JSON.stringify(pkg.version) },
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

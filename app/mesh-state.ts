@@ -47,6 +47,14 @@ export interface MeshViewState {
   /** Each peer's role and neighbour list as last gossiped (this tab's own entry is ignored). */
   topology: ReadonlyMap<string, TopologyEntry>
   broadcasts: readonly BroadcastEntry[]
+  /** Peers refused for another wire version (core/net/wire-version.ts), most recent last, at most `MAX_REFUSED`. */
+  refused: readonly RefusedNote[]
+}
+
+export interface RefusedNote {
+  peerId: string
+  /** The reason in words, naming both versions. */
+  message: string
 }
 
 export interface TopologyNeighbour {
@@ -72,9 +80,13 @@ export type MeshViewEvent =
   | { type: 'rtt', peerId: string, rttMs: number }
   | { type: 'topology', entries: ReadonlyMap<string, TopologyEntry> }
   | { type: 'broadcast', entry: BroadcastEntry }
+  | { type: 'refused', note: RefusedNote }
 
 /** How many broadcasts the view keeps (oldest dropped first). */
 export const MAX_BROADCASTS = 100
+
+/** How many refused peers the view keeps (oldest dropped first). */
+export const MAX_REFUSED = 8
 
 const RANK: Record<Transport, number> = { webrtc: 3, websocket: 2, relayed: 1 }
 
@@ -86,7 +98,8 @@ export function initialState (self: string, bootstrap: string): MeshViewState {
     seenBootstrap: false,
     peers: new Map(),
     topology: new Map(),
-    broadcasts: []
+    broadcasts: [],
+    refused: []
   }
 }
 
@@ -167,6 +180,10 @@ export function reduce (state: MeshViewState, event: MeshViewEvent): MeshViewSta
     case 'broadcast': {
       const broadcasts = [...state.broadcasts, event.entry]
       return { ...state, broadcasts: broadcasts.length > MAX_BROADCASTS ? broadcasts.slice(-MAX_BROADCASTS) : broadcasts }
+    }
+    case 'refused': {
+      const refused = [...state.refused.filter(r => r.peerId !== event.note.peerId), event.note]
+      return { ...state, refused: refused.slice(-MAX_REFUSED) }
     }
   }
 }

@@ -4,7 +4,7 @@
  * from it. Connections are re-read as a whole snapshot on every connect/disconnect/close event
  * and once a second (which also refreshes ping round trips from the mesh node's keep-alive).
  */
-import { createMeshNode, type MeshNode, type MeshRole, type ViewSnapshot } from '../core/net/index.ts'
+import { createMeshNode, type MeshNode, type MeshRole, type RefusedPeer, type ViewSnapshot } from '../core/net/index.ts'
 import type { BootstrapInfo } from './bootstrap.ts'
 import type { MeshViewEvent, PeerRole, TopologyEntry } from './mesh-state.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -18,10 +18,14 @@ export interface BrowserPeerInit {
 
 const ROLE: Record<MeshRole, PeerRole> = { bootstrap: 'bootstrap', peer: 'node', browser: 'browser' }
 
+/** Set by the app build (vite.config.ts) to the package version; absent when run from sources. */
+declare const __NOVACRON_BUILD__: string | undefined
+
 /** Creates (but does not start) the tab's mesh node. */
 export async function createBrowserPeer (init: BrowserPeerInit): Promise<MeshNode> {
   return await createMeshNode({
     role: 'browser',
+    build: typeof __NOVACRON_BUILD__ === 'string' ? __NOVACRON_BUILD__ : 'dev',
     privateKey: init.privateKey,
     bootstrap: init.bootstrap.multiaddrs.map(String),
     listen: ['/p2p-circuit', '/webrtc'],
@@ -56,7 +60,9 @@ export function bindPeerToView (node: MeshNode, emit: (event: MeshViewEvent) => 
   const onBroadcast = (e: CustomEvent<{ from: string, text: string }>): void => {
     emit({ type: 'broadcast', entry: { from: e.detail.from, text: e.detail.text, at: Date.now(), own: e.detail.from === self } })
   }
+  const onRefused = (e: CustomEvent<RefusedPeer>): void => { emit({ type: 'refused', note: { peerId: e.detail.peerId, message: e.detail.message } }) }
   node.addEventListener('peer:connect', snapshot)
+  node.addEventListener('peer:refused', onRefused)
   node.addEventListener('peer:disconnect', snapshot)
   node.libp2p.addEventListener('connection:close', snapshot)
   node.addEventListener('view', onView)
@@ -67,6 +73,7 @@ export function bindPeerToView (node: MeshNode, emit: (event: MeshViewEvent) => 
   return () => {
     clearInterval(timer)
     node.removeEventListener('peer:connect', snapshot)
+    node.removeEventListener('peer:refused', onRefused)
     node.removeEventListener('peer:disconnect', snapshot)
     node.libp2p.removeEventListener('connection:close', snapshot)
     node.removeEventListener('view', onView)

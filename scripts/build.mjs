@@ -52,5 +52,5 @@ if (existsSync(join(root, 'node-runtime/build.mjs'))) {
   step('node runtime bundle', ['core', 'node-runtime', 'core-wasm'], ['dist/node/stamp.json'], process.execPath, ['node-runtime/build.mjs'])
 }
 if (existsSync(join(root, 'index.html'))) {
-  step('app', ['index.html', 'app', 'core', 'core-wasm/build', 'vite.config.ts'], ['dist/app/index.html'], process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'])
+  step('app', ['index.html', 'app', 'core', 'core-wasm/build', 'vite.config.ts', 'package.json'], ['dist/app/index.html'], process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'])
 }

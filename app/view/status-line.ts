@@ -1,6 +1,7 @@
 /**
  * The one-line answer to "is this tab in the mesh?": starting, connecting, connected,
- * bootstrap lost (retrying), or failed with the reason.
+ * bootstrap lost (retrying), or failed with the reason; below it, a line per peer refused for
+ * another wire version (the version handshake), with the reason.
  */
 import type { MeshViewState } from '../mesh-state.ts'
 import { h } from './dom.ts'
@@ -18,5 +19,6 @@ export function statusText (state: MeshViewState): string {
 
 export function renderStatus (el: HTMLElement, state: MeshViewState): void {
   el.dataset.status = state.status.kind
-  el.replaceChildren(h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', {}, statusText(state)))
+  el.replaceChildren(h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', {}, statusText(state)),
+    ...state.refused.map(r => h('p', { class: 'refused', role: 'alert' }, r.message)))
 }

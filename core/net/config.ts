@@ -124,6 +124,11 @@ export interface MeshNodeInit {
    * (docs/ledger.md, "The hub's gossip load"). @default role === 'bootstrap'
    */
   hubGossip?: boolean
+  /**
+   * The build this node announces in its version handshake (`novacron/<build> wire/<N> <platform>`,
+   * wire-version.ts): the package version. Letters, digits and `.+-_`, at most 64. @default 'dev'
+   */
+  build?: string
 }
 
 /** The validated, frozen configuration. */
@@ -154,6 +159,7 @@ export interface MeshConfig {
   readonly strikeLimit: number
   readonly pacedProtectedDials: boolean
   readonly hubGossip: boolean
+  readonly build: string
 }
 
 const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
@@ -198,6 +204,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
   if (typeof pacedProtectedDials !== 'boolean') issues.push({ field: 'pacedProtectedDials', problem: 'must be a boolean' })
   const hubGossip = init.hubGossip ?? role === 'bootstrap'
   if (typeof hubGossip !== 'boolean') issues.push({ field: 'hubGossip', problem: 'must be a boolean' })
+  const build = init.build ?? 'dev'
+  if (typeof build !== 'string' || !/^[\w.+-]{1,64}$/.test(build)) issues.push({ field: 'build', problem: `must be 1-64 letters, digits or .+-_ (got ${JSON.stringify(build)})` })
   const privateKey = init.privateKey
   if (privateKey != null && (typeof privateKey !== 'object' || typeof privateKey.sign !== 'function' || privateKey.publicKey == null)) {
     issues.push({ field: 'privateKey', problem: 'must be a libp2p PrivateKey' })
@@ -242,8 +250,14 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     requestBurst: numbers.requestBurst,
     strikeLimit: numbers.strikeLimit,
     pacedProtectedDials,
-    hubGossip: hubGossip as boolean
+    hubGossip: hubGossip as boolean,
+    build: build as string
   })
+}
+
+/** The peer id a validated bootstrap multiaddr ends in (`/p2p/<id>`). */
+export function bootstrapPeerId (addr: string): string {
+  return multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? ''
 }
 
 function addrList (value: unknown, field: string, def: string[], needPeerId: boolean, issues: ConfigIssue[]): string[] {

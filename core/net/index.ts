@@ -5,6 +5,8 @@
  */
 export { createMeshNode, MeshNode, TOPOLOGY_TOPIC, BROADCAST_TOPIC } from './mesh-node.ts'
 export type { MeshNodeEvents, MeshStatus, MeshStats, PeerLink, PubsubMessage } from './mesh-node.ts'
+export { WIRE_VERSION, agentString, readPeerVersion, VersionGate } from './wire-version.ts'
+export type { PeerVersion, RefusedPeer } from './wire-version.ts'
 export { isPeerHint, MAX_HINT_ADDRS } from './peer-hints.ts'
 export type { PeerHint } from './peer-hints.ts'
 export { validateConfig } from './config.ts'

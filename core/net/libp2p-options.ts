@@ -24,6 +24,7 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { fastMsgId } from './fast-msg-id.ts'
 import type { DuplicateLinkGuard } from './duplicate-links.ts'
+import { agentString, type VersionGate } from './wire-version.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import type { MeshConfig } from './config.ts'
 import type { ConnectionGater } from '@libp2p/interface'
@@ -59,12 +60,15 @@ function topicScores (): Record<string, ReturnType<typeof createTopicScoreParams
  * Allows every dial except insecure WebSockets to hosts that are not one of our bootstraps. The
  * browser default gater refuses `ws://` and private addresses outright, which would cut a tab off
  * from a mesh served from 127.0.0.1. With a `guard`, a second direct WebRTC link to a peer is
- * refused while it is upgraded, before it becomes a connection (see duplicate-links.ts).
+ * refused while it is upgraded, before it becomes a connection (see duplicate-links.ts). With
+ * `versions`, a peer refused for its wire version is neither dialled nor let in during its
+ * back-off (see wire-version.ts).
  */
-export function meshConnectionGater (bootstrap: readonly string[], guard?: DuplicateLinkGuard): ConnectionGater {
+export function meshConnectionGater (bootstrap: readonly string[], guard?: DuplicateLinkGuard, versions?: VersionGate): ConnectionGater {
   const hosts = new Set(bootstrap.map(a => hostOf(multiaddr(a))).filter((h): h is string => h != null))
   return {
     ...(guard != null ? guard.gaterMethods() : {}),
+    ...(versions != null ? versions.gaterMethods() : {}),
     denyDialMultiaddr: (ma: Multiaddr) => {
       const names = ma.getComponents().map(c => c.name)
       if (names.includes('p2p-circuit') || names.includes('webrtc')) return false
@@ -89,6 +93,8 @@ export interface Libp2pHooks {
   onDiscovery?: (discovery: PubSubPeerDiscovery) => void
   /** Refuses duplicate direct links in the connection gater; the node binds it once it exists. */
   linkGuard?: DuplicateLinkGuard
+  /** Keeps peers of another wire version out while their back-off runs (wire-version.ts). */
+  versionGate?: VersionGate
 }
 
 export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Libp2pOptions<Record<string, unknown>> {
@@ -134,7 +140,9 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: meshConnectionGater(config.bootstrap, hooks.linkGuard),
+    connectionGater: meshConnectionGater(config.bootstrap, hooks.linkGuard, hooks.versionGate),
+    // the version handshake (wire-version.ts): identify carries it to every peer
+    nodeInfo: { userAgent: agentString(config.build, config.role === 'browser' ? 'browser' : 'node') },
     connectionManager: {
       // the bootstrap holds one connection per peer; a peer its direct links, the bootstrap, dials in
       // flight and the relayed signalling links its dials leave behind (they close with the relay's

@@ -20,11 +20,11 @@ import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { TypedEventEmitter, type Connection, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
+import { TypedEventEmitter, type Connection, type IdentifyResult, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import type { Identify } from '@libp2p/identify'
-import { MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
+import { bootstrapPeerId, MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
 import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import { MetricsRegistry } from '../metrics/index.ts'
@@ -49,6 +49,7 @@ import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions 
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
 import { awaitDirect, hasUsableLink, type DirectLinkParts } from './direct-link.ts'
 import { LinkVouches } from './link-vouch.ts'
+import { VersionGate, type RefusedPeer } from './wire-version.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
@@ -60,13 +61,23 @@ export { TOPOLOGY_TOPIC, BROADCAST_TOPIC }
 /** Request streams one connection may have open at once on one protocol. */
 export const MAX_INBOUND_STREAMS = 32
 
+/** The parts `createMeshNode` builds beside libp2p and hands to the node. */
+export interface MeshNodeParts {
+  discovery?: PubSubPeerDiscovery
+  /** Refuses duplicate direct links in the connection gater (duplicate-links.ts). */
+  linkGuard?: DuplicateLinkGuard
+  /** The version handshake, also in the connection gater (wire-version.ts). */
+  versionGate?: VersionGate
+  metrics?: MetricsRegistry
+}
+
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** The validated config; only `setMaxPeers` replaces it (with a new frozen object) at run time. */
   get config (): MeshConfig { return this._config }
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, silentLinksClosed: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, silentLinksClosed: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0, versionRefused: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -87,6 +98,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly gossipRepair: GossipRepair
   private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
+  /** the version handshake: peers of another wire version are refused (wire-version.ts) */
+  private readonly versions: VersionGate
   private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
   private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
   private readonly log: Logger
@@ -96,8 +109,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** Peer ids of our configured bootstraps: the only peers whose neighbour lists may drop others from the view. */
   private readonly bootstrapIds: ReadonlySet<string>
 
-  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, discovery?: PubSubPeerDiscovery, linkGuard?: DuplicateLinkGuard, metrics = new MetricsRegistry()) {
+  constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, parts: MeshNodeParts = {}) {
     super()
+    const { discovery, linkGuard, metrics = new MetricsRegistry() } = parts
+    this.versions = parts.versionGate ?? new VersionGate()
     this._config = config
     this.libp2p = libp2p
     this.peerId = libp2p.peerId
@@ -173,7 +188,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       isStarted: () => this._status === 'started',
       log: this.log
     })
-    const targets = config.bootstrap.map(addr => ({ addr, peerId: multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value ?? '' }))
+    const targets = config.bootstrap.map(addr => ({ addr, peerId: bootstrapPeerId(addr) }))
     this.bootstrapIds = new Set(targets.map(t => t.peerId))
     this.vouches = new LinkVouches(this.view, this.bootstrapIds, id => this.libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open'))
     this.directParts = { libp2p: this.libp2p, dialer: this.dialer, pick: conns => this.health.pick(conns), log: this.log }
@@ -296,7 +311,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.safeDispatch('peer:connect', { peerId, transport })
       this.announcer.topologySoon()
     })
-    on('peer:identify', (e: CustomEvent<{ connection: Connection }>) => { this.health.markIdentified(e.detail.connection) })
+    on('peer:identify', (e: CustomEvent<IdentifyResult>) => {
+      this.health.markIdentified(e.detail.connection)
+      this.checkVersion(e.detail)
+    })
     on('connection:close', (e: CustomEvent<Connection>) => { this.gossipRepair.linkClosed(e.detail.remotePeer.toString()) })
     on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const peerId = e.detail.toString()
@@ -476,6 +494,20 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       if (this._status === 'started') this.dialer.maintain(this.view)
     }, 10)
   }
+
+  /** Closes every link to a peer that announced another wire version, and says why (wire-version.ts). */
+  private checkVersion (id: IdentifyResult): void {
+    const refused = this.versions.check(id.peerId.toString(), id.agentVersion, id.protocols)
+    if (refused == null) return
+    this.stats.versionRefused++
+    this.meshMetrics.disconnects.inc({ reason: 'version' })
+    this.log.error(refused.message)
+    this.safeDispatch('peer:refused', refused)
+    this.libp2p.hangUp(id.peerId).catch(err => { this.log('closing links to %s failed: %s', refused.peerId, err instanceof Error ? err.message : String(err)) })
+  }
+
+  /** Peers refused for their wire version (still remembered), most recent last. */
+  refusedPeers (): RefusedPeer[] { return this.versions.list() }
 
   private emitView (): void { this.safeDispatch('view', this.topology()) }
 
@@ -730,6 +762,7 @@ export async function createMeshNode (init: MeshNodeInit & { metrics?: MetricsRe
   const config = validateConfig(init.privateKey == null ? { ...init, privateKey: await generateKeyPair('Ed25519') } : init)
   let discovery: PubSubPeerDiscovery | undefined
   const linkGuard = new DuplicateLinkGuard()
-  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard })) as unknown as Libp2p<{ pubsub: GossipSub }>
-  return new MeshNode(config, libp2p, discovery, linkGuard, init.metrics)
+  const versionGate = new VersionGate({ bootstraps: new Set(config.bootstrap.map(bootstrapPeerId)) })
+  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard, versionGate })) as unknown as Libp2p<{ pubsub: GossipSub }>
+  return new MeshNode(config, libp2p, { discovery, linkGuard, versionGate, ...(init.metrics != null ? { metrics: init.metrics } : {}) })
 }

@@ -2,6 +2,7 @@
  * What a mesh node shows the outside: its status, its links as the page and tests see them, its
  * events and counters, and the pure functions that turn libp2p connections into those views.
  */
+import type { RefusedPeer } from './wire-version.ts'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import type { Neighbour } from './mesh-codec.ts'
 import type { ViewSnapshot } from './topology.ts'
@@ -27,6 +28,8 @@ export interface PubsubMessage { from: string, topic: string, data: Uint8Array }
 
 export interface MeshNodeEvents {
   'peer:connect': CustomEvent<{ peerId: string, transport: ConnectionTransport }>
+  /** A peer announced another wire version: its links were closed and it is kept out for a back-off (wire-version.ts). */
+  'peer:refused': CustomEvent<RefusedPeer>
   'peer:disconnect': CustomEvent<{ peerId: string }>
   /** A peer told us it subscribed to `topic` (gossip we published before this did not reach it). */
   'topic:subscribe': CustomEvent<{ peerId: string, topic: string }>
@@ -65,6 +68,8 @@ export interface MeshStats {
   /** Identify tries on links where libp2p's own one failed, and those that succeeded (identify-retry.ts). */
   identifyRetries: number
   identifyRecovered: number
+  /** Links closed because the peer announced another wire version (wire-version.ts). */
+  versionRefused: number
 }
 
 /** Open connections as `PeerLink`s, one per connection. */

@@ -6,6 +6,7 @@ import { ConfigError } from '../../core/net/errors.ts'
 import type { MeshNodeInit } from '../../core/net/config.ts'
 import { UsageError, bool, num, type OptionSpec, type ParsedArgs } from '../cli/args.ts'
 import { loadOrCreateIdentity } from './identity.ts'
+import { packageVersion } from '../cli/package-root.ts'
 
 export const commonOptions: OptionSpec[] = [
   { name: 'name', type: 'string', value: '<name>', description: "This peer's name on this machine: the CLI's --peer, and the default data dir ~/.novacron/<name> (default: bootstrap for start, the first free peer-<n> for peer)" },
@@ -31,6 +32,8 @@ export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS
     maxPeers: num(args, 'max-peers'),
     dialTimeoutMs: num(args, 'dial-timeout'),
     privateKey: await loadOrCreateIdentity(dataDir),
+    // announced in the version handshake (core/net/wire-version.ts)
+    build: packageVersion(),
     ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {}),
     ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_HUB_GOSSIP === '1' ? { hubGossip: false } : {})
   }

@@ -10,7 +10,8 @@
  * it gets through.
  *
  * JSON events: `starting {peerId}`, `listening {peerId, multiaddrs, ...extra}`, `addresses {multiaddrs}` (when they change), `peer:connect {peerId, transport}`,
- * `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`,
+ * `peer:refused {peerId, wire, build, ours, bootstrap, until, message}` (another wire version:
+ * core/net/wire-version.ts), `peer:disconnect {peerId}`, `broadcast {from, text}`, `members {members}`,
  * `bootstrap:unreachable {bootstrap, retrying}`, `bootstrap:reached {peerId}`, `stopped`. Text from peers is
  * escaped (cli/escape.ts): control characters never reach the terminal raw, in either format.
  */
@@ -56,6 +57,10 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
     io.stdout.write(json ? safeJson({ event, ...fields }) + '\n' : human.split('\n').map(escapeForTerminal).join('\n') + '\n')
   }
   node.addEventListener('peer:connect', e => { out('peer:connect', e.detail, `connected   ${e.detail.peerId} (${e.detail.transport})`) })
+  node.addEventListener('peer:refused', e => {
+    const r = e.detail
+    out('peer:refused', { peerId: r.peerId, wire: r.wire, build: r.build, ours: r.ours, bootstrap: r.bootstrap, until: r.until, message: r.message }, `refused     ${r.message}`)
+  })
   node.addEventListener('peer:disconnect', e => { out('peer:disconnect', e.detail, `disconnected ${e.detail.peerId}`) })
   node.addEventListener('broadcast', e => { out('broadcast', e.detail, `broadcast from ${e.detail.from}: ${e.detail.text}`) })
   let lastMembers = ''

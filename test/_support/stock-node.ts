@@ -19,10 +19,13 @@ export type StockNode = Libp2p<{ identify: Identify, pubsub: GossipSub }>
 
 /**
  * `webrtc: true` adds the circuit relay transport and WebRTC, so the node can reach peers that
- * only listen through a relay (`/p2p-circuit/webrtc`), as `novacron peer` does.
+ * only listen through a relay (`/p2p-circuit/webrtc`), as `novacron peer` does. `userAgent` replaces
+ * libp2p's agent string in identify (the version handshake's tests); `listen` adds listen addresses.
  */
-export async function createStockNode (opts: { webrtc?: boolean } = {}): Promise<StockNode> {
+export async function createStockNode (opts: { webrtc?: boolean, userAgent?: string, listen?: string[] } = {}): Promise<StockNode> {
   return await createLibp2p({
+    ...(opts.userAgent != null ? { nodeInfo: { userAgent: opts.userAgent } } : {}),
+    ...(opts.listen != null ? { addresses: { listen: opts.listen } } : {}),
     transports: [webSockets(), ...(opts.webrtc === true ? [circuitRelayTransport(), webRTC()] : [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { initialState, MAX_BROADCASTS, meshGraph, reduce, type MeshViewState } from '../../app/mesh-state.ts'
+import { initialState, MAX_BROADCASTS, MAX_REFUSED, meshGraph, reduce, type MeshViewState } from '../../app/mesh-state.ts'
 
 const SELF = 'self'
 const BOOT = 'boot'
@@ -76,4 +76,15 @@ test('broadcasts are kept in order and capped', () => {
   assert.equal(s.broadcasts.length, MAX_BROADCASTS)
   assert.equal(s.broadcasts[0].text, 'm5')
   assert.equal(s.broadcasts.at(-1)?.text, `m${MAX_BROADCASTS + 4}`)
+})
+
+test('peers refused for their wire version are listed once each, the latest reason kept, capped', () => {
+  let s = initialState(SELF, BOOT)
+  s = reduce(s, { type: 'refused', note: { peerId: 'a', message: 'peer a runs NovaCron wire 1' } })
+  s = reduce(s, { type: 'refused', note: { peerId: 'b', message: 'peer b runs NovaCron wire 3' } })
+  s = reduce(s, { type: 'refused', note: { peerId: 'a', message: 'peer a runs NovaCron wire 4' } })
+  assert.deepEqual(s.refused.map(r => `${r.peerId}: ${r.message}`), ['b: peer b runs NovaCron wire 3', 'a: peer a runs NovaCron wire 4'])
+  for (let i = 0; i < MAX_REFUSED + 3; i++) s = reduce(s, { type: 'refused', note: { peerId: `p${i}`, message: `m${i}` } })
+  assert.equal(s.refused.length, MAX_REFUSED)
+  assert.equal(s.refused.at(-1)?.peerId, `p${MAX_REFUSED + 2}`)
 })
