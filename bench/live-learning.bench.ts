@@ -36,7 +36,8 @@
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
  * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --max-minutes M (60: then it stops and writes what it saw,
- * `complete: false`) --out name (live-learning). Writes bench/results/<name>.json.
+ * `complete: false`) --out name (live-learning) --no-sim (skip fl-sim: its row is the same for the same
+ * configuration and seed; `flSim` null). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
  */
 import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
@@ -153,7 +154,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
           const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
           return {
             by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
-            baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null,
+            baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null, ownTrainAfter: c.ownTrainAfterMs ?? null,
             lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null,
             ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
             close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
@@ -161,6 +162,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         }))
       }
     })
+    // how long each `start` took to reach a learner: its `startAt` against the coordinator's `selectedAt`
+    // (one machine, one clock), over every round a live or killed learner trained for
+    const startDelivery = everyone.flatMap(x => x.stats.coordinated.flatMap(c => everyone.flatMap(y => (y.stats.participated ?? [])
+      .filter(p => p.round === c.round && p.coordinator === x.peerId).map(p => p.startAt - c.selectedAt)))).sort((a, b) => a - b)
     // the gaps between commits as peer 0 applied them (its own clock); the bench's poll of its
     // status (every 200 ms, answered between training steps) saw them later, by up to seconds under load
     const appliedGaps = timeline.map(t => t.gapMs as number)
@@ -188,6 +193,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
+      startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)
       polledGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, polledGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),
@@ -225,7 +231,7 @@ async function simulated (): Promise<{ finalAccuracy: number, accuracyPerRound: 
 
 const load = os.loadavg()[0]
 const liveRow = await live()
-const simRow = await simulated()
+const simRow = argv.includes('--no-sim') ? null : await simulated()
 const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
@@ -235,8 +241,8 @@ const result = {
   live: liveRow,
   flSim: simRow,
   // fl-sim's clients hold the live learners' very rows (--max-train): the same count in all
-  sameTrainingRows: simRow.trainRows === liveRow.trainRows,
-  accuracyGapPoints: Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
+  sameTrainingRows: simRow == null ? null : simRow.trainRows === liveRow.trainRows,
+  accuracyGapPoints: simRow == null ? null : Number(((liveRow.finalAccuracy - simRow.finalAccuracy) * 100).toFixed(2)),
   loadAverageAtStart: Number(load.toFixed(2)),
   loadAverageDuringRounds: loadSamples,
   loadAverageAtEnd: Number(os.loadavg()[0].toFixed(2))

@@ -91,3 +91,9 @@ export class PingTimeoutError extends MeshError {
   static override name = 'PingTimeoutError'
   override name = 'PingTimeoutError'
 }
+
+/** A direct link was closed because its far end stopped answering keep-alive pings (silent-links.ts). */
+export class SilentLinkError extends MeshError {
+  static override name = 'SilentLinkError'
+  override name = 'SilentLinkError'
+}

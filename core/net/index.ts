@@ -31,6 +31,6 @@ export type { RejectReason, MeshMetrics } from './mesh-metrics.ts'
 export type { GossipCheck, GossipVerdict } from './mesh-guard.ts'
 export {
   MeshError, ConfigError, FrameTooLargeError, TruncatedFrameError, MalformedMessageError,
-  RequestTimeoutError, RemoteError, NotStartedError, DialStalledError, NoUsableLinkError, PingTimeoutError
+  RequestTimeoutError, RemoteError, NotStartedError, DialStalledError, NoUsableLinkError, PingTimeoutError, SilentLinkError
 } from './errors.ts'
 export type { ConfigIssue } from './errors.ts'

@@ -13,8 +13,14 @@
  *
  * A failed ping (timeout, stream reset) aborts the stream; the next interval opens a new one. A
  * peer that does not speak the protocol (older build) is not asked again on that connection: it
- * costs one negotiation, never a stream per interval. Pings never close a connection (a loaded
- * event loop misses deadlines; docs/mesh.md).
+ * costs one negotiation, never a stream per interval. Pings never close a connection themselves;
+ * a failure is reported (`onPingFailed`) and silent-links.ts decides.
+ *
+ * A timeout is judged only after the I/O already queued has run: when our own event loop was
+ * blocked past the deadline, Node runs the expired timer *before* the echo that arrived meanwhile
+ * (timers come before I/O callbacks in a loop turn), which is how a loaded 2-core machine used to
+ * fail pings of healthy links. So the timeout waits one more macrotask and an echo already
+ * delivered by then still counts.
  */
 import type { Connection, Stream, StreamMessageEvent } from '@libp2p/interface'
 
@@ -31,8 +37,8 @@ export interface KeepAliveComponents {
   log: (fmt: string, ...args: unknown[]) => void
   /** Counts a completed round trip. */
   onPing?: () => void
-  /** Counts a failed ping (no echo in time, stream closed or refused). */
-  onPingFailed?: () => void
+  /** A ping over `conn` failed (no echo in time, stream closed or refused). */
+  onPingFailed?: (conn: Connection) => void
   /** Counts a peer that broke the echo budget. */
   onAbuse?: (peerId: string) => void
 }
@@ -118,7 +124,10 @@ export class KeepAlive {
       const s = stream
       await new Promise<void>((resolve, reject) => {
         let got = new Uint8Array(0)
+        let settled = false
         const done = (err?: Error): void => {
+          if (settled) return
+          settled = true
           s.removeEventListener('message', onMessage)
           s.removeEventListener('close', onClose)
           signal.removeEventListener('abort', onAbort)
@@ -137,10 +146,13 @@ export class KeepAlive {
           else got = new Uint8Array(0)
         }
         const onClose = (): void => { done(new Error('keep-alive stream closed')) }
-        const onAbort = (): void => { done(new Error(`no keep-alive echo within ${timeoutMs} ms`)) }
+        // judged a macrotask later: an echo our blocked event loop has not yet run still counts (module comment)
+        const onAbort = (): void => { setTimeout(() => { done(new Error(`no keep-alive echo within ${timeoutMs} ms`)) }, 0) }
         s.addEventListener('message', onMessage)
         s.addEventListener('close', onClose)
-        signal.addEventListener('abort', onAbort)
+        // the stream may have come after the deadline: an aborted signal fires no more events
+        if (signal.aborted) onAbort()
+        else signal.addEventListener('abort', onAbort)
         if (!s.send(nonce)) s.onDrain({ signal }).catch(onAbort)
       })
       conn.rtt = Date.now() - start
@@ -148,7 +160,7 @@ export class KeepAlive {
       this.components.onPing?.()
       return conn.rtt
     } catch (err) {
-      this.components.onPingFailed?.()
+      this.components.onPingFailed?.(conn)
       // a fresh stream next time; the old one may be wedged
       if (link.stream != null && link.stream === stream) {
         link.stream = undefined

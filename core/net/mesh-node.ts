@@ -36,6 +36,7 @@ import { DuplicateLinkGuard } from './duplicate-links.ts'
 import { KeepAlive } from './keepalive.ts'
 import { GossipRepair } from './gossip-repair.ts'
 import { connectionTransport } from './transport.ts'
+import { SilentLinks } from './silent-links.ts'
 import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
 import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
@@ -76,7 +77,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0, versionRefused: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, silentLinksClosed: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0, versionRefused: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -89,6 +90,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly health = new LinkHealth()
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
+  private readonly silentLinks: SilentLinks
   /** who vouches for a quarantined peer: a bootstrap's list, or (remembered) a link of ours */
   private readonly vouches: LinkVouches
   /** what waiting for a direct link to one peer needs (direct-link.ts) */
@@ -131,9 +133,15 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       unhandle: async protocol => { await libp2p.unhandle(protocol) },
       log: this.log,
       onPing: () => { this.stats.pings++ },
-      onPingFailed: () => { this.stats.pingFailures++ },
+      onPingFailed: conn => { this.stats.pingFailures++; this.silentLinks.pingFailed(conn) },
       onAbuse: () => { this.stats.badMessages++ }
     }, { intervalMs: config.pingIntervalMs, timeoutMs: config.dialTimeoutMs })
+    this.silentLinks = new SilentLinks({
+      ping: async (conn, timeoutMs) => await this.keepAlive.ping(conn, timeoutMs),
+      proven: conn => this.health.proven(conn),
+      log: this.log,
+      onClosed: () => { this.stats.silentLinksClosed++ }
+    }, { confirmTimeoutMs: Math.max(1500, config.dialTimeoutMs / 2) })
     // libp2p identifies a link once; a link it failed on would carry no gossip and no relay reservation.
     // Retries grow to at least the bootstrap dial's patience, however short the first timeout
     this.identifyRetry = new IdentifyRetry({
@@ -231,6 +239,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     try {
       this.listen()
       await this.keepAlive.start()
+      this.silentLinks.start()
       await this.libp2p.start()
       const pubsub = this.libp2p.services.pubsub
       pubsub.topicValidators.set(TOPOLOGY_TOPIC, this.guard.validator(TOPOLOGY_TOPIC, 'mesh'))
@@ -277,6 +286,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this.dialer.stop()
     this.gossipRepair.stop()
     for (const off of this.unlisten.splice(0)) off()
+    this.silentLinks.stop()
     await this.keepAlive.stop()
     await this.libp2p.stop()
   }
@@ -725,7 +735,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * One keep-alive round trip to `peer` over its healthiest link, within `timeoutMs` (a ping the
    * mesh already has in flight is shared, but this call still gives up at its own timeout);
    * resolves with the RTT in ms, rejects when there is no usable link or no echo in time. Changes
-   * nothing in the mesh (unlike its own checks, a failed probe closes no link and drops no peer):
+   * nothing in the mesh by itself (unlike its own checks, a failed probe drops no peer; like any failed
+   * ping over a proven direct link it is confirmed once, and the link closed if that fails too, silent-links.ts):
    * for a caller that must decide quickly whether to wait for this peer (a learning coordinator,
    * core/learning/live/probes.ts).
    */

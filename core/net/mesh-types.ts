@@ -61,6 +61,8 @@ export interface MeshStats {
   pings: number
   /** Keep-alive pings that failed (no echo in time, stream closed): the next ping opens a fresh stream. */
   pingFailures: number
+  /** Proven direct links closed because their far end stopped answering pings (silent-links.ts). */
+  silentLinksClosed: number
   /** Links identified again because gossipsub lost its stream to the peer with another link (gossip-repair.ts). */
   gossipStreamsRepaired: number
   /** Identify tries on links where libp2p's own one failed, and those that succeeded (identify-retry.ts). */

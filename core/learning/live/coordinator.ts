@@ -34,6 +34,8 @@ import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
 export const RETRY_MS = 1000
 /** stragglers are cut no sooner than this past the median admitted update's time */
 export const STRAGGLER_SLACK_MS = 250
+/** the longest a coordinator's own training waits for its `start`s to be answered (startAll) */
+export const OWN_TRAIN_WAIT_MS = 1000
 
 export interface CoordinatorDeps {
   task: string
@@ -177,27 +179,37 @@ export class RoundCoordinator {
     if (dials.dialled.length > 0 || left.length > 0) d.log(`round ${round}: dialled ${dials.dialled.length} unlinked learner(s), ${dials.linked.length} linked${left.length > 0 ? `; left out, still unlinked: ${left.join(' ')}` : ''}`)
   }
 
-  /** Sends `start` to each selected peer and trains this peer's own update when it is one. */
+  /**
+   * Sends `start` to each selected peer, then trains this peer's own update when it is one — once
+   * every `start` is answered (or failed), at most `OWN_TRAIN_WAIT_MS` after selecting. Training
+   * first held the event loop while the starts still had their streams to open: under load one
+   * learner's `start` arrived 3.7 s after selection (docs/learning.md, "start delivery").
+   */
   private startAll (collector: RoundCollector, selected: readonly string[], base: Float32Array, record: CoordinatedRecord): void {
     const { d } = this
     const { round, baseHash } = collector
     const self = d.c.mesh.peerId
     const start: LiveMessage = { type: 'start', task: d.task, round, base: hexToBytes32(baseHash), deadlineMs: d.cfg.deadlineMs }
+    const answered: Array<Promise<void>> = []
     for (const peer of selected) {
-      if (peer === self) {
-        d.participant.trainUpdate(round, base)
-          .then(async ({ body, trainMs }) => {
-            d.measured.own(peer, trainMs, d.init.train.n * d.cfg.localEpochs)
-            record.ownTrainMs = Math.round(trainMs)
-            const own = d.participant.ownBody(round, baseHash, body)
-            collector.receive(peer, own, await signUpdate(d.c.identity, d.task, round, hexToBytes32(baseHash), own), true, d.now())
-          })
-          .catch(err => { d.log(`own update: ${errorText(err)}`); collector.gaveUp(peer) })
-        continue
-      }
+      if (peer === self) continue
       d.measured.started(peer, d.now())
-      d.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) })
+      answered.push(d.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) }))
     }
+    if (!selected.includes(self)) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const waited = new Promise<void>(resolve => { timer = setTimeout(resolve, OWN_TRAIN_WAIT_MS) })
+    Promise.race([Promise.all(answered), waited])
+      .then(async () => {
+        clearTimeout(timer)
+        record.ownTrainAfterMs = Math.round(d.now() - record.selectedAt)
+        const { body, trainMs } = await d.participant.trainUpdate(round, base)
+        d.measured.own(self, trainMs, d.init.train.n * d.cfg.localEpochs)
+        record.ownTrainMs = Math.round(trainMs)
+        const own = d.participant.ownBody(round, baseHash, body)
+        collector.receive(self, own, await signUpdate(d.c.identity, d.task, round, hexToBytes32(baseHash), own), true, d.now())
+      })
+      .catch(err => { d.log(`own update: ${errorText(err)}`); collector.gaveUp(self) })
   }
 
   /** Waits until no further update can come: a selected peer that left the mesh will not answer. */

@@ -112,6 +112,8 @@ export interface CoordinatedRecord {
   selectedAt: number
   /** this peer's own update trained (ms) */
   ownTrainMs?: number
+  /** its own training began this long after selecting (once the starts were answered, coordinator.ts) */
+  ownTrainAfterMs?: number
   /** the last admitted update, and whose it was */
   lastUpdateAt?: number
   lastUpdateFrom?: string
