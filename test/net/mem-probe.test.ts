@@ -3,12 +3,13 @@
  * with NOVACRON_MEMLOG_GC=1 each sample follows a full collection, so garbage made just before a
  * sample is not in its heap; samples parse back from a process's stderr; `codeUsed` (V8's code
  * spaces) is the compiled-code part of the heap, `codeMetaUsed` that plus bytecode and the
- * metadata V8 keeps for compiled code outside the code spaces, which is not live data.
+ * metadata V8 keeps for compiled code outside the code spaces, which is not live data; with
+ * NOVACRON_MEMLOG_GC=N only every Nth sample follows a collection (the probe's own GC makes code churn).
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { MeshNode } from '../../core/net/index.ts'
-import { heapDataBytes, parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
+import { gcEvery, heapDataBytes, memSampler, parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
 
 const node = { streamStats: () => ({ connections: {}, streams: {}, inboundChannels: [] }) } as unknown as MeshNode
 
@@ -72,4 +73,27 @@ test('codeMetaUsed counts bytecode and code metadata outside the code spaces, an
   // a sample from before codeMetaUsed existed falls back to the code spaces
   assert.equal(heapDataBytes({ heapUsed: 1000, codeUsed: 300 }), 700)
   assert.equal(fns.length, 400) // alive up to the second sample
+})
+
+test('NOVACRON_MEMLOG_GC=N collects before every Nth sample only, 0 or junk never', () => {
+  assert.deepEqual(['1', '4', '0', '', 'yes', '-2', '1.5', undefined].map(v => gcEvery(v == null ? {} : { NOVACRON_MEMLOG_GC: v })), [1, 4, 0, 0, 0, 0, 0, 0])
+  const run = (env: Record<string, string>): Array<{ gc: boolean | undefined, heapUsed: number }> => {
+    const next = memSampler(node, env)
+    return Array.from({ length: 6 }, () => {
+      // > 10 MB of garbage before each sample: a sample after a collection does not count it
+      let garbage: unknown[] | undefined = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `x${i}` }))
+      assert.equal(garbage.length, 200_000)
+      garbage = undefined
+      const s = next()
+      return { gc: s.gc, heapUsed: s.heapUsed }
+    })
+  }
+  const third = run({ NOVACRON_MEMLOG_GC: '3' })
+  assert.deepEqual(third.map(s => s.gc), [true, false, false, true, false, false])
+  // the collected samples hold less than the uncollected ones right after them (the garbage)
+  assert.ok(third[0].heapUsed < third[1].heapUsed - 5 * 1024 * 1024 && third[3].heapUsed < third[4].heapUsed - 5 * 1024 * 1024, JSON.stringify(third))
+  assert.deepEqual(run({ NOVACRON_MEMLOG_GC: '0' }).map(s => s.gc), [false, false, false, false, false, false])
+  // V8's share of the RSS is reported beside it
+  const s = memSampler(node, {})()
+  assert.ok(s.heapPhysical != null && s.heapPhysical > 0 && s.heapPhysical < s.rss && s.v8Malloced != null && s.v8Malloced > 0, JSON.stringify(s))
 })
