@@ -23,7 +23,9 @@
  * that phase, `idle` or `writes` is then null in the JSON), --gc-every=1 (the memory probe, every
  * 15 s, forces a full GC before every Nth sample, 0 never: a forced GC makes every process
  * re-optimise dependencies' hot paths, so it adds code churn of its own; with N ≥ 2 the heap
- * figures come from the collected samples, with 0 they include garbage), --out=soak (result file name).
+ * figures come from the collected samples, with 0 they include garbage; with N ≠ 1 `afterMajorGc`
+ * fits the heap and RSS that V8's own full collections left, measured without forcing any),
+ * --out=soak (result file name).
  */
 import os from 'node:os'
 import { SoakMesh, slope, type SoakKind, type SoakProcess, type SoakSample } from '../test/_support/soak.ts'
@@ -52,12 +54,23 @@ interface PhaseResult {
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, parts: PartsSlopes, samples: Array<[number, number, number, number]>, partsSamples: Array<Record<keyof PartsSlopes, number>> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, parts: PartsSlopes, afterMajorGc: AfterGcSlopes | null, samples: Array<[number, number, number, number]>, partsSamples: Array<Record<keyof PartsSlopes, number>> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
 }
 
 /** What the RSS holds beyond the JS heap (MB/min, or MB in `partsSamples`). */
 interface PartsSlopes { file: number, brk: number, arenas: number, stacks: number, anonOther: number, heapPhysical: number, v8Malloc: number, external: number, native: number }
+
+/** Slopes (MB/min) through the heap and RSS as V8's own full collections left them (with --gc-every=0 or ≥ 2). */
+interface AfterGcSlopes { collections: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssSlope: number }
+
+function afterGcSlopes (s: readonly SoakSample[], start: number): AfterGcSlopes | null {
+  // one point per collection (several samples can carry the same one); the phase's own only
+  const points = [...new Map(s.flatMap(v => v.afterMajorGc != null && v.afterMajorGc.at >= start ? [[v.afterMajorGc.at, v.afterMajorGc] as const] : [])).values()]
+  if (points.length === 0) return null
+  const x = points.map(p => (p.at - start) / 60_000)
+  return { collections: points.length, heapSlope: round(slope(x, points.map(p => p.heapMB))), heapDataSlope: round(slope(x, points.map(p => p.heapDataMB))), codeSlope: round(slope(x, points.map(p => p.heapMB - p.heapDataMB))), rssSlope: round(slope(x, points.map(p => p.rssMB))) }
+}
 
 function parts (v: SoakSample): PartsSlopes {
   const m = v.smapsMB
@@ -112,6 +125,7 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
       heldChannelsPerMin: round(slope(x, s.map(v => v.heldChannels)), 2),
+      afterMajorGc: afterGcSlopes(s, start),
       parts: Object.fromEntries(Object.keys(parts(s[0])).map(k => [k, round(slope(x, s.map(v => parts(v)[k as keyof PartsSlopes])))])) as unknown as PartsSlopes,
       // [minute, RSS MB, heap MB, heap less code and its metadata MB]
       samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2), round(v.heapDataMB, 2)] as [number, number, number, number]),
@@ -141,6 +155,7 @@ function print (name: string, r: PhaseResult): void {
   for (const p of r.processes) {
     console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}, code ${p.codeSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
     console.log(`  ${''.padEnd(10)} beyond the heap: ${Object.entries(p.parts).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    if (p.afterMajorGc != null) console.log(`  ${''.padEnd(10)} after V8's own full collections: ${Object.entries(p.afterMajorGc).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   }
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }

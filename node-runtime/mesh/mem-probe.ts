@@ -23,6 +23,7 @@
  */
 import { getHeapCodeStatistics, getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
 import type { MeshNode, StreamStats } from '../../core/net/index.ts'
 
 export interface MemSample {
@@ -52,6 +53,12 @@ export interface MemSample {
    */
   heapPhysical?: number
   v8Malloced?: number
+  /**
+   * With no forced GC on this sample's schedule (NOVACRON_MEMLOG_GC unset, 0 or N ≥ 2): the heap
+   * as V8's own latest full collection left it (taken just after it ended, before much else ran),
+   * the floor of the saw-tooth a process makes between collections, measured without forcing any.
+   */
+  afterMajorGc?: { t: number, heapUsed: number, codeMetaUsed: number, rss: number }
   stats: StreamStats
 }
 
@@ -91,14 +98,38 @@ export function gcEvery (env: NodeJS.ProcessEnv): number {
 export function memSampler (node: Pick<MeshNode, 'streamStats'>, env: NodeJS.ProcessEnv = process.env): () => MemSample {
   const every = gcEvery(env)
   const collect = every > 0 ? fullGc() : undefined
+  const natural = every !== 1 ? watchMajorGc() : undefined
   let taken = 0
   return () => {
     const gc = collect != null && taken++ % every === 0
     if (gc) collect()
     const m = process.memoryUsage()
     const h = getHeapStatistics()
-    return { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed: codeSpaceUsed(), codeMetaUsed: codeAndMetadataUsed(), gc, heapPhysical: h.total_physical_size, v8Malloced: h.malloced_memory, stats: node.streamStats() }
+    return { t: Date.now(), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, codeUsed: codeSpaceUsed(), codeMetaUsed: codeAndMetadataUsed(), gc, heapPhysical: h.total_physical_size, v8Malloced: h.malloced_memory, afterMajorGc: natural?.(), stats: node.streamStats() }
   }
+}
+
+/** The `detail` of a `gc` performance entry (Node's perf_hooks). */
+export interface GcDetail { kind?: number, flags?: number }
+
+/** Whether a `gc` entry is a full collection V8 ran of its own accord (not a forced `gc()`). */
+export function isOwnMajorGc (d: GcDetail | undefined): boolean {
+  return d?.kind === constants.NODE_PERFORMANCE_GC_MAJOR && ((d.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) === 0
+}
+
+/**
+ * Watches V8's own full collections (not the probe's forced ones) and returns the heap right after
+ * the latest. The observer stays for the process's life: the probe is debug-only and lives as long.
+ */
+function watchMajorGc (): () => MemSample['afterMajorGc'] {
+  let last: MemSample['afterMajorGc']
+  const observer = new PerformanceObserver(list => {
+    if (!list.getEntries().some(e => isOwnMajorGc((e as { detail?: GcDetail }).detail))) return
+    const m = process.memoryUsage()
+    last = { t: Date.now(), heapUsed: m.heapUsed, codeMetaUsed: codeAndMetadataUsed(), rss: m.rss }
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  return () => last
 }
 
 /** Starts the probe when the variable is set; returns the function that stops it. */

@@ -37,6 +37,11 @@ export interface SoakSample {
   heapPhysicalMB: number
   v8MallocMB: number
   externalMB: number
+  /**
+   * The heap and RSS as V8's own latest full collection left them (the probe's `afterMajorGc`, MB;
+   * `at` in ms since the epoch), when the probe forces none before every sample; absent before the first.
+   */
+  afterMajorGc?: { at: number, heapMB: number, heapDataMB: number, rssMB: number }
   /** Closed inbound data channels over all its WebRTC links (see datachannel-tracker.ts). */
   closedChannels: number
   /** Of those, the ones its WebRTC stack still holds (not released). */
@@ -136,6 +141,7 @@ export class SoakMesh {
         heapPhysicalMB: mb(last?.heapPhysical),
         v8MallocMB: mb(last?.v8Malloced),
         externalMB: mb(last?.external),
+        ...(last?.afterMajorGc != null ? { afterMajorGc: { at: last.afterMajorGc.t, heapMB: last.afterMajorGc.heapUsed / MB, heapDataMB: (last.afterMajorGc.heapUsed - last.afterMajorGc.codeMetaUsed) / MB, rssMB: last.afterMajorGc.rss / MB } } : {}),
         closedChannels: count('closed'),
         heldChannels: count('held')
       })

@@ -7,9 +7,13 @@
  * NOVACRON_MEMLOG_GC=N only every Nth sample follows a collection (the probe's own GC makes code churn).
  */
 import assert from 'node:assert/strict'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { test } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { MeshNode } from '../../core/net/index.ts'
-import { gcEvery, heapDataBytes, memSampler, parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
+import { gcEvery, heapDataBytes, isOwnMajorGc, memSampler, parseMemSamples, startMemProbe, type GcDetail } from '../../node-runtime/mesh/mem-probe.ts'
+import { waitFor } from '../_support/wait.ts'
 
 const node = { streamStats: () => ({ connections: {}, streams: {}, inboundChannels: [] }) } as unknown as MeshNode
 
@@ -96,4 +100,33 @@ test('NOVACRON_MEMLOG_GC=N collects before every Nth sample only, 0 or junk neve
   // V8's share of the RSS is reported beside it
   const s = memSampler(node, {})()
   assert.ok(s.heapPhysical != null && s.heapPhysical > 0 && s.heapPhysical < s.rss && s.v8Malloced != null && s.v8Malloced > 0, JSON.stringify(s))
+})
+
+test("without a forced GC on every sample, samples carry the heap as V8's own latest full collection left it", async () => {
+  // a forced collection is the probe's, not V8's own: its gc entry does not count
+  setFlagsFromString('--expose-gc')
+  const forceGc = runInNewContext('gc') as () => void
+  const seen: GcDetail[] = []
+  const observer = new PerformanceObserver(list => { for (const e of list.getEntries()) seen.push((e as { detail?: GcDetail }).detail ?? {}) })
+  observer.observe({ entryTypes: ['gc'] })
+  forceGc()
+  const forced = await waitFor(() => seen.find(d => d.kind === constants.NODE_PERFORMANCE_GC_MAJOR && ((d.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0), { message: 'the forced collection\'s gc entry' })
+  observer.disconnect()
+  assert.equal(isOwnMajorGc(forced), false)
+  assert.equal(isOwnMajorGc({ kind: constants.NODE_PERFORMANCE_GC_MINOR, flags: 0 }), false)
+  assert.equal(isOwnMajorGc({ kind: constants.NODE_PERFORMANCE_GC_MAJOR, flags: constants.NODE_PERFORMANCE_GC_FLAGS_SCHEDULE_IDLE }), true)
+  // retained allocations grow the old space until V8 runs a full collection of its own
+  const next = memSampler(node, { NOVACRON_MEMLOG_GC: '0' })
+  const start = Date.now()
+  const kept: unknown[][] = []
+  await waitFor(async () => {
+    kept.push(Array.from({ length: 20_000 }, (_, i) => ({ i, s: `k${i}` })))
+    await new Promise(resolve => setImmediate(resolve))
+    return next().afterMajorGc != null
+  }, { timeout: 60_000, interval: 0, message: () => `a full collection of V8's own (${kept.length} MB-sized batches kept)` })
+  const after = next().afterMajorGc
+  assert.ok(after != null && after.t >= start && after.heapUsed > 0 && after.codeMetaUsed > 0 && after.rss > after.heapUsed, JSON.stringify(after))
+  assert.ok(kept.length > 0)
+  // with a forced collection before every sample there is nothing to watch
+  assert.equal(memSampler(node, { NOVACRON_MEMLOG_GC: '1' })().afterMajorGc, undefined)
 })
