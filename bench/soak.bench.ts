@@ -13,9 +13,19 @@
  * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
  * peer before the fix).
  *
+ * Beside them, what the RSS holds beyond the JS heap, per process: its smaps bins (mapped files,
+ * malloc's main arena, its thread arenas, other anonymous memory: test/_support/proc-mem.ts) and
+ * V8's own accounts (resident heap pages, V8's malloc, `external`); `nativeSlope` is the private
+ * RSS less those three V8 parts (libuv, OpenSSL, node-datachannel, LevelDB, malloc's free lists).
+ *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
  * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20; --idle-min=0 or --writes-min=0 skips
- * that phase, `idle` or `writes` is then null in the JSON), --out=soak (result file name).
+ * that phase, `idle` or `writes` is then null in the JSON), --gc-every=1 (the memory probe, every
+ * 15 s, forces a full GC before every Nth sample, 0 never: a forced GC makes every process
+ * re-optimise dependencies' hot paths, so it adds code churn of its own; with N ≥ 2 the heap
+ * figures come from the collected samples, with 0 they include garbage; with N ≠ 1 `afterMajorGc`
+ * fits the heap and RSS that V8's own full collections left, measured without forcing any),
+ * --out=soak (result file name).
  */
 import os from 'node:os'
 import { SoakMesh, slope, type SoakKind, type SoakProcess, type SoakSample } from '../test/_support/soak.ts'
@@ -28,6 +38,7 @@ const WARMUP_MIN = arg('warmup-min', 3)
 const IDLE_MIN = arg('idle-min', 20)
 const WRITES_MIN = arg('writes-min', 20)
 const SAMPLE_S = arg('sample-s', 60)
+const GC_EVERY = arg('gc-every', 1)
 const OUT = process.argv.find(a => a.startsWith('--out='))?.split('=')[1] ?? 'soak'
 const TARGET = 0.05
 const loadavg = (): number[] => os.loadavg().map(x => +x.toFixed(2))
@@ -43,8 +54,28 @@ interface PhaseResult {
   /** Write batches skipped because the previous one was still running. */
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
-  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, samples: Array<[number, number, number, number]> }>
+  processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, parts: PartsSlopes, afterMajorGc: AfterGcSlopes | null, samples: Array<[number, number, number, number]>, partsSamples: Array<Record<keyof PartsSlopes, number>> }>
   target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
+}
+
+/** What the RSS holds beyond the JS heap (MB/min, or MB in `partsSamples`). */
+interface PartsSlopes { file: number, brk: number, arenas: number, stacks: number, anonOther: number, heapPhysical: number, v8Malloc: number, external: number, native: number }
+
+/** Slopes (MB/min) through the heap and RSS as V8's own full collections left them (with --gc-every=0 or ≥ 2). */
+interface AfterGcSlopes { collections: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssSlope: number }
+
+function afterGcSlopes (s: readonly SoakSample[], start: number): AfterGcSlopes | null {
+  // one point per collection (several samples can carry the same one); the phase's own only
+  const points = [...new Map(s.flatMap(v => v.afterMajorGc != null && v.afterMajorGc.at >= start ? [[v.afterMajorGc.at, v.afterMajorGc] as const] : [])).values()]
+  if (points.length === 0) return null
+  const x = points.map(p => (p.at - start) / 60_000)
+  return { collections: points.length, heapSlope: round(slope(x, points.map(p => p.heapMB))), heapDataSlope: round(slope(x, points.map(p => p.heapDataMB))), codeSlope: round(slope(x, points.map(p => p.heapMB - p.heapDataMB))), rssSlope: round(slope(x, points.map(p => p.rssMB))) }
+}
+
+function parts (v: SoakSample): PartsSlopes {
+  const m = v.smapsMB
+  const anon = m.brk + m.arenas + m.stacks + m.anonOther
+  return { file: m.file, brk: m.brk, arenas: m.arenas, stacks: m.stacks, anonOther: m.anonOther, heapPhysical: v.heapPhysicalMB, v8Malloc: v.v8MallocMB, external: v.externalMB, native: anon - v.heapPhysicalMB - v.v8MallocMB - v.externalMB }
 }
 
 /** Samples every SAMPLE_S for `minutes`; with `writes`, writes 3 issues + 3 memory entries each minute. */
@@ -94,8 +125,11 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
       rssEndMB: round(s.at(-1)?.rssMB ?? NaN, 1),
       closedChannelsPerMin: round(slope(x, s.map(v => v.closedChannels)), 2),
       heldChannelsPerMin: round(slope(x, s.map(v => v.heldChannels)), 2),
+      afterMajorGc: afterGcSlopes(s, start),
+      parts: Object.fromEntries(Object.keys(parts(s[0])).map(k => [k, round(slope(x, s.map(v => parts(v)[k as keyof PartsSlopes])))])) as unknown as PartsSlopes,
       // [minute, RSS MB, heap MB, heap less code and its metadata MB]
-      samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2), round(v.heapDataMB, 2)] as [number, number, number, number])
+      samples: s.map(v => [round(v.min, 2), round(v.rssMB, 2), round(v.heapMB, 2), round(v.heapDataMB, 2)] as [number, number, number, number]),
+      partsSamples: s.map(v => Object.fromEntries(Object.entries(parts(v)).map(([k, y]) => [k, round(y, 2)])) as unknown as PartsSlopes)
     }
   })
   const kind = (k: SoakKind): PhaseResult['byKind'][SoakKind] => {
@@ -118,14 +152,18 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
 
 function print (name: string, r: PhaseResult): void {
   console.log(`soak ${name} (${r.minutes} min, ${r.samples} samples, ${r.writes} writes, ${r.skippedBatches} batches skipped): RSS slope MB/min — bootstrap ${r.byKind.bootstrap.rssSlopeMean}, peers mean ${r.byKind.peer.rssSlopeMean} worst ${r.byKind.peer.rssSlopeMax}; heap slope bootstrap ${r.byKind.bootstrap.heapSlopeMean}, peers mean ${r.byKind.peer.heapSlopeMean} (without code and its metadata: ${r.byKind.bootstrap.heapDataSlopeMean}, ${r.byKind.peer.heapDataSlopeMean})`)
-  for (const p of r.processes) console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}, code ${p.codeSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
+  for (const p of r.processes) {
+    console.log(`  ${p.name.padEnd(10)} rss ${p.rssStartMB} → ${p.rssEndMB} MB, slope ${p.rssSlope} (private ${p.rssAnonSlope}), heap ${p.heapSlope} (data ${p.heapDataSlope}, code ${p.codeSlope}), closed inbound channels/min ${p.closedChannelsPerMin} (held ${p.heldChannelsPerMin})`)
+    console.log(`  ${''.padEnd(10)} beyond the heap: ${Object.entries(p.parts).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    if (p.afterMajorGc != null) console.log(`  ${''.padEnd(10)} after V8's own full collections: ${Object.entries(p.afterMajorGc).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  }
   console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
 }
 
 const loadAtStart = loadavg()
 const started = new Date().toISOString()
 try {
-  await mesh.start(PEERS, { probeMs: Math.min(15_000, SAMPLE_S * 1000) })
+  await mesh.start(PEERS, { probeMs: Math.min(15_000, SAMPLE_S * 1000), gcEvery: GC_EVERY })
   console.log(`soak: ${PEERS} peers meshed; warm-up ${WARMUP_MIN} min`)
   await at(Date.now() + WARMUP_MIN * 60_000)
   // --idle-min=0 / --writes-min=0 skip that phase (a phase of 0 minutes has one sample and no slope)
@@ -135,7 +173,7 @@ try {
   if (writes != null) print('writes', writes)
   const file = writeResult(OUT, {
     what: 'Fitted RSS and heap slopes (MB/min, least squares) of a novacron start bootstrap and novacron peer processes, idle and with light writes; the bootstrap is the baseline',
-    config: { peers: PEERS, warmupMin: WARMUP_MIN, idleMin: IDLE_MIN, writesMin: WRITES_MIN, sampleS: SAMPLE_S, writesPerMinute: { issues: 3, memory: 3 }, targetMBPerMin: TARGET },
+    config: { peers: PEERS, warmupMin: WARMUP_MIN, idleMin: IDLE_MIN, writesMin: WRITES_MIN, sampleS: SAMPLE_S, gcEvery: GC_EVERY, writesPerMinute: { issues: 3, memory: 3 }, targetMBPerMin: TARGET },
     started,
     loadAverage: { start: loadAtStart, end: loadavg() },
     idle,

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { heapDataBytes, parseMemSamples, type MemSample } from '../../node-runtime/mesh/mem-probe.ts'
+import { procMem, type ProcMem } from './proc-mem.ts'
 import { startCli, type CliProcess } from './processes.ts'
 import { waitFor } from './wait.ts'
 
@@ -27,6 +28,20 @@ export interface SoakSample {
   heapMB: number
   /** Of heapMB, the live data: compiled code and bytecode with their metadata subtracted (mem-probe.ts heapDataBytes). */
   heapDataMB: number
+  /** Resident memory by bin from /proc/<pid>/smaps (proc-mem.ts), MB. */
+  smapsMB: ProcMem
+  /**
+   * From the latest probe sample, MB: V8's resident heap pages, what V8 mallocs for itself, and
+   * `external` (array buffers and other embedder memory); NaN without them.
+   */
+  heapPhysicalMB: number
+  v8MallocMB: number
+  externalMB: number
+  /**
+   * The heap and RSS as V8's own latest full collection left them (the probe's `afterMajorGc`, MB;
+   * `at` in ms since the epoch), when the probe forces none before every sample; absent before the first.
+   */
+  afterMajorGc?: { at: number, heapMB: number, heapDataMB: number, rssMB: number }
   /** Closed inbound data channels over all its WebRTC links (see datachannel-tracker.ts). */
   closedChannels: number
   /** Of those, the ones its WebRTC stack still holds (not released). */
@@ -65,11 +80,19 @@ export class SoakMesh {
   readonly processes: SoakProcess[] = []
   private readonly root = mkdtempSync(join(tmpdir(), 'novacron-soak-'))
   private writes = 0
+  /** Whether the heap figures come from collected samples only (NOVACRON_MEMLOG_GC=N with N ≥ 2). */
+  private gcOnly = false
 
-  /** Starts the bootstrap and `peers` peers; resolves once every peer has `degree` direct links. */
-  async start (peers: number, opts: { probeMs?: number, degree?: number, timeoutMs?: number } = {}): Promise<void> {
-    // samples after a full GC: the live heap and an RSS without garbage awaiting collection
-    const env = { NOVACRON_MEMLOG_MS: String(opts.probeMs ?? 15_000), NOVACRON_MEMLOG_GC: '1' }
+  /**
+   * Starts the bootstrap and `peers` peers; resolves once every peer has `degree` direct links.
+   * `gcEvery` (default 1): the probe collects before every sample (the live heap, an RSS without
+   * garbage awaiting collection), every Nth sample (the heap figures then come from those only),
+   * or never (0: the process collects when V8 decides, as in use; heap figures include garbage).
+   */
+  async start (peers: number, opts: { probeMs?: number, degree?: number, timeoutMs?: number, gcEvery?: number } = {}): Promise<void> {
+    const gcEvery = opts.gcEvery ?? 1
+    this.gcOnly = gcEvery > 1
+    const env = { NOVACRON_MEMLOG_MS: String(opts.probeMs ?? 15_000), NOVACRON_MEMLOG_GC: String(gcEvery) }
     const timeout = opts.timeoutMs ?? 120_000
     const bootDir = join(this.root, 'bootstrap')
     const boot = startCli(['start', '--port', '0', '--ws-port', '0', '--host', '127.0.0.1', '--data-dir', bootDir, '--json'], env)
@@ -90,10 +113,12 @@ export class SoakMesh {
 
   peers (): SoakProcess[] { return this.processes.filter(p => p.kind === 'peer') }
 
-  /** The process's latest probe sample. */
-  latest (p: SoakProcess): MemSample | undefined {
+  /** The process's latest probe sample (with `collected`, the latest taken after a forced GC). */
+  latest (p: SoakProcess, collected = false): MemSample | undefined {
     if (p.proc.exitCode !== null) throw new Error(`${p.name} exited with ${p.proc.exitCode}: ${p.proc.stderr.slice(-1500)}`)
-    return parseMemSamples(p.proc.stderr.slice(-8000)).at(-1)
+    // a sample line is ~400 bytes; every 10th one is collected when gcEvery is 10
+    const samples = parseMemSamples(p.proc.stderr.slice(collected ? -40_000 : -8000))
+    return collected ? samples.findLast(s => s.gc === true) : samples.at(-1)
   }
 
   /** One sample of every process, `min` minutes into the phase. */
@@ -103,8 +128,23 @@ export class SoakMesh {
       const pid = p.proc.child.pid
       if (pid == null) throw new Error(`${p.name} has no pid`)
       const last = this.latest(p)
+      const heap = this.gcOnly ? this.latest(p, true) : last
       const count = (key: 'closed' | 'held'): number => last?.stats.webrtc.reduce((sum, l) => sum + (l.inboundChannels?.[key] ?? 0), 0) ?? 0
-      out.set(p, { min, ...procMB(pid), heapMB: last != null ? last.heapUsed / MB : Number.NaN, heapDataMB: last != null ? heapDataBytes(last) / MB : Number.NaN, closedChannels: count('closed'), heldChannels: count('held') })
+      const mb = (bytes: number | undefined): number => bytes != null ? bytes / MB : Number.NaN
+      const smaps = procMem(pid)
+      out.set(p, {
+        min,
+        ...procMB(pid),
+        heapMB: mb(heap?.heapUsed),
+        heapDataMB: heap != null ? heapDataBytes(heap) / MB : Number.NaN,
+        smapsMB: Object.fromEntries(Object.entries(smaps).map(([k, v]) => [k, v / MB])) as unknown as ProcMem,
+        heapPhysicalMB: mb(last?.heapPhysical),
+        v8MallocMB: mb(last?.v8Malloced),
+        externalMB: mb(last?.external),
+        ...(last?.afterMajorGc != null ? { afterMajorGc: { at: last.afterMajorGc.t, heapMB: last.afterMajorGc.heapUsed / MB, heapDataMB: (last.afterMajorGc.heapUsed - last.afterMajorGc.codeMetaUsed) / MB, rssMB: last.afterMajorGc.rss / MB } } : {}),
+        closedChannels: count('closed'),
+        heldChannels: count('held')
+      })
     }
     return out
   }

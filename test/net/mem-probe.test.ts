@@ -3,12 +3,17 @@
  * with NOVACRON_MEMLOG_GC=1 each sample follows a full collection, so garbage made just before a
  * sample is not in its heap; samples parse back from a process's stderr; `codeUsed` (V8's code
  * spaces) is the compiled-code part of the heap, `codeMetaUsed` that plus bytecode and the
- * metadata V8 keeps for compiled code outside the code spaces, which is not live data.
+ * metadata V8 keeps for compiled code outside the code spaces, which is not live data; with
+ * NOVACRON_MEMLOG_GC=N only every Nth sample follows a collection (the probe's own GC makes code churn).
  */
 import assert from 'node:assert/strict'
+import { constants, PerformanceObserver } from 'node:perf_hooks'
 import { test } from 'node:test'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { MeshNode } from '../../core/net/index.ts'
-import { heapDataBytes, parseMemSamples, startMemProbe } from '../../node-runtime/mesh/mem-probe.ts'
+import { gcEvery, heapDataBytes, isOwnMajorGc, memSampler, parseMemSamples, startMemProbe, type GcDetail } from '../../node-runtime/mesh/mem-probe.ts'
+import { waitFor } from '../_support/wait.ts'
 
 const node = { streamStats: () => ({ connections: {}, streams: {}, inboundChannels: [] }) } as unknown as MeshNode
 
@@ -72,4 +77,56 @@ test('codeMetaUsed counts bytecode and code metadata outside the code spaces, an
   // a sample from before codeMetaUsed existed falls back to the code spaces
   assert.equal(heapDataBytes({ heapUsed: 1000, codeUsed: 300 }), 700)
   assert.equal(fns.length, 400) // alive up to the second sample
+})
+
+test('NOVACRON_MEMLOG_GC=N collects before every Nth sample only, 0 or junk never', () => {
+  assert.deepEqual(['1', '4', '0', '', 'yes', '-2', '1.5', undefined].map(v => gcEvery(v == null ? {} : { NOVACRON_MEMLOG_GC: v })), [1, 4, 0, 0, 0, 0, 0, 0])
+  const run = (env: Record<string, string>): Array<{ gc: boolean | undefined, heapUsed: number }> => {
+    const next = memSampler(node, env)
+    return Array.from({ length: 6 }, () => {
+      // > 10 MB of garbage before each sample: a sample after a collection does not count it
+      let garbage: unknown[] | undefined = Array.from({ length: 200_000 }, (_, i) => ({ i, s: `x${i}` }))
+      assert.equal(garbage.length, 200_000)
+      garbage = undefined
+      const s = next()
+      return { gc: s.gc, heapUsed: s.heapUsed }
+    })
+  }
+  const third = run({ NOVACRON_MEMLOG_GC: '3' })
+  assert.deepEqual(third.map(s => s.gc), [true, false, false, true, false, false])
+  // the collected samples hold less than the uncollected ones right after them (the garbage)
+  assert.ok(third[0].heapUsed < third[1].heapUsed - 5 * 1024 * 1024 && third[3].heapUsed < third[4].heapUsed - 5 * 1024 * 1024, JSON.stringify(third))
+  assert.deepEqual(run({ NOVACRON_MEMLOG_GC: '0' }).map(s => s.gc), [false, false, false, false, false, false])
+  // V8's share of the RSS is reported beside it
+  const s = memSampler(node, {})()
+  assert.ok(s.heapPhysical != null && s.heapPhysical > 0 && s.heapPhysical < s.rss && s.v8Malloced != null && s.v8Malloced > 0, JSON.stringify(s))
+})
+
+test("without a forced GC on every sample, samples carry the heap as V8's own latest full collection left it", async () => {
+  // a forced collection is the probe's, not V8's own: its gc entry does not count
+  setFlagsFromString('--expose-gc')
+  const forceGc = runInNewContext('gc') as () => void
+  const seen: GcDetail[] = []
+  const observer = new PerformanceObserver(list => { for (const e of list.getEntries()) seen.push((e as { detail?: GcDetail }).detail ?? {}) })
+  observer.observe({ entryTypes: ['gc'] })
+  forceGc()
+  const forced = await waitFor(() => seen.find(d => d.kind === constants.NODE_PERFORMANCE_GC_MAJOR && ((d.flags ?? 0) & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0), { message: 'the forced collection\'s gc entry' })
+  observer.disconnect()
+  assert.equal(isOwnMajorGc(forced), false)
+  assert.equal(isOwnMajorGc({ kind: constants.NODE_PERFORMANCE_GC_MINOR, flags: 0 }), false)
+  assert.equal(isOwnMajorGc({ kind: constants.NODE_PERFORMANCE_GC_MAJOR, flags: constants.NODE_PERFORMANCE_GC_FLAGS_SCHEDULE_IDLE }), true)
+  // retained allocations grow the old space until V8 runs a full collection of its own
+  const next = memSampler(node, { NOVACRON_MEMLOG_GC: '0' })
+  const start = Date.now()
+  const kept: unknown[][] = []
+  await waitFor(async () => {
+    kept.push(Array.from({ length: 20_000 }, (_, i) => ({ i, s: `k${i}` })))
+    await new Promise(resolve => setImmediate(resolve))
+    return next().afterMajorGc != null
+  }, { timeout: 60_000, interval: 0, message: () => `a full collection of V8's own (${kept.length} MB-sized batches kept)` })
+  const after = next().afterMajorGc
+  assert.ok(after != null && after.t >= start && after.heapUsed > 0 && after.codeMetaUsed > 0 && after.rss > after.heapUsed, JSON.stringify(after))
+  assert.ok(kept.length > 0)
+  // with a forced collection before every sample there is nothing to watch
+  assert.equal(memSampler(node, { NOVACRON_MEMLOG_GC: '1' })().afterMajorGc, undefined)
 })
