@@ -52,7 +52,7 @@ import { LinkVouches } from './link-vouch.ts'
 import { VersionGate, type RefusedPeer } from './wire-version.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
-import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
+import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshNodeParts, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
 
 export type { MeshNodeEvents, MeshStats, MeshStatus, PeerLink, PubsubMessage } from './mesh-types.ts'
 
@@ -60,16 +60,6 @@ export { TOPOLOGY_TOPIC, BROADCAST_TOPIC }
 
 /** Request streams one connection may have open at once on one protocol. */
 export const MAX_INBOUND_STREAMS = 32
-
-/** The parts `createMeshNode` builds beside libp2p and hands to the node. */
-export interface MeshNodeParts {
-  discovery?: PubSubPeerDiscovery
-  /** Refuses duplicate direct links in the connection gater (duplicate-links.ts). */
-  linkGuard?: DuplicateLinkGuard
-  /** The version handshake, also in the connection gater (wire-version.ts). */
-  versionGate?: VersionGate
-  metrics?: MetricsRegistry
-}
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** The validated config; only `setMaxPeers` replaces it (with a new frozen object) at run time. */

@@ -2,7 +2,10 @@
  * What a mesh node shows the outside: its status, its links as the page and tests see them, its
  * events and counters, and the pure functions that turn libp2p connections into those views.
  */
-import type { RefusedPeer } from './wire-version.ts'
+import type { RefusedPeer, VersionGate } from './wire-version.ts'
+import type { DuplicateLinkGuard } from './duplicate-links.ts'
+import type { MetricsRegistry } from '../metrics/index.ts'
+import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
 import type { Neighbour } from './mesh-codec.ts'
 import type { ViewSnapshot } from './topology.ts'
@@ -94,4 +97,14 @@ export function bestPerPeer (links: readonly PeerLink[]): Neighbour[] {
     if (old == null || order.indexOf(l.transport) < order.indexOf(old.transport)) best.set(l.peerId, { peerId: l.peerId, transport: l.transport, ...(l.rttMs != null ? { rttMs: l.rttMs } : {}) })
   }
   return [...best.values()]
+}
+
+/** The parts `createMeshNode` builds beside libp2p and hands to the node. */
+export interface MeshNodeParts {
+  discovery?: PubSubPeerDiscovery
+  /** Refuses duplicate direct links in the connection gater (duplicate-links.ts). */
+  linkGuard?: DuplicateLinkGuard
+  /** The version handshake, also in the connection gater (wire-version.ts). */
+  versionGate?: VersionGate
+  metrics?: MetricsRegistry
 }
