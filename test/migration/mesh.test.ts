@@ -162,11 +162,16 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const job = await submit('6s')
     const victim = await movableHolder(job)
     const other = cluster.live().find(p => p !== victim && p !== boot) as ClusterPeer
-    // a checkpoint recorded in the ledger, kept by the other peer
+    // a checkpoint recorded in the ledger, kept by the other peer; a timeout says what the holder's
+    // checkpoints did meanwhile (recorded, failed, the last error)
+    let holderSaw = ''
     const cp = await waitFor(async () => {
       const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView
-      return v.tasks[0].slots[0].checkpoint ?? null
-    }, { timeout: 300_000, interval: 500, message: `a checkpoint of ${job}/0 in the ledger` })
+      const found = v.tasks[0].slots[0].checkpoint
+      if (found != null) return found
+      holderSaw = JSON.stringify((await cluster.op(victim, 'migration.list') as { checkpoints?: unknown }).checkpoints)
+      return null
+    }, { timeout: 300_000, interval: 500, message: () => `a checkpoint of ${job}/0 in the ledger (the holder's checkpoints: ${holderSaw})` })
     assert.equal(cp.keeper, other.peerId)
     await cluster.kill(victim)
     assert.equal(await doneOutput(job, [boot, other]), await expectedOut)
