@@ -154,9 +154,4 @@ export interface LedgerApi {
 export interface SubmitOptions {
   /** ms to wait for the commit @default the node's submit timeout */
   timeoutMs?: number
-  /**
-   * @deprecated ignored: every submit now waits for the end of the synchronous run it is made in,
-   * so entries submitted together share one microblock (core/ledger/submitter.ts)
-   */
-  together?: boolean
 }
