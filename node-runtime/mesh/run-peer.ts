@@ -23,6 +23,7 @@ import { setChannelReleaser } from '../../core/net/datachannel-tracker.ts'
 import { escapeForTerminal, safeJson } from '../cli/escape.ts'
 import type { CliIO } from '../cli/args.ts'
 import type { MeshNode } from '../../core/net/index.ts'
+import { bootstrapPeerId } from '../../core/net/config.ts'
 
 export interface RunPeerInit {
   node: MeshNode
@@ -89,7 +90,7 @@ export async function runPeer (init: RunPeerInit): Promise<number> {
 
   // who we are, before anything can take time
   out('starting', { peerId: node.peerId.toString() }, `peer id     ${node.peerId.toString()}`)
-  const bootstraps = new Set(node.config.bootstrap.map(a => /\/p2p\/([^/]+)$/.exec(a)?.[1]).filter((id): id is string => id != null))
+  const bootstraps = new Set(node.config.bootstrap.map(bootstrapPeerId).filter(id => id !== ''))
   let reached = false
   let saidUnreachable = false
   const onBootstrapConnect = (e: CustomEvent<{ peerId: string }>): void => {
