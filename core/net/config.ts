@@ -74,7 +74,13 @@ export interface MeshNodeInit {
    * an honest link holds ~5 more a minute (state sync calls): ~14 hours to the default. @default 4096
    */
   maxHeldChannels?: number
-  /** Largest request/response frame accepted or sent, in bytes. @default 1048576 */
+  /**
+   * Largest request/response frame accepted or sent, in bytes; also gossipsub's largest inbound RPC.
+   * At least `MIN_FRAME_SIZE` (64 KiB): below it libp2p's own control traffic (a gossipsub RPC with
+   * a peer's subscriptions, identify) and every service's smallest message stop fitting, and the
+   * node would run but exchange nothing. Services that need more refuse a smaller mesh themselves
+   * (the ledger: `MeshFrameSizeError`). @default 1048576
+   */
   maxFrameSize?: number
   /** Default request timeout. @default 10000 */
   requestTimeoutMs?: number
@@ -167,6 +173,9 @@ const ROLES: readonly MeshRole[] = ['bootstrap', 'peer', 'browser']
 /** `maxPeers`: field, default, min, max (also checked by MeshNode.setMaxPeers at run time). */
 export const MAX_PEERS_BOUNDS: ['maxPeers', number, number, number] = ['maxPeers', 8, 1, 256]
 
+/** The smallest `maxFrameSize` a node accepts (see `MeshNodeInit.maxFrameSize`). */
+export const MIN_FRAME_SIZE = 64 * 1024
+
 const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, number, number]> = [
   // field, default, min, max
   MAX_PEERS_BOUNDS,
@@ -178,7 +187,7 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['peerTtlMs', 15_000, 200, 3_600_000],
   ['pingIntervalMs', 10_000, 100, 600_000],
   ['maxHeldChannels', 4096, 1, 1_000_000],
-  ['maxFrameSize', 1 << 20, 16, 64 << 20],
+  ['maxFrameSize', 1 << 20, MIN_FRAME_SIZE, 64 << 20],
   ['requestTimeoutMs', 10_000, 10, 600_000],
   ['identifyTimeoutMs', 5000, 1, 600_000],
   ['bootstrapBackoffMs', 250, 10, 60_000],

@@ -9,7 +9,7 @@ export { WIRE_VERSION, agentString, readPeerVersion, VersionGate } from './wire-
 export type { PeerVersion, RefusedPeer } from './wire-version.ts'
 export { isPeerHint, MAX_HINT_ADDRS } from './peer-hints.ts'
 export type { PeerHint } from './peer-hints.ts'
-export { validateConfig } from './config.ts'
+export { MIN_FRAME_SIZE, validateConfig } from './config.ts'
 export type { MeshConfig, MeshNodeInit, MeshRole } from './config.ts'
 export { connectionTransport, isDirectWebRTC } from './transport.ts'
 export type { ConnectionTransport, ConnectionLike } from './transport.ts'

@@ -1,6 +1,6 @@
 /**
  * The mesh's `maxFrameSize` must carry the ledger's largest gossip record (core/ledger/frame-size.ts):
- * `createLedger` refuses a mesh configured below it (core/net accepts down to 16 bytes) with a
+ * `createLedger` refuses a mesh configured below it (core/net accepts down to its own 64 KiB minimum) with a
  * `MeshFrameSizeError` naming both numbers, and the number itself holds the largest record a leader
  * can publish — a block at the epoch's cap, a certificate of n real ProBFT COMMITs (VRF proof and
  * signature each; n commits bound any quorum) — inside gossipsub's own message encoding.
@@ -13,7 +13,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MSG_COMMIT } from '../../core/consensus/codec.ts'
 import { blockCap } from '../../core/ledger/block-cap.ts'
 import { checkMeshFrameSize, createLedger, LEDGER_GOSSIP_FRAME_BYTES, LEDGER_TOPIC, MAX_BLOCK_BYTES, MemoryStore, writeRecord } from '../../core/ledger/index.ts'
-import { createMeshNode } from '../../core/net/index.ts'
+import { createMeshNode, MIN_FRAME_SIZE } from '../../core/net/index.ts'
 import { cluster } from '../consensus/_fixtures.ts'
 import { quorumMath } from './_memnet.ts'
 
@@ -30,9 +30,9 @@ test('a frame size below the largest gossip record is refused with both numbers;
   for (const size of [LEDGER_GOSSIP_FRAME_BYTES, 1 << 20]) checkMeshFrameSize(size)
 })
 
-test('createLedger refuses a mesh whose maxFrameSize is 16 bytes, and takes one at the ledger\'s size', async () => {
+test('createLedger refuses a mesh at core/net\'s smallest maxFrameSize (64 KiB), and takes one at the ledger\'s size', async () => {
   const privateKey = await generateKeyPair('Ed25519')
-  for (const [maxFrameSize, ok] of [[16, false], [LEDGER_GOSSIP_FRAME_BYTES, true]] as const) {
+  for (const [maxFrameSize, ok] of [[MIN_FRAME_SIZE, false], [LEDGER_GOSSIP_FRAME_BYTES, true]] as const) {
     const mesh = await createMeshNode({ role: 'bootstrap', privateKey, listen: ['/ip4/127.0.0.1/tcp/0/ws'], maxFrameSize })
     try {
       const make = (): unknown => createLedger({ genesisPeerId: mesh.peerId.toString() }, { mesh, privateKey, store: new MemoryStore(), quorumMath })

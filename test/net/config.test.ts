@@ -1,7 +1,7 @@
 /** Mesh config validation: every bad field reported, all at once, in one typed error; result frozen. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfigError, validateConfig, type MeshNodeInit } from '../../core/net/index.ts'
+import { ConfigError, MIN_FRAME_SIZE, validateConfig, type MeshNodeInit } from '../../core/net/index.ts'
 
 const BOOT = '/ip4/127.0.0.1/tcp/7421/ws/p2p/12D3KooWKMskgdaUqhsVse3dFGHqa36Jxt6pgTZAut9qUz1ZtafF'
 
@@ -30,6 +30,7 @@ test('defaults are valid and documented values', () => {
   assert.equal(validateConfig({ role: 'bootstrap', hubGossip: false }).hubGossip, false)
   assert.equal(c.build, 'dev')
   assert.equal(validateConfig({ build: '0.2.0-rc.1' }).build, '0.2.0-rc.1')
+  assert.equal(validateConfig({ maxFrameSize: MIN_FRAME_SIZE }).maxFrameSize, 64 * 1024)
 })
 
 const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
@@ -45,6 +46,8 @@ const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
   ['pingIntervalMs zero', { pingIntervalMs: 0 }, 'pingIntervalMs'],
   ['maxHeldChannels zero', { maxHeldChannels: 0 }, 'maxHeldChannels'],
   ['maxFrameSize tiny', { maxFrameSize: 1 }, 'maxFrameSize'],
+  ['maxFrameSize 16 bytes (below libp2p\'s control traffic)', { maxFrameSize: 16 }, 'maxFrameSize'],
+  ['maxFrameSize one byte under 64 KiB', { maxFrameSize: 64 * 1024 - 1 }, 'maxFrameSize'],
   ['requestTimeoutMs zero', { requestTimeoutMs: 0 }, 'requestTimeoutMs'],
   ['bootstrapBackoffMs zero', { bootstrapBackoffMs: 0 }, 'bootstrapBackoffMs'],
   ['backoff max below min', { bootstrapBackoffMs: 1000, bootstrapBackoffMaxMs: 500 }, 'bootstrapBackoffMaxMs'],
