@@ -25,7 +25,7 @@ import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossips
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import type { Identify } from '@libp2p/identify'
 import { bootstrapPeerId, MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
-import { guardedTopicScore, libp2pOptions } from './libp2p-options.ts'
+import { libp2pOptions } from './libp2p-options.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import { MetricsRegistry } from '../metrics/index.ts'
 import { registerMeshMetrics, type MeshMetrics } from './mesh-metrics.ts'
@@ -41,6 +41,7 @@ import { streamStats, type StreamStats, type StatsConnection } from './stream-st
 import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
+import { AppTopics } from './app-topics.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { IdentifyRetry } from './identify-retry.ts'
@@ -90,8 +91,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly announcer: Announcer
   /** the version handshake: peers of another wire version are refused (wire-version.ts) */
   private readonly versions: VersionGate
-  private readonly handlers = new Map<string, Set<(msg: PubsubMessage) => void>>()
-  private readonly topicValidators = new Map<string, ReturnType<MeshGuard['validator']>>()
+  private readonly appTopics: AppTopics
   private readonly log: Logger
   private timers: Array<ReturnType<typeof setInterval>> = []
   private dialTimer?: ReturnType<typeof setTimeout>
@@ -116,6 +116,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       strikeLimit: config.strikeLimit,
       disconnect: async peer => { await libp2p.hangUp(peerIdFromString(peer)) }
     })
+    this.appTopics = new AppTopics(this.guard, () => this._status === 'started' ? libp2p.services.pubsub : undefined, this.log)
     this.view = new TopologyView(this.peerId.toString(), config.peerTtlMs)
     this.keepAlive = new KeepAlive({
       getConnections: () => libp2p.getConnections(),
@@ -236,10 +237,9 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       pubsub.topicValidators.set(BROADCAST_TOPIC, this.guard.validator(BROADCAST_TOPIC, 'mesh'))
       // an announcement about peer X is accepted only when X signed it (the library does not check)
       pubsub.topicValidators.set(DISCOVERY_TOPIC, this.guard.validator(DISCOVERY_TOPIC, 'discovery'))
-      for (const [topic, v] of this.topicValidators) this.guardTopic(topic, v)
       pubsub.subscribe(TOPOLOGY_TOPIC)
       pubsub.subscribe(BROADCAST_TOPIC)
-      for (const topic of this.handlers.keys()) pubsub.subscribe(topic)
+      this.appTopics.install(pubsub)
       this.keeper.start()
       this.dialer.start()
       this.timers.push(setInterval(() => { this.maintain() }, this.config.maintainIntervalMs))
@@ -380,13 +380,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       }
       return
     }
-    const handlers = this.handlers.get(msg.topic)
-    if (handlers == null || from == null) return
-    for (const h of handlers) {
-      try { h({ from, topic: msg.topic, data: msg.data }) } catch (err) {
-        this.log.error('subscriber of %s threw: %s', msg.topic, err instanceof Error ? err.message : String(err))
-      }
-    }
+    if (from != null) this.appTopics.deliver({ from, topic: msg.topic, data: msg.data })
   }
 
   /**
@@ -595,32 +589,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * stand for the topic).
    */
   subscribe (topic: string, handler: (msg: PubsubMessage) => void, opts: { budget?: Budget, check?: GossipCheck } = {}): () => void {
-    let installed: ReturnType<MeshGuard['validator']> | undefined
-    if ((opts.budget != null || opts.check != null) && !this.topicValidators.has(topic)) {
-      if (opts.budget != null) this.guard.setBudget(topic, opts.budget)
-      const v = this.guard.validator(topic, 'other', opts.check)
-      installed = v
-      this.topicValidators.set(topic, v)
-      if (this._status === 'started') this.guardTopic(topic, v)
-    }
-    let set = this.handlers.get(topic)
-    if (set == null) {
-      set = new Set()
-      this.handlers.set(topic, set)
-      if (this._status === 'started') this.libp2p.services.pubsub.subscribe(topic)
-    }
-    set.add(handler)
-    return () => {
-      const s = this.handlers.get(topic)
-      if (s == null || !s.delete(handler) || s.size > 0) return
-      this.handlers.delete(topic)
-      // the check goes with its last subscriber: a later subscriber (a restarted service) brings its own
-      if (installed != null && this.topicValidators.get(topic) === installed) {
-        this.topicValidators.delete(topic)
-        if (this._status === 'started' && this.libp2p.services.pubsub.topicValidators.get(topic) === installed) this.libp2p.services.pubsub.topicValidators.delete(topic)
-      }
-      if (this._status === 'started') this.libp2p.services.pubsub.unsubscribe(topic)
-    }
+    return this.appTopics.subscribe(topic, handler, opts)
   }
 
   /**
@@ -647,19 +616,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     // at most MAX_INBOUND_STREAMS calls in flight per connection and protocol (each bounded by the
     // request timeout): the 33rd idle stream a peer opens is refused by libp2p
     }, { runOnLimitedConnection: false, maxInboundStreams: MAX_INBOUND_STREAMS })
-  }
-
-  /**
-   * Installs a topic's validator and scores its invalid deliveries (P4) like the mesh's own topics.
-   * Gossipsub takes score parameters only at creation; it reads them per event and keeps topic
-   * statistics only for topics with parameters, so adding them before the first message is safe.
-   */
-  private guardTopic (topic: string, validator: ReturnType<MeshGuard['validator']>): void {
-    const pubsub = this.libp2p.services.pubsub
-    pubsub.topicValidators.set(topic, validator)
-    // the GossipSub class's public `score` (the package's exported interface does not declare it)
-    const score = (pubsub as unknown as { score?: { params: { topics: Record<string, ReturnType<typeof guardedTopicScore>> } } }).score
-    if (score != null) score.params.topics[topic] ??= guardedTopicScore()
   }
 
   async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }
