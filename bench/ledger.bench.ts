@@ -147,7 +147,8 @@ function framesByKind (a: LedgerStatus[], b: LedgerStatus[], decisions: number):
   const per = (x: number): number => +(x / Math.max(1, decisions)).toFixed(2)
   const byKind = Object.fromEntries(kinds.map(k => [k, per(total(b, 'byKind', k) - total(a, 'byKind', k))]))
   const repeats = Object.fromEntries(kinds.map(k => [k, per(total(b, 'repeats', k) - total(a, 'repeats', k))]).filter(([, v]) => (v as number) > 0))
-  return { byKind, repeats, syncPulls: per(sum(b.map(x => x.frames?.syncPulls ?? 0)) - sum(a.map(x => x.frames?.syncPulls ?? 0))) }
+  const pulls = (s: LedgerStatus[], k: 'syncPulls' | 'syncSkips'): number => sum(s.map(x => x.frames?.[k] ?? 0))
+  return { byKind, repeats, syncPulls: per(pulls(b, 'syncPulls') - pulls(a, 'syncPulls')), syncSkips: per(pulls(b, 'syncSkips') - pulls(a, 'syncSkips')) }
 }
 
 /** Direct links between replicas, summed over the peers (`ledger.links`): each pair counts from both ends. */

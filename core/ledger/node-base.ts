@@ -154,6 +154,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   protected stopping = false
   protected offering = false
   protected lastSync = 0
+  /** when this peer's own replica last decided a slot (the periodic pull is skipped while that is recent) */
+  protected decidedAt = -Infinity
   /** a pull from a peer that showed we lag is running / when the last one started (catchUpFrom) */
   protected catchingUp = false
   protected catchUpAt = -Infinity
