@@ -197,6 +197,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 
       if (e.latencyMs != null) ledgerLat.push(e.latencyMs)
     }
     const lat1 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
+    // the latency figures at once (a run stopped later, e.g. by a time limit, still has them)
+    console.log(`ledger bench: ${protocol} n = ${n} latency (ms): ${JSON.stringify({ formMs, ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), clientP50: +median(client).toFixed(1), samples: client.length, all: ledgerLat.map(Math.round), loadavg1: +os.loadavg()[0].toFixed(2), syncPulls: framesByKind(lat0, lat1, lat1[0].height - lat0[0].height) })}`)
     const linksAfterLatency = await replicaLinks(cluster, peers)
     // throughput + wire + CPU: a burst from every peer at once
     const before = lat1

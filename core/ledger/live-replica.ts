@@ -135,6 +135,15 @@ export class LiveReplica {
 
   get currentSlot (): number { return this.replica.currentSlot }
 
+  /**
+   * Engine messages about this replica's current slot arrived within `ms`, and none ever about a
+   * later one: it is deciding along with the others, at the mesh's head (the periodic sync pull
+   * is left out then: ledger-node.ts).
+   */
+  inStep (ms: number): boolean {
+    return this.lastMessageSlot === this.replica.currentSlot && this.owner.clock.now() - this.lastMessageAt < ms
+  }
+
   start (): void {
     this.run(this.replica.start(this.ticks))
     this.prewarmNext(this.replica.currentSlot)
