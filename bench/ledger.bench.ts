@@ -147,7 +147,8 @@ function framesByKind (a: LedgerStatus[], b: LedgerStatus[], decisions: number):
   const per = (x: number): number => +(x / Math.max(1, decisions)).toFixed(2)
   const byKind = Object.fromEntries(kinds.map(k => [k, per(total(b, 'byKind', k) - total(a, 'byKind', k))]))
   const repeats = Object.fromEntries(kinds.map(k => [k, per(total(b, 'repeats', k) - total(a, 'repeats', k))]).filter(([, v]) => (v as number) > 0))
-  return { byKind, repeats, syncPulls: per(sum(b.map(x => x.frames?.syncPulls ?? 0)) - sum(a.map(x => x.frames?.syncPulls ?? 0))) }
+  const pulls = (s: LedgerStatus[], k: 'syncPulls' | 'syncSkips'): number => sum(s.map(x => x.frames?.[k] ?? 0))
+  return { byKind, repeats, syncPulls: per(pulls(b, 'syncPulls') - pulls(a, 'syncPulls')), syncSkips: per(pulls(b, 'syncSkips') - pulls(a, 'syncSkips')) }
 }
 
 /** Direct links between replicas, summed over the peers (`ledger.links`): each pair counts from both ends. */
@@ -196,6 +197,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 
       if (e.latencyMs != null) ledgerLat.push(e.latencyMs)
     }
     const lat1 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
+    // the latency figures at once (a run stopped later, e.g. by a time limit, still has them)
+    console.log(`ledger bench: ${protocol} n = ${n} latency (ms): ${JSON.stringify({ formMs, ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), clientP50: +median(client).toFixed(1), samples: client.length, all: ledgerLat.map(Math.round), loadavg1: +os.loadavg()[0].toFixed(2), syncPulls: framesByKind(lat0, lat1, lat1[0].height - lat0[0].height) })}`)
     const linksAfterLatency = await replicaLinks(cluster, peers)
     // throughput + wire + CPU: a burst from every peer at once
     const before = lat1

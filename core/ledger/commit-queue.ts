@@ -20,6 +20,7 @@ import { committedEntry, LedgerNodeBase, RING } from './node-base.ts'
 
 export abstract class CommitQueue extends LedgerNodeBase {
   protected onDecided (e: EpochInfo, slot: number, view: number, cert: SlotCertificate): void {
+    this.decidedAt = this.clock.now()
     const leader = this.instance?.epoch === e && leaderOf(e.n, slot, view) === this.instance.index
     this.decisions.set(slot, { epoch: e.epoch, view, cert, leader })
     this.enqueue(async () => { await this.drain() })

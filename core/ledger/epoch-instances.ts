@@ -31,6 +31,7 @@ export abstract class EpochInstances extends CommitQueue {
     this.c.transport.protect(others)
     const index = e.replicas.findIndex(r => r.peerId === this.self)
     this.liveness.track(index >= 0 ? others : [])
+    this.muteLeaders.keepOnly(others)
     if (wasReplica && index < 0 && !this.stopping) {
       // removed (we did not leave) while still running: we answer, so ask to join again at once
       this.debug(`removed from the replica set at epoch ${e.epoch}: joining again`)
@@ -59,7 +60,9 @@ export abstract class EpochInstances extends CommitQueue {
         },
         decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.onDecided(e, slot, view, cert) },
         viewChanged: count => { this.pacer.viewChanged(count) },
-        leaderGone: peer => this.liveness.stoppedAnswering(peer),
+        leaderGone: peer => this.liveness.stoppedAnswering(peer) || this.muteLeaders.mute(peer),
+        leaderLapsed: peer => { this.muteLeaders.lapse(peer) },
+        leaderProposed: peer => { this.muteLeaders.proposed(peer) },
         keepLateVotes: () => this.init.keepLateVotes === true,
         busy: () => this.pool.size > 0 || this.submitter.busy,
         tickMs: () => this.pacer.tickMs(this.tick),

@@ -51,10 +51,12 @@ export interface FrameCounts {
   syncPulls: number
   /** of those requests, the ones to a peer we held no usable link to (dialled first: sync-pull.ts) */
   syncDials: number
+  /** periodic pulls left out: this replica had decided a slot itself within the interval (ledger-node.ts) */
+  syncSkips: number
 }
 
 export class FrameTally {
-  readonly counts: FrameCounts = { byKind: {}, repeats: {}, syncPulls: 0, syncDials: 0 }
+  readonly counts: FrameCounts = { byKind: {}, repeats: {}, syncPulls: 0, syncDials: 0, syncSkips: 0 }
   private readonly seen = new Set<number>()
   private readonly order: number[] = []
 

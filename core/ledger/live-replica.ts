@@ -10,7 +10,8 @@
  *   there is work, by bringing the clock to the view's deadline: what the timer would do later
  *   anyway (safe for any view: leaving one is the engine's own rule), without waiting 24 ticks ×
  *   2^view per dead leader. Such skips do not grow the view pacer (a dead leader says nothing about
- *   how long decisions take).
+ *   how long decisions take). The same holds for a leader that answers but let a view lapse
+ *   without a proposal accepted here (`leaderLapsed`, `leaderProposed`: mute-leaders.ts).
  * - Inbound engine messages are validated before `receive`: a PROPOSE / NEW-VIEW / DECISION value
  *   must be a block of this epoch whose microblocks all verify (async, by the owner's
  *   `checkValue`); anything else goes to the engine, which checks signatures, VRF proofs and rules.
@@ -88,8 +89,12 @@ export interface LiveReplicaOwner {
   tickMs: () => number
   /** `count` more views of this instance ended without a decision (the owner's view-timeout policy, view-pacer.ts) */
   viewChanged?: (count: number) => void
-  /** the replica stopped answering (liveness.ts): a view it leads is left at once while there is work */
+  /** the replica stopped answering (liveness.ts) or leads without proposing (mute-leaders.ts): a view it leads is left at once while there is work */
   leaderGone?: (peerId: string) => boolean
+  /** a view this replica's clock ran out (not a skip) ended with no proposal of its leader accepted here */
+  leaderLapsed?: (peerId: string) => void
+  /** a proposal of this leader was accepted here (we sent our PREPARE in its view) */
+  leaderProposed?: (peerId: string) => void
   /** votes that can change nothing here (see `late`) go to the engine, and its VRF and signature checks, anyway (the benchmark's baseline) @default false */
   keepLateVotes?: () => boolean
   reject: (reason: string) => void
@@ -114,6 +119,9 @@ export class LiveReplica {
   private readonly ownCommits = new Map<number, { view: number, digest: Uint8Array }>()
   /** view changes made by `skipGoneLeaders` not yet seen by `run` (not reported to the pacer) */
   private skips = 0
+  /** the slot and view as the last `run` left them, and the views of that slot we sent a PREPARE in */
+  private at = { slot: -1, view: 0 }
+  private readonly preparedIn = new Set<number>()
 
   constructor (readonly epoch: EpochInfo, index: number, firstSlot: number, private readonly owner: LiveReplicaOwner) {
     this.index = index
@@ -126,6 +134,15 @@ export class LiveReplica {
   }
 
   get currentSlot (): number { return this.replica.currentSlot }
+
+  /**
+   * Engine messages about this replica's current slot arrived within `ms`, and none ever about a
+   * later one: it is deciding along with the others, at the mesh's head (the periodic sync pull
+   * is left out then: ledger-node.ts).
+   */
+  inStep (ms: number): boolean {
+    return this.lastMessageSlot === this.replica.currentSlot && this.owner.clock.now() - this.lastMessageAt < ms
+  }
 
   start (): void {
     this.run(this.replica.start(this.ticks))
@@ -238,10 +255,13 @@ export class LiveReplica {
       this.timing.leaderSkips += skipped
       this.seenViewChanges = vc
       if (more > 0) this.owner.viewChanged?.(more)
+      if (skipped === 0 && more > 0) this.noteLapse()
     }
+    if (this.replica.currentSlot !== this.at.slot) this.preparedIn.clear()
     for (const a of actions) {
       if (a.type === 'send') {
         if (a.kind === MSG_COMMIT) this.noteOwnCommit(a.bytes)
+        else if (a.kind === MSG_PREPARE) this.notePrepare(a.bytes)
         this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
       }
       else if (a.type === 'timer') this.wantTick = a.at
@@ -257,6 +277,36 @@ export class LiveReplica {
         const cert = this.replica.certificateOf(a.slot)
         if (cert != null) this.owner.decided(a.slot, a.view, cert)
       }
+    }
+    this.at = { slot: this.replica.currentSlot, view: this.replica.currentView }
+  }
+
+  private leaderPeer (slot: number, view: number): string | undefined {
+    const i = leaderOf(this.epoch.n, slot, view)
+    return i === this.index ? undefined : this.epoch.replicas[i].peerId
+  }
+
+  /**
+   * The view this replica was in ended on its clock (or others' VIEW-CHANGEs) without a decision:
+   * if no proposal of its leader was accepted here, the leader let it lapse (mute-leaders.ts).
+   */
+  private noteLapse (): void {
+    const { slot, view } = this.at
+    if (slot !== this.replica.currentSlot || this.replica.currentView <= view || this.preparedIn.has(view)) return
+    const leader = this.leaderPeer(slot, view)
+    if (leader != null) this.owner.leaderLapsed?.(leader)
+  }
+
+  /** Our PREPARE in a view: its leader's proposal was accepted here. */
+  private notePrepare (bytes: Uint8Array): void {
+    try {
+      const m = readMessage(bytes)
+      if (m.type !== MSG_PREPARE) return
+      if (m.header.slot === this.replica.currentSlot) this.preparedIn.add(m.header.view)
+      const leader = this.leaderPeer(m.header.slot, m.header.view)
+      if (leader != null) this.owner.leaderProposed?.(leader)
+    } catch {
+      // our own engine's bytes: always well-formed
     }
   }
 

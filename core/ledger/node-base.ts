@@ -20,6 +20,7 @@ import { checkGenesis, deriveLedgerKeys, joinBody } from './keys.ts'
 import type { HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Liveness } from './liveness.ts'
+import { MuteLeaders } from './mute-leaders.ts'
 import { ViewPacer } from './view-pacer.ts'
 import { LedgerRouter } from './routing.ts'
 import { MembershipUpkeep } from './upkeep.ts'
@@ -75,6 +76,11 @@ export interface LedgerNodeInit {
    * drops them by default; true only for the slot timeline's baseline, bench/_slot-timeline.ts) @default false
    */
   keepLateVotes?: boolean
+  /**
+   * ms a leader that let a view lapse without a proposal (while we had work) has the views it
+   * leads skipped at once (mute-leaders.ts); 0 turns the skip off @default 30000
+   */
+  muteLeaderHoldMs?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -135,6 +141,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   readonly frames = new FrameTally()
   protected readonly rejectTimes = new Map<string, number[]>()
   readonly liveness: Liveness
+  /** leaders that let a view lapse without a proposal while we had work: their views are skipped for a while (mute-leaders.ts) */
+  readonly muteLeaders: MuteLeaders
   /** joining, removing the silent, evidence, the base tick (upkeep.ts) */
   protected readonly upkeep: MembershipUpkeep
   /** what this replica signed in undecided slots, stored before it is sent (vote-journal.ts) */
@@ -146,6 +154,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   protected stopping = false
   protected offering = false
   protected lastSync = 0
+  /** when this peer's own replica last decided a slot (the periodic pull is skipped while that is recent) */
+  protected decidedAt = -Infinity
   /** a pull from a peer that showed we lag is running / when the last one started (catchUpFrom) */
   protected catchingUp = false
   protected catchUpAt = -Infinity
@@ -201,6 +211,7 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
         if (misses > 0) this.router.sendVia(peer, frame) // and over a second path: the direct link may be dead
       }
     })
+    this.muteLeaders = new MuteLeaders(() => this.clock.now(), init.muteLeaderHoldMs)
     this.upkeep = new MembershipUpkeep({
       self: this.self,
       clock: this.clock,

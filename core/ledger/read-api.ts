@@ -68,7 +68,7 @@ export function ledgerStatus (s: StatusSource): LedgerStatus {
     wire: s.wire ?? { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 },
     timing: { tickMs: s.tickMs, baseTickMs: s.baseTickMs, viewBackoff: s.viewBackoff, ...s.commitTiming, ...s.decisionTiming },
     ...(s.checks != null ? { verification: { ...s.checks, microblocks: s.microblockChecks.count, microblockMs: s.microblockChecks.ms, proofsMade: s.proofs?.made ?? 0, proofsAhead: s.proofs?.ahead ?? 0, proofsPrewarmed: s.proofs?.prewarmed ?? 0 } } : {}),
-    ...(s.frames != null ? { frames: { byKind: { ...s.frames.byKind }, repeats: { ...s.frames.repeats }, syncPulls: s.frames.syncPulls, syncDials: s.frames.syncDials } } : {}),
+    ...(s.frames != null ? { frames: { byKind: { ...s.frames.byKind }, repeats: { ...s.frames.repeats }, syncPulls: s.frames.syncPulls, syncDials: s.frames.syncDials, syncSkips: s.frames.syncSkips } } : {}),
     pending: s.pending
   }
 }

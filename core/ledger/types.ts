@@ -119,7 +119,7 @@ export interface LedgerStatus {
    */
   verification?: { signatures: number, vrfProofs: number, hits: number, signatureMs: number, vrfMs: number, microblocks: number, microblockMs: number, proofsMade: number, proofsAhead: number, proofsPrewarmed: number }
   /** inbound ledger frames by kind, the repeats among them, and sync pulls started (frame-tally.ts) */
-  frames?: { byKind: Record<string, number>, repeats: Record<string, number>, syncPulls: number, syncDials: number }
+  frames?: { byKind: Record<string, number>, repeats: Record<string, number>, syncPulls: number, syncDials: number, syncSkips: number }
   /** entries waiting in this peer's pool */
   pending: number
 }

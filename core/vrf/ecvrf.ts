@@ -16,7 +16,7 @@
  * the public key must not be of small order (§5.4.5 validate_key, always on), and s must be
  * below the group order (§5.4.4). Failures return `null` (the RFC's INVALID), never throw.
  */
-import { mulAddUnsafe } from '@noble/curves/abstract/curve.js'
+import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js'
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, concatBytes, equalBytes, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
@@ -82,10 +82,22 @@ export function encodeToCurve (suite: VrfSuite, publicKey: Uint8Array, alpha: Ui
 
 /** §5.4.3 ECVRF_challenge_generation: five points, a 0x02 domain byte and a trailing 0x00. */
 function challenge (suite: VrfSuite, points: Point[]): bigint {
-  const parts: Uint8Array[] = [Uint8Array.of(SUITE_STRING[suite], 0x02)]
-  for (const P of points) parts.push(P.toBytes())
-  parts.push(Uint8Array.of(0x00))
-  return bytesToNumberLE(sha512(concatBytes(...parts)).subarray(0, C_LEN))
+  return challengeOfEncodings(suite, points.map(P => P.toBytes()))
+}
+
+/** §5.4.3 over the five points' encodings (point_to_string of each, in order). */
+function challengeOfEncodings (suite: VrfSuite, encodings: Uint8Array[]): bigint {
+  return bytesToNumberLE(sha512(concatBytes(Uint8Array.of(SUITE_STRING[suite], 0x02), ...encodings, Uint8Array.of(0x00))).subarray(0, C_LEN))
+}
+
+/**
+ * point_to_string of several points with one field inversion: each encoding needs the affine y
+ * (Y/Z) and x's sign, and noble's `toBytes` inverts Z once per point (a modular inversion costs
+ * tens of multiplications). `normalizeZ` inverts all Zs together (Montgomery's trick) and returns
+ * the same points with Z = 1, whose `toBytes` is the same bytes for no inversion.
+ */
+function encodeAll (points: Point[]): Uint8Array[] {
+  return normalizeZ(Point, points).map(P => P.toBytes())
 }
 
 /**
@@ -151,7 +163,12 @@ export function proofToHash (suite: VrfSuite, pi: Uint8Array): Uint8Array | null
 }
 
 function gammaToHash (suite: VrfSuite, Gamma: Point): Uint8Array {
-  return sha512(concatBytes(Uint8Array.of(SUITE_STRING[suite], 0x03), Gamma.multiplyUnsafe(COFACTOR).toBytes(), Uint8Array.of(0x00)))
+  return hashOfGamma8(suite, Gamma.multiplyUnsafe(COFACTOR).toBytes())
+}
+
+/** §5.2's hash over point_to_string(cofactor · Γ). */
+function hashOfGamma8 (suite: VrfSuite, gamma8: Uint8Array): Uint8Array {
+  return sha512(concatBytes(Uint8Array.of(SUITE_STRING[suite], 0x03), gamma8, Uint8Array.of(0x00)))
 }
 
 /** §5.4.5 ECVRF_validate_key: a decodable, non-small-order point. */
@@ -217,9 +234,13 @@ export function verify (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Arra
   // which shares the doublings of the two products (~40% less work than two multiplications).
   const U = Point.BASE.multiplyUnsafe(D.s).subtract(Y.multiplyUnsafe(D.c))
   const V = mulAddUnsafe(Point, [H, D.Gamma.negate()], [D.s, D.c])
-  const c2 = challenge(suite, [Y, H, D.Gamma, U, V])
+  // Y and Γ were decoded strictly (RFC 8032: y < p, no x = 0 with the sign bit set), so their
+  // encodings are the very bytes they came from: used as they are instead of encoding them again.
+  // H, U, V and the proof's output point 8·Γ (§5.2) are encoded together, with one inversion.
+  const [h, u, v, gamma8] = encodeAll([H, U, V, D.Gamma.clearCofactor()])
+  const c2 = challengeOfEncodings(suite, [publicKey, h, pi.subarray(0, 32), u, v])
   if (c2 !== D.c) return null
-  return gammaToHash(suite, D.Gamma)
+  return hashOfGamma8(suite, gamma8)
 }
 
 /** Constant-size comparison helper re-exported for callers comparing VRF outputs. */

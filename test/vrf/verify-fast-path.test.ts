@@ -1,8 +1,10 @@
 /**
  * ECVRF verify's fast path (validated keys remembered per key bytes, V as one Strauss–Shamir walk)
  * against a plain transcription of RFC 9381 §5.3 written here (fresh key validation, two separate
- * multiplications): the same verdict and the same beta on valid proofs and on every kind of
- * tampering, including a small-order key asked twice (the remembered verdict stays INVALID).
+ * multiplications, every point encoded on its own): the same verdict and the same beta on valid
+ * proofs and on every kind of tampering, including a small-order key asked twice (the remembered
+ * verdict stays INVALID). The fast path hashes the key's and Γ's bytes as received (no re-encoding):
+ * that holds because strict decoding accepts only the one canonical encoding of a point.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -36,6 +38,23 @@ test('fast verify = RFC transcription on valid and tampered proofs (seeded)', ()
     }
     assert.ok(verify('TAI', k.publicKey, alpha, pi) != null)
   }
+})
+
+test('a strictly decoded key or Γ re-encodes to the bytes it came from (so verify hashes them as received)', () => {
+  let decoded = 0
+  for (let i = 0; i < 64; i++) {
+    const k = keygen(sha512(Uint8Array.of(i, 1)).subarray(0, 32))
+    const pi = prove('TAI', k.secretKey, Uint8Array.of(i))
+    // the key, Γ, and Γ with one bit flipped (some of those still decode: other points)
+    const flipped = pi.slice(0, 32); flipped[i % 32] ^= 1 << (i % 8)
+    for (const bytes of [k.publicKey, pi.subarray(0, 32), flipped]) {
+      let point
+      try { point = ed25519.Point.fromBytes(bytes, false) } catch { continue }
+      decoded++
+      assert.deepEqual(point.toBytes(), Uint8Array.from(bytes))
+    }
+  }
+  assert.ok(decoded > 128, `${decoded} decoded`)
 })
 
 test('a small-order key stays INVALID when asked again', () => {
