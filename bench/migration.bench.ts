@@ -110,7 +110,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -122,6 +122,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   let ready: ReadySnapshot | undefined
   let warm: WarmWorker | undefined
   let checkpoint: Uint8Array | undefined
+  let checkpointAt: number | undefined
   const incoming = new MigrationIncoming({
     state,
     sha256,
@@ -147,8 +148,14 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     // the task's checkpoint, kept by the target: a full copy of memory (a new tracking epoch lists
     // every chunk, back to back), then the task runs on for its age
     checkpoint = (await task.copy(true)).bytes
+    checkpointAt = performance.now()
     await delay(warmAgeS * 1000)
   }
+  // the offer's time: the move's start → its first memory request (a round, or the pause)
+  const started = performance.now()
+  let firstAsk: number | undefined
+  const asked = (): void => { firstAsk ??= performance.now() }
+  let pausedAt = 0
   const rec = await migrateOut({
     self: SRC,
     sha256,
@@ -159,8 +166,8 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
       return res
     },
     submitHandover: async body => { apply(3, SRC, { kind: 'job.handover', body }); return { handedOver: true } },
-    copyMemory: task.copy,
-    pause: task.pause,
+    copyMemory: async fresh => { asked(); return await task.copy(fresh) },
+    pause: async fresh => { asked(); pausedAt = performance.now(); return await task.pause(fresh) },
     decide: task.decide,
     ...(mode !== 'stop-and-copy-unprepared' ? { prepareFull: () => { Atomics.compareExchange(task.control, 0, 0, CONTROL_PREPARE) } } : {}),
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
@@ -177,7 +184,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
@@ -191,7 +198,8 @@ for (const l of links) {
     for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, warm))
     const name = warm == null ? mode : `${mode}-warm-${warm}s`
     const row = {
-      ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))) } : {}),
+      ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))) } : {}),
+      offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
       resumeMs: Math.round(median(runs.map(r => r.resumeMs))),
       totalDowntimeMs: Math.round(median(runs.map(r => r.downtimeMs + r.resumeMs))),
@@ -203,7 +211,7 @@ for (const l of links) {
       runs
     }
     table[`${l.name}/${name}`] = row
-    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s); downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
 const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
