@@ -1,12 +1,18 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>] [--throttle on|off] [--unprepared on|off]`: live migration of a
+ * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
  * no delay) and one throttled to `--mbit` Mbit/s in this harness (each request and response waits
  * bytes × 8 / rate); `--links` runs one of the two only, `--out` names the result file
  * (bench/results/<name>.json, default `migration`).
+ *
+ * Cold and warm targets: the first rows move the task to a target that holds nothing of it (its
+ * first round is all of memory). `--warm <seconds,…>` adds, for each age, a stop-and-copy and a
+ * pre-copy to a *warm* target: one that keeps the task's checkpoint taken that many seconds before
+ * the move (as a peer keeping the task's periodic checkpoint does: incoming.ts `heldMemory`), whose
+ * chunks are never sent (`--warm none`: none of these rows).
  *
  * Real parts: the instrumented module in the Node runner's worker threads, the real codec, fixed 8 KiB chunks,
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
@@ -47,6 +53,9 @@ const THROTTLE = str('throttle', 'on') === 'on'
  * buffer during the offer (outgoing.ts `prepareFull`: the baseline for it) @default on
  */
 const UNPREPARED = str('unprepared', 'on') === 'on'
+/** `--warm <seconds,…>`: the ages of the warm target's checkpoint @default 2,5 */
+const WARM = str('warm', '2,5') === 'none' ? [] : str('warm', '2,5').split(',').map(Number)
+if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: seconds, comma-separated, or none`)
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -100,7 +109,8 @@ function start (from?: Uint8Array, warm?: WarmWorker): Handle {
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
-async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, phases?: Phases, load: number[] }> {
+/** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
+async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -111,9 +121,12 @@ async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: numb
   apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
   let ready: ReadySnapshot | undefined
   let warm: WarmWorker | undefined
+  let checkpoint: Uint8Array | undefined
+  let checkpointAt: number | undefined
   const incoming = new MigrationIncoming({
     state,
     sha256,
+    heldMemory: () => checkpoint,
     hasRoom: () => true,
     prepareModule: async () => {},
     keep: async () => {},
@@ -131,6 +144,18 @@ async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: numb
     await delay(500)
   }
   await delay(3000)
+  if (warmAgeS != null) {
+    // the task's checkpoint, kept by the target: a full copy of memory (a new tracking epoch lists
+    // every chunk, back to back), then the task runs on for its age
+    checkpoint = (await task.copy(true)).bytes
+    checkpointAt = performance.now()
+    await delay(warmAgeS * 1000)
+  }
+  // the offer's time: the move's start → its first memory request (a round, or the pause)
+  const started = performance.now()
+  let firstAsk: number | undefined
+  const asked = (): void => { firstAsk ??= performance.now() }
+  let pausedAt = 0
   const rec = await migrateOut({
     self: SRC,
     sha256,
@@ -141,8 +166,8 @@ async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: numb
       return res
     },
     submitHandover: async body => { apply(3, SRC, { kind: 'job.handover', body }); return { handedOver: true } },
-    copyMemory: task.copy,
-    pause: task.pause,
+    copyMemory: async fresh => { asked(); return await task.copy(fresh) },
+    pause: async fresh => { asked(); pausedAt = performance.now(); return await task.pause(fresh) },
     decide: task.decide,
     ...(mode !== 'stop-and-copy-unprepared' ? { prepareFull: () => { Atomics.compareExchange(task.control, 0, 0, CONTROL_PREPARE) } } : {}),
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
@@ -159,7 +184,7 @@ async function once (mode: Mode, bitsPerSec: number): Promise<{ downtimeMs: numb
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
@@ -167,10 +192,14 @@ const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { nam
 const table: Record<string, unknown> = {}
 for (const l of links) {
   const modes: Mode[] = UNPREPARED ? ['stop-and-copy-unprepared', 'stop-and-copy', 'pre-copy'] : ['stop-and-copy', 'pre-copy']
-  for (const mode of modes) {
+  const rows: Array<{ mode: Mode, warm?: number }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
+  for (const { mode, warm } of rows) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = []
-    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec))
+    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, warm))
+    const name = warm == null ? mode : `${mode}-warm-${warm}s`
     const row = {
+      ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))) } : {}),
+      offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
       resumeMs: Math.round(median(runs.map(r => r.resumeMs))),
       totalDowntimeMs: Math.round(median(runs.map(r => r.downtimeMs + r.resumeMs))),
@@ -181,8 +210,8 @@ for (const l of links) {
       phases: Object.fromEntries((['pauseMs', 'deltaMs', 'deltaBytes', 'digestMs', 'finalMs', 'handoverMs'] as const).map(k => [k, Math.round(median(runs.map(r => r.phases?.[k] ?? Number.NaN)))])),
       runs
     }
-    table[`${l.name}/${mode}`] = row
-    console.log(`${l.name.padEnd(9)} ${mode.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s); downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    table[`${l.name}/${name}`] = row
+    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
 const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
@@ -191,7 +220,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

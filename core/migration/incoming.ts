@@ -1,5 +1,5 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.4.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.5.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
  * module is fetched and instrumented before the answer (once per module). Each chunk is written

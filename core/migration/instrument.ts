@@ -6,8 +6,8 @@
  * (`asyncify_start_rewind`), in this or a *fresh* instance. We also export every mutable global
  * the module defines (`__novacron_global_<i>`, e.g. clang's `__stack_pointer`), since a snapshot
  * must carry them and the JS API can only read exported globals, and, before the pass, a poll
- * point at every loop header (loop-polls.ts), so that a loop without WASI calls can be paused
- * too. The original module is never changed; a module this fails on gets a
+ * point at every loop header and at the entry of every function that can recurse (loop-polls.ts,
+ * call-cycles.ts), so that a loop or a recursion without WASI calls can be paused too. The original module is never changed; a module this fails on gets a
  * `NotCheckpointableError` with a typed reason and runs as it is.
  */
 import { NotCheckpointableError } from './errors.ts'
@@ -25,7 +25,7 @@ export interface InstrumentedModule {
   globals: GlobalKind[]
   /** bytes of the original module (for reports: instrumentation grows code) */
   originalBytes: number
-  /** the poll points added at loop headers (loop-polls.ts); absent where not reported */
+  /** the poll points added at loop headers and recursive functions' entries (loop-polls.ts); absent where not reported */
   polls?: LoopPolls
 }
 
@@ -37,6 +37,12 @@ export interface InstrumentOptions {
    * this many iterations, counted down in a global (loop-polls.ts); 0 adds none @default 10000
    */
   pollEvery?: number
+  /**
+   * poll points at the entry of every function that can recurse (call-cycles.ts) too, not only at
+   * loop headers, so that a long recursion without loops can be paused; false only to measure what
+   * they cost @default true
+   */
+  entryPolls?: boolean
 }
 
 /** Loop iterations between two calls of the poll import: a JS call per ~0.01–1 ms of a hot loop. */
@@ -88,7 +94,7 @@ export async function instrumentForCheckpoint (moduleBytes: Uint8Array, opts: In
     }
     // after the globals above: the poll countdown is not exported, so snapshots do not carry it
     const pollEvery = opts.pollEvery ?? DEFAULT_POLL_EVERY
-    const polls = pollEvery > 0 ? addLoopPolls(b, mod, pollEvery) : { loops: 0, opaque: 0 }
+    const polls = pollEvery > 0 ? addLoopPolls(b, mod, pollEvery, { entries: opts.entryPolls !== false }) : { loops: 0, entries: 0, opaque: 0 }
     try {
       mod.runPasses(['asyncify'])
       // binaryen advises optimizing after asyncify: it cleans up the state checks asyncify wraps

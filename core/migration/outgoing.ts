@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.4.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.5.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -27,6 +27,7 @@ import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
 import { PreCopySender, type RoundPlan } from './precopy.ts'
+import { decodeSnapshot } from './snapshot-codec.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 
 export interface MigrationRecord {
@@ -59,6 +60,8 @@ export interface MigrationRecord {
    * the handover's commit
    */
   downtimePhases?: { pauseMs: number, deltaMs: number, deltaBytes: number, digestMs: number, finalMs: number, handoverMs: number }
+  /** where the task stopped: the WASI function it had just called, or `novacron.poll` (a poll point) */
+  pausedIn?: string
   error?: string
   startedAt: number
   endedAt?: number
@@ -269,6 +272,8 @@ export async function migrateOut (
     const ms = (a: number, b: number): number => Math.round(b - a)
     rec.downtimePhases = { pauseMs: ms(pausedAt, pausedMs), deltaMs: ms(pausedMs, deltaMs), deltaBytes: last.sentBytes, digestMs: ms(deltaMs, digestMs), finalMs: ms(digestMs, finalMs), handoverMs: ms(finalMs, end) }
     ctx.decide({ leave: `handed over to ${target}` })
+    // after the downtime; a report field only: the move is done whatever this says
+    try { rec.pausedIn = decodeSnapshot(meta, { detachedMemory: true }).pausedIn } catch (err) { ctx.log(`the paused snapshot's meta did not decode here: ${err instanceof Error ? err.message : String(err)}`) }
     rec.status = 'done'
     rec.endedAt = Date.now()
     return rec

@@ -11,9 +11,9 @@
  * - `parse-failed`: it does not compile;
  * - `foreign-imports`: it imports something other than WASI functions (the sandbox refuses it
  *   anyway, and the instrumenting refuses `novacron.*`: loop-polls.ts).
- * A module with no WASI calls is fine since session 11: its loops have poll points
- * (loop-polls.ts). A long recursion without loops or WASI calls still cannot be paused inside it;
- * that is not visible without decoding the code, so it is not reported here.
+ * A module with no WASI calls is fine since session 11: its loops have poll points, and since
+ * session 12 so do the entries of its recursive functions (loop-polls.ts, call-cycles.ts), so
+ * nothing that runs long goes without one (see call-cycles.ts for why).
  * Whatever the answer, the module still runs (if the sandbox takes it); its tasks just cannot move.
  */
 import type { NotCheckpointableReason } from './errors.ts'

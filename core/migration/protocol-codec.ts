@@ -1,10 +1,11 @@
 /**
- * The codec of `/novacron/migration/1.4.0` (1.2.0: each chunk carries the index it is placed at,
+ * The codec of `/novacron/migration/1.5.0` (1.2.0: each chunk carries the index it is placed at,
  * so the target writes it into the memory image at once: chunk-image.ts; 1.3.0: the offer
  * carries the task's memory size, so the target faults its image and the new instance's memory
  * in before the first chunk, not while the chunks and the resume wait on it; 1.4.0: the same
  * bytes, but both ends instrument modules with loop poll points, loop-polls.ts, and snapshots are
- * version 2): the holder of a running task (source) moves it to a
+ * version 2; 1.5.0: the same bytes, poll points also at the entries of functions that can recurse,
+ * call-cycles.ts, snapshot version 3): the holder of a running task (source) moves it to a
  * target over request/response calls. One message type per step; every length is checked against
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
@@ -35,7 +36,7 @@ import type { ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import { MigrationDecodeError } from './errors.ts'
 
-export const MIGRATION_PROTOCOL = '/novacron/migration/1.4.0'
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.5.0'
 
 export const MAX_ID = 64
 export const MAX_FRAMES = 4096

@@ -22,9 +22,11 @@ import type { GlobalKind, GlobalValue, TaskSnapshot } from './snapshot.ts'
 /**
  * 2 (session 11): taken from a module instrumented with poll points at loop headers
  * (loop-polls.ts) and possibly paused at one (`pausedIn` "novacron.poll"); asyncify's saved stack
- * only fits the module instrumented the same way, so a version 1 snapshot cannot be resumed here
+ * only fits the module instrumented the same way, so a version 1 snapshot cannot be resumed here.
+ * 3 (session 12): the module also has poll points at the entry of every function that can recurse
+ * (call-cycles.ts), so asyncify instruments those functions too: a version 2 stack does not fit
  */
-export const SNAPSHOT_VERSION = 2
+export const SNAPSHOT_VERSION = 3
 const MAGIC = [0x4e, 0x43, 0x53, 0x4e] // "NCSN"
 const KINDS: GlobalKind[] = ['i32', 'i64', 'f32', 'f64']
 const PAGE = 65536

@@ -54,7 +54,7 @@ export function taskControls (r: RunningTask, replyTimeoutMs: number): Pick<Outg
       if (m != null || r.ended) return m
       Atomics.compareExchange(r.control, 0, CONTROL_COPY_MEMORY, CONTROL_NONE)
       r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
-      throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call and reached no loop's poll point within ${replyTimeoutMs} ms (its memory is copied only at one: a long call or a recursion without loops cannot be reached inside it); it runs on here`)
+      throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call and reached no poll point within ${replyTimeoutMs} ms (its memory is copied only at one: loops and recursive functions have them, every 10,000 passes; a loop whose body alone runs long, or the poll points' interval on a slow peer, can outlast this); it runs on here`)
     },
     pause: async fresh => {
       if (r.ended) return undefined
@@ -66,7 +66,7 @@ export function taskControls (r: RunningTask, replyTimeoutMs: number): Pick<Outg
       // (onPaused: a pause nobody waits for resumes) instead of waiting forever
       Atomics.compareExchange(r.control, 0, CONTROL_PAUSE, CONTROL_NONE)
       if (r.pauseWaiter === waiter) r.pauseWaiter = undefined
-      throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call or a loop's poll point, so a long call or a recursion without loops cannot be stopped inside it; it runs on here`)
+      throw new PauseTimeoutError(`task ${keyOf(r.held)} did not stop within ${replyTimeoutMs} ms: it stops only at a WASI call or a poll point (loop headers, recursive functions' entries: every 10,000 passes); it runs on here`)
     },
     // never over another request (a checkpoint asked for): preparing is only a speed-up
     prepareFull: () => { Atomics.compareExchange(r.control, 0, CONTROL_NONE, CONTROL_PREPARE) },

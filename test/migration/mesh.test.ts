@@ -9,6 +9,8 @@
  *   the result is the target's, and the old holder's late result under its old token is refused
  *   on every peer; the target, keeping the task's last checkpoint, reports its chunks, which are
  *   not sent again;
+ * - spin (examples/jobs/spin.c: a pure compute loop that makes no WASI call) moved mid-loop: the
+ *   pause lands at a loop header's poll point, and the output is exactly the native build's;
  * - a peer stopped with SIGTERM moves its running task out within the grace period before it
  *   exits, and the task still ends with exactly the right output;
  * - a peer killed with SIGKILL: its task, checkpointed every 3 s and kept by the other peer, is
@@ -25,13 +27,14 @@ import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
+import { POLL_CALL } from '../../core/migration/checkpoint-run.ts'
 import type { MigrationRecord } from '../../core/migration/outgoing.ts'
 import type { EntryJson } from '../../node-runtime/ledger/ops.ts'
 import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath } from '../jobs/_examples.ts'
-import { counterSteps } from './_counter-steps.ts'
+import { counterSteps, spinSteps } from './_counter-steps.ts'
 
 const WASM = examplePath('counter', 'wasm')
 /**
@@ -40,6 +43,9 @@ const WASM = examplePath('counter', 'wasm')
  * ledger commit, a dial). 6·10⁸ steps ran only ~8 s in CI, with ~5 s of them needed before the move.
  */
 const N = counterSteps(1_500_000_000)
+const SPIN_WASM = examplePath('spin', 'wasm')
+/** ~25 s instrumented on the quiet 2-core machine: still in its loop after a dial, an offer and the target's instrumenting */
+const SPIN_N = spinSteps(4_000_000_000)
 
 async function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const p = startCli(args)
@@ -55,9 +61,12 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
   let boot: ClusterPeer
   /** the native build's output (several seconds: it runs while the mesh starts) */
   let expectedOut: Promise<string>
+  /** the same for spin */
+  let spinExpected: Promise<string>
 
   before(async () => {
     expectedOut = promisify(execFile)(examplePath('counter', 'native'), [N], { maxBuffer: 1 << 20 }).then(r => r.stdout)
+    spinExpected = promisify(execFile)(examplePath('spin', 'native'), [SPIN_N]).then(r => r.stdout)
     boot = await cluster.startBoot()
     await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
     await cluster.startPeer()
@@ -66,21 +75,24 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
   after(async () => { await cluster.stop() })
 
   const peerOf = (id: string): ClusterPeer => { const p = cluster.peers.find(x => x.peerId === id); assert.ok(p != null, `peer ${id}`); return p }
-  async function submit (lease = '15s'): Promise<string> {
-    const sub = await cli(['job', 'submit', WASM, '--tasks', '1', '--timeout', '900s', '--memory', '16MiB', '--lease', lease, '--json', '--data-dir', boot.dataDir, '--', N])
+  async function submit (lease = '15s', wasm = WASM, steps = N): Promise<string> {
+    const sub = await cli(['job', 'submit', wasm, '--tasks', '1', '--timeout', '900s', '--memory', '16MiB', '--lease', lease, '--json', '--data-dir', boot.dataDir, '--', steps])
     assert.equal(sub.code, 0, sub.stderr)
     return (JSON.parse(sub.stdout) as { job: string }).job
   }
   /** the peer holding task 0 of `job`, once it runs it with checkpoints */
   async function movableHolder (job: string): Promise<ClusterPeer> {
+    let seen = ''
     return await waitFor(async () => {
       const s = await cluster.op(boot, 'job.status', { job }) as JobSummary
       const r = s.running.find(x => x.task === 0)
+      seen = `job ${s.status}, running ${JSON.stringify(s.running)}`
       if (r == null) return null
       const p = peerOf(r.worker)
       const l = await cluster.op(p, 'migration.list') as MigrationList
+      seen += `; its holder's movable tasks: ${JSON.stringify(l.movable)}`
       return l.movable.includes(`${job}/0/0`) ? p : null
-    }, { timeout: 300_000, interval: 500, message: `a peer running ${job}/0 with checkpoints` })
+    }, { timeout: 300_000, interval: 500, message: () => `a peer running ${job}/0 with checkpoints (last seen: ${seen}; the peers' migration lines: ${cluster.live().flatMap(p => p.proc.stdout.split('\n').filter(l => l.includes('migration:'))).slice(-8).join(' | ')})` })
   }
   async function doneOutput (job: string, peers = cluster.live()): Promise<string> {
     await waitFor(async () => {
@@ -141,6 +153,23 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const w = await cluster.op(source, 'job.worker') as { stats: { resultsCommitted: number, handedOver: number, leaseLostAborts: number } }
     assert.equal(w.stats.resultsCommitted, 0, 'the old holder reported nothing')
     assert.equal(w.stats.handedOver + w.stats.leaseLostAborts, 1, 'its copy stopped')
+  })
+
+  test('a spin task (a pure compute loop, no WASI call) migrated mid-loop prints exactly the unmigrated output', async () => {
+    const job = await submit('15s', SPIN_WASM, SPIN_N)
+    const source = await movableHolder(job)
+    const target = cluster.live().find(p => p !== source && p !== boot) as ClusterPeer
+    const mig = await cli(['job', 'migrate', `${job}/0`, '--json', '--data-dir', source.dataDir])
+    assert.equal(mig.code, 0, mig.stderr + mig.stdout)
+    const rec = JSON.parse(mig.stdout) as MigrationRecord
+    assert.equal(rec.status, 'done')
+    assert.equal(rec.to, target.peerId)
+    // stopped at a loop header's poll point: inside the loop, the only code running for seconds
+    assert.equal(rec.pausedIn, POLL_CALL)
+    console.log(`# spin migrated: downtime ${rec.downtimeMs} ms, ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds, paused in ${rec.pausedIn ?? '?'}`)
+    assert.equal(await doneOutput(job), await spinExpected)
+    const fin = await cluster.op(boot, 'job.tasks', { job }) as TasksView
+    assert.equal(fin.tasks[0].slots[0].result?.worker, target.peerId, 'the result is the new holder\'s')
   })
 
   test('a peer stopped with SIGTERM moves its running task out before it exits; the output is exact', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import * as encoding from 'lib0/encoding'
-import { decodeSnapshot, encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
+import { decodeSnapshot, encodeSnapshot, SNAPSHOT_VERSION } from '../../core/migration/snapshot-codec.ts'
 import type { GlobalValue, TaskSnapshot } from '../../core/migration/snapshot.ts'
 
 const PAGE = 65536
@@ -71,9 +71,10 @@ test('each malformed field has its typed error', () => {
   }
   bad(new Uint8Array([1, 2, 3, 4, 1]), /magic/)
   bad(header(1, 0), /version 1/) // before loop poll points: its saved stack fits no module instrumented now
-  bad(header(3, 0), /version 3/)
-  bad(header(2, 2 ** 40), /over the limit/) // a 1 TiB length: refused, nothing allocated
-  bad(header(2, PAGE), /past the end/)
+  bad(header(2, 0), /version 2/) // before recursion poll points (session 12): the same
+  bad(header(4, 0), /version 4/)
+  bad(header(SNAPSHOT_VERSION, 2 ** 40), /over the limit/) // a 1 TiB length: refused, nothing allocated
+  bad(header(SNAPSHOT_VERSION, PAGE), /past the end/)
   bad(encodeSnapshot({ ...good, memory: new Uint8Array(100) }), /whole 64 KiB pages/)
   bad(encodeSnapshot({ ...good, pausedIn: 'fd write!' }), /not a WASI function name/)
   bad(encodeSnapshot({ ...good, pausedIn: 'novacron.other' }), /not a WASI function name or the poll/)
