@@ -98,6 +98,8 @@ export class LiveLearning {
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
   private readonly evaluating = new Set<number>()
+  /** since the head was applied: whether its weights were held then, the poll timer's largest lateness and the longest tick (a coordinator's turn, coordinator.ts) */
+  private turn = { heldBefore: true, lagMaxMs: 0, tickMaxMs: 0 }
   readonly stats: LiveStats = emptyLiveStats()
 
   private readonly events = new EventTarget()
@@ -141,8 +143,12 @@ export class LiveLearning {
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
       probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
       running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
-      serverState: () => this.serverState(), withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling()
+      serverState: () => this.serverState(), headHeld: () => this.sync.held, headFailed: () => this.sync.failedNow, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
+      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling(),
+      turn: () => {
+        const f = this.sync.lastFetch
+        return { ...this.turn, ...(f != null && f.hash === this.head.hash && !this.turn.heldBefore ? { fetch: { ...f, asked: [...f.asked] } } : {}) }
+      }
     })
   }
 
@@ -184,10 +190,18 @@ export class LiveLearning {
 
   private schedule (): void {
     if (!this.running) return
+    const due = this.now() + (this.init.pollMs ?? 200)
     this.timer = setTimeout(() => {
+      // how late the poll's timer fired: this peer's event loop was busy (e.g. training) that long
+      this.turn.lagMaxMs = Math.max(this.turn.lagMaxMs, Math.round(this.now() - due))
       if (this.ticking) { this.schedule(); return }
       this.ticking = true
-      this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => { this.ticking = false; this.schedule() })
+      const t0 = this.now()
+      this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => {
+        this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, Math.round(this.now() - t0))
+        this.ticking = false
+        this.schedule()
+      })
     }, this.init.pollMs ?? 200)
   }
 
@@ -216,10 +230,12 @@ export class LiveLearning {
     if (!this.sync.held) {
       this.sync.fetchHead()
       // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
-      if (this.sync.failedNow && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
-      return
-    }
-    this.sync.backfill()
+      if (this.sync.failedNow) {
+        if (this.passedRound !== this.head.round + 1 && this.coordinator.active == null && !this.preparing && this.drawnNow(now) !== undefined) this.pass()
+        return
+      }
+      // not held yet: a round this peer coordinates begins meanwhile (the base is needed only to train and aggregate: coordinator.ts)
+    } else this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
     if (this.joined && this.coordinator.active == null && !this.preparing) this.prelink()
     // a peer that passed this round leaves it to the next in the draw even once it holds the head
@@ -298,6 +314,7 @@ export class LiveLearning {
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved()
         this.headAt = this.now()
+        this.turn = { heldBefore: this.store.has(r.hash), lagMaxMs: 0, tickMaxMs: 0 }
         const committed: CommittedRound = { ...r, slot: e.slot, appliedAt: this.headAt, localAccuracy: null, localLoss: null }
         this.history.push(committed)
         if (this.coordinator.active != null && this.coordinator.active.round <= r.round) this.coordinator.active = undefined
