@@ -91,6 +91,8 @@ export class LiveLearning {
   private timer: ReturnType<typeof setTimeout> | undefined
   private running = false
   private ticking = false
+  /** a `followNow` came while a tick ran: run the next one at once */
+  private followAgain = false
   /** the rounds this peer coordinates (coordinator.ts) */
   private readonly coordinator: RoundCoordinator
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
@@ -137,7 +139,8 @@ export class LiveLearning {
     })
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
-      running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
+      running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
+      followNow: () => { this.followNow() }
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
@@ -194,15 +197,31 @@ export class LiveLearning {
     this.timer = setTimeout(() => {
       // how late the poll's timer fired: this peer's event loop was busy (e.g. training) that long
       this.turn.lagMaxMs = Math.max(this.turn.lagMaxMs, Math.round(this.now() - due))
-      if (this.ticking) { this.schedule(); return }
-      this.ticking = true
-      const t0 = this.now()
-      this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => {
-        this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, Math.round(this.now() - t0))
-        this.ticking = false
-        this.schedule()
-      })
+      this.runTick()
     }, this.init.pollMs ?? 200)
+  }
+
+  private runTick (): void {
+    if (this.ticking) { this.schedule(); return }
+    clearTimeout(this.timer)
+    this.ticking = true
+    const t0 = this.now()
+    this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => {
+      this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, Math.round(this.now() - t0))
+      this.ticking = false
+      if (this.followAgain) { this.followAgain = false; this.runTick() } else this.schedule()
+    })
+  }
+
+  /**
+   * Reads the ledger now instead of at the next poll (after the one running, if any): a `start`
+   * came for a base this peer does not hold, whose commit has most likely just been applied by
+   * its coordinator (participant.ts). Without it the learner waited up to a poll to apply it.
+   */
+  private followNow (): void {
+    if (!this.running) return
+    if (this.ticking) { this.followAgain = true; return }
+    this.runTick()
   }
 
   private async tick (): Promise<void> {
