@@ -154,7 +154,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
           const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
           return {
             by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
-            baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt), dial: d(c.selectedAt, c.beganAt), ownTrain: c.ownTrainMs ?? null, ownTrainAfter: c.ownTrainAfterMs ?? null,
+            baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt),
+            // the turn's parts: the base's weights fetched (asked whom, in order; who answered), the poll timer's worst lateness, the longest tick
+            ...(c.turn != null ? { turn: { held: c.turn.heldBefore ? 0 : d(c.turn.fetch?.doneAt, c.baseAt), fetchBegan: d(c.turn.fetch?.startedAt, c.baseAt), asked: c.turn.fetch?.asked.map(p => `${p.slice(-6)}${dropped.includes(p) ? '(killed)' : ''}`) ?? [], from: c.turn.fetch?.from?.slice(-6) ?? null, lagMax: c.turn.lagMaxMs, tickMax: c.turn.tickMaxMs } } : {}),
+            dial: d(c.selectedAt, c.beganAt), firstStart: d(c.firstStartAt, c.selectedAt), firstUpdate: d(c.firstUpdateAt, c.selectedAt), ownTrain: c.ownTrainMs ?? null, ownTrainAfter: c.ownTrainAfterMs ?? null,
             lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null,
             ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
             close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)

@@ -5,7 +5,7 @@
  * requests fail and it leaves every other peer's links and view; an `unlinked` pair has only a
  * limited link until `link` makes a direct one; a `frozen` peer died unnoticed (linked, in the
  * view, silent), `unlistedPeers` lost their bootstrap link; `tamper` rewrites answers, a lying peer;
- * `answered` sees each answered request, `fails` makes a request fail), plus fixed Ed25519 identities.
+ * `answered` sees each answered request, `fails` makes a request fail, `delay` holds one back), plus fixed Ed25519 identities.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -41,6 +41,8 @@ export class MemMesh {
   answered?: (from: string, to: string, request: Uint8Array) => void
   /** test hook: whether `from`'s request to `to` fails (e.g. a peer that reaches no source of a model) */
   fails?: (from: string, to: string, request: Uint8Array) => boolean
+  /** test hook: a promise `from`'s request to `to` waits on before it is delivered (e.g. a slow source of a model) */
+  delay?: (from: string, to: string, request: Uint8Array) => Promise<void> | undefined
   /** pairs (`pair(a, b)`) linked only through the relay: limited links, requests refused, until `link` makes a direct one */
   readonly unlinked = new Set<string>()
   /** test hook: whether `link(to)` from `from` makes a direct link (default: yes) */
@@ -72,6 +74,7 @@ export class MemMesh {
         if (h == null || this.dropped.has(peer) || this.dropped.has(peerId)) throw new Error(`no route to ${peer}`)
         if (this.unlinked.has(MemMesh.pair(peerId, peer))) throw new Error(`only a limited (relayed) link to ${peer}`)
         if (this.fails?.(peerId, peer, payload) === true) throw new Error(`request to ${peer} failed (test hook)`)
+        await this.delay?.(peerId, peer, payload)
         const answer = await h(payload, { peerId })
         this.answered?.(peerId, peer, payload)
         return this.tamper?.(peer, answer) ?? answer

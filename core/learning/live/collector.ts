@@ -91,6 +91,9 @@ export class RoundCollector {
     return null
   }
 
+  /** when the first update was admitted */
+  get firstAdmittedAt (): number | undefined { return this.arrivals[0] }
+
   /** A peer that said it will not send (it refused, or could not be reached) counts as answered. */
   gaveUp (peer: string): void { this.answered.add(peer) }
 

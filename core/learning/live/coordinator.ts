@@ -63,12 +63,17 @@ export interface CoordinatorDeps {
   learners: () => readonly string[]
   /** the server state the next round starts from: null without one, undefined while not held */
   serverState: () => Float32Array | null | undefined
+  /** whether the head's weights (and server state) are held, and whether their last fetch failed at every source (head-sync.ts) */
+  headHeld: () => boolean
+  headFailed: () => boolean
   withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
   waitUntil: (cond: () => boolean) => Promise<void>
   /** reads the mesh's open links and view into `liveness` */
   observeMesh: () => void
   /** learners not worth a dial now (gone, probed dead, unlisted by their bootstrap) */
   notWorthDialling: () => (peer: string) => boolean
+  /** what this peer's turn spent since it applied the head (status.ts `CoordinatedRecord.turn`) */
+  turn: () => NonNullable<CoordinatedRecord['turn']>
 }
 
 export class RoundCoordinator {
@@ -81,21 +86,28 @@ export class RoundCoordinator {
 
   constructor (private readonly d: CoordinatorDeps) {}
 
-  /** Runs the next round; `takeover` says why this peer does when it is not first in the draw. */
+  /**
+   * Runs the next round; `takeover` says why this peer does when it is not first in the draw. It
+   * begins without the base's weights: they are needed only to train this peer's own update and to
+   * aggregate, so they are fetched (head-sync.ts) while the round is dialled, selected and started
+   * (`baseReady`). Waiting for them first put the fetch from the last coordinator — answering every
+   * learner's fetch of the same delta at once — on every round's path: 0.4–4.6 s of a slow turn at
+   * load 20–40 (docs/learning.md, "Slow coordinator turns").
+   */
   async run (takeover: string | null): Promise<void> {
     const { d } = this
     const { round: head, hash: baseHash } = d.head()
     const round = head + 1
-    const base = d.store.get(baseHash)
     const seed = d.draw.nextRoundSeed
-    const state = d.serverState()
-    if (base == null || seed == null || state === undefined) return
+    if (seed == null) return
     const beganAt = d.now()
     const baseAt = d.headAt()
+    const turn = d.turn()
     // the residual the last round carried (carry.ts), fetched from its coordinator while this round runs
     const history = d.history()
     const last = history.at(-1)
     const carry = new PendingCarry(d.rule.downFeedback === true ? headCarry(history, d.head()) : null, async h => await d.store.fetchCarry(h, [(last as CommittedRound).coordinator]), d.now)
+    const ready = this.baseReady(baseHash)
     await this.dial(round)
     // the round may have committed elsewhere meanwhile
     if (!d.running() || d.head().round + 1 !== round || d.head().hash !== baseHash) return
@@ -111,11 +123,19 @@ export class RoundCoordinator {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, selectedAt: d.now(), selected: selected.length }
+    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, turn, selectedAt: d.now(), selected: selected.length }
     keepRecord(d.stats.coordinated, record)
     if (takeover != null) { d.stats.takeovers++; d.log(`round ${round}: taking over (${takeover})`) }
     d.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
-    this.startAll(collector, selected.map(s => s.peer), base, record)
+    // every source of the base failed: the round cannot be aggregated here; it ends at once and the next tick passes the turn (turns.ts)
+    void ready.then(got => {
+      if (got != null) { record.baseHeldAt = got.at; return }
+      if (this.active !== collector) return
+      d.stats.roundsFailed++
+      d.log(`round ${round}: the base ${baseHash.slice(0, 12)} could not be fetched; not committed`)
+      this.active = undefined
+    })
+    this.startAll(collector, selected.map(s => s.peer), ready, record)
     const opened = d.now()
     await this.collect(collector, opened)
     if (this.active !== collector || !d.running()) return
@@ -126,7 +146,7 @@ export class RoundCoordinator {
       d.log(`round ${round}: cut ${cut.length} straggler(s) after ${Math.round(d.now() - opened)} ms: ${cut.map(p => p.slice(-6)).join(' ')}`)
     }
     Object.assign(record, {
-      closedAt: d.now(), lastUpdateAt: collector.lastAdmitted?.at, lastUpdateFrom: collector.lastAdmitted?.peer, admitted: admitted.length,
+      closedAt: d.now(), firstUpdateAt: collector.firstAdmittedAt, lastUpdateAt: collector.lastAdmitted?.at, lastUpdateFrom: collector.lastAdmitted?.peer, admitted: admitted.length,
       lost: d.stats.losses.filter(l => l.round === round && l.openedAt === opened).length, cut: cut.length, atDeadline: cut.length === 0 && collector.pending().length > 0
     })
     d.log(`round ${round}: closed after ${Math.round(d.now() - opened)} ms with ${admitted.length} update(s)${cut.length === 0 && collector.pending().length > 0 ? `, at the deadline (${collector.pending().length} still awaited)` : ''}`)
@@ -137,6 +157,9 @@ export class RoundCoordinator {
       this.retryAt = d.now() + RETRY_MS
       return
     }
+    const got = await ready
+    if (this.active !== collector || !d.running() || got == null) return
+    const { base, state } = got
     const carryIn = await carry.wait(async cond => { await d.waitUntil(cond) })
     if (carry.lost) { d.stats.carriesLost++; d.log(`round ${round}: the last round's residual was not fetched${carry.error != null ? ` (${errorText(carry.error)})` : ' in time'}; committing without it`) }
     const out = aggregateRound(base, admitted, d.rule, round, baseHash, state, d.c.compressor, carryIn?.values ?? null)
@@ -166,6 +189,20 @@ export class RoundCoordinator {
     }
   }
 
+  /**
+   * The base's weights and the server state once held here (fetched by head-sync.ts), with when; null
+   * once their fetch failed at every source, the head moved on, or this peer stopped.
+   */
+  private async baseReady (baseHash: string): Promise<{ base: Float32Array, state: Float32Array | null, at: number } | null> {
+    const { d } = this
+    const moved = (): boolean => !d.running() || d.head().hash !== baseHash
+    await d.waitUntil(() => moved() || d.headHeld() || d.headFailed())
+    const base = d.store.get(baseHash)
+    const state = d.serverState()
+    if (moved() || base == null || state === undefined) return null
+    return { base, state, at: d.now() }
+  }
+
   /** Before selecting: dials the joined learners this peer has no direct link to yet (links.ts), not those gone, probed dead or unlisted. */
   private async dial (round: number): Promise<void> {
     const { d } = this
@@ -185,7 +222,7 @@ export class RoundCoordinator {
    * first held the event loop while the starts still had their streams to open: under load one
    * learner's `start` arrived 3.7 s after selection (docs/learning.md, "start delivery").
    */
-  private startAll (collector: RoundCollector, selected: readonly string[], base: Float32Array, record: CoordinatedRecord): void {
+  private startAll (collector: RoundCollector, selected: readonly string[], ready: Promise<{ base: Float32Array } | null>, record: CoordinatedRecord): void {
     const { d } = this
     const { round, baseHash } = collector
     const self = d.c.mesh.peerId
@@ -194,7 +231,7 @@ export class RoundCoordinator {
     for (const peer of selected) {
       if (peer === self) continue
       d.measured.started(peer, d.now())
-      answered.push(d.rpc.call(peer, start, 1024).then(a => { if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) }))
+      answered.push(d.rpc.call(peer, start, 1024).then(a => { record.firstStartAt ??= d.now(); if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) }))
     }
     if (!selected.includes(self)) return
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -202,8 +239,10 @@ export class RoundCoordinator {
     Promise.race([Promise.all(answered), waited])
       .then(async () => {
         clearTimeout(timer)
+        const got = await ready
+        if (got == null) throw new Error(`the base ${baseHash.slice(0, 12)} could not be fetched`)
         record.ownTrainAfterMs = Math.round(d.now() - record.selectedAt)
-        const { body, trainMs } = await d.participant.trainUpdate(round, base)
+        const { body, trainMs } = await d.participant.trainUpdate(round, got.base)
         d.measured.own(self, trainMs, d.init.train.n * d.cfg.localEpochs)
         record.ownTrainMs = Math.round(trainMs)
         const own = d.participant.ownBody(round, baseHash, body)

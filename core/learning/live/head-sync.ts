@@ -32,8 +32,22 @@ export interface HeadSyncDeps {
   learners: () => readonly string[]
 }
 
+/** How this peer got one head's weights (its clock, ms): a diagnostic for a coordinator's slow turn (coordinator.ts). */
+export interface HeadFetchTrace {
+  hash: string
+  startedAt: number
+  /** held (fetched and checked), or every source failed */
+  doneAt?: number
+  ok?: boolean
+  /** the sources asked, in order, and the one that answered */
+  asked: string[]
+  from?: string
+}
+
 export class HeadSync {
   private fetching: Promise<void> | undefined
+  /** the last fetch of a head (status: a coordinator's turn) */
+  lastFetch: HeadFetchTrace | undefined
   /** after a failed fetch of the head, when to try again (doubling from FETCH_RETRY_MIN_MS, reset by a success) */
   private retryAt = 0
   private backoffMs = 0
@@ -72,10 +86,13 @@ export class HeadSync {
     const sources = this.sourcesOf(last != null && last.hash === hash ? last : undefined)
     // quantised downlink: a peer holding the previous model fetches only the round's delta
     const viaDelta = this.d.downBits > 0 && last != null && last.hash === hash && store.has(last.base)
-    this.fetching = (viaDelta ? store.fetchByDelta(hash, (last as CommittedRound).base, sources) : store.fetchModel(hash, sources))
+    const trace: HeadFetchTrace = { hash, startedAt: this.d.now(), asked: [] }
+    this.lastFetch = trace
+    this.fetching = (viaDelta ? store.fetchByDelta(hash, (last as CommittedRound).base, sources, trace) : store.fetchModel(hash, sources, this.d.size, trace))
       .then(async () => { if (state != null) await store.fetchModel(state, sources, 2 * this.d.size) })
-      .then(() => { this.backoffMs = 0 })
+      .then(() => { this.backoffMs = 0; Object.assign(trace, { doneAt: this.d.now(), ok: true }) })
       .catch(err => {
+        Object.assign(trace, { doneAt: this.d.now(), ok: false })
         this.failed = hash
         // no source answered (e.g. a learner without working links): back off instead of asking every source each tick
         this.backoffMs = Math.min(FETCH_RETRY_MAX_MS, Math.max(FETCH_RETRY_MIN_MS, 2 * this.backoffMs))

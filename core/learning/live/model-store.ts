@@ -97,15 +97,17 @@ export class ModelStore {
   }
 
   /** Fetches weights (or a server state: `size` 2n) by hash from the first of `peers` that has them; refuses any that hash otherwise. */
-  async fetchModel (hash: string, peers: readonly string[], size = this.d.size): Promise<Float32Array> {
+  async fetchModel (hash: string, peers: readonly string[], size = this.d.size, trace?: FetchTrace): Promise<Float32Array> {
     const held = this.models.get(hash)
     if (held != null) return held
     let lastErr: unknown = new LiveRoundError(`no peer to fetch model ${hash.slice(0, 12)} from`)
     for (const peer of peers) {
       try {
+        trace?.asked.push(peer)
         const w = await fetchWeights(this.d.rpc, peer, hash, { size, maxModelBytes: this.d.limits.maxModelBytes, compressor: this.d.compressor, stats: this.d.stats })
         this.d.stats.fullFetches++
         this.keepModel(hash, w)
+        if (trace != null) trace.from = peer
         return w
       } catch (err) { lastErr = err }
     }
@@ -143,21 +145,26 @@ export class ModelStore {
   }
 
   /** The model `hash` rebuilt from the held `baseHash` and its delta (the first peer that serves one that checks); else fetched whole. */
-  async fetchByDelta (hash: string, baseHash: string, peers: readonly string[]): Promise<Float32Array> {
+  async fetchByDelta (hash: string, baseHash: string, peers: readonly string[], trace?: FetchTrace): Promise<Float32Array> {
     const held = this.models.get(hash)
     if (held != null) return held
     const base = this.models.get(baseHash)
     if (base != null) {
       for (const peer of peers) {
         try {
+          trace?.asked.push(peer)
           const got = await fetchDelta(this.d.rpc, peer, hash, base, baseHash, { maxUpdateBytes: this.d.limits.maxUpdateBytes, compressor: this.d.compressor, stats: this.d.stats })
           this.d.stats.deltaFetches++
           this.keepDelta(hash, baseHash, got.body)
           this.keepModel(hash, got.weights)
+          if (trace != null) trace.from = peer
           return got.weights
         } catch (err) { this.d.log(`delta ${hash.slice(0, 12)} from ${peer}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`) }
       }
     }
-    return await this.fetchModel(hash, peers)
+    return await this.fetchModel(hash, peers, this.d.size, trace)
   }
 }
+
+/** Which sources a fetch asked, in order, and which one answered (a diagnostic: head-sync.ts). */
+export interface FetchTrace { asked: string[], from?: string }

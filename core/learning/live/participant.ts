@@ -46,6 +46,8 @@ export interface ParticipantDeps {
   /** runs `fn` on the trainer once the calls before it are done */
   withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
   waitUntil: (cond: () => boolean) => Promise<void>
+  /** reads the ledger now (a `start` for a base not held: its commit is likely just in) */
+  followNow: () => void
 }
 
 /** coordinators one round's update is sent to, at most (the drawn one and takeovers) */
@@ -134,6 +136,8 @@ export class Participant {
       // the start usually comes right after the base's commit: let this peer's own follow of the
       // ledger fetch it (by delta where it can) rather than fetching it whole here at once
       const until = this.d.now() + Math.min(10_000, this.d.cfg.deadlineMs / 2)
+      // its coordinator begins a round as soon as it applied the base's commit (coordinator.ts): this peer likely has not polled yet
+      if (!store.has(baseHash)) this.d.followNow()
       await this.d.waitUntil(() => store.has(baseHash) || this.d.now() >= until || !this.d.running())
       const base = await store.fetchModel(baseHash, [...cur.recipients])
       record.baseAt = this.d.now()

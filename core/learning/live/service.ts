@@ -91,6 +91,8 @@ export class LiveLearning {
   private timer: ReturnType<typeof setTimeout> | undefined
   private running = false
   private ticking = false
+  /** a `followNow` came while a tick ran: run the next one at once */
+  private followAgain = false
   /** the rounds this peer coordinates (coordinator.ts) */
   private readonly coordinator: RoundCoordinator
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
@@ -98,6 +100,8 @@ export class LiveLearning {
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
   private readonly evaluating = new Set<number>()
+  /** since the head was applied: whether its weights were held then, the poll timer's largest lateness and the longest tick (a coordinator's turn, coordinator.ts) */
+  private turn = { heldBefore: true, lagMaxMs: 0, tickMaxMs: 0 }
   readonly stats: LiveStats = emptyLiveStats()
 
   private readonly events = new EventTarget()
@@ -135,14 +139,19 @@ export class LiveLearning {
     })
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
-      running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) }
+      running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
+      followNow: () => { this.followNow() }
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
       probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
       running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
-      serverState: () => this.serverState(), withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling()
+      serverState: () => this.serverState(), headHeld: () => this.sync.held, headFailed: () => this.sync.failedNow, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
+      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling(),
+      turn: () => {
+        const f = this.sync.lastFetch
+        return { ...this.turn, ...(f != null && f.hash === this.head.hash && !this.turn.heldBefore ? { fetch: { ...f, asked: [...f.asked] } } : {}) }
+      }
     })
   }
 
@@ -184,11 +193,35 @@ export class LiveLearning {
 
   private schedule (): void {
     if (!this.running) return
+    const due = this.now() + (this.init.pollMs ?? 200)
     this.timer = setTimeout(() => {
-      if (this.ticking) { this.schedule(); return }
-      this.ticking = true
-      this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => { this.ticking = false; this.schedule() })
+      // how late the poll's timer fired: this peer's event loop was busy (e.g. training) that long
+      this.turn.lagMaxMs = Math.max(this.turn.lagMaxMs, Math.round(this.now() - due))
+      this.runTick()
     }, this.init.pollMs ?? 200)
+  }
+
+  private runTick (): void {
+    if (this.ticking) { this.schedule(); return }
+    clearTimeout(this.timer)
+    this.ticking = true
+    const t0 = this.now()
+    this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => {
+      this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, Math.round(this.now() - t0))
+      this.ticking = false
+      if (this.followAgain) { this.followAgain = false; this.runTick() } else this.schedule()
+    })
+  }
+
+  /**
+   * Reads the ledger now instead of at the next poll (after the one running, if any): a `start`
+   * came for a base this peer does not hold, whose commit has most likely just been applied by
+   * its coordinator (participant.ts). Without it the learner waited up to a poll to apply it.
+   */
+  private followNow (): void {
+    if (!this.running) return
+    if (this.ticking) { this.followAgain = true; return }
+    this.runTick()
   }
 
   private async tick (): Promise<void> {
@@ -216,10 +249,12 @@ export class LiveLearning {
     if (!this.sync.held) {
       this.sync.fetchHead()
       // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
-      if (this.sync.failedNow && this.passedRound !== this.head.round + 1 && this.drawnNow(now) !== undefined) this.pass()
-      return
-    }
-    this.sync.backfill()
+      if (this.sync.failedNow) {
+        if (this.passedRound !== this.head.round + 1 && this.coordinator.active == null && !this.preparing && this.drawnNow(now) !== undefined) this.pass()
+        return
+      }
+      // not held yet: a round this peer coordinates begins meanwhile (the base is needed only to train and aggregate: coordinator.ts)
+    } else this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
     if (this.joined && this.coordinator.active == null && !this.preparing) this.prelink()
     // a peer that passed this round leaves it to the next in the draw even once it holds the head
@@ -298,6 +333,7 @@ export class LiveLearning {
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved()
         this.headAt = this.now()
+        this.turn = { heldBefore: this.store.has(r.hash), lagMaxMs: 0, tickMaxMs: 0 }
         const committed: CommittedRound = { ...r, slot: e.slot, appliedAt: this.headAt, localAccuracy: null, localLoss: null }
         this.history.push(committed)
         if (this.coordinator.active != null && this.coordinator.active.round <= r.round) this.coordinator.active = undefined

@@ -6,6 +6,7 @@
  */
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
+import type { HeadFetchTrace } from './head-sync.ts'
 import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
@@ -127,6 +128,17 @@ export interface CoordinatedRecord {
   cut?: number
   /** closed at the deadline with learners still awaited */
   atDeadline?: boolean
+  /**
+   * The turn, from `baseAt` to `beganAt` (a diagnostic for slow turns): whether the base's weights
+   * were held when it was applied, else how they were fetched (head-sync.ts); the poll timer's
+   * largest lateness (this peer's event loop busy) and its longest tick meanwhile (ms)
+   */
+  turn?: { heldBefore: boolean, lagMaxMs: number, tickMaxMs: number, fetch?: HeadFetchTrace }
+  /** the base's weights held here (the round begins without them: coordinator.ts `baseReady`) */
+  baseHeldAt?: number
+  /** the first `start` answered, and the first update admitted (this peer's own included) */
+  firstStartAt?: number
+  firstUpdateAt?: number
 }
 
 /** Diagnostic lists in the stats keep their last this many records. */
