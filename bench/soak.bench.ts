@@ -20,9 +20,10 @@
  *
  * Options: --peers=3, --warmup-min=3, --idle-min=20, --writes-min=20, --sample-s=60 (shorter runs:
  * e.g. --warmup-min=1 --idle-min=4 --writes-min=4 --sample-s=20; --idle-min=0 or --writes-min=0 skips
- * that phase, `idle` or `writes` is then null in the JSON), --gc-every=1 (the memory probe, every
- * 15 s, forces a full GC before every Nth sample, 0 never: a forced GC makes every process
- * re-optimise dependencies' hot paths, so it adds code churn of its own; with N ≥ 2 the heap
+ * that phase, `idle` or `writes` is then null in the JSON), --gc-every=0 (the memory probe, every
+ * 15 s, forces a full GC before every Nth sample; 0, the default since 2026-12-07: never, as a
+ * peer runs — a forced GC makes every process re-optimise dependencies' hot paths, so it adds
+ * code churn of its own; with N ≥ 2 the heap
  * figures come from the collected samples, with 0 they include garbage; with N ≠ 1 `afterMajorGc`
  * fits the heap and RSS that V8's own full collections left, measured without forcing any),
  * --out=soak (result file name).
@@ -38,7 +39,7 @@ const WARMUP_MIN = arg('warmup-min', 3)
 const IDLE_MIN = arg('idle-min', 20)
 const WRITES_MIN = arg('writes-min', 20)
 const SAMPLE_S = arg('sample-s', 60)
-const GC_EVERY = arg('gc-every', 1)
+const GC_EVERY = arg('gc-every', 0)
 const OUT = process.argv.find(a => a.startsWith('--out='))?.split('=')[1] ?? 'soak'
 const TARGET = 0.05
 const loadavg = (): number[] => os.loadavg().map(x => +x.toFixed(2))
