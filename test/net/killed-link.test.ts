@@ -49,7 +49,15 @@ test('a killed peer\'s direct link closes within a bound, with no bootstrap to a
     timeout: 10_000,
     message: () => `the link to the killed peer to close (${direct().map(c => c.status).join(', ')} after ${Date.now() - killedAt} ms; ping failures ${a.stats.pingFailures})`
   })
-  t.diagnostic(`closed ${Date.now() - killedAt} ms after the kill`)
-  assert.ok(a.stats.silentLinksClosed > closedBefore, 'closed as silent (counted)')
+  const closedAfter = Date.now() - killedAt
+  const bySilentRule = a.stats.silentLinksClosed > closedBefore
+  t.diagnostic(`closed ${closedAfter} ms after the kill, ${bySilentRule ? 'by the silent-link rule' : 'by the WebRTC stack itself'}`)
+  // The rule cannot close the link sooner than one ping timeout plus a confirmation after the last
+  // echo (≥ 3 + 1.5 − 1 s after the kill here). Sometimes the native stack gets there first: on
+  // loopback a killed process's UDP port answers with ICMP port-unreachable, which can fail ICE at
+  // once (seen once in a clean-clone CI: closed, not counted, ~1–2 s after the kill). That is a
+  // closed link too; a close without the rule later than the rule could act would mean the rule
+  // closed it without counting it.
+  if (!bySilentRule) assert.ok(closedAfter < 3500, `closed ${closedAfter} ms after the kill, not counted as silent: by then only the silent-link rule should have closed it`)
   assert.ok(a.members().includes(id), 'still in the view: closing a link is not a departure (its TTL has not passed)')
 })
