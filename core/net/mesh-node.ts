@@ -45,10 +45,9 @@ import { AppTopics } from './app-topics.ts'
 import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { IdentifyRetry } from './identify-retry.ts'
-import { openStreamTo } from './open-stream.ts'
-import { exchange, serve, withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
+import { withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
+import { MeshRequests, type HandleOptions } from './requests.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
-import { awaitDirect, hasUsableLink, type DirectLinkParts } from './direct-link.ts'
 import { LinkVouches } from './link-vouch.ts'
 import { VersionGate, type RefusedPeer } from './wire-version.ts'
 import { MeshDialer, progressDial } from './mesh-dialer.ts'
@@ -59,8 +58,7 @@ export type { MeshNodeEvents, MeshStats, MeshStatus, PeerLink, PubsubMessage } f
 
 export { TOPOLOGY_TOPIC, BROADCAST_TOPIC }
 
-/** Request streams one connection may have open at once on one protocol. */
-export const MAX_INBOUND_STREAMS = 32
+export { MAX_INBOUND_STREAMS } from './requests.ts'
 
 export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** The validated config; only `setMaxPeers` replaces it (with a new frozen object) at run time. */
@@ -84,8 +82,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly silentLinks: SilentLinks
   /** who vouches for a quarantined peer: a bootstrap's list, or (remembered) a link of ours */
   private readonly vouches: LinkVouches
-  /** what waiting for a direct link to one peer needs (direct-link.ts) */
-  private readonly directParts: DirectLinkParts
+  /** the request/response half: handle, request, openStream, linkDirect (requests.ts) */
+  private readonly requests: MeshRequests
   private readonly gossipRepair: GossipRepair
   private readonly identifyRetry: IdentifyRetry
   private readonly announcer: Announcer
@@ -182,7 +180,16 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     const targets = config.bootstrap.map(addr => ({ addr, peerId: bootstrapPeerId(addr) }))
     this.bootstrapIds = new Set(targets.map(t => t.peerId))
     this.vouches = new LinkVouches(this.view, this.bootstrapIds, id => this.libp2p.getConnections(peerIdFromString(id)).some(c => c.status === 'open'))
-    this.directParts = { libp2p: this.libp2p, dialer: this.dialer, pick: conns => this.health.pick(conns), log: this.log }
+    this.requests = new MeshRequests({
+      libp2p,
+      guard: this.guard,
+      health: this.health,
+      direct: { libp2p, dialer: this.dialer, pick: conns => this.health.pick(conns), log: this.log },
+      config: () => this._config,
+      served: this.meshMetrics.requests,
+      onFailed: () => { this.stats.rpcErrors++ },
+      log: this.log
+    })
     this.keeper = new BootstrapKeeper({
       targets,
       backoffMs: config.bootstrapBackoffMs,
@@ -596,29 +603,11 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    * Serves request/response calls on `protocol`. Each peer's calls are held to `budget` (default:
    * the node's `requestsPerSecond` and `requestBurst`); a call over it is refused and is a strike.
    */
-  async handle (protocol: string, handler: RequestHandler, opts: { maxFrameSize?: number, timeoutMs?: number, budget?: Budget } = {}): Promise<void> {
-    const max = opts.maxFrameSize ?? this.config.maxFrameSize
-    const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
-    this.guard.setBudget(protocol, opts.budget ?? { ratePerSec: this.config.requestsPerSecond, burst: this.config.requestBurst })
-    await this.libp2p.handle(protocol, async (stream: Stream, conn: Connection) => {
-      const peerId = conn.remotePeer.toString()
-      if (!this.guard.admitRequest(protocol, peerId)) {
-        stream.abort(new Error('over the request budget'))
-        return
-      }
-      this.meshMetrics.requests.inc({ protocol })
-      const err = await serve(stream, handler, { peerId, protocol }, max, timeout)
-      if (err != null) {
-        this.stats.rpcErrors++
-        this.guard.requestFailed(protocol, peerId, err)
-        this.log('request on %s from %s failed: %s: %s', protocol, conn.remotePeer, err.name, err.message)
-      }
-    // at most MAX_INBOUND_STREAMS calls in flight per connection and protocol (each bounded by the
-    // request timeout): the 33rd idle stream a peer opens is refused by libp2p
-    }, { runOnLimitedConnection: false, maxInboundStreams: MAX_INBOUND_STREAMS })
+  async handle (protocol: string, handler: RequestHandler, opts: HandleOptions = {}): Promise<void> {
+    await this.requests.handle(protocol, handler, opts)
   }
 
-  async unhandle (protocol: string): Promise<void> { await this.libp2p.unhandle(protocol) }
+  async unhandle (protocol: string): Promise<void> { await this.requests.unhandle(protocol) }
 
   /**
    * Keeps direct links to `peerIds` (replacing the previous set): the dialer dials them when known
@@ -635,26 +624,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    */
   async openStream (peer: PeerId | string, protocol: string, opts: { signal?: AbortSignal } = {}): Promise<Stream> {
     this.assertStarted()
-    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
-    const signal = opts.signal ?? AbortSignal.timeout(this.config.requestTimeoutMs)
-    return await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
+    return await this.requests.openStream(peer, protocol, opts)
   }
 
   /** Sends one request to `peer` and returns its response payload. */
   async request (peer: PeerId | string, protocol: string, payload: Uint8Array, opts: RequestOptions = {}): Promise<Uint8Array> {
     this.assertStarted()
-    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
-    const timeout = opts.timeoutMs ?? this.config.requestTimeoutMs
-    const max = opts.maxFrameSize ?? this.config.maxFrameSize
-    let stream: Stream | undefined
-    return await withTimeout(undefined, protocol, timeout, async () => {
-      // the request's deadline and its caller's abort end a direct dial it waits on, too
-      const signal = opts.signal != null ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
-      if (opts.direct === true && !hasUsableLink(this.directParts, id)) await awaitDirect(this.directParts, id, Math.min(opts.directWaitMs ?? 0, timeout), signal)
-      // not `dialProtocol(id)`: libp2p would take any open connection, a dead one included
-      stream = await openStreamTo(this.libp2p, this.health, id, protocol, { signal, log: msg => { this.log(msg) } })
-      return await withTimeout(stream, protocol, timeout, async () => await exchange(stream as Stream, payload, max))
-    }).finally(() => { if (stream != null && stream.status === 'open') stream.abort(new Error('request finished')) })
+    return await this.requests.request(peer, protocol, payload, opts)
   }
 
   /** Why there is no direct link to `peer` now (`MeshDialer.dialState`): for diagnostics only. */
@@ -670,11 +646,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
    */
   async linkDirect (peer: string, waitMs: number): Promise<boolean> {
     this.assertStarted()
-    const id = peerIdFromString(peer)
-    if (hasUsableLink(this.directParts, id)) return true
-    // the wait ends at waitMs, the dial does not: a link that forms later serves the next round
-    await awaitDirect(this.directParts, id, waitMs, AbortSignal.timeout(Math.max(1, waitMs)), false)
-    return hasUsableLink(this.directParts, id)
+    return await this.requests.linkDirect(peer, waitMs)
   }
 
   /**
