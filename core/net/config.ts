@@ -131,6 +131,13 @@ export interface MeshNodeInit {
    */
   hubGossip?: boolean
   /**
+   * Lighter gossipsub for an ordinary peer (`lean-gossip.ts`): fewer copies of each message
+   * forwarded, no IDONTWANT for small messages, less IHAVE gossip. An idle mesh of n = 16 spent
+   * most of each peer's CPU on gossipsub's sends (docs/mesh.md, "The idle mesh's sends").
+   * Ignored on a hub (`hubGossip` wins). @default true
+   */
+  leanGossip?: boolean
+  /**
    * The build this node announces in its version handshake (`novacron/<build> wire/<N> <platform>`,
    * wire-version.ts): the package version. Letters, digits and `.+-_`, at most 64. @default 'dev'
    */
@@ -165,6 +172,7 @@ export interface MeshConfig {
   readonly strikeLimit: number
   readonly pacedProtectedDials: boolean
   readonly hubGossip: boolean
+  readonly leanGossip: boolean
   readonly build: string
 }
 
@@ -213,6 +221,8 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
   if (typeof pacedProtectedDials !== 'boolean') issues.push({ field: 'pacedProtectedDials', problem: 'must be a boolean' })
   const hubGossip = init.hubGossip ?? role === 'bootstrap'
   if (typeof hubGossip !== 'boolean') issues.push({ field: 'hubGossip', problem: 'must be a boolean' })
+  const leanGossip = init.leanGossip ?? true
+  if (typeof leanGossip !== 'boolean') issues.push({ field: 'leanGossip', problem: 'must be a boolean' })
   const build = init.build ?? 'dev'
   if (typeof build !== 'string' || !/^[\w.+-]{1,64}$/.test(build)) issues.push({ field: 'build', problem: `must be 1-64 letters, digits or .+-_ (got ${JSON.stringify(build)})` })
   const privateKey = init.privateKey
@@ -260,6 +270,7 @@ export function validateConfig (init: MeshNodeInit): MeshConfig {
     strikeLimit: numbers.strikeLimit,
     pacedProtectedDials,
     hubGossip: hubGossip as boolean,
+    leanGossip: leanGossip as boolean,
     build: build as string
   })
 }

@@ -14,6 +14,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { gossipsub } from '@libp2p/gossipsub'
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import { HUB_GOSSIP } from './hub-gossip.ts'
+import { LEAN_GOSSIP } from './lean-gossip.ts'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
@@ -115,7 +116,7 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
       // peer at -500, below the graylist threshold, ignored their subscriptions and emptied its
       // mesh, so late joiners never heard any gossip (full membership was never reached)
       scoreParams: { IPColocationFactorWeight: 0, topics: topicScores() },
-      ...(config.hubGossip ? HUB_GOSSIP : {})
+      ...(config.hubGossip ? HUB_GOSSIP : config.leanGossip ? LEAN_GOSSIP : {})
     })
   }
   if (config.relayServer) {

@@ -25,7 +25,8 @@ const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTim
  * paces the dials to replicas (`pacedProtectedDials`, an experiment the ledger benchmark compares
  * with the default); `NOVACRON_MESH_STOCK_HUB_GOSSIP=1` gives a bootstrap gossipsub's stock options
  * instead of the hub's lighter ones (`hubGossip`, compared side by side in bench/_late-links.ts);
- * there are no flags.
+ * `NOVACRON_MESH_STOCK_GOSSIP=1` gives an ordinary peer the stock options instead of the lean ones
+ * (`leanGossip`, compared in bench/_idle-mesh-probe.ts); there are no flags.
  */
 export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MeshNodeInit> {
   return {
@@ -35,7 +36,8 @@ export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS
     // announced in the version handshake (core/net/wire-version.ts)
     build: packageVersion(),
     ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {}),
-    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_HUB_GOSSIP === '1' ? { hubGossip: false } : {})
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_HUB_GOSSIP === '1' ? { hubGossip: false } : {}),
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_GOSSIP === '1' ? { leanGossip: false } : {})
   }
 }
 

@@ -28,6 +28,8 @@ test('defaults are valid and documented values', () => {
   assert.equal(c.hubGossip, false)
   assert.equal(validateConfig({ role: 'bootstrap' }).hubGossip, true)
   assert.equal(validateConfig({ role: 'bootstrap', hubGossip: false }).hubGossip, false)
+  assert.equal(c.leanGossip, true)
+  assert.equal(validateConfig({ leanGossip: false }).leanGossip, false)
   assert.equal(c.build, 'dev')
   assert.equal(validateConfig({ build: '0.2.0-rc.1' }).build, '0.2.0-rc.1')
   assert.equal(validateConfig({ maxFrameSize: MIN_FRAME_SIZE }).maxFrameSize, 64 * 1024)
@@ -56,6 +58,7 @@ const bad: Array<[string, MeshNodeInit | Record<string, unknown>, string]> = [
   ['relayServer not boolean', { relayServer: 'yes' }, 'relayServer'],
   ['pacedProtectedDials not boolean', { pacedProtectedDials: 1 }, 'pacedProtectedDials'],
   ['hubGossip not boolean', { hubGossip: 'yes' }, 'hubGossip'],
+  ['leanGossip not boolean', { leanGossip: 1 }, 'leanGossip'],
   ['build with a space', { build: '0.1.0 wire/9' }, 'build'],
   ['build empty', { build: '' }, 'build'],
   ['build not a string', { build: 7 }, 'build'],
