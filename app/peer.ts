@@ -4,9 +4,7 @@
  * from it. Connections are re-read as a whole snapshot on every connect/disconnect/close event
  * and once a second (which also refreshes ping round trips from the mesh node's keep-alive).
  */
-import { createMeshNode, installEd25519Check, type MeshNode, type MeshRole, type RefusedPeer, type ViewSnapshot } from '../core/net/index.ts'
-// the file alone (no dependencies): the consensus code stays in the ledger's lazily loaded chunk
-import { webCryptoEd25519 } from '../core/consensus/webcrypto-ed25519.ts'
+import { createMeshNode, type MeshNode, type MeshRole, type RefusedPeer, type ViewSnapshot } from '../core/net/index.ts'
 import type { BootstrapInfo } from './bootstrap.ts'
 import type { MeshViewEvent, PeerRole, TopologyEntry } from './mesh-state.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -25,10 +23,6 @@ declare const __NOVACRON_BUILD__: string | undefined
 
 /** Creates (but does not start) the tab's mesh node. */
 export async function createBrowserPeer (init: BrowserPeerInit): Promise<MeshNode> {
-  // gossipsub's signature checks with each author's key imported once (core/net/libp2p-ed25519.ts);
-  // without WebCrypto Ed25519, @libp2p/crypto's own path (noble) stays
-  const check = await webCryptoEd25519()
-  if (check != null) installEd25519Check(check)
   return await createMeshNode({
     role: 'browser',
     build: typeof __NOVACRON_BUILD__ === 'string' ? __NOVACRON_BUILD__ : 'dev',

@@ -15,11 +15,14 @@
  * Public keys become `KeyObject`s once (raw → SPKI DER), kept in a bounded map. Signing goes
  * native too (the replica's own key as PKCS #8): deterministic, so the bytes equal noble's.
  */
-import { sign, verify, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { nobleSignatures, type SignatureVerifier } from '../../core/consensus/crypto.ts'
 import { isCanonicalPointEncoding, isCanonicalS } from '../../core/consensus/ed25519-canonical.ts'
-import { ed25519PrivateKeyObject, ed25519PublicKeyObject } from '../mesh/ed25519-key-object.ts'
 
+/** SPKI DER prefix of an Ed25519 public key (RFC 8410): SEQUENCE { algorithm id-Ed25519, BIT STRING } */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+/** PKCS #8 DER prefix of an Ed25519 private key (RFC 8410): version 0, id-Ed25519, OCTET STRING { OCTET STRING seed } */
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 const MAX_KEYS = 4096
 
 export { isCanonicalPointEncoding, isCanonicalS }
@@ -38,7 +41,7 @@ export function nativeSignatures (): NativeSignatures | null {
     let o = keys.get(k)
     if (o !== undefined) return o
     try {
-      o = isCanonicalPointEncoding(publicKey) ? ed25519PublicKeyObject(publicKey) : null
+      o = isCanonicalPointEncoding(publicKey) ? createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) : null
     } catch {
       o = null // not a point OpenSSL accepts: noble decides below
     }
@@ -63,7 +66,8 @@ export function nativeSignatures (): NativeSignatures | null {
     const k = Buffer.from(secret.buffer, secret.byteOffset, secret.length).toString('latin1')
     let o = secrets.get(k)
     if (o == null) {
-      o = ed25519PrivateKeyObject(secret)
+      if (secret.length !== 32) throw new RangeError(`an Ed25519 secret key is 32 bytes (got ${secret.length})`)
+      o = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, secret]), format: 'der', type: 'pkcs8' })
       if (secrets.size >= 16) secrets.clear()
       secrets.set(k, o)
     }

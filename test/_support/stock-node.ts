@@ -13,19 +13,17 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { webRTC } from '@libp2p/webrtc'
 import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
-import type { PrivateKey, PublicKey } from '@libp2p/interface'
+import type { PublicKey } from '@libp2p/interface'
 
 export type StockNode = Libp2p<{ identify: Identify, pubsub: GossipSub }>
 
 /**
  * `webrtc: true` adds the circuit relay transport and WebRTC, so the node can reach peers that
  * only listen through a relay (`/p2p-circuit/webrtc`), as `novacron peer` does. `userAgent` replaces
- * libp2p's agent string in identify (the version handshake's tests); `listen` adds listen addresses;
- * `privateKey` is its identity (gossipsub signs with it: a test can wrap its `sign`).
+ * libp2p's agent string in identify (the version handshake's tests); `listen` adds listen addresses.
  */
-export async function createStockNode (opts: { webrtc?: boolean, userAgent?: string, listen?: string[], privateKey?: PrivateKey } = {}): Promise<StockNode> {
+export async function createStockNode (opts: { webrtc?: boolean, userAgent?: string, listen?: string[] } = {}): Promise<StockNode> {
   return await createLibp2p({
-    ...(opts.privateKey != null ? { privateKey: opts.privateKey } : {}),
     ...(opts.userAgent != null ? { nodeInfo: { userAgent: opts.userAgent } } : {}),
     ...(opts.listen != null ? { addresses: { listen: opts.listen } } : {}),
     transports: [webSockets(), ...(opts.webrtc === true ? [circuitRelayTransport(), webRTC()] : [])],

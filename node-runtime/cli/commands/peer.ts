@@ -66,9 +66,6 @@ export async function runPeerCommand (args: ParsedArgs, io: CliIO, extension?: P
     // libp2p is loaded only now, after the flags parsed: usage errors stay instant
     const { createMeshNode } = await import('../../../core/net/index.ts')
     const { runPeer } = await import('../../mesh/run-peer.ts')
-    // gossipsub's signature checks with each author's key imported once (libp2p-ed25519.ts)
-    const { installNativeLibp2pEd25519 } = await import('../../mesh/libp2p-ed25519.ts')
-    installNativeLibp2pEd25519()
     let node
     const init = await withPeerKey(await commonInit(args, home.record.dataDir))
     try {

@@ -68,9 +68,6 @@ async function serve (args: ParsedArgs, io: CliIO, { host, family, port, wsPort,
   // libp2p is loaded only now, after the flags parsed: usage errors stay instant
   const { createMeshNode } = await import('../../../core/net/index.ts')
   const { runPeer } = await import('../../mesh/run-peer.ts')
-  // gossipsub's signature checks with each author's key imported once (libp2p-ed25519.ts)
-  const { installNativeLibp2pEd25519 } = await import('../../mesh/libp2p-ed25519.ts')
-  installNativeLibp2pEd25519()
   let node
   const init = await withPeerKey(await commonInit(args, home.record.dataDir))
   try {
