@@ -3,19 +3,23 @@
  * Builds what needs building before start/test/bench: the WASM core (core-wasm/build.mjs, when it
  * exists), the C examples of the jobs sandbox (examples/jobs/build.mjs, clang) and the browser
  * app (vite, when index.html exists). Each step is skipped when its outputs
- * are newer than its inputs, so repeated runs are fast. `--force` rebuilds everything.
+ * are newer than its inputs, so repeated runs are fast. `--force` rebuilds everything. A step's
+ * outputs are dated back to the moment it started, so a source saved while it ran (not in what it
+ * built) is newer than them and the next run builds again.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const force = process.argv.includes('--force')
 
-function newest (paths) {
+/** The newest mtime under `paths`, leaving out node_modules, dist and the folders in `skip` (a step's own outputs). */
+function newest (paths, skip = []) {
   let t = 0
+  const skipped = new Set(skip.map(p => join(root, p)))
   const walk = (p) => {
-    if (!existsSync(p)) return
+    if (!existsSync(p) || skipped.has(p)) return
     const st = statSync(p)
     if (st.isDirectory()) {
       for (const e of readdirSync(p)) if (e !== 'node_modules' && e !== 'dist') walk(join(p, e))
@@ -27,7 +31,7 @@ function newest (paths) {
 
 function step (label, inputs, outputs, cmd, args) {
   const outT = outputs.every(o => existsSync(join(root, o))) ? Math.min(...outputs.map(o => statSync(join(root, o)).mtimeMs)) : 0
-  if (!force && outT > 0 && outT >= newest(inputs)) {
+  if (!force && outT > 0 && outT >= newest(inputs, outputs.map(dirname))) {
     console.log(`build: ${label} is up to date`)
     return
   }
@@ -38,6 +42,8 @@ function step (label, inputs, outputs, cmd, args) {
     console.error(`build: ${label} failed (exit ${r.status})`)
     process.exit(r.status ?? 1)
   }
+  // dated back to the start: an input saved during the build stays newer than what was built
+  for (const o of outputs) if (existsSync(join(root, o))) utimesSync(join(root, o), started / 1000, started / 1000)
   console.log(`build: ${label} done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
