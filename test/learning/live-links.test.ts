@@ -96,11 +96,13 @@ describe('round 1 waits for its coordinator\'s links (startupLinkMs)', { timeout
     mesh.linkable = () => false
     const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 1, 900_000, 60_000))
     for (const p of peers) await p.start()
-    // …until the draw is known and a dial to or from it has failed: then its links form (as a dial
-    // that goes on in core/net past the learners' wait does). Without the wait, round 1's
-    // coordinator had selected the other three by then
-    await waitFor(() => peers.every(p => p.status().learners.length === 4 && p.status().order.length > 0) && mesh.dials.some(([f, t]) => f === PEERS[3] || t === PEERS[3]), {
-      timeout: WAIT, message: () => `the draw known and learner 3 dialled; dials ${mesh.dials.length}`
+    // …until the draw is known and round 1's coordinator has dialled it (or, being it, the others)
+    // again and again while it waits (links.ts `redial`: a first failure does not end its tries);
+    // then its links form. Without the wait, round 1's coordinator had selected the other three by then
+    const first = (): string | undefined => peers[0].status().order[0]
+    const redials = (): number => mesh.dials.filter(([f, t]) => f === first() && (f === PEERS[3] || t === PEERS[3])).length
+    await waitFor(() => peers.every(p => p.status().learners.length === 4 && p.status().order.length > 0) && redials() >= 3, {
+      timeout: WAIT, message: () => `the draw known and learner 3 dialled again by round 1's coordinator; ${redials()} dial(s) of ${mesh.dials.length}`
     })
     assert.equal(rounds(ledger).length, 0)
     for (const p of PEERS.slice(0, 3)) mesh.unlinked.delete(MemMesh.pair(PEERS[3], p))

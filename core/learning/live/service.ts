@@ -294,16 +294,21 @@ export class LiveLearning {
   /**
    * Whether round 1's coordinator still waits for links before it begins (`startupLinkMs`): until
    * it holds a direct link to every joined learner in its mesh view (not gone, not unlisted by its
-   * bootstrap: `notWorthDialling`), at most `startupLinkMs` after the draw's seed was known. The
-   * learners dial one another meanwhile (`prelink`), so the rounds after the first no longer run
-   * while the mesh links itself. Decided once; recorded in `stats.startupLinks`.
+   * bootstrap: `notWorthDialling`), at most `startupLinkMs` after the draw's seed was known,
+   * dialling each missing one again whenever its dial settles (links.ts `redial`). The learners dial
+   * one another meanwhile (`prelink`), so the rounds after the first no longer run while the mesh
+   * links itself. Decided once; recorded in `stats.startupLinks`.
    */
   private startupLinksPending (now: number): boolean {
     if (this.head.round !== 0 || this.stats.startupLinks != null) return false
     const inView = new Set(this.c.mesh.members())
     const unlinked = this.links.unlinked(this.learners, this.notWorthDialling()).filter(p => inView.has(p))
     const waitedMs = Math.round(now - this.headAt)
-    if (unlinked.length > 0 && waitedMs < (this.init.startupLinkMs ?? STARTUP_LINK_MS)) return true
+    if (unlinked.length > 0 && waitedMs < (this.init.startupLinkMs ?? STARTUP_LINK_MS)) {
+      // dialled again as soon as a dial settles, whoever's id is smaller and however recently one failed (links.ts `redial`)
+      this.stats.learnersDialled += this.links.redial(unlinked).length
+      return true
+    }
     this.stats.startupLinks = { waitedMs, unlinked: unlinked.length }
     if (waitedMs > 0) this.log(`round 1: waited ${waitedMs} ms for links to the learners${unlinked.length > 0 ? `, ${unlinked.length} still unlinked` : ''}`)
     return false
