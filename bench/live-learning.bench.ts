@@ -159,7 +159,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
             ...(c.turn != null ? { turn: { held: c.turn.heldBefore ? 0 : d(c.turn.fetch?.doneAt, c.baseAt), fetchBegan: d(c.turn.fetch?.startedAt, c.baseAt), asked: c.turn.fetch?.asked.map(p => `${p.slice(-6)}${dropped.includes(p) ? '(killed)' : ''}`) ?? [], from: c.turn.fetch?.from?.slice(-6) ?? null, lagMax: c.turn.lagMaxMs, tickMax: c.turn.tickMaxMs } } : {}),
             dial: d(c.selectedAt, c.beganAt), firstStart: d(c.firstStartAt, c.selectedAt), firstUpdate: d(c.firstUpdateAt, c.selectedAt), ownTrain: c.ownTrainMs ?? null, ownTrainAfter: c.ownTrainAfterMs ?? null,
             lastUpdate: d(c.lastUpdateAt, c.selectedAt), lastFrom: c.lastUpdateFrom?.slice(-6) ?? null,
-            ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
+            ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), baseVia: waited.baseVia ?? null, train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
+            // whether the starts carried the base's delta (coordinator.ts START_DELTA_WAIT_MS), and when the base was held here
+            startDelta: c.startDelta ?? null, baseHeld: d(c.baseHeldAt, c.selectedAt),
             close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
           }
         }))
@@ -169,6 +171,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     // (one machine, one clock), over every round a live or killed learner trained for
     const startDelivery = everyone.flatMap(x => x.stats.coordinated.flatMap(c => everyone.flatMap(y => (y.stats.participated ?? [])
       .filter(p => p.round === c.round && p.coordinator === x.peerId).map(p => p.startAt - c.selectedAt)))).sort((a, b) => a - b)
+    // how each participant of each round got its base: held, rebuilt from the start's delta, or fetched
+    const baseVia: Record<string, number> = {}
+    for (const x of everyone) for (const p of x.stats.participated ?? []) baseVia[p.baseVia ?? 'unknown'] = (baseVia[p.baseVia ?? 'unknown'] ?? 0) + 1
     // the gaps between commits as peer 0 applied them (its own clock); the bench's poll of its
     // status (every 200 ms, answered between training steps) saw them later, by up to seconds under load
     const appliedGaps = timeline.map(t => t.gapMs as number)
@@ -187,6 +192,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const finalAccuracy = last.reduce((s, x) => s + (x.rounds.at(-1)?.localAccuracy ?? 0), 0) / last.length
     const fetches = {
       delta: last.reduce((s, x) => s + x.stats.deltaFetches, 0), full: last.reduce((s, x) => s + x.stats.fullFetches, 0),
+      // models rebuilt from the delta a `start` carried (participant.ts): no fetch
+      withStart: last.reduce((s, x) => s + (x.stats.deltasWithStart ?? 0), 0),
       // downlink residuals (carry.ts): only the next coordinator fetches one, inside `delta` answers
       carry: last.reduce((s, x) => s + (x.stats.carryFetches ?? 0), 0), carryBytes: last.reduce((s, x) => s + (x.stats.carryBytesReceived ?? 0), 0),
       carriesLost: last.reduce((s, x) => s + (x.stats.carriesLost ?? 0), 0)
@@ -196,7 +203,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
-      startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
+      // round 1's coordinator's wait for its links to the learners (service.ts startupLinksPending)
+      startupLinks: everyone.map(x => x.stats.startupLinks).find(w => w != null) ?? null,
+      baseVia, startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)
       polledGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, polledGapsMs: gaps.map(g => Math.round(g)),
       coordinators: last[0].rounds.map(r => r.coordinator),

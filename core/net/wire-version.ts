@@ -28,8 +28,9 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  * 2: ledger blocks up to 252 KiB (value cap 256 KiB), the board's issue layout with a `base` entry and
  *    prefixed label/link/comment keys, migration protocol 1.4.0 with loop poll points (snapshot v2).
  * 3: migration protocol 1.5.0: poll points also at recursive functions' entries (snapshot v3).
+ * 4: live learning protocol 1.1.0: a `start` carries a flags field and may carry the base's delta.
  */
-export const WIRE_VERSION = 3
+export const WIRE_VERSION = 4
 
 /** What a peer told us about itself. `wire` undefined: not a NovaCron peer, or one that does not say. */
 export interface PeerVersion {

@@ -149,7 +149,7 @@ function learningTarget (compressor: Compressor): FuzzTarget {
   }
 }
 
-/** Live learning's protocol messages; a `delta` answer's body is also applied to a model (delta.ts), as a learner does. */
+/** Live learning's protocol messages; a `delta` answer's body, or a `start`'s delta, is also applied to a model (delta.ts), as a learner does. */
 function liveLearningTarget (compressor: Compressor): FuzzTarget {
   const size = 300
   const base = Float32Array.from({ length: size }, (_, i) => Math.cos(i) / 10)
@@ -161,11 +161,13 @@ function liveLearningTarget (compressor: Compressor): FuzzTarget {
     name: 'live learning messages and model deltas',
     seeds: [
       delta(8), delta(2, compressor), writeLiveMessage({ type: 'getDelta', hash: h }), writeLiveMessage({ type: 'start', task: 'a1b2c3d4e5f60718', round: 3, base: h, deadlineMs: 9000 }),
+      writeLiveMessage({ type: 'start', task: 'a1b2c3d4e5f60718', round: 3, base: h, deadlineMs: 9000, delta: { from: h, body: quantisedStep(base, exact, 4, createRng(4), 3, compressor).delta } }),
       writeLiveMessage({ type: 'round', round: 2, base: h, updates: [{ peer: 'p1', body: Uint8Array.from([1, 2]), sig: new Uint8Array(64).fill(3) }] })
     ],
     decode: input => {
       const m = readLiveMessage(input, limits)
       if (m.type === 'delta') applyDelta(base, m.body, { maxBytes: limits.maxUpdateBytes, compressor })
+      if (m.type === 'start' && m.delta != null) applyDelta(base, m.delta.body, { maxBytes: limits.maxUpdateBytes, compressor })
       return m
     },
     errors: ['LiveDecodeError', 'LiveRoundError'],

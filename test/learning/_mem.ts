@@ -4,7 +4,7 @@
  * one entry per slot) and `MemMesh` (a request calls the other peer's handler; a dropped peer's
  * requests fail and it leaves every other peer's links and view; an `unlinked` pair has only a
  * limited link until `link` makes a direct one; a `frozen` peer died unnoticed (linked, in the
- * view, silent), `unlistedPeers` lost their bootstrap link; `tamper` rewrites answers, a lying peer;
+ * view, silent), `unlistedPeers` lost their bootstrap link; `tamper` rewrites answers, a lying peer, `tamperRequest` requests;
  * `answered` sees each answered request, `fails` makes a request fail, `delay` holds one back), plus fixed Ed25519 identities.
  */
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -37,6 +37,8 @@ export class MemMesh {
   readonly dropped = new Set<string>()
   /** test hook: rewrites an answer on its way (a lying peer) */
   tamper?: (from: string, answer: Uint8Array) => Uint8Array
+  /** test hook: rewrites `from`'s request to `to` on its way (a lying requester, e.g. a `start` with a bad delta) */
+  tamperRequest?: (from: string, to: string, request: Uint8Array) => Uint8Array
   /** test hook: `to` answered `from`'s request (e.g. drop a peer right after it accepted a `start`) */
   answered?: (from: string, to: string, request: Uint8Array) => void
   /** test hook: whether `from`'s request to `to` fails (e.g. a peer that reaches no source of a model) */
@@ -75,8 +77,9 @@ export class MemMesh {
         if (this.unlinked.has(MemMesh.pair(peerId, peer))) throw new Error(`only a limited (relayed) link to ${peer}`)
         if (this.fails?.(peerId, peer, payload) === true) throw new Error(`request to ${peer} failed (test hook)`)
         await this.delay?.(peerId, peer, payload)
-        const answer = await h(payload, { peerId })
-        this.answered?.(peerId, peer, payload)
+        const sent = this.tamperRequest?.(peerId, peer, payload) ?? payload
+        const answer = await h(sent, { peerId })
+        this.answered?.(peerId, peer, sent)
         return this.tamper?.(peer, answer) ?? answer
       },
       links: () => [...this.handlers.keys()].filter(p => p !== peerId && !this.dropped.has(p)).map((p, i) => ({ peerId: p, rttMs: 5 + i, limited: this.unlinked.has(MemMesh.pair(peerId, p)) })),

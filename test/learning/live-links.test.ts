@@ -6,7 +6,9 @@
  * - a learner that joined but is linked to no one yet is selected in every round once a link can
  *   be made (without the dial, round 1 ran without it: the defect live-hostile.test.ts found);
  * - a learner no link can be made to is left out and counted, the rounds commit without it, and a
- *   coordinator does not dial it again within `LINK_RETRY_MS`.
+ *   coordinator does not dial it again within `LINK_RETRY_MS`;
+ * - round 1's coordinator waits for its links to every learner in its view (`startupLinkMs`,
+ *   service.ts), so a learner linked only after the draw is known still takes part in round 1.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -23,8 +25,9 @@ let learners: MemLearners
 before(async () => { learners = await MemLearners.load(9) })
 after(async () => { await learners.stop() })
 
-function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number, roundTimeoutMs: number): LiveLearning {
-  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs, linkWaitMs: 500 })
+/** `startupLinkMs` 0 unless given: the first two tests are about the pre-select dial, not round 1's wait for links */
+function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number, roundTimeoutMs: number, startupLinkMs = 0): LiveLearning {
+  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs, linkWaitMs: 500, startupLinkMs })
 }
 
 const rounds = committedRounds
@@ -80,6 +83,36 @@ describe('a coordinator dials unlinked learners before it selects (in-memory mes
       const n = mesh.dials.filter(([f, to]) => f === from && to === lonely).length
       assert.ok(n <= bound, `${from.slice(-6)} dialled the unreachable learner ${n} times in ${elapsed} ms (at most ${bound})`)
     }
+    for (const p of peers) await p.stop()
+  })
+})
+
+describe('round 1 waits for its coordinator\'s links (startupLinkMs)', { timeout: 300_000 }, () => {
+  test('a learner whose link forms after the draw is known still takes part in round 1', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    isolate(mesh, 3)
+    // no dial of ours links learner 3 (each fails at once)…
+    mesh.linkable = () => false
+    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 1, 900_000, 60_000))
+    for (const p of peers) await p.start()
+    // …until the draw is known and round 1's coordinator has dialled it (or, being it, the others)
+    // again and again while it waits (links.ts `redial`: a first failure does not end its tries);
+    // then its links form. Without the wait, round 1's coordinator had selected the other three by then
+    const first = (): string | undefined => peers[0].status().order[0]
+    const redials = (): number => mesh.dials.filter(([f, t]) => f === first() && (f === PEERS[3] || t === PEERS[3])).length
+    await waitFor(() => peers.every(p => p.status().learners.length === 4 && p.status().order.length > 0) && redials() >= 3, {
+      timeout: WAIT, message: () => `the draw known and learner 3 dialled again by round 1's coordinator; ${redials()} dial(s) of ${mesh.dials.length}`
+    })
+    assert.equal(rounds(ledger).length, 0)
+    for (const p of PEERS.slice(0, 3)) mesh.unlinked.delete(MemMesh.pair(PEERS[3], p))
+    await waitFor(() => rounds(ledger).length >= 1, { timeout: WAIT, message: 'round 1 committed' })
+    const r1 = rounds(ledger)[0]
+    assert.equal(r1.participants.length, 4, `round 1 took every learner: ${r1.participants.map(p => p.slice(-6)).join(' ')}`)
+    const coord = peers.find(p => p.status().peerId === r1.coordinator) as LiveLearning
+    assert.equal(coord.stats.startupLinks?.unlinked, 0, 'it began once linked to every learner')
+    assert.ok((coord.stats.startupLinks?.waitedMs ?? 0) > 0, `it waited: ${JSON.stringify(coord.stats.startupLinks)}`)
+    for (const p of peers.filter(p => p !== coord)) assert.equal(p.stats.startupLinks, null, 'only round 1\'s coordinator waits')
     for (const p of peers) await p.stop()
   })
 })

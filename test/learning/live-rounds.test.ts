@@ -259,6 +259,7 @@ describe('codecs', () => {
   const h = Uint8Array.from({ length: 32 }, (_, i) => i)
   const samples: LiveMessage[] = [
     { type: 'start', task: 'a1b2c3d4e5f60718', round: 7, base: h, deadlineMs: 3000 },
+    { type: 'start', task: 'a1b2c3d4e5f60718', round: 8, base: h, deadlineMs: 3000, delta: { from: h.slice().reverse(), body: Uint8Array.from([7, 8, 9]) } },
     { type: 'update', task: 'a1b2c3d4e5f60718', round: 7, base: h, trainMs: 12, body: Uint8Array.from([1, 2, 3]), sig: new Uint8Array(64).fill(5) },
     { type: 'getModel', hash: h },
     { type: 'model', hash: h, lz4: true, bytes: Uint8Array.from([9, 9]) },
@@ -288,6 +289,17 @@ describe('codecs', () => {
     for (const bytes of inputs) {
       try { readMessage(bytes, limits) } catch (err) { assert.equal((err as Error).name, 'LiveDecodeError', `${(err as Error).name}: ${(err as Error).message}`) }
     }
+  })
+
+  test('a start\'s delta: over the update body limit, unknown flags, or truncated after the flag are LiveDecodeErrors', () => {
+    const over = writeMessage({ type: 'start', task: 't', round: 1, base: h, deadlineMs: 1, delta: { from: h, body: new Uint8Array(limits.maxUpdateBytes + 1) } })
+    assert.throws(() => readMessage(over, limits), { name: 'LiveDecodeError', message: /start delta of 4097 bytes is over the limit of 4096/ })
+    const plain = writeMessage({ type: 'start', task: 't', round: 1, base: h, deadlineMs: 1 })
+    assert.throws(() => readMessage(Uint8Array.from([...plain.subarray(0, -1), 2]), limits), { name: 'LiveDecodeError', message: /unknown start flags 2/ })
+    assert.throws(() => readMessage(Uint8Array.from([...plain.subarray(0, -1), 1]), limits), { name: 'LiveDecodeError', message: /truncated hash/ })
+    // the body at the limit itself is read
+    const at = readMessage(writeMessage({ type: 'start', task: 't', round: 1, base: h, deadlineMs: 1, delta: { from: h, body: new Uint8Array(limits.maxUpdateBytes) } }), limits)
+    assert.equal(at.type === 'start' ? at.delta?.body.length : -1, limits.maxUpdateBytes)
   })
 
   test('model.round entries: strict reader, validator checks the author is the coordinator', () => {

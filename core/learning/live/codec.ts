@@ -1,8 +1,11 @@
 /**
- * Wire codec of live learning (`/novacron/learning/live/1.0.0`, request/response over the mesh;
+ * Wire codec of live learning (`/novacron/learning/live/1.1.0`, request/response over the mesh;
  * grammar also in PROTOCOL.md). lib0 varints; hashes are raw 32 bytes:
  *
- *   start    := varUint(1) • varString(task) • varUint(round) • bytes32(base) • varUint(deadlineMs)
+ *   start    := varUint(1) • varString(task) • varUint(round) • bytes32(base) • varUint(deadlineMs) • varUint(flags) • [bytes32(from) • varUint8Array(delta)]
+ *               (flags bit0: the quantised delta that rebuilds `base` from the model `from` follows — the
+ *                coordinator hands the round's base to its learners with the `start`, so they do not all
+ *                fetch it from the last coordinator at once; delta ≤ maxUpdateBytes, as a `delta` body)
  *   update   := varUint(2) • varString(task) • varUint(round) • bytes32(base) • varUint(trainMs) • varUint8Array(body) • bytes64(sig)
  *               (trainMs: the learner's local training time for this update, its advertised compute)
  *               (body: the engine's update encoding, core/learning/codec.ts — quantised, sparsified,
@@ -27,12 +30,13 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { LiveDecodeError } from '../errors.ts'
 
-export const LIVE_PROTOCOL = '/novacron/learning/live/1.0.0'
+/** 1.1.0: `start` may carry the base's delta (wire 4: core/net/wire-version.ts) */
+export const LIVE_PROTOCOL = '/novacron/learning/live/1.1.0'
 
 export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8, getDelta: 9, delta: 10 } as const
 
 export type LiveMessage =
-  | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number }
+  | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number, delta?: StartDelta }
   | { type: 'update', task: string, round: number, base: Uint8Array, trainMs: number, body: Uint8Array, sig: Uint8Array }
   | { type: 'getModel', hash: Uint8Array }
   | { type: 'model', hash: Uint8Array, lz4: boolean, bytes: Uint8Array }
@@ -42,6 +46,9 @@ export type LiveMessage =
   | { type: 'refuse', reason: string }
   | { type: 'getDelta', hash: Uint8Array }
   | { type: 'delta', hash: Uint8Array, base: Uint8Array, body: Uint8Array }
+
+/** The quantised step from the model `from` to a `start`'s base (delta.ts), carried with the `start`. */
+export interface StartDelta { from: Uint8Array, body: Uint8Array }
 
 /** One admitted update of a committed round, with its learner's signature (signing.ts). */
 export interface RoundUpdate { peer: string, body: Uint8Array, sig: Uint8Array }
@@ -62,7 +69,10 @@ export function writeMessage (m: LiveMessage): Uint8Array {
     encoding.writeVarUint(e, MSG[m.type])
     switch (m.type) {
       case 'start':
-        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.deadlineMs); break
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.deadlineMs)
+        encoding.writeVarUint(e, m.delta != null ? 1 : 0)
+        if (m.delta != null) { hash32(e, m.delta.from); encoding.writeVarUint8Array(e, m.delta.body) }
+        break
       case 'update':
         encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.base); encoding.writeVarUint(e, m.trainMs); encoding.writeVarUint8Array(e, m.body); sig64(e, m.sig); break
       case 'getModel': hash32(e, m.hash); break
@@ -132,7 +142,13 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
   try {
     const type = decoding.readVarUint(d)
     switch (type) {
-      case MSG.start: m = { type: 'start', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), deadlineMs: decoding.readVarUint(d) }; break
+      case MSG.start: {
+        const start = { type: 'start' as const, task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), deadlineMs: decoding.readVarUint(d) }
+        const flags = decoding.readVarUint(d)
+        if (flags > 1) fail(`unknown start flags ${flags}`)
+        m = flags === 1 ? { ...start, delta: { from: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'start delta') } } : start
+        break
+      }
       case MSG.update: m = { type: 'update', task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), base: readHash(d), trainMs: readRound(d), body: readBytes(d, limits.maxUpdateBytes, 'update'), sig: readSig(d) }; break
       case MSG.getModel: m = { type: 'getModel', hash: readHash(d) }; break
       case MSG.model: {

@@ -36,6 +36,17 @@ export const RETRY_MS = 1000
 export const STRAGGLER_SLACK_MS = 250
 /** the longest a coordinator's own training waits for its `start`s to be answered (startAll) */
 export const OWN_TRAIN_WAIT_MS = 1000
+/** once half the `start`s are answered, the coordinator's own training waits at least this much more for the rest (startsAnswered) */
+export const STARTS_SLACK_MS = 50
+/**
+ * the longest a coordinator waits, from its turn's beginning (its dial included), to hold the base
+ * so that its `start`s carry the base's delta (participant.ts): every learner then has the base
+ * with its `start` instead of fetching the same delta from the last coordinator at once. Past it
+ * the `start`s go without, and the learners fetch the base themselves, as before
+ */
+export const START_DELTA_WAIT_MS = 1000
+
+type StartMessage = Extract<LiveMessage, { type: 'start' }>
 
 export interface CoordinatorDeps {
   task: string
@@ -109,6 +120,8 @@ export class RoundCoordinator {
     const carry = new PendingCarry(d.rule.downFeedback === true ? headCarry(history, d.head()) : null, async h => await d.store.fetchCarry(h, [(last as CommittedRound).coordinator]), d.now)
     const ready = this.baseReady(baseHash)
     await this.dial(round)
+    // the base's delta goes with the starts when held in time (START_DELTA_WAIT_MS from the turn's beginning, the dial's time included)
+    await settledWithin(ready, beganAt + START_DELTA_WAIT_MS - d.now())
     // the round may have committed elsewhere meanwhile
     if (!d.running() || d.head().round + 1 !== round || d.head().hash !== baseHash) return
     const draw = bytesToHex(proveDraw(d.c.identity.vrfSecret, d.task, round, seed))
@@ -217,28 +230,32 @@ export class RoundCoordinator {
   }
 
   /**
-   * Sends `start` to each selected peer, then trains this peer's own update when it is one — once
-   * every `start` is answered (or failed), at most `OWN_TRAIN_WAIT_MS` after selecting. Training
-   * first held the event loop while the starts still had their streams to open: under load one
-   * learner's `start` arrived 3.7 s after selection (docs/learning.md, "start delivery").
+   * Sends `start` to each selected peer (with the base's delta when held), then trains this peer's
+   * own update when it is one — once the `start`s are answered (`startsAnswered`: all of them, or
+   * half and as long again), at most `OWN_TRAIN_WAIT_MS` after selecting. Training first held the
+   * event loop while the starts still had their streams to open: under load one learner's `start`
+   * arrived 3.7 s after selection (docs/learning.md, "start delivery").
    */
   private startAll (collector: RoundCollector, selected: readonly string[], ready: Promise<{ base: Float32Array } | null>, record: CoordinatedRecord): void {
     const { d } = this
     const { round, baseHash } = collector
     const self = d.c.mesh.peerId
-    const start: LiveMessage = { type: 'start', task: d.task, round, base: hexToBytes32(baseHash), deadlineMs: d.cfg.deadlineMs }
+    const plain: StartMessage = { type: 'start', task: d.task, round, base: hexToBytes32(baseHash), deadlineMs: d.cfg.deadlineMs }
+    // the base's delta, when held (aggregated, fetched or handed over here: model-store.ts), goes with the start, except to the peer that aggregated it
+    const delta = d.store.delta(baseHash)
+    const withDelta: StartMessage = delta != null ? { ...plain, delta: { from: hexToBytes32(delta.base), body: delta.body } } : plain
+    const last = d.history().at(-1)
+    record.startDelta = delta != null
     const answered: Array<Promise<void>> = []
     for (const peer of selected) {
       if (peer === self) continue
       d.measured.started(peer, d.now())
+      const start = last != null && last.hash === baseHash && last.coordinator === peer ? plain : withDelta
       answered.push(d.rpc.call(peer, start, 1024).then(a => { record.firstStartAt ??= d.now(); if (a.type !== 'ok') collector.gaveUp(peer) }, err => { d.log(`start to ${peer}: ${errorText(err)}`); collector.gaveUp(peer) }))
     }
     if (!selected.includes(self)) return
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const waited = new Promise<void>(resolve => { timer = setTimeout(resolve, OWN_TRAIN_WAIT_MS) })
-    Promise.race([Promise.all(answered), waited])
+    startsAnswered(answered, d.now)
       .then(async () => {
-        clearTimeout(timer)
         const got = await ready
         if (got == null) throw new Error(`the base ${baseHash.slice(0, 12)} could not be fetched`)
         record.ownTrainAfterMs = Math.round(d.now() - record.selectedAt)
@@ -282,6 +299,42 @@ export class RoundCoordinator {
  */
 export function stragglerQuorum (selected: number, minUpdates: number): number {
   return Math.max(minUpdates, Math.floor((2 * selected) / 3) + 1)
+}
+
+/** Resolves once `p` settles or after `ms` (at once when `ms` ≤ 0), whichever is first. */
+async function settledWithin (p: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([p.then(() => {}, () => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
+}
+
+/**
+ * When a coordinator's own training may begin (startAll): every `start` answered (or failed); or,
+ * once half of them are, as long again as that took (at least STARTS_SLACK_MS); at most
+ * OWN_TRAIN_WAIT_MS. Waiting for all of them first cost a whole OWN_TRAIN_WAIT_MS in every round
+ * that selected a killed learner (its `start` is never answered): the coordinator's own update
+ * then came last, ~1.0–1.2 s into the round, while the live learners' came within ~0.3–0.6 s
+ * (kill rounds in docs/learning.md, "The kill round"). The `start`s still unanswered then are
+ * the slow or dead half's; their streams are open, and the round waits for their updates anyway.
+ */
+export async function startsAnswered (calls: ReadonlyArray<Promise<void>>, now: () => number): Promise<void> {
+  if (calls.length === 0) return
+  const since = now()
+  const half = Math.ceil(calls.length / 2)
+  const timers: Array<ReturnType<typeof setTimeout>> = []
+  await new Promise<void>(resolve => {
+    const done = (): void => { for (const t of timers) clearTimeout(t); resolve() }
+    timers.push(setTimeout(done, OWN_TRAIN_WAIT_MS))
+    let answered = 0
+    for (const c of calls) {
+      void c.finally(() => {
+        answered++
+        if (answered === calls.length) done()
+        else if (answered === half) timers.push(setTimeout(done, Math.max(STARTS_SLACK_MS, now() - since)))
+      })
+    }
+  })
 }
 
 function round6 (v: number): number { return Math.round(v * 1e6) / 1e6 }

@@ -1,7 +1,9 @@
 /**
  * Getting the weights of committed rounds to this peer (for one `LiveLearning`, service.ts): the
  * head's weights (and FedAdam server state) by hash, by delta where the task's downlink is
- * quantised and the previous model is held, with a backoff while every source fails; and
+ * quantised and the previous model is held, with a backoff while every source fails and, for a
+ * learner that is not the next coordinator, after a short wait for the delta to come with a
+ * `start` instead (HEAD_DEFER_MS); and
  * `backfill`, an older round's weights fetched only to evaluate it. Whom to ask: the round's
  * coordinator and participants first (they hold it), then every learner, those linked directly
  * before the others (a request to one linked only through the relay dials it first: model-fetch.ts).
@@ -16,6 +18,16 @@ const BACKFILL_TRIES = 3
 /** a failed head fetch is retried after 250 ms, doubling up to 5 s while every source keeps failing */
 const FETCH_RETRY_MIN_MS = 250
 const FETCH_RETRY_MAX_MS = 5000
+/**
+ * A learner that is not the next round's drawn coordinator waits this long after applying a
+ * commit before it fetches the new head itself: the next coordinator fetches the round's delta
+ * from the last one and hands it over with its `start` (coordinator.ts, participant.ts), so the
+ * learners do not all ask the last coordinator for the same delta at once (0.7–4.6 s answers at
+ * load 21–41, docs/learning.md "Slow coordinator turns"). A `start` whose base it still lacks, or
+ * a turn to coordinate, ends the wait at once (`hurry`). Longer than the coordinator's own wait
+ * for the delta (START_DELTA_WAIT_MS, 1 s) plus the learners' poll (200 ms).
+ */
+export const HEAD_DEFER_MS = 1500
 
 export interface HeadSyncDeps {
   store: ModelStore
@@ -56,6 +68,10 @@ export class HeadSync {
   /** a past round's weights being fetched only to evaluate them (a peer that skipped a round) */
   private backfilling: Promise<void> | undefined
   private readonly backfillTries = new Map<number, number>()
+  /** the head's fetch waits until then (`moved` with a delay) */
+  private deferUntil = 0
+  /** a model `hurry` asked for before it was applied as the head */
+  private hurriedFor = ''
 
   constructor (private readonly d: HeadSyncDeps) {}
 
@@ -74,11 +90,22 @@ export class HeadSync {
   /** Whether the last fetch of the current head failed at every source. */
   get failedNow (): boolean { return this.failed === this.d.head().hash }
 
-  /** A new head was applied: fetch it at once. */
-  moved (): void { this.retryAt = 0 }
+  /** A new head was applied: fetch it at once, or after `deferMs` (HEAD_DEFER_MS) unless a `start` already asked for it (`hurry`). */
+  moved (deferMs = 0): void {
+    this.retryAt = 0
+    const hash = this.d.head().hash
+    this.deferUntil = this.hurriedFor === hash ? 0 : this.d.now() + deferMs
+    this.hurriedFor = ''
+  }
+
+  /** The model `hash` (default: the head) is needed now (a `start` names it, or a turn to coordinate): its fetch waits no longer, also if it is the next head to be applied. */
+  hurry (hash = this.d.head().hash): void {
+    if (hash === this.d.head().hash) this.deferUntil = 0
+    else this.hurriedFor = hash
+  }
 
   fetchHead (): void {
-    if (this.fetching != null || this.d.now() < this.retryAt) return
+    if (this.fetching != null || this.d.now() < this.retryAt || this.d.now() < this.deferUntil) return
     const { store } = this.d
     const hash = this.d.head().hash
     const state = this.headState()

@@ -117,6 +117,22 @@ export class LearnerLinks {
     return dialled
   }
 
+  /**
+   * Dials each of `peers` (any id, whatever a failure within LINK_RETRY_MS) that has no dial in
+   * flight, in the background; returns those dialled now. For round 1's wait for links only
+   * (service.ts `startupLinksPending`, bounded by `startupLinkMs`): there a learner whose first dial
+   * failed (on loopback ICE fails at once now and then: `failed:webrtc:add-ice-candidate`) was
+   * otherwise not dialled again within the wait, which then ran out with it unlinked (both
+   * learning11 runs with the wait).
+   */
+  redial (peers: readonly string[]): string[] {
+    const dialled = peers.filter(p => p !== this.mesh.peerId && !this.dialling.has(p))
+    for (const p of dialled) {
+      void this.dial(p).then(ok => { if (ok) this.failedAt.delete(p); else this.failedAt.set(p, this.now()) })
+    }
+    return dialled
+  }
+
   /** The dial to `p` in flight, or a new one: whether it linked within the wait. */
   private async dial (p: string): Promise<boolean> {
     let d = this.dialling.get(p)

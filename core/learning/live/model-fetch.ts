@@ -8,6 +8,9 @@
  * - `fetchDelta` (`getDelta`, tasks with a quantised downlink): only the round's quantised delta
  *   from the model this peer holds (`base`, the previous head); rebuilt by delta.ts. About b/32 of
  *   the dense bytes.
+ *
+ * `rebuildFromDelta` is `fetchDelta`'s rebuild and check, also used for a delta carried by a `start`
+ * (model-store.ts `acceptDelta`).
  */
 import type { Compressor } from '../codec.ts'
 import { LiveRoundError, WeightsHashMismatchError } from '../errors.ts'
@@ -47,10 +50,21 @@ export async function fetchDelta (rpc: LiveRpc, peer: string, hash: string, base
   const m = await rpc.call(peer, { type: 'getDelta', hash: hexToBytes32(hash) }, o.maxUpdateBytes + 128, FETCH_DIAL_MS)
   if (m.type !== 'delta') throw new LiveRoundError(`unexpected ${m.type} answer`)
   if (bytesToHex(m.base) !== baseHash) throw new LiveRoundError(`${peer}'s delta to ${hash.slice(0, 12)} starts from another model`)
-  const w = applyDelta(base, m.body, { maxBytes: o.maxUpdateBytes, compressor: o.compressor })
-  if (weightsHash(w) !== hash || bytesToHex(m.hash) !== hash) {
+  if (bytesToHex(m.hash) !== hash) { o.stats.refusedWeights++; throw new WeightsHashMismatchError(`${peer} answered a delta to another model than ${hash.slice(0, 12)}`) }
+  return { weights: rebuildFromDelta(base, hash, m.body, peer, o), body: m.body }
+}
+
+/**
+ * The model `hash` rebuilt from `base` and a delta body that `peer` served or sent (a `delta`
+ * answer, or one carried with a `start`: participant.ts): a malformed body is a `LiveRoundError`
+ * (delta.ts), a result that does not hash to `hash` a `WeightsHashMismatchError`, counted as
+ * `refusedWeights`.
+ */
+export function rebuildFromDelta (base: Float32Array, hash: string, body: Uint8Array, peer: string, o: { maxUpdateBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Float32Array {
+  const w = applyDelta(base, body, { maxBytes: o.maxUpdateBytes, compressor: o.compressor })
+  if (weightsHash(w) !== hash) {
     o.stats.refusedWeights++
     throw new WeightsHashMismatchError(`delta from ${peer} does not rebuild ${hash.slice(0, 12)}`)
   }
-  return { weights: w, body: m.body }
+  return w
 }

@@ -1,7 +1,8 @@
 /**
  * The models one `LiveLearning` (service.ts) holds, by hash, and how it gets the ones it lacks:
  * committed weights and FedAdam server states (`models`), the quantised deltas that rebuild a
- * committed model from the previous one (`deltas`, served on `getDelta`; a downlink residual,
+ * committed model from the previous one (`deltas`: aggregated, fetched or handed over with a
+ * `start` here, `acceptDelta`; served on `getDelta`; a downlink residual,
  * carry.ts, is one from the all-zero vector), and the update bodies
  * of the rounds it coordinated (`rounds`, served on `getRound` for recomputation, and fetched by a
  * verifier: `fetchRound`). Fetches go
@@ -13,7 +14,7 @@
 import type { Compressor } from '../codec.ts'
 import { LiveRoundError } from '../errors.ts'
 import { MAX_ROUND_UPDATES, type Limits, type RoundUpdate } from './codec.ts'
-import { fetchDelta, fetchWeights } from './model-fetch.ts'
+import { fetchDelta, fetchWeights, rebuildFromDelta } from './model-fetch.ts'
 import type { LiveRpc } from './rpc.ts'
 import { badRoundSignatures } from './signing.ts'
 import type { LiveStats } from './status.ts'
@@ -163,6 +164,27 @@ export class ModelStore {
       }
     }
     return await this.fetchModel(hash, peers, this.d.size, trace)
+  }
+
+  /**
+   * A delta handed to this peer with a `start` (participant.ts): the model `hash` rebuilt from the
+   * held model `fromHash`, kept and served on like a fetched delta (`getDelta`), so no fetch from
+   * the last coordinator is needed. Undefined when `fromHash` is not held (the base is then fetched
+   * as before); a malformed delta or one that does not rebuild `hash` throws (delta.ts, model-fetch.ts:
+   * counted as `refusedWeights`) and nothing is kept. What it keeps hashes to its name and is
+   * bounded like every model and delta here; a hostile `start` could already make this peer fetch
+   * and hold any model it named, so nothing new is opened.
+   */
+  acceptDelta (hash: string, fromHash: string, body: Uint8Array, peer: string): Float32Array | undefined {
+    const held = this.models.get(hash)
+    if (held != null) return held
+    const base = this.models.get(fromHash)
+    if (base == null) return undefined
+    const w = rebuildFromDelta(base, hash, body, peer, { maxUpdateBytes: this.d.limits.maxUpdateBytes, compressor: this.d.compressor, stats: this.d.stats })
+    this.d.stats.deltasWithStart++
+    this.keepDelta(hash, fromHash, body)
+    this.keepModel(hash, w)
+    return w
   }
 }
 

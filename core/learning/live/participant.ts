@@ -16,12 +16,17 @@
  * the update and the ledger keeps the first commit. Once trained, the update's sends no longer
  * block a `start` of a later round; a `start` repeated by the same coordinator (its retry of a round
  * that closed short) gets the same update again, not a second training.
+ *
+ * The base comes with the `start` when it can: a coordinator that holds the base's delta sends it
+ * along (coordinator.ts), and a learner holding the model it starts from rebuilds the base at once
+ * (model-store.ts `acceptDelta`, hash-checked). Before, every learner fetched that same delta from
+ * the last coordinator at once, on every round's path (docs/learning.md, "The delta with the start").
  */
 import { errorText } from '../errors.ts'
 import type { Dataset } from '../data.ts'
 import { ErrorFeedback } from '../quantize.ts'
 import { createRng } from '../rng.ts'
-import type { LiveMessage } from './codec.ts'
+import type { LiveMessage, StartDelta } from './codec.ts'
 import { alterBody, forgeSignature } from './hostile.ts'
 import { encodeLocalUpdate } from './local-update.ts'
 import type { ModelStore } from './model-store.ts'
@@ -46,8 +51,8 @@ export interface ParticipantDeps {
   /** runs `fn` on the trainer once the calls before it are done */
   withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
   waitUntil: (cond: () => boolean) => Promise<void>
-  /** reads the ledger now (a `start` for a base not held: its commit is likely just in) */
-  followNow: () => void
+  /** reads the ledger now and fetches the model `hash` without delay once it is the head (a `start` for a base not held: its commit is likely just in) */
+  needBase: (hash: string) => void
 }
 
 /** coordinators one round's update is sent to, at most (the drawn one and takeovers) */
@@ -130,14 +135,17 @@ export class Participant {
     const baseHash = bytesToHex(m.base)
     const cur: Current = { round: m.round, base: baseHash, recipients: [coordinator], training: true }
     this.current = cur
-    const record: ParticipatedRecord = { round: m.round, coordinator, startAt: this.d.now() }
+    const record: ParticipatedRecord = { round: m.round, coordinator, startAt: this.d.now(), baseVia: store.has(baseHash) ? 'held' : 'fetched' }
     keepRecord(this.d.stats.participated, record)
     try {
-      // the start usually comes right after the base's commit: let this peer's own follow of the
-      // ledger fetch it (by delta where it can) rather than fetching it whole here at once
+      // the base's delta came with the start: rebuilt from the model it starts from, when held (no fetch from the last coordinator)
+      if (m.delta != null && !store.has(baseHash)) this.takeDelta(coordinator, baseHash, m.delta)
+      if (store.has(baseHash) && record.baseVia === 'fetched') record.baseVia = 'start'
+      // else let this peer's own follow of the ledger fetch it (by delta where it can) rather than
+      // fetching it whole here at once; its coordinator began the round as soon as it applied the
+      // base's commit (coordinator.ts), so this peer has likely not polled yet: it reads the ledger now
       const until = this.d.now() + Math.min(10_000, this.d.cfg.deadlineMs / 2)
-      // its coordinator begins a round as soon as it applied the base's commit (coordinator.ts): this peer likely has not polled yet
-      if (!store.has(baseHash)) this.d.followNow()
+      if (!store.has(baseHash)) this.d.needBase(baseHash)
       await this.d.waitUntil(() => store.has(baseHash) || this.d.now() >= until || !this.d.running())
       const base = await store.fetchModel(baseHash, [...cur.recipients])
       record.baseAt = this.d.now()
@@ -154,6 +162,15 @@ export class Participant {
     // recipients added while it trained are in the list; later ones are sent to by `offer`
     await Promise.all(cur.recipients.map(async r => { await this.sendTo(cur, r) }))
     record.sentAt = this.d.now()
+  }
+
+  /** The base rebuilt from the delta a `start` carried (model-store.ts `acceptDelta`); a bad one is logged (counted there) and the base fetched as before. */
+  private takeDelta (coordinator: string, baseHash: string, delta: StartDelta): void {
+    try {
+      this.d.store.acceptDelta(baseHash, bytesToHex(delta.from), delta.body, coordinator)
+    } catch (err) {
+      this.d.log(`the delta to ${baseHash.slice(0, 12)} in ${coordinator}'s start: ${errorText(err)}`)
+    }
   }
 
   /** Sends the round's signed update(s) to one coordinator; a refusal or failure is logged. */

@@ -75,6 +75,13 @@ export interface LiveLearningInit {
   /** how long a coordinator waits for links to the joined learners it dials before it selects (links.ts) @default 1000 */
   linkWaitMs?: number
   /**
+   * round 1's coordinator begins it only once it holds a direct link to every joined learner in
+   * its mesh view, or this long after the draw's seed is known (service.ts `startupLinksPending`):
+   * the first rounds ran while the learners' links were still forming, and round 2 was the slowest
+   * of every run (docs/learning.md, "round 1 after the links"). 0: no wait @default 10000
+   */
+  startupLinkMs?: number
+  /**
    * a coordinator stops waiting for the last learners of a round once more than two thirds of
    * the selected (and minUpdates) updates are in and the round has been open this many times the median
    * time they took (collector.ts `StragglerRule`); those still awaited are cut from the round.

@@ -1,6 +1,6 @@
 /**
  * The live protocol's request/response plumbing for one `LiveLearning` (service.ts): every request
- * and answer on `/novacron/learning/live/1.0.0` goes through here and is counted in its stats
+ * and answer on `/novacron/learning/live/1.1.0` goes through here and is counted in its stats
  * (bytes and messages per type, undecodable ones as `malformed`). A `refuse` answer to a call is a
  * `LiveRoundError`; an undecodable request is answered with a refusal naming why.
  */

@@ -1,11 +1,11 @@
 /**
- * The answering side of `/novacron/learning/live/1.0.0` for one `LiveLearning` (service.ts): every
+ * The answering side of `/novacron/learning/live/1.1.0` for one `LiveLearning` (service.ts): every
  * request is decoded and counted by rpc.ts, then
  *
  * - `start`: refused unless from a learner of this task for a round after the head; then the
- *   participant decides (participant.ts `offer`): training begins, or the update of the same
- *   round and base goes to this coordinator too (a takeover), or it is refused (busy training for
- *   another round);
+ *   participant decides (participant.ts `offer`): training begins (from the base the `start`'s
+ *   delta rebuilds, when it carries one that checks), or the update of the same round and base goes
+ *   to this coordinator too (a takeover), or it is refused (busy training for another round);
  * - `update`: only for the round this peer coordinates (else `wrong-round`); the collector's cheap
  *   checks first, the signature last (the costly one), then the engine's admission;
  * - `getModel` / `getDelta` / `getRound`: what the model store holds (a model LZ4-framed when that

@@ -30,7 +30,7 @@ import { Measurements } from './select.ts'
 import { RoundCoordinator } from './coordinator.ts'
 import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
-import { HeadSync } from './head-sync.ts'
+import { HEAD_DEFER_MS, HeadSync } from './head-sync.ts'
 import { carryFits, headCarry } from './carry.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { Participant } from './participant.ts'
@@ -49,6 +49,8 @@ import { errorText } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
+/** round 1 waits at most this long for its coordinator's links to the learners (`LiveLearningInit.startupLinkMs`) */
+export const STARTUP_LINK_MS = 10_000
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -140,7 +142,7 @@ export class LiveLearning {
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      followNow: () => { this.followNow() }
+      needBase: hash => { this.sync.hurry(hash); this.followNow() }
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
@@ -215,8 +217,9 @@ export class LiveLearning {
 
   /**
    * Reads the ledger now instead of at the next poll (after the one running, if any): a `start`
-   * came for a base this peer does not hold, whose commit has most likely just been applied by
-   * its coordinator (participant.ts). Without it the learner waited up to a poll to apply it.
+   * came for a base this peer does not hold (nor rebuilt from a delta the `start` carried), whose
+   * commit has most likely just been applied by its coordinator (participant.ts `needBase`, which
+   * also ends the head fetch's wait for a `start`). Without it the learner waited up to a poll to apply it.
    */
   private followNow (): void {
     if (!this.running) return
@@ -260,7 +263,9 @@ export class LiveLearning {
     // a peer that passed this round leaves it to the next in the draw even once it holds the head
     if (this.coordinator.active != null || this.preparing || now < this.coordinator.retryAt || this.passedRound === this.head.round + 1) return
     const takeover = this.drawnNow(now)
-    if (takeover === undefined) return
+    if (takeover === undefined || this.startupLinksPending(now)) return
+    // a takeover's base fetch may still wait for a start's delta (head-sync.ts HEAD_DEFER_MS): it coordinates now
+    if (!this.sync.held) { this.sync.hurry(); this.sync.fetchHead() }
     this.preparing = true
     void this.coordinator.run(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errorText(err)}`) }).finally(() => { this.preparing = false })
   }
@@ -284,6 +289,29 @@ export class LiveLearning {
     const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
     if (me !== self) return undefined
     return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh or passed`
+  }
+
+  /**
+   * Whether round 1's coordinator still waits for links before it begins (`startupLinkMs`): until
+   * it holds a direct link to every joined learner in its mesh view (not gone, not unlisted by its
+   * bootstrap: `notWorthDialling`), at most `startupLinkMs` after the draw's seed was known,
+   * dialling each missing one again whenever its dial settles (links.ts `redial`). The learners dial
+   * one another meanwhile (`prelink`), so the rounds after the first no longer run while the mesh
+   * links itself. Decided once; recorded in `stats.startupLinks`.
+   */
+  private startupLinksPending (now: number): boolean {
+    if (this.head.round !== 0 || this.stats.startupLinks != null) return false
+    const inView = new Set(this.c.mesh.members())
+    const unlinked = this.links.unlinked(this.learners, this.notWorthDialling()).filter(p => inView.has(p))
+    const waitedMs = Math.round(now - this.headAt)
+    if (unlinked.length > 0 && waitedMs < (this.init.startupLinkMs ?? STARTUP_LINK_MS)) {
+      // dialled again as soon as a dial settles, whoever's id is smaller and however recently one failed (links.ts `redial`)
+      this.stats.learnersDialled += this.links.redial(unlinked).length
+      return true
+    }
+    this.stats.startupLinks = { waitedMs, unlinked: unlinked.length }
+    if (waitedMs > 0) this.log(`round 1: waited ${waitedMs} ms for links to the learners${unlinked.length > 0 ? `, ${unlinked.length} still unlinked` : ''}`)
+    return false
   }
 
   /** Commits a `model.pass` for the next round: this peer is drawn but cannot fetch the head (turns.ts). */
@@ -331,7 +359,7 @@ export class LiveLearning {
         if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null) || !carryFits(r, headCarry(this.history, this.head), this.rule.downFeedback === true)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
-        this.sync.moved()
+        this.sync.moved(this.headDeferMs())
         this.headAt = this.now()
         this.turn = { heldBefore: this.store.has(r.hash), lagMaxMs: 0, tickMaxMs: 0 }
         const committed: CommittedRound = { ...r, slot: e.slot, appliedAt: this.headAt, localAccuracy: null, localLoss: null }
@@ -342,6 +370,16 @@ export class LiveLearning {
     } catch (err) {
       this.log(`entry at slot ${e.slot} ignored: ${errorText(err)}`)
     }
+  }
+
+  /**
+   * How long to leave the new head's fetch to the next round's `start` (head-sync.ts
+   * HEAD_DEFER_MS): only a learner with a quantised downlink that is not drawn first for the next
+   * round, and only while a next round is to come; the drawn coordinator fetches at once.
+   */
+  private headDeferMs (): number {
+    if ((this.cfg.downBits ?? 0) <= 0 || !this.joined || this.head.round >= (this.init.rounds ?? Infinity)) return 0
+    return this.draw.order()[0] === this.c.mesh.peerId ? 0 : HEAD_DEFER_MS
   }
 
   private join (): void {

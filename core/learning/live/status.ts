@@ -31,6 +31,8 @@ export interface LiveStats {
   refusedWeights: number
   /** committed models this peer rebuilt from the previous one and the round's quantised delta (`getDelta`) */
   deltaFetches: number
+  /** committed models this peer rebuilt from the delta a coordinator's `start` carried (participant.ts): no fetch */
+  deltasWithStart: number
   /** downlink residuals (carry.ts) this peer fetched to coordinate or verify a round */
   carryFetches: number
   /** the bodies of those residuals, bytes (inside `delta` answers: rpc.ts counts them with the models' deltas) */
@@ -68,6 +70,8 @@ export interface LiveStats {
   startsJoined: number
   /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
   stragglersCut: number
+  /** round 1's wait for links, when this peer coordinated it (service.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
+  startupLinks: { waitedMs: number, unlinked: number } | null
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
@@ -82,6 +86,8 @@ export interface ParticipatedRecord {
   coordinator: string
   startAt: number
   baseAt?: number
+  /** how the base came: held already, rebuilt from the delta the `start` carried, or fetched (model-store.ts) */
+  baseVia?: 'held' | 'start' | 'fetched'
   trainedAt?: number
   sentAt?: number
 }
@@ -136,6 +142,8 @@ export interface CoordinatedRecord {
   turn?: { heldBefore: boolean, lagMaxMs: number, tickMaxMs: number, fetch?: HeadFetchTrace }
   /** the base's weights held here (the round begins without them: coordinator.ts `baseReady`) */
   baseHeldAt?: number
+  /** whether its `start`s carried the base's delta (held within START_DELTA_WAIT_MS: coordinator.ts) */
+  startDelta?: boolean
   /** the first `start` answered, and the first update admitted (this peer's own included) */
   firstStartAt?: number
   firstUpdateAt?: number
@@ -170,8 +178,8 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, stragglersCut: 0, losses: [], coordinated: [], participated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
   }
 }
