@@ -111,8 +111,10 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   if (warmAgeS != null) {
     // the task's checkpoint, kept by the target: a full copy of memory (a new tracking epoch lists
     // every chunk, back to back), then the task runs on for its age
-    const memory = (await task.copy(true)).bytes
+    // its age counts from the request: the worker copies memory as it was then (the task waits
+    // meanwhile, and catches up on its clock after: a copy into fresh pages takes seconds under load)
     checkpointAt = performance.now()
+    const memory = (await task.copy(true)).bytes
     checkpoint = { index: await indexMemory(memory, 'c'.repeat(64), sha256), memory: () => memory }
     await delay(warmAgeS * 1000 - (performance.now() - checkpointAt))
   }

@@ -114,7 +114,7 @@ export class ChunkImage {
       const at = HEAD_ROOM + i * cb
       if (this.names[i] === undefined) {
         const chunk = kept != null && src != null && i < kept.index.count ? src.subarray(i * cb, (i + 1) * cb) : undefined
-        if (chunk != null && xxh64(chunk) === kept?.index.hashes[i]) {
+        if (chunk != null && kept != null && xxh64(chunk) === kept.index.hashes[i]) {
           img.set(chunk, at)
           const name = kept.index.name(i)
           this.mark(i, name, kept.index.sha(i))
