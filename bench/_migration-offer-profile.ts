@@ -10,7 +10,9 @@
  *   `accept` of every name encoded and decoded;
  * - `after`: the real `MigrationIncoming.handle(offer)` with the kept checkpoint's index (made when
  *   it was kept: timed once, `indexMs`, outside any offer), answered at once, then the kept
- *   checkpoint copied into a session image after the answer (`fillMs`, while the first round runs);
+ *   checkpoint copied into the session's image after the answer (`filledMs`: answer → a `final`
+ *   naming the checkpoint's chunks is answered, which waits for that copy; the first round runs
+ *   meanwhile in a real move);
  * - `cold`: `handle(offer)` with nothing kept (the image faulted in before the answer, both versions).
  *
  * Each offer starts as the source's does: the task's worker is asked to prepare its full delta's
@@ -29,6 +31,7 @@ import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming } from '../core/migration/incoming.ts'
 import { DEFAULT_CHUNK_BYTES, fixedChunks } from '../core/migration/precopy.ts'
 import { decodeResponse, encodeRequest, encodeResponse } from '../core/migration/protocol-codec.ts'
+import { encodeSnapshot } from '../core/migration/snapshot-codec.ts'
 import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
 import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
 import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
@@ -110,13 +113,14 @@ async function offer (kept?: ChunkIndex): Promise<Record<string, number>> {
   const t1 = now()
   if (res.type !== 'accept') throw new Error(`offer answered ${res.type}`)
   if (kept == null) return { offerMs: t1 - t0 }
-  // what the session does after the answer (incoming.ts `fillKept`), on an image of its own
-  const image = new ChunkImage(limits.memoryBytes, [], sha256)
-  image.holdIndex(kept)
-  const t2 = now()
-  await image.fill(memoryBytes, memory)
-  return { offerMs: t1 - t0, fillMs: now() - t2 }
+  // the session copies the checkpoint in after the answer (incoming.ts `fillKept`); `final` waits
+  // for that, then finds every chunk (the recipe is the checkpoint's) and refuses the made-up digest
+  const recipe = { totalLength: memoryBytes, chunks: kept.names().map(hash => ({ hash, length: DEFAULT_CHUNK_BYTES })) }
+  const fin = decodeResponse(await incoming.handle(encodeRequest({ type: 'final', id: 'p', meta: META, recipe, sha256: '0'.repeat(64) }), SRC))
+  if (fin.type !== 'refuse' || !fin.reason.startsWith('snapshot hash mismatch')) throw new Error(`final answered ${JSON.stringify(fin).slice(0, 200)}`)
+  return { offerMs: t1 - t0, filledMs: now() - t1 }
 }
+const META = encodeSnapshot({ memory: new Uint8Array(0), globals: [], unwind: new Uint8Array(0), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 0n, calls: 0, pauses: 0 })
 
 const rows: Record<string, Array<Record<string, number>>> = { before: [], after: [], cold: [] }
 const release = async (): Promise<void> => {
