@@ -107,6 +107,7 @@ test('corrupt, torn or hostile index bytes are a MigrationDecodeError, before an
 })
 
 const HOLDER = '12D3KooWHolderHolderHolderHolderHolderHolderHolder1'
+const KEEPER = '12D3KooWKeeperKeeperKeeperKeeperKeeperKeeperKeeper1'
 const TOKEN = { epoch: 1, slot: 2 }
 
 /** One life of a keeping peer over `dir` (its blobs, journal and indexes on disk). */
@@ -116,7 +117,7 @@ function keeper (dir: string, state: JobsState, fetched: Map<string, Uint8Array>
   let h: ((req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>) | undefined
   const unused = async (): Promise<never> => { throw new Error('not used by this test') }
   const svc = createMigrationService({
-    self: 'me',
+    self: KEEPER,
     handle: async (_p, handler) => { h = handler },
     unhandle: async () => {},
     request: unused,
@@ -149,19 +150,20 @@ test('a kept checkpoint is indexed; an offer is answered from its names; the ind
   apply(1, { kind: 'job.submit', body: { at: 1000, module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 600_000, memoryBytes: 1 << 20, leaseTtlMs: 600_000 } })
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const memory = seededBytes(4 * 65536, 9) // 32 distinct chunks
-  const snapshot = encodeSnapshot({ memory, globals: [], unwind: new Uint8Array(0), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 1n, calls: 1, pauses: 1 })
+  const snapshot = encodeSnapshot({ memory, globals: [], unwind: new Uint8Array([1, 2, 3, 4]), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 1n, calls: 1, pauses: 1 })
   const id = createBlobService({} as unknown as BlobComponents, { maxBlobBytes: 8 << 20 }).put(snapshot).id
   const fetched = new Map([[id, snapshot], ['a'.repeat(64), new Uint8Array([0, 97, 115, 109])]])
   const names = fixedChunks(memory, 8192).map(c => c.hash)
   const offer: MigrationRequest = { type: 'offer', id: 'o1', job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes: memory.length }
   const file = join(d, 'migration', 'chunk-index', id)
 
-  const one = keeper(d, state, fetched)
+  const oneLogs: string[] = []
+  const one = keeper(d, state, fetched, oneLogs)
   await one.svc.start()
   assert.deepEqual(await one.call({ type: 'keep', id: 'k1', job: '1.0', task: 0, replica: 0, token: TOKEN, blob: id }), { type: 'ok' })
-  apply(3, { kind: 'job.checkpoint', body: { at: 1002, job: '1.0', task: 0, replica: 0, token: TOKEN, snapshot: id, keeper: 'me' } })
-  one.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: 'me' }])
-  await waitFor(() => existsSync(file), { timeout: 10_000, message: 'the index written beside the checkpoint' })
+  apply(3, { kind: 'job.checkpoint', body: { at: 1002, job: '1.0', task: 0, replica: 0, token: TOKEN, snapshot: id, keeper: KEEPER } })
+  one.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: KEEPER }])
+  await waitFor(() => existsSync(file), { timeout: 10_000, message: () => `the index written beside the checkpoint (log: ${oneLogs.join(' | ')})` })
   const stored = decodeChunkIndex(new Uint8Array(readFileSync(file)), { blob: id })
   assert.deepEqual(stored.names(), names, 'the index matches the stored bytes')
   const res = await one.call(offer)
@@ -171,7 +173,7 @@ test('a kept checkpoint is indexed; an offer is answered from its names; the ind
 
   // a restart: the index is read back from its file; the checkpoint is not read to answer
   const two = keeper(d, state, fetched)
-  two.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: 'me' }]) // the replay
+  two.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: KEEPER }]) // the replay
   await two.svc.start()
   const reads = two.reads.n
   const again = await two.call({ ...offer, id: 'o2' })
@@ -185,7 +187,7 @@ test('a kept checkpoint is indexed; an offer is answered from its names; the ind
   writeFileSync(file, bytes)
   const logs: string[] = []
   const three = keeper(d, state, fetched, logs)
-  three.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: 'me' }])
+  three.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: KEEPER }])
   await three.svc.start()
   assert.deepEqual(await three.call({ ...offer, id: 'o3' }), { type: 'accept', have: [] }, 'no index yet: every chunk is sent')
   assert.ok(logs.some(l => /chunk index .* is unreadable \(MigrationDecodeError/.test(l)), logs.join('\n'))
