@@ -120,7 +120,7 @@ async function offer (kept?: ChunkIndex): Promise<Record<string, number>> {
   if (fin.type !== 'refuse' || !fin.reason.startsWith('snapshot hash mismatch')) throw new Error(`final answered ${JSON.stringify(fin).slice(0, 200)}`)
   return { offerMs: t1 - t0, filledMs: now() - t1 }
 }
-const META = encodeSnapshot({ memory: new Uint8Array(0), globals: [], unwind: new Uint8Array(0), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 0n, calls: 0, pauses: 0 })
+const META = encodeSnapshot({ memory: new Uint8Array(0), globals: [], unwind: new Uint8Array([1, 2, 3, 4]), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 0n, calls: 0, pauses: 0 })
 
 const rows: Record<string, Array<Record<string, number>>> = { before: [], after: [], cold: [] }
 const release = async (): Promise<void> => {
