@@ -20,9 +20,7 @@
  *
  *   node --import tsx --import ./node-runtime/polyfills.mjs bench/_migration-offer-profile.ts --mib 256 --runs 3
  */
-import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
-import { initCoreWasm } from '../core-wasm/index.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import type { WarmWorker } from '../core/jobs/runner.ts'
 import { JobsState } from '../core/jobs/state.ts'
@@ -33,10 +31,7 @@ import { DEFAULT_CHUNK_BYTES, fixedChunks } from '../core/migration/precopy.ts'
 import { decodeResponse, encodeRequest, encodeResponse } from '../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../core/migration/snapshot-codec.ts'
 import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
-import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
-import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
-import { exampleWasm } from '../test/jobs/_examples.ts'
-import { filled, taskStarter } from './_migration-task.ts'
+import { dirtySetup, filled, taskStarter } from './_migration-task.ts'
 import { median, writeResult } from './_results.ts'
 
 const argv = process.argv.slice(2)
@@ -47,12 +42,7 @@ const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const load = (): number[] => loadavg().map(x => Number(x.toFixed(2)))
 const loadAtStart = load()
 
-await initCoreWasm()
-const runner = await createNodeTaskRunner({ capacity: 2 })
-const instrumenter = createInstrumenter()
-const mod = await instrumenter.instrument(exampleWasm('dirty'))
-const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
-const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
+const { runner, instrumenter, mod, limits, sha256 } = await dirtySetup(MIB)
 const now = (): number => performance.now()
 
 const task = taskStarter(runner, mod, limits, [String(MIB), '5', '3600'])()

@@ -4,12 +4,17 @@
  * its decision, as the migration service holds a running task (core/migration/task-control.ts).
  * Shared by `migration.bench.ts` and the offer probe (`_migration-offer-profile.ts`).
  */
+import { hash } from 'node:crypto'
+import { initCoreWasm } from '../core-wasm/index.ts'
 import { TaskAbortedError, TaskHandedOverError } from '../core/jobs/errors.ts'
 import type { CheckpointLink, PauseDecision, TaskRunner, WarmWorker } from '../core/jobs/runner.ts'
 import type { TaskLimits } from '../core/jobs/task-types.ts'
 import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import type { InstrumentedModule } from '../core/migration/instrument.ts'
 import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
+import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
+import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
+import { exampleWasm } from '../test/jobs/_examples.ts'
 
 export interface TaskHandle { control: Int32Array, link: CheckpointLink, resumed: Promise<boolean>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
 
@@ -55,4 +60,15 @@ export async function filled (task: TaskHandle, bytes: number): Promise<void> {
     if (m.memoryBytes >= bytes) return
     await new Promise(resolve => setTimeout(resolve, 500))
   }
+}
+
+/** The benches' setup: core-wasm, a Node runner of 2 tasks, dirty.c instrumented, its limits for `mib` MiB, a Node peer's SHA-256. */
+export async function dirtySetup (mib: number): Promise<{ runner: TaskRunner, instrumenter: ReturnType<typeof createInstrumenter>, mod: InstrumentedModule, limits: TaskLimits, sha256: (b: Uint8Array) => Uint8Array }> {
+  await initCoreWasm()
+  const runner = await createNodeTaskRunner({ capacity: 2 })
+  const instrumenter = createInstrumenter()
+  const mod = await instrumenter.instrument(exampleWasm('dirty'))
+  const limits = { memoryBytes: (mib + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
+  // chunk digests as a Node peer makes them (node-runtime/migration/peer-migration.ts)
+  return { runner, instrumenter, mod, limits, sha256: b => hash('sha256', b, 'buffer') }
 }

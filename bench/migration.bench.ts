@@ -22,9 +22,7 @@
  * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again, the
  * worker's `resumed` reply: `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
-import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
-import { initCoreWasm } from '../core-wasm/index.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
 import type { WarmWorker } from '../core/jobs/runner.ts'
@@ -32,10 +30,7 @@ import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
 import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
-import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
-import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
-import { exampleWasm } from '../test/jobs/_examples.ts'
-import { filled, taskStarter } from './_migration-task.ts'
+import { dirtySetup, filled, taskStarter } from './_migration-task.ts'
 import { median, writeResult } from './_results.ts'
 
 const argv = process.argv.slice(2)
@@ -63,13 +58,7 @@ const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
 
 const loadAtStart = loadavg().map(x => Number(x.toFixed(2)))
-await initCoreWasm()
-const runner = await createNodeTaskRunner({ capacity: 2 })
-const instrumenter = createInstrumenter()
-const mod = await instrumenter.instrument(exampleWasm('dirty'))
-const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
-/** chunk digests as a Node peer makes them (node-runtime/migration/peer-migration.ts) */
-const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
+const { runner, instrumenter, mod, limits, sha256 } = await dirtySetup(MIB)
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
 const start = taskStarter(runner, mod, limits, [String(MIB), String(PCT), '3600'])
