@@ -11,8 +11,9 @@
  * Cold and warm targets: the first rows move the task to a target that holds nothing of it (its
  * first round is all of memory). `--warm <seconds,…>` adds, for each age, a stop-and-copy and a
  * pre-copy to a *warm* target: one that keeps the task's checkpoint taken that many seconds before
- * the move (as a peer keeping the task's periodic checkpoint does: incoming.ts `heldMemory`), whose
- * chunks are never sent (`--warm none`: none of these rows).
+ * the move (as a peer keeping the task's periodic checkpoint does: incoming.ts `heldCheckpoint`),
+ * whose chunks are never sent (`--warm none`: none of these rows). As a keeper does when it keeps a
+ * checkpoint, the target indexes it as soon as it has it (chunk-index.ts), during that age.
  *
  * Real parts: the instrumented module in the Node runner's worker threads, the real codec, fixed 8 KiB chunks,
  * xxh64 and LZ4 on both sides (outgoing.ts → incoming.ts), the target's hash and digest checks.
@@ -21,20 +22,15 @@
  * (`downtimeMs`) + the target's resume (a new worker from the snapshot until it runs again, the
  * worker's `resumed` reply: `resumeMs`). Bytes = request bytes the source sent, against the memory size. Medians of `--runs`.
  */
-import { hash } from 'node:crypto'
 import { loadavg } from 'node:os'
-import { initCoreWasm } from '../core-wasm/index.ts'
-import { TaskAbortedError, TaskHandedOverError } from '../core/jobs/errors.ts'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
-import type { CheckpointLink, PauseDecision, WarmWorker } from '../core/jobs/runner.ts'
-import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
+import type { WarmWorker } from '../core/jobs/runner.ts'
+import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
-import { CONTROL_COPY_MEMORY, CONTROL_PAUSE, CONTROL_PREPARE } from '../core/migration/worker-run.ts'
-import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
-import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
-import { exampleWasm } from '../test/jobs/_examples.ts'
+import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
+import { dirtySetup, filled, taskStarter } from './_migration-task.ts'
 import { median, writeResult } from './_results.ts'
 
 const argv = process.argv.slice(2)
@@ -62,49 +58,10 @@ const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
 
 const loadAtStart = loadavg().map(x => Number(x.toFixed(2)))
-await initCoreWasm()
-const runner = await createNodeTaskRunner({ capacity: 2 })
-const instrumenter = createInstrumenter()
-const mod = await instrumenter.instrument(exampleWasm('dirty'))
-const limits = { memoryBytes: (MIB + 64) * 1024 * 1024, timeoutMs: 3_600_000, maxOutputBytes: 1 << 20 }
-/** chunk digests as a Node peer makes them (node-runtime/migration/peer-migration.ts) */
-const sha256 = (b: Uint8Array): Uint8Array => hash('sha256', b, 'buffer')
+const { runner, instrumenter, mod, limits, sha256 } = await dirtySetup(MIB)
 const delay = async (ms: number): Promise<void> => { if (ms > 0) await new Promise(resolve => setTimeout(resolve, ms)) }
 
-interface Handle { control: Int32Array, link: CheckpointLink, resumed: Promise<boolean>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
-
-/** Starts the task (from `from` when given) and gives the owner's handle on it. */
-function start (from?: Uint8Array, warm?: WarmWorker): Handle {
-  const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
-  const control = new Int32Array(sab)
-  const memWaiters: Array<(d: MemoryDelta) => void> = []
-  let pauseWaiter: ((s: PausedReply) => void) | undefined
-  let decider: ((d: PauseDecision) => void) | undefined
-  let onResumed = (_warm: boolean): void => {}
-  const resumed = new Promise<boolean>(resolve => { onResumed = resolve })
-  const ac = new AbortController()
-  const link: CheckpointLink = {
-    spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
-    moveFrom: true, // the target's snapshot is built for this run alone
-    ...(warm != null ? { warm } : {}), // its worker made ahead, as the service does (warm-arrivals.ts)
-    onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
-    onResumed,
-    onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
-  }
-  const done = runner.run(mod.bytes, { args: [String(MIB), String(PCT), '3600'] }, limits, { checkpoint: link, signal: ac.signal }).catch((err: unknown) => {
-    if (!(err instanceof TaskHandedOverError) && !(err instanceof TaskAbortedError)) throw err
-  })
-  return {
-    control,
-    link,
-    done,
-    resumed,
-    stop: () => { ac.abort('bench over') },
-    copy: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
-    pause: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
-    decide: d => { decider?.(d) }
-  }
-}
+const start = taskStarter(runner, mod, limits, [String(MIB), String(PCT), '3600'])
 
 type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
@@ -121,12 +78,12 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   apply(2, SRC, { kind: 'job.claim', body: { at: Date.now(), job: '1.0', task: 0, replica: 0, capacity: 1 } })
   let ready: ReadySnapshot | undefined
   let warm: WarmWorker | undefined
-  let checkpoint: Uint8Array | undefined
+  let checkpoint: { index: ChunkIndex, memory: () => Uint8Array } | undefined
   let checkpointAt: number | undefined
   const incoming = new MigrationIncoming({
     state,
     sha256,
-    heldMemory: () => checkpoint,
+    heldCheckpoint: () => checkpoint,
     hasRoom: () => true,
     prepareModule: async () => {},
     keep: async () => {},
@@ -138,18 +95,17 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
 
   const task = start()
   // wait until the task has its whole memory and has filled it (a second of dirtying after that)
-  for (;;) {
-    const m = await task.copy(false)
-    if (m.memoryBytes >= MIB * 1024 * 1024) break
-    await delay(500)
-  }
+  await filled(task, MIB * 1024 * 1024)
   await delay(3000)
   if (warmAgeS != null) {
     // the task's checkpoint, kept by the target: a full copy of memory (a new tracking epoch lists
     // every chunk, back to back), then the task runs on for its age
-    checkpoint = (await task.copy(true)).bytes
+    // its age counts from the request: the worker copies memory as it was then (the task waits
+    // meanwhile, and catches up on its clock after: a copy into fresh pages takes seconds under load)
     checkpointAt = performance.now()
-    await delay(warmAgeS * 1000)
+    const memory = (await task.copy(true)).bytes
+    checkpoint = { index: await indexMemory(memory, 'c'.repeat(64), sha256), memory: () => memory }
+    await delay(warmAgeS * 1000 - (performance.now() - checkpointAt))
   }
   // the offer's time: the move's start → its first memory request (a round, or the pause)
   const started = performance.now()

@@ -118,7 +118,7 @@ export function mountJobsPanel (root: HTMLElement, jobs: TabJobs): () => void {
 
   /** Records that this tab has the results of a job it submitted, once it ended and every result is here. */
   const maybeAck = (job: string): void => {
-    if (acked.has(job) || fetchAck(state, job, jobs.self, output => jobs.blobs.has(output)) !== 'due') return
+    if (acked.has(job) || fetchAck(state, job, jobs.self, output => jobs.blobs.verify(output)) !== 'due') return
     acked.add(job)
     void binding.submit({ kind: 'job.fetched', body: { at: Date.now(), job } }, { timeoutMs: 60_000 })
       .catch((err: unknown) => { acked.delete(job); message.textContent = `The fetch of job ${job}'s results was not recorded yet: ${errorWords(err)}` })

@@ -159,7 +159,7 @@ function resultsSummary (job: JobState, now: number): JobSummary['results'] {
 /**
  * Whether peer `self` should now commit `job.fetched` for job `id`: `'due'` when it submitted the
  * job, the job ended, nothing was recorded yet and it holds the agreed result of every decided
- * task (`held`, e.g. its blob store's `has`: what it fetched is stored there), else why not.
+ * task (`held`: its blob service's `verify`, present and intact, since the ack lets providers drop them), else why not.
  */
 export function fetchAck (state: JobsState, id: string, self: string, held: (output: string) => boolean): 'due' | 'unknown job' | 'not the submitter' | 'job active' | 'already fetched' | 'results missing' {
   const job = state.jobs.get(id)

@@ -3,18 +3,21 @@
  * is stored as a blob here, kept by another peer (`keep`) and recorded by a `job.checkpoint` ledger
  * entry; a task claimed again after its holder vanished resumes from its slot's last checkpoint;
  * checkpoint blobs superseded by a newer one, or whose task ended, are dropped (checkpoint-gc.ts),
- * and so are those a restart left in the journal that the ledger never recorded.
+ * and so are those a restart left in the journal that the ledger never recorded. Each checkpoint
+ * held here is indexed as it is stored or kept (chunk-index.ts: its chunks' names and SHA-256s),
+ * so that an offer of the task to this peer names the chunks it holds without reading them.
  */
 import type { HeldTask } from '../jobs/worker.ts'
 import type { JobEvent } from '../jobs/state.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
+import { decodeChunkIndex, encodeChunkIndex, indexMemory, type ChunkIndex } from './chunk-index.ts'
 import type { MigrationRequester } from './direct-request.ts'
 import { decodeResponse, encodeRequest, encodeResponse } from './protocol-codec.ts'
 import type { CheckpointStats, MigrationComponents } from './service-types.ts'
-import { readSnapshotClockNs } from './snapshot-codec.ts'
+import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
 import { keyOf, type RunningTask } from './task-control.ts'
 
-type Components = Pick<MigrationComponents, 'self' | 'jobs' | 'fetchBlob' | 'putBlob' | 'removeBlob' | 'hasBlob' | 'checkpointJournal' | 'peers'>
+type Components = Pick<MigrationComponents, 'self' | 'jobs' | 'fetchBlob' | 'putBlob' | 'getBlob' | 'removeBlob' | 'hasBlob' | 'checkpointJournal' | 'checkpointIndexes' | 'peers' | 'sha256'>
 
 export class CheckpointKeeper {
   readonly stats: CheckpointStats = { recorded: 0, failed: 0, resumed: 0, dropped: 0, droppedBytes: 0, orphansDropped: 0 }
@@ -23,6 +26,10 @@ export class CheckpointKeeper {
   private readonly storing = new Set<string>()
   private orphanTimer: ReturnType<typeof setTimeout> | undefined
   private n = 0
+  /** the chunk index of each checkpoint blob held here (chunk-index.ts), made when it was stored */
+  private readonly indexes = new Map<string, ChunkIndex>()
+  /** blobs being indexed */
+  private readonly indexing = new Set<string>()
 
   constructor (
     private readonly c: Components,
@@ -38,6 +45,8 @@ export class CheckpointKeeper {
   }
 
   private drop (id: string): number {
+    this.indexes.delete(id)
+    this.c.checkpointIndexes?.remove(id)
     const freed = this.c.removeBlob?.(id) ?? 0
     this.c.checkpointJournal?.remove(id)
     this.stats.dropped++
@@ -48,7 +57,65 @@ export class CheckpointKeeper {
   /** A checkpoint blob fetched to keep for another peer (`keep`), held once it is here. */
   async keep (blob: string, from: string, slot: { job: string, task: number, replica: number }): Promise<void> {
     this.storing.add(blob)
-    try { await this.c.fetchBlob(blob, [from]); this.hold(slot, blob) } finally { this.storing.delete(blob) }
+    try {
+      const bytes = await this.c.fetchBlob(blob, [from])
+      this.hold(slot, blob)
+      this.index(blob, bytes)
+    } finally {
+      this.storing.delete(blob)
+    }
+  }
+
+  /**
+   * Names checkpoint `id`'s chunks (its encoded snapshot: `snapshot`) in the background, 4 MiB
+   * between turns of the event loop, and keeps the index while the blob is held (and beside it,
+   * when the peer keeps indexes durably), so that an offer of the task here only compares names.
+   */
+  private index (id: string, snapshot: Uint8Array): void {
+    if (this.indexes.has(id) || this.indexing.has(id)) return
+    let memory: Uint8Array
+    try {
+      memory = decodeSnapshot(snapshot, { viewMemory: true }).memory
+    } catch (err) {
+      this.log(`checkpoint blob ${id.slice(0, 12)}… is not a snapshot this build reads (${err instanceof Error ? err.message : String(err)}): not indexed`)
+      return
+    }
+    this.indexing.add(id)
+    indexMemory(memory, id, this.c.sha256).then(ix => {
+      if (!this.holdings.has(id)) return // dropped meanwhile
+      this.indexes.set(id, ix)
+      this.c.checkpointIndexes?.write(id, encodeChunkIndex(ix))
+    }, (err: unknown) => {
+      this.log(`checkpoint blob ${id.slice(0, 12)}… could not be indexed: ${err instanceof Error ? err.message : String(err)}`)
+    }).finally(() => { this.indexing.delete(id) })
+  }
+
+  /**
+   * The chunk index of checkpoint blob `id` held here: kept since it was stored, or read back from
+   * where the peer keeps indexes (a restart); one missing or unreadable there is made again in the
+   * background from the blob (this call answers none: the offer asking gets every chunk sent).
+   */
+  indexOf (id: string): ChunkIndex | undefined {
+    const ix = this.indexes.get(id)
+    if (ix != null || !this.holdings.has(id)) return ix
+    const stored = this.c.checkpointIndexes?.read(id)
+    if (stored != null) {
+      try {
+        const read = decodeChunkIndex(stored, { blob: id })
+        this.indexes.set(id, read)
+        return read
+      } catch (err) {
+        this.log(`the chunk index of checkpoint blob ${id.slice(0, 12)}… is unreadable (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}): made again`)
+        this.c.checkpointIndexes?.remove(id)
+      }
+    }
+    if (!this.indexing.has(id)) {
+      setTimeout(() => {
+        const bytes = this.holdings.has(id) ? this.c.getBlob?.(id) : undefined
+        if (bytes != null) this.index(id, bytes)
+      }, 0)
+    }
+    return undefined
   }
 
   /** The ledger's events: checkpoints recorded (held when their blob is here) and superseded or ended (dropped). */
@@ -66,6 +133,9 @@ export class CheckpointKeeper {
    */
   start (graceMs: number): void {
     const journal = this.c.checkpointJournal
+    // an index whose checkpoint the journal no longer lists (a crash between the two removals)
+    const listed = new Set(journal?.list() ?? [])
+    for (const id of this.c.checkpointIndexes?.list() ?? []) if (!listed.has(id)) this.c.checkpointIndexes?.remove(id)
     if (journal == null) return
     const candidates = journal.list().filter(id => !this.holdings.has(id))
     if (candidates.length === 0) return
@@ -78,7 +148,7 @@ export class CheckpointKeeper {
   private dropOrphans (candidates: string[]): void {
     for (const id of candidates) {
       if (this.holdings.has(id) || this.storing.has(id)) continue
-      if (this.c.hasBlob?.(id) === false) { this.c.checkpointJournal?.remove(id); continue }
+      if (this.c.hasBlob?.(id) === false) { this.c.checkpointJournal?.remove(id); this.c.checkpointIndexes?.remove(id); continue }
       const freed = this.drop(id)
       this.stats.orphansDropped++
       this.log(`checkpoint blob ${id.slice(0, 12)}… from before the restart was never recorded in the ledger: dropped (${freed} bytes)`)
@@ -90,6 +160,7 @@ export class CheckpointKeeper {
     try {
       const id = this.c.putBlob(snapshot)
       this.hold(r.held, id)
+      this.index(id, snapshot) // the task may come back here
       const { job, task, replica, token } = r.held
       const keepers = this.c.peers().filter(p => p !== this.c.self)
       let keeper: string | undefined

@@ -16,8 +16,14 @@
  * `resolve` fills the indices whose chunk the source did not send there (it sent that content at
  * another index, or it is in the checkpoint kept here, or it is an untouched zero chunk) and names
  * the chunks it cannot find, which the source sends again.
+ *
+ * A checkpoint of the task kept here comes by its index (chunk-index.ts, made when it was stored):
+ * its names are held at once (`holdIndex`: the offer answers without reading the checkpoint), and
+ * `fill` — after the answer, while the first round runs — copies its chunks in at every index no
+ * chunk landed at yet, each checked against its xxh64 name, its SHA-256 taken from the index.
  */
-import { xxh64Hex, type ChunkRecipe } from '../../core-wasm/index.ts'
+import { xxh64, xxh64Hex, type ChunkRecipe } from '../../core-wasm/index.ts'
+import type { ChunkIndex } from './chunk-index.ts'
 import { ChunkDigests, hashListDigest, sha256 as webSha256, type SyncSha256 } from './digest.ts'
 import { DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { MigrationDecodeError } from './errors.ts'
@@ -29,8 +35,8 @@ import type { TaskSnapshot } from './snapshot.ts'
 const HEAD_ROOM = 16
 /** bytes kept free after the largest memory for the snapshot's tail (globals, stack, output); more is copied */
 const TAIL_ROOM = 1 << 20
-/** bytes `pretouch` faults in between turns of the event loop */
-const PRETOUCH_SLICE = 16 << 20
+/** bytes `fill` writes between turns of the event loop */
+const FILL_SLICE = 16 << 20
 /** the largest memory an image holds: a typed array's length stays under 4 GiB (wasm32's own limit) */
 const MAX_IMAGE = 2 ** 32 - 1 - HEAD_ROOM - TAIL_ROOM
 
@@ -48,6 +54,11 @@ export class ChunkImage {
   private readonly held: Map<string, Uint8Array>
   private readonly heldShas: ChunkDigests
   private zero: { name: string, sha: Uint8Array | Promise<Uint8Array> } | undefined
+  /**
+   * a checkpoint kept here, known by its index (`holdIndex`): where each of its names first
+   * occurs in it, and its memory once `fill` has it
+   */
+  private kept: { index: ChunkIndex, at: Map<string, number>, memory: Uint8Array | undefined } | undefined
 
   /**
    * `maxBytes`: the job's memory cap (no chunk lands past it); `held`: chunks of a checkpoint of
@@ -69,24 +80,61 @@ export class ChunkImage {
   }
 
   /**
-   * Faults in the image's pages for the first `memoryBytes` of memory (the size the offer
-   * announced, at most the cap) now, 16 MiB at a time between turns of the event loop, so that
-   * the first round's chunks land on warm pages: a fresh page costs ~23 µs per 8 KiB chunk here,
-   * a warm one 0.4 µs, and the first round is what the task dirties memory against.
+   * Holds the chunks a checkpoint kept here names in its `index` (chunk-index.ts, made when the
+   * checkpoint was stored): they count as held at once (`heldNames`, the `accept` answer) without
+   * the checkpoint being read or hashed; `fill` copies their bytes in. Whether it was taken (an
+   * index of another chunk size, or of a memory over the cap, is not).
    */
-  async pretouch (memoryBytes: number): Promise<void> {
-    const end = HEAD_ROOM + Math.min(Math.max(0, memoryBytes), this.maxBytes)
+  holdIndex (index: ChunkIndex): boolean {
+    if (index.chunkBytes !== this.chunkBytes || index.memoryBytes > this.maxBytes) return false
+    const at = new Map<string, number>()
+    const names = index.names()
+    for (let i = 0; i < names.length; i++) if (!at.has(names[i])) at.set(names[i], i)
+    this.kept = { index, at, memory: undefined }
+    return true
+  }
+
+  /**
+   * Makes the image ready for the first `memoryBytes` of memory (at most the cap), 16 MiB between
+   * turns of the event loop: at every index where no chunk landed yet, the kept checkpoint's chunk
+   * (`holdIndex`; `memory` is its memory, each chunk checked against its name as it is copied —
+   * one that does not match is left out, and asked for at `final` if needed), else zeros. Either
+   * way the page is faulted in now, not when a chunk lands on it: a fresh page costs ~23 µs per
+   * 8 KiB chunk here, a warm one 0.4 µs. Stops early once `stopped()` (the session ended).
+   */
+  async fill (memoryBytes: number, memory?: Uint8Array, stopped: () => boolean = () => false): Promise<void> {
+    const cb = this.chunkBytes
+    const kept = this.kept
+    if (kept != null && memory != null && memory.length === kept.index.memoryBytes) kept.memory = memory
+    const src = kept?.memory
+    const end = Math.min(Math.max(0, memoryBytes, src?.length ?? 0), this.maxBytes)
     const img = this.image()
-    for (let at = HEAD_ROOM; at < end;) {
-      const stop = Math.min(end, at + PRETOUCH_SLICE)
-      img.fill(0, at, stop) // never written yet: zeros either way
-      at = stop
-      if (at < end) await new Promise(resolve => setTimeout(resolve, 0))
+    const every = Math.max(1, Math.floor(FILL_SLICE / cb))
+    for (let i = 0; i * cb < end; i++) {
+      const at = HEAD_ROOM + i * cb
+      if (this.names[i] === undefined) {
+        const chunk = kept != null && src != null && i < kept.index.count ? src.subarray(i * cb, (i + 1) * cb) : undefined
+        if (chunk != null && kept != null && xxh64(chunk) === kept.index.hashes[i]) {
+          img.set(chunk, at)
+          const name = kept.index.name(i)
+          this.mark(i, name, kept.index.sha(i))
+          this.where.set(name, i)
+        } else {
+          img.fill(0, at, Math.min(at + cb, HEAD_ROOM + end)) // never written: zeros either way
+        }
+      }
+      if ((i + 1) % every === 0) {
+        await new Promise(resolve => setTimeout(resolve, 0))
+        if (stopped()) return
+      }
     }
   }
 
   /** The names held from the checkpoint kept here (the `accept` answer). */
-  heldNames (): string[] { return [...this.held.keys()] }
+  heldNames (): string[] {
+    if (this.kept == null) return [...this.held.keys()]
+    return [...new Set([...this.held.keys(), ...this.kept.at.keys()])]
+  }
 
   /**
    * Writes one chunk frame at chunk `index`, once its xxh64 matches; its name. `ChunkHashError`
@@ -126,23 +174,31 @@ export class ChunkImage {
       if (j != null && this.names[j] === h) {
         const img = this.image()
         img.copyWithin(HEAD_ROOM + i * cb, HEAD_ROOM + j * cb, HEAD_ROOM + (j + 1) * cb)
-        this.fill(i, h, this.shas[j])
+        this.mark(i, h, this.shas[j])
         continue
       }
-      const kept = this.held.get(h)
-      if (kept != null && kept.length === cb) {
-        this.image().set(kept, HEAD_ROOM + i * cb)
-        this.fill(i, h, this.heldShas.get(h) as Uint8Array | Promise<Uint8Array>)
+      const held = this.held.get(h)
+      if (held != null && held.length === cb) {
+        this.image().set(held, HEAD_ROOM + i * cb)
+        this.mark(i, h, this.heldShas.get(h) as Uint8Array | Promise<Uint8Array>)
+        continue
+      }
+      const k = this.kept?.at.get(h)
+      const src = this.kept?.memory
+      const from = k != null && src != null ? src.subarray(k * cb, (k + 1) * cb) : undefined
+      if (from != null && k != null && this.kept != null && xxh64Hex(from) === h) { // `fill` may not have checked index k (a chunk landed there first)
+        this.image().set(from, HEAD_ROOM + i * cb)
+        this.mark(i, h, this.kept.index.sha(k))
         continue
       }
       const zero = this.zeroChunk()
-      if (this.names[i] === undefined && h === zero.name) { this.fill(i, h, zero.sha); continue } // never written: zeros
+      if (this.names[i] === undefined && h === zero.name) { this.mark(i, h, zero.sha); continue } // never written: zeros
       missing.add(h)
     }
     return [...missing]
   }
 
-  private fill (i: number, name: string, sha: Uint8Array | Promise<Uint8Array>): void {
+  private mark (i: number, name: string, sha: Uint8Array | Promise<Uint8Array>): void {
     this.names[i] = name
     this.shas[i] = sha
   }

@@ -12,13 +12,16 @@
  * service.ts). Sessions idle for `sessionTtlMs` are dropped; a session's image is bounded by the
  * job's memory cap, and the chunk bytes it takes by four times that cap (pre-copy rounds resend
  * dirty chunks; the source stops pre-copying at twice the memory). The offer's memory size (over
- * the cap: refused) is faulted into the image before the answer (chunk-image.ts `pretouch`).
+ * the cap: refused) is faulted into the image before the answer (chunk-image.ts `fill`) — unless
+ * this peer keeps a checkpoint of the task: then the answer names its chunks from the index made
+ * when it was stored (chunk-index.ts), nothing of it read or hashed first, and its bytes are
+ * copied into the image after the answer, while the first round runs (`final` waits for that).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkImage } from './chunk-image.ts'
+import type { ChunkIndex } from './chunk-index.ts'
 import type { SyncSha256 } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
-import { DEFAULT_CHUNK_BYTES, fixedChunks } from './precopy.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
 
@@ -31,10 +34,11 @@ export interface IncomingContext {
   /** fetches a checkpoint's blob from `from` and keeps it (the blob layer checks its SHA-256) */
   keep: (blob: string, from: string, slot: { job: string, task: number, replica: number }) => Promise<void>
   /**
-   * the memory of the newest checkpoint of that slot this peer holds (it keeps the task's
-   * checkpoints), if any: its chunks are reported in `accept` and never sent again
+   * the newest checkpoint of that slot this peer holds (it keeps the task's checkpoints), by the
+   * index made when it was stored (chunk-index.ts), if any: its chunks are reported in `accept`
+   * and never sent @default none
    */
-  heldMemory?: (slot: { job: string, task: number, replica: number }) => Uint8Array | undefined
+  heldCheckpoint?: (slot: { job: string, task: number, replica: number }) => HeldCheckpoint | undefined
   /** a verified snapshot waiting for its handover */
   ready: (r: ReadySnapshot) => void
   /**
@@ -46,6 +50,14 @@ export interface IncomingContext {
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
+}
+
+/** A checkpoint kept here, as an offer uses it. */
+export interface HeldCheckpoint {
+  /** its chunks' names and SHA-256s, made when it was stored */
+  index: ChunkIndex
+  /** its memory (read after the `accept` went out, to fill the session's image), if it can be read */
+  memory: () => Uint8Array | undefined
 }
 
 export interface ReadySnapshot {
@@ -60,7 +72,18 @@ export interface ReadySnapshot {
 
 export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
 
-interface Session { from: string, job: string, task: number, replica: number, maxBytes: number, received: number, image: ChunkImage, lastActive: number }
+interface Session {
+  from: string
+  job: string
+  task: number
+  replica: number
+  maxBytes: number
+  received: number
+  image: ChunkImage
+  lastActive: number
+  /** the kept checkpoint's chunks copied into the image (after the answer); `final` waits for it */
+  filled: Promise<void>
+}
 
 export class MigrationIncoming {
   readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
@@ -133,6 +156,7 @@ export class MigrationIncoming {
           const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
           if (recipe.totalLength % 65536 !== 0) throw new MigrationDecodeError(`memory of ${recipe.totalLength} bytes is not whole 64 KiB pages`)
           if (meta.unwind.length > recipe.totalLength) throw new MigrationDecodeError(`the saved stack of ${meta.unwind.length} bytes is larger than memory`)
+          await s.filled
           const missing = s.image.resolve(recipe)
           if (missing.length > 0) return { type: 'resend', hashes: missing }
           const digest = await s.image.digest(req.meta, recipe.chunks)
@@ -161,6 +185,18 @@ export class MigrationIncoming {
     }
   }
 
+  /** Copies the kept checkpoint into session `id`'s image, after the `accept` went out. */
+  private async fillKept (id: string, s: Session, kept: HeldCheckpoint, memoryBytes: number): Promise<void> {
+    await new Promise(resolve => setTimeout(resolve, 0))
+    try {
+      const memory = kept.memory()
+      if (memory == null) this.ctx.log(`migration ${id}: the checkpoint kept here could not be read: its chunks are asked for at final`)
+      await s.image.fill(memoryBytes, memory, () => this.sessions.get(id) !== s)
+    } catch (err) {
+      this.ctx.log(`migration ${id}: the checkpoint kept here could not be copied in (${err instanceof Error ? err.message : String(err)}): its chunks are asked for at final`)
+    }
+  }
+
   /** Why `peer` may not move or checkpoint that task, or undefined when it holds its lease under that token. */
   private notHolder (req: { job: string, task: number, replica: number, token: { epoch: number, slot: number } }, peer: string): string | undefined {
     const job = this.ctx.state.jobs.get(req.job)
@@ -185,30 +221,36 @@ export class MigrationIncoming {
     } catch (err) {
       return { type: 'refuse', reason: `the module cannot run checkpointably here: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
     }
-    // chunks of a checkpoint of this task kept here: cut as the source cuts (fixed 8 KiB; a source
-    // cutting otherwise just finds no match), named by their hash, never sent again
-    const held = new Map<string, Uint8Array>()
-    let memory: Uint8Array | undefined
+    // a checkpoint of this task kept here: its chunks' names come from the index made when it was
+    // stored (fixed 8 KiB, as the source cuts; a source cutting otherwise just finds no match) and
+    // are never sent; nothing of it is read or hashed before the answer
+    const image = new ChunkImage(job.spec.memoryBytes, [], this.ctx.sha256)
+    let kept: HeldCheckpoint | undefined
     try {
-      memory = this.ctx.heldMemory?.(req)
+      kept = this.ctx.heldCheckpoint?.(req)
     } catch (err) {
-      this.ctx.log(`migration ${req.id}: the checkpoint kept here could not be read (${err instanceof Error ? err.message : String(err)}): every chunk is sent`)
+      this.ctx.log(`migration ${req.id}: the checkpoint kept here could not be found (${err instanceof Error ? err.message : String(err)}): every chunk is sent`)
     }
-    if (memory != null && memory.length <= job.spec.memoryBytes) {
-      for (const c of fixedChunks(memory, DEFAULT_CHUNK_BYTES)) if (!held.has(c.hash)) held.set(c.hash, memory.subarray(c.offset, c.offset + c.length))
-    }
-    const image = new ChunkImage(job.spec.memoryBytes, held, this.ctx.sha256)
-    // the new instance's memory is made ready meanwhile (its own thread); the image's pages are
-    // faulted in before the answer, so the first round's chunks land on warm pages
+    const warm = kept != null && image.holdIndex(kept.index)
+    // the new instance's memory is made ready meanwhile (its own thread)
     this.ctx.arriving?.({ id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes })
-    // (the session is not known until then: a chunk sent before the answer is refused, never zeroed)
-    this.pretouching++
-    try {
-      await image.pretouch(req.memoryBytes)
-    } finally {
-      this.pretouching--
+    const s: Session = { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now(), filled: Promise.resolve() }
+    if (!warm) {
+      // cold: the image's pages are faulted in before the answer, so the first round's chunks (all
+      // of memory) land on warm pages (the session is not known until then: a chunk sent before
+      // the answer is refused, never zeroed)
+      this.pretouching++
+      try {
+        await image.fill(req.memoryBytes)
+      } finally {
+        this.pretouching--
+      }
     }
-    this.sessions.set(req.id, { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now() })
+    this.sessions.set(req.id, s)
+    // warm: the answer goes out first (the task dirties its memory while we wait, and every chunk
+    // dirtied since the checkpoint is sent); the checkpoint's bytes are copied in while the first
+    // round runs, where no chunk landed yet
+    if (warm && kept != null) s.filled = this.fillKept(req.id, s, kept, req.memoryBytes)
     return { type: 'accept', have: image.heldNames() }
   }
 }

@@ -38,6 +38,12 @@ export interface MigrationComponents {
    * @default none (such blobs stay until the blob store's cap evicts them)
    */
   checkpointJournal?: CheckpointJournal
+  /**
+   * where the chunk indexes of the checkpoints held here are kept beside them (node-runtime's: files
+   * in the data dir), so that a restarted peer still answers an offer from names @default none (an
+   * index is made again from its checkpoint after a restart, in the background)
+   */
+  checkpointIndexes?: CheckpointIndexStore
   /** instruments a module, cached per module (node-runtime/migration/instrumenter.ts) */
   instrument: (moduleBytes: Uint8Array) => Promise<InstrumentedModule>
   /**
@@ -56,6 +62,15 @@ export interface MigrationComponents {
   log?: (message: string) => void
   /** a line for the peer's output (event, fields, human text) */
   out?: (event: string, fields: Record<string, unknown>, human: string) => void
+}
+
+/** Encoded chunk indexes (chunk-index.ts) by checkpoint blob id, surviving a restart; reads are checked by the caller. */
+export interface CheckpointIndexStore {
+  /** the ids of the indexes kept */
+  list: () => string[]
+  read: (id: string) => Uint8Array | undefined
+  write: (id: string, bytes: Uint8Array) => void
+  remove: (id: string) => void
 }
 
 /** A durable set of blob ids (checkpoint blobs stored here), surviving a restart. */

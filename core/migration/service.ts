@@ -33,7 +33,7 @@ import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
 import { keyOf, requestCheckpoint, runningTask, taskControls, type RunningTask } from './task-control.ts'
 import { WarmArrivals } from './warm-arrivals.ts'
 
-export type { CheckpointJournal, CheckpointStats, MigrationComponents, MigrationInit, MigrationService } from './service-types.ts'
+export type { CheckpointIndexStore, CheckpointJournal, CheckpointStats, MigrationComponents, MigrationInit, MigrationService } from './service-types.ts'
 
 /** The run time a snapshot records, ms (0, logged, for one that cannot be read: the worker then fails it) */
 function usedMsOf (snapshot: Uint8Array, key: string, log: (m: string) => void = () => {}): number {
@@ -89,10 +89,17 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     ...(arrivals != null
       ? { arriving: a => { void arriving(a, a.from).catch((err: unknown) => { log(`migration ${a.id}: no worker made ahead: ${err instanceof Error ? err.message : String(err)}`) }) } }
       : {}),
-    heldMemory: slot => {
+    heldCheckpoint: slot => {
       const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
-      const bytes = cp != null ? c.getBlob?.(cp.snapshot) : undefined
-      return bytes != null ? decodeSnapshot(bytes).memory : undefined
+      const index = cp != null ? keeper.indexOf(cp.snapshot) : undefined
+      if (cp == null || index == null) return undefined
+      return {
+        index,
+        memory: () => {
+          const bytes = c.getBlob?.(cp.snapshot)
+          return bytes != null ? decodeSnapshot(bytes, { viewMemory: true }).memory : undefined
+        }
+      }
     },
     keep: async (blob, from, slot) => { await keeper.keep(blob, from, slot) },
     log

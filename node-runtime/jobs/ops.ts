@@ -103,7 +103,7 @@ export function jobOps (t: JobOpsTarget): (op: string, args: Record<string, unkn
         // the caller has the results (`job result` wrote them out): record it, if ours to record
         const id = jobId(args)
         known(id)
-        const due = fetchAck(state, id, t.self, output => t.blobs.has(output))
+        const due = fetchAck(state, id, t.self, output => t.blobs.verify(output))
         if (due !== 'due') return { job: id, acknowledged: due === 'already fetched', reason: due }
         const committed = await t.binding.submit({ kind: 'job.fetched', body: { at: Date.now(), job: id } }, { timeoutMs: int(args.submitTimeoutMs, 'submitTimeoutMs') ?? 30_000 })
         return { job: id, acknowledged: state.jobs.get(id)?.fetchedAt != null, slot: committed.slot }

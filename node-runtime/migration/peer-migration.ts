@@ -17,6 +17,7 @@ import type { WarmSpec, WarmWorker } from '../../core/jobs/runner.ts'
 import { InvalidJobError } from '../../core/jobs/errors.ts'
 import { createMigrationService, type MigrationInit, type MigrationService } from '../../core/migration/service.ts'
 import type { ControlServer } from '../state/control.ts'
+import { FileCheckpointIndexes } from './checkpoint-indexes.ts'
 import { FileCheckpointJournal } from './checkpoint-journal.ts'
 import { createInstrumenter, type Instrumenter } from './instrumenter.ts'
 
@@ -61,7 +62,7 @@ export function preparePeerMigration (init: PeerMigrationInit): PeerMigration {
     removeBlob: id => blobs.remove(id),
     getBlob: id => blobs.get(id),
     hasBlob: id => blobs.has(id),
-    ...(dataDir != null ? { checkpointJournal: new FileCheckpointJournal(join(dataDir, 'migration', 'checkpoints')) } : {}),
+    ...(dataDir != null ? { checkpointJournal: new FileCheckpointJournal(join(dataDir, 'migration', 'checkpoints')), checkpointIndexes: new FileCheckpointIndexes(join(dataDir, 'migration', 'chunk-index')) } : {}),
     instrument: async bytes => await inst().instrument(bytes),
     peers: () => node.members().filter(p => p !== self),
     ...(warm != null ? { warm } : {}),

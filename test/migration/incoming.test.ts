@@ -10,6 +10,10 @@
  * chunk sent once for many indices (zero pages) is copied to the others at `final`, a name whose
  * only copy was overwritten since is asked for again, an index past the job's cap or a chunk that
  * is not 8 KiB is refused, and the snapshot handed over is the image itself (no copy of memory).
+ * A kept checkpoint comes by its index (chunk-index.ts): the answer names its chunks before it is
+ * read, its bytes are copied in after the answer but never over a chunk that landed first, a chunk
+ * whose stored bytes do not match the index is asked for at `final`, and an index over the job's
+ * cap is not used.
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -17,7 +21,8 @@ import { initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
 import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import { snapshotDigest } from '../../core/migration/digest.ts'
-import { MigrationIncoming, type ReadySnapshot } from '../../core/migration/incoming.ts'
+import { indexMemory } from '../../core/migration/chunk-index.ts'
+import { MigrationIncoming, type HeldCheckpoint, type ReadySnapshot } from '../../core/migration/incoming.ts'
 import { encodeChunkFrame, PreCopySender, type RoundPlan } from '../../core/migration/precopy.ts'
 import { decodeResponse, encodeRequest, type IndexedFrame, type MigrationRequest, type MigrationResponse } from '../../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
@@ -25,19 +30,20 @@ import type { TaskSnapshot } from '../../core/migration/snapshot.ts'
 import { seededBytes } from '../state/_helpers.ts'
 
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
+const BLOB = 'ab'.repeat(32)
 const OTHER = '12D3KooWOtherOtherOtherOtherOtherOtherOtherOther11'
 const TOKEN = { epoch: 1, slot: 2 }
 
 before(async () => { await initCoreWasm() })
 
-function setup (memoryBytes = 1 << 20, heldMemory?: () => Uint8Array | undefined): { incoming: MigrationIncoming, ready: ReadySnapshot[], arrivals: Array<{ from: string, memoryBytes: number }>, call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
+function setup (memoryBytes = 1 << 20, heldCheckpoint?: () => HeldCheckpoint | undefined): { incoming: MigrationIncoming, ready: ReadySnapshot[], arrivals: Array<{ from: string, memoryBytes: number }>, call: (m: MigrationRequest, from?: string) => Promise<MigrationResponse> } {
   const state = new JobsState()
   const apply = (slot: number, e: JobEntry): void => { const { kind, data } = encodeJobEntry(e); assert.ok(state.apply({ slot, index: 0, author: SRC, kind, data }).applied) }
   apply(1, { kind: 'job.submit', body: { at: 1000, module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 60_000, memoryBytes, leaseTtlMs: 60_000 } })
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const ready: ReadySnapshot[] = []
   const arrivals: Array<{ from: string, memoryBytes: number }> = []
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, arriving: a => { arrivals.push({ from: a.from, memoryBytes: a.memoryBytes }) }, log: () => {}, ...(heldMemory != null ? { heldMemory } : {}) })
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, arriving: a => { arrivals.push({ from: a.from, memoryBytes: a.memoryBytes }) }, log: () => {}, ...(heldCheckpoint != null ? { heldCheckpoint } : {}) })
   return { incoming, ready, arrivals, call: async (m, from = SRC) => decodeResponse(await incoming.handle(encodeRequest(m), from)) }
 }
 
@@ -117,7 +123,8 @@ test('a target keeping a checkpoint of the task reports its chunks; only the cha
   const earlier = snapshot(4, 3)
   const now = { ...earlier, memory: earlier.memory.slice() }
   now.memory.fill(7, 70_000, 90_000) // ~20 KB rewritten since the checkpoint: 3-4 of 32 chunks
-  const { call, ready } = setup(1 << 20, () => earlier.memory)
+  const index = await indexMemory(earlier.memory, BLOB)
+  const { call, ready } = setup(1 << 20, () => ({ index, memory: () => earlier.memory }))
   const acc = await call(offer())
   assert.equal(acc.type, 'accept')
   const have = (acc as { have: string[] }).have
@@ -163,4 +170,49 @@ test('a chunk sent once for many indices is copied to them; a name overwritten s
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: [{ index: 5, frame: encodeChunkFrame(next.recipe.chunks[5].hash, old) }] }), { type: 'resend', hashes: [] })
   assert.deepEqual(await call({ type: 'final', id: 'm1', meta, recipe: next.recipe, sha256: digest }), { type: 'ok' })
   assert.deepEqual(ready[0].snapshot(), full)
+})
+
+test('a kept checkpoint is named from its index before it is read, and copied in after the answer, never over a chunk that landed first', async () => {
+  const earlier = snapshot(4, 11)
+  const index = await indexMemory(earlier.memory, BLOB)
+  const now = { ...earlier, memory: earlier.memory.slice() }
+  now.memory.fill(5, 3 * 8192, 4 * 8192) // chunk 3 changed since the checkpoint
+  let reads = 0
+  const { call, ready } = setup(1 << 20, () => ({ index, memory: () => { reads++; return earlier.memory } }))
+  const acc = await call(offer('m1', now.memory.length))
+  assert.equal(acc.type, 'accept')
+  assert.deepEqual(new Set((acc as { have: string[] }).have), new Set(index.names()), 'every name of the index')
+  assert.equal(reads, 0, 'answered before the checkpoint is read')
+  // the changed chunk lands before the copy of the checkpoint has begun (it goes on after the answer)
+  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: 8192 }).round(now.memory)
+  assert.deepEqual([...plan.index.values()], [3], 'only chunk 3 is sent')
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(plan) }), { type: 'resend', hashes: [] })
+  const full = encodeSnapshot(now)
+  assert.deepEqual(await call({ type: 'final', id: 'm1', meta: encodeSnapshot({ ...now, memory: new Uint8Array(0) }), recipe: plan.recipe, sha256: await snapshotDigest(full) }), { type: 'ok' })
+  assert.equal(reads, 1)
+  assert.deepEqual(ready[0].snapshot(), full, 'chunk 3 as sent, the others from the checkpoint')
+})
+
+test('a kept checkpoint whose bytes do not match its index: those chunks are asked for at final; an index over the cap is not used', async () => {
+  const earlier = snapshot(2, 13)
+  const index = await indexMemory(earlier.memory, BLOB)
+  const altered = earlier.memory.slice()
+  altered[5 * 8192 + 17] ^= 1 // the stored bytes no longer match the index at chunk 5
+  const { call, ready } = setup(1 << 20, () => ({ index, memory: () => altered }))
+  const acc = await call(offer('m1', earlier.memory.length))
+  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: 8192 }).round(earlier.memory)
+  assert.equal(plan.send.size, 0, 'the source sends nothing: the target said it held every chunk')
+  const meta = encodeSnapshot({ ...earlier, memory: new Uint8Array(0) })
+  const full = encodeSnapshot(earlier)
+  const digest = await snapshotDigest(full)
+  const again = await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest })
+  assert.deepEqual(again, { type: 'resend', hashes: [index.name(5)] }, 'never a wrong memory: chunk 5 is asked for')
+  const chunk5 = earlier.memory.subarray(5 * 8192, 6 * 8192)
+  assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: [{ index: 5, frame: encodeChunkFrame(index.name(5), chunk5) }] }), { type: 'resend', hashes: [] })
+  assert.deepEqual(await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest }), { type: 'ok' })
+  assert.deepEqual(ready[0].snapshot(), full)
+
+  const big = await indexMemory(snapshot(2, 14).memory, BLOB) // 128 KiB kept, a job capped at 64 KiB
+  const capped = setup(65536, () => ({ index: big, memory: () => undefined }))
+  assert.deepEqual(await capped.call(offer('m2')), { type: 'accept', have: [] })
 })
