@@ -8,8 +8,12 @@
  * the peers). Each process gives VmRSS (and its private part) from /proc and its V8 heap from the
  * memory probe. The figure is the least-squares slope in MB/min per process kind (the peers' mean
  * and worst), beside the bootstrap's as the baseline: the bootstrap has no WebRTC links, which is
- * where the leak was. Target: a peer's slope within 0.05 MB/min of the bootstrap's and at most
- * 0.05 MB/min. Also recorded: closed inbound data channels per minute, and how many of them the
+ * where the leak was. Target (the issue's, on the per-kind figure: the peers' mean): the peers'
+ * slope within 0.05 MB/min of the bootstrap's and at most 0.05 MB/min; the worst single peer is
+ * judged beside it (`worstPeer`: stricter, and in a 20-minute window V8's heap sawtooth of ±3 MB
+ * alone moves one process's fit by ~0.1; results before 2026-12-07 16:00 judged only the worst
+ * peer, under `target`). A process's heap takes ~25 minutes to reach its steady size: read the
+ * target after `--warmup-min=25`. Also recorded: closed inbound data channels per minute, and how many of them the
  * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
  * peer before the fix).
  *
@@ -56,7 +60,16 @@ interface PhaseResult {
   skippedBatches: number
   byKind: Record<SoakKind, { rssSlopeMean: number, rssSlopeMax: number, heapSlopeMean: number, heapSlopeMax: number, heapDataSlopeMean: number, heapDataSlopeMax: number }>
   processes: Array<{ name: string, kind: SoakKind, rssSlope: number, rssAnonSlope: number, heapSlope: number, heapDataSlope: number, codeSlope: number, rssStartMB: number, rssEndMB: number, closedChannelsPerMin: number, heldChannelsPerMin: number, parts: PartsSlopes, afterMajorGc: AfterGcSlopes | null, samples: Array<[number, number, number, number]>, partsSamples: Array<Record<keyof PartsSlopes, number>> }>
-  target: { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
+  /** on the peers' mean slope (the per-kind figure) */
+  target: Verdict
+  /** the same bounds on the worst single peer's slope */
+  worstPeer: Verdict
+}
+
+interface Verdict { peerMinusBootstrap: number, withinOfBootstrap: boolean, peerAbsolute: number, underAbsolute: boolean }
+
+function verdict (peer: number, bootstrap: number): Verdict {
+  return { peerMinusBootstrap: round(peer - bootstrap), withinOfBootstrap: peer - bootstrap <= TARGET, peerAbsolute: peer, underAbsolute: peer <= TARGET }
 }
 
 /** What the RSS holds beyond the JS heap (MB/min, or MB in `partsSamples`). */
@@ -139,7 +152,6 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
     return { rssSlopeMean: mean(ps.map(p => p.rssSlope)), rssSlopeMax: Math.max(...ps.map(p => p.rssSlope)), heapSlopeMean: mean(ps.map(p => p.heapSlope)), heapSlopeMax: Math.max(...ps.map(p => p.heapSlope)), heapDataSlopeMean: mean(ps.map(p => p.heapDataSlope)), heapDataSlopeMax: Math.max(...ps.map(p => p.heapDataSlope)) }
   }
   const byKind = { bootstrap: kind('bootstrap'), peer: kind('peer') }
-  const worst = byKind.peer.rssSlopeMax
   return {
     minutes,
     samples: steps + 1,
@@ -147,7 +159,8 @@ async function phase (minutes: number, writes: boolean): Promise<PhaseResult> {
     skippedBatches: skipped,
     byKind,
     processes,
-    target: { peerMinusBootstrap: round(worst - byKind.bootstrap.rssSlopeMean), withinOfBootstrap: worst - byKind.bootstrap.rssSlopeMean <= TARGET, peerAbsolute: worst, underAbsolute: worst <= TARGET }
+    target: verdict(byKind.peer.rssSlopeMean, byKind.bootstrap.rssSlopeMean),
+    worstPeer: verdict(byKind.peer.rssSlopeMax, byKind.bootstrap.rssSlopeMean)
   }
 }
 
@@ -158,7 +171,8 @@ function print (name: string, r: PhaseResult): void {
     console.log(`  ${''.padEnd(10)} beyond the heap: ${Object.entries(p.parts).map(([k, v]) => `${k} ${v}`).join(', ')}`)
     if (p.afterMajorGc != null) console.log(`  ${''.padEnd(10)} after V8's own full collections: ${Object.entries(p.afterMajorGc).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   }
-  console.log(`  target (worst peer ≤ ${TARGET} and within ${TARGET} of bootstrap): ${r.target.underAbsolute && r.target.withinOfBootstrap ? 'met' : 'missed'}`)
+  const met = (v: Verdict): string => v.underAbsolute && v.withinOfBootstrap ? 'met' : 'missed'
+  console.log(`  target (peers' slope ≤ ${TARGET} and within ${TARGET} of bootstrap): ${met(r.target)}; worst single peer: ${met(r.worstPeer)}`)
 }
 
 const loadAtStart = loadavg()
