@@ -11,8 +11,8 @@
  * where the leak was. Target (the issue's, on the per-kind figure: the peers' mean): the peers'
  * slope within 0.05 MB/min of the bootstrap's and at most 0.05 MB/min; the worst single peer is
  * judged beside it (`worstPeer`: stricter, and in a 20-minute window V8's heap sawtooth of ±3 MB
- * alone moves one process's fit by ~0.1; results before 2026-12-07 16:00 judged only the worst
- * peer, under `target`). A process's heap takes ~25 minutes to reach its steady size: read the
+ * alone moves one process's fit by ~0.1; a result without `worstPeer` was written before it
+ * existed and judged only the worst peer, under `target`). A process's heap takes ~25 minutes to reach its steady size: read the
  * target after `--warmup-min=25`. Also recorded: closed inbound data channels per minute, and how many of them the
  * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
  * peer before the fix).
