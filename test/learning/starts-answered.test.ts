@@ -30,6 +30,16 @@ function waitOn (calls: Call[]): { began: () => boolean } {
   return { began: () => over }
 }
 
+/** asserts that the wait is still on `ms` - 1 ms from now and over at `ms` */
+async function assertBeginsIn (w: { began: () => boolean }, ms: number): Promise<void> {
+  mock.timers.tick(ms - 1)
+  await flush()
+  assert.equal(w.began(), false, `not before ${ms} ms`)
+  mock.timers.tick(1)
+  await flush()
+  assert.equal(w.began(), true, `at ${ms} ms`)
+}
+
 beforeEach(() => { mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 }) })
 afterEach(() => { mock.timers.reset() })
 
@@ -52,12 +62,8 @@ test('half answered (a killed learner\'s start never is): as long again as that 
   mock.timers.tick(60)
   calls[3].answer()
   await flush()
-  mock.timers.tick(119)
-  await flush()
-  assert.equal(w.began(), false, 'not before as long again (120 ms) has passed')
-  mock.timers.tick(1)
-  await flush()
-  assert.equal(w.began(), true, `at 240 ms, not ${OWN_TRAIN_WAIT_MS} ms`)
+  // as long again (120 ms) after the half, at 240 ms: not OWN_TRAIN_WAIT_MS
+  await assertBeginsIn(w, 120)
 })
 
 test('half answered at once: at least STARTS_SLACK_MS more; the rest answering ends the wait sooner', async () => {
@@ -65,12 +71,7 @@ test('half answered at once: at least STARTS_SLACK_MS more; the rest answering e
   const w = waitOn(calls)
   calls[0].answer(); calls[1].answer()
   await flush()
-  mock.timers.tick(STARTS_SLACK_MS - 1)
-  await flush()
-  assert.equal(w.began(), false)
-  mock.timers.tick(1)
-  await flush()
-  assert.equal(w.began(), true)
+  await assertBeginsIn(w, STARTS_SLACK_MS)
   // and when the slower half does answer within the slack, the wait ends with its last answer
   const more = [call(), call(), call(), call()]
   const w2 = waitOn(more)
@@ -87,12 +88,7 @@ test('fewer than half answered: OWN_TRAIN_WAIT_MS at most', async () => {
   const w = waitOn(calls)
   calls[0].answer()
   await flush()
-  mock.timers.tick(OWN_TRAIN_WAIT_MS - 1)
-  await flush()
-  assert.equal(w.began(), false)
-  mock.timers.tick(1)
-  await flush()
-  assert.equal(w.began(), true)
+  await assertBeginsIn(w, OWN_TRAIN_WAIT_MS)
 })
 
 test('no start to wait for: at once', async () => {
