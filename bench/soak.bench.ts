@@ -12,10 +12,10 @@
  * slope within 0.05 MB/min of the bootstrap's and at most 0.05 MB/min; the worst single peer is
  * judged beside it (`worstPeer`: stricter, and in a 20-minute window V8's heap sawtooth of ±3 MB
  * alone moves one process's fit by ~0.1; a result without `worstPeer` was written before it
- * existed and judged only the worst peer, under `target`). A process's heap takes ~25 minutes to reach its steady size: read the
- * target after `--warmup-min=25`. Also recorded: closed inbound data channels per minute, and how many of them the
- * WebRTC stack still holds (node-datachannel kept all of them, datachannel-tracker.ts; ~18/min per
- * peer before the fix).
+ * existed and judged only the worst peer, under `target`). A process's heap takes ~25 minutes to
+ * reach its steady size: read the target after `--warmup-min=25`. Also recorded: closed inbound
+ * data channels per minute, and how many of them the WebRTC stack still holds (node-datachannel
+ * kept all of them, datachannel-tracker.ts; ~18/min per peer before the fix).
  *
  * Beside them, what the RSS holds beyond the JS heap, per process: its smaps bins (mapped files,
  * malloc's main arena, its thread arenas, other anonymous memory: test/_support/proc-mem.ts) and
