@@ -37,6 +37,7 @@ import { KeepAlive } from './keepalive.ts'
 import { GossipRepair } from './gossip-repair.ts'
 import { connectionTransport } from './transport.ts'
 import { SilentLinks } from './silent-links.ts'
+import { LinkSweeper, connectionsOf } from './link-sweeper.ts'
 import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
 import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
@@ -80,6 +81,8 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private readonly channels = new DataChannelTracker()
   private readonly keepAlive: KeepAlive
   private readonly silentLinks: SilentLinks
+  /** duplicate, dead and channel-heavy links closed; peers our bootstrap dropped checked (link-sweeper.ts) */
+  private readonly sweeper: LinkSweeper
   /** who vouches for a quarantined peer: a bootstrap's list, or (remembered) a link of ours */
   private readonly vouches: LinkVouches
   /** the request/response half: handle, request, openStream, linkDirect (requests.ts) */
@@ -188,6 +191,18 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       config: () => this._config,
       served: this.meshMetrics.requests,
       onFailed: () => { this.stats.rpcErrors++ },
+      log: this.log
+    })
+    this.sweeper = new LinkSweeper({
+      getConnections: connectionsOf(libp2p),
+      health: this.health,
+      channels: this.channels,
+      ping: async (conn, timeoutMs) => await this.keepAlive.ping(conn, timeoutMs),
+      config: () => this._config,
+      stats: this.stats,
+      isStarted: () => this._status === 'started',
+      leave: peerId => this.view.leave(peerId, Date.now(), true),
+      viewChanged: () => { this.emitView() },
       log: this.log
     })
     this.keeper = new BootstrapKeeper({
@@ -303,7 +318,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       // one ping at once, so the link is proven and shows a round trip without waiting an interval
       if (conn.limits == null) {
         this.keepAlive.ping(conn).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
-          .finally(() => { if (transport === 'webrtc') this.closeRedundant(peerId) })
+          .finally(() => { if (transport === 'webrtc') this.sweeper.closeRedundant(peerId) })
       }
       this.safeDispatch('peer:connect', { peerId, transport })
       this.announcer.topologySoon()
@@ -382,7 +397,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
         const before = this.bootstrapIds.has(from) ? this.view.get(from)?.neighbours : undefined
         if (!this.view.announce(from, m, Date.now(), this.vouches.vouch(from))) return
         // our bootstrap lost its link to a peer: a closed tab or a crashed process (module comment of topology.ts)
-        for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.checkGone(id)
+        for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.sweeper.checkGone(id)
         this.emitView()
       }
       return
@@ -390,48 +405,13 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     if (from != null) this.appTopics.deliver({ from, topic: msg.topic, data: msg.data })
   }
 
-  /**
-   * Our bootstrap lost its link to `peerId`. With no link of our own to it, it is gone; over a
-   * direct link of ours, one ping decides (a closed tab's WebRTC link stays open until pings fail,
-   * measured 8–20 s): no answer closes the link and drops the peer.
-   */
-  private checkGone (peerId: string): void {
-    const conns = this.libp2p.getConnections(peerIdFromString(peerId))
-    if (conns.length === 0) {
-      if (this.view.leave(peerId, Date.now(), true)) this.log('%s left: its bootstrap link closed', peerId)
-      return
-    }
-    const conn = this.health.pick(conns) ?? conns[0]
-    // half a dial timeout: a live peer answers a ping in milliseconds, a busy one within a second or two
-    this.keepAlive.ping(conn, Math.max(1500, this.config.dialTimeoutMs / 2)).catch(err => {
-      this.log('%s lost its bootstrap link and does not answer a ping (%s): dropping it', peerId, err instanceof Error ? err.message : String(err))
-      for (const c of conns) c.abort(new Error('peer lost its bootstrap link and stopped answering'))
-      if (this._status === 'started' && this.view.leave(peerId, Date.now(), true)) this.emitView()
-    })
-  }
-
   private maintain (): void {
     if (this._status !== 'started') return
     if (this.view.expire(Date.now()).length > 0) this.emitView()
     this.keeper.check()
     this.identifyRetry.check()
-    this.pruneLinks()
+    this.sweeper.sweep()
     if (this.config.role !== 'bootstrap') this.dialer.maintain(this.view)
-  }
-
-  /**
-   * Closes direct links to `peerId` that stayed unproven for a first ping's time while another
-   * link to it is proven (see link-health.ts). Runs when a link's first ping settles and on
-   * every maintenance tick.
-   */
-  private closeRedundant (peerId: string): void {
-    if (this._status !== 'started') return
-    // a first ping times out after dialTimeoutMs; a live link is proven by then
-    for (const c of this.health.redundant(this.libp2p.getConnections(peerIdFromString(peerId)), Date.now(), this.config.dialTimeoutMs)) {
-      this.log('closing duplicate %s link %s to %s: another direct link to it is proven', c.direction, c.id, peerId)
-      this.stats.duplicateLinksClosed++
-      c.abort(new Error('a duplicate of a proven direct link'))
-    }
   }
 
   /**
@@ -449,32 +429,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     this._config = Object.freeze({ ...this._config, maxPeers })
     this.dialer.setConfig(this._config)
     this.scheduleDials()
-  }
-
-  /**
-   * Closes direct links that never carried data (see link-health.ts), and links over their budget
-   * of closed data channels (`maxHeldChannels`): the dialer then replaces them.
-   */
-  private pruneLinks (): void {
-    const conns = this.libp2p.getConnections()
-    for (const peer of new Set(conns.filter(c => connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))) this.closeRedundant(peer)
-    // identify proves a live link within a round trip or two; failing that, the monitor's first ping
-    // (within one interval of the link opening) does
-    const graceMs = Math.max(2 * this.config.dialTimeoutMs, this.config.pingIntervalMs + this.config.dialTimeoutMs)
-    for (const c of this.health.dead(conns, Date.now(), graceMs)) {
-      this.log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
-      this.stats.deadLinks++
-      c.abort(new Error(`no data over this WebRTC link after ${graceMs} ms`))
-    }
-    // node-datachannel keeps every closed channel the remote opened until the link closes: past
-    // the budget, a fresh link (the dialer replaces this one) releases them all
-    for (const c of conns) {
-      const held = this.channels.inbound(c)?.held ?? 0
-      if (held <= this.config.maxHeldChannels || c.status !== 'open') continue
-      this.log('closing %s link %s to %s: %d closed data channels held (budget %d)', c.direction, c.id, c.remotePeer, held, this.config.maxHeldChannels)
-      this.stats.recycledLinks++
-      c.close().catch(err => { c.abort(err instanceof Error ? err : new Error(String(err))) })
-    }
   }
 
   /** Runs the dial policy soon (coalesced): on discovery of a newcomer and whenever a dial settles. */
