@@ -97,6 +97,24 @@ export class KeepAlive {
   }
 
   /**
+   * A new link's first round trip: up to `tries` pings, one after another, until one is answered
+   * or the link closes. On a loaded machine a live link can miss its first ping's deadline, and the
+   * next interval may be far off (`pingIntervalMs` allows 10 minutes), so the link would show no
+   * round trip and stay unproven that long. A link that answers none is left to link-health.ts's
+   * dead-link rule. Rejects with the last failure.
+   */
+  async first (conn: Connection, tries = 3): Promise<number> {
+    let last: unknown
+    for (let i = 0; i < tries; i++) {
+      try {
+        return await this.ping(conn)
+      } catch (err) { last = err }
+      if (!this.started || conn.status !== 'open' || this.links.get(conn)?.unsupported === true) break
+    }
+    throw last
+  }
+
+  /**
    * One round trip over `conn`'s keep-alive stream (opened if needed), recorded in `conn.rtt`.
    * Concurrent calls share the ping in flight.
    */

@@ -31,6 +31,18 @@ export interface LinkSweeperParts {
   log: Logger
 }
 
+/**
+ * How long a direct link may stay unproven before the sweep closes it as dead. Identify proves a
+ * live link within a round trip or two; failing that, its first pings do (keepalive.ts `first`: up
+ * to three, each within `dialTimeoutMs`, then the keep-alive interval's). The interval counts only up
+ * to two dial timeouts: with a long `pingIntervalMs` (up to 10 minutes) a dead link would otherwise
+ * hold its peer's slot, and show no round trip, that long (a mesh.test.ts failure at load 23).
+ */
+export function deadLinkGraceMs (config: Pick<MeshConfig, 'dialTimeoutMs' | 'pingIntervalMs'>): number {
+  const { dialTimeoutMs, pingIntervalMs } = config
+  return Math.max(2 * dialTimeoutMs, Math.min(pingIntervalMs, 2 * dialTimeoutMs) + dialTimeoutMs)
+}
+
 export class LinkSweeper {
   constructor (private readonly parts: LinkSweeperParts) {}
 
@@ -39,10 +51,8 @@ export class LinkSweeper {
     const { getConnections, health, channels, config, stats, log } = this.parts
     const conns = getConnections()
     for (const peer of new Set(conns.filter(c => connectionTransport(c) === 'webrtc').map(c => c.remotePeer.toString()))) this.closeRedundant(peer)
-    // identify proves a live link within a round trip or two; failing that, the monitor's first ping
-    // (within one interval of the link opening) does
-    const { dialTimeoutMs, pingIntervalMs, maxHeldChannels } = config()
-    const graceMs = Math.max(2 * dialTimeoutMs, pingIntervalMs + dialTimeoutMs)
+    const { maxHeldChannels } = config()
+    const graceMs = deadLinkGraceMs(config())
     for (const c of health.dead(conns, Date.now(), graceMs)) {
       log('closing dead %s link %s to %s: no data over it after %d ms', c.direction, c.id, c.remotePeer, graceMs)
       stats.deadLinks++

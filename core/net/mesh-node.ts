@@ -315,9 +315,10 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       this.view.touch(peerId, Date.now())
       this.channels.watch(conn)
       this.dialer.connectionOpened(conn)
-      // one ping at once, so the link is proven and shows a round trip without waiting an interval
+      // one ping at once (tried again if it fails), so the link is proven and shows a round trip
+      // without waiting an interval
       if (conn.limits == null) {
-        this.keepAlive.ping(conn).catch(err => { this.log('first ping to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
+        this.keepAlive.first(conn).catch(err => { this.log('first pings to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
           .finally(() => { if (transport === 'webrtc') this.sweeper.closeRedundant(peerId) })
       }
       this.safeDispatch('peer:connect', { peerId, transport })

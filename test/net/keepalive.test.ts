@@ -132,3 +132,28 @@ test('a ping without an echo fails within its timeout, and the next ping opens a
   assert.equal(failed, 1)
   await remote.stop()
 })
+
+test('a new link\'s first ping is tried again when it fails: up to three tries, none once the link closed', async () => {
+  const far = components()
+  const remote = new KeepAlive(far, { intervalMs: 60_000 })
+  await remote.start()
+  // the far end answers from the second stream on: a live link whose first ping missed its deadline
+  let streams = 0
+  const late = fakeConnection(s => { if (++streams >= 2) far.handler?.(s, late) })
+  let failed = 0
+  const near = new KeepAlive({ ...components([late]), onPingFailed: () => { failed++ } }, { intervalMs: 60_000, timeoutMs: 300 })
+  await near.start()
+  assert.ok(await near.first(late) >= 0)
+  assert.equal(typeof late.rtt, 'number', 'the round trip shows without waiting an interval')
+  assert.deepEqual([late.opened, failed], [2, 1])
+
+  const mute = fakeConnection(() => {})
+  await assert.rejects(near.first(mute), /no keep-alive echo within 300 ms/)
+  assert.equal(mute.opened, 3, 'three tries, each on a fresh stream')
+
+  const closing = fakeConnection(() => { (closing as { status: string }).status = 'closed' })
+  await assert.rejects(near.first(closing), /no keep-alive echo/)
+  assert.equal(closing.opened, 1, 'a link that closed is not tried again')
+  await near.stop()
+  await remote.stop()
+})

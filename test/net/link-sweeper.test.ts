@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Connection } from '@libp2p/interface'
-import { LinkSweeper } from '../../core/net/link-sweeper.ts'
+import { LinkSweeper, deadLinkGraceMs } from '../../core/net/link-sweeper.ts'
 import { LinkHealth } from '../../core/net/link-health.ts'
 import { validateConfig } from '../../core/net/config.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -73,7 +73,7 @@ test('a sweep closes an unproven duplicate beside a proven link, and a link that
   s.sweep()
   assert.equal(proven.aborted, undefined)
   assert.match(String(duplicate.aborted?.message), /duplicate of a proven direct link/)
-  assert.match(String(deadLink.aborted?.message), /no data over this WebRTC link after 7000 ms/)
+  assert.match(String(deadLink.aborted?.message), /no data over this WebRTC link after 6000 ms/)
   assert.equal(young.aborted, undefined, 'a link within its grace period is left alone')
   assert.deepEqual(stats, { duplicateLinksClosed: 1, deadLinks: 1, recycledLinks: 0 })
 })
@@ -124,4 +124,10 @@ test('a stopped node closes no duplicate and drops no peer after a failed ping',
   s.checkGone(PEER)
   await waitFor(() => proven.aborted != null, { timeout: 5_000, message: 'the failed ping handled' })
   assert.deepEqual(left, [], 'the view is not touched once stopped')
+})
+
+test('the dead-link grace: two dial timeouts at least, the ping interval counted only up to two more', () => {
+  assert.equal(deadLinkGraceMs({ dialTimeoutMs: 6_000, pingIntervalMs: 10_000 }), 16_000, 'the defaults: an interval and a dial timeout')
+  assert.equal(deadLinkGraceMs({ dialTimeoutMs: 5_000, pingIntervalMs: 2_000 }), 10_000, 'a short interval: two dial timeouts')
+  assert.equal(deadLinkGraceMs({ dialTimeoutMs: 5_000, pingIntervalMs: 600_000 }), 15_000, 'a 10-minute interval does not keep a dead link 10 minutes')
 })
