@@ -6,7 +6,7 @@
  * `BootstrapKeeper`), reserves a relay slot there, learns of other peers through pubsub peer
  * discovery, and dials them over `/p2p-circuit/webrtc` — the relay only carries the WebRTC
  * signalling, after which the link is direct. Every peer gossips its neighbour list on a topology
- * topic so any peer can draw the whole mesh.
+ * topic so any peer can draw the whole mesh (what a peer does with those messages: mesh-messages.ts).
  *
  * What peers send passes `MeshGuard` first (mesh-guard.ts): topic validators on the mesh's topics,
  * per-peer budgets on topics and request protocols, strikes that disconnect a misbehaving peer;
@@ -40,10 +40,11 @@ import { SilentLinks } from './silent-links.ts'
 import { LinkSweeper, connectionsOf } from './link-sweeper.ts'
 import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
 import { DataChannelTracker } from './datachannel-tracker.ts'
-import { encodeMessage, readMeshMessage, MSG_BROADCAST, MSG_LEAVE, MSG_TOPOLOGY, type Neighbour } from './mesh-codec.ts'
+import { encodeMessage, MSG_BROADCAST, MSG_LEAVE, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
+import { onMeshMessage, type MeshMessageParts } from './mesh-messages.ts'
 import { AppTopics } from './app-topics.ts'
-import { TopologyView, unlistedBy, type ViewSnapshot } from './topology.ts'
+import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
 import { IdentifyRetry } from './identify-retry.ts'
 import { withTimeout, type RequestHandler, type RequestOptions } from './rpc.ts'
@@ -356,7 +357,20 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     // to 1 s later (libp2p debounces its peer-store update), which a joining tab waited for.
     on('transport:listening', () => { this.announcer.addressesChanged() })
     on('self:peer:update', () => { this.announcer.addressesChanged() })
-    const onMessage = (e: CustomEvent<Message>): void => { this.onPubsub(e.detail) }
+    const messages: MeshMessageParts = {
+      view: this.view,
+      guard: this.guard,
+      vouches: this.vouches,
+      appTopics: this.appTopics,
+      bootstrapIds: this.bootstrapIds,
+      checkGone: id => { this.sweeper.checkGone(id) },
+      hangUp: async id => { await this.libp2p.hangUp(peerIdFromString(id)) },
+      broadcast: (from, text) => { this.safeDispatch('broadcast', { from, text }) },
+      viewChanged: () => { this.emitView() },
+      stats: this.stats,
+      log: this.log
+    }
+    const onMessage = (e: CustomEvent<Message>): void => { onMeshMessage(messages, e.detail) }
     const onSubscriptions = (e: CustomEvent<SubscriptionChangeData>): void => {
       this.announcer.subscribersChanged()
       const peerId = e.detail.peerId.toString()
@@ -369,41 +383,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       pubsub.removeEventListener('message', onMessage)
       pubsub.removeEventListener('subscription-change', onSubscriptions)
     })
-  }
-
-  private onPubsub (msg: Message): void {
-    const from = msg.type === 'signed' ? msg.from.toString() : undefined
-    if (msg.topic === TOPOLOGY_TOPIC || msg.topic === BROADCAST_TOPIC) {
-      if (from == null) { this.stats.badMessages++; return }
-      // decoded once by the topic validator (mesh-guard.ts); decoded here only if it did not run
-      let m = this.guard.meshMessage(msg)
-      if (m == null) {
-        try {
-          m = readMeshMessage(msg.data)
-        } catch (err) {
-          this.stats.badMessages++
-          this.log('bad mesh message from %s: %s', from, err instanceof Error ? err.message : String(err))
-          return
-        }
-      }
-      if (m.type === MSG_BROADCAST) this.safeDispatch('broadcast', { from, text: m.text })
-      else if (m.type === MSG_LEAVE) {
-        if (this.view.leave(from, Date.now())) this.emitView()
-        // close our side at once: a WebRTC peer that closed may otherwise linger until ICE notices
-        if (msg.type === 'signed') {
-          this.libp2p.hangUp(msg.from).catch(err => { this.log('hang up on %s failed: %s', from, err instanceof Error ? err.message : String(err)) })
-        }
-      }
-      else if (m.type === MSG_TOPOLOGY) {
-        const before = this.bootstrapIds.has(from) ? this.view.get(from)?.neighbours : undefined
-        if (!this.view.announce(from, m, Date.now(), this.vouches.vouch(from))) return
-        // our bootstrap lost its link to a peer: a closed tab or a crashed process (module comment of topology.ts)
-        for (const id of before == null ? [] : unlistedBy(before, this.view.get(from)?.neighbours ?? [])) this.sweeper.checkGone(id)
-        this.emitView()
-      }
-      return
-    }
-    if (from != null) this.appTopics.deliver({ from, topic: msg.topic, data: msg.data })
   }
 
   private maintain (): void {
