@@ -135,7 +135,7 @@ export class KeepAlive {
     const signal = AbortSignal.timeout(timeoutMs)
     let stream: Stream | undefined
     try {
-      stream = await this.streamOf(conn, link, signal)
+      stream = await this.streamOf(conn, link, signal, timeoutMs)
       const nonce = new Uint8Array(PING_BYTES)
       new DataView(nonce.buffer).setFloat64(0, ++link.seq)
       const start = Date.now()
@@ -188,7 +188,7 @@ export class KeepAlive {
     }
   }
 
-  private async streamOf (conn: Connection, link: Link, signal: AbortSignal): Promise<Stream> {
+  private async streamOf (conn: Connection, link: Link, signal: AbortSignal, timeoutMs: number): Promise<Stream> {
     if (link.stream != null && link.stream.status === 'open' && link.stream.writeStatus === 'writable') return link.stream
     link.stream = undefined
     if (link.opening == null) {
@@ -200,7 +200,9 @@ export class KeepAlive {
         })
         .finally(() => { link.opening = undefined })
     }
-    return await link.opening
+    // an opening begun by an earlier ping has that ping's deadline, not ours; and a data channel
+    // asked for on a link that died meanwhile may never open nor fail: this ping ends at its own
+    return await untilAborted(link.opening, signal, () => new Error(`no keep-alive stream opened within ${timeoutMs} ms`))
   }
 
   /** Echo side: sends back each message, within the budget; a peer over it loses the stream. */
@@ -232,4 +234,17 @@ export class KeepAlive {
     stream.addEventListener('message', onMessage)
     stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
   }
+}
+
+/** `promise`, or a rejection with `error()` as soon as `signal` aborts (the promise is left to settle alone). */
+async function untilAborted<T> (promise: Promise<T>, signal: AbortSignal, error: () => Error): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    throw error()
+  }
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { promise.catch(() => {}); reject(error()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
 }

@@ -157,3 +157,20 @@ test('a new link\'s first ping is tried again when it fails: up to three tries, 
   await near.stop()
   await remote.stop()
 })
+
+test('a ping whose stream never opens (a data channel asked for on a dying link) fails at its own deadline', async () => {
+  // newStream ignores its signal and never settles, as a data channel on a dead WebRTC link can
+  const conn = { status: 'open', limits: undefined, remotePeer: { toString: () => 'peer-b' }, rtt: undefined, newStream: async () => await new Promise<never>(() => {}) } as unknown as Connection
+  let failed = 0
+  const near = new KeepAlive({ ...components([conn]), onPingFailed: () => { failed++ } }, { intervalMs: 60_000, timeoutMs: 5000 })
+  // AbortSignal.timeout's timer does not hold the event loop open; a running node has other handles
+  const alive = setInterval(() => {}, 1000)
+  try {
+    await assert.rejects(near.ping(conn, 200), /no keep-alive stream opened within 200 ms/)
+    // a later ping joins the opening still pending, but keeps its own deadline
+    await assert.rejects(near.ping(conn, 300), /no keep-alive stream opened within 300 ms/)
+  } finally {
+    clearInterval(alive)
+  }
+  assert.equal(failed, 2)
+})
