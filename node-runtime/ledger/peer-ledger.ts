@@ -25,7 +25,7 @@ import { runLedgerOp, type LedgerOpTarget } from './ops.ts'
 export type LedgerProtocol = 'probft' | 'pbft'
 /** the hostile behaviours core/ledger implements (test-only) */
 export type HostileMode = NonNullable<LedgerInit['hostile']>
-export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood']
+export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood', 'mute']
 
 /** A running ledger as this wiring uses it. */
 export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {

@@ -1,9 +1,11 @@
 /**
  * Byzantine replicas through the ledger shell (in-memory network, seeded delays): 2 of 7 replicas
  * run a hostile mode (core/ledger/hostile.ts) — an equivocating leader with conflicting votes, then
- * forged VRF use with garbage frames. Honest replicas never commit different
- * blocks at a height, entries submitted by honest peers keep committing, rejections are counted,
- * and equivocation evidence gets the equivocating leader removed.
+ * forged VRF use with garbage frames, then two mute replicas (no proposal, no vote, no answer to a
+ * DECISION-REQUEST; probes still answered, so they are not removed as silent). Honest replicas never
+ * commit different blocks at a height, entries submitted by honest peers keep committing (each
+ * within its submit timeout), rejections are counted, equivocation evidence gets the equivocating
+ * leader removed, and the mute leaders' views are left by view change.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -39,8 +41,11 @@ async function agree (honest: MemPeer[]): Promise<number> {
   return top
 }
 
-async function submitMany (from: MemPeer[], count: number, tag: string): Promise<number> {
-  const done = await Promise.all(Array.from({ length: count }, async (_, i) => await from[i % from.length].node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ tag, i })) }, { timeoutMs: 90_000 })))
+/** every entry of the mute test commits within this after its submission */
+const MUTE_BOUND_MS = 60_000
+
+async function submitMany (from: MemPeer[], count: number, tag: string, timeoutMs = 90_000): Promise<number> {
+  const done = await Promise.all(Array.from({ length: count }, async (_, i) => await from[i % from.length].node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ tag, i })) }, { timeoutMs })))
   return Math.max(...done.map(d => d.slot))
 }
 
@@ -89,6 +94,28 @@ test('forged VRF use and garbage frames: safety and progress, rejections counted
     // the garbage mode sends from the once-a-second maintenance pass: batched, the 60 entries can
     // commit before its first round
     await waitFor(() => (honest[2].node.status().rejected.malformed ?? 0) > 0, { timeout: 10_000, message: 'garbage frames are counted as malformed' })
+  } finally {
+    await net.stopAll()
+  }
+})
+
+test('two mute replicas: commits resume by view change within a bound, and honest peers agree', { timeout: 240_000 }, async () => {
+  const { net, honest, bad } = await cluster(13, ['mute', 'mute'])
+  const left = (): number => honest.reduce((sum, p) => sum + (p.node.status().timing?.viewChanges ?? 0) + (p.node.status().timing?.leaderSkips ?? 0), 0)
+  try {
+    // every submit commits within MUTE_BOUND_MS (its timeout), mute leaders or not; batched, 20
+    // entries may commit before a mute replica leads a slot, so more come until its view was left
+    let top = await submitMany(honest, 20, 'mute', MUTE_BOUND_MS)
+    await waitFor(async () => {
+      if (left() > 0) return true
+      top = await submitMany(honest, 7, 'more', MUTE_BOUND_MS)
+      return false
+    }, { timeout: 180_000, interval: 10, message: () => `a mute leader's view left (${JSON.stringify(honest.map(p => p.node.status().timing))})` })
+    top = Math.max(top, await submitMany(honest, 10, 'after', MUTE_BOUND_MS))
+    await waitFor(() => honest.every(p => p.node.status().height >= top), { timeout: 30_000, message: 'every honest peer to reach the top' })
+    await agree(honest)
+    // they answered probes: still replicas, so it was the view changes that kept commits going
+    for (const b of bad) assert.ok(honest[0].node.status().replicas.some(r => r.peerId === b.id), 'a mute replica is not removed as silent')
   } finally {
     await net.stopAll()
   }
