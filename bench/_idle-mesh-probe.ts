@@ -34,7 +34,11 @@ const out = arg('out', 'idle-mesh')
 /** Each variant's test-only environment (node-runtime/mesh/options.ts reads these under NOVACRON_TEST=1). */
 const VARIANT_ENV: Record<string, NodeJS.ProcessEnv> = {
   main: {},
-  stock: { NOVACRON_MESH_STOCK_GOSSIP: '1' }
+  stock: { NOVACRON_MESH_STOCK_GOSSIP: '1' },
+  // the ledger's periodic pull every 5 s, as before its back-off (core/ledger/pull-backoff.ts)
+  nobackoff: { NOVACRON_LEDGER_SYNC_BACKOFF: '0' },
+  // keep-alives at twice their default intervals, the view's time-to-live with them (core/net/config.ts)
+  slowkeep: { NOVACRON_MESH_TOPOLOGY_MS: '10000', NOVACRON_MESH_DISCOVERY_MS: '20000', NOVACRON_MESH_PEER_TTL_MS: '30000' }
 }
 
 type Counts = Record<string, number>

@@ -10,12 +10,16 @@
  *   forged-vrf         votes also go to every replica outside the VRF sample (notInSample), and
  *                      once with a corrupted proof (badVrf / badSignature)
  *   garbage / flood    random frames every second / every frame four times (ledger-node.ts)
+ *   mute               sends no engine message at all: as leader it proposes nothing, it never
+ *                      votes nor answers a DECISION-REQUEST; it still answers liveness probes and
+ *                      sync pulls, so it is not removed as silent — honest replicas must leave its
+ *                      views by view change (mute-leaders.ts)
  */
 import { MSG_COMMIT, MSG_PREPARE, MSG_PROPOSE, readMessage, seal, writeHeaderBody, writePropose, writeVoteBody } from '../consensus/codec.ts'
 import type { ConsensusCrypto, ReplicaKeys } from '../consensus/crypto.ts'
 import { writeBlock } from './codec.ts'
 
-export type HostileMode = 'equivocate' | 'conflicting-votes' | 'forged-vrf' | 'garbage' | 'flood'
+export type HostileMode = 'equivocate' | 'conflicting-votes' | 'forged-vrf' | 'garbage' | 'flood' | 'mute'
 
 export interface HostileContext {
   mode: HostileMode
@@ -30,6 +34,7 @@ export interface HostileContext {
 
 /** Sends `message` to `peerIds` the hostile way (the honest way for modes that do not touch engine messages). */
 export function hostileSend (h: HostileContext, peerIds: string[], message: Uint8Array): void {
+  if (h.mode === 'mute') return
   const sign = (body: Uint8Array): Uint8Array => seal(body, h.crypto.sign(h.keys.signSecret, body))
   let m
   try { m = readMessage(message) } catch { h.send(peerIds, message); return }

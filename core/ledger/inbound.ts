@@ -76,6 +76,7 @@ export abstract class InboundFrames extends SyncPulls {
    */
   protected catchUpFrom (from: string, accountable: string): void {
     const now = this.clock.now()
+    this.syncBackoff.gap()
     if (this.catchingUp || now - this.catchUpAt < 1000) return
     this.catchingUp = true
     this.catchUpAt = now

@@ -94,7 +94,11 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
     const now = this.clock.now()
     this.submitter.maintain(this.init.resendMs ?? 3000)
     const syncMs = this.init.syncIntervalMs ?? 5000
-    if (now - this.lastSync >= syncMs) {
+    // the periodic pull backs off while it finds nothing (pull-backoff.ts): a height change (a
+    // commit, a new epoch) or not being synced yet puts it back to syncMs
+    this.syncBackoff.seeHeight(this.chain?.height ?? -1)
+    if (!this.synced) this.syncBackoff.gap()
+    if (now - this.lastSync >= this.syncBackoff.intervalMs) {
       this.lastSync = now
       // a synced replica that decided a slot itself within the interval, or is deciding its current
       // slot along with the others (their messages about it, none about a later one), is at the
@@ -102,7 +106,7 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
       // than one ahead trigger their own pulls): the periodic pull would only open a stream to
       // learn that (at n = 16, 9–13 pulls per decision, each a new data channel and a store read)
       if (this.synced && (now - this.decidedAt < syncMs || this.instance?.inStep(syncMs) === true)) this.frames.counts.syncSkips++
-      else this.pullAny()
+      else { this.pullAny(); this.syncBackoff.pulled() }
     }
     const chain = this.chain
     if (chain == null) return

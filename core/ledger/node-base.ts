@@ -31,6 +31,7 @@ import type { BlockRecord, CommittedEntry, Entry, LedgerEvents, LedgerStore, Sub
 import { VoteJournal } from './vote-journal.ts'
 import { FrameTally } from './frame-tally.ts'
 import { VerifiedKeys } from './verified-keys.ts'
+import { PullBackoff } from './pull-backoff.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -57,8 +58,10 @@ export interface LedgerNodeInit {
   submitTimeoutMs?: number
   /** a microblock not committed after this is sent again, to more replicas @default 3000 */
   resendMs?: number
-  /** pull from a peer this often @default 5000 */
+  /** pull from a peer this often (the base interval: while pulls find nothing, it doubles up to `syncMaxIntervalMs`; pull-backoff.ts) @default 5000 */
   syncIntervalMs?: number
+  /** an idle ledger's periodic pull backs off to at most this interval (`syncIntervalMs` turns the back-off off) @default 8 × syncIntervalMs */
+  syncMaxIntervalMs?: number
   /** rejected frames per peer per minute before its links are closed @default 100 */
   maxRejectsPerMinute?: number
   /** the base tick's cap, ms (`tickLength`; the view-timeout backoff multiplies it, view-pacer.ts) @default 100 */
@@ -154,6 +157,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   protected stopping = false
   protected offering = false
   protected lastSync = 0
+  /** the periodic pull's interval: doubles while pulls find nothing, back to the base on any sign of a gap (pull-backoff.ts) */
+  readonly syncBackoff: PullBackoff
   /** when this peer's own replica last decided a slot (the periodic pull is skipped while that is recent) */
   protected decidedAt = -Infinity
   /** a pull from a peer that showed we lag is running / when the last one started (catchUpFrom) */
@@ -180,6 +185,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
     this.clock = c.clock ?? realClock
     this.debug = c.log ?? (() => {})
     this.pacer = new ViewPacer(init.maxViewBackoff)
+    const syncMs = init.syncIntervalMs ?? 5000
+    this.syncBackoff = new PullBackoff(syncMs, init.syncMaxIntervalMs ?? 8 * syncMs)
     this.router = new LedgerRouter({
       self: this.self,
       genesisPeerId: init.genesisPeerId,

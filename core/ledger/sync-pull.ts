@@ -71,7 +71,7 @@ export abstract class SyncPulls extends EpochInstances {
     remember(this.holders, from, this.clock.now())
     const chain = this.chain
     if (chain == null) this.pullAny() // it holds the chain we lack: ask it (first) now, not at the next interval
-    else if (r.height > chain.height + 1) this.background('sync pull', this.pull(from))
+    else if (r.height > chain.height + 1) { this.syncBackoff.gap(); this.background('sync pull', this.pull(from)) }
     const v = await this.ingest(r)
     return v === 'reject' ? 'forged' : v
   }
@@ -87,6 +87,7 @@ export abstract class SyncPulls extends EpochInstances {
         const r = await this.pullFrom(peer)
         if (r.ok || r.why === 'stopped') return
       }
+      this.syncBackoff.gap() // nobody answered with what we lack: we do not know that nothing is missing
     })().finally(() => { this.pulling = false }))
   }
 
@@ -141,6 +142,7 @@ export abstract class SyncPulls extends EpochInstances {
         return { ok: false, said, why: 'unanswered' }
       }
       said ??= res.height
+      if (res.height > from - 1) this.syncBackoff.gap() // it holds more than we do
       this.silent.delete(target)
       if (this.chain == null) {
         if (res.genesis.length === 0 || !await this.adoptGenesis(res.genesis)) {

@@ -45,18 +45,21 @@ export interface MeshNodeInit {
    * How often pubsub peer discovery re-announces our addresses. Our address appearing and a
    * newcomer showing up are announced at once anyway (announcer.ts), so this is only a refresh;
    * every announcement costs every peer a signature check: with 2 s (and a 2 s topology interval)
-   * 20 peers in one process took 20–27 s to mesh, with these defaults 13–16 s (docs/mesh.md).
-   * @default 10000
+   * 20 peers in one process took 20–27 s to mesh, with 10 s 13–16 s (docs/mesh.md). 20 s since
+   * issue 15's idle-mesh work: with the topology interval doubled too, an idle peer's WebRTC sends
+   * fell 73.3 → 58.7 per second at n = 16, joins no slower (docs/mesh.md, "Longer keep-alives").
+   * @default 20000
    */
   discoveryIntervalMs?: number
   /**
    * How often topology gossip re-publishes our neighbour list (a keep-alive); changes go out
-   * sooner, at most one per quarter interval. @default 5000
+   * sooner, at most one per quarter interval. @default 10000
    */
   topologyIntervalMs?: number
   /**
    * A peer not heard from for this long is dropped from the view. A peer whose bootstrap link
-   * closed (a closed tab, a killed process) is dropped sooner (topology.ts). @default 15000
+   * closed (a closed tab, a killed process) is dropped sooner (topology.ts); three topology
+   * intervals, so one lost keep-alive does not drop a live peer. @default 30000
    */
   peerTtlMs?: number
   /**
@@ -190,9 +193,9 @@ const INTEGERS: ReadonlyArray<[keyof MeshNodeInit & keyof MeshConfig, number, nu
   ['dialTimeoutMs', 6000, 100, 120_000],
   ['maxParallelDials', 2, 1, 64],
   ['maintainIntervalMs', 1000, 50, 60_000],
-  ['discoveryIntervalMs', 10_000, 100, 600_000],
-  ['topologyIntervalMs', 5000, 100, 600_000],
-  ['peerTtlMs', 15_000, 200, 3_600_000],
+  ['discoveryIntervalMs', 20_000, 100, 600_000],
+  ['topologyIntervalMs', 10_000, 100, 600_000],
+  ['peerTtlMs', 30_000, 200, 3_600_000],
   ['pingIntervalMs', 10_000, 100, 600_000],
   ['maxHeldChannels', 4096, 1, 1_000_000],
   ['maxFrameSize', 1 << 20, MIN_FRAME_SIZE, 64 << 20],

@@ -25,7 +25,7 @@ import { runLedgerOp, type LedgerOpTarget } from './ops.ts'
 export type LedgerProtocol = 'probft' | 'pbft'
 /** the hostile behaviours core/ledger implements (test-only) */
 export type HostileMode = NonNullable<LedgerInit['hostile']>
-export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood']
+export const HOSTILE_MODES: readonly HostileMode[] = ['equivocate', 'conflicting-votes', 'forged-vrf', 'garbage', 'flood', 'mute']
 
 /** A running ledger as this wiring uses it. */
 export interface LedgerRuntime extends LedgerApi, Pick<EventTarget, 'addEventListener' | 'removeEventListener'> {
@@ -134,6 +134,11 @@ export function hostileFromEnv (env: NodeJS.ProcessEnv = process.env): HostileMo
   return mode as HostileMode
 }
 
+/** Test-only (NOVACRON_TEST=1): NOVACRON_LEDGER_SYNC_BACKOFF=0 keeps the periodic pull at its base interval (compared in bench/_idle-mesh-probe.ts). */
+function syncBackoffFromEnv (env: NodeJS.ProcessEnv = process.env): { syncMaxIntervalMs?: number } {
+  return env.NOVACRON_TEST === '1' && env.NOVACRON_LEDGER_SYNC_BACKOFF === '0' ? { syncMaxIntervalMs: 5000 } : {}
+}
+
 /** The genesis peer id of a mesh: the peer id at the end of its (first) bootstrap multiaddr. */
 export function genesisFromBootstrap (bootstrap: string[]): string {
   const addr = bootstrap[0] ?? ''
@@ -151,7 +156,8 @@ export async function startPeerLedger (init: PeerLedgerInit, core: LedgerCore): 
       genesisPeerId: init.genesisPeerId,
       ...(init.protocol != null ? { protocol: init.protocol } : {}),
       ...(init.hostile != null ? { hostile: init.hostile } : {}),
-      ...(init.join === false ? { join: false } : {})
+      ...(init.join === false ? { join: false } : {}),
+      ...syncBackoffFromEnv()
     }, { mesh: init.node, privateKey: init.privateKey, store })
     // every Node peer knows the entry kinds of the subsystems it runs, so all apply them alike
     for (const [kind, validate] of Object.entries(ENTRY_KINDS)) ledger.registerKind(kind, validate)

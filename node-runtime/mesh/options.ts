@@ -26,7 +26,10 @@ const FLAG_OF_FIELD: Record<string, string> = { maxPeers: '--max-peers', dialTim
  * with the default); `NOVACRON_MESH_STOCK_HUB_GOSSIP=1` gives a bootstrap gossipsub's stock options
  * instead of the hub's lighter ones (`hubGossip`, compared side by side in bench/_late-links.ts);
  * `NOVACRON_MESH_STOCK_GOSSIP=1` gives an ordinary peer the stock options instead of the lean ones
- * (`leanGossip`, compared in bench/_idle-mesh-probe.ts); there are no flags.
+ * (`leanGossip`, compared in bench/_idle-mesh-probe.ts); `NOVACRON_MESH_TOPOLOGY_MS`,
+ * `NOVACRON_MESH_DISCOVERY_MS` and `NOVACRON_MESH_PEER_TTL_MS` set the keep-alive intervals and the
+ * view's time-to-live (`topologyIntervalMs`, `discoveryIntervalMs`, `peerTtlMs`, compared there too;
+ * the mesh config checks their bounds); there are no flags.
  */
 export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<MeshNodeInit> {
   return {
@@ -37,8 +40,16 @@ export async function commonInit (args: ParsedArgs, dataDir: string, env: NodeJS
     build: packageVersion(),
     ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_PACED_PROTECTED_DIALS === '1' ? { pacedProtectedDials: true } : {}),
     ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_HUB_GOSSIP === '1' ? { hubGossip: false } : {}),
-    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_GOSSIP === '1' ? { leanGossip: false } : {})
+    ...(env.NOVACRON_TEST === '1' && env.NOVACRON_MESH_STOCK_GOSSIP === '1' ? { leanGossip: false } : {}),
+    ...testIntervals(env)
   }
+}
+
+/** The test-only keep-alive intervals (NOVACRON_TEST=1): each set variable, as a number. */
+function testIntervals (env: NodeJS.ProcessEnv): Pick<MeshNodeInit, 'topologyIntervalMs' | 'discoveryIntervalMs' | 'peerTtlMs'> {
+  if (env.NOVACRON_TEST !== '1') return {}
+  const vars = { topologyIntervalMs: env.NOVACRON_MESH_TOPOLOGY_MS, discoveryIntervalMs: env.NOVACRON_MESH_DISCOVERY_MS, peerTtlMs: env.NOVACRON_MESH_PEER_TTL_MS }
+  return Object.fromEntries(Object.entries(vars).filter(([, v]) => v != null && v !== '').map(([k, v]) => [k, Number(v)]))
 }
 
 export function jsonOutput (args: ParsedArgs): boolean {

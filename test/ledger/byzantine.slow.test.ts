@@ -6,7 +6,10 @@
  * VRF. In each, entries submitted from honest peers keep committing, each within a bounded time
  * (its submit timeout), no two honest peers ever hold different entries at a slot (their logs agree
  * on every slot both have), and the honest peers count the hostile frames as rejected (or, for an
- * equivocating leader that was caught, committed the evidence and refuse its re-join).
+ * equivocating leader that was caught, committed the evidence and refuse its re-join). A fourth
+ * mesh has two mute replicas (no proposal, no vote, probes answered): started once the 5 honest
+ * peers are replicas (admitted into a smaller epoch, one would stall it: docs/ledger.md), and what
+ * is checked of them is that honest replicas left their views (view changes or leader skips).
  * LEDGER_HOSTILE_MODES=a,b runs one mesh with those two modes instead.
  */
 import assert from 'node:assert/strict'
@@ -17,7 +20,7 @@ import { waitFor } from '../_support/wait.ts'
 
 const PAIRS = process.env.LEDGER_HOSTILE_MODES != null
   ? [process.env.LEDGER_HOSTILE_MODES.split(',').slice(0, 2)]
-  : [['equivocate', 'conflicting-votes'], ['forged-vrf', 'garbage'], ['flood', 'forged-vrf']]
+  : [['equivocate', 'conflicting-votes'], ['forged-vrf', 'garbage'], ['flood', 'forged-vrf'], ['mute', 'mute']]
 /** the bound on "commits resume": every honest entry commits within this after its submission */
 const COMMIT_BOUND_MS = 90_000
 
@@ -30,6 +33,7 @@ for (const modes of PAIRS) {
     before(async () => {
       await cluster.startBoot()
       for (let i = 0; i < 4; i++) honest.push(await cluster.startPeer())
+      if (modes.includes('mute')) await cluster.waitReplicas(5, cluster.live(), 300_000)
       for (const mode of modes) hostile.push(await cluster.startPeer({ NOVACRON_LEDGER_HOSTILE: mode }))
       honest = [cluster.peers[0], ...honest]
     })
@@ -62,7 +66,12 @@ for (const modes of PAIRS) {
       const total = statuses.reduce((a, s) => a + Object.values(s.rejected).reduce((x, y) => x + y, 0), 0)
       const evidence = logs[0].filter(e => e.kind === 'evidence' && e.applied)
       console.log(`# ${modes.join('+')}: rejected ${JSON.stringify(statuses[0].rejected)} at ${honest[0].name}, ${evidence.length} evidence entries, epoch ${statuses[0].epoch}, ${statuses[0].replicas.length} replicas`)
-      assert.ok(total > 0 || evidence.length > 0, 'hostile frames were counted as rejected (or equivocation evidence committed)')
+      if (modes.every(m => m === 'mute')) {
+        // they send nothing to reject: what shows is that honest replicas left the views they led
+        const left = statuses.reduce((a, s) => a + (s.timing?.viewChanges ?? 0) + (s.timing?.leaderSkips ?? 0), 0)
+        console.log(`# mute: views left by the honest replicas ${left}`)
+        assert.ok(left > 0, 'honest replicas left a mute leader\'s views')
+      } else assert.ok(total > 0 || evidence.length > 0, 'hostile frames were counted as rejected (or equivocation evidence committed)')
       // an equivocator caught is out for good (its re-join is refused)
       for (const h of hostile) {
         if (evidence.some(e => e.summary.includes(h.peerId.slice(-6)))) assert.ok(!statuses[0].replicas.some(r => r.peerId === h.peerId), `${h.name}, caught equivocating, is no replica`)

@@ -1,9 +1,11 @@
 /**
  * Byzantine replicas through the ledger shell (in-memory network, seeded delays): 2 of 7 replicas
  * run a hostile mode (core/ledger/hostile.ts) — an equivocating leader with conflicting votes, then
- * forged VRF use with garbage frames. Honest replicas never commit different
- * blocks at a height, entries submitted by honest peers keep committing, rejections are counted,
- * and equivocation evidence gets the equivocating leader removed.
+ * forged VRF use with garbage frames, then two mute replicas (no proposal, no vote, no answer to a
+ * DECISION-REQUEST; probes still answered, so they are not removed as silent). Honest replicas never
+ * commit different blocks at a height, entries submitted by honest peers keep committing (each
+ * within its submit timeout), rejections are counted, equivocation evidence gets the equivocating
+ * leader removed, and the mute leaders' views are left by view change.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -14,17 +16,28 @@ import type { LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
 import { waitFor } from '../_support/wait.ts'
 import { MemNet, ready, seededKey, type MemPeer } from './_memnet.ts'
 
-async function cluster (seed: number, hostile: [LedgerNodeInit['hostile'], LedgerNodeInit['hostile']]): Promise<{ net: MemNet, honest: MemPeer[], bad: MemPeer[] }> {
+/**
+ * 5 honest replicas and 2 hostile ones. With `honestFirst`, the hostile two start only once the 5
+ * honest peers are replicas: a mute replica admitted into a smaller epoch (n = 3, f = 0) would stall
+ * it for good, since it answers probes and so is never removed as silent (docs/ledger.md).
+ */
+async function cluster (seed: number, hostile: [LedgerNodeInit['hostile'], LedgerNodeInit['hostile']], honestFirst = false): Promise<{ net: MemNet, honest: MemPeer[], bad: MemPeer[] }> {
   await ready()
   const net = new MemNet(seed)
   const key = await seededKey(`byz ${seed} genesis`)
   const gid = peerIdFromPrivateKey(key).toString()
   const base: LedgerNodeInit = { genesisPeerId: gid, syncIntervalMs: 500, removeAfterMs: 60_000, maxRejectsPerMinute: 1_000_000 }
-  const honest = [await net.add('g', base, { key })]
-  for (let i = 1; i < 5; i++) honest.push(await net.add(`byz ${seed} ${i}`, base))
-  const bad = [await net.add(`byz ${seed} 5`, { ...base, hostile: hostile[0] }), await net.add(`byz ${seed} 6`, { ...base, hostile: hostile[1] })]
-  await waitFor(() => [...honest, ...bad].every(p => p.node.status().replicas.length === 7), { timeout: 60_000, message: () => `7 replicas (${honest.map(p => p.node.status().replicas.length).join(',')})` })
-  return { net, honest, bad }
+  try {
+    const honest = [await net.add('g', base, { key })]
+    for (let i = 1; i < 5; i++) honest.push(await net.add(`byz ${seed} ${i}`, base))
+    if (honestFirst) await waitFor(() => honest.every(p => p.node.status().replicas.length === 5), { timeout: 60_000, message: () => `5 honest replicas (${honest.map(p => p.node.status().replicas.length).join(',')})` })
+    const bad = [await net.add(`byz ${seed} 5`, { ...base, hostile: hostile[0] }), await net.add(`byz ${seed} 6`, { ...base, hostile: hostile[1] })]
+    await waitFor(() => [...honest, ...bad].every(p => p.node.status().replicas.length === 7), { timeout: 60_000, message: () => `7 replicas (${honest.map(p => p.node.status().replicas.length).join(',')})` })
+    return { net, honest, bad }
+  } catch (err) {
+    await net.stopAll() // or its timers keep the test process alive
+    throw err
+  }
 }
 
 /** Every height held by two honest peers holds the same block. */
@@ -39,8 +52,11 @@ async function agree (honest: MemPeer[]): Promise<number> {
   return top
 }
 
-async function submitMany (from: MemPeer[], count: number, tag: string): Promise<number> {
-  const done = await Promise.all(Array.from({ length: count }, async (_, i) => await from[i % from.length].node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ tag, i })) }, { timeoutMs: 90_000 })))
+/** every entry of the mute test commits within this after its submission */
+const MUTE_BOUND_MS = 60_000
+
+async function submitMany (from: MemPeer[], count: number, tag: string, timeoutMs = 90_000): Promise<number> {
+  const done = await Promise.all(Array.from({ length: count }, async (_, i) => await from[i % from.length].node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ tag, i })) }, { timeoutMs })))
   return Math.max(...done.map(d => d.slot))
 }
 
@@ -89,6 +105,28 @@ test('forged VRF use and garbage frames: safety and progress, rejections counted
     // the garbage mode sends from the once-a-second maintenance pass: batched, the 60 entries can
     // commit before its first round
     await waitFor(() => (honest[2].node.status().rejected.malformed ?? 0) > 0, { timeout: 10_000, message: 'garbage frames are counted as malformed' })
+  } finally {
+    await net.stopAll()
+  }
+})
+
+test('two mute replicas: commits resume by view change within a bound, and honest peers agree', { timeout: 240_000 }, async () => {
+  const { net, honest, bad } = await cluster(13, ['mute', 'mute'], true)
+  const left = (): number => honest.reduce((sum, p) => sum + (p.node.status().timing?.viewChanges ?? 0) + (p.node.status().timing?.leaderSkips ?? 0), 0)
+  try {
+    // every submit commits within MUTE_BOUND_MS (its timeout), mute leaders or not; batched, 20
+    // entries may commit before a mute replica leads a slot, so more come until its view was left
+    let top = await submitMany(honest, 20, 'mute', MUTE_BOUND_MS)
+    await waitFor(async () => {
+      if (left() > 0) return true
+      top = await submitMany(honest, 7, 'more', MUTE_BOUND_MS)
+      return false
+    }, { timeout: 180_000, interval: 10, message: () => `a mute leader's view left (${JSON.stringify(honest.map(p => p.node.status().timing))})` })
+    top = Math.max(top, await submitMany(honest, 10, 'after', MUTE_BOUND_MS))
+    await waitFor(() => honest.every(p => p.node.status().height >= top), { timeout: 30_000, message: 'every honest peer to reach the top' })
+    await agree(honest)
+    // they answered probes: still replicas, so it was the view changes that kept commits going
+    for (const b of bad) assert.ok(honest[0].node.status().replicas.some(r => r.peerId === b.id), 'a mute replica is not removed as silent')
   } finally {
     await net.stopAll()
   }
