@@ -131,7 +131,14 @@ export function createBlobService (components: BlobComponents, init: BlobService
   function local (id: string): Uint8Array | undefined {
     const m = store.getManifest(id)
     if (m == null || !m.chunks.every(c => store.hasChunk(c.hash))) return undefined
-    return assemble(m, h => store.getChunk(h))
+    try {
+      return assemble(m, h => store.getChunk(h))
+    } catch (err) {
+      // a chunk lost or damaged since `has` looked, or a collision a store older than `putBlob`'s
+      // check let in: not held (a fetch gets it again, and storing it replaces the bad chunk)
+      if (err instanceof BlobCorruptError) return undefined
+      throw err
+    }
   }
 
   function held (id: string): boolean {
@@ -246,6 +253,7 @@ export function createBlobService (components: BlobComponents, init: BlobService
     } catch (err) {
       // xxHash64 is not collision-resistant: a local chunk that merely shares a hash (planted by
       // an earlier, self-consistent blob) must not poison this one; fetch every chunk and retry
+      // (storing them then replaces the held chunk: store.ts `putBlob`)
       if (!(err instanceof BlobCorruptError) || stats.chunksLocal === 0) throw err
       got.clear()
       localChunks.clear()
