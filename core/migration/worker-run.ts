@@ -21,7 +21,10 @@
  * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
  * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts), and a fifth
  * the ms this worker has slept for it so far, which the owner leaves out of the task's wall-clock
- * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`).
+ * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`). A sixth is a checkpoint's tag (> 0): with a
+ * checkpoint request, the tag under which the worker remembers its chunks' hashes (dirty.ts
+ * `remember`); with the first copy or pause of a new epoch, the checkpoint that epoch starts from
+ * (its delta lists only the chunks changed since: a move to a target that keeps it), 0 for none.
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
@@ -93,6 +96,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
   const { checkpoint, task, limits } = msg
   const control = new Int32Array(checkpoint.control)
   const epoch = (): number => control.length > 1 ? Atomics.load(control, 1) : 0
+  const base = (): number => control.length > 5 ? Atomics.load(control, 5) : 0
   const mod = { bytes: msg.module, globals: checkpoint.globals, originalBytes: msg.module.length }
   try {
     await initCoreWasm() // xxh64 for the dirty tracking
@@ -116,7 +120,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
           return false
         }
         if (r === CONTROL_COPY_MEMORY) {
-          post({ type: 'memory', delta: tracker.delta(memory(), epoch()) })
+          post({ type: 'memory', delta: tracker.delta(memory(), epoch(), base()) })
           return false
         }
         // a pause the task declines is asked again at the next call
@@ -128,13 +132,14 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
       if (result.kind === 'done') return { type: 'done', output: result.output }
       const snap = result.snapshot
       if (request === CONTROL_PAUSE) {
-        const delta = tracker.delta(snap.memory, epoch())
+        const delta = tracker.delta(snap.memory, epoch(), base())
         post({ type: 'paused', snapshot: encodeSnapshot({ ...snap, memory: new Uint8Array(0) }), delta })
         const next = await inbox.next() as Partial<OwnerMessage> | null
         if (next?.type !== 'resume') return { type: 'failed', error: { name: 'JobWorkerError', message: `a paused task's worker got ${String(next?.type)}, not resume` } }
         tracker.dropScratch() // the move failed: the task runs on here without it
       } else {
         post({ type: 'checkpoint', snapshot: encodeSnapshot(snap) })
+        tracker.remember(snap.memory, base()) // after the post: the owner stores it meanwhile
       }
       request = CONTROL_NONE
       result = await result.resume()
