@@ -203,8 +203,10 @@ export async function migrateOut (
     return { index, hash, chunk }
   })
 
-  // 1. offer (the worker prepares the first full delta's buffer meanwhile)
-  ctx.prepareFull?.()
+  // 1. offer (the worker prepares the first full delta's buffer meanwhile — unless a checkpoint
+  // here may spare the full delta: then only once the target turned out not to keep it)
+  const baseHere = ctx.base?.()
+  if (baseHere == null) ctx.prepareFull?.()
   let have: string[] | undefined
   const refusals: string[] = []
   for (const t of targets) {
@@ -233,8 +235,9 @@ export async function migrateOut (
   // a target keeping the task's last checkpoint (it names every chunk of it): the worker starts
   // from that checkpoint's hashes, so the first delta lists only what changed since — no full
   // delta of all memory, and the chunks the target holds are named, not copied, here
-  const base = seedFrom(ctx.base?.(), have)
+  const base = seedFrom(baseHere, have)
   if (base != null) sender.seed(base.index)
+  else if (baseHere != null) ctx.prepareFull?.()
   rec.seeded = base != null
   let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {

@@ -10,7 +10,7 @@ import type { HeldTask } from '../jobs/worker.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { PauseTimeoutError } from './errors.ts'
 import type { OutgoingContext } from './outgoing.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE, CONTROL_PREPARE } from './worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE, CONTROL_PREPARE, REQUEST_BITS } from './worker-run.ts'
 
 /**
  * control word elements: the request, the dirty-tracking epoch, the memory size (pages), the
@@ -30,6 +30,8 @@ export interface RunningTask {
   checkpointAt: number
   /** the tag of the last checkpoint asked for (the worker remembers its chunks' hashes under it) */
   checkpointTag: number
+  /** the last checkpoint stored here: its worker's tag and its blob (a move's `base`) */
+  lastCheckpoint?: { tag: number, blob: string }
   ended: boolean
   timer?: ReturnType<typeof setInterval>
 }
@@ -89,7 +91,6 @@ export function requestCheckpoint (r: RunningTask, retryMs: number): void {
   if (r.ended || r.migrating || (r.checkpointing && performance.now() - r.checkpointAt < retryMs)) return
   r.checkpointing = true
   r.checkpointAt = performance.now()
-  r.checkpointTag++
-  Atomics.store(r.control, 5, r.checkpointTag)
-  Atomics.store(r.control, 0, CONTROL_CHECKPOINT)
+  r.checkpointTag = (r.checkpointTag + 1) % (1 << (31 - REQUEST_BITS)) || 1
+  Atomics.store(r.control, 0, CONTROL_CHECKPOINT | (r.checkpointTag << REQUEST_BITS))
 }
