@@ -4,7 +4,7 @@
  * frames on the wire, verified on receipt, sizes capped. Public names re-exported by name.
  */
 export { createBlobService } from './service.ts'
-export type { BlobService, BlobServiceInit, BlobComponents, FetchStats } from './service.ts'
+export type { BlobService, BlobServiceInit, BlobComponents, BlobSizeOptions, FetchStats } from './service.ts'
 export { MemoryBlobStore, IndexedBlobStore } from './store.ts'
 export type { BlobStore, BlobStoreInit, MemoryBlobStoreInit, EvictionStats, CollisionStats } from './store.ts'
 export { EvictionIndex, PINNED } from './eviction.ts'

@@ -36,8 +36,15 @@ export class CheckpointKeeper {
     private readonly c: Components,
     private readonly request: MigrationRequester,
     private readonly log: (m: string) => void,
-    private readonly out: (event: string, fields: Record<string, unknown>, human: string) => void
+    private readonly out: (event: string, fields: Record<string, unknown>, human: string) => void,
+    private readonly extraBytes = 64 * 1024 * 1024
   ) {}
+
+  /** a checkpoint's own cap (service-types.ts `checkpointExtraBytes`): its job's memory cap and the extra */
+  private capOf (job: string): { maxBytes: number } | undefined {
+    const memory = this.c.jobs.state.jobs.get(job)?.spec.memoryBytes
+    return memory != null ? { maxBytes: memory + this.extraBytes } : undefined
+  }
 
   /** this peer holds checkpoint blob `id` of `slot` (and says so durably) */
   hold (slot: { job: string, task: number, replica: number }, id: string): void {
@@ -59,7 +66,7 @@ export class CheckpointKeeper {
   async keep (blob: string, from: string, slot: { job: string, task: number, replica: number }): Promise<void> {
     this.storing.add(blob)
     try {
-      const bytes = await this.c.fetchBlob(blob, [from])
+      const bytes = await this.c.fetchBlob(blob, [from], this.capOf(slot.job))
       this.hold(slot, blob)
       this.index(blob, bytes)
     } finally {
@@ -163,7 +170,7 @@ export class CheckpointKeeper {
    */
   async store (r: RunningTask, snapshot: Uint8Array, tag = 0): Promise<void> {
     try {
-      const id = this.c.putBlob(snapshot)
+      const id = this.c.putBlob(snapshot, this.capOf(r.held.job))
       this.hold(r.held, id)
       if (tag > 0) r.lastCheckpoint = { tag, blob: id }
       this.index(id, snapshot) // the task may come back here
@@ -220,7 +227,7 @@ export class CheckpointKeeper {
     const cp = this.c.jobs.state.jobs.get(held.job)?.tasks[held.task]?.slots[held.replica]?.checkpoint
     if (cp == null) return undefined
     try {
-      const bytes = await this.c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...this.c.peers()])
+      const bytes = await this.c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...this.c.peers()], this.capOf(held.job))
       // one an older build took (another snapshot version) does not fit this build's instrumenting
       readSnapshotClockNs(bytes)
       this.hold(held, cp.snapshot)

@@ -57,7 +57,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   let n = 0
   const interval = init.checkpointIntervalMs ?? 30_000
   const request = directRequester(c)
-  const keeper = new CheckpointKeeper(c, request, log, out)
+  const keeper = new CheckpointKeeper(c, request, log, out, init.checkpointExtraBytes)
 
   const arrivals = c.warm != null ? new WarmArrivals(c.warm) : undefined
   /** the task's worker made ahead, with its module, as its offer is accepted (warm-arrivals.ts) */

@@ -12,10 +12,8 @@
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { initCoreWasm } from '../../core-wasm/index.ts'
-import {
-  chunkBlob, createBlobService, MemoryBlobStore, type BlobComponents, type BlobManifest, type BlobService
-} from '../../core/blobs/index.ts'
-import type { RequestHandler } from '../../core/net/index.ts'
+import { chunkBlob, MemoryBlobStore, type BlobManifest, type BlobService } from '../../core/blobs/index.ts'
+import { blobNet as services } from '../_support/blob-net.ts'
 import { seededBytes } from '../_support/seeded-bytes.ts'
 
 before(async () => { await initCoreWasm() })
@@ -30,25 +28,6 @@ class PlantingStore extends MemoryBlobStore {
   plantManifest (manifest: BlobManifest): void {
     this.manifests.set(manifest.id, manifest)
     this.index.addBlob(manifest.id, manifest.chunks.map(c => c.hash))
-  }
-}
-
-/** in-process peers: each service's handler called directly (the unit under test is the blob service) */
-function services (): { of: (peer: string, store: PlantingStore) => BlobService } {
-  const handlers = new Map<string, RequestHandler>()
-  return {
-    of (peer, store) {
-      const components: BlobComponents = {
-        handle: async (_protocol, handler) => { handlers.set(peer, handler) },
-        unhandle: async () => { handlers.delete(peer) },
-        request: async (to, protocol, payload) => {
-          const h = handlers.get(to)
-          if (h == null) throw new Error(`no peer ${to}`)
-          return await h(payload, { peerId: peer, protocol })
-        }
-      }
-      return createBlobService(components, { store })
-    }
   }
 }
 
