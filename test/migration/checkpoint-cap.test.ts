@@ -11,15 +11,13 @@ import { initCoreWasm } from '../../core-wasm/index.ts'
 import { MemoryBlobStore } from '../../core/blobs/index.ts'
 import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
-import { decodeResponse, encodeRequest, type MigrationRequest } from '../../core/migration/protocol-codec.ts'
-import { createMigrationService } from '../../core/migration/service.ts'
+import type { MigrationRequest } from '../../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import { blobNet } from '../_support/blob-net.ts'
 import { seededBytes } from '../_support/seeded-bytes.ts'
 import { waitFor } from '../_support/wait.ts'
+import { HOLDER, KEEPER, keeperService } from './_keeper-fixture.ts'
 
-const HOLDER = '12D3KooWHolderHolderHolderHolderHolderHolderHolder1'
-const KEEPER = '12D3KooWKeeperKeeperKeeperKeeperKeeperKeeperKeeper1'
 const TOKEN = { epoch: 1, slot: 2 }
 const MiB = 1024 * 1024
 const MODULE = 'a'.repeat(64)
@@ -36,33 +34,23 @@ function ledger (memoryBytes: number): JobsState & { add: (at: number, e: JobEnt
 }
 
 /** the keeping peer: its migration service over a blob service that fetches from the holder's */
-function keeperOf (net: ReturnType<typeof blobNet>, state: JobsState, extraBytes?: number): { call: (m: MigrationRequest) => Promise<ReturnType<typeof decodeResponse>>, start: () => Promise<void>, stop: () => Promise<void>, logs: string[] } {
+function keeperOf (net: ReturnType<typeof blobNet>, state: JobsState, extraBytes?: number): { call: ReturnType<typeof keeperService>['call'], start: () => Promise<void>, stop: () => Promise<void>, logs: string[] } {
   const blobs = net.of(KEEPER, new MemoryBlobStore())
   const logs: string[] = []
-  let h: ((req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>) | undefined
-  const unused = async (): Promise<never> => { throw new Error('not used by this test') }
-  const svc = createMigrationService({
-    self: KEEPER,
-    handle: async (_p, handler) => { h = handler },
-    unhandle: async () => {},
-    request: unused,
-    jobs: { state, submit: unused },
-    worker: () => ({ adopt: () => false, capacity: 1, active: [] }),
+  const { svc, call } = keeperService(state, {
     // the job's module (not what this test is about: instrumenting is stubbed) from nowhere; checkpoints from the holder's blob service
     fetchBlob: async (id, providers, o) => id === MODULE ? new Uint8Array([0, 97, 115, 109]) : (await blobs.fetch(id, providers, o)).bytes,
     putBlob: (bytes, o) => blobs.put(bytes, o).id,
     getBlob: id => blobs.get(id),
     hasBlob: id => blobs.has(id),
     removeBlob: id => blobs.remove(id),
-    instrument: async bytes => ({ bytes, globals: [], originalBytes: bytes.length }),
-    peers: () => [],
     log: m => { logs.push(m) }
-  }, { checkpointTasks: false, orphanGraceMs: 0, ...(extraBytes != null ? { checkpointExtraBytes: extraBytes } : {}) })
+  }, extraBytes != null ? { checkpointExtraBytes: extraBytes } : {})
   return {
     logs,
     start: async () => { await blobs.start(); await svc.start() },
     stop: async () => { await svc.stop(); await blobs.stop() },
-    call: async m => { if (h == null) throw new Error('not started'); return decodeResponse(await h(encodeRequest(m), { peerId: HOLDER })) }
+    call
   }
 }
 
