@@ -11,29 +11,44 @@ import type { CheckpointLink, PauseDecision, TaskRunner, WarmWorker } from '../c
 import type { TaskLimits } from '../core/jobs/task-types.ts'
 import type { MemoryDelta, PausedReply } from '../core/jobs/worker-protocol.ts'
 import type { InstrumentedModule } from '../core/migration/instrument.ts'
-import { CONTROL_COPY_MEMORY, CONTROL_PAUSE } from '../core/migration/worker-run.ts'
+import { CONTROL_WORDS } from '../core/migration/task-control.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_PAUSE, REQUEST_BITS } from '../core/migration/worker-run.ts'
 import { createNodeTaskRunner } from '../node-runtime/jobs/runner.ts'
 import { createInstrumenter } from '../node-runtime/migration/instrumenter.ts'
 import { exampleWasm } from '../test/jobs/_examples.ts'
 
-export interface TaskHandle { control: Int32Array, link: CheckpointLink, resumed: Promise<boolean>, stop: () => void, copy: (fresh: boolean) => Promise<MemoryDelta>, pause: (fresh: boolean) => Promise<PausedReply>, decide: (d: PauseDecision) => void, done: Promise<unknown> }
+export interface TaskHandle {
+  control: Int32Array
+  link: CheckpointLink
+  resumed: Promise<boolean>
+  stop: () => void
+  /** a memory delta (`fresh`: a new epoch, from the checkpoint tagged `base` when given) */
+  copy: (fresh: boolean, base?: number) => Promise<MemoryDelta>
+  pause: (fresh: boolean, base?: number) => Promise<PausedReply>
+  /** a checkpoint (the whole snapshot) the worker remembers under `tag` (worker-run.ts) */
+  checkpoint: (tag: number) => Promise<Uint8Array>
+  decide: (d: PauseDecision) => void
+  done: Promise<unknown>
+}
 
 /** A starter of the task (`args`: dirty.c's MiB, % per second, seconds) from a snapshot `from` when given, in a `warm` worker when given. */
 export function taskStarter (runner: TaskRunner, mod: InstrumentedModule, limits: Partial<TaskLimits>, args: string[]): (from?: Uint8Array, warm?: WarmWorker) => TaskHandle {
   return (from, warm) => {
-    const sab = new SharedArrayBuffer(16) // the request, the dirty-tracking epoch, the memory size, the throttle (worker-run.ts)
+    const sab = new SharedArrayBuffer(4 * CONTROL_WORDS) // the request, the dirty-tracking epoch, the memory size, the throttle, the ms slept, a base checkpoint's tag (worker-run.ts)
     const control = new Int32Array(sab)
     const memWaiters: Array<(d: MemoryDelta) => void> = []
     let pauseWaiter: ((s: PausedReply) => void) | undefined
+    let checkpointWaiter: ((s: Uint8Array) => void) | undefined
     let decider: ((d: PauseDecision) => void) | undefined
     let onResumed = (_warm: boolean): void => {}
     const resumed = new Promise<boolean>(resolve => { onResumed = resolve })
     const ac = new AbortController()
+    const newEpoch = (base?: number): void => { Atomics.store(control, 5, base ?? 0); Atomics.add(control, 1, 1) }
     const link: CheckpointLink = {
       spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
       moveFrom: true, // the target's snapshot is built for this run alone
       ...(warm != null ? { warm } : {}), // its worker made ahead, as the service does (warm-arrivals.ts)
-      onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta) },
+      onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta); else checkpointWaiter?.(r.snapshot) },
       onResumed,
       onPaused: async s => await new Promise(resolve => { decider = resolve; pauseWaiter?.(s) })
     }
@@ -46,8 +61,9 @@ export function taskStarter (runner: TaskRunner, mod: InstrumentedModule, limits
       done,
       resumed,
       stop: () => { ac.abort('bench over') },
-      copy: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
-      pause: async fresh => await new Promise(resolve => { if (fresh) Atomics.add(control, 1, 1); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
+      copy: async (fresh, base) => await new Promise(resolve => { if (fresh) newEpoch(base); memWaiters.push(resolve); Atomics.store(control, 0, CONTROL_COPY_MEMORY) }),
+      pause: async (fresh, base) => await new Promise(resolve => { if (fresh) newEpoch(base); pauseWaiter = resolve; Atomics.store(control, 0, CONTROL_PAUSE) }),
+      checkpoint: async tag => await new Promise(resolve => { checkpointWaiter = resolve; Atomics.store(control, 0, CONTROL_CHECKPOINT | (tag << REQUEST_BITS)) }),
       decide: d => { decider?.(d) }
     }
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5]`: live migration of a
+ * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -28,7 +28,8 @@ import { JobsState } from '../core/jobs/state.ts'
 import type { WarmWorker } from '../core/jobs/runner.ts'
 import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
-import { migrateOut, type MigrationRecord } from '../core/migration/outgoing.ts'
+import { migrateOut, type MigrationRecord, type OutgoingBase } from '../core/migration/outgoing.ts'
+import { decodeSnapshot } from '../core/migration/snapshot-codec.ts'
 import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
 import { dirtySetup, filled, taskStarter } from './_migration-task.ts'
 import { median, writeResult } from './_results.ts'
@@ -49,6 +50,8 @@ const THROTTLE = str('throttle', 'on') === 'on'
  * buffer during the offer (outgoing.ts `prepareFull`: the baseline for it) @default on
  */
 const UNPREPARED = str('unprepared', 'on') === 'on'
+/** `--seed on|off`: a warm move starts from the checkpoint the target keeps (outgoing.ts `base`) @default on */
+const SEED = str('seed', 'on') === 'on'
 /** `--warm <seconds,…>`: the ages of the warm target's checkpoint @default 2,5 */
 const WARM = str('warm', '2,5') === 'none' ? [] : str('warm', '2,5').split(',').map(Number)
 if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: seconds, comma-separated, or none`)
@@ -67,7 +70,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -80,6 +83,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   let warm: WarmWorker | undefined
   let checkpoint: { index: ChunkIndex, memory: () => Uint8Array } | undefined
   let checkpointAt: number | undefined
+  let base: OutgoingBase | undefined
   const incoming = new MigrationIncoming({
     state,
     sha256,
@@ -102,9 +106,14 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     // every chunk, back to back), then the task runs on for its age
     // its age counts from the request: the worker copies memory as it was then (the task waits
     // meanwhile, and catches up on its clock after: a copy into fresh pages takes seconds under load)
+    // through the worker's checkpoint request, as a holder's periodic checkpoint: the worker
+    // remembers its chunk hashes (tag 1), so with `--seed on` the move starts from it on both ends
+    // (here source and target share one copy and one index; live peers each make their own)
     checkpointAt = performance.now()
-    const memory = (await task.copy(true)).bytes
-    checkpoint = { index: await indexMemory(memory, 'c'.repeat(64), sha256), memory: () => memory }
+    const memory = decodeSnapshot(await task.checkpoint(1), { viewMemory: true }).memory
+    const index = await indexMemory(memory, 'c'.repeat(64), sha256)
+    checkpoint = { index, memory: () => memory }
+    if (SEED) base = { tag: 1, index, chunk: async i => memory.subarray(i * index.chunkBytes, (i + 1) * index.chunkBytes) }
     await delay(warmAgeS * 1000 - (performance.now() - checkpointAt))
   }
   // the offer's time: the move's start → its first memory request (a round, or the pause)
@@ -122,8 +131,9 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
       return res
     },
     submitHandover: async body => { apply(3, SRC, { kind: 'job.handover', body }); return { handedOver: true } },
-    copyMemory: async fresh => { asked(); return await task.copy(fresh) },
-    pause: async fresh => { asked(); pausedAt = performance.now(); return await task.pause(fresh) },
+    copyMemory: async (fresh, b) => { asked(); return await task.copy(fresh, b) },
+    pause: async (fresh, b) => { asked(); pausedAt = performance.now(); return await task.pause(fresh, b) },
+    base: () => base,
     decide: task.decide,
     ...(mode !== 'stop-and-copy-unprepared' ? { prepareFull: () => { Atomics.compareExchange(task.control, 0, 0, CONTROL_PREPARE) } } : {}),
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
@@ -140,7 +150,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, seeded: rec.seeded === true, offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
@@ -154,7 +164,7 @@ for (const l of links) {
     for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, warm))
     const name = warm == null ? mode : `${mode}-warm-${warm}s`
     const row = {
-      ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))) } : {}),
+      ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))), seededRuns: runs.filter(r => r.seeded).length } : {}),
       offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
       resumeMs: Math.round(median(runs.map(r => r.resumeMs))),
@@ -176,7 +186,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

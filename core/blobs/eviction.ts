@@ -83,6 +83,16 @@ export class EvictionIndex {
     return free
   }
 
+  /**
+   * The blobs whose manifests list chunk `hash`: a scan of every blob (only an xxHash64 collision
+   * asks, and those are rare), so no reverse map is kept for it.
+   */
+  blobsWith (hash: string): string[] {
+    const ids: string[] = []
+    for (const [id, e] of this.blobs) if (e.chunks.includes(hash)) ids.push(id)
+    return ids
+  }
+
   /** Marks a blob as just used (it moves to the back of the eviction order). */
   touch (id: string): void {
     const e = this.blobs.get(id)

@@ -4,9 +4,9 @@
  * frames on the wire, verified on receipt, sizes capped. Public names re-exported by name.
  */
 export { createBlobService } from './service.ts'
-export type { BlobService, BlobServiceInit, BlobComponents, FetchStats } from './service.ts'
+export type { BlobService, BlobServiceInit, BlobComponents, BlobSizeOptions, FetchStats } from './service.ts'
 export { MemoryBlobStore, IndexedBlobStore } from './store.ts'
-export type { BlobStore, BlobStoreInit, MemoryBlobStoreInit, EvictionStats } from './store.ts'
+export type { BlobStore, BlobStoreInit, MemoryBlobStoreInit, EvictionStats, CollisionStats } from './store.ts'
 export { EvictionIndex, PINNED } from './eviction.ts'
 export type { BlobRetention, EvictionPlan } from './eviction.ts'
 export { blobId, chunkBlob, assemble, assertBlobId, CHUNKING, MAX_CHUNK_BYTES } from './manifest.ts'

@@ -6,8 +6,9 @@
  * xxHash64 and length as it arrives (a bad one is asked for again, from the next provider), and
  * the whole blob against its SHA-256 before anything fetched is stored.
  *
- * Limits, all explicit: a blob over `maxBlobBytes` is refused by `put` and, from a provider's
- * manifest, before any chunk is fetched; a chunk request holds at most 256 chunks and about
+ * Limits, all explicit: a blob over `maxBlobBytes` (or a call's own `maxBytes`: a checkpoint is
+ * bounded by its job's memory cap instead) is refused by `put` and, from a provider's manifest,
+ * before any chunk is fetched; the store's cap bounds all blobs together; a chunk request holds at most 256 chunks and about
  * `batchBytes` of chunk data; a response at most `maxResponseBytes`; decompression is capped at the
  * chunk's declared length. A peer's malformed message is a typed error at the caller and an error
  * response at the responder; it never throws into the event loop.
@@ -59,11 +60,17 @@ export interface FetchStats {
   requests: number
 }
 
+/** A per-call cap on a blob's size, for callers that know a bound of their own (a checkpoint: its job's memory cap). */
+export interface BlobSizeOptions {
+  /** largest blob this call stores or fetches @default the service's `maxBlobBytes` */
+  maxBytes?: number
+}
+
 export interface BlobService {
   start: () => Promise<void>
   stop: () => Promise<void>
   /** stores a blob; returns its manifest (`id` is its SHA-256) */
-  put: (bytes: Uint8Array) => BlobManifest
+  put: (bytes: Uint8Array, opts?: BlobSizeOptions) => BlobManifest
   /** the blob when every chunk is held locally */
   get: (id: string) => Uint8Array | undefined
   /**
@@ -83,7 +90,7 @@ export interface BlobService {
   /** forgets a blob here (its chunks no other blob here uses): the chunk bytes freed */
   remove: (id: string) => number
   /** the blob, from the local store or from `providers` (peer ids, tried in order) */
-  fetch: (id: string, providers: string[]) => Promise<{ bytes: Uint8Array, stats: FetchStats }>
+  fetch: (id: string, providers: string[], opts?: BlobSizeOptions) => Promise<{ bytes: Uint8Array, stats: FetchStats }>
   readonly store: BlobStore
   /** requests this peer served, and the ones it refused as malformed */
   readonly served: { manifests: number, chunks: number, malformed: number }
@@ -131,7 +138,14 @@ export function createBlobService (components: BlobComponents, init: BlobService
   function local (id: string): Uint8Array | undefined {
     const m = store.getManifest(id)
     if (m == null || !m.chunks.every(c => store.hasChunk(c.hash))) return undefined
-    return assemble(m, h => store.getChunk(h))
+    try {
+      return assemble(m, h => store.getChunk(h))
+    } catch (err) {
+      // a chunk lost or damaged since `has` looked, or a collision a store older than `putBlob`'s
+      // check let in: not held (a fetch gets it again, and storing it replaces the bad chunk)
+      if (err instanceof BlobCorruptError) return undefined
+      throw err
+    }
   }
 
   function held (id: string): boolean {
@@ -160,13 +174,21 @@ export function createBlobService (components: BlobComponents, init: BlobService
     return decodeResponse(res)
   }
 
-  async function manifestFrom (id: string, providers: string[], stats: FetchStats): Promise<BlobManifest> {
+  /** the cap of one call: its own (a positive safe integer), else the service's */
+  function capOf (opts: BlobSizeOptions | undefined): number {
+    const cap = opts?.maxBytes
+    if (cap == null) return maxBlobBytes
+    if (!Number.isSafeInteger(cap) || cap <= 0) throw new RangeError(`maxBytes must be a positive whole number, got ${String(cap)}`)
+    return cap
+  }
+
+  async function manifestFrom (id: string, providers: string[], stats: FetchStats, cap: number): Promise<BlobManifest> {
     const problems: string[] = []
     for (const peer of providers) {
       try {
         const res = await ask(peer, encodeRequest({ type: 'manifest', id }), stats)
         if (res.type === 'manifest' && res.manifest.id === id) {
-          if (res.manifest.size > maxBlobBytes) throw new BlobTooLargeError(`blob ${id} is ${res.manifest.size} bytes; the cap is ${maxBlobBytes}`)
+          if (res.manifest.size > cap) throw new BlobTooLargeError(`blob ${id} is ${res.manifest.size} bytes; the cap is ${cap}`)
           return res.manifest
         }
         problems.push(`${peer}: ${res.type === 'notFound' ? 'not found' : 'answered with something else'}`)
@@ -218,15 +240,16 @@ export function createBlobService (components: BlobComponents, init: BlobService
     }
   }
 
-  async function fetchBlob (id: string, providers: string[]): Promise<{ bytes: Uint8Array, stats: FetchStats }> {
+  async function fetchBlob (id: string, providers: string[], opts?: BlobSizeOptions): Promise<{ bytes: Uint8Array, stats: FetchStats }> {
     assertBlobId(id)
+    const cap = capOf(opts)
     const stats: FetchStats = { chunks: 0, chunksLocal: 0, chunksFetched: 0, corruptChunks: 0, bytesOnWire: 0, requests: 0 }
     const have = local(id)
     if (have != null) {
       stats.chunks = stats.chunksLocal = new Set(store.getManifest(id)?.chunks.map(c => c.hash)).size
       return { bytes: have, stats }
     }
-    const manifest = await manifestFrom(id, providers, stats)
+    const manifest = await manifestFrom(id, providers, stats, cap)
     const distinct = [...new Map(manifest.chunks.map(c => [c.hash, c])).values()]
     stats.chunks = distinct.length
     // the local chunks this blob shares are copied now: the store may evict them while the rest
@@ -246,6 +269,7 @@ export function createBlobService (components: BlobComponents, init: BlobService
     } catch (err) {
       // xxHash64 is not collision-resistant: a local chunk that merely shares a hash (planted by
       // an earlier, self-consistent blob) must not poison this one; fetch every chunk and retry
+      // (storing them then replaces the held chunk: store.ts `putBlob`)
       if (!(err instanceof BlobCorruptError) || stats.chunksLocal === 0) throw err
       got.clear()
       localChunks.clear()
@@ -271,9 +295,10 @@ export function createBlobService (components: BlobComponents, init: BlobService
       started = false
       await components.unhandle(BLOBS_PROTOCOL)
     },
-    put (bytes) {
+    put (bytes, opts) {
       if (!(bytes instanceof Uint8Array)) throw new TypeError('a blob must be a Uint8Array')
-      if (bytes.length > maxBlobBytes) throw new BlobTooLargeError(`blob of ${bytes.length} bytes is over the cap of ${maxBlobBytes}`)
+      const cap = capOf(opts)
+      if (bytes.length > cap) throw new BlobTooLargeError(`blob of ${bytes.length} bytes is over the cap of ${cap}`)
       const { manifest, chunks } = chunkBlob(bytes)
       store.putBlob(manifest, chunks)
       return manifest

@@ -23,7 +23,10 @@ export interface BlobStore {
    * Stores a blob: its manifest and those of `chunks` (hash → bytes, every chunk it lacks) that the
    * store does not hold yet, evicting least recently used blobs that are not pinned when it is
    * full. `BlobOverStoreCapError` when the blob alone is larger than the cap, `BlobStoreFullError`
-   * when pinned blobs leave no room (nothing is evicted or written then).
+   * when pinned blobs leave no room (nothing is evicted or written then). A chunk given here whose
+   * name is held with other bytes (an xxHash64 collision: names are not collision-resistant) replaces
+   * the held one, and the blobs that listed the old bytes are forgotten (they could no longer be
+   * read; a fetch gets them again): what the store says it holds, it can always assemble.
    */
   putBlob: (manifest: BlobManifest, chunks: ReadonlyMap<string, Uint8Array>) => void
   /**
@@ -37,7 +40,11 @@ export interface BlobStore {
   readonly maxBytes: number
   /** what eviction removed so far */
   readonly evicted: EvictionStats
+  /** chunks replaced because another blob's chunk had the same name, and the blobs forgotten with them */
+  readonly collisions: CollisionStats
 }
+
+export interface CollisionStats { chunks: number, blobs: number }
 
 export interface EvictionStats { blobs: number, chunks: number, bytes: number }
 
@@ -54,6 +61,7 @@ export abstract class IndexedBlobStore implements BlobStore {
   protected readonly manifests = new Map<string, BlobManifest>()
   readonly maxBytes: number
   readonly evicted: EvictionStats = { blobs: 0, chunks: 0, bytes: 0 }
+  readonly collisions: CollisionStats = { chunks: 0, blobs: 0 }
   private readonly retention: BlobRetention | undefined
 
   constructor (init: BlobStoreInit, defaultMaxBytes: number) {
@@ -89,9 +97,13 @@ export abstract class IndexedBlobStore implements BlobStore {
     const sizes = new Map(manifest.chunks.map(c => [c.hash, c.length]))
     let total = 0
     let need = 0
+    const clashes: string[] = []
     for (const [hash, length] of sizes) {
       total += length
-      if (!this.index.hasChunk(hash)) need += length
+      const given = chunks.get(hash)
+      const clash = given != null && this.index.hasChunk(hash) && this.clashes(hash, given)
+      if (clash) clashes.push(hash)
+      if (clash || !this.index.hasChunk(hash)) need += length
     }
     if (total > this.maxBytes) throw new BlobOverStoreCapError(`blob ${manifest.id} needs ${total} bytes of chunks; the store's cap is ${this.maxBytes}`)
     for (const hash of sizes.keys()) {
@@ -104,6 +116,7 @@ export abstract class IndexedBlobStore implements BlobStore {
     this.evicted.blobs += plan.blobs.length
     this.evicted.chunks += plan.chunks.length
     this.evicted.bytes += plan.bytes
+    for (const hash of clashes) this.replaceClash(hash, manifest.id, sizes)
     for (const hash of sizes.keys()) {
       if (this.index.hasChunk(hash)) continue
       const bytes = chunks.get(hash) as Uint8Array
@@ -131,6 +144,34 @@ export abstract class IndexedBlobStore implements BlobStore {
     return freed
   }
 
+  /**
+   * Whether the held chunk `hash` has other bytes than `given`. Reads the held chunk (a map lookup in
+   * memory, a file read on disk): the cost of a name that is not collision-resistant. A held chunk
+   * the read finds damaged is dropped by the store, so it is then simply not held.
+   */
+  private clashes (hash: string, given: Uint8Array): boolean {
+    const held = this.readChunk(hash)
+    if (held == null || held === given) return false
+    return !sameBytes(held, given)
+  }
+
+  /**
+   * Makes room for the new bytes of chunk `hash`: the blobs (other than `keep`, the one being
+   * stored) that list its old bytes are forgotten with the chunks only they listed, then the chunk.
+   */
+  private replaceClash (hash: string, keep: string, stored: ReadonlyMap<string, number>): void {
+    for (const id of this.index.blobsWith(hash)) {
+      if (id === keep) continue
+      const free = this.index.removeBlob(id)
+      this.manifests.delete(id)
+      this.deleteManifest(id)
+      for (const h of free) if (!stored.has(h)) this.dropChunk(h)
+      this.collisions.blobs++
+    }
+    this.dropChunk(hash)
+    this.collisions.chunks++
+  }
+
   /** Removes a blob's manifest (its chunks stay until a plan frees them). */
   protected dropBlob (id: string): void {
     this.index.removeBlob(id)
@@ -143,6 +184,21 @@ export abstract class IndexedBlobStore implements BlobStore {
     this.index.removeChunk(hash)
     this.deleteChunk(hash)
   }
+}
+
+/** Byte equality, four bytes a step where both views are aligned (chunks are, as stored and cut). */
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let i = 0
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const n = a.length >>> 2
+    const a4 = new Uint32Array(a.buffer, a.byteOffset, n)
+    const b4 = new Uint32Array(b.buffer, b.byteOffset, n)
+    for (; i < n; i++) if (a4[i] !== b4[i]) return false
+    i = n << 2
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 export interface MemoryBlobStoreInit extends BlobStoreInit {

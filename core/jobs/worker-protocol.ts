@@ -14,7 +14,8 @@
  *
  *   worker → owner  { type: 'memory', delta }        the memory chunks changed since the last copy
  *                                                    (all of them on a new tracking epoch): pre-copy
- *   worker → owner  { type: 'checkpoint', snapshot } a snapshot taken on the way (the task runs on)
+ *   worker → owner  { type: 'checkpoint', snapshot, tag } a snapshot taken on the way (the task runs on;
+ *                   `tag`: the owner's tag of the request, under which the worker remembers it)
  *   worker → owner  { type: 'resumed', warm }        a run restored `from` a snapshot has reached the
  *                                                    call it was paused in: it runs again (`warm`: in
  *                                                    the instance a `warm` message made)
@@ -89,7 +90,7 @@ export type WorkerReply =
   | { type: 'done', output: TaskOutput }
   | { type: 'failed', error: SerializedJobError }
   | { type: 'memory', delta: MemoryDelta }
-  | { type: 'checkpoint', snapshot: Uint8Array }
+  | { type: 'checkpoint', snapshot: Uint8Array, tag?: number }
   | { type: 'resumed', warm: boolean }
   | PausedReply
 

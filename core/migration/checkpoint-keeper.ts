@@ -12,6 +12,7 @@ import type { JobEvent } from '../jobs/state.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
 import { decodeChunkIndex, encodeChunkIndex, indexMemory, type ChunkIndex } from './chunk-index.ts'
 import type { MigrationRequester } from './direct-request.ts'
+import type { OutgoingBase } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse } from './protocol-codec.ts'
 import type { CheckpointStats, MigrationComponents } from './service-types.ts'
 import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
@@ -35,8 +36,15 @@ export class CheckpointKeeper {
     private readonly c: Components,
     private readonly request: MigrationRequester,
     private readonly log: (m: string) => void,
-    private readonly out: (event: string, fields: Record<string, unknown>, human: string) => void
+    private readonly out: (event: string, fields: Record<string, unknown>, human: string) => void,
+    private readonly extraBytes = 64 * 1024 * 1024
   ) {}
+
+  /** a checkpoint's own cap (service-types.ts `checkpointExtraBytes`): its job's memory cap and the extra */
+  private capOf (job: string): { maxBytes: number } | undefined {
+    const memory = this.c.jobs.state.jobs.get(job)?.spec.memoryBytes
+    return memory != null ? { maxBytes: memory + this.extraBytes } : undefined
+  }
 
   /** this peer holds checkpoint blob `id` of `slot` (and says so durably) */
   hold (slot: { job: string, task: number, replica: number }, id: string): void {
@@ -58,7 +66,7 @@ export class CheckpointKeeper {
   async keep (blob: string, from: string, slot: { job: string, task: number, replica: number }): Promise<void> {
     this.storing.add(blob)
     try {
-      const bytes = await this.c.fetchBlob(blob, [from])
+      const bytes = await this.c.fetchBlob(blob, [from], this.capOf(slot.job))
       this.hold(slot, blob)
       this.index(blob, bytes)
     } finally {
@@ -155,11 +163,16 @@ export class CheckpointKeeper {
     }
   }
 
-  /** Stores a checkpoint here, has another peer keep it, and records it in the ledger. */
-  async store (r: RunningTask, snapshot: Uint8Array): Promise<void> {
+  /**
+   * Stores a checkpoint here, has another peer keep it, and records it in the ledger. `tag`: the
+   * worker's tag for it (it remembers the checkpoint's chunk hashes under it): the task's
+   * `lastCheckpoint`, a later move's base.
+   */
+  async store (r: RunningTask, snapshot: Uint8Array, tag = 0): Promise<void> {
     try {
-      const id = this.c.putBlob(snapshot)
+      const id = this.c.putBlob(snapshot, this.capOf(r.held.job))
       this.hold(r.held, id)
+      if (tag > 0) r.lastCheckpoint = { tag, blob: id }
       this.index(id, snapshot) // the task may come back here
       const { job, task, replica, token } = r.held
       const keepers = this.c.peers().filter(p => p !== this.c.self)
@@ -183,12 +196,38 @@ export class CheckpointKeeper {
     }
   }
 
+  /** The memory of checkpoint blob `id` held here (a view into the blob's bytes), if it reads. */
+  memoryOf (id: string): Uint8Array | undefined {
+    const bytes = this.c.getBlob?.(id)
+    return bytes != null ? decodeSnapshot(bytes, { viewMemory: true }).memory : undefined
+  }
+
+  /**
+   * The task's last checkpoint stored here as a move's base (outgoing.ts): its worker's tag, its
+   * index (made here from its bytes), and its chunks, read only for one a target claimed but lacks.
+   * Undefined until it is indexed.
+   */
+  base (r: RunningTask): OutgoingBase | undefined {
+    const last = r.lastCheckpoint
+    const index = last != null ? this.indexOf(last.blob) : undefined
+    if (last == null || index == null) return undefined
+    let memory: Uint8Array | undefined
+    return {
+      tag: last.tag,
+      index,
+      chunk: async i => {
+        try { memory ??= this.memoryOf(last.blob) } catch (err) { this.log(`checkpoint blob ${last.blob.slice(0, 12)}… does not read: ${err instanceof Error ? err.message : String(err)}`) }
+        return memory?.subarray(i * index.chunkBytes, (i + 1) * index.chunkBytes)
+      }
+    }
+  }
+
   /** The slot's last recorded checkpoint (a task claimed again after its holder vanished), if any can be fetched and read. */
   async last (held: HeldTask): Promise<Uint8Array | undefined> {
     const cp = this.c.jobs.state.jobs.get(held.job)?.tasks[held.task]?.slots[held.replica]?.checkpoint
     if (cp == null) return undefined
     try {
-      const bytes = await this.c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...this.c.peers()])
+      const bytes = await this.c.fetchBlob(cp.snapshot, [cp.keeper, cp.by, ...this.c.peers()], this.capOf(held.job))
       // one an older build took (another snapshot version) does not fit this build's instrumenting
       readSnapshotClockNs(bytes)
       this.hold(held, cp.snapshot)

@@ -48,6 +48,11 @@ export class ChunkDigests {
     if (!this.map.has(hash)) this.map.set(hash, this.hashSync != null ? this.hashSync(chunk) : sha256(chunk))
   }
 
+  /** a SHA-256 known already (a checkpoint's index: digest of bytes this peer hashed itself) */
+  set (hash: string, sha: Uint8Array): void {
+    if (!this.map.has(hash)) this.map.set(hash, sha)
+  }
+
   has (hash: string): boolean { return this.map.has(hash) }
   get (hash: string): Uint8Array | Promise<Uint8Array> | undefined { return this.map.get(hash) }
   delete (hash: string): void { this.map.delete(hash) }

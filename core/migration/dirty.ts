@@ -28,6 +28,8 @@ export class DirtyTracker {
   private scratch: Uint8Array | undefined
   /** a buffer made ready for the next delta that lists every chunk (`prepare`), and when */
   private prepared: { bytes: Uint8Array, at: number } | undefined
+  /** the chunks' hashes at the last checkpoint (`remember`), under the owner's tag for it */
+  private base: { tag: number, hashes: BigUint64Array } | undefined
 
   /**
    * `reuse`: a delta that does not list every chunk is written into one shared buffer kept from
@@ -64,6 +66,19 @@ export class DirtyTracker {
     if (this.prepared != null && now - this.prepared.at > maxAgeMs) this.prepared = undefined
   }
 
+  /**
+   * Remembers the hashes of `memory`'s chunks as of a checkpoint the owner tags `tag` (> 0): a
+   * later epoch started from that tag (`delta`'s `base`) lists only the chunks changed since, so a
+   * move to a target that keeps that checkpoint sends no full delta (one xxh64 pass, no copy).
+   */
+  remember (memory: Uint8Array, tag: number): void {
+    if (!(tag > 0)) return
+    const n = Math.ceil(memory.length / this.chunkBytes)
+    const hashes = this.base?.hashes.length === n ? this.base.hashes : new BigUint64Array(n)
+    for (let i = 0; i < n; i++) hashes[i] = xxh64(memory.subarray(i * this.chunkBytes, Math.min((i + 1) * this.chunkBytes, memory.length)))
+    this.base = { tag, hashes }
+  }
+
   /** whether a prepared buffer is held */
   get hasPrepared (): boolean { return this.prepared != null }
 
@@ -80,14 +95,24 @@ export class DirtyTracker {
 
   /**
    * The chunks of `memory` (a view of the live memory) that changed since the last delta of the
-   * same `epoch` — every chunk under a new epoch — copied out; from now on they count as sent.
+   * same `epoch` — under a new epoch every chunk, or, when `base` is the tag of the checkpoint
+   * remembered here (`remember`), the chunks changed since that checkpoint — copied out; from now
+   * on they count as sent.
    */
-  delta (memory: Uint8Array, epoch: number): MemoryDelta {
+  delta (memory: Uint8Array, epoch: number, base = 0): MemoryDelta {
     const cb = this.chunkBytes
     const n = Math.ceil(memory.length / cb)
-    const full = epoch !== this.epoch
+    const fresh = epoch !== this.epoch
+    const seeded = fresh && base > 0 && this.base?.tag === base
+    const full = fresh && !seeded
     this.epoch = epoch
     if (full) this.known = 0
+    if (seeded && this.base != null) {
+      const from = this.base.hashes
+      if (this.hashes.length < from.length) this.hashes = new BigUint64Array(from.length)
+      this.hashes.set(from)
+      this.known = Math.min(from.length, n)
+    }
     if (this.hashes.length < n) {
       const grown = new BigUint64Array(n)
       grown.set(this.hashes)

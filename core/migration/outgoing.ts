@@ -26,6 +26,7 @@ import type { MemoryDelta } from '../jobs/worker-protocol.ts'
 import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
+import type { ChunkIndex } from './chunk-index.ts'
 import { PreCopySender, type RoundPlan } from './precopy.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
@@ -51,6 +52,8 @@ export interface MigrationRecord {
   resentChunks: number
   /** chunks the target said it held already (from a checkpoint of the task it keeps): never sent */
   targetHad?: number
+  /** whether the first delta started from the task's checkpoint the target keeps (no full delta) */
+  seeded?: boolean
   /** the highest throttle (% of the task's time slept) pre-copy set to converge, if any */
   throttlePct?: number
   /**
@@ -74,14 +77,23 @@ export interface OutgoingContext {
   submitHandover: (body: HandoverEntry) => Promise<{ handedOver: boolean, why?: string }>
   /**
    * the running task's memory chunks changed since the last call (`fresh`: start tracking anew,
-   * every chunk), or undefined when it ended first
+   * every chunk — or, with `base`, the tag of the checkpoint `base()` names, every chunk changed
+   * since it), or undefined when it ended first
    */
-  copyMemory: (fresh: boolean) => Promise<MemoryDelta | undefined>
+  copyMemory: (fresh: boolean, base?: number) => Promise<MemoryDelta | undefined>
   /**
    * pauses the task: its snapshot encoded without memory and the chunks changed since the last
-   * `copyMemory` (`fresh`: every chunk), or undefined when it ended first
+   * `copyMemory` (`fresh`: every chunk, or with `base` those changed since that checkpoint), or
+   * undefined when it ended first
    */
-  pause: (fresh: boolean) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
+  pause: (fresh: boolean, base?: number) => Promise<{ snapshot: Uint8Array, delta: MemoryDelta } | undefined>
+  /**
+   * the task's last checkpoint held here, which a target keeping it need not be sent: the tag its
+   * worker remembers it under, its chunk index (chunk-index.ts: names and SHA-256s by index, made
+   * here from its bytes) and a reader of its chunks (to send one the target claimed but lacks)
+   * @default none: every move starts with a full delta
+   */
+  base?: () => OutgoingBase | undefined
   /**
    * asks the task's worker to make the buffer of a delta listing every chunk ready while the
    * offer goes out (dirty.ts `prepare`), so that the first full delta — the pause's, with no
@@ -100,6 +112,12 @@ export interface OutgoingContext {
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
+}
+
+export interface OutgoingBase {
+  tag: number
+  index: ChunkIndex
+  chunk: (i: number) => Promise<Uint8Array | undefined>
 }
 
 export interface OutgoingOptions {
@@ -185,8 +203,10 @@ export async function migrateOut (
     return { index, hash, chunk }
   })
 
-  // 1. offer (the worker prepares the first full delta's buffer meanwhile)
-  ctx.prepareFull?.()
+  // 1. offer (the worker prepares the first full delta's buffer meanwhile — unless a checkpoint
+  // here may spare the full delta: then only once the target turned out not to keep it)
+  const baseHere = ctx.base?.()
+  if (baseHere == null) ctx.prepareFull?.()
   let have: string[] | undefined
   const refusals: string[] = []
   for (const t of targets) {
@@ -212,6 +232,13 @@ export async function migrateOut (
   rec.to = target
   rec.targetHad = have.length
   const sender = new PreCopySender({ targetHas: have, ...(ctx.sha256 != null ? { sha256: ctx.sha256 } : {}) })
+  // a target keeping the task's last checkpoint (it names every chunk of it): the worker starts
+  // from that checkpoint's hashes, so the first delta lists only what changed since — no full
+  // delta of all memory, and the chunks the target holds are named, not copied, here
+  const base = seedFrom(baseHere, have)
+  if (base != null) sender.seed(base.index)
+  else if (baseHere != null) ctx.prepareFull?.()
+  rec.seeded = base != null
   let paused: { snapshot: Uint8Array, delta: MemoryDelta } | undefined
   try {
     // 2. pre-copy while the task runs; stop once a round is small, not at most `converge` of the
@@ -221,7 +248,7 @@ export async function migrateOut (
     const steps = ctx.throttle != null ? [...(opts.throttleSteps ?? [50, 75, 90])] : []
     const maxSent = steps.length > 0 ? 3 : 2 // × memory
     for (let r = 0; r < (opts.maxRounds ?? 8); r++) {
-      const delta = await ctx.copyMemory(r === 0)
+      const delta = await ctx.copyMemory(r === 0, base?.tag)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
       const plan = sender.apply(delta)
       rec.rounds++
@@ -239,7 +266,7 @@ export async function migrateOut (
     }
     // 3. stop-and-copy
     const pausedAt = performance.now()
-    paused = await ctx.pause(rec.rounds === 0)
+    paused = await ctx.pause(rec.rounds === 0, base?.tag)
     if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
     const pausedMs = performance.now()
     rec.memoryBytes = paused.delta.memoryBytes
@@ -259,7 +286,13 @@ export async function migrateOut (
       // each missing name once, at an index that holds it (the target copies it to the others)
       const missing: BatchChunk[] = []
       const want = new Set(res.hashes)
-      for (const [i, c] of last.recipe.chunks.entries()) if (want.delete(c.hash)) missing.push({ index: i, hash: c.hash, chunk: sender.chunkAt(i) })
+      for (const [i, c] of last.recipe.chunks.entries()) {
+        if (!want.delete(c.hash)) continue
+        // a chunk no delta carried is the base checkpoint's (the worker found it unchanged)
+        const chunk = sender.chunkAt(i) ?? await base?.chunk(i)
+        if (chunk == null) throw new MigrationFailedError(`the target lacks chunk ${c.hash}, which it claimed, and the checkpoint here no longer has it`)
+        missing.push({ index: i, hash: c.hash, chunk })
+      }
       rec.resentChunks += missing.length
       await sendChunks(missing)
     }
@@ -286,4 +319,12 @@ export async function migrateOut (
     void call({ type: 'abort', id: task.id }).catch((e: unknown) => { ctx.log(`abort to ${target}: ${e instanceof Error ? e.message : String(e)}`) })
     throw err instanceof MigrationFailedError ? err : new MigrationFailedError(rec.error)
   }
+}
+
+/** The base to start from when the target named every chunk of it (a keeper of that checkpoint). */
+function seedFrom (base: OutgoingBase | undefined, have: readonly string[]): OutgoingBase | undefined {
+  if (base == null || base.tag <= 0 || base.index.count === 0) return undefined
+  const held = new Set(have)
+  for (const name of base.index.names()) if (!held.has(name)) return undefined
+  return base
 }

@@ -20,6 +20,7 @@ import * as decoding from 'lib0/decoding'
 import { applyDelta, chunkData, DedupError, decompressFrame, xxh64Hex, type ChunkingOptions, type ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
 import type { MemoryDelta } from '../jobs/worker-protocol.ts'
+import type { ChunkIndex } from './chunk-index.ts'
 import { ChunkDigests, type SyncSha256 } from './digest.ts'
 import { chunkName, DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { readStoredFrame } from './stored-frame.ts'
@@ -79,6 +80,8 @@ export class PreCopySender {
   /** each chunk's name, by index (`apply`) */
   private names: string[] = []
   private chunkBytes = 0
+  /** seeded (`seed`): by index, whether the mirror holds the chunk (a delta carried it) */
+  private mirrored: Uint8Array | undefined
 
   constructor (init: PreCopyInit = {}) {
     this.known = new Set(init.targetHas ?? [])
@@ -114,19 +117,37 @@ export class PreCopySender {
   }
 
   /**
+   * Starts from a checkpoint of the task that both sides hold (the target keeps it; its index was
+   * made here from this peer's copy): its names by index and their SHA-256s count as the memory's
+   * until a delta says otherwise, so the first delta need not list every chunk (the worker's
+   * tracker starts from the same checkpoint: dirty.ts `remember`). Chunks no delta carried are not
+   * in the mirror (`chunkAt` is undefined for them: the caller reads the checkpoint).
+   */
+  seed (index: ChunkIndex): void {
+    if (this.mirror != null || this.names.length > 0) throw new RangeError('seed a sender before its first delta')
+    this.chunkBytes = index.chunkBytes
+    for (let i = 0; i < index.count; i++) {
+      const name = index.name(i)
+      this.names[i] = name
+      this.digests.set(name, index.sha(i))
+    }
+    this.mirrored = new Uint8Array(index.count)
+  }
+
+  /**
    * Plans one round from the worker's memory delta (dirty.ts: the chunks changed since its last
    * one, hashed there): the changed chunks outside what the target holds are sent. The first
    * delta of a migration must list every chunk; later ones patch the mirror of memory kept here.
    */
   apply (delta: MemoryDelta): RoundPlan {
     const { memoryBytes, chunkBytes: cb, indices, hashes, bytes } = delta
-    if (this.mirror == null && !delta.full) throw new RangeError('the first memory delta of a migration must list every chunk')
-    if (this.mirror != null && cb !== this.chunkBytes) throw new RangeError(`the memory delta's chunks are ${cb} bytes, not ${this.chunkBytes}`)
+    if (this.mirror == null && !delta.full && this.mirrored == null) throw new RangeError('the first memory delta of a migration must list every chunk (or the sender be seeded)')
+    if ((this.mirror != null || this.mirrored != null) && cb !== this.chunkBytes) throw new RangeError(`the memory delta's chunks are ${cb} bytes, not ${this.chunkBytes}`)
     if (this.mirror != null && memoryBytes < this.mirror.length) throw new RangeError('linear memory does not shrink')
     const n = Math.ceil(memoryBytes / cb)
     if (indices.length !== hashes.length || (delta.full && indices.length !== n)) throw new RangeError('a memory delta whose lists do not match')
     this.chunkBytes = cb
-    if (this.mirror == null && delta.full && bytes.length === memoryBytes) this.mirror = bytes // the whole memory, in order
+    if (this.mirror == null && delta.full && bytes.length === memoryBytes && this.mirrored == null) this.mirror = bytes // the whole memory, in order
     else if (this.mirror == null || this.mirror.length < memoryBytes) {
       const grown = new Uint8Array(memoryBytes)
       if (this.mirror != null) grown.set(this.mirror)
@@ -148,6 +169,7 @@ export class PreCopySender {
       const chunk = bytes.subarray(pos, pos + len)
       pos += len
       if (mirror !== bytes) mirror.set(chunk, off)
+      if (this.mirrored != null) this.mirrored = markAt(this.mirrored, i)
       const name = chunkName(hashes[k])
       this.names[i] = name
       if (!this.digests.has(name)) this.digests.add(name, chunk)
@@ -165,12 +187,24 @@ export class PreCopySender {
     return { recipe, send, index, sentBytes: sent, totalBytes: memoryBytes }
   }
 
-  /** The bytes of chunk `i` of the memory the deltas made (`apply`). */
-  chunkAt (i: number): Uint8Array {
+  /**
+   * The bytes of chunk `i` of the memory the deltas made (`apply`); undefined for a chunk of the
+   * seeded checkpoint no delta carried (`seed`).
+   */
+  chunkAt (i: number): Uint8Array | undefined {
+    if (this.mirrored != null && (this.mirrored[i] ?? 0) === 0) return undefined
     if (this.mirror == null) throw new RangeError('no memory delta yet')
     const off = i * this.chunkBytes
     return this.mirror.subarray(off, Math.min(off + this.chunkBytes, this.mirror.length))
   }
+}
+
+/** `marks` with index `i` set, grown when `i` is past its end (memory grew since the checkpoint) */
+function markAt (marks: Uint8Array, i: number): Uint8Array {
+  let m = marks
+  if (i >= m.length) { m = new Uint8Array(Math.max(i + 1, m.length * 2)); m.set(marks) }
+  m[i] = 1
+  return m
 }
 
 const MAX_CHUNK = 1 << 26 // core-wasm's largest `max` chunk size

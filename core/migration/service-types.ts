@@ -20,9 +20,10 @@ export interface MigrationComponents {
   request: (peer: string, protocol: string, payload: Uint8Array, opts?: { timeoutMs?: number, maxFrameSize?: number, direct?: boolean, directWaitMs?: number }) => Promise<Uint8Array>
   jobs: { state: JobsState, submit: (entry: JobEntry, opts?: { timeoutMs?: number }) => Promise<CommittedEntry> }
   worker: () => Pick<JobWorker, 'adopt' | 'capacity' | 'active'> | undefined
-  fetchBlob: (id: string, providers: string[]) => Promise<Uint8Array>
-  /** stores a blob here (served to other peers); its id (SHA-256) */
-  putBlob: (bytes: Uint8Array) => string
+  /** a blob, from here or `providers`; `maxBytes`: a checkpoint's own cap (the blob layer's otherwise) */
+  fetchBlob: (id: string, providers: string[], opts?: { maxBytes?: number }) => Promise<Uint8Array>
+  /** stores a blob here (served to other peers); its id (SHA-256); `maxBytes` as for `fetchBlob` */
+  putBlob: (bytes: Uint8Array, opts?: { maxBytes?: number }) => string
   /** a blob stored here, if it is (a checkpoint this peer keeps) @default none */
   getBlob?: (id: string) => Uint8Array | undefined
   /** forgets a blob here (a superseded checkpoint): the bytes freed @default keeps everything */
@@ -87,6 +88,13 @@ export interface MigrationInit extends OutgoingOptions {
   replyTimeoutMs?: number
   /** a running task's checkpoint interval (kept on another peer); 0 takes none @default 30000 */
   checkpointIntervalMs?: number
+  /**
+   * what a checkpoint blob may hold beyond its job's memory cap (output so far, the saved stack):
+   * a checkpoint is stored and fetched under its own cap, `memoryBytes + this`, not the blob
+   * layer's `maxBlobBytes` (64 MiB), so a task with more memory can be checkpointed and kept; the
+   * blob store's own cap still bounds all it holds @default 64 MiB
+   */
+  checkpointExtraBytes?: number
   /**
    * checkpoint blobs left on disk from before a restart (in `checkpointJournal`) that the replayed
    * ledger does not record are dropped this long after `start()`, unless a commit arriving

@@ -29,7 +29,7 @@ import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord } from './outgoing.ts'
 import { MIGRATION_PROTOCOL } from './protocol-codec.ts'
 import type { MigrationComponents, MigrationInit, MigrationService } from './service-types.ts'
-import { decodeSnapshot, readSnapshotClockNs } from './snapshot-codec.ts'
+import { readSnapshotClockNs } from './snapshot-codec.ts'
 import { keyOf, requestCheckpoint, runningTask, taskControls, type RunningTask } from './task-control.ts'
 import { WarmArrivals } from './warm-arrivals.ts'
 
@@ -57,7 +57,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   let n = 0
   const interval = init.checkpointIntervalMs ?? 30_000
   const request = directRequester(c)
-  const keeper = new CheckpointKeeper(c, request, log, out)
+  const keeper = new CheckpointKeeper(c, request, log, out, init.checkpointExtraBytes)
 
   const arrivals = c.warm != null ? new WarmArrivals(c.warm) : undefined
   /** the task's worker made ahead, with its module, as its offer is accepted (warm-arrivals.ts) */
@@ -93,13 +93,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
       const index = cp != null ? keeper.indexOf(cp.snapshot) : undefined
       if (cp == null || index == null) return undefined
-      return {
-        index,
-        memory: () => {
-          const bytes = c.getBlob?.(cp.snapshot)
-          return bytes != null ? decodeSnapshot(bytes, { viewMemory: true }).memory : undefined
-        }
-      }
+      return { index, memory: () => keeper.memoryOf(cp.snapshot) }
     },
     keep: async (blob, from, slot) => { await keeper.keep(blob, from, slot) },
     log
@@ -140,7 +134,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
         ...(handed != null && from === handed.snapshot ? { moveFrom: true, ...warmFor(key) } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.delta)
-          else void keeper.store(r, reply.snapshot)
+          else void keeper.store(r, reply.snapshot, reply.tag)
         },
         onPaused: async reply => await new Promise(resolve => {
           r.decide = resolve
@@ -203,6 +197,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           return { handedOver: false, why: 'the ledger refused it (the lease moved, expired, or the task settled)' }
         },
         ...taskControls(r, replyTimeoutMs),
+        base: () => keeper.base(r),
         log
       }, { id, job: r.held.job, task: r.held.task, replica: r.held.replica, token: r.held.token }, targets, init)
       records.push(rec)

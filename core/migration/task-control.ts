@@ -10,10 +10,13 @@ import type { HeldTask } from '../jobs/worker.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { PauseTimeoutError } from './errors.ts'
 import type { OutgoingContext } from './outgoing.ts'
-import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE, CONTROL_PREPARE } from './worker-run.ts'
+import { CONTROL_CHECKPOINT, CONTROL_COPY_MEMORY, CONTROL_NONE, CONTROL_PAUSE, CONTROL_PREPARE, REQUEST_BITS } from './worker-run.ts'
 
-/** control word elements: the request, the dirty-tracking epoch, the memory size (pages), the throttle (%), the ms slept for it */
-export const CONTROL_WORDS = 5
+/**
+ * control word elements: the request, the dirty-tracking epoch, the memory size (pages), the
+ * throttle (%), the ms slept for it, a checkpoint's tag (worker-run.ts)
+ */
+export const CONTROL_WORDS = 6
 
 export interface RunningTask {
   held: HeldTask
@@ -25,6 +28,10 @@ export interface RunningTask {
   /** a checkpoint was asked for at `checkpointAt` and not yet stored */
   checkpointing: boolean
   checkpointAt: number
+  /** the tag of the last checkpoint asked for (the worker remembers its chunks' hashes under it) */
+  checkpointTag: number
+  /** the last checkpoint stored here: its worker's tag and its blob (a move's `base`) */
+  lastCheckpoint?: { tag: number, blob: string }
   ended: boolean
   timer?: ReturnType<typeof setInterval>
 }
@@ -32,7 +39,7 @@ export interface RunningTask {
 export const keyOf = (t: { job: string, task: number, replica: number }): string => `${t.job}/${t.task}/${t.replica}`
 
 export function runningTask (held: HeldTask): RunningTask {
-  return { held, control: new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS)), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, ended: false }
+  return { held, control: new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS)), memoryWaiters: [], migrating: false, checkpointing: false, checkpointAt: 0, checkpointTag: 0, ended: false }
 }
 
 /** Resolves with what `register`'s callback gets, or undefined after `timeoutMs`. */
@@ -46,9 +53,9 @@ function waitOr<T> (timeoutMs: number, register: (resolve: (v: T | undefined) =>
 /** The task's side of a migration's context (outgoing.ts), over its control word. */
 export function taskControls (r: RunningTask, replyTimeoutMs: number): Pick<OutgoingContext, 'copyMemory' | 'pause' | 'prepareFull' | 'decide' | 'memoryBytes' | 'throttle'> {
   return {
-    copyMemory: async fresh => {
+    copyMemory: async (fresh, base) => {
       if (r.ended) return undefined
-      if (fresh) Atomics.add(r.control, 1, 1)
+      if (fresh) { Atomics.store(r.control, 5, base ?? 0); Atomics.add(r.control, 1, 1) }
       let waiter: ((d: MemoryDelta | undefined) => void) | undefined
       const m = await waitOr<MemoryDelta>(replyTimeoutMs, resolve => { waiter = resolve; r.memoryWaiters.push(resolve); Atomics.store(r.control, 0, CONTROL_COPY_MEMORY) })
       if (m != null || r.ended) return m
@@ -56,9 +63,9 @@ export function taskControls (r: RunningTask, replyTimeoutMs: number): Pick<Outg
       r.memoryWaiters = r.memoryWaiters.filter(w => w !== waiter)
       throw new PauseTimeoutError(`task ${keyOf(r.held)} made no WASI call and reached no poll point within ${replyTimeoutMs} ms (its memory is copied only at one: loops and recursive functions have them, every 10,000 passes; a loop whose body alone runs long, or the poll points' interval on a slow peer, can outlast this); it runs on here`)
     },
-    pause: async fresh => {
+    pause: async (fresh, base) => {
       if (r.ended) return undefined
-      if (fresh) Atomics.add(r.control, 1, 1)
+      if (fresh) { Atomics.store(r.control, 5, base ?? 0); Atomics.add(r.control, 1, 1) }
       let waiter: ((p: PausedReply | undefined) => void) | undefined
       const s = await waitOr<PausedReply>(replyTimeoutMs, resolve => { waiter = resolve; r.pauseWaiter = resolve; Atomics.store(r.control, 0, CONTROL_PAUSE) })
       if (s != null || r.ended) return s
@@ -84,5 +91,6 @@ export function requestCheckpoint (r: RunningTask, retryMs: number): void {
   if (r.ended || r.migrating || (r.checkpointing && performance.now() - r.checkpointAt < retryMs)) return
   r.checkpointing = true
   r.checkpointAt = performance.now()
-  Atomics.store(r.control, 0, CONTROL_CHECKPOINT)
+  r.checkpointTag = (r.checkpointTag + 1) % (1 << (31 - REQUEST_BITS)) || 1
+  Atomics.store(r.control, 0, CONTROL_CHECKPOINT | (r.checkpointTag << REQUEST_BITS))
 }

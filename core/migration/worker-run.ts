@@ -21,7 +21,12 @@
  * 64 KiB pages, as of its last WASI call (what a migration's offer announces); a fourth is the
  * throttle the owner sets (0–99 % of the time slept at WASI calls: checkpoint-run.ts), and a fifth
  * the ms this worker has slept for it so far, which the owner leaves out of the task's wall-clock
- * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`).
+ * limit (core/jobs/runner.ts `CheckpointLink.sleptMs`). A checkpoint request carries the owner's
+ * tag for it above the request's low bits (`REQUEST_BITS`: read in the same atomic exchange), and
+ * the worker remembers that checkpoint's chunk hashes under it (dirty.ts `remember`) and names it
+ * in its reply; a sixth element is the tag of the checkpoint a new epoch starts from (read with its
+ * first copy or pause: its delta lists only the chunks changed since — a move to a target keeping
+ * that checkpoint), 0 for none.
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
@@ -37,6 +42,9 @@ export const CONTROL_COPY_MEMORY = 1
 export const CONTROL_PAUSE = 2
 export const CONTROL_CHECKPOINT = 3
 export const CONTROL_PREPARE = 4
+/** the request is the control word's low bits; a checkpoint request carries its tag above them */
+export const REQUEST_BITS = 3
+const REQUEST_MASK = (1 << REQUEST_BITS) - 1
 
 /**
  * A task worker's message handler (Node worker thread and Web Worker entries alike): an optional
@@ -93,6 +101,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
   const { checkpoint, task, limits } = msg
   const control = new Int32Array(checkpoint.control)
   const epoch = (): number => control.length > 1 ? Atomics.load(control, 1) : 0
+  const base = (): number => control.length > 5 ? Atomics.load(control, 5) : 0
   const mod = { bytes: msg.module, globals: checkpoint.globals, originalBytes: msg.module.length }
   try {
     await initCoreWasm() // xxh64 for the dirty tracking
@@ -101,6 +110,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     const warm = from != null ? await warming : undefined
     let request = CONTROL_NONE
     let published = 0 // the memory size last written to control[2]
+    let checkpointTag = 0 // the tag of the checkpoint request being answered
     let sleptMs = 0 // throttle sleeps so far (control[4])
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
       ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
@@ -109,14 +119,16 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
       ...(control.length > 4 ? { onSlept: (ms: number) => { sleptMs += ms; Atomics.store(control, 4, Math.round(sleptMs)) } } : {}),
       shouldPause: (at, memory) => {
         if (at.memoryBytes !== published && control.length > 2) { published = at.memoryBytes; Atomics.store(control, 2, at.memoryBytes / WASM_PAGE) }
-        const r = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
+        const raw = request !== CONTROL_NONE ? request : Atomics.exchange(control, 0, CONTROL_NONE)
+        const r = raw & REQUEST_MASK
+        if (r === CONTROL_CHECKPOINT) checkpointTag = raw >>> REQUEST_BITS // read with the request: one atomic word
         if (tracker.hasPrepared) tracker.expire()
         if (r === CONTROL_PREPARE) {
           tracker.prepare(at.memoryBytes)
           return false
         }
         if (r === CONTROL_COPY_MEMORY) {
-          post({ type: 'memory', delta: tracker.delta(memory(), epoch()) })
+          post({ type: 'memory', delta: tracker.delta(memory(), epoch(), base()) })
           return false
         }
         // a pause the task declines is asked again at the next call
@@ -128,13 +140,14 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
       if (result.kind === 'done') return { type: 'done', output: result.output }
       const snap = result.snapshot
       if (request === CONTROL_PAUSE) {
-        const delta = tracker.delta(snap.memory, epoch())
+        const delta = tracker.delta(snap.memory, epoch(), base())
         post({ type: 'paused', snapshot: encodeSnapshot({ ...snap, memory: new Uint8Array(0) }), delta })
         const next = await inbox.next() as Partial<OwnerMessage> | null
         if (next?.type !== 'resume') return { type: 'failed', error: { name: 'JobWorkerError', message: `a paused task's worker got ${String(next?.type)}, not resume` } }
         tracker.dropScratch() // the move failed: the task runs on here without it
       } else {
-        post({ type: 'checkpoint', snapshot: encodeSnapshot(snap) })
+        post({ type: 'checkpoint', snapshot: encodeSnapshot(snap), tag: checkpointTag })
+        tracker.remember(snap.memory, checkpointTag) // after the post: the owner stores it meanwhile
       }
       request = CONTROL_NONE
       result = await result.resume()

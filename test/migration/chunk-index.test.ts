@@ -27,14 +27,14 @@ import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import { ChunkIndex, decodeChunkIndex, encodeChunkIndex, indexMemory } from '../../core/migration/chunk-index.ts'
 import { fixedChunks } from '../../core/migration/precopy.ts'
-import { decodeResponse, encodeRequest, type MigrationRequest } from '../../core/migration/protocol-codec.ts'
-import { createMigrationService } from '../../core/migration/service.ts'
+import type { MigrationRequest } from '../../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 import { FileCheckpointIndexes } from '../../node-runtime/migration/checkpoint-indexes.ts'
 import { FileCheckpointJournal } from '../../node-runtime/migration/checkpoint-journal.ts'
 import { seededBytes } from '../_support/seeded-bytes.ts'
 import { waitFor } from '../_support/wait.ts'
+import { HOLDER, KEEPER, keeperService } from './_keeper-fixture.ts'
 
 const sha = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest())
 const BLOB = 'ab'.repeat(32)
@@ -106,39 +106,23 @@ test('corrupt, torn or hostile index bytes are a MigrationDecodeError, before an
   assert.throws(() => new ChunkIndex(BLOB, 8192, 8192, new BigUint64Array(2), new Uint8Array(64)), RangeError)
 })
 
-const HOLDER = '12D3KooWHolderHolderHolderHolderHolderHolderHolder1'
-const KEEPER = '12D3KooWKeeperKeeperKeeperKeeperKeeperKeeperKeeper1'
 const TOKEN = { epoch: 1, slot: 2 }
 
 /** One life of a keeping peer over `dir` (its blobs, journal and indexes on disk). */
-function keeper (dir: string, state: JobsState, fetched: Map<string, Uint8Array>, logs: string[] = []): { svc: ReturnType<typeof createMigrationService>, reads: { n: number }, call: (m: MigrationRequest) => Promise<ReturnType<typeof decodeResponse>> } {
+function keeper (dir: string, state: JobsState, fetched: Map<string, Uint8Array>, logs: string[] = []): { svc: ReturnType<typeof keeperService>['svc'], reads: { n: number }, call: ReturnType<typeof keeperService>['call'] } {
   const blobs = createBlobService({} as unknown as BlobComponents, { store: new FileBlobStore(join(dir, 'blobs')), maxBlobBytes: 8 << 20 })
   const reads = { n: 0 }
-  let h: ((req: Uint8Array, ctx: { peerId: string }) => Promise<Uint8Array>) | undefined
-  const unused = async (): Promise<never> => { throw new Error('not used by this test') }
-  const svc = createMigrationService({
-    self: KEEPER,
-    handle: async (_p, handler) => { h = handler },
-    unhandle: async () => {},
-    request: unused,
-    jobs: { state, submit: unused },
-    worker: () => ({ adopt: () => false, capacity: 1, active: [] }),
+  const { svc, call } = keeperService(state, {
     fetchBlob: async id => { const bytes = fetched.get(id); if (bytes == null) throw new Error('no such blob'); blobs.put(bytes); return bytes },
     putBlob: bytes => blobs.put(bytes).id,
     getBlob: id => { reads.n++; return blobs.get(id) },
     hasBlob: id => blobs.has(id),
     removeBlob: id => blobs.remove(id),
-    instrument: async bytes => ({ bytes, globals: [], originalBytes: bytes.length }),
-    peers: () => [],
     sha256: sha,
     checkpointJournal: new FileCheckpointJournal(join(dir, 'migration', 'checkpoints')),
     checkpointIndexes: new FileCheckpointIndexes(join(dir, 'migration', 'chunk-index')),
     log: m => { logs.push(m) }
-  }, { checkpointTasks: false, orphanGraceMs: 0 })
-  const call = async (m: MigrationRequest): Promise<ReturnType<typeof decodeResponse>> => {
-    if (h == null) throw new Error('not started')
-    return decodeResponse(await h(encodeRequest(m), { peerId: HOLDER }))
-  }
+  })
   return { svc, reads, call }
 }
 

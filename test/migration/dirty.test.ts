@@ -34,7 +34,7 @@ function dirtyPages (m: Uint8Array, pages: number, seed: number): Set<number> {
 /** The sender's memory, chunk by chunk. */
 function mirrorOf (sender: PreCopySender, length: number): Uint8Array {
   const out = new Uint8Array(length)
-  for (let i = 0, off = 0; off < length; i++) { const c = sender.chunkAt(i); out.set(c, off); off += c.length }
+  for (let i = 0, off = 0; off < length; i++) { const c = sender.chunkAt(i); if (c == null) throw new RangeError(`chunk ${i} is not mirrored`); out.set(c, off); off += c.length }
   return out
 }
 

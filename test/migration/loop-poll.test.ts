@@ -64,7 +64,7 @@ test('spin paused at a poll point inside its loop, rebuilt from a copy and the d
       }
       stdoutAtPause = text(s.stdout)
       moved = encodeSnapshotWith(s, plan.totalBytes, dst => {
-        for (let i = 0, off = 0; off < dst.length; i++) { const c = sender.chunkAt(i); dst.set(c, off); off += c.length }
+        for (let i = 0, off = 0; off < dst.length; i++) { const c = sender.chunkAt(i); if (c == null) throw new RangeError(`chunk ${i} is not mirrored`); dst.set(c, off); off += c.length }
       })
       return { leave: 'rebuilt elsewhere' }
     }

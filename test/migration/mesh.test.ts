@@ -121,7 +121,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     assert.equal(rec.to, target.peerId)
     assert.ok(rec.resentChunks >= 1, 'the corrupted chunk was sent again')
     assert.ok(rec.memoryBytes >= 65536 && rec.bytesSent > 0)
-    console.log(`# migrated: downtime ${rec.downtimeMs} ms (${JSON.stringify(rec.downtimePhases)}), ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint`)
+    console.log(`# migrated: downtime ${rec.downtimeMs} ms (${JSON.stringify(rec.downtimePhases)}), ${rec.bytesSent} bytes sent for ${rec.memoryBytes} bytes of memory in ${rec.rounds} rounds; the target held ${rec.targetHad} chunks of its checkpoint; started from it: ${String(rec.seeded)}`)
     const ph = rec.downtimePhases
     assert.ok(ph != null, 'the downtime is profiled')
     const sum = ph.pauseMs + ph.deltaMs + ph.digestMs + ph.finalMs + ph.handoverMs

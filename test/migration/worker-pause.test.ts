@@ -93,7 +93,7 @@ test('the memory rebuilt from a copy and the pause\'s delta resumes the task in 
       const plan = sender.apply(reply.delta)
       lastFull = reply.delta.full
       paused = encodeSnapshotWith(decodeSnapshot(reply.snapshot, { detachedMemory: true }), plan.totalBytes, dst => {
-        for (let i = 0, off = 0; off < dst.length; i++) { const c = sender.chunkAt(i); dst.set(c, off); off += c.length }
+        for (let i = 0, off = 0; off < dst.length; i++) { const c = sender.chunkAt(i); if (c == null) throw new RangeError(`chunk ${i} is not mirrored`); dst.set(c, off); off += c.length }
       })
       return { leave: 'rebuilt elsewhere' }
     }
