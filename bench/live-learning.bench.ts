@@ -211,7 +211,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       coordinators: last[0].rounds.map(r => r.coordinator),
       roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
-      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
+      // drawn coordinators pinged for a late start, and those found silent (late-start.ts)
+      lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,

@@ -1,7 +1,8 @@
 /**
  * Whether this peer coordinates the next round now (for one `LiveLearning`, service.ts): the draw
  * (draw-state.ts, schedule.ts) less the drawn coordinators that passed (turns.ts), left the mesh
- * (liveness.ts) or did not answer a probe once their bootstrap unlisted them (probes.ts); round
+ * (liveness.ts), did not answer a probe once their bootstrap unlisted them (probes.ts) or a ping
+ * once their `start` was late (late-start.ts); round
  * 1's wait for links to every learner; the `model.pass` of a drawn peer that cannot fetch the
  * head; and the links formed between rounds (links.ts).
  */
@@ -12,6 +13,7 @@ import type { LearnerLinks } from './links.ts'
 import type { PeerLiveness } from './liveness.ts'
 import type { LearningLedger, LearningMesh, LiveLearningInit } from './ports.ts'
 import type { DeathProbes } from './probes.ts'
+import { LateStarts } from './late-start.ts'
 import { coordinatorAt } from './schedule.ts'
 import type { LiveStats } from './status.ts'
 import type { LiveTaskConfig } from './task.ts'
@@ -38,13 +40,19 @@ export interface NextTurnDeps {
   /** when this peer applied the head (or the draw's seed became known) */
   headAt: () => number
   learners: () => readonly string[]
+  /** the round of the last `start` this peer took (participant.ts), 0 before any */
+  startedRound: () => number
 }
 
 export class NextTurn {
   /** the round this peer passed (`pass`) */
   private passedRound = 0
+  /** the coordinator expected next, pinged once its `start` is late (late-start.ts) */
+  private readonly late: LateStarts
 
-  constructor (private readonly d: NextTurnDeps) {}
+  constructor (private readonly d: NextTurnDeps) {
+    this.late = new LateStarts(d.mesh, d.now, d.stats, d.log)
+  }
 
   /** Whether this peer passed the next round (it leaves it to the next in the draw even once it holds the head). */
   get passedNext (): boolean { return this.passedRound === this.d.head().round + 1 }
@@ -66,10 +74,12 @@ export class NextTurn {
     const order = d.passes.filter(drawn, head)
     // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
     d.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
-    const live = order.filter(p => p === self || !(d.liveness.gone(p) || d.probes.dead(p)))
+    const live = order.filter(p => p === self || !(d.liveness.gone(p) || d.probes.dead(p) || this.late.silent(p, head)))
     const me = coordinatorAt(live, now - d.headAt(), d.init.roundTimeoutMs ?? 2 * d.cfg.deadlineMs + 20_000)
+    // the one expected instead, while its start has not come: pinged directly once that start is late (late-start.ts)
+    this.late.check(head, d.headAt(), me === self ? undefined : me, d.startedRound() > head.round)
     if (me !== self) return undefined
-    return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh or passed`
+    return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh, passed or silent to a late start's ping`
   }
 
   /**

@@ -76,6 +76,9 @@ export class Participant {
 
   constructor (private readonly d: ParticipantDeps) {}
 
+  /** The round of the last `start` taken here (0 before any). */
+  get startedRound (): number { return this.current?.round ?? 0 }
+
   /** True while training for a round (a `start` of another round is refused). */
   get busy (): boolean { return this.current?.training === true }
 

@@ -136,7 +136,8 @@ export class LiveLearning {
     this.probes = new DeathProbes(c.mesh, this.now)
     this.next = new NextTurn({
       task: this.task, cfg: this.cfg, init, mesh: c.mesh, ledger: c.ledger, draw: this.draw, passes: this.passes, liveness: this.liveness, probes: this.probes,
-      links: this.links, stats: this.stats, now: this.now, log: this.log, head: () => this.head, headAt: () => this.headAt, learners: () => this.learners
+      links: this.links, stats: this.stats, now: this.now, log: this.log, head: () => this.head, headAt: () => this.headAt, learners: () => this.learners,
+      startedRound: () => this.participant.startedRound
     })
     this.loop = new PollLoop({
       pollMs: init.pollMs ?? 200, now: this.now, log: this.log, running: () => this.running, tick: async () => { await this.tick() },
