@@ -13,17 +13,22 @@
  * expects it from has been expected for `lateBoundMs` (1 s + 4 × the link's RTT, at most 2.5 s),
  * it is pinged over this learner's direct link to it (`pingTimeoutMs`: 3 × RTT, 0.75–1.5 s). No
  * echo makes it **silent** for this next round: the next in the draw is expected instead, as for a
- * drawn coordinator that left the mesh (next-turn.ts), and its clock starts then. An echo clears
- * nothing and is asked again no sooner than one bound later. A coordinator that is alive but slow
- * (round 1's link wait, a dial, a slow base fetch) answers and is waited for: the ping is answered
- * by its event loop, which does not train before its `start`s are sent (coordinator.ts). No direct
+ * drawn coordinator that left the mesh (next-turn.ts), and its clock starts then. An echo: it is
+ * alive, its round most likely under way without this learner; it is not asked again for this head
+ * (each ping is a chance of a false "silent" under load; a death after it is left to the bootstrap's
+ * unlisting and probes.ts, as before). A coordinator that is alive but slow
+ * (round 1's link wait, a dial, a slow base fetch) answers and is waited for — training included,
+ * which hands the event loop back every `TRAIN_YIELD_MS` (participant.ts): without that, a
+ * coordinator training its own update while one `start` was still on its way answered no ping for
+ * its whole training, and was taken over though alive (the first bench run, round 2: 5.3 s with
+ * two coordinators; docs/learning.md "Round-time tail, learning12"). No direct
  * link: nothing is asked (a ping is refused on a relayed link; the bootstrap's unlisting and
  * probes.ts decide as before). A false "silent" (a live peer missing the ping's timeout) costs a
  * second coordinator for one round: its learners send their update to both (participant.ts) and
  * the ledger keeps the first commit.
  *
- * Bounded: the silent peers of one next round (at most the draw's size), one ping in flight per
- * peer, forgotten when the head moves.
+ * Bounded: one ping per peer and head, the silent peers of one next round (at most the draw's
+ * size), forgotten when the head moves.
  */
 import type { LearningMesh } from './ports.ts'
 import type { LiveStats } from './status.ts'
@@ -51,10 +56,11 @@ export class LateStarts {
   private key = ''
   private headAt = 0
   private readonly silentPeers = new Set<string>()
-  private readonly inflight = new Set<string>()
-  private readonly askedAt = new Map<string, number>()
+  /** pinged for this head (once each) */
+  private readonly asked = new Set<string>()
   /** the coordinator expected now, and since when */
   private expected: { peer: string, since: number } | undefined
+
   constructor (
     private readonly mesh: Pick<LearningMesh, 'links' | 'ping'>,
     private readonly now: () => number,
@@ -74,25 +80,23 @@ export class LateStarts {
     const now = this.now()
     // the first expected since the head was applied, from then; a later one (those ahead found silent, or a round timeout), from now
     if (this.expected?.peer !== expected) this.expected = { peer: expected, since: this.expected == null ? this.headAt : now }
-    if (started || this.inflight.has(expected)) return
+    if (started || this.asked.has(expected)) return
     const link = this.mesh.links().find(l => l.peerId === expected && !l.limited)
     if (link == null) return
     const bound = lateBoundMs(link.rttMs)
     const waitedMs = Math.round(now - this.expected.since)
-    if (waitedMs < bound || now - (this.askedAt.get(expected) ?? -Infinity) < bound) return
+    if (waitedMs < bound) return
     const key = this.key
     const timeoutMs = pingTimeoutMs(link.rttMs)
-    this.askedAt.set(expected, now)
-    this.inflight.add(expected)
+    this.asked.add(expected)
     this.stats.lateStartPings++
     this.mesh.ping(expected, timeoutMs)
-      .then(() => {}, err => {
+      .catch(err => {
         if (key !== this.key) return
         this.silentPeers.add(expected)
         this.stats.lateStartsSilent++
         this.log(`round ${head.round + 1}: no start from ${expected} ${waitedMs} ms after it was expected, and no echo within ${timeoutMs} ms (${err instanceof Error ? err.message : String(err)}): passing over it`)
       })
-      .finally(() => { this.inflight.delete(expected) })
   }
 
   /** Whether `peer` was found silent for the next round of `head`. */
@@ -106,7 +110,7 @@ export class LateStarts {
     this.key = key
     this.headAt = headAt
     this.silentPeers.clear()
-    this.askedAt.clear()
+    this.asked.clear()
     this.expected = undefined
   }
 }

@@ -55,6 +55,13 @@ export interface ParticipantDeps {
   needBase: (hash: string) => void
 }
 
+/**
+ * Training hands the event loop back every this many ms (model.ts `yieldMs`): a Node learner trains
+ * on its main thread, and a coordinator training its own update held its streams still meanwhile —
+ * `start`s whose streams were still opening, and updates arriving (docs/learning.md, "Round 2").
+ */
+export const TRAIN_YIELD_MS = 15
+
 /** coordinators one round's update is sent to, at most (the drawn one and takeovers) */
 export const MAX_RECIPIENTS = 4
 
@@ -90,7 +97,7 @@ export class Participant {
     const w = await this.d.withTrainer(async t => {
       t.setWeights(base)
       const t0 = this.d.now()
-      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate }, rng.fork('train'))
+      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS }, rng.fork('train'))
       trainMs = Math.max(0, Math.round(this.d.now() - t0))
       return await t.getWeights()
     })
