@@ -203,7 +203,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
-      // round 1's coordinator's wait for its links to the learners (service.ts startupLinksPending)
+      // round 1's coordinator's wait for its links to the learners (next-turn.ts startupLinksPending)
       startupLinks: everyone.map(x => x.stats.startupLinks).find(w => w != null) ?? null,
       baseVia, startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)

@@ -73,7 +73,7 @@ export interface LiveStats {
   startsJoined: number
   /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
   stragglersCut: number
-  /** round 1's wait for links, when this peer coordinated it (service.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
+  /** round 1's wait for links, when this peer coordinated it (next-turn.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
   startupLinks: { waitedMs: number, unlinked: number } | null
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
