@@ -1,7 +1,7 @@
 /**
  * `TrainOptions.yieldMs` (core/learning/model.ts): training hands the event loop back between
  * steps, so a Node learner that trains on its main thread keeps serving its streams (the live
- * participant's `TRAIN_YIELD_MS`, docs/learning.md "Round 2"), and the weights come out bit for bit
+ * participant's `TRAIN_YIELD_MS`, docs/learning.md "A late start pinged, training that yields"), and the weights come out bit for bit
  * the same as without it.
  */
 import assert from 'node:assert/strict'

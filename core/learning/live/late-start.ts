@@ -21,7 +21,7 @@
  * which hands the event loop back every `TRAIN_YIELD_MS` (participant.ts): without that, a
  * coordinator training its own update while one `start` was still on its way answered no ping for
  * its whole training, and was taken over though alive (the first bench run, round 2: 5.3 s with
- * two coordinators; docs/learning.md "Round-time tail, learning12"). No direct
+ * two coordinators; docs/learning.md "A late start pinged, training that yields"). No direct
  * link: nothing is asked (a ping is refused on a relayed link; the bootstrap's unlisting and
  * probes.ts decide as before). A false "silent" (a live peer missing the ping's timeout) costs a
  * second coordinator for one round: its learners send their update to both (participant.ts) and

@@ -58,7 +58,7 @@ export interface ParticipantDeps {
 /**
  * Training hands the event loop back every this many ms (model.ts `yieldMs`): a Node learner trains
  * on its main thread, and a coordinator training its own update held its streams still meanwhile —
- * `start`s whose streams were still opening, and updates arriving (docs/learning.md, "Round 2").
+ * `start`s whose streams were still opening, and updates arriving (docs/learning.md, "A late start pinged, training that yields").
  */
 export const TRAIN_YIELD_MS = 15
 
