@@ -203,7 +203,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       complete: stalled == null, ...(stalled != null ? { stalled, failedRoundsBySurvivor: last.map(x => x.stats.roundsFailed), bytesReceivedBySurvivor: last.map(x => x.stats.bytesReceived) } : {}),
       roundsPerMinute: appliedGaps.length > 0 ? Number((60_000 / median(appliedGaps)).toFixed(2)) : Number.NaN,
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
-      // round 1's coordinator's wait for its links to the learners (service.ts startupLinksPending)
+      // round 1's coordinator's wait for its links to the learners (next-turn.ts startupLinksPending)
       startupLinks: everyone.map(x => x.stats.startupLinks).find(w => w != null) ?? null,
       baseVia, startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)
@@ -211,7 +211,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       coordinators: last[0].rounds.map(r => r.coordinator),
       roundsCommitted: last[0].round, roundsFailedBySurvivors: last.reduce((n, x) => n + x.stats.roundsFailed, 0),
       lostParticipantsBySurvivors: last.reduce((n, x) => n + x.stats.lostParticipants, 0), takeoversBySurvivors: last.reduce((n, x) => n + x.stats.takeovers, 0),
-      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
+      // drawn coordinators pinged for a late start, and those found silent (late-start.ts)
+      lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,

@@ -115,6 +115,13 @@ export interface TrainOptions {
   maxSteps?: number
   /** Called after each epoch (1-based), e.g. to evaluate held-out accuracy as training goes. */
   onEpoch?: (epoch: number) => void | Promise<void>
+  /**
+   * Hands the event loop back (one macrotask) between steps once this many ms of steps ran since
+   * the last time: a peer that trains on its main thread (a Node learner on the wasm backend) keeps
+   * answering its streams meanwhile. The steps and their order are the same, so the weights are too.
+   * @default undefined (steps back to back, the event loop held for a whole epoch)
+   */
+  yieldMs?: number
 }
 
 export interface Metrics { loss: number, accuracy: number }
@@ -233,6 +240,7 @@ export class Trainer {
     // the loss stays on the backend and is read once at the end: a read per step would stall the
     // pipeline (and on WebGPU each read is a GPU->CPU round trip)
     let lossSum: tf.Tensor = tf.scalar(0)
+    let sliceFrom = Date.now()
     try {
       for (let e = 0; e < opts.epochs; e++) {
         if (e > 0 && lr1 !== lr0) setLearningRate(optimizer, lrAt(e))
@@ -250,6 +258,10 @@ export class Trainer {
             lossSum = next
           }
           steps++
+          if (opts.yieldMs != null && Date.now() - sliceFrom >= opts.yieldMs) {
+            await new Promise(resolve => setTimeout(resolve, 0))
+            sliceFrom = Date.now()
+          }
         }
         await opts.onEpoch?.(e + 1)
       }

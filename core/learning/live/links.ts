@@ -120,7 +120,7 @@ export class LearnerLinks {
   /**
    * Dials each of `peers` (any id, whatever a failure within LINK_RETRY_MS) that has no dial in
    * flight, in the background; returns those dialled now. For round 1's wait for links only
-   * (service.ts `startupLinksPending`, bounded by `startupLinkMs`): there a learner whose first dial
+   * (next-turn.ts `startupLinksPending`, bounded by `startupLinkMs`): there a learner whose first dial
    * failed (on loopback ICE fails at once now and then: `failed:webrtc:add-ice-candidate`) was
    * otherwise not dialled again within the wait, which then ran out with it unlinked (both
    * learning11 runs with the wait).

@@ -1,7 +1,7 @@
 /**
  * Which learners are gone from the mesh, as this peer sees it: what a coordinator uses to close a
  * round as soon as no further update can come, and what a learner uses to take over at once from
- * a drawn coordinator that died (service.ts). Pure: the shell feeds it the mesh's open links and
+ * a drawn coordinator that died (next-turn.ts). Pure: the shell feeds it the mesh's open links and
  * its view, at every tick and while a round collects.
  *
  * A peer is **gone** when this peer saw it before (linked or in the view) and now has neither an

@@ -55,6 +55,13 @@ export interface ParticipantDeps {
   needBase: (hash: string) => void
 }
 
+/**
+ * Training hands the event loop back every this many ms (model.ts `yieldMs`): a Node learner trains
+ * on its main thread, and a coordinator training its own update held its streams still meanwhile —
+ * `start`s whose streams were still opening, and updates arriving (docs/learning.md, "A late start pinged, training that yields").
+ */
+export const TRAIN_YIELD_MS = 15
+
 /** coordinators one round's update is sent to, at most (the drawn one and takeovers) */
 export const MAX_RECIPIENTS = 4
 
@@ -76,6 +83,9 @@ export class Participant {
 
   constructor (private readonly d: ParticipantDeps) {}
 
+  /** The round of the last `start` taken here (0 before any). */
+  get startedRound (): number { return this.current?.round ?? 0 }
+
   /** True while training for a round (a `start` of another round is refused). */
   get busy (): boolean { return this.current?.training === true }
 
@@ -87,7 +97,7 @@ export class Participant {
     const w = await this.d.withTrainer(async t => {
       t.setWeights(base)
       const t0 = this.d.now()
-      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate }, rng.fork('train'))
+      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS }, rng.fork('train'))
       trainMs = Math.max(0, Math.round(this.d.now() - t0))
       return await t.getWeights()
     })

@@ -76,7 +76,7 @@ export interface LiveLearningInit {
   linkWaitMs?: number
   /**
    * round 1's coordinator begins it only once it holds a direct link to every joined learner in
-   * its mesh view, or this long after the draw's seed is known (service.ts `startupLinksPending`):
+   * its mesh view, or this long after the draw's seed is known (next-turn.ts `startupLinksPending`):
    * the first rounds ran while the learners' links were still forming, and round 2 was the slowest
    * of every run (docs/learning.md, "round 1 after the links"). 0: no wait @default 10000
    */

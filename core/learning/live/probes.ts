@@ -1,7 +1,7 @@
 /**
  * A faster "no update can come from this peer" than the mesh's own (liveness.ts), for the two
  * places a learner waits on one peer: a coordinator collecting a selected learner's update, and a
- * learner deciding whether the drawn coordinator ahead of it is still there (service.ts).
+ * learner deciding whether the drawn coordinator ahead of it is still there (next-turn.ts).
  *
  * Measured (bench/live-learning, 8 peers, 3 SIGKILLed; docs/learning.md "Round-time tail"): the
  * mesh drops a dead peer from the view only after its bootstrap announced the closed bootstrap link

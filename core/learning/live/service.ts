@@ -1,12 +1,15 @@
 /**
  * `LiveLearning`: one peer's side of federated rounds over the live mesh — the shell that follows
  * the ledger and runs the rounds it coordinates, around the parts named for what they hold:
- * model-store.ts (models, deltas and round bodies by hash, and fetching them), head-sync.ts (the
- * head's weights and older rounds' fetched here), turns.ts (passed turns), participant.ts
- * (training and sending this peer's update), serve.ts (answering the protocol), round-plan.ts
- * (who takes part, ε), collector.ts, schedule.ts / draw-state.ts, aggregate-round.ts and rpc.ts. It
- * depends on the components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode),
- * a `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
+ * poll-loop.ts (one tick every `pollMs`, or at once), next-turn.ts (whether this peer coordinates
+ * the next round now: the draw, passes, departures, round 1's link wait), head-fit.ts (which
+ * committed round extends the head), model-store.ts (models, deltas and round bodies by hash, and
+ * fetching them), head-sync.ts (the head's weights and older rounds' fetched here), turns.ts
+ * (passed turns), coordinator.ts (a round this peer coordinates), participant.ts (training and
+ * sending this peer's update), serve.ts (answering the protocol), round-plan.ts (who takes part,
+ * ε), collector.ts, schedule.ts / draw-state.ts, aggregate-round.ts and rpc.ts. It depends on the
+ * components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode), a
+ * `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
  * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
  * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
@@ -24,14 +27,14 @@
 import { maxRawBodyLength } from '../codec.ts'
 import { initParams } from '../model.ts'
 import { createRng } from '../rng.ts'
-import { initialServerState, type RoundRule, type ServerAdam } from './aggregate-round.ts'
+import { initialServerState, type RoundRule } from './aggregate-round.ts'
 import { LIVE_PROTOCOL, MAX_ROUND_UPDATES, type Limits, type RoundUpdate } from './codec.ts'
 import { Measurements } from './select.ts'
 import { RoundCoordinator } from './coordinator.ts'
-import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry, writePassEntry } from './entries.ts'
+import { KIND_JOIN, KIND_PASS, KIND_ROUND, readJoinEntry, readPassEntry, readRoundEntry, writeJoinEntry } from './entries.ts'
 import { KEEP_MODELS, ModelStore } from './model-store.ts'
 import { HEAD_DEFER_MS, HeadSync } from './head-sync.ts'
-import { carryFits, headCarry } from './carry.ts'
+import { extendsHead } from './head-fit.ts'
 import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTrainer } from './ports.ts'
 import { Participant } from './participant.ts'
 import { LiveRpc } from './rpc.ts'
@@ -41,7 +44,8 @@ import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
 import { Passes } from './turns.ts'
-import { coordinatorAt } from './schedule.ts'
+import { NextTurn } from './next-turn.ts'
+import { PollLoop } from './poll-loop.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, weightsHash } from './weights.ts'
@@ -49,8 +53,7 @@ import { errorText } from '../errors.ts'
 
 /** Ledger entries read per page while following the log. */
 const LOG_PAGE = 200
-/** round 1 waits at most this long for its coordinator's links to the learners (`LiveLearningInit.startupLinkMs`) */
-export const STARTUP_LINK_MS = 10_000
+export { STARTUP_LINK_MS } from './next-turn.ts'
 
 export type { LearningMesh, LearningLedger, LedgerEntryView, LiveTrainer, LiveLearningInit, LiveLearningComponents } from './ports.ts'
 export type { CommittedRound, LiveStats, LiveStatus } from './status.ts'
@@ -77,9 +80,10 @@ export class LiveLearning {
   private readonly links: LearnerLinks
   /** peers unlisted by their bootstrap that did not answer a probe (probes.ts) */
   private readonly probes: DeathProbes
-  /** drawn coordinators that passed the next round (turns.ts); `passedRound`: the round this peer passed */
+  /** drawn coordinators that passed the next round (turns.ts) */
   private readonly passes = new Passes()
-  private passedRound = 0
+  /** whether this peer coordinates the next round now (next-turn.ts) */
+  private readonly next: NextTurn
   /** a round being prepared (dialling unlinked learners) before it is `active` */
   private preparing = false
   private readonly history: CommittedRound[] = []
@@ -90,11 +94,9 @@ export class LiveLearning {
   private joined = false
   private joining = false
   private joinRetryAt = 0
-  private timer: ReturnType<typeof setTimeout> | undefined
   private running = false
-  private ticking = false
-  /** a `followNow` came while a tick ran: run the next one at once */
-  private followAgain = false
+  /** one tick every pollMs (poll-loop.ts) */
+  private readonly loop: PollLoop
   /** the rounds this peer coordinates (coordinator.ts) */
   private readonly coordinator: RoundCoordinator
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
@@ -132,6 +134,17 @@ export class LiveLearning {
     this.draw = new DrawState(this.task, this.cfg.minUpdates)
     this.links = new LearnerLinks(c.mesh, this.now, init.linkWaitMs)
     this.probes = new DeathProbes(c.mesh, this.now)
+    this.next = new NextTurn({
+      task: this.task, cfg: this.cfg, init, mesh: c.mesh, ledger: c.ledger, draw: this.draw, passes: this.passes, liveness: this.liveness, probes: this.probes,
+      links: this.links, stats: this.stats, now: this.now, log: this.log, head: () => this.head, headAt: () => this.headAt, learners: () => this.learners,
+      startedRound: () => this.participant.startedRound
+    })
+    this.loop = new PollLoop({
+      pollMs: init.pollMs ?? 200, now: this.now, log: this.log, running: () => this.running, tick: async () => { await this.tick() },
+      // how late the poll's timer fired: this peer's event loop was busy (e.g. training) that long
+      lagged: ms => { this.turn.lagMaxMs = Math.max(this.turn.lagMaxMs, ms) },
+      ticked: ms => { this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, ms) }
+    })
     this.draw.onSeed = () => { this.headAt = this.now() }
     this.head = { round: 0, hash: this.initialHash }
     this.store.keepModel(this.initialHash, this.initial)
@@ -142,14 +155,14 @@ export class LiveLearning {
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      needBase: hash => { this.sync.hurry(hash); this.followNow() }
+      needBase: hash => { this.sync.hurry(hash); this.loop.now() }
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
       probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
       running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
       serverState: () => this.serverState(), headHeld: () => this.sync.held, headFailed: () => this.sync.failedNow, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      observeMesh: () => { this.observeMesh() }, notWorthDialling: () => this.notWorthDialling(),
+      observeMesh: () => { this.next.observeMesh() }, notWorthDialling: () => this.next.notWorthDialling(),
       turn: () => {
         const f = this.sync.lastFetch
         return { ...this.turn, ...(f != null && f.hash === this.head.hash && !this.turn.heldBefore ? { fetch: { ...f, asked: [...f.asked] } } : {}) }
@@ -168,13 +181,13 @@ export class LiveLearning {
     const frame = (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256) + this.limits.maxModelBytes
     await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await serveRequest(this.serveHost, req, ctx.peerId), { maxFrameSize: frame })
     this.headAt = this.now()
-    this.schedule()
+    this.loop.schedule()
   }
 
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
-    clearTimeout(this.timer)
+    this.loop.stop()
     await this.c.mesh.unhandle(LIVE_PROTOCOL).catch(() => {})
     await this.trainerQueue.catch(() => {})
   }
@@ -192,40 +205,6 @@ export class LiveLearning {
   weights (hash: string = this.head.hash): Float32Array | undefined { return this.store.get(hash) }
 
   // ------------------------------------------------------------------ the loop
-
-  private schedule (): void {
-    if (!this.running) return
-    const due = this.now() + (this.init.pollMs ?? 200)
-    this.timer = setTimeout(() => {
-      // how late the poll's timer fired: this peer's event loop was busy (e.g. training) that long
-      this.turn.lagMaxMs = Math.max(this.turn.lagMaxMs, Math.round(this.now() - due))
-      this.runTick()
-    }, this.init.pollMs ?? 200)
-  }
-
-  private runTick (): void {
-    if (this.ticking) { this.schedule(); return }
-    clearTimeout(this.timer)
-    this.ticking = true
-    const t0 = this.now()
-    this.tick().catch(err => { this.log(`tick failed: ${errorText(err)}`) }).finally(() => {
-      this.turn.tickMaxMs = Math.max(this.turn.tickMaxMs, Math.round(this.now() - t0))
-      this.ticking = false
-      if (this.followAgain) { this.followAgain = false; this.runTick() } else this.schedule()
-    })
-  }
-
-  /**
-   * Reads the ledger now instead of at the next poll (after the one running, if any): a `start`
-   * came for a base this peer does not hold (nor rebuilt from a delta the `start` carried), whose
-   * commit has most likely just been applied by its coordinator (participant.ts `needBase`, which
-   * also ends the head fetch's wait for a `start`). Without it the learner waited up to a poll to apply it.
-   */
-  private followNow (): void {
-    if (!this.running) return
-    if (this.ticking) { this.followAgain = true; return }
-    this.runTick()
-  }
 
   private async tick (): Promise<void> {
     for (;;) {
@@ -253,91 +232,21 @@ export class LiveLearning {
       this.sync.fetchHead()
       // drawn, but no source of the head answered: pass the turn at once rather than hold the round up (turns.ts)
       if (this.sync.failedNow) {
-        if (this.passedRound !== this.head.round + 1 && this.coordinator.active == null && !this.preparing && this.drawnNow(now) !== undefined) this.pass()
+        if (!this.next.passedNext && this.coordinator.active == null && !this.preparing && this.next.drawnNow(now) !== undefined) this.next.pass()
         return
       }
       // not held yet: a round this peer coordinates begins meanwhile (the base is needed only to train and aggregate: coordinator.ts)
     } else this.sync.backfill()
     // between rounds, links to the other learners form ahead of a round this peer may coordinate (links.ts)
-    if (this.joined && this.coordinator.active == null && !this.preparing) this.prelink()
+    if (this.joined && this.coordinator.active == null && !this.preparing) this.next.prelink()
     // a peer that passed this round leaves it to the next in the draw even once it holds the head
-    if (this.coordinator.active != null || this.preparing || now < this.coordinator.retryAt || this.passedRound === this.head.round + 1) return
-    const takeover = this.drawnNow(now)
-    if (takeover === undefined || this.startupLinksPending(now)) return
+    if (this.coordinator.active != null || this.preparing || now < this.coordinator.retryAt || this.next.passedNext) return
+    const takeover = this.next.drawnNow(now)
+    if (takeover === undefined || this.next.startupLinksPending(now)) return
     // a takeover's base fetch may still wait for a start's delta (head-sync.ts HEAD_DEFER_MS): it coordinates now
     if (!this.sync.held) { this.sync.hurry(); this.sync.fetchHead() }
     this.preparing = true
     void this.coordinator.run(takeover).catch(err => { this.log(`round ${this.head.round + 1} failed: ${errorText(err)}`) }).finally(() => { this.preparing = false })
-  }
-
-  /**
-   * Whether the draw makes this peer the next round's coordinator now: undefined when not, else
-   * null (first in the draw) or why it takes over. Drawn coordinators that left the mesh, or passed
-   * (turns.ts), are passed over at once; one still there but silent, after roundTimeoutMs (this
-   * learner's time since it applied the head: ledger blocks carry no time).
-   */
-  private drawnNow (now: number): string | null | undefined {
-    if (this.head.round >= (this.init.rounds ?? Infinity)) return undefined
-    if (this.learners.length < (this.init.minLearners ?? 1) || !this.draw.ready) return undefined
-    this.observeMesh()
-    const self = this.c.mesh.peerId
-    const drawn = this.draw.order()
-    const order = this.passes.filter(drawn, this.head)
-    // those ahead of this peer whose bootstrap link closed are probed; a silent one is passed over (probes.ts)
-    this.probes.check(order.slice(0, Math.max(0, order.indexOf(self))))
-    const live = order.filter(p => p === self || !(this.liveness.gone(p) || this.probes.dead(p)))
-    const me = coordinatorAt(live, now - this.headAt, this.init.roundTimeoutMs ?? 2 * this.cfg.deadlineMs + 20_000)
-    if (me !== self) return undefined
-    return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh or passed`
-  }
-
-  /**
-   * Whether round 1's coordinator still waits for links before it begins (`startupLinkMs`): until
-   * it holds a direct link to every joined learner in its mesh view (not gone, not unlisted by its
-   * bootstrap: `notWorthDialling`), at most `startupLinkMs` after the draw's seed was known,
-   * dialling each missing one again whenever its dial settles (links.ts `redial`). The learners dial
-   * one another meanwhile (`prelink`), so the rounds after the first no longer run while the mesh
-   * links itself. Decided once; recorded in `stats.startupLinks`.
-   */
-  private startupLinksPending (now: number): boolean {
-    if (this.head.round !== 0 || this.stats.startupLinks != null) return false
-    const inView = new Set(this.c.mesh.members())
-    const unlinked = this.links.unlinked(this.learners, this.notWorthDialling()).filter(p => inView.has(p))
-    const waitedMs = Math.round(now - this.headAt)
-    if (unlinked.length > 0 && waitedMs < (this.init.startupLinkMs ?? STARTUP_LINK_MS)) {
-      // dialled again as soon as a dial settles, whoever's id is smaller and however recently one failed (links.ts `redial`)
-      this.stats.learnersDialled += this.links.redial(unlinked).length
-      return true
-    }
-    this.stats.startupLinks = { waitedMs, unlinked: unlinked.length }
-    if (waitedMs > 0) this.log(`round 1: waited ${waitedMs} ms for links to the learners${unlinked.length > 0 ? `, ${unlinked.length} still unlinked` : ''}`)
-    return false
-  }
-
-  /** Commits a `model.pass` for the next round: this peer is drawn but cannot fetch the head (turns.ts). */
-  private pass (): void {
-    const round = this.head.round + 1
-    this.passedRound = round
-    this.stats.passes++
-    this.log(`round ${round}: drawn, but no source of the head ${this.head.hash.slice(0, 12)} answered: passing the turn`)
-    this.c.ledger.submit({ kind: KIND_PASS, data: writePassEntry({ task: this.task, round, base: this.head.hash }) }, { timeoutMs: 30_000 })
-      .catch(err => { this.log(`round ${round}: pass: ${errorText(err)}`) })
-  }
-
-  /** Dials, in the background, the joined learners this peer lacks a direct link to (links.ts). */
-  private prelink (): void {
-    this.stats.learnersDialled += this.links.prelink(this.learners, this.notWorthDialling()).length
-  }
-
-  /** Learners not worth a dial now: gone from the mesh, probed dead, or unlisted by their bootstrap (most likely dead: probes.ts). */
-  private notWorthDialling (): (peer: string) => boolean {
-    const unlisted = new Set(this.c.mesh.unlisted())
-    return p => this.liveness.gone(p) || this.probes.dead(p) || unlisted.has(p)
-  }
-
-  /** Reads the mesh's open links and view into `liveness`. */
-  private observeMesh (): void {
-    this.liveness.observe(this.c.mesh.links().map(l => l.peerId), this.c.mesh.members(), this.now())
   }
 
   private apply (e: LedgerEntryView): void {
@@ -356,7 +265,7 @@ export class LiveLearning {
       } else if (e.kind === KIND_ROUND) {
         const r = readRoundEntry(e.data)
         if (r.task !== this.task) return
-        if (r.round !== this.head.round + 1 || r.base !== this.head.hash || !sameServerOpt(r.serverOpt, this.rule.serverOpt ?? null) || !carryFits(r, headCarry(this.history, this.head), this.rule.downFeedback === true)) { this.stats.ignoredRounds++; return }
+        if (!extendsHead(r, this.head, this.history, this.rule)) { this.stats.ignoredRounds++; return }
         if (!this.draw.commit(r.round, e.slot, r.coordinator, r.draw)) { this.stats.badDraws++; this.log(`round ${r.round} by ${r.coordinator} at slot ${e.slot} refused: not drawn (ineligible or a bad draw proof)`); return }
         this.head = { round: r.round, hash: r.hash }
         this.sync.moved(this.headDeferMs())
@@ -455,8 +364,4 @@ export class LiveLearning {
   }
 
   get roundRule (): RoundRule { return this.rule }
-}
-
-function sameServerOpt (a: ServerAdam | null, b: ServerAdam | null): boolean {
-  return a === b || (a != null && b != null && a.learningRate === b.learningRate && a.beta1 === b.beta1 && a.beta2 === b.beta2 && a.tau === b.tau)
 }

@@ -66,11 +66,14 @@ export interface LiveStats {
   learnersUnreachable: number
   /** learners left unlinked after a dial wait, by the mesh's state for them then (links.ts `unlinkedWhy`) */
   unlinkedWhy: Record<string, number>
+  /** drawn coordinators this peer pinged directly, their `start` late (late-start.ts), and those of them that did not answer (passed over for that round) */
+  lateStartPings: number
+  lateStartsSilent: number
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
   startsJoined: number
   /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
   stragglersCut: number
-  /** round 1's wait for links, when this peer coordinated it (service.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
+  /** round 1's wait for links, when this peer coordinated it (next-turn.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
   startupLinks: { waitedMs: number, unlinked: number } | null
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
@@ -180,6 +183,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
   }
 }

@@ -1,0 +1,192 @@
+/**
+ * A drawn coordinator whose `start` is late gets a direct ping (core/learning/live/late-start.ts):
+ * - `LateStarts` alone, on a fake clock with pings the test settles: no ping before the bound
+ *   (1 s + 4 × RTT, at most 2.5 s), none once a `start` came or without a direct link; no echo
+ *   makes the peer silent for that head's next round only; one ping per peer and head; the next
+ *   one expected is timed from when it became expected;
+ * - over `_mem.ts`'s in-memory mesh with real tfjs training: a drawn coordinator that dies before
+ *   its `start`s reach anyone (frozen: still linked and in every view, its bootstrap still listing
+ *   it, so neither the mesh nor probes.ts tells) is passed over by the next in the draw, where
+ *   before the learners waited for the round timeout (here 900 s); one whose `start`s are held
+ *   back 5 s but that answers pings is waited for: no takeover.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { LiveLearning, readMessage } from '../../core/learning/live/index.ts'
+import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
+import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { MemLedger, MemMesh } from './_mem.ts'
+import { waitFor } from '../_support/wait.ts'
+
+/** lets settled promises' callbacks run */
+async function flush (): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+interface Ping { peer: string, timeoutMs: number, echo: () => void, silent: () => void }
+
+function fakeMesh (links: Array<{ peerId: string, rttMs?: number, limited: boolean }>): { mesh: ConstructorParameters<typeof LateStarts>[0], pings: Ping[] } {
+  const pings: Ping[] = []
+  return {
+    pings,
+    mesh: {
+      links: () => links,
+      ping: async (peer, timeoutMs) => await new Promise<number>((resolve, reject) => {
+        pings.push({ peer, timeoutMs, echo: () => { resolve(1) }, silent: () => { reject(new Error(`no echo within ${timeoutMs} ms`)) } })
+      })
+    }
+  }
+}
+
+describe('LateStarts (fake clock)', () => {
+  const head1 = { round: 1, hash: 'h1' }
+  const head2 = { round: 2, hash: 'h2' }
+
+  test('the bound and the ping timeout follow the RTT, bounded', () => {
+    assert.equal(lateBoundMs(undefined), LATE_START_MS)
+    assert.equal(lateBoundMs(50), LATE_START_MS + 200)
+    assert.equal(lateBoundMs(10_000), LATE_START_MAX_MS)
+    assert.equal(pingTimeoutMs(undefined), LATE_PING_MS)
+    assert.equal(pingTimeoutMs(400), 1200)
+    assert.equal(pingTimeoutMs(10_000), LATE_PING_MAX_MS)
+  })
+
+  test('pinged once its start is late; silent without an echo, for that head\'s next round only', async () => {
+    let now = 10_000
+    const stats = { lateStartPings: 0, lateStartsSilent: 0 }
+    const { mesh, pings } = fakeMesh([{ peerId: 'a', rttMs: 50, limited: false }, { peerId: 'b', rttMs: 50, limited: false }])
+    const late = new LateStarts(mesh, () => now, stats)
+    const headAt = now
+    late.check(head1, headAt, 'a', false)
+    now += 1199
+    late.check(head1, headAt, 'a', false)
+    assert.equal(pings.length, 0, 'not before 1 s + 4 × RTT')
+    now += 1
+    late.check(head1, headAt, 'a', false)
+    late.check(head1, headAt, 'a', false)
+    assert.deepEqual(pings.map(p => [p.peer, p.timeoutMs]), [['a', 750]], 'one ping, 3 × RTT at least 750 ms')
+    assert.equal(late.silent('a', head1), false, 'not before the ping fails')
+    pings[0].silent()
+    await flush()
+    assert.equal(late.silent('a', head1), true)
+    assert.deepEqual(stats, { lateStartPings: 1, lateStartsSilent: 1 })
+    // the next expected is timed from when it became expected, not from the head
+    late.check(head1, headAt, 'b', false)
+    now += 1199
+    late.check(head1, headAt, 'b', false)
+    assert.equal(pings.length, 1)
+    now += 1
+    late.check(head1, headAt, 'b', false)
+    assert.equal(pings.at(-1)?.peer, 'b')
+    // the head moved: forgotten
+    assert.equal(late.silent('a', head2), false)
+    late.check(head2, now, 'a', false)
+    assert.equal(late.silent('a', head1), false, 'cleared with the head')
+    // a ping of the old head that fails now marks nothing
+    pings[1].silent()
+    await flush()
+    assert.equal(late.silent('b', head2), false)
+  })
+
+  test('an echo: not silent, and not asked again for that head', async () => {
+    let now = 0
+    const stats = { lateStartPings: 0, lateStartsSilent: 0 }
+    const { mesh, pings } = fakeMesh([{ peerId: 'a', limited: false }])
+    const late = new LateStarts(mesh, () => now, stats)
+    now = LATE_START_MS
+    late.check(head1, 0, 'a', false)
+    late.check(head1, 0, 'a', false)
+    assert.equal(pings.length, 1, 'one ping at a time')
+    pings[0].echo()
+    await flush()
+    assert.equal(late.silent('a', head1), false, 'alive, if slow')
+    now += 60_000
+    late.check(head1, 0, 'a', false)
+    assert.equal(pings.length, 1, 'once per head')
+    late.check(head2, now, 'a', false)
+    now += LATE_START_MS
+    late.check(head2, now - LATE_START_MS, 'a', false)
+    assert.equal(pings.length, 2, 'the next head: asked again')
+    assert.deepEqual(stats, { lateStartPings: 2, lateStartsSilent: 0 })
+  })
+
+  test('no ping once a start came, to itself, or without a direct link', () => {
+    const { mesh, pings } = fakeMesh([{ peerId: 'a', limited: false }, { peerId: 'r', limited: true }])
+    const now = 60_000
+    const late = new LateStarts(mesh, () => now, { lateStartPings: 0, lateStartsSilent: 0 })
+    late.check(head1, 0, 'a', true)
+    late.check(head1, 0, undefined, false)
+    late.check(head1, 0, 'r', false)
+    late.check(head1, 0, 'x', false)
+    assert.equal(pings.length, 0)
+  })
+})
+
+const task = liveTask(8)
+const ROUND_TIMEOUT = 900_000
+const WAIT = 150_000
+const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
+
+let learners: MemLearners
+before(async () => { learners = await MemLearners.load(13) })
+after(async () => { await learners.stop() })
+
+const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
+
+describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
+  test('dead before its starts reach anyone, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT }))
+    let drawn: string | undefined
+    mesh.delay = (from, _to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (m.type !== 'start' || m.round !== 2 || (drawn != null && drawn !== from)) return
+      if (drawn == null) {
+        drawn = from
+        // dies: linked still and in every view, its bootstrap still lists it; answers no ping
+        mesh.frozen.add(from)
+        void byId(peers, from).stop()
+      }
+      return Promise.reject(new Error(`${from} died before its start was delivered`))
+    }
+    for (const p of peers) await p.start()
+    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
+    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
+    const r2 = committedRounds(ledger)[1]
+    assert.equal(drawn, order[0], 'the first in the draw began round 2')
+    assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
+    assert.ok(!r2.participants.includes(drawn))
+    assert.equal(r2.participants.length, 3, 'every live learner')
+    const taker = byId(peers, order[1])
+    assert.ok(taker.stats.takeovers >= 1)
+    assert.ok(taker.stats.lateStartsSilent >= 1, 'it found the drawn coordinator silent to a ping')
+    for (const p of peers) await p.stop()
+  })
+
+  test('slow but alive (its starts held back 5 s, pings answered): waited for, no takeover', async () => {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT }))
+    let drawn: string | undefined
+    mesh.delay = (from, _to, request) => {
+      const m = readMessage(request, LIMITS)
+      if (m.type !== 'start' || m.round !== 2) return
+      drawn ??= from
+      if (from !== drawn) return
+      return new Promise(resolve => { setTimeout(resolve, 5000) })
+    }
+    for (const p of peers) await p.start()
+    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed; committed ${committedRounds(ledger).length}` })
+    const r2 = committedRounds(ledger)[1]
+    assert.equal(r2.coordinator, drawn, 'the drawn coordinator committed round 2')
+    assert.equal(r2.participants.length, 4)
+    assert.ok(peers.reduce((n, p) => n + p.stats.lateStartPings, 0) >= 1, 'its late start got pinged')
+    for (const p of peers) {
+      assert.equal(p.stats.takeovers, 0)
+      assert.equal(p.stats.lateStartsSilent, 0)
+    }
+    assert.equal(committedRounds(ledger).filter(r => r.round === 2).length, 1)
+    for (const p of peers) await p.stop()
+  })
+})
