@@ -73,7 +73,8 @@ test('readSnapshotClockNs reads the clock decodeSnapshot reads; garbage fails wi
 test('the service charges a task resumed from a checkpoint with the checkpoint\'s run time', async () => {
   const s = decodeSnapshot(snapshot)
   const cp = encodeSnapshot({ ...s, clockNs: 42_500_000_000n }) // 42.5 s used before the checkpoint
-  const state = { jobs: new Map([['j1', { tasks: [{ slots: [{ checkpoint: { snapshot: 'cp', keeper: 'k', by: 'b' } }] }] }]]) } as unknown as JobsState
+  // a job's spec names its memory cap, and a checkpoint is fetched under that cap plus the margin
+  const state = { jobs: new Map([['j1', { spec: { memoryBytes: 16 * 1024 * 1024 }, tasks: [{ slots: [{ checkpoint: { snapshot: 'cp', keeper: 'k', by: 'b' } }] }] }]]) } as unknown as JobsState
   const service = createMigrationService({
     self: 'me',
     handle: async () => {},
@@ -81,7 +82,11 @@ test('the service charges a task resumed from a checkpoint with the checkpoint\'
     request: async () => { throw new Error('no network in this test') },
     jobs: { state, submit: async () => { throw new Error('no ledger in this test') } },
     worker: () => undefined,
-    fetchBlob: async id => { assert.equal(id, 'cp'); return cp },
+    fetchBlob: async (id, _from, opts) => {
+      assert.equal(id, 'cp')
+      assert.equal(opts?.maxBytes, 16 * 1024 * 1024 + 64 * 1024 * 1024, 'the memory cap plus checkpointExtraBytes')
+      return cp
+    },
     putBlob: () => 'x',
     instrument: async () => mod,
     peers: () => []
