@@ -63,12 +63,6 @@ async function localRun (argsOf: string[][]): Promise<string[]> {
   }
 }
 
-/** `p`, already running, with a rejection held until it is awaited (no unhandled rejection meanwhile) */
-function started<T> (p: Promise<T>): Promise<T> {
-  p.catch(() => {})
-  return p
-}
-
 /** the counters of a worker (`job.worker`) the frozen-worker test reads */
 interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, claimsTimedOut: number, resultsCommitted: number, errors: string[] }
 
@@ -155,8 +149,6 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     // long tasks (a tile inside the set at a high iteration count: seconds each) so a worker is
     // caught holding a lease; a 3 s lease
     const argsOf = Array.from({ length: 4 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(300_000 + i)])
-    // the expected output, computed while the mesh works (a frozen peer leaves a core idle)
-    const expected = started(localRun(argsOf))
     const split = join(cluster.root, 'slow.jsonl')
     writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
     const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '3s', '--timeout', '120s', '--json', '--data-dir', boot.dataDir])
@@ -205,7 +197,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
         if (zd.resultsRefused + zd.renewalsRefused >= 1) assert.ok((a.refusals['task settled'] ?? 0) + (a.refusals['stale token'] ?? 0) + (a.refusals['job done'] ?? 0) >= 1, JSON.stringify(a.refusals))
       }
       const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
-      assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await expected)
+      assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
     } finally {
       if (!thawed) victim.proc.child.kill('SIGCONT')
     }
@@ -254,15 +246,13 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
    */
   const fenced = (v: TasksView): number => (v.refusals['stale token'] ?? 0) + (v.refusals['task settled'] ?? 0) + (v.refusals['job done'] ?? 0)
 
-  async function heldByHostile (mode: 'skip-renewals' | 'zombie', iterations: number): Promise<{ job: string, holder: ClusterPeer, before: WorkerView, expected: Promise<string[]>, fencedBefore: Map<string, number> }> {
+  async function heldByHostile (mode: 'skip-renewals' | 'zombie', iterations: number): Promise<{ job: string, holder: ClusterPeer, before: WorkerView, args: string[], fencedBefore: Map<string, number> }> {
     const holder = hostile
     assert.ok(holder != null, 'the hostile peer of the previous test runs')
     assert.deepEqual(await cluster.op(holder, 'job.hostile', { mode }), { mode })
     const others = cluster.live().filter(p => p !== holder)
     const before = await cluster.op(holder, 'job.worker') as WorkerView
     const args = ['--checksum', '192', '96', '72', '16', '80', '64', String(iterations)]
-    // the expected output, computed while the mesh works: seconds of CPU, mostly beside an idle peer
-    const expected = started(localRun([args]))
     let job = ''
     const fencedBefore = new Map<string, number>()
     for (const p of others) await cluster.op(p, 'job.pause', { paused: true })
@@ -284,24 +274,24 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       for (const p of others) await cluster.op(p, 'job.pause', { paused: false })
     }
     await waitDone(job)
-    return { job, holder, before, expected, fencedBefore }
+    return { job, holder, before, args, fencedBefore }
   }
 
   /** The job's only task was completed by another peer under a later fencing epoch; its output equals a local run. */
-  async function takenOver (job: string, holder: ClusterPeer, expected: Promise<string[]>): Promise<TasksView[]> {
+  async function takenOver (job: string, holder: ClusterPeer, args: string[]): Promise<TasksView[]> {
     const views = await Promise.all(cluster.live().map(async p => await cluster.op(p, 'job.tasks', { job }) as TasksView))
     for (const v of views) assert.deepEqual(v.tasks, views[0].tasks)
     const slot = views[0].tasks[0].slots[0]
     assert.ok(slot.result != null && slot.result.worker !== holder.peerId, `another peer's result was committed: ${JSON.stringify(views[0].tasks[0])} (a holder's result means the task ended before its lease was taken: make it longer)`)
     assert.ok(slot.result.token.epoch >= 2, 'the slot was claimed again under a new fencing epoch')
     const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
-    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await expected)
+    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun([args]))
     return views
   }
 
   test('a worker that stops renewing (job.hostile skip-renewals): its lease expires, another peer completes the task, the holder aborts and reports nothing', async () => {
-    const { job, holder, before, expected } = await heldByHostile('skip-renewals', 600_000)
-    await takenOver(job, holder, expected)
+    const { job, holder, before, args } = await heldByHostile('skip-renewals', 600_000)
+    await takenOver(job, holder, args)
     const w = await waitFor(async () => {
       const v = await cluster.op(holder, 'job.worker') as WorkerView
       return v.stats.leaseLostAborts > before.stats.leaseLostAborts ? v : null
@@ -312,7 +302,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   })
 
   test('a zombie (job.hostile zombie: never renews, ignores the loss): its late result is refused on every peer', async () => {
-    const { job, holder, before, expected, fencedBefore } = await heldByHostile('zombie', 600_001)
+    const { job, holder, before, args, fencedBefore } = await heldByHostile('zombie', 600_001)
     const w = await waitFor(async () => {
       const v = await cluster.op(holder, 'job.worker') as WorkerView
       return v.stats.resultsRefused > before.stats.resultsRefused ? v : null
@@ -323,7 +313,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const peers = cluster.live()
     let views: TasksView[] = []
     await waitFor(async () => {
-      views = await takenOver(job, holder, expected)
+      views = await takenOver(job, holder, args)
       return views.every((v, i) => fenced(v) > (fencedBefore.get(peers[i].name) ?? Infinity))
     }, { timeout: 60_000, interval: 500, message: () => `the zombie's refusal on every peer; now ${JSON.stringify(views.map(v => v.refusals))}` })
     await cluster.op(holder, 'job.hostile', { mode: null })
