@@ -10,6 +10,7 @@ import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError } from './errors.ts'
 import { tickLength, type Clock } from './live-replica.ts'
 import type { Liveness } from './liveness.ts'
+import type { VoteLapses } from './vote-lapse.ts'
 import type { Evidence } from '../consensus/state.ts'
 import type { CommittedEntry, Entry } from './types.ts'
 
@@ -17,6 +18,7 @@ export interface UpkeepOwner {
   self: string
   clock: Clock
   liveness: Liveness
+  voteLapses: VoteLapses
   /** the node's options, read at each use (LedgerNodeInit: join, removeAfterMs over the chain's `ledger.removeAfterMs`, maxTickMs) */
   init: { join?: boolean, removeAfterMs?: number, maxTickMs?: number }
   stopping: () => boolean
@@ -80,12 +82,20 @@ export class MembershipUpkeep {
   removeSilent (e: EpochInfo): void {
     const now = this.o.clock.now()
     for (const key of this.asked.keys()) if (Number(key.slice(0, key.indexOf(':'))) < e.epoch) this.asked.delete(key)
+    const why = new Map<string, string>()
     for (const peer of this.o.liveness.check()) {
+      const st = this.o.liveness.state(peer)
+      why.set(peer, `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered`)
+    }
+    for (const peer of this.o.voteLapses.lapsed()) {
+      const st = this.o.voteLapses.state(peer)
+      if (!why.has(peer)) why.set(peer, `no vote in ${st?.missed ?? 0} decisions, ${st?.sinceMs ?? 0} ms`)
+    }
+    for (const [peer, reason] of why) {
       const key = `${e.epoch}:${peer}`
       if ((this.asked.get(key) ?? -Infinity) > now || (this.asked.has(key) && this.o.pending('remove'))) continue
       this.asked.set(key, Infinity)
-      const st = this.o.liveness.state(peer)
-      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => {
+      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason }) }).catch(err => {
         this.o.log(`remove: ${String(err)}`)
         if (!(err instanceof EntryRefusedError) && this.asked.has(key)) this.asked.set(key, this.o.clock.now() + REMOVE_RETRY_MS)
       })
