@@ -111,8 +111,10 @@ test('forged VRF use and garbage frames: safety and progress, rejections counted
 })
 
 test('two mute replicas in an epoch of 7: commits go on (view changes), and both are removed for not voting', { timeout: 180_000 }, async () => {
-  // the vote-lapse bounds shortened for the test (defaults 16 decisions and 30 s: vote-lapse.ts)
-  const { net, honest, bad } = await cluster(13, ['mute', 'mute'], true, { voteLapseDecisions: 6, voteLapseMs: 4000 })
+  // shortened for the test: the vote-lapse bounds (defaults 16 decisions and 30 s: vote-lapse.ts),
+  // and the view timeouts a mute leader costs (base tick ≤ 25 ms, backoff ≤ 2; defaults 100 ms and
+  // 16): with the defaults the first commits waited ~29 s on two mute leaders' views, 40 s in all
+  const { net, honest, bad } = await cluster(13, ['mute', 'mute'], true, { voteLapseDecisions: 4, voteLapseMs: 2000, maxTickMs: 25, maxViewBackoff: 2 })
   const left = (): number => honest.reduce((sum, p) => sum + (p.node.status().timing?.viewChanges ?? 0) + (p.node.status().timing?.leaderSkips ?? 0), 0)
   // epochs (seen by an honest peer) that no longer hold a mute replica: removed at a later epoch
   const out = new Set<string>()

@@ -75,7 +75,12 @@ test('a mute replica admitted third no longer stalls the ledger, and is removed 
     const key = await seededKey('lapse genesis')
     const base: LedgerNodeInit = {
       genesisPeerId: peerIdFromPrivateKey(key).toString(), syncIntervalMs: 500, removeAfterMs: 60_000, maxRejectsPerMinute: 1_000_000,
-      voteLapseDecisions: 4, voteLapseMs: 3000
+      voteLapseDecisions: 4,
+      voteLapseMs: 3000,
+      // view timeouts a mute leader costs kept short (base tick ≤ 25 ms, backoff ≤ 2; defaults 100 ms
+      // and 16, up to 24 × 100 × 16 ms = 38 s for one view at load: a 20 s submit then timed out)
+      maxTickMs: 25,
+      maxViewBackoff: 2
     }
     const g = await net.add('g', base, { key })
     const h = await net.add('lapse h', base)
