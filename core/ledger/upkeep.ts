@@ -1,8 +1,9 @@
 /**
  * A `LedgerNode`'s membership upkeep, run from its once-a-second maintenance pass: asking to join
  * the replica set (again after 30 s, or 5 s after a refusal; never again once removed for
- * equivocation), asking to remove a replica that stopped answering (liveness.ts), submitting the
- * equivocation evidence the engine recorded, and re-measuring the base tick (`tickLength`).
+ * equivocation), asking to remove a replica that stopped answering (liveness.ts) or stopped voting
+ * (vote-lapse.ts), submitting the equivocation evidence the engine recorded, and re-measuring the
+ * base tick (`tickLength`).
  */
 import type { Chain } from './chain.ts'
 import { writeEvidence, writeRemove } from './entries.ts'
@@ -70,9 +71,9 @@ export class MembershipUpkeep {
     })
   }
 
-  /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
   /**
-   * Asks to remove each replica that stopped answering, once per epoch — and again 5 s after an ask
+   * Asks to remove each replica that stopped answering (silent, then MISSES probes unanswered:
+   * liveness.ts) or stopped voting (vote-lapse.ts), once per epoch — and again 5 s after an ask
    * that failed without an answer (a submit timed out while the silent replicas slowed the epoch's
    * decisions) once none of ours is still on its way: a lost ask used to be the last, and with
    * fewer than f + 1 asks committed the silent replicas stayed for the whole epoch. A refusal is
