@@ -66,25 +66,6 @@ export function tickLength (rttsMs: readonly number[], decisionsMs: readonly num
   return Math.round(Math.min(maxMs, Math.max(Math.min(MIN_TICK_MS, maxMs), fromRtt, fromDecisions)))
 }
 
-/**
- * Adds a decision's duration to the ring the base tick and the view pacer's floor come from —
- * unless an engine timer fired while the slot was worked on (a nudge: the engine's DECISION-REQUEST
- * after 8 ticks) and the slot still decided in the view it started in. A nudge's wait is a multiple
- * of the tick, so feeding it back closed a loop: with ProBFT's sampled votes some replicas miss a
- * quorum and decide only after their nudge, the p90 decision became ≥ 8 ticks, so the base tick
- * (p90 / 8) and the pacer's floor (view-0 timeout = 3 × p90) grew by that much, the next nudges
- * waited longer, and so on to the caps with no view change at all (n = 16 at load: paced tick at its
- * 400 ms cap on 13 of 16 peers, backoff 2.6–14; PBFT, whose replicas hear every vote, 100–269 ms).
- * A decision that needed a view change still counts: decisions slower than the view timeout are
- * what the pacer must learn (view-pacer.test.ts). Returns whether it was added.
- */
-export function noteDecision (ring: number[], tookMs: number, slot: { nudged: boolean, viewChanged: boolean }): boolean {
-  if (slot.nudged && !slot.viewChanged) return false
-  ring.push(tookMs)
-  if (ring.length > RECENT_DECISIONS) ring.shift()
-  return true
-}
-
 export interface LiveReplicaOwner {
   /** counters to add to @default a private set */
   timing?: DecisionTiming
@@ -133,8 +114,6 @@ export class LiveReplica {
   /** the last RECENT_DECISIONS decision durations (ms), shared like `timing` */
   private readonly recent: number[]
   private workAt: number | undefined
-  /** since `workAt`: an engine timer fired, a view changed (`noteDecision`) */
-  private slotTimers = { nudged: false, viewChanged: false }
   private seenViewChanges = 0
   /** the header (view, digest) of our own COMMIT per recent slot (`late`) */
   private readonly ownCommits = new Map<number, { view: number, digest: Uint8Array }>()
@@ -269,7 +248,6 @@ export class LiveReplica {
   private run (actions: Action[]): void {
     const vc = this.replica.stats.viewChanges
     if (vc > this.seenViewChanges) {
-      this.slotTimers.viewChanged = true
       const skipped = Math.min(this.skips, vc - this.seenViewChanges)
       const more = vc - this.seenViewChanges - skipped
       this.skips -= skipped
@@ -292,8 +270,8 @@ export class LiveReplica {
         const took = now - (this.workAt ?? now)
         this.timing.decided++
         this.timing.decideMs += took
-        noteDecision(this.recent, took, this.slotTimers)
-        this.slotTimers = { nudged: false, viewChanged: false }
+        this.recent.push(took)
+        if (this.recent.length > RECENT_DECISIONS) this.recent.shift()
         this.workAt = undefined
         this.prewarmNext(a.slot + 1)
         const cert = this.replica.certificateOf(a.slot)
@@ -373,7 +351,6 @@ export class LiveReplica {
       if (this.ticks >= this.wantTick) {
         this.wantTick = Infinity
         this.timing.engineTimers++
-        this.slotTimers.nudged = true
         this.run(this.replica.tick(this.ticks))
       }
       this.schedule()
