@@ -31,6 +31,7 @@ export abstract class EpochInstances extends CommitQueue {
     this.c.transport.protect(others)
     const index = e.replicas.findIndex(r => r.peerId === this.self)
     this.liveness.track(index >= 0 ? others : [])
+    this.voteLapses.track(index >= 0 ? others : [])
     this.muteLeaders.keepOnly(others)
     if (wasReplica && index < 0 && !this.stopping) {
       // removed (we did not leave) while still running: we answer, so ask to join again at once
@@ -58,7 +59,7 @@ export abstract class EpochInstances extends CommitQueue {
             else hostileSend({ mode: this.init.hostile, epoch: e.epoch, index, keys: this.keys, crypto: this.crypto, others, send }, peers, message)
           })
         },
-        decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.onDecided(e, slot, view, cert) },
+        decided: (slot, view, cert) => { this.pacer.decided(this.tick, this.recentDecideMs); this.voteLapses.decided(); this.onDecided(e, slot, view, cert) },
         viewChanged: count => { this.pacer.viewChanged(count) },
         leaderGone: peer => this.liveness.stoppedAnswering(peer) || this.muteLeaders.mute(peer),
         leaderLapsed: peer => { this.muteLeaders.lapse(peer) },

@@ -1,9 +1,16 @@
 /**
  * Epoch sizing and the evidence check, pure functions of committed data.
  *
- * Sizing: n < 4 → PBFT quorums with f = 0 and q = ⌈(n + 1)/2⌉ (crash tolerance only: there is no
- * Byzantine quorum below 4 replicas); n ≥ 4 → f = ⌊(n − 1)/3⌋ and `solveProbft` (ProBFT) or
- * `pbftQuorum` (PBFT), per the genesis protocol.
+ * Sizing: n < 4 → PBFT quorums with q = ⌈(n + 1)/2⌉ and f = n − q, the replicas that may crash
+ * (there is no Byzantine quorum below 4 replicas: f counts crashes here, 1 at n = 3, else 0); n ≥ 4
+ * → f = ⌊(n − 1)/3⌋ and `solveProbft` (ProBFT) or `pbftQuorum` (PBFT), per the genesis protocol.
+ *
+ * Why f = n − q below 4 (wire 5; f was 0 before): the engine's NEW-VIEW needs n − f VIEW-CHANGEs, so
+ * with f = 0 an epoch of 3 could not leave any view while one replica was down or mute — a view led
+ * by that replica stalled the ledger for good, though q = 2 let the other two decide every slot
+ * another led (docs/ledger.md, "Replicas that stop voting"). With f = 1 the NEW-VIEW takes 2 = q
+ * VIEW-CHANGEs; crash safety holds, since two sets of 2 of 3 replicas share one, which reports what
+ * it prepared. Removal at n = 3 then takes f + 1 = 2 askers: one replica cannot evict another.
  */
 import { readMessage, MSG_COMMIT, MSG_HEADER, MSG_PREPARE, type Message } from '../consensus/codec.ts'
 import { signedPart } from '../consensus/codec.ts'
@@ -29,7 +36,10 @@ export interface EpochInfo {
 
 export function sizeEpoch (epoch: number, start: number, replicas: ReplicaMember[], protocol: 'probft' | 'pbft', math: QuorumMath): EpochInfo {
   const n = replicas.length
-  if (n < 4) return { epoch, start, replicas, n, f: 0, protocol: 'pbft', sampleSize: Math.max(0, n - 1), quorum: Math.ceil((n + 1) / 2) }
+  if (n < 4) {
+    const quorum = Math.ceil((n + 1) / 2)
+    return { epoch, start, replicas, n, f: n - quorum, protocol: 'pbft', sampleSize: Math.max(0, n - 1), quorum }
+  }
   const f = Math.floor((n - 1) / 3)
   if (protocol === 'pbft') return { epoch, start, replicas, n, f, protocol, sampleSize: n - 1, quorum: pbftQuorum(n, f) }
   const p = solveProbft(math, { n, f })

@@ -54,6 +54,7 @@ export abstract class InboundFrames extends SyncPulls {
     const target = f.epoch === e.epoch ? this.instance : f.epoch === this.prev?.epoch.epoch ? this.prev : undefined
     if (target != null) {
       if (!target.epoch.replicas.some(r => r.peerId === from)) { this.reject('notReplica', accountable); return }
+      this.voteLapses.heard(from, target.epoch.replicas, f.message)
       this.background('consensus frame', target.receive(f.message))
     } else if (f.epoch > e.epoch) {
       // the sender has committed past the end of our epoch: we lag. Its frames are not its fault;

@@ -21,6 +21,7 @@ import type { HostileMode } from './hostile.ts'
 import { LiveReplica, realClock, type Clock, type DecisionTiming } from './live-replica.ts'
 import { Liveness } from './liveness.ts'
 import { MuteLeaders } from './mute-leaders.ts'
+import { VOTE_LAPSE_DECISIONS, VOTE_LAPSE_MS, VoteLapses } from './vote-lapse.ts'
 import { ViewPacer } from './view-pacer.ts'
 import { LedgerRouter } from './routing.ts'
 import { MembershipUpkeep } from './upkeep.ts'
@@ -84,6 +85,13 @@ export interface LedgerNodeInit {
    * leads skipped at once (mute-leaders.ts); 0 turns the skip off @default 30000
    */
   muteLeaderHoldMs?: number
+  /**
+   * a replica whose votes were absent from this many of our decisions in a row, and for
+   * `voteLapseMs`, is asked to be removed (vote-lapse.ts) @default 16
+   */
+  voteLapseDecisions?: number
+  /** see `voteLapseDecisions` @default 30000 */
+  voteLapseMs?: number
   /** test-only hostile behaviour (see docs/ledger.md) */
   hostile?: HostileMode
 }
@@ -146,6 +154,8 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
   readonly liveness: Liveness
   /** leaders that let a view lapse without a proposal while we had work: their views are skipped for a while (mute-leaders.ts) */
   readonly muteLeaders: MuteLeaders
+  /** replicas that answer but stopped voting (vote-lapse.ts) */
+  readonly voteLapses: VoteLapses
   /** joining, removing the silent, evidence, the base tick (upkeep.ts) */
   protected readonly upkeep: MembershipUpkeep
   /** what this replica signed in undecided slots, stored before it is sent (vote-journal.ts) */
@@ -219,10 +229,16 @@ export abstract class LedgerNodeBase extends TypedEventEmitter<LedgerEvents> {
       }
     })
     this.muteLeaders = new MuteLeaders(() => this.clock.now(), init.muteLeaderHoldMs)
+    this.voteLapses = new VoteLapses({
+      now: () => this.clock.now(),
+      decisions: () => init.voteLapseDecisions ?? VOTE_LAPSE_DECISIONS,
+      ms: () => init.voteLapseMs ?? VOTE_LAPSE_MS
+    })
     this.upkeep = new MembershipUpkeep({
       self: this.self,
       clock: this.clock,
       liveness: this.liveness,
+      voteLapses: this.voteLapses,
       init,
       stopping: () => this.stopping,
       chain: () => this.chain,

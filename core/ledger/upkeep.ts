@@ -1,8 +1,9 @@
 /**
  * A `LedgerNode`'s membership upkeep, run from its once-a-second maintenance pass: asking to join
  * the replica set (again after 30 s, or 5 s after a refusal; never again once removed for
- * equivocation), asking to remove a replica that stopped answering (liveness.ts), submitting the
- * equivocation evidence the engine recorded, and re-measuring the base tick (`tickLength`).
+ * equivocation), asking to remove a replica that stopped answering (liveness.ts) or stopped voting
+ * (vote-lapse.ts), submitting the equivocation evidence the engine recorded, and re-measuring the
+ * base tick (`tickLength`).
  */
 import type { Chain } from './chain.ts'
 import { writeEvidence, writeRemove } from './entries.ts'
@@ -10,6 +11,7 @@ import type { EpochInfo } from './epochs.ts'
 import { EntryRefusedError } from './errors.ts'
 import { tickLength, type Clock } from './live-replica.ts'
 import type { Liveness } from './liveness.ts'
+import type { VoteLapses } from './vote-lapse.ts'
 import type { Evidence } from '../consensus/state.ts'
 import type { CommittedEntry, Entry } from './types.ts'
 
@@ -17,6 +19,7 @@ export interface UpkeepOwner {
   self: string
   clock: Clock
   liveness: Liveness
+  voteLapses: VoteLapses
   /** the node's options, read at each use (LedgerNodeInit: join, removeAfterMs over the chain's `ledger.removeAfterMs`, maxTickMs) */
   init: { join?: boolean, removeAfterMs?: number, maxTickMs?: number }
   stopping: () => boolean
@@ -68,9 +71,9 @@ export class MembershipUpkeep {
     })
   }
 
-  /** A replica that stopped answering (silent, then MISSES probes unanswered: liveness.ts): ask to remove it, once. */
   /**
-   * Asks to remove each replica that stopped answering, once per epoch — and again 5 s after an ask
+   * Asks to remove each replica that stopped answering (silent, then MISSES probes unanswered:
+   * liveness.ts) or stopped voting (vote-lapse.ts), once per epoch — and again 5 s after an ask
    * that failed without an answer (a submit timed out while the silent replicas slowed the epoch's
    * decisions) once none of ours is still on its way: a lost ask used to be the last, and with
    * fewer than f + 1 asks committed the silent replicas stayed for the whole epoch. A refusal is
@@ -80,12 +83,20 @@ export class MembershipUpkeep {
   removeSilent (e: EpochInfo): void {
     const now = this.o.clock.now()
     for (const key of this.asked.keys()) if (Number(key.slice(0, key.indexOf(':'))) < e.epoch) this.asked.delete(key)
+    const why = new Map<string, string>()
     for (const peer of this.o.liveness.check()) {
+      const st = this.o.liveness.state(peer)
+      why.set(peer, `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered`)
+    }
+    for (const peer of this.o.voteLapses.lapsed()) {
+      const st = this.o.voteLapses.state(peer)
+      if (!why.has(peer)) why.set(peer, `no vote in ${st?.missed ?? 0} decisions, ${st?.sinceMs ?? 0} ms`)
+    }
+    for (const [peer, reason] of why) {
       const key = `${e.epoch}:${peer}`
       if ((this.asked.get(key) ?? -Infinity) > now || (this.asked.has(key) && this.o.pending('remove'))) continue
       this.asked.set(key, Infinity)
-      const st = this.o.liveness.state(peer)
-      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason: `silent ${st?.silentMs ?? 0} ms, ${st?.misses ?? 0} probes unanswered` }) }).catch(err => {
+      this.o.submit({ kind: 'remove', data: writeRemove({ peerId: peer, reason }) }).catch(err => {
         this.o.log(`remove: ${String(err)}`)
         if (!(err instanceof EntryRefusedError) && this.asked.has(key)) this.asked.set(key, this.o.clock.now() + REMOVE_RETRY_MS)
       })

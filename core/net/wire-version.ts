@@ -29,8 +29,10 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  *    prefixed label/link/comment keys, migration protocol 1.4.0 with loop poll points (snapshot v2).
  * 3: migration protocol 1.5.0: poll points also at recursive functions' entries (snapshot v3).
  * 4: live learning protocol 1.1.0: a `start` carries a flags field and may carry the base's delta.
+ * 5: ledger epochs below 4 replicas size the engine with f = n − q (1 at n = 3): a NEW-VIEW there
+ *    carries 2 VIEW-CHANGEs, which a wire-4 peer refuses (docs/ledger.md, "Replicas that stop voting").
  */
-export const WIRE_VERSION = 4
+export const WIRE_VERSION = 5
 
 /** What a peer told us about itself. `wire` undefined: not a NovaCron peer, or one that does not say. */
 export interface PeerVersion {

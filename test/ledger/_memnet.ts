@@ -12,6 +12,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
 import { LedgerNode, type LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
+import type { Clock } from '../../core/ledger/live-replica.ts'
 import { MemoryStore } from '../../core/ledger/memory-store.ts'
 import type { SignatureVerifier } from '../../core/consensus/crypto.ts'
 import type { LedgerTransport } from '../../core/ledger/transport.ts'
@@ -29,7 +30,8 @@ export class MemNet {
   readonly peers = new Map<string, MemPeer>()
   readonly offline = new Set<string>()
   private readonly rng: prng.PRNG
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  /** pending deliveries: real timers, or handles of the injected clock */
+  private readonly timers = new Set<unknown>()
   /** frames (from → to) that were refused delivery because a link was cut */
   readonly cut = new Set<string>()
   /** links (from → to) that look up (connected) but lose every frame: a link that died without closing */
@@ -48,10 +50,15 @@ export class MemNet {
   /** the peers' topology view is empty (a mesh whose announcements reach nobody): `knownPeers` gives none */
   unseen = false
 
-  constructor (seed: number, readonly maxDelayMs = 3) { this.rng = prng.create(seed) }
+  /**
+   * `clock`: a virtual clock (`_event-clock.ts`) that delivers the frames and drives every node
+   * added (their timers and `now`); without one, real timers and wall time.
+   */
+  constructor (seed: number, readonly maxDelayMs = 3, readonly clock?: Clock) { this.rng = prng.create(seed) }
 
   private later (fn: () => void, ms = prng.int32(this.rng, 0, this.maxDelayMs)): void {
-    const t = setTimeout(() => { this.timers.delete(t); fn() }, ms)
+    const c = this.clock
+    const t: unknown = c != null ? c.setTimeout(() => { this.timers.delete(t); fn() }, ms) : setTimeout(() => { this.timers.delete(t); fn() }, ms)
     this.timers.add(t)
   }
 
@@ -113,7 +120,7 @@ export class MemNet {
     const key = opts.key ?? await seededKey(seed)
     const id = peerIdFromPrivateKey(key).toString()
     const store = opts.store ?? new MemoryStore()
-    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath, ...(opts.signatures != null ? { signatures: opts.signatures } : {}) })
+    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath, ...(opts.signatures != null ? { signatures: opts.signatures } : {}), ...(this.clock != null ? { clock: this.clock } : {}) })
     const peer: MemPeer = { id, key, node, store, frames: { sent: 0, received: 0 } }
     this.peers.set(id, peer)
     this.offline.delete(id)
@@ -132,7 +139,10 @@ export class MemNet {
 
   async stopAll (): Promise<void> {
     for (const p of this.peers.values()) { p.node.init.leaveOnStop = false; await p.node.stop() }
-    for (const t of this.timers) clearTimeout(t)
+    for (const t of this.timers) {
+      if (this.clock != null) this.clock.clearTimeout(t)
+      else clearTimeout(t as ReturnType<typeof setTimeout>)
+    }
     this.timers.clear()
   }
 }

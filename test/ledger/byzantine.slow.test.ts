@@ -8,8 +8,10 @@
  * on every slot both have), and the honest peers count the hostile frames as rejected (or, for an
  * equivocating leader that was caught, committed the evidence and refuse its re-join). A fourth
  * mesh has two mute replicas (no proposal, no vote, probes answered): started once the 5 honest
- * peers are replicas (admitted into a smaller epoch, one would stall it: docs/ledger.md), and what
- * is checked of them is that honest replicas left their views (view changes or leader skips).
+ * peers are replicas, and what is checked of them is that honest replicas left their views (view
+ * changes or leader skips). Their removal for not voting (16 decisions and 30 s by default:
+ * vote-lapse.ts) is tested in memory (byzantine.test.ts, vote-lapse.test.ts); here the 60 entries
+ * may commit in fewer decisions than that.
  * LEDGER_HOSTILE_MODES=a,b runs one mesh with those two modes instead.
  */
 import assert from 'node:assert/strict'

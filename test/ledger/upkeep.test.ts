@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { VoteLapses } from '../../core/ledger/vote-lapse.ts'
 import { Liveness } from '../../core/ledger/liveness.ts'
 import { EntryRefusedError, SubmitTimeoutError } from '../../core/ledger/errors.ts'
 import type { Chain } from '../../core/ledger/chain.ts'
@@ -64,6 +65,7 @@ test('no second join while the first is pending; asked again once it is not', ()
     self: 'me',
     clock,
     liveness: new Liveness({ now: clock.now, silenceMs: () => 15_000, linkRttMs: () => 1, probe: () => {} }),
+    voteLapses: new VoteLapses({ now: clock.now, decisions: () => 16, ms: () => 30_000 }),
     init: {},
     stopping: () => false,
     chain: () => undefined,
@@ -100,7 +102,7 @@ test('a join refused for equivocation is never asked again', async () => {
   const submitted: Entry[] = []
   let last: Promise<CommittedEntry> | undefined
   const upkeep = new MembershipUpkeep({
-    self: 'me', clock, liveness: new Liveness({ now: clock.now, silenceMs: () => 15_000, linkRttMs: () => 1, probe: () => {} }), init: {},
+    self: 'me', clock, liveness: new Liveness({ now: clock.now, silenceMs: () => 15_000, linkRttMs: () => 1, probe: () => {} }), voteLapses: new VoteLapses({ now: clock.now, decisions: () => 16, ms: () => 30_000 }), init: {},
     stopping: () => false, chain: () => undefined, joinBody: () => new Uint8Array([7]), pending: () => false, evidence: () => [], rttMs: () => 1, recentDecideMs: [],
     submit: (entry) => {
       submitted.push(entry)
@@ -126,7 +128,7 @@ test('a remove ask that failed without an answer is asked again once nothing of 
   const asks: string[] = []
   const fail: Array<{ peer: string, reject: (err: Error) => void }> = []
   const upkeep = new MembershipUpkeep({
-    self: 'me', clock, liveness, init: {}, stopping: () => false, chain: () => undefined, joinBody: () => new Uint8Array([7]),
+    self: 'me', clock, liveness, voteLapses: new VoteLapses({ now: clock.now, decisions: () => 16, ms: () => 30_000 }), init: {}, stopping: () => false, chain: () => undefined, joinBody: () => new Uint8Array([7]),
     pending: kind => kind === 'remove' && pending, evidence: () => [], rttMs: () => 1, recentDecideMs: [],
     submit: async entry => {
       const peer = new TextDecoder().decode(entry.data).includes('refused') ? 'refused' : 'gone'
