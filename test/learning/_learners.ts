@@ -61,6 +61,11 @@ export class MemLearners {
   }
 }
 
+/** The learner among `peers` whose peer id is `id` (the caller knows it is there). */
+export function byId (peers: readonly LiveLearning[], id: string): LiveLearning {
+  return peers.find(p => p.status().peerId === id) as LiveLearning
+}
+
 /** The rounds `ledger` committed and applied, in order. */
 export function committedRounds (ledger: MemLedger): RoundEntry[] {
   return ledger.entries.filter(e => e.kind === KIND_ROUND && e.applied).map(e => readRoundEntry(e.data))

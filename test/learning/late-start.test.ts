@@ -12,9 +12,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LiveLearning, readMessage } from '../../core/learning/live/index.ts'
+import { readMessage } from '../../core/learning/live/index.ts'
 import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -130,8 +130,6 @@ const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(13) })
 after(async () => { await learners.stop() })
-
-const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
 
 describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('dead before its starts reach anyone, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
