@@ -29,7 +29,8 @@
  *   are recorded, with the survivors' lost participants, takeovers and failed rounds. fl-sim has
  *   no dropouts: its row is the same configuration without them. For each killed learner a
  *   survivor had selected: when (ms after the kill) that survivor first saw it without a link, out
- *   of its mesh view, and stopped waiting for it (`lossesAfterKillMs`); and for every round a
+ *   of its mesh view, and stopped waiting for it (`lossesAfterKillMs`, `by` mesh, probe or a late
+ *   update's ping); and for every round a
  *   survivor coordinated, when it began after the kill, its dial and collect times (`coordinatedRounds`).
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
@@ -214,6 +215,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
       // drawn coordinators pinged for a late start, and those found silent (late-start.ts)
       lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      // selected learners pinged by their coordinator for a late update, and those found silent: not waited for further (late-update.ts)
+      lateUpdatePingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatePings ?? 0), 0), lateUpdatesSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatesSilent ?? 0), 0),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,

@@ -12,31 +12,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { readMessage } from '../../core/learning/live/index.ts'
 import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
-import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
-import { MemLedger, MemMesh } from './_mem.ts'
+import { byId, committedRounds, liveTask, MemLearners, readRequest } from './_learners.ts'
+import { fakePingMesh, flush } from './_pings.ts'
 import { waitFor } from '../_support/wait.ts'
-
-/** lets settled promises' callbacks run */
-async function flush (): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
-}
-
-interface Ping { peer: string, timeoutMs: number, echo: () => void, silent: () => void }
-
-function fakeMesh (links: Array<{ peerId: string, rttMs?: number, limited: boolean }>): { mesh: ConstructorParameters<typeof LateStarts>[0], pings: Ping[] } {
-  const pings: Ping[] = []
-  return {
-    pings,
-    mesh: {
-      links: () => links,
-      ping: async (peer, timeoutMs) => await new Promise<number>((resolve, reject) => {
-        pings.push({ peer, timeoutMs, echo: () => { resolve(1) }, silent: () => { reject(new Error(`no echo within ${timeoutMs} ms`)) } })
-      })
-    }
-  }
-}
 
 describe('LateStarts (fake clock)', () => {
   const head1 = { round: 1, hash: 'h1' }
@@ -54,7 +33,7 @@ describe('LateStarts (fake clock)', () => {
   test('pinged once its start is late; silent without an echo, for that head\'s next round only', async () => {
     let now = 10_000
     const stats = { lateStartPings: 0, lateStartsSilent: 0 }
-    const { mesh, pings } = fakeMesh([{ peerId: 'a', rttMs: 50, limited: false }, { peerId: 'b', rttMs: 50, limited: false }])
+    const { mesh, pings } = fakePingMesh([{ peerId: 'a', rttMs: 50, limited: false }, { peerId: 'b', rttMs: 50, limited: false }])
     const late = new LateStarts(mesh, () => now, stats)
     const headAt = now
     late.check(head1, headAt, 'a', false)
@@ -91,7 +70,7 @@ describe('LateStarts (fake clock)', () => {
   test('an echo: not silent, and not asked again for that head', async () => {
     let now = 0
     const stats = { lateStartPings: 0, lateStartsSilent: 0 }
-    const { mesh, pings } = fakeMesh([{ peerId: 'a', limited: false }])
+    const { mesh, pings } = fakePingMesh([{ peerId: 'a', limited: false }])
     const late = new LateStarts(mesh, () => now, stats)
     now = LATE_START_MS
     late.check(head1, 0, 'a', false)
@@ -111,7 +90,7 @@ describe('LateStarts (fake clock)', () => {
   })
 
   test('no ping once a start came, to itself, or without a direct link', () => {
-    const { mesh, pings } = fakeMesh([{ peerId: 'a', limited: false }, { peerId: 'r', limited: true }])
+    const { mesh, pings } = fakePingMesh([{ peerId: 'a', limited: false }, { peerId: 'r', limited: true }])
     const now = 60_000
     const late = new LateStarts(mesh, () => now, { lateStartPings: 0, lateStartsSilent: 0 })
     late.check(head1, 0, 'a', true)
@@ -125,7 +104,6 @@ describe('LateStarts (fake clock)', () => {
 const task = liveTask(8)
 const ROUND_TIMEOUT = 900_000
 const WAIT = 150_000
-const LIMITS = { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 }
 
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(13) })
@@ -133,12 +111,10 @@ after(async () => { await learners.stop() })
 
 describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('dead before its starts reach anyone, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT }))
+    const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
     let drawn: string | undefined
     mesh.delay = (from, _to, request) => {
-      const m = readMessage(request, LIMITS)
+      const m = readRequest(request)
       if (m.type !== 'start' || m.round !== 2 || (drawn != null && drawn !== from)) return
       if (drawn == null) {
         drawn = from
@@ -163,12 +139,10 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
   })
 
   test('slow but alive (its starts held back 5 s, pings answered): waited for, no takeover', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT }))
+    const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
     let drawn: string | undefined
     mesh.delay = (from, _to, request) => {
-      const m = readMessage(request, LIMITS)
+      const m = readRequest(request)
       if (m.type !== 'start' || m.round !== 2) return
       drawn ??= from
       if (from !== drawn) return

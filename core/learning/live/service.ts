@@ -43,6 +43,7 @@ import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
+import { LateUpdates } from './late-update.ts'
 import { Passes } from './turns.ts'
 import { NextTurn } from './next-turn.ts'
 import { PollLoop } from './poll-loop.ts'
@@ -159,7 +160,7 @@ export class LiveLearning {
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
-      probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
+      probes: this.probes, lateUpdates: new LateUpdates(c.mesh, this.now, this.stats, this.log), liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
       running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
       serverState: () => this.serverState(), headHeld: () => this.sync.held, headFailed: () => this.sync.failedNow, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
       observeMesh: () => { this.next.observeMesh() }, notWorthDialling: () => this.next.notWorthDialling(),
