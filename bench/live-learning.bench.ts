@@ -36,7 +36,8 @@
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
- * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --max-minutes M (60: then it stops and writes what it saw,
+ * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --step-budget N (0, off: the
+ * learners' local steps per round together, step-budget.ts) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning) --no-sim (skip fl-sim: its row is the same for the same
  * configuration and seed; `flSim` null). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
@@ -70,6 +71,7 @@ const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
 const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
+const STEP_BUDGET = flag('--step-budget', 0, { min: 0 })
 const STRAGGLER = argv.includes('--straggler-factor') ? flag('--straggler-factor', 1.5, { min: 0, int: false }) : null
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
@@ -88,7 +90,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
       '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : []),
-      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : [])]
+      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : []), ...(STEP_BUDGET > 0 ? ['--step-budget', String(STEP_BUDGET)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -253,7 +255,7 @@ const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
     quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
-    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
+    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, stepBudget: STEP_BUDGET, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
   flSim: simRow,

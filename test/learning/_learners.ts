@@ -44,22 +44,23 @@ export class MemLearners {
 
   /**
    * Peer `i`'s learner on shard `i`: `init` is everything but the data; `components` add to or
-   * replace the defaults (its mesh and ledger ports, a fresh trainer of the task's model, its identity).
+   * replace the defaults (its mesh and ledger ports, a fresh trainer of the task's model, its identity);
+   * a function of that trainer gives them from it (e.g. a wrapper of it).
    */
-  add (i: number, mesh: MemMesh, ledger: MemLedger, init: Omit<LiveLearningInit, 'train' | 'test'>, components: Partial<LiveLearningComponents> = {}): LiveLearning {
+  add (i: number, mesh: MemMesh, ledger: MemLedger, init: Omit<LiveLearningInit, 'train' | 'test'>, components: Partial<LiveLearningComponents> | ((trainer: Trainer) => Partial<LiveLearningComponents>) = {}): LiveLearning {
     const trainer = new Trainer(init.task.model, weightsOf(init.task.model))
     this.trainers.push(trainer)
     const l = new LiveLearning({ ...init, train: this.shards[i], test: this.test },
-      { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...components })
+      { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...(typeof components === 'function' ? components(trainer) : components) })
     this.running.push(l)
     return l
   }
 
-  /** All 4 learners over a fresh in-memory mesh and ledger, each with `init`. */
-  four (init: Omit<LiveLearningInit, 'train' | 'test'>): { mesh: MemMesh, ledger: MemLedger, peers: LiveLearning[] } {
+  /** All 4 learners over a fresh in-memory mesh and ledger, each with `init` (and `components(i)`, as `add`'s). */
+  four (init: Omit<LiveLearningInit, 'train' | 'test'>, components: (i: number, trainer: Trainer) => Partial<LiveLearningComponents> = () => ({})): { mesh: MemMesh, ledger: MemLedger, peers: LiveLearning[] } {
     const mesh = new MemMesh()
     const ledger = new MemLedger()
-    return { mesh, ledger, peers: [0, 1, 2, 3].map(i => this.add(i, mesh, ledger, init)) }
+    return { mesh, ledger, peers: [0, 1, 2, 3].map(i => this.add(i, mesh, ledger, init, t => components(i, t))) }
   }
 
   async stop (): Promise<void> {

@@ -33,6 +33,7 @@ import type { ModelStore } from './model-store.ts'
 import type { LiveLearningComponents, LiveTrainer } from './ports.ts'
 import type { LiveRpc } from './rpc.ts'
 import { updateSigningBytes } from './signing.ts'
+import { localStepCap } from './step-budget.ts'
 import { keepRecord, type LiveStats, type ParticipatedRecord } from './status.ts'
 import type { LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32 } from './weights.ts'
@@ -51,6 +52,8 @@ export interface ParticipantDeps {
   /** runs `fn` on the trainer once the calls before it are done */
   withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
   waitUntil: (cond: () => boolean) => Promise<void>
+  /** how many learners the head's round had (its participants; before round 1 the joined learners, at least minLearners): step-budget.ts */
+  lastParticipants: () => number
   /** reads the ledger now and fetches the model `hash` without delay once it is the head (a `start` for a base not held: its commit is likely just in) */
   needBase: (hash: string) => void
 }
@@ -94,10 +97,11 @@ export class Participant {
     const { cfg, c } = this.d
     const rng = createRng(cfg.seed).fork(`peer:${c.mesh.peerId}:round:${round}`)
     let trainMs = 0
+    const maxSteps = localStepCap(cfg, this.d.lastParticipants())
     const w = await this.d.withTrainer(async t => {
       t.setWeights(base)
       const t0 = this.d.now()
-      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS }, rng.fork('train'))
+      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS, ...(maxSteps != null ? { maxSteps } : {}) }, rng.fork('train'))
       trainMs = Math.max(0, Math.round(this.d.now() - t0))
       return await t.getWeights()
     })

@@ -156,7 +156,9 @@ export class LiveLearning {
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      needBase: hash => { this.sync.hurry(hash); this.loop.now() }
+      needBase: hash => { this.sync.hurry(hash); this.loop.now() },
+      // before round 1: the joined learners, at least minLearners (a round 1 `start` may come before this peer applied every join)
+      lastParticipants: () => this.history.at(-1)?.participants.length ?? Math.max(this.learners.length, init.minLearners ?? 1)
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
