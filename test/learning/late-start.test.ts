@@ -2,8 +2,9 @@
  * A drawn coordinator whose `start` is late gets a direct ping (core/learning/live/late-start.ts):
  * - `LateStarts` alone, on a fake clock with pings the test settles: no ping before the bound
  *   (1 s + 4 × RTT, at most 2.5 s), none once a `start` came or without a direct link; no echo
- *   makes the peer silent for that head's next round only; one ping per peer and head; the next
- *   one expected is timed from when it became expected;
+ *   makes the peer silent for that head's next round only; one ping in flight per peer, again
+ *   LATE_REPING_MS after an echo while its start is still missing; the next one expected is timed
+ *   from when it became expected;
  * - over `_mem.ts`'s in-memory mesh with real tfjs training: a drawn coordinator that dies before
  *   its `start`s reach anyone (frozen: still linked and in every view, its bootstrap still listing
  *   it, so neither the mesh nor probes.ts tells) is passed over by the next in the draw, where
@@ -12,7 +13,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
+import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_REPING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
 import { byId, committedRounds, liveTask, MemLearners, readRequest } from './_learners.ts'
 import { fakePingMesh, flush } from './_pings.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -67,26 +68,34 @@ describe('LateStarts (fake clock)', () => {
     assert.equal(late.silent('b', head2), false)
   })
 
-  test('an echo: not silent, and not asked again for that head', async () => {
+  test('an echo: not silent, asked again only LATE_REPING_MS after it (it may die since)', async () => {
     let now = 0
     const stats = { lateStartPings: 0, lateStartsSilent: 0 }
     const { mesh, pings } = fakePingMesh([{ peerId: 'a', limited: false }])
     const late = new LateStarts(mesh, () => now, stats)
     now = LATE_START_MS
     late.check(head1, 0, 'a', false)
+    now += 60_000
     late.check(head1, 0, 'a', false)
     assert.equal(pings.length, 1, 'one ping at a time')
     pings[0].echo()
     await flush()
     assert.equal(late.silent('a', head1), false, 'alive, if slow')
-    now += 60_000
+    now += LATE_REPING_MS - 1
     late.check(head1, 0, 'a', false)
-    assert.equal(pings.length, 1, 'once per head')
+    assert.equal(pings.length, 1, 'not again before LATE_REPING_MS')
+    now += 1
+    late.check(head1, 0, 'a', false)
+    assert.equal(pings.length, 2, 'its start still missing: asked again')
+    pings[1].silent()
+    await flush()
+    assert.equal(late.silent('a', head1), true, 'died after its first echo: silent')
     late.check(head2, now, 'a', false)
+    assert.equal(late.silent('a', head2), false)
     now += LATE_START_MS
     late.check(head2, now - LATE_START_MS, 'a', false)
-    assert.equal(pings.length, 2, 'the next head: asked again')
-    assert.deepEqual(stats, { lateStartPings: 2, lateStartsSilent: 0 })
+    assert.equal(pings.length, 3, 'the next head: asked afresh')
+    assert.deepEqual(stats, { lateStartPings: 3, lateStartsSilent: 1 })
   })
 
   test('no ping once a start came, to itself, or without a direct link', () => {
