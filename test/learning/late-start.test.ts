@@ -4,12 +4,14 @@
  *   (1 s + 4 × RTT, at most 2.5 s), none once a `start` came or without a direct link; no echo
  *   makes the peer silent for that head's next round only; one ping in flight per peer, again
  *   LATE_REPING_MS after an echo while its start is still missing; the next one expected is timed
- *   from when it became expected;
+ *   from when it became expected; a start came: nothing asked while training, and once trained the
+ *   commit is late on the same bound from then;
  * - over `_mem.ts`'s in-memory mesh with real tfjs training: a drawn coordinator that dies before
  *   its `start`s reach anyone (frozen: still linked and in every view, its bootstrap still listing
  *   it, so neither the mesh nor probes.ts tells) is passed over by the next in the draw, where
- *   before the learners waited for the round timeout (here 900 s); one whose `start`s are held
- *   back 5 s but that answers pings is waited for: no takeover.
+ *   before the learners waited for the round timeout (here 900 s); so is one that dies mid-round,
+ *   after its `start`s went out and an update came (no `start` was late: the commit is); one whose
+ *   `start`s are held back 5 s but that answers pings is waited for: no takeover.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -98,6 +100,27 @@ describe('LateStarts (fake clock)', () => {
     assert.deepEqual(stats, { lateStartPings: 3, lateStartsSilent: 1 })
   })
 
+  test('a start came: nothing asked while training; once trained, the commit is late on the same bound', async () => {
+    let now = 0
+    const stats = { lateStartPings: 0, lateStartsSilent: 0 }
+    const { mesh, pings } = fakePingMesh([{ peerId: 'a', rttMs: 50, limited: false }])
+    const late = new LateStarts(mesh, () => now, stats)
+    now = 30_000
+    late.check(head1, 0, 'a', true)
+    assert.equal(pings.length, 0, 'training: not asked')
+    const readyAt = now
+    now += 1199
+    late.check(head1, 0, 'a', true, readyAt)
+    assert.equal(pings.length, 0, 'not before 1 s + 4 × RTT after the update was ready')
+    now += 1
+    late.check(head1, 0, 'a', true, readyAt)
+    assert.deepEqual(pings.map(p => p.peer), ['a'])
+    pings[0].silent()
+    await flush()
+    assert.equal(late.silent('a', head1), true, 'died mid-round: passed over')
+    assert.deepEqual(stats, { lateStartPings: 1, lateStartsSilent: 1 })
+  })
+
   test('no ping once a start came, to itself, or without a direct link', () => {
     const { mesh, pings } = fakePingMesh([{ peerId: 'a', limited: false }, { peerId: 'r', limited: true }])
     const now = 60_000
@@ -144,6 +167,29 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
     const taker = byId(peers, order[1])
     assert.ok(taker.stats.takeovers >= 1)
     assert.ok(taker.stats.lateStartsSilent >= 1, 'it found the drawn coordinator silent to a ping')
+    for (const p of peers) await p.stop()
+  })
+
+  test('dead mid-round, after its starts went out and an update came, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
+    const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
+    let drawn: string | undefined
+    mesh.answered = (_from, to, request) => {
+      const m = readRequest(request)
+      if (drawn != null || m.type !== 'update' || m.round !== 2) return
+      // its round under way, it dies: linked still and in every view, its bootstrap still lists it; answers no ping
+      drawn = to
+      mesh.frozen.add(to)
+      void byId(peers, to).stop()
+    }
+    for (const p of peers) await p.start()
+    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
+    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
+    const r2 = committedRounds(ledger)[1]
+    assert.equal(drawn, order[0], 'the first in the draw began round 2')
+    assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
+    assert.ok(!r2.participants.includes(drawn))
+    assert.equal(r2.participants.length, 3, 'every live learner')
+    assert.ok(peers.reduce((n, p) => n + p.stats.lateStartsSilent, 0) >= 1, 'a learner found the coordinator silent once its update was ready')
     for (const p of peers) await p.stop()
   })
 

@@ -29,6 +29,16 @@
  * second coordinator for one round: its learners send their update to both (participant.ts) and
  * the ledger keeps the first commit.
  *
+ * **A commit that is late** (learning13): once this learner took a `start` of the next round and
+ * trained its update, the coordinator it expects is pinged on the same bound, counted from when the
+ * update was ready (the same clock, `expected.since`, when that is later), and again every
+ * `LATE_REPING_MS` while it answers. No echo: silent, and the next in the draw takes over the round
+ * (its `start` of the same round and base is taken, and the same update sent: participant.ts). Why
+ * (bench/live-learning-13-a1, the kill round, 5.5 s): a drawn coordinator killed right after its
+ * `start`s went out was waited for until its bootstrap unlisted it and a probe failed (4.6 s after
+ * its round began); a `start` had come, so no late-start ping was sent. While the update trains,
+ * nothing is asked (this learner is busy, and its coordinator is waiting for it).
+ *
  * Bounded: one ping in flight per peer, the next no sooner than `LATE_REPING_MS` after an echo;
  * the silent peers of one next round (at most the draw's size), forgotten when the head moves.
  */
@@ -75,20 +85,22 @@ export class LateStarts {
 
   /**
    * One look, at a tick: `expected` is the peer this learner expects the next round's `start` of
-   * `head` from (undefined: itself, or none), `started` whether one came; `headAt` when this
-   * learner applied the head.
+   * `head` from (undefined: itself, or none), `started` whether one came, `readyAt` when this
+   * learner's update for it was trained (then the round's commit is late from then: below);
+   * `headAt` when this learner applied the head.
    */
-  check (head: { round: number, hash: string }, headAt: number, expected: string | undefined, started: boolean): void {
+  check (head: { round: number, hash: string }, headAt: number, expected: string | undefined, started: boolean, readyAt?: number): void {
     this.at(head, headAt)
     if (expected === undefined) { this.expected = undefined; return }
     const now = this.now()
     // the first expected since the head was applied, from then; a later one (those ahead found silent, or a round timeout), from now
     if (this.expected?.peer !== expected) this.expected = { peer: expected, since: this.expected == null ? this.headAt : now }
-    if (started || now - (this.asked.get(expected) ?? -Infinity) < LATE_REPING_MS) return
+    // a start came: training, nothing to ask; trained, the commit is late from then on the same bound (a coordinator that died mid-round)
+    if ((started && readyAt == null) || now - (this.asked.get(expected) ?? -Infinity) < LATE_REPING_MS) return
     const link = this.mesh.links().find(l => l.peerId === expected && !l.limited)
     if (link == null) return
     const bound = lateBoundMs(link.rttMs)
-    const waitedMs = Math.round(now - this.expected.since)
+    const waitedMs = Math.round(now - (started && readyAt != null ? Math.max(readyAt, this.expected.since) : this.expected.since))
     if (waitedMs < bound) return
     const key = this.key
     const timeoutMs = pingTimeoutMs(link.rttMs)
@@ -99,7 +111,7 @@ export class LateStarts {
         if (key !== this.key) return
         this.silentPeers.add(expected)
         this.stats.lateStartsSilent++
-        this.log(`round ${head.round + 1}: no start from ${expected} ${waitedMs} ms after it was expected, and no echo within ${timeoutMs} ms (${err instanceof Error ? err.message : String(err)}): passing over it`)
+        this.log(`round ${head.round + 1}: ${started ? 'no commit' : 'no start'} from ${expected} ${waitedMs} ms after it was expected, and no echo within ${timeoutMs} ms (${err instanceof Error ? err.message : String(err)}): passing over it`)
       })
   }
 

@@ -78,6 +78,8 @@ interface Current {
   training: boolean
   /** once trained: what goes to each recipient */
   ready?: { sends: Send[], trainMs: number }
+  /** when it was trained (this peer's clock) */
+  readyAt?: number
 }
 
 export class Participant {
@@ -88,6 +90,9 @@ export class Participant {
 
   /** The round of the last `start` taken here (0 before any). */
   get startedRound (): number { return this.current?.round ?? 0 }
+
+  /** When this peer's update of `round` was trained, if it was (late-start.ts: its coordinator's commit is late from then). */
+  readyAt (round: number): number | undefined { return this.current?.round === round ? this.current.readyAt : undefined }
 
   /** True while training for a round (a `start` of another round is refused). */
   get busy (): boolean { return this.current?.training === true }
@@ -167,6 +172,7 @@ export class Participant {
       record.trainedAt = this.d.now()
       const sends: Send[] = c.hostile?.({ round: m.round, base: m.base, size: c.trainer.size }) ?? [{ base: m.base, body }]
       cur.ready = { sends, trainMs }
+      cur.readyAt = record.trainedAt
     } catch (err) {
       this.d.log(`round ${m.round}: ${errorText(err)}`)
       return

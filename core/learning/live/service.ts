@@ -138,7 +138,7 @@ export class LiveLearning {
     this.next = new NextTurn({
       task: this.task, cfg: this.cfg, init, mesh: c.mesh, ledger: c.ledger, draw: this.draw, passes: this.passes, liveness: this.liveness, probes: this.probes,
       links: this.links, stats: this.stats, now: this.now, log: this.log, head: () => this.head, headAt: () => this.headAt, learners: () => this.learners,
-      startedRound: () => this.participant.startedRound
+      startedRound: () => this.participant.startedRound, readyAt: r => this.participant.readyAt(r)
     })
     this.loop = new PollLoop({
       pollMs: init.pollMs ?? 200, now: this.now, log: this.log, running: () => this.running, tick: async () => { await this.tick() },
