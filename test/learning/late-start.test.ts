@@ -16,7 +16,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_REPING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
+import type { LiveLearning } from '../../core/learning/live/index.ts'
 import { byId, committedRounds, liveTask, MemLearners, readRequest } from './_learners.ts'
+import type { MemLedger } from './_mem.ts'
 import { fakePingMesh, flush } from './_pings.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -141,6 +143,22 @@ let learners: MemLearners
 before(async () => { learners = await MemLearners.load(13) })
 after(async () => { await learners.stop() })
 
+/**
+ * Starts `peers` and waits for round 2, committed by the second in round 2's draw, without the first
+ * (`drawn()`, which the test kills) and with the 3 others; returns that draw.
+ */
+async function takenOver (peers: LiveLearning[], ledger: MemLedger, drawn: () => string | undefined): Promise<readonly string[]> {
+  for (const p of peers) await p.start()
+  const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
+  await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
+  const r2 = committedRounds(ledger)[1]
+  assert.equal(drawn(), order[0], 'the first in the draw began round 2')
+  assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
+  assert.ok(!r2.participants.includes(order[0]))
+  assert.equal(r2.participants.length, 3, 'every live learner')
+  return order
+}
+
 describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('dead before its starts reach anyone, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
     const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
@@ -156,14 +174,7 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
       }
       return Promise.reject(new Error(`${from} died before its start was delivered`))
     }
-    for (const p of peers) await p.start()
-    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
-    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
-    const r2 = committedRounds(ledger)[1]
-    assert.equal(drawn, order[0], 'the first in the draw began round 2')
-    assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
-    assert.ok(!r2.participants.includes(drawn))
-    assert.equal(r2.participants.length, 3, 'every live learner')
+    const order = await takenOver(peers, ledger, () => drawn)
     const taker = byId(peers, order[1])
     assert.ok(taker.stats.takeovers >= 1)
     assert.ok(taker.stats.lateStartsSilent >= 1, 'it found the drawn coordinator silent to a ping')
@@ -181,14 +192,7 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
       mesh.frozen.add(to)
       void byId(peers, to).stop()
     }
-    for (const p of peers) await p.start()
-    const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
-    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
-    const r2 = committedRounds(ledger)[1]
-    assert.equal(drawn, order[0], 'the first in the draw began round 2')
-    assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
-    assert.ok(!r2.participants.includes(drawn))
-    assert.equal(r2.participants.length, 3, 'every live learner')
+    await takenOver(peers, ledger, () => drawn)
     assert.ok(peers.reduce((n, p) => n + p.stats.lateStartsSilent, 0) >= 1, 'a learner found the coordinator silent once its update was ready')
     for (const p of peers) await p.stop()
   })
