@@ -29,13 +29,15 @@
  *   are recorded, with the survivors' lost participants, takeovers and failed rounds. fl-sim has
  *   no dropouts: its row is the same configuration without them. For each killed learner a
  *   survivor had selected: when (ms after the kill) that survivor first saw it without a link, out
- *   of its mesh view, and stopped waiting for it (`lossesAfterKillMs`); and for every round a
+ *   of its mesh view, and stopped waiting for it (`lossesAfterKillMs`, `by` mesh, probe or a late
+ *   update's ping); and for every round a
  *   survivor coordinated, when it began after the kill, its dial and collect times (`coordinatedRounds`).
  * - the load average at the start, every 5 s during the live rounds, and at the end.
  *
  * Flags: --peers P (3) --rounds R (5) --seed S (5) --quantize b (4) --topk f (0.1)
  * --down-quantize b (2) --down-feedback on|off (off; on: the downlink residual carried, carry.ts) --drop K (0) --drop-at r (2) --min-updates m (P − K) --deadline ms (30000)
- * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --max-minutes M (60: then it stops and writes what it saw,
+ * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --step-budget N (0, off: the
+ * learners' local steps per round together, step-budget.ts) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning) --no-sim (skip fl-sim: its row is the same for the same
  * configuration and seed; `flSim` null). Writes bench/results/<name>.json.
  * Not measured here yet: tabs in the mesh, the relay tree.
@@ -69,6 +71,7 @@ const DROP_AT = flag('--drop-at', 2)
 const MIN_UPDATES = flag('--min-updates', Math.max(1, P - DROP))
 const DEADLINE = flag('--deadline', 30_000, { min: 100 })
 const MAX_MINUTES = flag('--max-minutes', 60, { int: false, min: 0.1 })
+const STEP_BUDGET = flag('--step-budget', 0, { min: 0 })
 const STRAGGLER = argv.includes('--straggler-factor') ? flag('--straggler-factor', 1.5, { min: 0, int: false }) : null
 const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout', 0, { min: 1000 }) : null
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
@@ -87,7 +90,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
       '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : []),
-      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : [])]
+      ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : []), ...(STEP_BUDGET > 0 ? ['--step-budget', String(STEP_BUDGET)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
     const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
@@ -214,6 +217,8 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       passesBySurvivors: last.reduce((n, x) => n + x.stats.passes, 0),
       // drawn coordinators pinged for a late start, and those found silent (late-start.ts)
       lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
+      // selected learners pinged by their coordinator for a late update, and those found silent: not waited for further (late-update.ts)
+      lateUpdatePingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatePings ?? 0), 0), lateUpdatesSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatesSilent ?? 0), 0),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,
@@ -250,7 +255,7 @@ const result = {
   config: {
     peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
     quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
-    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
+    roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, stepBudget: STEP_BUDGET, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },
   live: liveRow,
   flSim: simRow,

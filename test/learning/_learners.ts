@@ -5,9 +5,9 @@
  * identity. `stop()` (in the test file's `after`) stops every learner and disposes every trainer.
  */
 import { createRng, partition, subset, Trainer, type Dataset, type ModelSpec } from '../../core/learning/index.ts'
-import { KIND_ROUND, LiveLearning, readRoundEntry, type LiveLearningComponents, type LiveLearningInit, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
+import { KIND_ROUND, LiveLearning, readMessage, readRoundEntry, type LiveMessage, type LiveLearningComponents, type LiveLearningInit, type LiveTaskConfig, type RoundEntry } from '../../core/learning/live/index.ts'
 import { smallMnist } from './_mnist.ts'
-import { IDS, PEERS, type MemLedger, type MemMesh } from './_mem.ts'
+import { IDS, MemLedger, MemMesh, PEERS } from './_mem.ts'
 
 /** the model every in-memory live test trains: small enough for many rounds in seconds */
 export const SMALL_MLP: ModelSpec = { kind: 'mlp', inputDim: 784, classes: 10, hidden: 16 }
@@ -44,21 +44,39 @@ export class MemLearners {
 
   /**
    * Peer `i`'s learner on shard `i`: `init` is everything but the data; `components` add to or
-   * replace the defaults (its mesh and ledger ports, a fresh trainer of the task's model, its identity).
+   * replace the defaults (its mesh and ledger ports, a fresh trainer of the task's model, its identity);
+   * a function of that trainer gives them from it (e.g. a wrapper of it).
    */
-  add (i: number, mesh: MemMesh, ledger: MemLedger, init: Omit<LiveLearningInit, 'train' | 'test'>, components: Partial<LiveLearningComponents> = {}): LiveLearning {
+  add (i: number, mesh: MemMesh, ledger: MemLedger, init: Omit<LiveLearningInit, 'train' | 'test'>, components: Partial<LiveLearningComponents> | ((trainer: Trainer) => Partial<LiveLearningComponents>) = {}): LiveLearning {
     const trainer = new Trainer(init.task.model, weightsOf(init.task.model))
     this.trainers.push(trainer)
     const l = new LiveLearning({ ...init, train: this.shards[i], test: this.test },
-      { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...components })
+      { mesh: mesh.port(PEERS[i]), ledger: ledger.port(PEERS[i]), trainer, identity: IDS[i], ...(typeof components === 'function' ? components(trainer) : components) })
     this.running.push(l)
     return l
+  }
+
+  /** All 4 learners over a fresh in-memory mesh and ledger, each with `init` (and `components(i)`, as `add`'s). */
+  four (init: Omit<LiveLearningInit, 'train' | 'test'>, components: (i: number, trainer: Trainer) => Partial<LiveLearningComponents> = () => ({})): { mesh: MemMesh, ledger: MemLedger, peers: LiveLearning[] } {
+    const mesh = new MemMesh()
+    const ledger = new MemLedger()
+    return { mesh, ledger, peers: [0, 1, 2, 3].map(i => this.add(i, mesh, ledger, init, t => components(i, t))) }
   }
 
   async stop (): Promise<void> {
     for (const l of this.running) await l.stop()
     for (const t of this.trainers) t.dispose()
   }
+}
+
+/** A request a test hook of `_mem.ts` intercepted, read (frames up to 4 MiB). */
+export function readRequest (request: Uint8Array): LiveMessage {
+  return readMessage(request, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
+}
+
+/** The learner among `peers` whose peer id is `id` (the caller knows it is there). */
+export function byId (peers: readonly LiveLearning[], id: string): LiveLearning {
+  return peers.find(p => p.status().peerId === id) as LiveLearning
 }
 
 /** The rounds `ledger` committed and applied, in order. */

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { KIND_PASS, LiveLearning, readMessage, readPassEntry } from '../../core/learning/live/index.ts'
+import { KIND_PASS, readMessage, readPassEntry } from '../../core/learning/live/index.ts'
 import { Passes } from '../../core/learning/live/turns.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -25,8 +25,6 @@ const ROUNDS = 6
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(13) })
 after(async () => { await learners.stop() })
-
-const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
 
 describe('a drawn coordinator that cannot fetch the head (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('passes its turn: the next in the draw runs the round at once, not after the round timeout', async () => {

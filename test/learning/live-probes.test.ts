@@ -14,9 +14,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { LiveLearning, readMessage } from '../../core/learning/live/index.ts'
+import { type LiveLearning, readMessage } from '../../core/learning/live/index.ts'
 import { DeathProbes, FORGET_MS, PROBE_AGAIN_MS } from '../../core/learning/live/probes.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -34,8 +34,6 @@ function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): Liv
 }
 
 const rounds = committedRounds
-
-const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
 
 describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('a selected learner that dies after accepting `start` is given up on once its probe fails', async () => {

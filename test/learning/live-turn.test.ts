@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { type LiveLearning, readMessage } from '../../core/learning/live/index.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { readMessage } from '../../core/learning/live/index.ts'
+import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -22,8 +22,6 @@ const WAIT = 60_000
 let learners: MemLearners
 before(async () => { learners = await MemLearners.load(22) })
 after(async () => { await learners.stop() })
-
-const byId = (peers: LiveLearning[], id: string): LiveLearning => peers.find(p => p.status().peerId === id) as LiveLearning
 
 describe('a drawn coordinator whose base is slow to fetch (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('sends its starts before it holds the base, and commits once the base arrives', async () => {

@@ -56,6 +56,8 @@ export class RoundCollector {
   lastAdmitted: { peer: string, at: number } | null = null
   /** when each admitted update arrived */
   private readonly arrivals: number[] = []
+  /** ... and from whom */
+  private readonly arrivedAt = new Map<string, number>()
 
   constructor (
     readonly round: number,
@@ -88,8 +90,12 @@ export class RoundCollector {
     this.accepted.set(peer, { update, body, sig })
     this.lastAdmitted = { peer, at: now }
     this.arrivals.push(now)
+    this.arrivedAt.set(peer, now)
     return null
   }
+
+  /** when each admitted update arrived, by sender (late-update.ts) */
+  get admittedAt (): ReadonlyMap<string, number> { return this.arrivedAt }
 
   /** when the first update was admitted */
   get firstAdmittedAt (): number | undefined { return this.arrivals[0] }

@@ -15,6 +15,7 @@ import type { LiveMessage } from './codec.ts'
 import { RoundCollector } from './collector.ts'
 import type { DrawState } from './draw-state.ts'
 import { KIND_ROUND, writeRoundEntry, type RoundEntry } from './entries.ts'
+import type { LateUpdates } from './late-update.ts'
 import type { LearnerLinks } from './links.ts'
 import type { PeerLiveness } from './liveness.ts'
 import type { ModelStore } from './model-store.ts'
@@ -60,6 +61,8 @@ export interface CoordinatorDeps {
   measured: Measurements
   links: LearnerLinks
   probes: DeathProbes
+  /** selected learners whose update is late, pinged (late-update.ts) */
+  lateUpdates: LateUpdates
   liveness: PeerLiveness
   draw: DrawState
   participant: Participant
@@ -275,20 +278,25 @@ export class RoundCoordinator {
     await d.waitUntil(() => {
       if (!d.running() || this.active !== collector) return true
       d.observeMesh()
-      d.probes.check(collector.pending().filter(p => p !== self))
-      for (const p of collector.pending()) {
-        if (p === self) continue
-        const by = d.liveness.gone(p) ? 'mesh' : d.probes.dead(p) ? 'probe' : null
+      const awaited = collector.pending().filter(p => p !== self)
+      d.probes.check(awaited)
+      const r = { round: collector.round, openedAt: opened, admitted: collector.admittedAt, awaited }
+      d.lateUpdates.check(r)
+      for (const p of awaited) {
+        const by = d.liveness.gone(p) ? 'mesh' : d.probes.dead(p) ? 'probe' : d.lateUpdates.silent(p, r) ? 'ping' : null
         if (by == null || !collector.lost(p)) continue
         d.stats.lostParticipants++
         keepRecord(d.stats.losses, { round: collector.round, peer: p, by, openedAt: opened, ...d.liveness.since(p), lostAt: d.now() })
-        d.log(`round ${collector.round}: ${p} ${by === 'mesh' ? 'left the mesh' : 'lost its bootstrap link and did not answer a probe'} after it was selected; not waiting for it`)
+        d.log(`round ${collector.round}: ${p} ${LOST_BY[by]} after it was selected; not waiting for it`)
       }
       return collector.done(d.now())
     })
+    d.lateUpdates.closed({ openedAt: opened, admitted: collector.admittedAt }, self)
     for (const [k, v] of Object.entries(collector.rejected)) d.stats.rejected[k as keyof LiveStats['rejected']] += v
   }
 }
+
+const LOST_BY = { mesh: 'left the mesh', probe: 'lost its bootstrap link and did not answer a probe', ping: 'sent no update in time and did not answer a ping' } as const
 
 /**
  * The updates a round needs before it may cut its stragglers: more than two thirds of the

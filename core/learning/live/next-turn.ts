@@ -42,6 +42,8 @@ export interface NextTurnDeps {
   learners: () => readonly string[]
   /** the round of the last `start` this peer took (participant.ts), 0 before any */
   startedRound: () => number
+  /** when this peer's update of `round` was trained (participant.ts), if it was */
+  readyAt: (round: number) => number | undefined
 }
 
 export class NextTurn {
@@ -77,7 +79,7 @@ export class NextTurn {
     const live = order.filter(p => p === self || !(d.liveness.gone(p) || d.probes.dead(p) || this.late.silent(p, head)))
     const me = coordinatorAt(live, now - d.headAt(), d.init.roundTimeoutMs ?? 2 * d.cfg.deadlineMs + 20_000)
     // the one expected instead, while its start has not come: pinged directly once that start is late (late-start.ts)
-    this.late.check(head, d.headAt(), me === self ? undefined : me, d.startedRound() > head.round)
+    this.late.check(head, d.headAt(), me === self ? undefined : me, d.startedRound() > head.round, d.readyAt(head.round + 1))
     if (me !== self) return undefined
     return drawn[0] === self ? null : `${drawn.indexOf(self)} ahead in the draw, ${drawn.length - live.length} of them gone from the mesh, passed or silent to a late start's ping`
   }

@@ -33,6 +33,7 @@ import type { ModelStore } from './model-store.ts'
 import type { LiveLearningComponents, LiveTrainer } from './ports.ts'
 import type { LiveRpc } from './rpc.ts'
 import { updateSigningBytes } from './signing.ts'
+import { localStepCap } from './step-budget.ts'
 import { keepRecord, type LiveStats, type ParticipatedRecord } from './status.ts'
 import type { LiveTaskConfig } from './task.ts'
 import { bytesToHex, hexToBytes32 } from './weights.ts'
@@ -51,6 +52,8 @@ export interface ParticipantDeps {
   /** runs `fn` on the trainer once the calls before it are done */
   withTrainer: <T>(fn: (t: LiveTrainer) => Promise<T>) => Promise<T>
   waitUntil: (cond: () => boolean) => Promise<void>
+  /** how many learners the head's round had (its participants; before round 1 the joined learners, at least minLearners): step-budget.ts */
+  lastParticipants: () => number
   /** reads the ledger now and fetches the model `hash` without delay once it is the head (a `start` for a base not held: its commit is likely just in) */
   needBase: (hash: string) => void
 }
@@ -75,6 +78,8 @@ interface Current {
   training: boolean
   /** once trained: what goes to each recipient */
   ready?: { sends: Send[], trainMs: number }
+  /** when it was trained (this peer's clock) */
+  readyAt?: number
 }
 
 export class Participant {
@@ -86,6 +91,9 @@ export class Participant {
   /** The round of the last `start` taken here (0 before any). */
   get startedRound (): number { return this.current?.round ?? 0 }
 
+  /** When this peer's update of `round` was trained, if it was (late-start.ts: its coordinator's commit is late from then). */
+  readyAt (round: number): number | undefined { return this.current?.round === round ? this.current.readyAt : undefined }
+
   /** True while training for a round (a `start` of another round is refused). */
   get busy (): boolean { return this.current?.training === true }
 
@@ -94,10 +102,11 @@ export class Participant {
     const { cfg, c } = this.d
     const rng = createRng(cfg.seed).fork(`peer:${c.mesh.peerId}:round:${round}`)
     let trainMs = 0
+    const maxSteps = localStepCap(cfg, this.d.lastParticipants())
     const w = await this.d.withTrainer(async t => {
       t.setWeights(base)
       const t0 = this.d.now()
-      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS }, rng.fork('train'))
+      await t.train(this.d.train, { epochs: cfg.localEpochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, yieldMs: TRAIN_YIELD_MS, ...(maxSteps != null ? { maxSteps } : {}) }, rng.fork('train'))
       trainMs = Math.max(0, Math.round(this.d.now() - t0))
       return await t.getWeights()
     })
@@ -163,6 +172,7 @@ export class Participant {
       record.trainedAt = this.d.now()
       const sends: Send[] = c.hostile?.({ round: m.round, base: m.base, size: c.trainer.size }) ?? [{ base: m.base, body }]
       cur.ready = { sends, trainMs }
+      cur.readyAt = record.trainedAt
     } catch (err) {
       this.d.log(`round ${m.round}: ${errorText(err)}`)
       return

@@ -43,6 +43,7 @@ import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
 import { DeathProbes } from './probes.ts'
+import { LateUpdates } from './late-update.ts'
 import { Passes } from './turns.ts'
 import { NextTurn } from './next-turn.ts'
 import { PollLoop } from './poll-loop.ts'
@@ -137,7 +138,7 @@ export class LiveLearning {
     this.next = new NextTurn({
       task: this.task, cfg: this.cfg, init, mesh: c.mesh, ledger: c.ledger, draw: this.draw, passes: this.passes, liveness: this.liveness, probes: this.probes,
       links: this.links, stats: this.stats, now: this.now, log: this.log, head: () => this.head, headAt: () => this.headAt, learners: () => this.learners,
-      startedRound: () => this.participant.startedRound
+      startedRound: () => this.participant.startedRound, readyAt: r => this.participant.readyAt(r)
     })
     this.loop = new PollLoop({
       pollMs: init.pollMs ?? 200, now: this.now, log: this.log, running: () => this.running, tick: async () => { await this.tick() },
@@ -155,11 +156,13 @@ export class LiveLearning {
     this.participant = new Participant({
       task: this.task, cfg: this.cfg, train: init.train, c, rpc: this.rpc, store: this.store, stats: this.stats, now: this.now, log: this.log,
       running: () => this.running, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
-      needBase: hash => { this.sync.hurry(hash); this.loop.now() }
+      needBase: hash => { this.sync.hurry(hash); this.loop.now() },
+      // before round 1: the joined learners, at least minLearners (a round 1 `start` may come before this peer applied every join)
+      lastParticipants: () => this.history.at(-1)?.participants.length ?? Math.max(this.learners.length, init.minLearners ?? 1)
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
-      probes: this.probes, liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
+      probes: this.probes, lateUpdates: new LateUpdates(c.mesh, this.now, this.stats, this.log), liveness: this.liveness, draw: this.draw, participant: this.participant, rpc: this.rpc, now: this.now, log: this.log,
       running: () => this.running, head: () => this.head, headAt: () => this.headAt, history: () => this.history, learners: () => this.learners,
       serverState: () => this.serverState(), headHeld: () => this.sync.held, headFailed: () => this.sync.failedNow, withTrainer: async fn => await this.withTrainer(fn), waitUntil: async cond => { await this.waitUntil(cond) },
       observeMesh: () => { this.next.observeMesh() }, notWorthDialling: () => this.next.notWorthDialling(),

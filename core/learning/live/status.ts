@@ -69,6 +69,9 @@ export interface LiveStats {
   /** drawn coordinators this peer pinged directly, their `start` late (late-start.ts), and those of them that did not answer (passed over for that round) */
   lateStartPings: number
   lateStartsSilent: number
+  /** selected learners this peer pinged directly as coordinator, their update late (late-update.ts), and those of them that did not answer (not waited for further) */
+  lateUpdatePings: number
+  lateUpdatesSilent: number
   /** `start`s this peer took for a round it was already training or had trained for (a takeover of the same round): its update went to that coordinator too */
   startsJoined: number
   /** selected learners still awaited when a round this peer coordinated cut its stragglers (collector.ts) */
@@ -99,8 +102,8 @@ export interface ParticipatedRecord {
 export interface LossRecord {
   round: number
   peer: string
-  /** what told: the mesh dropped it (liveness.ts), or its bootstrap unlisted it and a probe failed (probes.ts) */
-  by: 'mesh' | 'probe'
+  /** what told: the mesh dropped it (liveness.ts), its bootstrap unlisted it and a probe failed (probes.ts), or its update was late and a ping failed (late-update.ts) */
+  by: 'mesh' | 'probe' | 'ping'
   openedAt: number
   unlinkedAt?: number
   leftViewAt?: number
@@ -183,6 +186,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
   }
 }

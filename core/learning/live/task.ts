@@ -49,6 +49,12 @@ export interface LiveTaskConfig {
    * quantisation dropped, committed by hash (carry.ts); ignored without `downBits` @default false
    */
   downFeedback?: boolean
+  /**
+   * local SGD steps the learners of a round train together, about: each trains at most ⌈N / k⌉
+   * steps, k the participants of the head's round (step-budget.ts); 0 or absent = every learner its
+   * full `localEpochs` @default 0
+   */
+  stepBudget?: number
 }
 
 export function taskId (cfg: LiveTaskConfig): string {
@@ -60,7 +66,8 @@ export function taskId (cfg: LiveTaskConfig): string {
     // only when set, so FedAvg tasks keep the ids they had
     ...(cfg.serverOpt != null ? { serverOpt: { learningRate: cfg.serverOpt.learningRate, beta1: cfg.serverOpt.beta1, beta2: cfg.serverOpt.beta2, tau: cfg.serverOpt.tau } } : {}),
     ...((cfg.downBits ?? 0) > 0 ? { downBits: cfg.downBits } : {}),
-    ...((cfg.downBits ?? 0) > 0 && cfg.downFeedback === true ? { downFeedback: true } : {})
+    ...((cfg.downBits ?? 0) > 0 && cfg.downFeedback === true ? { downFeedback: true } : {}),
+    ...((cfg.stepBudget ?? 0) > 0 ? { stepBudget: cfg.stepBudget } : {})
   })
   return bytesToHex(sha256(new TextEncoder().encode(canonical))).slice(0, 16)
 }
