@@ -5,6 +5,12 @@
  * proven (a ping answered), with gossip flowing both ways, and no link closed as dead. Without the
  * duplicate-link guard (core/net/duplicate-links.ts) such pairs ended with two links, one of which
  * could be dead (the flaky "a new link shows its round trip at once" in mesh.test.ts).
+ *
+ * One dead link is not a fault: a dialer that gives up at its timeout (libp2p's, 4 × dialTimeoutMs)
+ * can leave the far end holding a link whose upgrade it finished, over which nothing ever flows. The
+ * sweep closes that as dead after `deadLinkGraceMs` and the dialer replaces it — recovery, seen on a
+ * loaded CI machine (a dial timed out after 20 s, its far end's link closed as dead, a fresh link
+ * proven at 27 s). So the "no dead link" check applies when no dial of the pair ran that long.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -12,6 +18,7 @@ import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from
 import { multiaddr } from '@multiformats/multiaddr'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 import { waitFor } from '../_support/wait.ts'
+import { deadLinkGraceMs } from '../../core/net/link-sweeper.ts'
 
 // a ping interval of 10 min, as in the flaky test: only the first ping at link-open proves a link
 const INIT: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 600_000 }
@@ -77,7 +84,10 @@ for (let round = 1; round <= PAIRS; round++) {
 
     t.diagnostic(`gossip both ways after ${Date.now() - t3} ms`)
     assert.ok(settled(), `still one proven link each way after gossip: ${state()}`)
-    assert.equal(a.stats.deadLinks + b.stats.deadLinks, 0, 'no link was closed as dead')
+    const dead = a.stats.deadLinks + b.stats.deadLinks
+    const abandoned = dials.some(d => d.status === 'rejected' && (d.reason as Error).name === 'TimeoutError') || t2 - t1 >= deadLinkGraceMs({ dialTimeoutMs: INIT.dialTimeoutMs ?? 0, pingIntervalMs: INIT.pingIntervalMs ?? 0 })
+    if (abandoned) t.diagnostic(`a dial ran ${t2 - t1} ms or timed out: ${dead} link(s) left half-made closed as dead`)
+    else assert.equal(dead, 0, 'no link was closed as dead (no dial of the pair timed out)')
     await Promise.all([a.stop(), b.stop()])
   })
 }
