@@ -3,12 +3,15 @@
  * once the ICE candidate exchange began, the dial must finish within `iceMs` whatever later steps
  * it reports (a peer connection that died there keeps receiving trickled candidates and never
  * finishes); before that, only the idle limit applies. And `WebRTCDialAborts` ends a transport dial
- * for every caller, which is what turns "the dialer gave up" into "the dial ended".
+ * for every caller, which is what turns "the dialer gave up" into "the dial ended"; a link whose
+ * peer connection already closed is closed as it opens.
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Libp2p, Transport } from '@libp2p/interface'
+import type { Connection, Libp2p, Transport } from '@libp2p/interface'
+import { validateConfig } from '../../core/net/config.ts'
+import { MeshDialer } from '../../core/net/mesh-dialer.ts'
 import { ICE_STEP, iceStageMs, progressDial } from '../../core/net/progress-dial.ts'
 import { WebRTCDialAborts, targetPeer } from '../../core/net/webrtc-dial-aborts.ts'
 
@@ -129,4 +132,33 @@ test('WebRTCDialAborts ends the transport dials to one peer for every caller, an
   assert.equal(aborts.abort(PEER, reason), 0, 'nothing left to end')
   aborts.abort(other, new Error('done'))
   await assert.rejects(toOther)
+})
+
+test('a WebRTC link whose peer connection is already closed when it opens is closed at once (stillborn); a live one is kept', () => {
+  const conns: Array<Partial<Connection>> = []
+  const fake = { peerId: { toString: () => 'self' }, getConnections: () => conns.filter(c => c.status === 'open') } as unknown as Libp2p
+  const stats = { dialFailures: 0, dialSuccesses: 0, stillbornLinks: 0 }
+  const dialer = new MeshDialer(fake, validateConfig({ maxPeers: 4, dialTimeoutMs: 5000 }), stats, Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as never)
+  type FakeLink = Partial<Connection> & { aborted?: Error, muxer?: unknown }
+  const link = (state: string): FakeLink => {
+    const c: FakeLink = {
+      id: state,
+      remotePeer: { toString: () => PEER } as never,
+      remoteAddr: multiaddr(`/ip4/127.0.0.1/udp/9/webrtc/p2p/${PEER}`),
+      direction: 'inbound',
+      status: 'open',
+      muxer: { peerConnection: { connectionState: state, addEventListener: () => {}, removeEventListener: () => {} } },
+      abort: (err: Error) => { c.aborted = err; c.status = 'closed' }
+    }
+    conns.push(c)
+    return c
+  }
+  const dead = link('closed')
+  dialer.connectionOpened(dead as Connection)
+  assert.ok(dead.aborted != null, 'closed at once')
+  assert.equal(stats.stillbornLinks, 1)
+  const live = link('connected')
+  dialer.connectionOpened(live as Connection)
+  assert.equal(live.aborted, undefined, 'a live link stays')
+  assert.equal(stats.stillbornLinks, 1)
 })
