@@ -74,10 +74,18 @@ export class NotStartedError extends MeshError {
   override name = 'NotStartedError'
 }
 
-/** The mesh dialer gave up on a WebRTC dial: no progress for its idle limit, or past its hard cap. */
+/**
+ * The mesh dialer gave up on a WebRTC dial: no progress for its idle limit, past its hard cap, or
+ * (`afterIce`) no link within its ICE-stage limit after the ICE candidate exchange began.
+ */
 export class DialStalledError extends MeshError {
   static override name = 'DialStalledError'
   override name = 'DialStalledError'
+  readonly afterIce: boolean
+  constructor (message: string, afterIce = false) {
+    super(message)
+    this.afterIce = afterIce
+  }
 }
 
 /** `MeshNode.ping`: the peer has no open link without relay limits. */

@@ -25,10 +25,11 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { fastMsgId } from './fast-msg-id.ts'
 import type { DuplicateLinkGuard } from './duplicate-links.ts'
+import type { WebRTCDialAborts } from './webrtc-dial-aborts.ts'
 import { agentString, type VersionGate } from './wire-version.ts'
 import { BROADCAST_TOPIC, DISCOVERY_TOPIC, TOPOLOGY_TOPIC } from './topics.ts'
 import type { MeshConfig } from './config.ts'
-import type { ConnectionGater } from '@libp2p/interface'
+import type { ConnectionGater, Transport } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 
 export { DISCOVERY_TOPIC }
@@ -82,6 +83,10 @@ export function meshConnectionGater (bootstrap: readonly string[], guard?: Dupli
   }
 }
 
+function wrapWebRTC<C> (factory: (components: C) => Transport, aborts?: WebRTCDialAborts): (components: C) => Transport {
+  return aborts == null ? factory : aborts.wrap(factory)
+}
+
 function hostOf (ma: Multiaddr): string | undefined {
   const c = ma.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6' || c.name === 'dns' || c.name === 'dns4' || c.name === 'dns6')
   const port = ma.getComponents().find(c => c.name === 'tcp')
@@ -96,6 +101,8 @@ export interface Libp2pHooks {
   linkGuard?: DuplicateLinkGuard
   /** Keeps peers of another wire version out while their back-off runs (wire-version.ts). */
   versionGate?: VersionGate
+  /** Lets the mesh dialer end a WebRTC dial for every caller joined to it (webrtc-dial-aborts.ts). */
+  dialAborts?: WebRTCDialAborts
 }
 
 export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Libp2pOptions<Record<string, unknown>> {
@@ -133,10 +140,10 @@ export function libp2pOptions (config: MeshConfig, hooks: Libp2pHooks = {}): Lib
     addresses: { listen: [...config.listen] },
     transports: [
       webSockets(),
-      webRTC({
+      wrapWebRTC(webRTC({
         rtcConfiguration: { iceServers: config.iceServers.length > 0 ? [{ urls: [...config.iceServers] }] : [] },
         dataChannel: { openTimeout: config.dialTimeoutMs }
-      }),
+      }), hooks.dialAborts),
       circuitRelayTransport({ reservationCompletionTimeout: 10_000 })
     ],
     connectionEncrypters: [noise()],

@@ -11,6 +11,12 @@
  * goes silent after ICE and is still cut off. The idle limit doubles with each consecutive
  * failure to a peer (up to 4×).
  *
+ * Once its ICE exchange began, a dial must open its link within `iceStageMs` (half a dial timeout,
+ * doubling as the idle limit does; progress-dial.ts): a peer connection that died there — both ends
+ * closed by a failed DTLS handshake — keeps reporting trickled candidates and never finishes. Such a
+ * dial is ended for every caller joined to it (webrtc-dial-aborts.ts), and the peer may be dialled
+ * again at once: a fresh peer connection usually succeeds.
+ *
  * Protected peers (a ledger epoch's replicas) are linked beyond `maxPeers`: every unlinked one is
  * dialled at once by the smaller id of the pair, and their links do not count against the hard cap
  * on inbound links (so a replica still accepts up to `hardCap(maxPeers)` links from non-replicas). `pacedProtectedDials` is an experiment that paces
@@ -21,10 +27,16 @@
  * slowly (229 s to form against 115 s, 75 % of replica pairs linked once formed against 83 %), so it
  * is not the default; it stays for the benchmark to compare at higher loads.
  */
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr } from '@multiformats/multiaddr'
 import { chooseDials, spread, type DialCandidate } from './dial-policy.ts'
 import { connectionTransport } from './transport.ts'
 import { DialStalledError } from './errors.ts'
+import { iceStageMs, progressDial } from './progress-dial.ts'
+import { peerConnectionOf } from './datachannel-tracker.ts'
+import type { WebRTCDialAborts } from './webrtc-dial-aborts.ts'
+
+export { WebRTCDialAborts } from './webrtc-dial-aborts.ts'
+export { progressDial } from './progress-dial.ts'
 import type { MeshConfig } from './config.ts'
 import type { TopologyView } from './topology.ts'
 import type { Connection, Libp2p, Logger } from '@libp2p/interface'
@@ -62,10 +74,12 @@ export class MeshDialer {
   constructor (
     private readonly libp2p: Libp2p,
     private config: MeshConfig,
-    private readonly stats: { dialFailures: number, dialSuccesses: number, overCapClosed?: number, lostDialsCancelled?: number },
+    private readonly stats: { dialFailures: number, dialSuccesses: number, overCapClosed?: number, lostDialsCancelled?: number, stillbornLinks?: number },
     private readonly log: Logger,
     /** Called when a dial settles (a slot is free, or a link was added): the node re-runs the policy at once. */
-    private readonly onSettled: () => void = () => {}
+    private readonly onSettled: () => void = () => {},
+    /** Ends a dial we give up on for every caller joined to it (webrtc-dial-aborts.ts); without it only our wait ends. */
+    private readonly aborts?: WebRTCDialAborts
   ) {}
 
   start (): void {
@@ -187,9 +201,7 @@ export class MeshDialer {
    * each other (docs/ledger.md, "Late peers at n = 32").
    */
   connectionOpened (conn: Connection): void {
-    if (connectionTransport(conn) !== 'webrtc') return
-    this.closeSignallingLinks(conn)
-    this.dropLosingDial(conn)
+    if (connectionTransport(conn) !== 'webrtc' || this.closeStillborn(conn)) return
     if (conn.direction !== 'inbound' || this.protectedPeers.has(conn.remotePeer.toString())) return
     if (this.unprotectedLinks() > hardCap(this.config.maxPeers)) {
       this.log('closing inbound link from %s: over the hard cap', conn.remotePeer)
@@ -199,20 +211,53 @@ export class MeshDialer {
   }
 
   /**
-   * The smaller id's dial wins (duplicate-links.ts): when its link opens here, inbound, while our
+   * Identify completed over `conn` (the node's `peer:identify`): data went both ways over it. Only
+   * then does a new direct link replace what it would make redundant — the relayed signalling
+   * links to its peer, and our own losing dial to it. A link the far end's failed dial left
+   * half-made opens here too, and never carries a byte (link-health.ts): acting on its opening
+   * cancelled the one dial that could still link the pair, which then waited for the dead-link
+   * sweep (17 s in a pair at load 8).
+   */
+  linkIdentified (conn: Connection): void {
+    if (conn.status !== 'open' || connectionTransport(conn) !== 'webrtc') return
+    this.closeSignallingLinks(conn)
+    this.dropLosingDial(conn)
+  }
+
+  /**
+   * The smaller id's dial wins (duplicate-links.ts): when its link is up here, inbound, while our
    * own dial to it is still in flight, ours cannot open any more — the smaller side refuses it —
    * but `@libp2p/webrtc`'s initiator waits for its init channel to close until the dial times out
    * (~20 s), holding a dial slot, a relayed signalling stream, and every caller of `dialNow` for
-   * that peer. Cancel it at once: not a failure of the peer's (no back-off), and the callers
-   * waiting on it find the link open.
+   * that peer. Cancel it at once, for every caller joined to it (an explicit `libp2p.dial` too):
+   * not a failure of the peer's (no back-off), and the callers waiting on it find the link open.
    */
   private dropLosingDial (conn: Connection): void {
     const peer = conn.remotePeer.toString()
     const f = this.inflight.get(peer)
-    if (conn.direction !== 'inbound' || f == null || this.libp2p.peerId.toString() < peer) return
+    if (conn.direction !== 'inbound' || this.libp2p.peerId.toString() < peer) return
+    if (f == null && (this.aborts?.inFlight(peer) ?? 0) === 0) return
     this.log('cancelling our dial to %s: its own dial opened the link (the smaller id\'s wins)', peer)
     if (this.stats.lostDialsCancelled != null) this.stats.lostDialsCancelled++
-    f.cancel.abort(new Error('the peer\'s own dial opened the link'))
+    const reason = new Error('the peer\'s own dial opened the link')
+    f?.cancel.abort(reason)
+    this.aborts?.abort(peer, reason)
+  }
+
+  /**
+   * A WebRTC link whose peer connection is already closed when it opens: node-datachannel closes
+   * both ends when the DTLS handshake fails right after ICE connects (about 1 peer connection in 6
+   * at load 8 in one process, docs/mesh.md), and @libp2p/webrtc's recipient still finishes the
+   * upgrade. Such a link never carries a byte; left open it would hold the peer's slot until the
+   * dead-link sweep (`deadLinkGraceMs`, 15 s or more). Closed at once, counted in `stillbornLinks`.
+   */
+  private closeStillborn (conn: Connection): boolean {
+    const state = (peerConnectionOf(conn) as { connectionState?: string } | undefined)?.connectionState
+    if (state !== 'closed' && state !== 'failed') return false
+    this.log('closing %s link %s to %s: its peer connection is already %s', conn.direction, conn.id, conn.remotePeer, state)
+    if (this.stats.stillbornLinks != null) this.stats.stillbornLinks++
+    conn.abort(new Error(`WebRTC peer connection already ${state} when the link opened`))
+    return true
   }
 
   /**
@@ -330,10 +375,12 @@ export class MeshDialer {
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
     // a dial that stalled may have been slow rather than hung (a starved CPU): give the next one longer
-    const idleMs = this.config.dialTimeoutMs * 2 ** Math.min(this.failures.get(peerId) ?? 0, 2)
+    const grow = 2 ** Math.min(this.failures.get(peerId) ?? 0, 2)
+    const idleMs = this.config.dialTimeoutMs * grow
+    const iceMs = iceStageMs(this.config.dialTimeoutMs) * grow
     const started = Date.now()
     try {
-      const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, capMs: 4 * this.config.dialTimeoutMs, signal: AbortSignal.any([this.controller.signal, cancelled]), progress })
+      const conn = await progressDial(this.libp2p, k.addrs.map(a => multiaddr(a)), { idleMs, iceMs, capMs: 4 * this.config.dialTimeoutMs, signal: AbortSignal.any([this.controller.signal, cancelled]), progress })
       if (connectionTransport(conn) !== 'webrtc') throw new Error(`dial produced a ${connectionTransport(conn)} connection`)
       this.log('dialled %s: %s', peerId, conn.remoteAddr.toString())
       this.stats.dialSuccesses++
@@ -345,7 +392,12 @@ export class MeshDialer {
       // cancelled by the requests that wanted it: no failure of the peer's
       if (cancelled.aborted) { this.log('dial to %s cancelled after %d ms (last step %s)', peerId, Date.now() - started, progress.stage); return }
       this.stats.dialFailures++
-      this.lastFailure.set(peerId, Date.now())
+      // a stalled dial may still run for others joined to it (libp2p joins dials per peer): end it
+      // for all, so they hear now and our next dial is a fresh one, not that hung one joined again
+      if (err instanceof DialStalledError) this.aborts?.abort(peerId, err)
+      // after ICE, a stall is a peer connection that died (a failed DTLS handshake), not a peer that
+      // does not answer: the next round may dial again at once rather than `dialTimeoutMs` later
+      this.lastFailure.set(peerId, Date.now() - (err instanceof DialStalledError && err.afterIce ? this.config.dialTimeoutMs : 0))
       this.failedAtStage.set(peerId, progress.stage)
       this.failures.set(peerId, (this.failures.get(peerId) ?? 0) + 1)
       this.log('webrtc dial to %s failed after %d ms (last step %s): %s', peerId, Date.now() - started, progress.stage, err instanceof Error ? err.message : String(err))
@@ -353,35 +405,5 @@ export class MeshDialer {
       this.dialing.delete(peerId)
       if (!this.controller.signal.aborted) this.onSettled()
     }
-  }
-}
-
-/**
- * `libp2p.dial` that is abandoned when it makes no progress (no dial progress event of a new
- * kind) for `idleMs`, or after `capMs` in any case (`DialStalledError`), or when `signal` aborts.
- * `progress.stage` is kept up to date with the last step and when it happened.
- */
-export async function progressDial (libp2p: Pick<Libp2p, 'dial'>, addrs: Multiaddr[], opts: { idleMs: number, capMs: number, signal?: AbortSignal, progress?: { stage: string } }): Promise<Connection> {
-  const timeout = new AbortController()
-  const expire = (why: string): void => { timeout.abort(new DialStalledError(why)) }
-  let idle = setTimeout(expire, opts.idleMs, `no progress for ${opts.idleMs} ms`)
-  const cap = setTimeout(expire, opts.capMs, `not done after ${opts.capMs} ms`)
-  const started = Date.now()
-  const seen = new Set<string>()
-  const onProgress = (e: { type: string }): void => {
-    // only a step not seen before counts as progress: a hung WebRTC dial keeps receiving the
-    // remote's trickled ICE candidates ('webrtc:add-ice-candidate', 'webrtc:end-of-ice-candidates'
-    // again and again) while its connection is already closed
-    if (seen.has(e.type)) return
-    seen.add(e.type)
-    if (opts.progress != null) opts.progress.stage = `${e.type} at ${Date.now() - started} ms`
-    clearTimeout(idle)
-    idle = setTimeout(expire, opts.idleMs, `no progress for ${opts.idleMs} ms after ${e.type}`)
-  }
-  try {
-    return await libp2p.dial(addrs, { signal: opts.signal == null ? timeout.signal : AbortSignal.any([opts.signal, timeout.signal]), onProgress })
-  } finally {
-    clearTimeout(idle)
-    clearTimeout(cap)
   }
 }

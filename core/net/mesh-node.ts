@@ -52,7 +52,7 @@ import { MeshRequests, type HandleOptions } from './requests.ts'
 import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } from './errors.ts'
 import { LinkVouches } from './link-vouch.ts'
 import { VersionGate, type RefusedPeer } from './wire-version.ts'
-import { MeshDialer, progressDial } from './mesh-dialer.ts'
+import { MeshDialer, progressDial, WebRTCDialAborts } from './mesh-dialer.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshNodeParts, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
 
@@ -68,7 +68,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   private _config: MeshConfig
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>
   readonly peerId: PeerId
-  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, silentLinksClosed: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0, versionRefused: 0 }
+  readonly stats: MeshStats = { badMessages: 0, rpcErrors: 0, dialFailures: 0, dialSuccesses: 0, deadLinks: 0, stillbornLinks: 0, duplicateLinksRefused: 0, duplicateLinksClosed: 0, overCapClosed: 0, lostDialsCancelled: 0, recycledLinks: 0, pings: 0, pingFailures: 0, silentLinksClosed: 0, gossipStreamsRepaired: 0, identifyRetries: 0, identifyRecovered: 0, versionRefused: 0 }
   /** This node's metrics (docs/metrics.md); other subsystems register theirs here too. */
   readonly metrics: MetricsRegistry
   private readonly meshMetrics: MeshMetrics
@@ -103,7 +103,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
 
   constructor (config: MeshConfig, libp2p: Libp2p<{ pubsub: GossipSub }>, parts: MeshNodeParts = {}) {
     super()
-    const { discovery, linkGuard, metrics = new MetricsRegistry() } = parts
+    const { discovery, linkGuard, dialAborts, metrics = new MetricsRegistry() } = parts
     this.versions = parts.versionGate ?? new VersionGate()
     this._config = config
     this.libp2p = libp2p
@@ -144,7 +144,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       log: this.log,
       stats: this.stats
     }, { timeoutMs: config.identifyTimeoutMs, maxTimeoutMs: Math.max(8 * config.identifyTimeoutMs, 4 * config.dialTimeoutMs) })
-    this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() })
+    this.dialer = new MeshDialer(libp2p, config, this.stats, this.log, () => { this.scheduleDials() }, dialAborts)
     this.gossipRepair = new GossipRepair({
       usableLink: id => this.health.pick(libp2p.getConnections(peerIdFromString(id))),
       isGossipPeer: id => libp2p.services.pubsub.getPeers().some(p => p.toString() === id),
@@ -327,6 +327,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
     })
     on('peer:identify', (e: CustomEvent<IdentifyResult>) => {
       this.health.markIdentified(e.detail.connection)
+      this.dialer.linkIdentified(e.detail.connection)
       this.checkVersion(e.detail)
     })
     on('connection:close', (e: CustomEvent<Connection>) => { this.gossipRepair.linkClosed(e.detail.remotePeer.toString()) })
@@ -613,8 +614,8 @@ export async function createMeshNode (init: MeshNodeInit & { metrics?: MetricsRe
   // the key is made here rather than inside libp2p so the node can sign application data (state entries)
   const config = validateConfig(init.privateKey == null ? { ...init, privateKey: await generateKeyPair('Ed25519') } : init)
   let discovery: PubSubPeerDiscovery | undefined
-  const linkGuard = new DuplicateLinkGuard()
+  const [linkGuard, dialAborts] = [new DuplicateLinkGuard(), new WebRTCDialAborts()]
   const versionGate = new VersionGate({ bootstraps: new Set(config.bootstrap.map(bootstrapPeerId)) })
-  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard, versionGate })) as unknown as Libp2p<{ pubsub: GossipSub }>
-  return new MeshNode(config, libp2p, { discovery, linkGuard, versionGate, ...(init.metrics != null ? { metrics: init.metrics } : {}) })
+  const libp2p = await createLibp2p(libp2pOptions(config, { onDiscovery: d => { discovery = d }, linkGuard, versionGate, dialAborts })) as unknown as Libp2p<{ pubsub: GossipSub }>
+  return new MeshNode(config, libp2p, { discovery, linkGuard, versionGate, dialAborts, ...(init.metrics != null ? { metrics: init.metrics } : {}) })
 }

@@ -4,6 +4,7 @@
  */
 import type { RefusedPeer, VersionGate } from './wire-version.ts'
 import type { DuplicateLinkGuard } from './duplicate-links.ts'
+import type { WebRTCDialAborts } from './webrtc-dial-aborts.ts'
 import type { MetricsRegistry } from '../metrics/index.ts'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import { connectionTransport, type ConnectionTransport } from './transport.ts'
@@ -50,6 +51,8 @@ export interface MeshStats {
   dialSuccesses: number
   /** Direct links closed because no data ever crossed them (see link-health.ts). */
   deadLinks: number
+  /** Direct links closed as they opened: their peer connection had already closed (a failed DTLS handshake, mesh-dialer.ts). */
+  stillbornLinks: number
   /** Second direct links to a peer refused while being upgraded (see duplicate-links.ts). */
   duplicateLinksRefused: number
   /** Unproven direct links closed because another link to the same peer is proven (see link-health.ts). */
@@ -106,5 +109,7 @@ export interface MeshNodeParts {
   linkGuard?: DuplicateLinkGuard
   /** The version handshake, also in the connection gater (wire-version.ts). */
   versionGate?: VersionGate
+  /** Ends a WebRTC dial the dialer gave up on for every caller joined to it (webrtc-dial-aborts.ts). */
+  dialAborts?: WebRTCDialAborts
   metrics?: MetricsRegistry
 }

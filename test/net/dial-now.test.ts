@@ -124,7 +124,7 @@ test('a request that gives up cancels the dial only it waits on (no failure coun
   dialer.stop()
 })
 
-test('our dial to a smaller id is cancelled once that peer\'s own dial opens the link here (it would only hang until its timeout); not to a larger id', { timeout: 10_000 }, async () => {
+test('our dial to a smaller id is cancelled once that peer\'s own link here is identified (it would only hang until its timeout); not when it only opened, not to a larger id', { timeout: 10_000 }, async () => {
   const ids = (await Promise.all(Array.from({ length: 4 }, async () => await id()))).sort()
   // self sits between: `smaller` wins against self, self wins against `larger`
   const [smaller, self, larger, relay] = [ids[0], ids[1], ids[2], ids[3]]
@@ -156,8 +156,15 @@ test('our dial to a smaller id is cancelled once that peer\'s own dial opens the
   const toLarger = dialer.dialNow(larger)
   await tick()
   assert.deepEqual(dials.map(d => d.peer).sort(), [larger, smaller].sort())
-  // the smaller id's dial to us opens its link: ours to it is cancelled, and its caller finds the link
-  dialer.connectionOpened(inbound(smaller))
+  // the smaller id's dial to us opens its link: ours goes on until data crossed it (a half-made link
+  // opens too, and never carries a byte)
+  const fromSmaller = inbound(smaller)
+  dialer.connectionOpened(fromSmaller)
+  await tick()
+  assert.equal(dials.find(d => d.peer === smaller)?.signal.aborted, false, 'not cancelled by a link that only opened')
+  assert.equal(stats.lostDialsCancelled, 0)
+  // identify completed over it: ours to it is cancelled, and its caller finds the link
+  dialer.linkIdentified(fromSmaller)
   assert.equal(await toSmaller, true, 'the caller waiting on the lost dial is answered with the open link')
   assert.equal(dials.find(d => d.peer === smaller)?.signal.aborted, true, 'our dial to the smaller id was cancelled')
   assert.equal(dialer.isDialing(smaller), false)
@@ -165,7 +172,9 @@ test('our dial to a smaller id is cancelled once that peer\'s own dial opens the
   assert.equal(stats.dialFailures, 0, 'not a failure of the peer\'s')
   assert.equal(dialer.dialState(smaller), 'linked')
   // an inbound link from a larger id does not cancel our dial to it: ours is the one that stays
-  dialer.connectionOpened(inbound(larger))
+  const fromLarger = inbound(larger)
+  dialer.connectionOpened(fromLarger)
+  dialer.linkIdentified(fromLarger)
   await tick()
   assert.equal(dials.find(d => d.peer === larger)?.signal.aborted, false, 'our dial to the larger id goes on')
   assert.equal(stats.lostDialsCancelled, 1)

@@ -11,6 +11,10 @@
  * sweep closes that as dead after `deadLinkGraceMs` and the dialer replaces it — recovery, seen on a
  * loaded CI machine (a dial timed out after 20 s, its far end's link closed as dead, a fresh link
  * proven at 27 s). So the "no dead link" check applies when no dial of the pair ran that long.
+ * The mesh dialer now gives such a dial up once it has no link `iceStageMs` after ICE began, for every
+ * caller joined to it (the explicit dial below rejects with `DialStalledError`), and dials again: that
+ * too is a dial given up, and counts as one. A link whose peer connection had already closed when it
+ * opened (a failed DTLS handshake) is closed at once as stillborn, not left to the dead-link sweep.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -85,8 +89,9 @@ for (let round = 1; round <= PAIRS; round++) {
     t.diagnostic(`gossip both ways after ${Date.now() - t3} ms`)
     assert.ok(settled(), `still one proven link each way after gossip: ${state()}`)
     const dead = a.stats.deadLinks + b.stats.deadLinks
-    const abandoned = dials.some(d => d.status === 'rejected' && (d.reason as Error).name === 'TimeoutError') || t2 - t1 >= deadLinkGraceMs({ dialTimeoutMs: INIT.dialTimeoutMs ?? 0, pingIntervalMs: INIT.pingIntervalMs ?? 0 })
-    if (abandoned) t.diagnostic(`a dial ran ${t2 - t1} ms or timed out: ${dead} link(s) left half-made closed as dead`)
+    const abandoned = dials.some(d => d.status === 'rejected' && ['TimeoutError', 'DialStalledError'].includes((d.reason as Error).name)) || t2 - t1 >= deadLinkGraceMs({ dialTimeoutMs: INIT.dialTimeoutMs ?? 0, pingIntervalMs: INIT.pingIntervalMs ?? 0 })
+    t.diagnostic(`stillborn links closed: ${a.stats.stillbornLinks + b.stats.stillbornLinks}, dials given up: ${a.stats.dialFailures + b.stats.dialFailures}`)
+    if (abandoned) t.diagnostic(`a dial ran ${t2 - t1} ms or was given up: ${dead} link(s) left half-made closed as dead`)
     else assert.equal(dead, 0, 'no link was closed as dead (no dial of the pair timed out)')
     await Promise.all([a.stop(), b.stop()])
   })
