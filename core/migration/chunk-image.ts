@@ -21,6 +21,9 @@
  * its names are held at once (`holdIndex`: the offer answers without reading the checkpoint), and
  * `fill` — after the answer, while the first round runs — copies its chunks in at every index no
  * chunk landed at yet, each checked against its xxh64 name, its SHA-256 taken from the index.
+ * Since session 15 that copy normally goes into the new worker's instance instead (`useBase`,
+ * warm-base.ts): `resolve` leaves each index whose recipe chunk is the checkpoint's own chunk
+ * there, held by that instance, to it (`baseHeld`), and the image holds only what arrived.
  */
 import { xxh64, xxh64Hex, type ChunkRecipe } from '../../core-wasm/index.ts'
 import type { ChunkIndex } from './chunk-index.ts'

@@ -14,8 +14,12 @@
  * dirty chunks; the source stops pre-copying at twice the memory). The offer's memory size (over
  * the cap: refused) is faulted into the image before the answer (chunk-image.ts `fill`) — unless
  * this peer keeps a checkpoint of the task: then the answer names its chunks from the index made
- * when it was stored (chunk-index.ts), nothing of it read or hashed first, and its bytes are
- * copied into the image after the answer, while the first round runs (`final` waits for that).
+ * when it was stored (chunk-index.ts), nothing of it read or hashed first. After the answer the
+ * checkpoint is read and moved to the worker made ahead for the task (`arriving` with a `base`),
+ * which copies it into the instance it will resume in, on its own thread, and reports the chunks
+ * that matched their names (warm-base.ts, session 15); the image then holds only what arrived,
+ * and the ready snapshot leaves the rest to that worker (`baseHeld`). With no such worker the
+ * checkpoint is copied into the image instead, as before (`final` waits for either).
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkImage } from './chunk-image.ts'

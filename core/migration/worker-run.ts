@@ -48,7 +48,8 @@ const REQUEST_MASK = (1 << REQUEST_BITS) - 1
 
 /**
  * A task worker's message handler (Node worker thread and Web Worker entries alike): an optional
- * `warm`, then the one `run` (checkpointable runs here, others in core/jobs' sandbox), then the
+ * `warm` (with a `base`, a checkpoint the target keeps: copied into the instance, answered by
+ * `warmed` with the chunks that matched, warm-base.ts), then the one `run` (checkpointable runs here, others in core/jobs' sandbox), then the
  * owner's messages to a running checkpointable task.
  */
 export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: unknown) => void {
