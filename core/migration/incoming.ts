@@ -95,7 +95,16 @@ export interface ReadySnapshot {
   fillBase?: (snapshot: Uint8Array) => void
 }
 
-export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
+export interface IncomingStats {
+  offers: number
+  refused: number
+  chunksReceived: number
+  corruptChunks: number
+  snapshotsReady: number
+  checkpointsKept: number
+  /** ready snapshots that left the kept checkpoint's chunks to the worker made ahead (warm-base.ts) */
+  baseInWorker: number
+}
 
 interface Session {
   from: string
@@ -118,7 +127,7 @@ interface Session {
 }
 
 export class MigrationIncoming {
-  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
+  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0, baseInWorker: 0 }
   private readonly sessions = new Map<string, Session>()
   /** offers accepted whose image is being faulted in (they count as sessions) */
   private pretouching = 0
@@ -198,6 +207,7 @@ export class MigrationIncoming {
           this.sessions.delete(req.id)
           this.stats.snapshotsReady++
           const baseHeld = image.baseHeld(recipe.chunks.length)
+          if (baseHeld != null) this.stats.baseInWorker++
           this.ctx.ready({
             job: s.job,
             task: s.task,
