@@ -97,7 +97,8 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     keep: async () => {},
     ready: r => { ready = r },
     // the worker made ahead, with the kept checkpoint as its base when the target keeps one (warm-base.ts)
-    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return warm.based },
+    // (`--base off`: no base, and no promise — the target copies the checkpoint it read into its image, once, as in session 14)
+    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return BASE ? warm.based : undefined },
     log: () => {}
   })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
