@@ -95,7 +95,7 @@ export interface RunMessage { type: 'run', module: Uint8Array, task: TaskSpec, l
  */
 export interface WarmMessage { type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number, base?: WarmBaseSpec }
 /** a kept checkpoint's memory and its chunks' xxh64 names (core/migration/warm-base.ts `WarmBase`) */
-export interface WarmBaseSpec { memory: Uint8Array, hashes: BigUint64Array, chunkBytes: number }
+export interface WarmBaseSpec { memory: Uint8Array, hashes: BigUint64Array, chunkBytes: number, held?: Uint8Array }
 /** after a `paused` reply: go on in the paused instance */
 export interface ResumeMessage { type: 'resume' }
 export type OwnerMessage = RunMessage | ResumeMessage | WarmMessage

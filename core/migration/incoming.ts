@@ -28,7 +28,7 @@ import type { SyncSha256 } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
-import type { WarmBase } from './warm-base.ts'
+import { checkBase, type WarmBase } from './warm-base.ts'
 
 export interface IncomingContext {
   state: JobsState
@@ -274,14 +274,16 @@ export class MigrationIncoming {
       await this.fillKept(id, s, memory)
       return undefined
     }
-    const based = this.ctx.arriving?.({ ...arrival, base: { memory, hashes: index.hashes, chunkBytes: index.chunkBytes } })
+    // checked here, where it was just read (warm pages); the worker copies what matched into fresh
+    // instance memory on its own thread and `final` never waits for that (the resume does)
+    const held = await checkBase(memory, index.hashes, index.chunkBytes)
+    if (this.sessions.get(id) !== s) return undefined
+    const based = this.ctx.arriving?.({ ...arrival, base: { memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held } })
     if (based == null) { await this.fillKept(id, s, memory); return undefined } // no worker made ahead: into the image
-    const held = await based
-    if (held != null || this.sessions.get(id) !== s) return held
-    // the worker died or was let go: into the image (read again: the worker may have taken the buffer)
-    this.ctx.log(`migration ${id}: the worker made ahead does not hold the checkpoint kept here: copied into the image`)
-    await this.fillKept(id, s, undefined)
-    return undefined
+    // the worker's own report is not awaited; a run that does not take that worker after all gets
+    // the flagged chunks from the checkpoint read again (ReadySnapshot.fillBase)
+    based.catch(() => undefined).then(h => { if (h == null) this.ctx.log(`migration ${id}: the worker made ahead did not report the checkpoint copied in (it died, or was let go)`) }, () => {})
+    return held
   }
 
   /** Why `peer` may not move or checkpoint that task, or undefined when it holds its lease under that token. */

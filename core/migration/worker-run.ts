@@ -81,7 +81,7 @@ export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: un
 
 function isWarmBase (b: unknown): b is WarmBaseSpec {
   const x = b as Partial<WarmBaseSpec> | null | undefined
-  return x?.memory instanceof Uint8Array && x.hashes instanceof BigUint64Array && typeof x.chunkBytes === 'number' && Number.isInteger(x.chunkBytes) && x.chunkBytes >= 64
+  return x?.memory instanceof Uint8Array && x.hashes instanceof BigUint64Array && typeof x.chunkBytes === 'number' && Number.isInteger(x.chunkBytes) && x.chunkBytes >= 64 && (x.held == null || x.held instanceof Uint8Array)
 }
 
 /** True for a run message this file handles. */

@@ -73,10 +73,12 @@ class Task {
 class AheadWorker {
   readonly instance = new Uint8Array(MEMORY)
   bases = 0
+  /** it died after it was handed the checkpoint: it copies nothing and reports nothing */
+  dead = false
   arriving = (a: Arrival): Promise<Uint8Array | undefined> | undefined => {
     if (a.base == null) return undefined
     this.bases++
-    return Promise.resolve(copyBase(this.instance, a.base))
+    return Promise.resolve(this.dead ? undefined : copyBase(this.instance, a.base))
   }
 }
 
@@ -110,10 +112,18 @@ async function move (task: Task, kept: HeldCheckpoint | undefined, base: { tag: 
     ...(base != null ? { base: () => ({ tag: base.tag, index: base.index, chunk: async (i: number) => { baseReads++; return base.memory.subarray(i * CB, (i + 1) * CB) }, ...(base.takenAt != null ? { takenAt: base.takenAt } : {}) }) } : {})
   }, { id: 'm1', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: rounds, converge: 10, stopBelow: 0, ...extra })
   assert.equal(ready.length, 1)
-  const { baseHeld } = ready[0]
-  const snap = decodeSnapshot(ready[0].snapshot())
+  const { baseHeld, fillBase } = ready[0]
+  const built = ready[0].snapshot()
+  const snap = decodeSnapshot(built)
   assert.ok(paused != null)
   const sent = snap.memory.slice()
+  if (baseHeld != null && ahead?.dead === true) {
+    // the worker holding them is gone: the run writes them in from the checkpoint kept here
+    assert.ok(fillBase != null)
+    fillBase(built)
+    assert.deepEqual(decodeSnapshot(built).memory, paused, 'the whole snapshot is exactly the paused memory')
+    return { rec, memory: snap.memory, baseReads, baseHeld, sent }
+  }
   if (baseHeld != null) {
     // the snapshot leaves the kept checkpoint's chunks to the worker made ahead: resume over them there
     assert.ok(ahead != null, 'only a worker made ahead holds chunks left out')
@@ -223,16 +233,26 @@ test('with the checkpoint in the worker made ahead, chunks damaged in the kept c
   assert.equal(baseReads, rec.resentChunks, 'each from the source\'s checkpoint')
 })
 
-test('a worker made ahead that holds nothing (it died): the checkpoint is copied into the image instead, the memory exact', async () => {
+test('a worker made ahead that died: the snapshot\'s left-out chunks are written in from the checkpoint read again, the memory exact; no worker at all: the image', async () => {
   const task = new Task()
   const cp = await checkpoint(task, 1)
   task.dirty(20)
   const dead = new AheadWorker()
-  dead.arriving = a => { if (a.base != null) dead.bases++; return Promise.resolve(undefined) }
-  const { baseHeld, baseReads } = await move(task, { index: cp.index, memory: () => cp.memory.slice() }, cp, 1, dead)
+  dead.dead = true
+  let reads = 0
+  const { baseHeld, baseReads } = await move(task, { index: cp.index, memory: () => { reads++; return cp.memory.slice() } }, cp, 1, dead)
   assert.equal(dead.bases, 1)
-  assert.equal(baseHeld, undefined, 'a whole snapshot')
+  assert.ok(baseHeld != null, '`final` did not wait for the worker')
+  assert.equal(reads, 2, 'read once for the worker, once to fill the snapshot')
   assert.equal(baseReads, 0)
+
+  const none = new AheadWorker()
+  none.arriving = () => undefined // none made (a tab, or too many arriving)
+  const other = new Task()
+  const cp2 = await checkpoint(other, 1)
+  other.dirty(20)
+  const r2 = await move(other, { index: cp2.index, memory: () => cp2.memory.slice() }, cp2, 1, none)
+  assert.equal(r2.baseHeld, undefined, 'a whole snapshot from the image')
 })
 
 test('a warm pre-copy stops its rounds once the pause\'s delta fits the downtime budget; with no budget, or cold, it does not', async () => {

@@ -12,7 +12,7 @@ import { initCoreWasm, xxh64 } from '../../core-wasm/index.ts'
 import type { CheckpointLink } from '../../core/jobs/runner.ts'
 import { wholeSnapshot } from '../../core/migration/dirty.ts'
 import { decodeSnapshot } from '../../core/migration/snapshot-codec.ts'
-import { applyOver, copyBase } from '../../core/migration/warm-base.ts'
+import { applyOver, checkBase, copyBase } from '../../core/migration/warm-base.ts'
 import { CONTROL_PAUSE } from '../../core/migration/worker-run.ts'
 import { seededBytes } from '../_support/seeded-bytes.ts'
 import { exampleWasm } from '../jobs/_examples.ts'
@@ -32,7 +32,7 @@ const hashesOf = (m: Uint8Array): BigUint64Array => {
   return h
 }
 
-test('copyBase copies only chunks matching their names; applyOver writes all but the held ones', () => {
+test('copyBase copies only chunks matching their names (or the ones checkBase flagged); applyOver writes all but the held ones', async () => {
   const base = seededBytes(16 * CB, 3)
   const hashes = hashesOf(base)
   base[5 * CB + 9] ^= 1 // damaged after it was named
@@ -42,6 +42,13 @@ test('copyBase copies only chunks matching their names; applyOver writes all but
   assert.deepEqual([...held].map((x, i) => x === 1 ? -1 : i).filter(i => i >= 0), [5, 12, 13, 14, 15])
   assert.ok(mem.subarray(5 * CB, 6 * CB).every(b => b === 0), 'the damaged chunk is not copied')
   assert.deepEqual(mem.subarray(0, 5 * CB), base.subarray(0, 5 * CB))
+  // the owner's check (its main thread) flags the same chunks of the base; given those flags the
+  // worker copies them without hashing again
+  const checked = await checkBase(base, hashes, CB)
+  assert.deepEqual([...checked].map((x, i) => x === 1 ? -1 : i).filter(i => i >= 0), [5])
+  const mem2 = new Uint8Array(12 * CB)
+  assert.deepEqual(copyBase(mem2, { memory: base, hashes, chunkBytes: CB, held: checked }), held)
+  assert.deepEqual(mem2, mem)
 
   const snap = seededBytes(12 * CB, 4)
   const flags = new Uint8Array(12)
