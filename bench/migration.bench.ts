@@ -74,7 +74,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -158,7 +158,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, seeded: rec.seeded === true, ...(rec.precopyStop != null ? { precopyStop: rec.precopyStop } : {}), ...(ready.baseHeld != null ? { baseHeldChunks: ready.baseHeld.reduce((n, x) => n + x, 0) } : {}), offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, seeded: rec.seeded === true, ...(rec.precopyStop != null ? { precopyStop: rec.precopyStop } : {}), ...(rec.precopyRounds != null ? { precopyRounds: rec.precopyRounds } : {}), ...(ready.baseHeld != null ? { baseHeldChunks: ready.baseHeld.reduce((n, x) => n + x, 0) } : {}), offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]

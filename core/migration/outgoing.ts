@@ -65,6 +65,8 @@ export interface MigrationRecord {
    * throttled), `rounds` (`maxRounds`)
    */
   precopyStop?: 'budget' | 'small' | 'converge' | 'sent' | 'rounds'
+  /** each pre-copy round: the worker's copy (ms), its chunks sent (ms), the delta's and the sent bytes */
+  precopyRounds?: Array<{ copyMs: number, sendMs: number, deltaBytes: number, sentBytes: number }>
   /**
    * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
    * hashes memory and copies the changed chunks), the last delta (send those chunks:
@@ -277,7 +279,9 @@ export async function migrateOut (
       const plan = sender.apply(delta)
       rec.rounds++
       await sendChunks(toSend(plan))
-      budget?.round({ askedAt, copiedAt, sentAt: performance.now(), deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
+      const sentAt = performance.now()
+      budget?.round({ askedAt, copiedAt, sentAt, deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
+      ;(rec.precopyRounds ??= []).push({ copyMs: Math.round(copiedAt - askedAt), sendMs: Math.round(sentAt - copiedAt), deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
       const size = delta.memoryBytes
       if (budget?.fits(performance.now()) === true) { rec.precopyStop = 'budget'; break }
       if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size) { rec.precopyStop = 'small'; break }
