@@ -85,12 +85,16 @@ test('a warm worker given the kept checkpoint holds its matching chunks; a run f
   kept[5 * CB + 100] ^= 0x55
   const hashes = hashesOf(kept)
   kept[7 * CB + 3] ^= 0xff
-  const warm = f.runner.warm({ module: f.mod.bytes, limits, memoryBytes: memory.length, base: { memory: kept, hashes, chunkBytes: CB } })
+  // as the target does: checked on its thread (checkBase), the flags handed with it
+  const checked = await checkBase(kept, hashes, CB)
+  const warm = f.runner.warm({ module: f.mod.bytes, limits, memoryBytes: memory.length, base: { memory: kept, hashes, chunkBytes: CB, held: checked } })
   const held = await warm.based
   assert.ok(held != null, 'the worker reports what it holds')
   assert.equal(held.length, chunks)
   assert.equal(held[7], 0, 'the damaged chunk is not held')
   assert.equal(held.reduce((n, x) => n + x, 0), chunks - 1)
+  assert.deepEqual(held, checked, 'it holds what the owner checked')
+  assert.equal(kept.length, 0, 'the checkpoint\'s buffer was moved to the worker, not cloned')
 
   // the target's flags: held chunks the paused memory still has (not 1 and 5); their bytes zeroed
   const keptNames = hashes
