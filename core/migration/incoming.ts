@@ -15,11 +15,12 @@
  * the cap: refused) is faulted into the image before the answer (chunk-image.ts `fill`) — unless
  * this peer keeps a checkpoint of the task: then the answer names its chunks from the index made
  * when it was stored (chunk-index.ts), nothing of it read or hashed first. After the answer the
- * checkpoint is read and moved to the worker made ahead for the task (`arriving` with a `base`),
- * which copies it into the instance it will resume in, on its own thread, and reports the chunks
- * that matched their names (warm-base.ts, session 15); the image then holds only what arrived,
- * and the ready snapshot leaves the rest to that worker (`baseHeld`). With no such worker the
- * checkpoint is copied into the image instead, as before (`final` waits for either).
+ * checkpoint is read, its chunks checked against the index here (warm pages: `checkBase`), and it
+ * is moved with those flags to the worker made ahead for the task (`arriving` with a `base`), which
+ * copies the intact chunks into the instance it will resume in, on its own thread (warm-base.ts,
+ * session 15); the image then holds only what arrived, and the ready snapshot leaves the rest to
+ * that worker (`baseHeld`). `final` waits for the read and the check, never for the worker's copy
+ * (the resume does). With no such worker the checkpoint is copied into the image, as before.
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkImage } from './chunk-image.ts'
@@ -59,9 +60,9 @@ export interface IncomingContext {
 
 /**
  * A task arriving (an accepted offer). With `base` (a checkpoint of it kept here: its memory, to be
- * moved to the worker, and its chunks' names), the worker made ahead copies it into its instance
- * (warm-base.ts); `arriving` then returns the flags of the chunks it holds, once it has them
- * (undefined: no worker took it — the checkpoint is copied into the image instead).
+ * moved to the worker, its chunks' names and the ones found intact), the worker made ahead copies
+ * it into its instance (warm-base.ts); `arriving` returns the worker's report of what it holds
+ * (only logged), or undefined when no worker is made (the checkpoint then goes into the image).
  */
 export interface Arrival { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number, base?: WarmBase }
 
@@ -116,9 +117,9 @@ interface Session {
   image: ChunkImage
   lastActive: number
   /**
-   * the kept checkpoint copied into the new worker's instance (after the answer): the flags of the
-   * chunks it holds there (warm-base.ts), or undefined once it was copied into the image instead;
-   * `final` waits for it
+   * the kept checkpoint handed to the new worker (after the answer): the flags of its intact chunks,
+   * which that worker copies into its instance (warm-base.ts), or undefined once it was copied into
+   * the image instead; `final` waits for it (the read and the check, not the worker's copy)
    */
   based?: Promise<Uint8Array | undefined>
   /** the kept checkpoint (for the fallbacks: `fill` when no worker holds it) */
@@ -230,9 +231,9 @@ export class MigrationIncoming {
   }
 
   /**
-   * At `final`: the flags of the kept checkpoint's chunks the new worker's instance holds (it
-   * copied them in while the move ran: normally done by now); when no worker holds them after
-   * all, the checkpoint is copied into the image here instead (the slow way, as before session 15).
+   * At `final`: the flags of the kept checkpoint's intact chunks, which the new worker copies into
+   * its instance (checked when the checkpoint was read, right after the answer: normally done by
+   * now); none when it went into the image instead.
    */
   private async baseIn (s: Session): Promise<void> {
     if (s.based == null) return
@@ -256,9 +257,9 @@ export class MigrationIncoming {
   }
 
   /**
-   * After the answer: the kept checkpoint read and handed to the worker made ahead with the
-   * arrival (the flags of what it holds, once it copied it in); when there is none, or the
-   * checkpoint does not read, copied into the image instead (`filled`) and undefined.
+   * After the answer: the kept checkpoint read, checked and handed to the worker made ahead with
+   * the arrival; the flags of its intact chunks. When no worker is made, or the checkpoint does not
+   * read, it is copied into the image instead, and undefined.
    */
   private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, arrival: Arrival): Promise<Uint8Array | undefined> {
     await new Promise(resolve => setTimeout(resolve, 0))
