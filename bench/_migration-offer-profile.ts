@@ -89,7 +89,7 @@ function target (kept?: ChunkIndex): MigrationIncoming {
     prepareModule: async () => {},
     keep: async () => {},
     ready: () => {},
-    arriving,
+    arriving: () => { arriving(); return undefined }, // no base to the worker: the probe times the copy into the image
     ...(kept != null ? { heldCheckpoint: () => ({ index: kept, memory: () => memory }) } : {}),
     log: () => {}
   })

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off]`: live migration of a
+ * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off] [--base on|off] [--budget 300]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -52,6 +52,10 @@ const THROTTLE = str('throttle', 'on') === 'on'
 const UNPREPARED = str('unprepared', 'on') === 'on'
 /** `--seed on|off`: a warm move starts from the checkpoint the target keeps (outgoing.ts `base`) @default on */
 const SEED = str('seed', 'on') === 'on'
+/** `--base on|off`: a warm target's worker made ahead copies the kept checkpoint into its instance (warm-base.ts); off: into the image, as in session 14 @default on */
+const BASE = str('base', 'on') === 'on'
+/** `--budget <ms>`: a warm pre-copy stops once the pause's delta is predicted to fit this (outgoing.ts `downtimeBudgetMs`; 0: the 2 % rule only) @default 300 */
+const BUDGET = Number(str('budget', '300'))
 /** `--warm <seconds,…>`: the ages of the warm target's checkpoint @default 2,5 */
 const WARM = str('warm', '2,5') === 'none' ? [] : str('warm', '2,5').split(',').map(Number)
 if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: seconds, comma-separated, or none`)
@@ -70,7 +74,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -92,7 +96,9 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     prepareModule: async () => {},
     keep: async () => {},
     ready: r => { ready = r },
-    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes }) },
+    // the worker made ahead, with the kept checkpoint as its base when the target keeps one (warm-base.ts)
+    // (`--base off`: no base, and no promise — the target copies the checkpoint it read into its image, once, as in session 14)
+    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return BASE ? warm.based : undefined },
     log: () => {}
   })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
@@ -112,8 +118,10 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     checkpointAt = performance.now()
     const memory = decodeSnapshot(await task.checkpoint(1), { viewMemory: true }).memory
     const index = await indexMemory(memory, 'c'.repeat(64), sha256)
-    checkpoint = { index, memory: () => memory }
-    if (SEED) base = { tag: 1, index, chunk: async i => memory.subarray(i * index.chunkBytes, (i + 1) * index.chunkBytes) }
+    // the target's own copy, as a keeper reads it from its store (moved to the worker made ahead)
+    let own: Uint8Array | undefined = memory.slice()
+    checkpoint = { index, memory: () => { const m = own ?? memory.slice(); own = undefined; return m } }
+    if (SEED) base = { tag: 1, index, chunk: async i => memory.subarray(i * index.chunkBytes, (i + 1) * index.chunkBytes), takenAt: checkpointAt }
     await delay(warmAgeS * 1000 - (performance.now() - checkpointAt))
   }
   // the offer's time: the move's start → its first memory request (a round, or the pause)
@@ -139,18 +147,18 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
     ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
-  }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02 })
+  }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02, downtimeBudgetMs: BUDGET })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
   // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
   // reaches the call it was paused in (the worker's `resumed` reply; no memory copied to ask)
   const t0 = performance.now()
-  const resumed = start(ready.snapshot(), warm)
+  const resumed = start(ready.snapshot(), warm, ready.baseHeld)
   const resumedWarm = await resumed.resumed
   const resumeMs = performance.now() - t0
   resumed.stop()
   await resumed.done
-  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, seeded: rec.seeded === true, offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
+  return { downtimeMs: rec.downtimeMs ?? Number.NaN, resumeMs, resumedWarm, throttlePct: rec.throttlePct ?? 0, bytesSent: rec.bytesSent, memoryBytes: rec.memoryBytes, rounds: rec.rounds, targetHad: rec.targetHad ?? 0, seeded: rec.seeded === true, ...(rec.precopyStop != null ? { precopyStop: rec.precopyStop } : {}), ...(rec.precopyRounds != null ? { precopyRounds: rec.precopyRounds } : {}), ...(ready.baseHeld != null ? { baseHeldChunks: ready.baseHeld.reduce((n, x) => n + x, 0) } : {}), offerMs: Math.round((firstAsk ?? started) - started), ...(checkpointAt != null ? { checkpointAgeMs: Math.round(pausedAt - checkpointAt) } : {}), ...(rec.downtimePhases != null ? { phases: rec.downtimePhases } : {}), load: loadavg().map(x => Number(x.toFixed(2))) }
 }
 
 const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { name: `${MBIT}mbit`, bitsPerSec: MBIT * 1e6 }]
@@ -172,12 +180,16 @@ for (const l of links) {
       bytesSent: Math.round(median(runs.map(r => r.bytesSent))),
       bytesPerMemory: Number(median(runs.map(r => r.bytesSent / r.memoryBytes)).toFixed(3)),
       rounds: median(runs.map(r => r.rounds)),
+      // why pre-copy stopped, run by run (outgoing.ts `precopyStop`), and which runs met both targets
+      // (downtime = pause → handover committed ≤ 500 ms, bytes ≤ 35 % of memory)
+      precopyStops: runs.map(r => r.precopyStop ?? 'none'),
+      runsMeetingBoth: runs.filter(r => r.downtimeMs <= 500 && r.bytesSent / r.memoryBytes <= 0.35).length,
       // where the stop-and-copy's time went (outgoing.ts `downtimePhases`), medians
       phases: Object.fromEntries((['pauseMs', 'deltaMs', 'deltaBytes', 'digestMs', 'finalMs', 'handoverMs'] as const).map(k => [k, Math.round(median(runs.map(r => r.phases?.[k] ?? Number.NaN)))])),
       runs
     }
     table[`${l.name}/${name}`] = row
-    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s) (stops ${row.precopyStops.join(',')}; ${row.runsMeetingBoth}/${runs.length} runs meet both targets), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
 const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
@@ -186,7 +198,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

@@ -11,7 +11,7 @@
  */
 import { JobTimeoutError, JobWorkerError, RunnerStoppedError, TaskAbortedError, TaskHandedOverError, sandboxErrorFrom, type JobError } from './errors.ts'
 import { checkTask, resolveLimits, type TaskLimits, type TaskOutput, type TaskSpec } from './task-types.ts'
-import type { CheckpointRunSpec, OwnerMessage, PausedReply, WorkerReply } from './worker-protocol.ts'
+import type { CheckpointRunSpec, OwnerMessage, PausedReply, WarmBaseSpec, WorkerReply } from './worker-protocol.ts'
 
 /** What a platform's worker must offer. */
 export interface TaskWorker {
@@ -95,6 +95,11 @@ export interface WarmWorker {
   readonly spent: boolean
   /** terminates the worker unless a run took it; idempotent */
   release: () => void
+  /**
+   * with `WarmSpec.base`: the chunks of it the instance holds (`warmed`, core/migration/warm-base.ts),
+   * or undefined when the worker failed or was released first; undefined without a base
+   */
+  readonly based: Promise<Uint8Array | undefined>
 }
 
 /** What a warm worker is made for. */
@@ -104,6 +109,11 @@ export interface WarmSpec {
   limits: Partial<TaskLimits>
   /** the memory its instance is grown to and touched (the snapshot's to come, at most the cap) */
   memoryBytes: number
+  /**
+   * a checkpoint of the task kept here, copied into that memory where its chunks match their
+   * names; its memory's buffer is moved to the worker when it owns it whole @default none
+   */
+  base?: WarmBaseSpec
 }
 
 /** What happens to a paused task: it goes on in its worker, or leaves this peer. */
@@ -251,19 +261,25 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     let ready = false
     let spent = false
     let worker: TaskWorker | undefined
+    let based: (held: Uint8Array | undefined) => void = () => {}
+    const basedP = spec.base != null ? new Promise<Uint8Array | undefined>(resolve => { based = resolve }) : Promise.resolve(undefined)
     const events: TaskWorkerEvents = {
       message: reply => {
         if (reply.type === 'ready') {
           ready = true
-          worker?.post({ type: 'warm', module: spec.module, limits, memoryBytes: spec.memoryBytes })
+          const { base } = spec
+          const move = base != null && base.memory.buffer instanceof ArrayBuffer ? [base.memory.buffer] : []
+          worker?.post({ type: 'warm', module: spec.module, limits, memoryBytes: spec.memoryBytes, ...(base != null ? { base } : {}) }, move)
         }
-        run?.message(reply) // before a run took it the worker says nothing but `ready`
+        if (reply.type === 'warmed') { based(reply.held); return }
+        run?.message(reply) // before a run took it the worker says nothing but `ready` (and `warmed`)
       },
-      failure: err => { spent = true; warms.delete(held); run?.failure(err) }
+      failure: err => { spent = true; warms.delete(held); based(undefined); run?.failure(err) }
     }
     const held: HeldWarm = {
       get spent () { return spent },
-      release () { if (!spent) { spent = true; warms.delete(held); worker?.terminate() } },
+      based: basedP,
+      release () { if (!spent) { spent = true; warms.delete(held); based(undefined); worker?.terminate() } },
       take (e, runLimits) {
         // the worker's heap limit and the instance's memory cap were set for `limits`
         if (spent || worker == null || runLimits.memoryBytes !== limits.memoryBytes || runLimits.maxOutputBytes > limits.maxOutputBytes) return undefined
@@ -273,12 +289,13 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
         return { worker, ready }
       }
     }
-    if (stopped) { spent = true; return held }
+    if (stopped) { spent = true; based(undefined); return held }
     try {
       worker = spawn(limits, events)
       warms.add(held)
     } catch {
       spent = true // the run that would take it starts a worker of its own
+      based(undefined)
     }
     return held
   }

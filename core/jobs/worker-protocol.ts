@@ -27,9 +27,14 @@
  *
  * A worker made ahead for a migrating task (TaskRunner.warm) first gets
  *
- *   owner  → worker { type: 'warm', module, limits, memoryBytes }  an instance made now, its memory
- *                                                    grown and touched; the `run` that follows
+ *   owner  → worker { type: 'warm', module, limits, memoryBytes, base? }  an instance made now, its
+ *                                                    memory grown and touched; the `run` that follows
  *                                                    restores its snapshot into it when it fits
+ *   worker → owner  { type: 'warmed', held }         (with `base`: a checkpoint the target keeps) its
+ *                                                    chunks copied into that instance, `held` flagging
+ *                                                    those whose xxh64 matched (core/migration/warm-base.ts);
+ *                                                    the run's `checkpoint.baseHeld` then names the
+ *                                                    chunks its snapshot leaves out
  */
 import { runInSandbox } from './sandbox.ts'
 import { serializeJobError, type SerializedJobError } from './errors.ts'
@@ -52,6 +57,13 @@ export interface CheckpointRunSpec {
   control: SharedArrayBuffer
   /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */
   chunkBytes?: number
+  /**
+   * by chunk index of `from`'s memory: 1 where the warm instance already holds that chunk (a kept
+   * checkpoint its `warm` message's `base` copied in): the restore leaves those out, and `from`'s
+   * bytes there are not read. Only for a run that takes that warm worker; a run that cannot
+   * restore into it fails with a `ResumeError` @default every chunk from `from`
+   */
+  baseHeld?: Uint8Array
 }
 
 /**
@@ -81,7 +93,9 @@ export interface RunMessage { type: 'run', module: Uint8Array, task: TaskSpec, l
  * `memoryBytes` and touched, for a checkpointable run `from` a snapshot that arrives later (a
  * migration's target, while the chunks come in: core/migration/checkpoint-run.ts `warmInstance`)
  */
-export interface WarmMessage { type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number }
+export interface WarmMessage { type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number, base?: WarmBaseSpec }
+/** a kept checkpoint's memory and its chunks' xxh64 names (core/migration/warm-base.ts `WarmBase`) */
+export interface WarmBaseSpec { memory: Uint8Array, hashes: BigUint64Array, chunkBytes: number, held?: Uint8Array }
 /** after a `paused` reply: go on in the paused instance */
 export interface ResumeMessage { type: 'resume' }
 export type OwnerMessage = RunMessage | ResumeMessage | WarmMessage
@@ -92,6 +106,7 @@ export type WorkerReply =
   | { type: 'memory', delta: MemoryDelta }
   | { type: 'checkpoint', snapshot: Uint8Array, tag?: number }
   | { type: 'resumed', warm: boolean }
+  | { type: 'warmed', held: Uint8Array }
   | PausedReply
 
 /** `snapshot` is encoded without memory (snapshot-codec.ts); the memory is the tracked chunks */

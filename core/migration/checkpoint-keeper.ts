@@ -169,10 +169,11 @@ export class CheckpointKeeper {
    * `lastCheckpoint`, a later move's base.
    */
   async store (r: RunningTask, snapshot: Uint8Array, tag = 0): Promise<void> {
+    const at = performance.now() // a little after the worker took it: a move's dirty rate from it errs high (round-budget.ts)
     try {
       const id = this.c.putBlob(snapshot, this.capOf(r.held.job))
       this.hold(r.held, id)
-      if (tag > 0) r.lastCheckpoint = { tag, blob: id }
+      if (tag > 0) r.lastCheckpoint = { tag, blob: id, at }
       this.index(id, snapshot) // the task may come back here
       const { job, task, replica, token } = r.held
       const keepers = this.c.peers().filter(p => p !== this.c.self)
@@ -215,6 +216,7 @@ export class CheckpointKeeper {
     return {
       tag: last.tag,
       index,
+      ...(last.at != null ? { takenAt: last.at } : {}),
       chunk: async i => {
         try { memory ??= this.memoryOf(last.blob) } catch (err) { this.log(`checkpoint blob ${last.blob.slice(0, 12)}… does not read: ${err instanceof Error ? err.message : String(err)}`) }
         return memory?.subarray(i * index.chunkBytes, (i + 1) * index.chunkBytes)

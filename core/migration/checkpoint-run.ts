@@ -29,6 +29,7 @@ import { ResumeError } from './errors.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { POLL_MODULE, POLL_NAME } from './loop-polls.ts'
 import { GLOBAL_EXPORT_PREFIX, type GlobalValue, type TaskSnapshot } from './snapshot.ts'
+import { applyOver, copyBase, type WarmBase } from './warm-base.ts'
 
 const WASI_MODULE = 'wasi_snapshot_preview1'
 const CLOCK_MONOTONIC = 1
@@ -74,6 +75,11 @@ export interface CheckpointRunOptions {
    * warm copy ~40 ms). Used once; ignored (a fresh instance) when it does not fit
    */
   warm?: WarmInstance
+  /**
+   * by chunk of `from`'s memory: 1 where `warm` already holds it (its `base`, warm-base.ts): the
+   * restore copies only the other chunks. A `ResumeError` when `warm` is not taken (it does not fit)
+   */
+  baseHeld?: Uint8Array
 }
 
 /** An instance made before its run (see `CheckpointRunOptions.warm`). */
@@ -88,6 +94,8 @@ export interface WarmInstance {
   readonly dispatch: Record<string, (...a: never[]) => unknown>
   /** taken by a run */
   used: boolean
+  /** the chunk size of the base copied in, if one was (`warmInstance`'s `base`) */
+  readonly baseChunkBytes?: number
 }
 
 /**
@@ -97,7 +105,7 @@ export interface WarmInstance {
  * Throws a `ResumeError` when the module cannot be made so (it imports anything but WASI
  * functions, or its start section calls one).
  */
-export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits, memoryBytes: number): Promise<WarmInstance> {
+export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits, memoryBytes: number, base?: WarmBase): Promise<WarmInstance & { held?: Uint8Array }> {
   const capPages = Math.floor(limits.memoryBytes / WASM_PAGE)
   const { bytes } = capModuleMemory(mod.bytes, capPages)
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
@@ -121,8 +129,10 @@ export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits,
   const have = memory.buffer.byteLength / WASM_PAGE
   if (pages > have) memory.grow(pages - have)
   const mem = new Uint8Array(memory.buffer)
+  // a kept checkpoint's chunks are copied in where they match their names (faulting those pages in)
+  const held = base != null ? copyBase(mem, base) : undefined
   for (let i = 0; i < mem.length; i += 4096) mem[i] = mem[i] // a write faults the page in; its byte is kept
-  return { bytes, module, instance, memoryBytes: mem.length, dispatch, used: false }
+  return { bytes, module, instance, memoryBytes: mem.length, dispatch, used: false, ...(base != null ? { baseChunkBytes: base.chunkBytes, held } : {}) }
 }
 
 export type CheckpointRunResult =
@@ -153,6 +163,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
   const { bytes } = capModuleMemory(mod.bytes, capPages)
   const warm = from != null && opts.warm != null && fits(opts.warm, bytes, from.memory.length) ? opts.warm : undefined
   if (warm != null) warm.used = true
+  const baseHeld = opts.baseHeld
+  if (baseHeld != null && warm?.baseChunkBytes == null) throw new ResumeError('the snapshot leaves out the chunks of a kept checkpoint, but the instance holding them cannot take it')
   let module: WebAssembly.Module
   try {
     module = warm?.module ?? await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
@@ -361,7 +373,8 @@ export async function runCheckpointable (mod: InstrumentedModule, task: TaskSpec
     const have = memory.buffer.byteLength / WASM_PAGE
     if (pages < have) throw new ResumeError(`the snapshot's memory (${pages} pages) is smaller than the module's initial memory (${have})`)
     if (pages > have) memory.grow(pages - have)
-    new Uint8Array(memory.buffer).set(snap.memory)
+    if (baseHeld != null && warm?.baseChunkBytes != null) applyOver(new Uint8Array(memory.buffer), snap.memory, baseHeld, warm.baseChunkBytes)
+    else new Uint8Array(memory.buffer).set(snap.memory)
     lendFor(snap.unwind)
     snap.globals.forEach((g, i) => { globalAt(i).value = g.value })
   }

@@ -21,6 +21,9 @@
  * its names are held at once (`holdIndex`: the offer answers without reading the checkpoint), and
  * `fill` — after the answer, while the first round runs — copies its chunks in at every index no
  * chunk landed at yet, each checked against its xxh64 name, its SHA-256 taken from the index.
+ * Since session 15 that copy normally goes into the new worker's instance instead (`useBase`,
+ * warm-base.ts): `resolve` leaves each index whose recipe chunk is the checkpoint's own chunk
+ * there, held by that instance, to it (`baseHeld`), and the image holds only what arrived.
  */
 import { xxh64, xxh64Hex, type ChunkRecipe } from '../../core-wasm/index.ts'
 import type { ChunkIndex } from './chunk-index.ts'
@@ -59,6 +62,12 @@ export class ChunkImage {
    * occurs in it, and its memory once `fill` has it
    */
   private kept: { index: ChunkIndex, at: Map<string, number>, memory: Uint8Array | undefined } | undefined
+  /**
+   * the kept checkpoint copied into the new worker's instance instead of this image (`useBase`,
+   * warm-base.ts): which of its chunks the instance holds, the chunks `resolve` left to it
+   * (`baseHeld`), and how to read the checkpoint here when a chunk of it is needed elsewhere
+   */
+  private base: { held: Uint8Array, flags: Uint8Array, read: () => Uint8Array | undefined } | undefined
 
   /**
    * `maxBytes`: the job's memory cap (no chunk lands past it); `held`: chunks of a checkpoint of
@@ -130,6 +139,63 @@ export class ChunkImage {
     }
   }
 
+  /**
+   * The kept checkpoint (`holdIndex`) is in the new worker's instance, not here: `held` flags the
+   * chunks it holds there (copied, their names matched: warm-base.ts `copyBase`). `resolve` then
+   * leaves each index whose recipe chunk is the checkpoint's own chunk there to the instance
+   * (`baseHeld`) instead of copying it in; `read` reads the checkpoint here only for a chunk of it
+   * wanted at another index (or `fillBase`).
+   */
+  useBase (held: Uint8Array, read: () => Uint8Array | undefined): void {
+    if (this.kept == null) return
+    this.base = { held, flags: new Uint8Array(this.kept.index.count), read }
+  }
+
+  /**
+   * By chunk index, up to `chunks`: 1 where the snapshot leaves the chunk to the instance holding
+   * the kept checkpoint (`useBase`); undefined when none is left to it.
+   */
+  baseHeld (chunks: number): Uint8Array | undefined {
+    const f = this.base?.flags
+    if (f == null || !f.includes(1)) return undefined
+    const out = new Uint8Array(Math.min(chunks, f.length))
+    out.set(f.subarray(0, out.length))
+    return out
+  }
+
+  /**
+   * Writes the chunks `baseHeld` flags into `memory` (a built snapshot's memory) from the kept
+   * checkpoint read here, each checked against its name: for a run that cannot take the instance
+   * holding them. `MigrationDecodeError` when one cannot be read or does not match.
+   */
+  fillBase (memory: Uint8Array): void {
+    const b = this.base
+    const kept = this.kept
+    if (b == null || kept == null || !b.flags.includes(1)) return
+    const cb = this.chunkBytes
+    const src = this.keptMemory()
+    for (let i = 0; i < b.flags.length; i++) {
+      if (b.flags[i] !== 1) continue
+      const chunk = src?.subarray(i * cb, (i + 1) * cb)
+      if (chunk == null || chunk.length !== cb || xxh64(chunk) !== kept.index.hashes[i]) throw new MigrationDecodeError(`chunk ${i} of the checkpoint kept here does not read back`)
+      memory.set(chunk, i * cb)
+    }
+  }
+
+  /** the kept checkpoint's memory here (read once, only when a chunk of it is needed on this thread) */
+  private keptMemory (): Uint8Array | undefined {
+    const kept = this.kept
+    if (kept == null) return undefined
+    if (kept.memory == null && this.base != null) {
+      const m = this.base.read()
+      if (m != null && m.length === kept.index.memoryBytes) kept.memory = m
+    }
+    return kept.memory
+  }
+
+  /** The index of the checkpoint kept here (`holdIndex`), if any. */
+  keptIndex (): ChunkIndex | undefined { return this.kept?.index }
+
   /** The names held from the checkpoint kept here (the `accept` answer). */
   heldNames (): string[] {
     if (this.kept == null) return [...this.held.keys()]
@@ -149,6 +215,7 @@ export class ChunkImage {
     const at = HEAD_ROOM + index * cb
     const img = this.image()
     img.set(chunk, at)
+    if (this.base != null && index < this.base.flags.length) this.base.flags[index] = 0 // the image holds it now
     this.names[index] = hash
     this.shas[index] = this.sha(img.subarray(at, at + cb))
     this.where.set(hash, index)
@@ -169,6 +236,14 @@ export class ChunkImage {
     for (const [i, c] of recipe.chunks.entries()) {
       if (c.length !== cb) throw new MigrationDecodeError(`recipe chunk ${i} is ${c.length} bytes, not ${cb}`)
       const h = c.hash
+      const b = this.base
+      if (b != null && b.flags[i] === 1 && this.names[i] === h) continue
+      // the instance holding the kept checkpoint has this very chunk at this index: left to it
+      if (b != null && this.kept != null && i < this.kept.index.count && b.held[i] === 1 && this.names[i] !== h && this.kept.index.names()[i] === h) {
+        b.flags[i] = 1
+        this.mark(i, h, this.kept.index.sha(i))
+        continue
+      }
       if (this.names[i] === h) continue
       const j = this.where.get(h)
       if (j != null && this.names[j] === h) {
@@ -184,7 +259,7 @@ export class ChunkImage {
         continue
       }
       const k = this.kept?.at.get(h)
-      const src = this.kept?.memory
+      const src = k != null ? this.keptMemory() : undefined
       const from = k != null && src != null ? src.subarray(k * cb, (k + 1) * cb) : undefined
       if (from != null && k != null && this.kept != null && xxh64Hex(from) === h) { // `fill` may not have checked index k (a chunk landed there first)
         this.image().set(from, HEAD_ROOM + i * cb)

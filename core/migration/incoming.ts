@@ -14,8 +14,13 @@
  * dirty chunks; the source stops pre-copying at twice the memory). The offer's memory size (over
  * the cap: refused) is faulted into the image before the answer (chunk-image.ts `fill`) — unless
  * this peer keeps a checkpoint of the task: then the answer names its chunks from the index made
- * when it was stored (chunk-index.ts), nothing of it read or hashed first, and its bytes are
- * copied into the image after the answer, while the first round runs (`final` waits for that).
+ * when it was stored (chunk-index.ts), nothing of it read or hashed first. After the answer the
+ * checkpoint is read, its chunks checked against the index here (warm pages: `checkBase`), and it
+ * is moved with those flags to the worker made ahead for the task (`arriving` with a `base`), which
+ * copies the intact chunks into the instance it will resume in, on its own thread (warm-base.ts,
+ * session 15); the image then holds only what arrived, and the ready snapshot leaves the rest to
+ * that worker (`baseHeld`). `final` waits for the read and the check, never for the worker's copy
+ * (the resume does). With no such worker the checkpoint is copied into the image, as before.
  */
 import type { JobState, JobsState } from '../jobs/state.ts'
 import { ChunkImage } from './chunk-image.ts'
@@ -24,6 +29,7 @@ import type { SyncSha256 } from './digest.ts'
 import { ChunkHashError, MigrationDecodeError } from './errors.ts'
 import { decodeRequest, encodeResponse, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
+import { checkBase, type WarmBase } from './warm-base.ts'
 
 export interface IncomingContext {
   state: JobsState
@@ -46,17 +52,28 @@ export interface IncomingContext {
    * say): the service may make the task's worker ready ahead (core/jobs/runner.ts `warm`)
    * @default nothing
    */
-  arriving?: (a: { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number }) => void
+  arriving?: (a: Arrival) => Promise<Uint8Array | undefined> | undefined
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
 }
 
+/**
+ * A task arriving (an accepted offer). With `base` (a checkpoint of it kept here: its memory, to be
+ * moved to the worker, its chunks' names and the ones found intact), the worker made ahead copies
+ * it into its instance (warm-base.ts); `arriving` returns the worker's report of what it holds
+ * (only logged), or undefined when no worker is made (the checkpoint then goes into the image).
+ */
+export interface Arrival { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number, base?: WarmBase }
+
 /** A checkpoint kept here, as an offer uses it. */
 export interface HeldCheckpoint {
   /** its chunks' names and SHA-256s, made when it was stored */
   index: ChunkIndex
-  /** its memory (read after the `accept` went out, to fill the session's image), if it can be read */
+  /**
+   * its memory (read after the `accept` went out, for the new worker's instance or the session's
+   * image), if it can be read: each call a buffer of its own, which the session may move to a worker
+   */
   memory: () => Uint8Array | undefined
 }
 
@@ -68,9 +85,27 @@ export interface ReadySnapshot {
   sha256: string
   /** builds the verified snapshot from the chunks held (once the handover commits) */
   snapshot: () => Uint8Array
+  /**
+   * by chunk index: 1 where the snapshot leaves the chunk out, as the worker made ahead for it
+   * (`arriving`) holds it already (its memory there is zeros): resume in that worker with these
+   * flags (`CheckpointRunSpec.baseHeld`), or call `fillBase` on the built snapshot first.
+   * Undefined: the snapshot is whole
+   */
+  baseHeld?: Uint8Array
+  /** writes the chunks `baseHeld` flags into the built snapshot, read from the checkpoint kept here (`MigrationDecodeError` when they do not read back) */
+  fillBase?: (snapshot: Uint8Array) => void
 }
 
-export interface IncomingStats { offers: number, refused: number, chunksReceived: number, corruptChunks: number, snapshotsReady: number, checkpointsKept: number }
+export interface IncomingStats {
+  offers: number
+  refused: number
+  chunksReceived: number
+  corruptChunks: number
+  snapshotsReady: number
+  checkpointsKept: number
+  /** ready snapshots that left the kept checkpoint's chunks to the worker made ahead (warm-base.ts) */
+  baseInWorker: number
+}
 
 interface Session {
   from: string
@@ -81,12 +116,19 @@ interface Session {
   received: number
   image: ChunkImage
   lastActive: number
-  /** the kept checkpoint's chunks copied into the image (after the answer); `final` waits for it */
-  filled: Promise<void>
+  /**
+   * the kept checkpoint handed to the new worker (after the answer): the flags of its intact chunks,
+   * which that worker copies into its instance (warm-base.ts), or undefined once it was copied into
+   * the image instead; `final` waits for it (the read and the check, not the worker's copy)
+   */
+  based?: Promise<Uint8Array | undefined>
+  /** the kept checkpoint (for the fallbacks: `fill` when no worker holds it) */
+  kept?: HeldCheckpoint
+  memoryBytes: number
 }
 
 export class MigrationIncoming {
-  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0 }
+  readonly stats: IncomingStats = { offers: 0, refused: 0, chunksReceived: 0, corruptChunks: 0, snapshotsReady: 0, checkpointsKept: 0, baseInWorker: 0 }
   private readonly sessions = new Map<string, Session>()
   /** offers accepted whose image is being faulted in (they count as sessions) */
   private pretouching = 0
@@ -156,7 +198,7 @@ export class MigrationIncoming {
           const meta = decodeSnapshot(req.meta, { detachedMemory: true, maxMemoryBytes: 0 })
           if (recipe.totalLength % 65536 !== 0) throw new MigrationDecodeError(`memory of ${recipe.totalLength} bytes is not whole 64 KiB pages`)
           if (meta.unwind.length > recipe.totalLength) throw new MigrationDecodeError(`the saved stack of ${meta.unwind.length} bytes is larger than memory`)
-          await s.filled
+          await this.baseIn(s)
           const missing = s.image.resolve(recipe)
           if (missing.length > 0) return { type: 'resend', hashes: missing }
           const digest = await s.image.digest(req.meta, recipe.chunks)
@@ -165,6 +207,8 @@ export class MigrationIncoming {
           let built = false
           this.sessions.delete(req.id)
           this.stats.snapshotsReady++
+          const baseHeld = image.baseHeld(recipe.chunks.length)
+          if (baseHeld != null) this.stats.baseInWorker++
           this.ctx.ready({
             job: s.job,
             task: s.task,
@@ -175,7 +219,8 @@ export class MigrationIncoming {
               if (built) throw new RangeError('a ready snapshot is built once')
               built = true // the image is let go with it
               return image.snapshot(meta, recipe.totalLength)
-            }
+            },
+            ...(baseHeld != null ? { baseHeld, fillBase: (snapshot: Uint8Array) => { image.fillBase(decodeSnapshot(snapshot, { viewMemory: true }).memory) } } : {})
           })
         } catch (err) {
           return { type: 'refuse', reason: `the snapshot does not rebuild: ${err instanceof Error ? err.message : String(err)}` }
@@ -185,16 +230,61 @@ export class MigrationIncoming {
     }
   }
 
+  /**
+   * At `final`: the flags of the kept checkpoint's intact chunks, which the new worker copies into
+   * its instance (checked when the checkpoint was read, right after the answer: normally done by
+   * now); none when it went into the image instead.
+   */
+  private async baseIn (s: Session): Promise<void> {
+    if (s.based == null) return
+    const held = await s.based // undefined: the checkpoint went into the image instead
+    s.based = undefined
+    if (held != null && s.kept != null) s.image.useBase(held, s.kept.memory)
+  }
+
   /** Copies the kept checkpoint into session `id`'s image, after the `accept` went out. */
-  private async fillKept (id: string, s: Session, kept: HeldCheckpoint, memoryBytes: number): Promise<void> {
+  private async fillKept (id: string, s: Session, read: Uint8Array | undefined): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 0))
+    const { kept, memoryBytes } = s
+    if (kept == null) return
     try {
-      const memory = kept.memory()
+      const memory = read ?? kept.memory()
       if (memory == null) this.ctx.log(`migration ${id}: the checkpoint kept here could not be read: its chunks are asked for at final`)
       await s.image.fill(memoryBytes, memory, () => this.sessions.get(id) !== s)
     } catch (err) {
       this.ctx.log(`migration ${id}: the checkpoint kept here could not be copied in (${err instanceof Error ? err.message : String(err)}): its chunks are asked for at final`)
     }
+  }
+
+  /**
+   * After the answer: the kept checkpoint read, checked and handed to the worker made ahead with
+   * the arrival; the flags of its intact chunks. When no worker is made, or the checkpoint does not
+   * read, it is copied into the image instead, and undefined.
+   */
+  private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, arrival: Arrival): Promise<Uint8Array | undefined> {
+    await new Promise(resolve => setTimeout(resolve, 0))
+    let memory: Uint8Array | undefined
+    try {
+      memory = kept.memory()
+    } catch (err) {
+      this.ctx.log(`migration ${id}: the checkpoint kept here could not be read (${err instanceof Error ? err.message : String(err)}): its chunks are asked for at final`)
+    }
+    const index = s.image.keptIndex()
+    if (memory == null || index == null || memory.length !== index.memoryBytes) {
+      this.ctx.arriving?.(arrival)
+      await this.fillKept(id, s, memory)
+      return undefined
+    }
+    // checked here, where it was just read (warm pages); the worker copies what matched into fresh
+    // instance memory on its own thread and `final` never waits for that (the resume does)
+    const held = await checkBase(memory, index.hashes, index.chunkBytes)
+    if (this.sessions.get(id) !== s) return undefined
+    const based = this.ctx.arriving?.({ ...arrival, base: { memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held } })
+    if (based == null) { await this.fillKept(id, s, memory); return undefined } // no worker made ahead: into the image
+    // the worker's own report is not awaited; a run that does not take that worker after all gets
+    // the flagged chunks from the checkpoint read again (ReadySnapshot.fillBase)
+    based.catch(() => undefined).then(h => { if (h == null) this.ctx.log(`migration ${id}: the worker made ahead did not report the checkpoint copied in (it died, or was let go)`) }, () => {})
+    return held
   }
 
   /** Why `peer` may not move or checkpoint that task, or undefined when it holds its lease under that token. */
@@ -232,9 +322,10 @@ export class MigrationIncoming {
       this.ctx.log(`migration ${req.id}: the checkpoint kept here could not be found (${err instanceof Error ? err.message : String(err)}): every chunk is sent`)
     }
     const warm = kept != null && image.holdIndex(kept.index)
-    // the new instance's memory is made ready meanwhile (its own thread)
-    this.ctx.arriving?.({ id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes })
-    const s: Session = { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now(), filled: Promise.resolve() }
+    const arrival: Arrival = { id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes }
+    // cold: the new instance's memory is made ready meanwhile (its own thread)
+    if (!warm) this.ctx.arriving?.(arrival)
+    const s: Session = { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now(), memoryBytes: req.memoryBytes, ...(warm && kept != null ? { kept } : {}) }
     if (!warm) {
       // cold: the image's pages are faulted in before the answer, so the first round's chunks (all
       // of memory) land on warm pages (the session is not known until then: a chunk sent before
@@ -248,9 +339,10 @@ export class MigrationIncoming {
     }
     this.sessions.set(req.id, s)
     // warm: the answer goes out first (the task dirties its memory while we wait, and every chunk
-    // dirtied since the checkpoint is sent); the checkpoint's bytes are copied in while the first
-    // round runs, where no chunk landed yet
-    if (warm && kept != null) s.filled = this.fillKept(req.id, s, kept, req.memoryBytes)
+    // dirtied since the checkpoint is sent); then the checkpoint is read and moved to the worker
+    // made ahead, which copies it into its instance while the move runs (warm-base.ts); with no
+    // such worker, its bytes are copied into the image where no chunk landed yet, as before
+    if (warm && kept != null) s.based = this.baseToWorker(req.id, s, kept, arrival)
     return { type: 'accept', have: image.heldNames() }
   }
 }

@@ -7,7 +7,8 @@
  *  2. pre-copy: while the task runs on, rounds of memory deltas (`copyMemory`: the chunks its
  *     worker found changed since the last round, dirty.ts; all of them the first time), each
  *     sending only the chunks the target lacks (precopy.ts), until a round sends under `stopBelow`
- *     of memory, a round is not at most `converge` of the one before (the task dirties memory
+ *     of memory (or, on a warm move, the pause's delta is predicted to fit `downtimeBudgetMs`:
+ *     round-budget.ts), a round is not at most `converge` of the one before (the task dirties memory
  *     about as fast as it is sent) — unless the context can throttle the task: then it is slowed
  *     to the next of `throttleSteps` (auto-converge) and pre-copy goes on until the steps run out —,
  *     twice the memory went out (three times with throttling), or `maxRounds` is reached; chunks
@@ -28,6 +29,7 @@ import { MigrationFailedError } from './errors.ts'
 import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
 import type { ChunkIndex } from './chunk-index.ts'
 import { PreCopySender, type RoundPlan } from './precopy.ts'
+import { DowntimeBudget } from './round-budget.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
 import { decodeResponse, encodeRequest, MIGRATION_PROTOCOL, type MigrationRequest, type MigrationResponse } from './protocol-codec.ts'
 
@@ -56,6 +58,15 @@ export interface MigrationRecord {
   seeded?: boolean
   /** the highest throttle (% of the task's time slept) pre-copy set to converge, if any */
   throttlePct?: number
+  /**
+   * why pre-copy stopped: `budget` (a warm move: the pause's delta was predicted to fit the downtime
+   * budget, round-budget.ts), `small` (a round under `stopBelow` of memory), `converge` (a round did
+   * not shrink and no throttle step was left), `sent` (the memory sent twice, three times
+   * throttled), `rounds` (`maxRounds`)
+   */
+  precopyStop?: 'budget' | 'small' | 'converge' | 'sent' | 'rounds'
+  /** each pre-copy round: the worker's copy (ms), its chunks sent (ms), the delta's and the sent bytes */
+  precopyRounds?: Array<{ copyMs: number, sendMs: number, deltaBytes: number, sentBytes: number }>
   /**
    * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
    * hashes memory and copies the changed chunks), the last delta (send those chunks:
@@ -118,6 +129,8 @@ export interface OutgoingBase {
   tag: number
   index: ChunkIndex
   chunk: (i: number) => Promise<Uint8Array | undefined>
+  /** when that checkpoint was asked of the worker (`performance.now()`), if known: the first round's delta then gives the task's dirty rate */
+  takenAt?: number
 }
 
 export interface OutgoingOptions {
@@ -130,6 +143,12 @@ export interface OutgoingOptions {
   converge?: number
   /** stop pre-copying once a round sends less than this share of memory @default 0.02 */
   stopBelow?: number
+  /**
+   * a warm move (it starts from the checkpoint the target keeps) also stops pre-copying once the
+   * pause's delta is predicted to take at most this long — the worker's copy and the chunks sent —
+   * from the rounds' own timing (round-budget.ts); 0: only `stopBelow` @default 300
+   */
+  downtimeBudgetMs?: number
   /**
    * auto-converge (with `OutgoingContext.throttle`): a round that is not at most `converge` of the
    * one before raises the task's throttle to the next of these (% of its time slept) and pre-copy
@@ -247,18 +266,30 @@ export async function migrateOut (
     let previous = Number.POSITIVE_INFINITY
     const steps = ctx.throttle != null ? [...(opts.throttleSteps ?? [50, 75, 90])] : []
     const maxSent = steps.length > 0 ? 3 : 2 // × memory
-    for (let r = 0; r < (opts.maxRounds ?? 8); r++) {
+    // a warm move: stop once the pause's delta fits the downtime budget (round-budget.ts)
+    const budgetMs = opts.downtimeBudgetMs ?? 300
+    const budget = base != null && budgetMs > 0 ? new DowntimeBudget(budgetMs, base.takenAt) : undefined
+    const maxRounds = opts.maxRounds ?? 8
+    if (maxRounds > 0) rec.precopyStop = 'rounds'
+    for (let r = 0; r < maxRounds; r++) {
+      const askedAt = performance.now()
       const delta = await ctx.copyMemory(r === 0, base?.tag)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
+      const copiedAt = performance.now()
       const plan = sender.apply(delta)
       rec.rounds++
       await sendChunks(toSend(plan))
+      const sentAt = performance.now()
+      budget?.round({ askedAt, copiedAt, sentAt, deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
+      ;(rec.precopyRounds ??= []).push({ copyMs: Math.round(copiedAt - askedAt), sendMs: Math.round(sentAt - copiedAt), deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
       const size = delta.memoryBytes
-      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size || sender.sentBytes > maxSent * size) break
+      if (budget?.fits(performance.now()) === true) { rec.precopyStop = 'budget'; break }
+      if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size) { rec.precopyStop = 'small'; break }
+      if (sender.sentBytes > maxSent * size) { rec.precopyStop = 'sent'; break }
       if (plan.sentBytes > (opts.converge ?? 0.75) * previous) {
         // not converging: the task dirties memory about as fast as it goes out; slow it, or stop
         const next = plan.sentBytes > (opts.throttleAbove ?? 4 << 20) ? steps.shift() : undefined
-        if (next == null) break
+        if (next == null) { rec.precopyStop = 'converge'; break }
         rec.throttlePct = next
         ctx.throttle?.(next)
       }

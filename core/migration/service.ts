@@ -24,7 +24,7 @@ import type { WorkerMigrationHooks } from '../jobs/worker.ts'
 import { CheckpointKeeper } from './checkpoint-keeper.ts'
 import { directRequester, MAX_FRAME } from './direct-request.ts'
 import { NotCheckpointableError, NotMigratableError } from './errors.ts'
-import { MigrationIncoming, type ReadySnapshot } from './incoming.ts'
+import { MigrationIncoming, type Arrival, type ReadySnapshot } from './incoming.ts'
 import type { InstrumentedModule } from './instrument.ts'
 import { migrateOut, type MigrationRecord } from './outgoing.ts'
 import { MIGRATION_PROTOCOL } from './protocol-codec.ts'
@@ -51,7 +51,8 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
   const replyTimeoutMs = init.replyTimeoutMs ?? 30_000
   const running = new Map<string, RunningTask>()
   const ready = new Map<string, ReadySnapshot>()
-  const adopted = new Map<string, { snapshot: Uint8Array, slot: number }>()
+  /** handed over to this peer: the snapshot, and the kept checkpoint's chunks it leaves to the worker made ahead (incoming.ts `baseHeld`) */
+  const adopted = new Map<string, { snapshot: Uint8Array, slot: number, base?: { held: Uint8Array, fill: (snapshot: Uint8Array) => void } }>()
   const records: MigrationRecord[] = []
   let started = false
   let n = 0
@@ -61,11 +62,18 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
 
   const arrivals = c.warm != null ? new WarmArrivals(c.warm) : undefined
   /** the task's worker made ahead, with its module, as its offer is accepted (warm-arrivals.ts) */
-  const arriving = async (a: { job: string, task: number, replica: number, memoryBytes: number }, from: string): Promise<void> => {
+  /** with a kept checkpoint as its base: the worker it went to (the snapshot then leaves its chunks out) */
+  const based = new Map<string, WarmWorker>()
+  const arriving = async (a: Arrival): Promise<Uint8Array | undefined> => {
     const job = c.jobs.state.jobs.get(a.job)
-    if (arrivals == null || job == null) return
-    const mod = await c.instrument(await c.fetchBlob(job.spec.module, [from, job.author])) // cached: the offer just instrumented it
-    arrivals.add(keyOf(a), { module: mod.bytes, limits: { memoryBytes: job.spec.memoryBytes, timeoutMs: job.spec.timeoutMs }, memoryBytes: a.memoryBytes })
+    const key = keyOf(a)
+    based.delete(key)
+    if (arrivals == null || job == null) return undefined
+    const mod = await c.instrument(await c.fetchBlob(job.spec.module, [a.from, job.author])) // cached: the offer just instrumented it
+    const w = arrivals.add(key, { module: mod.bytes, limits: { memoryBytes: job.spec.memoryBytes, timeoutMs: job.spec.timeoutMs }, memoryBytes: a.memoryBytes, ...(a.base != null ? { base: a.base } : {}) })
+    if (w == null || a.base == null) return undefined
+    based.set(key, w)
+    return await w.based
   }
 
   const incoming = new MigrationIncoming({
@@ -87,7 +95,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
     prepareModule: async (id, providers) => { await c.instrument(await c.fetchBlob(id, providers)) },
     ready: r => { ready.set(keyOf(r), r) },
     ...(arrivals != null
-      ? { arriving: a => { void arriving(a, a.from).catch((err: unknown) => { log(`migration ${a.id}: no worker made ahead: ${err instanceof Error ? err.message : String(err)}`) }) } }
+      ? { arriving: async a => await arriving(a).catch((err: unknown) => { log(`migration ${a.id}: no worker made ahead: ${err instanceof Error ? err.message : String(err)}`); return undefined }) }
       : {}),
     heldCheckpoint: slot => {
       const cp = c.jobs.state.jobs.get(slot.job)?.tasks[slot.task]?.slots[slot.replica]?.checkpoint
@@ -120,18 +128,33 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
       const handed = adopted.get(key)
       if (handed != null) adopted.delete(key)
       let from = handed != null && handed.slot === held.token.slot ? handed.snapshot : undefined
+      // the worker made ahead, and the kept checkpoint's chunks it holds (the snapshot leaves them out)
+      const warm = from != null ? warmFor(key) : {}
+      const basedWorker = based.get(key)
+      based.delete(key)
+      const baseHeld = from != null && handed?.base != null && warm.warm != null && warm.warm === basedWorker ? handed.base.held : undefined
+      if (from != null && handed?.base != null && baseHeld == null) {
+        try {
+          handed.base.fill(from) // not in that worker after all: the chunks from the checkpoint kept here
+        } catch (err) {
+          log(`task ${key}: its snapshot's chunks from the checkpoint kept here do not read back (${err instanceof Error ? err.message : String(err)}): it resumes from its last checkpoint`)
+          warm.warm?.release()
+          from = undefined
+        }
+      }
       from ??= await keeper.last(held)
+      const handedSnapshot = handed != null && from === handed.snapshot
       running.set(key, r)
       if (interval > 0) r.timer = setInterval(() => { requestCheckpoint(r, 2 * replyTimeoutMs) }, interval)
       const link: CheckpointLink = {
-        spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}) },
+        spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}), ...(handedSnapshot && baseHeld != null ? { baseHeld } : {}) },
         // the run time it had on the peer that paused it counts against its limit here
         ...(from != null ? { usedMs: usedMsOf(from, key, log) } : {}),
         // the throttle's sleeps are not on the task's wall-clock limit
         sleptMs: () => Atomics.load(r.control, 4),
         // a handed-over snapshot was built for this run alone (a fetched checkpoint may be a store's),
         // and a worker may be waiting for it with its memory ready
-        ...(handed != null && from === handed.snapshot ? { moveFrom: true, ...warmFor(key) } : {}),
+        ...(handedSnapshot ? { moveFrom: true, ...warm } : {}),
         onReply: reply => {
           if (reply.type === 'memory') r.memoryWaiters.shift()?.(reply.delta)
           else void keeper.store(r, reply.snapshot, reply.tag)
@@ -240,7 +263,7 @@ export function createMigrationService (c: MigrationComponents, init: MigrationI
           log(`handover of ${key} to this peer, but its snapshot does not build (${err instanceof Error ? err.message : String(err)}): its lease will expire and the task be claimed again`)
           continue
         }
-        adopted.set(key, { snapshot, slot: e.token.slot })
+        adopted.set(key, { snapshot, slot: e.token.slot, ...(r.baseHeld != null && r.fillBase != null ? { base: { held: r.baseHeld, fill: r.fillBase } } : {}) })
         const ok = c.worker()?.adopt({ job: e.job, task: e.task, replica: e.replica }, e.token) ?? false
         out('migration:adopted', { job: e.job, task: e.task, replica: e.replica, from: e.from, token: e.token, started: ok }, `migration   ${e.job} task ${e.task} arrived from ${e.from}${ok ? '' : ' (could not start it here)'}`)
       }

@@ -31,7 +31,7 @@ export interface RunningTask {
   /** the tag of the last checkpoint asked for (the worker remembers its chunks' hashes under it) */
   checkpointTag: number
   /** the last checkpoint stored here: its worker's tag and its blob (a move's `base`) */
-  lastCheckpoint?: { tag: number, blob: string }
+  lastCheckpoint?: { tag: number, blob: string, /** when it reached this thread (`performance.now()`) */ at?: number }
   ended: boolean
   timer?: ReturnType<typeof setInterval>
 }

@@ -28,15 +28,22 @@ export class WarmArrivals {
 
   constructor (private readonly warm: (spec: WarmSpec) => WarmWorker | undefined, private readonly init: WarmArrivalsInit = {}) {}
 
-  /** Makes a worker ready for slot `key` (replacing one held for it), unless `max` are held. */
-  add (key: string, spec: WarmSpec): void {
+  /** Makes a worker ready for slot `key` (replacing one held for it), unless `max` are held; the worker made. */
+  add (key: string, spec: WarmSpec): WarmWorker | undefined {
     this.release(key)
-    if (this.held.size >= (this.init.max ?? 2) || spec.memoryBytes <= 0) return
+    if (this.held.size >= (this.init.max ?? 2) || spec.memoryBytes <= 0) return undefined
     const worker = this.warm(spec)
-    if (worker == null) return
+    if (worker == null) return undefined
     const timer = setTimeout(() => { if (this.release(key)) this.stats.expired++ }, this.init.ttlMs ?? 120_000)
     this.held.set(key, { worker, timer })
     this.stats.made++
+    return worker
+  }
+
+  /** Whether `worker` is the one held for `key` now (not taken, released or dead). */
+  holds (key: string, worker: WarmWorker): boolean {
+    const h = this.held.get(key)
+    return h != null && h.worker === worker && !worker.spent
   }
 
   /** The worker held for `key`, given up here (the caller's run takes it or it is released), if any. */

@@ -30,7 +30,7 @@
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
-import { handleRunMessage, type OwnerMessage, type RunMessage, type WarmMessage, type WorkerReply } from '../jobs/worker-protocol.ts'
+import { handleRunMessage, type OwnerMessage, type RunMessage, type WarmBaseSpec, type WarmMessage, type WorkerReply } from '../jobs/worker-protocol.ts'
 import { runCheckpointable, warmInstance, type CheckpointRunResult, type WarmInstance } from './checkpoint-run.ts'
 import { WASM_PAGE } from '../jobs/wasm-binary.ts'
 import { DirtyTracker } from './dirty.ts'
@@ -48,7 +48,8 @@ const REQUEST_MASK = (1 << REQUEST_BITS) - 1
 
 /**
  * A task worker's message handler (Node worker thread and Web Worker entries alike): an optional
- * `warm`, then the one `run` (checkpointable runs here, others in core/jobs' sandbox), then the
+ * `warm` (with a `base`, a checkpoint the target keeps: copied into the instance, answered by
+ * `warmed` with the chunks that matched, warm-base.ts), then the one `run` (checkpointable runs here, others in core/jobs' sandbox), then the
  * owner's messages to a running checkpointable task.
  */
 export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: unknown) => void {
@@ -61,13 +62,26 @@ export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: un
     if (m?.type === 'warm') {
       // a failed warm-up costs nothing but the time: the run makes a fresh instance
       if (warm == null && m.module instanceof Uint8Array && m.limits != null && typeof m.memoryBytes === 'number') {
-        warm = warmInstance({ bytes: m.module, globals: [], originalBytes: m.module.length }, m.limits, m.memoryBytes).catch(() => undefined)
+        const { module, limits, memoryBytes } = m
+        const base = isWarmBase(m.base) ? m.base : undefined
+        warm = (async () => {
+          if (base != null) await initCoreWasm() // xxh64 of the base's chunks
+          const w = await warmInstance({ bytes: module, globals: [], originalBytes: module.length }, limits, memoryBytes, base)
+          // the owner learns which of the kept checkpoint's chunks this instance holds
+          if (w.held != null) post({ type: 'warmed', held: w.held })
+          return w
+        })().catch(() => undefined)
       }
       return
     }
     started = true
     void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox, warm) : handleRunMessage(msg)).then(post)
   }
+}
+
+function isWarmBase (b: unknown): b is WarmBaseSpec {
+  const x = b as Partial<WarmBaseSpec> | null | undefined
+  return x?.memory instanceof Uint8Array && x.hashes instanceof BigUint64Array && typeof x.chunkBytes === 'number' && Number.isInteger(x.chunkBytes) && x.chunkBytes >= 64 && (x.held == null || x.held instanceof Uint8Array)
 }
 
 /** True for a run message this file handles. */
@@ -115,6 +129,7 @@ export async function runCheckpointTask (msg: RunMessage & { checkpoint: NonNull
     let result: CheckpointRunResult = await runCheckpointable(mod, task, limits, {
       ...(from != null ? { from, onResumed: () => { post({ type: 'resumed', warm: warm?.used === true }) } } : {}),
       ...(warm != null ? { warm } : {}),
+      ...(checkpoint.baseHeld instanceof Uint8Array ? { baseHeld: checkpoint.baseHeld } : {}),
       ...(control.length > 3 ? { throttle: () => Atomics.load(control, 3) } : {}),
       ...(control.length > 4 ? { onSlept: (ms: number) => { sleptMs += ms; Atomics.store(control, 4, Math.round(sleptMs)) } } : {}),
       shouldPause: (at, memory) => {

@@ -43,7 +43,7 @@ function setup (memoryBytes = 1 << 20, heldCheckpoint?: () => HeldCheckpoint | u
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const ready: ReadySnapshot[] = []
   const arrivals: Array<{ from: string, memoryBytes: number }> = []
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, arriving: a => { arrivals.push({ from: a.from, memoryBytes: a.memoryBytes }) }, log: () => {}, ...(heldCheckpoint != null ? { heldCheckpoint } : {}) })
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, arriving: a => { arrivals.push({ from: a.from, memoryBytes: a.memoryBytes }); return undefined }, log: () => {}, ...(heldCheckpoint != null ? { heldCheckpoint } : {}) })
   return { incoming, ready, arrivals, call: async (m, from = SRC) => decodeResponse(await incoming.handle(encodeRequest(m), from)) }
 }
 

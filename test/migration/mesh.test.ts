@@ -54,7 +54,7 @@ async function cli (args: string[]): Promise<{ code: number | null, stdout: stri
 }
 
 interface TasksView { tasks: TaskState[], refusals: Record<string, number> }
-interface MigrationList { self: string, movable: string[], records: MigrationRecord[], incoming: { corruptChunks: number, snapshotsReady: number } }
+interface MigrationList { self: string, movable: string[], records: MigrationRecord[], incoming: { corruptChunks: number, snapshotsReady: number, baseInWorker?: number } }
 
 describe('live migration between Node peers', { timeout: 900_000 }, () => {
   const cluster = new LedgerCluster({ flags: ['--job-capacity', '1', '--migration', '--migration-grace', '120s', '--checkpoint-interval', '3s'], bootFlags: ['--job-capacity', '0'], env: { NOVACRON_MIGRATION_CORRUPT: '1' } })
@@ -130,6 +130,7 @@ describe('live migration between Node peers', { timeout: 900_000 }, () => {
     const arrived = await cluster.op(target, 'migration.list') as MigrationList
     assert.ok(arrived.incoming.corruptChunks >= 1, 'the target detected the corrupted chunk by its hash')
     assert.equal(arrived.incoming.snapshotsReady, 1)
+    console.log(`# the target left the kept checkpoint's chunks to the worker it made ahead: ${String(arrived.incoming.baseInWorker === 1)}; pre-copy stopped on: ${rec.precopyStop ?? '-'}`)
 
     // the ledger moved the lease: a new fencing token, held by the target
     const v = await cluster.op(boot, 'job.tasks', { job }) as TasksView

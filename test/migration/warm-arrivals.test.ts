@@ -15,7 +15,7 @@ function fakeWarm (): { warm: (spec: WarmSpec) => WarmWorker, made: Array<WarmWo
   return {
     made,
     warm: () => {
-      const w = { released: false, get spent () { return this.released }, release () { this.released = true } }
+      const w = { released: false, based: Promise.resolve(undefined), get spent () { return this.released }, release () { this.released = true } }
       made.push(w)
       return w
     }
