@@ -31,8 +31,10 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  * 4: live learning protocol 1.1.0: a `start` carries a flags field and may carry the base's delta.
  * 5: ledger epochs below 4 replicas size the engine with f = n − q (1 at n = 3): a NEW-VIEW there
  *    carries 2 VIEW-CHANGEs, which a wire-4 peer refuses (docs/ledger.md, "Replicas that stop voting").
+ * 6: live learning message `hold` (11): a coordinator hands its new model to a participant before
+ *    its commit (docs/learning.md, "A head no peer holds"); a wire-5 peer refuses it as malformed.
  */
-export const WIRE_VERSION = 5
+export const WIRE_VERSION = 6
 
 /** What a peer told us about itself. `wire` undefined: not a NovaCron peer, or one that does not say. */
 export interface PeerVersion {

@@ -74,6 +74,15 @@ export function readRequest (request: Uint8Array): LiveMessage {
   return readMessage(request, { maxUpdateBytes: 1 << 22, maxModelBytes: 1 << 22 })
 }
 
+/**
+ * A `MemMesh.fails` hook that fails every coordinator's hand-over of its new model before its
+ * commit (`hold`, coordinator.ts `handOver`): for the tests of how learners get a committed model
+ * that only its coordinator holds (fetched by delta, or carried by a `start`).
+ */
+export function handOverFails (_from: string, _to: string, request: Uint8Array): boolean {
+  return readRequest(request).type === 'hold'
+}
+
 /** The learner among `peers` whose peer id is `id` (the caller knows it is there). */
 export function byId (peers: readonly LiveLearning[], id: string): LiveLearning {
   return peers.find(p => p.status().peerId === id) as LiveLearning

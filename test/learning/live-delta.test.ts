@@ -17,7 +17,7 @@ import { carryFits, headCarry } from '../../core/learning/live/carry.ts'
 import { MSG } from '../../core/learning/live/codec.ts'
 import { weightsHash } from '../../core/learning/live/weights.ts'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners, handOverFails } from './_learners.ts'
 import type { RoundEntry } from '../../core/learning/live/entries.ts'
 import { MemLedger, MemMesh, PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -162,6 +162,8 @@ describe('quantised downlink: model(r) = model(r−1) + dequantised(delta(r))', 
 describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () => {
   test('peers holding the previous model fetch only deltas; a late peer that missed rounds fetches the full model; one hash, recomputed with the carried residuals', async () => {
     const mesh = new MemMesh()
+    // what this test covers is the model held only by its coordinator: no hand-over before the commit (coordinator.ts `handOver`)
+    mesh.fails = handOverFails
     const ledger = new MemLedger()
     const ROUNDS = 4
     const peers = [0, 1, 2].map(i => peer(i, mesh, ledger, ROUNDS, fedTask))
@@ -233,6 +235,8 @@ describe('quantised downlink over the in-memory mesh', { timeout: 300_000 }, () 
 
   test('deltas that do not rebuild the committed hash are refused (counted) and the model is fetched whole', async () => {
     const mesh = new MemMesh()
+    // what this test covers is the model held only by its coordinator: no hand-over before the commit (coordinator.ts `handOver`)
+    mesh.fails = handOverFails
     const ledger = new MemLedger()
     // every delta answer has its last byte changed on the way: the levels change, the rebuilt hash differs
     mesh.tamper = (_from, a) => { if (a[0] !== MSG.delta) return a; const c = a.slice(); c[c.length - 1] ^= 0xff; return c }

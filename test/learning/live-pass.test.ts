@@ -37,6 +37,8 @@ describe('a drawn coordinator that cannot fetch the head (in-memory mesh and led
     // every model fetch by the first drawn of a round fails, until it passed
     mesh.fails = (from, _to, request) => {
       const m = readMessage(request, LIMITS)
+      // the drawn coordinator must fetch the head: no coordinator hands its new model over before its commit (coordinator.ts `handOver`)
+      if (m.type === 'hold') return true
       if (m.type !== 'getModel' && m.type !== 'getDelta') return false
       const s = byId(peers, from).status()
       if (passer == null && s.round >= 1 && s.order[0] === from) { passer = from; drawnAs = s.order }

@@ -268,7 +268,8 @@ describe('codecs', () => {
     { type: 'ok' },
     { type: 'refuse', reason: 'busy' },
     { type: 'getDelta', hash: h },
-    { type: 'delta', hash: h, base: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) }
+    { type: 'delta', hash: h, base: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) },
+    { type: 'hold', task: 'a1b2c3d4e5f60718', hash: h, from: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) }
   ]
 
   test('every message round-trips', () => {

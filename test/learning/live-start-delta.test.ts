@@ -14,7 +14,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { maxRawBodyLength } from '../../core/learning/codec.ts'
 import { readMessage, writeMessage, type LiveLearning } from '../../core/learning/live/index.ts'
 import type { RoundEntry } from '../../core/learning/live/entries.ts'
-import { committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { committedRounds, liveTask, MemLearners, handOverFails } from './_learners.ts'
 import { MemLedger, MemMesh, PEERS, type Handler } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -43,6 +43,8 @@ function handedOver (rs: RoundEntry[]): number {
 describe('the base\'s delta with the start (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('only the next coordinator fetches a round\'s delta from the last one; every other learner gets it with its start', async () => {
     const mesh = new MemMesh()
+    // what this test covers is the model held only by its coordinator: no hand-over before the commit (coordinator.ts `handOver`)
+    mesh.fails = handOverFails
     const ledger = new MemLedger()
     const ps = peers(mesh, ledger)
     const asked: Array<{ from: string, to: string, hash: string }> = []
@@ -74,6 +76,8 @@ describe('the base\'s delta with the start (in-memory mesh and ledger)', { timeo
 
   test('a start whose delta does not rebuild its base is refused (counted) and the base fetched; an oversized one is a typed refusal', async () => {
     const mesh = new MemMesh()
+    // what this test covers is the model held only by its coordinator: no hand-over before the commit (coordinator.ts `handOver`)
+    mesh.fails = handOverFails
     const ledger = new MemLedger()
     const ps = peers(mesh, ledger)
     // every delta a start carries has its last byte changed on the way: its levels change, the rebuilt hash differs

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { readMessage } from '../../core/learning/live/index.ts'
-import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
+import { byId, committedRounds, liveTask, MemLearners, handOverFails } from './_learners.ts'
 import { MemLedger, MemMesh } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -28,6 +28,8 @@ describe('a drawn coordinator whose base is slow to fetch (in-memory mesh and le
     const mesh = new MemMesh()
     const ledger = new MemLedger()
     const peers = [0, 1, 2].map(i => learners.add(i, mesh, ledger, { task, rounds: ROUNDS, minLearners: 3, pollMs: 20, roundTimeoutMs: 900_000 }))
+    // the drawn coordinator must fetch its base: no coordinator hands its new model over before its commit (coordinator.ts `handOver`)
+    mesh.fails = handOverFails
     let held: { peer: string, round: number } | undefined
     let release: () => void = () => {}
     const gate = new Promise<void>(resolve => { release = resolve })

@@ -21,6 +21,11 @@
  *   delta    := varUint(10) • bytes32(hash) • bytes32(base) • varUint8Array(body)
  *               (the quantised step from the model `base` to the model `hash` of a task with a
  *                quantised downlink: the engine's update encoding, delta.ts; body ≤ maxUpdateBytes)
+ *   hold     := varUint(11) • varString(task) • bytes32(hash) • bytes32(from) • varUint8Array(body)
+ *               (wire 6: a coordinator hands the delta from the model `from` to the model `hash` it is
+ *                about to commit to a participant before it submits the commit, so that the new head
+ *                does not live only in a process that may die; answered `ok` once rebuilt and held,
+ *                else `refuse`; body ≤ maxUpdateBytes, as a `delta` body)
  *
  * Every length is bounded by `Limits` before anything is allocated (task ≤ 64 chars, peer ids ≤ 128,
  * n ≤ 32, bodies ≤ maxUpdateBytes, weights ≤ maxModelBytes), trailing bytes are an error, and every
@@ -33,7 +38,7 @@ import { LiveDecodeError } from '../errors.ts'
 /** 1.1.0: `start` may carry the base's delta (wire 4: core/net/wire-version.ts) */
 export const LIVE_PROTOCOL = '/novacron/learning/live/1.1.0'
 
-export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8, getDelta: 9, delta: 10 } as const
+export const MSG = { start: 1, update: 2, getModel: 3, model: 4, getRound: 5, round: 6, ok: 7, refuse: 8, getDelta: 9, delta: 10, hold: 11 } as const
 
 export type LiveMessage =
   | { type: 'start', task: string, round: number, base: Uint8Array, deadlineMs: number, delta?: StartDelta }
@@ -46,6 +51,7 @@ export type LiveMessage =
   | { type: 'refuse', reason: string }
   | { type: 'getDelta', hash: Uint8Array }
   | { type: 'delta', hash: Uint8Array, base: Uint8Array, body: Uint8Array }
+  | { type: 'hold', task: string, hash: Uint8Array, from: Uint8Array, body: Uint8Array }
 
 /** The quantised step from the model `from` to a `start`'s base (delta.ts), carried with the `start`. */
 export interface StartDelta { from: Uint8Array, body: Uint8Array }
@@ -86,6 +92,7 @@ export function writeMessage (m: LiveMessage): Uint8Array {
       case 'refuse': encoding.writeVarString(e, m.reason.slice(0, MAX_REASON_CHARS)); break
       case 'getDelta': hash32(e, m.hash); break
       case 'delta': hash32(e, m.hash); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); break
+      case 'hold': encoding.writeVarString(e, m.task); hash32(e, m.hash); hash32(e, m.from); encoding.writeVarUint8Array(e, m.body); break
     }
   })
 }
@@ -173,6 +180,7 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
       case MSG.refuse: m = { type: 'refuse', reason: readString(d, MAX_REASON_CHARS, 'reason') }; break
       case MSG.getDelta: m = { type: 'getDelta', hash: readHash(d) }; break
       case MSG.delta: m = { type: 'delta', hash: readHash(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'delta') }; break
+      case MSG.hold: m = { type: 'hold', task: readString(d, MAX_TASK_CHARS, 'task'), hash: readHash(d), from: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'hold delta') }; break
       default: fail(`unknown message type ${type}`)
     }
   } catch (err) {

@@ -47,6 +47,18 @@ export const STARTS_SLACK_MS = 50
  */
 export const START_DELTA_WAIT_MS = 1000
 
+/** how many participants a coordinator hands its new model to before its commit (handOver) */
+export const HANDOVER_PEERS = 2
+
+/**
+ * How long a coordinator's commit waits for a participant to acknowledge holding the new model
+ * (handOver): 4 × the slowest asked link's measured RTT + 500 ms for the rebuild under load, at
+ * most 3 s.
+ */
+export function handoverWaitMs (rttMs: number): number {
+  return Math.min(3000, 500 + 4 * Math.max(0, rttMs))
+}
+
 type StartMessage = Extract<LiveMessage, { type: 'start' }>
 
 export interface CoordinatorDeps {
@@ -188,8 +200,12 @@ export class RoundCoordinator {
     d.store.keepModel(hash, next)
     if (out.delta != null) d.store.keepDelta(hash, baseHash, out.delta)
     d.store.keepRound(round, baseHash, collector.bodies())
+    // the new model goes to a participant before the commit, while this peer evaluates it (handOver)
+    const handed = this.handOver(round, hash, baseHash, out.delta, collector.bodies().map(b => b.peer))
     const metrics = await d.withTrainer(async t => { t.setWeights(next); return await t.evaluate(d.init.test) })
     record.aggregatedAt = d.now()
+    const holder = await handed
+    if (holder != null) { d.stats.headsHandedOver++; record.handedTo = holder } else { d.stats.headsNotHandedOver++; d.log(`round ${round}: no participant acknowledged holding the new model ${hash.slice(0, 12)}; committing anyway (it lives only here until fetched)`) }
     const entry: RoundEntry = {
       task: d.task, round, coordinator: d.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
       rule: d.cfg.rule, clipMedian: d.cfg.clipMedian, dp: d.cfg.dp, epsilon: roundEpsilon(d.cfg.dp, round, maxInclusion),
@@ -203,6 +219,40 @@ export class RoundCoordinator {
       d.log(`round ${round}: commit failed: ${errorText(err)}`)
       if (this.active === collector) { this.active = undefined; this.retryAt = d.now() + RETRY_MS }
     }
+  }
+
+  /**
+   * Hands the model about to be committed (its delta from the base) to up to HANDOVER_PEERS
+   * participants, those with the lowest measured RTT first, and resolves with the first that
+   * acknowledged holding it (serve.ts `hold`), or null: none did within
+   * `handoverWaitMs(rtt)` of the slowest asked, or there is no delta (a dense downlink) or no other
+   * participant. The round's commit waits for it: a coordinator killed right after committing
+   * held the only copy of the new head, no peer could fetch it, and every later coordinator
+   * passed its turn — the task stalled for good (docs/learning.md, "A head no peer holds"). No
+   * acknowledgement does not stop the commit (progress before durability): counted
+   * (`stats.headsNotHandedOver`).
+   */
+  private async handOver (round: number, hash: string, baseHash: string, delta: Uint8Array | null | undefined, participants: readonly string[]): Promise<string | null> {
+    const { d } = this
+    if (delta == null) return null
+    const self = d.c.mesh.peerId
+    const rtt = new Map(d.c.mesh.links().filter(l => !l.limited).map(l => [l.peerId, l.rttMs]))
+    const to = participants.filter(p => p !== self && rtt.has(p)).sort((a, b) => (rtt.get(a) as number) - (rtt.get(b) as number)).slice(0, HANDOVER_PEERS)
+    if (to.length === 0) return null
+    const m: LiveMessage = { type: 'hold', task: d.task, hash: hexToBytes32(hash), from: hexToBytes32(baseHash), body: delta }
+    const waitMs = handoverWaitMs(Math.max(...to.map(p => rtt.get(p) as number)))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const acked = new Promise<string | null>(resolve => {
+      let failed = 0
+      for (const p of to) {
+        d.rpc.call(p, m, 1024).then(a => { if (a.type === 'ok') resolve(p); else if (++failed === to.length) resolve(null) },
+          err => { d.log(`round ${round}: hand-over to ${p}: ${errorText(err)}`); if (++failed === to.length) resolve(null) })
+      }
+      timer = setTimeout(() => { resolve(null) }, waitMs)
+    })
+    const holder = await acked
+    clearTimeout(timer)
+    return holder
   }
 
   /**

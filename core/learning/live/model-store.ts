@@ -173,15 +173,16 @@ export class ModelStore {
    * as before); a malformed delta or one that does not rebuild `hash` throws (delta.ts, model-fetch.ts:
    * counted as `refusedWeights`) and nothing is kept. What it keeps hashes to its name and is
    * bounded like every model and delta here; a hostile `start` could already make this peer fetch
-   * and hold any model it named, so nothing new is opened.
+   * and hold any model it named, so nothing new is opened. Also a coordinator's `hold` (serve.ts:
+   * its model handed over before its commit; `withStart` false: not counted as `deltasWithStart`).
    */
-  acceptDelta (hash: string, fromHash: string, body: Uint8Array, peer: string): Float32Array | undefined {
+  acceptDelta (hash: string, fromHash: string, body: Uint8Array, peer: string, withStart = true): Float32Array | undefined {
     const held = this.models.get(hash)
     if (held != null) return held
     const base = this.models.get(fromHash)
     if (base == null) return undefined
     const w = rebuildFromDelta(base, hash, body, peer, { maxUpdateBytes: this.d.limits.maxUpdateBytes, compressor: this.d.compressor, stats: this.d.stats })
-    this.d.stats.deltasWithStart++
+    if (withStart) this.d.stats.deltasWithStart++
     this.keepDelta(hash, fromHash, body)
     this.keepModel(hash, w)
     return w

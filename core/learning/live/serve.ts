@@ -8,12 +8,15 @@
  *   to this coordinator too (a takeover), or it is refused (busy training for another round);
  * - `update`: only for the round this peer coordinates (else `wrong-round`); the collector's cheap
  *   checks first, the signature last (the costly one), then the engine's admission;
+ * - `hold`: a coordinator's model about to be committed, as its delta from a held model: rebuilt,
+ *   kept and served on like a fetched delta (model-store.ts `acceptDelta`), answered `ok`;
  * - `getModel` / `getDelta` / `getRound`: what the model store holds (a model LZ4-framed when that
  *   is smaller), else a refusal.
  *
  * A refusal names why; nothing a peer sends throws out of here.
  */
 import type { Compressor } from '../codec.ts'
+import { errorText } from '../errors.ts'
 import type { RoundCollector } from './collector.ts'
 import type { LiveMessage } from './codec.ts'
 import type { ModelStore } from './model-store.ts'
@@ -77,6 +80,17 @@ export async function serveRequest (host: ServeHost, req: Uint8Array, from: stri
       const d = host.store.delta(bytesToHex(m.hash))
       if (d == null) return refuse('delta not held')
       return host.rpc.answer({ type: 'delta', hash: m.hash, base: hexToBytes32(d.base), body: d.body })
+    }
+    case 'hold': {
+      // a coordinator's new model before its commit (coordinator.ts `handOver`): kept (hash-checked, bounded as any fetched delta) to serve once committed
+      if (m.task !== host.task) return refuse('another task')
+      if (!host.isLearner(from)) return refuse('not a learner of the task')
+      try {
+        const w = host.store.acceptDelta(bytesToHex(m.hash), bytesToHex(m.from), m.body, from, false)
+        if (w == null) return refuse('base not held')
+      } catch (err) { return refuse(errorText(err)) }
+      host.stats.headsHeldForOthers++
+      return host.rpc.answer({ type: 'ok' })
     }
     case 'getRound': {
       const r = host.store.round(m.round)

@@ -37,6 +37,12 @@ export interface LiveStats {
   carryFetches: number
   /** the bodies of those residuals, bytes (inside `delta` answers: rpc.ts counts them with the models' deltas) */
   carryBytesReceived: number
+  /** rounds this peer committed after a participant acknowledged holding the new model (coordinator.ts `handOver`) */
+  headsHandedOver: number
+  /** rounds this peer committed although no participant acknowledged holding the new model in time (or it had no delta to hand over) */
+  headsNotHandedOver: number
+  /** new models other coordinators handed to this peer before their commit (serve.ts `hold`) */
+  headsHeldForOthers: number
   /** rounds this peer coordinated without the last round's residual (no source answered in time: carry.ts) */
   carriesLost: number
   /** committed models (or server states) this peer fetched whole (`getModel`) */
@@ -132,6 +138,8 @@ export interface CoordinatedRecord {
   lastUpdateFrom?: string
   closedAt?: number
   aggregatedAt?: number
+  /** the participant that acknowledged holding the new model before the commit (coordinator.ts `handOver`) */
+  handedTo?: string
   committedAt?: number
   selected: number
   admitted?: number
@@ -184,7 +192,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, headsHandedOver: 0, headsNotHandedOver: 0, headsHeldForOthers: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
     learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
   }
