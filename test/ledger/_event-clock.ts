@@ -33,6 +33,24 @@ export class EventClock implements Clock {
     }
     this.t = Math.max(this.t, end)
   }
+
+  /** Advances time (`stepMs` at a time) until `cond` holds; throws once `ms` of it passed. */
+  async until (cond: () => boolean, ms: number, message: string | (() => string), stepMs = 50): Promise<void> {
+    const end = this.t + ms
+    while (!cond()) {
+      if (this.t >= end) throw new Error(`${ms} virtual ms passed waiting for ${typeof message === 'string' ? message : message()}`)
+      await this.runUntil(this.t + stepMs)
+    }
+  }
+
+  /** Advances time until `p` settles (at most `ms` of it), and returns its value or throws its error. */
+  async settled<T> (p: Promise<T>, ms = 30_000): Promise<T> {
+    let out: { ok: true, value: T } | { ok: false, error: unknown } | undefined
+    p.then(value => { out = { ok: true, value } }, (error: unknown) => { out = { ok: false, error } })
+    await this.until(() => out != null, ms, 'a promise to settle')
+    if (out == null || !out.ok) throw (out as { error: unknown } | undefined)?.error
+    return out.value
+  }
 }
 
 /** Lets pending promise callbacks (and the ones they queue) run. */

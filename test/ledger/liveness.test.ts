@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { Liveness, MAX_PROBE_TIMEOUT_MS, MIN_PROBE_TIMEOUT_MS, MISSES } from '../../core/ledger/liveness.ts'
 import { writeRemove } from '../../core/ledger/entries.ts'
-import { waitFor } from '../_support/wait.ts'
+import { EventClock } from './_event-clock.ts'
 import { MemNet, ready, seededKey, type MemPeer } from './_memnet.ts'
 
 function harness (silenceMs = 15_000, linkRtt?: number): { l: Liveness, clock: { t: number }, probes: Array<{ peer: string, nonce: number, at: number }> } {
@@ -77,16 +77,21 @@ describe('liveness (unit, fake clock)', () => {
 })
 
 describe('liveness over the in-memory ledger', () => {
-  const net = new MemNet(11)
+  // a discrete-event clock (_event-clock.ts): idle spells of several removeAfterMs pass in virtual
+  // time (they took ~40 s of real time); every deadline below is virtual ms
+  const clock = new EventClock()
+  const net = new MemNet(11, 3, clock)
+  const until = clock.until.bind(clock)
+  const settled = clock.settled.bind(clock)
   const peers: MemPeer[] = []
   const init = (gid: string): { genesisPeerId: string, removeAfterMs: number, syncIntervalMs: number } => ({ genesisPeerId: gid, removeAfterMs: 2000, syncIntervalMs: 500 })
   before(async () => {
     await ready()
     const key = await seededKey('live genesis')
     const gid = peerIdFromPrivateKey(key).toString()
-    peers.push(await net.add('live genesis', init(gid), { key }))
-    for (let i = 1; i < 5; i++) peers.push(await net.add(`live peer ${i}`, init(gid)))
-    await waitFor(() => peers.every(p => p.node.status().replicas.length === 5 && p.node.status().replica), { timeout: 60_000, message: '5 replicas' })
+    peers.push(await settled(net.add('live genesis', init(gid), { key })))
+    for (let i = 1; i < 5; i++) peers.push(await settled(net.add(`live peer ${i}`, init(gid))))
+    await until(() => peers.every(p => p.node.status().replicas.length === 5 && p.node.status().replica), 60_000, '5 replicas')
   })
   after(async () => { await net.stopAll() })
 
@@ -99,11 +104,11 @@ describe('liveness over the in-memory ledger', () => {
       // 4 quiet peers every ~2 s each: 24 probes span ~12 s, 6 × removeAfterMs)
       const probesBefore = peers[1].node.liveness.stats.probes
       const acksBefore = peers[1].node.liveness.stats.acks
-      await waitFor(() => peers[1].node.liveness.stats.probes >= probesBefore + 24, { timeout: 60_000, message: 'probes over a long idle time' })
+      await until(() => peers[1].node.liveness.stats.probes >= probesBefore + 24, 60_000, 'probes over a long idle time')
       assert.ok(peers[1].node.liveness.stats.acks - acksBefore >= 16, 'probes were answered, forwarded ones included')
       assert.equal(peers[0].node.status().epoch, epoch, 'no membership change while everyone answers')
       assert.ok(peers.every(p => p.node.status().replicas.some(r => r.peerId === lonely.id)))
-      const log = await peers[0].node.log(0, 10_000)
+      const log = await settled(peers[0].node.log(0, 10_000))
       assert.ok(!log.some(e => e.kind === 'remove'), 'nobody asked to remove an answering replica')
     } finally {
       net.cut.clear()
@@ -120,10 +125,10 @@ describe('liveness over the in-memory ledger', () => {
     }
     try {
       const probesBefore = peers[1].node.liveness.stats.probes
-      await waitFor(() => peers[1].node.liveness.stats.probes >= probesBefore + 24, { timeout: 60_000, message: 'probes over a long idle time' })
+      await until(() => peers[1].node.liveness.stats.probes >= probesBefore + 24, 60_000, 'probes over a long idle time')
       assert.equal(peers[0].node.status().epoch, epoch, 'no membership change')
       assert.ok(peers[1].node.liveness.state(lonely.id)!.misses < 3, `misses ${peers[1].node.liveness.state(lonely.id)?.misses}`)
-      const log = await peers[0].node.log(0, 10_000)
+      const log = await settled(peers[0].node.log(0, 10_000))
       assert.ok(!log.some(e => e.kind === 'remove'), 'nobody asked to remove it')
     } finally {
       net.blackhole.clear()
@@ -133,16 +138,16 @@ describe('liveness over the in-memory ledger', () => {
   test('a replica removed while alive joins again', { timeout: 60_000 }, async () => {
     const victim = peers[4]
     // f + 1 = 2 replicas ask (as if it had been silent); it is removed at the next epoch
-    await Promise.all([peers[0], peers[1]].map(async p => await p.node.submit({ kind: 'remove', data: writeRemove({ peerId: victim.id, reason: 'test' }) })))
-    await waitFor(() => !peers[0].node.status().replicas.some(r => r.peerId === victim.id), { timeout: 20_000, message: 'removed' })
+    await settled(Promise.all([peers[0], peers[1]].map(async p => await p.node.submit({ kind: 'remove', data: writeRemove({ peerId: victim.id, reason: 'test' }) }))))
+    await until(() => !peers[0].node.status().replicas.some(r => r.peerId === victim.id), 20_000, 'removed')
     // a removed peer cannot act as a replica: refused locally (NotReplicaError) when it already knows,
     // else by the chain's rule at commit; it re-joins at once, so its request may also be ordered
     // after it is a replica again, and only then is it applied
-    const outcome = await victim.node.submit({ kind: 'remove', data: writeRemove({ peerId: peers[1].id, reason: 'test' }) }).then(() => null, (err: Error) => err)
+    const outcome = await settled(victim.node.submit({ kind: 'remove', data: writeRemove({ peerId: peers[1].id, reason: 'test' }) }).then(() => null, (err: Error) => err))
     if (outcome == null) assert.ok(victim.node.status().replica, 'applied only once it is a replica again')
     else assert.ok(outcome.name === 'NotReplicaError' || (outcome.name === 'EntryRefusedError' && /only replicas of the epoch/.test(outcome.message)), `${outcome.name}: ${outcome.message}`)
-    await waitFor(() => peers.every(p => p.node.status().replicas.some(r => r.peerId === victim.id)) && victim.node.status().replica, { timeout: 30_000, message: 'joined again' })
-    const log = await peers[0].node.log(0, 10_000)
+    await until(() => peers.every(p => p.node.status().replicas.some(r => r.peerId === victim.id)) && victim.node.status().replica, 30_000, 'joined again')
+    const log = await settled(peers[0].node.log(0, 10_000))
     const joins = log.filter(e => e.kind === 'join' && e.author === victim.id && e.applied)
     assert.equal(joins.length, 2, 'joined, removed, joined again')
   })

@@ -49,23 +49,8 @@ const note = (i: number): { kind: string, data: Uint8Array } => ({ kind: 'note',
 const intervals = (ps: MemPeer[]): number[] => ps.map(p => p.node.syncBackoff.intervalMs)
 const pulls = (p: MemPeer): number => p.node.status().frames?.syncPulls ?? 0
 
-/** Advances virtual time (50 ms at a time) until `cond` holds; fails once `ms` of it passed. */
-async function until (cond: () => boolean, ms: number, message: string | (() => string)): Promise<void> {
-  const end = clock.now() + ms
-  while (!cond()) {
-    if (clock.now() >= end) throw new Error(`${ms} virtual ms passed waiting for ${typeof message === 'string' ? message : message()}`)
-    await clock.runUntil(clock.now() + 50)
-  }
-}
-
-/** Advances virtual time until `p` settles (at most `ms` of it), and returns its value. */
-async function settled<T> (p: Promise<T>, ms = 30_000): Promise<T> {
-  let out: { ok: true, value: T } | { ok: false, error: unknown } | undefined
-  p.then(value => { out = { ok: true, value } }, (error: unknown) => { out = { ok: false, error } })
-  await until(() => out != null, ms, 'a promise to settle')
-  if (out == null || !out.ok) throw (out as { error: unknown } | undefined)?.error
-  return out.value
-}
+const until = clock.until.bind(clock)
+const settled = clock.settled.bind(clock)
 
 before(async () => { await ready() })
 after(async () => { await net.stopAll() })
