@@ -21,7 +21,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type Connection, type IdentifyResult, type Libp2p, type PeerId, type Stream, type Logger } from '@libp2p/interface'
-import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
 import type { PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery'
 import type { Identify } from '@libp2p/identify'
 import { bootstrapPeerId, MAX_PEERS_BOUNDS, validateConfig, type MeshConfig, type MeshNodeInit } from './config.ts'
@@ -35,14 +35,13 @@ import { LinkHealth } from './link-health.ts'
 import { DuplicateLinkGuard } from './duplicate-links.ts'
 import { KeepAlive } from './keepalive.ts'
 import { GossipRepair } from './gossip-repair.ts'
-import { connectionTransport } from './transport.ts'
 import { SilentLinks } from './silent-links.ts'
 import { LinkSweeper, connectionsOf } from './link-sweeper.ts'
 import { streamStats, type StreamStats, type StatsConnection } from './stream-stats.ts'
 import { DataChannelTracker } from './datachannel-tracker.ts'
 import { encodeMessage, MSG_BROADCAST, MSG_LEAVE, type Neighbour } from './mesh-codec.ts'
 import { Announcer } from './announcer.ts'
-import { onMeshMessage, type MeshMessageParts } from './mesh-messages.ts'
+import { wireMeshEvents } from './mesh-events.ts'
 import { AppTopics } from './app-topics.ts'
 import { TopologyView, type ViewSnapshot } from './topology.ts'
 import { BootstrapKeeper } from './bootstrap-keeper.ts'
@@ -305,85 +304,39 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   }
 
   private listen (): void {
-    const on = <K extends 'connection:open' | 'connection:close' | 'peer:disconnect' | 'peer:discovery' | 'peer:identify' | 'self:peer:update' | 'transport:listening'>(type: K, fn: (e: any) => void): void => {
-      this.libp2p.addEventListener(type, fn)
-      this.unlisten.push(() => { this.libp2p.removeEventListener(type, fn) })
-    }
-    on('connection:open', (e: CustomEvent<Connection>) => {
-      const conn = e.detail
-      const peerId = conn.remotePeer.toString()
-      const transport = connectionTransport(conn)
-      this.view.touch(peerId, Date.now())
-      this.channels.watch(conn)
-      this.dialer.connectionOpened(conn)
-      // one ping at once (tried again if it fails), so the link is proven and shows a round trip
-      // without waiting an interval
-      if (conn.limits == null) {
-        this.keepAlive.first(conn).catch(err => { this.log('first pings to %s failed: %s', peerId, err instanceof Error ? err.message : String(err)) })
-          .finally(() => { if (transport === 'webrtc') this.sweeper.closeRedundant(peerId) })
-      }
-      this.safeDispatch('peer:connect', { peerId, transport })
-      this.announcer.topologySoon()
-    })
-    on('peer:identify', (e: CustomEvent<IdentifyResult>) => {
-      this.health.markIdentified(e.detail.connection)
-      this.dialer.linkIdentified(e.detail.connection)
-      this.checkVersion(e.detail)
-    })
-    on('connection:close', (e: CustomEvent<Connection>) => { this.gossipRepair.linkClosed(e.detail.remotePeer.toString()) })
-    on('peer:disconnect', (e: CustomEvent<PeerId>) => {
-      const peerId = e.detail.toString()
-      this.meshMetrics.disconnects.inc({ reason: 'closed' })
-      this.keeper.peerDisconnected(peerId)
-      this.safeDispatch('peer:disconnect', { peerId })
-      // every peer keeps a link to its bootstrap, so the bootstrap losing its last one means the peer is gone
-      if (this.config.role === 'bootstrap' && this.view.leave(peerId, Date.now(), true)) this.emitView()
-      // back on a link's word only, and that link is gone while no bootstrap lists it
-      if (this.vouches.linkClosed(peerId, Date.now())) {
-        this.log('%s left: its bootstrap link had closed, and now its last link to us', peerId)
-        this.emitView()
-      }
-      this.announcer.topologySoon()
-    })
-    on('peer:discovery', (e: CustomEvent<{ id: PeerId, multiaddrs: Array<{ toString: () => string }> }>) => {
-      if (!this.dialer.discovered(e.detail.id.toString(), e.detail.multiaddrs.map(String))) return
-      // a newcomer: dial now rather than on the next maintenance tick, and tell it about us now
-      // rather than on our next discovery interval (it knows nobody yet)
-      this.scheduleDials()
-      this.announcer.discoverySoon()
-    })
-    // our relay reservation just gave us a WebRTC address: announce it at once (pubsub peer
-    // discovery announces only at start, when we have no address yet, and then per interval).
-    // 'transport:listening' fires the moment the reservation is made; 'self:peer:update' comes up
-    // to 1 s later (libp2p debounces its peer-store update), which a joining tab waited for.
-    on('transport:listening', () => { this.announcer.addressesChanged() })
-    on('self:peer:update', () => { this.announcer.addressesChanged() })
-    const messages: MeshMessageParts = {
+    this.unlisten.push(wireMeshEvents({
+      libp2p: this.libp2p,
+      config: () => this._config,
       view: this.view,
-      guard: this.guard,
+      channels: this.channels,
+      dialer: this.dialer,
+      keepAlive: this.keepAlive,
+      sweeper: this.sweeper,
+      health: this.health,
+      announcer: this.announcer,
+      keeper: this.keeper,
       vouches: this.vouches,
-      appTopics: this.appTopics,
-      bootstrapIds: this.bootstrapIds,
-      checkGone: id => { this.sweeper.checkGone(id) },
-      hangUp: async id => { await this.libp2p.hangUp(peerIdFromString(id)) },
-      broadcast: (from, text) => { this.safeDispatch('broadcast', { from, text }) },
-      viewChanged: () => { this.emitView() },
-      stats: this.stats,
+      gossipRepair: this.gossipRepair,
+      disconnects: this.meshMetrics.disconnects,
+      messages: {
+        view: this.view,
+        guard: this.guard,
+        vouches: this.vouches,
+        appTopics: this.appTopics,
+        bootstrapIds: this.bootstrapIds,
+        checkGone: id => { this.sweeper.checkGone(id) },
+        hangUp: async id => { await this.libp2p.hangUp(peerIdFromString(id)) },
+        broadcast: (from, text) => { this.safeDispatch('broadcast', { from, text }) },
+        viewChanged: () => { this.emitView() },
+        stats: this.stats,
+        log: this.log
+      },
+      checkVersion: id => { this.checkVersion(id) },
+      scheduleDials: () => { this.scheduleDials() },
+      dispatch: (type, detail) => { this.safeDispatch(type, detail) },
+      emitView: () => { this.emitView() },
       log: this.log
-    }
-    const onMessage = (e: CustomEvent<Message>): void => { onMeshMessage(messages, e.detail) }
-    const onSubscriptions = (e: CustomEvent<SubscriptionChangeData>): void => {
-      this.announcer.subscribersChanged()
-      const peerId = e.detail.peerId.toString()
-      for (const s of e.detail.subscriptions) if (s.subscribe) this.safeDispatch('topic:subscribe', { peerId, topic: s.topic })
-    }
-    const pubsub = this.libp2p.services.pubsub
-    pubsub.addEventListener('message', onMessage)
-    pubsub.addEventListener('subscription-change', onSubscriptions)
-    this.unlisten.push(() => {
-      pubsub.removeEventListener('message', onMessage)
-      pubsub.removeEventListener('subscription-change', onSubscriptions)
-    })
+    }))
   }
 
   private maintain (): void {
