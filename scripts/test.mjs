@@ -5,7 +5,8 @@
  *
  *   node scripts/test.mjs              the default suite (everything except *.slow.test.ts)
  *   node scripts/test.mjs --slow       only the slow suite (*.slow.test.ts)
- *   node scripts/test.mjs test/net     only files under the given paths (no type-check)
+ *   node scripts/test.mjs test/net     only files under the given paths (no type-check); a path is
+ *                                      read from the working directory, else from the repository root
  *   --jobs=N                           light files run N at a time (default: 2, or 1 on one core;
  *                                      also NOVACRON_TEST_JOBS)
  *
@@ -19,10 +20,11 @@
 import { spawn } from 'node:child_process'
 import { availableParallelism, tmpdir } from 'node:os'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { findTests, isSerial } from './test-files.mjs'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 const argv = process.argv.slice(2)
 const slow = argv.includes('--slow')
 const jobsFlag = argv.find(a => a.startsWith('--jobs='))
@@ -37,18 +39,19 @@ if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) {
   console.error(`test: --jobs must be a whole number from 1 to 16, got ${JSON.stringify(jobsText)}`)
   process.exit(2)
 }
+/** A path as given: absolute, else from the working directory, else from the repository root. */
+const located = p => [isAbsolute(p) ? p : resolve(p), join(root, p)].find(f => existsSync(f))
 const paths = argv.filter(a => !a.startsWith('--'))
-for (const p of paths) {
-  if (!existsSync(join(root, p))) {
-    console.error(`test: no such file or folder: ${p}`)
-    process.exit(2)
-  }
+const missing = paths.filter(p => located(p) == null)
+if (missing.length > 0) {
+  console.error(`test: no such file or folder: ${missing.join(', ')} (paths are read from ${process.cwd()}, then from ${root})`)
+  process.exit(2)
 }
 
 /** A file that has not ended after this long is killed (with everything it started) and failed. */
 const FILE_LIMIT_MS = 30 * 60_000
 
-const targets = paths.length > 0 ? paths.map(p => join(root, p)) : [join(root, 'test')]
+const targets = paths.length > 0 ? paths.map(located) : [join(root, 'test')]
 const files = targets.flatMap(t => statSync(t).isDirectory() ? findTests(t) : [t])
   .filter(f => paths.length > 0 || slow === f.endsWith('.slow.test.ts'))
   .sort()
