@@ -53,7 +53,7 @@ const tileArgs = (i: number, iter = 200): string[] => ['--checksum', '192', '96'
  * The long tiles (inside the set: every pixel runs to the iteration limit, seconds each) of the
  * frozen-worker test, which the lease tests reuse one each, so their local runs are cached
  */
-const longTile = (i: number): string[] => ['--checksum', '192', '96', '96', '32', '48', '32', String(300_000 + i)]
+const longTile = (i: number): string[] => ['--checksum', '192', '96', '96', '32', '48', '32', String(400_000 + i)]
 
 /** the counters of a worker (`job.worker`) the frozen-worker test reads */
 interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, claimsTimedOut: number, resultsCommitted: number, errors: string[] }
