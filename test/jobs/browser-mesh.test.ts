@@ -9,12 +9,12 @@
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
 import { demoTiles, tileArgs } from '../../app/jobs/mandelbrot-demo.ts'
 import type { TaskState } from '../../core/jobs/state.ts'
 import { JobsTabCluster } from '../_support/jobs-tabs.ts'
 import { waitFor } from '../_support/wait.ts'
 import { exampleWasm } from './_examples.ts'
+import { LocalRuns } from './_local-runs.ts'
 
 const root = new URL('../..', import.meta.url).pathname
 const DEADLINE = 240_000
@@ -47,15 +47,12 @@ describe('jobs: 2 tabs + 2 Node peers run the Mandelbrot demo', { timeout: 900_0
       assert.equal(t.slots.filter(s => s.result != null).length, 1)
     }
     const rows = await cluster.op(cluster.peers[1], 'job.result', { job }) as Array<{ stdout: string }>
-    const runner = await createNodeTaskRunner({ capacity: 1 })
+    const local = new LocalRuns(exampleWasm('mandelbrot'))
     try {
-      const module = exampleWasm('mandelbrot')
-      for (const [i, tile] of demoTiles().entries()) {
-        const local = (await runner.run(module, { args: tileArgs(tile) })).stdout
-        assert.ok(Buffer.from(rows[i].stdout, 'base64').equals(Buffer.from(local)), `tile ${i} equals a local run`)
-      }
+      const expected = await Promise.all(demoTiles().map(async tile => (await local.run(tileArgs(tile))).stdout))
+      for (const [i, bytes] of expected.entries()) assert.ok(Buffer.from(rows[i].stdout, 'base64').equals(Buffer.from(bytes)), `tile ${i} equals a local run`)
     } finally {
-      runner.stop()
+      local.stop()
     }
     const tabIds = await Promise.all(tabs.map(async p => await p.evaluate('globalThis.__novacronJobs.self') as string))
     const by = new Map<string, number>()

@@ -29,13 +29,13 @@ import assert from 'node:assert/strict'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { createNodeTaskRunner } from '../../node-runtime/jobs/runner.ts'
 import type { JobSummary } from '../../core/jobs/submitter.ts'
-import type { TaskState } from '../../core/jobs/state.ts'
+import type { ReplicaSlot, TaskState } from '../../core/jobs/state.ts'
 import { LedgerCluster, type ClusterPeer } from '../_support/ledger-cluster.ts'
 import { startCli } from '../_support/processes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { examplePath, exampleWasm } from './_examples.ts'
+import { LocalRuns } from './_local-runs.ts'
 
 const WASM = examplePath('mandelbrot', 'wasm')
 const N = 12
@@ -49,19 +49,11 @@ async function cli (args: string[]): Promise<{ code: number | null, stdout: stri
 /** args of tile i of a 4 × 3 grid of 48 × 32 tiles (a 192 × 96 image) */
 const tileArgs = (i: number, iter = 200): string[] => ['--checksum', '192', '96', String((i % 4) * 48), String(Math.floor(i / 4) * 32), '48', '32', String(iter)]
 
-async function localRun (argsOf: string[][]): Promise<string[]> {
-  const runner = await createNodeTaskRunner({ capacity: 1 })
-  try {
-    const module = exampleWasm('mandelbrot')
-    const out: string[] = []
-    // the mesh jobs' own limit (`--timeout 300s`), not the 30 s default: the 600,000-iteration
-    // tile of the hostile tests took longer than 30 s here at a load average of ~11 (run 4 of the series)
-    for (const args of argsOf) out.push(Buffer.from((await runner.run(module, { args }, { timeoutMs: 300_000 })).stdout).toString('utf8'))
-    return out
-  } finally {
-    runner.stop()
-  }
-}
+/**
+ * The long tiles (inside the set: every pixel runs to the iteration limit, seconds each) of the
+ * frozen-worker test, which the lease tests reuse one each, so their local runs are cached
+ */
+const longTile = (i: number): string[] => ['--checksum', '192', '96', '96', '32', '48', '32', String(400_000 + i)]
 
 /** the counters of a worker (`job.worker`) the frozen-worker test reads */
 interface ZombieStats { resultsRefused: number, renewalsRefused: number, leaseLostAborts: number, abandoned: number, claimsTimedOut: number, resultsCommitted: number, errors: string[] }
@@ -81,7 +73,12 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     await cluster.startPeer(undefined, undefined, { defaultDir: true })
     await cluster.startPeer()
   })
-  after(async () => { await cluster.stop() })
+  // the expected outputs: a local run of each tile, once per file (the mesh jobs' own `--timeout 300s`)
+  const local = new LocalRuns(exampleWasm('mandelbrot'))
+  after(async () => {
+    local.stop()
+    await cluster.stop()
+  })
 
   const status = async (p: ClusterPeer, job: string): Promise<JobSummary> => await cluster.op(p, 'job.status', { job }) as JobSummary
   const waitDone = async (job: string, peers = cluster.live(), timeout = 300_000): Promise<JobSummary[]> => {
@@ -126,7 +123,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const res = await cli(['job', 'result', job, '--json', '--data-dir', cluster.peers[0].dataDir])
     assert.equal(res.code, 0, res.stderr)
     const rows = JSON.parse(res.stdout) as Array<{ task: number, exitCode: number, stdout: string }>
-    const expected = await localRun(Array.from({ length: N }, (_, i) => tileArgs(i)))
+    const expected = await local.texts(Array.from({ length: N }, (_, i) => tileArgs(i)))
     assert.deepEqual(rows.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), expected)
     assert.ok(rows.every(r => r.exitCode === 0))
     const st = await cli(['job', 'status', job, '--data-dir', cluster.peers[2].dataDir])
@@ -148,7 +145,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   test('a worker frozen mid-task: the task is claimed again and completes; its late result is refused', async () => {
     // long tasks (a tile inside the set at a high iteration count: seconds each) so a worker is
     // caught holding a lease; a 3 s lease
-    const argsOf = Array.from({ length: 4 }, (_, i) => ['--checksum', '192', '96', '96', '32', '48', '32', String(300_000 + i)])
+    const argsOf = Array.from({ length: 4 }, (_, i) => longTile(i))
     const split = join(cluster.root, 'slow.jsonl')
     writeFileSync(split, argsOf.map(args => JSON.stringify({ args })).join('\n') + '\n')
     const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '3s', '--timeout', '120s', '--json', '--data-dir', boot.dataDir])
@@ -197,7 +194,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
         if (zd.resultsRefused + zd.renewalsRefused >= 1) assert.ok((a.refusals['task settled'] ?? 0) + (a.refusals['stale token'] ?? 0) + (a.refusals['job done'] ?? 0) >= 1, JSON.stringify(a.refusals))
       }
       const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
-      assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
+      assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await local.texts(argsOf))
     } finally {
       if (!thawed) victim.proc.child.kill('SIGCONT')
     }
@@ -231,7 +228,7 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     const liarView = async (): Promise<string> => JSON.stringify({ worker: await cluster.op(liar, 'job.worker'), refusals: v.refusals })
     assert.ok(lied.size >= 1, `the liar reported at least one task: ${await liarView()}`)
     const res = await cluster.op(peers[1], 'job.result', { job }) as Array<{ stdout: string }>
-    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun(argsOf))
+    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await local.texts(argsOf))
     const st = await status(boot, job)
     assert.ok(st.losers.some(l => l.worker === liar.peerId))
     assert.match(boot.proc.stdout, new RegExp(`"event":"job:losers","job":"${job.replace('.', '\\.')}"`))
@@ -240,26 +237,28 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   interface WorkerView { paused: boolean, stats: { renewals: number, resultsCommitted: number, resultsRefused: number, leaseLostAborts: number, errors: string[] } }
 
   /**
-   * One task of a job (a long tile: seconds of work, against a 2 s lease) claimed by the hostile
-   * peer in `mode`: the other peers are paused until it holds the lease, then resumed, so one of
-   * them claims the slot once the unrenewed lease runs out. Resolves when the job is done everywhere.
+   * One task of a job (a long tile: seconds of work, against a 1 s lease, the shortest a job may
+   * ask for) claimed by the hostile peer in `mode`: the other peers are paused until it holds the
+   * lease, then resumed, so one of them claims the slot once the unrenewed lease runs out (at their
+   * next planning tick, 1 s apart). Resolves when the job is done everywhere; prints how long the
+   * takeover took beside how long the tile runs alone (the margin: the holder must still be
+   * running when it sees the takeover).
    */
   const fenced = (v: TasksView): number => (v.refusals['stale token'] ?? 0) + (v.refusals['task settled'] ?? 0) + (v.refusals['job done'] ?? 0)
 
-  async function heldByHostile (mode: 'skip-renewals' | 'zombie', iterations: number): Promise<{ job: string, holder: ClusterPeer, before: WorkerView, args: string[], fencedBefore: Map<string, number> }> {
+  async function heldByHostile (mode: 'skip-renewals' | 'zombie', args: string[]): Promise<{ job: string, holder: ClusterPeer, before: WorkerView, fencedBefore: Map<string, number> }> {
     const holder = hostile
     assert.ok(holder != null, 'the hostile peer of the previous test runs')
     assert.deepEqual(await cluster.op(holder, 'job.hostile', { mode }), { mode })
     const others = cluster.live().filter(p => p !== holder)
     const before = await cluster.op(holder, 'job.worker') as WorkerView
-    const args = ['--checksum', '192', '96', '72', '16', '80', '64', String(iterations)]
     let job = ''
     const fencedBefore = new Map<string, number>()
     for (const p of others) await cluster.op(p, 'job.pause', { paused: true })
     try {
       const split = join(cluster.root, `${mode}.jsonl`)
       writeFileSync(split, JSON.stringify({ args }) + '\n')
-      const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '2s', '--timeout', '300s', '--json', '--data-dir', boot.dataDir])
+      const sub = await cli(['job', 'submit', WASM, '--split', split, '--lease', '1s', '--timeout', '300s', '--json', '--data-dir', boot.dataDir])
       assert.equal(sub.code, 0, sub.stderr)
       job = (JSON.parse(sub.stdout) as { job: string }).job
       // refusals so far (counted over the whole log), before the holder can have reported
@@ -273,8 +272,13 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     } finally {
       for (const p of others) await cluster.op(p, 'job.pause', { paused: false })
     }
+    const heldAt = Date.now()
+    const lease = async (): Promise<ReplicaSlot | undefined> => (await cluster.op(boot, 'job.tasks', { job }) as TasksView).tasks[0].slots[0]
+    const taken = await waitFor(async () => { const s = await lease(); return s?.lease?.worker !== holder.peerId || s.result != null ? s : null }, { timeout: 120_000, interval: 100, message: `the lease of ${job} taken from ${holder.name}` })
+    const takenMs = Date.now() - heldAt
+    console.log(`# ${mode}: the lease was ${taken.result?.worker === holder.peerId ? 'NOT taken (the holder reported first)' : 'taken'} within ${takenMs} ms of the holder seen holding it; the tile runs ${Math.round((await local.run(args)).runMs)} ms alone here`)
     await waitDone(job)
-    return { job, holder, before, args, fencedBefore }
+    return { job, holder, before, fencedBefore }
   }
 
   /** The job's only task was completed by another peer under a later fencing epoch; its output equals a local run. */
@@ -285,12 +289,13 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
     assert.ok(slot.result != null && slot.result.worker !== holder.peerId, `another peer's result was committed: ${JSON.stringify(views[0].tasks[0])} (a holder's result means the task ended before its lease was taken: make it longer)`)
     assert.ok(slot.result.token.epoch >= 2, 'the slot was claimed again under a new fencing epoch')
     const res = await cluster.op(boot, 'job.result', { job }) as Array<{ stdout: string }>
-    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await localRun([args]))
+    assert.deepEqual(res.map(r => Buffer.from(r.stdout, 'base64').toString('utf8')), await local.texts([args]))
     return views
   }
 
   test('a worker that stops renewing (job.hostile skip-renewals): its lease expires, another peer completes the task, the holder aborts and reports nothing', async () => {
-    const { job, holder, before, args } = await heldByHostile('skip-renewals', 600_000)
+    const args = longTile(0)
+    const { job, holder, before } = await heldByHostile('skip-renewals', args)
     await takenOver(job, holder, args)
     const w = await waitFor(async () => {
       const v = await cluster.op(holder, 'job.worker') as WorkerView
@@ -302,7 +307,8 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
   })
 
   test('a zombie (job.hostile zombie: never renews, ignores the loss): its late result is refused on every peer', async () => {
-    const { job, holder, before, args, fencedBefore } = await heldByHostile('zombie', 600_001)
+    const args = longTile(1)
+    const { job, holder, before, fencedBefore } = await heldByHostile('zombie', args)
     const w = await waitFor(async () => {
       const v = await cluster.op(holder, 'job.worker') as WorkerView
       return v.stats.resultsRefused > before.stats.resultsRefused ? v : null
@@ -349,6 +355,6 @@ describe('jobs on a mesh of 3 Node peers', { timeout: 900_000 }, () => {
       last = await cluster.op(boot, 'job.result', { job }) as typeof last
       return last.every(r => r.stdout != null) ? last : null
     }, { timeout: 120_000, interval: 1000, message: () => `every result fetched from the restarted peer; now ${JSON.stringify(last.map(r => r.fetchError ?? 'ok'))}` })
-    assert.deepEqual(rows.map(r => Buffer.from(r.stdout ?? '', 'base64').toString('utf8')), await localRun(argsOf))
+    assert.deepEqual(rows.map(r => Buffer.from(r.stdout ?? '', 'base64').toString('utf8')), await local.texts(argsOf))
   })
 })

@@ -38,6 +38,13 @@ async function settle<T> (p: Promise<T>): Promise<{ ok: true, value: T } | { ok:
   return out
 }
 
+/** `out` is a dial given up by its limits: a `DialStalledError` with `afterIce` = `afterIce`. */
+function assertStalled (out: Awaited<ReturnType<typeof settle>>, afterIce: boolean, message?: string): void {
+  assert.ok(out != null && !out.ok, message ?? 'the dial was given up')
+  assert.equal(out.err.name, 'DialStalledError')
+  assert.equal((out.err as Error & { afterIce: boolean }).afterIce, afterIce)
+}
+
 test('after the ICE exchange began, a dial with no link within iceMs is given up (DialStalledError, afterIce), even while it reports new steps', async (t) => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
   t.after(() => { mock.timers.reset() })
@@ -55,10 +62,7 @@ test('after the ICE exchange began, a dial with no link within iceMs is given up
   mock.timers.tick(499)
   assert.equal(await settle(dial), undefined, 'still running 2499 ms after ICE began')
   mock.timers.tick(1)
-  const out = await settle(dial)
-  assert.ok(out != null && !out.ok, 'given up 2500 ms after ICE began')
-  assert.equal(out.err.name, 'DialStalledError')
-  assert.equal((out.err as Error & { afterIce: boolean }).afterIce, true)
+  assertStalled(await settle(dial), true, 'given up 2500 ms after ICE began')
   assert.match(progress.stage, /^webrtc:end-of-ice-candidates at 2300 ms$/)
 })
 
@@ -72,10 +76,7 @@ test('before the ICE exchange, only the idle limit applies (not afterIce), and i
   mock.timers.tick(4999)
   assert.equal(await settle(dial), undefined, 'a new step 4 s in restarted the idle limit')
   mock.timers.tick(1)
-  const out = await settle(dial)
-  assert.ok(out != null && !out.ok)
-  assert.equal(out.err.name, 'DialStalledError')
-  assert.equal((out.err as Error & { afterIce: boolean }).afterIce, false)
+  assertStalled(await settle(dial), false, 'given up 5000 ms after the last step')
 })
 
 test('a dial that opens its link within the ICE limit is not touched by it', async (t) => {

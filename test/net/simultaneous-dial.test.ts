@@ -25,7 +25,7 @@ import { waitFor } from '../_support/wait.ts'
 import { deadLinkGraceMs } from '../../core/net/link-sweeper.ts'
 
 // a ping interval of 10 min, as in the flaky test: only the first ping at link-open proves a link
-const INIT: MeshNodeInit = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 600_000 }
+const INIT = { discoveryIntervalMs: 1000, topologyIntervalMs: 1000, peerTtlMs: 6000, dialTimeoutMs: 5000, pingIntervalMs: 600_000 } satisfies MeshNodeInit
 const PAIRS = 3
 const nodes: MeshNode[] = []
 let bootAddr: string
@@ -89,7 +89,7 @@ for (let round = 1; round <= PAIRS; round++) {
     t.diagnostic(`gossip both ways after ${Date.now() - t3} ms`)
     assert.ok(settled(), `still one proven link each way after gossip: ${state()}`)
     const dead = a.stats.deadLinks + b.stats.deadLinks
-    const abandoned = dials.some(d => d.status === 'rejected' && ['TimeoutError', 'DialStalledError'].includes((d.reason as Error).name)) || t2 - t1 >= deadLinkGraceMs({ dialTimeoutMs: INIT.dialTimeoutMs ?? 0, pingIntervalMs: INIT.pingIntervalMs ?? 0 })
+    const abandoned = dials.some(d => d.status === 'rejected' && ['TimeoutError', 'DialStalledError'].includes((d.reason as Error).name)) || t2 - t1 >= deadLinkGraceMs(INIT)
     t.diagnostic(`stillborn links closed: ${a.stats.stillbornLinks + b.stats.stillbornLinks}, dials given up: ${a.stats.dialFailures + b.stats.dialFailures}`)
     if (abandoned) t.diagnostic(`a dial ran ${t2 - t1} ms or was given up: ${dead} link(s) left half-made closed as dead`)
     else assert.equal(dead, 0, 'no link was closed as dead (no dial of the pair timed out)')
