@@ -98,7 +98,7 @@ export class Chain {
   isReplica (peerId: string): boolean { return this.current.replicas.some(r => r.peerId === peerId) }
 
   /** The joiner waiting for a second one to be admitted with (admission.ts), if any. */
-  pendingJoiner (): string | undefined { return this.admission.pending?.peerId }
+  pendingJoiner (): string | undefined { return this.current.replicas.length === 1 ? this.admission.pending?.peerId : undefined }
 
   /** The first slot at which `peerId`'s join is accepted after its removals (0: at once; admission.ts). */
   joinAllowedAt (peerId: string): number { return this.admission.joinAllowedAt(peerId) }
@@ -148,9 +148,11 @@ export class Chain {
           if (height < allowed) return refuse(`cooling off after its removal until slot ${allowed}`, summary)
           const max = this.config('ledger.maxReplicas') as number
           if (next.length >= max) return refuse(`replica set full (${max})`, summary)
+          // the pending joiner counts only while the set has one member (the cap may have fallen below 3 since)
+          if (next.length !== 1) this.admission.pending = null
           const pending = this.admission.pending
           if (pending?.peerId === author) return refuse('join already pending', summary)
-          const keysOf = pending != null && next.length === 1 ? [...next, pending] : next
+          const keysOf = pending != null ? [...next, pending] : next
           if (keysOf.some(r => bytesEqual(r.signPublic, b.signPublic) || bytesEqual(r.vrfPublic, b.vrfPublic))) return refuse('consensus keys already in use', summary)
           const msg = joinMessage(author)
           if (!this.crypto.verifySignature(b.signPublic, msg, b.sig)) return refuse('bad proof of possession (signature)', summary)

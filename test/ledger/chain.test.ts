@@ -134,6 +134,16 @@ describe('chain state', () => {
     const e = newChain()
     apply(e, [await mb(0, [{ kind: 'config', data: writeConfig({ key: 'ledger.maxReplicas', value: 2 }) }])])
     assert.equal(apply(e, [await mb(1, [join(1)])]).newEpoch?.n, 2)
+    // a joiner left pending when the cap fell below 3 is not stuck: once the set has grown it joins as anyone
+    seqs.clear()
+    const f = newChain()
+    const cap = async (value: number): Promise<void> => { apply(f, [await mb(0, [{ kind: 'config', data: writeConfig({ key: 'ledger.maxReplicas', value }) }])]) }
+    apply(f, [await mb(1, [join(1)])])
+    await cap(2)
+    assert.equal(apply(f, [await mb(2, [join(2)])]).newEpoch?.n, 2, 'the cap of 2 admits the next joiner alone')
+    assert.equal(f.pendingJoiner(), undefined, 'no pending joiner once the set has two members')
+    await cap(5)
+    assert.equal(apply(f, [await mb(1, [join(1)])]).newEpoch?.n, 3, 'the former pending joiner joins as anyone')
   })
 
   test('cool-off: a peer removed again waits 16 committed slots before its join is accepted, then 32; the first removal does not', async () => {
