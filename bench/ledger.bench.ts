@@ -37,14 +37,17 @@
  * other peers start, so all n are replicas); `--out NAME` writes bench/results/NAME.json instead
  * of bench/results/ledger.json (a partial run does not replace the full one). Each row also has
  * the peers' resident memory once formed and at the end (`/proc/<pid>/status` VmRSS).
+ * `--trace`: every peer writes its slot steps (core/ledger/slot-trace.ts) and each row gets
+ * `slotTimeline`: the latency phase's slots phase by phase (bench/_slot-phases.ts).
  * `--replica-dials eager,paced` runs each protocol under both ways of dialling replicas (core/net's
  * mesh-dialer.ts; `eager` is the default, `paced` the experiment, through the test-only
  * `NOVACRON_MESH_PACED_PROTECTED_DIALS`), paced rows keyed `<protocol>:paced`; each row has `replicaLinks` (the `ledger.links` op summed over
  * the peers: replica pairs with a direct link, of all, once formed, after the latency phase, at the end).
  */
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import os from 'node:os'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os, { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { binomialCdf, binomialSf, initCoreWasm } from '../core-wasm/index.ts'
@@ -56,6 +59,7 @@ import { nativeSignatures } from '../node-runtime/ledger/native-ed25519.ts'
 import type { SubmitManyResult } from '../node-runtime/ledger/ops.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
 import { cpuMs } from './_proc.ts'
+import { readTraces, slotRows, summarise, type SlotRow } from './_slot-phases.ts'
 import { median, percentile, writeResult } from './_results.ts'
 
 const argv = process.argv.slice(2)
@@ -69,6 +73,8 @@ const protocols = (arg('protocols') ?? 'probft,pbft').split(',') as Array<'probf
 const burst = Number(arg('entries') ?? (quick ? 2000 : 6000))
 const latencySamples = Number(arg('samples') ?? (quick ? 40 : 100))
 const out = arg('out') ?? 'ledger'
+/** `--trace`: the peers write their slot steps (NOVACRON_LEDGER_TRACE) and each row gets the latency phase's per-phase slot timeline (bench/_slot-phases.ts) */
+const trace = argv.includes('--trace')
 const replicaDials = (arg('replica-dials') ?? 'eager').split(',') as Array<'paced' | 'eager'>
 await initCoreWasm()
 const quorumMath = { binomialSf, binomialCdf }
@@ -158,8 +164,17 @@ async function replicaLinks (cluster: LedgerCluster, peers: ReturnType<LedgerClu
   return { direct, of, share: +(direct / Math.max(1, of)).toFixed(3), loadavg1: +os.loadavg()[0].toFixed(2) }
 }
 
+/** The latency phase's slots, phase by phase, from the peers' trace files (flushed every 200 ms). */
+async function timeline (dir: string, submits: Map<number, number>, quorum: number): Promise<{ summary: Record<string, unknown>, slots: SlotRow[] }> {
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  const rows = slotRows(readTraces(dir), [...submits.keys()], submits, quorum)
+  return { summary: summarise(rows), slots: rows }
+}
+
 async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 'eager' = 'eager'): Promise<Record<string, unknown>> {
-  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(dials === 'paced' ? { env: { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } } : {}) })
+  const traceDir = trace ? mkdtempSync(join(tmpdir(), `ledger-trace-${protocol}-${n}-`)) : undefined
+  const env = { ...(dials === 'paced' ? { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } : {}), ...(traceDir != null ? { NOVACRON_LEDGER_TRACE: traceDir } : {}) }
+  const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(Object.keys(env).length > 0 ? { env } : {}) })
   try {
     const t0 = Date.now()
     const boot0 = await cluster.startBoot()
@@ -190,12 +205,17 @@ async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 
     const loadLatency = os.loadavg()[0]
     const client: number[] = []
     const ledgerLat: number[] = []
+    const submits = new Map<number, number>() // slot → wall time of its submit (the slot timeline)
     for (let i = 0; i < latencySamples; i++) {
       const t = performance.now()
       const e = await cluster.submit(peers[i % peers.length], `latency ${i}`)
       client.push(performance.now() - t)
       if (e.latencyMs != null) ledgerLat.push(e.latencyMs)
+      if (!submits.has(e.slot)) submits.set(e.slot, performance.timeOrigin + t)
     }
+    const q = (await cluster.statusOf(peers[0])).quorum ?? 0
+    const slotTimeline = traceDir != null ? await timeline(traceDir, submits, q) : undefined
+    if (slotTimeline != null) console.log(`ledger bench: ${protocol} n = ${n} slot timeline: ${JSON.stringify(slotTimeline.summary)}`)
     const lat1 = await Promise.all(peers.map(async p => await cluster.statusOf(p)))
     // the latency figures at once (a run stopped later, e.g. by a time limit, still has them)
     console.log(`ledger bench: ${protocol} n = ${n} latency (ms): ${JSON.stringify({ formMs, ledgerP50: +median(ledgerLat).toFixed(1), ledgerP99: +percentile(ledgerLat, 99).toFixed(1), clientP50: +median(client).toFixed(1), samples: client.length, all: ledgerLat.map(Math.round), loadavg1: +os.loadavg()[0].toFixed(2), syncPulls: framesByKind(lat0, lat1, lat1[0].height - lat0[0].height) })}`)
@@ -256,6 +276,7 @@ async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 
         const a = wire(lat0); const b = wire(lat1); const d = Math.max(1, lat1[0].height - lat0[0].height)
         return { frames: +((b.frames - a.frames) / d).toFixed(1), bytes: Math.round((b.bytes - a.bytes) / d) }
       })(),
+      ...(slotTimeline != null ? { slotTimeline } : {}),
       framesByKindPerDecision: { latencyPhase: framesByKind(lat0, lat1, lat1[0].height - lat0[0].height), burst: framesByKind(before, after, decisions) },
       cpuPerDecisionPerReplicaMs: +cpuPerDecisionPerReplicaMs.toFixed(2),
       idleCpuMsPerSecondPerPeer,
@@ -275,6 +296,8 @@ async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 
     }
   } finally {
     await cluster.stop()
+    if (traceDir != null && !argv.includes('--keep-traces')) rmSync(traceDir, { recursive: true, force: true })
+    else if (traceDir != null) console.log(`ledger bench: traces kept in ${traceDir}`)
   }
 }
 

@@ -6,8 +6,9 @@
  *   head_{-1} = SHA-256(genesis);  head_h = SHA-256(head_{h−1} • varUint(h) • SHA-256(block_h))
  *
  * Entries: `join` (author's consensus keys with proofs of possession; while replicas <
- * ledger.maxReplicas), `leave` (author), `remove {peer}` (applies once f + 1 distinct replicas of the
- * epoch asked), `evidence` (verified; removes the offender, whose later `join`s are refused), `config {key, value}` (settings table),
+ * ledger.maxReplicas; a single replica admits joiners two at a time, and a removed peer's join
+ * waits out a cool-off: admission.ts), `leave` (author; withdraws a pending join), `remove {peer}`
+ * (applies once f + 1 distinct replicas of the epoch asked), `evidence` (verified; removes the offender, whose later `join`s are refused), `config {key, value}` (settings table),
  * `note` (JSON), and registered kinds (their validator). A block that changes the replica set ends
  * the epoch: epoch e + 1 starts at the next slot.
  */
@@ -20,6 +21,7 @@ import { bytesEqual } from './codec.ts'
 import { joinMessage, MAX_NOTE_BYTES, readConfig, readEvidence, readJoin, readJson, readRemove } from './entries.ts'
 import { checkEvidence, sizeEpoch, type EpochInfo, type ReplicaMember } from './epochs.ts'
 import { checkSetting, settingDefault } from './settings.ts'
+import { Admission } from './admission.ts'
 
 export type KindValidator = (data: Uint8Array, author: string) => string | null
 
@@ -64,6 +66,8 @@ export class Chain {
   private readonly settings = new Map<string, unknown>()
   /** peers removed on committed equivocation evidence: their `join` is refused from then on */
   private readonly banned = new Set<string>()
+  /** the pending first joiner and the cool-off after removals (admission.ts) */
+  private readonly admission = new Admission()
 
   constructor (
     readonly genesis: Genesis,
@@ -92,6 +96,12 @@ export class Chain {
   epochInfo (epoch: number): EpochInfo | undefined { return this.epochs.get(epoch) }
 
   isReplica (peerId: string): boolean { return this.current.replicas.some(r => r.peerId === peerId) }
+
+  /** The joiner waiting for a second one to be admitted with (admission.ts), if any. */
+  pendingJoiner (): string | undefined { return this.current.replicas.length === 1 ? this.admission.pending?.peerId : undefined }
+
+  /** The first slot at which `peerId`'s join is accepted after its removals (0: at once; admission.ts). */
+  joinAllowedAt (peerId: string): number { return this.admission.joinAllowedAt(peerId) }
 
   /**
    * Applies the (verified) block committed at `height` = this.height + 1. Never throws on content:
@@ -134,19 +144,35 @@ export class Chain {
           const summary = `join ${short(author)}`
           if (next.some(r => r.peerId === author)) return refuse('already a replica', summary)
           if (this.banned.has(author)) return refuse('removed for equivocation', summary)
+          const allowed = this.admission.joinAllowedAt(author)
+          if (height < allowed) return refuse(`cooling off after its removal until slot ${allowed}`, summary)
           const max = this.config('ledger.maxReplicas') as number
           if (next.length >= max) return refuse(`replica set full (${max})`, summary)
-          if (next.some(r => bytesEqual(r.signPublic, b.signPublic) || bytesEqual(r.vrfPublic, b.vrfPublic))) return refuse('consensus keys already in use', summary)
+          // the pending joiner counts only while the set has one member (the cap may have fallen below 3 since)
+          if (next.length !== 1) this.admission.pending = null
+          const pending = this.admission.pending
+          if (pending?.peerId === author) return refuse('join already pending', summary)
+          const keysOf = pending != null ? [...next, pending] : next
+          if (keysOf.some(r => bytesEqual(r.signPublic, b.signPublic) || bytesEqual(r.vrfPublic, b.vrfPublic))) return refuse('consensus keys already in use', summary)
           const msg = joinMessage(author)
           if (!this.crypto.verifySignature(b.signPublic, msg, b.sig)) return refuse('bad proof of possession (signature)', summary)
           if (this.crypto.vrfVerify(b.vrfPublic, msg, b.proof) == null) return refuse('bad proof of possession (VRF)', summary)
-          next.push({ peerId: author, signPublic: b.signPublic, vrfPublic: b.vrfPublic, since: height })
+          const member = { peerId: author, signPublic: b.signPublic, vrfPublic: b.vrfPublic, since: height }
+          // a single replica admits joiners two at a time (1 → 3): an epoch of 2 tolerates no fault
+          if (next.length === 1 && max >= 3) {
+            if (pending == null) { this.admission.pending = member; return { summary: `${summary}: pending (admitted with the next joiner)` } }
+            this.admission.pending = null
+            next.push({ ...pending, since: height }, member)
+            return { summary: `${summary}: admitted with ${short(pending.peerId)}`, changed: true }
+          }
+          next.push(member)
           return { summary, changed: true }
         }
         case 'leave': {
           const summary = `leave ${short(author)}`
           if (data.length !== 0) return refuse('leave carries no data', summary)
           const i = next.findIndex(r => r.peerId === author)
+          if (i < 0 && this.admission.pending?.peerId === author) { this.admission.pending = null; return { summary: `${summary}: pending join withdrawn` } }
           if (i < 0) return refuse('not a replica', summary)
           if (next.length === 1) return refuse('the last replica cannot leave', summary)
           next.splice(i, 1)
@@ -164,6 +190,7 @@ export class Chain {
           votes.add(author)
           if (votes.size < cur.f + 1) return { summary: `${summary}: ${votes.size}/${cur.f + 1}` }
           if (next.length === 1) return refuse('the last replica cannot be removed', summary)
+          this.admission.noteRemoved(next[i], height)
           next.splice(i, 1)
           return { summary: `${summary}: removed`, changed: true }
         }

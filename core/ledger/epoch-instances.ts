@@ -65,6 +65,7 @@ export abstract class EpochInstances extends CommitQueue {
         leaderLapsed: peer => { this.muteLeaders.lapse(peer) },
         leaderProposed: peer => { this.muteLeaders.proposed(peer) },
         keepLateVotes: () => this.init.keepLateVotes === true,
+        ...(this.c.trace != null ? { trace: this.c.trace } : {}),
         busy: () => this.pool.size > 0 || this.submitter.busy,
         tickMs: () => this.pacer.tickMs(this.tick),
         reject: reason => { this.count(reason) }

@@ -18,11 +18,12 @@
  * - Actions: `send` → frames to the replicas' peer ids; `timer` → the next tick the engine wants;
  *   `decide` → handed to the owner, which builds the record from `certificateOf`.
  */
-import { MSG_COMMIT, MSG_DECISION, MSG_DECISION_REQUEST, MSG_NEW_VIEW, MSG_PREPARE, MSG_PROPOSE, readMessage, type Message } from '../consensus/codec.ts'
+import { MSG_COMMIT, MSG_DECISION, MSG_DECISION_REQUEST, MSG_NEW_VIEW, MSG_PREPARE, MSG_PROPOSE, MSG_VIEW_CHANGE, readMessage, type Message } from '../consensus/codec.ts'
 import type { ConsensusCrypto, ReplicaKeys } from '../consensus/crypto.ts'
 import { Replica, type Action, type SlotCertificate } from '../consensus/replica.ts'
 import { leaderOf } from '../consensus/validate.ts'
 import type { EpochInfo } from './epochs.ts'
+import { inStep, outStep, type SlotTracer } from './slot-trace.ts'
 
 export interface Clock {
   now: () => number
@@ -97,6 +98,8 @@ export interface LiveReplicaOwner {
   leaderProposed?: (peerId: string) => void
   /** votes that can change nothing here (see `late`) go to the engine, and its VRF and signature checks, anyway (the benchmark's baseline) @default false */
   keepLateVotes?: () => boolean
+  /** the slot timeline (slot-trace.ts) @default none */
+  trace?: SlotTracer
   reject: (reason: string) => void
 }
 
@@ -165,6 +168,7 @@ export class LiveReplica {
   /** The owner has something to propose now (the pool gained work). */
   offer (): void {
     this.workAt ??= this.owner.clock.now()
+    this.owner.trace?.(this.replica.currentSlot, this.replica.currentView, 'offer')
     if (!this.stopped) this.run(this.replica.offer(this.ticks))
     this.schedule()
   }
@@ -180,6 +184,7 @@ export class LiveReplica {
     try {
       const m = readMessage(message)
       slot = slotOf(m)
+      if (this.owner.trace != null) this.traceMessage(m, 'in')
       if ((m.type === MSG_PREPARE || m.type === MSG_COMMIT) && this.late(m.type, m.header)) return
       if (m.type === MSG_PROPOSE) { kind = 'propose'; value = m.value }
       else if (m.type === MSG_NEW_VIEW) { kind = 'newView'; value = m.value }
@@ -233,6 +238,12 @@ export class LiveReplica {
     return late
   }
 
+  private traceMessage (m: Message, way: 'in' | 'out', recipients?: number): void {
+    const step = way === 'in' ? inStep(m.type) : outStep(m.type)
+    const view = 'header' in m ? m.header.view : m.type === MSG_VIEW_CHANGE ? m.newView : 0
+    if (step != null) this.owner.trace?.(slotOf(m), view, step, recipients)
+  }
+
   /** Notes the header of our own COMMIT (the shell sees what the engine sends), for `late`. */
   private noteOwnCommit (bytes: Uint8Array): void {
     try {
@@ -260,6 +271,7 @@ export class LiveReplica {
     if (this.replica.currentSlot !== this.at.slot) this.preparedIn.clear()
     for (const a of actions) {
       if (a.type === 'send') {
+        if (this.owner.trace != null) this.traceMessage(readMessage(a.bytes), 'out', a.to.length)
         if (a.kind === MSG_COMMIT) this.noteOwnCommit(a.bytes)
         else if (a.kind === MSG_PREPARE) this.notePrepare(a.bytes)
         this.owner.send(a.to.map(i => this.epoch.replicas[i].peerId), a.bytes)
@@ -268,6 +280,7 @@ export class LiveReplica {
       else {
         const now = this.owner.clock.now()
         const took = now - (this.workAt ?? now)
+        this.owner.trace?.(a.slot, a.view, 'decided')
         this.timing.decided++
         this.timing.decideMs += took
         this.recent.push(took)
@@ -351,6 +364,7 @@ export class LiveReplica {
       if (this.ticks >= this.wantTick) {
         this.wantTick = Infinity
         this.timing.engineTimers++
+        this.owner.trace?.(this.replica.currentSlot, this.replica.currentView, 'timer')
         this.run(this.replica.tick(this.ticks))
       }
       this.schedule()

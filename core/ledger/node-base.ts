@@ -33,6 +33,7 @@ import { VoteJournal } from './vote-journal.ts'
 import { FrameTally } from './frame-tally.ts'
 import { VerifiedKeys } from './verified-keys.ts'
 import { PullBackoff } from './pull-backoff.ts'
+import type { SlotTracer } from './slot-trace.ts'
 
 export interface LedgerNodeInit {
   genesisPeerId: string
@@ -108,6 +109,8 @@ export interface LedgerNodeComponents {
   /** an asynchronous native Ed25519 check used ahead of the engine (tabs: WebCrypto) */
   asyncSignatures?: AsyncSignatureCheck
   log?: (msg: string) => void
+  /** the slot timeline: each replica step (slot-trace.ts; the benchmark's) @default none */
+  trace?: SlotTracer
 }
 
 export const RING = 10_000

@@ -12,6 +12,7 @@ import { LedgerNode, type LedgerNodeInit } from './ledger-node.ts'
 import { Links } from './links.ts'
 import type { LedgerInbound } from './transport.ts'
 import type { LedgerStore } from './types.ts'
+import type { SlotTracer } from './slot-trace.ts'
 
 export type LedgerInit = LedgerNodeInit
 
@@ -27,13 +28,15 @@ export interface LedgerComponents {
   /** an asynchronous native Ed25519 check used ahead of the engine (tabs: core/consensus/webcrypto-ed25519.ts) */
   asyncSignatures?: AsyncSignatureCheck
   log?: (msg: string) => void
+  /** the slot timeline (slot-trace.ts) */
+  trace?: SlotTracer
 }
 
 export class LedgerService extends LedgerNode {
   private lifecycle: Promise<void> = Promise.resolve()
 
   constructor (init: LedgerInit, components: LedgerComponents, readonly links: Links) {
-    super(init, { transport: links, privateKey: components.privateKey, store: components.store, quorumMath: components.quorumMath, ...(components.signatures != null ? { signatures: components.signatures } : {}), ...(components.asyncSignatures != null ? { asyncSignatures: components.asyncSignatures } : {}), ...(components.log != null ? { log: components.log } : {}) })
+    super(init, { transport: links, privateKey: components.privateKey, store: components.store, quorumMath: components.quorumMath, ...(components.signatures != null ? { signatures: components.signatures } : {}), ...(components.asyncSignatures != null ? { asyncSignatures: components.asyncSignatures } : {}), ...(components.log != null ? { log: components.log } : {}), ...(components.trace != null ? { trace: components.trace } : {}) })
   }
 
   override async start (): Promise<void> {

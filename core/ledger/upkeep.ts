@@ -1,7 +1,7 @@
 /**
  * A `LedgerNode`'s membership upkeep, run from its once-a-second maintenance pass: asking to join
  * the replica set (again after 30 s, or 5 s after a refusal; never again once removed for
- * equivocation), asking to remove a replica that stopped answering (liveness.ts) or stopped voting
+ * equivocation; not while its join is pending or it cools off after a removal: admission.ts), asking to remove a replica that stopped answering (liveness.ts) or stopped voting
  * (vote-lapse.ts), submitting the equivocation evidence the engine recorded, and re-measuring the
  * base tick (`tickLength`).
  */
@@ -63,6 +63,9 @@ export class MembershipUpkeep {
     const now = this.o.clock.now()
     if (!(this.o.init.join ?? true) || this.o.stopping() || chain.isReplica(this.o.self) || now < this.joinAt) return
     if (this.o.pending('join')) return
+    // admission.ts: waiting for a second joiner (committed), or cooling off after a removal (the
+    // chain would refuse it: the next slot is below the allowed one)
+    if (chain.pendingJoiner() === this.o.self || chain.height + 1 < chain.joinAllowedAt(this.o.self)) return
     this.joinAt = now + 30_000
     this.o.submit({ kind: 'join', data: this.o.joinBody() }).catch(err => {
       this.o.log(`join: ${String(err)}`)

@@ -33,8 +33,11 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  *    carries 2 VIEW-CHANGEs, which a wire-4 peer refuses (docs/ledger.md, "Replicas that stop voting").
  * 6: live learning message `hold` (11): a coordinator hands its new model to a participant before
  *    its commit (docs/learning.md, "A head no peer holds"); a wire-5 peer refuses it as malformed.
+ * 7: ledger admission rules (core/ledger/admission.ts): a single replica admits joiners two at a
+ *    time (1 → 3), and a peer removed more than once waits a cool-off of committed slots before its
+ *    join applies — a wire-6 peer would apply those joins at once and reach another replica set.
  */
-export const WIRE_VERSION = 6
+export const WIRE_VERSION = 7
 
 /** What a peer told us about itself. `wire` undefined: not a NovaCron peer, or one that does not say. */
 export interface PeerVersion {

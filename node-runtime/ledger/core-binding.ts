@@ -9,13 +9,15 @@ import { createLedger, createMemoryStore } from '../../core/ledger/index.ts'
 import { configPort } from './config-port.ts'
 import { nativeSignatures } from './native-ed25519.ts'
 import type { LedgerCore } from './peer-ledger.ts'
+import { slotTraceFromEnv } from './slot-trace-file.ts'
 
 export function nodeLedgerCore (log?: (message: string) => void): LedgerCore {
   return {
     createLedger: async (init, components) => {
       await initCoreWasm()
       const signatures = nativeSignatures() // node:crypto Ed25519, giving noble's verdicts; null: noble
-      return createLedger(init, { ...components, quorumMath: { binomialSf, binomialCdf }, ...(signatures != null ? { signatures } : {}), ...(log != null ? { log } : {}) })
+      const trace = slotTraceFromEnv()
+      return createLedger(init, { ...components, quorumMath: { binomialSf, binomialCdf }, ...(signatures != null ? { signatures } : {}), ...(log != null ? { log } : {}), ...(trace != null ? { trace } : {}) })
     },
     memoryStore: createMemoryStore,
     config: configPort

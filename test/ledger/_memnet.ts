@@ -14,6 +14,7 @@ import { binomialCdf, binomialSf, initCoreWasm } from '../../core-wasm/index.ts'
 import { LedgerNode, type LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
 import type { Clock } from '../../core/ledger/live-replica.ts'
 import { MemoryStore } from '../../core/ledger/memory-store.ts'
+import type { SlotTracer } from '../../core/ledger/slot-trace.ts'
 import type { SignatureVerifier } from '../../core/consensus/crypto.ts'
 import type { LedgerTransport } from '../../core/ledger/transport.ts'
 
@@ -116,11 +117,11 @@ export class MemNet {
     return t
   }
 
-  async add (seed: string, init: LedgerNodeInit, opts: { key?: PrivateKey, store?: MemoryStore, signatures?: SignatureVerifier } = {}): Promise<MemPeer> {
+  async add (seed: string, init: LedgerNodeInit, opts: { key?: PrivateKey, store?: MemoryStore, signatures?: SignatureVerifier, trace?: SlotTracer } = {}): Promise<MemPeer> {
     const key = opts.key ?? await seededKey(seed)
     const id = peerIdFromPrivateKey(key).toString()
     const store = opts.store ?? new MemoryStore()
-    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath, ...(opts.signatures != null ? { signatures: opts.signatures } : {}), ...(this.clock != null ? { clock: this.clock } : {}) })
+    const node = new LedgerNode(init, { transport: this.transport(id), privateKey: key, store, quorumMath, ...(opts.signatures != null ? { signatures: opts.signatures } : {}), ...(opts.trace != null ? { trace: opts.trace } : {}), ...(this.clock != null ? { clock: this.clock } : {}) })
     const peer: MemPeer = { id, key, node, store, frames: { sent: 0, received: 0 } }
     this.peers.set(id, peer)
     this.offline.delete(id)

@@ -106,6 +106,74 @@ describe('chain state', () => {
     assert.equal(c.config('mesh.maxPeers'), 12)
   })
 
+  test('admission: a single replica admits joiners two at a time (1 → 3); a pending joiner may withdraw', async () => {
+    seqs.clear()
+    const c = newChain()
+    const first = apply(c, [await mb(1, [join(1)])])
+    assert.equal(first.newEpoch, undefined, 'no epoch of 2')
+    assert.equal(first.entries[0].applied, true)
+    assert.match(first.entries[0].summary, /pending/)
+    assert.equal(c.current.n, 1)
+    assert.equal(c.pendingJoiner(), ids[1])
+    assert.equal(apply(c, [await mb(1, [join(1)])]).entries[0].refusal, 'join already pending')
+    const both = apply(c, [await mb(2, [join(2)])])
+    assert.equal(both.newEpoch?.n, 3)
+    assert.deepEqual(c.current.replicas.map(r => r.peerId).sort(), [ids[0], ids[1], ids[2]].sort())
+    assert.equal(c.current.quorum, 2)
+    assert.equal(c.pendingJoiner(), undefined)
+    assert.equal(apply(c, [await mb(3, [join(3)])]).newEpoch?.n, 4, 'above one replica, joiners come one at a time')
+    // a pending joiner that leaves is forgotten: the next joiner waits in its place
+    seqs.clear()
+    const d = newChain()
+    apply(d, [await mb(1, [join(1)])])
+    assert.match(apply(d, [await mb(1, [{ kind: 'leave', data: new Uint8Array(0) }])]).entries[0].summary, /pending join withdrawn/)
+    assert.equal(apply(d, [await mb(2, [join(2)])]).newEpoch, undefined)
+    assert.equal(d.pendingJoiner(), ids[2])
+    // a cap below 3 admits one at a time as before (the pair would exceed it)
+    seqs.clear()
+    const e = newChain()
+    apply(e, [await mb(0, [{ kind: 'config', data: writeConfig({ key: 'ledger.maxReplicas', value: 2 }) }])])
+    assert.equal(apply(e, [await mb(1, [join(1)])]).newEpoch?.n, 2)
+    // a joiner left pending when the cap fell below 3 is not stuck: once the set has grown it joins as anyone
+    seqs.clear()
+    const f = newChain()
+    const cap = async (value: number): Promise<void> => { apply(f, [await mb(0, [{ kind: 'config', data: writeConfig({ key: 'ledger.maxReplicas', value }) }])]) }
+    apply(f, [await mb(1, [join(1)])])
+    await cap(2)
+    assert.equal(apply(f, [await mb(2, [join(2)])]).newEpoch?.n, 2, 'the cap of 2 admits the next joiner alone')
+    assert.equal(f.pendingJoiner(), undefined, 'no pending joiner once the set has two members')
+    await cap(5)
+    assert.equal(apply(f, [await mb(1, [join(1)])]).newEpoch?.n, 3, 'the former pending joiner joins as anyone')
+  })
+
+  test('cool-off: a peer removed again waits 16 committed slots before its join is accepted, then 32; the first removal does not', async () => {
+    seqs.clear()
+    const c = newChain()
+    apply(c, [await mb(1, [join(1)]), await mb(2, [join(2)]), await mb(3, [join(3)]), await mb(4, [join(4)])])
+    assert.equal(c.current.n, 5)
+    const rm = (who: number): Entry => ({ kind: 'remove', data: writeRemove({ peerId: ids[who], reason: 'no vote in 16 decisions, 30000 ms' }) })
+    const remove = async (who: number): Promise<number> => {
+      apply(c, [await mb(1, [rm(who)])])
+      const r = apply(c, [await mb(2, [rm(who)])])
+      assert.ok(r.newEpoch != null && !c.isReplica(ids[who]), 'removed')
+      return c.height
+    }
+    const filler = async (until: number): Promise<void> => { while (c.height + 1 < until) apply(c, [await mb(5, [note(c.height)])]) }
+    await remove(4)
+    assert.equal(apply(c, [await mb(4, [join(4)])]).newEpoch?.n, 5, 'the first removal: back at once (a restart, a reloaded tab)')
+    const second = await remove(4)
+    assert.equal(c.joinAllowedAt(ids[4]), second + 1 + 16)
+    const early = apply(c, [await mb(4, [join(4)])])
+    assert.equal(early.entries[0].refusal, `cooling off after its removal until slot ${second + 17}`)
+    await filler(second + 17)
+    assert.equal(c.height + 1, second + 17)
+    assert.equal(apply(c, [await mb(4, [join(4)])]).newEpoch?.n, 5, 'accepted at the first allowed slot')
+    const third = await remove(4)
+    assert.equal(c.joinAllowedAt(ids[4]), third + 1 + 32, 'doubles')
+    // every peer replaying the same blocks agrees: the refusal is recorded in the chain state
+    assert.equal(apply(c, [await mb(4, [join(4)])]).entries[0].refusal, `cooling off after its removal until slot ${third + 33}`)
+  })
+
   test('refused entries and stale microblocks are identical on two replays', async () => {
     seqs.clear()
     const blocks = [
@@ -149,8 +217,10 @@ describe('verifyChain', () => {
     const gid = ids[0]
     const g = await net.add('v0', { genesisPeerId: gid, syncIntervalMs: 300 }, { key: keys[0] })
     const j = await net.add('v1', { genesisPeerId: gid, syncIntervalMs: 300 }, { key: keys[7] })
+    // a single replica admits joiners two at a time (admission.ts): the third peer admits both
+    await net.add('v2', { genesisPeerId: gid, syncIntervalMs: 300 }, { key: keys[6] })
     try {
-      await waitFor(() => g.node.status().replicas.length === 2, { timeout: 30_000, message: 'the join' })
+      await waitFor(() => g.node.status().replicas.length === 3, { timeout: 30_000, message: 'the joins' })
       for (let i = 0; i < 3; i++) await j.node.submit(note(i))
       const opts = { genesisPeerId: gid, math: quorumMath, crypto }
       const ok = await verifyChain(g.store, opts)

@@ -55,7 +55,7 @@ test('a timed-out entry still in flight is pending; it stops being pending when 
   assert.equal(s.hasPending('join'), false)
 })
 
-test('no second join while the first is pending; asked again once it is not', () => {
+test('no join asked while the first is in flight, committed as pending, or cooling off; asked again once it is not', () => {
   const clock = new ManualClock()
   let pending = false
   let replica = false
@@ -77,7 +77,17 @@ test('no second join while the first is pending; asked again once it is not', ()
     submit: async entry => { submitted.push(entry); pending = true; return await new Promise<CommittedEntry>((_resolve, rej) => { reject.push(rej) }) },
     log: () => {}
   })
-  const chain = { isReplica: () => replica } as unknown as Chain
+  // admission.ts: the pending joiner, and a peer cooling off, do not ask
+  let pendingJoiner: string | undefined = 'me'
+  let allowedAt = 0
+  const chain = { isReplica: () => replica, pendingJoiner: () => pendingJoiner, joinAllowedAt: () => allowedAt, height: 9 } as unknown as Chain
+  upkeep.join(chain)
+  assert.equal(submitted.length, 0, 'its join is pending: not asked again')
+  pendingJoiner = undefined
+  allowedAt = 11
+  for (let i = 0; i < 60; i++) { clock.advance(1000); upkeep.join(chain) }
+  assert.equal(submitted.length, 0, 'cooling off: the next slot (10) is below 11')
+  allowedAt = 10
   upkeep.join(chain)
   assert.equal(submitted.length, 1, 'asked to join')
   // the submit times out after 30 s while the microblock is still in flight: the catch moves the
@@ -111,7 +121,7 @@ test('a join refused for equivocation is never asked again', async () => {
     },
     log: () => {}
   })
-  const chain = { isReplica: () => false } as unknown as Chain
+  const chain = { isReplica: () => false, pendingJoiner: () => undefined, joinAllowedAt: () => 0, height: 0 } as unknown as Chain
   upkeep.join(chain)
   assert.equal(submitted.length, 1)
   // the upkeep's handler was attached first, so it has run once this one has

@@ -15,7 +15,7 @@ import { sizeEpoch } from '../../core/ledger/epochs.ts'
 import type { LedgerNodeInit } from '../../core/ledger/ledger-node.ts'
 import { signerOf, VoteLapses } from '../../core/ledger/vote-lapse.ts'
 import { waitFor } from '../_support/wait.ts'
-import { MemNet, quorumMath, ready, seededKey } from './_memnet.ts'
+import { MemNet, quorumMath, ready, seededKey, type MemPeer } from './_memnet.ts'
 
 const sig = new Uint8Array(64)
 const header = (leader: number): Uint8Array => seal(writeHeaderBody(leader, 9, 0, new Uint8Array(32)), sig)
@@ -68,25 +68,30 @@ test('epochs below 4: f counts the crashes q leaves room for (1 at n = 3), so a 
   for (const e of sizes) assert.ok(e.n - e.f >= e.quorum && 2 * e.quorum > e.n, 'crash-safe: two quorums share a replica')
 })
 
-test('a mute replica admitted third no longer stalls the ledger, and is removed for not voting', { timeout: 120_000 }, async () => {
+/** Short vote-lapse bounds (4 decisions, 3 s) and short view timeouts a mute leader costs (base tick
+ * ≤ 25 ms, backoff ≤ 2; defaults 100 ms and 16, up to 24 × 100 × 16 ms = 38 s for one view at load:
+ * a 20 s submit then timed out). */
+function lapseInit (genesisPeerId: string): LedgerNodeInit {
+  return { genesisPeerId, syncIntervalMs: 500, removeAfterMs: 60_000, maxRejectsPerMinute: 1_000_000, voteLapseDecisions: 4, voteLapseMs: 3000, maxTickMs: 25, maxViewBackoff: 2 }
+}
+
+/** An in-memory network with its genesis peer `name` started (`lapseInit`). */
+async function lapseMesh (seed: number, name: string): Promise<{ net: MemNet, base: LedgerNodeInit, g: MemPeer }> {
   await ready()
-  const net = new MemNet(5)
+  const net = new MemNet(seed)
+  const key = await seededKey(`${name} genesis`)
+  const base = lapseInit(peerIdFromPrivateKey(key).toString())
+  return { net, base, g: await net.add(name, base, { key }) }
+}
+
+test('a mute replica admitted third no longer stalls the ledger, and is removed for not voting', { timeout: 120_000 }, async () => {
+  const { net, base, g } = await lapseMesh(5, 'g')
   try {
-    const key = await seededKey('lapse genesis')
-    const base: LedgerNodeInit = {
-      genesisPeerId: peerIdFromPrivateKey(key).toString(), syncIntervalMs: 500, removeAfterMs: 60_000, maxRejectsPerMinute: 1_000_000,
-      voteLapseDecisions: 4,
-      voteLapseMs: 3000,
-      // view timeouts a mute leader costs kept short (base tick ≤ 25 ms, backoff ≤ 2; defaults 100 ms
-      // and 16, up to 24 × 100 × 16 ms = 38 s for one view at load: a 20 s submit then timed out)
-      maxTickMs: 25,
-      maxViewBackoff: 2
-    }
-    const g = await net.add('g', base, { key })
     const h = await net.add('lapse h', base)
-    await waitFor(() => g.node.status().replicas.length === 2 && h.node.status().replicas.length === 2, { timeout: 30_000, message: 'two replicas' })
+    // h waits as the pending joiner (admission.ts: a single replica admits joiners two at a time)
+    await waitFor(async () => (await g.node.log(0, 100)).some(e => e.kind === 'join' && e.author === h.id), { timeout: 30_000, message: "h's join committed" })
     const mute = await net.add('lapse mute', { ...base, hostile: 'mute' })
-    await waitFor(() => g.node.status().replicas.length === 3, { timeout: 30_000, message: 'the mute replica admitted third' })
+    await waitFor(() => g.node.status().replicas.length === 3 && h.node.status().replicas.length === 3, { timeout: 30_000, message: 'the mute replica admitted third' })
     const removedAt: number[] = []
     g.node.addEventListener('epoch', e => { if (!e.detail.replicas.some(r => r.peerId === mute.id)) removedAt.push(e.detail.epoch) })
     // before the fix the first slot the mute replica led never decided: this submit timed out
@@ -103,6 +108,32 @@ test('a mute replica admitted third no longer stalls the ledger, and is removed 
     // it was left by view change while it was in: its views lapsed (skipped or timed out)
     const t = g.node.status().timing
     assert.ok((t?.viewChanges ?? 0) + (t?.leaderSkips ?? 0) > 0, JSON.stringify(t))
+  } finally {
+    await net.stopAll()
+  }
+})
+
+test('a mute first joiner no longer stalls a fresh mesh: it waits for a second joiner, and the epoch of 3 removes it', { timeout: 120_000 }, async () => {
+  const { net, base, g } = await lapseMesh(6, 'first g')
+  try {
+    const sizes: number[] = []
+    g.node.addEventListener('epoch', e => { sizes.push(e.detail.replicas.length) })
+    const mute = await net.add('first mute', { ...base, hostile: 'mute' })
+    // the mute peer's join commits first: before admission.ts it made an epoch of 2 (q = 2) that
+    // never decided again — the next join (h's) could not commit, and h's submit timed out
+    await waitFor(async () => (await g.node.log(0, 100)).some(e => e.kind === 'join' && e.author === mute.id), { timeout: 30_000, message: "the mute peer's join committed" })
+    const h = await net.add('first h', base)
+    await waitFor(() => h.node.status().replica, { timeout: 30_000, message: 'h admitted (with the mute peer: 1 → 3)' })
+    let i = 0
+    const note = async (): Promise<number> => (await h.node.submit({ kind: 'note', data: new TextEncoder().encode(JSON.stringify({ first: i++ })) }, { timeoutMs: 20_000 })).slot
+    await waitFor(async () => {
+      if (!g.node.status().replicas.some(r => r.peerId === mute.id) && g.node.status().replicas.length >= 2) return true
+      await note()
+      return false
+    }, { timeout: 60_000, interval: 10, message: () => `the mute peer removed (${JSON.stringify(g.node.status().replicas.map(r => r.peerId))})` })
+    const top = await note()
+    await waitFor(() => g.node.status().height >= top, { timeout: 20_000, message: 'commits after the removal' })
+    assert.equal(sizes.indexOf(2) < sizes.indexOf(3), false, `1 → 3 first, never an epoch of 2 while the mute peer was pending (${sizes.join(' → ')})`)
   } finally {
     await net.stopAll()
   }
