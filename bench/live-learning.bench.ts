@@ -165,7 +165,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
             ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), baseVia: waited.baseVia ?? null, train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
             // whether the starts carried the base's delta (coordinator.ts START_DELTA_WAIT_MS), and when the base was held here
             startDelta: c.startDelta ?? null, baseHeld: d(c.baseHeldAt, c.selectedAt),
-            close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
+            close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt),
+            // the commit's added wait: the hand-over (coordinator.ts handOver) still unsettled once the model was evaluated; then the ledger's commit
+            handover: c.handedAt != null && c.aggregatedAt != null ? Math.max(0, Math.round(c.handedAt - c.aggregatedAt)) : null, handedTo: c.handedTo?.slice(-6) ?? null,
+            ledger: d(c.committedAt, c.handedAt ?? c.aggregatedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
           }
         }))
       }
@@ -219,6 +222,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
       // selected learners pinged by their coordinator for a late update, and those found silent: not waited for further (late-update.ts)
       lateUpdatePingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatePings ?? 0), 0), lateUpdatesSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatesSilent ?? 0), 0),
+      // rounds committed after a participant acknowledged holding the new model, and without (coordinator.ts handOver); what peers refused (holds.ts)
+      headsHandedOverBySurvivors: last.reduce((n, x) => n + (x.stats.headsHandedOver ?? 0), 0), headsNotHandedOverBySurvivors: last.reduce((n, x) => n + (x.stats.headsNotHandedOver ?? 0), 0),
+      holdsRefusedBySurvivors: last.reduce((n, x) => n + Object.values(x.stats.holdsRefused ?? {}).reduce((a, b) => a + b, 0), 0),
+      handoverWaitMs: (() => { const w = timeline.flatMap(t => t.attempts.map(a => a.handover).filter((v): v is number => v != null)); return { n: w.length, p50: Math.round(median(w)), p95: Math.round(percentile(w, 95)), max: w.length > 0 ? Math.max(...w) : null } })(),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,

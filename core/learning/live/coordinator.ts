@@ -227,6 +227,7 @@ export class RoundCoordinator {
     const metrics = await d.withTrainer(async t => { t.setWeights(next); return await t.evaluate(d.init.test) })
     record.aggregatedAt = d.now()
     const holder = await handed
+    record.handedAt = d.now()
     if (holder != null) { d.stats.headsHandedOver++; record.handedTo = holder } else { d.stats.headsNotHandedOver++; d.log(`round ${round}: no participant acknowledged holding the new model ${hash.slice(0, 12)}; committing anyway (it lives only here until fetched)`) }
     const entry: RoundEntry = {
       task: d.task, round, coordinator: d.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),

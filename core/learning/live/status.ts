@@ -144,6 +144,8 @@ export interface CoordinatedRecord {
   aggregatedAt?: number
   /** the participant that acknowledged holding the new model before the commit (coordinator.ts `handOver`) */
   handedTo?: string
+  /** when the hand-over settled (acknowledged, refused everywhere or timed out): the commit waits for it past `aggregatedAt` */
+  handedAt?: number
   committedAt?: number
   selected: number
   admitted?: number
