@@ -14,9 +14,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { KIND_ROUND, readMessage, readRoundEntry, recomputeRound, writeMessage, type LiveLearning } from '../../core/learning/live/index.ts'
-import { byId, committedRounds, liveTask, MemLearners, SMALL_MLP, weightsOf } from './_learners.ts'
-import { MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { readMessage, recomputeRound, writeMessage, type LiveLearning } from '../../core/learning/live/index.ts'
+import { byId, committedRounds, killedAtCommit, liveTask, MemLearners, SMALL_MLP, startAll, stopAll, untilCommitted, weightsOf } from './_learners.ts'
+import { PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
 const ROUNDS = 4
@@ -38,31 +38,21 @@ describe('a coordinator killed right after its commit (in-memory mesh and ledger
   ]
   for (const { name, task } of cases) {
     test(`${name}: does not stall the task, a participant holds the new head and serves it`, async () => {
-      const mesh = new MemMesh()
-      const ledger = new MemLedger()
-      let killed: string | undefined
       // the ledger drops the round-2 coordinator from the mesh in the same tick its commit is submitted: no peer has fetched the new model from it
-      const killing = (author: string): MemLedger['port'] extends (a: string) => infer P ? P : never => {
-        const port = ledger.port(author)
-        return {
-          ...port,
-          submit: async entry => {
-            const out = await port.submit(entry)
-            if (killed == null && entry.kind === KIND_ROUND && readRoundEntry(entry.data).round === 2) { killed = author; mesh.dropped.add(author) }
-            return out
-          }
-        }
-      }
-      const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: ROUNDS, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }, { ledger: killing(PEERS[i]) }))
-      for (const p of peers) await p.start()
-      await waitFor(() => killed != null, { timeout: WAIT, message: () => `round 2 committed; committed ${committedRounds(ledger).length}` })
-      const dead = byId(peers, killed as string)
+      let kill: ReturnType<typeof killedAtCommit> | undefined
+      const { ledger, peers } = learners.group(4, { task, rounds: ROUNDS, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }, (i, _t, on) => {
+        kill ??= killedAtCommit(on.mesh, on.ledger, 2)
+        return { ledger: kill.port(PEERS[i]) }
+      })
+      const killed = (): string | undefined => kill?.killed()
+      await startAll(peers)
+      await waitFor(() => killed() != null, { timeout: WAIT, message: () => `round 2 committed; committed ${committedRounds(ledger).length}` })
+      const dead = byId(peers, killed() as string)
       await dead.stop()
-      await waitFor(() => committedRounds(ledger).length >= ROUNDS, { timeout: WAIT, message: () => `every round after the kill committed; committed ${committedRounds(ledger).length}, passes ${peers.map(p => p.stats.passes).join(' ')}` })
-      const rounds = committedRounds(ledger)
+      const rounds = await untilCommitted(ledger, ROUNDS, () => `every round after the kill committed; passes ${peers.map(p => p.stats.passes).join(' ')}`, WAIT)
       assert.deepEqual(rounds.map(r => r.round), [1, 2, 3, 4])
-      assert.equal(rounds[1].coordinator, killed)
-      for (const r of rounds.slice(2)) assert.notEqual(r.coordinator, killed, 'the dead peer coordinated nothing after')
+      assert.equal(rounds[1].coordinator, killed())
+      for (const r of rounds.slice(2)) assert.notEqual(r.coordinator, killed(), 'the dead peer coordinated nothing after')
       assert.ok(dead.stats.headsHandedOver >= 1, 'the killed coordinator handed its model over before its commit')
       const live = peers.filter(p => p !== dead)
       assert.ok(live.reduce((s, p) => s + p.stats.headsHeldForOthers, 0) >= 1)
@@ -79,16 +69,14 @@ describe('a coordinator killed right after its commit (in-memory mesh and ledger
         assert.equal(again.hash, r3.hash, 'round 3\'s weights recompute from the handed-over state')
         assert.equal(again.stateHash, r3.state, 'and its state')
       }
-      for (const p of peers) await p.stop()
+      await stopAll(peers)
     })
   }
 
   test('a hold from a peer whose start was not taken, of another task, or for a committed round is refused, counted, and nothing is kept', async () => {
     const task = cases[0].task
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2].map(i => learners.add(i, mesh, ledger, { task, rounds: 1, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 }))
-    for (const p of peers) await p.start()
+    const { mesh, ledger, peers } = learners.group(3, { task, rounds: 1, minLearners: 3, pollMs: 20, roundTimeoutMs: 30_000 })
+    await startAll(peers)
     await waitFor(() => committedRounds(ledger).length >= 1 && peers.every(p => p.status().round === 1 && p.status().held), { timeout: WAIT, message: 'round 1 held everywhere' })
     const head = Uint8Array.from(Buffer.from(peers[0].status().hash, 'hex'))
     const other = new Uint8Array(32).fill(9)
@@ -103,6 +91,6 @@ describe('a coordinator killed right after its commit (in-memory mesh and ledger
     assert.match(await ask({ ...hold, task: 'another' }), /another-task/)
     assert.equal(peers[1].stats.headsHeldForOthers, heldBefore, 'nothing was kept')
     assert.deepEqual([peers[1].stats.holdsRefused['not-started'], peers[1].stats.holdsRefused.stale, peers[1].stats.holdsRefused['another-task']], [1, 1, 1])
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 })
