@@ -156,7 +156,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         attempts: everyone.flatMap(x => x.stats.coordinated.filter(c => c.round === round).map(c => {
           const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
           return {
-            by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
+            by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, deadLeftOut: c.deadLeftOut ?? 0, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
             baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt),
             // the turn's parts: the base's weights fetched (asked whom, in order; who answered), the poll timer's worst lateness, the longest tick
             ...(c.turn != null ? { turn: { held: c.turn.heldBefore ? 0 : d(c.turn.fetch?.doneAt, c.baseAt), fetchBegan: d(c.turn.fetch?.startedAt, c.baseAt), asked: c.turn.fetch?.asked.map(p => `${p.slice(-6)}${dropped.includes(p) ? '(killed)' : ''}`) ?? [], from: c.turn.fetch?.from?.slice(-6) ?? null, lagMax: c.turn.lagMaxMs, tickMax: c.turn.tickMaxMs } } : {}),

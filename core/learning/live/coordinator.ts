@@ -162,10 +162,13 @@ export class RoundCoordinator {
     // the round may have committed elsewhere meanwhile
     if (!d.running() || d.head().round + 1 !== round || d.head().hash !== baseHash) return
     const draw = bytesToHex(proveDraw(d.c.identity.vrfSecret, d.task, round, seed))
+    d.observeMesh()
+    const dead = (p: string): boolean => d.liveness.gone(p) || d.probes.dead(p)
     const { selected, maxInclusion, draw: tcs } = selectRound(d.cfg, round, baseHash, {
       self: d.c.mesh.peerId, learners: d.learners(), links: d.c.mesh.links(), size: d.c.trainer.size,
-      samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p)
+      samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p), dead
     })
+    const deadLinked = d.c.mesh.links().filter(l => !l.limited && dead(l.peerId) && d.learners().includes(l.peerId)).length
     if (tcs != null) this.lastSelection = tcs
     const openedAt = d.now()
     const factor = d.init.stragglerFactor ?? 0
@@ -173,7 +176,7 @@ export class RoundCoordinator {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, turn, selectedAt: d.now(), selected: selected.length }
+    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, turn, selectedAt: d.now(), selected: selected.length, ...(deadLinked > 0 ? { deadLeftOut: deadLinked } : {}) }
     keepRecord(d.stats.coordinated, record)
     if (takeover != null) { d.stats.takeovers++; d.log(`round ${round}: taking over (${takeover})`) }
     d.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)

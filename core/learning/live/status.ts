@@ -148,6 +148,8 @@ export interface CoordinatedRecord {
   handedAt?: number
   committedAt?: number
   selected: number
+  /** linked learners left out of the selection, known dead here (gone from the mesh or probed dead: round-plan.ts) */
+  deadLeftOut?: number
   admitted?: number
   lost?: number
   /** learners still awaited when the round cut its stragglers (collector.ts) */
