@@ -39,14 +39,21 @@
  * --round-timeout ms (default learn's) --straggler-factor f (default learn's: 0, off) --step-budget N (0, off: the
  * learners' local steps per round together, step-budget.ts) --max-minutes M (60: then it stops and writes what it saw,
  * `complete: false`) --out name (live-learning) --no-sim (skip fl-sim: its row is the same for the same
- * configuration and seed; `flSim` null). Writes bench/results/<name>.json.
- * Not measured here yet: tabs in the mesh, the relay tree.
+ * configuration and seed; `flSim` null) --tabs T (0: of the P learners, the last T are real Chromium
+ * tabs that press "Join mesh training" in their Learning panel, shard i/P of all the bundled digits
+ * each (the panel's data: not capped at 500 rows), the rest `novacron learn` processes; the task is
+ * then the panel's: --quantize 8 --topk 1 --down-quantize 8, no --drop; the tabs' own figures in
+ * `tabs`, their rounds in the timeline). Writes bench/results/<name>.json.
+ * Not measured here yet: the relay tree.
  */
 import { liveBenchFlSimArgs } from './_fl-sim-flags.ts'
 import os from 'node:os'
+import type { Browser, Page } from 'playwright-core'
+import type { LiveStatus } from '../core/learning/live/index.ts'
+import { launchChromium, openTab } from '../test/_support/chromium.ts'
 import { median, percentile, writeResult } from './_results.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
-import { modelStatus, startLearner, type Learner } from '../test/_support/learners.ts'
+import { modelStatus, startLearner, startLearningBoot, type Learner } from '../test/_support/learners.ts'
 import { cleanup, startCli } from '../test/_support/processes.ts'
 import { waitFor } from '../test/_support/wait.ts'
 import type { ModelStatus } from '../node-runtime/learning/live-peer.ts'
@@ -61,9 +68,12 @@ const flag = (name: string, def: number, o: { min?: number, int?: boolean } = {}
 const P = flag('--peers', 3)
 const R = flag('--rounds', 5)
 const SEED = flag('--seed', 5)
-const QUANTIZE = flag('--quantize', 4, { min: 0 })
-const TOPK = flag('--topk', 0.1, { min: 1e-6, int: false })
-const DOWN = flag('--down-quantize', 2, { min: 0 })
+const TABS = flag('--tabs', 0, { min: 0 })
+// with tabs the task is the Learning panel's (LIVE_TASK_DEFAULTS): 8-bit dense updates, an 8-bit downlink
+const QUANTIZE = flag('--quantize', TABS > 0 ? 8 : 4, { min: 0 })
+const TOPK = flag('--topk', TABS > 0 ? 1 : 0.1, { min: 1e-6, int: false })
+const DOWN = flag('--down-quantize', TABS > 0 ? 8 : 2, { min: 0 })
+if (TABS > 0 && (QUANTIZE !== 8 || TOPK !== 1 || DOWN !== 8)) throw new RangeError('with --tabs the task is the Learning panel\'s: --quantize 8 --topk 1 --down-quantize 8')
 const FEEDBACK = argv.includes('--down-feedback') ? argv[argv.indexOf('--down-feedback') + 1] : 'off'
 if (FEEDBACK !== 'on' && FEEDBACK !== 'off') throw new RangeError('--down-feedback expects on or off')
 const DROP = flag('--drop', 0, { min: 0 })
@@ -77,6 +87,8 @@ const ROUND_TIMEOUT = argv.includes('--round-timeout') ? flag('--round-timeout',
 const OUT = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'live-learning'
 if (!/^[a-z0-9-]+$/.test(OUT)) throw new RangeError('--out expects a name of a-z, 0-9 and -')
 if (DROP >= P) throw new RangeError('--drop must leave at least one learner')
+if (TABS >= P) throw new RangeError('--tabs must leave at least one Node learner')
+if (TABS > 0 && DROP > 0) throw new RangeError('--tabs and --drop together are not measured here')
 if (MIN_UPDATES > P) throw new RangeError('--min-updates cannot exceed --peers')
 const HIDDEN = 32
 const loadSamples: number[] = []
@@ -84,18 +96,33 @@ const loadSamples: number[] = []
 async function live (): Promise<Record<string, unknown> & { finalAccuracy: number, trainRows: number }> {
   const cluster = new LedgerCluster()
   const learners: Learner[] = []
+  let browser: Browser | undefined
   try {
-    const boot = await cluster.startBoot()
-    await cluster.op(boot, 'config.set', { key: 'ledger.maxReplicas', value: 1 })
+    const { url } = await startLearningBoot(cluster)
     const flags = ['--data', 'mnist', '--max-train', '500', '--max-test', '500', '--hidden', String(HIDDEN), '--rounds', String(R), '--min-peers', String(P),
       '--min-updates', String(MIN_UPDATES), '--deadline', String(DEADLINE), '--seed', String(SEED), '--quantize', String(QUANTIZE), '--topk', String(TOPK),
       '--down-quantize', String(DOWN), '--down-feedback', FEEDBACK, ...(ROUND_TIMEOUT != null ? ['--round-timeout', String(ROUND_TIMEOUT)] : []),
       ...(STRAGGLER != null ? ['--straggler-factor', String(STRAGGLER)] : []), ...(STEP_BUDGET > 0 ? ['--step-budget', String(STEP_BUDGET)] : [])]
     // started together (each loads tfjs and its data); kept in shard order
-    const started = await Promise.allSettled(Array.from({ length: P }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
+    const started = await Promise.allSettled(Array.from({ length: P - TABS }, async (_, i) => await startLearner(cluster, `learner${i}`, [...flags, '--shard', `${i}/${P}`])))
     for (const s of started) if (s.status === 'fulfilled') learners.push(s.value)
     const failed = started.find(s => s.status === 'rejected')
     if (failed != null) throw (failed as PromiseRejectedResult).reason
+    // the tabs join through their Learning panel with the same task settings (the panel's quantisation: the flags above)
+    const tabs: Page[] = []
+    if (TABS > 0) browser = await launchChromium()
+    for (let j = 0; j < TABS; j++) {
+      const tab = await openTab(browser as Browser, url, { name: `tab${j}`, timeout: 300_000, width: 1300 })
+      await tab.waitForSelector('[data-testid=learning-join]:not([disabled])')
+      const form = { hidden: String(HIDDEN), seed: String(SEED), deadlineMs: String(DEADLINE), minUpdates: String(MIN_UPDATES), minLearners: String(P), rounds: String(R) }
+      for (const [name, value] of Object.entries(form)) await tab.fill(`[data-testid=learning-live-${name}]`, value)
+      await tab.selectOption('[data-testid=learning-live-data]', 'mnist')
+      await tab.fill('[data-testid=learning-live-shard]', `${P - TABS + j}/${P}`)
+      await tab.click('[data-testid=learning-join]')
+      tabs.push(tab)
+    }
+    const tabStatus = async (): Promise<Array<LiveStatus | undefined>> => await Promise.all(tabs.map(async t => await t.evaluate('globalThis.__novacronLearning?.status()') as LiveStatus | undefined))
+    let tabsNow: Array<LiveStatus | undefined> = []
     const seen = new Map<number, number>()
     const t0 = performance.now()
     const sampler = setInterval(() => { loadSamples.push(Number(os.loadavg()[0].toFixed(2))) }, 5000)
@@ -123,8 +150,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
           alive = learners.slice(0, P - DROP)
           return false
         }
-        return last.every(s => s.round === R && s.held && s.rounds.at(-1)?.localAccuracy != null)
-      }, { timeout: MAX_MINUTES * 60_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}` })
+        if (tabs.length > 0) tabsNow = await tabStatus()
+        return last.every(s => s.round === R && s.held && s.rounds.at(-1)?.localAccuracy != null) && tabsNow.every(s => s != null && s.round === R && s.held)
+      }, { timeout: MAX_MINUTES * 60_000, interval: 200, message: () => `round ${R} on every peer; now ${last.map(s => s.round).join(', ')}${tabs.length > 0 ? `; tabs ${tabsNow.map(s => s?.round ?? 'not joined').join(', ')}` : ''}` })
     } catch (err) {
       // a stalled run still reports what it saw (complete: false), then stops its processes
       if (last.length === 0) throw err
@@ -146,7 +174,9 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
     // last update (its own training beside it; that participant's start, base, training and send),
     // closing, aggregating and evaluating, the ledger commit, peer 0 applying it. The killed
     // learners' records come from their status just before the kill.
-    const everyone = [...last, ...beforeKill.filter(b => !last.some(x => x.peerId === b.peerId))]
+    // the tabs' records too (a round a tab coordinated, a tab the last to send its update)
+    const tabRows = tabsNow.filter((s): s is LiveStatus => s != null)
+    const everyone: LiveStatus[] = [...last, ...beforeKill.filter(b => !last.some(x => x.peerId === b.peerId)), ...tabRows]
     const applied = new Map(last[0].rounds.filter(r => r.appliedAt != null).map(r => [r.round, r.appliedAt as number]))
     const timeline = [...applied.keys()].sort((a, b) => a - b).filter(r => applied.has(r - 1)).map(round => {
       const prev = applied.get(round - 1) as number
@@ -156,7 +186,7 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
         attempts: everyone.flatMap(x => x.stats.coordinated.filter(c => c.round === round).map(c => {
           const waited = everyone.find(y => y.peerId === c.lastUpdateFrom)?.stats.participated?.find(p => p.round === round && p.coordinator === x.peerId)
           return {
-            by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
+            by: x.peerId.slice(-6), takeover: c.takeoverWhy ?? c.takeover, selected: c.selected, deadLeftOut: c.deadLeftOut ?? 0, admitted: c.admitted ?? null, lost: c.lost ?? null, cut: c.cut ?? null, atDeadline: c.atDeadline ?? null,
             baseApplied: d(c.baseAt, prev), turnWait: d(c.beganAt, c.baseAt),
             // the turn's parts: the base's weights fetched (asked whom, in order; who answered), the poll timer's worst lateness, the longest tick
             ...(c.turn != null ? { turn: { held: c.turn.heldBefore ? 0 : d(c.turn.fetch?.doneAt, c.baseAt), fetchBegan: d(c.turn.fetch?.startedAt, c.baseAt), asked: c.turn.fetch?.asked.map(p => `${p.slice(-6)}${dropped.includes(p) ? '(killed)' : ''}`) ?? [], from: c.turn.fetch?.from?.slice(-6) ?? null, lagMax: c.turn.lagMaxMs, tickMax: c.turn.tickMaxMs } } : {}),
@@ -165,7 +195,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
             ...(waited != null ? { lastFromPhases: { start: d(waited.startAt, c.selectedAt), base: d(waited.baseAt, waited.startAt), baseVia: waited.baseVia ?? null, train: d(waited.trainedAt, waited.baseAt), send: d(waited.sentAt, waited.trainedAt) } } : {}),
             // whether the starts carried the base's delta (coordinator.ts START_DELTA_WAIT_MS), and when the base was held here
             startDelta: c.startDelta ?? null, baseHeld: d(c.baseHeldAt, c.selectedAt),
-            close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
+            close: d(c.closedAt, c.lastUpdateAt ?? c.selectedAt), aggregate: d(c.aggregatedAt, c.closedAt),
+            // the commit's added wait: the hand-over (coordinator.ts handOver) still unsettled once the model was evaluated; then the ledger's commit
+            handover: c.handedAt != null && c.aggregatedAt != null ? Math.max(0, Math.round(c.handedAt - c.aggregatedAt)) : null, handedTo: c.handedTo?.slice(-6) ?? null,
+            ledger: d(c.committedAt, c.handedAt ?? c.aggregatedAt), commit: d(c.committedAt, c.aggregatedAt), appliedBy0: d(applied.get(round), c.committedAt)
           }
         }))
       }
@@ -219,6 +252,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       lateStartPingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartPings ?? 0), 0), lateStartsSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateStartsSilent ?? 0), 0), stragglersCutBySurvivors: last.reduce((n, x) => n + (x.stats.stragglersCut ?? 0), 0),
       // selected learners pinged by their coordinator for a late update, and those found silent: not waited for further (late-update.ts)
       lateUpdatePingsBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatePings ?? 0), 0), lateUpdatesSilentBySurvivors: last.reduce((n, x) => n + (x.stats.lateUpdatesSilent ?? 0), 0),
+      // rounds committed after a participant acknowledged holding the new model, and without (coordinator.ts handOver); what peers refused (holds.ts)
+      headsHandedOverBySurvivors: last.reduce((n, x) => n + (x.stats.headsHandedOver ?? 0), 0), headsNotHandedOverBySurvivors: last.reduce((n, x) => n + (x.stats.headsNotHandedOver ?? 0), 0),
+      holdsRefusedBySurvivors: last.reduce((n, x) => n + Object.values(x.stats.holdsRefused ?? {}).reduce((a, b) => a + b, 0), 0),
+      handoverWaitMs: (() => { const w = timeline.flatMap(t => t.attempts.map(a => a.handover).filter((v): v is number => v != null)); return { n: w.length, p50: Math.round(median(w)), p95: Math.round(percentile(w, 95)), max: w.length > 0 ? Math.max(...w) : null } })(),
       updatesAdmitted: last[0].rounds.reduce((n, r) => n + r.participants.length, 0),
       participantsPerRound: participants, dropped, droppedAfterRound: DROP > 0 ? DROP_AT : null,
       ...(killedAt != null ? { lossesAfterKillMs: lossesAfterKill, killedAfterAppliedMs: Math.round(killedAt - (applied.get(DROP_AT) ?? killedAt)) } : {}), coordinatedRounds, timeline,
@@ -227,10 +264,18 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       learnersDialledBySurvivors: last.reduce((n, x) => n + x.stats.learnersDialled, 0), learnersUnreachableBySurvivors: last.reduce((n, x) => n + x.stats.learnersUnreachable, 0),
       bytesPerRound: perRound, bytesPerRoundTotal: total, bytesPerParticipantPerRound: Math.round(total / Math.max(1, meanParticipants)),
       denseFedAvgBytesPerRound: dense, ratioToDense: Number((total / dense).toFixed(4)), modelFetchesOfSurvivors: fetches,
-      finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs)
+      finalAccuracy: Number(finalAccuracy.toFixed(4)), accuracyPerRound: acc, parameters, wallMs: Math.round(wallMs),
+      // each tab: its peer id, the rounds it took part in and coordinated, its updates, bytes, the
+      // last round's held-out accuracy on its own digits, and its training times as a participant
+      tabs: await Promise.all(tabRows.map(async (s, j) => ({
+        peer: s.peerId.slice(-6), backend: await tabs[j].evaluate('globalThis.__novacronLearning?.backend') as string,
+        round: s.round, sameHash: s.hash === last[0].hash, participated: s.rounds.filter(r => r.participants.includes(s.peerId)).length, coordinated: s.rounds.filter(r => r.coordinator === s.peerId).length,
+        updatesSent: s.stats.updatesSent, bytesSent: s.stats.bytesSent, bytesReceived: s.stats.bytesReceived, finalAccuracy: s.rounds.at(-1)?.localAccuracy ?? null,
+        trainMs: (() => { const t = s.stats.participated.filter(p => p.trainedAt != null && p.baseAt != null).map(p => (p.trainedAt as number) - (p.baseAt as number)); return { p50: Math.round(median(t)), max: t.length > 0 ? Math.round(Math.max(...t)) : null } })()
+      })))
     }
   } finally {
-    await cleanup(...learners.map(l => async () => await l.proc.stop()), async () => { await cluster.stop() })
+    await cleanup(async () => { await browser?.close() }, ...learners.map(l => async () => await l.proc.stop()), async () => { await cluster.stop() })
   }
 }
 
@@ -253,7 +298,7 @@ const liveRow = await live()
 const simRow = argv.includes('--no-sim') ? null : await simulated()
 const result = {
   config: {
-    peers: P, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
+    peers: P, tabs: TABS, rounds: R, seed: SEED, model: `mlp 784-${HIDDEN}-10`, data: 'mnist shard i/P, dirichlet:0.5, ≤ 500 train / 500 held-out rows per peer',
     quantizeBits: QUANTIZE, topK: TOPK, downQuantizeBits: DOWN, downFeedback: FEEDBACK, drop: DROP, dropAt: DROP > 0 ? DROP_AT : null, minUpdates: MIN_UPDATES, deadlineMs: DEADLINE,
     roundTimeoutMs: ROUND_TIMEOUT, stragglerFactor: STRAGGLER, stepBudget: STEP_BUDGET, aggregate: 'fedavg', serverStep: 'fedavg (η 1)'
   },

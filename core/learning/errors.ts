@@ -71,3 +71,15 @@ export class WeightsHashMismatchError extends LearningError {
   static override name = 'WeightsHashMismatchError'
   override name = 'WeightsHashMismatchError'
 }
+
+/** Why a peer refused a coordinator's `hold` (core/learning/live/holds.ts); each is counted in `stats.holdsRefused`. */
+export type HoldRefusal = 'another-task' | 'not-learner' | 'stale' | 'not-started' | 'too-often' | 'base-not-held' | 'malformed'
+
+/** A `hold` was refused: `reason` says which rule (tests assert on it), the message the detail. */
+export class HoldRefusedError extends LearningError {
+  static override name = 'HoldRefusedError'
+  override name = 'HoldRefusedError'
+  constructor (readonly reason: HoldRefusal, detail: string) {
+    super(`hold refused (${reason}): ${detail}`)
+  }
+}

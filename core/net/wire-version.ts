@@ -36,6 +36,8 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  * 7: ledger admission rules (core/ledger/admission.ts): a single replica admits joiners two at a
  *    time (1 → 3), and a peer removed more than once waits a cool-off of committed slots before its
  *    join applies — a wire-6 peer would apply those joins at once and reach another replica set.
+ *    Also 7: the learning `hold` carries its round, flags, the whole weights of an exact downlink and the
+ *    FedAdam server state (docs/learning.md, "Hand-over gaps"); a wire-6 peer refuses it as malformed.
  */
 export const WIRE_VERSION = 7
 

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { LATE_PING_MAX_MS, LATE_PING_MS, LATE_REPING_MS, LATE_START_MAX_MS, LATE_START_MS, LateStarts, lateBoundMs, pingTimeoutMs } from '../../core/learning/live/late-start.ts'
 import type { LiveLearning } from '../../core/learning/live/index.ts'
-import { byId, committedRounds, liveTask, MemLearners, readRequest } from './_learners.ts'
+import { byId, committedRounds, diesUnnoticed, holdBack, liveTask, MemLearners, readRequest, startAll, stopAll, untilCommitted } from './_learners.ts'
 import type { MemLedger } from './_mem.ts'
 import { fakePingMesh, flush } from './_pings.ts'
 import { waitFor } from '../_support/wait.ts'
@@ -148,10 +148,9 @@ after(async () => { await learners.stop() })
  * (`drawn()`, which the test kills) and with the 3 others; returns that draw.
  */
 async function takenOver (peers: LiveLearning[], ledger: MemLedger, drawn: () => string | undefined): Promise<readonly string[]> {
-  for (const p of peers) await p.start()
+  await startAll(peers)
   const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
-  await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${committedRounds(ledger).length}` })
-  const r2 = committedRounds(ledger)[1]
+  const r2 = (await untilCommitted(ledger, 2, 'round 2 committed by a takeover long before the round timeout', WAIT))[1]
   assert.equal(drawn(), order[0], 'the first in the draw began round 2')
   assert.equal(r2.coordinator, order[1], 'the next in the draw took over')
   assert.ok(!r2.participants.includes(order[0]))
@@ -169,8 +168,7 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
       if (drawn == null) {
         drawn = from
         // dies: linked still and in every view, its bootstrap still lists it; answers no ping
-        mesh.frozen.add(from)
-        void byId(peers, from).stop()
+        diesUnnoticed(mesh, peers, from)
       }
       return Promise.reject(new Error(`${from} died before its start was delivered`))
     }
@@ -178,7 +176,7 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
     const taker = byId(peers, order[1])
     assert.ok(taker.stats.takeovers >= 1)
     assert.ok(taker.stats.lateStartsSilent >= 1, 'it found the drawn coordinator silent to a ping')
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 
   test('dead mid-round, after its starts went out and an update came, unnoticed by the mesh and its bootstrap: the next in the draw takes over', async () => {
@@ -189,28 +187,19 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
       if (drawn != null || m.type !== 'update' || m.round !== 2) return
       // its round under way, it dies: linked still and in every view, its bootstrap still lists it; answers no ping
       drawn = to
-      mesh.frozen.add(to)
-      void byId(peers, to).stop()
+      diesUnnoticed(mesh, peers, to)
     }
     await takenOver(peers, ledger, () => drawn)
     assert.ok(peers.reduce((n, p) => n + p.stats.lateStartsSilent, 0) >= 1, 'a learner found the coordinator silent once its update was ready')
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 
   test('slow but alive (its starts held back 5 s, pings answered): waited for, no takeover', async () => {
     const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
-    let drawn: string | undefined
-    mesh.delay = (from, _to, request) => {
-      const m = readRequest(request)
-      if (m.type !== 'start' || m.round !== 2) return
-      drawn ??= from
-      if (from !== drawn) return
-      return new Promise(resolve => { setTimeout(resolve, 5000) })
-    }
-    for (const p of peers) await p.start()
-    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed; committed ${committedRounds(ledger).length}` })
-    const r2 = committedRounds(ledger)[1]
-    assert.equal(r2.coordinator, drawn, 'the drawn coordinator committed round 2')
+    const drawn = holdBack(mesh, 'start', 2, 5000)
+    await startAll(peers)
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 committed', WAIT))[1]
+    assert.equal(r2.coordinator, drawn(), 'the drawn coordinator committed round 2')
     assert.equal(r2.participants.length, 4)
     assert.ok(peers.reduce((n, p) => n + p.stats.lateStartPings, 0) >= 1, 'its late start got pinged')
     for (const p of peers) {
@@ -218,6 +207,6 @@ describe('a drawn coordinator whose start is late (in-memory mesh and ledger)', 
       assert.equal(p.stats.lateStartsSilent, 0)
     }
     assert.equal(committedRounds(ledger).filter(r => r.round === 2).length, 1)
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 })

@@ -14,9 +14,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { LATE_UPDATE_MAX_MS, LATE_UPDATE_MIN_MS, LateUpdates, lateUpdateBoundMs, TRACKED_PEERS, UPDATE_TIMES_KEPT, type CollectingRound } from '../../core/learning/live/late-update.ts'
-import { byId, committedRounds, liveTask, MemLearners, readRequest } from './_learners.ts'
+import { byId, diesUnnoticed, holdBack, liveTask, MemLearners, readRequest, startAll, stopAll, untilCommitted } from './_learners.ts'
 import { fakePingMesh, flush } from './_pings.ts'
-import { waitFor } from '../_support/wait.ts'
 
 const stats = (): { lateUpdatePings: number, lateUpdatesSilent: number } => ({ lateUpdatePings: 0, lateUpdatesSilent: 0 })
 
@@ -119,12 +118,10 @@ describe('a selected learner whose update is late (in-memory mesh and ledger)', 
       if (victim != null || m.type !== 'start' || m.round !== 2) return
       victim = to
       // dies: its update never comes, yet it stays linked, in every view, and listed by its bootstrap
-      mesh.frozen.add(to)
-      void byId(peers, to).stop()
+      diesUnnoticed(mesh, peers, to)
     }
-    for (const p of peers) await p.start()
-    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 commits without the dead learner, long before its deadline; committed ${committedRounds(ledger).length}` })
-    const r2 = committedRounds(ledger)[1]
+    await startAll(peers)
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 commits without the dead learner, long before its deadline', WAIT))[1]
     assert.ok(victim != null && victim !== r2.coordinator)
     assert.equal(r2.participants.length, 3)
     assert.ok(!r2.participants.includes(victim))
@@ -134,28 +131,20 @@ describe('a selected learner whose update is late (in-memory mesh and ledger)', 
     assert.ok(coord.stats.lateUpdatePings >= 1)
     assert.equal(coord.stats.lateUpdatesSilent, 1)
     assert.equal(coord.stats.roundsFailed, 0)
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 
   test('slow but alive (its update held back 4 s, pings answered): waited for', async () => {
     const { mesh, ledger, peers } = learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
-    let slow: string | undefined
-    mesh.delay = (from, _to, request) => {
-      const m = readRequest(request)
-      if (m.type !== 'update' || m.round !== 2) return
-      slow ??= from
-      if (from !== slow) return
-      return new Promise(resolve => { setTimeout(resolve, 4000) })
-    }
-    for (const p of peers) await p.start()
-    await waitFor(() => committedRounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed; committed ${committedRounds(ledger).length}` })
-    const r2 = committedRounds(ledger)[1]
-    assert.ok(slow != null)
+    const slow = holdBack(mesh, 'update', 2, 4000)
+    await startAll(peers)
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 committed', WAIT))[1]
+    assert.ok(slow() != null)
     assert.equal(r2.participants.length, 4, 'the slow learner included')
     const coord = byId(peers, r2.coordinator)
     assert.ok(coord.stats.lateUpdatePings >= 1, 'its late update got it pinged')
     assert.equal(coord.stats.lateUpdatesSilent, 0)
     assert.equal(coord.stats.lostParticipants, 0)
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 })

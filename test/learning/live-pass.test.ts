@@ -11,8 +11,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { KIND_PASS, readMessage, readPassEntry } from '../../core/learning/live/index.ts'
 import { Passes } from '../../core/learning/live/turns.ts'
-import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
-import { MemLedger, MemMesh } from './_mem.ts'
+import { byId, committedRounds, handOverFails, liveTask, MemLearners, startAll, stopAll, untilCommitted } from './_learners.ts'
 import { waitFor } from '../_support/wait.ts'
 
 const task = liveTask(12)
@@ -28,9 +27,7 @@ after(async () => { await learners.stop() })
 
 describe('a drawn coordinator that cannot fetch the head (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('passes its turn: the next in the draw runs the round at once, not after the round timeout', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => learners.add(i, mesh, ledger, { task, rounds: ROUNDS, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT }))
+    const { mesh, ledger, peers } = learners.four({ task, rounds: ROUNDS, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
     let passer: string | undefined
     let drawnAs: string[] = []
     const passed = (peer: string): boolean => ledger.entries.some(e => e.kind === KIND_PASS && e.author === peer)
@@ -38,13 +35,13 @@ describe('a drawn coordinator that cannot fetch the head (in-memory mesh and led
     mesh.fails = (from, _to, request) => {
       const m = readMessage(request, LIMITS)
       // the drawn coordinator must fetch the head: no coordinator hands its new model over before its commit (coordinator.ts `handOver`)
-      if (m.type === 'hold') return true
+      if (handOverFails(from, _to, request)) return true
       if (m.type !== 'getModel' && m.type !== 'getDelta') return false
       const s = byId(peers, from).status()
       if (passer == null && s.round >= 1 && s.order[0] === from) { passer = from; drawnAs = s.order }
       return from === passer && !passed(from)
     }
-    for (const p of peers) await p.start()
+    await startAll(peers)
     await waitFor(() => {
       const e = ledger.entries.find(x => x.kind === KIND_PASS && x.applied)
       return e != null && committedRounds(ledger).length >= readPassEntry(e.data).round
@@ -57,9 +54,9 @@ describe('a drawn coordinator that cannot fetch the head (in-memory mesh and led
     assert.equal(r.coordinator, drawnAs[1], 'the next in the draw ran the round')
     assert.equal(byId(peers, passer as string).stats.passes, 1)
     assert.equal(byId(peers, r.coordinator).stats.takeovers, 1)
-    await waitFor(() => committedRounds(ledger).length >= Math.min(ROUNDS, p.round + 1), { timeout: WAIT, message: 'the round after' })
-    if (p.round < ROUNDS) assert.ok(committedRounds(ledger)[p.round].participants.includes(passer as string), 'the passer takes part in the round after')
-    for (const x of peers) await x.stop()
+    const later = await untilCommitted(ledger, Math.min(ROUNDS, p.round + 1), 'the round after', WAIT)
+    if (p.round < ROUNDS) assert.ok(later[p.round].participants.includes(passer as string), 'the passer takes part in the round after')
+    await stopAll(peers)
   })
 })
 

@@ -14,10 +14,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { type LiveLearning, readMessage } from '../../core/learning/live/index.ts'
+import { readMessage } from '../../core/learning/live/index.ts'
 import { DeathProbes, FORGET_MS, PROBE_AGAIN_MS } from '../../core/learning/live/probes.ts'
-import { byId, committedRounds, liveTask, MemLearners } from './_learners.ts'
-import { MemLedger, MemMesh, PEERS } from './_mem.ts'
+import { byId, diesUnnoticed, liveTask, MemLearners, startAll, stopAll, untilCommitted } from './_learners.ts'
+import { PEERS } from './_mem.ts'
 import { waitFor } from '../_support/wait.ts'
 
 const task = liveTask(8)
@@ -29,30 +29,22 @@ let learners: MemLearners
 before(async () => { learners = await MemLearners.load(11) })
 after(async () => { await learners.stop() })
 
-function peer (i: number, mesh: MemMesh, ledger: MemLedger, rounds: number): LiveLearning {
-  return learners.add(i, mesh, ledger, { task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
-}
-
-const rounds = committedRounds
+/** the 4 learners over a fresh mesh and ledger, 2 rounds */
+const four = (): ReturnType<MemLearners['four']> => learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
 
 describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('a selected learner that dies after accepting `start` is given up on once its probe fails', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    const { mesh, ledger, peers } = four()
     let victim: string | undefined
     mesh.answered = (_from, to, request) => {
       const m = readMessage(request, LIMITS)
       if (victim != null || m.type !== 'start' || m.round !== 2) return
       victim = to
       // dies: its update never comes, yet it stays linked and in every view; its bootstrap link closed
-      mesh.frozen.add(to)
-      mesh.unlistedPeers.add(to)
-      void byId(peers, to).stop()
+      diesUnnoticed(mesh, peers, to, { unlisted: true })
     }
-    for (const p of peers) await p.start()
-    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 commits without the dead learner, long before its deadline; committed ${rounds(ledger).length}` })
-    const r2 = rounds(ledger)[1]
+    await startAll(peers)
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 commits without the dead learner, long before its deadline', WAIT))[1]
     assert.ok(victim != null && victim !== r2.coordinator)
     assert.equal(r2.participants.length, 3)
     assert.ok(!r2.participants.includes(victim))
@@ -60,58 +52,48 @@ describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { ti
     assert.equal(coord.stats.lostParticipants, 1)
     assert.deepEqual(coord.stats.losses.map(l => [l.round, l.peer, l.by]), [[2, victim, 'probe']])
     assert.equal(coord.stats.roundsFailed, 0)
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 
   test('an unlisted learner that answers its probe is waited for', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
+    const { mesh, ledger, peers } = four()
     mesh.unlistedPeers.add(PEERS[1])
-    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
-    for (const p of peers) await p.start()
-    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `2 rounds; committed ${rounds(ledger).length}` })
-    for (const r of rounds(ledger).slice(0, 2)) assert.equal(r.participants.length, 4, `round ${r.round}: the unlisted (but live) learner too`)
+    await startAll(peers)
+    for (const r of (await untilCommitted(ledger, 2, '2 rounds', WAIT)).slice(0, 2)) assert.equal(r.participants.length, 4, `round ${r.round}: the unlisted (but live) learner too`)
     for (const p of peers) {
       assert.equal(p.stats.lostParticipants, 0)
       assert.equal(p.stats.takeovers, 0)
     }
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 
   test('a drawn coordinator that dies after starting its round is passed over once its probe fails', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
+    const { mesh, ledger, peers } = four()
     let drawn: string | undefined
     mesh.answered = (from, _to, request) => {
       const m = readMessage(request, LIMITS)
       if (drawn != null || m.type !== 'start' || m.round !== 2) return
       drawn = from
-      mesh.frozen.add(from)
-      mesh.unlistedPeers.add(from)
-      void byId(peers, from).stop()
+      diesUnnoticed(mesh, peers, from, { unlisted: true })
     }
-    for (const p of peers) await p.start()
+    await startAll(peers)
     const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
-    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover long before the round timeout; committed ${rounds(ledger).length}` })
-    const r2 = rounds(ledger)[1]
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 committed by a takeover long before the round timeout', WAIT))[1]
     assert.equal(drawn, order[0], 'the first in the draw started round 2')
     assert.notEqual(r2.coordinator, drawn)
     assert.ok(!r2.participants.includes(drawn as string))
     assert.equal(r2.coordinator, order.find(p => p !== drawn), 'the next in the draw took over')
     assert.ok(byId(peers, r2.coordinator).stats.takeovers >= 1)
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 })
 
 describe('a takeover of the same round (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('a learner training for a coordinator that died takes the takeover\'s `start` instead of refusing it as busy', async () => {
-    const mesh = new MemMesh()
+    const { mesh, ledger, peers } = four()
     // the update call to the dead coordinator hangs far longer than the test: without the
     // takeover's start being taken, the learner stays busy through the takeover's round
     mesh.stallMs = 300_000
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2, 3].map(i => peer(i, mesh, ledger, 2))
     let drawn: string | undefined
     let learner: string | undefined
     mesh.answered = (from, to, request) => {
@@ -121,20 +103,17 @@ describe('a takeover of the same round (in-memory mesh and ledger)', { timeout: 
       if (to === byId(peers, from).status().order[1]) return
       drawn = from
       learner = to
-      mesh.frozen.add(from)
-      mesh.unlistedPeers.add(from)
-      void byId(peers, from).stop()
+      diesUnnoticed(mesh, peers, from, { unlisted: true })
     }
-    for (const p of peers) await p.start()
-    await waitFor(() => rounds(ledger).length >= 2, { timeout: WAIT, message: () => `round 2 committed by a takeover; committed ${rounds(ledger).length}` })
-    const r2 = rounds(ledger)[1]
+    await startAll(peers)
+    const r2 = (await untilCommitted(ledger, 2, 'round 2 committed by a takeover', WAIT))[1]
     assert.ok(drawn != null && learner != null)
     assert.notEqual(r2.coordinator, drawn)
     assert.ok(r2.participants.includes(learner), `the learner started by the dead coordinator took part in the takeover's round: ${r2.participants.map(p => p.slice(-6)).join(' ')}`)
     assert.equal(r2.participants.length, 3, 'every live learner')
     assert.equal(byId(peers, learner).stats.startsJoined, 1, 'it took the takeover\'s start for the round it was training')
     assert.equal(byId(peers, learner).stats.updatesSent, 2, 'one training per round: the takeover got the same update')
-    for (const p of peers) await p.stop()
+    await stopAll(peers)
   })
 })
 

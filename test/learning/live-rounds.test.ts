@@ -269,7 +269,10 @@ describe('codecs', () => {
     { type: 'refuse', reason: 'busy' },
     { type: 'getDelta', hash: h },
     { type: 'delta', hash: h, base: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) },
-    { type: 'hold', task: 'a1b2c3d4e5f60718', hash: h, from: h.slice().reverse(), body: Uint8Array.from([4, 5, 6]) }
+    { type: 'hold', task: 'a1b2c3d4e5f60718', round: 3, hash: h, base: h.slice().reverse(), model: { kind: 'delta', body: Uint8Array.from([4, 5, 6]) } },
+    { type: 'hold', task: 'a1b2c3d4e5f60718', round: 4, hash: h, base: h, model: { kind: 'whole', lz4: true, bytes: Uint8Array.from([1, 2]) }, state: { hash: h.slice().reverse(), lz4: false, bytes: Uint8Array.from([3, 4, 5, 6]) } },
+    { type: 'hold', task: 'a1b2c3d4e5f60718', round: 5, hash: h, base: h, model: { kind: 'whole', lz4: false, bytes: Uint8Array.from([1, 2]) } },
+    { type: 'hold', task: 'a1b2c3d4e5f60718', round: 6, hash: h, base: h, model: { kind: 'delta', body: Uint8Array.from([7]) }, state: { hash: h, lz4: true, bytes: Uint8Array.from([8]) } }
   ]
 
   test('every message round-trips', () => {
@@ -301,6 +304,18 @@ describe('codecs', () => {
     // the body at the limit itself is read
     const at = readMessage(writeMessage({ type: 'start', task: 't', round: 1, base: h, deadlineMs: 1, delta: { from: h, body: new Uint8Array(limits.maxUpdateBytes) } }), limits)
     assert.equal(at.type === 'start' ? at.delta?.body.length : -1, limits.maxUpdateBytes)
+  })
+
+  test('a hold: unknown flags, an LZ4 flag without its bytes, weights or a state over the model limit are LiveDecodeErrors', () => {
+    const hold = writeMessage({ type: 'hold', task: 't', round: 2, hash: h, base: h, model: { kind: 'delta', body: Uint8Array.from([1]) } })
+    // the flags are the varint before the body's length (1) and the body (1)
+    const withFlags = (f: number): Uint8Array => Uint8Array.from([...hold.subarray(0, -3), f, ...hold.subarray(-2)])
+    for (const f of [16, 2, 8]) assert.throws(() => readMessage(withFlags(f), limits), { name: 'LiveDecodeError', message: new RegExp(`unknown hold flags ${f}`) })
+    assert.throws(() => readMessage(withFlags(4), limits), { name: 'LiveDecodeError', message: /truncated hash/ })
+    const over = writeMessage({ type: 'hold', task: 't', round: 2, hash: h, base: h, model: { kind: 'whole', lz4: false, bytes: new Uint8Array(limits.maxModelBytes + 1) } })
+    assert.throws(() => readMessage(over, limits), { name: 'LiveDecodeError', message: /hold weights of 4097 bytes is over the limit of 4096/ })
+    const bigState = writeMessage({ type: 'hold', task: 't', round: 2, hash: h, base: h, model: { kind: 'delta', body: Uint8Array.from([1]) }, state: { hash: h, lz4: false, bytes: new Uint8Array(limits.maxModelBytes + 1) } })
+    assert.throws(() => readMessage(bigState, limits), { name: 'LiveDecodeError', message: /hold state of 4097 bytes/ })
   })
 
   test('model.round entries: strict reader, validator checks the author is the coordinator', () => {

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createRng } from '../../core/learning/index.ts'
 import { liveSelect, Measurements, roundTimes, type SelectionCandidate } from '../../core/learning/live/select.ts'
+import { selectRound } from '../../core/learning/live/round-plan.ts'
+import { liveTask } from './_learners.ts'
 
 const opts = { epochs: 1, updateBytes: 100_000 }
 
@@ -61,4 +63,17 @@ test('the coordinator\'s measurements: reported training rate and link throughpu
   m.own('me', 2000, 1000)
   assert.equal(m.get('me').computeRate, 500)
   assert.deepEqual(Object.keys(m.all()).sort(), ['me', 'p', 'unstarted'])
+})
+
+test('a round leaves out the linked learners this coordinator knows dead (gone or probed dead): no start hangs on them', () => {
+  const links = ['a', 'b', 'c', 'd'].map((p, i) => ({ peerId: p, rttMs: 10 + i, limited: false }))
+  const facts = { self: 'me', learners: ['me', 'a', 'b', 'c', 'd', 'e'], links, size: 100, samples: () => 10, measured: () => ({}) }
+  const all = selectRound(liveTask(1), 3, 'h', facts)
+  assert.deepEqual(all.selected.map(s => s.peer), ['me', 'a', 'b', 'c', 'd'])
+  const some = selectRound(liveTask(1), 3, 'h', { ...facts, dead: p => p === 'b' || p === 'd' })
+  assert.deepEqual(some.selected.map(s => s.peer), ['me', 'a', 'c'], 'every live linked learner, in RTT order')
+  assert.equal(some.maxInclusion, 3 / 6, 'the sampling rate counts only those taking part')
+  // under TCS-FEEL the dead are not even candidates
+  const drawn = selectRound(liveTask(1, { perRound: 2 }), 3, 'h', { ...facts, dead: p => p === 'b' })
+  assert.deepEqual(drawn.draw?.candidates.map(c => c.peer).sort(), ['a', 'c', 'd', 'me'])
 })

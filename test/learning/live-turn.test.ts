@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { readMessage } from '../../core/learning/live/index.ts'
-import { byId, committedRounds, liveTask, MemLearners, handOverFails } from './_learners.ts'
-import { MemLedger, MemMesh } from './_mem.ts'
+import { byId, committedRounds, handOverFails, liveTask, MemLearners, startAll, stopAll, untilCommitted } from './_learners.ts'
 import { waitFor } from '../_support/wait.ts'
 
 const task = liveTask(21)
@@ -25,9 +24,7 @@ after(async () => { await learners.stop() })
 
 describe('a drawn coordinator whose base is slow to fetch (in-memory mesh and ledger)', { timeout: 300_000 }, () => {
   test('sends its starts before it holds the base, and commits once the base arrives', async () => {
-    const mesh = new MemMesh()
-    const ledger = new MemLedger()
-    const peers = [0, 1, 2].map(i => learners.add(i, mesh, ledger, { task, rounds: ROUNDS, minLearners: 3, pollMs: 20, roundTimeoutMs: 900_000 }))
+    const { mesh, ledger, peers } = learners.group(3, { task, rounds: ROUNDS, minLearners: 3, pollMs: 20, roundTimeoutMs: 900_000 })
     // the drawn coordinator must fetch its base: no coordinator hands its new model over before its commit (coordinator.ts `handOver`)
     mesh.fails = handOverFails
     let held: { peer: string, round: number } | undefined
@@ -50,7 +47,7 @@ describe('a drawn coordinator whose base is slow to fetch (in-memory mesh and le
       heldWhenStarted ??= byId(peers, from).status().held
       started.add(to)
     }
-    for (const p of peers) await p.start()
+    await startAll(peers)
     await waitFor(() => held != null && started.size >= 2, {
       timeout: WAIT, message: () => `the held-back coordinator's starts answered while its fetch waits; held ${JSON.stringify(held)}, started ${started.size}, committed ${committedRounds(ledger).length}`
     })
@@ -58,12 +55,11 @@ describe('a drawn coordinator whose base is slow to fetch (in-memory mesh and le
     assert.equal(heldWhenStarted, false, 'the starts went out before the coordinator held its base')
     assert.equal(committedRounds(ledger).length, h.round - 1, 'the round is not committed without the base')
     release()
-    await waitFor(() => committedRounds(ledger).length >= h.round, { timeout: WAIT, message: 'the round committed once the base arrived' })
-    const r = committedRounds(ledger)[h.round - 1]
+    const r = (await untilCommitted(ledger, h.round, 'the round committed once the base arrived', WAIT))[h.round - 1]
     assert.equal(r.coordinator, h.peer)
     assert.equal(r.participants.length, 3, 'every learner took part, the coordinator too')
     const rec = byId(peers, h.peer).stats.coordinated.find(c => c.round === h.round)
     assert.ok(rec?.baseHeldAt != null && rec.baseHeldAt > rec.selectedAt, `the base was held after selecting: ${JSON.stringify(rec)}`)
-    for (const x of peers) await x.stop()
+    await stopAll(peers)
   })
 })

@@ -21,11 +21,16 @@
  *   delta    := varUint(10) • bytes32(hash) • bytes32(base) • varUint8Array(body)
  *               (the quantised step from the model `base` to the model `hash` of a task with a
  *                quantised downlink: the engine's update encoding, delta.ts; body ≤ maxUpdateBytes)
- *   hold     := varUint(11) • varString(task) • bytes32(hash) • bytes32(from) • varUint8Array(body)
- *               (wire 6: a coordinator hands the delta from the model `from` to the model `hash` it is
- *                about to commit to a participant before it submits the commit, so that the new head
- *                does not live only in a process that may die; answered `ok` once rebuilt and held,
- *                else `refuse`; body ≤ maxUpdateBytes, as a `delta` body)
+ *   hold     := varUint(11) • varString(task) • varUint(round) • bytes32(hash) • bytes32(base) • varUint(flags) • varUint8Array(model)
+ *               • [bytes32(state) • varUint8Array(stateBytes)]
+ *               (wire 7: a coordinator hands the model `hash` of `round` it is about to commit to a participant
+ *                before it submits the commit, so that the new head does not live only in a process that
+ *                may die; answered `ok` once held (and its server state), else `refuse` (holds.ts).
+ *                flags bit0 clear: `model` is the quantised delta from the round's base `base` (≤ maxUpdateBytes,
+ *                as a `delta` body); bit0 set: the whole weights as weights.ts writes them (≤ maxModelBytes,
+ *                an exact downlink), bit1 = an LZ4 frame of them. bit2: the FedAdam server state m ‖ s
+ *                (`state` its SHA-256, the bytes ≤ maxModelBytes) follows, bit3 = an LZ4 frame of it.
+ *                Wire 6's hold had no round, no flags and no state)
  *
  * Every length is bounded by `Limits` before anything is allocated (task ≤ 64 chars, peer ids ≤ 128,
  * n ≤ 32, bodies ≤ maxUpdateBytes, weights ≤ maxModelBytes), trailing bytes are an error, and every
@@ -51,10 +56,16 @@ export type LiveMessage =
   | { type: 'refuse', reason: string }
   | { type: 'getDelta', hash: Uint8Array }
   | { type: 'delta', hash: Uint8Array, base: Uint8Array, body: Uint8Array }
-  | { type: 'hold', task: string, hash: Uint8Array, from: Uint8Array, body: Uint8Array }
+  | { type: 'hold', task: string, round: number, hash: Uint8Array, base: Uint8Array, model: HeldModel, state?: HeldState }
 
 /** The quantised step from the model `from` to a `start`'s base (delta.ts), carried with the `start`. */
 export interface StartDelta { from: Uint8Array, body: Uint8Array }
+
+/** What a `hold` carries of the model: its quantised delta from the round's base, or the whole weights (an exact downlink). */
+export type HeldModel = { kind: 'delta', body: Uint8Array } | { kind: 'whole', lz4: boolean, bytes: Uint8Array }
+
+/** A FedAdam server state (m ‖ s, weights.ts's format, optionally LZ4-framed) handed over with the model, named by its SHA-256. */
+export interface HeldState { hash: Uint8Array, lz4: boolean, bytes: Uint8Array }
 
 /** One admitted update of a committed round, with its learner's signature (signing.ts). */
 export interface RoundUpdate { peer: string, body: Uint8Array, sig: Uint8Array }
@@ -92,7 +103,14 @@ export function writeMessage (m: LiveMessage): Uint8Array {
       case 'refuse': encoding.writeVarString(e, m.reason.slice(0, MAX_REASON_CHARS)); break
       case 'getDelta': hash32(e, m.hash); break
       case 'delta': hash32(e, m.hash); hash32(e, m.base); encoding.writeVarUint8Array(e, m.body); break
-      case 'hold': encoding.writeVarString(e, m.task); hash32(e, m.hash); hash32(e, m.from); encoding.writeVarUint8Array(e, m.body); break
+      case 'hold': {
+        encoding.writeVarString(e, m.task); encoding.writeVarUint(e, m.round); hash32(e, m.hash); hash32(e, m.base)
+        const model = m.model
+        encoding.writeVarUint(e, (model.kind === 'whole' ? (model.lz4 ? 3 : 1) : 0) | (m.state != null ? (m.state.lz4 ? 12 : 4) : 0))
+        encoding.writeVarUint8Array(e, model.kind === 'whole' ? model.bytes : model.body)
+        if (m.state != null) { hash32(e, m.state.hash); encoding.writeVarUint8Array(e, m.state.bytes) }
+        break
+      }
     }
   })
 }
@@ -142,6 +160,18 @@ function readRound (d: decoding.Decoder): number {
   return r
 }
 
+function readHold (d: decoding.Decoder, limits: Limits): LiveMessage {
+  const head = { type: 'hold' as const, task: readString(d, MAX_TASK_CHARS, 'task'), round: readRound(d), hash: readHash(d), base: readHash(d) }
+  const flags = decoding.readVarUint(d)
+  // bit1 (LZ4 weights) only with bit0 (whole weights), bit3 (LZ4 state) only with bit2 (a state)
+  if (flags > 15 || ((flags & 2) !== 0 && (flags & 1) === 0) || ((flags & 8) !== 0 && (flags & 4) === 0)) fail(`unknown hold flags ${flags}`)
+  const model: HeldModel = (flags & 1) !== 0
+    ? { kind: 'whole', lz4: (flags & 2) !== 0, bytes: readBytes(d, limits.maxModelBytes, 'hold weights') }
+    : { kind: 'delta', body: readBytes(d, limits.maxUpdateBytes, 'hold delta') }
+  if ((flags & 4) === 0) return { ...head, model }
+  return { ...head, model, state: { hash: readHash(d), lz4: (flags & 8) !== 0, bytes: readBytes(d, limits.maxModelBytes, 'hold state') } }
+}
+
 /** Decodes one message; anything malformed is a `LiveDecodeError`. */
 export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
   const d = decoding.createDecoder(bytes)
@@ -180,7 +210,7 @@ export function readMessage (bytes: Uint8Array, limits: Limits): LiveMessage {
       case MSG.refuse: m = { type: 'refuse', reason: readString(d, MAX_REASON_CHARS, 'reason') }; break
       case MSG.getDelta: m = { type: 'getDelta', hash: readHash(d) }; break
       case MSG.delta: m = { type: 'delta', hash: readHash(d), base: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'delta') }; break
-      case MSG.hold: m = { type: 'hold', task: readString(d, MAX_TASK_CHARS, 'task'), hash: readHash(d), from: readHash(d), body: readBytes(d, limits.maxUpdateBytes, 'hold delta') }; break
+      case MSG.hold: m = readHold(d, limits); break
       default: fail(`unknown message type ${type}`)
     }
   } catch (err) {

@@ -11,7 +11,8 @@
 import { errorText } from '../errors.ts'
 import { aggregateRound, type RoundRule } from './aggregate-round.ts'
 import { headCarry, PendingCarry } from './carry.ts'
-import type { LiveMessage } from './codec.ts'
+import type { Compressor } from '../codec.ts'
+import type { HeldModel, LiveMessage } from './codec.ts'
 import { RoundCollector } from './collector.ts'
 import type { DrawState } from './draw-state.ts'
 import { KIND_ROUND, writeRoundEntry, type RoundEntry } from './entries.ts'
@@ -29,7 +30,7 @@ import type { Measurements } from './select.ts'
 import { signUpdate } from './signing.ts'
 import { keepRecord, type CommittedRound, type CoordinatedRecord, type LiveStats } from './status.ts'
 import type { LiveTaskConfig } from './task.ts'
-import { bytesToHex, hexToBytes32, weightsHash } from './weights.ts'
+import { bytesToHex, hexToBytes32, weightsHash, weightsToBytes } from './weights.ts'
 
 /** a round that closed short of `minUpdates`, or whose commit failed, is retried after this long */
 export const RETRY_MS = 1000
@@ -60,6 +61,27 @@ export function handoverWaitMs (rttMs: number): number {
 }
 
 type StartMessage = Extract<LiveMessage, { type: 'start' }>
+
+/** What a coordinator hands over before its commit (handOver): the new model (by delta when it has one) and its server state. */
+export interface HandOver {
+  round: number
+  hash: string
+  baseHash: string
+  delta: Uint8Array | null | undefined
+  weights: Float32Array
+  state: { hash: string, values: Float32Array } | null
+}
+
+/** The `hold` of a hand-over: the delta when there is one, else the whole weights; the server state whole; each LZ4-framed when that is smaller. */
+export function holdMessage (task: string, h: HandOver, compressor: Compressor | undefined): Extract<LiveMessage, { type: 'hold' }> {
+  const pack = (w: Float32Array): { lz4: boolean, bytes: Uint8Array } => {
+    const raw = weightsToBytes(w)
+    const z = compressor?.compress(raw)
+    return z != null && z.length < raw.length ? { lz4: true, bytes: z } : { lz4: false, bytes: raw }
+  }
+  const model: HeldModel = h.delta != null ? { kind: 'delta', body: h.delta } : { kind: 'whole', ...pack(h.weights) }
+  return { type: 'hold', task, round: h.round, hash: hexToBytes32(h.hash), base: hexToBytes32(h.baseHash), model, ...(h.state != null ? { state: { hash: hexToBytes32(h.state.hash), ...pack(h.state.values) } } : {}) }
+}
 
 export interface CoordinatorDeps {
   task: string
@@ -140,10 +162,13 @@ export class RoundCoordinator {
     // the round may have committed elsewhere meanwhile
     if (!d.running() || d.head().round + 1 !== round || d.head().hash !== baseHash) return
     const draw = bytesToHex(proveDraw(d.c.identity.vrfSecret, d.task, round, seed))
+    d.observeMesh()
+    const dead = (p: string): boolean => d.liveness.gone(p) || d.probes.dead(p)
     const { selected, maxInclusion, draw: tcs } = selectRound(d.cfg, round, baseHash, {
       self: d.c.mesh.peerId, learners: d.learners(), links: d.c.mesh.links(), size: d.c.trainer.size,
-      samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p)
+      samples: p => d.draw.joins.get(p)?.samples, measured: p => d.measured.get(p), dead
     })
+    const deadLinked = d.c.mesh.links().filter(l => !l.limited && dead(l.peerId) && d.learners().includes(l.peerId)).length
     if (tcs != null) this.lastSelection = tcs
     const openedAt = d.now()
     const factor = d.init.stragglerFactor ?? 0
@@ -151,7 +176,7 @@ export class RoundCoordinator {
     const collector = new RoundCollector(round, baseHash, selected.map(s => s.peer), openedAt + d.cfg.deadlineMs, { size: d.c.trainer.size, rule: d.rule, compressor: d.c.compressor, ...(straggler != null ? { straggler } : {}) })
     this.active = collector
     d.stats.roundsCoordinated++
-    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, turn, selectedAt: d.now(), selected: selected.length }
+    const record: CoordinatedRecord = { round, takeover: takeover != null, ...(takeover != null ? { takeoverWhy: takeover } : {}), baseAt, beganAt, turn, selectedAt: d.now(), selected: selected.length, ...(deadLinked > 0 ? { deadLeftOut: deadLinked } : {}) }
     keepRecord(d.stats.coordinated, record)
     if (takeover != null) { d.stats.takeovers++; d.log(`round ${round}: taking over (${takeover})`) }
     d.log(`round ${round}: coordinating, selected ${selected.map(s => `${s.peer.slice(-6)}(${s.rttMs === Number.MAX_SAFE_INTEGER ? '?' : s.rttMs}ms)`).join(' ')}`)
@@ -201,10 +226,11 @@ export class RoundCoordinator {
     if (out.delta != null) d.store.keepDelta(hash, baseHash, out.delta)
     d.store.keepRound(round, baseHash, collector.bodies())
     // the new model goes to a participant before the commit, while this peer evaluates it (handOver)
-    const handed = this.handOver(round, hash, baseHash, out.delta, collector.bodies().map(b => b.peer))
+    const handed = this.handOver({ round, hash, baseHash, delta: out.delta, weights: next, state: out.state != null && stateHash != null ? { hash: stateHash, values: out.state } : null }, collector.bodies().map(b => b.peer))
     const metrics = await d.withTrainer(async t => { t.setWeights(next); return await t.evaluate(d.init.test) })
     record.aggregatedAt = d.now()
     const holder = await handed
+    record.handedAt = d.now()
     if (holder != null) { d.stats.headsHandedOver++; record.handedTo = holder } else { d.stats.headsNotHandedOver++; d.log(`round ${round}: no participant acknowledged holding the new model ${hash.slice(0, 12)}; committing anyway (it lives only here until fetched)`) }
     const entry: RoundEntry = {
       task: d.task, round, coordinator: d.c.mesh.peerId, participants: collector.bodies().map(b => b.peer),
@@ -222,31 +248,37 @@ export class RoundCoordinator {
   }
 
   /**
-   * Hands the model about to be committed (its delta from the base) to up to HANDOVER_PEERS
-   * participants, those with the lowest measured RTT first, and resolves with the first that
-   * acknowledged holding it (serve.ts `hold`), or null: none did within
-   * `handoverWaitMs(rtt)` of the slowest asked, or there is no delta (a dense downlink) or no other
+   * Hands the model about to be committed — its delta from the base with a quantised downlink, else
+   * the whole weights (LZ4-framed when smaller) — and its FedAdam server state (whole: the next
+   * round starts from it exactly, below) to up to HANDOVER_PEERS participants, those with the
+   * lowest measured RTT first, and resolves with the first that acknowledged holding both (holds.ts),
+   * or null: none did within `handoverWaitMs(rtt)` of the slowest asked, or there is no other
    * participant. The round's commit waits for it: a coordinator killed right after committing
-   * held the only copy of the new head, no peer could fetch it, and every later coordinator
-   * passed its turn — the task stalled for good (docs/learning.md, "A head no peer holds"). No
-   * acknowledgement does not stop the commit (progress before durability): counted
+   * held the only copy of the new head (and of the state), no peer could fetch it, and every later
+   * coordinator passed its turn — the task stalled for good (docs/learning.md, "A head no peer
+   * holds"). No acknowledgement does not stop the commit (progress before durability): counted
    * (`stats.headsNotHandedOver`).
+   *
+   * The server state goes whole, not approximated nor reset: the committed round names it by hash,
+   * the next round's step m' = β1·m + (1−β1)·Δ, s' = β2·s + (1−β2)·Δ² starts from exactly it, and a
+   * verifier recomputes the next round from it; a new coordinator starting from zeros (or from an
+   * older state) would commit rounds that differ from what the dead one's successor would have
+   * committed and that no verifier holding the committed state recomputes.
    */
-  private async handOver (round: number, hash: string, baseHash: string, delta: Uint8Array | null | undefined, participants: readonly string[]): Promise<string | null> {
+  private async handOver (model: HandOver, participants: readonly string[]): Promise<string | null> {
     const { d } = this
-    if (delta == null) return null
     const self = d.c.mesh.peerId
     const rtt = new Map(d.c.mesh.links().filter(l => !l.limited).map(l => [l.peerId, l.rttMs]))
     const to = participants.filter(p => p !== self && rtt.has(p)).sort((a, b) => (rtt.get(a) as number) - (rtt.get(b) as number)).slice(0, HANDOVER_PEERS)
     if (to.length === 0) return null
-    const m: LiveMessage = { type: 'hold', task: d.task, hash: hexToBytes32(hash), from: hexToBytes32(baseHash), body: delta }
+    const m = holdMessage(d.task, model, d.c.compressor)
     const waitMs = handoverWaitMs(Math.max(...to.map(p => rtt.get(p) as number)))
     let timer: ReturnType<typeof setTimeout> | undefined
     const acked = new Promise<string | null>(resolve => {
       let failed = 0
       for (const p of to) {
         d.rpc.call(p, m, 1024).then(a => { if (a.type === 'ok') resolve(p); else if (++failed === to.length) resolve(null) },
-          err => { d.log(`round ${round}: hand-over to ${p}: ${errorText(err)}`); if (++failed === to.length) resolve(null) })
+          err => { d.log(`round ${model.round}: hand-over to ${p}: ${errorText(err)}`); if (++failed === to.length) resolve(null) })
       }
       timer = setTimeout(() => { resolve(null) }, waitMs)
     })

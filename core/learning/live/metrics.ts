@@ -27,6 +27,9 @@ export function registerLiveLearningMetrics (registry: MetricsRegistry, learning
     g.set({ reason: 'weights-hash' }, s.stats.refusedWeights)
     g.set({ reason: 'bad-draw' }, s.stats.badDraws)
   }, ['reason'])
+  gauge('novacron_learning_holds_refused', 'Coordinators\' hand-overs (hold) this peer refused, by reason (holds.ts)', (g, s) => {
+    for (const [reason, n] of Object.entries(s.stats.holdsRefused)) g.set({ reason }, n)
+  }, ['reason'])
   gauge('novacron_learning_bytes', 'Live-learning bytes on the wire since start', (g, s) => {
     g.set({ direction: 'sent' }, s.stats.bytesSent)
     g.set({ direction: 'received' }, s.stats.bytesReceived)

@@ -32,13 +32,24 @@ export const FETCH_DIAL_MS = 1000
 export async function fetchWeights (rpc: LiveRpc, peer: string, hash: string, o: { size: number, maxModelBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Promise<Float32Array> {
   const m = await rpc.call(peer, { type: 'getModel', hash: hexToBytes32(hash) }, o.maxModelBytes + 128, FETCH_DIAL_MS)
   if (m.type !== 'model') throw new LiveRoundError(`unexpected ${m.type} answer`)
-  let raw = m.bytes
-  if (m.lz4) {
+  if (bytesToHex(m.hash) !== hash) { o.stats.refusedWeights++; throw new WeightsHashMismatchError(`${peer} answered other weights than ${hash.slice(0, 12)}`) }
+  return unpackWeights(hash, m.lz4, m.bytes, peer, o)
+}
+
+/**
+ * Weights sent as weights.ts writes them, LZ4-framed when `lz4` (decompressed to at most
+ * `maxModelBytes`), that must hash to `hash`: a `model` answer, or the whole model a coordinator
+ * hands over (`hold`, holds.ts). Anything else throws: a `WeightsHashMismatchError` (counted as
+ * `refusedWeights`) or a `LiveRoundError` / `RangeError` for bytes that are not `size` weights.
+ */
+export function unpackWeights (hash: string, lz4: boolean, bytes: Uint8Array, peer: string, o: { size: number, maxModelBytes: number, compressor?: Compressor | undefined, stats: LiveStats }): Float32Array {
+  let raw = bytes
+  if (lz4) {
     if (o.compressor == null) throw new LiveRoundError('LZ4 weights but no decompressor')
-    raw = o.compressor.decompress(m.bytes, o.maxModelBytes)
+    raw = o.compressor.decompress(bytes, o.maxModelBytes)
   }
   const w = weightsFromBytes(raw, o.size)
-  if (weightsHash(w) !== hash || bytesToHex(m.hash) !== hash) {
+  if (weightsHash(w) !== hash) {
     o.stats.refusedWeights++
     throw new WeightsHashMismatchError(`weights from ${peer} do not hash to ${hash.slice(0, 12)}`)
   }

@@ -94,6 +94,12 @@ export class Participant {
   /** When this peer's update of `round` was trained, if it was (late-start.ts: its coordinator's commit is late from then). */
   readyAt (round: number): number | undefined { return this.current?.round === round ? this.current.readyAt : undefined }
 
+  /** Whether this peer took `coordinator`'s `start` of `round` from `base` (the drawn one's or a takeover's): a `hold` comes only from such a coordinator (holds.ts). */
+  tookStart (coordinator: string, round: number, base: string): boolean {
+    const cur = this.current
+    return cur != null && cur.round === round && cur.base === base && cur.recipients.includes(coordinator)
+  }
+
   /** True while training for a round (a `start` of another round is refused). */
   get busy (): boolean { return this.current?.training === true }
 

@@ -28,17 +28,22 @@ export interface SelectionFacts {
   measured: (peer: string) => Partial<MeasuredFacts>
   /** parameters of the model */
   size: number
+  /** learners this peer knows dead (gone from the mesh, or probed dead: liveness.ts, probes.ts), left out though a link to them still shows */
+  dead?: (peer: string) => boolean
 }
 
 /**
- * The round's learners: every linked learner (and this peer) by measured RTT, at most 32; with
+ * The round's learners: every linked learner (and this peer) by measured RTT, at most 32, less those
+ * known dead (`dead`: a SIGKILLed learner's link still showed open for up to ~4 s after its
+ * bootstrap unlisted it and a probe failed, and selecting it sent it a `start` that hangs, which
+ * held the coordinator's own training back up to OWN_TRAIN_WAIT_MS: docs/learning.md, "The p95 tail"); with
  * `perRound` > 0 and more candidates, `perRound` of them drawn by TCS-FEEL on measured facts
  * (select.ts) from the task's seeded stream. `maxInclusion` is the DP sampling rate.
  */
 export function selectRound (cfg: LiveTaskConfig, round: number, baseHash: string, f: SelectionFacts): RoundSelection {
   const rtt = new Map<string, number>()
   for (const l of f.links) {
-    if (l.limited || !f.learners.includes(l.peerId)) continue
+    if (l.limited || !f.learners.includes(l.peerId) || f.dead?.(l.peerId) === true) continue
     const v = l.rttMs ?? Number.MAX_SAFE_INTEGER
     rtt.set(l.peerId, Math.min(rtt.get(l.peerId) ?? Infinity, v))
   }

@@ -8,8 +8,8 @@
  *   to this coordinator too (a takeover), or it is refused (busy training for another round);
  * - `update`: only for the round this peer coordinates (else `wrong-round`); the collector's cheap
  *   checks first, the signature last (the costly one), then the engine's admission;
- * - `hold`: a coordinator's model about to be committed, as its delta from a held model: rebuilt,
- *   kept and served on like a fetched delta (model-store.ts `acceptDelta`), answered `ok`;
+ * - `hold`: a coordinator's model about to be committed (its delta from the round's base, or whole)
+ *   and its server state: checked, bounded per sender and kept to serve on (holds.ts), answered `ok`;
  * - `getModel` / `getDelta` / `getRound`: what the model store holds (a model LZ4-framed when that
  *   is smaller), else a refusal.
  *
@@ -19,6 +19,7 @@ import type { Compressor } from '../codec.ts'
 import { errorText } from '../errors.ts'
 import type { RoundCollector } from './collector.ts'
 import type { LiveMessage } from './codec.ts'
+import type { HeldForOthers } from './holds.ts'
 import type { ModelStore } from './model-store.ts'
 import type { LiveRpc } from './rpc.ts'
 import { checkUpdateSignature } from './signing.ts'
@@ -37,6 +38,8 @@ export interface ServeHost {
   /** training for another round already */
   /** a `start` this peer takes (null: it trains, or sends its update of the same round to this coordinator too) or refuses (why): participant.ts */
   offer: (coordinator: string, m: Extract<LiveMessage, { type: 'start' }>) => string | null
+  /** what coordinators hand over to this peer before their commit (holds.ts) */
+  readonly holds: HeldForOthers
   /** the round this peer coordinates now */
   active: () => RoundCollector | undefined
   /** an update from `from` was admitted (what the coordinator measures of it) */
@@ -82,14 +85,8 @@ export async function serveRequest (host: ServeHost, req: Uint8Array, from: stri
       return host.rpc.answer({ type: 'delta', hash: m.hash, base: hexToBytes32(d.base), body: d.body })
     }
     case 'hold': {
-      // a coordinator's new model before its commit (coordinator.ts `handOver`): kept (hash-checked, bounded as any fetched delta) to serve once committed
-      if (m.task !== host.task) return refuse('another task')
-      if (!host.isLearner(from)) return refuse('not a learner of the task')
-      try {
-        const w = host.store.acceptDelta(bytesToHex(m.hash), bytesToHex(m.from), m.body, from, false)
-        if (w == null) return refuse('base not held')
-      } catch (err) { return refuse(errorText(err)) }
-      host.stats.headsHeldForOthers++
+      // a coordinator's new model before its commit (coordinator.ts `handOver`): kept (hash-checked, bounded per sender) to serve once committed
+      try { host.holds.accept(from, m) } catch (err) { return refuse(errorText(err)) }
       return host.rpc.answer({ type: 'ok' })
     }
     case 'getRound': {

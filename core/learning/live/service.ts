@@ -39,6 +39,7 @@ import type { LedgerEntryView, LiveLearningComponents, LiveLearningInit, LiveTra
 import { Participant } from './participant.ts'
 import { LiveRpc } from './rpc.ts'
 import { serveRequest, type ServeHost } from './serve.ts'
+import { HeldForOthers } from './holds.ts'
 import { DrawState } from './draw-state.ts'
 import { PeerLiveness } from './liveness.ts'
 import { LearnerLinks } from './links.ts'
@@ -104,6 +105,8 @@ export class LiveLearning {
   private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
   private readonly participant: Participant
+  /** models (and server states) coordinators handed over to this peer before their commit (holds.ts) */
+  private readonly holds: HeldForOthers
   private readonly evaluating = new Set<number>()
   /** since the head was applied: whether its weights were held then, the poll timer's largest lateness and the longest tick (a coordinator's turn, coordinator.ts) */
   private turn = { heldBefore: true, lagMaxMs: 0, tickMaxMs: 0 }
@@ -125,7 +128,7 @@ export class LiveLearning {
       rpc: this.rpc, limits: this.limits, stats: this.stats, size, compressor: c.compressor, log: this.log,
       keep: () => {
         const recent = this.history.slice(-KEEP_MODELS)
-        return [this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.flatMap(r => [r.state, r.carry]).filter((h): h is string => h != null)]
+        return [this.initialHash, this.head.hash, ...recent.map(r => r.hash), ...recent.flatMap(r => [r.state, r.carry]).filter((h): h is string => h != null), ...this.holds.pending()]
       }
     })
     this.rule = { rule: this.cfg.rule, clipMedian: this.cfg.clipMedian, trimFraction: this.cfg.trimFraction, dp: this.cfg.dp, seed: this.cfg.seed, serverOpt: this.cfg.serverOpt ?? null, downBits: this.cfg.downBits ?? 0, downFeedback: (this.cfg.downBits ?? 0) > 0 && this.cfg.downFeedback === true }
@@ -159,6 +162,10 @@ export class LiveLearning {
       needBase: hash => { this.sync.hurry(hash); this.loop.now() },
       // before round 1: the joined learners, at least minLearners (a round 1 `start` may come before this peer applied every join)
       lastParticipants: () => this.history.at(-1)?.participants.length ?? Math.max(this.learners.length, init.minLearners ?? 1)
+    })
+    this.holds = new HeldForOthers({
+      task: this.task, store: this.store, stats: this.stats, size, limits: this.limits, compressor: c.compressor, isLearner: p => this.learners.includes(p),
+      headRound: () => this.head.round, tookStart: (from, round, base) => this.participant.tookStart(from, round, base)
     })
     this.coordinator = new RoundCoordinator({
       task: this.task, cfg: this.cfg, init, c, rule: this.rule, store: this.store, stats: this.stats, measured: this.measured, links: this.links,
@@ -345,7 +352,7 @@ export class LiveLearning {
 
   private get serveHost (): ServeHost {
     return {
-      task: this.task, rpc: this.rpc, store: this.store, stats: this.stats, compressor: this.c.compressor, now: this.now,
+      task: this.task, rpc: this.rpc, store: this.store, stats: this.stats, compressor: this.c.compressor, now: this.now, holds: this.holds,
       isLearner: p => this.learners.includes(p),
       headRound: () => this.head.round,
       offer: (from, m) => this.participant.offer(from, m),

@@ -4,9 +4,11 @@
  * refused weights, undecodable requests, rounds coordinated, failed and taken over, selected
  * learners lost mid-round, and learners dialled before a round and left out unreachable.
  */
+import type { HoldRefusal } from '../errors.ts'
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
 import type { HeadFetchTrace } from './head-sync.ts'
+import { emptyHoldRefusals } from './holds.ts'
 import type { MeasuredFacts, SelectionCandidate } from './select.ts'
 
 export interface CommittedRound extends RoundEntry {
@@ -39,10 +41,12 @@ export interface LiveStats {
   carryBytesReceived: number
   /** rounds this peer committed after a participant acknowledged holding the new model (coordinator.ts `handOver`) */
   headsHandedOver: number
-  /** rounds this peer committed although no participant acknowledged holding the new model in time (or it had no delta to hand over) */
+  /** rounds this peer committed although no participant acknowledged holding the new model (and server state) in time, or it had no other participant */
   headsNotHandedOver: number
-  /** new models other coordinators handed to this peer before their commit (serve.ts `hold`) */
+  /** new models (and server states) other coordinators handed to this peer before their commit (holds.ts) */
   headsHeldForOthers: number
+  /** `hold`s this peer refused, by reason (holds.ts: who may hand over, how often, what decodes) */
+  holdsRefused: Record<HoldRefusal, number>
   /** rounds this peer coordinated without the last round's residual (no source answered in time: carry.ts) */
   carriesLost: number
   /** committed models (or server states) this peer fetched whole (`getModel`) */
@@ -140,8 +144,12 @@ export interface CoordinatedRecord {
   aggregatedAt?: number
   /** the participant that acknowledged holding the new model before the commit (coordinator.ts `handOver`) */
   handedTo?: string
+  /** when the hand-over settled (acknowledged, refused everywhere or timed out): the commit waits for it past `aggregatedAt` */
+  handedAt?: number
   committedAt?: number
   selected: number
+  /** linked learners left out of the selection, known dead here (gone from the mesh or probed dead: round-plan.ts) */
+  deadLeftOut?: number
   admitted?: number
   lost?: number
   /** learners still awaited when the round cut its stragglers (collector.ts) */
@@ -192,7 +200,7 @@ export interface LiveStatus {
 
 export function emptyLiveStats (): LiveStats {
   return {
-    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, headsHandedOver: 0, headsNotHandedOver: 0, headsHeldForOthers: 0, unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
+    bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, headsHandedOver: 0, headsNotHandedOver: 0, headsHeldForOthers: 0, holdsRefused: emptyHoldRefusals(), unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
     learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
   }
