@@ -55,7 +55,7 @@ export interface CheckpointRunSpec {
    * owner's throttle: the share of time (0–99 %) the task sleeps at its WASI calls
    */
   control: SharedArrayBuffer
-  /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */
+  /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 4096 (DEFAULT_CHUNK_BYTES) */
   chunkBytes?: number
   /**
    * by chunk index of `from`'s memory: 1 where the warm instance already holds that chunk (a kept

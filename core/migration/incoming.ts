@@ -1,5 +1,5 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.5.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.6.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
  * module is fetched and instrumented before the answer (once per module). Each chunk is written
@@ -312,9 +312,9 @@ export class MigrationIncoming {
       return { type: 'refuse', reason: `the module cannot run checkpointably here: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
     }
     // a checkpoint of this task kept here: its chunks' names come from the index made when it was
-    // stored (fixed 8 KiB, as the source cuts; a source cutting otherwise just finds no match) and
+    // stored (fixed chunks; one of the offer's chunk size matches, another just finds no match) and
     // are never sent; nothing of it is read or hashed before the answer
-    const image = new ChunkImage(job.spec.memoryBytes, [], this.ctx.sha256)
+    const image = new ChunkImage(job.spec.memoryBytes, [], this.ctx.sha256, req.chunkBytes)
     let kept: HeldCheckpoint | undefined
     try {
       kept = this.ctx.heldCheckpoint?.(req)

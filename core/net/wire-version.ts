@@ -33,8 +33,10 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  *    carries 2 VIEW-CHANGEs, which a wire-4 peer refuses (docs/ledger.md, "Replicas that stop voting").
  * 6: live learning message `hold` (11): a coordinator hands its new model to a participant before
  *    its commit (docs/learning.md, "A head no peer holds"); a wire-5 peer refuses it as malformed.
+ * 7: migration protocol 1.6.0: the offer names the chunk size (4 KiB chunks, 8 KiB before): a
+ *    wire-6 peer refuses such an offer as malformed (PROTOCOL.md, "Live migration").
  */
-export const WIRE_VERSION = 6
+export const WIRE_VERSION = 7
 
 /** What a peer told us about itself. `wire` undefined: not a NovaCron peer, or one that does not say. */
 export interface PeerVersion {

@@ -16,7 +16,7 @@ import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import type { MemoryDelta } from '../../core/jobs/worker-protocol.ts'
 import { indexMemory, type ChunkIndex } from '../../core/migration/chunk-index.ts'
-import { DirtyTracker } from '../../core/migration/dirty.ts'
+import { DEFAULT_CHUNK_BYTES, DirtyTracker } from '../../core/migration/dirty.ts'
 import { MigrationIncoming, type Arrival, type HeldCheckpoint, type ReadySnapshot } from '../../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from '../../core/migration/outgoing.ts'
 import { decodeSnapshot, encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
@@ -26,8 +26,8 @@ import { seededBytes, seededInts } from '../_support/seeded-bytes.ts'
 
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
-const MEMORY = 4 << 20 // 512 chunks of 8 KiB
-const CB = 8192
+const MEMORY = 4 << 20 // 1,024 chunks of 4 KiB
+const CB = DEFAULT_CHUNK_BYTES
 
 before(async () => { await initCoreWasm() })
 
