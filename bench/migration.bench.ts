@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
  * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off] [--base on|off] [--budget 300]
- * [--chunks 4096,8192]`: live migration of a
+ * [--chunks 4096,8192] [--ahead offer,read]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -27,6 +27,7 @@ import { loadavg } from 'node:os'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
 import type { WarmWorker } from '../core/jobs/runner.ts'
+import type { WarmBaseSpec } from '../core/jobs/worker-protocol.ts'
 import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord, type OutgoingBase } from '../core/migration/outgoing.ts'
@@ -69,6 +70,13 @@ if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: 
  */
 const CHUNKS = str('chunks', String(DEFAULT_CHUNK_BYTES)).split(',').map(Number)
 if (CHUNKS.some(c => !isChunkSize(c))) throw new RangeError(`--chunks ${str('chunks', '')}: powers of two from 4096 to 65536, comma-separated`)
+/**
+ * `--ahead <offer,read>`: when a warm target makes the worker ahead — at the offer, its base
+ * following once read and checked (incoming.ts, session 16), or only once the base is read and
+ * checked (before) — a row each, suffixed `-ahead<when>` after the first @default offer
+ */
+const AHEAD = str('ahead', 'offer').split(',') as Array<'offer' | 'read'>
+if (AHEAD.some(a => a !== 'offer' && a !== 'read')) throw new RangeError(`--ahead ${str('ahead', '')}: offer, read or both, comma-separated`)
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -84,7 +92,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 'offer' | 'read', warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -108,7 +116,13 @@ async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, warmAge
     ready: r => { ready = r },
     // the worker made ahead, with the kept checkpoint as its base when the target keeps one (warm-base.ts)
     // (`--base off`: no base, and no promise — the target copies the checkpoint it read into its image, once, as in session 14)
-    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return BASE ? warm.based : undefined },
+    // (`--ahead read`: the worker only once its base was read and checked, as before session 16)
+    arriving: a => {
+      const make = (base?: WarmBaseSpec | Promise<WarmBaseSpec | undefined>): Promise<Uint8Array | undefined> => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(base != null ? { base } : {}) }); return warm.based }
+      if (!BASE) { make(); return undefined }
+      if (ahead === 'read' && a.base instanceof Promise) return a.base.then(async b => await make(b))
+      return make(a.base)
+    },
     log: () => {}
   })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
@@ -178,14 +192,15 @@ const table: Record<string, unknown> = {}
 for (const l of links) {
   const modes: Mode[] = UNPREPARED ? ['stop-and-copy-unprepared', 'stop-and-copy', 'pre-copy'] : ['stop-and-copy', 'pre-copy']
   // each chunk size's row right after the other's, so that they share a window of the machine's load
-  const rows: Array<{ mode: Mode, warm?: number, chunkBytes: number }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
-    .flatMap(r => CHUNKS.map(chunkBytes => ({ ...r, chunkBytes })))
-  for (const { mode, warm, chunkBytes } of rows) {
+  const rows: Array<{ mode: Mode, warm?: number, chunkBytes: number, ahead: 'offer' | 'read' }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
+    .flatMap(r => CHUNKS.flatMap(chunkBytes => ('warm' in r ? AHEAD : AHEAD.slice(0, 1)).map(ahead => ({ ...r, chunkBytes, ahead })))) // a cold target's worker has no base to wait for
+  for (const { mode, warm, chunkBytes, ahead } of rows) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = []
-    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, chunkBytes, warm))
-    const name = `${warm == null ? mode : `${mode}-warm-${warm}s`}${chunkBytes === CHUNKS[0] ? '' : `-chunk${chunkBytes}`}`
+    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, chunkBytes, ahead, warm))
+    const name = `${warm == null ? mode : `${mode}-warm-${warm}s`}${chunkBytes === CHUNKS[0] ? '' : `-chunk${chunkBytes}`}${ahead === AHEAD[0] ? '' : `-ahead${ahead}`}`
     const row = {
       chunkBytes,
+      workerAhead: ahead,
       ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))), seededRuns: runs.filter(r => r.seeded).length } : {}),
       offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
@@ -212,7 +227,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: `fixed ${CHUNKS.join(' / ')} bytes (xxh64, LZ4 frames)`, data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: `fixed ${CHUNKS.join(' / ')} bytes (xxh64, LZ4 frames)`, workerAhead: AHEAD, data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

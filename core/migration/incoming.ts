@@ -64,7 +64,14 @@ export interface IncomingContext {
  * it into its instance (warm-base.ts); `arriving` returns the worker's report of what it holds
  * (only logged), or undefined when no worker is made (the checkpoint then goes into the image).
  */
-export interface Arrival { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number, base?: WarmBase }
+export interface Arrival {
+  id: string, from: string, job: string, task: number, replica: number, memoryBytes: number
+  /**
+   * a promise (session 16): `arriving` is called at the offer, so the worker starts then, and the
+   * base follows once the checkpoint is read and checked (undefined: it could not be)
+   */
+  base?: WarmBase | Promise<WarmBase | undefined>
+}
 
 /** A checkpoint kept here, as an offer uses it. */
 export interface HeldCheckpoint {
@@ -261,7 +268,7 @@ export class MigrationIncoming {
    * the arrival; the flags of its intact chunks. When no worker is made, or the checkpoint does not
    * read, it is copied into the image instead, and undefined.
    */
-  private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, arrival: Arrival): Promise<Uint8Array | undefined> {
+  private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, based: Promise<Uint8Array | undefined> | undefined, give: (b: WarmBase | undefined) => void): Promise<Uint8Array | undefined> {
     await new Promise(resolve => setTimeout(resolve, 0))
     let memory: Uint8Array | undefined
     try {
@@ -270,17 +277,17 @@ export class MigrationIncoming {
       this.ctx.log(`migration ${id}: the checkpoint kept here could not be read (${err instanceof Error ? err.message : String(err)}): its chunks are asked for at final`)
     }
     const index = s.image.keptIndex()
-    if (memory == null || index == null || memory.length !== index.memoryBytes) {
-      this.ctx.arriving?.(arrival)
-      await this.fillKept(id, s, memory)
+    if (memory == null || index == null || memory.length !== index.memoryBytes || based == null) {
+      give(undefined) // the worker made at the offer goes on without a base
+      await this.fillKept(id, s, memory) // no worker made ahead, or nothing to give it: into the image
       return undefined
     }
-    // checked here, where it was just read (warm pages); the worker copies what matched into fresh
-    // instance memory on its own thread and `final` never waits for that (the resume does)
+    // checked here, where it was just read (warm pages); the worker (made at the offer, its memory
+    // touched meanwhile) copies what matched into its instance on its own thread and `final`
+    // never waits for that (the resume does)
     const held = await checkBase(memory, index.hashes, index.chunkBytes)
-    if (this.sessions.get(id) !== s) return undefined
-    const based = this.ctx.arriving?.({ ...arrival, base: { memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held } })
-    if (based == null) { await this.fillKept(id, s, memory); return undefined } // no worker made ahead: into the image
+    if (this.sessions.get(id) !== s) { give(undefined); return undefined }
+    give({ memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held })
     // the worker's own report is not awaited; a run that does not take that worker after all gets
     // the flagged chunks from the checkpoint read again (ReadySnapshot.fillBase)
     based.catch(() => undefined).then(h => { if (h == null) this.ctx.log(`migration ${id}: the worker made ahead did not report the checkpoint copied in (it died, or was let go)`) }, () => {})
@@ -323,8 +330,10 @@ export class MigrationIncoming {
     }
     const warm = kept != null && image.holdIndex(kept.index)
     const arrival: Arrival = { id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes }
-    // cold: the new instance's memory is made ready meanwhile (its own thread)
-    if (!warm) this.ctx.arriving?.(arrival)
+    // the new instance's memory is made ready meanwhile (its own thread): cold, at once; warm, at
+    // once too (session 16: no longer after the checkpoint was read and checked), its base following
+    let give: (b: WarmBase | undefined) => void = () => {}
+    const based = warm ? this.ctx.arriving?.({ ...arrival, base: new Promise<WarmBase | undefined>(resolve => { give = resolve }) }) : this.ctx.arriving?.(arrival)
     const s: Session = { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now(), memoryBytes: req.memoryBytes, ...(warm && kept != null ? { kept } : {}) }
     if (!warm) {
       // cold: the image's pages are faulted in before the answer, so the first round's chunks (all
@@ -342,7 +351,7 @@ export class MigrationIncoming {
     // dirtied since the checkpoint is sent); then the checkpoint is read and moved to the worker
     // made ahead, which copies it into its instance while the move runs (warm-base.ts); with no
     // such worker, its bytes are copied into the image where no chunk landed yet, as before
-    if (warm && kept != null) s.based = this.baseToWorker(req.id, s, kept, arrival)
+    if (warm && kept != null) s.based = this.baseToWorker(req.id, s, kept, based, give)
     return { type: 'accept', have: image.heldNames() }
   }
 }

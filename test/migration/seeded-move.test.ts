@@ -75,10 +75,14 @@ class AheadWorker {
   bases = 0
   /** it died after it was handed the checkpoint: it copies nothing and reports nothing */
   dead = false
+  /** made at the offer (session 16): the base follows once the target has read and checked it */
   arriving = (a: Arrival): Promise<Uint8Array | undefined> | undefined => {
     if (a.base == null) return undefined
-    this.bases++
-    return Promise.resolve(this.dead ? undefined : copyBase(this.instance, a.base))
+    return Promise.resolve(a.base).then(b => {
+      if (b == null) return undefined
+      this.bases++
+      return this.dead ? undefined : copyBase(this.instance, b)
+    })
   }
 }
 
