@@ -27,7 +27,6 @@ import { loadavg } from 'node:os'
 import { encodeJobEntry } from '../core/jobs/entries.ts'
 import { JobsState } from '../core/jobs/state.ts'
 import type { WarmWorker } from '../core/jobs/runner.ts'
-import type { WarmBaseSpec } from '../core/jobs/worker-protocol.ts'
 import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord, type OutgoingBase } from '../core/migration/outgoing.ts'
@@ -71,11 +70,11 @@ if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: 
 const CHUNKS = str('chunks', String(DEFAULT_CHUNK_BYTES)).split(',').map(Number)
 if (CHUNKS.some(c => !isChunkSize(c))) throw new RangeError(`--chunks ${str('chunks', '')}: powers of two from 4096 to 65536, comma-separated`)
 /**
- * `--ahead <offer,read>`: when a warm target makes the worker ahead — at the offer, its base
- * following once read and checked (incoming.ts, session 16), or only once the base is read and
- * checked (before) — a row each, suffixed `-ahead<when>` after the first @default offer
+ * `--ahead <read,offer>`: when a warm target makes the worker ahead (incoming.ts `workerAt`) — once
+ * its base is read and checked, or at the offer, the base following — a row each, suffixed
+ * `-ahead<when>` after the first @default read
  */
-const AHEAD = str('ahead', 'offer').split(',') as Array<'offer' | 'read'>
+const AHEAD = str('ahead', 'read').split(',') as Array<'offer' | 'read'>
 if (AHEAD.some(a => a !== 'offer' && a !== 'read')) throw new RangeError(`--ahead ${str('ahead', '')}: offer, read or both, comma-separated`)
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
@@ -116,15 +115,10 @@ async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 
     ready: r => { ready = r },
     // the worker made ahead, with the kept checkpoint as its base when the target keeps one (warm-base.ts)
     // (`--base off`: no base, and no promise — the target copies the checkpoint it read into its image, once, as in session 14)
-    // (`--ahead read`: the worker only once its base was read and checked, as before session 16)
-    arriving: a => {
-      const make = (base?: WarmBaseSpec | Promise<WarmBaseSpec | undefined>): Promise<Uint8Array | undefined> => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(base != null ? { base } : {}) }); return warm.based }
-      if (!BASE) { make(); return undefined }
-      if (ahead === 'read' && a.base instanceof Promise) return a.base.then(async b => await make(b))
-      return make(a.base)
-    },
+    // (made when incoming.ts `workerAt` says: `--ahead`)
+    arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return BASE ? warm.based : undefined },
     log: () => {}
-  })
+  }, { workerAt: ahead })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
 
   const task = start(undefined, undefined, undefined, chunkBytes)
