@@ -6,7 +6,7 @@
  * the snapshot digest on both sides; each step timed alone. `--rounds 2` runs the same memory
  * twice (a second round writes pages already touched); `--webcrypto` hashes as a tab does.
  *
- *   node --import tsx --import ./node-runtime/polyfills.mjs bench/_migration-chunk-profile.ts --mib 64
+ *   node --import tsx --import ./node-runtime/polyfills.mjs bench/_migration-chunk-profile.ts --mib 64 [--cb 4096]
  */
 import { createHash } from 'node:crypto'
 import { loadavg } from 'node:os'
@@ -24,12 +24,12 @@ const MIB = arg('mib', 64)
 const ROUNDS = arg('rounds', 1)
 const sha256 = argv.includes('--webcrypto') ? undefined : (b: Uint8Array): Uint8Array => createHash('sha256').update(b).digest()
 await initCoreWasm()
-const CB = 8192
+const CB = arg('cb', 8192)
 const size = MIB * 1024 * 1024
 const n = size / CB
 const t = (): number => performance.now()
 const per = (ms: number): string => `${ms.toFixed(0)} ms (${(ms * 1000 / n).toFixed(1)} µs/chunk)`
-const image = new ChunkImage(size, [], sha256)
+const image = new ChunkImage(size, [], sha256, CB)
 const writer = new ChunkBatchWriter()
 let x = 0x12345678
 for (let round = 0; round < ROUNDS; round++) {

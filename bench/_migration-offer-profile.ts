@@ -99,7 +99,7 @@ async function offer (kept?: ChunkIndex): Promise<Record<string, number>> {
   const incoming = target(kept)
   const t0 = now()
   prepare()
-  const res = decodeResponse(await incoming.handle(encodeRequest({ type: 'offer', id: 'p', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 }, memoryBytes }), SRC))
+  const res = decodeResponse(await incoming.handle(encodeRequest({ type: 'offer', id: 'p', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 }, memoryBytes, chunkBytes: DEFAULT_CHUNK_BYTES }), SRC))
   const t1 = now()
   if (res.type !== 'accept') throw new Error(`offer answered ${res.type}`)
   if (kept == null) return { offerMs: t1 - t0 }

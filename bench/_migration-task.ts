@@ -31,9 +31,12 @@ export interface TaskHandle {
   done: Promise<unknown>
 }
 
-/** A starter of the task (`args`: dirty.c's MiB, % per second, seconds) from a snapshot `from` when given, in a `warm` worker when given. */
-export function taskStarter (runner: TaskRunner, mod: InstrumentedModule, limits: Partial<TaskLimits>, args: string[]): (from?: Uint8Array, warm?: WarmWorker, baseHeld?: Uint8Array) => TaskHandle {
-  return (from, warm, baseHeld) => {
+/**
+ * A starter of the task (`args`: dirty.c's MiB, % per second, seconds) from a snapshot `from` when
+ * given, in a `warm` worker when given, its memory tracked in `chunkBytes` chunks (dirty.ts) when given.
+ */
+export function taskStarter (runner: TaskRunner, mod: InstrumentedModule, limits: Partial<TaskLimits>, args: string[]): (from?: Uint8Array, warm?: WarmWorker, baseHeld?: Uint8Array, chunkBytes?: number) => TaskHandle {
+  return (from, warm, baseHeld, chunkBytes) => {
     const sab = new SharedArrayBuffer(4 * CONTROL_WORDS) // the request, the dirty-tracking epoch, the memory size, the throttle, the ms slept, a base checkpoint's tag (worker-run.ts)
     const control = new Int32Array(sab)
     const memWaiters: Array<(d: MemoryDelta) => void> = []
@@ -45,7 +48,7 @@ export function taskStarter (runner: TaskRunner, mod: InstrumentedModule, limits
     const ac = new AbortController()
     const newEpoch = (base?: number): void => { Atomics.store(control, 5, base ?? 0); Atomics.add(control, 1, 1) }
     const link: CheckpointLink = {
-      spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}), ...(baseHeld != null ? { baseHeld } : {}) },
+      spec: { globals: mod.globals, control: sab, ...(from != null ? { from } : {}), ...(baseHeld != null ? { baseHeld } : {}), ...(chunkBytes != null ? { chunkBytes } : {}) },
       moveFrom: true, // the target's snapshot is built for this run alone
       ...(warm != null ? { warm } : {}), // its worker made ahead, as the service does (warm-arrivals.ts)
       onReply: r => { if (r.type === 'memory') memWaiters.shift()?.(r.delta); else checkpointWaiter?.(r.snapshot) },

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
- * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off] [--base on|off] [--budget 300]`: live migration of a
+ * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off] [--base on|off] [--budget 300]
+ * [--chunks 4096,8192] [--ahead offer,read]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -30,6 +31,8 @@ import { indexMemory, type ChunkIndex } from '../core/migration/chunk-index.ts'
 import { MigrationIncoming, type ReadySnapshot } from '../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord, type OutgoingBase } from '../core/migration/outgoing.ts'
 import { decodeSnapshot } from '../core/migration/snapshot-codec.ts'
+import { DEFAULT_CHUNK_BYTES } from '../core/migration/dirty.ts'
+import { isChunkSize } from '../core/migration/protocol-codec.ts'
 import { CONTROL_PREPARE } from '../core/migration/worker-run.ts'
 import { dirtySetup, filled, taskStarter } from './_migration-task.ts'
 import { median, writeResult } from './_results.ts'
@@ -59,6 +62,20 @@ const BUDGET = Number(str('budget', '300'))
 /** `--warm <seconds,…>`: the ages of the warm target's checkpoint @default 2,5 */
 const WARM = str('warm', '2,5') === 'none' ? [] : str('warm', '2,5').split(',').map(Number)
 if (WARM.some(a => !(a >= 0))) throw new RangeError(`--warm ${str('warm', '')}: seconds, comma-separated, or none`)
+/**
+ * `--chunks <bytes,…>`: the fixed chunk sizes to move in, a row each (the first's unsuffixed, the
+ * others' suffixed `-chunk<bytes>`, each right after the first's): the worker tracks, the offer names and the
+ * target places chunks of that size (dirty.ts DEFAULT_CHUNK_BYTES, 4096; 8192 up to session 15) @default 4096
+ */
+const CHUNKS = str('chunks', String(DEFAULT_CHUNK_BYTES)).split(',').map(Number)
+if (CHUNKS.some(c => !isChunkSize(c))) throw new RangeError(`--chunks ${str('chunks', '')}: powers of two from 4096 to 65536, comma-separated`)
+/**
+ * `--ahead <read,offer>`: when a warm target makes the worker ahead (incoming.ts `workerAt`) — once
+ * its base is read and checked, or at the offer, the base following — a row each, suffixed
+ * `-ahead<when>` after the first @default read
+ */
+const AHEAD = str('ahead', 'read').split(',') as Array<'offer' | 'read'>
+if (AHEAD.some(a => a !== 'offer' && a !== 'read')) throw new RangeError(`--ahead ${str('ahead', '')}: offer, read or both, comma-separated`)
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -74,7 +91,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 'offer' | 'read', warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -98,12 +115,13 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     ready: r => { ready = r },
     // the worker made ahead, with the kept checkpoint as its base when the target keeps one (warm-base.ts)
     // (`--base off`: no base, and no promise — the target copies the checkpoint it read into its image, once, as in session 14)
+    // (made when incoming.ts `workerAt` says: `--ahead`)
     arriving: a => { warm = runner.warm({ module: mod.bytes, limits, memoryBytes: a.memoryBytes, ...(a.base != null && BASE ? { base: a.base } : {}) }); return BASE ? warm.based : undefined },
     log: () => {}
-  })
+  }, { workerAt: ahead })
   const link = async (bytes: number): Promise<void> => { await delay(Number.isFinite(bitsPerSec) ? bytes * 8 / bitsPerSec * 1000 : 0) }
 
-  const task = start()
+  const task = start(undefined, undefined, undefined, chunkBytes)
   // wait until the task has its whole memory and has filled it (a second of dirtying after that)
   await filled(task, MIB * 1024 * 1024)
   await delay(3000)
@@ -117,7 +135,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     // (here source and target share one copy and one index; live peers each make their own)
     checkpointAt = performance.now()
     const memory = decodeSnapshot(await task.checkpoint(1), { viewMemory: true }).memory
-    const index = await indexMemory(memory, 'c'.repeat(64), sha256)
+    const index = await indexMemory(memory, 'c'.repeat(64), sha256, chunkBytes)
     // the target's own copy, as a keeper reads it from its store (moved to the worker made ahead)
     let own: Uint8Array | undefined = memory.slice()
     checkpoint = { index, memory: () => { const m = own ?? memory.slice(); own = undefined; return m } }
@@ -145,6 +163,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
     decide: task.decide,
     ...(mode !== 'stop-and-copy-unprepared' ? { prepareFull: () => { Atomics.compareExchange(task.control, 0, 0, CONTROL_PREPARE) } } : {}),
     memoryBytes: () => Atomics.load(task.control, 2) * 65536 || undefined,
+    chunkBytes,
     ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
   }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02, downtimeBudgetMs: BUDGET })
@@ -153,7 +172,7 @@ async function once (mode: Mode, bitsPerSec: number, warmAgeS?: number): Promise
   // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
   // reaches the call it was paused in (the worker's `resumed` reply; no memory copied to ask)
   const t0 = performance.now()
-  const resumed = start(ready.snapshot(), warm, ready.baseHeld)
+  const resumed = start(ready.snapshot(), warm, ready.baseHeld, chunkBytes)
   const resumedWarm = await resumed.resumed
   const resumeMs = performance.now() - t0
   resumed.stop()
@@ -166,12 +185,16 @@ const links = [{ name: 'loopback', bitsPerSec: Number.POSITIVE_INFINITY }, { nam
 const table: Record<string, unknown> = {}
 for (const l of links) {
   const modes: Mode[] = UNPREPARED ? ['stop-and-copy-unprepared', 'stop-and-copy', 'pre-copy'] : ['stop-and-copy', 'pre-copy']
-  const rows: Array<{ mode: Mode, warm?: number }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
-  for (const { mode, warm } of rows) {
+  // each chunk size's row right after the other's, so that they share a window of the machine's load
+  const rows: Array<{ mode: Mode, warm?: number, chunkBytes: number, ahead: 'offer' | 'read' }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
+    .flatMap(r => CHUNKS.flatMap(chunkBytes => ('warm' in r ? AHEAD : AHEAD.slice(0, 1)).map(ahead => ({ ...r, chunkBytes, ahead })))) // a cold target's worker has no base to wait for
+  for (const { mode, warm, chunkBytes, ahead } of rows) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = []
-    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, warm))
-    const name = warm == null ? mode : `${mode}-warm-${warm}s`
+    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, chunkBytes, ahead, warm))
+    const name = `${warm == null ? mode : `${mode}-warm-${warm}s`}${chunkBytes === CHUNKS[0] ? '' : `-chunk${chunkBytes}`}${ahead === AHEAD[0] ? '' : `-ahead${ahead}`}`
     const row = {
+      chunkBytes,
+      workerAhead: ahead,
       ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))), seededRuns: runs.filter(r => r.seeded).length } : {}),
       offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
@@ -198,7 +221,7 @@ const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
   return Number((a[k] / b[k]).toFixed(3))
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: 'fixed 8 KiB (xxh64, LZ4 frames)', data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: `fixed ${CHUNKS.join(' / ')} bytes (xxh64, LZ4 frames)`, workerAhead: AHEAD, data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

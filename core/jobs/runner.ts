@@ -111,9 +111,11 @@ export interface WarmSpec {
   memoryBytes: number
   /**
    * a checkpoint of the task kept here, copied into that memory where its chunks match their
-   * names; its memory's buffer is moved to the worker when it owns it whole @default none
+   * names; its memory's buffer is moved to the worker when it owns it whole. A promise: the worker
+   * starts now and gets it once it resolves (`base` message), before a run takes it (none when
+   * the run comes first) @default none
    */
-  base?: WarmBaseSpec
+  base?: WarmBaseSpec | Promise<WarmBaseSpec | undefined>
 }
 
 /** What happens to a paused task: it goes on in its worker, or leaves this peer. */
@@ -262,14 +264,24 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
     let spent = false
     let worker: TaskWorker | undefined
     let based: (held: Uint8Array | undefined) => void = () => {}
+    let basePosted = false // a base that follows (a promise) was posted to the worker
     const basedP = spec.base != null ? new Promise<Uint8Array | undefined>(resolve => { based = resolve }) : Promise.resolve(undefined)
     const events: TaskWorkerEvents = {
       message: reply => {
         if (reply.type === 'ready') {
           ready = true
-          const { base } = spec
-          const move = base != null && base.memory.buffer instanceof ArrayBuffer ? [base.memory.buffer] : []
-          worker?.post({ type: 'warm', module: spec.module, limits, memoryBytes: spec.memoryBytes, ...(base != null ? { base } : {}) }, move)
+          const later = spec.base instanceof Promise ? spec.base : undefined
+          const base = later == null ? spec.base as WarmBaseSpec | undefined : undefined
+          const moved = (b: WarmBaseSpec | undefined): ArrayBuffer[] => b != null && b.memory.buffer instanceof ArrayBuffer ? [b.memory.buffer] : []
+          worker?.post({ type: 'warm', module: spec.module, limits, memoryBytes: spec.memoryBytes, ...(base != null ? { base } : {}), ...(later != null ? { baseFollows: true } : {}) }, moved(base))
+          // a base read after the worker was made: posted before any run (a run that took the
+          // worker first made it go on without one)
+          later?.catch(() => undefined).then(b => {
+            if (spent || worker == null) return
+            basePosted = true
+            worker.post({ type: 'base', ...(b != null ? { base: b } : {}) }, moved(b))
+            if (b == null) based(undefined)
+          }, () => {})
         }
         if (reply.type === 'warmed') { based(reply.held); return }
         run?.message(reply) // before a run took it the worker says nothing but `ready` (and `warmed`)
@@ -286,6 +298,7 @@ export function createTaskRunner (spawn: SpawnTaskWorker, init: TaskRunnerInit =
         spent = true
         warms.delete(held)
         run = e
+        if (spec.base instanceof Promise && !basePosted) based(undefined) // taken before its base came: it holds none
         return { worker, ready }
       }
     }

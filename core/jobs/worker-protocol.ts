@@ -35,6 +35,9 @@
  *                                                    those whose xxh64 matched (core/migration/warm-base.ts);
  *                                                    the run's `checkpoint.baseHeld` then names the
  *                                                    chunks its snapshot leaves out
+ *   owner  → worker { type: 'base', base? }          after a `warm` with `baseFollows` (the worker was
+ *                                                    made at the offer, before the checkpoint was read):
+ *                                                    the base, copied in once the memory is touched
  */
 import { runInSandbox } from './sandbox.ts'
 import { serializeJobError, type SerializedJobError } from './errors.ts'
@@ -55,7 +58,7 @@ export interface CheckpointRunSpec {
    * owner's throttle: the share of time (0–99 %) the task sleeps at its WASI calls
    */
   control: SharedArrayBuffer
-  /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 8192 */
+  /** memory chunk size of the dirty tracking (core/migration/dirty.ts) @default 4096 (DEFAULT_CHUNK_BYTES) */
   chunkBytes?: number
   /**
    * by chunk index of `from`'s memory: 1 where the warm instance already holds that chunk (a kept
@@ -93,12 +96,18 @@ export interface RunMessage { type: 'run', module: Uint8Array, task: TaskSpec, l
  * `memoryBytes` and touched, for a checkpointable run `from` a snapshot that arrives later (a
  * migration's target, while the chunks come in: core/migration/checkpoint-run.ts `warmInstance`)
  */
-export interface WarmMessage { type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number, base?: WarmBaseSpec }
+export interface WarmMessage {
+  type: 'warm', module: Uint8Array, limits: TaskLimits, memoryBytes: number, base?: WarmBaseSpec
+  /** the base comes later, in a `base` message (the worker grows and touches its memory meanwhile) */
+  baseFollows?: boolean
+}
+/** after a `warm` with `baseFollows`, before `run`: the base to copy in (none: there is none after all) */
+export interface BaseMessage { type: 'base', base?: WarmBaseSpec }
 /** a kept checkpoint's memory and its chunks' xxh64 names (core/migration/warm-base.ts `WarmBase`) */
 export interface WarmBaseSpec { memory: Uint8Array, hashes: BigUint64Array, chunkBytes: number, held?: Uint8Array }
 /** after a `paused` reply: go on in the paused instance */
 export interface ResumeMessage { type: 'resume' }
-export type OwnerMessage = RunMessage | ResumeMessage | WarmMessage
+export type OwnerMessage = RunMessage | ResumeMessage | WarmMessage | BaseMessage
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done', output: TaskOutput }

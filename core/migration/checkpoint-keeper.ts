@@ -11,6 +11,7 @@ import type { HeldTask } from '../jobs/worker.ts'
 import type { JobEvent } from '../jobs/state.ts'
 import { CheckpointHoldings } from './checkpoint-gc.ts'
 import { decodeChunkIndex, encodeChunkIndex, indexMemory, type ChunkIndex } from './chunk-index.ts'
+import { DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import type { MigrationRequester } from './direct-request.ts'
 import type { OutgoingBase } from './outgoing.ts'
 import { decodeResponse, encodeRequest, encodeResponse } from './protocol-codec.ts'
@@ -110,6 +111,9 @@ export class CheckpointKeeper {
     if (stored != null) {
       try {
         const read = decodeChunkIndex(stored, { blob: id })
+        // one written by an earlier build in another chunk size (8 KiB before session 16) matches
+        // no offer of this build's: made again in this build's size
+        if (read.chunkBytes !== DEFAULT_CHUNK_BYTES) throw new RangeError(`its chunks are ${read.chunkBytes} bytes, not ${DEFAULT_CHUNK_BYTES}`)
         this.indexes.set(id, read)
         return read
       } catch (err) {

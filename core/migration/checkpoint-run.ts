@@ -105,7 +105,7 @@ export interface WarmInstance {
  * Throws a `ResumeError` when the module cannot be made so (it imports anything but WASI
  * functions, or its start section calls one).
  */
-export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits, memoryBytes: number, base?: WarmBase): Promise<WarmInstance & { held?: Uint8Array }> {
+export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits, memoryBytes: number, base?: WarmBase | Promise<WarmBase | undefined>): Promise<WarmInstance & { held?: Uint8Array }> {
   const capPages = Math.floor(limits.memoryBytes / WASM_PAGE)
   const { bytes } = capModuleMemory(mod.bytes, capPages)
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
@@ -129,10 +129,21 @@ export async function warmInstance (mod: InstrumentedModule, limits: TaskLimits,
   const have = memory.buffer.byteLength / WASM_PAGE
   if (pages > have) memory.grow(pages - have)
   const mem = new Uint8Array(memory.buffer)
-  // a kept checkpoint's chunks are copied in where they match their names (faulting those pages in)
-  const held = base != null ? copyBase(mem, base) : undefined
-  for (let i = 0; i < mem.length; i += 4096) mem[i] = mem[i] // a write faults the page in; its byte is kept
-  return { bytes, module, instance, memoryBytes: mem.length, dispatch, used: false, ...(base != null ? { baseChunkBytes: base.chunkBytes, held } : {}) }
+  const touch = (): void => { for (let i = 0; i < mem.length; i += 4096) mem[i] = mem[i] } // a write faults the page in; its byte is kept
+  // a kept checkpoint's chunks are copied in where they match their names (faulting those pages
+  // in); one that comes later (read after this worker was made) lands on pages touched meanwhile
+  let b: WarmBase | undefined
+  let held: Uint8Array | undefined
+  if (base instanceof Promise) {
+    touch()
+    b = await base
+    if (b != null) held = copyBase(mem, b)
+  } else {
+    b = base
+    if (b != null) held = copyBase(mem, b)
+    touch()
+  }
+  return { bytes, module, instance, memoryBytes: mem.length, dispatch, used: false, ...(b != null ? { baseChunkBytes: b.chunkBytes, held } : {}) }
 }
 
 export type CheckpointRunResult =

@@ -17,6 +17,7 @@
  * and a thread hop per call), which made it the largest per-chunk cost of a migration.
  */
 import * as encoding from 'lib0/encoding'
+import { DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { varUintLength, writeVarUintAt } from './protocol-codec.ts'
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts'
 
@@ -109,7 +110,7 @@ export async function hashListDigest (meta: Uint8Array, chunks: ReadonlyArray<{ 
  * peer checking a snapshot it holds whole). Chunk names here are their offsets, not their xxh64:
  * only the SHA-256s enter the digest.
  */
-export async function snapshotDigest (bytes: Uint8Array, chunkBytes = 8192, hashSync?: SyncSha256): Promise<string> {
+export async function snapshotDigest (bytes: Uint8Array, chunkBytes = DEFAULT_CHUNK_BYTES, hashSync?: SyncSha256): Promise<string> {
   const snap = decodeSnapshot(bytes, { viewMemory: true })
   const meta = encodeSnapshot({ ...snap, memory: new Uint8Array(0) })
   const digests = new ChunkDigests(hashSync)

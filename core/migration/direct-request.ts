@@ -1,5 +1,5 @@
 /**
- * How the migration service sends one request of `/novacron/migration/1.5.0`: over a direct link.
+ * How the migration service sends one request of `/novacron/migration/1.6.0`: over a direct link.
  * A peer reached only through the relay (a tab that just joined, before the mesh dialled it)
  * refuses migration requests on that limited link, and the relay's data and time limits could not
  * carry a snapshot anyway. A request refused so — at once, the stream never opens, nothing was

@@ -16,8 +16,17 @@ import { xxh64 } from '../../core-wasm/index.ts'
 import type { MemoryDelta, PausedReply } from '../jobs/worker-protocol.ts'
 import { decodeSnapshot, encodeSnapshotWith } from './snapshot-codec.ts'
 
-/** Fixed chunk size of live migration (precopy.ts, worker-run.ts) @default */
-export const DEFAULT_CHUNK_BYTES = 8192
+/**
+ * Fixed chunk size of live migration (precopy.ts, worker-run.ts, the offer's `chunkBytes`): one
+ * 4 KiB page, the unit a task dirties. With 8 KiB chunks (up to session 15) one page written at
+ * random dirtied a whole chunk, its unchanged neighbour page sent along: a task writing 5 % of its
+ * pages a second dirtied ~10 % of 8 KiB chunks a second, and every delta was about twice what it
+ * changed (docs/migration.md, "4 KiB chunks"). @default
+ */
+export const DEFAULT_CHUNK_BYTES = 4096
+/** the chunk sizes an offer may announce (protocol-codec.ts): whole pages, at most 64 KiB */
+export const MIN_CHUNK_BYTES = 4096
+export const MAX_CHUNK_BYTES = 65536
 
 export class DirtyTracker {
   private hashes = new BigUint64Array(0)

@@ -1,5 +1,5 @@
 /**
- * The target side of live migration: serves `/novacron/migration/1.5.0` (protocol-codec.ts).
+ * The target side of live migration: serves `/novacron/migration/1.6.0` (protocol-codec.ts).
  * An `offer` is accepted only from the task's current lease holder under its current token, while
  * this peer's worker has a free slot and fewer than `maxSessions` migrations arrive at once; the
  * module is fetched and instrumented before the answer (once per module). Each chunk is written
@@ -64,7 +64,14 @@ export interface IncomingContext {
  * it into its instance (warm-base.ts); `arriving` returns the worker's report of what it holds
  * (only logged), or undefined when no worker is made (the checkpoint then goes into the image).
  */
-export interface Arrival { id: string, from: string, job: string, task: number, replica: number, memoryBytes: number, base?: WarmBase }
+export interface Arrival {
+  id: string, from: string, job: string, task: number, replica: number, memoryBytes: number
+  /**
+   * a promise (session 16): `arriving` is called at the offer, so the worker starts then, and the
+   * base follows once the checkpoint is read and checked (undefined: it could not be)
+   */
+  base?: WarmBase | Promise<WarmBase | undefined>
+}
 
 /** A checkpoint kept here, as an offer uses it. */
 export interface HeldCheckpoint {
@@ -133,7 +140,14 @@ export class MigrationIncoming {
   /** offers accepted whose image is being faulted in (they count as sessions) */
   private pretouching = 0
 
-  constructor (private readonly ctx: IncomingContext, private readonly opts: { maxSessions?: number, sessionTtlMs?: number } = {}) {}
+  /**
+   * `workerAt`: when a warm target (it keeps the task's checkpoint) makes the task's worker ahead —
+   * once the checkpoint is read and checked, handing it over at once (`read`), or at the offer, the
+   * checkpoint following as a promise (`offer`: the resume waits less, but on a machine with few
+   * cores the worker's compile and 256 MiB of fresh pages then compete with the move itself —
+   * docs/migration.md, session 16) @default 'read'
+   */
+  constructor (private readonly ctx: IncomingContext, private readonly opts: { maxSessions?: number, sessionTtlMs?: number, workerAt?: 'offer' | 'read' } = {}) {}
 
   /** The request handler (bytes in, bytes out); a malformed request is an error response. */
   async handle (bytes: Uint8Array, peer: string): Promise<Uint8Array> {
@@ -261,7 +275,8 @@ export class MigrationIncoming {
    * the arrival; the flags of its intact chunks. When no worker is made, or the checkpoint does not
    * read, it is copied into the image instead, and undefined.
    */
-  private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, arrival: Arrival): Promise<Uint8Array | undefined> {
+  private async baseToWorker (id: string, s: Session, kept: HeldCheckpoint, ahead: { arrival: Arrival } | { based: Promise<Uint8Array | undefined> | undefined, give: (b: WarmBase | undefined) => void }): Promise<Uint8Array | undefined> {
+    const made = 'give' in ahead ? ahead : undefined // the worker was made at the offer
     await new Promise(resolve => setTimeout(resolve, 0))
     let memory: Uint8Array | undefined
     try {
@@ -271,15 +286,18 @@ export class MigrationIncoming {
     }
     const index = s.image.keptIndex()
     if (memory == null || index == null || memory.length !== index.memoryBytes) {
-      this.ctx.arriving?.(arrival)
+      if (made != null) made.give(undefined) // the worker made at the offer goes on without a base
+      else if ('arrival' in ahead) this.ctx.arriving?.(ahead.arrival)
       await this.fillKept(id, s, memory)
       return undefined
     }
-    // checked here, where it was just read (warm pages); the worker copies what matched into fresh
-    // instance memory on its own thread and `final` never waits for that (the resume does)
+    // checked here, where it was just read (warm pages); the worker copies what matched into its
+    // instance on its own thread and `final` never waits for that (the resume does)
     const held = await checkBase(memory, index.hashes, index.chunkBytes)
-    if (this.sessions.get(id) !== s) return undefined
-    const based = this.ctx.arriving?.({ ...arrival, base: { memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held } })
+    if (this.sessions.get(id) !== s) { made?.give(undefined); return undefined }
+    const base: WarmBase = { memory, hashes: index.hashes, chunkBytes: index.chunkBytes, held }
+    made?.give(base)
+    const based = made != null ? made.based : 'arrival' in ahead ? this.ctx.arriving?.({ ...ahead.arrival, base }) : undefined
     if (based == null) { await this.fillKept(id, s, memory); return undefined } // no worker made ahead: into the image
     // the worker's own report is not awaited; a run that does not take that worker after all gets
     // the flagged chunks from the checkpoint read again (ReadySnapshot.fillBase)
@@ -312,9 +330,9 @@ export class MigrationIncoming {
       return { type: 'refuse', reason: `the module cannot run checkpointably here: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}` }
     }
     // a checkpoint of this task kept here: its chunks' names come from the index made when it was
-    // stored (fixed 8 KiB, as the source cuts; a source cutting otherwise just finds no match) and
+    // stored (fixed chunks; one of the offer's chunk size matches, another just finds no match) and
     // are never sent; nothing of it is read or hashed before the answer
-    const image = new ChunkImage(job.spec.memoryBytes, [], this.ctx.sha256)
+    const image = new ChunkImage(job.spec.memoryBytes, [], this.ctx.sha256, req.chunkBytes)
     let kept: HeldCheckpoint | undefined
     try {
       kept = this.ctx.heldCheckpoint?.(req)
@@ -323,8 +341,11 @@ export class MigrationIncoming {
     }
     const warm = kept != null && image.holdIndex(kept.index)
     const arrival: Arrival = { id: req.id, from: peer, job: req.job, task: req.task, replica: req.replica, memoryBytes: req.memoryBytes }
-    // cold: the new instance's memory is made ready meanwhile (its own thread)
-    if (!warm) this.ctx.arriving?.(arrival)
+    // cold: the new instance's memory is made ready meanwhile (its own thread); warm, with
+    // `workerAt: 'offer'`, at once too, its base following once read and checked (else then)
+    let give: (b: WarmBase | undefined) => void = () => {}
+    const early = warm && this.opts.workerAt === 'offer'
+    const based = !warm ? this.ctx.arriving?.(arrival) : early ? this.ctx.arriving?.({ ...arrival, base: new Promise<WarmBase | undefined>(resolve => { give = resolve }) }) : undefined
     const s: Session = { from: peer, job: req.job, task: req.task, replica: req.replica, maxBytes: job.spec.memoryBytes, received: 0, image, lastActive: Date.now(), memoryBytes: req.memoryBytes, ...(warm && kept != null ? { kept } : {}) }
     if (!warm) {
       // cold: the image's pages are faulted in before the answer, so the first round's chunks (all
@@ -342,7 +363,7 @@ export class MigrationIncoming {
     // dirtied since the checkpoint is sent); then the checkpoint is read and moved to the worker
     // made ahead, which copies it into its instance while the move runs (warm-base.ts); with no
     // such worker, its bytes are copied into the image where no chunk landed yet, as before
-    if (warm && kept != null) s.based = this.baseToWorker(req.id, s, kept, arrival)
+    if (warm && kept != null) s.based = this.baseToWorker(req.id, s, kept, early ? { based, give } : { arrival })
     return { type: 'accept', have: image.heldNames() }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Live migration of WASI tasks (issue 20): checkpointable execution, the snapshot codec, the
- * pre-copy planner, the `/novacron/migration/1.5.0` protocol (source and target sides) and the
+ * pre-copy planner, the `/novacron/migration/1.6.0` protocol (source and target sides) and the
  * service a peer attaches to its job worker.
  */
 export { instrumentForCheckpoint, checkpointability, GLOBAL_EXPORT_PREFIX } from './instrument.ts'

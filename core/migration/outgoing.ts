@@ -1,6 +1,6 @@
 /**
  * The source side of one live migration: the holder of a running, checkpointable task moves it to
- * a target over `/novacron/migration/1.5.0` (protocol-codec.ts).
+ * a target over `/novacron/migration/1.6.0` (protocol-codec.ts).
  *
  *  1. offer: the first target that accepts (it checks the lease, fetches and instruments the
  *     module — once per module — and says which chunks it holds) gets the task;
@@ -28,6 +28,7 @@ import { snapshotDigestOf, type SyncSha256 } from './digest.ts'
 import { MigrationFailedError } from './errors.ts'
 import { ChunkBatchWriter, type BatchChunk } from './chunk-batch.ts'
 import type { ChunkIndex } from './chunk-index.ts'
+import { DEFAULT_CHUNK_BYTES } from './dirty.ts'
 import { PreCopySender, type RoundPlan } from './precopy.ts'
 import { DowntimeBudget } from './round-budget.ts'
 import { decodeSnapshot } from './snapshot-codec.ts'
@@ -120,6 +121,11 @@ export interface OutgoingContext {
   throttle?: (pct: number) => void
   /** the task's memory size now, as its worker last published it (the offer carries it) @default unknown */
   memoryBytes?: () => number | undefined
+  /**
+   * the chunk size the task's worker tracks its memory in (its run's `chunkBytes`, dirty.ts): the
+   * offer announces it, and a delta of another size fails the move @default DEFAULT_CHUNK_BYTES (4 KiB)
+   */
+  chunkBytes?: number
   log: (message: string) => void
   /** a synchronous SHA-256 for the chunks' digests (digest.ts) @default WebCrypto's */
   sha256?: SyncSha256
@@ -224,6 +230,7 @@ export async function migrateOut (
 
   // 1. offer (the worker prepares the first full delta's buffer meanwhile — unless a checkpoint
   // here may spare the full delta: then only once the target turned out not to keep it)
+  const chunkBytes = ctx.chunkBytes ?? DEFAULT_CHUNK_BYTES
   const baseHere = ctx.base?.()
   if (baseHere == null) ctx.prepareFull?.()
   let have: string[] | undefined
@@ -236,7 +243,7 @@ export async function migrateOut (
     for (let attempt = 0; attempt < 5 && have == null; attempt++) {
       if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 500 * attempt))
       try {
-        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token, memoryBytes: ctx.memoryBytes?.() ?? 0 }, t)
+        const res = await call({ type: 'offer', id: task.id, job: task.job, task: task.task, replica: task.replica, token: task.token, memoryBytes: ctx.memoryBytes?.() ?? 0, chunkBytes }, t)
         if (res.type === 'accept') { target = t; have = res.have; break }
         refusals.push(`${t}: ${res.type === 'refuse' ? res.reason : res.type}`)
         if (res.type !== 'refuse' || !res.reason.startsWith('not the holder')) break
@@ -276,6 +283,7 @@ export async function migrateOut (
       const delta = await ctx.copyMemory(r === 0, base?.tag)
       if (delta == null) throw new MigrationFailedError('the task ended before it could be moved')
       const copiedAt = performance.now()
+      sameChunks(delta, chunkBytes)
       const plan = sender.apply(delta)
       rec.rounds++
       await sendChunks(toSend(plan))
@@ -301,6 +309,7 @@ export async function migrateOut (
     if (paused == null) throw new MigrationFailedError('the task ended before it could be paused')
     const pausedMs = performance.now()
     rec.memoryBytes = paused.delta.memoryBytes
+    sameChunks(paused.delta, chunkBytes)
     const last = sender.apply(paused.delta)
     rec.rounds++
     await sendChunks(toSend(last))
@@ -358,4 +367,9 @@ function seedFrom (base: OutgoingBase | undefined, have: readonly string[]): Out
   const held = new Set(have)
   for (const name of base.index.names()) if (!held.has(name)) return undefined
   return base
+}
+
+/** A delta cut in another chunk size than the offer announced would be placed at wrong offsets. */
+function sameChunks (delta: MemoryDelta, chunkBytes: number): void {
+  if (delta.chunkBytes !== chunkBytes) throw new MigrationFailedError(`the task's worker tracks ${delta.chunkBytes}-byte chunks, but the offer announced ${chunkBytes}`)
 }

@@ -1,11 +1,12 @@
 /**
- * The codec of `/novacron/migration/1.5.0` (1.2.0: each chunk carries the index it is placed at,
+ * The codec of `/novacron/migration/1.6.0` (1.2.0: each chunk carries the index it is placed at,
  * so the target writes it into the memory image at once: chunk-image.ts; 1.3.0: the offer
  * carries the task's memory size, so the target faults its image and the new instance's memory
  * in before the first chunk, not while the chunks and the resume wait on it; 1.4.0: the same
  * bytes, but both ends instrument modules with loop poll points, loop-polls.ts, and snapshots are
  * version 2; 1.5.0: the same bytes, poll points also at the entries of functions that can recurse,
- * call-cycles.ts, snapshot version 3): the holder of a running task (source) moves it to a
+ * call-cycles.ts, snapshot version 3; 1.6.0: the offer names the chunk size, 4 KiB by default —
+ * 8 KiB before): the holder of a running task (source) moves it to a
  * target over request/response calls. One message type per step; every length is checked against
  * its bound before anything is read, and every malformed input is a `MigrationDecodeError`.
  *
@@ -13,9 +14,11 @@
  *             | varUint(5) • keep
  *   offer    := varString(id) • varString(job) • varUint(task) • varUint(replica)
  *               • varUint(tokenEpoch) • varUint(tokenSlot) • varUint(memoryBytes)
- *               the task's memory size as the offer leaves (0: unknown; over the job's cap: refused)
+ *               • varUint(chunkBytes)
+ *               the task's memory size as the offer leaves (0: unknown; over the job's cap: refused);
+ *               the fixed chunk size the source cuts memory into (a power of two, 4–64 KiB)
  *   chunks   := varString(id) • varUint(n) • (varUint(index) • varUint8Array(chunkFrame))*
- *               chunk `index` of memory (offset index × 8 KiB; precopy.ts's frames)
+ *               chunk `index` of memory (offset index × the offer's chunkBytes; precopy.ts's frames)
  *   final    := varString(id) • varUint8Array(snapshotWithoutMemory) • recipe • bytes32(sha256)
  *   recipe   := varUint(totalLength) • varUint(n) • (bytes8(xxh64) • varUint(length))*
  *   abort    := varString(id)
@@ -34,9 +37,10 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { ChunkRecipe } from '../../core-wasm/index.ts'
 import { decodeExact } from '../codec/decode-exact.ts'
+import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES } from './dirty.ts'
 import { MigrationDecodeError } from './errors.ts'
 
-export const MIGRATION_PROTOCOL = '/novacron/migration/1.5.0'
+export const MIGRATION_PROTOCOL = '/novacron/migration/1.6.0'
 
 export const MAX_ID = 64
 export const MAX_FRAMES = 4096
@@ -45,7 +49,7 @@ const MAX_STRING = 256
 const MAX_META = 64 * 1024 * 1024 + 1024
 
 export type MigrationRequest =
-  | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, memoryBytes: number }
+  | { type: 'offer', id: string, job: string, task: number, replica: number, token: { epoch: number, slot: number }, memoryBytes: number, chunkBytes: number }
   | { type: 'chunks', id: string, chunks: IndexedFrame[] }
   | { type: 'final', id: string, meta: Uint8Array, recipe: ChunkRecipe, sha256: string }
   | { type: 'abort', id: string }
@@ -81,6 +85,8 @@ function writeHex (e: encoding.Encoder, h: string, n: number): void {
 }
 
 const bad = (msg: string): never => { throw new MigrationDecodeError(msg) }
+/** a chunk size an offer may announce: a power of two from 4 to 64 KiB */
+export const isChunkSize = (n: number): boolean => n >= MIN_CHUNK_BYTES && n <= MAX_CHUNK_BYTES && (n & (n - 1)) === 0
 function count (d: decoding.Decoder, max: number, each: number, what: string): number {
   const n = decoding.readVarUint(d)
   if (n > max || n * each > d.arr.length - d.pos) bad(`${what}: ${n} entries is over the bound or past the end`)
@@ -161,7 +167,7 @@ export function encodeRequest (m: MigrationRequest): Uint8Array {
       encoding.writeVarUint(e, m.token.epoch)
       encoding.writeVarUint(e, m.token.slot)
       if (m.type === 'keep') writeHex(e, m.blob, 32)
-      else encoding.writeVarUint(e, m.memoryBytes)
+      else { encoding.writeVarUint(e, m.memoryBytes); encoding.writeVarUint(e, m.chunkBytes) }
       break
     case 'final':
       encoding.writeVarUint8Array(e, m.meta)
@@ -187,7 +193,12 @@ export function decodeRequest (bytes: Uint8Array): MigrationRequest {
         const task = uint(d, 'task')
         const replica = uint(d, 'replica')
         const token = { epoch: uint(d, 'token epoch'), slot: uint(d, 'token slot') }
-        if (type === REQ.offer) return { type: 'offer', id, job, task, replica, token, memoryBytes: uint(d, 'memory bytes') }
+        if (type === REQ.offer) {
+          const memoryBytes = uint(d, 'memory bytes')
+          const chunkBytes = uint(d, 'chunk bytes')
+          if (!isChunkSize(chunkBytes)) bad(`offer: a chunk size of ${chunkBytes} bytes is not a power of two from ${MIN_CHUNK_BYTES} to ${MAX_CHUNK_BYTES}`)
+          return { type: 'offer', id, job, task, replica, token, memoryBytes, chunkBytes }
+        }
         if (d.arr.length - d.pos < 32) bad('keep: the blob id runs past the end')
         return { type: 'keep', id, job, task, replica, token, blob: hex(decoding.readUint8Array(d, 32)) }
       }

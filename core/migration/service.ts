@@ -11,7 +11,7 @@
  *   blob here and kept by another peer (`keep`), and recorded by a `job.checkpoint` ledger entry; a
  *   task claimed again after its holder vanished resumes from the slot's last checkpoint; a
  *   checkpoint superseded by a newer one, or whose task ended, is dropped (checkpoint-gc.ts);
- * - it serves `/novacron/migration/1.5.0` for tasks arriving (incoming.ts), and on the committed
+ * - it serves `/novacron/migration/1.6.0` for tasks arriving (incoming.ts), and on the committed
  *   `job.handover` naming this peer and the snapshot's digest, adopts the task (`worker.adopt`).
  *
  * This file wires the parts: its shapes are in service-types.ts, the handle on a running task and

@@ -30,7 +30,7 @@
  */
 import { initCoreWasm } from '../../core-wasm/index.ts'
 import { serializeJobError } from '../jobs/errors.ts'
-import { handleRunMessage, type OwnerMessage, type RunMessage, type WarmBaseSpec, type WarmMessage, type WorkerReply } from '../jobs/worker-protocol.ts'
+import { handleRunMessage, type OwnerMessage, type RunMessage, type BaseMessage, type WarmBaseSpec, type WarmMessage, type WorkerReply } from '../jobs/worker-protocol.ts'
 import { runCheckpointable, warmInstance, type CheckpointRunResult, type WarmInstance } from './checkpoint-run.ts'
 import { WASM_PAGE } from '../jobs/wasm-binary.ts'
 import { DirtyTracker } from './dirty.ts'
@@ -56,14 +56,21 @@ export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: un
   const inbox = new Inbox()
   let started = false
   let warm: Promise<WarmInstance | undefined> | undefined
+  /** a `warm` with `baseFollows`: gives its instance the base when the `base` message comes (or none) */
+  let baseLater: ((b: WarmBaseSpec | undefined) => void) | undefined
   return msg => {
     if (started) { inbox.push(msg); return }
-    const m = msg as Partial<WarmMessage> | null
+    const m = msg as Partial<WarmMessage> | Partial<BaseMessage> | null
+    if (m?.type === 'base') {
+      baseLater?.(isWarmBase(m.base) ? m.base : undefined)
+      baseLater = undefined
+      return
+    }
     if (m?.type === 'warm') {
       // a failed warm-up costs nothing but the time: the run makes a fresh instance
       if (warm == null && m.module instanceof Uint8Array && m.limits != null && typeof m.memoryBytes === 'number') {
         const { module, limits, memoryBytes } = m
-        const base = isWarmBase(m.base) ? m.base : undefined
+        const base = isWarmBase(m.base) ? m.base : m.baseFollows === true ? new Promise<WarmBaseSpec | undefined>(resolve => { baseLater = resolve }) : undefined
         warm = (async () => {
           if (base != null) await initCoreWasm() // xxh64 of the base's chunks
           const w = await warmInstance({ bytes: module, globals: [], originalBytes: module.length }, limits, memoryBytes, base)
@@ -75,6 +82,8 @@ export function taskWorkerHandler (post: (reply: WorkerReply) => void): (msg: un
       return
     }
     started = true
+    baseLater?.(undefined) // the run came before the base: the instance goes on without one
+    baseLater = undefined
     void (isCheckpointRun(msg) ? runCheckpointTask(msg, post, inbox, warm) : handleRunMessage(msg)).then(post)
   }
 }

@@ -38,6 +38,8 @@ import type { ConnectionGater, PeerId } from '@libp2p/interface'
  *    join applies — a wire-6 peer would apply those joins at once and reach another replica set.
  *    Also 7: the learning `hold` carries its round, flags, the whole weights of an exact downlink and the
  *    FedAdam server state (docs/learning.md, "Hand-over gaps"); a wire-6 peer refuses it as malformed.
+ *    Also 7: migration protocol 1.6.0: the offer names the chunk size (4 KiB chunks, 8 KiB before): a
+ *    wire-6 peer refuses such an offer as malformed (PROTOCOL.md, "Live migration").
  */
 export const WIRE_VERSION = 7
 

@@ -11,6 +11,7 @@ import { initCoreWasm } from '../../core-wasm/index.ts'
 import { MemoryBlobStore } from '../../core/blobs/index.ts'
 import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
+import { DEFAULT_CHUNK_BYTES } from '../../core/migration/dirty.ts'
 import type { MigrationRequest } from '../../core/migration/protocol-codec.ts'
 import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import { blobNet } from '../_support/blob-net.ts'
@@ -75,7 +76,7 @@ test('a 72 MiB checkpoint is kept under its job\'s cap (the blob layer alone ref
   await keeper.start()
   assert.deepEqual(await keeper.call(keep(id)), { type: 'ok' }, 'kept: fetched under memoryBytes + checkpointExtraBytes')
   state.add(3, { kind: 'job.checkpoint', body: { at: 1002, job: '1.0', task: 0, replica: 0, token: TOKEN, snapshot: id, keeper: KEEPER } })
-  const offer: MigrationRequest = { type: 'offer', id: 'o1', job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes: memory.length }
+  const offer: MigrationRequest = { type: 'offer', id: 'o1', job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes: memory.length, chunkBytes: DEFAULT_CHUNK_BYTES }
   // the index is made in the background; until then the offer is answered without it
   let have = 0
   await waitFor(async () => {
@@ -84,7 +85,7 @@ test('a 72 MiB checkpoint is kept under its job\'s cap (the blob layer alone ref
     await keeper.call({ type: 'abort', id: 'o1' })
     return have > 0
   }, { timeout: 20_000, message: () => `the offer named the kept chunks (last log: ${keeper.logs.at(-1) ?? 'none'})` })
-  assert.equal(have, 72 * MiB / 8192, 'every chunk of the 72 MiB checkpoint named (seeded bytes: all distinct)')
+  assert.equal(have, 72 * MiB / DEFAULT_CHUNK_BYTES, 'every chunk of the 72 MiB checkpoint named (seeded bytes: all distinct)')
   await keeper.stop()
   await plain.stop()
   await holder.stop()

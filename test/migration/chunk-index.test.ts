@@ -2,7 +2,7 @@
  * A kept checkpoint's chunk index (core/migration/chunk-index.ts), and the keeper that makes it when
  * it keeps a checkpoint (checkpoint-keeper.ts):
  *
- * - the index names every fixed 8 KiB chunk of the bytes it was made from — each xxh64 as the
+ * - the index names every fixed 4 KiB chunk of the bytes it was made from — each xxh64 as the
  *   source's dirty tracking names it, each SHA-256 as node:crypto computes it — with node:crypto's
  *   SHA-256 and with WebCrypto's alike;
  * - its encoding reads back exactly (a property over seeded memories), names the blob it indexes,
@@ -32,6 +32,7 @@ import { encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
 import { FileBlobStore } from '../../node-runtime/blobs/file-store.ts'
 import { FileCheckpointIndexes } from '../../node-runtime/migration/checkpoint-indexes.ts'
 import { FileCheckpointJournal } from '../../node-runtime/migration/checkpoint-journal.ts'
+import { DEFAULT_CHUNK_BYTES as CB } from '../../core/migration/dirty.ts'
 import { seededBytes } from '../_support/seeded-bytes.ts'
 import { waitFor } from '../_support/wait.ts'
 import { HOLDER, KEEPER, keeperService } from './_keeper-fixture.ts'
@@ -43,38 +44,38 @@ before(async () => { await initCoreWasm() })
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
 
 test('the index names each chunk of the bytes it was made from: xxh64 and SHA-256, in order, either SHA-256', async () => {
-  const memory = seededBytes(40 * 8192, 7)
-  memory.fill(0, 8192, 3 * 8192) // two equal (zero) chunks: each index keeps its own entry
+  const memory = seededBytes(40 * CB, 7)
+  memory.fill(0, CB, 3 * CB) // two equal (zero) chunks: each index keeps its own entry
   const ix = await indexMemory(memory, BLOB, sha)
   assert.equal(ix.count, 40)
-  assert.deepEqual(ix.names(), fixedChunks(memory, 8192).map(c => c.hash), 'the names the source gives its chunks')
+  assert.deepEqual(ix.names(), fixedChunks(memory, CB).map(c => c.hash), 'the names the source gives its chunks')
   for (let i = 0; i < ix.count; i++) {
-    const chunk = memory.subarray(i * 8192, (i + 1) * 8192)
+    const chunk = memory.subarray(i * CB, (i + 1) * CB)
     assert.equal(ix.name(i), xxh64Hex(chunk))
     assert.deepEqual(ix.sha(i), sha(chunk))
   }
   const web = await indexMemory(memory, BLOB) // WebCrypto, as a tab
   assert.deepEqual(web.shas, ix.shas)
-  await assert.rejects(indexMemory(memory.subarray(0, 8192 + 100), BLOB, sha), RangeError, 'not whole chunks')
+  await assert.rejects(indexMemory(memory.subarray(0, CB + 100), BLOB, sha), RangeError, 'not whole chunks')
 })
 
 test('an index reads back exactly, names its blob, and refuses another', async () => {
   await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 1, max: 1e6 }), async (chunks, seed) => {
-    const ix = await indexMemory(seededBytes(chunks * 8192, seed), BLOB, sha)
+    const ix = await indexMemory(seededBytes(chunks * CB, seed), BLOB, sha)
     const back = decodeChunkIndex(encodeChunkIndex(ix), { blob: BLOB })
     assert.equal(back.blob, BLOB)
-    assert.equal(back.memoryBytes, chunks * 8192)
+    assert.equal(back.memoryBytes, chunks * CB)
     assert.deepEqual(back.hashes, ix.hashes)
     assert.deepEqual(back.shas, ix.shas)
     assert.deepEqual(back.names(), ix.names())
   }), { numRuns: 25, seed: 20 })
-  const ix = await indexMemory(seededBytes(4 * 8192, 3), BLOB, sha)
+  const ix = await indexMemory(seededBytes(4 * CB, 3), BLOB, sha)
   assert.throws(() => decodeChunkIndex(encodeChunkIndex(ix), { blob: 'cd'.repeat(32) }), { name: 'MigrationDecodeError' })
-  assert.throws(() => decodeChunkIndex(encodeChunkIndex(ix), { maxMemoryBytes: 2 * 8192 }), { name: 'MigrationDecodeError' }, 'over the caller\'s bound')
+  assert.throws(() => decodeChunkIndex(encodeChunkIndex(ix), { maxMemoryBytes: 2 * CB }), { name: 'MigrationDecodeError' }, 'over the caller\'s bound')
 })
 
 /** bytes of an index header (no chunks) with a correct checksum after `extra` */
-function forged (memoryBytes: number, chunkBytes = 8192, extra = new Uint8Array(0)): Uint8Array {
+function forged (memoryBytes: number, chunkBytes = CB, extra = new Uint8Array(0)): Uint8Array {
   const e = encoding.createEncoder()
   for (const b of [0x4e, 0x43, 0x43, 0x49]) encoding.writeUint8(e, b)
   encoding.writeVarUint(e, 1)
@@ -90,20 +91,20 @@ function forged (memoryBytes: number, chunkBytes = 8192, extra = new Uint8Array(
 }
 
 test('corrupt, torn or hostile index bytes are a MigrationDecodeError, before anything sized by them is allocated', async () => {
-  const good = encodeChunkIndex(await indexMemory(seededBytes(6 * 8192, 5), BLOB, sha))
+  const good = encodeChunkIndex(await indexMemory(seededBytes(6 * CB, 5), BLOB, sha))
   const junk: Uint8Array[] = [new Uint8Array(0), new Uint8Array(7), seededBytes(300, 1), good.subarray(0, good.length - 1), good.subarray(0, 50)]
   for (const at of [0, 5, 40, good.length - 100, good.length - 1]) { const c = good.slice(); c[at] ^= 0x10; junk.push(c) } // any byte flipped: the checksum
   junk.push(forged(2 ** 32)) // "4 GiB of memory" in a few bytes: refused by its length, no 4 GiB / 8 KiB arrays made
   junk.push(forged(2 ** 40)) // past wasm32
-  junk.push(forged(8192, 0)) // chunk size out of range
-  junk.push(forged(8192 + 1, 8192)) // not whole chunks
-  junk.push(forged(8192, 8192, new Uint8Array(41))) // one byte too many for one chunk
+  junk.push(forged(CB, 0)) // chunk size out of range
+  junk.push(forged(CB + 1, CB)) // not whole chunks
+  junk.push(forged(CB, CB, new Uint8Array(41))) // one byte too many for one chunk
   const bad = forged(0).slice(); bad[0] = 0x58; junk.push(bad) // wrong magic (checksum broken too)
   for (const [i, bytes] of junk.entries()) {
     assert.throws(() => decodeChunkIndex(bytes), { name: 'MigrationDecodeError' }, `junk ${i}`)
   }
   assert.equal(decodeChunkIndex(forged(0)).count, 0, 'an empty memory is a valid index')
-  assert.throws(() => new ChunkIndex(BLOB, 8192, 8192, new BigUint64Array(2), new Uint8Array(64)), RangeError)
+  assert.throws(() => new ChunkIndex(BLOB, CB, CB, new BigUint64Array(2), new Uint8Array(64)), RangeError)
 })
 
 const TOKEN = { epoch: 1, slot: 2 }
@@ -137,8 +138,8 @@ test('a kept checkpoint is indexed; an offer is answered from its names; the ind
   const snapshot = encodeSnapshot({ memory, globals: [], unwind: new Uint8Array([1, 2, 3, 4]), pausedIn: 'fd_write', pausedResult: 0, stdinPos: 0, stdout: new Uint8Array(0), stderr: new Uint8Array(0), clockNs: 1n, calls: 1, pauses: 1 })
   const id = createBlobService({} as unknown as BlobComponents, { maxBlobBytes: 8 << 20 }).put(snapshot).id
   const fetched = new Map([[id, snapshot], ['a'.repeat(64), new Uint8Array([0, 97, 115, 109])]])
-  const names = fixedChunks(memory, 8192).map(c => c.hash)
-  const offer: MigrationRequest = { type: 'offer', id: 'o1', job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes: memory.length }
+  const names = fixedChunks(memory, CB).map(c => c.hash)
+  const offer: MigrationRequest = { type: 'offer', id: 'o1', job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes: memory.length, chunkBytes: CB }
   const file = join(d, 'migration', 'chunk-index', id)
 
   const oneLogs: string[] = []
@@ -164,6 +165,19 @@ test('a kept checkpoint is indexed; an offer is answered from its names; the ind
   assert.deepEqual(new Set((again as { have: string[] }).have), new Set(names))
   assert.equal(two.reads.n, reads, 'answered without reading the checkpoint (it is read after the answer, to fill the image)')
   await two.svc.stop()
+
+  // an index an earlier build wrote in 8 KiB chunks (before session 16): it names nothing an offer
+  // of 4 KiB chunks holds, so it is not used but made again in this build's size
+  writeFileSync(file, encodeChunkIndex(await indexMemory(memory, id, sha, 8192)))
+  const oldLogs: string[] = []
+  const old = keeper(d, state, fetched, oldLogs)
+  old.svc.onEvents([{ type: 'checkpointed', job: '1.0', task: 0, replica: 0, snapshot: id, keeper: KEEPER }])
+  await old.svc.start()
+  assert.deepEqual(await old.call({ ...offer, id: 'o8' }), { type: 'accept', have: [] }, 'an 8 KiB index is not answered from')
+  assert.ok(oldLogs.some(l => /its chunks are 8192 bytes, not 4096/.test(l)), oldLogs.join('\n'))
+  await waitFor(() => decodeChunkIndex(new Uint8Array(readFileSync(file)), { blob: id }).chunkBytes === CB, { timeout: 10_000, message: 'the index made again in 4 KiB chunks' })
+  assert.deepEqual(decodeChunkIndex(new Uint8Array(readFileSync(file)), { blob: id }).names(), names)
+  await old.svc.stop()
 
   // a corrupt file: refused (logged), the offer gets no names, the index is made again from the blob
   const bytes = readFileSync(file)

@@ -9,7 +9,7 @@
  * Chunks land in the session's memory image at their index (protocol 1.2.0, chunk-image.ts): a
  * chunk sent once for many indices (zero pages) is copied to the others at `final`, a name whose
  * only copy was overwritten since is asked for again, an index past the job's cap or a chunk that
- * is not 8 KiB is refused, and the snapshot handed over is the image itself (no copy of memory).
+ * is not a whole chunk of the offer's size is refused, and the snapshot handed over is the image itself (no copy of memory).
  * A kept checkpoint comes by its index (chunk-index.ts): the answer names its chunks before it is
  * read, its bytes are copied in after the answer but never over a chunk that landed first, a chunk
  * whose stored bytes do not match the index is asked for at `final`, and an index over the job's
@@ -21,6 +21,7 @@ import { initCoreWasm, xxh64Hex } from '../../core-wasm/index.ts'
 import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import { snapshotDigest } from '../../core/migration/digest.ts'
+import { DEFAULT_CHUNK_BYTES as CB } from '../../core/migration/dirty.ts'
 import { indexMemory } from '../../core/migration/chunk-index.ts'
 import { MigrationIncoming, type HeldCheckpoint, type ReadySnapshot } from '../../core/migration/incoming.ts'
 import { encodeChunkFrame, PreCopySender, type RoundPlan } from '../../core/migration/precopy.ts'
@@ -56,7 +57,7 @@ function snapshot (pages: number, seed: number): TaskSnapshot {
 const framesOf = (plan: RoundPlan, hashes: Iterable<string> = plan.send.keys()): IndexedFrame[] =>
   [...hashes].map(h => ({ index: plan.index.get(h) as number, frame: encodeChunkFrame(h, plan.send.get(h) as Uint8Array) }))
 
-const offer = (id = 'm1', memoryBytes = 0): MigrationRequest => ({ type: 'offer', id, job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes })
+const offer = (id = 'm1', memoryBytes = 0): MigrationRequest => ({ type: 'offer', id, job: '1.0', task: 0, replica: 0, token: TOKEN, memoryBytes, chunkBytes: CB })
 
 test('only the holder under its current token may offer', async () => {
   const { call } = setup()
@@ -71,7 +72,7 @@ test('a whole migration: a corrupted chunk is named for a resend, missing ones a
   const { call, ready, incoming, arrivals } = setup()
   const snap = snapshot(4, 3)
   const full = encodeSnapshot(snap)
-  const sender = new PreCopySender({ fixedChunkBytes: 8192 })
+  const sender = new PreCopySender({ fixedChunkBytes: CB })
   const plan = sender.round(snap.memory)
   const chunks = [...plan.send]
   assert.equal((await call(offer('m1', snap.memory.length))).type, 'accept')
@@ -107,16 +108,17 @@ test('malformed requests are refusals, never throws; a session is bounded by the
   }
   assert.equal((await call(offer('m2'))).type, 'accept')
   const snap = snapshot(5, 5) // 320 KiB: over four times the job's 64 KiB cap
-  const plan = new PreCopySender({ fixedChunkBytes: 8192 }).round(snap.memory)
-  const past = await call({ type: 'chunks', id: 'm2', chunks: framesOf(plan).slice(8, 9) })
-  assert.match((past as { reason: string }).reason, /^chunk index 8 is past the job's memory cap/)
+  const plan = new PreCopySender({ fixedChunkBytes: CB }).round(snap.memory)
+  const first = 65536 / CB // the first index past the job's 64 KiB cap
+  const past = await call({ type: 'chunks', id: 'm2', chunks: framesOf(plan).slice(first, first + 1) })
+  assert.match((past as { reason: string }).reason, new RegExp(`^chunk index ${first} is past the job's memory cap`))
   // the same 8 chunk slots over and over: the session's work is bounded, not only its image
   const res = await call({ type: 'chunks', id: 'm2', chunks: framesOf(plan).map((c, k) => ({ index: k % 8, frame: c.frame })) })
   assert.match((res as { reason: string }).reason, /^over the session's budget/)
   assert.equal((await call(offer('m3'))).type, 'accept')
-  const short = new Uint8Array(4096).fill(3)
+  const short = new Uint8Array(CB / 2).fill(3)
   const odd = await call({ type: 'chunks', id: 'm3', chunks: [{ index: 0, frame: encodeChunkFrame(xxh64Hex(short), short) }] })
-  assert.match((odd as { reason: string }).reason, /not 8192/, 'a chunk is a whole 8 KiB')
+  assert.match((odd as { reason: string }).reason, new RegExp(`not ${CB}`), 'a chunk is a whole chunk of the offer\'s size')
 })
 
 test('a target keeping a checkpoint of the task reports its chunks; only the changed ones are sent; the snapshot rebuilds exactly', async () => {
@@ -130,10 +132,10 @@ test('a target keeping a checkpoint of the task reports its chunks; only the cha
   const have = (acc as { have: string[] }).have
   assert.equal(have.length, new Set(have).size)
   assert.ok(have.length >= 2, 'the checkpoint\'s chunks are reported (seeded memory: all distinct)')
-  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: 8192 })
+  const sender = new PreCopySender({ targetHas: have, fixedChunkBytes: CB })
   const plan = sender.round(now.memory)
   assert.ok(plan.send.size >= 3 && plan.send.size <= 4, `only the changed chunks are sent (${plan.send.size})`)
-  assert.ok(plan.sentBytes <= 4 * 8192)
+  assert.ok(plan.sentBytes <= 4 * CB)
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(plan) }), { type: 'resend', hashes: [] })
   const full = encodeSnapshot(now)
   assert.deepEqual(await call({ type: 'final', id: 'm1', meta: encodeSnapshot({ ...now, memory: new Uint8Array(0) }), recipe: plan.recipe, sha256: await snapshotDigest(full) }), { type: 'ok' })
@@ -142,22 +144,22 @@ test('a target keeping a checkpoint of the task reports its chunks; only the cha
 
 test('a chunk sent once for many indices is copied to them; a name overwritten since is asked again', async () => {
   const { call, ready } = setup()
-  const snap = snapshot(2, 9) // 16 chunks
+  const snap = snapshot(2, 9) // 32 chunks
   const mem = snap.memory
-  mem.fill(0, 0, 4 * 8192) // chunks 0-3: zero pages, never sent (the image starts zeroed)
-  mem.copyWithin(5 * 8192, 4 * 8192, 5 * 8192) // chunk 5 = chunk 4: sent once, at index 4
+  mem.fill(0, 0, 4 * CB) // chunks 0-3: zero pages, never sent (the image starts zeroed)
+  mem.copyWithin(5 * CB, 4 * CB, 5 * CB) // chunk 5 = chunk 4: sent once, at index 4
   assert.equal((await call(offer())).type, 'accept')
-  const sender = new PreCopySender({ fixedChunkBytes: 8192 })
+  const sender = new PreCopySender({ fixedChunkBytes: CB })
   const plan = sender.round(mem)
-  assert.equal(plan.send.size, 12, 'each name once: one zero chunk for four, chunk 4 for 4 and 5, chunks 6-15')
+  assert.equal(plan.send.size, 28, 'each name once: one zero chunk for four, chunk 4 for 4 and 5, chunks 6-31')
   const zeroName = plan.recipe.chunks[0].hash
   const rest = framesOf(plan, [...plan.send.keys()].filter(h => h !== zeroName))
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: rest }), { type: 'resend', hashes: [] })
   // chunk 4's content now also sits at index 7, and index 4 is overwritten: index 5 and 7 can only
   // come from index 4, which no longer holds it — the target asks for it again
   const now = mem.slice()
-  now.copyWithin(7 * 8192, 4 * 8192, 5 * 8192)
-  now.fill(9, 4 * 8192, 5 * 8192)
+  now.copyWithin(7 * CB, 4 * CB, 5 * CB)
+  now.fill(9, 4 * CB, 5 * CB)
   const next = sender.round(now)
   assert.equal(next.send.size, 1, 'only the new chunk 4 is sent (its old name is held, says the sender)')
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(next) }), { type: 'resend', hashes: [] })
@@ -176,7 +178,7 @@ test('a kept checkpoint is named from its index before it is read, and copied in
   const earlier = snapshot(4, 11)
   const index = await indexMemory(earlier.memory, BLOB)
   const now = { ...earlier, memory: earlier.memory.slice() }
-  now.memory.fill(5, 3 * 8192, 4 * 8192) // chunk 3 changed since the checkpoint
+  now.memory.fill(5, 3 * CB, 4 * CB) // chunk 3 changed since the checkpoint
   let reads = 0
   const { call, ready } = setup(1 << 20, () => ({ index, memory: () => { reads++; return earlier.memory } }))
   const acc = await call(offer('m1', now.memory.length))
@@ -184,7 +186,7 @@ test('a kept checkpoint is named from its index before it is read, and copied in
   assert.deepEqual(new Set((acc as { have: string[] }).have), new Set(index.names()), 'every name of the index')
   assert.equal(reads, 0, 'answered before the checkpoint is read')
   // the changed chunk lands before the copy of the checkpoint has begun (it goes on after the answer)
-  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: 8192 }).round(now.memory)
+  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: CB }).round(now.memory)
   assert.deepEqual([...plan.index.values()], [3], 'only chunk 3 is sent')
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: framesOf(plan) }), { type: 'resend', hashes: [] })
   const full = encodeSnapshot(now)
@@ -197,17 +199,17 @@ test('a kept checkpoint whose bytes do not match its index: those chunks are ask
   const earlier = snapshot(2, 13)
   const index = await indexMemory(earlier.memory, BLOB)
   const altered = earlier.memory.slice()
-  altered[5 * 8192 + 17] ^= 1 // the stored bytes no longer match the index at chunk 5
+  altered[5 * CB + 17] ^= 1 // the stored bytes no longer match the index at chunk 5
   const { call, ready } = setup(1 << 20, () => ({ index, memory: () => altered }))
   const acc = await call(offer('m1', earlier.memory.length))
-  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: 8192 }).round(earlier.memory)
+  const plan = new PreCopySender({ targetHas: (acc as { have: string[] }).have, fixedChunkBytes: CB }).round(earlier.memory)
   assert.equal(plan.send.size, 0, 'the source sends nothing: the target said it held every chunk')
   const meta = encodeSnapshot({ ...earlier, memory: new Uint8Array(0) })
   const full = encodeSnapshot(earlier)
   const digest = await snapshotDigest(full)
   const again = await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest })
   assert.deepEqual(again, { type: 'resend', hashes: [index.name(5)] }, 'never a wrong memory: chunk 5 is asked for')
-  const chunk5 = earlier.memory.subarray(5 * 8192, 6 * 8192)
+  const chunk5 = earlier.memory.subarray(5 * CB, 6 * CB)
   assert.deepEqual(await call({ type: 'chunks', id: 'm1', chunks: [{ index: 5, frame: encodeChunkFrame(index.name(5), chunk5) }] }), { type: 'resend', hashes: [] })
   assert.deepEqual(await call({ type: 'final', id: 'm1', meta, recipe: plan.recipe, sha256: digest }), { type: 'ok' })
   assert.deepEqual(ready[0].snapshot(), full)

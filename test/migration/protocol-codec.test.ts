@@ -18,7 +18,7 @@ const sha = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(b => [...b].map(
 const id = fc.string({ maxLength: 64 })
 const u = fc.nat({ max: 2 ** 40 })
 const requestArb: fc.Arbitrary<MigrationRequest> = fc.oneof(
-  fc.record({ type: fc.constant('offer' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }), memoryBytes: u }),
+  fc.record({ type: fc.constant('offer' as const), id, job: fc.string({ maxLength: 40 }), task: u, replica: fc.nat(6), token: fc.record({ epoch: u, slot: u }), memoryBytes: u, chunkBytes: fc.constantFrom(4096, 8192, 16384, 65536) }),
   fc.record({ type: fc.constant('chunks' as const), id, chunks: fc.array(fc.record({ index: fc.nat((1 << 20) - 1), frame: fc.uint8Array({ maxLength: 100 }) }), { maxLength: 6 }) }),
   fc.record({ type: fc.constant('final' as const), id, meta: fc.uint8Array({ maxLength: 200 }), sha256: sha, recipe: fc.array(fc.record({ hash, length: fc.nat(1 << 20) }), { maxLength: 10 }).map(chunks => ({ totalLength: chunks.reduce((a, c) => a + c.length, 0), chunks })) }),
   fc.record({ type: fc.constant('abort' as const), id }),
@@ -85,4 +85,12 @@ test('a chunks request written in place by the source is the codec\'s encoding, 
   assert.equal(second.buffer, first.buffer, 'the next batch reuses the buffer')
   assert.deepEqual(decodeRequest(second), { type: 'chunks', id: 'm1', chunks: [{ index: 300, frame: encodeChunkFrame(batch[1].hash, text) }] })
   assert.throws(() => writer.write('m1', [{ index: 1, hash: 'xyz', chunk: text }]), TypeError)
+})
+
+test('an offer names a chunk size of whole pages, a power of two up to 64 KiB: any other is a MigrationDecodeError', () => {
+  const offer = (chunkBytes: number): Uint8Array => encodeRequest({ type: 'offer', id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 }, memoryBytes: 65536, chunkBytes })
+  for (const ok of [4096, 8192, 65536]) assert.equal((decodeRequest(offer(ok)) as { chunkBytes: number }).chunkBytes, ok)
+  for (const bad of [0, 1, 2048, 4095, 6144, 12288, 131072, 2 ** 40]) assert.throws(() => decodeRequest(offer(bad)), { name: 'MigrationDecodeError' }, `${bad}`)
+  const old = offer(4096).subarray(0, -2) // a 1.5.0 offer: no chunk size (varUint(4096) is 2 bytes)
+  assert.throws(() => decodeRequest(old), { name: 'MigrationDecodeError' })
 })

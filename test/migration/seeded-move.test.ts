@@ -16,7 +16,7 @@ import { encodeJobEntry, type JobEntry } from '../../core/jobs/entries.ts'
 import { JobsState } from '../../core/jobs/state.ts'
 import type { MemoryDelta } from '../../core/jobs/worker-protocol.ts'
 import { indexMemory, type ChunkIndex } from '../../core/migration/chunk-index.ts'
-import { DirtyTracker } from '../../core/migration/dirty.ts'
+import { DEFAULT_CHUNK_BYTES, DirtyTracker } from '../../core/migration/dirty.ts'
 import { MigrationIncoming, type Arrival, type HeldCheckpoint, type ReadySnapshot } from '../../core/migration/incoming.ts'
 import { migrateOut, type MigrationRecord, type OutgoingOptions } from '../../core/migration/outgoing.ts'
 import { decodeSnapshot, encodeSnapshot } from '../../core/migration/snapshot-codec.ts'
@@ -26,8 +26,8 @@ import { seededBytes, seededInts } from '../_support/seeded-bytes.ts'
 
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
 const DST = '12D3KooWTargetTargetTargetTargetTargetTargetTarget1'
-const MEMORY = 4 << 20 // 512 chunks of 8 KiB
-const CB = 8192
+const MEMORY = 4 << 20 // 1,024 chunks of 4 KiB
+const CB = DEFAULT_CHUNK_BYTES
 
 before(async () => { await initCoreWasm() })
 
@@ -75,10 +75,18 @@ class AheadWorker {
   bases = 0
   /** it died after it was handed the checkpoint: it copies nothing and reports nothing */
   dead = false
+  /** made at the offer, its base following (incoming.ts `workerAt: 'offer'`), or once the base is read */
+  constructor (readonly at: 'offer' | 'read' = 'read') {}
+  /** whether it was made before its base was read (the base a promise) */
+  early: boolean | undefined
   arriving = (a: Arrival): Promise<Uint8Array | undefined> | undefined => {
     if (a.base == null) return undefined
-    this.bases++
-    return Promise.resolve(this.dead ? undefined : copyBase(this.instance, a.base))
+    this.early = a.base instanceof Promise
+    return Promise.resolve(a.base).then(b => {
+      if (b == null) return undefined
+      this.bases++
+      return this.dead ? undefined : copyBase(this.instance, b)
+    })
   }
 }
 
@@ -88,7 +96,7 @@ function target (kept: HeldCheckpoint | undefined, ahead?: AheadWorker): { incom
   apply(1, { kind: 'job.submit', body: { at: 1000, module: 'a'.repeat(64), count: 1, replicas: 1, timeoutMs: 60_000, memoryBytes: MEMORY, leaseTtlMs: 60_000 } })
   apply(2, { kind: 'job.claim', body: { at: 1001, job: '1.0', task: 0, replica: 0, capacity: 1 } })
   const ready: ReadySnapshot[] = []
-  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, log: () => {}, ...(kept != null ? { heldCheckpoint: () => kept } : {}), ...(ahead != null ? { arriving: ahead.arriving } : {}) })
+  const incoming = new MigrationIncoming({ state, hasRoom: () => true, prepareModule: async () => {}, keep: async () => {}, ready: r => { ready.push(r) }, log: () => {}, ...(kept != null ? { heldCheckpoint: () => kept } : {}), ...(ahead != null ? { arriving: ahead.arriving } : {}) }, { workerAt: ahead?.at ?? 'read' })
   return { incoming, ready }
 }
 
@@ -202,13 +210,14 @@ function zerosAt (memory: Uint8Array, flags: Uint8Array): boolean {
 }
 
 test('the kept checkpoint goes into the worker made ahead, not the image: the snapshot carries only what arrived, the resumed memory is exact', async () => {
-  for (const rounds of [2, 0]) {
+  for (const [rounds, at] of [[2, 'read'], [0, 'read'], [2, 'offer'], [0, 'offer']] as const) {
     const task = new Task()
     const cp = await checkpoint(task, 1)
     task.dirty(40)
-    const ahead = new AheadWorker()
+    const ahead = new AheadWorker(at)
     const { rec, baseHeld, sent, baseReads } = await move(task, { index: cp.index, memory: () => cp.memory }, cp, rounds, ahead)
     assert.equal(rec.seeded, true)
+    assert.equal(ahead.early, at === 'offer', `the worker made ${at === 'offer' ? 'at the offer' : 'once the checkpoint was read'}`)
     assert.equal(ahead.bases, 1, 'the checkpoint went to the worker once')
     assert.ok(baseHeld != null, 'the snapshot leaves chunks to the worker')
     const left = baseHeld.reduce((n, f) => n + f, 0)

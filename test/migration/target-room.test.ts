@@ -41,7 +41,7 @@ async function offerWith (active: string[]): Promise<{ type: string, reason?: st
   }, { checkpointIntervalMs: 0 })
   await service.start()
   assert.ok(handler != null)
-  const res = decodeResponse(await handler(encodeRequest({ type: 'offer', id: 'm1', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 }, memoryBytes: 0 }), { peerId: SRC }))
+  const res = decodeResponse(await handler(encodeRequest({ type: 'offer', id: 'm1', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 }, memoryBytes: 0, chunkBytes: 4096 }), { peerId: SRC }))
   await service.stop()
   return res as { type: string, reason?: string }
 }

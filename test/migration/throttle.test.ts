@@ -83,7 +83,7 @@ test('rounds that do not shrink raise the throttle step by step; a failed move s
   const r = seededInts(7)
   const scribble = (pages: number): void => { for (let k = 0; k < pages; k++) memory[(r() % 256) * 4096 + (r() % 4096)] ^= 1 + (r() % 255) }
   scribble(4096)
-  const tracker = new DirtyTracker(8192)
+  const tracker = new DirtyTracker() // the chunk size the offer announces (4 KiB)
   const throttles: number[] = []
   const ctx: OutgoingContext = {
     self: 'src',
@@ -110,7 +110,7 @@ test('a round that did not shrink but is small stops pre-copy without throttling
   const r = seededInts(9)
   const random = (end: number): void => { for (let i = 0; i < end; i += 4) new DataView(memory.buffer).setUint32(i, r()) }
   random(memory.length)
-  const tracker = new DirtyTracker(8192)
+  const tracker = new DirtyTracker() // the chunk size the offer announces (4 KiB)
   const throttles: number[] = []
   let copies = 0
   const ctx: OutgoingContext = {

@@ -4,7 +4,8 @@
  * over the base except the chunks it holds; and in the Node runner's real worker threads, a warm
  * worker given the base reports what it holds (`based`), and a run from a snapshot that leaves
  * those chunks out (zeroed here, so reading them would show) resumes with exactly the output of an
- * uninterrupted run. A run told to leave chunks to a worker it cannot take fails, typed.
+ * uninterrupted run — also when the worker was made before its base was read (session 16: the
+ * base a promise). A run told to leave chunks to a worker it cannot take fails, typed.
  */
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
@@ -120,4 +121,50 @@ test('a warm worker given the kept checkpoint holds its matching chunks; a run f
   // the same snapshot with no worker holding those chunks: refused, not run on a wrong memory
   const alone: CheckpointLink = { spec: { globals: f.mod.globals, control: new SharedArrayBuffer(4), from: holed.slice(), baseHeld }, onReply: () => {}, onPaused: async () => ({ leave: 'unexpected pause' }) }
   await assert.rejects(f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: alone }), /kept checkpoint/)
+})
+
+test('a worker made at the offer, its base given once read and checked (a promise), holds the same chunks; with none, or a run first, it goes on without', async () => {
+  let snap: Uint8Array | undefined
+  const control = new SharedArrayBuffer(12)
+  Atomics.store(new Int32Array(control), 0, CONTROL_PAUSE)
+  const pausing: CheckpointLink = { spec: { globals: f.mod.globals, control }, onReply: () => {}, onPaused: async s => { snap = wholeSnapshot(s); return { leave: 'moved elsewhere' } } }
+  await assert.rejects(f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: pausing }), { name: 'TaskHandedOverError' })
+  assert.ok(snap != null)
+  const memory = decodeSnapshot(snap).memory
+  const chunks = memory.length / CB
+  const kept = memory.slice()
+  const hashes = hashesOf(kept)
+  kept[3 * CB + 1] ^= 0xff // damaged in the kept copy
+
+  // the worker starts now; the base follows after its memory is touched (the target reads and checks it meanwhile)
+  let give: (b: { memory: Uint8Array, hashes: BigUint64Array, chunkBytes: number, held: Uint8Array } | undefined) => void = () => {}
+  const warm = f.runner.warm({ module: f.mod.bytes, limits, memoryBytes: memory.length, base: new Promise(resolve => { give = resolve }) })
+  const checked = await checkBase(kept, hashes, CB)
+  give({ memory: kept, hashes, chunkBytes: CB, held: checked })
+  const held = await warm.based
+  assert.deepEqual(held, checked, 'it holds what the owner checked')
+  assert.equal(held?.[3], 0, 'not the damaged chunk')
+  assert.equal(kept.length, 0, 'the checkpoint\'s buffer was moved to the worker, not cloned')
+  // the paused snapshot with every held chunk zeroed: resumed over the base, exactly
+  const holed = snap.slice()
+  const view = decodeSnapshot(holed, { viewMemory: true }).memory
+  const baseHeld = held ?? new Uint8Array(chunks)
+  for (let i = 0; i < chunks; i++) if (baseHeld[i] === 1) view.fill(0, i * CB, (i + 1) * CB)
+  let resumedWarm: boolean | undefined
+  const run: CheckpointLink = { spec: { globals: f.mod.globals, control: new SharedArrayBuffer(4), from: holed, baseHeld }, onReply: () => {}, onPaused: async () => ({ leave: 'unexpected pause' }), onResumed: w => { resumedWarm = w }, warm }
+  assert.equal(text((await f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: run })).stdout), f.plain)
+  assert.equal(resumedWarm, true, 'in the warm instance')
+
+  // no base after all (the checkpoint did not read): nothing held, and the whole snapshot resumes in it
+  const bare = f.runner.warm({ module: f.mod.bytes, limits, memoryBytes: memory.length, base: Promise.resolve(undefined) })
+  assert.equal(await bare.based, undefined)
+  // a run that takes the worker before its base comes: it runs on without one, exactly
+  const early = f.runner.warm({ module: f.mod.bytes, limits, memoryBytes: memory.length, base: new Promise(() => {}) })
+  for (const w of [bare, early]) {
+    let inWarm: boolean | undefined
+    const whole: CheckpointLink = { spec: { globals: f.mod.globals, control: new SharedArrayBuffer(4), from: snap.slice() }, onReply: () => {}, onPaused: async () => ({ leave: 'unexpected pause' }), onResumed: x => { inWarm = x }, warm: w }
+    assert.equal(text((await f.runner.run(f.mod.bytes, { args: [N] }, limits, { checkpoint: whole })).stdout), f.plain)
+    assert.equal(inWarm, true, 'in the warm instance')
+  }
+  assert.equal(await early.based, undefined, 'taken before its base came: it reports none')
 })
