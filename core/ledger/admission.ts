@@ -51,4 +51,18 @@ export class Admission {
   }
 
   removals (peer: string): number { return this.removed.get(peer)?.count ?? 0 }
+
+  /** Peers whose join would still be refused at slot `slot` (cooling off), soonest first. */
+  coolingAt (slot: number): CoolingPeer[] {
+    return [...this.removed].filter(([, r]) => r.until > slot).map(([peerId, r]) => ({ peerId, removals: r.count, until: r.until }))
+      .sort((a, b) => a.until - b.until || (a.peerId < b.peerId ? -1 : 1))
+  }
+}
+
+/** A removed peer still cooling off: its join is accepted again from slot `until`. */
+export interface CoolingPeer {
+  peerId: string
+  /** removals counted (the k of `coolOffSlots(k)`) */
+  removals: number
+  until: number
 }

@@ -21,7 +21,7 @@ import { bytesEqual } from './codec.ts'
 import { joinMessage, MAX_NOTE_BYTES, readConfig, readEvidence, readJoin, readJson, readRemove } from './entries.ts'
 import { checkEvidence, sizeEpoch, type EpochInfo, type ReplicaMember } from './epochs.ts'
 import { checkSetting, settingDefault } from './settings.ts'
-import { Admission } from './admission.ts'
+import { Admission, type CoolingPeer } from './admission.ts'
 
 export type KindValidator = (data: Uint8Array, author: string) => string | null
 
@@ -102,6 +102,9 @@ export class Chain {
 
   /** The first slot at which `peerId`'s join is accepted after its removals (0: at once; admission.ts). */
   joinAllowedAt (peerId: string): number { return this.admission.joinAllowedAt(peerId) }
+
+  /** Removed peers whose join the next slot would still refuse (cooling off; admission.ts). */
+  coolingOff (): CoolingPeer[] { return this.admission.coolingAt(this.height + 1) }
 
   /**
    * Applies the (verified) block committed at `height` = this.height + 1. Never throws on content:

@@ -69,8 +69,14 @@ export function ledgerStatus (s: StatusSource): LedgerStatus {
     timing: { tickMs: s.tickMs, baseTickMs: s.baseTickMs, viewBackoff: s.viewBackoff, ...s.commitTiming, ...s.decisionTiming },
     ...(s.checks != null ? { verification: { ...s.checks, microblocks: s.microblockChecks.count, microblockMs: s.microblockChecks.ms, proofsMade: s.proofs?.made ?? 0, proofsAhead: s.proofs?.ahead ?? 0, proofsPrewarmed: s.proofs?.prewarmed ?? 0 } } : {}),
     ...(s.frames != null ? { frames: { byKind: { ...s.frames.byKind }, repeats: { ...s.frames.repeats }, syncPulls: s.frames.syncPulls, syncDials: s.frames.syncDials, syncSkips: s.frames.syncSkips } } : {}),
-    pending: s.pending
+    pending: s.pending,
+    ...(chain != null ? { admission: admissionOf(chain) } : {})
   }
+}
+
+function admissionOf (chain: NonNullable<StatusSource['chain']>): NonNullable<LedgerStatus['admission']> {
+  const pendingJoiner = chain.pendingJoiner()
+  return { ...(pendingJoiner != null ? { pendingJoiner } : {}), coolingOff: chain.coolingOff() }
 }
 
 /** The engines' own rejection counters (this epoch's instance and the one before), summed by reason. */

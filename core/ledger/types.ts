@@ -122,6 +122,12 @@ export interface LedgerStatus {
   frames?: { byKind: Record<string, number>, repeats: Record<string, number>, syncPulls: number, syncDials: number, syncSkips: number }
   /** entries waiting in this peer's pool */
   pending: number
+  /**
+   * the admission rules' state (docs/ledger.md, "Admission"): the joiner waiting to be admitted with
+   * the next one while the set has a single member, and removed peers whose join is refused until
+   * slot `until` (cooling off after their `removals`-th removal)
+   */
+  admission?: { pendingJoiner?: string, coolingOff: Array<{ peerId: string, removals: number, until: number }> }
 }
 
 /** Events a running ledger emits (EventTarget / TypedEventEmitter names). */

@@ -20,11 +20,22 @@ export function statusText (s: LedgerStatus): string {
     ['decisions/s, entries/s', `${s.decisionsPerSecond.toFixed(1)}, ${s.entriesPerSecond.toFixed(1)}`],
     ['pending entries', String(s.pending)],
     ['rejected', rejected],
-    ['wire out / in', `${s.wire.framesSent} frames ${s.wire.bytesSent} B / ${s.wire.framesReceived} frames ${s.wire.bytesReceived} B`]
+    ['wire out / in', `${s.wire.framesSent} frames ${s.wire.bytesSent} B / ${s.wire.framesReceived} frames ${s.wire.bytesReceived} B`],
+    ...admissionRows(s)
   ]
   const w = Math.max(...rows.map(([k]) => k.length))
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\n' +
     table(['#', 'REPLICA', 'SINCE SLOT'], s.replicas.map(r => [String(r.index), r.peerId, r.since < 0 ? 'genesis' : String(r.since)]))
+}
+
+/** The pending joiner and peers cooling off after a removal, when there are any (docs/ledger.md, "Admission"). */
+function admissionRows (s: LedgerStatus): Array<[string, string]> {
+  const a = s.admission
+  if (a == null) return []
+  return [
+    ...(a.pendingJoiner != null ? [['pending joiner', `${a.pendingJoiner} (admitted with the next joiner)`] as [string, string]] : []),
+    ...a.coolingOff.map((c): [string, string] => ['cooling off', `${c.peerId}: may join from slot ${c.until} (removed ${c.removals} times)`])
+  ]
 }
 
 export function entryRows (entries: EntryJson[]): string[][] {

@@ -160,13 +160,16 @@ describe('chain state', () => {
     }
     const filler = async (until: number): Promise<void> => { while (c.height + 1 < until) apply(c, [await mb(5, [note(c.height)])]) }
     await remove(4)
+    assert.deepEqual(c.coolingOff(), [], 'the first removal: nobody cooling off')
     assert.equal(apply(c, [await mb(4, [join(4)])]).newEpoch?.n, 5, 'the first removal: back at once (a restart, a reloaded tab)')
     const second = await remove(4)
     assert.equal(c.joinAllowedAt(ids[4]), second + 1 + 16)
+    assert.deepEqual(c.coolingOff(), [{ peerId: ids[4], removals: 2, until: second + 17 }], 'what `ledger status` shows')
     const early = apply(c, [await mb(4, [join(4)])])
     assert.equal(early.entries[0].refusal, `cooling off after its removal until slot ${second + 17}`)
     await filler(second + 17)
     assert.equal(c.height + 1, second + 17)
+    assert.deepEqual(c.coolingOff(), [], 'its join is accepted at the next slot: no longer listed')
     assert.equal(apply(c, [await mb(4, [join(4)])]).newEpoch?.n, 5, 'accepted at the first allowed slot')
     const third = await remove(4)
     assert.equal(c.joinAllowedAt(ids[4]), third + 1 + 32, 'doubles')

@@ -65,6 +65,9 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
     }, { timeout: 60_000, interval: 250, message: () => `one head in every CLI status; now ${statuses.map(s => `${s.height}:${s.head.slice(0, 8)}`).join(' ')}` })
     assert.equal(statuses[0].replicas.length, 1, 'no epoch of 2: the second peer is a follower')
     assert.deepEqual(statuses.map(s => s.replica), [true, false])
+    assert.deepEqual(statuses.map(s => s.admission?.pendingJoiner), [peers[1].peerId, peers[1].peerId], 'every status names the pending joiner')
+    const text = await cli(['ledger', 'status', '--data-dir', peers[0].dataDir])
+    assert.match(text.stdout, new RegExp(`pending joiner +${peers[1].peerId} \\(admitted with the next joiner\\)`), text.stdout)
     // without flags the CLI asks the running peer, as `issues` does, and names it on stderr
     const plain = await cli(['ledger', 'status', '--json'])
     assert.equal(plain.code, 0, plain.stderr)
