@@ -42,7 +42,8 @@ if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) {
 /** A path as given: absolute, else from the working directory, else from the repository root. */
 const located = p => [isAbsolute(p) ? p : resolve(p), join(root, p)].find(f => existsSync(f))
 const paths = argv.filter(a => !a.startsWith('--'))
-const missing = paths.filter(p => located(p) == null)
+const found = paths.map(located)
+const missing = paths.filter((_, i) => found[i] == null)
 if (missing.length > 0) {
   console.error(`test: no such file or folder: ${missing.join(', ')} (paths are read from ${process.cwd()}, then from ${root})`)
   process.exit(2)
@@ -51,7 +52,7 @@ if (missing.length > 0) {
 /** A file that has not ended after this long is killed (with everything it started) and failed. */
 const FILE_LIMIT_MS = 30 * 60_000
 
-const targets = paths.length > 0 ? paths.map(located) : [join(root, 'test')]
+const targets = paths.length > 0 ? found : [join(root, 'test')]
 const files = targets.flatMap(t => statSync(t).isDirectory() ? findTests(t) : [t])
   .filter(f => paths.length > 0 || slow === f.endsWith('.slow.test.ts'))
   .sort()

@@ -48,6 +48,26 @@ export function renderReplicas (m: LedgerViewModel, self: string): HTMLElement {
       h('td', {}, r.peerId === s.leader ? h('span', { class: 'ledger-leader' }, 'leader') : '')))))
 }
 
+/**
+ * The admission rules' state (docs/ledger.md, "Admission"): the joiner waiting to be admitted with
+ * the next one, and removed peers whose join is refused until a slot (cooling off).
+ */
+export function renderAdmission (m: LedgerViewModel, self: string): HTMLElement {
+  const a = m.status.admission
+  const you = (peer: string): string => peer === self ? ' (this tab)' : ''
+  const rows: HTMLElement[] = []
+  if (a?.pendingJoiner != null) {
+    rows.push(h('li', { 'data-peer': a.pendingJoiner }, h('span', { title: a.pendingJoiner }, shortId(a.pendingJoiner, 10)), you(a.pendingJoiner),
+      ': join pending, admitted with the next joiner'))
+  }
+  for (const c of a?.coolingOff ?? []) {
+    rows.push(h('li', { 'data-peer': c.peerId }, h('span', { title: c.peerId }, shortId(c.peerId, 10)), you(c.peerId),
+      `: cooling off, may join from slot ${c.until} (removed ${c.removals} ${c.removals === 1 ? 'time' : 'times'})`))
+  }
+  if (rows.length === 0) return h('p', { class: 'empty', 'data-testid': 'ledger-admission' }, 'No joiner waiting; nobody cooling off.')
+  return h('ul', { class: 'ledger-admission', 'data-testid': 'ledger-admission' }, ...rows)
+}
+
 export function renderRejected (m: LedgerViewModel): HTMLElement {
   const rows = Object.entries(m.status.rejected).filter(([, n]) => n > 0).sort(([a], [b]) => a < b ? -1 : 1)
   if (rows.length === 0) return h('p', { class: 'empty', 'data-testid': 'ledger-rejected' }, 'No rejected messages.')

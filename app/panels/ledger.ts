@@ -1,6 +1,7 @@
 /**
  * The Ledger panel: the mesh ledger as this tab sees it — current epoch and its replica set (who,
- * since when), the leader, the last committed entries (slot, kind, summary, commit latency),
+ * since when), the leader, who is waiting to join (the pending joiner, peers cooling off after a
+ * removal), the last committed entries (slot, kind, summary, commit latency),
  * decisions and entries per second, rejected messages by reason — and a small form that submits a
  * `note` and shows the slot it committed in. Re-renders on each commit/epoch event and once a
  * second (the rates move without events). The rendering is app/ledger/panel-view.ts (text nodes only).
@@ -9,7 +10,7 @@ import type { Panel } from './index.ts'
 import type { AppContext } from '../context.ts'
 import type { CommittedEntry, LedgerApi } from '../../core/ledger/types.ts'
 import { field, h } from '../view/dom.ts'
-import { renderEntries, renderRejected, renderReplicas, renderSubmitResult, renderSummary, type LedgerViewModel } from '../ledger/panel-view.ts'
+import { renderAdmission, renderEntries, renderRejected, renderReplicas, renderSubmitResult, renderSummary, type LedgerViewModel } from '../ledger/panel-view.ts'
 import './state.css'
 import '../ledger/ledger.css'
 
@@ -24,6 +25,7 @@ export async function mountLedgerPanel (root: HTMLElement, ledger: PanelLedger, 
   const summary = h('div', {})
   const replicas = h('div', { class: 'table-scroll' })
   const rejected = h('div', {})
+  const admission = h('div', {})
   const log = h('div', { class: 'table-scroll' })
   const result = h('div', {})
   const note = h('input', { name: 'note', placeholder: 'a note for the ledger', 'data-testid': 'ledger-note' })
@@ -33,13 +35,14 @@ export async function mountLedgerPanel (root: HTMLElement, ledger: PanelLedger, 
     h('p', { class: 'hint' }, 'One totally ordered log every peer agrees on (ProBFT): membership, mesh settings, notes.'),
     summary, form, result,
     h('div', { class: 'ledger-cols' },
-      h('div', {}, h('h3', {}, 'Replicas'), replicas, h('h3', {}, 'Rejected'), rejected),
+      h('div', {}, h('h3', {}, 'Replicas'), replicas, h('h3', {}, 'Joining'), admission, h('h3', {}, 'Rejected'), rejected),
       h('div', {}, h('h3', {}, 'Last committed entries'), log)))
 
   const render = (): void => {
     const m: LedgerViewModel = { status: ledger.status(), entries, submitResult }
     summary.replaceChildren(renderSummary(m))
     replicas.replaceChildren(renderReplicas(m, self))
+    admission.replaceChildren(renderAdmission(m, self))
     rejected.replaceChildren(renderRejected(m))
     log.replaceChildren(renderEntries(m))
     const r = renderSubmitResult(m)

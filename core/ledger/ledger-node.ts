@@ -55,13 +55,16 @@ export class LedgerNode extends InboundFrames implements LedgerApi, LedgerInboun
     this.loop()
   }
 
-  /** What became of the leave asked for at stop (none asked: not a replica, the last one, or `leaveOnStop: false`). */
+  /** What became of the leave asked for at stop (none asked: neither a replica nor the pending joiner, the last replica, or `leaveOnStop: false`). */
   stopLeave?: 'committed' | 'not committed' | 'skipped'
 
   async stop (): Promise<void> {
     if (!this.running) return
     this.stopping = true
-    if ((this.init.leaveOnStop ?? true) && this.chain != null && this.chain.isReplica(this.self) && this.chain.current.n > 1) {
+    // a replica leaves; the pending joiner (admission.ts) withdraws its join, so the next joiner is
+    // not admitted together with a peer that is gone (a mute third of a 3-replica epoch)
+    const pendingSelf = this.chain?.pendingJoiner() === this.self
+    if ((this.init.leaveOnStop ?? true) && this.chain != null && ((this.chain.isReplica(this.self) && this.chain.current.n > 1) || pendingSelf)) {
       // a leave needs the other replicas: with no link to any of them (the last one still up, or
       // cut off) it cannot commit, and waiting 5 s for it only delays the stop; they remove a
       // replica that stays silent anyway

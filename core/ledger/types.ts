@@ -3,6 +3,7 @@
  * (IndexedDB store, Ledger panel) program against, independent of how `core/ledger` implements
  * them. See docs/ledger.md for the design these types describe.
  */
+import type { CoolingPeer } from './admission.ts'
 
 /** Built-in entry kinds; subsystems may register more (e.g. `job.claim`, `model.commit`). */
 export type BuiltinEntryKind = 'note' | 'config' | 'join' | 'leave' | 'remove' | 'evidence'
@@ -127,7 +128,7 @@ export interface LedgerStatus {
    * the next one while the set has a single member, and removed peers whose join is refused until
    * slot `until` (cooling off after their `removals`-th removal)
    */
-  admission?: { pendingJoiner?: string, coolingOff: Array<{ peerId: string, removals: number, until: number }> }
+  admission?: { pendingJoiner?: string, coolingOff: CoolingPeer[] }
 }
 
 /** Events a running ledger emits (EventTarget / TypedEventEmitter names). */

@@ -1,8 +1,8 @@
 /**
  * The Ledger panel (app/panels/ledger.ts + app/ledger/panel-view.ts) in real Chromium, driven by a
  * scripted ledger inside this unit test only (the live one is covered by the browser mesh test):
- * it shows epoch, height, replicas with the leader, rejected counts by reason and the last
- * entries; peer data stays text (a summary holding markup creates no element); the note form
+ * it shows epoch, height, replicas with the leader, who is waiting to join (pending joiner,
+ * cooling off), rejected counts by reason and the last entries; peer data stays text (a summary holding markup creates no element); the note form
  * submits a `note` entry and shows its slot; a `commit` event adds the row.
  */
 import assert from 'node:assert/strict'
@@ -23,8 +23,9 @@ const entry = (slot, kind, summary, extra = {}) => ({ slot, index: 0, epoch: 2, 
 const submitted = []
 const target = new EventTarget()
 let height = 11
+globalThis.__admission = { coolingOff: [{ peerId: ids[3], removals: 2, until: 40 }] }
 const ledger = Object.assign(target, {
-  status: () => ({ meshId: 'novacron', epoch: 2, epochStart: 9, replicas: ids.map((p, i) => ({ peerId: p, index: i, since: i === 0 ? -1 : 3 + i })), f: 1, protocol: 'probft', sampleSize: 4, quorum: 3, replica: true, height, head: 'ab12'.repeat(16), leader: ids[1], latency: { p50: 84, p99: 310, samples: 40 }, decisionsPerSecond: 3.5, entriesPerSecond: 41.2, rejected: { notReplica: 3, badSignature: 1, wrongEpoch: 0 }, wire: { framesSent: 1, bytesSent: 1, framesReceived: 1, bytesReceived: 1 }, pending: 2 }),
+  status: () => ({ meshId: 'novacron', epoch: 2, epochStart: 9, replicas: ids.map((p, i) => ({ peerId: p, index: i, since: i === 0 ? -1 : 3 + i })), f: 1, protocol: 'probft', sampleSize: 4, quorum: 3, replica: true, height, head: 'ab12'.repeat(16), leader: ids[1], latency: { p50: 84, p99: 310, samples: 40 }, decisionsPerSecond: 3.5, entriesPerSecond: 41.2, rejected: { notReplica: 3, badSignature: 1, wrongEpoch: 0 }, wire: { framesSent: 1, bytesSent: 1, framesReceived: 1, bytesReceived: 1 }, pending: 2, admission: globalThis.__admission }),
   log: async (from, limit) => [entry(8, 'join', 'join …Second'), entry(9, 'config', 'mesh.maxPeers = 6', { latencyMs: 120 }), entry(10, 'note', '<img src=x onerror="window.__pwned=1">hello'), entry(11, 'config', 'mesh.maxPeers = -1', { applied: false, refusal: 'ConfigValueError: out of range' })].filter(e => e.slot >= from).slice(0, limit),
   submit: async e => { submitted.push({ kind: e.kind, data: new TextDecoder().decode(e.data) }); height = 12; const c = entry(12, e.kind, 'note from the form', { latencyMs: 97 }); target.dispatchEvent(new CustomEvent('commit', { detail: { height: 12, epoch: 2, entries: [c] } })); return c },
   verify: async () => ({ height, head: '', blocks: height + 1 }),
@@ -76,6 +77,21 @@ describe('Ledger panel with a scripted ledger (Chromium)', { timeout: 120_000 },
     assert.doesNotMatch(rejected ?? '', /wrongEpoch/)
     assert.equal(await page.locator('[data-testid=ledger-entries] tbody tr').count(), 4)
     assert.match(await page.textContent('[data-testid=ledger-entries] tr[data-slot="11"]') ?? '', /refused: ConfigValueError/)
+  })
+
+  test('shows who is waiting to join: peers cooling off, and the pending joiner once there is one', async () => {
+    const fourth = '12D3KooWFourthDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD'
+    const third = '12D3KooWThirdCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC'
+    assert.equal(await page.locator('[data-testid=ledger-admission] li').count(), 1)
+    assert.match(await page.textContent(`[data-testid=ledger-admission] li[data-peer="${fourth}"]`) ?? '', /^…D+: cooling off, may join from slot 40 \(removed 2 times\)$/)
+    // the status is read again on every render (once a second): a pending joiner appears without an event
+    await page.evaluate(`globalThis.__admission.pendingJoiner = '${third}'`)
+    await page.waitForSelector(`[data-testid=ledger-admission] li[data-peer="${third}"]`)
+    assert.match(await page.textContent(`[data-testid=ledger-admission] li[data-peer="${third}"]`) ?? '', /^…C+ \(this tab\): join pending, admitted with the next joiner$/)
+    await page.evaluate('globalThis.__admission = { coolingOff: [] }')
+    await page.waitForSelector('[data-testid=ledger-admission]:has-text("No joiner waiting; nobody cooling off.")')
+    await page.evaluate(`globalThis.__admission = { coolingOff: [{ peerId: '${fourth}', removals: 2, until: 40 }] }`)
+    await page.waitForSelector(`[data-testid=ledger-admission] li[data-peer="${fourth}"]`)
   })
 
   test('peer data is text: a summary holding markup creates no element and runs nothing', async () => {

@@ -122,11 +122,18 @@ describe('ledger: start + 1 peer process', { timeout: 600_000 }, () => {
   })
 
   test('ledger verify on a stopped peer checks its store; a tampered record exits 1 naming its height', async () => {
-    const peer = cluster.live()[1]
+    const [boot, peer] = cluster.live()
     const running = await cli(['ledger', 'verify', '--json', '--data-dir', peer.dataDir])
     assert.equal(running.code, 0, running.stderr)
     const online = JSON.parse(running.stdout) as { height: number, head: string }
-    await peer.proc.stop()
+    assert.equal((await cluster.statusOf(boot)).admission?.pendingJoiner, peer.peerId)
+    assert.equal(await peer.proc.stop(), 0)
+    // a graceful stop withdraws the pending join (a `leave`), so the next joiner is not admitted with a peer that is gone
+    let pending: string | undefined = peer.peerId
+    await waitFor(async () => { pending = (await cluster.statusOf(boot)).admission?.pendingJoiner; return pending === undefined },
+      { timeout: 30_000, interval: 250, message: () => `the stopped peer's pending join withdrawn; the boot still names ${String(pending)}` })
+    const left = await cluster.op(boot, 'ledger.log', { from: online.height, limit: 1000 }) as Array<{ kind: string, author: string, summary: string }>
+    assert.ok(left.some(e => e.kind === 'leave' && e.author === peer.peerId && /pending join withdrawn/.test(e.summary)), JSON.stringify(left.slice(-3)))
     const offline = await cli(['ledger', 'verify', '--json', '--data-dir', peer.dataDir])
     assert.equal(offline.code, 0, offline.stderr)
     const v = JSON.parse(offline.stdout) as { height: number, head: string, genesisFrom: string }
