@@ -12,6 +12,7 @@
  * Nothing a peer sends can throw into the event loop: stream errors close that stream only.
  */
 import type { Stream } from '@libp2p/interface'
+import { FrameTooLargeError, MalformedMessageError } from '../net/errors.ts'
 import { encodeFrame, FrameDecoder } from '../net/frame-codec.ts'
 import type { MeshNode } from '../net/mesh-node.ts'
 import { MAX_FRAME_BYTES, MAX_SYNC_BYTES } from './codec.ts'
@@ -124,7 +125,10 @@ export class Links implements LedgerTransport {
     } catch (err) {
       // an oversize or malformed prefix, or the stream failed: close this stream only
       this.counters.streamErrors++
-      this.ledger.onFrame(peerId, new Uint8Array(0)) // counted as malformed against the sender
+      // only a bad prefix is the sender's doing; a stream that failed (reset by a tab that reloaded
+      // or closed, a link that died) is not held against it: 20 of those a minute would cut off an
+      // honest peer on a flaky link (maxRejectsPerMinute)
+      if (err instanceof FrameTooLargeError || err instanceof MalformedMessageError) this.ledger.onFrame(peerId, new Uint8Array(0)) // counted as malformed against the sender
       this.log(`ledger stream from ${peerId}: ${err instanceof Error ? err.message : String(err)}`)
       if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
