@@ -20,6 +20,8 @@ import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js'
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, concatBytes, equalBytes, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { isCoreWasmReady } from '../../core-wasm/index.ts'
+import { verifyTaiWasm } from './ecvrf-wasm.ts'
 import { VrfLengthError } from './errors.ts'
 
 type Point = InstanceType<typeof ed25519.Point>
@@ -217,12 +219,26 @@ export function _validatedKeyCount (): number {
 
 /**
  * §5.3 ECVRF_verify with validate_key = TRUE. Returns beta_string (64 bytes) when the proof is
- * VALID, `null` when INVALID. Throws only for arguments of the wrong type.
+ * VALID, `null` when INVALID. Throws only for arguments of the wrong type. For TAI, once
+ * `initCoreWasm()` has resolved, the curve arithmetic runs in core-wasm (./ecvrf-wasm.ts, ~6×
+ * faster); before that, and for ELL2, on @noble/curves (`verifyNoble`). Same verdicts either way.
  */
 export function verify (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Array, pi: Uint8Array): Uint8Array | null {
   if (!(publicKey instanceof Uint8Array) || !(pi instanceof Uint8Array) || !(alpha instanceof Uint8Array)) {
     throw new TypeError('publicKey, alpha and pi must be Uint8Arrays')
   }
+  // TAI with core-wasm ready: the same steps with WASM curve arithmetic (./ecvrf-wasm.ts), same verdicts
+  if (verifyBackend(suite) === 'wasm') return verifyTaiWasm(publicKey, alpha, pi)
+  return verifyNoble(suite, publicKey, alpha, pi)
+}
+
+/** Which arithmetic `verify` uses for `suite` right now: 'wasm' once core-wasm is ready (TAI only), else 'noble'. */
+export function verifyBackend (suite: VrfSuite): 'wasm' | 'noble' {
+  return suite === 'TAI' && isCoreWasmReady() ? 'wasm' : 'noble'
+}
+
+/** §5.3 ECVRF_verify on @noble/curves alone (the reference path; `verify` picks it before core-wasm is ready). */
+export function verifyNoble (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Array, pi: Uint8Array): Uint8Array | null {
   if (publicKey.length !== PUBLIC_KEY_LENGTH) return null
   const Y = validatedKey(publicKey)
   if (Y == null) return null
