@@ -15,7 +15,7 @@
  * The module holds no state between verifies beyond the base point's table.
  */
 import {
-  initCurve, ptDecode, ptDoubleScalar, ptEncodeBatch, ptMul8, ptTable, ptXIsZero, PT, scalarNaf, TABLE
+  initCurve, ptDbl, ptDecode, ptEncodeBatch, ptMul8, ptMultiScalar, ptTable, ptXIsZero, PT, scalarNaf, TABLE
 } from './ed25519'
 
 const IO = memory.data(288, 16)
@@ -37,14 +37,27 @@ const H_PT = OUTS
 const U_PT = OUTS + PT
 const V_PT = OUTS + 2 * PT
 const G8_PT = OUTS + 3 * PT
-const TAB_B = memory.data(<i32>TABLE, 8)
+const TAB_B = memory.data(<i32>TABLE, 8) //    B, 3B, …, 15B
+const TAB_B128 = memory.data(<i32>TABLE, 8) // the same for 2^128·B
 const TAB_Y = memory.data(<i32>TABLE, 8)
 const TAB_G = memory.data(<i32>TABLE, 8)
 const TAB_H = memory.data(<i32>TABLE, 8)
-const NAF_S = memory.data(256, 8)
-const NAF_C = memory.data(256, 8)
-const C32 = memory.data(32, 8)
+const NAF_S = memory.data(256, 8) //    s
+const NAF_S_LO = memory.data(256, 8) // s mod 2^128
+const NAF_S_HI = memory.data(256, 8) // s >> 128
+const NAF_C = memory.data(256, 8) //    c
+const HALF = memory.data(32, 8) //      a 16-byte scalar, zero-extended
+// the walks' terms (digit string, table, negated): U = s_lo·B + s_hi·(2^128·B) − c·Y, V = s·H − c·Γ
+const TERMS_U = memory.data(36, 8)
+const TERMS_V = memory.data(24, 8)
 let baseReady = false
+
+function setTerm (terms: usize, i: i32, naf: usize, table: usize, negate: bool): void {
+  const rec = terms + <usize>i * 12
+  store<usize>(rec, naf)
+  store<usize>(rec, table, 4)
+  store<u32>(rec, negate ? 1 : 0, 8)
+}
 
 /** the I/O buffer's address (layout above) */
 export function vrfIo (): usize {
@@ -65,8 +78,17 @@ function belowOrder (s: usize): bool {
 export function vrfDecode (): i32 {
   initCurve()
   if (!baseReady) {
+    // B's tables: B's own, and 2^128·B's, so s·B splits into two 128-bit halves that share U's
+    // 128-step doubling chain with c·Y (instead of a 253-step chain for s)
     ptDecode(CAND_PT, B_BYTES)
     ptTable(TAB_B, CAND_PT)
+    for (let i = 0; i < 128; i++) ptDbl(CAND_PT, CAND_PT, i == 127)
+    ptTable(TAB_B128, CAND_PT)
+    setTerm(TERMS_U, 0, NAF_S_LO, TAB_B, false)
+    setTerm(TERMS_U, 1, NAF_S_HI, TAB_B128, false)
+    setTerm(TERMS_U, 2, NAF_C, TAB_Y, true)
+    setTerm(TERMS_V, 0, NAF_S, TAB_H, false)
+    setTerm(TERMS_V, 1, NAF_C, TAB_G, true)
     baseReady = true
   }
   if (!ptDecode(KEY, IO + PK)) return 0
@@ -77,8 +99,11 @@ export function vrfDecode (): i32 {
   ptTable(TAB_Y, KEY)
   ptTable(TAB_G, GAMMA)
   scalarNaf(NAF_S, IO + PI + 48, 32)
-  memory.copy(C32, IO + PI + 32, 16)
-  scalarNaf(NAF_C, C32, 16)
+  scalarNaf(NAF_S_LO, IO + PI + 48, 16)
+  memory.copy(HALF, IO + PI + 64, 16)
+  scalarNaf(NAF_S_HI, HALF, 16)
+  memory.copy(HALF, IO + PI + 32, 16)
+  scalarNaf(NAF_C, HALF, 16)
   return 1
 }
 
@@ -91,9 +116,9 @@ export function vrfTryH (): i32 {
 
 /** U, V, 8·Γ and the four encodings (after vrfDecode and a successful vrfTryH) */
 export function vrfFinish (): void {
-  ptDoubleScalar(U_PT, NAF_S, TAB_B, NAF_C, TAB_Y)
+  ptMultiScalar(U_PT, TERMS_U, 3)
   ptTable(TAB_H, H_PT)
-  ptDoubleScalar(V_PT, NAF_S, TAB_H, NAF_C, TAB_G)
+  ptMultiScalar(V_PT, TERMS_V, 2)
   ptMul8(G8_PT, GAMMA)
   ptEncodeBatch(IO + ENC, OUTS, 4)
 }

@@ -211,19 +211,31 @@ export function scalarNaf (naf: usize, s: usize, len: i32): void {
   }
 }
 
-/** R = a·A − b·B with A, B given as tables and a, b as digit strings: one shared doubling chain */
-export function ptDoubleScalar (R: usize, nafA: usize, tabA: usize, nafB: usize, tabB: usize): void {
+/**
+ * R = Σ ±kᵢ·Pᵢ over n terms, one shared doubling chain (Strauss–Shamir): `terms` holds n records
+ * of three u32 — the digit string of kᵢ, the table of Pᵢ, and 1 to subtract the term. The chain
+ * starts at the highest non-zero digit of any term, so short scalars cost short chains.
+ */
+export function ptMultiScalar (R: usize, terms: usize, n: i32): void {
   let i = 255
-  while (i >= 0 && load<i8>(nafA + i) == 0 && load<i8>(nafB + i) == 0) i--
+  for (; i >= 0; i--) {
+    let any = false
+    for (let t = 0; t < n; t++) any = any || load<i8>(load<usize>(terms + <usize>t * 12) + <usize>i) != 0
+    if (any) break
+  }
   ptIdentity(R)
   for (; i >= 0; i--) {
-    const da = <i32>load<i8>(nafA + i)
-    const db = <i32>load<i8>(nafB + i)
-    ptDbl(R, R, da != 0 || db != 0)
-    if (da > 0) ptAdd(R, R, tabA + <usize>(da >> 1) * PT, false)
-    else if (da < 0) ptAdd(R, R, tabA + <usize>((-da) >> 1) * PT, true)
-    if (db > 0) ptAdd(R, R, tabB + <usize>(db >> 1) * PT, true)
-    else if (db < 0) ptAdd(R, R, tabB + <usize>((-db) >> 1) * PT, false)
+    let adds = false
+    for (let t = 0; t < n; t++) adds = adds || load<i8>(load<usize>(terms + <usize>t * 12) + <usize>i) != 0
+    ptDbl(R, R, adds)
+    if (!adds) continue
+    for (let t = 0; t < n; t++) {
+      const rec = terms + <usize>t * 12
+      const d = <i32>load<i8>(load<usize>(rec) + <usize>i)
+      if (d == 0) continue
+      const neg = (d < 0) != (load<u32>(rec, 8) != 0) // subtract |d|·P when exactly one of (d < 0, term negated)
+      ptAdd(R, R, load<usize>(rec, 4) + <usize>((d < 0 ? -d : d) >> 1) * PT, neg)
+    }
   }
 }
 
