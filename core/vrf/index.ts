@@ -4,7 +4,7 @@
  * (ecvrf-wasm.ts; `verifyBackend` says which path is live) and on @noble/curves before that.
  */
 export {
-  keygen, prove, verify, verifyNoble, verifyBackend, proofToHash, publicKeyFromSecret, decodeProof, validateKey, encodeToCurve,
+  keygen, prove, verify, verifyNoble, verifyBackend, preferNobleVerify, proofToHash, publicKeyFromSecret, decodeProof, validateKey, encodeToCurve,
   PROOF_LENGTH, OUTPUT_LENGTH, PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH, SUITE_STRING
 } from './ecvrf.ts'
 export type { VrfSuite, VrfKeyPair } from './ecvrf.ts'
