@@ -39,6 +39,8 @@
  * the peers' resident memory once formed and at the end (`/proc/<pid>/status` VmRSS).
  * `--trace`: every peer writes its slot steps (core/ledger/slot-trace.ts) and each row gets
  * `slotTimeline`: the latency phase's slots phase by phase (bench/_slot-phases.ts).
+ * `--vrf noble`: the peers check VRF proofs on @noble/curves (NOVACRON_VRF=noble) instead of
+ * core-wasm's arithmetic, the baseline for an A/B of the VRF path (`crypto.vrfPath` says which ran).
  * `--replica-dials eager,paced` runs each protocol under both ways of dialling replicas (core/net's
  * mesh-dialer.ts; `eager` is the default, `paced` the experiment, through the test-only
  * `NOVACRON_MESH_PACED_PROTECTED_DIALS`), paced rows keyed `<protocol>:paced`; each row has `replicaLinks` (the `ledger.links` op summed over
@@ -54,7 +56,7 @@ import { binomialCdf, binomialSf, initCoreWasm } from '../core-wasm/index.ts'
 import { simulate } from '../core/consensus/index.ts'
 import type { LedgerStatus } from '../core/ledger/types.ts'
 import { createConsensusCrypto, nobleSignatures } from '../core/consensus/crypto.ts'
-import { keygen, prove, verify as vrfVerify } from '../core/vrf/index.ts'
+import { keygen, preferNobleVerify, prove, verify as vrfVerify, verifyBackend, verifyNoble } from '../core/vrf/index.ts'
 import { nativeSignatures } from '../node-runtime/ledger/native-ed25519.ts'
 import type { SubmitManyResult } from '../node-runtime/ledger/ops.ts'
 import { LedgerCluster } from '../test/_support/ledger-cluster.ts'
@@ -75,8 +77,11 @@ const latencySamples = Number(arg('samples') ?? (quick ? 40 : 100))
 const out = arg('out') ?? 'ledger'
 /** `--trace`: the peers write their slot steps (NOVACRON_LEDGER_TRACE) and each row gets the latency phase's per-phase slot timeline (bench/_slot-phases.ts) */
 const trace = argv.includes('--trace')
+/** `--vrf noble`: every peer (and this process) checks VRF proofs with @noble/curves instead of core-wasm (the A/B baseline) */
+const vrfNoble = arg('vrf') === 'noble'
 const replicaDials = (arg('replica-dials') ?? 'eager').split(',') as Array<'paced' | 'eager'>
 await initCoreWasm()
+if (vrfNoble) preferNobleVerify(true)
 const quorumMath = { binomialSf, binomialCdf }
 
 /** ms per call, median of `rounds` rounds of `count` calls */
@@ -114,6 +119,7 @@ async function cryptoCosts (): Promise<Record<string, number | string | number[]
     consensusSignatureNativeMs: await perCall(300, () => consensusNative.verifySignature(noblePublic, msg, nobleSig)),
     consensusSignatureNobleMs: await perCall(100, () => consensusNoble.verifySignature(noblePublic, msg, nobleSig)),
     vrfVerifyMs: await perCall(40, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
+    vrfVerifyNobleMs: await perCall(40, () => verifyNoble('TAI', vrfKeys.publicKey, msg, proof)),
     vrfProveMs: await perCall(40, () => prove('TAI', vrfKeys.secretKey, msg))
   }
   // CPU time (not wall) per check, for the CPU split from the peers' check counts
@@ -128,7 +134,8 @@ async function cryptoCosts (): Promise<Record<string, number | string | number[]
     vrfVerifyCpuMs: cpuPerCall(60, () => vrfVerify('TAI', vrfKeys.publicKey, msg, proof)),
     microblockVerifyCpuMs: cpuPerCall(500, () => nodeVerify(null, msg, native.publicKey, nativeSig))
   }
-  return { ...out, ...cpu, signaturePath: peerPath?.name ?? 'noble', loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
+  // the peers take the same VRF path as this process: core-wasm once initCoreWasm() has resolved
+  return { ...out, ...cpu, signaturePath: peerPath?.name ?? 'noble', vrfPath: verifyBackend('TAI'), loadavg: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)] }
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
@@ -173,7 +180,7 @@ async function timeline (dir: string, submits: Map<number, number>, quorum: numb
 
 async function runOne (protocol: 'probft' | 'pbft', n: number, dials: 'paced' | 'eager' = 'eager'): Promise<Record<string, unknown>> {
   const traceDir = trace ? mkdtempSync(join(tmpdir(), `ledger-trace-${protocol}-${n}-`)) : undefined
-  const env = { ...(dials === 'paced' ? { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } : {}), ...(traceDir != null ? { NOVACRON_LEDGER_TRACE: traceDir } : {}) }
+  const env = { ...(vrfNoble ? { NOVACRON_VRF: 'noble' } : {}), ...(dials === 'paced' ? { NOVACRON_MESH_PACED_PROTECTED_DIALS: '1' } : {}), ...(traceDir != null ? { NOVACRON_LEDGER_TRACE: traceDir } : {}) }
   const cluster = new LedgerCluster({ flags: ['--ledger-protocol', protocol], ...(Object.keys(env).length > 0 ? { env } : {}) })
   try {
     const t0 = Date.now()

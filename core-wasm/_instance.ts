@@ -44,6 +44,10 @@ export interface CoreExports {
   logHypergeomSf: (N: number, K: number, n: number, k: number) => number
   evalQuorum: (n: number, f: number, s: number, q: number) => number
   solveQuorum: (n: number, f: number, s: number, target: number) => number
+  vrfIo: () => number
+  vrfDecode: () => number
+  vrfTryH: () => number
+  vrfFinish: () => void
 }
 
 let core: CoreExports | undefined
@@ -76,6 +80,11 @@ export async function initCoreWasm (): Promise<void> {
     pending = undefined
     throw err
   }
+}
+
+/** Whether initCoreWasm() has resolved (callers with a pure-JS fallback choose with it). */
+export function isCoreWasmReady (): boolean {
+  return core != null
 }
 
 /** The exports; throws CoreWasmNotReadyError before initCoreWasm() has resolved. */

@@ -16,6 +16,7 @@ export {
   logBinomialPmf, logBinomialCdf, logBinomialSf, logHypergeomPmf, logHypergeomCdf, logHypergeomSf
 } from './stats'
 export { evalQuorum, solveQuorum } from './quorum'
+export { vrfIo, vrfDecode, vrfTryH, vrfFinish } from './ecvrf'
 
 export function alloc (size: usize): usize {
   return heap.alloc(size)

@@ -6,9 +6,13 @@
  *                                   edwards25519_XMD:SHA-512_ELL2_NU_ (§5.4.1.2)
  *
  * Built on @noble/curves (field and point arithmetic, strict RFC 8032 point decoding,
- * RFC 9380 hash-to-curve, its Strauss–Shamir `mulAddUnsafe`) and @noble/hashes (SHA-512): nothing
- * here re-implements curve math;
- * this file only strings the RFC's steps together. The RFC text, not a draft, is followed: the
+ * RFC 9380 hash-to-curve, its Strauss–Shamir `mulAddUnsafe`) and @noble/hashes (SHA-512): this
+ * file only strings the RFC's steps together. One exception, for speed: TAI *verification* (what
+ * a ledger replica does ~12 times a decision) runs its curve arithmetic in core-wasm once
+ * `initCoreWasm()` has resolved — ./ecvrf-wasm.ts, ~0.15 ms a check against noble's ~1.5–2.5 ms —
+ * with noble's verdict and beta on every input (tested against `verifyNoble`, which keeps the
+ * noble path; `verifyBackend` says which one is live). Proving stays on noble (constant-time
+ * scalar multiplication for the secret key; the WASM walks are variable-time, for public data). The RFC text, not a draft, is followed: the
  * challenge hashes five points (Y, H, Γ, U, V) and ends with a 0x00 byte (§5.4.3), which is
  * what makes the proofs differ from draft ≤ 09 vectors.
  *
@@ -20,6 +24,8 @@ import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js'
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, concatBytes, equalBytes, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { isCoreWasmReady } from '../../core-wasm/index.ts'
+import { verifyTaiWasm } from './ecvrf-wasm.ts'
 import { VrfLengthError } from './errors.ts'
 
 type Point = InstanceType<typeof ed25519.Point>
@@ -217,12 +223,37 @@ export function _validatedKeyCount (): number {
 
 /**
  * §5.3 ECVRF_verify with validate_key = TRUE. Returns beta_string (64 bytes) when the proof is
- * VALID, `null` when INVALID. Throws only for arguments of the wrong type.
+ * VALID, `null` when INVALID. Throws only for arguments of the wrong type. For TAI, once
+ * `initCoreWasm()` has resolved, the curve arithmetic runs in core-wasm (./ecvrf-wasm.ts, ~6×
+ * faster); before that, and for ELL2, on @noble/curves (`verifyNoble`). Same verdicts either way.
  */
 export function verify (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Array, pi: Uint8Array): Uint8Array | null {
   if (!(publicKey instanceof Uint8Array) || !(pi instanceof Uint8Array) || !(alpha instanceof Uint8Array)) {
     throw new TypeError('publicKey, alpha and pi must be Uint8Arrays')
   }
+  // TAI with core-wasm ready: the same steps with WASM curve arithmetic (./ecvrf-wasm.ts), same verdicts
+  if (verifyBackend(suite) === 'wasm') return verifyTaiWasm(publicKey, alpha, pi)
+  return verifyNoble(suite, publicKey, alpha, pi)
+}
+
+let wasmAllowed = true
+
+/**
+ * Keeps `verify` on @noble/curves even when core-wasm is ready (`true`), or lets it take the WASM
+ * path again (`false`): for A/B benchmarks only (a Node peer sets it from NOVACRON_VRF=noble).
+ * The verdicts are the same either way; only the cost differs.
+ */
+export function preferNobleVerify (on: boolean): void {
+  wasmAllowed = !on
+}
+
+/** Which arithmetic `verify` uses for `suite` right now: 'wasm' once core-wasm is ready (TAI only), else 'noble'. */
+export function verifyBackend (suite: VrfSuite): 'wasm' | 'noble' {
+  return suite === 'TAI' && wasmAllowed && isCoreWasmReady() ? 'wasm' : 'noble'
+}
+
+/** §5.3 ECVRF_verify on @noble/curves alone (the reference path; `verify` picks it before core-wasm is ready). */
+export function verifyNoble (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Array, pi: Uint8Array): Uint8Array | null {
   if (publicKey.length !== PUBLIC_KEY_LENGTH) return null
   const Y = validatedKey(publicKey)
   if (Y == null) return null

@@ -1,7 +1,9 @@
 /**
  * The one loader, unchanged, in a browser: Vite bundles core-wasm/index.ts into an ES module, real
  * Chromium runs it, and the page's results must equal Node's byte for byte (the same LZ4 frame, the
- * same quorum, the same chunk ids) — so both peers of the mesh speak identical formats.
+ * same quorum, the same chunk ids) — so both peers of the mesh speak identical formats. The page
+ * also checks ECVRF proofs through core/vrf's `verify`, which must take the WASM path there and
+ * give @noble/curves' verdicts and betas (a tab's ledger checks votes with it).
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,6 +13,7 @@ import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { build } from 'vite'
 import { chunkData, compressFrame, initCoreWasm, solveQuorum } from '../../core-wasm/index.ts'
+import { keygen, prove, verifyNoble } from '../../core/vrf/index.ts'
 import { launchChromium } from '../_support/chromium.ts'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -31,13 +34,15 @@ test('the Vite-bundled loader in Chromium matches Node byte for byte', async () 
   const entry = join(dir, 'entry.ts')
   writeFileSync(entry, [
     `import { initCoreWasm, compressFrame, decompressFrame, solveQuorum, chunkData } from '${root}core-wasm/index.ts'`,
-    'export async function run (text: string) {',
+    `import { verify, verifyBackend } from '${root}core/vrf/index.ts'`,
+    'export async function run (text: string, proofs: Array<[number[], number[], number[]]>) {',
     '  await initCoreWasm()',
+    '  const betas = proofs.map(([pk, alpha, pi]) => { const b = verify(\'TAI\', Uint8Array.from(pk), Uint8Array.from(alpha), Uint8Array.from(pi)); return b == null ? null : Array.from(b) })',
     '  const data = new TextEncoder().encode(text)',
     '  const frame = compressFrame(data, { level: 9 })',
     '  const back = new TextDecoder().decode(decompressFrame(frame))',
     '  const q = solveQuorum({ n: 1000, f: 100, sampleSize: 506, targetFailure: 1e-6 })',
-    '  return { frame: Array.from(frame), roundTrip: back === text, q: q.q, safety: q.logSafetyFailure, chunks: chunkData(data, { min: 256, avg: 1024, max: 4096 }).map(c => c.hash) }',
+    '  return { frame: Array.from(frame), roundTrip: back === text, q: q.q, safety: q.logSafetyFailure, chunks: chunkData(data, { min: 256, avg: 1024, max: 4096 }).map(c => c.hash), betas, vrfPath: verifyBackend(\'TAI\') }',
     '}'
   ].join('\n'))
   const out = await build({
@@ -57,10 +62,19 @@ test('the Vite-bundled loader in Chromium matches Node byte for byte', async () 
   page.on('pageerror', e => errors.push(e.message))
   await page.setContent('<!doctype html><title>core-wasm</title>')
   const moduleUrl = `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`
-  const result = await page.evaluate(async ([url, text]) => {
-    const mod = await import(url) as { run: (t: string) => Promise<unknown> }
-    return await mod.run(text)
-  }, [moduleUrl, SAMPLE] as const) as { frame: number[], roundTrip: boolean, q: number, safety: number, chunks: string[] }
+  // valid proofs, and each with one bit of Γ, c or s flipped
+  const proofs: Array<[number[], number[], number[]]> = []
+  for (let i = 0; i < 8; i++) {
+    const k = keygen(new Uint8Array(32).fill(i + 1))
+    const alpha = Uint8Array.of(i, 1, 2)
+    const pi = prove('TAI', k.secretKey, alpha)
+    const bad = pi.slice(); bad[(i * 11) % 80] ^= 1 << (i % 8)
+    proofs.push([Array.from(k.publicKey), Array.from(alpha), Array.from(pi)], [Array.from(k.publicKey), Array.from(alpha), Array.from(bad)])
+  }
+  const result = await page.evaluate(async ([url, text, proofs]) => {
+    const mod = await import(url) as { run: (t: string, p: typeof proofs) => Promise<unknown> }
+    return await mod.run(text, proofs)
+  }, [moduleUrl, SAMPLE, proofs] as const) as { frame: number[], roundTrip: boolean, q: number, safety: number, chunks: string[], betas: Array<number[] | null>, vrfPath: string }
   assert.deepEqual(errors, [])
 
   const data = new TextEncoder().encode(SAMPLE)
@@ -70,4 +84,8 @@ test('the Vite-bundled loader in Chromium matches Node byte for byte', async () 
   assert.equal(result.q, node.q)
   assert.equal(result.safety, node.logSafetyFailure)
   assert.deepEqual(result.chunks, chunkData(data, { min: 256, avg: 1024, max: 4096 }).map(c => c.hash))
+  assert.equal(result.vrfPath, 'wasm')
+  const expected = proofs.map(([pk, alpha, pi]) => { const b = verifyNoble('TAI', Uint8Array.from(pk), Uint8Array.from(alpha), Uint8Array.from(pi)); return b == null ? null : Array.from(b) })
+  assert.deepEqual(result.betas, expected)
+  assert.equal(expected.filter(b => b != null).length, 8)
 })
