@@ -90,6 +90,11 @@ export interface LiveLearningInit {
    * learners' updates, a trade for the operator to choose @default 0
    */
   stragglerFactor?: number
+  /**
+   * throw-away local rounds this peer runs on its own data when it starts, before round 1, so that
+   * round 2 does not run on cold code in every learner at once (warm-up.ts). 0: none @default 4
+   */
+  warmUpRounds?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number
 }

@@ -48,6 +48,9 @@ import { LateUpdates } from './late-update.ts'
 import { Passes } from './turns.ts'
 import { NextTurn } from './next-turn.ts'
 import { PollLoop } from './poll-loop.ts'
+import { localStepCap } from './step-budget.ts'
+import { TRAIN_YIELD_MS } from './participant.ts'
+import { WARM_UP_ROUNDS, warmUp } from './warm-up.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, weightsHash } from './weights.ts'
@@ -191,7 +194,21 @@ export class LiveLearning {
     const frame = (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256) + this.limits.maxModelBytes
     await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await serveRequest(this.serveHost, req, ctx.peerId), { maxFrameSize: frame })
     this.headAt = this.now()
+    this.startWarmUp()
     this.loop.schedule()
+  }
+
+  /** The throw-away local rounds before round 1 (warm-up.ts), on the trainer queue: a round-1 `start` meanwhile waits for them. */
+  private startWarmUp (): void {
+    const rounds = this.init.warmUpRounds ?? WARM_UP_ROUNDS
+    if (rounds <= 0) return
+    const maxSteps = localStepCap(this.cfg, Math.max(this.learners.length, this.init.minLearners ?? 1))
+    this.withTrainer(async t => await warmUp(t, {
+      cfg: this.cfg, train: this.init.train, test: this.init.test, initial: this.initial, compressor: this.c.compressor, yieldMs: TRAIN_YIELD_MS, maxSteps, now: this.now, running: () => this.running
+    }, rounds)).then(r => {
+      this.stats.warmUp = r
+      this.log(`warmed up: ${r.rounds} throw-away local rounds, ${r.steps} steps in ${r.totalMs} ms (training ${r.trainMs.join(', ')} ms)`)
+    }, err => { this.log(`warm-up: ${errorText(err)}`) })
   }
 
   async stop (): Promise<void> {
@@ -207,7 +224,7 @@ export class LiveLearning {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.coordinator.lastSelection == null ? null : structuredClone(this.coordinator.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
-      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy } }
+      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy }, probes: { sent: this.probes.sent, failed: this.probes.failed } }
     }
   }
 
@@ -232,6 +249,10 @@ export class LiveLearning {
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
+    // every joined learner its bootstrap unlisted is probed now, not only once it is drawn ahead of
+    // this peer or selected by it (probes.ts): a coordinator then leaves out learners killed rounds
+    // ago that it never waited on itself, where it selected them and waited for its own probe
+    this.probes.check(this.learners.filter(p => p !== this.c.mesh.peerId))
     // every committed round whose weights are held (fetched, trained from, or aggregated here) is evaluated once
     for (const r of this.history) {
       if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.store.has(r.hash)) continue
