@@ -50,6 +50,12 @@ export interface LearningLedger {
   submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
   /** entries from (slot `from`, entry `index`) on, at most `limit` (one slot may hold more) */
   log: (from: number, limit: number, index?: number) => Promise<LedgerEntryView[]>
+  /**
+   * calls `fn` whenever this peer's ledger committed a block (its entries readable by `log`);
+   * returns what unsubscribes it. The learner then reads the log at once instead of at its next
+   * poll (service.ts). Without it (a tab's ledger today) the log is read every `pollMs` only
+   */
+  onCommit?: (fn: () => void) => () => void
 }
 
 export interface LiveTrainer {

@@ -107,6 +107,8 @@ export class LiveLearning {
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
   private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
+  /** unsubscribes from the ledger's commits (`LearningLedger.onCommit`) */
+  private offCommit: (() => void) | undefined
   private readonly participant: Participant
   /** models (and server states) coordinators handed over to this peer before their commit (holds.ts) */
   private readonly holds: HeldForOthers
@@ -195,7 +197,12 @@ export class LiveLearning {
     await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await serveRequest(this.serveHost, req, ctx.peerId), { maxFrameSize: frame })
     this.headAt = this.now()
     this.startWarmUp()
-    this.loop.schedule()
+    // every committed block is read at once, not at the next poll: the next round's coordinator
+    // began its turn, and every learner applied the head, up to pollMs (200 ms) late, each round
+    // (a timer turn later: the ledger finishes applying the block first)
+    this.offCommit = this.c.ledger.onCommit?.(() => { setTimeout(() => { this.loop.now() }, 0) })
+    // the first tick at once (it joins the task), then every pollMs
+    this.loop.now()
   }
 
   /** The throw-away local rounds before round 1 (warm-up.ts), on the trainer queue: a round-1 `start` meanwhile waits for them. */
@@ -214,6 +221,8 @@ export class LiveLearning {
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.offCommit?.()
+    this.offCommit = undefined
     this.loop.stop()
     await this.c.mesh.unhandle(LIVE_PROTOCOL).catch(() => {})
     await this.trainerQueue.catch(() => {})
