@@ -11,7 +11,8 @@
  * components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode), a
  * `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
- * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
+ * Every `pollMs`, and whenever its ledger commits a block (`LearningLedger.onCommit`), it reads
+ * the ledger's new committed entries in order (`model.join`: the learners;
  * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
  * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
  * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
