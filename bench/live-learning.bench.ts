@@ -241,6 +241,10 @@ async function live (): Promise<Record<string, unknown> & { finalAccuracy: numbe
       commitGapMs: { p50: Math.round(median(appliedGaps)), p95: Math.round(percentile(appliedGaps, 95)) }, commitGapsMs: appliedGaps,
       // round 1's coordinator's wait for its links to the learners (next-turn.ts startupLinksPending)
       startupLinks: everyone.map(x => x.stats.startupLinks).find(w => w != null) ?? null,
+      // each learner's throw-away rounds before round 1 (warm-up.ts): their training times in order, and the whole (null: none, or an older build)
+      warmUp: everyone.map(x => x.stats.warmUp == null ? null : { trainMs: x.stats.warmUp.trainMs, totalMs: x.stats.warmUp.totalMs }),
+      // probes of peers their bootstrap unlisted, sent and silent, by the survivors (probes.ts: every joined learner at every tick since learning16)
+      probesBySurvivors: { sent: last.reduce((n, x) => n + (x.stats.probes?.sent ?? 0), 0), failed: last.reduce((n, x) => n + (x.stats.probes?.failed ?? 0), 0) },
       baseVia, startDeliveryMs: { n: startDelivery.length, p50: Math.round(median(startDelivery)), p95: Math.round(percentile(startDelivery, 95)), max: Math.round(startDelivery.at(-1) ?? Number.NaN) },
       // the same as the bench's poll saw them (what runs before learning8 reported)
       polledGapMs: { p50: Math.round(median(gaps)), p95: Math.round(percentile(gaps, 95)) }, polledGapsMs: gaps.map(g => Math.round(g)),

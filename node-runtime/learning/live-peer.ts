@@ -71,7 +71,12 @@ export async function startLivePeer (init: LivePeerInit): Promise<LivePeer> {
     mesh: learningMesh(node),
     ledger: {
       submit: async (entry, opts) => await init.ledger.submit(entry, opts),
-      log: async (from, limit, index) => await init.ledger.log(from, limit, index)
+      log: async (from, limit, index) => await init.ledger.log(from, limit, index),
+      onCommit: fn => {
+        const listener = (): void => { fn() }
+        init.ledger.addEventListener('commit', listener)
+        return () => { init.ledger.removeEventListener('commit', listener) }
+      }
     },
     trainer,
     identity: learningIdentity(init.privateKey),

@@ -18,15 +18,20 @@ export const IDS = KEYS.map(k => learningIdentity(k))
 
 export class MemLedger {
   readonly entries: LedgerEntryView[] = []
+  /** whether ports offer `onCommit` (told of every entry as it commits), as a Node peer's ledger does; off: learners poll only */
+  notify = false
+  private readonly listeners = new Set<() => void>()
   port (author: string): LearningLedger {
     return {
       submit: async entry => {
         const validate = LEARNING_KINDS[entry.kind]
         const why = validate == null ? 'unknown kind' : validate(entry.data, author)
         this.entries.push({ slot: this.entries.length, index: 0, kind: entry.kind, author, data: entry.data, applied: why == null })
+        for (const fn of this.listeners) fn()
         return {}
       },
-      log: async (from, limit, index = 0) => this.entries.filter(e => e.slot > from || (e.slot === from && e.index >= index)).slice(0, limit)
+      log: async (from, limit, index = 0) => this.entries.filter(e => e.slot > from || (e.slot === from && e.index >= index)).slice(0, limit),
+      ...(this.notify ? { onCommit: (fn: () => void) => { this.listeners.add(fn); return () => { this.listeners.delete(fn) } } } : {})
     }
   }
 }

@@ -18,7 +18,7 @@ function status (round: number): LiveStatus {
     stats: {
       bytesSent: 100, bytesReceived: 200, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: { ...emptyLiveRejections(), 'non-finite': 2, late: 1 },
       refusedWeights: 3, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, headsHandedOver: 0, headsNotHandedOver: 0, headsHeldForOthers: 0, holdsRefused: { ...emptyHoldRefusals(), 'too-often': 5 }, unlinkedWhy: {}, fullFetches: 0, backfilled: 0, malformed: 4, roundsCoordinated: 5, roundsFailed: 1, updatesSent: 6, ignoredRounds: 0, badDraws: 7, lostParticipants: 8, takeovers: 9,
-      learnersDialled: 10, passes: 12, learnersUnreachable: 11, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 13, startupLinks: null, losses: [], coordinated: [], participated: []
+      learnersDialled: 10, passes: 12, learnersUnreachable: 11, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 13, startupLinks: null, warmUp: null, probes: { sent: 0, failed: 0 }, losses: [], coordinated: [], participated: []
     }
   }
 }

@@ -10,7 +10,11 @@
  *   draw once a probe fails, not after the round timeout;
  * - a learner still training (or sending) for that dead coordinator takes the takeover's `start` of
  *   the same round and sends it the same update, instead of refusing it as busy.
- * Plus `DeathProbes` alone: one probe in flight per peer, dead only while unlisted.
+ * - a learner killed mid-round is probed by every live learner between rounds, so no later
+ *   coordinator selects it and waits for its own probe again (every joined learner is probed at
+ *   every tick, service.ts);
+ * Plus `DeathProbes` alone: one probe in flight per peer, dead only while unlisted, an expired
+ * dead mark renewed by a probe during which the peer stays dead.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
@@ -29,22 +33,32 @@ let learners: MemLearners
 before(async () => { learners = await MemLearners.load(11) })
 after(async () => { await learners.stop() })
 
-/** the 4 learners over a fresh mesh and ledger, 2 rounds */
-const four = (): ReturnType<MemLearners['four']> => learners.four({ task, rounds: 2, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
+/** the 4 learners over a fresh mesh and ledger, 2 rounds (or `rounds`) */
+const four = (rounds = 2): ReturnType<MemLearners['four']> => learners.four({ task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
+
+/**
+ * The first learner sent a `start` of round 2 dies as it takes it: its update never comes, yet it
+ * stays linked and in every view; its bootstrap link closed. Returns who, once known.
+ */
+function killFirstStartedInRound2 ({ mesh, peers }: ReturnType<MemLearners['four']>): () => string | undefined {
+  let victim: string | undefined
+  mesh.answered = (_from, to, request) => {
+    const m = readMessage(request, LIMITS)
+    if (victim != null || m.type !== 'start' || m.round !== 2) return
+    victim = to
+    diesUnnoticed(mesh, peers, to, { unlisted: true })
+  }
+  return () => victim
+}
 
 describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
   test('a selected learner that dies after accepting `start` is given up on once its probe fails', async () => {
-    const { mesh, ledger, peers } = four()
-    let victim: string | undefined
-    mesh.answered = (_from, to, request) => {
-      const m = readMessage(request, LIMITS)
-      if (victim != null || m.type !== 'start' || m.round !== 2) return
-      victim = to
-      // dies: its update never comes, yet it stays linked and in every view; its bootstrap link closed
-      diesUnnoticed(mesh, peers, to, { unlisted: true })
-    }
+    const group = four()
+    const { ledger, peers } = group
+    const killed = killFirstStartedInRound2(group)
     await startAll(peers)
     const r2 = (await untilCommitted(ledger, 2, 'round 2 commits without the dead learner, long before its deadline', WAIT))[1]
+    const victim = killed()
     assert.ok(victim != null && victim !== r2.coordinator)
     assert.equal(r2.participants.length, 3)
     assert.ok(!r2.participants.includes(victim))
@@ -84,6 +98,28 @@ describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { ti
     assert.ok(!r2.participants.includes(drawn as string))
     assert.equal(r2.coordinator, order.find(p => p !== drawn), 'the next in the draw took over')
     assert.ok(byId(peers, r2.coordinator).stats.takeovers >= 1)
+    await stopAll(peers)
+  })
+})
+
+describe('learners probed between rounds (in-memory mesh and ledger)', { timeout: 400_000 }, () => {
+  test('a learner killed mid-round is left out by every later coordinator, not selected and waited for again', async () => {
+    const group = four(6)
+    const { ledger, peers } = group
+    const killed = killFirstStartedInRound2(group)
+    await startAll(peers)
+    const rounds = await untilCommitted(ledger, 6, '6 rounds, one learner killed in round 2', WAIT)
+    const victim = killed()
+    assert.ok(victim != null)
+    const live = peers.filter(p => p.status().peerId !== victim)
+    for (const r of rounds.slice(2, 6)) assert.equal(r.participants.length, 3, `round ${r.round}: the 3 live learners`)
+    for (const p of live) {
+      // every live learner probed the victim itself, whether or not it ever waited on it
+      assert.ok(p.status().stats.probes.failed >= 1, `${p.status().peerId}: probed the victim dead`)
+      assert.deepEqual(p.stats.losses.filter(l => l.round > 2).map(l => [l.round, l.peer]), [], 'no round after the kill selected it and lost it again')
+      for (const c of p.stats.coordinated.filter(c => c.round > 2)) assert.equal(c.deadLeftOut, 1, `round ${c.round}: left out as known dead`)
+    }
+    assert.ok(live.some(p => p.stats.coordinated.some(c => c.round > 2)))
     await stopAll(peers)
   })
 })
@@ -152,6 +188,13 @@ describe('DeathProbes', () => {
     now += FORGET_MS
     assert.equal(probes.dead('a'), false, 'a dead mark expires')
     assert.equal(probes.failed, 2)
+    // asked about again once expired: probed again, and dead while that probe is in flight
+    probes.check(['a'])
+    assert.deepEqual(pings, ['a', 'b', 'a', 'a'])
+    assert.equal(probes.dead('a'), true, 'still dead while the probe that renews its mark is in flight')
+    answers.get('a')?.()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(probes.dead('a'), false, 'it answered: alive')
   })
 
   test('what it holds per peer is bounded by the peers probed within FORGET_MS, not every peer ever probed', async () => {

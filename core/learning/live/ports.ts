@@ -50,6 +50,12 @@ export interface LearningLedger {
   submit: (entry: { kind: string, data: Uint8Array }, opts?: { timeoutMs?: number }) => Promise<unknown>
   /** entries from (slot `from`, entry `index`) on, at most `limit` (one slot may hold more) */
   log: (from: number, limit: number, index?: number) => Promise<LedgerEntryView[]>
+  /**
+   * calls `fn` whenever this peer's ledger committed a block (its entries readable by `log`);
+   * returns what unsubscribes it. The learner then reads the log at once instead of at its next
+   * poll (service.ts). Without it (a tab's ledger today) the log is read every `pollMs` only
+   */
+  onCommit?: (fn: () => void) => () => void
 }
 
 export interface LiveTrainer {
@@ -90,6 +96,11 @@ export interface LiveLearningInit {
    * learners' updates, a trade for the operator to choose @default 0
    */
   stragglerFactor?: number
+  /**
+   * throw-away local rounds this peer runs on its own data when it starts, before round 1, so that
+   * round 2 does not run on cold code in every learner at once (warm-up.ts). 0: none @default 4
+   */
+  warmUpRounds?: number
   /** how long a request waits for its answer @default 20000 */
   requestTimeoutMs?: number
 }

@@ -1,7 +1,12 @@
 /**
  * A faster "no update can come from this peer" than the mesh's own (liveness.ts), for the two
  * places a learner waits on one peer: a coordinator collecting a selected learner's update, and a
- * learner deciding whether the drawn coordinator ahead of it is still there (next-turn.ts).
+ * learner deciding whether the drawn coordinator ahead of it is still there (next-turn.ts) — and,
+ * since learning16, for every joined learner at every tick (service.ts), so that a coordinator
+ * selecting after a kill already knows the killed learners dead. Before, each peer probed only the
+ * learners it was waiting on, so a coordinator of a round after the kill that had not waited on a
+ * killed learner itself selected it (its link still showed open) and waited for its own probe
+ * (bench/live-learning-15-b3: rounds 4–5 closed ~0.4 s late so).
  *
  * Measured (bench/live-learning, 8 peers, 3 SIGKILLed; docs/learning.md "Round-time tail"): the
  * mesh drops a dead peer from the view only after its bootstrap announced the closed bootstrap link
@@ -38,15 +43,23 @@ export class DeathProbes {
 
   constructor (private readonly mesh: Pick<LearningMesh, 'unlisted' | 'ping'>, private readonly now: () => number, private readonly timeoutMs = PROBE_TIMEOUT_MS) {}
 
-  /** Probes those of `peers` that their bootstrap no longer lists (one probe in flight per peer, one per PROBE_AGAIN_MS). */
+  /**
+   * Probes those of `peers` that their bootstrap no longer lists (one probe in flight per peer, one
+   * per PROBE_AGAIN_MS). A dead mark that expired is renewed by a probe, and the peer stays dead
+   * while it is in flight: before, it was forgotten first, so for the probe's 750 ms a learner
+   * killed more than FORGET_MS ago counted as live and could be selected again.
+   */
   check (peers: Iterable<string>): void {
     const unlisted = new Set(this.mesh.unlisted())
     const now = this.now()
-    for (const [p, at] of this.deadAt) if (!unlisted.has(p) || now - at >= FORGET_MS) this.deadAt.delete(p)
+    const asked = new Set(peers)
+    // an expired mark is kept only for a peer asked about now (it is probed again below)
+    for (const [p, at] of this.deadAt) if (!unlisted.has(p) || (now - at >= FORGET_MS && !asked.has(p) && !this.inflight.has(p))) this.deadAt.delete(p)
     // a probe time older than PROBE_AGAIN_MS no longer holds anything back: kept, it would grow with every peer ever probed
     for (const [p, at] of this.lastProbe) if (now - at >= PROBE_AGAIN_MS) this.lastProbe.delete(p)
-    for (const p of peers) {
-      if (!unlisted.has(p) || this.inflight.has(p) || this.deadAt.has(p) || now - (this.lastProbe.get(p) ?? -Infinity) < PROBE_AGAIN_MS) continue
+    for (const p of asked) {
+      const at = this.deadAt.get(p)
+      if (!unlisted.has(p) || this.inflight.has(p) || (at != null && now - at < FORGET_MS) || now - (this.lastProbe.get(p) ?? -Infinity) < PROBE_AGAIN_MS) continue
       this.lastProbe.set(p, now)
       this.inflight.add(p)
       this.sent++
@@ -54,6 +67,7 @@ export class DeathProbes {
         .then(() => { this.deadAt.delete(p) }, () => {
           this.failed++
           if (this.mesh.unlisted().includes(p)) this.deadAt.set(p, this.now())
+          else this.deadAt.delete(p)
         })
         .finally(() => { this.inflight.delete(p) })
     }
@@ -62,9 +76,9 @@ export class DeathProbes {
   /** Peers this holds anything for (a probe in flight, a recent probe, a dead mark): bounded by those probed within FORGET_MS. */
   get tracked (): number { return new Set([...this.inflight, ...this.deadAt.keys(), ...this.lastProbe.keys()]).size }
 
-  /** Unlisted by its bootstrap and silent to a probe since (within FORGET_MS). */
+  /** Unlisted by its bootstrap and silent to a probe since (within FORGET_MS, or while the probe that renews it is in flight). */
   dead (peer: string): boolean {
     const at = this.deadAt.get(peer)
-    return at != null && this.now() - at < FORGET_MS
+    return at != null && (this.now() - at < FORGET_MS || this.inflight.has(peer))
   }
 }

@@ -11,7 +11,8 @@
  * components of ports.ts — a `LearningMesh` (what it uses of core/net's MeshNode), a
  * `LearningLedger` (submit and read the committed log) and a trainer — and reports status.ts's.
  *
- * Every `pollMs` it reads the ledger's new committed entries in order (`model.join`: the learners;
+ * Every `pollMs`, and whenever its ledger commits a block (`LearningLedger.onCommit`), it reads
+ * the ledger's new committed entries in order (`model.join`: the learners;
  * `model.round`: the first valid one for head + 1 — its coordinator eligible and its draw proof
  * checked, schedule.ts — advances the task's head), joins the task once, fetches the head's
  * weights by hash (refusing weights whose hash differs) and, when the draw makes it the
@@ -48,6 +49,9 @@ import { LateUpdates } from './late-update.ts'
 import { Passes } from './turns.ts'
 import { NextTurn } from './next-turn.ts'
 import { PollLoop } from './poll-loop.ts'
+import { localStepCap } from './step-budget.ts'
+import { TRAIN_YIELD_MS } from './participant.ts'
+import { WARM_UP_ROUNDS, warmUp } from './warm-up.ts'
 import { emptyLiveStats, type CommittedRound, type LiveStats, type LiveStatus } from './status.ts'
 import { taskId, type LiveTaskConfig } from './task.ts'
 import { bytesToHex, weightsHash } from './weights.ts'
@@ -104,6 +108,8 @@ export class LiveLearning {
   /** the head's weights (and older rounds' to evaluate them) fetched by hash (head-sync.ts) */
   private readonly sync: HeadSync
   private trainerQueue: Promise<unknown> = Promise.resolve()
+  /** unsubscribes from the ledger's commits (`LearningLedger.onCommit`) */
+  private offCommit: (() => void) | undefined
   private readonly participant: Participant
   /** models (and server states) coordinators handed over to this peer before their commit (holds.ts) */
   private readonly holds: HeldForOthers
@@ -191,12 +197,33 @@ export class LiveLearning {
     const frame = (MAX_ROUND_UPDATES + 1) * (this.limits.maxUpdateBytes + 256) + this.limits.maxModelBytes
     await this.c.mesh.handle(LIVE_PROTOCOL, async (req, ctx) => await serveRequest(this.serveHost, req, ctx.peerId), { maxFrameSize: frame })
     this.headAt = this.now()
-    this.loop.schedule()
+    this.startWarmUp()
+    // every committed block is read at once, not at the next poll: the next round's coordinator
+    // began its turn, and every learner applied the head, up to pollMs (200 ms) late, each round
+    // (a timer turn later: the ledger finishes applying the block first)
+    this.offCommit = this.c.ledger.onCommit?.(() => { setTimeout(() => { this.loop.now() }, 0) })
+    // the first tick at once (it joins the task), then every pollMs
+    this.loop.now()
+  }
+
+  /** The throw-away local rounds before round 1 (warm-up.ts), on the trainer queue: a round-1 `start` meanwhile waits for them. */
+  private startWarmUp (): void {
+    const rounds = this.init.warmUpRounds ?? WARM_UP_ROUNDS
+    if (rounds <= 0) return
+    const maxSteps = localStepCap(this.cfg, Math.max(this.learners.length, this.init.minLearners ?? 1))
+    this.withTrainer(async t => await warmUp(t, {
+      cfg: this.cfg, train: this.init.train, test: this.init.test, initial: this.initial, compressor: this.c.compressor, yieldMs: TRAIN_YIELD_MS, maxSteps, now: this.now, running: () => this.running
+    }, rounds)).then(r => {
+      this.stats.warmUp = r
+      this.log(`warmed up: ${r.rounds} throw-away local rounds, ${r.steps} steps in ${r.totalMs} ms (training ${r.trainMs.join(', ')} ms)`)
+    }, err => { this.log(`warm-up: ${errorText(err)}`) })
   }
 
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.offCommit?.()
+    this.offCommit = undefined
     this.loop.stop()
     await this.c.mesh.unhandle(LIVE_PROTOCOL).catch(() => {})
     await this.trainerQueue.catch(() => {})
@@ -207,7 +234,7 @@ export class LiveLearning {
       task: this.task, peerId: this.c.mesh.peerId, learners: [...this.learners], order: this.draw.order(), joined: this.joined,
       measured: this.measured.all(), selection: this.coordinator.lastSelection == null ? null : structuredClone(this.coordinator.lastSelection),
       round: this.head.round, hash: this.head.hash, held: this.store.has(this.head.hash),
-      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy } }
+      rounds: this.history.map(r => ({ ...r })), stats: { ...structuredClone(this.stats), unlinkedWhy: { ...this.links.unlinkedWhy }, probes: { sent: this.probes.sent, failed: this.probes.failed } }
     }
   }
 
@@ -232,6 +259,10 @@ export class LiveLearning {
     }
     const now = this.now()
     if (!this.joined && !this.joining && now >= this.joinRetryAt) this.join()
+    // every joined learner its bootstrap unlisted is probed now, not only once it is drawn ahead of
+    // this peer or selected by it (probes.ts): a coordinator then leaves out learners killed rounds
+    // ago that it never waited on itself, where it selected them and waited for its own probe
+    this.probes.check(this.learners.filter(p => p !== this.c.mesh.peerId))
     // every committed round whose weights are held (fetched, trained from, or aggregated here) is evaluated once
     for (const r of this.history) {
       if (r.localAccuracy != null || this.evaluating.has(r.round) || !this.store.has(r.hash)) continue

@@ -4,6 +4,7 @@
  * refused weights, undecodable requests, rounds coordinated, failed and taken over, selected
  * learners lost mid-round, and learners dialled before a round and left out unreachable.
  */
+import type { WarmUpRecord } from './warm-up.ts'
 import type { HoldRefusal } from '../errors.ts'
 import { emptyLiveRejections, type LiveRejectReason } from './collector.ts'
 import type { RoundEntry } from './entries.ts'
@@ -88,6 +89,10 @@ export interface LiveStats {
   stragglersCut: number
   /** round 1's wait for links, when this peer coordinated it (next-turn.ts `startupLinksPending`): how long, and the learners in its view still unlinked then */
   startupLinks: { waitedMs: number, unlinked: number } | null
+  /** the throw-away local rounds this peer ran when it started (warm-up.ts), once done; null before, or with `warmUpRounds` 0 */
+  warmUp: WarmUpRecord | null
+  /** probes this peer sent to peers their bootstrap unlisted (probes.ts: every joined learner's, at every tick), and those without an echo */
+  probes: { sent: number, failed: number }
   /** the last 32 selected learners this peer lost mid-round, with when (this peer's clock, ms) it saw each sign */
   losses: LossRecord[]
   /** the last 32 rounds this peer coordinated, with when each phase ended (this peer's clock, ms) */
@@ -202,6 +207,6 @@ export function emptyLiveStats (): LiveStats {
   return {
     bytesSent: 0, bytesReceived: 0, messagesSent: {}, messagesReceived: {}, bytesSentByType: {}, rejected: emptyLiveRejections(), refusedWeights: 0, deltaFetches: 0, deltasWithStart: 0, carryFetches: 0, carryBytesReceived: 0, carriesLost: 0, headsHandedOver: 0, headsNotHandedOver: 0, headsHeldForOthers: 0, holdsRefused: emptyHoldRefusals(), unlinkedWhy: {}, fullFetches: 0, backfilled: 0,
     malformed: 0, roundsCoordinated: 0, roundsFailed: 0, updatesSent: 0, ignoredRounds: 0, badDraws: 0, lostParticipants: 0, takeovers: 0,
-    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 0, startupLinks: null, losses: [], coordinated: [], participated: []
+    learnersDialled: 0, passes: 0, learnersUnreachable: 0, startsJoined: 0, lateStartPings: 0, lateStartsSilent: 0, lateUpdatePings: 0, lateUpdatesSilent: 0, stragglersCut: 0, startupLinks: null, warmUp: null, probes: { sent: 0, failed: 0 }, losses: [], coordinated: [], participated: []
   }
 }
