@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- migration [--mib 256] [--pct 5] [--runs 3] [--mbit 100] [--links loopback|throttled|both]
  * [--out <name>] [--throttle on|off] [--unprepared on|off] [--warm 2,5] [--seed on|off] [--base on|off] [--budget 300]
- * [--chunks 4096,8192] [--ahead offer,read]`: live migration of a
+ * [--chunks 4096,8192] [--ahead offer,read] [--converge 0.25,0] [--cold on|off]`: live migration of a
  * task with `--mib` MiB of linear memory of which `--pct` % changes per second
  * (examples/jobs/dirty.c: random bytes, the incompressible worst case), pre-copy against a
  * stop-and-copy baseline of the same task in the same run, over two links: loopback (in-process,
@@ -76,6 +76,15 @@ if (CHUNKS.some(c => !isChunkSize(c))) throw new RangeError(`--chunks ${str('chu
  */
 const AHEAD = str('ahead', 'read').split(',') as Array<'offer' | 'read'>
 if (AHEAD.some(a => a !== 'offer' && a !== 'read')) throw new RangeError(`--ahead ${str('ahead', '')}: offer, read or both, comma-separated`)
+/**
+ * `--converge <ratio,…>`: auto-converge from the first round (outgoing.ts `convergeRatio`; 0: off, the
+ * throttle only once a round did not shrink), a pre-copy row each, suffixed `-converge<ratio>` after
+ * the first @default 0.25
+ */
+const CONVERGE = str('converge', '0.25').split(',').map(Number)
+if (CONVERGE.some(c => !(c >= 0 && c < 1))) throw new RangeError(`--converge ${str('converge', '')}: ratios from 0 to 1, comma-separated`)
+/** `--cold on|off`: the rows to a cold target (off: the warm rows only) @default on */
+const COLD = str('cold', 'on') === 'on'
 /** `--links loopback|throttled|both` @default both */
 const LINKS = str('links', 'both')
 const SRC = '12D3KooWSourceSourceSourceSourceSourceSourceSource1'
@@ -91,7 +100,7 @@ type Phases = NonNullable<MigrationRecord['downtimePhases']>
 
 type Mode = 'stop-and-copy' | 'stop-and-copy-unprepared' | 'pre-copy'
 /** `warmAgeS`: the target keeps the task's checkpoint taken this many seconds before the move */
-async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 'offer' | 'read', warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
+async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 'offer' | 'read', converge: number, warmAgeS?: number): Promise<{ downtimeMs: number, resumeMs: number, resumedWarm: boolean, throttlePct: number, bytesSent: number, memoryBytes: number, rounds: number, targetHad: number, seeded: boolean, precopyStop?: string, precopyRounds?: MigrationRecord['precopyRounds'], baseHeldChunks?: number, offerMs: number, checkpointAgeMs?: number, phases?: Phases, load: number[] }> {
   const state = new JobsState()
   const apply = (slot: number, author: string, entry: Parameters<typeof encodeJobEntry>[0]): void => {
     const { kind, data } = encodeJobEntry(entry)
@@ -166,7 +175,7 @@ async function once (mode: Mode, bitsPerSec: number, chunkBytes: number, ahead: 
     chunkBytes,
     ...(THROTTLE ? { throttle: (pct: number) => { Atomics.store(task.control, 3, pct) } } : {}),
     log: () => {}
-  }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02, downtimeBudgetMs: BUDGET })
+  }, { id: 'bench', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, [DST], { maxRounds: mode === 'pre-copy' ? 8 : 0, stopBelow: 0.02, downtimeBudgetMs: BUDGET, convergeRatio: converge })
   await task.done
   if (ready == null) throw new Error('no snapshot arrived')
   // the target resumes: the snapshot built from its chunks, a new worker from it, until the task
@@ -186,15 +195,18 @@ const table: Record<string, unknown> = {}
 for (const l of links) {
   const modes: Mode[] = UNPREPARED ? ['stop-and-copy-unprepared', 'stop-and-copy', 'pre-copy'] : ['stop-and-copy', 'pre-copy']
   // each chunk size's row right after the other's, so that they share a window of the machine's load
-  const rows: Array<{ mode: Mode, warm?: number, chunkBytes: number, ahead: 'offer' | 'read' }> = [...modes.map(mode => ({ mode })), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
+  const rows: Array<{ mode: Mode, warm?: number, chunkBytes: number, ahead: 'offer' | 'read', converge: number }> = [...(COLD ? modes.map(mode => ({ mode })) : []), ...WARM.flatMap(warm => (['stop-and-copy', 'pre-copy'] as const).map(mode => ({ mode, warm })))]
     .flatMap(r => CHUNKS.flatMap(chunkBytes => ('warm' in r ? AHEAD : AHEAD.slice(0, 1)).map(ahead => ({ ...r, chunkBytes, ahead })))) // a cold target's worker has no base to wait for
-  for (const { mode, warm, chunkBytes, ahead } of rows) {
+    .flatMap(r => (r.mode === 'pre-copy' ? CONVERGE : CONVERGE.slice(0, 1)).map(converge => ({ ...r, converge }))) // a stop-and-copy has no rounds to throttle
+  for (const { mode, warm, chunkBytes, ahead, converge } of rows) {
     const runs: Array<Awaited<ReturnType<typeof once>>> = []
-    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, chunkBytes, ahead, warm))
-    const name = `${warm == null ? mode : `${mode}-warm-${warm}s`}${chunkBytes === CHUNKS[0] ? '' : `-chunk${chunkBytes}`}${ahead === AHEAD[0] ? '' : `-ahead${ahead}`}`
+    for (let i = 0; i < RUNS; i++) runs.push(await once(mode, l.bitsPerSec, chunkBytes, ahead, converge, warm))
+    const name = `${warm == null ? mode : `${mode}-warm-${warm}s`}${chunkBytes === CHUNKS[0] ? '' : `-chunk${chunkBytes}`}${ahead === AHEAD[0] ? '' : `-ahead${ahead}`}${converge === CONVERGE[0] ? '' : `-converge${converge}`}`
     const row = {
       chunkBytes,
       workerAhead: ahead,
+      convergeRatio: converge,
+      throttlePcts: runs.map(r => r.throttlePct),
       ...(warm != null ? { warmTargetCheckpointAgeS: warm, targetHadChunks: Math.round(median(runs.map(r => r.targetHad))), checkpointAgeAtPauseMs: Math.round(median(runs.map(r => r.checkpointAgeMs ?? Number.NaN))), seededRuns: runs.filter(r => r.seeded).length } : {}),
       offerMs: Math.round(median(runs.map(r => r.offerMs))),
       downtimeMs: Math.round(median(runs.map(r => r.downtimeMs))),
@@ -212,16 +224,16 @@ for (const l of links) {
       runs
     }
     table[`${l.name}/${name}`] = row
-    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s) (stops ${row.precopyStops.join(',')}; ${row.runsMeetingBoth}/${runs.length} runs meet both targets), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    console.log(`${l.name.padEnd(9)} ${name.padEnd(24)} downtime ${row.downtimeMs} ms + resume ${row.resumeMs} ms, sent ${(row.bytesPerMemory * 100).toFixed(1)} % of memory in ${row.rounds} round(s) (throttle ${row.throttlePcts.join(',')} %; stops ${row.precopyStops.join(',')}; ${row.runsMeetingBoth}/${runs.length} runs meet both targets), offer ${row.offerMs} ms${warm != null ? `, checkpoint ${row.checkpointAgeAtPauseMs} ms old at the pause` : ''}; downtime: ${JSON.stringify(row.phases)}; load ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
   }
 }
-const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number => {
-  const a = table[`${l}/pre-copy`] as Record<string, number>
-  const b = table[`${l}/stop-and-copy`] as Record<string, number>
-  return Number((a[k] / b[k]).toFixed(3))
+const ratio = (l: string, k: 'totalDowntimeMs' | 'bytesSent'): number | null => {
+  const a = table[`${l}/pre-copy`] as Record<string, number> | undefined
+  const b = table[`${l}/stop-and-copy`] as Record<string, number> | undefined
+  return a != null && b != null ? Number((a[k] / b[k]).toFixed(3)) : null // `--cold off`: no cold rows
 }
 const result = {
-  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, chunking: `fixed ${CHUNKS.join(' / ')} bytes (xxh64, LZ4 frames)`, workerAhead: AHEAD, data: 'random (incompressible)' },
+  params: { mib: MIB, pctPerSecond: PCT, runs: RUNS, mbit: MBIT, unprepared: UNPREPARED, warmCheckpointAgesS: WARM, seed: SEED, base: BASE, downtimeBudgetMs: BUDGET, convergeRatios: CONVERGE, cold: COLD, chunking: `fixed ${CHUNKS.join(' / ')} bytes (xxh64, LZ4 frames)`, workerAhead: AHEAD, data: 'random (incompressible)' },
   // 1/5/15-minute load averages of the machine at the start and the end (2 cores shared with other engineers)
   load: { start: loadAtStart, end: loadavg().map(x => Number(x.toFixed(2))) },
   targets: { downtimeMs: 500, bytesPerMemory: 0.35 },

@@ -66,8 +66,8 @@ export interface MigrationRecord {
    * throttled), `rounds` (`maxRounds`)
    */
   precopyStop?: 'budget' | 'small' | 'converge' | 'sent' | 'rounds'
-  /** each pre-copy round: the worker's copy (ms), its chunks sent (ms), the delta's and the sent bytes */
-  precopyRounds?: Array<{ copyMs: number, sendMs: number, deltaBytes: number, sentBytes: number }>
+  /** each pre-copy round: the worker's copy (ms), its chunks sent (ms), the delta's and the sent bytes, the throttle once its chunks went out (if any) */
+  precopyRounds?: Array<{ copyMs: number, sendMs: number, deltaBytes: number, sentBytes: number, throttlePct?: number }>
   /**
    * where the downtime went, ms: the pause (request → snapshot and last delta here: the worker
    * hashes memory and copies the changed chunks), the last delta (send those chunks:
@@ -168,6 +168,14 @@ export interface OutgoingOptions {
    * in 6 rounds for 192 KiB of memory instead of 217 KB in 3) @default 4 MiB
    */
   throttleAbove?: number
+  /**
+   * auto-converge from the first round (with `OutgoingContext.throttle`; round-budget.ts
+   * `throttleFor`): as soon as a round's delta gives the task's dirty rate and its first chunks the
+   * path's throughput, the task is throttled so that each round is about this share of the one
+   * before — while that round is still going out, instead of once a whole round failed to shrink.
+   * Only for a round over `throttleAbove`, and only ever raised during a move; 0: off @default 0.25
+   */
+  convergeRatio?: number
   /** chunk frame bytes per request @default 512 KiB */
   batchBytes?: number
   /** per request; an offer may wait for the target to instrument the module @default 120000 */
@@ -197,8 +205,10 @@ export async function migrateOut (
   // frames are written into one buffer reused from request to request (chunk-batch.ts): one
   // request is in flight at a time, and its bytes are not needed once the target answered
   const writer = new ChunkBatchWriter()
-  async function sendChunks (chunks: BatchChunk[]): Promise<void> {
+  async function sendChunks (chunks: BatchChunk[], sent?: (bytes: number, ms: number) => void): Promise<void> {
     const flush = async (batch: BatchChunk[]): Promise<void> => {
+      const t0 = performance.now()
+      let bytes = 0
       let pending = batch
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 3) throw new MigrationFailedError(`${pending.length} chunk(s) still arrive corrupted after ${attempt} tries`)
@@ -206,6 +216,7 @@ export async function migrateOut (
         const payload = writer.write(task.id, pending, corrupt)
         corrupt = false
         rec.bytesSent += payload.length
+        bytes += payload.length
         const res = decodeResponse(await ctx.request(target, payload, timeout))
         if (res.type === 'refuse') throw new MigrationFailedError(`the target refused chunks: ${res.reason}`)
         if (res.type !== 'resend') throw new MigrationFailedError(`the target answered chunks with ${res.type}`)
@@ -213,6 +224,7 @@ export async function migrateOut (
         pending = pending.filter(c => again.has(c.hash))
         rec.resentChunks += pending.length
       }
+      sent?.(bytes, performance.now() - t0)
     }
     let from = 0
     let size = 0
@@ -273,9 +285,18 @@ export async function migrateOut (
     let previous = Number.POSITIVE_INFINITY
     const steps = ctx.throttle != null ? [...(opts.throttleSteps ?? [50, 75, 90])] : []
     const maxSent = steps.length > 0 ? 3 : 2 // × memory
-    // a warm move: stop once the pause's delta fits the downtime budget (round-budget.ts)
-    const budgetMs = opts.downtimeBudgetMs ?? 300
-    const budget = base != null && budgetMs > 0 ? new DowntimeBudget(budgetMs, base.takenAt) : undefined
+    // a warm move: stop once the pause's delta fits the downtime budget; any move: the dirty rate
+    // and the path's throughput for auto-converge from the first round (round-budget.ts)
+    const budget = new DowntimeBudget(base != null ? opts.downtimeBudgetMs ?? 300 : 0, base?.takenAt)
+    const ratio = ctx.throttle != null ? opts.convergeRatio ?? 0.25 : 0
+    const throttleAbove = opts.throttleAbove ?? 4 << 20
+    let throttle = 0
+    const raise = (pct: number): void => {
+      if (pct <= throttle) return
+      throttle = pct
+      rec.throttlePct = pct
+      ctx.throttle?.(pct)
+    }
     const maxRounds = opts.maxRounds ?? 8
     if (maxRounds > 0) rec.precopyStop = 'rounds'
     for (let r = 0; r < maxRounds; r++) {
@@ -286,20 +307,26 @@ export async function migrateOut (
       sameChunks(delta, chunkBytes)
       const plan = sender.apply(delta)
       rec.rounds++
-      await sendChunks(toSend(plan))
+      budget.copied({ askedAt, copiedAt, deltaBytes: delta.bytes.length })
+      // the rate this delta showed was measured under the throttle set while the last round went out
+      const early = ratio > 0 && plan.sentBytes > throttleAbove
+      const under = throttle
+      await sendChunks(toSend(plan), (bytes, ms) => {
+        budget.sent(bytes, ms)
+        if (early) raise(budget.throttleFor(ratio, under))
+      })
       const sentAt = performance.now()
-      budget?.round({ askedAt, copiedAt, sentAt, deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
-      ;(rec.precopyRounds ??= []).push({ copyMs: Math.round(copiedAt - askedAt), sendMs: Math.round(sentAt - copiedAt), deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes })
+      ;(rec.precopyRounds ??= []).push({ copyMs: Math.round(copiedAt - askedAt), sendMs: Math.round(sentAt - copiedAt), deltaBytes: delta.bytes.length, sentBytes: plan.sentBytes, ...(throttle > 0 ? { throttlePct: throttle } : {}) })
       const size = delta.memoryBytes
-      if (budget?.fits(performance.now()) === true) { rec.precopyStop = 'budget'; break }
+      if (budget.fits(performance.now())) { rec.precopyStop = 'budget'; break }
       if (plan.sentBytes < (opts.stopBelow ?? 0.02) * size) { rec.precopyStop = 'small'; break }
       if (sender.sentBytes > maxSent * size) { rec.precopyStop = 'sent'; break }
       if (plan.sentBytes > (opts.converge ?? 0.75) * previous) {
         // not converging: the task dirties memory about as fast as it goes out; slow it, or stop
-        const next = plan.sentBytes > (opts.throttleAbove ?? 4 << 20) ? steps.shift() : undefined
+        while (steps.length > 0 && steps[0] <= throttle) steps.shift() // below what auto-converge set already
+        const next = plan.sentBytes > throttleAbove ? steps.shift() : undefined
         if (next == null) { rec.precopyStop = 'converge'; break }
-        rec.throttlePct = next
-        ctx.throttle?.(next)
+        raise(next)
       }
       previous = plan.sentBytes
     }

@@ -35,9 +35,9 @@ export interface RoundTiming {
 }
 
 export class DowntimeBudget {
-  private last: RoundTiming | undefined
+  private last: Pick<RoundTiming, 'askedAt' | 'copiedAt' | 'deltaBytes'> | undefined
   private sendMs = 0
-  private sent = 0
+  private sentTotal = 0
   private rate: number | undefined
 
   /**
@@ -47,17 +47,33 @@ export class DowntimeBudget {
    */
   constructor (readonly budgetMs: number, private readonly since?: number) {}
 
-  /** Records a round. */
+  /** Records a round (`copied`, then its chunks as one `sent`). */
   round (t: RoundTiming): void {
+    this.copied(t)
+    this.sent(t.sentBytes, t.sentAt - t.copiedAt)
+  }
+
+  /**
+   * Records a round's delta as it arrives, before its chunks go out: the task's dirty rate is
+   * known from then on (what auto-converge needs during the round: `throttleFor`).
+   */
+  copied (t: Pick<RoundTiming, 'askedAt' | 'copiedAt' | 'deltaBytes'>): void {
     const from = this.last?.askedAt ?? this.since
     if (from != null && t.askedAt > from) this.rate = t.deltaBytes / (t.askedAt - from)
-    if (t.sentBytes > 0 && t.sentAt > t.copiedAt) { this.sendMs += t.sentAt - t.copiedAt; this.sent += t.sentBytes }
     this.last = t
   }
 
+  /** Records chunks sent: `bytes` that took `ms` (a round's, or one batch of it). */
+  sent (bytes: number, ms: number): void {
+    if (bytes > 0 && ms > 0) { this.sendMs += ms; this.sentTotal += bytes }
+  }
+
+  /** the task's dirty rate the last delta showed (bytes per ms), once known */
+  get dirtyRate (): number | undefined { return this.rate }
+
   /** the chunk path's bytes per ms so far (undefined before a round sent anything) */
   get throughput (): number | undefined {
-    return this.sent > 0 && this.sendMs > 0 ? this.sent / this.sendMs : undefined
+    return this.sentTotal > 0 && this.sendMs > 0 ? this.sentTotal / this.sendMs : undefined
   }
 
   /** The bytes the pause's delta would carry if asked at `now`, when a rate is known. */
@@ -75,8 +91,26 @@ export class DowntimeBudget {
 
   /** Whether the pause's delta, asked at `now`, is predicted to fit the budget. */
   fits (now: number): boolean {
+    if (this.budgetMs <= 0) return false
     const p = this.predicted(now)
     const a = this.allowed()
     return p != null && a != null && p <= a
+  }
+
+  /**
+   * Auto-converge from the first round (session 17): the throttle (% of the task's time slept,
+   * 0–`maxPct`) at which each round is about `ratio` of the one before — the task dirtying
+   * `ratio` × the chunk path's throughput — given that `currentPct` is in force (the rate measured
+   * under it is scaled back to the task's full speed). 0 while the path keeps up unthrottled, or
+   * before a rate and a throughput are known. Over a link slower than the dirty rate (100 Mbit/s
+   * against the bench task's ~13–20 MB/s) a pre-copy that waits for a round not to shrink has
+   * already sent that round twice; this sets the throttle while the first round is still going out.
+   */
+  throttleFor (ratio: number, currentPct = 0, maxPct = 95): number {
+    const tp = this.throughput
+    if (this.rate == null || tp == null || this.rate <= 0 || !(ratio > 0)) return 0
+    const full = this.rate / Math.max(0.01, 1 - currentPct / 100)
+    const pct = Math.ceil(100 * (1 - ratio * tp / full))
+    return Math.min(maxPct, Math.max(0, pct))
   }
 }

@@ -70,3 +70,40 @@ test('a round that sent nothing adds no throughput; one before the checkpoint ti
   assert.equal(b.predicted(4200), undefined)
   assert.equal(b.fits(4200), false)
 })
+
+test('auto-converge from the first round: the throttle that makes each round about `ratio` of the one before', () => {
+  // checkpoint at t=0; the first delta, asked at 2000 ms, lists 40 MB changed: 20 KB/ms
+  const b = new DowntimeBudget(0, 0)
+  assert.equal(b.throttleFor(0.25), 0, 'no rate, no throughput: no throttle')
+  b.copied({ askedAt: 2000, copiedAt: 2100, deltaBytes: 40 * MB })
+  assert.equal(b.dirtyRate, 20 * MB / 1000)
+  assert.equal(b.throttleFor(0.25), 0, 'a rate but no throughput yet: no throttle')
+  // its first 5 MB went out in 400 ms: 12.5 KB/ms, slower than the task dirties (a 100 Mbit/s link)
+  b.sent(5 * MB, 400)
+  // the task may dirty 0.25 × 12.5 = 3.125 KB/ms: it sleeps 1 − 3.125 / 20 = 84.4 % → 85
+  assert.equal(b.throttleFor(0.25), 85)
+  // the same rate measured while the task already slept 50 %: at full speed it dirties 40 KB/ms
+  assert.equal(b.throttleFor(0.25, 50), 93)
+  // a path that keeps up (100 KB/ms: 0.25 × 100 > 20) needs none; a tiny ratio is capped
+  const fast = new DowntimeBudget(0, 0)
+  fast.copied({ askedAt: 2000, copiedAt: 2100, deltaBytes: 40 * MB })
+  fast.sent(40 * MB, 400)
+  assert.equal(fast.throttleFor(0.25), 0)
+  assert.equal(b.throttleFor(0.001), 95)
+  assert.equal(b.throttleFor(0.001, 0, 80), 80)
+  assert.equal(b.throttleFor(0), 0, 'ratio 0: off')
+  // a budget of 0 never stops pre-copy (a cold move keeps only the meter)
+  assert.equal(b.fits(2100), false)
+})
+
+test('a round recorded whole counts as its delta and its chunks sent', () => {
+  const whole = new DowntimeBudget(300, 0)
+  const parts = new DowntimeBudget(300, 0)
+  whole.round({ askedAt: 2000, copiedAt: 2100, sentAt: 3100, deltaBytes: 48 * MB, sentBytes: 48 * MB })
+  parts.copied({ askedAt: 2000, copiedAt: 2100, deltaBytes: 48 * MB })
+  parts.sent(16 * MB, 300)
+  parts.sent(32 * MB, 700)
+  assert.equal(parts.throughput, whole.throughput)
+  assert.equal(parts.predicted(3100), whole.predicted(3100))
+  assert.equal(parts.allowed(), whole.allowed())
+})

@@ -7,7 +7,10 @@
  *   sleeps alone exceed its limit finishes (the worker counts them in the control word's fifth
  *   element, the runner leaves them out), and with no counter the same run times out.
  * - The source side (core/migration/outgoing.ts): rounds that do not shrink raise the throttle
- *   step by step instead of stopping pre-copy, and it is set back to 0 when the move fails.
+ *   step by step instead of stopping pre-copy, and it is set back to 0 when the move fails; over a
+ *   path slower than the task dirties memory the throttle is set while a round is still going out
+ *   (`convergeRatio`, auto-converge from the first round: round-budget.ts `throttleFor`), and the
+ *   rounds then shrink.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -97,7 +100,7 @@ test('rounds that do not shrink raise the throttle step by step; a failed move s
     throttle: pct => { throttles.push(pct) },
     log: () => {}
   }
-  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], { throttleAbove: 0 }).then(() => undefined, (e: unknown) => e)
+  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], { throttleAbove: 0, convergeRatio: 0 }).then(() => undefined, (e: unknown) => e)
   assert.ok(err instanceof Error)
   assert.deepEqual(throttles.slice(0, 1), [50], `the first stalled round throttles to 50 % (${throttles.join(', ')})`)
   assert.ok(throttles.every((p, i) => i === 0 || p > throttles[i - 1] || (i === throttles.length - 1 && p === 0)), `the throttle only rises, then goes back to 0: ${throttles.join(', ')}`)
@@ -126,4 +129,60 @@ test('a round that did not shrink but is small stops pre-copy without throttling
   await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], {}).catch(() => {})
   assert.deepEqual(throttles, [], 'never throttled: 64 KiB rounds are under the default 4 MiB')
   assert.equal(copies, 3, `the whole memory, then 64 KiB twice: the second is not smaller, and pre-copy stops (${copies} copies)`)
+})
+
+test('over a path slower than the task dirties memory, the throttle is set while a round goes out, and the rounds shrink', async () => {
+  await initCoreWasm()
+  const pages = 1024 // 4 MiB of 4 KiB pages
+  const memory = new Uint8Array(pages * 4096)
+  const r = seededInts(11)
+  // the task dirties pages at a steady rate on its own clock, which its throttle slows (as dirty.c
+  // paces itself by CLOCK_MONOTONIC, which leaves the throttle's sleeps out)
+  let throttle = 0
+  let clock = performance.now()
+  let owed = 0
+  const PAGES_PER_MS = 1 // ~4 MB/s of pages: about what the link below carries
+  const run = (): void => {
+    const now = performance.now()
+    owed += (now - clock) * PAGES_PER_MS * (1 - throttle / 100)
+    clock = now
+    // the LCG's high bits (its low ones cycle: every page once per 1024 writes)
+    for (; owed >= 1; owed--) memory[((r() >>> 12) % pages) * 4096 + ((r() >>> 12) % 4096)] ^= 1 + ((r() >>> 12) % 255)
+  }
+  for (let i = 0; i < memory.length; i += 4) new DataView(memory.buffer).setUint32(i, r())
+  const tracker = new DirtyTracker()
+  const throttles: Array<{ pct: number, round: number, batchesBefore: number }> = []
+  const batches: number[] = [] // chunk requests per round
+  const ctx: OutgoingContext = {
+    self: 'src',
+    // a link of ~64 KiB per 16 ms (~4 MB/s): each chunk request waits for its bytes
+    request: async (_peer, payload) => {
+      const req = decodeRequest(payload)
+      if (req.type === 'chunks') {
+        batches[batches.length - 1]++
+        await new Promise(resolve => setTimeout(resolve, Math.ceil(payload.length / 4096)))
+      }
+      run()
+      return encodeResponse(req.type === 'offer' ? { type: 'accept', have: [] } : { type: 'resend', hashes: [] })
+    },
+    submitHandover: async () => ({ handedOver: false }),
+    copyMemory: async () => { run(); batches.push(0); return tracker.delta(memory, 1) },
+    pause: async () => undefined, // the move fails after pre-copy: the throttle goes back to 0
+    decide: () => {},
+    throttle: pct => { throttle = pct; throttles.push({ pct, round: batches.length, batchesBefore: batches.at(-1) ?? 0 }) },
+    log: () => {}
+  }
+  const err = await migrateOut(ctx, { id: 'm', job: '1.0', task: 0, replica: 0, token: { epoch: 1, slot: 2 } }, ['dst'], { throttleAbove: 0, batchBytes: 64 * 1024, maxRounds: 5 }).then(() => undefined, (e: unknown) => e)
+  assert.ok(err instanceof Error)
+  console.log(`# chunk requests per round ${batches.join(', ')}; throttles ${throttles.map(t => `${t.pct} % (round ${t.round}, after ${t.batchesBefore})`).join(', ')}`)
+  const first = throttles[0]
+  assert.ok(first != null && first.pct > 0, `throttled (${JSON.stringify(throttles)})`)
+  // the first delta is all of memory (no rate yet); the second gives the rate, and the throttle is
+  // set after that round's first batches, not once the whole round has gone out
+  assert.equal(first.round, 2, `set during the second round (${JSON.stringify(throttles)}; batches ${batches.join(', ')})`)
+  assert.ok(first.batchesBefore < batches[1], `set while the round's chunks still went out (${first.batchesBefore} of ${batches[1]} batches)`)
+  assert.ok(throttles.every((t, i) => i === 0 || t.pct > throttles[i - 1].pct || (i === throttles.length - 1 && t.pct === 0)), `the throttle only rises, then goes back to 0: ${throttles.map(t => t.pct).join(', ')}`)
+  assert.equal(throttles.at(-1)?.pct, 0)
+  // with the throttle the third round is well under the second (unthrottled it would be about as large)
+  assert.ok(batches[2] < 0.75 * batches[1], `rounds shrink once throttled: ${batches.join(", ")} batches; throttles ${JSON.stringify(throttles)}`)
 })
