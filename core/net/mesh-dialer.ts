@@ -65,6 +65,8 @@ export class MeshDialer {
   private readonly failedAtStage = new Map<string, string>()
   /** Consecutive failed dials per peer: each doubles that peer's dial timeout (up to 4×). */
   private readonly failures = new Map<string, number>()
+  /** Failed dials since start, by error name and last step (diagnostics only; bounded: `recordFailure`). */
+  private readonly failureKinds = new Map<string, number>()
   private controller = new AbortController()
   /** peers the node keeps direct links to whatever the policy says (a ledger epoch's replicas) */
   private protectedPeers = new Set<string>()
@@ -169,6 +171,20 @@ export class MeshDialer {
 
   /** True while our own dial to `peerId` is in flight. */
   isDialing (peerId: string): boolean { return this.dialing.has(peerId) }
+
+  /** Our dials in flight now, each with its last progress step (diagnostics: mesh-diagnostics.ts). */
+  dialsInFlight (): Map<string, string> {
+    return new Map([...this.inflight].map(([peer, f]) => [peer, f.progress.stage]))
+  }
+
+  /** Failed dials since start, by `<error name> @ <last step>` (diagnostics: mesh-diagnostics.ts). */
+  failureCounts (): Map<string, number> { return new Map(this.failureKinds) }
+
+  /** Every peer with a known WebRTC address, and its `dialState` (diagnostics: mesh-diagnostics.ts). */
+  candidateStates (): Map<string, string> {
+    return new Map([...this.known.keys()].map(peer => [peer, this.dialState(peer)]))
+  }
+
   /**
    * Marks `peerIds` protected (replacing the previous set): they are dialled whenever known and
    * not linked, and an inbound link from one is never closed over the hard cap.
@@ -371,6 +387,13 @@ export class MeshDialer {
     return f
   }
 
+  /** Counts a failed dial by error name and step; the step's time is dropped, and past 32 kinds all go to `other`. */
+  private recordFailure (err: unknown, stage: string): void {
+    const kind = `${err instanceof Error ? err.name : typeof err} @ ${stage.replace(/ at \d+ ms$/, '')}`
+    const key = this.failureKinds.has(kind) || this.failureKinds.size < 32 ? kind : 'other'
+    this.failureKinds.set(key, (this.failureKinds.get(key) ?? 0) + 1)
+  }
+
   private async dialOnce (peerId: string, k: Known, cancelled: AbortSignal, progress: { stage: string }): Promise<void> {
     this.dialing.add(peerId)
     this.log('dialling %s via %s', peerId, k.addrs.join(', '))
@@ -400,6 +423,7 @@ export class MeshDialer {
       this.lastFailure.set(peerId, Date.now() - (err instanceof DialStalledError && err.afterIce ? this.config.dialTimeoutMs : 0))
       this.failedAtStage.set(peerId, progress.stage)
       this.failures.set(peerId, (this.failures.get(peerId) ?? 0) + 1)
+      this.recordFailure(err, progress.stage)
       this.log('webrtc dial to %s failed after %d ms (last step %s): %s', peerId, Date.now() - started, progress.stage, err instanceof Error ? err.message : String(err))
     } finally {
       this.dialing.delete(peerId)

@@ -52,6 +52,7 @@ import { ConfigError, NoUsableLinkError, NotStartedError, PingTimeoutError } fro
 import { LinkVouches } from './link-vouch.ts'
 import { VersionGate, type RefusedPeer } from './wire-version.ts'
 import { MeshDialer, progressDial, WebRTCDialAborts } from './mesh-dialer.ts'
+import { meshDiagnostics, type MeshDiagnostics } from './mesh-diagnostics.ts'
 import { introductions, isPeerHint, type PeerHint } from './peer-hints.ts'
 import { bestPerPeer, linksOf, type MeshNodeEvents, type MeshNodeParts, type MeshStats, type MeshStatus, type PeerLink, type PubsubMessage } from './mesh-types.ts'
 
@@ -194,6 +195,7 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       log: this.log
     })
     this.sweeper = new LinkSweeper({
+      self: this.peerId.toString(),
       getConnections: connectionsOf(libp2p),
       health: this.health,
       channels: this.channels,
@@ -524,6 +526,12 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
   /** Why there is no direct link to `peer` now (`MeshDialer.dialState`): for diagnostics only. */
   dialState (peer: string): string {
     return this.dialer.dialState(peer)
+  }
+
+  /** Why this node has the degree it has: links, dials in flight, failed dials (mesh-diagnostics.ts). */
+  diagnostics (): MeshDiagnostics {
+    const { dialer } = this
+    return meshDiagnostics({ self: this.peerId.toString(), maxPeers: this.config.maxPeers, connections: this.libp2p.getConnections(), health: this.health, dialsInFlight: dialer.dialsInFlight(), failureCounts: dialer.failureCounts(), candidates: dialer.candidateStates(), stats: this.stats, now: Date.now() })
   }
 
   /**

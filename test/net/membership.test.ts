@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { createMeshNode, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
+import { createMeshNode, formatDiagnostics, isDirectWebRTC, type MeshNode, type MeshNodeInit } from '../../core/net/index.ts'
 import { releaseWebRTC } from '../../node-runtime/mesh/webrtc-release.ts'
 import { waitFor } from '../_support/wait.ts'
 
@@ -72,7 +72,9 @@ test('the bootstrap scores no co-located peer below zero (gossipsub IP colocatio
 
 test('every peer reaches its target degree over direct WebRTC links', async () => {
   const direct = (n: MeshNode): number => new Set(n.libp2p.getConnections().filter(c => c.status === 'open' && isDirectWebRTC(c)).map(c => c.remotePeer.toString())).size
-  await waitFor(() => peers.every(p => direct(p) >= DEGREE), { timeout: 120_000, interval: 250, message: `every peer at degree ${DEGREE}` })
+  // on a timeout, each peer's links, dials in flight and failed dials say why (only then: a function message)
+  const why = (): string => `every peer at degree ${DEGREE}; per peer:\n${peers.map(p => formatDiagnostics(p.diagnostics())).join('\n')}`
+  await waitFor(() => peers.every(p => direct(p) >= DEGREE), { timeout: 120_000, interval: 250, message: why })
 })
 
 test('a late joiner learns everyone, is learnt by everyone, and links directly', async (t) => {
