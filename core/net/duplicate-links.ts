@@ -21,8 +21,8 @@
  *
  * A race the gater cannot see: the larger id's own dial can finish on its side before the smaller's
  * inbound link arrives, and the smaller then refuses it; that link carries nothing and is never
- * proven, and the larger id closes it as soon as the smaller's inbound link is proven
- * (`LinkHealth.redundant` with `weAreLarger`; other unproven duplicates go after `dialTimeoutMs`). Gossipsub is never on such a link: it takes a link only once identify
+ * proven, and the node closes it once another direct link to the peer is proven
+ * (`LinkHealth.redundant`). Gossipsub is never on such a link: it takes a link only once identify
  * completed over it, which makes the link proven.
  *
  * The cost: when the smaller id's dial hangs (about 1 browser pair in 15 hangs after ICE, see
