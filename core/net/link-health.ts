@@ -54,19 +54,10 @@ export class LinkHealth {
    * link that identify completed over (which makes it proven). The age spares a live duplicate
    * whose first ping and identify are still under way, so both sides do not close different ones.
    * `conns` are one peer's connections.
-   *
-   * `weAreLarger`: our peer id is the larger of the pair. Then an unproven *outbound* link of ours
-   * is closed at once, whatever its age, when an inbound link from the peer is proven: by the
-   * smaller-wins rule the peer refused our dial while its own was in flight, so that link will never
-   * carry data (the "both dials finished" race, which otherwise held the pair at two links until the
-   * age passed: ~5.8 s to one link). Only the larger side closes early, and only its own dial, so
-   * the two sides never close different links.
    */
-  redundant<C extends LinkLike> (conns: readonly C[], now: number, minAgeMs: number, weAreLarger = false): C[] {
+  redundant<C extends LinkLike> (conns: readonly C[], now: number, minAgeMs: number): C[] {
     const direct = conns.filter(c => c.status === 'open' && connectionTransport(c) === 'webrtc')
-    if (!direct.some(c => this.proven(c))) return []
-    const lostRace = weAreLarger && direct.some(c => c.direction === 'inbound' && this.proven(c))
-    return direct.filter(c => !this.proven(c) && (now - c.timeline.open >= minAgeMs || (lostRace && c.direction === 'outbound')))
+    return direct.some(c => this.proven(c)) ? direct.filter(c => !this.proven(c) && now - c.timeline.open >= minAgeMs) : []
   }
 
   /**

@@ -14,8 +14,6 @@ import type { MeshStats } from './mesh-types.ts'
 import { connectionTransport } from './transport.ts'
 
 export interface LinkSweeperParts {
-  /** our own peer id (the smaller id's dial wins a simultaneous dial: duplicate-links.ts) */
-  self: string
   /** every open connection, or those to one peer */
   getConnections: (peer?: string) => Connection[]
   health: Pick<LinkHealth, 'pick' | 'redundant' | 'dead'>
@@ -78,7 +76,7 @@ export class LinkSweeper {
   closeRedundant (peerId: string): void {
     if (!this.parts.isStarted()) return
     // a first ping times out after dialTimeoutMs; a live link is proven by then
-    for (const c of this.parts.health.redundant(this.parts.getConnections(peerId), Date.now(), this.parts.config().dialTimeoutMs, this.parts.self > peerId)) {
+    for (const c of this.parts.health.redundant(this.parts.getConnections(peerId), Date.now(), this.parts.config().dialTimeoutMs)) {
       this.parts.log('closing duplicate %s link %s to %s: another direct link to it is proven', c.direction, c.id, peerId)
       this.parts.stats.duplicateLinksClosed++
       c.abort(new Error('a duplicate of a proven direct link'))

@@ -195,7 +195,6 @@ export class MeshNode extends TypedEventEmitter<MeshNodeEvents> {
       log: this.log
     })
     this.sweeper = new LinkSweeper({
-      self: this.peerId.toString(),
       getConnections: connectionsOf(libp2p),
       health: this.health,
       channels: this.channels,

@@ -79,16 +79,3 @@ test('redundant: unproven direct links to a peer that has a proven one, once the
   assert.deepEqual(h.redundant([proven, alsoProven], 60_000, 5_000), [], 'a proven link is never closed as a duplicate (gossipsub may use it)')
   assert.deepEqual(h.redundant([proven, link('relayed', 0), link('websocket', 0)], 60_000, 5_000), [], 'only direct WebRTC links count')
 })
-
-test('redundant, the larger id: its own unproven dial goes at once once the smaller\'s inbound link is proven', () => {
-  const h = new LinkHealth()
-  const theirs = link('webrtc', 9_000, { direction: 'inbound', rtt: 4 })
-  const ours = link('webrtc', 9_500)
-  assert.deepEqual(h.redundant([theirs, ours], 10_000, 5_000, true), [ours], 'the smaller refused our dial: closed whatever its age')
-  assert.deepEqual(h.redundant([theirs, ours], 10_000, 5_000, false), [], 'the smaller id waits the age: its own dial is the one that stays')
-  const ourProven = link('webrtc', 9_000, { rtt: 3 })
-  const theirsYoung = link('webrtc', 9_500, { direction: 'inbound' })
-  assert.deepEqual(h.redundant([ourProven, theirsYoung], 10_000, 5_000, true), [], 'only our own outbound dial is closed early, never an inbound one')
-  assert.deepEqual(h.redundant([ourProven, ours], 10_000, 5_000, true), [], 'a proven outbound link of ours does not make another of ours lose the race')
-  assert.deepEqual(h.redundant([link('webrtc', 9_000, { direction: 'inbound' }), ours], 10_000, 5_000, true), [], 'no proven link: nothing is redundant')
-})

@@ -44,7 +44,6 @@ function sweeper (conns: FakeConn[], opts: { held?: Map<object, number>, answers
   let viewChanges = 0
   const pings: Array<Promise<unknown>> = []
   const s = new LinkSweeper({
-    self: '12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
     getConnections: peer => conns.filter(c => c.status === 'open' && (peer == null || c.remotePeer.toString() === peer)),
     health: new LinkHealth(),
     channels: { inbound: c => { const held = opts.held?.get(c); return held == null ? undefined : { open: 0, closed: held, held } } },
