@@ -9,7 +9,7 @@
  * RFC 9380 hash-to-curve, its Strauss–Shamir `mulAddUnsafe`) and @noble/hashes (SHA-512): this
  * file only strings the RFC's steps together. One exception, for speed: TAI *verification* (what
  * a ledger replica does ~12 times a decision) runs its curve arithmetic in core-wasm once
- * `initCoreWasm()` has resolved — ./ecvrf-wasm.ts, ~0.15 ms a check against noble's ~1.5–2.5 ms —
+ * `initCoreWasm()` has resolved — ./ecvrf-wasm.ts, ~0.15 ms a check against noble's ~1.6 ms —
  * with noble's verdict and beta on every input (tested against `verifyNoble`, which keeps the
  * noble path; `verifyBackend` says which one is live). Proving stays on noble (constant-time
  * scalar multiplication for the secret key; the WASM walks are variable-time, for public data). The RFC text, not a draft, is followed: the
@@ -24,6 +24,7 @@ import { mulAddUnsafe, normalizeZ } from '@noble/curves/abstract/curve.js'
 import { ed25519, ed25519_hasher } from '@noble/curves/ed25519.js'
 import { bytesToNumberLE, concatBytes, equalBytes, numberToBytesLE } from '@noble/curves/utils.js'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { C_LEN, challengeString, hashOfGamma8, SUITE_STRING, tryAndIncrement, type VrfSuite } from './suite-hashes.ts'
 import { isCoreWasmReady } from '../../core-wasm/index.ts'
 import { verifyTaiWasm } from './ecvrf-wasm.ts'
 import { VrfLengthError } from './errors.ts'
@@ -33,14 +34,12 @@ const Point = ed25519.Point
 const L = Point.Fn.ORDER // prime subgroup order q of RFC 9381
 const COFACTOR = 8n
 
-export type VrfSuite = 'TAI' | 'ELL2'
-export const SUITE_STRING: Readonly<Record<VrfSuite, number>> = { TAI: 0x03, ELL2: 0x04 }
+export { SUITE_STRING, type VrfSuite }
 
 export const PROOF_LENGTH = 80 // ptLen 32 + cLen 16 + qLen 32
 export const OUTPUT_LENGTH = 64 // hLen of SHA-512
 export const PUBLIC_KEY_LENGTH = 32
 export const SECRET_KEY_LENGTH = 32
-const C_LEN = 16
 
 const ELL2_H2C_SUITE_ID = new TextEncoder().encode('edwards25519_XMD:SHA-512_ELL2_NU_')
 
@@ -66,14 +65,7 @@ export function stringToPoint (bytes: Uint8Array): Point | null {
 
 /** §5.4.1.1 ECVRF_encode_to_curve_try_and_increment. */
 function encodeToCurveTai (salt: Uint8Array, alpha: Uint8Array): Point {
-  const prefix = Uint8Array.of(SUITE_STRING.TAI, 0x01)
-  for (let ctr = 0; ctr < 256; ctr++) {
-    const hash = sha512(concatBytes(prefix, salt, alpha, Uint8Array.of(ctr, 0x00)))
-    const H = stringToPoint(hash.subarray(0, 32))
-    if (H != null) return H.clearCofactor()
-  }
-  // Probability 2^-256: the RFC lets this fail; no input reaches it in practice.
-  throw new Error('ECVRF try-and-increment exhausted 256 counters')
+  return tryAndIncrement(salt, alpha, stringToPoint).clearCofactor()
 }
 
 /** §5.4.1.2 ECVRF_encode_to_curve_h2c_suite: RFC 9380 encode_to_curve with DST "ECVRF_" || suite id || suite_string. */
@@ -93,7 +85,7 @@ function challenge (suite: VrfSuite, points: Point[]): bigint {
 
 /** §5.4.3 over the five points' encodings (point_to_string of each, in order). */
 function challengeOfEncodings (suite: VrfSuite, encodings: Uint8Array[]): bigint {
-  return bytesToNumberLE(sha512(concatBytes(Uint8Array.of(SUITE_STRING[suite], 0x02), ...encodings, Uint8Array.of(0x00))).subarray(0, C_LEN))
+  return bytesToNumberLE(challengeString(suite, encodings))
 }
 
 /**
@@ -172,11 +164,6 @@ function gammaToHash (suite: VrfSuite, Gamma: Point): Uint8Array {
   return hashOfGamma8(suite, Gamma.multiplyUnsafe(COFACTOR).toBytes())
 }
 
-/** §5.2's hash over point_to_string(cofactor · Γ). */
-function hashOfGamma8 (suite: VrfSuite, gamma8: Uint8Array): Uint8Array {
-  return sha512(concatBytes(Uint8Array.of(SUITE_STRING[suite], 0x03), gamma8, Uint8Array.of(0x00)))
-}
-
 /** §5.4.5 ECVRF_validate_key: a decodable, non-small-order point. */
 export function validateKey (publicKey: Uint8Array): Point | null {
   const Y = stringToPoint(publicKey)
@@ -224,7 +211,7 @@ export function _validatedKeyCount (): number {
 /**
  * §5.3 ECVRF_verify with validate_key = TRUE. Returns beta_string (64 bytes) when the proof is
  * VALID, `null` when INVALID. Throws only for arguments of the wrong type. For TAI, once
- * `initCoreWasm()` has resolved, the curve arithmetic runs in core-wasm (./ecvrf-wasm.ts, ~6×
+ * `initCoreWasm()` has resolved, the curve arithmetic runs in core-wasm (./ecvrf-wasm.ts, ~10×
  * faster); before that, and for ELL2, on @noble/curves (`verifyNoble`). Same verdicts either way.
  */
 export function verify (suite: VrfSuite, publicKey: Uint8Array, alpha: Uint8Array, pi: Uint8Array): Uint8Array | null {
