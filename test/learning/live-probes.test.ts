@@ -37,16 +37,17 @@ after(async () => { await learners.stop() })
 const four = (rounds = 2): ReturnType<MemLearners['four']> => learners.four({ task, rounds, minLearners: 4, pollMs: 20, roundTimeoutMs: ROUND_TIMEOUT })
 
 /**
- * The first learner sent a `start` of round 2 dies as it takes it: its update never comes, yet it
- * stays linked and in every view; its bootstrap link closed. Returns who, once known.
+ * The first `start` of round 2 kills one side of it as it is taken — the learner sent it (its
+ * update never comes) or the coordinator that sent it (its round never commits) — yet the dead
+ * peer stays linked and in every view; its bootstrap link closed. Returns who, once known.
  */
-function killFirstStartedInRound2 ({ mesh, peers }: ReturnType<MemLearners['four']>): () => string | undefined {
+function killAtFirstStartOfRound2 ({ mesh, peers }: Pick<ReturnType<MemLearners['four']>, 'mesh' | 'peers'>, side: 'learner' | 'coordinator' = 'learner'): () => string | undefined {
   let victim: string | undefined
-  mesh.answered = (_from, to, request) => {
+  mesh.answered = (from, to, request) => {
     const m = readMessage(request, LIMITS)
     if (victim != null || m.type !== 'start' || m.round !== 2) return
-    victim = to
-    diesUnnoticed(mesh, peers, to, { unlisted: true })
+    victim = side === 'learner' ? to : from
+    diesUnnoticed(mesh, peers, victim, { unlisted: true })
   }
   return () => victim
 }
@@ -55,7 +56,7 @@ describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { ti
   test('a selected learner that dies after accepting `start` is given up on once its probe fails', async () => {
     const group = four()
     const { ledger, peers } = group
-    const killed = killFirstStartedInRound2(group)
+    const killed = killAtFirstStartOfRound2(group)
     await startAll(peers)
     const r2 = (await untilCommitted(ledger, 2, 'round 2 commits without the dead learner, long before its deadline', WAIT))[1]
     const victim = killed()
@@ -83,16 +84,11 @@ describe('dead peers the mesh has not noticed (in-memory mesh and ledger)', { ti
 
   test('a drawn coordinator that dies after starting its round is passed over once its probe fails', async () => {
     const { mesh, ledger, peers } = four()
-    let drawn: string | undefined
-    mesh.answered = (from, _to, request) => {
-      const m = readMessage(request, LIMITS)
-      if (drawn != null || m.type !== 'start' || m.round !== 2) return
-      drawn = from
-      diesUnnoticed(mesh, peers, from, { unlisted: true })
-    }
+    const killed = killAtFirstStartOfRound2({ mesh, peers }, 'coordinator')
     await startAll(peers)
     const order = await waitFor(() => peers.every(p => p.status().round === 1) ? peers[0].status().order : null, { timeout: WAIT, message: 'round 1 applied everywhere' })
     const r2 = (await untilCommitted(ledger, 2, 'round 2 committed by a takeover long before the round timeout', WAIT))[1]
+    const drawn = killed()
     assert.equal(drawn, order[0], 'the first in the draw started round 2')
     assert.notEqual(r2.coordinator, drawn)
     assert.ok(!r2.participants.includes(drawn as string))
@@ -106,7 +102,7 @@ describe('learners probed between rounds (in-memory mesh and ledger)', { timeout
   test('a learner killed mid-round is left out by every later coordinator, not selected and waited for again', async () => {
     const group = four(6)
     const { ledger, peers } = group
-    const killed = killFirstStartedInRound2(group)
+    const killed = killAtFirstStartOfRound2(group)
     await startAll(peers)
     const rounds = await untilCommitted(ledger, 6, '6 rounds, one learner killed in round 2', WAIT)
     const victim = killed()
